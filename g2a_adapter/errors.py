@@ -1,0 +1,86 @@
+"""The adapter's typed error taxonomy.
+
+Messages never contain secret values: callers build them from names and codes only, and
+`observability.mask` is applied to anything that echoes remote text.
+"""
+
+from __future__ import annotations
+
+
+class G2AError(Exception):
+    """Base of every error the adapter raises."""
+
+
+class ConfigError(G2AError):
+    """Settings are missing or break a rule; names the variable, never its value."""
+
+
+class AuthError(G2AError):
+    """Credentials were refused (AUTH01/AUTH02, or a token that cannot be obtained)."""
+
+
+class G2AApiError(G2AError):
+    """G2A answered with its error envelope `{"status":"ERROR","code","message"}`."""
+
+    def __init__(self, code: str, status_code: int, message: str) -> None:
+        self.code = code
+        self.status_code = status_code
+        self.message = message
+        super().__init__(f"G2A error {code} (HTTP {status_code}): {message}")
+
+
+class RateLimitedError(G2AApiError):
+    """429 / BR03 after the retry budget was spent; `retry_after` in seconds if given."""
+
+    def __init__(self, code: str, status_code: int, message: str, retry_after: float | None):
+        super().__init__(code, status_code, message)
+        self.retry_after = retry_after
+
+
+class TransportError(G2AError):
+    """The request could not be completed (connect error, reset, timeout) and is safe to redo."""
+
+
+class OutcomeUnknownError(TransportError):
+    """A non-idempotent request may have reached G2A but no answer came back.
+
+    Do not blindly repeat it: re-run the purchase with the same idempotency key, which checks
+    the recorded progress first.
+    """
+
+
+class ResponseFormatError(G2AError):
+    """G2A answered 2xx with a body that does not match the documented shape."""
+
+
+class IdempotencyError(G2AError):
+    """Base of idempotency store errors."""
+
+
+class IdempotencyConflictError(IdempotencyError):
+    """The same idempotency key was used with different arguments."""
+
+
+class IdempotencyInProgressError(IdempotencyError):
+    """Another caller holds a live lease on this key; try again later."""
+
+
+class LeaseLostError(IdempotencyError):
+    """The caller no longer owns the lease (it expired and was taken over)."""
+
+
+class StoreUnavailableError(IdempotencyError):
+    """The backend cannot be reached or its URL is invalid; names the backend only."""
+
+    def __init__(self, backend: str, detail: str) -> None:
+        self.backend = backend
+        super().__init__(f"idempotency store '{backend}' unavailable: {detail}")
+
+
+class WebhookRejectedError(G2AError):
+    """An inbound webhook failed verification; `reason` is the metrics label."""
+
+    def __init__(self, reason: str, status_code: int = 401, detail: str = "") -> None:
+        self.reason = reason
+        self.status_code = status_code
+        super().__init__(f"webhook rejected: {reason}" + (f" ({detail})" if detail else ""))

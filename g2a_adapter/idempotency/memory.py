@@ -1,0 +1,85 @@
+"""In-process store: for tests and single-process tools. Thread-safe, not shared."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from g2a_adapter.errors import LeaseLostError
+from g2a_adapter.idempotency.base import JSON, Claim, Record, decide_claim
+
+
+class MemoryStore:
+    backend = "memory"
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._records: dict[str, Record] = {}
+        self._nonces: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        with self._lock:
+            decision = decide_claim(
+                self._records.get(key),
+                key,
+                fingerprint,
+                uuid.uuid4().hex,
+                self._clock(),
+                lease_seconds,
+            )
+            if decision.record is not None:
+                self._records[key] = decision.record
+            return decision.claim
+
+    def _owned(self, key: str, owner: str) -> Record:
+        record = self._records.get(key)
+        if record is None or record.owner != owner or record.completed:
+            raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
+        return record
+
+    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        with self._lock:
+            record = self._owned(key, owner)
+            lease = self._clock() + lease_seconds
+            self._records[key] = replace(record, checkpoint=data, lease_expires_at=lease)
+
+    def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        with self._lock:
+            record = self._owned(key, owner)
+            self._records[key] = replace(
+                record,
+                owner=None,
+                lease_expires_at=None,
+                result=result,
+                expires_at=self._clock() + ttl_seconds,
+            )
+
+    def release(self, key: str, owner: str) -> None:
+        with self._lock:
+            record = self._owned(key, owner)
+            if record.checkpoint is None:
+                del self._records[key]
+            else:
+                self._records[key] = replace(record, owner=None, lease_expires_at=None)
+
+    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._nonces.get(nonce, 0.0) > now:
+                return False
+            self._nonces[nonce] = now + ttl_seconds
+            return True
+
+    def get(self, key: str) -> Record | None:
+        with self._lock:
+            return self._records.get(key)
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

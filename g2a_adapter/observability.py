@@ -1,0 +1,78 @@
+"""Metrics and secret masking shared by the client, the webhook receiver and health.
+
+Metrics live in a dedicated `CollectorRegistry` per `Metrics` instance, so services can mount
+it (`GET /metrics`) without mixing it with their own default registry, and tests can assert
+exact values on a fresh instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+MASK = "***"
+_MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+
+
+class Metrics:
+    """The documented Prometheus metrics (names pinned by tests and by the gate)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.requests_total = Counter(
+            "g2a_requests_total",
+            "HTTP attempts sent to G2A, by outcome",
+            ["method", "route", "status", "outcome"],
+            registry=self.registry,
+        )
+        self.request_retries_total = Counter(
+            "g2a_request_retries_total",
+            "Retries scheduled after a failed attempt, by reason",
+            ["method", "route", "reason"],
+            registry=self.registry,
+        )
+        self.request_duration_seconds = Histogram(
+            "g2a_request_duration_seconds",
+            "Latency of one HTTP attempt to G2A",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+        self.token_ttl_seconds = Gauge(
+            "g2a_token_ttl_seconds",
+            "Seconds left before the cached Import API token expires",
+            registry=self.registry,
+        )
+        self.webhook_events_total = Counter(
+            "g2a_webhook_events_total",
+            "Verified webhook events, by type and result (processed, duplicate, failed)",
+            ["type", "result"],
+            registry=self.registry,
+        )
+        self.webhook_validation_failures_total = Counter(
+            "g2a_webhook_validation_failures_total",
+            "Inbound webhooks rejected, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class SecretMasker:
+    """Replaces every configured secret value, wherever it appears, with `***`."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        values = sorted({s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}, key=len)
+        self._pattern = (
+            re.compile("|".join(re.escape(v) for v in reversed(values))) if values else None
+        )
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(MASK, text)

@@ -1,0 +1,43 @@
+"""Every signature and credential derivation G2A and this project use, in one place.
+
+Pure functions shared by the adapter, the webhook verifier and the twin, so both sides of
+every exchange compute the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+WEBHOOK_SIGNATURE_VERSION = "v1"
+
+
+def derive_api_key(api_hash: str, email: str, api_secret: str) -> str:
+    """The Export API key as G2A's dashboard shows it: sha256(hash + email + secret)."""
+    return hashlib.sha256(f"{api_hash}{email}{api_secret}".encode()).hexdigest()
+
+
+def export_authorization(api_hash: str, api_key: str) -> str:
+    """The Export API `Authorization` header value: hash, comma, one space, key."""
+    return f"{api_hash}, {api_key}"
+
+
+def webhook_signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """HMAC-SHA256 hex over `{timestamp}.{nonce}.{raw body}`."""
+    message = b"%s.%s.%s" % (timestamp.encode(), nonce.encode(), body)
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def webhook_signature_header(secrets: list[str], timestamp: str, nonce: str, body: bytes) -> str:
+    """`X-G2A-Signature` value: one `v1=<hex>` per secret (several during rotation)."""
+    return ",".join(
+        f"{WEBHOOK_SIGNATURE_VERSION}={webhook_signature(s, timestamp, nonce, body)}"
+        for s in secrets
+    )
+
+
+def ipn_hash(transaction_id: str, user_order_id: str, amount: str, api_secret: str) -> str:
+    """G2A Pay IPN hash: sha256(transactionId + userOrderId + amount + secret), raw amount."""
+    return hashlib.sha256(
+        f"{transaction_id}{user_order_id}{amount}{api_secret}".encode()
+    ).hexdigest()

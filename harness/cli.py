@@ -1,0 +1,57 @@
+"""`g2a-harness`: the command line of the harness.
+
+Bad invocations end with one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from g2a_adapter.errors import G2AError
+
+# Subcommand modules under harness.commands, in the order `--help` lists them.
+COMMANDS: tuple[str, ...] = ("twin",)
+
+
+class UsageError(Exception):
+    """A bad invocation: printed as one line, exit code 2."""
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"harness.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="g2a-harness", description="G2A twin, handoff checklist, contracts, load and gate"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _load(name)
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args))
+    except (UsageError, G2AError) as exc:
+        print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
