@@ -19,6 +19,14 @@ class AuthError(G2AError):
     """Credentials were refused (AUTH01/AUTH02, or a token that cannot be obtained)."""
 
 
+class RequestValidationError(G2AError, ValueError):
+    """The caller's arguments break a documented rule; nothing was sent."""
+
+
+class NotFoundError(G2AError):
+    """A lookup found nothing (e.g. `products.get` of an id that is not in the catalog)."""
+
+
 class G2AApiError(G2AError):
     """G2A answered with its error envelope `{"status":"ERROR","code","message"}`."""
 
@@ -27,6 +35,17 @@ class G2AApiError(G2AError):
         self.status_code = status_code
         self.message = message
         super().__init__(f"G2A error {code} (HTTP {status_code}): {message}")
+
+
+class ApiAuthError(AuthError, G2AApiError):
+    """G2A refused the credentials with its error envelope; carries the code and status."""
+
+
+class PurchasePendingError(G2AError):
+    """The order is paid but did not complete within the poll timeout.
+
+    Nothing is lost: re-run the purchase with the same idempotency key to resume polling.
+    """
 
 
 class RateLimitedError(G2AApiError):

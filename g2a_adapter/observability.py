@@ -7,8 +7,11 @@ exact values on a fresh instance.
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -76,3 +79,63 @@ class SecretMasker:
         if self._pattern is None:
             return text
         return self._pattern.sub(MASK, text)
+
+
+# --- logging -------------------------------------------------------------------------------
+
+REQUEST_LOG_MESSAGE = "g2a.request"
+REQUEST_LOG_FIELDS = (
+    "method",
+    "path",
+    "status",
+    "latency_ms",
+    "attempt",
+    "retries",
+    "correlation_id",
+    "outcome",
+    "retry_delay_ms",
+)
+
+correlation_id_var: ContextVar[str | None] = ContextVar("g2a_correlation_id", default=None)
+"""Set it (e.g. from an inbound request id) to have the adapter send and log that id."""
+
+
+def new_correlation_id() -> str:
+    """The caller's correlation id if one is set in the context, else a fresh one."""
+    return correlation_id_var.get() or uuid.uuid4().hex
+
+
+class MaskingFilter(logging.Filter):
+    """A handler/logger filter that masks secrets in the message, its args and extra fields.
+
+    The adapter's own records are built masked already; attach this filter to handlers that
+    also receive records from other libraries (httpx, your service) to keep every line safe.
+    """
+
+    def __init__(self, masker: SecretMasker) -> None:
+        super().__init__()
+        self._mask = masker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._mask(record.getMessage())
+        record.args = None
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and name not in _RECORD_PLUMBING:
+                setattr(record, name, self._mask(value))
+        return True
+
+
+_RECORD_PLUMBING = frozenset(
+    {
+        "name",
+        "levelname",
+        "pathname",
+        "filename",
+        "module",
+        "funcName",
+        "processName",
+        "threadName",
+        "taskName",
+        "stack_info",
+    }
+)

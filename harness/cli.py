@@ -14,7 +14,7 @@ from types import ModuleType
 from g2a_adapter.errors import G2AError
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("twin",)
+COMMANDS: tuple[str, ...] = ("twin", "contracts", "gate", "load", "bench", "receiver")
 
 
 class UsageError(Exception):

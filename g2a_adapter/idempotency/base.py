@@ -77,12 +77,8 @@ def decide_claim(
     lease_live = existing.owner is not None and (existing.lease_expires_at or 0.0) > now
     if lease_live:
         return ClaimDecision(Claim(ClaimState.IN_PROGRESS, key))
-    record = Record(
-        key, fingerprint, owner, now + lease_seconds, checkpoint=existing.checkpoint
-    )
-    claim = Claim(
-        ClaimState.NEW, key, owner=owner, checkpoint=existing.checkpoint, taken_over=True
-    )
+    record = Record(key, fingerprint, owner, now + lease_seconds, checkpoint=existing.checkpoint)
+    claim = Claim(ClaimState.NEW, key, owner=owner, checkpoint=existing.checkpoint, taken_over=True)
     return ClaimDecision(claim, record)
 
 

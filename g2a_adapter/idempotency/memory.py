@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from g2a_adapter.errors import LeaseLostError
+from g2a_adapter.idempotency._codec import retained
 from g2a_adapter.idempotency.base import JSON, Claim, Record, decide_claim
+
+_PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
 
 
 class MemoryStore:
@@ -20,6 +23,7 @@ class MemoryStore:
         self._records: dict[str, Record] = {}
         self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._prune_at = _PRUNE_FLOOR
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         with self._lock:
@@ -72,11 +76,14 @@ class MemoryStore:
             if self._nonces.get(nonce, 0.0) > now:
                 return False
             self._nonces[nonce] = now + ttl_seconds
+            if len(self._nonces) >= self._prune_at:
+                self._nonces = {n: t for n, t in self._nonces.items() if t > now}
+                self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._nonces))
             return True
 
     def get(self, key: str) -> Record | None:
         with self._lock:
-            return self._records.get(key)
+            return retained(self._records.get(key), self._clock())
 
     def ping(self) -> None:
         return None

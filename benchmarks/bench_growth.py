@@ -1,0 +1,182 @@
+"""How costs grow with work: the adapter under concurrency, the SQLite store with its size.
+
+- Adapter (AsyncG2AClient over an in-memory transport, so only the adapter is measured):
+  time per call and peak memory at 1, 10 and 100 concurrent asyncio tasks doing the same
+  total number of `products.list` calls. Per-call time and memory per in-flight call should
+  stay flat.
+- Store: `claim` latency of fresh keys in a SQLite store already holding 10^3, 10^4 and
+  10^5 keys; a B-tree lookup should grow at most logarithmically.
+
+The growth is printed (stderr) and the flat-or-log expectations are returned as ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from benchmarks._core import Ratio, alternating_median
+from g2a_adapter import AsyncG2AClient, Metrics, Settings, open_store
+from g2a_adapter.idempotency.base import IdempotencyStore
+
+CONCURRENCY = (1, 10, 100)
+STORE_SIZES = (1_000, 10_000, 100_000)
+# a B-tree lookup grows with log(n); past the page cache each level may cost a read
+_CLAIM_GROWTH_TARGET = {10_000: 2.0, 100_000: 3.0}
+_PAGE = json.dumps(
+    {
+        "total": 1,
+        "page": 1,
+        "docs": [{"id": "10000027819004", "name": "Bench product", "qty": 5, "minPrice": 1.5}],
+    }
+).encode()
+
+
+async def _answer(request: httpx.Request) -> httpx.Response:
+    await asyncio.sleep(0)  # yield, so the tasks really have calls in flight together
+    return httpx.Response(200, content=_PAGE, headers={"Content-Type": "application/json"})
+
+
+def _client() -> AsyncG2AClient:
+    settings = Settings(
+        api_url="https://sandboxapi.g2a.com/v1", api_hash="bench-hash", api_key="bench-key-0000"
+    )
+    return AsyncG2AClient(settings, transport=httpx.MockTransport(_answer), metrics=Metrics())
+
+
+async def _calls(concurrency: int, total: int, trace_memory: bool) -> tuple[float, float]:
+    """Seconds per call and peak traced bytes while `concurrency` tasks share `total` calls."""
+    async with _client() as client:
+        await client.products.list(page=1)  # warm: connection pool, model validators
+
+        async def worker(calls: int) -> None:
+            for _ in range(calls):
+                await client.products.list(page=1)
+
+        per_task = max(total // concurrency, 1)
+        if trace_memory:
+            tracemalloc.start()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(per_task) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        peak = 0.0
+        if trace_memory:
+            peak = float(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        return elapsed / (per_task * concurrency), peak
+
+
+def _time_per_call(concurrency: int, total: int) -> Callable[[], float]:
+    return lambda: asyncio.run(_calls(concurrency, total, trace_memory=False))[0] * 1e6
+
+
+def _peak_kib(concurrency: int, total: int) -> float:
+    return asyncio.run(_calls(concurrency, total, trace_memory=True))[1] / 1024
+
+
+def _filled_store(directory: Path, size: int) -> IdempotencyStore:
+    store = open_store(f"sqlite:///{directory / f'store-{size}.sqlite3'}")
+    for i in range(size):
+        store.claim(f"fill-{i}", "fingerprint", 3600.0)
+    return store
+
+
+def _claim_latency(store: IdempotencyStore, claims: int) -> Callable[[], float]:
+    counter = iter(range(10**9))
+
+    def measure() -> float:
+        keys = [f"fresh-{next(counter)}" for _ in range(claims)]
+        started = time.perf_counter()
+        for key in keys:
+            store.claim(key, "fingerprint", 3600.0)
+        return (time.perf_counter() - started) / claims * 1e6
+
+    return measure
+
+
+def _adapter_ratios(quick: bool, growth: list[str]) -> list[Ratio]:
+    total, rounds = (500, 5) if quick else (2000, 9)
+    ratios = []
+    times: dict[int, float] = {}
+    for concurrency in CONCURRENCY[1:]:
+        figure, baseline = alternating_median(
+            _time_per_call(concurrency, total), _time_per_call(1, total), rounds
+        )
+        times[concurrency] = figure
+        times.setdefault(1, baseline)
+        ratios.append(
+            Ratio(
+                f"adapter time/call, {concurrency} vs 1 async tasks",
+                figure, baseline, "us", 1.5, higher_is_better=False,
+                note="AsyncG2AClient.products.list over an in-memory transport",
+            )
+        )  # fmt: skip
+    memory_rounds = 1 if quick else 3
+    peak = {
+        c: statistics.median(_peak_kib(c, total) for _ in range(memory_rounds)) for c in CONCURRENCY
+    }
+    # memory each extra in-flight call adds on top of one task's: should stay constant
+    marginal = {c: (peak[c] - peak[1]) / (c - 1) for c in CONCURRENCY[1:]}
+    ratios.append(
+        Ratio(
+            "adapter memory per extra in-flight call, 100 vs 10 tasks",
+            marginal[100], marginal[10], "KiB", 1.5, higher_is_better=False,
+        )
+    )  # fmt: skip
+    for c in CONCURRENCY:
+        extra = f" ({marginal[c]:6.1f} KiB per extra in-flight call)" if c in marginal else ""
+        growth.append(
+            f"adapter  {c:>3} tasks: {times[c]:8.1f} us/call, peak {peak[c]:8.1f} KiB{extra}"
+        )
+    return ratios
+
+
+def _store_ratios(quick: bool, growth: list[str]) -> list[Ratio]:
+    claims, rounds = (200, 3) if quick else (500, 7)
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="bench-growth-") as folder:
+        stores = {size: _filled_store(Path(folder), size) for size in STORE_SIZES}
+        try:
+            smallest = STORE_SIZES[0]
+            latency: dict[int, float] = {}
+            for size in STORE_SIZES[1:]:
+                figure, baseline = alternating_median(
+                    _claim_latency(stores[size], claims),
+                    _claim_latency(stores[smallest], claims),
+                    rounds,
+                )
+                latency[size], latency[smallest] = figure, baseline
+                ratios.append(
+                    Ratio(
+                        f"sqlite claim latency, 10^{len(str(size)) - 1} vs 10^3 keys",
+                        figure, baseline, "us", _CLAIM_GROWTH_TARGET[size],
+                        higher_is_better=False,
+                    )
+                )  # fmt: skip
+        finally:
+            for store in stores.values():
+                store.close()
+    for size in STORE_SIZES:
+        growth.append(f"sqlite   {size:>7} keys: {latency[size]:8.1f} us/claim")
+    return ratios
+
+
+def run(quick: bool) -> list[Ratio]:
+    growth: list[str] = []
+    ratios = _adapter_ratios(quick, growth) + _store_ratios(quick, growth)
+    print("growth with work:\n  " + "\n  ".join(growth), file=sys.stderr)
+    return ratios
+
+
+if __name__ == "__main__":
+    for ratio in run(quick="--quick" in sys.argv):
+        print(ratio.as_dict())

@@ -1,0 +1,63 @@
+@orders
+Feature: Orders
+  Buying a key is a sequence of calls: create the order, pay it, read its status and fetch its
+  key once. Each G2A error arrives as a typed error carrying G2A's code.
+
+  Background:
+    Given the adapter is connected to the target
+
+  @twin @sandbox @smoke @chk-test-int-order-create
+  Scenario: An order is created for a product in stock
+    When QA orders product 10000027819004
+    Then an order id made of digits is returned with a price in EUR
+    And the order's status is "new"
+
+  @twin @chk-test-int-order-create
+  Scenario: The order request carries the product and currency G2A expects
+    When QA orders product 10000084431001
+    Then the twin received 1 order request for product "10000084431001" in "EUR"
+    And the twin holds 1 order in status "new"
+
+  @twin @chk-test-int-order-create @chk-test-unit-retry-policy
+  Scenario Outline: G2A's order errors arrive as typed errors and are not retried
+    Given the twin refuses the next order request with HTTP <status> and code <code>
+    When QA orders product 10000027819004
+    Then the call fails with <error>
+    And the twin received 1 order request
+
+    Examples:
+      | status | code   | error                                  |
+      | 400    | BR01   | a G2A API error with code BR01         |
+      | 400    | BR04   | a G2A API error with code BR04         |
+      | 402    | ORD05  | a G2A API error with code ORD05        |
+      | 403    | ORD112 | a G2A API error with code ORD112       |
+      | 403    | ORD114 | a G2A API error with code ORD114       |
+      | 401    | AUTH02 | an authentication error                |
+
+  @twin @chk-test-int-order-create
+  Scenario: An order for a product that does not exist is refused
+    When QA orders product 99999999999999
+    Then the call fails with a G2A API error with code ORD01
+    And the twin holds 0 orders
+
+  @twin
+  Scenario: A paid order hands its key over exactly once
+    Given QA has ordered product 10000027819004
+    When QA pays the order
+    Then the payment is confirmed with a transaction id
+    And the order's status is one of "paid, complete"
+    When QA fetches the key of the order
+    Then a key is handed over
+    When QA fetches the key of the order
+    Then the call fails with a G2A API error with code ORD004
+
+  @twin
+  Scenario: Paying an order that does not exist is refused
+    When QA pays order 1234567890
+    Then the call fails with a G2A API error with code ORD02
+
+  @twin
+  Scenario: An order id that is not a number is refused before anything is sent
+    When QA asks for the details of order "12ab"
+    Then the call fails before reaching G2A
+    And the twin received no request for order details

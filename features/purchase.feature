@@ -1,0 +1,60 @@
+@purchase @twin
+Feature: Purchases never charge twice
+  A purchase (create, pay, wait for completion, fetch the key) is keyed by the caller's
+  idempotency key and checkpointed after every step, so repeating it or resuming it after a
+  failure never creates or pays a second order.
+
+  Background:
+    Given the adapter is connected to the target
+    And the adapter keeps purchase progress in an idempotency store
+
+  @smoke @chk-ops-idempotent-processing
+  Scenario: A purchase returns the key
+    When QA purchases product 10000027819004 with idempotency key "buy-1"
+    Then the purchase returns a key for a new order
+    And the twin holds 1 order in status "complete"
+
+  @chk-ops-idempotent-processing
+  Scenario: Repeating a purchase returns the stored result
+    When QA purchases product 10000027819004 with idempotency key "buy-2"
+    And QA purchases product 10000027819004 with idempotency key "buy-2"
+    Then both purchases return the same order and key
+    And the second purchase says it was resumed
+    And the twin received 1 order request
+    And the twin received 1 payment request
+
+  @chk-ops-idempotent-processing
+  Scenario: The same key for another product is refused
+    When QA purchases product 10000027819004 with idempotency key "buy-3"
+    And QA purchases product 10000037846002 with idempotency key "buy-3"
+    Then the call fails with an idempotency conflict
+    And the twin received 1 order request
+
+  @chk-ops-idempotent-processing @chk-test-unit-retry-policy
+  Scenario: A purchase whose payment answer was lost resumes without paying again
+    Given the twin pays the next order but loses every answer to it
+    When QA purchases product 10000027819004 with idempotency key "buy-4"
+    Then the call fails with an unknown outcome
+    Given the twin answers normally again
+    When QA purchases product 10000027819004 with idempotency key "buy-4"
+    Then the purchase returns a key
+    And the twin received 1 order request
+    And the twin holds 1 order in status "complete"
+
+  @chk-ops-idempotent-processing
+  Scenario: A purchase that failed while fetching the key resumes from its checkpoint
+    Given the twin fails the next 3 key requests with a connection reset
+    When QA purchases product 10000027819004 with idempotency key "buy-5"
+    Then the call fails with a transport error
+    When QA purchases product 10000027819004 with idempotency key "buy-5"
+    Then the purchase returns a key
+    And the twin received 1 order request
+    And the twin received 1 payment request
+
+  @chk-test-unit-retry-policy
+  Scenario: A timeout after the order was sent says the outcome is unknown
+    Given the adapter times out after 300 milliseconds
+    And the twin never answers the next order request
+    When QA orders product 10000027819004
+    Then the call fails with an unknown outcome
+    And the twin received 1 order request

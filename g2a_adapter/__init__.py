@@ -1,0 +1,84 @@
+"""`g2a_adapter`: talk to G2A from a service — config, signing, tokens, a resilient client
+(sync and async), products, orders and the checkpointed purchase, metrics and logs.
+
+Everything a service needs is re-exported here; the submodules are implementation detail.
+"""
+
+from g2a_adapter._version import __version__
+from g2a_adapter.client import AsyncG2AClient, G2AClient
+from g2a_adapter.config import Settings
+from g2a_adapter.errors import (
+    ApiAuthError,
+    AuthError,
+    ConfigError,
+    G2AApiError,
+    G2AError,
+    IdempotencyConflictError,
+    IdempotencyError,
+    IdempotencyInProgressError,
+    LeaseLostError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PurchasePendingError,
+    RateLimitedError,
+    RequestValidationError,
+    ResponseFormatError,
+    StoreUnavailableError,
+    TransportError,
+    WebhookRejectedError,
+)
+from g2a_adapter.idempotency import open_store
+from g2a_adapter.models import (
+    AccessToken,
+    Job,
+    Offer,
+    OfferPage,
+    OrderCreated,
+    OrderDetails,
+    OrderKey,
+    PaymentResult,
+    Product,
+    ProductPage,
+    PurchaseResult,
+)
+from g2a_adapter.observability import Metrics
+from g2a_adapter.retry import RetryPolicy
+
+__all__ = [
+    "AccessToken",
+    "ApiAuthError",
+    "AsyncG2AClient",
+    "AuthError",
+    "ConfigError",
+    "G2AApiError",
+    "G2AClient",
+    "G2AError",
+    "IdempotencyConflictError",
+    "IdempotencyError",
+    "IdempotencyInProgressError",
+    "Job",
+    "LeaseLostError",
+    "Metrics",
+    "NotFoundError",
+    "Offer",
+    "OfferPage",
+    "OrderCreated",
+    "OrderDetails",
+    "OrderKey",
+    "OutcomeUnknownError",
+    "PaymentResult",
+    "Product",
+    "ProductPage",
+    "PurchasePendingError",
+    "PurchaseResult",
+    "RateLimitedError",
+    "RequestValidationError",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "Settings",
+    "StoreUnavailableError",
+    "TransportError",
+    "WebhookRejectedError",
+    "__version__",
+    "open_store",
+]

@@ -1,0 +1,126 @@
+"""Import API OAuth tokens: one cache core, thin sync and async single-flight wrappers.
+
+`TokenState` holds the cached token and makes every decision (is it still good, must it be
+refreshed early, was the refused token already replaced by another caller) and builds the
+token request. The wrappers only add a lock — `threading.Lock` for threads, `asyncio.Lock`
+for tasks — and the double check that makes N concurrent callers cause one fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+
+from g2a_adapter.core import ClientCore, Flow, Spec
+from g2a_adapter.errors import AuthError, G2AApiError
+from g2a_adapter.models import AccessToken
+
+EARLY_REFRESH_FRACTION = 0.2  # refresh once less than 20 % of the token's life is left
+
+
+def _now() -> float:
+    return time.time()  # looked up at call time, so freezegun can move it
+
+
+class TokenState:
+    """The cached token, its refresh rules and the token request (no locks, no I/O)."""
+
+    def __init__(self, core: ClientCore, clock: Callable[[], float] = _now) -> None:
+        self._core = core
+        self._clock = clock
+        self.token: AccessToken | None = None
+        core.metrics.token_ttl_seconds.set_function(self.ttl_seconds)
+
+    def ttl_seconds(self) -> float:
+        token = self.token
+        return 0.0 if token is None else token.ttl_seconds(self._clock())
+
+    def usable(self, force: bool, stale: AccessToken | None) -> AccessToken | None:
+        """The cached token if it will do, else None (this caller must fetch).
+
+        A forced refresh after a 401 names the refused token (`stale`): if another caller
+        has replaced it meanwhile, the new one is used instead of fetching again.
+        """
+        token = self.token
+        if token is None:
+            return None
+        if force:
+            return None if stale is None or token is stale else token
+        return None if token.refresh_due(self._clock(), EARLY_REFRESH_FRACTION) else token
+
+    def fetch(self) -> Flow[AccessToken]:
+        """The token request (client credentials, form body) as a flow."""
+        settings = self._core.settings
+        requested_at = self._clock()
+
+        def parse(body: bytes) -> AccessToken:
+            return AccessToken.model_validate_json(body).model_copy(
+                update={"obtained_at": requested_at}
+            )
+
+        spec = Spec(
+            "POST",
+            f"{self._core.import_url}/oauth/token",
+            "/oauth/token",
+            parse,
+            api="oauth",
+            form={
+                "grant_type": "client_credentials",
+                "client_id": settings.oauth_client_id,
+                "client_secret": settings.oauth_client_secret.get_secret_value(),
+            },
+        )
+        try:
+            token: AccessToken = yield from self._core.exchange(spec)
+        except G2AApiError as exc:
+            raise AuthError(
+                f"OAuth token request refused: {exc.code} (HTTP {exc.status_code})"
+            ) from exc
+        return token
+
+    def accept(self, token: AccessToken) -> AccessToken:
+        self.token = token
+        return token
+
+    def invalidate(self) -> None:
+        self.token = None
+
+
+class SyncTokens:
+    """Single flight across threads."""
+
+    def __init__(self, state: TokenState, run: Callable[[Flow[AccessToken]], AccessToken]):
+        self.state = state
+        self._run = run
+        self._lock = threading.Lock()
+
+    def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
+        token = self.state.usable(force, stale)
+        if token is None:
+            with self._lock:
+                token = self.state.usable(force, stale) or self.state.accept(
+                    self._run(self.state.fetch())
+                )
+        return token
+
+
+class AsyncTokens:
+    """Single flight across tasks of one event loop."""
+
+    def __init__(
+        self, state: TokenState, run: Callable[[Flow[AccessToken]], Awaitable[AccessToken]]
+    ):
+        self.state = state
+        self._run = run
+        self._lock = asyncio.Lock()
+
+    async def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
+        token = self.state.usable(force, stale)
+        if token is None:
+            async with self._lock:
+                token = self.state.usable(force, stale) or self.state.accept(
+                    await self._run(self.state.fetch())
+                )
+        return token

@@ -1,0 +1,244 @@
+"""`G2AClient` and `AsyncG2AClient`: the same services over one sans-IO core.
+
+Each client is a *driver*: it runs the flows built by the services (`core.py`) and performs
+the actions they yield — send, sleep, token, store call — with blocking or async I/O. That
+loop (`_drive`/`_adrive`) is the only thing that differs between the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from g2a_adapter.auth import AsyncTokens, SyncTokens, TokenState
+from g2a_adapter.config import Settings
+from g2a_adapter.core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
+from g2a_adapter.idempotency import open_store
+from g2a_adapter.idempotency.base import IdempotencyStore
+from g2a_adapter.models import AccessToken
+from g2a_adapter.observability import Metrics
+from g2a_adapter.offers import AsyncJobs, AsyncOffers, ImportCalls, Jobs, Offers
+from g2a_adapter.orders import AsyncOrders, OrderCalls, Orders
+from g2a_adapter.products import AsyncProducts, ProductCalls, Products
+from g2a_adapter.purchase import PurchaseFlow
+from g2a_adapter.retry import RetryPolicy
+from g2a_adapter.transport import AsyncTransport, SyncTransport
+
+T = TypeVar("T")
+LOGGER_NAME = "g2a_adapter"
+_POOL = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class _Shared:
+    """What both clients set up the same way: core, calls, token state, store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: IdempotencyStore | None,
+        metrics: Metrics | None,
+        retry: RetryPolicy | None,
+        logger: logging.Logger | None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._core = ClientCore(
+            settings,
+            metrics=self.metrics,
+            retry=retry if retry is not None else RetryPolicy(max_retries=settings.retry_max),
+            logger=logger if logger is not None else logging.getLogger(LOGGER_NAME),
+        )
+        self._tokens = TokenState(self._core)
+        self._order_calls = OrderCalls(self._core)
+        self._product_calls = ProductCalls(self._core)
+        self._import_calls = ImportCalls(self._core)
+        self._store = store
+        self._owns_store = store is None
+        self._purchase_flow: PurchaseFlow | None = None
+
+    def _purchases(self) -> PurchaseFlow:
+        """The purchase flow, opening the configured store on first use."""
+        if self._purchase_flow is None:
+            if self._store is None:
+                self._store = open_store(self.settings.idempotency_url)
+            self._purchase_flow = PurchaseFlow(self._order_calls, self._store)
+        return self._purchase_flow
+
+    def _close_store(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+            self._purchase_flow = None
+
+    def __repr__(self) -> str:
+        name, settings = type(self).__name__, self.settings
+        return f"{name}(api_url={settings.api_url!r}, env={settings.env!r})"
+
+
+class G2AClient(_Shared):
+    """Blocking client. Use as a context manager (or call `close()`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        store: IdempotencyStore | None = None,
+        metrics: Metrics | None = None,
+        retry: RetryPolicy | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(settings, store, metrics, retry, logger)
+        self._http = SyncTransport(
+            httpx.Client(transport=transport, timeout=settings.timeout_seconds, limits=_POOL)
+        )
+        self._token_cache = SyncTokens(self._tokens, self._drive)
+        self.auth = Auth(self._tokens, self._token_cache)
+        self.products = Products(self._product_calls, self._drive)
+        self.orders = Orders(self._order_calls, self._purchases, self._drive)
+        self.offers = Offers(self._import_calls, self._drive)
+        self.jobs = Jobs(self._import_calls, self._drive)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> G2AClient:
+        return cls(Settings.from_env(), **kwargs)
+
+    def _drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                action = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            reply, error = None, None
+            try:
+                if isinstance(action, Send):
+                    reply = self._http.send(action.request)
+                elif isinstance(action, Sleep):
+                    time.sleep(action.seconds)
+                elif isinstance(action, NeedToken):
+                    reply = self._token_cache.get(action.force, action.stale)
+                elif isinstance(action, StoreCall):
+                    reply = action.operation()
+            except Exception as exc:  # handed to the flow, which may clean up and re-raise
+                error = exc
+
+    def close(self) -> None:
+        self._http.close()
+        self._close_store()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncG2AClient(_Shared):
+    """Async client (asyncio). Use as an async context manager (or `await aclose()`).
+
+    Store operations are blocking calls of the sync store protocol; they run in a worker
+    thread so the event loop never waits on the database.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        store: IdempotencyStore | None = None,
+        metrics: Metrics | None = None,
+        retry: RetryPolicy | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(settings, store, metrics, retry, logger)
+        self._http = AsyncTransport(
+            httpx.AsyncClient(transport=transport, timeout=settings.timeout_seconds, limits=_POOL)
+        )
+        self._token_cache = AsyncTokens(self._tokens, self._drive)
+        self.auth = AsyncAuth(self._tokens, self._token_cache)
+        self.products = AsyncProducts(self._product_calls, self._drive)
+        self.orders = AsyncOrders(self._order_calls, self._purchases, self._drive)
+        self.offers = AsyncOffers(self._import_calls, self._drive)
+        self.jobs = AsyncJobs(self._import_calls, self._drive)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> AsyncG2AClient:
+        return cls(Settings.from_env(), **kwargs)
+
+    async def _drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                action = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            reply, error = None, None
+            try:
+                if isinstance(action, Send):
+                    reply = await self._http.send(action.request)
+                elif isinstance(action, Sleep):
+                    await asyncio.sleep(action.seconds)
+                elif isinstance(action, NeedToken):
+                    reply = await self._token_cache.get(action.force, action.stale)
+                elif isinstance(action, StoreCall):
+                    reply = await asyncio.to_thread(action.operation)
+            except Exception as exc:  # handed to the flow, which may clean up and re-raise
+                error = exc
+
+    async def aclose(self) -> None:
+        await self._http.close()
+        self._close_store()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Auth:
+    """`client.auth`: the Import API token (cached, refreshed early, single flight)."""
+
+    def __init__(self, state: TokenState, cache: SyncTokens) -> None:
+        self._state = state
+        self._cache = cache
+
+    def token(self) -> AccessToken:
+        return self._cache.get()
+
+    def invalidate(self) -> None:
+        self._state.invalidate()
+
+
+class AsyncAuth:
+    """`client.auth` of `AsyncG2AClient`."""
+
+    def __init__(self, state: TokenState, cache: AsyncTokens) -> None:
+        self._state = state
+        self._cache = cache
+
+    async def token(self) -> AccessToken:
+        return await self._cache.get()
+
+    def invalidate(self) -> None:
+        self._state.invalidate()

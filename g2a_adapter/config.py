@@ -1,0 +1,300 @@
+"""Settings read from the environment, validated once at start-up.
+
+The URL rules are pure functions (`normalize_api_url`), table-tested on their own. Every
+failure is a `ConfigError` naming the variable, never echoing its value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from g2a_adapter.errors import ConfigError
+from g2a_adapter.observability import MASK
+
+Env = Literal["sandbox", "live"]
+
+ENV_PREFIX = "G2A_"
+LIVE_HOST = "api.g2a.com"
+SANDBOX_HOST = "sandboxapi.g2a.com"
+EXPORT_PATH = "/v1"
+IMPORT_PATH = "/integration-api/v1"
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+logger = logging.getLogger("g2a_adapter.config")
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable behind a settings field."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def parse_env(raw: str | None) -> Env:
+    """`live` only when explicitly asked for; anything else (or nothing) is the sandbox."""
+    return "live" if (raw or "").strip().lower() == "live" else "sandbox"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _split(raw: str) -> SplitResult:
+    if raw != raw.strip() or any(ord(c) < 33 or ord(c) == 127 for c in raw):
+        raise ConfigError("G2A_API_URL must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError("G2A_API_URL is not a valid URL (bad host or port)") from None
+    return parts
+
+
+def _check_host(host: str, scheme: str, env: Env, extra_hosts: Iterable[str]) -> None:
+    if not host:
+        raise ConfigError("G2A_API_URL has no host")
+    if not host.isascii() or host.startswith("xn--") or ".xn--" in host:
+        raise ConfigError(
+            "G2A_API_URL host is an internationalized (IDN) name; only ASCII G2A hosts are allowed"
+        )
+    if env == "live" and host == SANDBOX_HOST:
+        raise ConfigError("G2A_ENV=live but G2A_API_URL points at the sandbox host")
+    if env == "sandbox" and host == LIVE_HOST:
+        raise ConfigError(
+            "G2A_ENV is sandbox (the default) but G2A_API_URL points at the live host; "
+            "set G2A_ENV=live to use it"
+        )
+    loopback = is_loopback(host)
+    if loopback and env == "live":
+        raise ConfigError("G2A_API_URL: a loopback host is allowed only in the sandbox env")
+    if scheme == "http" and not loopback:
+        raise ConfigError("G2A_API_URL must use https (plain http only to a loopback host)")
+    allowed = {LIVE_HOST if env == "live" else SANDBOX_HOST, *(h.lower() for h in extra_hosts)}
+    if not loopback and host not in allowed:
+        raise ConfigError(
+            f"G2A_API_URL host is not allowed in the {env} env; "
+            "add it to G2A_ALLOWED_HOSTS if it is really a G2A endpoint"
+        )
+
+
+def _normalize_path(path: str) -> str:
+    path = path.rstrip("/")
+    if path in ("", "/integration-api"):
+        return f"{path}{EXPORT_PATH}"
+    if "//" in path or not path.endswith(EXPORT_PATH):
+        raise ConfigError(
+            f"G2A_API_URL path must end in {EXPORT_PATH} (Export API) or {IMPORT_PATH}"
+        )
+    return path
+
+
+def normalize_api_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
+    """Apply the URL rules of the design; return `scheme://host[:port]/…/v1`.
+
+    HTTPS only, except plain HTTP to loopback in the sandbox; host allowlist per env (plus
+    explicit extra hosts); env/host mix-ups refused; `/v1` appended when the path is empty;
+    userinfo, query and fragment refused; default ports dropped.
+    """
+    parts = _split(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ConfigError("G2A_API_URL must start with https:// (or http:// to loopback)")
+    if "@" in parts.netloc:
+        raise ConfigError("G2A_API_URL must not contain credentials (user:password@)")
+    if "?" in raw or "#" in raw:
+        raise ConfigError("G2A_API_URL must not contain a query string or a fragment")
+    host = (parts.hostname or "").lower()
+    _check_host(host, scheme, env, extra_hosts)
+    port = parts.port
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}{_normalize_path(parts.path)}"
+
+
+def origin_of(api_url: str) -> str:
+    """`scheme://host[:port]` of a normalized API URL (the Import API and OAuth host)."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _masked_url(url: str) -> str:
+    password = _url_password(url)
+    return url.replace(f":{password}@", f":{MASK}@") if password else url
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per failed field, naming the variable and the rule, never the value."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        loc = str(item["loc"][0]) if item["loc"] else ""
+        name = env_var(loc) if loc else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(message if message.startswith(ENV_PREFIX) else f"{name}: {message}")
+    return "; ".join(lines)
+
+
+class Settings(BaseSettings):
+    """Adapter configuration. Direct construction reads only its arguments; use `from_env`."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    api_url: str
+    api_hash: str = ""
+    api_key: SecretStr = SecretStr("")
+    api_secret: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    env: Env = "sandbox"
+    timeout_ms: int = Field(default=8000, gt=0, le=600_000)
+    retry_max: int = Field(default=2, ge=0, le=10)
+    oauth_client_id: str = ""
+    oauth_client_secret: SecretStr = SecretStr("")
+    webhook_secret: SecretStr | None = None
+    webhook_tolerance_seconds: int = Field(default=300, gt=0, le=86_400)
+    idempotency_url: str = "sqlite:///./g2a-idempotency.sqlite3"
+    allowed_hosts: tuple[str, ...] = ()
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments only: `from_env` decides what the environment contributes, so a
+        # stray G2A_* variable never leaks into settings built in code (tests, tools).
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build from `G2A_*` variables (default `os.environ`); raises ConfigError."""
+        source = os.environ if env is None else env
+        values = {
+            name: source[env_var(name)] for name in cls.model_fields if env_var(name) in source
+        }
+        if "api_url" not in values:
+            raise ConfigError("G2A_API_URL is required")
+        return cls(**values)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, value: object) -> Env:
+        return parse_env(value if isinstance(value, str) else None)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
+
+    @field_validator("api_url", "api_hash", "oauth_client_id", "idempotency_url", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _rules(self) -> Settings:
+        secret_alias = self.api_secret.get_secret_value().strip() if self.api_secret else ""
+        if secret_alias:
+            if self.api_hash and self.api_hash != secret_alias:
+                raise ValueError(
+                    "G2A_API_HASH and G2A_API_SECRET (its deprecated alias) are both set "
+                    "with different values; keep only G2A_API_HASH"
+                )
+            logger.warning("G2A_API_SECRET is deprecated: rename it to G2A_API_HASH")
+            object.__setattr__(self, "api_hash", secret_alias)
+        for name in ("api_hash", "api_key"):
+            value = getattr(self, name)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not text.strip():
+                raise ValueError(f"{env_var(name)} is required and must not be empty")
+        if self.webhook_secret is not None and not self.webhook_secrets():
+            raise ValueError("G2A_WEBHOOK_SECRET is set but empty")
+        if not self.idempotency_url:
+            raise ValueError("G2A_IDEMPOTENCY_URL must not be empty")
+        object.__setattr__(
+            self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
+        )
+        if not self.oauth_client_id:
+            object.__setattr__(self, "oauth_client_id", self.api_hash)
+        if not self.oauth_client_secret.get_secret_value():
+            object.__setattr__(self, "oauth_client_secret", self.api_key)
+        return self
+
+    @property
+    def import_api_url(self) -> str:
+        """`scheme://host[:port]` of `api_url`: the Import API and OAuth token host."""
+        return origin_of(self.api_url)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.timeout_ms / 1000
+
+    def webhook_secrets(self) -> list[str]:
+        """The webhook secrets, several (comma-separated) while rotating."""
+        if self.webhook_secret is None:
+            return []
+        raw = self.webhook_secret.get_secret_value()
+        return [s.strip() for s in raw.split(",") if s.strip()]
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret value, for masking logs and messages."""
+        values = [
+            self.api_key.get_secret_value(),
+            self.oauth_client_secret.get_secret_value(),
+            *self.webhook_secrets(),
+        ]
+        password = _url_password(self.idempotency_url)
+        if password:
+            values.append(password)
+        return [v for v in values if v]
+
+    def display(self) -> dict[str, Any]:
+        """Every setting, secrets masked: safe to print or log."""
+        return {
+            "api_url": self.api_url,
+            "import_api_url": self.import_api_url,
+            "api_hash": self.api_hash,
+            "api_key": MASK,
+            "env": self.env,
+            "timeout_ms": self.timeout_ms,
+            "retry_max": self.retry_max,
+            "oauth_client_id": self.oauth_client_id,
+            "oauth_client_secret": MASK,
+            "webhook_secret": MASK if self.webhook_secret is not None else None,
+            "webhook_tolerance_seconds": self.webhook_tolerance_seconds,
+            "idempotency_url": _masked_url(self.idempotency_url),
+            "allowed_hosts": list(self.allowed_hosts),
+        }
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.display().items())
+        return f"Settings({fields})"
+
+    __str__ = __repr__

@@ -1,0 +1,275 @@
+"""The sans-IO heart of both clients.
+
+A call is described by a `Spec` (method, URL, body, how to parse the answer). `ClientCore.
+exchange(spec)` is a generator — a *flow* — that yields `Action`s (send this request, sleep,
+give me a token, run this store operation) and receives their results; it owns every rule:
+headers, retries, 401 refresh, error mapping, parsing, logging and metrics. The sync and async
+clients only differ in how they perform the actions (`client.py`), so no logic exists twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, TypeVar
+
+import httpx
+from pydantic import ValidationError
+
+from g2a_adapter._version import __version__
+from g2a_adapter.config import Settings
+from g2a_adapter.errors import (
+    ApiAuthError,
+    G2AApiError,
+    G2AError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ResponseFormatError,
+)
+from g2a_adapter.models import AccessToken, ErrorEnvelope
+from g2a_adapter.observability import (
+    REQUEST_LOG_MESSAGE,
+    Metrics,
+    SecretMasker,
+    new_correlation_id,
+)
+from g2a_adapter.retry import RetryPolicy, parse_retry_after
+from g2a_adapter.signing import export_authorization
+from g2a_adapter.transport import Failure
+
+T = TypeVar("T")
+Api = Literal["export", "import", "oauth"]
+_MAX_ERROR_TEXT = 200
+
+
+# --- what a call is --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One logical API call; `parse` turns a 2xx body (bytes) into the typed result."""
+
+    method: str
+    url: str
+    route: str  # low-cardinality label: "/v1/order/pay/{order_id}"
+    parse: Callable[[bytes], Any]
+    api: Api = "export"
+    params: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+    idempotent: bool = True
+
+
+# --- what a flow asks its driver to do --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    request: httpx.Request  # answered with httpx.Response | transport.Failure
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float  # answered with None
+
+
+@dataclass(frozen=True, slots=True)
+class NeedToken:
+    force: bool  # answered with an AccessToken
+    stale: AccessToken | None = None  # the token that was refused (single flight)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCall:
+    operation: Callable[[], Any]  # a blocking idempotency-store call; answered with its result
+
+
+Action: TypeAlias = Send | Sleep | NeedToken | StoreCall
+Flow: TypeAlias = Generator[Action, Any, T]
+
+
+# --- pure mapping of answers -----------------------------------------------------------------
+
+
+def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
+    """A non-2xx answer as the typed error, with G2A's code and the HTTP status."""
+    status = response.status_code
+    try:
+        envelope = ErrorEnvelope.model_validate_json(response.content)
+        code, message = envelope.code, envelope.message
+    except ValidationError:
+        code, message = f"HTTP{status}", response.text[:_MAX_ERROR_TEXT]
+    message = mask(message)
+    if status == 429 or code == "BR03":
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimitedError(code, status, message, retry_after)
+    if status == 401 or code.startswith("AUTH"):
+        return ApiAuthError(code, status, message)
+    return G2AApiError(code, status, message)
+
+
+def parse_body(spec: Spec, response: httpx.Response) -> Any:
+    """The typed result of a 2xx answer.
+
+    An unreadable 2xx body on a non-idempotent call means G2A acted but we cannot tell the
+    result (e.g. the new order id): that is an unknown outcome, not a format nit.
+    """
+    try:
+        return spec.parse(response.content)
+    except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        problem = f"{spec.method} {spec.route}: 2xx answer does not match the documented shape"
+        if not spec.idempotent:
+            raise OutcomeUnknownError(f"{problem}; the call may have taken effect") from exc
+        raise ResponseFormatError(problem) from exc
+
+
+def json_dict(body: bytes) -> dict[str, Any]:
+    value = json.loads(body)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
+
+
+# --- the core --------------------------------------------------------------------------------
+
+
+class ClientCore:
+    """Builds requests and runs the attempt loop of one call as a flow."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics,
+        retry: RetryPolicy,
+        logger: logging.Logger,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.retry = retry
+        self.logger = logger
+        self.mask = SecretMasker(settings.secret_values())
+        self.export_url = settings.api_url
+        self.import_url = settings.import_api_url
+        base = {"Accept": "application/json", "User-Agent": f"g2a-adapter/{__version__}"}
+        self._headers: dict[Api, dict[str, str]] = {
+            "export": {
+                **base,
+                "Authorization": export_authorization(
+                    settings.api_hash, settings.api_key.get_secret_value()
+                ),
+            },
+            "import": base,
+            "oauth": base,
+        }
+
+    def _request(self, spec: Spec, correlation_id: str, token: AccessToken | None) -> httpx.Request:
+        headers = dict(self._headers[spec.api])
+        headers["X-Correlation-Id"] = correlation_id
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
+        if spec.form is not None:
+            return httpx.Request(spec.method, spec.url, headers=headers, data=spec.form)
+        if spec.method in ("POST", "PUT", "PATCH"):
+            headers["Content-Type"] = "application/json"
+            content = b"" if spec.json is None else json.dumps(spec.json).encode()
+            return httpx.Request(
+                spec.method, spec.url, params=spec.params, headers=headers, content=content
+            )
+        return httpx.Request(spec.method, spec.url, params=spec.params, headers=headers)
+
+    def exchange(self, spec: Spec) -> Flow[Any]:
+        """Send `spec` with retries; return the parsed result or raise a typed error."""
+        correlation_id = new_correlation_id()
+        token: AccessToken | None = None
+        if spec.api == "import":
+            token = yield NeedToken(force=False)
+        refreshed = False
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self._request(spec, correlation_id, token)
+            sent_at = time.perf_counter()
+            reply: httpx.Response | Failure = yield Send(request)
+            latency = time.perf_counter() - sent_at
+            status = reply.status_code if isinstance(reply, httpx.Response) else None
+            if status is not None and 200 <= status < 300:
+                self._observe(spec, request, status, latency, attempt, correlation_id, "ok")
+                return parse_body(spec, reply)  # type: ignore[arg-type]
+            if status == 401 and token is not None and not refreshed:
+                self._observe(spec, request, status, latency, attempt, correlation_id, "refresh")
+                token = yield NeedToken(force=True, stale=token)
+                refreshed = True
+                continue
+            decision = self.retry.decide(
+                attempt,
+                idempotent=spec.idempotent,
+                status=status,
+                failure=reply.reason if isinstance(reply, Failure) else None,
+                retry_after=reply.headers.get("retry-after") if status is not None else None,  # type: ignore[union-attr]
+                elapsed=time.monotonic() - started,
+            )
+            if not decision.retry:
+                error = self._error(spec, request, reply)
+                outcome = "outcome_unknown" if isinstance(error, OutcomeUnknownError) else "error"
+                self._observe(spec, request, status, latency, attempt, correlation_id, outcome)
+                raise error
+            self._observe(
+                spec, request, status, latency, attempt, correlation_id, "retry", decision.delay
+            )
+            self.metrics.request_retries_total.labels(
+                spec.method, spec.route, decision.reason
+            ).inc()
+            if decision.delay > 0 and self.retry.sleep_enabled:
+                yield Sleep(decision.delay)
+
+    def _error(
+        self, spec: Spec, request: httpx.Request, reply: httpx.Response | Failure
+    ) -> G2AError:
+        if isinstance(reply, Failure):
+            path = self.mask(request.url.path)
+            return reply.to_error(spec.method, path, idempotent=spec.idempotent)
+        if not spec.idempotent and reply.status_code in (502, 504):
+            return OutcomeUnknownError(
+                f"{spec.method} {self.mask(request.url.path)}: gateway answered "
+                f"{reply.status_code}; the call may have taken effect"
+            )
+        return api_error(reply, self.mask)
+
+    def _observe(
+        self,
+        spec: Spec,
+        request: httpx.Request,
+        status: int | None,
+        latency: float,
+        attempt: int,
+        correlation_id: str,
+        outcome: str,
+        retry_delay: float = 0.0,
+    ) -> None:
+        """Metrics and the one log record of an attempt (`retry_delay_ms`: wait before the next)."""
+        status_label = "none" if status is None else str(status)
+        self.metrics.requests_total.labels(spec.method, spec.route, status_label, outcome).inc()
+        self.metrics.request_duration_seconds.labels(spec.method, spec.route).observe(latency)
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        if not self.logger.isEnabledFor(level):
+            return
+        self.logger.log(
+            level,
+            REQUEST_LOG_MESSAGE,
+            extra={
+                "method": spec.method,
+                "path": self.mask(request.url.path),
+                "status": status,
+                "latency_ms": round(latency * 1000, 3),
+                "attempt": attempt,
+                "retries": attempt - 1,
+                "correlation_id": self.mask(correlation_id),
+                "outcome": outcome,
+                "retry_delay_ms": round(retry_delay * 1000, 3),
+            },
+        )

@@ -1,0 +1,118 @@
+"""Health probes: each check runs in its own daemon thread with a deadline.
+
+A hung dependency therefore costs at most `timeout_s`, never a stuck `/healthz`; while an
+earlier probe of a check is still hanging, that check is reported failed without starting
+another thread (no pile-up).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from g2a_adapter.errors import G2AError
+from g2a_adapter.idempotency.base import IdempotencyStore
+
+Check = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    status: Literal["ok", "fail"]
+    checks: dict[str, dict[str, Any]]
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "checks": self.checks}
+        if self.failed:
+            body["failed"] = self.failed
+        return body
+
+
+def _describe(exc: BaseException) -> str:
+    """Our own errors carry safe messages; anything else is named by type only."""
+    return str(exc) if isinstance(exc, G2AError) else type(exc).__name__
+
+
+class _Probe:
+    def __init__(self, check: Check) -> None:
+        self.check = check
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.started = time.perf_counter()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="g2a-health-probe")
+
+    def _run(self) -> None:
+        try:
+            self.result = self.check()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+class HealthChecker:
+    def __init__(self, checks: Mapping[str, Check], timeout_s: float = 0.5) -> None:
+        self._checks = dict(checks)
+        self.timeout_s = timeout_s
+        self._hanging: dict[str, _Probe] = {}
+        self._lock = threading.Lock()
+
+    def run(self) -> HealthReport:
+        probes: dict[str, _Probe | None] = {}
+        with self._lock:
+            for name, check in self._checks.items():
+                previous = self._hanging.get(name)
+                if previous is not None and not previous.done.is_set():
+                    probes[name] = None
+                    continue
+                probe = _Probe(check)
+                self._hanging[name] = probe
+                probe.thread.start()
+                probes[name] = probe
+        deadline = time.perf_counter() + self.timeout_s
+        results = {name: self._outcome(probe, deadline) for name, probe in probes.items()}
+        failed = [name for name, r in results.items() if r["status"] != "ok"]
+        return HealthReport("fail" if failed else "ok", results, failed)
+
+    def _outcome(self, probe: _Probe | None, deadline: float) -> dict[str, Any]:
+        if probe is None:
+            return {"status": "fail", "error": "previous probe still hanging"}
+        if not probe.done.wait(max(0.0, deadline - time.perf_counter())):
+            return {"status": "fail", "error": f"timed out after {self.timeout_s:g} s"}
+        latency_ms = round((time.perf_counter() - probe.started) * 1000, 1)
+        if probe.error is not None:
+            return {"status": "fail", "error": _describe(probe.error), "latency_ms": latency_ms}
+        return {"status": "ok", **(probe.result or {}), "latency_ms": latency_ms}
+
+
+class SupportsTtl(Protocol):
+    def ttl_seconds(self) -> float: ...
+
+
+def store_check(store: IdempotencyStore) -> Check:
+    def check() -> dict[str, Any]:
+        store.ping()
+        return {"backend": store.backend}
+
+    return check
+
+
+def token_check(probe: Callable[[], SupportsTtl]) -> Check:
+    """Fetch the token (or read the cached one) and report its remaining lifetime."""
+
+    def check() -> dict[str, Any]:
+        ttl = probe().ttl_seconds()
+        if ttl <= 0:
+            raise G2AError("the token has expired")
+        return {"ttl_seconds": round(ttl, 1)}
+
+    return check

@@ -1,0 +1,76 @@
+"""Idempotency stores: one protocol, backends chosen by URL (`G2A_IDEMPOTENCY_URL`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency.aio import AsyncIdempotencyStore, AsyncStore
+from g2a_adapter.idempotency.base import (
+    Claim,
+    ClaimDecision,
+    ClaimState,
+    IdempotencyStore,
+    Record,
+    decide_claim,
+)
+from g2a_adapter.idempotency.memory import MemoryStore
+from g2a_adapter.idempotency.url import StoreUrl, parse_store_url
+
+__all__ = [
+    "AsyncIdempotencyStore",
+    "AsyncStore",
+    "Claim",
+    "ClaimDecision",
+    "ClaimState",
+    "IdempotencyStore",
+    "MemoryStore",
+    "Record",
+    "StoreUrl",
+    "decide_claim",
+    "open_store",
+    "parse_store_url",
+]
+
+
+def _wall_clock() -> float:
+    return time.time()  # looked up at call time, so freezegun and monkeypatching apply
+
+
+def open_store(
+    url: str, *, clock: Callable[[], float] = _wall_clock, namespace: str | None = None
+) -> IdempotencyStore:
+    """Open the backend `url` names; creates its schema on first use.
+
+    `namespace` (or `?namespace=` in the URL) prefixes table names / keys, so several
+    applications or test runs can share one server. Bad URLs, missing drivers and
+    unreachable servers raise `StoreUnavailableError` naming the backend, never a password.
+    """
+    spec = parse_store_url(url, namespace)
+    if spec.backend == "memory":
+        return MemoryStore(clock=clock)
+    if spec.backend == "sqlite":
+        from g2a_adapter.idempotency.sqlite import SqliteStore
+
+        return SqliteStore(spec.target, namespace=spec.namespace, clock=clock)
+    try:
+        if spec.backend == "redis":
+            from g2a_adapter.idempotency.redis import RedisStore
+
+            return RedisStore(
+                spec.target, namespace=spec.namespace, clock=clock, password=spec.password
+            )
+        from g2a_adapter.idempotency.postgres import PostgresStore
+
+        return PostgresStore(
+            spec.target, namespace=spec.namespace, clock=clock, password=spec.password
+        )
+    except ImportError as exc:
+        extra = spec.backend
+        raise StoreUnavailableError(
+            spec.backend, f"driver not installed ({exc.name}); install g2a-adapter[{extra}]"
+        ) from None
+    except ValueError as exc:  # the driver refused the URL
+        detail = str(exc).replace(spec.password, "***") if spec.password else str(exc)
+        raise StoreUnavailableError(spec.backend, f"invalid URL: {detail}") from None

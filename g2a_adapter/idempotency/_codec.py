@@ -1,0 +1,83 @@
+"""Row <-> Record conversion and names shared by the SQL and Redis backends."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from g2a_adapter.idempotency.base import JSON, Record
+
+SCHEMA_VERSION = 1
+DEFAULT_NAMESPACE = "g2a_idempotency"
+_NAMESPACE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+# Column order of the records table, and of `record_row` / `record_from_row`.
+RECORD_COLUMNS = (
+    "key",
+    "fingerprint",
+    "owner",
+    "lease_expires_at",
+    "checkpoint",
+    "result",
+    "expires_at",
+)
+
+
+def valid_namespace(namespace: str) -> bool:
+    """Namespaces become table names and key prefixes: identifiers only."""
+    return bool(_NAMESPACE.match(namespace))
+
+
+def new_owner() -> str:
+    return uuid.uuid4().hex
+
+
+def dump_json(value: JSON | None) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def load_json(text: str | None) -> JSON | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("stored checkpoint/result is not a JSON object")
+    return value
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def record_row(record: Record) -> tuple[Any, ...]:
+    return (
+        record.key,
+        record.fingerprint,
+        record.owner,
+        record.lease_expires_at,
+        dump_json(record.checkpoint),
+        dump_json(record.result),
+        record.expires_at,
+    )
+
+
+def record_from_row(row: tuple[Any, ...] | list[Any]) -> Record:
+    key, fingerprint, owner, lease, checkpoint, result, expires = row
+    return Record(
+        key=str(key),
+        fingerprint=str(fingerprint),
+        owner=None if owner is None else str(owner),
+        lease_expires_at=_float(lease),
+        checkpoint=load_json(checkpoint),
+        result=load_json(result),
+        expires_at=_float(expires),
+    )
+
+
+def retained(record: Record | None, now: float) -> Record | None:
+    """The record as readers see it: None once its retention is over."""
+    if record is None or (record.expires_at is not None and record.expires_at <= now):
+        return None
+    return record

@@ -1,0 +1,80 @@
+"""PostgreSQL backend (psycopg 3): one transaction per operation.
+
+A claim is `INSERT … ON CONFLICT DO NOTHING` then, for an existing key, `SELECT … FOR UPDATE`
+and `decide_claim`, all in one transaction, so concurrent claimers serialize on the row lock.
+Times come from the injected clock (never `now()` on the server), so tests can move time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
+from g2a_adapter.idempotency._sql import Run, SqlStore
+from g2a_adapter.observability import SecretMasker
+
+
+class PostgresStore(SqlStore):
+    backend = "postgres"
+    placeholder = "%s"
+    lock_clause = "FOR UPDATE"
+    schema_lock = "SELECT pg_advisory_xact_lock(hashtext(?))"
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        clock: Callable[[], float] = time.time,
+        connect_timeout_seconds: int = 2,
+        password: str | None = None,
+    ) -> None:
+        super().__init__(namespace, clock)
+        self._conninfo = conninfo
+        self._connect_timeout = connect_timeout_seconds
+        self._mask = SecretMasker([password] if password else [])
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        try:
+            self._create_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+            )
+        return self._conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Run]:
+        with self._lock:
+            try:
+                conn = self._connection()
+                with conn.transaction(), conn.cursor() as cursor:
+
+                    def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                        cursor.execute(sql, params)
+                        return cursor.fetchall() if cursor.description is not None else []
+
+                    yield run
+            except psycopg.Error as exc:
+                detail = self._mask(f"{type(exc).__name__}: {exc}".strip())
+                raise StoreUnavailableError(self.backend, detail) from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

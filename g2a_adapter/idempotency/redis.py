@@ -1,0 +1,222 @@
+"""Redis backend: every transition is one Lua script, atomic on the server.
+
+The scripts implement exactly the rules of `base.decide_claim`; times are computed by the
+injected clock and passed in as strings (never the server clock, never float arithmetic in
+Lua), so tests can move time. Redis TTLs only garbage-collect completed records and nonces;
+the stored expiry times decide.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter.idempotency._codec import (
+    DEFAULT_NAMESPACE,
+    SCHEMA_VERSION,
+    dump_json,
+    load_json,
+    new_owner,
+    retained,
+)
+from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record
+from g2a_adapter.observability import SecretMasker
+
+# KEYS[1] record hash; ARGV: fingerprint, owner, now, lease_expires_at
+_CLAIM = """
+local rec = redis.call('HMGET', KEYS[1], 'fp', 'owner', 'lease', 'checkpoint', 'result', 'expires')
+local now = tonumber(ARGV[3])
+if rec[1] and rec[6] and tonumber(rec[6]) <= now then
+  redis.call('DEL', KEYS[1])
+  rec = {false, false, false, false, false, false}
+end
+if not rec[1] then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'owner', ARGV[2], 'lease', ARGV[4])
+  redis.call('PERSIST', KEYS[1])
+  return {'new', '', '0'}
+end
+if rec[1] ~= ARGV[1] then return {'mismatch', '', '0'} end
+if rec[5] then return {'completed', rec[5], '0'} end
+if rec[2] and tonumber(rec[3]) > now then return {'in_progress', '', '0'} end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', ARGV[4])
+return {'new', rec[4] or '', '1'}
+"""
+
+# Shared guard: the caller must hold the lease on a record that is not completed.
+_OWNED = """
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'result') == 1 then
+  return 0
+end
+"""
+
+# ARGV: owner, checkpoint json, lease_expires_at
+_CHECKPOINT = (
+    _OWNED + "redis.call('HSET', KEYS[1], 'checkpoint', ARGV[2], 'lease', ARGV[3])\nreturn 1\n"
+)
+
+# ARGV: owner, result json, expires_at, ttl in ms (garbage collection only)
+_COMPLETE = (
+    _OWNED
+    + """
+redis.call('HDEL', KEYS[1], 'owner', 'lease')
+redis.call('HSET', KEYS[1], 'result', ARGV[2], 'expires', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+)
+
+# ARGV: owner
+_RELEASE = (
+    _OWNED
+    + """
+if redis.call('HEXISTS', KEYS[1], 'checkpoint') == 1 then
+  redis.call('HDEL', KEYS[1], 'owner', 'lease')
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+)
+
+# KEYS[1] nonce key; ARGV: now, expires_at, ttl in ms
+_NONCE = """
+local seen = redis.call('GET', KEYS[1])
+if seen and tonumber(seen) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+
+_GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stored time decides
+
+
+def _ttl_ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000)) + _GC_GRACE_MS
+
+
+def _float(value: str | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class RedisStore:
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        clock: Callable[[], float] = time.time,
+        socket_timeout_seconds: float = 2.0,
+        password: str | None = None,
+    ) -> None:
+        self._clock = clock
+        self._prefix = f"{namespace}:"
+        self._mask = SecretMasker([password] if password else [])
+        self._client: redis.Redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=Retry(NoBackoff(), 0),
+            socket_timeout=socket_timeout_seconds,
+            socket_connect_timeout=socket_timeout_seconds,
+        )
+        self._claim = self._client.register_script(_CLAIM)
+        self._checkpoint = self._client.register_script(_CHECKPOINT)
+        self._complete = self._client.register_script(_COMPLETE)
+        self._release = self._client.register_script(_RELEASE)
+        self._nonce = self._client.register_script(_NONCE)
+        try:
+            self._check_schema()
+        except BaseException:
+            self._client.close()
+            raise
+
+    def _call(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except redis.RedisError as exc:
+            detail = self._mask(f"{type(exc).__name__}: {exc}")
+            raise StoreUnavailableError(self.backend, detail) from None
+
+    def _check_schema(self) -> None:
+        key = f"{self._prefix}schema_version"
+        self._call(lambda: self._client.set(key, SCHEMA_VERSION, nx=True))
+        stored = int(self._call(lambda: self._client.get(key)))
+        if stored > SCHEMA_VERSION:
+            raise StoreUnavailableError(
+                self.backend,
+                f"schema version {stored} is newer than this adapter (supports {SCHEMA_VERSION})",
+            )
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}rec:{key}"
+
+    def _owned_call(self, script: Any, key: str, owner: str, *args: Any) -> None:
+        if not self._call(lambda: script(keys=[self._key(key)], args=[owner, *args])):
+            raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        owner = new_owner()
+        now = self._clock()
+        args = [fingerprint, owner, repr(now), repr(now + lease_seconds)]
+        state, payload, taken_over = self._call(
+            lambda: self._claim(keys=[self._key(key)], args=args)
+        )
+        if state == "completed":
+            return Claim(ClaimState.COMPLETED, key, result=load_json(payload))
+        if state != "new":
+            return Claim(ClaimState(state), key)
+        return Claim(
+            ClaimState.NEW,
+            key,
+            owner=owner,
+            checkpoint=load_json(payload or None),
+            taken_over=taken_over == "1",
+        )
+
+    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        lease = repr(self._clock() + lease_seconds)
+        self._owned_call(self._checkpoint, key, owner, dump_json(data), lease)
+
+    def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        expires = repr(self._clock() + ttl_seconds)
+        self._owned_call(
+            self._complete, key, owner, dump_json(result), expires, _ttl_ms(ttl_seconds)
+        )
+
+    def release(self, key: str, owner: str) -> None:
+        self._owned_call(self._release, key, owner)
+
+    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        now = self._clock()
+        args: list[str | int] = [repr(now), repr(now + ttl_seconds), _ttl_ms(ttl_seconds)]
+        key = f"{self._prefix}nonce:{nonce}"
+        return bool(self._call(lambda: self._nonce(keys=[key], args=args)))
+
+    def get(self, key: str) -> Record | None:
+        fields: dict[str, str] = self._call(lambda: self._client.hgetall(self._key(key)))
+        if not fields:
+            return None
+        record = Record(
+            key=key,
+            fingerprint=fields["fp"],
+            owner=fields.get("owner"),
+            lease_expires_at=_float(fields.get("lease")),
+            checkpoint=load_json(fields.get("checkpoint")),
+            result=load_json(fields.get("result")),
+            expires_at=_float(fields.get("expires")),
+        )
+        return retained(record, self._clock())
+
+    def ping(self) -> None:
+        self._call(self._client.ping)
+
+    def close(self) -> None:
+        self._client.close()

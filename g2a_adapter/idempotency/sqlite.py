@@ -1,0 +1,75 @@
+"""SQLite backend: the embedded default, in WAL mode, safe across processes on one host.
+
+Each operation is one `BEGIN IMMEDIATE` transaction (the database write lock is taken before
+reading), so processes sharing the file serialize their claims; `busy_timeout` makes them
+wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
+from g2a_adapter.idempotency._sql import Run, SqlStore
+
+
+class SqliteStore(SqlStore):
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_seconds: float = 30.0,
+    ) -> None:
+        super().__init__(namespace, clock)
+        self._path = path
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self._conn = sqlite3.connect(
+                path, timeout=busy_timeout_seconds, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(self.backend, f"cannot open {path!r}: {exc}") from exc
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._create_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Run]:
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailableError(self.backend, "the store was closed")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._run
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise StoreUnavailableError(self.backend, f"{self._path!r}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._conn.close()

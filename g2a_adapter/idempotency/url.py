@@ -1,0 +1,65 @@
+"""Parse `G2A_IDEMPOTENCY_URL` into a backend and its target; never echo the password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, valid_namespace
+
+_BACKENDS = {
+    "memory": "memory",
+    "sqlite": "sqlite",
+    "redis": "redis",
+    "rediss": "redis",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+}
+_HELP = "use memory://, sqlite:///path, redis://host:port/db or postgresql://user@host/db"
+
+
+@dataclass(frozen=True)
+class StoreUrl:
+    backend: str  # memory | sqlite | redis | postgres
+    target: str  # sqlite: the file path; redis/postgres: the URL without our own parameters
+    namespace: str  # table prefix / key prefix (`?namespace=` in the URL)
+    password: str | None  # kept only so error messages can mask it
+    redacted: str  # the URL with the password replaced by ***
+
+    def __repr__(self) -> str:
+        return f"StoreUrl(backend={self.backend!r}, url={self.redacted!r})"
+
+
+def _redact(url: str, password: str | None) -> str:
+    return url.replace(f":{password}@", ":***@") if password else url
+
+
+def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError as exc:
+        raise StoreUnavailableError("unknown", f"unparseable store URL ({exc})") from None
+    backend = _BACKENDS.get(parts.scheme.lower())
+    redacted = _redact(url, password)
+    if backend is None:
+        shown = parts.scheme or "(none)"
+        raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    chosen = namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
+    if not valid_namespace(chosen):
+        raise StoreUnavailableError(backend, f"namespace {chosen!r} must be an identifier")
+    rest = urlencode([(k, v) for k, v in query if k != "namespace"])
+    target = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+    if backend == "memory":
+        target = ""
+    elif backend == "sqlite":
+        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+            raise StoreUnavailableError(
+                backend, f"{redacted!r} is not sqlite:///relative/path or sqlite:////abs/path"
+            )
+        target = parts.path[1:]
+    elif backend in {"redis", "postgres"} and not parts.hostname:
+        raise StoreUnavailableError(backend, f"{redacted!r} names no host")
+    return StoreUrl(backend, target, chosen, password, redacted)

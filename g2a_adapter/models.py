@@ -1,0 +1,260 @@
+"""Typed requests and responses of the G2A Export and Import APIs.
+
+Field names follow G2A's JSON (aliases) with snake_case attributes; unknown extra fields are
+kept (`model_extra`), never rejected, because G2A adds fields without notice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+PRODUCTS_PER_PAGE = 20
+_ORDER_ID = re.compile(r"^[0-9]{1,32}$")
+_PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class G2AModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+
+def valid_order_id(value: str | int) -> str:
+    """G2A order ids are numeric strings; G2A's own client refuses others before sending."""
+    text = str(value)
+    if not _ORDER_ID.match(text):
+        raise ValueError("order_id must be a numeric string")
+    return text
+
+
+def valid_product_id(value: str | int) -> str:
+    text = str(value)
+    if not _PRODUCT_ID.match(text):
+        raise ValueError("product_id must be a numeric string")
+    return text
+
+
+# --- Export API: products ------------------------------------------------------------------
+
+
+class ProductQuery(BaseModel):
+    """`GET /v1/products` query: every documented filter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: int = Field(default=1, ge=1, le=500)
+    id: str | None = None
+    min_qty: int | None = Field(default=None, ge=0)
+    min_price_from: float | None = Field(default=None, ge=0)
+    min_price_to: float | None = Field(default=None, ge=0)
+    include_out_of_stock: bool | None = None
+    updated_at_from: datetime | None = None
+    updated_at_to: datetime | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        return None if value is None else valid_product_id(value)  # type: ignore[arg-type]
+
+    def params(self) -> dict[str, str]:
+        """The query string as G2A spells it."""
+        params = {"page": str(self.page)}
+        if self.id is not None:
+            params["id"] = self.id
+        if self.min_qty is not None:
+            params["minQty"] = str(self.min_qty)
+        if self.min_price_from is not None:
+            params["minPriceFrom"] = _number(self.min_price_from)
+        if self.min_price_to is not None:
+            params["minPriceTo"] = _number(self.min_price_to)
+        if self.include_out_of_stock is not None:
+            params["includeOutOfStock"] = "true" if self.include_out_of_stock else "false"
+        if self.updated_at_from is not None:
+            params["updatedAtFrom"] = self.updated_at_from.strftime(_DATETIME_FORMAT)
+        if self.updated_at_to is not None:
+            params["updatedAtTo"] = self.updated_at_to.strftime(_DATETIME_FORMAT)
+        return params
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class Product(G2AModel):
+    id: str
+    name: str
+    qty: int = 0
+    min_price: float = Field(default=0.0, alias="minPrice")
+    type: str | None = None
+    slug: str | None = None
+    thumbnail: str | None = None
+    small_image: str | None = Field(default=None, alias="smallImage")
+    description: str | None = None
+    region: str | None = None
+    developer: str | None = None
+    publisher: str | None = None
+    platform: str | None = None
+    restrictions: dict[str, bool] | None = None
+    requirements: dict[str, dict[str, Any]] | None = None
+    videos: list[dict[str, Any]] | None = None
+    categories: list[Any] | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class ProductPage(G2AModel):
+    total: int
+    page: int
+    docs: list[Product]
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // PRODUCTS_PER_PAGE)
+
+    @property
+    def next_page(self) -> int | None:
+        """The page after this one, or None when this is the last (or an empty) page."""
+        if not self.docs or self.page >= self.pages:
+            return None
+        return self.page + 1
+
+
+# --- Export API: orders --------------------------------------------------------------------
+
+
+class CreateOrderRequest(BaseModel):
+    """`POST /v1/order` body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product_id: str
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    max_price: float | None = Field(default=None, ge=0)
+    min_rating: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("product_id", mode="before")
+    @classmethod
+    def _product_id(cls, value: object) -> object:
+        return valid_product_id(value)  # type: ignore[arg-type]
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class OrderCreated(G2AModel):
+    order_id: str
+    price: float
+    currency: str
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _order_id(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class PaymentResult(G2AModel):
+    status: bool
+    transaction_id: str
+
+
+class OrderDetails(G2AModel):
+    status: str
+    price: float | None = None
+    currency: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    @property
+    def paid(self) -> bool:
+        return self.status in ("paid", "complete")
+
+
+class OrderKey(G2AModel):
+    key: str = Field(repr=False)  # the goods: kept out of reprs, logs and tracebacks
+    is_file: bool | None = Field(default=None, alias="isFile")
+
+
+class PurchaseResult(G2AModel):
+    order_id: str
+    transaction_id: str | None
+    key: str = Field(repr=False)
+    price: float
+    currency: str
+    resumed: bool = False
+
+
+# --- Import API: token, offers, jobs --------------------------------------------------------
+
+
+class AccessToken(G2AModel):
+    access_token: SecretStr
+    token_type: str = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_in: float
+    obtained_at: float = Field(default_factory=lambda: time.time())
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.obtained_at + self.expires_in, UTC)
+
+    def ttl_seconds(self, now: float | None = None) -> float:
+        current = time.time() if now is None else now
+        return max(0.0, self.obtained_at + self.expires_in - current)
+
+    def refresh_due(self, now: float, early_fraction: float = 0.2) -> bool:
+        """True once less than `early_fraction` of the token's life is left."""
+        return self.ttl_seconds(now) <= self.expires_in * early_fraction
+
+
+class Offer(G2AModel):
+    id: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class OfferMeta(G2AModel):
+    page: int
+    items_per_page: int = Field(alias="itemsPerPage")
+    total_results: int = Field(alias="totalResults")
+
+
+class OfferPage(G2AModel):
+    data: list[Offer]
+    meta: OfferMeta
+
+
+class JobAccepted(G2AModel):
+    job_id: str = Field(alias="jobId")
+
+
+class JobElement(G2AModel):
+    resource_id: str | None = Field(default=None, alias="resourceId")
+    resource_type: str | None = Field(default=None, alias="resourceType")
+    status: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class Job(G2AModel):
+    job_id: str = Field(alias="jobId")
+    status: str
+    elements: list[JobElement] = Field(default_factory=list)
+
+
+class ErrorEnvelope(G2AModel):
+    """G2A's error body `{"status": "ERROR", "code", "message"}`."""
+
+    status: str | None = None
+    code: str
+    message: str = ""

@@ -1,0 +1,129 @@
+"""Export API products: `GET /v1/products` with every filter, paging and lookup by id."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from g2a_adapter.core import ClientCore, Flow, Spec
+from g2a_adapter.errors import NotFoundError, RequestValidationError
+from g2a_adapter.models import Product, ProductPage, ProductQuery
+
+T = TypeVar("T")
+ROUTE = "/v1/products"
+
+
+def _query(**fields: Any) -> ProductQuery:
+    try:
+        return ProductQuery(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        raise RequestValidationError(
+            "invalid product query: "
+            + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors(include_input=False))
+        ) from None
+
+
+def _page(body: bytes) -> ProductPage:
+    return ProductPage.model_validate_json(body)
+
+
+def _first(page: ProductPage, product_id: str) -> Product:
+    for product in page.docs:
+        if product.id == product_id:
+            return product
+    raise NotFoundError(f"product {product_id} is not in the catalog")
+
+
+class ProductCalls:
+    """Flows of the products endpoints (shared by the sync and async services)."""
+
+    def __init__(self, core: ClientCore) -> None:
+        self._url = f"{core.export_url}/products"
+        self._core = core
+
+    def list(self, query: ProductQuery) -> Flow[ProductPage]:
+        spec = Spec("GET", self._url, ROUTE, _page, params=query.params())
+        page: ProductPage = yield from self._core.exchange(spec)
+        return page
+
+    def get(self, product_id: str | int) -> Flow[Product]:
+        query = _query(id=product_id)
+        page = yield from self.list(query)
+        return _first(page, str(query.id))
+
+
+class Products:
+    """`client.products` of `G2AClient`."""
+
+    def __init__(self, calls: ProductCalls, run: Callable[[Flow[Any]], Any]) -> None:
+        self._calls = calls
+        self._run = run
+
+    def list(
+        self,
+        page: int = 1,
+        *,
+        id: str | int | None = None,
+        min_qty: int | None = None,
+        min_price_from: float | None = None,
+        min_price_to: float | None = None,
+        include_out_of_stock: bool | None = None,
+        updated_at_from: datetime | None = None,
+        updated_at_to: datetime | None = None,
+    ) -> ProductPage:
+        query = _query(**{k: v for k, v in locals().items() if k not in ("self",)})
+        result: ProductPage = self._run(self._calls.list(query))
+        return result
+
+    def iter_all(self, **filters: Any) -> Iterator[Product]:
+        """Every product matching `filters`, page after page."""
+        page: int | None = 1
+        while page is not None:
+            current = self.list(page, **filters)
+            yield from current.docs
+            page = current.next_page
+
+    def get(self, product_id: str | int) -> Product:
+        """The product with this id; NotFoundError if the catalog has none."""
+        result: Product = self._run(self._calls.get(product_id))
+        return result
+
+
+class AsyncProducts:
+    """`client.products` of `AsyncG2AClient`."""
+
+    def __init__(self, calls: ProductCalls, run: Callable[[Flow[Any]], Awaitable[Any]]) -> None:
+        self._calls = calls
+        self._run = run
+
+    async def list(
+        self,
+        page: int = 1,
+        *,
+        id: str | int | None = None,
+        min_qty: int | None = None,
+        min_price_from: float | None = None,
+        min_price_to: float | None = None,
+        include_out_of_stock: bool | None = None,
+        updated_at_from: datetime | None = None,
+        updated_at_to: datetime | None = None,
+    ) -> ProductPage:
+        query = _query(**{k: v for k, v in locals().items() if k not in ("self",)})
+        result: ProductPage = await self._run(self._calls.list(query))
+        return result
+
+    async def aiter_all(self, **filters: Any) -> AsyncIterator[Product]:
+        """Every product matching `filters`, page after page."""
+        page: int | None = 1
+        while page is not None:
+            current = await self.list(page, **filters)
+            for product in current.docs:
+                yield product
+            page = current.next_page
+
+    async def get(self, product_id: str | int) -> Product:
+        result: Product = await self._run(self._calls.get(product_id))
+        return result

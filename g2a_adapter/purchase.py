@@ -1,0 +1,207 @@
+"""The checkpointed purchase: create → pay → poll details → key, never twice per key.
+
+A purchase is keyed by the caller's idempotency key and claimed in the idempotency store with
+a fingerprint of its arguments. Progress is written to the store *before* each
+non-idempotent call and *after* each step, so a re-run after a crash knows exactly where it
+stands:
+
+| checkpoint `step` | meaning on resume |
+|---|---|
+| (none) | start: create the order |
+| `creating` | a create was sent and its answer lost: refuse (`OutcomeUnknownError`) |
+| `created` | order exists, unpaid: pay it |
+| `paying` | a pay was sent and its answer lost: ask G2A (details) before paying |
+| `paid` | poll details until complete |
+| `ready` | fetch the key |
+| `fetching_key` | fetch the key (G2A answers ORD004 if an earlier fetch got it) |
+
+The stepping is pure (`next_step`); store calls and sleeps are actions of the flow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from g2a_adapter.core import Flow, Sleep, StoreCall
+from g2a_adapter.errors import (
+    G2AApiError,
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    OutcomeUnknownError,
+    PurchasePendingError,
+    RequestValidationError,
+    TransportError,
+)
+from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, IdempotencyStore
+from g2a_adapter.models import CreateOrderRequest, PurchaseResult
+
+if TYPE_CHECKING:
+    from g2a_adapter.orders import OrderCalls
+
+LEASE_SECONDS = 120.0
+RESULT_TTL_SECONDS = 30 * 24 * 3600.0
+CLAIM_POLL_SECONDS = 0.05
+MAX_KEY_LENGTH = 200
+
+logger = logging.getLogger("g2a_adapter.purchase")
+
+_NEXT_STEP = {
+    None: "create",
+    "creating": "create_unknown",
+    "created": "pay",
+    "paying": "reconcile_pay",
+    "paid": "poll",
+    "ready": "key",
+    "fetching_key": "key",
+}
+
+
+def next_step(progress: JSON) -> str:
+    """What to do next given the stored checkpoint."""
+    return _NEXT_STEP[progress.get("step")]
+
+
+@dataclass(frozen=True)
+class PurchaseRequest:
+    order: CreateOrderRequest
+    idempotency_key: str
+    poll_interval: float
+    poll_timeout: float
+    wait_timeout: float
+
+    def __post_init__(self) -> None:
+        key = self.idempotency_key
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+            raise RequestValidationError(
+                f"idempotency_key must be a non-empty string of at most {MAX_KEY_LENGTH} chars"
+            )
+        if self.poll_interval < 0 or self.poll_timeout < 0 or self.wait_timeout < 0:
+            raise RequestValidationError("poll and wait times must not be negative")
+
+    def fingerprint(self) -> str:
+        """Hash of the arguments that define the purchase (same key + other args = conflict)."""
+        canonical = json.dumps(self.order.body(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class PurchaseFlow:
+    def __init__(self, calls: OrderCalls, store: IdempotencyStore) -> None:
+        self._calls = calls
+        self._store = store
+
+    def run(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
+        claim = yield from self._claim(request)
+        if claim.state is ClaimState.COMPLETED:
+            assert claim.result is not None
+            return PurchaseResult(**claim.result, resumed=True)
+        key, owner = request.idempotency_key, claim.owner
+        assert owner is not None
+        try:
+            result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
+            yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
+        except Exception:
+            yield from self._release(key, owner)
+            raise
+        return PurchaseResult(**result, resumed=claim.checkpoint is not None)
+
+    def _claim(self, request: PurchaseRequest) -> Flow[Claim]:
+        key = request.idempotency_key
+        lease = LEASE_SECONDS + request.poll_timeout
+        deadline = time.monotonic() + request.wait_timeout
+        while True:
+            claim: Claim = yield StoreCall(
+                partial(self._store.claim, key, request.fingerprint(), lease)
+            )
+            if claim.state is ClaimState.MISMATCH:
+                raise IdempotencyConflictError(
+                    f"idempotency key {key!r} was already used with other purchase arguments"
+                )
+            if claim.state is not ClaimState.IN_PROGRESS:
+                return claim
+            if time.monotonic() >= deadline:
+                raise IdempotencyInProgressError(
+                    f"purchase {key!r} is in progress elsewhere; try again later"
+                )
+            yield Sleep(CLAIM_POLL_SECONDS)
+
+    def _save(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[None]:
+        lease = LEASE_SECONDS + request.poll_timeout
+        yield StoreCall(
+            partial(self._store.checkpoint, request.idempotency_key, owner, progress, lease)
+        )
+
+    def _release(self, key: str, owner: str) -> Flow[None]:
+        try:
+            yield StoreCall(partial(self._store.release, key, owner))
+        except Exception as exc:  # the lease expires on its own; keep the original error
+            logger.warning("could not release purchase lease %r: %s", key, type(exc).__name__)
+
+    def _advance(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[JSON]:
+        save = partial(self._save, request, owner)
+        while True:
+            step = next_step(progress)
+            if step == "create_unknown":
+                raise OutcomeUnknownError(
+                    f"purchase {request.idempotency_key!r}: an earlier attempt sent the order "
+                    "create and its answer was lost; reconcile it before using a new key"
+                )
+            if step == "key":
+                yield from save({**progress, "step": "fetching_key"})
+                order_key = yield from self._calls.key(progress["order_id"])
+                return {
+                    "order_id": progress["order_id"],
+                    "transaction_id": progress.get("transaction_id"),
+                    "key": order_key.key,
+                    "price": progress["price"],
+                    "currency": progress["currency"],
+                }
+            progress = yield from self._step(step, request, progress, save)
+            yield from save(progress)
+
+    def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Any) -> Flow[JSON]:
+        """Run one step; return the progress to record after it."""
+        if step == "create":
+            yield from save({"step": "creating"})
+            try:
+                created = yield from self._calls.create(request.order)
+            except (G2AApiError, TransportError) as exc:
+                if not isinstance(exc, OutcomeUnknownError):  # refused: nothing was created
+                    yield from save({})
+                raise
+            return {
+                "step": "created",
+                "order_id": created.order_id,
+                "price": created.price,
+                "currency": created.currency,
+            }
+        order_id = progress["order_id"]
+        if step == "reconcile_pay":
+            details = yield from self._calls.details(order_id)
+            if not details.paid:
+                return {**progress, "step": "created"}
+            return {**progress, "step": "paid", "transaction_id": None}
+        if step == "pay":
+            yield from save({**progress, "step": "paying"})
+            payment = yield from self._calls.pay(order_id)
+            return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
+        yield from self._poll(order_id, request)
+        return {**progress, "step": "ready"}
+
+    def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
+        deadline = time.monotonic() + request.poll_timeout
+        while True:
+            details = yield from self._calls.details(order_id)
+            if details.complete:
+                return
+            if time.monotonic() >= deadline:
+                raise PurchasePendingError(
+                    f"order {order_id} is {details.status!r}, not complete after "
+                    f"{request.poll_timeout}s; re-run the purchase with the same key to resume"
+                )
+            yield Sleep(request.poll_interval)

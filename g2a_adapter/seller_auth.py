@@ -1,0 +1,109 @@
+"""Our own OAuth2 token endpoint for G2A's seller callbacks, g2a-api-reference.md §3.
+
+G2A fetches a token with `GET /oauth/token?grant_type=client_credentials&client_id=…&
+client_secret=…`, then calls the seller's endpoints with `Authorization: Bearer …`.
+Tokens are random, kept only as SHA-256 digests, and expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from g2a_adapter.errors import AuthError
+
+_MAX_LIVE_TOKENS = 10_000
+
+
+class TokenRequestError(AuthError):
+    """A token request was refused; `error` is the RFC 6749 error code."""
+
+    def __init__(self, error: str, status_code: int) -> None:
+        self.error = error
+        self.status_code = status_code
+        super().__init__(f"token request refused: {error}")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+    def __repr__(self) -> str:
+        return f"IssuedToken(access_token=***, expires_in={self.expires_in})"
+
+    def as_json(self) -> dict[str, str | int]:
+        return {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+        }
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _wall_clock() -> float:
+    return time.time()
+
+
+class SellerTokenIssuer:
+    """Issues and checks bearer tokens for one configured client id / secret pair."""
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        ttl_seconds: int = 3600,
+        clock: Callable[[], float] = _wall_clock,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise ValueError("client_id and client_secret must not be empty")
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._tokens: dict[str, float] = {}  # sha256(token) -> expiry
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SellerTokenIssuer(client_id={self._client_id!r}, client_secret=***)"
+
+    def issue(
+        self, grant_type: str | None, client_id: str | None, client_secret: str | None
+    ) -> IssuedToken:
+        if grant_type != "client_credentials":
+            raise TokenRequestError("unsupported_grant_type", 400)
+        if not client_id or not client_secret:
+            raise TokenRequestError("invalid_request", 400)
+        id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
+        secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
+        if not (id_ok and secret_ok):
+            raise TokenRequestError("invalid_client", 401)
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            now = self._clock()
+            if len(self._tokens) >= _MAX_LIVE_TOKENS:
+                self._tokens = {d: t for d, t in self._tokens.items() if t > now}
+                if len(self._tokens) >= _MAX_LIVE_TOKENS:
+                    raise TokenRequestError("temporarily_unavailable", 503)
+            self._tokens[_digest(token)] = now + self.ttl_seconds
+        return IssuedToken(token, self.ttl_seconds)
+
+    def check(self, authorization: str | None) -> None:
+        """Accept `Authorization: Bearer <live token>`; raise TokenRequestError otherwise."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenRequestError("invalid_request", 401)
+        with self._lock:
+            expiry = self._tokens.get(_digest(token.strip()))
+            if expiry is None or expiry <= self._clock():
+                raise TokenRequestError("invalid_token", 401)

@@ -1,0 +1,309 @@
+"""Inbound signed webhooks: verification (pure, no I/O but the nonce store) and handling.
+
+Verification runs before any JSON parsing, in this order: body size, headers present and
+well formed, signature (constant-time, any configured secret: rotation), timestamp within
+±tolerance, nonce never seen (recorded only once the signature is valid), then the body.
+The handler claims the event id in the idempotency store, so a redelivered event is
+acknowledged without running the service's handler twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from g2a_adapter.errors import (
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    WebhookRejectedError,
+)
+from g2a_adapter.idempotency.base import ClaimState, IdempotencyStore
+from g2a_adapter.observability import Metrics
+from g2a_adapter.signing import WEBHOOK_SIGNATURE_VERSION
+
+logger = logging.getLogger("g2a_adapter")
+
+HEADER_EVENT_ID = "X-G2A-Event-Id"
+HEADER_TIMESTAMP = "X-G2A-Timestamp"
+HEADER_NONCE = "X-G2A-Nonce"
+HEADER_SIGNATURE = "X-G2A-Signature"
+
+# Rejection reasons (the `reason` metrics label) and the HTTP status each one maps to.
+REJECTION_STATUS: dict[str, int] = {
+    "missing_header": 401,
+    "malformed_header": 400,
+    "bad_signature": 401,
+    "stale_timestamp": 401,
+    "future_timestamp": 401,
+    "replayed_nonce": 401,
+    "malformed_body": 400,
+    "oversized_body": 413,
+}
+
+_NONCE = re.compile(r"^[A-Za-z0-9._~-]{8,128}$")
+_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")  # anchored by match() at the start
+_MAX_SIGNATURES = 8
+_SIGNATURE_PREFIX = f"{WEBHOOK_SIGNATURE_VERSION}="
+NONCE_PREFIX = "webhook-nonce:"
+EVENT_KEY_PREFIX = "webhook-event:"
+
+
+def reject(reason: str, detail: str = "") -> WebhookRejectedError:
+    return WebhookRejectedError(reason, REJECTION_STATUS[reason], detail)
+
+
+class OrderEventData(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    order_id: str = Field(min_length=1)
+    product_id: str = Field(min_length=1)
+    price: float
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class WebhookEvent(BaseModel):
+    """A verified order event (design.md: Signed webhook)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(pattern=_EVENT_ID.pattern)
+    type: Literal["order.paid", "order.complete"]
+    created_at: datetime
+    data: OrderEventData
+
+
+def _wall_clock() -> float:
+    return time.time()  # looked up at call time, so freezegun applies
+
+
+_HEADERS = (HEADER_EVENT_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+_LOWER_HEADERS = tuple(h.lower() for h in _HEADERS)
+
+
+def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """The four `X-G2A-*` headers, case-insensitively (cheap for Starlette and plain dicts)."""
+    values = [
+        headers.get(lower) or headers.get(name)
+        for lower, name in zip(_LOWER_HEADERS, _HEADERS, strict=True)
+    ]
+    if not all(values):
+        lowered = {k.lower(): v for k, v in headers.items()}
+        values = [lowered.get(lower) for lower in _LOWER_HEADERS]
+    for name, value in zip(_HEADERS, values, strict=True):
+        if value is None or not value.strip():
+            raise reject("missing_header", name)
+    event_id, timestamp, nonce, signature = (v.strip() for v in values)  # type: ignore[union-attr]
+    return event_id, timestamp, nonce, signature
+
+
+def _signatures(header: str) -> list[str]:
+    """The `v1=` values of `X-G2A-Signature`; other versions are ignored."""
+    if len(header) == 67 and header.startswith(_SIGNATURE_PREFIX) and _HEX64.match(header, 3):
+        return [header[3:]]  # the common case: one v1 signature
+    parts = [p.strip() for p in header.split(",")]
+    if len(parts) > _MAX_SIGNATURES:
+        raise reject("malformed_header", f"more than {_MAX_SIGNATURES} signatures")
+    found = []
+    for part in parts:
+        version, sep, value = part.partition("=")
+        if not sep or not version:
+            raise reject("malformed_header", HEADER_SIGNATURE)
+        if version == WEBHOOK_SIGNATURE_VERSION:
+            if not _HEX64.match(value):
+                raise reject("malformed_header", f"{HEADER_SIGNATURE} is not hex SHA-256")
+            found.append(value)
+    if not found:
+        raise reject("malformed_header", f"no {_SIGNATURE_PREFIX} signature")
+    return found
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What authentication established about a delivery, before its body is parsed."""
+
+    event_id: str
+    timestamp: int
+    nonce: str
+
+
+class WebhookVerifier:
+    """Verifies `X-G2A-*` signed deliveries; `verify` raises `WebhookRejectedError(reason)`."""
+
+    def __init__(
+        self,
+        secrets: list[str],
+        store: IdempotencyStore,
+        *,
+        tolerance_seconds: int = 300,
+        max_body_bytes: int = 65536,
+        clock: Callable[[], float] = _wall_clock,
+    ) -> None:
+        if not secrets or not all(secrets):
+            raise ValueError("at least one non-empty webhook secret is required")
+        if tolerance_seconds <= 0 or max_body_bytes <= 0:
+            raise ValueError("tolerance_seconds and max_body_bytes must be positive")
+        self._macs = [hmac.new(s.encode(), digestmod=hashlib.sha256) for s in secrets]
+        self._store = store
+        self.tolerance_seconds = tolerance_seconds
+        self.max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return (
+            f"WebhookVerifier(secrets=<{len(self._macs)} hidden>, "
+            f"tolerance_seconds={self.tolerance_seconds}, max_body_bytes={self.max_body_bytes})"
+        )
+
+    def _signed(self, timestamp: str, nonce: str, body: bytes, provided: list[str]) -> bool:
+        message = b"%s.%s.%s" % (timestamp.encode(), nonce.encode(), body)
+        matched = False
+        for base in self._macs:
+            mac = base.copy()
+            mac.update(message)
+            expected = mac.hexdigest()
+            for candidate in provided:
+                matched |= hmac.compare_digest(expected, candidate)
+        return matched
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """Every check but parsing the body; records the nonce once the rest passed."""
+        if len(body) > self.max_body_bytes:
+            raise reject("oversized_body", f"more than {self.max_body_bytes} bytes")
+        event_id, timestamp, nonce, signature = _required_headers(headers)
+        provided = _signatures(signature)
+        if not (timestamp.isdigit() and timestamp.isascii() and len(timestamp) <= 12):
+            raise reject("malformed_header", f"{HEADER_TIMESTAMP} is not unix seconds")
+        if not _NONCE.match(nonce):
+            raise reject("malformed_header", f"{HEADER_NONCE} must be 8-128 URL-safe chars")
+        if not _EVENT_ID.match(event_id):
+            raise reject("malformed_header", HEADER_EVENT_ID)
+        if not self._signed(timestamp, nonce, body, provided):
+            raise reject("bad_signature")
+        skew = self._clock() - int(timestamp)
+        if skew > self.tolerance_seconds:
+            raise reject("stale_timestamp", f"{int(skew)} s old")
+        if -skew > self.tolerance_seconds:
+            raise reject("future_timestamp", f"{int(-skew)} s ahead")
+        # A timestamp is valid for 2 x tolerance; a nonce kept that long cannot be replayed.
+        if not self._store.add_nonce(NONCE_PREFIX + nonce, 2 * self.tolerance_seconds + 1):
+            raise reject("replayed_nonce")
+        return Delivery(event_id, int(timestamp), nonce)
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        delivery = self.authenticate(headers, body)
+        try:
+            event = WebhookEvent.model_validate_json(body)
+        except ValidationError as exc:
+            fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
+            raise reject("malformed_body", ", ".join(fields)) from None
+        if event.event_id != delivery.event_id:
+            raise reject("malformed_header", f"{HEADER_EVENT_ID} differs from the signed body")
+        return event
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    status: Literal["processed", "duplicate"]
+    event_id: str
+
+
+class ProcessOnce:
+    """Runs an action at most once per key across processes, using the idempotency store.
+
+    A key already completed is a duplicate; a key held by a concurrent delivery is waited
+    for briefly (then `IdempotencyInProgressError`); a failing action releases the claim so
+    the sender's retry can succeed; another payload under the same key is a conflict.
+    """
+
+    def __init__(
+        self,
+        store: IdempotencyStore,
+        *,
+        lease_seconds: float = 30.0,
+        retention_seconds: float = 7 * 24 * 3600.0,
+        in_progress_wait_seconds: float = 1.0,
+        poll_seconds: float = 0.01,
+    ) -> None:
+        self._store = store
+        self._lease = lease_seconds
+        self._retention = retention_seconds
+        self._wait = in_progress_wait_seconds
+        self._poll = poll_seconds
+
+    def run(self, key: str, payload: bytes, action: Callable[[], None]) -> bool:
+        """True if `action` ran now, False for a duplicate."""
+        fingerprint = hashlib.sha256(payload).hexdigest()
+        polls = max(0, round(self._wait / self._poll)) if self._poll > 0 else 0
+        for attempt in itertools.count():
+            claim = self._store.claim(key, fingerprint, self._lease)
+            if claim.state is ClaimState.COMPLETED:
+                return False
+            if claim.state is ClaimState.MISMATCH:
+                raise IdempotencyConflictError(f"{key!r} was already used with another payload")
+            if claim.state is ClaimState.NEW:
+                break
+            if attempt >= polls:
+                raise IdempotencyInProgressError(f"{key!r} is being processed by another delivery")
+            time.sleep(self._poll)
+        owner = claim.owner or ""
+        try:
+            action()
+        except BaseException:
+            self._store.release(key, owner)
+            raise
+        self._store.complete(key, owner, {"status": "processed"}, self._retention)
+        return True
+
+
+class WebhookHandler:
+    """verify → claim the event id → the service's handler → complete (exactly once)."""
+
+    def __init__(
+        self,
+        verifier: WebhookVerifier,
+        store: IdempotencyStore,
+        handler: Callable[[WebhookEvent], None],
+        metrics: Metrics,
+        *,
+        once: ProcessOnce | None = None,
+    ) -> None:
+        self.verifier = verifier
+        self._handler = handler
+        self._metrics = metrics
+        self._once = once or ProcessOnce(store)
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:
+        try:
+            event = self.verifier.verify(headers, body)
+        except WebhookRejectedError as exc:
+            self._metrics.webhook_validation_failures_total.labels(exc.reason).inc()
+            logger.warning("g2a.webhook.rejected", extra={"reason": exc.reason})
+            raise
+        outcome = "failed"
+        try:
+            ran = self._once.run(
+                EVENT_KEY_PREFIX + event.event_id, body, lambda: self._handler(event)
+            )
+        except IdempotencyInProgressError:
+            outcome = "in_progress"
+            raise
+        except IdempotencyConflictError:
+            outcome = "conflict"
+            raise
+        else:
+            status: Literal["processed", "duplicate"] = "processed" if ran else "duplicate"
+            outcome = status
+            return HandleResult(status, event.event_id)
+        finally:
+            self._metrics.webhook_events_total.labels(event.type, outcome).inc()

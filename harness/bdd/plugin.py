@@ -1,0 +1,210 @@
+"""pytest plugin `g2a_bdd` (entry point in pyproject): targets, markers, results, steps.
+
+- `--target twin|sandbox|live` (or `G2A_TARGET`): scenarios whose `@twin @sandbox @live` tags
+  do not allow the chosen target are deselected, and the reasons are summarised at the end.
+- Every tag the feature files use is registered as a marker, so `--strict-markers` holds.
+- `--g2a-results PATH` writes one JSON line per test (nodeid, scenario name, outcome, tags),
+  which `g2a-harness run` maps onto the checklist.
+- The fixtures and the step library live in `harness.bdd.fixtures` and `harness.bdd.steps.*`,
+  loaded below, so another repository's `.feature` files can use the same steps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from harness.checklist import checklist_tags
+from harness.targets import TARGETS, TargetError, allowed_on, target_name
+
+pytest_plugins = [
+    "harness.bdd.fixtures",
+    "harness.bdd.steps.config",
+    "harness.bdd.steps.client",
+    "harness.bdd.steps.twin",
+    "harness.bdd.steps.webhooks",
+    "harness.bdd.steps.observability",
+    "harness.bdd.steps.store",
+    "harness.bdd.steps.health",
+    "harness.bdd.steps.handoff",
+]
+
+AREA_TAGS: dict[str, str] = {
+    "config": "configuration from the environment",
+    "auth": "authentication and tokens",
+    "products": "product catalogue",
+    "orders": "orders",
+    "purchase": "idempotent purchases",
+    "webhooks": "signed webhooks",
+    "idempotency": "the idempotency store",
+    "resilience": "faults and retries",
+    "observability": "logs and metrics",
+    "health": "health endpoint",
+    "e2e": "end to end",
+    "handoff": "handoff readiness",
+}
+TARGET_TAGS: dict[str, str] = {
+    "twin": "may run against the embedded G2A twin",
+    "sandbox": "may run against the real G2A sandbox",
+    "live": "may run against live G2A (read-only)",
+}
+TARGET_KEY = pytest.StashKey[str]()
+RESULTS_KEY = pytest.StashKey["ResultsWriter"]()
+DESELECTED_KEY = pytest.StashKey[list[tuple[str, str]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("g2a_bdd", "G2A handoff checklist")
+    group.addoption(
+        "--target",
+        dest="g2a_target",
+        default=None,
+        help=f"where scenarios run: {'|'.join(TARGETS)} (default: $G2A_TARGET or twin)",
+    )
+    group.addoption(
+        "--g2a-results",
+        dest="g2a_results",
+        default=None,
+        metavar="PATH",
+        help="write one JSON line per test (outcome, tags) for g2a-harness run",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tag, text in {**TARGET_TAGS, **AREA_TAGS}.items():
+        config.addinivalue_line("markers", f"{tag}: {text}")
+    config.addinivalue_line("markers", "smoke: the short path, run by --suite smoke")
+    for tag in checklist_tags():
+        config.addinivalue_line("markers", f"{tag}: proves checklist item {tag[4:]}")
+    try:
+        config.stash[TARGET_KEY] = target_name(config.getoption("g2a_target"))
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[DESELECTED_KEY] = []
+    path = config.getoption("g2a_results")
+    if path:
+        writer = ResultsWriter(Path(path))
+        config.stash[RESULTS_KEY] = writer
+        config.pluginmanager.register(writer, "g2a_bdd_results")
+
+
+def chosen_target(config: pytest.Config) -> str:
+    return config.stash[TARGET_KEY]
+
+
+def scenario_title(item: pytest.Item) -> str | None:
+    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    function = getattr(item, "obj", None)
+    template = scenario_wrapper_template_registry.get(function) if function else None
+    if template is None:
+        return None
+    title = f"{template.feature.name}: {template.name}"
+    callspec = getattr(item, "callspec", None)
+    return f"{title} [{callspec.id}]" if callspec is not None else title
+
+
+def _allowed(item: pytest.Item, target: str) -> tuple[bool, str]:
+    names = {mark.name for mark in item.iter_markers()}
+    if not names & set(TARGETS) and scenario_title(item) is None:
+        return True, ""  # a plain test without target tags: not ours to filter
+    return allowed_on(target, names)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    target = chosen_target(config)
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    reasons = config.stash[DESELECTED_KEY]
+    writer = config.stash.get(RESULTS_KEY, None)
+    for item in items:
+        allowed, reason = _allowed(item, target)
+        if allowed:
+            keep.append(item)
+            continue
+        dropped.append(item)
+        reasons.append((item.nodeid, reason))
+        if writer is not None:
+            writer.write_test(item, "deselected", reason)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    reasons = config.stash.get(DESELECTED_KEY, [])
+    if not reasons:
+        return
+    terminalreporter.section("g2a_bdd: deselected for this target")
+    for reason, count in sorted(Counter(r for _, r in reasons).items()):
+        terminalreporter.write_line(f"{count} scenario(s) {reason}")
+    if config.getoption("verbose") > 0:
+        for nodeid, reason in reasons:
+            terminalreporter.write_line(f"  {nodeid}: {reason}")
+
+
+class ResultsWriter:
+    """JSON lines: `collected`, then one `test` record per finished or deselected test."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("w", encoding="utf-8")
+        self._items: dict[str, pytest.Item] = {}
+        self._outcomes: dict[str, tuple[str, str]] = {}
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def write_test(self, item: pytest.Item, outcome: str, message: str) -> None:
+        self._emit(
+            {
+                "event": "test",
+                "nodeid": item.nodeid,
+                "name": scenario_title(item) or item.nodeid,
+                "outcome": outcome,
+                "markers": sorted({mark.name for mark in item.iter_markers()}),
+                "message": message,
+            }
+        )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._items = {item.nodeid: item for item in session.items}
+        self._emit({"event": "collected", "count": len(session.items)})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome, message = self._outcomes.get(report.nodeid, ("passed", ""))
+        if report.failed:
+            outcome, message = "failed", _first_line(report)
+        elif report.skipped and outcome != "failed":
+            outcome, message = "skipped", _skip_reason(report)
+        self._outcomes[report.nodeid] = (outcome, message)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        item = self._items.get(nodeid)
+        outcome, message = self._outcomes.pop(nodeid, ("passed", ""))
+        if item is not None:
+            self.write_test(item, outcome, message)
+
+    def pytest_unconfigure(self) -> None:
+        self._file.close()
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    return text.strip().splitlines()[0][:300] if text.strip() else "failed"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"

@@ -1,0 +1,1 @@
+"""Step library module (being written)."""

@@ -1,0 +1,161 @@
+"""Steps: configuration from the environment (pure, no network: allowed on every target)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_bdd import given, parsers, then, when
+
+from harness.bdd.world import World
+
+SANDBOX_URL = "https://sandboxapi.g2a.com/v1"
+
+# Business wording of a refusal -> the rule the configuration error must state.
+REFUSAL_RULES: dict[str, str] = {
+    "it must use https": "must use https",
+    "it must start with https": "must start with https",
+    "of a loopback host": "loopback host is allowed only in the sandbox",
+    "it points at the sandbox": "points at the sandbox host",
+    "it points at the live host": "points at the live host",
+    "the host is not allowed": "host is not allowed",
+    "the path must end in /v1": "path must end in /v1",
+    "it must not contain credentials": "must not contain credentials",
+    "of a query string": "query string",
+    "of a query string or a fragment": "query string or a fragment",
+}
+
+
+def _env(world: World) -> dict[str, str]:
+    env: dict[str, str] = world.notes.setdefault("env", {})
+    return env
+
+
+def _loaded(world: World) -> Any:
+    if world.error is not None:
+        raise AssertionError(f"settings were refused: {world.error}")
+    return world.outcome
+
+
+@given("an environment with the published sandbox credentials")
+def sandbox_environment(g2a_world: World) -> None:
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+    _env(g2a_world).update(
+        {
+            "G2A_API_URL": SANDBOX_URL,
+            "G2A_API_HASH": SANDBOX_API_HASH,
+            "G2A_API_KEY": SANDBOX_API_KEY,
+        }
+    )
+
+
+@given(parsers.re(r"the variable (?P<name>G2A_\w+) is not set"))
+def variable_unset(g2a_world: World, name: str) -> None:
+    _env(g2a_world).pop(name, None)
+
+
+@given(parsers.re(r'the variable (?P<name>G2A_\w+) is set to "(?P<value>[^"]*)"'))
+def variable_set(g2a_world: World, name: str, value: str) -> None:
+    _env(g2a_world)[name] = value
+
+
+@given("the API hash is given only under the deprecated name G2A_API_SECRET")
+def hash_under_alias(g2a_world: World) -> None:
+    env = _env(g2a_world)
+    env["G2A_API_SECRET"] = env.pop("G2A_API_HASH")
+
+
+@given(parsers.parse('the environment name is "{name}"'))
+def environment_name(g2a_world: World, name: str) -> None:
+    if name == "(unset)":
+        _env(g2a_world).pop("G2A_ENV", None)
+    else:
+        _env(g2a_world)["G2A_ENV"] = name
+
+
+@given(parsers.parse('the base URL is "{url}"'))
+def base_url(g2a_world: World, url: str) -> None:
+    _env(g2a_world)["G2A_API_URL"] = url
+
+
+@when("the adapter loads its settings")
+def load_settings(g2a_world: World) -> None:
+    from g2a_adapter.config import Settings
+
+    env = dict(_env(g2a_world))
+    g2a_world.attempt(lambda: Settings.from_env(env))
+
+
+@then(parsers.re(r"loading fails with a configuration error naming (?P<name>G2A_\w+)"))
+def config_error_names(g2a_world: World, name: str) -> None:
+    from g2a_adapter.errors import ConfigError
+
+    error = g2a_world.expect_error(ConfigError)
+    assert name in str(error), f"the error does not name {name}: {error}"
+
+
+@then("the settings use the published sandbox API hash")
+def uses_sandbox_hash(g2a_world: World) -> None:
+    from harness.twin.credentials import SANDBOX_API_HASH
+
+    assert _loaded(g2a_world).api_hash == SANDBOX_API_HASH
+
+
+@then(parsers.parse("exactly one deprecation warning names {name}"))
+def one_deprecation_warning(g2a_world: World, name: str) -> None:
+    warnings = [
+        r.getMessage()
+        for r in g2a_world.logs.records
+        if r.levelname == "WARNING" and name in r.getMessage() and "deprecat" in r.getMessage()
+    ]
+    assert len(warnings) == 1, f"expected one deprecation warning naming {name}, got {warnings}"
+
+
+@then(parsers.parse("the request timeout is {ms:d} milliseconds"))
+def timeout_is(g2a_world: World, ms: int) -> None:
+    assert _loaded(g2a_world).timeout_ms == ms
+
+
+@then(parsers.parse("a failed call is retried at most {count:d} times"))
+def retries_are(g2a_world: World, count: int) -> None:
+    assert _loaded(g2a_world).retry_max == count
+
+
+@then(parsers.re(r"the setting (?P<name>G2A_\w+) is (?P<value>\S+)"))
+def setting_is(g2a_world: World, name: str, value: str) -> None:
+    field = name.removeprefix("G2A_").lower()
+    actual = getattr(_loaded(g2a_world), field)
+    assert str(actual) == value, f"{name} is {actual!r}, expected {value}"
+
+
+@then(parsers.re(r"the adapter runs against (?P<where>the sandbox|live)$"))
+def runs_against_named(g2a_world: World, where: str) -> None:
+    expected = "live" if where == "live" else "sandbox"
+    assert _loaded(g2a_world).env == expected, f"env is {_loaded(g2a_world).env}"
+
+
+@then(parsers.re(r"the base URL is accepted as (?P<url>\S+)"))
+def url_accepted(g2a_world: World, url: str) -> None:
+    assert _loaded(g2a_world).api_url == url
+
+
+@then(parsers.re(r"the base URL is refused because (?P<reason>.+)"))
+def url_refused(g2a_world: World, reason: str) -> None:
+    from g2a_adapter.errors import ConfigError
+
+    rule = REFUSAL_RULES[reason.strip()]
+    error = g2a_world.expect_error(ConfigError)
+    assert rule in str(error), f"expected the rule {rule!r} in: {error}"
+    url = g2a_world.notes["env"]["G2A_API_URL"]
+    if "@" in url:  # a password in the URL is a credential too
+        assert "hunter22" not in str(error)
+
+
+@then("neither the settings text nor their display reveals the API key or the webhook secret")
+def settings_hide_secrets(g2a_world: World) -> None:
+    settings = _loaded(g2a_world)
+    env = g2a_world.notes["env"]
+    shown = f"{settings!r} {settings!s} {settings.display()!r}"
+    for name in ("G2A_API_KEY", "G2A_WEBHOOK_SECRET"):
+        assert env[name] not in shown, f"{name} is shown by the settings"
+    assert settings.api_key.get_secret_value() == env["G2A_API_KEY"]

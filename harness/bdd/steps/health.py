@@ -1,0 +1,84 @@
+"""Steps: the receiver's health endpoint with a real token probe and a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_bdd import given, parsers, then, when
+
+from harness.bdd.servers import TWIN_WEBHOOK_SECRET
+from harness.bdd.world import World
+
+
+def _receiver_client(world: World, store_path: Path, lose_store: bool) -> None:
+    from starlette.testclient import TestClient
+
+    from g2a_adapter import open_store
+    from g2a_adapter.asgi import create_receiver_app
+
+    settings = world.settings().model_copy(update={})
+    store = open_store(f"sqlite:///{store_path}")
+    world.on_close(store.close)
+    app = create_receiver_app(
+        settings.__class__(
+            api_url=settings.api_url,
+            api_hash=settings.api_hash,
+            api_key=settings.api_key,
+            webhook_secret=TWIN_WEBHOOK_SECRET,
+        ),
+        store=store,
+        metrics=world.metrics,
+        token_probe=world.client().auth.token,
+    )
+    if lose_store:
+        store.close()  # the store's connection is gone: every later use of it fails
+    client = TestClient(app)
+    world.notes["receiver_client"] = client
+    world.on_close(client.close)
+
+
+@given("a receiver whose idempotency store is reachable")
+def healthy_receiver(g2a_world: World, tmp_path: Path) -> None:
+    _receiver_client(g2a_world, tmp_path / "health.sqlite3", lose_store=False)
+
+
+@given("a receiver whose idempotency store connection was lost")
+def lost_store_receiver(g2a_world: World, tmp_path: Path) -> None:
+    _receiver_client(g2a_world, tmp_path / "health.sqlite3", lose_store=True)
+
+
+@when("the operator asks for the health of the receiver")
+def ask_health(g2a_world: World) -> None:
+    g2a_world.notes["health"] = g2a_world.notes["receiver_client"].get("/healthz")
+
+
+@then(parsers.parse('the health is "ok" with HTTP {status:d}'))
+def health_ok(g2a_world: World, status: int) -> None:
+    response = g2a_world.notes["health"]
+    assert (response.status_code, response.json()["status"]) == (status, "ok"), response.text
+
+
+@then(parsers.parse("the health is not ok, with HTTP {status:d}"))
+def health_not_ok(g2a_world: World, status: int) -> None:
+    response = g2a_world.notes["health"]
+    assert response.status_code == status and response.json()["status"] != "ok", response.text
+
+
+def _checks(world: World) -> dict[str, dict[str, object]]:
+    checks: dict[str, dict[str, object]] = world.notes["health"].json()["checks"]
+    return checks
+
+
+@then(parsers.parse('the checks "{names}" are reported "ok"'))
+@then(parsers.parse('the check "{names}" is reported "ok"'))
+def checks_ok(g2a_world: World, names: str) -> None:
+    checks = _checks(g2a_world)
+    for name in (n.strip() for n in names.split(",")):
+        assert checks[name]["status"] == "ok", checks
+
+
+@then(parsers.parse('the check "{name}" is reported failing'))
+def check_failing(g2a_world: World, name: str) -> None:
+    checks = _checks(g2a_world)
+    assert checks[name]["status"] != "ok" and checks[name].get("error"), checks
+    assert name in g2a_world.notes["health"].json().get("failed", [name])

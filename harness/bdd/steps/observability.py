@@ -1,0 +1,106 @@
+"""Steps: the adapter's log records, its Prometheus metrics and the receiver's `/metrics`."""
+
+from __future__ import annotations
+
+import httpx
+from pytest_bdd import parsers, then, when
+
+from harness.bdd.steps.client import _secrets
+from harness.bdd.world import World
+
+LOG_FIELDS = ("method", "path", "status", "latency_ms", "retries", "attempt", "correlation_id")
+
+
+def _sum(world: World, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for family in world.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+@then(parsers.parse("{count:d} request log records were written"))
+def log_record_count(g2a_world: World, count: int) -> None:
+    assert len(g2a_world.logs.requests()) == count
+
+
+@then(
+    parsers.re(
+        r'each log record names the method "(?P<method>\w+)", the path "(?P<path>[^"]+)", '
+        r"a latency and the retry count"
+    )
+)
+def log_fields(g2a_world: World, method: str, path: str) -> None:
+    records = g2a_world.logs.requests()
+    assert records, "no request was logged"
+    for number, record in enumerate(records, start=1):
+        missing = [f for f in LOG_FIELDS if not hasattr(record, f)]
+        assert not missing, f"log record {number} lacks {missing}"
+        fields = record.__dict__
+        assert (fields["method"], fields["path"]) == (method, path)
+        assert isinstance(fields["latency_ms"], int | float)
+        assert fields["latency_ms"] >= 0
+        assert fields["attempt"] == number
+        assert fields["retries"] == number - 1
+
+
+@then(parsers.parse('the log records show the statuses "{statuses}" in that order'))
+def log_statuses(g2a_world: World, statuses: str) -> None:
+    expected = [int(s) for s in statuses.split(",")]
+    assert [r.__dict__["status"] for r in g2a_world.logs.requests()] == expected
+
+
+@then("no log output reveals the API key, the OAuth secret or the access token")
+def logs_hide_secrets(g2a_world: World) -> None:
+    secrets = _secrets(g2a_world)
+    assert g2a_world.logs.requests(), "nothing was logged; the check would prove nothing"
+    assert any(len(s) >= 32 for s in secrets), "no credential known to look for"
+    for text in g2a_world.logs.texts():
+        for secret in secrets:
+            assert secret not in text, "a credential appears in a log record"
+
+
+@then(parsers.parse("the request counter shows {count:d} request with status {status:d}"))
+def requests_counted(g2a_world: World, count: int, status: int) -> None:
+    assert _sum(g2a_world, "g2a_requests_total", status=str(status)) == count
+
+
+@then(parsers.parse("the retry counter shows {count:d} retries"))
+def retries_counted(g2a_world: World, count: int) -> None:
+    assert _sum(g2a_world, "g2a_request_retries_total") == count
+
+
+@then(parsers.parse("the latency histogram holds {count:d} product list request"))
+def latency_count(g2a_world: World, count: int) -> None:
+    observed = _sum(g2a_world, "g2a_request_duration_seconds_count", route="/v1/products")
+    assert observed == count
+
+
+@then(parsers.parse("that request took at least {seconds:f} seconds"))
+def latency_sum(g2a_world: World, seconds: float) -> None:
+    observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route="/v1/products")
+    assert observed >= seconds, f"{observed} s recorded"
+
+
+@when("the operator scrapes the receiver's metrics endpoint")
+def scrape_receiver(g2a_world: World) -> None:
+    assert g2a_world.receiver is not None
+    g2a_world.attempt(lambda: g2a_world.client().products.list())
+    g2a_world.expect_success()
+    response = httpx.get(f"{g2a_world.receiver.base_url}/metrics", timeout=5.0)
+    g2a_world.notes["scrape"] = response
+
+
+@then("it exposes the metrics")
+def exposes_metrics(g2a_world: World, datatable: list[list[str]]) -> None:
+    response: httpx.Response = g2a_world.notes["scrape"]
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    names = [row[0] for row in datatable[1:]]
+    for name in names:
+        assert f"# TYPE {name.removesuffix('_total')} " in response.text, f"{name} not exposed"
+    # the adapter's own registry is fed by real traffic, in the same exposition format
+    adapter = g2a_world.metrics.exposition().decode()
+    assert 'g2a_requests_total{method="GET"' in adapter

@@ -1,0 +1,92 @@
+"""Steps: the idempotency store's promises, on local backends (no G2A call involved)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pytest_bdd import given, parsers, then, when
+
+from harness.bdd.world import World
+
+LEASE_S = 30.0
+RETENTION_S = 3600.0
+BACKENDS = {"memory": "memory://", "an embedded SQLite": "sqlite:///{tmp}/store.sqlite3"}
+
+
+def fingerprint(product_id: str) -> str:
+    return hashlib.sha256(f"purchase:{product_id}".encode()).hexdigest()
+
+
+@given(parsers.parse("an idempotency store backed by {backend}"))
+def store_backend(g2a_world: World, backend: str, tmp_path: Path) -> None:
+    from g2a_adapter.idempotency import open_store
+
+    store = open_store(BACKENDS[backend].format(tmp=tmp_path))
+    g2a_world.store = store
+    g2a_world.on_close(store.close)
+
+
+def _claim(world: World, product_id: str) -> None:
+    assert world.store is not None
+    claim = world.store.claim("order-77", fingerprint(product_id), LEASE_S)
+    world.notes["claim"] = claim
+    world.notes.setdefault("claims", []).append(claim)
+
+
+@when(
+    parsers.re(
+        r'(?:a|another) worker claims the key "order-77" for a purchase of product '
+        r"(?P<product_id>\d+)"
+    )
+)
+def claim_for(g2a_world: World, product_id: str) -> None:
+    g2a_world.notes["product_id"] = g2a_world.notes.get("product_id", product_id)
+    _claim(g2a_world, product_id)
+
+
+@when('another worker claims the key "order-77" for the same purchase')
+def claim_same(g2a_world: World) -> None:
+    _claim(g2a_world, g2a_world.notes["product_id"])
+
+
+@when(parsers.parse('the first worker completes the key with order "{order_id}"'))
+def complete(g2a_world: World, order_id: str) -> None:
+    assert g2a_world.store is not None
+    owner = g2a_world.notes["claims"][0].owner
+    g2a_world.store.complete("order-77", owner, {"order_id": order_id}, RETENTION_S)
+
+
+@then(parsers.re(r"the claim is (?:a |an )?(?P<state>new|in progress|mismatch)"))
+def claim_state(g2a_world: World, state: str) -> None:
+    from g2a_adapter.idempotency.base import ClaimState
+
+    expected = {
+        "new": ClaimState.NEW,
+        "in progress": ClaimState.IN_PROGRESS,
+        "mismatch": ClaimState.MISMATCH,
+    }[state]
+    claim = g2a_world.notes["claim"]
+    assert claim.state is expected, claim
+    if expected is ClaimState.NEW:
+        assert claim.owner
+
+
+@then(parsers.parse('the claim is completed with order "{order_id}"'))
+def claim_completed(g2a_world: World, order_id: str) -> None:
+    from g2a_adapter.idempotency.base import ClaimState
+
+    claim = g2a_world.notes["claim"]
+    assert (claim.state, claim.result) == (ClaimState.COMPLETED, {"order_id": order_id})
+
+
+@then(parsers.parse('the nonce "{nonce}" is accepted the first time'))
+def nonce_first(g2a_world: World, nonce: str) -> None:
+    assert g2a_world.store is not None
+    assert g2a_world.store.add_nonce(nonce, LEASE_S) is True
+
+
+@then(parsers.parse('the nonce "{nonce}" is refused the second time'))
+def nonce_again(g2a_world: World, nonce: str) -> None:
+    assert g2a_world.store is not None
+    assert g2a_world.store.add_nonce(nonce, LEASE_S) is False

@@ -1,0 +1,215 @@
+"""Steps: the twin's admin surface — faults, catalogue, configuration and what it received.
+
+Only scenarios tagged for the twin use these; on a real G2A target they are deselected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pytest_bdd import given, parsers, then
+
+from harness.bdd.world import TwinHandle, World
+
+# Business name of a call -> (method, route glob) on the twin.
+CALLS: dict[str, tuple[str, str]] = {
+    "product list": ("GET", "/v1/products"),
+    "order": ("POST", "/v1/order"),
+    "payment": ("PUT", "/v1/order/pay/*"),
+    "key": ("GET", "/v1/order/key/*"),
+    "order details": ("GET", "/v1/order/details/*"),
+    "offers": ("GET", "/v3/sales/offers"),
+    "token": ("POST", "/oauth/token"),
+}
+_CALL_NAMES = "|".join(sorted(CALLS, key=len, reverse=True))
+
+
+def admin_of(world: World) -> TwinHandle:
+    assert world.twin is not None, "this step needs the twin (tag the scenario @twin only)"
+    return world.twin
+
+
+def fault_action(phrase: str) -> dict[str, Any] | None:
+    """A fault in business words -> the twin's fault fields; `passes` -> None."""
+    phrase = phrase.strip()
+    if phrase == "passes":
+        return None
+    if match := re.fullmatch(r"HTTP (\d{3})", phrase):
+        status = int(match.group(1))
+        return {"kind": "rate_limit"} if status == 429 else {"kind": "status", "status": status}
+    if match := re.fullmatch(r"a rate limit asking to wait (\d+) s", phrase):
+        return {"kind": "rate_limit", "retry_after": int(match.group(1))}
+    if phrase == "a connection reset":
+        return {"kind": "reset"}
+    if phrase == "a malformed body":
+        return {"kind": "malformed"}
+    raise AssertionError(f"unknown fault wording: {phrase!r}")
+
+
+def add_fault(world: World, call: str, times: int | None, **spec: Any) -> str:
+    method, route = CALLS[call]
+    return admin_of(world).admin.add_fault(route=route, method=method, times=times, **spec)
+
+
+def received(world: World, call: str) -> list[dict[str, Any]]:
+    method, route = CALLS[call]
+    prefix = route.removesuffix("*")
+    return [
+        r
+        for r in admin_of(world).admin.requests(method=method)
+        if (r["path"] == route or (route.endswith("*") and r["path"].startswith(prefix)))
+    ]
+
+
+# --- faults ----------------------------------------------------------------------------------
+@given(
+    parsers.re(
+        rf"the twin answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests? "
+        r"with (?P<fault>.+)"
+    )
+)
+def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
+    action = fault_action(fault)
+    assert action is not None, "'passes' only makes sense in a sequence"
+    add_fault(g2a_world, call, int(times), **action)
+
+
+@given(
+    parsers.re(
+        rf"the twin (?:refuses|answers) the next (?P<call>{_CALL_NAMES}) request "
+        r"with HTTP (?P<status>\d{3}) and code (?P<code>\w+)"
+    )
+)
+def refuse_next(g2a_world: World, call: str, status: str, code: str) -> None:
+    add_fault(g2a_world, call, 1, kind="status", status=int(status), code=code)
+
+
+@given(parsers.re(rf"the twin never answers the next (?P<call>{_CALL_NAMES}) request"))
+def hang_next(g2a_world: World, call: str) -> None:
+    add_fault(g2a_world, call, 1, kind="hang")
+
+
+@given(
+    parsers.re(rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests")
+)
+def hang_next_n(g2a_world: World, times: str, call: str) -> None:
+    add_fault(g2a_world, call, int(times), kind="hang")
+
+
+@given("the twin pays the next order but loses every answer to it")
+def lose_payment_answers(g2a_world: World) -> None:
+    # phase "after": the payment happens, then the connection drops before the answer.
+    add_fault(g2a_world, "payment", None, kind="reset", phase="after")
+
+
+@given("the twin answers normally again")
+def no_more_faults(g2a_world: World) -> None:
+    admin_of(g2a_world).admin.clear_faults()
+
+
+@given(
+    parsers.re(
+        rf"the twin fails the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests "
+        r"with (?P<fault>.+)"
+    )
+)
+def fail_next(g2a_world: World, times: str, call: str, fault: str) -> None:
+    action = fault_action(fault)
+    assert action is not None
+    add_fault(g2a_world, call, int(times), **action)
+
+
+@given(parsers.re(rf"the twin fails every (?P<call>{_CALL_NAMES}) request with (?P<fault>.+)"))
+def fail_every(g2a_world: World, call: str, fault: str) -> None:
+    action = fault_action(fault)
+    assert action is not None
+    add_fault(g2a_world, call, None, **action)
+
+
+@given(
+    parsers.re(
+        rf"the twin delays the next (?P<call>{_CALL_NAMES}) request by (?P<ms>\d+) milliseconds"
+    )
+)
+def delay_next(g2a_world: World, call: str, ms: str) -> None:
+    add_fault(g2a_world, call, 1, kind="latency", latency_ms=int(ms))
+
+
+@given(
+    parsers.re(
+        rf'the twin answers (?P<call>{_CALL_NAMES}) requests with the sequence "(?P<steps>[^"]+)"'
+    )
+)
+def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
+    sequence = [fault_action(step) for step in steps.split(",")]
+    first = next(a for a in sequence if a is not None)
+    add_fault(g2a_world, call, None, sequence=sequence, seed=2026, **first)
+
+
+# --- catalogue and configuration -------------------------------------------------------------
+@given(parsers.parse("the twin's catalogue holds {size:d} products"))
+def catalogue_size(g2a_world: World, size: int) -> None:
+    assert admin_of(g2a_world).admin.seed(size=size) == size
+
+
+@given(
+    parsers.re(
+        r'product (?P<product_id>\d+) carries an extra field "(?P<name>\w+)" '
+        r"with value (?P<value>\d+)"
+    )
+)
+def extra_field(g2a_world: World, product_id: str, name: str, value: str) -> None:
+    updated = admin_of(g2a_world).admin.update_product(product_id, **{name: int(value)})
+    assert updated[name] == int(value)
+
+
+@given(parsers.parse("the twin issues access tokens that live {seconds:d} seconds"))
+def token_lifetime(g2a_world: World, seconds: int) -> None:
+    admin_of(g2a_world).admin.configure(token_ttl_seconds=seconds)
+
+
+# --- what the twin saw -----------------------------------------------------------------------
+@then(parsers.re(rf"the twin received (?P<count>\d+) (?P<call>{_CALL_NAMES}) requests?"))
+def received_count(g2a_world: World, count: str, call: str) -> None:
+    seen = received(g2a_world, call)
+    assert len(seen) == int(count), f"{len(seen)} {call} requests: {[r['status'] for r in seen]}"
+
+
+@then(parsers.re(rf"the twin received no request for (?P<call>{_CALL_NAMES})"))
+def received_none(g2a_world: World, call: str) -> None:
+    assert received(g2a_world, call) == []
+
+
+@then(
+    parsers.re(
+        r'the twin received 1 order request for product "(?P<product_id>\d+)" '
+        r'in "(?P<currency>[A-Z]{3})"'
+    )
+)
+def order_request_body(g2a_world: World, product_id: str, currency: str) -> None:
+    (request,) = received(g2a_world, "order")
+    body = request["body"]
+    assert body["product_id"] == product_id and body.get("currency", "EUR") == currency, body
+
+
+@then(
+    parsers.re(r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)")
+)
+def product_query(g2a_world: World, name: str, value: str) -> None:
+    queries = [r["query"] for r in received(g2a_world, "product list")]
+    assert any(str(q.get(name)) == value for q in queries), queries
+
+
+@then(parsers.re(r"the twin holds (?P<count>\d+) orders?(?: in status \"(?P<status>\w+)\")?"))
+def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
+    orders = admin_of(g2a_world).admin.orders()
+    assert len(orders) == int(count), orders
+    if status is not None:
+        assert all(o["status"] == status for o in orders), [o["status"] for o in orders]
+
+
+@then(parsers.re(r"the twin issued exactly (?P<count>\d+) access tokens?"))
+def tokens_issued(g2a_world: World, count: str) -> None:
+    issued = [r for r in received(g2a_world, "token") if r["status"] == 200]
+    assert len(issued) == int(count), f"{len(issued)} tokens issued"

@@ -1,0 +1,264 @@
+"""Steps: signed webhooks from the twin to the adapter's receiver, and crafted deliveries.
+
+The receiver is observed over HTTP only (its answers and its `/metrics`), so the same steps
+work whether the receiver runs in this process or was started by `g2a-harness run`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from harness.bdd.servers import TWIN_WEBHOOK_SECRET
+from harness.bdd.steps.twin import admin_of
+from harness.bdd.world import ReceiverHandle, World
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+_WAIT_S = 5.0
+_OVERSIZE = 64 * 1024 + 1
+
+
+def scrape(receiver: ReceiverHandle) -> Samples:
+    """Every sample of the receiver's `/metrics`, keyed by (name, labels)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = httpx.get(f"{receiver.base_url}/metrics", timeout=5.0)
+    assert response.status_code == 200, f"/metrics answered {response.status_code}"
+    samples: Samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def counted(world: World, name: str, **labels: str) -> float:
+    """How much a receiver counter grew since the scenario subscribed the receiver."""
+    key = (name, frozenset(labels.items()))
+    receiver = _receiver(world)
+    return scrape(receiver).get(key, 0.0) - world.notes["receiver_baseline"].get(key, 0.0)
+
+
+def _receiver(world: World) -> ReceiverHandle:
+    assert world.receiver is not None, "the receiver is not subscribed in this scenario"
+    return world.receiver
+
+
+def wait_for(find: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + _WAIT_S
+    while True:
+        found = find()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _delivery(world: World, event_id: str, mode: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        return next(
+            (
+                d
+                for d in admin_of(world).admin.deliveries()
+                if d["event_id"] == event_id and d["mode"] == mode and d["status"] is not None
+            ),
+            None,
+        )
+
+    delivery: dict[str, Any] = wait_for(find, f"the {mode} delivery of event {event_id}")
+    return delivery
+
+
+@given("the receiver is subscribed to the twin's order events")
+def subscribe_receiver(g2a_world: World, request: pytest.FixtureRequest) -> None:
+    receiver: ReceiverHandle | None = request.getfixturevalue("receiver_server")
+    assert receiver is not None, "no receiver on this target"
+    g2a_world.receiver = receiver
+    g2a_world.notes["receiver_baseline"] = scrape(receiver)
+    admin_of(g2a_world).admin.subscribe(receiver.webhook_url)
+
+
+@when("the twin announces that the order was paid")
+def twin_emits_paid(g2a_world: World) -> None:
+    assert g2a_world.order_id is not None
+    event_id = admin_of(g2a_world).admin.emit(g2a_world.order_id, "order.paid")
+    g2a_world.notes["event_id"] = event_id
+    g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
+
+
+def _paid_event_id(world: World) -> str:
+    if "event_id" not in world.notes:
+
+        def find() -> str | None:
+            for d in admin_of(world).admin.deliveries():
+                body = json.loads(d["body"])
+                if d["type"] == "order.paid" and body["data"]["order_id"] == world.order_id:
+                    return str(d["event_id"])
+            return None
+
+        world.notes["event_id"] = wait_for(find, f"the order.paid event of {world.order_id}")
+    return str(world.notes["event_id"])
+
+
+@when("the twin delivers the same event again with a fresh signature")
+def twin_redelivers(g2a_world: World) -> None:
+    event_id = _paid_event_id(g2a_world)
+    admin_of(g2a_world).admin.redeliver(event_id, "duplicate")
+    g2a_world.notes["redelivery"] = _delivery(g2a_world, event_id, "duplicate")
+
+
+@when("the twin replays that delivery unchanged")
+def twin_replays(g2a_world: World) -> None:
+    event_id = _paid_event_id(g2a_world)
+    admin_of(g2a_world).admin.redeliver(event_id, "replay")
+    g2a_world.notes["replay"] = _delivery(g2a_world, event_id, "replay")
+
+
+@then(parsers.parse('the receiver answered the delivery with "{result}"'))
+def delivery_result(g2a_world: World, result: str) -> None:
+    assert g2a_world.notes["delivery"]["status"] == 200
+    assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) >= 1
+
+
+@then(parsers.parse('the receiver answered the redelivery with "{result}"'))
+def redelivery_result(g2a_world: World, result: str) -> None:
+    assert g2a_world.notes["redelivery"]["status"] == 200
+    assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) == 1
+
+
+@then(parsers.parse("the receiver refused the replay with HTTP {status:d}"))
+def replay_refused(g2a_world: World, status: int) -> None:
+    assert g2a_world.notes["replay"]["status"] == status
+
+
+@then(
+    parsers.re(
+        r'the receiver counted (?P<count>\d+) (?P<result>processed|duplicate) "(?P<kind>[\w.]+)" '
+        r"events?"
+    )
+)
+def events_counted(g2a_world: World, count: str, result: str, kind: str) -> None:
+    value = counted(g2a_world, "g2a_webhook_events_total", type=kind, result=result)
+    assert value == int(count), f"{value} {result} {kind} events"
+
+
+@then(parsers.re(r'the receiver counted (?P<count>\d+) validation failures? for "(?P<reason>\w+)"'))
+def failures_counted(g2a_world: World, count: str, reason: str) -> None:
+    value = counted(g2a_world, "g2a_webhook_validation_failures_total", reason=reason)
+    assert value == int(count), f"{value} validation failures for {reason}"
+
+
+@then("the receiver processed the paid event of that order exactly once")
+def paid_processed_once(g2a_world: World) -> None:
+    event_id = _paid_event_id(g2a_world)
+    assert _delivery(g2a_world, event_id, "original")["status"] == 200
+    assert (
+        counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result="processed") == 1
+    )
+
+
+# --- deliveries crafted by QA ----------------------------------------------------------------
+def _order_event(world: World) -> tuple[str, dict[str, Any]]:
+    assert world.order_id is not None
+    order = admin_of(world).admin.order(world.order_id)
+    event_id = str(uuid.uuid4())
+    payload = {
+        "event_id": event_id,
+        "type": "order.paid",
+        "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": {
+            "order_id": world.order_id,
+            "product_id": str(order["product_id"]),
+            "price": order["price"],
+            "currency": order["currency"],
+        },
+    }
+    return event_id, payload
+
+
+def signed_delivery(
+    event_id: str, body: bytes, signing_secrets: list[str], timestamp: int | None = None
+) -> dict[str, str]:
+    from g2a_adapter.signing import webhook_signature_header
+
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = secrets.token_hex(16)
+    return {
+        "Content-Type": "application/json",
+        "X-G2A-Event-Id": event_id,
+        "X-G2A-Timestamp": stamp,
+        "X-G2A-Nonce": nonce,
+        "X-G2A-Signature": webhook_signature_header(signing_secrets, stamp, nonce, body),
+    }
+
+
+def tampered(
+    event_id: str, payload: dict[str, Any], tampering: str
+) -> tuple[dict[str, str], bytes]:
+    """A delivery spoiled the way the business wording says; everything else is genuine."""
+    body = json.dumps(payload).encode()
+    good = [TWIN_WEBHOOK_SECRET]
+    now = int(time.time())
+    if tampering == "a signature made with another secret":
+        return signed_delivery(event_id, body, ["not-the-twin-secret"]), body
+    if tampering == "a body changed after signing":
+        headers = signed_delivery(event_id, body, good)
+        changed = dict(payload, data={**payload["data"], "price": 0.01})
+        return headers, json.dumps(changed).encode()
+    if tampering == "a timestamp 10 minutes old":
+        return signed_delivery(event_id, body, good, now - 600), body
+    if tampering == "a timestamp 10 minutes ahead":
+        return signed_delivery(event_id, body, good, now + 600), body
+    if tampering == "no signature":
+        headers = signed_delivery(event_id, body, good)
+        del headers["X-G2A-Signature"]
+        return headers, body
+    if tampering == "an unreadable signature":
+        return {**signed_delivery(event_id, body, good), "X-G2A-Signature": "v1=not-hex"}, body
+    if tampering == "a body that is not JSON":
+        raw = b'{"event_id": "' + event_id.encode() + b'", "type": '
+        return signed_delivery(event_id, raw, good), raw
+    if tampering == "a body larger than 64 KiB":
+        big = json.dumps({**payload, "padding": "x" * _OVERSIZE}).encode()
+        return signed_delivery(event_id, big, good), big
+    raise AssertionError(f"unknown tampering wording: {tampering!r}")
+
+
+def _post(world: World, headers: dict[str, str], body: bytes) -> None:
+    url = _receiver(world).webhook_url
+    world.notes["response"] = httpx.post(url, content=body, headers=headers, timeout=5.0)
+
+
+@when(parsers.parse("a delivery for the order arrives with {tampering}"))
+def crafted_delivery(g2a_world: World, tampering: str) -> None:
+    event_id, payload = _order_event(g2a_world)
+    _post(g2a_world, *tampered(event_id, payload, tampering))
+
+
+@when("a delivery for the order arrives signed with the previous and the current secret")
+def rotated_delivery(g2a_world: World) -> None:
+    event_id, payload = _order_event(g2a_world)
+    body = json.dumps(payload).encode()
+    headers = signed_delivery(event_id, body, ["previous-webhook-secret", TWIN_WEBHOOK_SECRET])
+    _post(g2a_world, headers, body)
+
+
+@then(parsers.parse('the receiver refuses it with HTTP {status:d} and reason "{reason}"'))
+def refused_with(g2a_world: World, status: int, reason: str) -> None:
+    response: httpx.Response = g2a_world.notes["response"]
+    assert (response.status_code, response.json()) == (status, {"error": reason})
+
+
+@then(parsers.parse('the receiver answers it with "{result}"'))
+def answered_with(g2a_world: World, result: str) -> None:
+    response: httpx.Response = g2a_world.notes["response"]
+    assert (response.status_code, response.json()) == (200, {"status": result})

@@ -1,0 +1,146 @@
+"""`World`: what one scenario knows — its target, the adapter it built, what happened last."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.targets import Target
+
+if TYPE_CHECKING:
+    from g2a_adapter import G2AClient, Metrics
+    from g2a_adapter.config import Settings
+    from g2a_adapter.idempotency.base import IdempotencyStore
+    from harness.twin.admin import TwinAdmin
+
+
+@dataclass(frozen=True)
+class TwinHandle:
+    """A serving twin: its origin, its Export API URL and its admin client."""
+
+    base_url: str
+    export_url: str
+    admin: TwinAdmin
+
+
+@dataclass(frozen=True)
+class ReceiverHandle:
+    """A serving webhook receiver (the adapter's ASGI app)."""
+
+    base_url: str
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/webhooks/g2a"
+
+
+class LogCapture(logging.Handler):
+    """Keeps every record the adapter's loggers emit during a scenario."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def texts(self) -> list[str]:
+        """Each record as text: message, arguments and every extra field."""
+        return [f"{r.getMessage()} {r.__dict__!r}" for r in self.records]
+
+    def requests(self) -> list[logging.LogRecord]:
+        return [r for r in self.records if r.getMessage() == "g2a.request"]
+
+
+@dataclass
+class World:
+    target: Target
+    metrics: Metrics
+    logs: LogCapture
+    twin: TwinHandle | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    store: IdempotencyStore | None = None
+    outcome: Any = None
+    error: BaseException | None = None
+    results: list[Any] = field(default_factory=list)
+    order_id: str | None = None
+    receiver: ReceiverHandle | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    _client: G2AClient | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    # --- the adapter under test ------------------------------------------------------------
+    def settings(self) -> Settings:
+        from g2a_adapter.config import Settings
+
+        if self.target.has_admin:
+            if self.twin is None:
+                raise RuntimeError("the twin is not connected: use the Background step")
+            url = self.twin.export_url
+        else:
+            url = self.target.api_url or ""
+        values: dict[str, Any] = {
+            "api_url": url,
+            "api_hash": self.target.api_hash,
+            "api_key": self.target.api_key,
+            "env": self.target.env,
+        }
+        values.update(self.overrides)
+        return Settings(**values)
+
+    def client(self) -> G2AClient:
+        from g2a_adapter import G2AClient
+
+        if self._client is None:
+            self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
+        return self._client
+
+    def secrets(self) -> list[str]:
+        """Every credential value in play: configured ones, wrong ones, issued tokens."""
+        values = list(self._client.settings.secret_values()) if self._client else []
+        values += [str(v) for k, v in self.overrides.items() if "key" in k or "secret" in k]
+        values += [t.access_token.get_secret_value() for t in self.notes.get("tokens", [])]
+        values += self.target.secret_values()
+        return sorted({v for v in values if v and len(v) >= 8})
+
+    # --- outcomes ---------------------------------------------------------------------------
+    def attempt(self, action: Callable[[], Any]) -> Any:
+        """Run one adapter call, keeping its result or the adapter error it raised."""
+        from g2a_adapter.errors import G2AError
+
+        self.outcome, self.error = None, None
+        try:
+            self.outcome = action()
+        except G2AError as exc:
+            self.error = exc
+        else:
+            self.results.append(self.outcome)
+        return self.outcome
+
+    def expect_success(self) -> Any:
+        if self.error is not None:
+            raise AssertionError(f"expected success, got {type(self.error).__name__}: {self.error}")
+        return self.outcome
+
+    def expect_error(self, kind: type[BaseException]) -> BaseException:
+        if self.error is None:
+            raise AssertionError(
+                f"expected {kind.__name__}, but the call succeeded: {self.outcome!r}"
+            )
+        if not isinstance(self.error, kind):
+            raise AssertionError(
+                f"expected {kind.__name__}, got {type(self.error).__name__}: {self.error}"
+            )
+        return self.error
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        while self._closers:
+            self._closers.pop()()

@@ -1,0 +1,144 @@
+"""The handoff checklist as data, and how test outcomes turn into per-item verdicts.
+
+Items live in `checklist.toml`. An item is proven by *selectors*: `tag:NAME` (a pytest-bdd
+tag, i.e. a pytest marker), `node:PREFIX` (a pytest node id prefix) or `gate:NAME` (proven by
+`g2a-harness gate`, never by `run`). The mapping is data: adding evidence means tagging a
+scenario, not editing code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["passed", "failed", "skipped"]
+Outcome = Literal["passed", "failed", "skipped"]
+_SELECTOR_KINDS = ("tag", "node", "gate")
+
+
+class ChecklistError(ValueError):
+    """The checklist file breaks its own schema."""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    area: str
+    text: str
+    selectors: tuple[str, ...]
+    targets: tuple[str, ...] | None = None  # None = any target may prove it
+
+    def tags(self) -> list[str]:
+        return [s.split(":", 1)[1] for s in self.selectors if s.startswith("tag:")]
+
+    def nodes(self) -> list[str]:
+        return [s.split(":", 1)[1] for s in self.selectors if s.startswith("node:")]
+
+    def gates(self) -> list[str]:
+        return [s.split(":", 1)[1] for s in self.selectors if s.startswith("gate:")]
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One executed (or skipped) test as the run saw it."""
+
+    nodeid: str
+    name: str
+    outcome: Outcome
+    markers: frozenset[str]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ItemVerdict:
+    item: ChecklistItem
+    status: Status
+    evidence: tuple[str, ...]
+
+
+def _item_from(raw: dict[str, Any]) -> ChecklistItem:
+    try:
+        selectors = tuple(str(s) for s in raw["selectors"])
+        item = ChecklistItem(
+            id=str(raw["id"]),
+            area=str(raw["area"]),
+            text=str(raw["text"]),
+            selectors=selectors,
+            targets=tuple(raw["targets"]) if "targets" in raw else None,
+        )
+    except KeyError as exc:
+        raise ChecklistError(f"checklist item {raw.get('id', '?')} lacks {exc.args[0]}") from None
+    for selector in selectors:
+        kind, sep, value = selector.partition(":")
+        if kind not in _SELECTOR_KINDS or not sep or not value:
+            raise ChecklistError(f"checklist item {item.id}: bad selector {selector!r}")
+    if not selectors:
+        raise ChecklistError(f"checklist item {item.id} has no selector")
+    return item
+
+
+def load_checklist(path: Path | None = None) -> list[ChecklistItem]:
+    """The items of `harness/checklist.toml` (or of `path`), in file order, ids unique."""
+    text = (
+        path.read_text(encoding="utf-8")
+        if path is not None
+        else resources.files("harness").joinpath("checklist.toml").read_text(encoding="utf-8")
+    )
+    items = [_item_from(raw) for raw in tomllib.loads(text).get("item", [])]
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ChecklistError(f"duplicate checklist item id {item.id}")
+        seen.add(item.id)
+    return items
+
+
+def checklist_tags(items: Iterable[ChecklistItem] | None = None) -> list[str]:
+    """Every `tag:` selector that names a checklist evidence tag (`chk-…`), sorted."""
+    source = load_checklist() if items is None else items
+    return sorted({t for item in source for t in item.tags() if t.startswith("chk-")})
+
+
+def _matches(item: ChecklistItem, result: TestResult) -> bool:
+    if any(tag in result.markers for tag in item.tags()):
+        return True
+    return any(result.nodeid.startswith(prefix) for prefix in item.nodes())
+
+
+def _label(result: TestResult) -> str:
+    return f"{result.name} [{result.nodeid}]" if result.name != result.nodeid else result.nodeid
+
+
+def judge(item: ChecklistItem, results: Sequence[TestResult], target: str) -> ItemVerdict:
+    """Passed when some evidence passed and none failed; failed on any failing evidence."""
+    matching = [r for r in results if _matches(item, r)]
+    failed = [r for r in matching if r.outcome == "failed"]
+    passed = [r for r in matching if r.outcome == "passed"]
+    if failed:
+        evidence = [f"FAILED {_label(r)}" + (f": {r.message}" if r.message else "") for r in failed]
+        evidence += [f"passed {_label(r)}" for r in passed]
+        return ItemVerdict(item, "failed", tuple(evidence))
+    if item.targets is not None and target not in item.targets:
+        wanted = "|".join(item.targets)
+        note = f"skipped: needs --target {wanted} (this run: {target})"
+        if passed:
+            note += f"; {len(passed)} matching test(s) passed on {target}"
+        return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
+    if passed:
+        return ItemVerdict(item, "passed", tuple(f"passed {_label(r)}" for r in passed))
+    notes = [f"skipped: proven by g2a-harness gate ({gate})" for gate in item.gates()]
+    skipped = [r for r in matching if r.outcome == "skipped"]
+    notes += [f"skipped {_label(r)}" + (f": {r.message}" if r.message else "") for r in skipped]
+    if not notes:
+        notes = [f"skipped: no evidence ran ({', '.join(item.selectors)})"]
+    return ItemVerdict(item, "skipped", tuple(notes))
+
+
+def judge_all(
+    items: Sequence[ChecklistItem], results: Sequence[TestResult], target: str
+) -> list[ItemVerdict]:
+    return [judge(item, results, target) for item in items]

@@ -1,0 +1,139 @@
+"""`g2a-harness contracts verify|drift`: pact verification and contract drift detection."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.cli import UsageError
+
+NAME = "contracts"
+HELP = "verify the pacts against a provider; detect drift between OpenAPI, pacts and traffic"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    verify = sub.add_parser("verify", help="replay contracts/pacts against a provider")
+    verify.add_argument(
+        "--provider-url",
+        help="root URL of a twin-compatible provider (default: start the embedded twin)",
+    )
+    verify.add_argument("--pacts", type=Path, help="pact folder (default: contracts/pacts)")
+    drift = sub.add_parser("drift", help="compare OpenAPI documents, pacts and cassettes")
+    drift.add_argument("--cassettes", type=Path, help="cassette folder (default: tests/cassettes)")
+    drift.add_argument("--openapi", type=Path, help="OpenAPI folder (default: contracts/openapi)")
+    drift.add_argument("--pacts", type=Path, help="pact folder (default: contracts/pacts)")
+    for command in (verify, drift):
+        command.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "verify":
+        return _verify(args)
+    if args.action == "drift":
+        return _drift(args)
+    raise UsageError("choose an action: verify or drift")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from harness.contracts.report import update_report
+    from harness.contracts.sources import PACT_DIR
+    from harness.contracts.verify import verify_pacts
+
+    pact_dir = args.pacts or PACT_DIR
+    if not pact_dir.is_dir():
+        raise UsageError(f"pact folder {pact_dir} does not exist")
+    if args.provider_url:
+        result = _verify_at(args.provider_url, pact_dir)
+        target = "provider"
+    else:
+        from harness.twin.server import running_twin
+
+        with running_twin() as twin:
+            result = _verify_at(twin.base_url, pact_dir)
+        target = "twin"
+    print(result.output)
+    for provider in result.providers:
+        print(
+            f"{provider.provider}: {provider.interactions} interaction(s), "
+            f"{'verified' if provider.passed else 'FAILED'}"
+        )
+    update_report(
+        args.report_dir,
+        target=target,
+        pacts_verified=result.passed,
+        provider_url=args.provider_url or "embedded twin",
+        verification=result.as_dict(),
+    )
+    return 0 if result.passed else 1
+
+
+def _verify_at(provider_url: str, pact_dir: Path) -> Any:
+    from harness.contracts.verify import verify_pacts
+
+    try:
+        return verify_pacts(provider_url, pact_dir=pact_dir)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from harness.contracts.drift import detect_drift
+    from harness.contracts.report import update_report
+    from harness.contracts.sources import (
+        CASSETTE_DIR,
+        OPENAPI_DIR,
+        PACT_DIR,
+        SourceError,
+        load_cassettes,
+        load_openapi,
+        load_pacts,
+    )
+
+    cassettes = args.cassettes or CASSETTE_DIR
+    if args.cassettes and not cassettes.is_dir():
+        raise UsageError(f"cassette folder {cassettes} does not exist")
+    try:
+        documents = load_openapi(args.openapi or OPENAPI_DIR)
+        pacts = load_pacts(args.pacts or PACT_DIR)
+        traffic = load_cassettes(cassettes)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
+    if not documents:
+        raise UsageError("no OpenAPI document found")
+    drift = detect_drift(documents, pacts, traffic)
+    _print_table(
+        ("operation", "kind", "field", "detail", "source"),
+        [(d.operation, d.kind, d.field, d.detail, d.source) for d in drift],
+    )
+    print(
+        f"{len(drift)} drift finding(s) over {len(documents)} document(s), "
+        f"{len(pacts)} pact interaction(s), {len(traffic)} recorded exchange(s)"
+    )
+    update_report(
+        args.report_dir,
+        drift_checked=True,
+        drift=[d.as_dict() for d in drift],
+        drift_sources={
+            "openapi_documents": len(documents),
+            "pact_interactions": len(pacts),
+            "recorded_exchanges": len(traffic),
+            "cassettes": str(cassettes),
+        },
+    )
+    return 1 if drift else 0
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    if not rows:
+        print("no drift")
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    print(line.format(*header).rstrip(), file=sys.stdout)
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line.format(*row).rstrip())

@@ -1,0 +1,91 @@
+"""`g2a-harness gate`: go / no-go for switching G2A_ENV to live (exit 0 only on go)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "gate"
+HELP = "go / no-go for switching to live: config, secrets, checklist, contracts, load, health"
+
+
+def _positive_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("--max-age must be more than 0 hours")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        choices=("sandbox", "twin"),
+        default="sandbox",
+        help="where the evidence must come from (default: sandbox)",
+    )
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="report dir to read (checklist.json, contracts.json, load/load.json) and to "
+        "write gate.json / gate.md into (default: reports)",
+    )
+    parser.add_argument(
+        "--live-url", metavar="URL", help="the live G2A_API_URL to check (default: from the env)"
+    )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help="read the live G2A_* settings from this dotenv file instead of the environment",
+    )
+    parser.add_argument(
+        "--max-age",
+        type=_positive_hours,
+        default=24.0,
+        metavar="HOURS",
+        help="oldest acceptable evidence (default: 24)",
+    )
+    parser.add_argument(
+        "--run-missing",
+        action="store_true",
+        help="run `g2a-harness run --suite full` first when its report is missing or stale",
+    )
+    parser.add_argument(
+        "--target-url",
+        metavar="URL",
+        help="API URL of an already running twin/sandbox for the health and metrics probes",
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="repository to scan for committed secrets (default: the current directory)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from harness.cli import UsageError
+    from harness.gate import GateOptions, run_gate
+
+    if args.env_file is not None and not args.env_file.is_file():
+        raise UsageError(f"--env-file {args.env_file} does not exist")
+    options = GateOptions(
+        target=args.target,
+        evidence_dir=args.evidence,
+        live_url=args.live_url,
+        env_file=args.env_file,
+        max_age_hours=args.max_age,
+        run_missing=args.run_missing,
+        target_url=args.target_url,
+        repo=args.repo,
+    )
+    report = run_gate(options, Console(soft_wrap=False))
+    return 0 if report.go else 1

@@ -1,0 +1,74 @@
+"""`g2a-harness load`: run a Locust load profile and judge it against its SLOs and invariants.
+
+Distributed on several machines: on the master machine
+    g2a-harness load --profile steady --workers 2 --expect-workers 6 --bind-host 10.0.0.5
+then on each other machine (with the same checkout, and a shared G2A_IDEMPOTENCY_URL such as
+redis://… plus the master's G2A_WEBHOOK_SECRET in the environment)
+    g2a-harness load --profile steady --workers 2 --master-host 10.0.0.5 [--master-port P]
+(the master's port is printed in reports/load/locust.log; the plan comes from the master).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.cli import UsageError
+
+NAME = "load"
+HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="smoke", help="profile name from profiles.toml")
+    parser.add_argument("--users", type=int, help="override the profile's number of users")
+    parser.add_argument("--spawn-rate", type=float, help="override users started per second")
+    parser.add_argument("--run-time", help="override the run time (20s, 2m, 1h30m)")
+    parser.add_argument("--target", default="twin", choices=("twin", "sandbox", "live"))
+    parser.add_argument(
+        "--workers", type=int, default=0, help="distributed: one master plus N worker processes"
+    )
+    parser.add_argument(
+        "--expect-workers", type=int, help="workers the master waits for, local plus remote"
+    )
+    parser.add_argument(
+        "--bind-host",
+        default="127.0.0.1",
+        help="address the master, twin and receiver listen on (remote workers must reach it)",
+    )
+    parser.add_argument(
+        "--master-host", help="worker-only mode: join the master at this address with --workers"
+    )
+    parser.add_argument("--master-port", type=int, default=5557, help="with --master-host")
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("reports"), help="writes into <dir>/load/"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.load.profiles import ProfileError, get_profile
+    from harness.load.runner import LoadRun, execute, run_workers
+
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 or more")
+    if args.master_host:
+        return run_workers(args.master_host, args.workers, args.master_port)
+    if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
+        raise UsageError("--expect-workers must be at least --workers")
+    try:
+        profile = get_profile(args.profile).with_overrides(
+            users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
+        )
+        report = execute(
+            LoadRun(
+                profile,
+                target=args.target,
+                workers=args.workers,
+                expect_workers=args.expect_workers,
+                bind_host=args.bind_host,
+                report_dir=args.report_dir / "load",
+            )
+        )
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from exc
+    return 0 if report["passed"] else 1

@@ -1,0 +1,34 @@
+"""`g2a-harness receiver serve`: run the webhook receiver (g2a_adapter.asgi) with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.cli import UsageError
+
+NAME = "receiver"
+HELP = "serve the webhook receiver (signed events, G2A Pay IPN, seller tokens, health)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="receiver_command", metavar="ACTION")
+    serve = sub.add_parser("serve", help="serve the receiver on HOST:PORT until interrupted")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8766, help="port (default 8766; 0 = any)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if getattr(args, "receiver_command", None) != "serve":
+        raise UsageError("choose an action: serve")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    import uvicorn
+
+    from g2a_adapter.asgi import create_receiver_app
+    from g2a_adapter.config import Settings
+
+    settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
+    app = create_receiver_app(settings)
+    print(f"G2A receiver: http://{args.host}:{args.port}/webhooks/g2a", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0

@@ -1,0 +1,1 @@
+"""Contract layer: pact provider verification, provider states and drift detection."""

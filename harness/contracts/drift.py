@@ -1,0 +1,354 @@
+"""Drift between the three descriptions of each operation: OpenAPI, pacts and recorded traffic.
+
+Pure functions over plain data (parsed documents and `Exchange` records); loading files is
+`harness.contracts.sources`' job. What counts as drift:
+
+- traffic for an operation no OpenAPI document describes (`undocumented_operation`);
+- a status code in traffic or in a pact that the operation does not document
+  (`undocumented_status`);
+- a response field in traffic or in a pact that the documented schema does not declare
+  (`undocumented_field`);
+- a field whose JSON type differs from the documented schema or from the pact's example
+  (`type_change`);
+- a field the documented schema marks required that traffic lacks (`missing_required_field`);
+- a field a pact requires (every key of a pact's expected body is required) that traffic with the
+  same status lacks (`missing_field`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+JSON = Any
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One response as seen by a source: recorded traffic or a pact interaction."""
+
+    method: str
+    path: str
+    status: int
+    body: JSON
+    source: str
+    has_json_body: bool = True
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One disagreement between sources, keyed by operation and field path."""
+
+    operation: str
+    kind: str
+    field: str
+    detail: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    responses: Mapping[str, Any]
+    document: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.template}"
+
+    def response_schema(self, status: int) -> tuple[bool, Any]:
+        """(documented?, JSON schema or None) of this status, honouring `4XX` and `default`."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in self.responses:
+                return True, _json_schema_of(_resolve(self.document, self.responses[key]))
+        return False, None
+
+
+class OperationIndex:
+    """The operations of one or more OpenAPI 3 documents, matched by method and concrete path."""
+
+    def __init__(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        self.operations: list[Operation] = []
+        for document in documents:
+            prefix = _server_prefix(document)
+            for template, item in (document.get("paths") or {}).items():
+                full = prefix + template
+                for method in HTTP_METHODS:
+                    if method in item:
+                        op = _resolve(document, item[method])
+                        self.operations.append(
+                            Operation(
+                                method=method.upper(),
+                                template=full,
+                                pattern=_template_pattern(full),
+                                responses=op.get("responses") or {},
+                                document=document,
+                            )
+                        )
+        # Literal segments win over parameters: `/v1/products` before `/v1/{anything}`.
+        self.operations.sort(key=lambda o: o.template.count("{"))
+
+    def find(self, method: str, path: str) -> Operation | None:
+        for operation in self.operations:
+            if operation.method == method.upper() and operation.pattern.fullmatch(path):
+                return operation
+        return None
+
+
+def detect_drift(
+    documents: Sequence[Mapping[str, Any]],
+    pacts: Sequence[Exchange],
+    traffic: Sequence[Exchange],
+) -> list[Drift]:
+    """Every disagreement between the documents, the pact interactions and the traffic."""
+    index = OperationIndex(documents)
+    found: list[Drift] = []
+    for exchange in [*pacts, *traffic]:
+        found.extend(_against_document(index, exchange))
+    for exchange in traffic:
+        found.extend(_against_pacts(index, exchange, pacts))
+    return _unique(found)
+
+
+def _against_document(index: OperationIndex, exchange: Exchange) -> Iterator[Drift]:
+    operation = index.find(exchange.method, exchange.path)
+    if operation is None:
+        yield Drift(
+            f"{exchange.method} {exchange.path}",
+            "undocumented_operation",
+            "",
+            "no OpenAPI document describes this call",
+            exchange.source,
+        )
+        return
+    documented, schema = operation.response_schema(exchange.status)
+    if not documented:
+        yield Drift(
+            operation.label,
+            "undocumented_status",
+            "",
+            f"status {exchange.status} is not documented "
+            f"(documented: {', '.join(sorted(operation.responses)) or 'none'})",
+            exchange.source,
+        )
+        return
+    if schema is None or not exchange.has_json_body:
+        return
+    yield from _compare_schema(operation, exchange, exchange.body, schema, "$")
+
+
+def _compare_schema(
+    operation: Operation, exchange: Exchange, value: JSON, schema: Any, path: str
+) -> Iterator[Drift]:
+    schema = _resolve(operation.document, schema)
+    if not isinstance(schema, Mapping):
+        return
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        branches = [
+            list(_compare_schema(operation, exchange, value, branch, path))
+            for branch in alternatives
+        ]
+        yield from min(branches, key=len)
+        return
+    schema = _merge_all_of(operation.document, schema)
+    allowed = _schema_types(schema)
+    actual = json_type(value)
+    if allowed and not _type_allowed(actual, allowed):
+        yield Drift(
+            operation.label,
+            "type_change",
+            path,
+            f"documented {'|'.join(sorted(allowed))}, got {actual}",
+            exchange.source,
+        )
+        return
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for name in schema.get("required") or []:
+            if name not in value:
+                yield Drift(
+                    operation.label,
+                    "missing_required_field",
+                    f"{path}.{name}",
+                    "documented as required, absent",
+                    exchange.source,
+                )
+        for name, item in value.items():
+            child = f"{path}.{name}"
+            if name in properties:
+                yield from _compare_schema(operation, exchange, item, properties[name], child)
+            elif isinstance(extra, Mapping):
+                yield from _compare_schema(operation, exchange, item, extra, child)
+            else:
+                yield Drift(
+                    operation.label,
+                    "undocumented_field",
+                    child,
+                    f"{json_type(item)} field not declared by the documented schema",
+                    exchange.source,
+                )
+    elif isinstance(value, list) and "items" in schema:
+        for item in value:
+            yield from _compare_schema(operation, exchange, item, schema["items"], f"{path}[]")
+
+
+def _against_pacts(
+    index: OperationIndex, exchange: Exchange, pacts: Sequence[Exchange]
+) -> Iterator[Drift]:
+    if not exchange.has_json_body:
+        return
+    operation = index.find(exchange.method, exchange.path)
+    label = operation.label if operation else f"{exchange.method} {exchange.path}"
+    observed = _numbers_as_one(field_types(exchange.body))
+    for pact in pacts:
+        if pact.status != exchange.status or not _same_operation(index, pact, exchange):
+            continue
+        for path, expected in _numbers_as_one(field_types(pact.body)).items():
+            if path not in observed:
+                if not _under_empty_array(path, exchange.body):
+                    yield Drift(
+                        label,
+                        "missing_field",
+                        path,
+                        f"the pact requires a {'|'.join(sorted(expected))}, traffic lacks it",
+                        f"{exchange.source} vs {pact.source}",
+                    )
+            elif not observed[path] & expected:
+                yield Drift(
+                    label,
+                    "type_change",
+                    path,
+                    f"pact expects {'|'.join(sorted(expected))}, traffic has "
+                    f"{'|'.join(sorted(observed[path]))}",
+                    f"{exchange.source} vs {pact.source}",
+                )
+
+
+def _same_operation(index: OperationIndex, a: Exchange, b: Exchange) -> bool:
+    if a.method.upper() != b.method.upper():
+        return False
+    op_a, op_b = index.find(a.method, a.path), index.find(b.method, b.path)
+    if op_a is None or op_b is None:
+        return a.path == b.path
+    return op_a is op_b
+
+
+def json_type(value: JSON) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def field_types(value: JSON, path: str = "$") -> dict[str, set[str]]:
+    """Every field path of a JSON value (`$.docs[].id`) with the JSON types seen there."""
+    found: dict[str, set[str]] = {path: {json_type(value)}}
+    children: Iterable[tuple[str, JSON]] = ()
+    if isinstance(value, dict):
+        children = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}[]", v) for v in value)
+    for child_path, child in children:
+        for key, types in field_types(child, child_path).items():
+            found.setdefault(key, set()).update(types)
+    return found
+
+
+def _numbers_as_one(types: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Pact examples carry no schema: 12 and 12.5 are both just numbers there."""
+    return {path: {"number" if t == "integer" else t for t in seen} for path, seen in types.items()}
+
+
+def _under_empty_array(path: str, body: JSON) -> bool:
+    """True when `path` lies under an array that is empty in `body` (nothing to compare)."""
+    prefix, sep, _ = path.partition("[]")
+    if not sep:
+        return False
+    types = field_types(body)
+    return prefix in types and f"{prefix}[]" not in types
+
+
+def _type_allowed(actual: str, allowed: set[str]) -> bool:
+    # JSON has one number type: an integral value is a valid "number".
+    return actual in allowed or (actual == "integer" and "number" in allowed)
+
+
+def _schema_types(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    types = {declared} if isinstance(declared, str) else set(declared or [])
+    if types and schema.get("nullable"):
+        types.add("null")
+    return types
+
+
+def _merge_all_of(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    parts = schema.get("allOf")
+    if not parts:
+        return schema
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    for part in parts:
+        part = _merge_all_of(document, _resolve(document, part))
+        merged.setdefault("properties", {}).update(part.get("properties") or {})
+        merged["required"] = [*merged.get("required", []), *(part.get("required") or [])]
+        for key in ("type", "additionalProperties", "items"):
+            if key in part:
+                merged.setdefault(key, part[key])
+    return merged
+
+
+def _json_schema_of(response: Mapping[str, Any]) -> Any:
+    for media_type, content in (response.get("content") or {}).items():
+        if "json" in media_type:
+            return content.get("schema")
+    return None
+
+
+def _resolve(document: Mapping[str, Any], node: Any) -> Any:
+    seen = 0
+    while isinstance(node, Mapping) and "$ref" in node and seen < 32:
+        ref = str(node["$ref"])
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $ref are supported, got {ref!r}")
+        node = document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+    return node
+
+
+def _server_prefix(document: Mapping[str, Any]) -> str:
+    servers = document.get("servers") or [{"url": "/"}]
+    return urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}/]+\})", template)
+    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(regex)
+
+
+def _unique(items: Iterable[Drift]) -> list[Drift]:
+    seen: dict[tuple[str, str, str], Drift] = {}
+    for item in items:
+        seen.setdefault((item.operation, item.kind, item.field), item)
+    return sorted(seen.values(), key=lambda d: (d.operation, d.kind, d.field))

@@ -1,0 +1,44 @@
+"""`reports/contracts.json`: the evidence of `contracts verify` and `contracts drift`.
+
+Both commands update the same file, each its own part, so the gate reads one document:
+`{"kind": "contracts", "generated_at", "target", "passed", "pacts_verified", "provider_url",
+"verification": {...}, "drift_checked", "drift": [...], "drift_sources": {...}}`.
+`passed` holds only when the pacts were verified and a drift check ran and found nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPORT_NAME = "contracts.json"
+
+
+def update_report(report_dir: Path, **fields: Any) -> dict[str, Any]:
+    """Merge `fields` into the report of `report_dir`, recompute `passed`, write it back."""
+    path = report_dir / REPORT_NAME
+    report: dict[str, Any] = {
+        "kind": "contracts",
+        "target": "twin",
+        "pacts_verified": False,
+        "provider_url": None,
+        "drift_checked": False,
+        "drift": [],
+    }
+    if path.is_file():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            previous = {}
+        if isinstance(previous, dict) and previous.get("kind") == "contracts":
+            report.update(previous)
+    report.update(fields)
+    report["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["passed"] = bool(
+        report["pacts_verified"] and report["drift_checked"] and not report["drift"]
+    )
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return report

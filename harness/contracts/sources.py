@@ -1,0 +1,119 @@
+"""Loading the three contract sources from disk into plain data for `harness.contracts.drift`.
+
+- OpenAPI documents: every `*.yaml|*.yml|*.json` under `contracts/openapi/`.
+- Pacts: every V4 pact file under `contracts/pacts/` (HTTP interactions only).
+- Cassettes: vcrpy cassettes (YAML or JSON) under `tests/cassettes/`, recursively.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from harness.contracts.drift import Exchange
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPENAPI_DIR = REPO_ROOT / "contracts" / "openapi"
+PACT_DIR = REPO_ROOT / "contracts" / "pacts"
+CASSETTE_DIR = REPO_ROOT / "tests" / "cassettes"
+
+_DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
+
+
+class SourceError(ValueError):
+    """A contract source file cannot be read; names the file."""
+
+
+def load_openapi(directory: Path = OPENAPI_DIR) -> list[dict[str, Any]]:
+    """Every OpenAPI document of `directory`, sorted by file name."""
+    documents = []
+    for path in sorted(_files(directory)):
+        document = _parse(path)
+        if not isinstance(document, dict) or "openapi" not in document:
+            raise SourceError(f"{path.name} is not an OpenAPI 3 document")
+        documents.append(document)
+    return documents
+
+
+def load_pacts(directory: Path = PACT_DIR) -> list[Exchange]:
+    """The HTTP interactions of every pact file of `directory`, as expected responses."""
+    exchanges: list[Exchange] = []
+    for path in sorted(directory.glob("*.json")):
+        pact = _parse(path)
+        for interaction in pact.get("interactions", []):
+            if interaction.get("type", "Synchronous/HTTP") != "Synchronous/HTTP":
+                continue
+            request, response = interaction["request"], interaction["response"]
+            body = (response.get("body") or {}).get("content")
+            exchanges.append(
+                Exchange(
+                    method=str(request["method"]).upper(),
+                    path=str(request["path"]),
+                    status=int(response["status"]),
+                    body=body,
+                    source=f"pact:{path.name}#{interaction.get('description', '?')}",
+                    has_json_body=isinstance(body, dict | list),
+                )
+            )
+    return exchanges
+
+
+def load_cassettes(directory: Path = CASSETTE_DIR) -> list[Exchange]:
+    """Every recorded exchange of every vcrpy cassette under `directory` (recursively)."""
+    exchanges: list[Exchange] = []
+    if not directory.is_dir():
+        return exchanges
+    for path in sorted(p for p in directory.rglob("*") if p.suffix in _DOCUMENT_SUFFIXES):
+        cassette = _parse(path, cassette=True)
+        interactions = cassette.get("interactions") if isinstance(cassette, Mapping) else None
+        if not isinstance(interactions, list):
+            raise SourceError(f"{path.name} is not a vcrpy cassette (no 'interactions' list)")
+        for number, interaction in enumerate(interactions):
+            exchanges.append(_recorded(interaction, f"cassette:{path.name}#{number}"))
+    return exchanges
+
+
+def _recorded(interaction: Mapping[str, Any], source: str) -> Exchange:
+    request, response = interaction["request"], interaction["response"]
+    status = response["status"]
+    code = status["code"] if isinstance(status, Mapping) else status
+    raw = (response.get("body") or {}).get("string", b"")
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+    try:
+        body = json.loads(text) if text else None
+        is_json = isinstance(body, dict | list)
+    except json.JSONDecodeError:
+        body, is_json = text, False
+    return Exchange(
+        method=str(request["method"]).upper(),
+        path=urlsplit(str(request["uri"])).path,
+        status=int(code),
+        body=body,
+        source=source,
+        has_json_body=is_json,
+    )
+
+
+def _files(directory: Path) -> Iterator[Path]:
+    if not directory.is_dir():
+        raise SourceError(f"{directory} is not a directory")
+    return (p for p in directory.iterdir() if p.suffix in _DOCUMENT_SUFFIXES)
+
+
+def _parse(path: Path, *, cassette: bool = False) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        if cassette:
+            from vcr.serializers import yamlserializer
+
+            return yamlserializer.deserialize(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise SourceError(f"{path.name} cannot be parsed: {exc}") from exc

@@ -1,0 +1,114 @@
+"""Health is green against the target and the dashboard's metrics are exposed by name."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness.gate.evidence import Evidence, Probe
+from harness.gate.model import CheckResult, Status
+
+# The names an operator's dashboard is built on (design.md, g2a_adapter.observability.Metrics).
+DASHBOARD_METRICS: dict[str, str] = {
+    "g2a_requests_total": "counter",
+    "g2a_request_retries_total": "counter",
+    "g2a_request_duration_seconds": "histogram",
+    "g2a_token_ttl_seconds": "gauge",
+    "g2a_webhook_events_total": "counter",
+    "g2a_webhook_validation_failures_total": "counter",
+}
+_HEALTHY_WORDS = {"ok", "pass", "passed", "up", "healthy", "green"}
+
+
+def _unreachable(check_id: str, title: str, probe: Probe, fix: str) -> CheckResult:
+    return CheckResult(
+        check_id,
+        title,
+        Status.NO_GO,
+        f"{probe.url} could not be asked: {probe.error}",
+        probe.url,
+        fix,
+    )
+
+
+def _is_healthy(value: object) -> bool:
+    if isinstance(value, Mapping):
+        if "ok" in value:
+            return value["ok"] is True
+        return str(value.get("status", "")).lower() in _HEALTHY_WORDS
+    return str(value).lower() in _HEALTHY_WORDS
+
+
+def _describe(name: str, value: object) -> str:
+    if isinstance(value, Mapping):
+        detail = value.get("error") or value.get("detail") or value.get("status")
+        return f"{name} ({detail})" if detail else name
+    return f"{name} ({value})"
+
+
+def check_health(evidence: Evidence) -> CheckResult:
+    check_id, title = "health", f"Health against {evidence.target}"
+    probe = evidence.health
+    fix = f"make `GET /healthz` green against {evidence.target}: check the credentials, "
+    fix += "the token endpoint and G2A_IDEMPOTENCY_URL"
+    if probe.error is not None:
+        return _unreachable(check_id, title, probe, fix)
+    try:
+        body = json.loads(probe.body)
+    except ValueError:
+        body = None
+    checks = body.get("checks") if isinstance(body, Mapping) else None
+    checks = checks if isinstance(checks, Mapping) else {}
+    failing = [_describe(n, v) for n, v in checks.items() if not _is_healthy(v)]
+    healthy = probe.status_code == 200 and isinstance(body, Mapping) and _is_healthy(body)
+    if not healthy or failing:
+        listed = ", ".join(failing) if failing else "no check named"
+        reason = f"{probe.url} answered {probe.status_code}: failing {listed}"
+        return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
+    names = ", ".join(sorted(checks)) or "overall status"
+    return CheckResult(check_id, title, Status.GO, f"200 ok ({names})", probe.url)
+
+
+_TYPE_LINE = re.compile(r"^# TYPE (\S+) (\S+)\s*$", re.MULTILINE)
+
+
+def exposed_metrics(exposition: str) -> dict[str, str]:
+    """Metric name → type, exactly as declared by the `# TYPE` lines.
+
+    The exposition must parse as Prometheus text (ValueError otherwise).
+    """
+    for _ in text_string_to_metric_families(exposition):
+        pass
+    return dict(_TYPE_LINE.findall(exposition))
+
+
+def check_metrics(evidence: Evidence) -> CheckResult:
+    check_id, title = "metrics", "Dashboard metrics exposed"
+    probe = evidence.metrics
+    fix = "expose g2a_adapter.observability.Metrics on the receiver's GET /metrics unchanged"
+    if probe.error is not None:
+        return _unreachable(check_id, title, probe, fix)
+    if probe.status_code != 200:
+        reason = f"{probe.url} answered {probe.status_code}"
+        return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
+    try:
+        exposed = exposed_metrics(probe.body)
+    except ValueError as exc:
+        reason = f"{probe.url} is not Prometheus text exposition ({exc})"
+        return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
+    missing = [name for name in DASHBOARD_METRICS if name not in exposed]
+    mistyped = [
+        f"{name} is a {exposed[name]}, expected {kind}"
+        for name, kind in DASHBOARD_METRICS.items()
+        if name in exposed and exposed[name] != kind
+    ]
+    if missing or mistyped:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + mistyped
+        reason = f"{probe.url}: {'; '.join(parts)}"
+        return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
+    return CheckResult(
+        check_id, title, Status.GO, f"all {len(DASHBOARD_METRICS)} documented names", probe.url
+    )

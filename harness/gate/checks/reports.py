@@ -1,0 +1,206 @@
+"""Evidence written by `g2a-harness run`, `contracts verify` and `load`: present, fresh, green."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from harness.gate.evidence import Evidence, ReportFile
+from harness.gate.model import CheckResult, Status
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def hours(value: float) -> str:
+    """`31 h`, `0.5 h`: one decimal at most, no trailing `.0`."""
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text} h"
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else None
+
+
+def envelope_problem(
+    report: ReportFile, kind: str, now: datetime, max_age_hours: float
+) -> str | None:
+    """Why the report cannot be trusted at all (missing, unreadable, stale), or None."""
+    if report.data is None:
+        return f"{report.path} is {report.error}"
+    data = report.data
+    if data.get("kind") != kind:
+        return f"{report.path} is not a {kind} report (kind={data.get('kind')!r})"
+    stamp = parse_timestamp(data.get("generated_at"))
+    if stamp is None:
+        return f"{report.path} has no valid generated_at (ISO 8601 with a time zone)"
+    age = now - stamp
+    if age < -CLOCK_SKEW:
+        return f"{report.path} is dated in the future ({data['generated_at']})"
+    if age > timedelta(hours=max_age_hours):
+        old = hours(age.total_seconds() / 3600)
+        return f"{report.path} is {old} old (max {hours(max_age_hours)})"
+    return None
+
+
+def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
+    return envelope_problem(report, kind, evidence.now, evidence.max_age_hours)
+
+
+def checklist_needs_run(report: ReportFile, target: str, now: datetime, max_age: float) -> bool:
+    """Whether `--run-missing` should (re)run the checklist: absent, stale or not comparable.
+
+    A fresh full run on the right target that has failures is kept: re-running would hide them.
+    """
+    if envelope_problem(report, "checklist", now, max_age) is not None:
+        return True
+    data = report.data or {}
+    return data.get("suite") != "full" or data.get("target") != target
+
+
+def _failed(
+    check_id: str, title: str, report: ReportFile, reason: str, fix: str, details: tuple[str, ...]
+) -> CheckResult:
+    return CheckResult(check_id, title, Status.NO_GO, reason, report.path, fix, details)
+
+
+def run_command(evidence: Evidence) -> str:
+    return (
+        f"g2a-harness run --target {evidence.target} --suite full "
+        f"--report-dir {evidence.evidence_dir}"
+    )
+
+
+def _items(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = data.get("items")
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def check_checklist(evidence: Evidence) -> CheckResult:
+    check_id, title = "checklist", "Full checklist on the target"
+    report, fix = evidence.checklist, f"run `{run_command(evidence)}`"
+    problem = _problem(report, "checklist", evidence)
+    if problem:
+        return _failed(check_id, title, report, problem, fix, ())
+    data = report.data or {}
+    if data.get("suite") != "full":
+        reason = f"{report.path} is a '{data.get('suite')}' run; the gate needs the full suite"
+        return _failed(check_id, title, report, reason, fix, ())
+    if data.get("target") != evidence.target:
+        reason = (
+            f"{report.path} was run against '{data.get('target')}', "
+            f"the gate target is '{evidence.target}'"
+        )
+        return _failed(check_id, title, report, reason, fix, ())
+    items = _items(data)
+    if not items:
+        return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
+    failed = [str(i.get("id")) for i in items if i.get("status") not in {"passed", "skipped"}]
+    if failed or data.get("passed") is not True:
+        details = tuple(
+            f"{i.get('id')}: {i.get('text')}" for i in items if str(i.get("id")) in failed
+        )
+        listed = ", ".join(failed) if failed else "none listed, but passed is false"
+        reason = f"{report.path}: {len(failed)} of {len(items)} items failed ({listed})"
+        return _failed(
+            check_id, title, report, reason, f"fix the failing items, then {fix}", details
+        )
+    skipped = [str(i.get("id")) for i in items if i.get("status") == "skipped"]
+    passed = len(items) - len(skipped)
+    reason = f"{passed} of {len(items)} items passed on {evidence.target}"
+    if skipped:
+        return CheckResult(
+            check_id,
+            title,
+            Status.WARN,
+            f"{reason}; {len(skipped)} skipped on this target ({', '.join(skipped)})",
+            report.path,
+            "skipped items are not proven on this target; review them before the switch",
+        )
+    return CheckResult(check_id, title, Status.GO, reason, report.path)
+
+
+def _drift_line(entry: object) -> str:
+    if isinstance(entry, Mapping):
+        where = " ".join(str(entry[k]) for k in ("operation", "kind", "field") if entry.get(k))
+        detail = f": {entry['detail']}" if entry.get("detail") else ""
+        source = f" ({entry['source']})" if entry.get("source") else ""
+        return f"{where}{detail}{source}" or str(dict(entry))
+    return str(entry)
+
+
+def check_contracts(evidence: Evidence) -> CheckResult:
+    check_id, title = "contracts", "Contracts verified, no drift"
+    report, directory = evidence.contracts, evidence.evidence_dir
+    verify = f"`g2a-harness contracts verify --report-dir {directory}`"
+    drift_cmd = f"`g2a-harness contracts drift --report-dir {directory}`"
+    problem = _problem(report, "contracts", evidence)
+    if problem:
+        return _failed(check_id, title, report, problem, f"run {verify} and {drift_cmd}", ())
+    data = report.data or {}
+    drift = data.get("drift")
+    drift_list = [_drift_line(d) for d in drift] if isinstance(drift, list) else []
+    if drift_list:
+        reason = f"{report.path} reports drift in {len(drift_list)} place(s)"
+        fix = f"bring the OpenAPI documents, pacts and the twin back in line, then run {drift_cmd}"
+        return _failed(check_id, title, report, reason, fix, tuple(drift_list))
+    if data.get("pacts_verified") is not True:
+        reason = f"{report.path}: the pacts were not verified against the provider"
+        return _failed(check_id, title, report, reason, f"run {verify}", ())
+    if data.get("drift_checked") is False:
+        reason = f"{report.path}: no drift check was run"
+        return _failed(check_id, title, report, reason, f"run {drift_cmd}", ())
+    if data.get("passed") is not True:
+        reason = f"{report.path}: passed is false"
+        return _failed(check_id, title, report, reason, f"run {verify} and {drift_cmd}", ())
+    provider = data.get("provider_url") or data.get("target")
+    return CheckResult(
+        check_id, title, Status.GO, f"pacts verified against {provider}, no drift", report.path
+    )
+
+
+def _named_failures(entries: object) -> list[str]:
+    if not isinstance(entries, list):
+        return []
+    return [
+        str(e.get("name"))
+        for e in entries
+        if isinstance(e, Mapping) and e.get("passed") is not True
+    ]
+
+
+def check_load(evidence: Evidence) -> CheckResult:
+    check_id, title = "load", "Smoke load profile met its SLOs"
+    report = evidence.load
+    fix = f"run `g2a-harness load --profile smoke --report-dir {evidence.evidence_dir}`"
+    problem = _problem(report, "load", evidence)
+    if problem:
+        return _failed(check_id, title, report, problem, fix, ())
+    data = report.data or {}
+    if data.get("profile") != "smoke":
+        reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
+        return _failed(check_id, title, report, reason, fix, ())
+    slos = data.get("slos") if isinstance(data.get("slos"), list) else []
+    if not slos:
+        return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
+    breached = [s for s in slos if isinstance(s, Mapping) and s.get("passed") is not True]
+    invariants = _named_failures(data.get("invariants"))
+    if breached or invariants or data.get("passed") is not True:
+        details = tuple(
+            f"SLO {s.get('name')}: actual {s.get('actual')} vs target {s.get('target')}"
+            for s in breached
+        ) + tuple(f"invariant {name} broken" for name in invariants)
+        names = [str(s.get("name")) for s in breached] + invariants
+        listed = ", ".join(names) if names else "passed is false"
+        reason = f"{report.path}: smoke profile failed ({listed})"
+        fix = f"find the regression (see the SLO details), then {fix}"
+        return _failed(check_id, title, report, reason, fix, details)
+    return CheckResult(
+        check_id, title, Status.GO, f"{len(slos)} SLOs met in the smoke profile", report.path
+    )

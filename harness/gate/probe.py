@@ -1,0 +1,102 @@
+"""Asking the target: a receiver app built from the target's settings, `/healthz` + `/metrics`.
+
+For the twin the gate serves its own twin on loopback (unless `--target-url` names one); for the
+sandbox it talks to `G2A_SANDBOX_API_URL` (default the real sandbox) with the sandbox credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import httpx
+
+from harness.gate.evidence import Probe
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
+PROBE_WEBHOOK_SECRET = "gate-probe-webhook-secret"  # the receiver needs one; no webhook is sent
+
+
+def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """G2A_* values of the target's settings (credentials: published set unless overridden)."""
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+    own = target == "sandbox"
+    return {
+        "G2A_API_URL": api_url,
+        "G2A_ENV": "sandbox",
+        "G2A_API_HASH": (own and environ.get("G2A_SANDBOX_API_HASH")) or SANDBOX_API_HASH,
+        "G2A_API_KEY": (own and environ.get("G2A_SANDBOX_API_KEY")) or SANDBOX_API_KEY,
+        "G2A_WEBHOOK_SECRET": PROBE_WEBHOOK_SECRET,
+        "G2A_IDEMPOTENCY_URL": environ.get("G2A_SANDBOX_IDEMPOTENCY_URL", "memory://"),
+    }
+
+
+@contextlib.contextmanager
+def target_api_url(target: str, explicit: str | None, environ: Mapping[str, str]) -> Iterator[str]:
+    if explicit:
+        yield explicit
+    elif target == "twin":
+        from harness.twin.server import running_twin
+
+        with running_twin() as twin:
+            yield twin.export_url
+    else:
+        yield environ.get("G2A_SANDBOX_API_URL", SANDBOX_API_URL)
+
+
+def _serve_and_get(app: Starlette, paths: tuple[str, ...]) -> list[httpx.Response]:
+    """Serve the app over real HTTP on loopback, as a deployment runs it, and GET each path."""
+    from harness.bdd.servers import serve_asgi
+
+    with serve_asgi(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+        return [client.get(path) for path in paths]
+
+
+def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
+    """(`GET /healthz`, `GET /metrics`) of a receiver app built from these settings.
+
+    `/healthz` runs the adapter's checks: the store of G2A_IDEMPOTENCY_URL is pinged and a token
+    is fetched from the target through `G2AClient.auth.token`. When the receiver cannot even be
+    built (e.g. the store is unreachable at start-up) that is the health reason, and the metric
+    names are still read from a receiver with an in-memory store (they do not depend on it).
+    """
+    from g2a_adapter.asgi import create_receiver_app
+    from g2a_adapter.client import G2AClient
+    from g2a_adapter.config import Settings
+    from g2a_adapter.errors import G2AError
+    from g2a_adapter.idempotency import open_store
+    from g2a_adapter.observability import Metrics
+
+    label = f"receiver on {values['G2A_API_URL']}"
+    health_url, metrics_url = f"{label}: GET /healthz", f"{label}: GET /metrics"
+    try:
+        settings = Settings.from_env(values)
+    except G2AError as exc:
+        error = f"target settings refused: {exc}"
+        return Probe(health_url, error=error), Probe(metrics_url, error=error)
+    metrics = Metrics()
+    with G2AClient(settings, store=open_store("memory://"), metrics=metrics) as client:
+        try:
+            app = create_receiver_app(settings, metrics=metrics, token_probe=client.auth.token)
+        except G2AError as exc:
+            health = Probe(health_url, error=f"{type(exc).__name__}: {exc}")
+            fallback = create_receiver_app(settings, store=open_store("memory://"), metrics=metrics)
+            (answer,) = _serve_and_get(fallback, ("/metrics",))
+            return health, Probe(metrics_url, answer.status_code, answer.text)
+        health_answer, metrics_answer = _serve_and_get(app, ("/healthz", "/metrics"))
+    return (
+        Probe(health_url, health_answer.status_code, health_answer.text),
+        Probe(metrics_url, metrics_answer.status_code, metrics_answer.text),
+    )
+
+
+def probe_target(
+    target: str, explicit_url: str | None, environ: Mapping[str, str]
+) -> tuple[Probe, Probe]:
+    with target_api_url(target, explicit_url, environ) as api_url:
+        return probe_receiver(target_values(target, api_url, environ))

@@ -1,0 +1,39 @@
+"""collect → evaluate → mask → write: the whole gate as one call."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from harness.gate.checks import evaluate
+from harness.gate.collect import GateOptions, collect
+from harness.gate.evidence import Evidence
+from harness.gate.model import GateReport
+from harness.gate.render import masked, print_table, write
+
+
+def secrets_of(evidence: Evidence) -> list[str]:
+    """Every secret value the gate has seen (the published sandbox set is public)."""
+    live = evidence.live
+    values = [live.api_key, live.oauth_client_secret, *live.secret_values]
+    values += [c.api_key for c in evidence.sandbox_credentials if not c.published]
+    return [v for v in values if v]
+
+
+def judge(evidence: Evidence) -> GateReport:
+    """The pure part: the verdict on already gathered evidence, secrets masked."""
+    report = GateReport(
+        target=evidence.target,
+        generated_at=evidence.now,
+        checks=evaluate(evidence),
+        live_base_url=evidence.live.base_url,
+        max_age_hours=evidence.max_age_hours,
+    )
+    return masked(report, secrets_of(evidence))
+
+
+def run_gate(options: GateOptions, console: Console | None = None) -> GateReport:
+    report = judge(collect(options))
+    write(report, options.evidence_dir)
+    if console is not None:
+        print_table(report, console)
+    return report

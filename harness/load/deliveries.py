@@ -1,0 +1,75 @@
+"""Signed webhook deliveries as the load's webhook sender posts them (pure, no I/O).
+
+Each delivery knows what the receiver must answer, so the sender reports a business failure
+exactly when the receiver's answer differs from the expected one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from g2a_adapter.signing import webhook_signature_header
+
+
+@dataclass(frozen=True)
+class Delivery:
+    variant: str  # valid | duplicate | replay | forged
+    event_id: str
+    headers: dict[str, str]
+    body: bytes
+    expected_status: int
+    expected_answer: str  # "processed" | "duplicate" | a rejection reason
+
+
+def new_event(order_id: str, product_id: str) -> dict[str, object]:
+    return {
+        "event_id": f"evt-{uuid.uuid4().hex}",
+        "type": "order.paid",
+        "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": {"order_id": order_id, "product_id": product_id, "price": 9.99, "currency": "EUR"},
+    }
+
+
+def _signed(
+    secret: str, event: dict[str, object], timestamp: int | None = None
+) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(event, separators=(",", ":")).encode()
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = secrets.token_hex(16)
+    headers = {
+        "Content-Type": "application/json",
+        "X-G2A-Event-Id": str(event["event_id"]),
+        "X-G2A-Timestamp": stamp,
+        "X-G2A-Nonce": nonce,
+        "X-G2A-Signature": webhook_signature_header([secret], stamp, nonce, body),
+    }
+    return headers, body
+
+
+def valid(secret: str, event: dict[str, object]) -> Delivery:
+    headers, body = _signed(secret, event)
+    return Delivery("valid", str(event["event_id"]), headers, body, 200, "processed")
+
+
+def duplicate(secret: str, event: dict[str, object]) -> Delivery:
+    """The same event again, freshly signed (a redelivery): acknowledged, not handled again."""
+    headers, body = _signed(secret, event)
+    return Delivery("duplicate", str(event["event_id"]), headers, body, 200, "duplicate")
+
+
+def replay(earlier: Delivery) -> Delivery:
+    """An earlier delivery byte for byte: its nonce was used, so it must be refused."""
+    return Delivery(
+        "replay", earlier.event_id, dict(earlier.headers), earlier.body, 401, "replayed_nonce"
+    )
+
+
+def forged(event: dict[str, object]) -> Delivery:
+    """A well-formed delivery signed with a secret the receiver does not know."""
+    headers, body = _signed(secrets.token_hex(16), event)
+    return Delivery("forged", str(event["event_id"]), headers, body, 401, "bad_signature")

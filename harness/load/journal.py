@@ -1,0 +1,55 @@
+"""The outcome journal: what the load users did, per idempotency key and per webhook event.
+
+Locust's statistics say how fast and how often; the journal says *what happened*, which the
+invariants need (which order each idempotency key paid, which event ids were sent as valid,
+duplicate, replayed or forged). Workers ship their entries to the master with every stats
+report; the master (or a local runner) writes one JSON document when Locust quits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Entry = dict[str, Any]
+
+
+@dataclass
+class Journal:
+    entries: list[Entry] = field(default_factory=list)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+    exit_code: int | None = None
+
+    def purchases(self) -> list[Entry]:
+        return [e for e in self.entries if e.get("op") == "purchase"]
+
+    def webhooks(self) -> list[Entry]:
+        return [e for e in self.entries if e.get("op") == "webhook"]
+
+    def counter(self, name: str) -> int:
+        """Sum of a counter the users reported (e.g. the adapter's retries)."""
+        return sum(int(e.get("value", 0)) for e in self.entries if e.get("counter") == name)
+
+
+def write_journal(path: Path, journal: Journal) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "entries": journal.entries,
+        "exceptions": journal.exceptions,
+        "exit_code": journal.exit_code,
+    }
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def read_journal(path: Path) -> Journal:
+    """The journal of a finished run; a missing file is an empty journal (the run crashed)."""
+    if not path.exists():
+        return Journal()
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return Journal(
+        entries=list(document.get("entries", [])),
+        exceptions=list(document.get("exceptions", [])),
+        exit_code=document.get("exit_code"),
+    )

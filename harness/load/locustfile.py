@@ -1,0 +1,356 @@
+"""Locust user classes that drive G2A traffic through the adapter.
+
+Run only by Locust (it monkey-patches with gevent on import), normally via
+`g2a-harness load`, which passes `--g2a-plan`. The adapter's sync client uses httpx over
+sockets that gevent patches, so every user is one cooperative greenlet.
+
+Each adapter call is reported to Locust as one request named after the operation
+(`products.list`, `orders.purchase`, ...) with its latency; it fails only on a *business*
+failure: an adapter error left after its retries, or an answer other than the expected one.
+
+On a machine of its own, a worker joins a master with:
+    locust -f harness/load/locustfile.py --worker --master-host MASTER_IP
+(the plan comes from the master; set G2A_WEBHOOK_SECRET, and for the sandbox G2A_API_KEY,
+in the worker's environment; use a shared G2A_IDEMPOTENCY_URL such as redis://).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from locust import User, events, task
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from g2a_adapter import G2AClient, Settings, open_store
+from g2a_adapter.errors import G2AApiError, G2AError, OutcomeUnknownError
+from g2a_adapter.idempotency.base import IdempotencyStore
+from harness.load import deliveries
+from harness.load.breakage import ForgetfulStore
+from harness.load.journal import Entry, Journal, write_journal
+from harness.load.plan import API_KEY_ENV, BREAK_IDEMPOTENCY_ENV, WEBHOOK_SECRET_ENV, LoadPlan
+from harness.twin.credentials import SANDBOX_API_KEY
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("g2a_adapter").setLevel(logging.WARNING)
+
+_CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
+_PAID = frozenset({"paid", "complete"})
+
+_buffer: list[Entry] = []  # this process's entries not yet shipped or written
+_collected = Journal()  # master/local: everything received
+_environment: Environment | None = None
+
+
+class UnexpectedAnswer(Exception):
+    """The call succeeded technically but answered something the business flow forbids."""
+
+
+def _plan(environment: Environment) -> LoadPlan:
+    options = environment.parsed_options
+    return LoadPlan.from_json(getattr(options, "g2a_plan", "") if options else "")
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser: Any) -> None:
+    parser.add_argument(
+        "--g2a-plan", type=str, default="", help="run plan (JSON), set by g2a-harness load"
+    )
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    global _environment
+    _environment = environment
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    mix = _plan(environment).mix
+    for user_class in environment.user_classes:
+        for mix_name, class_name in _CLASS_OF_MIX.items():
+            if user_class.__name__ == class_name and mix.get(mix_name, 0) > 0:
+                user_class.weight = mix[mix_name]
+
+
+@events.report_to_master.add_listener
+def _ship(client_id: str, data: dict[str, Any]) -> None:
+    data["g2a_journal"] = list(_buffer)
+    _buffer.clear()
+
+
+@events.worker_report.add_listener
+def _receive(client_id: str, data: dict[str, Any]) -> None:
+    _collected.entries.extend(data.get("g2a_journal", []))
+
+
+@events.quit.add_listener
+def _write_journal(exit_code: int, **_: Any) -> None:
+    environment = _environment
+    if environment is None or isinstance(environment.runner, WorkerRunner):
+        return
+    _collected.entries.extend(_buffer)
+    _buffer.clear()
+    runner = environment.runner
+    if runner is not None:
+        _collected.exceptions = [
+            {"count": e["count"], "msg": str(e["msg"])[:500], "nodes": sorted(e["nodes"])}
+            for e in runner.exceptions.values()
+        ]
+    _collected.exit_code = exit_code
+    write_journal(Path(_plan(environment).journal_path), _collected)
+
+
+class _Outcome:
+    failure: Exception | None = None
+
+
+@contextmanager
+def _measured(user: User, name: str, request_type: str = "adapter") -> Iterator[_Outcome]:
+    """Report the enclosed call to Locust; adapter errors become failures, bugs propagate."""
+    outcome = _Outcome()
+    started = time.perf_counter()
+
+    def fire() -> None:
+        user.environment.events.request.fire(
+            request_type=request_type,
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000.0,
+            response_length=0,
+            exception=outcome.failure,
+            context={},
+        )
+
+    try:
+        yield outcome
+    except (G2AError, UnexpectedAnswer, httpx.HTTPError) as exc:
+        outcome.failure = exc
+    except Exception as exc:
+        outcome.failure = exc
+        fire()
+        raise
+    fire()
+
+
+def _retries(client: G2AClient) -> int:
+    total = 0.0
+    for metric in client.metrics.registry.collect():
+        if metric.name == "g2a_request_retries":
+            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return int(total)
+
+
+class _AdapterUser(User):
+    abstract = True
+    plan: LoadPlan
+    client: G2AClient
+    store: IdempotencyStore
+
+    def wait_time(self) -> float:
+        low, high = self.plan.wait
+        return random.uniform(low, high)
+
+    def on_start(self) -> None:
+        self.plan = _plan(self.environment)
+        key = os.environ.get(API_KEY_ENV) or (SANDBOX_API_KEY if self.plan.target == "twin" else "")
+        settings = Settings(
+            api_url=self.plan.api_url,
+            api_hash=self.plan.api_hash,
+            api_key=key,
+            env="sandbox",
+            idempotency_url=self.plan.idempotency_url,
+        )
+        broken = os.environ.get(BREAK_IDEMPOTENCY_ENV) == "1"
+        self.store = ForgetfulStore() if broken else open_store(self.plan.idempotency_url)
+        self.client = G2AClient(settings, store=self.store)
+
+    def on_stop(self) -> None:
+        _buffer.append({"counter": "adapter_retries", "value": _retries(self.client)})
+        self.client.close()
+        self.store.close()
+
+
+class Buyer(_AdapterUser):
+    """Browses, looks products up, buys with idempotency keys (repeating some) and checks."""
+
+    weight = 3
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.history: list[tuple[str, str, str | None]] = []  # key, product id, order id
+
+    @task
+    def act(self) -> None:
+        names = list(self.plan.buyer)
+        choice = random.choices(names, weights=[self.plan.buyer[n] for n in names])[0]
+        if choice in {"repeat", "status", "key_again"} and not self.history:
+            choice = "purchase"
+        getattr(self, f"_{choice}")()
+
+    def _browse(self) -> None:
+        with _measured(self, "products.list"):
+            page = self.client.products.list(page=random.randint(1, 5))
+            if not page.docs:
+                raise UnexpectedAnswer(f"page {page.page} of the catalog is empty")
+
+    def _lookup(self) -> None:
+        product_id = random.choice(self.plan.product_ids)
+        with _measured(self, "products.get"):
+            product = self.client.products.get(product_id)
+            if str(product.id) != product_id:
+                raise UnexpectedAnswer(f"asked for product {product_id}, got {product.id}")
+
+    def _buy(self, name: str, key: str, product_id: str, expected_order: str | None) -> None:
+        entry: Entry = {"op": "purchase", "key": key, "product_id": product_id, "repeat": False}
+        entry["repeat"] = name.endswith("[repeat]")
+        with _measured(self, name) as outcome:
+            try:
+                result = self.client.orders.purchase(product_id, idempotency_key=key)
+            except OutcomeUnknownError:
+                # what the adapter asks callers to do: run it again with the same key
+                entry["resumed_after_unknown"] = True
+                result = self.client.orders.purchase(product_id, idempotency_key=key)
+            entry.update(order_id=str(result.order_id), resumed=result.resumed)
+            if expected_order is not None and str(result.order_id) != expected_order:
+                raise UnexpectedAnswer(
+                    f"key {key} bought order {result.order_id} after {expected_order}"
+                )
+        entry["ok"] = outcome.failure is None
+        if outcome.failure is not None:
+            entry["error"] = type(outcome.failure).__name__
+        _buffer.append(entry)
+        if not entry["repeat"]:
+            self.history.append((key, product_id, entry.get("order_id")))
+
+    def _purchase(self) -> None:
+        key = f"load-{uuid.uuid4().hex}"
+        self._buy("orders.purchase", key, random.choice(self.plan.product_ids), None)
+
+    def _repeat(self) -> None:
+        key, product_id, order_id = random.choice(self.history)
+        self._buy("orders.purchase[repeat]", key, product_id, order_id)
+
+    def _paid_orders(self) -> list[str]:
+        return [order for _, _, order in self.history if order is not None]
+
+    def _status(self) -> None:
+        orders = self._paid_orders()
+        if not orders:
+            return
+        order_id = random.choice(orders)
+        with _measured(self, "orders.details"):
+            details = self.client.orders.details(order_id)
+            if details.status not in _PAID:
+                raise UnexpectedAnswer(f"bought order {order_id} is {details.status!r}")
+
+    def _key_again(self) -> None:
+        orders = self._paid_orders()
+        if not orders:
+            return
+        order_id = random.choice(orders)
+        with _measured(self, "orders.key[again]"):
+            try:
+                self.client.orders.key(order_id)
+            except G2AApiError as exc:
+                if exc.code != "ORD004":
+                    raise
+            else:
+                raise UnexpectedAnswer(f"the key of order {order_id} was handed out twice")
+
+
+class TokenChurner(_AdapterUser):
+    """Import API traffic with a short token life: tokens refresh early, never expire in use."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.tokens_seen: set[str] = set()
+
+    @task
+    def churn(self) -> None:
+        with _measured(self, "auth.token"):
+            token = self.client.auth.token()
+            fingerprint = token.access_token.get_secret_value().encode()
+            self.tokens_seen.add(hashlib.sha256(fingerprint).hexdigest())
+        with _measured(self, "offers.list"):
+            self.client.offers.list(page=1, items_per_page=20)
+
+    def on_stop(self) -> None:
+        _buffer.append({"counter": "tokens_issued", "value": len(self.tokens_seen)})
+        super().on_stop()
+
+
+class WebhookSender(User):
+    """Posts signed order events to the receiver: valid, duplicates, replays and forgeries."""
+
+    weight = 2
+
+    def wait_time(self) -> float:
+        low, high = self.plan.wait
+        return random.uniform(low, high)
+
+    def on_start(self) -> None:
+        self.plan = _plan(self.environment)
+        self.secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
+        if not self.secret:
+            raise RuntimeError(f"{WEBHOOK_SECRET_ENV} is not set for the webhook sender")
+        self.http = httpx.Client(base_url=self.plan.receiver_url, timeout=10.0)
+        self.sent: list[deliveries.Delivery] = []
+        self.events: list[dict[str, object]] = []
+
+    def on_stop(self) -> None:
+        self.http.close()
+
+    def _next(self) -> deliveries.Delivery:
+        shares = self.plan.webhooks
+        roll = random.random()
+        for variant in ("duplicate", "replay", "forged"):
+            if roll < shares[variant]:
+                if variant == "forged":
+                    return deliveries.forged(self._event())
+                if self.sent:
+                    if variant == "duplicate":
+                        return deliveries.duplicate(self.secret, random.choice(self.events))
+                    return deliveries.replay(random.choice(self.sent))
+                break
+            roll -= shares[variant]
+        event = self._event()
+        self.events.append(event)
+        return deliveries.valid(self.secret, event)
+
+    @staticmethod
+    def _event() -> dict[str, object]:
+        return deliveries.new_event(str(random.randint(10**9, 10**10 - 1)), "10000027819004")
+
+    @task
+    def post(self) -> None:
+        delivery = self._next()
+        entry: Entry = {"op": "webhook", "variant": delivery.variant, "event_id": delivery.event_id}
+        with _measured(self, f"webhook.{delivery.variant}", request_type="webhook"):
+            response = self.http.post(
+                "/webhooks/g2a", content=delivery.body, headers=delivery.headers
+            )
+            answer = response.json()
+            entry.update(
+                status=response.status_code, answer=answer.get("status") or answer.get("error")
+            )
+            if (response.status_code, entry["answer"]) != (
+                delivery.expected_status,
+                delivery.expected_answer,
+            ):
+                raise UnexpectedAnswer(
+                    f"{delivery.variant} delivery answered {response.status_code} {answer}, "
+                    f"expected {delivery.expected_status} {delivery.expected_answer}"
+                )
+        _buffer.append(entry)
+        if delivery.variant == "valid":
+            self.sent.append(delivery)

@@ -1,0 +1,44 @@
+"""The run plan handed from the runner to every Locust process.
+
+It travels as JSON in Locust's custom `--g2a-plan` option, which the master forwards to its
+workers (also on other machines), so remote workers need only `--worker --master-host H`.
+Secrets never travel in it: the API key and the webhook secret come from each process's
+environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+BREAK_IDEMPOTENCY_ENV = "G2A_LOAD_BREAK_IDEMPOTENCY"
+WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"
+API_KEY_ENV = "G2A_API_KEY"
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    target: str
+    api_url: str
+    api_hash: str
+    receiver_url: str
+    idempotency_url: str
+    journal_path: str
+    wait: tuple[float, float]
+    mix: dict[str, int]
+    buyer: dict[str, int]
+    webhooks: dict[str, float]
+    product_ids: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadPlan:
+        if not text:
+            raise ValueError("no --g2a-plan given: start load runs with `g2a-harness load`")
+        data: dict[str, Any] = json.loads(text)
+        data["wait"] = tuple(data["wait"])
+        data["product_ids"] = tuple(data["product_ids"])
+        return cls(**data)

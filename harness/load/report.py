@@ -1,0 +1,93 @@
+"""`load.json` (the verdict the gate reads) and the verdict table printed after a run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.load.journal import Journal
+from harness.load.profiles import Profile
+from harness.load.stats import RunStats
+from harness.load.verdict import Verdict
+
+
+def build_report(
+    *,
+    profile: Profile,
+    target: str,
+    workers: int,
+    verdict: Verdict,
+    stats: RunStats,
+    journal: Journal,
+    files: dict[str, str],
+) -> dict[str, Any]:
+    operations = [
+        {
+            "name": op.name,
+            "type": op.request_type,
+            "requests": op.requests,
+            "failures": op.failures,
+            "p50_ms": op.percentile(0.50),
+            "p95_ms": op.percentile(0.95),
+            "p99_ms": op.percentile(0.99),
+        }
+        for op in sorted(stats.operations.values(), key=lambda o: o.name)
+    ]
+    return {
+        "kind": "load",
+        "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "target": target,
+        "passed": verdict.passed,
+        "profile": profile.name,
+        "users": profile.users,
+        "spawn_rate": profile.spawn_rate,
+        "run_time_s": profile.run_time_s,
+        "workers": workers,
+        "faults": list(profile.faults),
+        "slos": [c.as_dict() for c in verdict.slos],
+        "invariants": [c.as_dict() for c in verdict.invariants],
+        "totals": {
+            "requests": stats.requests,
+            "failures": stats.failures,
+            "error_ratio": stats.error_ratio,
+            "throughput_rps": stats.throughput_rps,
+            "duration_s": stats.duration_s,
+        },
+        "operations": operations,
+        "evidence": {
+            "purchases": len(journal.purchases()),
+            "webhook_deliveries": len(journal.webhooks()),
+            "adapter_retries": journal.counter("adapter_retries"),
+            "tokens_issued": journal.counter("tokens_issued"),
+            "locust_exit_code": journal.exit_code,
+        },
+        "files": files,
+    }
+
+
+def write_report(report_dir: Path, report: dict[str, Any]) -> Path:
+    path = report_dir / "load.json"
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def print_verdict(report: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 120)
+    title = f"load profile {report['profile']} on {report['target']}: " + (
+        "[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]"
+    )
+    table = Table(title=title, show_lines=False)
+    for column in ("kind", "check", "target", "actual", "verdict"):
+        table.add_column(column)
+    for kind in ("slos", "invariants"):
+        for check in report[kind]:
+            verdict = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
+            actual = check["actual"] + (f"\n{check['detail']}" if check.get("detail") else "")
+            table.add_row(kind[:-1], check["name"], check["target"], actual, verdict)
+    console.print(table)

@@ -1,0 +1,218 @@
+"""Run a load profile: services up, Locust as subprocesses, then the verdict.
+
+Locust is never imported here: it monkey-patches the process with gevent. The runner starts
+it as `python -m locust` (standalone, or one master plus N workers), waits for it, and reads
+its JSON stats and the users' outcome journal back from the report dir.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import harness
+from harness.load.journal import read_journal
+from harness.load.plan import WEBHOOK_SECRET_ENV, LoadPlan
+from harness.load.profiles import Profile, ProfileError
+from harness.load.report import build_report, print_verdict, write_report
+from harness.load.services import LoadServices, load_services
+from harness.load.stats import read_stats
+from harness.load.verdict import LOCUST_FAILURES_EXIT, ReceiverRecord, evaluate
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_PRODUCT_IDS
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
+STOP_TIMEOUT_S = 10
+_CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    profile: Profile
+    target: str = "twin"
+    workers: int = 0  # 0 = one standalone Locust process
+    expect_workers: int | None = None  # master waits for this many (local + remote)
+    bind_host: str = "127.0.0.1"
+    report_dir: Path = Path("reports/load")
+
+
+def _locust(*args: str) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING", *args]
+
+
+def _environment(extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    python_path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + python_path if python_path else "")
+    env.update(extra)
+    return env
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def worker_command(master_host: str, master_port: int = 5557) -> list[str]:
+    """What a worker runs, here or on another machine (the plan comes from the master)."""
+    return _locust("--worker", "--master-host", master_host, "--master-port", str(master_port))
+
+
+def _wait_all(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float) -> list[int]:
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=timeout_s))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait())
+    return codes
+
+
+def run_workers(master_host: str, workers: int, master_port: int = 5557) -> int:
+    """Worker-only mode: join a master on another machine with `workers` processes."""
+    env = _environment({})
+    processes = [
+        subprocess.Popen(worker_command(master_host, master_port), env=env)
+        for _ in range(max(workers, 1))
+    ]
+    codes = _wait_all(processes, timeout_s=24 * 3600)
+    return max(codes)
+
+
+def _class_names(profile: Profile) -> list[str]:
+    names = [_CLASS_OF_MIX[name] for name, weight in profile.mix.items() if weight > 0]
+    if profile.users < len(names):
+        raise ProfileError(
+            f"profile {profile.name!r} mixes {len(names)} user classes: use at least "
+            f"{len(names)} users"
+        )
+    return names
+
+
+def _plan(run: LoadRun, services: LoadServices) -> LoadPlan:
+    report_dir = run.report_dir.resolve()
+    store_url = os.environ.get("G2A_IDEMPOTENCY_URL") or (
+        f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
+    )
+    profile = run.profile
+    return LoadPlan(
+        target=run.target,
+        api_url=services.api_url,
+        api_hash=os.environ.get("G2A_API_HASH", SANDBOX_API_HASH),
+        receiver_url=services.receiver_url,
+        idempotency_url=store_url,
+        journal_path=str(report_dir / "journal.json"),
+        wait=profile.wait,
+        mix=profile.mix,
+        buyer=profile.buyer,
+        webhooks=profile.webhooks,
+        product_ids=SANDBOX_PRODUCT_IDS,
+    )
+
+
+def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> int:
+    """Run Locust to the end; returns the master's (or standalone's) exit code."""
+    profile = run.profile
+    out = run.report_dir.resolve()
+    common = [
+        "--headless",
+        "-u", str(profile.users),
+        "-r", str(profile.spawn_rate),
+        "--run-time", f"{profile.run_time_s}s",
+        "--stop-timeout", str(STOP_TIMEOUT_S),
+        "--csv", str(out / "locust"),
+        "--html", str(out / "locust.html"),
+        "--json-file", str(out / "locust_stats"),
+        "--exit-code-on-error", str(LOCUST_FAILURES_EXIT),
+        "--only-summary",
+        "--g2a-plan", plan.to_json(),
+        *_class_names(profile),
+    ]  # fmt: skip
+    budget = profile.run_time_s + STOP_TIMEOUT_S + 120
+    log = (out / "locust.log").open("ab")
+    try:
+        if run.workers <= 0:
+            master = subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log)
+            return _wait_all([master], budget)[0]
+        port = _free_port(run.bind_host)
+        expect = run.expect_workers or run.workers
+        master = subprocess.Popen(
+            _locust(
+                "--master",
+                "--expect-workers", str(expect),
+                "--expect-workers-max-wait", "90",
+                "--master-bind-host", run.bind_host,
+                "--master-bind-port", str(port),
+                *common,
+            ),
+            env=env, stdout=log, stderr=log,
+        )  # fmt: skip
+        workers = [
+            subprocess.Popen(worker_command(run.bind_host, port), env=env, stdout=log, stderr=log)
+            for _ in range(run.workers)
+        ]
+        code = _wait_all([master], budget)[0]
+        _wait_all(workers, 30)
+        return code
+    finally:
+        log.close()
+
+
+def _clean(report_dir: Path) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("journal.json", "locust_stats.json", "load.json", "locust.log", "services.log"):
+        (report_dir / name).unlink(missing_ok=True)
+    for stale in report_dir.glob("idempotency.sqlite3*"):
+        stale.unlink()
+
+
+def execute(run: LoadRun) -> dict[str, Any]:
+    """Run the profile; returns the report (also written to the report dir as load.json)."""
+    profile = run.profile.for_target(run.target)
+    run = replace(run, profile=profile)
+    _class_names(profile)
+    _clean(run.report_dir)
+    webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
+    services_log = run.report_dir / "services.log"
+    with load_services(
+        profile, run.target, webhook_secret, log_path=services_log, host=run.bind_host
+    ) as services:
+        plan = _plan(run, services)
+        env = _environment({WEBHOOK_SECRET_ENV: webhook_secret})
+        exit_code = _start_locust(run, plan, env)
+        twin_orders = services.admin.orders() if services.admin is not None else None
+        receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
+    journal = read_journal(run.report_dir / "journal.json")
+    journal.exit_code = exit_code  # the process's own code is authoritative
+    stats = read_stats(run.report_dir / "locust_stats.json")
+    verdict = evaluate(profile, stats, journal, twin_orders, receiver)
+    files = {
+        "csv_prefix": "locust",
+        "html": "locust.html",
+        "stats_json": "locust_stats.json",
+        "journal": "journal.json",
+        "log": "locust.log",
+        "services_log": "services.log",
+    }
+    report = build_report(
+        profile=profile,
+        target=run.target,
+        workers=run.workers,
+        verdict=verdict,
+        stats=stats,
+        journal=journal,
+        files=files,
+    )
+    write_report(run.report_dir, report)
+    print_verdict(report)
+    return report

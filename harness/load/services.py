@@ -1,0 +1,149 @@
+"""What a load run talks to: the twin (target twin) and the webhook receiver, in threads.
+
+Both run inside the runner process (never Locust's): the twin through `running_twin`, the
+receiver with uvicorn on an ephemeral port and a counting handler, so the invariants can ask
+exactly how often each event id was handled and why each rejected delivery was refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from g2a_adapter import Metrics, Settings, open_store
+from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter.webhooks import WebhookEvent
+from harness.load.profiles import Profile
+from harness.twin.admin import TwinAdmin
+from harness.twin.config import TwinConfig
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
+from harness.twin.server import running_twin
+
+SANDBOX_EXPORT_URL = "https://sandboxapi.g2a.com/v1"
+STOCK_FOR_LOAD = 1_000_000
+
+
+@dataclass
+class ReceiverEvidence:
+    """How often the receiver ran its handler per event id, and its metrics."""
+
+    metrics: Metrics
+    handled: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, event: WebhookEvent) -> None:
+        with self._lock:
+            self.handled[event.event_id] += 1
+
+    def rejections(self) -> dict[str, int]:
+        """`g2a_webhook_validation_failures_total` by reason."""
+        counts: dict[str, int] = {}
+        for metric in self.metrics.registry.collect():
+            if metric.name != "g2a_webhook_validation_failures":
+                continue
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    reason = sample.labels["reason"]
+                    counts[reason] = counts.get(reason, 0) + int(sample.value)
+        return counts
+
+
+@dataclass
+class LoadServices:
+    api_url: str
+    receiver_url: str
+    receiver: ReceiverEvidence
+    admin: TwinAdmin | None  # None for the sandbox target
+
+
+@contextmanager
+def serve_in_thread(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on an ephemeral port; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the receiver failed to start")
+            threading.Event().wait(0.01)
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _prepare_twin(admin: TwinAdmin, profile: Profile) -> None:
+    """Deep stock for the products the buyers purchase, then the profile's faults."""
+    for product_id in SANDBOX_PRODUCT_IDS:
+        admin.update_product(product_id, qty=STOCK_FOR_LOAD)
+    admin.clear_faults()
+    for fault in profile.faults:
+        admin.add_fault(**fault)
+
+
+@contextmanager
+def _logs_to(path: Path) -> Iterator[None]:
+    """The adapter's log records (e.g. the receiver's rejections) go to a file, not the console."""
+    logger = logging.getLogger("g2a_adapter")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        handler.close()
+
+
+@contextmanager
+def load_services(
+    profile: Profile,
+    target: str,
+    webhook_secret: str,
+    *,
+    log_path: Path,
+    host: str = "127.0.0.1",
+) -> Iterator[LoadServices]:
+    """Start what the target needs; the twin gets the profile's config and faults."""
+    with ExitStack() as stack:
+        stack.enter_context(_logs_to(log_path))
+        admin: TwinAdmin | None = None
+        api_url = SANDBOX_EXPORT_URL
+        if target == "twin":
+            twin = stack.enter_context(running_twin(TwinConfig().updated(profile.twin), host=host))
+            api_url = twin.export_url
+            admin = twin.admin
+        settings = Settings(
+            api_url=api_url,
+            api_hash=SANDBOX_API_HASH,
+            api_key=SANDBOX_API_KEY,
+            webhook_secret=webhook_secret,
+        )
+        evidence = ReceiverEvidence(Metrics())
+        store = open_store("memory://")
+        stack.callback(store.close)
+        app = create_receiver_app(
+            settings, handler=evidence.handle, store=store, metrics=evidence.metrics
+        )
+        receiver_url = stack.enter_context(serve_in_thread(app, host))
+        if admin is not None:
+            _prepare_twin(admin, profile)
+        yield LoadServices(api_url, receiver_url, evidence, admin)

@@ -1,0 +1,108 @@
+"""Targets the checklist can run against, and what each needs from the environment.
+
+- `twin`: the embedded G2A twin on loopback; needs nothing (published sandbox credentials).
+- `sandbox`: the real `sandboxapi.g2a.com`; needs G2A_API_URL, G2A_API_HASH (or the deprecated
+  G2A_API_SECRET) and G2A_API_KEY.
+- `live`: the real `api.g2a.com`, read-only; needs the same variables.
+
+Scenario tags `@twin @sandbox @live` say where a scenario may run; `allows` applies that rule.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+TARGETS: tuple[str, ...] = ("twin", "sandbox", "live")
+TARGET_ENV_VAR = "G2A_TARGET"
+DEFAULT_TARGET = "twin"
+REQUIRED_VARIABLES: tuple[str, ...] = ("G2A_API_URL", "G2A_API_HASH", "G2A_API_KEY")
+_HASH_ALIAS = "G2A_API_SECRET"
+
+
+class TargetError(Exception):
+    """A target cannot be used as asked: one line, naming variables, never their values."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved target. `api_url` is None for the twin until the twin is serving."""
+
+    name: str
+    env: str  # the adapter's G2A_ENV for this target
+    api_url: str | None = None
+    api_hash: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def has_admin(self) -> bool:
+        """Only the twin has the admin surface (faults, webhooks, request log)."""
+        return self.name == "twin"
+
+    def secret_values(self) -> list[str]:
+        return [v for v in (self.api_key,) if v]
+
+
+def allowed_on(target: str, tags: Iterable[str]) -> tuple[bool, str]:
+    """Whether a scenario with these tags may run on `target`, and why not if it may not.
+
+    A scenario without any target tag runs on the twin only.
+    """
+    declared = sorted(set(tags) & set(TARGETS)) or [DEFAULT_TARGET]
+    if target in declared:
+        return True, ""
+    return False, f"not allowed on target {target} (tagged for {', '.join(declared)})"
+
+
+def target_name(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The chosen target name: the option, else G2A_TARGET, else twin; refuses unknown ones."""
+    env = os.environ if environ is None else environ
+    name = (option or env.get(TARGET_ENV_VAR) or DEFAULT_TARGET).strip().lower()
+    if name not in TARGETS:
+        raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")
+    return name
+
+
+def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Target:
+    """Build the target, reading and checking the credentials it needs from the environment."""
+    env = os.environ if environ is None else environ
+    if name not in TARGETS:
+        raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")
+    if name == "twin":
+        from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+        return Target("twin", "sandbox", None, SANDBOX_API_HASH, SANDBOX_API_KEY)
+    values = {var: env.get(var, "").strip() for var in REQUIRED_VARIABLES}
+    if not values["G2A_API_HASH"]:
+        values["G2A_API_HASH"] = env.get(_HASH_ALIAS, "").strip()
+    missing = [var for var, value in values.items() if not value]
+    if missing:
+        raise TargetError(
+            f"target {name} needs {', '.join(missing)} in the environment "
+            f"(set {', '.join(REQUIRED_VARIABLES)}; the twin target needs none)"
+        )
+    return Target(
+        name,
+        "live" if name == "live" else "sandbox",
+        values["G2A_API_URL"],
+        values["G2A_API_HASH"],
+        values["G2A_API_KEY"],
+    )
+
+
+def check_reachable(url: str, timeout: float = 3.0) -> None:
+    """Refuse early, in one line, when the target's host does not accept connections."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise TargetError(f"G2A_API_URL has no host: {parts.scheme}://{parts.netloc}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise TargetError(f"cannot reach {host}:{port} ({reason})") from None

@@ -1,0 +1,50 @@
+"""Credential sets the twin accepts; by default G2A's published sandbox set.
+
+The sandbox values are public (printed in G2A's documentation) and safe in code and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from g2a_adapter.signing import derive_api_key, export_authorization
+
+SANDBOX_API_HASH = "qdaiciDiyMaTjxMt"
+SANDBOX_EMAIL = "sandboxapitest@g2a.com"
+SANDBOX_API_SECRET = "b0d293f6-e1d2-4629-8264-fd63b5af3207b0d293f6-e1d2-4629-8264-fd63b5af3207"
+SANDBOX_API_KEY = "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875"
+
+SANDBOX_PRODUCT_IDS: tuple[str, ...] = (
+    "10000027819004",
+    "10000037846002",
+    "10000084431001",
+    "10000068865001",
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One G2A account: the public API hash, its email and its secret.
+
+    The Export API key and the OAuth client (id = hash, secret = key) derive from these.
+    """
+
+    api_hash: str
+    email: str
+    api_secret: str = field(repr=False)
+
+    @property
+    def api_key(self) -> str:
+        return derive_api_key(self.api_hash, self.email, self.api_secret)
+
+    @property
+    def authorization(self) -> str:
+        """The exact `Authorization` header value G2A expects on the Export API."""
+        return export_authorization(self.api_hash, self.api_key)
+
+    def as_dict(self) -> dict[str, str]:
+        """Public view (the secret is never exported)."""
+        return {"api_hash": self.api_hash, "email": self.email}
+
+
+SANDBOX_CREDENTIAL = Credential(SANDBOX_API_HASH, SANDBOX_EMAIL, SANDBOX_API_SECRET)

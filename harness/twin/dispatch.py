@@ -1,0 +1,215 @@
+"""The API request path: log → fault → route → auth → rate limit → handler → answer.
+
+A raw ASGI callable (no middleware stack) so the twin adds little over a bare app, and so a
+fault can drop the connection itself (uvicorn's `send` exposes its transport).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+import struct
+import time
+from collections.abc import Callable
+
+from starlette.types import Receive, Scope, Send
+
+from harness.twin import errors, export_api, import_api
+from harness.twin.errors import ApiError, envelope
+from harness.twin.faults import FaultAction
+from harness.twin.protocol import JSON_HEADERS, Call, Reply
+from harness.twin.runtime import Twin
+from harness.twin.state import RequestRecord
+
+Handler = Callable[[Twin, Call, "str | None"], Reply]
+Authenticator = Callable[[Twin, Call], str] | None
+Route = tuple[Handler, Authenticator]
+
+logger = logging.getLogger("harness.twin")
+
+STATIC_ROUTES: dict[str, dict[str, Route]] = {
+    "/v1/products": {"GET": (export_api.list_products, export_api.authenticate)},
+    "/v1/order": {"POST": (export_api.create_order, export_api.authenticate)},
+    "/oauth/token": {"POST": (import_api.issue_token, None)},
+    "/v3/sales/offers": {
+        "GET": (import_api.list_offers, import_api.authenticate),
+        "POST": (import_api.create_offer, import_api.authenticate),
+    },
+}
+PARAM_ROUTES: tuple[tuple[str, dict[str, Route]], ...] = (
+    ("/v1/order/pay/", {"PUT": (export_api.pay_order, export_api.authenticate)}),
+    ("/v1/order/details/", {"GET": (export_api.order_details, export_api.authenticate)}),
+    ("/v1/order/key/", {"GET": (export_api.order_key, export_api.authenticate)}),
+    ("/v3/sales/offers/", {"PATCH": (import_api.update_offer, import_api.authenticate)}),
+    ("/v3/jobs/", {"GET": (import_api.get_job, import_api.authenticate)}),
+)
+_SECRET_FORM_FIELD = re.compile(r"(client_secret=)[^&]*")
+_LOG_BODY_LIMIT = 4096
+
+
+def resolve(method: str, path: str) -> tuple[Route, str | None]:
+    """The route for a call, or ApiError NOT_FOUND / METHOD_NOT_ALLOWED."""
+    methods = STATIC_ROUTES.get(path)
+    param = None
+    if methods is None:
+        for prefix, candidates in PARAM_ROUTES:
+            if path.startswith(prefix):
+                param = path[len(prefix) :]
+                if param and "/" not in param:
+                    methods = candidates
+                break
+    if methods is None:
+        raise ApiError(errors.NOT_FOUND)
+    route = methods.get(method)
+    if route is None:
+        raise ApiError(errors.METHOD_NOT_ALLOWED)
+    return route, param
+
+
+def masked_authorization(value: str) -> str:
+    """`"<hash>, ***"` or `"Bearer ***"`: enough to assert on, never the secret part."""
+    scheme, sep, _ = value.partition(" ")
+    if scheme.lower() in {"bearer", "basic"}:
+        return f"{scheme} ***"
+    head, comma, _ = value.partition(",")
+    return f"{head}, ***" if comma else ("***" if sep or value else value)
+
+
+def _record(twin: Twin, call: Call) -> RequestRecord:
+    headers = dict(call.headers)
+    if "authorization" in headers:
+        headers["authorization"] = masked_authorization(headers["authorization"])
+    body = call.body[:_LOG_BODY_LIMIT].decode("utf-8", "replace")
+    if call.path == "/oauth/token":
+        body = _SECRET_FORM_FIELD.sub(r"\1***", body)
+    state = twin.state
+    record = RequestRecord(
+        state.next_request_id(), call.method, call.path, call.query, headers, body, state.clock()
+    )
+    state.requests.append(record)
+    return record
+
+
+def answer(twin: Twin, call: Call) -> Reply:
+    """The twin's normal answer to a call (no faults)."""
+    try:
+        (handler, authenticate), param = resolve(call.method, call.path)
+        if authenticate is not None:
+            call.client = authenticate(twin, call)
+            state = twin.state
+            config = state.config
+            retry_after = state.limiter.check(
+                call.client, config.rate_limit, config.rate_window_seconds, state.clock()
+            )
+            if retry_after is not None:
+                return rate_limited(errors.BR03.code, errors.BR03.message, retry_after)
+        return handler(twin, call, param)
+    except ApiError as exc:
+        return Reply(exc.spec.status, exc.body(), JSON_HEADERS)
+
+
+def rate_limited(code: str, message: str, retry_after: int, status: int = 429) -> Reply:
+    headers = (*JSON_HEADERS, (b"retry-after", str(retry_after).encode()))
+    return Reply(status, envelope(code, message), headers)
+
+
+def fault_reply(action: FaultAction, normal: Reply | None) -> Reply:
+    """The answer a status/rate_limit/malformed fault gives instead of the normal one."""
+    if action.kind == "rate_limit":
+        return rate_limited(action.code, action.message, action.retry_after, action.status)
+    if action.kind == "malformed":
+        whole = normal.body if normal is not None else b'{"status": "ok", "data": [{"id": "1'
+        return Reply(200, whole[: max(1, len(whole) // 2)], JSON_HEADERS)
+    return Reply(action.status, envelope(action.code, action.message), JSON_HEADERS)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send_reply(send: Send, reply: Reply) -> None:
+    headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def drop_connection(send: Send, receive: Receive, hang_seconds: float) -> None:
+    """Hang (until the client leaves or `hang_seconds` pass), then close with no response.
+
+    Under uvicorn the socket is reset (RST via SO_LINGER 0); in-process (ASGI transport)
+    there is no socket, so the call fails with ConnectionResetError instead.
+    """
+    if hang_seconds > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_wait_disconnect(receive), hang_seconds)
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionResetError("twin fault: connection dropped without a response")
+    if not transport.is_closing():
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_wait_disconnect(receive), 1.0)
+
+
+async def _with_fault(
+    twin: Twin, call: Call, action: FaultAction, send: Send, receive: Receive
+) -> Reply | None:
+    """Apply a fault around the normal answer; None means the connection was dropped."""
+    normal = answer(twin, call) if action.phase == "after" else None
+    if action.kind == "latency":
+        await asyncio.sleep(action.latency_ms / 1000)
+        return normal or answer(twin, call)
+    if action.kind in {"reset", "hang"}:
+        hang = 0.0
+        if action.kind == "hang":
+            hang = action.latency_ms / 1000 if action.latency_ms else twin.config.hang_seconds
+        await drop_connection(send, receive, hang)
+        return None
+    return fault_reply(action, normal)
+
+
+async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> None:
+    started = time.perf_counter()
+    call = Call(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope["query_string"].decode("latin-1"),
+        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+        body=await _read_body(receive),
+    )
+    record = _record(twin, call)
+    faults = twin.state.faults
+    action = faults.select(call.method, call.path) if faults else None
+    reply = (
+        answer(twin, call)
+        if action is None
+        else await _with_fault(twin, call, action, send, receive)
+    )
+    if reply is not None:
+        record.status = reply.status
+        await _send_reply(send, reply)
+    if logger.isEnabledFor(logging.INFO):
+        status = "-" if reply is None else str(reply.status)
+        elapsed = (time.perf_counter() - started) * 1000
+        query = f"?{call.query}" if call.query else ""
+        logger.info("%s %s%s %s %.1fms", call.method, call.path, query, status, elapsed)

@@ -1,0 +1,44 @@
+"""G2A's error envelope `{"status": "ERROR", "code", "message"}` and the codes the twin uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    code: str
+    message: str
+
+
+class ApiError(Exception):
+    """Raised by a handler; becomes G2A's error envelope with `spec.status`."""
+
+    def __init__(self, spec: ErrorSpec, message: str | None = None) -> None:
+        self.spec = spec
+        self.message = message or spec.message
+        super().__init__(f"{spec.code}: {self.message}")
+
+    def body(self) -> bytes:
+        return envelope(self.spec.code, self.message)
+
+
+def envelope(code: str, message: str) -> bytes:
+    return json.dumps({"status": "ERROR", "code": code, "message": message}).encode()
+
+
+BR01 = ErrorSpec(400, "BR01", "Invalid JSON")
+BR02 = ErrorSpec(400, "BR02", "Invalid JSON data")
+BR03 = ErrorSpec(429, "BR03", "Too many requests")
+BR04 = ErrorSpec(400, "BR04", "Product ID is not valid")
+AUTH01 = ErrorSpec(403, "AUTH01", "No Authorization header")
+AUTH02 = ErrorSpec(401, "AUTH02", "Wrong Authorization header")
+ORD02 = ErrorSpec(404, "ORD02", "Order not found")
+ORD03 = ErrorSpec(403, "ORD03", "Payment not ready")
+ORD004 = ErrorSpec(400, "ORD004", "Key already downloaded")
+ORD112 = ErrorSpec(403, "ORD112", "Not enough funds")
+ORD114 = ErrorSpec(403, "ORD114", "Payment too late")
+NOT_FOUND = ErrorSpec(404, "NOT_FOUND", "No such endpoint")
+METHOD_NOT_ALLOWED = ErrorSpec(405, "METHOD_NOT_ALLOWED", "Method not allowed")

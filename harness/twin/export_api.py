@@ -1,0 +1,214 @@
+"""G2A Export API (`/v1`): products and orders, exactly as g2a-api-reference.md §1."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from harness.twin import errors
+from harness.twin.errors import ApiError, ErrorSpec
+from harness.twin.protocol import JSON_HEADERS, Call, Reply, json_reply
+from harness.twin.runtime import Twin
+from harness.twin.state import CURRENCY_RATES, Order
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_TRUE = {"1", "true"}
+_FALSE = {"0", "false", ""}
+
+
+def authenticate(twin: Twin, call: Call) -> str:
+    """The API hash of a valid `Authorization: {hash}, {key}` header, else AUTH01/AUTH02."""
+    header = call.headers.get("authorization")
+    if header is None:
+        raise ApiError(errors.AUTH01)
+    credential = twin.state.auth_headers.get(header)
+    if credential is None:
+        raise ApiError(errors.AUTH02)
+    return credential.api_hash
+
+
+# products -----------------------------------------------------------------------------------
+def _int_param(call: Call, name: str) -> int | None:
+    raw = call.params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(errors.BR02, f"{name} must be an integer") from None
+
+
+def _float_param(call: Call, name: str) -> float | None:
+    raw = call.params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(errors.BR02, f"{name} must be a number")
+    return value
+
+
+def _datetime_param(call: Call, name: str) -> str | None:
+    raw = call.params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not _DATETIME.fullmatch(raw):
+        raise ApiError(errors.BR02, f"{name} must be yyyy-mm-dd hh:mm:ss")
+    return raw
+
+
+def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
+    """`GET /v1/products`: filters, 20 a page, pages 1..max_page (outside: BR02)."""
+    config = twin.state.config
+    page = _int_param(call, "page") if "page" in call.params else 1
+    if page is None or not 1 <= page <= config.max_page:
+        raise ApiError(errors.BR02, f"page must be between 1 and {config.max_page}")
+    product_id = call.params.get("id")
+    min_qty = _int_param(call, "minQty")
+    price_from = _float_param(call, "minPriceFrom")
+    price_to = _float_param(call, "minPriceTo")
+    updated_from = _datetime_param(call, "updatedAtFrom")
+    updated_to = _datetime_param(call, "updatedAtTo")
+    raw_oos = call.params.get("includeOutOfStock", "").lower()
+    if raw_oos not in _TRUE | _FALSE:
+        raise ApiError(errors.BR02, "includeOutOfStock must be true or false")
+    include_oos = raw_oos in _TRUE
+    catalog = twin.state.catalog
+    if product_id is not None and product_id != "":
+        if not _DIGITS.fullmatch(product_id):
+            raise ApiError(errors.BR04)
+        product = catalog.get(product_id)
+        candidates = [] if product is None else [product]
+    else:
+        candidates = list(catalog)
+    ids = [
+        p["id"]
+        for p in candidates
+        if (include_oos or p["qty"] > 0)
+        and (min_qty is None or p["qty"] >= min_qty)
+        and (price_from is None or p["minPrice"] >= price_from)
+        and (price_to is None or p["minPrice"] <= price_to)
+        and (updated_from is None or p["updated_at"] >= updated_from)
+        and (updated_to is None or p["updated_at"] <= updated_to)
+    ]
+    size = config.page_size
+    docs = b",".join(catalog.encoded(pid) for pid in ids[(page - 1) * size : page * size])
+    body = b'{"total": %d, "page": %d, "docs": [%s]}' % (len(ids), page, docs)
+    return Reply(200, body, JSON_HEADERS)
+
+
+# orders -------------------------------------------------------------------------------------
+def _order_error(twin: Twin, name: str) -> ApiError:
+    status, code, message = twin.state.config.order_errors[name]
+    return ApiError(ErrorSpec(status, code, message))
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(errors.BR01) from None
+    if not isinstance(data, dict):
+        raise ApiError(errors.BR02, "The body must be a JSON object")
+    return data
+
+
+def _number(data: dict[str, Any], name: str, low: float, high: float) -> float | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(errors.BR02, f"{name} must be a number")
+    if not low <= value <= high:
+        raise ApiError(errors.BR02, f"{name} must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
+    """`POST /v1/order`: reserves one unit at the product's current price."""
+    data = _json_object(call.body)
+    product_id = data.get("product_id")
+    if not isinstance(product_id, str) or not product_id:
+        raise ApiError(errors.BR02, "product_id is required and must be a string")
+    if not _DIGITS.fullmatch(product_id):
+        raise ApiError(errors.BR04)
+    currency = data.get("currency", "EUR")
+    if not isinstance(currency, str) or currency not in CURRENCY_RATES:
+        raise ApiError(errors.BR02, f"currency must be one of {', '.join(CURRENCY_RATES)}")
+    max_price = _number(data, "max_price", 0, 1e9)
+    min_rating = _number(data, "min_rating", 0.0, 1.0)
+    state = twin.state
+    product = state.catalog.get(product_id)
+    if product is None:
+        raise _order_error(twin, "product_not_found")
+    if product["qty"] <= 0:
+        raise _order_error(twin, "out_of_stock")
+    price_eur = float(product["minPrice"])
+    if max_price and price_eur > max_price:
+        raise _order_error(twin, "price_exceeded")
+    state.catalog.update(product_id, {"qty": product["qty"] - 1})
+    order_id = state.next_order_id()
+    price = round(price_eur * CURRENCY_RATES[currency], 2)
+    state.orders[order_id] = Order(
+        id=order_id,
+        product_id=product_id,
+        price_eur=price_eur,
+        currency=currency,
+        price=price,
+        created_at=state.clock(),
+        max_price=max_price,
+        min_rating=min_rating,
+        key=state.key_for(order_id),
+    )
+    return json_reply({"order_id": order_id, "price": price, "currency": currency})
+
+
+def _order(twin: Twin, order_id: str | None) -> Order:
+    order = twin.state.orders.get(order_id or "")
+    if order is None:
+        raise ApiError(errors.ORD02)
+    return order
+
+
+def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
+    """`PUT /v1/order/pay/{id}`: pays from the wallet; emits `order.paid`."""
+    order = _order(twin, order_id)
+    state = twin.state
+    now = state.clock()
+    if order.paid_at is not None:
+        raise _order_error(twin, "already_paid")
+    if now > order.created_at + state.config.reservation_seconds:
+        raise ApiError(errors.ORD114)
+    if state.wallet is not None:
+        if state.wallet < order.price_eur:
+            raise ApiError(errors.ORD112)
+        state.wallet = round(state.wallet - order.price_eur, 2)
+    order.paid_at = now
+    order.transaction_id = state.new_uuid()
+    twin.webhooks.emit_order(order, "order.paid")
+    return json_reply({"status": True, "transaction_id": order.transaction_id})
+
+
+def order_details(twin: Twin, call: Call, order_id: str | None) -> Reply:
+    order = _order(twin, order_id)
+    status = twin.state.status_word(order, twin.state.clock())
+    return json_reply({"status": status, "price": order.price, "currency": order.currency})
+
+
+def order_key(twin: Twin, call: Call, order_id: str | None) -> Reply:
+    """`GET /v1/order/key/{id}`: the key, once; emits `order.complete`."""
+    order = _order(twin, order_id)
+    state = twin.state
+    if order.key_downloaded:
+        raise ApiError(errors.ORD004)
+    if order.state(state.clock(), state.config.completion_delay_seconds) != "complete":
+        raise ApiError(errors.ORD03)
+    order.key_downloaded = True
+    twin.webhooks.emit_order(order, "order.complete")
+    return json_reply({"key": order.key, "isFile": False})

@@ -1,0 +1,243 @@
+"""Fault injection: which call gets which fault. Pure selection, seeded randomness.
+
+A fault matches calls by route (exact path, a glob such as `/v1/order/pay/*`, or `*` for every
+API route) and method. For each matching call it decides, in this order: a `sequence` entry
+(the n-th matching call gets entry n; `null` passes through; past the end the fault is spent),
+else a `probability` draw from its own `random.Random(seed)`, else always. `times` caps how many
+calls the fault is applied to.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+KINDS = ("status", "latency", "reset", "hang", "malformed", "rate_limit")
+PHASES = ("before", "after")
+_SPEC_FIELDS = {
+    "route",
+    "method",
+    "kind",
+    "status",
+    "code",
+    "message",
+    "latency_ms",
+    "retry_after",
+    "times",
+    "probability",
+    "sequence",
+    "seed",
+    "phase",
+}
+_ENTRY_FIELDS = {"kind", "status", "code", "message", "latency_ms", "retry_after", "phase"}
+
+
+class FaultSpecError(ValueError):
+    """A fault spec that cannot be applied; the message names the field."""
+
+
+@dataclass(frozen=True)
+class FaultAction:
+    """What to do to one call.
+
+    `phase` "before" answers instead of the handler (no side effect); "after" lets the
+    handler run (the order is created, the key is handed out) and then spoils the answer,
+    which is how a lost response looks to a client.
+    """
+
+    kind: str
+    status: int = 503
+    code: str = "TWIN_FAULT"
+    message: str = "Injected fault"
+    latency_ms: int = 0
+    retry_after: int = 1
+    phase: str = "before"
+
+
+@dataclass
+class Fault:
+    id: str
+    route: str
+    method: str
+    action: FaultAction
+    times: int | None
+    probability: float | None
+    sequence: list[FaultAction | None] | None
+    seed: int | None
+    calls: int = 0
+    applied: int = 0
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method != "*" and self.method != method:
+            return False
+        return self.route in {"*", path} or fnmatch.fnmatchcase(path, self.route)
+
+    @property
+    def spent(self) -> bool:
+        if self.times is not None and self.applied >= self.times:
+            return True
+        return self.sequence is not None and self.calls >= len(self.sequence)
+
+    def decide(self) -> FaultAction | None:
+        """Called once per matching call; advances the fault's state."""
+        if self.spent:
+            return None
+        index = self.calls
+        self.calls += 1
+        if self.sequence is not None:
+            action = self.sequence[index]
+        elif self.probability is not None:
+            action = self.action if self._rng.random() < self.probability else None
+        else:
+            action = self.action
+        if action is not None:
+            self.applied += 1
+        return action
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "route": self.route,
+            "method": self.method,
+            **_action_dict(self.action),
+            "times": self.times,
+            "probability": self.probability,
+            "sequence": None
+            if self.sequence is None
+            else [None if a is None else _action_dict(a) for a in self.sequence],
+            "seed": self.seed,
+            "calls": self.calls,
+            "applied": self.applied,
+            "spent": self.spent,
+        }
+
+
+def _action_dict(action: FaultAction) -> dict[str, Any]:
+    return {
+        "kind": action.kind,
+        "status": action.status,
+        "code": action.code,
+        "message": action.message,
+        "latency_ms": action.latency_ms,
+        "retry_after": action.retry_after,
+        "phase": action.phase,
+    }
+
+
+def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultAction:
+    kind = spec.get("kind", base.kind if base else None)
+    if kind not in KINDS:
+        raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}")
+    defaults = base or FaultAction(kind=kind)
+    status_default = 429 if kind == "rate_limit" else defaults.status
+    code_default = "BR03" if kind == "rate_limit" else defaults.code
+    message_default = "Too many requests" if kind == "rate_limit" else defaults.message
+    try:
+        action = replace(
+            defaults,
+            kind=kind,
+            status=int(spec.get("status") or status_default),
+            code=str(spec.get("code") or code_default),
+            message=str(spec.get("message") or message_default),
+            latency_ms=int(spec.get("latency_ms") or defaults.latency_ms),
+            retry_after=int(spec.get("retry_after") or defaults.retry_after),
+            phase=str(spec.get("phase") or defaults.phase),
+        )
+    except (TypeError, ValueError) as exc:
+        raise FaultSpecError(f"bad fault field: {exc}") from None
+    if action.phase not in PHASES:
+        raise FaultSpecError("phase must be 'before' or 'after'")
+    if not 100 <= action.status <= 599:
+        raise FaultSpecError("status must be an HTTP status code")
+    if action.latency_ms < 0 or action.retry_after < 0:
+        raise FaultSpecError("latency_ms and retry_after must be >= 0")
+    return action
+
+
+def _sequence_entry(entry: Any, base: FaultAction) -> FaultAction | None:
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return _action({"kind": entry}, base if entry == base.kind else None)
+    if isinstance(entry, dict):
+        unknown = set(entry) - _ENTRY_FIELDS
+        if unknown:
+            raise FaultSpecError(f"unknown sequence field(s): {', '.join(sorted(unknown))}")
+        return _action(entry, base if entry.get("kind", base.kind) == base.kind else None)
+    raise FaultSpecError("sequence entries are a kind, an object or null")
+
+
+def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
+    """Validate a fault spec (the `POST /__twin/faults` body) into a Fault."""
+    unknown = set(spec) - _SPEC_FIELDS
+    if unknown:
+        raise FaultSpecError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+    route = str(spec.get("route", "*"))
+    if route != "*" and not route.startswith("/"):
+        raise FaultSpecError("route must be '*' or start with '/'")
+    method = str(spec.get("method", "*")).upper()
+    sequence_spec = spec.get("sequence")
+    base_spec = dict(spec)
+    if "kind" not in base_spec and sequence_spec:
+        first = next((e for e in sequence_spec if e is not None), None)
+        base_spec["kind"] = first if isinstance(first, str) else (first or {}).get("kind")
+    action = _action(base_spec)
+    sequence = None
+    if sequence_spec is not None:
+        if not isinstance(sequence_spec, list) or not sequence_spec:
+            raise FaultSpecError("sequence must be a non-empty list")
+        sequence = [_sequence_entry(e, action) for e in sequence_spec]
+    times = spec.get("times")
+    probability = spec.get("probability")
+    if times is not None and (not isinstance(times, int) or times < 1):
+        raise FaultSpecError("times must be a positive integer or null")
+    if probability is not None:
+        if isinstance(probability, bool) or not isinstance(probability, int | float):
+            raise FaultSpecError("probability must be a number between 0 and 1")
+        if not 0.0 <= float(probability) <= 1.0:
+            raise FaultSpecError("probability must be a number between 0 and 1")
+        probability = float(probability)
+    seed = spec.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise FaultSpecError("seed must be an integer or null")
+    return Fault(fault_id, route, method, action, times, probability, sequence, seed)
+
+
+class FaultBook:
+    """The active faults, in the order they were added; the first that fires wins."""
+
+    def __init__(self) -> None:
+        self._faults: dict[str, Fault] = {}
+        self._ids = itertools.count(1)
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
+
+    def add(self, spec: dict[str, Any]) -> Fault:
+        fault = parse_fault(spec, f"fault-{next(self._ids)}")
+        self._faults[fault.id] = fault
+        return fault
+
+    def remove(self, fault_id: str) -> bool:
+        return self._faults.pop(fault_id, None) is not None
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        return [f.as_dict() for f in self._faults.values()]
+
+    def select(self, method: str, path: str) -> FaultAction | None:
+        for fault in self._faults.values():
+            if fault.matches(method, path):
+                action = fault.decide()
+                if action is not None:
+                    return action
+        return None

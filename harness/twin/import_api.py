@@ -1,0 +1,235 @@
+"""G2A Import API: OAuth client-credentials tokens, offers and asynchronous jobs (§2).
+
+Unknowns, documented as assumptions in contracts/openapi/g2a-import.yaml: the `/v3` error body
+reuses the Export API envelope; `/oauth/token` errors use RFC 6749's `{"error", ...}` body;
+job status words are `pending` and `done` (element `failed` for a rejected change).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from harness.twin import errors
+from harness.twin.errors import ApiError, ErrorSpec
+from harness.twin.protocol import Call, Reply, json_reply
+from harness.twin.runtime import Twin
+from harness.twin.state import Job, Token
+
+MAX_ITEMS_PER_PAGE = 100
+OFFER_NOT_FOUND = ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found")
+JOB_NOT_FOUND = ErrorSpec(404, "JOB_NOT_FOUND", "Job not found")
+TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
+_VISIBILITY = ("retail", "business", "all")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def _oauth_error(status: int, error: str, description: str) -> Reply:
+    return json_reply({"error": error, "error_description": description}, status)
+
+
+def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
+    """`POST /oauth/token`: form `grant_type=client_credentials&client_id&client_secret`
+    (HTTP Basic client authentication is accepted too)."""
+    try:
+        form = dict(parse_qsl(call.body.decode(), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return _oauth_error(400, "invalid_request", "The body must be a form")
+    client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    basic = call.headers.get("authorization", "")
+    if basic.lower().startswith("basic "):
+        try:
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return _oauth_error(401, "invalid_client", "Client authentication failed")
+    if form.get("grant_type") != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is supported")
+    if not client_id or not client_secret:
+        return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
+    credential = twin.state.oauth_clients.get((client_id, client_secret))
+    if credential is None:
+        return _oauth_error(401, "invalid_client", "Client authentication failed")
+    state = twin.state
+    ttl = state.config.token_ttl_seconds
+    token = Token(secrets.token_urlsafe(32), credential.api_hash, state.clock() + ttl)
+    state.tokens[token.value] = token
+    _forget_expired_tokens(twin)
+    return json_reply({"access_token": token.value, "token_type": "bearer", "expires_in": ttl})
+
+
+def _forget_expired_tokens(twin: Twin) -> None:
+    now = twin.state.clock()
+    expired = [value for value, token in twin.state.tokens.items() if token.expires_at <= now]
+    for value in expired:
+        del twin.state.tokens[value]
+
+
+def authenticate(twin: Twin, call: Call) -> str:
+    """The OAuth client of a live `Authorization: Bearer <token>`, else AUTH01/AUTH02."""
+    header = call.headers.get("authorization")
+    if header is None:
+        raise ApiError(errors.AUTH01)
+    scheme, _, value = header.partition(" ")
+    token = twin.state.tokens.get(value) if scheme.lower() == "bearer" else None
+    if token is None or token.expires_at <= twin.state.clock():
+        raise ApiError(TOKEN_EXPIRED)
+    return token.client_id
+
+
+# jobs ---------------------------------------------------------------------------------------
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def settle_jobs(twin: Twin) -> None:
+    """Apply the changes of every job whose delay has passed, in creation order."""
+    state = twin.state
+    now = state.clock()
+    for job in state.jobs.values():
+        if job.applied or now < job.ready_at:
+            continue
+        job.applied = True
+        if job.error is not None:
+            continue
+        offer = state.offers.setdefault(job.offer_id, {"id": job.offer_id})
+        _apply_offer(twin, offer, job.payload, job.ready_at)
+
+
+def _apply_offer(twin: Twin, offer: dict[str, Any], payload: dict[str, Any], at: float) -> None:
+    variant = payload.get("variant", {})
+    if "offerType" in payload:
+        offer["type"] = payload["offerType"]
+    if "productId" in variant:
+        product = twin.state.catalog.get(variant["productId"]) or {}
+        offer["product"] = {"id": variant["productId"], "name": product.get("name", "")}
+    if "price" in variant:
+        offer["price"] = {k: f"{float(v):.2f}" for k, v in variant["price"].items()}
+    if "inventory" in variant:
+        offer["inventory"] = {"size": int(variant["inventory"].get("size", 0)), "sold": 0}
+    offer.setdefault("inventory", {"size": 0, "sold": 0})
+    if "visibility" in variant:
+        offer["visibility"] = variant["visibility"]
+    offer.setdefault("visibility", "retail")
+    if "active" in variant:
+        offer["status"] = "active" if variant["active"] else "inactive"
+    offer.setdefault("status", "active")
+    offer.setdefault("createdAt", _iso(at))
+    offer["updatedAt"] = _iso(at)
+
+
+def _new_job(twin: Twin, offer_id: str, operation: str, payload: dict[str, Any]) -> Reply:
+    state = twin.state
+    now = state.clock()
+    error = None
+    product_id = payload.get("variant", {}).get("productId")
+    if product_id is not None and state.catalog.get(product_id) is None:
+        error = ("PRODUCT_NOT_FOUND", f"Product {product_id} does not exist")
+    job = Job(
+        state.new_uuid(),
+        now,
+        now + state.config.job_delay_seconds,
+        offer_id,
+        operation,
+        payload,
+        error,
+    )
+    state.jobs[job.id] = job
+    return json_reply({"data": {"jobId": job.id}}, 202)
+
+
+def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
+    settle_jobs(twin)
+    job = twin.state.jobs.get(job_id or "")
+    if job is None:
+        raise ApiError(JOB_NOT_FOUND)
+    return json_reply({"data": job.as_dict(twin.state.clock())})
+
+
+# offers -------------------------------------------------------------------------------------
+def _payload(body: bytes, *, creating: bool) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(errors.BR01) from None
+    if not isinstance(data, dict):
+        raise ApiError(errors.BR02, "The body must be a JSON object")
+    offer_type = data.get("offerType")
+    if (creating or offer_type is not None) and not (isinstance(offer_type, str) and offer_type):
+        raise ApiError(errors.BR02, "offerType is required and must be a string")
+    variant = data.get("variant")
+    if not isinstance(variant, dict):
+        raise ApiError(errors.BR02, "variant must be an object")
+    _check_variant(variant, creating=creating)
+    return {"offerType": offer_type, "variant": variant} if offer_type else {"variant": variant}
+
+
+def _check_variant(variant: dict[str, Any], *, creating: bool) -> None:
+    product_id = variant.get("productId")
+    if creating and product_id is None:
+        raise ApiError(errors.BR02, "variant.productId is required")
+    if product_id is not None and not (
+        isinstance(product_id, str) and _DIGITS.fullmatch(product_id)
+    ):
+        raise ApiError(errors.BR04)
+    price = variant.get("price")
+    if creating and price is None:
+        raise ApiError(errors.BR02, "variant.price is required")
+    if price is not None:
+        if not isinstance(price, dict) or "retail" not in price:
+            raise ApiError(errors.BR02, "variant.price must be an object with retail")
+        for value in price.values():
+            if not _is_price(value):
+                raise ApiError(errors.BR02, "prices must be positive numbers")
+    inventory = variant.get("inventory")
+    if inventory is not None:
+        size = inventory.get("size") if isinstance(inventory, dict) else None
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ApiError(errors.BR02, "variant.inventory.size must be an integer >= 0")
+    if variant.get("visibility", "retail") not in _VISIBILITY:
+        raise ApiError(errors.BR02, f"variant.visibility must be one of {', '.join(_VISIBILITY)}")
+    if not isinstance(variant.get("active", True), bool):
+        raise ApiError(errors.BR02, "variant.active must be a boolean")
+
+
+def _is_price(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
+    """`GET /v3/sales/offers?page=&itemsPerPage=` (itemsPerPage 1..100, default 20)."""
+    settle_jobs(twin)
+    try:
+        page = int(call.params.get("page", "1"))
+        per_page = int(call.params.get("itemsPerPage", "20"))
+    except ValueError:
+        raise ApiError(errors.BR02, "page and itemsPerPage must be integers") from None
+    if page < 1 or not 1 <= per_page <= MAX_ITEMS_PER_PAGE:
+        raise ApiError(errors.BR02, f"page >= 1 and itemsPerPage 1..{MAX_ITEMS_PER_PAGE}")
+    offers = list(twin.state.offers.values())
+    window = offers[(page - 1) * per_page : page * per_page]
+    meta = {"page": page, "itemsPerPage": per_page, "totalResults": len(offers)}
+    return json_reply({"data": window, "meta": meta})
+
+
+def create_offer(twin: Twin, call: Call, _: str | None) -> Reply:
+    payload = _payload(call.body, creating=True)
+    return _new_job(twin, twin.state.new_uuid(), "create", payload)
+
+
+def update_offer(twin: Twin, call: Call, offer_id: str | None) -> Reply:
+    settle_jobs(twin)
+    if (offer_id or "") not in twin.state.offers:
+        raise ApiError(OFFER_NOT_FOUND)
+    payload = _payload(call.body, creating=False)
+    return _new_job(twin, offer_id or "", "update", payload)

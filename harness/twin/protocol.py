@@ -1,0 +1,41 @@
+"""The twin's small request/response types, shared by the API handlers and the dispatcher."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
+
+
+@dataclass
+class Call:
+    """One API request as the handlers see it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    client: str = ""  # the authenticated credential (API hash / OAuth client id)
+    _params: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters; the last value wins when a name repeats."""
+        if self._params is None:
+            self._params = dict(parse_qsl(self.query, keep_blank_values=True))
+        return self._params
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = JSON_HEADERS
+
+
+def json_reply(payload: Any, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(payload).encode())

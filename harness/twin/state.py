@@ -1,0 +1,224 @@
+"""The twin's mutable world: catalog, orders, tokens, offers, jobs, request log, limits.
+
+Everything lives on the server's event loop thread, so no locks are needed. Time comes from
+`clock` (unix seconds) and is compared at request time: tokens expire, orders complete and
+jobs finish without any background timer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.twin.catalog import Catalog, generate_products
+from harness.twin.config import TwinConfig
+from harness.twin.credentials import Credential
+from harness.twin.faults import FaultBook
+
+Clock = Callable[[], float]
+FIRST_ORDER_ID = 1530978476
+CURRENCY_RATES: dict[str, float] = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "PLN": 4.30}
+
+
+@dataclass
+class Order:
+    id: str
+    product_id: str
+    price_eur: float
+    currency: str
+    price: float
+    created_at: float
+    max_price: float | None = None
+    min_rating: float | None = None
+    paid_at: float | None = None
+    transaction_id: str | None = None
+    key: str = ""
+    key_downloaded: bool = False
+
+    def state(self, now: float, completion_delay: float) -> str:
+        """`new`, `paid` or `complete` as of `now`."""
+        if self.paid_at is None:
+            return "new"
+        if self.key_downloaded or now >= self.paid_at + completion_delay:
+            return "complete"
+        return "paid"
+
+    def as_dict(self, now: float, completion_delay: float) -> dict[str, Any]:
+        return {
+            "order_id": self.id,
+            "product_id": self.product_id,
+            "status": self.state(now, completion_delay),
+            "price": self.price,
+            "price_eur": self.price_eur,
+            "currency": self.currency,
+            "created_at": self.created_at,
+            "paid_at": self.paid_at,
+            "transaction_id": self.transaction_id,
+            "key": self.key,
+            "key_downloaded": self.key_downloaded,
+            "max_price": self.max_price,
+            "min_rating": self.min_rating,
+        }
+
+
+@dataclass
+class Token:
+    value: str
+    client_id: str
+    expires_at: float
+
+
+@dataclass
+class Job:
+    id: str
+    created_at: float
+    ready_at: float
+    offer_id: str
+    operation: str  # "create" | "update"
+    payload: dict[str, Any]
+    error: tuple[str, str] | None = None  # (code, message) when the element fails
+    applied: bool = False
+
+    def status(self, now: float) -> str:
+        return "done" if now >= self.ready_at else "pending"
+
+    def as_dict(self, now: float) -> dict[str, Any]:
+        done = now >= self.ready_at
+        element_status = "pending" if not done else ("failed" if self.error else "done")
+        code, message = self.error or ("", "")
+        return {
+            "jobId": self.id,
+            "status": self.status(now),
+            "elements": [
+                {
+                    "resourceId": self.offer_id,
+                    "resourceType": "offer",
+                    "status": element_status,
+                    "code": code if done else "",
+                    "message": message if done else "",
+                }
+            ],
+        }
+
+
+@dataclass
+class RequestRecord:
+    """One received API request, kept in a bounded log for assertions."""
+
+    id: int
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: str
+    at: float
+    status: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+            "status": self.status,
+            "at": self.at,
+        }
+
+
+class RateLimiter:
+    """Fixed window per credential: at most `limit` requests per `window` seconds."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self.exhausted_until = 0.0
+
+    def check(self, key: str, limit: int | None, window: float, now: float) -> int | None:
+        """None when the call may proceed, else the Retry-After in whole seconds."""
+        if now < self.exhausted_until:
+            return max(1, math.ceil(self.exhausted_until - now))
+        if limit is None:
+            return None
+        start, count = self._windows.get(key, (now, 0))
+        if now >= start + window:
+            start, count = now, 0
+        if count >= limit:
+            return max(1, math.ceil(start + window - now))
+        self._windows[key] = (start, count + 1)
+        return None
+
+
+@dataclass
+class TwinState:
+    config: TwinConfig
+    clock: Clock = time.time
+    catalog: Catalog = field(init=False)
+    orders: dict[str, Order] = field(init=False)
+    tokens: dict[str, Token] = field(init=False)
+    offers: dict[str, dict[str, Any]] = field(init=False)
+    jobs: dict[str, Job] = field(init=False)
+    requests: deque[RequestRecord] = field(init=False)
+    faults: FaultBook = field(init=False)
+    limiter: RateLimiter = field(init=False)
+    wallet: float | None = field(init=False)
+    auth_headers: dict[str, Credential] = field(init=False)
+    oauth_clients: dict[tuple[str, str], Credential] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reset(self.config)
+
+    def reset(self, config: TwinConfig) -> None:
+        """Back to a fresh world under `config` (catalog regenerated from its seed)."""
+        self.config = config
+        self.catalog = Catalog(generate_products(config.seed, config.catalog_size))
+        self.orders = {}
+        self.tokens = {}
+        self.offers = {}
+        self.jobs = {}
+        self.requests = deque(maxlen=config.request_log_size)
+        self.faults = FaultBook()
+        self.limiter = RateLimiter()
+        self.wallet = config.wallet_balance
+        self._order_ids = itertools.count(FIRST_ORDER_ID)
+        self._request_ids = itertools.count(1)
+        self._rng = random.Random(config.seed)
+        self.apply_config(config)
+
+    def apply_config(self, config: TwinConfig) -> None:
+        """Take a changed config without losing state (catalog, orders, tokens stay)."""
+        if config.request_log_size != self.requests.maxlen:
+            self.requests = deque(self.requests, maxlen=config.request_log_size)
+        if config.wallet_balance != self.config.wallet_balance:
+            self.wallet = config.wallet_balance
+        self.config = config
+        self.auth_headers = {c.authorization: c for c in config.credentials}
+        self.oauth_clients = {(c.api_hash, c.api_key): c for c in config.credentials}
+
+    # ids and generated values -------------------------------------------------------------
+    def next_order_id(self) -> str:
+        while True:
+            order_id = str(next(self._order_ids))
+            if order_id not in self.orders:
+                return order_id
+
+    def next_request_id(self) -> int:
+        return next(self._request_ids)
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def key_for(self, order_id: str) -> str:
+        rng = random.Random(f"{self.config.seed}:key:{order_id}")
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(16))
+
+    def status_word(self, order: Order, now: float) -> str:
+        state = order.state(now, self.config.completion_delay_seconds)
+        return self.config.status_words.get(state, state)

@@ -1,0 +1,150 @@
+"""Pact provider states: named situations the twin can be put into before an interaction.
+
+`apply_state("order {order_id} is paid", {"order_id": "1530978476"})` — the values come
+from `params` or, failing that, from the words of the state name itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from harness.twin.catalog import complete_product
+from harness.twin.runtime import Twin
+from harness.twin.state import Job, Order
+
+StateHandler = Callable[[Twin, dict[str, str]], dict[str, Any]]
+
+
+def _ensure_product(twin: Twin, product_id: str, **fields: Any) -> dict[str, Any]:
+    catalog = twin.state.catalog
+    if catalog.get(product_id) is None:
+        catalog.add(complete_product({"id": product_id}, twin.config.seed))
+    return catalog.update(product_id, fields)
+
+
+def _in_stock(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    existing = twin.state.catalog.get(p["id"])
+    qty = max(100, int(existing["qty"])) if existing else 100
+    product = _ensure_product(twin, p["id"], qty=qty)
+    return {"product_id": product["id"], "qty": product["qty"], "price": product["minPrice"]}
+
+
+def _missing(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    twin.state.catalog.remove(p["id"])
+    return {"product_id": p["id"]}
+
+
+def _costs_more(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    price = round(float(p["price"]) + 10.0, 2)
+    _ensure_product(twin, p["id"], minPrice=price, qty=100)
+    return {"product_id": p["id"], "price": price}
+
+
+def _order(twin: Twin, p: dict[str, str]) -> Order:
+    """The order `order_id` (created as new when absent), on an in-stock product."""
+    state = twin.state
+    order_id = p["order_id"]
+    order = state.orders.get(order_id)
+    if order is None:
+        product_id = p.get("product_id", "10000068865001")
+        product = _ensure_product(twin, product_id, qty=100)
+        price = float(product["minPrice"])
+        order = Order(
+            order_id, product_id, price, "EUR", price, state.clock(), key=state.key_for(order_id)
+        )
+        state.orders[order_id] = order
+    return order
+
+
+def _order_new(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    order = _order(twin, p)
+    order.paid_at, order.transaction_id, order.key_downloaded = None, None, False
+    return {"order_id": order.id, "product_id": order.product_id, "price": order.price}
+
+
+def _order_paid(twin: Twin, p: dict[str, str], *, complete: bool = False) -> dict[str, Any]:
+    order = _order(twin, p)
+    state = twin.state
+    order.paid_at = state.clock() - (state.config.completion_delay_seconds if complete else 0.0)
+    order.transaction_id = order.transaction_id or state.new_uuid()
+    order.key_downloaded = False
+    return {"order_id": order.id, "transaction_id": order.transaction_id}
+
+
+def _order_complete(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    return _order_paid(twin, p, complete=True)
+
+
+def _order_key_taken(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    result = _order_paid(twin, p, complete=True)
+    twin.state.orders[p["order_id"]].key_downloaded = True
+    return result
+
+
+def _nothing(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    return {}
+
+
+def _rate_exhausted(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    seconds = float(p.get("seconds", 60))
+    twin.state.limiter.exhausted_until = twin.state.clock() + seconds
+    return {"retry_after": int(seconds)}
+
+
+def _offers(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    state = twin.state
+    if not state.offers:
+        for index, product in enumerate(list(state.catalog)[:3]):
+            offer_id = state.new_uuid()
+            state.offers[offer_id] = {
+                "id": offer_id,
+                "type": "dropshipping",
+                "product": {"id": product["id"], "name": product["name"]},
+                "price": {"retail": f"{product['minPrice'] + index:.2f}"},
+                "inventory": {"size": 10, "sold": 0},
+                "visibility": "retail",
+                "status": "active",
+                "createdAt": "2026-01-01T00:00:00Z",
+                "updatedAt": "2026-01-01T00:00:00Z",
+            }
+    return {"offer_ids": list(state.offers)}
+
+
+def _job(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
+    state = twin.state
+    now = state.clock()
+    offer_id = next(iter(_offers(twin, p)["offer_ids"]))
+    job = Job(p["job_id"], now, now, offer_id, "update", {"variant": {}}, applied=True)
+    state.jobs[job.id] = job
+    return {"job_id": job.id, "offer_id": offer_id}
+
+
+PATTERNS: tuple[tuple[re.Pattern[str], StateHandler], ...] = tuple(
+    (re.compile(pattern), handler)
+    for pattern, handler in (
+        (r"product (?P<id>\d+) is in stock", _in_stock),
+        (r"product (?P<id>\d+) does not exist", _missing),
+        (r"product (?P<id>\d+) costs more than (?P<price>[\d.]+)", _costs_more),
+        (r"order (?P<order_id>\d+) exists", _order_new),
+        (r"order (?P<order_id>\d+) is paid", _order_paid),
+        (r"order (?P<order_id>\d+) is complete", _order_complete),
+        (r"key for order (?P<order_id>\d+) was already downloaded", _order_key_taken),
+        (r"credentials are invalid", _nothing),
+        (r"rate limit is exhausted", _rate_exhausted),
+        (r"offers exist", _offers),
+        (r"job (?P<job_id>[\w-]+) exists", _job),
+    )
+)
+
+
+def apply_state(twin: Twin, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Put the twin into the named state; returns the values it used. KeyError if unknown."""
+    for pattern, handler in PATTERNS:
+        match = pattern.fullmatch(name.strip())
+        if match:
+            values = {k: str(v) for k, v in match.groupdict().items()}
+            values.update({k: str(v) for k, v in (params or {}).items()})
+            return handler(twin, values)
+    raise KeyError(name)

@@ -1,0 +1,66 @@
+"""The shapes the adapter expects of G2A, as Pact matchers shared by the consumer tests.
+
+Values that vary at G2A (ids, prices, names, tokens, keys) are matched by type or by regex; the
+example values are realistic and, where a provider state pins them (order ids, product ids),
+identical to the state's parameters so the verifier can replay them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pact import generate, match
+
+from g2a_adapter.signing import export_authorization
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+PRODUCT_ID = "10000084431001"
+UNKNOWN_PRODUCT_ID = "10000000000017"
+ORDER_ID = "1530978476"
+DIGITS = r"^\d+$"
+CURRENCY = r"^[A-Z]{3}$"
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+JSON_TYPE = r"^application/json(;.*)?$"
+
+EXPORT_AUTH = match.regex(
+    export_authorization(SANDBOX_API_HASH, SANDBOX_API_KEY),
+    regex=r"^[A-Za-z0-9]+, [0-9a-f]{64}$",
+)
+BAD_KEY = "0" * 64
+EXAMPLE_TOKEN = "kX3v9Q0pZ8rT2mN5bW7yL1cD4fG6hJ0sA9eR3tU8iO2"
+BEARER = match.type(
+    f"Bearer {EXAMPLE_TOKEN}", generator=generate.provider_state("Bearer ${access_token}")
+)
+
+
+def product(product_id: str = PRODUCT_ID) -> dict[str, Any]:
+    """A product as the adapter maps it (`g2a_adapter.models.Product`)."""
+    return {
+        "id": match.regex(product_id, regex=DIGITS),
+        "name": match.str("Star Wars Battlefront 2 (2017) Origin Key GLOBAL"),
+        "type": match.str("egoods"),
+        "slug": match.str("/star-wars-battlefront-2-2017-origin-key-global-i10000084431001"),
+        "qty": match.int(120),
+        "minPrice": match.number(41.5),
+        "thumbnail": match.str("https://images.g2a.com/images/58x58/0x1x1/abc"),
+        "smallImage": match.str("https://images.g2a.com/images/230x336/0x1x1/abc"),
+        "region": match.str("GLOBAL"),
+        "developer": match.str("EA DICE"),
+        "publisher": match.str("Electronic Arts"),
+        "platform": match.str("Origin"),
+        "restrictions": match.each_value_matches({"pegi_violence": True}, rules=match.bool(True)),
+        "categories": match.each_like(match.str("Action")),
+    }
+
+
+def product_page(product_id: str = PRODUCT_ID) -> dict[str, Any]:
+    return {
+        "total": match.int(1),
+        "page": 1,
+        "docs": match.each_like(product(product_id), min=1),
+    }
+
+
+def error(code: str | Any, message: str = "Error message") -> dict[str, Any]:
+    """G2A's error envelope; `code` is literal where G2A documents it."""
+    return {"status": "ERROR", "code": code, "message": match.str(message)}

@@ -1,0 +1,214 @@
+"""The drift comparator over plain data: each kind of drift is found, aligned data finds none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.contracts.drift import Drift, Exchange, OperationIndex, detect_drift, field_types
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "mini", "version": "1"},
+    "servers": [{"url": "https://sandboxapi.g2a.com/v1"}],
+    "paths": {
+        "/products": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "a page",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ProductPage"}
+                            }
+                        },
+                    },
+                    "4XX": {"$ref": "#/components/responses/Error"},
+                }
+            }
+        },
+        "/order/key/{orderId}": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "the key",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["key"],
+                                    "properties": {
+                                        "key": {"type": "string"},
+                                        "isFile": {"type": "boolean"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                }
+            }
+        },
+    },
+    "components": {
+        "responses": {
+            "Error": {
+                "description": "G2A error envelope",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "string"},
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+        "schemas": {
+            "ProductPage": {
+                "type": "object",
+                "required": ["total", "page", "docs"],
+                "properties": {
+                    "total": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "docs": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
+                },
+            },
+            "Product": {
+                "allOf": [
+                    {
+                        "type": "object",
+                        "required": ["id", "name"],
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    },
+                    {
+                        "properties": {
+                            "minPrice": {"type": "number"},
+                            "restrictions": {
+                                "type": "object",
+                                "additionalProperties": {"type": "boolean"},
+                            },
+                        }
+                    },
+                ]
+            },
+        },
+    },
+}
+
+PRODUCT = {"id": "10000084431001", "name": "Key", "minPrice": 12, "restrictions": {"pegi": True}}
+PACT_PAGE = Exchange(
+    "GET", "/v1/products", 200, {"total": 1, "page": 1, "docs": [PRODUCT]}, "pact:p#page"
+)
+PACT_KEY = Exchange("GET", "/v1/order/key/1", 200, {"key": "AAAA"}, "pact:p#key")
+
+
+def traffic(method: str, path: str, status: int, body: Any) -> Exchange:
+    return Exchange(method, path, status, body, "cassette:c#0")
+
+
+def kinds(found: list[Drift]) -> set[tuple[str, str, str]]:
+    return {(d.operation, d.kind, d.field) for d in found}
+
+
+def test_aligned_sources_show_no_drift() -> None:
+    recorded = [
+        traffic("GET", "/v1/products", 200, {"total": 2, "page": 1, "docs": [PRODUCT, PRODUCT]}),
+        traffic("GET", "/v1/products", 401, {"status": "ERROR", "code": "AUTH02", "message": ""}),
+        traffic("GET", "/v1/order/key/1530978476", 200, {"key": "X", "isFile": False}),
+    ]
+    assert detect_drift([DOCUMENT], [PACT_PAGE, PACT_KEY], recorded) == []
+
+
+def test_renamed_field_is_undocumented_in_traffic_and_missing_for_the_pact() -> None:
+    renamed = {"id": "1", "title": "Key", "minPrice": 1.5}
+    recorded = [traffic("GET", "/v1/products", 200, {"total": 1, "page": 1, "docs": [renamed]})]
+    found = kinds(detect_drift([DOCUMENT], [PACT_PAGE], recorded))
+    assert found == {
+        ("GET /v1/products", "undocumented_field", "$.docs[].title"),
+        ("GET /v1/products", "missing_required_field", "$.docs[].name"),
+        ("GET /v1/products", "missing_field", "$.docs[].name"),
+        ("GET /v1/products", "missing_field", "$.docs[].restrictions"),
+        ("GET /v1/products", "missing_field", "$.docs[].restrictions.pegi"),
+    }
+
+
+def test_type_change_is_reported_against_document_and_pact() -> None:
+    recorded = [
+        traffic(
+            "GET",
+            "/v1/products",
+            200,
+            {"total": 1, "page": 1, "docs": [{**PRODUCT, "minPrice": "12.00"}]},
+        )
+    ]
+    found = detect_drift([DOCUMENT], [PACT_PAGE], recorded)
+    assert kinds(found) == {("GET /v1/products", "type_change", "$.docs[].minPrice")}
+    assert found[0].detail in {"documented number, got string", "pact expects number, traffic has string"}
+
+
+def test_undocumented_status_and_operation() -> None:
+    recorded = [
+        traffic("GET", "/v1/order/key/7", 418, {"teapot": True}),
+        traffic("DELETE", "/v1/order/7", 200, {}),
+    ]
+    found = detect_drift([DOCUMENT], [], recorded)
+    assert kinds(found) == {
+        ("GET /v1/order/key/{orderId}", "undocumented_status", ""),
+        ("DELETE /v1/order/7", "undocumented_operation", ""),
+    }
+    status = next(d for d in found if d.kind == "undocumented_status")
+    assert "418" in status.detail and "200" in status.detail
+
+
+def test_pact_that_the_documents_do_not_cover_is_drift_too() -> None:
+    pact = Exchange("GET", "/v1/order/key/1", 200, {"key": "A", "downloads": 1}, "pact:p#key")
+    found = detect_drift([DOCUMENT], [pact], [])
+    assert kinds(found) == {("GET /v1/order/key/{orderId}", "undocumented_field", "$.downloads")}
+    assert found[0].source == "pact:p#key"
+
+
+def test_integral_price_is_a_number_but_a_fraction_is_no_integer() -> None:
+    recorded = [traffic("GET", "/v1/products", 200, {"total": 1.5, "page": 1, "docs": []})]
+    found = detect_drift([DOCUMENT], [], recorded)
+    assert kinds(found) == {("GET /v1/products", "type_change", "$.total")}
+
+
+def test_pact_fields_under_an_empty_traffic_array_are_not_missing() -> None:
+    recorded = [traffic("GET", "/v1/products", 200, {"total": 0, "page": 1, "docs": []})]
+    assert detect_drift([DOCUMENT], [PACT_PAGE], recorded) == []
+
+
+def test_non_json_traffic_checks_status_only() -> None:
+    recorded = [Exchange("GET", "/v1/products", 200, "<html>", "cassette:c#0", has_json_body=False)]
+    assert detect_drift([DOCUMENT], [PACT_PAGE], recorded) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/v1/products", "GET /v1/products"),
+        ("get", "/v1/order/key/15", "GET /v1/order/key/{orderId}"),
+        ("GET", "/v1/order/key/15/extra", None),
+        ("POST", "/v1/products", None),
+    ],
+)
+def test_operation_index_matches_templates_under_the_server_prefix(
+    method: str, path: str, expected: str | None
+) -> None:
+    found = OperationIndex([DOCUMENT]).find(method, path)
+    assert (found.label if found else None) == expected
+
+
+def test_field_types_flattens_arrays_and_objects() -> None:
+    assert field_types({"a": [{"b": 1}, {"b": "x"}], "c": None}) == {
+        "$": {"object"},
+        "$.a": {"array"},
+        "$.a[]": {"object"},
+        "$.a[].b": {"integer", "string"},
+        "$.c": {"null"},
+    }

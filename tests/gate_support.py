@@ -1,0 +1,110 @@
+"""Evidence of a clean run, shared by the gate's unit and integration tests.
+
+The report builders follow the schemas of notes/interfaces.md "Reports" (written by
+`g2a-harness run`, `contracts verify` and `load`); the gate reads nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+NOW = datetime.fromisoformat("2026-11-27T12:00:00+00:00")
+
+
+def stamp(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def checklist_report(at: datetime = NOW, target: str = "twin", **overrides: Any) -> dict[str, Any]:
+    items = [
+        {
+            "id": "CFG-01",
+            "area": "config",
+            "text": "URL rules",
+            "status": "passed",
+            "evidence": ["features/config.feature"],
+        },
+        {
+            "id": "AUTH-01",
+            "area": "auth",
+            "text": "Export API auth",
+            "status": "passed",
+            "evidence": ["features/auth.feature"],
+        },
+        {
+            "id": "ORD-01",
+            "area": "orders",
+            "text": "No double charge",
+            "status": "passed",
+            "evidence": ["features/orders.feature"],
+        },
+    ]
+    report = {
+        "kind": "checklist",
+        "generated_at": stamp(at),
+        "target": target,
+        "passed": True,
+        "suite": "full",
+        "items": items,
+    }
+    return {**report, **overrides}
+
+
+def contracts_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
+    report = {
+        "kind": "contracts",
+        "generated_at": stamp(at),
+        "target": "twin",
+        "passed": True,
+        "pacts_verified": True,
+        "drift_checked": True,
+        "drift": [],
+        "provider_url": "http://127.0.0.1:8765",
+    }
+    return {**report, **overrides}
+
+
+def load_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
+    slos = [
+        {"name": "p99_latency_ms", "target": 250, "actual": 41.0, "passed": True},
+        {"name": "error_rate", "target": 0.01, "actual": 0.0, "passed": True},
+    ]
+    invariants = [{"name": "no_double_charge", "passed": True}]
+    report = {
+        "kind": "load",
+        "generated_at": stamp(at),
+        "target": "twin",
+        "passed": True,
+        "profile": "smoke",
+        "slos": slos,
+        "invariants": invariants,
+    }
+    return {**report, **overrides}
+
+
+def write_reports(directory: Path, at: datetime, target: str = "twin") -> Path:
+    """A clean twin/sandbox run's evidence files in `directory`."""
+    (directory / "load").mkdir(parents=True, exist_ok=True)
+    files = {
+        "checklist.json": checklist_report(at, target),
+        "contracts.json": contracts_report(at),
+        "load/load.json": load_report(at),
+    }
+    for name, data in files.items():
+        (directory / name).write_text(json.dumps(data), encoding="utf-8")
+    return directory
+
+
+def live_environment() -> dict[str, str]:
+    """Valid, fresh live settings (random credentials, never the sandbox ones)."""
+    return {
+        "G2A_ENV": "live",
+        "G2A_API_URL": "https://api.g2a.com",
+        "G2A_API_HASH": "Live" + secrets.token_hex(6),
+        "G2A_API_KEY": secrets.token_hex(32),
+        "G2A_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+    }

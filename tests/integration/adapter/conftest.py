@@ -1,0 +1,66 @@
+"""The adapter against the twin: one served twin per session (sync client over real HTTP),
+a fresh in-process twin per test for the async client (httpx.ASGITransport)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from adapter_support import twin_settings
+
+from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
+from g2a_adapter.idempotency import MemoryStore
+from harness.twin import RunningTwin, create_app, running_twin
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry decisions stay real; the waiting is switched off (G2A_RETRY_NO_SLEEP)."""
+    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
+
+
+@pytest.fixture(scope="session")
+def served_twin() -> Iterator[RunningTwin]:
+    with running_twin() as twin:
+        yield twin
+
+
+@pytest.fixture
+def twin(served_twin: RunningTwin) -> RunningTwin:
+    served_twin.admin.reset()
+    return served_twin
+
+
+@pytest.fixture
+def settings(twin: RunningTwin) -> Settings:
+    return twin_settings(twin.export_url)
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def client(settings: Settings, metrics: Metrics, store: MemoryStore) -> Iterator[G2AClient]:
+    with G2AClient(settings, metrics=metrics, store=store) as client:
+        yield client
+
+
+@pytest.fixture
+async def aclient(metrics: Metrics, store: MemoryStore) -> AsyncIterator[AsyncG2AClient]:
+    """An async client on a fresh in-process twin (its state is `aclient.twin_state`)."""
+    app = create_app()
+    transport = httpx.ASGITransport(app=app)
+    settings = twin_settings("http://127.0.0.1/v1")
+    async with AsyncG2AClient(
+        settings, transport=transport, metrics=metrics, store=store
+    ) as client:
+        client.twin_state = app.state.twin  # type: ignore[attr-defined]
+        yield client

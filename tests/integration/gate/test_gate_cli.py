@@ -1,0 +1,217 @@
+"""`g2a-harness gate` end to end: real settings, a real git repository, a served twin.
+
+Each no-go case breaks exactly one piece of evidence of an otherwise clean twin run and
+asserts the exact reason the gate gives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import GateRun, commit
+from gate_support import write_reports
+
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+from harness.twin.server import running_twin
+
+ALL_GO = {
+    "config": "go",
+    "credentials": "go",
+    "secrets": "go",
+    "checklist": "go",
+    "contracts": "go",
+    "load": "go",
+    "health": "go",
+    "metrics": "go",
+}
+Run = Callable[..., GateRun]
+
+
+def only_failing(run: GateRun, check_id: str) -> dict[str, str]:
+    assert run.code == 1
+    assert run.report["decision"] == "no-go"
+    assert run.verdicts() == {**ALL_GO, check_id: "no-go"}
+    return run.check(check_id)
+
+
+def test_go_on_a_clean_twin_run(run_gate: Run, live_env: dict[str, str]) -> None:
+    run = run_gate()
+    assert run.code == 0
+    assert run.verdicts() == ALL_GO
+    assert run.report["live_base_url"] == "https://api.g2a.com/v1"
+    assert "live base URL: https://api.g2a.com/v1" in run.out
+    assert "decision: GO" in run.out
+    assert run.markdown.startswith("# Live switchover gate: **GO**")
+    assert run.check("health")["reason"].startswith("200 ok (")
+    for secret in (live_env["G2A_API_KEY"], live_env["G2A_WEBHOOK_SECRET"]):
+        assert secret not in run.out + json.dumps(run.report) + run.markdown
+
+
+def test_secret_committed_to_history(run_gate: Run, live_env: dict[str, str], repo: Path) -> None:
+    leaked = commit(repo, {"deploy/live.env": f"G2A_API_KEY={live_env['G2A_API_KEY']}\n"}, "oops")
+    commit(repo, {"deploy/live.env": None}, "remove the env file")
+    check = only_failing(run_gate(), "secrets")
+    assert check["reason"] == (
+        f"1 secret(s) found in {repo}: commit {leaked} deploy/live.env: "
+        "the configured G2A_API_KEY value"
+    )  # found once: the key-shape match on the same value is not counted twice
+    assert "git filter-repo" in check["fix"]
+
+
+def test_key_shaped_string_in_the_tree(run_gate: Run, live_env: dict[str, str], repo: Path) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9" + "Qk9HVVNUT0tFTg" * 2
+    commit(repo, {"client.py": f'HEADERS = {{"Authorization": "Bearer {token}"}}\n'}, "client")
+    check = only_failing(run_gate(), "secrets")
+    assert check["details"] == [
+        "client.py:1: bearer token",
+        f"commit {_head(repo)} client.py: bearer token",
+    ]
+
+
+def _head(repo: Path) -> str:
+    from conftest import git
+
+    return git(repo, "rev-parse", "--short", "HEAD")
+
+
+def test_live_url_pointing_at_the_sandbox_host(run_gate: Run, live_env: dict[str, str]) -> None:
+    run = run_gate("--live-url", "https://sandboxapi.g2a.com/v1")
+    check = only_failing(run, "config")
+    assert check["reason"] == (
+        "live settings from the environment with --live-url are refused: "
+        "G2A_ENV=live but G2A_API_URL points at the sandbox host"
+    )
+    assert run.report["live_base_url"] is None
+
+
+def test_same_credentials_for_sandbox_and_live(
+    run_gate: Run, live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "live.env"
+    env_file.write_text(
+        f"G2A_ENV=live\nG2A_API_URL=https://api.g2a.com/v1\nG2A_API_HASH=TeamHash2026\n"
+        f"G2A_API_KEY={live_env['G2A_API_KEY']}\n"
+    )
+    monkeypatch.setenv("G2A_SANDBOX_API_HASH", "TeamHash2026")
+    monkeypatch.setenv("G2A_SANDBOX_API_KEY", live_env["G2A_API_KEY"])
+    check = only_failing(run_gate("--env-file", str(env_file)), "credentials")
+    assert check["reason"] == (
+        "live G2A_API_HASH and G2A_API_KEY equal the sandbox credentials (G2A_SANDBOX_API_HASH/KEY)"
+    )
+    assert check["evidence"] == f"env file {env_file}"
+
+
+def test_published_sandbox_credentials_configured_as_live(
+    run_gate: Run, live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("G2A_API_HASH", SANDBOX_API_HASH)
+    monkeypatch.setenv("G2A_API_KEY", SANDBOX_API_KEY)
+    check = only_failing(run_gate(), "credentials")
+    assert check["reason"] == (
+        "live G2A_API_HASH and G2A_API_KEY equal the published G2A sandbox credentials"
+    )
+
+
+def test_missing_evidence(run_gate: Run, live_env: dict[str, str], evidence: Path) -> None:
+    for name in ("checklist.json", "contracts.json", "load/load.json"):
+        (evidence / name).unlink()
+    run = run_gate()
+    assert run.code == 1
+    reasons = {c["id"]: c["reason"] for c in run.report["checks"] if c["status"] == "no-go"}
+    assert reasons == {
+        "checklist": f"{evidence}/checklist.json is missing",
+        "contracts": f"{evidence}/contracts.json is missing",
+        "load": f"{evidence}/load/load.json is missing",
+    }
+    assert (
+        f"run `g2a-harness run --target twin --suite full --report-dir {evidence}`" in run.markdown
+    )
+
+
+def test_stale_evidence_against_max_age(
+    run_gate: Run, live_env: dict[str, str], evidence: Path
+) -> None:
+    write_reports(evidence, datetime.now(UTC) - timedelta(hours=31))
+    run = run_gate()
+    assert run.check("checklist")["reason"] == f"{evidence}/checklist.json is 31 h old (max 24 h)"
+    assert run.check("load")["reason"] == f"{evidence}/load/load.json is 31 h old (max 24 h)"
+    assert run_gate("--max-age", "48").code == 0
+
+
+def test_wrong_target(run_gate: Run, live_env: dict[str, str], evidence: Path) -> None:
+    run = run_gate(target="sandbox", *("--target-url", "http://127.0.0.1:9/v1"))
+    assert run.check("checklist")["reason"] == (
+        f"{evidence}/checklist.json was run against 'twin', the gate target is 'sandbox'"
+    )
+
+
+def test_health_failing_when_the_store_is_down(
+    run_gate: Run, live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("G2A_SANDBOX_IDEMPOTENCY_URL", "redis://127.0.0.1:1/0")
+    check = only_failing(run_gate(), "health")
+    assert re.fullmatch(
+        r"receiver on http://127\.0\.0\.1:\d+/v1: GET /healthz could not be asked: "
+        r"StoreUnavailableError: idempotency store 'redis' unavailable: ConnectionError: "
+        r"Error 111 connecting to 127\.0\.0\.1:1\. Connection refused\.",
+        check["reason"],
+    ), check["reason"]
+
+
+def test_health_failing_when_the_target_refuses_the_token(
+    run_gate: Run, live_env: dict[str, str]
+) -> None:
+    with running_twin() as twin:
+        twin.admin.add_fault(
+            route="/oauth/token",
+            method="POST",
+            kind="status",
+            status=401,
+            code="AUTH02",
+            message="Authorization failed",
+            times=None,
+        )
+        check = only_failing(run_gate("--target-url", twin.export_url), "health")
+    assert check["reason"] == (
+        f"receiver on {twin.export_url}: GET /healthz answered 503: failing token "
+        "(OAuth token request refused: AUTH02 (HTTP 401))"
+    )
+
+
+def test_run_missing_runs_the_full_checklist(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.gate.collect as collect
+
+    calls: list[tuple[str, Path]] = []
+
+    def fake_run(target: str, directory: Path) -> int:
+        calls.append((target, directory))
+        write_reports(directory, datetime.now(UTC))
+        return 0
+
+    (evidence / "checklist.json").unlink()
+    monkeypatch.setattr(collect, "run_checklist", fake_run)
+    assert run_gate("--run-missing").code == 0
+    assert calls == [("twin", evidence)]
+    assert run_gate("--run-missing").code == 0
+    assert len(calls) == 1  # fresh evidence is not run again
+
+
+def test_bad_invocations(
+    live_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from harness.cli import main
+
+    assert main(["gate", "--env-file", str(tmp_path / "nope.env")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"g2a-harness gate: --env-file {tmp_path / 'nope.env'} does not exist\n"
+    )
+    with pytest.raises(SystemExit):
+        main(["gate", "--max-age", "0"])

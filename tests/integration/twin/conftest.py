@@ -1,0 +1,43 @@
+"""One served twin for the whole twin suite, reset before every test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from twin_support import AUTH
+
+from harness.twin import RunningTwin, TwinAdmin, running_twin
+
+
+@pytest.fixture(scope="session")
+def served_twin() -> Iterator[RunningTwin]:
+    with running_twin() as twin:
+        yield twin
+
+
+@pytest.fixture
+def twin(served_twin: RunningTwin) -> RunningTwin:
+    served_twin.admin.reset()
+    return served_twin
+
+
+@pytest.fixture
+def admin(twin: RunningTwin) -> TwinAdmin:
+    return twin.admin
+
+
+@pytest.fixture
+def api(twin: RunningTwin) -> Iterator[httpx.Client]:
+    """A plain httpx client of the Export API with the published sandbox credentials."""
+    with httpx.Client(base_url=twin.export_url, headers=AUTH, timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(twin: RunningTwin) -> Iterator[httpx.Client]:
+    """A plain httpx client of the twin's root, no credentials."""
+    with httpx.Client(base_url=twin.base_url, timeout=5) as client:
+        yield client

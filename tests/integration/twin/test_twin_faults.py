@@ -1,0 +1,161 @@
+"""Every fault kind as a plain httpx client sees it; sequences and probabilities are seeded."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from twin_support import SANDBOX_PRODUCT, error
+
+from harness.twin import RunningTwin, TwinAdmin, TwinAdminError
+
+
+def statuses(api: httpx.Client, n: int, path: str = "/products") -> list[int]:
+    return [api.get(path).status_code for _ in range(n)]
+
+
+def test_status_fault_answers_with_the_g2a_envelope(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/products", kind="status", status=503, code="SVC01",
+                    message="Service unavailable", times=2)  # fmt: skip
+    first = api.get("/products")
+    assert (first.status_code, first.json()) == (503, error("SVC01", "Service unavailable"))
+    assert statuses(api, 2) == [503, 200]
+    [fault] = admin.faults()
+    assert (fault["calls"], fault["applied"], fault["spent"]) == (2, 2, True)
+
+
+def test_rate_limit_fault_is_429_br03_with_retry_after(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="*", kind="rate_limit", retry_after=7, times=1)
+    response = api.get("/products")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "7"
+    assert response.json() == error("BR03", "Too many requests")
+
+
+def test_latency_fault_delays_then_answers_normally(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/products", kind="latency", latency_ms=300, times=1)
+    started = time.perf_counter()
+    response = api.get("/products", params={"id": SANDBOX_PRODUCT})
+    assert time.perf_counter() - started >= 0.3
+    assert response.json()["docs"][0]["id"] == SANDBOX_PRODUCT
+
+
+def test_reset_fault_closes_the_connection_without_a_response(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.add_fault(route="/v1/products", kind="reset", times=1)
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        api.get("/products")
+    assert api.get("/products").status_code == 200
+    records = admin.requests(path="/v1/products")
+    assert [r["status"] for r in records] == [None, 200]
+
+
+def test_hang_fault_holds_until_the_client_gives_up(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/order", method="POST", kind="hang", times=1)
+    started = time.perf_counter()
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/order", json={"product_id": SANDBOX_PRODUCT}, timeout=0.4)
+    assert 0.4 <= time.perf_counter() - started < 2
+    assert admin.orders() == []  # phase "before": nothing was created
+
+
+def test_bounded_hang_ends_with_a_dropped_connection(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/products", kind="hang", latency_ms=200, times=1)
+    started = time.perf_counter()
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        api.get("/products", timeout=5)
+    assert 0.2 <= time.perf_counter() - started < 2
+
+
+def test_malformed_fault_is_200_with_truncated_json(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/products", kind="malformed", phase="after", times=1)
+    response = api.get("/products", params={"id": SANDBOX_PRODUCT})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    with pytest.raises(ValueError, match="Expecting|Unterminated"):
+        response.json()
+    whole = api.get("/products", params={"id": SANDBOX_PRODUCT}).content
+    assert whole.startswith(response.content) and len(response.content) == len(whole) // 2
+
+
+def test_after_phase_runs_the_handler_then_loses_the_answer(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.add_fault(route="/v1/order", method="POST", kind="reset", phase="after", times=1)
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        api.post("/order", json={"product_id": SANDBOX_PRODUCT})
+    [order] = admin.orders()
+    assert order["status"] == "new"  # the order exists although the client saw no answer
+
+
+def test_sequence_is_applied_call_by_call(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(
+        route="/v1/products",
+        sequence=["status", None, {"kind": "rate_limit", "retry_after": 3}, "status"],
+        status=502,
+    )
+    responses = [api.get("/products") for _ in range(6)]
+    assert [r.status_code for r in responses] == [502, 200, 429, 502, 200, 200]
+    assert responses[2].headers["retry-after"] == "3"
+
+
+def test_probability_is_deterministic_under_a_seed(api: httpx.Client, admin: TwinAdmin) -> None:
+    def run(seed: int) -> list[int]:
+        admin.clear_faults()
+        admin.add_fault(route="/v1/products", kind="status", status=500, probability=0.5,
+                        seed=seed)  # fmt: skip
+        return statuses(api, 30)
+
+    first = run(11)
+    assert run(11) == first
+    assert 5 <= first.count(500) <= 25  # a real mix, not all or nothing
+    assert run(12) != first
+
+
+def test_probability_and_times_combine(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="*", kind="status", probability=1.0, times=3, seed=1)
+    assert statuses(api, 5) == [503, 503, 503, 200, 200]
+
+
+def test_routes_match_exactly_by_glob_and_by_method(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/order/*", method="GET", kind="status", status=500)
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    assert api.get(f"/order/details/{order_id}").status_code == 500
+    assert api.put(f"/order/pay/{order_id}").status_code == 200  # method does not match
+    assert api.get("/products").status_code == 200  # route does not match
+
+
+def test_admin_surface_is_never_faulted(twin: RunningTwin, admin: TwinAdmin) -> None:
+    admin.add_fault(route="*", kind="reset")
+    assert admin.orders() == []
+    assert httpx.get(f"{twin.base_url}/__twin/health").status_code == 200
+
+
+def test_faults_can_be_removed_one_by_one(api: httpx.Client, admin: TwinAdmin) -> None:
+    first = admin.add_fault(route="/v1/products", kind="status", status=500)
+    admin.add_fault(route="/v1/products", kind="status", status=502)
+    assert api.get("/products").status_code == 500
+    admin.remove_fault(first)
+    assert api.get("/products").status_code == 502
+    admin.clear_faults()
+    assert api.get("/products").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "explode"},
+        {"kind": "status", "probability": 2},
+        {"kind": "status", "times": 0},
+        {"kind": "status", "route": "v1/order"},
+        {"kind": "status", "phase": "during"},
+        {"kind": "status", "colour": "red"},
+        {"kind": "status", "sequence": []},
+    ],
+)
+def test_bad_fault_specs_are_refused(admin: TwinAdmin, spec: dict[str, object]) -> None:
+    with pytest.raises(TwinAdminError, match="400"):
+        admin.add_fault(**spec)
+    assert admin.faults() == []

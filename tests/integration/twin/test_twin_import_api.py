@@ -1,0 +1,176 @@
+"""Import API: OAuth tokens that really expire, offers, and jobs that finish later."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, RunningTwin, TwinAdmin
+
+FORM = {"grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
+        "client_secret": SANDBOX_API_KEY}  # fmt: skip
+OFFER = {
+    "offerType": "dropshipping",
+    "variant": {
+        "productId": "10000068865001",
+        "price": {"retail": "12.50"},
+        "inventory": {"size": 5},
+        "active": True,
+        "visibility": "retail",
+    },
+}
+
+
+@pytest.fixture
+def root(twin: RunningTwin) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=twin.import_url, timeout=5) as client:
+        yield client
+
+
+def token(root: httpx.Client) -> str:
+    response = root.post("/oauth/token", data=FORM)
+    assert response.status_code == 200
+    return str(response.json()["access_token"])
+
+
+def bearer(root: httpx.Client) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(root)}"}
+
+
+def wait_job(root: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        data: dict[str, object] = root.get(f"/v3/jobs/{job_id}", headers=headers).json()["data"]
+        if data["status"] == "done":
+            return data
+        time.sleep(0.05)
+    raise AssertionError("job never finished")
+
+
+def test_token_answer_and_form_body(root: httpx.Client, admin: TwinAdmin) -> None:
+    response = root.post("/oauth/token", data=FORM)
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert (body["token_type"], body["expires_in"]) == ("bearer", 300)
+    [record] = admin.requests(path="/oauth/token")
+    assert record["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert "client_secret=***" in record["body"]
+    assert SANDBOX_API_KEY not in record["body"]
+
+
+def test_basic_client_authentication_is_accepted(root: httpx.Client) -> None:
+    response = root.post("/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(SANDBOX_API_HASH, SANDBOX_API_KEY))  # fmt: skip
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({**FORM, "client_secret": "nope"}, 401, "invalid_client"),
+        ({**FORM, "client_id": "someone"}, 401, "invalid_client"),
+        ({**FORM, "grant_type": "password"}, 400, "unsupported_grant_type"),
+        ({"grant_type": "client_credentials"}, 400, "invalid_request"),
+    ],
+)
+def test_token_errors(root: httpx.Client, form: dict[str, str], status: int, error: str) -> None:
+    response = root.post("/oauth/token", data=form)
+    assert response.status_code == status
+    assert response.json()["error"] == error
+
+
+def test_tokens_really_expire(root: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(token_ttl_seconds=1)
+    headers = bearer(root)
+    assert root.post("/oauth/token", data=FORM).json()["expires_in"] == 1
+    assert root.get("/v3/sales/offers", headers=headers).status_code == 200
+    time.sleep(1.05)
+    expired = root.get("/v3/sales/offers", headers=headers)
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "AUTH02"
+    assert root.get("/v3/sales/offers", headers=bearer(root)).status_code == 200
+
+
+def test_v3_needs_a_bearer_token(root: httpx.Client) -> None:
+    assert root.get("/v3/sales/offers").status_code == 403
+    assert root.get("/v3/sales/offers").json()["code"] == "AUTH01"
+    bad = root.get("/v3/sales/offers", headers={"Authorization": "Bearer forged"})
+    assert (bad.status_code, bad.json()["code"]) == (401, "AUTH02")
+    export_style = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
+    assert root.get("/v3/sales/offers", headers=export_style).status_code == 401
+
+
+def test_offer_create_job_then_list_then_update(root: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(job_delay_seconds=0.2)
+    headers = bearer(root)
+    created = root.post("/v3/sales/offers", json=OFFER, headers=headers)
+    assert created.status_code == 202
+    job_id = created.json()["data"]["jobId"]
+    pending = root.get(f"/v3/jobs/{job_id}", headers=headers).json()["data"]
+    assert pending["status"] == "pending"
+    assert root.get("/v3/sales/offers", headers=headers).json()["meta"]["totalResults"] == 0
+
+    done = wait_job(root, headers, job_id)
+    [element] = done["elements"]  # type: ignore[misc]
+    assert (element["resourceType"], element["status"], element["code"]) == ("offer", "done", "")
+    listing = root.get("/v3/sales/offers", headers=headers).json()
+    assert listing["meta"] == {"page": 1, "itemsPerPage": 20, "totalResults": 1}
+    [offer] = listing["data"]
+    assert offer["id"] == element["resourceId"]
+    assert offer["product"]["id"] == "10000068865001"
+    assert (offer["price"], offer["inventory"], offer["status"]) == (
+        {"retail": "12.50"}, {"size": 5, "sold": 0}, "active"
+    )  # fmt: skip
+
+    patch = {"variant": {"price": {"retail": 11}, "active": False}}
+    updated = root.patch(f"/v3/sales/offers/{offer['id']}", json=patch, headers=headers)
+    assert updated.status_code == 202
+    wait_job(root, headers, updated.json()["data"]["jobId"])
+    [after] = root.get("/v3/sales/offers", headers=headers).json()["data"]
+    assert (after["price"], after["status"]) == ({"retail": "11.00"}, "inactive")
+    assert [j["status"] for j in admin.jobs()] == ["done", "done"]
+
+
+def test_offer_for_an_unknown_product_fails_in_its_job(root: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(job_delay_seconds=0)
+    headers = bearer(root)
+    body = {**OFFER, "variant": {**OFFER["variant"], "productId": "10000000000099"}}  # type: ignore[dict-item]
+    job_id = root.post("/v3/sales/offers", json=body, headers=headers).json()["data"]["jobId"]
+    [element] = wait_job(root, headers, job_id)["elements"]  # type: ignore[misc]
+    assert (element["status"], element["code"]) == ("failed", "PRODUCT_NOT_FOUND")
+    assert root.get("/v3/sales/offers", headers=headers).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{", "BR01"),
+        (b"[]", "BR02"),
+        (b'{"variant": {}}', "BR02"),
+        (b'{"offerType": "dropshipping", "variant": {"productId": "x", "price": {"retail": 1}}}',
+         "BR04"),
+        (b'{"offerType": "dropshipping", "variant": {"productId": "1", "price": {"retail": -1}}}',
+         "BR02"),
+    ],
+)  # fmt: skip
+def test_offer_payload_errors(root: httpx.Client, body: bytes, code: str) -> None:
+    headers = {**bearer(root), "Content-Type": "application/json"}
+    response = root.post("/v3/sales/offers", content=body, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (400, code)
+
+
+def test_unknown_offer_and_job(root: httpx.Client) -> None:
+    headers = bearer(root)
+    patch = root.patch("/v3/sales/offers/nope", json={"variant": {}}, headers=headers)
+    assert (patch.status_code, patch.json()["code"]) == (404, "OFFER_NOT_FOUND")
+    job = root.get("/v3/jobs/nope", headers=headers)
+    assert (job.status_code, job.json()["code"]) == (404, "JOB_NOT_FOUND")
+
+
+@pytest.mark.parametrize("params", [{"itemsPerPage": 101}, {"itemsPerPage": 0}, {"page": 0}])
+def test_offer_paging_limits(root: httpx.Client, params: dict[str, int]) -> None:
+    response = root.get("/v3/sales/offers", params=params, headers=bearer(root))
+    assert (response.status_code, response.json()["code"]) == (400, "BR02")

@@ -1,0 +1,183 @@
+"""Order lifecycle and every order error, through the Export API over real HTTP."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+from twin_support import SANDBOX_PRODUCT, error
+
+from harness.twin import TwinAdmin
+
+
+def create(api: httpx.Client, **body: object) -> httpx.Response:
+    return api.post("/order", json={"product_id": SANDBOX_PRODUCT, **body})
+
+
+def test_full_lifecycle_new_paid_complete_key_once(api: httpx.Client, admin: TwinAdmin) -> None:
+    price = admin.product(SANDBOX_PRODUCT)["minPrice"]
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    created = create(api)
+    assert created.status_code == 200
+    order_id = created.json()["order_id"]
+    assert re.fullmatch(r"[0-9]+", order_id)
+    assert created.json() == {"order_id": order_id, "price": price, "currency": "EUR"}
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty - 1  # reserved
+
+    details = api.get(f"/order/details/{order_id}")
+    assert details.json() == {"status": "new", "price": price, "currency": "EUR"}
+
+    paid = api.put(f"/order/pay/{order_id}")
+    assert paid.status_code == 200
+    assert paid.json()["status"] is True
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}",
+                        paid.json()["transaction_id"])  # fmt: skip
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "complete"
+
+    key = api.get(f"/order/key/{order_id}")
+    assert key.status_code == 200
+    assert re.fullmatch(r"[A-Z]{16}", key.json()["key"])
+    assert key.json()["key"] == admin.order(order_id)["key"]
+
+    again = api.get(f"/order/key/{order_id}")
+    assert again.status_code == 400
+    assert again.json() == error("ORD004", "Key already downloaded")
+    assert admin.order(order_id)["key_downloaded"] is True
+
+
+def test_order_ids_are_sequential_numeric_strings(api: httpx.Client) -> None:
+    first = int(create(api).json()["order_id"])
+    assert int(create(api).json()["order_id"]) == first + 1
+
+
+def test_paid_order_completes_after_the_completion_delay(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(completion_delay_seconds=0.3)
+    order_id = create(api).json()["order_id"]
+    api.put(f"/order/pay/{order_id}")
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "paid"
+    early = api.get(f"/order/key/{order_id}")
+    assert (early.status_code, early.json()) == (403, error("ORD03", "Payment not ready"))
+    time.sleep(0.35)
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "complete"
+    assert api.get(f"/order/key/{order_id}").status_code == 200
+
+
+def test_status_words_are_configurable(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(status_words={"new": "pending"})
+    order_id = create(api).json()["order_id"]
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "pending"
+
+
+def test_key_before_payment_is_ord03(api: httpx.Client) -> None:
+    order_id = create(api).json()["order_id"]
+    response = api.get(f"/order/key/{order_id}")
+    assert (response.status_code, response.json()) == (403, error("ORD03", "Payment not ready"))
+
+
+def test_paying_twice_is_refused_and_charges_once(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(wallet_balance=1000)
+    order_id = create(api).json()["order_id"]
+    first = api.put(f"/order/pay/{order_id}").json()["transaction_id"]
+    second = api.put(f"/order/pay/{order_id}")
+    assert (second.status_code, second.json()) == (400, error("ORD06", "Order already paid"))
+    assert admin.order(order_id)["transaction_id"] == first
+    price = admin.order(order_id)["price_eur"]
+    # the wallet was charged exactly once: a second order for the rest still fits
+    admin.configure(wallet_balance=round(price, 2))
+    other = create(api).json()["order_id"]
+    assert api.put(f"/order/pay/{other}").status_code == 200
+    third = create(api).json()["order_id"]
+    broke = api.put(f"/order/pay/{third}")
+    assert (broke.status_code, broke.json()) == (403, error("ORD112", "Not enough funds"))
+
+
+def test_paying_after_the_reservation_expired_is_ord114(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(reservation_seconds=0.05)
+    order_id = create(api).json()["order_id"]
+    time.sleep(0.1)
+    response = api.put(f"/order/pay/{order_id}")
+    assert (response.status_code, response.json()) == (403, error("ORD114", "Payment too late"))
+    assert admin.order(order_id)["status"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/order/pay/{}"), ("GET", "/order/details/{}"), ("GET", "/order/key/{}")],
+)
+@pytest.mark.parametrize("order_id", ["1", "99999999999", "not-a-number"])
+def test_unknown_orders_are_ord02(api: httpx.Client, method: str, path: str, order_id: str) -> None:
+    response = api.request(method, path.format(order_id))
+    assert (response.status_code, response.json()) == (404, error("ORD02", "Order not found"))
+
+
+def test_unknown_product_out_of_stock_and_price_limit(api: httpx.Client, admin: TwinAdmin) -> None:
+    unknown = api.post("/order", json={"product_id": "10000000000099"})
+    assert (unknown.status_code, unknown.json()) == (404, error("ORD01", "Product not found"))
+    admin.update_product(SANDBOX_PRODUCT, qty=0)
+    empty = create(api)
+    assert (empty.status_code, empty.json()) == (400, error("ORD07", "Product is out of stock"))
+    admin.update_product(SANDBOX_PRODUCT, qty=5, minPrice=30.0)
+    dear = create(api, max_price=29.99)
+    assert (dear.status_code, dear.json()) == (
+        402,
+        error("ORD05", "Product price is higher than max_price"),
+    )
+    assert create(api, max_price=30.0).status_code == 200
+    assert create(api, max_price=0).status_code == 200  # 0 = no limit
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == 3
+
+
+def test_order_error_codes_are_configurable(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(order_errors={"product_not_found": [400, "BR04", "Product ID is not valid"]})
+    response = api.post("/order", json={"product_id": "10000000000099"})
+    assert (response.status_code, response.json()) == (400, error("BR04", "Product ID is not valid"))
+
+
+def test_currency_conversion(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.update_product(SANDBOX_PRODUCT, minPrice=10.0)
+    body = create(api, currency="USD").json()
+    assert (body["price"], body["currency"]) == (10.8, "USD")
+    assert api.get(f"/order/details/{body['order_id']}").json()["currency"] == "USD"
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"product_id=1", b"\xff\xfe"])
+def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
+    response = api.post("/order", content=raw, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, error("BR01", "Invalid JSON"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"product_id": 10000068865001},
+        {"product_id": SANDBOX_PRODUCT, "currency": "EU"},
+        {"product_id": SANDBOX_PRODUCT, "max_price": "10"},
+        {"product_id": SANDBOX_PRODUCT, "max_price": -1},
+        {"product_id": SANDBOX_PRODUCT, "min_rating": 1.5},
+    ],
+)
+def test_valid_json_with_wrong_data_is_br02(api: httpx.Client, body: object) -> None:
+    response = api.post("/order", json=body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "BR02"
+    assert response.json()["status"] == "ERROR"
+
+
+def test_non_numeric_product_id_is_br04(api: httpx.Client) -> None:
+    response = api.post("/order", json={"product_id": "abc"})
+    assert (response.status_code, response.json()) == (400, error("BR04", "Product ID is not valid"))
+
+
+def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
+    missing = api.get("/nothing")
+    assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
+    wrong = api.delete("/order")
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED")

@@ -1,0 +1,171 @@
+"""`GET /v1/products`: fields, filters and pagination edges over real HTTP."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from harness.twin import SANDBOX_PRODUCT_IDS, TwinAdmin
+
+from twin_support import SANDBOX_PRODUCT, error
+
+PRODUCT_FIELDS = {
+    "id", "name", "type", "slug", "qty", "minPrice", "thumbnail", "smallImage", "description",
+    "region", "developer", "publisher", "platform", "restrictions", "requirements", "videos",
+    "categories", "retail_min_price", "retailMinBasePrice", "availableToBuy", "priceLimit",
+    "updated_at", "coverImage", "images", "release_date",
+}  # fmt: skip
+
+
+def all_docs(api: httpx.Client, **params: object) -> list[dict[str, object]]:
+    docs: list[dict[str, object]] = []
+    page = 1
+    while True:
+        body = api.get("/products", params={**params, "page": page}).json()
+        docs += body["docs"]
+        if not body["docs"]:
+            return docs
+        page += 1
+
+
+def test_product_by_id_has_every_documented_field(api: httpx.Client) -> None:
+    response = api.get("/products", params={"id": SANDBOX_PRODUCT})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert (body["total"], body["page"], len(body["docs"])) == (1, 1, 1)
+    product = body["docs"][0]
+    assert set(product) == PRODUCT_FIELDS
+    assert product["id"] == SANDBOX_PRODUCT
+    assert product["name"] == "Star Wars Battlefront 2 (2017) Origin Key GLOBAL"
+    assert product["type"] == "egoods"
+    assert product["qty"] >= 100
+    assert set(product["restrictions"]) == {
+        "pegi_violence", "pegi_profanity", "pegi_discrimination", "pegi_drugs", "pegi_fear",
+        "pegi_gambling", "pegi_online", "pegi_sex",
+    }  # fmt: skip
+    for level in ("minimal", "recommended"):
+        assert set(product["requirements"][level]) == {
+            "reqprocessor", "reqgraphics", "reqmemory", "reqdiskspace", "reqsystem", "reqother"
+        }  # fmt: skip
+    assert product["videos"][0]["type"] == "YOUTUBE"
+
+
+@pytest.mark.parametrize("product_id", SANDBOX_PRODUCT_IDS)
+def test_sandbox_products_are_in_stock(api: httpx.Client, product_id: str) -> None:
+    docs = api.get("/products", params={"id": product_id}).json()["docs"]
+    assert docs[0]["qty"] >= 100
+
+
+def test_unknown_id_gives_an_empty_page(api: httpx.Client) -> None:
+    assert api.get("/products", params={"id": "99999999999999"}).json() == {
+        "total": 0,
+        "page": 1,
+        "docs": [],
+    }
+
+
+def test_non_numeric_id_is_br04(api: httpx.Client) -> None:
+    response = api.get("/products", params={"id": "abc"})
+    assert response.status_code == 400
+    assert response.json() == error("BR04", "Product ID is not valid")
+
+
+def test_pages_hold_twenty_and_cover_the_in_stock_catalog(api: httpx.Client) -> None:
+    first = api.get("/products").json()
+    in_stock = first["total"]
+    assert 200 < in_stock < 300  # 300 generated, some out of stock
+    assert len(first["docs"]) == 20
+    last_page = math.ceil(in_stock / 20)
+    last = api.get("/products", params={"page": last_page}).json()
+    assert len(last["docs"]) == in_stock - 20 * (last_page - 1)
+    beyond = api.get("/products", params={"page": last_page + 1}).json()
+    assert beyond == {"total": in_stock, "page": last_page + 1, "docs": []}
+    ids = [d["id"] for d in all_docs(api)]
+    assert len(ids) == in_stock == len(set(ids))
+    assert ids == sorted(ids)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "501", "two", ""])
+def test_pages_outside_1_to_500_are_br02(api: httpx.Client, page: str) -> None:
+    response = api.get("/products", params={"page": page})
+    assert response.status_code == 400
+    assert response.json()["code"] == "BR02"
+
+
+def test_page_500_is_the_last_valid_page(api: httpx.Client) -> None:
+    assert api.get("/products", params={"page": 500}).json()["docs"] == []
+
+
+def test_include_out_of_stock(api: httpx.Client) -> None:
+    hidden = api.get("/products").json()["total"]
+    everything = api.get("/products", params={"includeOutOfStock": "true"}).json()["total"]
+    assert everything == 300
+    out = [d for d in all_docs(api, includeOutOfStock=1) if d["qty"] == 0]
+    assert len(out) == everything - hidden > 0
+    assert all(d["availableToBuy"] is False for d in out)
+
+
+def test_min_qty_and_price_filters(api: httpx.Client) -> None:
+    docs = all_docs(api, minQty=150, minPriceFrom=10.5, minPriceTo=30)
+    assert docs
+    assert all(d["qty"] >= 150 and 10.5 <= d["minPrice"] <= 30 for d in docs)
+    everything = all_docs(api, includeOutOfStock="true")
+    expected = [
+        d["id"] for d in everything if d["qty"] >= 150 and 10.5 <= d["minPrice"] <= 30
+    ]
+    assert [d["id"] for d in docs] == expected
+
+
+def test_updated_at_filters(api: httpx.Client) -> None:
+    low, high = "2024-06-01 00:00:00", "2025-01-31 23:59:59"
+    docs = all_docs(api, updatedAtFrom=low, updatedAtTo=high)
+    assert docs
+    assert all(low <= d["updated_at"] <= high for d in docs)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"minQty": "x"},
+        {"minPriceFrom": "cheap"},
+        {"minPriceTo": "nan"},
+        {"includeOutOfStock": "maybe"},
+        {"updatedAtFrom": "2024-01-01"},
+    ],
+)
+def test_malformed_filters_are_br02(api: httpx.Client, params: dict[str, str]) -> None:
+    response = api.get("/products", params=params)
+    assert response.status_code == 400
+    assert response.json()["code"] == "BR02"
+
+
+def test_catalog_changes_show_up(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.update_product(SANDBOX_PRODUCT, qty=0)
+    assert api.get("/products", params={"id": SANDBOX_PRODUCT}).json()["total"] == 0
+    shown = api.get("/products", params={"id": SANDBOX_PRODUCT, "includeOutOfStock": 1}).json()
+    assert shown["docs"][0]["qty"] == 0
+
+
+def test_seeded_catalogs_are_deterministic(api: httpx.Client, admin: TwinAdmin) -> None:
+    assert admin.seed(seed=7, size=45) == 45
+    first = all_docs(api, includeOutOfStock=1)
+    admin.seed(seed=8, size=45)
+    other = all_docs(api, includeOutOfStock=1)
+    admin.seed(seed=7, size=45)
+    assert all_docs(api, includeOutOfStock=1) == first != other
+    assert {p for p in SANDBOX_PRODUCT_IDS} <= {d["id"] for d in first}
+
+
+def test_catalog_can_be_replaced(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.seed(products=[{"id": "10000000000001", "name": "Only One", "qty": 3, "minPrice": 9.5}])
+    body = api.get("/products").json()
+    assert body["total"] == 1
+    assert {k: body["docs"][0][k] for k in ("id", "name", "qty", "minPrice")} == {
+        "id": "10000000000001",
+        "name": "Only One",
+        "qty": 3,
+        "minPrice": 9.5,
+    }

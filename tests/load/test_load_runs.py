@@ -1,0 +1,143 @@
+"""End to end: `g2a-harness load` runs Locust as subprocesses and judges the run.
+
+Locust is never imported here (it patches the process with gevent); every run is a
+subprocess of its own, with short run times from the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _load(report_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    command = [sys.executable, "-m", "harness.cli", "load", "--report-dir", str(report_dir), *args]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    environment.update(env or {})
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=240
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def _verdict(report_dir: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((report_dir / "load" / "load.json").read_text())
+    return report
+
+
+def _check(report: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    matches = [c for c in report[kind] if c["name"] == name]
+    assert len(matches) == 1, f"{name} not in {[c['name'] for c in report[kind]]}"
+    return matches[0]
+
+
+def _assert_smoke_passed(report: dict[str, Any], output: str, workers: int) -> None:
+    assert report["kind"] == "load"
+    assert report["profile"] == "smoke"
+    assert report["target"] == "twin"
+    assert report["workers"] == workers
+    assert report["generated_at"].endswith("Z")
+    failed = [c for c in report["slos"] + report["invariants"] if not c["passed"]]
+    assert report["passed"] is True, f"failed checks: {failed}\n{output[-3000:]}"
+    assert {c["name"] for c in report["invariants"]} == {
+        "no_double_payment",
+        "webhooks_exactly_once",
+        "forgeries_rejected",
+    }
+    ops = {op["name"]: op for op in report["operations"]}
+    # every user class ran, through the adapter, and the business flows were exercised
+    for name in ("products.list", "orders.purchase", "auth.token", "offers.list", "webhook.valid"):
+        assert ops[name]["requests"] > 0, name
+    assert report["totals"]["failures"] == 0
+    assert report["evidence"]["purchases"] > 0
+    assert report["evidence"]["tokens_issued"] > 0
+
+
+def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> None:
+    code, output = _load(tmp_path, "--profile", "smoke", "--run-time", "12s")
+
+    assert code == 0, output[-3000:]
+    report = _verdict(tmp_path)
+    _assert_smoke_passed(report, output, workers=0)
+    out = tmp_path / "load"
+    for name in ("locust_stats.csv", "locust_failures.csv", "locust.html", "journal.json"):
+        assert (out / name).stat().st_size > 0, name
+    assert "load profile smoke on twin" in output
+    # the token-churn user outlived its 3 s tokens: the adapter refreshed them
+    assert report["evidence"]["tokens_issued"] >= 3
+    assert report["operations"]
+    # the report carries no secret: neither the API key nor the webhook secret
+    text = (out / "load.json").read_text()
+    assert "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875" not in text
+
+
+def test_smoke_profile_passes_distributed_over_two_workers(tmp_path: Path) -> None:
+    code, output = _load(tmp_path, "--profile", "smoke", "--run-time", "12s", "--workers", "2")
+
+    assert code == 0, output[-3000:]
+    report = _verdict(tmp_path)
+    _assert_smoke_passed(report, output, workers=2)
+    journal = json.loads((tmp_path / "load" / "journal.json").read_text())
+    # both workers shipped their outcomes to the master
+    stats_purchases = sum(
+        op["requests"] for op in report["operations"] if op["name"].startswith("orders.purchase")
+    )
+    assert sum(1 for e in journal["entries"] if e.get("op") == "purchase") == stats_purchases
+
+
+def test_chaos_profile_keeps_every_invariant_under_faults(tmp_path: Path) -> None:
+    code, output = _load(tmp_path, "--profile", "chaos", "--run-time", "15s")
+
+    report = _verdict(tmp_path)
+    for name in ("no_double_payment", "webhooks_exactly_once", "forgeries_rejected"):
+        check = _check(report, "invariants", name)
+        assert check["passed"], f"{check}\n{output[-3000:]}"
+    kinds = {f["kind"] for f in report["faults"]}
+    assert kinds == {"status", "rate_limit", "reset", "latency"}
+    # the faults were really hit and absorbed by the adapter's retries
+    assert report["evidence"]["adapter_retries"] > 0
+    assert code == (0 if report["passed"] else 1)
+
+
+def test_breaking_idempotency_fails_the_verdict(tmp_path: Path) -> None:
+    code, output = _load(
+        tmp_path,
+        "--profile", "smoke", "--run-time", "10s",
+        env={"G2A_LOAD_BREAK_IDEMPOTENCY": "1"},
+    )  # fmt: skip
+
+    assert code == 1, output[-3000:]
+    report = _verdict(tmp_path)
+    assert report["passed"] is False
+    check = _check(report, "invariants", "no_double_payment")
+    assert check["passed"] is False
+    assert "paid more than one order" in check["detail"]
+    # the repeated purchases that bought a second order are business failures too
+    repeats = next(op for op in report["operations"] if op["name"] == "orders.purchase[repeat]")
+    assert repeats["failures"] > 0
+    assert "FAIL" in output
+
+
+def test_live_target_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    code, output = _load(tmp_path, "--profile", "smoke", "--target", "live")
+
+    assert code == 2
+    assert "live G2A API is refused" in output
+    assert not (tmp_path / "load" / "load.json").exists()
+
+
+def test_sandbox_target_refuses_fault_injection(tmp_path: Path) -> None:
+    code, output = _load(tmp_path, "--profile", "chaos", "--target", "sandbox")
+
+    assert code == 2
+    assert "sandbox target refuses fault injection" in output

@@ -1,0 +1,239 @@
+"""Import API tokens: real expires_in, early refresh, single flight, one refresh on 401."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from freezegun import freeze_time
+
+from g2a_adapter import (
+    ApiAuthError,
+    AsyncG2AClient,
+    AuthError,
+    G2AApiError,
+    G2AClient,
+    Metrics,
+    RetryPolicy,
+    Settings,
+)
+
+SETTINGS = Settings(
+    api_url="https://sandboxapi.g2a.com",
+    api_hash="hash-id",
+    api_key="export-key-secret",
+    oauth_client_secret="oauth-secret-value",
+)
+OFFERS = {"data": [], "meta": {"page": 1, "itemsPerPage": 20, "totalResults": 0}}
+NO_RETRY = RetryPolicy(max_retries=0, sleep_enabled=False)
+
+
+class FakeImportApi:
+    """Counts token fetches; hands out tok-1, tok-2, ...; offers answer per `offer_statuses`."""
+
+    def __init__(self, expires_in: int = 300, delay: float = 0.0) -> None:
+        self.expires_in = expires_in
+        self.delay = delay
+        self.token_requests: list[httpx.Request] = []
+        self.offer_auth: list[str] = []
+        self.offer_statuses: list[int] = []
+        self.token_status = 200
+        self._lock = threading.Lock()
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            with self._lock:
+                self.token_requests.append(request)
+                number = len(self.token_requests)
+            if self.token_status != 200:
+                body = {"code": "AUTH02", "message": "bad client"}
+                return httpx.Response(self.token_status, json=body)
+            body = {"access_token": f"tok-{number}", "token_type": "bearer"}
+            return httpx.Response(200, json={**body, "expires_in": self.expires_in})
+        self.offer_auth.append(request.headers["Authorization"])
+        status = self.offer_statuses.pop(0) if self.offer_statuses else 200
+        if status != 200:
+            return httpx.Response(status, json={"code": "AUTH02", "message": "expired"})
+        return httpx.Response(200, json=OFFERS)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.delay:
+            time.sleep(self.delay)
+        return self._answer(request)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self._answer(request)
+
+
+def sync_client(api: FakeImportApi, metrics: Metrics | None = None) -> G2AClient:
+    return G2AClient(
+        SETTINGS, transport=httpx.MockTransport(api.handler), metrics=metrics, retry=NO_RETRY
+    )
+
+
+def ttl_gauge(metrics: Metrics) -> float | None:
+    return metrics.registry.get_sample_value("g2a_token_ttl_seconds")
+
+
+def test_token_request_is_client_credentials_form() -> None:
+    api = FakeImportApi()
+    with sync_client(api) as client:
+        token = client.auth.token()
+    (request,) = api.token_requests
+    assert request.method == "POST"
+    assert str(request.url) == "https://sandboxapi.g2a.com/oauth/token"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "Authorization" not in request.headers
+    assert parse_qs(request.content.decode()) == {
+        "grant_type": ["client_credentials"],
+        "client_id": ["hash-id"],
+        "client_secret": ["oauth-secret-value"],
+    }
+    assert token.access_token.get_secret_value() == "tok-1"
+    assert "tok-1" not in repr(token)
+
+
+def test_cached_with_real_expiry_and_refreshed_before_twenty_percent_left() -> None:
+    api = FakeImportApi(expires_in=300)
+    metrics = Metrics()
+    with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api, metrics) as client:
+        assert ttl_gauge(metrics) == 0.0
+        first = client.auth.token()
+        assert first.expires_at.isoformat() == "2026-01-01T00:05:00+00:00"
+        assert ttl_gauge(metrics) == 300.0
+        clock.tick(200)
+        assert client.auth.token() is first
+        assert first.ttl_seconds() == 100.0
+        assert ttl_gauge(metrics) == 100.0
+        clock.tick(39)  # 61 s left: more than 20 % of 300
+        assert client.auth.token() is first
+        clock.tick(1)  # 60 s left: refresh early
+        second = client.auth.token()
+        assert second.access_token.get_secret_value() == "tok-2"
+        assert ttl_gauge(metrics) == 300.0
+        clock.tick(400)  # long past expiry
+        assert client.auth.token().access_token.get_secret_value() == "tok-3"
+    assert len(api.token_requests) == 3
+
+
+def test_short_lived_tokens_follow_their_own_expires_in() -> None:
+    api = FakeImportApi(expires_in=10)
+    with freeze_time("2026-01-01") as clock, sync_client(api) as client:
+        client.auth.token()
+        clock.tick(7)
+        client.auth.token()
+        assert len(api.token_requests) == 1
+        clock.tick(1)  # 2 s left of 10
+        client.auth.token()
+    assert len(api.token_requests) == 2
+
+
+def test_single_flight_across_threads() -> None:
+    api = FakeImportApi(delay=0.05)
+    with sync_client(api) as client:
+        barrier = threading.Barrier(8)
+        tokens: list[str] = []
+
+        def work() -> None:
+            barrier.wait()
+            tokens.append(client.auth.token().access_token.get_secret_value())
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert tokens == ["tok-1"] * 8
+    assert len(api.token_requests) == 1
+
+
+@pytest.mark.anyio
+async def test_single_flight_across_tasks() -> None:
+    api = FakeImportApi(delay=0.05)
+    transport = httpx.MockTransport(api.async_handler)
+    async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
+        tokens = await asyncio.gather(*(client.auth.token() for _ in range(8)))
+        pages = await asyncio.gather(*(client.offers.list() for _ in range(8)))
+    assert {t.access_token.get_secret_value() for t in tokens} == {"tok-1"}
+    assert len(api.token_requests) == 1
+    assert len(pages) == 8
+    assert set(api.offer_auth) == {"Bearer tok-1"}
+
+
+@pytest.mark.anyio
+async def test_async_cache_across_expiry_with_frozen_time() -> None:
+    api = FakeImportApi(expires_in=300)
+    transport = httpx.MockTransport(api.async_handler)
+    with freeze_time("2026-01-01", real_asyncio=True) as clock:
+        async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
+            await client.offers.list()
+            clock.tick(239)
+            await client.offers.list()
+            clock.tick(1)
+            await client.offers.list()
+    assert api.offer_auth == ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]
+
+
+def test_401_forces_one_refresh_then_succeeds() -> None:
+    api = FakeImportApi()
+    api.offer_statuses = [401]
+    with sync_client(api) as client:
+        page = client.offers.list()
+    assert page.meta.total_results == 0
+    assert api.offer_auth == ["Bearer tok-1", "Bearer tok-2"]
+
+
+def test_401_twice_fails_with_typed_error_after_one_refresh() -> None:
+    api = FakeImportApi()
+    api.offer_statuses = [401, 401, 401]
+    with sync_client(api) as client, pytest.raises(ApiAuthError) as caught:
+        client.offers.list()
+    assert (caught.value.code, caught.value.status_code) == ("AUTH02", 401)
+    assert isinstance(caught.value, G2AApiError)
+    assert len(api.token_requests) == 2
+    assert len(api.offer_auth) == 2
+
+
+def test_refused_token_request_is_an_auth_error_without_secrets() -> None:
+    api = FakeImportApi()
+    api.token_status = 401
+    with sync_client(api) as client, pytest.raises(AuthError) as caught:
+        client.auth.token()
+    assert "AUTH02" in str(caught.value)
+    assert "oauth-secret-value" not in str(caught.value)
+
+
+def test_invalidate_forces_the_next_fetch() -> None:
+    api = FakeImportApi()
+    with sync_client(api) as client:
+        client.auth.token()
+        client.auth.invalidate()
+        assert client.auth.token().access_token.get_secret_value() == "tok-2"
+
+
+def test_refresh_after_401_is_shared_by_concurrent_callers() -> None:
+    """Two threads whose calls were refused with the same token cause one refresh."""
+    api = FakeImportApi(delay=0.02)
+    with sync_client(api) as client:
+        stale = client.auth.token()
+        api.offer_statuses = [401, 401]
+        start = threading.Barrier(2)
+
+        def work() -> None:
+            start.wait()
+            client.offers.list()
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert stale.access_token.get_secret_value() == "tok-1"
+    assert len(api.token_requests) == 2
+    assert api.offer_auth.count("Bearer tok-2") == 2

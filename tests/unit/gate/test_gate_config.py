@@ -1,0 +1,129 @@
+"""Live settings judged by the adapter's own `Settings`, and distinct from sandbox credentials."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from harness.gate.checks.config import check_live_config
+from harness.gate.checks.credentials import check_credentials_distinct
+from harness.gate.collect import live_config, sandbox_credentials
+from harness.gate.evidence import Evidence
+from harness.gate.model import Status
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+
+def with_live(evidence: Evidence, env: dict[str, str], live_url: str | None = None) -> Evidence:
+    return dataclasses.replace(evidence, live=live_config(env, "the environment", live_url))
+
+
+def test_valid_live_settings_print_the_normalized_base_url(clean: Evidence) -> None:
+    result = check_live_config(clean)
+    assert result.status is Status.GO
+    assert result.reason == (
+        "valid for live; base URL https://api.g2a.com/v1 (confirm this is G2A production)"
+    )
+
+
+def test_live_url_pointing_at_the_sandbox_host(clean: Evidence, live_env: dict[str, str]) -> None:
+    evidence = with_live(clean, live_env, live_url="https://sandboxapi.g2a.com/v1")
+    result = check_live_config(evidence)
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "live settings from the environment with --live-url are refused: "
+        "G2A_ENV=live but G2A_API_URL points at the sandbox host"
+    )
+    assert result.fix.startswith("fix the live settings, e.g. G2A_ENV=live G2A_API_URL=https://")
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        (
+            "http://api.g2a.com/v1",
+            "G2A_API_URL must use https (plain http only to a loopback host)",
+        ),
+        (
+            "http://127.0.0.1:8765/v1",
+            "G2A_API_URL: a loopback host is allowed only in the sandbox env",
+        ),
+        ("https://api.g2a.com/v1?x=1", "G2A_API_URL must not contain a query string or a fragment"),
+    ],
+)
+def test_every_adapter_url_rule_applies(
+    clean: Evidence, live_env: dict[str, str], url: str, rule: str
+) -> None:
+    result = check_live_config(with_live(clean, {**live_env, "G2A_API_URL": url}))
+    assert result.reason == f"live settings from the environment are refused: {rule}"
+
+
+def test_missing_key_is_refused_by_settings(clean: Evidence, live_env: dict[str, str]) -> None:
+    env = {k: v for k, v in live_env.items() if k != "G2A_API_KEY"}
+    result = check_live_config(with_live(clean, env))
+    assert result.reason == (
+        "live settings from the environment are refused: "
+        "G2A_API_KEY is required and must not be empty"
+    )
+
+
+def test_declared_sandbox_env_is_no_go(clean: Evidence, live_env: dict[str, str]) -> None:
+    result = check_live_config(with_live(clean, {**live_env, "G2A_ENV": "sandbox"}))
+    assert result.status is Status.NO_GO
+    assert result.reason == "G2A_ENV is 'sandbox' in the environment, not 'live'"
+
+
+def test_unset_env_is_validated_as_live(clean: Evidence, live_env: dict[str, str]) -> None:
+    env = {k: v for k, v in live_env.items() if k != "G2A_ENV"}
+    assert check_live_config(with_live(clean, env)).status is Status.GO
+
+
+def test_published_sandbox_credentials_as_live(clean: Evidence, live_env: dict[str, str]) -> None:
+    env = {**live_env, "G2A_API_HASH": SANDBOX_API_HASH, "G2A_API_KEY": SANDBOX_API_KEY}
+    result = check_credentials_distinct(with_live(clean, env))
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "live G2A_API_HASH and G2A_API_KEY equal the published G2A sandbox credentials"
+    )
+
+
+def test_same_credentials_for_sandbox_and_live(clean: Evidence, live_env: dict[str, str]) -> None:
+    own = {"G2A_SANDBOX_API_HASH": "TeamSandbox01", "G2A_SANDBOX_API_KEY": live_env["G2A_API_KEY"]}
+    evidence = dataclasses.replace(clean, sandbox_credentials=sandbox_credentials(own))
+    result = check_credentials_distinct(evidence)
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "live G2A_API_KEY equal the sandbox credentials (G2A_SANDBOX_API_HASH/KEY)"
+    )
+    assert live_env["G2A_API_KEY"] not in result.reason + result.fix
+
+
+def test_oauth_secret_reused_from_sandbox(clean: Evidence, live_env: dict[str, str]) -> None:
+    result = check_credentials_distinct(
+        with_live(clean, {**live_env, "G2A_OAUTH_CLIENT_SECRET": SANDBOX_API_KEY})
+    )
+    assert result.reason == (
+        "live G2A_OAUTH_CLIENT_SECRET equal the published G2A sandbox credentials"
+    )
+
+
+def test_distinct_credentials(clean: Evidence) -> None:
+    result = check_credentials_distinct(clean)
+    assert (result.status, result.reason) == (
+        Status.GO,
+        "distinct from the published G2A sandbox credentials",
+    )
+
+
+def test_sandbox_target_without_own_sandbox_credentials_warns(clean: Evidence) -> None:
+    result = check_credentials_distinct(dataclasses.replace(clean, target="sandbox"))
+    assert result.status is Status.WARN
+    assert (
+        result.fix
+        == "set G2A_SANDBOX_API_HASH and G2A_SANDBOX_API_KEY so the gate compares them too"
+    )
+
+
+def test_missing_credentials(clean: Evidence) -> None:
+    result = check_credentials_distinct(with_live(clean, {"G2A_API_URL": "https://api.g2a.com"}))
+    assert result.reason == "G2A_API_HASH and G2A_API_KEY must both be set in the environment"

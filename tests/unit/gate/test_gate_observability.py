@@ -1,0 +1,93 @@
+"""Health against the target and the dashboard's metric names, from the receiver's answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from g2a_adapter.observability import Metrics
+from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
+from harness.gate.evidence import Evidence, Probe
+from harness.gate.model import Status
+
+
+def with_health(
+    evidence: Evidence, status: int | None, body: object, error: str | None = None
+) -> Evidence:
+    text = body if isinstance(body, str) else json.dumps(body)
+    probe = Probe("receiver: GET /healthz", status, text, error)
+    return dataclasses.replace(evidence, health=probe)
+
+
+def with_metrics(evidence: Evidence, exposition: str, status: int = 200) -> Evidence:
+    return dataclasses.replace(
+        evidence, metrics=Probe("receiver: GET /metrics", status, exposition)
+    )
+
+
+def test_green_health(clean: Evidence) -> None:
+    result = check_health(clean)
+    assert (result.status, result.reason) == (Status.GO, "200 ok (store, token)")
+
+
+def test_failing_store_is_named(clean: Evidence) -> None:
+    body = {
+        "status": "fail",
+        "checks": {"token": {"status": "ok"}, "store": {"status": "fail", "error": "timeout"}},
+    }
+    result = check_health(with_health(clean, 503, body))
+    assert result.status is Status.NO_GO
+    assert result.reason == "receiver: GET /healthz answered 503: failing store (timeout)"
+    assert result.fix.startswith("make `GET /healthz` green against twin")
+
+
+def test_boolean_style_checks(clean: Evidence) -> None:
+    body = {"status": "degraded", "checks": {"token": {"ok": False, "detail": "AUTH02"}}}
+    result = check_health(with_health(clean, 503, body))
+    assert result.reason == "receiver: GET /healthz answered 503: failing token (AUTH02)"
+
+
+def test_unhealthy_status_without_named_checks(clean: Evidence) -> None:
+    result = check_health(with_health(clean, 500, "Internal Server Error"))
+    assert result.reason == "receiver: GET /healthz answered 500: failing no check named"
+
+
+def test_unreachable_target(clean: Evidence) -> None:
+    result = check_health(with_health(clean, None, "", "ConnectError: refused"))
+    assert result.reason == "receiver: GET /healthz could not be asked: ConnectError: refused"
+
+
+def test_documented_metrics_are_go(clean: Evidence) -> None:
+    result = check_metrics(clean)
+    assert (result.status, result.reason) == (Status.GO, "all 6 documented names")
+
+
+def _exposition_without(name: str) -> str:
+    """The real Metrics exposition with one family's lines removed."""
+    lines = Metrics().exposition().decode().splitlines(keepends=True)
+    return "".join(line for line in lines if name not in line.split("{")[0].split(" ")[:3])
+
+
+def test_a_missing_metric_is_named(clean: Evidence) -> None:
+    exposition = _exposition_without("g2a_request_retries_total")
+    assert "g2a_requests_total" in exposition
+    result = check_metrics(with_metrics(clean, exposition))
+    assert result.status is Status.NO_GO
+    assert result.reason == "receiver: GET /metrics: missing g2a_request_retries_total"
+
+
+def test_a_metric_of_the_wrong_type(clean: Evidence) -> None:
+    exposition = _exposition_without("g2a_token_ttl_seconds")
+    exposition += "# HELP g2a_token_ttl_seconds x\n# TYPE g2a_token_ttl_seconds counter\n"
+    result = check_metrics(with_metrics(clean, exposition))
+    assert result.reason == (
+        "receiver: GET /metrics: g2a_token_ttl_seconds is a counter, expected gauge"
+    )
+
+
+def test_metrics_endpoint_errors(clean: Evidence) -> None:
+    result = check_metrics(with_metrics(clean, "not found", status=404))
+    assert result.reason == "receiver: GET /metrics answered 404"
+    garbage = check_metrics(with_metrics(clean, "g2a_requests_total{ 1 2 3\n"))
+    assert garbage.reason.startswith("receiver: GET /metrics is not Prometheus text exposition")
+    assert set(DASHBOARD_METRICS) <= set(Metrics().exposition().decode().split())

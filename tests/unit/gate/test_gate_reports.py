@@ -1,0 +1,226 @@
+"""Checklist, contracts and load evidence: each single defect is a no-go with its exact reason."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from gate_support import NOW, checklist_report, contracts_report, load_report
+
+from harness.gate.checks.reports import (
+    check_checklist,
+    check_contracts,
+    check_load,
+    checklist_needs_run,
+    hours,
+)
+from harness.gate.evidence import Evidence, ReportFile
+from harness.gate.model import Status
+
+RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
+
+
+def with_checklist(evidence: Evidence, data: dict | None, error: str | None = None) -> Evidence:
+    return dataclasses.replace(
+        evidence, checklist=ReportFile("reports/checklist.json", data, error)
+    )
+
+
+def test_clean_checklist_is_go(clean: Evidence) -> None:
+    result = check_checklist(clean)
+    assert (result.status, result.reason) == (Status.GO, "3 of 3 items passed on twin")
+    assert result.evidence == "reports/checklist.json"
+
+
+def test_missing_checklist(clean: Evidence) -> None:
+    result = check_checklist(with_checklist(clean, None, "missing"))
+    assert result.status is Status.NO_GO
+    assert result.reason == "reports/checklist.json is missing"
+    assert result.fix == RUN
+
+
+def test_stale_checklist_names_age_and_command(clean: Evidence) -> None:
+    old = checklist_report(at=NOW - timedelta(hours=31))
+    result = check_checklist(with_checklist(clean, old))
+    assert result.status is Status.NO_GO
+    assert result.reason == "reports/checklist.json is 31 h old (max 24 h)"
+    assert result.fix == RUN
+
+
+def test_max_age_is_configurable(clean: Evidence) -> None:
+    old = checklist_report(at=NOW - timedelta(hours=3))
+    evidence = dataclasses.replace(with_checklist(clean, old), max_age_hours=2.5)
+    assert check_checklist(evidence).reason == "reports/checklist.json is 3 h old (max 2.5 h)"
+    assert check_checklist(dataclasses.replace(evidence, max_age_hours=4)).status is Status.GO
+
+
+def test_checklist_from_the_future_is_refused(clean: Evidence) -> None:
+    ahead = checklist_report(at=NOW + timedelta(hours=1))
+    result = check_checklist(with_checklist(clean, ahead))
+    assert result.reason == "reports/checklist.json is dated in the future (2026-11-27T13:00:00Z)"
+
+
+def test_failed_item_is_named(clean: Evidence) -> None:
+    data = checklist_report(passed=False)
+    data["items"][2]["status"] = "failed"
+    result = check_checklist(with_checklist(clean, data))
+    assert result.status is Status.NO_GO
+    assert result.reason == "reports/checklist.json: 1 of 3 items failed (ORD-01)"
+    assert result.details == ("ORD-01: No double charge",)
+    assert result.fix == f"fix the failing items, then {RUN}"
+
+
+def test_passed_false_without_failed_items_is_still_no_go(clean: Evidence) -> None:
+    result = check_checklist(with_checklist(clean, checklist_report(passed=False)))
+    assert result.reason == (
+        "reports/checklist.json: 0 of 3 items failed (none listed, but passed is false)"
+    )
+
+
+def test_wrong_target(clean: Evidence) -> None:
+    evidence = dataclasses.replace(clean, target="sandbox")
+    result = check_checklist(evidence)
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "reports/checklist.json was run against 'twin', the gate target is 'sandbox'"
+    )
+    assert result.fix == "run `g2a-harness run --target sandbox --suite full --report-dir reports`"
+
+
+def test_smoke_suite_is_not_enough(clean: Evidence) -> None:
+    result = check_checklist(with_checklist(clean, checklist_report(suite="smoke")))
+    assert result.reason == "reports/checklist.json is a 'smoke' run; the gate needs the full suite"
+
+
+def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
+    broken = with_checklist(clean, None, "unreadable: JSONDecodeError")
+    assert check_checklist(broken).reason == "reports/checklist.json is unreadable: JSONDecodeError"
+    foreign = with_checklist(clean, contracts_report())
+    assert check_checklist(foreign).reason == (
+        "reports/checklist.json is not a checklist report (kind='contracts')"
+    )
+    naive = with_checklist(clean, checklist_report(generated_at="2026-11-27T12:00:00"))
+    assert check_checklist(naive).reason == (
+        "reports/checklist.json has no valid generated_at (ISO 8601 with a time zone)"
+    )
+
+
+def test_skipped_items_warn_without_blocking(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"][1]["status"] = "skipped"
+    result = check_checklist(with_checklist(clean, data))
+    assert result.status is Status.WARN
+    assert result.reason == "2 of 3 items passed on twin; 1 skipped on this target (AUTH-01)"
+    assert not result.blocks
+
+
+def test_contracts_drift(clean: Evidence) -> None:
+    drift = [
+        {
+            "operation": "GET /v1/products",
+            "kind": "missing_in_pact",
+            "field": "minPrice",
+            "detail": "documented in OpenAPI, absent from every pact",
+            "source": "contracts/openapi/export.yaml",
+        },
+        "POST /v1/order: 409 not documented",
+    ]
+    report = ReportFile("reports/contracts.json", contracts_report(drift=drift, passed=False))
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.status is Status.NO_GO
+    assert result.reason == "reports/contracts.json reports drift in 2 place(s)"
+    assert result.details == (
+        "GET /v1/products missing_in_pact minPrice: documented in OpenAPI, absent from every "
+        "pact (contracts/openapi/export.yaml)",
+        "POST /v1/order: 409 not documented",
+    )
+    assert result.fix.endswith("then run `g2a-harness contracts drift --report-dir reports`")
+
+
+def test_contracts_not_verified(clean: Evidence) -> None:
+    report = ReportFile("reports/contracts.json", contracts_report(pacts_verified=False))
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.reason == (
+        "reports/contracts.json: the pacts were not verified against the provider"
+    )
+    assert result.fix == "run `g2a-harness contracts verify --report-dir reports`"
+
+
+def test_contracts_without_a_drift_check(clean: Evidence) -> None:
+    report = ReportFile("reports/contracts.json", contracts_report(drift_checked=False))
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.reason == "reports/contracts.json: no drift check was run"
+    assert result.fix == "run `g2a-harness contracts drift --report-dir reports`"
+
+
+def test_missing_contracts(clean: Evidence) -> None:
+    report = ReportFile("reports/contracts.json", error="missing")
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.reason == "reports/contracts.json is missing"
+    assert result.fix == (
+        "run `g2a-harness contracts verify --report-dir reports` and "
+        "`g2a-harness contracts drift --report-dir reports`"
+    )
+
+
+def test_clean_contracts_and_load_are_go(clean: Evidence) -> None:
+    contracts, load = check_contracts(clean), check_load(clean)
+    assert (contracts.status, contracts.reason) == (
+        Status.GO,
+        "pacts verified against http://127.0.0.1:8765, no drift",
+    )
+    assert (load.status, load.reason) == (Status.GO, "2 SLOs met in the smoke profile")
+
+
+def test_load_slo_breach(clean: Evidence) -> None:
+    data = load_report(passed=False)
+    data["slos"][0] = {"name": "p99_latency_ms", "target": 250, "actual": 912.5, "passed": False}
+    report = ReportFile("reports/load/load.json", data)
+    result = check_load(dataclasses.replace(clean, load=report))
+    assert result.status is Status.NO_GO
+    assert result.reason == "reports/load/load.json: smoke profile failed (p99_latency_ms)"
+    assert result.details == ("SLO p99_latency_ms: actual 912.5 vs target 250",)
+
+
+def test_load_broken_invariant(clean: Evidence) -> None:
+    data = load_report(invariants=[{"name": "no_double_charge", "passed": False}])
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert result.reason == "reports/load/load.json: smoke profile failed (no_double_charge)"
+    assert result.details == ("invariant no_double_charge broken",)
+
+
+def test_missing_load(clean: Evidence) -> None:
+    report = ReportFile("reports/load/load.json", error="missing")
+    result = check_load(dataclasses.replace(clean, load=report))
+    assert result.reason == "reports/load/load.json is missing"
+    assert result.fix == "run `g2a-harness load --profile smoke --report-dir reports`"
+
+
+def test_other_load_profile(clean: Evidence) -> None:
+    report = ReportFile("reports/load/load.json", load_report(profile="soak"))
+    result = check_load(dataclasses.replace(clean, load=report))
+    assert result.reason == "reports/load/load.json is the 'soak' profile, the gate reads 'smoke'"
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "target", "expected"),
+    [
+        (None, "missing", "twin", True),
+        (checklist_report(at=NOW - timedelta(hours=30)), None, "twin", True),
+        (checklist_report(suite="smoke"), None, "twin", True),
+        (checklist_report(), None, "sandbox", True),
+        (checklist_report(), None, "twin", False),
+        (checklist_report(passed=False), None, "twin", False),  # failures are kept, not re-run
+    ],
+)
+def test_checklist_needs_run(
+    data: dict | None, error: str | None, target: str, expected: bool
+) -> None:
+    report = ReportFile("reports/checklist.json", data, error)
+    assert checklist_needs_run(report, target, NOW, 24.0) is expected
+
+
+@pytest.mark.parametrize(("value", "text"), [(31.0, "31 h"), (2.5, "2.5 h"), (0.04, "0 h")])
+def test_hours_format(value: float, text: str) -> None:
+    assert hours(value) == text

@@ -1,0 +1,98 @@
+"""The overall verdict, its rendering (table, gate.json, gate.md) and secret masking."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.gate.evidence import Evidence, Probe, ReportFile
+from harness.gate.render import print_table, to_markdown, write
+from harness.gate.runner import judge
+
+
+def test_clean_evidence_is_go_on_every_item(clean: Evidence) -> None:
+    report = judge(clean)
+    assert [(c.id, c.status.value) for c in report.checks] == [
+        ("config", "go"),
+        ("credentials", "go"),
+        ("secrets", "go"),
+        ("checklist", "go"),
+        ("contracts", "go"),
+        ("load", "go"),
+        ("health", "go"),
+        ("metrics", "go"),
+    ]
+    assert report.go
+    assert report.live_base_url == "https://api.g2a.com/v1"
+
+
+def test_one_failing_item_makes_the_whole_gate_no_go(clean: Evidence) -> None:
+    report = judge(
+        dataclasses.replace(clean, load=ReportFile("reports/load/load.json", error="missing"))
+    )
+    assert not report.go
+    assert [c.id for c in report.blocking()] == ["load"]
+    assert report.to_dict()["decision"] == "no-go"
+
+
+def test_secrets_echoed_by_a_probe_are_masked_everywhere(clean: Evidence, tmp_path: Path) -> None:
+    key = clean.live.api_key
+    leaky = Probe(f"receiver: GET /healthz?k={key}", None, "", f"refused key {key}")
+    report = judge(dataclasses.replace(clean, health=leaky))
+    console = Console(record=True, width=200)
+    print_table(report, console)
+    json_path, md_path = write(report, tmp_path)
+    outputs = [console.export_text(), json_path.read_text(), md_path.read_text()]
+    for text in outputs:
+        assert key not in text
+        assert "refused key ***" in text
+
+
+def test_gate_json_and_markdown(clean: Evidence, tmp_path: Path) -> None:
+    broken = dataclasses.replace(
+        clean, checklist=ReportFile("reports/checklist.json", error="missing")
+    )
+    report = judge(broken)
+    json_path, md_path = write(report, tmp_path)
+    data = json.loads(json_path.read_text())
+    assert {k: data[k] for k in ("kind", "target", "passed", "decision", "generated_at")} == {
+        "kind": "gate",
+        "target": "twin",
+        "passed": False,
+        "decision": "no-go",
+        "generated_at": "2026-11-27T12:00:00Z",
+    }
+    checklist = next(c for c in data["checks"] if c["id"] == "checklist")
+    assert checklist == {
+        "id": "checklist",
+        "title": "Full checklist on the target",
+        "status": "no-go",
+        "reason": "reports/checklist.json is missing",
+        "fix": "run `g2a-harness run --target twin --suite full --report-dir reports`",
+        "evidence": "reports/checklist.json",
+        "details": [],
+    }
+    markdown = md_path.read_text()
+    assert markdown.startswith("# Live switchover gate: **NO-GO**\n")
+    assert "- live base URL: `https://api.g2a.com/v1`" in markdown
+    assert markdown.endswith(
+        "## Why not\n\n1. reports/checklist.json is missing: "
+        "run `g2a-harness run --target twin --suite full --report-dir reports`\n"
+    )
+    assert to_markdown(judge(clean)).startswith("# Live switchover gate: **GO**\n")
+
+
+def test_terminal_table_shows_reason_fix_and_decision(clean: Evidence) -> None:
+    broken = dataclasses.replace(
+        clean, checklist=ReportFile("reports/checklist.json", error="missing")
+    )
+    console = Console(record=True, width=250)
+    print_table(judge(broken), console)
+    text = console.export_text()
+    assert "reports/checklist.json is missing" in text
+    assert "g2a-harness run --target twin --suite full --report-dir reports" in text
+    assert "live base URL: https://api.g2a.com/v1 (confirm it)" in text
+    assert text.rstrip().endswith("decision: NO-GO")

@@ -1,0 +1,134 @@
+"""open_store: URL parsing, and clear typed errors that never show a password."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency import ClaimState, MemoryStore, open_store, parse_store_url
+from g2a_adapter.idempotency.sqlite import SqliteStore
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "target", "namespace"),
+    [
+        ("memory://", "memory", "", "g2a_idempotency"),
+        ("sqlite:///./g2a.sqlite3", "sqlite", "./g2a.sqlite3", "g2a_idempotency"),
+        (
+            "sqlite:////var/lib/g2a/db.sqlite3",
+            "sqlite",
+            "/var/lib/g2a/db.sqlite3",
+            "g2a_idempotency",
+        ),
+        ("sqlite:///rel.db?namespace=shop_a", "sqlite", "rel.db", "shop_a"),
+        ("redis://127.0.0.1:6379/0", "redis", "redis://127.0.0.1:6379/0", "g2a_idempotency"),
+        ("rediss://h:6380/1?namespace=n1", "redis", "rediss://h:6380/1", "n1"),
+        (
+            "postgresql://u:pw@db:5432/app?sslmode=require&namespace=svc",
+            "postgres",
+            "postgresql://u:pw@db:5432/app?sslmode=require",
+            "svc",
+        ),
+        ("postgres://db/app", "postgres", "postgres://db/app", "g2a_idempotency"),
+    ],
+)
+def test_urls_are_parsed(url: str, backend: str, target: str, namespace: str) -> None:
+    spec = parse_store_url(url)
+    assert (spec.backend, spec.target, spec.namespace) == (backend, target, namespace)
+
+
+def test_repr_of_a_parsed_url_hides_the_password() -> None:
+    spec = parse_store_url("postgresql://app:s3cr3t-pw@db/app")
+    assert "s3cr3t-pw" not in repr(spec)
+    assert spec.redacted == "postgresql://app:***@db/app"
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "message"),
+    [
+        ("mysql://root:s3cr3t-pw@db/x", "unknown", "unsupported scheme 'mysql'"),
+        ("/tmp/plain/path", "unknown", "unsupported scheme '(none)'"),
+        ("sqlite://host/x.db", "sqlite", "is not sqlite:///relative/path"),
+        ("sqlite:///", "sqlite", "is not sqlite:///relative/path"),
+        ("redis:///0", "redis", "names no host"),
+        ("postgresql://:s3cr3t-pw@/db", "postgres", "names no host"),
+        ("redis://h/0?namespace=bad-name;drop", "redis", "must be an identifier"),
+        ("redis://:s3cr3t-pw@h:notaport/0", "redis", "invalid URL"),
+    ],
+)
+def test_bad_urls_raise_a_typed_error_naming_the_backend(
+    url: str, backend: str, message: str
+) -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(url)
+    assert caught.value.backend == backend
+    assert message in str(caught.value)
+    assert "s3cr3t-pw" not in str(caught.value)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("template", "backend"),
+    [
+        ("redis://:s3cr3t-pw@127.0.0.1:{port}/0", "redis"),
+        ("postgresql://app:s3cr3t-pw@127.0.0.1:{port}/db", "postgres"),
+    ],
+)
+def test_unreachable_servers_fail_fast_without_the_password(template: str, backend: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(template.format(port=_closed_port()))
+    assert caught.value.backend == backend
+    assert str(caught.value).startswith(f"idempotency store '{backend}' unavailable: ")
+    assert "s3cr3t-pw" not in str(caught.value)
+    assert caught.value.__cause__ is None  # the driver's exception (and its URL) is dropped
+    assert time.monotonic() - started < 2.5
+
+
+def test_unwritable_sqlite_path_is_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(f"sqlite:///{tmp_path}/missing-dir/db.sqlite3")
+    assert caught.value.backend == "sqlite"
+
+
+def test_sqlite_uses_wal_and_the_namespace_tables(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "db.sqlite3"
+    store = open_store(f"sqlite:///{path}?namespace=shop_a")
+    assert isinstance(store, SqliteStore)
+    store.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"shop_a_records", "shop_a_nonces", "shop_a_schema"}
+        assert conn.execute("SELECT version FROM shop_a_schema").fetchall() == [(1,)]
+    finally:
+        conn.close()
+
+
+def test_closed_sqlite_store_reports_unavailable(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    store.close()
+    with pytest.raises(StoreUnavailableError):
+        store.ping()
+
+
+def test_memory_url_uses_the_given_clock() -> None:
+    now = [100.0]
+    store = open_store("memory://", clock=lambda: now[0])
+    assert isinstance(store, MemoryStore)
+    claim = store.claim("k", "fp", 10.0)
+    now[0] = 110.0
+    assert store.claim("k", "fp", 10.0).state is ClaimState.NEW
+    assert claim.owner is not None
