@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             print(f"unknown benchmark modules {unknown}; have {available}", file=sys.stderr)
             return 2
-    console = Console(stderr=args.json)
+    console = Console(stderr=args.json, width=None if sys.stdout.isatty() else 140)
     result = run_suite(args.quick, modules, progress=lambda m: console.log(f"running {m}"))
     if args.json:
         print(to_json(result))

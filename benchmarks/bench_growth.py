@@ -13,8 +13,8 @@ The growth is printed (stderr) and the flat-or-log expectations are returned as 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -46,16 +46,16 @@ async def _answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, content=_PAGE, headers={"Content-Type": "application/json"})
 
 
-def _client() -> AsyncG2AClient:
+def _client(transport: httpx.AsyncBaseTransport) -> AsyncG2AClient:
     settings = Settings(
         api_url="https://sandboxapi.g2a.com/v1", api_hash="bench-hash", api_key="bench-key-0000"
     )
-    return AsyncG2AClient(settings, transport=httpx.MockTransport(_answer), metrics=Metrics())
+    return AsyncG2AClient(settings, transport=transport, metrics=Metrics())
 
 
-async def _calls(concurrency: int, total: int, trace_memory: bool) -> tuple[float, float]:
-    """Seconds per call and peak traced bytes while `concurrency` tasks share `total` calls."""
-    async with _client() as client:
+async def _time_calls(concurrency: int, total: int) -> float:
+    """Seconds per call while `concurrency` tasks share `total` calls."""
+    async with _client(httpx.MockTransport(_answer)) as client:
         await client.products.list(page=1)  # warm: connection pool, model validators
 
         async def worker(calls: int) -> None:
@@ -63,24 +63,41 @@ async def _calls(concurrency: int, total: int, trace_memory: bool) -> tuple[floa
                 await client.products.list(page=1)
 
         per_task = max(total // concurrency, 1)
-        if trace_memory:
-            tracemalloc.start()
         started = time.perf_counter()
         await asyncio.gather(*(worker(per_task) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-        peak = 0.0
-        if trace_memory:
-            peak = float(tracemalloc.get_traced_memory()[1])
-            tracemalloc.stop()
-        return elapsed / (per_task * concurrency), peak
+        return (time.perf_counter() - started) / (per_task * concurrency)
+
+
+async def _in_flight_kib(concurrency: int) -> float:
+    """Traced memory held per call while exactly `concurrency` calls are in flight."""
+    all_in, release = asyncio.Event(), asyncio.Event()
+    arrived = 0
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        nonlocal arrived
+        arrived += 1
+        if arrived == concurrency:
+            all_in.set()
+        await release.wait()
+        return await _answer(request)
+
+    async with _client(httpx.MockTransport(_answer)) as warm:
+        await warm.products.list(page=1)  # import and validator caches, outside the trace
+    async with _client(httpx.MockTransport(held)) as client:
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        calls = [asyncio.create_task(client.products.list(page=1)) for _ in range(concurrency)]
+        await all_in.wait()
+        during = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        release.set()
+        await asyncio.gather(*calls)
+    return (during - before) / 1024 / concurrency
 
 
 def _time_per_call(concurrency: int, total: int) -> Callable[[], float]:
-    return lambda: asyncio.run(_calls(concurrency, total, trace_memory=False))[0] * 1e6
-
-
-def _peak_kib(concurrency: int, total: int) -> float:
-    return asyncio.run(_calls(concurrency, total, trace_memory=True))[1] / 1024
+    return lambda: asyncio.run(_time_calls(concurrency, total)) * 1e6
 
 
 def _filled_store(directory: Path, size: int) -> IdempotencyStore:
@@ -120,22 +137,18 @@ def _adapter_ratios(quick: bool, growth: list[str]) -> list[Ratio]:
                 note="AsyncG2AClient.products.list over an in-memory transport",
             )
         )  # fmt: skip
-    memory_rounds = 1 if quick else 3
-    peak = {
-        c: statistics.median(_peak_kib(c, total) for _ in range(memory_rounds)) for c in CONCURRENCY
-    }
-    # memory each extra in-flight call adds on top of one task's: should stay constant
-    marginal = {c: (peak[c] - peak[1]) / (c - 1) for c in CONCURRENCY[1:]}
+    memory = {c: asyncio.run(_in_flight_kib(c)) for c in CONCURRENCY}
     ratios.append(
         Ratio(
-            "adapter memory per extra in-flight call, 100 vs 10 tasks",
-            marginal[100], marginal[10], "KiB", 1.5, higher_is_better=False,
+            "adapter memory per in-flight call, 100 vs 10 tasks",
+            memory[100], memory[10], "KiB", 1.5, higher_is_better=False,
+            note="traced memory while exactly N calls wait on the transport",
         )
     )  # fmt: skip
     for c in CONCURRENCY:
-        extra = f" ({marginal[c]:6.1f} KiB per extra in-flight call)" if c in marginal else ""
         growth.append(
-            f"adapter  {c:>3} tasks: {times[c]:8.1f} us/call, peak {peak[c]:8.1f} KiB{extra}"
+            f"adapter  {c:>3} tasks: {times[c]:8.1f} us/call, "
+            f"{memory[c]:6.1f} KiB per in-flight call ({memory[c] * c:8.1f} KiB in all)"
         )
     return ratios
 

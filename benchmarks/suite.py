@@ -75,8 +75,7 @@ def run_suite(
             module = importlib.import_module(name)
             result.ratios = list(module.run(quick))
         except Exception as exc:  # one broken module must not hide the others' figures
-            last = traceback.format_exception_only(exc)[-1].strip()
-            result.error = f"{type(exc).__name__}: {last}"
+            result.error = traceback.format_exception_only(exc)[-1].strip()
         result.seconds = time.perf_counter() - started
         results.append(result)
     return SuiteResult(results)

@@ -20,7 +20,7 @@ Feature: Product catalogue
   @twin @chk-test-int-products
   Scenario Outline: The catalogue is split into pages of 20
     Given the twin's catalogue holds 45 products
-    When QA lists page <page> of products
+    When QA lists page <page> of products, out-of-stock ones included
     Then the page holds exactly <count> products
     And the listing reports 45 products in total
 
@@ -33,7 +33,7 @@ Feature: Product catalogue
   @twin @chk-test-int-products
   Scenario: Walking every page yields each product once
     Given the twin's catalogue holds 45 products
-    When QA walks through every product
+    When QA walks through every product, out-of-stock ones included
     Then 45 distinct products are seen
     And the twin received 3 product list requests
 

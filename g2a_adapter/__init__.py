@@ -43,6 +43,7 @@ from g2a_adapter.models import (
 )
 from g2a_adapter.observability import Metrics
 from g2a_adapter.retry import RetryPolicy
+from g2a_adapter.webhooks import WebhookEvent, WebhookHandler, WebhookVerifier
 
 __all__ = [
     "AccessToken",
@@ -78,7 +79,10 @@ __all__ = [
     "Settings",
     "StoreUnavailableError",
     "TransportError",
+    "WebhookEvent",
+    "WebhookHandler",
     "WebhookRejectedError",
+    "WebhookVerifier",
     "__version__",
     "open_store",
 ]

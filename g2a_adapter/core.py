@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypeVar
 
 import httpx
+from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from g2a_adapter._version import __version__
@@ -152,6 +153,7 @@ class ClientCore:
         self.retry = retry
         self.logger = logger
         self.mask = SecretMasker(settings.secret_values())
+        self._metric_series: dict[tuple[str, str, int | None, str], tuple[Counter, Histogram]] = {}
         self.export_url = settings.api_url
         self.import_url = settings.import_api_url
         base = {"Accept": "application/json", "User-Agent": f"g2a-adapter/{__version__}"}
@@ -196,10 +198,14 @@ class ClientCore:
             sent_at = time.perf_counter()
             reply: httpx.Response | Failure = yield Send(request)
             latency = time.perf_counter() - sent_at
-            status = reply.status_code if isinstance(reply, httpx.Response) else None
-            if status is not None and 200 <= status < 300:
-                self._observe(spec, request, status, latency, attempt, correlation_id, "ok")
-                return parse_body(spec, reply)  # type: ignore[arg-type]
+            if isinstance(reply, httpx.Response):
+                status: int | None = reply.status_code
+                failure, retry_after = None, reply.headers.get("retry-after")
+                if reply.is_success:
+                    self._observe(spec, request, status, latency, attempt, correlation_id, "ok")
+                    return parse_body(spec, reply)
+            else:
+                status, failure, retry_after = None, reply.reason, None
             if status == 401 and token is not None and not refreshed:
                 self._observe(spec, request, status, latency, attempt, correlation_id, "refresh")
                 token = yield NeedToken(force=True, stale=token)
@@ -209,8 +215,8 @@ class ClientCore:
                 attempt,
                 idempotent=spec.idempotent,
                 status=status,
-                failure=reply.reason if isinstance(reply, Failure) else None,
-                retry_after=reply.headers.get("retry-after") if status is not None else None,  # type: ignore[union-attr]
+                failure=failure,
+                retry_after=retry_after,
                 elapsed=time.monotonic() - started,
             )
             if not decision.retry:
@@ -240,6 +246,21 @@ class ClientCore:
             )
         return api_error(reply, self.mask)
 
+    def _series(
+        self, method: str, route: str, status: int | None, outcome: str
+    ) -> tuple[Counter, Histogram]:
+        """The labelled metric children of one kind of attempt, looked up once."""
+        key = (method, route, status, outcome)
+        series = self._metric_series.get(key)
+        if series is None:
+            status_label = "none" if status is None else str(status)
+            series = (
+                self.metrics.requests_total.labels(method, route, status_label, outcome),
+                self.metrics.request_duration_seconds.labels(method, route),
+            )
+            self._metric_series[key] = series
+        return series
+
     def _observe(
         self,
         spec: Spec,
@@ -252,9 +273,9 @@ class ClientCore:
         retry_delay: float = 0.0,
     ) -> None:
         """Metrics and the one log record of an attempt (`retry_delay_ms`: wait before the next)."""
-        status_label = "none" if status is None else str(status)
-        self.metrics.requests_total.labels(spec.method, spec.route, status_label, outcome).inc()
-        self.metrics.request_duration_seconds.labels(spec.method, spec.route).observe(latency)
+        counter, histogram = self._series(spec.method, spec.route, status, outcome)
+        counter.inc()
+        histogram.observe(latency)
         level = logging.INFO if outcome == "ok" else logging.WARNING
         if not self.logger.isEnabledFor(level):
             return

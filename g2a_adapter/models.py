@@ -11,11 +11,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 PRODUCTS_PER_PAGE = 20
-_ORDER_ID = re.compile(r"^[0-9]{1,32}$")
-_PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+_NUMERIC_ID = re.compile(r"[0-9]{1,32}")
 _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -23,19 +22,20 @@ class G2AModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
 
 
-def valid_order_id(value: str | int) -> str:
+def _numeric_id(value: object, name: str) -> str:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _NUMERIC_ID.fullmatch(text):
+        raise ValueError(f"{name} must be a numeric string")
+    return text
+
+
+def valid_order_id(value: object) -> str:
     """G2A order ids are numeric strings; G2A's own client refuses others before sending."""
-    text = str(value)
-    if not _ORDER_ID.match(text):
-        raise ValueError("order_id must be a numeric string")
-    return text
+    return _numeric_id(value, "order_id")
 
 
-def valid_product_id(value: str | int) -> str:
-    text = str(value)
-    if not _PRODUCT_ID.match(text):
-        raise ValueError("product_id must be a numeric string")
-    return text
+def valid_product_id(value: object) -> str:
+    return _numeric_id(value, "product_id")
 
 
 # --- Export API: products ------------------------------------------------------------------
@@ -58,7 +58,7 @@ class ProductQuery(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, value: object) -> object:
-        return None if value is None else valid_product_id(value)  # type: ignore[arg-type]
+        return None if value is None else valid_product_id(value)
 
     def params(self) -> dict[str, str]:
         """The query string as G2A spells it."""
@@ -142,7 +142,7 @@ class CreateOrderRequest(BaseModel):
     @field_validator("product_id", mode="before")
     @classmethod
     def _product_id(cls, value: object) -> object:
-        return valid_product_id(value)  # type: ignore[arg-type]
+        return valid_product_id(value)
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -253,8 +253,9 @@ class Job(G2AModel):
 
 
 class ErrorEnvelope(G2AModel):
-    """G2A's error body `{"status": "ERROR", "code", "message"}`."""
+    """G2A's error body `{"status": "ERROR", "code", "message"}`, or OAuth's
+    `{"error", "error_description"}` from the token endpoint."""
 
     status: str | None = None
-    code: str
-    message: str = ""
+    code: str = Field(validation_alias=AliasChoices("code", "error"))
+    message: str = Field(default="", validation_alias=AliasChoices("message", "error_description"))

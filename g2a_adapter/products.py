@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from g2a_adapter.core import ClientCore, Flow, Spec
 from g2a_adapter.errors import NotFoundError, RequestValidationError
-from g2a_adapter.models import Product, ProductPage, ProductQuery
+from g2a_adapter.models import Product, ProductPage, ProductQuery, valid_product_id
 
 T = TypeVar("T")
 ROUTE = "/v1/products"
@@ -50,9 +50,13 @@ class ProductCalls:
         return page
 
     def get(self, product_id: str | int) -> Flow[Product]:
-        query = _query(id=product_id)
-        page = yield from self.list(query)
-        return _first(page, str(query.id))
+        try:
+            wanted = valid_product_id(product_id)
+        except ValueError as exc:
+            raise RequestValidationError(f"invalid product id: {exc}") from None
+        spec = Spec("GET", self._url, ROUTE, _page, params={"page": "1", "id": wanted})
+        page: ProductPage = yield from self._core.exchange(spec)
+        return _first(page, wanted)
 
 
 class Products:
@@ -74,7 +78,16 @@ class Products:
         updated_at_from: datetime | None = None,
         updated_at_to: datetime | None = None,
     ) -> ProductPage:
-        query = _query(**{k: v for k, v in locals().items() if k not in ("self",)})
+        query = _query(
+            page=page,
+            id=id,
+            min_qty=min_qty,
+            min_price_from=min_price_from,
+            min_price_to=min_price_to,
+            include_out_of_stock=include_out_of_stock,
+            updated_at_from=updated_at_from,
+            updated_at_to=updated_at_to,
+        )
         result: ProductPage = self._run(self._calls.list(query))
         return result
 
@@ -111,7 +124,16 @@ class AsyncProducts:
         updated_at_from: datetime | None = None,
         updated_at_to: datetime | None = None,
     ) -> ProductPage:
-        query = _query(**{k: v for k, v in locals().items() if k not in ("self",)})
+        query = _query(
+            page=page,
+            id=id,
+            min_qty=min_qty,
+            min_price_from=min_price_from,
+            min_price_to=min_price_to,
+            include_out_of_stock=include_out_of_stock,
+            updated_at_from=updated_at_from,
+            updated_at_to=updated_at_to,
+        )
         result: ProductPage = await self._run(self._calls.list(query))
         return result
 

@@ -10,10 +10,10 @@ stands:
 | (none) | start: create the order |
 | `creating` | a create was sent and its answer lost: refuse (`OutcomeUnknownError`) |
 | `created` | order exists, unpaid: pay it |
-| `paying` | a pay was sent and its answer lost: ask G2A (details) before paying |
+| `paying` | a pay was sent and its answer lost: pay again only if details say `new` |
 | `paid` | poll details until complete |
 | `ready` | fetch the key |
-| `fetching_key` | fetch the key (G2A answers ORD004 if an earlier fetch got it) |
+| `fetching_key` | fetch the key; ORD004 then means an earlier attempt got it and lost it |
 
 The stepping is pure (`next_step`); store calls and sleeps are actions of the flow.
 """
@@ -24,9 +24,10 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from g2a_adapter.core import Flow, Sleep, StoreCall
 from g2a_adapter.errors import (
@@ -39,7 +40,7 @@ from g2a_adapter.errors import (
     TransportError,
 )
 from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, IdempotencyStore
-from g2a_adapter.models import CreateOrderRequest, PurchaseResult
+from g2a_adapter.models import CreateOrderRequest, OrderKey, PurchaseResult
 
 if TYPE_CHECKING:
     from g2a_adapter.orders import OrderCalls
@@ -48,8 +49,11 @@ LEASE_SECONDS = 120.0
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
 CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
+KEY_ALREADY_DOWNLOADED = "ORD004"
+UNPAID_STATUS = "new"
 
 logger = logging.getLogger("g2a_adapter.purchase")
+Saver = Callable[[JSON], Flow[None]]
 
 _NEXT_STEP = {
     None: "create",
@@ -104,10 +108,18 @@ class PurchaseFlow:
         assert owner is not None
         try:
             result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
-            yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
         except Exception:
             yield from self._release(key, owner)
             raise
+        try:
+            yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
+        except Exception as exc:  # the key is in hand: hand it over rather than lose it
+            logger.error(
+                "purchase %r completed but its result could not be stored (%s); a re-run "
+                "with this key cannot return it again",
+                key,
+                type(exc).__name__,
+            )
         return PurchaseResult(**result, resumed=claim.checkpoint is not None)
 
     def _claim(self, request: PurchaseRequest) -> Flow[Claim]:
@@ -152,8 +164,7 @@ class PurchaseFlow:
                     "create and its answer was lost; reconcile it before using a new key"
                 )
             if step == "key":
-                yield from save({**progress, "step": "fetching_key"})
-                order_key = yield from self._calls.key(progress["order_id"])
+                order_key = yield from self._fetch_key(progress, save)
                 return {
                     "order_id": progress["order_id"],
                     "transaction_id": progress.get("transaction_id"),
@@ -164,7 +175,7 @@ class PurchaseFlow:
             progress = yield from self._step(step, request, progress, save)
             yield from save(progress)
 
-    def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Any) -> Flow[JSON]:
+    def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         """Run one step; return the progress to record after it."""
         if step == "create":
             yield from save({"step": "creating"})
@@ -183,7 +194,7 @@ class PurchaseFlow:
         order_id = progress["order_id"]
         if step == "reconcile_pay":
             details = yield from self._calls.details(order_id)
-            if not details.paid:
+            if details.status == UNPAID_STATUS:  # only a certainly unpaid order is paid again
                 return {**progress, "step": "created"}
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":
@@ -192,6 +203,20 @@ class PurchaseFlow:
             return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
         yield from self._poll(order_id, request)
         return {**progress, "step": "ready"}
+
+    def _fetch_key(self, progress: JSON, save: Saver) -> Flow[OrderKey]:
+        retried = progress.get("step") == "fetching_key"
+        yield from save({**progress, "step": "fetching_key"})
+        try:
+            order_key: OrderKey = yield from self._calls.key(progress["order_id"])
+        except G2AApiError as exc:
+            if retried and exc.code == KEY_ALREADY_DOWNLOADED:
+                raise OutcomeUnknownError(
+                    f"the key of order {progress['order_id']} was handed to an earlier attempt "
+                    "that did not record it; look it up in G2A's dashboard"
+                ) from exc
+            raise
+        return order_key
 
     def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
         deadline = time.monotonic() + request.poll_timeout

@@ -14,7 +14,7 @@ from types import ModuleType
 from g2a_adapter.errors import G2AError
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("twin", "contracts", "gate", "load", "bench", "receiver")
+COMMANDS: tuple[str, ...] = ("twin", "run", "contracts", "gate", "load", "bench", "receiver")
 
 
 class UsageError(Exception):
@@ -52,6 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

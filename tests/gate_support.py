@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +110,40 @@ def live_environment() -> dict[str, str]:
         "G2A_API_KEY": secrets.token_hex(32),
         "G2A_WEBHOOK_SECRET": secrets.token_urlsafe(24),
     }
+
+
+GIT = ["git", "-c", "user.name=Gate Test", "-c", "user.email=gate@example.invalid"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        [*GIT, "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def commit(repo: Path, files: dict[str, str | None], message: str) -> str:
+    """Write (or delete, for None) files and commit them; returns the short commit id."""
+    for name, text in files.items():
+        path = repo / name
+        if text is None:
+            git(repo, "rm", "-q", name)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "--short", "HEAD")
+
+
+@dataclass(frozen=True)
+class GateRun:
+    code: int
+    out: str
+    report: dict[str, Any]
+    markdown: str
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        return next(c for c in self.report["checks"] if c["id"] == check_id)
+
+    def verdicts(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in self.report["checks"]}

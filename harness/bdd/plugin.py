@@ -30,6 +30,7 @@ pytest_plugins = [
     "harness.bdd.steps.observability",
     "harness.bdd.steps.store",
     "harness.bdd.steps.health",
+    "harness.bdd.steps.retry",
     "harness.bdd.steps.handoff",
 ]
 

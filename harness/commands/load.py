@@ -5,7 +5,7 @@ Distributed on several machines: on the master machine
 then on each other machine (with the same checkout, and a shared G2A_IDEMPOTENCY_URL such as
 redis://… plus the master's G2A_WEBHOOK_SECRET in the environment)
     g2a-harness load --profile steady --workers 2 --master-host 10.0.0.5 [--master-port P]
-(the master's port is printed in reports/load/locust.log; the plan comes from the master).
+(add --master-port P on both sides to fix the port; the plan comes from the master).
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--master-host", help="worker-only mode: join the master at this address with --workers"
     )
-    parser.add_argument("--master-port", type=int, default=5557, help="with --master-host")
+    parser.add_argument(
+        "--master-port",
+        type=int,
+        help="port the master listens on (default: a free one) or, with --master-host, "
+        "joins (default 5557)",
+    )
     parser.add_argument(
         "--report-dir", type=Path, default=Path("reports"), help="writes into <dir>/load/"
     )
@@ -52,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
     if args.master_host:
-        return run_workers(args.master_host, args.workers, args.master_port)
+        return run_workers(args.master_host, args.workers, args.master_port or 5557)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
-        raise UsageError("--expect-workers must be at least --workers")
+        raise UsageError("--expect-workers must be at least --workers (and at least 1)")
     try:
         profile = get_profile(args.profile).with_overrides(
             users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 expect_workers=args.expect_workers,
                 bind_host=args.bind_host,
+                master_port=args.master_port,
                 report_dir=args.report_dir / "load",
             )
         )

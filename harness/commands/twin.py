@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--port must be between 0 and 65535")
     import uvicorn
 
-    from harness.twin.app import create_app
+    from harness.twin.app import create_app, freeze_heap
     from harness.twin.credentials import SANDBOX_API_HASH
 
     config = build_config(args)
@@ -63,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    app = create_app(config)
+    freeze_heap()
     uvicorn.run(
-        create_app(config),
+        app,
         host=args.host,
         port=args.port,
         loop="auto",

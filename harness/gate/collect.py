@@ -24,7 +24,7 @@ LOAD = "load/load.json"
 
 @dataclass(frozen=True)
 class GateOptions:
-    target: str = "twin"
+    target: str = "sandbox"
     evidence_dir: Path = Path("reports")
     live_url: str | None = None
     env_file: Path | None = None
@@ -92,6 +92,16 @@ def sandbox_credentials(environ: Mapping[str, str]) -> tuple[CredentialSet, ...]
     return (published, own)
 
 
+GATE_SELECTOR = "gate:live-switch"
+
+
+def gate_items() -> frozenset[str]:
+    """Ids of the checklist items this gate proves (`gate:live-switch` in checklist.toml)."""
+    from harness.checklist import load_checklist
+
+    return frozenset(i.id for i in load_checklist() if GATE_SELECTOR in i.selectors)
+
+
 def run_checklist(target: str, evidence_dir: Path) -> int:
     """`g2a-harness run --suite full` in a child process (its output goes to the terminal)."""
     command = [sys.executable, "-m", "harness.cli", "run", "--target", target]
@@ -143,4 +153,5 @@ def collect(options: GateOptions) -> Evidence:
         repo=scan_repository(options.repo, options.allowlist),
         health=health,
         metrics=metrics,
+        gate_items=gate_items(),
     )

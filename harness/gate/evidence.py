@@ -100,3 +100,6 @@ class Evidence:
     repo: RepoScan
     health: Probe
     metrics: Probe
+    # Checklist items proven by this gate itself (selector `gate:live-switch`): their `skipped`
+    # status in checklist.json is expected.
+    gate_items: frozenset[str] = frozenset()

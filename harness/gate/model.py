@@ -69,7 +69,7 @@ class GateReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "gate",
-            "generated_at": self.generated_at.isoformat().replace("+00:00", "Z"),
+            "generated_at": self.generated_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "target": self.target,
             "passed": self.go,
             "decision": self.decision,

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
 PROBE_WEBHOOK_SECRET = "gate-probe-webhook-secret"  # the receiver needs one; no webhook is sent
+# A one-off check over the internet, not a liveness probe: allow a real token round trip.
+HEALTH_TIMEOUT_S = 5.0
 
 
 def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
@@ -82,7 +84,12 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
     metrics = Metrics()
     with G2AClient(settings, store=open_store("memory://"), metrics=metrics) as client:
         try:
-            app = create_receiver_app(settings, metrics=metrics, token_probe=client.auth.token)
+            app = create_receiver_app(
+                settings,
+                metrics=metrics,
+                token_probe=client.auth.token,
+                health_timeout_s=HEALTH_TIMEOUT_S,
+            )
         except G2AError as exc:
             health = Probe(health_url, error=f"{type(exc).__name__}: {exc}")
             fallback = create_receiver_app(settings, store=open_store("memory://"), metrics=metrics)

@@ -14,6 +14,7 @@ from rich.text import Text
 from g2a_adapter.observability import SecretMasker
 from harness.gate.model import CheckResult, GateReport, Status
 
+TABLE_DETAILS = 8  # detail lines per check on the terminal; the files keep them all
 _STYLE = {Status.GO: "green", Status.NO_GO: "bold red", Status.WARN: "yellow"}
 _ICON = {Status.GO: "✅ go", Status.NO_GO: "❌ no-go", Status.WARN: "⚠️ warn"}
 
@@ -75,7 +76,10 @@ def print_table(report: GateReport, console: Console) -> None:
     for column in ("check", "verdict", "reason", "fix"):
         table.add_column(column, overflow="fold")
     for check in report.checks:
-        reason = "\n".join((check.reason, *(f"• {d}" for d in check.details)))
+        shown = [f"• {d}" for d in check.details[:TABLE_DETAILS]]
+        if len(check.details) > TABLE_DETAILS:
+            shown.append(f"• … {len(check.details) - TABLE_DETAILS} more in gate.json / gate.md")
+        reason = "\n".join((check.reason, *shown))
         verdict = Text(check.status.value, style=_STYLE[check.status])
         table.add_row(Text(check.title), verdict, Text(reason), Text(check.fix))
     console.print(table)

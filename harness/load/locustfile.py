@@ -22,7 +22,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,14 +61,12 @@ def _plan(environment: Environment) -> LoadPlan:
     return LoadPlan.from_json(getattr(options, "g2a_plan", "") if options else "")
 
 
-@events.init_command_line_parser.add_listener
 def _add_options(parser: Any) -> None:
     parser.add_argument(
         "--g2a-plan", type=str, default="", help="run plan (JSON), set by g2a-harness load"
     )
 
 
-@events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
     global _environment
     _environment = environment
@@ -81,18 +79,15 @@ def _on_init(environment: Environment, **_: Any) -> None:
                 user_class.weight = mix[mix_name]
 
 
-@events.report_to_master.add_listener
 def _ship(client_id: str, data: dict[str, Any]) -> None:
     data["g2a_journal"] = list(_buffer)
     _buffer.clear()
 
 
-@events.worker_report.add_listener
 def _receive(client_id: str, data: dict[str, Any]) -> None:
     _collected.entries.extend(data.get("g2a_journal", []))
 
 
-@events.quit.add_listener
 def _write_journal(exit_code: int, **_: Any) -> None:
     environment = _environment
     if environment is None or isinstance(environment.runner, WorkerRunner):
@@ -107,6 +102,18 @@ def _write_journal(exit_code: int, **_: Any) -> None:
         ]
     _collected.exit_code = exit_code
     write_journal(Path(_plan(environment).journal_path), _collected)
+
+
+def _listen(hook: Any, listener: Callable[..., None]) -> None:
+    """Locust's `EventHook.add_listener` is untyped: register through `Any`."""
+    hook.add_listener(listener)
+
+
+_listen(events.init_command_line_parser, _add_options)
+_listen(events.init, _on_init)
+_listen(events.report_to_master, _ship)  # workers ship their journal with every stats report
+_listen(events.worker_report, _receive)  # the master collects it
+_listen(events.quit, _write_journal)  # after the runner quit: final reports are in
 
 
 class _Outcome:

@@ -40,6 +40,7 @@ class LoadRun:
     workers: int = 0  # 0 = one standalone Locust process
     expect_workers: int | None = None  # master waits for this many (local + remote)
     bind_host: str = "127.0.0.1"
+    master_port: int | None = None  # None = a free port
     report_dir: Path = Path("reports/load")
 
 
@@ -141,10 +142,10 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> int:
     budget = profile.run_time_s + STOP_TIMEOUT_S + 120
     log = (out / "locust.log").open("ab")
     try:
-        if run.workers <= 0:
+        if run.workers <= 0 and not run.expect_workers:
             master = subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log)
             return _wait_all([master], budget)[0]
-        port = _free_port(run.bind_host)
+        port = run.master_port or _free_port(run.bind_host)
         expect = run.expect_workers or run.workers
         master = subprocess.Popen(
             _locust(
@@ -208,6 +209,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         profile=profile,
         target=run.target,
         workers=run.workers,
+        expected_workers=run.expect_workers or run.workers,
         verdict=verdict,
         stats=stats,
         journal=journal,

@@ -57,10 +57,10 @@ class TwinAdmin:
         return result
 
     def apply_state(self, state: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "POST", "/states", json={"state": state, "params": params or {}}
-        )
-        return result
+        """Put the twin into a Pact provider state; returns the values it used."""
+        result = self._call("POST", "/states", json={"state": state, "params": params or {}})
+        used: dict[str, Any] = result["params"]
+        return used
 
     # catalog --------------------------------------------------------------------------------
     def seed(

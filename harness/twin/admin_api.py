@@ -141,6 +141,7 @@ async def order(request: Request) -> Response:
             delay = twin.config.completion_delay_seconds if status == "complete" else 0.0
             found.paid_at = state.clock() - delay
             found.transaction_id = found.transaction_id or state.new_uuid()
+            found.key = found.key or state.key_for(found.id)
         elif status is not None:
             raise AdminError(400, "status must be new, paid or complete")
         for name, value in fields.items():
@@ -218,6 +219,8 @@ async def states(request: Request) -> Response:
         used = apply_state(_twin(request), str(body.get("state", "")), params)
     except KeyError:
         raise AdminError(400, f"unknown provider state: {body.get('state')!r}") from None
+    except ValueError as exc:
+        raise AdminError(400, str(exc)) from None
     return _ok({"state": body.get("state"), "params": used})
 
 

@@ -217,7 +217,7 @@ def _generated_json(seed: int, size: int) -> str:
     rng = random.Random(seed)
     ids: set[str] = set(SANDBOX_PRODUCT_IDS)
     while len(ids) < max(size, len(SANDBOX_PRODUCT_IDS)):
-        ids.add(f"1000{rng.randint(0, 99_999_999):08d}{rng.randint(1, 9):03d}")
+        ids.add(f"1000{rng.randint(0, 9_999_999):07d}{rng.randint(1, 9):03d}")
     products = [make_product(pid, random.Random(f"{seed}:{pid}")) for pid in sorted(ids)]
     for product in products:
         if product["id"] in SANDBOX_PRODUCT_IDS:

@@ -16,7 +16,7 @@ from harness.twin.state import CURRENCY_RATES, Order
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _TRUE = {"1", "true"}
-_FALSE = {"0", "false", ""}
+_FALSE = {"0", "false"}
 
 
 def authenticate(twin: Twin, call: Call) -> str:
@@ -33,7 +33,7 @@ def authenticate(twin: Twin, call: Call) -> str:
 # products -----------------------------------------------------------------------------------
 def _int_param(call: Call, name: str) -> int | None:
     raw = call.params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         return int(raw)
@@ -43,7 +43,7 @@ def _int_param(call: Call, name: str) -> int | None:
 
 def _float_param(call: Call, name: str) -> float | None:
     raw = call.params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = float(raw)
@@ -56,7 +56,7 @@ def _float_param(call: Call, name: str) -> float | None:
 
 def _datetime_param(call: Call, name: str) -> str | None:
     raw = call.params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not _DATETIME.fullmatch(raw):
         raise ApiError(errors.BR02, f"{name} must be yyyy-mm-dd hh:mm:ss")
@@ -75,12 +75,12 @@ def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
     price_to = _float_param(call, "minPriceTo")
     updated_from = _datetime_param(call, "updatedAtFrom")
     updated_to = _datetime_param(call, "updatedAtTo")
-    raw_oos = call.params.get("includeOutOfStock", "").lower()
+    raw_oos = call.params.get("includeOutOfStock", "false").lower()
     if raw_oos not in _TRUE | _FALSE:
         raise ApiError(errors.BR02, "includeOutOfStock must be true or false")
     include_oos = raw_oos in _TRUE
     catalog = twin.state.catalog
-    if product_id is not None and product_id != "":
+    if product_id is not None:
         if not _DIGITS.fullmatch(product_id):
             raise ApiError(errors.BR04)
         product = catalog.get(product_id)
@@ -164,7 +164,6 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         created_at=state.clock(),
         max_price=max_price,
         min_rating=min_rating,
-        key=state.key_for(order_id),
     )
     return json_reply({"order_id": order_id, "price": price, "currency": currency})
 
@@ -191,6 +190,7 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
         state.wallet = round(state.wallet - order.price_eur, 2)
     order.paid_at = now
     order.transaction_id = state.new_uuid()
+    order.key = order.key or state.key_for(order.id)
     twin.webhooks.emit_order(order, "order.paid")
     return json_reply({"status": True, "transaction_id": order.transaction_id})
 

@@ -27,7 +27,7 @@ FIRST_ORDER_ID = 1530978476
 CURRENCY_RATES: dict[str, float] = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "PLN": 4.30}
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     id: str
     product_id: str
@@ -39,7 +39,7 @@ class Order:
     min_rating: float | None = None
     paid_at: float | None = None
     transaction_id: str | None = None
-    key: str = ""
+    key: str = ""  # drawn at payment (deterministic per seed and order id)
     key_downloaded: bool = False
 
     def state(self, now: float, completion_delay: float) -> str:
@@ -108,7 +108,7 @@ class Job:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestRecord:
     """One received API request, kept in a bounded log for assertions."""
 

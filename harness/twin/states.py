@@ -69,6 +69,7 @@ def _order_paid(twin: Twin, p: dict[str, str], *, complete: bool = False) -> dic
     state = twin.state
     order.paid_at = state.clock() - (state.config.completion_delay_seconds if complete else 0.0)
     order.transaction_id = order.transaction_id or state.new_uuid()
+    order.key = order.key or state.key_for(order.id)
     order.key_downloaded = False
     return {"order_id": order.id, "transaction_id": order.transaction_id}
 
@@ -121,30 +122,45 @@ def _job(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
     return {"job_id": job.id, "offer_id": offer_id}
 
 
-PATTERNS: tuple[tuple[re.Pattern[str], StateHandler], ...] = tuple(
-    (re.compile(pattern), handler)
-    for pattern, handler in (
-        (r"product (?P<id>\d+) is in stock", _in_stock),
-        (r"product (?P<id>\d+) does not exist", _missing),
-        (r"product (?P<id>\d+) costs more than (?P<price>[\d.]+)", _costs_more),
-        (r"order (?P<order_id>\d+) exists", _order_new),
-        (r"order (?P<order_id>\d+) is paid", _order_paid),
-        (r"order (?P<order_id>\d+) is complete", _order_complete),
-        (r"key for order (?P<order_id>\d+) was already downloaded", _order_key_taken),
-        (r"credentials are invalid", _nothing),
-        (r"rate limit is exhausted", _rate_exhausted),
-        (r"offers exist", _offers),
-        (r"job (?P<job_id>[\w-]+) exists", _job),
-    )
+STATES: tuple[tuple[str, StateHandler], ...] = (
+    ("product {id} is in stock", _in_stock),
+    ("product {id} does not exist", _missing),
+    ("product {id} costs more than {price}", _costs_more),
+    ("order {order_id} exists", _order_new),
+    ("order {order_id} is paid", _order_paid),
+    ("order {order_id} is complete", _order_complete),
+    ("key for order {order_id} was already downloaded", _order_key_taken),
+    ("credentials are invalid", _nothing),
+    ("rate limit is exhausted", _rate_exhausted),
+    ("offers exist", _offers),
+    ("job {job_id} exists", _job),
 )
+_PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """`order {order_id} is paid` matches `order 15 is paid` and the template itself."""
+    return re.compile(_PLACEHOLDER.sub(r"(?P<\1>\\S+)", re.escape(template)))
+
+
+PATTERNS = tuple((_pattern(template), handler) for template, handler in STATES)
 
 
 def apply_state(twin: Twin, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Put the twin into the named state; returns the values it used. KeyError if unknown."""
+    """Put the twin into the named state; returns the values it used.
+
+    Values come from `params` first, then from the state's own words. KeyError if the state
+    is unknown, ValueError if a value is missing or malformed.
+    """
     for pattern, handler in PATTERNS:
         match = pattern.fullmatch(name.strip())
         if match:
             values = {k: str(v) for k, v in match.groupdict().items()}
             values.update({k: str(v) for k, v in (params or {}).items()})
+            for key, value in values.items():
+                if value == f"{{{key}}}":
+                    raise ValueError(f"state {name!r} needs the parameter {key}")
+                if key in {"id", "order_id"} and not value.isdigit():
+                    raise ValueError(f"{key} must be numeric, got {value!r}")
             return handler(twin, values)
     raise KeyError(name)

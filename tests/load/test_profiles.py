@@ -66,7 +66,8 @@ def test_command_line_overrides_change_only_the_crowd() -> None:
     changed = smoke.with_overrides(users=9, spawn_rate=3.0, run_time="7s")
 
     assert (changed.users, changed.spawn_rate, changed.run_time_s) == (9, 3.0, 7)
-    assert changed.slos == smoke.slos and changed.mix == smoke.mix
+    assert changed.slos == smoke.slos
+    assert changed.mix == smoke.mix
     with pytest.raises(ProfileError, match="--users"):
         smoke.with_overrides(users=0)
 

@@ -113,7 +113,8 @@ def _token_values(world: World) -> list[str]:
 @then("the same token is returned each time")
 def same_token(g2a_world: World) -> None:
     values = _token_values(g2a_world)
-    assert len(values) > 1 and len(set(values)) == 1, "tokens differ"
+    assert len(values) > 1
+    assert len(set(values)) == 1, "tokens differ"
 
 
 @then("a different token is returned the second time")
@@ -140,9 +141,10 @@ def list_first_page(g2a_world: World) -> None:
     g2a_world.attempt(lambda: g2a_world.client().products.list())
 
 
-@when(parsers.parse("QA lists page {page:d} of products"))
+@when(parsers.parse("QA lists page {page:d} of products, out-of-stock ones included"))
 def list_page(g2a_world: World, page: int) -> None:
-    g2a_world.attempt(lambda: g2a_world.client().products.list(page))
+    products = g2a_world.client().products
+    g2a_world.attempt(lambda: products.list(page, include_out_of_stock=True))
 
 
 @when(
@@ -160,9 +162,10 @@ def look_up(g2a_world: World, product_id: str) -> None:
     g2a_world.attempt(lambda: g2a_world.client().products.get(product_id))
 
 
-@when("QA walks through every product")
+@when("QA walks through every product, out-of-stock ones included")
 def walk_all(g2a_world: World) -> None:
-    g2a_world.attempt(lambda: list(g2a_world.client().products.iter_all()))
+    products = g2a_world.client().products
+    g2a_world.attempt(lambda: list(products.iter_all(include_out_of_stock=True)))
 
 
 @then(parsers.parse("the page holds between {low:d} and {high:d} products"))
@@ -185,7 +188,8 @@ def products_complete(g2a_world: World) -> None:
     for product in g2a_world.expect_success().docs:
         assert product.id.isdigit(), product.id
         assert product.name.strip(), f"product {product.id} has no name"
-        assert product.qty >= 0 and product.min_price > 0, product.id
+        assert product.qty >= 0, product.id
+        assert product.min_price > 0, product.id
 
 
 @then(parsers.re(r"product (?P<product_id>\d+) is returned with its name and price"))
@@ -364,7 +368,8 @@ def call_fails_code(g2a_world: World, code: str) -> None:
     from g2a_adapter.errors import G2AApiError
 
     error = g2a_world.expect_error(G2AApiError)
-    assert isinstance(error, G2AApiError) and error.code == code, f"code {error}"
+    assert isinstance(error, G2AApiError)
+    assert error.code == code, f"code {error}"
 
 
 @then("the call fails before reaching G2A")

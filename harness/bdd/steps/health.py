@@ -4,52 +4,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from pytest_bdd import given, parsers, then, when
 
-from harness.bdd.servers import TWIN_WEBHOOK_SECRET
+from harness.bdd.servers import TWIN_WEBHOOK_SECRET, serve_asgi
 from harness.bdd.world import World
 
 
-def _receiver_client(world: World, store_path: Path, lose_store: bool) -> None:
-    from starlette.testclient import TestClient
-
-    from g2a_adapter import open_store
+def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
+    from g2a_adapter import Settings, open_store
     from g2a_adapter.asgi import create_receiver_app
 
-    settings = world.settings().model_copy(update={})
+    target = world.settings()
+    settings = Settings(
+        api_url=target.api_url,
+        api_hash=target.api_hash,
+        api_key=target.api_key,
+        webhook_secret=TWIN_WEBHOOK_SECRET,
+    )
     store = open_store(f"sqlite:///{store_path}")
     world.on_close(store.close)
     app = create_receiver_app(
-        settings.__class__(
-            api_url=settings.api_url,
-            api_hash=settings.api_hash,
-            api_key=settings.api_key,
-            webhook_secret=TWIN_WEBHOOK_SECRET,
-        ),
-        store=store,
-        metrics=world.metrics,
-        token_probe=world.client().auth.token,
+        settings, store=store, metrics=world.metrics, token_probe=world.client().auth.token
     )
     if lose_store:
         store.close()  # the store's connection is gone: every later use of it fails
-    client = TestClient(app)
-    world.notes["receiver_client"] = client
-    world.on_close(client.close)
+    server = serve_asgi(app)
+    world.notes["health_url"] = f"{server.__enter__()}/healthz"
+    world.on_close(lambda: server.__exit__(None, None, None))
 
 
 @given("a receiver whose idempotency store is reachable")
 def healthy_receiver(g2a_world: World, tmp_path: Path) -> None:
-    _receiver_client(g2a_world, tmp_path / "health.sqlite3", lose_store=False)
+    _serve_receiver(g2a_world, tmp_path / "health.sqlite3", lose_store=False)
 
 
 @given("a receiver whose idempotency store connection was lost")
 def lost_store_receiver(g2a_world: World, tmp_path: Path) -> None:
-    _receiver_client(g2a_world, tmp_path / "health.sqlite3", lose_store=True)
+    _serve_receiver(g2a_world, tmp_path / "health.sqlite3", lose_store=True)
 
 
 @when("the operator asks for the health of the receiver")
 def ask_health(g2a_world: World) -> None:
-    g2a_world.notes["health"] = g2a_world.notes["receiver_client"].get("/healthz")
+    g2a_world.notes["health"] = httpx.get(g2a_world.notes["health_url"], timeout=5.0)
 
 
 @then(parsers.parse('the health is "ok" with HTTP {status:d}'))
@@ -61,7 +58,8 @@ def health_ok(g2a_world: World, status: int) -> None:
 @then(parsers.parse("the health is not ok, with HTTP {status:d}"))
 def health_not_ok(g2a_world: World, status: int) -> None:
     response = g2a_world.notes["health"]
-    assert response.status_code == status and response.json()["status"] != "ok", response.text
+    assert response.status_code == status, response.text
+    assert response.json()["status"] != "ok", response.text
 
 
 def _checks(world: World) -> dict[str, dict[str, object]]:
@@ -80,5 +78,6 @@ def checks_ok(g2a_world: World, names: str) -> None:
 @then(parsers.parse('the check "{name}" is reported failing'))
 def check_failing(g2a_world: World, name: str) -> None:
     checks = _checks(g2a_world)
-    assert checks[name]["status"] != "ok" and checks[name].get("error"), checks
+    assert checks[name]["status"] != "ok", checks
+    assert checks[name].get("error"), checks
     assert name in g2a_world.notes["health"].json().get("failed", [name])

@@ -5,7 +5,9 @@ Only scenarios tagged for the twin use these; on a real G2A target they are dese
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import parse_qs
 from typing import Any
 
 from pytest_bdd import given, parsers, then
@@ -189,16 +191,17 @@ def received_none(g2a_world: World, call: str) -> None:
 )
 def order_request_body(g2a_world: World, product_id: str, currency: str) -> None:
     (request,) = received(g2a_world, "order")
-    body = request["body"]
-    assert body["product_id"] == product_id and body.get("currency", "EUR") == currency, body
+    body = json.loads(request["body"])
+    assert body["product_id"] == product_id, body
+    assert body.get("currency", "EUR") == currency, body
 
 
 @then(
     parsers.re(r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)")
 )
 def product_query(g2a_world: World, name: str, value: str) -> None:
-    queries = [r["query"] for r in received(g2a_world, "product list")]
-    assert any(str(q.get(name)) == value for q in queries), queries
+    queries = [parse_qs(r["query"]) for r in received(g2a_world, "product list")]
+    assert any(q.get(name) == [value] for q in queries), queries
 
 
 @then(parsers.re(r"the twin holds (?P<count>\d+) orders?(?: in status \"(?P<status>\w+)\")?"))

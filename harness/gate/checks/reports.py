@@ -111,9 +111,13 @@ def check_checklist(evidence: Evidence) -> CheckResult:
         return _failed(
             check_id, title, report, reason, f"fix the failing items, then {fix}", details
         )
-    skipped = [str(i.get("id")) for i in items if i.get("status") == "skipped"]
-    passed = len(items) - len(skipped)
+    skipped_ids = [str(i.get("id")) for i in items if i.get("status") == "skipped"]
+    by_gate = [i for i in skipped_ids if i in evidence.gate_items]
+    skipped = [i for i in skipped_ids if i not in evidence.gate_items]
+    passed = len(items) - len(skipped_ids)
     reason = f"{passed} of {len(items)} items passed on {evidence.target}"
+    if by_gate:
+        reason += f"; {', '.join(by_gate)} decided by this gate"
     if skipped:
         return CheckResult(
             check_id,

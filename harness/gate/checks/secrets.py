@@ -33,7 +33,16 @@ KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "credential assigned in a G2A_* variable",
-        re.compile(r"\bG2A_\w*(?:KEY|SECRET)[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"'$<>{}()]{12,})"),
+        re.compile(
+            r"(?m)^[ \t]*(?:export[ \t]+)?G2A_\w*(?:KEY|SECRET)[ \t]*[:=][ \t]*[\"']?"
+            r"(?P<value>[^\s\"'$<>{}()\[\],]{12,})"
+        ),
+    ),
+    (
+        "credential assigned in a G2A_* variable",
+        re.compile(
+            r"G2A_\w*(?:KEY|SECRET)[\"']?[ \t]*[:=][ \t]*[\"'](?P<value>[^\s\"'$<>{}]{12,})[\"']"
+        ),
     ),
     ("private key block", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?P<value>)")),
 )
@@ -50,7 +59,12 @@ class Finding:
 
 
 def _placeholder(value: str) -> bool:
-    return bool(value) and len(set(value.lower())) < _MIN_DISTINCT_CHARS
+    """Low-entropy fillers (`000…`, `abab…`) and words (`live-key-value`): keys mix in digits."""
+    if not value:
+        return False  # shapes without a value part (private key blocks) always count
+    has_digit = any(c.isdigit() for c in value)
+    has_letter = any(c.isalpha() for c in value)
+    return len(set(value.lower())) < _MIN_DISTINCT_CHARS or not (has_digit and has_letter)
 
 
 def _where(source: TextSource, index: int) -> str:
@@ -71,11 +85,15 @@ def scan(source: TextSource, configured: Mapping[str, str], allowlist: Allowlist
         if index >= 0:
             findings.append(Finding(_where(source, index), f"the configured {name}", in_history))
     configured_values = set(configured.values())
+    reported: set[int] = set()  # value positions already reported by an earlier shape
     for kind, pattern in KEY_SHAPES:
         for match in pattern.finditer(source.text):
             value = match.group("value")
             if value in allowlist.values or value in configured_values or _placeholder(value):
                 continue
+            if match.start("value") in reported:
+                continue
+            reported.add(match.start("value"))
             findings.append(Finding(_where(source, match.start("value")), kind, in_history))
     return findings
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from adapter_support import twin_settings
+from starlette.applications import Starlette
 
 from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
@@ -54,13 +55,25 @@ def client(settings: Settings, metrics: Metrics, store: MemoryStore) -> Iterator
 
 
 @pytest.fixture
-async def aclient(metrics: Metrics, store: MemoryStore) -> AsyncIterator[AsyncG2AClient]:
-    """An async client on a fresh in-process twin (its state is `aclient.twin_state`)."""
-    app = create_app()
-    transport = httpx.ASGITransport(app=app)
+def asgi_app() -> Starlette:
+    """A fresh in-process twin for one test."""
+    return create_app()
+
+
+@pytest.fixture
+async def aadmin(asgi_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """The in-process twin's admin surface (`/__twin/...`)."""
+    transport = httpx.ASGITransport(app=asgi_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://twin/__twin") as admin:
+        yield admin
+
+
+@pytest.fixture
+async def aclient(
+    asgi_app: Starlette, metrics: Metrics, store: MemoryStore
+) -> AsyncIterator[AsyncG2AClient]:
+    """An async client wired to the in-process twin through httpx.ASGITransport."""
+    transport = httpx.ASGITransport(app=asgi_app)
     settings = twin_settings("http://127.0.0.1/v1")
-    async with AsyncG2AClient(
-        settings, transport=transport, metrics=metrics, store=store
-    ) as client:
-        client.twin_state = app.state.twin  # type: ignore[attr-defined]
-        yield client
+    async with AsyncG2AClient(settings, transport=transport, metrics=metrics, store=store) as c:
+        yield c

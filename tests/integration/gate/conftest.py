@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from gate_support import live_environment, write_reports
+from gate_support import GateRun, commit, git, live_environment, write_reports
 
 from harness.cli import main
-
-GIT = ["git", "-c", "user.name=Gate Test", "-c", "user.email=gate@example.invalid"]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        [*GIT, "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, str | None], message: str) -> str:
-    """Write (or delete, for None) files and commit them; returns the short commit id."""
-    for name, text in files.items():
-        path = repo / name
-        if text is None:
-            git(repo, "rm", "-q", name)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        git(repo, "add", name)
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "--short", "HEAD")
 
 
 @pytest.fixture
@@ -63,20 +38,6 @@ def live_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
-
-
-@dataclass(frozen=True)
-class GateRun:
-    code: int
-    out: str
-    report: dict[str, Any]
-    markdown: str
-
-    def check(self, check_id: str) -> dict[str, Any]:
-        return next(c for c in self.report["checks"] if c["id"] == check_id)
-
-    def verdicts(self) -> dict[str, str]:
-        return {c["id"]: c["status"] for c in self.report["checks"]}
 
 
 @pytest.fixture

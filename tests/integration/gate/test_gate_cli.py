@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import GateRun, commit
-from gate_support import write_reports
+from gate_support import GateRun, commit, git, write_reports
 
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
@@ -74,8 +73,6 @@ def test_key_shaped_string_in_the_tree(run_gate: Run, live_env: dict[str, str], 
 
 
 def _head(repo: Path) -> str:
-    from conftest import git
-
     return git(repo, "rev-parse", "--short", "HEAD")
 
 
@@ -144,7 +141,7 @@ def test_stale_evidence_against_max_age(
 
 
 def test_wrong_target(run_gate: Run, live_env: dict[str, str], evidence: Path) -> None:
-    run = run_gate(target="sandbox", *("--target-url", "http://127.0.0.1:9/v1"))
+    run = run_gate("--target-url", "http://127.0.0.1:9/v1", target="sandbox")
     assert run.check("checklist")["reason"] == (
         f"{evidence}/checklist.json was run against 'twin', the gate target is 'sandbox'"
     )
@@ -215,3 +212,22 @@ def test_bad_invocations(
     )
     with pytest.raises(SystemExit):
         main(["gate", "--max-age", "0"])
+
+
+def test_go_on_a_sandbox_run_with_the_twin_standing_in_for_the_sandbox(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_reports(evidence, datetime.now(UTC), target="sandbox")
+    monkeypatch.setenv("G2A_SANDBOX_API_HASH", SANDBOX_API_HASH)
+    monkeypatch.setenv("G2A_SANDBOX_API_KEY", SANDBOX_API_KEY)
+    with running_twin() as twin:
+        run = run_gate("--target-url", twin.export_url, target="sandbox")
+        token_calls = twin.admin.requests(path="/oauth/token", method="POST")
+    assert run.code == 0, run.out
+    assert run.verdicts() == ALL_GO
+    assert run.check("credentials")["reason"] == (
+        "distinct from the published G2A sandbox credentials, "
+        "sandbox credentials (G2A_SANDBOX_API_HASH/KEY)"
+    )
+    assert run.check("health")["evidence"] == f"receiver on {twin.export_url}: GET /healthz"
+    assert len(token_calls) == 1  # health fetched a real token from the target

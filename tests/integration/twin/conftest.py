@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from twin_support import AUTH
 
 from harness.twin import RunningTwin, TwinAdmin, running_twin

@@ -34,7 +34,10 @@ def test_published_sandbox_credentials_are_accepted(twin: RunningTwin) -> None:
 
 def test_missing_header_is_auth01_403(twin: RunningTwin) -> None:
     response = get(twin, {})
-    assert (response.status_code, response.json()) == (403, error("AUTH01", "No Authorization header"))
+    assert (response.status_code, response.json()) == (
+        403,
+        error("AUTH01", "No Authorization header"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,7 +64,11 @@ def test_wrong_or_malformed_header_is_auth02_401(twin: RunningTwin, value: str) 
 def test_more_credential_sets_can_be_configured(twin: RunningTwin, admin: TwinAdmin) -> None:
     admin.configure(
         credentials=[
-            {"api_hash": SANDBOX_API_HASH, "email": SANDBOX_EMAIL, "api_secret": SANDBOX_API_SECRET},
+            {
+                "api_hash": SANDBOX_API_HASH,
+                "email": SANDBOX_EMAIL,
+                "api_secret": SANDBOX_API_SECRET,
+            },
             {"api_hash": "otherHash", "email": "qa@example.com", "api_secret": "s3cret"},
         ]
     )

@@ -134,7 +134,9 @@ def test_offer_create_job_then_list_then_update(root: httpx.Client, admin: TwinA
     assert [j["status"] for j in admin.jobs()] == ["done", "done"]
 
 
-def test_offer_for_an_unknown_product_fails_in_its_job(root: httpx.Client, admin: TwinAdmin) -> None:
+def test_offer_for_an_unknown_product_fails_in_its_job(
+    root: httpx.Client, admin: TwinAdmin
+) -> None:
     admin.configure(job_delay_seconds=0)
     headers = bearer(root)
     body = {**OFFER, "variant": {**OFFER["variant"], "productId": "10000000000099"}}  # type: ignore[dict-item]

@@ -136,7 +136,10 @@ def test_unknown_product_out_of_stock_and_price_limit(api: httpx.Client, admin: 
 def test_order_error_codes_are_configurable(api: httpx.Client, admin: TwinAdmin) -> None:
     admin.configure(order_errors={"product_not_found": [400, "BR04", "Product ID is not valid"]})
     response = api.post("/order", json={"product_id": "10000000000099"})
-    assert (response.status_code, response.json()) == (400, error("BR04", "Product ID is not valid"))
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BR04", "Product ID is not valid"),
+    )
 
 
 def test_currency_conversion(api: httpx.Client, admin: TwinAdmin) -> None:
@@ -173,7 +176,10 @@ def test_valid_json_with_wrong_data_is_br02(api: httpx.Client, body: object) -> 
 
 def test_non_numeric_product_id_is_br04(api: httpx.Client) -> None:
     response = api.post("/order", json={"product_id": "abc"})
-    assert (response.status_code, response.json()) == (400, error("BR04", "Product ID is not valid"))
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BR04", "Product ID is not valid"),
+    )
 
 
 def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:

@@ -6,10 +6,9 @@ import math
 
 import httpx
 import pytest
+from twin_support import SANDBOX_PRODUCT, error
 
 from harness.twin import SANDBOX_PRODUCT_IDS, TwinAdmin
-
-from twin_support import SANDBOX_PRODUCT, error
 
 PRODUCT_FIELDS = {
     "id", "name", "type", "slug", "qty", "minPrice", "thumbnail", "smallImage", "description",
@@ -67,8 +66,9 @@ def test_unknown_id_gives_an_empty_page(api: httpx.Client) -> None:
     }
 
 
-def test_non_numeric_id_is_br04(api: httpx.Client) -> None:
-    response = api.get("/products", params={"id": "abc"})
+@pytest.mark.parametrize("product_id", ["abc", "", "1.5", "-1"])
+def test_non_numeric_id_is_br04(api: httpx.Client, product_id: str) -> None:
+    response = api.get("/products", params={"id": product_id})
     assert response.status_code == 400
     assert response.json() == error("BR04", "Product ID is not valid")
 
@@ -113,9 +113,7 @@ def test_min_qty_and_price_filters(api: httpx.Client) -> None:
     assert docs
     assert all(d["qty"] >= 150 and 10.5 <= d["minPrice"] <= 30 for d in docs)
     everything = all_docs(api, includeOutOfStock="true")
-    expected = [
-        d["id"] for d in everything if d["qty"] >= 150 and 10.5 <= d["minPrice"] <= 30
-    ]
+    expected = [d["id"] for d in everything if d["qty"] >= 150 and 10.5 <= d["minPrice"] <= 30]
     assert [d["id"] for d in docs] == expected
 
 
@@ -134,6 +132,9 @@ def test_updated_at_filters(api: httpx.Client) -> None:
         {"minPriceTo": "nan"},
         {"includeOutOfStock": "maybe"},
         {"updatedAtFrom": "2024-01-01"},
+        {"updatedAtTo": ""},
+        {"minQty": ""},
+        {"includeOutOfStock": ""},
     ],
 )
 def test_malformed_filters_are_br02(api: httpx.Client, params: dict[str, str]) -> None:
@@ -156,7 +157,7 @@ def test_seeded_catalogs_are_deterministic(api: httpx.Client, admin: TwinAdmin) 
     other = all_docs(api, includeOutOfStock=1)
     admin.seed(seed=7, size=45)
     assert all_docs(api, includeOutOfStock=1) == first != other
-    assert {p for p in SANDBOX_PRODUCT_IDS} <= {d["id"] for d in first}
+    assert set(SANDBOX_PRODUCT_IDS) <= {d["id"] for d in first}
 
 
 def test_catalog_can_be_replaced(api: httpx.Client, admin: TwinAdmin) -> None:

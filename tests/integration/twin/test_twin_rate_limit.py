@@ -8,7 +8,14 @@ from hashlib import sha256
 import httpx
 from twin_support import error
 
-from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, RunningTwin, TwinAdmin
+from harness.twin import (
+    SANDBOX_API_HASH,
+    SANDBOX_API_KEY,
+    SANDBOX_API_SECRET,
+    SANDBOX_EMAIL,
+    RunningTwin,
+    TwinAdmin,
+)
 
 
 def test_budget_per_window(api: httpx.Client, admin: TwinAdmin) -> None:
@@ -26,8 +33,11 @@ def test_budget_is_per_credential(twin: RunningTwin, api: httpx.Client, admin: T
         rate_limit=1,
         rate_window_seconds=30,
         credentials=[
-            {"api_hash": SANDBOX_API_HASH, "email": "sandboxapitest@g2a.com",
-             "api_secret": "b0d293f6-e1d2-4629-8264-fd63b5af3207b0d293f6-e1d2-4629-8264-fd63b5af3207"},
+            {
+                "api_hash": SANDBOX_API_HASH,
+                "email": SANDBOX_EMAIL,
+                "api_secret": SANDBOX_API_SECRET,
+            },
             {"api_hash": "h2", "email": "e2", "api_secret": "s2"},
         ],
     )  # fmt: skip

@@ -106,6 +106,27 @@ def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
     )
 
 
+def test_items_proven_by_the_gate_itself_are_not_warnings(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"].append(
+        {
+            "id": "handoff-live-switch",
+            "area": "Handoff",
+            "text": "switch",
+            "status": "skipped",
+            "evidence": ["skipped: proven by g2a-harness gate (live-switch)"],
+        }
+    )
+    evidence = dataclasses.replace(
+        with_checklist(clean, data), gate_items=frozenset({"handoff-live-switch"})
+    )
+    result = check_checklist(evidence)
+    assert (result.status, result.reason) == (
+        Status.GO,
+        "3 of 4 items passed on twin; handoff-live-switch decided by this gate",
+    )
+
+
 def test_skipped_items_warn_without_blocking(clean: Evidence) -> None:
     data = checklist_report()
     data["items"][1]["status"] = "skipped"
@@ -224,3 +245,9 @@ def test_checklist_needs_run(
 @pytest.mark.parametrize(("value", "text"), [(31.0, "31 h"), (2.5, "2.5 h"), (0.04, "0 h")])
 def test_hours_format(value: float, text: str) -> None:
     assert hours(value) == text
+
+
+def test_the_gate_knows_which_checklist_item_it_proves() -> None:
+    from harness.gate.collect import gate_items
+
+    assert gate_items() == {"handoff-live-switch"}

@@ -52,7 +52,7 @@ def test_secret_only_in_history_asks_for_a_rewrite(clean: Evidence) -> None:
 
 
 def test_key_shapes_are_found_and_counted(clean: Evidence) -> None:
-    hex_key, token = secrets.token_hex(32), secrets.token_urlsafe(32)
+    hex_key, token = secrets.token_hex(32), "t0k" + secrets.token_urlsafe(32)
     text = f'api_key = "{hex_key}"\nheaders = {{"Authorization": "Bearer {token}"}}\n'
     result = check_repository_secrets(with_sources(clean, TextSource("app/settings.py", text)))
     assert result.details == (
@@ -60,12 +60,13 @@ def test_key_shapes_are_found_and_counted(clean: Evidence) -> None:
         "app/settings.py:2: bearer token",
     )
     assert result.reason == (
-        "2 secret(s) found in /repo: app/settings.py:1: 64-hex key next to a credential name (+1 more)"
+        "2 secret(s) found in /repo: "
+        "app/settings.py:1: 64-hex key next to a credential name (+1 more)"
     )
 
 
 def test_assigned_g2a_credential_in_an_env_file() -> None:
-    value = secrets.token_urlsafe(18)
+    value = "s3" + secrets.token_urlsafe(18)
     findings = scan(TextSource(".env", f"G2A_WEBHOOK_SECRET='{value}'\n"), {}, NO_ALLOW)
     assert [str(f) for f in findings] == [".env:1: credential assigned in a G2A_* variable"]
 
@@ -79,6 +80,8 @@ def test_what_is_not_a_secret() -> None:
             'auth = f"Bearer {token}"',  # code, not a token
             "G2A_API_KEY: ${{ secrets.G2A_LIVE_API_KEY }}",  # CI secret reference
             "export G2A_API_KEY=...",  # documentation
+            '"G2A_API_KEY": "live-key-value",',  # an obvious fake: no digit
+            '"G2A_API_KEY": SANDBOX_API_KEY,',  # code, not a value
             f"signature = '{secrets.token_hex(32)}'",  # 64 hex without a credential word
         ]
     )

@@ -96,3 +96,17 @@ def test_terminal_table_shows_reason_fix_and_decision(clean: Evidence) -> None:
     assert "g2a-harness run --target twin --suite full --report-dir reports" in text
     assert "live base URL: https://api.g2a.com/v1 (confirm it)" in text
     assert text.rstrip().endswith("decision: NO-GO")
+
+
+def test_terminal_caps_details_but_files_keep_them_all(clean: Evidence, tmp_path: Path) -> None:
+    drift = [f"GET /v1/x{i} undocumented" for i in range(11)]
+    data = dict(clean.contracts.data or {}, drift=drift, passed=False)
+    report = judge(dataclasses.replace(clean, contracts=ReportFile("reports/contracts.json", data)))
+    console = Console(record=True, width=250)
+    print_table(report, console)
+    text = console.export_text()
+    assert "GET /v1/x7 undocumented" in text
+    assert "GET /v1/x8 undocumented" not in text
+    assert "… 3 more in gate.json / gate.md" in text
+    _, md_path = write(report, tmp_path)
+    assert "- GET /v1/x10 undocumented" in md_path.read_text()

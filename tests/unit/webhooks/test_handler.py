@@ -62,7 +62,8 @@ def test_first_delivery_is_processed_and_a_redelivery_is_a_duplicate() -> None:
     assert (again.status, again.event_id) == ("duplicate", "evt-0001")
     assert recorder.seen == ["evt-0001"]
     record = store.get("webhook-event:evt-0001")
-    assert record is not None and record.result == {"status": "processed"}
+    assert record is not None
+    assert record.result == {"status": "processed"}
     events = "g2a_webhook_events_total"
     assert sample(metrics, events, type="order.paid", result="processed") == 1
     assert sample(metrics, events, type="order.paid", result="duplicate") == 1
@@ -105,11 +106,14 @@ def test_concurrent_duplicates_call_the_handler_once() -> None:
 
     assert recorder.seen == ["evt-0001"]
     assert sorted(statuses) == ["duplicate"] * 7 + ["processed"]
+    events = "g2a_webhook_events_total"
+    assert sample(metrics, events, type="order.paid", result="processed") == 1
+    assert sample(metrics, events, type="order.paid", result="duplicate") == 7
 
 
 def test_other_payload_is_a_conflict_and_a_live_claim_is_retryable() -> None:
     store = MemoryStore(clock=lambda: float(NOW))
-    handler, metrics, _ = make(Recorder(), store, in_progress_wait_seconds=0.02)
+    handler, _, _ = make(Recorder(), store, in_progress_wait_seconds=0.02)
     body = event_body()
     store.claim("webhook-event:evt-0001", "someone-else-holds-it", 30.0)
     with pytest.raises(IdempotencyConflictError):

@@ -83,7 +83,7 @@ def test_missing_header(header: str) -> None:
     [
         ("X-G2A-Timestamp", "1767225600.5"),
         ("X-G2A-Timestamp", "-1767225600"),
-        ("X-G2A-Timestamp", "１７６７"),  # non-ASCII digits
+        ("X-G2A-Timestamp", "\uff11\uff17\uff16\uff17"),  # fullwidth (non-ASCII) digits
         ("X-G2A-Nonce", "short"),
         ("X-G2A-Nonce", "bad nonce with spaces"),
         ("X-G2A-Event-Id", "evt/../../etc"),
@@ -153,7 +153,8 @@ def test_oversized_body_is_refused_before_anything_else() -> None:
 
 
 def test_repr_hides_the_secrets() -> None:
-    assert SECRET not in repr(verifier()) and OLD_SECRET not in repr(verifier([OLD_SECRET]))
+    assert SECRET not in repr(verifier())
+    assert OLD_SECRET not in repr(verifier([OLD_SECRET]))
 
 
 @pytest.mark.parametrize(
@@ -219,9 +220,7 @@ def test_any_single_byte_change_is_rejected(part: str, position: int, replacemen
     if part == "body":
         body = changed
     else:
-        name = {"timestamp": "X-G2A-Timestamp", "nonce": "X-G2A-Nonce"}.get(
-            part, "X-G2A-Signature"
-        )
+        name = {"timestamp": "X-G2A-Timestamp", "nonce": "X-G2A-Nonce"}.get(part, "X-G2A-Signature")
         headers[name] = changed.decode("latin-1")
 
     with pytest.raises(WebhookRejectedError) as caught:

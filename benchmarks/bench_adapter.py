@@ -1,0 +1,149 @@
+"""Adapter overhead per call: `G2AClient` vs a raw `httpx.Client`, same twin, same requests.
+
+Both sides send the same `GET /v1/products?page=1&id=…` calls (cycling over the sandbox ids)
+to one twin served by `g2a-harness twin serve` in its own process (so the server never
+competes with the measured client for this process's GIL) and decode the JSON answer. The
+adapter also builds its request, checks the answer, parses typed models, counts metrics and
+decides its log record (logger disabled, as in production at WARNING). Batches alternate
+between the two; the medians of the per-call times give the ratio adapter/raw. Same for
+`AsyncG2AClient` vs `httpx.AsyncClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from itertools import cycle
+
+import httpx
+
+from benchmarks._core import Ratio, alternating_median
+from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
+
+TARGET = 1.15
+AUTH = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
+
+
+@contextlib.contextmanager
+def _twin_process(start_timeout: float = 20.0) -> Iterator[str]:
+    """Serve the twin in a child process; yield its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = "import sys; from harness.cli import main; sys.exit(main(sys.argv[1:]))"
+    command = [sys.executable, "-c", serve, "twin", "serve", "--port", str(port)]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the twin process did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def _per_call(call: Callable[[str], object], ids: list[str]) -> float:
+    started = time.perf_counter()
+    for product_id in ids:
+        call(product_id)
+    return (time.perf_counter() - started) / len(ids) * 1e6
+
+
+def _sync_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -> Ratio:
+    ids = [pid for pid, _ in zip(cycle(SANDBOX_PRODUCT_IDS), range(calls // rounds), strict=False)]
+    url = f"{export_url}/products"
+    with G2AClient(settings, metrics=Metrics()) as client, httpx.Client(timeout=8.0) as raw:
+
+        def raw_get(product_id: str) -> object:
+            response = raw.get(url, params={"page": "1", "id": product_id}, headers=AUTH)
+            response.raise_for_status()
+            return response.json()
+
+        _per_call(client.products.get, ids[:50])  # warm both pools and validators
+        _per_call(raw_get, ids[:50])
+        figure, baseline = alternating_median(
+            lambda: _per_call(client.products.get, ids),
+            lambda: _per_call(raw_get, ids),
+            rounds,
+        )
+    return Ratio(
+        "adapter sync GET /v1/products?id",
+        figure,
+        baseline,
+        "us/call",
+        TARGET,
+        False,
+        f"{calls} calls a side in {rounds} alternating batches; baseline raw httpx.Client",
+    )
+
+
+async def _aper_call(call: Callable[[str], Awaitable[object]], ids: list[str]) -> float:
+    started = time.perf_counter()
+    for product_id in ids:
+        await call(product_id)
+    return (time.perf_counter() - started) / len(ids) * 1e6
+
+
+def _async_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -> Ratio:
+    ids = [pid for pid, _ in zip(cycle(SANDBOX_PRODUCT_IDS), range(calls // rounds), strict=False)]
+    url = f"{export_url}/products"
+    loop = asyncio.new_event_loop()
+    client = AsyncG2AClient(settings, metrics=Metrics())
+    raw = httpx.AsyncClient(timeout=8.0)
+
+    async def raw_get(product_id: str) -> object:
+        response = await raw.get(url, params={"page": "1", "id": product_id}, headers=AUTH)
+        response.raise_for_status()
+        return response.json()
+
+    try:
+        loop.run_until_complete(_aper_call(client.products.get, ids[:50]))
+        loop.run_until_complete(_aper_call(raw_get, ids[:50]))
+        figure, baseline = alternating_median(
+            lambda: loop.run_until_complete(_aper_call(client.products.get, ids)),
+            lambda: loop.run_until_complete(_aper_call(raw_get, ids)),
+            rounds,
+        )
+    finally:
+        loop.run_until_complete(client.aclose())
+        loop.run_until_complete(raw.aclose())
+        loop.close()
+    return Ratio(
+        "adapter async GET /v1/products?id",
+        figure,
+        baseline,
+        "us/call",
+        TARGET,
+        False,
+        f"{calls} calls a side in {rounds} alternating batches; baseline raw httpx.AsyncClient",
+    )
+
+
+def run(quick: bool) -> list[Ratio]:
+    calls, rounds = (400, 4) if quick else (2_000, 10)
+    with _twin_process() as base_url:
+        export_url = f"{base_url}/v1"
+        settings = Settings(api_url=export_url, api_hash=SANDBOX_API_HASH, api_key=SANDBOX_API_KEY)
+        return [
+            _sync_ratio(export_url, settings, calls, rounds),
+            _async_ratio(export_url, settings, calls, rounds),
+        ]
+
+
+if __name__ == "__main__":
+    for ratio in run(quick="--quick" in sys.argv):
+        print(json.dumps(ratio.as_dict()))

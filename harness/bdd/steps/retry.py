@@ -1,0 +1,36 @@
+"""Steps: the adapter's retry policy decisions (pure: no clock, no network)."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then, when
+
+from harness.bdd.world import World
+
+
+@given(
+    parsers.parse(
+        "a retry policy allowing {retries:d} retries and waits of at most {cap:d} seconds"
+    )
+)
+def retry_policy(g2a_world: World, retries: int, cap: int) -> None:
+    from g2a_adapter import RetryPolicy
+
+    g2a_world.notes["policy"] = RetryPolicy(
+        max_retries=retries, max_retry_after=float(cap), sleep_enabled=False
+    )
+
+
+@when(parsers.parse("G2A asks to wait {seconds:d} seconds before the first retry"))
+def asked_to_wait(g2a_world: World, seconds: int) -> None:
+    policy = g2a_world.notes["policy"]
+    # a rate-limited read, with the jitter drawn at its lowest so only Retry-After counts
+    g2a_world.notes["decision"] = policy.decide(
+        1, idempotent=True, status=429, retry_after=str(seconds), rand=lambda: 0.0
+    )
+
+
+@then(parsers.parse("the policy waits {seconds:d} seconds"))
+def policy_waits(g2a_world: World, seconds: int) -> None:
+    decision = g2a_world.notes["decision"]
+    assert decision.retry, decision
+    assert decision.delay == seconds, decision

@@ -1,0 +1,69 @@
+"""Reading the JSON-lines results the `g2a_bdd` plugin writes (`--g2a-results`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.checklist import TestResult
+
+_POLL_S = 0.1
+
+
+def parse_line(line: str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def read_results(path: Path) -> list[TestResult]:
+    """Every test record; a deselected test counts as skipped, with the reason."""
+    if not path.exists():
+        return []
+    results = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        event = parse_line(line)
+        if event is None or event.get("event") != "test":
+            continue
+        outcome = event["outcome"]
+        message = event.get("message", "")
+        if outcome == "deselected":
+            outcome, message = "skipped", f"deselected: {message}"
+        results.append(
+            TestResult(
+                nodeid=event["nodeid"],
+                name=event.get("name", event["nodeid"]),
+                outcome=outcome,
+                markers=frozenset(event.get("markers", [])),
+                message=message,
+            )
+        )
+    return results
+
+
+def follow(path: Path, process: subprocess.Popen[bytes]) -> Iterator[dict[str, Any]]:
+    """Yield events as they are appended, until the process ends and the file is drained."""
+    offset = 0
+    pending = ""
+    while True:
+        finished = process.poll() is not None
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+                offset = handle.tell()
+            pending += chunk
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                event = parse_line(line)
+                if event is not None:
+                    yield event
+        if finished:
+            return
+        time.sleep(_POLL_S)

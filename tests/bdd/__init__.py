@@ -1,0 +1,1 @@
+"""Gherkin suites of features/, bound with pytest-bdd."""

@@ -1,0 +1,323 @@
+"""The checkpointed purchase: resume after a crash at every step, never create or pay twice."""
+
+from __future__ import annotations
+
+import pathlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from adapter_support import twin_settings
+
+from g2a_adapter import (
+    AsyncG2AClient,
+    G2AApiError,
+    G2AClient,
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    OutcomeUnknownError,
+    PurchasePendingError,
+    PurchaseResult,
+    RequestValidationError,
+)
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.idempotency.base import JSON
+from g2a_adapter.orders import create_request
+from g2a_adapter.purchase import PurchaseRequest
+from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
+
+PRODUCT = SANDBOX_PRODUCT_IDS[2]
+
+
+class Crash(Exception):
+    """A simulated process crash."""
+
+
+class CrashingStore(MemoryStore):
+    """A MemoryStore that 'crashes' on the n-th checkpoint (or on complete) while armed."""
+
+    def __init__(self, checkpoint_number: int | None = None, on_complete: bool = False) -> None:
+        super().__init__()
+        self.crash_at = checkpoint_number
+        self.crash_on_complete = on_complete
+        self.checkpoints: list[JSON] = []
+
+    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        self.checkpoints.append(data)
+        if self.crash_at == len(self.checkpoints):
+            raise Crash(f"crash at checkpoint {len(self.checkpoints)}")
+        super().checkpoint(key, owner, data, lease_seconds)
+
+    def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        if self.crash_on_complete:
+            raise Crash("crash at complete")
+        super().complete(key, owner, result, ttl_seconds)
+
+    def disarm(self) -> None:
+        self.crash_at, self.crash_on_complete = None, False
+
+
+def calls(twin: RunningTwin) -> dict[str, list[int]]:
+    """Statuses of the order calls in the twin's request log, by call."""
+    log: dict[str, list[int]] = {"create": [], "pay": [], "details": [], "key": []}
+    for entry in twin.admin.requests():
+        path = entry["path"]
+        name = (
+            "create"
+            if path == "/v1/order"
+            else "pay"
+            if path.startswith("/v1/order/pay/")
+            else "details"
+            if path.startswith("/v1/order/details/")
+            else "key"
+            if path.startswith("/v1/order/key/")
+            else None
+        )
+        if name:
+            log[name].append(entry["status"])
+    return log
+
+
+def assert_one_purchase(twin: RunningTwin, result: PurchaseResult) -> None:
+    """Exactly one order exists at the twin and exactly one pay reached it."""
+    log = calls(twin)
+    assert log["create"].count(200) == 1
+    assert len(log["pay"]) == 1
+    (order,) = twin.admin.orders()
+    assert order["order_id"] == result.order_id
+    assert result.key == twin.admin.order(result.order_id)["key"]
+
+
+@pytest.fixture
+def crash_client(twin: RunningTwin) -> Iterator[tuple[G2AClient, CrashingStore]]:
+    store = CrashingStore()
+    with G2AClient(twin_settings(twin.export_url), store=store) as client:
+        yield client, store
+
+
+def buy(client: G2AClient, key: str = "order-1", **kwargs: Any) -> PurchaseResult:
+    options: dict[str, Any] = {"max_price": 500, "poll_interval": 0.01, "poll_timeout": 2.0}
+    options.update(kwargs)
+    return client.orders.purchase(PRODUCT, idempotency_key=key, **options)
+
+
+def test_purchase_runs_every_step_once(client: G2AClient, twin: RunningTwin) -> None:
+    result = buy(client)
+    assert result.resumed is False
+    assert result.currency == "EUR"
+    assert result.price == twin.admin.product(PRODUCT)["minPrice"]
+    assert result.transaction_id is not None
+    assert result.key not in repr(result)
+    assert_one_purchase(twin, result)
+    log = calls(twin)
+    assert (len(log["create"]), len(log["pay"]), len(log["key"])) == (1, 1, 1)
+
+
+def test_same_key_returns_the_stored_result(client: G2AClient, twin: RunningTwin) -> None:
+    first = buy(client)
+    twin.admin.clear_requests()
+    again = buy(client)
+    assert again.resumed is True
+    assert again.model_dump(exclude={"resumed"}) == first.model_dump(exclude={"resumed"})
+    assert twin.admin.requests() == []
+
+
+def test_same_key_other_arguments_is_refused(client: G2AClient, twin: RunningTwin) -> None:
+    buy(client)
+    twin.admin.clear_requests()
+    with pytest.raises(IdempotencyConflictError, match="order-1"):
+        buy(client, max_price=999)
+    with pytest.raises(IdempotencyConflictError):
+        client.orders.purchase(SANDBOX_PRODUCT_IDS[3], idempotency_key="order-1")
+    assert twin.admin.requests() == []
+
+
+@pytest.mark.parametrize("key", ["", "   ", "k" * 201])
+def test_bad_idempotency_keys_are_refused(client: G2AClient, key: str) -> None:
+    with pytest.raises(RequestValidationError, match="idempotency_key"):
+        buy(client, key=key)
+
+
+# checkpoint number -> (what is stored when it crashes, what the resume does)
+CRASHES = {
+    1: "before create was sent: nothing stored, resume creates",
+    3: "after create, before pay: resume pays the stored order",
+    4: "after pay, before it was recorded: resume asks details, does not pay again",
+    5: "after the order completed: resume fetches the key",
+    6: "before the key fetch: resume fetches the key",
+}
+
+
+@pytest.mark.parametrize("checkpoint", sorted(CRASHES), ids=list(CRASHES.values()))
+def test_crash_then_resume_never_creates_or_pays_twice(
+    crash_client: tuple[G2AClient, CrashingStore], twin: RunningTwin, checkpoint: int
+) -> None:
+    client, store = crash_client
+    store.crash_at = checkpoint
+    with pytest.raises(Crash):
+        buy(client)
+    store.disarm()
+    result = buy(client)
+    assert result.resumed is (checkpoint != 1)
+    assert_one_purchase(twin, result)
+    assert len(calls(twin)["pay"]) == 1
+    if checkpoint == 4:
+        assert result.transaction_id is None  # learnt from details, not from the lost answer
+
+
+def test_crash_after_create_before_recording_it_refuses_to_create_again(
+    crash_client: tuple[G2AClient, CrashingStore], twin: RunningTwin
+) -> None:
+    client, store = crash_client
+    store.crash_at = 2  # the order exists at G2A, its id never reached the store
+    with pytest.raises(Crash):
+        buy(client)
+    store.disarm()
+    with pytest.raises(OutcomeUnknownError, match="reconcile"):
+        buy(client)
+    assert calls(twin)["create"] == [200]
+    assert calls(twin)["pay"] == []
+
+
+def test_crash_at_complete_still_hands_the_key_over(
+    crash_client: tuple[G2AClient, CrashingStore], twin: RunningTwin
+) -> None:
+    client, store = crash_client
+    store.crash_on_complete = True
+    result = buy(client)
+    assert_one_purchase(twin, result)
+
+
+def test_transport_crash_before_pay_resumes_with_one_pay(twin: RunningTwin) -> None:
+    real = httpx.HTTPTransport()
+    crashed: list[str] = []
+
+    class CrashBeforePay(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "PUT" and not crashed:
+                crashed.append(request.url.path)
+                raise Crash("process died before sending pay")
+            return real.handle_request(request)
+
+        def close(self) -> None:
+            real.close()
+
+    settings = twin_settings(twin.export_url)
+    with G2AClient(settings, transport=CrashBeforePay(), store=MemoryStore()) as client:
+        with pytest.raises(Crash):
+            buy(client)
+        result = buy(client)
+    assert crashed
+    assert result.resumed is True
+    assert calls(twin)["pay"] == [200]
+    assert calls(twin)["details"][0] == 200  # reconciled before paying
+    assert_one_purchase(twin, result)
+
+
+def test_faults_on_every_step_still_one_create_and_one_pay(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    admin = twin.admin
+    admin.add_fault(route="/v1/order", method="POST", kind="status", status=503, times=1)
+    admin.add_fault(route="/v1/order/pay/*", kind="reset", phase="after", times=1)
+    admin.add_fault(route="/v1/order/details/*", kind="status", status=502, times=1)
+    with pytest.raises(OutcomeUnknownError):
+        buy(client)  # the pay answer was lost
+    result = buy(client)
+    assert result.resumed is True
+    log = calls(twin)
+    assert log["create"] == [503, 200]
+    assert len(log["pay"]) == 1  # the lost one; the resume learnt from details instead
+    assert log["key"] == [200]
+    assert_one_purchase(twin, result)
+
+
+def test_lost_key_answer_is_reported_not_retried(client: G2AClient, twin: RunningTwin) -> None:
+    twin.admin.add_fault(route="/v1/order/key/*", kind="reset", phase="after", times=1)
+    with pytest.raises(OutcomeUnknownError):
+        buy(client)
+    with pytest.raises(OutcomeUnknownError, match="dashboard") as caught:
+        buy(client)
+    assert isinstance(caught.value.__cause__, G2AApiError)
+    assert calls(twin)["key"] == [None, 400]  # handed out (answer lost), then ORD004
+    assert calls(twin)["pay"] == [200]
+
+
+def test_eight_concurrent_callers_with_one_key(client: G2AClient, twin: RunningTwin) -> None:
+    barrier = threading.Barrier(8)
+    results: list[PurchaseResult] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            results.append(buy(client, key="shared", wait_timeout=10.0))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({(r.order_id, r.key) for r in results}) == 1
+    assert sorted(r.resumed for r in results) == [False] + [True] * 7
+    log = calls(twin)
+    assert (log["create"], log["pay"], log["key"]) == ([200], [200], [200])
+
+
+def test_live_lease_elsewhere_is_in_progress(
+    client: G2AClient, store: MemoryStore, twin: RunningTwin
+) -> None:
+    request = PurchaseRequest(create_request(PRODUCT, "EUR", 500, None), "busy", 0.01, 2.0, 0.1)
+    store.claim("busy", request.fingerprint(), 60)
+    with pytest.raises(IdempotencyInProgressError, match="busy"):
+        buy(client, key="busy", wait_timeout=0.1)
+    assert twin.admin.requests() == []
+
+
+def test_slow_completion_is_pending_then_resumes(client: G2AClient, twin: RunningTwin) -> None:
+    twin.admin.configure(completion_delay_seconds=30)
+    with pytest.raises(PurchasePendingError, match="same key"):
+        buy(client, poll_timeout=0.1)
+    twin.admin.configure(completion_delay_seconds=0)
+    result = buy(client)
+    assert result.resumed is True
+    assert_one_purchase(twin, result)
+
+
+def test_configured_sqlite_store_survives_a_new_client(
+    twin: RunningTwin, tmp_path: pathlib.Path
+) -> None:
+    """A restarted service (new client, same G2A_IDEMPOTENCY_URL) gets the stored result."""
+    settings = twin_settings(
+        twin.export_url, idempotency_url=f"sqlite:///{tmp_path / 'purchases.sqlite3'}"
+    )
+    with G2AClient(settings) as first_process:
+        first = buy(first_process, key="restart-1")
+    with G2AClient(settings) as second_process:
+        again = buy(second_process, key="restart-1")
+    assert again.resumed is True
+    assert (again.order_id, again.key) == (first.order_id, first.key)
+    assert_one_purchase(twin, first)
+
+
+@pytest.mark.anyio
+async def test_async_client_resumes_from_the_sync_clients_checkpoint(
+    twin: RunningTwin,
+) -> None:
+    settings = twin_settings(twin.export_url)
+    store = CrashingStore(checkpoint_number=4)  # the pay answer arrives, its record does not
+    with G2AClient(settings, store=store) as client, pytest.raises(Crash):
+        buy(client, key="mixed")
+    store.disarm()
+    async with AsyncG2AClient(settings, store=store) as aclient:
+        result = await aclient.orders.purchase(
+            PRODUCT, idempotency_key="mixed", max_price=500, poll_interval=0.01
+        )
+    assert result.resumed is True
+    assert result.transaction_id is None  # learnt from details after the lost record
+    assert_one_purchase(twin, result)

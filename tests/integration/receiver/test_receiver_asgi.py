@@ -1,0 +1,166 @@
+"""The receiver in-process (httpx.ASGITransport): handler failures, store outages, health."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import anyio
+import httpx
+import pytest
+from _receiver_fixtures import WEBHOOK_SECRET, receiver_settings
+
+from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter.errors import ConfigError, StoreUnavailableError
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.observability import Metrics
+from g2a_adapter.signing import webhook_signature_header
+from g2a_adapter.webhooks import WebhookEvent
+
+
+def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "type": "order.paid",
+            "created_at": "2026-01-01T00:00:00Z",
+            "data": {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
+        }
+    ).encode()
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex
+    return {
+        "X-G2A-Event-Id": event_id,
+        "X-G2A-Timestamp": ts,
+        "X-G2A-Nonce": nonce,
+        "X-G2A-Signature": webhook_signature_header([WEBHOOK_SECRET], ts, nonce, body),
+    }, body
+
+
+def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver")
+
+
+SETTINGS = receiver_settings("memory://")
+
+
+@pytest.mark.anyio
+async def test_a_failing_handler_answers_500_then_the_retry_is_processed() -> None:
+    calls: list[str] = []
+
+    def flaky(event: WebhookEvent) -> None:
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise RuntimeError("database down")
+
+    metrics = Metrics()
+    app = create_receiver_app(SETTINGS, handler=flaky, store=MemoryStore(), metrics=metrics)
+    async with client_for(app) as client:
+        failed = await client.post(
+            "/webhooks/g2a", content=delivery("evt-1")[1], headers=delivery("evt-1")[0]
+        )
+        headers, body = delivery("evt-1")
+        retried = await client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert (failed.status_code, failed.json()) == (500, {"error": "handler_failed"})
+    assert (retried.status_code, retried.json()["status"]) == (200, "processed")
+    assert calls == ["evt-1", "evt-1"]
+    assert not hasattr(app.state, "processed_events")  # a custom handler: no built-in record
+    failed_count = metrics.registry.get_sample_value(
+        "g2a_webhook_events_total", {"type": "order.paid", "result": "failed"}
+    )
+    assert failed_count == 1
+
+
+@pytest.mark.anyio
+async def test_concurrent_duplicate_deliveries_run_the_handler_once() -> None:
+    calls: list[str] = []
+
+    def slow(event: WebhookEvent) -> None:
+        time.sleep(0.1)
+        calls.append(event.event_id)
+
+    app = create_receiver_app(SETTINGS, handler=slow, store=MemoryStore())
+    statuses: list[str] = []
+    async with client_for(app) as client:
+
+        async def send() -> None:
+            headers, body = delivery("evt-race")
+            statuses.append(
+                (await client.post("/webhooks/g2a", content=body, headers=headers)).json()["status"]
+            )
+
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(send)
+
+    assert calls == ["evt-race"]
+    assert sorted(statuses) == ["duplicate"] * 5 + ["processed"]
+
+
+class DownStore(MemoryStore):
+    def claim(self, key: str, fingerprint: str, lease_seconds: float):  # type: ignore[no-untyped-def]
+        raise StoreUnavailableError("redis", "ConnectionError: refused")
+
+    def ping(self) -> None:
+        raise StoreUnavailableError("redis", "ConnectionError: refused")
+
+
+@pytest.mark.anyio
+async def test_a_store_outage_answers_503_and_fails_health() -> None:
+    app = create_receiver_app(SETTINGS, store=DownStore())
+    async with client_for(app) as client:
+        headers, body = delivery("evt-down")
+        response = await client.post("/webhooks/g2a", content=body, headers=headers)
+        health = await client.get("/healthz")
+
+    assert (response.status_code, response.json()) == (503, {"error": "store_unavailable"})
+    assert response.headers["retry-after"] == "5"
+    assert health.status_code == 503
+    assert health.json()["failed"] == ["store"]
+    assert health.json()["checks"]["store"]["error"] == (
+        "idempotency store 'redis' unavailable: ConnectionError: refused"
+    )
+
+
+@dataclass
+class Token:
+    ttl: float
+
+    def ttl_seconds(self) -> float:
+        return self.ttl
+
+
+@pytest.mark.anyio
+async def test_healthz_reports_the_token_ttl_and_answers_fast_when_it_hangs() -> None:
+    ok = create_receiver_app(SETTINGS, store=MemoryStore(), token_probe=lambda: Token(123.45))
+    stuck = threading.Event()
+
+    def hanging() -> Token:
+        stuck.wait(5)
+        return Token(1)
+
+    hung = create_receiver_app(SETTINGS, store=MemoryStore(), token_probe=hanging)
+    async with client_for(ok) as client:
+        healthy = await client.get("/healthz")
+    async with client_for(hung) as client:
+        started = time.perf_counter()
+        failing = await client.get("/healthz")
+        elapsed = time.perf_counter() - started
+    stuck.set()
+
+    assert healthy.status_code == 200
+    assert healthy.json()["checks"]["token"]["ttl_seconds"] == 123.5
+    assert healthy.json()["checks"]["store"]["status"] == "ok"
+    assert failing.status_code == 503
+    assert failing.json()["failed"] == ["token"]
+    assert failing.json()["checks"]["token"] == {"status": "fail", "error": "timed out after 0.5 s"}
+    assert elapsed < 1.0
+
+
+def test_the_receiver_needs_a_webhook_secret() -> None:
+    settings = receiver_settings("memory://").model_copy(update={"webhook_secret": None})
+    with pytest.raises(ConfigError, match="G2A_WEBHOOK_SECRET is required by the receiver"):
+        create_receiver_app(settings)

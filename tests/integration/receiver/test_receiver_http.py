@@ -1,0 +1,198 @@
+"""The receiver over real HTTP (uvicorn in a thread): every route and every rejection."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET
+
+from g2a_adapter.signing import ipn_hash, webhook_signature_header
+
+
+def signed(
+    event_id: str | None = None,
+    *,
+    ts: int | None = None,
+    nonce: str | None = None,
+    secret: str = WEBHOOK_SECRET,
+    body: bytes | None = None,
+) -> tuple[dict[str, str], bytes]:
+    event_id = event_id or f"evt-{uuid.uuid4().hex[:12]}"
+    if body is None:
+        body = json.dumps(
+            {
+                "event_id": event_id,
+                "type": "order.complete",
+                "created_at": "2026-01-01T00:00:00Z",
+                "data": {
+                    "order_id": "1530978476",
+                    "product_id": "10000027819004",
+                    "price": 41.5,
+                    "currency": "EUR",
+                },
+            }
+        ).encode()
+    timestamp = str(ts if ts is not None else int(time.time()))
+    nonce = nonce or uuid.uuid4().hex
+    return {
+        "Content-Type": "application/json",
+        "X-G2A-Event-Id": event_id,
+        "X-G2A-Timestamp": timestamp,
+        "X-G2A-Nonce": nonce,
+        "X-G2A-Signature": webhook_signature_header([secret], timestamp, nonce, body),
+    }, body
+
+
+def metric(client: httpx.Client, line_start: str) -> float:
+    text = client.get("/metrics").text
+    values = [float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines() if ln.startswith(line_start)]
+    return values[0] if values else 0.0
+
+
+@pytest.fixture
+def client(served: tuple[str, object]) -> httpx.Client:
+    with httpx.Client(base_url=served[0], timeout=5) as c:
+        yield c  # type: ignore[misc]
+
+
+def test_event_is_processed_once_and_redeliveries_are_duplicates(
+    client: httpx.Client, served: tuple[str, object]
+) -> None:
+    headers, body = signed("evt-http-1")
+    first = client.post("/webhooks/g2a", content=body, headers=headers)
+    headers2, _ = signed("evt-http-1")
+    second = client.post("/webhooks/g2a", content=body, headers=headers2)
+
+    assert (first.status_code, first.json()) == (
+        200,
+        {"status": "processed", "event_id": "evt-http-1"},
+    )
+    assert (second.status_code, second.json()) == (
+        200,
+        {"status": "duplicate", "event_id": "evt-http-1"},
+    )
+    assert list(served[1].state.processed_events) == ["evt-http-1"]  # type: ignore[attr-defined]
+    assert metric(client, 'g2a_webhook_events_total{result="processed",type="order.complete"}') == 1
+    assert metric(client, 'g2a_webhook_events_total{result="duplicate",type="order.complete"}') == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "reason"),
+    [
+        (
+            lambda h, b: ({k: v for k, v in h.items() if k != "X-G2A-Nonce"}, b),
+            401,
+            "missing_header",
+        ),
+        (lambda h, b: (h | {"X-G2A-Timestamp": "yesterday"}, b), 400, "malformed_header"),
+        (lambda h, b: (signed(secret="forged")[0], b), 401, "bad_signature"),
+        (lambda h, b: signed(ts=int(time.time()) - 3600), 401, "stale_timestamp"),
+        (lambda h, b: signed(ts=int(time.time()) + 3600), 401, "future_timestamp"),
+        (lambda h, b: signed(body=b'{"event_id": 1}'), 400, "malformed_body"),
+    ],
+)
+def test_rejections_answer_json_reasons_and_are_counted(
+    client: httpx.Client,
+    mutate,
+    status: int,
+    reason: str,  # type: ignore[no-untyped-def]
+) -> None:
+    headers, body = mutate(*signed())
+    response = client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert (response.status_code, response.json()) == (status, {"error": reason})
+    assert response.headers["content-type"] == "application/json"
+    line = f'g2a_webhook_validation_failures_total{{reason="{reason}"}}'
+    assert metric(client, line) == 1
+
+
+def test_replayed_delivery_is_rejected(client: httpx.Client) -> None:
+    headers, body = signed()
+    assert client.post("/webhooks/g2a", content=body, headers=headers).status_code == 200
+    replay = client.post("/webhooks/g2a", content=body, headers=headers)
+    assert (replay.status_code, replay.json()) == (401, {"error": "replayed_nonce"})
+
+
+def test_oversized_bodies_get_413_declared_or_streamed(client: httpx.Client) -> None:
+    headers, _ = signed()
+    big = b"x" * 70_000
+    declared = client.post("/webhooks/g2a", content=big, headers=headers)
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(70):
+            yield b"y" * 1000
+
+    streamed = client.post("/webhooks/g2a", content=chunks(), headers=headers)
+    assert (declared.status_code, declared.json()) == (413, {"error": "oversized_body"})
+    assert (streamed.status_code, streamed.json()) == (413, {"error": "oversized_body"})
+    assert metric(client, 'g2a_webhook_validation_failures_total{reason="oversized_body"}') == 2
+
+
+def test_unknown_routes_and_methods_answer_json(client: httpx.Client) -> None:
+    assert client.get("/nope").json() == {"error": "not_found"}
+    response = client.get("/webhooks/g2a")
+    assert (response.status_code, response.json()) == (405, {"error": "method_not_allowed"})
+
+
+def ipn_form(
+    amount: str = "41.50", status: str = "complete", secret: str = API_KEY
+) -> dict[str, str]:
+    fields = {
+        "type": "payment",
+        "transactionId": "tx-1",
+        "userOrderId": "1530978476",
+        "amount": amount,
+        "status": status,
+    }
+    fields["hash"] = ipn_hash("tx-1", "1530978476", amount, secret)
+    return fields
+
+
+def test_g2a_pay_ipn_is_verified_and_deduplicated(client: httpx.Client, served) -> None:  # type: ignore[no-untyped-def]
+    first = client.post("/webhooks/g2a-pay", data=ipn_form())
+    again = client.post("/webhooks/g2a-pay", data=ipn_form())
+    forged = client.post("/webhooks/g2a-pay", data=ipn_form(secret="guess"))
+    as_json = client.post("/webhooks/g2a-pay", json=ipn_form())
+
+    assert (first.status_code, first.json()) == (
+        200,
+        {"status": "processed", "transaction_id": "tx-1"},
+    )
+    assert again.json() == {"status": "duplicate", "transaction_id": "tx-1"}
+    assert (forged.status_code, forged.json()) == (401, {"error": "bad_signature"})
+    assert (as_json.status_code, as_json.json()) == (400, {"error": "malformed_body"})
+    assert list(served[1].state.processed_payments) == ["ipn:tx-1:complete"]
+    assert metric(client, 'g2a_webhook_events_total{result="processed",type="ipn.complete"}') == 1
+
+
+def test_seller_token_flow(client: httpx.Client) -> None:
+    params = {"grant_type": "client_credentials", "client_id": API_HASH, "client_secret": API_KEY}
+    issued = client.get("/oauth/token", params=params)
+    token = issued.json()["access_token"]
+    wrong = client.get("/oauth/token", params=params | {"client_secret": "nope"})
+
+    assert issued.status_code == 200
+    assert issued.json() == {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+    assert issued.headers["cache-control"] == "no-store"
+    assert (wrong.status_code, wrong.json()) == (401, {"error": "invalid_client"})
+    assert (
+        client.get("/healthcheck", headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    )
+    denied = client.get("/healthcheck", headers={"Authorization": "Bearer forged"})
+    assert (denied.status_code, denied.json()) == (401, {"error": "invalid_token"})
+    assert denied.headers["www-authenticate"] == "Bearer"
+
+
+def test_healthz_and_metrics(client: httpx.Client) -> None:
+    health = client.get("/healthz")
+    metrics = client.get("/metrics")
+
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert health.json()["checks"]["store"]["backend"] == "sqlite"
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE g2a_webhook_events_total counter" in metrics.text

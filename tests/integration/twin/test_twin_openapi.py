@@ -1,0 +1,66 @@
+"""The twin's OpenAPI documents are valid and describe exactly the routes it serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from harness.twin.dispatch import PARAM_ROUTES, STATIC_ROUTES
+
+CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "openapi"
+DOCUMENTS = {"export": ("g2a-export-v1.yaml", "/v1"), "import": ("g2a-import.yaml", "")}
+
+
+def load(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((CONTRACTS / name).read_text())
+    return document
+
+
+@pytest.mark.parametrize("name", [file for file, _ in DOCUMENTS.values()])
+def test_document_is_valid_openapi(name: str) -> None:
+    validate(load(name))
+
+
+def served_operations() -> set[tuple[str, str]]:
+    operations = {(method, path) for path, methods in STATIC_ROUTES.items() for method in methods}
+    for prefix, methods in PARAM_ROUTES:
+        operations |= {(method, f"{prefix}{{}}") for method in methods}
+    return operations
+
+
+def documented_operations() -> set[tuple[str, str]]:
+    operations = set()
+    for name, prefix in DOCUMENTS.values():
+        for path, item in load(name)["paths"].items():
+            generic = prefix + path.split("{")[0] + ("{}" if "{" in path else "")
+            operations |= {(method.upper(), generic) for method in item}
+    return operations
+
+
+def test_every_served_operation_is_documented_and_back() -> None:
+    assert documented_operations() == served_operations()
+
+
+def test_every_operation_documents_auth_and_rate_limit_errors() -> None:
+    for name, _ in DOCUMENTS.values():
+        for path, item in load(name)["paths"].items():
+            for method, operation in item.items():
+                codes = set(operation["responses"])
+                expected = {"400", "401"} if path == "/oauth/token" else {"401", "403", "429"}
+                assert expected <= codes, (name, method, path)
+
+
+def test_create_pay_details_key_are_linked() -> None:
+    paths = load("g2a-export-v1.yaml")["paths"]
+    created = paths["/order"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in created.values()} == {
+        "payOrder",
+        "getOrderDetails",
+        "getOrderKey",
+    }
+    paid = paths["/order/pay/{orderId}"]["put"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in paid.values()} == {"getOrderDetails", "getOrderKey"}

@@ -1,0 +1,196 @@
+"""The verdict's arithmetic and invariants on hand-made evidence (no Locust, no twin)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.load.journal import Journal, read_journal, write_journal
+from harness.load.profiles import get_profile
+from harness.load.stats import OperationStats, RunStats, read_stats
+from harness.load.verdict import (
+    ReceiverRecord,
+    evaluate,
+    forgeries_rejected,
+    no_double_payment,
+    webhooks_exactly_once,
+)
+
+
+def _op(name: str, times: dict[int, int], failures: int = 0) -> OperationStats:
+    return OperationStats(name, "adapter", sum(times.values()), failures, times, 100.0, 110.0)
+
+
+def test_percentiles_follow_locusts_histogram_method() -> None:
+    # 100 requests: 90 at 10 ms, 5 at 200 ms, 4 at 900 ms, 1 at 3000 ms. Like Locust's
+    # calculate_response_time_percentile: the slowest bucket with at most p*n requests faster.
+    op = _op("products.list", {10: 90, 200: 5, 900: 4, 3000: 1})
+
+    assert op.percentile(0.50) == 10
+    assert op.percentile(0.89) == 10
+    assert op.percentile(0.90) == 200
+    assert op.percentile(0.95) == 900
+    assert op.percentile(0.99) == 3000
+    assert _op("empty", {}).percentile(0.95) == 0
+
+
+def test_run_totals_span_every_operation() -> None:
+    stats = RunStats({"a": _op("a", {5: 30}, failures=3), "b": _op("b", {5: 10}, failures=1)})
+
+    assert (stats.requests, stats.failures) == (40, 4)
+    assert stats.error_ratio == 0.1
+    assert stats.duration_s == 10.0
+    assert stats.throughput_rps == 4.0
+
+
+def test_locust_json_stats_are_read_with_string_histogram_keys(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats.json"
+    entry = {
+        "name": "orders.purchase",
+        "method": "adapter",
+        "num_requests": 3,
+        "num_failures": 1,
+        "response_times": {"12": 2, "140": 1},
+        "start_time": 10.0,
+        "last_request_timestamp": 14.0,
+    }
+    path.write_text(json.dumps([entry]))
+
+    stats = read_stats(path)
+
+    assert stats.operations["orders.purchase"].response_times == {12: 2, 140: 1}
+    assert stats.operations["orders.purchase"].percentile(0.99) == 140
+    assert read_stats(tmp_path / "missing.json").requests == 0
+
+
+def _purchase(key: str, order: str | None, **extra: Any) -> dict[str, Any]:
+    return {"op": "purchase", "key": key, "order_id": order, **extra}
+
+
+def _paid(*orders: str) -> list[dict[str, Any]]:
+    return [{"order_id": o, "paid_at": 1.0} for o in orders]
+
+
+def test_repeats_that_resolve_to_the_same_order_keep_the_payment_invariant() -> None:
+    journal = Journal([_purchase("k1", "1"), _purchase("k1", "1"), _purchase("k2", "2")])
+
+    check = no_double_payment(journal, [*_paid("1", "2"), {"order_id": "3", "paid_at": None}])
+
+    assert check.passed, check.detail
+    assert check.actual == "2 keys, 0 doubled, twin paid 2 orders"
+
+
+def test_a_key_that_bought_two_orders_breaks_the_payment_invariant() -> None:
+    journal = Journal([_purchase("k1", "1"), _purchase("k1", "7", repeat=True)])
+
+    check = no_double_payment(journal, _paid("1", "7"))
+
+    assert not check.passed
+    assert "1 keys paid more than one order" in check.detail
+    assert "twin paid 2 orders for only 1 keys" in check.detail
+
+
+def test_a_paid_order_the_journal_never_saw_breaks_the_payment_invariant() -> None:
+    check = no_double_payment(Journal([_purchase("k1", "1")]), _paid("1", "9"))
+
+    assert not check.passed
+    assert check.detail == "twin paid 2 orders for only 1 keys"
+
+
+def test_an_order_reported_bought_but_unpaid_in_the_twin_is_a_breach() -> None:
+    check = no_double_payment(Journal([_purchase("k1", "1")]), [])
+
+    assert not check.passed
+    assert "1 orders reported bought are not paid in the twin" in check.detail
+
+
+def _hook(variant: str, event: str, status: int, answer: str) -> dict[str, Any]:
+    return {
+        "op": "webhook",
+        "variant": variant,
+        "event_id": event,
+        "status": status,
+        "answer": answer,
+    }
+
+
+def test_each_valid_event_handled_once_and_redeliveries_acknowledged() -> None:
+    journal = Journal(
+        [
+            _hook("valid", "e1", 200, "processed"),
+            _hook("valid", "e2", 200, "processed"),
+            _hook("duplicate", "e1", 200, "duplicate"),
+        ]
+    )
+
+    assert webhooks_exactly_once(journal, ReceiverRecord({"e1": 1, "e2": 1}, {})).passed
+    twice = webhooks_exactly_once(journal, ReceiverRecord({"e1": 2, "e2": 1}, {}))
+    assert not twice.passed
+    assert "1 valid events not handled exactly once" in twice.detail
+    assert "1 events handled more than once" in twice.detail
+    lost = webhooks_exactly_once(journal, ReceiverRecord({"e1": 1}, {}))
+    assert lost.detail == "1 valid events not handled exactly once"
+
+
+def test_forgeries_and_replays_must_be_refused_and_counted() -> None:
+    journal = Journal(
+        [
+            _hook("valid", "e1", 200, "processed"),
+            _hook("replay", "e1", 401, "replayed_nonce"),
+            _hook("forged", "f1", 401, "bad_signature"),
+        ]
+    )
+    counted = {"bad_signature": 1, "replayed_nonce": 1}
+
+    assert forgeries_rejected(journal, ReceiverRecord({"e1": 1}, counted)).passed
+    handled = forgeries_rejected(journal, ReceiverRecord({"e1": 1, "f1": 1}, counted))
+    assert handled.detail == "1 forged events reached the handler"
+    uncounted = forgeries_rejected(journal, ReceiverRecord({"e1": 1}, {"bad_signature": 1}))
+    assert "fewer replayed_nonce rejections" in uncounted.detail
+    accepted = Journal([_hook("forged", "f2", 200, "processed")])
+    check = forgeries_rejected(accepted, ReceiverRecord({}, {"bad_signature": 1}))
+    assert "1 forged or replayed deliveries were not refused" in check.detail
+
+
+def test_slos_fail_on_errors_slow_operations_and_missing_evidence() -> None:
+    profile = get_profile("smoke")  # max error ratio 0, >= 5 rps, p95 products.list <= 500 ms
+    stats = RunStats({"products.list": _op("products.list", {700: 100}, failures=1)})
+    journal = Journal(exit_code=3)
+
+    verdict = evaluate(profile, stats, journal, [], ReceiverRecord({}, {}))
+
+    slos = {c.name: c for c in verdict.slos}
+    assert slos["run completed"].passed
+    assert not slos["business error ratio"].passed
+    assert slos["business error ratio"].actual == "0.0100 (1/100)"
+    assert slos["throughput"].passed  # 100 requests in 10 s
+    assert not slos["p95 products.list"].passed
+    assert slos["p95 products.list"].actual == "700 ms"
+    assert slos["p95 orders.purchase"].actual == "no requests"
+    assert not verdict.passed
+    assert [c.name for c in verdict.invariants] == list(profile.invariants)
+
+
+def test_a_crashed_locust_fails_the_run_check() -> None:
+    profile = get_profile("smoke")
+    stats = RunStats({"products.list": _op("products.list", {5: 100})})
+    journal = Journal(exceptions=[{"count": 2, "msg": "KeyError('x')", "nodes": []}], exit_code=1)
+
+    check = evaluate(profile, stats, journal, [], ReceiverRecord({}, {})).slos[0]
+
+    assert check.name == "run completed"
+    assert not check.passed
+    assert check.detail == "KeyError('x')"
+
+
+def test_journal_round_trips_and_a_missing_journal_is_empty(tmp_path: Path) -> None:
+    journal = Journal([_purchase("k", "1"), {"counter": "adapter_retries", "value": 4}], [], 0)
+
+    write_journal(tmp_path / "j.json", journal)
+    again = read_journal(tmp_path / "j.json")
+
+    assert again.purchases() == [_purchase("k", "1")]
+    assert again.counter("adapter_retries") == 4
+    assert again.exit_code == 0
+    assert read_journal(tmp_path / "none.json").entries == []

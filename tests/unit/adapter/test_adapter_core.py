@@ -1,0 +1,187 @@
+"""Pure pieces of the core: failure classification, error mapping, models, the purchase
+step table, the masking log filter."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from g2a_adapter import (
+    ApiAuthError,
+    G2AApiError,
+    G2AClient,
+    OutcomeUnknownError,
+    Product,
+    RateLimitedError,
+    ResponseFormatError,
+    RetryPolicy,
+    Settings,
+    TransportError,
+)
+from g2a_adapter.core import api_error
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.observability import MaskingFilter, SecretMasker
+from g2a_adapter.orders import create_request
+from g2a_adapter.purchase import PurchaseRequest, next_step
+from g2a_adapter.transport import Failure, classify
+
+SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="key-SECRET-1")
+URL = httpx.URL("https://sandboxapi.g2a.com/v1/x")
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason", "sent"),
+    [
+        (httpx.ConnectError("x"), "connect_error", False),
+        (httpx.ConnectTimeout("x"), "connect_timeout", False),
+        (httpx.PoolTimeout("x"), "pool_timeout", False),
+        (httpx.ReadTimeout("x"), "read_timeout", True),
+        (httpx.WriteTimeout("x"), "write_timeout", True),
+        (httpx.ReadError("x"), "connection_reset", True),
+        (httpx.RemoteProtocolError("x"), "connection_reset", True),
+        (httpx.WriteError("x"), "write_error", True),
+        (httpx.LocalProtocolError("x"), "local_protocol_error", False),
+        (ConnectionRefusedError(), "connect_error", False),
+        (ConnectionResetError(), "connection_reset", True),
+        (httpx.ProxyError("x"), "transport_error", True),
+    ],
+)
+def test_failure_classification(exc: Exception, reason: str, sent: bool) -> None:
+    assert classify(exc) == Failure(reason, sent)  # type: ignore[arg-type]
+
+
+def test_failure_to_error() -> None:
+    sent = Failure("read_timeout", True)
+    assert type(sent.to_error("POST", "/v1/order", idempotent=False)) is OutcomeUnknownError
+    assert type(sent.to_error("GET", "/v1/products", idempotent=True)) is TransportError
+    unsent = Failure("connect_error", False)
+    assert type(unsent.to_error("POST", "/v1/order", idempotent=False)) is TransportError
+
+
+def answer(status: int, body: bytes, **headers: str) -> httpx.Response:
+    return httpx.Response(status, content=body, headers=headers)
+
+
+def test_error_mapping() -> None:
+    mask = SecretMasker(["key-SECRET-1"])
+    envelope = b'{"status":"ERROR","code":"ORD112","message":"not enough funds key-SECRET-1"}'
+    error = api_error(answer(403, envelope), mask)
+    assert type(error) is G2AApiError
+    assert (error.code, error.status_code, error.message) == ("ORD112", 403, "not enough funds ***")
+    limited = api_error(
+        answer(429, b'{"code":"BR03","message":"Too many"}', **{"Retry-After": "4"}), mask
+    )
+    assert isinstance(limited, RateLimitedError)
+    assert limited.retry_after == 4.0
+    auth = api_error(answer(403, b'{"code":"AUTH01","message":"No header"}'), mask)
+    assert isinstance(auth, ApiAuthError)
+    assert (auth.code, auth.status_code) == ("AUTH01", 403)
+    oauth = api_error(answer(401, b'{"error":"invalid_client","error_description":"no"}'), mask)
+    assert (oauth.code, oauth.message) == ("invalid_client", "no")  # type: ignore[attr-defined]
+    html = api_error(answer(502, b"<html>Bad gateway</html>"), mask)
+    assert (html.code, html.message) == ("HTTP502", "<html>Bad gateway</html>")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"{", b"[]", b'{"total": "many", "page": 1, "docs": []}', b'{"docs": [{}]}']
+)
+def test_unreadable_2xx_is_a_format_error(body: bytes) -> None:
+    transport = httpx.MockTransport(lambda request: answer(200, body))
+    with G2AClient(SETTINGS, transport=transport) as client, pytest.raises(ResponseFormatError):
+        client.products.list()
+
+
+def test_models_keep_unknown_fields() -> None:
+    product = Product.model_validate(
+        {"id": 10000027819004, "name": "Game", "qty": 3, "minPrice": 2.5, "retailMinBasePrice": 9}
+    )
+    assert product.id == "10000027819004"
+    assert product.min_price == 2.5
+    assert product.model_extra == {"retailMinBasePrice": 9}
+    assert product.model_dump(by_alias=True)["retailMinBasePrice"] == 9
+
+
+def test_purchase_step_table() -> None:
+    steps = [None, "creating", "created", "paying", "paid", "ready", "fetching_key"]
+    assert [next_step({"step": s} if s else {}) for s in steps] == [
+        "create",
+        "create_unknown",
+        "pay",
+        "reconcile_pay",
+        "poll",
+        "key",
+        "key",
+    ]
+
+
+def test_fingerprint_depends_on_the_purchase_arguments_only() -> None:
+    def fingerprint(product: str, max_price: float | None, currency: str, poll: float) -> str:
+        order = create_request(product, currency, max_price, None)
+        return PurchaseRequest(order, "k", poll, 30.0, 5.0).fingerprint()
+
+    base = fingerprint("100", 10, "EUR", 0.2)
+    assert fingerprint("100", 10, "EUR", 1.0) == base
+    assert fingerprint("100", 10.0, "EUR", 0.2) == base
+    assert (
+        len(
+            {
+                base,
+                fingerprint("101", 10, "EUR", 0.2),
+                fingerprint("100", 11, "EUR", 0.2),
+                fingerprint("100", 10, "USD", 0.2),
+                fingerprint("100", None, "EUR", 0.2),
+            }
+        )
+        == 5
+    )
+
+
+def test_masking_filter_cleans_other_libraries_records() -> None:
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "sent %s", ("key-SECRET-1",), None
+    )
+    record.header = "h, key-SECRET-1"
+    assert MaskingFilter(SecretMasker(SETTINGS.secret_values())).filter(record)
+    assert record.getMessage() == "sent ***"
+    assert record.header == "h, ***"
+
+
+def test_no_retry_sleep_keeps_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return answer(503, b'{"code":"X","message":"busy"}', **{"Retry-After": "30"})
+
+    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
+    transport = httpx.MockTransport(flaky)
+    with G2AClient(SETTINGS, transport=transport) as client, pytest.raises(G2AApiError):
+        client.products.list()
+    assert len(calls) == 1 + SETTINGS.retry_max
+    assert RetryPolicy().sleep_enabled is False
+
+
+def test_resume_after_a_lost_pay_never_pays_an_order_that_is_not_new() -> None:
+    """Stored `paying` + details `pending`: the earlier pay is in flight at G2A; poll, no PUT."""
+    store = MemoryStore()
+    request = PurchaseRequest(create_request("100", "EUR", None, None), "lost-pay", 0, 5.0, 1.0)
+    claim = store.claim("lost-pay", request.fingerprint(), 60)
+    assert claim.owner is not None
+    paying = {"step": "paying", "order_id": "5", "price": 3.5, "currency": "EUR"}
+    store.checkpoint("lost-pay", claim.owner, paying, 60)
+    store.release("lost-pay", claim.owner)
+    statuses = ["pending", "pending", "complete"]
+    seen: list[str] = []
+
+    def g2a(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/v1/order/key/5":
+            return httpx.Response(200, json={"key": "KEY-5"})
+        return httpx.Response(200, json={"status": statuses.pop(0), "price": 3.5})
+
+    with G2AClient(SETTINGS, transport=httpx.MockTransport(g2a), store=store) as client:
+        result = client.orders.purchase("100", idempotency_key="lost-pay", poll_interval=0)
+    assert (result.order_id, result.key, result.resumed) == ("5", "KEY-5", True)
+    assert seen == ["GET /v1/order/details/5"] * 3 + ["GET /v1/order/key/5"]

@@ -1,0 +1,103 @@
+"""The public surface of `g2a_adapter` is pinned: adding or removing a name is a decision."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import g2a_adapter
+from g2a_adapter import errors
+
+PUBLIC = {
+    "__version__",
+    "Settings",
+    "G2AClient",
+    "AsyncG2AClient",
+    "Metrics",
+    "RetryPolicy",
+    "open_store",
+    "WebhookVerifier",
+    "WebhookHandler",
+    "WebhookEvent",
+    "Product",
+    "ProductPage",
+    "OrderCreated",
+    "PaymentResult",
+    "OrderDetails",
+    "OrderKey",
+    "PurchaseResult",
+    "AccessToken",
+    "Offer",
+    "OfferPage",
+    "Job",
+    "G2AError",
+    "ConfigError",
+    "AuthError",
+    "ApiAuthError",
+    "RequestValidationError",
+    "NotFoundError",
+    "G2AApiError",
+    "PurchasePendingError",
+    "RateLimitedError",
+    "TransportError",
+    "OutcomeUnknownError",
+    "ResponseFormatError",
+    "IdempotencyError",
+    "IdempotencyConflictError",
+    "IdempotencyInProgressError",
+    "LeaseLostError",
+    "StoreUnavailableError",
+    "WebhookRejectedError",
+}
+
+
+def test_exported_names_are_pinned() -> None:
+    assert set(g2a_adapter.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(g2a_adapter, name) is not None, name
+
+
+def test_every_error_class_is_exported() -> None:
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.G2AError)
+    }
+    assert classes <= set(g2a_adapter.__all__)
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(g2a_adapter.OutcomeUnknownError, g2a_adapter.TransportError)
+    assert issubclass(g2a_adapter.RateLimitedError, g2a_adapter.G2AApiError)
+    assert issubclass(g2a_adapter.ApiAuthError, g2a_adapter.AuthError)
+    assert issubclass(g2a_adapter.ApiAuthError, g2a_adapter.G2AApiError)
+    assert issubclass(g2a_adapter.RequestValidationError, ValueError)
+    for name in PUBLIC:
+        value = getattr(g2a_adapter, name)
+        if inspect.isclass(value) and issubclass(value, Exception):
+            assert issubclass(value, g2a_adapter.G2AError), name
+
+
+def test_sync_and_async_clients_offer_the_same_services() -> None:
+    sync_methods = {
+        "products": {"list", "iter_all", "get"},
+        "orders": {"create", "pay", "details", "key", "purchase"},
+        "offers": {"list", "create", "update"},
+        "jobs": {"get"},
+        "auth": {"token", "invalidate"},
+    }
+    settings = g2a_adapter.Settings(
+        api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="k-123"
+    )
+    with g2a_adapter.G2AClient(settings) as client:
+        for service, methods in sync_methods.items():
+            for method in methods:
+                assert callable(getattr(getattr(client, service), method)), (service, method)
+    async_client = g2a_adapter.AsyncG2AClient(settings)
+    assert inspect.isasyncgenfunction(async_client.products.aiter_all)
+    for service, methods in sync_methods.items():
+        for method in methods - {"iter_all", "invalidate"}:
+            bound = getattr(getattr(async_client, service), method)
+            assert inspect.iscoroutinefunction(bound), (service, method)
+    assert inspect.iscoroutinefunction(async_client.aclose)
+    asyncio.run(async_client.aclose())

@@ -1,0 +1,72 @@
+"""Fault selection is pure and deterministic under a seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.twin.faults import FaultBook, FaultSpecError, parse_fault
+
+
+def kinds(
+    book: FaultBook, n: int, method: str = "GET", path: str = "/v1/products"
+) -> list[str | None]:
+    results = []
+    for _ in range(n):
+        action = book.select(method, path)
+        results.append(None if action is None else action.kind)
+    return results
+
+
+def test_same_seed_same_draws_other_seed_other_draws() -> None:
+    def draws(seed: int) -> list[str | None]:
+        book = FaultBook()
+        book.add({"route": "*", "kind": "status", "probability": 0.3, "seed": seed})
+        return kinds(book, 50)
+
+    assert draws(3) == draws(3)
+    assert draws(3) != draws(4)
+    assert 5 <= draws(3).count("status") <= 25
+
+
+def test_sequence_entries_inherit_the_fault_fields() -> None:
+    book = FaultBook()
+    book.add({"route": "/v1/order", "method": "POST", "status": 502, "code": "GW",
+              "sequence": ["status", None, {"kind": "latency", "latency_ms": 50}]})  # fmt: skip
+    first = book.select("POST", "/v1/order")
+    assert first is not None
+    assert (first.kind, first.status, first.code) == ("status", 502, "GW")
+    assert book.select("POST", "/v1/order") is None
+    third = book.select("POST", "/v1/order")
+    assert third is not None
+    assert (third.kind, third.latency_ms) == ("latency", 50)
+    assert book.select("POST", "/v1/order") is None  # spent
+    assert book.list()[0]["spent"] is True
+
+
+def test_rate_limit_defaults_to_429_br03() -> None:
+    fault = parse_fault({"kind": "rate_limit", "retry_after": 2}, "f")
+    assert (fault.action.status, fault.action.code, fault.action.retry_after) == (429, "BR03", 2)
+
+
+def test_first_matching_fault_that_fires_wins() -> None:
+    book = FaultBook()
+    book.add({"route": "/v1/order/pay/*", "kind": "status", "status": 500, "times": 1})
+    book.add({"route": "*", "kind": "malformed"})
+    assert kinds(book, 3, "PUT", "/v1/order/pay/15") == ["status", "malformed", "malformed"]
+    assert kinds(book, 1, "GET", "/v1/products") == ["malformed"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"kind": "nope"}, "kind"),
+        ({"kind": "status", "status": 42}, "status"),
+        ({"kind": "latency", "latency_ms": -1}, "latency_ms"),
+        ({"kind": "status", "seed": "x"}, "seed"),
+        ({"kind": "status", "probability": True}, "probability"),
+        ({"kind": "status", "sequence": [3]}, "sequence"),
+    ],
+)
+def test_bad_specs_name_the_field(spec: dict[str, object], field: str) -> None:
+    with pytest.raises(FaultSpecError, match=field):
+        parse_fault(spec, "f")

@@ -1,0 +1,120 @@
+"""Pure pieces of the twin: credentials, catalog, config, rate limiter, routing, orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from g2a_adapter.signing import derive_api_key
+from harness.twin.catalog import Catalog, complete_product, generate_products
+from harness.twin.config import TwinConfig
+from harness.twin.credentials import (
+    SANDBOX_API_HASH,
+    SANDBOX_API_KEY,
+    SANDBOX_API_SECRET,
+    SANDBOX_CREDENTIAL,
+    SANDBOX_EMAIL,
+    SANDBOX_PRODUCT_IDS,
+)
+from harness.twin.dispatch import masked_authorization, resolve
+from harness.twin.errors import ApiError
+from harness.twin.state import Order, RateLimiter
+
+
+def test_published_key_is_the_derived_key() -> None:
+    assert derive_api_key(SANDBOX_API_HASH, SANDBOX_EMAIL, SANDBOX_API_SECRET) == SANDBOX_API_KEY
+    assert SANDBOX_CREDENTIAL.authorization == f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"
+    assert SANDBOX_API_SECRET not in repr(SANDBOX_CREDENTIAL)
+
+
+def test_catalog_is_deterministic_and_realistic() -> None:
+    products = generate_products(2026, 300)
+    assert products == generate_products(2026, 300)
+    assert products != generate_products(2027, 300)
+    ids = [p["id"] for p in products]
+    assert len(set(ids)) == 300
+    assert ids == sorted(ids)
+    assert all(len(i) == 14 and i.isdigit() for i in ids)
+    assert set(SANDBOX_PRODUCT_IDS) <= set(ids)
+    by_id = {p["id"]: p for p in products}
+    assert all(by_id[i]["qty"] >= 100 for i in SANDBOX_PRODUCT_IDS)
+    out_of_stock = [p for p in products if p["qty"] == 0]
+    assert 10 <= len(out_of_stock) <= 60
+    assert len({p["platform"] for p in products}) >= 8
+    assert len({p["region"] for p in products}) >= 5
+    assert all(0.99 <= p["minPrice"] <= 69.99 for p in products)
+
+
+def test_small_catalogs_still_hold_the_sandbox_ids() -> None:
+    assert {p["id"] for p in generate_products(1, 2)} == set(SANDBOX_PRODUCT_IDS)
+
+
+def test_catalog_caches_encoding_until_a_change() -> None:
+    catalog = Catalog(generate_products(1, 10))
+    product_id = SANDBOX_PRODUCT_IDS[0]
+    first = catalog.encoded(product_id)
+    assert catalog.encoded(product_id) is first
+    catalog.update(product_id, {"qty": 0, "id": "ignored"})
+    assert b'"qty": 0' in catalog.encoded(product_id)
+    assert catalog.get(product_id)["availableToBuy"] is False  # type: ignore[index]
+    catalog.remove(product_id)
+    assert catalog.get(product_id) is None
+    assert product_id not in [p["id"] for p in catalog]
+    catalog.add(complete_product({"id": "10000000000001", "qty": 1}, 1))
+    assert catalog.get("10000000000001")["name"]  # type: ignore[index]
+
+
+def test_config_updates_are_typed() -> None:
+    config = TwinConfig().updated({"token_ttl_seconds": "60", "rate_limit": None,
+                                   "webhook_retry_delays": [0, 1]})  # fmt: skip
+    assert (config.token_ttl_seconds, config.rate_limit) == (60, None)
+    assert config.webhook_retry_delays == (0.0, 1.0)
+    with pytest.raises(ValueError, match="unknown config field"):
+        TwinConfig().updated({"nope": 1})
+    with pytest.raises(ValueError, match="wrong type"):
+        TwinConfig().updated({"seed": True})
+    with pytest.raises(ValueError, match="at least one"):
+        TwinConfig().updated({"credentials": []})
+
+
+def test_rate_limiter_fixed_window() -> None:
+    limiter = RateLimiter()
+    assert [limiter.check("a", 2, 1.0, 100.0) for _ in range(3)] == [None, None, 1]
+    assert limiter.check("b", 2, 1.0, 100.2) is None
+    assert limiter.check("a", 2, 1.0, 101.0) is None
+    assert limiter.check("a", 2, 10.0, 101.5) is None
+    assert limiter.check("a", 2, 10.0, 101.6) == 10
+    assert limiter.check("a", None, 1.0, 200.0) is None
+
+
+def test_routing() -> None:
+    (handler, _), param = resolve("PUT", "/v1/order/pay/123")
+    assert (handler.__name__, param) == ("pay_order", "123")
+    for method, path, code in [("GET", "/v1/order/pay/1/2", "NOT_FOUND"),
+                               ("GET", "/v1/order/pay/", "NOT_FOUND"),
+                               ("POST", "/v1/products", "METHOD_NOT_ALLOWED")]:  # fmt: skip
+        with pytest.raises(ApiError) as caught:
+            resolve(method, path)
+        assert caught.value.spec.code == code
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        (f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}", f"{SANDBOX_API_HASH}, ***"),
+        ("Bearer abc.def", "Bearer ***"),
+        ("Basic dXNlcjpwYXNz", "Basic ***"),
+        (SANDBOX_API_KEY, "***"),
+        ("", ""),
+    ],
+)
+def test_authorization_masking(value: str, masked: str) -> None:
+    assert masked_authorization(value) == masked
+
+
+def test_order_states_over_time() -> None:
+    order = Order("1", "2", 10.0, "EUR", 10.0, created_at=100.0)
+    assert order.state(1000.0, 5.0) == "new"
+    order.paid_at = 200.0
+    assert [order.state(t, 5.0) for t in (201.0, 205.0)] == ["paid", "complete"]
+    order.key_downloaded = True
+    assert order.state(201.0, 5.0) == "complete"
