@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -88,29 +88,32 @@ def _wall_clock() -> float:
 
 
 _HEADERS = (HEADER_EVENT_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
-_LOWER_HEADERS = tuple(h.lower() for h in _HEADERS)
 
 
 def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """The four `X-G2A-*` headers, case-insensitively (cheap for Starlette and plain dicts)."""
-    values = [
-        headers.get(lower) or headers.get(name)
-        for lower, name in zip(_LOWER_HEADERS, _HEADERS, strict=True)
-    ]
-    if not all(values):
-        lowered = {k.lower(): v for k, v in headers.items()}
-        values = [lowered.get(lower) for lower in _LOWER_HEADERS]
-    for name, value in zip(_HEADERS, values, strict=True):
-        if value is None or not value.strip():
+    """The four `X-G2A-*` headers, stripped; looked up as sent, then case-insensitively."""
+    get = headers.get
+    found = get(HEADER_EVENT_ID), get(HEADER_TIMESTAMP), get(HEADER_NONCE), get(HEADER_SIGNATURE)
+    if found[0] and found[1] and found[2] and found[3]:
+        values = found[0].strip(), found[1].strip(), found[2].strip(), found[3].strip()
+        if values[0] and values[1] and values[2] and values[3]:
+            return values
+    lowered = {k.lower(): v.strip() for k, v in headers.items()}
+    for name in _HEADERS:
+        if not lowered.get(name.lower()):
             raise reject("missing_header", name)
-    event_id, timestamp, nonce, signature = (v.strip() for v in values)  # type: ignore[union-attr]
+    event_id, timestamp, nonce, signature = (lowered[name.lower()] for name in _HEADERS)
     return event_id, timestamp, nonce, signature
 
 
-def _signatures(header: str) -> list[str]:
-    """The `v1=` values of `X-G2A-Signature`; other versions are ignored."""
-    if len(header) == 67 and header.startswith(_SIGNATURE_PREFIX) and _HEX64.match(header, 3):
-        return [header[3:]]  # the common case: one v1 signature
+def _signatures(header: str) -> tuple[str, ...]:
+    """The `v1=` values of `X-G2A-Signature`; other versions are ignored.
+
+    The common case (one `v1=` value of hex length) skips the hex check: a value that matches
+    an expected digest is hex, and `_require_hex` classifies the ones that did not match.
+    """
+    if len(header) == 67 and header.startswith(_SIGNATURE_PREFIX) and header.isascii():
+        return (header[3:],)
     parts = [p.strip() for p in header.split(",")]
     if len(parts) > _MAX_SIGNATURES:
         raise reject("malformed_header", f"more than {_MAX_SIGNATURES} signatures")
@@ -120,16 +123,49 @@ def _signatures(header: str) -> list[str]:
         if not sep or not version:
             raise reject("malformed_header", HEADER_SIGNATURE)
         if version == WEBHOOK_SIGNATURE_VERSION:
-            if not _HEX64.match(value):
-                raise reject("malformed_header", f"{HEADER_SIGNATURE} is not hex SHA-256")
+            _require_hex(value)
             found.append(value)
     if not found:
         raise reject("malformed_header", f"no {_SIGNATURE_PREFIX} signature")
-    return found
+    return tuple(found)
 
 
-@dataclass(frozen=True)
-class Delivery:
+def _require_hex(value: str) -> None:
+    if not _HEX64.match(value):
+        raise reject("malformed_header", f"{HEADER_SIGNATURE} is not hex SHA-256")
+
+
+class _Hmac:
+    """HMAC-SHA256 (RFC 2104) of one secret, with its key schedule computed once.
+
+    Gives exactly `hmac.new(secret, message, sha256).hexdigest()` (a test pins this for any
+    key and message); each call copies the two precomputed SHA-256 states (key XOR ipad,
+    key XOR opad) instead of deriving them from the key again, the way `hmac` does per call.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) > _SHA256_BLOCK:
+            secret = hashlib.sha256(secret).digest()
+        key = secret.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(hmac.trans_36))
+        self._outer = hashlib.sha256(key.translate(hmac.trans_5C))
+
+    def hexdigest(self, head: bytes, body: bytes) -> str:
+        """The MAC of `head + body`, without concatenating them."""
+        inner = self._inner.copy()
+        inner.update(head)
+        inner.update(body)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+_SHA256_BLOCK = 64
+
+
+class Delivery(NamedTuple):
     """What authentication established about a delivery, before its body is parsed."""
 
     event_id: str
@@ -153,11 +189,13 @@ class WebhookVerifier:
             raise ValueError("at least one non-empty webhook secret is required")
         if tolerance_seconds <= 0 or max_body_bytes <= 0:
             raise ValueError("tolerance_seconds and max_body_bytes must be positive")
-        self._macs = [hmac.new(s.encode(), digestmod=hashlib.sha256) for s in secrets]
+        self._macs = tuple(_Hmac(s.encode()) for s in secrets)
         self._store = store
         self.tolerance_seconds = tolerance_seconds
         self.max_body_bytes = max_body_bytes
         self._clock = clock
+        # A timestamp is valid for 2 x tolerance; a nonce kept that long cannot be replayed.
+        self._nonce_ttl = 2 * tolerance_seconds + 1
 
     def __repr__(self) -> str:
         return (
@@ -165,13 +203,11 @@ class WebhookVerifier:
             f"tolerance_seconds={self.tolerance_seconds}, max_body_bytes={self.max_body_bytes})"
         )
 
-    def _signed(self, timestamp: str, nonce: str, body: bytes, provided: list[str]) -> bool:
-        message = b"%s.%s.%s" % (timestamp.encode(), nonce.encode(), body)
+    def _signed(self, head: bytes, body: bytes, provided: tuple[str, ...]) -> bool:
+        """Constant-time: every expected digest is compared with every provided one."""
         matched = False
-        for base in self._macs:
-            mac = base.copy()
-            mac.update(message)
-            expected = mac.hexdigest()
+        for mac in self._macs:
+            expected = mac.hexdigest(head, body)
             for candidate in provided:
                 matched |= hmac.compare_digest(expected, candidate)
         return matched
@@ -182,23 +218,25 @@ class WebhookVerifier:
             raise reject("oversized_body", f"more than {self.max_body_bytes} bytes")
         event_id, timestamp, nonce, signature = _required_headers(headers)
         provided = _signatures(signature)
-        if not (timestamp.isdigit() and timestamp.isascii() and len(timestamp) <= 12):
+        if not (len(timestamp) <= 12 and timestamp.isdigit() and timestamp.isascii()):
             raise reject("malformed_header", f"{HEADER_TIMESTAMP} is not unix seconds")
         if not _NONCE.match(nonce):
             raise reject("malformed_header", f"{HEADER_NONCE} must be 8-128 URL-safe chars")
         if not _EVENT_ID.match(event_id):
             raise reject("malformed_header", HEADER_EVENT_ID)
-        if not self._signed(timestamp, nonce, body, provided):
+        if not self._signed(f"{timestamp}.{nonce}.".encode(), body, provided):
+            for candidate in provided:
+                _require_hex(candidate)
             raise reject("bad_signature")
-        skew = self._clock() - int(timestamp)
+        sent_at = int(timestamp)
+        skew = self._clock() - sent_at
         if skew > self.tolerance_seconds:
             raise reject("stale_timestamp", f"{int(skew)} s old")
         if -skew > self.tolerance_seconds:
             raise reject("future_timestamp", f"{int(-skew)} s ahead")
-        # A timestamp is valid for 2 x tolerance; a nonce kept that long cannot be replayed.
-        if not self._store.add_nonce(NONCE_PREFIX + nonce, 2 * self.tolerance_seconds + 1):
+        if not self._store.add_nonce(NONCE_PREFIX + nonce, self._nonce_ttl):
             raise reject("replayed_nonce")
-        return Delivery(event_id, int(timestamp), nonce)
+        return Delivery(event_id, sent_at, nonce)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         delivery = self.authenticate(headers, body)

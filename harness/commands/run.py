@@ -9,6 +9,7 @@ non-zero when an item (or the run itself) failed.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -74,6 +75,8 @@ def _embedded_services() -> Iterator[dict[str, str]]:
     from harness.bdd.servers import serving_receiver
     from harness.twin.server import running_twin
 
+    # the receiver logs each refused webhook; scenarios provoke many on purpose
+    logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     with running_twin() as twin, serving_receiver(twin.export_url) as receiver_url:
         Console(stderr=True).print(
             f"[dim]twin at {twin.base_url}, receiver at {receiver_url}[/dim]"

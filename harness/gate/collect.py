@@ -104,7 +104,7 @@ def gate_items() -> frozenset[str]:
 
 def run_checklist(target: str, evidence_dir: Path) -> int:
     """`g2a-harness run --suite full` in a child process (its output goes to the terminal)."""
-    command = [sys.executable, "-m", "harness.cli", "run", "--target", target]
+    command = [sys.executable, "-m", "harness", "run", "--target", target]
     command += ["--suite", "full", "--report-dir", str(evidence_dir)]
     return subprocess.run(command, check=False).returncode
 
