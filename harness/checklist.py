@@ -43,7 +43,7 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class RunResult:
     """One executed (or skipped) test as the run saw it."""
 
     nodeid: str
@@ -103,17 +103,17 @@ def checklist_tags(items: Iterable[ChecklistItem] | None = None) -> list[str]:
     return sorted({t for item in source for t in item.tags() if t.startswith("chk-")})
 
 
-def _matches(item: ChecklistItem, result: TestResult) -> bool:
+def _matches(item: ChecklistItem, result: RunResult) -> bool:
     if any(tag in result.markers for tag in item.tags()):
         return True
     return any(result.nodeid.startswith(prefix) for prefix in item.nodes())
 
 
-def _label(result: TestResult) -> str:
+def _label(result: RunResult) -> str:
     return f"{result.name} [{result.nodeid}]" if result.name != result.nodeid else result.nodeid
 
 
-def judge(item: ChecklistItem, results: Sequence[TestResult], target: str) -> ItemVerdict:
+def judge(item: ChecklistItem, results: Sequence[RunResult], target: str) -> ItemVerdict:
     """Passed when some evidence passed and none failed; failed on any failing evidence."""
     matching = [r for r in results if _matches(item, r)]
     failed = [r for r in matching if r.outcome == "failed"]
@@ -139,6 +139,6 @@ def judge(item: ChecklistItem, results: Sequence[TestResult], target: str) -> It
 
 
 def judge_all(
-    items: Sequence[ChecklistItem], results: Sequence[TestResult], target: str
+    items: Sequence[ChecklistItem], results: Sequence[RunResult], target: str
 ) -> list[ItemVerdict]:
     return [judge(item, results, target) for item in items]

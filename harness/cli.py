@@ -14,7 +14,7 @@ from types import ModuleType
 from g2a_adapter.errors import G2AError
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("twin", "run", "contracts", "gate", "load", "bench", "receiver")
+COMMANDS: tuple[str, ...] = ("twin", "run", "record", "contracts", "gate", "load", "bench", "receiver")
 
 
 class UsageError(Exception):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.checklist import TestResult
+from harness.checklist import RunResult
 
 _POLL_S = 0.1
 
@@ -22,7 +22,7 @@ def parse_line(line: str) -> dict[str, Any] | None:
     return event if isinstance(event, dict) else None
 
 
-def read_results(path: Path) -> list[TestResult]:
+def read_results(path: Path) -> list[RunResult]:
     """Every test record; a deselected test counts as skipped, with the reason."""
     if not path.exists():
         return []
@@ -36,7 +36,7 @@ def read_results(path: Path) -> list[TestResult]:
         if outcome == "deselected":
             outcome, message = "skipped", f"deselected: {message}"
         results.append(
-            TestResult(
+            RunResult(
                 nodeid=event["nodeid"],
                 name=event.get("name", event["nodeid"]),
                 outcome=outcome,

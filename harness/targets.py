@@ -81,8 +81,8 @@ def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Targe
     missing = [var for var, value in values.items() if not value]
     if missing:
         raise TargetError(
-            f"target {name} needs {', '.join(missing)} in the environment "
-            f"(set {', '.join(REQUIRED_VARIABLES)}; the twin target needs none)"
+            f"target {name} needs {', '.join(REQUIRED_VARIABLES)} in the environment; "
+            f"missing: {', '.join(missing)} (the twin target needs none)"
         )
     return Target(
         name,

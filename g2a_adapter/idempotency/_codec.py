@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -30,12 +31,25 @@ def valid_namespace(namespace: str) -> bool:
     return bool(_NAMESPACE.match(namespace))
 
 
-def new_owner() -> str:
-    return uuid.uuid4().hex
+class OwnerIds:
+    """Lease owner ids: a random per-store prefix and a counter, unique across processes.
+
+    Cheaper than a `uuid4` per claim (no syscall, no UUID object) on the hot claim path.
+    """
+
+    def __init__(self) -> None:
+        self._prefix = uuid.uuid4().hex
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}-{next(self._counter)}"
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)  # built once: reused
 
 
 def dump_json(value: JSON | None) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return None if value is None else _ENCODER.encode(value)
 
 
 def load_json(text: str | None) -> JSON | None:

@@ -1,9 +1,12 @@
 """The SQL store core shared by SQLite and PostgreSQL.
 
-Both dialects run the same statements (`?` placeholders rewritten per driver) in one
-transaction per operation: `INSERT … ON CONFLICT DO NOTHING` for a fresh key, otherwise the
-row is read under a write lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR UPDATE`)
-and `decide_claim` decides. Subclasses only provide connections and transactions.
+Both dialects run the same statements (`?` placeholders rewritten per driver). The common
+paths are one autocommit statement each, whose row count decides: a claim of a fresh key is
+`INSERT … ON CONFLICT DO NOTHING` (1 row: the caller owns it); `complete`, `checkpoint` and
+`release` are `UPDATE`/`DELETE … WHERE key = ? AND owner = ? AND result IS NULL` (0 rows: the
+lease was lost); a nonce is one upsert. Only a claim that meets an existing row opens a
+transaction holding the write lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR
+UPDATE`) and lets `decide_claim` decide. Subclasses provide the connection.
 """
 
 # Table names come from a validated identifier (`valid_namespace`), never from input data.
@@ -14,19 +17,20 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._codec import (
     RECORD_COLUMNS,
     SCHEMA_VERSION,
-    new_owner,
+    OwnerIds,
+    dump_json,
     record_from_row,
     record_row,
     retained,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, Record, decide_claim
+from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record, decide_claim
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
@@ -42,19 +46,27 @@ class _Statements:
     select: str
     select_locked: str
     insert: str
+    insert_returning: str
     update: str
-    delete: str
+    complete: str
+    checkpoint: str
+    release_forget: str
+    release_keep: str
     add_nonce: str
     prune_nonces: str
     prune_records: str
 
 
-def _statements(namespace: str, placeholder: str, lock_clause: str) -> _Statements:
+def _statements(
+    namespace: str, placeholder: str, lock_clause: str, table_options: str
+) -> _Statements:
     records, nonces, schema = f"{namespace}_records", f"{namespace}_nonces", f"{namespace}_schema"
     columns = ", ".join(RECORD_COLUMNS)
     marks = ", ".join("?" for _ in RECORD_COLUMNS)
     assignments = ", ".join(f"{c} = ?" for c in RECORD_COLUMNS[1:])
     select = f"SELECT {columns} FROM {records} WHERE key = ?"
+    insert = f"INSERT INTO {records} ({columns}) VALUES ({marks}) ON CONFLICT (key) DO NOTHING"
+    owned = "WHERE key = ? AND owner = ? AND result IS NULL"
 
     def sql(text: str) -> str:
         return text.replace("?", placeholder)
@@ -64,26 +76,31 @@ def _statements(namespace: str, placeholder: str, lock_clause: str) -> _Statemen
             f"CREATE TABLE IF NOT EXISTS {schema} (version INTEGER NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {records} (key TEXT PRIMARY KEY, "
             "fingerprint TEXT NOT NULL, owner TEXT, lease_expires_at DOUBLE PRECISION, "
-            "checkpoint TEXT, result TEXT, expires_at DOUBLE PRECISION)",
+            f"checkpoint TEXT, result TEXT, expires_at DOUBLE PRECISION){table_options}",
             f"CREATE TABLE IF NOT EXISTS {nonces} (nonce TEXT PRIMARY KEY, "
-            "expires_at DOUBLE PRECISION NOT NULL)",
+            f"expires_at DOUBLE PRECISION NOT NULL){table_options}",
             f"CREATE INDEX IF NOT EXISTS {nonces}_expiry ON {nonces} (expires_at)",
-            f"CREATE INDEX IF NOT EXISTS {records}_expiry ON {records} (expires_at)",
+            # Only completed records expire: claims do not touch this index.
+            f"CREATE INDEX IF NOT EXISTS {records}_expiry ON {records} (expires_at) "
+            "WHERE expires_at IS NOT NULL",
         ),
         select_version=f"SELECT version FROM {schema}",
         insert_version=sql(f"INSERT INTO {schema} (version) VALUES (?)"),
         select=sql(select),
         select_locked=sql(f"{select} {lock_clause}".strip()),
-        insert=sql(
-            f"INSERT INTO {records} ({columns}) VALUES ({marks}) "
-            "ON CONFLICT (key) DO NOTHING RETURNING key"
-        ),
+        insert=sql(insert),
+        insert_returning=sql(f"{insert} RETURNING key"),
         update=sql(f"UPDATE {records} SET {assignments} WHERE key = ?"),
-        delete=sql(f"DELETE FROM {records} WHERE key = ?"),
+        complete=sql(
+            f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL, result = ?, "
+            f"expires_at = ? {owned}"
+        ),
+        checkpoint=sql(f"UPDATE {records} SET checkpoint = ?, lease_expires_at = ? {owned}"),
+        release_forget=sql(f"DELETE FROM {records} {owned} AND checkpoint IS NULL"),
+        release_keep=sql(f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL {owned}"),
         add_nonce=sql(
             f"INSERT INTO {nonces} (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) "
-            f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ? "
-            "RETURNING nonce"
+            f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ?"
         ),
         prune_nonces=sql(f"DELETE FROM {nonces} WHERE expires_at <= ?"),
         prune_records=sql(
@@ -98,17 +115,27 @@ class SqlStore(abc.ABC):
     backend: str
     placeholder = "?"
     lock_clause = ""
+    table_options = ""  # e.g. SQLite's " WITHOUT ROWID": the primary key is the table
     schema_lock: str | None = None  # statement serializing schema creation, if needed
 
     def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._namespace = namespace
-        self._sql = _statements(namespace, self.placeholder, self.lock_clause)
+        self._sql = _statements(namespace, self.placeholder, self.lock_clause, self.table_options)
+        self._owners = OwnerIds()
         self._writes = 0
 
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[Run]:
         """One transaction holding the write lock; driver errors → StoreUnavailableError."""
+
+    @abc.abstractmethod
+    def _change(self, sql: str, params: Sequence[Any]) -> int:
+        """One autocommit statement; its row count. Driver errors → StoreUnavailableError."""
+
+    @abc.abstractmethod
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """One autocommit query; its rows. Driver errors → StoreUnavailableError."""
 
     def _create_schema(self) -> None:
         with self._transaction() as run:
@@ -126,86 +153,66 @@ class SqlStore(abc.ABC):
                     f"(supports {SCHEMA_VERSION})",
                 )
 
-    def _write(self, run: Run, record: Record, *, exists: bool) -> None:
-        row = record_row(record)
-        if exists:
-            run(self._sql.update, (*row[1:], record.key))
-        else:
-            run(self._sql.insert, row)
-
-    def _locked(self, run: Run, key: str) -> Record | None:
-        rows = run(self._sql.select_locked, (key,))
-        return record_from_row(rows[0]) if rows else None
-
-    def _owned(self, run: Run, key: str, owner: str) -> Record:
-        record = self._locked(run, key)
-        if record is None or record.owner != owner or record.completed:
-            raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
-        return record
-
-    def _maybe_prune(self, run: Run, now: float) -> None:
+    def _maybe_prune(self, now: float) -> None:
         self._writes += 1
         if self._writes % PRUNE_EVERY == 0:
-            run(self._sql.prune_nonces, (now,))
-            run(self._sql.prune_records, (now,))
+            self._change(self._sql.prune_nonces, (now,))
+            self._change(self._sql.prune_records, (now,))
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
-        owner = new_owner()
+        owner = self._owners.next()
+        now = self._clock()
+        fresh = (key, fingerprint, owner, now + lease_seconds, None, None, None)
+        if self._change(self._sql.insert, fresh):
+            return Claim(ClaimState.NEW, key, owner=owner)
+        return self._claim_existing(key, fingerprint, owner, lease_seconds)
+
+    def _claim_existing(self, key: str, fingerprint: str, owner: str, lease: float) -> Claim:
+        """The key exists (or did a moment ago): decide under the write lock."""
         with self._transaction() as run:
             now = self._clock()
-            fresh = decide_claim(None, key, fingerprint, owner, now, lease_seconds)
-            assert fresh.record is not None
             for _ in range(_CLAIM_ATTEMPTS):
-                if run(self._sql.insert, record_row(fresh.record)):
-                    return fresh.claim
-                existing = self._locked(run, key)
+                rows = run(self._sql.select_locked, (key,))
+                existing = record_from_row(rows[0]) if rows else None
+                decision = decide_claim(existing, key, fingerprint, owner, now, lease)
+                if decision.record is None:
+                    return decision.claim
+                row = record_row(decision.record)
                 if existing is not None:
-                    decision = decide_claim(existing, key, fingerprint, owner, now, lease_seconds)
-                    if decision.record is not None:
-                        self._write(run, decision.record, exists=True)
+                    run(self._sql.update, (*row[1:], key))
+                    return decision.claim
+                if run(self._sql.insert_returning, row):
                     return decision.claim
         raise StoreUnavailableError(self.backend, f"claim on {key!r} kept racing with deletes")
 
+    def _owned_change(self, sql: str, params: Sequence[Any], key: str) -> None:
+        if not self._change(sql, params):
+            raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
+
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
-        with self._transaction() as run:
-            record = self._owned(run, key, owner)
-            lease = self._clock() + lease_seconds
-            self._write(run, replace(record, checkpoint=data, lease_expires_at=lease), exists=True)
+        lease = self._clock() + lease_seconds
+        self._owned_change(self._sql.checkpoint, (dump_json(data), lease, key, owner), key)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
-        with self._transaction() as run:
-            record = self._owned(run, key, owner)
-            now = self._clock()
-            done = replace(
-                record,
-                owner=None,
-                lease_expires_at=None,
-                result=result,
-                expires_at=now + ttl_seconds,
-            )
-            self._write(run, done, exists=True)
-            self._maybe_prune(run, now)
+        now = self._clock()
+        params = (dump_json(result), now + ttl_seconds, key, owner)
+        self._owned_change(self._sql.complete, params, key)
+        self._maybe_prune(now)
 
     def release(self, key: str, owner: str) -> None:
-        with self._transaction() as run:
-            record = self._owned(run, key, owner)
-            if record.checkpoint is None:
-                run(self._sql.delete, (key,))
-            else:
-                self._write(run, replace(record, owner=None, lease_expires_at=None), exists=True)
+        """Forget a key without progress; keep one with a checkpoint, without an owner."""
+        if not self._change(self._sql.release_forget, (key, owner)):
+            self._owned_change(self._sql.release_keep, (key, owner), key)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
-        with self._transaction() as run:
-            now = self._clock()
-            accepted = bool(run(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
-            self._maybe_prune(run, now)
-            return accepted
+        now = self._clock()
+        accepted = bool(self._change(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
+        self._maybe_prune(now)
+        return accepted
 
     def get(self, key: str) -> Record | None:
-        with self._transaction() as run:
-            rows = run(self._sql.select, (key,))
-            return retained(record_from_row(rows[0]) if rows else None, self._clock())
+        rows = self._query(self._sql.select, (key,))
+        return retained(record_from_row(rows[0]) if rows else None, self._clock())
 
     def ping(self) -> None:
-        with self._transaction() as run:
-            run("SELECT 1", ())
+        self._query("SELECT 1", ())

@@ -1,7 +1,8 @@
-"""PostgreSQL backend (psycopg 3): one transaction per operation.
+"""PostgreSQL backend (psycopg 3): one round trip per common operation.
 
-A claim is `INSERT … ON CONFLICT DO NOTHING` then, for an existing key, `SELECT … FOR UPDATE`
-and `decide_claim`, all in one transaction, so concurrent claimers serialize on the row lock.
+A claim of a fresh key is one autocommit `INSERT … ON CONFLICT DO NOTHING`; a claim meeting
+an existing row runs `SELECT … FOR UPDATE` and `decide_claim` in one transaction, so
+concurrent claimers serialize on the row lock. Statements are server-side prepared.
 Times come from the injected clock (never `now()` on the server), so tests can move time.
 """
 
@@ -57,6 +58,29 @@ class PostgresStore(SqlStore):
             )
         return self._conn
 
+    def _failure(self, exc: psycopg.Error) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            self.backend, self._mask(f"{type(exc).__name__}: {exc}".strip())
+        )
+
+    def _change(self, sql: str, params: Sequence[Any]) -> int:
+        with self._lock:
+            try:
+                with self._connection().cursor() as cursor:
+                    cursor.execute(sql, params, prepare=True)
+                    return cursor.rowcount
+            except psycopg.Error as exc:
+                raise self._failure(exc) from None
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                with self._connection().cursor() as cursor:
+                    cursor.execute(sql, params, prepare=True)
+                    return cursor.fetchall()
+            except psycopg.Error as exc:
+                raise self._failure(exc) from None
+
     @contextmanager
     def _transaction(self) -> Iterator[Run]:
         with self._lock:
@@ -70,8 +94,7 @@ class PostgresStore(SqlStore):
 
                     yield run
             except psycopg.Error as exc:
-                detail = self._mask(f"{type(exc).__name__}: {exc}".strip())
-                raise StoreUnavailableError(self.backend, detail) from None
+                raise self._failure(exc) from None
 
     def close(self) -> None:
         with self._lock:

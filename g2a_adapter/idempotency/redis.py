@@ -21,9 +21,9 @@ from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
+    OwnerIds,
     dump_json,
     load_json,
-    new_owner,
     retained,
 )
 from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record
@@ -118,6 +118,7 @@ class RedisStore:
         password: str | None = None,
     ) -> None:
         self._clock = clock
+        self._owners = OwnerIds()
         self._prefix = f"{namespace}:"
         self._mask = SecretMasker([password] if password else [])
         self._client: redis.Redis = redis.Redis.from_url(
@@ -163,7 +164,7 @@ class RedisStore:
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
-        owner = new_owner()
+        owner = self._owners.next()
         now = self._clock()
         args = [fingerprint, owner, repr(now), repr(now + lease_seconds)]
         state, payload, taken_over = self._call(

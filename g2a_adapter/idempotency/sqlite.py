@@ -1,8 +1,9 @@
 """SQLite backend: the embedded default, in WAL mode, safe across processes on one host.
 
-Each operation is one `BEGIN IMMEDIATE` transaction (the database write lock is taken before
-reading), so processes sharing the file serialize their claims; `busy_timeout` makes them
-wait instead of failing.
+Each operation is one autocommit statement (atomic on its own), or, for a claim meeting an
+existing row, one `BEGIN IMMEDIATE` transaction (the write lock is taken before reading), so
+processes sharing the file serialize their claims; `busy_timeout` makes them wait instead of
+failing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from g2a_adapter.idempotency._sql import Run, SqlStore
 
 class SqliteStore(SqlStore):
     backend = "sqlite"
+    table_options = " WITHOUT ROWID"
 
     def __init__(
         self,
@@ -51,23 +53,44 @@ class SqliteStore(SqlStore):
     def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
 
+    def _failure(self, exc: sqlite3.Error) -> StoreUnavailableError:
+        return StoreUnavailableError(self.backend, f"{self._path!r}: {exc}")
+
+    def _live_connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreUnavailableError(self.backend, "the store was closed")
+        return self._conn
+
+    def _change(self, sql: str, params: Sequence[Any]) -> int:
+        with self._lock:
+            try:
+                return self._live_connection().execute(sql, params).rowcount
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._live_connection().execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
+
     @contextmanager
     def _transaction(self) -> Iterator[Run]:
         with self._lock:
-            if self._closed:
-                raise StoreUnavailableError(self.backend, "the store was closed")
+            conn = self._live_connection()
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._run
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                     raise
-                self._conn.execute("COMMIT")
+                conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreUnavailableError(self.backend, f"{self._path!r}: {exc}") from exc
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise self._failure(exc) from exc
 
     def close(self) -> None:
         with self._lock:

@@ -41,13 +41,24 @@ def run(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from harness.contracts.report import update_report
     from harness.contracts.sources import PACT_DIR
-    from harness.contracts.verify import verify_pacts
+    from harness.contracts.verify import ProviderUnreachableError
 
     pact_dir = args.pacts or PACT_DIR
     if not pact_dir.is_dir():
         raise UsageError(f"pact folder {pact_dir} does not exist")
     if args.provider_url:
-        result = _verify_at(args.provider_url, pact_dir)
+        try:
+            result = _verify_at(args.provider_url, pact_dir)
+        except ProviderUnreachableError as exc:
+            update_report(
+                args.report_dir,
+                target="provider",
+                pacts_verified=False,
+                provider_url=args.provider_url,
+                verification={"provider_url": args.provider_url, "error": str(exc)},
+            )
+            print(f"g2a-harness contracts verify: {exc}", file=sys.stderr)
+            return 1
         target = "provider"
     else:
         from harness.twin.server import running_twin
@@ -65,7 +76,7 @@ def _verify(args: argparse.Namespace) -> int:
         args.report_dir,
         target=target,
         pacts_verified=result.passed,
-        provider_url=args.provider_url or "embedded twin",
+        provider_url=result.provider_url,
         verification=result.as_dict(),
     )
     return 0 if result.passed else 1
@@ -132,8 +143,11 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         print("no drift")
         return
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
-    print(line.format(*header).rstrip(), file=sys.stdout)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    print(line(header))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print(line.format(*row).rstrip())
+        print(line(row))

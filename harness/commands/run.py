@@ -181,7 +181,7 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     table.add_column("item")
     table.add_column("evidence")
     for item in report["items"]:
-        evidence = item["evidence"]
+        evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids
         shown = evidence[:3] + ([f"... and {len(evidence) - 3} more"] if len(evidence) > 3 else [])
         table.add_row(
             f"[{styles[item['status']]}]{item['status']}[/]",

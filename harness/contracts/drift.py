@@ -112,14 +112,19 @@ def detect_drift(
     """Every disagreement between the documents, the pact interactions and the traffic."""
     index = OperationIndex(documents)
     found: list[Drift] = []
-    for exchange in [*pacts, *traffic]:
-        found.extend(_against_document(index, exchange))
+    # A pact names only the fields the consumer reads: "required" applies to traffic only.
+    for exchange in pacts:
+        found.extend(_against_document(index, exchange, complete=False))
+    for exchange in traffic:
+        found.extend(_against_document(index, exchange, complete=True))
     for exchange in traffic:
         found.extend(_against_pacts(index, exchange, pacts))
     return _unique(found)
 
 
-def _against_document(index: OperationIndex, exchange: Exchange) -> Iterator[Drift]:
+def _against_document(
+    index: OperationIndex, exchange: Exchange, *, complete: bool
+) -> Iterator[Drift]:
     operation = index.find(exchange.method, exchange.path)
     if operation is None:
         yield Drift(
@@ -143,11 +148,16 @@ def _against_document(index: OperationIndex, exchange: Exchange) -> Iterator[Dri
         return
     if schema is None or not exchange.has_json_body:
         return
-    yield from _compare_schema(operation, exchange, exchange.body, schema, "$")
+    yield from _compare_schema(operation, exchange, exchange.body, schema, "$", complete)
 
 
 def _compare_schema(
-    operation: Operation, exchange: Exchange, value: JSON, schema: Any, path: str
+    operation: Operation,
+    exchange: Exchange,
+    value: JSON,
+    schema: Any,
+    path: str,
+    complete: bool,
 ) -> Iterator[Drift]:
     schema = _resolve(operation.document, schema)
     if not isinstance(schema, Mapping):
@@ -155,7 +165,7 @@ def _compare_schema(
     alternatives = schema.get("oneOf") or schema.get("anyOf")
     if alternatives:
         branches = [
-            list(_compare_schema(operation, exchange, value, branch, path))
+            list(_compare_schema(operation, exchange, value, branch, path, complete))
             for branch in alternatives
         ]
         yield from min(branches, key=len)
@@ -176,7 +186,7 @@ def _compare_schema(
         properties = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
         for name in schema.get("required") or []:
-            if name not in value:
+            if complete and name not in value:
                 yield Drift(
                     operation.label,
                     "missing_required_field",
@@ -187,9 +197,11 @@ def _compare_schema(
         for name, item in value.items():
             child = f"{path}.{name}"
             if name in properties:
-                yield from _compare_schema(operation, exchange, item, properties[name], child)
+                yield from _compare_schema(
+                    operation, exchange, item, properties[name], child, complete
+                )
             elif isinstance(extra, Mapping):
-                yield from _compare_schema(operation, exchange, item, extra, child)
+                yield from _compare_schema(operation, exchange, item, extra, child, complete)
             else:
                 yield Drift(
                     operation.label,
@@ -200,7 +212,9 @@ def _compare_schema(
                 )
     elif isinstance(value, list) and "items" in schema:
         for item in value:
-            yield from _compare_schema(operation, exchange, item, schema["items"], f"{path}[]")
+            yield from _compare_schema(
+                operation, exchange, item, schema["items"], f"{path}[]", complete
+            )
 
 
 def _against_pacts(

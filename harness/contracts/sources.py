@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from harness.cassettes import PROVENANCE_SUFFIX
 from harness.contracts.drift import Exchange
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,11 @@ def load_cassettes(directory: Path = CASSETTE_DIR) -> list[Exchange]:
     exchanges: list[Exchange] = []
     if not directory.is_dir():
         return exchanges
-    for path in sorted(p for p in directory.rglob("*") if p.suffix in _DOCUMENT_SUFFIXES):
+    for path in sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in _DOCUMENT_SUFFIXES and not p.name.endswith(PROVENANCE_SUFFIX)
+    ):
         cassette = _parse(path, cassette=True)
         interactions = cassette.get("interactions") if isinstance(cassette, Mapping) else None
         if not isinstance(interactions, list):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,10 @@ CONSUMER = "g2a-adapter"
 EXPORT_PROVIDER = "g2a-export-api"
 IMPORT_PROVIDER = "g2a-import-api"
 PROVIDERS = (EXPORT_PROVIDER, IMPORT_PROVIDER)
+
+
+class ProviderUnreachableError(ConnectionError):
+    """Nothing answers at the provider URL; checked before the (slow, retrying) verifier runs."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def verify_pacts(
     parts = urlsplit(provider_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"provider URL must be http(s)://host[:port], got {provider_url!r}")
+    _check_reachable(provider_url)
     result = VerificationResult(provider_url=provider_url)
     states = ProviderStates(provider_url)
     with serve_states(states) as state_url:
@@ -113,3 +119,15 @@ def verify_pacts(
                 )
             )
     return result
+
+
+def _check_reachable(provider_url: str) -> None:
+    parts = urlsplit(provider_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=2.0):
+            return
+    except OSError as exc:
+        raise ProviderUnreachableError(
+            f"no provider answers at {provider_url} ({exc.strerror or exc})"
+        ) from None

@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from pact import match
-
-from g2a_adapter import AuthError, G2AApiError, RateLimitedError
-from harness.contracts.verify import EXPORT_PROVIDER
 from _consumer import ConsumerSession
 from _pact_terms import (
     BAD_KEY,
@@ -28,6 +24,10 @@ from _pact_terms import (
     error,
     product_page,
 )
+from pact import match
+
+from g2a_adapter import AuthError, G2AApiError, RateLimitedError
+from harness.contracts.verify import EXPORT_PROVIDER
 
 JSON = {"Content-Type": match.regex("application/json", regex=JSON_TYPE)}
 

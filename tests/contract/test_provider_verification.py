@@ -109,7 +109,9 @@ def test_cli_verify_against_a_provider_url_writes_the_report(
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert f"{EXPORT_PROVIDER}: {len(descriptions(EXPORT_PROVIDER))} interaction(s), verified" in out
+    assert (
+        f"{EXPORT_PROVIDER}: {len(descriptions(EXPORT_PROVIDER))} interaction(s), verified" in out
+    )
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert report["kind"] == "contracts"
     assert report["pacts_verified"] is True
@@ -121,7 +123,9 @@ def test_cli_verify_against_a_provider_url_writes_the_report(
     }
 
 
-def test_cli_verify_with_an_unreachable_provider_fails(tmp_path: Path) -> None:
+def test_cli_verify_with_an_unreachable_provider_fails_fast(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(
         [
             "contracts",
@@ -133,6 +137,19 @@ def test_cli_verify_with_an_unreachable_provider_fails(tmp_path: Path) -> None:
         ]
     )
     assert code == 1
+    assert "no provider answers at http://127.0.0.1:9" in capsys.readouterr().err
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert report["pacts_verified"] is False
+    assert report["verification"]["error"].startswith("no provider answers")
     assert report["passed"] is False
+
+
+def test_cli_verify_defaults_to_the_embedded_twin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["contracts", "verify", "--report-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().out
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert report["target"] == "twin"
+    assert report["pacts_verified"] is True
+    assert report["provider_url"].startswith("http://127.0.0.1:")

@@ -24,7 +24,8 @@ ERROR_KINDS: dict[str, str] = {
     "an unknown outcome": "OutcomeUnknownError",
     "an idempotency conflict": "IdempotencyConflictError",
 }
-PURCHASE_POLL = {"poll_interval": 0.05, "poll_timeout": 10.0}
+POLL_INTERVAL_S = 0.05
+POLL_TIMEOUT_S = 10.0
 
 
 # --- connection and adapter set-up -----------------------------------------------------------
@@ -153,8 +154,11 @@ def list_page(g2a_world: World, page: int) -> None:
     )
 )
 def list_filtered(g2a_world: World, name: str, value: str) -> None:
-    keyword = "min_qty" if "quantity" in name else "min_price_from"
-    g2a_world.attempt(lambda: g2a_world.client().products.list(**{keyword: int(value)}))
+    products = g2a_world.client().products
+    if "quantity" in name:
+        g2a_world.attempt(lambda: products.list(min_qty=int(value)))
+    else:
+        g2a_world.attempt(lambda: products.list(min_price_from=int(value)))
 
 
 @when(parsers.re(r"QA looks up product (?P<product_id>\d+)"))
@@ -315,7 +319,12 @@ def key_handed(g2a_world: World) -> None:
 @when(parsers.re(r'QA purchases product (?P<product_id>\d+) with idempotency key "(?P<key>[^"]+)"'))
 def purchase(g2a_world: World, product_id: str, key: str) -> None:
     result = g2a_world.attempt(
-        lambda: g2a_world.client().orders.purchase(product_id, idempotency_key=key, **PURCHASE_POLL)
+        lambda: g2a_world.client().orders.purchase(
+            product_id,
+            idempotency_key=key,
+            poll_interval=POLL_INTERVAL_S,
+            poll_timeout=POLL_TIMEOUT_S,
+        )
     )
     if result is not None:
         g2a_world.order_id = result.order_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -29,9 +30,9 @@ def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
     )
     if lose_store:
         store.close()  # the store's connection is gone: every later use of it fails
-    server = serve_asgi(app)
-    world.notes["health_url"] = f"{server.__enter__()}/healthz"
-    world.on_close(lambda: server.__exit__(None, None, None))
+    stack = ExitStack()
+    world.on_close(stack.close)
+    world.notes["health_url"] = f"{stack.enter_context(serve_asgi(app))}/healthz"
 
 
 @given("a receiver whose idempotency store is reachable")

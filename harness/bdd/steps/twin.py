@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs
 from typing import Any
+from urllib.parse import parse_qs
 
 from pytest_bdd import given, parsers, then
 

@@ -44,7 +44,8 @@ def counted(world: World, name: str, **labels: str) -> float:
     """How much a receiver counter grew since the scenario subscribed the receiver."""
     key = (name, frozenset(labels.items()))
     receiver = _receiver(world)
-    return scrape(receiver).get(key, 0.0) - world.notes["receiver_baseline"].get(key, 0.0)
+    baseline: Samples = world.notes["receiver_baseline"]
+    return scrape(receiver).get(key, 0.0) - baseline.get(key, 0.0)
 
 
 def _receiver(world: World) -> ReceiverHandle:

@@ -1,0 +1,136 @@
+"""Cassette policy for pytest-recording: what is recorded, how it is scrubbed, its provenance.
+
+Requests AND responses are scrubbed before they are written: the Authorization header,
+access tokens, API keys and secrets, e-mail addresses and order keys. The twin's admin
+traffic (`/__twin/…`) is never recorded. Each cassette gets a sidecar
+`<name>.provenance.json` (target, date, adapter version, base URL) so a reviewer can tell a
+twin-recorded cassette from a sandbox-recorded one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+CASSETTE_DIR = Path("tests/cassettes")
+SCRUBBED = "<scrubbed>"
+PROVENANCE_SUFFIX = ".provenance.json"
+SCRUBBED_HEADERS = ("authorization", "x-api-key", "cookie", "set-cookie")
+SCRUBBED_FIELDS = ("access_token", "refresh_token", "client_secret", "key", "api_key", "secret")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+KEY_SHAPED: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\b[0-9a-f]{64}\b"),  # sha256 hex: G2A API keys, signatures
+    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[0-9a-f]{8}"),
+    re.compile(r"(?i)\bbearer\s+(?!<scrubbed>)[A-Za-z0-9._~+/-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWT
+)
+_FIELD = re.compile(
+    r'(?P<prefix>"(?:' + "|".join(SCRUBBED_FIELDS) + r')"\s*:\s*")(?P<value>[^"]*)(?P<end>")'
+)
+_FORM_FIELD = re.compile(r"(?P<prefix>\b(?:client_secret|client_id)=)(?P<value>[^&\s]+)")
+
+
+def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove every secret value, token/key field, e-mail and key-shaped string from text."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, SCRUBBED)
+    text = _FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}{m['end']}", text)
+    text = _FORM_FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}", text)
+    text = EMAIL.sub(SCRUBBED, text)
+    for pattern in KEY_SHAPED:
+        text = pattern.sub(SCRUBBED, text)
+    return text
+
+
+def _scrub_body(body: Any, secrets: list[str]) -> Any:
+    if isinstance(body, bytes):
+        try:
+            return scrub_text(body.decode("utf-8"), secrets).encode("utf-8")
+        except UnicodeDecodeError:
+            return body
+    if isinstance(body, str):
+        return scrub_text(body, secrets)
+    return body
+
+
+def scrub_request(secrets: list[str]) -> Callable[[Any], Any]:
+    """vcrpy `before_record_request`: drop admin calls, scrub headers and body."""
+
+    def before_record_request(request: Any) -> Any:
+        if "/__twin/" in request.path:
+            return None
+        for name in list(request.headers):
+            if name.lower() in SCRUBBED_HEADERS:
+                request.headers[name] = SCRUBBED
+        request.body = _scrub_body(request.body, secrets)
+        return request
+
+    return before_record_request
+
+
+def scrub_response(secrets: list[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """vcrpy `before_record_response`: scrub the body and sensitive headers."""
+
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        body = response.get("body", {})
+        if "string" in body:
+            body["string"] = _scrub_body(body["string"], secrets)
+        headers = response.get("headers", {})
+        for name in list(headers):
+            if name.lower() in SCRUBBED_HEADERS:
+                headers[name] = [SCRUBBED]
+        return response
+
+    return before_record_response
+
+
+def vcr_config(secrets: Iterable[str]) -> dict[str, Any]:
+    """The pytest-recording `vcr_config` for the recorded integration flows."""
+    values = [s for s in secrets if s]
+    return {
+        "before_record_request": scrub_request(values),
+        "before_record_response": scrub_response(values),
+        "decode_compressed_response": True,
+        # the port of a twin differs per run; what identifies a call is method, path, query
+        "match_on": ("method", "path", "query"),
+    }
+
+
+def provenance_path(cassette: Path) -> Path:
+    return cassette.with_name(cassette.stem + PROVENANCE_SUFFIX)
+
+
+def write_provenance(cassette: Path, *, target: str, base_url: str) -> Path:
+    """Record where and when a cassette was recorded, and by which adapter version."""
+    from g2a_adapter import __version__
+
+    data = {
+        "cassette": cassette.name,
+        "target": target,
+        "recorded_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "adapter_version": __version__,
+        "base_url": base_url,
+        "recorded_by": "g2a-harness record",
+        "note": f"recorded from the {target}"
+        + (" (the embedded G2A twin), not from G2A" if target == "twin" else ""),
+    }
+    path = provenance_path(cassette)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_provenance(cassette: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(provenance_path(cassette).read_text(encoding="utf-8"))
+    return data
+
+
+def find_leaks(text: str, secrets: Iterable[str]) -> list[str]:
+    """Descriptions (never the values) of secrets or key-shaped strings found in text."""
+    found = [f"configured secret #{i}" for i, s in enumerate(secrets) if len(s) >= 4 and s in text]
+    found += [f"pattern {p.pattern!r}" for p in KEY_SHAPED if p.search(text)]
+    found += ["an e-mail address"] if EMAIL.search(text) else []
+    return found

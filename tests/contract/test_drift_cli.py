@@ -1,0 +1,80 @@
+"""`g2a-harness contracts drift` over the real OpenAPI documents and pacts, with recorded and
+hand-made drifted cassettes (tests/contract/fixtures/cassettes/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.contracts.report import update_report
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cassettes"
+
+
+def drift(cassettes: Path, report_dir: Path) -> int:
+    return main(
+        ["contracts", "drift", "--cassettes", str(cassettes), "--report-dir", str(report_dir)]
+    )
+
+
+def test_aligned_traffic_shows_no_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert drift(FIXTURES / "aligned", tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "no drift" in out
+    assert "7 recorded exchange(s)" in out
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert (report["kind"], report["drift_checked"], report["drift"]) == ("contracts", True, [])
+    assert report["drift_sources"]["recorded_exchanges"] == 7
+    assert report["drift_sources"]["pact_interactions"] >= 15
+
+
+def test_drifted_traffic_fails_with_a_table_of_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert drift(FIXTURES / "drifted", tmp_path) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["operation", "kind", "field", "detail", "source"]
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    found = {(d["operation"], d["kind"], d["field"]) for d in report["drift"]}
+    assert found == {
+        ("DELETE /v1/order/1530978476", "undocumented_operation", ""),
+        ("GET /v1/order/details/{orderId}", "undocumented_status", ""),
+        ("GET /v1/order/key/{orderId}", "missing_field", "$.key"),
+        ("GET /v1/order/key/{orderId}", "missing_required_field", "$.key"),
+        ("GET /v1/order/key/{orderId}", "undocumented_field", "$.code"),
+        ("GET /v1/products", "missing_field", "$.docs[].minPrice"),
+        ("GET /v1/products", "missing_required_field", "$.docs[].minPrice"),
+        ("GET /v1/products", "type_change", "$.docs[].qty"),
+        ("GET /v1/products", "undocumented_field", "$.docs[].min_price"),
+    }
+    assert "9 drift finding(s)" in out
+    assert report["passed"] is False
+    for row in ("status 418 is not documented", "documented integer, got string"):
+        assert row in out
+
+
+def test_recorded_cassettes_agree_with_documents_and_pacts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["contracts", "drift", "--report-dir", str(tmp_path)]) == 0, capsys.readouterr().out
+
+
+def test_report_passes_only_with_verified_pacts_and_no_drift(tmp_path: Path) -> None:
+    assert update_report(tmp_path, pacts_verified=True)["passed"] is False
+    assert update_report(tmp_path, drift_checked=True, drift=[])["passed"] is True
+    report = update_report(tmp_path, drift=[{"kind": "type_change"}])
+    assert report["passed"] is False
+    assert report["pacts_verified"] is True
+    stored = json.loads((tmp_path / "contracts.json").read_text())
+    assert stored == report
+    assert stored["generated_at"].endswith("+00:00")
+
+
+def test_missing_cassette_folder_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert drift(tmp_path / "absent", tmp_path) == 2
+    assert "cassette folder" in capsys.readouterr().err

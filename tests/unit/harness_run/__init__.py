@@ -1,0 +1,1 @@
+"""Unit tests of the checklist, targets, reports and `g2a-harness run`."""

@@ -1,0 +1,116 @@
+"""The checklist data and how test outcomes become item verdicts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.checklist import (
+    ChecklistError,
+    ChecklistItem,
+    RunResult,
+    checklist_tags,
+    judge,
+    load_checklist,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+FEATURES = sorted((ROOT / "features").glob("*.feature"))
+
+
+def _result(outcome: str, *markers: str, nodeid: str = "tests/bdd/test_x.py::t") -> RunResult:
+    return RunResult(nodeid, "Feature: scenario", outcome, frozenset(markers))  # type: ignore[arg-type]
+
+
+ITEM = ChecklistItem("env-https", "Env & config", "HTTPS", ("tag:chk-env-https",))
+
+
+def test_the_checklist_covers_every_handoff_area_with_unique_ids() -> None:
+    items = load_checklist()
+    assert len({i.id for i in items}) == len(items) >= 30
+    assert {i.area for i in items} == {"Env & config", "Operability", "Testing", "Handoff"}
+    assert {"handoff-live-switch", "test-typed-contracts", "test-unit-mappers"} <= {
+        i.id for i in items
+    }
+
+
+def test_every_checklist_tag_is_used_by_a_scenario_and_every_scenario_tag_is_known() -> None:
+    used = set(re.findall(r"@(chk-[\w-]+)", "".join(f.read_text() for f in FEATURES)))
+    assert set(checklist_tags()) == used
+
+
+def test_the_features_hold_at_least_60_scenarios_counting_outline_rows() -> None:
+    count = 0
+    for feature in FEATURES:
+        in_examples = False
+        for line in feature.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("Scenario:"):
+                count += 1
+            if stripped.startswith(("Scenario Outline:", "Scenario:")):
+                in_examples = False
+            if stripped.startswith("Examples:"):
+                in_examples, header = True, True
+                continue
+            if in_examples and stripped.startswith("|"):
+                count += 0 if header else 1
+                header = False
+    assert count >= 60
+
+
+def test_fault_and_webhook_scenarios_never_run_on_a_real_g2a() -> None:
+    for name in ("resilience", "webhooks", "purchase", "health", "e2e"):
+        text = (ROOT / "features" / f"{name}.feature").read_text()
+        assert "@sandbox" not in text, name
+        assert "@live" not in text, name
+
+
+def test_passed_evidence_passes_the_item() -> None:
+    verdict = judge(ITEM, [_result("passed", "chk-env-https")], "twin")
+    assert verdict.status == "passed"
+    assert verdict.evidence == ("passed Feature: scenario [tests/bdd/test_x.py::t]",)
+
+
+def test_one_failing_scenario_fails_the_item_and_names_it() -> None:
+    results = [_result("passed", "chk-env-https"), _result("failed", "chk-env-https")]
+    verdict = judge(ITEM, results, "twin")
+    assert verdict.status == "failed"
+    assert verdict.evidence[0].startswith("FAILED Feature: scenario")
+
+
+def test_an_item_without_evidence_is_skipped_with_the_reason() -> None:
+    verdict = judge(ITEM, [_result("passed", "chk-env-defaults")], "twin")
+    assert verdict.status == "skipped"
+    assert verdict.evidence == ("skipped: no evidence ran (tag:chk-env-https)",)
+
+
+def test_a_gate_item_is_skipped_honestly() -> None:
+    item = ChecklistItem("handoff-live-switch", "Handoff", "live", ("gate:live-switch",))
+    verdict = judge(item, [], "twin")
+    assert (verdict.status, verdict.evidence) == (
+        "skipped",
+        ("skipped: proven by g2a-harness gate (live-switch)",),
+    )
+
+
+def test_an_item_bound_to_the_sandbox_is_not_passed_by_a_twin_run() -> None:
+    item = ChecklistItem("handoff-sandbox-smoke", "Handoff", "smoke", ("tag:smoke",), ("sandbox",))
+    verdict = judge(item, [_result("passed", "smoke")], "twin")
+    assert verdict.status == "skipped"
+    assert verdict.evidence[0].startswith("skipped: needs --target sandbox (this run: twin)")
+    assert judge(item, [_result("passed", "smoke")], "sandbox").status == "passed"
+
+
+def test_node_selectors_match_by_node_id_prefix() -> None:
+    item = ChecklistItem("test-typed-contracts", "Testing", "c", ("node:tests/contract",))
+    result = _result("passed", nodeid="tests/contract/test_provider.py::test_x")
+    assert judge(item, [result], "twin").status == "passed"
+
+
+def test_a_bad_selector_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[item]]\nid="a"\narea="b"\ntext="c"\nselectors=["tags:x"]\n')
+    with pytest.raises(ChecklistError, match="bad selector"):
+        load_checklist(path)

@@ -1,0 +1,68 @@
+"""The g2a_bdd plugin: scenarios not allowed on the chosen target are deselected, with reasons."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _collect(target: str, tmp_path: Path) -> tuple[list[str], str, list[dict[str, object]]]:
+    results = tmp_path / "results.jsonl"
+    env = {k: v for k, v in os.environ.items() if k != "G2A_TARGET"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/bdd",
+            "--co",
+            "-q",
+            f"--target={target}",
+            f"--g2a-results={results}",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    selected = [line for line in done.stdout.splitlines() if line.startswith("tests/bdd/")]
+    events = [json.loads(line) for line in results.read_text().splitlines()]
+    return selected, done.stdout, events
+
+
+def test_live_runs_only_read_only_scenarios_and_says_why_the_others_are_left_out(
+    tmp_path: Path,
+) -> None:
+    selected, output, events = _collect("live", tmp_path)
+    assert selected, "nothing would run on live"
+    for forbidden in (
+        "test_purchase",
+        "test_resilience",
+        "test_webhooks",
+        "test_orders",
+        "test_e2e",
+    ):
+        assert not any(forbidden in nodeid for nodeid in selected), forbidden
+    assert "g2a_bdd: deselected for this target" in output
+    assert "scenario(s) not allowed on target live (tagged for twin)" in output
+    deselected = [e for e in events if e.get("outcome") == "deselected"]
+    assert deselected
+    assert all(str(e["message"]).startswith("not allowed on target live") for e in deselected)
+    collected = next(e for e in events if e["event"] == "collected")
+    assert collected["count"] == len(selected)
+
+
+def test_the_twin_runs_every_scenario(tmp_path: Path) -> None:
+    selected, output, events = _collect("twin", tmp_path)
+    assert len(selected) >= 60
+    assert "deselected for this target" not in output
+    assert not [e for e in events if e.get("outcome") == "deselected"]

@@ -1,0 +1,64 @@
+"""Checklist reports: the gate's JSON schema, the Markdown and the self-contained HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.checklist import ChecklistItem, ItemVerdict
+from harness.report import checklist_report, write_checklist_reports
+
+WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+VERDICTS = [
+    ItemVerdict(
+        ChecklistItem("env-https", "Env & config", "HTTPS <enforced>", ("tag:chk-env-https",)),
+        "passed",
+        ("passed Configuration: Plain HTTP | refused",),
+    ),
+    ItemVerdict(
+        ChecklistItem("handoff-live-switch", "Handoff", "Live switch", ("gate:live-switch",)),
+        "skipped",
+        ("skipped: proven by g2a-harness gate (live-switch)",),
+    ),
+]
+
+
+def test_the_json_report_has_the_gate_schema() -> None:
+    report = checklist_report(VERDICTS, target="twin", suite="full", generated_at=WHEN)
+    assert report["kind"] == "checklist"
+    assert report["generated_at"] == "2026-01-02T03:04:05Z"
+    assert (report["target"], report["suite"], report["passed"]) == ("twin", "full", True)
+    assert report["summary"] == {"passed": 1, "failed": 0, "skipped": 1}
+    assert report["items"][1] == {
+        "id": "handoff-live-switch",
+        "area": "Handoff",
+        "text": "Live switch",
+        "status": "skipped",
+        "evidence": ["skipped: proven by g2a-harness gate (live-switch)"],
+    }
+
+
+def test_a_failed_item_or_a_broken_run_fails_the_report() -> None:
+    failed = [ItemVerdict(VERDICTS[0].item, "failed", ("FAILED x",))]
+    assert checklist_report(failed, target="twin", suite="full")["passed"] is False
+    broken = checklist_report(VERDICTS, target="twin", suite="full", run_ok=False)
+    assert broken["passed"] is False
+
+
+def test_the_three_files_are_written_and_the_html_is_self_contained(tmp_path: Path) -> None:
+    report = checklist_report(VERDICTS, target="sandbox", suite="smoke", generated_at=WHEN)
+    paths = write_checklist_reports(report, tmp_path / "out")
+    assert [p.name for p in paths] == ["checklist.json", "checklist.md", "checklist.html"]
+    assert json.loads(paths[0].read_text()) == report
+    markdown = paths[1].read_text()
+    assert (
+        "| PASS | `env-https` HTTPS <enforced> | passed Configuration: Plain HTTP \\| refused |"
+        in (markdown)
+    )
+    assert "## Handoff" in markdown
+    page = paths[2].read_text()
+    assert "HTTPS &lt;enforced&gt;" in page
+    assert not re.search(r"(src|href)=|<script|@import|url\(", page)
+    assert page.startswith("<!DOCTYPE html>")

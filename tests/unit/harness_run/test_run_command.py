@@ -1,0 +1,98 @@
+"""`g2a-harness run` / `record`: bad invocations end in one clear line, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.commands.run import pytest_command
+
+ROOT = Path(__file__).resolve().parents[3]
+NO_G2A = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+
+
+def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())", *args],
+        cwd=ROOT,
+        env=env or NO_G2A,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env_extra", "line"),
+    [
+        (
+            ("run", "--target", "moon"),
+            {},
+            "g2a-harness run: unknown target 'moon'; choose one of twin, sandbox, live",
+        ),
+        (
+            ("run", "--target", "sandbox"),
+            {},
+            "g2a-harness run: target sandbox needs G2A_API_URL, G2A_API_HASH, G2A_API_KEY in the "
+            "environment; missing: G2A_API_URL, G2A_API_HASH, G2A_API_KEY (the twin target "
+            "needs none)",
+        ),
+        (
+            ("run", "--target", "sandbox"),
+            {
+                "G2A_API_URL": "http://sandboxapi.g2a.com/v1",
+                "G2A_API_HASH": "h" * 16,
+                "G2A_API_KEY": "k" * 64,
+            },
+            "g2a-harness run: G2A_API_URL must use https (plain http only to a loopback host)",
+        ),
+        (
+            ("run", "--suite", "medium"),
+            {},
+            "g2a-harness run: unknown suite 'medium'; choose one of full, smoke",
+        ),
+        (
+            ("record", "--target", "live"),
+            {},
+            "g2a-harness record: cannot record from 'live'; choose one of twin, sandbox",
+        ),
+    ],
+)
+def test_bad_invocations_are_one_line(
+    args: tuple[str, ...], env_extra: dict[str, str], line: str
+) -> None:
+    done = _harness(*args, env={**NO_G2A, **env_extra})
+    assert done.returncode == 2
+    assert done.stderr == line + "\n"
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unreachable_host_is_one_line() -> None:
+    # sandbox host name resolution is impossible offline: the reachability check refuses it
+    env = {
+        **NO_G2A,
+        "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
+        "G2A_API_HASH": "h" * 16,
+        "G2A_API_KEY": "k" * 64,
+    }
+    done = _harness("run", "--target", "sandbox", env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("g2a-harness run: cannot reach sandboxapi.g2a.com:443 (")
+    assert done.stderr.count("\n") == 1
+    assert "k" * 64 not in done.stderr
+
+
+def test_the_pytest_command_writes_every_report_and_selects_the_suite(tmp_path: Path) -> None:
+    command = pytest_command("sandbox", "smoke", tmp_path)
+    assert command[:3] == [sys.executable, "-m", "pytest"]
+    assert "tests/bdd" in command
+    assert f"--junitxml={tmp_path / 'junit.xml'}" in command
+    assert f"--cucumberjson={tmp_path / 'cucumber.json'}" in command
+    assert f"--g2a-results={tmp_path / 'results.jsonl'}" in command
+    assert "--target=sandbox" in command
+    assert command[-2:] == ["-m", "smoke"]
+    assert "-m" not in pytest_command("twin", "full", tmp_path)[3:]

@@ -1,0 +1,75 @@
+"""Targets: what each needs from the environment, and where a scenario may run."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from harness.targets import TargetError, allowed_on, check_reachable, resolve_target, target_name
+
+CREDENTIALS = {
+    "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
+    "G2A_API_HASH": "hashValue",
+    "G2A_API_KEY": "keyValue-0123456789",
+}
+
+
+def test_the_twin_needs_nothing_from_the_environment() -> None:
+    target = resolve_target("twin", {})
+    assert (target.name, target.env, target.has_admin) == ("twin", "sandbox", True)
+    assert target.api_key
+
+
+def test_the_sandbox_without_credentials_is_one_clear_line() -> None:
+    with pytest.raises(TargetError) as caught:
+        resolve_target("sandbox", {"G2A_API_URL": "https://sandboxapi.g2a.com/v1"})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.endswith("missing: G2A_API_HASH, G2A_API_KEY (the twin target needs none)")
+
+
+def test_the_deprecated_alias_provides_the_hash_and_no_value_is_echoed() -> None:
+    env = {**CREDENTIALS, "G2A_API_SECRET": "aliasHash"}
+    del env["G2A_API_HASH"]
+    target = resolve_target("live", env)
+    assert (target.env, target.api_hash, target.has_admin) == ("live", "aliasHash", False)
+    assert "keyValue" not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("option", "environ", "expected"),
+    [(None, {}, "twin"), (None, {"G2A_TARGET": "Sandbox"}, "sandbox"), ("live", {}, "live")],
+)
+def test_the_target_comes_from_the_option_then_the_environment(
+    option: str | None, environ: dict[str, str], expected: str
+) -> None:
+    assert target_name(option, environ) == expected
+
+
+def test_an_unknown_target_is_refused() -> None:
+    with pytest.raises(TargetError, match="unknown target 'moon'; choose one of twin, sandbox"):
+        target_name("moon", {})
+
+
+@pytest.mark.parametrize(
+    ("target", "tags", "allowed"),
+    [
+        ("twin", {"twin", "smoke"}, True),
+        ("sandbox", {"twin", "chk-env-https"}, False),
+        ("live", {"twin", "sandbox", "live"}, True),
+        ("sandbox", {"smoke"}, False),  # no target tag: twin only
+    ],
+)
+def test_tags_decide_where_a_scenario_runs(target: str, tags: set[str], allowed: bool) -> None:
+    ok, reason = allowed_on(target, tags)
+    assert ok is allowed
+    assert reason == ("" if allowed else f"not allowed on target {target} (tagged for twin)")
+
+
+def test_an_unreachable_host_is_one_line() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]  # bound but not listening: connection refused
+        with pytest.raises(TargetError, match=rf"cannot reach 127\.0\.0\.1:{port} \("):
+            check_reachable(f"http://127.0.0.1:{port}/v1", timeout=1.0)
