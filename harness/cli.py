@@ -14,7 +14,16 @@ from types import ModuleType
 from g2a_adapter.errors import G2AError
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("twin", "run", "record", "contracts", "gate", "load", "bench", "receiver")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "twin",
+    "receiver",
+    "record",
+    "contracts",
+    "load",
+    "bench",
+    "gate",
+)
 
 
 class UsageError(Exception):
@@ -51,4 +60,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
