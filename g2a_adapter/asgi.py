@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from g2a_adapter.blocking import BlockingRunner
 from g2a_adapter.errors import (
     ConfigError,
     IdempotencyConflictError,
@@ -89,6 +90,7 @@ class _Receiver:
         health: HealthChecker,
         metrics: Metrics,
         max_body_bytes: int,
+        blocking: BlockingRunner,
     ) -> None:
         self.webhooks = webhooks
         self.ipn = ipn
@@ -98,6 +100,7 @@ class _Receiver:
         self.health = health
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.blocking = blocking  # store calls and the service's handlers
 
     def _rejected(self, exc: WebhookRejectedError, *, counted: bool) -> JSONResponse:
         if not counted:
@@ -111,7 +114,7 @@ class _Receiver:
             return self._rejected(exc, counted=False)
         headers = request.headers
         try:
-            result = await anyio.to_thread.run_sync(lambda: self.webhooks.handle(headers, body))
+            result = await self.blocking.run(lambda: self.webhooks.handle(headers, body))
         except WebhookRejectedError as exc:
             return self._rejected(exc, counted=True)
         except Exception as exc:
@@ -129,7 +132,7 @@ class _Receiver:
             return self._rejected(exc, counted=False)
         event_type = f"ipn.{notification.status}"
         try:
-            ran = await anyio.to_thread.run_sync(
+            ran = await self.blocking.run(
                 lambda: self.once.run(
                     notification.idempotency_key, body, lambda: self.ipn_handler(notification)
                 )
@@ -206,6 +209,7 @@ def create_receiver_app(
     max_body_bytes: int = 65536,
     health_timeout_s: float = 0.5,
     seller_token_ttl_seconds: int = 3600,
+    handler_threads: int = 16,
 ) -> Starlette:
     """The receiver app.
 
@@ -213,7 +217,9 @@ def create_receiver_app(
     secret is `settings.api_key`; seller callbacks authenticate with client id
     `settings.api_hash` and client secret `settings.api_key`. Without `store` the app opens
     `settings.idempotency_url` and closes it on shutdown. `token_probe` (e.g.
-    `client.auth.token`) adds a token check to `/healthz`.
+    `client.auth.token`) adds a token check to `/healthz`. Verification, store calls and
+    the handlers run on up to `handler_threads` threads, in batches (`BlockingRunner`);
+    `/healthz` keeps its own threads, so a hung store never delays its answer.
     """
     secrets = settings.webhook_secrets()
     if not secrets:
@@ -250,6 +256,7 @@ def create_receiver_app(
         health=HealthChecker(checks, timeout_s=health_timeout_s),
         metrics=metrics,
         max_body_bytes=max_body_bytes,
+        blocking=BlockingRunner(handler_threads),
     )
 
     @asynccontextmanager

@@ -62,6 +62,7 @@ class Spec:
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     idempotent: bool = True
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers of this call
 
 
 # --- what a flow asks its driver to do --------------------------------------------------------
@@ -171,6 +172,7 @@ class ClientCore:
     def _request(self, spec: Spec, correlation_id: str, token: AccessToken | None) -> httpx.Request:
         headers = dict(self._headers[spec.api])
         headers["X-Correlation-Id"] = correlation_id
+        headers.update(spec.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
         if spec.form is not None:

@@ -4,9 +4,11 @@ Both dialects run the same statements (`?` placeholders rewritten per driver). T
 paths are one autocommit statement each, whose row count decides: a claim of a fresh key is
 `INSERT … ON CONFLICT DO NOTHING` (1 row: the caller owns it); `complete`, `checkpoint` and
 `release` are `UPDATE`/`DELETE … WHERE key = ? AND owner = ? AND result IS NULL` (0 rows: the
-lease was lost); a nonce is one upsert. Only a claim that meets an existing row opens a
-transaction holding the write lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR
-UPDATE`) and lets `decide_claim` decide. Subclasses provide the connection.
+lease was lost); a nonce is one upsert. A claim that meets an existing row first decides
+from a plain read (completed, in progress, mismatch write nothing); only a claim that must
+write over the row (lease takeover, retention over) opens a transaction holding the write
+lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR UPDATE`) and decides again there.
+`decide_claim` makes every decision. Subclasses provide the connection.
 """
 
 # Table names come from a validated identifier (`valid_namespace`), never from input data.
@@ -117,6 +119,9 @@ class SqlStore(abc.ABC):
     lock_clause = ""
     table_options = ""  # e.g. SQLite's " WITHOUT ROWID": the primary key is the table
     schema_lock: str | None = None  # statement serializing schema creation, if needed
+    # Read before trying to insert: worth it where any write takes a database-wide lock
+    # (SQLite), so claims of keys someone else holds or finished never queue for it.
+    read_before_insert = False
 
     def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -162,13 +167,33 @@ class SqlStore(abc.ABC):
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         owner = self._owners.next()
         now = self._clock()
+        if self.read_before_insert:
+            claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
+            if claim is not None:
+                return claim
         fresh = (key, fingerprint, owner, now + lease_seconds, None, None, None)
         if self._change(self._sql.insert, fresh):
             return Claim(ClaimState.NEW, key, owner=owner)
-        return self._claim_existing(key, fingerprint, owner, lease_seconds)
+        claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
+        if claim is not None:
+            return claim
+        return self._claim_locked(key, fingerprint, owner, lease_seconds)
 
-    def _claim_existing(self, key: str, fingerprint: str, owner: str, lease: float) -> Claim:
-        """The key exists (or did a moment ago): decide under the write lock."""
+    def _claim_without_writing(
+        self, key: str, fingerprint: str, owner: str, now: float, lease: float
+    ) -> Claim | None:
+        """Completed, in progress or mismatch, decided from a plain read (no write lock).
+
+        None when the key is absent or the claim must write (takeover, retention over).
+        """
+        rows = self._query(self._sql.select, (key,))
+        if not rows:
+            return None
+        decision = decide_claim(record_from_row(rows[0]), key, fingerprint, owner, now, lease)
+        return decision.claim if decision.record is None else None
+
+    def _claim_locked(self, key: str, fingerprint: str, owner: str, lease: float) -> Claim:
+        """The claim must write over an existing row (or raced a delete): under the lock."""
         with self._transaction() as run:
             now = self._clock()
             for _ in range(_CLAIM_ATTEMPTS):

@@ -39,7 +39,6 @@ if rec[1] and rec[6] and tonumber(rec[6]) <= now then
 end
 if not rec[1] then
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'owner', ARGV[2], 'lease', ARGV[4])
-  redis.call('PERSIST', KEYS[1])
   return {'new', '', '0'}
 end
 if rec[1] ~= ARGV[1] then return {'mismatch', '', '0'} end
@@ -51,8 +50,8 @@ return {'new', rec[4] or '', '1'}
 
 # Shared guard: the caller must hold the lease on a record that is not completed.
 _OWNED = """
-local owner = redis.call('HGET', KEYS[1], 'owner')
-if owner ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'result') == 1 then
+local held = redis.call('HMGET', KEYS[1], 'owner', 'result')
+if held[1] ~= ARGV[1] or held[2] then
   return 0
 end
 """

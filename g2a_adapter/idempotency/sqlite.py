@@ -23,6 +23,7 @@ from g2a_adapter.idempotency._sql import Run, SqlStore
 class SqliteStore(SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
+    read_before_insert = True
 
     def __init__(
         self,

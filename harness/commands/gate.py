@@ -19,7 +19,18 @@ def _positive_hours(text: str) -> float:
     return value
 
 
+EPILOG = """environment:
+  G2A_API_URL, G2A_API_HASH, G2A_API_KEY, G2A_ENV, ...   the live settings (or --env-file)
+  G2A_SANDBOX_API_HASH, G2A_SANDBOX_API_KEY   the team's sandbox credentials: live must differ;
+                                              also used for the sandbox health probe
+  G2A_SANDBOX_API_URL        sandbox API for the probe (default https://sandboxapi.g2a.com/v1)
+  G2A_SANDBOX_IDEMPOTENCY_URL  store the health probe pings (default memory://)
+exit status: 0 go, 1 no-go, 2 bad invocation"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--target",
         choices=("sandbox", "twin"),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,3 +233,36 @@ def test_go_on_a_sandbox_run_with_the_twin_standing_in_for_the_sandbox(
     )
     assert run.check("health")["evidence"] == f"receiver on {twin.export_url}: GET /healthz"
     assert len(token_calls) == 1  # health fetched a real token from the target
+
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_real_smoke_run_is_read_but_is_not_enough_to_go(
+    run_gate: Run, live_env: dict[str, str], evidence: Path
+) -> None:
+    """`g2a-harness run --suite smoke` really runs; the gate reads its report and wants full."""
+    (evidence / "checklist.json").unlink()
+    smoke = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--suite", "smoke", "--report-dir", str(evidence)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert smoke.returncode == 0, smoke.stdout[-2000:] + smoke.stderr[-2000:]
+    written = json.loads((evidence / "checklist.json").read_text())
+    assert (written["kind"], written["target"], written["suite"], written["passed"]) == (
+        "checklist",
+        "twin",
+        "smoke",
+        True,
+    )
+    check = only_failing(run_gate(), "checklist")
+    assert check["reason"] == (
+        f"{evidence}/checklist.json is a 'smoke' run; the gate needs the full suite"
+    )
+    assert (
+        check["fix"] == f"run `g2a-harness run --target twin --suite full --report-dir {evidence}`"
+    )

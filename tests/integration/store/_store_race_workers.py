@@ -10,7 +10,10 @@ from g2a_adapter.idempotency import ClaimState, open_store
 
 
 def race(url: str, namespace: str, worker: int, keys: list[str], start: Any, results: Any) -> None:
-    """Claim `keys` in a worker-specific order; complete the ones this worker wins."""
+    """Claim `keys` in a worker-specific order; complete the ones this worker wins.
+
+    `start` is a barrier shared by all racers, so they begin together.
+    """
     store = open_store(url, namespace=namespace)
     try:
         order = list(keys)

@@ -143,3 +143,19 @@ def test_parse_history_keeps_added_lines_per_commit_and_file() -> None:
     )
     sources = [(s.commit, s.path, s.text) for s in parse_history(log)]
     assert sources == [("c0ffee1", "a.env", "ONE=1\nTWO=2"), ("beef002", "b.py", "x = 2")]
+
+
+def test_private_key_block() -> None:
+    header = "-----BEGIN " + "RSA PRIVATE KEY-----"  # split so this file is not a finding
+    findings = scan(TextSource("deploy/key.pem", f"{header}\nMIIE...\n"), {}, NO_ALLOW)
+    assert [str(f) for f in findings] == ["deploy/key.pem:1: private key block"]
+
+
+def test_shipped_allowlist_holds_exactly_the_public_sandbox_set_and_known_fakes() -> None:
+    from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_SECRET
+
+    allowlist = read_allowlist(DEFAULT_ALLOWLIST)
+    assert {SANDBOX_API_HASH, SANDBOX_API_SECRET, SANDBOX_API_KEY} <= allowlist.values
+    assert len(allowlist.values) == 5  # + the pact example token and one test fake
+    assert allowlist.path_globs == ()

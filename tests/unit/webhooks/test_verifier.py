@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 from datetime import UTC, datetime
 
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from g2a_adapter.errors import WebhookRejectedError
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.webhooks import REJECTION_STATUS, WebhookEvent, WebhookVerifier
+from g2a_adapter.webhooks import REJECTION_STATUS, WebhookEvent, WebhookVerifier, _Hmac
 
 
 def verifier(secrets: list[str] | None = None, **kwargs: int) -> WebhookVerifier:
@@ -84,10 +86,14 @@ def test_missing_header(header: str) -> None:
         ("X-G2A-Timestamp", "1767225600.5"),
         ("X-G2A-Timestamp", "-1767225600"),
         ("X-G2A-Timestamp", "\uff11\uff17\uff16\uff17"),  # fullwidth (non-ASCII) digits
+        ("X-G2A-Timestamp", "1" * 13),
         ("X-G2A-Nonce", "short"),
         ("X-G2A-Nonce", "bad nonce with spaces"),
         ("X-G2A-Event-Id", "evt/../../etc"),
         ("X-G2A-Signature", "v1=nothex"),
+        ("X-G2A-Signature", "v1=" + "g" * 64),  # hex length, not hex
+        ("X-G2A-Signature", "v1=" + "A" * 64),  # upper-case hex is not the format
+        ("X-G2A-Signature", "v1=" + "\u00e9" * 64),  # non-ASCII (latin-1 header bytes)
         ("X-G2A-Signature", "sha256"),
         ("X-G2A-Signature", "v2=" + "a" * 64),
         ("X-G2A-Signature", ",".join(["v1=" + "a" * 64] * 9)),
@@ -97,7 +103,9 @@ def test_malformed_header(header: str, value: str) -> None:
     body = event_body()
     headers = signed_headers(body)
     headers[header] = value
-    assert rejection(verifier(), headers, body).reason == "malformed_header"
+    error = rejection(verifier(), headers, body)
+    assert (error.reason, error.status_code) == ("malformed_header", 400)
+    assert header in str(error)  # the message names the header at fault
 
 
 def test_event_id_header_must_match_the_signed_body() -> None:
@@ -226,3 +234,20 @@ def test_any_single_byte_change_is_rejected(part: str, position: int, replacemen
     with pytest.raises(WebhookRejectedError) as caught:
         verifier().verify(headers, body)
     assert caught.value.reason in {"bad_signature", "malformed_header"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.binary(min_size=1, max_size=200), head=st.binary(), body=st.binary())
+def test_precomputed_hmac_equals_the_standard_library(
+    secret: bytes, head: bytes, body: bytes
+) -> None:
+    """Keys shorter and longer than the SHA-256 block (64 bytes), any message split."""
+    expected = hmac.new(secret, head + body, hashlib.sha256).hexdigest()
+    assert _Hmac(secret).hexdigest(head, body) == expected
+
+
+def test_precomputed_hmac_is_reusable() -> None:
+    mac = _Hmac(SECRET.encode())
+    first = mac.hexdigest(b"1767225600.nonce-1.", b"{}")
+    assert mac.hexdigest(b"1767225600.nonce-2.", b"{}") != first
+    assert mac.hexdigest(b"1767225600.nonce-1.", b"{}") == first

@@ -1,0 +1,180 @@
+"""Receiver throughput for valid signed events vs. a bare Starlette endpoint returning 200.
+
+    python -m benchmarks.bench_receiver [--quick]
+
+Both apps are served the same way (uvicorn + uvloop + httptools, each in its own process)
+and driven by the same load generator (`benchmarks._loadgen`, keep-alive connections from a
+separate process) with the same requests: `signed_event(i)` gives request i a fresh event
+id, nonce, timestamp and signature over a 1 KiB body, so every request to the receiver is a
+new, valid event that it verifies, claims, hands to its handler and completes (answer 200
+`processed`). The headline uses the default store backend, SQLite (WAL) in a temp folder; a
+second line uses the in-memory store to show the receiver's own cost. Rounds alternate
+between the servers so machine noise hits them alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from benchmarks._core import Ratio
+from benchmarks._loadgen import LoadResult, run_load, serve_app_in_subprocess
+from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter.config import Settings
+from g2a_adapter.signing import webhook_signature_header
+
+SECRET = "bench-receiver-secret"  # noqa: S105 - a benchmark fixture
+STORE_URL_ENV = "G2A_BENCH_RECEIVER_STORE_URL"
+PATH = "/webhooks/g2a"
+TARGET = 0.5
+_RUN = uuid.uuid4().hex[:12]  # per process: each load-generator run sends new event ids
+_PADDING = "x" * 809  # brings the event body to 1 KiB
+
+
+def _receiver(idempotency_url: str) -> Starlette:
+    """The receiver as deployed: default handler, the given store."""
+    settings = Settings(
+        api_url="http://127.0.0.1:9/v1",
+        api_hash="bench-hash",
+        api_key="bench-api-key",
+        webhook_secret=SECRET,
+        idempotency_url=idempotency_url,
+    )
+    return create_receiver_app(settings)
+
+
+def sqlite_receiver_app() -> Starlette:
+    """With the default backend, SQLite, in the file the benchmark chose."""
+    return _receiver(os.environ[STORE_URL_ENV])
+
+
+def memory_receiver_app() -> Starlette:
+    """With the in-process store: the receiver's own cost, without store I/O."""
+    return _receiver("memory://")
+
+
+def bare_app() -> Starlette:
+    """The baseline: read the body, answer 200."""
+
+    async def accept(request: Request) -> Response:
+        await request.body()
+        return Response(status_code=200)
+
+    return Starlette(routes=[Route(PATH, accept, methods=["POST"])])
+
+
+def signed_event(index: int) -> tuple[dict[str, str], bytes]:
+    """Request `index` of a load run: a new signed `order.paid` event (load-generator side)."""
+    event_id = f"evt-{_RUN}-{index:08d}"
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "type": "order.paid",
+            "created_at": "2026-01-01T00:00:00Z",
+            "data": {
+                "order_id": str(1_530_000_000 + index),
+                "product_id": "10000027819004",
+                "price": 41.5,
+                "currency": "EUR",
+                "note": _PADDING,
+            },
+        }
+    ).encode()
+    timestamp, nonce = str(int(time.time())), f"n-{_RUN}-{index:08d}"
+    headers = {
+        "Content-Type": "application/json",
+        "X-G2A-Event-Id": event_id,
+        "X-G2A-Timestamp": timestamp,
+        "X-G2A-Nonce": nonce,
+        "X-G2A-Signature": webhook_signature_header([SECRET], timestamp, nonce, body),
+    }
+    return headers, body
+
+
+def _load(base_url: str, requests: int) -> LoadResult:
+    result = run_load(
+        f"{base_url}{PATH}",
+        method="POST",
+        requests=requests,
+        concurrency=32,
+        body_factory=signed_event,
+    )
+    if result.errors or result.statuses != {200: requests}:
+        raise RuntimeError(f"{base_url}: {result}")
+    return result
+
+
+APPS = {
+    "sqlite": "benchmarks.bench_receiver:sqlite_receiver_app",
+    "memory": "benchmarks.bench_receiver:memory_receiver_app",
+    "bare": "benchmarks.bench_receiver:bare_app",
+}
+
+
+def _measure(rounds: int, requests: int) -> dict[str, list[LoadResult]]:
+    results: dict[str, list[LoadResult]] = {name: [] for name in APPS}
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        os.environ[STORE_URL_ENV] = f"sqlite:///{Path(folder) / 'receiver.sqlite3'}"
+        stack.callback(os.environ.pop, STORE_URL_ENV)
+        served = {
+            name: stack.enter_context(serve_app_in_subprocess(app)) for name, app in APPS.items()
+        }
+        for base_url in served.values():  # warm every server up before measuring
+            _load(base_url, 500)
+        for _ in range(rounds):
+            for name, base_url in served.items():
+                results[name].append(_load(base_url, requests))
+    return results
+
+
+def _ratio(name: str, subject: list[LoadResult], bare: list[LoadResult], note: str) -> Ratio:
+    p99 = statistics.median(r.p99_ms for r in subject)
+    bare_p99 = statistics.median(r.p99_ms for r in bare)
+    return Ratio(
+        name,
+        statistics.median(r.rps for r in subject),
+        statistics.median(r.rps for r in bare),
+        "req/s",
+        TARGET,
+        True,
+        f"{note}; 32 connections; p99 {p99:.1f} ms vs {bare_p99:.1f} ms",
+    )
+
+
+def run(quick: bool) -> list[Ratio]:
+    rounds, requests = (3, 2_000) if quick else (5, 6_000)
+    results = _measure(rounds, requests)
+    return [
+        _ratio(
+            "receiver: valid signed 1 KiB event vs bare Starlette 200",
+            results["sqlite"],
+            results["bare"],
+            "default SQLite store (nonce, claim, complete: 3 commits per event)",
+        ),
+        _ratio(
+            "receiver, in-memory store: valid signed event vs bare 200",
+            results["memory"],
+            results["bare"],
+            "MemoryStore: the receiver's own cost without store I/O",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    # The load generator imports `signed_event` by module path, so run the imported module.
+    from benchmarks import bench_receiver
+
+    for ratio in bench_receiver.run(quick="--quick" in sys.argv):
+        print(json.dumps(ratio.as_dict()))

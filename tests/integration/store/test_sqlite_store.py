@@ -1,0 +1,61 @@
+"""SQLite specifics: which operations need the database-wide write lock, and which do not."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency import ClaimState
+from g2a_adapter.idempotency.sqlite import SqliteStore
+
+NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "store.sqlite3"
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[SqliteStore]:
+    opened = SqliteStore(str(path), clock=lambda: NOW, busy_timeout_seconds=0.2)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def writer_lock(path: Path, store: SqliteStore) -> Iterator[None]:
+    """Another connection holding the write lock (as a busy writer process would)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_claims_that_write_nothing_do_not_wait_for_the_write_lock(
+    store: SqliteStore, request: pytest.FixtureRequest
+) -> None:
+    done = store.claim("done", "fp", 30.0)
+    store.complete("done", done.owner or "", {"key": "K"}, 3600.0)
+    store.claim("busy", "fp", 30.0)
+    request.getfixturevalue("writer_lock")
+
+    completed = store.claim("done", "fp", 30.0)
+    assert (completed.state, completed.result) == (ClaimState.COMPLETED, {"key": "K"})
+    assert store.claim("busy", "fp", 30.0).state is ClaimState.IN_PROGRESS
+    assert store.claim("done", "other-fp", 30.0).state is ClaimState.MISMATCH
+
+
+def test_writes_wait_for_the_lock_and_then_fail_clearly(
+    store: SqliteStore, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("writer_lock")
+    with pytest.raises(StoreUnavailableError) as caught:
+        store.claim("fresh", "fp", 30.0)
+    assert caught.value.backend == "sqlite"
+    assert "locked" in str(caught.value)

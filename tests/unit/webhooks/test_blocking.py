@@ -1,0 +1,92 @@
+"""BlockingRunner: results and errors come back to the right caller, in batches, no leaks."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import anyio
+import pytest
+
+from g2a_adapter.blocking import BlockingRunner
+
+
+@pytest.mark.anyio
+async def test_results_and_exceptions_reach_their_own_callers() -> None:
+    runner = BlockingRunner(threads=2)
+
+    def fail() -> int:
+        raise LookupError("no such key")
+
+    assert await runner.run(lambda: 41 + 1) == 42
+    with pytest.raises(LookupError, match="no such key"):
+        await runner.run(fail)
+    assert await runner.run(threading.get_ident) != threading.get_ident()
+
+
+@pytest.mark.anyio
+async def test_calls_queued_behind_a_busy_thread_run_on_it_in_arrival_order() -> None:
+    runner = BlockingRunner(threads=1)
+    gate, order, threads = threading.Event(), [], set()
+    results: dict[int, int] = {}
+
+    def call(n: int) -> int:
+        gate.wait(5)  # the first call holds the only thread until all 20 are queued
+        order.append(n)
+        threads.add(threading.get_ident())
+        return n * n
+
+    async def submit(n: int) -> None:
+        results[n] = await runner.run(lambda: call(n))
+
+    async with anyio.create_task_group() as group:
+        for n in range(20):
+            group.start_soon(submit, n)
+            await anyio.sleep(0)  # each task enqueues before the next starts
+        await anyio.sleep(0.05)
+        gate.set()
+
+    assert results == {n: n * n for n in range(20)}
+    assert order == list(range(20))
+    assert len(threads) == 1
+
+
+@pytest.mark.anyio
+async def test_a_slow_call_does_not_hold_up_the_calls_behind_it() -> None:
+    runner = BlockingRunner(threads=4)
+    release = threading.Event()
+    finished: list[str] = []
+
+    async def slow() -> None:
+        await runner.run(lambda: release.wait(5))
+        finished.append("slow")
+
+    async def fast() -> None:
+        await runner.run(lambda: None)
+        finished.append("fast")
+        release.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(slow)
+        await anyio.sleep(0.05)  # the slow call occupies the first thread
+        group.start_soon(fast)
+
+    assert finished == ["fast", "slow"]
+    assert runner.threads == 2
+
+
+@pytest.mark.anyio
+async def test_idle_threads_exit_and_new_work_starts_a_thread_again() -> None:
+    runner = BlockingRunner(threads=2, idle_seconds=0.05)
+    assert await runner.run(lambda: "first") == "first"
+    deadline = time.monotonic() + 5
+    while runner.threads and time.monotonic() < deadline:
+        await anyio.sleep(0.01)
+    assert runner.threads == 0
+    assert await runner.run(lambda: "again") == "again"
+
+
+@pytest.mark.parametrize(("threads", "idle"), [(0, 1.0), (1, 0.0)])
+def test_bad_sizes_are_refused(threads: int, idle: float) -> None:
+    with pytest.raises(ValueError, match="threads"):
+        BlockingRunner(threads, idle_seconds=idle)
