@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from benchmarks._core import Ratio
 from benchmarks._loadgen import LoadResult, run_load, serve_app_in_subprocess
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.config import Settings
-from g2a_adapter.signing import webhook_signature_header
+from g2a_adapter.signing import signed_webhook_headers
 
 SECRET = "bench-receiver-secret"  # noqa: S105 - a benchmark fixture
 STORE_URL_ENV = "G2A_BENCH_RECEIVER_STORE_URL"
@@ -92,15 +91,10 @@ def signed_event(index: int) -> tuple[dict[str, str], bytes]:
             },
         }
     ).encode()
-    timestamp, nonce = str(int(time.time())), f"n-{_RUN}-{index:08d}"
-    headers = {
-        "Content-Type": "application/json",
-        "X-G2A-Event-Id": event_id,
-        "X-G2A-Timestamp": timestamp,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header([SECRET], timestamp, nonce, body),
-    }
-    return headers, body
+    signed = signed_webhook_headers(
+        [SECRET], body, event_id=event_id, nonce=f"n-{_RUN}-{index:08d}"
+    )
+    return {"Content-Type": "application/json", **signed}, body
 
 
 def _load(base_url: str, requests: int) -> LoadResult:

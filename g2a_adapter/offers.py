@@ -64,27 +64,16 @@ class ImportCalls:
         return result
 
     def create_offer(self, payload: dict[str, Any]) -> Flow[str]:
-        spec = Spec(
-            "POST",
-            self._offers,
-            "/v3/sales/offers",
-            _job_id,
-            api="import",
-            json=_payload(payload),
-            idempotent=False,
-        )
-        job_id: str = yield from self._core.exchange(spec)
-        return job_id
+        return (yield from self._submit("POST", self._offers, "/v3/sales/offers", payload))
 
     def update_offer(self, offer_id: str | int, payload: dict[str, Any]) -> Flow[str]:
+        url = f"{self._offers}/{_segment(offer_id, 'offer id')}"
+        return (yield from self._submit("PATCH", url, "/v3/sales/offers/{offer_id}", payload))
+
+    def _submit(self, method: str, url: str, route: str, payload: dict[str, Any]) -> Flow[str]:
+        """An offer change (not idempotent); G2A answers with the id of the job applying it."""
         spec = Spec(
-            "PATCH",
-            f"{self._offers}/{_segment(offer_id, 'offer id')}",
-            "/v3/sales/offers/{offer_id}",
-            _job_id,
-            api="import",
-            json=_payload(payload),
-            idempotent=False,
+            method, url, route, _job_id, api="import", json=_payload(payload), idempotent=False
         )
         job_id: str = yield from self._core.exchange(spec)
         return job_id

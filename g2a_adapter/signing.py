@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets as _secrets
+import time
+from collections.abc import Sequence
 
 WEBHOOK_SIGNATURE_VERSION = "v1"
+
+# The headers of a signed webhook delivery (written by `signed_webhook_headers`, read by
+# `g2a_adapter.webhooks.WebhookVerifier`).
+HEADER_EVENT_ID = "X-G2A-Event-Id"
+HEADER_TIMESTAMP = "X-G2A-Timestamp"
+HEADER_NONCE = "X-G2A-Nonce"
+HEADER_SIGNATURE = "X-G2A-Signature"
+WEBHOOK_HEADERS = (HEADER_EVENT_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
 
 
 def derive_api_key(api_hash: str, email: str, api_secret: str) -> str:
@@ -28,12 +39,36 @@ def webhook_signature(secret: str, timestamp: str, nonce: str, body: bytes) -> s
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def webhook_signature_header(secrets: list[str], timestamp: str, nonce: str, body: bytes) -> str:
+def webhook_signature_header(
+    secrets: Sequence[str], timestamp: str, nonce: str, body: bytes
+) -> str:
     """`X-G2A-Signature` value: one `v1=<hex>` per secret (several during rotation)."""
     return ",".join(
         f"{WEBHOOK_SIGNATURE_VERSION}={webhook_signature(s, timestamp, nonce, body)}"
         for s in secrets
     )
+
+
+def signed_webhook_headers(
+    secrets: Sequence[str],
+    body: bytes,
+    *,
+    event_id: str,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The four `X-G2A-*` headers of a delivery of `body`, signed with every secret.
+
+    `timestamp` defaults to now (unix seconds), `nonce` to 32 fresh random hex characters.
+    """
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = _secrets.token_hex(16) if nonce is None else nonce
+    return {
+        HEADER_EVENT_ID: event_id,
+        HEADER_TIMESTAMP: stamp,
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: webhook_signature_header(secrets, stamp, nonce, body),
+    }
 
 
 def ipn_hash(transaction_id: str, user_order_id: str, amount: str, api_secret: str) -> str:

@@ -30,14 +30,16 @@ from g2a_adapter.errors import (
 )
 from g2a_adapter.idempotency.base import ClaimState, IdempotencyStore
 from g2a_adapter.observability import Metrics
-from g2a_adapter.signing import WEBHOOK_SIGNATURE_VERSION
+from g2a_adapter.signing import (
+    HEADER_EVENT_ID,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    WEBHOOK_HEADERS,
+    WEBHOOK_SIGNATURE_VERSION,
+)
 
 logger = logging.getLogger("g2a_adapter")
-
-HEADER_EVENT_ID = "X-G2A-Event-Id"
-HEADER_TIMESTAMP = "X-G2A-Timestamp"
-HEADER_NONCE = "X-G2A-Nonce"
-HEADER_SIGNATURE = "X-G2A-Signature"
 
 # Rejection reasons (the `reason` metrics label) and the HTTP status each one maps to.
 REJECTION_STATUS: dict[str, int] = {
@@ -92,9 +94,6 @@ def _wall_clock() -> float:
     return time.time()  # looked up at call time, so freezegun applies
 
 
-_HEADERS = (HEADER_EVENT_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
-
-
 def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
     """The four `X-G2A-*` headers, stripped; looked up as sent, then case-insensitively."""
     get = headers.get
@@ -104,10 +103,10 @@ def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
         if values[0] and values[1] and values[2] and values[3]:
             return values
     lowered = {k.lower(): v.strip() for k, v in headers.items()}
-    for name in _HEADERS:
+    for name in WEBHOOK_HEADERS:
         if not lowered.get(name.lower()):
             raise reject("missing_header", name)
-    event_id, timestamp, nonce, signature = (lowered[name.lower()] for name in _HEADERS)
+    event_id, timestamp, nonce, signature = (lowered[name.lower()] for name in WEBHOOK_HEADERS)
     return event_id, timestamp, nonce, signature
 
 

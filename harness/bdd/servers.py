@@ -1,40 +1,14 @@
-"""Serve an ASGI app on an ephemeral loopback port in a background thread (for the receiver)."""
+"""The adapter's receiver served on an ephemeral loopback port, for the twin's webhooks."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import uvicorn
+from harness.serving import serve_asgi
 
 TWIN_WEBHOOK_SECRET = "twin-webhook-secret"  # TwinConfig's default signing secret
 RECEIVER_PATH = "/webhooks/g2a"
-_START_TIMEOUT_S = 10.0
-
-
-@contextmanager
-def serve_asgi(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
-    """Yield `http://host:port` while uvicorn serves `app`; stop it cleanly afterwards."""
-    config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="g2a-bdd-asgi", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(_START_TIMEOUT_S)
-            raise RuntimeError("the ASGI server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(_START_TIMEOUT_S)
 
 
 @contextmanager

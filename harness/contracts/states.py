@@ -31,6 +31,22 @@ STATE_PATH = "/_pact/state"
 logger = logging.getLogger("harness.contracts")
 
 
+def sandbox_token(provider_url: str, *, timeout: float = 10.0) -> str:
+    """A real access token from the provider's `POST /oauth/token`, for the published
+    sandbox credentials (the twin accepts them, as G2A's sandbox does)."""
+    response = httpx.post(
+        f"{provider_url.rstrip('/')}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": SANDBOX_API_HASH,
+            "client_secret": SANDBOX_API_KEY,
+        },
+        timeout=timeout,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
 class ProviderStates:
     """Applies pact provider states to a twin-compatible provider at `provider_url`."""
 
@@ -49,23 +65,10 @@ class ProviderStates:
         if not state:
             return {}
         if state == TOKEN_STATE:
-            return {"access_token": self._issue_token()}
+            return {"access_token": sandbox_token(self.provider_url, timeout=self.timeout)}
         with TwinAdmin(self.provider_url) as admin:
             admin.apply_state(state, params or None)
         return {}
-
-    def _issue_token(self) -> str:
-        response = httpx.post(
-            f"{self.provider_url}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": SANDBOX_API_HASH,
-                "client_secret": SANDBOX_API_KEY,
-            },
-            timeout=self.timeout,
-        )
-        response.raise_for_status()
-        return str(response.json()["access_token"])
 
 
 @contextmanager

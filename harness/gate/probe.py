@@ -53,7 +53,7 @@ def target_api_url(target: str, explicit: str | None, environ: Mapping[str, str]
 
 def _serve_and_get(app: Starlette, paths: tuple[str, ...]) -> list[httpx.Response]:
     """Serve the app over real HTTP on loopback, as a deployment runs it, and GET each path."""
-    from harness.bdd.servers import serve_asgi
+    from harness.serving import serve_asgi
 
     with serve_asgi(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
         return [client.get(path) for path in paths]

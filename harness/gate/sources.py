@@ -59,8 +59,13 @@ def _git(root: Path, *args: str) -> bytes:
     ).stdout
 
 
-def _tracked_files(root: Path) -> Iterator[TextSource]:
-    for raw in _git(root, "ls-files", "-z").split(b"\0"):
+def tree_sources(root: Path, *, untracked: bool = False) -> Iterator[TextSource]:
+    """The text files git tracks below `root` (with `untracked`: also those it would track).
+
+    Raises `OSError`/`subprocess.SubprocessError` when git cannot list them.
+    """
+    extra = ("--others", "--exclude-standard") if untracked else ()
+    for raw in _git(root, "ls-files", "-z", "--cached", *extra).split(b"\0"):
         if not raw:
             continue
         name = raw.decode("utf-8", "replace")
@@ -105,7 +110,7 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
         return RepoScan(None, error=f"{start} is not inside a git repository", allowlist=allowlist)
     try:
         shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
-        sources = list(_tracked_files(root))
+        sources = list(tree_sources(root))
         has_commits = (
             subprocess.run(
                 ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import secrets
 import ssl
 import uuid
 from collections import OrderedDict, deque
@@ -21,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from g2a_adapter.signing import webhook_signature_header
+from g2a_adapter.signing import signed_webhook_headers
 from harness.twin.config import TwinConfig
 from harness.twin.state import Clock, Order
 
@@ -60,18 +59,6 @@ def event_body(event_id: str, event_type: str, created_at: float, data: dict[str
     created = datetime.fromtimestamp(created_at, UTC).isoformat().replace("+00:00", "Z")
     payload = {"event_id": event_id, "type": event_type, "created_at": created, "data": data}
     return json.dumps(payload).encode()
-
-
-def signed_headers(secrets_: list[str], event_id: str, body: bytes, now: float) -> dict[str, str]:
-    timestamp = str(int(now))
-    nonce = secrets.token_hex(16)
-    return {
-        "Content-Type": "application/json",
-        "X-G2A-Event-Id": event_id,
-        "X-G2A-Timestamp": timestamp,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header(secrets_, timestamp, nonce, body),
-    }
 
 
 class WebhookEmitter:
@@ -155,7 +142,10 @@ class WebhookEmitter:
         secrets_ = subscriber.secrets or config.webhook_secrets
         delays = config.webhook_retry_delays
         for attempt in range(1, len(delays) + 2):
-            headers = signed_headers(secrets_, event.id, event.body, self._clock())
+            signed = signed_webhook_headers(
+                secrets_, event.body, event_id=event.id, timestamp=int(self._clock())
+            )
+            headers = {"Content-Type": "application/json", **signed}
             ok = await self._post(event, subscriber.url, headers, attempt, mode)
             if ok or attempt > len(delays):
                 return

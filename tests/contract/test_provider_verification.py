@@ -17,8 +17,9 @@ import pytest
 from harness.cli import main
 from harness.contracts.sources import PACT_DIR
 from harness.contracts.verify import EXPORT_PROVIDER, IMPORT_PROVIDER, verify_pacts
+from harness.serving import serve_asgi
 from harness.twin.app import create_app
-from harness.twin.server import RunningTwin, TwinServer, running_twin
+from harness.twin.server import RunningTwin, running_twin
 
 
 def descriptions(provider: str) -> list[str]:
@@ -82,12 +83,8 @@ class BreakingMiddleware:
 
 
 def test_a_broken_twin_fails_verification() -> None:
-    server = TwinServer(BreakingMiddleware(create_app()))  # type: ignore[arg-type]
-    server.start()
-    try:
-        result = verify_pacts(server.base_url)
-    finally:
-        server.stop()
+    with serve_asgi(BreakingMiddleware(create_app())) as base_url:
+        result = verify_pacts(base_url)
     assert not result.passed
     export, imports = result.providers
     assert not export.passed

@@ -2,63 +2,32 @@
 
 Positive and negative generation with the five checks below; the Export API's `Authorization`
 header and the Import API's bearer token come from auth hooks per request; the stateful phase
-follows the documents' links (create → pay → details → key, offer → job). Seeded and bounded:
-`G2A_CONTRACT_EXAMPLES` (default 8) raises the budget for a longer run, `G2A_CONTRACT_SEED`
-changes the seed.
+follows the documents' links (create → pay → details → key, offer → job). Budget and seed:
+tests/contract/_schemathesis.py.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import hypothesis
 import pytest
 import requests
-import schemathesis
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from _schemathesis import COMMON_CHECKS, EXAMPLES, load_schema
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from g2a_adapter.signing import export_authorization
-from harness.contracts.sources import OPENAPI_DIR
+from harness.contracts.states import sandbox_token
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 from harness.twin.server import RunningTwin, running_twin
 
-EXAMPLES = int(os.environ.get("G2A_CONTRACT_EXAMPLES", "8"))
-SEED = int(os.environ.get("G2A_CONTRACT_SEED", "2026"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+CHECKS = [*COMMON_CHECKS, negative_data_rejection]
 
-
-def load(name: str) -> Any:
-    schema = schemathesis.openapi.from_path(OPENAPI_DIR / name)
-    schema.config.seed = SEED
-    schema.config.generation.update(
-        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        max_examples=EXAMPLES,
-        database="none",
-        deterministic=True,
-    )
-    return schema
-
-
-export_schema = load("g2a-export-v1.yaml")
-import_schema = load("g2a-import.yaml")
+export_schema = load_schema("g2a-export-v1.yaml")
+import_schema = load_schema("g2a-import.yaml")
 
 
 @export_schema.auth(refresh_interval=None)
@@ -85,24 +54,10 @@ class ImportBearer(requests.auth.AuthBase):
         origin = f"{parts.scheme}://{parts.netloc}"
         fetched_at, token = self._tokens.get(origin, (0.0, ""))
         if time.monotonic() - fetched_at > 60:
-            token = self._issue(origin)
+            token = sandbox_token(origin, timeout=5.0)
             self._tokens[origin] = (time.monotonic(), token)
         request.headers["Authorization"] = f"Bearer {token}"
         return request
-
-    @staticmethod
-    def _issue(origin: str) -> str:
-        answer = httpx.post(
-            f"{origin}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": SANDBOX_API_HASH,
-                "client_secret": SANDBOX_API_KEY,
-            },
-            timeout=5.0,
-        )
-        answer.raise_for_status()
-        return str(answer.json()["access_token"])
 
 
 import_schema.auth.set_from_requests(ImportBearer()).skip_for(path="/oauth/token")

@@ -11,8 +11,9 @@ from starlette.applications import Starlette
 
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.config import Settings
+from harness.serving import serve_asgi
 from harness.twin.config import TwinConfig
-from harness.twin.server import RunningTwin, TwinServer, running_twin
+from harness.twin.server import RunningTwin, running_twin
 
 SECRET = "e2e-webhook-secret"
 ORDER_ID = "1530978476"
@@ -35,12 +36,8 @@ def receiver(twin: RunningTwin, tmp_path: Path) -> Iterator[tuple[str, Starlette
         idempotency_url=f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
     )
     app = create_receiver_app(settings)
-    server = TwinServer(app)  # type: ignore[arg-type]  # generic uvicorn-in-a-thread runner
-    server.start()
-    try:
-        yield server.base_url, app
-    finally:
-        server.stop()
+    with serve_asgi(app) as base_url:
+        yield base_url, app
 
 
 def sample(base_url: str, name: str, **labels: str) -> float:

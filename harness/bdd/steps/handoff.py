@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,9 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from harness.bdd.world import World
+from harness.gate.checks.secrets import ASSIGNED_IN_G2A_VARIABLE, configured_kind, scan_all
+from harness.gate.evidence import Allowlist
+from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist, tree_sources
 from harness.targets import TargetError, resolve_target
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -20,72 +22,26 @@ SECRET_VARIABLES = (
     "G2A_OAUTH_CLIENT_SECRET",
     "G2A_WEBHOOK_SECRET",
 )
-_ASSIGNMENT = re.compile(
-    r"\b(?P<name>"
-    + "|".join(SECRET_VARIABLES)
-    + r")\s*[=:]\s*[\"']?(?P<value>[A-Za-z0-9+/_.\-]{12,})"
-)
-_SKIP_DIRS = {
-    ".git",
-    ".venv",
-    ".tox",
-    "reports",
-    "__pycache__",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".schemathesis",
-    "build",
-    "dist",
-}
-_MAX_BYTES = 2_000_000
+_MIN_SECRET_LENGTH = 8
 
 
-def published_values() -> set[str]:
-    """Credentials G2A itself publishes for its sandbox: safe anywhere."""
-    from harness.twin import credentials
-
-    return {
-        credentials.SANDBOX_API_HASH,
-        credentials.SANDBOX_API_KEY,
-        credentials.SANDBOX_API_SECRET,
-        credentials.SANDBOX_EMAIL,
+def target_credentials(world: World, allowlist: Allowlist) -> dict[str, str]:
+    """The chosen target's credentials (and the environment's), named for findings; values
+    public by design (the gate's allowlist: G2A's published sandbox set) are left out."""
+    named = {
+        f"credential #{i + 1} of target {world.target.name}": v
+        for i, v in enumerate(world.target.secret_values())
     }
-
-
-def repository_files(root: Path = REPO_ROOT) -> list[Path]:
-    """Files git tracks or would track (untracked but not ignored), else every file."""
-    try:
-        listed = (
-            subprocess.run(
-                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                cwd=root,
-                capture_output=True,
-                check=True,
-                timeout=30,
-            )
-            .stdout.decode()
-            .split("\0")
-        )
-        return [root / name for name in listed if name and (root / name).is_file()]
-    except (OSError, subprocess.SubprocessError):
-        return [
-            path
-            for path in root.rglob("*")
-            if path.is_file() and not _SKIP_DIRS.intersection(path.relative_to(root).parts)
-        ]
-
-
-def _texts(files: list[Path]) -> dict[str, str]:
-    texts = {}
-    for path in files:
-        if path.stat().st_size > _MAX_BYTES:
-            continue
-        try:
-            texts[str(path.relative_to(REPO_ROOT))] = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-    return texts
+    named |= {
+        f"{v} value of the environment": os.environ[v]
+        for v in SECRET_VARIABLES
+        if len(os.environ.get(v, "")) >= _MIN_SECRET_LENGTH
+    }
+    first_names: dict[str, str] = {}  # value -> its first name: one finding per place
+    for name, value in named.items():
+        if value not in allowlist.values:
+            first_names.setdefault(value, name)
+    return {name: value for value, name in first_names.items()}
 
 
 @when("QA resolves the chosen target from the environment")
@@ -132,30 +88,26 @@ def refuses_naming(g2a_world: World, names: str) -> None:
 
 @when("the repository's files are scanned for credentials")
 def scan_repository(g2a_world: World) -> None:
-    g2a_world.notes["texts"] = _texts(repository_files())
-    assert len(g2a_world.notes["texts"]) > 10, "the repository scan found almost nothing"
+    """The gate's secret scan (`harness.gate`) over the working tree, tracked and new files."""
+    allowlist = read_allowlist(DEFAULT_ALLOWLIST)
+    try:
+        sources = list(tree_sources(REPO_ROOT, untracked=True))
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise AssertionError(f"cannot list the files of {REPO_ROOT} with git: {exc}") from exc
+    assert len(sources) > 10, "the repository scan found almost nothing"
+    configured = target_credentials(g2a_world, allowlist)
+    g2a_world.notes["configured_kinds"] = {configured_kind(name) for name in configured}
+    g2a_world.notes["findings"] = scan_all(sources, configured, allowlist)
 
 
 @then("no file assigns a value to a G2A secret variable")
 def no_secret_assignments(g2a_world: World) -> None:
-    allowed = published_values()
-    found = [
-        f"{path}: {m.group('name')}"
-        for path, text in g2a_world.notes["texts"].items()
-        for m in _ASSIGNMENT.finditer(text)
-        if m.group("value") not in allowed
-    ]
+    found = [str(f) for f in g2a_world.notes["findings"] if f.kind == ASSIGNED_IN_G2A_VARIABLE]
     assert not found, f"secret values committed: {found}"
 
 
 @then("no file contains a credential of the chosen target, unless G2A published it")
 def no_target_credentials(g2a_world: World) -> None:
-    candidates = set(g2a_world.target.secret_values())
-    candidates |= {os.environ[v] for v in SECRET_VARIABLES if len(os.environ.get(v, "")) >= 8}
-    candidates -= published_values()
-    leaks = [
-        path
-        for path, text in g2a_world.notes["texts"].items()
-        if any(secret in text for secret in candidates)
-    ]
-    assert not leaks, f"a credential of target {g2a_world.target.name} is committed in {leaks}"
+    kinds = g2a_world.notes["configured_kinds"]
+    leaks = [str(f) for f in g2a_world.notes["findings"] if f.kind in kinds]
+    assert not leaks, f"a credential of target {g2a_world.target.name} is committed: {leaks}"

@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 from pytest_bdd import given, parsers, then, when
 
-from harness.bdd.servers import TWIN_WEBHOOK_SECRET, serve_asgi
+from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.world import World
+from harness.serving import serve_asgi
 
 
 def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:

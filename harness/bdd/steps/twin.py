@@ -71,6 +71,12 @@ def received(world: World, call: str) -> list[dict[str, Any]]:
         r"with (?P<fault>.+)"
     )
 )
+@given(
+    parsers.re(
+        rf"the twin fails the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests "
+        r"with (?P<fault>.+)"
+    )
+)
 def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
     action = fault_action(fault)
     assert action is not None, "'passes' only makes sense in a sequence"
@@ -108,18 +114,6 @@ def lose_payment_answers(g2a_world: World) -> None:
 @given("the twin answers normally again")
 def no_more_faults(g2a_world: World) -> None:
     admin_of(g2a_world).admin.clear_faults()
-
-
-@given(
-    parsers.re(
-        rf"the twin fails the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests "
-        r"with (?P<fault>.+)"
-    )
-)
-def fail_next(g2a_world: World, times: str, call: str, fault: str) -> None:
-    action = fault_action(fault)
-    assert action is not None
-    add_fault(g2a_world, call, int(times), **action)
 
 
 @given(parsers.re(rf"the twin fails every (?P<call>{_CALL_NAMES}) request with (?P<fault>.+)"))

@@ -7,7 +7,6 @@ work whether the receiver runs in this process or was started by `g2a-harness ru
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from g2a_adapter.signing import HEADER_SIGNATURE, signed_webhook_headers
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.twin import admin_of
 from harness.bdd.world import ReceiverHandle, World
@@ -189,17 +189,8 @@ def _order_event(world: World) -> tuple[str, dict[str, Any]]:
 def signed_delivery(
     event_id: str, body: bytes, signing_secrets: list[str], timestamp: int | None = None
 ) -> dict[str, str]:
-    from g2a_adapter.signing import webhook_signature_header
-
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    nonce = secrets.token_hex(16)
-    return {
-        "Content-Type": "application/json",
-        "X-G2A-Event-Id": event_id,
-        "X-G2A-Timestamp": stamp,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header(signing_secrets, stamp, nonce, body),
-    }
+    signed = signed_webhook_headers(signing_secrets, body, event_id=event_id, timestamp=timestamp)
+    return {"Content-Type": "application/json", **signed}
 
 
 def tampered(
@@ -221,10 +212,10 @@ def tampered(
         return signed_delivery(event_id, body, good, now + 600), body
     if tampering == "no signature":
         headers = signed_delivery(event_id, body, good)
-        del headers["X-G2A-Signature"]
+        del headers[HEADER_SIGNATURE]
         return headers, body
     if tampering == "an unreadable signature":
-        return {**signed_delivery(event_id, body, good), "X-G2A-Signature": "v1=not-hex"}, body
+        return {**signed_delivery(event_id, body, good), HEADER_SIGNATURE: "v1=not-hex"}, body
     if tampering == "a body that is not JSON":
         raw = b'{"event_id": "' + event_id.encode() + b'", "type": '
         return signed_delivery(event_id, raw, good), raw

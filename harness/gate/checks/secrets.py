@@ -20,6 +20,7 @@ _MIN_CONFIGURED_LENGTH = 8  # shorter configured values would match ordinary tex
 
 # Key-shaped strings, each with the kind named in findings. Group "value" is the candidate.
 _CREDENTIAL_WORDS = r"(?:key|secret|token|passw(?:or)?d|authorization|credential)"
+ASSIGNED_IN_G2A_VARIABLE = "credential assigned in a G2A_* variable"
 KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "64-hex key next to a credential name",
@@ -32,14 +33,14 @@ KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]{20,}=*)"),
     ),
     (
-        "credential assigned in a G2A_* variable",
+        ASSIGNED_IN_G2A_VARIABLE,
         re.compile(
             r"(?m)^[ \t]*(?:export[ \t]+)?G2A_\w*(?:KEY|SECRET)[ \t]*[:=][ \t]*[\"']?"
             r"(?P<value>[^\s\"'$<>{}()\[\],]{12,})"
         ),
     ),
     (
-        "credential assigned in a G2A_* variable",
+        ASSIGNED_IN_G2A_VARIABLE,
         re.compile(
             r"G2A_\w*(?:KEY|SECRET)[\"']?[ \t]*[:=][ \t]*[\"'](?P<value>[^\s\"'$<>{}]{12,})[\"']"
         ),
@@ -56,6 +57,11 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.kind}"
+
+
+def configured_kind(name: str) -> str:
+    """The kind of a finding of the configured value called `name`."""
+    return f"the configured {name}"
 
 
 def _placeholder(value: str) -> bool:
@@ -83,7 +89,7 @@ def scan(source: TextSource, configured: Mapping[str, str], allowlist: Allowlist
     for name, value in configured.items():
         index = source.text.find(value) if len(value) >= _MIN_CONFIGURED_LENGTH else -1
         if index >= 0:
-            findings.append(Finding(_where(source, index), f"the configured {name}", in_history))
+            findings.append(Finding(_where(source, index), configured_kind(name), in_history))
     configured_values = set(configured.values())
     reported: set[int] = set()  # value positions already reported by an earlier shape
     for kind, pattern in KEY_SHAPES:

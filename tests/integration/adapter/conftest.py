@@ -1,5 +1,5 @@
-"""The adapter against the twin: one served twin per session (sync client over real HTTP),
-a fresh in-process twin per test for the async client (httpx.ASGITransport)."""
+"""The adapter against the twin: the served twin of tests/integration/conftest.py (sync client
+over real HTTP), a fresh in-process twin per test for the async client (httpx.ASGITransport)."""
 
 from __future__ import annotations
 
@@ -12,25 +12,13 @@ from starlette.applications import Starlette
 
 from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from harness.twin import RunningTwin, create_app, running_twin
+from harness.twin import RunningTwin, create_app
 
 
 @pytest.fixture(autouse=True)
 def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry decisions stay real; the waiting is switched off (G2A_RETRY_NO_SLEEP)."""
     monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
-
-
-@pytest.fixture(scope="session")
-def served_twin() -> Iterator[RunningTwin]:
-    with running_twin() as twin:
-        yield twin
-
-
-@pytest.fixture
-def twin(served_twin: RunningTwin) -> RunningTwin:
-    served_twin.admin.reset()
-    return served_twin
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.config import Settings
-from harness.twin.server import TwinServer
+from harness.serving import serve_asgi
 
 
 @pytest.fixture
@@ -23,9 +23,5 @@ def settings(tmp_path: Path) -> Settings:
 def served(settings: Settings) -> Iterator[tuple[str, Starlette]]:
     """The receiver with its own SQLite store, served by uvicorn in a thread."""
     app = create_receiver_app(settings)
-    server = TwinServer(app)  # type: ignore[arg-type]  # a generic uvicorn-in-a-thread runner
-    server.start()
-    try:
-        yield server.base_url, app
-    finally:
-        server.stop()
+    with serve_asgi(app) as base_url:
+        yield base_url, app

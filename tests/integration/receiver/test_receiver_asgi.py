@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 
 import anyio
@@ -17,7 +16,7 @@ from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.errors import ConfigError, StoreUnavailableError
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.observability import Metrics
-from g2a_adapter.signing import webhook_signature_header
+from g2a_adapter.signing import signed_webhook_headers
 from g2a_adapter.webhooks import WebhookEvent
 
 
@@ -30,13 +29,7 @@ def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
             "data": {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
         }
     ).encode()
-    ts, nonce = str(int(time.time())), uuid.uuid4().hex
-    return {
-        "X-G2A-Event-Id": event_id,
-        "X-G2A-Timestamp": ts,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header([WEBHOOK_SECRET], ts, nonce, body),
-    }, body
+    return signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id), body
 
 
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]

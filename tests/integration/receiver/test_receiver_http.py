@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -10,7 +9,11 @@ import httpx
 import pytest
 from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET
 
-from g2a_adapter.signing import ipn_hash, webhook_signature_header
+from g2a_adapter.signing import ipn_hash, signed_webhook_headers
+from harness.twin.webhooks import event_body
+
+CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
+ORDER = {"order_id": "1530978476", "product_id": "10000027819004", "price": 41.5, "currency": "EUR"}
 
 
 def signed(
@@ -23,28 +26,9 @@ def signed(
 ) -> tuple[dict[str, str], bytes]:
     event_id = event_id or f"evt-{uuid.uuid4().hex[:12]}"
     if body is None:
-        body = json.dumps(
-            {
-                "event_id": event_id,
-                "type": "order.complete",
-                "created_at": "2026-01-01T00:00:00Z",
-                "data": {
-                    "order_id": "1530978476",
-                    "product_id": "10000027819004",
-                    "price": 41.5,
-                    "currency": "EUR",
-                },
-            }
-        ).encode()
-    timestamp = str(ts if ts is not None else int(time.time()))
-    nonce = nonce or uuid.uuid4().hex
-    return {
-        "Content-Type": "application/json",
-        "X-G2A-Event-Id": event_id,
-        "X-G2A-Timestamp": timestamp,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header([secret], timestamp, nonce, body),
-    }, body
+        body = event_body(event_id, "order.complete", CREATED_AT, ORDER)
+    headers = signed_webhook_headers([secret], body, event_id=event_id, timestamp=ts, nonce=nonce)
+    return {"Content-Type": "application/json", **headers}, body
 
 
 def metric(client: httpx.Client, line_start: str) -> float:

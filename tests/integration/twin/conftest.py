@@ -1,4 +1,4 @@
-"""One served twin for the whole twin suite, reset before every test."""
+"""The twin suite's clients of the served twin (`twin`: tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,7 @@ import httpx
 import pytest
 from twin_support import AUTH
 
-from harness.twin import RunningTwin, TwinAdmin, running_twin
-
-
-@pytest.fixture(scope="session")
-def served_twin() -> Iterator[RunningTwin]:
-    with running_twin() as twin:
-        yield twin
-
-
-@pytest.fixture
-def twin(served_twin: RunningTwin) -> RunningTwin:
-    served_twin.admin.reset()
-    return served_twin
+from harness.twin import RunningTwin, TwinAdmin
 
 
 @pytest.fixture

@@ -1,0 +1,80 @@
+"""Serve an ASGI app with uvicorn on a loopback port in a background thread.
+
+One definition for the twin (`running_twin`), the receiver under test, the BDD steps and the
+gate's probe. The socket is bound before uvicorn starts, so the port is known at once (port 0 =
+ephemeral); uvicorn picks uvloop and httptools when installed (`loop="auto"`, `http="auto"`).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.types import ASGIApp
+
+_START_TIMEOUT_S = 10.0
+_POLL_S = 0.01
+
+
+class ThreadedServer:
+    """uvicorn serving `app` in a daemon thread: `start()`, `base_url`, `stop()`."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(
+            app,
+            loop="auto",
+            http="auto",
+            lifespan="on",
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._exit: str = ""
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"asgi-{self.port}")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._socket])
+        except SystemExit as exit_:  # uvicorn exits this way when the app's startup fails
+            self._exit = f" (uvicorn exited with {exit_.code})"
+
+    def start(self) -> None:
+        """Return once the app accepts requests (its lifespan startup done); else raise."""
+        self._thread.start()
+        waiting = threading.Event()  # never set; counted waits, as freezegun may stop clocks
+        for _ in range(int(_START_TIMEOUT_S / _POLL_S)):
+            if self._server.started or not self._thread.is_alive():
+                break
+            waiting.wait(_POLL_S)
+        if not self._server.started:
+            self.stop()
+            raise RuntimeError(f"the ASGI server on {self.base_url} did not start{self._exit}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(_START_TIMEOUT_S)
+        self._socket.close()
+
+
+@contextmanager
+def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Yield `http://host:port` while uvicorn serves `app`; stop it cleanly afterwards."""
+    server = ThreadedServer(app, host, port)
+    server.start()
+    try:
+        yield server.base_url
+    finally:
+        server.stop()

@@ -1,0 +1,70 @@
+"""`harness.serving`: the one uvicorn-in-a-thread server behind the twin, receiver and probes."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from harness.serving import ThreadedServer, serve_asgi
+
+
+class LoopReporter:
+    """Answers every request with its event loop's class; records its lifespan events."""
+
+    def __init__(self, fail_startup: bool = False) -> None:
+        self.fail_startup = fail_startup
+        self.lifespan: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        loop = type(asyncio.get_running_loop())
+        body = f"{loop.__module__}.{loop.__qualname__}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message: dict[str, Any] = await receive()
+            self.lifespan.append(message["type"])
+            if message["type"] == "lifespan.startup":
+                if self.fail_startup:
+                    await send({"type": "lifespan.startup.failed", "message": "no database"})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def test_serves_on_an_ephemeral_loopback_port_with_uvloop_and_stops_cleanly() -> None:
+    app = LoopReporter()
+    with serve_asgi(app) as base_url:
+        url = httpx.URL(base_url)
+        answer = httpx.get(f"{base_url}/anything", timeout=5)
+        assert app.lifespan == ["lifespan.startup"]
+
+    assert (url.scheme, url.host) == ("http", "127.0.0.1")
+    assert url.port
+    assert (answer.status_code, answer.text) == (200, "uvloop.Loop")
+    assert app.lifespan == ["lifespan.startup", "lifespan.shutdown"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base_url, timeout=5)
+
+
+def test_a_failed_startup_raises_and_releases_the_port() -> None:
+    app = LoopReporter(fail_startup=True)
+    server = ThreadedServer(app)
+    expected = f"the ASGI server on {server.base_url} did not start (uvicorn exited with 3)"
+    with pytest.raises(RuntimeError, match=re.escape(expected)):
+        server.start()
+
+    assert app.lifespan == ["lifespan.startup"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.base_url, timeout=5)
