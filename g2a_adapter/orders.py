@@ -18,7 +18,7 @@ from g2a_adapter.models import (
     PurchaseResult,
     valid_order_id,
 )
-from g2a_adapter.purchase import PurchaseFlow, PurchaseRequest
+from g2a_adapter.purchase import PURCHASE_KEY_HEADER, PurchaseFlow, PurchaseRequest
 
 
 def _invalid(exc: ValidationError, what: str) -> RequestValidationError:
@@ -49,6 +49,11 @@ def create_request(
         raise _invalid(exc, "order") from None
 
 
+def _purchase_headers(purchase_key: str | None) -> tuple[tuple[str, str], ...]:
+    """`X-Purchase-Key` on the create and pay of a purchase (none on direct calls)."""
+    return () if purchase_key is None else ((PURCHASE_KEY_HEADER, purchase_key),)
+
+
 class OrderCalls:
     """Flows of the order endpoints (shared by the sync and async services).
 
@@ -61,7 +66,9 @@ class OrderCalls:
         self._core = core
         self._base = core.export_url
 
-    def create(self, request: CreateOrderRequest) -> Flow[OrderCreated]:
+    def create(
+        self, request: CreateOrderRequest, *, purchase_key: str | None = None
+    ) -> Flow[OrderCreated]:
         spec = Spec(
             "POST",
             f"{self._base}/order",
@@ -69,17 +76,19 @@ class OrderCalls:
             OrderCreated.model_validate_json,
             json=request.body(),
             idempotent=False,
+            headers=_purchase_headers(purchase_key),
         )
         result: OrderCreated = yield from self._core.exchange(spec)
         return result
 
-    def pay(self, order_id: str) -> Flow[PaymentResult]:
+    def pay(self, order_id: str, *, purchase_key: str | None = None) -> Flow[PaymentResult]:
         spec = Spec(
             "PUT",
             f"{self._base}/order/pay/{order_id}",
             "/v1/order/pay/{order_id}",
             PaymentResult.model_validate_json,
             idempotent=False,
+            headers=_purchase_headers(purchase_key),
         )
         result: PaymentResult = yield from self._core.exchange(spec)
         return result

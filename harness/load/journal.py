@@ -1,9 +1,11 @@
 """The outcome journal: what the load users did, per idempotency key and per webhook event.
 
 Locust's statistics say how fast and how often; the journal says *what happened*, which the
-invariants need (which order each idempotency key paid, which event ids were sent as valid,
-duplicate, replayed or forged). Workers ship their entries to the master with every stats
-report; the master (or a local runner) writes one JSON document when Locust quits.
+invariants need (which order each purchase was told it bought, which event ids were sent as
+valid, duplicate, replayed or forged, and counters such as the adapter's retries). Workers ship
+their entries to the master with their stats reports and a final handshake (see the
+locustfile); the master (or a standalone process) writes one JSON document when Locust quits.
+`gaps` names every worker whose entries did not all arrive: such a journal is incomplete.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Journal:
     entries: list[Entry] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int | None = None
+    gaps: list[str] = field(default_factory=list)
 
     def purchases(self) -> list[Entry]:
         return [e for e in self.entries if e.get("op") == "purchase"]
@@ -39,6 +42,7 @@ def write_journal(path: Path, journal: Journal) -> None:
         "entries": journal.entries,
         "exceptions": journal.exceptions,
         "exit_code": journal.exit_code,
+        "gaps": journal.gaps,
     }
     path.write_text(json.dumps(document), encoding="utf-8")
 
@@ -52,4 +56,5 @@ def read_journal(path: Path) -> Journal:
         entries=list(document.get("entries", [])),
         exceptions=list(document.get("exceptions", [])),
         exit_code=document.get("exit_code"),
+        gaps=list(document.get("gaps", [])),
     )

@@ -22,15 +22,17 @@ import os
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import gevent
 import httpx
 from locust import User, events, task
 from locust.env import Environment
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from g2a_adapter import G2AClient, Settings, open_store
 from g2a_adapter.errors import G2AApiError, G2AError, OutcomeUnknownError
@@ -47,9 +49,23 @@ logging.getLogger("g2a_adapter").setLevel(logging.WARNING)
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
 _PAID = frozenset({"paid", "complete"})
 
+# the journal, wherever this process is: a worker ships it to the master, which (like a
+# standalone process) writes it when Locust quits
 _buffer: list[Entry] = []  # this process's entries not yet shipped or written
+_shipped = 0  # worker: entries shipped to the master so far
 _collected = Journal()  # master/local: everything received
+_received: Counter[str] = Counter()  # master: entries received per worker
+_finished: dict[str, int] = {}  # master: worker -> entries it says it shipped in all
 _environment: Environment | None = None
+
+# The end-of-run handshake: Locust's master quits 0.5 s after telling its workers to, so their
+# last stats report (and the journal entries in it) can arrive too late or not at all. Before
+# that, the master asks every worker to finish: stop its users (they complete their task and
+# run on_stop), send one last report and then `g2a_finished` with how many entries it shipped
+# in all. The master waits until it received exactly that many from every worker.
+FINISH_MESSAGE = "g2a_finish"
+FINISHED_MESSAGE = "g2a_finished"
+FINAL_REPORT_GRACE_S = 10.0  # beyond --stop-timeout, for a worker to answer the handshake
 
 
 class UnexpectedAnswer(Exception):
@@ -70,8 +86,12 @@ def _add_options(parser: Any) -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     global _environment
     _environment = environment
-    if isinstance(environment.runner, WorkerRunner):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.register_message(FINISH_MESSAGE, _finish, concurrent=True)
         return
+    if isinstance(runner, MasterRunner):
+        runner.register_message(FINISHED_MESSAGE, _worker_finished)
     mix = _plan(environment).mix
     for user_class in environment.user_classes:
         for mix_name, class_name in _CLASS_OF_MIX.items():
@@ -80,12 +100,55 @@ def _on_init(environment: Environment, **_: Any) -> None:
 
 
 def _ship(client_id: str, data: dict[str, Any]) -> None:
+    global _shipped
     data["g2a_journal"] = list(_buffer)
+    _shipped += len(_buffer)
     _buffer.clear()
 
 
 def _receive(client_id: str, data: dict[str, Any]) -> None:
-    _collected.entries.extend(data.get("g2a_journal", []))
+    entries = data.get("g2a_journal", [])
+    _collected.entries.extend(entries)
+    _received[client_id] += len(entries)
+
+
+def _finish(environment: Environment, msg: Any, **_: Any) -> None:
+    """Worker: stop the users, ship what is left, then say how much was shipped in all."""
+    runner = environment.runner
+    assert isinstance(runner, WorkerRunner)
+    runner.stop()
+    data: dict[str, Any] = {}
+    report: Any = environment.events.report_to_master  # untyped in Locust
+    report.fire(client_id=runner.client_id, data=data)  # what Locust's own reports do
+    runner.send_message("stats", data)
+    runner.send_message(FINISHED_MESSAGE, {"shipped": _shipped})
+
+
+def _worker_finished(environment: Environment, msg: Any, **_: Any) -> None:
+    _finished[msg.node_id] = int(msg.data["shipped"])
+
+
+def _unfinished(workers: list[str]) -> list[str]:
+    return [w for w in workers if w not in _finished or _received[w] < _finished[w]]
+
+
+def _collect_final_reports(environment: Environment, **_: Any) -> None:
+    """Master, as the run stops: the handshake above; a worker that fails it is a journal gap."""
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    workers = [c.id for c in runner.clients.all]  # a missed heartbeat under load is no excuse
+    runner.send_message(FINISH_MESSAGE)
+    deadline = time.monotonic() + environment.stop_timeout + FINAL_REPORT_GRACE_S
+    while _unfinished(workers) and time.monotonic() < deadline:
+        gevent.sleep(0.05)
+    for worker in _unfinished(workers):
+        shipped = _finished.get(worker)
+        _collected.gaps.append(
+            f"worker {worker}: no final report"
+            if shipped is None
+            else f"worker {worker}: shipped {shipped} journal entries, {_received[worker]} arrived"
+        )
 
 
 def _write_journal(exit_code: int, **_: Any) -> None:
@@ -113,6 +176,7 @@ _listen(events.init_command_line_parser, _add_options)
 _listen(events.init, _on_init)
 _listen(events.report_to_master, _ship)  # workers ship their journal with every stats report
 _listen(events.worker_report, _receive)  # the master collects it
+_listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
 _listen(events.quit, _write_journal)  # after the runner quit: final reports are in
 
 

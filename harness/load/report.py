@@ -68,6 +68,7 @@ def build_report(
             "adapter_retries": journal.counter("adapter_retries"),
             "tokens_issued": journal.counter("tokens_issued"),
             "locust_exit_code": journal.exit_code,
+            "journal_gaps": journal.gaps,
         },
         "files": files,
     }

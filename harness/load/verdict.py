@@ -1,8 +1,9 @@
 """The verdict of a load run: SLOs from Locust's stats, invariants from the evidence (pure).
 
-Evidence: the outcome journal of the load users, the twin's orders (`TwinAdmin.orders()`, not
-bounded like its request log) and the receiver's per-event handling count and rejection
-metrics. Every check says what it expected and what it saw.
+Evidence: the twin's orders (`TwinAdmin.orders()`, not bounded like its request log, each with
+the purchase key it was bought under), the receiver's per-event handling count and rejection
+metrics, and the outcome journal of the load users (what they sent and were answered). Every
+check says what it expected and what it saw.
 """
 
 from __future__ import annotations
@@ -54,11 +55,14 @@ def evaluate_slos(profile: Profile, stats: RunStats, journal: Journal) -> list[C
     checks = [
         Check(
             "run completed",
-            "locust exit 0 or 3 (failures), no user exceptions",
+            "locust exit 0 or 3 (failures), no user exceptions, every worker's final report",
             f"exit {journal.exit_code}, {stats.requests} requests, "
-            f"{len(journal.exceptions)} exception kinds",
-            journal.exit_code in LOCUST_OK_EXITS and stats.requests > 0 and not journal.exceptions,
-            "; ".join(e["msg"] for e in journal.exceptions[:3]),
+            f"{len(journal.exceptions)} exception kinds, {len(journal.gaps)} report gaps",
+            journal.exit_code in LOCUST_OK_EXITS
+            and stats.requests > 0
+            and not journal.exceptions
+            and not journal.gaps,
+            "; ".join([*(e["msg"] for e in journal.exceptions[:3]), *journal.gaps[:3]]),
         ),
         Check(
             "business error ratio",
@@ -85,31 +89,60 @@ def evaluate_slos(profile: Profile, stats: RunStats, journal: Journal) -> list[C
     return checks
 
 
+def _doubled(orders_of_key: Mapping[str, set[str]]) -> list[str]:
+    """Keys with more than one order, each shown with its orders."""
+    return [
+        f"{key}: orders {', '.join(sorted(orders))}"
+        for key, orders in sorted(orders_of_key.items())
+        if len(orders) > 1
+    ]
+
+
 def no_double_payment(journal: Journal, twin_orders: list[dict[str, Any]] | None) -> Check:
-    """Every idempotency key resolved to at most one order, and the twin paid no more orders
-    than there were keys (so no paid order escaped the journal)."""
-    orders_of_key: dict[str, set[str]] = defaultdict(set)
-    keys: set[str] = set()
+    """No idempotency key paid more than one order.
+
+    On the twin the evidence is the twin's own record: every create and pay of a purchase
+    carries the adapter's `X-Purchase-Key` (a digest of the idempotency key), which the twin
+    stores on the order, so the paid orders are grouped by key exactly, whatever the users'
+    journal holds. Paid orders without a key did not come from a purchase and are only counted.
+    The journal adds one check: every order a user was told it bought is paid in the twin.
+    On the sandbox (no twin) the journal is the only evidence: the orders each key resolved to.
+    """
+    bought: dict[str, set[str]] = defaultdict(set)
     for entry in journal.purchases():
-        keys.add(entry["key"])
         if entry.get("order_id"):
-            orders_of_key[entry["key"]].add(str(entry["order_id"]))
-    doubled = sorted(k for k, orders in orders_of_key.items() if len(orders) > 1)
-    problems = (
-        [f"{len(doubled)} keys paid more than one order (e.g. {doubled[:2]})"] if doubled else []
-    )
-    actual = f"{len(keys)} keys, {len(doubled)} doubled"
-    if twin_orders is not None:
-        paid = {str(o["order_id"]) for o in twin_orders if o.get("paid_at") is not None}
-        bought = set().union(*orders_of_key.values()) if orders_of_key else set()
-        actual += f", twin paid {len(paid)} orders"
-        if len(paid) > len(keys):
-            problems.append(f"twin paid {len(paid)} orders for only {len(keys)} keys")
-        unpaid = sorted(bought - paid)
+            bought[entry["key"]].add(str(entry["order_id"]))
+    problems = []
+    if twin_orders is None:
+        doubled = _doubled(bought)
+        actual = f"{len(bought)} keys, {len(doubled)} doubled (journal)"
+        if not bought:
+            problems.append("no purchase bought an order")
+    else:
+        paid_of_key: dict[str, set[str]] = defaultdict(set)
+        unkeyed = 0
+        for order in twin_orders:
+            if order.get("paid_at") is None:
+                continue
+            if order.get("purchase_key"):
+                paid_of_key[order["purchase_key"]].add(str(order["order_id"]))
+            else:
+                unkeyed += 1
+        doubled = _doubled(paid_of_key)
+        paid = set().union(*paid_of_key.values()) if paid_of_key else set()
+        actual = (
+            f"{len(paid_of_key)} keys paid {len(paid)} orders, {len(doubled)} doubled; "
+            f"{unkeyed} paid orders without a key"
+        )
+        unpaid = sorted(set().union(*bought.values()) - paid) if bought else []
         if unpaid:
-            problems.append(f"{len(unpaid)} orders reported bought are not paid in the twin")
-    if not keys:
-        problems.append("no purchase was attempted")
+            problems.append(
+                f"{len(unpaid)} orders reported bought are not paid in the twin under a key"
+            )
+        if not paid_of_key:
+            problems.append("the twin holds no order paid by a purchase")
+    if doubled:
+        problems.insert(0, f"{len(doubled)} keys paid more than one order (e.g. {doubled[:2]})")
     return Check(
         "no_double_payment",
         "each key pays at most one order",

@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from g2a_adapter.purchase import PURCHASE_KEY_HEADER
 from harness.twin import errors
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import JSON_HEADERS, Call, Reply, json_reply
@@ -164,8 +165,15 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         created_at=state.clock(),
         max_price=max_price,
         min_rating=min_rating,
+        purchase_key=_purchase_key(call),
     )
     return json_reply({"order_id": order_id, "price": price, "currency": currency})
+
+
+def _purchase_key(call: Call) -> str | None:
+    """The adapter's purchase key header: not part of G2A's API, recorded as evidence of which
+    purchase created or paid an order (the load verdict counts paid orders per key)."""
+    return call.headers.get(PURCHASE_KEY_HEADER.lower()) or None
 
 
 def _order(twin: Twin, order_id: str | None) -> Order:
@@ -189,6 +197,7 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
             raise ApiError(errors.ORD112)
         state.wallet = round(state.wallet - order.price_eur, 2)
     order.paid_at = now
+    order.purchase_key = order.purchase_key or _purchase_key(call)
     order.transaction_id = state.new_uuid()
     order.key = order.key or state.key_for(order.id)
     twin.webhooks.emit_order(order, "order.paid")

@@ -41,6 +41,7 @@ class Order:
     transaction_id: str | None = None
     key: str = ""  # drawn at payment (deterministic per seed and order id)
     key_downloaded: bool = False
+    purchase_key: str | None = None  # the adapter's X-Purchase-Key of the create (or pay)
 
     def state(self, now: float, completion_delay: float) -> str:
         """`new`, `paid` or `complete` as of `now`."""
@@ -65,6 +66,7 @@ class Order:
             "key_downloaded": self.key_downloaded,
             "max_price": self.max_price,
             "min_rating": self.min_rating,
+            "purchase_key": self.purchase_key,
         }
 
 

@@ -34,6 +34,9 @@ def test_smoke_fits_ci_and_injects_no_faults() -> None:
     assert smoke.faults == ()
     assert smoke.slos.max_error_ratio == 0.0
     assert smoke.twin["token_ttl_seconds"] <= 5  # the token-churn user sees refreshes
+    # purchases poll a paid order until it completes, longer than Locust's master waits for
+    # its workers' last reports when quitting (0.5 s): the end-of-run handshake must cover it
+    assert smoke.twin["completion_delay_seconds"] >= 1.0
 
 
 def test_chaos_injects_the_documented_fault_mix() -> None:

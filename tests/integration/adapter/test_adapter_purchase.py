@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 import threading
 from collections.abc import Iterator
@@ -113,6 +114,28 @@ def test_purchase_runs_every_step_once(client: G2AClient, twin: RunningTwin) -> 
     assert_one_purchase(twin, result)
     log = calls(twin)
     assert (len(log["create"]), len(log["pay"]), len(log["key"])) == (1, 1, 1)
+
+
+def test_create_and_pay_carry_a_digest_of_the_key_that_the_twin_records(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    result = buy(client, key="customer-42/order 7\u00e9")  # not a valid header value itself
+    digest = hashlib.sha256("customer-42/order 7\u00e9".encode()).hexdigest()[:32]
+
+    keys_sent = {
+        entry["path"]: entry["headers"].get("x-purchase-key") for entry in twin.admin.requests()
+    }
+    assert keys_sent == {
+        "/v1/order": digest,
+        f"/v1/order/pay/{result.order_id}": digest,
+        f"/v1/order/details/{result.order_id}": None,
+        f"/v1/order/key/{result.order_id}": None,
+    }
+    assert twin.admin.order(result.order_id)["purchase_key"] == digest
+    # a direct create and pay are no purchase: no key
+    order = client.orders.create(PRODUCT)
+    client.orders.pay(order.order_id)
+    assert twin.admin.order(order.order_id)["purchase_key"] is None
 
 
 def test_same_key_returns_the_stored_result(client: G2AClient, twin: RunningTwin) -> None:

@@ -95,6 +95,27 @@ def test_paying_twice_is_refused_and_charges_once(api: httpx.Client, admin: Twin
     assert (broke.status_code, broke.json()) == (403, error("ORD112", "Not enough funds"))
 
 
+def test_the_adapters_purchase_key_is_recorded_on_the_order(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    """`X-Purchase-Key` is no G2A header: the twin answers as without it, and records it from
+    the create (or, for an order created without it, from the pay) as load-test evidence."""
+    with_key = api.post(
+        "/order", json={"product_id": SANDBOX_PRODUCT}, headers={"X-Purchase-Key": "p-1"}
+    )
+    plain = create(api)
+    assert set(with_key.json()) == set(plain.json()) == {"order_id", "price", "currency"}
+    first, second = with_key.json()["order_id"], plain.json()["order_id"]
+
+    assert api.put(f"/order/pay/{first}", headers={"X-Purchase-Key": "p-other"}).status_code == 200
+    assert api.put(f"/order/pay/{second}", headers={"X-Purchase-Key": "p-2"}).status_code == 200
+    unkeyed = create(api).json()["order_id"]
+    api.put(f"/order/pay/{unkeyed}")
+
+    keys = {o["order_id"]: o["purchase_key"] for o in admin.orders()}
+    assert keys == {first: "p-1", second: "p-2", unkeyed: None}
+
+
 def test_paying_after_the_reservation_expired_is_ord114(
     api: httpx.Client, admin: TwinAdmin
 ) -> None:
