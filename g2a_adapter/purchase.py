@@ -8,7 +8,7 @@ stands:
 | checkpoint `step` | meaning on resume |
 |---|---|
 | (none) | start: create the order |
-| `creating` | a create was sent and its answer lost: refuse (`OutcomeUnknownError`) |
+| `creating` | a create was sent and its answer lost: create again (see below) |
 | `created` | order exists, unpaid: pay it |
 | `paying` | a pay was sent and its answer lost: pay again only if details say `new` |
 | `paid` | poll details until complete |
@@ -16,6 +16,11 @@ stands:
 | `fetching_key` | fetch the key; ORD004 then means an earlier attempt got it and lost it |
 
 The stepping is pure (`next_step`); store calls and sleeps are actions of the flow.
+
+A lost create answer is resumed by creating a new order. This cannot charge twice: G2A charges
+only on the explicit pay call, and a purchase pays only an order whose id it has recorded, so
+an order whose id was lost is never paid; it merely holds a stock reservation until G2A lets it
+lapse (30 minutes, g2a-api-reference.md §1). A warning is logged so the orphan can be traced.
 
 The create and pay requests of a purchase carry `X-Purchase-Key`, a digest of its idempotency
 key (never the key itself, and always a valid header value), so the orders of one purchase can
@@ -66,7 +71,7 @@ Saver = Callable[[JSON], Flow[None]]
 
 _NEXT_STEP = {
     None: "create",
-    "creating": "create_unknown",
+    "creating": "recreate",
     "created": "pay",
     "paying": "reconcile_pay",
     "paid": "poll",
@@ -176,11 +181,6 @@ class PurchaseFlow:
         save = partial(self._save, request, owner)
         while True:
             step = next_step(progress)
-            if step == "create_unknown":
-                raise OutcomeUnknownError(
-                    f"purchase {request.idempotency_key!r}: an earlier attempt sent the order "
-                    "create and its answer was lost; reconcile it before using a new key"
-                )
             if step == "key":
                 order_key = yield from self._fetch_key(progress, save)
                 return {
@@ -195,7 +195,13 @@ class PurchaseFlow:
 
     def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         """Run one step; return the progress to record after it."""
-        if step == "create":
+        if step == "recreate":
+            logger.warning(
+                "purchase %r: an earlier order create lost its answer; creating a new order "
+                "(the lost one, if it exists, is never paid and its reservation lapses)",
+                request.idempotency_key,
+            )
+        if step in ("create", "recreate"):
             yield from save({"step": "creating"})
             try:
                 created = yield from self._calls.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import pathlib
 import threading
 from collections.abc import Iterator
@@ -190,18 +191,25 @@ def test_crash_then_resume_never_creates_or_pays_twice(
         assert result.transaction_id is None  # learnt from details, not from the lost answer
 
 
-def test_crash_after_create_before_recording_it_refuses_to_create_again(
-    crash_client: tuple[G2AClient, CrashingStore], twin: RunningTwin
+def test_crash_after_create_before_recording_it_creates_anew_and_pays_once(
+    crash_client: tuple[G2AClient, CrashingStore],
+    twin: RunningTwin,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client, store = crash_client
     store.crash_at = 2  # the order exists at G2A, its id never reached the store
     with pytest.raises(Crash):
         buy(client)
     store.disarm()
-    with pytest.raises(OutcomeUnknownError, match="reconcile"):
-        buy(client)
-    assert calls(twin)["create"] == [200]
-    assert calls(twin)["pay"] == []
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter.purchase"):
+        result = buy(client)
+    assert result.resumed is True
+    assert calls(twin)["create"] == [200, 200]  # the lost order and its replacement
+    assert calls(twin)["pay"] == [200]  # only the recorded order is ever paid
+    orders = {o["order_id"]: o["status"] for o in twin.admin.orders()}
+    assert orders[result.order_id] == "complete"
+    assert sorted(orders.values()) == ["complete", "new"]  # the orphan stays unpaid
+    assert any("lost its answer" in r.getMessage() for r in caplog.records)
 
 
 def test_crash_at_complete_still_hands_the_key_over(

@@ -107,7 +107,7 @@ def test_purchase_step_table() -> None:
     steps = [None, "creating", "created", "paying", "paid", "ready", "fetching_key"]
     assert [next_step({"step": s} if s else {}) for s in steps] == [
         "create",
-        "create_unknown",
+        "recreate",
         "pay",
         "reconcile_pay",
         "poll",
