@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from g2a_adapter.signing import webhook_signature_header
+from g2a_adapter.signing import signed_webhook_headers
 
 
 @dataclass(frozen=True)
@@ -35,20 +34,11 @@ def new_event(order_id: str, product_id: str) -> dict[str, object]:
     }
 
 
-def _signed(
-    secret: str, event: dict[str, object], timestamp: int | None = None
-) -> tuple[dict[str, str], bytes]:
+def _signed(secret: str, event: dict[str, object]) -> tuple[dict[str, str], bytes]:
+    """The compact JSON body of `event` and its signed headers (signed now, a fresh nonce)."""
     body = json.dumps(event, separators=(",", ":")).encode()
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    nonce = secrets.token_hex(16)
-    headers = {
-        "Content-Type": "application/json",
-        "X-G2A-Event-Id": str(event["event_id"]),
-        "X-G2A-Timestamp": stamp,
-        "X-G2A-Nonce": nonce,
-        "X-G2A-Signature": webhook_signature_header([secret], stamp, nonce, body),
-    }
-    return headers, body
+    headers = signed_webhook_headers([secret], body, event_id=str(event["event_id"]))
+    return {"Content-Type": "application/json", **headers}, body
 
 
 def valid(secret: str, event: dict[str, object]) -> Delivery:

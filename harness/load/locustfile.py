@@ -309,24 +309,24 @@ class Buyer(_AdapterUser):
         key, product_id, order_id = random.choice(self.history)
         self._buy("orders.purchase[repeat]", key, product_id, order_id)
 
-    def _paid_orders(self) -> list[str]:
-        return [order for _, _, order in self.history if order is not None]
+    def _a_paid_order(self) -> str | None:
+        """One of the orders this buyer paid for, at random; None before the first."""
+        orders = [order for _, _, order in self.history if order is not None]
+        return random.choice(orders) if orders else None
 
     def _status(self) -> None:
-        orders = self._paid_orders()
-        if not orders:
+        order_id = self._a_paid_order()
+        if order_id is None:
             return
-        order_id = random.choice(orders)
         with _measured(self, "orders.details"):
             details = self.client.orders.details(order_id)
             if details.status not in _PAID:
                 raise UnexpectedAnswer(f"bought order {order_id} is {details.status!r}")
 
     def _key_again(self) -> None:
-        orders = self._paid_orders()
-        if not orders:
+        order_id = self._a_paid_order()
+        if order_id is None:
             return
-        order_id = random.choice(orders)
         with _measured(self, "orders.key[again]"):
             try:
                 self.client.orders.key(order_id)

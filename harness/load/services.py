@@ -1,28 +1,25 @@
 """What a load run talks to: the twin (target twin) and the webhook receiver, in threads.
 
 Both run inside the runner process (never Locust's): the twin through `running_twin`, the
-receiver with uvicorn on an ephemeral port and a counting handler, so the invariants can ask
-exactly how often each event id was handled and why each rejected delivery was refused.
+receiver through `serve_asgi` on an ephemeral port with a counting handler, so the invariants
+can ask exactly how often each event id was handled and why each rejected delivery was refused.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import uvicorn
 
 from g2a_adapter import Metrics, Settings, open_store
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.webhooks import WebhookEvent
 from harness.load.profiles import Profile
+from harness.serving import serve_asgi
 from harness.twin.admin import TwinAdmin
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
@@ -63,29 +60,6 @@ class LoadServices:
     receiver_url: str
     receiver: ReceiverEvidence
     admin: TwinAdmin | None  # None for the sandbox target
-
-
-@contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on an ephemeral port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("the receiver failed to start")
-            threading.Event().wait(0.01)
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _prepare_twin(admin: TwinAdmin, profile: Profile) -> None:
@@ -143,7 +117,7 @@ def load_services(
         app = create_receiver_app(
             settings, handler=evidence.handle, store=store, metrics=evidence.metrics
         )
-        receiver_url = stack.enter_context(serve_in_thread(app, host))
+        receiver_url = stack.enter_context(serve_asgi(app, host))
         if admin is not None:
             _prepare_twin(admin, profile)
         yield LoadServices(api_url, receiver_url, evidence, admin)

@@ -12,6 +12,7 @@ from benchmarks.suite import discover, run_suite, to_json
 from g2a_adapter import WebhookVerifier
 from g2a_adapter.errors import WebhookRejectedError
 from g2a_adapter.idempotency.memory import MemoryStore
+from g2a_adapter.signing import HEADER_NONCE, WEBHOOK_HEADERS
 from harness.load import deliveries
 
 SECRET = "load-test-webhook-secret"
@@ -27,11 +28,14 @@ def test_each_delivery_gets_exactly_the_answer_it_expects(verifier: WebhookVerif
     first = deliveries.valid(SECRET, event)
 
     verified = verifier.verify(first.headers, first.body)
+    assert set(first.headers) == {"Content-Type", *WEBHOOK_HEADERS}
+    assert first.headers["Content-Type"] == "application/json"
+    assert json.loads(first.body) == event
     assert verified.event_id == event["event_id"] == first.event_id
     assert (first.expected_status, first.expected_answer) == (200, "processed")
 
     again = deliveries.duplicate(SECRET, event)
-    assert again.headers["X-G2A-Nonce"] != first.headers["X-G2A-Nonce"]
+    assert again.headers[HEADER_NONCE] != first.headers[HEADER_NONCE]
     assert verifier.verify(again.headers, again.body).event_id == first.event_id
 
     replayed = deliveries.replay(first)
