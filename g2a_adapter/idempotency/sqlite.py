@@ -19,6 +19,8 @@ from g2a_adapter.errors import StoreUnavailableError
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._sql import Run, SqlStore
 
+_WAL_RETRY_SECONDS = 0.01
+
 
 class SqliteStore(SqlStore):
     backend = "sqlite"
@@ -44,12 +46,30 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise StoreUnavailableError(self.backend, f"cannot open {path!r}: {exc}") from exc
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            self._enable_wal(time.monotonic() + busy_timeout_seconds)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._create_schema()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise self._failure(exc) from exc
         except BaseException:
             self._conn.close()
             raise
+
+    def _enable_wal(self, deadline: float) -> None:
+        """Switch to WAL, waiting out other processes that open the same file at once.
+
+        Changing the journal mode can answer "database is locked" at once, without going
+        through the busy timeout, while another connection is doing the same; retry it.
+        """
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(_WAL_RETRY_SECONDS)
 
     def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]

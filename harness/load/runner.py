@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from g2a_adapter.idempotency import open_store
 from harness.load.journal import read_journal
 from harness.load.plan import WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
@@ -189,6 +190,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         profile, run.target, webhook_secret, log_path=services_log, host=run.bind_host
     ) as services:
         plan = _plan(run, services)
+        # Create the shared store (schema, WAL mode) once, before the users race to open it;
+        # a bad store URL fails here with one clear line instead of in every user.
+        open_store(plan.idempotency_url).close()
         env = _environment({WEBHOOK_SECRET_ENV: webhook_secret})
         exit_code = _start_locust(run, plan, env)
         twin_orders = services.admin.orders() if services.admin is not None else None

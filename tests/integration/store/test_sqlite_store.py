@@ -59,3 +59,16 @@ def test_writes_wait_for_the_lock_and_then_fail_clearly(
         store.claim("fresh", "fp", 30.0)
     assert caught.value.backend == "sqlite"
     assert "locked" in str(caught.value)
+
+
+def test_opening_a_file_locked_past_the_timeout_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "held.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # another process mid-write, longer than our patience
+    try:
+        with pytest.raises(StoreUnavailableError, match=r"store 'sqlite' unavailable.*locked"):
+            SqliteStore(str(path), busy_timeout_seconds=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
