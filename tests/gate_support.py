@@ -88,13 +88,61 @@ def load_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
     return {**report, **overrides}
 
 
+# What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
+TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "lint": (("ruff", "check", "."), ("ruff", "format", "--check", ".")),
+    "type": (("mypy",),),
+    "unit": (("pytest", "tests/unit"),),
+    "integration": (("pytest", "tests/integration", "tests/e2e"),),
+    "bdd": (("pytest", "tests/bdd"),),
+    "contract": (("pytest", "tests/contract"),),
+    "load": (("pytest", "tests/load"),),
+}
+
+
+def tox_result(
+    commands: dict[str, tuple[tuple[str, ...], ...]] | None = None,
+    *,
+    exit_codes: dict[str, int] | None = None,
+    skipped: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A `tox --result-json` document (tox 4 layout, as in data/tox/green-run.json)."""
+    envs: dict[str, Any] = {}
+    for layer, argvs in (TOX_LAYER_COMMANDS if commands is None else commands).items():
+        code = (exit_codes or {}).get(layer, 0)
+        tests = [
+            {
+                "command": [f"/ci/.tox/{layer}/bin/{argv[0]}", *argv[1:]],
+                "output": "",
+                "err": "",
+                "retcode": code if index == len(argvs) - 1 else 0,
+                "elapsed": 1.5,
+                "show_on_standard": True,
+                "run_id": f"commands[{index}]",
+                "start": 10.0,
+                "end": 11.5,
+            }
+            for index, argv in enumerate(argvs)
+        ]
+        result = {"success": code == 0, "exit_code": code, "duration": 2.0}
+        envs[layer] = {"result": {**result, "skipped": layer in skipped}, "test": tests}
+    return {
+        "reportversion": "1",
+        "toxversion": "4.67.15",
+        "platform": "linux",
+        "host": "ci",
+        "testenvs": envs,
+    }
+
+
 def write_reports(directory: Path, at: datetime, target: str = "twin") -> Path:
-    """A clean twin/sandbox run's evidence files in `directory`."""
+    """A clean twin/sandbox run's evidence files in `directory` (CI's commit sidecar aside)."""
     (directory / "load").mkdir(parents=True, exist_ok=True)
     files = {
         "checklist.json": checklist_report(at, target),
         "contracts.json": contracts_report(at),
         "load/load.json": load_report(at),
+        "tox.json": tox_result(),
     }
     for name, data in files.items():
         (directory / name).write_text(json.dumps(data), encoding="utf-8")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "gate"
-HELP = "go / no-go for switching to live: config, secrets, checklist, contracts, load, health"
+HELP = "go / no-go for switching to live: config, secrets, CI, checklist, contracts, load, health"
 
 
 def _positive_hours(text: str) -> float:
@@ -25,7 +25,11 @@ EPILOG = """environment:
                                               also used for the sandbox health probe
   G2A_SANDBOX_API_URL        sandbox API for the probe (default https://sandboxapi.g2a.com/v1)
   G2A_SANDBOX_IDEMPOTENCY_URL  store the health probe pings (default memory://)
-exit status: 0 go, 1 no-go, 2 bad invocation"""
+evidence read from --evidence DIR:
+  checklist.json  contracts.json  load/load.json   (--run-missing produces them)
+  tox.json + tox.commit   CI's `git rev-parse HEAD > DIR/tox.commit && tox --result-json
+                          DIR/tox.json` (missing: the handoff-green item is a warning)
+exit status: 0 go (warnings are listed, not passed), 1 no-go, 2 bad invocation"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +68,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-missing",
         action="store_true",
-        help="run `g2a-harness run --suite full` first when its report is missing or stale",
+        help="first produce each missing or stale report with the real commands: "
+        "`run --suite full` on the target, `contracts verify` / `drift`, `load --profile "
+        "smoke`; present, fresh reports are kept",
+    )
+    parser.add_argument(
+        "--load-target",
+        choices=("twin", "sandbox"),
+        default="twin",
+        help="what --run-missing runs the smoke load profile against (default: twin; "
+        "load never reaches G2A unless asked)",
+    )
+    parser.add_argument(
+        "--ci-report",
+        type=Path,
+        metavar="PATH",
+        help="tox --result-json of the CI run of every layer (default: <evidence>/tox.json), "
+        "with the commit it ran on in <PATH without .json>.commit; without it the "
+        "handoff-green item is a warning",
     )
     parser.add_argument(
         "--target-url",
@@ -76,7 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path(),
         metavar="DIR",
-        help="repository to scan for committed secrets (default: the current directory)",
+        help="repository to scan for committed secrets, whose HEAD and tox.ini the CI result "
+        "must match (default: the current directory)",
     )
 
 
@@ -95,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         env_file=args.env_file,
         max_age_hours=args.max_age,
         run_missing=args.run_missing,
+        load_target=args.load_target,
+        ci_report=args.ci_report,
         target_url=args.target_url,
         repo=args.repo,
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,14 +10,21 @@ from pathlib import Path
 
 from g2a_adapter.config import Settings
 from g2a_adapter.errors import ConfigError
-from harness.gate.checks.reports import checklist_needs_run
 from harness.gate.evidence import CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
-from harness.gate.sources import DEFAULT_ALLOWLIST, read_env_file, read_report, scan_repository
+from harness.gate.produce import OnDisk, StepOutcome, missing_steps, run_steps
+from harness.gate.sources import (
+    DEFAULT_ALLOWLIST,
+    read_ci_run,
+    read_env_file,
+    read_report,
+    scan_repository,
+)
 
 CHECKLIST = "checklist.json"
 CONTRACTS = "contracts.json"
 LOAD = "load/load.json"
+CI_RESULT = "tox.json"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class GateOptions:
     env_file: Path | None = None
     max_age_hours: float = 24.0
     run_missing: bool = False
+    load_target: str = "twin"  # what `--run-missing` runs the smoke load profile against
+    ci_report: Path | None = None  # tox --result-json of the CI run; default <evidence>/tox.json
     repo: Path = Path()
     target_url: str | None = None  # an already running twin / sandbox for health and metrics
     allowlist: Path = DEFAULT_ALLOWLIST
@@ -92,21 +99,11 @@ def sandbox_credentials(environ: Mapping[str, str]) -> tuple[CredentialSet, ...]
     return (published, own)
 
 
-GATE_SELECTOR = "gate:live-switch"
-
-
-def gate_items() -> frozenset[str]:
-    """Ids of the checklist items this gate proves (`gate:live-switch` in checklist.toml)."""
+def gate_items() -> dict[str, str]:
+    """Checklist items this gate decides (selectors `gate:NAME` in checklist.toml): id -> NAME."""
     from harness.checklist import load_checklist
 
-    return frozenset(i.id for i in load_checklist() if GATE_SELECTOR in i.selectors)
-
-
-def run_checklist(target: str, evidence_dir: Path) -> int:
-    """`g2a-harness run --suite full` in a child process (its output goes to the terminal)."""
-    command = [sys.executable, "-m", "harness", "run", "--target", target]
-    command += ["--suite", "full", "--report-dir", str(evidence_dir)]
-    return subprocess.run(command, check=False).returncode
+    return {item.id: gates[0] for item in load_checklist() if (gates := item.gates())}
 
 
 def _probe(options: GateOptions, environ: Mapping[str, str]) -> tuple[Probe, Probe]:
@@ -120,6 +117,28 @@ def _probe(options: GateOptions, environ: Mapping[str, str]) -> tuple[Probe, Pro
         )
 
 
+def _reports(directory: Path, shown: str) -> OnDisk:
+    return OnDisk(
+        read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}"),
+        read_report(directory / CONTRACTS, f"{shown}/{CONTRACTS}"),
+        read_report(directory / LOAD, f"{shown}/{LOAD}"),
+    )
+
+
+def produce_missing(
+    options: GateOptions, reports: OnDisk, now: datetime
+) -> tuple[StepOutcome, ...]:
+    steps = missing_steps(
+        reports,
+        target=options.target,
+        load_target=options.load_target,
+        report_dir=str(options.evidence_dir),
+        now=now,
+        max_age=options.max_age_hours,
+    )
+    return run_steps(steps, options.environ)
+
+
 def collect(options: GateOptions) -> Evidence:
     now = options.now or datetime.now(UTC)
     directory = options.evidence_dir
@@ -131,27 +150,31 @@ def collect(options: GateOptions) -> Evidence:
         live_values, source = dict(options.environ), "the environment"
     comparison_env = {**options.environ, **live_values}
 
-    checklist = read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}")
-    if options.run_missing and checklist_needs_run(
-        checklist, options.target, now, options.max_age_hours
-    ):
-        run_checklist(options.target, directory)
-        now = options.now or datetime.now(UTC)
-        checklist = read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}")
+    reports = _reports(directory, shown)
+    produced: tuple[StepOutcome, ...] = ()
+    if options.run_missing:
+        produced = produce_missing(options, reports, now)
+        if produced:
+            now = options.now or datetime.now(UTC)
+            reports = _reports(directory, shown)
 
+    ci_path = options.ci_report or directory / CI_RESULT
+    ci_shown = str(ci_path) if options.ci_report else f"{shown}/{CI_RESULT}"
     health, metrics = _probe(options, comparison_env)
     return Evidence(
         target=options.target,
         now=now,
         max_age_hours=options.max_age_hours,
         evidence_dir=shown,
-        checklist=checklist,
-        contracts=read_report(directory / CONTRACTS, f"{shown}/{CONTRACTS}"),
-        load=read_report(directory / LOAD, f"{shown}/{LOAD}"),
+        checklist=reports.checklist,
+        contracts=reports.contracts,
+        load=reports.load,
         live=live_config(live_values, source, options.live_url),
         sandbox_credentials=sandbox_credentials(comparison_env),
         repo=scan_repository(options.repo, options.allowlist),
         health=health,
         metrics=metrics,
+        ci=read_ci_run(ci_path, ci_shown, options.repo),
         gate_items=gate_items(),
+        produced=produced,
     )

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.gate.produce import StepOutcome
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,25 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class CiRun:
+    """The CI run of every test layer: tox's `--result-json` file and the commit it ran on.
+
+    `commit` comes from the sidecar file `<result>.commit` (one line: the commit id CI checked
+    out); `head` is the repository's HEAD; `layer_commands` are the commands `tox.ini` at HEAD
+    gives each layer (None when tox.ini cannot be read there: `commands_error` says why).
+    """
+
+    path: str  # as shown to the operator, e.g. "reports/tox.json"
+    data: Mapping[str, Any] | None = None
+    error: str | None = None  # "missing" or "unreadable: <why>"
+    commit_path: str = ""
+    commit: str | None = None
+    head: str | None = None
+    layer_commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
+    commands_error: str | None = None
+
+
+@dataclass(frozen=True)
 class Evidence:
     target: str
     now: datetime
@@ -100,6 +122,9 @@ class Evidence:
     repo: RepoScan
     health: Probe
     metrics: Probe
-    # Checklist items proven by this gate itself (selector `gate:live-switch`): their `skipped`
-    # status in checklist.json is expected.
-    gate_items: frozenset[str] = frozenset()
+    ci: CiRun
+    # Checklist items proven by this gate itself (selectors `gate:NAME`), id -> NAME: their
+    # `skipped` status in checklist.json is expected.
+    gate_items: Mapping[str, str] = field(default_factory=dict)
+    # What `--run-missing` ran to produce missing or stale reports (see produce.py).
+    produced: tuple[StepOutcome, ...] = ()

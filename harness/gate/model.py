@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +53,8 @@ class GateReport:
     checks: tuple[CheckResult, ...]
     live_base_url: str | None = None
     max_age_hours: float = 24.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Commands `--run-missing` ran: {"evidence", "command", "exit_code"} each.
+    produced: tuple[dict[str, Any], ...] = ()
 
     @property
     def go(self) -> bool:
@@ -66,6 +67,9 @@ class GateReport:
     def blocking(self) -> list[CheckResult]:
         return [check for check in self.checks if check.blocks]
 
+    def warnings(self) -> list[CheckResult]:
+        return [check for check in self.checks if check.status is Status.WARN]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "gate",
@@ -76,5 +80,5 @@ class GateReport:
             "live_base_url": self.live_base_url,
             "max_age_hours": self.max_age_hours,
             "checks": [check.to_dict() for check in self.checks],
-            **self.extra,
+            "produced": list(self.produced),
         }

@@ -23,8 +23,13 @@ PROBE_WEBHOOK_SECRET = "gate-probe-webhook-secret"  # the receiver needs one; no
 HEALTH_TIMEOUT_S = 5.0
 
 
-def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """G2A_* values of the target's settings (credentials: published set unless overridden)."""
+def sandbox_api_url(environ: Mapping[str, str]) -> str:
+    return environ.get("G2A_SANDBOX_API_URL", SANDBOX_API_URL)
+
+
+def target_settings(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The target's URL and credentials as G2A_* values: for the sandbox the team's own
+    (G2A_SANDBOX_API_HASH/KEY) when given, else G2A's published sandbox set."""
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
     own = target == "sandbox"
@@ -33,6 +38,13 @@ def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict
         "G2A_ENV": "sandbox",
         "G2A_API_HASH": (own and environ.get("G2A_SANDBOX_API_HASH")) or SANDBOX_API_HASH,
         "G2A_API_KEY": (own and environ.get("G2A_SANDBOX_API_KEY")) or SANDBOX_API_KEY,
+    }
+
+
+def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """G2A_* values of the probed receiver: the target's settings, a webhook secret, a store."""
+    return {
+        **target_settings(target, api_url, environ),
         "G2A_WEBHOOK_SECRET": PROBE_WEBHOOK_SECRET,
         "G2A_IDEMPOTENCY_URL": environ.get("G2A_SANDBOX_IDEMPOTENCY_URL", "memory://"),
     }
@@ -48,7 +60,7 @@ def target_api_url(target: str, explicit: str | None, environ: Mapping[str, str]
         with running_twin() as twin:
             yield twin.export_url
     else:
-        yield environ.get("G2A_SANDBOX_API_URL", SANDBOX_API_URL)
+        yield sandbox_api_url(environ)
 
 
 def _serve_and_get(app: Starlette, paths: tuple[str, ...]) -> list[httpx.Response]:

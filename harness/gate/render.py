@@ -64,6 +64,13 @@ def to_markdown(report: GateReport) -> str:
     details = [c for c in report.checks if c.details]
     for check in details:
         lines += ["", f"### {check.title}", ""] + [f"- {_cell(d)}" for d in check.details]
+    if report.produced:
+        lines += ["", "## Evidence produced by --run-missing", ""]
+        lines += [f"- `{p['command']}`: exit {p['exit_code']}" for p in report.produced]
+    warnings = report.warnings()
+    if warnings:
+        lines += ["", "## Warnings (not blocking: read them before the switch)", ""]
+        lines += [f"- {c.title}: {c.reason}" for c in warnings]
     blocking = report.blocking()
     if blocking:
         lines += ["", "## Why not", ""]
@@ -87,8 +94,23 @@ def print_table(report: GateReport, console: Console) -> None:
         console.print(
             Text.assemble("live base URL: ", (report.live_base_url, "bold"), " (confirm it)")
         )
-    style = "bold green" if report.go else "bold red"
-    console.print(Text(f"decision: {report.decision.upper()}", style=style))
+    for produced in report.produced:
+        console.print(
+            f"produced by --run-missing: {produced['command']} (exit {produced['exit_code']})"
+        )
+    console.print(Text(decision_line(report), style="bold green" if report.go else "bold red"))
+
+
+def decision_line(report: GateReport) -> str:
+    """`decision: GO`, naming the warnings a go carries (they are unproven, not passed)."""
+    line = f"decision: {report.decision.upper()}"
+    warnings = report.warnings()
+    if report.go and warnings:
+        names = ", ".join(c.id for c in warnings)
+        line += (
+            f" with {len(warnings)} warning(s) ({names}): not proven, read them before the switch"
+        )
+    return line
 
 
 def write(report: GateReport, directory: Path) -> tuple[Path, Path]:

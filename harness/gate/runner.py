@@ -27,6 +27,7 @@ def judge(evidence: Evidence) -> GateReport:
         checks=evaluate(evidence),
         live_base_url=evidence.live.base_url,
         max_age_hours=evidence.max_age_hours,
+        produced=tuple(outcome.to_dict() for outcome in evidence.produced),
     )
     return masked(report, secrets_of(evidence))
 

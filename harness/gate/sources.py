@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from harness.gate.evidence import Allowlist, ReportFile, RepoScan, TextSource
+from harness.gate.evidence import Allowlist, CiRun, ReportFile, RepoScan, TextSource
+from harness.gate.toxresult import ToxIniError, layer_commands
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist.txt")
 MAX_FILE_BYTES = 2_000_000
@@ -136,4 +137,47 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
         return RepoScan(str(root), error=f"git failed ({type(exc).__name__})", allowlist=allowlist)
     return RepoScan(
         str(root), tuple(sources), shallow=shallow, allowlist=allowlist, allowlist_path=shown
+    )
+
+
+def _git_text(root: Path, *args: str) -> str | None:
+    """git's answer, or None when git cannot give one (not a repository, no such object)."""
+    try:
+        return _git(root, *args).decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def commit_sidecar(result_path: Path) -> Path:
+    """`reports/tox.json` -> `reports/tox.commit`: the commit id CI ran the layers on."""
+    return result_path.with_suffix(".commit")
+
+
+def read_ci_run(result_path: Path, shown_as: str, repo: Path) -> CiRun:
+    """tox's `--result-json` file, its commit sidecar, HEAD and the layers' commands at HEAD."""
+    report = read_report(result_path, shown_as)
+    sidecar = commit_sidecar(result_path)
+    try:
+        commit = sidecar.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        commit = None
+    head = _git_text(repo, "rev-parse", "HEAD")
+    tox_ini = _git_text(repo, "show", "HEAD:./tox.ini") if head else None
+    commands, commands_error = None, None
+    try:
+        if tox_ini is None:
+            commands_error = "tox.ini is not in the commit at HEAD"
+        else:
+            commands = layer_commands(tox_ini)
+    except ToxIniError as exc:
+        commands_error = str(exc)
+    return CiRun(
+        shown_as,
+        report.data,
+        report.error,
+        commit_path=str(Path(shown_as).with_suffix(".commit")),
+        commit=commit,
+        head=head.strip() if head else None,
+        layer_commands=commands,
+        commands_error=commands_error,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.gate.checks.ci import check_ci
 from harness.gate.checks.config import check_live_config
 from harness.gate.checks.credentials import check_credentials_distinct
 from harness.gate.checks.observability import check_health, check_metrics
@@ -16,6 +17,7 @@ CHECKS: tuple[Callable[[Evidence], CheckResult], ...] = (
     check_live_config,
     check_credentials_distinct,
     check_repository_secrets,
+    check_ci,
     check_checklist,
     check_contracts,
     check_load,

@@ -53,17 +53,6 @@ def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
     return envelope_problem(report, kind, evidence.now, evidence.max_age_hours)
 
 
-def checklist_needs_run(report: ReportFile, target: str, now: datetime, max_age: float) -> bool:
-    """Whether `--run-missing` should (re)run the checklist: absent, stale or not comparable.
-
-    A fresh full run on the right target that has failures is kept: re-running would hide them.
-    """
-    if envelope_problem(report, "checklist", now, max_age) is not None:
-        return True
-    data = report.data or {}
-    return data.get("suite") != "full" or data.get("target") != target
-
-
 def _failed(
     check_id: str, title: str, report: ReportFile, reason: str, fix: str, details: tuple[str, ...]
 ) -> CheckResult:
@@ -112,12 +101,12 @@ def check_checklist(evidence: Evidence) -> CheckResult:
             check_id, title, report, reason, f"fix the failing items, then {fix}", details
         )
     skipped_ids = [str(i.get("id")) for i in items if i.get("status") == "skipped"]
-    by_gate = [i for i in skipped_ids if i in evidence.gate_items]
+    by_gate = [f"{i} ({evidence.gate_items[i]})" for i in skipped_ids if i in evidence.gate_items]
     skipped = [i for i in skipped_ids if i not in evidence.gate_items]
     passed = len(items) - len(skipped_ids)
     reason = f"{passed} of {len(items)} items passed on {evidence.target}"
     if by_gate:
-        reason += f"; {', '.join(by_gate)} decided by this gate"
+        reason += f"; decided by this gate: {', '.join(by_gate)}"
     if skipped:
         return CheckResult(
             check_id,

@@ -81,15 +81,19 @@ def _where(source: TextSource, index: int) -> str:
 
 
 def scan(source: TextSource, configured: Mapping[str, str], allowlist: Allowlist) -> list[Finding]:
-    """Every secret-looking thing in one source; configured values are never allowlisted."""
-    if any(fnmatch.fnmatch(source.path, g) for g in allowlist.path_globs):
-        return []
+    """Every secret-looking thing in one source.
+
+    Configured values are searched everywhere: neither allowlisted values nor `path:` globs
+    exclude them. The globs only exempt their files from the key-shape patterns.
+    """
     in_history = source.commit is not None
     findings: list[Finding] = []
     for name, value in configured.items():
         index = source.text.find(value) if len(value) >= _MIN_CONFIGURED_LENGTH else -1
         if index >= 0:
             findings.append(Finding(_where(source, index), configured_kind(name), in_history))
+    if any(fnmatch.fnmatch(source.path, g) for g in allowlist.path_globs):
+        return findings
     configured_values = set(configured.values())
     reported: set[int] = set()  # value positions already reported by an earlier shape
     for kind, pattern in KEY_SHAPES:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from gate_support import GateRun, commit, git, write_reports
+from gate_support import GateRun, commit, git, tox_result, write_reports
 
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
@@ -24,6 +24,7 @@ ALL_GO = {
     "config": "go",
     "credentials": "go",
     "secrets": "go",
+    "ci": "go",
     "checklist": "go",
     "contracts": "go",
     "load": "go",
@@ -31,6 +32,7 @@ ALL_GO = {
     "metrics": "go",
 }
 Run = Callable[..., GateRun]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def only_failing(run: GateRun, check_id: str) -> dict[str, str]:
@@ -182,24 +184,109 @@ def test_health_failing_when_the_target_refuses_the_token(
     )
 
 
-def test_run_missing_runs_the_full_checklist(
+def test_run_missing_keeps_fresh_evidence_and_completes_a_partial_report(
     run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.gate.collect as collect
+    """Only the absent drift part of contracts.json is produced, by the real command."""
+    monkeypatch.chdir(REPO_ROOT)
+    contracts = json.loads((evidence / "contracts.json").read_text())
+    contracts.update(drift_checked=False, passed=False)
+    (evidence / "contracts.json").write_text(json.dumps(contracts))
+    kept = {n: (evidence / n).read_bytes() for n in ("checklist.json", "load/load.json")}
 
-    calls: list[tuple[str, Path]] = []
+    run = run_gate("--run-missing")
 
-    def fake_run(target: str, directory: Path) -> int:
-        calls.append((target, directory))
-        write_reports(directory, datetime.now(UTC))
-        return 0
+    assert run.code == 0, run.out
+    assert run.report["produced"] == [
+        {
+            "evidence": "contracts",
+            "command": f"g2a-harness contracts drift --report-dir {evidence}",
+            "exit_code": 0,
+        }
+    ]
+    assert {n: (evidence / n).read_bytes() for n in kept} == kept
+    written = json.loads((evidence / "contracts.json").read_text())
+    assert (written["drift_checked"], written["drift"], written["passed"]) == (True, [], True)
+    assert written["drift_sources"]["openapi_documents"] > 0
+    assert run_gate("--run-missing").report["produced"] == []  # now all fresh: nothing runs
 
-    (evidence / "checklist.json").unlink()
-    monkeypatch.setattr(collect, "run_checklist", fake_run)
-    assert run_gate("--run-missing").code == 0
-    assert calls == [("twin", evidence)]
-    assert run_gate("--run-missing").code == 0
-    assert len(calls) == 1  # fresh evidence is not run again
+
+def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real commands, as child processes, into an empty dir; the gate then says go."""
+    monkeypatch.chdir(REPO_ROOT)
+    for path in sorted(evidence.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+
+    run = run_gate("--run-missing", ci_commit=None)
+
+    shown = str(evidence)
+    assert [(p["command"], p["exit_code"]) for p in run.report["produced"]] == [
+        (f"g2a-harness run --target twin --suite full --report-dir {shown}", 0),
+        (f"g2a-harness contracts verify --report-dir {shown}", 0),
+        (f"g2a-harness contracts drift --report-dir {shown}", 0),
+        (f"g2a-harness load --profile smoke --target twin --report-dir {shown}", 0),
+    ]
+    assert run.code == 0, run.markdown
+    assert run.verdicts() == {**ALL_GO, "ci": "warn", "checklist": "warn"}
+    checklist = json.loads((evidence / "checklist.json").read_text())
+    contracts = json.loads((evidence / "contracts.json").read_text())
+    load = json.loads((evidence / "load" / "load.json").read_text())
+    assert (checklist["target"], checklist["suite"], checklist["passed"]) == ("twin", "full", True)
+    assert (contracts["pacts_verified"], contracts["drift_checked"], contracts["passed"]) == (
+        True,
+        True,
+        True,
+    )
+    assert (load["profile"], load["target"], load["passed"]) == ("smoke", "twin", True)
+    assert run.check("checklist")["reason"].endswith(
+        "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch); "
+        "1 skipped on this target (handoff-sandbox-smoke)"
+    )
+    assert run.check("ci")["reason"] == (
+        f"handoff-green is not proven: {shown}/tox.json is missing, no CI result was given"
+    )
+    assert "decision: GO with 2 warning(s) (ci, checklist)" in run.out
+    assert live_env["G2A_API_KEY"] not in (evidence / "pytest.log").read_text()
+
+
+def test_no_ci_result_is_a_warning_not_a_silent_pass(
+    run_gate: Run, live_env: dict[str, str], evidence: Path
+) -> None:
+    (evidence / "tox.json").unlink()
+    run = run_gate()
+    assert run.code == 0
+    assert run.verdicts() == {**ALL_GO, "ci": "warn"}
+    assert "decision: GO with 1 warning(s) (ci): not proven" in run.out
+    assert "## Warnings (not blocking: read them before the switch)" in run.markdown
+
+
+def test_ci_result_of_another_commit(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, repo: Path
+) -> None:
+    before = _head(repo)
+    commit(repo, {"app.py": "print('changed')\n"}, "change after CI")
+    check = only_failing(run_gate(ci_commit=git(repo, "rev-parse", before)), "ci")
+    assert check["reason"] == (
+        f"{evidence}/tox.json is the run of commit {git(repo, 'rev-parse', before)[:12]}, "
+        f"HEAD is {git(repo, 'rev-parse', 'HEAD')[:12]}"
+    )
+
+
+def test_ci_result_with_a_red_layer_given_by_path(
+    run_gate: Run, live_env: dict[str, str], tmp_path: Path, repo: Path
+) -> None:
+    elsewhere = tmp_path / "ci" / "tox.json"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(json.dumps(tox_result(exit_codes={"bdd": 1})))
+    elsewhere.with_suffix(".commit").write_text(git(repo, "rev-parse", "HEAD"))
+    check = only_failing(run_gate("--ci-report", str(elsewhere)), "ci")
+    assert check["reason"] == (
+        f"{elsewhere}: 1 layer(s) not green (bdd: failed (exit 1): "
+        "/ci/.tox/bdd/bin/pytest tests/bdd)"
+    )
+    assert check["evidence"] == str(elsewhere)
 
 
 def test_bad_invocations(
@@ -233,9 +320,6 @@ def test_go_on_a_sandbox_run_with_the_twin_standing_in_for_the_sandbox(
     )
     assert run.check("health")["evidence"] == f"receiver on {twin.export_url}: GET /healthz"
     assert len(token_calls) == 1  # health fetched a real token from the target
-
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_real_smoke_run_is_read_but_is_not_enough_to_go(

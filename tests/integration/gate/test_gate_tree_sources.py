@@ -16,6 +16,10 @@ def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Pa
     tracked = {s.path: s.text for s in tree_sources(repo)}
     with_new = {s.path: s.text for s in tree_sources(repo, untracked=True)}
 
-    assert tracked == {"README.md": "export G2A_API_KEY=...\n", "app.py": "print('hi')\n"}
+    assert tracked == {
+        "README.md": "export G2A_API_KEY=...\n",
+        "app.py": "print('hi')\n",
+        "tox.ini": (repo / "tox.ini").read_text(),
+    }
     assert with_new == tracked | {".gitignore": "*.log\n", "new.env": "G2A_WEBHOOK_SECRET=x\n"}
     assert all(s.commit is None for s in tree_sources(repo, untracked=True))

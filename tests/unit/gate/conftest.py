@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from gate_support import NOW, checklist_report, contracts_report, live_environment, load_report
+from gate_support import (
+    NOW,
+    TOX_LAYER_COMMANDS,
+    checklist_report,
+    contracts_report,
+    live_environment,
+    load_report,
+    tox_result,
+)
 
 from g2a_adapter.observability import Metrics
 from harness.gate.collect import live_config, sandbox_credentials
-from harness.gate.evidence import Evidence, Probe, ReportFile, RepoScan, TextSource
+from harness.gate.evidence import CiRun, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
 
+HEAD = "3f2a9c1e" * 5
 HEALTHY = '{"status": "ok", "checks": {"token": {"status": "ok"}, "store": {"status": "ok"}}}'
 
 
@@ -38,4 +47,12 @@ def clean(live_env: dict[str, str]) -> Evidence:
         ),
         health=Probe("receiver: GET /healthz", 200, HEALTHY),
         metrics=Probe("receiver: GET /metrics", 200, Metrics().exposition().decode()),
+        ci=CiRun(
+            "reports/tox.json",
+            tox_result(),
+            commit_path="reports/tox.commit",
+            commit=HEAD,
+            head=HEAD,
+            layer_commands=TOX_LAYER_COMMANDS,
+        ),
     )

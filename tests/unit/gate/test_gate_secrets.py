@@ -96,6 +96,19 @@ def test_allowlisted_paths_skip_key_shapes_only_for_those_files() -> None:
     assert len(scan(TextSource("app/sig.txt", text), {}, allow)) == 1
 
 
+def test_path_globs_never_hide_a_configured_value() -> None:
+    """allowlist.txt: `path:` globs exempt files from key shapes, never from configured values."""
+    live_key = secrets.token_hex(32)
+    text = f"api_key = '{live_key}'\nother_key = '{secrets.token_hex(32)}'\n"
+    allow = Allowlist(path_globs=("tests/vectors/*",))
+    findings = scan(
+        TextSource("tests/vectors/sig.txt", text, "c0ffee1"), {"G2A_API_KEY value": live_key}, allow
+    )
+    assert [(str(f), f.in_history) for f in findings] == [
+        ("commit c0ffee1 tests/vectors/sig.txt: the configured G2A_API_KEY value", True)
+    ]  # the second, unconfigured key is exempt there
+
+
 def test_configured_value_is_found_even_when_allowlisted() -> None:
     allow = Allowlist(frozenset({SANDBOX_API_KEY}))
     findings = scan(

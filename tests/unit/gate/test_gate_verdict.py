@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.gate.evidence import Evidence, Probe, ReportFile
+from harness.gate.evidence import CiRun, Evidence, Probe, ReportFile
+from harness.gate.produce import Step, StepOutcome
 from harness.gate.render import print_table, to_markdown, write
 from harness.gate.runner import judge
 
@@ -19,6 +20,7 @@ def test_clean_evidence_is_go_on_every_item(clean: Evidence) -> None:
         ("config", "go"),
         ("credentials", "go"),
         ("secrets", "go"),
+        ("ci", "go"),
         ("checklist", "go"),
         ("contracts", "go"),
         ("load", "go"),
@@ -110,3 +112,45 @@ def test_terminal_caps_details_but_files_keep_them_all(clean: Evidence, tmp_path
     assert "… 3 more in gate.json / gate.md" in text
     _, md_path = write(report, tmp_path)
     assert "- GET /v1/x10 undocumented" in md_path.read_text()
+
+
+def test_a_go_with_warnings_names_them_as_unproven(clean: Evidence, tmp_path: Path) -> None:
+    no_ci = dataclasses.replace(clean, ci=CiRun("reports/tox.json", error="missing"))
+    report = judge(no_ci)
+    assert report.go
+    console = Console(record=True, width=250)
+    print_table(report, console)
+    assert (
+        console.export_text()
+        .rstrip()
+        .endswith("decision: GO with 1 warning(s) (ci): not proven, read them before the switch")
+    )
+    _, md_path = write(report, tmp_path)
+    assert md_path.read_text().endswith(
+        "## Warnings (not blocking: read them before the switch)\n\n"
+        "- CI: lint, build and every test layer: handoff-green is not proven: "
+        "reports/tox.json is missing, no CI result was given\n"
+    )
+
+
+def test_commands_run_for_missing_evidence_are_reported(clean: Evidence, tmp_path: Path) -> None:
+    step = Step("load", "twin", ("load", "--profile", "smoke", "--target", "twin"))
+    report = judge(dataclasses.replace(clean, produced=(StepOutcome(step, 1),)))
+    produced = {
+        "evidence": "load",
+        "command": "g2a-harness load --profile smoke --target twin",
+        "exit_code": 1,
+    }
+    json_path, md_path = write(report, tmp_path)
+    assert json.loads(json_path.read_text())["produced"] == [produced]
+    assert (
+        "## Evidence produced by --run-missing\n\n"
+        "- `g2a-harness load --profile smoke --target twin`: exit 1\n"
+    ) in md_path.read_text()
+    console = Console(record=True, width=250)
+    print_table(report, console)
+    assert (
+        "produced by --run-missing: g2a-harness load --profile smoke --target twin (exit 1)"
+        in console.export_text()
+    )
+    assert json.loads(write(judge(clean), tmp_path)[0].read_text())["produced"] == []

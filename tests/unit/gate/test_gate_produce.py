@@ -1,0 +1,181 @@
+"""`--run-missing`: which commands produce the missing or stale evidence, and with what env."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from gate_support import NOW, checklist_report, contracts_report, live_environment, load_report
+
+from harness.gate.evidence import ReportFile
+from harness.gate.produce import (
+    OnDisk,
+    Step,
+    checklist_needs_run,
+    child_environment,
+    contracts_parts_needed,
+    missing_steps,
+    run_steps,
+)
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+STALE = NOW - timedelta(hours=30)
+MISSING = ReportFile("x", error="missing")
+
+
+def on_disk(
+    checklist: ReportFile | None = None,
+    contracts: ReportFile | None = None,
+    load: ReportFile | None = None,
+) -> OnDisk:
+    return OnDisk(
+        checklist or ReportFile("reports/checklist.json", checklist_report()),
+        contracts or ReportFile("reports/contracts.json", contracts_report()),
+        load or ReportFile("reports/load/load.json", load_report()),
+    )
+
+
+def commands(reports: OnDisk, target: str = "twin", load_target: str = "twin") -> list[str]:
+    steps = missing_steps(
+        reports, target=target, load_target=load_target, report_dir="ev", now=NOW, max_age=24.0
+    )
+    return [step.command for step in steps]
+
+
+def test_fresh_evidence_is_kept() -> None:
+    assert commands(on_disk()) == []
+
+
+def test_empty_evidence_dir_runs_every_producer_in_order() -> None:
+    assert commands(OnDisk(MISSING, MISSING, MISSING)) == [
+        "g2a-harness run --target twin --suite full --report-dir ev",
+        "g2a-harness contracts verify --report-dir ev",
+        "g2a-harness contracts drift --report-dir ev",
+        "g2a-harness load --profile smoke --target twin --report-dir ev",
+    ]
+
+
+def test_sandbox_target_runs_the_checklist_there_and_load_where_chosen() -> None:
+    reports = on_disk(checklist=MISSING, load=MISSING)
+    assert commands(reports, target="sandbox", load_target="sandbox") == [
+        "g2a-harness run --target sandbox --suite full --report-dir ev",
+        "g2a-harness load --profile smoke --target sandbox --report-dir ev",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "target", "expected"),
+    [
+        (None, "missing", "twin", True),
+        (checklist_report(at=STALE), None, "twin", True),
+        (checklist_report(suite="smoke"), None, "twin", True),
+        (checklist_report(), None, "sandbox", True),
+        (checklist_report(), None, "twin", False),
+        (checklist_report(passed=False), None, "twin", False),  # failures are kept, not re-run
+    ],
+)
+def test_checklist_needs_run(
+    data: dict[str, Any] | None, error: str | None, target: str, expected: bool
+) -> None:
+    report = ReportFile("reports/checklist.json", data, error)
+    assert checklist_needs_run(report, target, NOW, 24.0) is expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (contracts_report(at=STALE), ("verify", "drift")),
+        (contracts_report(kind="load"), ("verify", "drift")),
+        (contracts_report(provider_url=None, pacts_verified=False), ("verify",)),
+        (contracts_report(drift_checked=False), ("drift",)),
+        (contracts_report(pacts_verified=False, passed=False), ()),  # a fresh failure is kept
+        (contracts_report(drift=["GET /v1/x undocumented"], passed=False), ()),
+    ],
+)
+def test_contract_parts_needed(data: dict[str, Any], expected: tuple[str, ...]) -> None:
+    report = ReportFile("reports/contracts.json", data)
+    assert contracts_parts_needed(report, NOW, 24.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "runs"),
+    [
+        (load_report(at=STALE), True),
+        (load_report(profile="soak"), True),
+        (load_report(passed=False), False),  # a fresh SLO breach is kept
+    ],
+)
+def test_load_needs_run(data: dict[str, Any], runs: bool) -> None:
+    reports = on_disk(load=ReportFile("reports/load/load.json", data))
+    assert bool(commands(reports)) is runs
+
+
+LIVE = {
+    **live_environment(),  # random live credentials, as a deployment's gate job has them
+    "G2A_TARGET": "live",
+    "PATH": "/usr/bin",
+}
+
+
+def test_children_never_see_the_live_settings() -> None:
+    assert child_environment("twin", LIVE) == {"PATH": "/usr/bin"}
+
+
+def test_sandbox_children_get_the_sandbox_settings() -> None:
+    team_key = secrets.token_hex(32)
+    own = {**LIVE, "G2A_SANDBOX_API_HASH": "TeamHash", "G2A_SANDBOX_API_KEY": team_key}
+    assert child_environment("sandbox", own) == {
+        "PATH": "/usr/bin",
+        "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
+        "G2A_ENV": "sandbox",
+        "G2A_API_HASH": "TeamHash",
+        "G2A_API_KEY": team_key,
+    }
+    published = child_environment("sandbox", {**LIVE, "G2A_SANDBOX_API_URL": "https://sb/v1"})
+    assert (published["G2A_API_URL"], published["G2A_API_HASH"], published["G2A_API_KEY"]) == (
+        "https://sb/v1",
+        SANDBOX_API_HASH,
+        SANDBOX_API_KEY,
+    )
+
+
+def test_steps_run_as_python_m_harness_children_and_report_their_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def runner(argv: list[str], env: dict[str, str]) -> int:
+        calls.append((argv, env))
+        return 1 if argv[3] == "load" else 0
+
+    steps = [
+        Step("contracts", "twin", ("contracts", "drift", "--report-dir", "ev")),
+        Step("load", "sandbox", ("load", "--profile", "smoke", "--target", "sandbox")),
+    ]
+    outcomes = run_steps(steps, LIVE, runner)
+
+    assert [argv for argv, _ in calls] == [
+        [sys.executable, "-m", "harness", "contracts", "drift", "--report-dir", "ev"],
+        [sys.executable, "-m", "harness", "load", "--profile", "smoke", "--target", "sandbox"],
+    ]
+    assert calls[0][1] == {"PATH": "/usr/bin"}
+    assert calls[1][1]["G2A_ENV"] == "sandbox"
+    assert [o.to_dict() for o in outcomes] == [
+        {
+            "evidence": "contracts",
+            "command": "g2a-harness contracts drift --report-dir ev",
+            "exit_code": 0,
+        },
+        {
+            "evidence": "load",
+            "command": "g2a-harness load --profile smoke --target sandbox",
+            "exit_code": 1,
+        },
+    ]
+    assert capsys.readouterr().out == (
+        "gate --run-missing: g2a-harness contracts drift --report-dir ev\n"
+        "gate --run-missing: g2a-harness load --profile smoke --target sandbox\n"
+    )
