@@ -21,6 +21,7 @@ from datetime import datetime
 from hmac import compare_digest
 from typing import Literal
 
+from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from g2a_adapter.errors import (
@@ -322,6 +323,16 @@ class WebhookHandler:
         self._handler = handler
         self._metrics = metrics
         self._once = once or ProcessOnce(store)
+        # Prometheus children per (type, outcome): both are closed sets (a Literal type and
+        # four outcomes), so the cache stays tiny and `labels()` is not looked up per event.
+        self._counters: dict[tuple[str, str], Counter] = {}
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        counter = self._counters.get((event_type, outcome))
+        if counter is None:
+            counter = self._metrics.webhook_events_total.labels(event_type, outcome)
+            self._counters[(event_type, outcome)] = counter
+        counter.inc()
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:
         try:
@@ -346,4 +357,4 @@ class WebhookHandler:
             outcome = status
             return HandleResult(status, event.event_id)
         finally:
-            self._metrics.webhook_events_total.labels(event.type, outcome).inc()
+            self._count(event.type, outcome)

@@ -59,6 +59,11 @@ def test_event_is_processed_once_and_redeliveries_are_duplicates(
         200,
         {"status": "duplicate", "event_id": "evt-http-1"},
     )
+    # The pre-encoded answer is byte for byte what JSONResponse would send.
+    assert (first.headers["content-type"], first.content) == (
+        "application/json",
+        b'{"status":"processed","event_id":"evt-http-1"}',
+    )
     assert list(served[1].state.processed_events) == ["evt-http-1"]  # type: ignore[attr-defined]
     assert metric(client, 'g2a_webhook_events_total{result="processed",type="order.complete"}') == 1
     assert metric(client, 'g2a_webhook_events_total{result="duplicate",type="order.complete"}') == 1
