@@ -126,7 +126,7 @@ class _Receiver:
             return self._rejected(exc, counted=False)
         headers = request.headers
         try:
-            result = await self.blocking.run(lambda: self.webhooks.handle(headers, body))
+            result = await self.blocking.run_batched(self.webhooks.handle_many, (headers, body))
         except WebhookRejectedError as exc:
             return self._rejected(exc, counted=True)
         except Exception as exc:
@@ -230,7 +230,8 @@ def create_receiver_app(
     `settings.api_hash` and client secret `settings.api_key`. Without `store` the app opens
     `settings.idempotency_url` and closes it on shutdown. `token_probe` (e.g.
     `client.auth.token`) adds a token check to `/healthz`. Verification, store calls and
-    the handlers run on up to `handler_threads` threads, in batches (`BlockingRunner`);
+    the handlers run on up to `handler_threads` threads, in batches (`BlockingRunner`):
+    signed events arriving together share two store calls (`WebhookHandler.handle_many`);
     `/healthz` keeps its own threads, so a hung store never delays its answer.
     """
     secrets = settings.webhook_secrets()

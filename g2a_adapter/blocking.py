@@ -4,9 +4,14 @@
 dominates a request whose own work (verify, three store writes) takes tens of microseconds.
 `BlockingRunner` keeps worker threads reading one queue; a thread takes every call waiting
 for it, runs them in arrival order and wakes each event loop once for the whole batch.
-A new thread starts only when no thread is waiting for work (so fast calls share one thread
-and batch well, while a slow handler does not hold up the calls queued behind it), up to
-`threads`; threads exit after `idle_seconds` without work, so a runner needs no shutdown.
+A new thread starts, up to `threads`, only when no thread is waiting for work and none has
+made progress (taken or finished a batch) for `patience_seconds`: calls arriving while the
+threads are busy but moving queue up and go together in the next batch, while a slow handler
+holds up the calls behind it for `patience_seconds` at most (a timer looks again then).
+Threads exit after `idle_seconds` without work, so a runner needs no shutdown.
+`run_batched(batch, item)` goes further: the items of calls waiting at once for the same
+`batch` function are handed to it together, so work with a fixed cost per call (a store
+commit, say) is paid once for all of them.
 Under an event loop other than asyncio it falls back to `anyio.to_thread`.
 """
 
@@ -16,29 +21,39 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - an item of a batch
 
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
+# A batch function: items in, one result per item out; an exception in the list is raised
+# to that item's caller. `_single` runs plain calls, one by one.
+Batch = Callable[[list[Any]], list[Any]]
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Batch, Any]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
 class BlockingRunner:
     """Runs blocking callables on up to `threads` worker threads, in batches."""
 
-    def __init__(self, threads: int = 1, *, idle_seconds: float = 1.0) -> None:
-        if threads < 1 or idle_seconds <= 0:
-            raise ValueError("threads must be >= 1 and idle_seconds > 0")
+    def __init__(
+        self, threads: int = 1, *, idle_seconds: float = 1.0, patience_seconds: float = 0.005
+    ) -> None:
+        if threads < 1 or idle_seconds <= 0 or patience_seconds < 0:
+            raise ValueError("threads must be >= 1, idle_seconds > 0, patience_seconds >= 0")
         self._max_threads = threads
         self._idle = idle_seconds
+        self._patience = patience_seconds
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._waiting = 0  # threads blocked on the queue, ready for the next call
+        self._progress = time.monotonic()  # when a thread last took or finished a batch
+        self._recheck_pending = False
 
     @property
     def threads(self) -> int:
@@ -48,16 +63,49 @@ class BlockingRunner:
     async def run(self, call: Callable[[], T]) -> T:
         """`call()` on a worker thread; its result or exception, here."""
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:  # not asyncio (e.g. trio)
             return await anyio.to_thread.run_sync(call)
-        future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, call))
-        with self._lock:
-            if self._waiting == 0 and self._threads < self._max_threads:
-                threading.Thread(target=self._work, name="g2a-blocking", daemon=True).start()
-                self._threads += 1  # counted once started: a failed start leaves no phantom
+        result: T = await self._submit(_single, call)
+        return result
+
+    async def run_batched(self, batch: Callable[[list[I]], list[T | Exception]], item: I) -> T:
+        """`batch([..., item, ...])` on a worker thread, with the other items waiting for it.
+
+        Returns this item's result, or raises the exception `batch` gave for it (or raised).
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (e.g. trio)
+            return _unwrap(await anyio.to_thread.run_sync(batch, [item]))
+        result: T = await self._submit(batch, item)
+        return result
+
+    async def _submit(self, batch: Batch, item: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._jobs.put((loop, future, batch, item))
+        self._add_thread_if_stuck(loop)
         return await future
+
+    def _add_thread_if_stuck(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start a thread if no thread is free and the busy ones stopped making progress."""
+        with self._lock:
+            if self._waiting or self._threads >= self._max_threads:
+                return
+            if self._threads and time.monotonic() - self._progress < self._patience:
+                if not self._recheck_pending:  # busy but moving: look again after patience
+                    self._recheck_pending = True
+                    loop.call_later(self._patience, self._recheck, loop)
+                return
+            threading.Thread(target=self._work, name="g2a-blocking", daemon=True).start()
+            self._threads += 1  # counted once started: a failed start leaves no phantom
+
+    def _recheck(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._recheck_pending = False
+        if not self._jobs.empty():
+            self._add_thread_if_stuck(loop)
 
     def _next_batch(self) -> list[_Job] | None:
         """Every job waiting (at least one), or None once idle long enough to exit."""
@@ -81,17 +129,55 @@ class BlockingRunner:
                 return batch
 
     def _work(self) -> None:
-        while (batch := self._next_batch()) is not None:
+        while (jobs := self._next_batch()) is not None:
+            self._progress = time.monotonic()
             outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-            for loop, future, call in batch:
-                try:
-                    outcome: _Outcome = (future, call(), None)
-                except BaseException as exc:  # handed to the awaiting task, as executors do
-                    outcome = (future, None, exc)
-                outcomes.setdefault(loop, []).append(outcome)
+            for group in _by_batch(jobs):
+                for (loop, future, _, _), (value, exc) in zip(group, _run(group), strict=True):
+                    outcomes.setdefault(loop, []).append((future, value, exc))
+            self._progress = time.monotonic()
             for loop, done in outcomes.items():
                 with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting
                     loop.call_soon_threadsafe(_settle, done)
+
+
+def _single(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Plain calls, one by one: (value, None) or (None, exception) each."""
+    results: list[Any] = []
+    for call in calls:
+        try:
+            results.append((call(), None))
+        except BaseException as exc:  # handed to the awaiting task, as executors do
+            results.append((None, exc))
+    return results
+
+
+def _by_batch(jobs: list[_Job]) -> list[list[_Job]]:
+    """Jobs grouped by their batch function, in order of first arrival."""
+    groups: dict[Batch, list[_Job]] = {}
+    for job in jobs:
+        groups.setdefault(job[2], []).append(job)
+    return list(groups.values())
+
+
+def _run(group: list[_Job]) -> list[tuple[Any, BaseException | None]]:
+    batch, items = group[0][2], [job[3] for job in group]
+    if batch is _single:
+        return _single(items)
+    try:
+        results = batch(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"{batch!r} gave {len(results)} results for {len(items)} items")
+    except BaseException as exc:  # every item of the batch gets it
+        return [(None, exc)] * len(items)
+    return [(None, r) if isinstance(r, Exception) else (r, None) for r in results]
+
+
+def _unwrap(results: list[T | Exception]) -> T:
+    (result,) = results
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _settle(done: list[_Outcome]) -> None:

@@ -9,13 +9,14 @@ acknowledged without running the service's handler twice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hmac import compare_digest
@@ -27,9 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from g2a_adapter.errors import (
     IdempotencyConflictError,
     IdempotencyInProgressError,
+    LeaseLostError,
     WebhookRejectedError,
 )
-from g2a_adapter.idempotency.base import ClaimState, IdempotencyStore
+from g2a_adapter.idempotency.base import (
+    JSON,
+    ClaimState,
+    Finish,
+    IdempotencyStore,
+    NonceClaim,
+)
 from g2a_adapter.observability import Metrics
 from g2a_adapter.signing import (
     HEADER_EVENT_ID,
@@ -200,7 +208,7 @@ class WebhookVerifier:
         self.max_body_bytes = max_body_bytes
         self._clock = clock
         # A timestamp is valid for 2 x tolerance; a nonce kept that long cannot be replayed.
-        self._nonce_ttl = 2 * tolerance_seconds + 1
+        self.nonce_ttl_seconds = 2 * tolerance_seconds + 1
 
     def __repr__(self) -> str:
         return (
@@ -211,7 +219,34 @@ class WebhookVerifier:
     def authenticate(self, headers: Mapping[str, str], body: bytes) -> str:
         """Every check but parsing the body; records the nonce once the rest passed.
 
-        Returns the delivery's event id. The hot path is inlined: this runs per request.
+        Returns the delivery's event id.
+        """
+        event_id, nonce = self._check(headers, body)
+        self._record_nonce(nonce)
+        return event_id
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        return self._parse(body, self.authenticate(headers, body))
+
+    def verify_deferring_nonce(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """`verify`, leaving a valid event's nonce for the caller to record with its claim.
+
+        The caller passes `Delivery.nonce_key` to the store with the event's claim
+        (`NonceClaim`), so one store call does both. A delivery rejected here gets the same
+        answer as from `verify`: a malformed body still records its nonce first.
+        """
+        event_id, nonce = self._check(headers, body)
+        try:
+            event = self._parse(body, event_id)
+        except WebhookRejectedError:
+            self._record_nonce(nonce)
+            raise
+        return Delivery(event, NONCE_PREFIX + nonce)
+
+    def _check(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
+        """Size, headers, signature, timestamp: the delivery's event id and nonce.
+
+        The hot path is inlined: this runs per request.
         """
         if len(body) > self.max_body_bytes:
             raise reject("oversized_body", f"more than {self.max_body_bytes} bytes")
@@ -237,12 +272,13 @@ class WebhookVerifier:
             raise reject("stale_timestamp", f"{int(skew)} s old")
         if -skew > self.tolerance_seconds:
             raise reject("future_timestamp", f"{int(-skew)} s ahead")
-        if not self._add_nonce(NONCE_PREFIX + nonce, self._nonce_ttl):
-            raise reject("replayed_nonce")
-        return event_id
+        return event_id, nonce
 
-    def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
-        event_id = self.authenticate(headers, body)
+    def _record_nonce(self, nonce: str) -> None:
+        if not self._add_nonce(NONCE_PREFIX + nonce, self.nonce_ttl_seconds):
+            raise reject("replayed_nonce")
+
+    def _parse(self, body: bytes, event_id: str) -> WebhookEvent:
         try:
             event = WebhookEvent.model_validate_json(body)
         except ValidationError as exc:
@@ -254,9 +290,34 @@ class WebhookVerifier:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """A verified event whose nonce is still to be recorded (with its claim)."""
+
+    event: WebhookEvent
+    nonce_key: str
+
+
+@dataclass(frozen=True)
 class HandleResult:
     status: Literal["processed", "duplicate"]
     event_id: str
+
+
+@dataclass(frozen=True)
+class OnceJob:
+    """One action of a `ProcessOnce.run_many` batch, gated by its delivery's nonce."""
+
+    key: str
+    payload: bytes
+    action: Callable[[], None]
+    nonce: str
+    nonce_ttl_seconds: float
+
+
+# What `run_many` gives per job: True ran now, False duplicate, None nonce replayed, or the
+# exception that job ended with.
+OnceOutcome = bool | None | Exception
+_PROCESSED: JSON = {"status": "processed"}
 
 
 class ProcessOnce:
@@ -265,6 +326,7 @@ class ProcessOnce:
     A key already completed is a duplicate; a key held by a concurrent delivery is waited
     for briefly (then `IdempotencyInProgressError`); a failing action releases the claim so
     the sender's retry can succeed; another payload under the same key is a conflict.
+    `run_many` does the same for a batch with two store calls (claim all, finish all).
     """
 
     def __init__(
@@ -291,7 +353,7 @@ class ProcessOnce:
             if claim.state is ClaimState.COMPLETED:
                 return False
             if claim.state is ClaimState.MISMATCH:
-                raise IdempotencyConflictError(f"{key!r} was already used with another payload")
+                raise _conflict(key)
             if claim.state is ClaimState.NEW:
                 break
             if attempt >= polls:
@@ -303,8 +365,103 @@ class ProcessOnce:
         except BaseException:
             self._store.release(key, owner)
             raise
-        self._store.complete(key, owner, {"status": "processed"}, self._retention)
+        self._store.complete(key, owner, _PROCESSED, self._retention)
         return True
+
+    def run_many(self, jobs: Sequence[OnceJob]) -> list[OnceOutcome]:
+        """Each job as `run` would, its nonce recorded with its claim; outcomes in order.
+
+        Jobs sharing a key run in successive rounds, so each sees the earlier one's
+        outcome exactly as sequential deliveries would.
+        """
+        outcomes: list[OnceOutcome] = [None] * len(jobs)
+        pending = list(range(len(jobs)))
+        while pending:
+            keys: set[str] = set()
+            this_round: list[int] = []
+            later: list[int] = []
+            for i in pending:
+                (later if jobs[i].key in keys else this_round).append(i)
+                keys.add(jobs[i].key)
+            self._round([jobs[i] for i in this_round], this_round, outcomes)
+            pending = later
+        return outcomes
+
+    def _round(self, jobs: list[OnceJob], slots: list[int], outcomes: list[OnceOutcome]) -> None:
+        """Jobs with distinct keys: claim all, run the new ones, finish all."""
+        requests = [
+            NonceClaim(
+                j.nonce, j.nonce_ttl_seconds, j.key, hashlib.sha256(j.payload).hexdigest(),
+                self._lease,
+            )
+            for j in jobs
+        ]  # fmt: skip
+        try:
+            claims = self._store.claim_many(requests)
+        except Exception as exc:
+            for i in slots:
+                outcomes[i] = exc
+            return
+        owned: list[tuple[int, OnceJob, str]] = []
+        waiting: list[tuple[int, OnceJob]] = []
+        for i, job, claim in zip(slots, jobs, claims, strict=True):
+            if claim is None or claim.state is ClaimState.COMPLETED:
+                outcomes[i] = None if claim is None else False
+            elif claim.state is ClaimState.MISMATCH:
+                outcomes[i] = _conflict(job.key)
+            elif claim.state is ClaimState.NEW:
+                owned.append((i, job, claim.owner or ""))
+            else:
+                waiting.append((i, job))
+        self._run_owned(owned, outcomes)
+        for i, job in waiting:  # held by another delivery: wait for it, as `run` does
+            try:
+                outcomes[i] = self.run(job.key, job.payload, job.action)
+            except Exception as exc:
+                outcomes[i] = exc
+
+    def _run_owned(
+        self, owned: list[tuple[int, OnceJob, str]], outcomes: list[OnceOutcome]
+    ) -> None:
+        """Run the claimed actions; complete the ones that succeeded, release the rest."""
+        finishes: list[Finish] = []
+        try:
+            for i, job, owner in owned:
+                try:
+                    job.action()
+                except Exception as exc:
+                    outcomes[i] = exc
+                    finishes.append(Finish(job.key, owner, None))
+                else:
+                    outcomes[i] = True
+                    finishes.append(Finish(job.key, owner, _PROCESSED, self._retention))
+        finally:  # also when an action raised BaseException: release what did not run
+            finishes += [Finish(job.key, owner, None) for _, job, owner in owned[len(finishes) :]]
+            self._finish(owned, finishes, outcomes)
+
+    def _finish(
+        self,
+        owned: list[tuple[int, OnceJob, str]],
+        finishes: list[Finish],
+        outcomes: list[OnceOutcome],
+    ) -> None:
+        failure: Exception | None = None
+        try:
+            held = self._store.finish_many(finishes)
+        except Exception as exc:  # the results were not recorded: the sender must retry
+            held, failure = [False] * len(finishes), exc
+        for (i, job, _), finish, ok in zip(owned, finishes, held, strict=True):
+            if not ok and finish.result is not None:
+                outcomes[i] = failure or LeaseLostError(
+                    f"lease on {job.key!r} was taken over before its result was recorded"
+                )
+
+
+def _conflict(key: str) -> IdempotencyConflictError:
+    return IdempotencyConflictError(f"{key!r} was already used with another payload")
+
+
+Deliveries = Sequence[tuple[Mapping[str, str], bytes]]
 
 
 class WebhookHandler:
@@ -334,27 +491,55 @@ class WebhookHandler:
             self._counters[(event_type, outcome)] = counter
         counter.inc()
 
+    def _rejected(self, exc: WebhookRejectedError) -> WebhookRejectedError:
+        self._metrics.webhook_validation_failures_total.labels(exc.reason).inc()
+        logger.warning("g2a.webhook.rejected", extra={"reason": exc.reason})
+        return exc
+
     def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:
-        try:
-            event = self.verifier.verify(headers, body)
-        except WebhookRejectedError as exc:
-            self._metrics.webhook_validation_failures_total.labels(exc.reason).inc()
-            logger.warning("g2a.webhook.rejected", extra={"reason": exc.reason})
-            raise
-        outcome = "failed"
-        try:
-            ran = self._once.run(
-                EVENT_KEY_PREFIX + event.event_id, body, lambda: self._handler(event)
+        """One delivery: its result, or the exception it ended with, raised."""
+        (outcome,) = self.handle_many([(headers, body)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def handle_many(self, deliveries: Deliveries) -> list[HandleResult | Exception]:
+        """Several deliveries with two store calls; a result or an exception for each.
+
+        Rejections are `WebhookRejectedError`; a failing handler's own exception, or
+        `IdempotencyInProgressError` / `IdempotencyConflictError`, as `handle` raises them.
+        """
+        outcomes: dict[int, HandleResult | Exception] = {}
+        jobs: list[OnceJob] = []
+        accepted: list[tuple[int, WebhookEvent]] = []
+        ttl = self.verifier.nonce_ttl_seconds
+        for slot, (headers, body) in enumerate(deliveries):
+            try:
+                delivery = self.verifier.verify_deferring_nonce(headers, body)
+            except WebhookRejectedError as exc:
+                outcomes[slot] = self._rejected(exc)
+                continue
+            event = delivery.event
+            accepted.append((slot, event))
+            action = functools.partial(self._handler, event)
+            jobs.append(
+                OnceJob(EVENT_KEY_PREFIX + event.event_id, body, action, delivery.nonce_key, ttl)
             )
-        except IdempotencyInProgressError:
-            outcome = "in_progress"
-            raise
-        except IdempotencyConflictError:
-            outcome = "conflict"
-            raise
-        else:
-            status: Literal["processed", "duplicate"] = "processed" if ran else "duplicate"
-            outcome = status
-            return HandleResult(status, event.event_id)
-        finally:
-            self._count(event.type, outcome)
+        for (slot, event), outcome in zip(accepted, self._once.run_many(jobs), strict=True):
+            outcomes[slot] = self._result(event, outcome)
+        return [outcomes[slot] for slot in range(len(deliveries))]
+
+    def _result(self, event: WebhookEvent, outcome: OnceOutcome) -> HandleResult | Exception:
+        if outcome is None:
+            return self._rejected(reject("replayed_nonce"))
+        if isinstance(outcome, Exception):
+            if isinstance(outcome, IdempotencyInProgressError):
+                self._count(event.type, "in_progress")
+            elif isinstance(outcome, IdempotencyConflictError):
+                self._count(event.type, "conflict")
+            else:
+                self._count(event.type, "failed")
+            return outcome
+        status: Literal["processed", "duplicate"] = "processed" if outcome else "duplicate"
+        self._count(event.type, status)
+        return HandleResult(status, event.event_id)

@@ -8,7 +8,8 @@ lease was lost); a nonce is one upsert. A claim that meets an existing row first
 from a plain read (completed, in progress, mismatch write nothing); only a claim that must
 write over the row (lease takeover, retention over) opens a transaction holding the write
 lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR UPDATE`) and decides again there.
-`decide_claim` makes every decision. Subclasses provide the connection.
+`decide_claim` makes every decision. Batches (`claim_many`, `finish_many`) run as one
+transaction each: many deliveries share one commit. Subclasses provide the connection.
 """
 
 # Table names come from a validated identifier (`valid_namespace`), never from input data.
@@ -20,7 +21,7 @@ import abc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._codec import (
@@ -32,12 +33,29 @@ from g2a_adapter.idempotency._codec import (
     record_row,
     retained,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record, decide_claim
+from g2a_adapter.idempotency.base import (
+    JSON,
+    Claim,
+    ClaimState,
+    Finish,
+    NonceClaim,
+    Record,
+    decide_claim,
+)
 
-Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+class Tx(Protocol):
+    """Statements inside one transaction that holds the write lock."""
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
+
+    def count(self, sql: str, params: Sequence[Any]) -> int:
+        """Run a change; the number of rows it changed."""
+
 
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 PRUNE_EVERY = 1000  # writes between two sweeps of expired nonces and records
+_NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,6 @@ class _Statements:
     select: str
     select_locked: str
     insert: str
-    insert_returning: str
     update: str
     complete: str
     checkpoint: str
@@ -91,7 +108,6 @@ def _statements(
         select=sql(select),
         select_locked=sql(f"{select} {lock_clause}".strip()),
         insert=sql(insert),
-        insert_returning=sql(f"{insert} RETURNING key"),
         update=sql(f"UPDATE {records} SET {assignments} WHERE key = ?"),
         complete=sql(
             f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL, result = ?, "
@@ -131,7 +147,7 @@ class SqlStore(abc.ABC):
         self._writes = 0
 
     @abc.abstractmethod
-    def _transaction(self) -> AbstractContextManager[Run]:
+    def _transaction(self) -> AbstractContextManager[Tx]:
         """One transaction holding the write lock; driver errors → StoreUnavailableError."""
 
     @abc.abstractmethod
@@ -143,14 +159,14 @@ class SqlStore(abc.ABC):
         """One autocommit query; its rows. Driver errors → StoreUnavailableError."""
 
     def _create_schema(self) -> None:
-        with self._transaction() as run:
+        with self._transaction() as tx:
             if self.schema_lock is not None:
-                run(self.schema_lock.replace("?", self.placeholder), (self._namespace,))
+                tx.rows(self.schema_lock.replace("?", self.placeholder), (self._namespace,))
             for statement in self._sql.schema:
-                run(statement, ())
-            rows = run(self._sql.select_version, ())
+                tx.count(statement, ())
+            rows = tx.rows(self._sql.select_version, ())
             if not rows:
-                run(self._sql.insert_version, (SCHEMA_VERSION,))
+                tx.count(self._sql.insert_version, (SCHEMA_VERSION,))
             elif int(rows[0][0]) > SCHEMA_VERSION:
                 raise StoreUnavailableError(
                     self.backend,
@@ -158,9 +174,9 @@ class SqlStore(abc.ABC):
                     f"(supports {SCHEMA_VERSION})",
                 )
 
-    def _maybe_prune(self, now: float) -> None:
-        self._writes += 1
-        if self._writes % PRUNE_EVERY == 0:
+    def _maybe_prune(self, now: float, writes: int = 1) -> None:
+        before, self._writes = self._writes, self._writes + writes
+        if before // PRUNE_EVERY != self._writes // PRUNE_EVERY:
             self._change(self._sql.prune_nonces, (now,))
             self._change(self._sql.prune_records, (now,))
 
@@ -171,13 +187,14 @@ class SqlStore(abc.ABC):
             claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
             if claim is not None:
                 return claim
-        fresh = (key, fingerprint, owner, now + lease_seconds, None, None, None)
+        fresh = (key, fingerprint, owner, now + lease_seconds, *_NO_DATA)
         if self._change(self._sql.insert, fresh):
             return Claim(ClaimState.NEW, key, owner=owner)
         claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
         if claim is not None:
             return claim
-        return self._claim_locked(key, fingerprint, owner, lease_seconds)
+        with self._transaction() as tx:  # the claim must write over an existing row
+            return self._claim_in(tx, key, fingerprint, owner, self._clock(), lease_seconds)
 
     def _claim_without_writing(
         self, key: str, fingerprint: str, owner: str, now: float, lease: float
@@ -192,23 +209,67 @@ class SqlStore(abc.ABC):
         decision = decide_claim(record_from_row(rows[0]), key, fingerprint, owner, now, lease)
         return decision.claim if decision.record is None else None
 
-    def _claim_locked(self, key: str, fingerprint: str, owner: str, lease: float) -> Claim:
-        """The claim must write over an existing row (or raced a delete): under the lock."""
-        with self._transaction() as run:
-            now = self._clock()
-            for _ in range(_CLAIM_ATTEMPTS):
-                rows = run(self._sql.select_locked, (key,))
-                existing = record_from_row(rows[0]) if rows else None
-                decision = decide_claim(existing, key, fingerprint, owner, now, lease)
-                if decision.record is None:
-                    return decision.claim
-                row = record_row(decision.record)
-                if existing is not None:
-                    run(self._sql.update, (*row[1:], key))
-                    return decision.claim
-                if run(self._sql.insert_returning, row):
-                    return decision.claim
+    def _claim_in(
+        self, tx: Tx, key: str, fingerprint: str, owner: str, now: float, lease: float
+    ) -> Claim:
+        """A claim inside a transaction holding the write lock: insert, or decide on the row."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            if tx.count(self._sql.insert, (key, fingerprint, owner, now + lease, *_NO_DATA)):
+                return Claim(ClaimState.NEW, key, owner=owner)
+            rows = tx.rows(self._sql.select_locked, (key,))
+            if not rows:
+                continue  # deleted since our insert met it (PostgreSQL): insert again
+            decision = decide_claim(record_from_row(rows[0]), key, fingerprint, owner, now, lease)
+            if decision.record is not None:
+                tx.count(self._sql.update, (*record_row(decision.record)[1:], key))
+            return decision.claim
         raise StoreUnavailableError(self.backend, f"claim on {key!r} kept racing with deletes")
+
+    def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
+        """One transaction: the nonces in nonce order, then the claims in key order.
+
+        Concurrent batches lock rows in the same order, so they cannot deadlock
+        (PostgreSQL); the stable sorts keep the batch's own order among equal nonces and
+        keys, which is all that decides the outcome of in-order application.
+        """
+        if not claims:
+            return []
+        claimed: list[Claim | None] = [None] * len(claims)
+        with self._transaction() as tx:
+            now = self._clock()
+            accepted = [
+                i
+                for i in sorted(range(len(claims)), key=lambda i: claims[i].nonce)
+                if tx.count(
+                    self._sql.add_nonce,
+                    (claims[i].nonce, now + claims[i].nonce_ttl_seconds, now),
+                )
+            ]
+            for i in sorted(accepted, key=lambda i: claims[i].key):
+                c = claims[i]
+                owner = self._owners.next()
+                claimed[i] = self._claim_in(tx, c.key, c.fingerprint, owner, now, c.lease_seconds)
+        self._maybe_prune(now, len(claims))
+        return claimed
+
+    def finish_many(self, finishes: Sequence[Finish]) -> list[bool]:
+        """One transaction, rows changed in key order (see `claim_many`)."""
+        if not finishes:
+            return []
+        done = [False] * len(finishes)
+        with self._transaction() as tx:
+            now = self._clock()
+            for i in sorted(range(len(finishes)), key=lambda i: finishes[i].key):
+                done[i] = self._finish_in(tx, finishes[i], now)
+        self._maybe_prune(now, len(finishes))
+        return done
+
+    def _finish_in(self, tx: Tx, finish: Finish, now: float) -> bool:
+        sql, owned = self._sql, (finish.key, finish.owner)
+        if finish.result is not None:
+            params = (dump_json(finish.result), now + finish.ttl_seconds, *owned)
+            return bool(tx.count(sql.complete, params))
+        return bool(tx.count(sql.release_forget, owned) or tx.count(sql.release_keep, owned))
 
     def _owned_change(self, sql: str, params: Sequence[Any], key: str) -> None:
         if not self._change(sql, params):

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
 from g2a_adapter.errors import LeaseLostError
-from g2a_adapter.idempotency._codec import retained
-from g2a_adapter.idempotency.base import JSON, Claim, Record, decide_claim
+from g2a_adapter.idempotency._codec import OwnerIds, retained
+from g2a_adapter.idempotency.base import JSON, Claim, OneByOne, Record, decide_claim
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
 
 
-class MemoryStore:
+class MemoryStore(OneByOne):
     backend = "memory"
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -24,6 +23,7 @@ class MemoryStore:
         self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
         self._prune_at = _PRUNE_FLOOR
+        self._owners = OwnerIds()
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         with self._lock:
@@ -31,7 +31,7 @@ class MemoryStore:
                 self._records.get(key),
                 key,
                 fingerprint,
-                uuid.uuid4().hex,
+                self._owners.next(),
                 self._clock(),
                 lease_seconds,
             )
@@ -54,12 +54,9 @@ class MemoryStore:
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         with self._lock:
             record = self._owned(key, owner)
-            self._records[key] = replace(
-                record,
-                owner=None,
-                lease_expires_at=None,
-                result=result,
-                expires_at=self._clock() + ttl_seconds,
+            expires_at = self._clock() + ttl_seconds
+            self._records[key] = Record(
+                key, record.fingerprint, None, None, record.checkpoint, result, expires_at
             )
 
     def release(self, key: str, owner: str) -> None:

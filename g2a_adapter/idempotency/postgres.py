@@ -18,7 +18,7 @@ import psycopg
 
 from g2a_adapter.errors import StoreUnavailableError
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._sql import Run, SqlStore
+from g2a_adapter.idempotency._sql import SqlStore, Tx
 from g2a_adapter.observability import SecretMasker
 
 
@@ -82,17 +82,12 @@ class PostgresStore(SqlStore):
                 raise self._failure(exc) from None
 
     @contextmanager
-    def _transaction(self) -> Iterator[Run]:
+    def _transaction(self) -> Iterator[Tx]:
         with self._lock:
             try:
                 conn = self._connection()
                 with conn.transaction(), conn.cursor() as cursor:
-
-                    def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                        cursor.execute(sql, params)
-                        return cursor.fetchall() if cursor.description is not None else []
-
-                    yield run
+                    yield _PostgresTx(cursor)
             except psycopg.Error as exc:
                 raise self._failure(exc) from None
 
@@ -101,3 +96,16 @@ class PostgresStore(SqlStore):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+class _PostgresTx:
+    def __init__(self, cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
+        self._cursor = cursor
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        self._cursor.execute(sql, params)
+        return self._cursor.fetchall() if self._cursor.description is not None else []
+
+    def count(self, sql: str, params: Sequence[Any]) -> int:
+        self._cursor.execute(sql, params)
+        return self._cursor.rowcount

@@ -26,7 +26,7 @@ from g2a_adapter.idempotency._codec import (
     load_json,
     retained,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record
+from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, OneByOne, Record
 from g2a_adapter.observability import SecretMasker
 
 # KEYS[1] record hash; ARGV: fingerprint, owner, now, lease_expires_at
@@ -104,7 +104,7 @@ def _float(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-class RedisStore:
+class RedisStore(OneByOne):
     backend = "redis"
 
     def __init__(

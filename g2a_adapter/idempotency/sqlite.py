@@ -17,7 +17,7 @@ from typing import Any
 
 from g2a_adapter.errors import StoreUnavailableError
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._sql import Run, SqlStore
+from g2a_adapter.idempotency._sql import SqlStore, Tx
 
 _WAL_RETRY_SECONDS = 0.01
 
@@ -71,9 +71,6 @@ class SqliteStore(SqlStore):
                     raise
                 time.sleep(_WAL_RETRY_SECONDS)
 
-    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
-
     def _failure(self, exc: sqlite3.Error) -> StoreUnavailableError:
         return StoreUnavailableError(self.backend, f"{self._path!r}: {exc}")
 
@@ -97,13 +94,13 @@ class SqliteStore(SqlStore):
                 raise self._failure(exc) from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[Run]:
+    def _transaction(self) -> Iterator[Tx]:
         with self._lock:
             conn = self._live_connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self._run
+                    yield _SqliteTx(conn)
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -117,3 +114,14 @@ class SqliteStore(SqlStore):
         with self._lock:
             self._closed = True
             self._conn.close()
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._execute = conn.execute
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._execute(sql, params).fetchall()
+
+    def count(self, sql: str, params: Sequence[Any]) -> int:
+        return self._execute(sql, params).rowcount

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, Record
+from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, OneByOne, Record
 
 
-class ForgetfulStore:
+class ForgetfulStore(OneByOne):
     backend = "forgetful"
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:

@@ -52,8 +52,15 @@ async def test_calls_queued_behind_a_busy_thread_run_on_it_in_arrival_order() ->
 
 
 @pytest.mark.anyio
-async def test_a_slow_call_does_not_hold_up_the_calls_behind_it() -> None:
-    runner = BlockingRunner(threads=4)
+@pytest.mark.parametrize(
+    ("patience", "head_start"),
+    [(0.005, 0.05), (0.05, 0.01)],
+    ids=["patience-already-over", "timer-after-patience"],
+)
+async def test_a_slow_call_does_not_hold_up_the_calls_behind_it(
+    patience: float, head_start: float
+) -> None:
+    runner = BlockingRunner(threads=4, patience_seconds=patience)
     release = threading.Event()
     finished: list[str] = []
 
@@ -68,7 +75,7 @@ async def test_a_slow_call_does_not_hold_up_the_calls_behind_it() -> None:
 
     async with anyio.create_task_group() as group:
         group.start_soon(slow)
-        await anyio.sleep(0.05)  # the slow call occupies the first thread
+        await anyio.sleep(head_start)  # the slow call occupies the first thread
         group.start_soon(fast)
 
     assert finished == ["fast", "slow"]
@@ -86,7 +93,64 @@ async def test_idle_threads_exit_and_new_work_starts_a_thread_again() -> None:
     assert await runner.run(lambda: "again") == "again"
 
 
-@pytest.mark.parametrize(("threads", "idle"), [(0, 1.0), (1, 0.0)])
-def test_bad_sizes_are_refused(threads: int, idle: float) -> None:
+@pytest.mark.parametrize(
+    ("threads", "idle", "patience"), [(0, 1.0, 0.0), (1, 0.0, 0.0), (1, 1.0, -1)]
+)
+def test_bad_sizes_are_refused(threads: int, idle: float, patience: float) -> None:
     with pytest.raises(ValueError, match="threads"):
-        BlockingRunner(threads, idle_seconds=idle)
+        BlockingRunner(threads, idle_seconds=idle, patience_seconds=patience)
+
+
+class Squares:
+    """A batch function that records the batches it was given."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.gate = threading.Event()
+
+    def __call__(self, items: list[int]) -> list[int | Exception]:
+        self.gate.wait(5)
+        self.batches.append(items)
+        return [ValueError(f"odd {n}") if n % 2 else n * n for n in items]
+
+
+@pytest.mark.anyio
+async def test_batched_items_waiting_together_share_one_call() -> None:
+    runner = BlockingRunner(threads=4, patience_seconds=5.0)
+    squares = Squares()
+    results: dict[int, object] = {}
+
+    async def submit(n: int) -> None:
+        try:
+            results[n] = await runner.run_batched(squares, n)
+        except ValueError as exc:
+            results[n] = str(exc)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(submit, 0)
+        await anyio.sleep(0.05)  # the first batch holds the only thread at the gate
+        for n in range(1, 9):
+            group.start_soon(submit, n)
+            await anyio.sleep(0)
+        await anyio.sleep(0.05)
+        squares.gate.set()
+
+    assert squares.batches == [[0], [1, 2, 3, 4, 5, 6, 7, 8]]
+    assert results == {n: f"odd {n}" if n % 2 else n * n for n in range(9)}
+    assert runner.threads == 1  # busy but within patience: no second thread
+
+
+@pytest.mark.anyio
+async def test_a_batch_that_raises_or_miscounts_fails_each_of_its_callers() -> None:
+    runner = BlockingRunner()
+
+    def explode(items: list[int]) -> list[int | Exception]:
+        raise OSError("store down")
+
+    def short(items: list[int]) -> list[int | Exception]:
+        return []
+
+    with pytest.raises(OSError, match="store down"):
+        await runner.run_batched(explode, 1)
+    with pytest.raises(RuntimeError, match="gave 0 results for 1 items"):
+        await runner.run_batched(short, 1)
