@@ -2,14 +2,16 @@
 
     python -m benchmarks.bench_receiver [--quick]
 
-Both apps are served the same way (uvicorn + uvloop + httptools, each in its own process)
-and driven by the same load generator (`benchmarks._loadgen`, keep-alive connections from a
-separate process) with the same requests: `signed_event(i)` gives request i a fresh event
-id, nonce, timestamp and signature over a 1 KiB body, so every request to the receiver is a
-new, valid event that it verifies, claims, hands to its handler and completes (answer 200
-`processed`). The headline uses the default store backend, SQLite (WAL) in a temp folder; a
-second line uses the in-memory store to show the receiver's own cost. Rounds alternate
-between the servers so machine noise hits them alike.
+Both apps are served the same way (uvicorn + uvloop + httptools, each in its own process,
+each prepared as `g2a-harness receiver serve` prepares the receiver: heap frozen once built,
+see `harness.serving.freeze_heap`) and driven by the same load generator
+(`benchmarks._loadgen`, keep-alive connections from a separate process) with the same
+requests: `signed_event(i)` gives request i a fresh event id, nonce, timestamp and signature
+over a 1 KiB body, so every request to the receiver is a new, valid event that it verifies,
+claims, hands to its handler and completes (answer 200 `processed`). The headline uses the
+default store backend, SQLite (WAL) in a temp folder; a second line uses the in-memory
+store to show the receiver's own cost. Rounds alternate between the servers so machine
+noise hits them alike.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from benchmarks._loadgen import LoadResult, run_load, serve_app_in_subprocess
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.config import Settings
 from g2a_adapter.signing import signed_webhook_headers
+from harness.serving import freeze_heap
 
 SECRET = "bench-receiver-secret"  # noqa: S105 - a benchmark fixture
 STORE_URL_ENV = "G2A_BENCH_RECEIVER_STORE_URL"
@@ -40,6 +43,12 @@ PATH = "/webhooks/g2a"
 TARGET = 0.5
 _RUN = uuid.uuid4().hex[:12]  # per process: each load-generator run sends new event ids
 _PADDING = "x" * 809  # brings the event body to 1 KiB
+
+
+def _served(app: Starlette) -> Starlette:
+    """Both apps are prepared as `g2a-harness receiver serve` prepares the receiver."""
+    freeze_heap()
+    return app
 
 
 def _receiver(idempotency_url: str) -> Starlette:
@@ -51,7 +60,7 @@ def _receiver(idempotency_url: str) -> Starlette:
         webhook_secret=SECRET,
         idempotency_url=idempotency_url,
     )
-    return create_receiver_app(settings)
+    return _served(create_receiver_app(settings))
 
 
 def sqlite_receiver_app() -> Starlette:
@@ -71,7 +80,7 @@ def bare_app() -> Starlette:
         await request.body()
         return Response(status_code=200)
 
-    return Starlette(routes=[Route(PATH, accept, methods=["POST"])])
+    return _served(Starlette(routes=[Route(PATH, accept, methods=["POST"])]))
 
 
 def signed_event(index: int) -> tuple[dict[str, str], bytes]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from g2a_adapter.blocking import BlockingRunner
 from g2a_adapter.errors import (
@@ -37,6 +38,7 @@ from g2a_adapter.idempotency.base import IdempotencyStore
 from g2a_adapter.ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
 from g2a_adapter.observability import Metrics
 from g2a_adapter.seller_auth import SellerTokenIssuer, TokenRequestError
+from g2a_adapter.signing import WEBHOOK_HEADERS
 from g2a_adapter.webhooks import ProcessOnce, WebhookEvent, WebhookHandler, WebhookVerifier
 
 logger = logging.getLogger("g2a_adapter")
@@ -73,6 +75,23 @@ def _webhook_answer(status: str, event_id: str) -> Response:
 
 def _error(reason: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+
+_SIGNED_HEADERS = {name.lower().encode("latin-1"): name for name in WEBHOOK_HEADERS}
+
+
+def _signed_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The `X-G2A-*` headers of a delivery (of repeated ones, the first), by their names.
+
+    Cheaper than asking Starlette's `Headers`, which scans and decodes the raw list on
+    every lookup: the verifier reads each of these once.
+    """
+    found: dict[str, str] = {}
+    for name, value in raw:
+        wanted = _SIGNED_HEADERS.get(name)
+        if wanted is not None and wanted not in found:
+            found[wanted] = value.decode("latin-1")
+    return found
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -124,7 +143,7 @@ class _Receiver:
             body = await _read_body(request, self.max_body_bytes)
         except WebhookRejectedError as exc:
             return self._rejected(exc, counted=False)
-        headers = request.headers
+        headers = _signed_headers(request.scope["headers"])
         try:
             result = await self.blocking.run_batched(self.webhooks.handle_many, (headers, body))
         except WebhookRejectedError as exc:
@@ -190,6 +209,21 @@ class _Receiver:
 
     async def prometheus(self, request: Request) -> Response:
         return Response(self.metrics.exposition(), media_type=_PROMETHEUS_TEXT)
+
+
+class _AsgiEndpoint:
+    """A request handler served as a plain ASGI app, for the hottest route.
+
+    Starlette wraps a function endpoint in a second exception-handling layer per request;
+    the app-level `ExceptionMiddleware` around every route already does that job.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self._handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._handler(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 def _outcome(exc: Exception) -> str:
@@ -283,7 +317,7 @@ def create_receiver_app(
     exception_handlers: dict[Any, Any] = {HTTPException: _http_error, Exception: _internal_error}
     app = Starlette(
         routes=[
-            Route("/webhooks/g2a", receiver.webhook, methods=["POST"]),
+            Route("/webhooks/g2a", _AsgiEndpoint(receiver.webhook), methods=["POST"]),
             Route("/webhooks/g2a-pay", receiver.g2a_pay, methods=["POST"]),
             Route("/oauth/token", receiver.token, methods=["GET"]),
             Route("/healthcheck", receiver.healthcheck, methods=["GET"]),

@@ -3,7 +3,9 @@
 `anyio.to_thread.run_sync` costs a thread hand-off and an event-loop wake-up per call, which
 dominates a request whose own work (verify, three store writes) takes tens of microseconds.
 `BlockingRunner` keeps worker threads reading one queue; a thread takes every call waiting
-for it, runs them in arrival order and wakes each event loop once for the whole batch.
+for it, runs them in arrival order and wakes each event loop once for the whole batch. The
+other direction is batched too: calls made during one event-loop iteration are handed to
+the queue together once that iteration ends, so a worker is woken once for all of them.
 A new thread starts, up to `threads`, only when no thread is waiting for work and none has
 made progress (taken or finished a batch) for `patience_seconds`: calls arriving while the
 threads are busy but moving queue up and go together in the next batch, while a slow handler
@@ -48,7 +50,10 @@ class BlockingRunner:
         self._max_threads = threads
         self._idle = idle_seconds
         self._patience = patience_seconds
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[list[_Job]] = queue.SimpleQueue()
+        # Jobs submitted during the current iteration of each event loop, not yet queued;
+        # each list is only touched from its own loop's thread.
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         self._lock = threading.Lock()
         self._threads = 0
         self._waiting = 0  # threads blocked on the queue, ready for the next call
@@ -84,9 +89,17 @@ class BlockingRunner:
     async def _submit(self, batch: Batch, item: Any) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._jobs.put((loop, future, batch, item))
-        self._add_thread_if_stuck(loop)
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        pending.append((loop, future, batch, item))
         return await future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue the jobs this loop submitted in its last iteration, with one wake-up."""
+        self._jobs.put(self._pending.pop(loop))
+        self._add_thread_if_stuck(loop)
 
     def _add_thread_if_stuck(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start a thread if no thread is free and the busy ones stopped making progress."""
@@ -112,7 +125,7 @@ class BlockingRunner:
         with self._lock:
             self._waiting += 1
         try:
-            batch = [self._jobs.get(timeout=self._idle)]
+            batch = self._jobs.get(timeout=self._idle)
         except queue.Empty:
             with self._lock:  # `run` enqueues before it checks the counts: nothing is lost
                 self._waiting -= 1
@@ -124,7 +137,7 @@ class BlockingRunner:
             self._waiting -= 1
         while True:
             try:
-                batch.append(self._jobs.get_nowait())
+                batch += self._jobs.get_nowait()
             except queue.Empty:
                 return batch
 

@@ -9,6 +9,7 @@ acknowledged without running the service's handler twice.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import hmac
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hmac import compare_digest
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -99,18 +100,8 @@ class WebhookEvent(BaseModel):
     data: OrderEventData
 
 
-def _wall_clock() -> float:
-    return time.time()  # looked up at call time, so freezegun applies
-
-
-def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """The four `X-G2A-*` headers, stripped; looked up as sent, then case-insensitively."""
-    get = headers.get
-    found = get(HEADER_EVENT_ID), get(HEADER_TIMESTAMP), get(HEADER_NONCE), get(HEADER_SIGNATURE)
-    if found[0] and found[1] and found[2] and found[3]:
-        values = found[0].strip(), found[1].strip(), found[2].strip(), found[3].strip()
-        if values[0] and values[1] and values[2] and values[3]:
-            return values
+def _headers_any_case(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """The four `X-G2A-*` headers, stripped, looked up case-insensitively."""
     lowered = {k.lower(): v.strip() for k, v in headers.items()}
     for name in WEBHOOK_HEADERS:
         if not lowered.get(name.lower()):
@@ -140,6 +131,18 @@ def _signatures(header: str) -> tuple[str, ...]:
     if not found:
         raise reject("malformed_header", f"{HEADER_SIGNATURE}: no {_SIGNATURE_PREFIX} value")
     return tuple(found)
+
+
+def _any_match(
+    macs: tuple[_Hmac, ...], head: bytes, body: bytes, provided: tuple[str, ...]
+) -> bool:
+    """Constant-time: every expected digest (one per secret) meets every provided one."""
+    matched = False
+    for mac in macs:
+        expected = mac.hexdigest(head, body)
+        for candidate in provided:
+            matched |= compare_digest(expected, candidate)
+    return matched
 
 
 def _malformed(timestamp: str, nonce: str) -> WebhookRejectedError:
@@ -196,7 +199,7 @@ class WebhookVerifier:
         *,
         tolerance_seconds: int = 300,
         max_body_bytes: int = 65536,
-        clock: Callable[[], float] = _wall_clock,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not secrets or not all(secrets):
             raise ValueError("at least one non-empty webhook secret is required")
@@ -250,7 +253,17 @@ class WebhookVerifier:
         """
         if len(body) > self.max_body_bytes:
             raise reject("oversized_body", f"more than {self.max_body_bytes} bytes")
-        event_id, timestamp, nonce, signature = _required_headers(headers)
+        get = headers.get  # the four headers as the signing helper names them, stripped
+        event_id, timestamp, nonce, signature = (
+            get(HEADER_EVENT_ID, ""),
+            get(HEADER_TIMESTAMP, ""),
+            get(HEADER_NONCE, ""),
+            get(HEADER_SIGNATURE, ""),
+        )
+        event_id, timestamp = event_id.strip(), timestamp.strip()
+        nonce, signature = nonce.strip(), signature.strip()
+        if not (event_id and timestamp and nonce and signature):
+            event_id, timestamp, nonce, signature = _headers_any_case(headers)
         if len(signature) == 67 and signature.startswith(_SIGNATURE_PREFIX) and signature.isascii():
             provided: tuple[str, ...] = (signature[3:],)  # the common case, inlined
         else:
@@ -258,16 +271,16 @@ class WebhookVerifier:
         if _FORMATS.fullmatch(f"{timestamp}\n{nonce}\n{event_id}") is None:
             raise _malformed(timestamp, nonce)
         head = f"{timestamp}.{nonce}.".encode()
-        matched = False  # constant-time: every expected digest meets every provided one
-        for mac in self._macs:
-            expected = mac.hexdigest(head, body)
-            for candidate in provided:
-                matched |= compare_digest(expected, candidate)
+        if len(self._macs) == 1 and len(provided) == 1:  # the common case, inlined
+            matched = compare_digest(self._macs[0].hexdigest(head, body), provided[0])
+        else:
+            matched = _any_match(self._macs, head, body, provided)
         if not matched:
             for candidate in provided:
                 _require_hex(candidate)
             raise reject("bad_signature")
-        skew = self._clock() - int(timestamp)
+        now = time.time() if self._clock is None else self._clock()  # time.time: freezegun
+        skew = now - int(timestamp)
         if skew > self.tolerance_seconds:
             raise reject("stale_timestamp", f"{int(skew)} s old")
         if -skew > self.tolerance_seconds:
@@ -297,14 +310,12 @@ class Delivery:
     nonce_key: str
 
 
-@dataclass(frozen=True)
-class HandleResult:
+class HandleResult(NamedTuple):
     status: Literal["processed", "duplicate"]
     event_id: str
 
 
-@dataclass(frozen=True)
-class OnceJob:
+class OnceJob(NamedTuple):
     """One action of a `ProcessOnce.run_many` batch, gated by its delivery's nonce."""
 
     key: str
@@ -484,12 +495,14 @@ class WebhookHandler:
         # four outcomes), so the cache stays tiny and `labels()` is not looked up per event.
         self._counters: dict[tuple[str, str], Counter] = {}
 
-    def _count(self, event_type: str, outcome: str) -> None:
+    def _count(self, event_type: str, outcome: str, amount: int) -> None:
+        if not outcome:  # a replayed nonce: counted as a validation failure instead
+            return
         counter = self._counters.get((event_type, outcome))
         if counter is None:
             counter = self._metrics.webhook_events_total.labels(event_type, outcome)
             self._counters[(event_type, outcome)] = counter
-        counter.inc()
+        counter.inc(amount)
 
     def _rejected(self, exc: WebhookRejectedError) -> WebhookRejectedError:
         self._metrics.webhook_validation_failures_total.labels(exc.reason).inc()
@@ -525,21 +538,25 @@ class WebhookHandler:
             jobs.append(
                 OnceJob(EVENT_KEY_PREFIX + event.event_id, body, action, delivery.nonce_key, ttl)
             )
+        counts: collections.Counter[tuple[str, str]] = collections.Counter()
         for (slot, event), outcome in zip(accepted, self._once.run_many(jobs), strict=True):
-            outcomes[slot] = self._result(event, outcome)
+            outcomes[slot], label = self._result(event, outcome)
+            counts[event.type, label] += 1
+        for (event_type, label), count in counts.items():
+            self._count(event_type, label, count)
         return [outcomes[slot] for slot in range(len(deliveries))]
 
-    def _result(self, event: WebhookEvent, outcome: OnceOutcome) -> HandleResult | Exception:
+    def _result(
+        self, event: WebhookEvent, outcome: OnceOutcome
+    ) -> tuple[HandleResult | Exception, str]:
+        """The delivery's answer, and its `result` label for the events counter."""
         if outcome is None:
-            return self._rejected(reject("replayed_nonce"))
+            return self._rejected(reject("replayed_nonce")), ""
+        if isinstance(outcome, IdempotencyInProgressError):
+            return outcome, "in_progress"
+        if isinstance(outcome, IdempotencyConflictError):
+            return outcome, "conflict"
         if isinstance(outcome, Exception):
-            if isinstance(outcome, IdempotencyInProgressError):
-                self._count(event.type, "in_progress")
-            elif isinstance(outcome, IdempotencyConflictError):
-                self._count(event.type, "conflict")
-            else:
-                self._count(event.type, "failed")
-            return outcome
+            return outcome, "failed"
         status: Literal["processed", "duplicate"] = "processed" if outcome else "duplicate"
-        self._count(event.type, status)
-        return HandleResult(status, event.event_id)
+        return HandleResult(status, event.event_id), status

@@ -7,6 +7,7 @@ ephemeral); uvicorn picks uvloop and httptools when installed (`loop="auto"`, `h
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -67,6 +68,16 @@ class ThreadedServer:
         if self._thread.is_alive():
             self._thread.join(_START_TIMEOUT_S)
         self._socket.close()
+
+
+def freeze_heap() -> None:
+    """Exempt everything alive now (modules, the app, its data) from cyclic collection.
+
+    Call it in a process that only serves, once the app is built: full collections then
+    scan only what requests created, which keeps them short and tail latency flat.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager

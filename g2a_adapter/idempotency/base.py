@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from g2a_adapter.errors import LeaseLostError
 
@@ -43,8 +43,9 @@ class Record:
         return self.result is not None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
+    """The outcome of a claim (a named tuple: one is built per claim, on the hot path)."""
+
     state: ClaimState
     key: str
     owner: str | None = None  # set when state is NEW: pass it to checkpoint/complete/release
@@ -85,9 +86,12 @@ def decide_claim(
     return ClaimDecision(claim, record)
 
 
-@dataclass(frozen=True)
-class NonceClaim:
-    """One delivery of a batch: record `nonce`, and only if it is new, claim `key`."""
+class NonceClaim(NamedTuple):
+    """One delivery of a batch: record `nonce`, and only if it is new, claim `key`.
+
+    Batch items are named tuples: several are built per webhook delivery, and a tuple is
+    the cheapest immutable record to build.
+    """
 
     nonce: str
     nonce_ttl_seconds: float
@@ -96,8 +100,7 @@ class NonceClaim:
     lease_seconds: float
 
 
-@dataclass(frozen=True)
-class Finish:
+class Finish(NamedTuple):
     """One lease of a batch to give back: complete with `result`, or release when None."""
 
     key: str

@@ -68,15 +68,22 @@ class MemoryStore(OneByOne):
                 self._records[key] = replace(record, owner=None, lease_expires_at=None)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
-        with self._lock:
-            now = self._clock()
-            if self._nonces.get(nonce, 0.0) > now:
+        now = self._clock()
+        self._lock.acquire()  # not `with`: this runs per webhook delivery, and is cheaper
+        try:
+            nonces = self._nonces
+            if nonces.get(nonce, 0.0) > now:
                 return False
-            self._nonces[nonce] = now + ttl_seconds
-            if len(self._nonces) >= self._prune_at:
-                self._nonces = {n: t for n, t in self._nonces.items() if t > now}
-                self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._nonces))
+            nonces[nonce] = now + ttl_seconds
+            if len(nonces) >= self._prune_at:
+                self._prune_nonces(now)
             return True
+        finally:
+            self._lock.release()
+
+    def _prune_nonces(self, now: float) -> None:
+        self._nonces = {n: t for n, t in self._nonces.items() if t > now}
+        self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._nonces))
 
     def get(self, key: str) -> Record | None:
         with self._lock:

@@ -26,9 +26,11 @@ def run(args: argparse.Namespace) -> int:
 
     from g2a_adapter.asgi import create_receiver_app
     from g2a_adapter.config import Settings
+    from harness.serving import freeze_heap
 
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
     app = create_receiver_app(settings)
+    freeze_heap()
     print(f"G2A receiver: http://{args.host}:{args.port}/webhooks/g2a", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0

@@ -157,3 +157,22 @@ def test_the_receiver_needs_a_webhook_secret() -> None:
     settings = receiver_settings("memory://").model_copy(update={"webhook_secret": None})
     with pytest.raises(ConfigError, match="G2A_WEBHOOK_SECRET is required by the receiver"):
         create_receiver_app(settings)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("first_is_valid", "status"), [(True, 200), (False, 401)])
+async def test_of_repeated_signed_headers_the_first_counts(
+    first_is_valid: bool, status: int
+) -> None:
+    headers, body = delivery("evt-repeated")
+    valid = headers.pop("X-G2A-Signature")
+    forged = "v1=" + "0" * 64
+    signatures = [valid, forged] if first_is_valid else [forged, valid]
+    sent = [*headers.items(), *(("X-G2A-Signature", s) for s in signatures)]
+    app = create_receiver_app(SETTINGS, store=MemoryStore())
+    async with client_for(app) as client:
+        response = await client.post("/webhooks/g2a", content=body, headers=sent)
+
+    assert response.status_code == status
+    if not first_is_valid:
+        assert response.json() == {"error": "bad_signature"}
