@@ -18,7 +18,8 @@ transaction each: many deliveries share one commit. Subclasses provide the conne
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -56,6 +57,22 @@ class Tx(Protocol):
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 PRUNE_EVERY = 1000  # writes between two sweeps of expired nonces and records
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
+_BULK_ROWS = 200  # rows per multi-row statement: far below SQLite's limit on parameters
+
+
+@functools.lru_cache(maxsize=256)
+def _with_rows(template: str, width: int, count: int, placeholder: str) -> str:
+    """`template` with `{rows}` as `count` groups of `width` placeholders."""
+    group = "(" + ", ".join([placeholder] * width) + ")"
+    return template.replace("{rows}", ", ".join([group] * count))
+
+
+def _first_of(values: Iterable[str]) -> dict[str, int]:
+    """Each value's first position."""
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        first.setdefault(value, i)
+    return first
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,10 @@ class _Statements:
     add_nonce: str
     prune_nonces: str
     prune_records: str
+    # Multi-row forms for batches; `{rows}` takes the rows' placeholder groups.
+    add_nonces: str
+    insert_fresh: str
+    complete_owned: str
 
 
 def _statements(
@@ -120,6 +141,21 @@ def _statements(
             f"INSERT INTO {nonces} (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) "
             f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ?"
         ),
+        add_nonces=sql(
+            f"INSERT INTO {nonces} (nonce, expires_at) VALUES {{rows}} ON CONFLICT (nonce) "
+            f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ? "
+            "RETURNING nonce"
+        ),
+        insert_fresh=sql(
+            f"INSERT INTO {records} (key, fingerprint, owner, lease_expires_at) VALUES {{rows}} "
+            "ON CONFLICT (key) DO NOTHING RETURNING key"
+        ),
+        complete_owned=sql(  # a join on the primary key: `(key, owner) IN (…)` scans
+            f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL, result = ?, "
+            "expires_at = ? FROM (VALUES {rows}) AS owned "
+            f"WHERE {records}.key = owned.column1 AND {records}.owner = owned.column2 "
+            f"AND {records}.result IS NULL RETURNING key"
+        ),
         prune_nonces=sql(f"DELETE FROM {nonces} WHERE expires_at <= ?"),
         prune_records=sql(
             f"DELETE FROM {records} WHERE expires_at IS NOT NULL AND expires_at <= ?"
@@ -138,6 +174,10 @@ class SqlStore(abc.ABC):
     # Read before trying to insert: worth it where any write takes a database-wide lock
     # (SQLite), so claims of keys someone else holds or finished never queue for it.
     read_before_insert = False
+    # Batches as a few multi-row statements instead of a few per item. Only where a
+    # transaction holds a database-wide write lock (SQLite): there, statement order cannot
+    # deadlock concurrent batches; elsewhere rows are locked one by one in a fixed order.
+    bulk_batches = False
 
     def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -226,43 +266,129 @@ class SqlStore(abc.ABC):
         raise StoreUnavailableError(self.backend, f"claim on {key!r} kept racing with deletes")
 
     def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
-        """One transaction: the nonces in nonce order, then the claims in key order.
+        if not claims:
+            return []
+        with self._transaction() as tx:
+            now = self._clock()
+            if self.bulk_batches:
+                claimed = self._claim_bulk(tx, claims, now)
+            else:
+                claimed = self._claim_in_order(tx, claims, now)
+        self._maybe_prune(now, len(claims))
+        return claimed
+
+    def _claim_in_order(
+        self, tx: Tx, claims: Sequence[NonceClaim], now: float
+    ) -> list[Claim | None]:
+        """The nonces in nonce order, then the claims in key order, one row at a time.
 
         Concurrent batches lock rows in the same order, so they cannot deadlock
         (PostgreSQL); the stable sorts keep the batch's own order among equal nonces and
         keys, which is all that decides the outcome of in-order application.
         """
-        if not claims:
-            return []
         claimed: list[Claim | None] = [None] * len(claims)
-        with self._transaction() as tx:
-            now = self._clock()
-            accepted = [
-                i
-                for i in sorted(range(len(claims)), key=lambda i: claims[i].nonce)
-                if tx.count(
-                    self._sql.add_nonce,
-                    (claims[i].nonce, now + claims[i].nonce_ttl_seconds, now),
-                )
-            ]
-            for i in sorted(accepted, key=lambda i: claims[i].key):
-                c = claims[i]
-                owner = self._owners.next()
-                claimed[i] = self._claim_in(tx, c.key, c.fingerprint, owner, now, c.lease_seconds)
-        self._maybe_prune(now, len(claims))
+        accepted = [
+            i
+            for i in sorted(range(len(claims)), key=lambda i: claims[i].nonce)
+            if tx.count(
+                self._sql.add_nonce, (claims[i].nonce, now + claims[i].nonce_ttl_seconds, now)
+            )
+        ]
+        for i in sorted(accepted, key=lambda i: claims[i].key):
+            c = claims[i]
+            owner = self._owners.next()
+            claimed[i] = self._claim_in(tx, c.key, c.fingerprint, owner, now, c.lease_seconds)
         return claimed
 
+    def _claim_bulk(self, tx: Tx, claims: Sequence[NonceClaim], now: float) -> list[Claim | None]:
+        """All nonces in one statement, all fresh keys in another; the rest one by one.
+
+        A nonce or key met again later in the batch is decided as in-order application
+        would: a repeated nonce is a replay, a repeated key meets its first claim's row.
+        """
+        first_nonce = _first_of(c.nonce for c in claims)
+        nonce_rows = [(n, now + claims[i].nonce_ttl_seconds) for n, i in first_nonce.items()]
+        new_nonces = self._bulk(tx, self._sql.add_nonces, 2, nonce_rows, tail=(now,))
+        accepted = [
+            i for i, c in enumerate(claims) if first_nonce[c.nonce] == i and c.nonce in new_nonces
+        ]
+        owners = [self._owners.next() for _ in accepted]
+        first_key = _first_of(claims[i].key for i in accepted)
+        fresh_rows = [
+            (c.key, c.fingerprint, owners[j], now + c.lease_seconds)
+            for j, c in ((j, claims[accepted[j]]) for j in first_key.values())
+        ]
+        inserted = self._bulk(tx, self._sql.insert_fresh, 4, fresh_rows)
+        claimed: list[Claim | None] = [None] * len(claims)
+        for j, i in enumerate(accepted):
+            c = claims[i]
+            if first_key[c.key] == j and c.key in inserted:
+                claimed[i] = Claim(ClaimState.NEW, c.key, owner=owners[j])
+            else:  # the key has a row (stored before, or claimed earlier in this batch)
+                claimed[i] = self._claim_in(
+                    tx, c.key, c.fingerprint, owners[j], now, c.lease_seconds
+                )
+        return claimed
+
+    def _bulk(
+        self,
+        tx: Tx,
+        template: str,
+        width: int,
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        head: tuple[Any, ...] = (),
+        tail: tuple[Any, ...] = (),
+    ) -> set[str]:
+        """Run a multi-row statement over `rows` in chunks; the first column it returned."""
+        returned: set[str] = set()
+        for start in range(0, len(rows), _BULK_ROWS):
+            chunk = rows[start : start + _BULK_ROWS]
+            sql = _with_rows(template, width, len(chunk), self.placeholder)
+            params = [*head, *(value for row in chunk for value in row), *tail]
+            returned.update(str(row[0]) for row in tx.rows(sql, params))
+        return returned
+
     def finish_many(self, finishes: Sequence[Finish]) -> list[bool]:
-        """One transaction, rows changed in key order (see `claim_many`)."""
         if not finishes:
             return []
         done = [False] * len(finishes)
         with self._transaction() as tx:
             now = self._clock()
-            for i in sorted(range(len(finishes)), key=lambda i: finishes[i].key):
+            one_by_one: Sequence[int] = range(len(finishes))
+            if self.bulk_batches:
+                one_by_one = self._complete_bulk(tx, finishes, now, done)
+            for i in sorted(one_by_one, key=lambda i: finishes[i].key):  # see _claim_in_order
                 done[i] = self._finish_in(tx, finishes[i], now)
         self._maybe_prune(now, len(finishes))
         return done
+
+    def _complete_bulk(
+        self, tx: Tx, finishes: Sequence[Finish], now: float, done: list[bool]
+    ) -> list[int]:
+        """Complete, one statement per distinct result and TTL, the keys finished once.
+
+        Marks them in `done`; returns the rest (releases, repeated keys) to do one by one.
+        """
+        counts: dict[str, int] = {}
+        for f in finishes:
+            counts[f.key] = counts.get(f.key, 0) + 1
+        groups: dict[tuple[str, float], list[int]] = {}
+        texts: dict[int, str] = {}  # one encoding per result object of this batch
+        rest = []
+        for i, f in enumerate(finishes):
+            if f.result is None or counts[f.key] > 1:
+                rest.append(i)
+                continue
+            if id(f.result) not in texts:
+                texts[id(f.result)] = str(dump_json(f.result))
+            groups.setdefault((texts[id(f.result)], f.ttl_seconds), []).append(i)
+        for (text, ttl), members in groups.items():
+            owned = [(finishes[i].key, finishes[i].owner) for i in members]
+            completed = self._bulk(tx, self._sql.complete_owned, 2, owned, head=(text, now + ttl))
+            for i in members:
+                done[i] = finishes[i].key in completed
+        return rest
 
     def _finish_in(self, tx: Tx, finish: Finish, now: float) -> bool:
         sql, owned = self._sql, (finish.key, finish.owner)

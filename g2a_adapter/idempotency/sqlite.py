@@ -26,6 +26,7 @@ class SqliteStore(SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
     read_before_insert = True
+    bulk_batches = True
 
     def __init__(
         self,

@@ -132,6 +132,46 @@ def test_finish_many_completes_releases_and_reports_lost_leases(
     assert states(again) == [ClaimState.COMPLETED, ClaimState.NEW]
 
 
+def test_a_large_batch_with_mixed_results_is_applied_whole(
+    store: IdempotencyStore, backend: Backend
+) -> None:
+    keys = [f"evt-{i:04d}" for i in range(450)]  # more rows than one statement carries
+    claims = [owned(c) for c in store.claim_many([item(f"n-{k}", k) for k in keys])]
+    results = [{"status": "processed"}, {"status": "processed", "note": "other"}]
+
+    done = store.finish_many(
+        [
+            Finish(key, claim.owner or "", results[i % 2], TTL * (1 + i % 3))
+            for i, (key, claim) in enumerate(zip(keys, claims, strict=True))
+        ]
+    )
+
+    assert done == [True] * len(keys)
+    for i, key in enumerate(keys):
+        record = store.get(key)
+        assert record is not None
+        assert (record.owner, record.result) == (None, results[i % 2])
+        assert record.expires_at == pytest.approx(backend.clock.now + TTL * (1 + i % 3))
+
+
+def test_a_key_finished_twice_in_a_batch_counts_only_its_lease_holder(
+    store: IdempotencyStore, backend: Backend
+) -> None:
+    first = owned(store.claim_many([item("n-1", "evt-1")])[0])
+    backend.clock.advance(LEASE)
+    holder = owned(store.claim("evt-1", "fp-a", LEASE))  # took the expired lease over
+
+    done = store.finish_many(
+        [
+            Finish("evt-1", first.owner or "", {"status": "stale"}, TTL),
+            Finish("evt-1", holder.owner or "", {"status": "processed"}, TTL),
+        ]
+    )
+
+    assert done == [False, True]
+    assert store.get("evt-1").result == {"status": "processed"}  # type: ignore[union-attr]
+
+
 def test_empty_batches_touch_nothing(store: IdempotencyStore) -> None:
     assert store.claim_many([]) == []
     assert store.finish_many([]) == []
