@@ -1,8 +1,9 @@
 """A small closed-loop HTTP/1.1 load generator, and a way to serve an ASGI app for it.
 
 `run_load` drives `concurrency` keep-alive connections from a separate process
-(`python -m benchmarks._loadgen`, plan as JSON on stdin) with asyncio raw sockets, so the
-measuring side never shares a GIL with the server under test.
+(`python -m benchmarks._loadgen`, plan as JSON on stdin) with asyncio protocols (callbacks, no
+streams or per-request tasks, so the generator takes little CPU from the server it shares the
+machine with), and the measuring side never shares a GIL with the server under test.
 `serve_app_in_subprocess` serves an ASGI factory with uvicorn (uvloop + httptools).
 """
 
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 BodyFactory = Callable[[int], tuple[dict[str, str], bytes]]
@@ -62,67 +64,137 @@ def _request_bytes(plan: _Plan, index: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    head = await reader.readuntil(b"\r\n\r\n")
+def _parse_response(buffer: bytearray) -> tuple[int, bool, int] | None:
+    """(status, connection close, size) of the complete response at the start of `buffer`;
+    None while its head or body is still incomplete. ValueError on a malformed head."""
+    head_end = buffer.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    head = bytes(buffer[:head_end]).lower()
     status = int(head[9:12])
-    length, close = 0, False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"connection" and value.strip().lower() == b"close":
-            close = True
-    if length:
-        await reader.readexactly(length)
-    return status, close
+    size = head_end + 4 + int(_header(head, b"content-length") or 0)
+    if len(buffer) < size:
+        return None
+    return status, _header(head, b"connection") == b"close", size
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header `name` in a lower-cased response head (its first occurrence)."""
+    start = head.find(b"\r\n" + name + b":")
+    if start < 0:
+        return None
+    start += len(name) + 3
+    end = head.find(b"\r\n", start)
+    return head[start : end if end >= 0 else len(head)].strip()
+
+
+class _Run:
+    """What all connections of one load run share: the request counter and the results."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.fixed = None if plan.body_factory else _request_bytes(plan, 0)
+        self.indices = iter(range(plan.requests))
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.errors = 0
+
+    def next_request(self) -> bytes | None:
+        """The next request's bytes, or None when every request has been handed out."""
+        index = next(self.indices, None)
+        if index is None:
+            return None
+        return self.fixed or _request_bytes(self.plan, index)
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection, driven from its callbacks: a complete response sends the
+    next request at once, with no task switch in between."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.buffer = bytearray()
+        self.started = 0.0
+        self.in_flight = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def send(self, payload: bytes) -> None:
+        assert self.transport is not None
+        self.in_flight = True
+        self.started = time.perf_counter()
+        self.transport.write(payload)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        try:
+            response = _parse_response(self.buffer)
+        except ValueError:
+            self._fail()
+            return
+        if response is None:
+            return
+        status, close, size = response
+        run = self.run
+        run.latencies.append(time.perf_counter() - self.started)
+        run.statuses[status] = run.statuses.get(status, 0) + 1
+        self.in_flight = False
+        del self.buffer[:size]
+        payload = None if close else run.next_request()
+        if payload is None:
+            self._close()
+        else:
+            self.send(payload)
+
+    def _fail(self) -> None:
+        self.run.errors += 1
+        self.in_flight = False
+        self._close()
+
+    def _close(self) -> None:
+        assert self.transport is not None
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.in_flight:
+            self.run.errors += 1
+            self.in_flight = False
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+
+async def _connection_loop(run: _Run) -> None:
+    """One of the `concurrency` connections: reconnect after a close or an error, until the
+    requests run out (a request whose connect or response fails counts as an error)."""
+    loop = asyncio.get_running_loop()
+    while (payload := run.next_request()) is not None:
+        try:
+            _, connection = await loop.create_connection(
+                lambda: _Connection(run), run.plan.host, run.plan.port
+            )
+        except OSError:
+            run.errors += 1
+            continue
+        connection.send(payload)
+        await connection.ended
 
 
 async def _drive(plan: _Plan) -> LoadResult:
-    fixed = None if plan.body_factory else _request_bytes(plan, 0)
-    next_index = iter(range(plan.requests))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors = 0
-
-    async def worker() -> None:
-        nonlocal errors
-        reader = writer = None
-        for index in next_index:
-            payload = fixed or _request_bytes(plan, index)
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(plan.host, plan.port)
-                assert reader is not None
-                started = time.perf_counter()
-                writer.write(payload)
-                status, close = await _read_response(reader)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-                if close:
-                    writer.close()
-                    reader = writer = None
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                errors += 1
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
+    run = _Run(plan)
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(plan.concurrency)))
+    await asyncio.gather(*(_connection_loop(run) for _ in range(plan.concurrency)))
     elapsed = time.perf_counter() - started
-    latencies.sort()
+    latencies = sorted(run.latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
     return LoadResult(
         rps=len(latencies) / elapsed if elapsed else 0.0,
         p50_ms=statistics.median(latencies) * 1000 if latencies else 0.0,
         p99_ms=p99 * 1000,
-        errors=errors,
-        statuses=statuses,
+        errors=run.errors,
+        statuses=run.statuses,
     )
 
 

@@ -21,7 +21,8 @@ from starlette.routing import Route
 
 from benchmarks._core import Ratio
 from benchmarks._loadgen import LoadResult, rss_bytes, run_load, serve_app_in_subprocess
-from harness.twin.app import TwinApp, create_app, freeze_heap
+from harness.serving import freeze_heap
+from harness.twin.app import TwinApp, create_app
 from harness.twin.credentials import SANDBOX_CREDENTIAL, SANDBOX_PRODUCT_IDS
 
 PRODUCT = SANDBOX_PRODUCT_IDS[3]

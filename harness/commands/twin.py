@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--port must be between 0 and 65535")
     import uvicorn
 
-    from harness.twin.app import create_app, freeze_heap
+    from harness.serving import freeze_heap
+    from harness.twin.app import create_app
     from harness.twin.credentials import SANDBOX_API_HASH
 
     config = build_config(args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,12 +226,17 @@ def _generated_json(seed: int, size: int) -> str:
     return json.dumps(products)
 
 
+_MAX_LISTINGS = 32  # rendered listings kept at once (distinct queries), to bound memory
+
+
 class Catalog:
-    """Products by id, in id order, with each product's JSON encoded once."""
+    """Products by id, in id order, with each product's JSON encoded once and rendered
+    listings kept until the next change."""
 
     def __init__(self, products: Iterable[Product]) -> None:
         self._by_id: dict[str, Product] = {}
         self._encoded: dict[str, bytes] = {}
+        self._listings: dict[Hashable, bytes] = {}
         for product in products:
             self._by_id[str(product["id"])] = product
         self._order = sorted(self._by_id)
@@ -252,6 +257,17 @@ class Catalog:
             self._encoded[product_id] = cached
         return cached
 
+    def listing(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """`render()`, memoised under `key` (everything the listing depends on besides the
+        products) until the catalog changes; what `render` raises is not memoised."""
+        cached = self._listings.get(key)
+        if cached is None:
+            cached = render()
+            if len(self._listings) >= _MAX_LISTINGS:
+                self._listings.clear()
+            self._listings[key] = cached
+        return cached
+
     def update(self, product_id: str, fields: dict[str, Any]) -> Product:
         """Change fields of one product (KeyError if unknown); `id` cannot change."""
         product = self._by_id[product_id]
@@ -259,13 +275,13 @@ class Catalog:
         product.update(fields)
         if "qty" in fields and "availableToBuy" not in fields:
             product["availableToBuy"] = int(product["qty"]) > 0
-        self._encoded.pop(product_id, None)
+        self._changed(product_id)
         return product
 
     def remove(self, product_id: str) -> None:
         if self._by_id.pop(product_id, None) is not None:
             self._order.remove(product_id)
-            self._encoded.pop(product_id, None)
+            self._changed(product_id)
 
     def add(self, product: Product) -> None:
         pid = str(product["id"])
@@ -273,7 +289,11 @@ class Catalog:
             self._order.append(pid)
             self._order.sort()
         self._by_id[pid] = product
-        self._encoded.pop(pid, None)
+        self._changed(pid)
+
+    def _changed(self, product_id: str) -> None:
+        self._encoded.pop(product_id, None)
+        self._listings.clear()
 
 
 def complete_product(partial: dict[str, Any], seed: int) -> Product:

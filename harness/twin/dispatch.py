@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import socket
 import struct
 import time
@@ -22,7 +21,7 @@ from harness.twin.errors import ApiError, envelope
 from harness.twin.faults import FaultAction
 from harness.twin.protocol import JSON_HEADERS, Call, Reply
 from harness.twin.runtime import Twin
-from harness.twin.state import RequestRecord
+from harness.twin.state import LOG_BODY_LIMIT, RequestRecord, TwinState
 
 Handler = Callable[[Twin, Call, "str | None"], Reply]
 Authenticator = Callable[[Twin, Call], str] | None
@@ -46,8 +45,6 @@ PARAM_ROUTES: tuple[tuple[str, dict[str, Route]], ...] = (
     ("/v3/sales/offers/", {"PATCH": (import_api.update_offer, import_api.authenticate)}),
     ("/v3/jobs/", {"GET": (import_api.get_job, import_api.authenticate)}),
 )
-_SECRET_FORM_FIELD = re.compile(r"(client_secret=)[^&]*")
-_LOG_BODY_LIMIT = 4096
 
 
 def resolve(method: str, path: str) -> tuple[Route, str | None]:
@@ -69,25 +66,15 @@ def resolve(method: str, path: str) -> tuple[Route, str | None]:
     return route, param
 
 
-def masked_authorization(value: str) -> str:
-    """`"<hash>, ***"` or `"Bearer ***"`: enough to assert on, never the secret part."""
-    scheme, sep, _ = value.partition(" ")
-    if scheme.lower() in {"bearer", "basic"}:
-        return f"{scheme} ***"
-    head, comma, _ = value.partition(",")
-    return f"{head}, ***" if comma else ("***" if sep or value else value)
-
-
-def _record(twin: Twin, call: Call) -> RequestRecord:
-    headers = dict(call.headers)
-    if "authorization" in headers:
-        headers["authorization"] = masked_authorization(headers["authorization"])
-    body = call.body[:_LOG_BODY_LIMIT].decode("utf-8", "replace")
-    if call.path == "/oauth/token":
-        body = _SECRET_FORM_FIELD.sub(r"\1***", body)
-    state = twin.state
+def _record(state: TwinState, call: Call) -> RequestRecord:
     record = RequestRecord(
-        state.next_request_id(), call.method, call.path, call.query, headers, body, state.clock()
+        state.next_request_id(),
+        call.method,
+        call.path,
+        call.query,
+        call.headers,
+        call.body[:LOG_BODY_LIMIT],
+        state.clock(),
     )
     state.requests.append(record)
     return record
@@ -197,7 +184,7 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
         headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
         body=await _read_body(receive),
     )
-    record = _record(twin, call)
+    record = _record(twin.state, call)
     faults = twin.state.faults
     action = faults.select(call.method, call.path) if faults else None
     reply = (

@@ -9,15 +9,17 @@ from typing import Any
 
 from g2a_adapter.purchase import PURCHASE_KEY_HEADER
 from harness.twin import errors
+from harness.twin.catalog import Catalog
+from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import JSON_HEADERS, Call, Reply, json_reply
 from harness.twin.runtime import Twin
 from harness.twin.state import CURRENCY_RATES, Order
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
-_TRUE = {"1", "true"}
-_FALSE = {"0", "false"}
+_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
 def authenticate(twin: Twin, call: Call) -> str:
@@ -32,8 +34,8 @@ def authenticate(twin: Twin, call: Call) -> str:
 
 
 # products -----------------------------------------------------------------------------------
-def _int_param(call: Call, name: str) -> int | None:
-    raw = call.params.get(name)
+def _int_param(params: dict[str, str], name: str) -> int | None:
+    raw = params.get(name)
     if raw is None:
         return None
     try:
@@ -42,8 +44,8 @@ def _int_param(call: Call, name: str) -> int | None:
         raise ApiError(errors.BR02, f"{name} must be an integer") from None
 
 
-def _float_param(call: Call, name: str) -> float | None:
-    raw = call.params.get(name)
+def _float_param(params: dict[str, str], name: str) -> float | None:
+    raw = params.get(name)
     if raw is None:
         return None
     try:
@@ -55,8 +57,8 @@ def _float_param(call: Call, name: str) -> float | None:
     return value
 
 
-def _datetime_param(call: Call, name: str) -> str | None:
-    raw = call.params.get(name)
+def _datetime_param(params: dict[str, str], name: str) -> str | None:
+    raw = params.get(name)
     if raw is None:
         return None
     if not _DATETIME.fullmatch(raw):
@@ -65,22 +67,33 @@ def _datetime_param(call: Call, name: str) -> str | None:
 
 
 def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
-    """`GET /v1/products`: filters, 20 a page, pages 1..max_page (outside: BR02)."""
-    config = twin.state.config
-    page = _int_param(call, "page") if "page" in call.params else 1
+    """`GET /v1/products`: filters, 20 a page, pages 1..max_page (outside: BR02).
+
+    A page depends only on the query, two config fields and the products, so the catalog
+    keeps it rendered until a product changes.
+    """
+    state = twin.state
+    config = state.config
+    body = state.catalog.listing(
+        (call.query, config.page_size, config.max_page),
+        lambda: _render_products(state.catalog, config, call.params),
+    )
+    return Reply(200, body, JSON_HEADERS)
+
+
+def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str]) -> bytes:
+    page = _int_param(params, "page") if "page" in params else 1
     if page is None or not 1 <= page <= config.max_page:
         raise ApiError(errors.BR02, f"page must be between 1 and {config.max_page}")
-    product_id = call.params.get("id")
-    min_qty = _int_param(call, "minQty")
-    price_from = _float_param(call, "minPriceFrom")
-    price_to = _float_param(call, "minPriceTo")
-    updated_from = _datetime_param(call, "updatedAtFrom")
-    updated_to = _datetime_param(call, "updatedAtTo")
-    raw_oos = call.params.get("includeOutOfStock", "false").lower()
-    if raw_oos not in _TRUE | _FALSE:
+    product_id = params.get("id")
+    min_qty = _int_param(params, "minQty")
+    price_from = _float_param(params, "minPriceFrom")
+    price_to = _float_param(params, "minPriceTo")
+    updated_from = _datetime_param(params, "updatedAtFrom")
+    updated_to = _datetime_param(params, "updatedAtTo")
+    include_oos = _BOOLEANS.get(params.get("includeOutOfStock", "false").lower())
+    if include_oos is None:
         raise ApiError(errors.BR02, "includeOutOfStock must be true or false")
-    include_oos = raw_oos in _TRUE
-    catalog = twin.state.catalog
     if product_id is not None:
         if not _DIGITS.fullmatch(product_id):
             raise ApiError(errors.BR04)
@@ -100,8 +113,7 @@ def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
     ]
     size = config.page_size
     docs = b",".join(catalog.encoded(pid) for pid in ids[(page - 1) * size : page * size])
-    body = b'{"total": %d, "page": %d, "docs": [%s]}' % (len(ids), page, docs)
-    return Reply(200, body, JSON_HEADERS)
+    return b'{"total": %d, "page": %d, "docs": [%s]}' % (len(ids), page, docs)
 
 
 # orders -------------------------------------------------------------------------------------
@@ -167,13 +179,25 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         min_rating=min_rating,
         purchase_key=_purchase_key(call),
     )
-    return json_reply({"order_id": order_id, "price": price, "currency": currency})
+    # What json.dumps would give, formatted directly (the hottest write path): the id is
+    # digits and the currency one of CURRENCY_RATES, so neither needs escaping.
+    body = b'{"order_id": "%s", "price": %s, "currency": "%s"}' % (
+        order_id.encode(),
+        _json_float(price),
+        currency.encode(),
+    )
+    return Reply(200, body, JSON_HEADERS)
+
+
+def _json_float(value: float) -> bytes:
+    """`value` as json.dumps writes it: its repr, or json's spelling of NaN and infinities."""
+    return repr(value).encode() if math.isfinite(value) else json.dumps(value).encode()
 
 
 def _purchase_key(call: Call) -> str | None:
     """The adapter's purchase key header: not part of G2A's API, recorded as evidence of which
     purchase created or paid an order (the load verdict counts paid orders per key)."""
-    return call.headers.get(PURCHASE_KEY_HEADER.lower()) or None
+    return call.headers.get(_PURCHASE_KEY) or None
 
 
 def _order(twin: Twin, order_id: str | None) -> Order:

@@ -21,10 +21,12 @@ from harness.twin.catalog import Catalog, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import Credential
 from harness.twin.faults import FaultBook
+from harness.twin.redact import masked_body, masked_headers
 
 Clock = Callable[[], float]
 FIRST_ORDER_ID = 1530978476
 CURRENCY_RATES: dict[str, float] = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "PLN": 4.30}
+LOG_BODY_LIMIT = 4096
 
 
 @dataclass(slots=True)
@@ -112,14 +114,18 @@ class Job:
 
 @dataclass(slots=True)
 class RequestRecord:
-    """One received API request, kept in a bounded log for assertions."""
+    """One received API request, kept in a bounded log for assertions.
+
+    Stored as received (nothing to do on the request path); `as_dict` masks credentials and
+    decodes the body when the log is read.
+    """
 
     id: int
     method: str
     path: str
     query: str
-    headers: dict[str, str]
-    body: str
+    headers: dict[str, str] = field(repr=False)
+    body: bytes = field(repr=False)  # at most the first LOG_BODY_LIMIT bytes
     at: float
     status: int | None = None
 
@@ -129,8 +135,8 @@ class RequestRecord:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": self.headers,
-            "body": self.body,
+            "headers": masked_headers(self.headers),
+            "body": masked_body(self.path, self.body),
             "status": self.status,
             "at": self.at,
         }

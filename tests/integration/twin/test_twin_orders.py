@@ -16,6 +16,17 @@ def create(api: httpx.Client, **body: object) -> httpx.Response:
     return api.post("/order", json={"product_id": SANDBOX_PRODUCT, **body})
 
 
+def test_listing_read_before_an_order_shows_the_reservation_after(api: httpx.Client) -> None:
+    def listed_qty() -> int:
+        qty: int = api.get("/products", params={"id": SANDBOX_PRODUCT}).json()["docs"][0]["qty"]
+        return qty
+
+    before = listed_qty()
+    assert listed_qty() == before
+    assert create(api).status_code == 200
+    assert listed_qty() == before - 1
+
+
 def test_full_lifecycle_new_paid_complete_key_once(api: httpx.Client, admin: TwinAdmin) -> None:
     price = admin.product(SANDBOX_PRODUCT)["minPrice"]
     qty = admin.product(SANDBOX_PRODUCT)["qty"]

@@ -15,8 +15,9 @@ from harness.twin.credentials import (
     SANDBOX_EMAIL,
     SANDBOX_PRODUCT_IDS,
 )
-from harness.twin.dispatch import masked_authorization, resolve
-from harness.twin.errors import ApiError
+from harness.twin.dispatch import resolve
+from harness.twin.errors import BR02, ApiError
+from harness.twin.redact import masked_authorization
 from harness.twin.state import Order, RateLimiter
 
 
@@ -61,6 +62,40 @@ def test_catalog_caches_encoding_until_a_change() -> None:
     assert product_id not in [p["id"] for p in catalog]
     catalog.add(complete_product({"id": "10000000000001", "qty": 1}, 1))
     assert catalog.get("10000000000001")["name"]  # type: ignore[index]
+
+
+def test_catalog_keeps_a_listing_until_any_change() -> None:
+    catalog = Catalog(generate_products(1, 10))
+    renders: list[int] = []
+
+    def render() -> bytes:
+        renders.append(len(catalog))
+        return b"%d" % len(catalog)
+
+    assert catalog.listing("q", render) == catalog.listing("q", render) == b"10"
+    assert len(renders) == 1
+    catalog.listing("other query", render)
+    for change in (
+        lambda: catalog.update(SANDBOX_PRODUCT_IDS[0], {"qty": 1}),
+        lambda: catalog.remove(SANDBOX_PRODUCT_IDS[1]),
+        lambda: catalog.add(complete_product({"id": "10000000000001"}, 1)),
+    ):
+        before = len(renders)
+        change()
+        catalog.listing("q", render)
+        assert len(renders) == before + 1
+    assert catalog.listing("q", render) == b"10"
+
+
+def test_a_failed_render_is_not_kept() -> None:
+    catalog = Catalog(generate_products(1, 10))
+
+    def failing() -> bytes:
+        raise ApiError(BR02)
+
+    with pytest.raises(ApiError):
+        catalog.listing("q", failing)
+    assert catalog.listing("q", lambda: b"ok") == b"ok"
 
 
 def test_config_updates_are_typed() -> None:
