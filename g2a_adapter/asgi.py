@@ -19,10 +19,11 @@ import anyio.to_thread
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from g2a_adapter.blocking import BlockingRunner
 from g2a_adapter.errors import (
@@ -39,11 +40,18 @@ from g2a_adapter.ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_f
 from g2a_adapter.observability import Metrics
 from g2a_adapter.seller_auth import SellerTokenIssuer, TokenRequestError
 from g2a_adapter.signing import WEBHOOK_HEADERS
-from g2a_adapter.webhooks import ProcessOnce, WebhookEvent, WebhookHandler, WebhookVerifier
+from g2a_adapter.webhooks import (
+    HandleResult,
+    ProcessOnce,
+    WebhookEvent,
+    WebhookHandler,
+    WebhookVerifier,
+)
 
 logger = logging.getLogger("g2a_adapter")
 
 PROCESSED_EVENTS_KEPT = 10_000
+WEBHOOK_PATH = "/webhooks/g2a"
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 _FORM = "application/x-www-form-urlencoded"
 
@@ -64,13 +72,16 @@ class ReceiverSettings(Protocol):
 
 _PROCESSED_HEAD = b'{"status":"processed","event_id":'
 _DUPLICATE_HEAD = b'{"status":"duplicate","event_id":'
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
-def _webhook_answer(status: str, event_id: str) -> Response:
+async def _send_answer(send: Send, result: HandleResult) -> None:
     """`JSONResponse({"status": …, "event_id": …})` byte for byte, from pre-encoded parts."""
-    head = _PROCESSED_HEAD if status == "processed" else _DUPLICATE_HEAD
-    tail = json.dumps(event_id, ensure_ascii=False).encode()
-    return Response(head + tail + b"}", media_type="application/json")
+    head = _PROCESSED_HEAD if result.status == "processed" else _DUPLICATE_HEAD
+    body = head + json.dumps(result.event_id, ensure_ascii=False).encode() + b"}"
+    headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _error(reason: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -80,31 +91,38 @@ def _error(reason: str, status: int, headers: dict[str, str] | None = None) -> J
 _SIGNED_HEADERS = {name.lower().encode("latin-1"): name for name in WEBHOOK_HEADERS}
 
 
-def _signed_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The `X-G2A-*` headers of a delivery (of repeated ones, the first), by their names.
+def _delivery_headers(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], str]:
+    """The `X-G2A-*` headers by their names, and Content-Length; of repeated ones, the first.
 
-    Cheaper than asking Starlette's `Headers`, which scans and decodes the raw list on
-    every lookup: the verifier reads each of these once.
+    One pass over the raw list: Starlette's `Headers` scans and decodes it per lookup.
     """
     found: dict[str, str] = {}
+    declared = ""
     for name, value in raw:
         wanted = _SIGNED_HEADERS.get(name)
-        if wanted is not None and wanted not in found:
-            found[wanted] = value.decode("latin-1")
-    return found
+        if wanted is not None:
+            if wanted not in found:
+                found[wanted] = value.decode("latin-1")
+        elif name == b"content-length" and not declared:
+            declared = value.decode("latin-1")
+    return found, declared
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(receive: Receive, declared_length: str, limit: int) -> bytes:
     """The body, refusing (413) anything over `limit` without reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared_length.isdigit() and int(declared_length) > limit:
         raise WebhookRejectedError("oversized_body", 413)
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise WebhookRejectedError("oversized_body", 413)
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
 
 
@@ -138,23 +156,29 @@ class _Receiver:
             self.metrics.webhook_validation_failures_total.labels(exc.reason).inc()
         return _error(exc.reason, exc.status_code)
 
-    async def webhook(self, request: Request) -> Response:
+    async def webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Signed events: a plain ASGI handler, as this is the route G2A calls the most."""
+        headers, declared_length = _delivery_headers(scope["headers"])
         try:
-            body = await _read_body(request, self.max_body_bytes)
+            body = await _read_body(receive, declared_length, self.max_body_bytes)
         except WebhookRejectedError as exc:
-            return self._rejected(exc, counted=False)
-        headers = _signed_headers(request.scope["headers"])
-        try:
-            result = await self.blocking.run_batched(self.webhooks.handle_many, (headers, body))
-        except WebhookRejectedError as exc:
-            return self._rejected(exc, counted=True)
-        except Exception as exc:
-            return self._failure(exc)
-        return _webhook_answer(result.status, result.event_id)
+            response = self._rejected(exc, counted=False)
+        else:
+            try:
+                result = await self.blocking.run_batched(self.webhooks.handle_many, (headers, body))
+            except WebhookRejectedError as exc:
+                response = self._rejected(exc, counted=True)
+            except Exception as exc:
+                response = self._failure(exc)
+            else:
+                await _send_answer(send, result)
+                return
+        await response(scope, receive, send)
 
     async def g2a_pay(self, request: Request) -> Response:
         try:
-            body = await _read_body(request, MAX_IPN_BYTES)
+            declared_length = request.headers.get("content-length", "")
+            body = await _read_body(request.receive, declared_length, MAX_IPN_BYTES)
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type != _FORM:
                 raise WebhookRejectedError("malformed_body", 400, "not form-encoded")
@@ -212,18 +236,48 @@ class _Receiver:
 
 
 class _AsgiEndpoint:
-    """A request handler served as a plain ASGI app, for the hottest route.
-
-    Starlette wraps a function endpoint in a second exception-handling layer per request;
-    the app-level `ExceptionMiddleware` around every route already does that job.
+    """Serves a bound ASGI method as it is (Starlette wraps a method endpoint as a
+    request/response handler, with a second exception-handling layer per request).
     """
 
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+class _Shortcut:
+    """Middleware sending one route's requests straight to its handler, before routing.
+
+    For the route G2A calls the most: the route table still lists it (other methods get
+    their 405 there), but its requests skip exception middleware and route matching, which
+    cost about as much as the handler's own work on the event loop. The handler answers
+    every outcome itself; anything it raises still reaches the server-error middleware.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        method: str,
+        path: str,
+        handler: Callable[[Scope, Receive, Send], Awaitable[None]],
+    ) -> None:
+        self.app = app
+        self._method = method
+        self._path = path
         self._handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self._handler(Request(scope, receive))
-        await response(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and scope["method"] == self._method
+            and scope["path"][len(scope.get("root_path", "")) :] == self._path
+        ):
+            await self._handler(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _outcome(exc: Exception) -> str:
@@ -317,7 +371,7 @@ def create_receiver_app(
     exception_handlers: dict[Any, Any] = {HTTPException: _http_error, Exception: _internal_error}
     app = Starlette(
         routes=[
-            Route("/webhooks/g2a", _AsgiEndpoint(receiver.webhook), methods=["POST"]),
+            Route(WEBHOOK_PATH, _AsgiEndpoint(receiver.webhook), methods=["POST"]),
             Route("/webhooks/g2a-pay", receiver.g2a_pay, methods=["POST"]),
             Route("/oauth/token", receiver.token, methods=["GET"]),
             Route("/healthcheck", receiver.healthcheck, methods=["GET"]),
@@ -326,6 +380,9 @@ def create_receiver_app(
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
+        middleware=[
+            Middleware(_Shortcut, method="POST", path=WEBHOOK_PATH, handler=receiver.webhook)
+        ],
     )
     app.state.store = active_store
     app.state.metrics = metrics

@@ -3,7 +3,7 @@
 Each operation is one autocommit statement (atomic on its own), or, for a claim meeting an
 existing row, one `BEGIN IMMEDIATE` transaction (the write lock is taken before reading), so
 processes sharing the file serialize their claims; `busy_timeout` makes them wait instead of
-failing.
+failing. Log checkpoints run on a thread of their own (`_checkpointer.Checkpointer`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter.idempotency._checkpointer import Checkpointer
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._sql import SqlStore, Tx
 
@@ -35,6 +36,7 @@ class SqliteStore(SqlStore):
         namespace: str = DEFAULT_NAMESPACE,
         clock: Callable[[], float] = time.time,
         busy_timeout_seconds: float = 30.0,
+        checkpoint_interval_seconds: float = 0.25,
     ) -> None:
         super().__init__(namespace, clock)
         self._path = path
@@ -49,6 +51,7 @@ class SqliteStore(SqlStore):
         try:
             self._enable_wal(time.monotonic() + busy_timeout_seconds)
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             self._create_schema()
         except sqlite3.Error as exc:
             self._conn.close()
@@ -56,6 +59,7 @@ class SqliteStore(SqlStore):
         except BaseException:
             self._conn.close()
             raise
+        self._checkpointer = Checkpointer(path, checkpoint_interval_seconds)
 
     def _enable_wal(self, deadline: float) -> None:
         """Switch to WAL, waiting out other processes that open the same file at once.
@@ -112,6 +116,7 @@ class SqliteStore(SqlStore):
                 raise self._failure(exc) from exc
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             self._closed = True
             self._conn.close()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from g2a_adapter.errors import StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState
+from g2a_adapter.idempotency import ClaimState, Finish, NonceClaim
 from g2a_adapter.idempotency.sqlite import SqliteStore
 
 NOW = 1_750_000_000.0
@@ -72,3 +74,40 @@ def test_opening_a_file_locked_past_the_timeout_is_a_typed_error(tmp_path: Path)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def _write_batch(store: SqliteStore, count: int) -> None:
+    claims = store.claim_many(
+        [NonceClaim(f"n-{i}", 600.0, f"evt-{i:05d}", "f" * 64, 30.0) for i in range(count)]
+    )
+    done = store.finish_many([Finish(c.key, c.owner or "", {"ok": 1}, 60.0) for c in claims if c])
+    assert all(done)
+
+
+def _checkpointers() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "g2a-sqlite-checkpoint")
+
+
+def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path: Path) -> None:
+    running_before = _checkpointers()
+    idle = tmp_path / "idle.sqlite3"
+    store = SqliteStore(str(idle), checkpoint_interval_seconds=3600)
+    try:
+        schema_only = idle.stat().st_size
+        _write_batch(store, 2000)  # thousands of log pages: a commit used to checkpoint
+        assert idle.stat().st_size == schema_only  # everything still in the write-ahead log
+    finally:
+        store.close()
+
+    busy = tmp_path / "busy.sqlite3"
+    store = SqliteStore(str(busy), checkpoint_interval_seconds=0.05)
+    try:
+        schema_only = busy.stat().st_size
+        _write_batch(store, 2000)
+        deadline = time.monotonic() + 5
+        while busy.stat().st_size == schema_only and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert busy.stat().st_size > schema_only  # the checkpointer copied the log over
+    finally:
+        store.close()
+    assert _checkpointers() == running_before  # close() stops the store's thread

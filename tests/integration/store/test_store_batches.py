@@ -188,8 +188,8 @@ def test_sixteen_processes_race_in_batches(shared_backend: Backend) -> None:
 
     assert sorted(winners) == keys
     assert {k: w for k, w in winners.items() if len(w) != 1} == {}
-    # They really raced (a whole batch commits at once, so a few processes win most keys).
-    assert len({w[0] for w in winners.values()}) >= 2, winners
+    # No spread check as in the one-by-one race: a batch commits many keys at once, so one
+    # process can win every key while the others wait for the write lock.
     checker = shared_backend.open()
     for key in keys:
         assert checker.get(key).result == {"winner": winners[key][0]}  # type: ignore[union-attr]
