@@ -6,10 +6,11 @@ dominates a request whose own work (verify, three store writes) takes tens of mi
 for it, runs them in arrival order and wakes each event loop once for the whole batch. The
 other direction is batched too: calls made during one event-loop iteration are handed to
 the queue together once that iteration ends, so a worker is woken once for all of them.
-A new thread starts, up to `threads`, only when no thread is waiting for work and none has
-made progress (taken or finished a batch) for `patience_seconds`: calls arriving while the
-threads are busy but moving queue up and go together in the next batch, while a slow handler
-holds up the calls behind it for `patience_seconds` at most (a timer looks again then).
+Calls arriving while a thread is busy and making progress (it took or finished a batch
+within `patience_seconds`) are held for that thread, which takes them all as its next batch;
+only when the busy threads stop moving do they go to another thread, waiting or new (up to
+`threads`), so a slow handler holds up the calls behind it for `patience_seconds` at most
+(a timer looks again then).
 Threads exit after `idle_seconds` without work, so a runner needs no shutdown.
 `run_batched(batch, item)` goes further: the items of calls waiting at once for the same
 `batch` function are handed to it together, so work with a fixed cost per call (a store
@@ -57,6 +58,8 @@ class BlockingRunner:
         self._lock = threading.Lock()
         self._threads = 0
         self._waiting = 0  # threads blocked on the queue, ready for the next call
+        self._busy = 0  # threads running a batch
+        self._held: list[_Job] = []  # for a busy thread to take when its batch ends
         self._progress = time.monotonic()  # when a thread last took or finished a batch
         self._recheck_pending = False
 
@@ -97,28 +100,46 @@ class BlockingRunner:
         return await future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Queue the jobs this loop submitted in its last iteration, with one wake-up."""
-        self._jobs.put(self._pending.pop(loop))
-        self._add_thread_if_stuck(loop)
+        """Pass on the jobs this loop submitted in its last iteration, all at once.
 
-    def _add_thread_if_stuck(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start a thread if no thread is free and the busy ones stopped making progress."""
+        While a thread is busy and making progress they are held for it (it takes them
+        when its batch ends, as one batch); otherwise they are queued, for a waiting
+        thread or a new one.
+        """
+        jobs = self._pending.pop(loop)
         with self._lock:
-            if self._waiting or self._threads >= self._max_threads:
+            if self._busy and not self._stuck():
+                self._held += jobs
+                self._recheck_later(loop)
                 return
-            if self._threads and time.monotonic() - self._progress < self._patience:
-                if not self._recheck_pending:  # busy but moving: look again after patience
-                    self._recheck_pending = True
-                    loop.call_later(self._patience, self._recheck, loop)
-                return
-            threading.Thread(target=self._work, name="g2a-blocking", daemon=True).start()
-            self._threads += 1  # counted once started: a failed start leaves no phantom
+        self._enqueue(jobs)
+
+    def _stuck(self) -> bool:
+        return time.monotonic() - self._progress >= self._patience
+
+    def _recheck_later(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Look at the held jobs again after `patience` (the lock is held)."""
+        if not self._recheck_pending:
+            self._recheck_pending = True
+            loop.call_later(self._patience, self._recheck, loop)
 
     def _recheck(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
             self._recheck_pending = False
-        if not self._jobs.empty():
-            self._add_thread_if_stuck(loop)
+            if not self._held:
+                return
+            if not self._stuck():
+                self._recheck_later(loop)
+                return
+            jobs, self._held = self._held, []
+        self._enqueue(jobs)  # the busy threads stopped moving: let another thread take them
+
+    def _enqueue(self, jobs: list[_Job]) -> None:
+        self._jobs.put(jobs)
+        with self._lock:
+            if self._waiting == 0 and self._threads < self._max_threads:
+                threading.Thread(target=self._work, name="g2a-blocking", daemon=True).start()
+                self._threads += 1  # counted once started: a failed start leaves no phantom
 
     def _next_batch(self) -> list[_Job] | None:
         """Every job waiting (at least one), or None once idle long enough to exit."""
@@ -127,7 +148,7 @@ class BlockingRunner:
         try:
             batch = self._jobs.get(timeout=self._idle)
         except queue.Empty:
-            with self._lock:  # `run` enqueues before it checks the counts: nothing is lost
+            with self._lock:  # jobs are queued before the counts are read: nothing is lost
                 self._waiting -= 1
                 if self._jobs.empty():
                     self._threads -= 1
@@ -135,14 +156,24 @@ class BlockingRunner:
             return []
         with self._lock:
             self._waiting -= 1
+            self._busy += 1
         while True:
             try:
                 batch += self._jobs.get_nowait()
             except queue.Empty:
                 return batch
 
+    def _held_or_idle(self) -> list[_Job]:
+        """The jobs held for this thread, if any; else the thread is no longer busy."""
+        with self._lock:
+            jobs, self._held = self._held, []
+            if not jobs:
+                self._busy -= 1
+            return jobs
+
     def _work(self) -> None:
-        while (jobs := self._next_batch()) is not None:
+        jobs = self._next_batch()
+        while jobs is not None:
             self._progress = time.monotonic()
             outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             for group in _by_batch(jobs):
@@ -152,6 +183,7 @@ class BlockingRunner:
             for loop, done in outcomes.items():
                 with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting
                     loop.call_soon_threadsafe(_settle, done)
+            jobs = self._held_or_idle() or self._next_batch()
 
 
 def _single(calls: list[Callable[[], Any]]) -> list[Any]:
