@@ -145,16 +145,16 @@ class _Connection(asyncio.Protocol):
         del self.buffer[:size]
         payload = None if close else run.next_request()
         if payload is None:
-            self._close()
+            self.close()
         else:
             self.send(payload)
 
     def _fail(self) -> None:
         self.run.errors += 1
         self.in_flight = False
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         assert self.transport is not None
         self.transport.close()
 
@@ -166,26 +166,37 @@ class _Connection(asyncio.Protocol):
             self.ended.set_result(None)
 
 
-async def _connection_loop(run: _Run) -> None:
+async def _connect(run: _Run) -> _Connection | None:
+    try:
+        _, connection = await asyncio.get_running_loop().create_connection(
+            lambda: _Connection(run), run.plan.host, run.plan.port
+        )
+    except OSError:
+        return None
+    return connection
+
+
+async def _connection_loop(run: _Run, connection: _Connection | None) -> None:
     """One of the `concurrency` connections: reconnect after a close or an error, until the
     requests run out (a request whose connect or response fails counts as an error)."""
-    loop = asyncio.get_running_loop()
     while (payload := run.next_request()) is not None:
-        try:
-            _, connection = await loop.create_connection(
-                lambda: _Connection(run), run.plan.host, run.plan.port
-            )
-        except OSError:
+        if connection is None and (connection := await _connect(run)) is None:
             run.errors += 1
             continue
         connection.send(payload)
         await connection.ended
+        connection = None
+    if connection is not None:  # opened up front, never needed: fewer requests than connections
+        connection.close()
 
 
 async def _drive(plan: _Plan) -> LoadResult:
+    """Open every connection first, then time the requests (as wrk does): a server still
+    accepting the other connections would otherwise delay the first requests of a run."""
     run = _Run(plan)
+    opened = await asyncio.gather(*(_connect(run) for _ in range(plan.concurrency)))
     started = time.perf_counter()
-    await asyncio.gather(*(_connection_loop(run) for _ in range(plan.concurrency)))
+    await asyncio.gather(*(_connection_loop(run, connection) for connection in opened))
     elapsed = time.perf_counter() - started
     latencies = sorted(run.latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
