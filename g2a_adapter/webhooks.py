@@ -18,7 +18,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from hmac import compare_digest
 from typing import Literal, NamedTuple
@@ -302,8 +301,7 @@ class WebhookVerifier:
         return event
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """A verified event whose nonce is still to be recorded (with its claim)."""
 
     event: WebhookEvent
