@@ -1,4 +1,8 @@
-"""In-process store: for tests and single-process tools. Thread-safe, not shared."""
+"""In-process store: for tests and single-process tools. Thread-safe, not shared.
+
+Stored checkpoints and results are copies (other backends serialize them): a caller
+changing its dict afterwards, or a shared constant result, never changes a record.
+"""
 
 from __future__ import annotations
 
@@ -49,14 +53,14 @@ class MemoryStore(OneByOne):
         with self._lock:
             record = self._owned(key, owner)
             lease = self._clock() + lease_seconds
-            self._records[key] = replace(record, checkpoint=data, lease_expires_at=lease)
+            self._records[key] = replace(record, checkpoint=dict(data), lease_expires_at=lease)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         with self._lock:
             record = self._owned(key, owner)
             expires_at = self._clock() + ttl_seconds
             self._records[key] = Record(
-                key, record.fingerprint, None, None, record.checkpoint, result, expires_at
+                key, record.fingerprint, None, None, record.checkpoint, dict(result), expires_at
             )
 
     def release(self, key: str, owner: str) -> None:

@@ -301,3 +301,15 @@ def test_a_killed_lease_holder_is_taken_over_after_expiry(shared_backend: Backen
     assert (takeover.taken_over, takeover.checkpoint) == (True, {"step": "order_created"})
     later.complete("purchase-1", takeover.owner or "", {"key": "K"}, TTL)
     assert now.claim("purchase-1", "fingerprint", 5.0).result == {"key": "K"}
+
+
+def test_stored_results_and_checkpoints_are_copies(store: IdempotencyStore) -> None:
+    claim = store.claim("order-1", "fp-a", LEASE)
+    progress, result = {"step": 1}, {"status": "processed"}
+    store.checkpoint("order-1", claim.owner or "", progress, LEASE)
+    store.complete("order-1", claim.owner or "", result, TTL)
+    progress["step"], result["status"] = 99, "changed by the caller afterwards"
+
+    record = store.get("order-1")
+    assert record is not None
+    assert (record.checkpoint, record.result) == ({"step": 1}, {"status": "processed"})
