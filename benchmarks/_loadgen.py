@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 BodyFactory = Callable[[int], tuple[dict[str, str], bytes]]
@@ -297,20 +297,19 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager
-def serve_app_in_subprocess(factory_import_path: str, port: int = 0) -> Iterator[ServedApp]:
-    """Serve `module:factory` (an app factory) with uvicorn on loopback in a child process."""
-    port = port or _free_port()
-    command = [sys.executable, "-m", "uvicorn", factory_import_path, "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
-               "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=_env())
+def serving_process(
+    command: list[str], port: int, what: str, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` (a server), yield it once `port` accepts connections, then stop it."""
+    process = subprocess.Popen(command, **popen)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -319,11 +318,9 @@ def serve_app_in_subprocess(factory_import_path: str, port: int = 0) -> Iterator
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{factory_import_path} did not start") from None
+                    raise RuntimeError(f"{what} did not start") from None
                 time.sleep(0.05)
-        served = ServedApp(f"http://127.0.0.1:{port}")
-        served.pid = process.pid
-        yield served
+        yield process
     finally:
         process.terminate()
         try:
@@ -331,6 +328,19 @@ def serve_app_in_subprocess(factory_import_path: str, port: int = 0) -> Iterator
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def serve_app_in_subprocess(factory_import_path: str, port: int = 0) -> Iterator[ServedApp]:
+    """Serve `module:factory` (an app factory) with uvicorn on loopback in a child process."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "uvicorn", factory_import_path, "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+               "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    with serving_process(command, port, factory_import_path, cwd=ROOT, env=_env()) as process:
+        served = ServedApp(f"http://127.0.0.1:{port}")
+        served.pid = process.pid
+        yield served
 
 
 if __name__ == "__main__":

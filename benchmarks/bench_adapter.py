@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from itertools import cycle
 import httpx
 
 from benchmarks._core import Ratio, alternating_median
+from benchmarks._loadgen import free_port, serving_process
 from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 
@@ -32,28 +32,14 @@ AUTH = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
 
 
 @contextlib.contextmanager
-def _twin_process(start_timeout: float = 20.0) -> Iterator[str]:
+def _twin_process() -> Iterator[str]:
     """Serve the twin in a child process; yield its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     serve = "import sys; from harness.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", serve, "twin", "serve", "--port", str(port)]
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the twin process did not start") from None
-                time.sleep(0.05)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with serving_process(command, port, "the twin process", **quiet):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
 
 
 def _per_call(call: Callable[[str], object], ids: list[str]) -> float:
