@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -58,6 +58,8 @@ _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 PRUNE_EVERY = 1000  # writes between two sweeps of expired nonces and records
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 _BULK_ROWS = 200  # rows per multi-row statement: far below SQLite's limit on parameters
+# A multi-row statement: template, placeholders per row, rows, leading and trailing params.
+_BulkStatement = tuple[str, int, Sequence[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...]]
 
 
 @functools.lru_cache(maxsize=256)
@@ -65,14 +67,6 @@ def _with_rows(template: str, width: int, count: int, placeholder: str) -> str:
     """`template` with `{rows}` as `count` groups of `width` placeholders."""
     group = "(" + ", ".join([placeholder] * width) + ")"
     return template.replace("{rows}", ", ".join([group] * count))
-
-
-def _first_of(values: Iterable[str]) -> dict[str, int]:
-    """Each value's first position."""
-    first: dict[str, int] = {}
-    for i, value in enumerate(values):
-        first.setdefault(value, i)
-    return first
 
 
 @dataclass(frozen=True)
@@ -143,18 +137,17 @@ def _statements(
         ),
         add_nonces=sql(
             f"INSERT INTO {nonces} (nonce, expires_at) VALUES {{rows}} ON CONFLICT (nonce) "
-            f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ? "
-            "RETURNING nonce"
+            f"DO UPDATE SET expires_at = excluded.expires_at WHERE {nonces}.expires_at <= ?"
         ),
         insert_fresh=sql(
             f"INSERT INTO {records} (key, fingerprint, owner, lease_expires_at) VALUES {{rows}} "
-            "ON CONFLICT (key) DO NOTHING RETURNING key"
+            "ON CONFLICT (key) DO NOTHING"
         ),
         complete_owned=sql(  # a join on the primary key: `(key, owner) IN (…)` scans
             f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL, result = ?, "
             "expires_at = ? FROM (VALUES {rows}) AS owned "
             f"WHERE {records}.key = owned.column1 AND {records}.owner = owned.column2 "
-            f"AND {records}.result IS NULL RETURNING key"
+            f"AND {records}.result IS NULL"
         ),
         prune_nonces=sql(f"DELETE FROM {nonces} WHERE expires_at <= ?"),
         prune_records=sql(
@@ -174,9 +167,10 @@ class SqlStore(abc.ABC):
     # Read before trying to insert: worth it where any write takes a database-wide lock
     # (SQLite), so claims of keys someone else holds or finished never queue for it.
     read_before_insert = False
-    # Batches as a few multi-row statements instead of a few per item. Only where a
-    # transaction holds a database-wide write lock (SQLite): there, statement order cannot
-    # deadlock concurrent batches; elsewhere rows are locked one by one in a fixed order.
+    # Batches as a few multi-row statements instead of a few per item, when every item is
+    # new (see `_claim_bulk`). Only where a transaction holds a database-wide write lock
+    # (SQLite): there, statement order cannot deadlock concurrent batches, and a savepoint
+    # undoes a bulk attempt cheaply; elsewhere rows are locked one by one in a fixed order.
     bulk_batches = False
 
     def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
@@ -270,9 +264,8 @@ class SqlStore(abc.ABC):
             return []
         with self._transaction() as tx:
             now = self._clock()
-            if self.bulk_batches:
-                claimed = self._claim_bulk(tx, claims, now)
-            else:
+            claimed = self._claim_bulk(tx, claims, now) if self.bulk_batches else None
+            if claimed is None:
                 claimed = self._claim_in_order(tx, claims, now)
         self._maybe_prune(now, len(claims))
         return claimed
@@ -300,35 +293,44 @@ class SqlStore(abc.ABC):
             claimed[i] = self._claim_in(tx, c.key, c.fingerprint, owner, now, c.lease_seconds)
         return claimed
 
-    def _claim_bulk(self, tx: Tx, claims: Sequence[NonceClaim], now: float) -> list[Claim | None]:
-        """All nonces in one statement, all fresh keys in another; the rest one by one.
+    def _claim_bulk(
+        self, tx: Tx, claims: Sequence[NonceClaim], now: float
+    ) -> list[Claim | None] | None:
+        """The common batch, every nonce and key new, in two statements; else None.
 
-        A nonce or key met again later in the batch is decided as in-order application
-        would: a repeated nonce is a replay, a repeated key meets its first claim's row.
+        Row counts tell: every nonce row written (none live) and every key inserted (none
+        stored) means each item is a new claim. Anything else (a replay, a redelivery, a
+        nonce or key repeated in the batch) is undone to the savepoint, and the caller
+        applies the items one by one. No `RETURNING`: each returned row is one more step
+        of the SQLite library, and each step hands the GIL over.
         """
-        first_nonce = _first_of(c.nonce for c in claims)
-        nonce_rows = [(n, now + claims[i].nonce_ttl_seconds) for n, i in first_nonce.items()]
-        new_nonces = self._bulk(tx, self._sql.add_nonces, 2, nonce_rows, tail=(now,))
-        accepted = [
-            i for i, c in enumerate(claims) if first_nonce[c.nonce] == i and c.nonce in new_nonces
+        nonces = [(c.nonce, now + c.nonce_ttl_seconds) for c in claims]
+        owners = [self._owners.next() for _ in claims]
+        fresh = [
+            (c.key, c.fingerprint, owner, now + c.lease_seconds)
+            for c, owner in zip(claims, owners, strict=True)
         ]
-        owners = [self._owners.next() for _ in accepted]
-        first_key = _first_of(claims[i].key for i in accepted)
-        fresh_rows = [
-            (c.key, c.fingerprint, owners[j], now + c.lease_seconds)
-            for j, c in ((j, claims[accepted[j]]) for j in first_key.values())
-        ]
-        inserted = self._bulk(tx, self._sql.insert_fresh, 4, fresh_rows)
-        claimed: list[Claim | None] = [None] * len(claims)
-        for j, i in enumerate(accepted):
-            c = claims[i]
-            if first_key[c.key] == j and c.key in inserted:
-                claimed[i] = Claim(ClaimState.NEW, c.key, owner=owners[j])
-            else:  # the key has a row (stored before, or claimed earlier in this batch)
-                claimed[i] = self._claim_in(
-                    tx, c.key, c.fingerprint, owners[j], now, c.lease_seconds
-                )
-        return claimed
+        applied = self._all_or_nothing(
+            tx,
+            [
+                (self._sql.add_nonces, 2, nonces, (), (now,)),
+                (self._sql.insert_fresh, 4, fresh, (), ()),
+            ],
+        )
+        if not applied:
+            return None
+        return [Claim(ClaimState.NEW, c.key, owner=o) for c, o in zip(claims, owners, strict=True)]
+
+    def _all_or_nothing(self, tx: Tx, statements: Sequence[_BulkStatement]) -> bool:
+        """Run multi-row statements in a savepoint; keep them only if each changed every row."""
+        tx.count("SAVEPOINT bulk", ())
+        for template, width, rows, head, tail in statements:
+            if self._bulk(tx, template, width, rows, head=head, tail=tail) != len(rows):
+                tx.count("ROLLBACK TO bulk", ())
+                tx.count("RELEASE bulk", ())
+                return False
+        tx.count("RELEASE bulk", ())
+        return True
 
     def _bulk(
         self,
@@ -339,56 +341,51 @@ class SqlStore(abc.ABC):
         *,
         head: tuple[Any, ...] = (),
         tail: tuple[Any, ...] = (),
-    ) -> set[str]:
-        """Run a multi-row statement over `rows` in chunks; the first column it returned."""
-        returned: set[str] = set()
+    ) -> int:
+        """Run a multi-row statement over `rows` in chunks; the rows it changed."""
+        changed = 0
         for start in range(0, len(rows), _BULK_ROWS):
             chunk = rows[start : start + _BULK_ROWS]
             sql = _with_rows(template, width, len(chunk), self.placeholder)
-            params = [*head, *(value for row in chunk for value in row), *tail]
-            returned.update(str(row[0]) for row in tx.rows(sql, params))
-        return returned
+            changed += tx.count(sql, [*head, *(value for row in chunk for value in row), *tail])
+        return changed
 
     def finish_many(self, finishes: Sequence[Finish]) -> list[bool]:
         if not finishes:
             return []
-        done = [False] * len(finishes)
         with self._transaction() as tx:
             now = self._clock()
-            one_by_one: Sequence[int] = range(len(finishes))
-            if self.bulk_batches:
-                one_by_one = self._complete_bulk(tx, finishes, now, done)
-            for i in sorted(one_by_one, key=lambda i: finishes[i].key):  # see _claim_in_order
-                done[i] = self._finish_in(tx, finishes[i], now)
+            if self.bulk_batches and self._complete_bulk(tx, finishes, now):
+                done = [True] * len(finishes)
+            else:  # one by one, rows changed in key order (see `_claim_in_order`)
+                done = [False] * len(finishes)
+                for i in sorted(range(len(finishes)), key=lambda i: finishes[i].key):
+                    done[i] = self._finish_in(tx, finishes[i], now)
         self._maybe_prune(now, len(finishes))
         return done
 
-    def _complete_bulk(
-        self, tx: Tx, finishes: Sequence[Finish], now: float, done: list[bool]
-    ) -> list[int]:
-        """Complete, one statement per distinct result and TTL, the keys finished once.
-
-        Marks them in `done`; returns the rest (releases, repeated keys) to do one by one.
+    def _complete_bulk(self, tx: Tx, finishes: Sequence[Finish], now: float) -> bool:
+        """The common batch, every lease completed and still held: one statement per
+        distinct result and TTL. False (nothing changed) when any item is a release, a
+        key repeats, or a lease was lost: the caller then goes one by one.
         """
-        counts: dict[str, int] = {}
-        for f in finishes:
-            counts[f.key] = counts.get(f.key, 0) + 1
-        groups: dict[tuple[str, float], list[int]] = {}
+        if any(f.result is None for f in finishes) or len({f.key for f in finishes}) < len(
+            finishes
+        ):
+            return False
+        groups: dict[tuple[str, float], list[tuple[str, str]]] = {}
         texts: dict[int, str] = {}  # one encoding per result object of this batch
-        rest = []
-        for i, f in enumerate(finishes):
-            if f.result is None or counts[f.key] > 1:
-                rest.append(i)
-                continue
+        for f in finishes:
             if id(f.result) not in texts:
                 texts[id(f.result)] = str(dump_json(f.result))
-            groups.setdefault((texts[id(f.result)], f.ttl_seconds), []).append(i)
-        for (text, ttl), members in groups.items():
-            owned = [(finishes[i].key, finishes[i].owner) for i in members]
-            completed = self._bulk(tx, self._sql.complete_owned, 2, owned, head=(text, now + ttl))
-            for i in members:
-                done[i] = finishes[i].key in completed
-        return rest
+            groups.setdefault((texts[id(f.result)], f.ttl_seconds), []).append((f.key, f.owner))
+        return self._all_or_nothing(
+            tx,
+            [
+                (self._sql.complete_owned, 2, owned, (text, now + ttl), ())
+                for (text, ttl), owned in groups.items()
+            ],
+        )
 
     def _finish_in(self, tx: Tx, finish: Finish, now: float) -> bool:
         sql, owned = self._sql, (finish.key, finish.owner)
