@@ -73,12 +73,14 @@ class ReceiverSettings(Protocol):
 _PROCESSED_HEAD = b'{"status":"processed","event_id":'
 _DUPLICATE_HEAD = b'{"status":"duplicate","event_id":'
 _JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps with
+# arguments builds an encoder per call
 
 
 async def _send_answer(send: Send, result: HandleResult) -> None:
     """`JSONResponse({"status": …, "event_id": …})` byte for byte, from pre-encoded parts."""
     head = _PROCESSED_HEAD if result.status == "processed" else _DUPLICATE_HEAD
-    body = head + json.dumps(result.event_id, ensure_ascii=False).encode() + b"}"
+    body = head + _JSON_TEXT(result.event_id).encode() + b"}"
     headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
