@@ -71,10 +71,10 @@ class BlockingRunner:
     async def run(self, call: Callable[[], T]) -> T:
         """`call()` on a worker thread; its result or exception, here."""
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio (e.g. trio)
             return await anyio.to_thread.run_sync(call)
-        result: T = await self._submit(_single, call)
+        result: T = await self._submit(loop, _single, call)
         return result
 
     async def run_batched(self, batch: Callable[[list[I]], list[T | Exception]], item: I) -> T:
@@ -83,14 +83,13 @@ class BlockingRunner:
         Returns this item's result, or raises the exception `batch` gave for it (or raised).
         """
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio (e.g. trio)
             return _unwrap(await anyio.to_thread.run_sync(batch, [item]))
-        result: T = await self._submit(batch, item)
+        result: T = await self._submit(loop, batch, item)
         return result
 
-    async def _submit(self, batch: Batch, item: Any) -> Any:
-        loop = asyncio.get_running_loop()
+    async def _submit(self, loop: asyncio.AbstractEventLoop, batch: Batch, item: Any) -> Any:
         future: asyncio.Future[Any] = loop.create_future()
         pending = self._pending.get(loop)
         if pending is None:
