@@ -89,11 +89,18 @@ def _header(head: bytes, name: bytes) -> bytes | None:
 
 
 class _Run:
-    """What all connections of one load run share: the request counter and the results."""
+    """What all connections of one load run share: the requests and the results.
+
+    Every request is built before timing starts (wrk's way), so building them (a signed
+    event per request, say) takes no CPU from the server under test.
+    """
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
-        self.fixed = None if plan.body_factory else _request_bytes(plan, 0)
+        if plan.body_factory is None:
+            self.requests = [_request_bytes(plan, 0)] * plan.requests
+        else:
+            self.requests = [_request_bytes(plan, i) for i in range(plan.requests)]
         self.indices = iter(range(plan.requests))
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
@@ -102,9 +109,7 @@ class _Run:
     def next_request(self) -> bytes | None:
         """The next request's bytes, or None when every request has been handed out."""
         index = next(self.indices, None)
-        if index is None:
-            return None
-        return self.fixed or _request_bytes(self.plan, index)
+        return None if index is None else self.requests[index]
 
 
 class _Connection(asyncio.Protocol):

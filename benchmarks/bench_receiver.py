@@ -6,9 +6,12 @@ Both apps are served the same way (uvicorn + uvloop + httptools, each in its own
 each prepared as `g2a-harness receiver serve` prepares the receiver: heap frozen once built,
 see `harness.serving.freeze_heap`) and driven by the same load generator
 (`benchmarks._loadgen`, keep-alive connections from a separate process) with the same
-requests: `signed_event(i)` gives request i a fresh event id, nonce, timestamp and signature
-over a 1 KiB body, so every request to the receiver is a new, valid event that it verifies,
-claims, hands to its handler and completes (answer 200 `processed`). The headline uses the
+requests, all built before timing starts: `signed_event(i)` gives request i a fresh event
+id, nonce, timestamp and signature over a 1 KiB body, so every request to the receiver is a
+new, valid event that it verifies, claims, hands to its handler and completes (answer 200
+`processed`). The receiver is as deployed: its built-in handler over an embedded store,
+so events are handled on the event loop (`create_receiver_app(inline_webhooks=...)`; a
+service's own handler runs on threads unless declared inline). The headline uses the
 default store backend, SQLite (WAL) in a temp folder; a second line uses the in-memory
 store to show the receiver's own cost. Rounds alternate between the servers so machine
 noise hits them alike.

@@ -34,7 +34,7 @@ from g2a_adapter.errors import (
     WebhookRejectedError,
 )
 from g2a_adapter.health import HealthChecker, SupportsTtl, store_check, token_check
-from g2a_adapter.idempotency import open_store
+from g2a_adapter.idempotency import EMBEDDED_BACKENDS, open_store
 from g2a_adapter.idempotency.base import IdempotencyStore
 from g2a_adapter.ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
 from g2a_adapter.observability import Metrics
@@ -142,6 +142,7 @@ class _Receiver:
         metrics: Metrics,
         max_body_bytes: int,
         blocking: BlockingRunner,
+        webhook_runner: BlockingRunner,
     ) -> None:
         self.webhooks = webhooks
         self.ipn = ipn
@@ -152,6 +153,7 @@ class _Receiver:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.blocking = blocking  # store calls and the service's handlers
+        self.webhook_runner = webhook_runner  # `blocking`, or one running on the event loop
 
     def _rejected(self, exc: WebhookRejectedError, *, counted: bool) -> JSONResponse:
         if not counted:
@@ -167,7 +169,9 @@ class _Receiver:
             response = self._rejected(exc, counted=False)
         else:
             try:
-                result = await self.blocking.run_batched(self.webhooks.handle_many, (headers, body))
+                result = await self.webhook_runner.run_batched(
+                    self.webhooks.handle_many, (headers, body)
+                )
             except WebhookRejectedError as exc:
                 response = self._rejected(exc, counted=True)
             except Exception as exc:
@@ -312,6 +316,7 @@ def create_receiver_app(
     health_timeout_s: float = 0.5,
     seller_token_ttl_seconds: int = 3600,
     handler_threads: int = 16,
+    inline_webhooks: bool | None = None,
 ) -> Starlette:
     """The receiver app.
 
@@ -323,6 +328,15 @@ def create_receiver_app(
     the handlers run on up to `handler_threads` threads, in batches (`BlockingRunner`):
     signed events arriving together share two store calls (`WebhookHandler.handle_many`);
     `/healthz` keeps its own threads, so a hung store never delays its answer.
+
+    With `inline_webhooks`, signed events are handled on the event loop instead, batched
+    the same way (`BlockingRunner(0)`): a thread hand-over costs more than the work itself
+    when nothing blocks. It is the default for the built-in handler over an embedded store
+    (memory, SQLite); pass True only for a handler that never blocks, and an embedded store
+    (`ConfigError` otherwise). Inline, a delivery of an event that another process is
+    handling gets 409 `in_progress` at once instead of waiting for it, and an SQLite file
+    that other processes write makes the loop wait for their transactions (each a few
+    statements long).
     """
     secrets = settings.webhook_secrets()
     if not secrets:
@@ -338,14 +352,23 @@ def create_receiver_app(
         tolerance_seconds=settings.webhook_tolerance_seconds,
         max_body_bytes=max_body_bytes,
     )
+    embedded = active_store.backend in EMBEDDED_BACKENDS
+    inline = handler is None and embedded if inline_webhooks is None else inline_webhooks
+    if inline and not embedded:
+        raise ConfigError(
+            f"inline_webhooks needs an embedded store ({', '.join(sorted(EMBEDDED_BACKENDS))}), "
+            f"not {active_store.backend}: its calls would block the event loop"
+        )
     once = ProcessOnce(active_store)
     webhooks = WebhookHandler(
         verifier,
         active_store,
         handler or (lambda event: processed.append(event.event_id)),
         metrics,
-        once=once,
+        # Inline, an event held elsewhere is not waited for: the event loop must not sleep.
+        once=ProcessOnce(active_store, in_progress_wait_seconds=0) if inline else once,
     )
+    blocking = BlockingRunner(handler_threads)
     api_key = settings.api_key.get_secret_value()
     checks = {"store": store_check(active_store)}
     if token_probe is not None:
@@ -359,7 +382,8 @@ def create_receiver_app(
         health=HealthChecker(checks, timeout_s=health_timeout_s),
         metrics=metrics,
         max_body_bytes=max_body_bytes,
-        blocking=BlockingRunner(handler_threads),
+        blocking=blocking,
+        webhook_runner=BlockingRunner(0) if inline else blocking,
     )
 
     @asynccontextmanager

@@ -12,6 +12,11 @@ only when the busy threads stop moving do they go to another thread, waiting or 
 `threads`), so a slow handler holds up the calls behind it for `patience_seconds` at most
 (a timer looks again then).
 Threads exit after `idle_seconds` without work, so a runner needs no shutdown.
+With `threads=0` there are no threads: the calls of one event-loop iteration run on the
+event loop itself once that iteration ends, batched the same way. That is for work that
+never blocks (an in-memory handler over an embedded store): handing it to a thread costs
+more than the work, as the two threads then take the GIL from each other several times per
+call (the SQLite driver lets it go around every statement).
 `run_batched(batch, item)` goes further: the items of calls waiting at once for the same
 `batch` function are handed to it together, so work with a fixed cost per call (a store
 commit, say) is paid once for all of them.
@@ -41,13 +46,14 @@ _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
 class BlockingRunner:
-    """Runs blocking callables on up to `threads` worker threads, in batches."""
+    """Runs blocking callables on up to `threads` worker threads (0: on the event loop),
+    in batches."""
 
     def __init__(
         self, threads: int = 1, *, idle_seconds: float = 1.0, patience_seconds: float = 0.005
     ) -> None:
-        if threads < 1 or idle_seconds <= 0 or patience_seconds < 0:
-            raise ValueError("threads must be >= 1, idle_seconds > 0, patience_seconds >= 0")
+        if threads < 0 or idle_seconds <= 0 or patience_seconds < 0:
+            raise ValueError("threads must be >= 0, idle_seconds > 0, patience_seconds >= 0")
         self._max_threads = threads
         self._idle = idle_seconds
         self._patience = patience_seconds
@@ -106,6 +112,9 @@ class BlockingRunner:
         thread or a new one.
         """
         jobs = self._pending.pop(loop)
+        if not self._max_threads:  # no threads: run them here, on the event loop
+            _settle(_outcomes(jobs)[loop])
+            return
         with self._lock:
             if self._busy and not self._stuck():
                 self._held += jobs
@@ -174,15 +183,21 @@ class BlockingRunner:
         jobs = self._next_batch()
         while jobs is not None:
             self._progress = time.monotonic()
-            outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-            for group in _by_batch(jobs):
-                for (loop, future, _, _), (value, exc) in zip(group, _run(group), strict=True):
-                    outcomes.setdefault(loop, []).append((future, value, exc))
+            outcomes = _outcomes(jobs)
             self._progress = time.monotonic()
             for loop, done in outcomes.items():
                 with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting
                     loop.call_soon_threadsafe(_settle, done)
             jobs = self._held_or_idle() or self._next_batch()
+
+
+def _outcomes(jobs: list[_Job]) -> dict[asyncio.AbstractEventLoop, list[_Outcome]]:
+    """Run the jobs, batch by batch; their outcomes by the loop waiting for them."""
+    outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for group in _by_batch(jobs):
+        for (loop, future, _, _), (value, exc) in zip(group, _run(group), strict=True):
+            outcomes.setdefault(loop, []).append((future, value, exc))
+    return outcomes
 
 
 def _single(calls: list[Callable[[], Any]]) -> list[Any]:

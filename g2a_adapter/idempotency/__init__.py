@@ -21,6 +21,7 @@ from g2a_adapter.idempotency.memory import MemoryStore
 from g2a_adapter.idempotency.url import StoreUrl, parse_store_url
 
 __all__ = [
+    "EMBEDDED_BACKENDS",
     "AsyncIdempotencyStore",
     "AsyncStore",
     "Claim",
@@ -36,6 +37,10 @@ __all__ = [
     "open_store",
     "parse_store_url",
 ]
+
+
+# Backends whose calls are local and short (no network): they may run on an event loop.
+EMBEDDED_BACKENDS = frozenset({"memory", "sqlite"})
 
 
 def _wall_clock() -> float:

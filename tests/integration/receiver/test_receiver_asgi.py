@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -176,3 +177,84 @@ async def test_of_repeated_signed_headers_the_first_counts(
     assert response.status_code == status
     if not first_is_valid:
         assert response.json() == {"error": "bad_signature"}
+
+
+class ThreadNotingStore(MemoryStore):
+    """Notes the thread of each batch claim."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claimed_on: list[int] = []
+
+    def claim_many(self, claims):  # type: ignore[no-untyped-def]
+        self.claimed_on.append(threading.get_ident())
+        return super().claim_many(claims)
+
+
+async def post_events(app, *event_ids: str) -> list[httpx.Response]:  # type: ignore[no-untyped-def]
+    async with client_for(app) as client:
+        responses = []
+        for event_id in event_ids:
+            headers, body = delivery(event_id)
+            responses.append(await client.post("/webhooks/g2a", content=body, headers=headers))
+        return responses
+
+
+@pytest.mark.anyio
+async def test_the_built_in_handler_over_an_embedded_store_runs_on_the_event_loop() -> None:
+    inline_store, threaded_store = ThreadNotingStore(), ThreadNotingStore()
+    inline = create_receiver_app(SETTINGS, store=inline_store)
+    threaded = create_receiver_app(SETTINGS, store=threaded_store, inline_webhooks=False)
+
+    answers = await post_events(inline, "evt-a", "evt-b") + await post_events(threaded, "evt-c")
+
+    assert [r.json()["status"] for r in answers] == ["processed"] * 3
+    assert inline_store.claimed_on == [threading.get_ident()] * 2  # the loop's own thread
+    assert threaded_store.claimed_on != [threading.get_ident()]
+    assert list(inline.state.processed_events) == ["evt-a", "evt-b"]
+
+
+@pytest.mark.anyio
+async def test_a_service_handler_runs_on_a_thread_unless_declared_inline() -> None:
+    ran_on: dict[str, int] = {}
+
+    def note(event: WebhookEvent) -> None:
+        ran_on[event.event_id] = threading.get_ident()
+
+    await post_events(create_receiver_app(SETTINGS, handler=note, store=MemoryStore()), "evt-t")
+    inline = create_receiver_app(SETTINGS, handler=note, store=MemoryStore(), inline_webhooks=True)
+    await post_events(inline, "evt-i")
+
+    assert ran_on["evt-t"] != threading.get_ident()
+    assert ran_on["evt-i"] == threading.get_ident()
+
+
+class RemoteStore(MemoryStore):
+    backend = "redis"
+
+
+def test_inline_webhooks_need_an_embedded_store() -> None:
+    create_receiver_app(SETTINGS, store=RemoteStore())  # the default: on threads
+    with pytest.raises(
+        ConfigError, match=r"inline_webhooks needs an embedded store \(memory, sqlite\), not redis"
+    ):
+        create_receiver_app(SETTINGS, store=RemoteStore(), inline_webhooks=True)
+
+
+@pytest.mark.anyio
+async def test_inline_an_event_held_elsewhere_answers_409_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = MemoryStore()
+    headers, body = delivery("evt-held")
+    store.claim("webhook-event:evt-held", hashlib.sha256(body).hexdigest(), 30)  # another process
+
+    def no_sleeping(seconds: float) -> None:
+        raise AssertionError(f"the event loop slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    async with client_for(create_receiver_app(SETTINGS, store=store)) as client:
+        response = await client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert (response.status_code, response.json()) == (409, {"error": "in_progress"})
+    assert response.headers["retry-after"] == "1"

@@ -94,7 +94,7 @@ async def test_idle_threads_exit_and_new_work_starts_a_thread_again() -> None:
 
 
 @pytest.mark.parametrize(
-    ("threads", "idle", "patience"), [(0, 1.0, 0.0), (1, 0.0, 0.0), (1, 1.0, -1)]
+    ("threads", "idle", "patience"), [(-1, 1.0, 0.0), (1, 0.0, 0.0), (1, 1.0, -1)]
 )
 def test_bad_sizes_are_refused(threads: int, idle: float, patience: float) -> None:
     with pytest.raises(ValueError, match="threads"):
@@ -106,12 +106,24 @@ class Squares:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.threads: set[int] = set()
         self.gate = threading.Event()
 
     def __call__(self, items: list[int]) -> list[int | Exception]:
         self.gate.wait(5)
         self.batches.append(items)
+        self.threads.add(threading.get_ident())
         return [ValueError(f"odd {n}") if n % 2 else n * n for n in items]
+
+
+async def submit_square(
+    runner: BlockingRunner, squares: Squares, n: int, results: dict[int, object]
+) -> None:
+    """One caller of `squares`: its square, or the text of its error."""
+    try:
+        results[n] = await runner.run_batched(squares, n)
+    except ValueError as exc:
+        results[n] = str(exc)
 
 
 @pytest.mark.anyio
@@ -120,17 +132,11 @@ async def test_batched_items_waiting_together_share_one_call() -> None:
     squares = Squares()
     results: dict[int, object] = {}
 
-    async def submit(n: int) -> None:
-        try:
-            results[n] = await runner.run_batched(squares, n)
-        except ValueError as exc:
-            results[n] = str(exc)
-
     async with anyio.create_task_group() as group:
-        group.start_soon(submit, 0)
+        group.start_soon(submit_square, runner, squares, 0, results)
         await anyio.sleep(0.05)  # the first batch holds the only thread at the gate
         for n in range(1, 9):
-            group.start_soon(submit, n)
+            group.start_soon(submit_square, runner, squares, n, results)
             await anyio.sleep(0)
         await anyio.sleep(0.05)
         squares.gate.set()
@@ -154,3 +160,24 @@ async def test_a_batch_that_raises_or_miscounts_fails_each_of_its_callers() -> N
         await runner.run_batched(explode, 1)
     with pytest.raises(RuntimeError, match="gave 0 results for 1 items"):
         await runner.run_batched(short, 1)
+
+
+@pytest.mark.anyio
+async def test_without_threads_each_loop_iteration_runs_as_one_batch_on_the_loop() -> None:
+    runner = BlockingRunner(threads=0)
+    squares = Squares()
+    squares.gate.set()
+    results: dict[int, object] = {}
+
+    async with anyio.create_task_group() as group:
+        for n in range(6):  # all submitted in one iteration of the loop
+            group.start_soon(submit_square, runner, squares, n, results)
+    await submit_square(runner, squares, 6, results)  # alone: a batch of one
+
+    assert squares.batches == [[0, 1, 2, 3, 4, 5], [6]]
+    assert results == {n: f"odd {n}" if n % 2 else n * n for n in range(7)}
+    assert squares.threads == {threading.get_ident()}
+    assert await runner.run(threading.get_ident) == threading.get_ident()
+    with pytest.raises(OSError, match="down"):
+        await runner.run(lambda: (_ for _ in ()).throw(OSError("down")))
+    assert runner.threads == 0
