@@ -56,6 +56,9 @@ class Tx(Protocol):
 
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 PRUNE_EVERY = 1000  # writes between two sweeps of expired nonces and records
+# Rows per table per sweep: a sweep after a burst expires stays short (it may run on an event
+# loop), and sweeps still outpace the writes (at most one row per table per write).
+PRUNE_LIMIT = 2 * PRUNE_EVERY
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 _BULK_ROWS = 200  # rows per multi-row statement: far below SQLite's limit on parameters
 # A multi-row statement: template, placeholders per row, rows, leading and trailing params.
@@ -149,9 +152,16 @@ def _statements(
             f"WHERE {records}.key = owned.column1 AND {records}.owner = owned.column2 "
             f"AND {records}.result IS NULL"
         ),
-        prune_nonces=sql(f"DELETE FROM {nonces} WHERE expires_at <= ?"),
+        # The condition is repeated outside the subquery: PostgreSQL checks it again on a row
+        # changed meanwhile, so a nonce or key used again since is not deleted.
+        prune_nonces=sql(
+            f"DELETE FROM {nonces} WHERE nonce IN (SELECT nonce FROM {nonces} "
+            f"WHERE expires_at <= ? LIMIT {PRUNE_LIMIT}) AND expires_at <= ?"
+        ),
         prune_records=sql(
-            f"DELETE FROM {records} WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            f"DELETE FROM {records} WHERE key IN (SELECT key FROM {records} "
+            f"WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT {PRUNE_LIMIT}) "
+            "AND expires_at IS NOT NULL AND expires_at <= ?"
         ),
     )
 
@@ -211,8 +221,8 @@ class SqlStore(abc.ABC):
     def _maybe_prune(self, now: float, writes: int = 1) -> None:
         before, self._writes = self._writes, self._writes + writes
         if before // PRUNE_EVERY != self._writes // PRUNE_EVERY:
-            self._change(self._sql.prune_nonces, (now,))
-            self._change(self._sql.prune_records, (now,))
+            self._change(self._sql.prune_nonces, (now, now))
+            self._change(self._sql.prune_records, (now, now))
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         owner = self._owners.next()

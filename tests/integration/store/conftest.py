@@ -38,6 +38,7 @@ SHARED_BACKENDS = [
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 ALL_BACKENDS = ["memory", *SHARED_BACKENDS]
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
@@ -76,3 +77,8 @@ def shared_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
 @pytest.fixture
 def store(backend: Backend) -> IdempotencyStore:
     return backend.open()
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+def sql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request, tmp_path)
