@@ -353,7 +353,7 @@ def create_receiver_app(
         max_body_bytes=max_body_bytes,
     )
     embedded = active_store.backend in EMBEDDED_BACKENDS
-    inline = handler is None and embedded if inline_webhooks is None else inline_webhooks
+    inline = (handler is None and embedded) if inline_webhooks is None else inline_webhooks
     if inline and not embedded:
         raise ConfigError(
             f"inline_webhooks needs an embedded store ({', '.join(sorted(EMBEDDED_BACKENDS))}), "
