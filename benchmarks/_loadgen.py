@@ -98,18 +98,17 @@ class _Run:
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
         if plan.body_factory is None:
-            self.requests = [_request_bytes(plan, 0)] * plan.requests
+            requests = [_request_bytes(plan, 0)] * plan.requests
         else:
-            self.requests = [_request_bytes(plan, i) for i in range(plan.requests)]
-        self.indices = iter(range(plan.requests))
+            requests = [_request_bytes(plan, i) for i in range(plan.requests)]
+        self.unsent = iter(requests)
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.errors = 0
 
     def next_request(self) -> bytes | None:
         """The next request's bytes, or None when every request has been handed out."""
-        index = next(self.indices, None)
-        return None if index is None else self.requests[index]
+        return next(self.unsent, None)
 
 
 class _Connection(asyncio.Protocol):

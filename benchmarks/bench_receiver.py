@@ -38,6 +38,7 @@ from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.config import Settings
 from g2a_adapter.signing import signed_webhook_headers
 from harness.serving import freeze_heap
+from harness.twin.webhooks import event_body as twin_event_body
 
 SECRET = "bench-receiver-secret"  # noqa: S105 - a benchmark fixture
 STORE_URL_ENV = "G2A_BENCH_RECEIVER_STORE_URL"
@@ -45,6 +46,7 @@ PATH = "/webhooks/g2a"
 TARGET = 0.5
 _RUN = uuid.uuid4().hex[:12]  # per process: each load-generator run sends new event ids
 _PADDING = "x" * 809  # brings the event body to 1 KiB
+_CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def _served(app: Starlette) -> Starlette:
@@ -88,20 +90,9 @@ def bare_app() -> Starlette:
 def signed_event(index: int) -> tuple[dict[str, str], bytes]:
     """Request `index` of a load run: a new signed `order.paid` event (load-generator side)."""
     event_id = f"evt-{_RUN}-{index:08d}"
-    body = json.dumps(
-        {
-            "event_id": event_id,
-            "type": "order.paid",
-            "created_at": "2026-01-01T00:00:00Z",
-            "data": {
-                "order_id": str(1_530_000_000 + index),
-                "product_id": "10000027819004",
-                "price": 41.5,
-                "currency": "EUR",
-                "note": _PADDING,
-            },
-        }
-    ).encode()
+    order = {"order_id": str(1_530_000_000 + index), "product_id": "10000027819004"}
+    data = {**order, "price": 41.5, "currency": "EUR", "note": _PADDING}
+    body = twin_event_body(event_id, "order.paid", _CREATED_AT, data)
     signed = signed_webhook_headers(
         [SECRET], body, event_id=event_id, nonce=f"n-{_RUN}-{index:08d}"
     )

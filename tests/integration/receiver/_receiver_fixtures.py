@@ -1,8 +1,12 @@
-"""Receiver test settings shared by the receiver tests."""
+"""Receiver test settings and deliveries shared by the receiver tests."""
 
 from __future__ import annotations
 
 from g2a_adapter.config import Settings
+from g2a_adapter.signing import signed_webhook_headers
+from harness.twin.webhooks import event_body
+
+CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 WEBHOOK_SECRET = "receiver-webhook-secret"
 API_HASH = "qdaiciDiyMaTjxMt"
@@ -17,3 +21,14 @@ def receiver_settings(idempotency_url: str) -> Settings:
         webhook_secret=WEBHOOK_SECRET,
         idempotency_url=idempotency_url,
     )
+
+
+def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
+    """A new delivery of an `order.paid` event: the twin's body, signed now with a fresh nonce."""
+    body = event_body(
+        event_id,
+        "order.paid",
+        CREATED_AT,
+        {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
+    )
+    return signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id), body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -11,26 +10,13 @@ from dataclasses import dataclass
 import anyio
 import httpx
 import pytest
-from _receiver_fixtures import WEBHOOK_SECRET, receiver_settings
+from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.errors import ConfigError, StoreUnavailableError
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.observability import Metrics
-from g2a_adapter.signing import signed_webhook_headers
 from g2a_adapter.webhooks import WebhookEvent
-
-
-def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
-    body = json.dumps(
-        {
-            "event_id": event_id,
-            "type": "order.paid",
-            "created_at": "2026-01-01T00:00:00Z",
-            "data": {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
-        }
-    ).encode()
-    return signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id), body
 
 
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]

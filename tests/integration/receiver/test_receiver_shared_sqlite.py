@@ -4,38 +4,24 @@ duplicate deliveries spread over both run the handler once per event id."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
-from _receiver_fixtures import WEBHOOK_SECRET, receiver_settings
+from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.signing import signed_webhook_headers
 from harness.serving import serve_asgi
 
 EVENTS = 40
 DELIVERIES_PER_EVENT = 4  # two to each receiver
 
 
-def event_body(event_id: str) -> bytes:
-    return json.dumps(
-        {
-            "event_id": event_id,
-            "type": "order.complete",
-            "created_at": "2026-01-01T00:00:00Z",
-            "data": {"order_id": "7", "product_id": "9", "price": 2.5, "currency": "EUR"},
-        }
-    ).encode()
-
-
 async def deliver(client: httpx.AsyncClient, url: str, event_id: str) -> str:
     """One delivery, retried as G2A would while the event is in progress elsewhere."""
-    body = event_body(event_id)
     for _ in range(200):
-        headers = signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id)
+        headers, body = delivery(event_id)  # each retry signed anew, as G2A's are
         response = await client.post(url, content=body, headers=headers)
         if response.status_code != 409:
             assert response.status_code == 200, response.text
