@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["passed", "failed", "skipped"]
+Status = Literal["passed", "failed", "skipped", "not run"]
 Outcome = Literal["passed", "failed", "skipped"]
 _SELECTOR_KINDS = ("tag", "node", "gate")
 
@@ -51,6 +51,7 @@ class RunResult:
     outcome: Outcome
     markers: frozenset[str]
     message: str = ""
+    step: str = ""  # the failing Gherkin step, when one failed
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,13 @@ def _label(result: RunResult) -> str:
     return f"{result.name} [{result.nodeid}]" if result.name != result.nodeid else result.nodeid
 
 
-def judge(item: ChecklistItem, results: Sequence[RunResult], target: str) -> ItemVerdict:
-    """Passed when some evidence passed and none failed; failed on any failing evidence."""
+def judge(
+    item: ChecklistItem, results: Sequence[RunResult], target: str, selection: str = ""
+) -> ItemVerdict:
+    """Passed when some evidence passed and none failed; failed on any failing evidence.
+
+    Under a selection (`--tags`, `-k`, smoke) an item none of whose evidence ran is "not run".
+    """
     matching = [r for r in results if _matches(item, r)]
     failed = [r for r in matching if r.outcome == "failed"]
     passed = [r for r in matching if r.outcome == "passed"]
@@ -133,12 +139,17 @@ def judge(item: ChecklistItem, results: Sequence[RunResult], target: str) -> Ite
     notes = [f"skipped: proven by g2a-harness gate ({gate})" for gate in item.gates()]
     skipped = [r for r in matching if r.outcome == "skipped"]
     notes += [f"skipped {_label(r)}" + (f": {r.message}" if r.message else "") for r in skipped]
+    if not notes and selection:
+        return ItemVerdict(item, "not run", (f"not run: outside the selection {selection}",))
     if not notes:
         notes = [f"skipped: no evidence ran ({', '.join(item.selectors)})"]
     return ItemVerdict(item, "skipped", tuple(notes))
 
 
 def judge_all(
-    items: Sequence[ChecklistItem], results: Sequence[RunResult], target: str
+    items: Sequence[ChecklistItem],
+    results: Sequence[RunResult],
+    target: str,
+    selection: str = "",
 ) -> list[ItemVerdict]:
-    return [judge(item, results, target) for item in items]
+    return [judge(item, results, target, selection) for item in items]

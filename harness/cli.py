@@ -16,6 +16,7 @@ from g2a_adapter.errors import G2AError
 # Subcommand modules under harness.commands, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
     "run",
+    "steps",
     "twin",
     "receiver",
     "record",

@@ -1,7 +1,9 @@
 """Checklist reports: `checklist.json` (read by the gate), `checklist.md`, `checklist.html`.
 
-`junit.xml` and `cucumber.json` are written by pytest itself during `g2a-harness run`.
-The HTML page is self-contained: inline CSS, no script, no network asset.
+`junit.xml` and `cucumber.json` are written by pytest itself during `g2a-harness run`; the
+scenarios each item shows (steps, statuses, durations, errors) are read from that
+`cucumber.json` (`harness.scenarios`), so both reports tell the same story. The HTML page is
+self-contained: inline CSS, `<details>` for collapsing, no script, no network asset.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from harness.checklist import ItemVerdict
 
-STATUS_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+STATUS_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN"}
+STATUSES = tuple(STATUS_MARK)
 
 
 def checklist_report(
@@ -26,18 +29,19 @@ def checklist_report(
     suite: str,
     run_ok: bool = True,
     generated_at: datetime | None = None,
+    scenarios: Sequence[dict[str, Any]] = (),
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `checklist` report (schema: interfaces.md "Reports")."""
+    """The `checklist` report; each item lists the scenarios (cucumber records) that prove it."""
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
-    counts = Counter(v.status for v in verdicts)
+    counts: Counter[str] = Counter(v.status for v in verdicts)
     return {
         "kind": "checklist",
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),
         "target": target,
         "suite": suite,
         "passed": run_ok and counts["failed"] == 0,
-        "summary": {s: counts[s] for s in ("passed", "failed", "skipped")},
+        "summary": {s: counts[s] for s in STATUSES},
         "items": [
             {
                 "id": v.item.id,
@@ -45,6 +49,7 @@ def checklist_report(
                 "text": v.item.text,
                 "status": v.status,
                 "evidence": list(v.evidence),
+                "scenarios": [r for r in scenarios if set(r["tags"]) & set(v.item.tags())],
             }
             for v in verdicts
         ],
@@ -59,8 +64,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"- target: **{report['target']}**, suite: **{report['suite']}**",
         f"- generated: {report['generated_at']}",
-        f"- result: **{'PASSED' if report['passed'] else 'FAILED'}** "
-        f"({summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped)",
+        f"- result: **{'PASSED' if report['passed'] else 'FAILED'}** ({_counts_text(summary)})",
         "",
     ]
     for area, items in _by_area(report).items():
@@ -86,45 +90,89 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _counts_text(summary: dict[str, int]) -> str:
+    return ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
+
+
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;width:100%;margin-bottom:1.5rem}
-th,td{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.passed{color:#146c2e}.failed{color:#b00020}.skipped{color:#8a6d00}
-.status{font-weight:bold;white-space:nowrap}ul{margin:0;padding-left:1.1rem}
+table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.passed{color:#146c2e}.failed{color:#b00020}
+.skipped,.not-run{color:#8a6d00}.status{font-weight:bold;white-space:nowrap}
+details{border:1px solid #ddd;border-radius:4px;margin:.3rem 0;padding:.3rem .6rem}
+summary{cursor:pointer}ul{margin:.2rem 0;padding-left:1.1rem}
+.error{background:#fdecee;padding:.3rem;white-space:pre-wrap;font-family:monospace}
 code{background:#f6f6f6;padding:0 .2rem}
 """
 
 
+def _css_class(status: str) -> str:
+    return status.replace(" ", "-")
+
+
+def _scenario_html(record: dict[str, Any]) -> str:
+    esc = html.escape
+    rows = "".join(
+        f'<tr><td class="status {_css_class(st["status"])}">{esc(st["status"])}</td>'
+        f"<td>{esc(st['keyword'])} {esc(st['name'])}</td><td>{st['duration_s']:.3f} s</td></tr>"
+        for st in record["steps"]
+    )
+    error = (
+        f'<div class="error">{esc(record["failed_step"])}: {esc(record["error"])}</div>'
+        if record["error"]
+        else ""
+    )
+    title = f"{record['feature']}: {record['name']} ({record['duration_s']:.3f} s)"
+    table = f"<table><tr><th>status</th><th>step</th><th>duration</th></tr>{rows}</table>"
+    return _collapsible("scenario", record["status"], record["status"], esc(title), table + error)
+
+
+def _item_html(item: dict[str, Any]) -> str:
+    esc = html.escape
+    status = item["status"]
+    evidence = "".join(f"<li>{esc(e)}</li>" for e in item["evidence"])
+    scenarios = "".join(_scenario_html(r) for r in item.get("scenarios", []))
+    label = f"<code>{esc(item['id'])}</code> {esc(item['text'])}"
+    return _collapsible(
+        "item", status, STATUS_MARK[status], label, f"<ul>{evidence}</ul>{scenarios}"
+    )
+
+
+def _collapsible(kind: str, status: str, mark: str, label: str, body: str) -> str:
+    """A `<details>` block, open when failed; `label` and `body` are already escaped HTML."""
+    opened = " open" if status == "failed" else ""
+    return (
+        f'<details class="{kind}"{opened}><summary><span class="status {_css_class(status)}">'
+        f"{html.escape(mark)}</span> {label}</summary>{body}</details>"
+    )
+
+
 def render_html(report: dict[str, Any]) -> str:
     esc = html.escape
-    summary = report["summary"]
     verdict = "PASSED" if report["passed"] else "FAILED"
+    facts = {
+        "commit": report.get("commit", "unknown"),
+        "target": report["target"],
+        "target URL": report.get("target_url", "-"),
+        "host": report.get("host", "-"),
+        "suite": report["suite"],
+        "generated": report["generated_at"],
+    }
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         "<title>Handoff checklist</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>Handoff checklist</h1>",
-        f"<p>Target <strong>{esc(report['target'])}</strong>, suite "
-        f"<strong>{esc(report['suite'])}</strong>, generated {esc(report['generated_at'])}.</p>",
-        f'<p class="{"passed" if report["passed"] else "failed"} status">{verdict}: '
-        f"{summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['skipped']} skipped.</p>",
+        '<table class="facts">'
+        + "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
+        + "</table>",
+        f'<p class="{"passed" if report["passed"] else "failed"} status verdict">{verdict}: '
+        f"{esc(_counts_text(report['summary']))}.</p>",
     ]
     for area, items in _by_area(report).items():
-        parts += [
-            f"<h2>{esc(area)}</h2>",
-            "<table><tr><th>status</th><th>item</th><th>evidence</th></tr>",
-        ]
-        for item in items:
-            evidence = "".join(f"<li>{esc(e)}</li>" for e in item["evidence"])
-            parts.append(
-                f'<tr><td class="status {item["status"]}">{STATUS_MARK[item["status"]]}</td>'
-                f"<td><code>{esc(item['id'])}</code> {esc(item['text'])}</td>"
-                f"<td><ul>{evidence}</ul></td></tr>"
-            )
-        parts.append("</table>")
+        parts += [f"<h2>{esc(area)}</h2>", *(_item_html(item) for item in items)]
     parts.append("</body></html>")
     return "\n".join(parts)
 

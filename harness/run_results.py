@@ -42,13 +42,17 @@ def read_results(path: Path) -> list[RunResult]:
                 outcome=outcome,
                 markers=frozenset(event.get("markers", [])),
                 message=message,
+                step=event.get("step", ""),
             )
         )
     return results
 
 
 def follow(path: Path, process: subprocess.Popen[bytes]) -> Iterator[dict[str, Any]]:
-    """Yield events as they are appended, until the process ends and the file is drained."""
+    """Yield events as they are appended, until the process ends and the file is drained.
+
+    A `{"event": "tick"}` comes at every poll, so a caller can enforce a deadline.
+    """
     offset = 0
     pending = ""
     while True:
@@ -66,4 +70,5 @@ def follow(path: Path, process: subprocess.Popen[bytes]) -> Iterator[dict[str, A
                     yield event
         if finished:
             return
+        yield {"event": "tick"}
         time.sleep(_POLL_S)

@@ -18,21 +18,12 @@ from typing import IO, Any
 
 import pytest
 
+from harness.bdd.catalogue import STEP_MODULES
+from harness.bdd.discovery import SelectionError, feature_dirs, feature_tags
 from harness.checklist import checklist_tags
 from harness.targets import TARGETS, TargetError, allowed_on, target_name
 
-pytest_plugins = [
-    "harness.bdd.fixtures",
-    "harness.bdd.steps.config",
-    "harness.bdd.steps.client",
-    "harness.bdd.steps.twin",
-    "harness.bdd.steps.webhooks",
-    "harness.bdd.steps.observability",
-    "harness.bdd.steps.store",
-    "harness.bdd.steps.health",
-    "harness.bdd.steps.retry",
-    "harness.bdd.steps.handoff",
-]
+pytest_plugins = ["harness.bdd.fixtures", *STEP_MODULES]
 
 AREA_TAGS: dict[str, str] = {
     "config": "configuration from the environment",
@@ -56,6 +47,7 @@ TARGET_TAGS: dict[str, str] = {
 TARGET_KEY = pytest.StashKey[str]()
 RESULTS_KEY = pytest.StashKey["ResultsWriter"]()
 DESELECTED_KEY = pytest.StashKey[list[tuple[str, str]]]()
+FAILED_STEP_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +74,13 @@ def pytest_configure(config: pytest.Config) -> None:
     for tag in checklist_tags():
         config.addinivalue_line("markers", f"{tag}: proves checklist item {tag[4:]}")
     try:
+        folders = feature_dirs()
+    except SelectionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    known = {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
+    for tag in sorted(feature_tags(folders) - known):
+        config.addinivalue_line("markers", f"{tag}: a tag of the feature files")
+    try:
         config.stash[TARGET_KEY] = target_name(config.getoption("g2a_target"))
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -91,6 +90,43 @@ def pytest_configure(config: pytest.Config) -> None:
         writer = ResultsWriter(Path(path))
         config.stash[RESULTS_KEY] = writer
         config.pluginmanager.register(writer, "g2a_bdd_results")
+
+
+class UnknownStepError(AssertionError):
+    """A feature line that no catalogue step matches."""
+
+
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
+    """Fail with the feature, line, step text and the three closest catalogue steps."""
+    request.node.stash[FAILED_STEP_KEY] = f"{step.keyword} {step.name}"
+    raise UnknownStepError(unknown_step_message(feature.filename, step)) from None
+
+
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+    exception: Exception,
+) -> None:
+    request.node.stash[FAILED_STEP_KEY] = f"{step.keyword} {step.name}"
+
+
+def unknown_step_message(feature_file: str, step: Any) -> str:
+    from harness.bdd.catalogue import catalogue, closest, relative_path
+
+    text = f"{step.keyword} {step.name}"
+    guesses = "; ".join(
+        f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, catalogue())
+    )
+    return (
+        f'{relative_path(feature_file)}:{step.line_number}: unknown step "{text}"; '
+        f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
+    )
 
 
 def chosen_target(config: pytest.Config) -> str:
@@ -173,6 +209,7 @@ class ResultsWriter:
                 "outcome": outcome,
                 "markers": sorted({mark.name for mark in item.iter_markers()}),
                 "message": message,
+                "step": item.stash.get(FAILED_STEP_KEY, "") if outcome == "failed" else "",
             }
         )
 

@@ -1,9 +1,11 @@
 """`g2a-harness run`: the whole handoff checklist against a target, with reports.
 
-Starts the embedded twin and a webhook receiver (twin target), runs the Gherkin suites and the
-contract suite in one pytest subprocess, shows progress, prints one row per checklist item
-with its evidence, writes junit.xml, cucumber.json, checklist.json/.md/.html, and exits
-non-zero when an item (or the run itself) failed.
+Probes a real target first (one authenticated request within G2A_TIMEOUT_MS), starts the
+embedded twin and a webhook receiver (twin target), runs every feature file (plus `--features`
+folders) and the contract suite in one pytest subprocess, shows progress, prints one row per
+checklist item and the reason of every failing scenario, writes junit.xml, cucumber.json,
+checklist.json/.md/.html under `reports/<target>/<suite>/`, and exits non-zero when an item
+(or the run itself) failed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -32,30 +36,115 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--suite", default="full", help="full (default) or smoke")
     parser.add_argument(
-        "--report-dir", default="reports", type=Path, help="where reports go (default reports/)"
+        "--tags",
+        default=None,
+        metavar="EXPR",
+        help='Gherkin tag expression, e.g. "@smoke and not @webhooks"',
+    )
+    parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR", help="pytest -k")
+    parser.add_argument(
+        "--features",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also run the .feature files of DIR (repeatable)",
+    )
+    parser.add_argument(
+        "--report-dir",
+        default=None,
+        type=Path,
+        help="where reports go (default reports/<target>/<suite or selection>/)",
+    )
+    parser.add_argument(
+        "--max-time",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="stop the suites after this long and report what ran",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.bdd.discovery import FEATURES_ENV, SelectionError, feature_dirs, marker_expression
     from harness.cli import UsageError
+    from harness.run_probe import TargetStalled, probe_target
     from harness.targets import TargetError, check_reachable, resolve_target, target_name
 
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r}; choose one of {', '.join(SUITES)}")
     if not (BDD_PATH.is_dir() and Path("features").is_dir()):
         raise UsageError("run it from the repository root (tests/bdd and features/ not found)")
+    if args.max_time is not None and args.max_time <= 0:
+        raise UsageError("--max-time must be a positive number of seconds")
+    extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
+        feature_dirs({FEATURES_ENV: extra_features})
+        selection = Selection(
+            suite=args.suite,
+            markers=marker_expression(args.tags) if args.tags else None,
+            keyword=args.keyword,
+        )
         target = resolve_target(target_name(args.target))
         if target.api_url is not None:
             _check_settings(target)
             check_reachable(target.api_url)
-    except TargetError as exc:
+            probe_target(target)
+    except (SelectionError, TargetError) as exc:
         raise UsageError(str(exc)) from None
+    except TargetStalled as exc:
+        print(f"g2a-harness run: {exc}; no suite ran", file=sys.stderr)
+        return 1
+    report_dir = args.report_dir or Path("reports") / target.name / selection.slug()
     with ExitStack() as stack:
-        env = dict(os.environ, G2A_TARGET=target.name)
+        env = dict(os.environ, G2A_TARGET=target.name, **{FEATURES_ENV: extra_features})
         if target.has_admin:
             env.update(stack.enter_context(_embedded_services()))
-        return _run_checklist(target.name, args.suite, Path(args.report_dir), env)
+        facts = {"target_url": env.get("G2A_TWIN_URL") or target.api_url or "", **_run_facts()}
+        return _run_checklist(target.name, selection, report_dir, env, args.max_time, facts)
+
+
+class Selection:
+    """Which scenarios run: a suite, a tag expression (as pytest -m) and a -k expression."""
+
+    def __init__(self, suite: str, markers: str | None, keyword: str | None) -> None:
+        self.suite = suite
+        self.markers = " and ".join(
+            f"({m})" for m in ("smoke" if suite == "smoke" else None, markers) if m
+        )
+        self.keyword = keyword
+
+    def pytest_args(self) -> list[str]:
+        return [
+            *(["-m", self.markers] if self.markers else []),
+            *(["-k", self.keyword] if self.keyword else []),
+        ]
+
+    def describe(self) -> str:
+        """ "" for the full suite; otherwise the selection in words (for "not run" items)."""
+        parts = [
+            f"tags {self.markers}" if self.markers else "",
+            f"-k {self.keyword}" if self.keyword else "",
+        ]
+        return ", ".join(p for p in parts if p)
+
+    def slug(self) -> str:
+        """The report folder name: the suite, or the suite plus the selection."""
+        text = self.describe()
+        return (
+            f"{self.suite}-{re.sub(r'[^A-Za-z0-9]+', '-', text).strip('-')}" if text else self.suite
+        )
+
+
+def _run_facts() -> dict[str, str]:
+    """Commit and host shown at the top of the HTML report."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"commit": commit, "host": socket.gethostname()}
 
 
 def _check_settings(target: Any) -> None:
@@ -84,9 +173,9 @@ def _embedded_services() -> Iterator[dict[str, str]]:
         yield {"G2A_TWIN_URL": twin.base_url, "G2A_RECEIVER_URL": receiver_url}
 
 
-def pytest_command(target: str, suite: str, report_dir: Path) -> list[str]:
+def pytest_command(selection: Selection, target: str, report_dir: Path) -> list[str]:
     paths = [str(BDD_PATH)] + ([str(CONTRACT_PATH)] if CONTRACT_PATH.is_dir() else [])
-    command = [
+    return [
         sys.executable,
         "-m",
         "pytest",
@@ -98,48 +187,66 @@ def pytest_command(target: str, suite: str, report_dir: Path) -> list[str]:
         "-q",
         "-p",
         "no:cacheprovider",
+        *selection.pytest_args(),
     ]
-    if suite == "smoke":
-        command += ["-m", "smoke"]
-    return command
 
 
-def _run_checklist(target: str, suite: str, report_dir: Path, env: dict[str, str]) -> int:
+def _run_checklist(
+    target: str,
+    selection: Selection,
+    report_dir: Path,
+    env: dict[str, str],
+    max_time: float | None,
+    facts: dict[str, str],
+) -> int:
     from harness.checklist import judge_all, load_checklist
     from harness.report import checklist_report, write_checklist_reports
     from harness.run_results import read_results
+    from harness.scenarios import read_cucumber, scenario_records
 
     report_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("results.jsonl", "cucumber.json", "junit.xml"):
+        (report_dir / stale).unlink(missing_ok=True)
     results_path = report_dir / "results.jsonl"
-    results_path.unlink(missing_ok=True)
     log_path = report_dir / "pytest.log"
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            pytest_command(target, suite, report_dir),
+            pytest_command(selection, target, report_dir),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
-        _show_progress(process, results_path)
+        timed_out = _show_progress(process, results_path, max_time)
     exit_code = process.returncode
     results = read_results(results_path)
-    verdicts = judge_all(load_checklist(), results, target)
+    verdicts = judge_all(load_checklist(), results, target, selection.describe())
     tests_failed = any(r.outcome == "failed" for r in results)
     report = checklist_report(
         verdicts,
         target=target,
-        suite=suite,
-        run_ok=exit_code in (0, 5),
+        suite=selection.suite,
+        run_ok=exit_code in (0, 5) and not timed_out,
+        scenarios=scenario_records(read_cucumber(report_dir / "cucumber.json")),
         extra={
+            **facts,
+            "selection": selection.describe(),
             "pytest_exit_code": exit_code,
             "tests": _counts(results),
             "duration_seconds": round(time.monotonic() - started, 1),
+            **({"stopped_after_max_time": max_time} if timed_out else {}),
         },
     )
     write_checklist_reports(report, report_dir)
     _print_table(report, report_dir)
-    if exit_code not in (0, 5) and not (exit_code == 1 and tests_failed):
+    _print_reasons(results, log_path)
+    if timed_out:
+        print(
+            f"g2a-harness run: stopped after --max-time {max_time:g} s; "
+            f"{len(results)} test(s) ran, see {log_path}",
+            file=sys.stderr,
+        )
+    elif exit_code not in (0, 5) and not (exit_code == 1 and tests_failed):
         print(
             f"g2a-harness run: pytest stopped with exit code {exit_code}; see {log_path}",
             file=sys.stderr,
@@ -154,28 +261,51 @@ def _counts(results: list[Any]) -> dict[str, int]:
     return counts
 
 
-def _show_progress(process: subprocess.Popen[bytes], results_path: Path) -> None:
-    """A rich progress bar fed by the results file pytest writes as tests finish."""
+def _show_progress(
+    process: subprocess.Popen[bytes], results_path: Path, max_time: float | None
+) -> bool:
+    """A rich progress bar fed by the results file; True when --max-time stopped the run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from harness.run_results import follow
 
+    deadline = None if max_time is None else time.monotonic() + max_time
+    timed_out = False
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task("collecting", total=None)
         for event in follow(results_path, process):
+            if deadline is not None and not timed_out and time.monotonic() > deadline:
+                timed_out = True
+                process.terminate()
             if event.get("event") == "collected":
                 progress.update(task, total=event["count"], description="checklist")
             elif event.get("event") == "test" and event.get("outcome") != "deselected":
                 progress.advance(task)
                 progress.update(task, description=str(event.get("name", ""))[:60])
+    process.wait()
+    return timed_out
+
+
+def _print_reasons(results: list[Any], log_path: Path) -> None:
+    """Each failing scenario once: its name, failing step, first error line, the full log."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    for result in (r for r in results if r.outcome == "failed"):
+        console.print(f"[bold red]FAILED[/] {escape(result.name)}")
+        if result.step:
+            console.print(f"  step:  {escape(result.step)}")
+        console.print(f"  error: {escape(result.message)}")
+        console.print(f"  log:   {log_path}")
 
 
 def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    styles = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+    styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
     table = Table(title=f"Handoff checklist on {report['target']} ({report['suite']})")
     table.add_column("status")
     table.add_column("item")
@@ -192,7 +322,5 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     console.print(table)
     summary = report["summary"]
     verdict = "[green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
-    console.print(
-        f"{verdict}: {summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['skipped']} skipped; reports in {report_dir}/"
-    )
+    counts = ", ".join(f"{n} {status}" for status, n in summary.items())
+    console.print(f"{verdict}: {counts}; reports in {report_dir}/")

@@ -31,35 +31,59 @@ POLL_TIMEOUT_S = 10.0
 # --- connection and adapter set-up -----------------------------------------------------------
 @given("the adapter is connected to the target")
 def connected(g2a_world: World, request: pytest.FixtureRequest) -> None:
+    """Build the adapter's client for the chosen target (twin, sandbox or live).
+
+    Example: the adapter is connected to the target
+    """
     if g2a_world.target.has_admin:
         g2a_world.twin = request.getfixturevalue("twin")
 
 
 @given(parsers.re(r"the adapter uses a wrong (?P<credential>API key|API hash|OAuth client secret)"))
 def wrong_credential(g2a_world: World, credential: str) -> None:
+    """Replace one credential with a wrong value.
+
+    Example: the adapter uses a wrong OAuth client secret
+    """
     field, value = WRONG_VALUES[credential]
     g2a_world.overrides[field] = value
 
 
 @given(parsers.parse("the adapter times out after {ms:d} milliseconds"))
 def short_timeout(g2a_world: World, ms: int) -> None:
+    """Make the adapter give up on a request after this many milliseconds.
+
+    Example: the adapter times out after 300 milliseconds
+    """
     g2a_world.overrides["timeout_ms"] = ms
 
 
 @given("retries do not wait")
 def retries_do_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     # The adapter's documented test switch: every retry decision stays, the sleeping goes.
+    """Retries happen without sleeping (faster scenarios, same decisions).
+
+    Example: retries do not wait
+    """
     monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
 
 
 @given("the adapter uses the default retry settings")
 def default_retry_settings(g2a_world: World) -> None:
+    """Keep the adapter's default retry settings (2 retries).
+
+    Example: the adapter uses the default retry settings
+    """
     assert "retry_max" not in g2a_world.overrides
     assert g2a_world.settings().retry_max == 2
 
 
 @given("the adapter keeps purchase progress in an idempotency store")
 def purchase_store(g2a_world: World, tmp_path: Path) -> None:
+    """Keep purchase progress in a fresh SQLite idempotency store.
+
+    Example: the adapter keeps purchase progress in an idempotency store
+    """
     from g2a_adapter.idempotency import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 'purchases.sqlite3'}")
@@ -76,11 +100,19 @@ def _token(world: World) -> None:
 
 @when("the adapter asks for an access token")
 def ask_token(g2a_world: World) -> None:
+    """Ask the adapter's token provider for an access token.
+
+    Example: the adapter asks for an access token
+    """
     _token(g2a_world)
 
 
 @when(parsers.parse("the adapter asks for an access token {times:d} times"))
 def ask_token_times(g2a_world: World, times: int) -> None:
+    """Ask for an access token several times in a row.
+
+    Example: the adapter asks for an access token 3 times
+    """
     for _ in range(times):
         _token(g2a_world)
         g2a_world.expect_success()
@@ -88,11 +120,19 @@ def ask_token_times(g2a_world: World, times: int) -> None:
 
 @when(parsers.parse("{seconds:f} seconds pass"))
 def seconds_pass(seconds: float) -> None:
+    """Let this many seconds of real time pass.
+
+    Example: 1.7 seconds pass
+    """
     time.sleep(seconds)
 
 
 @then("a bearer token is returned that has not expired")
 def token_fresh(g2a_world: World) -> None:
+    """The token returned is a bearer token that has not expired.
+
+    Example: a bearer token is returned that has not expired
+    """
     token = g2a_world.expect_success()
     assert token.token_type.lower() == "bearer"
     assert token.access_token.get_secret_value()
@@ -101,6 +141,10 @@ def token_fresh(g2a_world: World) -> None:
 
 @then("the token lifetime gauge shows the seconds left on that token")
 def token_gauge(g2a_world: World) -> None:
+    """The token lifetime gauge shows the seconds left on the current token.
+
+    Example: the token lifetime gauge shows the seconds left on that token
+    """
     token = g2a_world.notes["tokens"][-1]
     gauge = g2a_world.metrics.registry.get_sample_value("g2a_token_ttl_seconds")
     assert gauge is not None, "g2a_token_ttl_seconds was never set"
@@ -113,6 +157,10 @@ def _token_values(world: World) -> list[str]:
 
 @then("the same token is returned each time")
 def same_token(g2a_world: World) -> None:
+    """Every token returned was the same (the token was cached).
+
+    Example: the same token is returned each time
+    """
     values = _token_values(g2a_world)
     assert len(values) > 1
     assert len(set(values)) == 1, "tokens differ"
@@ -120,17 +168,29 @@ def same_token(g2a_world: World) -> None:
 
 @then("a different token is returned the second time")
 def different_token(g2a_world: World) -> None:
+    """The second token differs from the first (a fresh one was fetched).
+
+    Example: a different token is returned the second time
+    """
     first, second = _token_values(g2a_world)[-2:]
     assert first != second, "the token was not refreshed"
 
 
 @when("QA lists the seller's offers")
 def list_offers(g2a_world: World) -> None:
+    """List the seller's own offers.
+
+    Example: QA lists the seller's offers
+    """
     g2a_world.attempt(lambda: g2a_world.client().offers.list())
 
 
 @then("the offers are listed")
 def offers_listed(g2a_world: World) -> None:
+    """The offers call returned a list of offers.
+
+    Example: the offers are listed
+    """
     from g2a_adapter.models import OfferPage
 
     assert isinstance(g2a_world.expect_success(), OfferPage)
@@ -139,11 +199,19 @@ def offers_listed(g2a_world: World) -> None:
 # --- products --------------------------------------------------------------------------------
 @when("QA lists the first page of products")
 def list_first_page(g2a_world: World) -> None:
+    """List the first page of the product catalogue.
+
+    Example: QA lists the first page of products
+    """
     g2a_world.attempt(lambda: g2a_world.client().products.list())
 
 
 @when(parsers.parse("QA lists page {page:d} of products, out-of-stock ones included"))
 def list_page(g2a_world: World, page: int) -> None:
+    """List one page of products, including those out of stock.
+
+    Example: QA lists page 2 of products, out-of-stock ones included
+    """
     products = g2a_world.client().products
     g2a_world.attempt(lambda: products.list(page, include_out_of_stock=True))
 
@@ -154,6 +222,10 @@ def list_page(g2a_world: World, page: int) -> None:
     )
 )
 def list_filtered(g2a_world: World, name: str, value: str) -> None:
+    """List products with a minimum quantity or minimum price filter.
+
+    Example: QA lists products with a minimum quantity of 5
+    """
     products = g2a_world.client().products
     if "quantity" in name:
         g2a_world.attempt(lambda: products.list(min_qty=int(value)))
@@ -163,32 +235,56 @@ def list_filtered(g2a_world: World, name: str, value: str) -> None:
 
 @when(parsers.re(r"QA looks up product (?P<product_id>\d+)"))
 def look_up(g2a_world: World, product_id: str) -> None:
+    """Look up one product by its id.
+
+    Example: QA looks up product 10000068865001
+    """
     g2a_world.attempt(lambda: g2a_world.client().products.get(product_id))
 
 
 @when("QA walks through every product, out-of-stock ones included")
 def walk_all(g2a_world: World) -> None:
+    """Walk through every page of the catalogue, out-of-stock products included.
+
+    Example: QA walks through every product, out-of-stock ones included
+    """
     products = g2a_world.client().products
     g2a_world.attempt(lambda: list(products.iter_all(include_out_of_stock=True)))
 
 
 @then(parsers.parse("the page holds between {low:d} and {high:d} products"))
 def page_between(g2a_world: World, low: int, high: int) -> None:
+    """The page of products holds between LOW and HIGH products.
+
+    Example: the page holds between 1 and 20 products
+    """
     assert low <= len(g2a_world.expect_success().docs) <= high
 
 
 @then(parsers.parse("the page holds exactly {count:d} products"))
 def page_exactly(g2a_world: World, count: int) -> None:
+    """The page of products holds exactly this many products.
+
+    Example: the page holds exactly 20 products
+    """
     assert len(g2a_world.expect_success().docs) == count
 
 
 @then(parsers.parse("the listing reports {total:d} products in total"))
 def listing_total(g2a_world: World, total: int) -> None:
+    """The listing's total count equals this number.
+
+    Example: the listing reports 45 products in total
+    """
     assert g2a_world.expect_success().total == total
 
 
 @then("every product has an id, a name, a stock quantity and a price")
 def products_complete(g2a_world: World) -> None:
+    """Every listed product has an id, a name, a stock quantity and a price.
+
+    Example: every product has an id, a name, a stock quantity and a price
+    """
     for product in g2a_world.expect_success().docs:
         assert product.id.isdigit(), product.id
         assert product.name.strip(), f"product {product.id} has no name"
@@ -198,6 +294,10 @@ def products_complete(g2a_world: World) -> None:
 
 @then(parsers.re(r"product (?P<product_id>\d+) is returned with its name and price"))
 def product_returned(g2a_world: World, product_id: str) -> None:
+    """The product lookup returned this product with a name and a price.
+
+    Example: product 10000027819004 is returned with its name and price
+    """
     product = g2a_world.expect_success()
     assert product.id == product_id
     assert product.name.strip()
@@ -213,6 +313,10 @@ def product_returned(g2a_world: World, product_id: str) -> None:
 
 @then(parsers.parse("{count:d} distinct products are seen"))
 def distinct_products(g2a_world: World, count: int) -> None:
+    """The walk through the catalogue saw this many distinct products.
+
+    Example: 45 distinct products are seen
+    """
     products = g2a_world.expect_success()
     assert len(products) == count
     assert len({p.id for p in products}) == count
@@ -224,6 +328,10 @@ def distinct_products(g2a_world: World, count: int) -> None:
     )
 )
 def filtered_products(g2a_world: World, field: str, value: str) -> None:
+    """Every listed product meets the filter (quantity or minimum price).
+
+    Example: every product listed has a quantity of at least 5
+    """
     page = g2a_world.expect_success()
     assert page.docs, "the filter matched nothing; the check would prove nothing"
     for product in page.docs:
@@ -240,11 +348,19 @@ def _order(world: World, product_id: str) -> None:
 
 @when(parsers.re(r"QA orders product (?P<product_id>\d+)"))
 def order_product(g2a_world: World, product_id: str) -> None:
+    """Create an order for one unit of a product.
+
+    Example: QA orders product 99999999999999
+    """
     _order(g2a_world, product_id)
 
 
 @given(parsers.re(r"QA has ordered product (?P<product_id>\d+)"))
 def ordered_product(g2a_world: World, product_id: str) -> None:
+    """An order for the product exists (created now).
+
+    Example: QA has ordered product 10000027819004
+    """
     _order(g2a_world, product_id)
     g2a_world.expect_success()
 
@@ -256,28 +372,48 @@ def _current_order(world: World) -> str:
 
 @when("QA pays the order")
 def pay_order(g2a_world: World) -> None:
+    """Pay the order created earlier in the scenario.
+
+    Example: QA pays the order
+    """
     order_id = _current_order(g2a_world)
     g2a_world.attempt(lambda: g2a_world.client().orders.pay(order_id))
 
 
 @when(parsers.re(r"QA pays order (?P<order_id>\d+)"))
 def pay_order_id(g2a_world: World, order_id: str) -> None:
+    """Pay an order by its id.
+
+    Example: QA pays order 1234567890
+    """
     g2a_world.attempt(lambda: g2a_world.client().orders.pay(order_id))
 
 
 @when("QA fetches the key of the order")
 def fetch_key(g2a_world: World) -> None:
+    """Fetch the key of the order created earlier in the scenario.
+
+    Example: QA fetches the key of the order
+    """
     order_id = _current_order(g2a_world)
     g2a_world.attempt(lambda: g2a_world.client().orders.key(order_id))
 
 
 @when(parsers.parse('QA asks for the details of order "{order_id}"'))
 def order_details(g2a_world: World, order_id: str) -> None:
+    """Ask for the details of an order by id.
+
+    Example: QA asks for the details of order "12ab"
+    """
     g2a_world.attempt(lambda: g2a_world.client().orders.details(order_id))
 
 
 @then("an order id made of digits is returned with a price in EUR")
 def order_created(g2a_world: World) -> None:
+    """The order call returned a numeric order id and a price in EUR.
+
+    Example: an order id made of digits is returned with a price in EUR
+    """
     created = g2a_world.expect_success()
     assert created.order_id.isdigit(), created.order_id
     assert created.currency == "EUR"
@@ -291,17 +427,29 @@ def _status(world: World) -> str:
 
 @then(parsers.parse('the order\'s status is "{status}"'))
 def order_status(g2a_world: World, status: str) -> None:
+    """The order's details show this status.
+
+    Example: the order's status is "new"
+    """
     assert _status(g2a_world) == status
 
 
 @then(parsers.parse('the order\'s status is one of "{statuses}"'))
 def order_status_one_of(g2a_world: World, statuses: str) -> None:
+    """The order's details show one of these comma-separated statuses.
+
+    Example: the order's status is one of "paid, complete"
+    """
     allowed = [s.strip() for s in statuses.split(",")]
     assert _status(g2a_world) in allowed
 
 
 @then("the payment is confirmed with a transaction id")
 def payment_confirmed(g2a_world: World) -> None:
+    """The payment returned a transaction id.
+
+    Example: the payment is confirmed with a transaction id
+    """
     payment = g2a_world.expect_success()
     assert payment.status is True
     assert payment.transaction_id
@@ -309,6 +457,10 @@ def payment_confirmed(g2a_world: World) -> None:
 
 @then("a key is handed over")
 def key_handed(g2a_world: World) -> None:
+    """The key fetch returned a key.
+
+    Example: a key is handed over
+    """
     key = g2a_world.expect_success()
     assert key.key.strip()
     if g2a_world.twin is not None:
@@ -318,6 +470,10 @@ def key_handed(g2a_world: World) -> None:
 # --- purchases -------------------------------------------------------------------------------
 @when(parsers.re(r'QA purchases product (?P<product_id>\d+) with idempotency key "(?P<key>[^"]+)"'))
 def purchase(g2a_world: World, product_id: str, key: str) -> None:
+    """Purchase a product (order, pay, fetch key) under an idempotency key.
+
+    Example: QA purchases product 10000068865001 with idempotency key "e2e-1"
+    """
     result = g2a_world.attempt(
         lambda: g2a_world.client().orders.purchase(
             product_id,
@@ -332,6 +488,10 @@ def purchase(g2a_world: World, product_id: str, key: str) -> None:
 
 @then("the purchase returns a key for a new order")
 def purchase_new(g2a_world: World) -> None:
+    """The purchase returned a key for an order it created now.
+
+    Example: the purchase returns a key for a new order
+    """
     result = g2a_world.expect_success()
     assert result.key.strip()
     assert result.order_id.isdigit()
@@ -340,17 +500,29 @@ def purchase_new(g2a_world: World) -> None:
 
 @then("the purchase returns a key")
 def purchase_key(g2a_world: World) -> None:
+    """The purchase returned a key.
+
+    Example: the purchase returns a key
+    """
     assert g2a_world.expect_success().key.strip()
 
 
 @then("both purchases return the same order and key")
 def same_purchase(g2a_world: World) -> None:
+    """Both purchases returned the same order id and key.
+
+    Example: both purchases return the same order and key
+    """
     first, second = g2a_world.results[-2:]
     assert (first.order_id, first.key) == (second.order_id, second.key)
 
 
 @then("the second purchase says it was resumed")
 def resumed(g2a_world: World) -> None:
+    """The second purchase resumed the first one instead of ordering again.
+
+    Example: the second purchase says it was resumed
+    """
     assert g2a_world.expect_success().resumed is True
 
 
@@ -364,25 +536,43 @@ def _error_class(description: str) -> type[BaseException]:
 
 @then("the call succeeds")
 def call_succeeds(g2a_world: World) -> None:
+    """The last call returned without an error.
+
+    Example: the call succeeds
+    """
     g2a_world.expect_success()
 
 
 @then(parsers.re(r"the call fails with (?P<kind>" + "|".join(ERROR_KINDS) + ")"))
 def call_fails(g2a_world: World, kind: str) -> None:
+    """The last call failed with the named kind of adapter error.
+
+    Example: the call fails with an authentication error
+    """
     g2a_world.expect_error(_error_class(kind))
 
 
 @then(parsers.re(r"the call fails with a G2A API error with code (?P<code>\w+)"))
 def call_fails_code(g2a_world: World, code: str) -> None:
+    """The last call failed with a G2A API error carrying this error code.
+
+    Example: the call fails with a G2A API error with code ORD01
+    """
     from g2a_adapter.errors import G2AApiError
 
     error = g2a_world.expect_error(G2AApiError)
     assert isinstance(error, G2AApiError)
-    assert error.code == code, f"code {error}"
+    assert error.code == code, (
+        f"expected code {code}, got {error.code} (HTTP {error.status_code}): {error.message}"
+    )
 
 
 @then("the call fails before reaching G2A")
 def fails_locally(g2a_world: World) -> None:
+    """The last call was refused by the adapter before any request left.
+
+    Example: the call fails before reaching G2A
+    """
     from g2a_adapter.errors import RequestValidationError
 
     g2a_world.expect_error(RequestValidationError)
@@ -390,6 +580,10 @@ def fails_locally(g2a_world: World) -> None:
 
 @then("the error message reveals no credential")
 def error_hides_credentials(g2a_world: World) -> None:
+    """The last error's message holds neither the API key nor the hash.
+
+    Example: the error message reveals no credential
+    """
     error = g2a_world.error
     assert error is not None, "no error to inspect"
     text = f"{error} {error!r} {getattr(error, '__cause__', None)!r}"

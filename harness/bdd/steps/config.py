@@ -38,6 +38,10 @@ def _loaded(world: World) -> Any:
 
 @given("an environment with the published sandbox credentials")
 def sandbox_environment(g2a_world: World) -> None:
+    """Start from an environment holding G2A's published sandbox credentials.
+
+    Example: an environment with the published sandbox credentials
+    """
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
     _env(g2a_world).update(
@@ -51,22 +55,38 @@ def sandbox_environment(g2a_world: World) -> None:
 
 @given(parsers.re(r"the variable (?P<name>G2A_\w+) is not set"))
 def variable_unset(g2a_world: World, name: str) -> None:
+    """Remove an environment variable for the settings under test.
+
+    Example: the variable G2A_API_KEY is not set
+    """
     _env(g2a_world).pop(name, None)
 
 
 @given(parsers.re(r'the variable (?P<name>G2A_\w+) is set to "(?P<value>[^"]*)"'))
 def variable_set(g2a_world: World, name: str, value: str) -> None:
+    """Set an environment variable for the settings under test.
+
+    Example: the variable G2A_API_KEY is set to "   "
+    """
     _env(g2a_world)[name] = value
 
 
 @given("the API hash is given only under the deprecated name G2A_API_SECRET")
 def hash_under_alias(g2a_world: World) -> None:
+    """Give the API hash only as the deprecated G2A_API_SECRET.
+
+    Example: the API hash is given only under the deprecated name G2A_API_SECRET
+    """
     env = _env(g2a_world)
     env["G2A_API_SECRET"] = env.pop("G2A_API_HASH")
 
 
 @given(parsers.parse('the environment name is "{name}"'))
 def environment_name(g2a_world: World, name: str) -> None:
+    """Set G2A_ENV for the settings under test.
+
+    Example: the environment name is "live"
+    """
     if name == "(unset)":
         _env(g2a_world).pop("G2A_ENV", None)
     else:
@@ -75,11 +95,19 @@ def environment_name(g2a_world: World, name: str) -> None:
 
 @given(parsers.parse('the base URL is "{url}"'))
 def base_url(g2a_world: World, url: str) -> None:
+    """Set G2A_API_URL for the settings under test.
+
+    Example: the base URL is "https://api.g2a.com/v1"
+    """
     _env(g2a_world)["G2A_API_URL"] = url
 
 
 @when("the adapter loads its settings")
 def load_settings(g2a_world: World) -> None:
+    """Load the adapter settings from the scenario's environment.
+
+    Example: the adapter loads its settings
+    """
     from g2a_adapter.config import Settings
 
     env = dict(_env(g2a_world))
@@ -88,6 +116,10 @@ def load_settings(g2a_world: World) -> None:
 
 @then(parsers.re(r"loading fails with a configuration error naming (?P<name>G2A_\w+)"))
 def config_error_names(g2a_world: World, name: str) -> None:
+    """Loading the settings failed with a configuration error naming this variable.
+
+    Example: loading fails with a configuration error naming G2A_API_KEY
+    """
     from g2a_adapter.errors import ConfigError
 
     error = g2a_world.expect_error(ConfigError)
@@ -96,6 +128,10 @@ def config_error_names(g2a_world: World, name: str) -> None:
 
 @then("the settings use the published sandbox API hash")
 def uses_sandbox_hash(g2a_world: World) -> None:
+    """The loaded settings use the published sandbox API hash.
+
+    Example: the settings use the published sandbox API hash
+    """
     from harness.twin.credentials import SANDBOX_API_HASH
 
     assert _loaded(g2a_world).api_hash == SANDBOX_API_HASH
@@ -103,6 +139,10 @@ def uses_sandbox_hash(g2a_world: World) -> None:
 
 @then(parsers.parse("exactly one deprecation warning names {name}"))
 def one_deprecation_warning(g2a_world: World, name: str) -> None:
+    """Loading emitted exactly one deprecation warning naming this variable.
+
+    Example: exactly one deprecation warning names G2A_API_SECRET
+    """
     warnings = [
         r.getMessage()
         for r in g2a_world.logs.records
@@ -113,16 +153,28 @@ def one_deprecation_warning(g2a_world: World, name: str) -> None:
 
 @then(parsers.parse("the request timeout is {ms:d} milliseconds"))
 def timeout_is(g2a_world: World, ms: int) -> None:
+    """The loaded settings use this request timeout.
+
+    Example: the request timeout is 8000 milliseconds
+    """
     assert _loaded(g2a_world).timeout_ms == ms
 
 
 @then(parsers.parse("a failed call is retried at most {count:d} times"))
 def retries_are(g2a_world: World, count: int) -> None:
+    """The loaded settings retry a failed call at most this many times.
+
+    Example: a failed call is retried at most 2 times
+    """
     assert _loaded(g2a_world).retry_max == count
 
 
 @then(parsers.re(r"the setting (?P<name>G2A_\w+) is (?P<value>\S+)"))
 def setting_is(g2a_world: World, name: str, value: str) -> None:
+    """A loaded setting has this value.
+
+    Example: the setting G2A_RETRIES is 2
+    """
     field = name.removeprefix("G2A_").lower()
     actual = getattr(_loaded(g2a_world), field)
     assert str(actual) == value, f"{name} is {actual!r}, expected {value}"
@@ -130,17 +182,29 @@ def setting_is(g2a_world: World, name: str, value: str) -> None:
 
 @then(parsers.re(r"the adapter runs against (?P<where>the sandbox|live)$"))
 def runs_against_named(g2a_world: World, where: str) -> None:
+    """The loaded settings point at the sandbox or at live G2A.
+
+    Example: the adapter runs against the sandbox
+    """
     expected = "live" if where == "live" else "sandbox"
     assert _loaded(g2a_world).env == expected, f"env is {_loaded(g2a_world).env}"
 
 
 @then(parsers.re(r"the base URL is accepted as (?P<url>\S+)"))
 def url_accepted(g2a_world: World, url: str) -> None:
+    """The base URL was accepted and normalised to this value.
+
+    Example: the base URL is accepted as https://g2a-proxy.internal/v1
+    """
     assert _loaded(g2a_world).api_url == url
 
 
 @then(parsers.re(r"the base URL is refused because (?P<reason>.+)"))
 def url_refused(g2a_world: World, reason: str) -> None:
+    """The base URL was refused, with a reason containing this text.
+
+    Example: the base URL is refused because it is not HTTPS
+    """
     from g2a_adapter.errors import ConfigError
 
     rule = REFUSAL_RULES[reason.strip()]
@@ -153,6 +217,10 @@ def url_refused(g2a_world: World, reason: str) -> None:
 
 @then("neither the settings text nor their display reveals the API key or the webhook secret")
 def settings_hide_secrets(g2a_world: World) -> None:
+    """Neither str() nor repr() of the settings reveals a secret.
+
+    Example: neither the settings text nor their display reveals the API key or the webhook secret
+    """
     settings = _loaded(g2a_world)
     env = g2a_world.notes["env"]
     shown = f"{settings!r} {settings!s} {settings.display()!r}"

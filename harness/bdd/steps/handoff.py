@@ -46,11 +46,19 @@ def target_credentials(world: World, allowlist: Allowlist) -> dict[str, str]:
 
 @when("QA resolves the chosen target from the environment")
 def resolve_chosen(g2a_world: World) -> None:
+    """Resolve the target chosen by --target or G2A_TARGET.
+
+    Example: QA resolves the chosen target from the environment
+    """
     g2a_world.notes["resolved"] = resolve_target(g2a_world.target.name)
 
 
 @then("the adapter settings can be built for that target")
 def settings_for_target(g2a_world: World, request: pytest.FixtureRequest) -> None:
+    """Adapter settings can be built from the resolved target.
+
+    Example: the adapter settings can be built for that target
+    """
     resolved = g2a_world.notes["resolved"]
     assert resolved.name == g2a_world.target.name
     if resolved.has_admin:
@@ -63,6 +71,10 @@ def settings_for_target(g2a_world: World, request: pytest.FixtureRequest) -> Non
 
 @given("an environment without G2A credentials")
 def empty_environment(g2a_world: World) -> None:
+    """Start from an environment without any G2A credentials.
+
+    Example: an environment without G2A credentials
+    """
     g2a_world.notes["target_env"] = {
         k: v for k, v in os.environ.items() if not k.startswith("G2A_")
     }
@@ -70,6 +82,10 @@ def empty_environment(g2a_world: World) -> None:
 
 @when(parsers.re(r"QA resolves the (?P<name>sandbox|live) target from that environment"))
 def resolve_named(g2a_world: World, name: str) -> None:
+    """Resolve the sandbox or live target from the scenario's environment.
+
+    Example: QA resolves the sandbox target from that environment
+    """
     try:
         g2a_world.notes["resolved"] = resolve_target(name, g2a_world.notes["target_env"])
     except TargetError as exc:
@@ -78,6 +94,10 @@ def resolve_named(g2a_world: World, name: str) -> None:
 
 @then(parsers.parse('the harness refuses, naming "{names}"'))
 def refuses_naming(g2a_world: World, names: str) -> None:
+    """Resolving the target was refused, naming these variables.
+
+    Example: the harness refuses, naming "G2A_API_URL, G2A_API_HASH, G2A_API_KEY"
+    """
     error = g2a_world.notes.get("target_error")
     assert error is not None, "the target was accepted without credentials"
     message = str(error)
@@ -88,7 +108,10 @@ def refuses_naming(g2a_world: World, names: str) -> None:
 
 @when("the repository's files are scanned for credentials")
 def scan_repository(g2a_world: World) -> None:
-    """The gate's secret scan (`harness.gate`) over the working tree, tracked and new files."""
+    """Scan the repository for credentials: the gate's scan of tracked and new files.
+
+    Example: the repository's files are scanned for credentials
+    """
     allowlist = read_allowlist(DEFAULT_ALLOWLIST)
     try:
         sources = list(tree_sources(REPO_ROOT, untracked=True))
@@ -102,12 +125,20 @@ def scan_repository(g2a_world: World) -> None:
 
 @then("no file assigns a value to a G2A secret variable")
 def no_secret_assignments(g2a_world: World) -> None:
+    """No scanned file assigns a value to a G2A secret variable.
+
+    Example: no file assigns a value to a G2A secret variable
+    """
     found = [str(f) for f in g2a_world.notes["findings"] if f.kind == ASSIGNED_IN_G2A_VARIABLE]
     assert not found, f"secret values committed: {found}"
 
 
 @then("no file contains a credential of the chosen target, unless G2A published it")
 def no_target_credentials(g2a_world: World) -> None:
+    """No scanned file holds a credential of the chosen target, except published ones.
+
+    Example: no file contains a credential of the chosen target, unless G2A published it
+    """
     kinds = g2a_world.notes["configured_kinds"]
     leaks = [str(f) for f in g2a_world.notes["findings"] if f.kind in kinds]
     assert not leaks, f"a credential of target {g2a_world.target.name} is committed: {leaks}"

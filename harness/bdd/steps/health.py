@@ -38,27 +38,47 @@ def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
 
 @given("a receiver whose idempotency store is reachable")
 def healthy_receiver(g2a_world: World, tmp_path: Path) -> None:
+    """Serve a receiver whose idempotency store is reachable.
+
+    Example: a receiver whose idempotency store is reachable
+    """
     _serve_receiver(g2a_world, tmp_path / "health.sqlite3", lose_store=False)
 
 
 @given("a receiver whose idempotency store connection was lost")
 def lost_store_receiver(g2a_world: World, tmp_path: Path) -> None:
+    """Serve a receiver whose idempotency store connection is lost.
+
+    Example: a receiver whose idempotency store connection was lost
+    """
     _serve_receiver(g2a_world, tmp_path / "health.sqlite3", lose_store=True)
 
 
 @when("the operator asks for the health of the receiver")
 def ask_health(g2a_world: World) -> None:
+    """Request the receiver's /health endpoint.
+
+    Example: the operator asks for the health of the receiver
+    """
     g2a_world.notes["health"] = httpx.get(g2a_world.notes["health_url"], timeout=5.0)
 
 
 @then(parsers.parse('the health is "ok" with HTTP {status:d}'))
 def health_ok(g2a_world: World, status: int) -> None:
+    """The health answer is ok, with this HTTP status.
+
+    Example: the health is "ok" with HTTP 200
+    """
     response = g2a_world.notes["health"]
     assert (response.status_code, response.json()["status"]) == (status, "ok"), response.text
 
 
 @then(parsers.parse("the health is not ok, with HTTP {status:d}"))
 def health_not_ok(g2a_world: World, status: int) -> None:
+    """The health answer is not ok, with this HTTP status.
+
+    Example: the health is not ok, with HTTP 503
+    """
     response = g2a_world.notes["health"]
     assert response.status_code == status, response.text
     assert response.json()["status"] != "ok", response.text
@@ -72,6 +92,11 @@ def _checks(world: World) -> dict[str, dict[str, object]]:
 @then(parsers.parse('the checks "{names}" are reported "ok"'))
 @then(parsers.parse('the check "{names}" is reported "ok"'))
 def checks_ok(g2a_world: World, names: str) -> None:
+    """The health answer reports these checks (comma-separated) as ok.
+
+    Example: the check "token" is reported "ok"
+    Example: the checks "token, store" are reported "ok"
+    """
     checks = _checks(g2a_world)
     for name in (n.strip() for n in names.split(",")):
         assert checks[name]["status"] == "ok", checks
@@ -79,6 +104,10 @@ def checks_ok(g2a_world: World, names: str) -> None:
 
 @then(parsers.parse('the check "{name}" is reported failing'))
 def check_failing(g2a_world: World, name: str) -> None:
+    """The health answer reports this check as failing.
+
+    Example: the check "store" is reported failing
+    """
     checks = _checks(g2a_world)
     assert checks[name]["status"] != "ok", checks
     assert checks[name].get("error"), checks

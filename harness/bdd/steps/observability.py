@@ -25,6 +25,10 @@ def _sum(world: World, name: str, **labels: str) -> float:
 
 @then(parsers.parse("{count:d} request log records were written"))
 def log_record_count(g2a_world: World, count: int) -> None:
+    """This many request log records were written.
+
+    Example: 2 request log records were written
+    """
     assert len(g2a_world.logs.requests()) == count
 
 
@@ -35,6 +39,10 @@ def log_record_count(g2a_world: World, count: int) -> None:
     )
 )
 def log_fields(g2a_world: World, method: str, path: str) -> None:
+    """Every request log record names the method, the path, a latency and the retry count.
+
+    Example: each log record names the method "GET", the path "/v1/products", a latency and the retry count
+    """  # noqa: E501
     records = g2a_world.logs.requests()
     assert records, "no request was logged"
     for number, record in enumerate(records, start=1):
@@ -50,12 +58,20 @@ def log_fields(g2a_world: World, method: str, path: str) -> None:
 
 @then(parsers.parse('the log records show the statuses "{statuses}" in that order'))
 def log_statuses(g2a_world: World, statuses: str) -> None:
+    """The request log records show these HTTP statuses, in order.
+
+    Example: the log records show the statuses "503, 200" in that order
+    """
     expected = [int(s) for s in statuses.split(",")]
     assert [r.__dict__["status"] for r in g2a_world.logs.requests()] == expected
 
 
 @then("no log output reveals the API key, the OAuth secret or the access token")
 def logs_hide_secrets(g2a_world: World) -> None:
+    """No captured log output reveals the API key, the OAuth secret or the token.
+
+    Example: no log output reveals the API key, the OAuth secret or the access token
+    """
     secrets = _secrets(g2a_world)
     assert g2a_world.logs.requests(), "nothing was logged; the check would prove nothing"
     assert any(len(s) >= 32 for s in secrets), "no credential known to look for"
@@ -66,28 +82,48 @@ def logs_hide_secrets(g2a_world: World) -> None:
 
 @then(parsers.parse("the request counter shows {count:d} request with status {status:d}"))
 def requests_counted(g2a_world: World, count: int, status: int) -> None:
+    """The request counter shows this many requests with this status.
+
+    Example: the request counter shows 1 request with status 200
+    """
     assert _sum(g2a_world, "g2a_requests_total", status=str(status)) == count
 
 
 @then(parsers.parse("the retry counter shows {count:d} retries"))
 def retries_counted(g2a_world: World, count: int) -> None:
+    """The retry counter shows this many retries.
+
+    Example: the retry counter shows 2 retries
+    """
     assert _sum(g2a_world, "g2a_request_retries_total") == count
 
 
 @then(parsers.parse("the latency histogram holds {count:d} product list request"))
 def latency_count(g2a_world: World, count: int) -> None:
+    """The request latency histogram counted this many product list requests.
+
+    Example: the latency histogram holds 1 product list request
+    """
     observed = _sum(g2a_world, "g2a_request_duration_seconds_count", route="/v1/products")
     assert observed == count
 
 
 @then(parsers.parse("that request took at least {seconds:f} seconds"))
 def latency_sum(g2a_world: World, seconds: float) -> None:
+    """The measured request took at least this many seconds.
+
+    Example: that request took at least 0.3 seconds
+    """
     observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route="/v1/products")
     assert observed >= seconds, f"{observed} s recorded"
 
 
 @when("the operator scrapes the receiver's metrics endpoint")
 def scrape_receiver(g2a_world: World) -> None:
+    """Request the receiver's /metrics endpoint.
+
+    Example: the operator scrapes the receiver's metrics endpoint
+    """
     assert g2a_world.receiver is not None
     g2a_world.attempt(lambda: g2a_world.client().products.list())
     g2a_world.expect_success()
@@ -97,6 +133,10 @@ def scrape_receiver(g2a_world: World) -> None:
 
 @then("it exposes the metrics")
 def exposes_metrics(g2a_world: World, datatable: list[list[str]]) -> None:
+    """The metrics answer lists the adapter's metric families.
+
+    Example: it exposes the metrics
+    """
     response: httpx.Response = g2a_world.notes["scrape"]
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

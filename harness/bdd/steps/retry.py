@@ -13,6 +13,10 @@ from harness.bdd.world import World
     )
 )
 def retry_policy(g2a_world: World, retries: int, cap: int) -> None:
+    """Build a retry policy with this many retries and this Retry-After cap.
+
+    Example: a retry policy allowing 2 retries and waits of at most 5 seconds
+    """
     from g2a_adapter import RetryPolicy
 
     g2a_world.notes["policy"] = RetryPolicy(
@@ -22,6 +26,10 @@ def retry_policy(g2a_world: World, retries: int, cap: int) -> None:
 
 @when(parsers.parse("G2A asks to wait {seconds:d} seconds before the first retry"))
 def asked_to_wait(g2a_world: World, seconds: int) -> None:
+    """G2A answers a read with HTTP 429 and this Retry-After.
+
+    Example: G2A asks to wait 3 seconds before the first retry
+    """
     policy = g2a_world.notes["policy"]
     # a rate-limited read, with the jitter drawn at its lowest so only Retry-After counts
     g2a_world.notes["decision"] = policy.decide(
@@ -31,6 +39,10 @@ def asked_to_wait(g2a_world: World, seconds: int) -> None:
 
 @then(parsers.parse("the policy waits {seconds:d} seconds"))
 def policy_waits(g2a_world: World, seconds: int) -> None:
+    """The retry policy decides to retry after exactly this many seconds.
+
+    Example: the policy waits 3 seconds
+    """
     decision = g2a_world.notes["decision"]
     assert decision.retry, decision
     assert decision.delay == seconds, decision

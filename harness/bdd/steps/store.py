@@ -20,6 +20,10 @@ def fingerprint(product_id: str) -> str:
 
 @given(parsers.parse("an idempotency store backed by {backend}"))
 def store_backend(g2a_world: World, backend: str, tmp_path: Path) -> None:
+    """Use an idempotency store backed by sqlite, redis or postgres.
+
+    Example: an idempotency store backed by sqlite
+    """
     from g2a_adapter.idempotency import open_store
 
     store = open_store(BACKENDS[backend].format(tmp=tmp_path))
@@ -41,17 +45,29 @@ def _claim(world: World, product_id: str) -> None:
     )
 )
 def claim_for(g2a_world: World, product_id: str) -> None:
+    """A worker claims the key "order-77" for a purchase of a product.
+
+    Example: a worker claims the key "order-77" for a purchase of product 10000027819004
+    """
     g2a_world.notes["product_id"] = g2a_world.notes.get("product_id", product_id)
     _claim(g2a_world, product_id)
 
 
 @when('another worker claims the key "order-77" for the same purchase')
 def claim_same(g2a_world: World) -> None:
+    """Another worker claims the key "order-77" for the same purchase.
+
+    Example: another worker claims the key "order-77" for the same purchase
+    """
     _claim(g2a_world, g2a_world.notes["product_id"])
 
 
 @when(parsers.parse('the first worker completes the key with order "{order_id}"'))
 def complete(g2a_world: World, order_id: str) -> None:
+    """The first worker completes the key with this order id.
+
+    Example: the first worker completes the key with order "1530978476"
+    """
     assert g2a_world.store is not None
     owner = g2a_world.notes["claims"][0].owner
     g2a_world.store.complete("order-77", owner, {"order_id": order_id}, RETENTION_S)
@@ -59,6 +75,10 @@ def complete(g2a_world: World, order_id: str) -> None:
 
 @then(parsers.re(r"the claim is (?:a |an )?(?P<state>new|in progress|mismatch)"))
 def claim_state(g2a_world: World, state: str) -> None:
+    """The last claim is new, in progress or a mismatch.
+
+    Example: the claim is new
+    """
     from g2a_adapter.idempotency.base import ClaimState
 
     expected = {
@@ -74,6 +94,10 @@ def claim_state(g2a_world: World, state: str) -> None:
 
 @then(parsers.parse('the claim is completed with order "{order_id}"'))
 def claim_completed(g2a_world: World, order_id: str) -> None:
+    """The claim is completed with this order id.
+
+    Example: the claim is completed with order "1530978476"
+    """
     from g2a_adapter.idempotency.base import ClaimState
 
     claim = g2a_world.notes["claim"]
@@ -82,11 +106,19 @@ def claim_completed(g2a_world: World, order_id: str) -> None:
 
 @then(parsers.parse('the nonce "{nonce}" is accepted the first time'))
 def nonce_first(g2a_world: World, nonce: str) -> None:
+    """The replay guard accepts this nonce the first time.
+
+    Example: the nonce "n-1" is accepted the first time
+    """
     assert g2a_world.store is not None
     assert g2a_world.store.add_nonce(nonce, LEASE_S) is True
 
 
 @then(parsers.parse('the nonce "{nonce}" is refused the second time'))
 def nonce_again(g2a_world: World, nonce: str) -> None:
+    """The replay guard refuses this nonce the second time.
+
+    Example: the nonce "n-1" is refused the second time
+    """
     assert g2a_world.store is not None
     assert g2a_world.store.add_nonce(nonce, LEASE_S) is False

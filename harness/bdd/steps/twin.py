@@ -14,6 +14,8 @@ from pytest_bdd import given, parsers, then
 
 from harness.bdd.world import TwinHandle, World
 
+TARGETS = ("twin",)
+
 # Business name of a call -> (method, route glob) on the twin.
 CALLS: dict[str, tuple[str, str]] = {
     "product list": ("GET", "/v1/products"),
@@ -78,6 +80,11 @@ def received(world: World, call: str) -> list[dict[str, Any]]:
     )
 )
 def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
+    """The twin answers the next N requests of this call with a fault.
+
+    Example: the twin answers the next 2 product list requests with HTTP 503
+    Example: the twin fails the next 1 key requests with a connection reset
+    """
     action = fault_action(fault)
     assert action is not None, "'passes' only makes sense in a sequence"
     add_fault(g2a_world, call, int(times), **action)
@@ -90,11 +97,19 @@ def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
     )
 )
 def refuse_next(g2a_world: World, call: str, status: str, code: str) -> None:
+    """The twin refuses the next request of this call with an HTTP status and G2A error code.
+
+    Example: the twin refuses the next offers request with HTTP 401 and code AUTH02
+    """
     add_fault(g2a_world, call, 1, kind="status", status=int(status), code=code)
 
 
 @given(parsers.re(rf"the twin never answers the next (?P<call>{_CALL_NAMES}) request"))
 def hang_next(g2a_world: World, call: str) -> None:
+    """The twin never answers the next request of this call.
+
+    Example: the twin never answers the next order request
+    """
     add_fault(g2a_world, call, 1, kind="hang")
 
 
@@ -102,22 +117,38 @@ def hang_next(g2a_world: World, call: str) -> None:
     parsers.re(rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests")
 )
 def hang_next_n(g2a_world: World, times: str, call: str) -> None:
+    """The twin never answers the next N requests of this call.
+
+    Example: the twin never answers the next 1 product list requests
+    """
     add_fault(g2a_world, call, int(times), kind="hang")
 
 
 @given("the twin pays the next order but loses every answer to it")
 def lose_payment_answers(g2a_world: World) -> None:
     # phase "after": the payment happens, then the connection drops before the answer.
+    """The twin pays the next order but every answer to the payment is lost.
+
+    Example: the twin pays the next order but loses every answer to it
+    """
     add_fault(g2a_world, "payment", None, kind="reset", phase="after")
 
 
 @given("the twin answers normally again")
 def no_more_faults(g2a_world: World) -> None:
+    """The twin drops every fault and answers normally.
+
+    Example: the twin answers normally again
+    """
     admin_of(g2a_world).admin.clear_faults()
 
 
 @given(parsers.re(rf"the twin fails every (?P<call>{_CALL_NAMES}) request with (?P<fault>.+)"))
 def fail_every(g2a_world: World, call: str, fault: str) -> None:
+    """The twin fails every request of this call with a fault.
+
+    Example: the twin fails every token request with HTTP 503
+    """
     action = fault_action(fault)
     assert action is not None
     add_fault(g2a_world, call, None, **action)
@@ -129,6 +160,10 @@ def fail_every(g2a_world: World, call: str, fault: str) -> None:
     )
 )
 def delay_next(g2a_world: World, call: str, ms: str) -> None:
+    """The twin delays its answer to the next request of this call.
+
+    Example: the twin delays the next product list request by 300 milliseconds
+    """
     add_fault(g2a_world, call, 1, kind="latency", latency_ms=int(ms))
 
 
@@ -138,6 +173,10 @@ def delay_next(g2a_world: World, call: str, ms: str) -> None:
     )
 )
 def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
+    """The twin answers successive requests of this call with a sequence of faults.
+
+    Example: the twin answers product list requests with the sequence "HTTP 503, passes"
+    """
     sequence = [fault_action(step) for step in steps.split(",")]
     first = next(a for a in sequence if a is not None)
     add_fault(g2a_world, call, None, sequence=sequence, seed=2026, **first)
@@ -146,6 +185,10 @@ def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
 # --- catalogue and configuration -------------------------------------------------------------
 @given(parsers.parse("the twin's catalogue holds {size:d} products"))
 def catalogue_size(g2a_world: World, size: int) -> None:
+    """The twin's catalogue holds this many products.
+
+    Example: the twin's catalogue holds 45 products
+    """
     assert admin_of(g2a_world).admin.seed(size=size) == size
 
 
@@ -156,24 +199,40 @@ def catalogue_size(g2a_world: World, size: int) -> None:
     )
 )
 def extra_field(g2a_world: World, product_id: str, name: str, value: str) -> None:
+    """The twin adds an extra field to one product (tolerance of unknown fields).
+
+    Example: product 10000037846002 carries an extra field "loyaltyPoints" with value 12
+    """
     updated = admin_of(g2a_world).admin.update_product(product_id, **{name: int(value)})
     assert updated[name] == int(value)
 
 
 @given(parsers.parse("the twin issues access tokens that live {seconds:d} seconds"))
 def token_lifetime(g2a_world: World, seconds: int) -> None:
+    """The twin issues access tokens that live this many seconds.
+
+    Example: the twin issues access tokens that live 2 seconds
+    """
     admin_of(g2a_world).admin.configure(token_ttl_seconds=seconds)
 
 
 # --- what the twin saw -----------------------------------------------------------------------
 @then(parsers.re(rf"the twin received (?P<count>\d+) (?P<call>{_CALL_NAMES}) requests?"))
 def received_count(g2a_world: World, count: str, call: str) -> None:
+    """The twin received this many requests of this call.
+
+    Example: the twin received 1 product list request
+    """
     seen = received(g2a_world, call)
     assert len(seen) == int(count), f"{len(seen)} {call} requests: {[r['status'] for r in seen]}"
 
 
 @then(parsers.re(rf"the twin received no request for (?P<call>{_CALL_NAMES})"))
 def received_none(g2a_world: World, call: str) -> None:
+    """The twin received no request of this call.
+
+    Example: the twin received no request for order details
+    """
     assert received(g2a_world, call) == []
 
 
@@ -184,6 +243,10 @@ def received_none(g2a_world: World, call: str) -> None:
     )
 )
 def order_request_body(g2a_world: World, product_id: str, currency: str) -> None:
+    """The twin received exactly one order request for this product and currency.
+
+    Example: the twin received 1 order request for product "10000084431001" in "EUR"
+    """
     (request,) = received(g2a_world, "order")
     body = json.loads(request["body"])
     assert body["product_id"] == product_id, body
@@ -194,12 +257,20 @@ def order_request_body(g2a_world: World, product_id: str, currency: str) -> None
     parsers.re(r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)")
 )
 def product_query(g2a_world: World, name: str, value: str) -> None:
+    """The twin received a product list request with this query parameter.
+
+    Example: the twin received a product list request asking for minQty 5
+    """
     queries = [parse_qs(r["query"]) for r in received(g2a_world, "product list")]
     assert any(q.get(name) == [value] for q in queries), queries
 
 
 @then(parsers.re(r"the twin holds (?P<count>\d+) orders?(?: in status \"(?P<status>\w+)\")?"))
 def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
+    """The twin holds this many orders (optionally in one status).
+
+    Example: the twin holds 1 order in status "new"
+    """
     orders = admin_of(g2a_world).admin.orders()
     assert len(orders) == int(count), orders
     if status is not None:
@@ -208,5 +279,9 @@ def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
 
 @then(parsers.re(r"the twin issued exactly (?P<count>\d+) access tokens?"))
 def tokens_issued(g2a_world: World, count: str) -> None:
+    """The twin issued exactly this many access tokens.
+
+    Example: the twin issued exactly 1 access token
+    """
     issued = [r for r in received(g2a_world, "token") if r["status"] == 200]
     assert len(issued) == int(count), f"{len(issued)} tokens issued"

@@ -22,6 +22,8 @@ from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.twin import admin_of
 from harness.bdd.world import ReceiverHandle, World
 
+TARGETS = ("twin",)
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 _WAIT_S = 5.0
 _OVERSIZE = 64 * 1024 + 1
@@ -81,6 +83,10 @@ def _delivery(world: World, event_id: str, mode: str) -> dict[str, Any]:
 
 @given("the receiver is subscribed to the twin's order events")
 def subscribe_receiver(g2a_world: World, request: pytest.FixtureRequest) -> None:
+    """Subscribe the scenario's receiver to the twin's order events.
+
+    Example: the receiver is subscribed to the twin's order events
+    """
     receiver: ReceiverHandle | None = request.getfixturevalue("receiver_server")
     assert receiver is not None, "no receiver on this target"
     g2a_world.receiver = receiver
@@ -90,6 +96,10 @@ def subscribe_receiver(g2a_world: World, request: pytest.FixtureRequest) -> None
 
 @when("the twin announces that the order was paid")
 def twin_emits_paid(g2a_world: World) -> None:
+    """The twin announces that the order was paid (one webhook delivery).
+
+    Example: the twin announces that the order was paid
+    """
     assert g2a_world.order_id is not None
     event_id = admin_of(g2a_world).admin.emit(g2a_world.order_id, "order.paid")
     g2a_world.notes["event_id"] = event_id
@@ -112,6 +122,10 @@ def _paid_event_id(world: World) -> str:
 
 @when("the twin delivers the same event again with a fresh signature")
 def twin_redelivers(g2a_world: World) -> None:
+    """The twin delivers the same event again with a fresh signature.
+
+    Example: the twin delivers the same event again with a fresh signature
+    """
     event_id = _paid_event_id(g2a_world)
     admin_of(g2a_world).admin.redeliver(event_id, "duplicate")
     g2a_world.notes["redelivery"] = _delivery(g2a_world, event_id, "duplicate")
@@ -119,6 +133,10 @@ def twin_redelivers(g2a_world: World) -> None:
 
 @when("the twin replays that delivery unchanged")
 def twin_replays(g2a_world: World) -> None:
+    """The twin replays its last delivery unchanged (same signature and nonce).
+
+    Example: the twin replays that delivery unchanged
+    """
     event_id = _paid_event_id(g2a_world)
     admin_of(g2a_world).admin.redeliver(event_id, "replay")
     g2a_world.notes["replay"] = _delivery(g2a_world, event_id, "replay")
@@ -126,18 +144,30 @@ def twin_replays(g2a_world: World) -> None:
 
 @then(parsers.parse('the receiver answered the delivery with "{result}"'))
 def delivery_result(g2a_world: World, result: str) -> None:
+    """The receiver answered the twin's delivery with this result.
+
+    Example: the receiver answered the delivery with "processed"
+    """
     assert g2a_world.notes["delivery"]["status"] == 200
     assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) >= 1
 
 
 @then(parsers.parse('the receiver answered the redelivery with "{result}"'))
 def redelivery_result(g2a_world: World, result: str) -> None:
+    """The receiver answered the redelivery with this result.
+
+    Example: the receiver answered the redelivery with "duplicate"
+    """
     assert g2a_world.notes["redelivery"]["status"] == 200
     assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) == 1
 
 
 @then(parsers.parse("the receiver refused the replay with HTTP {status:d}"))
 def replay_refused(g2a_world: World, status: int) -> None:
+    """The receiver refused the replayed delivery with this status.
+
+    Example: the receiver refused the replay with HTTP 401
+    """
     assert g2a_world.notes["replay"]["status"] == status
 
 
@@ -148,18 +178,30 @@ def replay_refused(g2a_world: World, status: int) -> None:
     )
 )
 def events_counted(g2a_world: World, count: str, result: str, kind: str) -> None:
+    """The receiver's metrics count this many processed or duplicate events of a kind.
+
+    Example: the receiver counted 1 processed "order.paid" event
+    """
     value = counted(g2a_world, "g2a_webhook_events_total", type=kind, result=result)
     assert value == int(count), f"{value} {result} {kind} events"
 
 
 @then(parsers.re(r'the receiver counted (?P<count>\d+) validation failures? for "(?P<reason>\w+)"'))
 def failures_counted(g2a_world: World, count: str, reason: str) -> None:
+    """The receiver's metrics count this many validation failures for a reason.
+
+    Example: the receiver counted 1 validation failure for "replayed_nonce"
+    """
     value = counted(g2a_world, "g2a_webhook_validation_failures_total", reason=reason)
     assert value == int(count), f"{value} validation failures for {reason}"
 
 
 @then("the receiver processed the paid event of that order exactly once")
 def paid_processed_once(g2a_world: World) -> None:
+    """The handler processed the order's paid event exactly once.
+
+    Example: the receiver processed the paid event of that order exactly once
+    """
     event_id = _paid_event_id(g2a_world)
     assert _delivery(g2a_world, event_id, "original")["status"] == 200
     assert (
@@ -232,12 +274,20 @@ def _post(world: World, headers: dict[str, str], body: bytes) -> None:
 
 @when(parsers.parse("a delivery for the order arrives with {tampering}"))
 def crafted_delivery(g2a_world: World, tampering: str) -> None:
+    """Deliver a webhook for the order with one tampering (or none).
+
+    Example: a delivery for the order arrives with a wrong signature
+    """
     event_id, payload = _order_event(g2a_world)
     _post(g2a_world, *tampered(event_id, payload, tampering))
 
 
 @when("a delivery for the order arrives signed with the previous and the current secret")
 def rotated_delivery(g2a_world: World) -> None:
+    """Deliver a webhook signed with both the previous and the current secret.
+
+    Example: a delivery for the order arrives signed with the previous and the current secret
+    """
     event_id, payload = _order_event(g2a_world)
     body = json.dumps(payload).encode()
     headers = signed_delivery(event_id, body, ["previous-webhook-secret", TWIN_WEBHOOK_SECRET])
@@ -246,11 +296,19 @@ def rotated_delivery(g2a_world: World) -> None:
 
 @then(parsers.parse('the receiver refuses it with HTTP {status:d} and reason "{reason}"'))
 def refused_with(g2a_world: World, status: int, reason: str) -> None:
+    """The receiver refused the crafted delivery with this status and reason.
+
+    Example: the receiver refuses it with HTTP 401 and reason "bad_signature"
+    """
     response: httpx.Response = g2a_world.notes["response"]
     assert (response.status_code, response.json()["error"]) == (status, reason), response.text
 
 
 @then(parsers.parse('the receiver answers it with "{result}"'))
 def answered_with(g2a_world: World, result: str) -> None:
+    """The receiver answered the crafted delivery with this result.
+
+    Example: the receiver answers it with "processed"
+    """
     response: httpx.Response = g2a_world.notes["response"]
     assert (response.status_code, response.json()["status"]) == (200, result), response.text

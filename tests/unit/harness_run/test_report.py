@@ -30,13 +30,14 @@ def test_the_json_report_has_the_gate_schema() -> None:
     assert report["kind"] == "checklist"
     assert report["generated_at"] == "2026-01-02T03:04:05Z"
     assert (report["target"], report["suite"], report["passed"]) == ("twin", "full", True)
-    assert report["summary"] == {"passed": 1, "failed": 0, "skipped": 1}
+    assert report["summary"] == {"passed": 1, "failed": 0, "skipped": 1, "not run": 0}
     assert report["items"][1] == {
         "id": "handoff-live-switch",
         "area": "Handoff",
         "text": "Live switch",
         "status": "skipped",
         "evidence": ["skipped: proven by g2a-harness gate (live-switch)"],
+        "scenarios": [],
     }
 
 

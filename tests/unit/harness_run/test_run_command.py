@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.commands.run import pytest_command
+from harness.commands.run import Selection, pytest_command
 
 ROOT = Path(__file__).resolve().parents[3]
 NO_G2A = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
@@ -87,12 +87,20 @@ def test_an_unreachable_host_is_one_line() -> None:
 
 
 def test_the_pytest_command_writes_every_report_and_selects_the_suite(tmp_path: Path) -> None:
-    command = pytest_command("sandbox", "smoke", tmp_path)
+    command = pytest_command(Selection("smoke", None, None), "sandbox", tmp_path)
     assert command[:3] == [sys.executable, "-m", "pytest"]
     assert "tests/bdd" in command
     assert f"--junitxml={tmp_path / 'junit.xml'}" in command
     assert f"--cucumberjson={tmp_path / 'cucumber.json'}" in command
     assert f"--g2a-results={tmp_path / 'results.jsonl'}" in command
     assert "--target=sandbox" in command
-    assert command[-2:] == ["-m", "smoke"]
-    assert "-m" not in pytest_command("twin", "full", tmp_path)[3:]
+    assert command[-2:] == ["-m", "(smoke)"]
+    assert "-m" not in pytest_command(Selection("full", None, None), "twin", tmp_path)[3:]
+
+
+def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
+    selection = Selection("smoke", "webhooks and not slow", "token")
+    assert selection.pytest_args() == ["-m", "(smoke) and (webhooks and not slow)", "-k", "token"]
+    assert selection.slug() == "smoke-tags-smoke-and-webhooks-and-not-slow-k-token"
+    assert Selection("full", None, None).slug() == "full"
+    assert Selection("full", None, None).describe() == ""

@@ -1,0 +1,60 @@
+"""Which feature files run, and which scenarios a selection keeps.
+
+`tests/bdd/test_features.py` binds every scenario of `features/**/*.feature` plus each folder
+named in `G2A_FEATURES` (os.pathsep-separated; `g2a-harness run --features DIR` sets it), so a
+new feature file runs without any Python. Gherkin tag expressions map onto pytest's `-m`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+FEATURES_ENV = "G2A_FEATURES"
+REPO_FEATURES = Path(__file__).resolve().parents[2] / "features"
+_TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+_OPERATORS = {"and", "or", "not"}
+_TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
+
+
+class SelectionError(ValueError):
+    """A tag expression or features folder that cannot be used."""
+
+
+def feature_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The repository's features folder, then every existing folder named in G2A_FEATURES."""
+    env = os.environ if environ is None else environ
+    extra = [Path(p).resolve() for p in env.get(FEATURES_ENV, "").split(os.pathsep) if p]
+    missing = [str(p) for p in extra if not p.is_dir()]
+    if missing:
+        raise SelectionError(f"no features folder at {', '.join(missing)}")
+    return [str(p) for p in dict.fromkeys([REPO_FEATURES, *extra])]
+
+
+def marker_expression(tags: str) -> str:
+    """A Gherkin tag expression (`@smoke and not @webhooks`) as a pytest `-m` expression."""
+    tokens = _TAG_TOKEN.findall(tags)
+    if not tokens:
+        raise SelectionError("empty tag expression")
+    words = []
+    for token in tokens:
+        if token in "()" or token in _OPERATORS:
+            words.append(token)
+        elif _TAG.fullmatch(token):
+            words.append(token.removeprefix("@"))
+        else:
+            raise SelectionError(f"not a tag in {tags!r}: {token!r}")
+    return " ".join(words)
+
+
+def feature_tags(folders: list[str]) -> set[str]:
+    """Every `@tag` of the feature files in these folders (registered as pytest markers)."""
+    tags: set[str] = set()
+    for folder in folders:
+        for path in Path(folder).rglob("*.feature"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip().startswith("@"):
+                    tags.update(t.removeprefix("@") for t in line.split() if t.startswith("@"))
+    return tags

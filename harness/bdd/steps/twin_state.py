@@ -1,0 +1,86 @@
+"""Steps: arranging the twin's state in QA's words (stock, prices, delays, limits, webhooks).
+
+Each step is one admin API call; a new twin option needs one more small step here.
+"""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers
+
+from harness.bdd.steps.twin import admin_of
+from harness.bdd.world import World
+
+TARGETS = ("twin",)
+
+
+@given(parsers.parse("product {product_id:d} is out of stock"))
+def out_of_stock(g2a_world: World, product_id: int) -> None:
+    """Set a product's stock to zero: ordering it fails with the twin's out-of-stock error.
+
+    Example: product 10000068865001 is out of stock
+    """
+    admin_of(g2a_world).admin.update_product(str(product_id), qty=0)
+
+
+@given(parsers.parse("product {product_id:d} has {quantity:d} keys in stock"))
+def in_stock(g2a_world: World, product_id: int, quantity: int) -> None:
+    """Set how many keys of a product the twin holds.
+
+    Example: product 10000068865001 has 5 keys in stock
+    """
+    admin_of(g2a_world).admin.update_product(str(product_id), qty=quantity)
+
+
+@given(parsers.parse("product {product_id:d} costs {price:f} EUR"))
+def price_of(g2a_world: World, product_id: int, price: float) -> None:
+    """Change a product's minimum price (what an order of it costs).
+
+    Example: product 10000068865001 costs 12.50 EUR
+    """
+    admin_of(g2a_world).admin.update_product(str(product_id), minPrice=price)
+
+
+@given(parsers.parse("the twin completes a paid order after {seconds:f} seconds"))
+def processing_delay(g2a_world: World, seconds: float) -> None:
+    """Make a paid order stay "paid" this long before it is "complete" with a key.
+
+    Example: the twin completes a paid order after 1.5 seconds
+    """
+    admin_of(g2a_world).admin.configure(completion_delay_seconds=seconds)
+
+
+@given(parsers.parse("the twin allows {count:d} requests per second"))
+def rate_limit(g2a_world: World, count: int) -> None:
+    """Rate-limit every API call: beyond this many per second the twin answers HTTP 429.
+
+    Example: the twin allows 5 requests per second
+    """
+    admin_of(g2a_world).admin.configure(rate_limit=count, rate_window_seconds=1.0)
+
+
+@given(parsers.parse("the twin delivers every webhook {times:d} times"))
+def webhook_duplicates(g2a_world: World, times: int) -> None:
+    """Make the twin deliver each webhook event more than once (duplicates).
+
+    Example: the twin delivers every webhook 2 times
+    """
+    admin_of(g2a_world).admin.configure(webhook_duplicates=times - 1)
+
+
+@given(parsers.parse('the twin retries an unanswered webhook after "{delays}" seconds'))
+def webhook_retries(g2a_world: World, delays: str) -> None:
+    """Set the waits between the twin's webhook delivery attempts (comma-separated seconds).
+
+    Example: the twin retries an unanswered webhook after "0.1, 0.5" seconds
+    """
+    waits = [float(part) for part in delays.split(",") if part.strip()]
+    admin_of(g2a_world).admin.configure(webhook_retry_delays=waits)
+
+
+@given(parsers.parse("the twin waits {ms:d} milliseconds for the receiver to answer a webhook"))
+def webhook_timeout(g2a_world: World, ms: int) -> None:
+    """Set how long the twin waits for the receiver before a delivery attempt counts as failed.
+
+    Example: the twin waits 500 milliseconds for the receiver to answer a webhook
+    """
+    admin_of(g2a_world).admin.configure(webhook_timeout_seconds=ms / 1000)

@@ -1,0 +1,61 @@
+"""Before the suites: does the target answer one authenticated request in time?
+
+One OAuth token request through the adapter itself (TLS handshake included for https), no
+retries, bounded by `G2A_TIMEOUT_MS`. A stalled host ends the run in one line, in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from harness.targets import Target
+
+if TYPE_CHECKING:
+    from g2a_adapter.config import Settings
+
+
+class TargetStalled(Exception):
+    """The target did not answer the probe; the message is the one line shown."""
+
+
+def probe_settings(target: Target, environ: Mapping[str, str] | None = None) -> Settings:
+    """The adapter settings for the probe: the target's credentials, its timeout, no retries."""
+    from g2a_adapter.config import Settings
+
+    env = os.environ if environ is None else environ
+    timeout_ms = int(env.get("G2A_TIMEOUT_MS", "8000"))
+    return Settings(
+        api_url=target.api_url,
+        api_hash=target.api_hash,
+        api_key=target.api_key,
+        env=target.env,
+        timeout_ms=timeout_ms,
+        retry_max=0,
+    )
+
+
+def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> float:
+    """Seconds the token request took; TargetStalled (one line, no secret) when it failed."""
+    from g2a_adapter import G2AClient
+    from g2a_adapter.errors import AuthError, G2AError
+
+    settings = probe_settings(target, environ)
+    parts = urlsplit(settings.api_url)
+    what = f"{target.name} target {parts.scheme}://{parts.netloc}"
+    started = time.monotonic()
+    try:
+        with G2AClient(settings) as client:
+            client.auth.token()
+    except AuthError as exc:
+        raise TargetStalled(f"{what} refused the probe's credentials: {exc}") from None
+    except G2AError as exc:
+        waited = time.monotonic() - started
+        raise TargetStalled(
+            f"{what} did not answer an authenticated token request within "
+            f"G2A_TIMEOUT_MS={settings.timeout_ms} ms (waited {waited:.1f} s: {exc})"
+        ) from None
+    return time.monotonic() - started

@@ -1,0 +1,70 @@
+"""Scenario records read from pytest-bdd's `cucumber.json`: what the HTML report shows.
+
+One record per executed scenario: its feature, name, tags (feature tags included), status,
+duration, Gherkin steps with their status and duration, and the first error line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+_NS = 1e9
+
+
+def read_cucumber(path: Path) -> list[dict[str, Any]]:
+    """The features of a cucumber.json file; [] when pytest did not write it."""
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, list) else []
+
+
+def first_error_line(text: str) -> str:
+    """The first `E   ...` line of a pytest failure text (the assertion's message)."""
+    for line in text.splitlines():
+        if line.startswith("E "):
+            return line[1:].strip()
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def _step(raw: dict[str, Any]) -> dict[str, Any]:
+    result = raw.get("result", {})
+    return {
+        "keyword": str(raw.get("keyword", "")).strip(),
+        "name": str(raw.get("name", "")),
+        "line": raw.get("line"),
+        "status": result.get("status", "not run"),
+        "duration_s": round(result.get("duration", 0) / _NS, 3),
+        "error": first_error_line(result.get("error_message", "")),
+    }
+
+
+def scenario_records(features: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    records = []
+    for feature in features:
+        feature_tags = {t["name"] for t in feature.get("tags", [])}
+        for element in feature.get("elements", []):
+            steps = [_step(s) for s in element.get("steps", [])]
+            failed = [s for s in steps if s["status"] == "failed"]
+            statuses = {s["status"] for s in steps}
+            records.append(
+                {
+                    "feature": feature.get("name", ""),
+                    "uri": feature.get("uri", ""),
+                    "name": element.get("name", ""),
+                    "line": element.get("line"),
+                    "tags": sorted(feature_tags | {t["name"] for t in element.get("tags", [])}),
+                    "status": "failed"
+                    if failed
+                    else ("skipped" if statuses == {"skipped"} else "passed"),
+                    "duration_s": round(sum(s["duration_s"] for s in steps), 3),
+                    "steps": steps,
+                    "failed_step": f"{failed[0]['keyword']} {failed[0]['name']}" if failed else "",
+                    "error": failed[0]["error"] if failed else "",
+                }
+            )
+    return records

@@ -1,5 +1,0 @@
-"""Scenarios of features/webhooks.feature (steps: the g2a_bdd plugin, harness/bdd)."""
-
-from pytest_bdd import scenarios
-
-scenarios("../../features/webhooks.feature")
