@@ -1,7 +1,9 @@
 """Scenario records read from pytest-bdd's `cucumber.json`: what the HTML report shows.
 
 One record per executed scenario: its feature, name, tags (feature tags included), status,
-duration, Gherkin steps with their status and duration, and the first error line.
+duration, Gherkin steps with their status and duration, and the first error line. The run's
+own results (`results.jsonl`) settle the outcome: a scenario can fail before any step ran
+(an unknown step), which cucumber.json does not record.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from harness.checklist import RunResult
 
 _NS = 1e9
 
@@ -43,14 +47,24 @@ def _step(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def scenario_records(features: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def scenario_records(
+    features: Iterable[dict[str, Any]], results: Iterable[RunResult] = ()
+) -> list[dict[str, Any]]:
+    failures = {r.nodeid.rsplit("::", 1)[-1]: r for r in results if r.outcome == "failed"}
     records = []
     for feature in features:
         feature_tags = {t["name"] for t in feature.get("tags", [])}
         for element in feature.get("elements", []):
             steps = [_step(s) for s in element.get("steps", [])]
-            failed = [s for s in steps if s["status"] == "failed"]
+            failed_steps = [s for s in steps if s["status"] == "failed"]
+            failure = failures.get(str(element.get("id", "")))
             statuses = {s["status"] for s in steps}
+            status = "skipped" if statuses == {"skipped"} else "passed"
+            failed_step = failure.step if failure is not None else ""
+            if failed_steps:
+                failed_step = f"{failed_steps[0]['keyword']} {failed_steps[0]['name']}"
+            if failed_step or failure is not None:
+                status = "failed"
             records.append(
                 {
                     "feature": feature.get("name", ""),
@@ -58,13 +72,18 @@ def scenario_records(features: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
                     "name": element.get("name", ""),
                     "line": element.get("line"),
                     "tags": sorted(feature_tags | {t["name"] for t in element.get("tags", [])}),
-                    "status": "failed"
-                    if failed
-                    else ("skipped" if statuses == {"skipped"} else "passed"),
+                    "status": status,
                     "duration_s": round(sum(s["duration_s"] for s in steps), 3),
                     "steps": steps,
-                    "failed_step": f"{failed[0]['keyword']} {failed[0]['name']}" if failed else "",
-                    "error": failed[0]["error"] if failed else "",
+                    "failed_step": failed_step,
+                    "error": _error(failure, failed_steps),
                 }
             )
     return records
+
+
+def _error(failure: RunResult | None, failed_steps: list[dict[str, Any]]) -> str:
+    """The run's first error line (expected vs actual), else cucumber's."""
+    if failure is not None and failure.message:
+        return failure.message
+    return failed_steps[0]["error"] if failed_steps else ""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -236,10 +237,15 @@ class ResultsWriter:
         self._file.close()
 
 
+_ASSERTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|UnknownStepError): ")
+
+
 def _first_line(report: pytest.TestReport) -> str:
+    """The first line of the failure, without the exception class of a plain assertion."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr or "")
-    return text.strip().splitlines()[0][:300] if text.strip() else "failed"
+    line = text.strip().splitlines()[0] if text.strip() else "failed"
+    return _ASSERTION_PREFIX.sub("", line)[:500]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("run it from the repository root (tests/bdd and features/ not found)")
     if args.max_time is not None and args.max_time <= 0:
         raise UsageError("--max-time must be a positive number of seconds")
+    # the adapter logs each request and refused webhook; the run shows its own reasons
+    logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
         feature_dirs({FEATURES_ENV: extra_features})
@@ -164,8 +166,6 @@ def _embedded_services() -> Iterator[dict[str, str]]:
     from harness.bdd.servers import serving_receiver
     from harness.twin.server import running_twin
 
-    # the receiver logs each refused webhook; scenarios provoke many on purpose
-    logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     with running_twin() as twin, serving_receiver(twin.export_url) as receiver_url:
         Console(stderr=True).print(
             f"[dim]twin at {twin.base_url}, receiver at {receiver_url}[/dim]"
@@ -227,7 +227,7 @@ def _run_checklist(
         target=target,
         suite=selection.suite,
         run_ok=exit_code in (0, 5) and not timed_out,
-        scenarios=scenario_records(read_cucumber(report_dir / "cucumber.json")),
+        scenarios=scenario_records(read_cucumber(report_dir / "cucumber.json"), results),
         extra={
             **facts,
             "selection": selection.describe(),
@@ -292,7 +292,7 @@ def _print_reasons(results: list[Any], log_path: Path) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console()
+    console = Console(soft_wrap=True)
     for result in (r for r in results if r.outcome == "failed"):
         console.print(f"[bold red]FAILED[/] {escape(result.name)}")
         if result.step:

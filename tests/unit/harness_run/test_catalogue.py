@@ -1,0 +1,84 @@
+"""The step catalogue: complete, self-checking, and the docs/steps.md generated from it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.bdd.catalogue import CatalogueStep, catalogue, closest, example_matches, grep, render
+from harness.targets import TARGETS
+
+ROOT = Path(__file__).resolve().parents[3]
+STEPS = catalogue()
+
+
+def _harness(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.line()[:60])
+def test_every_step_has_a_docstring_and_an_example_its_parser_accepts(step: CatalogueStep) -> None:
+    assert step.doc, f"{step.defined_at}: no docstring"
+    assert step.example, f"{step.defined_at}: no 'Example:' line in the docstring"
+    assert example_matches(step), f"{step.defined_at}: example {step.example!r} does not match"
+    assert set(step.targets) <= set(TARGETS)
+
+
+def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:
+    done = _harness("steps", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert len(listed) == len(STEPS) > 100
+    out_of_stock = next(
+        s for s in listed if s["pattern"] == "product {product_id:d} is out of stock"
+    )
+    assert out_of_stock == {
+        "kind": "given",
+        "pattern": "product {product_id:d} is out of stock",
+        "params": {"product_id": "int"},
+        "doc": out_of_stock["doc"],
+        "example": "product 10000068865001 is out of stock",
+        "targets": ["twin"],
+        "defined_at": out_of_stock["defined_at"],
+    }
+    assert out_of_stock["doc"].startswith("Set a product's stock to zero")
+    assert out_of_stock["defined_at"].startswith("harness/bdd/steps/twin_state.py:")
+
+
+def test_grep_narrows_the_text_listing() -> None:
+    done = _harness("steps", "--grep", "webhook")
+    assert done.returncode == 0
+    blocks = [b for b in done.stdout.split("\n\n") if b.strip()]
+    assert blocks
+    assert all("webhook" in b.lower() for b in blocks)
+    assert len(blocks) == len(grep(STEPS, "webhook")) < len(STEPS)
+    assert _harness("steps", "--grep", "no-such-word-anywhere").returncode == 1
+
+
+def test_an_unknown_format_is_one_line() -> None:
+    done = _harness("steps", "--format", "yaml")
+    assert done.returncode == 2
+    assert done.stderr == "g2a-harness steps: unknown format 'yaml'; choose one of text, md, json\n"
+
+
+def test_docs_steps_md_is_fresh() -> None:
+    committed = (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
+    assert committed == render(STEPS, "md"), (
+        "docs/steps.md is stale: run `g2a-harness steps --format md > docs/steps.md`"
+    )
+
+
+def test_the_closest_steps_to_a_typo_come_first() -> None:
+    nearest = closest("Given product 1 is out of stok", STEPS)
+    assert len(nearest) == 3
+    assert nearest[0].pattern == "product {product_id:d} is out of stock"

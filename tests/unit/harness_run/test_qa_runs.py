@@ -1,0 +1,245 @@
+"""QA's path through `g2a-harness run`: new feature files, tags, reasons, a stalled target.
+
+Each test runs the real command against the embedded twin (or a silent loopback listener).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qa_support import ROOT, harness
+
+QA_FEATURE = """\
+@qa-mine @twin @chk-test-int-order-create
+Feature: QA's stock checks
+  Scenario: An out-of-stock product cannot be ordered
+    Given the adapter is connected to the target
+    And product 10000068865001 is out of stock
+    When QA orders product 10000068865001
+    Then the call fails with a G2A API error with code ORD07
+
+  Scenario: A wrong expectation shows expected and actual
+    Given the adapter is connected to the target
+    And product 10000068865001 is out of stock
+    When QA orders product 10000068865001
+    Then the call fails with a G2A API error with code ORD99
+
+  Scenario: A typo in a step
+    Given the adapter is connected to the target
+    And product 10000068865001 is out of stok
+"""
+
+
+def _results(reports: Path) -> list[dict[str, Any]]:
+    lines = (reports / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    return [e for e in map(json.loads, lines) if e["event"] == "test"]
+
+
+def test_a_tagged_copy_of_a_feature_runs_alone_and_passes(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    original = (ROOT / "features" / "health.feature").read_text(encoding="utf-8")
+    (team / "health_copy.feature").write_text("@qa-copy " + original, encoding="utf-8")
+    reports = tmp_path / "reports"
+    done = harness(
+        "run", "--tags", "@qa-copy", "--features", str(team), "--report-dir", str(reports)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((reports / "checklist.json").read_text())
+    ran = _results(reports)
+    assert len(ran) == original.count("\n  Scenario") == report["tests"]["passed"]
+    assert {r["name"].split(": ", 1)[0] for r in ran} == {"Health of the integration"}
+    assert report["selection"] == "tags (qa-copy)"
+    statuses = [item["status"] for item in report["items"]]
+    assert "failed" not in statuses
+    assert statuses.count("not run") > 10
+    assert "PASSED" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def qa_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """One run of a QA feature: a pass, a wrong expectation and an unknown step."""
+    root = tmp_path_factory.mktemp("qa")
+    (root / "team").mkdir()
+    (root / "team" / "qa_mine.feature").write_text(QA_FEATURE, encoding="utf-8")
+    reports = root / "reports"
+    done = harness(
+        "run",
+        "--tags",
+        "qa-mine",
+        "--features",
+        str(root / "team"),
+        "--report-dir",
+        str(reports),
+    )
+    return done, reports
+
+
+def test_each_failing_scenario_shows_its_step_error_and_log_once(qa_run: tuple[Any, Path]) -> None:
+    done, reports = qa_run
+    assert done.returncode == 1
+    screen = done.stdout
+    log = f"  log:   {reports / 'pytest.log'}"
+    expected = (
+        "FAILED QA's stock checks: A wrong expectation shows expected and actual\n"
+        "  step:  Then the call fails with a G2A API error with code ORD99\n"
+        "  error: expected code ORD99, got ORD07 (HTTP 400): Product is out of stock\n" + log
+    )
+    assert expected in screen
+    reasons = [line for line in screen.splitlines() if line.startswith("FAILED ")]
+    assert reasons == [
+        "FAILED QA's stock checks: A wrong expectation shows expected and actual",
+        "FAILED QA's stock checks: A typo in a step",
+    ]
+    assert screen.count(log) == 2
+    assert "FAILED: 0 passed, 1 failed, 3 skipped, 27 not run;" in screen
+
+
+def test_an_unknown_step_fails_naming_line_text_and_did_you_mean(
+    qa_run: tuple[Any, Path],
+) -> None:
+    done, reports = qa_run
+    typo = next(r for r in _results(reports) if r["name"].endswith("A typo in a step"))
+    assert typo["outcome"] == "failed"
+    assert typo["step"] == "And product 10000068865001 is out of stok"
+    message = typo["message"]
+    assert message.endswith(
+        'qa_mine.feature:17: unknown step "And product 10000068865001 is out of stok"; '
+        'did you mean "Given product 10000068865001 is out of stock"; '
+        '"Given product 10000068865001 has 5 keys in stock"; '
+        '"Given product 10000068865001 costs 12.50 EUR"? '
+        "(g2a-harness steps --grep WORD lists the catalogue)"
+    )
+    assert f"  error: {message}" in done.stdout
+
+
+class _Page(HTMLParser):
+    """The parts of checklist.html a QA lead reads: items, scenarios, step rows, errors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict[str, str]]] = []
+        self.items: dict[str, dict[str, Any]] = {}
+        self.facts: dict[str, str] = {}
+        self.assets: list[str] = []
+        self._text: list[str] = []
+        self._cells: list[str] = []
+        self.current: dict[str, Any] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        if tag in {"script", "link", "img"} or "src" in attributes or "href" in attributes:
+            self.assets.append(tag)
+        self.stack.append((tag, attributes))
+        self._text = []
+
+    def handle_data(self, data: str) -> None:
+        self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        text = "".join(self._text).strip()
+        classes = {c for _, a in self.stack for c in a.get("class", "").split()}
+        if tag == "code" and "item" in classes and "scenario" not in classes:
+            self.current = self.items.setdefault(text, {"scenarios": [], "steps": [], "errors": []})
+        elif tag == "summary" and "scenario" in classes:
+            self.current["scenarios"].append(text)
+        elif tag in {"td", "th"}:
+            self._cells.append(text)
+        elif tag == "tr" and "scenario" in classes:
+            self.current["steps"].append(" | ".join(self._cells))
+        elif tag == "tr" and "facts" in classes:
+            self.facts[self._cells[0]] = self._cells[1]
+        elif tag == "div" and "error" in classes:
+            self.current["errors"].append(text)
+        if tag == "tr":
+            self._cells = []
+        self.stack.pop()
+        if tag not in {"code", "span"}:
+            self._text = []
+
+
+def test_the_html_report_shows_items_scenarios_steps_and_errors(qa_run: tuple[Any, Path]) -> None:
+    _, reports = qa_run
+    page = _Page()
+    text = (reports / "checklist.html").read_text(encoding="utf-8")
+    page.feed(text)
+    assert page.assets == []
+    assert text.count('<details class="item"') == len(page.items) > 20
+    assert page.facts["target"] == "twin"
+    assert page.facts["host"] == socket.gethostname()
+    assert len(page.facts["commit"]) == 40
+    assert page.facts["target URL"].startswith("http://127.0.0.1:")
+    item = page.items["test-int-order-create"]
+    assert len(item["scenarios"]) == 3
+    assert any("failed" in s and "A wrong expectation" in s for s in item["scenarios"])
+    assert any(s.startswith("passed") and "out-of-stock product" in s for s in item["scenarios"])
+    assert any(
+        "Then the call fails with a G2A API error with code ORD07" in s for s in item["steps"]
+    )
+    assert all(s.endswith(" s") for s in item["steps"] if s[:6] in {"passed", "failed"})
+    assert (
+        "Then the call fails with a G2A API error with code ORD99: expected code ORD99, "
+        "got ORD07 (HTTP 400): Product is out of stock"
+    ) in item["errors"]
+    cucumber = json.loads((reports / "cucumber.json").read_text())
+    steps = sum(len(e["steps"]) for f in cucumber for e in f["elements"])
+    assert steps == len(item["steps"]) - 3  # one header row per scenario table
+
+
+@pytest.fixture
+def silent_host() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_a_stalled_sandbox_ends_the_run_fast_in_one_line(silent_host: int, tmp_path: Path) -> None:
+    env = {
+        "G2A_API_URL": f"http://127.0.0.1:{silent_host}",
+        "G2A_API_HASH": "h" * 16,
+        "G2A_API_KEY": "k" * 64,
+        "G2A_TIMEOUT_MS": "2000",
+    }
+    started = time.monotonic()
+    done = harness("run", "--target", "sandbox", "--report-dir", str(tmp_path), env=env)
+    elapsed = time.monotonic() - started
+    assert elapsed < 30
+    assert done.returncode == 1
+    assert re.fullmatch(
+        rf"g2a-harness run: sandbox target http://127\.0\.0\.1:{silent_host} did not answer "
+        r"an authenticated token request within G2A_TIMEOUT_MS=2000 ms "
+        r"\(waited \d+\.\d s: POST /oauth/token: read_timeout\); no suite ran\n",
+        done.stderr,
+    ), done.stderr
+    assert "read_timeout" in done.stderr
+    assert "k" * 64 not in done.stdout + done.stderr
+    assert not (tmp_path / "checklist.json").exists()
