@@ -1,0 +1,69 @@
+"""Selecting scenarios: feature folders, Gherkin tag expressions, "not run" checklist items."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.bdd.discovery import (
+    FEATURES_ENV,
+    REPO_FEATURES,
+    SelectionError,
+    feature_dirs,
+    feature_tags,
+    marker_expression,
+)
+from harness.checklist import ChecklistItem, RunResult, judge
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ("@smoke", "smoke"),
+        ("smoke and not @webhooks", "smoke and not webhooks"),
+        ("(@a or @chk-env-https) and not @b", "( a or chk-env-https ) and not b"),
+    ],
+)
+def test_gherkin_tag_expressions_become_marker_expressions(tags: str, expected: str) -> None:
+    assert marker_expression(tags) == expected
+
+
+@pytest.mark.parametrize("tags", ["", "   ", "@smoke and $x"])
+def test_a_bad_tag_expression_is_refused(tags: str) -> None:
+    with pytest.raises(SelectionError):
+        marker_expression(tags)
+
+
+def test_feature_folders_are_the_repository_s_then_the_named_ones(tmp_path: Path) -> None:
+    assert feature_dirs({}) == [str(REPO_FEATURES)]
+    team = tmp_path / "team"
+    team.mkdir()
+    env = {FEATURES_ENV: os.pathsep.join([str(team), str(REPO_FEATURES)])}
+    assert feature_dirs(env) == [str(REPO_FEATURES), str(team)]
+    with pytest.raises(SelectionError, match=r"no features folder at .*missing"):
+        feature_dirs({FEATURES_ENV: str(tmp_path / "missing")})
+
+
+def test_every_tag_of_nested_feature_files_is_found(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.feature").write_text(
+        "@one @two\nFeature: x\n  @three\n  Scenario: y\n    Given z # not @four\n"
+    )
+    assert feature_tags([str(tmp_path)]) == {"one", "two", "three"}
+
+
+ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))
+OTHER = RunResult("t::other", "Other", "passed", frozenset({"smoke"}))
+
+
+def test_an_item_outside_a_selection_is_not_run_never_passed() -> None:
+    verdict = judge(ITEM, [OTHER], "twin", selection="tags (smoke)")
+    assert (verdict.status, verdict.evidence) == (
+        "not run",
+        ("not run: outside the selection tags (smoke)",),
+    )
+    assert judge(ITEM, [OTHER], "twin").status == "skipped"
+    ran = RunResult("t::o", "Orders", "passed", frozenset({"chk-orders"}))
+    assert judge(ITEM, [ran], "twin", selection="tags (smoke)").status == "passed"
