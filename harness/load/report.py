@@ -80,10 +80,23 @@ def write_report(report_dir: Path, report: dict[str, Any]) -> Path:
     return path
 
 
-def print_verdict(report: dict[str, Any], console: Console | None = None) -> None:
+def worker_text(workers: int, expected: int) -> str:
+    """How Locust ran, for the headline: standalone, or a master with N workers."""
+    if workers <= 0 and expected <= 0:
+        return "1 standalone process"
+    remote = expected - workers
+    return f"master + {expected} worker(s)" + (f" ({remote} remote)" if remote > 0 else "")
+
+
+def print_verdict(
+    report: dict[str, Any], report_dir: Path | None = None, console: Console | None = None
+) -> None:
+    """The verdict table, any failed worker, then the path of every file the run wrote."""
     console = console or Console(width=None if sys.stdout.isatty() else 120)
-    title = f"load profile {report['profile']} on {report['target']}: " + (
-        "[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]"
+    title = (
+        f"load profile {report['profile']} on {report['target']}, "
+        f"{worker_text(report['workers'], report['expected_workers'])}: "
+        + ("[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]")
     )
     table = Table(title=title, show_lines=False)
     for column in ("kind", "check", "target", "actual", "verdict"):
@@ -93,4 +106,45 @@ def print_verdict(report: dict[str, Any], console: Console | None = None) -> Non
             verdict = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
             actual = check["actual"] + (f"\n{check['detail']}" if check.get("detail") else "")
             table.add_row(kind[:-1], check["name"], check["target"], actual, verdict)
+    console.print(table)
+    for index, code in enumerate(report.get("worker_exit_codes", []), start=1):
+        if code != 0:
+            console.print(f"[red]worker {index} exited with code {code}[/red]")
+    if report_dir is not None:
+        console.print("reports:", soft_wrap=True)
+        for name in ("load.json", *sorted(report_files(report))):
+            console.print(f"  {report_dir / name}", soft_wrap=True)
+
+
+def report_files(report: dict[str, Any]) -> list[str]:
+    """File names the run wrote (Locust's CSV prefix expanded to its files)."""
+    files = dict(report["files"])
+    prefix = files.pop("csv_prefix", None)
+    csvs = [f"{prefix}_{part}.csv" for part in ("stats", "stats_history", "failures", "exceptions")]
+    return [*files.values(), *(csvs if prefix else [])]
+
+
+def print_profiles(profiles: dict[str, Profile], console: Console | None = None) -> None:
+    """`--list-profiles`: name, users, duration and SLOs of every profile."""
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    table = Table(title="load profiles")
+    for column in ("profile", "users", "duration", "SLOs", "description"):
+        table.add_column(column)
+    for name, profile in profiles.items():
+        slos = profile.slos
+        lines = [
+            f"errors <= {slos.max_error_ratio:.1%}",
+            f"throughput >= {slos.min_throughput_rps:g} req/s",
+            *(
+                f"{lat.operation}: p95 <= {lat.p95_ms:g} ms, p99 <= {lat.p99_ms:g} ms"
+                for lat in slos.latency
+            ),
+        ]
+        table.add_row(
+            name,
+            str(profile.users),
+            f"{profile.run_time_s} s",
+            "\n".join(lines),
+            profile.description,
+        )
     console.print(table)

@@ -31,6 +31,7 @@ from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_PRODUCT_IDS
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 10
+WEB_AUTOQUIT_S = 10
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
 
 
@@ -43,6 +44,7 @@ class LoadRun:
     bind_host: str = "127.0.0.1"
     master_port: int | None = None  # None = a free port
     report_dir: Path = Path("reports/load")
+    web: bool = False  # Locust's web UI, the profile preloaded and started, verdict at the end
 
 
 def _locust(*args: str) -> list[str]:
@@ -88,7 +90,12 @@ def run_workers(master_host: str, workers: int, master_port: int = 5557) -> int:
         for _ in range(max(workers, 1))
     ]
     codes = _wait_all(processes, timeout_s=24 * 3600)
-    return max(codes)
+    return first_failure(codes)
+
+
+def first_failure(codes: Sequence[int]) -> int:
+    """0 when every process succeeded, else the first non-zero code (signals included)."""
+    return next((code for code in codes if code != 0), 0)
 
 
 def _class_names(profile: Profile) -> list[str]:
@@ -122,12 +129,12 @@ def _plan(run: LoadRun, services: LoadServices) -> LoadPlan:
     )
 
 
-def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> int:
-    """Run Locust to the end; returns the master's (or standalone's) exit code."""
+def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[int, list[int]]:
+    """Run Locust to the end; returns the master's (or standalone's) and the workers' codes."""
     profile = run.profile
     out = run.report_dir.resolve()
     common = [
-        "--headless",
+        *_ui_options(run),
         "-u", str(profile.users),
         "-r", str(profile.spawn_rate),
         "--run-time", f"{profile.run_time_s}s",
@@ -140,14 +147,16 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> int:
         "--g2a-plan", plan.to_json(),
         *_class_names(profile),
     ]  # fmt: skip
-    budget = profile.run_time_s + STOP_TIMEOUT_S + 120
+    budget = profile.run_time_s + STOP_TIMEOUT_S + WEB_AUTOQUIT_S + 120
     log = (out / "locust.log").open("ab")
     try:
         if run.workers <= 0 and not run.expect_workers:
             master = subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log)
-            return _wait_all([master], budget)[0]
+            return _wait_all([master], budget)[0], []
         port = run.master_port or _free_port(run.bind_host)
         expect = run.expect_workers or run.workers
+        if expect > run.workers:
+            print(remote_worker_recipe(run, port), flush=True)
         master = subprocess.Popen(
             _locust(
                 "--master",
@@ -164,10 +173,40 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> int:
             for _ in range(run.workers)
         ]
         code = _wait_all([master], budget)[0]
-        _wait_all(workers, 30)
-        return code
+        return code, _wait_all(workers, 30)
     finally:
         log.close()
+
+
+def remote_worker_recipe(run: LoadRun, port: int) -> str:
+    """What the master prints for the operator of each remote worker machine."""
+    remote = (run.expect_workers or 0) - run.workers
+    return (
+        f"waiting for {remote} remote worker(s) at {run.bind_host}:{port}; on each worker "
+        f"machine (same checkout, same {WEBHOOK_SECRET_ENV} and G2A_IDEMPOTENCY_URL exported "
+        f"as here; share the secret through your secret store, never in a file), run:\n"
+        f"  g2a-harness load --profile {run.profile.name} --workers N "
+        f"--master-host {run.bind_host} --master-port {port}"
+    )
+
+
+def _ui_options(run: LoadRun) -> list[str]:
+    """Headless, or the web UI: started with the profile, quitting soon after the run."""
+    if not run.web:
+        return ["--headless"]
+    port = _free_port(run.bind_host)
+    print(
+        f"Locust web UI at http://{run.bind_host}:{port}/ running profile {run.profile.name} "
+        f"({run.profile.users} users, {run.profile.run_time_s} s); it closes "
+        f"{WEB_AUTOQUIT_S} s after the run, then the SLO verdict follows",
+        flush=True,
+    )
+    return [
+        "--autostart",
+        "--autoquit", str(WEB_AUTOQUIT_S),
+        "--web-host", run.bind_host,
+        "--web-port", str(port),
+    ]  # fmt: skip
 
 
 def _clean(report_dir: Path) -> None:
@@ -194,7 +233,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         # a bad store URL fails here with one clear line instead of in every user.
         open_store(plan.idempotency_url).close()
         env = _environment({WEBHOOK_SECRET_ENV: webhook_secret})
-        exit_code = _start_locust(run, plan, env)
+        exit_code, worker_codes = _start_locust(run, plan, env)
         twin_orders = services.admin.orders() if services.admin is not None else None
         receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
     journal = read_journal(run.report_dir / "journal.json")
@@ -219,6 +258,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         journal=journal,
         files=files,
     )
+    report["worker_exit_codes"] = worker_codes
+    if first_failure(worker_codes):
+        report["passed"] = False
     write_report(run.report_dir, report)
-    print_verdict(report)
+    print_verdict(report, run.report_dir)
     return report

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,11 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
     out = tmp_path / "load"
     for name in ("locust_stats.csv", "locust_failures.csv", "locust.html", "journal.json"):
         assert (out / name).stat().st_size > 0, name
-    assert "load profile smoke on twin" in output
+    assert "load profile smoke on twin, 1 standalone process: PASSED" in output
+    printed = output.split("reports:\n", 1)[1].split()
+    assert printed[0] == str(out / "load.json")
+    assert all(Path(path).is_file() for path in printed), printed
+    assert {Path(p).name for p in printed} >= {"locust.html", "locust_stats.csv", "journal.json"}
     # the token-churn user outlived its 3 s tokens: the adapter refreshed them
     assert report["evidence"]["tokens_issued"] >= 3
     # the report carries no secret: neither the API key nor the webhook secret
@@ -91,6 +96,8 @@ def test_smoke_profile_passes_distributed_over_two_workers(tmp_path: Path) -> No
     assert code == 0, output[-3000:]
     report = _verdict(tmp_path)
     _assert_smoke_passed(report, output, workers=2)
+    assert "load profile smoke on twin, master + 2 worker(s): PASSED" in output
+    assert report["worker_exit_codes"] == [0, 0]
     journal = json.loads((tmp_path / "load" / "journal.json").read_text())
     # both workers shipped all their outcomes and stats to the master, the last ones included
     # (purchases in flight when the run ended, the users' on_stop counters)
@@ -200,3 +207,37 @@ def _free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port in 20000-29999")
+
+
+def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict(
+    tmp_path: Path,
+) -> None:
+    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
+    command += ["--profile", "smoke", "--run-time", "6s"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = re.search(r"Locust web UI at (http://\S+/) running profile smoke", first)
+        assert url, first
+        page = _first_answer(url.group(1))
+        assert page.status_code == 200
+        assert "locust" in page.text.lower()
+        rest = process.stdout.read()
+        assert process.wait(timeout=240) == 0, rest[-3000:]
+    assert "load profile smoke on twin, 1 standalone process: PASSED" in rest
+    assert _verdict(tmp_path)["passed"] is True
+
+
+def _first_answer(url: str) -> Any:
+    """GET `url` once the server listens (Locust starts a moment after printing its URL)."""
+    import httpx
+
+    for _ in range(100):
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")

@@ -1,0 +1,54 @@
+"""`g2a-harness load` for performance testers: profiles listed, workers named, failures loud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_support import harness
+
+from harness.load.profiles import get_profile, load_profiles
+from harness.load.report import worker_text
+from harness.load.runner import LoadRun, first_failure, remote_worker_recipe
+
+
+def test_list_profiles_shows_users_duration_and_slos() -> None:
+    done = harness("load", "--list-profiles")
+    assert done.returncode == 0, done.stderr
+    for name, profile in load_profiles().items():
+        row = next(line for line in done.stdout.splitlines() if f"│ {name} " in line)
+        assert f"│ {profile.users} " in row
+        assert f"│ {profile.run_time_s} s " in row
+        assert f"errors <= {profile.slos.max_error_ratio:.1%}" in row
+    assert "throughput >= " in done.stdout
+    assert "p95 <= " in done.stdout
+
+
+def test_the_headline_names_how_many_workers_ran() -> None:
+    assert worker_text(0, 0) == "1 standalone process"
+    assert worker_text(2, 2) == "master + 2 worker(s)"
+    assert worker_text(2, 6) == "master + 6 worker(s) (4 remote)"
+
+
+def test_a_failed_worker_fails_the_run_even_when_others_pass() -> None:
+    assert first_failure([0, 0]) == 0
+    assert first_failure([0, 3, 1]) == 3
+    assert first_failure([0, -9]) == -9  # killed by a signal is a failure too
+
+
+def test_the_master_tells_remote_workers_what_they_need() -> None:
+    run = LoadRun(get_profile("steady"), workers=2, expect_workers=6, bind_host="10.0.0.5")
+    recipe = remote_worker_recipe(run, 5601)
+    assert recipe.startswith("waiting for 4 remote worker(s) at 10.0.0.5:5601;")
+    assert "same G2A_WEBHOOK_SECRET and G2A_IDEMPOTENCY_URL exported" in recipe
+    assert recipe.endswith(
+        "  g2a-harness load --profile steady --workers N --master-host 10.0.0.5 --master-port 5601"
+    )
+
+
+def test_remote_workers_without_a_shared_webhook_secret_are_refused(tmp_path: Path) -> None:
+    done = harness("load", "--workers", "1", "--expect-workers", "3", "--report-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr == (
+        "g2a-harness load: remote workers sign webhooks with the master's secret: export the "
+        "same G2A_WEBHOOK_SECRET on the master and on every worker machine\n"
+    )
