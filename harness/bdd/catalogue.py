@@ -75,9 +75,13 @@ def _params(parser: Any) -> dict[str, str]:
     }
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
 def relative_path(path: str) -> str:
+    """A path inside the repository, relative to its root; others unchanged."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         return path
 

@@ -12,8 +12,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.bdd.catalogue import REPO_ROOT
+
 FEATURES_ENV = "G2A_FEATURES"
-REPO_FEATURES = Path(__file__).resolve().parents[2] / "features"
+REPO_FEATURES = REPO_ROOT / "features"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")

@@ -243,3 +243,17 @@ def test_a_stalled_sandbox_ends_the_run_fast_in_one_line(silent_host: int, tmp_p
     assert "read_timeout" in done.stderr
     assert "k" * 64 not in done.stdout + done.stderr
     assert not (tmp_path / "checklist.json").exists()
+
+
+def test_max_time_stops_a_long_run_and_reports_what_ran(tmp_path: Path) -> None:
+    done = harness("run", "--max-time", "4", "--report-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert re.search(
+        rf"g2a-harness run: stopped after --max-time 4 s; \d+ test\(s\) ran, see "
+        rf"{re.escape(str(tmp_path / 'pytest.log'))}\n$",
+        done.stderr,
+    ), done.stderr
+    report = json.loads((tmp_path / "checklist.json").read_text())
+    assert report["stopped_after_max_time"] == 4
+    assert report["passed"] is False
+    assert report["duration_seconds"] < 30
