@@ -111,10 +111,11 @@ class Selection:
 
     def __init__(self, suite: str, markers: str | None, keyword: str | None) -> None:
         self.suite = suite
+        self.tags = markers
+        self.keyword = keyword
         self.markers = " and ".join(
             f"({m})" for m in ("smoke" if suite == "smoke" else None, markers) if m
         )
-        self.keyword = keyword
 
     def pytest_args(self) -> list[str]:
         return [
@@ -123,19 +124,22 @@ class Selection:
         ]
 
     def describe(self) -> str:
-        """ "" for the full suite; otherwise the selection in words (for "not run" items)."""
-        parts = [
-            f"tags {self.markers}" if self.markers else "",
-            f"-k {self.keyword}" if self.keyword else "",
-        ]
-        return ", ".join(p for p in parts if p)
+        """The selection in words, for "not run" items; empty for the full suite."""
+        return _joined(self.markers, self.keyword)
 
     def slug(self) -> str:
-        """The report folder name: the suite, or the suite plus the selection."""
-        text = self.describe()
+        """The report folder: the suite, plus the tags and -k asked for on top of it."""
+        extra = _joined(self.tags, self.keyword)
         return (
-            f"{self.suite}-{re.sub(r'[^A-Za-z0-9]+', '-', text).strip('-')}" if text else self.suite
+            f"{self.suite}-{re.sub(r'[^A-Za-z0-9]+', '-', extra).strip('-')}"
+            if extra
+            else self.suite
         )
+
+
+def _joined(markers: str | None, keyword: str | None) -> str:
+    parts = [f"tags {markers}" if markers else "", f"-k {keyword}" if keyword else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def _run_facts() -> dict[str, str]:

@@ -101,6 +101,8 @@ def test_the_pytest_command_writes_every_report_and_selects_the_suite(tmp_path: 
 def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
     selection = Selection("smoke", "webhooks and not slow", "token")
     assert selection.pytest_args() == ["-m", "(smoke) and (webhooks and not slow)", "-k", "token"]
-    assert selection.slug() == "smoke-tags-smoke-and-webhooks-and-not-slow-k-token"
+    assert selection.describe() == "tags (smoke) and (webhooks and not slow), -k token"
+    assert selection.slug() == "smoke-tags-webhooks-and-not-slow-k-token"
+    assert Selection("smoke", None, None).slug() == "smoke"
     assert Selection("full", None, None).slug() == "full"
     assert Selection("full", None, None).describe() == ""
