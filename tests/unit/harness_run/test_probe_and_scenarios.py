@@ -1,0 +1,86 @@
+"""The pre-run probe against a served twin, and scenario records built from cucumber.json."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checklist import RunResult
+from harness.run_probe import TargetStalled, probe_target
+from harness.scenarios import first_error_line, scenario_records
+from harness.targets import Target
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+from harness.twin.server import running_twin
+
+
+def _target(url: str, key: str) -> Target:
+    return Target(
+        name="sandbox", env="sandbox", api_url=url, api_hash=SANDBOX_API_HASH, api_key=key
+    )
+
+
+def test_the_probe_passes_on_a_target_that_answers_and_names_refused_credentials() -> None:
+    with running_twin() as twin:
+        assert probe_target(_target(twin.base_url, SANDBOX_API_KEY), {}) < 5
+        with pytest.raises(TargetStalled, match="refused the probe's credentials") as refused:
+            probe_target(_target(twin.base_url, "f" * 64), {})
+    assert "f" * 64 not in str(refused.value)
+
+
+FEATURE = {
+    "name": "Orders",
+    "uri": "features/orders.feature",
+    "tags": [{"name": "orders", "line": 1}],
+    "elements": [
+        {
+            "id": "test_ok",
+            "name": "Ok",
+            "line": 3,
+            "tags": [{"name": "chk-a", "line": 2}],
+            "steps": [
+                {
+                    "keyword": "Given",
+                    "name": "a",
+                    "line": 4,
+                    "result": {"status": "passed", "duration": 1_500_000},
+                },
+                {
+                    "keyword": "Then",
+                    "name": "b",
+                    "line": 5,
+                    "result": {
+                        "status": "failed",
+                        "duration": 2_000_000,
+                        "error_message": "def x():\nE   AssertionError: expected 1, got 2\nmore",
+                    },
+                },
+            ],
+        },
+        {"id": "test_typo", "name": "Typo", "line": 7, "tags": [], "steps": []},
+    ],
+}
+
+
+def test_records_take_steps_from_cucumber_and_outcomes_from_the_run() -> None:
+    typo = RunResult(
+        "t.py::test_typo", "Orders: Typo", "failed", frozenset(), "unknown step", "And c"
+    )
+    ok, unknown = scenario_records([FEATURE], [typo])
+    assert ok["tags"] == ["chk-a", "orders"]
+    assert (ok["status"], ok["failed_step"], ok["error"]) == (
+        "failed",
+        "Then b",
+        "AssertionError: expected 1, got 2",
+    )
+    assert ok["duration_s"] == 0.004
+    assert [s["status"] for s in ok["steps"]] == ["passed", "failed"]
+    assert (unknown["status"], unknown["failed_step"], unknown["error"]) == (
+        "failed",
+        "And c",
+        "unknown step",
+    )
+
+
+def test_the_first_error_line_is_the_assertion() -> None:
+    assert first_error_line("a\nE   boom: 1\nE   more") == "boom: 1"
+    assert first_error_line("plain text\nsecond") == "plain text"
+    assert first_error_line("") == ""
