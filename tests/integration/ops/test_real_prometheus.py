@@ -33,14 +33,6 @@ _SCRAPE = "1s"
 _READY_TIMEOUT_S = 30.0
 _WEBHOOK_SECRET = "ops-webhook-secret"
 PRODUCTS = "/v1/products"
-OFFER = {
-    "offerType": "dropshipping",
-    "variant": {
-        "productId": SANDBOX_PRODUCT_IDS[0],
-        "price": {"retail": 12.5},
-        "inventory": {"size": 4},
-    },
-}
 
 
 def _free_port() -> int:
@@ -144,9 +136,9 @@ def _not_up(base: str, jobs: dict[str, str]) -> list[str]:
 
 
 def _drive(client: G2AClient, twin: RunningTwin) -> None:
-    """Baseline traffic that creates every series: offers (token), retried 503s, a purchase,
+    """Baseline traffic that creates every series: an Import API token, retried 503s, a purchase,
     a failed order and one products call that exhausts its retries."""
-    client.offers.create(OFFER)
+    client.auth.token()
     for _ in range(5):
         client.products.list()
     twin.admin.add_fault(route=PRODUCTS, method="GET", kind="status", status=503, times=1)
