@@ -32,7 +32,7 @@ from g2a_adapter.errors import (
 )
 from g2a_adapter.models import AccessToken, ErrorEnvelope
 from g2a_adapter.observability import (
-    REQUEST_LOG_MESSAGE,
+    REQUEST_LOG_FORMAT,
     Metrics,
     SecretMasker,
     new_correlation_id,
@@ -281,18 +281,16 @@ class ClientCore:
         level = logging.INFO if outcome == "ok" else logging.WARNING
         if not self.logger.isEnabledFor(level):
             return
-        self.logger.log(
-            level,
-            REQUEST_LOG_MESSAGE,
-            extra={
-                "method": spec.method,
-                "path": self.mask(request.url.path),
-                "status": status,
-                "latency_ms": round(latency * 1000, 3),
-                "attempt": attempt,
-                "retries": attempt - 1,
-                "correlation_id": self.mask(correlation_id),
-                "outcome": outcome,
-                "retry_delay_ms": round(retry_delay * 1000, 3),
-            },
-        )
+        fields = {
+            "method": spec.method,
+            "route": spec.route,
+            "path": self.mask(request.url.path),
+            "status": status,
+            "latency_ms": round(latency * 1000, 3),
+            "attempt": attempt,
+            "retries": attempt - 1,
+            "correlation_id": self.mask(correlation_id),
+            "outcome": outcome,
+            "retry_delay_ms": round(retry_delay * 1000, 3),
+        }
+        self.logger.log(level, REQUEST_LOG_FORMAT, fields, extra=fields)
