@@ -46,6 +46,7 @@ from g2a_adapter.webhooks import (
     WebhookEvent,
     WebhookHandler,
     WebhookVerifier,
+    record_rejection,
 )
 
 logger = logging.getLogger("g2a_adapter")
@@ -157,7 +158,7 @@ class _Receiver:
 
     def _rejected(self, exc: WebhookRejectedError, *, counted: bool) -> JSONResponse:
         if not counted:
-            self.metrics.webhook_validation_failures_total.labels(exc.reason).inc()
+            record_rejection(self.metrics, exc)
         return _error(exc.reason, exc.status_code)
 
     async def webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
