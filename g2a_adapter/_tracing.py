@@ -6,6 +6,8 @@ the caller's current span; its W3C `traceparent` goes to G2A in the request head
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 try:
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
 _FAILED = frozenset({"error", "outcome_unknown"})
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
 
 def start_attempt(method: str, route: str, attempt: int) -> Span | None:
@@ -48,3 +51,19 @@ def end_attempt(span: Span | None, status: int | None, outcome: str, retries: in
     if outcome in _FAILED:
         span.set_status(StatusCode.ERROR, outcome)
     span.end()
+
+
+@contextmanager
+def inbound(raw_headers: Iterable[tuple[bytes, bytes]], name: str) -> Iterator[None]:
+    """A SERVER span for one delivery, continuing the sender's trace (ASGI raw headers)."""
+    if not ENABLED:
+        yield
+        return
+    carrier = {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers if k in _TRACE_HEADERS
+    }
+    tracer = trace.get_tracer("g2a_adapter")
+    with tracer.start_as_current_span(
+        name, context=propagate.extract(carrier), kind=SpanKind.SERVER
+    ):
+        yield

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
+from adapter_support import twin_settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -13,7 +16,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from g2a_adapter import G2AApiError, G2AClient
+from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.signing import signed_webhook_headers
+from harness.serving import serve_asgi
 from harness.twin import RunningTwin
+from harness.twin.webhooks import event_body
 
 PRODUCTS = "/v1/products"
 _EXPORTER = InMemorySpanExporter()
@@ -91,3 +99,26 @@ def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_receiver_continues_the_senders_trace(twin: RunningTwin) -> None:
+    secret = "tracing-webhook-secret"
+    app = create_receiver_app(
+        twin_settings(twin.export_url, webhook_secret=secret), store=MemoryStore()
+    )
+    data = {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"}
+    body = event_body("evt-trace", "order.paid", time.time(), data)
+    headers = signed_webhook_headers([secret], body, event_id="evt-trace")
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with serve_asgi(app) as base_url:
+        reply = httpx.post(
+            f"{base_url}/webhooks/g2a", content=body, headers={**headers, "traceparent": parent}
+        )
+    assert reply.status_code == 200
+    (span,) = [s for s in _EXPORTER.get_finished_spans() if s.name == "G2A webhook delivery"]
+    assert span.kind is SpanKind.SERVER
+    assert span.parent is not None
+    assert (span.context.trace_id, span.parent.span_id) == (
+        0x0AF7651916CD43DD8448EB211C80319C,
+        0xB7AD6B7169203331,
+    )
