@@ -4,6 +4,8 @@
 Everything a service needs is re-exported here; the submodules are implementation detail.
 """
 
+import logging
+
 from g2a_adapter._version import __version__
 from g2a_adapter.client import AsyncG2AClient, G2AClient
 from g2a_adapter.config import Settings
@@ -44,6 +46,10 @@ from g2a_adapter.models import (
 from g2a_adapter.observability import Metrics
 from g2a_adapter.retry import RetryPolicy
 from g2a_adapter.webhooks import WebhookEvent, WebhookHandler, WebhookVerifier
+
+# A library never prints by itself: without the service's logging configuration, Python's
+# last-resort handler would write the adapter's warnings (retries) to stderr.
+logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessToken",

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from g2a_adapter import _tracing
 from g2a_adapter.blocking import BlockingRunner
 from g2a_adapter.errors import (
     ConfigError,
@@ -46,6 +47,7 @@ from g2a_adapter.webhooks import (
     WebhookEvent,
     WebhookHandler,
     WebhookVerifier,
+    record_rejection,
 )
 
 logger = logging.getLogger("g2a_adapter")
@@ -157,11 +159,15 @@ class _Receiver:
 
     def _rejected(self, exc: WebhookRejectedError, *, counted: bool) -> JSONResponse:
         if not counted:
-            self.metrics.webhook_validation_failures_total.labels(exc.reason).inc()
+            record_rejection(self.metrics, exc)
         return _error(exc.reason, exc.status_code)
 
     async def webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Signed events: a plain ASGI handler, as this is the route G2A calls the most."""
+        with _tracing.inbound(scope["headers"], "G2A webhook delivery"):
+            await self._webhook(scope, receive, send)
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers, declared_length = _delivery_headers(scope["headers"])
         try:
             body = await _read_body(receive, declared_length, self.max_body_bytes)

@@ -14,12 +14,13 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import httpx
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
+from g2a_adapter import _tracing
 from g2a_adapter._version import __version__
 from g2a_adapter.config import Settings
 from g2a_adapter.errors import (
@@ -32,7 +33,7 @@ from g2a_adapter.errors import (
 )
 from g2a_adapter.models import AccessToken, ErrorEnvelope
 from g2a_adapter.observability import (
-    REQUEST_LOG_MESSAGE,
+    REQUEST_LOG_FORMAT,
     Metrics,
     SecretMasker,
     new_correlation_id,
@@ -40,6 +41,9 @@ from g2a_adapter.observability import (
 from g2a_adapter.retry import RetryPolicy, parse_retry_after
 from g2a_adapter.signing import export_authorization
 from g2a_adapter.transport import Failure
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 T = TypeVar("T")
 Api = Literal["export", "import", "oauth"]
@@ -169,9 +173,12 @@ class ClientCore:
             "oauth": base,
         }
 
-    def _request(self, spec: Spec, correlation_id: str, token: AccessToken | None) -> httpx.Request:
+    def _request(
+        self, spec: Spec, correlation_id: str, token: AccessToken | None, span: Span | None
+    ) -> httpx.Request:
         headers = dict(self._headers[spec.api])
         headers["X-Correlation-Id"] = correlation_id
+        _tracing.inject(span, headers)
         headers.update(spec.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
@@ -196,7 +203,8 @@ class ClientCore:
         attempt = 0
         while True:
             attempt += 1
-            request = self._request(spec, correlation_id, token)
+            span = _tracing.start_attempt(spec.method, spec.route, attempt)
+            request = self._request(spec, correlation_id, token, span)
             sent_at = time.perf_counter()
             reply: httpx.Response | Failure = yield Send(request)
             latency = time.perf_counter() - sent_at
@@ -204,12 +212,16 @@ class ClientCore:
                 status: int | None = reply.status_code
                 failure, retry_after = None, reply.headers.get("retry-after")
                 if reply.is_success:
-                    self._observe(spec, request, status, latency, attempt, correlation_id, "ok")
+                    self._observe(
+                        spec, request, span, status, latency, attempt, correlation_id, "ok"
+                    )
                     return parse_body(spec, reply)
             else:
                 status, failure, retry_after = None, reply.reason, None
             if status == 401 and token is not None and not refreshed:
-                self._observe(spec, request, status, latency, attempt, correlation_id, "refresh")
+                self._observe(
+                    spec, request, span, status, latency, attempt, correlation_id, "refresh"
+                )
                 token = yield NeedToken(force=True, stale=token)
                 refreshed = True
                 continue
@@ -224,10 +236,20 @@ class ClientCore:
             if not decision.retry:
                 error = self._error(spec, request, reply)
                 outcome = "outcome_unknown" if isinstance(error, OutcomeUnknownError) else "error"
-                self._observe(spec, request, status, latency, attempt, correlation_id, outcome)
+                self._observe(
+                    spec, request, span, status, latency, attempt, correlation_id, outcome
+                )
                 raise error
             self._observe(
-                spec, request, status, latency, attempt, correlation_id, "retry", decision.delay
+                spec,
+                request,
+                span,
+                status,
+                latency,
+                attempt,
+                correlation_id,
+                "retry",
+                decision.delay,
             )
             self.metrics.request_retries_total.labels(
                 spec.method, spec.route, decision.reason
@@ -267,6 +289,7 @@ class ClientCore:
         self,
         spec: Spec,
         request: httpx.Request,
+        span: Span | None,
         status: int | None,
         latency: float,
         attempt: int,
@@ -278,21 +301,20 @@ class ClientCore:
         counter, histogram = self._series(spec.method, spec.route, status, outcome)
         counter.inc()
         histogram.observe(latency)
+        _tracing.end_attempt(span, status, outcome, attempt - 1)
         level = logging.INFO if outcome == "ok" else logging.WARNING
         if not self.logger.isEnabledFor(level):
             return
-        self.logger.log(
-            level,
-            REQUEST_LOG_MESSAGE,
-            extra={
-                "method": spec.method,
-                "path": self.mask(request.url.path),
-                "status": status,
-                "latency_ms": round(latency * 1000, 3),
-                "attempt": attempt,
-                "retries": attempt - 1,
-                "correlation_id": self.mask(correlation_id),
-                "outcome": outcome,
-                "retry_delay_ms": round(retry_delay * 1000, 3),
-            },
-        )
+        fields = {
+            "method": spec.method,
+            "route": spec.route,
+            "path": self.mask(request.url.path),
+            "status": status,
+            "latency_ms": round(latency * 1000, 3),
+            "attempt": attempt,
+            "retries": attempt - 1,
+            "correlation_id": self.mask(correlation_id),
+            "outcome": outcome,
+            "retry_delay_ms": round(retry_delay * 1000, 3),
+        }
+        self.logger.log(level, REQUEST_LOG_FORMAT, fields, extra=fields)

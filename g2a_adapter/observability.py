@@ -84,8 +84,15 @@ class SecretMasker:
 # --- logging -------------------------------------------------------------------------------
 
 REQUEST_LOG_MESSAGE = "g2a.request"
+# One readable line per attempt under plain `logging.basicConfig()`; the same values are also
+# record attributes (REQUEST_LOG_FIELDS) for structured handlers. Select records by `msg`.
+REQUEST_LOG_FORMAT = (
+    REQUEST_LOG_MESSAGE + " %(method)s %(route)s status=%(status)s latency_ms=%(latency_ms).1f"
+    " attempt=%(attempt)d retries=%(retries)d outcome=%(outcome)s correlation_id=%(correlation_id)s"
+)
 REQUEST_LOG_FIELDS = (
     "method",
+    "route",
     "path",
     "status",
     "latency_ms",

@@ -473,6 +473,12 @@ def _conflict(key: str) -> IdempotencyConflictError:
 Deliveries = Sequence[tuple[Mapping[str, str], bytes]]
 
 
+def record_rejection(metrics: Metrics, exc: WebhookRejectedError) -> None:
+    """Count a rejected delivery and log it, with its reason, once."""
+    metrics.webhook_validation_failures_total.labels(exc.reason).inc()
+    logger.warning("g2a.webhook.rejected reason=%s", exc.reason, extra={"reason": exc.reason})
+
+
 class WebhookHandler:
     """verify → claim the event id → the service's handler → complete (exactly once)."""
 
@@ -503,8 +509,7 @@ class WebhookHandler:
         counter.inc(amount)
 
     def _rejected(self, exc: WebhookRejectedError) -> WebhookRejectedError:
-        self._metrics.webhook_validation_failures_total.labels(exc.reason).inc()
-        logger.warning("g2a.webhook.rejected", extra={"reason": exc.reason})
+        record_rejection(self._metrics, exc)
         return exc
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -28,6 +29,27 @@ def require_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{message}; CI=true makes it required", pytrace=False)
     pytest.skip(f"{message} (start it to run these tests; CI requires it)")
+
+
+def require_binary(name: str) -> str:
+    """The path of an external tool (e.g. `promtool`): skip when absent locally, fail in CI."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = f"{name} is not on PATH (Debian: apt-get install prometheus)"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true makes it required", pytrace=False)
+    pytest.skip(f"{message}; CI requires it")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return require_binary("promtool")
+
+
+@pytest.fixture(scope="session")
+def prometheus_binary() -> str:
+    return require_binary("prometheus")
 
 
 @pytest.fixture(scope="session")

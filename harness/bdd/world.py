@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from g2a_adapter.observability import REQUEST_LOG_FORMAT
 from harness.targets import Target
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class LogCapture(logging.Handler):
         return [f"{r.getMessage()} {r.__dict__!r}" for r in self.records]
 
     def requests(self) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.getMessage() == "g2a.request"]
+        return [r for r in self.records if r.msg == REQUEST_LOG_FORMAT]
 
 
 @dataclass

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 from adapter_support import twin_settings
 
-from g2a_adapter import G2AClient, G2AError, Metrics, Settings
+from g2a_adapter import ConfigError, G2AClient, G2AError, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.observability import REQUEST_LOG_FIELDS, correlation_id_var
-from harness.twin import SANDBOX_PRODUCT_IDS, Credential, RunningTwin, TwinConfig, running_twin
+from g2a_adapter.logformat import configure_logging
+from g2a_adapter.observability import REQUEST_LOG_FIELDS, REQUEST_LOG_FORMAT, correlation_id_var
+from harness.twin import (
+    SANDBOX_API_HASH,
+    SANDBOX_API_KEY,
+    SANDBOX_PRODUCT_IDS,
+    Credential,
+    RunningTwin,
+    TwinConfig,
+    running_twin,
+)
 
 PRODUCT = SANDBOX_PRODUCT_IDS[3]
 PRODUCTS = "/v1/products"
 
 
 def attempts(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "g2a_adapter" and r.msg == "g2a.request"]
+    return [r for r in caplog.records if r.name == "g2a_adapter" and r.msg == REQUEST_LOG_FORMAT]
 
 
 def test_one_record_per_attempt_with_every_field(
@@ -190,3 +205,114 @@ def test_no_secret_reaches_logs_reprs_or_errors(
     for line in seen:
         for secret in secrets:
             assert secret not in line
+
+
+_CALL_SCRIPT = """
+import logging, os, sys
+from g2a_adapter import G2AClient, Settings
+if sys.argv[1] == "basic":
+    logging.basicConfig(level=logging.INFO)
+elif sys.argv[1] == "env":
+    from g2a_adapter.logformat import configure_logging
+    configure_logging()
+settings = Settings(api_url=os.environ["API_URL"], api_hash=os.environ["API_HASH"],
+                    api_key=os.environ["API_KEY"], timeout_ms=2000)
+with G2AClient(settings) as client:
+    client.products.list()
+"""
+
+
+def _call_in_subprocess(twin: RunningTwin, logging_setup: str, log_format: str = "") -> str:
+    """stderr of a fresh interpreter making two attempts (a retried 503, then a 200)."""
+    twin.admin.add_fault(route=PRODUCTS, method="GET", kind="status", status=503, times=1)
+    env = {
+        **os.environ,
+        "API_URL": twin.export_url,
+        "API_HASH": SANDBOX_API_HASH,
+        "API_KEY": SANDBOX_API_KEY,
+        "G2A_RETRY_NO_SLEEP": "1",
+        "G2A_LOG_FORMAT": log_format,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _CALL_SCRIPT, logging_setup],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stderr
+
+
+def test_basic_config_prints_one_readable_line_per_attempt_without_secrets(
+    twin: RunningTwin,
+) -> None:
+    lines = _call_in_subprocess(twin, "basic").splitlines()
+    requests = [line for line in lines if "g2a.request" in line]
+    assert len(requests) == 2
+    assert re.fullmatch(
+        r"WARNING:g2a_adapter:g2a\.request GET /v1/products status=503 latency_ms=\d+\.\d"
+        r" attempt=1 retries=0 outcome=retry correlation_id=[0-9a-f]{32}",
+        requests[0],
+    )
+    assert re.fullmatch(
+        r"INFO:g2a_adapter:g2a\.request GET /v1/products status=200 latency_ms=\d+\.\d"
+        r" attempt=2 retries=1 outcome=ok correlation_id=[0-9a-f]{32}",
+        requests[1],
+    )
+    text = "\n".join(lines)
+    assert SANDBOX_API_KEY not in text
+    assert SANDBOX_API_HASH not in text
+
+
+def test_unconfigured_logging_prints_nothing(twin: RunningTwin) -> None:
+    assert _call_in_subprocess(twin, "none") == ""
+
+
+def test_json_format_prints_one_object_per_attempt_without_secrets(twin: RunningTwin) -> None:
+    lines = _call_in_subprocess(twin, "env", log_format="json").splitlines()
+    objects = [json.loads(line) for line in lines]
+    requests = [o for o in objects if o["logger"] == "g2a_adapter"]
+    assert len(requests) == 2
+    first, second = requests
+    assert (first["level"], first["logger"]) == ("WARNING", "g2a_adapter")
+    expected = {"method": "GET", "route": PRODUCTS, "path": PRODUCTS, "attempt": 1, "retries": 0}
+    assert {k: first[k] for k in expected} == expected
+    assert (first["status"], first["outcome"], second["status"], second["outcome"]) == (
+        503,
+        "retry",
+        200,
+        "ok",
+    )
+    assert isinstance(second["latency_ms"], float)
+    assert SANDBOX_API_KEY not in "\n".join(lines)
+    assert SANDBOX_API_HASH not in "\n".join(lines)
+
+
+def test_text_format_from_the_environment(twin: RunningTwin) -> None:
+    output = _call_in_subprocess(twin, "env", log_format="text").splitlines()
+    lines = [line for line in output if " g2a_adapter " in line]
+    assert [line.split(" ", 3)[2:3] for line in lines] == [["WARNING"], ["INFO"]]
+    assert all(" g2a_adapter g2a.request GET /v1/products status=" in line for line in lines)
+
+
+def test_an_unknown_log_format_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("G2A_LOG_FORMAT", "xml")
+    with pytest.raises(ConfigError, match="G2A_LOG_FORMAT must be 'text' or 'json', not 'xml'"):
+        configure_logging()
+
+
+def test_the_masking_filter_covers_other_libraries_in_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("G2A_LOG_FORMAT", "json")
+    stream = io.StringIO()
+    handler = configure_logging(secrets=[SANDBOX_API_KEY], stream=stream)
+    try:
+        logging.getLogger("httpx").warning(
+            "sent key=%s", SANDBOX_API_KEY, extra={"k": SANDBOX_API_KEY}
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    record = json.loads(stream.getvalue())
+    assert (record["message"], record["k"]) == ("sent key=***", "***")

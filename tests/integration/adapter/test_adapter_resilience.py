@@ -17,6 +17,7 @@ from g2a_adapter import (
     ResponseFormatError,
     TransportError,
 )
+from g2a_adapter.observability import REQUEST_LOG_FORMAT
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[1]
@@ -43,7 +44,7 @@ def test_429_with_retry_after_then_success(
     assert len(page.docs) == 20
     assert statuses(twin) == [429, 200]
     assert retries(metrics, "429") == 1
-    first, second = [r for r in caplog.records if r.getMessage() == "g2a.request"]
+    first, second = [r for r in caplog.records if r.msg == REQUEST_LOG_FORMAT]
     assert (first.status, first.outcome, first.retry_delay_ms) == (429, "retry", 1000.0)  # type: ignore[attr-defined]
     assert (second.status, second.outcome, second.attempt) == (200, "ok", 2)  # type: ignore[attr-defined]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -89,14 +90,18 @@ def test_rejections_answer_json_reasons_and_are_counted(
     mutate,
     status: int,
     reason: str,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     headers, body = mutate(*signed())
-    response = client.post("/webhooks/g2a", content=body, headers=headers)
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter"):
+        response = client.post("/webhooks/g2a", content=body, headers=headers)
 
     assert (response.status_code, response.json()) == (status, {"error": reason})
     assert response.headers["content-type"] == "application/json"
     line = f'g2a_webhook_validation_failures_total{{reason="{reason}"}}'
     assert metric(client, line) == 1
+    logged = [r.getMessage() for r in caplog.records if r.name == "g2a_adapter"]
+    assert logged == [f"g2a.webhook.rejected reason={reason}"]
 
 
 def test_replayed_delivery_is_rejected(client: httpx.Client) -> None:

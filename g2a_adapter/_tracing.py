@@ -1,0 +1,69 @@
+"""OpenTelemetry spans for G2A attempts when the `otel` extra is installed; no-op otherwise.
+
+Each HTTP attempt is a CLIENT span named `G2A {method} {route}` (templated route), child of
+the caller's current span; its W3C `traceparent` goes to G2A in the request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+try:
+    from opentelemetry import propagate, trace
+    from opentelemetry.trace import SpanKind, StatusCode
+
+    ENABLED = True
+except ImportError:  # the otel extra is not installed
+    ENABLED = False
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+_FAILED = frozenset({"error", "outcome_unknown"})
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
+
+
+def start_attempt(method: str, route: str, attempt: int) -> Span | None:
+    if not ENABLED:
+        return None
+    return trace.get_tracer("g2a_adapter").start_span(
+        f"G2A {method} {route}",
+        kind=SpanKind.CLIENT,
+        attributes={"http.request.method": method, "url.template": route, "g2a.attempt": attempt},
+    )
+
+
+def inject(span: Span | None, headers: dict[str, str]) -> None:
+    """Add the span's `traceparent` (and `tracestate`) to outgoing headers."""
+    if span is not None:
+        propagate.inject(headers, context=trace.set_span_in_context(span))
+
+
+def end_attempt(span: Span | None, status: int | None, outcome: str, retries: int) -> None:
+    if span is None:
+        return
+    if status is not None:
+        span.set_attribute("http.response.status_code", status)
+    span.set_attribute("g2a.outcome", outcome)
+    span.set_attribute("g2a.retries", retries)
+    if outcome in _FAILED:
+        span.set_status(StatusCode.ERROR, outcome)
+    span.end()
+
+
+@contextmanager
+def inbound(raw_headers: Iterable[tuple[bytes, bytes]], name: str) -> Iterator[None]:
+    """A SERVER span for one delivery, continuing the sender's trace (ASGI raw headers)."""
+    if not ENABLED:
+        yield
+        return
+    carrier = {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers if k in _TRACE_HEADERS
+    }
+    tracer = trace.get_tracer("g2a_adapter")
+    with tracer.start_as_current_span(
+        name, context=propagate.extract(carrier), kind=SpanKind.SERVER
+    ):
+        yield

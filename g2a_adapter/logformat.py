@@ -1,0 +1,52 @@
+"""Log output for services that want the adapter's records as text or as JSON.
+
+`configure_logging()` installs one root handler whose format follows `G2A_LOG_FORMAT`
+(`text`, the default, or `json`); `json_formatter()` returns the JSON formatter for a handler
+the service configures itself. JSON needs the `json-logs` extra (python-json-logger).
+Both add a `MaskingFilter` when given secrets, for records from other libraries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from g2a_adapter.errors import ConfigError
+from g2a_adapter.observability import MaskingFilter, SecretMasker
+
+LOG_FORMAT_ENV = "G2A_LOG_FORMAT"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object per record: time, level, logger, message and every extra field."""
+    try:
+        from pythonjsonlogger.json import JsonFormatter
+    except ImportError as exc:
+        raise ConfigError(
+            f"{LOG_FORMAT_ENV}=json needs the json-logs extra: pip install 'g2a-adapter[json-logs]'"
+        ) from exc
+    formatter: logging.Formatter = JsonFormatter(
+        _JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}
+    )
+    return formatter
+
+
+def configure_logging(
+    level: int = logging.INFO, *, secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> logging.Handler:
+    """Install a root handler in the format `G2A_LOG_FORMAT` names; returns that handler."""
+    choice = os.environ.get(LOG_FORMAT_ENV, "text").strip().lower() or "text"
+    if choice not in {"text", "json"}:
+        raise ConfigError(f"{LOG_FORMAT_ENV} must be 'text' or 'json', not {choice!r}")
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(json_formatter() if choice == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(MaskingFilter(SecretMasker(secrets)))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
