@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands.run import Selection, default_report_dir
+
 NAME = "gate"
 HELP = "go / no-go for switching to live: config, secrets, CI, checklist, contracts, load, health"
 
@@ -32,6 +34,11 @@ evidence read from --evidence DIR:
 exit status: 0 go (warnings are listed, not passed), 1 no-go, 2 bad invocation"""
 
 
+def default_evidence_dir(target: str) -> Path:
+    """Where `g2a-harness run --target T --suite full` writes its reports by default."""
+    return default_report_dir(target, Selection("full", None, None))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -44,10 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--evidence",
         type=Path,
-        default=Path("reports"),
         metavar="DIR",
         help="report dir to read (checklist.json, contracts.json, load/load.json) and to "
-        "write gate.json / gate.md into (default: reports)",
+        "write gate.json / gate.md into (default: reports/<target>/full, where `g2a-harness "
+        "run --suite full` writes its reports)",
     )
     parser.add_argument(
         "--live-url", metavar="URL", help="the live G2A_API_URL to check (default: from the env)"
@@ -112,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--env-file {args.env_file} does not exist")
     options = GateOptions(
         target=args.target,
-        evidence_dir=args.evidence,
+        evidence_dir=args.evidence or default_evidence_dir(args.target),
         live_url=args.live_url,
         env_file=args.env_file,
         max_age_hours=args.max_age,

@@ -97,13 +97,18 @@ def run(args: argparse.Namespace) -> int:
     except TargetStalled as exc:
         print(f"g2a-harness run: {exc}; no suite ran", file=sys.stderr)
         return 1
-    report_dir = args.report_dir or Path("reports") / target.name / selection.slug()
+    report_dir = args.report_dir or default_report_dir(target.name, selection)
     with ExitStack() as stack:
         env = dict(os.environ, G2A_TARGET=target.name, **{FEATURES_ENV: extra_features})
         if target.has_admin:
             env.update(stack.enter_context(_embedded_services()))
         facts = {"target_url": env.get("G2A_TWIN_URL") or target.api_url or "", **_run_facts()}
         return _run_checklist(target.name, selection, report_dir, env, args.max_time, facts)
+
+
+def default_report_dir(target: str, selection: Selection) -> Path:
+    """Reports of different targets and selections never overwrite each other."""
+    return Path("reports") / target / selection.slug()
 
 
 class Selection:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from harness.commands.gate import default_evidence_dir
 from harness.gate.checks.config import check_live_config
 from harness.gate.checks.credentials import check_credentials_distinct
 from harness.gate.collect import live_config, sandbox_credentials
@@ -127,3 +129,8 @@ def test_sandbox_target_without_own_sandbox_credentials_warns(clean: Evidence) -
 def test_missing_credentials(clean: Evidence) -> None:
     result = check_credentials_distinct(with_live(clean, {"G2A_API_URL": "https://api.g2a.com"}))
     assert result.reason == "G2A_API_HASH and G2A_API_KEY must both be set in the environment"
+
+
+def test_default_evidence_is_where_the_full_run_writes_its_reports() -> None:
+    assert default_evidence_dir("sandbox") == Path("reports/sandbox/full")
+    assert default_evidence_dir("twin") == Path("reports/twin/full")
