@@ -1,4 +1,4 @@
-"""G2A Pay IPN (payment notification) verification, g2a-api-reference.md §4.
+"""G2A Pay IPN (payment notification) verification, docs/g2a-api.md §4.
 
 The hash is `sha256(transactionId + userOrderId + amount + secret)` over the amount string
 exactly as posted (never re-formatted through a number), compared in constant time.

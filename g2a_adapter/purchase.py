@@ -20,12 +20,12 @@ The stepping is pure (`next_step`); store calls and sleeps are actions of the fl
 A lost create answer is resumed by creating a new order. This cannot charge twice: G2A charges
 only on the explicit pay call, and a purchase pays only an order whose id it has recorded, so
 an order whose id was lost is never paid; it merely holds a stock reservation until G2A lets it
-lapse (30 minutes, g2a-api-reference.md §1). A warning is logged so the orphan can be traced.
+lapse (30 minutes, docs/g2a-api.md §1). A warning is logged so the orphan can be traced.
 
 The create and pay requests of a purchase carry `X-Purchase-Key`, a digest of its idempotency
 key (never the key itself, and always a valid header value), so the orders of one purchase can
 be told apart on the other side (the twin records it; the load verdict counts paid orders per
-key). G2A documents no such header (g2a-api-reference.md); like `X-Correlation-Id` it is an
+key). G2A documents no such header (docs/g2a-api.md); like `X-Correlation-Id` it is an
 extension header, which recipients that do not know it ignore (RFC 9110 §5.1). Its name is
 deliberately not `Idempotency-Key`: a server implementing that draft standard would refuse the
 pay for reusing the key of the create.

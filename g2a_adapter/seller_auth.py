@@ -1,4 +1,4 @@
-"""Our own OAuth2 token endpoint for G2A's seller callbacks, g2a-api-reference.md §3.
+"""Our own OAuth2 token endpoint for G2A's seller callbacks, docs/g2a-api.md §3.
 
 G2A fetches a token with `GET /oauth/token?grant_type=client_credentials&client_id=…&
 client_secret=…`, then calls the seller's endpoints with `Authorization: Bearer …`.

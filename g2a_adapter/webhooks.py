@@ -89,7 +89,7 @@ class OrderEventData(BaseModel):
 
 
 class WebhookEvent(BaseModel):
-    """A verified order event (design.md: Signed webhook)."""
+    """A verified order event (this project's signed webhook, docs/g2a-api.md §5)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,7 +1,7 @@
 """Evidence of a clean run, shared by the gate's unit and integration tests.
 
-The report builders follow the schemas of notes/interfaces.md "Reports" (written by
-`g2a-harness run`, `contracts verify` and `load`); the gate reads nothing else.
+The report builders follow the report schemas of specs/011-g2a-integration-audit/data-model.md §6
+(written by `g2a-harness run`, `contracts verify` and `load`); the gate reads nothing else.
 """
 
 from __future__ import annotations

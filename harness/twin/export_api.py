@@ -1,4 +1,4 @@
-"""G2A Export API (`/v1`): products and orders, exactly as g2a-api-reference.md §1."""
+"""G2A Export API (`/v1`): products and orders, exactly as docs/g2a-api.md §1."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 
-# The names an operator's dashboard is built on (design.md, g2a_adapter.observability.Metrics).
+# The names an operator's dashboard is built on (g2a_adapter.observability.Metrics; the table in
+# specs/011-g2a-integration-audit/data-model.md §5).
 DASHBOARD_METRICS: dict[str, str] = {
     "g2a_requests_total": "counter",
     "g2a_request_retries_total": "counter",
