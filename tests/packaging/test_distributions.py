@@ -109,7 +109,7 @@ def test_the_adapter_wheel_alone_is_what_a_service_needs(
     assert "1 passed" in result.stdout
 
     receiver = subprocess.run(
-        [str(bin_dir / "python"), "-c", "import g2a_adapter.asgi"],
+        [str(bin_dir / "python"), "-c", "from g2a_adapter.receiver import create_receiver_app"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
