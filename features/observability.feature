@@ -44,7 +44,7 @@ Feature: Logs and metrics for operators
     Then the latency histogram holds 1 product list request
     And that request took at least 0.3 seconds
 
-  @twin @chk-handoff-dashboards
+  @twin
   Scenario: The metrics endpoint feeds the dashboards
     Given the receiver is subscribed to the twin's order events
     When the operator scrapes the receiver's metrics endpoint
