@@ -25,14 +25,27 @@ _FAILED = frozenset({"error", "outcome_unknown"})
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
 
-def start_attempt(method: str, route: str, attempt: int) -> Span | None:
+def start_attempt(
+    method: str, route: str, attempt: int, purchase_step: str | None = None
+) -> Span | None:
     if not ENABLED:
         return None
+    attributes: dict[str, str | int] = {
+        "http.request.method": method,
+        "url.template": route,
+        "g2a.attempt": attempt,
+    }
+    if purchase_step is not None:
+        attributes["g2a.purchase.step"] = purchase_step
     return trace.get_tracer("g2a_adapter").start_span(
-        f"G2A {method} {route}",
-        kind=SpanKind.CLIENT,
-        attributes={"http.request.method": method, "url.template": route, "g2a.attempt": attempt},
+        f"G2A {method} {route}", kind=SpanKind.CLIENT, attributes=attributes
     )
+
+
+def record_error(span: Span | None, code: str | None) -> None:
+    """G2A's error code (`g2a.error_code`) on the attempt that ended the call."""
+    if span is not None and code is not None:
+        span.set_attribute("g2a.error_code", code)
 
 
 def inject(span: Span | None, headers: dict[str, str]) -> None:

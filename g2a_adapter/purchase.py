@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from g2a_adapter.core import Flow, Sleep, StoreCall
+from g2a_adapter.core import Flow, PurchaseStep, Sleep, StoreCall
 from g2a_adapter.errors import (
     G2AApiError,
     IdempotencyConflictError,
@@ -110,6 +110,10 @@ class PurchaseRequest:
     def purchase_key(self) -> str:
         """The value of `X-Purchase-Key`: a digest of the idempotency key."""
         return purchase_key_digest(self.idempotency_key)
+
+    def step(self, name: str) -> PurchaseStep:
+        """What a call of step `name` carries into its log line and span."""
+        return PurchaseStep(name, self.purchase_key())
 
     def fingerprint(self) -> str:
         """Hash of the arguments that define the purchase (same key + other args = conflict)."""
@@ -182,7 +186,7 @@ class PurchaseFlow:
         while True:
             step = next_step(progress)
             if step == "key":
-                order_key = yield from self._fetch_key(progress, save)
+                order_key = yield from self._fetch_key(request, progress, save)
                 return {
                     "order_id": progress["order_id"],
                     "transaction_id": progress.get("transaction_id"),
@@ -205,7 +209,7 @@ class PurchaseFlow:
             yield from save({"step": "creating"})
             try:
                 created = yield from self._calls.create(
-                    request.order, purchase_key=request.purchase_key()
+                    request.order, purchase=request.step("create")
                 )
             except (G2AApiError, TransportError) as exc:
                 if not isinstance(exc, OutcomeUnknownError):  # refused: nothing was created
@@ -219,22 +223,24 @@ class PurchaseFlow:
             }
         order_id = progress["order_id"]
         if step == "reconcile_pay":
-            details = yield from self._calls.details(order_id)
+            details = yield from self._calls.details(order_id, purchase=request.step(step))
             if details.status == UNPAID_STATUS:  # only a certainly unpaid order is paid again
                 return {**progress, "step": "created"}
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":
             yield from save({**progress, "step": "paying"})
-            payment = yield from self._calls.pay(order_id, purchase_key=request.purchase_key())
+            payment = yield from self._calls.pay(order_id, purchase=request.step("pay"))
             return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
         yield from self._poll(order_id, request)
         return {**progress, "step": "ready"}
 
-    def _fetch_key(self, progress: JSON, save: Saver) -> Flow[OrderKey]:
+    def _fetch_key(self, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[OrderKey]:
         retried = progress.get("step") == "fetching_key"
         yield from save({**progress, "step": "fetching_key"})
         try:
-            order_key: OrderKey = yield from self._calls.key(progress["order_id"])
+            order_key: OrderKey = yield from self._calls.key(
+                progress["order_id"], purchase=request.step("key")
+            )
         except G2AApiError as exc:
             if retried and exc.code == KEY_ALREADY_DOWNLOADED:
                 raise OutcomeUnknownError(
@@ -247,7 +253,7 @@ class PurchaseFlow:
     def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
         deadline = time.monotonic() + request.poll_timeout
         while True:
-            details = yield from self._calls.details(order_id)
+            details = yield from self._calls.details(order_id, purchase=request.step("poll"))
             if details.complete:
                 return
             if time.monotonic() >= deadline:
