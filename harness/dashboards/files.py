@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from harness.project import project_root
 
 
 @dataclass(frozen=True)
 class OpsFiles:
     """`ops/` of a checkout: Prometheus rules (+ their promtool tests) and the Grafana dashboard."""
 
-    root: Path = Path("ops")
+    root: Path = field(default_factory=lambda: project_root() / "ops")
 
     @property
     def rules(self) -> Path:

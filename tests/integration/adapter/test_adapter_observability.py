@@ -3,6 +3,7 @@ secret masking."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -17,15 +18,14 @@ from adapter_support import twin_settings
 
 from g2a_adapter import ConfigError, G2AClient, G2AError, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.logformat import configure_logging
-from g2a_adapter.observability import (
+from g2a_adapter.logformat import (
     CALL_LOG_FIELDS,
     CALL_LOG_FORMAT,
     REQUEST_LOG_FIELDS,
     REQUEST_LOG_FORMAT,
+    configure_logging,
     correlation_id_var,
 )
-from g2a_adapter.purchase import purchase_key_digest
 from harness.twin import (
     SANDBOX_API_HASH,
     SANDBOX_API_KEY,
@@ -37,6 +37,13 @@ from harness.twin import (
 )
 
 PRODUCT = SANDBOX_PRODUCT_IDS[3]
+
+
+def purchase_key_digest(key: str) -> str:
+    """The idempotency key as G2A receives it in `X-Purchase-Key`: 128 bits of SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 PRODUCTS = "/v1/products"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gate_support import checklist_report, dashboards_proof
 
-from g2a_adapter.observability import Metrics
+from g2a_adapter import Metrics
 from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
 from harness.gate.evidence import Evidence, Probe, ReportFile
 from harness.gate.model import Status

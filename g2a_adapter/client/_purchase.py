@@ -42,8 +42,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from g2a_adapter.core import Flow, PurchaseStep, Sleep, StoreCall
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     G2AApiError,
     IdempotencyConflictError,
     IdempotencyInProgressError,
@@ -52,11 +51,12 @@ from g2a_adapter.errors import (
     RequestValidationError,
     TransportError,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, IdempotencyStore
-from g2a_adapter.models import CreateOrderRequest, OrderKey, PurchaseResult
+from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
+from g2a_adapter.client._models import CreateOrderRequest, OrderKey, PurchaseResult
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore
 
 if TYPE_CHECKING:
-    from g2a_adapter.orders import OrderCalls
+    from g2a_adapter.client._orders import OrderCalls
 
 LEASE_SECONDS = 120.0
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
@@ -64,7 +64,6 @@ CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
 KEY_ALREADY_DOWNLOADED = "ORD004"
 UNPAID_STATUS = "new"
-PURCHASE_KEY_HEADER = "X-Purchase-Key"
 
 logger = logging.getLogger("g2a_adapter.purchase")
 Saver = Callable[[JSON], Flow[None]]
