@@ -141,9 +141,9 @@ class PurchaseFlow:
             yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
         except Exception as exc:  # the key is in hand: hand it over rather than lose it
             logger.error(
-                "purchase %r completed but its result could not be stored (%s); a re-run "
-                "with this key cannot return it again",
-                key,
+                "purchase idempotency_key=%s completed but its result could not be stored (%s); "
+                "a re-run with this key cannot return it again",
+                request.purchase_key(),
                 type(exc).__name__,
             )
         return PurchaseResult(**result, resumed=claim.checkpoint is not None)
@@ -178,7 +178,11 @@ class PurchaseFlow:
         try:
             yield StoreCall(partial(self._store.release, key, owner))
         except Exception as exc:  # the lease expires on its own; keep the original error
-            logger.warning("could not release purchase lease %r: %s", key, type(exc).__name__)
+            logger.warning(
+                "could not release purchase lease idempotency_key=%s: %s",
+                purchase_key_digest(key),
+                type(exc).__name__,
+            )
 
     def _advance(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[JSON]:
         save = partial(self._save, request, owner)
@@ -200,9 +204,10 @@ class PurchaseFlow:
         """Run one step; return the progress to record after it."""
         if step == "recreate":
             logger.warning(
-                "purchase %r: an earlier order create lost its answer; creating a new order "
-                "(the lost one, if it exists, is never paid and its reservation lapses)",
-                request.idempotency_key,
+                "purchase idempotency_key=%s: an earlier order create lost its answer; creating "
+                "a new order (the lost one, if it exists, is never paid and its reservation "
+                "lapses)",
+                request.purchase_key(),
             )
         if step in ("create", "recreate"):
             yield from save({"step": "creating"})
