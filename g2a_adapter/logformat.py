@@ -16,6 +16,8 @@ from typing import TextIO
 
 from g2a_adapter._errors import ConfigError
 from g2a_adapter._observability import (
+    CALL_LOG_FIELDS,
+    CALL_LOG_FORMAT,
     REQUEST_LOG_FIELDS,
     REQUEST_LOG_FORMAT,
     MaskingFilter,
@@ -24,6 +26,8 @@ from g2a_adapter._observability import (
 )
 
 __all__ = [
+    "CALL_LOG_FIELDS",
+    "CALL_LOG_FORMAT",
     "LOG_FORMAT_ENV",
     "REQUEST_LOG_FIELDS",
     "REQUEST_LOG_FORMAT",

@@ -48,6 +48,7 @@ from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifie
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
 from g2a_adapter.receiver._webhooks import (
     HandleResult,
+    Inbound,
     ProcessOnce,
     WebhookEvent,
     WebhookHandler,
@@ -181,9 +182,8 @@ class _Receiver:
             response = self._rejected(exc, counted=False)
         else:
             try:
-                result = await self.webhook_runner.run_batched(
-                    self.webhooks.handle_many, (headers, body)
-                )
+                inbound = Inbound(headers, body, _tracing.delivery_context())
+                result = await self.webhook_runner.run_batched(self.webhooks.handle_many, inbound)
             except WebhookRejectedError as exc:
                 response = self._rejected(exc, counted=True)
             except Exception as exc:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from g2a_adapter.logformat import REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
 from harness.targets import Target
 
 if TYPE_CHECKING:
@@ -51,7 +51,12 @@ class LogCapture(logging.Handler):
         return [f"{r.getMessage()} {r.__dict__!r}" for r in self.records]
 
     def requests(self) -> list[logging.LogRecord]:
+        """The DEBUG record of each HTTP attempt."""
         return [r for r in self.records if r.msg == REQUEST_LOG_FORMAT]
+
+    def calls(self) -> list[logging.LogRecord]:
+        """The one line of each G2A call."""
+        return [r for r in self.records if r.msg == CALL_LOG_FORMAT]
 
 
 @dataclass
