@@ -159,7 +159,6 @@ class ClientCore:
         self.logger = logger
         self.mask = SecretMasker(settings.secret_values())
         self._metric_series: dict[tuple[str, str, int | None, str], tuple[Counter, Histogram]] = {}
-        self.export_url = settings.api_url
         self.import_url = settings.import_api_url
         base = {"Accept": "application/json", "User-Agent": f"g2a-adapter/{__version__}"}
         self._headers: dict[Api, dict[str, str]] = {
@@ -172,6 +171,11 @@ class ClientCore:
             "import": base,
             "oauth": base,
         }
+
+    @property
+    def export_url(self) -> str:
+        """The Export API base; a ConfigError when the client is set up for the Import API."""
+        return self.settings.export_api_url
 
     def _request(
         self, spec: Spec, correlation_id: str, token: AccessToken | None, span: Span | None

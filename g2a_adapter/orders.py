@@ -64,7 +64,10 @@ class OrderCalls:
 
     def __init__(self, core: ClientCore) -> None:
         self._core = core
-        self._base = core.export_url
+
+    @property
+    def _base(self) -> str:
+        return self._core.export_url
 
     def create(
         self, request: CreateOrderRequest, *, purchase_key: str | None = None
