@@ -237,6 +237,7 @@ class Settings(BaseSettings):
     env: Env = "sandbox"
     timeout_ms: int = Field(default=8000, gt=0, le=600_000)
     retry_max: int = Field(default=2, ge=0, le=10)
+    key_timeout_ms: int = Field(default=60_000, gt=0, le=600_000)
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
     webhook_secret: SecretStr | None = None
@@ -349,6 +350,11 @@ class Settings(BaseSettings):
     def timeout_seconds(self) -> float:
         return self.timeout_ms / 1000
 
+    @property
+    def key_timeout_seconds(self) -> float:
+        """Read timeout of the key fetch: generous, as its answer cannot be asked for twice."""
+        return self.key_timeout_ms / 1000
+
     def webhook_secrets(self) -> list[str]:
         """The webhook secrets, several (comma-separated) while rotating."""
         if self.webhook_secret is None:
@@ -378,6 +384,7 @@ class Settings(BaseSettings):
             "env": self.env,
             "timeout_ms": self.timeout_ms,
             "retry_max": self.retry_max,
+            "key_timeout_ms": self.key_timeout_ms,
             "oauth_client_id": self.oauth_client_id,
             "oauth_client_secret": MASK,
             "webhook_secret": MASK if self.webhook_secret is not None else None,

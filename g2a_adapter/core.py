@@ -67,6 +67,7 @@ class Spec:
     form: dict[str, str] | None = None
     idempotent: bool = True
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers of this call
+    read_timeout: float | None = None  # seconds; None: the client's timeout
 
 
 # --- what a flow asks its driver to do --------------------------------------------------------
@@ -186,6 +187,14 @@ class ClientCore:
         headers.update(spec.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
+        request = self._build(spec, headers)
+        if spec.read_timeout is not None:
+            timeout = httpx.Timeout(self.settings.timeout_seconds, read=spec.read_timeout)
+            request.extensions["timeout"] = timeout.as_dict()
+        return request
+
+    @staticmethod
+    def _build(spec: Spec, headers: dict[str, str]) -> httpx.Request:
         if spec.form is not None:
             return httpx.Request(spec.method, spec.url, headers=headers, data=spec.form)
         if spec.method in ("POST", "PUT", "PATCH"):
@@ -267,10 +276,10 @@ class ClientCore:
         if isinstance(reply, Failure):
             path = self.mask(request.url.path)
             return reply.to_error(spec.method, path, idempotent=spec.idempotent)
-        if not spec.idempotent and reply.status_code in (502, 504):
+        if not spec.idempotent and reply.status_code >= 500:
             return OutcomeUnknownError(
-                f"{spec.method} {self.mask(request.url.path)}: gateway answered "
-                f"{reply.status_code}; the call may have taken effect"
+                f"{spec.method} {self.mask(request.url.path)}: answered {reply.status_code} "
+                "after the request was sent; the call may have taken effect"
             )
         return api_error(reply, self.mask)
 

@@ -113,6 +113,7 @@ class OrderCalls:
             "/v1/order/key/{order_id}",
             OrderKey.model_validate_json,
             idempotent=False,
+            read_timeout=self._core.settings.key_timeout_seconds,
         )
         result: OrderKey = yield from self._core.exchange(spec)
         return result

@@ -83,6 +83,7 @@ class _Statements:
     update: str
     complete: str
     checkpoint: str
+    renew: str
     release_forget: str
     release_keep: str
     add_nonce: str
@@ -132,6 +133,7 @@ def _statements(
             f"expires_at = ? {owned}"
         ),
         checkpoint=sql(f"UPDATE {records} SET checkpoint = ?, lease_expires_at = ? {owned}"),
+        renew=sql(f"UPDATE {records} SET lease_expires_at = ? {owned}"),
         release_forget=sql(f"DELETE FROM {records} {owned} AND checkpoint IS NULL"),
         release_keep=sql(f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL {owned}"),
         add_nonce=sql(
@@ -411,6 +413,10 @@ class SqlStore(abc.ABC):
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         lease = self._clock() + lease_seconds
         self._owned_change(self._sql.checkpoint, (dump_json(data), lease, key, owner), key)
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        lease = self._clock() + lease_seconds
+        self._owned_change(self._sql.renew, (lease, key, owner), key)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         now = self._clock()

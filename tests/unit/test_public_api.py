@@ -45,6 +45,7 @@ PUBLIC = {
     "IdempotencyError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
+    "KeyDeliveryLostError",
     "LeaseLostError",
     "StoreUnavailableError",
     "WebhookRejectedError",
