@@ -364,11 +364,14 @@ _PROCESSED: JSON = {"status": "processed"}
 
 
 class ProcessOnce:
-    """Runs an action at most once per key across processes, using the idempotency store.
+    """Runs an action once per key across processes, as far as the idempotency store can tell.
 
-    A key already completed is a duplicate; a key held by a concurrent delivery is waited
-    for briefly (then `IdempotencyInProgressError`); a failing action releases the claim so
-    the sender's retry can succeed; another payload under the same key is a conflict.
+    The completion is recorded after the action: a process that dies between the two leaves
+    the key to be claimed again once its lease lapses, so effects outside the store happen at
+    least once (never "at most once"). A key already completed is a duplicate; a key held by a
+    concurrent delivery is waited for briefly (then `IdempotencyInProgressError`); a failing
+    action releases the claim so the sender's retry can succeed; another payload under the same
+    key is a conflict.
     `run_many` does the same for a batch with two store calls (claim all, finish all).
     """
 
@@ -514,7 +517,11 @@ def record_rejection(metrics: Metrics, exc: WebhookRejectedError) -> None:
 
 
 class WebhookHandler:
-    """verify → claim the event id → the service's handler → complete (exactly once)."""
+    """verify → claim the event id → the service's handler → complete.
+
+    A completed event is never handled again; a crash between handler and completion runs the
+    handler again after the lease: at least once for effects outside the store.
+    """
 
     def __init__(
         self,
