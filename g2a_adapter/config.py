@@ -238,6 +238,7 @@ class Settings(BaseSettings):
     timeout_ms: int = Field(default=8000, gt=0, le=600_000)
     retry_max: int = Field(default=2, ge=0, le=10)
     key_timeout_ms: int = Field(default=60_000, gt=0, le=600_000)
+    purchase_lease_ms: int = Field(default=15_000, ge=500, le=600_000)
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
     webhook_secret: SecretStr | None = None
@@ -351,6 +352,11 @@ class Settings(BaseSettings):
         return self.timeout_ms / 1000
 
     @property
+    def purchase_lease_seconds(self) -> float:
+        """How long a crashed purchase blocks its key; a heartbeat renews it while alive."""
+        return self.purchase_lease_ms / 1000
+
+    @property
     def key_timeout_seconds(self) -> float:
         """Read timeout of the key fetch: generous, as its answer cannot be asked for twice."""
         return self.key_timeout_ms / 1000
@@ -385,6 +391,7 @@ class Settings(BaseSettings):
             "timeout_ms": self.timeout_ms,
             "retry_max": self.retry_max,
             "key_timeout_ms": self.key_timeout_ms,
+            "purchase_lease_ms": self.purchase_lease_ms,
             "oauth_client_id": self.oauth_client_id,
             "oauth_client_secret": MASK,
             "webhook_secret": MASK if self.webhook_secret is not None else None,

@@ -34,8 +34,9 @@ key fetch *ambiguous*: the purchase then resolves the question itself instead of
   `g2a_key_delivery_lost_total`, logged at ERROR; the key is stored in the step that receives it.
 
 **Leases.** The claim's lease is short and renewed by a heartbeat while the purchase runs, so a
-crashed holder frees the key within `LEASE_SECONDS`; every checkpoint write is fenced by the
-lease's owner token, so a holder whose lease was taken over stops before sending anything else.
+crashed holder frees the key within `G2A_PURCHASE_LEASE_MS` (default 15 s); every checkpoint
+write is fenced by the lease's owner token, so a holder whose lease was taken over stops before
+sending anything else.
 
 The create and pay requests of a purchase carry `X-Purchase-Key`, a digest of its idempotency
 key (never the key itself, and always a valid header value), so the orders of one purchase can
@@ -80,7 +81,6 @@ from g2a_adapter.observability import Metrics
 if TYPE_CHECKING:
     from g2a_adapter.orders import OrderCalls
 
-LEASE_SECONDS = 15.0  # renewed every third of it while the purchase runs
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
 CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
@@ -114,14 +114,16 @@ def purchase_key_digest(idempotency_key: str) -> str:
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
 
 
-def in_progress_error(key: str, record: Record | None) -> IdempotencyInProgressError:
+def in_progress_error(
+    key: str, record: Record | None, lease_seconds: float
+) -> IdempotencyInProgressError:
     """Who holds the purchase and until when, as far as the store knows."""
     holder = lease_holder(record.owner if record else None)
     until = record.lease_expires_at if record else None
     when = "" if until is None else " until " + datetime.fromtimestamp(until, UTC).isoformat()
     return IdempotencyInProgressError(
         f"purchase {key!r} is in progress: held by {holder}{when} (renewed while it runs; a "
-        f"crashed holder's lease lapses within {LEASE_SECONDS:.0f} s); try again after that",
+        f"crashed holder's lease lapses within {lease_seconds:g} s); try again after that",
         holder,
         until,
     )
@@ -159,10 +161,13 @@ class PurchaseRequest:
 
 
 class PurchaseFlow:
-    def __init__(self, calls: OrderCalls, store: IdempotencyStore, metrics: Metrics) -> None:
+    def __init__(
+        self, calls: OrderCalls, store: IdempotencyStore, metrics: Metrics, lease_seconds: float
+    ) -> None:
         self._calls = calls
         self._store = store
         self._metrics = metrics
+        self._lease = lease_seconds  # renewed every third of it while the purchase runs
 
     def run(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
         claim = yield from self._claim(request)
@@ -171,7 +176,7 @@ class PurchaseFlow:
             return PurchaseResult(**claim.result, resumed=True)
         key, owner = request.idempotency_key, claim.owner
         assert owner is not None
-        heartbeat = LeaseHeartbeat(self._store, key, owner, LEASE_SECONDS)
+        heartbeat = LeaseHeartbeat(self._store, key, owner, self._lease)
         yield StoreCall(heartbeat.start)
         try:
             result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
@@ -192,7 +197,7 @@ class PurchaseFlow:
         deadline = time.monotonic() + request.wait_timeout
         while True:
             claim: Claim = yield StoreCall(
-                partial(self._store.claim, key, request.fingerprint(), LEASE_SECONDS)
+                partial(self._store.claim, key, request.fingerprint(), self._lease)
             )
             if claim.state is ClaimState.MISMATCH:
                 raise IdempotencyConflictError(
@@ -202,12 +207,12 @@ class PurchaseFlow:
                 return claim
             if time.monotonic() >= deadline:
                 record = yield StoreCall(partial(self._store.get, key))
-                raise in_progress_error(key, record)
+                raise in_progress_error(key, record, self._lease)
             yield Sleep(CLAIM_POLL_SECONDS)
 
     def _save(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[None]:
         yield StoreCall(
-            partial(self._store.checkpoint, request.idempotency_key, owner, progress, LEASE_SECONDS)
+            partial(self._store.checkpoint, request.idempotency_key, owner, progress, self._lease)
         )
 
     def _release(self, key: str, owner: str) -> Flow[None]:

@@ -27,12 +27,13 @@ from g2a_adapter import (
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.idempotency.base import JSON
 from g2a_adapter.orders import create_request
-from g2a_adapter.purchase import LEASE_SECONDS, PurchaseRequest
+from g2a_adapter.purchase import PurchaseRequest
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[2]
 KEY_ROUTE = "/v1/order/key/*"
 PAY_ROUTE = "/v1/order/pay/*"
+LEASE_SECONDS = 15.0  # the default G2A_PURCHASE_LEASE_MS
 
 
 def buy(client: G2AClient, key: str = "order-1", **kwargs: Any) -> PurchaseResult:
