@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from g2a_adapter.errors import LeaseLostError
-from g2a_adapter.idempotency.base import IdempotencyStore
+from g2a_adapter._errors import LeaseLostError
+from g2a_adapter.idempotency._base import IdempotencyStore
 
 logger = logging.getLogger("g2a_adapter.idempotency")
 

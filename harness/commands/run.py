@@ -160,7 +160,7 @@ def _run_facts() -> dict[str, str]:
 
 def _check_settings(target: Any) -> None:
     """Refuse, in one line, credentials or URLs the adapter itself would refuse."""
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
 
     Settings(
         api_url=target.api_url, api_hash=target.api_hash, api_key=target.api_key, env=target.env

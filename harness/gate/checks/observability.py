@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 
-# The names an operator's dashboard is built on (g2a_adapter.observability.Metrics; the table in
+# The names an operator's dashboard is built on (g2a_adapter.Metrics; the table in
 # specs/011-g2a-integration-audit/data-model.md §5).
 DASHBOARD_METRICS: dict[str, str] = {
     "g2a_requests_total": "counter",
@@ -89,7 +89,7 @@ def exposed_metrics(exposition: str) -> dict[str, str]:
 def check_metrics(evidence: Evidence) -> CheckResult:
     check_id, title = "metrics", "Dashboard metrics exposed"
     probe = evidence.metrics
-    fix = "expose g2a_adapter.observability.Metrics on the receiver's GET /metrics unchanged"
+    fix = "expose g2a_adapter.Metrics on the receiver's GET /metrics unchanged"
     if probe.error is not None:
         return _unreachable(check_id, title, probe, fix)
     if probe.status_code != 200:

@@ -16,8 +16,12 @@ from adapter_support import twin_settings
 
 from g2a_adapter import ConfigError, G2AClient, G2AError, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.logformat import configure_logging
-from g2a_adapter.observability import REQUEST_LOG_FIELDS, REQUEST_LOG_FORMAT, correlation_id_var
+from g2a_adapter.logformat import (
+    REQUEST_LOG_FIELDS,
+    REQUEST_LOG_FORMAT,
+    configure_logging,
+    correlation_id_var,
+)
 from harness.twin import (
     SANDBOX_API_HASH,
     SANDBOX_API_KEY,

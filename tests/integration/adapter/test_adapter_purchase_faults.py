@@ -24,10 +24,9 @@ from g2a_adapter import (
     OutcomeUnknownError,
     PurchaseResult,
 )
-from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.idempotency.base import JSON
-from g2a_adapter.orders import create_request
-from g2a_adapter.purchase import PurchaseRequest
+from g2a_adapter.client._orders import create_request
+from g2a_adapter.client._purchase import PurchaseRequest
+from g2a_adapter.idempotency import JSON, MemoryStore
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[2]

@@ -17,7 +17,7 @@ from g2a_adapter import (
     ResponseFormatError,
     TransportError,
 )
-from g2a_adapter.observability import REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import REQUEST_LOG_FORMAT
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[1]

@@ -16,9 +16,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from g2a_adapter import G2AApiError, G2AClient
-from g2a_adapter.asgi import create_receiver_app
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import serve_asgi
 from harness.twin import RunningTwin
 from harness.twin.webhooks import event_body
@@ -89,7 +89,7 @@ def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None
         "        if name.split('.')[0] == 'opentelemetry':\n"
         "            raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import g2a_adapter, g2a_adapter.asgi\n"
+        "import g2a_adapter, g2a_adapter.receiver\n"
         "from g2a_adapter import _tracing\n"
         "assert not _tracing.ENABLED\n"
         "assert _tracing.start_attempt('GET', '/v1/products', 1) is None\n"

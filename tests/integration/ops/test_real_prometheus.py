@@ -20,11 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from g2a_adapter import G2AApiError, G2AClient, Metrics, Settings
-from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter import G2AApiError, G2AClient, Metrics, Settings, WebhookEvent
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.signing import signed_webhook_headers
-from g2a_adapter.webhooks import WebhookEvent
+from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import serve_asgi
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, RunningTwin
 from harness.twin.webhooks import event_body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from g2a_adapter.observability import Metrics
+from g2a_adapter import Metrics
 from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import Status

@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from _signed import NOW, SECRET, signed_headers
 
-from g2a_adapter.errors import WebhookRejectedError
+from g2a_adapter import WebhookRejectedError, WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.ipn import IpnVerifier
-from g2a_adapter.signing import ipn_hash
-from g2a_adapter.webhooks import REJECTION_STATUS, WebhookVerifier
+from g2a_adapter.receiver import REJECTION_STATUS, IpnVerifier
+from g2a_adapter.wire import ipn_hash
 
 TEMPLATE = (
     '{"event_id": "evt-0001", "type": "order.paid", "created_at": "2026-01-01T00:00:00Z", '

@@ -59,8 +59,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from g2a_adapter.core import Flow, Sleep, StoreCall
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     G2AApiError,
     G2AError,
     IdempotencyConflictError,
@@ -72,14 +71,15 @@ from g2a_adapter.errors import (
     RequestValidationError,
     TransportError,
 )
+from g2a_adapter._observability import Metrics
+from g2a_adapter.client._core import Flow, Sleep, StoreCall
+from g2a_adapter.client._models import CreateOrderRequest, PurchaseResult
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore, Record
 from g2a_adapter.idempotency._codec import lease_holder
 from g2a_adapter.idempotency._heartbeat import LeaseHeartbeat
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, IdempotencyStore, Record
-from g2a_adapter.models import CreateOrderRequest, PurchaseResult
-from g2a_adapter.observability import Metrics
 
 if TYPE_CHECKING:
-    from g2a_adapter.orders import OrderCalls
+    from g2a_adapter.client._orders import OrderCalls
 
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
 CLAIM_POLL_SECONDS = 0.05
@@ -87,7 +87,6 @@ MAX_KEY_LENGTH = 200
 MAX_CREATES = 3  # creates per run when their outcomes stay unknown
 KEY_ALREADY_DOWNLOADED = "ORD004"
 UNPAID_STATUS = "new"
-PURCHASE_KEY_HEADER = "X-Purchase-Key"
 
 logger = logging.getLogger("g2a_adapter.purchase")
 Saver = Callable[[JSON], Flow[None]]

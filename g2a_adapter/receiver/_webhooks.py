@@ -27,21 +27,21 @@ from typing import Any, Literal, NamedTuple
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     IdempotencyConflictError,
     IdempotencyInProgressError,
     LeaseLostError,
     WebhookRejectedError,
 )
-from g2a_adapter.idempotency.base import (
+from g2a_adapter._observability import Metrics
+from g2a_adapter.idempotency._base import (
     JSON,
     ClaimState,
     Finish,
     IdempotencyStore,
     NonceClaim,
 )
-from g2a_adapter.observability import Metrics
-from g2a_adapter.signing import (
+from g2a_adapter.wire import (
     HEADER_EVENT_ID,
     HEADER_NONCE,
     HEADER_SIGNATURE,

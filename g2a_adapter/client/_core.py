@@ -21,9 +21,8 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from g2a_adapter import _tracing
-from g2a_adapter._version import __version__
-from g2a_adapter.config import Settings
-from g2a_adapter.errors import (
+from g2a_adapter._config import Settings
+from g2a_adapter._errors import (
     ApiAuthError,
     G2AApiError,
     G2AError,
@@ -31,16 +30,17 @@ from g2a_adapter.errors import (
     RateLimitedError,
     ResponseFormatError,
 )
-from g2a_adapter.models import AccessToken, ErrorEnvelope
-from g2a_adapter.observability import (
+from g2a_adapter._observability import (
     REQUEST_LOG_FORMAT,
     Metrics,
     SecretMasker,
     new_correlation_id,
 )
-from g2a_adapter.retry import RetryPolicy, parse_retry_after
-from g2a_adapter.signing import export_authorization
-from g2a_adapter.transport import Failure
+from g2a_adapter._version import __version__
+from g2a_adapter.client._models import AccessToken, ErrorEnvelope
+from g2a_adapter.client._retry import RetryPolicy, parse_retry_after
+from g2a_adapter.client._transport import Failure
+from g2a_adapter.wire import export_authorization
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span

@@ -15,33 +15,38 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-import anyio.to_thread
 from pydantic import SecretStr
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+
+try:
+    import anyio.to_thread
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+    from starlette.types import ASGIApp, Receive, Scope, Send
+except ModuleNotFoundError as exc:  # the receiver extra is not installed
+    raise ModuleNotFoundError(
+        f"the receiver app needs {exc.name}: install g2a-adapter[receiver]", name=exc.name
+    ) from None
 
 from g2a_adapter import _tracing
-from g2a_adapter.blocking import BlockingRunner
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     ConfigError,
     IdempotencyConflictError,
     IdempotencyInProgressError,
     StoreUnavailableError,
     WebhookRejectedError,
 )
-from g2a_adapter.health import HealthChecker, SupportsTtl, store_check, token_check
+from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import EMBEDDED_BACKENDS, open_store
-from g2a_adapter.idempotency.base import IdempotencyStore
-from g2a_adapter.ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
-from g2a_adapter.observability import Metrics
-from g2a_adapter.seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.signing import WEBHOOK_HEADERS
-from g2a_adapter.webhooks import (
+from g2a_adapter.idempotency._base import IdempotencyStore
+from g2a_adapter.receiver._blocking import BlockingRunner
+from g2a_adapter.receiver._health import HealthChecker, SupportsTtl, store_check, token_check
+from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
+from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
+from g2a_adapter.receiver._webhooks import (
     HandleResult,
     ProcessOnce,
     WebhookEvent,
@@ -49,6 +54,7 @@ from g2a_adapter.webhooks import (
     WebhookVerifier,
     record_rejection,
 )
+from g2a_adapter.wire import WEBHOOK_HEADERS
 
 logger = logging.getLogger("g2a_adapter")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from g2a_adapter.core import ClientCore, Flow, Spec
-from g2a_adapter.errors import RequestValidationError
-from g2a_adapter.models import (
+from g2a_adapter._errors import RequestValidationError
+from g2a_adapter.client._core import ClientCore, Flow, Spec
+from g2a_adapter.client._models import (
     CreateOrderRequest,
     OrderCreated,
     OrderDetails,
@@ -18,7 +18,8 @@ from g2a_adapter.models import (
     PurchaseResult,
     valid_order_id,
 )
-from g2a_adapter.purchase import PURCHASE_KEY_HEADER, PurchaseFlow, PurchaseRequest
+from g2a_adapter.client._purchase import PurchaseFlow, PurchaseRequest
+from g2a_adapter.wire import PURCHASE_KEY_HEADER
 
 
 def _invalid(exc: ValidationError, what: str) -> RequestValidationError:
