@@ -271,6 +271,31 @@ class SqlStore(abc.ABC):
             return decision.claim
         raise StoreUnavailableError(self.backend, f"claim on {key!r} kept racing with deletes")
 
+    def run_once_in_transaction(
+        self,
+        key: str,
+        fingerprint: str,
+        work: Callable[[Tx], None],
+        result: JSON,
+        ttl_seconds: float,
+    ) -> ClaimState:
+        """Exactly-once effects in this database: claim, `work`, complete, in one transaction.
+
+        `work` receives the transaction (`tx.rows` / `tx.count`, in this store's `placeholder`
+        style) for its own writes: they commit together with the completion, or — when `work`
+        raises or the process dies — neither does and the next delivery runs it again. Returns
+        NEW when `work` ran now, COMPLETED for a duplicate, IN_PROGRESS while a plain claim of
+        another caller holds a live lease, MISMATCH for another fingerprint.
+        """
+        owner = self._owners.next()
+        with self._transaction() as tx:
+            now = self._clock()
+            claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
+            if claim.state is ClaimState.NEW:
+                work(tx)
+                tx.count(self._sql.complete, (dump_json(result), now + ttl_seconds, key, owner))
+        return claim.state
+
     def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
         if not claims:
             return []
