@@ -161,6 +161,7 @@ class ClientCore:
         self.mask = SecretMasker(settings.secret_values())
         self._metric_series: dict[tuple[str, str, int | None, str], tuple[Counter, Histogram]] = {}
         self.import_url = settings.import_api_url
+        self._export_url: str | None = None  # checked once, on the first Export call
         base = {"Accept": "application/json", "User-Agent": f"g2a-adapter/{__version__}"}
         self._headers: dict[Api, dict[str, str]] = {
             "export": {
@@ -176,7 +177,9 @@ class ClientCore:
     @property
     def export_url(self) -> str:
         """The Export API base; a ConfigError when the client is set up for the Import API."""
-        return self.settings.export_api_url
+        if self._export_url is None:
+            self._export_url = self.settings.export_api_url
+        return self._export_url
 
     def _request(
         self, spec: Spec, correlation_id: str, token: AccessToken | None, span: Span | None
