@@ -48,7 +48,7 @@ async def _answer(request: httpx.Request) -> httpx.Response:
 
 def _client(transport: httpx.AsyncBaseTransport) -> AsyncG2AClient:
     settings = Settings(
-        api_url="https://sandboxapi.g2a.com/v1", api_hash="bench-hash", api_key="bench-key-0000"
+        api_url="https://sandboxapi.g2a.com/v1", api_hash="bench-hash", api_key="b" * 64
     )
     return AsyncG2AClient(settings, transport=transport, metrics=Metrics())
 

@@ -60,7 +60,7 @@ def _receiver(idempotency_url: str) -> Starlette:
     settings = Settings(
         api_url="http://127.0.0.1:9/v1",
         api_hash="bench-hash",
-        api_key="bench-api-key",
+        api_key="b" * 64,
         webhook_secret=SECRET,
         idempotency_url=idempotency_url,
     )

@@ -57,7 +57,7 @@ Feature: Configuration from the environment
       | G2A_RETRY_MAX  | 5     |
 
   @twin @sandbox @live @chk-env-sandbox-default
-  Scenario Outline: Anything that is not explicitly live is the sandbox
+  Scenario Outline: Unset or sandbox is the sandbox
     Given the environment name is "<environment name>"
     When the adapter loads its settings
     Then the adapter runs against the sandbox
@@ -67,8 +67,25 @@ Feature: Configuration from the environment
       | (unset)          |
       | sandbox          |
       | SANDBOX          |
+
+  @twin @sandbox @live @chk-env-sandbox-default
+  Scenario Outline: Any other environment name is refused rather than guessed
+    Given the environment name is "<environment name>"
+    When the adapter loads its settings
+    Then loading fails with a configuration error naming G2A_ENV
+
+    Examples:
+      | environment name |
       | staging          |
       | production       |
+      | prod             |
+
+  @twin @sandbox @live @chk-env-required
+  Scenario: An API key that cannot be G2A's is refused at start-up
+    Given the variable G2A_API_KEY is set to "deadbeef"
+    When the adapter loads its settings
+    Then loading fails with a configuration error naming G2A_API_KEY
+    And the error message reveals no credential
 
   @twin @sandbox @live @chk-env-sandbox-default
   Scenario: Live must be asked for explicitly

@@ -59,7 +59,7 @@ Feature: Resilience to G2A faults
       | HTTP 502                         | fails with an unknown outcome | 1      |
       | HTTP 504                         | fails with an unknown outcome | 1      |
       | a connection reset               | fails with an unknown outcome | 1      |
-      | HTTP 503                         | succeeds                    | 2        |
+      | HTTP 503                         | fails with an unknown outcome | 1      |
       | a rate limit asking to wait 1 s  | succeeds                    | 2        |
 
   @chk-test-unit-retry-policy

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -26,6 +27,8 @@ LIVE_HOST = "api.g2a.com"
 SANDBOX_HOST = "sandboxapi.g2a.com"
 EXPORT_PATH = "/v1"
 IMPORT_PATH = "/integration-api/v1"
+API_KEY_LENGTH = 64
+_DOT_SEGMENTS = (".", "..")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 logger = logging.getLogger("g2a_adapter.config")
@@ -37,8 +40,22 @@ def env_var(field_name: str) -> str:
 
 
 def parse_env(raw: str | None) -> Env:
-    """`live` only when explicitly asked for; anything else (or nothing) is the sandbox."""
-    return "live" if (raw or "").strip().lower() == "live" else "sandbox"
+    """`sandbox` or `live` (any case); unset or empty means the sandbox; anything else is refused.
+
+    A guess here would be dangerous both ways (`production` silently meaning the sandbox, or
+    `prod` meaning live), so the value must name one of the two environments exactly.
+    """
+    value = (raw or "").strip().lower()
+    if value in ("", "sandbox"):
+        return "sandbox"
+    if value == "live":
+        return "live"
+    raise ConfigError("G2A_ENV must be 'sandbox' or 'live' (unset means sandbox)")
+
+
+def is_api_key(value: str) -> bool:
+    """G2A's Export API key is a SHA-256 hex digest: exactly 64 hex digits."""
+    return len(value) == API_KEY_LENGTH and all(c in string.hexdigits for c in value)
 
 
 def is_loopback(host: str) -> bool:
@@ -50,40 +67,67 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _split(raw: str) -> SplitResult:
+def _split(raw: str, variable: str) -> SplitResult:
     if raw != raw.strip() or any(ord(c) < 33 or ord(c) == 127 for c in raw):
-        raise ConfigError("G2A_API_URL must not contain whitespace or control characters")
+        raise ConfigError(f"{variable} must not contain whitespace or control characters")
+    if "\\" in raw:
+        raise ConfigError(f"{variable} must not contain a backslash")
     try:
         parts = urlsplit(raw)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        port = parts.port
     except ValueError:
-        raise ConfigError("G2A_API_URL is not a valid URL (bad host or port)") from None
+        raise ConfigError(f"{variable} is not a valid URL (bad host or port 1-65535)") from None
+    if port == 0:
+        raise ConfigError(f"{variable} port must be 1-65535")
     return parts
 
 
-def _check_host(host: str, scheme: str, env: Env, extra_hosts: Iterable[str]) -> None:
+def _host(parts: SplitResult, variable: str) -> str:
+    """The lower-case host with one trailing dot (the DNS root) removed, before any rule."""
+    host = (parts.hostname or "").lower()
+    stripped = host[:-1] if host.endswith(".") else host
+    if host and (not stripped or stripped.endswith(".") or ".." in stripped):
+        raise ConfigError(f"{variable} host has an empty label")
+    return stripped
+
+
+def _check_segments(path: str, variable: str) -> None:
+    """Refuse dot segments (also percent-encoded) and any other percent-encoding in the path.
+
+    httpx would resolve `/v1/../admin/v1` (or `/v1/%2e%2e/admin/v1` on some servers) into
+    another path than the one every rule was checked against.
+    """
+    if any(unquote(segment) in _DOT_SEGMENTS for segment in path.split("/")):
+        raise ConfigError(f"{variable} path must not contain '.' or '..' segments")
+    if "%" in path:
+        raise ConfigError(f"{variable} path must not contain percent-encoded characters")
+
+
+def _check_host(
+    host: str, scheme: str, env: Env, extra_hosts: Iterable[str], variable: str
+) -> None:
     if not host:
-        raise ConfigError("G2A_API_URL has no host")
+        raise ConfigError(f"{variable} has no host")
     if not host.isascii() or host.startswith("xn--") or ".xn--" in host:
         raise ConfigError(
-            "G2A_API_URL host is an internationalized (IDN) name; only ASCII G2A hosts are allowed"
+            f"{variable} host is an internationalized (IDN) name; only ASCII G2A hosts are allowed"
         )
     if env == "live" and host == SANDBOX_HOST:
-        raise ConfigError("G2A_ENV=live but G2A_API_URL points at the sandbox host")
+        raise ConfigError(f"G2A_ENV=live but {variable} points at the sandbox host")
     if env == "sandbox" and host == LIVE_HOST:
         raise ConfigError(
-            "G2A_ENV is sandbox (the default) but G2A_API_URL points at the live host; "
+            f"G2A_ENV is sandbox (the default) but {variable} points at the live host; "
             "set G2A_ENV=live to use it"
         )
     loopback = is_loopback(host)
     if loopback and env == "live":
-        raise ConfigError("G2A_API_URL: a loopback host is allowed only in the sandbox env")
+        raise ConfigError(f"{variable}: a loopback host is allowed only in the sandbox env")
     if scheme == "http" and not loopback:
-        raise ConfigError("G2A_API_URL must use https (plain http only to a loopback host)")
+        raise ConfigError(f"{variable} must use https (plain http only to a loopback host)")
     allowed = {LIVE_HOST if env == "live" else SANDBOX_HOST, *(h.lower() for h in extra_hosts)}
     if not loopback and host not in allowed:
         raise ConfigError(
-            f"G2A_API_URL host is not allowed in the {env} env; "
+            f"{variable} host is not allowed in the {env} env; "
             "add it to G2A_ALLOWED_HOSTS if it is really a G2A endpoint"
         )
 
@@ -99,28 +143,57 @@ def _normalize_path(path: str) -> str:
     return path
 
 
-def normalize_api_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
-    """Apply the URL rules of the design; return `scheme://host[:port]/…/v1`.
-
-    HTTPS only, except plain HTTP to loopback in the sandbox; host allowlist per env (plus
-    explicit extra hosts); env/host mix-ups refused; `/v1` appended when the path is empty;
-    userinfo, query and fragment refused; default ports dropped.
-    """
-    parts = _split(raw)
+def _checked_origin(
+    raw: str, env: Env, extra_hosts: Iterable[str], variable: str
+) -> tuple[str, str]:
+    """Every rule but the path's ending; returns (`scheme://host[:port]`, path)."""
+    parts = _split(raw, variable)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise ConfigError("G2A_API_URL must start with https:// (or http:// to loopback)")
+        raise ConfigError(f"{variable} must start with https:// (or http:// to loopback)")
     if "@" in parts.netloc:
-        raise ConfigError("G2A_API_URL must not contain credentials (user:password@)")
+        raise ConfigError(f"{variable} must not contain credentials (user:password@)")
     if "?" in raw or "#" in raw:
-        raise ConfigError("G2A_API_URL must not contain a query string or a fragment")
-    host = (parts.hostname or "").lower()
-    _check_host(host, scheme, env, extra_hosts)
+        raise ConfigError(f"{variable} must not contain a query string or a fragment")
+    _check_segments(parts.path, variable)
+    host = _host(parts, variable)
+    _check_host(host, scheme, env, extra_hosts, variable)
     port = parts.port
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    return f"{scheme}://{netloc}{_normalize_path(parts.path)}"
+    return f"{scheme}://{netloc}", parts.path
+
+
+def normalize_api_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
+    """Apply the URL rules of the design; return `scheme://host[:port]/…/v1`.
+
+    HTTPS only, except plain HTTP to loopback in the sandbox; the host lower-cased and one
+    trailing dot dropped before every rule; host allowlist per env (plus explicit extra hosts);
+    env/host mix-ups refused; port 1-65535; `/v1` appended when the path is empty; dot
+    segments (also percent-encoded), percent-encoding, userinfo, query and fragment refused;
+    default ports dropped.
+    """
+    origin, path = _checked_origin(raw, env, extra_hosts, "G2A_API_URL")
+    return f"{origin}{_normalize_path(path)}"
+
+
+def normalize_import_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
+    """`G2A_IMPORT_API_URL` under the same rules; returns its origin (where OAuth lives).
+
+    Its path may be empty or the Import API's `/integration-api/v1`; the Import calls are
+    made against the origin (`/oauth/token`, `/v3/sales/offers`, `/v3/jobs`).
+    """
+    variable = "G2A_IMPORT_API_URL"
+    origin, path = _checked_origin(raw, env, extra_hosts, variable)
+    if path.rstrip("/") not in ("", "/integration-api", IMPORT_PATH):
+        raise ConfigError(f"{variable} path must be empty or {IMPORT_PATH}")
+    return origin
+
+
+def is_import_api_url(api_url: str) -> bool:
+    """True for a normalized URL of the production Import API (`…/integration-api/v1`)."""
+    return urlsplit(api_url).path.endswith(IMPORT_PATH)
 
 
 def origin_of(api_url: str) -> str:
@@ -164,12 +237,15 @@ class Settings(BaseSettings):
     env: Env = "sandbox"
     timeout_ms: int = Field(default=8000, gt=0, le=600_000)
     retry_max: int = Field(default=2, ge=0, le=10)
+    key_timeout_ms: int = Field(default=60_000, gt=0, le=600_000)
+    purchase_lease_ms: int = Field(default=15_000, ge=500, le=600_000)
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
     webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(default=300, gt=0, le=86_400)
     idempotency_url: str = "sqlite:///./g2a-idempotency.sqlite3"
     allowed_hosts: tuple[str, ...] = ()
+    import_api_url: str = ""  # the Import API and OAuth origin; default: `api_url`'s origin
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -213,7 +289,9 @@ class Settings(BaseSettings):
             return tuple(h.strip().lower() for h in value.split(",") if h.strip())
         return value
 
-    @field_validator("api_url", "api_hash", "oauth_client_id", "idempotency_url", mode="before")
+    @field_validator(
+        "api_url", "api_hash", "oauth_client_id", "idempotency_url", "import_api_url", mode="before"
+    )
     @classmethod
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
@@ -234,6 +312,11 @@ class Settings(BaseSettings):
             text = value.get_secret_value() if isinstance(value, SecretStr) else value
             if not text.strip():
                 raise ValueError(f"{env_var(name)} is required and must not be empty")
+        if not is_api_key(self.api_key.get_secret_value()):
+            raise ValueError(
+                "G2A_API_KEY is not a G2A API key: it must be the 64 hex digits G2A's dashboard "
+                "shows (sha256 of hash + email + secret)"
+            )
         if self.webhook_secret is not None and not self.webhook_secrets():
             raise ValueError("G2A_WEBHOOK_SECRET is set but empty")
         if not self.idempotency_url:
@@ -241,6 +324,12 @@ class Settings(BaseSettings):
         object.__setattr__(
             self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
         )
+        import_url = (
+            normalize_import_url(self.import_api_url, self.env, self.allowed_hosts)
+            if self.import_api_url
+            else origin_of(self.api_url)
+        )
+        object.__setattr__(self, "import_api_url", import_url)
         if not self.oauth_client_id:
             object.__setattr__(self, "oauth_client_id", self.api_hash)
         if not self.oauth_client_secret.get_secret_value():
@@ -248,13 +337,29 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def import_api_url(self) -> str:
-        """`scheme://host[:port]` of `api_url`: the Import API and OAuth token host."""
-        return origin_of(self.api_url)
+    def export_api_url(self) -> str:
+        """The Export API base (products, orders); refused when `api_url` is the Import API."""
+        if is_import_api_url(self.api_url):
+            raise ConfigError(
+                f"G2A_API_URL ends in {IMPORT_PATH}, the Import API, which has no Export calls "
+                f"(products, orders); point G2A_API_URL at the Export API ({EXPORT_PATH}) and, "
+                "for a service using both, G2A_IMPORT_API_URL at the Import API"
+            )
+        return self.api_url
 
     @property
     def timeout_seconds(self) -> float:
         return self.timeout_ms / 1000
+
+    @property
+    def purchase_lease_seconds(self) -> float:
+        """How long a crashed purchase blocks its key; a heartbeat renews it while alive."""
+        return self.purchase_lease_ms / 1000
+
+    @property
+    def key_timeout_seconds(self) -> float:
+        """Read timeout of the key fetch: generous, as its answer cannot be asked for twice."""
+        return self.key_timeout_ms / 1000
 
     def webhook_secrets(self) -> list[str]:
         """The webhook secrets, several (comma-separated) while rotating."""
@@ -285,6 +390,8 @@ class Settings(BaseSettings):
             "env": self.env,
             "timeout_ms": self.timeout_ms,
             "retry_max": self.retry_max,
+            "key_timeout_ms": self.key_timeout_ms,
+            "purchase_lease_ms": self.purchase_lease_ms,
             "oauth_client_id": self.oauth_client_id,
             "oauth_client_secret": MASK,
             "webhook_secret": MASK if self.webhook_secret is not None else None,

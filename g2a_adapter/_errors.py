@@ -81,7 +81,38 @@ class IdempotencyConflictError(IdempotencyError):
 
 
 class IdempotencyInProgressError(IdempotencyError):
-    """Another caller holds a live lease on this key; try again later."""
+    """Another caller holds a live lease on this key; try again later.
+
+    `holder` says who (host and pid, when known) and `lease_expires_at` (unix seconds) until
+    when, unless the holder keeps renewing it.
+    """
+
+    def __init__(
+        self, message: str, holder: str = "another caller", lease_expires_at: float | None = None
+    ) -> None:
+        self.holder = holder
+        self.lease_expires_at = lease_expires_at
+        super().__init__(message)
+
+
+class KeyDeliveryLostError(G2AError):
+    """The order is paid but its key is lost: G2A handed it out once, and the answer never came.
+
+    G2A's Export API hands a key out once (a second fetch answers ORD004) and documents no way
+    to fetch it again, so the adapter cannot recover it; re-running the purchase raises this
+    same error at once. Carries `order_id` and `transaction_id` (None when the payment's answer
+    was lost too) for the support request to G2A.
+    """
+
+    def __init__(self, idempotency_key: str, order_id: str, transaction_id: str | None) -> None:
+        self.order_id = order_id
+        self.transaction_id = transaction_id
+        super().__init__(
+            f"purchase {idempotency_key!r}: order {order_id} (transaction "
+            f"{transaction_id or 'unknown'}) is paid but its key was lost in delivery; G2A hands "
+            "a key out once and offers no API to fetch it again: do not buy again, ask G2A "
+            "support for the key of this order (runbook: lost key)"
+        )
 
 
 class LeaseLostError(IdempotencyError):

@@ -61,6 +61,17 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.key_delivery_lost_total = Counter(
+            "g2a_key_delivery_lost_total",
+            "Paid orders whose key G2A handed out to an answer that never arrived",
+            registry=self.registry,
+        )
+        self.purchase_orders_abandoned_total = Counter(
+            "g2a_purchase_orders_abandoned_total",
+            "Order creates of a purchase given up after an unknown outcome (never paid)",
+            registry=self.registry,
+        )
+
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)

@@ -12,9 +12,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from harness.server_limits import ServerLimits, uvicorn_config
 
 _START_TIMEOUT_S = 10.0
 _POLL_S = 0.01
@@ -23,20 +26,28 @@ _POLL_S = 0.01
 class ThreadedServer:
     """uvicorn serving `app` in a daemon thread: `start()`, `base_url`, `stop()`."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ServerLimits | None = None,
+    ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(
-            app,
-            loop="auto",
-            http="auto",
-            lifespan="on",
-            access_log=False,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
+        options: dict[str, Any] = {
+            "loop": "auto",
+            "lifespan": "on",
+            "access_log": False,
+            "log_level": "warning",
+            "timeout_graceful_shutdown": 1,
+        }
+        if limits is None:
+            config = uvicorn.Config(app, http="auto", **options)
+        else:  # the receiver's serving limits (h11)
+            config = uvicorn_config(app, limits, **options)
         self._server = uvicorn.Server(config)
         self._exit: str = ""
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"asgi-{self.port}")

@@ -66,7 +66,9 @@ class _Shared:
         if self._purchase_flow is None:
             if self._store is None:
                 self._store = open_store(self.settings.idempotency_url)
-            self._purchase_flow = PurchaseFlow(self._order_calls, self._store)
+            self._purchase_flow = PurchaseFlow(
+                self._order_calls, self._store, self.metrics, self.settings.purchase_lease_seconds
+            )
         return self._purchase_flow
 
     def _close_store(self) -> None:

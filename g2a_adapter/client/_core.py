@@ -77,6 +77,7 @@ class Spec:
     idempotent: bool = True
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers of this call
     purchase: PurchaseStep | None = None
+    read_timeout: float | None = None  # seconds; None: the client's timeout
 
 
 @dataclass(slots=True)
@@ -189,8 +190,8 @@ class ClientCore:
         self.logger = logger
         self.mask = SecretMasker(settings.secret_values())
         self._metric_series: dict[tuple[str, str, int | None, str], tuple[Counter, Histogram]] = {}
-        self.export_url = settings.api_url
         self.import_url = settings.import_api_url
+        self._export_url: str | None = None  # checked once, on the first Export call
         base = {"Accept": "application/json", "User-Agent": f"g2a-adapter/{__version__}"}
         self._headers: dict[Api, dict[str, str]] = {
             "export": {
@@ -203,6 +204,13 @@ class ClientCore:
             "oauth": base,
         }
 
+    @property
+    def export_url(self) -> str:
+        """The Export API base; a ConfigError when the client is set up for the Import API."""
+        if self._export_url is None:
+            self._export_url = self.settings.export_api_url
+        return self._export_url
+
     def _request(
         self, spec: Spec, correlation_id: str, token: AccessToken | None, span: Span | None
     ) -> httpx.Request:
@@ -212,6 +220,14 @@ class ClientCore:
         headers.update(spec.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
+        request = self._build(spec, headers)
+        if spec.read_timeout is not None:
+            timeout = httpx.Timeout(self.settings.timeout_seconds, read=spec.read_timeout)
+            request.extensions["timeout"] = timeout.as_dict()
+        return request
+
+    @staticmethod
+    def _build(spec: Spec, headers: dict[str, str]) -> httpx.Request:
         if spec.form is not None:
             return httpx.Request(spec.method, spec.url, headers=headers, data=spec.form)
         if spec.method in ("POST", "PUT", "PATCH"):
@@ -309,10 +325,10 @@ class ClientCore:
         if isinstance(reply, Failure):
             path = self.mask(request.url.path)
             return reply.to_error(spec.method, path, idempotent=spec.idempotent)
-        if not spec.idempotent and reply.status_code in (502, 504):
+        if not spec.idempotent and reply.status_code >= 500:
             return OutcomeUnknownError(
-                f"{spec.method} {self.mask(request.url.path)}: gateway answered "
-                f"{reply.status_code}; the call may have taken effect"
+                f"{spec.method} {self.mask(request.url.path)}: answered {reply.status_code} "
+                "after the request was sent; the call may have taken effect"
             )
         return api_error(reply, self.mask)
 

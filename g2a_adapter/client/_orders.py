@@ -65,7 +65,10 @@ class OrderCalls:
 
     def __init__(self, core: ClientCore) -> None:
         self._core = core
-        self._base = core.export_url
+
+    @property
+    def _base(self) -> str:
+        return self._core.export_url
 
     def create(
         self, request: CreateOrderRequest, *, purchase: PurchaseStep | None = None
@@ -115,6 +118,7 @@ class OrderCalls:
             OrderKey.model_validate_json,
             idempotent=False,
             purchase=purchase,
+            read_timeout=self._core.settings.key_timeout_seconds,
         )
         result: OrderKey = yield from self._core.exchange(spec)
         return result

@@ -41,8 +41,11 @@ class ProductCalls:
     """Flows of the products endpoints (shared by the sync and async services)."""
 
     def __init__(self, core: ClientCore) -> None:
-        self._url = f"{core.export_url}/products"
         self._core = core
+
+    @property
+    def _url(self) -> str:
+        return f"{self._core.export_url}/products"
 
     def list(self, query: ProductQuery) -> Flow[ProductPage]:
         spec = Spec("GET", self._url, ROUTE, _page, params=query.params())

@@ -8,19 +8,35 @@ stands:
 | checkpoint `step` | meaning on resume |
 |---|---|
 | (none) | start: create the order |
-| `creating` | a create was sent and its answer lost: create again (see below) |
+| `creating` | a create was sent and its answer lost: record it as abandoned, create again |
 | `created` | order exists, unpaid: pay it |
 | `paying` | a pay was sent and its answer lost: pay again only if details say `new` |
 | `paid` | poll details until complete |
 | `ready` | fetch the key |
 | `fetching_key` | fetch the key; ORD004 then means an earlier attempt got it and lost it |
+| `key_lost` | the key was handed to an answer that never arrived: `KeyDeliveryLostError` at once |
 
 The stepping is pure (`next_step`); store calls and sleeps are actions of the flow.
 
-A lost create answer is resumed by creating a new order. This cannot charge twice: G2A charges
-only on the explicit pay call, and a purchase pays only an order whose id it has recorded, so
-an order whose id was lost is never paid; it merely holds a stock reservation until G2A lets it
-lapse (30 minutes, docs/g2a-api.md §1). A warning is logged so the orphan can be traced.
+**Unknown outcomes.** G2A did nothing when it answers 429 (its rate limiter refuses before the
+call runs) or when the request never left (connect errors); the client retries those. Any 5xx,
+a reset or a timeout after the request was sent, or an unreadable 2xx, leave a create, pay or
+key fetch *ambiguous*: the purchase then resolves the question itself instead of guessing:
+- create: a new order is created (at most `MAX_CREATES` per run). This cannot charge twice:
+  G2A charges only on the explicit pay call and a purchase pays only an order whose id it has
+  recorded; the given-up create is recorded in the checkpoint's `abandoned_orders` (its order
+  id when known), logged and counted in `g2a_purchase_orders_abandoned_total`; its
+  reservation lapses (30 minutes, docs/g2a-api.md §1).
+- pay: order details decide; an order they show as paid is reported as paid (any answer that
+  means "already paid" is resolved the same way), with the transaction id when it is known.
+- key: the key is asked for once more at once; G2A either hands it over (the first answer
+  never left) or answers ORD004, and then the key is lost: `KeyDeliveryLostError`, counted in
+  `g2a_key_delivery_lost_total`, logged at ERROR; the key is stored in the step that receives it.
+
+**Leases.** The claim's lease is short and renewed by a heartbeat while the purchase runs, so a
+crashed holder frees the key within `G2A_PURCHASE_LEASE_MS` (default 15 s); every checkpoint
+write is fenced by the lease's owner token, so a holder whose lease was taken over stops before
+sending anything else.
 
 The create and pay requests of a purchase carry `X-Purchase-Key`, a digest of its idempotency
 key (never the key itself, and always a valid header value), so the orders of one purchase can
@@ -39,29 +55,36 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
 from g2a_adapter._errors import (
     G2AApiError,
+    G2AError,
     IdempotencyConflictError,
     IdempotencyInProgressError,
+    KeyDeliveryLostError,
+    LeaseLostError,
     OutcomeUnknownError,
     PurchasePendingError,
     RequestValidationError,
     TransportError,
 )
+from g2a_adapter._observability import Metrics
 from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
-from g2a_adapter.client._models import CreateOrderRequest, OrderKey, PurchaseResult
-from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore
+from g2a_adapter.client._models import CreateOrderRequest, PurchaseResult
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore, Record
+from g2a_adapter.idempotency._codec import lease_holder
+from g2a_adapter.idempotency._heartbeat import LeaseHeartbeat
 
 if TYPE_CHECKING:
     from g2a_adapter.client._orders import OrderCalls
 
-LEASE_SECONDS = 120.0
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
 CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
+MAX_CREATES = 3  # creates per run when their outcomes stay unknown
 KEY_ALREADY_DOWNLOADED = "ORD004"
 UNPAID_STATUS = "new"
 
@@ -76,6 +99,7 @@ _NEXT_STEP = {
     "paid": "poll",
     "ready": "key",
     "fetching_key": "key",
+    "key_lost": "key",
 }
 
 
@@ -87,6 +111,25 @@ def next_step(progress: JSON) -> str:
 def purchase_key_digest(idempotency_key: str) -> str:
     """128 bits of SHA-256: tells keys apart, reveals nothing, fits any header."""
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+
+
+def in_progress_error(
+    key: str, record: Record | None, lease_seconds: float
+) -> IdempotencyInProgressError:
+    """Who holds the purchase and until when, as far as the store knows."""
+    holder = lease_holder(record.owner if record else None)
+    until = record.lease_expires_at if record else None
+    when = "" if until is None else " until " + datetime.fromtimestamp(until, UTC).isoformat()
+    return IdempotencyInProgressError(
+        f"purchase {key!r} is in progress: held by {holder}{when} (renewed while it runs; a "
+        f"crashed holder's lease lapses within {lease_seconds:g} s); try again after that",
+        holder,
+        until,
+    )
+
+
+def _with_abandoned(progress: JSON, abandoned: list[JSON]) -> JSON:
+    return {**progress, "abandoned_orders": abandoned} if abandoned else progress
 
 
 @dataclass(frozen=True)
@@ -121,9 +164,13 @@ class PurchaseRequest:
 
 
 class PurchaseFlow:
-    def __init__(self, calls: OrderCalls, store: IdempotencyStore) -> None:
+    def __init__(
+        self, calls: OrderCalls, store: IdempotencyStore, metrics: Metrics, lease_seconds: float
+    ) -> None:
         self._calls = calls
         self._store = store
+        self._metrics = metrics
+        self._lease = lease_seconds  # renewed every third of it while the purchase runs
 
     def run(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
         claim = yield from self._claim(request)
@@ -132,29 +179,28 @@ class PurchaseFlow:
             return PurchaseResult(**claim.result, resumed=True)
         key, owner = request.idempotency_key, claim.owner
         assert owner is not None
+        heartbeat = LeaseHeartbeat(self._store, key, owner, self._lease)
+        yield StoreCall(heartbeat.start)
         try:
             result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
+        except LeaseLostError as exc:  # fenced: the key is someone else's now, nothing to release
+            raise LeaseLostError(
+                f"purchase {key!r} was taken over after this caller's lease lapsed; "
+                "stopped before sending anything else"
+            ) from exc
         except Exception:
             yield from self._release(key, owner)
             raise
-        try:
-            yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
-        except Exception as exc:  # the key is in hand: hand it over rather than lose it
-            logger.error(
-                "purchase idempotency_key=%s completed but its result could not be stored (%s); "
-                "a re-run with this key cannot return it again",
-                request.purchase_key(),
-                type(exc).__name__,
-            )
+        finally:
+            heartbeat.stop()
         return PurchaseResult(**result, resumed=claim.checkpoint is not None)
 
     def _claim(self, request: PurchaseRequest) -> Flow[Claim]:
         key = request.idempotency_key
-        lease = LEASE_SECONDS + request.poll_timeout
         deadline = time.monotonic() + request.wait_timeout
         while True:
             claim: Claim = yield StoreCall(
-                partial(self._store.claim, key, request.fingerprint(), lease)
+                partial(self._store.claim, key, request.fingerprint(), self._lease)
             )
             if claim.state is ClaimState.MISMATCH:
                 raise IdempotencyConflictError(
@@ -163,15 +209,13 @@ class PurchaseFlow:
             if claim.state is not ClaimState.IN_PROGRESS:
                 return claim
             if time.monotonic() >= deadline:
-                raise IdempotencyInProgressError(
-                    f"purchase {key!r} is in progress elsewhere; try again later"
-                )
+                record = yield StoreCall(partial(self._store.get, key))
+                raise in_progress_error(key, record, self._lease)
             yield Sleep(CLAIM_POLL_SECONDS)
 
     def _save(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[None]:
-        lease = LEASE_SECONDS + request.poll_timeout
         yield StoreCall(
-            partial(self._store.checkpoint, request.idempotency_key, owner, progress, lease)
+            partial(self._store.checkpoint, request.idempotency_key, owner, progress, self._lease)
         )
 
     def _release(self, key: str, owner: str) -> Flow[None]:
@@ -189,42 +233,21 @@ class PurchaseFlow:
         while True:
             step = next_step(progress)
             if step == "key":
-                order_key = yield from self._fetch_key(request, progress, save)
-                return {
-                    "order_id": progress["order_id"],
-                    "transaction_id": progress.get("transaction_id"),
-                    "key": order_key.key,
-                    "price": progress["price"],
-                    "currency": progress["currency"],
-                }
+                result: JSON = yield from self._deliver_key(request, owner, progress, save)
+                return result
             progress = yield from self._step(step, request, progress, save)
-            yield from save(progress)
+            try:
+                yield from save(progress)
+            except Exception:
+                if step in ("create", "recreate"):  # created, but its id is not recorded
+                    self._abandon(request, progress["order_id"], "its id could not be recorded")
+                raise
 
     def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         """Run one step; return the progress to record after it."""
-        if step == "recreate":
-            logger.warning(
-                "purchase idempotency_key=%s: an earlier order create lost its answer; creating "
-                "a new order (the lost one, if it exists, is never paid and its reservation "
-                "lapses)",
-                request.purchase_key(),
-            )
         if step in ("create", "recreate"):
-            yield from save({"step": "creating"})
-            try:
-                created = yield from self._calls.create(
-                    request.order, purchase=request.step("create")
-                )
-            except (G2AApiError, TransportError) as exc:
-                if not isinstance(exc, OutcomeUnknownError):  # refused: nothing was created
-                    yield from save({})
-                raise
-            return {
-                "step": "created",
-                "order_id": created.order_id,
-                "price": created.price,
-                "currency": created.currency,
-            }
+            created: JSON = yield from self._create(request, progress, save, step == "recreate")
+            return created
         order_id = progress["order_id"]
         if step == "reconcile_pay":
             details = yield from self._calls.details(order_id, purchase=request.step(step))
@@ -232,27 +255,135 @@ class PurchaseFlow:
                 return {**progress, "step": "created"}
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":
-            yield from save({**progress, "step": "paying"})
-            payment = yield from self._calls.pay(order_id, purchase=request.step("pay"))
-            return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
+            paid: JSON = yield from self._pay(request, progress, save)
+            return paid
         yield from self._poll(order_id, request)
         return {**progress, "step": "ready"}
 
-    def _fetch_key(self, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[OrderKey]:
-        retried = progress.get("step") == "fetching_key"
-        yield from save({**progress, "step": "fetching_key"})
+    def _abandon(self, request: PurchaseRequest, order_id: str | None, reason: str) -> JSON:
+        """Record, log and count a create given up after an unknown outcome (never paid)."""
+        self._metrics.purchase_orders_abandoned_total.inc()
+        logger.warning(
+            "purchase idempotency_key=%s: order create abandoned (order id %s): %s; it is never "
+            "paid and its reservation lapses",
+            request.purchase_key(),
+            order_id or "unknown",
+            reason,
+        )
+        return {"order_id": order_id, "reason": reason, "at": time.time()}
+
+    def _create(
+        self, request: PurchaseRequest, progress: JSON, save: Saver, lost_before: bool
+    ) -> Flow[JSON]:
+        abandoned: list[JSON] = list(progress.get("abandoned_orders", []))
+        if lost_before:
+            abandoned.append(self._abandon(request, None, "an earlier run lost the answer"))
+        for attempt in range(1, MAX_CREATES + 1):
+            yield from save(_with_abandoned({"step": "creating"}, abandoned))
+            try:
+                created = yield from self._calls.create(
+                    request.order, purchase=request.step("create")
+                )
+            except OutcomeUnknownError as exc:
+                if attempt == MAX_CREATES:
+                    raise
+                abandoned.append(self._abandon(request, None, str(exc)))
+                continue
+            except (G2AApiError, TransportError):  # refused, or never sent: nothing was created
+                yield from save(_with_abandoned({}, abandoned))
+                raise
+            progress = {
+                "step": "created",
+                "order_id": created.order_id,
+                "price": created.price,
+                "currency": created.currency,
+            }
+            return _with_abandoned(progress, abandoned)
+        raise AssertionError("unreachable: the last create returns or raises")
+
+    def _pay(self, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
+        order_id = progress["order_id"]
+        yield from save({**progress, "step": "paying"})
         try:
-            order_key: OrderKey = yield from self._calls.key(
-                progress["order_id"], purchase=request.step("key")
+            payment = yield from self._calls.pay(order_id, purchase=request.step("pay"))
+        except (G2AApiError, TransportError) as exc:
+            paid = yield from self._paid_after_all(order_id, exc)
+            if not paid:
+                raise
+            return {**progress, "step": "paid", "transaction_id": None}
+        return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
+
+    def _paid_after_all(self, order_id: str, error: G2AError) -> Flow[bool]:
+        """Whether order details show as paid an order whose pay failed or was ambiguous."""
+        try:
+            details = yield from self._calls.details(order_id)
+        except G2AError:
+            return False  # the pay's own error says more
+        if details.paid:
+            logger.warning(
+                "pay of order %s answered %s, but its details say %r: resolved as paid",
+                order_id,
+                type(error).__name__,
+                details.status,
             )
-        except G2AApiError as exc:
-            if retried and exc.code == KEY_ALREADY_DOWNLOADED:
-                raise OutcomeUnknownError(
-                    f"the key of order {progress['order_id']} was handed to an earlier attempt "
-                    "that did not record it; look it up in G2A's dashboard"
-                ) from exc
-            raise
-        return order_key
+        return details.paid
+
+    def _deliver_key(
+        self, request: PurchaseRequest, owner: str, progress: JSON, save: Saver
+    ) -> Flow[JSON]:
+        """Fetch the key and store the result in the same step; a lost key is a typed error.
+
+        An ambiguous answer (reset, timeout, 5xx, unreadable body) is followed at once by one
+        more fetch: G2A either hands the key over (it never left) or answers ORD004 (it was
+        handed to the lost answer: `KeyDeliveryLostError`, also on every later re-run).
+        """
+        if progress["step"] == "key_lost":
+            raise self._key_lost(request, progress)
+        yield from save({**progress, "step": "fetching_key"})
+        order_id = progress["order_id"]
+        for ask in (1, 2):
+            try:
+                order_key = yield from self._calls.key(order_id, purchase=request.step("key"))
+            except OutcomeUnknownError:
+                if ask == 2:
+                    raise
+                continue
+            except G2AApiError as exc:
+                if exc.code != KEY_ALREADY_DOWNLOADED:
+                    raise
+                yield from save({**progress, "step": "key_lost"})
+                self._metrics.key_delivery_lost_total.inc()
+                lost = self._key_lost(request, progress)
+                logger.error("%s", lost)
+                raise lost from exc
+            result = {
+                "order_id": order_id,
+                "transaction_id": progress.get("transaction_id"),
+                "key": order_key.key,
+                "price": progress["price"],
+                "currency": progress["currency"],
+            }
+            yield from self._store_result(request, owner, result)
+            return result
+        raise AssertionError("unreachable: the second fetch returns or raises")
+
+    @staticmethod
+    def _key_lost(request: PurchaseRequest, progress: JSON) -> KeyDeliveryLostError:
+        return KeyDeliveryLostError(
+            request.idempotency_key, progress["order_id"], progress.get("transaction_id")
+        )
+
+    def _store_result(self, request: PurchaseRequest, owner: str, result: JSON) -> Flow[None]:
+        key = request.idempotency_key
+        try:
+            yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
+        except Exception as exc:  # the key is in hand: hand it over rather than lose it
+            logger.error(
+                "purchase idempotency_key=%s completed but its result could not be stored (%s); "
+                "a re-run with this key cannot return it again",
+                request.purchase_key(),
+                type(exc).__name__,
+            )
 
     def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
         deadline = time.monotonic() + request.poll_timeout

@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-# Answers that prove the server did not act on the request: safe to repeat even a POST.
-_NOT_PROCESSED_STATUSES = frozenset({429, 503})
+# Answers that prove the server did not act on the request: safe to repeat even a POST. A 429
+# comes from the rate limiter, before the call runs. A 5xx does not prove it: a gateway or the
+# server may answer 502/503/504 after the call took effect, so for a create, pay or key fetch
+# any 5xx is an unknown outcome (`core.ClientCore._error`), never retried blindly.
+_NOT_PROCESSED_STATUSES = frozenset({429})
 # Transport failures that happened before the request could reach the server.
 _NOT_SENT_REASONS = frozenset({"connect_error", "connect_timeout", "pool_timeout"})
 

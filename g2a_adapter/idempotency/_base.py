@@ -120,6 +120,9 @@ class IdempotencyStore(Protocol):
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         """Save progress and extend the lease; raises LeaseLostError if not the owner."""
 
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        """Extend the lease only (a heartbeat); raises LeaseLostError if not the owner."""
+
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         """Store the result for `ttl_seconds`; raises LeaseLostError if not the owner."""
 

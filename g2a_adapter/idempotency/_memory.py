@@ -55,6 +55,11 @@ class MemoryStore(OneByOne):
             lease = self._clock() + lease_seconds
             self._records[key] = replace(record, checkpoint=dict(data), lease_expires_at=lease)
 
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        with self._lock:
+            record = self._owned(key, owner)
+            self._records[key] = replace(record, lease_expires_at=self._clock() + lease_seconds)
+
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         with self._lock:
             record = self._owned(key, owner)

@@ -61,6 +61,9 @@ _CHECKPOINT = (
     _OWNED + "redis.call('HSET', KEYS[1], 'checkpoint', ARGV[2], 'lease', ARGV[3])\nreturn 1\n"
 )
 
+# ARGV: owner, lease_expires_at
+_RENEW = _OWNED + "redis.call('HSET', KEYS[1], 'lease', ARGV[2])\nreturn 1\n"
+
 # ARGV: owner, result json, expires_at, ttl in ms (garbage collection only)
 _COMPLETE = (
     _OWNED
@@ -129,6 +132,7 @@ class RedisStore(OneByOne):
         )
         self._claim = self._client.register_script(_CLAIM)
         self._checkpoint = self._client.register_script(_CHECKPOINT)
+        self._renew = self._client.register_script(_RENEW)
         self._complete = self._client.register_script(_COMPLETE)
         self._release = self._client.register_script(_RELEASE)
         self._nonce = self._client.register_script(_NONCE)
@@ -184,6 +188,9 @@ class RedisStore(OneByOne):
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         lease = repr(self._clock() + lease_seconds)
         self._owned_call(self._checkpoint, key, owner, dump_json(data), lease)
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        self._owned_call(self._renew, key, owner, repr(self._clock() + lease_seconds))
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         expires = repr(self._clock() + ttl_seconds)

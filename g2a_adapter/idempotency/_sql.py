@@ -83,6 +83,7 @@ class _Statements:
     update: str
     complete: str
     checkpoint: str
+    renew: str
     release_forget: str
     release_keep: str
     add_nonce: str
@@ -132,6 +133,7 @@ def _statements(
             f"expires_at = ? {owned}"
         ),
         checkpoint=sql(f"UPDATE {records} SET checkpoint = ?, lease_expires_at = ? {owned}"),
+        renew=sql(f"UPDATE {records} SET lease_expires_at = ? {owned}"),
         release_forget=sql(f"DELETE FROM {records} {owned} AND checkpoint IS NULL"),
         release_keep=sql(f"UPDATE {records} SET owner = NULL, lease_expires_at = NULL {owned}"),
         add_nonce=sql(
@@ -268,6 +270,31 @@ class SqlStore(abc.ABC):
                 tx.count(self._sql.update, (*record_row(decision.record)[1:], key))
             return decision.claim
         raise StoreUnavailableError(self.backend, f"claim on {key!r} kept racing with deletes")
+
+    def run_once_in_transaction(
+        self,
+        key: str,
+        fingerprint: str,
+        work: Callable[[Tx], None],
+        result: JSON,
+        ttl_seconds: float,
+    ) -> ClaimState:
+        """Exactly-once effects in this database: claim, `work`, complete, in one transaction.
+
+        `work` receives the transaction (`tx.rows` / `tx.count`, in this store's `placeholder`
+        style) for its own writes: they commit together with the completion, or — when `work`
+        raises or the process dies — neither does and the next delivery runs it again. Returns
+        NEW when `work` ran now, COMPLETED for a duplicate, IN_PROGRESS while a plain claim of
+        another caller holds a live lease, MISMATCH for another fingerprint.
+        """
+        owner = self._owners.next()
+        with self._transaction() as tx:
+            now = self._clock()
+            claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
+            if claim.state is ClaimState.NEW:
+                work(tx)
+                tx.count(self._sql.complete, (dump_json(result), now + ttl_seconds, key, owner))
+        return claim.state
 
     def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
         if not claims:
@@ -411,6 +438,10 @@ class SqlStore(abc.ABC):
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         lease = self._clock() + lease_seconds
         self._owned_change(self._sql.checkpoint, (dump_json(data), lease, key, owner), key)
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        lease = self._clock() + lease_seconds
+        self._owned_change(self._sql.renew, (lease, key, owner), key)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         now = self._clock()

@@ -20,7 +20,9 @@ IPN_STATUSES = frozenset(
     {"complete", "rejected", "cancelled", "partial_refunded", "refunded", "pending"}
 )
 _REQUIRED = ("type", "transactionId", "userOrderId", "amount", "status", "hash")
-_AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,8})?\Z")
+_AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,8})?\Z")  # finite by construction: no NaN, no inf
+_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
+_OPTIONAL_AMOUNTS = ("refundedAmount",)
 _HASH = re.compile(r"^[0-9a-fA-F]{64}\Z")
 MAX_IPN_BYTES = 16384
 
@@ -56,6 +58,15 @@ def parse_form(body: bytes) -> dict[str, str]:
     return fields
 
 
+def _check_optional(fields: Mapping[str, str]) -> None:
+    """Optional fields, when posted, follow the rules of their required kin."""
+    for name in _OPTIONAL_AMOUNTS:
+        if name in fields and not _AMOUNT.match(fields[name]):
+            raise WebhookRejectedError("malformed_body", 400, f"{name} is not a finite amount")
+    if "currency" in fields and not _CURRENCY.match(fields["currency"]):
+        raise WebhookRejectedError("malformed_body", 400, "currency is not a 3-letter code")
+
+
 class IpnVerifier:
     def __init__(self, api_secret: str) -> None:
         if not api_secret:
@@ -77,6 +88,7 @@ class IpnVerifier:
             raise WebhookRejectedError("bad_signature", 401)
         if fields["status"] not in IPN_STATUSES:
             raise WebhookRejectedError("malformed_body", 400, "unknown status")
+        _check_optional(fields)
         return IpnNotification(
             type=fields["type"],
             transaction_id=fields["transactionId"],

@@ -15,13 +15,15 @@ import functools
 import hashlib
 import hmac
 import itertools
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from hmac import compare_digest
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -61,6 +63,7 @@ REJECTION_STATUS: dict[str, int] = {
     "future_timestamp": 401,
     "replayed_nonce": 401,
     "malformed_body": 400,
+    "non_finite_number": 400,
     "oversized_body": 413,
 }
 
@@ -72,9 +75,40 @@ _EVENT_ID = re.compile(rf"^{_EVENT_ID_CHARS}$")
 _FORMATS = re.compile(rf"{_TIMESTAMP}\n{_NONCE}\n{_EVENT_ID_CHARS}")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")  # anchored by match() at the start
 _MAX_SIGNATURES = 8
+CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 alphabetic code (pydantic: $ is the end)
 _SIGNATURE_PREFIX = f"{WEBHOOK_SIGNATURE_VERSION}="
 NONCE_PREFIX = "webhook-nonce:"
 EVENT_KEY_PREFIX = "webhook-event:"
+
+
+class _NonFinite(ValueError):
+    """A JSON body spelled NaN, Infinity or -Infinity (Python's json accepts them)."""
+
+
+def _non_finite(constant: str) -> Any:
+    raise _NonFinite(constant)
+
+
+_EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_non_finite)  # built once
+
+
+def load_json_exactly(body: bytes) -> Any:
+    """UTF-8 JSON with numbers as written: decimals exact (`Decimal`), NaN/Infinity refused."""
+    try:
+        return _EXACT_JSON.decode(body.decode("utf-8"))
+    except _NonFinite as exc:
+        raise reject("non_finite_number", f"{exc} is not a finite number") from None
+    except ValueError:  # also invalid UTF-8
+        raise reject("malformed_body", "not JSON") from None
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    """The event with its amounts exact; raises ValidationError or a `WebhookRejectedError`.
+
+    Not `model_validate_json`: pydantic's JSON parser reads every number through a float (so
+    `0.1000000000000000055` would silently become `0.1`) and accepts NaN and Infinity.
+    """
+    return WebhookEvent.model_validate(load_json_exactly(body))
 
 
 def reject(reason: str, detail: str = "") -> WebhookRejectedError:
@@ -86,8 +120,8 @@ class OrderEventData(BaseModel):
 
     order_id: str = Field(min_length=1)
     product_id: str = Field(min_length=1)
-    price: float
-    currency: str = Field(min_length=3, max_length=3)
+    price: Decimal = Field(ge=0, allow_inf_nan=False, max_digits=20, decimal_places=8)
+    currency: str = Field(pattern=CURRENCY_PATTERN)
 
 
 class WebhookEvent(BaseModel):
@@ -294,7 +328,7 @@ class WebhookVerifier:
 
     def _parse(self, body: bytes, event_id: str) -> WebhookEvent:
         try:
-            event = WebhookEvent.model_validate_json(body)
+            event = parse_event(body)
         except ValidationError as exc:
             fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
             raise reject("malformed_body", ", ".join(fields)) from None
@@ -333,11 +367,14 @@ _PROCESSED: JSON = {"status": "processed"}
 
 
 class ProcessOnce:
-    """Runs an action at most once per key across processes, using the idempotency store.
+    """Runs an action once per key across processes, as far as the idempotency store can tell.
 
-    A key already completed is a duplicate; a key held by a concurrent delivery is waited
-    for briefly (then `IdempotencyInProgressError`); a failing action releases the claim so
-    the sender's retry can succeed; another payload under the same key is a conflict.
+    The completion is recorded after the action: a process that dies between the two leaves
+    the key to be claimed again once its lease lapses, so effects outside the store happen at
+    least once (never "at most once"). A key already completed is a duplicate; a key held by a
+    concurrent delivery is waited for briefly (then `IdempotencyInProgressError`); a failing
+    action releases the claim so the sender's retry can succeed; another payload under the same
+    key is a conflict.
     `run_many` does the same for a batch with two store calls (claim all, finish all).
     """
 
@@ -495,7 +532,11 @@ def record_rejection(metrics: Metrics, exc: WebhookRejectedError) -> None:
 
 
 class WebhookHandler:
-    """verify → claim the event id → the service's handler → complete (exactly once)."""
+    """verify → claim the event id → the service's handler → complete.
+
+    A completed event is never handled again; a crash between handler and completion runs the
+    handler again after the lease: at least once for effects outside the store.
+    """
 
     def __init__(
         self,

@@ -15,6 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", help="serve the receiver on HOST:PORT until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8766, help="port (default 8766; 0 = any)")
+    serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="431 above it")
+    serve.add_argument(
+        "--request-timeout", type=float, default=10.0, help="s to receive a request; else 408"
+    )
+    serve.add_argument("--max-connections", type=int, default=512, help="more are closed")
+    serve.add_argument("--keep-alive", type=float, default=5.0, help="idle keep-alive seconds")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,11 +32,21 @@ def run(args: argparse.Namespace) -> int:
 
     from g2a_adapter import Settings
     from g2a_adapter.receiver import create_receiver_app
+    from harness.server_limits import ServerLimits, uvicorn_config
     from harness.serving import freeze_heap
 
+    try:
+        limits = ServerLimits(
+            args.max_header_bytes, args.request_timeout, args.max_connections, args.keep_alive
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
     app = create_receiver_app(settings)
     freeze_heap()
     print(f"G2A receiver: http://{args.host}:{args.port}/webhooks/g2a", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    config = uvicorn_config(
+        app, limits, host=args.host, port=args.port, log_level="info", access_log=False
+    )
+    uvicorn.Server(config).run()
     return 0

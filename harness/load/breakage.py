@@ -21,6 +21,9 @@ class ForgetfulStore(OneByOne):
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         return None
 
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        return None
+
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         return None
 

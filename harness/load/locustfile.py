@@ -39,8 +39,7 @@ from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.journal import Entry, Journal, write_journal
-from harness.load.plan import API_KEY_ENV, BREAK_IDEMPOTENCY_ENV, WEBHOOK_SECRET_ENV, LoadPlan
-from harness.twin.credentials import SANDBOX_API_KEY
+from harness.load.plan import BREAK_IDEMPOTENCY_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("g2a_adapter").setLevel(logging.WARNING)
@@ -230,11 +229,10 @@ class _AdapterUser(User):
 
     def on_start(self) -> None:
         self.plan = _plan(self.environment)
-        key = os.environ.get(API_KEY_ENV) or (SANDBOX_API_KEY if self.plan.target == "twin" else "")
         settings = Settings(
             api_url=self.plan.api_url,
             api_hash=self.plan.api_hash,
-            api_key=key,
+            api_key=self.plan.api_key(os.environ),
             env="sandbox",
             idempotency_url=self.plan.idempotency_url,
         )

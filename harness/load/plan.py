@@ -3,14 +3,19 @@
 It travels as JSON in Locust's custom `--g2a-plan` option, which the master forwards to its
 workers (also on other machines), so remote workers need only `--worker --master-host H`.
 Secrets never travel in it: the API key and the webhook secret come from each process's
-environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`).
+environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`). On the `twin` target the twin's published
+sandbox credentials are used and a real key in the environment is ignored, as `g2a-harness run`
+does: the twin would refuse it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from harness.twin.credentials import SANDBOX_API_KEY
 
 BREAK_IDEMPOTENCY_ENV = "G2A_LOAD_BREAK_IDEMPOTENCY"
 WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"
@@ -30,6 +35,12 @@ class LoadPlan:
     buyer: dict[str, int]
     webhooks: dict[str, float]
     product_ids: tuple[str, ...] = field(default=())
+
+    def api_key(self, environ: Mapping[str, str]) -> str:
+        """The Export API key of this run: the twin's own on `twin`, else `G2A_API_KEY`."""
+        if self.target == "twin":
+            return SANDBOX_API_KEY
+        return environ.get(API_KEY_ENV, "")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -45,6 +45,7 @@ PUBLIC = {
     "IdempotencyError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
+    "KeyDeliveryLostError",
     "LeaseLostError",
     "StoreUnavailableError",
     "WebhookRejectedError",
@@ -87,7 +88,7 @@ def test_sync_and_async_clients_offer_the_same_services() -> None:
         "auth": {"token", "invalidate"},
     }
     settings = g2a_adapter.Settings(
-        api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="k-123"
+        api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="9" * 64
     )
     with g2a_adapter.G2AClient(settings) as client:
         for service, methods in sync_methods.items():

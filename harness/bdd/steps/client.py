@@ -23,6 +23,7 @@ ERROR_KINDS: dict[str, str] = {
     "a transport error": "TransportError",
     "an unknown outcome": "OutcomeUnknownError",
     "an idempotency conflict": "IdempotencyConflictError",
+    "a lost key": "KeyDeliveryLostError",
 }
 POLL_INTERVAL_S = 0.05
 POLL_TIMEOUT_S = 10.0

@@ -134,6 +134,15 @@ def lose_payment_answers(g2a_world: World) -> None:
     add_fault(g2a_world, "payment", None, kind="reset", phase="after")
 
 
+@given("the twin hands out the next key but loses the answer")
+def lose_key_answer(g2a_world: World) -> None:
+    """The twin hands the next key out, then drops the connection before the answer.
+
+    Example: the twin hands out the next key but loses the answer
+    """
+    add_fault(g2a_world, "key", 1, kind="reset", phase="after")
+
+
 @given("the twin answers normally again")
 def no_more_faults(g2a_world: World) -> None:
     """The twin drops every fault and answers normally.

@@ -7,7 +7,7 @@ import json
 import pytest
 from adapter_support import twin_settings
 
-from g2a_adapter import AuthError, G2AApiError, G2AClient, Metrics
+from g2a_adapter import AuthError, ConfigError, G2AApiError, G2AClient, Metrics
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 OFFER = {
@@ -73,3 +73,24 @@ def test_wrong_oauth_client_is_an_auth_error(twin: RunningTwin) -> None:
         client.offers.list()
     assert "not-the-key" not in str(caught.value)
     assert twin.admin.requests(path="/v3/sales/offers") == []
+
+
+def test_a_client_set_up_for_the_import_api_refuses_export_calls_before_sending(
+    twin: RunningTwin,
+) -> None:
+    import_url = twin.export_url.removesuffix("/v1") + "/integration-api/v1"
+    with G2AClient(twin_settings(import_url)) as client:
+        with pytest.raises(ConfigError, match="G2A_API_URL ends in /integration-api/v1"):
+            client.products.list()
+        with pytest.raises(ConfigError, match="G2A_IMPORT_API_URL"):
+            client.orders.create(SANDBOX_PRODUCT_IDS[0])
+        assert twin.admin.requests() == []  # nothing was sent to /integration-api/v1/...
+        assert client.offers.list().meta.page == 1  # the Import API works from the same host
+
+
+def test_a_service_using_both_apis_sets_the_import_api_url_apart(twin: RunningTwin) -> None:
+    origin = twin.export_url.removesuffix("/v1")
+    settings = twin_settings(twin.export_url, import_api_url=f"{origin}/integration-api/v1")
+    with G2AClient(settings) as client:
+        assert client.products.list().docs
+        assert client.offers.list().meta.page == 1

@@ -155,23 +155,28 @@ def test_reset_after_pay_is_an_unknown_outcome(client: G2AClient, twin: RunningT
     assert client.orders.details(order.order_id).paid
 
 
-def test_503_on_create_is_retried_because_g2a_did_not_act(
+def test_429_on_create_is_retried_because_g2a_did_not_act(
     client: G2AClient, twin: RunningTwin
 ) -> None:
-    twin.admin.add_fault(route="/v1/order", method="POST", kind="status", status=503, times=1)
+    twin.admin.add_fault(route="/v1/order", method="POST", kind="status", status=429, times=1)
     created = client.orders.create(PRODUCT)
-    assert statuses(twin, "/v1/order") == [503, 200]
+    assert statuses(twin, "/v1/order") == [429, 200]
     assert [o["order_id"] for o in twin.admin.orders()] == [created.order_id]
 
 
-@pytest.mark.parametrize("status", [502, 504])
-def test_gateway_errors_on_create_are_unknown_outcomes(
-    client: G2AClient, twin: RunningTwin, status: int
+@pytest.mark.parametrize("phase", ["before", "after"])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_on_create_is_an_unknown_outcome_never_retried(
+    client: G2AClient, twin: RunningTwin, status: int, phase: str
 ) -> None:
-    twin.admin.add_fault(route="/v1/order", method="POST", kind="status", status=status, times=1)
-    with pytest.raises(OutcomeUnknownError, match=str(status)):
+    # "after": the twin creates the order, then answers the error, as a gateway may
+    twin.admin.add_fault(
+        route="/v1/order", method="POST", kind="status", status=status, times=1, phase=phase
+    )
+    with pytest.raises(OutcomeUnknownError, match=f"answered {status} after the request was sent"):
         client.orders.create(PRODUCT)
     assert statuses(twin, "/v1/order") == [status]
+    assert len(twin.admin.orders()) == (1 if phase == "after" else 0)
 
 
 def test_malformed_answers(client: G2AClient, twin: RunningTwin) -> None:

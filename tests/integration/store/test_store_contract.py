@@ -120,6 +120,21 @@ def test_checkpoint_extends_the_lease(store: IdempotencyStore, backend: Backend)
     assert store.claim("order-1", "fp-a", 10.0).state is ClaimState.NEW
 
 
+def test_renew_extends_the_lease_and_keeps_the_checkpoint(
+    store: IdempotencyStore, backend: Backend
+) -> None:
+    claim = store.claim("order-1", "fp-a", 10.0)
+    store.checkpoint("order-1", claim.owner or "", {"step": "paying"}, 10.0)
+    backend.clock.advance(8.0)
+    store.renew("order-1", claim.owner or "", 10.0)
+
+    backend.clock.advance(9.0)
+    assert store.claim("order-1", "fp-a", 10.0).state is ClaimState.IN_PROGRESS
+    backend.clock.advance(1.0)
+    takeover = store.claim("order-1", "fp-a", 10.0)
+    assert (takeover.state, takeover.checkpoint) == (ClaimState.NEW, {"step": "paying"})
+
+
 def test_previous_owner_loses_every_right_after_a_takeover(
     store: IdempotencyStore, backend: Backend
 ) -> None:
@@ -129,6 +144,8 @@ def test_previous_owner_loses_every_right_after_a_takeover(
 
     with pytest.raises(LeaseLostError):
         store.checkpoint("order-1", stale.owner or "", {"step": "x"}, 10.0)
+    with pytest.raises(LeaseLostError):
+        store.renew("order-1", stale.owner or "", 10.0)
     with pytest.raises(LeaseLostError):
         store.complete("order-1", stale.owner or "", {"ok": False}, TTL)
     with pytest.raises(LeaseLostError):
@@ -147,6 +164,8 @@ def test_unknown_key_and_completed_key_refuse_owner_operations(store: Idempotenc
         store.complete("order-1", claim.owner or "", {"ok": False}, TTL)
     with pytest.raises(LeaseLostError):
         store.release("order-1", claim.owner or "")
+    with pytest.raises(LeaseLostError):
+        store.renew("order-1", claim.owner or "", LEASE)
     assert store.claim("order-1", "fp-a", LEASE).result == {"ok": True}
 
 

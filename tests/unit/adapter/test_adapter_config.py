@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -46,6 +47,23 @@ ACCEPTED = [
         ("g2a-mirror.example.com",),
         "https://g2a-mirror.example.com/v1",
     ),
+    # the DNS root dot is dropped before every rule
+    ("https://api.g2a.com./v1", LIVE, (), "https://api.g2a.com/v1"),
+    ("https://SANDBOXAPI.G2A.COM.", SANDBOX, (), "https://sandboxapi.g2a.com/v1"),
+    ("http://localhost.:8765/v1", SANDBOX, (), "http://localhost:8765/v1"),
+    (
+        "https://g2a-mirror.example.com./v1",
+        SANDBOX,
+        ("g2a-mirror.example.com",),
+        "https://g2a-mirror.example.com/v1",
+    ),
+    # ports at both ends of the range
+    ("https://api.g2a.com:1/v1", LIVE, (), "https://api.g2a.com:1/v1"),
+    ("https://api.g2a.com:65535/v1", LIVE, (), "https://api.g2a.com:65535/v1"),
+    ("https://api.g2a.com:/v1", LIVE, (), "https://api.g2a.com/v1"),
+    # a dot inside a segment is not a dot segment
+    ("http://127.0.0.1:8765/g2a.proxy/v1", SANDBOX, (), "http://127.0.0.1:8765/g2a.proxy/v1"),
+    ("http://127.0.0.1:8765/...v1/v1", SANDBOX, (), "http://127.0.0.1:8765/...v1/v1"),
 ]
 
 REFUSED = [
@@ -74,7 +92,6 @@ REFUSED = [
     ("https://sandboxapi-g2a.com/v1", SANDBOX, (), "not allowed"),
     ("https://api.g2a.co/v1", LIVE, (), "not allowed"),
     ("https://localhost.evil.com/v1", SANDBOX, (), "not allowed"),
-    ("https://api.g2a.com./v1", LIVE, (), "not allowed"),
     ("https://\u0430pi.g2a.com/v1", LIVE, (), "IDN"),  # Cyrillic a: look-alike of api
     ("https://sandboxap\u0456.g2a.com/v1", SANDBOX, (), "IDN"),  # Ukrainian i look-alike
     ("https://xn--pi-7kc.g2a.com/v1", LIVE, (), "IDN"),
@@ -87,6 +104,42 @@ REFUSED = [
     ("https://sandboxapi.g2a.com/v1", LIVE, ("sandboxapi.g2a.com",), "sandbox host"),
     ("https://api.g2a.com/v1", SANDBOX, ("api.g2a.com",), "live host"),
     ("http://g2a-mirror.example.com/v1", SANDBOX, ("g2a-mirror.example.com",), "https"),
+    # dot segments, plain or percent-encoded, never reach httpx (it would resolve them)
+    ("https://sandboxapi.g2a.com/v1/../admin/v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/../v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/./v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1/.", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/x/../v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1/%2e%2e/admin/v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1/%2E%2E/admin/v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1/.%2e/admin/v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1/%2e./admin/v1", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/%2e/v1", SANDBOX, (), "'..' segments"),
+    ("http://127.0.0.1:8765/a/..", SANDBOX, (), "'..' segments"),
+    ("https://sandboxapi.g2a.com/v1%2f..%2fadmin/v1", SANDBOX, (), "percent-encoded"),
+    ("https://sandboxapi.g2a.com/%76%31", SANDBOX, (), "percent-encoded"),
+    ("https://sandboxapi.g2a.com\\@evil.com/v1", SANDBOX, (), "backslash"),
+    ("https://sandboxapi.g2a.com/v1\\..\\admin", SANDBOX, (), "backslash"),
+    # the trailing dot is dropped before the allowlist and the env mix-up check alike
+    ("https://api.g2a.com./v1", SANDBOX, (), "live host"),
+    ("https://sandboxapi.g2a.com./v1", LIVE, (), "sandbox host"),
+    ("https://api.g2a.com.evil.com./v1", LIVE, (), "not allowed"),
+    ("http://localhost./v1", LIVE, (), "loopback"),
+    ("https://api.g2a.com../v1", LIVE, (), "empty label"),
+    ("https://api..g2a.com/v1", LIVE, (), "empty label"),
+    ("https://./v1", SANDBOX, (), "empty label"),
+    # port range 1-65535
+    ("https://api.g2a.com:0/v1", LIVE, (), "port"),
+    ("https://api.g2a.com:65536/v1", LIVE, (), "port"),
+    ("https://api.g2a.com:-1/v1", LIVE, (), "port"),
+    ("https://api.g2a.com:+443/v1", LIVE, (), "port"),
+    # user info and fragments in every spelling
+    ("https://:@sandboxapi.g2a.com/v1", SANDBOX, (), "credentials"),
+    ("https://user:@sandboxapi.g2a.com/v1", SANDBOX, (), "credentials"),
+    ("https://sandboxapi.g2a.com@evil.com/v1", SANDBOX, (), "credentials"),
+    ("https://sandboxapi.g2a.com/v1#", SANDBOX, (), "fragment"),
+    ("https://sandboxapi.g2a.com#/v1", SANDBOX, (), "fragment"),
+    ("https://sandboxapi.g2a.com/v1?#x", SANDBOX, (), "fragment"),
 ]
 
 
@@ -113,7 +166,10 @@ def test_refusals_never_echo_the_url() -> None:
     assert "hunter2" not in str(caught.value)
 
 
-BASE = {"api_url": "https://sandboxapi.g2a.com", "api_hash": "hash-1", "api_key": "key-0123456789"}
+# a key must look like G2A's: 64 hex digits
+KEY = "27c99de52a899b8d6462e933e050afaa300dadfb1281c7d8e635be9f0591de52"
+LIVE_KEY = "13705115bca8e4f88de4ba8216f4cb5b21416cb9afb8ba8f115a8f4a70e395fc"
+BASE = {"api_url": "https://sandboxapi.g2a.com", "api_hash": "hash-1", "api_key": KEY}
 
 
 def test_settings_defaults() -> None:
@@ -123,7 +179,7 @@ def test_settings_defaults() -> None:
     assert settings.env == "sandbox"
     assert (settings.timeout_ms, settings.retry_max) == (8000, 2)
     assert settings.oauth_client_id == "hash-1"
-    assert settings.oauth_client_secret.get_secret_value() == "key-0123456789"
+    assert settings.oauth_client_secret.get_secret_value() == KEY
     assert settings.webhook_tolerance_seconds == 300
     assert settings.idempotency_url == "sqlite:///./g2a-idempotency.sqlite3"
     assert settings.webhook_secrets() == []
@@ -135,22 +191,92 @@ def test_settings_defaults() -> None:
         (None, "sandbox"),
         ("", "sandbox"),
         ("sandbox", "sandbox"),
-        ("staging", "sandbox"),
-        ("test", "sandbox"),
+        ("Sandbox", "sandbox"),
         ("LIVE", "live"),
         (" live ", "live"),
         ("live", "live"),
     ],
 )
-def test_env_is_sandbox_unless_explicitly_live(raw: str | None, expected: str) -> None:
+def test_env_is_sandbox_or_live(raw: str | None, expected: str) -> None:
     env = {
         "G2A_API_URL": "https://api.g2a.com" if expected == "live" else BASE["api_url"],
         "G2A_API_HASH": "h",
-        "G2A_API_KEY": "k-0123",
+        "G2A_API_KEY": KEY,
     }
     if raw is not None:
         env["G2A_ENV"] = raw
     assert Settings.from_env(env).env == expected
+
+
+@pytest.mark.parametrize("raw", ["production", "prod", "staging", "test", "sandbox,live", "1"])
+def test_any_other_env_is_refused_in_one_line_naming_both(raw: str) -> None:
+    env = {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "h", "G2A_API_KEY": KEY, "G2A_ENV": raw}
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert str(caught.value) == "G2A_ENV must be 'sandbox' or 'live' (unset means sandbox)"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "deadbeef",
+        "k" * 64,
+        KEY[:63],
+        KEY + "0",
+        KEY[:-1] + "g",
+        "0" * 32 + " " * 32,
+        KEY[:32] + "-" + KEY[33:],
+    ],
+)
+def test_an_api_key_that_cannot_be_real_is_refused_without_echoing_it(key: str) -> None:
+    with pytest.raises(ConfigError, match=r"G2A_API_KEY is .*64 hex digits") as caught:
+        Settings(**{**BASE, "api_key": key})
+    if key.strip():
+        assert key not in str(caught.value)
+
+
+def test_an_api_key_in_upper_case_hex_is_accepted() -> None:
+    assert Settings(**{**BASE, "api_key": KEY.upper()}).api_key.get_secret_value() == KEY.upper()
+
+
+def test_the_import_api_url_is_the_origin_by_default_or_its_own_setting() -> None:
+    both = Settings.from_env(
+        {
+            "G2A_API_URL": "https://api.g2a.com/v1",
+            "G2A_IMPORT_API_URL": "https://api.g2a.com/integration-api/v1",
+            "G2A_API_HASH": "h",
+            "G2A_API_KEY": KEY,
+            "G2A_ENV": "live",
+        }
+    )
+    assert (both.export_api_url, both.import_api_url) == (
+        "https://api.g2a.com/v1",
+        "https://api.g2a.com",
+    )
+    assert Settings(**BASE).import_api_url == "https://sandboxapi.g2a.com"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("https://sandboxapi.g2a.com/v1", "path must be empty or /integration-api/v1"),
+        ("https://evil.example.com", "G2A_IMPORT_API_URL host is not allowed"),
+        ("https://api.g2a.com", "G2A_IMPORT_API_URL points at the live host"),
+        ("https://sandboxapi.g2a.com/integration-api/../v1", "G2A_IMPORT_API_URL path must not"),
+        ("http://sandboxapi.g2a.com", "G2A_IMPORT_API_URL must use https"),
+    ],
+)
+def test_the_import_api_url_follows_the_same_rules(raw: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        Settings(**BASE, import_api_url=raw)
+
+
+def test_an_import_api_url_refuses_export_calls_with_a_config_error() -> None:
+    settings = Settings(**{**BASE, "api_url": "https://api.g2a.com/integration-api/v1"}, env="live")
+    assert settings.import_api_url == "https://api.g2a.com"
+    with pytest.raises(ConfigError, match="G2A_API_URL ends in /integration-api/v1") as caught:
+        settings.export_api_url  # noqa: B018
+    assert "G2A_IMPORT_API_URL" in str(caught.value)
 
 
 def test_from_env_reads_every_variable() -> None:
@@ -158,7 +284,7 @@ def test_from_env_reads_every_variable() -> None:
         {
             "G2A_API_URL": "https://api.g2a.com/",
             "G2A_API_HASH": "live-hash",
-            "G2A_API_KEY": "live-key-value",
+            "G2A_API_KEY": LIVE_KEY,
             "G2A_ENV": "live",
             "G2A_TIMEOUT_MS": "2500",
             "G2A_RETRY_MAX": "4",
@@ -179,7 +305,7 @@ def test_from_env_reads_every_variable() -> None:
     assert settings.webhook_tolerance_seconds == 120
     assert settings.allowed_hosts == ("g2a-mirror.example.com", "other.example.com")
     assert sorted(settings.secret_values()) == sorted(
-        ["live-key-value", "oauth-secret-value", "whsec-new", "whsec-old", "redis-pass-99"]
+        [LIVE_KEY, "oauth-secret-value", "whsec-new", "whsec-old", "redis-pass-99"]
     )
 
 
@@ -193,18 +319,18 @@ def test_direct_construction_ignores_the_environment(monkeypatch: pytest.MonkeyP
 def test_from_env_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("G2A_API_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("G2A_API_HASH", "os-hash")
-    monkeypatch.setenv("G2A_API_KEY", "os-key-1")
+    monkeypatch.setenv("G2A_API_KEY", KEY)
     assert Settings.from_env().api_hash == "os-hash"
 
 
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({"G2A_API_HASH": "h", "G2A_API_KEY": "k"}, "G2A_API_URL"),
-        ({"G2A_API_URL": BASE["api_url"], "G2A_API_KEY": "k-secret-1"}, "G2A_API_HASH"),
+        ({"G2A_API_HASH": "h", "G2A_API_KEY": KEY}, "G2A_API_URL"),
+        ({"G2A_API_URL": BASE["api_url"], "G2A_API_KEY": KEY}, "G2A_API_HASH"),
         ({"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "h"}, "G2A_API_KEY"),
         (
-            {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "  ", "G2A_API_KEY": "k-secret-1"},
+            {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "  ", "G2A_API_KEY": KEY},
             "G2A_API_HASH",
         ),
         ({"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "h", "G2A_API_KEY": ""}, "G2A_API_KEY"),
@@ -215,7 +341,7 @@ def test_missing_or_empty_required_values_name_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=variable) as caught:
         Settings.from_env(env)
-    assert "k-secret-1" not in str(caught.value)
+    assert KEY not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +373,7 @@ def test_unknown_setting_is_refused() -> None:
 
 
 def test_api_secret_alias_works_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    env = {"G2A_API_URL": BASE["api_url"], "G2A_API_SECRET": "old-name", "G2A_API_KEY": "k-1234"}
+    env = {"G2A_API_URL": BASE["api_url"], "G2A_API_SECRET": "old-name", "G2A_API_KEY": KEY}
     with caplog.at_level(logging.WARNING, logger="g2a_adapter.config"):
         settings = Settings.from_env(env)
     assert settings.api_hash == "old-name"
@@ -262,7 +388,7 @@ def test_api_secret_alias_with_same_value_is_accepted(caplog: pytest.LogCaptureF
         "G2A_API_URL": BASE["api_url"],
         "G2A_API_SECRET": "same",
         "G2A_API_HASH": "same",
-        "G2A_API_KEY": "k-1234",
+        "G2A_API_KEY": KEY,
     }
     with caplog.at_level(logging.WARNING, logger="g2a_adapter.config"):
         assert Settings.from_env(env).api_hash == "same"
@@ -274,7 +400,7 @@ def test_api_secret_alias_conflicting_with_hash_is_refused() -> None:
         "G2A_API_URL": BASE["api_url"],
         "G2A_API_SECRET": "one-value",
         "G2A_API_HASH": "other-value",
-        "G2A_API_KEY": "k-1234",
+        "G2A_API_KEY": KEY,
     }
     with pytest.raises(ConfigError, match="G2A_API_HASH and G2A_API_SECRET") as caught:
         Settings.from_env(env)
@@ -284,13 +410,13 @@ def test_api_secret_alias_conflicting_with_hash_is_refused() -> None:
 
 def test_repr_display_and_errors_never_show_secrets() -> None:
     settings = Settings(
-        **{**BASE, "api_key": "KEY-SECRET-XYZ"},
+        **BASE,
         oauth_client_secret="OAUTH-SECRET-XYZ",
         webhook_secret="WH-SECRET-XYZ",
         idempotency_url="postgresql://app:PG-SECRET-XYZ@127.0.0.1/db",
     )
     shown = repr(settings) + str(settings) + str(settings.display())
-    for secret in ("KEY-SECRET-XYZ", "OAUTH-SECRET-XYZ", "WH-SECRET-XYZ", "PG-SECRET-XYZ"):
+    for secret in (KEY, "OAUTH-SECRET-XYZ", "WH-SECRET-XYZ", "PG-SECRET-XYZ"):
         assert secret not in shown
     assert settings.display()["idempotency_url"] == "postgresql://app:***@127.0.0.1/db"
     assert settings.display()["api_key"] == "***"

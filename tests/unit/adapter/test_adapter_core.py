@@ -27,7 +27,8 @@ from g2a_adapter.client._transport import Failure, classify
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.logformat import MaskingFilter, SecretMasker
 
-SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="key-SECRET-1")
+API_KEY = "9da984f6f7ad42bf6fce1dfd37d8391aac3780b1849b883718b75d08e22edf1e"
+SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h", api_key=API_KEY)
 URL = httpx.URL("https://sandboxapi.g2a.com/v1/x")
 
 
@@ -139,10 +140,8 @@ def test_fingerprint_depends_on_the_purchase_arguments_only() -> None:
 
 
 def test_masking_filter_cleans_other_libraries_records() -> None:
-    record = logging.LogRecord(
-        "httpx", logging.INFO, __file__, 1, "sent %s", ("key-SECRET-1",), None
-    )
-    record.header = "h, key-SECRET-1"
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "sent %s", (API_KEY,), None)
+    record.header = f"h, {API_KEY}"
     assert MaskingFilter(SecretMasker(SETTINGS.secret_values())).filter(record)
     assert record.getMessage() == "sent ***"
     assert record.header == "h, ***"

@@ -38,7 +38,7 @@ def test_other_statuses_never_retry(status: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "retry"), [(429, True), (503, True), (502, False), (504, False)]
+    ("status", "retry"), [(429, True), (500, False), (502, False), (503, False), (504, False)]
 )
 def test_non_idempotent_calls_retry_only_when_the_server_did_not_act(
     status: int, retry: bool

@@ -25,7 +25,7 @@ from g2a_adapter import (
 SETTINGS = Settings(
     api_url="https://sandboxapi.g2a.com",
     api_hash="hash-id",
-    api_key="export-key-secret",
+    api_key="9da984f6f7ad42bf6fce1dfd37d8391aac3780b1849b883718b75d08e22edf1e",
     oauth_client_secret="oauth-secret-value",
 )
 OFFERS = {"data": [], "meta": {"page": 1, "itemsPerPage": 20, "totalResults": 0}}

@@ -226,7 +226,7 @@ def test_a_stalled_sandbox_ends_the_run_fast_in_one_line(silent_host: int, tmp_p
     env = {
         "G2A_API_URL": f"http://127.0.0.1:{silent_host}",
         "G2A_API_HASH": "h" * 16,
-        "G2A_API_KEY": "k" * 64,
+        "G2A_API_KEY": "c" * 64,
         "G2A_TIMEOUT_MS": "2000",
     }
     started = time.monotonic()

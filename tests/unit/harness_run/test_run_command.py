@@ -46,7 +46,7 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             {
                 "G2A_API_URL": "http://sandboxapi.g2a.com/v1",
                 "G2A_API_HASH": "h" * 16,
-                "G2A_API_KEY": "k" * 64,
+                "G2A_API_KEY": "c" * 64,
             },
             "g2a-harness run: G2A_API_URL must use https (plain http only to a loopback host)",
         ),
@@ -83,7 +83,7 @@ def test_an_unreachable_host_is_one_line() -> None:
         **NO_G2A,
         "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
         "G2A_API_HASH": "h" * 16,
-        "G2A_API_KEY": "k" * 64,
+        "G2A_API_KEY": "c" * 64,
     }
     done = _harness("run", "--target", "sandbox", env=env)
     assert done.returncode == 2

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import itertools
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from _signed import NOW, OLD_SECRET, SECRET, event_body, signed_headers
@@ -193,12 +194,17 @@ def _fresh_nonce() -> str:
 @settings(max_examples=150, deadline=None)
 @given(
     order_id=st.text(min_size=1, max_size=40),
-    price=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    units=st.integers(min_value=0, max_value=10**12 - 1),
+    scale=st.integers(min_value=0, max_value=8),
     skew=st.integers(min_value=-300, max_value=300),
     rotate=st.booleans(),
 )
-def test_valid_signatures_always_pass(order_id: str, price: float, skew: int, rotate: bool) -> None:
-    body = event_body(order_id=order_id, price=price)
+def test_valid_signatures_always_pass(
+    order_id: str, units: int, scale: int, skew: int, rotate: bool
+) -> None:
+    price = Decimal(units).scaleb(-scale)  # up to 8 decimal places, kept exactly
+    raw = event_body(order_id=order_id, price=None)  # "price": null, then the exact digits
+    body = raw.replace(b'"price": null', b'"price": ' + str(price).encode())
     secrets = [OLD_SECRET, SECRET] if rotate else [SECRET]
     headers = signed_headers(body, timestamp=NOW + skew, nonce=_fresh_nonce(), secrets=secrets)
     event = verifier([SECRET, OLD_SECRET]).verify(headers, body)

@@ -1,0 +1,114 @@
+"""Server-level limits for serving the receiver with uvicorn (h11).
+
+uvicorn alone reads a request head of any size and keeps a half-sent request open for as long
+as the client likes, so a few hundred stalled connections hold as many descriptors. These limits
+close that: a request head larger than `max_header_bytes` is answered 431; a request not fully
+received within `request_timeout_s` of its first byte (or, on a new connection, of the
+connection) is answered 408 and closed; connections beyond `max_connections` are closed at once;
+an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_config`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+_HEAD_END = b"\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    max_header_bytes: int = 16 * 1024
+    request_timeout_s: float = 10.0
+    max_connections: int = 512
+    keep_alive_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if min(self.max_header_bytes, self.max_connections) < 1:
+            raise ValueError("max_header_bytes and max_connections must be at least 1")
+        if min(self.request_timeout_s, self.keep_alive_s) <= 0:
+            raise ValueError("request_timeout_s and keep_alive_s must be positive")
+
+
+def _protocol(limits: ServerLimits) -> type[H11Protocol]:
+    class LimitedH11Protocol(H11Protocol):
+        """uvicorn's h11 protocol with a head-size limit, a request deadline, a connection cap."""
+
+        _head_bytes = 0
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                transport.close()  # over the cap: refuse before reading anything
+                return
+            self._start_deadline()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_deadline()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE:  # still reading a request head
+                if self._deadline is None:  # the first byte of a request on a kept-alive line
+                    self._start_deadline()
+                end = data.find(_HEAD_END)
+                head = self._head_bytes + (len(data) if end < 0 else end + len(_HEAD_END))
+                if head > limits.max_header_bytes:
+                    self._refuse(431, "request_header_fields_too_large")
+                    return
+                self._head_bytes = head if end < 0 else 0
+            super().data_received(data)
+            if self.conn.their_state is h11.DONE:
+                self._stop_deadline()  # the whole request arrived in time
+
+        def _start_deadline(self) -> None:
+            self._stop_deadline()
+            self._head_bytes = 0
+            self._deadline = self.loop.call_later(limits.request_timeout_s, self._timed_out)
+
+        def _stop_deadline(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _timed_out(self) -> None:
+            self._deadline = None
+            if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+                self._refuse(408, "request_timeout")
+
+        def _refuse(self, status: int, reason: str) -> None:
+            """Answer `{"error": reason}` when no response was started, then close."""
+            self._stop_deadline()
+            if self.cycle is None or not self.cycle.response_started:
+                body = b'{"error":"' + reason.encode() + b'"}'
+                self.transport.write(
+                    b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+                    b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
+                    % (status, h11_reason(status), len(body), body)
+                )
+            if self.cycle is not None:
+                self.cycle.disconnected = True
+            self.transport.close()
+
+    return LimitedH11Protocol
+
+
+def h11_reason(status: int) -> bytes:
+    return {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+
+
+def uvicorn_config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
+    """A uvicorn config serving `app` under `limits` (h11, whatever `options` say of http)."""
+    return uvicorn.Config(
+        app,
+        http=_protocol(limits),
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        timeout_keep_alive=int(max(1, limits.keep_alive_s)),
+        **options,
+    )

@@ -1,0 +1,114 @@
+"""The receiver's server limits over real sockets: 431, 408, connection cap, keep-alive."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from _receiver_fixtures import delivery, receiver_settings
+
+from g2a_adapter.receiver import create_receiver_app
+from harness.server_limits import ServerLimits
+from harness.serving import ThreadedServer
+
+LIMITS = ServerLimits(
+    max_header_bytes=4096, request_timeout_s=0.5, max_connections=8, keep_alive_s=1.0
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ThreadedServer]:
+    app = create_receiver_app(receiver_settings(f"sqlite:///{tmp_path / 'r.sqlite3'}"))
+    served = ThreadedServer(app, limits=LIMITS)
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def _connect(server: ThreadedServer) -> socket.socket:
+    return socket.create_connection((server.host, server.port), timeout=5)
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_head_over_the_limit_is_answered_431_without_reading_it_all(
+    server: ThreadedServer,
+) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8192)
+        answer = _read_all(sock)  # the server answers and closes without the head's end
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert answer.endswith(b'{"error":"request_header_fields_too_large"}')
+
+
+def test_a_head_within_the_limit_is_served(server: ThreadedServer) -> None:
+    answer = httpx.get(f"{server.base_url}/healthz", headers={"X-Pad": "a" * 3000})
+    assert answer.status_code in (200, 503)  # served by the app (health of its checks)
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"",  # connected, sends nothing
+        b"POST /webhooks/g2a HTTP/1.1\r\nHost: x\r\n",  # half a head
+        b"POST /webhooks/g2a HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",  # half a body
+    ],
+    ids=["silent", "half-head", "half-body"],
+)
+def test_a_request_not_received_in_time_is_answered_408_and_closed(
+    server: ThreadedServer, partial: bytes
+) -> None:
+    started = time.monotonic()
+    with _connect(server) as sock:
+        sock.sendall(partial)
+        answer = _read_all(sock)
+    waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert answer.endswith(b'{"error":"request_timeout"}')
+    assert LIMITS.request_timeout_s <= waited < LIMITS.request_timeout_s + 2
+
+
+def test_connections_over_the_cap_are_closed_and_stalled_ones_released(
+    server: ThreadedServer,
+) -> None:
+    stalled = [_connect(server) for _ in range(LIMITS.max_connections)]
+    time.sleep(0.1)
+    with _connect(server) as extra:
+        assert _read_all(extra) == b""  # closed at once, nothing read
+    for sock in stalled:  # the stalled ones are closed by the deadline, not held
+        assert _read_all(sock).startswith(b"HTTP/1.1 408")
+        sock.close()
+    headers, body = delivery("evt-after-stall")
+    answer = httpx.post(f"{server.base_url}/webhooks/g2a", headers=headers, content=body)
+    assert answer.json() == {"status": "processed", "event_id": "evt-after-stall"}
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(
+    server: ThreadedServer,
+) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = sock.recv(65536)
+        started = time.monotonic()
+        rest = _read_all(sock)  # returns when the server closes the idle connection
+    assert first.startswith(b"HTTP/1.1 ")
+    assert b"408" not in rest
+    assert time.monotonic() - started < LIMITS.keep_alive_s + 2
+
+
+def test_limits_refuse_nonsense() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ServerLimits(max_header_bytes=0)
+    with pytest.raises(ValueError, match="positive"):
+        ServerLimits(request_timeout_s=0)

@@ -1,0 +1,79 @@
+"""The transactional handler of the SQL stores: the handler's own writes and the completion
+commit together or not at all — proven by kill -9 at every point (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+
+import pytest
+from _store_fixtures import Backend
+from _transactional_workers import TTL, effects_table, handle, insert_effect
+
+from g2a_adapter.idempotency import ClaimState
+from g2a_adapter.idempotency._sql import SqlStore, Tx
+
+
+def _store(backend: Backend) -> SqlStore:
+    store = backend.open(clock=time.time)
+    assert isinstance(store, SqlStore)
+    return store
+
+
+def _create_effects(store: SqlStore, namespace: str) -> None:
+    with store._transaction() as tx:
+        tx.count(f"CREATE TABLE IF NOT EXISTS {effects_table(namespace)} (event_id TEXT)", ())
+
+
+def _effects(store: SqlStore, namespace: str, event_id: str) -> int:
+    table = effects_table(namespace)
+    sql = f"SELECT COUNT(*) FROM {table} WHERE event_id = ?"  # noqa: S608 - an identifier
+    sql = sql.replace("?", store.placeholder)
+    return int(store._query(sql, (event_id,))[0][0])
+
+
+@pytest.mark.parametrize("kill_at", ["before-effect", "after-effect", "after-commit"])
+def test_kill_9_at_every_point_leaves_both_or_neither(sql_backend: Backend, kill_at: str) -> None:
+    store = _store(sql_backend)
+    _create_effects(store, sql_backend.namespace)
+    child = multiprocessing.get_context("spawn").Process(
+        target=handle, args=(sql_backend.url, sql_backend.namespace, "evt-1", kill_at)
+    )
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == -signal.SIGKILL
+
+    record = store.get("evt-1")
+    effects = _effects(store, sql_backend.namespace, "evt-1")
+    committed = kill_at == "after-commit"
+    assert effects == (1 if committed else 0)
+    assert (record is not None and record.completed) is committed  # both or neither
+
+    # the redelivery runs the effect only where it did not happen, and never again afterwards
+    def work(tx: Tx) -> None:
+        insert_effect(tx, store, sql_backend.namespace, "evt-1")
+
+    first = store.run_once_in_transaction("evt-1", "fp", work, {"status": "processed"}, TTL)
+    assert first is (ClaimState.COMPLETED if committed else ClaimState.NEW)
+    again = store.run_once_in_transaction("evt-1", "fp", work, {"status": "processed"}, TTL)
+    assert again is ClaimState.COMPLETED
+    assert _effects(store, sql_backend.namespace, "evt-1") == 1
+
+
+def test_a_failing_handler_writes_nothing_and_runs_again(sql_backend: Backend) -> None:
+    store = _store(sql_backend)
+    _create_effects(store, sql_backend.namespace)
+
+    def failing(tx: Tx) -> None:
+        insert_effect(tx, store, sql_backend.namespace, "evt-2")
+        raise RuntimeError("handler failed after its write")
+
+    with pytest.raises(RuntimeError):
+        store.run_once_in_transaction("evt-2", "fp", failing, {"status": "processed"}, TTL)
+    assert _effects(store, sql_backend.namespace, "evt-2") == 0
+    assert store.get("evt-2") is None
+    assert store.run_once_in_transaction("evt-2", "other", lambda tx: None, {}, TTL) is (
+        ClaimState.NEW
+    )
+    assert store.run_once_in_transaction("evt-2", "fp", failing, {}, TTL) is ClaimState.MISMATCH
