@@ -95,7 +95,7 @@ class SecretMasker:
 # --- logging -------------------------------------------------------------------------------
 
 CALL_LOG_MESSAGE = "g2a.call"
-# One readable line per G2A call under plain `logging.basicConfig(level=logging.INFO)`: INFO when
+# One readable line per G2A call under plain `logging.basicConfig()`: INFO when
 # it succeeded, WARNING when it failed. Absent values show as `-`; the record attributes
 # (CALL_LOG_FIELDS, for structured handlers) hold them as None. The idempotency key appears only
 # as its digest (the `X-Purchase-Key` G2A receives), never as key material.

@@ -299,7 +299,7 @@ _CALL_SCRIPT = """
 import logging, os, sys
 from g2a_adapter import G2AClient, Settings
 if sys.argv[1] == "basic":
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig()
 elif sys.argv[1] == "env":
     from g2a_adapter.logformat import configure_logging
     configure_logging()
