@@ -22,7 +22,6 @@ COMMANDS: tuple[str, ...] = (
     "record",
     "contracts",
     "load",
-    "bench",
     "gate",
 )
 

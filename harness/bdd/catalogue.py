@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.project import project_root
 from harness.targets import TARGETS
 
 STEP_MODULES: tuple[str, ...] = (
@@ -75,13 +76,10 @@ def _params(parser: Any) -> dict[str, str]:
     }
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
 def relative_path(path: str) -> str:
     """A path inside the repository, relative to its root; others unchanged."""
     try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
+        return str(Path(path).resolve().relative_to(project_root()))
     except ValueError:
         return path
 

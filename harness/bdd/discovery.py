@@ -12,10 +12,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.bdd.catalogue import REPO_ROOT
+from harness.project import project_root
 
 FEATURES_ENV = "G2A_FEATURES"
-REPO_FEATURES = REPO_ROOT / "features"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
@@ -25,6 +24,10 @@ class SelectionError(ValueError):
     """A tag expression or features folder that cannot be used."""
 
 
+def repo_features() -> Path:
+    return project_root() / "features"
+
+
 def feature_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     """The repository's features folder, then every existing folder named in G2A_FEATURES."""
     env = os.environ if environ is None else environ
@@ -32,7 +35,7 @@ def feature_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     missing = [str(p) for p in extra if not p.is_dir()]
     if missing:
         raise SelectionError(f"no features folder at {', '.join(missing)}")
-    return [str(p) for p in dict.fromkeys([REPO_FEATURES, *extra])]
+    return [str(p) for p in dict.fromkeys([repo_features(), *extra])]
 
 
 def marker_expression(tags: str) -> str:

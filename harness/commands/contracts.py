@@ -92,10 +92,10 @@ def _verify_at(provider_url: str, pact_dir: Path) -> Any:
 
 
 def _drift(args: argparse.Namespace) -> int:
+    from harness.cassettes import CASSETTE_DIR
     from harness.contracts.drift import detect_drift
     from harness.contracts.report import update_report
     from harness.contracts.sources import (
-        CASSETTE_DIR,
         OPENAPI_DIR,
         PACT_DIR,
         SourceError,

@@ -15,13 +15,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from harness.cassettes import PROVENANCE_SUFFIX
+from harness.cassettes import CASSETTE_DIR, PROVENANCE_SUFFIX
 from harness.contracts.drift import Exchange
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_DIR = REPO_ROOT / "contracts" / "openapi"
-PACT_DIR = REPO_ROOT / "contracts" / "pacts"
-CASSETTE_DIR = REPO_ROOT / "tests" / "cassettes"
+# Relative to the repository root, the working directory of every harness command.
+OPENAPI_DIR = Path("contracts/openapi")
+PACT_DIR = Path("contracts/pacts")
 
 _DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
 

@@ -8,6 +8,7 @@ its JSON stats and the users' outcome journal back from the report dir.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -217,6 +218,18 @@ def _clean(report_dir: Path) -> None:
         stale.unlink()
 
 
+_ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
+
+
+def last_error_line(log: Path) -> str:
+    """Why a run made no request, as Locust logged it (the last line naming an error)."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    errors = [line.strip() for line in lines if _ERROR_LINE.search(line)]
+    if errors:
+        return errors[-1]
+    return f"Locust made no request and logged no error (see {log})"
+
+
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
@@ -261,6 +274,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
     report["worker_exit_codes"] = worker_codes
     if first_failure(worker_codes):
         report["passed"] = False
+    if stats.requests == 0:
+        report["passed"] = False
+        report["cause"] = last_error_line(run.report_dir / "locust.log")
     write_report(run.report_dir, report)
     print_verdict(report, run.report_dir)
     return report

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -13,9 +12,9 @@ from harness.bdd.world import World
 from harness.gate.checks.secrets import ASSIGNED_IN_G2A_VARIABLE, configured_kind, scan_all
 from harness.gate.evidence import Allowlist
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist, tree_sources
+from harness.project import project_root
 from harness.targets import TargetError, resolve_target
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SECRET_VARIABLES = (
     "G2A_API_KEY",
     "G2A_API_SECRET",
@@ -114,9 +113,9 @@ def scan_repository(g2a_world: World) -> None:
     """
     allowlist = read_allowlist(DEFAULT_ALLOWLIST)
     try:
-        sources = list(tree_sources(REPO_ROOT, untracked=True))
+        sources = list(tree_sources(project_root(), untracked=True))
     except (OSError, subprocess.SubprocessError) as exc:
-        raise AssertionError(f"cannot list the files of {REPO_ROOT} with git: {exc}") from exc
+        raise AssertionError(f"cannot list the files of {project_root()} with git: {exc}") from exc
     assert len(sources) > 10, "the repository scan found almost nothing"
     configured = target_credentials(g2a_world, allowlist)
     g2a_world.notes["configured_kinds"] = {configured_kind(name) for name in configured}

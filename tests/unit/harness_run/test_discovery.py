@@ -9,11 +9,11 @@ import pytest
 
 from harness.bdd.discovery import (
     FEATURES_ENV,
-    REPO_FEATURES,
     SelectionError,
     feature_dirs,
     feature_tags,
     marker_expression,
+    repo_features,
 )
 from harness.checklist import ChecklistItem, RunResult, judge
 
@@ -37,11 +37,11 @@ def test_a_bad_tag_expression_is_refused(tags: str) -> None:
 
 
 def test_feature_folders_are_the_repository_s_then_the_named_ones(tmp_path: Path) -> None:
-    assert feature_dirs({}) == [str(REPO_FEATURES)]
+    assert feature_dirs({}) == [str(repo_features())]
     team = tmp_path / "team"
     team.mkdir()
-    env = {FEATURES_ENV: os.pathsep.join([str(team), str(REPO_FEATURES)])}
-    assert feature_dirs(env) == [str(REPO_FEATURES), str(team)]
+    env = {FEATURES_ENV: os.pathsep.join([str(team), str(repo_features())])}
+    assert feature_dirs(env) == [str(repo_features()), str(team)]
     with pytest.raises(SelectionError, match=r"no features folder at .*missing"):
         feature_dirs({FEATURES_ENV: str(tmp_path / "missing")})
 
