@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from g2a_adapter.signing import export_authorization
 from harness.contracts.states import sandbox_token
-from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 from harness.twin.config import TwinConfig
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 from harness.twin.server import RunningTwin, running_twin
 
 CHECKS = [*COMMON_CHECKS, negative_data_rejection]
