@@ -10,6 +10,7 @@ import pytest
 from twin_support import SANDBOX_PRODUCT, assumed, error
 
 from harness.twin import TwinAdmin
+from harness.twin.assumptions import CURRENCY_RATES
 
 
 def create(api: httpx.Client, **body: object) -> httpx.Response:
@@ -216,3 +217,44 @@ def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
     assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
     wrong = api.delete("/order")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"order_id": "1"}', b"[]", b"not json", b" x "])
+def test_pay_with_any_body_is_refused_and_the_order_stays_unpaid(
+    api: httpx.Client, admin: TwinAdmin, body: bytes
+) -> None:
+    order_id = create(api).json()["order_id"]
+    refused = api.put(f"/order/pay/{order_id}", content=body,
+                      headers={"Content-Type": "application/json"})  # fmt: skip
+    assert (refused.status_code, refused.json()) == assumed("body_on_pay")
+    assert admin.order(order_id)["status"] == "new"
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "new"
+    # what G2A's own client sends (Content-Type, no body) pays
+    paid = api.put(f"/order/pay/{order_id}", headers={"Content-Type": "application/json"})
+    assert (paid.status_code, admin.order(order_id)["status"]) == (200, "complete")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_an_order_needs_a_json_content_type(
+    api: httpx.Client, admin: TwinAdmin, content_type: str | None
+) -> None:
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    body = f'{{"product_id": "{SANDBOX_PRODUCT}"}}'.encode()
+    refused = api.post("/order", content=body, headers=headers)
+    assert (refused.status_code, refused.json()) == assumed("content_type_required")
+    assert (admin.orders(), admin.product(SANDBOX_PRODUCT)["qty"]) == ([], qty)
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    assert api.post("/order", content=body, headers=charset).status_code == 200
+
+
+def test_currencies_are_three_letters_and_priced_from_the_registry(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.update_product(SANDBOX_PRODUCT, minPrice=10.0)
+    assert create(api, currency="CHF").json()["price"] == round(10.0 * CURRENCY_RATES["CHF"], 2)
+    unknown = create(api, currency="XTS")
+    assert (unknown.status_code, unknown.json()) == assumed("currency_not_supported")
+    admin.configure(currency_rates={"EUR": 1.0, "XTS": 2.0})
+    accepted = create(api, currency="XTS").json()
+    assert (accepted["price"], accepted["currency"]) == (20.0, "XTS")
