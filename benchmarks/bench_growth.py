@@ -26,7 +26,7 @@ import httpx
 
 from benchmarks._core import Ratio, alternating_median
 from g2a_adapter import AsyncG2AClient, Metrics, Settings, open_store
-from g2a_adapter.idempotency.base import IdempotencyStore
+from g2a_adapter.idempotency import IdempotencyStore
 
 CONCURRENCY = (1, 10, 100)
 STORE_SIZES = (1_000, 10_000, 100_000)

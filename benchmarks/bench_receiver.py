@@ -34,9 +34,9 @@ from starlette.routing import Route
 
 from benchmarks._core import Ratio
 from benchmarks._loadgen import LoadResult, run_load, serve_app_in_subprocess
-from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.config import Settings
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter import Settings
+from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import freeze_heap
 from harness.twin.webhooks import event_body as twin_event_body
 

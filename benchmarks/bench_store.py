@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks._core import Ratio, alternating_median
-from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import open_store
 
 TARGET = 0.6

@@ -23,14 +23,14 @@ import time
 from collections.abc import Callable
 
 from benchmarks._core import Ratio, alternating_median
+from g2a_adapter import WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.signing import (
+from g2a_adapter.wire import (
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     signed_webhook_headers,
 )
-from g2a_adapter.webhooks import WebhookVerifier
 
 SECRET = "bench-webhook-secret"  # noqa: S105 - a benchmark fixture
 SECRET_BYTES = SECRET.encode()

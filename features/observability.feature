@@ -1,7 +1,7 @@
 @observability
 Feature: Logs and metrics for operators
-  Every HTTP attempt to G2A writes one structured log record and updates the Prometheus metrics
-  that feed the dashboards. No secret ever reaches a log line.
+  Every call to G2A writes one log line (each HTTP attempt a DEBUG record) and updates the
+  Prometheus metrics that feed the dashboards. No secret ever reaches a log line.
 
   Background:
     Given the adapter is connected to the target
@@ -14,6 +14,16 @@ Feature: Logs and metrics for operators
     Then 2 request log records were written
     And each log record names the method "GET", the path "/v1/products", a latency and the retry count
     And the log records show the statuses "503, 200" in that order
+
+  @twin @chk-ops-log-fields
+  Scenario: Each call is one log line with its outcome and G2A's error code
+    Given retries do not wait
+    And the twin answers the next 1 product list requests with HTTP 503
+    When QA lists the first page of products
+    And QA orders product 99999999999999
+    Then 2 call log lines were written
+    And call log line 1 shows "method=GET route=/v1/products status=200 attempts=2 retries=1 outcome=ok error_code=-"
+    And call log line 2 shows "method=POST route=/v1/order status=404 attempts=1 outcome=error error=G2AApiError error_code=ORD01"
 
   @twin @sandbox @live @smoke @chk-ops-secrets-not-logged @chk-ops-log-fields
   Scenario: No secret appears in the logs of a normal session
@@ -44,7 +54,7 @@ Feature: Logs and metrics for operators
     Then the latency histogram holds 1 product list request
     And that request took at least 0.3 seconds
 
-  @twin @chk-handoff-dashboards
+  @twin
   Scenario: The metrics endpoint feeds the dashboards
     Given the receiver is subscribed to the twin's order events
     When the operator scrapes the receiver's metrics endpoint

@@ -1,15 +1,16 @@
 """`g2a_adapter`: talk to G2A from a service — config, signing, tokens, a resilient client
 (sync and async), products, orders and the checkpointed purchase, metrics and logs.
 
-Everything a service needs is re-exported here; the submodules are implementation detail.
+Everything a service needs is re-exported here. The adapter is three parts, each a subpackage
+with a small public face: `g2a_adapter.client`, `g2a_adapter.receiver`, `g2a_adapter.idempotency`;
+`g2a_adapter.wire` holds the header names and signatures both sides of G2A's API compute.
+Modules whose name starts with `_` are implementation detail.
 """
 
 import logging
 
-from g2a_adapter._version import __version__
-from g2a_adapter.client import AsyncG2AClient, G2AClient
-from g2a_adapter.config import Settings
-from g2a_adapter.errors import (
+from g2a_adapter._config import Settings
+from g2a_adapter._errors import (
     ApiAuthError,
     AuthError,
     ConfigError,
@@ -29,9 +30,12 @@ from g2a_adapter.errors import (
     TransportError,
     WebhookRejectedError,
 )
-from g2a_adapter.idempotency import open_store
-from g2a_adapter.models import (
+from g2a_adapter._observability import Metrics
+from g2a_adapter._version import __version__
+from g2a_adapter.client import (
     AccessToken,
+    AsyncG2AClient,
+    G2AClient,
     Job,
     Offer,
     OfferPage,
@@ -42,10 +46,10 @@ from g2a_adapter.models import (
     Product,
     ProductPage,
     PurchaseResult,
+    RetryPolicy,
 )
-from g2a_adapter.observability import Metrics
-from g2a_adapter.retry import RetryPolicy
-from g2a_adapter.webhooks import WebhookEvent, WebhookHandler, WebhookVerifier
+from g2a_adapter.idempotency import open_store
+from g2a_adapter.receiver import WebhookEvent, WebhookHandler, WebhookVerifier
 
 # A library never prints by itself: without the service's logging configuration, Python's
 # last-resort handler would write the adapter's warnings (retries) to stderr.

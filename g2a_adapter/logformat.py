@@ -14,8 +14,30 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from g2a_adapter.errors import ConfigError
-from g2a_adapter.observability import MaskingFilter, SecretMasker
+from g2a_adapter._errors import ConfigError
+from g2a_adapter._observability import (
+    CALL_LOG_FIELDS,
+    CALL_LOG_FORMAT,
+    REQUEST_LOG_FIELDS,
+    REQUEST_LOG_FORMAT,
+    MaskingFilter,
+    SecretMasker,
+    correlation_id_var,
+)
+
+__all__ = [
+    "CALL_LOG_FIELDS",
+    "CALL_LOG_FORMAT",
+    "LOG_FORMAT_ENV",
+    "REQUEST_LOG_FIELDS",
+    "REQUEST_LOG_FORMAT",
+    "TEXT_FORMAT",
+    "MaskingFilter",
+    "SecretMasker",
+    "configure_logging",
+    "correlation_id_var",
+    "json_formatter",
+]
 
 LOG_FORMAT_ENV = "G2A_LOG_FORMAT"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -1,7 +1,8 @@
 """The handoff checklist as data, and how test outcomes turn into per-item verdicts.
 
 Items live in `checklist.toml`. An item is proven by *selectors*: `tag:NAME` (a pytest-bdd
-tag, i.e. a pytest marker), `node:PREFIX` (a pytest node id prefix) or `gate:NAME` (proven by
+tag, i.e. a pytest marker), `node:PREFIX` (a pytest node id prefix), `prometheus:NAME` (a proof
+`g2a-harness run` asks of a Prometheus server, e.g. `dashboards`) or `gate:NAME` (proven by
 `g2a-harness gate`, never by `run`). The mapping is data: adding evidence means tagging a
 scenario, not editing code.
 """
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 Status = Literal["passed", "failed", "skipped", "not run"]
 Outcome = Literal["passed", "failed", "skipped"]
-_SELECTOR_KINDS = ("tag", "node", "gate")
+_SELECTOR_KINDS = ("tag", "node", "prometheus", "gate")
 
 
 class ChecklistError(ValueError):
@@ -37,6 +38,9 @@ class ChecklistItem:
 
     def nodes(self) -> list[str]:
         return [s.split(":", 1)[1] for s in self.selectors if s.startswith("node:")]
+
+    def prometheus_proofs(self) -> list[str]:
+        return [s.split(":", 1)[1] for s in self.selectors if s.startswith("prometheus:")]
 
     def gates(self) -> list[str]:
         return [s.split(":", 1)[1] for s in self.selectors if s.startswith("gate:")]
@@ -107,7 +111,10 @@ def checklist_tags(items: Iterable[ChecklistItem] | None = None) -> list[str]:
 def _matches(item: ChecklistItem, result: RunResult) -> bool:
     if any(tag in result.markers for tag in item.tags()):
         return True
-    return any(result.nodeid.startswith(prefix) for prefix in item.nodes())
+    if any(result.nodeid.startswith(prefix) for prefix in item.nodes()):
+        return True
+    node = result.nodeid.split("::", 1)[0]
+    return any(node == f"prometheus:{name}" for name in item.prometheus_proofs())
 
 
 def _label(result: RunResult) -> str:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from g2a_adapter.errors import G2AError
+from g2a_adapter import G2AError
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (

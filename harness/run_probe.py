@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from harness.targets import Target
 
 if TYPE_CHECKING:
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
 
 
 class TargetStalled(Exception):
@@ -24,7 +24,7 @@ class TargetStalled(Exception):
 
 def probe_settings(target: Target, environ: Mapping[str, str] | None = None) -> Settings:
     """The adapter settings for the probe: the target's credentials, its timeout, no retries."""
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
 
     env = os.environ if environ is None else environ
     timeout_ms = int(env.get("G2A_TIMEOUT_MS", "8000"))
@@ -40,8 +40,7 @@ def probe_settings(target: Target, environ: Mapping[str, str] | None = None) -> 
 
 def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> float:
     """Seconds the token request took; TargetStalled (one line, no secret) when it failed."""
-    from g2a_adapter import G2AClient
-    from g2a_adapter.errors import AuthError, G2AError
+    from g2a_adapter import AuthError, G2AClient, G2AError
 
     settings = probe_settings(target, environ)
     parts = urlsplit(settings.api_url)

@@ -52,8 +52,24 @@ def checklist_report(at: datetime = NOW, target: str = "twin", **overrides: Any)
         "passed": True,
         "suite": "full",
         "items": items,
+        # on the twin the harness starts Prometheus; elsewhere the operator's answers
+        "dashboards": dashboards_proof("harness" if target == "twin" else "prometheus-url"),
     }
     return {**report, **overrides}
+
+
+def dashboards_proof(source: str = "harness", series: int = 3) -> dict[str, Any]:
+    """The `dashboards` section `g2a-harness run` writes (harness.dashboards.proof)."""
+    return {
+        "status": "proven",
+        "reason": "all 2 panel queries returned data",
+        "prometheus": {"url": "http://127.0.0.1:9090", "source": source, "version": "2.42.0"},
+        "scraped_jobs": ["g2a-receiver", "g2a-service"],
+        "queries": [
+            {"panel": "Requests", "expr": "sum(rate(g2a_requests_total[5m]))", "series": series},
+            {"panel": "Token TTL", "expr": "min(g2a_token_ttl_seconds)", "series": 1},
+        ],
+    }
 
 
 def contracts_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:

@@ -5,23 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from g2a_adapter.errors import StoreUnavailableError
-from g2a_adapter.idempotency.aio import AsyncIdempotencyStore, AsyncStore
-from g2a_adapter.idempotency.base import (
+from g2a_adapter._errors import StoreUnavailableError
+from g2a_adapter.idempotency._aio import AsyncIdempotencyStore, AsyncStore
+from g2a_adapter.idempotency._base import (
+    JSON,
     Claim,
     ClaimDecision,
     ClaimState,
     Finish,
     IdempotencyStore,
     NonceClaim,
+    OneByOne,
     Record,
     decide_claim,
 )
-from g2a_adapter.idempotency.memory import MemoryStore
-from g2a_adapter.idempotency.url import StoreUrl, parse_store_url
+from g2a_adapter.idempotency._memory import MemoryStore
+from g2a_adapter.idempotency._sqlite import SqliteStore
+from g2a_adapter.idempotency._url import StoreUrl, parse_store_url
 
 __all__ = [
     "EMBEDDED_BACKENDS",
+    "JSON",
     "AsyncIdempotencyStore",
     "AsyncStore",
     "Claim",
@@ -31,7 +35,9 @@ __all__ = [
     "IdempotencyStore",
     "MemoryStore",
     "NonceClaim",
+    "OneByOne",
     "Record",
+    "SqliteStore",
     "StoreUrl",
     "decide_claim",
     "open_store",
@@ -60,17 +66,15 @@ def open_store(
     if spec.backend == "memory":
         return MemoryStore(clock=clock)
     if spec.backend == "sqlite":
-        from g2a_adapter.idempotency.sqlite import SqliteStore
-
         return SqliteStore(spec.target, namespace=spec.namespace, clock=clock)
     try:
         if spec.backend == "redis":
-            from g2a_adapter.idempotency.redis import RedisStore
+            from g2a_adapter.idempotency._redis import RedisStore
 
             return RedisStore(
                 spec.target, namespace=spec.namespace, clock=clock, password=spec.password
             )
-        from g2a_adapter.idempotency.postgres import PostgresStore
+        from g2a_adapter.idempotency._postgres import PostgresStore
 
         return PostgresStore(
             spec.target, namespace=spec.namespace, clock=clock, password=spec.password

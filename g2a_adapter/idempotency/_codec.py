@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from g2a_adapter.idempotency.base import JSON, Record
+from g2a_adapter.idempotency._base import JSON, Record
 
 SCHEMA_VERSION = 1
 DEFAULT_NAMESPACE = "g2a_idempotency"

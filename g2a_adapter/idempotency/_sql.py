@@ -24,7 +24,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter.idempotency._base import (
+    JSON,
+    Claim,
+    ClaimState,
+    Finish,
+    NonceClaim,
+    Record,
+    decide_claim,
+)
 from g2a_adapter.idempotency._codec import (
     RECORD_COLUMNS,
     SCHEMA_VERSION,
@@ -33,15 +42,6 @@ from g2a_adapter.idempotency._codec import (
     record_from_row,
     record_row,
     retained,
-)
-from g2a_adapter.idempotency.base import (
-    JSON,
-    Claim,
-    ClaimState,
-    Finish,
-    NonceClaim,
-    Record,
-    decide_claim,
 )
 
 

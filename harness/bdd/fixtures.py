@@ -95,7 +95,7 @@ def g2a_logs() -> Iterator[LogCapture]:
 @pytest.fixture
 def g2a_world(g2a_target: Target, g2a_logs: LogCapture) -> Iterator[World]:
     """The scenario's state; closes the client, stores and servers it opened."""
-    from g2a_adapter.observability import Metrics
+    from g2a_adapter import Metrics
 
     world = World(target=g2a_target, metrics=Metrics(), logs=g2a_logs)
     yield world

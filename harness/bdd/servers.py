@@ -19,7 +19,7 @@ def serving_receiver(twin_export_url: str) -> Iterator[str]:
     so `/metrics` shows what a dashboard would: webhook and G2A request metrics together.
     """
     from g2a_adapter import G2AClient, Metrics, Settings, open_store
-    from g2a_adapter.asgi import create_receiver_app
+    from g2a_adapter.receiver import create_receiver_app
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
     settings = Settings(

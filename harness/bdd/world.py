@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from g2a_adapter.observability import REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
 from harness.targets import Target
 
 if TYPE_CHECKING:
-    from g2a_adapter import G2AClient, Metrics
-    from g2a_adapter.config import Settings
-    from g2a_adapter.idempotency.base import IdempotencyStore
+    from g2a_adapter import G2AClient, Metrics, Settings
+    from g2a_adapter.idempotency import IdempotencyStore
     from harness.twin.admin import TwinAdmin
 
 
@@ -52,7 +51,12 @@ class LogCapture(logging.Handler):
         return [f"{r.getMessage()} {r.__dict__!r}" for r in self.records]
 
     def requests(self) -> list[logging.LogRecord]:
+        """The DEBUG record of each HTTP attempt."""
         return [r for r in self.records if r.msg == REQUEST_LOG_FORMAT]
+
+    def calls(self) -> list[logging.LogRecord]:
+        """The one line of each G2A call."""
+        return [r for r in self.records if r.msg == CALL_LOG_FORMAT]
 
 
 @dataclass
@@ -74,7 +78,7 @@ class World:
 
     # --- the adapter under test ------------------------------------------------------------
     def settings(self) -> Settings:
-        from g2a_adapter.config import Settings
+        from g2a_adapter import Settings
 
         if self.target.has_admin:
             if self.twin is None:
@@ -109,7 +113,7 @@ class World:
     # --- outcomes ---------------------------------------------------------------------------
     def attempt(self, action: Callable[[], Any]) -> Any:
         """Run one adapter call, keeping its result or the adapter error it raised."""
-        from g2a_adapter.errors import G2AError
+        from g2a_adapter import G2AError
 
         self.outcome, self.error = None, None
         try:

@@ -1,4 +1,4 @@
-"""`g2a-harness receiver serve`: run the webhook receiver (g2a_adapter.asgi) with uvicorn."""
+"""`g2a-harness receiver serve`: run the webhook receiver (g2a_adapter.receiver) with uvicorn."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--port must be between 0 and 65535")
     import uvicorn
 
-    from g2a_adapter.asgi import create_receiver_app
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
+    from g2a_adapter.receiver import create_receiver_app
     from harness.serving import freeze_heap
 
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete

@@ -5,7 +5,9 @@ embedded twin and a webhook receiver (twin target), runs every feature file (plu
 folders) and the contract suite in one pytest subprocess, shows progress, prints one row per
 checklist item and the reason of every failing scenario, writes junit.xml, cucumber.json,
 checklist.json/.md/.html under `reports/<target>/<suite>/`, and exits non-zero when an item
-(or the run itself) failed.
+(or the run itself) failed. The full suite also proves the dashboards (`handoff-dashboards`):
+every panel query of ops/grafana returns data from the Prometheus given with `--prometheus-url`,
+or, on the twin, from one the harness starts (`harness.dashboards`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from harness.dashboards.proof import DashboardProof
 
 NAME = "run"
 HELP = "run the handoff checklist (Gherkin + contract suites) and write the reports"
@@ -57,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where reports go (default reports/<target>/<suite or selection>/)",
     )
     parser.add_argument(
+        "--prometheus-url",
+        default=None,
+        metavar="URL",
+        help="the Prometheus that scrapes your service: every dashboard query must return data "
+        "(on the twin the harness starts its own when this is not given)",
+    )
+    parser.add_argument(
         "--max-time",
         default=None,
         type=float,
@@ -77,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("run it from the repository root (tests/bdd and features/ not found)")
     if args.max_time is not None and args.max_time <= 0:
         raise UsageError("--max-time must be a positive number of seconds")
+    if args.prometheus_url is not None:
+        _check_prometheus_url(args.prometheus_url)
     # the adapter logs each request and refused webhook; the run shows its own reasons
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
@@ -103,7 +118,44 @@ def run(args: argparse.Namespace) -> int:
         if target.has_admin:
             env.update(stack.enter_context(_embedded_services()))
         facts = {"target_url": env.get("G2A_TWIN_URL") or target.api_url or "", **_run_facts()}
-        return _run_checklist(target.name, selection, report_dir, env, args.max_time, facts)
+        return _run_checklist(
+            target.name,
+            selection,
+            report_dir,
+            env,
+            args.max_time,
+            facts,
+            lambda: prove_dashboards(target, args.prometheus_url, selection),
+        )
+
+
+def _check_prometheus_url(url: str) -> None:
+    from harness.cli import UsageError
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--prometheus-url must be an http(s) URL with a host, not {url!r}")
+
+
+def prove_dashboards(
+    target: Any, prometheus_url: str | None, selection: Selection
+) -> DashboardProof | None:
+    """The dashboards' evidence for this run; None when a selection leaves the item out."""
+    from harness.dashboards.files import OpsFiles
+    from harness.dashboards.proof import DashboardProof, not_proven, prove_on_twin, prove_with
+
+    ops = OpsFiles()
+    if prometheus_url is None and selection.describe():
+        return None
+    if not ops.dashboard.is_file():
+        return DashboardProof("failed", f"{ops.dashboard} not found: run from the repository root")
+    if prometheus_url is not None:
+        return prove_with(prometheus_url, ops)
+    if target.has_admin:
+        return prove_on_twin(ops)
+    return not_proven(
+        f"pass --prometheus-url with the Prometheus that scrapes your service on {target.name}"
+    )
 
 
 def default_report_dir(target: str, selection: Selection) -> Path:
@@ -160,7 +212,7 @@ def _run_facts() -> dict[str, str]:
 
 def _check_settings(target: Any) -> None:
     """Refuse, in one line, credentials or URLs the adapter itself would refuse."""
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
 
     Settings(
         api_url=target.api_url, api_hash=target.api_hash, api_key=target.api_key, env=target.env
@@ -209,6 +261,7 @@ def _run_checklist(
     env: dict[str, str],
     max_time: float | None,
     facts: dict[str, str],
+    dashboards: Callable[[], DashboardProof | None],
 ) -> int:
     from harness.checklist import judge_all, load_checklist
     from harness.report import checklist_report, write_checklist_reports
@@ -231,7 +284,9 @@ def _run_checklist(
         timed_out = _show_progress(process, results_path, max_time)
     exit_code = process.returncode
     results = read_results(results_path)
-    verdicts = judge_all(load_checklist(), results, target, selection.describe())
+    proof = None if timed_out else _proving(dashboards)
+    proofs = proof.run_results() if proof is not None else []
+    verdicts = judge_all(load_checklist(), results + proofs, target, selection.describe())
     tests_failed = any(r.outcome == "failed" for r in results)
     report = checklist_report(
         verdicts,
@@ -246,6 +301,7 @@ def _run_checklist(
             "tests": _counts(results),
             "duration_seconds": round(time.monotonic() - started, 1),
             **({"stopped_after_max_time": max_time} if timed_out else {}),
+            **({"dashboards": proof.to_dict()} if proof is not None else {}),
         },
     )
     write_checklist_reports(report, report_dir)
@@ -263,6 +319,13 @@ def _run_checklist(
             file=sys.stderr,
         )
     return 0 if report["passed"] else 1
+
+
+def _proving(dashboards: Callable[[], DashboardProof | None]) -> DashboardProof | None:
+    from rich.console import Console
+
+    with Console(stderr=True).status("proving the dashboards against Prometheus"):
+        return dashboards()
 
 
 def _counts(results: list[Any]) -> dict[str, int]:

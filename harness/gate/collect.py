@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from g2a_adapter.config import Settings
-from g2a_adapter.errors import ConfigError
+from g2a_adapter import ConfigError, Settings
 from harness.gate.evidence import CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
 from harness.gate.produce import OnDisk, StepOutcome, missing_steps, run_steps

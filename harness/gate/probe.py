@@ -79,12 +79,10 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
     built (e.g. the store is unreachable at start-up) that is the health reason, and the metric
     names are still read from a receiver with an in-memory store (they do not depend on it).
     """
-    from g2a_adapter.asgi import create_receiver_app
+    from g2a_adapter import G2AError, Metrics, Settings
     from g2a_adapter.client import G2AClient
-    from g2a_adapter.config import Settings
-    from g2a_adapter.errors import G2AError
     from g2a_adapter.idempotency import open_store
-    from g2a_adapter.observability import Metrics
+    from g2a_adapter.receiver import create_receiver_app
 
     label = f"receiver on {values['G2A_API_URL']}"
     health_url, metrics_url = f"{label}: GET /healthz", f"{label}: GET /metrics"

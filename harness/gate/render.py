@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from g2a_adapter.observability import SecretMasker
+from g2a_adapter.logformat import SecretMasker
 from harness.gate.model import CheckResult, GateReport, Status
 
 TABLE_DETAILS = 8  # detail lines per check on the terminal; the files keep them all

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, OneByOne, Record
+from g2a_adapter.idempotency import JSON, Claim, ClaimState, OneByOne, Record
 
 
 class ForgetfulStore(OneByOne):

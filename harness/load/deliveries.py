@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter.wire import signed_webhook_headers
 
 
 @dataclass(frozen=True)

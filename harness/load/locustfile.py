@@ -34,9 +34,8 @@ from locust import User, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from g2a_adapter import G2AClient, Settings, open_store
-from g2a_adapter.errors import G2AApiError, G2AError, OutcomeUnknownError
-from g2a_adapter.idempotency.base import IdempotencyStore
+from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, Settings, open_store
+from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.journal import Entry, Journal, write_journal

@@ -15,9 +15,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from g2a_adapter import Metrics, Settings, open_store
-from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.webhooks import WebhookEvent
+from g2a_adapter import Metrics, Settings, WebhookEvent, open_store
+from g2a_adapter.receiver import create_receiver_app
 from harness.load.profiles import Profile
 from harness.serving import serve_asgi
 from harness.twin.admin import TwinAdmin

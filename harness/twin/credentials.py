@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from g2a_adapter.signing import derive_api_key, export_authorization
+from g2a_adapter.wire import derive_api_key, export_authorization
 
 SANDBOX_API_HASH = "qdaiciDiyMaTjxMt"
 SANDBOX_EMAIL = "sandboxapitest@g2a.com"

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from g2a_adapter.purchase import PURCHASE_KEY_HEADER
+from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig

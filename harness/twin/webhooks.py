@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter.wire import signed_webhook_headers
 from harness.twin.config import TwinConfig
 from harness.twin.state import Clock, Order
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pact import generate, match
 
-from g2a_adapter.signing import export_authorization
+from g2a_adapter.wire import export_authorization
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 PRODUCT_ID = "10000084431001"
@@ -34,7 +34,7 @@ BEARER = match.type(
 
 
 def product(product_id: str = PRODUCT_ID) -> dict[str, Any]:
-    """A product as the adapter maps it (`g2a_adapter.models.Product`)."""
+    """A product as the adapter maps it (`g2a_adapter.Product`)."""
     return {
         "id": match.regex(product_id, regex=DIGITS),
         "name": match.str("Star Wars Battlefront 2 (2017) Origin Key GLOBAL"),

@@ -22,9 +22,9 @@ import requests
 from _schemathesis import COMMON_CHECKS, load_schema
 
 from g2a_adapter import Settings
-from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.idempotency.memory import MemoryStore
-from g2a_adapter.signing import (
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.wire import (
     HEADER_EVENT_ID,
     HEADER_SIGNATURE,
     ipn_hash,

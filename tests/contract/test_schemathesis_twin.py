@@ -19,7 +19,7 @@ import requests
 from _schemathesis import COMMON_CHECKS, EXAMPLES, load_schema
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from g2a_adapter.signing import export_authorization
+from g2a_adapter.wire import export_authorization
 from harness.contracts.states import sandbox_token
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS

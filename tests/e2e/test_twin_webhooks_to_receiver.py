@@ -9,8 +9,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.config import Settings
+from g2a_adapter import Settings
+from g2a_adapter.receiver import create_receiver_app
 from harness.serving import serve_asgi
 from harness.twin.config import TwinConfig
 from harness.twin.server import RunningTwin, running_twin

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.suite import discover, run_suite, to_json
-from g2a_adapter import WebhookVerifier
-from g2a_adapter.errors import WebhookRejectedError
-from g2a_adapter.idempotency.memory import MemoryStore
-from g2a_adapter.signing import HEADER_NONCE, WEBHOOK_HEADERS
+from g2a_adapter import WebhookRejectedError, WebhookVerifier
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.wire import HEADER_NONCE, WEBHOOK_HEADERS
 from harness.load import deliveries
 
 SECRET = "load-test-webhook-secret"

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 
 import g2a_adapter
-from g2a_adapter import errors
+from g2a_adapter import _errors as errors
 
 PUBLIC = {
     "__version__",

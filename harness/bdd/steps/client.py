@@ -191,7 +191,7 @@ def offers_listed(g2a_world: World) -> None:
 
     Example: the offers are listed
     """
-    from g2a_adapter.models import OfferPage
+    from g2a_adapter import OfferPage
 
     assert isinstance(g2a_world.expect_success(), OfferPage)
 
@@ -528,9 +528,9 @@ def resumed(g2a_world: World) -> None:
 
 # --- outcomes --------------------------------------------------------------------------------
 def _error_class(description: str) -> type[BaseException]:
-    from g2a_adapter import errors
+    import g2a_adapter
 
-    cls: type[BaseException] = getattr(errors, ERROR_KINDS[description])
+    cls: type[BaseException] = getattr(g2a_adapter, ERROR_KINDS[description])
     return cls
 
 
@@ -558,7 +558,7 @@ def call_fails_code(g2a_world: World, code: str) -> None:
 
     Example: the call fails with a G2A API error with code ORD01
     """
-    from g2a_adapter.errors import G2AApiError
+    from g2a_adapter import G2AApiError
 
     error = g2a_world.expect_error(G2AApiError)
     assert isinstance(error, G2AApiError)
@@ -573,7 +573,7 @@ def fails_locally(g2a_world: World) -> None:
 
     Example: the call fails before reaching G2A
     """
-    from g2a_adapter.errors import RequestValidationError
+    from g2a_adapter import RequestValidationError
 
     g2a_world.expect_error(RequestValidationError)
 

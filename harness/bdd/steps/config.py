@@ -108,7 +108,7 @@ def load_settings(g2a_world: World) -> None:
 
     Example: the adapter loads its settings
     """
-    from g2a_adapter.config import Settings
+    from g2a_adapter import Settings
 
     env = dict(_env(g2a_world))
     g2a_world.attempt(lambda: Settings.from_env(env))
@@ -120,7 +120,7 @@ def config_error_names(g2a_world: World, name: str) -> None:
 
     Example: loading fails with a configuration error naming G2A_API_KEY
     """
-    from g2a_adapter.errors import ConfigError
+    from g2a_adapter import ConfigError
 
     error = g2a_world.expect_error(ConfigError)
     assert name in str(error), f"the error does not name {name}: {error}"
@@ -205,7 +205,7 @@ def url_refused(g2a_world: World, reason: str) -> None:
 
     Example: the base URL is refused because it is not HTTPS
     """
-    from g2a_adapter.errors import ConfigError
+    from g2a_adapter import ConfigError
 
     rule = REFUSAL_RULES[reason.strip()]
     error = g2a_world.expect_error(ConfigError)

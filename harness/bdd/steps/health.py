@@ -15,7 +15,7 @@ from harness.serving import serve_asgi
 
 def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
     from g2a_adapter import Settings, open_store
-    from g2a_adapter.asgi import create_receiver_app
+    from g2a_adapter.receiver import create_receiver_app
 
     target = world.settings()
     settings = Settings(

@@ -66,6 +66,29 @@ def log_statuses(g2a_world: World, statuses: str) -> None:
     assert [r.__dict__["status"] for r in g2a_world.logs.requests()] == expected
 
 
+@then(parsers.parse("{count:d} call log lines were written"))
+def call_line_count(g2a_world: World, count: int) -> None:
+    """This many G2A calls were logged, one line each.
+
+    Example: 2 call log lines were written
+    """
+    assert len(g2a_world.logs.calls()) == count
+
+
+@then(parsers.parse('call log line {number:d} shows "{fields}"'))
+def call_line_fields(g2a_world: World, number: int, fields: str) -> None:
+    """The call's line holds these `name=value` fields (`-` for an absent value).
+
+    Example: call log line 2 shows "method=POST route=/v1/order status=404 error_code=ORD01"
+    """
+    record = g2a_world.logs.calls()[number - 1]
+    for pair in fields.split():
+        name, _, expected = pair.partition("=")
+        value = getattr(record, name)
+        assert ("-" if value is None else str(value)) == expected, f"{name}={value}"
+    assert isinstance(record.__dict__["latency_ms"], int | float)
+
+
 @then("no log output reveals the API key, the OAuth secret or the access token")
 def logs_hide_secrets(g2a_world: World) -> None:
     """No captured log output reveals the API key, the OAuth secret or the token.

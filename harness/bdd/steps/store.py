@@ -79,7 +79,7 @@ def claim_state(g2a_world: World, state: str) -> None:
 
     Example: the claim is new
     """
-    from g2a_adapter.idempotency.base import ClaimState
+    from g2a_adapter.idempotency import ClaimState
 
     expected = {
         "new": ClaimState.NEW,
@@ -98,7 +98,7 @@ def claim_completed(g2a_world: World, order_id: str) -> None:
 
     Example: the claim is completed with order "1530978476"
     """
-    from g2a_adapter.idempotency.base import ClaimState
+    from g2a_adapter.idempotency import ClaimState
 
     claim = g2a_world.notes["claim"]
     assert (claim.state, claim.result) == (ClaimState.COMPLETED, {"order_id": order_id})

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from g2a_adapter.signing import HEADER_SIGNATURE, signed_webhook_headers
+from g2a_adapter.wire import HEADER_SIGNATURE, signed_webhook_headers
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.twin import admin_of
 from harness.bdd.world import ReceiverHandle, World

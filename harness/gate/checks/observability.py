@@ -1,4 +1,8 @@
-"""Health is green against the target and the dashboard's metrics are exposed by name."""
+"""Health is green against the target; the dashboards are fed (names exposed, queries answered).
+
+The dashboards' evidence is the `dashboards` section `g2a-harness run` writes into
+`checklist.json`: every panel query of ops/grafana and what a Prometheus answered to it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 
-# The names an operator's dashboard is built on (g2a_adapter.observability.Metrics; the table in
+# The names an operator's dashboard is built on (g2a_adapter.Metrics; the table in
 # specs/011-g2a-integration-audit/data-model.md §5).
 DASHBOARD_METRICS: dict[str, str] = {
     "g2a_requests_total": "counter",
@@ -86,10 +90,36 @@ def exposed_metrics(exposition: str) -> dict[str, str]:
     return dict(_TYPE_LINE.findall(exposition))
 
 
+def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str:
+    """What the checklist's dashboards evidence lacks, or (what it proves, its panel lines)."""
+    report = evidence.checklist
+    if report.data is None:
+        return f"{report.path} is {report.error}"
+    proof = report.data.get("dashboards")
+    if not isinstance(proof, Mapping):
+        return f"{report.path} holds no dashboards evidence"
+    queries = [q for q in proof.get("queries") or [] if isinstance(q, Mapping)]
+    raw = proof.get("prometheus")
+    prometheus: Mapping[str, object] = raw if isinstance(raw, Mapping) else {}
+    url, source = prometheus.get("url") or "no Prometheus", prometheus.get("source")
+    if proof.get("status") != "proven":
+        return f"dashboards {proof.get('status', 'not proven')}: {proof.get('reason', '')}"
+    empty = [str(q.get("panel")) for q in queries if not q.get("series")]
+    if not queries or empty:
+        return f"dashboards: no data from {url} for {', '.join(empty) or 'any panel'}"
+    if evidence.target != "twin" and source != "prometheus-url":
+        return (
+            f"dashboards were proven on a Prometheus the harness started, not on one that "
+            f"scrapes the {evidence.target} service"
+        )
+    details = tuple(f"{q.get('panel')}: {q.get('series')} series" for q in queries)
+    return f"{len(queries)} panel queries answered by {url} ({source})", details
+
+
 def check_metrics(evidence: Evidence) -> CheckResult:
-    check_id, title = "metrics", "Dashboard metrics exposed"
+    check_id, title = "metrics", "Dashboards fed"
     probe = evidence.metrics
-    fix = "expose g2a_adapter.observability.Metrics on the receiver's GET /metrics unchanged"
+    fix = "expose g2a_adapter.Metrics on the receiver's GET /metrics unchanged"
     if probe.error is not None:
         return _unreachable(check_id, title, probe, fix)
     if probe.status_code != 200:
@@ -110,6 +140,19 @@ def check_metrics(evidence: Evidence) -> CheckResult:
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + mistyped
         reason = f"{probe.url}: {'; '.join(parts)}"
         return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
-    return CheckResult(
-        check_id, title, Status.GO, f"all {len(DASHBOARD_METRICS)} documented names", probe.url
-    )
+    names = f"all {len(DASHBOARD_METRICS)} documented names"
+    dashboards = _dashboards_problem(evidence)
+    if isinstance(dashboards, str):
+        fix = (
+            "run `g2a-harness run --target twin` with `prometheus` on PATH "
+            "(apt-get install -y prometheus)"
+            if evidence.target == "twin"
+            else f"run `g2a-harness run --target {evidence.target} --prometheus-url URL` with "
+            "the Prometheus that scrapes your service (loading ops/prometheus/g2a-rules.yml)"
+        )
+        reason = f"{names} at {probe.url}, but {dashboards}"
+        return CheckResult(check_id, title, Status.NO_GO, reason, evidence.checklist.path, fix)
+    proven, details = dashboards
+    evidence_text = f"{probe.url}; {evidence.checklist.path}"
+    reason = f"{names}; {proven}"
+    return CheckResult(check_id, title, Status.GO, reason, evidence_text, details=details)

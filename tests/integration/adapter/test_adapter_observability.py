@@ -1,7 +1,9 @@
-"""Logs (one record per attempt), correlation ids, metrics values and secret masking."""
+"""Logs (one line per call, one DEBUG record per attempt), correlation ids, metrics values and
+secret masking."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -16,8 +18,14 @@ from adapter_support import twin_settings
 
 from g2a_adapter import ConfigError, G2AClient, G2AError, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.logformat import configure_logging
-from g2a_adapter.observability import REQUEST_LOG_FIELDS, REQUEST_LOG_FORMAT, correlation_id_var
+from g2a_adapter.logformat import (
+    CALL_LOG_FIELDS,
+    CALL_LOG_FORMAT,
+    REQUEST_LOG_FIELDS,
+    REQUEST_LOG_FORMAT,
+    configure_logging,
+    correlation_id_var,
+)
 from harness.twin import (
     SANDBOX_API_HASH,
     SANDBOX_API_KEY,
@@ -29,6 +37,13 @@ from harness.twin import (
 )
 
 PRODUCT = SANDBOX_PRODUCT_IDS[3]
+
+
+def purchase_key_digest(key: str) -> str:
+    """The idempotency key as G2A receives it in `X-Purchase-Key`: 128 bits of SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 PRODUCTS = "/v1/products"
 
 
@@ -36,11 +51,19 @@ def attempts(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "g2a_adapter" and r.msg == REQUEST_LOG_FORMAT]
 
 
+def calls(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "g2a_adapter" and r.msg == CALL_LOG_FORMAT]
+
+
+def call_fields(record: logging.LogRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in CALL_LOG_FIELDS if name != "latency_ms"}
+
+
 def test_one_record_per_attempt_with_every_field(
     client: G2AClient, twin: RunningTwin, caplog: pytest.LogCaptureFixture
 ) -> None:
     twin.admin.add_fault(route=PRODUCTS, kind="status", status=503, times=2)
-    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+    with caplog.at_level(logging.DEBUG, logger="g2a_adapter"):
         client.products.list(min_qty=1)
     records = attempts(caplog)
     assert len(records) == 3
@@ -56,13 +79,78 @@ def test_one_record_per_attempt_with_every_field(
         ("GET", "/v1/products", 503, 2, 1, "retry"),
         ("GET", "/v1/products", 200, 3, 2, "ok"),
     ]
-    assert [r.levelno for r in records] == [logging.WARNING, logging.WARNING, logging.INFO]
+    assert [r.levelno for r in records] == [logging.DEBUG] * 3
     assert all(r.latency_ms >= 0 for r in records)  # type: ignore[attr-defined]
     # one correlation id for the whole call, sent on every attempt
     sent = [r["headers"]["x-correlation-id"] for r in twin.admin.requests(path=PRODUCTS)]
     logged = {r.correlation_id for r in records}  # type: ignore[attr-defined]
     assert len(logged) == 1
     assert sent == [logged.pop()] * 3
+    (call,) = calls(caplog)
+    assert call.correlation_id == sent[0]  # type: ignore[attr-defined]
+    assert caplog.records[-1] is call  # the call's line comes after its attempts
+
+
+def test_one_line_per_call_with_its_outcome(
+    client: G2AClient, twin: RunningTwin, caplog: pytest.LogCaptureFixture
+) -> None:
+    twin.admin.add_fault(route=PRODUCTS, kind="status", status=503, times=1)
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        client.products.list()
+        with pytest.raises(G2AError):
+            client.orders.create(99999999999999)
+    assert attempts(caplog) == []  # attempts are DEBUG
+    ok, failed = calls(caplog)
+    assert (ok.levelno, failed.levelno) == (logging.INFO, logging.WARNING)
+    common = {"purchase_step": None, "idempotency_key_digest": None}
+    assert call_fields(ok) == {
+        "method": "GET",
+        "route": PRODUCTS,
+        "status": 200,
+        "attempts": 2,
+        "retries": 1,
+        "outcome": "ok",
+        "error": None,
+        "error_code": None,
+        "correlation_id": ok.correlation_id,  # type: ignore[attr-defined]
+        **common,
+    }
+    assert call_fields(failed) == {
+        "method": "POST",
+        "route": "/v1/order",
+        "status": 404,
+        "attempts": 1,
+        "retries": 0,
+        "outcome": "error",
+        "error": "G2AApiError",
+        "error_code": failed.error_code,  # type: ignore[attr-defined]
+        "correlation_id": failed.correlation_id,  # type: ignore[attr-defined]
+        **common,
+    }
+    assert re.fullmatch(r"[A-Z]+\d+", failed.error_code)  # type: ignore[attr-defined]
+    assert ok.latency_ms > 0  # type: ignore[attr-defined]
+    assert failed.getMessage() == (
+        f"g2a.call POST /v1/order status=404 latency_ms={failed.latency_ms:.1f} attempts=1 "  # type: ignore[attr-defined]
+        f"retries=0 outcome=error error=G2AApiError error_code={failed.error_code} "  # type: ignore[attr-defined]
+        f"purchase_step=- idempotency_key=- correlation_id={failed.correlation_id}"  # type: ignore[attr-defined]
+    )
+
+
+def test_purchase_calls_name_their_step_and_the_key_digest_only(
+    client: G2AClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "customer-7-basket-MATERIAL-4411"
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        client.orders.purchase(PRODUCT, idempotency_key=key, poll_interval=0.01)
+    records = calls(caplog)
+    steps = [(r.route, r.purchase_step) for r in records]  # type: ignore[attr-defined]
+    assert steps[:2] == [("/v1/order", "create"), ("/v1/order/pay/{order_id}", "pay")]
+    assert steps[-1] == ("/v1/order/key/{order_id}", "key")
+    assert set(steps[2:-1]) == {("/v1/order/details/{order_id}", "poll")}
+    digests = {r.idempotency_key_digest for r in records}  # type: ignore[attr-defined]
+    assert digests == {purchase_key_digest(key)}
+    assert key not in caplog.text
+    assert all(key not in str(vars(r)) for r in caplog.records)
 
 
 def test_each_call_gets_its_own_correlation_id_unless_the_caller_sets_one(
@@ -87,7 +175,7 @@ def test_transport_failures_are_logged_without_status(
     client: G2AClient, twin: RunningTwin, caplog: pytest.LogCaptureFixture
 ) -> None:
     twin.admin.add_fault(route=PRODUCTS, kind="reset", times=1)
-    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+    with caplog.at_level(logging.DEBUG, logger="g2a_adapter"):
         client.products.list()
     first, second = attempts(caplog)
     assert (first.status, first.outcome, second.status) == (None, "retry", 200)  # type: ignore[attr-defined]
@@ -96,7 +184,7 @@ def test_transport_failures_are_logged_without_status(
 def test_disabled_logger_emits_nothing(client: G2AClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="g2a_adapter"):
         client.products.list()
-    assert attempts(caplog) == []
+    assert caplog.records == []
 
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float:
@@ -216,20 +304,32 @@ elif sys.argv[1] == "env":
     from g2a_adapter.logformat import configure_logging
     configure_logging()
 settings = Settings(api_url=os.environ["API_URL"], api_hash=os.environ["API_HASH"],
-                    api_key=os.environ["API_KEY"], timeout_ms=2000)
+                    api_key=os.environ["API_KEY"], timeout_ms=2000, idempotency_url="memory://")
 with G2AClient(settings) as client:
     client.products.list()
+    client.orders.purchase(os.environ["PRODUCT"], idempotency_key=os.environ["PURCHASE_KEY"],
+                           poll_interval=0.01)
 """
+PURCHASE_KEY = "customer-9-basket-MATERIAL-0071"
+LINE = (
+    r"g2a\.call (?P<method>[A-Z]+) (?P<route>\S+) status=(?P<status>\d+) latency_ms=\d+\.\d "
+    r"attempts=(?P<attempts>\d) retries=(?P<retries>\d) outcome=ok error=- error_code=- "
+    r"purchase_step=(?P<step>[a-z_-]+) idempotency_key=(?P<key>[0-9a-f]{32}|-) "
+    r"correlation_id=[0-9a-f]{32}"
+)
 
 
 def _call_in_subprocess(twin: RunningTwin, logging_setup: str, log_format: str = "") -> str:
-    """stderr of a fresh interpreter making two attempts (a retried 503, then a 200)."""
+    """stderr of a fresh interpreter listing products (a retried 503, then a 200) and making
+    one purchase (create, pay, poll details, key)."""
     twin.admin.add_fault(route=PRODUCTS, method="GET", kind="status", status=503, times=1)
     env = {
         **os.environ,
         "API_URL": twin.export_url,
         "API_HASH": SANDBOX_API_HASH,
         "API_KEY": SANDBOX_API_KEY,
+        "PRODUCT": PRODUCT,
+        "PURCHASE_KEY": PURCHASE_KEY,
         "G2A_RETRY_NO_SLEEP": "1",
         "G2A_LOG_FORMAT": log_format,
     }
@@ -244,56 +344,63 @@ def _call_in_subprocess(twin: RunningTwin, logging_setup: str, log_format: str =
     return done.stderr
 
 
-def test_basic_config_prints_one_readable_line_per_attempt_without_secrets(
+def _assert_no_secret_nor_key(text: str) -> None:
+    for secret in (SANDBOX_API_KEY, SANDBOX_API_HASH, PURCHASE_KEY):
+        assert secret not in text
+
+
+def test_basic_config_prints_one_readable_line_per_call_without_secrets(
     twin: RunningTwin,
 ) -> None:
-    lines = _call_in_subprocess(twin, "basic").splitlines()
-    requests = [line for line in lines if "g2a.request" in line]
-    assert len(requests) == 2
-    assert re.fullmatch(
-        r"WARNING:g2a_adapter:g2a\.request GET /v1/products status=503 latency_ms=\d+\.\d"
-        r" attempt=1 retries=0 outcome=retry correlation_id=[0-9a-f]{32}",
-        requests[0],
-    )
-    assert re.fullmatch(
-        r"INFO:g2a_adapter:g2a\.request GET /v1/products status=200 latency_ms=\d+\.\d"
-        r" attempt=2 retries=1 outcome=ok correlation_id=[0-9a-f]{32}",
-        requests[1],
-    )
-    text = "\n".join(lines)
-    assert SANDBOX_API_KEY not in text
-    assert SANDBOX_API_HASH not in text
+    output = _call_in_subprocess(twin, "basic")  # httpx logs its requests at INFO too
+    lines = [line for line in output.splitlines() if not line.startswith("INFO:httpx:")]
+    assert all(line.startswith("INFO:g2a_adapter:g2a.call ") for line in lines), output
+    matches = [re.fullmatch(LINE, line.removeprefix("INFO:g2a_adapter:")) for line in lines]
+    assert all(matches), output
+    rows = [(m["method"], m["route"], m["attempts"], m["retries"], m["step"]) for m in matches]  # type: ignore[index]
+    assert rows[:3] == [
+        ("GET", PRODUCTS, "2", "1", "-"),
+        ("POST", "/v1/order", "1", "0", "create"),
+        ("PUT", "/v1/order/pay/{order_id}", "1", "0", "pay"),
+    ]
+    assert rows[-1] == ("GET", "/v1/order/key/{order_id}", "1", "0", "key")
+    assert {row[4] for row in rows[3:-1]} == {"poll"}
+    assert {m["key"] for m in matches[1:]} == {purchase_key_digest(PURCHASE_KEY)}  # type: ignore[index]
+    _assert_no_secret_nor_key(output)
 
 
 def test_unconfigured_logging_prints_nothing(twin: RunningTwin) -> None:
     assert _call_in_subprocess(twin, "none") == ""
 
 
-def test_json_format_prints_one_object_per_attempt_without_secrets(twin: RunningTwin) -> None:
-    lines = _call_in_subprocess(twin, "env", log_format="json").splitlines()
-    objects = [json.loads(line) for line in lines]
-    requests = [o for o in objects if o["logger"] == "g2a_adapter"]
-    assert len(requests) == 2
-    first, second = requests
-    assert (first["level"], first["logger"]) == ("WARNING", "g2a_adapter")
-    expected = {"method": "GET", "route": PRODUCTS, "path": PRODUCTS, "attempt": 1, "retries": 0}
-    assert {k: first[k] for k in expected} == expected
-    assert (first["status"], first["outcome"], second["status"], second["outcome"]) == (
-        503,
-        "retry",
-        200,
-        "ok",
-    )
-    assert isinstance(second["latency_ms"], float)
-    assert SANDBOX_API_KEY not in "\n".join(lines)
-    assert SANDBOX_API_HASH not in "\n".join(lines)
+def test_json_format_prints_one_object_per_call_without_secrets(twin: RunningTwin) -> None:
+    output = _call_in_subprocess(twin, "env", log_format="json")
+    every = [json.loads(line) for line in output.splitlines()]
+    objects = [o for o in every if o["logger"] != "httpx"]
+    assert {(o["logger"], o["level"]) for o in objects} == {("g2a_adapter", "INFO")}
+    products, create = objects[:2]
+    assert {k: products[k] for k in ("method", "route", "status", "attempts", "retries")} == {
+        "method": "GET",
+        "route": PRODUCTS,
+        "status": 200,
+        "attempts": 2,
+        "retries": 1,
+    }
+    absent = ("error", "error_code", "purchase_step", "idempotency_key_digest")
+    assert [products[k] for k in absent] == [None] * 4
+    assert isinstance(products["latency_ms"], float)
+    assert (create["route"], create["purchase_step"]) == ("/v1/order", "create")
+    assert create["idempotency_key_digest"] == purchase_key_digest(PURCHASE_KEY)
+    assert objects[-1]["purchase_step"] == "key"
+    _assert_no_secret_nor_key(output)
 
 
 def test_text_format_from_the_environment(twin: RunningTwin) -> None:
-    output = _call_in_subprocess(twin, "env", log_format="text").splitlines()
-    lines = [line for line in output if " g2a_adapter " in line]
-    assert [line.split(" ", 3)[2:3] for line in lines] == [["WARNING"], ["INFO"]]
-    assert all(" g2a_adapter g2a.request GET /v1/products status=" in line for line in lines)
+    every = _call_in_subprocess(twin, "env", log_format="text").splitlines()
+    output = [line for line in every if " httpx " not in line]
+    assert all(line.split(" ", 3)[2] == "INFO" for line in output)
+    assert " g2a_adapter g2a.call GET /v1/products status=200 " in output[0]
+    assert all(re.search(LINE, line) for line in output)
 
 
 def test_an_unknown_log_format_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

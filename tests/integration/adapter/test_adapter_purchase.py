@@ -24,10 +24,9 @@ from g2a_adapter import (
     PurchaseResult,
     RequestValidationError,
 )
-from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.idempotency.base import JSON
-from g2a_adapter.orders import create_request
-from g2a_adapter.purchase import PurchaseRequest
+from g2a_adapter.client._orders import create_request
+from g2a_adapter.client._purchase import PurchaseRequest
+from g2a_adapter.idempotency import JSON, MemoryStore
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[2]
@@ -209,7 +208,10 @@ def test_crash_after_create_before_recording_it_creates_anew_and_pays_once(
     orders = {o["order_id"]: o["status"] for o in twin.admin.orders()}
     assert orders[result.order_id] == "complete"
     assert sorted(orders.values()) == ["complete", "new"]  # the orphan stays unpaid
-    assert any("lost its answer" in r.getMessage() for r in caplog.records)
+    (warning,) = [r.getMessage() for r in caplog.records if "lost its answer" in r.getMessage()]
+    digest = hashlib.sha256(b"order-1").hexdigest()[:32]  # the X-Purchase-Key, not the key
+    assert warning.startswith(f"purchase idempotency_key={digest}: an earlier order create")
+    assert "order-1" not in warning
 
 
 def test_crash_at_complete_still_hands_the_key_over(

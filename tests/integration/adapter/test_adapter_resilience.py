@@ -17,7 +17,7 @@ from g2a_adapter import (
     ResponseFormatError,
     TransportError,
 )
-from g2a_adapter.observability import REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import REQUEST_LOG_FORMAT
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
 PRODUCT = SANDBOX_PRODUCT_IDS[1]
@@ -39,7 +39,7 @@ def test_429_with_retry_after_then_success(
     client: G2AClient, twin: RunningTwin, metrics: Metrics, caplog: pytest.LogCaptureFixture
 ) -> None:
     twin.admin.add_fault(route=PRODUCTS, method="GET", kind="rate_limit", retry_after=1, times=1)
-    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+    with caplog.at_level(logging.DEBUG, logger="g2a_adapter"):
         page = client.products.list()
     assert len(page.docs) == 20
     assert statuses(twin) == [429, 200]

@@ -10,17 +10,17 @@ import httpx
 import pytest
 from adapter_support import twin_settings
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from g2a_adapter import G2AApiError, G2AClient
-from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter import G2AApiError, G2AClient, WebhookEvent
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import serve_asgi
-from harness.twin import RunningTwin
+from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 from harness.twin.webhooks import event_body
 
 PRODUCTS = "/v1/products"
@@ -79,6 +79,32 @@ def test_a_final_failure_marks_the_span_as_an_error(client: G2AClient, twin: Run
     (span,) = _EXPORTER.get_finished_spans()
     assert (span.status.status_code, span.status.description) == (StatusCode.ERROR, "error")
     assert (span.attributes or {})["http.response.status_code"] == 400
+    assert (span.attributes or {})["g2a.error_code"] == "X1"
+
+
+def test_a_retried_attempt_carries_no_error_code(client: G2AClient, twin: RunningTwin) -> None:
+    twin.admin.add_fault(route=PRODUCTS, method="GET", kind="status", status=503, times=1)
+    client.products.list()
+    assert [(s.attributes or {}).get("g2a.error_code") for s in _EXPORTER.get_finished_spans()] == [
+        None,
+        None,
+    ]
+
+
+def test_purchase_attempts_name_their_step(client: G2AClient) -> None:
+    client.orders.purchase(SANDBOX_PRODUCT_IDS[3], idempotency_key="trace-1", poll_interval=0.01)
+    steps = [
+        (s.name, (s.attributes or {}).get("g2a.purchase.step"))
+        for s in _EXPORTER.get_finished_spans()
+    ]
+    assert steps[:2] == [
+        ("G2A POST /v1/order", "create"),
+        ("G2A PUT /v1/order/pay/{order_id}", "pay"),
+    ]
+    assert steps[-1] == ("G2A GET /v1/order/key/{order_id}", "key")
+    assert set(steps[2:-1]) == {("G2A GET /v1/order/details/{order_id}", "poll")}
+    client.products.list()
+    assert "g2a.purchase.step" not in (_EXPORTER.get_finished_spans()[-1].attributes or {})
 
 
 def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None:
@@ -89,10 +115,13 @@ def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None
         "        if name.split('.')[0] == 'opentelemetry':\n"
         "            raise ImportError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import g2a_adapter, g2a_adapter.asgi\n"
+        "import g2a_adapter, g2a_adapter.receiver\n"
         "from g2a_adapter import _tracing\n"
         "assert not _tracing.ENABLED\n"
-        "assert _tracing.start_attempt('GET', '/v1/products', 1) is None\n"
+        "assert _tracing.start_attempt('GET', '/v1/products', 1, 'pay') is None\n"
+        "assert _tracing.delivery_context() is None\n"
+        "with _tracing.child_spans([None], 'claim') as spans:\n"
+        "    assert spans == [None]\n"
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))\n"
     )
     done = subprocess.run(
@@ -101,24 +130,70 @@ def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None
     assert done.stdout.strip() == "[]"
 
 
-def test_the_receiver_continues_the_senders_trace(twin: RunningTwin) -> None:
-    secret = "tracing-webhook-secret"
-    app = create_receiver_app(
-        twin_settings(twin.export_url, webhook_secret=secret), store=MemoryStore()
-    )
+SECRET = "tracing-webhook-secret"
+PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
+
+
+def _service_handler(event: WebhookEvent) -> None:
+    """The service's own work, traced as it would be: it must join the delivery's trace."""
+    with trace.get_tracer("service").start_as_current_span("book the order"):
+        if event.event_id.startswith("fail-"):
+            raise RuntimeError("handler down")
+
+
+def _deliver(base_url: str, event_id: str, now: float) -> httpx.Response:
+    """A signed delivery (the same body for the same event id and time, a new nonce)."""
     data = {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"}
-    body = event_body("evt-trace", "order.paid", time.time(), data)
-    headers = signed_webhook_headers([secret], body, event_id="evt-trace")
-    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    with serve_asgi(app) as base_url:
-        reply = httpx.post(
-            f"{base_url}/webhooks/g2a", content=body, headers={**headers, "traceparent": parent}
-        )
-    assert reply.status_code == 200
-    (span,) = [s for s in _EXPORTER.get_finished_spans() if s.name == "G2A webhook delivery"]
-    assert span.kind is SpanKind.SERVER
-    assert span.parent is not None
-    assert (span.context.trace_id, span.parent.span_id) == (
-        0x0AF7651916CD43DD8448EB211C80319C,
-        0xB7AD6B7169203331,
+    body = event_body(event_id, "order.paid", now, data)
+    headers = signed_webhook_headers([SECRET], body, event_id=event_id)
+    return httpx.post(
+        f"{base_url}/webhooks/g2a", content=body, headers={**headers, "traceparent": PARENT}
     )
+
+
+def _spans(name: str) -> list[ReadableSpan]:
+    return [s for s in _EXPORTER.get_finished_spans() if s.name == name]
+
+
+def _parent_id(span: ReadableSpan) -> int | None:
+    return span.parent.span_id if span.parent is not None else None
+
+
+def test_the_receiver_continues_the_senders_trace_over_claim_and_handler(
+    twin: RunningTwin,
+) -> None:
+    app = create_receiver_app(
+        twin_settings(twin.export_url, webhook_secret=SECRET),
+        handler=_service_handler,
+        store=MemoryStore(),
+    )
+    now = time.time()
+    with serve_asgi(app) as base_url:
+        assert _deliver(base_url, "evt-trace", now).status_code == 200
+        assert _deliver(base_url, "evt-trace", now).json()["status"] == "duplicate"
+        assert _deliver(base_url, "fail-trace", now).status_code == 500
+    first, duplicate, failed = _spans("G2A webhook delivery")
+    assert {s.kind for s in (first, duplicate, failed)} == {SpanKind.SERVER}
+    assert {s.context.trace_id for s in _EXPORTER.get_finished_spans()} == {TRACE_ID}
+    assert {_parent_id(s) for s in (first, duplicate, failed)} == {0xB7AD6B7169203331}
+    claims = _spans("G2A webhook claim")
+    assert [(_parent_id(c), (c.attributes or {})["g2a.claim.state"]) for c in claims] == [
+        (first.context.span_id, "new"),
+        (duplicate.context.span_id, "completed"),
+        (failed.context.span_id, "new"),
+    ]
+    handled, failing = _spans("G2A webhook handler")  # none for the duplicate
+    assert [_parent_id(h) for h in (handled, failing)] == [
+        first.context.span_id,
+        failed.context.span_id,
+    ]
+    assert (failing.status.status_code, handled.status.status_code) == (
+        StatusCode.ERROR,
+        StatusCode.UNSET,
+    )
+    # the service's span, made in the worker thread, sits under the handler span
+    assert [_parent_id(s) for s in _spans("book the order")] == [
+        handled.context.span_id,
+        failing.context.span_id,
+    ]

@@ -124,6 +124,7 @@ def test_missing_evidence(run_gate: Run, live_env: dict[str, str], evidence: Pat
     run = run_gate()
     assert run.code == 1
     reasons = {c["id"]: c["reason"] for c in run.report["checks"] if c["status"] == "no-go"}
+    assert reasons.pop("metrics").endswith(f"but {evidence}/checklist.json is missing")
     assert reasons == {
         "checklist": f"{evidence}/checklist.json is missing",
         "contracts": f"{evidence}/contracts.json is missing",
@@ -343,7 +344,12 @@ def test_real_smoke_run_is_read_but_is_not_enough_to_go(
         "smoke",
         True,
     )
-    check = only_failing(run_gate(), "checklist")
+    gate = run_gate()
+    assert gate.verdicts() == {**ALL_GO, "checklist": "no-go", "metrics": "no-go"}
+    assert gate.check("metrics")["reason"].endswith(
+        f"but {evidence}/checklist.json holds no dashboards evidence"
+    )
+    check = gate.check("checklist")
     assert check["reason"] == (
         f"{evidence}/checklist.json is a 'smoke' run; the gate needs the full suite"
     )

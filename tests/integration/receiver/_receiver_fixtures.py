@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from g2a_adapter.config import Settings
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter import Settings
+from g2a_adapter.wire import signed_webhook_headers
 from harness.twin.webhooks import event_body
 
 CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -12,11 +12,9 @@ import httpx
 import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
-from g2a_adapter.asgi import create_receiver_app
-from g2a_adapter.errors import ConfigError, StoreUnavailableError
+from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.observability import Metrics
-from g2a_adapter.webhooks import WebhookEvent
+from g2a_adapter.receiver import create_receiver_app
 
 
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]

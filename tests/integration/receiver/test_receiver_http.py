@@ -10,7 +10,7 @@ import httpx
 import pytest
 from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET
 
-from g2a_adapter.signing import ipn_hash, signed_webhook_headers
+from g2a_adapter.wire import ipn_hash, signed_webhook_headers
 from harness.twin.webhooks import event_body
 
 CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z

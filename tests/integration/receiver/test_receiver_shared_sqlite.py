@@ -11,7 +11,7 @@ import httpx
 import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
-from g2a_adapter.asgi import create_receiver_app
+from g2a_adapter.receiver import create_receiver_app
 from harness.serving import serve_asgi
 
 EVENTS = 40

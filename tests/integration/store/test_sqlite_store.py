@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from g2a_adapter.errors import StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, Finish, NonceClaim
-from g2a_adapter.idempotency.sqlite import SqliteStore
+from g2a_adapter import StoreUnavailableError
+from g2a_adapter.idempotency import ClaimState, Finish, NonceClaim, SqliteStore
 
 NOW = 1_750_000_000.0
 

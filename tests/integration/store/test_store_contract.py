@@ -11,7 +11,7 @@ import time
 import pytest
 from _store_fixtures import Backend
 
-from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency import ClaimState, IdempotencyStore
 
 LEASE = 30.0

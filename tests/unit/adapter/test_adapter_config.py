@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from g2a_adapter.config import Settings, normalize_api_url
-from g2a_adapter.errors import ConfigError
+from g2a_adapter import ConfigError, Settings
+from g2a_adapter._config import normalize_api_url
 
 LIVE, SANDBOX = "live", "sandbox"
 

@@ -20,12 +20,12 @@ from g2a_adapter import (
     Settings,
     TransportError,
 )
-from g2a_adapter.core import api_error
+from g2a_adapter.client._core import api_error
+from g2a_adapter.client._orders import create_request
+from g2a_adapter.client._purchase import PurchaseRequest, next_step
+from g2a_adapter.client._transport import Failure, classify
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.observability import MaskingFilter, SecretMasker
-from g2a_adapter.orders import create_request
-from g2a_adapter.purchase import PurchaseRequest, next_step
-from g2a_adapter.transport import Failure, classify
+from g2a_adapter.logformat import MaskingFilter, SecretMasker
 
 SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h", api_key="key-SECRET-1")
 URL = httpx.URL("https://sandboxapi.g2a.com/v1/x")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from g2a_adapter.retry import RetryPolicy, parse_retry_after
+from g2a_adapter import RetryPolicy
+from g2a_adapter.client._retry import parse_retry_after
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import hashlib
 import httpx
 
 from g2a_adapter import G2AClient, Settings
-from g2a_adapter.signing import derive_api_key, export_authorization
+from g2a_adapter.wire import derive_api_key, export_authorization
 
 SANDBOX_HASH = "qdaiciDiyMaTjxMt"
 SANDBOX_EMAIL = "sandboxapitest@g2a.com"

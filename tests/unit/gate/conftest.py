@@ -13,7 +13,7 @@ from gate_support import (
     tox_result,
 )
 
-from g2a_adapter.observability import Metrics
+from g2a_adapter import Metrics
 from harness.gate.collect import live_config, sandbox_credentials
 from harness.gate.evidence import CiRun, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist

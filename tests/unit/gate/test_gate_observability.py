@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
-from g2a_adapter.observability import Metrics
+import pytest
+from gate_support import checklist_report, dashboards_proof
+
+from g2a_adapter import Metrics
 from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
-from harness.gate.evidence import Evidence, Probe
+from harness.gate.evidence import Evidence, Probe, ReportFile
 from harness.gate.model import Status
 
 
@@ -57,9 +61,74 @@ def test_unreachable_target(clean: Evidence) -> None:
     assert result.reason == "receiver: GET /healthz could not be asked: ConnectError: refused"
 
 
-def test_documented_metrics_are_go(clean: Evidence) -> None:
+def with_dashboards(
+    evidence: Evidence, proof: dict[str, Any] | None, target: str = "twin"
+) -> Evidence:
+    """The checklist report with this `dashboards` section (None: without one)."""
+    report = checklist_report(target=target, dashboards=proof)
+    if proof is None:
+        del report["dashboards"]
+    return dataclasses.replace(
+        evidence, target=target, checklist=ReportFile("reports/checklist.json", report)
+    )
+
+
+def test_documented_metrics_and_answered_panels_are_go(clean: Evidence) -> None:
     result = check_metrics(clean)
-    assert (result.status, result.reason) == (Status.GO, "all 6 documented names")
+    assert (result.status, result.reason) == (
+        Status.GO,
+        "all 6 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
+    )
+    assert result.details == ("Requests: 3 series", "Token TTL: 1 series")
+    assert result.evidence == "receiver: GET /metrics; reports/checklist.json"
+
+
+def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> None:
+    harness = with_dashboards(clean, dashboards_proof(source="harness"), "sandbox")
+    result = check_metrics(harness)
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "all 6 documented names at receiver: GET /metrics, but dashboards were proven on a "
+        "Prometheus the harness started, not on one that scrapes the sandbox service"
+    )
+    assert result.fix.startswith("run `g2a-harness run --target sandbox --prometheus-url URL`")
+    operators = with_dashboards(clean, dashboards_proof(source="prometheus-url"), "sandbox")
+    assert check_metrics(operators).status is Status.GO
+
+
+@pytest.mark.parametrize(
+    ("proof", "problem"),
+    [
+        (None, "reports/checklist.json holds no dashboards evidence"),
+        (
+            {"status": "not proven", "reason": "not proven: no `prometheus` binary on PATH"},
+            "dashboards not proven: not proven: no `prometheus` binary on PATH",
+        ),
+        (
+            {"status": "failed", "reason": "1 of 2 panel queries returned no data: Token TTL"},
+            "dashboards failed: 1 of 2 panel queries returned no data: Token TTL",
+        ),
+        (
+            dashboards_proof(series=0),
+            "dashboards: no data from http://127.0.0.1:9090 for Requests",
+        ),
+        (
+            {**dashboards_proof(), "queries": []},
+            "dashboards: no data from http://127.0.0.1:9090 for any panel",
+        ),
+    ],
+)
+def test_missing_or_unproven_dashboards_are_no_go(
+    clean: Evidence, proof: dict[str, Any] | None, problem: str
+) -> None:
+    result = check_metrics(with_dashboards(clean, proof))
+    assert result.status is Status.NO_GO
+    assert result.reason == f"all 6 documented names at receiver: GET /metrics, but {problem}"
+    assert result.evidence == "reports/checklist.json"
+    assert result.fix == (
+        "run `g2a-harness run --target twin` with `prometheus` on PATH "
+        "(apt-get install -y prometheus)"
+    )
 
 
 def _exposition_without(name: str) -> str:

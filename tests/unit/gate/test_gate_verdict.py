@@ -80,9 +80,14 @@ def test_gate_json_and_markdown(clean: Evidence, tmp_path: Path) -> None:
     markdown = md_path.read_text()
     assert markdown.startswith("# Live switchover gate: **NO-GO**\n")
     assert "- live base URL: `https://api.g2a.com/v1`" in markdown
-    assert markdown.endswith(
+    assert (
         "## Why not\n\n1. reports/checklist.json is missing: "
         "run `g2a-harness run --target twin --suite full --report-dir reports`\n"
+    ) in markdown
+    assert markdown.endswith(  # the dashboards' evidence lives in the checklist report too
+        "2. all 6 documented names at receiver: GET /metrics, but reports/checklist.json is "
+        "missing: run `g2a-harness run --target twin` with `prometheus` on PATH "
+        "(apt-get install -y prometheus)\n"
     )
     assert to_markdown(judge(clean)).startswith("# Live switchover gate: **GO**\n")
 

@@ -56,6 +56,12 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             "g2a-harness run: unknown suite 'medium'; choose one of full, smoke",
         ),
         (
+            ("run", "--prometheus-url", "prometheus:9090"),
+            {},
+            "g2a-harness run: --prometheus-url must be an http(s) URL with a host, "
+            "not 'prometheus:9090'",
+        ),
+        (
             ("record", "--target", "live"),
             {},
             "g2a-harness record: cannot record from 'live'; choose one of twin, sandbox",

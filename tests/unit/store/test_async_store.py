@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from g2a_adapter.errors import LeaseLostError
+from g2a_adapter import LeaseLostError
 from g2a_adapter.idempotency import AsyncIdempotencyStore, AsyncStore, ClaimState, MemoryStore
 
 

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from g2a_adapter.errors import StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, MemoryStore, open_store, parse_store_url
-from g2a_adapter.idempotency.sqlite import SqliteStore
+from g2a_adapter import StoreUnavailableError
+from g2a_adapter.idempotency import (
+    ClaimState,
+    MemoryStore,
+    SqliteStore,
+    open_store,
+    parse_store_url,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from g2a_adapter.signing import derive_api_key
+from g2a_adapter.wire import derive_api_key
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import (

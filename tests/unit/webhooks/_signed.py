@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from g2a_adapter.signing import signed_webhook_headers
+from g2a_adapter.wire import signed_webhook_headers
 from harness.twin.webhooks import event_body as twin_event_body
 
 SECRET = "whsec-current-0123456789"

@@ -8,7 +8,7 @@ import time
 import anyio
 import pytest
 
-from g2a_adapter.blocking import BlockingRunner
+from g2a_adapter.receiver._blocking import BlockingRunner
 
 
 @pytest.mark.anyio

@@ -9,14 +9,17 @@ from hashlib import sha256
 import pytest
 from _signed import NOW, SECRET, event_body, signed_headers
 
-from g2a_adapter.errors import (
+from g2a_adapter import (
     IdempotencyConflictError,
     IdempotencyInProgressError,
+    Metrics,
+    WebhookEvent,
+    WebhookHandler,
     WebhookRejectedError,
+    WebhookVerifier,
 )
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.observability import Metrics
-from g2a_adapter.webhooks import ProcessOnce, WebhookEvent, WebhookHandler, WebhookVerifier
+from g2a_adapter.receiver._webhooks import ProcessOnce
 
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float:

@@ -11,16 +11,17 @@ from collections.abc import Sequence
 import pytest
 from _signed import NOW, SECRET, event_body, signed_headers
 
-from g2a_adapter.errors import LeaseLostError, StoreUnavailableError, WebhookRejectedError
-from g2a_adapter.idempotency import Claim, Finish, MemoryStore, NonceClaim
-from g2a_adapter.observability import Metrics
-from g2a_adapter.webhooks import (
-    HandleResult,
-    ProcessOnce,
+from g2a_adapter import (
+    LeaseLostError,
+    Metrics,
+    StoreUnavailableError,
     WebhookEvent,
     WebhookHandler,
+    WebhookRejectedError,
     WebhookVerifier,
 )
+from g2a_adapter.idempotency import Claim, Finish, MemoryStore, NonceClaim
+from g2a_adapter.receiver._webhooks import HandleResult, ProcessOnce
 
 
 class Recorder:

@@ -6,9 +6,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from g2a_adapter.errors import StoreUnavailableError
-from g2a_adapter.health import HealthChecker, store_check, token_check
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.receiver import HealthChecker, store_check, token_check
 
 
 @dataclass

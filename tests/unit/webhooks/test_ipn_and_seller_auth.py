@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from g2a_adapter.errors import WebhookRejectedError
-from g2a_adapter.ipn import IpnVerifier, parse_form
-from g2a_adapter.seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.signing import ipn_hash
+from g2a_adapter import WebhookRejectedError
+from g2a_adapter.receiver import IpnVerifier, SellerTokenIssuer, TokenRequestError
+from g2a_adapter.receiver._ipn import parse_form
+from g2a_adapter.wire import ipn_hash
 
 IPN_SECRET = "ipn-secret-value-123"
 

@@ -9,9 +9,9 @@ import re
 from _signed import NOW, OLD_SECRET, SECRET, event_body
 from freezegun import freeze_time
 
+from g2a_adapter import WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.signing import WEBHOOK_HEADERS, signed_webhook_headers
-from g2a_adapter.webhooks import WebhookVerifier
+from g2a_adapter.wire import WEBHOOK_HEADERS, signed_webhook_headers
 
 
 def test_fixed_values_give_exactly_the_four_headers_with_one_hmac_per_secret() -> None:

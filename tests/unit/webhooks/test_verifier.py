@@ -13,9 +13,10 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from g2a_adapter.errors import WebhookRejectedError
+from g2a_adapter import WebhookEvent, WebhookRejectedError, WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.webhooks import REJECTION_STATUS, WebhookEvent, WebhookVerifier, _Hmac
+from g2a_adapter.receiver import REJECTION_STATUS
+from g2a_adapter.receiver._webhooks import _Hmac
 
 
 def verifier(secrets: list[str] | None = None, **kwargs: int) -> WebhookVerifier:

@@ -16,8 +16,8 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from g2a_adapter.errors import ConfigError
-from g2a_adapter.observability import MASK
+from g2a_adapter._errors import ConfigError
+from g2a_adapter._observability import MASK
 
 Env = Literal["sandbox", "live"]
 

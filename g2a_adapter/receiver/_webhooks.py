@@ -10,6 +10,7 @@ acknowledged without running the service's handler twice.
 from __future__ import annotations
 
 import collections
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -25,21 +26,22 @@ from typing import Literal, NamedTuple
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from g2a_adapter.errors import (
+from g2a_adapter import _tracing
+from g2a_adapter._errors import (
     IdempotencyConflictError,
     IdempotencyInProgressError,
     LeaseLostError,
     WebhookRejectedError,
 )
-from g2a_adapter.idempotency.base import (
+from g2a_adapter._observability import Metrics
+from g2a_adapter.idempotency._base import (
     JSON,
     ClaimState,
     Finish,
     IdempotencyStore,
     NonceClaim,
 )
-from g2a_adapter.observability import Metrics
-from g2a_adapter.signing import (
+from g2a_adapter.wire import (
     HEADER_EVENT_ID,
     HEADER_NONCE,
     HEADER_SIGNATURE,
@@ -321,6 +323,7 @@ class OnceJob(NamedTuple):
     action: Callable[[], None]
     nonce: str
     nonce_ttl_seconds: float
+    context: contextvars.Context | None = None  # the delivery's trace, for the claim's span
 
 
 # What `run_many` gives per job: True ran now, False duplicate, None nonce replayed, or the
@@ -406,7 +409,11 @@ class ProcessOnce:
             for j in jobs
         ]  # fmt: skip
         try:
-            claims = self._store.claim_many(requests)
+            with _tracing.child_spans([j.context for j in jobs], "G2A webhook claim") as spans:
+                claims = self._store.claim_many(requests)
+                for span, claim in zip(spans, claims, strict=True):
+                    state = "replayed_nonce" if claim is None else claim.state.value
+                    _tracing.annotate(span, "g2a.claim.state", state)
         except Exception as exc:
             for i in slots:
                 outcomes[i] = exc
@@ -470,7 +477,15 @@ def _conflict(key: str) -> IdempotencyConflictError:
     return IdempotencyConflictError(f"{key!r} was already used with another payload")
 
 
-Deliveries = Sequence[tuple[Mapping[str, str], bytes]]
+class Inbound(NamedTuple):
+    """One delivery as received; `context` carries its trace into the worker (receiver)."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    context: contextvars.Context | None = None
+
+
+Deliveries = Sequence[Inbound | tuple[Mapping[str, str], bytes]]
 
 
 def record_rejection(metrics: Metrics, exc: WebhookRejectedError) -> None:
@@ -529,7 +544,8 @@ class WebhookHandler:
         jobs: list[OnceJob] = []
         accepted: list[tuple[int, WebhookEvent]] = []
         ttl = self.verifier.nonce_ttl_seconds
-        for slot, (headers, body) in enumerate(deliveries):
+        for slot, item in enumerate(deliveries):
+            headers, body, context = Inbound(*item)
             try:
                 delivery = self.verifier.verify_deferring_nonce(headers, body)
             except WebhookRejectedError as exc:
@@ -537,10 +553,10 @@ class WebhookHandler:
                 continue
             event = delivery.event
             accepted.append((slot, event))
-            action = functools.partial(self._handler, event)
-            jobs.append(
-                OnceJob(EVENT_KEY_PREFIX + event.event_id, body, action, delivery.nonce_key, ttl)
-            )
+            handler = functools.partial(self._handler, event)
+            action = _tracing.in_context(context, "G2A webhook handler", handler)
+            key = EVENT_KEY_PREFIX + event.event_id
+            jobs.append(OnceJob(key, body, action, delivery.nonce_key, ttl, context))
         counts: collections.Counter[tuple[str, str]] = collections.Counter()
         for (slot, event), outcome in zip(accepted, self._once.run_many(jobs), strict=True):
             outcomes[slot], label = self._result(event, outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, valid_namespace
 
 _BACKENDS = {

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from g2a_adapter.errors import AuthError
+from g2a_adapter._errors import AuthError
 
 _MAX_LIVE_TOKENS = 10_000
 

@@ -83,9 +83,35 @@ class SecretMasker:
 
 # --- logging -------------------------------------------------------------------------------
 
+CALL_LOG_MESSAGE = "g2a.call"
+# One readable line per G2A call under plain `logging.basicConfig(level=logging.INFO)`: INFO when
+# it succeeded, WARNING when it failed. Absent values show as `-`; the record attributes
+# (CALL_LOG_FIELDS, for structured handlers) hold them as None. The idempotency key appears only
+# as its digest (the `X-Purchase-Key` G2A receives), never as key material.
+CALL_LOG_FORMAT = (
+    CALL_LOG_MESSAGE + " %(method)s %(route)s status=%(status)s latency_ms=%(latency_ms).1f"
+    " attempts=%(attempts)d retries=%(retries)d outcome=%(outcome)s error=%(error)s"
+    " error_code=%(error_code)s purchase_step=%(purchase_step)s"
+    " idempotency_key=%(idempotency_key_digest)s correlation_id=%(correlation_id)s"
+)
+CALL_LOG_FIELDS = (
+    "method",
+    "route",
+    "status",
+    "latency_ms",
+    "attempts",
+    "retries",
+    "outcome",
+    "error",
+    "error_code",
+    "purchase_step",
+    "idempotency_key_digest",
+    "correlation_id",
+)
+
 REQUEST_LOG_MESSAGE = "g2a.request"
-# One readable line per attempt under plain `logging.basicConfig()`; the same values are also
-# record attributes (REQUEST_LOG_FIELDS) for structured handlers. Select records by `msg`.
+# Each HTTP attempt at DEBUG (the same values as record attributes, REQUEST_LOG_FIELDS): what a
+# retried call went through. Select records by `msg`.
 REQUEST_LOG_FORMAT = (
     REQUEST_LOG_MESSAGE + " %(method)s %(route)s status=%(status)s latency_ms=%(latency_ms).1f"
     " attempt=%(attempt)d retries=%(retries)d outcome=%(outcome)s correlation_id=%(correlation_id)s"

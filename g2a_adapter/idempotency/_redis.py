@@ -17,7 +17,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from g2a_adapter.errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
+from g2a_adapter._observability import SecretMasker
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, OneByOne, Record
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
@@ -26,8 +28,6 @@ from g2a_adapter.idempotency._codec import (
     load_json,
     retained,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, OneByOne, Record
-from g2a_adapter.observability import SecretMasker
 
 # KEYS[1] record hash; ARGV: fingerprint, owner, now, lease_expires_at
 _CLAIM = """

@@ -15,19 +15,19 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from g2a_adapter.auth import AsyncTokens, SyncTokens, TokenState
-from g2a_adapter.config import Settings
-from g2a_adapter.core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
+from g2a_adapter._config import Settings
+from g2a_adapter._observability import Metrics
+from g2a_adapter.client._auth import AsyncTokens, SyncTokens, TokenState
+from g2a_adapter.client._core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
+from g2a_adapter.client._models import AccessToken
+from g2a_adapter.client._offers import AsyncJobs, AsyncOffers, ImportCalls, Jobs, Offers
+from g2a_adapter.client._orders import AsyncOrders, OrderCalls, Orders
+from g2a_adapter.client._products import AsyncProducts, ProductCalls, Products
+from g2a_adapter.client._purchase import PurchaseFlow
+from g2a_adapter.client._retry import RetryPolicy
+from g2a_adapter.client._transport import AsyncTransport, SyncTransport
 from g2a_adapter.idempotency import open_store
-from g2a_adapter.idempotency.base import IdempotencyStore
-from g2a_adapter.models import AccessToken
-from g2a_adapter.observability import Metrics
-from g2a_adapter.offers import AsyncJobs, AsyncOffers, ImportCalls, Jobs, Offers
-from g2a_adapter.orders import AsyncOrders, OrderCalls, Orders
-from g2a_adapter.products import AsyncProducts, ProductCalls, Products
-from g2a_adapter.purchase import PurchaseFlow
-from g2a_adapter.retry import RetryPolicy
-from g2a_adapter.transport import AsyncTransport, SyncTransport
+from g2a_adapter.idempotency._base import IdempotencyStore
 
 T = TypeVar("T")
 LOGGER_NAME = "g2a_adapter"

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from g2a_adapter.core import ClientCore, Flow, Spec
-from g2a_adapter.errors import NotFoundError, RequestValidationError
-from g2a_adapter.models import Product, ProductPage, ProductQuery, valid_product_id
+from g2a_adapter._errors import NotFoundError, RequestValidationError
+from g2a_adapter.client._core import ClientCore, Flow, Spec
+from g2a_adapter.client._models import Product, ProductPage, ProductQuery, valid_product_id
 
 T = TypeVar("T")
 ROUTE = "/v1/products"

@@ -32,29 +32,30 @@ except ModuleNotFoundError as exc:  # the receiver extra is not installed
     ) from None
 
 from g2a_adapter import _tracing
-from g2a_adapter.blocking import BlockingRunner
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     ConfigError,
     IdempotencyConflictError,
     IdempotencyInProgressError,
     StoreUnavailableError,
     WebhookRejectedError,
 )
-from g2a_adapter.health import HealthChecker, SupportsTtl, store_check, token_check
+from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import EMBEDDED_BACKENDS, open_store
-from g2a_adapter.idempotency.base import IdempotencyStore
-from g2a_adapter.ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
-from g2a_adapter.observability import Metrics
-from g2a_adapter.seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.signing import WEBHOOK_HEADERS
-from g2a_adapter.webhooks import (
+from g2a_adapter.idempotency._base import IdempotencyStore
+from g2a_adapter.receiver._blocking import BlockingRunner
+from g2a_adapter.receiver._health import HealthChecker, SupportsTtl, store_check, token_check
+from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
+from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
+from g2a_adapter.receiver._webhooks import (
     HandleResult,
+    Inbound,
     ProcessOnce,
     WebhookEvent,
     WebhookHandler,
     WebhookVerifier,
     record_rejection,
 )
+from g2a_adapter.wire import WEBHOOK_HEADERS
 
 logger = logging.getLogger("g2a_adapter")
 
@@ -181,9 +182,8 @@ class _Receiver:
             response = self._rejected(exc, counted=False)
         else:
             try:
-                result = await self.webhook_runner.run_batched(
-                    self.webhooks.handle_many, (headers, body)
-                )
+                inbound = Inbound(headers, body, _tracing.delivery_context())
+                result = await self.webhook_runner.run_batched(self.webhooks.handle_many, inbound)
             except WebhookRejectedError as exc:
                 response = self._rejected(exc, counted=True)
             except Exception as exc:

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from g2a_adapter.errors import LeaseLostError
+from g2a_adapter._errors import LeaseLostError
+from g2a_adapter.idempotency._base import JSON, Claim, OneByOne, Record, decide_claim
 from g2a_adapter.idempotency._codec import OwnerIds, retained
-from g2a_adapter.idempotency.base import JSON, Claim, OneByOne, Record, decide_claim
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
-from g2a_adapter.errors import WebhookRejectedError
-from g2a_adapter.signing import ipn_hash
+from g2a_adapter._errors import WebhookRejectedError
+from g2a_adapter.wire import ipn_hash
 
 IPN_STATUSES = frozenset(
     {"complete", "rejected", "cancelled", "partial_refunded", "refunded", "pending"}

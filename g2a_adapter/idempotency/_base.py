@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from g2a_adapter.errors import LeaseLostError
+from g2a_adapter._errors import LeaseLostError
 
 JSON = dict[str, Any]
 

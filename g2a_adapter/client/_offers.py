@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from g2a_adapter.core import ClientCore, Flow, Spec, json_dict
-from g2a_adapter.errors import RequestValidationError
-from g2a_adapter.models import Job, JobAccepted, OfferPage
+from g2a_adapter._errors import RequestValidationError
+from g2a_adapter.client._core import ClientCore, Flow, Spec, json_dict
+from g2a_adapter.client._models import Job, JobAccepted, OfferPage
 
 MAX_ITEMS_PER_PAGE = 100
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from g2a_adapter.errors import G2AError
-from g2a_adapter.idempotency.base import IdempotencyStore
+from g2a_adapter._errors import G2AError
+from g2a_adapter.idempotency._base import IdempotencyStore
 
 Check = Callable[[], dict[str, Any]]
 

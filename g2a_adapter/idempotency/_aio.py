@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio.to_thread
 
-from g2a_adapter.idempotency.base import (
+from g2a_adapter.idempotency._base import (
     JSON,
     Claim,
     Finish,

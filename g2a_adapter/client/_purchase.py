@@ -42,8 +42,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from g2a_adapter.core import Flow, Sleep, StoreCall
-from g2a_adapter.errors import (
+from g2a_adapter._errors import (
     G2AApiError,
     IdempotencyConflictError,
     IdempotencyInProgressError,
@@ -52,11 +51,12 @@ from g2a_adapter.errors import (
     RequestValidationError,
     TransportError,
 )
-from g2a_adapter.idempotency.base import JSON, Claim, ClaimState, IdempotencyStore
-from g2a_adapter.models import CreateOrderRequest, OrderKey, PurchaseResult
+from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
+from g2a_adapter.client._models import CreateOrderRequest, OrderKey, PurchaseResult
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore
 
 if TYPE_CHECKING:
-    from g2a_adapter.orders import OrderCalls
+    from g2a_adapter.client._orders import OrderCalls
 
 LEASE_SECONDS = 120.0
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
@@ -64,7 +64,6 @@ CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
 KEY_ALREADY_DOWNLOADED = "ORD004"
 UNPAID_STATUS = "new"
-PURCHASE_KEY_HEADER = "X-Purchase-Key"
 
 logger = logging.getLogger("g2a_adapter.purchase")
 Saver = Callable[[JSON], Flow[None]]
@@ -111,6 +110,10 @@ class PurchaseRequest:
         """The value of `X-Purchase-Key`: a digest of the idempotency key."""
         return purchase_key_digest(self.idempotency_key)
 
+    def step(self, name: str) -> PurchaseStep:
+        """What a call of step `name` carries into its log line and span."""
+        return PurchaseStep(name, self.purchase_key())
+
     def fingerprint(self) -> str:
         """Hash of the arguments that define the purchase (same key + other args = conflict)."""
         canonical = json.dumps(self.order.body(), sort_keys=True, separators=(",", ":"))
@@ -138,9 +141,9 @@ class PurchaseFlow:
             yield StoreCall(partial(self._store.complete, key, owner, result, RESULT_TTL_SECONDS))
         except Exception as exc:  # the key is in hand: hand it over rather than lose it
             logger.error(
-                "purchase %r completed but its result could not be stored (%s); a re-run "
-                "with this key cannot return it again",
-                key,
+                "purchase idempotency_key=%s completed but its result could not be stored (%s); "
+                "a re-run with this key cannot return it again",
+                request.purchase_key(),
                 type(exc).__name__,
             )
         return PurchaseResult(**result, resumed=claim.checkpoint is not None)
@@ -175,14 +178,18 @@ class PurchaseFlow:
         try:
             yield StoreCall(partial(self._store.release, key, owner))
         except Exception as exc:  # the lease expires on its own; keep the original error
-            logger.warning("could not release purchase lease %r: %s", key, type(exc).__name__)
+            logger.warning(
+                "could not release purchase lease idempotency_key=%s: %s",
+                purchase_key_digest(key),
+                type(exc).__name__,
+            )
 
     def _advance(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[JSON]:
         save = partial(self._save, request, owner)
         while True:
             step = next_step(progress)
             if step == "key":
-                order_key = yield from self._fetch_key(progress, save)
+                order_key = yield from self._fetch_key(request, progress, save)
                 return {
                     "order_id": progress["order_id"],
                     "transaction_id": progress.get("transaction_id"),
@@ -197,15 +204,16 @@ class PurchaseFlow:
         """Run one step; return the progress to record after it."""
         if step == "recreate":
             logger.warning(
-                "purchase %r: an earlier order create lost its answer; creating a new order "
-                "(the lost one, if it exists, is never paid and its reservation lapses)",
-                request.idempotency_key,
+                "purchase idempotency_key=%s: an earlier order create lost its answer; creating "
+                "a new order (the lost one, if it exists, is never paid and its reservation "
+                "lapses)",
+                request.purchase_key(),
             )
         if step in ("create", "recreate"):
             yield from save({"step": "creating"})
             try:
                 created = yield from self._calls.create(
-                    request.order, purchase_key=request.purchase_key()
+                    request.order, purchase=request.step("create")
                 )
             except (G2AApiError, TransportError) as exc:
                 if not isinstance(exc, OutcomeUnknownError):  # refused: nothing was created
@@ -219,22 +227,24 @@ class PurchaseFlow:
             }
         order_id = progress["order_id"]
         if step == "reconcile_pay":
-            details = yield from self._calls.details(order_id)
+            details = yield from self._calls.details(order_id, purchase=request.step(step))
             if details.status == UNPAID_STATUS:  # only a certainly unpaid order is paid again
                 return {**progress, "step": "created"}
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":
             yield from save({**progress, "step": "paying"})
-            payment = yield from self._calls.pay(order_id, purchase_key=request.purchase_key())
+            payment = yield from self._calls.pay(order_id, purchase=request.step("pay"))
             return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
         yield from self._poll(order_id, request)
         return {**progress, "step": "ready"}
 
-    def _fetch_key(self, progress: JSON, save: Saver) -> Flow[OrderKey]:
+    def _fetch_key(self, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[OrderKey]:
         retried = progress.get("step") == "fetching_key"
         yield from save({**progress, "step": "fetching_key"})
         try:
-            order_key: OrderKey = yield from self._calls.key(progress["order_id"])
+            order_key: OrderKey = yield from self._calls.key(
+                progress["order_id"], purchase=request.step("key")
+            )
         except G2AApiError as exc:
             if retried and exc.code == KEY_ALREADY_DOWNLOADED:
                 raise OutcomeUnknownError(
@@ -247,7 +257,7 @@ class PurchaseFlow:
     def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
         deadline = time.monotonic() + request.poll_timeout
         while True:
-            details = yield from self._calls.details(order_id)
+            details = yield from self._calls.details(order_id, purchase=request.step("poll"))
             if details.complete:
                 return
             if time.monotonic() >= deadline:

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from g2a_adapter.core import ClientCore, Flow, Spec
-from g2a_adapter.errors import RequestValidationError
-from g2a_adapter.models import (
+from g2a_adapter._errors import RequestValidationError
+from g2a_adapter.client._core import ClientCore, Flow, PurchaseStep, Spec
+from g2a_adapter.client._models import (
     CreateOrderRequest,
     OrderCreated,
     OrderDetails,
@@ -18,7 +18,8 @@ from g2a_adapter.models import (
     PurchaseResult,
     valid_order_id,
 )
-from g2a_adapter.purchase import PURCHASE_KEY_HEADER, PurchaseFlow, PurchaseRequest
+from g2a_adapter.client._purchase import PurchaseFlow, PurchaseRequest
+from g2a_adapter.wire import PURCHASE_KEY_HEADER
 
 
 def _invalid(exc: ValidationError, what: str) -> RequestValidationError:
@@ -49,9 +50,9 @@ def create_request(
         raise _invalid(exc, "order") from None
 
 
-def _purchase_headers(purchase_key: str | None) -> tuple[tuple[str, str], ...]:
+def _purchase_headers(purchase: PurchaseStep | None) -> tuple[tuple[str, str], ...]:
     """`X-Purchase-Key` on the create and pay of a purchase (none on direct calls)."""
-    return () if purchase_key is None else ((PURCHASE_KEY_HEADER, purchase_key),)
+    return () if purchase is None else ((PURCHASE_KEY_HEADER, purchase.key_digest),)
 
 
 class OrderCalls:
@@ -67,7 +68,7 @@ class OrderCalls:
         self._base = core.export_url
 
     def create(
-        self, request: CreateOrderRequest, *, purchase_key: str | None = None
+        self, request: CreateOrderRequest, *, purchase: PurchaseStep | None = None
     ) -> Flow[OrderCreated]:
         spec = Spec(
             "POST",
@@ -76,40 +77,44 @@ class OrderCalls:
             OrderCreated.model_validate_json,
             json=request.body(),
             idempotent=False,
-            headers=_purchase_headers(purchase_key),
+            headers=_purchase_headers(purchase),
+            purchase=purchase,
         )
         result: OrderCreated = yield from self._core.exchange(spec)
         return result
 
-    def pay(self, order_id: str, *, purchase_key: str | None = None) -> Flow[PaymentResult]:
+    def pay(self, order_id: str, *, purchase: PurchaseStep | None = None) -> Flow[PaymentResult]:
         spec = Spec(
             "PUT",
             f"{self._base}/order/pay/{order_id}",
             "/v1/order/pay/{order_id}",
             PaymentResult.model_validate_json,
             idempotent=False,
-            headers=_purchase_headers(purchase_key),
+            headers=_purchase_headers(purchase),
+            purchase=purchase,
         )
         result: PaymentResult = yield from self._core.exchange(spec)
         return result
 
-    def details(self, order_id: str) -> Flow[OrderDetails]:
+    def details(self, order_id: str, *, purchase: PurchaseStep | None = None) -> Flow[OrderDetails]:
         spec = Spec(
             "GET",
             f"{self._base}/order/details/{order_id}",
             "/v1/order/details/{order_id}",
             OrderDetails.model_validate_json,
+            purchase=purchase,
         )
         result: OrderDetails = yield from self._core.exchange(spec)
         return result
 
-    def key(self, order_id: str) -> Flow[OrderKey]:
+    def key(self, order_id: str, *, purchase: PurchaseStep | None = None) -> Flow[OrderKey]:
         spec = Spec(
             "GET",
             f"{self._base}/order/key/{order_id}",
             "/v1/order/key/{order_id}",
             OrderKey.model_validate_json,
             idempotent=False,
+            purchase=purchase,
         )
         result: OrderKey = yield from self._core.exchange(spec)
         return result

@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 
-from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter._errors import StoreUnavailableError
+from g2a_adapter._observability import SecretMasker
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._sql import SqlStore, Tx
-from g2a_adapter.observability import SecretMasker
 
 
 class PostgresStore(SqlStore):

@@ -1,7 +1,7 @@
-"""Every signature and credential derivation G2A and this project use, in one place.
+"""The wire format shared by G2A, the adapter and the twin: header names and every signature
+and credential derivation, in one public module.
 
-Pure functions shared by the adapter, the webhook verifier and the twin, so both sides of
-every exchange compute the same bytes.
+Pure functions, so both sides of every exchange compute the same bytes.
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from collections.abc import Sequence
 WEBHOOK_SIGNATURE_VERSION = "v1"
 
 # The headers of a signed webhook delivery (written by `signed_webhook_headers`, read by
-# `g2a_adapter.webhooks.WebhookVerifier`).
+# `g2a_adapter.receiver.WebhookVerifier`).
 HEADER_EVENT_ID = "X-G2A-Event-Id"
 HEADER_TIMESTAMP = "X-G2A-Timestamp"
 HEADER_NONCE = "X-G2A-Nonce"
 HEADER_SIGNATURE = "X-G2A-Signature"
 WEBHOOK_HEADERS = (HEADER_EVENT_ID, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+
+# The header carrying the purchase key on order creation (read by the twin for replays).
+PURCHASE_KEY_HEADER = "X-Purchase-Key"
 
 
 def derive_api_key(api_hash: str, email: str, api_secret: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from g2a_adapter.errors import OutcomeUnknownError, TransportError
+from g2a_adapter._errors import OutcomeUnknownError, TransportError
 
 # (exception type, reason label, may the request have reached the server?) — most specific first.
 _CLASSIFICATION: tuple[tuple[type[Exception], str, bool], ...] = (

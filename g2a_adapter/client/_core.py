@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import httpx
@@ -21,9 +21,8 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from g2a_adapter import _tracing
-from g2a_adapter._version import __version__
-from g2a_adapter.config import Settings
-from g2a_adapter.errors import (
+from g2a_adapter._config import Settings
+from g2a_adapter._errors import (
     ApiAuthError,
     G2AApiError,
     G2AError,
@@ -31,16 +30,18 @@ from g2a_adapter.errors import (
     RateLimitedError,
     ResponseFormatError,
 )
-from g2a_adapter.models import AccessToken, ErrorEnvelope
-from g2a_adapter.observability import (
+from g2a_adapter._observability import (
+    CALL_LOG_FORMAT,
     REQUEST_LOG_FORMAT,
     Metrics,
     SecretMasker,
     new_correlation_id,
 )
-from g2a_adapter.retry import RetryPolicy, parse_retry_after
-from g2a_adapter.signing import export_authorization
-from g2a_adapter.transport import Failure
+from g2a_adapter._version import __version__
+from g2a_adapter.client._models import AccessToken, ErrorEnvelope
+from g2a_adapter.client._retry import RetryPolicy, parse_retry_after
+from g2a_adapter.client._transport import Failure
+from g2a_adapter.wire import export_authorization
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -50,6 +51,14 @@ Api = Literal["export", "import", "oauth"]
 
 
 # --- what a call is --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseStep:
+    """The purchase a call serves: its step and its idempotency key's digest (never the key)."""
+
+    step: str  # create | pay | reconcile_pay | poll | key
+    key_digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,17 @@ class Spec:
     form: dict[str, str] | None = None
     idempotent: bool = True
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers of this call
+    purchase: PurchaseStep | None = None
+
+
+@dataclass(slots=True)
+class CallTrace:
+    """What one call went through so far: its attempts and the last HTTP status."""
+
+    correlation_id: str
+    started: float = field(default_factory=time.monotonic)
+    attempts: int = 0
+    status: int | None = None
 
 
 # --- what a flow asks its driver to do --------------------------------------------------------
@@ -113,6 +133,16 @@ def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
     if status == 401 or code.startswith("AUTH"):
         return ApiAuthError(code, status, message)
     return G2AApiError(code, status, message)
+
+
+def outcome_of(error: G2AError) -> str:
+    """`outcome_unknown` when the call may have taken effect, else `error`."""
+    return "outcome_unknown" if isinstance(error, OutcomeUnknownError) else "error"
+
+
+def error_code(error: G2AError) -> str | None:
+    """G2A's error code (e.g. `ORD004`), when G2A answered with its error envelope."""
+    return error.code if isinstance(error, G2AApiError) else None
 
 
 def _body_kind(response: httpx.Response) -> str:
@@ -206,17 +236,31 @@ class ClientCore:
         return httpx.Request(spec.method, spec.url, params=spec.params, headers=headers)
 
     def exchange(self, spec: Spec) -> Flow[Any]:
-        """Send `spec` with retries; return the parsed result or raise a typed error."""
-        correlation_id = new_correlation_id()
+        """Send `spec` with retries; return the parsed result or raise a typed error.
+
+        Each attempt is logged at DEBUG; the call as a whole gets one INFO (or WARNING) line.
+        """
+        call = CallTrace(new_correlation_id())
+        try:
+            result = yield from self._attempts(spec, call)
+        except G2AError as exc:
+            self._log_call(spec, call, exc)
+            raise
+        self._log_call(spec, call, None)
+        return result
+
+    def _attempts(self, spec: Spec, call: CallTrace) -> Flow[Any]:
+        correlation_id = call.correlation_id
         token: AccessToken | None = None
         if spec.api == "import":
             token = yield NeedToken(force=False)
         refreshed = False
         started = time.monotonic()
-        attempt = 0
         while True:
-            attempt += 1
-            span = _tracing.start_attempt(spec.method, spec.route, attempt)
+            call.attempts += 1
+            attempt = call.attempts
+            step = spec.purchase.step if spec.purchase is not None else None
+            span = _tracing.start_attempt(spec.method, spec.route, attempt, step)
             request = self._request(spec, correlation_id, token, span)
             sent_at = time.perf_counter()
             reply: httpx.Response | Failure = yield Send(request)
@@ -224,6 +268,7 @@ class ClientCore:
             if isinstance(reply, httpx.Response):
                 status: int | None = reply.status_code
                 failure, retry_after = None, reply.headers.get("retry-after")
+                call.status = status
                 if reply.is_success:
                     self._observe(
                         spec, request, span, status, latency, attempt, correlation_id, "ok"
@@ -231,6 +276,7 @@ class ClientCore:
                     return parse_body(spec, reply)
             else:
                 status, failure, retry_after = None, reply.reason, None
+                call.status = None
             if status == 401 and token is not None and not refreshed:
                 self._observe(
                     spec, request, span, status, latency, attempt, correlation_id, "refresh"
@@ -248,9 +294,9 @@ class ClientCore:
             )
             if not decision.retry:
                 error = self._error(spec, request, reply)
-                outcome = "outcome_unknown" if isinstance(error, OutcomeUnknownError) else "error"
+                _tracing.record_error(span, error_code(error))
                 self._observe(
-                    spec, request, span, status, latency, attempt, correlation_id, outcome
+                    spec, request, span, status, latency, attempt, correlation_id, outcome_of(error)
                 )
                 raise error
             self._observe(
@@ -317,8 +363,7 @@ class ClientCore:
         counter.inc()
         histogram.observe(latency)
         _tracing.end_attempt(span, status, outcome, attempt - 1)
-        level = logging.INFO if outcome == "ok" else logging.WARNING
-        if not self.logger.isEnabledFor(level):
+        if not self.logger.isEnabledFor(logging.DEBUG):
             return
         fields = {
             "method": spec.method,
@@ -332,4 +377,27 @@ class ClientCore:
             "outcome": outcome,
             "retry_delay_ms": round(retry_delay * 1000, 3),
         }
-        self.logger.log(level, REQUEST_LOG_FORMAT, fields, extra=fields)
+        self.logger.debug(REQUEST_LOG_FORMAT, fields, extra=fields)
+
+    def _log_call(self, spec: Spec, call: CallTrace, error: G2AError | None) -> None:
+        """The one line of a call: INFO when it succeeded, WARNING when it failed."""
+        level = logging.INFO if error is None else logging.WARNING
+        if not self.logger.isEnabledFor(level):
+            return
+        purchase = spec.purchase
+        fields: dict[str, object] = {
+            "method": spec.method,
+            "route": spec.route,
+            "status": call.status,
+            "latency_ms": round((time.monotonic() - call.started) * 1000, 3),
+            "attempts": call.attempts,
+            "retries": max(0, call.attempts - 1),
+            "outcome": "ok" if error is None else outcome_of(error),
+            "error": None if error is None else type(error).__name__,
+            "error_code": None if error is None else error_code(error),
+            "purchase_step": purchase.step if purchase is not None else None,
+            "idempotency_key_digest": purchase.key_digest if purchase is not None else None,
+            "correlation_id": self.mask(call.correlation_id),
+        }
+        shown = {name: "-" if value is None else value for name, value in fields.items()}
+        self.logger.log(level, CALL_LOG_FORMAT, shown, extra=fields)

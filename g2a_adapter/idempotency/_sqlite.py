@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from g2a_adapter.errors import StoreUnavailableError
+from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._checkpointer import Checkpointer
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._sql import SqlStore, Tx

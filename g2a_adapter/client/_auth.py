@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from g2a_adapter.core import ClientCore, Flow, Spec
-from g2a_adapter.errors import AuthError, G2AApiError
-from g2a_adapter.models import AccessToken
+from g2a_adapter._errors import AuthError, G2AApiError
+from g2a_adapter.client._core import ClientCore, Flow, Spec
+from g2a_adapter.client._models import AccessToken
 
 EARLY_REFRESH_FRACTION = 0.2  # refresh once less than 20 % of the token's life is left
 

@@ -1,0 +1,147 @@
+"""The two distributions as users install them, from wheels into fresh virtual environments.
+
+A service installs `g2a-adapter` alone and must get the `g2a_adapter` package and nothing else: no
+harness, no console script, no pytest plugin to change its own test run. A tester installs
+`g2a-harness` next to it and every command must work from the installed files alone, package data
+included. Run by `tox -e build` (it needs the package registry, like `pip install`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+import g2a_adapter
+
+ROOT = Path(__file__).resolve().parents[2]
+# What a run of the checklist reads from the checkout; the packages themselves are left out so
+# that only the installed wheels can serve them.
+CHECKOUT_PARTS = ("features", "tests", "contracts", "pyproject.toml")
+
+pytestmark = pytest.mark.slow
+
+
+def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("G2A_", "PYTHONPATH"))}
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (
+        f"{argv} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+def fresh_venv(path: Path) -> Path:
+    venv.create(path, with_pip=True)
+    return path / "bin"
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    dist = tmp_path_factory.mktemp("dist")
+    for project in (ROOT, ROOT / "harness"):
+        run([sys.executable, "-m", "build", "--outdir", str(dist), str(project)])
+    built = {p.name for p in dist.iterdir()}
+    version = g2a_adapter.__version__
+    for name in ("g2a_adapter", "g2a_harness"):
+        assert {f"{name}-{version}.tar.gz", f"{name}-{version}-py3-none-any.whl"} <= built
+    return {
+        "adapter": dist / f"g2a_adapter-{version}-py3-none-any.whl",
+        "harness": dist / f"g2a_harness-{version}-py3-none-any.whl",
+    }
+
+
+INSPECT_ADAPTER = """
+import importlib.metadata as md, importlib.resources, importlib.util, json
+import g2a_adapter
+dist = md.distribution("g2a-adapter")
+ours = {"g2a_adapter", "harness", "benchmarks", "features", "tests"}
+print(json.dumps({
+    "all": sorted(g2a_adapter.__all__),
+    "typed": importlib.resources.files("g2a_adapter").joinpath("py.typed").is_file(),
+    "top_level": sorted({f.parts[0] for f in dist.files if "dist-info" not in f.parts[0]}),
+    "importable": sorted(n for n in ours if importlib.util.find_spec(n) is not None),
+    "entry_points": sorted(f"{e.group}:{e.name}" for e in dist.entry_points),
+    "pytest11": sorted(e.name for e in md.entry_points(group="pytest11")),
+}))
+"""
+
+SERVICE_TEST = """
+from g2a_adapter import G2AClient, Settings
+
+
+def test_the_service_builds_a_client() -> None:
+    settings = Settings(
+        api_url="https://sandboxapi.g2a.com/v1",
+        api_hash="qdaiciDiyMaTjxMt",
+        api_key="74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875",
+    )
+    with G2AClient(settings) as client:
+        assert client is not None
+"""
+
+
+def test_the_adapter_wheel_alone_is_what_a_service_needs(
+    wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    bin_dir = fresh_venv(tmp_path / "venv")
+    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), "pytest"])
+    # Never from the checkout: `python -c` puts the working directory on sys.path.
+    facts = json.loads(run([str(bin_dir / "python"), "-c", INSPECT_ADAPTER], tmp_path).stdout)
+    assert facts["all"] == sorted(g2a_adapter.__all__)
+    assert facts["typed"] is True
+    assert facts["top_level"] == ["g2a_adapter"]
+    assert facts["importable"] == ["g2a_adapter"]
+    assert facts["entry_points"] == []
+    assert "g2a_bdd" not in facts["pytest11"]
+    assert not (bin_dir / "g2a-harness").exists()
+
+    service = tmp_path / "service"
+    service.mkdir()
+    (service / "test_service.py").write_text(SERVICE_TEST)
+    result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], service)
+    assert "1 passed" in result.stdout
+
+    receiver = subprocess.run(
+        [str(bin_dir / "python"), "-c", "from g2a_adapter.receiver import create_receiver_app"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert receiver.returncode == 1
+    last_line = receiver.stderr.strip().splitlines()[-1]
+    assert last_line.endswith("install g2a-adapter[receiver]"), receiver.stderr
+
+
+def test_both_wheels_run_the_smoke_checklist_from_installed_files(
+    wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    bin_dir = fresh_venv(tmp_path / "venv")
+    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), str(wheels["harness"])])
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for part in CHECKOUT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, checkout / part)
+    # The handoff checklist scans the repository's files with git, as in a real clone.
+    run(["git", "init", "-q"], checkout)
+    run(["git", "add", "-A"], checkout)
+
+    harness = str(bin_dir / "g2a-harness")
+    profiles = run([harness, "load", "--list-profiles"], checkout)
+    assert "smoke" in profiles.stdout
+    report_dir = tmp_path / "reports"
+    run([harness, "run", "--suite", "smoke", "--report-dir", str(report_dir)], checkout)
+    checklist = json.loads((report_dir / "checklist.json").read_text())
+    assert checklist["summary"]["failed"] == 0
+    assert checklist["summary"]["passed"] > 0
