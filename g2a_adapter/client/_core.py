@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Api = Literal["export", "import", "oauth"]
-_MAX_ERROR_TEXT = 200
 
 
 # --- what a call is --------------------------------------------------------------------------
@@ -126,10 +125,9 @@ def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
     status = response.status_code
     try:
         envelope = ErrorEnvelope.model_validate_json(response.content)
-        code, message = envelope.code, envelope.message
-    except ValidationError:
-        code, message = f"HTTP{status}", response.text[:_MAX_ERROR_TEXT]
-    message = mask(message)
+        code, message = envelope.code, mask(envelope.message)
+    except ValidationError:  # an outage page (empty, HTML, cut short): described, not echoed
+        code, message = f"HTTP{status}", f"answer without G2A's error body ({_body_kind(response)})"
     if status == 429 or code == "BR03":
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return RateLimitedError(code, status, message, retry_after)
@@ -148,19 +146,34 @@ def error_code(error: G2AError) -> str | None:
     return error.code if isinstance(error, G2AApiError) else None
 
 
-def parse_body(spec: Spec, response: httpx.Response) -> Any:
-    """The typed result of a 2xx answer.
+def _body_kind(response: httpx.Response) -> str:
+    content_type = response.headers.get("content-type") or "no content type"
+    return f"{content_type}, {len(response.content)} bytes"
 
-    An unreadable 2xx body on a non-idempotent call means G2A acted but we cannot tell the
-    result (e.g. the new order id): that is an unknown outcome, not a format nit.
-    """
+
+def _is_json(response: httpx.Response) -> bool:
+    """True unless the answer names a media type other than JSON (a missing one is allowed)."""
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
+
+
+def _unreadable(spec: Spec, problem: str) -> G2AError:
+    """An answer we cannot read: on a non-idempotent call G2A may have acted (e.g. created an
+    order whose id we now do not know), so that is an unknown outcome, not a format nit."""
+    problem = f"{spec.method} {spec.route}: {problem}"
+    if not spec.idempotent:
+        return OutcomeUnknownError(f"{problem}; the call may have taken effect")
+    return ResponseFormatError(problem)
+
+
+def parse_body(spec: Spec, response: httpx.Response) -> Any:
+    """The typed result of a 2xx answer."""
+    if not _is_json(response):
+        raise _unreadable(spec, f"2xx answer is not JSON ({_body_kind(response)})")
     try:
         return spec.parse(response.content)
     except (ValidationError, ValueError, KeyError, TypeError) as exc:
-        problem = f"{spec.method} {spec.route}: 2xx answer does not match the documented shape"
-        if not spec.idempotent:
-            raise OutcomeUnknownError(f"{problem}; the call may have taken effect") from exc
-        raise ResponseFormatError(problem) from exc
+        raise _unreadable(spec, "2xx answer does not match the documented shape") from exc
 
 
 def json_dict(body: bytes) -> dict[str, Any]:
@@ -325,6 +338,8 @@ class ClientCore:
         if isinstance(reply, Failure):
             path = self.mask(request.url.path)
             return reply.to_error(spec.method, path, idempotent=spec.idempotent)
+        if reply.is_redirect:  # G2A's API does not redirect: a proxy or maintenance page does
+            return _unreadable(spec, f"answered a redirect ({reply.status_code}), not G2A's API")
         if not spec.idempotent and reply.status_code >= 500:
             return OutcomeUnknownError(
                 f"{spec.method} {self.mask(request.url.path)}: answered {reply.status_code} "

@@ -1,18 +1,32 @@
 """Typed requests and responses of the G2A Export and Import APIs.
 
 Field names follow G2A's JSON (aliases) with snake_case attributes; unknown extra fields are
-kept (`model_extra`), never rejected, because G2A adds fields without notice.
+kept (`model_extra`), never rejected, because G2A adds fields without notice. A product's
+optional fields are read tolerantly (`[]` for an empty object; an odd value is logged and read
+as absent), so one odd product never fails a page: it is returned, not skipped.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
+logger = logging.getLogger("g2a_adapter.models")
 PRODUCTS_PER_PAGE = 20
 _NUMERIC_ID = re.compile(r"[0-9]{1,32}")
 _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -84,6 +98,24 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+_PHP_EMPTY_OBJECTS = frozenset({"restrictions", "requirements"})
+_TOLERATED = (
+    "type",
+    "slug",
+    "thumbnail",
+    "small_image",
+    "description",
+    "region",
+    "developer",
+    "publisher",
+    "platform",
+    "restrictions",
+    "requirements",
+    "videos",
+    "categories",
+)
+
+
 class Product(G2AModel):
     id: str
     name: str
@@ -107,6 +139,29 @@ class Product(G2AModel):
     @classmethod
     def _id(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator(*_TOLERATED, mode="wrap")
+    @classmethod
+    def _tolerated(
+        cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> object:
+        """An optional field G2A's backend writes loosely never fails the product (or its page).
+
+        PHP encodes an empty object as `[]`, which is read as `{}`; any other value of the
+        wrong shape is logged (product id, field, type; never the value) and read as absent.
+        """
+        if value == [] and info.field_name in _PHP_EMPTY_OBJECTS:
+            value = {}
+        try:
+            return handler(value)
+        except ValidationError:
+            logger.warning(
+                "product %s: field %s has an unexpected %s; read as absent",
+                info.data.get("id", "?"),
+                info.field_name,
+                type(value).__name__,
+            )
+            return None
 
 
 class ProductPage(G2AModel):

@@ -46,9 +46,11 @@ def twin_server(g2a_target: Target) -> Iterator[TwinHandle | None]:
         with TwinAdmin(base) as admin:
             yield TwinHandle(base, f"{base}/v1", admin)
         return
+    from harness.twin.config import TwinConfig
     from harness.twin.server import running_twin
 
-    with running_twin() as running:
+    # the fast profile: scenarios that need a processing delay or a rate limit set it
+    with running_twin(TwinConfig.fast()) as running:
         yield TwinHandle(running.base_url, running.export_url, running.admin)
 
 

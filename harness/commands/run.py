@@ -225,9 +225,11 @@ def _embedded_services() -> Iterator[dict[str, str]]:
     from rich.console import Console
 
     from harness.bdd.servers import serving_receiver
+    from harness.twin.config import TwinConfig
     from harness.twin.server import running_twin
 
-    with running_twin() as twin, serving_receiver(twin.export_url) as receiver_url:
+    # the fast profile, as the suites' own twin: a scenario sets a delay or limit it needs
+    with running_twin(TwinConfig.fast()) as twin, serving_receiver(twin.export_url) as receiver_url:
         Console(stderr=True).print(
             f"[dim]twin at {twin.base_url}, receiver at {receiver_url}[/dim]"
         )

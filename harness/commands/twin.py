@@ -7,10 +7,12 @@ import logging
 import sys
 
 from harness.cli import UsageError
-from harness.twin.config import TwinConfig
+from harness.twin import assumptions
+from harness.twin.config import PROFILES, TwinConfig
 
 NAME = "twin"
 HELP = "serve the G2A twin (the embedded default target)"
+MAX_PROCESSING_DELAY = 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +25,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--token-ttl", type=int, default=None, help="OAuth token lifetime in seconds (default 300)"
     )
     serve.add_argument(
-        "--rate-limit", type=int, default=None, help="requests per credential per second"
+        "--profile",
+        choices=PROFILES,
+        default="realistic",
+        help="realistic (default: processing delay, rate limit) or fast (neither, for tests)",
+    )
+    serve.add_argument(
+        "--processing-delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"seconds from payment to key (default {assumptions.PROCESSING_DELAY_SECONDS:g})",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N|off",
+        help=f"requests per credential per second, or off (default {assumptions.RATE_LIMIT})",
     )
 
 
 def build_config(args: argparse.Namespace) -> TwinConfig:
     fields: dict[str, object] = {}
+    if args.processing_delay is not None:
+        if not 0 <= args.processing_delay <= MAX_PROCESSING_DELAY:
+            raise UsageError(
+                f"--processing-delay must be between 0 and {MAX_PROCESSING_DELAY:g} seconds"
+            )
+        fields["completion_delay_seconds"] = args.processing_delay
     if args.seed is not None:
         fields["seed"] = args.seed
     if args.token_ttl is not None:
@@ -36,10 +60,33 @@ def build_config(args: argparse.Namespace) -> TwinConfig:
             raise UsageError("--token-ttl must be at least 1 second")
         fields["token_ttl_seconds"] = args.token_ttl
     if args.rate_limit is not None:
-        if args.rate_limit < 1:
-            raise UsageError("--rate-limit must be at least 1")
-        fields["rate_limit"] = args.rate_limit
-    return TwinConfig().updated(fields)
+        limit = args.rate_limit
+        fields["rate_limit"] = int(limit) if limit.isdigit() else limit
+    try:
+        return TwinConfig.profile(args.profile).updated(fields)
+    except ValueError as exc:
+        raise UsageError(f"--{str(exc).replace('_', '-')}") from None
+
+
+def banner(host: str, port: int, config: TwinConfig) -> str:
+    """What `twin serve` prints first: where to call it, with which credentials, and how."""
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+    base = f"http://{host}:{port}"
+    limit = (
+        "off"
+        if config.rate_limit is None
+        else f"{config.rate_limit}/{config.rate_window_seconds:g}s"
+    )
+    return (
+        f"G2A twin: Export API {base}/v1, Import API {base}, admin {base}/__twin/ "
+        f"(seed {config.seed}, processing delay {config.completion_delay_seconds:g}s, "
+        f"rate limit {limit})\n"
+        f"  sandbox API hash {SANDBOX_API_HASH}\n"
+        f"  sandbox API key  {SANDBOX_API_KEY}\n"
+        f"  try: curl -s -H 'Authorization: {SANDBOX_API_HASH}, {SANDBOX_API_KEY}' "
+        f"'{base}/v1/products?page=1'"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,19 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.serving import freeze_heap
     from harness.twin.app import create_app
-    from harness.twin.credentials import SANDBOX_API_HASH
 
     config = build_config(args)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s twin %(message)s"
     )
-    print(
-        f"G2A twin: Export API http://{args.host}:{args.port}/v1, Import API "
-        f"http://{args.host}:{args.port}, admin http://{args.host}:{args.port}/__twin/ "
-        f"(sandbox hash {SANDBOX_API_HASH}, seed {config.seed})",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(banner(args.host, args.port, config), file=sys.stderr, flush=True)
     app = create_app(config)
     freeze_heap()
     uvicorn.run(

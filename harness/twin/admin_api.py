@@ -7,21 +7,18 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from harness.twin import import_api
+from harness.twin.admin_index import index_html, index_json
+from harness.twin.admin_input import AdminError, flag, integer, number, text
+from harness.twin.assumptions import registry_report
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.faults import FaultSpecError
 from harness.twin.runtime import Twin
+from harness.twin.state import Order
 from harness.twin.states import apply_state
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _twin(request: Request) -> Twin:
@@ -29,9 +26,9 @@ def _twin(request: Request) -> Twin:
     return twin
 
 
-async def _json(request: Request) -> dict[str, Any]:
+async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
     raw = await request.body()
-    if not raw:
+    if not raw and not required:
         return {}
     try:
         data = json.loads(raw)
@@ -51,20 +48,31 @@ async def reset(request: Request) -> Response:
     return _ok()
 
 
+_PRODUCT_ID = r"[0-9]{1,20}"
+MAX_CATALOG = 5000
+
+
 async def seed_catalog(request: Request) -> Response:
     twin = _twin(request)
-    body = await _json(request)
-    seed = int(body.get("seed", twin.config.seed))
-    if body.get("products") is not None:
-        products = body["products"]
-        if not isinstance(products, list) or not all(
-            isinstance(p, dict) and "id" in p for p in products
+    body = await _json(request, required=False)
+    seed = integer(body, "seed", -(2**63), 2**63 - 1)
+    seed = twin.config.seed if seed is None else seed
+    size = integer(body, "size", 0, MAX_CATALOG)
+    products = body.get("products")
+    if "products" in body:
+        if (
+            not isinstance(products, list)
+            or len(products) > MAX_CATALOG
+            or not all(isinstance(p, dict) for p in products)
         ):
-            raise AdminError(400, "products must be a list of objects with an id")
+            raise AdminError(400, f"products must be a list of at most {MAX_CATALOG} objects")
+        for product in products:
+            text(product, "id", _PRODUCT_ID, required=True)
         catalog = Catalog(complete_product(p, seed) for p in products)
     else:
-        size = int(body.get("size", twin.config.catalog_size))
-        catalog = Catalog(generate_products(seed, size))
+        catalog = Catalog(
+            generate_products(seed, twin.config.catalog_size if size is None else size)
+        )
     twin.state.catalog = catalog
     return _ok({"total": len(catalog)})
 
@@ -75,7 +83,11 @@ async def product(request: Request) -> Response:
     if twin.state.catalog.get(product_id) is None:
         raise AdminError(404, f"no product {product_id}")
     if request.method == "PATCH":
-        return _ok(twin.state.catalog.update(product_id, await _json(request)))
+        fields = await _json(request)
+        integer(fields, "qty", 0, 2**31)
+        number(fields, "minPrice", 0)
+        text(fields, "name")
+        return _ok(twin.state.catalog.update(product_id, fields))
     return _ok(twin.state.catalog.get(product_id))
 
 
@@ -120,9 +132,6 @@ async def orders(request: Request) -> Response:
     return _ok([o.as_dict(now, delay) for o in twin.state.orders.values()])
 
 
-_ORDER_FIELDS = {"status", "price", "currency", "key", "key_downloaded", "created_at", "paid_at"}
-
-
 async def order(request: Request) -> Response:
     twin = _twin(request)
     state = twin.state
@@ -130,23 +139,41 @@ async def order(request: Request) -> Response:
     if found is None:
         raise AdminError(404, "no such order")
     if request.method == "PATCH":
-        fields = await _json(request)
-        unknown = set(fields) - _ORDER_FIELDS
-        if unknown:
-            raise AdminError(400, f"unknown order field(s): {', '.join(sorted(unknown))}")
-        status = fields.pop("status", None)
-        if status == "new":
-            found.paid_at, found.key_downloaded = None, False
-        elif status in {"paid", "complete"}:
-            delay = twin.config.completion_delay_seconds if status == "complete" else 0.0
-            found.paid_at = state.clock() - delay
-            found.transaction_id = found.transaction_id or state.new_uuid()
-            found.key = found.key or state.key_for(found.id)
-        elif status is not None:
-            raise AdminError(400, "status must be new, paid or complete")
-        for name, value in fields.items():
-            setattr(found, name, value)
+        _set_order(twin, found, await _json(request))
     return _ok(found.as_dict(state.clock(), twin.config.completion_delay_seconds))
+
+
+_ORDER_STATUSES = ("new", "paid", "complete")
+
+
+def _set_order(twin: Twin, found: Order, fields: dict[str, Any]) -> None:
+    """Apply an order PATCH, every field checked first."""
+    unknown = set(fields) - {"status", "price", "currency", "key", "key_downloaded",
+                             "created_at", "paid_at"}  # fmt: skip
+    if unknown:
+        raise AdminError(400, f"unknown order field(s): {', '.join(sorted(unknown))}")
+    status = text(fields, "status")
+    if status is not None and status not in _ORDER_STATUSES:
+        raise AdminError(400, "status must be new, paid or complete")
+    changes = {
+        "price": number(fields, "price", 0),
+        "currency": text(fields, "currency", r"[A-Z]{3}"),
+        "key": text(fields, "key"),
+        "key_downloaded": flag(fields, "key_downloaded"),
+        "created_at": number(fields, "created_at", 0),
+        "paid_at": number(fields, "paid_at", 0, nullable=True),
+    }
+    state = twin.state
+    if status == "new":
+        found.paid_at, found.key_downloaded = None, False
+    elif status is not None:
+        delay = twin.config.completion_delay_seconds if status == "complete" else 0.0
+        found.paid_at = state.clock() - delay
+        found.transaction_id = found.transaction_id or state.new_uuid()
+        found.key = found.key or state.key_for(found.id)
+    for name, value in changes.items():
+        if name in fields:
+            setattr(found, name, value)
 
 
 async def subscribers(request: Request) -> Response:
@@ -154,10 +181,15 @@ async def subscribers(request: Request) -> Response:
     if request.method == "POST":
         body = await _json(request)
         secrets = body.get("secrets")
-        if secrets is not None and (not isinstance(secrets, list) or not secrets):
-            raise AdminError(400, "secrets must be a non-empty list")
+        if "secrets" in body and (
+            not isinstance(secrets, list)
+            or not secrets
+            or not all(isinstance(s, str) and s for s in secrets)
+        ):
+            raise AdminError(400, "secrets must be a non-empty list of non-empty strings")
+        url = text(body, "url", required=True)
         try:
-            subscriber = hooks.subscribe(str(body.get("url", "")), secrets)
+            subscriber = hooks.subscribe(url or "", secrets)
         except ValueError as exc:
             raise AdminError(400, str(exc)) from None
         return _ok(subscriber.as_dict(), 201)
@@ -177,11 +209,14 @@ async def deliveries(request: Request) -> Response:
 async def emit(request: Request) -> Response:
     twin = _twin(request)
     body = await _json(request)
-    found = twin.state.orders.get(str(body.get("order_id")))
+    order_id, event_type = text(body, "order_id"), text(body, "type")
+    if order_id is None or event_type is None:
+        raise AdminError(400, "order_id and type are required")
+    found = twin.state.orders.get(order_id)
     if found is None:
         raise AdminError(404, "no such order")
     try:
-        event_id = twin.webhooks.emit_order(found, str(body.get("type")))
+        event_id = twin.webhooks.emit_order(found, event_type)
     except ValueError as exc:
         raise AdminError(400, str(exc)) from None
     return _ok({"event_id": event_id}, 201)
@@ -189,10 +224,11 @@ async def emit(request: Request) -> Response:
 
 async def redeliver(request: Request) -> Response:
     body = await _json(request)
+    event_id, mode = text(body, "event_id"), text(body, "mode")
+    if event_id is None:
+        raise AdminError(400, "event_id is required")
     try:
-        _twin(request).webhooks.redeliver(
-            str(body.get("event_id")), str(body.get("mode", "duplicate"))
-        )
+        _twin(request).webhooks.redeliver(event_id, mode or "duplicate")
     except KeyError:
         raise AdminError(404, "no such event") from None
     except (LookupError, ValueError) as exc:
@@ -212,11 +248,14 @@ async def config(request: Request) -> Response:
 
 async def states(request: Request) -> Response:
     body = await _json(request)
-    params = body.get("params") or {}
+    params = body.get("params", {})
     if not isinstance(params, dict):
         raise AdminError(400, "params must be an object")
+    name = text(body, "state")
+    if name is None:
+        raise AdminError(400, "state is required")
     try:
-        used = apply_state(_twin(request), str(body.get("state", "")), params)
+        used = apply_state(_twin(request), name, params)
     except KeyError:
         raise AdminError(400, f"unknown provider state: {body.get('state')!r}") from None
     except ValueError as exc:
@@ -231,6 +270,26 @@ async def jobs(request: Request) -> Response:
     return _ok([job.as_dict(now) for job in twin.state.jobs.values()])
 
 
+async def index(request: Request) -> Response:
+    base_url = str(request.base_url).rstrip("/")
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(index_html(base_url))
+    return _ok(index_json(base_url))
+
+
+async def openapi_document(request: Request) -> Response:
+    from harness.contracts.sources import OPENAPI_DIR
+
+    path = OPENAPI_DIR / "twin-admin.yaml"
+    if not path.is_file():
+        raise AdminError(404, "the admin OpenAPI document is not installed with this twin")
+    return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="application/yaml")
+
+
+async def assumptions(request: Request) -> Response:
+    return _ok(registry_report(_twin(request).config))
+
+
 async def health(request: Request) -> Response:
     return _ok({"status": "ok", "products": len(_twin(request).state.catalog)})
 
@@ -241,6 +300,9 @@ async def admin_error(request: Request, exc: Exception) -> Response:
 
 
 ROUTES = [
+    Route("/__twin/", index, methods=["GET"]),
+    Route("/__twin/openapi.yaml", openapi_document, methods=["GET"]),
+    Route("/__twin/assumptions", assumptions, methods=["GET"]),
     Route("/__twin/health", health, methods=["GET"]),
     Route("/__twin/reset", reset, methods=["POST"]),
     Route("/__twin/catalog", seed_catalog, methods=["POST"]),

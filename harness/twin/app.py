@@ -11,7 +11,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from harness.twin.admin_api import ROUTES, AdminError, admin_error
+from harness.twin.admin_api import ROUTES, admin_error
+from harness.twin.admin_input import AdminError
 from harness.twin.config import TwinConfig
 from harness.twin.dispatch import handle_api
 from harness.twin.runtime import Twin

@@ -30,6 +30,7 @@ _PLATFORMS: tuple[tuple[str, str], ...] = (
     ("PSN", "PSN Key"),
     ("Nintendo eShop", "Nintendo eShop Key"),
 )
+_CONSOLES = frozenset({"Xbox Live", "PSN", "Nintendo eShop"})
 _REGIONS = (
     "GLOBAL",
     "GLOBAL",
@@ -129,6 +130,22 @@ _SANDBOX_NAMES = {
 }
 
 
+def _restrictions(rng: random.Random) -> dict[str, bool]:
+    return {
+        flag: rng.random() < 0.2
+        for flag in (
+            "pegi_violence",
+            "pegi_profanity",
+            "pegi_discrimination",
+            "pegi_drugs",
+            "pegi_fear",
+            "pegi_gambling",
+            "pegi_online",
+            "pegi_sex",
+        )
+    }
+
+
 def _requirements(rng: random.Random) -> dict[str, dict[str, str]]:
     ram = rng.choice((4, 8, 16))
     disk = rng.choice((10, 25, 50, 80))
@@ -161,6 +178,8 @@ def make_product(product_id: str, rng: random.Random) -> Product:
     released = _EPOCH - timedelta(days=rng.randint(30, 3650))
     slug = "/" + "-".join(name.lower().replace(":", "").replace("(", "").replace(")", "").split())
     image = f"{rng.getrandbits(48):012x}"
+    restrictions = _restrictions(rng)
+    requirements = _requirements(rng)
     return {
         "id": product_id,
         "name": name,
@@ -183,20 +202,9 @@ def make_product(product_id: str, rng: random.Random) -> Product:
         "platform": platform,
         "release_date": released.strftime("%Y-%m-%d"),
         "updated_at": updated.strftime("%Y-%m-%d %H:%M:%S"),
-        "restrictions": {
-            flag: rng.random() < 0.2
-            for flag in (
-                "pegi_violence",
-                "pegi_profanity",
-                "pegi_discrimination",
-                "pegi_drugs",
-                "pegi_fear",
-                "pegi_gambling",
-                "pegi_online",
-                "pegi_sex",
-            )
-        },
-        "requirements": _requirements(rng),
+        "restrictions": restrictions,
+        # G2A's PHP backend writes an empty map as `[]`: console keys have no PC requirements
+        "requirements": [] if platform in _CONSOLES else requirements,
         "videos": [{"type": "YOUTUBE", "url": f"https://www.youtube.com/embed/{image[:11]}"}],
         "categories": sorted(rng.sample(_CATEGORIES, rng.randint(1, 3))),
     }

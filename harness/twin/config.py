@@ -1,24 +1,40 @@
-"""The twin's tunables; every behaviour G2A does not publish is a field here."""
+"""The twin's tunables; every behaviour G2A does not publish is a field here.
+
+The defaults are realistic (a paid order takes a processing time, a rate limit is on); the
+values G2A does not publish come from the assumptions registry (`harness.twin.assumptions`).
+`TwinConfig.fast()` is the profile for fast tests: no processing delay, no rate limit.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from harness.twin import assumptions
 from harness.twin.credentials import SANDBOX_CREDENTIAL, Credential
+from harness.twin.errors import ErrorSpec
 
-# Status words of `GET /v1/order/details` per internal state. G2A's words are only partly
-# published ("new", "complete", "pending" seen): override when the sandbox shows others.
-DEFAULT_STATUS_WORDS: dict[str, str] = {"new": "new", "paid": "paid", "complete": "complete"}
-
-# Errors whose code and HTTP status G2A does not publish (documented as assumptions in the
-# OpenAPI documents). Each entry: [http status, code, message]; override per deployment.
-DEFAULT_ORDER_ERRORS: dict[str, tuple[int, str, str]] = {
-    "product_not_found": (404, "ORD01", "Product not found"),
-    "out_of_stock": (400, "ORD07", "Product is out of stock"),
-    "price_exceeded": (402, "ORD05", "Product price is higher than max_price"),
-    "already_paid": (400, "ORD06", "Order already paid"),
+_N = TypeVar("_N", int, float)
+PROFILES = ("realistic", "fast")
+OFF = "off"
+# The range of every numeric field (inclusive): a value outside is refused, never half-applied.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "catalog_size": (0, 5000),
+    "token_ttl_seconds": (1, 86400),
+    "rate_window_seconds": (0.001, 3600),
+    "job_delay_seconds": (0, 3600),
+    "completion_delay_seconds": (0, 3600),
+    "request_log_size": (1, 100_000),
+    "reservation_seconds": (0, 86400),
+    "wallet_balance": (0, 1e12),
+    "hang_seconds": (0, 600),
+    "webhook_timeout_seconds": (0.001, 60),
+    "webhook_duplicates": (0, 10),
+    "max_page": (1, 100_000),
+    "page_size": (1, 1000),
+    "webhook_retry_delays": (0, 60),
 }
 
 
@@ -28,27 +44,42 @@ class TwinConfig:
 
     seed: int = 2026
     catalog_size: int = 300
-    token_ttl_seconds: int = 300
-    rate_limit: int | None = None
-    rate_window_seconds: float = 1.0
-    job_delay_seconds: float = 0.5
-    completion_delay_seconds: float = 0.0
+    token_ttl_seconds: int = assumptions.TOKEN_TTL_SECONDS
+    rate_limit: int | None = assumptions.RATE_LIMIT  # None: no limit
+    rate_window_seconds: float = assumptions.RATE_WINDOW_SECONDS
+    job_delay_seconds: float = assumptions.JOB_DELAY_SECONDS
+    completion_delay_seconds: float = assumptions.PROCESSING_DELAY_SECONDS
     request_log_size: int = 1000
     webhook_secrets: list[str] = field(default_factory=lambda: ["twin-webhook-secret"])
     webhook_retry_delays: tuple[float, ...] = (0.1, 0.5, 2.0)
     credentials: list[Credential] = field(default_factory=lambda: [SANDBOX_CREDENTIAL])
     # Beyond the agreed interface:
-    reservation_seconds: float = 1800.0
+    reservation_seconds: float = assumptions.RESERVATION_SECONDS
     wallet_balance: float | None = None
-    status_words: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STATUS_WORDS))
-    order_errors: dict[str, tuple[int, str, str]] = field(
-        default_factory=lambda: dict(DEFAULT_ORDER_ERRORS)
+    status_words: dict[str, str] = field(default_factory=lambda: dict(assumptions.STATUS_WORDS))
+    order_errors: dict[str, ErrorSpec] = field(
+        default_factory=lambda: dict(assumptions.ORDER_ERRORS)
+    )
+    currency_rates: dict[str, float] = field(
+        default_factory=lambda: dict(assumptions.CURRENCY_RATES)
     )
     hang_seconds: float = 30.0
     webhook_timeout_seconds: float = 2.0
     webhook_duplicates: int = 0
-    max_page: int = 500
-    page_size: int = 20
+    max_page: int = assumptions.MAX_PAGE
+    page_size: int = assumptions.PAGE_SIZE
+
+    @classmethod
+    def fast(cls, **fields: Any) -> TwinConfig:
+        """The profile for fast tests: keys ready at payment, no rate limit."""
+        return cls(**{"completion_delay_seconds": 0.0, "rate_limit": None, **fields})
+
+    @classmethod
+    def profile(cls, name: str) -> TwinConfig:
+        """`realistic` (the defaults) or `fast`; ValueError for another name."""
+        if name not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
+        return cls.fast() if name == "fast" else cls()
 
     def updated(self, fields: dict[str, Any]) -> TwinConfig:
         """A copy with `fields` applied; unknown names or wrong types raise ValueError."""
@@ -66,7 +97,7 @@ class TwinConfig:
         data["credentials"] = [c.as_dict() for c in self.credentials]
         data["webhook_secrets"] = ["***" for _ in self.webhook_secrets]
         data["webhook_retry_delays"] = list(self.webhook_retry_delays)
-        data["order_errors"] = {k: list(v) for k, v in self.order_errors.items()}
+        data["order_errors"] = {k: v.as_list() for k, v in self.order_errors.items()}
         return data
 
 
@@ -74,31 +105,83 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
     if name == "credentials":
         return _credentials(value)
     if name == "webhook_retry_delays":
-        return tuple(float(v) for v in _list(name, value))
+        delays = _list(name, value)
+        if len(delays) > 10:
+            raise ValueError("webhook_retry_delays has at most 10 entries")
+        return tuple(_bounded(name, _number(name, v)) for v in delays)
     if name == "webhook_secrets":
         secrets = [str(v) for v in _list(name, value)]
         if not secrets:
             raise ValueError("webhook_secrets needs at least one secret")
         return secrets
     if name == "order_errors":
-        merged = dict(current)
-        for key, spec in dict(value).items():
-            status, code, message = spec
-            merged[str(key)] = (int(status), str(code), str(message))
-        return merged
+        return {**current, **{str(k): _error(k, spec) for k, spec in _dict(name, value).items()}}
     if name == "status_words":
-        return {**current, **{str(k): str(v) for k, v in dict(value).items()}}
-    if name in {"rate_limit", "wallet_balance"} and value is None:
-        return None
-    if name in {"rate_limit", "wallet_balance"}:
-        return int(value) if name == "rate_limit" else float(value)
+        words = {str(k): v for k, v in _dict(name, value).items()}
+        if not all(isinstance(v, str) and v for v in words.values()):
+            raise ValueError("status_words must be non-empty strings")
+        return {**current, **words}
+    if name == "currency_rates":
+        return _rates(value)
+    if name == "rate_limit":
+        return _rate_limit(value)
+    if name == "wallet_balance":
+        return None if value is None else _bounded(name, _number(name, value))
     if isinstance(current, bool) or isinstance(value, bool):
         raise ValueError(f"{name} has the wrong type")
-    if isinstance(current, int):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
-    raise ValueError(f"{name} cannot be set this way")
+    if isinstance(current, int) and isinstance(value, int):
+        return _bounded(name, value)
+    if isinstance(current, float) and isinstance(value, int | float):
+        return _bounded(name, float(value))
+    raise ValueError(f"{name} must be {'an integer' if isinstance(current, int) else 'a number'}")
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be numbers")
+    return float(value)
+
+
+def _bounded(name: str, value: _N) -> _N:
+    low, high = BOUNDS.get(name, (-math.inf, math.inf))
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+def _dict(name: str, value: Any) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object")
+    return value
+
+
+def _error(key: Any, spec: Any) -> ErrorSpec:
+    if isinstance(spec, ErrorSpec):
+        return spec
+    if not isinstance(spec, list | tuple) or len(spec) != 3:
+        raise ValueError(f"order_errors.{key} must be [status, code, message]")
+    status, code, message = spec
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        raise ValueError(f"order_errors.{key}: status must be an HTTP error status")
+    return ErrorSpec(status, str(code), str(message))
+
+
+def _rates(value: Any) -> dict[str, float]:
+    rates = {str(k): float(v) for k, v in _dict("currency_rates", value).items()}
+    if "EUR" not in rates or not all(len(c) == 3 and c.isupper() for c in rates):
+        raise ValueError("currency_rates needs EUR and 3-letter upper-case codes")
+    if not all(rate > 0 for rate in rates.values()):
+        raise ValueError("currency_rates must be positive")
+    return rates
+
+
+def _rate_limit(value: Any) -> int | None:
+    """A positive count, or None / "off" for no limit."""
+    if value is None or value == OFF:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("rate_limit must be a positive integer or 'off'")
+    return value
 
 
 def _list(name: str, value: Any) -> list[Any]:

@@ -13,6 +13,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 
 from starlette.types import Receive, Scope, Send
 
@@ -62,8 +63,16 @@ def resolve(method: str, path: str) -> tuple[Route, str | None]:
         raise ApiError(errors.NOT_FOUND)
     route = methods.get(method)
     if route is None:
-        raise ApiError(errors.METHOD_NOT_ALLOWED)
+        raise MethodNotAllowed(tuple(methods))
     return route, param
+
+
+class MethodNotAllowed(ApiError):
+    """405, with the `Allow` header RFC 9110 requires."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__(errors.METHOD_NOT_ALLOWED)
+        self.allowed = allowed
 
 
 def _record(state: TwinState, call: Call) -> RequestRecord:
@@ -94,6 +103,9 @@ def answer(twin: Twin, call: Call) -> Reply:
             if retry_after is not None:
                 return rate_limited(errors.BR03.code, errors.BR03.message, retry_after)
         return handler(twin, call, param)
+    except MethodNotAllowed as exc:
+        allow = (b"allow", ", ".join(exc.allowed).encode())
+        return Reply(exc.spec.status, exc.body(), (*JSON_HEADERS, allow))
     except ApiError as exc:
         return Reply(exc.spec.status, exc.body(), JSON_HEADERS)
 
@@ -103,14 +115,42 @@ def rate_limited(code: str, message: str, retry_after: int, status: int = 429) -
     return Reply(status, envelope(code, message), headers)
 
 
+_SAMPLE_BODY = b'{"status": "ok", "data": [{"id": "1"}]}'
+_HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+HTML_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"text/html; charset=utf-8"),)
+MAINTENANCE_URL = "/maintenance"
+
+
+def _html_page(status: int) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return _HTML_PAGE.format(status=status, reason=reason).encode()
+
+
 def fault_reply(action: FaultAction, normal: Reply | None) -> Reply:
-    """The answer a status/rate_limit/malformed fault gives instead of the normal one."""
-    if action.kind == "rate_limit":
-        return rate_limited(action.code, action.message, action.retry_after, action.status)
-    if action.kind == "malformed":
-        whole = normal.body if normal is not None else b'{"status": "ok", "data": [{"id": "1'
-        return Reply(200, whole[: max(1, len(whole) // 2)], JSON_HEADERS)
-    return Reply(action.status, envelope(action.code, action.message), JSON_HEADERS)
+    """The answer a fault gives instead of the normal one (phase "after": `normal` is the
+    answer the call earned, its effect already done)."""
+    kind, status = action.kind, action.status
+    if kind == "rate_limit":
+        return rate_limited(action.code, action.message, action.retry_after, status)
+    if kind in {"malformed", "truncated"}:
+        whole = normal.body if normal is not None else _SAMPLE_BODY
+        return Reply(status, whole[: max(1, len(whole) // 2)], JSON_HEADERS)
+    if kind == "content_type":
+        return Reply(status, normal.body if normal is not None else _SAMPLE_BODY, HTML_HEADERS)
+    if kind == "empty":
+        return Reply(status, b"", ())
+    if kind == "html":
+        return Reply(status, _html_page(status), HTML_HEADERS)
+    if kind == "redirect":
+        return Reply(status, b"", ((b"location", MAINTENANCE_URL.encode()),))
+    return Reply(status, envelope(action.code, action.message), JSON_HEADERS)
 
 
 async def _read_body(receive: Receive) -> bytes:

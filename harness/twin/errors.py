@@ -12,6 +12,9 @@ class ErrorSpec:
     code: str
     message: str
 
+    def as_list(self) -> list[int | str]:
+        return [self.status, self.code, self.message]
+
 
 class ApiError(Exception):
     """Raised by a handler; becomes G2A's error envelope with `spec.status`."""
@@ -36,7 +39,6 @@ BR04 = ErrorSpec(400, "BR04", "Product ID is not valid")
 AUTH01 = ErrorSpec(403, "AUTH01", "No Authorization header")
 AUTH02 = ErrorSpec(401, "AUTH02", "Wrong Authorization header")
 ORD02 = ErrorSpec(404, "ORD02", "Order not found")
-ORD03 = ErrorSpec(403, "ORD03", "Payment not ready")
 ORD004 = ErrorSpec(400, "ORD004", "Key already downloaded")
 ORD112 = ErrorSpec(403, "ORD112", "Not enough funds")
 ORD114 = ErrorSpec(403, "ORD114", "Payment too late")

@@ -11,12 +11,13 @@ from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
-from harness.twin.errors import ApiError, ErrorSpec
+from harness.twin.errors import ApiError
 from harness.twin.protocol import JSON_HEADERS, Call, Reply, json_reply
 from harness.twin.runtime import Twin
-from harness.twin.state import CURRENCY_RATES, Order
+from harness.twin.state import Order
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
@@ -118,8 +119,8 @@ def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str
 
 # orders -------------------------------------------------------------------------------------
 def _order_error(twin: Twin, name: str) -> ApiError:
-    status, code, message = twin.state.config.order_errors[name]
-    return ApiError(ErrorSpec(status, code, message))
+    """The error of a situation whose answer G2A does not publish (see `assumptions`)."""
+    return ApiError(twin.state.config.order_errors[name])
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -144,7 +145,12 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float |
 
 
 def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
-    """`POST /v1/order`: reserves one unit at the product's current price."""
+    """`POST /v1/order`: reserves one unit at the product's current price.
+
+    Everything is checked before the stock changes: a refused order leaves no trace.
+    """
+    if not call.headers.get("content-type", "").lower().startswith("application/json"):
+        raise _order_error(twin, "content_type_required")
     data = _json_object(call.body)
     product_id = data.get("product_id")
     if not isinstance(product_id, str) or not product_id:
@@ -152,11 +158,14 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     if not _DIGITS.fullmatch(product_id):
         raise ApiError(errors.BR04)
     currency = data.get("currency", "EUR")
-    if not isinstance(currency, str) or currency not in CURRENCY_RATES:
-        raise ApiError(errors.BR02, f"currency must be one of {', '.join(CURRENCY_RATES)}")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise ApiError(errors.BR02, "currency must be a 3-letter currency code")
+    state = twin.state
+    rates = state.config.currency_rates
+    if currency not in rates:
+        raise _order_error(twin, "currency_not_supported")
     max_price = _number(data, "max_price", 0, 1e9)
     min_rating = _number(data, "min_rating", 0.0, 1.0)
-    state = twin.state
     product = state.catalog.get(product_id)
     if product is None:
         raise _order_error(twin, "product_not_found")
@@ -167,7 +176,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         raise _order_error(twin, "price_exceeded")
     state.catalog.update(product_id, {"qty": product["qty"] - 1})
     order_id = state.next_order_id()
-    price = round(price_eur * CURRENCY_RATES[currency], 2)
+    price = round(price_eur * rates[currency], 2)
     state.orders[order_id] = Order(
         id=order_id,
         product_id=product_id,
@@ -180,7 +189,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         purchase_key=_purchase_key(call),
     )
     # What json.dumps would give, formatted directly (the hottest write path): the id is
-    # digits and the currency one of CURRENCY_RATES, so neither needs escaping.
+    # digits and the currency three capital letters, so neither needs escaping.
     body = b'{"order_id": "%s", "price": %s, "currency": "%s"}' % (
         order_id.encode(),
         _json_float(price),
@@ -208,7 +217,13 @@ def _order(twin: Twin, order_id: str | None) -> Order:
 
 
 def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
-    """`PUT /v1/order/pay/{id}`: pays from the wallet; emits `order.paid`."""
+    """`PUT /v1/order/pay/{id}`: pays from the wallet; emits `order.paid`.
+
+    A body is refused (G2A's own client sends none) before anything changes, so the answer
+    and the order's state always agree.
+    """
+    if call.body.strip():
+        raise _order_error(twin, "body_on_pay")
     order = _order(twin, order_id)
     state = twin.state
     now = state.clock()
@@ -241,7 +256,7 @@ def order_key(twin: Twin, call: Call, order_id: str | None) -> Reply:
     if order.key_downloaded:
         raise ApiError(errors.ORD004)
     if order.state(state.clock(), state.config.completion_delay_seconds) != "complete":
-        raise ApiError(errors.ORD03)
+        raise _order_error(twin, "key_not_ready")
     order.key_downloaded = True
     twin.webhooks.emit_order(order, "order.complete")
     return json_reply({"key": order.key, "isFile": False})

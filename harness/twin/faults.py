@@ -13,10 +13,38 @@ import fnmatch
 import itertools
 import random
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
-KINDS = ("status", "latency", "reset", "hang", "malformed", "rate_limit")
+_T = TypeVar("_T", int, str)
+
+KINDS = (
+    "status",
+    "latency",
+    "reset",
+    "hang",
+    "malformed",
+    "rate_limit",
+    # outages as a proxy or a broken backend answers them (not G2A's envelope):
+    "empty",  # no body at all
+    "html",  # an HTML error page
+    "truncated",  # the JSON cut in half (`malformed` is the older name)
+    "content_type",  # the normal body labelled text/html
+    "redirect",  # 302 to a maintenance page
+)
+# The HTTP status of a kind when the spec gives none.
+DEFAULT_STATUS = {
+    "rate_limit": 429,
+    "malformed": 200,
+    "truncated": 200,
+    "content_type": 200,
+    "empty": 502,
+    "html": 502,
+    "redirect": 302,
+}
 PHASES = ("before", "after")
+METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_LATENCY_MS = 60_000
+MAX_RETRY_AFTER = 3600
 _SPEC_FIELDS = {
     "route",
     "method",
@@ -136,29 +164,38 @@ def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultActio
     if kind not in KINDS:
         raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}")
     defaults = base or FaultAction(kind=kind)
-    status_default = 429 if kind == "rate_limit" else defaults.status
+    status_default = defaults.status if base else DEFAULT_STATUS.get(kind, defaults.status)
     code_default = "BR03" if kind == "rate_limit" else defaults.code
     message_default = "Too many requests" if kind == "rate_limit" else defaults.message
-    try:
-        action = replace(
-            defaults,
-            kind=kind,
-            status=int(spec.get("status") or status_default),
-            code=str(spec.get("code") or code_default),
-            message=str(spec.get("message") or message_default),
-            latency_ms=int(spec.get("latency_ms") or defaults.latency_ms),
-            retry_after=int(spec.get("retry_after") or defaults.retry_after),
-            phase=str(spec.get("phase") or defaults.phase),
-        )
-    except (TypeError, ValueError) as exc:
-        raise FaultSpecError(f"bad fault field: {exc}") from None
+    action = replace(
+        defaults,
+        kind=kind,
+        status=_field(spec, "status", int, status_default),
+        code=_field(spec, "code", str, code_default),
+        message=_field(spec, "message", str, message_default),
+        latency_ms=_field(spec, "latency_ms", int, defaults.latency_ms),
+        retry_after=_field(spec, "retry_after", int, defaults.retry_after),
+        phase=_field(spec, "phase", str, defaults.phase),
+    )
     if action.phase not in PHASES:
         raise FaultSpecError("phase must be 'before' or 'after'")
     if not 100 <= action.status <= 599:
         raise FaultSpecError("status must be an HTTP status code")
-    if action.latency_ms < 0 or action.retry_after < 0:
-        raise FaultSpecError("latency_ms and retry_after must be >= 0")
+    if not 0 <= action.latency_ms <= MAX_LATENCY_MS:
+        raise FaultSpecError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
+    if not 0 <= action.retry_after <= MAX_RETRY_AFTER:
+        raise FaultSpecError(f"retry_after must be between 0 and {MAX_RETRY_AFTER}")
     return action
+
+
+def _field(spec: dict[str, Any], name: str, kind: type[_T], default: _T) -> _T:
+    """`spec[name]` when given (absent: `default`), refused if not of `kind`."""
+    if name not in spec:
+        return default
+    value = spec[name]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise FaultSpecError(f"{name} must be {'an integer' if kind is int else 'a string'}")
+    return value
 
 
 def _sequence_entry(entry: Any, base: FaultAction) -> FaultAction | None:
@@ -179,10 +216,12 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
     unknown = set(spec) - _SPEC_FIELDS
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-    route = str(spec.get("route", "*"))
+    route = _field(spec, "route", str, "*")
     if route != "*" and not route.startswith("/"):
         raise FaultSpecError("route must be '*' or start with '/'")
-    method = str(spec.get("method", "*")).upper()
+    method = spec.get("method", "*")
+    if method not in METHODS:
+        raise FaultSpecError(f"method must be one of {', '.join(METHODS)}")
     sequence_spec = spec.get("sequence")
     base_spec = dict(spec)
     if "kind" not in base_spec and sequence_spec:

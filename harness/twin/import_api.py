@@ -27,6 +27,7 @@ OFFER_NOT_FOUND = ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found")
 JOB_NOT_FOUND = ErrorSpec(404, "JOB_NOT_FOUND", "Job not found")
 TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
 _VISIBILITY = ("retail", "business", "all")
+_PRICE_KINDS = {"retail", "business"}
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
@@ -170,24 +171,25 @@ def _payload(body: bytes, *, creating: bool) -> dict[str, Any]:
 
 
 def _check_variant(variant: dict[str, Any], *, creating: bool) -> None:
-    product_id = variant.get("productId")
-    if creating and product_id is None:
+    if creating and "productId" not in variant:
         raise ApiError(errors.BR02, "variant.productId is required")
-    if product_id is not None and not (
+    product_id = variant.get("productId")
+    if "productId" in variant and not (
         isinstance(product_id, str) and _DIGITS.fullmatch(product_id)
     ):
         raise ApiError(errors.BR04)
-    price = variant.get("price")
-    if creating and price is None:
+    if creating and "price" not in variant:
         raise ApiError(errors.BR02, "variant.price is required")
-    if price is not None:
+    price = variant.get("price")
+    if "price" in variant:
         if not isinstance(price, dict) or "retail" not in price:
             raise ApiError(errors.BR02, "variant.price must be an object with retail")
-        for value in price.values():
-            if not _is_price(value):
-                raise ApiError(errors.BR02, "prices must be positive numbers")
+        if set(price) - _PRICE_KINDS:
+            raise ApiError(errors.BR02, "variant.price has only retail and business")
+        if not all(_is_price(value) for value in price.values()):
+            raise ApiError(errors.BR02, "prices must be positive numbers")
     inventory = variant.get("inventory")
-    if inventory is not None:
+    if "inventory" in variant:
         size = inventory.get("size") if isinstance(inventory, dict) else None
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ApiError(errors.BR02, "variant.inventory.size must be an integer >= 0")

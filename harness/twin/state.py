@@ -25,7 +25,6 @@ from harness.twin.redact import masked_body, masked_headers
 
 Clock = Callable[[], float]
 FIRST_ORDER_ID = 1530978476
-CURRENCY_RATES: dict[str, float] = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "PLN": 4.30}
 LOG_BODY_LIMIT = 4096
 
 

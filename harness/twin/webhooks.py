@@ -98,6 +98,11 @@ class WebhookEmitter:
         }
         return self.emit(event_type, data)
 
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        """The ids of the events emitted (the most recent ones), oldest first."""
+        return tuple(self._events)
+
     def emit(self, event_type: str, data: dict[str, Any]) -> str:
         """Record the event and start deliveries to every subscriber; returns the event id."""
         if event_type not in EVENT_TYPES:

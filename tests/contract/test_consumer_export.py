@@ -28,6 +28,7 @@ from pact import match
 
 from g2a_adapter import AuthError, G2AApiError, RateLimitedError
 from harness.contracts.verify import EXPORT_PROVIDER
+from harness.twin.assumptions import ORDER_ERRORS
 
 JSON = {"Content-Type": match.regex("application/json", regex=JSON_TYPE)}
 
@@ -185,22 +186,24 @@ def test_bad_credentials_are_refused(export: ConsumerSession) -> None:
 
 
 def test_unknown_product_cannot_be_ordered(export: ConsumerSession) -> None:
+    unknown = ORDER_ERRORS["product_not_found"]  # assumed: read from the twin's registry
     (
         export.pact.upon_receiving("an order for a product that does not exist")
         .given(f"product {UNKNOWN_PRODUCT_ID} does not exist", id=UNKNOWN_PRODUCT_ID)
         .with_request("POST", "/v1/order")
         .with_header("Authorization", EXPORT_AUTH)
         .with_body({"product_id": UNKNOWN_PRODUCT_ID, "currency": "EUR"}, "application/json")
-        .will_respond_with(404)
+        .will_respond_with(unknown.status)
         .with_headers(JSON)
-        .with_body(error(match.regex("ORD01", regex=r"^[A-Z]+\d+$"), "Product not found"))
+        .with_body(error(match.regex(unknown.code, regex=r"^[A-Z]+\d+$"), unknown.message))
     )
     with export.client() as client, pytest.raises(G2AApiError) as caught:
         client.orders.create(UNKNOWN_PRODUCT_ID)
-    assert (caught.value.status_code, caught.value.code) == (404, "ORD01")
+    assert (caught.value.status_code, caught.value.code) == (unknown.status, unknown.code)
 
 
 def test_price_above_max_is_refused(export: ConsumerSession) -> None:
+    dear = ORDER_ERRORS["price_exceeded"]  # assumed: read from the twin's registry
     (
         export.pact.upon_receiving("an order whose price is above max_price")
         .given(f"product {PRODUCT_ID} costs more than 5", id=PRODUCT_ID, price="5")
@@ -210,15 +213,13 @@ def test_price_above_max_is_refused(export: ConsumerSession) -> None:
             {"product_id": PRODUCT_ID, "currency": "EUR", "max_price": match.number(5.0)},
             "application/json",
         )
-        .will_respond_with(402)
+        .will_respond_with(dear.status)
         .with_headers(JSON)
-        .with_body(
-            error(match.regex("ORD05", regex=r"^[A-Z]+\d+$"), "Product price is higher than max")
-        )
+        .with_body(error(match.regex(dear.code, regex=r"^[A-Z]+\d+$"), dear.message))
     )
     with export.client() as client, pytest.raises(G2AApiError) as caught:
         client.orders.create(PRODUCT_ID, max_price=5.0)
-    assert (caught.value.status_code, caught.value.code) == (402, "ORD05")
+    assert (caught.value.status_code, caught.value.code) == (dear.status, dear.code)
 
 
 def test_key_is_handed_out_once(export: ConsumerSession) -> None:

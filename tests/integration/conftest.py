@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.twin import RunningTwin, running_twin
+from harness.twin import RunningTwin, TwinConfig, running_twin
 
 
 @pytest.fixture(scope="session")
 def served_twin() -> Iterator[RunningTwin]:
-    with running_twin() as twin:
+    """The fast profile (no processing delay, no rate limit): a test sets what it needs."""
+    with running_twin(TwinConfig.fast()) as twin:
         yield twin
 
 

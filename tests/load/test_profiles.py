@@ -37,6 +37,8 @@ def test_smoke_fits_ci_and_injects_no_faults() -> None:
     # purchases poll a paid order until it completes, longer than Locust's master waits for
     # its workers' last reports when quitting (0.5 s): the end-of-run handshake must cover it
     assert smoke.twin["completion_delay_seconds"] >= 1.0
+    # one shared credential: the twin's default rate limit is switched off explicitly
+    assert smoke.twin["rate_limit"] == "off"
 
 
 def test_chaos_injects_the_documented_fault_mix() -> None:

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
-from harness.twin import RunningTwin, create_app
+from harness.twin import RunningTwin, TwinConfig, create_app
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +44,8 @@ def client(settings: Settings, metrics: Metrics, store: MemoryStore) -> Iterator
 
 @pytest.fixture
 def asgi_app() -> Starlette:
-    """A fresh in-process twin for one test."""
-    return create_app()
+    """A fresh in-process twin for one test (the fast profile: a test sets the delay it needs)."""
+    return create_app(TwinConfig.fast())
 
 
 @pytest.fixture

@@ -243,7 +243,7 @@ STORE_PASSWORD = "STORE-PASSWORD-distinct-1209"
 
 @pytest.fixture(scope="module")
 def secret_twin() -> Iterator[RunningTwin]:
-    with running_twin(TwinConfig(credentials=[SECRET_CREDENTIAL])) as twin:
+    with running_twin(TwinConfig.fast(credentials=[SECRET_CREDENTIAL])) as twin:
         yield twin
 
 

@@ -160,3 +160,49 @@ def test_bad_fault_specs_are_refused(admin: TwinAdmin, spec: dict[str, object]) 
     with pytest.raises(TwinAdminError, match="400"):
         admin.add_fault(**spec)
     assert admin.faults() == []
+
+
+def test_outage_kinds_answer_as_a_proxy_or_broken_backend_would(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    for kind in ("empty", "html", "truncated", "content_type", "redirect"):
+        admin.add_fault(route="/v1/products", kind=kind, times=1)
+    params = {"id": SANDBOX_PRODUCT}
+    empty, html, truncated, labelled, redirect, normal = (
+        api.get("/products", params=params) for _ in range(6)
+    )
+    assert (empty.status_code, empty.content, empty.headers.get("content-type")) == (502, b"", None)
+    assert (html.status_code, html.headers["content-type"]) == (502, "text/html; charset=utf-8")
+    assert "<h1>502 Bad Gateway</h1>" in html.text
+    assert normal.status_code == 200
+    assert (truncated.status_code, truncated.content) == (200, b'{"status": "ok", "d')
+    assert (labelled.status_code, labelled.headers["content-type"]) == (
+        200,
+        "text/html; charset=utf-8",
+    )
+    assert labelled.content == b'{"status": "ok", "data": [{"id": "1"}]}'
+    assert (redirect.status_code, redirect.headers["location"], redirect.content) == (
+        302,
+        "/maintenance",
+        b"",
+    )
+
+
+def test_outage_kinds_after_the_handler_spoil_the_real_answer(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.add_fault(route="/v1/products", kind="content_type", phase="after", times=1)
+    admin.add_fault(route="/v1/products", kind="truncated", phase="after", status=200, times=1)
+    labelled = api.get("/products", params={"id": SANDBOX_PRODUCT})
+    truncated = api.get("/products", params={"id": SANDBOX_PRODUCT})
+    whole = api.get("/products", params={"id": SANDBOX_PRODUCT}).content
+    assert labelled.content == whole
+    assert labelled.headers["content-type"] == "text/html; charset=utf-8"
+    assert truncated.content == whole[: len(whole) // 2]
+
+
+def test_an_outage_status_can_be_chosen(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.add_fault(route="/v1/products", kind="html", status=503, times=1)
+    page = api.get("/products")
+    assert page.status_code == 503
+    assert "<title>503 Service Unavailable</title>" in page.text

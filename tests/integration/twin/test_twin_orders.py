@@ -7,9 +7,10 @@ import time
 
 import httpx
 import pytest
-from twin_support import SANDBOX_PRODUCT, error
+from twin_support import SANDBOX_PRODUCT, assumed, error
 
 from harness.twin import TwinAdmin
+from harness.twin.assumptions import CURRENCY_RATES
 
 
 def create(api: httpx.Client, **body: object) -> httpx.Response:
@@ -71,7 +72,7 @@ def test_paid_order_completes_after_the_completion_delay(
     api.put(f"/order/pay/{order_id}")
     assert api.get(f"/order/details/{order_id}").json()["status"] == "paid"
     early = api.get(f"/order/key/{order_id}")
-    assert (early.status_code, early.json()) == (403, error("ORD03", "Payment not ready"))
+    assert (early.status_code, early.json()) == assumed("key_not_ready")
     time.sleep(0.35)
     assert api.get(f"/order/details/{order_id}").json()["status"] == "complete"
     assert api.get(f"/order/key/{order_id}").status_code == 200
@@ -86,7 +87,7 @@ def test_status_words_are_configurable(api: httpx.Client, admin: TwinAdmin) -> N
 def test_key_before_payment_is_ord03(api: httpx.Client) -> None:
     order_id = create(api).json()["order_id"]
     response = api.get(f"/order/key/{order_id}")
-    assert (response.status_code, response.json()) == (403, error("ORD03", "Payment not ready"))
+    assert (response.status_code, response.json()) == assumed("key_not_ready")
 
 
 def test_paying_twice_is_refused_and_charges_once(api: httpx.Client, admin: TwinAdmin) -> None:
@@ -94,7 +95,7 @@ def test_paying_twice_is_refused_and_charges_once(api: httpx.Client, admin: Twin
     order_id = create(api).json()["order_id"]
     first = api.put(f"/order/pay/{order_id}").json()["transaction_id"]
     second = api.put(f"/order/pay/{order_id}")
-    assert (second.status_code, second.json()) == (400, error("ORD06", "Order already paid"))
+    assert (second.status_code, second.json()) == assumed("already_paid")
     assert admin.order(order_id)["transaction_id"] == first
     price = admin.order(order_id)["price_eur"]
     # the wallet was charged exactly once: a second order for the rest still fits
@@ -150,16 +151,13 @@ def test_unknown_orders_are_ord02(api: httpx.Client, method: str, path: str, ord
 
 def test_unknown_product_out_of_stock_and_price_limit(api: httpx.Client, admin: TwinAdmin) -> None:
     unknown = api.post("/order", json={"product_id": "10000000000099"})
-    assert (unknown.status_code, unknown.json()) == (404, error("ORD01", "Product not found"))
+    assert (unknown.status_code, unknown.json()) == assumed("product_not_found")
     admin.update_product(SANDBOX_PRODUCT, qty=0)
     empty = create(api)
-    assert (empty.status_code, empty.json()) == (400, error("ORD07", "Product is out of stock"))
+    assert (empty.status_code, empty.json()) == assumed("out_of_stock")
     admin.update_product(SANDBOX_PRODUCT, qty=5, minPrice=30.0)
     dear = create(api, max_price=29.99)
-    assert (dear.status_code, dear.json()) == (
-        402,
-        error("ORD05", "Product price is higher than max_price"),
-    )
+    assert (dear.status_code, dear.json()) == assumed("price_exceeded")
     assert create(api, max_price=30.0).status_code == 200
     assert create(api, max_price=0).status_code == 200  # 0 = no limit
     assert admin.product(SANDBOX_PRODUCT)["qty"] == 3
@@ -219,3 +217,44 @@ def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
     assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
     wrong = api.delete("/order")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"order_id": "1"}', b"[]", b"not json", b" x "])
+def test_pay_with_any_body_is_refused_and_the_order_stays_unpaid(
+    api: httpx.Client, admin: TwinAdmin, body: bytes
+) -> None:
+    order_id = create(api).json()["order_id"]
+    refused = api.put(f"/order/pay/{order_id}", content=body,
+                      headers={"Content-Type": "application/json"})  # fmt: skip
+    assert (refused.status_code, refused.json()) == assumed("body_on_pay")
+    assert admin.order(order_id)["status"] == "new"
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "new"
+    # what G2A's own client sends (Content-Type, no body) pays
+    paid = api.put(f"/order/pay/{order_id}", headers={"Content-Type": "application/json"})
+    assert (paid.status_code, admin.order(order_id)["status"]) == (200, "complete")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_an_order_needs_a_json_content_type(
+    api: httpx.Client, admin: TwinAdmin, content_type: str | None
+) -> None:
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    body = f'{{"product_id": "{SANDBOX_PRODUCT}"}}'.encode()
+    refused = api.post("/order", content=body, headers=headers)
+    assert (refused.status_code, refused.json()) == assumed("content_type_required")
+    assert (admin.orders(), admin.product(SANDBOX_PRODUCT)["qty"]) == ([], qty)
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    assert api.post("/order", content=body, headers=charset).status_code == 200
+
+
+def test_currencies_are_three_letters_and_priced_from_the_registry(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.update_product(SANDBOX_PRODUCT, minPrice=10.0)
+    assert create(api, currency="CHF").json()["price"] == round(10.0 * CURRENCY_RATES["CHF"], 2)
+    unknown = create(api, currency="XTS")
+    assert (unknown.status_code, unknown.json()) == assumed("currency_not_supported")
+    admin.configure(currency_rates={"EUR": 1.0, "XTS": 2.0})
+    accepted = create(api, currency="XTS").json()
+    assert (accepted["price"], accepted["currency"]) == (20.0, "XTS")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import json
+import shlex
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from twin_support import AUTH, SANDBOX_PRODUCT
+from twin_support import AUTH, SANDBOX_PRODUCT, served_by_cli
 
 from harness.cli import main
-from harness.twin import TwinConfig, create_app
-
-ROOT = Path(__file__).resolve().parents[3]
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, TwinConfig, create_app
 
 
 @pytest.mark.anyio
@@ -33,52 +30,44 @@ async def test_in_process_asgi() -> None:
 
 
 def test_serve_logs_one_line_per_request(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "twin", "serve",
-               "--port", "0", "--seed", "9", "--token-ttl", "60"]  # fmt: skip
-    # port 0 is not discoverable from outside: pick a free one instead
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command[command.index("0")] = str(port)
     log = tmp_path / "twin.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=sink, stdout=sink)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    httpx.get(f"{base}/__twin/health")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.1)
-            assert (
-                httpx.get(
-                    f"{base}/v1/products", headers=AUTH, params={"id": SANDBOX_PRODUCT}
-                ).status_code
-                == 200
-            )
-            assert httpx.get(f"{base}/v1/order/key/1").status_code == 403
-            token = httpx.post(f"{base}/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": "qdaiciDiyMaTjxMt",
-                "client_secret": AUTH["Authorization"].split(", ")[1]}).json()  # fmt: skip
-            assert token["expires_in"] == 60
-        finally:
-            process.terminate()
-            process.wait(10)
+    with served_by_cli(log, "--seed", "9", "--token-ttl", "60") as base:
+        assert (
+            httpx.get(
+                f"{base}/v1/products", headers=AUTH, params={"id": SANDBOX_PRODUCT}
+            ).status_code
+            == 200
+        )
+        assert httpx.get(f"{base}/v1/order/key/1").status_code == 403
+        token = httpx.post(f"{base}/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
+            "client_secret": SANDBOX_API_KEY}).json()  # fmt: skip
+        assert token["expires_in"] == 60
     lines = log.read_text().splitlines()
-    assert f"http://127.0.0.1:{port}/v1" in lines[0]
+    assert lines[:4] == [
+        f"G2A twin: Export API {base}/v1, Import API {base}, admin {base}/__twin/ "
+        f"(seed 9, processing delay 1s, rate limit 20/1s)",
+        f"  sandbox API hash {SANDBOX_API_HASH}",
+        f"  sandbox API key  {SANDBOX_API_KEY}",
+        f"  try: curl -s -H 'Authorization: {SANDBOX_API_HASH}, {SANDBOX_API_KEY}' "
+        f"'{base}/v1/products?page=1'",
+    ]
     requests = [line for line in lines if " twin " in line]
     assert [line.split(" twin ", 1)[1].rsplit(" ", 1)[0] for line in requests] == [
         f"GET /v1/products?id={SANDBOX_PRODUCT} 200",
         "GET /v1/order/key/1 403",
         "POST /oauth/token 200",
     ]
-    assert AUTH["Authorization"].split(", ")[1] not in log.read_text()
+    assert not any(SANDBOX_API_KEY in line for line in requests)
+
+
+def test_the_banners_curl_line_answers_a_product_page(tmp_path: Path) -> None:
+    log = tmp_path / "twin.log"
+    with served_by_cli(log, "--profile", "fast"):
+        curl = log.read_text().splitlines()[3].removeprefix("  try: ")
+        page = subprocess.run(shlex.split(curl), capture_output=True, check=True, timeout=10)
+    assert json.loads(page.stdout)["page"] == 1
+    assert "processing delay 0s, rate limit off" in log.read_text().splitlines()[0]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +76,18 @@ def test_serve_logs_one_line_per_request(tmp_path: Path) -> None:
         (["twin"], "choose an action: serve"),
         (["twin", "serve", "--port", "70000"], "--port must be between 0 and 65535"),
         (["twin", "serve", "--token-ttl", "0"], "--token-ttl must be at least 1 second"),
+        (
+            ["twin", "serve", "--processing-delay", "-1"],
+            "--processing-delay must be between 0 and 3600 seconds",
+        ),
+        (
+            ["twin", "serve", "--rate-limit", "0"],
+            "--rate-limit must be a positive integer or 'off'",
+        ),
+        (
+            ["twin", "serve", "--rate-limit", "lots"],
+            "--rate-limit must be a positive integer or 'off'",
+        ),
     ],
 )
 def test_bad_invocations_end_with_one_line(

@@ -81,8 +81,13 @@ def test_error_mapping() -> None:
     assert (auth.code, auth.status_code) == ("AUTH01", 403)
     oauth = api_error(answer(401, b'{"error":"invalid_client","error_description":"no"}'), mask)
     assert (oauth.code, oauth.message) == ("invalid_client", "no")  # type: ignore[attr-defined]
-    html = api_error(answer(502, b"<html>Bad gateway</html>"), mask)
-    assert (html.code, html.message) == ("HTTP502", "<html>Bad gateway</html>")  # type: ignore[attr-defined]
+    html = api_error(
+        answer(502, b"<html>Bad gateway</html>", **{"Content-Type": "text/html"}), mask
+    )
+    assert (html.code, html.message) == (  # type: ignore[attr-defined]
+        "HTTP502",
+        "answer without G2A's error body (text/html, 24 bytes)",
+    )
 
 
 @pytest.mark.parametrize(

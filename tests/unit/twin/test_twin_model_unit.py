@@ -99,10 +99,26 @@ def test_a_failed_render_is_not_kept() -> None:
 
 
 def test_config_updates_are_typed() -> None:
-    config = TwinConfig().updated({"token_ttl_seconds": "60", "rate_limit": None,
-                                   "webhook_retry_delays": [0, 1]})  # fmt: skip
+    config = TwinConfig().updated(
+        {"token_ttl_seconds": 60, "rate_limit": "off", "webhook_retry_delays": [0, 1],
+         "wallet_balance": 5}
+    )  # fmt: skip
     assert (config.token_ttl_seconds, config.rate_limit) == (60, None)
-    assert config.webhook_retry_delays == (0.0, 1.0)
+    assert (config.webhook_retry_delays, config.wallet_balance) == ((0.0, 1.0), 5.0)
+    assert TwinConfig().updated({"rate_limit": 7, "wallet_balance": None}).rate_limit == 7
+    with pytest.raises(ValueError, match="token_ttl_seconds must be an integer"):
+        TwinConfig().updated({"token_ttl_seconds": "60"})
+    with pytest.raises(ValueError, match="between 1 and 86400"):
+        TwinConfig().updated({"token_ttl_seconds": 0})
+    with pytest.raises(ValueError, match="completion_delay_seconds must be between 0 and 3600"):
+        TwinConfig().updated({"completion_delay_seconds": float("nan")})
+    for limit in (0, "5", 2.5, True):
+        with pytest.raises(ValueError, match="positive integer or 'off'"):
+            TwinConfig().updated({"rate_limit": limit})
+    with pytest.raises(ValueError, match=r"order_errors\.x must be"):
+        TwinConfig().updated({"order_errors": {"x": [404, "X"]}})
+    with pytest.raises(ValueError, match="HTTP error status"):
+        TwinConfig().updated({"order_errors": {"x": [200, "X", "ok"]}})
     with pytest.raises(ValueError, match="unknown config field"):
         TwinConfig().updated({"nope": 1})
     with pytest.raises(ValueError, match="wrong type"):

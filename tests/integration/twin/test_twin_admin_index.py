@@ -1,0 +1,78 @@
+"""The admin surface as a product: its index (JSON for a script, HTML for a person), its
+OpenAPI document and the assumptions registry, over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import yaml
+
+from harness.twin import RunningTwin
+from harness.twin.admin_api import ROUTES
+from harness.twin.admin_index import ADMIN_ROUTES
+from harness.twin.assumptions import ORDER_ERRORS, REGISTRY
+
+
+def routing_table() -> set[tuple[str, str]]:
+    return {(m, r.path) for r in ROUTES for m in (r.methods or ()) if m != "HEAD"}
+
+
+def test_the_index_lists_every_admin_route_with_a_working_example(
+    anon: httpx.Client, twin: RunningTwin
+) -> None:
+    index = anon.get("/__twin/")
+    assert index.status_code == 200
+    assert index.headers["content-type"] == "application/json"
+    routes = index.json()["routes"]
+    assert {(r["method"], r["path"]) for r in routes} == routing_table()
+    by_route = {(r["method"], r["path"]): r for r in routes}
+    assert by_route[("PUT", "/__twin/config")]["example"] == (
+        f"curl -s -X PUT {twin.base_url}/__twin/config -H 'Content-Type: application/json' "
+        """-d '{"completion_delay_seconds": 0, "rate_limit": "off"}'"""
+    )
+    assert index.json()["openapi"] == f"{twin.base_url}/__twin/openapi.yaml"
+
+
+def test_a_person_gets_the_index_as_html(anon: httpx.Client) -> None:
+    page = anon.get("/__twin/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.text.count("<tr><td><code>") == len(ADMIN_ROUTES)
+    assert "<code>/__twin/assumptions</code>" in page.text
+
+
+def test_the_openapi_document_covers_the_routing_table(anon: httpx.Client) -> None:
+    served = anon.get("/__twin/openapi.yaml")
+    assert served.status_code == 200
+    document = yaml.safe_load(served.text)
+    documented = {(m.upper(), path) for path, ops in document["paths"].items() for m in ops
+                  if m != "parameters"}  # fmt: skip
+    assert documented == routing_table()
+
+
+def test_the_assumptions_name_every_unpublished_error(anon: httpx.Client) -> None:
+    answer = anon.get("/__twin/assumptions")
+    assert answer.status_code == 200
+    entries = {e["setting"]: e for e in answer.json()}
+    assert [e.setting for e in REGISTRY] == list(entries)
+    for name, code in (("product_not_found", "ORD01"), ("already_paid", "ORD06"),
+                       ("out_of_stock", "ORD07")):  # fmt: skip
+        entry = entries[f"order_errors.{name}"]
+        assert entry["value"] == entry["default"] == ORDER_ERRORS[name].as_list()
+        assert entry["value"][1] == code
+        assert entry["assumed"] is True
+        assert entry["evidence"].startswith("assumed")
+    assert entries["status_words.new"]["assumed"] is False
+
+
+def test_the_assumptions_show_the_values_in_force(anon: httpx.Client, twin: RunningTwin) -> None:
+    twin.admin.configure(
+        order_errors={"out_of_stock": [409, "ORD07", "Out of stock"]}, rate_limit=5
+    )
+    entries = {e["setting"]: e for e in anon.get("/__twin/assumptions").json()}
+    assert entries["order_errors.out_of_stock"]["value"] == [409, "ORD07", "Out of stock"]
+    assert entries["order_errors.out_of_stock"]["default"] == [
+        400,
+        "ORD07",
+        "Product is out of stock",
+    ]
+    assert (entries["rate_limit"]["value"], entries["rate_limit"]["default"]) == (5, 20)

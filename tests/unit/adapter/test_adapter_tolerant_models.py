@@ -1,0 +1,72 @@
+"""Products are read tolerantly where G2A's PHP backend is loose: one odd product never fails
+a page; it is returned (its odd optional field read as absent) and logged."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from g2a_adapter import Product, ProductPage
+
+FULL_REQUIREMENTS = {"minimal": {"reqprocessor": "i3"}, "recommended": {"reqprocessor": "i5"}}
+
+
+def page(*docs: dict[str, object]) -> bytes:
+    return json.dumps({"total": len(docs), "page": 1, "docs": list(docs)}).encode()
+
+
+def test_a_page_with_php_empty_objects_parses() -> None:
+    parsed = ProductPage.model_validate_json(
+        page(
+            {"id": "1", "name": "gift card", "requirements": [], "restrictions": []},
+            {
+                "id": "2",
+                "name": "game",
+                "requirements": FULL_REQUIREMENTS,
+                "restrictions": {"pegi_violence": True},
+            },
+        )
+    )
+    assert [(p.requirements, p.restrictions) for p in parsed.docs] == [
+        ({}, {}),
+        (FULL_REQUIREMENTS, {"pegi_violence": True}),
+    ]
+
+
+def test_unknown_fields_are_kept() -> None:
+    product = Product.model_validate({"id": 3, "name": "x", "retail_min_price": 1.5, "images": []})
+    assert (product.id, product.model_extra) == ("3", {"retail_min_price": 1.5, "images": []})
+
+
+@pytest.mark.parametrize(
+    ("field", "attribute", "odd"),
+    [
+        ("requirements", "requirements", "none"),
+        ("requirements", "requirements", [1, 2]),
+        ("restrictions", "restrictions", {"pegi_violence": "maybe"}),
+        ("videos", "videos", {"url": "y"}),
+        ("categories", "categories", "action"),
+        ("region", "region", 7),
+        ("smallImage", "small_image", False),
+    ],
+)
+def test_one_odd_product_is_returned_and_logged_never_failing_the_page(
+    field: str, attribute: str, odd: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
+        parsed = ProductPage.model_validate_json(
+            page({"id": "10", "name": "odd", field: odd}, {"id": "11", "name": "fine"})
+        )
+    assert [p.id for p in parsed.docs] == ["10", "11"]
+    assert getattr(parsed.docs[0], attribute) is None
+    # the log names the product, the field and the type, never the value
+    assert [r.getMessage() for r in caplog.records] == [
+        f"product 10: field {attribute} has an unexpected {type(odd).__name__}; read as absent"
+    ]
+
+
+def test_required_fields_still_fail() -> None:
+    with pytest.raises(ValueError, match="name"):
+        ProductPage.model_validate_json(page({"id": "12"}))

@@ -1,0 +1,59 @@
+"""The assumptions registry: every entry names a real setting, the twin's defaults come from it,
+configuration overrides it, and the specs' contract document lists every entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.twin import TwinConfig
+from harness.twin.assumptions import (
+    ASSUMED,
+    ORDER_ERRORS,
+    REGISTRY,
+    Assumption,
+    current_value,
+    registry_report,
+)
+
+CONTRACTS = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/contracts"
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=lambda e: e.setting)
+def test_every_entry_is_a_setting_whose_default_is_the_twins(entry: Assumption) -> None:
+    assert current_value(TwinConfig(), entry.setting) == entry.default
+    assert entry.evidence
+
+
+def test_configuration_overrides_an_assumption() -> None:
+    config = TwinConfig().updated(
+        {"order_errors": {"already_paid": [409, "ORD06", "Paid"]}, "completion_delay_seconds": 3}
+    )
+    report = {e["setting"]: e for e in registry_report(config)}
+    assert report["order_errors.already_paid"]["value"] == [409, "ORD06", "Paid"]
+    assert report["order_errors.already_paid"]["default"] == ORDER_ERRORS["already_paid"].as_list()
+    assert report["completion_delay_seconds"]["value"] == 3.0
+
+
+def test_the_registry_names_the_unpublished_order_codes() -> None:
+    codes = {e.default[1] for e in REGISTRY if e.setting.startswith("order_errors.")}
+    assert {"ORD01", "ORD06", "ORD07"} <= codes
+    assumed = {e.setting for e in REGISTRY if ASSUMED in e.evidence}
+    assert {"order_errors.product_not_found", "order_errors.already_paid", "rate_limit"} <= assumed
+
+
+def test_the_fast_profile_only_drops_the_delay_and_the_limit() -> None:
+    fast, realistic = TwinConfig.fast(), TwinConfig()
+    assert (fast.completion_delay_seconds, fast.rate_limit) == (0.0, None)
+    assert (realistic.completion_delay_seconds, realistic.rate_limit) == (1.0, 20)
+    assert TwinConfig.fast(seed=3, rate_limit=4).rate_limit == 4
+    with pytest.raises(ValueError, match="realistic, fast"):
+        TwinConfig.profile("kind")
+
+
+def test_the_specs_contract_document_lists_every_entry() -> None:
+    document = (CONTRACTS / "g2a-api-contracts.md").read_text(encoding="utf-8")
+    for entry in REGISTRY:
+        assert f"| `{entry.setting}` |" in document, entry.setting
+        assert entry.evidence in document, entry.setting

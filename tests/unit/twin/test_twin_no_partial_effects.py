@@ -1,0 +1,181 @@
+"""No partial effects: every request the twin answers with a non-2xx leaves its world unchanged.
+
+Hypothesis sends arbitrary API requests (any method, known and unknown paths, existing and
+unknown orders in every state, good, bad and missing credentials and Content-Types, valid,
+odd and broken bodies) to the twin's request path (`dispatch.answer`, no I/O) and compares a
+snapshot of everything a client could observe (catalog, orders, wallet, tokens, offers, jobs,
+emitted events) before and after each refused request. The rate limiter's counters and the
+request log are not part of the world: G2A counts refused calls against a limit too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, TwinConfig
+from harness.twin.dispatch import answer
+from harness.twin.protocol import Call
+from harness.twin.runtime import Twin
+from harness.twin.states import apply_state
+
+NOW = 1_800_000_000.0
+EXPORT_AUTH = f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"
+ORDER_STATES = ("exists", "is paid", "is complete")
+PRODUCT = SANDBOX_PRODUCT_IDS[0]
+
+
+def arranged_twin() -> tuple[Twin, str]:
+    """A twin with orders in every state, a limited wallet, offers, a job and a live token."""
+    config = TwinConfig(catalog_size=20, rate_limit=None, wallet_balance=500.0)
+    twin = Twin(config, lambda: NOW)
+    for offset, words in enumerate(ORDER_STATES):
+        apply_state(twin, f"order {1530978476 + offset} {words}")
+    apply_state(twin, "key for order 1530978479 was already downloaded")
+    apply_state(twin, "job 7 exists")
+    apply_state(twin, f"product {SANDBOX_PRODUCT_IDS[1]} costs more than 5")
+    twin.state.catalog.update(SANDBOX_PRODUCT_IDS[2], {"qty": 0})
+    form = urlencode({"grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
+                      "client_secret": SANDBOX_API_KEY})  # fmt: skip
+    token = json.loads(answer(twin, call("POST", "/oauth/token", body=form.encode())).body)
+    return twin, token["access_token"]
+
+
+def call(
+    method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
+) -> Call:
+    path, _, query = path.partition("?")
+    return Call(method, path, query, headers or {}, body)
+
+
+def world(twin: Twin) -> dict[str, Any]:
+    state = twin.state
+    return copy.deepcopy(
+        {
+            "products": [dict(p) for p in state.catalog],
+            "orders": {
+                k: o.as_dict(NOW, state.config.completion_delay_seconds)
+                for k, o in state.orders.items()
+            },
+            "wallet": state.wallet,
+            "tokens": sorted(state.tokens),
+            "offers": state.offers,
+            "jobs": {k: j.as_dict(NOW) for k, j in state.jobs.items()},
+            "events": twin.webhooks.event_ids,
+        }
+    )
+
+
+order_ids = st.sampled_from(["1530978476", "1530978477", "1530978478", "1530978479", "99", "x"])
+product_ids = st.sampled_from([*SANDBOX_PRODUCT_IDS, "10000000000099", "abc", ""])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+order_bodies = st.fixed_dictionaries(
+    {"product_id": product_ids},
+    optional={
+        "currency": st.sampled_from(["EUR", "USD", "XXX", "eur", 5]),
+        "max_price": st.one_of(st.none(), st.floats(), st.integers(), st.text(max_size=3)),
+        "min_rating": st.one_of(st.floats(), st.integers(-1, 2)),
+        "extra": json_values,
+    },
+)
+variants = st.fixed_dictionaries(
+    {},
+    optional={
+        "productId": product_ids,
+        "price": st.dictionaries(st.sampled_from(["retail", "b"]), json_values),
+        "inventory": json_values,
+        "visibility": st.sampled_from(["retail", "nope"]),
+        "active": json_values,
+    },
+)
+offer_bodies = st.fixed_dictionaries(
+    {"offerType": st.sampled_from(["dropshipping", "", 3])}, optional={"variant": variants}
+)
+bodies = st.one_of(
+    st.just(b""),
+    st.binary(max_size=20),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    order_bodies.map(lambda v: json.dumps(v).encode()),
+    offer_bodies.map(lambda v: json.dumps(v).encode()),
+)
+# (method, path, the credential the route takes): every route, often; anything else, sometimes
+export_calls = st.one_of(
+    st.builds(
+        lambda q: ("GET", f"/v1/products?{q}"),
+        st.sampled_from(["page=1", "page=0", "id=x", "minQty=a", ""]),
+    ),
+    st.just(("POST", "/v1/order")),
+    st.builds(lambda o: ("PUT", f"/v1/order/pay/{o}"), order_ids),
+    st.builds(lambda o: ("GET", f"/v1/order/details/{o}"), order_ids),
+    st.builds(lambda o: ("GET", f"/v1/order/key/{o}"), order_ids),
+).map(lambda c: (*c, "export"))
+import_calls = st.sampled_from([
+    ("GET", "/v3/sales/offers"), ("POST", "/v3/sales/offers"), ("PATCH", "/v3/sales/offers/nope"),
+    ("GET", "/v3/jobs/7"), ("POST", "/oauth/token"),
+]).map(lambda c: (*c, "bearer"))  # fmt: skip
+any_calls = st.tuples(
+    st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    st.text(alphabet="/abcdeoprv13", max_size=16).map(lambda t: "/" + t),
+    st.sampled_from(["export", "bearer"]),
+)
+calls = st.one_of(export_calls, export_calls, import_calls, any_calls)
+auths = st.sampled_from(["right", "right", "right", "wrong", "none"])
+content_types = st.sampled_from(["application/json", "application/json", "text/plain", None])
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(route=calls, auth=auths, content_type=content_types, body=bodies)
+def test_every_refused_request_leaves_the_world_unchanged(
+    route: tuple[str, str, str], auth: str, content_type: str | None, body: bytes
+) -> None:
+    twin, token = arranged_twin()
+    method, path, credential = route
+    right = EXPORT_AUTH if credential == "export" else f"Bearer {token}"
+    headers = {
+        "right": {"authorization": right},
+        "wrong": {"authorization": f"{SANDBOX_API_HASH}, nope"},
+        "none": {},
+    }[auth]
+    if content_type is not None:
+        headers["content-type"] = content_type
+    before = world(twin)
+    reply = answer(twin, call(method, path, headers=headers, body=body))
+    if not 200 <= reply.status < 300:
+        assert world(twin) == before, (reply.status, reply.body)
+
+
+def test_the_arranged_world_lets_requests_change_it() -> None:
+    """The comparison can fail: an accepted create and pay do change the snapshot."""
+    twin, _ = arranged_twin()
+    before = world(twin)
+    auth = {"authorization": EXPORT_AUTH, "content-type": "application/json"}
+    created = answer(
+        twin,
+        call("POST", "/v1/order", headers=auth, body=b'{"product_id": "%s"}' % PRODUCT.encode()),
+    )
+    assert created.status == 200
+    assert world(twin) != before
+    order_id = json.loads(created.body)["order_id"]
+    before = world(twin)
+    assert answer(twin, call("PUT", f"/v1/order/pay/{order_id}", headers=auth)).status == 200
+    assert world(twin) != before  # paid, wallet charged, event emitted
+
+
+def test_pay_with_a_body_is_refused_and_the_order_stays_unpaid() -> None:
+    twin, _ = arranged_twin()
+    auth = {"authorization": EXPORT_AUTH, "content-type": "application/json"}
+    reply = answer(twin, call("PUT", "/v1/order/pay/1530978476", headers=auth, body=b"{}"))
+    spec = twin.config.order_errors["body_on_pay"]
+    assert (reply.status, json.loads(reply.body)["code"]) == (spec.status, spec.code)
+    assert twin.state.orders["1530978476"].paid_at is None
