@@ -1,8 +1,10 @@
 """`g2a_adapter`: talk to G2A from a service — config, signing, tokens, a resilient client
 (sync and async), products, orders and the checkpointed purchase, metrics and logs.
 
-Everything a service needs is re-exported here. The adapter is three parts, each a subpackage
-with a small public face: `g2a_adapter.client`, `g2a_adapter.receiver`, `g2a_adapter.idempotency`;
+Everything a service needs is re-exported here, but the receiver app's factory,
+`g2a_adapter.receiver.create_receiver_app`, which needs the `receiver` extra (Starlette). The
+adapter is three parts, each a subpackage with a small public face: `g2a_adapter.client`,
+`g2a_adapter.receiver`, `g2a_adapter.idempotency`;
 `g2a_adapter.wire` holds the header names and signatures both sides of G2A's API compute.
 Modules whose name starts with `_` are implementation detail.
 """
@@ -49,8 +51,14 @@ from g2a_adapter.client import (
     PurchaseResult,
     RetryPolicy,
 )
-from g2a_adapter.idempotency import open_store
-from g2a_adapter.receiver import WebhookEvent, WebhookHandler, WebhookVerifier
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, ReplayGuard, open_store
+from g2a_adapter.receiver import (
+    ReceiverOptions,
+    TransactionalHandler,
+    WebhookEvent,
+    WebhookHandler,
+    WebhookVerifier,
+)
 
 # A library never prints by itself: without the service's logging configuration, Python's
 # last-resort handler would write the adapter's warnings (retries) to stderr. Its own level is
@@ -65,6 +73,7 @@ __all__ = [
     "ApiAuthError",
     "AsyncG2AClient",
     "AuthError",
+    "ClaimState",
     "ConfigError",
     "G2AApiError",
     "G2AClient",
@@ -72,6 +81,7 @@ __all__ = [
     "IdempotencyConflictError",
     "IdempotencyError",
     "IdempotencyInProgressError",
+    "IdempotencyStore",
     "Job",
     "KeyDeliveryLostError",
     "LeaseLostError",
@@ -89,11 +99,14 @@ __all__ = [
     "PurchasePendingError",
     "PurchaseResult",
     "RateLimitedError",
+    "ReceiverOptions",
+    "ReplayGuard",
     "RequestValidationError",
     "ResponseFormatError",
     "RetryPolicy",
     "Settings",
     "StoreUnavailableError",
+    "TransactionalHandler",
     "TransportError",
     "WebhookEvent",
     "WebhookHandler",

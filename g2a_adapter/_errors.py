@@ -1,7 +1,7 @@
 """The adapter's typed error taxonomy.
 
 Messages never contain secret values: callers build them from names and codes only, and
-`observability.mask` is applied to anything that echoes remote text.
+`SecretMasker` (`_observability.py`) masks anything that echoes remote text.
 """
 
 from __future__ import annotations

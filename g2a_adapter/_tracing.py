@@ -2,16 +2,16 @@
 
 Each HTTP attempt is a CLIENT span named `G2A {method} {route}` (templated route), child of
 the caller's current span; its W3C `traceparent` goes to G2A in the request headers. The
-receiver continues an inbound trace with a SERVER span per delivery; the delivery's context
-travels with it to the worker thread, where its claim and its handler get child spans.
+receiver continues an inbound trace with a SERVER span per delivery; the worker thread that
+handles it runs in a copy of its context, where the claim and the handler get child spans.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 try:
     from opentelemetry import propagate, trace
@@ -22,9 +22,15 @@ except ImportError:  # the otel extra is not installed
     ENABLED = False
 
 if TYPE_CHECKING:
-    from opentelemetry.trace import Span
+    from opentelemetry.trace import Span, Tracer
 
-T = TypeVar("T")
+@functools.cache
+def _tracer() -> Tracer:
+    """The adapter's tracer, looked up once (a lookup reads the environment); a proxy that
+    follows the provider the service sets later."""
+    return trace.get_tracer("g2a_adapter")
+
+
 _FAILED = frozenset({"error", "outcome_unknown"})
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
@@ -41,7 +47,7 @@ def start_attempt(
     }
     if purchase_step is not None:
         attributes["g2a.purchase.step"] = purchase_step
-    return trace.get_tracer("g2a_adapter").start_span(
+    return _tracer().start_span(
         f"G2A {method} {route}", kind=SpanKind.CLIENT, attributes=attributes
     )
 
@@ -79,7 +85,7 @@ def inbound(raw_headers: Iterable[tuple[bytes, bytes]], name: str) -> Iterator[N
     carrier = {
         k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers if k in _TRACE_HEADERS
     }
-    tracer = trace.get_tracer("g2a_adapter")
+    tracer = _tracer()
     with tracer.start_as_current_span(
         name, context=propagate.extract(carrier), kind=SpanKind.SERVER
     ):
@@ -91,44 +97,11 @@ def annotate(span: Span | None, key: str, value: str) -> None:
         span.set_attribute(key, value)
 
 
-def delivery_context() -> contextvars.Context | None:
-    """The current context (holding the delivery's span), to carry into a worker thread."""
-    return contextvars.copy_context() if ENABLED else None
-
-
 @contextmanager
-def child_spans(
-    contexts: Sequence[contextvars.Context | None], name: str
-) -> Iterator[list[Span | None]]:
-    """One span `name` under each context's current span, over the block (a batched step)."""
+def span(name: str) -> Iterator[Span | None]:
+    """A span `name` under the current one, over the block; an exception marks it failed."""
     if not ENABLED:
-        yield [None] * len(contexts)
+        yield None
         return
-    tracer = trace.get_tracer("g2a_adapter")
-    spans = [None if c is None else c.run(tracer.start_span, name) for c in contexts]
-    try:
-        yield spans
-    except BaseException as exc:
-        for span in spans:
-            if span is not None:
-                span.record_exception(exc)
-                span.set_status(StatusCode.ERROR, type(exc).__name__)
-        raise
-    finally:
-        for span in spans:
-            if span is not None:
-                span.end()
-
-
-def in_context(
-    context: contextvars.Context | None, name: str, call: Callable[[], T]
-) -> Callable[[], T]:
-    """`call`, run inside `context` (so its own spans join that trace) under a span `name`."""
-    if context is None:
-        return call
-
-    def spanned() -> T:
-        with trace.get_tracer("g2a_adapter").start_as_current_span(name):
-            return call()
-
-    return lambda: context.run(spanned)
+    with _tracer().start_as_current_span(name) as current:
+        yield current

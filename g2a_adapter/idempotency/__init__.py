@@ -1,4 +1,5 @@
-"""Idempotency stores: one protocol, backends chosen by URL (`G2A_IDEMPOTENCY_URL`)."""
+"""Idempotency: the store port and its backends (chosen by URL, `G2A_IDEMPOTENCY_URL`), the
+replay guard port the same backends implement, and the exactly-once engine."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from g2a_adapter.idempotency._base import (
     Claim,
     ClaimDecision,
     ClaimState,
-    Finish,
     IdempotencyStore,
-    NonceClaim,
-    OneByOne,
     Record,
     decide_claim,
 )
 from g2a_adapter.idempotency._memory import MemoryStore
+from g2a_adapter.idempotency._once import ProcessOnce, ProcessOnceInTransaction
+from g2a_adapter.idempotency._replay import ReplayGuard, replay_guard_of
+from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 from g2a_adapter.idempotency._sqlite import SqliteStore
 from g2a_adapter.idempotency._url import StoreUrl, parse_store_url
 
@@ -31,17 +32,20 @@ __all__ = [
     "Claim",
     "ClaimDecision",
     "ClaimState",
-    "Finish",
     "IdempotencyStore",
     "MemoryStore",
-    "NonceClaim",
-    "OneByOne",
+    "ProcessOnce",
+    "ProcessOnceInTransaction",
     "Record",
+    "ReplayGuard",
+    "SqlStore",
+    "SqlTransaction",
     "SqliteStore",
     "StoreUrl",
     "decide_claim",
     "open_store",
     "parse_store_url",
+    "replay_guard_of",
 ]
 
 

@@ -6,19 +6,12 @@ One code path per backend: the async wrapper delegates every call to the sync st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol, TypeVar, runtime_checkable
 
 import anyio.to_thread
 
-from g2a_adapter.idempotency._base import (
-    JSON,
-    Claim,
-    Finish,
-    IdempotencyStore,
-    NonceClaim,
-    Record,
-)
+from g2a_adapter.idempotency._base import JSON, Claim, IdempotencyStore, Record
 
 T = TypeVar("T")
 
@@ -32,9 +25,6 @@ class AsyncIdempotencyStore(Protocol):
     async def renew(self, key: str, owner: str, lease_seconds: float) -> None: ...
     async def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None: ...
     async def release(self, key: str, owner: str) -> None: ...
-    async def add_nonce(self, nonce: str, ttl_seconds: float) -> bool: ...
-    async def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]: ...
-    async def finish_many(self, finishes: Sequence[Finish]) -> list[bool]: ...
     async def get(self, key: str) -> Record | None: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
@@ -64,15 +54,6 @@ class AsyncStore:
 
     async def release(self, key: str, owner: str) -> None:
         await self._run(lambda: self.sync.release(key, owner))
-
-    async def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
-        return await self._run(lambda: self.sync.add_nonce(nonce, ttl_seconds))
-
-    async def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
-        return await self._run(lambda: self.sync.claim_many(claims))
-
-    async def finish_many(self, finishes: Sequence[Finish]) -> list[bool]:
-        return await self._run(lambda: self.sync.finish_many(finishes))
 
     async def get(self, key: str) -> Record | None:
         return await self._run(lambda: self.sync.get(key))

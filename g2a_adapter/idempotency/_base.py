@@ -12,11 +12,8 @@ step, e.g. a Redis Lua script or a PostgreSQL transaction with a row lock).
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
-
-from g2a_adapter._errors import LeaseLostError
 
 JSON = dict[str, Any]
 
@@ -86,32 +83,10 @@ def decide_claim(
     return ClaimDecision(claim, record)
 
 
-class NonceClaim(NamedTuple):
-    """One delivery of a batch: record `nonce`, and only if it is new, claim `key`.
-
-    Batch items are named tuples: several are built per webhook delivery, and a tuple is
-    the cheapest immutable record to build.
-    """
-
-    nonce: str
-    nonce_ttl_seconds: float
-    key: str
-    fingerprint: str
-    lease_seconds: float
-
-
-class Finish(NamedTuple):
-    """One lease of a batch to give back: complete with `result`, or release when None."""
-
-    key: str
-    owner: str
-    result: JSON | None
-    ttl_seconds: float = 0.0
-
-
 @runtime_checkable
 class IdempotencyStore(Protocol):
-    """Synchronous store port. Every backend passes tests/contract store suite."""
+    """Synchronous store port; every backend passes the shared store contract suite
+    (`tests/integration/store/test_store_contract.py`)."""
 
     backend: str
 
@@ -129,52 +104,9 @@ class IdempotencyStore(Protocol):
     def release(self, key: str, owner: str) -> None:
         """Give the lease up after a failure; the checkpoint (if any) is kept for resume."""
 
-    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
-        """True the first time a nonce is seen within its TTL, False on a replay."""
-
-    def claim_many(self, claims: Sequence[NonceClaim]) -> list[Claim | None]:
-        """Per item, `add_nonce` then (if new) `claim`; None where the nonce was replayed.
-
-        Items are applied in order, so a later item sees an earlier one's nonce and claim.
-        Backends may run the whole batch in one transaction (one commit for many events).
-        """
-
-    def finish_many(self, finishes: Sequence[Finish]) -> list[bool]:
-        """Per item, `complete` or `release`; False where the lease was no longer held."""
-
     def get(self, key: str) -> Record | None: ...
 
     def ping(self) -> None:
         """Raise StoreUnavailableError if the backend cannot be reached."""
 
     def close(self) -> None: ...
-
-
-class OneByOne:
-    """`claim_many` and `finish_many` as a series of single operations.
-
-    For backends where a batch gains nothing over its items (in-process) or has not been
-    given a batched form; each item is still atomic on its own.
-    """
-
-    def claim_many(self: IdempotencyStore, claims: Sequence[NonceClaim]) -> list[Claim | None]:
-        return [
-            self.claim(c.key, c.fingerprint, c.lease_seconds)
-            if self.add_nonce(c.nonce, c.nonce_ttl_seconds)
-            else None
-            for c in claims
-        ]
-
-    def finish_many(self: IdempotencyStore, finishes: Sequence[Finish]) -> list[bool]:
-        done = []
-        for f in finishes:
-            try:
-                if f.result is None:
-                    self.release(f.key, f.owner)
-                else:
-                    self.complete(f.key, f.owner, f.result, f.ttl_seconds)
-            except LeaseLostError:
-                done.append(False)
-            else:
-                done.append(True)
-        return done

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from g2a_adapter._errors import LeaseLostError
-from g2a_adapter.idempotency._base import JSON, Claim, OneByOne, Record, decide_claim
+from g2a_adapter.idempotency._base import JSON, Claim, Record, decide_claim
 from g2a_adapter.idempotency._codec import OwnerIds, retained
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
 
 
-class MemoryStore(OneByOne):
+class MemoryStore:
+    """An `IdempotencyStore` and `ReplayGuard` in this process's memory."""
+
     backend = "memory"
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -78,17 +80,13 @@ class MemoryStore(OneByOne):
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
         now = self._clock()
-        self._lock.acquire()  # not `with`: this runs per webhook delivery, and is cheaper
-        try:
-            nonces = self._nonces
-            if nonces.get(nonce, 0.0) > now:
+        with self._lock:
+            if self._nonces.get(nonce, 0.0) > now:
                 return False
-            nonces[nonce] = now + ttl_seconds
-            if len(nonces) >= self._prune_at:
+            self._nonces[nonce] = now + ttl_seconds
+            if len(self._nonces) >= self._prune_at:
                 self._prune_nonces(now)
             return True
-        finally:
-            self._lock.release()
 
     def _prune_nonces(self, now: float) -> None:
         self._nonces = {n: t for n, t in self._nonces.items() if t > now}

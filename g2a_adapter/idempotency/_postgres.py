@@ -19,7 +19,7 @@ import psycopg
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._sql import SqlStore, Tx
+from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 
 class PostgresStore(SqlStore):
@@ -82,7 +82,7 @@ class PostgresStore(SqlStore):
                 raise self._failure(exc) from None
 
     @contextmanager
-    def _transaction(self) -> Iterator[Tx]:
+    def _transaction(self) -> Iterator[SqlTransaction]:
         with self._lock:
             try:
                 conn = self._connection()

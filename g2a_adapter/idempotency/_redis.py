@@ -1,6 +1,6 @@
 """Redis backend: every transition is one Lua script, atomic on the server.
 
-The scripts implement exactly the rules of `base.decide_claim`; times are computed by the
+The scripts implement exactly the rules of `decide_claim` (`_base.py`); times are computed by the
 injected clock and passed in as strings (never the server clock, never float arithmetic in
 Lua), so tests can move time. Redis TTLs only garbage-collect completed records and nonces;
 the stored expiry times decide.
@@ -19,7 +19,7 @@ from redis.retry import Retry
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
-from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, OneByOne, Record
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, Record
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
@@ -107,7 +107,9 @@ def _float(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-class RedisStore(OneByOne):
+class RedisStore:
+    """An `IdempotencyStore` and `ReplayGuard` on a Redis server."""
+
     backend = "redis"
 
     def __init__(

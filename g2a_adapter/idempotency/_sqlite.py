@@ -18,7 +18,7 @@ from typing import Any
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._checkpointer import Checkpointer
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._sql import SqlStore, Tx
+from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _WAL_RETRY_SECONDS = 0.01
 
@@ -27,7 +27,6 @@ class SqliteStore(SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
     read_before_insert = True
-    bulk_batches = True
 
     def __init__(
         self,
@@ -99,7 +98,7 @@ class SqliteStore(SqlStore):
                 raise self._failure(exc) from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[Tx]:
+    def _transaction(self) -> Iterator[SqlTransaction]:
         with self._lock:
             conn = self._live_connection()
             try:

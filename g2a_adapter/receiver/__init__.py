@@ -1,40 +1,53 @@
 """The receiver: G2A's inbound surfaces (signed webhooks, G2A Pay IPN, seller tokens, health)
-as one Starlette app, and the verifiers it is built from."""
+as one Starlette app, and the verifiers and handler it is built from.
+
+`create_receiver_app(settings, handler, options=ReceiverOptions(...))` needs the `receiver`
+extra (Starlette), so it loads on first use; everything else here imports without it.
+"""
 
 from typing import TYPE_CHECKING
 
+from g2a_adapter.receiver._events import WebhookEvent
+from g2a_adapter.receiver._handler import (
+    EventHandler,
+    HandleResult,
+    TransactionalHandler,
+    WebhookHandler,
+)
 from g2a_adapter.receiver._health import HealthChecker, HealthReport, store_check, token_check
 from g2a_adapter.receiver._ipn import IpnNotification, IpnVerifier
+from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
+from g2a_adapter.receiver._rejections import REJECTIONS, Rejection
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.receiver._webhooks import (
-    REJECTION_STATUS,
-    WebhookEvent,
-    WebhookHandler,
-    WebhookVerifier,
-)
+from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 if TYPE_CHECKING:
-    from g2a_adapter.receiver._app import ReceiverSettings, create_receiver_app
+    from g2a_adapter.receiver._app import create_receiver_app
 
 
 def __getattr__(name: str) -> object:
-    """The app needs the `receiver` extra (Starlette); the verifiers do not, so it loads late."""
-    if name in {"ReceiverSettings", "create_receiver_app"}:
-        from g2a_adapter.receiver import _app
+    """The app needs the `receiver` extra (Starlette); the rest does not, so it loads late."""
+    if name == "create_receiver_app":
+        from g2a_adapter.receiver._app import create_receiver_app
 
-        return getattr(_app, name)
+        return create_receiver_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "REJECTION_STATUS",
+    "REJECTIONS",
+    "EventHandler",
+    "HandleResult",
     "HealthChecker",
     "HealthReport",
     "IpnNotification",
     "IpnVerifier",
+    "ReceiverOptions",
     "ReceiverSettings",
+    "Rejection",
     "SellerTokenIssuer",
     "TokenRequestError",
+    "TransactionalHandler",
     "WebhookEvent",
     "WebhookHandler",
     "WebhookVerifier",

@@ -1,31 +1,30 @@
 """The receiver: a Starlette app for G2A's inbound surfaces, health and metrics.
 
-Routes: `POST /webhooks/g2a` (signed order events), `POST /webhooks/g2a-pay` (G2A Pay IPN),
-`GET /oauth/token` (tokens for seller callbacks), `GET /healthcheck` (the seller contract's
-bearer-protected probe), `GET /healthz`, `GET /metrics`. Every rejection is JSON
-`{"error": reason}` with a 4xx status; a 500 only ever means a bug or a failing handler.
+Routes: `POST /webhooks/g2a` (signed order events), `POST /webhooks/g2a-pay` (G2A Pay IPN,
+when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
+`GET /healthcheck` (the seller contract's bearer-protected probe), `GET /healthz`,
+`GET /metrics`. Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives it;
+a 500 only ever means a bug or a failing handler. This module is the one place that answers
+and counts: refusals in `g2a_webhook_validation_failures_total{reason}`, verified deliveries
+in `g2a_webhook_events_total{type, result}`.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
-
-from pydantic import SecretStr
+from typing import Any, NamedTuple
 
 try:
+    import anyio
     import anyio.to_thread
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
-    from starlette.middleware import Middleware
-    from starlette.requests import ClientDisconnect, Request
+    from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
-    from starlette.types import ASGIApp, Receive, Scope, Send
 except ModuleNotFoundError as exc:  # the receiver extra is not installed
     raise ModuleNotFoundError(
         f"the receiver app needs {exc.name}: install g2a-adapter[receiver]", name=exc.name
@@ -40,101 +39,59 @@ from g2a_adapter._errors import (
     WebhookRejectedError,
 )
 from g2a_adapter._observability import Metrics
-from g2a_adapter.idempotency import EMBEDDED_BACKENDS, open_store
-from g2a_adapter.idempotency._base import IdempotencyStore
-from g2a_adapter.receiver._blocking import BlockingRunner
-from g2a_adapter.receiver._health import HealthChecker, SupportsTtl, store_check, token_check
+from g2a_adapter.idempotency import ProcessOnce, open_store, replay_guard_of
+from g2a_adapter.receiver._handler import EventHandler, TransactionalHandler, WebhookHandler
+from g2a_adapter.receiver._health import HealthChecker, store_check, token_check
 from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
+from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
+from g2a_adapter.receiver._rejections import REJECTIONS, reject
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.receiver._webhooks import (
-    HandleResult,
-    Inbound,
-    ProcessOnce,
-    WebhookEvent,
-    WebhookHandler,
-    WebhookVerifier,
-    record_rejection,
-)
-from g2a_adapter.wire import WEBHOOK_HEADERS
+from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 logger = logging.getLogger("g2a_adapter")
 
-PROCESSED_EVENTS_KEPT = 10_000
 WEBHOOK_PATH = "/webhooks/g2a"
+IPN_PATH = "/webhooks/g2a-pay"
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 _FORM = "application/x-www-form-urlencoded"
 
 
-class ReceiverSettings(Protocol):
-    """What the receiver reads from `g2a_adapter.Settings`."""
-
-    @property
-    def api_hash(self) -> str: ...
-    @property
-    def api_key(self) -> SecretStr: ...
-    @property
-    def webhook_tolerance_seconds(self) -> int: ...
-    @property
-    def idempotency_url(self) -> str: ...
-    def webhook_secrets(self) -> list[str]: ...
+def _error(error: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-_PROCESSED_HEAD = b'{"status":"processed","event_id":'
-_DUPLICATE_HEAD = b'{"status":"duplicate","event_id":'
-_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
-_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps with
-# arguments builds an encoder per call
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body; refused (`oversized_body`) past `limit` bytes without reading the rest."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise reject("oversized_body", f"declared {declared} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise reject("oversized_body", f"more than {limit} bytes")
+    return body
 
 
-async def _send_answer(send: Send, result: HandleResult) -> None:
-    """`JSONResponse({"status": …, "event_id": …})` byte for byte, from pre-encoded parts."""
-    head = _PROCESSED_HEAD if result.status == "processed" else _DUPLICATE_HEAD
-    body = head + _JSON_TEXT(result.event_id).encode() + b"}"
-    headers = [(b"content-length", str(len(body)).encode()), _JSON_CONTENT_TYPE]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+class _Ipn(NamedTuple):
+    """G2A Pay IPN: its verifier, its once-only engine and the service's handler."""
+
+    verifier: IpnVerifier
+    once: ProcessOnce
+    handler: Callable[[IpnNotification], None]
 
 
-def _error(reason: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status, headers=headers)
-
-
-_SIGNED_HEADERS = {name.lower().encode("latin-1"): name for name in WEBHOOK_HEADERS}
-
-
-def _delivery_headers(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], str]:
-    """The `X-G2A-*` headers by their names, and Content-Length; of repeated ones, the first.
-
-    One pass over the raw list: Starlette's `Headers` scans and decodes it per lookup.
-    """
-    found: dict[str, str] = {}
-    declared = ""
-    for name, value in raw:
-        wanted = _SIGNED_HEADERS.get(name)
-        if wanted is not None:
-            if wanted not in found:
-                found[wanted] = value.decode("latin-1")
-        elif name == b"content-length" and not declared:
-            declared = value.decode("latin-1")
-    return found, declared
-
-
-async def _read_body(receive: Receive, declared_length: str, limit: int) -> bytes:
-    """The body, refusing (413) anything over `limit` without reading it all."""
-    if declared_length.isdigit() and int(declared_length) > limit:
-        raise WebhookRejectedError("oversized_body", 413)
-    chunks, size, more = [], 0, True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise WebhookRejectedError("oversized_body", 413)
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
+def _failure(exc: Exception) -> tuple[str, JSONResponse]:
+    """A verified delivery that could not be handled: its events-counter result and answer."""
+    if isinstance(exc, IdempotencyInProgressError):
+        return "in_progress", _error("in_progress", 409, {"Retry-After": "1"})
+    if isinstance(exc, IdempotencyConflictError):
+        return "conflict", _error("event_conflict", 409)
+    if isinstance(exc, StoreUnavailableError):
+        logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
+        return "failed", _error("store_unavailable", 503, {"Retry-After": "5"})
+    logger.exception("g2a.receiver.handler_failed")
+    return "failed", _error("handler_failed", 500)
 
 
 class _Receiver:
@@ -143,90 +100,80 @@ class _Receiver:
     def __init__(
         self,
         webhooks: WebhookHandler,
-        ipn: IpnVerifier,
-        ipn_handler: Callable[[IpnNotification], None],
-        once: ProcessOnce,
+        ipn: _Ipn | None,
         tokens: SellerTokenIssuer,
         health: HealthChecker,
         metrics: Metrics,
-        max_body_bytes: int,
-        blocking: BlockingRunner,
-        webhook_runner: BlockingRunner,
+        options: ReceiverOptions,
     ) -> None:
         self.webhooks = webhooks
         self.ipn = ipn
-        self.ipn_handler = ipn_handler
-        self.once = once
         self.tokens = tokens
         self.health = health
         self.metrics = metrics
-        self.max_body_bytes = max_body_bytes
-        self.blocking = blocking  # store calls and the service's handlers
-        self.webhook_runner = webhook_runner  # `blocking`, or one running on the event loop
+        self.max_body_bytes = options.max_body_bytes
+        # Handlers and store calls block: they run on threads of their own, never on the loop.
+        self.workers = anyio.CapacityLimiter(options.handler_threads)
 
-    def _rejected(self, exc: WebhookRejectedError, *, counted: bool) -> JSONResponse:
-        if not counted:
-            record_rejection(self.metrics, exc)
-        return _error(exc.reason, exc.status_code)
+    def refused(self, reason: str) -> JSONResponse:
+        """Answer and count a refusal, as `REJECTIONS` says."""
+        self.metrics.webhook_validation_failures_total.labels(reason).inc()
+        logger.warning("g2a.webhook.rejected reason=%s", reason, extra={"reason": reason})
+        status, error = REJECTIONS[reason]
+        return _error(error, status)
 
-    async def webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Signed events: a plain ASGI handler, as this is the route G2A calls the most."""
-        with _tracing.inbound(scope["headers"], "G2A webhook delivery"):
-            await self._webhook(scope, receive, send)
-
-    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers, declared_length = _delivery_headers(scope["headers"])
+    def handled(self, event_type: str, ran: Callable[[], bool], answer: dict[str, str]) -> Response:
+        """Run a verified delivery's once-only step; count and answer its result."""
         try:
-            body = await _read_body(receive, declared_length, self.max_body_bytes)
-        except WebhookRejectedError as exc:
-            response = self._rejected(exc, counted=False)
-        else:
+            status = "processed" if ran() else "duplicate"
+        except Exception as exc:
+            result, response = _failure(exc)
+            self.metrics.webhook_events_total.labels(event_type, result).inc()
+            return response
+        self.metrics.webhook_events_total.labels(event_type, status).inc()
+        return JSONResponse({"status": status, **answer})
+
+    async def webhook(self, request: Request) -> Response:
+        with _tracing.inbound(request.scope["headers"], "G2A webhook delivery"):
             try:
-                inbound = Inbound(headers, body, _tracing.delivery_context())
-                result = await self.webhook_runner.run_batched(self.webhooks.handle_many, inbound)
+                body = await _read_body(request, self.max_body_bytes)
             except WebhookRejectedError as exc:
-                response = self._rejected(exc, counted=True)
-            except Exception as exc:
-                response = self._failure(exc)
-            else:
-                await _send_answer(send, result)
-                return
-        await response(scope, receive, send)
+                return self.refused(exc.reason)
+            deliver = functools.partial(self._deliver, request.headers, body)
+            return await anyio.to_thread.run_sync(deliver, limiter=self.workers)
+
+    def _deliver(self, headers: Mapping[str, str], body: bytes) -> Response:
+        """verify → claim → handle → complete, on a worker thread."""
+        try:
+            event = self.webhooks.verify(headers, body)
+        except WebhookRejectedError as exc:
+            return self.refused(exc.reason)
+        process = functools.partial(self.webhooks.process, event, body)
+        return self.handled(event.type, process, {"event_id": event.event_id})
 
     async def g2a_pay(self, request: Request) -> Response:
         try:
-            declared_length = request.headers.get("content-length", "")
-            body = await _read_body(request.receive, declared_length, MAX_IPN_BYTES)
-            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != _FORM:
-                raise WebhookRejectedError("malformed_body", 400, "not form-encoded")
-            notification = self.ipn.verify(parse_form(body))
+            body = await _read_body(request, MAX_IPN_BYTES)
         except WebhookRejectedError as exc:
-            return self._rejected(exc, counted=False)
-        event_type = f"ipn.{notification.status}"
-        try:
-            ran = await self.blocking.run(
-                lambda: self.once.run(
-                    notification.idempotency_key, body, lambda: self.ipn_handler(notification)
-                )
-            )
-        except Exception as exc:
-            self.metrics.webhook_events_total.labels(event_type, _outcome(exc)).inc()
-            return self._failure(exc)
-        status = "processed" if ran else "duplicate"
-        self.metrics.webhook_events_total.labels(event_type, status).inc()
-        return JSONResponse({"status": status, "transaction_id": notification.transaction_id})
+            return self.refused(exc.reason)
+        content_type = request.headers.get("content-type", "")
+        deliver = functools.partial(self._pay, content_type, body)
+        return await anyio.to_thread.run_sync(deliver, limiter=self.workers)
 
-    def _failure(self, exc: Exception) -> JSONResponse:
-        if isinstance(exc, IdempotencyInProgressError):
-            return _error("in_progress", 409, {"Retry-After": "1"})
-        if isinstance(exc, IdempotencyConflictError):
-            return _error("event_conflict", 409)
-        if isinstance(exc, StoreUnavailableError):
-            logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
-            return _error("store_unavailable", 503, {"Retry-After": "5"})
-        logger.exception("g2a.receiver.handler_failed")
-        return _error("handler_failed", 500)
+    def _pay(self, content_type: str, body: bytes) -> Response:
+        """verify → claim → handle → complete for a G2A Pay IPN, on a worker thread."""
+        assert self.ipn is not None  # the route is served only with an IPN handler
+        verifier, once, handler = self.ipn
+        try:
+            if content_type.split(";")[0].strip().lower() != _FORM:
+                raise reject("malformed_body", "not form-encoded")
+            notification = verifier.verify(parse_form(body))
+        except WebhookRejectedError as exc:
+            return self.refused(exc.reason)
+        action = functools.partial(handler, notification)
+        process = functools.partial(once.run, notification.idempotency_key, body, action)
+        answer = {"transaction_id": notification.transaction_id}
+        return self.handled(f"ipn.{notification.status}", process, answer)
 
     async def token(self, request: Request) -> Response:
         query = request.query_params
@@ -235,14 +182,16 @@ class _Receiver:
                 query.get("grant_type"), query.get("client_id"), query.get("client_secret")
             )
         except TokenRequestError as exc:
-            return _error(exc.error, exc.status_code)
+            return self.refused(exc.reason)
         return JSONResponse(issued.as_json(), headers={"Cache-Control": "no-store"})
 
     async def healthcheck(self, request: Request) -> Response:
         try:
             self.tokens.check(request.headers.get("authorization"))
         except TokenRequestError as exc:
-            return _error(exc.error, 401, {"WWW-Authenticate": "Bearer"})
+            response = self.refused(exc.reason)
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         return Response(status_code=204)
 
     async def healthz(self, request: Request) -> Response:
@@ -251,59 +200,6 @@ class _Receiver:
 
     async def prometheus(self, request: Request) -> Response:
         return Response(self.metrics.exposition(), media_type=_PROMETHEUS_TEXT)
-
-
-class _AsgiEndpoint:
-    """Serves a bound ASGI method as it is (Starlette wraps a method endpoint as a
-    request/response handler, with a second exception-handling layer per request).
-    """
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app(scope, receive, send)
-
-
-class _Shortcut:
-    """Middleware sending one route's requests straight to its handler, before routing.
-
-    For the route G2A calls the most: the route table still lists it (other methods get
-    their 405 there), but its requests skip exception middleware and route matching, which
-    cost about as much as the handler's own work on the event loop. The handler answers
-    every outcome itself; anything it raises still reaches the server-error middleware.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        method: str,
-        path: str,
-        handler: Callable[[Scope, Receive, Send], Awaitable[None]],
-    ) -> None:
-        self.app = app
-        self._method = method
-        self._path = path
-        self._handler = handler
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == self._method
-            and scope["path"][len(scope.get("root_path", "")) :] == self._path
-        ):
-            await self._handler(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
-def _outcome(exc: Exception) -> str:
-    if isinstance(exc, IdempotencyInProgressError):
-        return "in_progress"
-    if isinstance(exc, IdempotencyConflictError):
-        return "conflict"
-    return "failed"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -318,84 +214,53 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 def create_receiver_app(
     settings: ReceiverSettings,
+    handler: EventHandler | TransactionalHandler,
     *,
-    handler: Callable[[WebhookEvent], None] | None = None,
-    store: IdempotencyStore | None = None,
-    metrics: Metrics | None = None,
-    token_probe: Callable[[], SupportsTtl] | None = None,
-    ipn_handler: Callable[[IpnNotification], None] | None = None,
-    max_body_bytes: int = 65536,
-    health_timeout_s: float = 0.5,
-    seller_token_ttl_seconds: int = 3600,
-    handler_threads: int = 16,
-    inline_webhooks: bool | None = None,
+    options: ReceiverOptions = ReceiverOptions(),  # noqa: B008 - frozen, shared safely
 ) -> Starlette:
-    """The receiver app.
+    """The receiver app: verified, once-only signed events go to `handler`.
+
+    `handler` is a function of the `WebhookEvent` (run at least once per event id, on a
+    worker thread, so it may block), or a `TransactionalHandler` whose writes commit with the
+    event's completion (exactly once; SQL stores only, `ConfigError` otherwise).
 
     Secrets: webhook signatures use `settings.webhook_secrets()` (required); the G2A Pay IPN
     secret is `settings.api_key`; seller callbacks authenticate with client id
-    `settings.api_hash` and client secret `settings.api_key`. Without `store` the app opens
-    `settings.idempotency_url` and closes it on shutdown. `token_probe` (e.g.
-    `client.auth.token`) adds a token check to `/healthz`. Verification, store calls and
-    the handlers run on up to `handler_threads` threads, in batches (`BlockingRunner`):
-    signed events arriving together share two store calls (`WebhookHandler.handle_many`);
-    `/healthz` keeps its own threads, so a hung store never delays its answer.
-
-    With `inline_webhooks`, signed events are handled on the event loop instead, batched
-    the same way (`BlockingRunner(0)`): a thread hand-over costs more than the work itself
-    when nothing blocks. It is the default for the built-in handler over an embedded store
-    (memory, SQLite); pass True only for a handler that never blocks, and an embedded store
-    (`ConfigError` otherwise). Inline, a delivery of an event that another process is
-    handling gets 409 `in_progress` at once instead of waiting for it, and an SQLite file
-    that other processes write makes the loop wait for their transactions (each a few
-    statements long).
+    `settings.api_hash` and client secret `settings.api_key`.
     """
     secrets = settings.webhook_secrets()
     if not secrets:
         raise ConfigError("G2A_WEBHOOK_SECRET is required by the receiver")
-    owns_store = store is None
-    active_store = store if store is not None else open_store(settings.idempotency_url)
-    metrics = metrics or Metrics()
-    processed: deque[str] = deque(maxlen=PROCESSED_EVENTS_KEPT)
-    processed_payments: deque[str] = deque(maxlen=PROCESSED_EVENTS_KEPT)
-    verifier = WebhookVerifier(
-        secrets,
-        active_store,
-        tolerance_seconds=settings.webhook_tolerance_seconds,
-        max_body_bytes=max_body_bytes,
-    )
-    embedded = active_store.backend in EMBEDDED_BACKENDS
-    inline = (handler is None and embedded) if inline_webhooks is None else inline_webhooks
-    if inline and not embedded:
-        raise ConfigError(
-            f"inline_webhooks needs an embedded store ({', '.join(sorted(EMBEDDED_BACKENDS))}), "
-            f"not {active_store.backend}: its calls would block the event loop"
+    store = open_store(settings.idempotency_url) if options.store is None else options.store
+    try:
+        verifier = WebhookVerifier(
+            secrets,
+            replay_guard_of(store),
+            tolerance_seconds=settings.webhook_tolerance_seconds,
+            max_body_bytes=options.max_body_bytes,
         )
-    once = ProcessOnce(active_store)
-    webhooks = WebhookHandler(
-        verifier,
-        active_store,
-        handler or (lambda event: processed.append(event.event_id)),
-        metrics,
-        # Inline, an event held elsewhere is not waited for: the event loop must not sleep.
-        once=ProcessOnce(active_store, in_progress_wait_seconds=0) if inline else once,
-    )
-    blocking = BlockingRunner(handler_threads)
+        webhooks = WebhookHandler(verifier, store, handler)
+    except BaseException:
+        if options.store is None:
+            store.close()
+        raise
+    metrics = options.metrics or Metrics()
     api_key = settings.api_key.get_secret_value()
-    checks = {"store": store_check(active_store)}
-    if token_probe is not None:
-        checks["token"] = token_check(token_probe)
+    checks = {"store": store_check(store)}
+    if options.token_probe is not None:
+        checks["token"] = token_check(options.token_probe)
+    ipn = None
+    if options.ipn_handler is not None:
+        ipn = _Ipn(IpnVerifier(api_key), ProcessOnce(store), options.ipn_handler)
     receiver = _Receiver(
         webhooks=webhooks,
-        ipn=IpnVerifier(api_key),
-        ipn_handler=ipn_handler or (lambda n: processed_payments.append(n.idempotency_key)),
-        once=once,
-        tokens=SellerTokenIssuer(settings.api_hash, api_key, ttl_seconds=seller_token_ttl_seconds),
-        health=HealthChecker(checks, timeout_s=health_timeout_s),
+        ipn=ipn,
+        tokens=SellerTokenIssuer(
+            settings.api_hash, api_key, ttl_seconds=options.seller_token_ttl_seconds
+        ),
+        health=HealthChecker(checks, timeout_s=options.health_timeout_s),
         metrics=metrics,
-        max_body_bytes=max_body_bytes,
-        blocking=blocking,
-        webhook_runner=BlockingRunner(0) if inline else blocking,
+        options=options,
     )
 
     @asynccontextmanager
@@ -403,29 +268,20 @@ def create_receiver_app(
         try:
             yield
         finally:
-            if owns_store:
-                active_store.close()
+            if options.store is None:  # opened here: closed here
+                store.close()
 
+    routes = [
+        Route(WEBHOOK_PATH, receiver.webhook, methods=["POST"]),
+        Route("/oauth/token", receiver.token, methods=["GET"]),
+        Route("/healthcheck", receiver.healthcheck, methods=["GET"]),
+        Route("/healthz", receiver.healthz, methods=["GET"]),
+        Route("/metrics", receiver.prometheus, methods=["GET"]),
+    ]
+    if ipn is not None:
+        routes.append(Route(IPN_PATH, receiver.g2a_pay, methods=["POST"]))
     exception_handlers: dict[Any, Any] = {HTTPException: _http_error, Exception: _internal_error}
-    app = Starlette(
-        routes=[
-            Route(WEBHOOK_PATH, _AsgiEndpoint(receiver.webhook), methods=["POST"]),
-            Route("/webhooks/g2a-pay", receiver.g2a_pay, methods=["POST"]),
-            Route("/oauth/token", receiver.token, methods=["GET"]),
-            Route("/healthcheck", receiver.healthcheck, methods=["GET"]),
-            Route("/healthz", receiver.healthz, methods=["GET"]),
-            Route("/metrics", receiver.prometheus, methods=["GET"]),
-        ],
-        exception_handlers=exception_handlers,
-        lifespan=lifespan,
-        middleware=[
-            Middleware(_Shortcut, method="POST", path=WEBHOOK_PATH, handler=receiver.webhook)
-        ],
-    )
-    app.state.store = active_store
+    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan)
+    app.state.store = store
     app.state.metrics = metrics
-    if handler is None:
-        app.state.processed_events = processed
-    if ipn_handler is None:
-        app.state.processed_payments = processed_payments
     return app

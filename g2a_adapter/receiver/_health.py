@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from g2a_adapter._errors import G2AError
-from g2a_adapter.idempotency._base import IdempotencyStore
+from g2a_adapter.idempotency import IdempotencyStore
 
 Check = Callable[[], dict[str, Any]]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
-from g2a_adapter._errors import WebhookRejectedError
+from g2a_adapter.receiver._rejections import reject
 from g2a_adapter.wire import ipn_hash
 
 IPN_STATUSES = frozenset(
@@ -51,10 +51,10 @@ def parse_form(body: bytes) -> dict[str, str]:
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError):
-        raise WebhookRejectedError("malformed_body", 400, "not form-encoded UTF-8") from None
+        raise reject("malformed_body", "not form-encoded UTF-8") from None
     fields = dict(pairs)
     if len(fields) != len(pairs):
-        raise WebhookRejectedError("malformed_body", 400, "a field is repeated")
+        raise reject("malformed_body", "a field is repeated")
     return fields
 
 
@@ -62,9 +62,9 @@ def _check_optional(fields: Mapping[str, str]) -> None:
     """Optional fields, when posted, follow the rules of their required kin."""
     for name in _OPTIONAL_AMOUNTS:
         if name in fields and not _AMOUNT.match(fields[name]):
-            raise WebhookRejectedError("malformed_body", 400, f"{name} is not a finite amount")
+            raise reject("malformed_body", f"{name} is not a finite amount")
     if "currency" in fields and not _CURRENCY.match(fields["currency"]):
-        raise WebhookRejectedError("malformed_body", 400, "currency is not a 3-letter code")
+        raise reject("malformed_body", "currency is not a 3-letter code")
 
 
 class IpnVerifier:
@@ -79,15 +79,15 @@ class IpnVerifier:
     def verify(self, fields: Mapping[str, str]) -> IpnNotification:
         missing = [name for name in _REQUIRED if not fields.get(name)]
         if missing:
-            raise WebhookRejectedError("malformed_body", 400, f"missing {', '.join(missing)}")
+            raise reject("malformed_body", f"missing {', '.join(missing)}")
         amount, posted_hash = fields["amount"], fields["hash"]
         if not _AMOUNT.match(amount) or not _HASH.match(posted_hash):
-            raise WebhookRejectedError("malformed_body", 400, "amount or hash is malformed")
+            raise reject("malformed_body", "amount or hash is malformed")
         expected = ipn_hash(fields["transactionId"], fields["userOrderId"], amount, self._secret)
         if not hmac.compare_digest(expected, posted_hash.lower()):
-            raise WebhookRejectedError("bad_signature", 401)
+            raise reject("bad_signature")
         if fields["status"] not in IPN_STATUSES:
-            raise WebhookRejectedError("malformed_body", 400, "unknown status")
+            raise reject("malformed_body", "unknown status")
         _check_optional(fields)
         return IpnNotification(
             type=fields["type"],

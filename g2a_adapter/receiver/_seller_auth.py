@@ -16,17 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from g2a_adapter._errors import AuthError
+from g2a_adapter.receiver._rejections import REJECTIONS
 
 _MAX_LIVE_TOKENS = 10_000
 
 
 class TokenRequestError(AuthError):
-    """A token request was refused; `error` is the RFC 6749 error code."""
+    """A token request or bearer was refused for `reason` (a key of `REJECTIONS`); `error` is
+    the RFC 6749/6750 error code the caller reads."""
 
-    def __init__(self, error: str, status_code: int) -> None:
-        self.error = error
-        self.status_code = status_code
-        super().__init__(f"token request refused: {error}")
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.status_code, self.error = REJECTIONS[reason]
+        super().__init__(f"token request refused: {self.error}")
 
 
 @dataclass(frozen=True)
@@ -81,20 +83,20 @@ class SellerTokenIssuer:
         self, grant_type: str | None, client_id: str | None, client_secret: str | None
     ) -> IssuedToken:
         if grant_type != "client_credentials":
-            raise TokenRequestError("unsupported_grant_type", 400)
+            raise TokenRequestError("unsupported_grant_type")
         if not client_id or not client_secret:
-            raise TokenRequestError("invalid_request", 400)
+            raise TokenRequestError("token_request_incomplete")
         id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
         if not (id_ok and secret_ok):
-            raise TokenRequestError("invalid_client", 401)
+            raise TokenRequestError("invalid_client")
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = self._clock()
             if len(self._tokens) >= _MAX_LIVE_TOKENS:
                 self._tokens = {d: t for d, t in self._tokens.items() if t > now}
                 if len(self._tokens) >= _MAX_LIVE_TOKENS:
-                    raise TokenRequestError("temporarily_unavailable", 503)
+                    raise TokenRequestError("tokens_exhausted")
             self._tokens[_digest(token)] = now + self.ttl_seconds
         return IssuedToken(token, self.ttl_seconds)
 
@@ -102,8 +104,8 @@ class SellerTokenIssuer:
         """Accept `Authorization: Bearer <live token>`; raise TokenRequestError otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise TokenRequestError("invalid_request", 401)
+            raise TokenRequestError("missing_bearer")
         with self._lock:
             expiry = self._tokens.get(_digest(token.strip()))
             if expiry is None or expiry <= self._clock():
-                raise TokenRequestError("invalid_token", 401)
+                raise TokenRequestError("invalid_token")

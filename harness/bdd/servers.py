@@ -19,7 +19,8 @@ def serving_receiver(twin_export_url: str) -> Iterator[str]:
     so `/metrics` shows what a dashboard would: webhook and G2A request metrics together.
     """
     from g2a_adapter import G2AClient, Metrics, Settings, open_store
-    from g2a_adapter.receiver import create_receiver_app
+    from g2a_adapter.receiver import ReceiverOptions
+    from harness.recording_receiver import recording_receiver_app
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
     settings = Settings(
@@ -32,9 +33,8 @@ def serving_receiver(twin_export_url: str) -> Iterator[str]:
     metrics = Metrics()
     store = open_store("memory://")
     with G2AClient(settings, metrics=metrics, store=store) as client:
-        app = create_receiver_app(
-            settings, store=store, metrics=metrics, token_probe=client.auth.token
-        )
+        options = ReceiverOptions(store=store, metrics=metrics, token_probe=client.auth.token)
+        app, _ = recording_receiver_app(settings, options)
         with serve_asgi(app) as base_url:
             yield base_url
     store.close()

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from g2a_adapter import Settings
-    from g2a_adapter.receiver import create_receiver_app
+    from harness.recording_receiver import recording_receiver_app
     from harness.server_limits import ServerLimits, uvicorn_config
     from harness.serving import freeze_heap
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
-    app = create_receiver_app(settings)
+    app, _ = recording_receiver_app(settings)
     freeze_heap()
     print(f"G2A receiver: http://{args.host}:{args.port}/webhooks/g2a", flush=True)
     config = uvicorn_config(

@@ -30,7 +30,7 @@ from g2a_adapter import (
     WebhookEvent,
 )
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
 from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import serve_asgi
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, RunningTwin
@@ -79,7 +79,7 @@ def drill_services(twin: RunningTwin) -> Iterator[DrillServices]:
     )
     metrics = Metrics()
     receiver = create_receiver_app(
-        settings, handler=_handler, store=MemoryStore(), metrics=Metrics()
+        settings, _handler, options=ReceiverOptions(store=MemoryStore(), metrics=Metrics())
     )
     retry = RetryPolicy(sleep_enabled=False)
     with (

@@ -82,7 +82,8 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
     from g2a_adapter import G2AError, Metrics, Settings
     from g2a_adapter.client import G2AClient
     from g2a_adapter.idempotency import open_store
-    from g2a_adapter.receiver import create_receiver_app
+    from g2a_adapter.receiver import ReceiverOptions
+    from harness.recording_receiver import recording_receiver_app
 
     label = f"receiver on {values['G2A_API_URL']}"
     health_url, metrics_url = f"{label}: GET /healthz", f"{label}: GET /metrics"
@@ -94,15 +95,19 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
     metrics = Metrics()
     with G2AClient(settings, store=open_store("memory://"), metrics=metrics) as client:
         try:
-            app = create_receiver_app(
+            app, _ = recording_receiver_app(
                 settings,
-                metrics=metrics,
-                token_probe=client.auth.token,
-                health_timeout_s=HEALTH_TIMEOUT_S,
+                ReceiverOptions(
+                    metrics=metrics,
+                    token_probe=client.auth.token,
+                    health_timeout_s=HEALTH_TIMEOUT_S,
+                ),
             )
         except G2AError as exc:
             health = Probe(health_url, error=f"{type(exc).__name__}: {exc}")
-            fallback = create_receiver_app(settings, store=open_store("memory://"), metrics=metrics)
+            fallback, _ = recording_receiver_app(
+                settings, ReceiverOptions(store=open_store("memory://"), metrics=metrics)
+            )
             (answer,) = _serve_and_get(fallback, ("/metrics",))
             return health, Probe(metrics_url, answer.status_code, answer.text)
         health_answer, metrics_answer = _serve_and_get(app, ("/healthz", "/metrics"))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from g2a_adapter.idempotency import JSON, Claim, ClaimState, OneByOne, Record
+from g2a_adapter.idempotency import JSON, Claim, ClaimState, Record
 
 
-class ForgetfulStore(OneByOne):
+class ForgetfulStore:
     backend = "forgetful"
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
@@ -29,9 +29,6 @@ class ForgetfulStore(OneByOne):
 
     def release(self, key: str, owner: str) -> None:
         return None
-
-    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
-        return True
 
     def get(self, key: str) -> Record | None:
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from g2a_adapter import Metrics, Settings, WebhookEvent, open_store
-from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
 from harness.load.profiles import Profile
 from harness.serving import serve_asgi
 from harness.twin.admin import TwinAdmin
@@ -114,7 +114,9 @@ def load_services(
         store = open_store("memory://")
         stack.callback(store.close)
         app = create_receiver_app(
-            settings, handler=evidence.handle, store=store, metrics=evidence.metrics
+            settings,
+            evidence.handle,
+            options=ReceiverOptions(store=store, metrics=evidence.metrics),
         )
         receiver_url = stack.enter_context(serve_asgi(app, host))
         if admin is not None:

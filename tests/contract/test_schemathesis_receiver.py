@@ -23,13 +23,14 @@ from _schemathesis import COMMON_CHECKS, load_schema
 
 from g2a_adapter import Settings
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.receiver import ReceiverOptions
 from g2a_adapter.wire import (
     HEADER_EVENT_ID,
     HEADER_SIGNATURE,
     ipn_hash,
     signed_webhook_headers,
 )
+from harness.recording_receiver import recording_receiver_app
 from harness.serving import serve_asgi
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
@@ -109,7 +110,8 @@ def receiver_url() -> Iterator[str]:
         api_key=SANDBOX_API_KEY,
         webhook_secret=WEBHOOK_SECRET,
     )
-    with serve_asgi(create_receiver_app(settings, store=MemoryStore())) as base_url:
+    app, _ = recording_receiver_app(settings, ReceiverOptions(store=MemoryStore()))
+    with serve_asgi(app) as base_url:
         yield base_url
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from g2a_adapter import Settings
-from g2a_adapter.receiver import create_receiver_app
+from harness.recording_receiver import EventRecorder, recording_receiver_app
 from harness.serving import serve_asgi
 from harness.twin.config import TwinConfig
 from harness.twin.server import RunningTwin, running_twin
@@ -27,7 +26,7 @@ def twin() -> Iterator[RunningTwin]:
 
 
 @pytest.fixture
-def receiver(twin: RunningTwin, tmp_path: Path) -> Iterator[tuple[str, Starlette]]:
+def receiver(twin: RunningTwin, tmp_path: Path) -> Iterator[tuple[str, EventRecorder]]:
     settings = Settings(
         api_url=twin.export_url,
         api_hash="qdaiciDiyMaTjxMt",
@@ -35,9 +34,9 @@ def receiver(twin: RunningTwin, tmp_path: Path) -> Iterator[tuple[str, Starlette
         webhook_secret=SECRET,
         idempotency_url=f"sqlite:///{tmp_path / 'receiver.sqlite3'}",
     )
-    app = create_receiver_app(settings)
+    app, recorder = recording_receiver_app(settings)
     with serve_asgi(app) as base_url:
-        yield base_url, app
+        yield base_url, recorder
 
 
 def sample(base_url: str, name: str, **labels: str) -> float:
@@ -48,9 +47,9 @@ def sample(base_url: str, name: str, **labels: str) -> float:
 
 
 def test_events_duplicates_and_replays_from_the_twin(
-    twin: RunningTwin, receiver: tuple[str, Starlette]
+    twin: RunningTwin, receiver: tuple[str, EventRecorder]
 ) -> None:
-    base_url, app = receiver
+    base_url, recorder = receiver
     admin = twin.admin
     admin.apply_state(f"order {ORDER_ID} is paid", {"order_id": ORDER_ID})
     admin.subscribe(f"{base_url}/webhooks/g2a")
@@ -67,7 +66,7 @@ def test_events_duplicates_and_replays_from_the_twin(
         (event_id, "duplicate", 200),
         (event_id, "replay", 401),
     ]
-    assert list(app.state.processed_events) == [event_id]
+    assert list(recorder.events) == [event_id]
     events = "g2a_webhook_events_total"
     assert sample(base_url, events, type="order.paid", result="processed") == 1
     assert sample(base_url, events, type="order.paid", result="duplicate") == 1
@@ -76,9 +75,9 @@ def test_events_duplicates_and_replays_from_the_twin(
 
 
 def test_events_signed_with_another_secret_are_rejected_and_counted(
-    twin: RunningTwin, receiver: tuple[str, Starlette]
+    twin: RunningTwin, receiver: tuple[str, EventRecorder]
 ) -> None:
-    base_url, app = receiver
+    base_url, recorder = receiver
     admin = twin.admin
     admin.apply_state(f"order {ORDER_ID} is paid", {"order_id": ORDER_ID})
     admin.subscribe(f"{base_url}/webhooks/g2a", secrets=["not-the-receivers-secret"])
@@ -87,7 +86,7 @@ def test_events_signed_with_another_secret_are_rejected_and_counted(
     deliveries = admin.wait_deliveries(1)
 
     assert [d["status"] for d in deliveries] == [401]
-    assert list(app.state.processed_events) == []
+    assert list(recorder.events) == []
     failures = "g2a_webhook_validation_failures_total"
     assert sample(base_url, failures, reason="bad_signature") == 1
     assert (
@@ -96,9 +95,9 @@ def test_events_signed_with_another_secret_are_rejected_and_counted(
 
 
 def test_rotation_both_secrets_signed_by_the_twin_are_accepted(
-    twin: RunningTwin, receiver: tuple[str, Starlette]
+    twin: RunningTwin, receiver: tuple[str, EventRecorder]
 ) -> None:
-    base_url, app = receiver
+    base_url, recorder = receiver
     admin = twin.admin
     admin.apply_state(f"order {ORDER_ID} is paid", {"order_id": ORDER_ID})
     admin.subscribe(f"{base_url}/webhooks/g2a", secrets=["next-secret", SECRET])
@@ -108,4 +107,4 @@ def test_rotation_both_secrets_signed_by_the_twin_are_accepted(
 
     assert [d["status"] for d in deliveries] == [200]
     assert deliveries[0]["headers"]["X-G2A-Signature"].count("v1=") == 2
-    assert list(app.state.processed_events) == [event_id]
+    assert list(recorder.events) == [event_id]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
+
+import pytest
 
 import g2a_adapter
 from g2a_adapter import _errors as errors
@@ -49,6 +52,60 @@ PUBLIC = {
     "LeaseLostError",
     "StoreUnavailableError",
     "WebhookRejectedError",
+    # the receiver and the store ports a service wires together
+    "ReceiverOptions",
+    "TransactionalHandler",
+    "IdempotencyStore",
+    "ReplayGuard",
+    "ClaimState",
+}
+
+# The faces of the three parts (and the wire module): each name there is a decision too.
+SUBPACKAGES = {
+    "g2a_adapter.receiver": {
+        "REJECTIONS",
+        "EventHandler",
+        "HandleResult",
+        "HealthChecker",
+        "HealthReport",
+        "IpnNotification",
+        "IpnVerifier",
+        "ReceiverOptions",
+        "ReceiverSettings",
+        "Rejection",
+        "SellerTokenIssuer",
+        "TokenRequestError",
+        "TransactionalHandler",
+        "WebhookEvent",
+        "WebhookHandler",
+        "WebhookVerifier",
+        "create_receiver_app",
+        "store_check",
+        "token_check",
+    },
+    "g2a_adapter.idempotency": {
+        "EMBEDDED_BACKENDS",
+        "JSON",
+        "AsyncIdempotencyStore",
+        "AsyncStore",
+        "Claim",
+        "ClaimDecision",
+        "ClaimState",
+        "IdempotencyStore",
+        "MemoryStore",
+        "ProcessOnce",
+        "ProcessOnceInTransaction",
+        "Record",
+        "ReplayGuard",
+        "SqlStore",
+        "SqlTransaction",
+        "SqliteStore",
+        "StoreUrl",
+        "decide_claim",
+        "open_store",
+        "parse_store_url",
+        "replay_guard_of",
+    },
 }
 
 
@@ -56,6 +113,26 @@ def test_exported_names_are_pinned() -> None:
     assert set(g2a_adapter.__all__) == PUBLIC
     for name in PUBLIC:
         assert getattr(g2a_adapter, name) is not None, name
+
+
+@pytest.mark.parametrize("module", sorted(SUBPACKAGES))
+def test_subpackage_faces_are_pinned(module: str) -> None:
+    face = importlib.import_module(module)
+    assert set(face.__all__) == SUBPACKAGES[module]
+    for name in SUBPACKAGES[module]:
+        assert getattr(face, name) is not None, name
+
+
+def test_the_receiver_and_store_ports_are_the_subpackages_own() -> None:
+    from g2a_adapter import idempotency, receiver
+
+    assert g2a_adapter.ReceiverOptions is receiver.ReceiverOptions
+    assert g2a_adapter.TransactionalHandler is receiver.TransactionalHandler
+    assert g2a_adapter.IdempotencyStore is idempotency.IdempotencyStore
+    assert g2a_adapter.ReplayGuard is idempotency.ReplayGuard
+    for store in (idempotency.MemoryStore(), idempotency.open_store("memory://")):
+        assert isinstance(store, idempotency.IdempotencyStore)
+        assert isinstance(store, idempotency.ReplayGuard)
 
 
 def test_every_error_class_is_exported() -> None:

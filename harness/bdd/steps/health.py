@@ -15,7 +15,8 @@ from harness.serving import serve_asgi
 
 def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
     from g2a_adapter import Settings, open_store
-    from g2a_adapter.receiver import create_receiver_app
+    from g2a_adapter.receiver import ReceiverOptions
+    from harness.recording_receiver import recording_receiver_app
 
     target = world.settings()
     settings = Settings(
@@ -26,9 +27,10 @@ def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
     )
     store = open_store(f"sqlite:///{store_path}")
     world.on_close(store.close)
-    app = create_receiver_app(
-        settings, store=store, metrics=world.metrics, token_probe=world.client().auth.token
+    options = ReceiverOptions(
+        store=store, metrics=world.metrics, token_probe=world.client().auth.token
     )
+    app, _ = recording_receiver_app(settings, options)
     if lose_store:
         store.close()  # the store's connection is gone: every later use of it fails
     stack = ExitStack()

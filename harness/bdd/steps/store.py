@@ -110,8 +110,10 @@ def nonce_first(g2a_world: World, nonce: str) -> None:
 
     Example: the nonce "n-1" is accepted the first time
     """
+    from g2a_adapter.idempotency import replay_guard_of
+
     assert g2a_world.store is not None
-    assert g2a_world.store.add_nonce(nonce, LEASE_S) is True
+    assert replay_guard_of(g2a_world.store).add_nonce(nonce, LEASE_S) is True
 
 
 @then(parsers.parse('the nonce "{nonce}" is refused the second time'))
@@ -120,5 +122,7 @@ def nonce_again(g2a_world: World, nonce: str) -> None:
 
     Example: the nonce "n-1" is refused the second time
     """
+    from g2a_adapter.idempotency import replay_guard_of
+
     assert g2a_world.store is not None
-    assert g2a_world.store.add_nonce(nonce, LEASE_S) is False
+    assert replay_guard_of(g2a_world.store).add_nonce(nonce, LEASE_S) is False

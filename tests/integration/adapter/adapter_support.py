@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from g2a_adapter import Settings
+from g2a_adapter.idempotency import Claim, MemoryStore
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 
@@ -18,6 +19,22 @@ def twin_settings(api_url: str, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+class HeldElsewhere(MemoryStore):
+    """A store where another caller claims `key`, with the same payload, just before this
+    process's first claim of it: a live lease held elsewhere (for `lease_seconds`)."""
+
+    def __init__(self, key: str, lease_seconds: float) -> None:
+        super().__init__()
+        self._held: str | None = key
+        self._lease = lease_seconds
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        if key == self._held:
+            self._held = None
+            super().claim(key, fingerprint, self._lease)
+        return super().claim(key, fingerprint, lease_seconds)
 
 
 def query(logged: dict[str, Any]) -> dict[str, str]:

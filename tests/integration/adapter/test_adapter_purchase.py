@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from adapter_support import twin_settings
+from adapter_support import HeldElsewhere, twin_settings
 
 from g2a_adapter import (
     AsyncG2AClient,
@@ -22,9 +22,8 @@ from g2a_adapter import (
     PurchasePendingError,
     PurchaseResult,
     RequestValidationError,
+    Settings,
 )
-from g2a_adapter.client._orders import create_request
-from g2a_adapter.client._purchase import PurchaseRequest
 from g2a_adapter.idempotency import JSON, MemoryStore
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
@@ -302,12 +301,11 @@ def test_eight_concurrent_callers_with_one_key(client: G2AClient, twin: RunningT
     assert (log["create"], log["pay"], log["key"]) == ([200], [200], [200])
 
 
-def test_live_lease_elsewhere_is_in_progress(
-    client: G2AClient, store: MemoryStore, twin: RunningTwin
-) -> None:
-    request = PurchaseRequest(create_request(PRODUCT, "EUR", 500, None), "busy", 0.01, 2.0, 0.1)
-    store.claim("busy", request.fingerprint(), 60)
-    with pytest.raises(IdempotencyInProgressError, match="busy"):
+def test_live_lease_elsewhere_is_in_progress(settings: Settings, twin: RunningTwin) -> None:
+    with (
+        G2AClient(settings, store=HeldElsewhere("busy", 60)) as client,
+        pytest.raises(IdempotencyInProgressError, match="busy"),
+    ):
         buy(client, key="busy", wait_timeout=0.1)
     assert twin.admin.requests() == []
 

@@ -12,7 +12,7 @@ import socket
 from typing import Any
 
 import pytest
-from adapter_support import twin_settings
+from adapter_support import HeldElsewhere, twin_settings
 
 from g2a_adapter import (
     G2AApiError,
@@ -23,9 +23,8 @@ from g2a_adapter import (
     Metrics,
     OutcomeUnknownError,
     PurchaseResult,
+    Settings,
 )
-from g2a_adapter.client._orders import create_request
-from g2a_adapter.client._purchase import PurchaseRequest
 from g2a_adapter.idempotency import JSON, MemoryStore
 from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
 
@@ -230,16 +229,16 @@ def test_creates_that_stay_ambiguous_end_the_run_after_three(
 # --- §3 leases -------------------------------------------------------------------------------
 
 
-def test_in_progress_names_the_holder_and_until_when(
-    client: G2AClient, store: MemoryStore, twin: RunningTwin
-) -> None:
-    request = PurchaseRequest(create_request(PRODUCT, "EUR", 500, None), "busy", 0.01, 2.0, 0.1)
-    store.claim("busy", request.fingerprint(), LEASE_SECONDS)
+def test_in_progress_names_the_holder_and_until_when(settings: Settings, twin: RunningTwin) -> None:
+    store = HeldElsewhere("busy", LEASE_SECONDS)
+    with (
+        G2AClient(settings, store=store) as client,
+        pytest.raises(IdempotencyInProgressError) as caught,
+    ):
+        buy(client, key="busy", wait_timeout=0.1)
     record = store.get("busy")
     assert record is not None
     assert record.lease_expires_at is not None
-    with pytest.raises(IdempotencyInProgressError) as caught:
-        buy(client, key="busy", wait_timeout=0.1)
     error = caught.value
     assert error.lease_expires_at == record.lease_expires_at
     assert error.holder == f"{socket.gethostname()} pid {os.getpid()}"

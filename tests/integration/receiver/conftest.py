@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from _receiver_fixtures import receiver_settings
-from starlette.applications import Starlette
 
 from g2a_adapter import Settings
-from g2a_adapter.receiver import create_receiver_app
+from harness.recording_receiver import EventRecorder, recording_receiver_app
 from harness.serving import serve_asgi
 
 
@@ -20,8 +19,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def served(settings: Settings) -> Iterator[tuple[str, Starlette]]:
-    """The receiver with its own SQLite store, served by uvicorn in a thread."""
-    app = create_receiver_app(settings)
+def served(settings: Settings) -> Iterator[tuple[str, EventRecorder]]:
+    """The receiver with its own SQLite store and a recording handler, served by uvicorn in
+    a thread."""
+    app, recorder = recording_receiver_app(settings)
     with serve_asgi(app) as base_url:
-        yield base_url, app
+        yield base_url, recorder

@@ -13,8 +13,9 @@ import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
-from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.receiver import create_receiver_app
+from g2a_adapter.idempotency import Claim, MemoryStore
+from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
+from harness.recording_receiver import EventRecorder
 
 
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
@@ -22,6 +23,17 @@ def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
 
 
 SETTINGS = receiver_settings("memory://")
+
+
+def sample(metrics: Metrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def receiver(handler=None, **options):  # type: ignore[no-untyped-def]
+    """The receiver over an in-memory store (unless given), recording by default."""
+    options.setdefault("store", MemoryStore())
+    handler = handler or EventRecorder().on_event
+    return create_receiver_app(SETTINGS, handler, options=ReceiverOptions(**options))
 
 
 @pytest.mark.anyio
@@ -34,7 +46,7 @@ async def test_a_failing_handler_answers_500_then_the_retry_is_processed() -> No
             raise RuntimeError("database down")
 
     metrics = Metrics()
-    app = create_receiver_app(SETTINGS, handler=flaky, store=MemoryStore(), metrics=metrics)
+    app = receiver(flaky, metrics=metrics)
     async with client_for(app) as client:
         failed = await client.post(
             "/webhooks/g2a", content=delivery("evt-1")[1], headers=delivery("evt-1")[0]
@@ -45,11 +57,9 @@ async def test_a_failing_handler_answers_500_then_the_retry_is_processed() -> No
     assert (failed.status_code, failed.json()) == (500, {"error": "handler_failed"})
     assert (retried.status_code, retried.json()["status"]) == (200, "processed")
     assert calls == ["evt-1", "evt-1"]
-    assert not hasattr(app.state, "processed_events")  # a custom handler: no built-in record
-    failed_count = metrics.registry.get_sample_value(
-        "g2a_webhook_events_total", {"type": "order.paid", "result": "failed"}
-    )
-    assert failed_count == 1
+    events = "g2a_webhook_events_total"
+    assert sample(metrics, events, type="order.paid", result="failed") == 1
+    assert sample(metrics, events, type="order.paid", result="processed") == 1
 
 
 @pytest.mark.anyio
@@ -60,7 +70,8 @@ async def test_concurrent_duplicate_deliveries_run_the_handler_once() -> None:
         time.sleep(0.1)
         calls.append(event.event_id)
 
-    app = create_receiver_app(SETTINGS, handler=slow, store=MemoryStore())
+    metrics = Metrics()
+    app = receiver(slow, metrics=metrics)
     statuses: list[str] = []
     async with client_for(app) as client:
 
@@ -76,6 +87,9 @@ async def test_concurrent_duplicate_deliveries_run_the_handler_once() -> None:
 
     assert calls == ["evt-race"]
     assert sorted(statuses) == ["duplicate"] * 5 + ["processed"]
+    events = "g2a_webhook_events_total"
+    assert sample(metrics, events, type="order.paid", result="processed") == 1
+    assert sample(metrics, events, type="order.paid", result="duplicate") == 5
 
 
 class DownStore(MemoryStore):
@@ -88,7 +102,7 @@ class DownStore(MemoryStore):
 
 @pytest.mark.anyio
 async def test_a_store_outage_answers_503_and_fails_health() -> None:
-    app = create_receiver_app(SETTINGS, store=DownStore())
+    app = receiver(store=DownStore())
     async with client_for(app) as client:
         headers, body = delivery("evt-down")
         response = await client.post("/webhooks/g2a", content=body, headers=headers)
@@ -113,14 +127,14 @@ class Token:
 
 @pytest.mark.anyio
 async def test_healthz_reports_the_token_ttl_and_answers_fast_when_it_hangs() -> None:
-    ok = create_receiver_app(SETTINGS, store=MemoryStore(), token_probe=lambda: Token(123.45))
+    ok = receiver(token_probe=lambda: Token(123.45))
     stuck = threading.Event()
 
     def hanging() -> Token:
         stuck.wait(5)
         return Token(1)
 
-    hung = create_receiver_app(SETTINGS, store=MemoryStore(), token_probe=hanging)
+    hung = receiver(token_probe=hanging)
     async with client_for(ok) as client:
         healthy = await client.get("/healthz")
     async with client_for(hung) as client:
@@ -141,7 +155,7 @@ async def test_healthz_reports_the_token_ttl_and_answers_fast_when_it_hangs() ->
 def test_the_receiver_needs_a_webhook_secret() -> None:
     settings = receiver_settings("memory://").model_copy(update={"webhook_secret": None})
     with pytest.raises(ConfigError, match="G2A_WEBHOOK_SECRET is required by the receiver"):
-        create_receiver_app(settings)
+        create_receiver_app(settings, EventRecorder().on_event)
 
 
 @pytest.mark.anyio
@@ -154,8 +168,7 @@ async def test_of_repeated_signed_headers_the_first_counts(
     forged = "v1=" + "0" * 64
     signatures = [valid, forged] if first_is_valid else [forged, valid]
     sent = [*headers.items(), *(("X-G2A-Signature", s) for s in signatures)]
-    app = create_receiver_app(SETTINGS, store=MemoryStore())
-    async with client_for(app) as client:
+    async with client_for(receiver()) as client:
         response = await client.post("/webhooks/g2a", content=body, headers=sent)
 
     assert response.status_code == status
@@ -164,81 +177,71 @@ async def test_of_repeated_signed_headers_the_first_counts(
 
 
 class ThreadNotingStore(MemoryStore):
-    """Notes the thread of each batch claim."""
+    """Notes the thread of each claim."""
 
     def __init__(self) -> None:
         super().__init__()
         self.claimed_on: list[int] = []
 
-    def claim_many(self, claims):  # type: ignore[no-untyped-def]
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         self.claimed_on.append(threading.get_ident())
-        return super().claim_many(claims)
+        return super().claim(key, fingerprint, lease_seconds)
 
 
-async def post_events(app, *event_ids: str) -> list[httpx.Response]:  # type: ignore[no-untyped-def]
+@pytest.mark.anyio
+async def test_store_calls_and_the_handler_run_on_worker_threads_not_the_event_loop() -> None:
+    ran_on: list[int] = []
+    store = ThreadNotingStore()
+    app = receiver(lambda event: ran_on.append(threading.get_ident()), store=store)
+
     async with client_for(app) as client:
-        responses = []
-        for event_id in event_ids:
+        for event_id in ("evt-a", "evt-b"):
             headers, body = delivery(event_id)
-            responses.append(await client.post("/webhooks/g2a", content=body, headers=headers))
-        return responses
+            answer = await client.post("/webhooks/g2a", content=body, headers=headers)
+            assert answer.json()["status"] == "processed"
+
+    loop_thread = threading.get_ident()
+    assert len(ran_on) == len(store.claimed_on) == 2
+    assert loop_thread not in {*ran_on, *store.claimed_on}
 
 
 @pytest.mark.anyio
-async def test_the_built_in_handler_over_an_embedded_store_runs_on_the_event_loop() -> None:
-    inline_store, threaded_store = ThreadNotingStore(), ThreadNotingStore()
-    inline = create_receiver_app(SETTINGS, store=inline_store)
-    threaded = create_receiver_app(SETTINGS, store=threaded_store, inline_webhooks=False)
-
-    answers = await post_events(inline, "evt-a", "evt-b") + await post_events(threaded, "evt-c")
-
-    assert [r.json()["status"] for r in answers] == ["processed"] * 3
-    assert inline_store.claimed_on == [threading.get_ident()] * 2  # the loop's own thread
-    assert threaded_store.claimed_on != [threading.get_ident()]
-    assert list(inline.state.processed_events) == ["evt-a", "evt-b"]
-
-
-@pytest.mark.anyio
-async def test_a_service_handler_runs_on_a_thread_unless_declared_inline() -> None:
-    ran_on: dict[str, int] = {}
-
-    def note(event: WebhookEvent) -> None:
-        ran_on[event.event_id] = threading.get_ident()
-
-    await post_events(create_receiver_app(SETTINGS, handler=note, store=MemoryStore()), "evt-t")
-    inline = create_receiver_app(SETTINGS, handler=note, store=MemoryStore(), inline_webhooks=True)
-    await post_events(inline, "evt-i")
-
-    assert ran_on["evt-t"] != threading.get_ident()
-    assert ran_on["evt-i"] == threading.get_ident()
-
-
-class RemoteStore(MemoryStore):
-    backend = "redis"
-
-
-def test_inline_webhooks_need_an_embedded_store() -> None:
-    create_receiver_app(SETTINGS, store=RemoteStore())  # the default: on threads
-    with pytest.raises(
-        ConfigError, match=r"inline_webhooks needs an embedded store \(memory, sqlite\), not redis"
-    ):
-        create_receiver_app(SETTINGS, store=RemoteStore(), inline_webhooks=True)
-
-
-@pytest.mark.anyio
-async def test_inline_an_event_held_elsewhere_answers_409_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    store = MemoryStore()
+async def test_an_event_held_elsewhere_answers_409_and_is_counted() -> None:
+    store, metrics = MemoryStore(), Metrics()
     headers, body = delivery("evt-held")
     store.claim("webhook-event:evt-held", hashlib.sha256(body).hexdigest(), 30)  # another process
 
-    def no_sleeping(seconds: float) -> None:
-        raise AssertionError(f"the event loop slept {seconds} s")
-
-    monkeypatch.setattr(time, "sleep", no_sleeping)
-    async with client_for(create_receiver_app(SETTINGS, store=store)) as client:
+    async with client_for(receiver(store=store, metrics=metrics)) as client:
         response = await client.post("/webhooks/g2a", content=body, headers=headers)
 
     assert (response.status_code, response.json()) == (409, {"error": "in_progress"})
     assert response.headers["retry-after"] == "1"
+    in_progress = {"type": "order.paid", "result": "in_progress"}
+    assert sample(metrics, "g2a_webhook_events_total", **in_progress) == 1
+
+
+def test_a_transactional_handler_over_a_store_without_sql_is_refused() -> None:
+    from g2a_adapter.receiver import TransactionalHandler
+
+    store = ClosingStore()
+    with pytest.raises(ConfigError, match=r"TransactionalHandler needs a SQL idempotency store"):
+        receiver(TransactionalHandler(lambda event, tx: None), store=store)
+    assert not store.closed  # a store the caller passed is the caller's to close
+    with pytest.raises(ConfigError, match=r"TransactionalHandler needs a SQL .*not memory"):
+        create_receiver_app(SETTINGS, TransactionalHandler(lambda event, tx: None))
+
+
+class ClosingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_ipn_route_is_served_only_with_an_ipn_handler() -> None:
+    paths = {route.path for route in receiver().routes}  # type: ignore[attr-defined]
+    with_ipn = receiver(ipn_handler=EventRecorder().on_payment)
+    assert "/webhooks/g2a-pay" not in paths
+    assert "/webhooks/g2a-pay" in {route.path for route in with_ipn.routes}

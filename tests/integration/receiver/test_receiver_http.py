@@ -11,6 +11,7 @@ import pytest
 from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET
 
 from g2a_adapter.wire import ipn_hash, signed_webhook_headers
+from harness.recording_receiver import EventRecorder
 from harness.twin.webhooks import event_body
 
 CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -39,13 +40,13 @@ def metric(client: httpx.Client, line_start: str) -> float:
 
 
 @pytest.fixture
-def client(served: tuple[str, object]) -> httpx.Client:
+def client(served: tuple[str, EventRecorder]) -> httpx.Client:
     with httpx.Client(base_url=served[0], timeout=5) as c:
         yield c  # type: ignore[misc]
 
 
 def test_event_is_processed_once_and_redeliveries_are_duplicates(
-    client: httpx.Client, served: tuple[str, object]
+    client: httpx.Client, served: tuple[str, EventRecorder]
 ) -> None:
     headers, body = signed("evt-http-1")
     first = client.post("/webhooks/g2a", content=body, headers=headers)
@@ -60,12 +61,12 @@ def test_event_is_processed_once_and_redeliveries_are_duplicates(
         200,
         {"status": "duplicate", "event_id": "evt-http-1"},
     )
-    # The pre-encoded answer is byte for byte what JSONResponse would send.
+    # Compact JSON, as Starlette's JSONResponse sends it.
     assert (first.headers["content-type"], first.content) == (
         "application/json",
         b'{"status":"processed","event_id":"evt-http-1"}',
     )
-    assert list(served[1].state.processed_events) == ["evt-http-1"]  # type: ignore[attr-defined]
+    assert list(served[1].events) == ["evt-http-1"]
     assert metric(client, 'g2a_webhook_events_total{result="processed",type="order.complete"}') == 1
     assert metric(client, 'g2a_webhook_events_total{result="duplicate",type="order.complete"}') == 1
 
@@ -109,6 +110,7 @@ def test_replayed_delivery_is_rejected(client: httpx.Client) -> None:
     assert client.post("/webhooks/g2a", content=body, headers=headers).status_code == 200
     replay = client.post("/webhooks/g2a", content=body, headers=headers)
     assert (replay.status_code, replay.json()) == (401, {"error": "replayed_nonce"})
+    assert metric(client, 'g2a_webhook_validation_failures_total{reason="replayed_nonce"}') == 1
 
 
 def test_oversized_bodies_get_413_declared_or_streamed(client: httpx.Client) -> None:
@@ -146,7 +148,9 @@ def ipn_form(
     return fields
 
 
-def test_g2a_pay_ipn_is_verified_and_deduplicated(client: httpx.Client, served) -> None:  # type: ignore[no-untyped-def]
+def test_g2a_pay_ipn_is_verified_and_deduplicated(
+    client: httpx.Client, served: tuple[str, EventRecorder]
+) -> None:
     first = client.post("/webhooks/g2a-pay", data=ipn_form())
     again = client.post("/webhooks/g2a-pay", data=ipn_form())
     forged = client.post("/webhooks/g2a-pay", data=ipn_form(secret="guess"))
@@ -159,8 +163,11 @@ def test_g2a_pay_ipn_is_verified_and_deduplicated(client: httpx.Client, served) 
     assert again.json() == {"status": "duplicate", "transaction_id": "tx-1"}
     assert (forged.status_code, forged.json()) == (401, {"error": "bad_signature"})
     assert (as_json.status_code, as_json.json()) == (400, {"error": "malformed_body"})
-    assert list(served[1].state.processed_payments) == ["ipn:tx-1:complete"]
+    assert list(served[1].payments) == ["ipn:tx-1:complete"]
     assert metric(client, 'g2a_webhook_events_total{result="processed",type="ipn.complete"}') == 1
+    assert metric(client, 'g2a_webhook_events_total{result="duplicate",type="ipn.complete"}') == 1
+    assert metric(client, 'g2a_webhook_validation_failures_total{reason="bad_signature"}') == 1
+    assert metric(client, 'g2a_webhook_validation_failures_total{reason="malformed_body"}') == 1
 
 
 def test_seller_token_flow(client: httpx.Client) -> None:
@@ -179,6 +186,12 @@ def test_seller_token_flow(client: httpx.Client) -> None:
     denied = client.get("/healthcheck", headers={"Authorization": "Bearer forged"})
     assert (denied.status_code, denied.json()) == (401, {"error": "invalid_token"})
     assert denied.headers["www-authenticate"] == "Bearer"
+    anonymous = client.get("/healthcheck")
+    assert (anonymous.status_code, anonymous.json()) == (401, {"error": "invalid_request"})
+    refusals = "g2a_webhook_validation_failures_total"
+    assert metric(client, f'{refusals}{{reason="invalid_client"}}') == 1
+    assert metric(client, f'{refusals}{{reason="invalid_token"}}') == 1
+    assert metric(client, f'{refusals}{{reason="missing_bearer"}}') == 1
 
 
 def test_healthz_and_metrics(client: httpx.Client) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
-from g2a_adapter.receiver import create_receiver_app
+from harness.recording_receiver import recording_receiver_app
 from harness.server_limits import ServerLimits
 from harness.serving import ThreadedServer
 
@@ -22,7 +22,7 @@ LIMITS = ServerLimits(
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ThreadedServer]:
-    app = create_receiver_app(receiver_settings(f"sqlite:///{tmp_path / 'r.sqlite3'}"))
+    app, _ = recording_receiver_app(receiver_settings(f"sqlite:///{tmp_path / 'r.sqlite3'}"))
     served = ThreadedServer(app, limits=LIMITS)
     served.start()
     try:

@@ -1,5 +1,5 @@
-"""Two served receivers on one SQLite file, each handling events on its event loop (inline):
-duplicate deliveries spread over both run the handler once per event id."""
+"""Two served receivers on one SQLite file: duplicate deliveries spread over both run the
+handler once per event id."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
-from g2a_adapter.receiver import create_receiver_app
+from harness.recording_receiver import recording_receiver_app
 from harness.serving import serve_asgi
 
 EVENTS = 40
@@ -33,11 +33,14 @@ async def deliver(client: httpx.AsyncClient, url: str, event_id: str) -> str:
 
 
 @pytest.mark.anyio
-async def test_duplicates_across_two_inline_receivers_on_one_file_run_once(
+async def test_duplicates_across_two_receivers_on_one_file_run_once(
     tmp_path: Path,
 ) -> None:
     settings = receiver_settings(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
-    first, second = create_receiver_app(settings), create_receiver_app(settings)
+    (first, first_events), (second, second_events) = (
+        recording_receiver_app(settings),
+        recording_receiver_app(settings),
+    )
     with serve_asgi(first) as first_url, serve_asgi(second) as second_url:
         targets = [f"{first_url}/webhooks/g2a", f"{second_url}/webhooks/g2a"]
         async with httpx.AsyncClient(timeout=30) as client:
@@ -53,5 +56,5 @@ async def test_duplicates_across_two_inline_receivers_on_one_file_run_once(
     )
     assert processed == Counter({f"evt-shared-{n}": 1 for n in range(EVENTS)})
     assert Counter(statuses) == {"processed": EVENTS, "duplicate": EVENTS * 3}
-    handled = [*first.state.processed_events, *second.state.processed_events]
+    handled = [*first_events.events, *second_events.events]
     assert sorted(handled) == sorted(f"evt-shared-{n}" for n in range(EVENTS))

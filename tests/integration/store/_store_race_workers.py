@@ -7,22 +7,13 @@ import random
 import time
 from typing import Any
 
-from g2a_adapter.idempotency import ClaimState, Finish, NonceClaim, open_store
+from g2a_adapter.idempotency import ClaimState, open_store
 
 
-def race(
-    url: str,
-    namespace: str,
-    worker: int,
-    keys: list[str],
-    start: Any,
-    results: Any,
-    batch_size: int,
-) -> None:
+def race(url: str, namespace: str, worker: int, keys: list[str], start: Any, results: Any) -> None:
     """Claim `keys` in a worker-specific order; complete the ones this worker wins.
 
-    `start` is a barrier shared by all racers, so they begin together. With `batch_size`
-    above 1 the claims go through `claim_many` / `finish_many`, as the receiver sends them.
+    `start` is a barrier shared by all racers, so they begin together.
     """
     store = open_store(url, namespace=namespace)
     try:
@@ -30,45 +21,27 @@ def race(
         random.Random(worker).shuffle(order)
         start.wait()
         won = []
-        for first in range(0, len(order), batch_size):
-            won += _claim_batch(store, worker, order[first : first + batch_size], batch_size)
+        for key in order:
+            claim = store.claim(key, "fingerprint", 60.0)
+            if claim.state not in _RACE_OUTCOMES:
+                raise AssertionError(f"unexpected {claim} for {key}")
+            if claim.state is ClaimState.NEW:
+                store.complete(key, claim.owner or "", {"winner": worker}, 3600.0)
+                won.append(key)
         results.put((worker, won))
     finally:
         store.close()
 
 
-def _claim_batch(store: Any, worker: int, keys: list[str], batch_size: int) -> list[str]:
-    if batch_size == 1:
-        claims = [store.claim(keys[0], "fingerprint", 60.0)]
-    else:
-        requests = [NonceClaim(f"n-{worker}-{k}", 600.0, k, "fingerprint", 60.0) for k in keys]
-        claims = store.claim_many(requests)
-    won = []
-    for key, claim in zip(keys, claims, strict=True):
-        if claim is None or claim.state not in _RACE_OUTCOMES:
-            raise AssertionError(f"unexpected {claim} for {key}")
-        if claim.state is ClaimState.NEW:
-            won.append((key, claim.owner or ""))
-    result = {"winner": worker}
-    if batch_size == 1:
-        for key, owner in won:
-            store.complete(key, owner, result, 3600.0)
-    elif not all(store.finish_many([Finish(key, owner, result, 3600.0) for key, owner in won])):
-        raise AssertionError("a lease won in this batch was lost")
-    return [key for key, _ in won]
-
-
 _RACE_OUTCOMES = (ClaimState.NEW, ClaimState.COMPLETED, ClaimState.IN_PROGRESS)
 
 
-def run_race(
-    url: str, namespace: str, keys: list[str], processes: int, batch_size: int = 1
-) -> dict[str, list[int]]:
+def run_race(url: str, namespace: str, keys: list[str], processes: int) -> dict[str, list[int]]:
     """Race `processes` spawned workers over `keys`; which workers won each key."""
     ctx = multiprocessing.get_context("spawn")
     start, results = ctx.Barrier(processes), ctx.Queue()  # all start once all are ready
     workers = [
-        ctx.Process(target=race, args=(url, namespace, n, keys, start, results, batch_size))
+        ctx.Process(target=race, args=(url, namespace, n, keys, start, results))
         for n in range(processes)
     ]
     for process in workers:

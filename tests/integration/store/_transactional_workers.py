@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
-from g2a_adapter.idempotency import open_store
-from g2a_adapter.idempotency._sql import SqlStore, Tx
+from g2a_adapter.idempotency import SqlStore, SqlTransaction, open_store
 
 TTL = 3600.0
 
@@ -15,7 +14,7 @@ def effects_table(namespace: str) -> str:
     return f"{namespace}_effects"
 
 
-def insert_effect(tx: Tx, store: SqlStore, namespace: str, event_id: str) -> None:
+def insert_effect(tx: SqlTransaction, store: SqlStore, namespace: str, event_id: str) -> None:
     """The handler's own write: one row per run (the namespace is a validated identifier)."""
     insert = f"INSERT INTO {effects_table(namespace)} (event_id) VALUES (?)"  # noqa: S608
     tx.count(insert.replace("?", store.placeholder), (event_id,))
@@ -26,7 +25,7 @@ def handle(url: str, namespace: str, event_id: str, kill_at: str) -> None:
     store = open_store(url, namespace=namespace)
     assert isinstance(store, SqlStore)
 
-    def work(tx: Tx) -> None:
+    def work(tx: SqlTransaction) -> None:
         if kill_at == "before-effect":
             os.kill(os.getpid(), signal.SIGKILL)
         insert_effect(tx, store, namespace, event_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from g2a_adapter import StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, Finish, NonceClaim, SqliteStore
+from g2a_adapter.idempotency import ClaimState, SqliteStore
 
 NOW = 1_750_000_000.0
 
@@ -75,12 +75,12 @@ def test_opening_a_file_locked_past_the_timeout_is_a_typed_error(tmp_path: Path)
         holder.close()
 
 
-def _write_batch(store: SqliteStore, count: int) -> None:
-    claims = store.claim_many(
-        [NonceClaim(f"n-{i}", 600.0, f"evt-{i:05d}", "f" * 64, 30.0) for i in range(count)]
-    )
-    done = store.finish_many([Finish(c.key, c.owner or "", {"ok": 1}, 60.0) for c in claims if c])
-    assert all(done)
+def _write_events(store: SqliteStore, count: int) -> None:
+    """What the receiver writes per event: its nonce, its claim and its completion."""
+    for i in range(count):
+        assert store.add_nonce(f"n-{i}", 600.0)
+        claim = store.claim(f"evt-{i:05d}", "f" * 64, 30.0)
+        store.complete(f"evt-{i:05d}", claim.owner or "", {"ok": 1}, 60.0)
 
 
 def _checkpointers() -> int:
@@ -93,7 +93,7 @@ def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path: Path) ->
     store = SqliteStore(str(idle), checkpoint_interval_seconds=3600)
     try:
         schema_only = idle.stat().st_size
-        _write_batch(store, 2000)  # thousands of log pages: a commit used to checkpoint
+        _write_events(store, 2000)  # thousands of log pages: a commit used to checkpoint
         assert idle.stat().st_size == schema_only  # everything still in the write-ahead log
     finally:
         store.close()
@@ -102,7 +102,7 @@ def test_commits_leave_checkpoints_to_the_checkpointer_thread(tmp_path: Path) ->
     store = SqliteStore(str(busy), checkpoint_interval_seconds=0.05)
     try:
         schema_only = busy.stat().st_size
-        _write_batch(store, 2000)
+        _write_events(store, 2000)
         deadline = time.monotonic() + 5
         while busy.stat().st_size == schema_only and time.monotonic() < deadline:
             time.sleep(0.02)

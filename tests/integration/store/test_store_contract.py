@@ -12,7 +12,7 @@ import pytest
 from _store_fixtures import Backend
 
 from g2a_adapter import LeaseLostError, StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, IdempotencyStore
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, replay_guard_of
 
 LEASE = 30.0
 TTL = 3600.0
@@ -184,18 +184,19 @@ def test_completed_result_expires_after_its_retention(
 
 
 def test_nonce_is_accepted_once_within_its_ttl(store: IdempotencyStore, backend: Backend) -> None:
-    assert store.add_nonce("n-1", 600.0) is True
-    assert store.add_nonce("n-1", 600.0) is False
-    assert store.add_nonce("n-2", 600.0) is True
+    guard = replay_guard_of(store)  # every backend is also the replay guard
+    assert guard.add_nonce("n-1", 600.0) is True
+    assert guard.add_nonce("n-1", 600.0) is False
+    assert guard.add_nonce("n-2", 600.0) is True
     backend.clock.advance(599.0)
-    assert store.add_nonce("n-1", 600.0) is False
+    assert guard.add_nonce("n-1", 600.0) is False
     backend.clock.advance(1.0)
-    assert store.add_nonce("n-1", 600.0) is True
-    assert store.add_nonce("n-1", 600.0) is False
+    assert guard.add_nonce("n-1", 600.0) is True
+    assert guard.add_nonce("n-1", 600.0) is False
 
 
 def test_nonces_and_keys_live_in_separate_spaces(store: IdempotencyStore) -> None:
-    assert store.add_nonce("same", 60.0) is True
+    assert replay_guard_of(store).add_nonce("same", 60.0) is True
     assert store.claim("same", "fp", LEASE).state is ClaimState.NEW
 
 
@@ -236,8 +237,8 @@ def test_a_second_connection_sees_the_same_state(shared_backend: Backend) -> Non
     assert reader.claim("order-1", "fp-a", LEASE).state is ClaimState.IN_PROGRESS
     writer.complete("order-1", claim.owner or "", {"done": 1}, TTL)
     assert reader.claim("order-1", "fp-a", LEASE).result == {"done": 1}
-    assert reader.add_nonce("n", 60.0) is True
-    assert writer.add_nonce("n", 60.0) is False
+    assert replay_guard_of(reader).add_nonce("n", 60.0) is True
+    assert replay_guard_of(writer).add_nonce("n", 60.0) is False
 
 
 def test_schema_is_versioned_and_newer_schemas_are_refused(shared_backend: Backend) -> None:

@@ -11,8 +11,7 @@ import pytest
 from _store_fixtures import Backend
 from _transactional_workers import TTL, effects_table, handle, insert_effect
 
-from g2a_adapter.idempotency import ClaimState
-from g2a_adapter.idempotency._sql import SqlStore, Tx
+from g2a_adapter.idempotency import ClaimState, SqlStore, SqlTransaction
 
 
 def _store(backend: Backend) -> SqlStore:
@@ -51,7 +50,7 @@ def test_kill_9_at_every_point_leaves_both_or_neither(sql_backend: Backend, kill
     assert (record is not None and record.completed) is committed  # both or neither
 
     # the redelivery runs the effect only where it did not happen, and never again afterwards
-    def work(tx: Tx) -> None:
+    def work(tx: SqlTransaction) -> None:
         insert_effect(tx, store, sql_backend.namespace, "evt-1")
 
     first = store.run_once_in_transaction("evt-1", "fp", work, {"status": "processed"}, TTL)
@@ -65,7 +64,7 @@ def test_a_failing_handler_writes_nothing_and_runs_again(sql_backend: Backend) -
     store = _store(sql_backend)
     _create_effects(store, sql_backend.namespace)
 
-    def failing(tx: Tx) -> None:
+    def failing(tx: SqlTransaction) -> None:
         insert_effect(tx, store, sql_backend.namespace, "evt-2")
         raise RuntimeError("handler failed after its write")
 

@@ -26,8 +26,6 @@ async def test_async_store_runs_every_transition() -> None:
     assert (await store.get("k")).result == {"done": True}  # type: ignore[union-attr]
     with pytest.raises(LeaseLostError):
         await store.release("k", again.owner or "")
-    assert await store.add_nonce("n", 5.0) is True
-    assert await store.add_nonce("n", 5.0) is False
     await store.ping()
     await store.close()
 

@@ -9,7 +9,7 @@ from _signed import NOW, SECRET, signed_headers
 
 from g2a_adapter import WebhookRejectedError, WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
-from g2a_adapter.receiver import REJECTION_STATUS, IpnVerifier
+from g2a_adapter.receiver import REJECTIONS, IpnVerifier
 from g2a_adapter.wire import ipn_hash
 
 TEMPLATE = (
@@ -31,7 +31,7 @@ def verify(raw: bytes) -> Decimal:
 def refused(raw: bytes) -> WebhookRejectedError:
     with pytest.raises(WebhookRejectedError) as caught:
         verify(raw)
-    assert caught.value.status_code == REJECTION_STATUS[caught.value.reason] == 400
+    assert caught.value.status_code == REJECTIONS[caught.value.reason].status == 400
     return caught.value
 
 

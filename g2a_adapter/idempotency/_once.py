@@ -1,0 +1,125 @@
+"""The exactly-once engine: run an action once per key, as far as the idempotency store can tell.
+
+`ProcessOnce` claims the key, runs the action and records the completion: a process that dies
+between the last two leaves the key to be claimed again once its lease lapses, so effects
+outside the store happen at least once. `ProcessOnceInTransaction` closes that gap for effects
+written to the store's own SQL database: the action writes inside the claim's transaction, and
+its writes commit with the completion or not at all.
+
+Under OpenTelemetry (the `otel` extra) the claim and the action each get a span under the
+caller's current one (a receiver's delivery span): `G2A webhook claim` with the claim's state
+as `g2a.claim.state`, and `G2A webhook handler`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from g2a_adapter import _tracing
+from g2a_adapter._errors import IdempotencyConflictError, IdempotencyInProgressError
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore
+from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
+
+_DONE: JSON = {"status": "processed"}
+_CLAIM_SPAN = "G2A webhook claim"
+_ACTION_SPAN = "G2A webhook handler"
+_RETENTION_SECONDS = 7 * 24 * 3600.0
+
+
+def _fingerprint(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _ran_now(key: str, state: ClaimState) -> bool:
+    """True for a claim this caller won, False for a duplicate; raises for the other states."""
+    if state is ClaimState.NEW:
+        return True
+    if state is ClaimState.COMPLETED:
+        return False
+    if state is ClaimState.MISMATCH:
+        raise IdempotencyConflictError(f"{key!r} was already used with another payload")
+    raise IdempotencyInProgressError(f"{key!r} is being processed by another delivery")
+
+
+class ProcessOnce:
+    """Runs an action once per key across processes; at least once if a process dies between
+    the action and its completion (see the module docstring).
+
+    A key already completed is a duplicate; a key held by a concurrent caller is waited for
+    up to `in_progress_wait_seconds` (then `IdempotencyInProgressError`); a failing action
+    releases the claim so the sender's retry can succeed; another payload under the same key
+    is an `IdempotencyConflictError`.
+    """
+
+    def __init__(
+        self,
+        store: IdempotencyStore,
+        *,
+        lease_seconds: float = 30.0,
+        retention_seconds: float = _RETENTION_SECONDS,
+        in_progress_wait_seconds: float = 1.0,
+        poll_seconds: float = 0.01,
+    ) -> None:
+        self._store = store
+        self._lease = lease_seconds
+        self._retention = retention_seconds
+        self._polls = round(in_progress_wait_seconds / poll_seconds) if poll_seconds > 0 else 0
+        self._poll = poll_seconds
+
+    def run(self, key: str, payload: bytes, action: Callable[[], None]) -> bool:
+        """True if `action` ran now, False for a duplicate."""
+        claim = self._claim(key, _fingerprint(payload))
+        if not _ran_now(key, claim.state):
+            return False
+        owner = claim.owner or ""
+        try:
+            with _tracing.span(_ACTION_SPAN):
+                action()
+        except BaseException:
+            self._store.release(key, owner)
+            raise
+        self._store.complete(key, owner, _DONE, self._retention)
+        return True
+
+    def _claim(self, key: str, fingerprint: str) -> Claim:
+        """The claim, once no concurrent caller holds the key or the wait is over."""
+        with _tracing.span(_CLAIM_SPAN) as span:
+            claim = self._store.claim(key, fingerprint, self._lease)
+            for _ in range(self._polls):
+                if claim.state is not ClaimState.IN_PROGRESS:
+                    break
+                time.sleep(self._poll)
+                claim = self._store.claim(key, fingerprint, self._lease)
+            _tracing.annotate(span, "g2a.claim.state", claim.state.value)
+        return claim
+
+
+class ProcessOnceInTransaction:
+    """`ProcessOnce` for a SQL store whose action writes inside the claim's transaction.
+
+    The action receives the transaction (`SqlTransaction.rows` / `.count`, in the store's
+    `placeholder` style); its writes and the completion commit together, so a crash or a
+    failing action leaves neither and the next delivery runs it again. While the action runs
+    the transaction holds the store's write lock (SQLite: the whole database), so it should
+    be short.
+    """
+
+    def __init__(self, store: SqlStore, *, retention_seconds: float = _RETENTION_SECONDS) -> None:
+        self._store = store
+        self._retention = retention_seconds
+
+    def run(self, key: str, payload: bytes, action: Callable[[SqlTransaction], None]) -> bool:
+        """True if `action` ran (and committed) now, False for a duplicate."""
+
+        def traced(tx: SqlTransaction) -> None:
+            with _tracing.span(_ACTION_SPAN):
+                action(tx)
+
+        with _tracing.span(_CLAIM_SPAN) as span:  # the whole transaction: claim to commit
+            state = self._store.run_once_in_transaction(
+                key, _fingerprint(payload), traced, _DONE, self._retention
+            )
+            _tracing.annotate(span, "g2a.claim.state", state.value)
+        return _ran_now(key, state)

@@ -1,0 +1,69 @@
+"""The signed webhook's event (docs/g2a-api.md §5) and how its body is read: amounts exact.
+
+Not pydantic's `model_validate_json`: its JSON parser reads every number through a float (so
+`0.1000000000000000055` would silently become `0.1`) and accepts NaN and Infinity.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from g2a_adapter.receiver._rejections import reject
+
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 alphabetic code (pydantic: $ is the end)
+
+
+class OrderEventData(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    order_id: str = Field(min_length=1)
+    product_id: str = Field(min_length=1)
+    price: Decimal = Field(ge=0, allow_inf_nan=False, max_digits=20, decimal_places=8)
+    currency: str = Field(pattern=CURRENCY_PATTERN)
+
+
+class WebhookEvent(BaseModel):
+    """A verified order event (this project's signed webhook, docs/g2a-api.md §5)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(pattern=EVENT_ID_PATTERN)
+    type: Literal["order.paid", "order.complete"]
+    created_at: datetime
+    data: OrderEventData
+
+
+class _NonFinite(ValueError):
+    """A JSON body spelled NaN, Infinity or -Infinity (Python's json accepts them)."""
+
+
+def _non_finite(constant: str) -> Any:
+    raise _NonFinite(constant)
+
+
+_EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_non_finite)
+
+
+def load_json_exactly(body: bytes) -> Any:
+    """UTF-8 JSON with numbers as written: decimals exact (`Decimal`), NaN/Infinity refused."""
+    try:
+        return _EXACT_JSON.decode(body.decode("utf-8"))
+    except _NonFinite as exc:
+        raise reject("non_finite_number", f"{exc} is not a finite number") from None
+    except ValueError:  # also invalid UTF-8
+        raise reject("malformed_body", "not JSON") from None
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    """The event with its amounts exact; `WebhookRejectedError` names the fields at fault."""
+    try:
+        return WebhookEvent.model_validate(load_json_exactly(body))
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
+        raise reject("malformed_body", ", ".join(fields)) from None

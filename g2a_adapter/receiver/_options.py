@@ -1,0 +1,58 @@
+"""What `create_receiver_app` takes besides the settings and the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from g2a_adapter._observability import Metrics
+from g2a_adapter.idempotency import IdempotencyStore
+from g2a_adapter.receiver._health import SupportsTtl
+from g2a_adapter.receiver._ipn import IpnNotification
+
+
+class ReceiverSettings(Protocol):
+    """What the receiver reads from `g2a_adapter.Settings`."""
+
+    @property
+    def api_hash(self) -> str: ...
+    @property
+    def api_key(self) -> SecretStr: ...
+    @property
+    def webhook_tolerance_seconds(self) -> int: ...
+    @property
+    def idempotency_url(self) -> str: ...
+    def webhook_secrets(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ReceiverOptions:
+    """The receiver's optional collaborators and limits; every field has a working default.
+
+    - `store`: the idempotency store (and replay guard); None opens `settings.idempotency_url`
+      and closes it on shutdown.
+    - `metrics`: where the receiver counts (None: a fresh `Metrics`, served at `/metrics`).
+    - `token_probe` (e.g. `client.auth.token`): adds a token check to `/healthz`.
+    - `ipn_handler`: serves `POST /webhooks/g2a-pay` (G2A Pay IPN) with it; None: no route.
+    - `max_body_bytes`: larger bodies are refused with 413 before they are read.
+    - `health_timeout_s`: the deadline of each `/healthz` check.
+    - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.
+    - `handler_threads`: worker threads for verification, store calls and the handlers
+      (`/healthz` keeps threads of its own, so busy handlers never delay it).
+    """
+
+    store: IdempotencyStore | None = None
+    metrics: Metrics | None = None
+    token_probe: Callable[[], SupportsTtl] | None = None
+    ipn_handler: Callable[[IpnNotification], None] | None = None
+    max_body_bytes: int = 65536
+    health_timeout_s: float = 0.5
+    seller_token_ttl_seconds: int = 3600
+    handler_threads: int = 16
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes <= 0 or self.handler_threads <= 0:
+            raise ValueError("max_body_bytes and handler_threads must be positive")

@@ -1,0 +1,44 @@
+"""Every reason the receiver refuses a request, with its HTTP status and the error code the
+sender reads in `{"error": …}`; the reason itself is the request's label in
+`g2a_webhook_validation_failures_total{reason}`.
+
+Signed webhooks, G2A Pay IPN, seller tokens and oversized bodies all refuse through this one
+table, and the app answers and counts every refusal in one place (`_app.py`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from g2a_adapter._errors import WebhookRejectedError
+
+
+class Rejection(NamedTuple):
+    status: int
+    error: str  # the `{"error": …}` code: the reason itself, or an RFC 6749/6750 code for tokens
+
+
+REJECTIONS: dict[str, Rejection] = {
+    # signed webhooks; G2A Pay IPN shares the body, signature and size reasons
+    "missing_header": Rejection(401, "missing_header"),
+    "malformed_header": Rejection(400, "malformed_header"),
+    "bad_signature": Rejection(401, "bad_signature"),
+    "stale_timestamp": Rejection(401, "stale_timestamp"),
+    "future_timestamp": Rejection(401, "future_timestamp"),
+    "replayed_nonce": Rejection(401, "replayed_nonce"),
+    "malformed_body": Rejection(400, "malformed_body"),
+    "non_finite_number": Rejection(400, "non_finite_number"),
+    "oversized_body": Rejection(413, "oversized_body"),
+    # seller tokens (`GET /oauth/token`, the bearer of `GET /healthcheck`)
+    "unsupported_grant_type": Rejection(400, "unsupported_grant_type"),
+    "token_request_incomplete": Rejection(400, "invalid_request"),
+    "invalid_client": Rejection(401, "invalid_client"),
+    "tokens_exhausted": Rejection(503, "temporarily_unavailable"),
+    "missing_bearer": Rejection(401, "invalid_request"),
+    "invalid_token": Rejection(401, "invalid_token"),
+}
+
+
+def reject(reason: str, detail: str = "") -> WebhookRejectedError:
+    """The error refusing an inbound delivery for `reason` (a key of `REJECTIONS`)."""
+    return WebhookRejectedError(reason, REJECTIONS[reason].status, detail)

@@ -1,0 +1,40 @@
+"""The harness's receiver: the adapter's receiver app with a handler that remembers what it
+handled, for `g2a-harness receiver serve`, the BDD suites and the tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from typing import TYPE_CHECKING
+
+from g2a_adapter.receiver import IpnNotification, ReceiverOptions, ReceiverSettings, WebhookEvent
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+KEPT = 10_000  # ids remembered; older ones are forgotten
+
+
+class EventRecorder:
+    """Handlers for signed events and G2A Pay IPNs that record their ids, newest last."""
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self.events: deque[str] = deque(maxlen=kept)
+        self.payments: deque[str] = deque(maxlen=kept)
+
+    def on_event(self, event: WebhookEvent) -> None:
+        self.events.append(event.event_id)
+
+    def on_payment(self, notification: IpnNotification) -> None:
+        self.payments.append(notification.idempotency_key)
+
+
+def recording_receiver_app(
+    settings: ReceiverSettings, options: ReceiverOptions | None = None
+) -> tuple[Starlette, EventRecorder]:
+    """The receiver app with an `EventRecorder` for its signed events and IPNs."""
+    from g2a_adapter.receiver import create_receiver_app
+
+    recorder = EventRecorder()
+    options = dataclasses.replace(options or ReceiverOptions(), ipn_handler=recorder.on_payment)
+    return create_receiver_app(settings, recorder.on_event, options=options), recorder
