@@ -24,6 +24,13 @@ except ImportError:  # the otel extra is not installed
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
+
+def _recording() -> bool:
+    """Whether spans go anywhere: the extra is installed and the service set a tracer
+    provider (until then every span is a no-op, so none is made)."""
+    return ENABLED and not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 @functools.cache
 def _tracer() -> Tracer:
     """The adapter's tracer, looked up once (a lookup reads the environment); a proxy that
@@ -38,7 +45,7 @@ _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 def start_attempt(
     method: str, route: str, attempt: int, purchase_step: str | None = None
 ) -> Span | None:
-    if not ENABLED:
+    if not _recording():
         return None
     attributes: dict[str, str | int] = {
         "http.request.method": method,
@@ -79,7 +86,7 @@ def end_attempt(span: Span | None, status: int | None, outcome: str, retries: in
 @contextmanager
 def inbound(raw_headers: Iterable[tuple[bytes, bytes]], name: str) -> Iterator[None]:
     """A SERVER span for one delivery, continuing the sender's trace (ASGI raw headers)."""
-    if not ENABLED:
+    if not _recording():
         yield
         return
     carrier = {
@@ -100,7 +107,7 @@ def annotate(span: Span | None, key: str, value: str) -> None:
 @contextmanager
 def span(name: str) -> Iterator[Span | None]:
     """A span `name` under the current one, over the block; an exception marks it failed."""
-    if not ENABLED:
+    if not _recording():
         yield None
         return
     with _tracer().start_as_current_span(name) as current:
