@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter.idempotency._aio import AsyncIdempotencyStore, AsyncStore
 from g2a_adapter.idempotency._base import (
     JSON,
     Claim,
@@ -25,10 +24,7 @@ from g2a_adapter.idempotency._sqlite import SqliteStore
 from g2a_adapter.idempotency._url import StoreUrl, parse_store_url
 
 __all__ = [
-    "EMBEDDED_BACKENDS",
     "JSON",
-    "AsyncIdempotencyStore",
-    "AsyncStore",
     "Claim",
     "ClaimDecision",
     "ClaimState",
@@ -47,10 +43,6 @@ __all__ = [
     "parse_store_url",
     "replay_guard_of",
 ]
-
-
-# Backends whose calls are local and short (no network): they may run on an event loop.
-EMBEDDED_BACKENDS = frozenset({"memory", "sqlite"})
 
 
 def _wall_clock() -> float:

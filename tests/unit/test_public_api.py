@@ -84,10 +84,7 @@ SUBPACKAGES = {
         "token_check",
     },
     "g2a_adapter.idempotency": {
-        "EMBEDDED_BACKENDS",
         "JSON",
-        "AsyncIdempotencyStore",
-        "AsyncStore",
         "Claim",
         "ClaimDecision",
         "ClaimState",
