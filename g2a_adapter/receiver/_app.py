@@ -148,6 +148,8 @@ class _Receiver:
             event = self.webhooks.verify(headers, body)
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
+        except StoreUnavailableError as exc:  # the nonce could not be recorded
+            return _failure(exc)[1]
         process = functools.partial(self.webhooks.process, event, body)
         return self.handled(event.type, process, {"event_id": event.event_id})
 

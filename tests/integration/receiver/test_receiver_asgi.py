@@ -117,6 +117,23 @@ async def test_a_store_outage_answers_503_and_fails_health() -> None:
     )
 
 
+class NoncelessStore(MemoryStore):
+    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        raise StoreUnavailableError("redis", "ConnectionError: refused")
+
+
+@pytest.mark.anyio
+async def test_a_replay_guard_outage_answers_503_before_any_claim() -> None:
+    store = NoncelessStore()
+    async with client_for(receiver(store=store)) as client:
+        headers, body = delivery("evt-no-nonce")
+        response = await client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert (response.status_code, response.json()) == (503, {"error": "store_unavailable"})
+    assert response.headers["retry-after"] == "5"
+    assert store.get("webhook-event:evt-no-nonce") is None
+
+
 @dataclass
 class Token:
     ttl: float
