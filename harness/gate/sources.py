@@ -20,7 +20,7 @@ from harness.gate.evidence import (
     TextSource,
 )
 from harness.gate.junit import JunitError, junit_counts, junit_name
-from harness.gate.toxresult import TOX_RESULT, ToxIniError, layer_commands, tested_layers
+from harness.gate.toxresult import TOX_RESULT, ToxIniError, layer_commands, layers_with_tests
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist.txt")
 MAX_FILE_BYTES = 2_000_000
@@ -216,7 +216,7 @@ def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None)
         commands_error = str(exc)
     junit: dict[str, ReportFile] = {}
     counts: dict[str, JunitCounts] = {}
-    for layer in tested_layers(commands or {}):
+    for layer in layers_with_tests(commands or {}):
         name = junit_name(layer)
         junit[layer], layer_counts = _junit(folder / name, f"{shown_folder}/{name}")
         if layer_counts is not None:

@@ -144,7 +144,7 @@ def _stamp(tests: list[Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def tested_layers(commands: Mapping[str, tuple[Command, ...]]) -> tuple[str, ...]:
+def layers_with_tests(commands: Mapping[str, tuple[Command, ...]]) -> tuple[str, ...]:
     """The layers that run pytest: each must leave a junit file of its tests."""
     return tuple(
         layer

@@ -10,6 +10,7 @@ on Redis and PostgreSQL instead of skipping. Anything unproven is a no-go.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 
 from harness.gate.evidence import CiRun, Evidence, JunitCounts, ReportFile
 from harness.gate.junit import STORE_BACKENDS, junit_name
@@ -22,7 +23,7 @@ from harness.gate.toxresult import (
     LayerRun,
     command_mismatch,
     layer_runs,
-    tested_layers,
+    layers_with_tests,
 )
 
 ID = "ci"
@@ -106,8 +107,14 @@ def check_ci(evidence: Evidence) -> CheckResult:
         for layer in LAYERS
         if (problem := _layer_problem(runs.get(layer), layer, head, commands[layer]))
     ]
-    for layer in tested_layers(commands):
-        report = ci.junit.get(layer) or ReportFile(junit_name(layer), error="missing")
+    problems += [
+        f"{run.name}: failed (exit {run.exit_code})"
+        for run in runs.values()
+        if run.name not in LAYERS and not run.success and not run.skipped
+    ]
+    for layer in layers_with_tests(commands):
+        shown = str(PurePath(ci.path).parent / junit_name(layer))
+        report = ci.junit.get(layer) or ReportFile(shown, error="missing")
         file_problem = _file_problem(report, junit_name(layer), recorded)
         tests_problem = file_problem or _tests_problem(layer, ci.counts.get(layer))
         problems += [tests_problem] if tests_problem else []
