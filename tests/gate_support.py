@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.fromisoformat("2026-11-27T12:00:00+00:00")
 HEAD = "3f2a9c1e" * 5  # the commit unit tests judge; integration tests use their repo's HEAD
 TWIN_URL = "http://127.0.0.1:8765"
@@ -355,6 +356,10 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         [*GIT, "-C", str(repo), *args], check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD")
 
 
 def commit(repo: Path, files: dict[str, str | None], message: str) -> str:

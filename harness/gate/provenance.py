@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from harness.envelope import host_of
 from harness.gate.evidence import Binding, ReportFile
 
 SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
@@ -102,7 +104,17 @@ def target_problem(report: ReportFile, target: str) -> str | None:
     ran_on = envelope.get("target")
     if ran_on != target:
         return f"{report.path} was run against '{ran_on}', the gate target is '{target}'"
-    host = envelope.get("host")
-    if target == "sandbox" and host != SANDBOX_HOST:
-        return f"{report.path} called {host or 'no host'}, not the G2A sandbox ({SANDBOX_HOST})"
+    base_url = envelope.get("base_url")
+    if envelope.get("host") != host_of(base_url):
+        return f"{report.path}: its envelope's host and base_url disagree (edited by hand?)"
+    if target == "sandbox" and not is_sandbox(base_url):
+        return f"{report.path} called {base_url}, not the G2A sandbox ({SANDBOX_API_URL})"
     return None
+
+
+def is_sandbox(url: object) -> bool:
+    """G2A's sandbox over HTTPS on its default port; loopback or a twin never counts."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "https" and parts.hostname == SANDBOX_HOST and parts.port in (None, 443)

@@ -102,9 +102,9 @@ def to_markdown(report: GateReport) -> str:
 
 def print_table(report: GateReport, console: Console) -> None:
     style = _DECISION_STYLE[report.decision]
-    console.print(Text(decision_line(report), style=style))
+    console.print(Text(decision_line(report), style=style), soft_wrap=True)
     for index, step in enumerate(report.next_steps(), 1):
-        console.print(Text(f"  {index}. {step}"))
+        console.print(Text(f"  {index}. {step}"), soft_wrap=True)
     table = Table(title=f"Live switchover gate — target {report.target}", show_lines=True)
     for column in ("check", "verdict", "reason", "fix"):
         table.add_column(column, overflow="fold")
@@ -116,7 +116,7 @@ def print_table(report: GateReport, console: Console) -> None:
         verdict = Text(check.status.value, style=_STYLE[check.status])
         table.add_row(Text(check.title), verdict, Text(reason), Text(check.fix))
     console.print(table)
-    console.print(Text(signing_line(report)))
+    console.print(Text(signing_line(report)), soft_wrap=True)
     if report.live_base_url:
         console.print(
             Text.assemble("live base URL: ", (report.live_base_url, "bold"), " (confirm it)")
@@ -125,7 +125,7 @@ def print_table(report: GateReport, console: Console) -> None:
         console.print(
             f"produced by --run-missing: {produced['command']} (exit {produced['exit_code']})"
         )
-    console.print(Text(decision_line(report), style=style))
+    console.print(Text(decision_line(report), style=style), soft_wrap=True)
 
 
 def write(report: GateReport, directory: Path) -> tuple[Path, Path]:

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.envelope import host_of
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
-from harness.gate.provenance import SANDBOX_API_URL, SANDBOX_HOST
+from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
 
 # The names an operator's dashboard is built on (g2a_adapter.Metrics; the table in
 # specs/011-g2a-integration-audit/data-model.md §5).
@@ -58,9 +57,8 @@ def _describe(name: str, value: object) -> str:
 
 def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
     """(reason, fix) when a sandbox gate's probe did not ask the sandbox and the real store."""
-    host = host_of(probe.api_url)
-    if host != SANDBOX_HOST:
-        reason = f"{probe.url}: {host} is not the G2A sandbox ({SANDBOX_HOST})"
+    if not is_sandbox(probe.api_url):
+        reason = f"{probe.url}: {probe.api_url} is not the G2A sandbox ({SANDBOX_API_URL})"
         return reason, f"probe the real sandbox: drop --target-url (it calls {SANDBOX_API_URL})"
     if probe.store in ("", "memory"):
         reason = f"{probe.url}: only an in-memory store was pinged, not the one live will use"
@@ -114,8 +112,9 @@ def exposed_metrics(exposition: str) -> dict[str, str]:
 def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str:
     """What the checklist's dashboards evidence lacks, or (what it proves, its panel lines)."""
     report = evidence.checklist
-    if report.data is None:
-        return f"{report.path} is {report.error}"
+    problem = report_problem(report, "checklist", evidence.binding)
+    if problem is not None or report.data is None:
+        return problem or f"{report.path} is {report.error}"
     proof = report.data.get("dashboards")
     if not isinstance(proof, Mapping):
         return f"{report.path} holds no dashboards evidence"

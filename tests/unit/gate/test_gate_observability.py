@@ -39,7 +39,8 @@ def test_a_sandbox_gate_must_probe_the_sandbox_host(sandbox_clean: Evidence) -> 
     result = check_health(dataclasses.replace(sandbox_clean, health=twin))
     assert (result.status, result.reason) == (
         Status.NO_GO,
-        "receiver: GET /healthz: 127.0.0.1 is not the G2A sandbox (sandboxapi.g2a.com)",
+        "receiver: GET /healthz: http://127.0.0.1:8765/v1 is not the G2A sandbox "
+        "(https://sandboxapi.g2a.com/v1)",
     )
     assert result.fix == (
         "probe the real sandbox: drop --target-url (it calls https://sandboxapi.g2a.com/v1)"

@@ -116,18 +116,22 @@ def test_the_target_is_read_from_the_envelope_not_the_report_s_own_field(
 
 
 @pytest.mark.parametrize(
-    ("base_url", "host"),
-    [("http://127.0.0.1:8765", "127.0.0.1"), ("http://twin.internal:8765/v1", "twin.internal")],
+    "base_url",
+    [
+        "http://127.0.0.1:8765",
+        "http://twin.internal:8765/v1",
+        "http://sandboxapi.g2a.com/v1",  # a twin answering under the sandbox's name
+        "https://sandboxapi.g2a.com:8443/v1",
+    ],
 )
-def test_a_sandbox_label_over_another_host_is_refused(
-    clean: Evidence, base_url: str, host: str
-) -> None:
+def test_a_sandbox_label_over_another_url_is_refused(clean: Evidence, base_url: str) -> None:
     data = checklist_report(target="sandbox")
     data["envelope"] = envelope(target="sandbox", base_url=base_url)
     result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
     assert result.status is Status.NO_GO
     assert result.reason == (
-        f"reports/checklist.json called {host}, not the G2A sandbox (sandboxapi.g2a.com)"
+        f"reports/checklist.json called {base_url}, "
+        "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
     )
 
 
@@ -385,3 +389,12 @@ def test_the_gate_knows_which_checklist_item_it_proves() -> None:
     from harness.gate.collect import gate_items
 
     assert gate_items() == {"handoff-green": "ci", "handoff-live-switch": "live-switch"}
+
+
+def test_a_host_edited_without_its_base_url_is_refused(clean: Evidence) -> None:
+    data = checklist_report(target="sandbox")
+    data["envelope"] = envelope(target="sandbox", host="sandboxapi.g2a.com")  # base_url: twin
+    result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
+    assert result.reason == (
+        "reports/checklist.json: its envelope's host and base_url disagree (edited by hand?)"
+    )
