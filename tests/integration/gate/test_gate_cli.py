@@ -322,7 +322,8 @@ def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
         "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch); "
         "left for the sandbox run: handoff-sandbox-smoke"
     )
-    assert run.out.startswith("decision: REHEARSAL (exit 3)")
+    verdict = run.out[run.out.rindex("gate --run-missing: ") :].split("\n", 1)[1]
+    assert verdict.startswith("decision: REHEARSAL (exit 3)")  # after the steps it announced
 
 
 def test_no_ci_record_is_a_no_go_naming_the_command(
