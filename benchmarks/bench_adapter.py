@@ -36,7 +36,17 @@ def _twin_process() -> Iterator[str]:
     """Serve the twin in a child process; yield its base URL."""
     port = free_port()
     serve = "import sys; from harness.cli import main; sys.exit(main(sys.argv[1:]))"
-    command = [sys.executable, "-c", serve, "twin", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        serve,
+        "twin",
+        "serve",
+        "--port",
+        str(port),
+        "--profile",
+        "fast",
+    ]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     with serving_process(command, port, "the twin process", **quiet):
         yield f"http://127.0.0.1:{port}"

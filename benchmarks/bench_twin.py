@@ -23,6 +23,7 @@ from benchmarks._core import Ratio
 from benchmarks._loadgen import LoadResult, rss_bytes, run_load, serve_app_in_subprocess
 from harness.serving import freeze_heap
 from harness.twin.app import TwinApp, create_app
+from harness.twin.config import TwinConfig
 from harness.twin.credentials import SANDBOX_CREDENTIAL, SANDBOX_PRODUCT_IDS
 
 PRODUCT = SANDBOX_PRODUCT_IDS[3]
@@ -47,8 +48,9 @@ def bare_app() -> Starlette:
 
 
 def twin_app() -> TwinApp:
-    """The twin as `g2a-harness twin serve` runs it, with stock for every benchmark order."""
-    app = create_app()
+    """The twin as `g2a-harness twin serve --profile fast` runs it (no rate limit to measure
+    instead of the twin), with stock for every benchmark order."""
+    app = create_app(TwinConfig.fast())
     app.state.twin.state.catalog.update(PRODUCT, {"qty": 10**9})
     freeze_heap()
     return app

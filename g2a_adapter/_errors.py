@@ -1,7 +1,8 @@
 """The adapter's typed error taxonomy.
 
 Messages never contain secret values: callers build them from names and codes only, and
-`observability.mask` is applied to anything that echoes remote text.
+the client passes anything that echoes remote text or a URL through its `SecretMasker`
+(`g2a_adapter._observability`) first.
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 
 import pytest
+
+from g2a_adapter.client import is_testing, set_testing
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -40,6 +43,15 @@ def require_binary(name: str) -> str:
     if IN_CI:
         pytest.fail(f"{message}; CI=true makes it required", pytrace=False)
     pytest.skip(f"{message}; CI requires it")
+
+
+@pytest.fixture
+def retries_without_sleep() -> Iterator[None]:
+    """The adapter's test switch for one test: retry decisions stay real, the waiting goes."""
+    before = is_testing()
+    set_testing(True)
+    yield
+    set_testing(before)
 
 
 @pytest.fixture(scope="session")

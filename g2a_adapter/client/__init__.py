@@ -18,7 +18,7 @@ from g2a_adapter.client._models import (
     ProductPage,
     PurchaseResult,
 )
-from g2a_adapter.client._retry import RetryPolicy
+from g2a_adapter.client._retry import RetryPolicy, is_testing, set_testing
 
 __all__ = [
     "AccessToken",
@@ -35,4 +35,6 @@ __all__ = [
     "ProductPage",
     "PurchaseResult",
     "RetryPolicy",
+    "is_testing",
+    "set_testing",
 ]

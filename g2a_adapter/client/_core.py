@@ -291,7 +291,7 @@ class ClientCore:
                     )
                     return parse_body(spec, reply)
             else:
-                status, failure, retry_after = None, reply.reason, None
+                status, failure, retry_after = None, reply, None
                 call.status = None
             if status == 401 and token is not None and not refreshed:
                 self._observe(
@@ -329,7 +329,7 @@ class ClientCore:
             self.metrics.request_retries_total.labels(
                 spec.method, spec.route, decision.reason
             ).inc()
-            if decision.delay > 0 and self.retry.sleep_enabled:
+            if decision.delay > 0 and self.retry.sleeps:
                 yield Sleep(decision.delay)
 
     def _error(

@@ -57,7 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from g2a_adapter._errors import (
     G2AApiError,
@@ -73,13 +73,33 @@ from g2a_adapter._errors import (
 )
 from g2a_adapter._observability import Metrics
 from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
-from g2a_adapter.client._models import CreateOrderRequest, PurchaseResult
+from g2a_adapter.client._models import (
+    CreateOrderRequest,
+    OrderCreated,
+    OrderDetails,
+    OrderKey,
+    PaymentResult,
+    PurchaseResult,
+)
 from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore, Record
 from g2a_adapter.idempotency._codec import lease_holder
 from g2a_adapter.idempotency._heartbeat import LeaseHeartbeat
 
-if TYPE_CHECKING:
-    from g2a_adapter.client._orders import OrderCalls
+
+class OrderSteps(Protocol):
+    """The four order calls a purchase drives (`_orders.OrderCalls` provides them)."""
+
+    def create(
+        self, request: CreateOrderRequest, *, purchase: PurchaseStep | None = None
+    ) -> Flow[OrderCreated]: ...
+    def pay(
+        self, order_id: str, *, purchase: PurchaseStep | None = None
+    ) -> Flow[PaymentResult]: ...
+    def details(
+        self, order_id: str, *, purchase: PurchaseStep | None = None
+    ) -> Flow[OrderDetails]: ...
+    def key(self, order_id: str, *, purchase: PurchaseStep | None = None) -> Flow[OrderKey]: ...
+
 
 RESULT_TTL_SECONDS = 30 * 24 * 3600.0
 CLAIM_POLL_SECONDS = 0.05
@@ -165,7 +185,7 @@ class PurchaseRequest:
 
 class PurchaseFlow:
     def __init__(
-        self, calls: OrderCalls, store: IdempotencyStore, metrics: Metrics, lease_seconds: float
+        self, calls: OrderSteps, store: IdempotencyStore, metrics: Metrics, lease_seconds: float
     ) -> None:
         self._calls = calls
         self._store = store

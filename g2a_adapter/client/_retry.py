@@ -1,31 +1,49 @@
 """The retry policy: data plus one pure decision function (in the spirit of urllib3 `Retry`).
 
 `RetryPolicy.decide` looks at one failed attempt and says whether to try again and after
-how long. It never sleeps and never reads the clock: the client passes `elapsed` and a
-random source, so every rule is unit-testable.
+how long. It never sleeps and never reads the clock: the core passes `elapsed`, and `rand`
+(the jitter source) can be fixed, so every rule is unit-testable. Whether a failed send may
+have reached G2A is the transport's finding (`Failure.sent`); the policy only reads it.
+
+`set_testing(True)` keeps every decision and drops the waiting, for every policy (as
+stamina's switch of the same name does); tests turn it on, production code never reads it
+from the environment.
 """
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+from g2a_adapter.client._transport import Failure
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Answers that prove the server did not act on the request: safe to repeat even a POST. A 429
 # comes from the rate limiter, before the call runs. A 5xx does not prove it: a gateway or the
 # server may answer 502/503/504 after the call took effect, so for a create, pay or key fetch
-# any 5xx is an unknown outcome (`core.ClientCore._error`), never retried blindly.
+# any 5xx is an unknown outcome (`ClientCore._error` in `_core.py`), never retried blindly.
 _NOT_PROCESSED_STATUSES = frozenset({429})
-# Transport failures that happened before the request could reach the server.
-_NOT_SENT_REASONS = frozenset({"connect_error", "connect_timeout", "pool_timeout"})
 
 
-def _sleep_enabled_from_env() -> bool:
-    return os.environ.get("G2A_RETRY_NO_SLEEP", "") != "1"
+@dataclass
+class _TestingSwitch:
+    on: bool = False
+
+
+_TESTING = _TestingSwitch()
+
+
+def set_testing(testing: bool) -> None:
+    """Turn retry waits off (`True`) or back on for every `RetryPolicy`; decisions stay."""
+    _TESTING.on = testing
+
+
+def is_testing() -> bool:
+    """Whether `set_testing(True)` is in force."""
+    return _TESTING.on
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -60,8 +78,8 @@ class RetryPolicy:
     """At most `max_retries` retries; full-jitter exponential backoff capped at `max_delay`;
     `Retry-After` honoured up to `max_retry_after`; never past `total_timeout` in all.
 
-    `sleep_enabled=False` (or `G2A_RETRY_NO_SLEEP=1`) keeps every decision but skips the
-    waiting: for tests.
+    `sleep_enabled=False` keeps every decision but skips the waiting, for this policy only;
+    `set_testing(True)` does the same for all of them.
     """
 
     max_retries: int = 2
@@ -69,11 +87,16 @@ class RetryPolicy:
     max_delay: float = 5.0
     max_retry_after: float = 30.0
     total_timeout: float = 60.0
-    sleep_enabled: bool = field(default_factory=_sleep_enabled_from_env)
+    sleep_enabled: bool = True
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.base_delay < 0 or self.max_delay < 0:
             raise ValueError("retry counts and delays must not be negative")
+
+    @property
+    def sleeps(self) -> bool:
+        """Whether the client waits out a retry's delay (off under `set_testing(True)`)."""
+        return self.sleep_enabled and not _TESTING.on
 
     def backoff(self, retry_number: int, rand: Callable[[], float] = random.random) -> float:
         """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(retry_number-1))]."""
@@ -86,7 +109,7 @@ class RetryPolicy:
         *,
         idempotent: bool,
         status: int | None = None,
-        failure: str | None = None,
+        failure: Failure | None = None,
         retry_after: str | None = None,
         elapsed: float = 0.0,
         rand: Callable[[], float] = random.random,
@@ -94,9 +117,9 @@ class RetryPolicy:
     ) -> RetryDecision:
         """Decide after failed attempt number `attempt` (1-based).
 
-        Pass either the HTTP `status` of the answer or the transport `failure` reason.
+        Pass either the HTTP `status` of the answer or the transport's `failure`.
         """
-        reason = str(status) if status is not None else (failure or "unknown")
+        reason = str(status) if status is not None else (failure.reason if failure else "unknown")
         if not self._retryable(idempotent, status, failure):
             return RetryDecision(False, reason=reason)
         if attempt > self.max_retries:
@@ -110,11 +133,11 @@ class RetryPolicy:
         return RetryDecision(True, delay, reason)
 
     @staticmethod
-    def _retryable(idempotent: bool, status: int | None, failure: str | None) -> bool:
+    def _retryable(idempotent: bool, status: int | None, failure: Failure | None) -> bool:
         if status is not None:
             if idempotent:
                 return status in RETRYABLE_STATUSES
             return status in _NOT_PROCESSED_STATUSES
-        if failure is None:
+        if failure is None or not failure.transient:
             return False
-        return idempotent or failure in _NOT_SENT_REASONS
+        return idempotent or not failure.sent

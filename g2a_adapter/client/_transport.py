@@ -13,22 +13,25 @@ import httpx
 
 from g2a_adapter._errors import OutcomeUnknownError, TransportError
 
-# (exception type, reason label, may the request have reached the server?) — most specific first.
-_CLASSIFICATION: tuple[tuple[type[Exception], str, bool], ...] = (
-    (httpx.ConnectTimeout, "connect_timeout", False),
-    (httpx.ConnectError, "connect_error", False),
-    (httpx.PoolTimeout, "pool_timeout", False),
-    (httpx.LocalProtocolError, "local_protocol_error", False),
-    (httpx.UnsupportedProtocol, "unsupported_protocol", False),
-    (httpx.ReadTimeout, "read_timeout", True),
-    (httpx.WriteTimeout, "write_timeout", True),
-    (httpx.ReadError, "connection_reset", True),
-    (httpx.RemoteProtocolError, "connection_reset", True),
-    (httpx.WriteError, "write_error", True),
+# The one table of send failures, most specific first: (exception type, reason label, may the
+# request have reached the server?, may trying again help?). A request httpx refuses to build
+# or send (a protocol the client does not speak, an illegal header) fails the same way every
+# time, so it is never retried.
+_CLASSIFICATION: tuple[tuple[type[Exception], str, bool, bool], ...] = (
+    (httpx.ConnectTimeout, "connect_timeout", False, True),
+    (httpx.ConnectError, "connect_error", False, True),
+    (httpx.PoolTimeout, "pool_timeout", False, True),
+    (httpx.LocalProtocolError, "local_protocol_error", False, False),
+    (httpx.UnsupportedProtocol, "unsupported_protocol", False, False),
+    (httpx.ReadTimeout, "read_timeout", True, True),
+    (httpx.WriteTimeout, "write_timeout", True, True),
+    (httpx.ReadError, "connection_reset", True, True),
+    (httpx.RemoteProtocolError, "connection_reset", True, True),
+    (httpx.WriteError, "write_error", True, True),
     # Raw socket errors from custom transports (e.g. an in-process ASGI app dropping the call).
-    (ConnectionRefusedError, "connect_error", False),
-    (ConnectionResetError, "connection_reset", True),
-    (BrokenPipeError, "connection_reset", True),
+    (ConnectionRefusedError, "connect_error", False, True),
+    (ConnectionResetError, "connection_reset", True, True),
+    (BrokenPipeError, "connection_reset", True, True),
 )
 
 
@@ -38,6 +41,7 @@ class Failure:
 
     reason: str
     sent: bool  # the request may have reached the server
+    transient: bool = True  # another try may succeed
 
     def to_error(self, method: str, path: str, *, idempotent: bool) -> TransportError:
         if self.sent and not idempotent:
@@ -49,9 +53,9 @@ class Failure:
 
 
 def classify(exc: httpx.TransportError | OSError) -> Failure:
-    for kind, reason, sent in _CLASSIFICATION:
+    for kind, reason, sent, transient in _CLASSIFICATION:
         if isinstance(exc, kind):
-            return Failure(reason, sent)
+            return Failure(reason, sent, transient)
     return Failure("transport_error", True)
 
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter.idempotency._aio import AsyncIdempotencyStore, AsyncStore
 from g2a_adapter.idempotency._base import (
     JSON,
     Claim,
@@ -26,8 +25,6 @@ from g2a_adapter.idempotency._url import StoreUrl, parse_store_url
 __all__ = [
     "EMBEDDED_BACKENDS",
     "JSON",
-    "AsyncIdempotencyStore",
-    "AsyncStore",
     "Claim",
     "ClaimDecision",
     "ClaimState",

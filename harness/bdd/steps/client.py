@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from g2a_adapter.client import is_testing, set_testing
 from harness.bdd.world import World
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
@@ -60,13 +62,14 @@ def short_timeout(g2a_world: World, ms: int) -> None:
 
 
 @given("retries do not wait")
-def retries_do_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The adapter's documented test switch: every retry decision stays, the sleeping goes.
+def retries_do_not_wait(request: pytest.FixtureRequest) -> None:
     """Retries happen without sleeping (faster scenarios, same decisions).
 
     Example: retries do not wait
     """
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
+    # The adapter's test switch, undone when the scenario ends.
+    request.addfinalizer(partial(set_testing, is_testing()))
+    set_testing(True)
 
 
 @given("the adapter uses the default retry settings")

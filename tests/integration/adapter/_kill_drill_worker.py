@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from g2a_adapter import G2AClient, Settings
+from g2a_adapter.client import set_testing
 from g2a_adapter.idempotency import IdempotencyStore, open_store
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 
@@ -85,7 +86,7 @@ def purchase(client: G2AClient, product: str, key: str, wait_timeout: float) -> 
 def run_until_killed(
     api_url: str, idempotency_url: str, product: str, key: str, kill_at: str, lease_ms: int
 ) -> None:
-    os.environ["G2A_RETRY_NO_SLEEP"] = "1"
+    set_testing(True)
     store: Any = open_store(idempotency_url)
     transport = None
     if kill_at in ANSWERED:

@@ -16,9 +16,8 @@ from harness.twin import RunningTwin, TwinConfig, create_app
 
 
 @pytest.fixture(autouse=True)
-def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry decisions stay real; the waiting is switched off (G2A_RETRY_NO_SLEEP)."""
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
+def _no_retry_sleep(retries_without_sleep: None) -> None:
+    """Retry decisions stay real; the waiting is switched off (`set_testing`)."""
 
 
 @pytest.fixture

@@ -330,7 +330,6 @@ def _call_in_subprocess(twin: RunningTwin, logging_setup: str, log_format: str =
         "API_KEY": SANDBOX_API_KEY,
         "PRODUCT": PRODUCT,
         "PURCHASE_KEY": PURCHASE_KEY,
-        "G2A_RETRY_NO_SLEEP": "1",
         "G2A_LOG_FORMAT": log_format,
     }
     done = subprocess.run(

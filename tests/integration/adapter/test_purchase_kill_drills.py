@@ -42,9 +42,8 @@ def idempotency_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("kill_at", KILL_POINTS)
 def test_kill_9_at_every_step_never_pays_twice(
-    twin: RunningTwin, idempotency_url: str, kill_at: str, monkeypatch: pytest.MonkeyPatch
+    twin: RunningTwin, idempotency_url: str, kill_at: str
 ) -> None:
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
     twin.admin.add_fault(route="/v1/order", method="POST", kind="status", status=429, times=1)
     twin.admin.add_fault(route="/v1/order/details/*", kind="status", status=502, times=1)
     key = f"drill-{uuid.uuid4().hex}"

@@ -33,24 +33,25 @@ URL = httpx.URL("https://sandboxapi.g2a.com/v1/x")
 
 
 @pytest.mark.parametrize(
-    ("exc", "reason", "sent"),
+    ("exc", "reason", "sent", "transient"),
     [
-        (httpx.ConnectError("x"), "connect_error", False),
-        (httpx.ConnectTimeout("x"), "connect_timeout", False),
-        (httpx.PoolTimeout("x"), "pool_timeout", False),
-        (httpx.ReadTimeout("x"), "read_timeout", True),
-        (httpx.WriteTimeout("x"), "write_timeout", True),
-        (httpx.ReadError("x"), "connection_reset", True),
-        (httpx.RemoteProtocolError("x"), "connection_reset", True),
-        (httpx.WriteError("x"), "write_error", True),
-        (httpx.LocalProtocolError("x"), "local_protocol_error", False),
-        (ConnectionRefusedError(), "connect_error", False),
-        (ConnectionResetError(), "connection_reset", True),
-        (httpx.ProxyError("x"), "transport_error", True),
+        (httpx.ConnectError("x"), "connect_error", False, True),
+        (httpx.ConnectTimeout("x"), "connect_timeout", False, True),
+        (httpx.PoolTimeout("x"), "pool_timeout", False, True),
+        (httpx.ReadTimeout("x"), "read_timeout", True, True),
+        (httpx.WriteTimeout("x"), "write_timeout", True, True),
+        (httpx.ReadError("x"), "connection_reset", True, True),
+        (httpx.RemoteProtocolError("x"), "connection_reset", True, True),
+        (httpx.WriteError("x"), "write_error", True, True),
+        (httpx.LocalProtocolError("x"), "local_protocol_error", False, False),
+        (httpx.UnsupportedProtocol("x"), "unsupported_protocol", False, False),
+        (ConnectionRefusedError(), "connect_error", False, True),
+        (ConnectionResetError(), "connection_reset", True, True),
+        (httpx.ProxyError("x"), "transport_error", True, True),
     ],
 )
-def test_failure_classification(exc: Exception, reason: str, sent: bool) -> None:
-    assert classify(exc) == Failure(reason, sent)  # type: ignore[arg-type]
+def test_failure_classification(exc: Exception, reason: str, sent: bool, transient: bool) -> None:
+    assert classify(exc) == Failure(reason, sent, transient)  # type: ignore[arg-type]
 
 
 def test_failure_to_error() -> None:
@@ -152,19 +153,18 @@ def test_masking_filter_cleans_other_libraries_records() -> None:
     assert record.header == "h, ***"
 
 
-def test_no_retry_sleep_keeps_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_retry_sleep_keeps_decisions(retries_without_sleep: None) -> None:
     calls: list[int] = []
 
     def flaky(request: httpx.Request) -> httpx.Response:
         calls.append(1)
         return answer(503, b'{"code":"X","message":"busy"}', **{"Retry-After": "30"})
 
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
     transport = httpx.MockTransport(flaky)
     with G2AClient(SETTINGS, transport=transport) as client, pytest.raises(G2AApiError):
         client.products.list()
     assert len(calls) == 1 + SETTINGS.retry_max
-    assert RetryPolicy().sleep_enabled is False
+    assert RetryPolicy().sleeps is False
 
 
 def test_resume_after_a_lost_pay_never_pays_an_order_that_is_not_new() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from g2a_adapter import RetryPolicy
+from g2a_adapter.client import is_testing, set_testing
 from g2a_adapter.client._retry import parse_retry_after
+from g2a_adapter.client._transport import Failure, classify
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -47,21 +50,33 @@ def test_non_idempotent_calls_retry_only_when_the_server_did_not_act(
 
 
 @pytest.mark.parametrize(
-    ("failure", "idempotent", "retry"),
+    ("exc", "idempotent", "retry"),
     [
-        ("connect_error", True, True),
-        ("connect_error", False, True),
-        ("connect_timeout", False, True),
-        ("pool_timeout", False, True),
-        ("read_timeout", True, True),
-        ("read_timeout", False, False),
-        ("connection_reset", True, True),
-        ("connection_reset", False, False),
-        ("write_timeout", False, False),
+        (httpx.ConnectError("x"), True, True),
+        (httpx.ConnectError("x"), False, True),
+        (httpx.ConnectTimeout("x"), False, True),
+        (httpx.PoolTimeout("x"), False, True),
+        (httpx.ReadTimeout("x"), True, True),
+        (httpx.ReadTimeout("x"), False, False),
+        (httpx.ReadError("x"), True, True),
+        (httpx.ReadError("x"), False, False),
+        (httpx.WriteTimeout("x"), False, False),
+        # never sent, but the same request fails the same way again: not worth a retry
+        (httpx.LocalProtocolError("x"), True, False),
+        (httpx.LocalProtocolError("x"), False, False),
+        (httpx.UnsupportedProtocol("x"), True, False),
+        (httpx.UnsupportedProtocol("x"), False, False),
     ],
 )
-def test_transport_failures(failure: str, idempotent: bool, retry: bool) -> None:
+def test_transport_failures(exc: Exception, idempotent: bool, retry: bool) -> None:
+    """The decision reads the transport's finding (`classify`): one table, no second list."""
+    failure = classify(exc)  # type: ignore[arg-type]
     assert policy().decide(1, idempotent=idempotent, failure=failure).retry is retry
+
+
+def test_the_reason_of_a_failure_labels_the_decision() -> None:
+    failure = Failure("connect_error", sent=False)
+    assert policy().decide(1, idempotent=False, failure=failure).reason == "connect_error"
 
 
 def test_exactly_max_retries_then_stop() -> None:
@@ -125,11 +140,20 @@ def test_total_time_is_bounded() -> None:
     assert not p.decide(1, idempotent=True, status=429, retry_after="9", elapsed=0.0).retry
 
 
-def test_sleep_switch_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")
-    assert RetryPolicy().sleep_enabled is False
-    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "0")
-    assert RetryPolicy().sleep_enabled is True
+def test_the_testing_switch_drops_waits_for_every_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("G2A_RETRY_NO_SLEEP", "1")  # no longer read: production ignores the env
+    assert RetryPolicy().sleeps is True
+    try:
+        set_testing(True)
+        assert is_testing()
+        assert RetryPolicy().sleeps is False
+        assert RetryPolicy(max_retries=5).decide(1, idempotent=True, status=503).retry
+    finally:
+        set_testing(False)
+    assert RetryPolicy().sleeps is True
+    assert RetryPolicy(sleep_enabled=False).sleeps is False
 
 
 def test_negative_values_are_refused() -> None:
