@@ -215,3 +215,22 @@ def test_without_the_key_the_same_evidence_is_unsigned_and_said_so(
         markdown
     )
     assert gate(environ={**environ, "G2A_EVIDENCE_KEY": "another-key"}).decision is (Decision.NO_GO)
+
+
+def test_unsigned_twin_evidence_relabelled_is_refused_even_with_a_healthy_sandbox(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path, repo: Path
+) -> None:
+    """No key, no --target-url (the probe reaches the stubbed sandbox and is green): the
+    envelope still names the twin's loopback URL the run called."""
+    write_reports(sandbox_evidence, datetime.now(UTC), target="twin", commit=head(repo))
+    for name in ("checklist.json", "contracts.json", "load/load.json"):
+        path = sandbox_evidence / name
+        path.write_text(path.read_text().replace('"twin"', '"sandbox"'))
+    unsigned = {k: v for k, v in environ.items() if k != "G2A_EVIDENCE_KEY"}
+    report = gate(environ=unsigned)
+    assert report.decision is Decision.NO_GO
+    assert verdicts(report)["health"] == "go"
+    assert reason(report, "checklist") == (
+        f"{sandbox_evidence}/checklist.json called http://127.0.0.1:8765, "
+        "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
+    )
