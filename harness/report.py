@@ -9,7 +9,6 @@ self-contained: inline CSS, `<details>` for collapsing, no script, no network as
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checklist import ItemVerdict
+from harness.envelope import write_json
 
 STATUS_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN"}
 STATUSES = tuple(STATUS_MARK)
@@ -151,8 +151,10 @@ def _collapsible(kind: str, status: str, mark: str, label: str, body: str) -> st
 def render_html(report: dict[str, Any]) -> str:
     esc = html.escape
     verdict = "PASSED" if report["passed"] else "FAILED"
+    envelope = report.get("envelope") or {}
     facts = {
-        "commit": report.get("commit", "unknown"),
+        "commit": envelope.get("commit") or "unknown",
+        "tree": "dirty" if envelope.get("dirty", True) else "clean",
         "target": report["target"],
         "target URL": report.get("target_url", "-"),
         "host": report.get("host", "-"),
@@ -179,13 +181,11 @@ def render_html(report: dict[str, Any]) -> str:
 
 def write_checklist_reports(report: dict[str, Any], report_dir: Path) -> list[Path]:
     """Write checklist.json, checklist.md and checklist.html; return their paths."""
-    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = [write_json(report_dir / "checklist.json", report)]
     outputs = {
-        "checklist.json": json.dumps(report, indent=2) + "\n",
         "checklist.md": render_markdown(report),
         "checklist.html": render_html(report),
     }
-    paths = []
     for name, text in outputs.items():
         path = report_dir / name
         path.write_text(text, encoding="utf-8")

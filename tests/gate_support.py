@@ -1,27 +1,66 @@
 """Evidence of a clean run, shared by the gate's unit and integration tests.
 
 The report builders follow the report schemas of specs/011-g2a-integration-audit/data-model.md §6
-(written by `g2a-harness run`, `contracts verify` and `load`); the gate reads nothing else.
+(written by `g2a-harness run`, `contracts verify` and `load`, and `.ci/run`'s CI record), each
+with the evidence envelope of `harness/envelope.py`; the gate reads nothing else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.fromisoformat("2026-11-27T12:00:00+00:00")
+HEAD = "3f2a9c1e" * 5  # the commit unit tests judge; integration tests use their repo's HEAD
+TWIN_URL = "http://127.0.0.1:8765"
+SANDBOX_URL = "https://sandboxapi.g2a.com/v1"
+EVIDENCE_KEY = "gate-test-evidence-key"
 
 
 def stamp(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def checklist_report(at: datetime = NOW, target: str = "twin", **overrides: Any) -> dict[str, Any]:
+def envelope(
+    at: datetime = NOW,
+    commit: str = HEAD,
+    *,
+    target: str = "twin",
+    base_url: str | None = TWIN_URL,
+    suite: str = "full",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """What `harness.envelope.capture` writes, for a run that finished at `at`."""
+    found = {
+        "commit": commit,
+        "dirty": False,
+        "target": target,
+        "base_url": base_url,
+        "host": urlsplit(base_url).hostname if base_url else None,
+        "suite": suite,
+        "started_at": stamp(at - timedelta(minutes=3)),
+        "finished_at": stamp(at),
+        "tools": {"python": "3.11.7", "g2a-harness": "0.1.0", "pytest": "9.1.0"},
+        "ci_run_id": None,
+    }
+    return {**found, **overrides}
+
+
+def target_url(target: str) -> str:
+    return SANDBOX_URL if target == "sandbox" else TWIN_URL
+
+
+def checklist_report(
+    at: datetime = NOW, target: str = "twin", commit: str = HEAD, **overrides: Any
+) -> dict[str, Any]:
     items = [
         {
             "id": "CFG-01",
@@ -54,6 +93,7 @@ def checklist_report(at: datetime = NOW, target: str = "twin", **overrides: Any)
         "items": items,
         # on the twin the harness starts Prometheus; elsewhere the operator's answers
         "dashboards": dashboards_proof("harness" if target == "twin" else "prometheus-url"),
+        "envelope": envelope(at, commit, target=target, base_url=target_url(target)),
     }
     return {**report, **overrides}
 
@@ -72,7 +112,7 @@ def dashboards_proof(source: str = "harness", series: int = 3) -> dict[str, Any]
     }
 
 
-def contracts_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
+def contracts_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dict[str, Any]:
     report = {
         "kind": "contracts",
         "generated_at": stamp(at),
@@ -81,12 +121,16 @@ def contracts_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
         "pacts_verified": True,
         "drift_checked": True,
         "drift": [],
-        "provider_url": "http://127.0.0.1:8765",
+        "provider_url": TWIN_URL,
+        "parts": {
+            "verify": envelope(at, commit, suite="verify"),
+            "drift": envelope(at, commit, target="files", base_url=None, suite="drift"),
+        },
     }
     return {**report, **overrides}
 
 
-def load_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
+def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dict[str, Any]:
     slos = [
         {"name": "p99_latency_ms", "target": 250, "actual": 41.0, "passed": True},
         {"name": "error_rate", "target": 0.01, "actual": 0.0, "passed": True},
@@ -100,20 +144,30 @@ def load_report(at: datetime = NOW, **overrides: Any) -> dict[str, Any]:
         "profile": "smoke",
         "slos": slos,
         "invariants": invariants,
+        "envelope": envelope(at, commit, suite="smoke"),
     }
     return {**report, **overrides}
 
 
+JUNIT = "{tox_root}{/}reports{/}ci{/}{env_name}.xml"
 # What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
 TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "lint": (("ruff", "check", "."), ("ruff", "format", "--check", ".")),
     "type": (("mypy",),),
-    "unit": (("pytest", "tests/unit"),),
-    "integration": (("pytest", "tests/integration", "tests/e2e"),),
-    "bdd": (("pytest", "tests/bdd"),),
-    "contract": (("pytest", "tests/contract"),),
-    "load": (("pytest", "tests/load"),),
+    "build": (("pytest", "tests/packaging", f"--junitxml={JUNIT}"),),
+    "unit": (("pytest", "tests/unit", f"--junitxml={JUNIT}"),),
+    "integration": (("pytest", "tests/integration", "tests/e2e", f"--junitxml={JUNIT}"),),
+    "bdd": (("pytest", "tests/bdd", f"--junitxml={JUNIT}"),),
+    "contract": (("pytest", "tests/contract", f"--junitxml={JUNIT}"),),
+    "load": (("pytest", "tests/load", f"--junitxml={JUNIT}"),),
 }
+TESTED_LAYERS = ("build", "unit", "integration", "bdd", "contract", "load")
+
+
+def _ran(argv: tuple[str, ...], layer: str) -> list[str]:
+    """The argv tox records: the program's path in the env, substitutions filled in."""
+    filled = [a.replace(JUNIT, f"/ci/reports/ci/{layer}.xml") for a in argv[1:]]
+    return [f"/ci/.tox/{layer}/bin/{argv[0]}", *filled]
 
 
 def tox_result(
@@ -121,14 +175,24 @@ def tox_result(
     *,
     exit_codes: dict[str, int] | None = None,
     skipped: tuple[str, ...] = (),
+    commit: str = HEAD,
+    dirty: bool = False,
 ) -> dict[str, Any]:
-    """A `tox --result-json` document (tox 4 layout, as in data/tox/green-run.json)."""
+    """A `tox --result-json` document (tox 4 layout, as in data/tox/green-run.json), each
+    layer first printing the `python -m harness.envelope` stamp."""
     envs: dict[str, Any] = {}
+    line = json.dumps({"commit": commit, "dirty": dirty, "ci_run_id": None})
     for layer, argvs in (TOX_LAYER_COMMANDS if commands is None else commands).items():
         code = (exit_codes or {}).get(layer, 0)
+        pre = {
+            "command": [f"/ci/.tox/{layer}/bin/python", "-m", "harness.envelope"],
+            "output": line + "\n",
+            "retcode": 0,
+            "run_id": "commands_pre[0]",
+        }
         tests = [
             {
-                "command": [f"/ci/.tox/{layer}/bin/{argv[0]}", *argv[1:]],
+                "command": _ran(argv, layer),
                 "output": "",
                 "err": "",
                 "retcode": code if index == len(argvs) - 1 else 0,
@@ -141,7 +205,7 @@ def tox_result(
             for index, argv in enumerate(argvs)
         ]
         result = {"success": code == 0, "exit_code": code, "duration": 2.0}
-        envs[layer] = {"result": {**result, "skipped": layer in skipped}, "test": tests}
+        envs[layer] = {"result": {**result, "skipped": layer in skipped}, "test": [pre, *tests]}
     return {
         "reportversion": "1",
         "toxversion": "4.67.15",
@@ -151,17 +215,126 @@ def tox_result(
     }
 
 
-def write_reports(directory: Path, at: datetime, target: str = "twin") -> Path:
-    """A clean twin/sandbox run's evidence files in `directory` (CI's commit sidecar aside)."""
-    (directory / "load").mkdir(parents=True, exist_ok=True)
+def junit_xml(
+    layer: str, passed: int = 3, *, skipped: int = 0, failed: int = 0, backends: int = 0
+) -> str:
+    """pytest's junit file; the store layers add `backends` tests per Redis and PostgreSQL."""
+
+    def case(name: str, inner: str = "") -> str:
+        return f'<testcase classname="tests.{layer}" name="{name}">{inner}</testcase>'
+
+    cases = [case(f"test_{n}") for n in range(passed)]
+    cases += [case(f"test_skip_{n}", '<skipped message="s"/>') for n in range(skipped)]
+    cases += [case(f"test_fail_{n}", '<failure message="f"/>') for n in range(failed)]
+    for backend in ("redis", "postgres") if backends else ():
+        cases += [case(f"test_claim_{n}[{backend}]") for n in range(backends)]
+    suite = f'<testsuite name="pytest">{"".join(cases)}</testsuite>'
+    return f'<?xml version="1.0"?><testsuites>{suite}</testsuites>'
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_junit() -> dict[str, str]:
+    """Every tested layer green; the integration layer ran the store suites on both backends."""
+    return {
+        layer: junit_xml(layer, backends=2 if layer == "integration" else 0)
+        for layer in TESTED_LAYERS
+    }
+
+
+def ci_record(files: dict[str, str], commit: str = HEAD, at: datetime = NOW) -> dict[str, Any]:
+    """`reports/ci/ci.json` over these files (name -> text)."""
+    return {
+        "kind": "ci",
+        "tox_exit_code": 0,
+        "files": {name: sha256(text) for name, text in files.items()},
+        "envelope": envelope(at, commit, target="ci", base_url=None, suite="tox"),
+    }
+
+
+def ci_run(
+    tox: dict[str, Any] | None = None, junit: dict[str, str] | None = None, commit: str = HEAD
+) -> Any:
+    """The `CiRun` the gate loads from a clean `.ci/run` (for the pure checks)."""
+    from harness.gate.evidence import CiRun, ReportFile
+    from harness.gate.junit import junit_counts
+
+    tox_data = tox if tox is not None else tox_result(commit=commit)
+    layers = default_junit() if junit is None else junit
+    tox_text = json.dumps(tox_data)
+    files = {"tox.json": tox_text, **{f"{layer}.xml": text for layer, text in layers.items()}}
+    record = ci_record(files, commit)
+    return CiRun(
+        record=ReportFile("reports/ci/ci.json", record, sha256=sha256(json.dumps(record))),
+        tox=ReportFile("reports/ci/tox.json", tox_data, sha256=sha256(tox_text)),
+        junit={
+            layer: ReportFile(f"reports/ci/{layer}.xml", sha256=sha256(text))
+            for layer, text in layers.items()
+        },
+        counts={layer: junit_counts(text) for layer, text in layers.items()},
+        layer_commands=TOX_LAYER_COMMANDS,
+    )
+
+
+def write_ci(
+    folder: Path,
+    commit: str = HEAD,
+    *,
+    at: datetime | None = None,
+    tox: dict[str, Any] | None = None,
+    junit: dict[str, str] | None = None,
+    key: str | None = None,
+) -> Path:
+    """What `.ci/run` leaves in reports/ci/: tox.json, a junit file per tested layer, ci.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"tox.json": json.dumps(tox or tox_result(commit=commit))}
+    layers = (
+        junit
+        if junit is not None
+        else {
+            layer: junit_xml(layer, backends=2 if layer == "integration" else 0)
+            for layer in TESTED_LAYERS
+        }
+    )
+    files |= {f"{layer}.xml": text for layer, text in layers.items()}
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    record = {
+        "kind": "ci",
+        "tox_exit_code": 0,
+        "files": {n: hashlib.sha256(t.encode()).hexdigest() for n, t in files.items()},
+        "envelope": envelope(
+            at or datetime.now(UTC), commit, target="ci", base_url=None, suite="tox"
+        ),
+    }
+    return write_json(folder / "ci.json", record, key)
+
+
+def write_json(path: Path, report: dict[str, Any], key: str | None = None) -> Path:
+    """Write a report as the harness does, signed with `key` when given."""
+    from harness.envelope import EVIDENCE_KEY_ENV
+    from harness.envelope import write_json as write
+
+    return write(path, report, {EVIDENCE_KEY_ENV: key} if key else {})
+
+
+def write_reports(
+    directory: Path,
+    at: datetime,
+    target: str = "twin",
+    commit: str = HEAD,
+    key: str | None = None,
+) -> Path:
+    """A clean twin/sandbox run's three evidence files in `directory`."""
     files = {
-        "checklist.json": checklist_report(at, target),
-        "contracts.json": contracts_report(at),
-        "load/load.json": load_report(at),
-        "tox.json": tox_result(),
+        "checklist.json": checklist_report(at, target, commit),
+        "contracts.json": contracts_report(at, commit),
+        "load/load.json": load_report(at, commit),
     }
     for name, data in files.items():
-        (directory / name).write_text(json.dumps(data), encoding="utf-8")
+        write_json(directory / name, data, key)
     return directory
 
 
@@ -183,6 +356,10 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         [*GIT, "-C", str(repo), *args], check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD")
 
 
 def commit(repo: Path, files: dict[str, str | None], message: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +39,21 @@ def run(args: argparse.Namespace) -> int:
     raise UsageError("choose an action: verify or drift")
 
 
+def _part_envelope(
+    part: str, target: str, base_url: str | None, started_at: datetime
+) -> dict[str, Any]:
+    """What this part of contracts.json proves it ran on (target `files`: no server asked)."""
+    from harness import envelope
+
+    return envelope.capture(target=target, base_url=base_url, suite=part, started_at=started_at)
+
+
 def _verify(args: argparse.Namespace) -> int:
     from harness.contracts.report import update_report
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
 
+    started_at = datetime.now(UTC)
     pact_dir = args.pacts or PACT_DIR
     if not pact_dir.is_dir():
         raise UsageError(f"pact folder {pact_dir} does not exist")
@@ -52,6 +63,8 @@ def _verify(args: argparse.Namespace) -> int:
         except ProviderUnreachableError as exc:
             update_report(
                 args.report_dir,
+                "verify",
+                _part_envelope("verify", "provider", args.provider_url, started_at),
                 target="provider",
                 pacts_verified=False,
                 provider_url=args.provider_url,
@@ -74,6 +87,8 @@ def _verify(args: argparse.Namespace) -> int:
         )
     update_report(
         args.report_dir,
+        "verify",
+        _part_envelope("verify", target, result.provider_url, started_at),
         target=target,
         pacts_verified=result.passed,
         provider_url=result.provider_url,
@@ -104,6 +119,7 @@ def _drift(args: argparse.Namespace) -> int:
         load_pacts,
     )
 
+    started_at = datetime.now(UTC)
     cassettes = args.cassettes or CASSETTE_DIR
     if args.cassettes and not cassettes.is_dir():
         raise UsageError(f"cassette folder {cassettes} does not exist")
@@ -126,6 +142,8 @@ def _drift(args: argparse.Namespace) -> int:
     )
     update_report(
         args.report_dir,
+        "drift",
+        _part_envelope("drift", "files", None, started_at),
         drift_checked=True,
         drift=[d.as_dict() for d in drift],
         drift_sources={

@@ -1,4 +1,8 @@
-"""`g2a-harness gate`: go / no-go for switching G2A_ENV to live (exit 0 only on go)."""
+"""`g2a-harness gate`: go / no-go for switching G2A_ENV to live (exit 0 only on go).
+
+Exit 0 GO (sandbox, every item proven for this commit), 1 NO-GO, 2 usage error, 3 REHEARSAL
+PASSED (twin: every item the twin can prove passed; never a go).
+"""
 
 from __future__ import annotations
 
@@ -23,15 +27,16 @@ def _positive_hours(text: str) -> float:
 
 EPILOG = """environment:
   G2A_API_URL, G2A_API_HASH, G2A_API_KEY, G2A_ENV, ...   the live settings (or --env-file)
+  G2A_IDEMPOTENCY_URL        the live store: the health probe pings it (or --store-url)
   G2A_SANDBOX_API_HASH, G2A_SANDBOX_API_KEY   the team's sandbox credentials: live must differ;
                                               also used for the sandbox health probe
   G2A_SANDBOX_API_URL        sandbox API for the probe (default https://sandboxapi.g2a.com/v1)
-  G2A_SANDBOX_IDEMPOTENCY_URL  store the health probe pings (default memory://)
+  G2A_EVIDENCE_KEY           HMAC key: every report must carry a valid signature
 evidence read from --evidence DIR:
   checklist.json  contracts.json  load/load.json   (--run-missing produces them)
-  tox.json + tox.commit   CI's `git rev-parse HEAD > DIR/tox.commit && tox --result-json
-                          DIR/tox.json` (missing: the handoff-green item is a warning)
-exit status: 0 go (warnings are listed, not passed), 1 no-go, 2 bad invocation"""
+  and the CI record reports/ci/ci.json that `bash .ci/run` writes (tox.json, junit files)
+every report must carry an envelope of this commit, a clean tree and a recent time
+exit status: 0 GO, 1 NO-GO, 2 bad invocation, 3 REHEARSAL PASSED (--target twin; never a go)"""
 
 
 def default_evidence_dir(target: str) -> Path:
@@ -90,9 +95,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ci-report",
         type=Path,
         metavar="PATH",
-        help="tox --result-json of the CI run of every layer (default: <evidence>/tox.json), "
-        "with the commit it ran on in <PATH without .json>.commit; without it the "
-        "handoff-green item is a warning",
+        help="the CI record of every layer (default: reports/ci/ci.json in --repo, where "
+        "`.ci/run` writes it next to tox.json and the junit files)",
+    )
+    parser.add_argument(
+        "--store-url",
+        metavar="URL",
+        help="the idempotency store the live service will use, for the health probe "
+        "(default: G2A_IDEMPOTENCY_URL of the live settings)",
     )
     parser.add_argument(
         "--target-url",
@@ -127,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         load_target=args.load_target,
         ci_report=args.ci_report,
         target_url=args.target_url,
+        store_url=args.store_url,
         repo=args.repo,
     )
     report = run_gate(options, Console(soft_wrap=False))
-    return 0 if report.go else 1
+    return report.decision.exit_code

@@ -200,14 +200,8 @@ def _joined(markers: str | None, keyword: str | None) -> str:
 
 
 def _run_facts() -> dict[str, str]:
-    """Commit and host shown at the top of the HTML report."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"commit": commit, "host": socket.gethostname()}
+    """The machine shown at the top of the HTML report (the commit is in the envelope)."""
+    return {"host": socket.gethostname()}
 
 
 def _check_settings(target: Any) -> None:
@@ -263,6 +257,9 @@ def _run_checklist(
     facts: dict[str, str],
     dashboards: Callable[[], DashboardProof | None],
 ) -> int:
+    from datetime import UTC, datetime
+
+    from harness import envelope
     from harness.checklist import judge_all, load_checklist
     from harness.report import checklist_report, write_checklist_reports
     from harness.run_results import read_results
@@ -274,6 +271,7 @@ def _run_checklist(
     results_path = report_dir / "results.jsonl"
     log_path = report_dir / "pytest.log"
     started = time.monotonic()
+    started_at = datetime.now(UTC)
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             pytest_command(selection, target, report_dir),
@@ -302,6 +300,12 @@ def _run_checklist(
             "duration_seconds": round(time.monotonic() - started, 1),
             **({"stopped_after_max_time": max_time} if timed_out else {}),
             **({"dashboards": proof.to_dict()} if proof is not None else {}),
+            "envelope": envelope.capture(
+                target=target,
+                base_url=facts["target_url"] or None,
+                suite=selection.slug(),
+                started_at=started_at,
+            ),
         },
     )
     write_checklist_reports(report, report_dir)

@@ -2,7 +2,9 @@
 
 Both commands update the same file, each its own part, so the gate reads one document:
 `{"kind": "contracts", "generated_at", "target", "passed", "pacts_verified", "provider_url",
-"verification": {...}, "drift_checked", "drift": [...], "drift_sources": {...}}`.
+"verification": {...}, "drift_checked", "drift": [...], "drift_sources": {...},
+"parts": {"verify": envelope, "drift": envelope}}`: each part keeps the envelope of the run that
+wrote it (`harness/envelope.py`), so the gate binds both to a commit and a time.
 `passed` holds only when the pacts were verified and a drift check ran and found nothing.
 """
 
@@ -13,11 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness import envelope
+
 REPORT_NAME = "contracts.json"
+PARTS = ("verify", "drift")
 
 
-def update_report(report_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Merge `fields` into the report of `report_dir`, recompute `passed`, write it back."""
+def update_report(
+    report_dir: Path, part: str, part_envelope: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """Merge one part's `fields` and envelope into the report of `report_dir`, recompute
+    `passed`, write it back (signed when the evidence key is set)."""
     path = report_dir / REPORT_NAME
     report: dict[str, Any] = {
         "kind": "contracts",
@@ -35,10 +43,10 @@ def update_report(report_dir: Path, **fields: Any) -> dict[str, Any]:
         if isinstance(previous, dict) and previous.get("kind") == "contracts":
             report.update(previous)
     report.update(fields)
+    report["parts"] = {**report.get("parts", {}), part: part_envelope}
     report["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["passed"] = bool(
         report["pacts_verified"] and report["drift_checked"] and not report["drift"]
     )
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    envelope.write_json(path, report)
     return report

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from g2a_adapter import ConfigError, Settings
-from harness.gate.evidence import CredentialSet, Evidence, LiveConfig, Probe
+from harness.envelope import evidence_key
+from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
-from harness.gate.produce import OnDisk, StepOutcome, missing_steps, run_steps
+from harness.gate.produce import OnDisk, missing_steps, run_steps
 from harness.gate.sources import (
     DEFAULT_ALLOWLIST,
+    head_commit,
     read_ci_run,
     read_env_file,
     read_report,
     scan_repository,
 )
+from harness.gate.steps import StepOutcome
 
 CHECKLIST = "checklist.json"
 CONTRACTS = "contracts.json"
 LOAD = "load/load.json"
-CI_RESULT = "tox.json"
+CI_RECORD = Path("reports/ci/ci.json")  # where `.ci/run` leaves it, relative to the repository
+LIVE_CORE = ("G2A_API_URL", "G2A_API_HASH", "G2A_API_SECRET", "G2A_API_KEY")
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,14 @@ class GateOptions:
     max_age_hours: float = 24.0
     run_missing: bool = False
     load_target: str = "twin"  # what `--run-missing` runs the smoke load profile against
-    ci_report: Path | None = None  # tox --result-json of the CI run; default <evidence>/tox.json
+    ci_report: Path | None = None  # the CI record; default <repo>/reports/ci/ci.json
     repo: Path = Path()
     target_url: str | None = None  # an already running twin / sandbox for health and metrics
+    store_url: str | None = None  # the production store; default the live G2A_IDEMPOTENCY_URL
     allowlist: Path = DEFAULT_ALLOWLIST
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     now: datetime | None = None  # fixed clock for tests; default: now (UTC)
+    probe_transport: httpx.BaseTransport | None = field(default=None, repr=False)
 
 
 def shown_dir(path: Path) -> str:
@@ -54,6 +62,7 @@ def shown_dir(path: Path) -> str:
 def live_config(values: Mapping[str, str], source: str, live_url: str | None) -> LiveConfig:
     """Validate the live settings with the adapter's own rules, env forced to `live`."""
     chosen = {k: v for k, v in values.items() if k.startswith("G2A_")}
+    given = bool(live_url) or any(chosen.get(name) for name in LIVE_CORE)
     if live_url:
         chosen["G2A_API_URL"] = live_url
         source += " with --live-url"
@@ -67,6 +76,7 @@ def live_config(values: Mapping[str, str], source: str, live_url: str | None) ->
         return LiveConfig(
             source,
             values.get("G2A_ENV"),
+            given,
             error=str(exc),
             api_hash=raw_hash.strip(),
             api_key=chosen.get("G2A_API_KEY", "").strip(),
@@ -76,6 +86,7 @@ def live_config(values: Mapping[str, str], source: str, live_url: str | None) ->
     return LiveConfig(
         source,
         values.get("G2A_ENV"),
+        given,
         base_url=settings.api_url,
         api_hash=settings.api_hash,
         api_key=settings.api_key.get_secret_value(),
@@ -105,9 +116,14 @@ def gate_items() -> dict[str, str]:
     return {item.id: gates[0] for item in load_checklist() if (gates := item.gates())}
 
 
-def _probe(options: GateOptions, environ: Mapping[str, str]) -> tuple[Probe, Probe]:
+def _probe(
+    options: GateOptions, environ: Mapping[str, str], live_values: Mapping[str, str]
+) -> tuple[Probe, Probe]:
+    store_url = options.store_url or live_values.get("G2A_IDEMPOTENCY_URL")
     try:
-        return probe_target(options.target, options.target_url, environ)
+        return probe_target(
+            options.target, options.target_url, environ, store_url, options.probe_transport
+        )
     except Exception as exc:  # any failure to build or serve the probe is a no-go reason
         error = f"{type(exc).__name__}: {exc}"
         where = options.target_url or options.target
@@ -116,30 +132,35 @@ def _probe(options: GateOptions, environ: Mapping[str, str]) -> tuple[Probe, Pro
         )
 
 
-def _reports(directory: Path, shown: str) -> OnDisk:
+def _reports(directory: Path, shown: str, key: bytes | None) -> OnDisk:
     return OnDisk(
-        read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}"),
-        read_report(directory / CONTRACTS, f"{shown}/{CONTRACTS}"),
-        read_report(directory / LOAD, f"{shown}/{LOAD}"),
+        read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}", key),
+        read_report(directory / CONTRACTS, f"{shown}/{CONTRACTS}", key),
+        read_report(directory / LOAD, f"{shown}/{LOAD}", key),
     )
 
 
 def produce_missing(
-    options: GateOptions, reports: OnDisk, now: datetime
+    options: GateOptions, reports: OnDisk, binding: Binding
 ) -> tuple[StepOutcome, ...]:
     steps = missing_steps(
         reports,
         target=options.target,
         load_target=options.load_target,
         report_dir=str(options.evidence_dir),
-        now=now,
-        max_age=options.max_age_hours,
+        binding=binding,
     )
     return run_steps(steps, options.environ)
 
 
 def collect(options: GateOptions) -> Evidence:
-    now = options.now or datetime.now(UTC)
+    key = evidence_key(options.environ)
+    binding = Binding(
+        head_commit(options.repo),
+        options.now or datetime.now(UTC),
+        options.max_age_hours,
+        signing=key is not None,
+    )
     directory = options.evidence_dir
     shown = shown_dir(directory)
     if options.env_file is not None:
@@ -149,21 +170,19 @@ def collect(options: GateOptions) -> Evidence:
         live_values, source = dict(options.environ), "the environment"
     comparison_env = {**options.environ, **live_values}
 
-    reports = _reports(directory, shown)
+    reports = _reports(directory, shown, key)
     produced: tuple[StepOutcome, ...] = ()
     if options.run_missing:
-        produced = produce_missing(options, reports, now)
+        produced = produce_missing(options, reports, binding)
         if produced:
-            now = options.now or datetime.now(UTC)
-            reports = _reports(directory, shown)
+            binding = replace(binding, now=options.now or datetime.now(UTC))
+            reports = _reports(directory, shown, key)
 
-    ci_path = options.ci_report or directory / CI_RESULT
-    ci_shown = str(ci_path) if options.ci_report else f"{shown}/{CI_RESULT}"
-    health, metrics = _probe(options, comparison_env)
+    ci_path = options.ci_report or options.repo / CI_RECORD
+    health, metrics = _probe(options, comparison_env, live_values)
     return Evidence(
         target=options.target,
-        now=now,
-        max_age_hours=options.max_age_hours,
+        binding=binding,
         evidence_dir=shown,
         checklist=reports.checklist,
         contracts=reports.contracts,
@@ -173,7 +192,7 @@ def collect(options: GateOptions) -> Evidence:
         repo=scan_repository(options.repo, options.allowlist),
         health=health,
         metrics=metrics,
-        ci=read_ci_run(ci_path, ci_shown, options.repo),
+        ci=read_ci_run(ci_path, shown_dir(ci_path), options.repo, key),
         gate_items=gate_items(),
         produced=produced,
     )

@@ -9,19 +9,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from harness.gate.produce import StepOutcome
+from harness.gate.steps import StepOutcome
 
 
 @dataclass(frozen=True)
 class ReportFile:
-    """A JSON report as found on disk: `data` when it parsed, else `error` says why not."""
+    """A JSON report as found on disk: `data` when it parsed, else `error` says why not.
+
+    `signature` is `harness.envelope.signature_status` of it: `unsigned` (no evidence key
+    given), `valid`, `missing` or `invalid`; `sha256` is the digest of the file's bytes.
+    """
 
     path: str  # as shown to the operator, e.g. "reports/checklist.json"
     data: Mapping[str, Any] | None = None
     error: str | None = None  # "missing" or "unreadable: <why>"
+    sha256: str | None = None
+    signature: str = "unsigned"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What every report must be bound to: this commit, a clean tree, a recent time, and a
+    valid signature when the evidence key is set (`signing`)."""
+
+    head: str | None  # the repository's HEAD (None: not a git repository)
+    now: datetime
+    max_age_hours: float
+    signing: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class LiveConfig:
 
     source: str  # "the environment" or "env file <path>"
     declared_env: str | None  # G2A_ENV as written in the source (None = not set)
+    given: bool = True  # any of G2A_API_URL / G2A_API_HASH / G2A_API_KEY was set at all
     base_url: str | None = None  # normalized by Settings, when valid
     error: str | None = None  # the adapter's ConfigError message, when invalid
     api_hash: str = ""
@@ -81,38 +98,56 @@ class RepoScan:
 
 @dataclass(frozen=True)
 class Probe:
-    """One HTTP answer from the target's receiver (`/healthz` or `/metrics`)."""
+    """One HTTP answer from the target's receiver (`/healthz` or `/metrics`).
+
+    `api_url` is the G2A API the receiver's token check called, `store` the kind of
+    idempotency store (`memory`, `sqlite`, `redis`, `postgresql`) its store check pinged.
+    """
 
     url: str
     status_code: int | None = None
     body: str = ""
     error: str | None = None  # could not be asked at all
+    api_url: str = ""
+    store: str = ""
+
+
+@dataclass(frozen=True)
+class JunitCounts:
+    """One layer's pytest outcomes (its `--junitxml` file), and the store backends' share."""
+
+    tests: int = 0
+    failed: int = 0
+    skipped: int = 0
+    # backend ("redis", "postgres") -> (tests run, tests skipped) among those named after it
+    backends: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CiRun:
-    """The CI run of every test layer: tox's `--result-json` file and the commit it ran on.
+    """The CI record `reports/ci/ci.json` (written by `.ci/run` after tox) and what it names:
+    tox's `--result-json` and one pytest junit file per tested layer, each with its sha256.
 
-    `commit` comes from the sidecar file `<result>.commit` (one line: the commit id CI checked
-    out); `head` is the repository's HEAD; `layer_commands` are the commands `tox.ini` at HEAD
-    gives each layer (None when tox.ini cannot be read there: `commands_error` says why).
+    `layer_commands` are the commands `tox.ini` at HEAD gives each layer (None when tox.ini
+    cannot be read there: `commands_error` says why).
     """
 
-    path: str  # as shown to the operator, e.g. "reports/tox.json"
-    data: Mapping[str, Any] | None = None
-    error: str | None = None  # "missing" or "unreadable: <why>"
-    commit_path: str = ""
-    commit: str | None = None
-    head: str | None = None
+    record: ReportFile
+    tox: ReportFile
+    junit: Mapping[str, ReportFile] = field(default_factory=dict)  # layer -> file (no data)
+    counts: Mapping[str, JunitCounts] = field(default_factory=dict)  # layer -> parsed
     layer_commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
     commands_error: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self.record.path
 
 
 @dataclass(frozen=True)
 class Evidence:
     target: str
-    now: datetime
-    max_age_hours: float
+    binding: Binding
     evidence_dir: str
     checklist: ReportFile
     contracts: ReportFile

@@ -2,6 +2,9 @@
 
 For the twin the gate serves its own twin on loopback (unless `--target-url` names one); for the
 sandbox it talks to `G2A_SANDBOX_API_URL` (default the real sandbox) with the sandbox credentials.
+The store the health check pings is the one the live service will use (`--store-url`, else the
+live settings' `G2A_IDEMPOTENCY_URL`), else `G2A_SANDBOX_IDEMPOTENCY_URL`, else `memory://`.
+`transport` replaces the network under the adapter's client (tests stub G2A there).
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import TYPE_CHECKING
 import httpx
 
 from harness.gate.evidence import Probe
+from harness.gate.provenance import SANDBOX_API_URL
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
 PROBE_WEBHOOK_SECRET = "gate-probe-webhook-secret"  # the receiver needs one; no webhook is sent
 # A one-off check over the internet, not a liveness probe: allow a real token round trip.
 HEALTH_TIMEOUT_S = 5.0
@@ -41,12 +44,22 @@ def target_settings(target: str, api_url: str, environ: Mapping[str, str]) -> di
     }
 
 
-def target_values(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+def probed_store_url(store_url: str | None, environ: Mapping[str, str]) -> str:
+    return store_url or environ.get("G2A_SANDBOX_IDEMPOTENCY_URL") or "memory://"
+
+
+def store_kind(url: str) -> str:
+    return url.split(":", 1)[0].lower()
+
+
+def target_values(
+    target: str, api_url: str, environ: Mapping[str, str], store_url: str | None = None
+) -> dict[str, str]:
     """G2A_* values of the probed receiver: the target's settings, a webhook secret, a store."""
     return {
         **target_settings(target, api_url, environ),
         "G2A_WEBHOOK_SECRET": PROBE_WEBHOOK_SECRET,
-        "G2A_IDEMPOTENCY_URL": environ.get("G2A_SANDBOX_IDEMPOTENCY_URL", "memory://"),
+        "G2A_IDEMPOTENCY_URL": probed_store_url(store_url, environ),
     }
 
 
@@ -71,7 +84,9 @@ def _serve_and_get(app: Starlette, paths: tuple[str, ...]) -> list[httpx.Respons
         return [client.get(path) for path in paths]
 
 
-def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
+def probe_receiver(
+    values: Mapping[str, str], transport: httpx.BaseTransport | None = None
+) -> tuple[Probe, Probe]:
     """(`GET /healthz`, `GET /metrics`) of a receiver app built from these settings.
 
     `/healthz` runs the adapter's checks: the store of G2A_IDEMPOTENCY_URL is pinged and a token
@@ -85,15 +100,26 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
     from g2a_adapter.receiver import ReceiverOptions
     from harness.recording_receiver import recording_receiver_app
 
-    label = f"receiver on {values['G2A_API_URL']}"
+    api_url = values["G2A_API_URL"]
+    label = f"receiver on {api_url}"
     health_url, metrics_url = f"{label}: GET /healthz", f"{label}: GET /metrics"
+    store = store_kind(values["G2A_IDEMPOTENCY_URL"])
+
+    def answer(
+        url: str, status: int | None = None, body: str = "", error: str | None = None
+    ) -> Probe:
+        return Probe(url, status, body, error, api_url=api_url, store=store)
+
     try:
         settings = Settings.from_env(values)
     except G2AError as exc:
         error = f"target settings refused: {exc}"
-        return Probe(health_url, error=error), Probe(metrics_url, error=error)
+        return answer(health_url, error=error), answer(metrics_url, error=error)
     metrics = Metrics()
-    with G2AClient(settings, store=open_store("memory://"), metrics=metrics) as client:
+    client = G2AClient(
+        settings, transport=transport, store=open_store("memory://"), metrics=metrics
+    )
+    with client:
         try:
             app, _ = recording_receiver_app(
                 settings,
@@ -104,21 +130,25 @@ def probe_receiver(values: Mapping[str, str]) -> tuple[Probe, Probe]:
                 ),
             )
         except G2AError as exc:
-            health = Probe(health_url, error=f"{type(exc).__name__}: {exc}")
+            health = answer(health_url, error=f"{type(exc).__name__}: {exc}")
             fallback, _ = recording_receiver_app(
                 settings, ReceiverOptions(store=open_store("memory://"), metrics=metrics)
             )
-            (answer,) = _serve_and_get(fallback, ("/metrics",))
-            return health, Probe(metrics_url, answer.status_code, answer.text)
+            (exposition,) = _serve_and_get(fallback, ("/metrics",))
+            return health, answer(metrics_url, exposition.status_code, exposition.text)
         health_answer, metrics_answer = _serve_and_get(app, ("/healthz", "/metrics"))
     return (
-        Probe(health_url, health_answer.status_code, health_answer.text),
-        Probe(metrics_url, metrics_answer.status_code, metrics_answer.text),
+        answer(health_url, health_answer.status_code, health_answer.text),
+        answer(metrics_url, metrics_answer.status_code, metrics_answer.text),
     )
 
 
 def probe_target(
-    target: str, explicit_url: str | None, environ: Mapping[str, str]
+    target: str,
+    explicit_url: str | None,
+    environ: Mapping[str, str],
+    store_url: str | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> tuple[Probe, Probe]:
     with target_api_url(target, explicit_url, environ) as api_url:
-        return probe_receiver(target_values(target, api_url, environ))
+        return probe_receiver(target_values(target, api_url, environ, store_url), transport)

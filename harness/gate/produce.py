@@ -9,73 +9,51 @@ the live G2A_* values the gate judges never reach a child.
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from harness.gate.checks.reports import envelope_problem
-from harness.gate.evidence import ReportFile
+from harness.contracts.report import PARTS as CONTRACT_PARTS
+from harness.envelope import EVIDENCE_KEY_ENV
+from harness.gate.evidence import Binding, ReportFile
 from harness.gate.probe import sandbox_api_url, target_settings
+from harness.gate.provenance import envelope_problem, report_problem
+from harness.gate.steps import Step, StepOutcome
 
 LOAD_PROFILE = "smoke"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One command that (re)writes a piece of evidence."""
-
-    evidence: str  # the report it writes, e.g. "contracts"
-    target: str  # what the command talks to: "twin" (embedded) or "sandbox"
-    args: tuple[str, ...]  # g2a-harness arguments
-
-    @property
-    def command(self) -> str:
-        return shlex.join(("g2a-harness", *self.args))
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    step: Step
-    exit_code: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "evidence": self.step.evidence,
-            "command": self.step.command,
-            "exit_code": self.exit_code,
-        }
-
-
-def checklist_needs_run(report: ReportFile, target: str, now: datetime, max_age: float) -> bool:
-    """Absent, stale, or not comparable (another suite or target): run the full checklist.
+def checklist_needs_run(report: ReportFile, target: str, binding: Binding) -> bool:
+    """Absent, stale (another commit, dirty, old, unsigned), or not comparable (another suite
+    or target): run the full checklist.
 
     A fresh full run on the right target that has failures is kept: re-running would hide them.
     """
-    if envelope_problem(report, "checklist", now, max_age) is not None:
+    if report_problem(report, "checklist", binding) is not None:
         return True
-    data = report.data or {}
-    return data.get("suite") != "full" or data.get("target") != target
+    envelope = (report.data or {}).get("envelope") or {}
+    return envelope.get("suite") != "full" or envelope.get("target") != target
 
 
-def contracts_parts_needed(report: ReportFile, now: datetime, max_age: float) -> tuple[str, ...]:
+def contracts_parts_needed(report: ReportFile, binding: Binding) -> tuple[str, ...]:
     """`verify` and/or `drift`: the parts of contracts.json that are absent or stale.
 
-    Both commands update one file; `verify` always records `provider_url` (also when it fails),
-    `drift` sets `drift_checked`.
+    Both commands update one file, each its own part with its own envelope; a file that cannot
+    be trusted at all (unreadable, broken signature) is produced again whole.
     """
-    if envelope_problem(report, "contracts", now, max_age) is not None:
-        return ("verify", "drift")
     data = report.data or {}
-    parts = [] if data.get("provider_url") else ["verify"]
-    return (*parts, *([] if data.get("drift_checked") is True else ["drift"]))
+    if data.get("kind") != "contracts" or report.signature in ("missing", "invalid"):
+        return CONTRACT_PARTS
+    parts = data.get("parts")
+    parts = parts if isinstance(parts, Mapping) else {}
+    return tuple(
+        part for part in CONTRACT_PARTS if envelope_problem(parts.get(part), part, binding)
+    )
 
 
-def load_needs_run(report: ReportFile, now: datetime, max_age: float) -> bool:
-    if envelope_problem(report, "load", now, max_age) is not None:
+def load_needs_run(report: ReportFile, binding: Binding) -> bool:
+    if report_problem(report, "load", binding) is not None:
         return True
     return (report.data or {}).get("profile") != LOAD_PROFILE
 
@@ -93,26 +71,26 @@ def missing_steps(
     target: str,
     load_target: str,
     report_dir: str,
-    now: datetime,
-    max_age: float,
+    binding: Binding,
 ) -> list[Step]:
     """The commands that produce what is missing or stale, in the order they should run."""
     out = ("--report-dir", report_dir)
     steps = []
-    if checklist_needs_run(reports.checklist, target, now, max_age):
+    if checklist_needs_run(reports.checklist, target, binding):
         args = ("run", "--target", target, "--suite", "full", *out)
         steps.append(Step("checklist", target, args))
-    for part in contracts_parts_needed(reports.contracts, now, max_age):
+    for part in contracts_parts_needed(reports.contracts, binding):
         steps.append(Step("contracts", "twin", ("contracts", part, *out)))
-    if load_needs_run(reports.load, now, max_age):
+    if load_needs_run(reports.load, binding):
         args = ("load", "--profile", LOAD_PROFILE, "--target", load_target, *out)
         steps.append(Step("load", load_target, args))
     return steps
 
 
 def child_environment(target: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """The gate's environment without any G2A_* value, plus the sandbox settings for it."""
-    env = {k: v for k, v in environ.items() if not k.startswith("G2A_")}
+    """The gate's environment without any G2A_* value but the evidence key (children sign what
+    they write), plus the sandbox settings for a sandbox step."""
+    env = {k: v for k, v in environ.items() if not k.startswith("G2A_") or k == EVIDENCE_KEY_ENV}
     if target == "sandbox":
         env |= target_settings("sandbox", sandbox_api_url(environ), environ)
     return env

@@ -12,11 +12,16 @@ from rich.table import Table
 from rich.text import Text
 
 from g2a_adapter.logformat import SecretMasker
-from harness.gate.model import CheckResult, GateReport, Status
+from harness.gate.model import CheckResult, Decision, GateReport, Status
 
 TABLE_DETAILS = 8  # detail lines per check on the terminal; the files keep them all
-_STYLE = {Status.GO: "green", Status.NO_GO: "bold red", Status.WARN: "yellow"}
-_ICON = {Status.GO: "✅ go", Status.NO_GO: "❌ no-go", Status.WARN: "⚠️ warn"}
+_STYLE = {Status.GO: "green", Status.NO_GO: "bold red", Status.FOR_SANDBOX: "yellow"}
+_ICON = {Status.GO: "✅ go", Status.NO_GO: "❌ no-go", Status.FOR_SANDBOX: "⏭️ for sandbox"}
+_DECISION_STYLE = {
+    Decision.GO: "bold green",
+    Decision.NO_GO: "bold red",
+    Decision.REHEARSAL: "bold yellow",
+}
 
 
 def masked(report: GateReport, secrets: Iterable[str]) -> GateReport:
@@ -43,13 +48,36 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def decision_line(report: GateReport) -> str:
+    """The first line of every output: the decision and what it means."""
+    decision = report.decision
+    if decision is Decision.GO:
+        meaning = f"every item proven on the sandbox for commit {(report.head or '')[:12]}"
+    elif decision is Decision.REHEARSAL:
+        meaning = "every item the twin can prove passed; a rehearsal is never a go"
+    else:
+        meaning = f"{len(report.blocking())} item(s) not proven"
+    return f"decision: {decision.label} (exit {decision.exit_code}): {meaning}"
+
+
+def signing_line(report: GateReport) -> str:
+    if report.signed:
+        return "evidence: signed, every HMAC checked (G2A_EVIDENCE_KEY)"
+    return "evidence: unsigned (G2A_EVIDENCE_KEY is not set: signatures were not checked)"
+
+
 def to_markdown(report: GateReport) -> str:
-    verdict = "GO" if report.go else "NO-GO"
-    lines = [
-        f"# Live switchover gate: **{verdict}**",
+    lines = [f"# Live switchover gate: **{report.decision.label}**", "", decision_line(report)]
+    steps = report.next_steps()
+    if steps:
+        lines += ["", "## What to run, in order", ""]
+        lines += [f"{i}. {_cell(step)}" for i, step in enumerate(steps, 1)]
+    lines += [
         "",
         f"- target: `{report.target}`",
-        f"- live base URL: `{report.live_base_url or 'invalid (see config)'}`",
+        f"- commit: `{report.head or 'unknown'}`",
+        f"- {signing_line(report)}",
+        f"- live base URL: `{report.live_base_url or 'not given or invalid (see config)'}`",
         f"- evidence max age: {report.max_age_hours:g} h",
         f"- generated at: {report.to_dict()['generated_at']}",
         "",
@@ -61,24 +89,22 @@ def to_markdown(report: GateReport) -> str:
             f"| {check.title} | {_ICON[check.status]} | {_cell(check.reason)} | "
             f"{_cell(check.fix)} | `{_cell(check.evidence)}` |"
         )
-    details = [c for c in report.checks if c.details]
-    for check in details:
+    for check in (c for c in report.checks if c.details):
         lines += ["", f"### {check.title}", ""] + [f"- {_cell(d)}" for d in check.details]
     if report.produced:
         lines += ["", "## Evidence produced by --run-missing", ""]
         lines += [f"- `{p['command']}`: exit {p['exit_code']}" for p in report.produced]
-    warnings = report.warnings()
-    if warnings:
-        lines += ["", "## Warnings (not blocking: read them before the switch)", ""]
-        lines += [f"- {c.title}: {c.reason}" for c in warnings]
-    blocking = report.blocking()
-    if blocking:
-        lines += ["", "## Why not", ""]
-        lines += [f"{i}. {c.reason}: {c.fix}" for i, c in enumerate(blocking, 1)]
+    if report.files:
+        lines += ["", "## Files judged (sha256)", ""]
+        lines += [f"- `{path}` `{digest}`" for path, digest in report.files]
     return "\n".join(lines) + "\n"
 
 
 def print_table(report: GateReport, console: Console) -> None:
+    style = _DECISION_STYLE[report.decision]
+    console.print(Text(decision_line(report), style=style), soft_wrap=True)
+    for index, step in enumerate(report.next_steps(), 1):
+        console.print(Text(f"  {index}. {step}"), soft_wrap=True)
     table = Table(title=f"Live switchover gate — target {report.target}", show_lines=True)
     for column in ("check", "verdict", "reason", "fix"):
         table.add_column(column, overflow="fold")
@@ -90,6 +116,7 @@ def print_table(report: GateReport, console: Console) -> None:
         verdict = Text(check.status.value, style=_STYLE[check.status])
         table.add_row(Text(check.title), verdict, Text(reason), Text(check.fix))
     console.print(table)
+    console.print(Text(signing_line(report)), soft_wrap=True)
     if report.live_base_url:
         console.print(
             Text.assemble("live base URL: ", (report.live_base_url, "bold"), " (confirm it)")
@@ -98,19 +125,7 @@ def print_table(report: GateReport, console: Console) -> None:
         console.print(
             f"produced by --run-missing: {produced['command']} (exit {produced['exit_code']})"
         )
-    console.print(Text(decision_line(report), style="bold green" if report.go else "bold red"))
-
-
-def decision_line(report: GateReport) -> str:
-    """`decision: GO`, naming the warnings a go carries (they are unproven, not passed)."""
-    line = f"decision: {report.decision.upper()}"
-    warnings = report.warnings()
-    if report.go and warnings:
-        names = ", ".join(c.id for c in warnings)
-        line += (
-            f" with {len(warnings)} warning(s) ({names}): not proven, read them before the switch"
-        )
-    return line
+    console.print(Text(decision_line(report), style=style), soft_wrap=True)
 
 
 def write(report: GateReport, directory: Path) -> tuple[Path, Path]:

@@ -6,7 +6,7 @@ from rich.console import Console
 
 from harness.gate.checks import evaluate
 from harness.gate.collect import GateOptions, collect
-from harness.gate.evidence import Evidence
+from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import GateReport
 from harness.gate.render import masked, print_table, write
 
@@ -19,15 +19,26 @@ def secrets_of(evidence: Evidence) -> list[str]:
     return [v for v in values if v]
 
 
+def judged_files(evidence: Evidence) -> tuple[tuple[str, str], ...]:
+    """(path, sha256) of every file the verdict read."""
+    ci = evidence.ci
+    reports: list[ReportFile] = [evidence.checklist, evidence.contracts, evidence.load]
+    reports += [ci.record, ci.tox, *ci.junit.values()]
+    return tuple((r.path, r.sha256) for r in reports if r.sha256 is not None)
+
+
 def judge(evidence: Evidence) -> GateReport:
     """The pure part: the verdict on already gathered evidence, secrets masked."""
     report = GateReport(
         target=evidence.target,
-        generated_at=evidence.now,
+        generated_at=evidence.binding.now,
         checks=evaluate(evidence),
         live_base_url=evidence.live.base_url,
-        max_age_hours=evidence.max_age_hours,
+        max_age_hours=evidence.binding.max_age_hours,
         produced=tuple(outcome.to_dict() for outcome in evidence.produced),
+        head=evidence.binding.head,
+        signed=evidence.binding.signing,
+        files=judged_files(evidence),
     )
     return masked(report, secrets_of(evidence))
 

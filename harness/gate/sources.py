@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePath
 
 from dotenv import dotenv_values
 
-from harness.gate.evidence import Allowlist, CiRun, ReportFile, RepoScan, TextSource
-from harness.gate.toxresult import ToxIniError, layer_commands
+from harness.envelope import signature_status
+from harness.gate.evidence import (
+    Allowlist,
+    CiRun,
+    JunitCounts,
+    ReportFile,
+    RepoScan,
+    TextSource,
+)
+from harness.gate.junit import JunitError, junit_counts, junit_name
+from harness.gate.toxresult import TOX_RESULT, ToxIniError, layer_commands, layers_with_tests
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist.txt")
 MAX_FILE_BYTES = 2_000_000
 _GIT_TIMEOUT_S = 120
 
 
-def read_report(path: Path, shown_as: str) -> ReportFile:
+def read_bytes(path: Path, shown_as: str) -> tuple[bytes | None, ReportFile]:
+    """The file's bytes and a `ReportFile` with its sha256 (no data yet), or why not."""
     if not path.is_file():
-        return ReportFile(shown_as, error="missing")
+        return None, ReportFile(shown_as, error="missing")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return ReportFile(shown_as, error=f"unreadable: {type(exc).__name__}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, ReportFile(shown_as, error=f"unreadable: {type(exc).__name__}")
+    return raw, ReportFile(shown_as, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def read_report(path: Path, shown_as: str, key: bytes | None = None) -> ReportFile:
+    """A JSON report with its digest and, given the evidence key, its signature's status."""
+    raw, found = read_bytes(path, shown_as)
+    if raw is None:
+        return found
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return ReportFile(shown_as, error=f"unreadable: {type(exc).__name__}", sha256=found.sha256)
     if not isinstance(data, dict):
-        return ReportFile(shown_as, error="unreadable: not a JSON object")
-    return ReportFile(shown_as, data=data)
+        return ReportFile(shown_as, error="unreadable: not a JSON object", sha256=found.sha256)
+    return ReportFile(shown_as, data, sha256=found.sha256, signature=signature_status(data, key))
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -81,6 +104,19 @@ def tree_sources(root: Path, *, untracked: bool = False) -> Iterator[TextSource]
             yield TextSource(name, data.decode("utf-8", "replace"))
 
 
+def env_files(root: Path) -> Iterator[TextSource]:
+    """`.env` / `.env.*` files git ignores (outside ignored folders such as .venv)."""
+    listing = _git(
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    for raw in listing.split(b"\0"):
+        name = raw.decode("utf-8", "replace")
+        base = PurePath(name).name
+        path = root / name
+        if (base == ".env" or base.startswith(".env.")) and path.is_file():
+            yield TextSource(name, path.read_text(encoding="utf-8", errors="replace"))
+
+
 def parse_history(log: str) -> Iterator[TextSource]:
     """Added lines per (commit, file) from `git log -p -U0 --format=%x00%h` output."""
     commit, path = "", None
@@ -102,7 +138,9 @@ def parse_history(log: str) -> Iterator[TextSource]:
 
 
 def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> RepoScan:
-    """The tracked files and the whole history (`git log -p --all`) as text sources."""
+    """The files git tracks or would track, ignored `.env` files, and the whole history
+    (`git log -p --all`) as text sources: a secret only on disk is as exposed as a committed one
+    once someone runs `git add .` or copies the folder."""
     allowlist = read_allowlist(allowlist_path)
     shown = str(allowlist_path)
     try:
@@ -111,7 +149,7 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
         return RepoScan(None, error=f"{start} is not inside a git repository", allowlist=allowlist)
     try:
         shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
-        sources = list(tree_sources(root))
+        sources = [*tree_sources(root, untracked=True), *env_files(root)]
         has_commits = (
             subprocess.run(
                 ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
@@ -148,22 +186,27 @@ def _git_text(root: Path, *args: str) -> str | None:
         return None
 
 
-def commit_sidecar(result_path: Path) -> Path:
-    """`reports/tox.json` -> `reports/tox.commit`: the commit id CI ran the layers on."""
-    return result_path.with_suffix(".commit")
+def head_commit(repo: Path) -> str | None:
+    head = _git_text(repo, "rev-parse", "--verify", "-q", "HEAD")
+    return head.strip() if head else None
 
 
-def read_ci_run(result_path: Path, shown_as: str, repo: Path) -> CiRun:
-    """tox's `--result-json` file, its commit sidecar, HEAD and the layers' commands at HEAD."""
-    report = read_report(result_path, shown_as)
-    sidecar = commit_sidecar(result_path)
+def _junit(path: Path, shown_as: str) -> tuple[ReportFile, JunitCounts | None]:
+    raw, found = read_bytes(path, shown_as)
+    if raw is None:
+        return found, None
     try:
-        commit = sidecar.read_text(encoding="utf-8").strip() or None
-    except (OSError, UnicodeDecodeError):
-        commit = None
-    head = _git_text(repo, "rev-parse", "HEAD")
-    tox_ini = _git_text(repo, "show", "HEAD:./tox.ini") if head else None
-    commands, commands_error = None, None
+        return found, junit_counts(raw.decode("utf-8", "replace"))
+    except JunitError as exc:
+        return ReportFile(shown_as, error=f"unreadable: {exc}", sha256=found.sha256), None
+
+
+def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None) -> CiRun:
+    """The CI record, tox's result and the junit file of each layer tox.ini at HEAD tests."""
+    folder, shown_folder = record_path.parent, str(PurePath(shown_as).parent)
+    tox_ini = _git_text(repo, "show", "HEAD:./tox.ini")
+    commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
+    commands_error = None
     try:
         if tox_ini is None:
             commands_error = "tox.ini is not in the commit at HEAD"
@@ -171,13 +214,18 @@ def read_ci_run(result_path: Path, shown_as: str, repo: Path) -> CiRun:
             commands = layer_commands(tox_ini)
     except ToxIniError as exc:
         commands_error = str(exc)
+    junit: dict[str, ReportFile] = {}
+    counts: dict[str, JunitCounts] = {}
+    for layer in layers_with_tests(commands or {}):
+        name = junit_name(layer)
+        junit[layer], layer_counts = _junit(folder / name, f"{shown_folder}/{name}")
+        if layer_counts is not None:
+            counts[layer] = layer_counts
     return CiRun(
-        shown_as,
-        report.data,
-        report.error,
-        commit_path=str(Path(shown_as).with_suffix(".commit")),
-        commit=commit,
-        head=head.strip() if head else None,
+        record=read_report(record_path, shown_as, key),
+        tox=read_report(folder / TOX_RESULT, f"{shown_folder}/{TOX_RESULT}"),
+        junit=junit,
+        counts=counts,
         layer_commands=commands,
         commands_error=commands_error,
     )

@@ -6,6 +6,7 @@ Pure functions over text and parsed JSON; `sources.py` reads the files.
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,21 @@ from pathlib import PurePath
 from typing import Any
 
 # Every layer the handoff names: "lint, build and every test layer are green" (checklist item
-# handoff-green). `build` is each env's install of the package (`deps = -e .[test]`).
-LAYERS: tuple[str, ...] = ("lint", "type", "unit", "integration", "bdd", "contract", "load")
+# handoff-green): tox.ini's env_list.
+LAYERS: tuple[str, ...] = (
+    "lint",
+    "type",
+    "build",
+    "unit",
+    "integration",
+    "bdd",
+    "contract",
+    "load",
+)
+TOX_RESULT = "tox.json"  # tox --result-json, next to the CI record
 POSARGS = "{posargs}"
 _COMMAND_RUN_ID = re.compile(r"commands\[\d+\]")
+STAMP_RUN_ID = "commands_pre[0]"  # `python -m harness.envelope`: the commit the layer ran on
 _SUBSTITUTION = re.compile(r"\{[^{}]*\}")
 
 Command = tuple[str, ...]
@@ -81,6 +93,7 @@ class LayerRun:
     skipped: bool
     exit_code: object
     commands: tuple[tuple[tuple[str, ...], object], ...]  # (argv, retcode) of `commands[i]`
+    stamp: Mapping[str, Any] | None = None  # {"commit", "dirty", "ci_run_id"} tox recorded
 
     def failed_commands(self) -> list[str]:
         return [shlex.join(argv) for argv, code in self.commands if code != 0]
@@ -112,8 +125,32 @@ def layer_runs(result: Mapping[str, Any]) -> dict[str, LayerRun]:
             skipped=outcome.get("skipped") is True,
             exit_code=outcome.get("exit_code"),
             commands=commands,
+            stamp=_stamp(tests),
         )
     return runs
+
+
+def _stamp(tests: list[Any]) -> Mapping[str, Any] | None:
+    """The JSON line `python -m harness.envelope` printed first in the layer, if it did."""
+    for entry in tests:
+        if isinstance(entry, Mapping) and entry.get("run_id") == STAMP_RUN_ID:
+            for line in reversed(str(entry.get("output", "")).splitlines()):
+                try:
+                    stamp = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(stamp, Mapping) and "commit" in stamp:
+                    return stamp
+    return None
+
+
+def layers_with_tests(commands: Mapping[str, tuple[Command, ...]]) -> tuple[str, ...]:
+    """The layers that run pytest: each must leave a junit file of its tests."""
+    return tuple(
+        layer
+        for layer, argvs in commands.items()
+        if any(argv and PurePath(argv[0]).name == "pytest" for argv in argvs)
+    )
 
 
 def command_mismatch(run: LayerRun, expected: tuple[Command, ...]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness import envelope
 from harness.load.journal import Journal
 from harness.load.profiles import Profile
 from harness.load.stats import RunStats
@@ -75,9 +75,7 @@ def build_report(
 
 
 def write_report(report_dir: Path, report: dict[str, Any]) -> Path:
-    path = report_dir / "load.json"
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return path
+    return envelope.write_json(report_dir / "load.json", report)
 
 
 def worker_text(workers: int, expected: int) -> str:

@@ -15,11 +15,13 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import harness
 from g2a_adapter.idempotency import open_store
+from harness import envelope
 from harness.load.journal import read_journal
 from harness.load.plan import WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
@@ -237,6 +239,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     _class_names(profile)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
+    started_at = datetime.now(UTC)
     services_log = run.report_dir / "services.log"
     with load_services(
         profile, run.target, webhook_secret, log_path=services_log, host=run.bind_host
@@ -270,6 +273,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         stats=stats,
         journal=journal,
         files=files,
+    )
+    report["envelope"] = envelope.capture(
+        target=run.target, base_url=plan.api_url, suite=profile.name, started_at=started_at
     )
     report["worker_exit_codes"] = worker_codes
     if first_failure(worker_codes):

@@ -62,12 +62,17 @@ def test_recorded_cassettes_agree_with_documents_and_pacts(
     assert main(["contracts", "drift", "--report-dir", str(tmp_path)]) == 0, capsys.readouterr().out
 
 
-def test_report_passes_only_with_verified_pacts_and_no_drift(tmp_path: Path) -> None:
-    assert update_report(tmp_path, pacts_verified=True)["passed"] is False
-    assert update_report(tmp_path, drift_checked=True, drift=[])["passed"] is True
-    report = update_report(tmp_path, drift=[{"kind": "type_change"}])
+def test_report_passes_only_with_verified_pacts_and_no_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("G2A_EVIDENCE_KEY", raising=False)
+    verify, drift_1, drift_2 = ({"commit": "c", "finished_at": f"t{n}"} for n in range(3))
+    assert update_report(tmp_path, "verify", verify, pacts_verified=True)["passed"] is False
+    assert update_report(tmp_path, "drift", drift_1, drift_checked=True, drift=[])["passed"]
+    report = update_report(tmp_path, "drift", drift_2, drift=[{"kind": "type_change"}])
     assert report["passed"] is False
     assert report["pacts_verified"] is True
+    assert report["parts"] == {"verify": verify, "drift": drift_2}  # each part keeps its own
     stored = json.loads((tmp_path / "contracts.json").read_text())
     assert stored == report
     assert stored["generated_at"].endswith("+00:00")

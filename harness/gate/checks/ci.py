@@ -1,32 +1,52 @@
 """Lint, build and every test layer are green for this commit (checklist item handoff-green).
 
-The evidence is tox's `--result-json` of the CI run plus the commit it ran on. Unproven (no
-result, or a green one not tied to HEAD) is a warning; disproven (a layer red, missing,
-skipped or narrowed, or the run was for another commit) is a no-go.
+The evidence is the CI record `reports/ci/ci.json` that `.ci/run` writes after tox: its
+envelope binds it to a commit, and it lists the sha256 of tox's `--result-json` and of each
+tested layer's junit file. The check reads their content: each layer ran tox.ini's commands
+at HEAD and passed, tox itself recorded the commit each layer ran on, and the store suites ran
+on Redis and PostgreSQL instead of skipping. Anything unproven is a no-go.
 """
 
 from __future__ import annotations
 
-from harness.gate.evidence import CiRun, Evidence
+from collections.abc import Mapping
+from pathlib import PurePath
+
+from harness.gate.evidence import CiRun, Evidence, JunitCounts, ReportFile
+from harness.gate.junit import STORE_BACKENDS, junit_name
 from harness.gate.model import CheckResult, Status
-from harness.gate.toxresult import LAYERS, LayerRun, command_mismatch, layer_runs
+from harness.gate.provenance import report_problem, short
+from harness.gate.toxresult import (
+    LAYERS,
+    TOX_RESULT,
+    Command,
+    LayerRun,
+    command_mismatch,
+    layer_runs,
+    layers_with_tests,
+)
 
 ID = "ci"
 TITLE = "CI: lint, build and every test layer"
 ITEM = "handoff-green"
-_MIN_COMMIT_CHARS = 7
+CI_COMMAND = "`bash .ci/run` on a clean checkout of this commit (CI: the `layers` job)"
 
 
-def ci_command(ci: CiRun) -> str:
-    return f"`git rev-parse HEAD > {ci.commit_path} && tox --result-json {ci.path}`"
+def _no_go(ci: CiRun, reason: str, details: tuple[str, ...] = ()) -> CheckResult:
+    return CheckResult(ID, TITLE, Status.NO_GO, reason, ci.path, f"run {CI_COMMAND}", details)
 
 
-def same_commit(recorded: str, head: str) -> bool:
-    recorded, head = recorded.lower(), head.lower()
-    return len(recorded) >= _MIN_COMMIT_CHARS and head.startswith(recorded)
+def _file_problem(report: ReportFile, name: str, recorded: Mapping[str, object]) -> str | None:
+    if report.error is not None:
+        return f"{report.path} is {report.error}"
+    if recorded.get(name) != report.sha256:
+        return f"{report.path} is not the file the CI record lists (sha256 differs)"
+    return None
 
 
-def _layer_problem(ci: CiRun, layer: str, run: LayerRun | None) -> str | None:
+def _layer_problem(
+    run: LayerRun | None, layer: str, head: str, expected: tuple[Command, ...]
+) -> str | None:
     if run is None:
         return f"{layer}: not in the run"
     if run.skipped:
@@ -35,66 +55,76 @@ def _layer_problem(ci: CiRun, layer: str, run: LayerRun | None) -> str | None:
     if not run.success or failed:
         ran = f": {'; '.join(failed)}" if failed else ""
         return f"{layer}: failed (exit {run.exit_code}){ran}"
-    if ci.layer_commands is not None:
-        return command_mismatch(run, ci.layer_commands[layer])
+    stamp = run.stamp or {}
+    if str(stamp.get("commit", "")).lower() != head.lower():
+        return f"{layer}: tox recorded commit {short(stamp.get('commit'))}, HEAD is {short(head)}"
+    if stamp.get("dirty") is not False:
+        return f"{layer}: ran on a dirty tree"
+    return command_mismatch(run, expected)
+
+
+def _tests_problem(layer: str, counts: JunitCounts | None) -> str | None:
+    if counts is None:
+        return f"{layer}: no junit file"
+    if counts.tests == 0:
+        return f"{layer}: no test ran"
+    if counts.failed:
+        return f"{layer}: {counts.failed} test(s) failed"
     return None
 
 
-def _no_go(ci: CiRun, reason: str, fix: str, details: tuple[str, ...] = ()) -> CheckResult:
-    return CheckResult(ID, TITLE, Status.NO_GO, reason, ci.path, fix, details)
+def _backend_problems(counts: Mapping[str, JunitCounts]) -> list[str]:
+    problems = []
+    for backend in STORE_BACKENDS:
+        ran = sum(c.backends.get(backend, (0, 0))[0] for c in counts.values())
+        skipped = sum(c.backends.get(backend, (0, 0))[1] for c in counts.values())
+        if skipped:
+            problems.append(f"{skipped} {backend} store test(s) skipped (CI=true requires them)")
+        elif not ran:
+            problems.append(f"no {backend} store test ran")
+    return problems
 
 
 def check_ci(evidence: Evidence) -> CheckResult:
-    ci = evidence.ci
-    run_all = f"run every layer on this commit: {ci_command(ci)} (or pass --ci-report PATH)"
-    if ci.error == "missing":
-        return CheckResult(
-            ID,
-            TITLE,
-            Status.WARN,
-            f"{ITEM} is not proven: {ci.path} is missing, no CI result was given",
-            ci.path,
-            run_all,
-        )
-    if ci.data is None:
-        return _no_go(ci, f"{ci.path} is {ci.error}", run_all)
+    ci, head = evidence.ci, evidence.binding.head or ""
+    problem = report_problem(ci.record, "ci", evidence.binding)
+    if problem:
+        return _no_go(ci, f"{ITEM} is not proven: {problem}")
+    recorded = (ci.record.data or {}).get("files")
+    recorded = recorded if isinstance(recorded, Mapping) else {}
+    tox_problem = _file_problem(ci.tox, TOX_RESULT, recorded)
+    if tox_problem:
+        return _no_go(ci, f"{ITEM} is not proven: {tox_problem}")
     try:
-        runs = layer_runs(ci.data)
+        runs = layer_runs(ci.tox.data or {})
     except ValueError as exc:
-        return _no_go(ci, f"{ci.path} is {exc}", run_all)
-    if ci.commit is not None and ci.head is not None and not same_commit(ci.commit, ci.head):
-        reason = f"{ci.path} is the run of commit {ci.commit[:12]}, HEAD is {ci.head[:12]}"
-        return _no_go(ci, reason, run_all)
+        return _no_go(ci, f"{ITEM} is not proven: {ci.tox.path} is {exc}")
+    if ci.layer_commands is None:
+        return _no_go(ci, f"{ITEM} is not proven: {ci.commands_error}")
+    commands = ci.layer_commands
     problems = [
         problem
         for layer in LAYERS
-        if (problem := _layer_problem(ci, layer, runs.get(layer))) is not None
+        if (problem := _layer_problem(runs.get(layer), layer, head, commands[layer]))
     ]
     problems += [
         f"{run.name}: failed (exit {run.exit_code})"
         for run in runs.values()
         if run.name not in LAYERS and not run.success and not run.skipped
     ]
+    for layer in layers_with_tests(commands):
+        shown = str(PurePath(ci.path).parent / junit_name(layer))
+        report = ci.junit.get(layer) or ReportFile(shown, error="missing")
+        file_problem = _file_problem(report, junit_name(layer), recorded)
+        tests_problem = file_problem or _tests_problem(layer, ci.counts.get(layer))
+        problems += [tests_problem] if tests_problem else []
+    problems += _backend_problems(ci.counts)
     if problems:
-        reason = f"{ci.path}: {len(problems)} layer(s) not green ({problems[0]})"
-        fix = f"make every layer green on this commit, then {ci_command(ci)}"
-        return _no_go(ci, reason, fix, tuple(problems))
-    green = f"all {len(LAYERS)} layers green ({', '.join(LAYERS)})"
-    unproven = []
-    if ci.commit is None:
-        unproven.append(f"not tied to a commit: {ci.commit_path} is missing")
-    elif ci.head is None:
-        unproven.append("the repository's HEAD is unknown")
-    if ci.layer_commands is None:
-        unproven.append(f"commands not compared with tox.ini: {ci.commands_error}")
-    if unproven:
-        return CheckResult(
-            ID,
-            TITLE,
-            Status.WARN,
-            f"{ITEM} is not proven: {green}, but {'; '.join(unproven)}",
-            ci.path,
-            run_all,
-        )
-    head = ci.head or ""
-    return CheckResult(ID, TITLE, Status.GO, f"{green} on HEAD {head[:12]}", ci.path)
+        reason = f"{ci.path}: {len(problems)} problem(s) ({problems[0]})"
+        return _no_go(ci, reason, tuple(problems))
+    tests = sum(c.tests for c in ci.counts.values())
+    reason = (
+        f"all {len(LAYERS)} layers green ({', '.join(LAYERS)}) on {short(head)}, "
+        f"{tests} tests, store suites run on {' and '.join(STORE_BACKENDS)}"
+    )
+    return CheckResult(ID, TITLE, Status.GO, reason, ci.path)

@@ -13,8 +13,18 @@ EXAMPLE = (
 )
 
 
+def for_sandbox(check_id: str, title: str, evidence: Evidence) -> CheckResult | None:
+    """In a twin rehearsal without live settings: the item is left to the sandbox gate."""
+    if evidence.target == "sandbox" or evidence.live.given:
+        return None
+    reason = f"no live settings in {evidence.live.source}: the sandbox gate checks them"
+    return CheckResult(check_id, title, Status.FOR_SANDBOX, reason, evidence.live.source)
+
+
 def check_live_config(evidence: Evidence) -> CheckResult:
     live = evidence.live
+    if skipped := for_sandbox(ID, TITLE, evidence):
+        return skipped
     if live.declared_env is not None and live.declared_env.strip().lower() != "live":
         return CheckResult(
             ID,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from harness.gate.checks.config import for_sandbox
 from harness.gate.evidence import Evidence
 from harness.gate.model import CheckResult, Status
 
@@ -17,6 +18,8 @@ def _same(a: str, b: str) -> bool:
 
 def check_credentials_distinct(evidence: Evidence) -> CheckResult:
     live = evidence.live
+    if skipped := for_sandbox(ID, TITLE, evidence):
+        return skipped
     if not live.api_hash or not live.api_key:
         return CheckResult(
             ID,
@@ -54,8 +57,8 @@ def check_credentials_distinct(evidence: Evidence) -> CheckResult:
         return CheckResult(
             ID,
             TITLE,
-            Status.WARN,
-            f"distinct from the {labels}; the sandbox run's own credentials were not compared",
+            Status.NO_GO,
+            f"distinct from the {labels}, but the sandbox run's own credentials were not given",
             evidence=live.source,
             fix="set G2A_SANDBOX_API_HASH and G2A_SANDBOX_API_KEY so the gate compares them too",
         )

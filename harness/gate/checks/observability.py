@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
+from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
 
 # The names an operator's dashboard is built on (g2a_adapter.Metrics; the table in
 # specs/011-g2a-integration-audit/data-model.md §5).
@@ -54,11 +55,28 @@ def _describe(name: str, value: object) -> str:
     return f"{name} ({value})"
 
 
+def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
+    """(reason, fix) when a sandbox gate's probe did not ask the sandbox and the real store."""
+    if not is_sandbox(probe.api_url):
+        reason = f"{probe.url}: {probe.api_url} is not the G2A sandbox ({SANDBOX_API_URL})"
+        return reason, f"probe the real sandbox: drop --target-url (it calls {SANDBOX_API_URL})"
+    if probe.store in ("", "memory"):
+        reason = f"{probe.url}: only an in-memory store was pinged, not the one live will use"
+        fix = (
+            "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
+        )
+        return reason, fix
+    return None
+
+
 def check_health(evidence: Evidence) -> CheckResult:
     check_id, title = "health", f"Health against {evidence.target}"
     probe = evidence.health
     fix = f"make `GET /healthz` green against {evidence.target}: check the credentials, "
     fix += "the token endpoint and G2A_IDEMPOTENCY_URL"
+    if evidence.target == "sandbox" and (wrong := _sandbox_probe_problem(probe)):
+        reason, where_fix = wrong
+        return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, where_fix)
     if probe.error is not None:
         return _unreachable(check_id, title, probe, fix)
     try:
@@ -74,7 +92,8 @@ def check_health(evidence: Evidence) -> CheckResult:
         reason = f"{probe.url} answered {probe.status_code}: failing {listed}"
         return CheckResult(check_id, title, Status.NO_GO, reason, probe.url, fix)
     names = ", ".join(sorted(checks)) or "overall status"
-    return CheckResult(check_id, title, Status.GO, f"200 ok ({names})", probe.url)
+    reason = f"200 ok ({names}; {probe.store or 'unknown'} store)"
+    return CheckResult(check_id, title, Status.GO, reason, probe.url)
 
 
 _TYPE_LINE = re.compile(r"^# TYPE (\S+) (\S+)\s*$", re.MULTILINE)
@@ -93,8 +112,9 @@ def exposed_metrics(exposition: str) -> dict[str, str]:
 def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str:
     """What the checklist's dashboards evidence lacks, or (what it proves, its panel lines)."""
     report = evidence.checklist
-    if report.data is None:
-        return f"{report.path} is {report.error}"
+    problem = report_problem(report, "checklist", evidence.binding)
+    if problem is not None or report.data is None:
+        return problem or f"{report.path} is {report.error}"
     proof = report.data.get("dashboards")
     if not isinstance(proof, Mapping):
         return f"{report.path} holds no dashboards evidence"

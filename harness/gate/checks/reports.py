@@ -1,56 +1,22 @@
-"""Evidence written by `g2a-harness run`, `contracts verify` and `load`: present, fresh, green."""
+"""Evidence written by `g2a-harness run`, `contracts verify` and `load`: bound, fresh, green.
+
+Every report must be bound to HEAD, a clean tree, a recent time and (with the evidence key) a
+valid signature (`provenance.py`); the checklist must also be the full suite run against the
+gate's target, which for a sandbox gate means the sandbox host was called.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
-
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def hours(value: float) -> str:
-    """`31 h`, `0.5 h`: one decimal at most, no trailing `.0`."""
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{text} h"
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo is not None else None
-
-
-def envelope_problem(
-    report: ReportFile, kind: str, now: datetime, max_age_hours: float
-) -> str | None:
-    """Why the report cannot be trusted at all (missing, unreadable, stale), or None."""
-    if report.data is None:
-        return f"{report.path} is {report.error}"
-    data = report.data
-    if data.get("kind") != kind:
-        return f"{report.path} is not a {kind} report (kind={data.get('kind')!r})"
-    stamp = parse_timestamp(data.get("generated_at"))
-    if stamp is None:
-        return f"{report.path} has no valid generated_at (ISO 8601 with a time zone)"
-    age = now - stamp
-    if age < -CLOCK_SKEW:
-        return f"{report.path} is dated in the future ({data['generated_at']})"
-    if age > timedelta(hours=max_age_hours):
-        old = hours(age.total_seconds() / 3600)
-        return f"{report.path} is {old} old (max {hours(max_age_hours)})"
-    return None
+from harness.gate.provenance import report_problem, target_problem
 
 
 def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
-    return envelope_problem(report, kind, evidence.now, evidence.max_age_hours)
+    return report_problem(report, kind, evidence.binding)
 
 
 def _failed(
@@ -78,15 +44,13 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     if problem:
         return _failed(check_id, title, report, problem, fix, ())
     data = report.data or {}
-    if data.get("suite") != "full":
-        reason = f"{report.path} is a '{data.get('suite')}' run; the gate needs the full suite"
+    suite = (data.get("envelope") or {}).get("suite")
+    if suite != "full":
+        reason = f"{report.path} is a '{suite}' run; the gate needs the full suite"
         return _failed(check_id, title, report, reason, fix, ())
-    if data.get("target") != evidence.target:
-        reason = (
-            f"{report.path} was run against '{data.get('target')}', "
-            f"the gate target is '{evidence.target}'"
-        )
-        return _failed(check_id, title, report, reason, fix, ())
+    wrong_target = target_problem(report, evidence.target)
+    if wrong_target:
+        return _failed(check_id, title, report, wrong_target, fix, ())
     items = _items(data)
     if not items:
         return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
@@ -107,15 +71,12 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     reason = f"{passed} of {len(items)} items passed on {evidence.target}"
     if by_gate:
         reason += f"; decided by this gate: {', '.join(by_gate)}"
+    if skipped and evidence.target == "sandbox":
+        reason += f"; {len(skipped)} required item(s) skipped ({', '.join(skipped)})"
+        fix = f"make the skipped items run on the sandbox, then {fix}"
+        return _failed(check_id, title, report, reason, fix, ())
     if skipped:
-        return CheckResult(
-            check_id,
-            title,
-            Status.WARN,
-            f"{reason}; {len(skipped)} skipped on this target ({', '.join(skipped)})",
-            report.path,
-            "skipped items are not proven on this target; review them before the switch",
-        )
+        reason += f"; left for the sandbox run: {', '.join(skipped)}"
     return CheckResult(check_id, title, Status.GO, reason, report.path)
 
 

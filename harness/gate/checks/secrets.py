@@ -173,6 +173,6 @@ def check_repository_secrets(evidence: Evidence) -> CheckResult:
         ID,
         TITLE,
         Status.GO,
-        f"none found in {files} tracked files and {commits} commits",
+        f"none found in {files} files (tracked, new, .env) and {commits} commits",
         evidence=where,
     )

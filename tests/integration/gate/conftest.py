@@ -1,18 +1,33 @@
-"""A throwaway git repository, fresh evidence and live settings for end-to-end gate runs."""
+"""A throwaway git repository, evidence bound to its HEAD and live settings for gate runs.
+
+`snapshot` is a one-commit copy of this checkout's working tree (tracked files and new ones git
+would track): `--run-missing` runs the real commands from it, so what they produce is bound
+to a clean commit whatever state the checkout under test is in.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gate_support import GateRun, commit, git, live_environment, write_reports
+from gate_support import (
+    REPO_ROOT,
+    GateRun,
+    commit,
+    git,
+    head,
+    live_environment,
+    write_ci,
+    write_reports,
+)
 
 from harness.cli import main
 
-TOX_INI = Path(__file__).resolve().parents[3] / "tox.ini"
+TOX_INI = REPO_ROOT / "tox.ini"
 
 
 @pytest.fixture
@@ -21,6 +36,7 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     files = {
+        ".gitignore": "reports/\n",
         "README.md": "export G2A_API_KEY=...\n",
         "app.py": "print('hi')\n",
         "tox.ini": TOX_INI.read_text(encoding="utf-8"),  # the layers CI runs
@@ -29,9 +45,24 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("snapshot") / "checkout"
+    listed = git(REPO_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, path / name)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "snapshot of the checkout under test")
+    return path
+
+
 @pytest.fixture
-def evidence(tmp_path: Path) -> Path:
-    return write_reports(tmp_path / "reports", datetime.now(UTC))
+def evidence(tmp_path: Path, repo: Path) -> Path:
+    return write_reports(tmp_path / "reports", datetime.now(UTC), commit=head(repo))
 
 
 @pytest.fixture
@@ -51,19 +82,19 @@ def live_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def run_gate(
     repo: Path, evidence: Path, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., GateRun]:
-    """`g2a-harness gate --target twin --evidence <tmp> --repo <tmp repo> [args]` in-process.
+    """`g2a-harness gate --target twin --evidence <tmp> --repo <repo> [args]` in-process.
 
-    `ci_commit` is what CI recorded in tox.commit: the repository's HEAD at the time of the
-    run (default), another commit id, or None for no sidecar.
+    `ci` writes `.ci/run`'s CI record for the repository's HEAD into `<repo>/reports/ci/`,
+    where the gate looks by default; `in_repo` chooses the repository (default the tmp one).
     """
 
-    def run(*args: str, target: str = "twin", ci_commit: str | None = "HEAD") -> GateRun:
-        sidecar = evidence / "tox.commit"
-        sidecar.unlink(missing_ok=True)
-        if ci_commit is not None:
-            recorded = git(repo, "rev-parse", "HEAD") if ci_commit == "HEAD" else ci_commit
-            sidecar.write_text(recorded + "\n", encoding="utf-8")
-        argv = ["gate", "--target", target, "--evidence", str(evidence), "--repo", str(repo)]
+    def run(
+        *args: str, target: str = "twin", ci: bool = True, in_repo: Path | None = None
+    ) -> GateRun:
+        where = in_repo or repo
+        if ci:
+            write_ci(where / "reports" / "ci", head(where))
+        argv = ["gate", "--target", target, "--evidence", str(evidence), "--repo", str(where)]
         code = main([*argv, *args])
         out = capsys.readouterr().out
         report = json.loads((evidence / "gate.json").read_text())

@@ -1,7 +1,7 @@
 """`g2a-harness gate` end to end: real settings, a real git repository, a served twin.
 
-Each no-go case breaks exactly one piece of evidence of an otherwise clean twin run and
-asserts the exact reason the gate gives.
+A clean twin run is a REHEARSAL (exit 3, never a go). Each no-go case breaks exactly one
+piece of evidence of it and asserts the exact reason the gate gives (exit 1).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from gate_support import GateRun, commit, git, tox_result, write_reports
+from gate_support import GateRun, commit, git, head, tox_result, write_ci, write_reports
 
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
@@ -32,32 +32,48 @@ ALL_GO = {
     "metrics": "go",
 }
 Run = Callable[..., GateRun]
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def only_failing(run: GateRun, check_id: str) -> dict[str, str]:
     assert run.code == 1
-    assert run.report["decision"] == "no-go"
+    assert run.report["decision"] == "NO-GO"
     assert run.verdicts() == {**ALL_GO, check_id: "no-go"}
     return run.check(check_id)
 
 
-def test_go_on_a_clean_twin_run(run_gate: Run, live_env: dict[str, str]) -> None:
+def test_a_clean_twin_run_is_a_rehearsal_never_a_go(
+    run_gate: Run, live_env: dict[str, str], repo: Path, evidence: Path
+) -> None:
     run = run_gate()
-    assert run.code == 0
+    assert run.code == 3
+    assert (run.report["decision"], run.report["go"]) == ("REHEARSAL", False)
     assert run.verdicts() == ALL_GO
     assert run.report["live_base_url"] == "https://api.g2a.com/v1"
     assert "live base URL: https://api.g2a.com/v1" in run.out
-    assert "decision: GO" in run.out
-    assert run.markdown.startswith("# Live switchover gate: **GO**")
+    assert run.out.startswith(
+        "decision: REHEARSAL (exit 3): every item the twin can prove passed; "
+        "a rehearsal is never a go"
+    )
+    assert run.markdown.startswith("# Live switchover gate: **REHEARSAL**")
     assert run.check("health")["reason"].startswith("200 ok (")
+    assert run.check("ci")["reason"].startswith("all 8 layers green (lint, type, build, ")
+    judged = {f["path"] for f in run.report["files"]}
+    assert {f"{evidence}/checklist.json", f"{repo}/reports/ci/tox.json"} <= judged
     for secret in (live_env["G2A_API_KEY"], live_env["G2A_WEBHOOK_SECRET"]):
         assert secret not in run.out + json.dumps(run.report) + run.markdown
 
 
-def test_secret_committed_to_history(run_gate: Run, live_env: dict[str, str], repo: Path) -> None:
+def rebind(evidence: Path, repo: Path) -> None:
+    """Fresh evidence for the repository's new HEAD, as a new CI run would produce."""
+    write_reports(evidence, datetime.now(UTC), commit=head(repo))
+
+
+def test_secret_committed_to_history(
+    run_gate: Run, live_env: dict[str, str], repo: Path, evidence: Path
+) -> None:
     leaked = commit(repo, {"deploy/live.env": f"G2A_API_KEY={live_env['G2A_API_KEY']}\n"}, "oops")
     commit(repo, {"deploy/live.env": None}, "remove the env file")
+    rebind(evidence, repo)
     check = only_failing(run_gate(), "secrets")
     assert check["reason"] == (
         f"1 secret(s) found in {repo}: commit {leaked} deploy/live.env: "
@@ -66,9 +82,12 @@ def test_secret_committed_to_history(run_gate: Run, live_env: dict[str, str], re
     assert "git filter-repo" in check["fix"]
 
 
-def test_key_shaped_string_in_the_tree(run_gate: Run, live_env: dict[str, str], repo: Path) -> None:
+def test_key_shaped_string_in_the_tree(
+    run_gate: Run, live_env: dict[str, str], repo: Path, evidence: Path
+) -> None:
     token = "eyJhbGciOiJIUzI1NiJ9" + "Qk9HVVNUT0tFTg" * 2
     commit(repo, {"client.py": f'HEADERS = {{"Authorization": "Bearer {token}"}}\n'}, "client")
+    rebind(evidence, repo)
     check = only_failing(run_gate(), "secrets")
     assert check["details"] == [
         "client.py:1: bearer token",
@@ -78,6 +97,36 @@ def test_key_shaped_string_in_the_tree(run_gate: Run, live_env: dict[str, str], 
 
 def _head(repo: Path) -> str:
     return git(repo, "rev-parse", "--short", "HEAD")
+
+
+@pytest.mark.parametrize(
+    ("name", "ignore"),
+    [(".env", ".env\n"), ("deploy/.env.live", ".env.*\n"), ("notes.txt", "*.log\n")],
+)
+def test_a_secret_only_on_disk_is_a_no_go(
+    run_gate: Run,
+    live_env: dict[str, str],
+    repo: Path,
+    evidence: Path,
+    name: str,
+    ignore: str,
+) -> None:
+    """An untracked .env (ignored or not) or any file git would not ignore counts too."""
+    commit(repo, {".gitignore": f"reports/\n{ignore}"}, "ignore rules")
+    rebind(evidence, repo)
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    (repo / name).write_text(f"G2A_API_KEY={live_env['G2A_API_KEY']}\n")
+    check = only_failing(run_gate(), "secrets")
+    assert check["details"] == [f"{name}:1: the configured G2A_API_KEY value"]
+
+
+def test_ignored_files_other_than_env_files_are_not_scanned(
+    run_gate: Run, live_env: dict[str, str], repo: Path, evidence: Path
+) -> None:
+    commit(repo, {".gitignore": "reports/\n*.log\n"}, "ignore logs")
+    rebind(evidence, repo)
+    (repo / "debug.log").write_text(f"G2A_API_KEY={live_env['G2A_API_KEY']}\n")
+    assert run_gate().check("secrets")["status"] == "go"
 
 
 def test_live_url_pointing_at_the_sandbox_host(run_gate: Run, live_env: dict[str, str]) -> None:
@@ -136,13 +185,13 @@ def test_missing_evidence(run_gate: Run, live_env: dict[str, str], evidence: Pat
 
 
 def test_stale_evidence_against_max_age(
-    run_gate: Run, live_env: dict[str, str], evidence: Path
+    run_gate: Run, live_env: dict[str, str], evidence: Path, repo: Path
 ) -> None:
-    write_reports(evidence, datetime.now(UTC) - timedelta(hours=31))
+    write_reports(evidence, datetime.now(UTC) - timedelta(hours=31), commit=head(repo))
     run = run_gate()
     assert run.check("checklist")["reason"] == f"{evidence}/checklist.json is 31 h old (max 24 h)"
     assert run.check("load")["reason"] == f"{evidence}/load/load.json is 31 h old (max 24 h)"
-    assert run_gate("--max-age", "48").code == 0
+    assert run_gate("--max-age", "48").code == 3
 
 
 def test_wrong_target(run_gate: Run, live_env: dict[str, str], evidence: Path) -> None:
@@ -152,10 +201,10 @@ def test_wrong_target(run_gate: Run, live_env: dict[str, str], evidence: Path) -
     )
 
 
-def test_health_failing_when_the_store_is_down(
+def test_health_failing_when_the_live_store_is_down(
     run_gate: Run, live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("G2A_SANDBOX_IDEMPOTENCY_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("G2A_IDEMPOTENCY_URL", "redis://127.0.0.1:1/0")  # the live settings'
     check = only_failing(run_gate(), "health")
     assert re.fullmatch(
         r"receiver on http://127\.0\.0\.1:\d+/v1: GET /healthz could not be asked: "
@@ -186,18 +235,24 @@ def test_health_failing_when_the_target_refuses_the_token(
 
 
 def test_run_missing_keeps_fresh_evidence_and_completes_a_partial_report(
-    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+    run_gate: Run,
+    live_env: dict[str, str],
+    evidence: Path,
+    snapshot: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only the absent drift part of contracts.json is produced, by the real command."""
-    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.chdir(snapshot)
+    write_reports(evidence, datetime.now(UTC), commit=head(snapshot))
     contracts = json.loads((evidence / "contracts.json").read_text())
     contracts.update(drift_checked=False, passed=False)
+    del contracts["parts"]["drift"]
     (evidence / "contracts.json").write_text(json.dumps(contracts))
     kept = {n: (evidence / n).read_bytes() for n in ("checklist.json", "load/load.json")}
 
-    run = run_gate("--run-missing")
+    run = run_gate("--run-missing", in_repo=snapshot)
 
-    assert run.code == 0, run.out
+    assert run.code == 3, run.out
     assert run.report["produced"] == [
         {
             "evidence": "contracts",
@@ -209,18 +264,31 @@ def test_run_missing_keeps_fresh_evidence_and_completes_a_partial_report(
     written = json.loads((evidence / "contracts.json").read_text())
     assert (written["drift_checked"], written["drift"], written["passed"]) == (True, [], True)
     assert written["drift_sources"]["openapi_documents"] > 0
-    assert run_gate("--run-missing").report["produced"] == []  # now all fresh: nothing runs
+    drift = written["parts"]["drift"]
+    assert (drift["commit"], drift["dirty"], drift["suite"]) == (head(snapshot), False, "drift")
+    assert written["parts"]["verify"] == contracts["parts"]["verify"]  # kept as it was
+    assert run_gate("--run-missing", in_repo=snapshot).report["produced"] == []  # all fresh
 
 
 def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
-    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+    run_gate: Run,
+    evidence: Path,
+    snapshot: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The real commands, as child processes, into an empty dir; the gate then says go."""
-    monkeypatch.chdir(REPO_ROOT)
+    """The rehearsal: the real commands, as child processes, into an empty dir, signed with
+    the evidence key; no live settings given. Exit 3, REHEARSAL, never a go."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("G2A_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("G2A_EVIDENCE_KEY", "rehearsal-key")
+    monkeypatch.chdir(snapshot)
     for path in sorted(evidence.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
+    write_ci(snapshot / "reports" / "ci", head(snapshot), key="rehearsal-key")
 
-    run = run_gate("--run-missing", ci_commit=None)
+    run = run_gate("--run-missing", in_repo=snapshot, ci=False)
 
     shown = str(evidence)
     assert [(p["command"], p["exit_code"]) for p in run.report["produced"]] == [
@@ -229,12 +297,21 @@ def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
         (f"g2a-harness contracts drift --report-dir {shown}", 0),
         (f"g2a-harness load --profile smoke --target twin --report-dir {shown}", 0),
     ]
-    assert run.code == 0, run.markdown
-    assert run.verdicts() == {**ALL_GO, "ci": "warn", "checklist": "warn"}
+    assert run.code == 3, run.markdown
+    assert (run.report["decision"], run.report["go"], run.report["signed"]) == (
+        "REHEARSAL",
+        False,
+        True,
+    )
+    assert run.verdicts() == {**ALL_GO, "config": "for sandbox", "credentials": "for sandbox"}
     checklist = json.loads((evidence / "checklist.json").read_text())
     contracts = json.loads((evidence / "contracts.json").read_text())
     load = json.loads((evidence / "load" / "load.json").read_text())
     assert (checklist["target"], checklist["suite"], checklist["passed"]) == ("twin", "full", True)
+    for envelope in (checklist["envelope"], load["envelope"], *contracts["parts"].values()):
+        assert (envelope["commit"], envelope["dirty"]) == (head(snapshot), False)
+    assert (checklist["envelope"]["host"], checklist["envelope"]["suite"]) == ("127.0.0.1", "full")
+    assert all(r["signature"]["alg"] == "hmac-sha256" for r in (checklist, contracts, load))
     assert (contracts["pacts_verified"], contracts["drift_checked"], contracts["passed"]) == (
         True,
         True,
@@ -243,49 +320,58 @@ def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
     assert (load["profile"], load["target"], load["passed"]) == ("smoke", "twin", True)
     assert run.check("checklist")["reason"].endswith(
         "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch); "
-        "1 skipped on this target (handoff-sandbox-smoke)"
+        "left for the sandbox run: handoff-sandbox-smoke"
     )
-    assert run.check("ci")["reason"] == (
-        f"handoff-green is not proven: {shown}/tox.json is missing, no CI result was given"
-    )
-    assert "decision: GO with 2 warning(s) (ci, checklist)" in run.out
-    assert live_env["G2A_API_KEY"] not in (evidence / "pytest.log").read_text()
+    verdict = run.out[run.out.rindex("gate --run-missing: ") :].split("\n", 1)[1]
+    assert verdict.startswith("decision: REHEARSAL (exit 3)")  # after the steps it announced
 
 
-def test_no_ci_result_is_a_warning_not_a_silent_pass(
-    run_gate: Run, live_env: dict[str, str], evidence: Path
+def test_no_ci_record_is_a_no_go_naming_the_command(
+    run_gate: Run, live_env: dict[str, str], repo: Path
 ) -> None:
-    (evidence / "tox.json").unlink()
-    run = run_gate()
-    assert run.code == 0
-    assert run.verdicts() == {**ALL_GO, "ci": "warn"}
-    assert "decision: GO with 1 warning(s) (ci): not proven" in run.out
-    assert "## Warnings (not blocking: read them before the switch)" in run.markdown
+    check = only_failing(run_gate(ci=False), "ci")
+    assert check["reason"] == (f"handoff-green is not proven: {repo}/reports/ci/ci.json is missing")
+    assert check["fix"] == (
+        "run `bash .ci/run` on a clean checkout of this commit (CI: the `layers` job)"
+    )
 
 
-def test_ci_result_of_another_commit(
+def test_evidence_of_one_commit_judged_at_the_next_names_both(
     run_gate: Run, live_env: dict[str, str], evidence: Path, repo: Path
 ) -> None:
-    before = _head(repo)
-    commit(repo, {"app.py": "print('changed')\n"}, "change after CI")
-    check = only_failing(run_gate(ci_commit=git(repo, "rev-parse", before)), "ci")
-    assert check["reason"] == (
-        f"{evidence}/tox.json is the run of commit {git(repo, 'rev-parse', before)[:12]}, "
-        f"HEAD is {git(repo, 'rev-parse', 'HEAD')[:12]}"
+    produced_at = head(repo)
+    write_ci(repo / "reports" / "ci", produced_at)
+    commit(repo, {"app.py": "print('changed')\n"}, "change after the evidence")
+    run = run_gate(ci=False)
+    assert run.code == 1
+    now = head(repo)
+    assert run.check("checklist")["reason"] == (
+        f"{evidence}/checklist.json was produced at commit {produced_at[:12]}, "
+        f"the repository is at {now[:12]}"
     )
+    assert run.check("ci")["reason"] == (
+        f"handoff-green is not proven: {repo}/reports/ci/ci.json was produced at commit "
+        f"{produced_at[:12]}, the repository is at {now[:12]}"
+    )
+    assert {c["id"] for c in run.report["checks"] if c["status"] == "no-go"} == {
+        "ci",
+        "checklist",
+        "contracts",
+        "load",
+        "metrics",  # its dashboards evidence is in the checklist report
+    }
 
 
 def test_ci_result_with_a_red_layer_given_by_path(
     run_gate: Run, live_env: dict[str, str], tmp_path: Path, repo: Path
 ) -> None:
-    elsewhere = tmp_path / "ci" / "tox.json"
-    elsewhere.parent.mkdir()
-    elsewhere.write_text(json.dumps(tox_result(exit_codes={"bdd": 1})))
-    elsewhere.with_suffix(".commit").write_text(git(repo, "rev-parse", "HEAD"))
+    elsewhere = write_ci(
+        tmp_path / "ci", head(repo), tox=tox_result(exit_codes={"bdd": 1}, commit=head(repo))
+    )
     check = only_failing(run_gate("--ci-report", str(elsewhere)), "ci")
     assert check["reason"] == (
-        f"{elsewhere}: 1 layer(s) not green (bdd: failed (exit 1): "
-        "/ci/.tox/bdd/bin/pytest tests/bdd)"
+        f"{elsewhere}: 1 problem(s) (bdd: failed (exit 1): "
+        "/ci/.tox/bdd/bin/pytest tests/bdd --junitxml=/ci/reports/ci/bdd.xml)"
     )
     assert check["evidence"] == str(elsewhere)
 
@@ -304,33 +390,90 @@ def test_bad_invocations(
         main(["gate", "--max-age", "0"])
 
 
-def test_go_on_a_sandbox_run_with_the_twin_standing_in_for_the_sandbox(
-    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write_reports(evidence, datetime.now(UTC), target="sandbox")
+def relabel(evidence: Path, old: str, new: str) -> None:
+    """What a hand edit does: `sed -i s/old/new/` over the three evidence files."""
+    for name in ("checklist.json", "contracts.json", "load/load.json"):
+        path = evidence / name
+        path.write_text(path.read_text().replace(old, new))
+
+
+def own_sandbox_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("G2A_SANDBOX_API_HASH", SANDBOX_API_HASH)
     monkeypatch.setenv("G2A_SANDBOX_API_KEY", SANDBOX_API_KEY)
+
+
+def test_twin_evidence_relabelled_as_sandbox_is_never_a_go(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own_sandbox_credentials(monkeypatch)
+    relabel(evidence, '"twin"', '"sandbox"')
     with running_twin() as twin:
         run = run_gate("--target-url", twin.export_url, target="sandbox")
-        token_calls = twin.admin.requests(path="/oauth/token", method="POST")
-    assert run.code == 0, run.out
-    assert run.verdicts() == ALL_GO
-    assert run.check("credentials")["reason"] == (
-        "distinct from the published G2A sandbox credentials, "
-        "sandbox credentials (G2A_SANDBOX_API_HASH/KEY)"
+    assert run.code == 1
+    sandbox = "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
+    assert run.check("checklist")["reason"] == (
+        f"{evidence}/checklist.json called http://127.0.0.1:8765, {sandbox}"
     )
-    assert run.check("health")["evidence"] == f"receiver on {twin.export_url}: GET /healthz"
-    assert len(token_calls) == 1  # health fetched a real token from the target
+    assert run.check("health")["reason"] == (
+        f"receiver on {twin.export_url}: GET /healthz: {twin.export_url} is {sandbox}"
+    )
+    relabel(evidence, "127.0.0.1", "sandboxapi.g2a.com")  # the host too, by hand
+    run = run_gate("--target-url", "http://127.0.0.1:9/v1", target="sandbox")
+    assert run.code == 1
+    assert run.check("checklist")["reason"] == (
+        f"{evidence}/checklist.json called http://sandboxapi.g2a.com:8765, {sandbox}"
+    )
 
 
-def test_real_smoke_run_is_read_but_is_not_enough_to_go(
-    run_gate: Run, live_env: dict[str, str], evidence: Path
+def test_relabelled_signed_evidence_names_the_broken_signature(
+    run_gate: Run,
+    live_env: dict[str, str],
+    evidence: Path,
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("G2A_EVIDENCE_KEY", "ci-key")
+    write_reports(evidence, datetime.now(UTC), commit=head(repo), key="ci-key")
+    write_ci(repo / "reports" / "ci", head(repo), key="ci-key")
+    assert run_gate(ci=False).code == 3  # signed and untouched: the rehearsal passes
+    relabel(evidence, '"twin"', '"sandbox"')
+    run = run_gate("--target-url", "http://127.0.0.1:9/v1", target="sandbox", ci=False)
+    assert run.code == 1
+    broken = "has a broken signature (edited after it was written, or signed with another key)"
+    for check_id, name in (
+        ("checklist", "checklist.json"),
+        ("contracts", "contracts.json"),
+        ("load", "load/load.json"),
+    ):
+        assert run.check(check_id)["reason"] == f"{evidence}/{name} {broken}"
+    assert run.report["signed"] is True
+
+
+def test_unsigned_evidence_when_the_key_is_set(
+    run_gate: Run, live_env: dict[str, str], evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("G2A_EVIDENCE_KEY", "ci-key")
+    run = run_gate()
+    assert run.code == 1
+    assert run.check("load")["reason"] == (
+        f"{evidence}/load/load.json has no signature "
+        "(G2A_EVIDENCE_KEY is set: every report must be signed)"
+    )
+
+
+def test_real_smoke_run_is_read_but_is_not_enough(
+    run_gate: Run,
+    live_env: dict[str, str],
+    evidence: Path,
+    snapshot: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`g2a-harness run --suite smoke` really runs; the gate reads its report and wants full."""
+    write_reports(evidence, datetime.now(UTC), commit=head(snapshot))
     (evidence / "checklist.json").unlink()
     smoke = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--suite", "smoke", "--report-dir", str(evidence)],
-        cwd=REPO_ROOT,
+        cwd=snapshot,
         capture_output=True,
         text=True,
         timeout=300,
@@ -344,7 +487,11 @@ def test_real_smoke_run_is_read_but_is_not_enough_to_go(
         "smoke",
         True,
     )
-    gate = run_gate()
+    assert (written["envelope"]["commit"], written["envelope"]["suite"]) == (
+        head(snapshot),
+        "smoke",
+    )
+    gate = run_gate(in_repo=snapshot)
     assert gate.verdicts() == {**ALL_GO, "checklist": "no-go", "metrics": "no-go"}
     assert gate.check("metrics")["reason"].endswith(
         f"but {evidence}/checklist.json holds no dashboards evidence"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.gate.sources import tree_sources
+from harness.gate.sources import env_files, tree_sources
 
 
 def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Path) -> None:
@@ -17,9 +17,23 @@ def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Pa
     with_new = {s.path: s.text for s in tree_sources(repo, untracked=True)}
 
     assert tracked == {
+        ".gitignore": "*.log\n",  # edited: the committed one said reports/
         "README.md": "export G2A_API_KEY=...\n",
         "app.py": "print('hi')\n",
         "tox.ini": (repo / "tox.ini").read_text(),
     }
-    assert with_new == tracked | {".gitignore": "*.log\n", "new.env": "G2A_WEBHOOK_SECRET=x\n"}
+    assert with_new == tracked | {"new.env": "G2A_WEBHOOK_SECRET=x\n"}
     assert all(s.commit is None for s in tree_sources(repo, untracked=True))
+
+
+def test_env_files_git_ignores_are_read_outside_ignored_folders(repo: Path) -> None:
+    (repo / ".gitignore").write_text(".env\n.env.*\nvenv/\n")
+    (repo / ".env").write_text("A=1\n")
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / ".env.live").write_text("B=2\n")
+    (repo / "venv").mkdir()
+    (repo / "venv" / ".env").write_text("C=3\n")  # inside an ignored folder: not the service's
+    assert {s.path: s.text for s in env_files(repo)} == {
+        ".env": "A=1\n",
+        "deploy/.env.live": "B=2\n",
+    }

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from gate_support import (
+    HEAD,
     NOW,
-    TOX_LAYER_COMMANDS,
+    SANDBOX_URL,
     checklist_report,
+    ci_run,
     contracts_report,
     live_environment,
     load_report,
-    tox_result,
 )
 
 from g2a_adapter import Metrics
 from harness.gate.collect import live_config, sandbox_credentials
-from harness.gate.evidence import CiRun, Evidence, Probe, ReportFile, RepoScan, TextSource
+from harness.gate.evidence import Binding, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
 
-HEAD = "3f2a9c1e" * 5
+TWIN_API = "http://127.0.0.1:8765/v1"
 HEALTHY = '{"status": "ok", "checks": {"token": {"status": "ok"}, "store": {"status": "ok"}}}'
 
 
@@ -31,8 +34,7 @@ def live_env() -> dict[str, str]:
 def clean(live_env: dict[str, str]) -> Evidence:
     return Evidence(
         target="twin",
-        now=NOW,
-        max_age_hours=24.0,
+        binding=Binding(HEAD, NOW, 24.0),
         evidence_dir="reports",
         checklist=ReportFile("reports/checklist.json", checklist_report()),
         contracts=ReportFile("reports/contracts.json", contracts_report()),
@@ -45,14 +47,20 @@ def clean(live_env: dict[str, str]) -> Evidence:
             allowlist=read_allowlist(DEFAULT_ALLOWLIST),
             allowlist_path="harness/gate/allowlist.txt",
         ),
-        health=Probe("receiver: GET /healthz", 200, HEALTHY),
+        health=Probe("receiver: GET /healthz", 200, HEALTHY, api_url=TWIN_API, store="memory"),
         metrics=Probe("receiver: GET /metrics", 200, Metrics().exposition().decode()),
-        ci=CiRun(
-            "reports/tox.json",
-            tox_result(),
-            commit_path="reports/tox.commit",
-            commit=HEAD,
-            head=HEAD,
-            layer_commands=TOX_LAYER_COMMANDS,
-        ),
+        ci=ci_run(),
+    )
+
+
+@pytest.fixture
+def sandbox_clean(clean: Evidence, live_env: dict[str, str]) -> Evidence:
+    """Sandbox-shaped evidence where every item is proven: the only way to a GO."""
+    own_sandbox = {"G2A_SANDBOX_API_HASH": "TeamSandbox1", "G2A_SANDBOX_API_KEY": "5b" * 32}
+    return dataclasses.replace(
+        clean,
+        target="sandbox",
+        checklist=ReportFile("reports/checklist.json", checklist_report(target="sandbox")),
+        sandbox_credentials=sandbox_credentials(own_sandbox),
+        health=dataclasses.replace(clean.health, api_url=SANDBOX_URL, store="redis"),
     )

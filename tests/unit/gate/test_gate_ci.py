@@ -1,7 +1,8 @@
-"""The CI evidence of checklist item handoff-green: tox's --result-json, its commit, tox.ini.
+"""The CI evidence of checklist item handoff-green: the CI record, tox's result, junit counts.
 
-`data/tox/` holds real tox 4 output: `green-run.json` (`tox --result-json`) and
-`narrowed-run.json` (`tox -e unit,bdd -- -k smoke`) of the tox.ini beside them.
+`data/tox/` holds real tox 4 output of the tox.ini beside it, run in a throwaway git
+repository whose layers start with `python -m harness.envelope` as the project's do:
+`green-run.json` (`tox --result-json`) and `narrowed-run.json` (`tox -e unit,bdd -- -k smoke`).
 """
 
 from __future__ import annotations
@@ -12,21 +13,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gate_support import TOX_LAYER_COMMANDS, tox_result
+from gate_support import (
+    HEAD,
+    NOW,
+    TESTED_LAYERS,
+    TOX_LAYER_COMMANDS,
+    ci_run,
+    default_junit,
+    envelope,
+    junit_xml,
+    tox_result,
+)
 
 from harness.gate.checks.ci import check_ci
-from harness.gate.evidence import Evidence
+from harness.gate.evidence import Binding, Evidence, ReportFile
+from harness.gate.junit import junit_counts
 from harness.gate.model import Status
-from harness.gate.toxresult import ToxIniError, command_matches, layer_commands, layer_runs
+from harness.gate.toxresult import (
+    ToxIniError,
+    command_matches,
+    layer_commands,
+    layer_runs,
+    layers_with_tests,
+)
 
 DATA = Path(__file__).with_name("data") / "tox"
 PROJECT_TOX_INI = Path(__file__).resolve().parents[3] / "tox.ini"
-HEAD = "3f2a9c1e" * 5
-RUN_ALL = (
-    "run every layer on this commit: "
-    "`git rev-parse HEAD > reports/tox.commit && tox --result-json reports/tox.json` "
-    "(or pass --ci-report PATH)"
-)
+RUN_CI = "run `bash .ci/run` on a clean checkout of this commit (CI: the `layers` job)"
+LAYERS = "lint, type, build, unit, integration, bdd, contract, load"
 
 
 def with_ci(evidence: Evidence, **changes: Any) -> Evidence:
@@ -42,31 +56,52 @@ def test_green_run_on_head_is_go(clean: Evidence) -> None:
     result = check_ci(clean)
     assert (result.status, result.reason, result.evidence) == (
         Status.GO,
-        "all 7 layers green (lint, type, unit, integration, bdd, contract, load) "
-        "on HEAD 3f2a9c1e3f2a",
-        "reports/tox.json",
+        f"all 8 layers green ({LAYERS}) on {HEAD[:12]}, 22 tests, "
+        "store suites run on redis and postgres",
+        "reports/ci/ci.json",
     )
 
 
 def test_the_project_tox_ini_gives_every_layer_its_commands() -> None:
     assert layer_commands(PROJECT_TOX_INI.read_text()) == TOX_LAYER_COMMANDS
+    assert layers_with_tests(TOX_LAYER_COMMANDS) == TESTED_LAYERS  # all but lint and type
 
 
 def test_a_real_tox_result_of_every_layer_is_go(clean: Evidence) -> None:
     commands = layer_commands((DATA / "tox.ini").read_text())
     assert commands["unit"] == (("python", "-c", "import sys; print(sys.argv)"),)  # inherited
-    assert len(commands["lint"]) == 2
-    result = check_ci(with_ci(clean, data=real("green-run.json"), layer_commands=commands))
-    assert result.status is Status.GO
+    data = real("green-run.json")
+    commit = layer_runs(data)["lint"].stamp["commit"]  # type: ignore[index]
+    evidence = dataclasses.replace(
+        clean, binding=Binding(commit, NOW, 24.0), ci=ci_run(data, junit={}, commit=commit)
+    )
+    evidence = with_ci(evidence, layer_commands=commands, counts=clean.ci.counts)
+    result = check_ci(evidence)
+    assert result.status is Status.GO, result.details
+
+
+def test_tox_records_the_commit_each_layer_ran_on() -> None:
+    runs = layer_runs(real("green-run.json"))
+    stamps = {name: run.stamp for name, run in runs.items()}
+    assert set(stamps) == set(LAYERS.split(", "))
+    (stamp,) = {json.dumps(s) for s in stamps.values()}  # one commit, clean, for every layer
+    assert json.loads(stamp)["dirty"] is False
+    assert len(json.loads(stamp)["commit"]) == 40
 
 
 def test_a_real_run_narrowed_by_posargs_and_missing_layers_is_no_go(clean: Evidence) -> None:
     commands = layer_commands((DATA / "tox.ini").read_text())
-    result = check_ci(with_ci(clean, data=real("narrowed-run.json"), layer_commands=commands))
+    data = real("narrowed-run.json")
+    commit = layer_runs(data)["unit"].stamp["commit"]  # type: ignore[index]
+    evidence = dataclasses.replace(
+        clean, binding=Binding(commit, NOW, 24.0), ci=ci_run(data, junit={}, commit=commit)
+    )
+    result = check_ci(with_ci(evidence, layer_commands=commands))
     assert result.status is Status.NO_GO
     assert result.details == (
         "lint: not in the run",
         "type: not in the run",
+        "build: not in the run",
         "unit ran `python -c 'import sys; print(sys.argv)' -k smoke`, "
         "tox.ini at HEAD says `python -c 'import sys; print(sys.argv)'`",
         "integration: not in the run",
@@ -74,93 +109,183 @@ def test_a_real_run_narrowed_by_posargs_and_missing_layers_is_no_go(clean: Evide
         "tox.ini at HEAD says `python -c 'import sys; print(sys.argv)'`",
         "contract: not in the run",
         "load: not in the run",
+        "no redis store test ran",
+        "no postgres store test ran",
     )
-    assert result.reason == "reports/tox.json: 7 layer(s) not green (lint: not in the run)"
-    assert result.fix == (
-        "make every layer green on this commit, then "
-        "`git rev-parse HEAD > reports/tox.commit && tox --result-json reports/tox.json`"
-    )
+    assert result.reason == "reports/ci/ci.json: 10 problem(s) (lint: not in the run)"
+    assert result.fix == RUN_CI
 
 
 def test_a_failing_layer_names_its_command(clean: Evidence) -> None:
-    result = check_ci(with_ci(clean, data=tox_result(exit_codes={"contract": 1})))
+    result = check_ci(with_ci(clean, **_tox(tox_result(exit_codes={"contract": 1}))))
     assert result.status is Status.NO_GO
     assert result.details == (
-        "contract: failed (exit 1): /ci/.tox/contract/bin/pytest tests/contract",
+        "contract: failed (exit 1): /ci/.tox/contract/bin/pytest tests/contract "
+        "--junitxml=/ci/reports/ci/contract.xml",
     )
+
+
+def test_a_red_build_layer_is_not_green(clean: Evidence) -> None:
+    result = check_ci(with_ci(clean, **_tox(tox_result(exit_codes={"build": 2}))))
+    assert result.details[0].startswith("build: failed (exit 2): /ci/.tox/build/bin/pytest")
 
 
 def test_a_skipped_layer_is_not_green(clean: Evidence) -> None:
-    result = check_ci(with_ci(clean, data=tox_result(skipped=("load",))))
+    result = check_ci(with_ci(clean, **_tox(tox_result(skipped=("load",)))))
     assert (result.status, result.details) == (Status.NO_GO, ("load: skipped",))
 
 
-def test_a_failed_build_env_outside_the_layers_counts(clean: Evidence) -> None:
+def test_a_failed_env_outside_the_layers_counts(clean: Evidence) -> None:
     data = tox_result()
     data["testenvs"][".pkg"] = {"result": {"success": False, "exit_code": 1, "skipped": False}}
-    result = check_ci(with_ci(clean, data=data))
+    result = check_ci(with_ci(clean, **_tox(data)))
     assert (result.status, result.details) == (Status.NO_GO, (".pkg: failed (exit 1)",))
 
 
-def test_a_run_of_another_commit_is_no_go(clean: Evidence) -> None:
-    result = check_ci(with_ci(clean, commit="0123456789abcdef"))
+def _tox(data: dict[str, Any]) -> dict[str, Any]:
+    """The CiRun fields of a CI run whose tox result is `data` (the record lists its digest)."""
+    run = ci_run(data)
+    return {"record": run.record, "tox": run.tox}
+
+
+def test_a_ci_record_of_another_commit_names_both(clean: Evidence) -> None:
+    result = check_ci(with_ci(clean, **_fields(ci_run(commit="0123456789abcdef" * 2 + "01234567"))))
     assert (result.status, result.reason) == (
         Status.NO_GO,
-        "reports/tox.json is the run of commit 0123456789ab, HEAD is 3f2a9c1e3f2a",
+        f"handoff-green is not proven: reports/ci/ci.json was produced at commit 0123456789ab, "
+        f"the repository is at {HEAD[:12]}",
     )
-    assert result.fix == RUN_ALL
+    assert result.fix == RUN_CI
 
 
-def test_an_abbreviated_commit_id_of_head_is_accepted(clean: Evidence) -> None:
-    assert check_ci(with_ci(clean, commit=HEAD[:7].upper())).status is Status.GO
-    assert check_ci(with_ci(clean, commit=HEAD[:6])).status is Status.NO_GO  # ambiguous
+def _fields(run: Any) -> dict[str, Any]:
+    return {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
 
 
-def test_no_ci_result_is_a_warning_that_says_so(clean: Evidence) -> None:
-    result = check_ci(with_ci(clean, data=None, error="missing"))
+def test_a_tox_result_edited_after_the_record_is_refused(clean: Evidence) -> None:
+    """The sidecar trick of old: the record binds tox.json by its digest."""
+    edited = dataclasses.replace(clean.ci.tox, sha256="0" * 64)
+    result = check_ci(with_ci(clean, tox=edited))
+    assert result.reason == (
+        "handoff-green is not proven: reports/ci/tox.json is not the file the CI record lists "
+        "(sha256 differs)"
+    )
+
+
+def test_tox_s_own_record_of_the_commit_must_be_head(clean: Evidence) -> None:
+    """A record re-sealed over an older tox run still shows the commit tox ran on."""
+    older = tox_result(commit="feedc0de" * 5)
+    result = check_ci(with_ci(clean, **_tox(older)))
+    assert result.details[0] == f"lint: tox recorded commit feedc0defeed, HEAD is {HEAD[:12]}"
+    assert len(result.details) == 8
+
+
+def test_a_layer_run_on_a_dirty_tree_is_refused(clean: Evidence) -> None:
+    result = check_ci(with_ci(clean, **_tox(tox_result(dirty=True))))
+    assert result.details[0] == "lint: ran on a dirty tree"
+
+
+def test_a_layer_without_the_stamp_is_refused(clean: Evidence) -> None:
+    data = tox_result()
+    for env in data["testenvs"].values():
+        env["test"] = env["test"][1:]
+    result = check_ci(with_ci(clean, **_tox(data)))
+    assert result.details[0] == f"lint: tox recorded commit None, HEAD is {HEAD[:12]}"
+
+
+def test_skipped_store_tests_are_not_a_green_ci(clean: Evidence) -> None:
+    junit = {**default_junit(), "integration": junit_xml("integration")}
+    junit["unit"] = junit_xml("unit").replace(
+        "</testsuite>",
+        '<testcase name="test_claim[redis]"><skipped message="no redis"/></testcase>'
+        '<testcase name="test_claim[postgres]"/></testsuite>',
+    )
+    result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
+    assert result.details == ("1 redis store test(s) skipped (CI=true requires them)",)
+
+
+def test_a_tested_layer_without_its_junit_file_is_refused(clean: Evidence) -> None:
+    junit = default_junit()
+    del junit["bdd"]
+    result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
+    assert result.details == ("reports/ci/bdd.xml is missing",)
+
+
+def test_failed_or_absent_tests_in_a_junit_file(clean: Evidence) -> None:
+    junit = {
+        **default_junit(),
+        "bdd": junit_xml("bdd", failed=2),
+        "load": junit_xml("load", passed=0),
+    }
+    result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
+    assert result.details == ("bdd: 2 test(s) failed", "load: no test ran")
+
+
+def test_a_junit_file_edited_after_the_record(clean: Evidence) -> None:
+    junit = dict(clean.ci.junit)
+    junit["unit"] = ReportFile("reports/ci/unit.xml", sha256="f" * 64)
+    result = check_ci(with_ci(clean, junit=junit))
+    assert result.details == (
+        "reports/ci/unit.xml is not the file the CI record lists (sha256 differs)",
+    )
+
+
+def test_no_ci_record_is_a_no_go_naming_the_command(clean: Evidence) -> None:
+    result = check_ci(with_ci(clean, record=ReportFile("reports/ci/ci.json", error="missing")))
     assert (result.status, result.reason, result.fix) == (
-        Status.WARN,
-        "handoff-green is not proven: reports/tox.json is missing, no CI result was given",
-        RUN_ALL,
+        Status.NO_GO,
+        "handoff-green is not proven: reports/ci/ci.json is missing",
+        RUN_CI,
     )
 
 
-def test_a_green_run_not_tied_to_a_commit_is_a_warning(clean: Evidence) -> None:
-    result = check_ci(with_ci(clean, commit=None))
-    assert (result.status, result.reason) == (
-        Status.WARN,
-        "handoff-green is not proven: all 7 layers green (lint, type, unit, integration, bdd, "
-        "contract, load), but not tied to a commit: reports/tox.commit is missing",
+def test_a_record_with_a_broken_signature_is_refused(clean: Evidence) -> None:
+    record = dataclasses.replace(clean.ci.record, signature="invalid")
+    result = check_ci(with_ci(clean, record=record))
+    assert result.reason == (
+        "handoff-green is not proven: reports/ci/ci.json has a broken signature "
+        "(edited after it was written, or signed with another key)"
     )
 
 
-def test_commands_not_comparable_without_tox_ini_is_a_warning(clean: Evidence) -> None:
+def test_commands_not_comparable_without_tox_ini_is_no_go(clean: Evidence) -> None:
     evidence = with_ci(
         clean, layer_commands=None, commands_error="tox.ini is not in the commit at HEAD"
     )
     result = check_ci(evidence)
-    assert result.status is Status.WARN
-    assert result.reason.endswith(
-        "but commands not compared with tox.ini: tox.ini is not in the commit at HEAD"
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "handoff-green is not proven: tox.ini is not in the commit at HEAD",
     )
 
 
-@pytest.mark.parametrize(
-    ("data", "error", "reason"),
-    [
-        (None, "unreadable: JSONDecodeError", "reports/tox.json is unreadable: JSONDecodeError"),
-        (
-            {"kind": "checklist"},
-            None,
-            "reports/tox.json is not a tox --result-json document (no toxversion / testenvs)",
-        ),
-    ],
-)
-def test_broken_ci_evidence_is_no_go(
-    clean: Evidence, data: dict[str, Any] | None, error: str | None, reason: str
-) -> None:
-    result = check_ci(with_ci(clean, data=data, error=error))
-    assert (result.status, result.reason) == (Status.NO_GO, reason)
+def test_a_foreign_tox_result_is_refused(clean: Evidence) -> None:
+    result = check_ci(with_ci(clean, **_tox({"kind": "checklist"})))
+    assert result.reason == (
+        "handoff-green is not proven: reports/ci/tox.json is not a tox --result-json document "
+        "(no toxversion / testenvs)"
+    )
+
+
+def test_the_record_is_a_ci_record(clean: Evidence) -> None:
+    record = ReportFile("reports/ci/ci.json", {"kind": "load", "envelope": envelope()})
+    assert check_ci(with_ci(clean, record=record)).reason == (
+        "handoff-green is not proven: reports/ci/ci.json is not a ci report (kind='load')"
+    )
+
+
+def test_junit_counts_backends_by_parameter_id_words() -> None:
+    text = junit_xml("unit", passed=1).replace(
+        "</testsuite>",
+        '<testcase name="test_a[redis-lease]"/>'
+        '<testcase name="test_b[postgresql]"/>'  # not the word "postgres"
+        '<testcase name="test_redis_url_parsing"/>'  # not a parameter
+        '<testcase name="test_c[postgres]"><skipped/></testcase>'
+        '<testcase name="test_d[x]"><error/></testcase></testsuite>',
+    )
+    counts = junit_counts(text)
+    assert (counts.tests, counts.failed, counts.skipped) == (6, 1, 1)
+    assert counts.backends == {"redis": (1, 0), "postgres": (0, 1)}
 
 
 def test_tox_substitutions_match_any_value_and_programs_match_by_name() -> None:

@@ -117,9 +117,13 @@ def test_distinct_credentials(clean: Evidence) -> None:
     )
 
 
-def test_sandbox_target_without_own_sandbox_credentials_warns(clean: Evidence) -> None:
+def test_sandbox_target_without_own_sandbox_credentials_is_no_go(clean: Evidence) -> None:
     result = check_credentials_distinct(dataclasses.replace(clean, target="sandbox"))
-    assert result.status is Status.WARN
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        "distinct from the published G2A sandbox credentials, "
+        "but the sandbox run's own credentials were not given"
+    )
     assert (
         result.fix
         == "set G2A_SANDBOX_API_HASH and G2A_SANDBOX_API_KEY so the gate compares them too"

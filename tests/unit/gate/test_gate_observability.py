@@ -31,7 +31,34 @@ def with_metrics(evidence: Evidence, exposition: str, status: int = 200) -> Evid
 
 def test_green_health(clean: Evidence) -> None:
     result = check_health(clean)
-    assert (result.status, result.reason) == (Status.GO, "200 ok (store, token)")
+    assert (result.status, result.reason) == (Status.GO, "200 ok (store, token; memory store)")
+
+
+def test_a_sandbox_gate_must_probe_the_sandbox_host(sandbox_clean: Evidence) -> None:
+    twin = dataclasses.replace(sandbox_clean.health, api_url="http://127.0.0.1:8765/v1")
+    result = check_health(dataclasses.replace(sandbox_clean, health=twin))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "receiver: GET /healthz: http://127.0.0.1:8765/v1 is not the G2A sandbox "
+        "(https://sandboxapi.g2a.com/v1)",
+    )
+    assert result.fix == (
+        "probe the real sandbox: drop --target-url (it calls https://sandboxapi.g2a.com/v1)"
+    )
+
+
+def test_a_sandbox_gate_must_ping_the_production_store(sandbox_clean: Evidence) -> None:
+    memory = dataclasses.replace(sandbox_clean.health, store="memory")
+    result = check_health(dataclasses.replace(sandbox_clean, health=memory))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "receiver: GET /healthz: only an in-memory store was pinged, not the one live will use",
+    )
+    assert result.fix == (
+        "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
+    )
+    green = check_health(sandbox_clean)
+    assert (green.status, green.reason) == (Status.GO, "200 ok (store, token; redis store)")
 
 
 def test_failing_store_is_named(clean: Evidence) -> None:

@@ -8,22 +8,32 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from gate_support import NOW, checklist_report, contracts_report, live_environment, load_report
+from gate_support import (
+    HEAD,
+    NOW,
+    checklist_report,
+    contracts_report,
+    envelope,
+    live_environment,
+    load_report,
+)
 
-from harness.gate.evidence import ReportFile
+from harness.gate.evidence import Binding, ReportFile
 from harness.gate.produce import (
     OnDisk,
-    Step,
     checklist_needs_run,
     child_environment,
     contracts_parts_needed,
     missing_steps,
     run_steps,
 )
+from harness.gate.steps import Step
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 STALE = NOW - timedelta(hours=30)
 MISSING = ReportFile("x", error="missing")
+BINDING = Binding(HEAD, NOW, 24.0)
+OTHER_COMMIT = "feedc0de" * 5
 
 
 def on_disk(
@@ -40,7 +50,7 @@ def on_disk(
 
 def commands(reports: OnDisk, target: str = "twin", load_target: str = "twin") -> list[str]:
     steps = missing_steps(
-        reports, target=target, load_target=load_target, report_dir="ev", now=NOW, max_age=24.0
+        reports, target=target, load_target=load_target, report_dir="ev", binding=BINDING
     )
     return [step.command for step in steps]
 
@@ -71,7 +81,9 @@ def test_sandbox_target_runs_the_checklist_there_and_load_where_chosen() -> None
     [
         (None, "missing", "twin", True),
         (checklist_report(at=STALE), None, "twin", True),
-        (checklist_report(suite="smoke"), None, "twin", True),
+        (checklist_report(envelope=envelope(suite="smoke")), None, "twin", True),
+        (checklist_report(commit=OTHER_COMMIT), None, "twin", True),
+        (checklist_report(envelope=envelope(dirty=True)), None, "twin", True),
         (checklist_report(), None, "sandbox", True),
         (checklist_report(), None, "twin", False),
         (checklist_report(passed=False), None, "twin", False),  # failures are kept, not re-run
@@ -81,23 +93,40 @@ def test_checklist_needs_run(
     data: dict[str, Any] | None, error: str | None, target: str, expected: bool
 ) -> None:
     report = ReportFile("reports/checklist.json", data, error)
-    assert checklist_needs_run(report, target, NOW, 24.0) is expected
+    assert checklist_needs_run(report, target, BINDING) is expected
+
+
+def test_a_checklist_with_a_broken_signature_is_produced_again() -> None:
+    report = ReportFile("reports/checklist.json", checklist_report(), signature="invalid")
+    assert checklist_needs_run(report, "twin", BINDING) is True
 
 
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
         (contracts_report(at=STALE), ("verify", "drift")),
+        (contracts_report(commit=OTHER_COMMIT), ("verify", "drift")),
         (contracts_report(kind="load"), ("verify", "drift")),
-        (contracts_report(provider_url=None, pacts_verified=False), ("verify",)),
-        (contracts_report(drift_checked=False), ("drift",)),
+        (contracts_report(parts={"drift": envelope(suite="drift")}), ("verify",)),
+        (contracts_report(parts={"verify": envelope(suite="verify")}), ("drift",)),
+        (
+            contracts_report(
+                parts={"verify": envelope(STALE, suite="verify"), "drift": envelope()}
+            ),
+            ("verify",),
+        ),
         (contracts_report(pacts_verified=False, passed=False), ()),  # a fresh failure is kept
         (contracts_report(drift=["GET /v1/x undocumented"], passed=False), ()),
     ],
 )
 def test_contract_parts_needed(data: dict[str, Any], expected: tuple[str, ...]) -> None:
     report = ReportFile("reports/contracts.json", data)
-    assert contracts_parts_needed(report, NOW, 24.0) == expected
+    assert contracts_parts_needed(report, BINDING) == expected
+
+
+def test_contracts_with_a_broken_signature_are_produced_whole() -> None:
+    report = ReportFile("reports/contracts.json", contracts_report(), signature="missing")
+    assert contracts_parts_needed(report, BINDING) == ("verify", "drift")
 
 
 @pytest.mark.parametrize(
@@ -105,6 +134,7 @@ def test_contract_parts_needed(data: dict[str, Any], expected: tuple[str, ...]) 
     [
         (load_report(at=STALE), True),
         (load_report(profile="soak"), True),
+        (load_report(commit=OTHER_COMMIT), True),
         (load_report(passed=False), False),  # a fresh SLO breach is kept
     ],
 )
@@ -122,6 +152,11 @@ LIVE = {
 
 def test_children_never_see_the_live_settings() -> None:
     assert child_environment("twin", LIVE) == {"PATH": "/usr/bin"}
+
+
+def test_children_sign_with_the_evidence_key() -> None:
+    signing = {**LIVE, "G2A_EVIDENCE_KEY": "k" * 32}
+    assert child_environment("twin", signing) == {"PATH": "/usr/bin", "G2A_EVIDENCE_KEY": "k" * 32}
 
 
 def test_sandbox_children_get_the_sandbox_settings() -> None:

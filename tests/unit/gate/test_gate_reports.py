@@ -1,4 +1,8 @@
-"""Checklist, contracts and load evidence: each single defect is a no-go with its exact reason."""
+"""Checklist, contracts and load evidence: each single defect is a no-go with its exact reason.
+
+Every report is bound by its envelope (commit, clean tree, finish time, target and host) and,
+with the evidence key, by its signature; those rules are shared (`provenance.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,34 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from gate_support import NOW, checklist_report, contracts_report, load_report
-
-from harness.gate.checks.reports import (
-    check_checklist,
-    check_contracts,
-    check_load,
-    hours,
+from gate_support import (
+    HEAD,
+    NOW,
+    SANDBOX_URL,
+    checklist_report,
+    contracts_report,
+    envelope,
+    load_report,
 )
-from harness.gate.evidence import Evidence, ReportFile
+
+from harness.gate.checks.reports import check_checklist, check_contracts, check_load
+from harness.gate.evidence import Binding, Evidence, ReportFile
 from harness.gate.model import Status
+from harness.gate.provenance import hours
 
 RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
 
 
-def with_checklist(evidence: Evidence, data: dict | None, error: str | None = None) -> Evidence:
+def with_checklist(
+    evidence: Evidence, data: dict | None, error: str | None = None, signature: str = "unsigned"
+) -> Evidence:
+    report = ReportFile("reports/checklist.json", data, error, signature=signature)
+    return dataclasses.replace(evidence, checklist=report)
+
+
+def aged(evidence: Evidence, max_age_hours: float) -> Evidence:
     return dataclasses.replace(
-        evidence, checklist=ReportFile("reports/checklist.json", data, error)
+        evidence, binding=dataclasses.replace(evidence.binding, max_age_hours=max_age_hours)
     )
 
 
@@ -49,9 +64,9 @@ def test_stale_checklist_names_age_and_command(clean: Evidence) -> None:
 
 def test_max_age_is_configurable(clean: Evidence) -> None:
     old = checklist_report(at=NOW - timedelta(hours=3))
-    evidence = dataclasses.replace(with_checklist(clean, old), max_age_hours=2.5)
+    evidence = aged(with_checklist(clean, old), 2.5)
     assert check_checklist(evidence).reason == "reports/checklist.json is 3 h old (max 2.5 h)"
-    assert check_checklist(dataclasses.replace(evidence, max_age_hours=4)).status is Status.GO
+    assert check_checklist(aged(evidence, 4)).status is Status.GO
 
 
 def test_checklist_from_the_future_is_refused(clean: Evidence) -> None:
@@ -87,9 +102,119 @@ def test_wrong_target(clean: Evidence) -> None:
     assert result.fix == "run `g2a-harness run --target sandbox --suite full --report-dir reports`"
 
 
+def test_the_target_is_read_from_the_envelope_not_the_report_s_own_field(
+    clean: Evidence,
+) -> None:
+    relabelled = checklist_report(target="twin")
+    relabelled["target"] = "sandbox"  # edited by hand; the envelope still says twin
+    result = check_checklist(
+        dataclasses.replace(with_checklist(clean, relabelled), target="sandbox")
+    )
+    assert result.reason == (
+        "reports/checklist.json was run against 'twin', the gate target is 'sandbox'"
+    )
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8765",
+        "http://twin.internal:8765/v1",
+        "http://sandboxapi.g2a.com/v1",  # a twin answering under the sandbox's name
+        "https://sandboxapi.g2a.com:8443/v1",
+    ],
+)
+def test_a_sandbox_label_over_another_url_is_refused(clean: Evidence, base_url: str) -> None:
+    data = checklist_report(target="sandbox")
+    data["envelope"] = envelope(target="sandbox", base_url=base_url)
+    result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        f"reports/checklist.json called {base_url}, "
+        "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
+    )
+
+
+def test_a_sandbox_run_that_called_the_sandbox_is_go(clean: Evidence) -> None:
+    data = checklist_report(target="sandbox")
+    assert data["envelope"]["base_url"] == SANDBOX_URL
+    result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
+    assert (result.status, result.reason) == (Status.GO, "3 of 3 items passed on sandbox")
+
+
 def test_smoke_suite_is_not_enough(clean: Evidence) -> None:
-    result = check_checklist(with_checklist(clean, checklist_report(suite="smoke")))
+    data = checklist_report(envelope=envelope(suite="smoke"))
+    result = check_checklist(with_checklist(clean, data))
     assert result.reason == "reports/checklist.json is a 'smoke' run; the gate needs the full suite"
+
+
+def test_a_full_run_narrowed_by_tags_is_not_the_full_suite(clean: Evidence) -> None:
+    data = checklist_report(envelope=envelope(suite="full-tags-smoke"))
+    result = check_checklist(with_checklist(clean, data))
+    assert result.reason == (
+        "reports/checklist.json is a 'full-tags-smoke' run; the gate needs the full suite"
+    )
+
+
+def test_evidence_of_another_commit_names_both_commits(clean: Evidence) -> None:
+    data = checklist_report(commit="0123456789abcdef0123456789abcdef01234567")
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"reports/checklist.json was produced at commit 0123456789ab, "
+        f"the repository is at {HEAD[:12]}",
+    )
+    assert result.fix == RUN
+
+
+def test_evidence_of_a_dirty_tree_is_refused(clean: Evidence) -> None:
+    data = checklist_report(envelope=envelope(dirty=True))
+    result = check_checklist(with_checklist(clean, data))
+    assert result.reason == (
+        f"reports/checklist.json was produced from a dirty tree "
+        f"(uncommitted changes at {HEAD[:12]})"
+    )
+
+
+def test_evidence_without_an_envelope_is_refused(clean: Evidence) -> None:
+    data = checklist_report()
+    del data["envelope"]
+    result = check_checklist(with_checklist(clean, data))
+    assert result.reason == (
+        "reports/checklist.json has no evidence envelope (written by an older harness?)"
+    )
+
+
+def test_without_a_known_head_nothing_is_bound(clean: Evidence) -> None:
+    evidence = dataclasses.replace(clean, binding=Binding(None, NOW, 24.0))
+    assert check_checklist(evidence).reason == (
+        "reports/checklist.json cannot be bound to a commit: the repository's HEAD is unknown"
+    )
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        (
+            "missing",
+            "has no signature (G2A_EVIDENCE_KEY is set: every report must be signed)",
+        ),
+        (
+            "invalid",
+            "has a broken signature (edited after it was written, or signed with another key)",
+        ),
+    ],
+)
+def test_a_missing_or_broken_signature_is_refused(
+    clean: Evidence, signature: str, reason: str
+) -> None:
+    result = check_checklist(with_checklist(clean, checklist_report(), signature=signature))
+    assert (result.status, result.reason) == (Status.NO_GO, f"reports/checklist.json {reason}")
+
+
+def test_a_valid_signature_is_go(clean: Evidence) -> None:
+    result = check_checklist(with_checklist(clean, checklist_report(), signature="valid"))
+    assert result.status is Status.GO
 
 
 def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
@@ -99,9 +224,11 @@ def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
     assert check_checklist(foreign).reason == (
         "reports/checklist.json is not a checklist report (kind='contracts')"
     )
-    naive = with_checklist(clean, checklist_report(generated_at="2026-11-27T12:00:00"))
+    naive = with_checklist(
+        clean, checklist_report(envelope=envelope(finished_at="2026-11-27T12:00:00"))
+    )
     assert check_checklist(naive).reason == (
-        "reports/checklist.json has no valid generated_at (ISO 8601 with a time zone)"
+        "reports/checklist.json has no valid finished_at (ISO 8601 with a time zone)"
     )
 
 
@@ -126,13 +253,20 @@ def test_items_proven_by_the_gate_itself_are_not_warnings(clean: Evidence) -> No
     )
 
 
-def test_skipped_items_warn_without_blocking(clean: Evidence) -> None:
+def test_skipped_items_are_left_for_the_sandbox_in_a_rehearsal(clean: Evidence) -> None:
     data = checklist_report()
     data["items"][1]["status"] = "skipped"
     result = check_checklist(with_checklist(clean, data))
-    assert result.status is Status.WARN
-    assert result.reason == "2 of 3 items passed on twin; 1 skipped on this target (AUTH-01)"
-    assert not result.blocks
+    assert result.status is Status.GO
+    assert result.reason == "2 of 3 items passed on twin; left for the sandbox run: AUTH-01"
+
+
+def test_a_skipped_required_item_blocks_a_sandbox_go(clean: Evidence) -> None:
+    data = checklist_report(target="sandbox")
+    data["items"][1]["status"] = "skipped"
+    result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
+    assert result.status is Status.NO_GO
+    assert result.reason == ("2 of 3 items passed on sandbox; 1 required item(s) skipped (AUTH-01)")
 
 
 def test_contracts_drift(clean: Evidence) -> None:
@@ -172,6 +306,20 @@ def test_contracts_without_a_drift_check(clean: Evidence) -> None:
     result = check_contracts(dataclasses.replace(clean, contracts=report))
     assert result.reason == "reports/contracts.json: no drift check was run"
     assert result.fix == "run `g2a-harness contracts drift --report-dir reports`"
+
+
+def test_each_contracts_part_is_bound_on_its_own(clean: Evidence) -> None:
+    data = contracts_report()
+    data["parts"]["drift"] = envelope(NOW - timedelta(hours=30), suite="drift")
+    report = ReportFile("reports/contracts.json", data)
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.reason == "reports/contracts.json (drift part) is 30 h old (max 24 h)"
+    del data["parts"]["verify"]
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert result.reason == (
+        "reports/contracts.json (verify part) has no evidence envelope (written by an older "
+        "harness?)"
+    )
 
 
 def test_missing_contracts(clean: Evidence) -> None:
@@ -217,6 +365,15 @@ def test_missing_load(clean: Evidence) -> None:
     assert result.fix == "run `g2a-harness load --profile smoke --report-dir reports`"
 
 
+def test_load_of_another_commit(clean: Evidence) -> None:
+    report = ReportFile("reports/load/load.json", load_report(commit="feedc0de" * 5))
+    result = check_load(dataclasses.replace(clean, load=report))
+    assert result.reason == (
+        f"reports/load/load.json was produced at commit feedc0defeed, "
+        f"the repository is at {HEAD[:12]}"
+    )
+
+
 def test_other_load_profile(clean: Evidence) -> None:
     report = ReportFile("reports/load/load.json", load_report(profile="soak"))
     result = check_load(dataclasses.replace(clean, load=report))
@@ -232,3 +389,12 @@ def test_the_gate_knows_which_checklist_item_it_proves() -> None:
     from harness.gate.collect import gate_items
 
     assert gate_items() == {"handoff-green": "ci", "handoff-live-switch": "live-switch"}
+
+
+def test_a_host_edited_without_its_base_url_is_refused(clean: Evidence) -> None:
+    data = checklist_report(target="sandbox")
+    data["envelope"] = envelope(target="sandbox", host="sandboxapi.g2a.com")  # base_url: twin
+    result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
+    assert result.reason == (
+        "reports/checklist.json: its envelope's host and base_url disagree (edited by hand?)"
+    )

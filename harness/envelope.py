@@ -1,0 +1,171 @@
+"""The evidence envelope: what a report proves it was produced from, and its HMAC.
+
+Every report the switchover gate reads (`checklist.json`, `contracts.json`, `load/load.json`,
+the CI record `reports/ci/ci.json`) carries an `envelope`: the commit and whether the tree was
+dirty, the target, the base URL and host actually called, the suite, start and end time, tool
+versions and the CI run id. When `G2A_EVIDENCE_KEY` is set the whole report is signed with
+HMAC-SHA256 over its canonical JSON (sorted keys, no spaces, UTF-8), the `signature` field left
+out. Standard library only: `.ci/run` uses it before anything is installed.
+
+`python -m harness.envelope` prints the commit and dirty flag of the current directory as one
+JSON line: each tox layer runs it first, so tox's own `--result-json` records what it ran on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+EVIDENCE_KEY_ENV = "G2A_EVIDENCE_KEY"
+ENVELOPE = "envelope"
+SIGNATURE = "signature"
+ALGORITHM = "hmac-sha256"
+TOOLS = ("g2a-adapter", "g2a-harness", "pytest", "tox", "locust", "pact-python")
+# CI systems' run ids, first found wins: GitHub Actions, GitLab CI.
+CI_RUN_ID_VARIABLES = ("GITHUB_RUN_ID", "CI_PIPELINE_ID")
+_GIT_TIMEOUT_S = 30
+
+
+def utc_stamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout
+
+
+def git_state(repo: Path = Path()) -> tuple[str | None, bool]:
+    """(HEAD's full commit id, whether tracked or new not-ignored files differ from it).
+
+    Outside a git repository: (None, True): nothing can be bound to a commit.
+    """
+    head = _git(repo, "rev-parse", "--verify", "-q", "HEAD")
+    status = _git(repo, "status", "--porcelain")
+    if not head or status is None:
+        return None, True
+    return head.strip(), bool(status.strip())
+
+
+def ci_run_id(environ: Mapping[str, str]) -> str | None:
+    for name in CI_RUN_ID_VARIABLES:
+        if environ.get(name):
+            return f"{name}={environ[name]}"
+    return None
+
+
+def tool_versions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TOOLS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {**versions, **(extra or {})}
+
+
+def host_of(url: str | None) -> str | None:
+    return urlsplit(url).hostname if url else None
+
+
+def capture(
+    *,
+    target: str,
+    base_url: str | None,
+    suite: str,
+    started_at: datetime,
+    finished_at: datetime | None = None,
+    repo: Path = Path(),
+    environ: Mapping[str, str] | None = None,
+    tools: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The envelope of a report written now, from the checkout in `repo`."""
+    commit, dirty = git_state(repo)
+    return {
+        "commit": commit,
+        "dirty": dirty,
+        "target": target,
+        "base_url": base_url,
+        "host": host_of(base_url),
+        "suite": suite,
+        "started_at": utc_stamp(started_at),
+        "finished_at": utc_stamp(finished_at or datetime.now(UTC)),
+        "tools": tool_versions(tools),
+        "ci_run_id": ci_run_id(os.environ if environ is None else environ),
+    }
+
+
+def canonical(report: Mapping[str, Any]) -> bytes:
+    """The signed bytes: the report without its signature, as canonical JSON."""
+    content = {k: v for k, v in report.items() if k != SIGNATURE}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def evidence_key(environ: Mapping[str, str]) -> bytes | None:
+    value = environ.get(EVIDENCE_KEY_ENV, "")
+    return value.encode("utf-8") if value else None
+
+
+def signature_of(report: Mapping[str, Any], key: bytes) -> str:
+    return hmac.new(key, canonical(report), hashlib.sha256).hexdigest()
+
+
+def signed(report: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The report, with its `signature` when `G2A_EVIDENCE_KEY` is set (else as it is)."""
+    content = {k: v for k, v in report.items() if k != SIGNATURE}
+    key = evidence_key(os.environ if environ is None else environ)
+    if key is None:
+        return content
+    return {**content, SIGNATURE: {"alg": ALGORITHM, "value": signature_of(content, key)}}
+
+
+def signature_status(report: Mapping[str, Any], key: bytes | None) -> str:
+    """`unsigned` (no key to check with), `valid`, `missing` or `invalid`."""
+    if key is None:
+        return "unsigned"
+    stamp = report.get(SIGNATURE)
+    if not isinstance(stamp, Mapping) or not isinstance(stamp.get("value"), str):
+        return "missing"
+    if stamp.get("alg") != ALGORITHM:
+        return "invalid"
+    expected = signature_of(report, key)
+    return "valid" if hmac.compare_digest(expected, stamp["value"]) else "invalid"
+
+
+def write_json(
+    path: Path, report: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> Path:
+    """Write the report as indented JSON, signed when the evidence key is set."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(signed(report, environ), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    commit, dirty = git_state()
+    print(json.dumps({"commit": commit, "dirty": dirty, "ci_run_id": ci_run_id(os.environ)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""The commands `--run-missing` runs: one `Step` per piece of evidence, its `StepOutcome`."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command that (re)writes a piece of evidence."""
+
+    evidence: str  # the report it writes, e.g. "contracts"
+    target: str  # what the command talks to: "twin" (embedded) or "sandbox"
+    args: tuple[str, ...]  # g2a-harness arguments
+
+    @property
+    def command(self) -> str:
+        return shlex.join(("g2a-harness", *self.args))
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: Step
+    exit_code: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evidence": self.step.evidence,
+            "command": self.step.command,
+            "exit_code": self.exit_code,
+        }

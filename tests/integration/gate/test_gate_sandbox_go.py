@@ -1,0 +1,236 @@
+"""The only way to a GO: sandbox-shaped evidence of this commit, signed, every item proven.
+
+The sandbox is out of reach here: the evidence is built as the harness writes it (signed with
+the evidence key) and the health probe's G2A traffic goes to a stub transport that answers as
+the sandbox's token endpoint would. Each refusal breaks one thing of that GO.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gate_support import (
+    checklist_report,
+    commit,
+    envelope,
+    head,
+    live_environment,
+    write_ci,
+    write_json,
+    write_reports,
+)
+
+from harness.gate import GateOptions, GateReport, run_gate
+from harness.gate.model import Decision
+
+KEY = "ci-evidence-key-" + "7" * 16
+TEAM_HASH = "TeamSandbox2026"
+
+
+class SandboxStub:
+    """G2A's sandbox token endpoint, as far as the health probe needs it."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.method == "POST" and request.url.path == "/oauth/token":
+            token = {"access_token": "sandbox-token", "token_type": "bearer", "expires_in": 3600}
+            return httpx.Response(200, json=token)
+        return httpx.Response(404, json={"code": "NOT_FOUND"})
+
+
+@pytest.fixture
+def stub() -> SandboxStub:
+    return SandboxStub()
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return {
+        **live_environment(),
+        "G2A_IDEMPOTENCY_URL": f"sqlite:///{tmp_path / 'live-store.sqlite3'}",
+        "G2A_SANDBOX_API_HASH": TEAM_HASH,
+        "G2A_SANDBOX_API_KEY": secrets.token_hex(32),
+        "G2A_EVIDENCE_KEY": KEY,
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+@pytest.fixture
+def sandbox_evidence(tmp_path: Path, repo: Path) -> Path:
+    write_ci(repo / "reports" / "ci", head(repo), key=KEY)
+    return write_reports(
+        tmp_path / "evidence", datetime.now(UTC), target="sandbox", commit=head(repo), key=KEY
+    )
+
+
+Gate = Callable[..., GateReport]
+
+
+@pytest.fixture
+def gate(repo: Path, sandbox_evidence: Path, environ: dict[str, str], stub: SandboxStub) -> Gate:
+    def judge(**changes: Any) -> GateReport:
+        options = {
+            "target": "sandbox",
+            "evidence_dir": sandbox_evidence,
+            "repo": repo,
+            "environ": environ,
+            "probe_transport": httpx.MockTransport(stub),
+            **changes,
+        }
+        return run_gate(GateOptions(**options))
+
+    return judge
+
+
+def verdicts(report: GateReport) -> dict[str, str]:
+    return {c.id: c.status.value for c in report.checks}
+
+
+def reason(report: GateReport, check_id: str) -> str:
+    return next(c.reason for c in report.checks if c.id == check_id)
+
+
+def test_sandbox_evidence_of_this_commit_every_item_proven_is_a_go(
+    gate: Gate, stub: SandboxStub, sandbox_evidence: Path, repo: Path
+) -> None:
+    report = gate()
+    assert set(verdicts(report).values()) == {"go"}, report.to_dict()["checks"]
+    assert (report.decision, report.decision.exit_code, report.go) == (Decision.GO, 0, True)
+    assert reason(report, "health") == "200 ok (store, token; sqlite store)"
+    assert reason(report, "credentials") == (
+        "distinct from the published G2A sandbox credentials, "
+        "sandbox credentials (G2A_SANDBOX_API_HASH/KEY)"
+    )
+    assert {(r.url.host, r.url.path) for r in stub.requests} == {
+        ("sandboxapi.g2a.com", "/oauth/token")
+    }
+    assert f"client_id={TEAM_HASH}" in stub.requests[0].content.decode()
+    written = json.loads((sandbox_evidence / "gate.json").read_text())
+    assert (written["decision"], written["go"], written["signed"]) == ("GO", True, True)
+    assert written["head"] == head(repo)
+    judged = {f["path"] for f in written["files"]}
+    assert {str(sandbox_evidence / n) for n in ("checklist.json", "contracts.json")} <= judged
+    assert str(repo / "reports" / "ci" / "tox.json") in judged
+
+
+def test_twin_evidence_relabelled_breaks_its_signature(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    write_reports(sandbox_evidence, datetime.now(UTC), target="twin", commit=head(repo), key=KEY)
+    for name in ("checklist.json", "contracts.json", "load/load.json"):
+        path = sandbox_evidence / name
+        path.write_text(path.read_text().replace('"twin"', '"sandbox"'))
+    report = gate()
+    assert report.decision is Decision.NO_GO
+    assert reason(report, "checklist") == (
+        f"{sandbox_evidence}/checklist.json has a broken signature "
+        "(edited after it was written, or signed with another key)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"dirty": True}, "checklist.json was produced from a dirty tree"),
+        ({"suite": "smoke"}, "checklist.json is a 'smoke' run; the gate needs the full suite"),
+        (
+            {"base_url": "http://127.0.0.1:8765"},
+            "checklist.json called http://127.0.0.1:8765, not the G2A sandbox",
+        ),
+    ],
+)
+def test_one_defect_in_a_signed_checklist_is_a_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path, change: dict[str, Any], expected: str
+) -> None:
+    now = datetime.now(UTC)
+    fields = {"target": "sandbox", "base_url": "https://sandboxapi.g2a.com/v1", **change}
+    data = checklist_report(now, "sandbox", envelope=envelope(now, head(repo), **fields))
+    write_json(sandbox_evidence / "checklist.json", data, KEY)
+    report = gate()
+    assert report.decision is Decision.NO_GO
+    assert expected in reason(report, "checklist")
+    assert report.blocking()[0].id == "checklist"
+
+
+def test_a_skipped_required_item_is_a_no_go(gate: Gate, sandbox_evidence: Path, repo: Path) -> None:
+    data = checklist_report(datetime.now(UTC), "sandbox", head(repo))
+    data["items"][2]["status"] = "skipped"
+    write_json(sandbox_evidence / "checklist.json", data, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["checklist"]
+    assert reason(report, "checklist").endswith("1 required item(s) skipped (ORD-01)")
+
+
+def test_evidence_of_the_previous_commit_is_a_no_go(gate: Gate, repo: Path) -> None:
+    before = head(repo)
+    commit(repo, {"app.py": "print('next')\n"}, "next commit")
+    report = gate()
+    assert report.decision is Decision.NO_GO
+    assert {c.id for c in report.blocking()} == {"ci", "checklist", "contracts", "load", "metrics"}
+    assert f"commit {before[:12]}, the repository is at {head(repo)[:12]}" in reason(report, "load")
+
+
+def test_a_probe_of_a_twin_never_counts_as_the_sandbox(gate: Gate, stub: SandboxStub) -> None:
+    from harness.twin.server import running_twin
+
+    with running_twin() as twin:
+        report = gate(target_url=twin.export_url)
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert reason(report, "health").endswith(
+        f"{twin.export_url} is not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
+    )
+
+
+def test_an_in_memory_store_is_not_the_production_store(
+    gate: Gate, environ: dict[str, str]
+) -> None:
+    report = gate(environ={**environ, "G2A_IDEMPOTENCY_URL": "memory://"})
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert "only an in-memory store was pinged" in reason(report, "health")
+    flagged = gate(
+        environ={**environ, "G2A_IDEMPOTENCY_URL": "memory://"},
+        store_url=environ["G2A_IDEMPOTENCY_URL"],
+    )
+    assert flagged.decision is Decision.GO  # --store-url names the production store
+
+
+def test_without_the_key_the_same_evidence_is_unsigned_and_said_so(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path
+) -> None:
+    unsigned = {k: v for k, v in environ.items() if k != "G2A_EVIDENCE_KEY"}
+    report = gate(environ=unsigned)
+    assert (report.decision, report.signed) == (Decision.GO, False)
+    markdown = (sandbox_evidence / "gate.md").read_text()
+    assert "- evidence: unsigned (G2A_EVIDENCE_KEY is not set: signatures were not checked)" in (
+        markdown
+    )
+    assert gate(environ={**environ, "G2A_EVIDENCE_KEY": "another-key"}).decision is (Decision.NO_GO)
+
+
+def test_unsigned_twin_evidence_relabelled_is_refused_even_with_a_healthy_sandbox(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path, repo: Path
+) -> None:
+    """No key, no --target-url (the probe reaches the stubbed sandbox and is green): the
+    envelope still names the twin's loopback URL the run called."""
+    write_reports(sandbox_evidence, datetime.now(UTC), target="twin", commit=head(repo))
+    for name in ("checklist.json", "contracts.json", "load/load.json"):
+        path = sandbox_evidence / name
+        path.write_text(path.read_text().replace('"twin"', '"sandbox"'))
+    unsigned = {k: v for k, v in environ.items() if k != "G2A_EVIDENCE_KEY"}
+    report = gate(environ=unsigned)
+    assert report.decision is Decision.NO_GO
+    assert verdicts(report)["health"] == "go"
+    assert reason(report, "checklist") == (
+        f"{sandbox_evidence}/checklist.json called http://127.0.0.1:8765, "
+        "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
+    )

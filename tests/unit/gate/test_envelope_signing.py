@@ -1,0 +1,73 @@
+"""The evidence HMAC: canonical JSON, `hmac.new` over it, `hmac.compare_digest` to check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+from gate_support import checklist_report
+
+from harness.envelope import (
+    canonical,
+    ci_run_id,
+    evidence_key,
+    host_of,
+    signature_status,
+    signed,
+    write_json,
+)
+
+KEY = {"G2A_EVIDENCE_KEY": "ci-secret-key"}
+
+
+def test_the_signature_is_hmac_sha256_over_canonical_json_without_itself() -> None:
+    report = signed({"b": 1, "a": {"é": [1, 2]}}, KEY)
+    assert canonical(report) == '{"a":{"é":[1,2]},"b":1}'.encode()
+    expected = hmac.new(b"ci-secret-key", canonical(report), hashlib.sha256).hexdigest()
+    assert report["signature"] == {"alg": "hmac-sha256", "value": expected}
+    assert signature_status(report, b"ci-secret-key") == "valid"
+
+
+def test_key_order_and_whitespace_do_not_matter_any_edit_does() -> None:
+    report = signed(checklist_report(), KEY)
+    reordered = json.loads(json.dumps(report, indent=4, sort_keys=True))
+    assert signature_status(reordered, b"ci-secret-key") == "valid"
+    relabelled = json.loads(json.dumps(report).replace('"twin"', '"sandbox"'))
+    assert signature_status(relabelled, b"ci-secret-key") == "invalid"
+    assert signature_status(report, b"another-key") == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [
+        (None, "missing"),
+        ("abc", "missing"),
+        ({"alg": "hmac-md5", "value": "00"}, "invalid"),
+        ({"alg": "hmac-sha256", "value": "00"}, "invalid"),
+    ],
+)
+def test_missing_or_malformed_signatures(signature: object, status: str) -> None:
+    report = {"kind": "load", **({"signature": signature} if signature is not None else {})}
+    assert signature_status(report, b"k") == status
+
+
+def test_without_a_key_nothing_is_signed_or_checked(tmp_path: Path) -> None:
+    assert evidence_key({}) is None
+    assert evidence_key({"G2A_EVIDENCE_KEY": ""}) is None
+    assert "signature" not in signed({"kind": "x", "signature": {"value": "old"}}, {})
+    assert signature_status({"kind": "x"}, None) == "unsigned"
+    path = write_json(tmp_path / "deep" / "r.json", {"kind": "x"}, {})
+    assert json.loads(path.read_text()) == {"kind": "x"}
+    signed_path = write_json(tmp_path / "s.json", {"kind": "x"}, KEY)
+    assert signature_status(json.loads(signed_path.read_text()), b"ci-secret-key") == "valid"
+
+
+def test_ci_run_ids_and_hosts() -> None:
+    assert ci_run_id({"GITHUB_RUN_ID": "77", "CI_PIPELINE_ID": "5"}) == "GITHUB_RUN_ID=77"
+    assert ci_run_id({"CI_PIPELINE_ID": "5"}) == "CI_PIPELINE_ID=5"
+    assert ci_run_id({}) is None
+    assert host_of("https://sandboxapi.g2a.com/v1") == "sandboxapi.g2a.com"
+    assert host_of(None) is None
