@@ -19,12 +19,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from g2a_adapter._errors import ConfigError
 from g2a_adapter._observability import MASK
+from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST
 
 Env = Literal["sandbox", "live"]
 
 ENV_PREFIX = "G2A_"
-LIVE_HOST = "api.g2a.com"
-SANDBOX_HOST = "sandboxapi.g2a.com"
 EXPORT_PATH = "/v1"
 IMPORT_PATH = "/integration-api/v1"
 API_KEY_LENGTH = 64

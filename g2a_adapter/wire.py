@@ -12,6 +12,10 @@ import secrets as _secrets
 import time
 from collections.abc import Sequence
 
+# G2A's API hosts (docs/g2a-api.md): the live one and the sandbox.
+LIVE_HOST = "api.g2a.com"
+SANDBOX_HOST = "sandboxapi.g2a.com"
+
 WEBHOOK_SIGNATURE_VERSION = "v1"
 
 # The headers of a signed webhook delivery (written by `signed_webhook_headers`, read by

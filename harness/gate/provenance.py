@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from g2a_adapter.wire import SANDBOX_HOST
 from harness.envelope import host_of
 from harness.gate.evidence import Binding, ReportFile
 
 SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
-SANDBOX_HOST = "sandboxapi.g2a.com"
 CLOCK_SKEW = timedelta(minutes=5)
 _SIGNATURE_PROBLEMS = {
     "missing": "has no signature (G2A_EVIDENCE_KEY is set: every report must be signed)",
