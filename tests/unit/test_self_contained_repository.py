@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Paths of a build machine or of material beside the repository, never in a user's clone.
 # (Spelled in pieces so that this file does not cite them itself.)
-BESIDE = "shared"
-MACHINE_ROOT = "work"
+BESIDE = "sha" + "red"
+MACHINE_ROOT = "wo" + "rk"
+ABSENT_DOCUMENT = "absent-notes" + ".md"  # a document no clone has
 OUTSIDE_PATH = re.compile(
     rf"(?<![\w.-])(?:/{MACHINE_ROOT}/|\.\./{BESIDE}\b|/home/\w+/|/Users/\w+/)"
 )
@@ -100,7 +101,7 @@ def test_markdown_links_stay_inside_the_repository_and_resolve(files: list[Path]
     ("text", "expected"),
     [
         (f"see /{MACHINE_ROOT}/{BESIDE}/notes.txt", [f"/{MACHINE_ROOT}/"]),
-        (f"read ../{BESIDE}/design.md first", [f"../{BESIDE}"]),
+        (f"read ../{BESIDE}/{ABSENT_DOCUMENT} first", [f"../{BESIDE}"]),
         ("built in /home/alice/src", ["/home/alice/"]),
         ("reports/work/x and docs/g2a-api.md", []),
     ],
@@ -110,14 +111,14 @@ def test_outside_paths_are_recognised(text: str, expected: list[str]) -> None:
 
 
 def test_a_document_missing_from_the_repository_is_named() -> None:
-    text = "as design.md says; see `docs/g2a-api.md` and reports/gate.md"
-    assert missing_documents(text, {"g2a-api.md"}) == ["design.md"]
+    text = f"as {ABSENT_DOCUMENT} says; see `docs/g2a-api.md` and reports/gate.md"
+    assert missing_documents(text, {"g2a-api.md"}) == [ABSENT_DOCUMENT]
 
 
 def test_a_link_out_of_the_repository_is_broken() -> None:
     page = ROOT / "README.md"
     assert broken_links(page, "[api](docs/g2a-api.md) [web](https://example.org/x)") == []
-    assert broken_links(page, f"[x](../{BESIDE}/design.md) [y](docs/nothing.md)") == [
-        f"../{BESIDE}/design.md",
+    assert broken_links(page, f"[x](../{BESIDE}/{ABSENT_DOCUMENT}) [y](docs/nothing.md)") == [
+        f"../{BESIDE}/{ABSENT_DOCUMENT}",
         "docs/nothing.md",
     ]

@@ -1,0 +1,18 @@
+"""CI runs what the README tells a user to run: its second command, verbatim."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ci_runs_the_readmes_test_command_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^# 2\..*\n(?P<command>.+)$", readme, re.MULTILINE)
+    assert found is not None, "README lost its second command"
+    command = found.group("command").strip()
+    assert command.endswith("/tox")
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert command in ci_lines
