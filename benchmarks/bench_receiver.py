@@ -10,7 +10,9 @@ requests, all built before timing starts: `signed_event(i)` gives request i a fr
 id, nonce, timestamp and signature over a 1 KiB body, so every request to the receiver is a
 new, valid event that it verifies, claims, hands to its handler and completes (answer 200
 `processed`). The receiver is served as `g2a-harness receiver serve` serves it: a handler
-that records the event id, run on a worker thread like any service's handler. The headline
+that records the event id, run on a worker thread like any service's handler, with the
+default options (deliveries that wait for a busy worker thread go together as a batch:
+`ReceiverOptions.handler_threads`). The headline
 uses the default store backend, SQLite (WAL) in a temp folder; a second line uses the
 in-memory store to show the receiver's own cost. Each round loads every server in turn, so
 machine noise hits them alike; each line reports the round with the median ratio, and the
@@ -165,7 +167,8 @@ def run(quick: bool) -> list[Ratio]:
             "receiver: valid signed 1 KiB event vs bare Starlette 200",
             results["sqlite"],
             results["bare"],
-            "default SQLite store (3 commits per event: nonce, claim, completion)",
+            "default SQLite store (per batch, one commit for the nonces and claims and one "
+            "for the completions)",
         ),
         _ratio(
             "receiver, in-memory store: valid signed event vs bare 200",

@@ -1,5 +1,6 @@
 """Idempotency: the store port and its backends (chosen by URL, `G2A_IDEMPOTENCY_URL`), the
-replay guard port the same backends implement, and the exactly-once engine."""
+replay guard port the same backends implement, grouped writes (SQL stores), and the
+exactly-once engine."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from g2a_adapter.idempotency._base import (
     Record,
     decide_claim,
 )
+from g2a_adapter.idempotency._groups import GroupedWrites, write_group
 from g2a_adapter.idempotency._memory import MemoryStore
 from g2a_adapter.idempotency._once import ProcessOnce, ProcessOnceInTransaction
 from g2a_adapter.idempotency._replay import ReplayGuard, replay_guard_of
@@ -28,6 +30,7 @@ __all__ = [
     "Claim",
     "ClaimDecision",
     "ClaimState",
+    "GroupedWrites",
     "IdempotencyStore",
     "MemoryStore",
     "ProcessOnce",
@@ -42,6 +45,7 @@ __all__ = [
     "open_store",
     "parse_store_url",
     "replay_guard_of",
+    "write_group",
 ]
 
 

@@ -51,6 +51,10 @@ class ProcessOnce:
     up to `in_progress_wait_seconds` (then `IdempotencyInProgressError`); a failing action
     releases the claim so the sender's retry can succeed; another payload under the same key
     is an `IdempotencyConflictError`.
+
+    `run` is `begin` → `act` → `end`; a caller handling several keys at once can take the
+    steps itself, e.g. to put the claims of a batch in one store transaction and their
+    completions in another (`IdempotencyStore` groups: `write_group`).
     """
 
     def __init__(
@@ -70,24 +74,48 @@ class ProcessOnce:
 
     def run(self, key: str, payload: bytes, action: Callable[[], None]) -> bool:
         """True if `action` ran now, False for a duplicate."""
-        claim = self._claim(key, _fingerprint(payload))
-        if not _ran_now(key, claim.state):
+        claim = self.begin(key, payload)
+        if claim is None:
             return False
-        owner = claim.owner or ""
         try:
-            with _tracing.span(_ACTION_SPAN):
-                action()
+            self.act(action)
         except BaseException:
-            self._store.release(key, owner)
+            self.end(claim, succeeded=False)
             raise
-        self._store.complete(key, owner, _DONE, self._retention)
+        self.end(claim, succeeded=True)
         return True
 
-    def _claim(self, key: str, fingerprint: str) -> Claim:
-        """The claim, once no concurrent caller holds the key or the wait is over."""
+    def begin(self, key: str, payload: bytes, *, wait: bool = True) -> Claim | None:
+        """The claim to act under, or None for a duplicate.
+
+        Raises `IdempotencyConflictError` for another payload, `IdempotencyInProgressError`
+        while a concurrent caller holds the key (at once when `wait` is False).
+        """
+        claim = self._claim(key, _fingerprint(payload), polls=self._polls if wait else 0)
+        return claim if _ran_now(key, claim.state) else None
+
+    @staticmethod
+    def act(action: Callable[[], None]) -> None:
+        """Run the action (in its tracing span)."""
+        with _tracing.span(_ACTION_SPAN):
+            action()
+
+    def end(self, claim: Claim, *, succeeded: bool) -> None:
+        """Record the completion, or release the claim after a failed action.
+
+        Raises `LeaseLostError` if another caller took the lease over meanwhile.
+        """
+        owner = claim.owner or ""
+        if succeeded:
+            self._store.complete(claim.key, owner, _DONE, self._retention)
+        else:
+            self._store.release(claim.key, owner)
+
+    def _claim(self, key: str, fingerprint: str, polls: int) -> Claim:
+        """The claim, once no concurrent caller holds the key or `polls` waits are over."""
         with _tracing.span(_CLAIM_SPAN) as span:
             claim = self._store.claim(key, fingerprint, self._lease)
-            for _ in range(self._polls):
+            for _ in range(polls):
                 if claim.state is not ClaimState.IN_PROGRESS:
                     break
                 time.sleep(self._poll)

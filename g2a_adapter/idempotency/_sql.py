@@ -10,7 +10,8 @@ write over the row (lease takeover, retention over) opens a transaction holding 
 lock (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR UPDATE`) and decides again there.
 `decide_claim` makes every decision. The store is also a `ReplayGuard` (nonces in a table of
 their own) and offers `run_once_in_transaction`, whose caller writes inside the claim's
-transaction. Subclasses provide the connection.
+transaction, and `grouped()`, under which one thread's operations share one transaction (one
+commit for a batch of deliveries). Subclasses provide the connection.
 """
 
 # Table names come from a validated identifier (`valid_namespace`), never from input data.
@@ -19,8 +20,9 @@ transaction. Subclasses provide the connection.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -153,6 +155,7 @@ class SqlStore(abc.ABC):
         )
         self._owners = OwnerIds()
         self._writes = 0
+        self._group = threading.local()  # `.tx`: the transaction of this thread's open group
 
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[SqlTransaction]:
@@ -165,6 +168,42 @@ class SqlStore(abc.ABC):
     @abc.abstractmethod
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """One autocommit query; its rows. Driver errors → StoreUnavailableError."""
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Until the block ends, this thread's operations on the store run in one transaction
+        holding the write lock: they commit together, or, if the block raises or a statement
+        fails (`StoreUnavailableError` at the end), none of them does. Other threads wait for
+        the lock meanwhile, so keep slow work (a service's handler) out of the block.
+        """
+        with self._in_transaction() as tx:
+            outer, self._group.tx = self._open_group(), tx
+            try:
+                yield
+            finally:
+                self._group.tx = outer
+
+    def _open_group(self) -> SqlTransaction | None:
+        tx: SqlTransaction | None = getattr(self._group, "tx", None)
+        return tx
+
+    @contextmanager
+    def _in_transaction(self) -> Iterator[SqlTransaction]:
+        """This thread's open group, or a transaction of its own."""
+        tx = self._open_group()
+        if tx is not None:
+            yield tx
+            return
+        with self._transaction() as own:
+            yield own
+
+    def _write(self, sql: str, params: Sequence[Any]) -> int:
+        tx = self._open_group()
+        return self._change(sql, params) if tx is None else tx.count(sql, params)
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        tx = self._open_group()
+        return self._query(sql, params) if tx is None else tx.rows(sql, params)
 
     def _create_schema(self) -> None:
         with self._transaction() as tx:
@@ -185,23 +224,23 @@ class SqlStore(abc.ABC):
     def _maybe_prune(self, now: float) -> None:
         self._writes += 1
         if self._writes % self.prune_every == 0:
-            self._change(self._sql.prune_nonces, (now, now))
-            self._change(self._sql.prune_records, (now, now))
+            self._write(self._sql.prune_nonces, (now, now))
+            self._write(self._sql.prune_records, (now, now))
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         owner = self._owners.next()
         now = self._clock()
-        if self.read_before_insert:
+        if self.read_before_insert and self._open_group() is None:  # a group holds the lock
             claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
             if claim is not None:
                 return claim
         fresh = (key, fingerprint, owner, now + lease_seconds, *_NO_DATA)
-        if self._change(self._sql.insert, fresh):
+        if self._write(self._sql.insert, fresh):
             return Claim(ClaimState.NEW, key, owner=owner)
         claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
         if claim is not None:
             return claim
-        with self._transaction() as tx:  # the claim must write over an existing row
+        with self._in_transaction() as tx:  # the claim must write over an existing row
             return self._claim_in(tx, key, fingerprint, owner, self._clock(), lease_seconds)
 
     def _claim_without_writing(
@@ -211,7 +250,7 @@ class SqlStore(abc.ABC):
 
         None when the key is absent or the claim must write (takeover, retention over).
         """
-        rows = self._query(self._sql.select, (key,))
+        rows = self._read(self._sql.select, (key,))
         if not rows:
             return None
         decision = decide_claim(record_from_row(rows[0]), key, fingerprint, owner, now, lease)
@@ -250,7 +289,7 @@ class SqlStore(abc.ABC):
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
         owner = self._owners.next()
-        with self._transaction() as tx:
+        with self._in_transaction() as tx:
             now = self._clock()
             claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
             if claim.state is ClaimState.NEW:
@@ -261,7 +300,7 @@ class SqlStore(abc.ABC):
         return claim.state
 
     def _owned_change(self, sql: str, params: Sequence[Any], key: str) -> None:
-        if not self._change(sql, params):
+        if not self._write(sql, params):
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
@@ -280,18 +319,18 @@ class SqlStore(abc.ABC):
 
     def release(self, key: str, owner: str) -> None:
         """Forget a key without progress; keep one with a checkpoint, without an owner."""
-        if not self._change(self._sql.release_forget, (key, owner)):
+        if not self._write(self._sql.release_forget, (key, owner)):
             self._owned_change(self._sql.release_keep, (key, owner), key)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
         now = self._clock()
-        accepted = bool(self._change(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
+        accepted = bool(self._write(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
         self._maybe_prune(now)
         return accepted
 
     def get(self, key: str) -> Record | None:
-        rows = self._query(self._sql.select, (key,))
+        rows = self._read(self._sql.select, (key,))
         return retained(record_from_row(rows[0]) if rows else None, self._clock())
 
     def ping(self) -> None:
-        self._query("SELECT 1", ())
+        self._read("SELECT 1", ())

@@ -4,16 +4,19 @@ Routes: `POST /webhooks/g2a` (signed order events), `POST /webhooks/g2a-pay` (G2
 when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
 `GET /healthcheck` (the seller contract's bearer-protected probe), `GET /healthz`,
 `GET /metrics`. Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives it;
-a 500 only ever means a bug or a failing handler. This module is the one place that answers
-and counts: refusals in `g2a_webhook_validation_failures_total{reason}`, verified deliveries
-in `g2a_webhook_events_total{type, result}`.
+a 500 only ever means a bug or a failing handler. Signed deliveries reach worker threads in
+batches (`_batches.Batches`: what waited for a busy thread goes together) and are handled by
+`WebhookHandler.handle_many`. This module is the one place that answers and counts: refusals
+in `g2a_webhook_validation_failures_total{reason}`, verified deliveries in
+`g2a_webhook_events_total{type, result}`.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
@@ -40,7 +43,14 @@ from g2a_adapter._errors import (
 )
 from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import ProcessOnce, open_store, replay_guard_of
-from g2a_adapter.receiver._handler import EventHandler, TransactionalHandler, WebhookHandler
+from g2a_adapter.receiver._batches import Batches
+from g2a_adapter.receiver._handler import (
+    Delivery,
+    EventHandler,
+    Outcome,
+    TransactionalHandler,
+    WebhookHandler,
+)
 from g2a_adapter.receiver._health import HealthChecker, store_check, token_check
 from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
@@ -90,8 +100,16 @@ def _failure(exc: Exception) -> tuple[str, JSONResponse]:
     if isinstance(exc, StoreUnavailableError):
         logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
         return "failed", _error("store_unavailable", 503, {"Retry-After": "5"})
-    logger.exception("g2a.receiver.handler_failed")
+    logger.error("g2a.receiver.handler_failed", exc_info=exc)
     return "failed", _error("handler_failed", 500)
+
+
+def _status(ran: Callable[[], bool]) -> str | Exception:
+    """`processed` or `duplicate` as `ran()` says, or the exception it raised."""
+    try:
+        return "processed" if ran() else "duplicate"
+    except Exception as exc:
+        return exc
 
 
 class _Receiver:
@@ -114,6 +132,7 @@ class _Receiver:
         self.max_body_bytes = options.max_body_bytes
         # Handlers and store calls block: they run on threads of their own, never on the loop.
         self.workers = anyio.CapacityLimiter(options.handler_threads)
+        self.deliveries = Batches(self._deliver_many, threads=self.workers)
 
     def refused(self, reason: str) -> JSONResponse:
         """Answer and count a refusal, as `REJECTIONS` says."""
@@ -122,12 +141,12 @@ class _Receiver:
         status, error = REJECTIONS[reason]
         return _error(error, status)
 
-    def handled(self, event_type: str, ran: Callable[[], bool], answer: dict[str, str]) -> Response:
-        """Run a verified delivery's once-only step; count and answer its result."""
-        try:
-            status = "processed" if ran() else "duplicate"
-        except Exception as exc:
-            result, response = _failure(exc)
+    def answered(
+        self, event_type: str, status: str | Exception, answer: dict[str, str]
+    ) -> Response:
+        """Count and answer a verified delivery's result."""
+        if isinstance(status, Exception):
+            result, response = _failure(status)
             self.metrics.webhook_events_total.labels(event_type, result).inc()
             return response
         self.metrics.webhook_events_total.labels(event_type, status).inc()
@@ -139,19 +158,22 @@ class _Receiver:
                 body = await _read_body(request, self.max_body_bytes)
             except WebhookRejectedError as exc:
                 return self.refused(exc.reason)
-            deliver = functools.partial(self._deliver, request.headers, body)
-            return await anyio.to_thread.run_sync(deliver, limiter=self.workers)
+            delivery = Delivery(request.headers, body, contextvars.copy_context())
+            return await self.deliveries.submit(delivery)
 
-    def _deliver(self, headers: Mapping[str, str], body: bytes) -> Response:
-        """verify → claim → handle → complete, on a worker thread."""
-        try:
-            event = self.webhooks.verify(headers, body)
-        except WebhookRejectedError as exc:
-            return self.refused(exc.reason)
-        except StoreUnavailableError as exc:  # the nonce could not be recorded
-            return _failure(exc)[1]
-        process = functools.partial(self.webhooks.process, event, body)
-        return self.handled(event.type, process, {"event_id": event.event_id})
+    def _deliver_many(self, deliveries: list[Delivery]) -> list[Response]:
+        """verify → claim → handle → complete for each delivery, on a worker thread."""
+        return [self._answer(outcome) for outcome in self.webhooks.handle_many(deliveries)]
+
+    def _answer(self, outcome: Outcome) -> Response:
+        event, result = outcome
+        if isinstance(result, WebhookRejectedError):
+            return self.refused(result.reason)
+        if event is None:  # the nonce could not be recorded (the only other unverified end)
+            assert isinstance(result, Exception)
+            return _failure(result)[1]
+        status = result if isinstance(result, Exception) else result.status
+        return self.answered(event.type, status, {"event_id": event.event_id})
 
     async def g2a_pay(self, request: Request) -> Response:
         try:
@@ -173,9 +195,9 @@ class _Receiver:
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
         action = functools.partial(handler, notification)
-        process = functools.partial(once.run, notification.idempotency_key, body, action)
+        status = _status(functools.partial(once.run, notification.idempotency_key, body, action))
         answer = {"transaction_id": notification.transaction_id}
-        return self.handled(f"ipn.{notification.status}", process, answer)
+        return self.answered(f"ipn.{notification.status}", status, answer)
 
     async def token(self, request: Request) -> Response:
         query = request.query_params

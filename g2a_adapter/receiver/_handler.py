@@ -4,22 +4,37 @@ A completed event is never handled again. A plain handler (`EventHandler`) runs 
 per event id: a crash between the handler and the completion runs it again after the claim's
 lease. A `TransactionalHandler` writes inside the claim's transaction of a SQL store, so its
 writes and the completion commit together: exactly once for effects in that database.
+
+`handle_many` takes the same steps for a batch of deliveries, a step at a time: verify and
+claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
+any transaction), complete or release them all (one more commit). Its outcomes are those of
+`handle` called one delivery after another.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from g2a_adapter._errors import ConfigError
+from g2a_adapter._errors import (
+    ConfigError,
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    LeaseLostError,
+    StoreUnavailableError,
+    WebhookRejectedError,
+)
 from g2a_adapter.idempotency import (
+    Claim,
     IdempotencyStore,
     ProcessOnce,
     ProcessOnceInTransaction,
     SqlStore,
     SqlTransaction,
+    write_group,
 )
 from g2a_adapter.receiver._events import WebhookEvent
 from g2a_adapter.receiver._webhooks import WebhookVerifier
@@ -47,6 +62,42 @@ class HandleResult(NamedTuple):
     event_id: str
 
 
+class Delivery(NamedTuple):
+    """A signed delivery as received; `context` is the one its steps run in (the caller's
+    tracing span, say), a copy of the current one when None."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    context: contextvars.Context | None = None
+
+
+class Outcome(NamedTuple):
+    """What became of a delivery in `handle_many`: what `handle` would have returned, or the
+    exception it would have raised; `event` once the delivery was verified."""
+
+    event: WebhookEvent | None
+    result: HandleResult | Exception
+
+
+@dataclass
+class _Flight:
+    """One delivery on its way through `handle_many`."""
+
+    delivery: Delivery
+    context: contextvars.Context
+    event: WebhookEvent | None = None
+    claim: Claim | None = None  # won, and not yet completed or released
+    alone: bool = False  # to be processed on its own, after the batch's groups
+    result: HandleResult | None = None
+    error: Exception | None = field(default=None)
+
+    def outcome(self) -> Outcome:
+        if self.error is not None:
+            return Outcome(self.event, self.error)
+        assert self.result is not None  # every step ends with a result or an error
+        return Outcome(self.event, self.result)
+
+
 class WebhookHandler:
     """verify → claim the event id → the service's handler → complete, without HTTP.
 
@@ -63,7 +114,10 @@ class WebhookHandler:
         once: ProcessOnce | None = None,
     ) -> None:
         self.verifier = verifier
-        self._process = _processor(store, handler, once)
+        self._store = store
+        self._handler = handler
+        self._once = once or ProcessOnce(store)
+        self._in_transaction = _in_transaction(store, handler)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """The verified event; raises `WebhookRejectedError`."""
@@ -75,7 +129,12 @@ class WebhookHandler:
         Raises the handler's own exception (the claim released), or
         `IdempotencyInProgressError` / `IdempotencyConflictError`.
         """
-        return self._process(event, body)
+        key = EVENT_KEY_PREFIX + event.event_id
+        handler = self._handler
+        if isinstance(handler, TransactionalHandler):
+            assert self._in_transaction is not None  # built with the handler
+            return self._in_transaction.run(key, body, functools.partial(handler.handle, event))
+        return self._once.run(key, body, functools.partial(handler, event))
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:
         """One delivery: `verify`, then `process`."""
@@ -83,24 +142,92 @@ class WebhookHandler:
         ran = self.process(event, body)
         return HandleResult("processed" if ran else "duplicate", event.event_id)
 
+    def handle_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """`handle` for each delivery, in their order, with the store's writes grouped."""
+        flights = [_Flight(d, d.context or contextvars.copy_context()) for d in deliveries]
+        self._grouped(flights, self._verify_and_claim)
+        acting = [f for f in flights if f.claim is not None]
+        try:
+            for flight in acting:
+                flight.context.run(self._act, flight)
+        finally:  # an interrupt in a handler still completes or releases every claim
+            self._grouped(acting, self._end)
+        for flight in flights:
+            if flight.alone:
+                flight.context.run(self._process_alone, flight)
+        return [flight.outcome() for flight in flights]
 
-def _processor(
-    store: IdempotencyStore,
-    handler: EventHandler | TransactionalHandler,
-    once: ProcessOnce | None,
-) -> Callable[[WebhookEvent, bytes], bool]:
-    """`process` for this handler: in the claim's transaction, or around it."""
-    if isinstance(handler, TransactionalHandler):
-        if not isinstance(store, SqlStore):
-            raise ConfigError(
-                "a TransactionalHandler needs a SQL idempotency store (sqlite or postgres), "
-                f"not {store.backend}"
+    def _grouped(self, flights: list[_Flight], step: Callable[[_Flight], None]) -> None:
+        """`step` for each flight, the store's writes in one group; if the group cannot
+        commit, every flight it wrote for fails with the store's error."""
+        try:
+            with write_group(self._store):
+                for flight in flights:
+                    flight.context.run(step, flight)
+        except StoreUnavailableError as exc:  # nothing of the group was kept
+            for flight in flights:
+                if flight.event is not None and flight.error is None:
+                    flight.claim, flight.alone, flight.result, flight.error = None, False, None, exc
+
+    def _verify_and_claim(self, flight: _Flight) -> None:
+        headers, body, _ = flight.delivery
+        try:
+            flight.event = self.verify(headers, body)
+            if self._in_transaction is not None:
+                flight.alone = True  # its claim and handler share a transaction of their own
+                return
+            flight.claim = self._once.begin(
+                EVENT_KEY_PREFIX + flight.event.event_id, body, wait=False
             )
-        in_transaction = ProcessOnceInTransaction(store)
-        return lambda event, body: in_transaction.run(
-            EVENT_KEY_PREFIX + event.event_id, body, functools.partial(handler.handle, event)
+        except IdempotencyInProgressError:
+            flight.alone = True  # wait for the other delivery on its own, after this batch
+            return
+        except (WebhookRejectedError, IdempotencyConflictError, StoreUnavailableError) as exc:
+            flight.error = exc
+            return
+        if flight.claim is None:
+            flight.result = HandleResult("duplicate", flight.event.event_id)
+
+    def _act(self, flight: _Flight) -> None:
+        handler = self._handler
+        assert flight.event is not None
+        assert not isinstance(handler, TransactionalHandler)  # those are processed alone
+        try:
+            self._once.act(functools.partial(handler, flight.event))
+        except Exception as exc:
+            flight.error = exc
+            return
+        flight.result = HandleResult("processed", flight.event.event_id)
+
+    def _end(self, flight: _Flight) -> None:
+        assert flight.claim is not None
+        claim, flight.claim = flight.claim, None
+        succeeded = flight.result is not None  # not when it failed, or never ran
+        try:
+            self._once.end(claim, succeeded=succeeded)
+        except (LeaseLostError, StoreUnavailableError) as exc:
+            if succeeded:
+                flight.result, flight.error = None, exc
+
+    def _process_alone(self, flight: _Flight) -> None:
+        assert flight.event is not None
+        try:
+            ran = self.process(flight.event, flight.delivery.body)
+        except Exception as exc:
+            flight.error = exc
+            return
+        flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
+
+
+def _in_transaction(
+    store: IdempotencyStore, handler: EventHandler | TransactionalHandler
+) -> ProcessOnceInTransaction | None:
+    """The engine of a `TransactionalHandler` (None for a plain handler)."""
+    if not isinstance(handler, TransactionalHandler):
+        return None
+    if not isinstance(store, SqlStore):
+        raise ConfigError(
+            "a TransactionalHandler needs a SQL idempotency store (sqlite or postgres), "
+            f"not {store.backend}"
         )
-    plain = once or ProcessOnce(store)
-    return lambda event, body: plain.run(
-        EVENT_KEY_PREFIX + event.event_id, body, functools.partial(handler, event)
-    )
+    return ProcessOnceInTransaction(store)

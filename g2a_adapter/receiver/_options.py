@@ -40,8 +40,11 @@ class ReceiverOptions:
     - `max_body_bytes`: larger bodies are refused with 413 before they are read.
     - `health_timeout_s`: the deadline of each `/healthz` check.
     - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.
-    - `handler_threads`: worker threads for verification, store calls and the handlers
-      (`/healthz` keeps threads of its own, so busy handlers never delay it).
+    - `handler_threads`: worker threads for verification, store calls and the handlers;
+      deliveries that arrive while all are busy go to the next free one together, as a
+      batch (`/healthz` keeps threads of its own, so busy handlers never delay it). Four
+      keep a fast handler's throughput highest (`benchmarks/bench_receiver.py`); a handler
+      that waits on slow I/O needs more.
     """
 
     store: IdempotencyStore | None = None
@@ -51,7 +54,7 @@ class ReceiverOptions:
     max_body_bytes: int = 65536
     health_timeout_s: float = 0.5
     seller_token_ttl_seconds: int = 3600
-    handler_threads: int = 16
+    handler_threads: int = 4
 
     def __post_init__(self) -> None:
         if self.max_body_bytes <= 0 or self.handler_threads <= 0:

@@ -88,6 +88,7 @@ SUBPACKAGES = {
         "Claim",
         "ClaimDecision",
         "ClaimState",
+        "GroupedWrites",
         "IdempotencyStore",
         "MemoryStore",
         "ProcessOnce",
@@ -102,6 +103,7 @@ SUBPACKAGES = {
         "open_store",
         "parse_store_url",
         "replay_guard_of",
+        "write_group",
     },
 }
 
@@ -130,6 +132,8 @@ def test_the_receiver_and_store_ports_are_the_subpackages_own() -> None:
     for store in (idempotency.MemoryStore(), idempotency.open_store("memory://")):
         assert isinstance(store, idempotency.IdempotencyStore)
         assert isinstance(store, idempotency.ReplayGuard)
+        assert not isinstance(store, idempotency.GroupedWrites)  # each write on its own
+    assert isinstance(idempotency.open_store("sqlite:///:memory:"), idempotency.GroupedWrites)
 
 
 def test_every_error_class_is_exported() -> None:

@@ -39,6 +39,7 @@ SHARED_BACKENDS = [
 ]
 ALL_BACKENDS = ["memory", *SHARED_BACKENDS]
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+UNGROUPED_BACKENDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
 
 
 def _backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
@@ -81,4 +82,10 @@ def store(backend: Backend) -> IdempotencyStore:
 
 @pytest.fixture(params=SQL_BACKENDS)
 def sql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request, tmp_path)
+
+
+@pytest.fixture(params=UNGROUPED_BACKENDS)
+def ungrouped_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The backends that write each operation on its own (no `GroupedWrites`)."""
     yield from _backend(request, tmp_path)

@@ -1,0 +1,102 @@
+"""The receiver's hand-over to worker threads (`_batches.Batches`): what waits for a busy
+thread goes together, each submitter gets its own result, failures reach every waiter."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import anyio
+import pytest
+
+from g2a_adapter.receiver._batches import Batches
+
+
+class Worker:
+    """`process`: records each batch; the first batch waits until `release` is set."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.fail_on = fail_on
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.started.set()
+        self.release.wait(timeout=10)
+        if self.fail_on in items:
+            raise RuntimeError(f"bug on {self.fail_on}")
+        return [item * 10 for item in items]
+
+
+async def _busy_then_four_more(batches: Batches[int, int], worker: Worker) -> list[object]:
+    """Submit 0; once the only thread runs it, submit 1-4; then let the thread go on."""
+    first = asyncio.ensure_future(batches.submit(0))
+    while not worker.started.is_set():
+        await asyncio.sleep(0.001)
+    rest = [asyncio.ensure_future(batches.submit(n)) for n in range(1, 5)]
+    await asyncio.sleep(0.01)
+    worker.release.set()
+    return await asyncio.gather(first, *rest, return_exceptions=True)
+
+
+def test_items_that_wait_for_a_busy_thread_go_together_and_each_gets_its_result() -> None:
+    worker = Worker()
+
+    async def scenario() -> list[object]:
+        batches = Batches(worker, threads=anyio.CapacityLimiter(1))
+        return await _busy_then_four_more(batches, worker)
+
+    assert asyncio.run(scenario()) == [0, 10, 20, 30, 40]
+    assert worker.batches == [[0], [1, 2, 3, 4]]
+
+
+def test_an_idle_receiver_hands_each_item_over_at_once() -> None:
+    worker = Worker()
+    worker.release.set()
+
+    async def scenario() -> list[int]:
+        batches = Batches(worker, threads=anyio.CapacityLimiter(4))
+        return [await batches.submit(n) for n in range(3)]
+
+    assert asyncio.run(scenario()) == [0, 10, 20]
+    assert worker.batches == [[0], [1], [2]]
+
+
+def test_a_failing_batch_fails_its_own_waiters_only() -> None:
+    worker = Worker(fail_on=3)
+
+    async def scenario() -> list[object]:
+        batches = Batches(worker, threads=anyio.CapacityLimiter(1))
+        results = await _busy_then_four_more(batches, worker)
+        return [*results, await batches.submit(5)]  # the next batch goes through
+
+    results = asyncio.run(scenario())
+
+    assert results[0] == 0
+    assert [str(r) for r in results[1:5]] == ["bug on 3"] * 4
+    assert all(isinstance(r, RuntimeError) for r in results[1:5])
+    assert results[5] == 50
+
+
+def test_a_cancelled_waiter_does_not_disturb_the_others() -> None:
+    worker = Worker()
+
+    async def scenario() -> tuple[list[int], bool]:
+        batches = Batches(worker, threads=anyio.CapacityLimiter(1))
+        first = asyncio.ensure_future(batches.submit(0))
+        while not worker.started.is_set():
+            await asyncio.sleep(0.001)
+        given_up = asyncio.ensure_future(batches.submit(1))
+        kept = asyncio.ensure_future(batches.submit(2))
+        await asyncio.sleep(0.01)
+        given_up.cancel()
+        worker.release.set()
+        results = [await first, await kept]
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        return results, given_up.cancelled()
+
+    assert asyncio.run(scenario()) == ([0, 20], True)
+    assert worker.batches == [[0], [1, 2]]  # its work was done; nobody was waiting for it

@@ -1,0 +1,246 @@
+"""WebhookHandler.handle_many: a batch of deliveries gets the answers that `handle` gives them
+one after another, with the store's writes grouped (SQLite: one commit for the nonces and
+claims, one for the completions) and the service's handler outside both groups."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from _signed import NOW, SECRET, event_body, signed_headers
+
+from g2a_adapter import (
+    StoreUnavailableError,
+    WebhookEvent,
+    WebhookHandler,
+    WebhookRejectedError,
+    WebhookVerifier,
+)
+from g2a_adapter.idempotency import IdempotencyStore, MemoryStore, ProcessOnce, open_store
+from g2a_adapter.receiver import HandleResult
+from g2a_adapter.receiver._handler import Delivery
+
+
+def _clock() -> float:
+    return float(NOW)
+
+
+class Recorder:
+    """The service's handler: records the events it saw; fails for the `failing` ones."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.failing = failing
+        self.seen: list[str] = []
+
+    def __call__(self, event: WebhookEvent) -> None:
+        self.seen.append(event.event_id)
+        if event.event_id in self.failing:
+            raise RuntimeError(f"downstream failed for {event.event_id}")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], IdempotencyStore]]:
+    """Opens fresh stores of one backend (each SQLite store in a file of its own)."""
+    opened: list[IdempotencyStore] = []
+
+    def fresh() -> IdempotencyStore:
+        path = tmp_path / f"s{len(opened)}.sqlite3"
+        url = "memory://" if request.param == "memory" else f"sqlite:///{path}"
+        opened.append(open_store(url, clock=_clock))
+        return opened[-1]
+
+    yield fresh
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(stores: Callable[[], IdempotencyStore]) -> IdempotencyStore:
+    return stores()
+
+
+def _handler(store: IdempotencyStore, recorder: Recorder) -> WebhookHandler:
+    verifier = WebhookVerifier([SECRET], store, clock=_clock)
+    once = ProcessOnce(store, in_progress_wait_seconds=0.02)
+    return WebhookHandler(verifier, store, recorder, once=once)
+
+
+def delivery(event_id: str, nonce: str, **kwargs: object) -> Delivery:
+    body = event_body(event_id)
+    return Delivery(signed_headers(body, event_id=event_id, nonce=nonce, **kwargs), body)  # type: ignore[arg-type]
+
+
+def said(result: HandleResult | Exception) -> str:
+    """An answer (or what was raised) in a word: `processed:evt-1`, `rejected:bad_signature`."""
+    if isinstance(result, HandleResult):
+        return f"{result.status}:{result.event_id}"
+    if isinstance(result, WebhookRejectedError):
+        return f"rejected:{result.reason}"
+    return type(result).__name__
+
+
+def one_by_one(handler: WebhookHandler, batch: list[Delivery]) -> list[str]:
+    """What `handle` answers to each delivery, one after another."""
+    answers = []
+    for headers, body, _ in batch:
+        try:
+            answers.append(said(handler.handle(headers, body)))
+        except Exception as exc:
+            answers.append(said(exc))
+    return answers
+
+
+def answers(store: IdempotencyStore, recorder: Recorder, batch: list[Delivery]) -> list[str]:
+    """What `handle_many` answers to the batch."""
+    return [said(outcome.result) for outcome in _handler(store, recorder).handle_many(batch)]
+
+
+def test_a_mixed_batch_gets_the_answers_of_one_delivery_after_another(
+    stores: Callable[[], IdempotencyStore],
+) -> None:
+    malformed = b'{"event_id": "evt-bad"}'
+    headers = signed_headers(malformed, event_id="evt-bad", nonce="nonce-e-000001")
+    batch = [
+        delivery("evt-1", "nonce-a-000001"),
+        delivery("evt-2", "nonce-b-000001"),
+        delivery("evt-1", "nonce-c-000001"),  # a redelivery of evt-1, in the same batch
+        delivery("evt-3", "nonce-a-000001"),  # a replay of the first delivery's nonce
+        delivery("evt-4", "nonce-d-000001", secrets=["forged-secret"]),
+        Delivery(headers, malformed),
+        Delivery(headers, malformed),  # a malformed body burns its nonce
+    ]
+    store, recorder = stores(), Recorder()
+    expected = one_by_one(_handler(stores(), Recorder()), batch)
+
+    outcomes = _handler(store, recorder).handle_many(batch)
+
+    assert [said(o.result) for o in outcomes] == expected
+    # two processed, a duplicate, a replay, a forgery, a malformed body: every kind of answer
+    assert len(set(expected)) == 6
+    assert [o.event.event_id if o.event else None for o in outcomes] == [
+        "evt-1", "evt-2", "evt-1", None, None, None, None,
+    ]  # fmt: skip
+    assert recorder.seen == ["evt-1", "evt-2"]
+    assert store.get("webhook-event:evt-3") is None
+    for event_id in ("evt-1", "evt-2"):
+        record = store.get(f"webhook-event:{event_id}")
+        assert record is not None
+        assert record.result == {"status": "processed"}
+
+
+def test_a_failing_handler_fails_only_its_own_deliveries_and_releases_its_claim(
+    store: IdempotencyStore,
+) -> None:
+    recorder = Recorder(failing=frozenset({"evt-2"}))
+    batch = [
+        delivery("evt-1", "nonce-a-000001"),
+        delivery("evt-2", "nonce-b-000001"),
+        delivery("evt-2", "nonce-c-000001"),  # waits for the first, then runs on its own
+        delivery("evt-3", "nonce-d-000001"),
+    ]
+
+    assert answers(store, recorder, batch) == [
+        "processed:evt-1",
+        "RuntimeError",
+        "RuntimeError",
+        "processed:evt-3",
+    ]
+    assert recorder.seen == ["evt-1", "evt-2", "evt-3", "evt-2"]
+    assert store.get("webhook-event:evt-2") is None
+    assert answers(store, Recorder(), [delivery("evt-2", "nonce-f-000001")]) == ["processed:evt-2"]
+
+
+def test_the_handler_runs_after_the_claims_commit_and_each_step_in_its_deliverys_context(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    store, other = open_store(url, clock=_clock), open_store(url, clock=_clock)
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+    seen: list[tuple[str, str, bool]] = []
+
+    def handler(event: WebhookEvent) -> None:  # another connection already sees the claim
+        record = other.get(f"webhook-event:{event.event_id}")
+        seen.append((event.event_id, request_id.get(), record is not None))
+
+    batch = []
+    for n in (1, 2):
+        request_id.set(f"request-{n}")
+        batch.append(
+            delivery(f"evt-{n}", f"nonce-{n}-000001")._replace(context=contextvars.copy_context())
+        )
+    verifier = WebhookVerifier([SECRET], store, clock=_clock)
+
+    WebhookHandler(verifier, store, handler).handle_many(batch)
+
+    assert seen == [("evt-1", "request-1", True), ("evt-2", "request-2", True)]
+    store.close()
+    other.close()
+
+
+class GroupFails(MemoryStore):
+    """A store whose `fail_at`-th group of writes cannot commit (as a SQL store whose
+    COMMIT fails: nothing of that group is kept)."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__(clock=_clock)
+        self.fail_at = fail_at
+        self.groups = 0
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        self.groups += 1
+        yield
+        if self.groups == self.fail_at:
+            raise StoreUnavailableError("sqlite", "disk I/O error")
+
+
+def test_claims_that_cannot_commit_fail_every_verified_delivery_and_run_no_handler() -> None:
+    store = GroupFails(fail_at=1)
+    recorder = Recorder()
+    batch = [
+        delivery("evt-1", "nonce-a-000001"),
+        delivery("evt-2", "nonce-b-000001", secrets=["forged-secret"]),
+        delivery("evt-3", "nonce-c-000001"),
+    ]
+
+    assert answers(store, recorder, batch) == [
+        "StoreUnavailableError",
+        "rejected:bad_signature",
+        "StoreUnavailableError",
+    ]
+    assert recorder.seen == []
+
+
+def test_completions_that_cannot_commit_fail_the_deliveries_whose_handler_ran() -> None:
+    store = GroupFails(fail_at=2)
+    recorder = Recorder(failing=frozenset({"evt-2"}))
+    batch = [delivery("evt-1", "nonce-a-000001"), delivery("evt-2", "nonce-b-000001")]
+
+    # at least once: the sender retries evt-1, whose handler already ran
+    assert answers(store, recorder, batch) == ["StoreUnavailableError", "RuntimeError"]
+    assert recorder.seen == ["evt-1", "evt-2"]
+
+
+def test_an_interrupt_in_a_handler_still_ends_every_claim_of_the_batch(
+    store: IdempotencyStore,
+) -> None:
+    def interrupted(event: WebhookEvent) -> None:
+        if event.event_id == "evt-2":
+            raise KeyboardInterrupt
+
+    verifier = WebhookVerifier([SECRET], store, clock=_clock)
+    batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in (1, 2, 3)]
+
+    with pytest.raises(KeyboardInterrupt):
+        WebhookHandler(verifier, store, interrupted).handle_many(batch)
+
+    record = store.get("webhook-event:evt-1")
+    assert record is not None
+    assert record.result == {"status": "processed"}
+    assert store.get("webhook-event:evt-2") is None  # released: the retry runs it
+    assert store.get("webhook-event:evt-3") is None  # never ran: released, not completed
