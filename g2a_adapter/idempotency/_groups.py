@@ -9,7 +9,7 @@ write lock); the memory and Redis stores write each operation on its own, as bef
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 
 @runtime_checkable
@@ -22,4 +22,6 @@ class GroupedWrites(Protocol):
 def write_group(store: object) -> AbstractContextManager[None]:
     """The store's group of writes; for a store that does not group, a block that does
     nothing (each write commits on its own)."""
-    return store.grouped() if isinstance(store, GroupedWrites) else nullcontext()
+    # What `isinstance(store, GroupedWrites)` checks, without its cost (µs) on every batch.
+    grouped = getattr(store, "grouped", None)
+    return nullcontext() if grouped is None else cast(AbstractContextManager[None], grouped())

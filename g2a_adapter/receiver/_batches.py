@@ -5,7 +5,8 @@ cores the loop and the worker trade the GIL for every store call (see
 `benchmarks/bench_receiver.py`). `Batches` hands over, in one go, whatever arrived while every
 worker was busy: under load a batch costs one hand-over (and, with
 `WebhookHandler.handle_many` on a SQL store, two commits); when the receiver is idle, a
-delivery is a batch of one and leaves at once.
+delivery is a batch of one and leaves at once. It needs an asyncio event loop (uvicorn,
+hypercorn's asyncio worker), as the receiver's other parts do not.
 """
 
 from __future__ import annotations
