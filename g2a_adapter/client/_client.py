@@ -204,7 +204,7 @@ class AsyncG2AClient(_Shared):
 
     async def aclose(self) -> None:
         await self._http.close()
-        self._close_store()
+        await asyncio.to_thread(self._close_store)  # a network store's close may block
 
     async def __aenter__(self) -> Self:
         return self

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
 import pytest
+from adapter_support import twin_settings
+from starlette.applications import Starlette
 
 from g2a_adapter import (
     AsyncG2AClient,
@@ -18,6 +21,7 @@ from g2a_adapter import (
     RequestValidationError,
     TransportError,
 )
+from g2a_adapter.idempotency import MemoryStore
 from harness.twin import SANDBOX_PRODUCT_IDS
 
 pytestmark = pytest.mark.anyio
@@ -118,6 +122,27 @@ async def test_purchase_and_eight_concurrent_tasks_with_one_key(
     assert [r["status"] for r in log if r["path"] == "/v1/order"] == [200]
     assert [r["status"] for r in log if r["path"].startswith("/v1/order/pay/")] == [200]
     assert [r["status"] for r in log if r["path"].startswith("/v1/order/key/")] == [200]
+
+
+async def test_closing_closes_the_store_it_opened_off_the_event_loop(
+    asgi_app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed_on: list[threading.Thread] = []
+
+    class NetworkStore(MemoryStore):  # a Redis or PostgreSQL store's close may block
+        def close(self) -> None:
+            closed_on.append(threading.current_thread())
+
+    monkeypatch.setattr("g2a_adapter.client._client.open_store", lambda url: NetworkStore())
+    client = AsyncG2AClient(
+        twin_settings("http://127.0.0.1/v1"), transport=httpx.ASGITransport(app=asgi_app)
+    )
+    await client.orders.purchase(PRODUCT, idempotency_key="own-store", poll_interval=0.01)
+
+    await client.aclose()
+
+    assert len(closed_on) == 1
+    assert closed_on[0] is not threading.current_thread()
 
 
 OFFER = {
