@@ -53,10 +53,16 @@ class Batches(Generic[Item, Result]):
                 results = await anyio.to_thread.run_sync(
                     self._process, items, limiter=self._threads
                 )
-            except Exception as exc:  # a bug in `process`: each waiting request fails with it
-                for _, future in batch:
-                    if not future.done():
+            except BaseException as exc:  # a bug in `process`, or the loop shutting down
+                for _, future in batch:  # never leave a request waiting
+                    if future.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
                         future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
                 continue
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():  # a cancelled request no longer waits

@@ -100,3 +100,21 @@ def test_a_cancelled_waiter_does_not_disturb_the_others() -> None:
 
     assert asyncio.run(scenario()) == ([0, 20], True)
     assert worker.batches == [[0], [1, 2]]  # its work was done; nobody was waiting for it
+
+
+def test_a_drain_cancelled_at_shutdown_cancels_the_requests_it_carried() -> None:
+    worker = Worker()
+
+    async def scenario() -> bool:
+        batches = Batches(worker, threads=anyio.CapacityLimiter(1))
+        waiting = asyncio.ensure_future(batches.submit(0))
+        while not worker.started.is_set():
+            await asyncio.sleep(0.001)
+        for drain in list(batches._drains):
+            drain.cancel()
+        await asyncio.sleep(0.01)
+        worker.release.set()
+        await asyncio.wait_for(asyncio.gather(waiting, return_exceptions=True), timeout=5)
+        return waiting.cancelled()
+
+    assert asyncio.run(scenario()) is True
