@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 from g2a_adapter.receiver._events import WebhookEvent
 from g2a_adapter.receiver._handler import (
+    Delivery,
     EventHandler,
     HandleResult,
+    Outcome,
     TransactionalHandler,
     WebhookHandler,
 )
@@ -36,12 +38,14 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "REJECTIONS",
+    "Delivery",
     "EventHandler",
     "HandleResult",
     "HealthChecker",
     "HealthReport",
     "IpnNotification",
     "IpnVerifier",
+    "Outcome",
     "ReceiverOptions",
     "ReceiverSettings",
     "Rejection",

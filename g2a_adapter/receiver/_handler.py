@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from g2a_adapter._errors import (
@@ -89,7 +89,7 @@ class _Flight:
     claim: Claim | None = None  # won, and not yet completed or released
     alone: bool = False  # to be processed on its own, after the batch's groups
     result: HandleResult | None = None
-    error: Exception | None = field(default=None)
+    error: Exception | None = None
 
     def outcome(self) -> Outcome:
         if self.error is not None:

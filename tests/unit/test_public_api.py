@@ -64,12 +64,14 @@ PUBLIC = {
 SUBPACKAGES = {
     "g2a_adapter.receiver": {
         "REJECTIONS",
+        "Delivery",
         "EventHandler",
         "HandleResult",
         "HealthChecker",
         "HealthReport",
         "IpnNotification",
         "IpnVerifier",
+        "Outcome",
         "ReceiverOptions",
         "ReceiverSettings",
         "Rejection",

@@ -20,8 +20,7 @@ from g2a_adapter import (
     WebhookVerifier,
 )
 from g2a_adapter.idempotency import IdempotencyStore, MemoryStore, ProcessOnce, open_store
-from g2a_adapter.receiver import HandleResult
-from g2a_adapter.receiver._handler import Delivery
+from g2a_adapter.receiver import Delivery, HandleResult
 
 
 def _clock() -> float:
