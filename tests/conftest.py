@@ -10,10 +10,19 @@ from collections.abc import Iterator
 import pytest
 
 from g2a_adapter.client import is_testing, set_testing
+from harness.gate.junit import BACKEND_PROPERTY, STORE_BACKENDS
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test marked `redis` or `postgres` names that store backend in the junit file: the
+    switchover gate counts, per backend, the tests that ran and those skipped."""
+    for backend in STORE_BACKENDS:
+        if item.get_closest_marker(backend) is not None:
+            item.user_properties.append((BACKEND_PROPERTY, backend))
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -227,9 +227,15 @@ def junit_xml(
     cases += [case(f"test_skip_{n}", '<skipped message="s"/>') for n in range(skipped)]
     cases += [case(f"test_fail_{n}", '<failure message="f"/>') for n in range(failed)]
     for backend in ("redis", "postgres") if backends else ():
-        cases += [case(f"test_claim_{n}[{backend}]") for n in range(backends)]
+        marked = store_backend(backend)
+        cases += [case(f"test_claim_{n}[{backend}]", marked) for n in range(backends)]
     suite = f'<testsuite name="pytest">{"".join(cases)}</testsuite>'
     return f'<?xml version="1.0"?><testsuites>{suite}</testsuites>'
+
+
+def store_backend(backend: str) -> str:
+    """The junit properties of a test marked with a store backend (tests/conftest.py)."""
+    return f'<properties><property name="store_backend" value="{backend}"/></properties>'
 
 
 def sha256(text: str) -> str:

@@ -1,18 +1,19 @@
 """pytest's `--junitxml` file of a CI layer, counted: tests, failures, skips, store backends.
 
-The store suites run once per backend (`test_claim[redis]`, `test_claim[postgres]`); a
-test's backend is a whole word of its parameter id. Pure: takes the XML text.
+A test that needs a store backend's server carries its pytest marker (`redis`, `postgres`),
+and the repository's `tests/conftest.py` writes that marker into the junit file as the
+test's `store_backend` property. Test names decide nothing: a unit test of `redis://` URL
+parsing needs no Redis. Pure: takes the XML text.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from harness.gate.evidence import JunitCounts
 
 STORE_BACKENDS = ("redis", "postgres")
-_PARAM_ID = re.compile(r"\[(?P<id>.*)\]$")
+BACKEND_PROPERTY = "store_backend"  # a junit <property> of the test case
 
 
 def junit_name(layer: str) -> str:
@@ -24,10 +25,12 @@ class JunitError(ValueError):
     """Not a junit XML document."""
 
 
-def _backend(name: str) -> str | None:
-    match = _PARAM_ID.search(name)
-    words = set(re.split(r"[^a-z0-9]+", match.group("id").lower())) if match else set()
-    return next((backend for backend in STORE_BACKENDS if backend in words), None)
+def _backend(case: ET.Element) -> str | None:
+    """The store backend a test case needed, from its `store_backend` property."""
+    for prop in case.iterfind("properties/property"):
+        if prop.get("name") == BACKEND_PROPERTY and prop.get("value") in STORE_BACKENDS:
+            return prop.get("value")
+    return None
 
 
 def junit_counts(xml_text: str) -> JunitCounts:
@@ -45,7 +48,7 @@ def junit_counts(xml_text: str) -> JunitCounts:
         is_failed = case.find("failure") is not None or case.find("error") is not None
         skipped += is_skipped
         failed += is_failed
-        backend = _backend(case.get("name", ""))
+        backend = _backend(case)
         if backend is not None:
             ran, skips = backends.get(backend, (0, 0))
             backends[backend] = (ran + (not is_skipped), skips + is_skipped)

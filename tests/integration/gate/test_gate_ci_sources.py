@@ -118,3 +118,31 @@ def test_the_layer_stamp_prints_the_commit_and_dirty_flag(repo: Path) -> None:
         [sys.executable, "-m", "harness.envelope"], cwd=repo, capture_output=True, text=True
     ).stdout
     assert json.loads(dirty)["dirty"] is True
+
+
+def test_pytest_writes_each_marked_test_s_store_backend_into_its_junit_file(
+    tmp_path: Path,
+) -> None:
+    """tests/conftest.py → junit property → the gate's count: only markers count, not names."""
+    root = Path(__file__).resolve().parents[3]
+    contract = "tests/integration/store/test_store_contract.py"
+    tests = [
+        # "redis" is a word of this id, but the test needs no Redis: it is not counted.
+        "tests/unit/store/test_open_store.py::test_urls_are_parsed"
+        "[redis://127.0.0.1:6379/0-redis-redis://127.0.0.1:6379/0-g2a_idempotency]",
+        f"{contract}::test_fresh_key_is_claimed_with_an_owner_and_a_lease[redis]",
+        f"{contract}::test_fresh_key_is_claimed_with_an_owner_and_a_lease[postgres]",
+    ]
+    junit = tmp_path / "layer.xml"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}  # a missing server: a skip
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", *tests, f"--junitxml={junit}", "-q"],
+        cwd=root, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-2000:]
+    counts = junit_counts(junit.read_text())
+    assert counts.tests == 3
+    assert {backend: sum(runs) for backend, runs in counts.backends.items()} == {
+        "redis": 1,
+        "postgres": 1,
+    }

@@ -22,6 +22,7 @@ from gate_support import (
     default_junit,
     envelope,
     junit_xml,
+    store_backend,
     tox_result,
 )
 
@@ -197,8 +198,9 @@ def test_skipped_store_tests_are_not_a_green_ci(clean: Evidence) -> None:
     junit = {**default_junit(), "integration": junit_xml("integration")}
     junit["unit"] = junit_xml("unit").replace(
         "</testsuite>",
-        '<testcase name="test_claim[redis]"><skipped message="no redis"/></testcase>'
-        '<testcase name="test_claim[postgres]"/></testsuite>',
+        f'<testcase name="test_claim[redis]">{store_backend("redis")}<skipped message="no redis"/>'
+        f'</testcase><testcase name="test_claim[postgres]">{store_backend("postgres")}</testcase>'
+        "</testsuite>",
     )
     result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
     assert result.details == ("1 redis store test(s) skipped (CI=true requires them)",)
@@ -274,17 +276,19 @@ def test_the_record_is_a_ci_record(clean: Evidence) -> None:
     )
 
 
-def test_junit_counts_backends_by_parameter_id_words() -> None:
+def test_junit_counts_backends_by_the_store_backend_property_not_by_names() -> None:
     text = junit_xml("unit", passed=1).replace(
         "</testsuite>",
-        '<testcase name="test_a[redis-lease]"/>'
-        '<testcase name="test_b[postgresql]"/>'  # not the word "postgres"
-        '<testcase name="test_redis_url_parsing"/>'  # not a parameter
-        '<testcase name="test_c[postgres]"><skipped/></testcase>'
-        '<testcase name="test_d[x]"><error/></testcase></testsuite>',
+        f'<testcase name="test_a[lease]">{store_backend("redis")}</testcase>'
+        '<testcase name="test_urls[redis://h:6379/0-redis]"/>'  # a name, no marker
+        f'<testcase name="test_b">{store_backend("mysql")}</testcase>'  # not a gate backend
+        '<testcase name="test_c"><properties><property name="other" value="postgres"/>'
+        "</properties></testcase>"
+        f'<testcase name="test_d">{store_backend("postgres")}<skipped/></testcase>'
+        '<testcase name="test_e[x]"><error/></testcase></testsuite>',
     )
     counts = junit_counts(text)
-    assert (counts.tests, counts.failed, counts.skipped) == (6, 1, 1)
+    assert (counts.tests, counts.failed, counts.skipped) == (7, 1, 1)
     assert counts.backends == {"redis": (1, 0), "postgres": (0, 1)}
 
 
