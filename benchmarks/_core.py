@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,9 +45,14 @@ def alternating_median(
 
     Alternating in one process tree makes slow phases of the machine hit both sides alike.
     """
-    subject_runs: list[float] = []
-    baseline_runs: list[float] = []
+    subject_median, baseline_median = alternating_medians([subject, baseline], rounds)
+    return subject_median, baseline_median
+
+
+def alternating_medians(measures: Sequence[Callable[[], float]], rounds: int) -> list[float]:
+    """`alternating_median` for any number of measures: each round runs every one in turn."""
+    runs: list[list[float]] = [[] for _ in measures]
     for _ in range(rounds):
-        subject_runs.append(subject())
-        baseline_runs.append(baseline())
-    return statistics.median(subject_runs), statistics.median(baseline_runs)
+        for measure, measured in zip(measures, runs, strict=True):
+            measured.append(measure())
+    return [statistics.median(measured) for measured in runs]

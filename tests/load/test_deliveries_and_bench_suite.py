@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from benchmarks._core import alternating_median, alternating_medians
 from benchmarks.suite import discover, run_suite, to_json
 from g2a_adapter import WebhookRejectedError, WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
@@ -91,3 +93,28 @@ def test_suite_runs_modules_reports_failures_and_isolates_a_broken_one(
     assert document["modules"][1]["ratios"][1]["ratio"] == 3.0
     for name in ("fake_bench_ok", "fake_bench_broken"):
         sys.modules.pop(name, None)
+
+
+def test_alternating_medians_run_every_measure_in_each_round_and_pair_their_medians() -> None:
+    calls: list[str] = []
+
+    def measure(name: str, values: list[float]) -> Callable[[], float]:
+        returned = iter(values)
+
+        def run() -> float:
+            calls.append(name)
+            return next(returned)
+
+        return run
+
+    medians = alternating_medians(
+        [measure("a", [5.0, 1.0, 3.0]), measure("b", [10.0, 30.0, 20.0]), measure("c", [7.0] * 3)],
+        rounds=3,
+    )
+
+    assert calls == ["a", "b", "c"] * 3  # a slow phase of the machine hits all three alike
+    assert medians == [3.0, 20.0, 7.0]
+    assert alternating_median(measure("s", [2.0, 4.0, 9.0]), measure("t", [1.0] * 3), 3) == (
+        4.0,
+        1.0,
+    )
