@@ -1,9 +1,9 @@
 """Work handed from the event loop to worker threads in batches.
 
-Handing each delivery to a worker thread on its own costs more than handling it: on two
-cores the loop and the worker trade the GIL for every store call (see
-`benchmarks/bench_receiver.py`). `Batches` hands over, in one go, whatever arrived while every
-worker was busy: under load a batch costs one hand-over (and, with
+Handing each delivery to a worker thread on its own costs more than handling it: the loop
+and the worker trade the GIL for every store call (see `benchmarks/bench_receiver.py`).
+`Batches` hands over, in one go, what arrived while the workers were busy, each worker
+taking an even share of it: under load a batch costs one hand-over (and, with
 `WebhookHandler.handle_many` on a SQL store, two commits); when the receiver is idle, a
 delivery is a batch of one and leaves at once. It needs an asyncio event loop (uvicorn,
 hypercorn's asyncio worker), as the receiver's other parts do not.
@@ -12,6 +12,7 @@ hypercorn's asyncio worker), as the receiver's other parts do not.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -24,7 +25,7 @@ Result = TypeVar("Result")
 
 class Batches(Generic[Item, Result]):
     """`submit(item)` → the result `process` gives it; `process` runs on worker threads, as
-    many at once as `threads` allows, each call with every item that waited for one."""
+    many at once as `threads` allows, each call with its share of the items that waited."""
 
     def __init__(
         self, process: Callable[[list[Item]], list[Result]], *, threads: anyio.CapacityLimiter
@@ -33,6 +34,7 @@ class Batches(Generic[Item, Result]):
         self._threads = threads
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._drains: set[asyncio.Task[None]] = set()
+        self._processing = 0  # batches handed to a thread and not yet answered
 
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
@@ -45,10 +47,19 @@ class Batches(Generic[Item, Result]):
         return await future
 
     async def _drain(self) -> None:
-        """Take whatever waits, process it on a thread, answer it; until nothing waits."""
+        """Take a share of what waits, process it on a thread, answer it; until nothing waits.
+
+        The share is the waiting items split evenly among the threads not processing a
+        batch: a burst that finds several threads idle is spread over them (a slow `process`
+        never runs one item after another what idle threads could run side by side), and the
+        only free thread takes everything.
+        """
         while self._waiting:
-            batch, self._waiting = self._waiting, []
+            free = max(self._threads.total_tokens - self._processing, 1)
+            share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
+            batch, self._waiting = self._waiting[:share], self._waiting[share:]
             items = [item for item, _ in batch]
+            self._processing += 1
             try:
                 results = await anyio.to_thread.run_sync(
                     self._process, items, limiter=self._threads
@@ -64,6 +75,8 @@ class Batches(Generic[Item, Result]):
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            finally:
+                self._processing -= 1
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():  # a cancelled request no longer waits
                     future.set_result(result)

@@ -42,9 +42,10 @@ class ReceiverOptions:
     - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.
     - `handler_threads`: worker threads for verification, store calls and the handlers;
       deliveries that arrive while all are busy go to the next free one together, as a
-      batch (`/healthz` keeps threads of its own, so busy handlers never delay it). Four
-      keep a fast handler's throughput highest (`benchmarks/bench_receiver.py`); a handler
-      that waits on slow I/O needs more.
+      batch, and a burst that finds several idle is split evenly among them (`/healthz`
+      keeps threads of its own, so busy handlers never delay it). Four keep a fast
+      handler's throughput highest (`benchmarks/bench_receiver.py`); a handler that waits
+      on slow I/O needs more.
     """
 
     store: IdempotencyStore | None = None

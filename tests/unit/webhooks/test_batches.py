@@ -118,3 +118,22 @@ def test_a_drain_cancelled_at_shutdown_cancels_the_requests_it_carried() -> None
         return waiting.cancelled()
 
     assert asyncio.run(scenario()) is True
+
+
+def test_a_backlog_is_shared_evenly_by_the_threads_free_to_take_it() -> None:
+    """Eight items at once, four idle threads: each runs two (taking all eight in one batch
+    would make a slow `process` run them one after another while three threads idle)."""
+    batches_seen: list[list[int]] = []
+    four_at_once = threading.Barrier(4, timeout=10)  # broken unless four threads run at once
+
+    def process(items: list[int]) -> list[int]:
+        batches_seen.append(list(items))
+        four_at_once.wait()
+        return [item * 10 for item in items]
+
+    async def scenario() -> list[int]:
+        batches = Batches(process, threads=anyio.CapacityLimiter(4))
+        return await asyncio.gather(*(batches.submit(n) for n in range(8)))
+
+    assert asyncio.run(scenario()) == [n * 10 for n in range(8)]
+    assert sorted(batches_seen) == [[0, 1], [2, 3], [4, 5], [6, 7]]
