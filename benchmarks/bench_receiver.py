@@ -14,7 +14,10 @@ that records the event id, run on a worker thread like any service's handler, wi
 default options (deliveries that wait for a busy worker thread go together as a batch:
 `ReceiverOptions.handler_threads`). The headline
 uses the default store backend, SQLite (WAL) in a temp folder; a second line uses the
-in-memory store to show the receiver's own cost. Each round loads every server in turn, so
+in-memory store to show the receiver's own cost. Served, SQLite costs far more than its
+statements do in one thread: each statement releases the GIL, and the worker thread then waits
+for the busy event loop to give it back (figures in specs/011-g2a-integration-audit/tasks.md,
+"Receiver throughput"). Each round loads every server in turn, so
 machine noise hits them alike; each line reports the round with the median ratio, and the
 range of the per-round ratios.
 """
