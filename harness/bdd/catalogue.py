@@ -35,6 +35,7 @@ STEP_MODULES: tuple[str, ...] = (
 FORMATS = ("text", "md", "json")
 _EXAMPLE = re.compile(r"^\s*Example:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 _KEYWORDS = ("Given", "When", "Then", "And", "But")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class CatalogueStep:
         return f"{self.kind.capitalize()} {self.pattern}"
 
 
-def _contexts() -> list[Any]:
+def library_contexts() -> list[Any]:
+    """pytest-bdd's registrations of the library's steps (their kind and parser)."""
     from pytest_bdd.steps import step_function_context_registry
 
     for module in STEP_MODULES:
@@ -105,13 +107,13 @@ def _entry(context: Any) -> CatalogueStep:
 def catalogue() -> list[CatalogueStep]:
     """Every step of the library, sorted by kind then pattern."""
     order = {"given": 0, "when": 1, "then": 2}
-    steps = [_entry(c) for c in _contexts()]
+    steps = [_entry(c) for c in library_contexts()]
     return sorted(steps, key=lambda s: (order.get(s.kind, 3), s.pattern))
 
 
 def example_matches(step: CatalogueStep) -> bool:
     """The step's own parser accepts its example (the catalogue cannot drift from the code)."""
-    for context in _contexts():
+    for context in library_contexts():
         if context.parser.name == step.pattern and (context.type or "step") == step.kind:
             return bool(step.example) and context.parser.is_matching(step.example)
     return False
@@ -123,16 +125,24 @@ def grep(steps: Iterable[CatalogueStep], word: str) -> list[CatalogueStep]:
 
 
 def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[CatalogueStep]:
-    """The catalogue steps nearest to a step text that matched none (for "did you mean")."""
-    body = strip_keyword(text).lower()
+    """The catalogue steps nearest to a step text that matched none (for "did you mean").
+
+    Numbers are compared as numbers, whatever their digits: a product id in the text should
+    not pull towards an example that happens to share it.
+    """
+    body = _shape(strip_keyword(text))
 
     def score(step: CatalogueStep) -> float:
         return max(
-            difflib.SequenceMatcher(None, body, step.example.lower()).ratio(),
-            difflib.SequenceMatcher(None, body, step.pattern.lower()).ratio(),
+            difflib.SequenceMatcher(None, body, _shape(step.example)).ratio(),
+            difflib.SequenceMatcher(None, body, _shape(step.pattern)).ratio(),
         )
 
     return sorted(steps, key=score, reverse=True)[:count]
+
+
+def _shape(text: str) -> str:
+    return _NUMBER.sub("0", text.lower())
 
 
 def strip_keyword(text: str) -> str:

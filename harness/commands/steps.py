@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 NAME = "steps"
-HELP = "list every Gherkin step the harness understands, with an example of each"
+HELP = (
+    "list every Gherkin step the harness understands, with an example of each; "
+    "--check FEATURES: does it understand every step of these feature files?"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="text", dest="fmt", help="text (default), md or json")
     parser.add_argument("--grep", default=None, metavar="WORD", help="only steps mentioning WORD")
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="feature files or folders: report every step no library step matches (a dry "
+        "run: Outlines once per Examples row, nothing executed); exit 1 if there is one",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from harness.bdd.catalogue import FORMATS, catalogue, grep, render
     from harness.cli import UsageError
 
+    if args.check is not None:
+        return _check([Path(path) for path in args.check])
     if args.fmt not in FORMATS:
         raise UsageError(f"unknown format {args.fmt!r}; choose one of {', '.join(FORMATS)}")
     steps = catalogue()
@@ -24,3 +38,21 @@ def run(args: argparse.Namespace) -> int:
         steps = grep(steps, args.grep)
     print(render(steps, args.fmt), end="")
     return 0 if steps else 1
+
+
+def _check(paths: list[Path]) -> int:
+    from harness.bdd.check import check_features
+    from harness.cli import UsageError
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise UsageError(f"no such feature file or folder: {', '.join(missing)}")
+    result = check_features(paths)
+    if not result.scenarios:
+        print(f"no scenario in {', '.join(map(str, paths))}: nothing was checked")
+        return 1
+    for step in result.unknown:
+        print(step.describe())
+    verdict = f"{len(result.unknown)} unknown" if result.unknown else "all known"
+    print(f"{result.steps} steps in {result.scenarios} scenarios: {verdict}")
+    return 1 if result.unknown else 0

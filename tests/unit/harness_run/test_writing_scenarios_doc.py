@@ -17,10 +17,35 @@ FEATURES = re.findall(r"```gherkin\n(.*?)```", DOC, re.S)
 COMMANDS = re.findall(r"```console\n(.*?)\n```", DOC, re.S)
 
 
-def test_the_doc_shows_the_steps_command_two_features_and_two_runs() -> None:
+def _as_the_doc_says(tmp_path: Path, command: str) -> tuple[Path, list[str]]:
+    """The doc's two features in a `qa-features` folder, and `command` aimed at it."""
+    folder = tmp_path / "qa-features"
+    folder.mkdir()
+    (folder / "out_of_stock.feature").write_text(FEATURES[0], encoding="utf-8")
+    (folder / "catalogue.feature").write_text(FEATURES[1], encoding="utf-8")
+    return folder, [folder.as_posix() if a == "qa-features" else a for a in shlex.split(command)]
+
+
+def test_the_doc_shows_the_steps_command_two_features_a_check_and_two_runs() -> None:
     assert len(FEATURES) == 2
     assert COMMANDS[0].startswith("g2a-harness steps")
-    assert [c.split()[:2] for c in COMMANDS[1:]] == [["g2a-harness", "run"]] * 2
+    assert COMMANDS[1] == "g2a-harness steps --check qa-features"
+    assert [c.split()[:2] for c in COMMANDS[2:]] == [["g2a-harness", "run"]] * 2
+
+
+def test_the_doc_s_check_passes_its_features_and_catches_a_typo(tmp_path: Path) -> None:
+    folder, args = _as_the_doc_says(tmp_path, COMMANDS[1])
+    passed = harness(*args[1:])
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert passed.stdout.endswith("steps in 3 scenarios: all known\n")
+
+    typo = FEATURES[0].replace("is out of stock", "is out of stok")
+    (folder / "out_of_stock.feature").write_text(typo, encoding="utf-8")
+    failed = harness(*args[1:])
+    assert failed.returncode == 1
+    assert "out_of_stock.feature:5: no step matches 'And product 10000068865001 is out" in (
+        failed.stdout
+    )
 
 
 def test_the_steps_command_of_the_doc_finds_the_stock_steps() -> None:
@@ -30,11 +55,7 @@ def test_the_steps_command_of_the_doc_finds_the_stock_steps() -> None:
 
 
 def test_the_example_features_pass_against_the_twin_as_the_doc_runs_them(tmp_path: Path) -> None:
-    folder = tmp_path / "qa-features"
-    folder.mkdir()
-    (folder / "out_of_stock.feature").write_text(FEATURES[0], encoding="utf-8")
-    (folder / "catalogue.feature").write_text(FEATURES[1], encoding="utf-8")
-    args = [folder.as_posix() if a == "qa-features" else a for a in shlex.split(COMMANDS[1])]
+    folder, args = _as_the_doc_says(tmp_path, COMMANDS[2])
     done = harness(*args[1:], "--report-dir", str(tmp_path / "reports"))
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "reports" / "checklist.json").read_text())
@@ -42,7 +63,7 @@ def test_the_example_features_pass_against_the_twin_as_the_doc_runs_them(tmp_pat
     tag = args[args.index("--tags") + 1]
     folder_name = Selection("full", marker_expression(tag), None).slug()
     assert f"reports/twin/{folder_name}/" in DOC
-    sandbox_args = shlex.split(COMMANDS[2])
+    sandbox_args = shlex.split(COMMANDS[3])
     tag = sandbox_args[sandbox_args.index("--tags") + 1]
     # the sandbox scenario also runs on the twin (it is tagged @twin too)
     on_twin = harness(

@@ -1,0 +1,90 @@
+"""`g2a-harness steps --check`: a dry run that finds every step the library does not know."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_support import ROOT, harness
+
+from harness.bdd.check import check_features
+
+FEATURE = """\
+@twin
+Feature: Checked without running
+  Background:
+    Given the adapter is connected to the target
+
+  Scenario Outline: Stock, then an order
+    Given product <product> has <keys> keys in stock
+    When QA orders product <product>
+    Then an order id made of digits is returned with a price in EUR
+
+    Examples:
+      | product        | keys |
+      | 10000068865001 | 5    |
+      | 10000027819004 | many |
+
+  Scenario: Two mistakes
+    When QA ordrs product 10000068865001
+    And the call fails with a G2A API error with code ORD07
+    Then the call fails with a G2A API error with code ORD07
+"""
+
+
+def _write(folder: Path) -> Path:
+    folder.mkdir()
+    path = folder / "checked.feature"
+    path.write_text(FEATURE, encoding="utf-8")
+    return path
+
+
+def test_each_step_is_matched_as_the_run_matches_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "qa")
+
+    result = check_features([path.parent])
+
+    # The Outline runs once per Examples row; the Background runs before every scenario.
+    assert (result.scenarios, result.steps) == (3, 4 + 4 + 4)
+    found = [(u.line, u.text) for u in result.unknown]
+    assert found == [
+        (7, "Given product 10000027819004 has many keys in stock"),  # `keys` is a number
+        (17, "When QA ordrs product 10000068865001"),  # a typo
+        (18, "And the call fails with a G2A API error with code ORD07"),  # a Then, under When
+    ]
+    typo = result.unknown[1]
+    assert typo.path == str(path)  # outside the repository: as given
+    assert typo.closest[0] == "When QA orders product 99999999999999"  # its catalogue example
+    assert typo.describe().startswith(f"{path}:17: no step matches 'When QA ordrs product")
+
+
+def test_the_command_lists_the_unknown_steps_and_fails(tmp_path: Path) -> None:
+    path = _write(tmp_path / "qa")
+
+    done = harness("steps", "--check", str(path.parent))
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(": no step")[0] for line in lines[:3]] == [
+        f"{path}:7",
+        f"{path}:17",
+        f"{path}:18",
+    ]
+    assert lines[-1] == "12 steps in 3 scenarios: 3 unknown"
+
+
+def test_the_repository_s_features_are_all_known() -> None:
+    done = harness("steps", "--check", "features")
+
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.rstrip().endswith("scenarios: all known")
+
+
+def test_nothing_to_check_or_a_missing_path_is_not_a_pass(tmp_path: Path) -> None:
+    empty = harness("steps", "--check", str(tmp_path))
+    assert empty.returncode == 1
+    assert "nothing was checked" in empty.stdout
+
+    missing = harness("steps", "--check", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert "no such feature file or folder" in missing.stderr
+    assert str(ROOT) not in missing.stderr
