@@ -60,7 +60,22 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
-
+        # Read when scraped, from the receiver's worker threads (`create_receiver_app`).
+        self.webhook_handler_threads = Gauge(
+            "g2a_webhook_handler_threads",
+            "Worker threads the receiver runs deliveries on (ReceiverOptions.handler_threads)",
+            registry=self.registry,
+        )
+        self.webhook_handler_threads_busy = Gauge(
+            "g2a_webhook_handler_threads_busy",
+            "Receiver worker threads running deliveries now",
+            registry=self.registry,
+        )
+        self.webhook_deliveries_waiting = Gauge(
+            "g2a_webhook_deliveries_waiting",
+            "Signed deliveries waiting for a free receiver worker thread",
+            registry=self.registry,
+        )
         self.key_delivery_lost_total = Counter(
             "g2a_key_delivery_lost_total",
             "Paid orders whose key G2A handed out to an answer that never arrived",

@@ -133,6 +133,9 @@ class _Receiver:
         # Handlers and store calls block: they run on threads of their own, never on the loop.
         self.workers = anyio.CapacityLimiter(options.handler_threads)
         self.deliveries = Batches(self._deliver_many, threads=self.workers)
+        metrics.webhook_handler_threads.set_function(lambda: self.workers.total_tokens)
+        metrics.webhook_handler_threads_busy.set_function(lambda: self.workers.borrowed_tokens)
+        metrics.webhook_deliveries_waiting.set_function(lambda: self.deliveries.waiting)
 
     def refused(self, reason: str) -> JSONResponse:
         """Answer and count a refusal, as `REJECTIONS` says."""

@@ -36,6 +36,11 @@ class Batches(Generic[Item, Result]):
         self._drains: set[asyncio.Task[None]] = set()
         self._processing = 0  # batches handed to a thread and not yet answered
 
+    @property
+    def waiting(self) -> int:
+        """Items no thread has taken yet."""
+        return len(self._waiting)
+
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()

@@ -268,3 +268,67 @@ def test_the_ipn_route_is_served_only_with_an_ipn_handler() -> None:
 def test_options_refuse_limits_that_cannot_serve(limits: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="max_body_bytes and handler_threads must be positive"):
         ReceiverOptions(**limits)
+
+
+def _gauges(exposition: str) -> dict[str, float]:
+    names = (
+        "g2a_webhook_handler_threads",
+        "g2a_webhook_handler_threads_busy",
+        "g2a_webhook_deliveries_waiting",
+    )
+    values = dict(line.rsplit(" ", 1) for line in exposition.splitlines() if line.startswith("g2a"))
+    return {name: float(values[name]) for name in names}
+
+
+async def _saturate(
+    app: object, inside: threading.Event, release: threading.Event
+) -> tuple[dict[str, float], dict[str, float], list[int]]:
+    """The gauges idle, then with one delivery in the handler and three waiting; the
+    statuses of the four once released."""
+    statuses: list[int] = []
+    async with client_for(app) as client, anyio.create_task_group() as group:
+        idle = _gauges((await client.get("/metrics")).text)
+
+        async def send(event_id: str) -> None:
+            headers, body = delivery(event_id)
+            answer = await client.post("/webhooks/g2a", content=body, headers=headers)
+            statuses.append(answer.status_code)
+
+        group.start_soon(send, "evt-first")
+        while not inside.is_set():
+            await anyio.sleep(0.001)
+        for n in range(3):
+            group.start_soon(send, f"evt-then-{n}")
+        saturated = idle
+        while saturated["g2a_webhook_deliveries_waiting"] < 3:
+            await anyio.sleep(0.001)
+            saturated = _gauges((await client.get("/metrics")).text)
+        release.set()
+    return idle, saturated, statuses
+
+
+@pytest.mark.anyio
+async def test_metrics_show_busy_handler_threads_and_the_deliveries_waiting_for_one() -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def held(event: WebhookEvent) -> None:
+        inside.set()
+        release.wait(timeout=10)
+
+    app = receiver(held, handler_threads=1)
+    with anyio.fail_after(10):
+        idle, saturated, statuses = await _saturate(app, inside, release)
+
+    assert idle == {
+        "g2a_webhook_handler_threads": 1.0,
+        "g2a_webhook_handler_threads_busy": 0.0,
+        "g2a_webhook_deliveries_waiting": 0.0,
+    }
+    assert saturated == {
+        "g2a_webhook_handler_threads": 1.0,
+        "g2a_webhook_handler_threads_busy": 1.0,
+        "g2a_webhook_deliveries_waiting": 3.0,
+    }
+    assert statuses == [200] * 4
+    async with client_for(app) as client:
+        assert _gauges((await client.get("/metrics")).text) == idle
