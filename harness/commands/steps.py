@@ -54,5 +54,9 @@ def _check(paths: list[Path]) -> int:
     for step in result.unknown:
         print(step.describe())
     verdict = f"{len(result.unknown)} unknown" if result.unknown else "all known"
-    print(f"{result.steps} steps in {result.scenarios} scenarios: {verdict}")
+    print(f"{_count(result.steps, 'step')} in {_count(result.scenarios, 'scenario')}: {verdict}")
     return 1 if result.unknown else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
