@@ -2,8 +2,8 @@
 
 Handing each delivery to a worker thread on its own costs more than handling it: the loop
 and the worker trade the GIL for every store call (see `benchmarks/bench_receiver.py`).
-`Batches` hands over, in one go, what arrived while the workers were busy, each worker
-taking an even share of it: under load a batch costs one hand-over (and, with
+`Batches` hands over, in one go, what arrived while the workers were busy, split evenly
+among the workers free to take it: under load a batch costs one hand-over (and, with
 `WebhookHandler.handle_many` on a SQL store, two commits); when the receiver is idle, a
 delivery is a batch of one and leaves at once. It needs an asyncio event loop (uvicorn,
 hypercorn's asyncio worker), as the receiver's other parts do not.
