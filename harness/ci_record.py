@@ -1,9 +1,10 @@
 """`python -m harness.ci_record reports/ci --started-at T`: the CI record the gate reads.
 
-`.ci/run` calls it after tox: `reports/ci/ci.json` gets an evidence envelope (commit, dirty
-flag, CI run id, times, tool versions) and the sha256 of tox's `--result-json` and of every
-junit file beside it, signed when `G2A_EVIDENCE_KEY` is set. The gate then reads those files'
-content: which layers ran and passed, on which commit, and how many tests ran or skipped.
+`.ci/run` calls it after tox (the exit trap of `.ci/evidence`): `reports/ci/ci.json` gets an
+evidence envelope (commit, dirty flag, CI run id, times, tool versions) and the sha256 of tox's
+`--result-json` and of every junit file beside it, signed when `G2A_EVIDENCE_KEY` is set. The
+gate then reads those files' content: which layers ran and passed, on which commit, and how
+many tests ran or skipped.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """CI runs what the README tells a user to run: its second command, verbatim, as its last line
-(the CI record is written on exit, with that command's status)."""
+(`.ci/evidence` writes the CI record on exit, with that command's status)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,3 +18,24 @@ def test_ci_runs_the_readmes_test_command_verbatim_as_its_last_line() -> None:
     assert command.endswith("/tox")
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert [line for line in ci_lines if line][-1] == command
+
+
+def test_the_evidence_is_sealed_on_exit_with_the_command_s_status(tmp_path: Path) -> None:
+    """`.ci/evidence` in a stand-in checkout whose CI record writer notes how it was called."""
+    recorder = tmp_path / ".tox" / "lint" / "bin" / "python"
+    recorder.parent.mkdir(parents=True)
+    recorder.write_text('#!/bin/sh\necho "$@" > sealed.txt\n')
+    recorder.chmod(0o755)
+    script = (
+        f'set -euo pipefail\nsource "{ROOT / ".ci" / "evidence"}"\necho "$TOX_RESULT_JSON"\nfalse'
+    )
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 1  # the failing command's status, not the sealer's
+    assert done.stdout == "reports/ci/tox.json\n"
+    assert (tmp_path / "reports" / "ci").is_dir()
+    sealed = (tmp_path / "sealed.txt").read_text().split()
+    assert sealed[:3] == ["-m", "harness.ci_record", "reports/ci"]
+    assert sealed[-2:] == ["--tox-exit-code", "1"]
