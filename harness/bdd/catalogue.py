@@ -141,6 +141,15 @@ def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[C
     return sorted(steps, key=score, reverse=True)[:count]
 
 
+def unknown_step_message(feature_file: str, step: Any, steps: Sequence[CatalogueStep]) -> str:
+    """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches."""
+    guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, steps))
+    return (
+        f'{relative_path(feature_file)}:{step.line_number}: unknown step "{step.keyword} '
+        f'{step.name}"; did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)'
+    )
+
+
 def _shape(text: str) -> str:
     return _NUMBER.sub("0", text.lower())
 

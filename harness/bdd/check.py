@@ -3,7 +3,8 @@
 Each scenario is read as pytest-bdd will run it: the Background's steps first, and a Scenario
 Outline once per row of its Examples, with the row's values in place of its `<placeholders>`.
 Every step is matched against the library's steps of its kind (Given, When, Then; And and But
-take the kind before them), exactly as a run matches it. Nothing runs and no target is needed.
+take the kind before them), exactly as a run matches it, and an unknown one is reported as a
+run reports it. Nothing runs and no target is needed.
 """
 
 from __future__ import annotations
@@ -13,28 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.bdd.catalogue import catalogue, closest, library_contexts, relative_path
-
-
-@dataclass(frozen=True)
-class UnknownStep:
-    """A step of a feature file that no library step matches."""
-
-    path: str
-    line: int
-    text: str  # as the run will see it: keyword, then the step with its Examples values
-    closest: tuple[str, ...]  # example lines of the nearest library steps
-
-    def describe(self) -> str:
-        nearest = "; ".join(f'"{line}"' for line in self.closest)
-        return f"{self.path}:{self.line}: no step matches {self.text!r}; closest: {nearest}"
+from harness.bdd.catalogue import catalogue, library_contexts, unknown_step_message
 
 
 @dataclass(frozen=True)
 class CheckResult:
     scenarios: int  # scenarios as run: an Outline counts once per Examples row
     steps: int
-    unknown: tuple[UnknownStep, ...]
+    unknown: tuple[str, ...]  # one message per feature line no library step matches
 
 
 def _rendered(template: Any) -> Iterable[Any]:
@@ -54,25 +41,15 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
     """Every step of every scenario in `paths` (feature files or folders of them)."""
     from pytest_bdd.feature import get_features
 
-    contexts, steps_known = library_contexts(), catalogue()
+    contexts, known = library_contexts(), catalogue()
     scenarios = steps = 0
-    unknown: dict[tuple[str, int, str], UnknownStep] = {}
+    unknown: dict[str, None] = {}  # messages in file order, each once (a Background repeats)
     for feature in get_features([str(path) for path in paths]):
-        path = relative_path(feature.filename)
         for template in feature.scenarios.values():
             for scenario in _rendered(template):
                 scenarios += 1
                 for step in scenario.steps:
                     steps += 1
-                    if _matches(step, contexts):
-                        continue
-                    text = f"{step.keyword.strip()} {step.name}"
-                    nearest = closest(step.name, steps_known)
-                    found = UnknownStep(
-                        path,
-                        step.line_number,
-                        text,
-                        tuple(f"{s.kind.capitalize()} {s.example}" for s in nearest),
-                    )
-                    unknown.setdefault((path, step.line_number, text), found)
-    return CheckResult(scenarios, steps, tuple(unknown.values()))
+                    if not _matches(step, contexts):
+                        unknown[unknown_step_message(feature.filename, step, known)] = None
+    return CheckResult(scenarios, steps, tuple(unknown))

@@ -101,8 +101,11 @@ def pytest_bdd_step_func_lookup_error(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
 ) -> None:
     """Fail with the feature, line, step text and the three closest catalogue steps."""
+    from harness.bdd.catalogue import catalogue, unknown_step_message
+
     request.node.stash[FAILED_STEP_KEY] = f"{step.keyword} {step.name}"
-    raise UnknownStepError(unknown_step_message(feature.filename, step)) from None
+    message = unknown_step_message(feature.filename, step, catalogue())
+    raise UnknownStepError(message) from None
 
 
 def pytest_bdd_step_error(
@@ -115,19 +118,6 @@ def pytest_bdd_step_error(
     exception: Exception,
 ) -> None:
     request.node.stash[FAILED_STEP_KEY] = f"{step.keyword} {step.name}"
-
-
-def unknown_step_message(feature_file: str, step: Any) -> str:
-    from harness.bdd.catalogue import catalogue, closest, relative_path
-
-    text = f"{step.keyword} {step.name}"
-    guesses = "; ".join(
-        f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, catalogue())
-    )
-    return (
-        f'{relative_path(feature_file)}:{step.line_number}: unknown step "{text}"; '
-        f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
-    )
 
 
 def chosen_target(config: pytest.Config) -> str:

@@ -51,8 +51,8 @@ def _check(paths: list[Path]) -> int:
     if not result.scenarios:
         print(f"no scenario in {', '.join(map(str, paths))}: nothing was checked")
         return 1
-    for step in result.unknown:
-        print(step.describe())
+    for message in result.unknown:
+        print(message)
     verdict = f"{len(result.unknown)} unknown" if result.unknown else "all known"
     print(f"{_count(result.steps, 'step')} in {_count(result.scenarios, 'scenario')}: {verdict}")
     return 1 if result.unknown else 0
