@@ -60,16 +60,20 @@ def _served(app: Starlette) -> Starlette:
     return app
 
 
-def _receiver(idempotency_url: str) -> Starlette:
-    """The receiver as `g2a-harness receiver serve` serves it, over the given store."""
-    settings = Settings(
+def receiver_settings(idempotency_url: str) -> Settings:
+    """The benchmark receivers' settings: `SECRET` signs the events, over the given store."""
+    return Settings(
         api_url="http://127.0.0.1:9/v1",
         api_hash="bench-hash",
         api_key="b" * 64,
         webhook_secret=SECRET,
         idempotency_url=idempotency_url,
     )
-    app, _ = recording_receiver_app(settings)
+
+
+def _receiver(idempotency_url: str) -> Starlette:
+    """The receiver as `g2a-harness receiver serve` serves it, over the given store."""
+    app, _ = recording_receiver_app(receiver_settings(idempotency_url))
     return _served(app)
 
 

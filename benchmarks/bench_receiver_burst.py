@@ -25,8 +25,7 @@ import httpx
 from starlette.applications import Starlette
 
 from benchmarks._core import Ratio, alternating_median
-from benchmarks.bench_receiver import PATH, SECRET, signed_event
-from g2a_adapter import Settings
+from benchmarks.bench_receiver import PATH, receiver_settings, signed_event
 from g2a_adapter.receiver import ReceiverOptions, WebhookEvent, create_receiver_app
 
 HANDLER_SECONDS = 0.02
@@ -39,14 +38,7 @@ def _waiting_handler(event: WebhookEvent) -> None:
 
 
 def _receiver() -> Starlette:
-    settings = Settings(
-        api_url="http://127.0.0.1:9/v1",
-        api_hash="bench-hash",
-        api_key="b" * 64,
-        webhook_secret=SECRET,
-        idempotency_url="memory://",
-    )
-    return create_receiver_app(settings, _waiting_handler)
+    return create_receiver_app(receiver_settings("memory://"), _waiting_handler)
 
 
 async def _burst_through(app: Starlette, first: int) -> float:
