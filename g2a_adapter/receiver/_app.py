@@ -6,8 +6,9 @@ when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
 `GET /metrics`. Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives it;
 a 500 only ever means a bug or a failing handler. Signed deliveries reach worker threads in
 batches (`_batches.Batches`: what waited for a busy thread goes together) and are handled by
-`WebhookHandler.handle_many`. This module is the one place that answers and counts: refusals
-in `g2a_webhook_validation_failures_total{reason}`, verified deliveries in
+`WebhookHandler.handle_each`, which gives each outcome out as soon as it is final. This module
+is the one place that answers and counts: refusals in
+`g2a_webhook_validation_failures_total{reason}`, verified deliveries in
 `g2a_webhook_events_total{type, result}`.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
@@ -132,7 +133,7 @@ class _Receiver:
         self.max_body_bytes = options.max_body_bytes
         # Handlers and store calls block: they run on threads of their own, never on the loop.
         self.workers = anyio.CapacityLimiter(options.handler_threads)
-        self.deliveries = Batches(self._deliver_many, threads=self.workers)
+        self.deliveries = Batches(self._deliver_each, threads=self.workers)
         metrics.webhook_handler_threads.set_function(lambda: self.workers.total_tokens)
         metrics.webhook_handler_threads_busy.set_function(lambda: self.workers.borrowed_tokens)
         metrics.webhook_deliveries_waiting.set_function(lambda: self.deliveries.waiting)
@@ -164,9 +165,11 @@ class _Receiver:
             delivery = Delivery(request.headers, body, contextvars.copy_context())
             return await self.deliveries.submit(delivery)
 
-    def _deliver_many(self, deliveries: list[Delivery]) -> list[Response]:
-        """verify → claim → handle → complete for each delivery, on a worker thread."""
-        return [self._answer(outcome) for outcome in self.webhooks.handle_many(deliveries)]
+    def _deliver_each(self, deliveries: list[Delivery]) -> Iterator[list[tuple[int, Response]]]:
+        """verify → claim → handle → complete for each delivery, on a worker thread; the
+        answers in groups, each as soon as its deliveries' outcomes are final."""
+        for settled in self.webhooks.handle_each(deliveries):
+            yield [(index, self._answer(outcome)) for index, outcome in settled]
 
     def _answer(self, outcome: Outcome) -> Response:
         event, result = outcome

@@ -4,16 +4,18 @@ Handing each delivery to a worker thread on its own costs more than handling it:
 and the worker trade the GIL for every store call (see `benchmarks/bench_receiver.py`).
 `Batches` hands over, in one go, what arrived while the workers were busy, split evenly
 among the workers free to take it: under load a batch costs one hand-over (and, with
-`WebhookHandler.handle_many` on a SQL store, two commits); when the receiver is idle, a
-delivery is a batch of one and leaves at once. It needs an asyncio event loop (uvicorn,
-hypercorn's asyncio worker), as the receiver's other parts do not.
+`WebhookHandler.handle_each` on a SQL store, two commits); when the receiver is idle, a
+delivery is a batch of one and leaves at once. A batch's results come back in groups, each
+as soon as it is ready, so a quick answer never waits for its batch-mates' slow work. It
+needs an asyncio event loop (uvicorn, hypercorn's asyncio worker), as the receiver's other
+parts do not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import anyio
@@ -21,15 +23,15 @@ import anyio.to_thread
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Process = Callable[[list[Item]], Iterable[list[tuple[int, Result]]]]
+"""Given items, yields groups of (an item's index, its result), each item's result once."""
 
 
 class Batches(Generic[Item, Result]):
     """`submit(item)` → the result `process` gives it; `process` runs on worker threads, as
     many at once as `threads` allows, each call with its share of the items that waited."""
 
-    def __init__(
-        self, process: Callable[[list[Item]], list[Result]], *, threads: anyio.CapacityLimiter
-    ) -> None:
+    def __init__(self, process: Process[Item, Result], *, threads: anyio.CapacityLimiter) -> None:
         self._process = process
         self._threads = threads
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
@@ -63,25 +65,41 @@ class Batches(Generic[Item, Result]):
             free = max(self._threads.total_tokens - self._processing, 1)
             share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
             batch, self._waiting = self._waiting[:share], self._waiting[share:]
-            items = [item for item, _ in batch]
+            futures = [future for _, future in batch]
             self._processing += 1
             try:
-                results = await anyio.to_thread.run_sync(
-                    self._process, items, limiter=self._threads
-                )
+                await anyio.to_thread.run_sync(
+                    self._process_on_thread, [item for item, _ in batch], futures,
+                    limiter=self._threads,
+                )  # fmt: skip
             except BaseException as exc:  # a bug in `process`, or the loop shutting down
-                for _, future in batch:  # never leave a request waiting
-                    if future.done():
-                        continue
-                    if isinstance(exc, asyncio.CancelledError):
-                        future.cancel()
-                    else:
-                        future.set_exception(exc)
+                _fail(futures, exc)
                 if not isinstance(exc, Exception):
                     raise
-                continue
             finally:
                 self._processing -= 1
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # a cancelled request no longer waits
-                    future.set_result(result)
+            _fail(futures, RuntimeError("the batch gave no result for this item"))
+
+    def _process_on_thread(self, items: list[Item], futures: list[asyncio.Future[Result]]) -> None:
+        """`process` the items; each group of results is handed to the loop as it comes."""
+        loop = futures[0].get_loop()
+        for group in self._process(items):
+            loop.call_soon_threadsafe(_answer, [(futures[i], result) for i, result in group])
+
+
+def _answer(answers: list[tuple[asyncio.Future[Result], Result]]) -> None:
+    for future, result in answers:
+        if not future.done():  # a cancelled request no longer waits
+            future.set_result(result)
+
+
+def _fail(futures: list[asyncio.Future[Result]], exc: BaseException) -> None:
+    """Never leave a request waiting: what is still unanswered gets `exc` (is cancelled, for
+    a cancellation)."""
+    for future in futures:
+        if future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(exc)

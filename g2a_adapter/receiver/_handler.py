@@ -5,17 +5,22 @@ per event id: a crash between the handler and the completion runs it again after
 lease. A `TransactionalHandler` writes inside the claim's transaction of a SQL store, so its
 writes and the completion commit together: exactly once for effects in that database.
 
-`handle_many` takes the same steps for a batch of deliveries, a step at a time: verify and
+`handle_each` takes the same steps for a batch of deliveries, a step at a time: verify and
 claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
-any transaction), complete or release them all (one more commit). Its outcomes are those of
-`handle` called one delivery after another.
+any transaction), complete or release them in groups (one more commit each). Its outcomes are
+those of `handle` called one delivery after another, and each is given out as soon as it is
+final: refusals and duplicates once the claims commit, a handled delivery once its group of
+completions commits. A group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`:
+fast handlers complete a whole batch with one commit, and a slow handler's delivery is answered
+when it ends instead of waiting for its batch-mates' handlers.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -40,6 +45,7 @@ from g2a_adapter.receiver._events import WebhookEvent
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 EVENT_KEY_PREFIX = "webhook-event:"
+COMPLETION_GROUP_SECONDS = 0.01
 
 EventHandler = Callable[[WebhookEvent], None]
 
@@ -72,17 +78,21 @@ class Delivery(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What became of a delivery in `handle_many`: what `handle` would have returned, or the
+    """What became of a delivery in `handle_each`: what `handle` would have returned, or the
     exception it would have raised; `event` once the delivery was verified."""
 
     event: WebhookEvent | None
     result: HandleResult | Exception
 
 
+Settled = tuple[int, Outcome]  # a delivery's place in its batch, and its final outcome
+
+
 @dataclass
 class _Flight:
-    """One delivery on its way through `handle_many`."""
+    """One delivery on its way through `handle_each`; `index` is its place in the batch."""
 
+    index: int
     delivery: Delivery
     context: contextvars.Context
     event: WebhookEvent | None = None
@@ -142,24 +152,51 @@ class WebhookHandler:
         ran = self.process(event, body)
         return HandleResult("processed" if ran else "duplicate", event.event_id)
 
-    def handle_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """`handle` for each delivery, in their order, with the store's writes grouped."""
-        flights = [_Flight(d, d.context or contextvars.copy_context()) for d in deliveries]
+    def handle_each(self, deliveries: Sequence[Delivery]) -> Iterator[list[Settled]]:
+        """`handle` for each delivery, in their order, with the store's writes grouped; yields
+        the outcomes in groups, each group as soon as its outcomes are final."""
+        flights = [
+            _Flight(index, d, d.context or contextvars.copy_context())
+            for index, d in enumerate(deliveries)
+        ]
         self._grouped(flights, self._verify_and_claim)
-        acting = [f for f in flights if f.claim is not None]
-        try:
-            for flight in acting:
-                flight.context.run(self._act, flight)
-        finally:  # an interrupt in a handler still completes or releases every claim
-            self._grouped(acting, self._end)
+        if refused_or_known := _settled(f for f in flights if f.claim is None and not f.alone):
+            yield refused_or_known
+        for completed in self._act_and_complete([f for f in flights if f.claim is not None]):
+            yield _settled(completed)
         for flight in flights:
             if flight.alone:
                 flight.context.run(self._process_alone, flight)
-        return [flight.outcome() for flight in flights]
+                yield _settled([flight])
+
+    def handle_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """`handle_each`'s outcomes, in the order of the deliveries."""
+        outcomes = dict(o for group in self.handle_each(deliveries) for o in group)
+        return [outcomes[index] for index in range(len(deliveries))]
+
+    def _act_and_complete(self, acting: list[_Flight]) -> Iterator[list[_Flight]]:
+        """Run the handler of each claim won; complete (or release) the claims in groups
+        that close once their handlers have run for `COMPLETION_GROUP_SECONDS`."""
+        group: list[_Flight] = []
+        started = time.monotonic()
+        try:
+            for flight in acting:
+                flight.context.run(self._act, flight)
+                group.append(flight)
+                if time.monotonic() - started >= COMPLETION_GROUP_SECONDS:
+                    self._grouped(group, self._end)
+                    completed, group, started = group, [], time.monotonic()
+                    yield completed
+        finally:  # an interrupt in a handler still completes or releases every claim
+            self._grouped([f for f in acting if f.claim is not None], self._end)
+        if group:
+            yield group
 
     def _grouped(self, flights: list[_Flight], step: Callable[[_Flight], None]) -> None:
         """`step` for each flight, the store's writes in one group; if the group cannot
         commit, every flight it wrote for fails with the store's error."""
+        if not flights:
+            return
         try:
             with write_group(self._store):
                 for flight in flights:
@@ -217,6 +254,10 @@ class WebhookHandler:
             flight.error = exc
             return
         flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
+
+
+def _settled(flights: Iterable[_Flight]) -> list[Settled]:
+    return [(flight.index, flight.outcome()) for flight in flights]
 
 
 def _in_transaction(

@@ -15,6 +15,7 @@ from _receiver_fixtures import delivery, receiver_settings
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore
 from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
+from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import EventRecorder
 
 
@@ -332,3 +333,48 @@ async def test_metrics_show_busy_handler_threads_and_the_deliveries_waiting_for_
     assert statuses == [200] * 4
     async with client_for(app) as client:
         assert _gauges((await client.get("/metrics")).text) == idle
+
+
+@pytest.mark.anyio
+async def test_a_refusal_in_a_batch_is_answered_before_its_batch_mates_handler_ends() -> None:
+    """One handler thread: while it holds evt-first, a valid evt-slow and a forged delivery
+    wait and then go to it together as a batch. The forgery's 401 must not wait for
+    evt-slow's handler, which only ends once the test has that 401."""
+    entered = {"evt-first": threading.Event(), "evt-slow": threading.Event()}
+    released = {"evt-first": threading.Event(), "evt-slow": threading.Event()}
+
+    def held(event: WebhookEvent) -> None:
+        entered[event.event_id].set()
+        released[event.event_id].wait(timeout=10)
+
+    async def wait_for(flag: threading.Event) -> None:
+        while not flag.is_set():
+            await anyio.sleep(0.001)
+
+    app = receiver(held, handler_threads=1)
+    answers: dict[str, int] = {}
+    _, forged_body = delivery("evt-forged")
+    forged_headers = signed_webhook_headers(["forged-secret"], forged_body, event_id="evt-forged")
+    async with client_for(app) as client, anyio.create_task_group() as group:
+
+        async def send(name: str, headers: dict[str, str], body: bytes) -> None:
+            answer = await client.post("/webhooks/g2a", content=body, headers=headers)
+            answers[name] = answer.status_code
+
+        group.start_soon(send, "evt-first", *delivery("evt-first"))
+        with anyio.fail_after(5):
+            await wait_for(entered["evt-first"])
+        group.start_soon(send, "evt-slow", *delivery("evt-slow"))
+        group.start_soon(send, "evt-forged", forged_headers, forged_body)
+        with anyio.fail_after(5):
+            while "g2a_webhook_deliveries_waiting 2.0" not in (await client.get("/metrics")).text:
+                await anyio.sleep(0.001)
+        released["evt-first"].set()
+        with anyio.fail_after(5):
+            await wait_for(entered["evt-slow"])
+            while "evt-forged" not in answers:
+                await anyio.sleep(0.001)
+        assert answers == {"evt-first": 200, "evt-forged": 401}  # evt-slow still in its handler
+        released["evt-slow"].set()
+
+    assert answers == {"evt-first": 200, "evt-forged": 401, "evt-slow": 200}

@@ -1,10 +1,12 @@
 """The receiver's hand-over to worker threads (`_batches.Batches`): what waits for a busy
-thread goes together, each submitter gets its own result, failures reach every waiter."""
+thread goes together, each submitter gets its own result as soon as it is ready, failures
+reach every waiter."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -21,13 +23,13 @@ class Worker:
         self.release = threading.Event()
         self.fail_on = fail_on
 
-    def __call__(self, items: list[int]) -> list[int]:
+    def __call__(self, items: list[int]) -> Iterator[list[tuple[int, int]]]:
         self.batches.append(list(items))
         self.started.set()
         self.release.wait(timeout=10)
         if self.fail_on in items:
             raise RuntimeError(f"bug on {self.fail_on}")
-        return [item * 10 for item in items]
+        yield [(index, item * 10) for index, item in enumerate(items)]
 
 
 async def _busy_then_four_more(batches: Batches[int, int], worker: Worker) -> list[object]:
@@ -102,22 +104,63 @@ def test_a_cancelled_waiter_does_not_disturb_the_others() -> None:
     assert worker.batches == [[0], [1, 2]]  # its work was done; nobody was waiting for it
 
 
-def test_a_drain_cancelled_at_shutdown_cancels_the_requests_it_carried() -> None:
-    worker = Worker()
+def test_a_drain_cancelled_at_shutdown_cancels_the_requests_it_left_unanswered() -> None:
+    """Item 0 was answered before the cancellation and keeps its answer; item 1 is
+    cancelled rather than left waiting for a thread nobody awaits any more."""
+    started, release = threading.Event(), threading.Event()
 
-    async def scenario() -> bool:
-        batches = Batches(worker, threads=anyio.CapacityLimiter(1))
-        waiting = asyncio.ensure_future(batches.submit(0))
-        while not worker.started.is_set():
+    def process(items: list[int]) -> Iterator[list[tuple[int, int]]]:
+        yield [(0, 0)]
+        started.set()
+        release.wait(timeout=10)
+        yield [(1, 10)]  # too late: the request was cancelled
+
+    async def scenario() -> list[object]:
+        batches = Batches(process, threads=anyio.CapacityLimiter(1))
+        waiting = [asyncio.ensure_future(batches.submit(n)) for n in (0, 1)]
+        while not started.is_set():
             await asyncio.sleep(0.001)
         for drain in list(batches._drains):
             drain.cancel()
-        await asyncio.sleep(0.01)
-        worker.release.set()
-        await asyncio.wait_for(asyncio.gather(waiting, return_exceptions=True), timeout=5)
-        return waiting.cancelled()
+        release.set()
+        done = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
+        return [type(r).__name__ if isinstance(r, BaseException) else r for r in done]
 
-    assert asyncio.run(scenario()) is True
+    assert asyncio.run(scenario()) == [0, "CancelledError"]
+
+
+def test_an_item_the_batch_gave_no_result_for_fails_instead_of_waiting_forever() -> None:
+    def forgetful(items: list[int]) -> Iterator[list[tuple[int, int]]]:
+        yield [(0, 0)]
+
+    async def scenario() -> list[object]:
+        batches = Batches(forgetful, threads=anyio.CapacityLimiter(1))
+        return await asyncio.gather(batches.submit(0), batches.submit(1), return_exceptions=True)
+
+    first, second = asyncio.run(scenario())
+    assert first == 0
+    assert isinstance(second, RuntimeError)
+    assert str(second) == "the batch gave no result for this item"
+
+
+def test_a_result_is_answered_while_its_batch_mates_are_still_processed() -> None:
+    """Item 1's result is given out first; item 0 is processed only once its submitter has
+    item 1's answer (a batch answering all at once would never get there)."""
+    first_answered = threading.Event()
+
+    def process(items: list[int]) -> Iterator[list[tuple[int, int]]]:
+        yield [(1, items[1] * 10)]
+        assert first_answered.wait(timeout=10)
+        yield [(0, items[0] * 10)]
+
+    async def scenario() -> list[int]:
+        batches = Batches(process, threads=anyio.CapacityLimiter(1))
+        busy, quick = (asyncio.ensure_future(batches.submit(n)) for n in (5, 7))
+        answer = await quick
+        first_answered.set()
+        return [answer, await busy]
+
+    assert asyncio.run(scenario()) == [70, 50]
 
 
 def test_a_backlog_is_shared_evenly_by_the_threads_free_to_take_it() -> None:
@@ -126,10 +169,10 @@ def test_a_backlog_is_shared_evenly_by_the_threads_free_to_take_it() -> None:
     batches_seen: list[list[int]] = []
     four_at_once = threading.Barrier(4, timeout=10)  # broken unless four threads run at once
 
-    def process(items: list[int]) -> list[int]:
+    def process(items: list[int]) -> Iterator[list[tuple[int, int]]]:
         batches_seen.append(list(items))
         four_at_once.wait()
-        return [item * 10 for item in items]
+        yield [(index, item * 10) for index, item in enumerate(items)]
 
     async def scenario() -> list[int]:
         batches = Batches(process, threads=anyio.CapacityLimiter(4))

@@ -1,10 +1,12 @@
-"""WebhookHandler.handle_many: a batch of deliveries gets the answers that `handle` gives them
-one after another, with the store's writes grouped (SQLite: one commit for the nonces and
-claims, one for the completions) and the service's handler outside both groups."""
+"""WebhookHandler.handle_many / handle_each: a batch of deliveries gets the answers that
+`handle` gives them one after another, with the store's writes grouped (SQLite: one commit for
+the nonces and claims, one for the completions of fast handlers) and the service's handler
+outside every group; `handle_each` gives each outcome out as soon as it is final."""
 
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from g2a_adapter import (
 )
 from g2a_adapter.idempotency import IdempotencyStore, MemoryStore, ProcessOnce, open_store
 from g2a_adapter.receiver import Delivery, HandleResult
+from g2a_adapter.receiver._handler import COMPLETION_GROUP_SECONDS
 
 
 def _clock() -> float:
@@ -243,3 +246,70 @@ def test_an_interrupt_in_a_handler_still_ends_every_claim_of_the_batch(
     assert record.result == {"status": "processed"}
     assert store.get("webhook-event:evt-2") is None  # released: the retry runs it
     assert store.get("webhook-event:evt-3") is None  # never ran: released, not completed
+
+
+class CountsGroups(MemoryStore):
+    """Counts the groups of writes the handler opens."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=_clock)
+        self.groups = 0
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        self.groups += 1
+        yield
+
+
+def test_refusals_and_duplicates_are_given_out_before_any_handler_runs(
+    store: IdempotencyStore,
+) -> None:
+    recorder = Recorder()
+    _handler(store, recorder).handle(*delivery("evt-1", "nonce-a-000001")[:2])
+    batch = [
+        delivery("evt-2", "nonce-b-000001"),
+        delivery("evt-3", "nonce-c-000001", secrets=["forged-secret"]),
+        delivery("evt-1", "nonce-d-000001"),  # handled before: a duplicate
+    ]
+    given_out: list[tuple[list[str], list[str]]] = []  # (the group, the handlers run so far)
+
+    for group in _handler(store, recorder).handle_each(batch):
+        given_out.append(([f"{i}={said(o.result)}" for i, o in group], list(recorder.seen)))
+
+    assert given_out == [
+        (["1=rejected:bad_signature", "2=duplicate:evt-1"], ["evt-1"]),
+        (["0=processed:evt-2"], ["evt-1", "evt-2"]),
+    ]
+
+
+def test_fast_handlers_complete_a_whole_batch_in_one_group() -> None:
+    store = CountsGroups()
+    batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in range(5)]
+
+    groups = list(_handler(store, Recorder()).handle_each(batch))
+
+    assert [[i for i, _ in group] for group in groups] == [[0, 1, 2, 3, 4]]
+    assert store.groups == 2  # the nonces and claims, then the completions
+
+
+def test_a_slow_handlers_delivery_is_given_out_completed_without_waiting_for_the_others(
+    store: IdempotencyStore,
+) -> None:
+    def slow(event: WebhookEvent) -> None:
+        time.sleep(COMPLETION_GROUP_SECONDS * 2)
+
+    verifier = WebhookVerifier([SECRET], store, clock=_clock)
+    batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in range(3)]
+    given_out = []  # each group, with what the store held for each of its events then
+
+    for group in WebhookHandler(verifier, store, slow).handle_each(batch):
+        for index, outcome in group:
+            record = store.get(f"webhook-event:evt-{index}")
+            given_out.append((index, said(outcome.result), record and record.result))
+
+    done = {"status": "processed"}
+    assert given_out == [
+        (0, "processed:evt-0", done),
+        (1, "processed:evt-1", done),
+        (2, "processed:evt-2", done),
+    ]
