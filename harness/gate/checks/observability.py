@@ -16,15 +16,20 @@ from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
 
-# The names an operator's dashboard is built on (g2a_adapter.Metrics; the table in
-# specs/011-g2a-integration-audit/data-model.md §5).
+# The names an operator's dashboard and alert rules are built on (ops/grafana, ops/prometheus;
+# g2a_adapter.Metrics; the table in specs/011-g2a-integration-audit/data-model.md §5). A name
+# missing here would leave a panel empty, or an alert that can never fire, without a NO-GO.
 DASHBOARD_METRICS: dict[str, str] = {
     "g2a_requests_total": "counter",
     "g2a_request_retries_total": "counter",
     "g2a_request_duration_seconds": "histogram",
     "g2a_token_ttl_seconds": "gauge",
+    "g2a_key_delivery_lost_total": "counter",
     "g2a_webhook_events_total": "counter",
     "g2a_webhook_validation_failures_total": "counter",
+    "g2a_webhook_handler_threads": "gauge",
+    "g2a_webhook_handler_threads_busy": "gauge",
+    "g2a_webhook_deliveries_waiting": "gauge",
 }
 _HEALTHY_WORDS = {"ok", "pass", "passed", "up", "healthy", "green"}
 

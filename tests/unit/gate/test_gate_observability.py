@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from gate_support import checklist_report, dashboards_proof
 
 from g2a_adapter import Metrics
 from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
 from harness.gate.evidence import Evidence, Probe, ReportFile
 from harness.gate.model import Status
+
+OPS = Path(__file__).resolve().parents[3] / "ops"
 
 
 def with_health(
@@ -104,7 +109,7 @@ def test_documented_metrics_and_answered_panels_are_go(clean: Evidence) -> None:
     result = check_metrics(clean)
     assert (result.status, result.reason) == (
         Status.GO,
-        "all 6 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
+        "all 10 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
     )
     assert result.details == ("Requests: 3 series", "Token TTL: 1 series")
     assert result.evidence == "receiver: GET /metrics; reports/checklist.json"
@@ -115,7 +120,7 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
     result = check_metrics(harness)
     assert result.status is Status.NO_GO
     assert result.reason == (
-        "all 6 documented names at receiver: GET /metrics, but dashboards were proven on a "
+        "all 10 documented names at receiver: GET /metrics, but dashboards were proven on a "
         "Prometheus the harness started, not on one that scrapes the sandbox service"
     )
     assert result.fix.startswith("run `g2a-harness run --target sandbox --prometheus-url URL`")
@@ -150,7 +155,7 @@ def test_missing_or_unproven_dashboards_are_no_go(
 ) -> None:
     result = check_metrics(with_dashboards(clean, proof))
     assert result.status is Status.NO_GO
-    assert result.reason == f"all 6 documented names at receiver: GET /metrics, but {problem}"
+    assert result.reason == f"all 10 documented names at receiver: GET /metrics, but {problem}"
     assert result.evidence == "reports/checklist.json"
     assert result.fix == (
         "run `g2a-harness run --target twin` with `prometheus` on PATH "
@@ -187,3 +192,18 @@ def test_metrics_endpoint_errors(clean: Evidence) -> None:
     garbage = check_metrics(with_metrics(clean, "g2a_requests_total{ 1 2 3\n"))
     assert garbage.reason.startswith("receiver: GET /metrics is not Prometheus text exposition")
     assert set(DASHBOARD_METRICS) <= set(Metrics().exposition().decode().split())
+
+
+def _queried_metrics() -> set[str]:
+    """The adapter's metric names that the dashboard's panels and the rules' expressions read
+    (a histogram's `_bucket`/`_sum`/`_count` series under its own name)."""
+    dashboard = json.loads((OPS / "grafana" / "g2a-dashboard.json").read_text())
+    rules = yaml.safe_load((OPS / "prometheus" / "g2a-rules.yml").read_text())
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    expressions += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    names = (re.findall(r"(?<![:\w])g2a_\w+", expr) for expr in expressions)
+    return {re.sub(r"_(bucket|sum|count)$", "", name) for found in names for name in found}
+
+
+def test_the_gate_requires_every_metric_the_dashboard_and_the_alerts_read() -> None:
+    assert _queried_metrics() == set(DASHBOARD_METRICS)
