@@ -41,6 +41,23 @@ Feature: Orders
     And the twin holds 0 orders
 
   @twin
+  Scenario: An order with a minimum seller rating buys from the cheapest seller rated high enough
+    Given the twin sells product 10000027819004 from sellers rated 0.62 at 10.00 EUR, 0.91 at 11.20 EUR and 0.97 at 12.50 EUR
+    When QA orders product 10000027819004 from a seller rated at least 0.9
+    Then an order id made of digits is returned with a price in EUR
+    And the order costs 11.20 EUR
+    And the twin holds 1 order in status "new"
+
+  @twin
+  Scenario: An order with a minimum seller rating no seller meets is refused and reserves nothing
+    Given the twin sells product 10000027819004 from sellers rated 0.62 at 10.00 EUR and 0.97 at 12.50 EUR
+    And product 10000027819004 has 5 keys in stock
+    When QA orders product 10000027819004 from a seller rated at least 0.99
+    Then the call fails with the twin's configured "rating_not_met" error
+    And the twin holds 0 orders
+    And the twin still holds 5 keys of product 10000027819004
+
+  @twin
   Scenario: A paid order hands its key over exactly once
     Given QA has ordered product 10000027819004
     When QA pays the order

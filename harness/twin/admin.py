@@ -84,6 +84,19 @@ class TwinAdmin:
         result: dict[str, Any] = self._call("PATCH", f"/catalog/{product_id}", json=fields)
         return result
 
+    def auctions(self, product_id: str) -> list[dict[str, Any]]:
+        """The product's auctions (`id`, seller `rating`, `price` in EUR), cheapest first."""
+        result: list[dict[str, Any]] = self._call("GET", f"/catalog/{product_id}/auctions")
+        return result
+
+    def set_auctions(self, product_id: str, auctions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Replace the product's auctions (`{"id"?, "rating", "price"}` each); its minPrice
+        becomes the cheapest one's price."""
+        result: list[dict[str, Any]] = self._call(
+            "PUT", f"/catalog/{product_id}/auctions", json=auctions
+        )
+        return result
+
     # request log ----------------------------------------------------------------------------
     def requests(self, path: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"path": path, "method": method}.items() if v is not None}

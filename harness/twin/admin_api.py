@@ -1,5 +1,6 @@
-"""The admin surface `/__twin/…`: reset, catalog, request log, faults, orders, webhooks,
-config, provider states, jobs. JSON in and out; never authenticated, faulted or logged."""
+"""The admin surface `/__twin/…`: reset, catalog and auctions, request log, faults, orders,
+webhooks, config, provider states, jobs. JSON in and out; never authenticated, faulted or
+logged."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.routing import Route
 
 from harness.twin import import_api
 from harness.twin.admin_index import index_html, index_json
-from harness.twin.admin_input import AdminError, flag, integer, number, text
+from harness.twin.admin_input import AdminError, auction_list, flag, integer, number, text
 from harness.twin.assumptions import registry_report
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.faults import FaultSpecError
@@ -30,13 +31,17 @@ async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
     raw = await request.body()
     if not raw and not required:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise AdminError(400, "body is not valid JSON") from None
+    data = _parsed(raw)
     if not isinstance(data, dict):
         raise AdminError(400, "body must be a JSON object")
     return data
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise AdminError(400, "body is not valid JSON") from None
 
 
 def _ok(payload: Any = None, status: int = 200) -> JSONResponse:
@@ -77,11 +82,16 @@ async def seed_catalog(request: Request) -> Response:
     return _ok({"total": len(catalog)})
 
 
-async def product(request: Request) -> Response:
-    twin = _twin(request)
-    product_id = request.path_params["product_id"]
+def _known_product(twin: Twin, request: Request) -> str:
+    product_id: str = request.path_params["product_id"]
     if twin.state.catalog.get(product_id) is None:
         raise AdminError(404, f"no product {product_id}")
+    return product_id
+
+
+async def product(request: Request) -> Response:
+    twin = _twin(request)
+    product_id = _known_product(twin, request)
     if request.method == "PATCH":
         fields = await _json(request)
         integer(fields, "qty", 0, 2**31)
@@ -89,6 +99,16 @@ async def product(request: Request) -> Response:
         text(fields, "name")
         return _ok(twin.state.catalog.update(product_id, fields))
     return _ok(twin.state.catalog.get(product_id))
+
+
+async def auctions(request: Request) -> Response:
+    """A product's auctions, cheapest first; PUT replaces them (and sets its minPrice)."""
+    twin = _twin(request)
+    product_id = _known_product(twin, request)
+    catalog = twin.state.catalog
+    if request.method == "PUT":
+        catalog.set_auctions(product_id, auction_list(_parsed(await request.body()), product_id))
+    return _ok([a.as_dict() for a in catalog.auctions(product_id, twin.config.seed)])
 
 
 async def requests_log(request: Request) -> Response:
@@ -307,6 +327,7 @@ ROUTES = [
     Route("/__twin/reset", reset, methods=["POST"]),
     Route("/__twin/catalog", seed_catalog, methods=["POST"]),
     Route("/__twin/catalog/{product_id}", product, methods=["GET", "PATCH"]),
+    Route("/__twin/catalog/{product_id}/auctions", auctions, methods=["GET", "PUT"]),
     Route("/__twin/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/__twin/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/__twin/faults/{fault_id}", fault, methods=["DELETE"]),

@@ -17,7 +17,7 @@ class AdminRoute:
     method: str
     path: str
     summary: str
-    example: dict[str, Any] | None = None  # a JSON body to send, for calls that take one
+    example: dict[str, Any] | list[Any] | None = None  # a JSON body, for calls that take one
 
     def curl(self, base_url: str) -> str:
         line = f"curl -s -X {self.method} {base_url}{self.path}"
@@ -58,6 +58,17 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     ),
     AdminRoute("GET", "/__twin/catalog/{product_id}", "one product as the twin holds it"),
     AdminRoute("PATCH", "/__twin/catalog/{product_id}", "change a product's fields", {"qty": 0}),
+    AdminRoute(
+        "GET",
+        "/__twin/catalog/{product_id}/auctions",
+        "a product's auctions (sellers' offers), cheapest first: set, or derived from its price",
+    ),
+    AdminRoute(
+        "PUT",
+        "/__twin/catalog/{product_id}/auctions",
+        "set a product's auctions (1 to 50); its minPrice becomes the cheapest one's",
+        [{"rating": 0.62, "price": 10.0}, {"id": "trusted", "rating": 0.97, "price": 12.5}],
+    ),
     AdminRoute("GET", "/__twin/requests", "received API requests (filters: path, method)"),
     AdminRoute("DELETE", "/__twin/requests", "forget the received requests"),
     AdminRoute("GET", "/__twin/faults", "active faults and their counters"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
+
+from harness.twin.auctions import Auction, auction_id
+
+MAX_AUCTIONS = 50
+MAX_AUCTION_PRICE = 1_000_000_000  # EUR, the highest max_price an order takes
+AUCTION_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+_AUCTION_FIELDS = frozenset({"id", "rating", "price"})
 
 
 class AdminError(Exception):
@@ -29,12 +36,7 @@ def number(body: dict[str, Any], name: str, low: float, *, nullable: bool = Fals
     value = body[name]
     if value is None and nullable:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < low
-    ):
+    if not _is_number(value) or not math.isfinite(value) or value < low:
         raise AdminError(400, f"{name} must be a number >= {low:g}")
     return float(value)
 
@@ -59,3 +61,42 @@ def flag(body: dict[str, Any], name: str) -> bool | None:
     if not isinstance(value, bool):
         raise AdminError(400, f"{name} must be true or false")
     return value
+
+
+def auction_list(body: Any, product_id: str) -> list[Auction]:
+    """A product's auctions from a JSON list of `{"id"?, "rating", "price"}` (1..50 entries,
+    ids unique within it; an entry without an id gets `<product_id>-<position>`)."""
+    if (
+        not isinstance(body, list)
+        or not 1 <= len(body) <= MAX_AUCTIONS
+        or not all(isinstance(entry, dict) for entry in body)
+    ):
+        raise AdminError(400, f"body must be a list of 1 to {MAX_AUCTIONS} auction objects")
+    auctions = [
+        _auction(entry, position, product_id) for position, entry in enumerate(body, start=1)
+    ]
+    if len({a.id for a in auctions}) < len(auctions):
+        raise AdminError(400, "auction ids must be unique")
+    return auctions
+
+
+def _auction(entry: dict[str, Any], position: int, product_id: str) -> Auction:
+    def refuse(reason: str) -> AdminError:
+        return AdminError(400, f"auction {position}: {reason}")
+
+    unknown = set(entry) - _AUCTION_FIELDS
+    if unknown:
+        raise refuse(f"unknown field(s): {', '.join(sorted(unknown))}")
+    given_id = entry.get("id", auction_id(product_id, position))
+    if not isinstance(given_id, str) or not re.fullmatch(AUCTION_ID, given_id):
+        raise refuse(f"id must be a string matching {AUCTION_ID}")
+    rating, price = entry.get("rating"), entry.get("price")
+    if not _is_number(rating) or not 0 <= rating <= 1:
+        raise refuse("rating must be a number between 0 and 1")
+    if not _is_number(price) or not 0 < price <= MAX_AUCTION_PRICE:
+        raise refuse(f"price must be a number above 0 and at most {MAX_AUCTION_PRICE}")
+    return Auction(given_id, float(rating), float(price))
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

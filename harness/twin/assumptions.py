@@ -30,6 +30,7 @@ ORDER_ERRORS: dict[str, ErrorSpec] = {
     "product_not_found": ErrorSpec(404, "ORD01", "Product not found"),
     "out_of_stock": ErrorSpec(400, "ORD07", "Product is out of stock"),
     "price_exceeded": ErrorSpec(402, "ORD05", "Product price is higher than max_price"),
+    "rating_not_met": ErrorSpec(400, "ORD07", "No offer meets min_rating"),
     "already_paid": ErrorSpec(400, "ORD06", "Order already paid"),
     "key_not_ready": ErrorSpec(403, "ORD03", "Order is not processed yet"),
     "body_on_pay": ErrorSpec(400, "BR02", "This call takes no body"),
@@ -84,6 +85,13 @@ REGISTRY: tuple[Assumption, ...] = (
         ORDER_ERRORS["price_exceeded"].as_list(),
         "POST /v1/order whose price is above max_price",
         f"{ASSUMED}: G2A lists ORD05/402 without a meaning (docs/g2a-api.md, [1])",
+    ),
+    Assumption(
+        "order_errors.rating_not_met",
+        ORDER_ERRORS["rating_not_met"].as_list(),
+        "POST /v1/order whose min_rating no seller of the product meets",
+        f"{ASSUMED}: G2A documents min_rating but not its answer when no auction meets it; "
+        "the status and code of out of stock, as nothing can be bought",
     ),
     Assumption(
         "order_errors.already_paid",

@@ -1,7 +1,8 @@
 """A deterministic product catalog generated from a seed, indexed by id.
 
 Every product carries every field G2A's fixture documents plus the newer fields seen in
-clients. Encoded JSON is cached per product so hot reads never re-serialize or copy.
+clients. Encoded JSON is cached per product so hot reads never re-serialize or copy. The
+auctions set for a product are kept beside it, never in its JSON (see `auctions`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.twin.auctions import Auction, cheapest_first, derived_auctions
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 Product = dict[str, Any]
@@ -239,12 +241,13 @@ _MAX_LISTINGS = 32  # rendered listings kept at once (distinct queries), to boun
 
 class Catalog:
     """Products by id, in id order, with each product's JSON encoded once and rendered
-    listings kept until the next change."""
+    listings kept until the next change, and the auctions set for some of them."""
 
     def __init__(self, products: Iterable[Product]) -> None:
         self._by_id: dict[str, Product] = {}
         self._encoded: dict[str, bytes] = {}
         self._listings: dict[Hashable, bytes] = {}
+        self._auctions: dict[str, tuple[Auction, ...]] = {}
         for product in products:
             self._by_id[str(product["id"])] = product
         self._order = sorted(self._by_id)
@@ -277,18 +280,25 @@ class Catalog:
         return cached
 
     def update(self, product_id: str, fields: dict[str, Any]) -> Product:
-        """Change fields of one product (KeyError if unknown); `id` cannot change."""
+        """Change fields of one product (KeyError if unknown); `id` cannot change.
+
+        A new `minPrice` drops the auctions set for the product: its derived ladder, priced
+        from the new `minPrice`, takes their place.
+        """
         product = self._by_id[product_id]
         fields = {k: v for k, v in fields.items() if k != "id"}
         product.update(fields)
         if "qty" in fields and "availableToBuy" not in fields:
             product["availableToBuy"] = int(product["qty"]) > 0
+        if "minPrice" in fields:
+            self._auctions.pop(product_id, None)
         self._changed(product_id)
         return product
 
     def remove(self, product_id: str) -> None:
         if self._by_id.pop(product_id, None) is not None:
             self._order.remove(product_id)
+            self._auctions.pop(product_id, None)
             self._changed(product_id)
 
     def add(self, product: Product) -> None:
@@ -297,7 +307,24 @@ class Catalog:
             self._order.append(pid)
             self._order.sort()
         self._by_id[pid] = product
+        self._auctions.pop(pid, None)
         self._changed(pid)
+
+    def auctions(self, product_id: str, seed: int) -> tuple[Auction, ...]:
+        """The auctions of a product (KeyError if unknown), cheapest first: those set, else
+        its ladder derived from `seed` at its current `minPrice`."""
+        held = self._auctions.get(product_id)
+        if held is not None:
+            return held
+        return derived_auctions(seed, product_id, float(self._by_id[product_id]["minPrice"]))
+
+    def set_auctions(self, product_id: str, auctions: Sequence[Auction]) -> tuple[Auction, ...]:
+        """Hold these auctions (at least one) for a product, whose `minPrice` becomes the
+        cheapest one's price; they stand until its `minPrice` is changed otherwise."""
+        held = cheapest_first(auctions)
+        self.update(product_id, {"minPrice": held[0].price})
+        self._auctions[product_id] = held
+        return held
 
     def _changed(self, product_id: str) -> None:
         self._encoded.pop(product_id, None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
+from harness.twin.auctions import Auction, cheapest_meeting
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError
@@ -145,7 +146,8 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float |
 
 
 def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
-    """`POST /v1/order`: reserves one unit at the product's current price.
+    """`POST /v1/order`: reserves one unit from the product's cheapest auction: at its
+    `minPrice` or, with a `min_rating`, at the price of the cheapest seller rated that high.
 
     Everything is checked before the stock changes: a refused order leaves no trace.
     """
@@ -171,7 +173,8 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         raise _order_error(twin, "product_not_found")
     if product["qty"] <= 0:
         raise _order_error(twin, "out_of_stock")
-    price_eur = float(product["minPrice"])
+    auction = _seller_rated(twin, product_id, min_rating) if min_rating else None
+    price_eur = float(product["minPrice"]) if auction is None else auction.price
     if max_price and price_eur > max_price:
         raise _order_error(twin, "price_exceeded")
     state.catalog.update(product_id, {"qty": product["qty"] - 1})
@@ -186,6 +189,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         created_at=state.clock(),
         max_price=max_price,
         min_rating=min_rating,
+        auction=auction,
         purchase_key=_purchase_key(call),
     )
     # What json.dumps would give, formatted directly (the hottest write path): the id is
@@ -196,6 +200,15 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         currency.encode(),
     )
     return Reply(200, body, JSON_HEADERS)
+
+
+def _seller_rated(twin: Twin, product_id: str, min_rating: float) -> Auction:
+    """The cheapest auction of the product whose seller is rated at least `min_rating`."""
+    state = twin.state
+    auction = cheapest_meeting(state.catalog.auctions(product_id, state.config.seed), min_rating)
+    if auction is None:
+        raise _order_error(twin, "rating_not_met")
+    return auction
 
 
 def _json_float(value: float) -> bytes:

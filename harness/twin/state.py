@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.twin.auctions import Auction
 from harness.twin.catalog import Catalog, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import Credential
@@ -38,6 +39,7 @@ class Order:
     created_at: float
     max_price: float | None = None
     min_rating: float | None = None
+    auction: Auction | None = None  # the one `min_rating` selected (None: no min_rating)
     paid_at: float | None = None
     transaction_id: str | None = None
     key: str = ""  # drawn at payment (deterministic per seed and order id)
@@ -67,6 +69,8 @@ class Order:
             "key_downloaded": self.key_downloaded,
             "max_price": self.max_price,
             "min_rating": self.min_rating,
+            "auction_id": None if self.auction is None else self.auction.id,
+            "seller_rating": None if self.auction is None else self.auction.rating,
             "purchase_key": self.purchase_key,
         }
 

@@ -344,8 +344,8 @@ def filtered_products(g2a_world: World, field: str, value: str) -> None:
 
 
 # --- orders ----------------------------------------------------------------------------------
-def _order(world: World, product_id: str) -> None:
-    created = world.attempt(lambda: world.client().orders.create(product_id))
+def _order(world: World, product_id: str, min_rating: float | None = None) -> None:
+    created = world.attempt(lambda: world.client().orders.create(product_id, min_rating=min_rating))
     if created is not None:
         world.order_id = created.order_id
 
@@ -357,6 +357,15 @@ def order_product(g2a_world: World, product_id: str) -> None:
     Example: QA orders product 99999999999999
     """
     _order(g2a_world, product_id)
+
+
+@when(parsers.parse("QA orders product {product_id:d} from a seller rated at least {rating:f}"))
+def order_product_rated(g2a_world: World, product_id: int, rating: float) -> None:
+    """Create an order for one unit of a product, from a seller rated at least this (0 to 1).
+
+    Example: QA orders product 10000027819004 from a seller rated at least 0.9
+    """
+    _order(g2a_world, str(product_id), rating)
 
 
 @given(parsers.re(r"QA has ordered product (?P<product_id>\d+)"))
@@ -422,6 +431,16 @@ def order_created(g2a_world: World) -> None:
     assert created.order_id.isdigit(), created.order_id
     assert created.currency == "EUR"
     assert created.price > 0
+
+
+@then(parsers.parse("the order costs {price:f} {currency:w}"))
+def order_costs(g2a_world: World, price: float, currency: str) -> None:
+    """The order call returned exactly this price and currency.
+
+    Example: the order costs 12.50 EUR
+    """
+    created = g2a_world.expect_success()
+    assert (created.price, created.currency) == (price, currency), created
 
 
 def _status(world: World) -> str:

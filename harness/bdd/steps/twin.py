@@ -286,6 +286,31 @@ def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
         assert all(o["status"] == status for o in orders), [o["status"] for o in orders]
 
 
+@then(parsers.parse("the twin still holds {quantity:d} keys of product {product_id:d}"))
+def twin_stock(g2a_world: World, quantity: int, product_id: int) -> None:
+    """The twin holds exactly this many keys of a product (nothing was reserved).
+
+    Example: the twin still holds 5 keys of product 10000027819004
+    """
+    assert admin_of(g2a_world).admin.product(str(product_id))["qty"] == quantity
+
+
+@then(parsers.parse('the call fails with the twin\'s configured "{situation:w}" error'))
+def configured_error(g2a_world: World, situation: str) -> None:
+    """The last call failed with the status, code and message the twin is configured to give.
+
+    The situation is a name of the twin's `order_errors` (listed at `GET /__twin/assumptions`).
+
+    Example: the call fails with the twin's configured "rating_not_met" error
+    """
+    from g2a_adapter import G2AApiError
+
+    status, code, message = admin_of(g2a_world).admin.config()["order_errors"][situation]
+    error = g2a_world.expect_error(G2AApiError)
+    assert isinstance(error, G2AApiError)
+    assert (error.status_code, error.code, error.message) == (status, code, message)
+
+
 @then(parsers.re(r"the twin issued exactly (?P<count>\d+) access tokens?"))
 def tokens_issued(g2a_world: World, count: str) -> None:
     """The twin issued exactly this many access tokens.

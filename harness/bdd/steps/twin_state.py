@@ -1,9 +1,13 @@
-"""Steps: arranging the twin's state in QA's words (stock, prices, delays, limits, webhooks).
+"""Steps: arranging the twin's state in QA's words (stock, prices, sellers, delays, limits,
+webhooks).
 
 Each step is one admin API call; a new twin option needs one more small step here.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from pytest_bdd import given, parsers
 
@@ -11,6 +15,18 @@ from harness.bdd.steps.twin import admin_of
 from harness.bdd.world import World
 
 TARGETS = ("twin",)
+_SELLER = re.compile(r"(?P<rating>\d+(?:\.\d+)?) at (?P<price>\d+(?:\.\d+)?) EUR")
+
+
+def seller_offers(phrase: str) -> list[dict[str, Any]]:
+    """`0.62 at 10.00 EUR, 0.8 at 11 EUR and 0.97 at 12.50 EUR` -> the twin's auction fields."""
+    offers = []
+    for part in re.split(r",\s*|\s+and\s+", phrase.strip()):
+        match = _SELLER.fullmatch(part)
+        if match is None:
+            raise AssertionError(f"a seller is '<rating> at <price> EUR', not {part!r}")
+        offers.append({"rating": float(match["rating"]), "price": float(match["price"])})
+    return offers
 
 
 @given(parsers.parse("product {product_id:d} is out of stock"))
@@ -38,6 +54,23 @@ def price_of(g2a_world: World, product_id: int, price: float) -> None:
     Example: product 10000068865001 costs 12.50 EUR
     """
     admin_of(g2a_world).admin.update_product(str(product_id), minPrice=price)
+
+
+@given(
+    parsers.re(
+        r"the twin sells product (?P<product_id>\d+) "
+        r"from (?:a seller|sellers) rated (?P<sellers>.+)"
+    )
+)
+def sellers_of(g2a_world: World, product_id: str, sellers: str) -> None:
+    """Make a product sold only by these sellers, each a rating (0 to 1) at a price in EUR.
+
+    The product's minimum price becomes the cheapest seller's; an order with a minimum seller
+    rating buys from the cheapest seller rated at least that.
+
+    Example: the twin sells product 10000027819004 from sellers rated 0.62 at 10.00 EUR and 0.97 at 12.50 EUR
+    """  # noqa: E501
+    admin_of(g2a_world).admin.set_auctions(product_id, seller_offers(sellers))
 
 
 @given(parsers.parse("the twin completes a paid order after {seconds:f} seconds"))

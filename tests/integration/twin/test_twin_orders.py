@@ -258,3 +258,202 @@ def test_currencies_are_three_letters_and_priced_from_the_registry(
     admin.configure(currency_rates={"EUR": 1.0, "XTS": 2.0})
     accepted = create(api, currency="XTS").json()
     assert (accepted["price"], accepted["currency"]) == (20.0, "XTS")
+
+
+# auctions: min_rating selects a seller ---------------------------------------------------------
+SELLERS = [
+    {"id": "trusted", "rating": 0.97, "price": 12.5},
+    {"id": "budget", "rating": 0.62, "price": 10.0},
+    {"id": "good", "rating": 0.85, "price": 11.0},
+]
+
+
+def auctions_path(product_id: str = SANDBOX_PRODUCT) -> str:
+    return f"/__twin/catalog/{product_id}/auctions"
+
+
+def test_min_rating_buys_from_the_cheapest_seller_rated_high_enough(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    chosen = [(0.8, "good", 0.85, 11.0), (0.97, "trusted", 0.97, 12.5), (0.5, "budget", 0.62, 10.0)]
+    for min_rating, seller, rating, price in chosen:
+        created = create(api, min_rating=min_rating)
+        order_id = created.json()["order_id"]
+        assert (created.status_code, created.json()) == (
+            200,
+            {"order_id": order_id, "price": price, "currency": "EUR"},
+        )
+        recorded = admin.order(order_id)
+        assert (recorded["min_rating"], recorded["auction_id"], recorded["seller_rating"]) == (
+            min_rating,
+            seller,
+            rating,
+        )
+        assert recorded["price_eur"] == price
+        assert api.get(f"/order/details/{order_id}").json()["price"] == price
+
+
+def test_the_chosen_sellers_price_is_converted_to_the_currency(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    body = create(api, min_rating=0.9, currency="USD").json()
+    assert (body["price"], body["currency"]) == (round(12.5 * CURRENCY_RATES["USD"], 2), "USD")
+    assert (admin.order(body["order_id"])["price_eur"], body["price"]) == (12.5, 13.5)
+
+
+def test_without_min_rating_the_order_is_as_before(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    for body in ({}, {"min_rating": 0}, {"min_rating": 0.0}):
+        created = create(api, **body)
+        order_id = created.json()["order_id"]
+        assert created.json() == {"order_id": order_id, "price": 10.0, "currency": "EUR"}
+        recorded = admin.order(order_id)
+        assert (recorded["auction_id"], recorded["seller_rating"]) == (None, None)
+
+
+def test_a_min_rating_no_seller_meets_is_refused_and_changes_nothing(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    refused = create(api, min_rating=0.98)
+    assert (refused.status_code, refused.json()) == assumed("rating_not_met")
+    assert refused.json() == {
+        "status": "ERROR",
+        "code": "ORD07",
+        "message": "No offer meets min_rating",
+    }
+    assert (admin.orders(), admin.product(SANDBOX_PRODUCT)["qty"]) == ([], qty)
+
+
+def test_the_refusal_of_an_unmet_min_rating_is_configurable(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(order_errors={"rating_not_met": [409, "ORD99", "No seller rated so high"]})
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    refused = create(api, min_rating=1.0)
+    assert (refused.status_code, refused.json()) == (
+        409,
+        error("ORD99", "No seller rated so high"),
+    )
+
+
+def test_max_price_is_checked_against_the_chosen_sellers_price(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    dear = create(api, min_rating=0.9, max_price=12.0)
+    assert (dear.status_code, dear.json()) == assumed("price_exceeded")
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty
+    assert create(api, min_rating=0.9, max_price=12.5).json()["price"] == 12.5
+    assert create(api, min_rating=0.8, max_price=12.0).json()["price"] == 11.0
+
+
+def test_out_of_stock_comes_before_the_choice_of_a_seller(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    admin.update_product(SANDBOX_PRODUCT, qty=0)
+    empty = create(api, min_rating=0.99)
+    assert (empty.status_code, empty.json()) == assumed("out_of_stock")
+
+
+def test_a_product_without_set_auctions_has_a_derived_ladder(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.update_product(SANDBOX_PRODUCT, minPrice=20.0)
+    ladder = admin.auctions(SANDBOX_PRODUCT)
+    assert len(ladder) == 3
+    assert ladder[0]["price"] == 20.0 == admin.product(SANDBOX_PRODUCT)["minPrice"]
+    assert [a["price"] for a in ladder] == sorted(a["price"] for a in ladder)
+    assert [a["rating"] for a in ladder] == sorted(a["rating"] for a in ladder)
+    best = ladder[-1]
+    assert best["rating"] < 1.0
+    created = create(api, min_rating=best["rating"])
+    assert created.json()["price"] == best["price"]
+    assert admin.order(created.json()["order_id"])["auction_id"] == best["id"]
+    refused = create(api, min_rating=1.0)
+    assert (refused.status_code, refused.json()) == assumed("rating_not_met")
+
+
+def test_admin_sets_and_reads_a_products_auctions(
+    api: httpx.Client, admin: TwinAdmin, anon: httpx.Client
+) -> None:
+    unnamed = [{"rating": 0.9, "price": 14.0}, {"rating": 0.5, "price": 9.99}]
+    put = anon.put(auctions_path(), json=unnamed)
+    expected = [
+        {"id": f"{SANDBOX_PRODUCT}-2", "rating": 0.5, "price": 9.99},
+        {"id": f"{SANDBOX_PRODUCT}-1", "rating": 0.9, "price": 14.0},
+    ]
+    assert (put.status_code, put.json()) == (200, expected)
+    assert anon.get(auctions_path()).json() == expected
+    assert admin.product(SANDBOX_PRODUCT)["minPrice"] == 9.99
+    listed = api.get("/products", params={"id": SANDBOX_PRODUCT}).json()["docs"][0]
+    assert listed["minPrice"] == 9.99
+    assert "auctions" not in listed  # G2A's products carry no auctions
+
+
+def test_set_auctions_stand_until_the_price_reseed_or_reset(admin: TwinAdmin) -> None:
+    derived = admin.auctions(SANDBOX_PRODUCT)
+    admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+    admin.update_product(SANDBOX_PRODUCT, qty=3)
+    assert [a["id"] for a in admin.auctions(SANDBOX_PRODUCT)] == ["budget", "good", "trusted"]
+    admin.update_product(SANDBOX_PRODUCT, minPrice=derived[0]["price"])
+    assert admin.auctions(SANDBOX_PRODUCT) == derived
+    for clear in (admin.seed, admin.reset):
+        admin.set_auctions(SANDBOX_PRODUCT, SELLERS)
+        clear()
+        assert [a["id"] for a in admin.auctions(SANDBOX_PRODUCT)] == [
+            f"{SANDBOX_PRODUCT}-{n}" for n in (1, 2, 3)
+        ]
+
+
+NOT_A_LIST = "body must be a list of 1 to 50 auction objects"
+BAD_RATING = "rating must be a number between 0 and 1"
+BAD_PRICE = "price must be a number above 0 and at most 1000000000"
+BAD_ID = "id must be a string matching [A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+OK = {"rating": 0.5, "price": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (OK, NOT_A_LIST),
+        ([], NOT_A_LIST),
+        ([OK] * 51, NOT_A_LIST),
+        ([OK, 3], NOT_A_LIST),
+        ([{"price": 1}], f"auction 1: {BAD_RATING}"),
+        ([OK, {"rating": 1.01, "price": 1}], f"auction 2: {BAD_RATING}"),
+        ([{"rating": True, "price": 1}], f"auction 1: {BAD_RATING}"),
+        ([{"rating": "0.5", "price": 1}], f"auction 1: {BAD_RATING}"),
+        ([{"rating": 0.5, "price": 0}], f"auction 1: {BAD_PRICE}"),
+        ([{"rating": 0.5, "price": -2.5}], f"auction 1: {BAD_PRICE}"),
+        ([{"rating": 0.5, "price": 1e10}], f"auction 1: {BAD_PRICE}"),
+        ([{"rating": 0.5}], f"auction 1: {BAD_PRICE}"),
+        ([{**OK, "qty": 3}], "auction 1: unknown field(s): qty"),
+        ([{**OK, "id": ""}], f"auction 1: {BAD_ID}"),
+        ([{**OK, "id": 7}], f"auction 1: {BAD_ID}"),
+        ([{**OK, "id": "a"}, {**OK, "id": "a"}], "auction ids must be unique"),
+    ],
+)
+def test_auctions_are_validated_before_anything_changes(
+    admin: TwinAdmin, anon: httpx.Client, body: object, reason: str
+) -> None:
+    before = (admin.auctions(SANDBOX_PRODUCT), admin.product(SANDBOX_PRODUCT))
+    refused = anon.put(auctions_path(), json=body)
+    assert (refused.status_code, refused.json()) == (400, {"error": reason})
+    assert (admin.auctions(SANDBOX_PRODUCT), admin.product(SANDBOX_PRODUCT)) == before
+
+
+def test_auctions_of_an_unknown_product_or_a_broken_body(anon: httpx.Client) -> None:
+    for method in ("GET", "PUT"):
+        missing = anon.request(method, auctions_path("10000000000099"), json=SELLERS)
+        assert (missing.status_code, missing.json()) == (
+            404,
+            {"error": "no product 10000000000099"},
+        )
+    broken = anon.put(auctions_path(), content=b"[{", headers={"Content-Type": "application/json"})
+    assert (broken.status_code, broken.json()) == (400, {"error": "body is not valid JSON"})

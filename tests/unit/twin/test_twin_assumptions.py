@@ -40,7 +40,14 @@ def test_the_registry_names_the_unpublished_order_codes() -> None:
     codes = {e.default[1] for e in REGISTRY if e.setting.startswith("order_errors.")}
     assert {"ORD01", "ORD06", "ORD07"} <= codes
     assumed = {e.setting for e in REGISTRY if ASSUMED in e.evidence}
-    assert {"order_errors.product_not_found", "order_errors.already_paid", "rate_limit"} <= assumed
+    assert {"order_errors.product_not_found", "order_errors.already_paid",
+            "order_errors.rating_not_met", "rate_limit"} <= assumed  # fmt: skip
+
+
+def test_an_unmet_min_rating_is_refused_like_no_stock_with_its_own_message() -> None:
+    unmet, no_stock = ORDER_ERRORS["rating_not_met"], ORDER_ERRORS["out_of_stock"]
+    assert (unmet.status, unmet.code) == (no_stock.status, no_stock.code) == (400, "ORD07")
+    assert unmet.message == "No offer meets min_rating"
 
 
 def test_the_fast_profile_only_drops_the_delay_and_the_limit() -> None:

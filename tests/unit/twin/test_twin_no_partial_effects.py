@@ -3,9 +3,10 @@
 Hypothesis sends arbitrary API requests (any method, known and unknown paths, existing and
 unknown orders in every state, good, bad and missing credentials and Content-Types, valid,
 odd and broken bodies) to the twin's request path (`dispatch.answer`, no I/O) and compares a
-snapshot of everything a client could observe (catalog, orders, wallet, tokens, offers, jobs,
-emitted events) before and after each refused request. The rate limiter's counters and the
-request log are not part of the world: G2A counts refused calls against a limit too.
+snapshot of everything a client could observe (catalog and auctions, orders, wallet, tokens,
+offers, jobs, emitted events) before and after each refused request. The rate limiter's
+counters and the request log are not part of the world: G2A counts refused calls against a
+limit too.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, TwinConfig
+from harness.twin.auctions import Auction
 from harness.twin.dispatch import answer
-from harness.twin.protocol import Call
+from harness.twin.protocol import Call, Reply
 from harness.twin.runtime import Twin
 from harness.twin.states import apply_state
 
@@ -28,10 +30,13 @@ NOW = 1_800_000_000.0
 EXPORT_AUTH = f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"
 ORDER_STATES = ("exists", "is paid", "is complete")
 PRODUCT = SANDBOX_PRODUCT_IDS[0]
+RATED = SANDBOX_PRODUCT_IDS[3]  # sold by sellers set here, not by its derived ladder
+SELLERS = (Auction("budget", 0.62, 10.0), Auction("trusted", 0.97, 12.5))
 
 
 def arranged_twin() -> tuple[Twin, str]:
-    """A twin with orders in every state, a limited wallet, offers, a job and a live token."""
+    """A twin with orders in every state, a limited wallet, offers, a job, a live token and a
+    product sold by two sellers (ratings 0.62 and 0.97)."""
     config = TwinConfig(catalog_size=20, rate_limit=None, wallet_balance=500.0)
     twin = Twin(config, lambda: NOW)
     for offset, words in enumerate(ORDER_STATES):
@@ -40,6 +45,7 @@ def arranged_twin() -> tuple[Twin, str]:
     apply_state(twin, "job 7 exists")
     apply_state(twin, f"product {SANDBOX_PRODUCT_IDS[1]} costs more than 5")
     twin.state.catalog.update(SANDBOX_PRODUCT_IDS[2], {"qty": 0})
+    twin.state.catalog.set_auctions(RATED, SELLERS)
     form = urlencode({"grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
                       "client_secret": SANDBOX_API_KEY})  # fmt: skip
     token = json.loads(answer(twin, call("POST", "/oauth/token", body=form.encode())).body)
@@ -58,6 +64,9 @@ def world(twin: Twin) -> dict[str, Any]:
     return copy.deepcopy(
         {
             "products": [dict(p) for p in state.catalog],
+            "auctions": {
+                p["id"]: state.catalog.auctions(p["id"], state.config.seed) for p in state.catalog
+            },
             "orders": {
                 k: o.as_dict(NOW, state.config.completion_delay_seconds)
                 for k, o in state.orders.items()
@@ -87,6 +96,16 @@ order_bodies = st.fixed_dictionaries(
         "max_price": st.one_of(st.none(), st.floats(), st.integers(), st.text(max_size=3)),
         "min_rating": st.one_of(st.floats(), st.integers(-1, 2)),
         "extra": json_values,
+    },
+)
+# Well-formed orders of the arranged products, priced and rated around RATED's sellers (and
+# the derived ladders, whose best seller is rated below 1.0).
+well_formed_orders = st.fixed_dictionaries(
+    {"product_id": st.sampled_from(SANDBOX_PRODUCT_IDS)},
+    optional={
+        "currency": st.sampled_from(["EUR", "USD"]),
+        "max_price": st.sampled_from([0, 5.0, 10.0, 11.0, 12.5]) | st.floats(0, 100),
+        "min_rating": st.sampled_from([0, 0.62, 0.9, 0.97, 0.98, 1.0]) | st.floats(0, 1),
     },
 )
 variants = st.fixed_dictionaries(
@@ -155,6 +174,19 @@ def test_every_refused_request_leaves_the_world_unchanged(
         assert world(twin) == before, (reply.status, reply.body)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=well_formed_orders)
+def test_every_refused_order_leaves_the_world_unchanged(body: dict[str, Any]) -> None:
+    """Well-formed orders (credentials and Content-Type right), so that the last checks of
+    `create_order` (stock, seller rating, max_price) are reached, not only the first ones."""
+    twin, _ = arranged_twin()
+    headers = {"authorization": EXPORT_AUTH, "content-type": "application/json"}
+    before = world(twin)
+    reply = answer(twin, call("POST", "/v1/order", headers=headers, body=json.dumps(body).encode()))
+    if not 200 <= reply.status < 300:
+        assert world(twin) == before, (reply.status, reply.body)
+
+
 def test_the_arranged_world_lets_requests_change_it() -> None:
     """The comparison can fail: an accepted create and pay do change the snapshot."""
     twin, _ = arranged_twin()
@@ -179,3 +211,20 @@ def test_pay_with_a_body_is_refused_and_the_order_stays_unpaid() -> None:
     spec = twin.config.order_errors["body_on_pay"]
     assert (reply.status, json.loads(reply.body)["code"]) == (spec.status, spec.code)
     assert twin.state.orders["1530978476"].paid_at is None
+
+
+def test_a_min_rating_no_seller_meets_is_refused_and_changes_nothing() -> None:
+    twin, _ = arranged_twin()
+    auth = {"authorization": EXPORT_AUTH, "content-type": "application/json"}
+
+    def order(min_rating: float) -> Reply:
+        body = json.dumps({"product_id": RATED, "min_rating": min_rating}).encode()
+        return answer(twin, call("POST", "/v1/order", headers=auth, body=body))
+
+    before = world(twin)
+    refused = order(0.98)
+    spec = twin.config.order_errors["rating_not_met"]
+    assert (refused.status, json.loads(refused.body)["code"]) == (spec.status, spec.code)
+    assert world(twin) == before
+    chosen = order(0.97)
+    assert (chosen.status, json.loads(chosen.body)["price"]) == (200, 12.5)
