@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
 from harness.targets import Target
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from g2a_adapter import G2AClient, Metrics, Settings
     from g2a_adapter.idempotency import IdempotencyStore
     from harness.twin.admin import TwinAdmin
+
+Raised = TypeVar("Raised", bound=BaseException)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ class World:
             raise AssertionError(f"expected success, got {type(self.error).__name__}: {self.error}")
         return self.outcome
 
-    def expect_error(self, kind: type[BaseException]) -> BaseException:
+    def expect_error(self, kind: type[Raised]) -> Raised:
+        """The last call's error, which must be a `kind`."""
         if self.error is None:
             raise AssertionError(
                 f"expected {kind.__name__}, but the call succeeded: {self.outcome!r}"

@@ -584,7 +584,6 @@ def call_fails_code(g2a_world: World, code: str) -> None:
     from g2a_adapter import G2AApiError
 
     error = g2a_world.expect_error(G2AApiError)
-    assert isinstance(error, G2AApiError)
     assert error.code == code, (
         f"expected code {code}, got {error.code} (HTTP {error.status_code}): {error.message}"
     )
