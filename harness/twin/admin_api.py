@@ -73,11 +73,10 @@ async def seed_catalog(request: Request) -> Response:
             raise AdminError(400, f"products must be a list of at most {MAX_CATALOG} objects")
         for product in products:
             text(product, "id", _PRODUCT_ID, required=True)
-        catalog = Catalog(complete_product(p, seed) for p in products)
+        catalog = Catalog((complete_product(p, seed) for p in products), seed)
     else:
-        catalog = Catalog(
-            generate_products(seed, twin.config.catalog_size if size is None else size)
-        )
+        size = twin.config.catalog_size if size is None else size
+        catalog = Catalog(generate_products(seed, size), seed)
     twin.state.catalog = catalog
     return _ok({"total": len(catalog)})
 
@@ -108,7 +107,7 @@ async def auctions(request: Request) -> Response:
     catalog = twin.state.catalog
     if request.method == "PUT":
         catalog.set_auctions(product_id, auction_list(_parsed(await request.body()), product_id))
-    return _ok([a.as_dict() for a in catalog.auctions(product_id, twin.config.seed)])
+    return _ok([a.as_dict() for a in catalog.auctions(product_id)])
 
 
 async def requests_log(request: Request) -> Response:

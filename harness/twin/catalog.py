@@ -241,9 +241,11 @@ _MAX_LISTINGS = 32  # rendered listings kept at once (distinct queries), to boun
 
 class Catalog:
     """Products by id, in id order, with each product's JSON encoded once and rendered
-    listings kept until the next change, and the auctions set for some of them."""
+    listings kept until the next change, and the auctions set for some of them. `seed` is the
+    one the products came from: the derived auction ladders come from it too."""
 
-    def __init__(self, products: Iterable[Product]) -> None:
+    def __init__(self, products: Iterable[Product], seed: int) -> None:
+        self.seed = seed
         self._by_id: dict[str, Product] = {}
         self._encoded: dict[str, bytes] = {}
         self._listings: dict[Hashable, bytes] = {}
@@ -310,13 +312,14 @@ class Catalog:
         self._auctions.pop(pid, None)
         self._changed(pid)
 
-    def auctions(self, product_id: str, seed: int) -> tuple[Auction, ...]:
+    def auctions(self, product_id: str) -> tuple[Auction, ...]:
         """The auctions of a product (KeyError if unknown), cheapest first: those set, else
-        its ladder derived from `seed` at its current `minPrice`."""
+        its ladder derived from the catalog's seed at its current `minPrice`."""
         held = self._auctions.get(product_id)
         if held is not None:
             return held
-        return derived_auctions(seed, product_id, float(self._by_id[product_id]["minPrice"]))
+        price = float(self._by_id[product_id]["minPrice"])
+        return derived_auctions(self.seed, product_id, price)
 
     def set_auctions(self, product_id: str, auctions: Sequence[Auction]) -> tuple[Auction, ...]:
         """Hold these auctions (at least one) for a product, whose `minPrice` becomes the

@@ -189,7 +189,7 @@ class TwinState:
     def reset(self, config: TwinConfig) -> None:
         """Back to a fresh world under `config` (catalog regenerated from its seed)."""
         self.config = config
-        self.catalog = Catalog(generate_products(config.seed, config.catalog_size))
+        self.catalog = Catalog(generate_products(config.seed, config.catalog_size), config.seed)
         self.orders = {}
         self.tokens = {}
         self.offers = {}

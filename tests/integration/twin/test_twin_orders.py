@@ -11,6 +11,7 @@ from twin_support import SANDBOX_PRODUCT, assumed, error
 
 from harness.twin import TwinAdmin
 from harness.twin.assumptions import CURRENCY_RATES
+from harness.twin.auctions import derived_auctions
 
 
 def create(api: httpx.Client, **body: object) -> httpx.Response:
@@ -377,6 +378,17 @@ def test_a_product_without_set_auctions_has_a_derived_ladder(
     assert admin.order(created.json()["order_id"])["auction_id"] == best["id"]
     refused = create(api, min_rating=1.0)
     assert (refused.status_code, refused.json()) == assumed("rating_not_met")
+
+
+def test_a_reseeded_catalog_derives_its_ladders_from_the_new_seed(admin: TwinAdmin) -> None:
+    ladders = {}
+    for seed in (7, 8):
+        admin.seed(seed=seed)
+        price = float(admin.product(SANDBOX_PRODUCT)["minPrice"])
+        ladders[seed] = admin.auctions(SANDBOX_PRODUCT)
+        expected = derived_auctions(seed, SANDBOX_PRODUCT, price)
+        assert ladders[seed] == [a.as_dict() for a in expected]
+    assert [a["rating"] for a in ladders[7]] != [a["rating"] for a in ladders[8]]
 
 
 def test_admin_sets_and_reads_a_products_auctions(

@@ -30,26 +30,34 @@ def test_the_derived_ladder_starts_at_min_price_and_climbs_in_price_and_rating()
 
 
 def test_the_derived_ladder_follows_a_min_price_change() -> None:
-    catalog = Catalog(generate_products(1, 10))
-    before = catalog.auctions(PRODUCT, 2026)
+    catalog = Catalog(generate_products(2026, 10), 2026)
+    before = catalog.auctions(PRODUCT)
     assert before[0].price == catalog.get(PRODUCT)["minPrice"]  # type: ignore[index]
     catalog.update(PRODUCT, {"minPrice": 40.0})
-    after = catalog.auctions(PRODUCT, 2026)
+    after = catalog.auctions(PRODUCT)
     assert after[0].price == 40.0
     assert [a.rating for a in after] == [a.rating for a in before]  # the same sellers
     assert after == derived_auctions(2026, PRODUCT, 40.0)
 
 
+def test_the_derived_ladder_comes_from_the_seed_the_catalog_was_generated_with() -> None:
+    for seed in (2026, 7):
+        catalog = Catalog(generate_products(seed, 10), seed)
+        price = float(catalog.get(PRODUCT)["minPrice"])  # type: ignore[index]
+        assert catalog.auctions(PRODUCT) == derived_auctions(seed, PRODUCT, price)
+    assert derived_auctions(7, PRODUCT, 10.0) != derived_auctions(2026, PRODUCT, 10.0)
+
+
 def test_set_auctions_are_held_cheapest_first_until_a_price_change() -> None:
-    catalog = Catalog(generate_products(1, 10))
+    catalog = Catalog(generate_products(2026, 10), 2026)
     held = catalog.set_auctions(PRODUCT, [Auction("b", 0.9, 12.0), Auction("a", 0.6, 9.5)])
     assert [a.id for a in held] == ["a", "b"]
-    assert catalog.auctions(PRODUCT, 2026) == held
+    assert catalog.auctions(PRODUCT) == held
     assert catalog.get(PRODUCT)["minPrice"] == 9.5  # type: ignore[index]
     catalog.update(PRODUCT, {"qty": 1})
-    assert catalog.auctions(PRODUCT, 2026) == held
+    assert catalog.auctions(PRODUCT) == held
     catalog.update(PRODUCT, {"minPrice": 9.5})
-    assert catalog.auctions(PRODUCT, 2026) == derived_auctions(2026, PRODUCT, 9.5)
+    assert catalog.auctions(PRODUCT) == derived_auctions(2026, PRODUCT, 9.5)
 
 
 def test_the_cheapest_seller_rated_high_enough_is_chosen() -> None:

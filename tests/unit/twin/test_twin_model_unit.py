@@ -50,7 +50,7 @@ def test_small_catalogs_still_hold_the_sandbox_ids() -> None:
 
 
 def test_catalog_caches_encoding_until_a_change() -> None:
-    catalog = Catalog(generate_products(1, 10))
+    catalog = Catalog(generate_products(1, 10), 1)
     product_id = SANDBOX_PRODUCT_IDS[0]
     first = catalog.encoded(product_id)
     assert catalog.encoded(product_id) is first
@@ -65,7 +65,7 @@ def test_catalog_caches_encoding_until_a_change() -> None:
 
 
 def test_catalog_keeps_a_listing_until_any_change() -> None:
-    catalog = Catalog(generate_products(1, 10))
+    catalog = Catalog(generate_products(1, 10), 1)
     renders: list[int] = []
 
     def render() -> bytes:
@@ -88,7 +88,7 @@ def test_catalog_keeps_a_listing_until_any_change() -> None:
 
 
 def test_a_failed_render_is_not_kept() -> None:
-    catalog = Catalog(generate_products(1, 10))
+    catalog = Catalog(generate_products(1, 10), 1)
 
     def failing() -> bytes:
         raise ApiError(BR02)

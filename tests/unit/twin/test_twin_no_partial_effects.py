@@ -64,9 +64,7 @@ def world(twin: Twin) -> dict[str, Any]:
     return copy.deepcopy(
         {
             "products": [dict(p) for p in state.catalog],
-            "auctions": {
-                p["id"]: state.catalog.auctions(p["id"], state.config.seed) for p in state.catalog
-            },
+            "auctions": {p["id"]: state.catalog.auctions(p["id"]) for p in state.catalog},
             "orders": {
                 k: o.as_dict(NOW, state.config.completion_delay_seconds)
                 for k, o in state.orders.items()
