@@ -4,7 +4,8 @@ Both sides send the same `GET /v1/products?page=1&id=…` calls (cycling over th
 to one twin served by `g2a-harness twin serve` in its own process (so the server never
 competes with the measured client for this process's GIL) and decode the JSON answer. The
 adapter also builds its request, checks the answer, parses typed models, counts metrics and
-decides its log record (logger disabled, as in production at WARNING). Batches alternate
+decides its log record: the clients log to a logger at WARNING (`QUIET_LOGGER`), as a service
+running at WARNING has them, so no call builds its INFO line. Batches alternate
 between the two; the medians of the per-call times give the ratio adapter/raw. Same for
 `AsyncG2AClient` vs `httpx.AsyncClient`.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -29,6 +31,8 @@ from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 
 TARGET = 1.15
 AUTH = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
+QUIET_LOGGER = logging.getLogger("g2a_adapter.benchmark")
+QUIET_LOGGER.setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
@@ -62,7 +66,10 @@ def _per_call(call: Callable[[str], object], ids: list[str]) -> float:
 def _sync_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -> Ratio:
     ids = [pid for pid, _ in zip(cycle(SANDBOX_PRODUCT_IDS), range(calls // rounds), strict=False)]
     url = f"{export_url}/products"
-    with G2AClient(settings, metrics=Metrics()) as client, httpx.Client(timeout=8.0) as raw:
+    with (
+        G2AClient(settings, metrics=Metrics(), logger=QUIET_LOGGER) as client,
+        httpx.Client(timeout=8.0) as raw,
+    ):
 
         def raw_get(product_id: str) -> object:
             response = raw.get(url, params={"page": "1", "id": product_id}, headers=AUTH)
@@ -98,7 +105,7 @@ def _async_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -
     ids = [pid for pid, _ in zip(cycle(SANDBOX_PRODUCT_IDS), range(calls // rounds), strict=False)]
     url = f"{export_url}/products"
     loop = asyncio.new_event_loop()
-    client = AsyncG2AClient(settings, metrics=Metrics())
+    client = AsyncG2AClient(settings, metrics=Metrics(), logger=QUIET_LOGGER)
     raw = httpx.AsyncClient(timeout=8.0)
 
     async def raw_get(product_id: str) -> object:
