@@ -4,8 +4,9 @@ Both sides send the same `GET /v1/products?page=1&id=…` calls (cycling over th
 to one twin served by `g2a-harness twin serve` in its own process (so the server never
 competes with the measured client for this process's GIL) and decode the JSON answer. The
 adapter also builds its request, checks the answer, parses typed models, counts metrics and
-decides its log record: the clients log to a logger at WARNING (`QUIET_LOGGER`), as a service
-running at WARNING has them, so no call builds its INFO line. Batches alternate
+decides its log record: the clients log to a logger at WARNING (`QUIET_LOGGER`), as in a service
+that sets the `g2a_adapter` logger to WARNING, so no call builds its INFO line (at the package's
+default INFO level that record costs 10-15 µs a call, see docs/operations.md). Batches alternate
 between the two; the medians of the per-call times give the ratio adapter/raw. Same for
 `AsyncG2AClient` vs `httpx.AsyncClient`.
 """
