@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from g2a_adapter import _tracing
 from g2a_adapter._errors import IdempotencyConflictError, IdempotencyInProgressError
@@ -91,8 +91,15 @@ class ProcessOnce:
         Raises `IdempotencyConflictError` for another payload, `IdempotencyInProgressError`
         while a concurrent caller holds the key (at once when `wait` is False).
         """
-        claim = self._claim(key, _fingerprint(payload), polls=self._polls if wait else 0)
+        claim = self._claim(key, _fingerprint(payload), wait=wait)
         return claim if _ran_now(key, claim.state) else None
+
+    def pauses(self) -> Iterator[None]:
+        """The wait for a key a concurrent caller holds, in pauses: try the claim again after
+        each (`begin(..., wait=False)`), and give up when they are over."""
+        for _ in range(self._polls):
+            time.sleep(self._poll)
+            yield
 
     @staticmethod
     def act(action: Callable[[], None]) -> None:
@@ -111,15 +118,15 @@ class ProcessOnce:
         else:
             self._store.release(claim.key, owner)
 
-    def _claim(self, key: str, fingerprint: str, polls: int) -> Claim:
-        """The claim, once no concurrent caller holds the key or `polls` waits are over."""
+    def _claim(self, key: str, fingerprint: str, *, wait: bool) -> Claim:
+        """The claim, once no concurrent caller holds the key or (`wait`) the pauses are over."""
         with _tracing.span(_CLAIM_SPAN) as span:
             claim = self._store.claim(key, fingerprint, self._lease)
-            for _ in range(polls):
-                if claim.state is not ClaimState.IN_PROGRESS:
-                    break
-                time.sleep(self._poll)
-                claim = self._store.claim(key, fingerprint, self._lease)
+            if wait and claim.state is ClaimState.IN_PROGRESS:
+                for _ in self.pauses():
+                    claim = self._store.claim(key, fingerprint, self._lease)
+                    if claim.state is not ClaimState.IN_PROGRESS:
+                        break
             _tracing.annotate(span, "g2a.claim.state", claim.state.value)
         return claim
 

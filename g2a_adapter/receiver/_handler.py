@@ -12,7 +12,10 @@ those of `handle` called one delivery after another, and each is given out as so
 final: refusals and duplicates once the claims commit, a handled delivery once its group of
 completions commits. A group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`:
 fast handlers complete a whole batch with one commit, and a slow handler's delivery is answered
-when it ends instead of waiting for its batch-mates' handlers.
+when it ends instead of waiting for its batch-mates' handlers. Deliveries whose event another
+delivery holds (another process, or a redelivery in the same batch) are waited for together,
+after the rest: their claims are tried again as one group after each of the engine's pauses
+(`ProcessOnce.pauses`), so a batch waits for them once, not once per delivery.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ class _Flight:
     context: contextvars.Context
     event: WebhookEvent | None = None
     claim: Claim | None = None  # won, and not yet completed or released
-    alone: bool = False  # to be processed on its own, after the batch's groups
+    held: IdempotencyInProgressError | None = None  # another delivery holds the event (so far)
+    alone: bool = False  # a TransactionalHandler's: processed on its own, after the batch
     result: HandleResult | None = None
     error: Exception | None = None
 
@@ -160,10 +164,8 @@ class WebhookHandler:
             for index, d in enumerate(deliveries)
         ]
         self._grouped(flights, self._verify_and_claim)
-        if refused_or_known := _settled(f for f in flights if f.claim is None and not f.alone):
-            yield refused_or_known
-        for completed in self._act_and_complete([f for f in flights if f.claim is not None]):
-            yield _settled(completed)
+        yield from self._settle(flights)
+        yield from self._wait_for_held([f for f in flights if f.held is not None])
         for flight in flights:
             if flight.alone:
                 flight.context.run(self._process_alone, flight)
@@ -173,6 +175,31 @@ class WebhookHandler:
         """`handle_each`'s outcomes, in the order of the deliveries."""
         outcomes = dict(o for group in self.handle_each(deliveries) for o in group)
         return [outcomes[index] for index in range(len(deliveries))]
+
+    def _settle(self, flights: list[_Flight]) -> Iterator[list[Settled]]:
+        """After a group of claims: give out the refused and the known, then handle and
+        complete the claims won."""
+        if refused_or_known := _settled(f for f in flights if f.claim is None and _final(f)):
+            yield refused_or_known
+        for completed in self._act_and_complete([f for f in flights if f.claim is not None]):
+            yield _settled(completed)
+
+    def _wait_for_held(self, held: list[_Flight]) -> Iterator[list[Settled]]:
+        """Deliveries whose event another delivery holds, waited for together: after each of
+        `once`'s pauses their claims are tried again, as one group, until each is won (and
+        handled), known or refused; those still held when the pauses are over get
+        `IdempotencyInProgressError`."""
+        if not held:
+            return
+        for _ in self._once.pauses():
+            self._grouped(held, self._claim)
+            yield from self._settle(held)
+            held = [f for f in held if f.held is not None]
+            if not held:
+                return
+        for flight in held:
+            flight.error, flight.held = flight.held, None
+        yield _settled(held)
 
     def _act_and_complete(self, acting: list[_Flight]) -> Iterator[list[_Flight]]:
         """Run the handler of each claim won; complete (or release) the claims in groups
@@ -204,22 +231,33 @@ class WebhookHandler:
         except StoreUnavailableError as exc:  # nothing of the group was kept
             for flight in flights:
                 if flight.event is not None and flight.error is None:
-                    flight.claim, flight.alone, flight.result, flight.error = None, False, None, exc
+                    flight.claim, flight.held, flight.alone = None, None, False
+                    flight.result, flight.error = None, exc
 
     def _verify_and_claim(self, flight: _Flight) -> None:
         headers, body, _ = flight.delivery
         try:
             flight.event = self.verify(headers, body)
-            if self._in_transaction is not None:
-                flight.alone = True  # its claim and handler share a transaction of their own
-                return
-            flight.claim = self._once.begin(
-                EVENT_KEY_PREFIX + flight.event.event_id, body, wait=False
-            )
-        except IdempotencyInProgressError:
-            flight.alone = True  # wait for the other delivery on its own, after this batch
+        except (WebhookRejectedError, StoreUnavailableError) as exc:  # the nonce not recorded
+            flight.error = exc
             return
-        except (WebhookRejectedError, IdempotencyConflictError, StoreUnavailableError) as exc:
+        if self._in_transaction is not None:
+            flight.alone = True  # its claim and handler share a transaction of their own
+            return
+        self._claim(flight)
+
+    def _claim(self, flight: _Flight) -> None:
+        """Claim the flight's event, without waiting for a delivery that holds it."""
+        assert flight.event is not None
+        flight.held = None
+        try:
+            flight.claim = self._once.begin(
+                EVENT_KEY_PREFIX + flight.event.event_id, flight.delivery.body, wait=False
+            )
+        except IdempotencyInProgressError as exc:
+            flight.held = exc  # waited for with the others, after the claims won are handled
+            return
+        except (IdempotencyConflictError, StoreUnavailableError) as exc:
             flight.error = exc
             return
         if flight.claim is None:
@@ -254,6 +292,11 @@ class WebhookHandler:
             flight.error = exc
             return
         flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
+
+
+def _final(flight: _Flight) -> bool:
+    """Whether a flight without a claim has its outcome (it is neither held nor alone)."""
+    return flight.held is None and not flight.alone
 
 
 def _settled(flights: Iterable[_Flight]) -> list[Settled]:

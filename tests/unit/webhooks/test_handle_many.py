@@ -9,6 +9,7 @@ import contextvars
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from g2a_adapter import (
     WebhookRejectedError,
     WebhookVerifier,
 )
-from g2a_adapter.idempotency import IdempotencyStore, MemoryStore, ProcessOnce, open_store
+from g2a_adapter.idempotency import Claim, IdempotencyStore, MemoryStore, ProcessOnce, open_store
 from g2a_adapter.receiver import Delivery, HandleResult
 from g2a_adapter.receiver._handler import COMPLETION_GROUP_SECONDS
 
@@ -313,3 +314,72 @@ def test_a_slow_handlers_delivery_is_given_out_completed_without_waiting_for_the
         (1, "processed:evt-1", done),
         (2, "processed:evt-2", done),
     ]
+
+
+class HeldElsewhere(MemoryStore):
+    """Events another process holds; `on_claim(n)` runs before this store's n-th claim (from 1),
+    as that process would act meanwhile. Records the keys claimed, in order."""
+
+    def __init__(self, held: list[str], on_claim: Callable[[int], None] = lambda n: None) -> None:
+        super().__init__(clock=_clock)
+        self.on_claim = on_claim
+        self.claimed: list[str] = []
+        self.holders = {
+            event_id: super(HeldElsewhere, self).claim(
+                f"webhook-event:{event_id}", sha256(event_body(event_id)).hexdigest(), 30.0
+            )
+            for event_id in held
+        }
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        self.claimed.append(key.removeprefix("webhook-event:"))
+        self.on_claim(len(self.claimed))
+        return super().claim(key, fingerprint, lease_seconds)
+
+
+def _waiting(store: IdempotencyStore, recorder: Recorder) -> WebhookHandler:
+    """A handler that waits 5 pauses of 10 ms for an event another delivery holds."""
+    once = ProcessOnce(store, in_progress_wait_seconds=0.05, poll_seconds=0.01)
+    verifier = WebhookVerifier([SECRET], store, clock=_clock)
+    return WebhookHandler(verifier, store, recorder, once=once)
+
+
+def test_deliveries_held_elsewhere_are_waited_for_together_not_one_after_another() -> None:
+    store, recorder = HeldElsewhere(["evt-a", "evt-b"]), Recorder()
+    batch = [delivery("evt-a", "nonce-a-000001"), delivery("evt-b", "nonce-b-000001")]
+
+    outcomes = _waiting(store, recorder).handle_many(batch)
+
+    assert [said(o.result) for o in outcomes] == ["IdempotencyInProgressError"] * 2
+    # the batch's claims, then one claim of each after every pause: one wait for both
+    assert store.claimed == ["evt-a", "evt-b"] * 6
+    assert recorder.seen == []
+
+
+def test_a_held_event_completed_meanwhile_is_a_duplicate_and_one_released_is_handled() -> None:
+    def other_process(claim_number: int) -> None:
+        if claim_number == 4:  # after the first pause: done with one event, failed the other
+            store.complete(
+                "webhook-event:evt-a", store.holders["evt-a"].owner or "", {"ok": 1}, 60.0
+            )
+            store.release("webhook-event:evt-b", store.holders["evt-b"].owner or "")
+
+    store, recorder = HeldElsewhere(["evt-a", "evt-b"], other_process), Recorder()
+    batch = [
+        delivery("evt-a", "nonce-a-000001"),
+        delivery("evt-b", "nonce-b-000001"),
+        delivery("evt-c", "nonce-c-000001"),
+    ]
+
+    groups = list(_waiting(store, recorder).handle_each(batch))
+
+    assert [[(i, said(o.result)) for i, o in group] for group in groups] == [
+        [(2, "processed:evt-c")],  # not held: handled with the batch, before any wait
+        [(0, "duplicate:evt-a")],  # both settled by the first claims after the pause
+        [(1, "processed:evt-b")],
+    ]
+    assert store.claimed == ["evt-a", "evt-b", "evt-c", "evt-a", "evt-b"]
+    assert recorder.seen == ["evt-c", "evt-b"]
+    record = store.get("webhook-event:evt-b")
+    assert record is not None
+    assert record.result == {"status": "processed"}

@@ -25,7 +25,7 @@ from g2a_adapter import (
     WebhookRejectedError,
     WebhookVerifier,
 )
-from g2a_adapter.idempotency import JSON, Claim, MemoryStore, ProcessOnce
+from g2a_adapter.idempotency import JSON, Claim, ClaimState, MemoryStore, ProcessOnce
 from g2a_adapter.receiver import HandleResult, TransactionalHandler
 
 
@@ -140,6 +140,21 @@ def test_other_payload_is_a_conflict_and_a_live_claim_is_retryable() -> None:
     holder.claim("webhook-event:evt-0001", sha256(body).hexdigest(), 30.0)
     with pytest.raises(IdempotencyInProgressError):
         handler.handle(signed_headers(body, nonce="nonce-second-01"), body)
+
+
+def test_the_wait_for_a_held_key_is_in_pauses_and_ends_when_it_is_free() -> None:
+    store = MemoryStore(clock=lambda: float(NOW))
+    once = ProcessOnce(store, in_progress_wait_seconds=0.05, poll_seconds=0.01)
+    assert len(list(once.pauses())) == 5
+    assert list(ProcessOnce(store, in_progress_wait_seconds=0.0).pauses()) == []
+
+    holder = store.claim("evt-key", sha256(b"x").hexdigest(), 30.0)
+    with pytest.raises(IdempotencyInProgressError):
+        once.begin("evt-key", b"x", wait=False)  # at once, no pause
+    store.release("evt-key", holder.owner or "")
+    claim = once.begin("evt-key", b"x")
+    assert claim is not None
+    assert claim.state is ClaimState.NEW
 
 
 def test_rejections_never_reach_the_handler() -> None:
