@@ -204,8 +204,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
 
 def _seller_rated(twin: Twin, product_id: str, min_rating: float) -> Auction:
     """The cheapest auction of the product whose seller is rated at least `min_rating`."""
-    state = twin.state
-    auction = cheapest_meeting(state.catalog.auctions(product_id), min_rating)
+    auction = cheapest_meeting(twin.state.catalog.auctions(product_id), min_rating)
     if auction is None:
         raise _order_error(twin, "rating_not_met")
     return auction
