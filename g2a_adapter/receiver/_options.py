@@ -43,9 +43,11 @@ class ReceiverOptions:
     - `handler_threads`: worker threads for verification, store calls and the handlers;
       deliveries that arrive while all are busy go to the next free one together, as a
       batch, and a burst that finds several idle is split evenly among them (`/healthz`
-      keeps threads of its own, so busy handlers never delay it). Four keep a fast
-      handler's throughput highest (`benchmarks/bench_receiver.py`); a handler that waits
-      on slow I/O needs more.
+      keeps threads of its own, so busy handlers never delay it). Four let handlers that
+      wait on I/O overlap; a handler that waits on slow I/O needs more. A handler that only
+      computes is fastest on one: more threads add hand-overs and trade the GIL and the
+      store's lock (figures: `specs/011-g2a-integration-audit/tasks.md`, "Receiver
+      throughput").
     """
 
     store: IdempotencyStore | None = None
