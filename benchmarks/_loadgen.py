@@ -288,7 +288,7 @@ def _env() -> dict[str, str]:
 
 
 class ServedApp(str):
-    """The base URL of a served app (a `str`), with the server's `pid` for RSS checks."""
+    """The base URL of a served app (a `str`), with the server's `pid` for RSS and CPU checks."""
 
     pid: int
 
@@ -299,6 +299,13 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far, user and system, all threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14 and 15
+    return (user + system) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

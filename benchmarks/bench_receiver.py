@@ -18,8 +18,9 @@ in-memory store to show the receiver's own cost. Served, SQLite costs far more t
 statements do in one thread: each statement releases the GIL, and the worker thread then waits
 for the busy event loop to give it back (figures in specs/011-g2a-integration-audit/tasks.md,
 "Receiver throughput"). Each round loads every server in turn, so
-machine noise hits them alike; each line reports the round with the median ratio, and the
-range of the per-round ratios.
+machine noise hits them alike; each line reports the round with the median ratio, the
+range of the per-round ratios, and the CPU time each server process spent per request in that
+round (all its threads, from `/proc`): what a delivery costs, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,7 +40,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from benchmarks._core import Ratio
-from benchmarks._loadgen import LoadResult, run_load, serve_app_in_subprocess
+from benchmarks._loadgen import (
+    LoadResult,
+    ServedApp,
+    cpu_seconds,
+    run_load,
+    serve_app_in_subprocess,
+)
 from g2a_adapter import Settings
 from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import recording_receiver_app
@@ -129,8 +137,21 @@ APPS = {
 }
 
 
-def _measure(rounds: int, requests: int) -> dict[str, list[LoadResult]]:
-    results: dict[str, list[LoadResult]] = {name: [] for name in APPS}
+class _Round(NamedTuple):
+    """One server's load in one round, and the CPU its process spent per request meanwhile."""
+
+    load: LoadResult
+    cpu_us: float
+
+
+def _round(served: ServedApp, requests: int) -> _Round:
+    before = cpu_seconds(served.pid)
+    load = _load(served, requests)
+    return _Round(load, (cpu_seconds(served.pid) - before) / requests * 1e6)
+
+
+def _measure(rounds: int, requests: int) -> dict[str, list[_Round]]:
+    results: dict[str, list[_Round]] = {name: [] for name in APPS}
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         os.environ[STORE_URL_ENV] = f"sqlite:///{Path(folder) / 'receiver.sqlite3'}"
         stack.callback(os.environ.pop, STORE_URL_ENV)
@@ -140,29 +161,33 @@ def _measure(rounds: int, requests: int) -> dict[str, list[LoadResult]]:
         for base_url in served.values():  # warm every server up before measuring
             _load(base_url, 500)
         for _ in range(rounds):
-            for name, base_url in served.items():
-                results[name].append(_load(base_url, requests))
+            for name, app in served.items():
+                results[name].append(_round(app, requests))
     return results
 
 
-def _ratio(name: str, subject: list[LoadResult], bare: list[LoadResult], note: str) -> Ratio:
+def _ratio(name: str, subject: list[_Round], bare: list[_Round], note: str) -> Ratio:
     """The round whose subject/bare ratio is the median of all rounds.
 
     Each round measures the subject and the bare app within a second or two, so a slow phase
     of the machine hits both; medians taken per server would pair different phases.
     """
-    paired = sorted(zip(subject, bare, strict=True), key=lambda pair: pair[0].rps / pair[1].rps)
+    paired = sorted(
+        zip(subject, bare, strict=True), key=lambda pair: pair[0].load.rps / pair[1].load.rps
+    )
     median_subject, median_bare = paired[len(paired) // 2]
-    lowest, highest = (s.rps / b.rps for s, b in (paired[0], paired[-1]))
+    lowest, highest = (s.load.rps / b.load.rps for s, b in (paired[0], paired[-1]))
     return Ratio(
         name,
-        median_subject.rps,
-        median_bare.rps,
+        median_subject.load.rps,
+        median_bare.load.rps,
         "req/s",
         TARGET,
         True,
         f"{note}; median of {len(paired)} paired rounds (ratios {lowest:.2f}-{highest:.2f}); "
-        f"32 connections; p99 {median_subject.p99_ms:.1f} ms vs {median_bare.p99_ms:.1f} ms",
+        f"32 connections; p99 {median_subject.load.p99_ms:.1f} ms vs "
+        f"{median_bare.load.p99_ms:.1f} ms; server CPU per request "
+        f"{median_subject.cpu_us:.0f} µs vs {median_bare.cpu_us:.0f} µs",
     )
 
 

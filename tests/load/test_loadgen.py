@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
-from benchmarks._loadgen import _parse_response, run_load, serve_app_in_subprocess
+from benchmarks._loadgen import _parse_response, cpu_seconds, run_load, serve_app_in_subprocess
 
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc"
 CLOSED = b"HTTP/1.1 200 OK\r\nConnection: Close\r\ncontent-length:0\r\n\r\n"
@@ -49,3 +52,12 @@ def test_a_refused_connection_counts_as_an_error_per_request() -> None:
         port = base.rsplit(":", 1)[1]
     result = run_load(f"http://127.0.0.1:{port}/v1/products", concurrency=2, requests=5)
     assert (result.errors, result.statuses) == (5, {})
+
+
+def test_cpu_seconds_counts_what_a_process_spent() -> None:
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # 0.2 s of CPU in this process
+        pass
+    spent = cpu_seconds(os.getpid()) - before
+    assert 0.15 <= spent <= 1.0  # clock ticks are 10 ms; other threads may add a little
