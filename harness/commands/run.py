@@ -117,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
         env = dict(os.environ, G2A_TARGET=target.name, **{FEATURES_ENV: extra_features})
         if target.has_admin:
             env.update(stack.enter_context(_embedded_services()))
-        facts = {"target_url": env.get("G2A_TWIN_URL") or target.api_url or "", **_run_facts()}
+        # What the scenarios call: the twin (embedded, or named by G2A_TWIN_URL) has an admin
+        # API; any other target is its G2A_API_URL, whatever else the environment holds.
+        called = env.get("G2A_TWIN_URL") if target.has_admin else target.api_url
+        facts = {"target_url": called or "", **_run_facts()}
         return _run_checklist(
             target.name,
             selection,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from dotenv import dotenv_values
@@ -117,24 +118,63 @@ def env_files(root: Path) -> Iterator[TextSource]:
             yield TextSource(name, path.read_text(encoding="utf-8", errors="replace"))
 
 
+_C_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r"}
+
+
+def unquoted_path(path: str) -> str:
+    """A path as a diff header prints it: git C-quotes one holding a quote, a backslash or a
+    control character (`"b/a\\"b"`, bytes as octal `\\303`); others are as they are."""
+    if len(path) < 2 or not (path.startswith('"') and path.endswith('"')):
+        return path
+    quoted, raw, i = path[1:-1], bytearray(), 0
+    while i < len(quoted):
+        escaped = quoted[i + 1 : i + 4] if quoted[i] == "\\" else ""
+        if len(escaped) == 3 and escaped.isdigit():  # one byte, in octal
+            raw.append(int(escaped, 8) & 0xFF)
+            i += 4
+        elif escaped:
+            raw += _C_ESCAPES.get(escaped[0], escaped[0]).encode()
+            i += 2
+        else:
+            raw += quoted[i].encode()
+            i += 1
+    return raw.decode("utf-8", "replace")
+
+
+@dataclass
+class _FileDiff:
+    commit: str
+    path: str | None = None  # None for a deleted file: it adds nothing
+    added: list[str] = field(default_factory=list)
+
+
 def parse_history(log: str) -> Iterator[TextSource]:
-    """Added lines per (commit, file) from `git log -p -U0 --format=%x00%h` output."""
-    commit, path = "", None
-    added: list[str] = []
+    """Added lines per (commit, file) from `git log -p -U0 --format=%x00%h` output.
+
+    Each file's diff starts with `diff --git`; its header (up to the first `@@` hunk) names
+    it in `+++ b/<path>`, and only lines inside hunks are content: an added line that reads
+    `++ x` is a `+++ x` line in the hunk, not a header.
+    """
+    diffs: list[_FileDiff] = []
+    commit, in_hunk = "", False
     for line in log.split("\n"):
         if line.startswith("\0"):
-            if path and added:
-                yield TextSource(path, "\n".join(added), commit)
-            commit, path, added = line[1:].strip(), None, []
-        elif line.startswith("+++ "):
-            if path and added:
-                yield TextSource(path, "\n".join(added), commit)
-            target = line[4:]
-            path, added = (target[2:] if target.startswith("b/") else None), []
-        elif line.startswith("+") and path is not None:
-            added.append(line[1:])
-    if path and added:
-        yield TextSource(path, "\n".join(added), commit)
+            commit, in_hunk = line[1:].strip(), False
+        elif line.startswith("diff --git "):
+            diffs.append(_FileDiff(commit))
+            in_hunk = False
+        elif not diffs:
+            continue
+        elif line.startswith("@@"):
+            in_hunk = True
+        elif in_hunk and line.startswith("+"):
+            diffs[-1].added.append(line[1:])
+        elif not in_hunk and line.startswith("+++ "):
+            target = unquoted_path(line[4:].removesuffix("\t"))  # a tab ends a name with spaces
+            diffs[-1].path = target[2:] if target.startswith("b/") else None
+    for diff in diffs:
+        if diff.path and diff.added:
+            yield TextSource(diff.path, "\n".join(diff.added), diff.commit)
 
 
 def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> RepoScan:
@@ -161,6 +201,8 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
         if has_commits:
             log = _git(
                 root,
+                "-c",
+                "core.quotePath=false",  # paths as they are, not octal escapes
                 "log",
                 "-p",
                 "--all",
@@ -168,6 +210,7 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
                 "--no-color",
                 "--no-ext-diff",
                 "--no-renames",
+                "--text",  # binary to git too (`-diff` in .gitattributes): still scanned
                 "--format=%x00%h",
             ).decode("utf-8", "replace")
             sources.extend(parse_history(log))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.gate.sources import env_files, tree_sources
+import pytest
+from gate_support import commit
+
+from harness.gate.sources import env_files, scan_repository, tree_sources
 
 
 def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Path) -> None:
@@ -37,3 +40,29 @@ def test_env_files_git_ignores_are_read_outside_ignored_folders(repo: Path) -> N
         ".env": "A=1\n",
         "deploy/.env.live": "B=2\n",
     }
+
+
+KEY = "G2A_API_KEY=" + "5e" * 32 + "\n"  # a live-looking key; not on the allowlist
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "attributes"),
+    [
+        ("deploy.env", KEY, None),
+        ("déploiement.env", KEY, None),  # git quotes non-ASCII names unless told not to
+        ('prod "live" copy.env', KEY, None),  # C-quoted, and a tab ends the header
+        ("notes.md", "++ counter\n" + KEY, None),  # its first line reads `+++ counter`
+        ("deploy.cfg", KEY, "*.cfg -diff\n"),  # binary to git: no patch without --text
+    ],
+)
+def test_a_secret_committed_then_removed_is_found_in_history(
+    repo: Path, name: str, text: str, attributes: str | None
+) -> None:
+    if attributes is not None:
+        commit(repo, {".gitattributes": attributes}, "attributes")
+    leaked = commit(repo, {name: text}, "leak")
+    commit(repo, {name: None}, "remove it")
+
+    history = [s for s in scan_repository(repo).sources if s.commit is not None]
+
+    assert (leaked, name, text.rstrip("\n")) in {(s.commit, s.path, s.text) for s in history}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
+import pytest
+
 from harness.gate.checks.secrets import check_repository_secrets, scan
 from harness.gate.evidence import Allowlist, Evidence, RepoScan, TextSource
 from harness.gate.model import Status
-from harness.gate.sources import parse_history
+from harness.gate.sources import parse_history, unquoted_path
 from harness.twin.credentials import SANDBOX_API_KEY
 
 NO_ALLOW = Allowlist()
@@ -156,6 +158,34 @@ def test_parse_history_keeps_added_lines_per_commit_and_file() -> None:
     )
     sources = [(s.commit, s.path, s.text) for s in parse_history(log)]
     assert sources == [("c0ffee1", "a.env", "ONE=1\nTWO=2"), ("beef002", "b.py", "x = 2")]
+
+
+@pytest.mark.parametrize(
+    ("printed", "path"),
+    [
+        ("b/plain name.env", "b/plain name.env"),
+        ('"b/caf\\303\\251.env"', "b/café.env"),  # non-ASCII bytes in octal
+        ('"b/say \\"hi\\"\\tnow\\\\x"', 'b/say "hi"\tnow\\x'),
+    ],
+)
+def test_diff_header_paths_are_unquoted_as_git_quotes_them(printed: str, path: str) -> None:
+    assert unquoted_path(printed) == path
+
+
+def test_an_added_line_that_looks_like_a_header_is_content() -> None:
+    log = "\n".join(
+        [
+            "\0c0ffee1",
+            'diff --git "a/caf\\303\\251 x.md" "b/caf\\303\\251 x.md"',
+            "--- /dev/null",
+            '+++ "b/caf\\303\\251 x.md"\t',
+            "@@ -0,0 +1,2 @@",
+            "+++ counter",
+            "+KEY=1",
+        ]
+    )
+    sources = [(s.commit, s.path, s.text) for s in parse_history(log)]
+    assert sources == [("c0ffee1", "café x.md", "++ counter\nKEY=1")]
 
 
 def test_private_key_block() -> None:

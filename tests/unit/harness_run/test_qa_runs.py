@@ -257,3 +257,30 @@ def test_max_time_stops_a_long_run_and_reports_what_ran(tmp_path: Path) -> None:
     assert report["stopped_after_max_time"] == 4
     assert report["passed"] is False
     assert report["duration_seconds"] < 30
+
+
+def test_a_sandbox_run_records_the_url_its_scenarios_called(tmp_path: Path) -> None:
+    """A `G2A_TWIN_URL` left in the environment names no host of a sandbox run: its envelope
+    names the G2A_API_URL the scenarios called (here a twin on loopback, which the gate then
+    refuses as sandbox evidence)."""
+    from harness.twin.config import TwinConfig
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+    from harness.twin.server import running_twin
+
+    with running_twin(TwinConfig.fast()) as twin:
+        env = {
+            "G2A_API_URL": twin.export_url,
+            "G2A_API_HASH": SANDBOX_API_HASH,
+            "G2A_API_KEY": SANDBOX_API_KEY,
+            "G2A_TWIN_URL": "https://sandboxapi.g2a.com/v1",
+        }
+        done = harness(
+            "run", "--target", "sandbox", "--tags", "chk-test-int-token",
+            "--report-dir", str(tmp_path), env=env,
+        )  # fmt: skip
+        called = {(r["method"], r["path"]) for r in twin.admin.requests()}
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("POST", "/oauth/token") in called
+    envelope = json.loads((tmp_path / "checklist.json").read_text())["envelope"]
+    assert (envelope["target"], envelope["base_url"]) == ("sandbox", twin.export_url)
+    assert envelope["host"] == "127.0.0.1"
