@@ -52,6 +52,12 @@ def parse_env(raw: str | None) -> Env:
     raise ConfigError("G2A_ENV must be 'sandbox' or 'live' (unset means sandbox)")
 
 
+def is_api_hash(value: str) -> bool:
+    """G2A documents no format for the API hash (its sandbox one is 16 letters); it is sent in
+    the `Authorization` header, so it must be visible ASCII: no spaces or control characters."""
+    return bool(value) and all(33 <= ord(c) <= 126 for c in value)
+
+
 def is_api_key(value: str) -> bool:
     """G2A's Export API key is a SHA-256 hex digest: exactly 64 hex digits."""
     return len(value) == API_KEY_LENGTH and all(c in string.hexdigits for c in value)
@@ -311,6 +317,11 @@ class Settings(BaseSettings):
             text = value.get_secret_value() if isinstance(value, SecretStr) else value
             if not text.strip():
                 raise ValueError(f"{env_var(name)} is required and must not be empty")
+        if not is_api_hash(self.api_hash):
+            raise ValueError(
+                "G2A_API_HASH must be visible ASCII characters only (no spaces, line breaks or "
+                "control characters), as G2A's dashboard shows it"
+            )
         if not is_api_key(self.api_key.get_secret_value()):
             raise ValueError(
                 "G2A_API_KEY is not a G2A API key: it must be the 64 hex digits G2A's dashboard "

@@ -17,7 +17,8 @@ class ConfigError(G2AError):
 
 
 class AuthError(G2AError):
-    """Credentials were refused (AUTH01/AUTH02, or a token that cannot be obtained)."""
+    """Credentials were refused (AUTH01/AUTH02, or the OAuth token endpoint answering 400, 401
+    or 403); a rate limit or an outage of the token endpoint keeps its own error type."""
 
 
 class RequestValidationError(G2AError, ValueError):
@@ -108,8 +109,13 @@ class KeyDeliveryLostError(G2AError):
     def __init__(self, idempotency_key: str, order_id: str, transaction_id: str | None) -> None:
         self.order_id = order_id
         self.transaction_id = transaction_id
-        super().__init__(
-            f"purchase {idempotency_key!r}: order {order_id} (transaction "
+        super().__init__(self.describe(repr(idempotency_key), order_id, transaction_id))
+
+    @staticmethod
+    def describe(purchase: str, order_id: str, transaction_id: str | None) -> str:
+        """The message, naming the purchase as `purchase` (the key, or its digest in logs)."""
+        return (
+            f"purchase {purchase}: order {order_id} (transaction "
             f"{transaction_id or 'unknown'}) is paid but its key was lost in delivery; G2A hands "
             "a key out once and offers no API to fetch it again: do not buy again, ask G2A "
             "support for the key of this order (runbook: lost key)"

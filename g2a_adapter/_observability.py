@@ -7,6 +7,7 @@ exact values on a fresh instance.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -107,6 +108,14 @@ class SecretMasker:
         return self._pattern.sub(MASK, text)
 
 
+def key_digest(idempotency_key: str) -> str:
+    """How logs name an idempotency key: 128 bits of SHA-256 (the `X-Purchase-Key` value).
+
+    Tells keys apart, reveals nothing, fits any header; never log the key itself.
+    """
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+
+
 # --- logging -------------------------------------------------------------------------------
 
 CALL_LOG_MESSAGE = "g2a.call"
@@ -156,19 +165,37 @@ REQUEST_LOG_FIELDS = (
 )
 
 correlation_id_var: ContextVar[str | None] = ContextVar("g2a_correlation_id", default=None)
-"""Set it (e.g. from an inbound request id) to have the adapter send and log that id."""
+"""Set it (e.g. from an inbound request id) to have the adapter send and log that id.
+
+An id that is not 1-128 visible ASCII characters (letters, digits, punctuation; no spaces or
+control characters) is not sent: the call gets a fresh id instead (see `new_correlation_id`).
+"""
+
+_CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def new_correlation_id() -> str:
-    """The caller's correlation id if one is set in the context, else a fresh one."""
-    return correlation_id_var.get() or uuid.uuid4().hex
+    """The caller's correlation id if one is set in the context and valid, else a fresh one.
+
+    The id travels as the `X-Correlation-Id` header and into log lines, and often comes from an
+    inbound request (untrusted): an id that is not 1-128 visible ASCII characters could break
+    the request or forge a header or log line, so it is replaced by a fresh id rather than
+    failing the call (as request-id middlewares such as asgi-correlation-id do).
+    """
+    given = correlation_id_var.get()
+    if given and _CORRELATION_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 class MaskingFilter(logging.Filter):
-    """A handler/logger filter that masks secrets in the message, its args and extra fields.
+    """A handler/logger filter that masks secrets in the message, its args, extra fields, the
+    exception traceback and the stack.
 
     The adapter's own records are built masked already; attach this filter to handlers that
     also receive records from other libraries (httpx, your service) to keep every line safe.
+    An exception is rendered into `exc_text` (what formatters print) and masked there; its
+    `exc_info` is dropped, so no later formatter renders the unmasked traceback again.
     """
 
     def __init__(self, masker: SecretMasker) -> None:
@@ -178,6 +205,10 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._mask(record.getMessage())
         record.args = None
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+            record.exc_info = None
         for name, value in list(vars(record).items()):
             if isinstance(value, str) and name not in _RECORD_PLUMBING:
                 setattr(record, name, self._mask(value))
@@ -195,6 +226,6 @@ _RECORD_PLUMBING = frozenset(
         "processName",
         "threadName",
         "taskName",
-        "stack_info",
     }
 )
+_TRACEBACKS = logging.Formatter()  # renders `exc_info` as `logging.Formatter` does by default

@@ -13,11 +13,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from g2a_adapter._errors import AuthError, G2AApiError
+from g2a_adapter._errors import ApiAuthError, AuthError, G2AApiError
 from g2a_adapter.client._core import ClientCore, Flow, Spec
 from g2a_adapter.client._models import AccessToken
 
 EARLY_REFRESH_FRACTION = 0.2  # refresh once less than 20 % of the token's life is left
+_REFUSAL_STATUSES = frozenset({400, 401, 403})
+
+
+def is_refusal(error: G2AApiError) -> bool:
+    """Whether the token endpoint refused the credentials (RFC 6749 §5.2: 400 or 401; 403)."""
+    return isinstance(error, ApiAuthError) or error.status_code in _REFUSAL_STATUSES
 
 
 def _now() -> float:
@@ -75,12 +81,15 @@ class TokenState:
         try:
             token: AccessToken = yield from self._core.exchange(spec)
         except G2AApiError as exc:
+            if not is_refusal(exc):
+                raise  # a 429 or an outage says nothing about the credentials
             raise AuthError(
                 f"OAuth token request refused: {exc.code} (HTTP {exc.status_code})"
             ) from exc
         return token
 
     def accept(self, token: AccessToken) -> AccessToken:
+        self._core.mask_token(token)
         self.token = token
         return token
 

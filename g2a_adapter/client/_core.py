@@ -28,6 +28,7 @@ from g2a_adapter._errors import (
     G2AError,
     OutcomeUnknownError,
     RateLimitedError,
+    RequestValidationError,
     ResponseFormatError,
 )
 from g2a_adapter._observability import (
@@ -176,6 +177,15 @@ def parse_body(spec: Spec, response: httpx.Response) -> Any:
         raise _unreadable(spec, "2xx answer does not match the documented shape") from exc
 
 
+def encode_json(body: dict[str, Any]) -> bytes:
+    """A request body as strict JSON: a value JSON cannot carry (NaN, infinity, an object such
+    as a `Decimal`) is the caller's error, raised before anything is sent."""
+    try:
+        return json.dumps(body, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise RequestValidationError(f"request body is not valid JSON: {exc}") from None
+
+
 def json_dict(body: bytes) -> dict[str, Any]:
     value = json.loads(body)
     if not isinstance(value, dict):
@@ -201,7 +211,8 @@ class ClientCore:
         self.metrics = metrics
         self.retry = retry
         self.logger = logger
-        self.mask = SecretMasker(settings.secret_values())
+        self._secrets = settings.secret_values()
+        self.mask = SecretMasker(self._secrets)  # replaced when a new access token is accepted
         self._metric_series: dict[tuple[str, str, int | None, str], tuple[Counter, Histogram]] = {}
         self.import_url = settings.import_api_url
         self._export_url: str | None = None  # checked once, on the first Export call
@@ -216,6 +227,10 @@ class ClientCore:
             "import": base,
             "oauth": base,
         }
+
+    def mask_token(self, token: AccessToken) -> None:
+        """Mask the current access token too (the one it replaces is no longer sent)."""
+        self.mask = SecretMasker([*self._secrets, token.access_token.get_secret_value()])
 
     @property
     def export_url(self) -> str:
@@ -245,7 +260,7 @@ class ClientCore:
             return httpx.Request(spec.method, spec.url, headers=headers, data=spec.form)
         if spec.method in ("POST", "PUT", "PATCH"):
             headers["Content-Type"] = "application/json"
-            content = b"" if spec.json is None else json.dumps(spec.json).encode()
+            content = b"" if spec.json is None else encode_json(spec.json)
             return httpx.Request(
                 spec.method, spec.url, params=spec.params, headers=headers, content=content
             )
@@ -336,6 +351,8 @@ class ClientCore:
         self, spec: Spec, request: httpx.Request, reply: httpx.Response | Failure
     ) -> G2AError:
         if isinstance(reply, Failure):
+            if reply.answered:  # an answer whose body cannot be decoded: read like a bad 2xx
+                return _unreadable(spec, f"answer body could not be decoded ({reply.reason})")
             path = self.mask(request.url.path)
             return reply.to_error(spec.method, path, idempotent=spec.idempotent)
         if reply.is_redirect:  # G2A's API does not redirect: a proxy or maintenance page does

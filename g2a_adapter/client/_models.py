@@ -28,6 +28,7 @@ from pydantic import (
 
 logger = logging.getLogger("g2a_adapter.models")
 PRODUCTS_PER_PAGE = 20
+MAX_PRODUCT_PAGE = 500  # G2A serves pages 1 to 500 of `GET /v1/products` (docs/g2a-api.md §1)
 _NUMERIC_ID = re.compile(r"[0-9]{1,32}")
 _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -58,9 +59,9 @@ def valid_product_id(value: object) -> str:
 class ProductQuery(BaseModel):
     """`GET /v1/products` query: every documented filter."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    page: int = Field(default=1, ge=1, le=500)
+    page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE)
     id: str | None = None
     min_qty: int | None = Field(default=None, ge=0)
     min_price_from: float | None = Field(default=None, ge=0)
@@ -175,8 +176,12 @@ class ProductPage(G2AModel):
 
     @property
     def next_page(self) -> int | None:
-        """The page after this one, or None when this is the last (or an empty) page."""
-        if not self.docs or self.page >= self.pages:
+        """The page after this one, or None when this is the last (or an empty) page.
+
+        G2A serves no page past `MAX_PRODUCT_PAGE` (500 pages of 20 products), so that page is
+        the last one even when `total` counts more products.
+        """
+        if not self.docs or self.page >= min(self.pages, MAX_PRODUCT_PAGE):
             return None
         return self.page + 1
 
@@ -187,7 +192,7 @@ class ProductPage(G2AModel):
 class CreateOrderRequest(BaseModel):
     """`POST /v1/order` body."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     product_id: str
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
@@ -204,14 +209,14 @@ class CreateOrderRequest(BaseModel):
 
 
 class OrderCreated(G2AModel):
-    order_id: str
+    order_id: str  # numeric: the pay, details and key URLs are built from it
     price: float
     currency: str
 
     @field_validator("order_id", mode="before")
     @classmethod
     def _order_id(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+        return valid_order_id(value)
 
 
 class PaymentResult(G2AModel):

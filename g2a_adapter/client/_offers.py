@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from g2a_adapter._errors import RequestValidationError
-from g2a_adapter.client._core import ClientCore, Flow, Spec, json_dict
+from g2a_adapter.client._core import ClientCore, Flow, Spec, encode_json, json_dict
 from g2a_adapter.client._models import Job, JobAccepted, OfferPage
 
 MAX_ITEMS_PER_PAGE = 100
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _data(model: type[BaseModel]) -> Callable[[bytes], Any]:
@@ -26,16 +26,22 @@ def _job_id(body: bytes) -> str:
     return accepted.job_id
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _segment(value: str | int, what: str) -> str:
-    text = str(value)
-    if not _SEGMENT.match(text):
+    text = str(value) if isinstance(value, str) or _is_int(value) else ""
+    if not _SEGMENT.fullmatch(text):
         raise RequestValidationError(f"invalid {what}: 1-64 letters, digits, '-' or '_'")
     return text
 
 
 def _payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A non-empty JSON object, strictly encodable (no NaN, infinity or non-JSON values)."""
     if not isinstance(payload, dict) or not payload:
         raise RequestValidationError("offer payload must be a non-empty JSON object")
+    encode_json(payload)
     return payload
 
 
@@ -48,9 +54,12 @@ class ImportCalls:
         self._jobs = f"{core.import_url}/v3/jobs"
 
     def list_offers(self, page: int, items_per_page: int) -> Flow[OfferPage]:
-        if page < 1 or not 1 <= items_per_page <= MAX_ITEMS_PER_PAGE:
+        if not (_is_int(page) and _is_int(items_per_page)) or (
+            page < 1 or not 1 <= items_per_page <= MAX_ITEMS_PER_PAGE
+        ):
             raise RequestValidationError(
-                f"page must be >= 1 and items_per_page within 1..{MAX_ITEMS_PER_PAGE}"
+                f"page must be an integer >= 1 and items_per_page an integer within "
+                f"1..{MAX_ITEMS_PER_PAGE}"
             )
         spec = Spec(
             "GET",

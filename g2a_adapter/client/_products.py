@@ -95,7 +95,11 @@ class Products:
         return result
 
     def iter_all(self, **filters: Any) -> Iterator[Product]:
-        """Every product matching `filters`, page after page."""
+        """Every product matching `filters`, page after page.
+
+        Stops after page 500, the last one G2A serves (`MAX_PRODUCT_PAGE`): a catalogue of more
+        than 10 000 matches is cut there; narrow `filters` (e.g. `updated_at_from`) to see it all.
+        """
         page: int | None = 1
         while page is not None:
             current = self.list(page, **filters)
@@ -141,7 +145,7 @@ class AsyncProducts:
         return result
 
     async def aiter_all(self, **filters: Any) -> AsyncIterator[Product]:
-        """Every product matching `filters`, page after page."""
+        """Every product matching `filters`, page after page; stops after page 500 (`iter_all`)."""
         page: int | None = 1
         while page is not None:
             current = await self.list(page, **filters)

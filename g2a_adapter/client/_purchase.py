@@ -52,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ from g2a_adapter._errors import (
     RequestValidationError,
     TransportError,
 )
-from g2a_adapter._observability import Metrics
+from g2a_adapter._observability import Metrics, key_digest
 from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
 from g2a_adapter.client._models import (
     CreateOrderRequest,
@@ -128,11 +129,6 @@ def next_step(progress: JSON) -> str:
     return _NEXT_STEP[progress.get("step")]
 
 
-def purchase_key_digest(idempotency_key: str) -> str:
-    """128 bits of SHA-256: tells keys apart, reveals nothing, fits any header."""
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-
-
 def in_progress_error(
     key: str, record: Record | None, lease_seconds: float
 ) -> IdempotencyInProgressError:
@@ -152,6 +148,16 @@ def _with_abandoned(progress: JSON, abandoned: list[JSON]) -> JSON:
     return {**progress, "abandoned_orders": abandoned} if abandoned else progress
 
 
+def _is_duration(value: object) -> bool:
+    """A finite, non-negative number of seconds (not a bool, not NaN or infinity)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
 @dataclass(frozen=True)
 class PurchaseRequest:
     order: CreateOrderRequest
@@ -166,12 +172,16 @@ class PurchaseRequest:
             raise RequestValidationError(
                 f"idempotency_key must be a non-empty string of at most {MAX_KEY_LENGTH} chars"
             )
-        if self.poll_interval < 0 or self.poll_timeout < 0 or self.wait_timeout < 0:
-            raise RequestValidationError("poll and wait times must not be negative")
+        times = (self.poll_interval, self.poll_timeout, self.wait_timeout)
+        if not all(_is_duration(t) for t in times):
+            raise RequestValidationError(
+                "poll_interval, poll_timeout and wait_timeout must be finite numbers of "
+                "seconds, not negative"
+            )
 
     def purchase_key(self) -> str:
         """The value of `X-Purchase-Key`: a digest of the idempotency key."""
-        return purchase_key_digest(self.idempotency_key)
+        return key_digest(self.idempotency_key)
 
     def step(self, name: str) -> PurchaseStep:
         """What a call of step `name` carries into its log line and span."""
@@ -244,7 +254,7 @@ class PurchaseFlow:
         except Exception as exc:  # the lease expires on its own; keep the original error
             logger.warning(
                 "could not release purchase lease idempotency_key=%s: %s",
-                purchase_key_digest(key),
+                key_digest(key),
                 type(exc).__name__,
             )
 
@@ -373,9 +383,15 @@ class PurchaseFlow:
                     raise
                 yield from save({**progress, "step": "key_lost"})
                 self._metrics.key_delivery_lost_total.inc()
-                lost = self._key_lost(request, progress)
-                logger.error("%s", lost)
-                raise lost from exc
+                logger.error(
+                    "%s",
+                    KeyDeliveryLostError.describe(
+                        f"idempotency_key={request.purchase_key()}",
+                        order_id,
+                        progress.get("transaction_id"),
+                    ),
+                )
+                raise self._key_lost(request, progress) from exc
             result = {
                 "order_id": order_id,
                 "transaction_id": progress.get("transaction_id"),

@@ -2,7 +2,9 @@
 
 A failed send never raises an httpx exception upward: it becomes a `Failure` that says why
 and whether the request may have reached the server, so the pure core can decide between a
-retry, a `TransportError` and an `OutcomeUnknownError`.
+retry, a `TransportError` and an `OutcomeUnknownError`. An answer whose body cannot be decoded
+(a corrupt `Content-Encoding`) is a `Failure` too, marked `answered`: the core reads it as an
+unreadable answer, like a 2xx whose JSON it cannot parse.
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ _CLASSIFICATION: tuple[tuple[type[Exception], str, bool, bool], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A send that produced no HTTP answer."""
+    """A send that produced no HTTP answer (or, `answered`, one whose body cannot be read)."""
 
     reason: str
     sent: bool  # the request may have reached the server
     transient: bool = True  # another try may succeed
+    answered: bool = False  # the server answered, but its body could not be decoded
 
     def to_error(self, method: str, path: str, *, idempotent: bool) -> TransportError:
         if self.sent and not idempotent:
@@ -52,7 +55,13 @@ class Failure:
         return TransportError(f"{method} {path}: {self.reason}")
 
 
-def classify(exc: httpx.TransportError | OSError) -> Failure:
+# The server answered and so received the request; the same body would fail the same way.
+UNDECODABLE = Failure("undecodable_body", sent=True, transient=False, answered=True)
+
+
+def classify(exc: httpx.TransportError | httpx.DecodingError | OSError) -> Failure:
+    if isinstance(exc, httpx.DecodingError):
+        return UNDECODABLE
     for kind, reason, sent, transient in _CLASSIFICATION:
         if isinstance(exc, kind):
             return Failure(reason, sent, transient)
@@ -68,7 +77,7 @@ class SyncTransport:
     def send(self, request: httpx.Request) -> httpx.Response | Failure:
         try:
             return self.client.send(request)
-        except (httpx.TransportError, OSError) as exc:
+        except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
             return classify(exc)
 
     def close(self) -> None:
@@ -84,7 +93,7 @@ class AsyncTransport:
     async def send(self, request: httpx.Request) -> httpx.Response | Failure:
         try:
             return await self.client.send(request)
-        except (httpx.TransportError, OSError) as exc:
+        except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
             return classify(exc)
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ import logging
 import threading
 
 from g2a_adapter._errors import LeaseLostError
+from g2a_adapter._observability import key_digest
 from g2a_adapter.idempotency._base import IdempotencyStore
 
 logger = logging.getLogger("g2a_adapter.idempotency")
@@ -28,6 +29,7 @@ class LeaseHeartbeat:
         self._key = key
         self._owner = owner
         self._lease = lease_seconds
+        self._label = f"idempotency_key={key_digest(key)}"  # logs name the key by its digest
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="g2a-lease-heartbeat", daemon=True)
 
@@ -44,7 +46,7 @@ class LeaseHeartbeat:
                 self._store.renew(self._key, self._owner, self._lease)
             except LeaseLostError:
                 if not self._stopped.is_set():  # not merely completed meanwhile
-                    logger.warning("lease on %r was taken over; heartbeat stopped", self._key)
+                    logger.warning("lease on %s was taken over; heartbeat stopped", self._label)
                 return
             except Exception as exc:  # a store hiccup: the next beat tries again
-                logger.warning("lease renewal of %r failed: %s", self._key, type(exc).__name__)
+                logger.warning("lease renewal of %s failed: %s", self._label, type(exc).__name__)

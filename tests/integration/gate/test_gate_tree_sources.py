@@ -51,7 +51,7 @@ KEY = "G2A_API_KEY=" + "5e" * 32 + "\n"  # a live-looking key; not on the allowl
         ("deploy.env", KEY, None),
         ("déploiement.env", KEY, None),  # git quotes non-ASCII names unless told not to
         ('prod "live" copy.env', KEY, None),  # C-quoted, and a tab ends the header
-        ("notes.md", "++ counter\n" + KEY, None),  # its first line reads `+++ counter`
+        ("notes.txt", "++ counter\n" + KEY, None),  # its first line reads `+++ counter`
         ("deploy.cfg", KEY, "*.cfg -diff\n"),  # binary to git: no patch without --text
     ],
 )

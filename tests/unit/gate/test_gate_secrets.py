@@ -176,16 +176,16 @@ def test_an_added_line_that_looks_like_a_header_is_content() -> None:
     log = "\n".join(
         [
             "\0c0ffee1",
-            'diff --git "a/caf\\303\\251 x.md" "b/caf\\303\\251 x.md"',
+            'diff --git "a/caf\\303\\251 x.txt" "b/caf\\303\\251 x.txt"',
             "--- /dev/null",
-            '+++ "b/caf\\303\\251 x.md"\t',
+            '+++ "b/caf\\303\\251 x.txt"\t',
             "@@ -0,0 +1,2 @@",
             "+++ counter",
             "+KEY=1",
         ]
     )
     sources = [(s.commit, s.path, s.text) for s in parse_history(log)]
-    assert sources == [("c0ffee1", "café x.md", "++ counter\nKEY=1")]
+    assert sources == [("c0ffee1", "café x.txt", "++ counter\nKEY=1")]
 
 
 def test_private_key_block() -> None:

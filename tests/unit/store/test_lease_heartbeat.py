@@ -46,8 +46,10 @@ def test_a_heartbeat_stops_when_its_lease_was_taken_over(
         heartbeat.start()
         heartbeat._thread.join(timeout=5)
     assert not heartbeat._thread.is_alive()
+    # The key is named by its digest (sha256("k")[:32]), never as key material.
     assert [r.getMessage() for r in caplog.records] == [
-        "lease on 'k' was taken over; heartbeat stopped"
+        "lease on idempotency_key=8254c329a92850f6d539dd376f4816ee was taken over; "
+        "heartbeat stopped"
     ]
 
 
