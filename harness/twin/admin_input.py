@@ -36,7 +36,7 @@ def number(body: dict[str, Any], name: str, low: float, *, nullable: bool = Fals
     value = body[name]
     if value is None and nullable:
         return None
-    if not _is_number(value) or not math.isfinite(value) or value < low:
+    if not finite_number(value) or value < low:
         raise AdminError(400, f"{name} must be a number >= {low:g}")
     return float(value)
 
@@ -100,3 +100,14 @@ def _auction(entry: dict[str, Any], position: int, product_id: str) -> Auction:
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def finite_number(value: Any) -> TypeGuard[int | float]:
+    """A JSON number (not a bool) that a float holds: not NaN or infinite, and not an integer
+    too large to convert (JSON numbers may have any number of digits)."""
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

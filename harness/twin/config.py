@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from harness.twin import assumptions
+from harness.twin.admin_input import finite_number
 from harness.twin.credentials import SANDBOX_CREDENTIAL, Credential
 from harness.twin.errors import ErrorSpec
 
@@ -132,19 +133,19 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
     if isinstance(current, int) and isinstance(value, int):
         return _bounded(name, value)
     if isinstance(current, float) and isinstance(value, int | float):
-        return _bounded(name, float(value))
+        return float(_bounded(name, value))
     raise ValueError(f"{name} must be {'an integer' if isinstance(current, int) else 'a number'}")
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be numbers")
+    if not finite_number(value):
+        raise ValueError(f"{name} must be finite numbers")
     return float(value)
 
 
 def _bounded(name: str, value: _N) -> _N:
     low, high = BOUNDS.get(name, (-math.inf, math.inf))
-    if not (math.isfinite(value) and low <= value <= high):
+    if not (finite_number(value) and low <= value <= high):
         raise ValueError(f"{name} must be between {low:g} and {high:g}")
     return value
 
@@ -167,7 +168,8 @@ def _error(key: Any, spec: Any) -> ErrorSpec:
 
 
 def _rates(value: Any) -> dict[str, float]:
-    rates = {str(k): float(v) for k, v in _dict("currency_rates", value).items()}
+    given = _dict("currency_rates", value)
+    rates = {str(k): _number("currency_rates", v) for k, v in given.items()}
     if "EUR" not in rates or not all(len(c) == 3 and c.isupper() for c in rates):
         raise ValueError("currency_rates needs EUR and 3-letter upper-case codes")
     if not all(rate > 0 for rate in rates.values()):

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from harness.twin import errors
+from harness.twin.admin_input import finite_number
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import Call, Reply, json_reply
 from harness.twin.runtime import Twin
@@ -200,12 +201,13 @@ def _check_variant(variant: dict[str, Any], *, creating: bool) -> None:
 
 
 def _is_price(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        return float(value) > 0
-    except (TypeError, ValueError):
-        return False
+    """A positive, finite amount: a JSON number or a string of one."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    return finite_number(value) and value > 0
 
 
 def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:

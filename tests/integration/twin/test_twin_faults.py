@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -206,3 +207,34 @@ def test_an_outage_status_can_be_chosen(api: httpx.Client, admin: TwinAdmin) -> 
     page = api.get("/products")
     assert page.status_code == 503
     assert "<title>503 Service Unavailable</title>" in page.text
+
+
+HUGE = 10**400  # a JSON number Python reads exactly, and no float holds
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda admin: admin.configure(catalog_size=HUGE), "catalog_size must be between"),
+        (
+            lambda admin: admin.configure(job_delay_seconds=HUGE),
+            "job_delay_seconds must be between",
+        ),
+        (lambda admin: admin.configure(wallet_balance=HUGE), "wallet_balance must be finite"),
+        (
+            lambda admin: admin.configure(currency_rates={"EUR": 1.0, "USD": HUGE}),
+            "currency_rates must be finite numbers",
+        ),
+        (
+            lambda admin: admin.update_product(SANDBOX_PRODUCT, minPrice=HUGE),
+            "minPrice must be a number",
+        ),
+    ],
+)
+def test_numbers_too_large_for_a_float_are_refused_and_change_nothing(
+    admin: TwinAdmin, change: Callable[[TwinAdmin], object], reason: str
+) -> None:
+    config, product = admin.config(), admin.product(SANDBOX_PRODUCT)
+    with pytest.raises(TwinAdminError, match=f"400 .*{reason}"):
+        change(admin)
+    assert (admin.config(), admin.product(SANDBOX_PRODUCT)) == (config, product)

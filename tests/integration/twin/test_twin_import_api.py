@@ -156,6 +156,12 @@ def test_offer_for_an_unknown_product_fails_in_its_job(
          "BR04"),
         (b'{"offerType": "dropshipping", "variant": {"productId": "1", "price": {"retail": -1}}}',
          "BR02"),
+        (b'{"offerType": "dropshipping", "variant": {"productId": "1", "price": {"retail": 1'
+         + b"0" * 400 + b"}}}", "BR02"),  # more than a float holds
+        (b'{"offerType": "dropshipping", "variant": {"productId": "1", '
+         b'"price": {"retail": "Infinity"}}}', "BR02"),
+        (b'{"offerType": "dropshipping", "variant": {"productId": "1", '
+         b'"price": {"retail": "NaN"}}}', "BR02"),
     ],
 )  # fmt: skip
 def test_offer_payload_errors(root: httpx.Client, body: bytes, code: str) -> None:
