@@ -90,6 +90,9 @@ def check_ci(evidence: Evidence) -> CheckResult:
     problem = report_problem(ci.record, "ci", evidence.binding)
     if problem:
         return _no_go(ci, f"{ITEM} is not proven: {problem}")
+    exit_code = (ci.record.data or {}).get("tox_exit_code")
+    if exit_code != 0:
+        return _no_go(ci, f"{ITEM} is not proven: {ci.path} says tox exited {exit_code}")
     recorded = (ci.record.data or {}).get("files")
     recorded = recorded if isinstance(recorded, Mapping) else {}
     tox_problem = _file_problem(ci.tox, TOX_RESULT, recorded)

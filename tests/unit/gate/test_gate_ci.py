@@ -320,3 +320,17 @@ def test_listed_but_unrun_envs_are_not_runs() -> None:
             0,
         ),
     )
+
+
+@pytest.mark.parametrize("exit_code", [1, None, "0"])
+def test_a_ci_record_whose_tox_did_not_exit_0_is_refused(clean: Evidence, exit_code: Any) -> None:
+    """tox.json can look green while tox itself failed (a layer it never wrote, say)."""
+    record = dataclasses.replace(
+        clean.ci.record, data={**(clean.ci.record.data or {}), "tox_exit_code": exit_code}
+    )
+    result = check_ci(with_ci(clean, record=record))
+    assert (result.status, result.reason, result.fix) == (
+        Status.NO_GO,
+        f"handoff-green is not proven: reports/ci/ci.json says tox exited {exit_code}",
+        RUN_CI,
+    )
