@@ -99,6 +99,12 @@ class LayerRun:
         return [shlex.join(argv) for argv, code in self.commands if code != 0]
 
 
+def _argv(command: object) -> tuple[str, ...]:
+    if not isinstance(command, list):
+        raise ValueError(f"not a tox --result-json document (a command that is {command!r})")
+    return tuple(str(arg) for arg in command)
+
+
 def layer_runs(result: Mapping[str, Any]) -> dict[str, LayerRun]:
     """The envs a tox `--result-json` document (`{"testenvs": {name: {...}}}`) ran.
 
@@ -115,7 +121,7 @@ def layer_runs(result: Mapping[str, Any]) -> dict[str, LayerRun]:
         raw_tests = env.get("test")
         tests: list[Any] = raw_tests if isinstance(raw_tests, list) else []
         commands = tuple(
-            (tuple(str(a) for a in entry.get("command", [])), entry.get("retcode"))
+            (_argv(entry.get("command", [])), entry.get("retcode"))
             for entry in tests
             if isinstance(entry, Mapping) and _COMMAND_RUN_ID.fullmatch(str(entry.get("run_id")))
         )

@@ -123,7 +123,8 @@ def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str
     proof = report.data.get("dashboards")
     if not isinstance(proof, Mapping):
         return f"{report.path} holds no dashboards evidence"
-    queries = [q for q in proof.get("queries") or [] if isinstance(q, Mapping)]
+    listed = proof.get("queries")
+    queries = [q for q in listed if isinstance(q, Mapping)] if isinstance(listed, list) else []
     raw = proof.get("prometheus")
     prometheus: Mapping[str, object] = raw if isinstance(raw, Mapping) else {}
     url, source = prometheus.get("url") or "no Prometheus", prometheus.get("source")

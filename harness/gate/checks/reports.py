@@ -54,7 +54,7 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     items = _items(data)
     if not items:
         return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
-    failed = [str(i.get("id")) for i in items if i.get("status") not in {"passed", "skipped"}]
+    failed = [str(i.get("id")) for i in items if i.get("status") not in ("passed", "skipped")]
     if failed or data.get("passed") is not True:
         details = tuple(
             f"{i.get('id')}: {i.get('text')}" for i in items if str(i.get("id")) in failed

@@ -334,3 +334,14 @@ def test_a_ci_record_whose_tox_did_not_exit_0_is_refused(clean: Evidence, exit_c
         f"handoff-green is not proven: reports/ci/ci.json says tox exited {exit_code}",
         RUN_CI,
     )
+
+
+def test_a_tox_result_with_a_command_that_is_not_a_list_is_refused(clean: Evidence) -> None:
+    broken = tox_result()
+    broken["testenvs"]["unit"]["test"][-1]["command"] = 5
+    result = check_ci(with_ci(clean, **_fields(ci_run(tox=broken))))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "handoff-green is not proven: reports/ci/tox.json is not a tox --result-json document "
+        "(a command that is 5)",
+    )

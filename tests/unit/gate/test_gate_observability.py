@@ -148,6 +148,10 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
             {**dashboards_proof(), "queries": []},
             "dashboards: no data from http://127.0.0.1:9090 for any panel",
         ),
+        (
+            {**dashboards_proof(), "queries": 5},  # malformed: read as no queries, no crash
+            "dashboards: no data from http://127.0.0.1:9090 for any panel",
+        ),
     ],
 )
 def test_missing_or_unproven_dashboards_are_no_go(

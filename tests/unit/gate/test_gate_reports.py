@@ -398,3 +398,13 @@ def test_a_host_edited_without_its_base_url_is_refused(clean: Evidence) -> None:
     assert result.reason == (
         "reports/checklist.json: its envelope's host and base_url disagree (edited by hand?)"
     )
+
+
+def test_an_item_whose_status_is_not_a_word_is_a_failed_item(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"][0]["status"] = ["passed"]  # malformed: not a crash, not a pass
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json: 1 of 3 items failed (CFG-01)",
+    )
