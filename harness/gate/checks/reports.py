@@ -32,9 +32,17 @@ def run_command(evidence: Evidence) -> str:
     )
 
 
-def _items(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    items = data.get("items")
-    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+def _entries(data: Mapping[str, Any], name: str) -> list[Any]:
+    entries = data.get(name)
+    return entries if isinstance(entries, list) else []
+
+
+def _not_objects(path: str, name: str, entries: list[Any]) -> str | None:
+    """A reason when some of a report's entries are not objects: none may be left unread."""
+    odd = [entry for entry in entries if not isinstance(entry, Mapping)]
+    if not odd:
+        return None
+    return f"{path}: {len(odd)} of the {len(entries)} {name} are not objects ({odd[0]!r})"
 
 
 def check_checklist(evidence: Evidence) -> CheckResult:
@@ -51,9 +59,12 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     wrong_target = target_problem(report, evidence.target)
     if wrong_target:
         return _failed(check_id, title, report, wrong_target, fix, ())
-    items = _items(data)
+    items = _entries(data, "items")
     if not items:
         return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
+    malformed = _not_objects(report.path, "items", items)
+    if malformed:
+        return _failed(check_id, title, report, malformed, fix, ())
     failed = [str(i.get("id")) for i in items if i.get("status") not in ("passed", "skipped")]
     if failed or data.get("passed") is not True:
         details = tuple(
@@ -140,10 +151,13 @@ def check_load(evidence: Evidence) -> CheckResult:
     if data.get("profile") != "smoke":
         reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
         return _failed(check_id, title, report, reason, fix, ())
-    slos = data.get("slos") if isinstance(data.get("slos"), list) else []
+    slos = _entries(data, "slos")
     if not slos:
         return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
-    breached = [s for s in slos if isinstance(s, Mapping) and s.get("passed") is not True]
+    malformed = _not_objects(report.path, "SLOs", slos)
+    if malformed:
+        return _failed(check_id, title, report, malformed, fix, ())
+    breached = [s for s in slos if s.get("passed") is not True]
     invariants = _named_failures(data.get("invariants"))
     if breached or invariants or data.get("passed") is not True:
         details = tuple(

@@ -408,3 +408,23 @@ def test_an_item_whose_status_is_not_a_word_is_a_failed_item(clean: Evidence) ->
         Status.NO_GO,
         "reports/checklist.json: 1 of 3 items failed (CFG-01)",
     )
+
+
+def test_an_slo_entry_that_is_not_an_object_is_not_counted_as_met(clean: Evidence) -> None:
+    data = load_report()
+    data["slos"].append("x")
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/load/load.json: 1 of the 3 SLOs are not objects ('x')",
+    )
+
+
+def test_a_checklist_item_that_is_not_an_object_is_not_skipped(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"].append(7)
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json: 1 of the 4 items are not objects (7)",
+    )
