@@ -37,8 +37,13 @@ class G2AModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
 
 
+def id_text(value: object) -> str:
+    """An id given as a string or an integer, as text; "" for anything else (a bool too)."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
 def _numeric_id(value: object, name: str) -> str:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    text = id_text(value)
     if not _NUMERIC_ID.fullmatch(text):
         raise ValueError(f"{name} must be a numeric string")
     return text

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from g2a_adapter._errors import RequestValidationError
 from g2a_adapter.client._core import ClientCore, Flow, Spec, encode_json, json_dict
-from g2a_adapter.client._models import Job, JobAccepted, OfferPage
+from g2a_adapter.client._models import Job, JobAccepted, OfferPage, id_text
 
 MAX_ITEMS_PER_PAGE = 100
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -31,7 +31,7 @@ def _is_int(value: object) -> bool:
 
 
 def _segment(value: str | int, what: str) -> str:
-    text = str(value) if isinstance(value, str) or _is_int(value) else ""
+    text = id_text(value)
     if not _SEGMENT.fullmatch(text):
         raise RequestValidationError(f"invalid {what}: 1-64 letters, digits, '-' or '_'")
     return text

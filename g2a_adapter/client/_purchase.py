@@ -383,15 +383,10 @@ class PurchaseFlow:
                     raise
                 yield from save({**progress, "step": "key_lost"})
                 self._metrics.key_delivery_lost_total.inc()
-                logger.error(
-                    "%s",
-                    KeyDeliveryLostError.describe(
-                        f"idempotency_key={request.purchase_key()}",
-                        order_id,
-                        progress.get("transaction_id"),
-                    ),
-                )
-                raise self._key_lost(request, progress) from exc
+                lost = self._key_lost(request, progress)
+                logged_as = f"idempotency_key={request.purchase_key()}"  # the digest, never the key
+                logger.error("%s", lost.describe(logged_as, lost.order_id, lost.transaction_id))
+                raise lost from exc
             result = {
                 "order_id": order_id,
                 "transaction_id": progress.get("transaction_id"),
