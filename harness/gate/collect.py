@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from g2a_adapter import ConfigError, Settings
+from harness.checklist import ChecklistItem, load_checklist
 from harness.envelope import evidence_key
 from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
@@ -109,11 +110,10 @@ def sandbox_credentials(environ: Mapping[str, str]) -> tuple[CredentialSet, ...]
     return (published, own)
 
 
-def gate_items() -> dict[str, str]:
+def gate_items(items: Iterable[ChecklistItem] | None = None) -> dict[str, str]:
     """Checklist items this gate decides (selectors `gate:NAME` in checklist.toml): id -> NAME."""
-    from harness.checklist import load_checklist
-
-    return {item.id: gates[0] for item in load_checklist() if (gates := item.gates())}
+    chosen = load_checklist() if items is None else items
+    return {item.id: gates[0] for item in chosen if (gates := item.gates())}
 
 
 def _probe(
@@ -179,6 +179,7 @@ def collect(options: GateOptions) -> Evidence:
             reports = _reports(directory, shown, key)
 
     ci_path = options.ci_report or options.repo / CI_RECORD
+    checklist = load_checklist()
     health, metrics = _probe(options, comparison_env, live_values)
     return Evidence(
         target=options.target,
@@ -193,6 +194,7 @@ def collect(options: GateOptions) -> Evidence:
         health=health,
         metrics=metrics,
         ci=read_ci_run(ci_path, shown_dir(ci_path), options.repo, key),
-        gate_items=gate_items(),
+        checklist_ids=tuple(item.id for item in checklist),
+        gate_items=gate_items(checklist),
         produced=produced,
     )

@@ -158,6 +158,8 @@ class Evidence:
     health: Probe
     metrics: Probe
     ci: CiRun
+    # The ids of the project's checklist (harness/checklist.toml): the report must list each once.
+    checklist_ids: tuple[str, ...]
     # Checklist items proven by this gate itself (selectors `gate:NAME`), id -> NAME: their
     # `skipped` status in checklist.json is expected.
     gate_items: Mapping[str, str] = field(default_factory=dict)

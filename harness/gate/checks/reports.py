@@ -13,6 +13,7 @@ from typing import Any
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, target_problem
+from harness.load.profiles import INVARIANTS
 
 
 def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
@@ -45,6 +46,34 @@ def _not_objects(path: str, name: str, entries: list[Any]) -> str | None:
     return f"{path}: {len(odd)} of the {len(entries)} {name} are not objects ({odd[0]!r})"
 
 
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def _coverage_problem(path: str, ids: list[Any], project_ids: tuple[str, ...]) -> str | None:
+    """A reason when the report's item ids are not the project's checklist, each once.
+
+    A report of a subset (hand-edited, or written by another version of the checklist) must
+    not read as "every item passed".
+    """
+    odd = [item_id for item_id in ids if not isinstance(item_id, str) or not item_id]
+    if odd:
+        return f"{path}: {len(odd)} item(s) without a text id ({odd[0]!r})"
+    repeated = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
+    if repeated:
+        return f"{path}: item(s) listed more than once ({_listed(repeated)})"
+    missing = [item_id for item_id in project_ids if item_id not in ids]
+    if missing:
+        return (
+            f"{path} lacks {len(missing)} of the checklist's {len(project_ids)} items "
+            f"({_listed(missing)})"
+        )
+    unknown = [item_id for item_id in ids if item_id not in project_ids]
+    if unknown:
+        return f"{path} lists item(s) the checklist does not have ({_listed(unknown)})"
+    return None
+
+
 def check_checklist(evidence: Evidence) -> CheckResult:
     check_id, title = "checklist", "Full checklist on the target"
     report, fix = evidence.checklist, f"run `{run_command(evidence)}`"
@@ -62,7 +91,9 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     items = _entries(data, "items")
     if not items:
         return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
-    malformed = _not_objects(report.path, "items", items)
+    malformed = _not_objects(report.path, "items", items) or _coverage_problem(
+        report.path, [item.get("id") for item in items], evidence.checklist_ids
+    )
     if malformed:
         return _failed(check_id, title, report, malformed, fix, ())
     failed = [str(i.get("id")) for i in items if i.get("status") not in ("passed", "skipped")]
@@ -110,7 +141,10 @@ def check_contracts(evidence: Evidence) -> CheckResult:
         return _failed(check_id, title, report, problem, f"run {verify} and {drift_cmd}", ())
     data = report.data or {}
     drift = data.get("drift")
-    drift_list = [_drift_line(d) for d in drift] if isinstance(drift, list) else []
+    if not isinstance(drift, list):
+        reason = f"{report.path}: 'drift' is {drift!r}, not the list of differences found"
+        return _failed(check_id, title, report, reason, f"run {drift_cmd}", ())
+    drift_list = [_drift_line(d) for d in drift]
     if drift_list:
         reason = f"{report.path} reports drift in {len(drift_list)} place(s)"
         fix = f"bring the OpenAPI documents, pacts and the twin back in line, then run {drift_cmd}"
@@ -130,16 +164,6 @@ def check_contracts(evidence: Evidence) -> CheckResult:
     )
 
 
-def _named_failures(entries: object) -> list[str]:
-    if not isinstance(entries, list):
-        return []
-    return [
-        str(e.get("name"))
-        for e in entries
-        if isinstance(e, Mapping) and e.get("passed") is not True
-    ]
-
-
 def check_load(evidence: Evidence) -> CheckResult:
     check_id, title = "load", "Smoke load profile met its SLOs"
     report = evidence.load
@@ -154,11 +178,18 @@ def check_load(evidence: Evidence) -> CheckResult:
     slos = _entries(data, "slos")
     if not slos:
         return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
-    malformed = _not_objects(report.path, "SLOs", slos)
+    checks = _entries(data, "invariants")
+    malformed = _not_objects(report.path, "SLOs", slos) or _not_objects(
+        report.path, "invariants", checks
+    )
     if malformed:
         return _failed(check_id, title, report, malformed, fix, ())
+    unchecked = [name for name in INVARIANTS if name not in {c.get("name") for c in checks}]
+    if unchecked:
+        reason = f"{report.path}: invariant(s) not checked ({', '.join(unchecked)})"
+        return _failed(check_id, title, report, reason, fix, ())
     breached = [s for s in slos if s.get("passed") is not True]
-    invariants = _named_failures(data.get("invariants"))
+    invariants = [str(c.get("name")) for c in checks if c.get("passed") is not True]
     if breached or invariants or data.get("passed") is not True:
         details = tuple(
             f"SLO {s.get('name')}: actual {s.get('actual')} vs target {s.get('target')}"
@@ -170,5 +201,9 @@ def check_load(evidence: Evidence) -> CheckResult:
         fix = f"find the regression (see the SLO details), then {fix}"
         return _failed(check_id, title, report, reason, fix, details)
     return CheckResult(
-        check_id, title, Status.GO, f"{len(slos)} SLOs met in the smoke profile", report.path
+        check_id,
+        title,
+        Status.GO,
+        f"{len(slos)} SLOs met and {len(checks)} invariants held in the smoke profile",
+        report.path,
     )

@@ -164,11 +164,27 @@ def test_one_defect_in_a_signed_checklist_is_a_no_go(
 
 def test_a_skipped_required_item_is_a_no_go(gate: Gate, sandbox_evidence: Path, repo: Path) -> None:
     data = checklist_report(datetime.now(UTC), "sandbox", head(repo))
-    data["items"][2]["status"] = "skipped"
+    next(i for i in data["items"] if i["id"] == "test-int-order-create")["status"] = "skipped"
     write_json(sandbox_evidence / "checklist.json", data, KEY)
     report = gate()
     assert [c.id for c in report.blocking()] == ["checklist"]
-    assert reason(report, "checklist").endswith("1 required item(s) skipped (ORD-01)")
+    assert reason(report, "checklist").endswith(
+        "1 required item(s) skipped (test-int-order-create)"
+    )
+
+
+def test_a_signed_checklist_of_some_items_is_a_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    """The gate compares the report with the project's own checklist.toml, not with itself."""
+    data = checklist_report(datetime.now(UTC), "sandbox", head(repo))
+    data["items"] = [i for i in data["items"] if i["id"] != "test-e2e"]
+    write_json(sandbox_evidence / "checklist.json", data, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["checklist"]
+    assert reason(report, "checklist") == (
+        f"{sandbox_evidence}/checklist.json lacks 1 of the checklist's 31 items (test-e2e)"
+    )
 
 
 def test_evidence_of_the_previous_commit_is_a_no_go(gate: Gate, repo: Path) -> None:

@@ -17,7 +17,8 @@ from gate_support import (
 )
 
 from g2a_adapter import Metrics
-from harness.gate.collect import live_config, sandbox_credentials
+from harness.checklist import load_checklist
+from harness.gate.collect import gate_items, live_config, sandbox_credentials
 from harness.gate.evidence import Binding, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
 
@@ -50,6 +51,8 @@ def clean(live_env: dict[str, str]) -> Evidence:
         health=Probe("receiver: GET /healthz", 200, HEALTHY, api_url=TWIN_API, store="memory"),
         metrics=Probe("receiver: GET /metrics", 200, Metrics().exposition().decode()),
         ci=ci_run(),
+        checklist_ids=tuple(item.id for item in load_checklist()),
+        gate_items=gate_items(),
     )
 
 

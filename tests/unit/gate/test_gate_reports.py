@@ -25,7 +25,13 @@ from harness.gate.evidence import Binding, Evidence, ReportFile
 from harness.gate.model import Status
 from harness.gate.provenance import hours
 
+BY_GATE = "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch)"
 RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
+
+
+def item(report: dict, item_id: str) -> dict:
+    """The entry of checklist item `item_id` in a checklist report."""
+    return next(entry for entry in report["items"] if entry["id"] == item_id)
 
 
 def with_checklist(
@@ -43,7 +49,10 @@ def aged(evidence: Evidence, max_age_hours: float) -> Evidence:
 
 def test_clean_checklist_is_go(clean: Evidence) -> None:
     result = check_checklist(clean)
-    assert (result.status, result.reason) == (Status.GO, "3 of 3 items passed on twin")
+    assert (result.status, result.reason) == (
+        Status.GO,
+        f"29 of 31 items passed on twin; {BY_GATE}",
+    )
     assert result.evidence == "reports/checklist.json"
 
 
@@ -77,18 +86,22 @@ def test_checklist_from_the_future_is_refused(clean: Evidence) -> None:
 
 def test_failed_item_is_named(clean: Evidence) -> None:
     data = checklist_report(passed=False)
-    data["items"][2]["status"] = "failed"
+    item(data, "ops-idempotent-processing")["status"] = "failed"
     result = check_checklist(with_checklist(clean, data))
     assert result.status is Status.NO_GO
-    assert result.reason == "reports/checklist.json: 1 of 3 items failed (ORD-01)"
-    assert result.details == ("ORD-01: No double charge",)
+    assert result.reason == (
+        "reports/checklist.json: 1 of 31 items failed (ops-idempotent-processing)"
+    )
+    assert result.details == (
+        "ops-idempotent-processing: " + item(data, "ops-idempotent-processing")["text"],
+    )
     assert result.fix == f"fix the failing items, then {RUN}"
 
 
 def test_passed_false_without_failed_items_is_still_no_go(clean: Evidence) -> None:
     result = check_checklist(with_checklist(clean, checklist_report(passed=False)))
     assert result.reason == (
-        "reports/checklist.json: 0 of 3 items failed (none listed, but passed is false)"
+        "reports/checklist.json: 0 of 31 items failed (none listed, but passed is false)"
     )
 
 
@@ -139,7 +152,10 @@ def test_a_sandbox_run_that_called_the_sandbox_is_go(clean: Evidence) -> None:
     data = checklist_report(target="sandbox")
     assert data["envelope"]["base_url"] == SANDBOX_URL
     result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
-    assert (result.status, result.reason) == (Status.GO, "3 of 3 items passed on sandbox")
+    assert (result.status, result.reason) == (
+        Status.GO,
+        f"29 of 31 items passed on sandbox; {BY_GATE}",
+    )
 
 
 def test_smoke_suite_is_not_enough(clean: Evidence) -> None:
@@ -234,39 +250,36 @@ def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
 
 def test_items_proven_by_the_gate_itself_are_not_warnings(clean: Evidence) -> None:
     data = checklist_report()
-    data["items"].append(
-        {
-            "id": "handoff-live-switch",
-            "area": "Handoff",
-            "text": "switch",
-            "status": "skipped",
-            "evidence": ["skipped: proven by g2a-harness gate (live-switch)"],
-        }
-    )
+    assert item(data, "handoff-live-switch")["status"] == "skipped"
     evidence = dataclasses.replace(
         with_checklist(clean, data), gate_items={"handoff-live-switch": "live-switch"}
     )
     result = check_checklist(evidence)
     assert (result.status, result.reason) == (
         Status.GO,
-        "3 of 4 items passed on twin; decided by this gate: handoff-live-switch (live-switch)",
+        "29 of 31 items passed on twin; decided by this gate: handoff-live-switch (live-switch)"
+        "; left for the sandbox run: handoff-green",
     )
 
 
 def test_skipped_items_are_left_for_the_sandbox_in_a_rehearsal(clean: Evidence) -> None:
     data = checklist_report()
-    data["items"][1]["status"] = "skipped"
+    item(data, "test-int-token")["status"] = "skipped"
     result = check_checklist(with_checklist(clean, data))
     assert result.status is Status.GO
-    assert result.reason == "2 of 3 items passed on twin; left for the sandbox run: AUTH-01"
+    assert result.reason == (
+        f"28 of 31 items passed on twin; {BY_GATE}; left for the sandbox run: test-int-token"
+    )
 
 
 def test_a_skipped_required_item_blocks_a_sandbox_go(clean: Evidence) -> None:
     data = checklist_report(target="sandbox")
-    data["items"][1]["status"] = "skipped"
+    item(data, "test-int-token")["status"] = "skipped"
     result = check_checklist(dataclasses.replace(with_checklist(clean, data), target="sandbox"))
     assert result.status is Status.NO_GO
-    assert result.reason == ("2 of 3 items passed on sandbox; 1 required item(s) skipped (AUTH-01)")
+    assert result.reason == (
+        f"28 of 31 items passed on sandbox; {BY_GATE}; 1 required item(s) skipped (test-int-token)"
+    )
 
 
 def test_contracts_drift(clean: Evidence) -> None:
@@ -338,7 +351,10 @@ def test_clean_contracts_and_load_are_go(clean: Evidence) -> None:
         Status.GO,
         "pacts verified against http://127.0.0.1:8765, no drift",
     )
-    assert (load.status, load.reason) == (Status.GO, "2 SLOs met in the smoke profile")
+    assert (load.status, load.reason) == (
+        Status.GO,
+        "2 SLOs met and 3 invariants held in the smoke profile",
+    )
 
 
 def test_load_slo_breach(clean: Evidence) -> None:
@@ -352,10 +368,11 @@ def test_load_slo_breach(clean: Evidence) -> None:
 
 
 def test_load_broken_invariant(clean: Evidence) -> None:
-    data = load_report(invariants=[{"name": "no_double_charge", "passed": False}])
+    data = load_report()
+    data["invariants"][1]["passed"] = False
     result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
-    assert result.reason == "reports/load/load.json: smoke profile failed (no_double_charge)"
-    assert result.details == ("invariant no_double_charge broken",)
+    assert result.reason == "reports/load/load.json: smoke profile failed (webhooks_exactly_once)"
+    assert result.details == ("invariant webhooks_exactly_once broken",)
 
 
 def test_missing_load(clean: Evidence) -> None:
@@ -402,11 +419,11 @@ def test_a_host_edited_without_its_base_url_is_refused(clean: Evidence) -> None:
 
 def test_an_item_whose_status_is_not_a_word_is_a_failed_item(clean: Evidence) -> None:
     data = checklist_report()
-    data["items"][0]["status"] = ["passed"]  # malformed: not a crash, not a pass
+    item(data, "env-required")["status"] = ["passed"]  # malformed: not a crash, not a pass
     result = check_checklist(with_checklist(clean, data))
     assert (result.status, result.reason) == (
         Status.NO_GO,
-        "reports/checklist.json: 1 of 3 items failed (CFG-01)",
+        "reports/checklist.json: 1 of 31 items failed (env-required)",
     )
 
 
@@ -426,5 +443,92 @@ def test_a_checklist_item_that_is_not_an_object_is_not_skipped(clean: Evidence) 
     result = check_checklist(with_checklist(clean, data))
     assert (result.status, result.reason) == (
         Status.NO_GO,
-        "reports/checklist.json: 1 of the 4 items are not objects (7)",
+        "reports/checklist.json: 1 of the 32 items are not objects (7)",
+    )
+
+
+def test_a_checklist_that_lists_only_some_items_is_not_a_go(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"] = [entry for entry in data["items"] if entry["id"].startswith("env-")]
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json lacks 24 of the checklist's 31 items (ops-log-fields, "
+        "ops-metrics-counters, ops-metrics-latency, ops-metrics-token-ttl, "
+        "ops-metrics-webhook-failures and 19 more)",
+    )
+    assert result.fix == RUN
+
+
+def test_a_checklist_with_an_item_the_project_does_not_have_is_not_a_go(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"].append({**item(data, "env-path"), "id": "env-retired"})
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json lists item(s) the checklist does not have (env-retired)",
+    )
+
+
+def test_an_item_listed_twice_is_not_a_go(clean: Evidence) -> None:
+    data = checklist_report()
+    data["items"].append({**item(data, "test-e2e"), "status": "failed"})
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json: item(s) listed more than once (test-e2e)",
+    )
+
+
+@pytest.mark.parametrize("odd_id", [None, 7, ""])
+def test_an_item_without_a_text_id_is_not_a_go(clean: Evidence, odd_id: object) -> None:
+    data = checklist_report()
+    item(data, "test-e2e")["id"] = odd_id
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"reports/checklist.json: 1 item(s) without a text id ({odd_id!r})",
+    )
+
+
+@pytest.mark.parametrize("drift", [None, "none", {"GET /v1/products": "minPrice"}, 0])
+def test_a_drift_that_is_not_a_list_is_not_read_as_no_drift(clean: Evidence, drift: object) -> None:
+    report = ReportFile("reports/contracts.json", contracts_report(drift=drift))
+    result = check_contracts(dataclasses.replace(clean, contracts=report))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"reports/contracts.json: 'drift' is {drift!r}, not the list of differences found",
+    )
+    assert result.fix == "run `g2a-harness contracts drift --report-dir reports`"
+
+
+@pytest.mark.parametrize(
+    ("invariants", "unchecked"),
+    [
+        ([], "no_double_payment, webhooks_exactly_once, forgeries_rejected"),
+        (None, "no_double_payment, webhooks_exactly_once, forgeries_rejected"),
+        (
+            [{"name": "no_double_payment", "passed": True}],
+            "webhooks_exactly_once, forgeries_rejected",
+        ),
+    ],
+)
+def test_a_load_report_must_check_every_invariant(
+    clean: Evidence, invariants: object, unchecked: str
+) -> None:
+    data = load_report(invariants=invariants)
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"reports/load/load.json: invariant(s) not checked ({unchecked})",
+    )
+
+
+def test_an_invariant_that_is_not_an_object_is_not_a_go(clean: Evidence) -> None:
+    data = load_report()
+    data["invariants"].append("no_double_payment")
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/load/load.json: 1 of the 4 invariants are not objects ('no_double_payment')",
     )
