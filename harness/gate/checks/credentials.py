@@ -13,7 +13,12 @@ TITLE = "Live credentials differ from sandbox"
 
 
 def _same(a: str, b: str) -> bool:
-    return bool(a) and hmac.compare_digest(a.strip().encode(), b.strip().encode())
+    """Equal but for surrounding blanks and letter case: G2A does not say whether its keys
+    are case-sensitive, so a live key that differs from a sandbox one only in case is not
+    trusted to be another key (docs/g2a-api.md)."""
+    return bool(a) and hmac.compare_digest(
+        a.strip().casefold().encode(), b.strip().casefold().encode()
+    )
 
 
 def check_credentials_distinct(evidence: Evidence) -> CheckResult:

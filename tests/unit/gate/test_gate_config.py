@@ -100,6 +100,23 @@ def test_same_credentials_for_sandbox_and_live(clean: Evidence, live_env: dict[s
     assert live_env["G2A_API_KEY"] not in result.reason + result.fix
 
 
+def test_a_sandbox_key_in_another_letter_case_is_the_same_key(
+    clean: Evidence, live_env: dict[str, str]
+) -> None:
+    own = {
+        "G2A_SANDBOX_API_HASH": live_env["G2A_API_HASH"].swapcase(),
+        "G2A_SANDBOX_API_KEY": live_env["G2A_API_KEY"].upper(),
+    }
+    assert own["G2A_SANDBOX_API_KEY"] != live_env["G2A_API_KEY"]
+    evidence = dataclasses.replace(clean, sandbox_credentials=sandbox_credentials(own))
+    result = check_credentials_distinct(evidence)
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "live G2A_API_HASH and G2A_API_KEY equal the sandbox credentials "
+        "(G2A_SANDBOX_API_HASH/KEY)",
+    )
+
+
 def test_oauth_secret_reused_from_sandbox(clean: Evidence, live_env: dict[str, str]) -> None:
     result = check_credentials_distinct(
         with_live(clean, {**live_env, "G2A_OAUTH_CLIENT_SECRET": SANDBOX_API_KEY})
