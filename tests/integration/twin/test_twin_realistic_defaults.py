@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from twin_support import AUTH, SANDBOX_PRODUCT, assumed, served_by_cli
+from twin_support import AUTH, SANDBOX_PRODUCT, assumed, error, served_by_cli
 
 from g2a_adapter import G2AClient, Settings
 from g2a_adapter.idempotency import MemoryStore
@@ -54,7 +54,7 @@ def test_the_default_rate_limit_answers_br03_with_retry_after(tmp_path: Path) ->
         ]
     limited = [a for a in answers if a.status_code == 429]
     assert limited, "the default twin let every call through"
-    assert limited[0].json()["code"] == "BR03"
+    assert limited[0].json() == error("BR03", "Too many requests")
     assert int(limited[0].headers["retry-after"]) >= 1
     assert [a.status_code for a in answers] == [200] * RATE_LIMIT + [429] * 5
 
