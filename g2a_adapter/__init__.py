@@ -15,6 +15,7 @@ from g2a_adapter._config import Settings
 from g2a_adapter._errors import (
     ApiAuthError,
     AuthError,
+    ClientClosedError,
     ConfigError,
     G2AApiError,
     G2AError,
@@ -74,6 +75,7 @@ __all__ = [
     "AsyncG2AClient",
     "AuthError",
     "ClaimState",
+    "ClientClosedError",
     "ConfigError",
     "G2AApiError",
     "G2AClient",

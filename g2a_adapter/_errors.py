@@ -70,6 +70,10 @@ class OutcomeUnknownError(TransportError):
     """
 
 
+class ClientClosedError(G2AError, RuntimeError):
+    """The client was used after `close()` / `aclose()`; nothing was sent. Use a new client."""
+
+
 class ResponseFormatError(G2AError):
     """G2A answered 2xx with a body that does not match the documented shape."""
 

@@ -16,6 +16,7 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from g2a_adapter._config import Settings
+from g2a_adapter._errors import ClientClosedError
 from g2a_adapter._observability import Metrics
 from g2a_adapter.client._auth import AsyncTokens, SyncTokens, TokenState
 from g2a_adapter.client._core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
@@ -60,9 +61,16 @@ class _Shared:
         self._store = store
         self._owns_store = store is None
         self._purchase_flow: PurchaseFlow | None = None
+        self._closed = False
+
+    def _check_open(self) -> None:
+        """Refuse a call once the client is closed: its connections and store are gone."""
+        if self._closed:
+            raise ClientClosedError(f"{type(self).__name__} was closed; use a new client")
 
     def _purchases(self) -> PurchaseFlow:
         """The purchase flow, opening the configured store on first use."""
+        self._check_open()  # a closed client never opens its store again
         if self._purchase_flow is None:
             if self._store is None:
                 self._store = open_store(self.settings.idempotency_url)
@@ -111,6 +119,7 @@ class G2AClient(_Shared):
         return cls(Settings.from_env(), **kwargs)
 
     def _drive(self, flow: Flow[T]) -> T:
+        self._check_open()
         reply: Any = None
         error: BaseException | None = None
         while True:
@@ -133,6 +142,7 @@ class G2AClient(_Shared):
                 error = exc
 
     def close(self) -> None:
+        self._closed = True
         self._http.close()
         self._close_store()
 
@@ -181,6 +191,7 @@ class AsyncG2AClient(_Shared):
         return cls(Settings.from_env(), **kwargs)
 
     async def _drive(self, flow: Flow[T]) -> T:
+        self._check_open()
         reply: Any = None
         error: BaseException | None = None
         while True:
@@ -203,6 +214,7 @@ class AsyncG2AClient(_Shared):
                 error = exc
 
     async def aclose(self) -> None:
+        self._closed = True
         await self._http.close()
         await asyncio.to_thread(self._close_store)  # a network store's close may block
 

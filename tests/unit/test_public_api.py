@@ -45,6 +45,7 @@ PUBLIC = {
     "TransportError",
     "OutcomeUnknownError",
     "ResponseFormatError",
+    "ClientClosedError",
     "IdempotencyError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",

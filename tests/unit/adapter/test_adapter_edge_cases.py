@@ -10,6 +10,7 @@ import math
 import sys
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 from g2a_adapter import (
     AsyncG2AClient,
     AuthError,
+    ClientClosedError,
     ConfigError,
     G2AApiError,
     G2AClient,
@@ -503,3 +505,76 @@ def test_a_malformed_order_id_is_an_unknown_outcome_and_never_paid() -> None:
     )
     assert {path for _, path in api.sent} == {"/v1/order"}  # no pay, details or key URL built
     assert json.loads(api.requests[0].content) == {"product_id": PRODUCT_ID, "currency": "EUR"}
+
+
+# --- 10. a closed client refuses every call, sends nothing and opens nothing -----------------
+
+CLOSED_CALLS: dict[str, Callable[[Any], Any]] = {
+    "token": lambda client: client.auth.token(),
+    "product": lambda client: client.products.get(PRODUCT_ID),
+    "create": lambda client: client.orders.create(PRODUCT_ID),
+    "details": lambda client: client.orders.details(ORDER_ID),
+    "purchase": lambda client: client.orders.purchase(PRODUCT_ID, idempotency_key="after-close"),
+}
+
+
+def owning_client(tmp_path: Path, api: Recorder, kind: type[Any]) -> Any:
+    """A client that opens its own SQLite store (in `tmp_path`) on its first purchase."""
+    settings = SETTINGS.model_copy(
+        update={"idempotency_url": f"sqlite:///{tmp_path / 'store.sqlite3'}"}
+    )
+    if kind is G2AClient:
+        return G2AClient(settings, transport=httpx.MockTransport(api))
+
+    async def respond(request: httpx.Request) -> httpx.Response:
+        return api(request)
+
+    return AsyncG2AClient(settings, transport=httpx.MockTransport(respond))
+
+
+@pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
+def test_a_closed_client_refuses_calls_with_a_typed_error(
+    tmp_path: Path, call: Callable[[Any], Any]
+) -> None:
+    api = Recorder(token_or(lambda request: answer({})))
+    client = owning_client(tmp_path, api, G2AClient)
+    client.close()
+    client.close()  # closing twice is harmless
+    with pytest.raises(ClientClosedError) as caught:
+        call(client)
+    assert str(caught.value) == "G2AClient was closed; use a new client"
+    assert isinstance(caught.value, RuntimeError)  # what httpx raised before: still caught
+    assert api.sent == []
+    assert not (tmp_path / "store.sqlite3").exists()  # the store is not opened again
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
+async def test_a_closed_async_client_refuses_calls_with_a_typed_error(
+    tmp_path: Path, call: Callable[[Any], Any]
+) -> None:
+    api = Recorder(token_or(lambda request: answer({})))
+    client = owning_client(tmp_path, api, AsyncG2AClient)
+    async with client:
+        pass
+    with pytest.raises(ClientClosedError) as caught:
+        await call(client)
+    assert str(caught.value) == "AsyncG2AClient was closed; use a new client"
+    assert api.sent == []
+    assert not (tmp_path / "store.sqlite3").exists()
+
+
+def refused_order(request: httpx.Request) -> httpx.Response:
+    return answer({"status": "ERROR", "code": "ORD03", "message": "Product not available"}, 400)
+
+
+def test_a_client_closed_after_a_purchase_does_not_purchase_again(tmp_path: Path) -> None:
+    api = Recorder(token_or(refused_order))
+    client = owning_client(tmp_path, api, G2AClient)
+    with pytest.raises(G2AApiError):  # the store is opened, the claim released
+        client.orders.purchase(PRODUCT_ID, idempotency_key="before-close")
+    sent = len(api.requests)
+    client.close()
+    with pytest.raises(ClientClosedError):
+        client.orders.purchase(PRODUCT_ID, idempotency_key="after-close")
+    assert len(api.requests) == sent
