@@ -1,6 +1,6 @@
 """`G2AClient` and `AsyncG2AClient`: the same services over one sans-IO core.
 
-Each client is a *driver*: it runs the flows built by the services (`core.py`) and performs
+Each client is a *driver*: it runs the flows built by the services (`_core.py`) and performs
 the actions they yield — send, sleep, token, store call — with blocking or async I/O. That
 loop (`_drive`/`_adrive`) is the only thing that differs between the two.
 """

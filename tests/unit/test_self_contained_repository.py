@@ -26,6 +26,9 @@ MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 GENERATED_DOCUMENTS = {"checklist.md", "gate.md"}
 # Names used as data in tests of the secret scanner, not as citations.
 TEST_DATA_DOCUMENTS = {"docs" + ".md"}
+# `path/to/module.py`, or `module.py::name` (`name*`: any name that begins so), in backticks.
+CODE_REFERENCE = re.compile(r"`([\w./-]+\.py)(?:::(\w+)(\*?))?")
+CITING_SUFFIXES = {".md", ".py", ".feature", ".toml", ".ini", ".yml", ".yaml"}
 
 
 def tracked_text_files() -> list[Path]:
@@ -65,6 +68,31 @@ def broken_links(path: Path, text: str) -> list[str]:
     return broken
 
 
+def defines(source: str, name: str, *, prefix: bool) -> bool:
+    """Whether a module's source defines `name` (or, `prefix`, a name that begins so): a
+    function, a class or a module-level name."""
+    ending = r"\w*" if prefix else r"\b"
+    pattern = rf"^\s*(?:async\s+)?(?:def|class)\s+{name}{ending}|^{name}{ending}\s*[:=]"
+    return re.search(pattern, source, re.MULTILINE) is not None
+
+
+def stale_code_references(text: str, tracked: list[str]) -> list[str]:
+    """Cited modules that no tracked file is (by path or path ending), or names they lack."""
+    stale = []
+    for match in CODE_REFERENCE.finditer(text):
+        cited, name, star = match.groups()
+        cited = cited.removeprefix("./")
+        modules = [path for path in tracked if path == cited or path.endswith(f"/{cited}")]
+        if not modules:
+            stale.append(cited)
+        elif name and not any(
+            defines((ROOT / path).read_text(encoding="utf-8"), name, prefix=bool(star))
+            for path in modules
+        ):
+            stale.append(f"{cited}::{name}{star}")
+    return stale
+
+
 @pytest.fixture(scope="module")
 def files() -> list[Path]:
     return tracked_text_files()
@@ -85,6 +113,17 @@ def test_every_cited_document_exists_in_the_repository(files: list[Path]) -> Non
         str(path.relative_to(ROOT)): missing
         for path in files
         if (missing := missing_documents(path.read_text(encoding="utf-8"), known))
+    }
+    assert found == {}
+
+
+def test_every_cited_module_and_name_exists(files: list[Path]) -> None:
+    tracked = [str(path.relative_to(ROOT)) for path in files]
+    found = {
+        str(path.relative_to(ROOT)): stale
+        for path in files
+        if path.suffix in CITING_SUFFIXES
+        if (stale := stale_code_references(path.read_text(encoding="utf-8"), tracked))
     }
     assert found == {}
 
@@ -124,4 +163,16 @@ def test_a_link_out_of_the_repository_is_broken() -> None:
     assert broken_links(page, f"[x](../{BESIDE}/{ABSENT_DOCUMENT}) [y]({ABSENT_PAGE})") == [
         f"../{BESIDE}/{ABSENT_DOCUMENT}",
         ABSENT_PAGE,
+    ]
+
+
+def test_a_stale_module_or_name_is_named() -> None:
+    tracked = ["g2a_adapter/client/_core.py", "tests/unit/test_self_contained_repository.py"]
+    text = (
+        "`g2a_adapter/core.py`, `client/_core.py::api_error`, `_core.py::no_such_name`, "
+        "`test_self_contained_repository.py::test_a_stale_*`, `_core.py::api_err*`"
+    )
+    assert stale_code_references(text, tracked) == [
+        "g2a_adapter/core.py",
+        "_core.py::no_such_name",
     ]
