@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     drift.add_argument("--openapi", type=Path, help="OpenAPI folder (default: contracts/openapi)")
     drift.add_argument("--pacts", type=Path, help="pact folder (default: contracts/pacts)")
     for command in (verify, drift):
-        command.add_argument("--report-dir", type=Path, default=Path("reports"))
+        command.add_argument(
+            "--report-dir",
+            type=Path,
+            default=Path("reports"),
+            help="writes or updates <dir>/contracts.json (default: reports; the gate reads "
+            "reports/<target>/full/, where `gate --run-missing` puts it)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:

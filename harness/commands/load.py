@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", type=int, help="override the profile's number of users")
     parser.add_argument("--spawn-rate", type=float, help="override users started per second")
     parser.add_argument("--run-time", help="override the run time (20s, 2m, 1h30m)")
-    parser.add_argument("--target", default="twin", choices=("twin", "sandbox", "live"))
+    parser.add_argument(
+        "--target",
+        default="twin",
+        choices=("twin", "sandbox", "live"),
+        help="twin (default: the embedded twin), sandbox (credentials from the environment); "
+        "live is refused: load never buys on the live API",
+    )
     parser.add_argument(
         "--workers", type=int, default=0, help="distributed: one master plus N worker processes"
     )
@@ -55,7 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="show Locust's web UI (the profile preloaded and started); the verdict follows",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=Path("reports"), help="writes into <dir>/load/"
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="writes into <dir>/load/ (default: reports; the gate reads "
+        "reports/<target>/full/load/, where `gate --run-missing` puts it)",
     )
 
 
