@@ -187,7 +187,10 @@ def encode_json(body: dict[str, Any]) -> bytes:
 
 
 def json_dict(body: bytes) -> dict[str, Any]:
-    value = json.loads(body)
+    try:
+        value = json.loads(body)
+    except RecursionError:  # arrays or objects nested deeper than the parser's stack
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")
     return value

@@ -56,6 +56,8 @@ def load_json_exactly(body: bytes) -> Any:
         return _EXACT_JSON.decode(body.decode("utf-8"))
     except _NonFinite as exc:
         raise reject("non_finite_number", f"{exc} is not a finite number") from None
+    except RecursionError:  # arrays or objects nested deeper than the parser's stack
+        raise reject("malformed_body", "JSON nested too deeply") from None
     except ValueError:  # also invalid UTF-8
         raise reject("malformed_body", "not JSON") from None
 

@@ -46,7 +46,7 @@ def read_report(path: Path, shown_as: str, key: bytes | None = None) -> ReportFi
         return found
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         return ReportFile(shown_as, error=f"unreadable: {type(exc).__name__}", sha256=found.sha256)
     if not isinstance(data, dict):
         return ReportFile(shown_as, error="unreadable: not a JSON object", sha256=found.sha256)

@@ -40,7 +40,7 @@ async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
 def _parsed(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise AdminError(400, "body is not valid JSON") from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,15 @@ ORD112 = ErrorSpec(403, "ORD112", "Not enough funds")
 ORD114 = ErrorSpec(403, "ORD114", "Payment too late")
 NOT_FOUND = ErrorSpec(404, "NOT_FOUND", "No such endpoint")
 METHOD_NOT_ALLOWED = ErrorSpec(405, "METHOD_NOT_ALLOWED", "Method not allowed")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object: BR01 when it is not JSON (or nests deeper
+    than the parser goes), BR02 when it is JSON of another kind."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise ApiError(BR01) from None
+    if not isinstance(data, dict):
+        raise ApiError(BR02, "The body must be a JSON object")
+    return data

@@ -124,16 +124,6 @@ def _order_error(twin: Twin, name: str) -> ApiError:
     return ApiError(twin.state.config.order_errors[name])
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(errors.BR01) from None
-    if not isinstance(data, dict):
-        raise ApiError(errors.BR02, "The body must be a JSON object")
-    return data
-
-
 def _number(data: dict[str, Any], name: str, low: float, high: float) -> float | None:
     value = data.get(name)
     if value is None:
@@ -153,7 +143,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     """
     if not call.headers.get("content-type", "").lower().startswith("application/json"):
         raise _order_error(twin, "content_type_required")
-    data = _json_object(call.body)
+    data = errors.json_object(call.body)
     product_id = data.get("product_id")
     if not isinstance(product_id, str) or not product_id:
         raise ApiError(errors.BR02, "product_id is required and must be a string")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import secrets
 from datetime import UTC, datetime
@@ -155,12 +154,7 @@ def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
 
 # offers -------------------------------------------------------------------------------------
 def _payload(body: bytes, *, creating: bool) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(errors.BR01) from None
-    if not isinstance(data, dict):
-        raise ApiError(errors.BR02, "The body must be a JSON object")
+    data = errors.json_object(body)
     offer_type = data.get("offerType")
     if (creating or offer_type is not None) and not (isinstance(offer_type, str) and offer_type):
         raise ApiError(errors.BR02, "offerType is required and must be a string")

@@ -94,6 +94,9 @@ def test_provider_states_shape_products(api: httpx.Client, admin: TwinAdmin) -> 
         admin.apply_state("the moon is full")
 
 
-def test_admin_errors_are_json(twin: RunningTwin) -> None:
-    response = httpx.post(f"{twin.base_url}/__twin/faults", content=b"{")
+@pytest.mark.parametrize(
+    "raw", [b"{", pytest.param(b"[" * 20_000 + b"]" * 20_000, id="nested-too-deep")]
+)
+def test_admin_errors_are_json(twin: RunningTwin, raw: bytes) -> None:
+    response = httpx.post(f"{twin.base_url}/__twin/faults", content=raw)
     assert (response.status_code, response.json()) == (400, {"error": "body is not valid JSON"})

@@ -176,6 +176,8 @@ PRICES = "prices must be positive numbers"
     ("body", "code", "message"),
     [
         (b"{", "BR01", "Invalid JSON"),
+        pytest.param(b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "BR01", "Invalid JSON",
+                     id="nested-too-deep"),
         (b"[]", "BR02", "The body must be a JSON object"),
         (b'{"variant": {}}', "BR02", "offerType is required and must be a string"),
         (b'{"offerType": "dropshipping", "variant": {"productId": "x", "price": {"retail": 1}}}',

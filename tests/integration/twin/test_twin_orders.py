@@ -180,7 +180,16 @@ def test_currency_conversion(api: httpx.Client, admin: TwinAdmin) -> None:
     assert api.get(f"/order/details/{body['order_id']}").json()["currency"] == "USD"
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"product_id=1", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"{",
+        b"product_id=1",
+        b"\xff\xfe",
+        pytest.param(b"[" * 20_000 + b"]" * 20_000, id="nested-too-deep"),
+    ],
+)
 def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
     response = api.post("/order", content=raw, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (400, error("BR01", "Invalid JSON"))

@@ -578,3 +578,29 @@ def test_a_client_closed_after_a_purchase_does_not_purchase_again(tmp_path: Path
     with pytest.raises(ClientClosedError):
         client.orders.purchase(PRODUCT_ID, idempotency_key="after-close")
     assert len(api.requests) == sent
+
+
+# --- 11. an answer nested deeper than the JSON parser goes -----------------------------------
+
+DEEP = b'{"data": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+
+
+def nested_too_deep(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=DEEP, headers={"Content-Type": "application/json"})
+
+
+def test_a_deeply_nested_answer_is_a_format_error_or_an_unknown_outcome() -> None:
+    with sync_client(token_or(nested_too_deep)) as client:
+        with pytest.raises(ResponseFormatError) as read:
+            client.jobs.get("job-1")
+        with pytest.raises(OutcomeUnknownError) as created:
+            client.offers.create({"offerType": "dropshipping", "variant": {"productId": "1"}})
+        with pytest.raises(ResponseFormatError):
+            client.products.list()
+    assert str(read.value) == (
+        "GET /v3/jobs/{job_id}: 2xx answer does not match the documented shape"
+    )
+    assert str(created.value) == (
+        "POST /v3/sales/offers: 2xx answer does not match the documented shape; "
+        "the call may have taken effect"
+    )

@@ -7,7 +7,9 @@ with the evidence key, by its signature; those rules are shared (`provenance.py`
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from gate_support import (
@@ -24,6 +26,7 @@ from harness.gate.checks.reports import check_checklist, check_contracts, check_
 from harness.gate.evidence import Binding, Evidence, ReportFile
 from harness.gate.model import Status
 from harness.gate.provenance import hours
+from harness.gate.sources import read_report
 
 BY_GATE = "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch)"
 RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
@@ -532,3 +535,22 @@ def test_an_invariant_that_is_not_an_object_is_not_a_go(clean: Evidence) -> None
         Status.NO_GO,
         "reports/load/load.json: 1 of the 4 invariants are not objects ('no_double_payment')",
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"{", "unreadable: JSONDecodeError"),
+        (b"\xff\xfe", "unreadable: UnicodeDecodeError"),
+        (b"[]", "unreadable: not a JSON object"),
+        pytest.param(b"[" * 20_000 + b"]" * 20_000, "unreadable: RecursionError", id="too-deep"),
+    ],
+)
+def test_a_report_that_is_not_a_json_object_is_unreadable_not_a_crash(
+    tmp_path: Path, raw: bytes, error: str
+) -> None:
+    path = tmp_path / "checklist.json"
+    path.write_bytes(raw)
+    found = read_report(path, "reports/checklist.json")
+    assert (found.data, found.error) == (None, error)
+    assert found.sha256 == hashlib.sha256(raw).hexdigest()

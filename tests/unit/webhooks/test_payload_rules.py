@@ -47,6 +47,16 @@ def test_a_non_finite_number_anywhere_in_the_body_is_refused() -> None:
     assert refused(raw).reason == "non_finite_number"
 
 
+def test_json_nested_too_deeply_is_malformed_not_a_crash() -> None:
+    nested = b"[" * 20_000 + b"]" * 20_000  # deeper than any parser stack, within 64 KiB
+    raw = body().replace(b'"currency"', b'"fee": ' + nested + b', "currency"')
+    error = refused(raw)
+    assert (error.reason, str(error)) == (
+        "malformed_body",
+        "webhook rejected: malformed_body (JSON nested too deeply)",
+    )
+
+
 @pytest.mark.parametrize(
     "price", ["1e400", "-1", "-0.01", "0.123456789", "123456789012345.123456", '"abc"', "null"]
 )
