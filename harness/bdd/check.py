@@ -4,7 +4,8 @@ Each scenario is read as pytest-bdd will run it: the Background's steps first, a
 Outline once per row of its Examples, with the row's values in place of its `<placeholders>`.
 Every step is matched against the library's steps of its kind (Given, When, Then; And and But
 take the kind before them), exactly as a run matches it, and an unknown one is reported as a
-run reports it. Nothing runs and no target is needed.
+run reports it. A file that is not valid Gherkin is reported with its line, instead of the
+parser's traceback. Nothing runs and no target is needed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,31 @@ class CheckResult:
     scenarios: int  # scenarios as run: an Outline counts once per Examples row
     steps: int
     unknown: tuple[str, ...]  # one message per feature line no library step matches
+    invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
+
+
+def feature_files(paths: Iterable[Path]) -> list[Path]:
+    """The feature files `paths` name: files as given, folders searched recursively."""
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.rglob("*.feature")) if path.is_dir() else [path])
+    return found
+
+
+def invalid_gherkin(path: Path) -> str | None:
+    """Why a feature file cannot be read (`file:line: …`), or None when it can."""
+    from pytest_bdd.exceptions import GherkinParseError
+    from pytest_bdd.feature import get_features
+
+    try:
+        get_features([str(path)])
+    except GherkinParseError as exc:
+        return f"{path}:{exc.line}: not valid Gherkin: {exc.message} ({exc.line_content.strip()})"
+    except UnicodeDecodeError:
+        return f"{path}: not valid Gherkin: the file is not UTF-8 text"
+    except KeyError:  # pytest-bdd's reading of a document without a Feature
+        return f"{path}: not valid Gherkin: no `Feature:` line"
+    return None
 
 
 def _rendered(template: Any) -> Iterable[Any]:
@@ -41,10 +67,14 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
     """Every step of every scenario in `paths` (feature files or folders of them)."""
     from pytest_bdd.feature import get_features
 
+    files = feature_files(paths)
+    invalid = tuple(problem for path in files if (problem := invalid_gherkin(path)))
+    if invalid:
+        return CheckResult(0, 0, (), invalid)
     contexts, known = library_contexts(), catalogue()
     scenarios = steps = 0
     unknown: dict[str, None] = {}  # messages in file order, each once (a Background repeats)
-    for feature in get_features([str(path) for path in paths]):
+    for feature in get_features([str(path) for path in files]):
         for template in feature.scenarios.values():
             for scenario in _rendered(template):
                 scenarios += 1

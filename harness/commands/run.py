@@ -78,6 +78,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_gherkin(folders: list[str]) -> None:
+    """Refuse the run, naming file and line, if a feature file is not valid Gherkin (pytest
+    would stop at collection with the parser's traceback in its log)."""
+    from harness.bdd.check import feature_files, invalid_gherkin
+    from harness.cli import UsageError
+
+    invalid = [p for f in feature_files(map(Path, folders)) if (p := invalid_gherkin(f))]
+    for problem in invalid:
+        print(problem, file=sys.stderr)
+    if invalid:
+        raise UsageError(f"{len(invalid)} feature file(s) are not valid Gherkin; nothing ran")
+
+
 def run(args: argparse.Namespace) -> int:
     from harness.bdd.discovery import FEATURES_ENV, SelectionError, feature_dirs, marker_expression
     from harness.cli import UsageError
@@ -96,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
-        feature_dirs({FEATURES_ENV: extra_features})
+        _check_gherkin(feature_dirs({FEATURES_ENV: extra_features}))
         selection = Selection(
             suite=args.suite,
             markers=marker_expression(args.tags) if args.tags else None,

@@ -48,6 +48,10 @@ def _check(paths: list[Path]) -> int:
     if missing:
         raise UsageError(f"no such feature file or folder: {', '.join(missing)}")
     result = check_features(paths)
+    for problem in result.invalid:
+        print(problem)
+    if result.invalid:
+        return 1
     if not result.scenarios:
         print(f"no scenario in {', '.join(map(str, paths))}: nothing was checked")
         return 1

@@ -87,3 +87,58 @@ def test_nothing_to_check_or_a_missing_path_is_not_a_pass(tmp_path: Path) -> Non
     assert missing.returncode == 2
     assert "no such feature file or folder" in missing.stderr
     assert str(ROOT) not in missing.stderr
+
+
+BROKEN = {
+    "syntax.feature": "@twin\nFeature: Broken\n  Scenario: A line without a keyword\n"
+    "    Given the adapter is connected to the target\n    Whatever this line is\n",
+    "empty.feature": "# a comment and nothing else\n",
+    "latin1.feature": "Feature: Caf\xe9\n",  # written as Latin-1 below: not UTF-8
+}
+
+
+def _write_broken(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in BROKEN.items():
+        encoding = "latin-1" if name == "latin1.feature" else "utf-8"
+        (folder / name).write_text(text, encoding=encoding)
+    return folder
+
+
+def expected_problems(folder: Path) -> list[str]:
+    return [
+        f"{folder / 'empty.feature'}: not valid Gherkin: no `Feature:` line",
+        f"{folder / 'latin1.feature'}: not valid Gherkin: the file is not UTF-8 text",
+        f"{folder / 'syntax.feature'}:5: not valid Gherkin: Unexpected token found. Check "
+        "Gherkin syntax near the reported error. (Whatever this line is)",
+    ]
+
+
+def test_a_file_that_is_not_gherkin_is_named_with_its_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    folder = _write_broken(tmp_path / "qa")
+
+    assert list(check_features([folder]).invalid) == expected_problems(folder)
+    done = harness("steps", "--check", str(folder))
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (
+        1,
+        expected_problems(folder),
+        "",
+    )
+
+
+def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    folder = _write_broken(tmp_path / "qa")
+    reports = tmp_path / "reports"
+
+    done = harness("run", "--features", str(folder), "--report-dir", str(reports))
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        *expected_problems(folder),
+        "g2a-harness run: 3 feature file(s) are not valid Gherkin; nothing ran",
+    ]
+    assert not reports.exists()
