@@ -23,6 +23,20 @@ _START_TIMEOUT_S = 10.0
 _POLL_S = 0.01
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host:port` (port 0: a free one), for uvicorn to listen on; an
+    `OSError` (port in use, unknown host) before anything is served or announced."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class ThreadedServer:
     """uvicorn serving `app` in a daemon thread: `start()`, `base_url`, `stop()`."""
 
@@ -33,9 +47,7 @@ class ThreadedServer:
         port: int = 0,
         limits: ServerLimits | None = None,
     ) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         options: dict[str, Any] = {
             "loop": "auto",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,3 +24,13 @@ def harness(
         text=True,
         timeout=timeout,
     )
+
+
+def announced(log: Path, process: subprocess.Popen[bytes], banner: re.Pattern[str]) -> str:
+    """The first group of `banner` once a served command has written it to `log`."""
+    deadline = time.monotonic() + 15
+    while not (found := banner.search(log.read_text())):
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    return found.group(1)

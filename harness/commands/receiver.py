@@ -26,11 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "receiver_command", None) != "serve":
         raise UsageError("choose an action: serve")
-    if not 0 <= args.port <= 65535:
-        raise UsageError("--port must be between 0 and 65535")
     import uvicorn
 
     from g2a_adapter import Settings
+    from harness.commands._serve import listening_socket
     from harness.recording_receiver import recording_receiver_app
     from harness.server_limits import ServerLimits, uvicorn_config
     from harness.serving import freeze_heap
@@ -42,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
+    sock = listening_socket(args)  # before the store opens: a port in use leaves nothing open
     app, _ = recording_receiver_app(settings)
     freeze_heap()
-    print(f"G2A receiver: http://{args.host}:{args.port}/webhooks/g2a", flush=True)
-    config = uvicorn_config(
-        app, limits, host=args.host, port=args.port, log_level="info", access_log=False
-    )
-    uvicorn.Server(config).run()
+    host, port = sock.getsockname()[:2]
+    print(f"G2A receiver: http://{host}:{port}/webhooks/g2a", flush=True)
+    config = uvicorn_config(app, limits, log_level="info", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -92,27 +92,23 @@ def banner(host: str, port: int, config: TwinConfig) -> str:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "twin_command", None) != "serve":
         raise UsageError("choose an action: serve")
-    if not 0 <= args.port <= 65535:
-        raise UsageError("--port must be between 0 and 65535")
     import uvicorn
 
+    from harness.commands._serve import listening_socket
     from harness.serving import freeze_heap
     from harness.twin.app import create_app
 
     config = build_config(args)
+    sock = listening_socket(args)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s twin %(message)s"
     )
-    print(banner(args.host, args.port, config), file=sys.stderr, flush=True)
+    host, port = sock.getsockname()[:2]
+    print(banner(host, port, config), file=sys.stderr, flush=True)
     app = create_app(config)
     freeze_heap()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        loop="auto",
-        http="httptools",
-        access_log=False,
-        log_level="warning",
+    served = uvicorn.Config(
+        app, loop="auto", http="httptools", access_log=False, log_level="warning"
     )
+    uvicorn.Server(served).run(sockets=[sock])
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import subprocess
 from pathlib import Path
 
@@ -95,3 +96,15 @@ def test_bad_invocations_end_with_one_line(
 ) -> None:
     assert main(argv) == 2
     assert capsys.readouterr().err == f"g2a-harness twin: {message}\n"
+
+
+def test_a_port_in_use_is_one_line_before_any_banner(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["twin", "serve", "--port", str(port)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"g2a-harness twin: cannot listen on 127.0.0.1:{port}: Address already in use\n",
+    )

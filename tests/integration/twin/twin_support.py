@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from qa_support import announced
 
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.assumptions import ORDER_ERRORS
@@ -19,6 +20,7 @@ from harness.twin.assumptions import ORDER_ERRORS
 AUTH = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
 SANDBOX_PRODUCT = "10000068865001"
 ROOT = Path(__file__).resolve().parents[3]
+BANNER_URL = re.compile(r"Export API (http://127\.0\.0\.1:[1-9][0-9]*)/v1")
 
 
 def error(code: str, message: str) -> dict[str, str]:
@@ -34,17 +36,14 @@ def assumed(name: str) -> tuple[int, dict[str, str]]:
 
 @contextlib.contextmanager
 def served_by_cli(log: Path, *options: str) -> Iterator[str]:
-    """`g2a-harness twin serve` in a subprocess on a free loopback port; yields its base URL."""
-    with socket.socket() as probe:  # port 0 is not discoverable from outside: pick a free one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """`g2a-harness twin serve --port 0` in a subprocess; yields the base URL its banner names."""
     command = [sys.executable, "-c", "from harness.cli import main; main()", "twin", "serve",
-               "--port", str(port), *options]  # fmt: skip
+               "--port", "0", *options]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=sink, stdout=sink)
         try:
-            base = f"http://127.0.0.1:{port}"
+            base = announced(log, process, BANNER_URL)
             deadline = time.monotonic() + 15
             while True:
                 try:

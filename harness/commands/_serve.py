@@ -1,0 +1,22 @@
+"""What `twin serve` and `receiver serve` share: the socket, bound before anything is announced."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+from harness.cli import UsageError
+
+
+def listening_socket(args: argparse.Namespace) -> socket.socket:
+    """`--host`/`--port` bound, so a port in use is one clear line and port 0 is a real one."""
+    from harness.serving import bind_socket
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    try:
+        return bind_socket(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        ) from None
