@@ -15,13 +15,18 @@ NAME = "gate"
 HELP = "go / no-go for switching to live: config, secrets, CI, checklist, contracts, load, health"
 
 
+MAX_AGE_LIMIT_HOURS = 8760.0  # a year: evidence older than that proves nothing about now
+
+
 def _positive_hours(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("--max-age must be more than 0 hours")
+    if not 0 < value <= MAX_AGE_LIMIT_HOURS:  # also refuses NaN, which no comparison meets
+        raise argparse.ArgumentTypeError(
+            f"--max-age must be more than 0 and at most {MAX_AGE_LIMIT_HOURS:g} hours"
+        )
     return value
 
 
@@ -75,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_hours,
         default=24.0,
         metavar="HOURS",
-        help="oldest acceptable evidence (default: 24)",
+        help="oldest acceptable evidence, in hours (default: 24; at most a year, 8760)",
     )
     parser.add_argument(
         "--run-missing",

@@ -386,8 +386,15 @@ def test_bad_invocations(
         capsys.readouterr().err
         == f"g2a-harness gate: --env-file {tmp_path / 'nope.env'} does not exist\n"
     )
-    with pytest.raises(SystemExit):
-        main(["gate", "--max-age", "0"])
+    for refused in ("0", "-1", "nan", "inf", "8761", "1e400", "soon"):
+        with pytest.raises(SystemExit) as exited:
+            main(["gate", "--max-age", refused])
+        assert exited.value.code == 2
+        assert capsys.readouterr().err.endswith(
+            f"error: argument --max-age: not a number of hours: {refused!r}\n"
+            if refused == "soon"
+            else "error: argument --max-age: --max-age must be more than 0 and at most 8760 hours\n"
+        )
 
 
 def relabel(evidence: Path, old: str, new: str) -> None:
