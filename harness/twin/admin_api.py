@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -314,6 +315,10 @@ async def health(request: Request) -> Response:
 
 
 async def admin_error(request: Request, exc: Exception) -> Response:
+    """Admin refusals as JSON `{"error": …}`: the admin's own, and Starlette's 404 and 405."""
+    if isinstance(exc, HTTPException):
+        reason = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, exc.detail)
+        return JSONResponse({"error": reason}, exc.status_code, dict(exc.headers or {}))
     assert isinstance(exc, AdminError)
     return JSONResponse({"error": exc.message}, exc.status)
 

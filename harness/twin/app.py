@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from harness.twin.admin_api import ROUTES, admin_error
@@ -42,6 +43,7 @@ def create_app(config: TwinConfig | None = None, *, clock: Clock = time.time) ->
         yield
         await twin.webhooks.aclose()
 
-    app = TwinApp(routes=ROUTES, lifespan=lifespan, exception_handlers={AdminError: admin_error})
+    refusals = {AdminError: admin_error, HTTPException: admin_error}
+    app = TwinApp(routes=ROUTES, lifespan=lifespan, exception_handlers=refusals)
     app.twin = app.state.twin = twin
     return app

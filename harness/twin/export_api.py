@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
@@ -63,9 +64,18 @@ def _datetime_param(params: dict[str, str], name: str) -> str | None:
     raw = params.get(name)
     if raw is None:
         return None
-    if not _DATETIME.fullmatch(raw):
+    if not _DATETIME.fullmatch(raw) or not _real_time(raw):
         raise ApiError(errors.BR02, f"{name} must be yyyy-mm-dd hh:mm:ss")
     return raw
+
+
+def _real_time(raw: str) -> bool:
+    """Whether a well-formed `yyyy-mm-dd hh:mm:ss` names a time that exists (no month 13)."""
+    try:
+        datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return False
+    return True
 
 
 def list_products(twin: Twin, call: Call, _: str | None) -> Reply:

@@ -100,3 +100,18 @@ def test_provider_states_shape_products(api: httpx.Client, admin: TwinAdmin) -> 
 def test_admin_errors_are_json(twin: RunningTwin, raw: bytes) -> None:
     response = httpx.post(f"{twin.base_url}/__twin/faults", content=raw)
     assert (response.status_code, response.json()) == (400, {"error": "body is not valid JSON"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "reason"),
+    [
+        ("GET", "/__twin/no-such-page", 404, "not_found"),
+        ("POST", "/__twin/config", 405, "method_not_allowed"),
+    ],
+)
+def test_admin_404_and_405_are_json_too(
+    twin: RunningTwin, method: str, path: str, status: int, reason: str
+) -> None:
+    response = httpx.request(method, f"{twin.base_url}{path}", content=b"{}")
+    assert (response.status_code, response.json()) == (status, {"error": reason})
+    assert response.headers["content-type"] == "application/json"
