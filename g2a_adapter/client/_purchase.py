@@ -168,9 +168,17 @@ class PurchaseRequest:
 
     def __post_init__(self) -> None:
         key = self.idempotency_key
-        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+        # Printable: no NUL (PostgreSQL text refuses it), no other control character and no
+        # lone surrogate (not UTF-8), so every store backend keeps the same keys.
+        if not (
+            isinstance(key, str)
+            and key.strip()
+            and len(key) <= MAX_KEY_LENGTH
+            and key.isprintable()
+        ):
             raise RequestValidationError(
-                f"idempotency_key must be a non-empty string of at most {MAX_KEY_LENGTH} chars"
+                f"idempotency_key must be 1 to {MAX_KEY_LENGTH} printable characters, not "
+                "only spaces"
             )
         times = (self.poll_interval, self.poll_timeout, self.wait_timeout)
         if not all(_is_duration(t) for t in times):

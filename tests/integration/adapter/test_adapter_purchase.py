@@ -160,10 +160,24 @@ def test_same_key_other_arguments_is_refused(client: G2AClient, twin: RunningTwi
     assert twin.admin.requests() == []
 
 
-@pytest.mark.parametrize("key", ["", "   ", "k" * 201])
-def test_bad_idempotency_keys_are_refused(client: G2AClient, key: str) -> None:
-    with pytest.raises(RequestValidationError, match="idempotency_key"):
-        buy(client, key=key)
+@pytest.mark.parametrize(
+    "key", ["", "   ", "k" * 201, "a\x00b", "tab\there", "line\n", "\ud800", 42]
+)
+def test_bad_idempotency_keys_are_refused(
+    client: G2AClient, twin: RunningTwin, key: object
+) -> None:
+    twin.admin.clear_requests()
+    with pytest.raises(RequestValidationError) as refused:
+        buy(client, key=key)  # type: ignore[arg-type]  # a caller without type checks
+    assert str(refused.value) == (
+        "idempotency_key must be 1 to 200 printable characters, not only spaces"
+    )
+    assert twin.admin.requests() == []
+
+
+@pytest.mark.parametrize("key", ["k" * 200, "cart 42 / ünïcode ✓", " padded "])
+def test_printable_keys_of_any_script_are_accepted(client: G2AClient, key: str) -> None:
+    assert buy(client, key=key).key
 
 
 # checkpoint number -> (what is stored when it crashes, what the resume does)
