@@ -25,6 +25,10 @@ _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 _OPTIONAL_AMOUNTS = ("refundedAmount",)
 _HASH = re.compile(r"^[0-9a-fA-F]{64}\Z")
 MAX_IPN_BYTES = 16384
+# G2A documents no format for these; printable and bounded, they make an idempotency key that
+# every store backend keeps (PostgreSQL text refuses NUL; its index refuses very long keys).
+_NAMES = ("type", "transactionId", "userOrderId")
+MAX_NAME_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ class IpnVerifier:
         missing = [name for name in _REQUIRED if not fields.get(name)]
         if missing:
             raise reject("malformed_body", f"missing {', '.join(missing)}")
+        for name in _NAMES:
+            if len(fields[name]) > MAX_NAME_CHARS or not fields[name].isprintable():
+                raise reject(
+                    "malformed_body", f"{name} is not 1 to {MAX_NAME_CHARS} printable chars"
+                )
         amount, posted_hash = fields["amount"], fields["hash"]
         if not _AMOUNT.match(amount) or not _HASH.match(posted_hash):
             raise reject("malformed_body", "amount or hash is malformed")

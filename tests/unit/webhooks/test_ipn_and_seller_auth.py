@@ -55,6 +55,29 @@ def test_malformed_ipn_fields(change: dict[str, str]) -> None:
     assert (caught.value.reason, caught.value.status_code) == ("malformed_body", 400)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("transactionId", "tx\x00id"),  # PostgreSQL text cannot hold NUL
+        ("transactionId", "t" * 256),  # past what every store's key index holds
+        ("userOrderId", "15\n16"),
+        ("type", "pay\tment"),
+    ],
+)
+def test_ipn_names_must_be_printable_and_bounded_even_when_signed(name: str, value: str) -> None:
+    fields = ipn_fields() | {name: value}
+    fields["hash"] = ipn_hash(fields["transactionId"], fields["userOrderId"], "41.50", IPN_SECRET)
+    with pytest.raises(WebhookRejectedError) as caught:
+        IpnVerifier(IPN_SECRET).verify(fields)
+    assert (caught.value.reason, str(caught.value)) == (
+        "malformed_body",
+        f"webhook rejected: malformed_body ({name} is not 1 to 255 printable chars)",
+    )
+    longest = ipn_fields() | {"transactionId": "t" * 255}
+    longest["hash"] = ipn_hash("t" * 255, longest["userOrderId"], "41.50", IPN_SECRET)
+    assert IpnVerifier(IPN_SECRET).verify(longest).transaction_id == "t" * 255
+
+
 def test_form_parsing_keeps_raw_strings_and_refuses_repeats() -> None:
     assert parse_form(b"amount=41.50&userOrderId=15") == {"amount": "41.50", "userOrderId": "15"}
     for bad in (b"amount=1&amount=2", b"\xff\xfe", b"no-equals-sign"):
