@@ -40,27 +40,47 @@ def load_openapi(directory: Path = OPENAPI_DIR) -> list[dict[str, Any]]:
     return documents
 
 
+def read_pacts(directory: Path = PACT_DIR) -> list[tuple[Path, dict[str, Any]]]:
+    """Every pact file of `directory` (`*.json`), sorted by name, with its JSON object."""
+    pacts = []
+    for path in sorted(directory.glob("*.json")):
+        pact = _parse(path)
+        interactions = pact.get("interactions", []) if isinstance(pact, dict) else None
+        if not isinstance(interactions, list) or not all(isinstance(i, dict) for i in interactions):
+            raise SourceError(f"{path} is not a pact file (no list of interaction objects)")
+        pacts.append((path, pact))
+    return pacts
+
+
 def load_pacts(directory: Path = PACT_DIR) -> list[Exchange]:
     """The HTTP interactions of every pact file of `directory`, as expected responses."""
     exchanges: list[Exchange] = []
-    for path in sorted(directory.glob("*.json")):
-        pact = _parse(path)
-        for interaction in pact.get("interactions", []):
+    for path, pact in read_pacts(directory):
+        for number, interaction in enumerate(pact.get("interactions", [])):
             if interaction.get("type", "Synchronous/HTTP") != "Synchronous/HTTP":
                 continue
-            request, response = interaction["request"], interaction["response"]
-            body = (response.get("body") or {}).get("content")
-            exchanges.append(
-                Exchange(
-                    method=str(request["method"]).upper(),
-                    path=str(request["path"]),
-                    status=int(response["status"]),
-                    body=body,
-                    source=f"pact:{path.name}#{interaction.get('description', '?')}",
-                    has_json_body=isinstance(body, dict | list),
-                )
-            )
+            source = f"pact:{path.name}#{interaction.get('description', '?')}"
+            try:
+                exchanges.append(_pact_exchange(interaction, source))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise SourceError(
+                    f"{path}: interaction {number} lacks a request method and path or a "
+                    "response status"
+                ) from None
     return exchanges
+
+
+def _pact_exchange(interaction: dict[str, Any], source: str) -> Exchange:
+    request, response = interaction["request"], interaction["response"]
+    body = (response.get("body") or {}).get("content")
+    return Exchange(
+        method=str(request["method"]).upper(),
+        path=str(request["path"]),
+        status=int(response["status"]),
+        body=body,
+        source=source,
+        has_json_body=isinstance(body, dict | list),
+    )
 
 
 def load_cassettes(directory: Path = CASSETTE_DIR) -> list[Exchange]:
@@ -110,8 +130,8 @@ def _files(directory: Path) -> Iterator[Path]:
 
 
 def _parse(path: Path, *, cassette: bool = False) -> Any:
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
             return json.loads(text)
         if cassette:
@@ -119,5 +139,5 @@ def _parse(path: Path, *, cassette: bool = False) -> Any:
 
             return yamlserializer.deserialize(text)
         return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SourceError(f"{path.name} cannot be parsed: {exc}") from exc
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: JSON, UTF-8
+        raise SourceError(f"{path} cannot be parsed: {exc}") from exc

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from harness.contracts.sources import PACT_DIR
+from harness.contracts.sources import PACT_DIR, read_pacts
 from harness.contracts.states import ProviderStates, serve_states
 
 CONSUMER = "g2a-adapter"
@@ -54,14 +54,13 @@ class VerificationResult:
         }
 
 
-def pact_files(pact_dir: Path, provider: str) -> list[Path]:
-    """The pact files of `pact_dir` whose provider is `provider`."""
-    found = []
-    for path in sorted(pact_dir.glob("*.json")):
-        pact = json.loads(path.read_text(encoding="utf-8"))
-        if pact.get("provider", {}).get("name") == provider:
-            found.append(path)
-    return found
+def pacts_of(pact_dir: Path, provider: str) -> list[tuple[Path, dict[str, Any]]]:
+    """The pact files of `pact_dir` whose provider is `provider`, with their JSON objects."""
+    return [
+        (path, pact)
+        for path, pact in read_pacts(pact_dir)
+        if isinstance(pact.get("provider"), dict) and pact["provider"].get("name") == provider
+    ]
 
 
 def verify_pacts(
@@ -87,11 +86,9 @@ def verify_pacts(
     states = ProviderStates(provider_url)
     with serve_states(states) as state_url:
         for provider in providers:
-            files = pact_files(pact_dir, provider)
-            interactions = sum(
-                len(json.loads(f.read_text(encoding="utf-8")).get("interactions", []))
-                for f in files
-            )
+            pacts = pacts_of(pact_dir, provider)
+            files = [path for path, _ in pacts]
+            interactions = sum(len(pact.get("interactions", [])) for _, pact in pacts)
             if not files:
                 result.providers.append(
                     ProviderVerification(

@@ -83,3 +83,38 @@ def test_missing_cassette_folder_is_a_usage_error(
 ) -> None:
     assert drift(tmp_path / "absent", tmp_path) == 2
     assert "cassette folder" in capsys.readouterr().err
+
+
+BROKEN_PACTS = {
+    "not JSON": (b'{"interactions": [', "cannot be parsed: Expecting value: line 1 column 19"),
+    "not UTF-8": (b"\xff\xfe", "cannot be parsed: 'utf-8' codec can't decode byte 0xff"),
+    "an array": (b"[1, 2]", "is not a pact file (no list of interaction objects)"),
+    "no request": (
+        b'{"provider": {"name": "g2a-export-api"}, "interactions": '
+        b'[{"description": "x", "response": {"status": 200}}]}',
+        ": interaction 0 lacks a request method and path or a response status",
+    ),
+}
+
+
+CASES = [
+    pytest.param(action, content, problem, id=f"{action}-{name}")
+    for name, (content, problem) in BROKEN_PACTS.items()
+    for action in ("drift", "verify")
+    if (action, name) != ("verify", "no request")  # pact reads interactions itself: it fails
+]
+
+
+@pytest.mark.parametrize(("action", "content", "problem"), CASES)
+def test_a_broken_pact_file_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str, content: bytes, problem: str
+) -> None:
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    (pacts / "broken.json").write_bytes(content)
+    argv = ["contracts", action, "--pacts", str(pacts), "--report-dir", str(tmp_path)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"g2a-harness contracts: {pacts / 'broken.json'}")
+    assert problem in error
+    assert error.count("\n") == 1
