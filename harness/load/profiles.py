@@ -6,6 +6,7 @@ verdict. Every bad value is reported as a `ProfileError` naming the profile and 
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -91,8 +92,8 @@ class Profile:
         """The same profile with the crowd changed from the command line."""
         if users is not None and users < 1:
             raise ProfileError(f"--users must be at least 1, got {users}")
-        if spawn_rate is not None and spawn_rate <= 0:
-            raise ProfileError(f"--spawn-rate must be positive, got {spawn_rate}")
+        if spawn_rate is not None and not _positive(spawn_rate):
+            raise ProfileError(f"--spawn-rate must be a positive number, got {spawn_rate}")
         return replace(
             self,
             users=self.users if users is None else users,
@@ -193,6 +194,11 @@ def _check_evidence(
         raise ProfileError(f"profile {name!r}: no traffic in the mix proves {unproven}")
 
 
+def _positive(rate: float) -> bool:
+    """A finite number above 0 (NaN, which every comparison fails, is not one)."""
+    return 0 < rate < math.inf
+
+
 def _profile(name: str, raw: dict[str, Any]) -> Profile:
     try:
         users = int(raw["users"])
@@ -201,7 +207,7 @@ def _profile(name: str, raw: dict[str, Any]) -> Profile:
         low, high = (float(v) for v in raw["wait"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"profile {name!r}: missing or malformed field ({exc})") from exc
-    if users < 1 or spawn_rate <= 0 or not 0 <= low <= high:
+    if users < 1 or not _positive(spawn_rate) or not 0 <= low <= high < math.inf:
         raise ProfileError(f"profile {name!r}: users, spawn_rate or wait out of range")
     invariants = tuple(raw.get("invariants", INVARIANTS))
     unknown = sorted(set(invariants) - set(INVARIANTS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,10 @@ def test_command_line_overrides_change_only_the_crowd() -> None:
     assert changed.mix == smoke.mix
     with pytest.raises(ProfileError, match="--users"):
         smoke.with_overrides(users=0)
+    for rate in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ProfileError) as refused:
+            smoke.with_overrides(spawn_rate=rate)
+        assert str(refused.value) == f"--spawn-rate must be a positive number, got {rate}"
 
 
 def test_sandbox_target_caps_the_crowd_and_slows_it_down() -> None:
@@ -141,6 +146,10 @@ def test_a_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
         (("min_throughput_rps = 1", ""), r"\[slo\] is incomplete"),
         (('["no_double_payment"]', '["forgeries_rejected"]'), "no traffic in the mix proves"),
         (("purchase = 1", "purchase = 0\nbrowse = 1"), "no traffic in the mix proves"),
+        (("spawn_rate = 1", "spawn_rate = nan"), "users, spawn_rate or wait out of range"),
+        (("spawn_rate = 1", "spawn_rate = inf"), "users, spawn_rate or wait out of range"),
+        (("wait = [0.1, 0.2]", "wait = [0.1, inf]"), "users, spawn_rate or wait out of range"),
+        (("wait = [0.1, 0.2]", "wait = [nan, 0.2]"), "users, spawn_rate or wait out of range"),
     ],
 )
 def test_malformed_profiles_name_the_problem(
