@@ -11,6 +11,7 @@ an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_confi
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,8 @@ class ServerLimits:
     def __post_init__(self) -> None:
         if min(self.max_header_bytes, self.max_connections) < 1:
             raise ValueError("max_header_bytes and max_connections must be at least 1")
-        if min(self.request_timeout_s, self.keep_alive_s) <= 0:
-            raise ValueError("request_timeout_s and keep_alive_s must be positive")
+        if not all(0 < s < math.inf for s in (self.request_timeout_s, self.keep_alive_s)):
+            raise ValueError("request_timeout_s and keep_alive_s must be positive and finite")
 
 
 def _protocol(limits: ServerLimits) -> type[H11Protocol]:

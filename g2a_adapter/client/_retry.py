@@ -12,6 +12,7 @@ from the environment.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,8 +91,11 @@ class RetryPolicy:
     sleep_enabled: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0 or self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("retry counts and delays must not be negative")
+        times = (self.base_delay, self.max_delay, self.max_retry_after, self.total_timeout)
+        if self.max_retries < 0 or not all(t >= 0 for t in times):  # NaN fails `>= 0` too
+            raise ValueError("retry counts, delays and timeouts must be numbers, not negative")
+        if self.max_delay == math.inf:
+            raise ValueError("max_delay must be finite: it caps every wait between tries")
 
     @property
     def sleeps(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -60,5 +61,9 @@ class ReceiverOptions:
     handler_threads: int = 4
 
     def __post_init__(self) -> None:
-        if self.max_body_bytes <= 0 or self.handler_threads <= 0:
-            raise ValueError("max_body_bytes and handler_threads must be positive")
+        if min(self.max_body_bytes, self.handler_threads, self.seller_token_ttl_seconds) <= 0:
+            raise ValueError(
+                "max_body_bytes, handler_threads and seller_token_ttl_seconds must be positive"
+            )
+        if not 0 < self.health_timeout_s < math.inf:  # NaN fails it too
+            raise ValueError("health_timeout_s must be a positive, finite number of seconds")

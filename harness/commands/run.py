@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import socket
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown suite {args.suite!r}; choose one of {', '.join(SUITES)}")
     if not (BDD_PATH.is_dir() and Path("features").is_dir()):
         raise UsageError("run it from the repository root (tests/bdd and features/ not found)")
-    if args.max_time is not None and args.max_time <= 0:
+    if args.max_time is not None and not 0 < args.max_time < math.inf:
         raise UsageError("--max-time must be a positive number of seconds")
     if args.prometheus_url is not None:
         _check_prometheus_url(args.prometheus_url)

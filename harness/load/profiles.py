@@ -154,7 +154,7 @@ def _shares(name: str, raw: Any) -> dict[str, float]:
     if not isinstance(raw, dict) or set(raw) - set(WEBHOOK_VARIANTS):
         raise ProfileError(f"profile {name!r}: [webhooks] takes only {list(WEBHOOK_VARIANTS)}")
     shares = {key: float(raw.get(key, 0.0)) for key in WEBHOOK_VARIANTS}
-    if any(v < 0 for v in shares.values()) or sum(shares.values()) >= 1.0:
+    if not all(v >= 0 for v in shares.values()) or not sum(shares.values()) < 1.0:  # NaN fails
         raise ProfileError(f"profile {name!r}: webhook shares must be >= 0 and sum below 1")
     return shares
 

@@ -150,6 +150,10 @@ def test_a_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
         (("spawn_rate = 1", "spawn_rate = inf"), "users, spawn_rate or wait out of range"),
         (("wait = [0.1, 0.2]", "wait = [0.1, inf]"), "users, spawn_rate or wait out of range"),
         (("wait = [0.1, 0.2]", "wait = [nan, 0.2]"), "users, spawn_rate or wait out of range"),
+        (
+            ("[profiles.p.slo]", "[profiles.p.webhooks]\nforged = nan\n[profiles.p.slo]"),
+            "webhook shares must be >= 0 and sum below 1",
+        ),
     ],
 )
 def test_malformed_profiles_name_the_problem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import time
 from collections.abc import Iterator
@@ -110,5 +111,8 @@ def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(
 def test_limits_refuse_nonsense() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ServerLimits(max_header_bytes=0)
-    with pytest.raises(ValueError, match="positive"):
-        ServerLimits(request_timeout_s=0)
+    for seconds in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="must be positive and finite"):
+            ServerLimits(request_timeout_s=seconds)
+        with pytest.raises(ValueError, match="must be positive and finite"):
+            ServerLimits(keep_alive_s=seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import httpx
@@ -159,3 +160,14 @@ def test_the_testing_switch_drops_waits_for_every_policy(
 def test_negative_values_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         RetryPolicy(max_retries=-1)
+    for field in ("base_delay", "max_delay", "max_retry_after", "total_timeout"):
+        for value in (-1.0, math.nan):
+            with pytest.raises(ValueError, match="not negative") as refused:
+                RetryPolicy(**{field: value})
+            assert str(refused.value) == (
+                "retry counts, delays and timeouts must be numbers, not negative"
+            )
+    with pytest.raises(ValueError, match="max_delay must be finite"):
+        RetryPolicy(max_delay=math.inf)
+    unbounded = RetryPolicy(total_timeout=math.inf, max_retry_after=math.inf)  # no overall cap
+    assert unbounded.total_timeout == math.inf

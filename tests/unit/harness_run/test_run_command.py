@@ -55,6 +55,14 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             {},
             "g2a-harness run: unknown suite 'medium'; choose one of full, smoke",
         ),
+        *(
+            (
+                ("run", "--max-time", seconds),
+                {},
+                "g2a-harness run: --max-time must be a positive number of seconds",
+            )
+            for seconds in ("0", "-5", "nan", "inf")
+        ),
         (
             ("run", "--prometheus-url", "prometheus:9090"),
             {},
