@@ -142,7 +142,7 @@ def test_updated_at_filters(api: httpx.Client) -> None:
         ({"updatedAtFrom": "2024-01-01"}, "updatedAtFrom must be yyyy-mm-dd hh:mm:ss"),
         ({"updatedAtTo": ""}, "updatedAtTo must be yyyy-mm-dd hh:mm:ss"),
         ({"updatedAtFrom": "2026-13-45 99:99:99"}, "updatedAtFrom must be yyyy-mm-dd hh:mm:ss"),
-        ({"updatedAtTo": "2026-02-30 10:00:00"}, "updatedAtTo must be yyyy-mm-dd hh:mm:ss"),
+        ({"updatedAtTo": "2026-01-01 24:00:00"}, "updatedAtTo must be yyyy-mm-dd hh:mm:ss"),
         ({"minQty": ""}, "minQty must be an integer"),
         ({"includeOutOfStock": ""}, "includeOutOfStock must be true or false"),
     ],
