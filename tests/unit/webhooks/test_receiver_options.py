@@ -17,6 +17,7 @@ HEALTH = "health_timeout_s must be a positive, finite number of seconds"
     ("options", "message"),
     [
         ({"max_body_bytes": 0}, COUNTS),
+        ({"handler_threads": 0}, COUNTS),
         ({"handler_threads": -1}, COUNTS),
         ({"seller_token_ttl_seconds": 0}, COUNTS),  # every seller token born expired
         ({"seller_token_ttl_seconds": -5}, COUNTS),
