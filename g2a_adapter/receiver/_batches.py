@@ -50,7 +50,7 @@ class Batches(Generic[Item, Result]):
         if len(self._drains) < self._threads.total_tokens:
             drain = loop.create_task(self._drain())
             self._drains.add(drain)
-            drain.add_done_callback(self._drains.discard)
+            drain.add_done_callback(self._drains.discard)  # also a drain cancelled unstarted
         return await future
 
     async def _drain(self) -> None:
@@ -59,26 +59,32 @@ class Batches(Generic[Item, Result]):
         The share is the waiting items split evenly among the threads not processing a
         batch: a burst that finds several threads idle is spread over them (a slow `process`
         never runs one item after another what idle threads could run side by side), and the
-        only free thread takes everything.
+        only free thread takes everything. The drain leaves `_drains` as soon as it sees nothing
+        waiting (not a loop turn later, in its done callback): an item submitted meanwhile
+        would find every drain slot taken and wait for a delivery that may never come.
         """
-        while self._waiting:
-            free = max(self._threads.total_tokens - self._processing, 1)
-            share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
-            batch, self._waiting = self._waiting[:share], self._waiting[share:]
-            futures = [future for _, future in batch]
-            self._processing += 1
-            try:
-                await anyio.to_thread.run_sync(
-                    self._process_on_thread, [item for item, _ in batch], futures,
-                    limiter=self._threads,
-                )  # fmt: skip
-            except BaseException as exc:  # a bug in `process`, or the loop shutting down
-                _fail(futures, exc)
-                if not isinstance(exc, Exception):
-                    raise
-            finally:
-                self._processing -= 1
-            _fail(futures, RuntimeError("the batch gave no result for this item"))
+        try:
+            while self._waiting:
+                free = max(self._threads.total_tokens - self._processing, 1)
+                share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
+                batch, self._waiting = self._waiting[:share], self._waiting[share:]
+                futures = [future for _, future in batch]
+                self._processing += 1
+                try:
+                    await anyio.to_thread.run_sync(
+                        self._process_on_thread, [item for item, _ in batch], futures,
+                        limiter=self._threads,
+                    )  # fmt: skip
+                except BaseException as exc:  # a bug in `process`, or the loop shutting down
+                    _fail(futures, exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                finally:
+                    self._processing -= 1
+                _fail(futures, RuntimeError("the batch gave no result for this item"))
+        finally:
+            if (drain := asyncio.current_task()) is not None:
+                self._drains.discard(drain)
 
     def _process_on_thread(self, items: list[Item], futures: list[asyncio.Future[Result]]) -> None:
         """`process` the items; each group of results is handed to the loop as it comes."""

@@ -180,3 +180,32 @@ def test_a_backlog_is_shared_evenly_by_the_threads_free_to_take_it() -> None:
 
     assert asyncio.run(scenario()) == [n * 10 for n in range(8)]
     assert sorted(batches_seen) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
+def _instant(items: list[str]) -> Iterator[list[tuple[int, str]]]:
+    yield [(index, item.lower()) for index, item in enumerate(items)]
+
+
+def test_an_item_submitted_as_the_drain_ends_is_answered_at_once() -> None:
+    """Whatever loop turn an item arrives in, even the one in which the only drain finishes,
+    it is answered without waiting for a later delivery to start a drain."""
+
+    async def trial(turns: int) -> bool:
+        batches = Batches(_instant, threads=anyio.CapacityLimiter(1))
+
+        async def later() -> str:
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            return await batches.submit("B")
+
+        second = asyncio.ensure_future(later())
+        assert await batches.submit("A") == "a"
+        try:
+            return await asyncio.wait_for(second, 1.0) == "b"
+        except TimeoutError:
+            return False
+
+    async def every_turn() -> list[int]:
+        return [turns for turns in range(20) if not await trial(turns)]
+
+    assert asyncio.run(every_turn()) == []
