@@ -58,6 +58,8 @@ def load_json_exactly(body: bytes) -> Any:
         raise reject("non_finite_number", f"{exc} is not a finite number") from None
     except RecursionError:  # arrays or objects nested deeper than the parser's stack
         raise reject("malformed_body", "JSON nested too deeply") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent no Decimal holds
+        raise reject("malformed_body", "a number is out of range") from None
     except ValueError:  # also invalid UTF-8
         raise reject("malformed_body", "not JSON") from None
 

@@ -33,7 +33,6 @@ from g2a_adapter._errors import (
     IdempotencyInProgressError,
     LeaseLostError,
     StoreUnavailableError,
-    WebhookRejectedError,
 )
 from g2a_adapter.idempotency import (
     Claim,
@@ -228,9 +227,9 @@ class WebhookHandler:
             with write_group(self._store):
                 for flight in flights:
                     flight.context.run(step, flight)
-        except StoreUnavailableError as exc:  # nothing of the group was kept
+        except StoreUnavailableError as exc:  # nothing of the group was kept, nonces included
             for flight in flights:
-                if flight.event is not None and flight.error is None:
+                if flight.error is None:  # verified or not: an outage, not a refusal
                     flight.claim, flight.held, flight.alone = None, None, False
                     flight.result, flight.error = None, exc
 
@@ -238,7 +237,7 @@ class WebhookHandler:
         headers, body, _ = flight.delivery
         try:
             flight.event = self.verify(headers, body)
-        except (WebhookRejectedError, StoreUnavailableError) as exc:  # the nonce not recorded
+        except Exception as exc:  # refused, the nonce not recorded, or a bug: this one only
             flight.error = exc
             return
         if self._in_transaction is not None:

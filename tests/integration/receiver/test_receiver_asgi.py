@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
-from g2a_adapter.idempotency import Claim, MemoryStore
+from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
 from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
 from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import EventRecorder
@@ -116,6 +117,19 @@ async def test_a_store_outage_answers_503_and_fails_health() -> None:
     assert health.json()["checks"]["store"]["error"] == (
         "idempotency store 'redis' unavailable: ConnectionError: refused"
     )
+
+
+@pytest.mark.anyio
+async def test_a_sql_store_gone_answers_503_not_500(tmp_path: Path) -> None:
+    """A SQL store whose group of writes cannot begin: every delivery is an outage to retry."""
+    store = SqliteStore(str(tmp_path / "gone.sqlite3"))
+    async with client_for(receiver(store=store)) as client:
+        store.close()  # the database went away under a running receiver
+        headers, body = delivery("evt-gone")
+        response = await client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert (response.status_code, response.json()) == (503, {"error": "store_unavailable"})
+    assert response.headers["retry-after"] == "5"
 
 
 class NoncelessStore(MemoryStore):

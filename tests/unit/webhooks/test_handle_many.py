@@ -219,6 +219,55 @@ def test_claims_that_cannot_commit_fail_every_verified_delivery_and_run_no_handl
     assert recorder.seen == []
 
 
+class GroupCannotBegin(MemoryStore):
+    """A store whose groups cannot even begin (a SQL store whose database went away)."""
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        raise StoreUnavailableError("postgres", "connection refused")
+        yield  # pragma: no cover - a generator, as `grouped` is
+
+
+def test_a_group_that_cannot_begin_fails_every_delivery_as_an_outage() -> None:
+    recorder = Recorder()
+    batch = [
+        delivery("evt-1", "nonce-a-000001"),
+        delivery("evt-2", "nonce-b-000001", secrets=["forged-secret"]),  # never verified
+    ]
+
+    outcomes = _handler(GroupCannotBegin(clock=_clock), recorder).handle_many(batch)
+
+    assert [said(outcome.result) for outcome in outcomes] == ["StoreUnavailableError"] * 2
+    assert [outcome.event for outcome in outcomes] == [None, None]
+    assert recorder.seen == []
+
+
+class NonceBug(MemoryStore):
+    """A replay guard with a bug for one nonce: it raises what no store should."""
+
+    def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        if "bug" in nonce:
+            raise RuntimeError("replay guard bug")
+        return super().add_nonce(nonce, ttl_seconds)
+
+
+def test_an_unexpected_error_in_verification_fails_only_its_own_delivery() -> None:
+    store, recorder = NonceBug(clock=_clock), Recorder()
+    batch = [
+        delivery("evt-1", "nonce-a-000001"),
+        delivery("evt-2", "nonce-bug-0001"),
+        delivery("evt-3", "nonce-c-000001"),
+    ]
+
+    assert answers(store, recorder, batch) == [
+        "processed:evt-1",
+        "RuntimeError",
+        "processed:evt-3",
+    ]
+    assert recorder.seen == ["evt-1", "evt-3"]
+    assert store.get("webhook-event:evt-2") is None  # nothing claimed: the sender may retry
+
+
 def test_completions_that_cannot_commit_fail_the_deliveries_whose_handler_ran() -> None:
     store = GroupFails(fail_at=2)
     recorder = Recorder(failing=frozenset({"evt-2"}))

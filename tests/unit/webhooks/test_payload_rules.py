@@ -57,6 +57,12 @@ def test_json_nested_too_deeply_is_malformed_not_a_crash() -> None:
     )
 
 
+@pytest.mark.parametrize("price", ["1E+99999999999999999999", "1E-99999999999999999999"])
+def test_an_exponent_no_decimal_holds_is_malformed_not_a_crash(price: str) -> None:
+    error = refused(body(price=price))
+    assert str(error) == "webhook rejected: malformed_body (a number is out of range)"
+
+
 @pytest.mark.parametrize(
     "price", ["1e400", "-1", "-0.01", "0.123456789", "123456789012345.123456", '"abc"', "null"]
 )
