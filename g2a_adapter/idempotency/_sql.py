@@ -49,6 +49,16 @@ class SqlTransaction(Protocol):
         """Run a change; the number of rows it changed."""
 
 
+class _WorkFailed(Exception):
+    """The caller's work inside `run_once_in_transaction` raised `error`: carried through the
+    store's transaction unchanged, so a driver error of the caller's own SQL is the caller's
+    failure, not a store outage."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 
@@ -289,12 +299,15 @@ class SqlStore(abc.ABC):
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
         owner = self._owners.next()
-        with self._in_transaction() as tx:
-            now = self._clock()
-            claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
-            if claim.state is ClaimState.NEW:
-                work(tx)
-                tx.count(self._sql.complete, (dump_json(result), now + ttl_seconds, key, owner))
+        try:
+            with self._in_transaction() as tx:
+                now = self._clock()
+                claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
+                if claim.state is ClaimState.NEW:
+                    _run_work(work, tx)
+                    tx.count(self._sql.complete, (dump_json(result), now + ttl_seconds, key, owner))
+        except _WorkFailed as failed:  # rolled back; the caller's own error, as raised
+            raise failed.error from None
         if claim.state is ClaimState.NEW:
             self._maybe_prune(now)
         return claim.state
@@ -334,3 +347,10 @@ class SqlStore(abc.ABC):
 
     def ping(self) -> None:
         self._read("SELECT 1", ())
+
+
+def _run_work(work: Callable[[SqlTransaction], None], tx: SqlTransaction) -> None:
+    try:
+        work(tx)
+    except Exception as exc:
+        raise _WorkFailed(exc) from exc

@@ -11,6 +11,7 @@ import pytest
 from _store_fixtures import Backend
 from _transactional_workers import TTL, effects_table, handle, insert_effect
 
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import ClaimState, SqlStore, SqlTransaction
 
 
@@ -76,3 +77,26 @@ def test_a_failing_handler_writes_nothing_and_runs_again(sql_backend: Backend) -
         ClaimState.NEW
     )
     assert store.run_once_in_transaction("evt-2", "fp", failing, {}, TTL) is ClaimState.MISMATCH
+
+
+def test_a_handler_whose_own_sql_fails_raises_its_own_error_not_an_outage(
+    sql_backend: Backend,
+) -> None:
+    """A bug in the handler's SQL (a missing table) is the handler's failure, rolled back and
+    raised as the driver raised it; only the store's own statements mean an outage."""
+    store = _store(sql_backend)
+    _create_effects(store, sql_backend.namespace)
+
+    def buggy(tx: SqlTransaction) -> None:
+        insert_effect(tx, store, sql_backend.namespace, "evt-3")
+        tx.count("INSERT INTO no_such_table_for_this_test (x) VALUES (1)", ())
+
+    with pytest.raises(Exception, match="no_such_table_for_this_test") as failed:
+        store.run_once_in_transaction("evt-3", "fp", buggy, {"status": "processed"}, TTL)
+    assert not isinstance(failed.value, StoreUnavailableError)
+    assert type(failed.value).__module__.split(".")[0] in {"sqlite3", "psycopg"}
+    assert _effects(store, sql_backend.namespace, "evt-3") == 0  # rolled back: both or neither
+    assert store.get("evt-3") is None  # nothing claimed: the redelivery runs it again
+    assert store.run_once_in_transaction("evt-3", "fp", lambda tx: None, {}, TTL) is (
+        ClaimState.NEW
+    )
