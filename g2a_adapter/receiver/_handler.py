@@ -29,9 +29,7 @@ from typing import Literal, NamedTuple
 
 from g2a_adapter._errors import (
     ConfigError,
-    IdempotencyConflictError,
     IdempotencyInProgressError,
-    LeaseLostError,
     StoreUnavailableError,
 )
 from g2a_adapter.idempotency import (
@@ -256,7 +254,7 @@ class WebhookHandler:
         except IdempotencyInProgressError as exc:
             flight.held = exc  # waited for with the others, after the claims won are handled
             return
-        except (IdempotencyConflictError, StoreUnavailableError) as exc:
+        except Exception as exc:  # another payload, an outage, or a bug: this delivery only
             flight.error = exc
             return
         if flight.claim is None:
@@ -279,7 +277,7 @@ class WebhookHandler:
         succeeded = flight.result is not None  # not when it failed, or never ran
         try:
             self._once.end(claim, succeeded=succeeded)
-        except (LeaseLostError, StoreUnavailableError) as exc:
+        except Exception as exc:  # the lease lost, an outage, or a bug: this delivery only
             if succeeded:
                 flight.result, flight.error = None, exc
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _signed import NOW, SECRET, event_body, signed_headers
@@ -266,6 +267,42 @@ def test_an_unexpected_error_in_verification_fails_only_its_own_delivery() -> No
     ]
     assert recorder.seen == ["evt-1", "evt-3"]
     assert store.get("webhook-event:evt-2") is None  # nothing claimed: the sender may retry
+
+
+class ClaimBug(MemoryStore):
+    """A store with a bug for one event: its claim, or its completion, raises what no store
+    should."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(clock=_clock)
+        self.step = step
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        if self.step == "claim" and key.endswith("evt-2"):
+            raise RuntimeError("store bug on claim")
+        return super().claim(key, fingerprint, lease_seconds)
+
+    def complete(self, key: str, owner: str, result: dict[str, Any], ttl_seconds: float) -> None:
+        if self.step == "complete" and key.endswith("evt-2"):
+            raise RuntimeError("store bug on completion")
+        super().complete(key, owner, result, ttl_seconds)
+
+
+@pytest.mark.parametrize("step", ["claim", "complete"])
+def test_an_unexpected_store_error_fails_only_its_own_delivery(step: str) -> None:
+    store, recorder = ClaimBug(step), Recorder()
+    batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in (1, 2, 3)]
+
+    assert answers(store, recorder, batch) == [
+        "processed:evt-1",
+        "RuntimeError",
+        "processed:evt-3",
+    ]
+    assert recorder.seen == (["evt-1", "evt-3"] if step == "claim" else ["evt-1", "evt-2", "evt-3"])
+    for event_id in ("evt-1", "evt-3"):  # batch-mates completed, none left held
+        record = store.get(f"webhook-event:{event_id}")
+        assert record is not None
+        assert record.completed
 
 
 def test_completions_that_cannot_commit_fail_the_deliveries_whose_handler_ran() -> None:
