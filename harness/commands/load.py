@@ -80,16 +80,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
-    if args.master_host:
-        return run_workers(args.master_host, args.workers, args.master_port or 5557)
-    if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
-        raise UsageError("--expect-workers must be at least --workers (and at least 1)")
     remote = (args.expect_workers or 0) > args.workers
     if (remote or args.master_host) and not os.environ.get(WEBHOOK_SECRET_ENV):
         raise UsageError(
             f"remote workers sign webhooks with the master's secret: export the same "
             f"{WEBHOOK_SECRET_ENV} on the master and on every worker machine"
         )
+    if args.master_host:
+        return run_workers(args.master_host, args.workers, args.master_port or 5557)
+    if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
+        raise UsageError("--expect-workers must be at least --workers (and at least 1)")
     try:
         profile = get_profile(args.profile).with_overrides(
             users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time

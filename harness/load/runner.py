@@ -29,7 +29,8 @@ from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import read_stats
 from harness.load.verdict import LOCUST_FAILURES_EXIT, ReceiverRecord, evaluate
-from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_PRODUCT_IDS
+from harness.targets import Target, TargetError, check_reachable, resolve_target
+from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
@@ -111,16 +112,17 @@ def _class_names(profile: Profile) -> list[str]:
     return names
 
 
-def _plan(run: LoadRun, services: LoadServices) -> LoadPlan:
+def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
     report_dir = run.report_dir.resolve()
     store_url = os.environ.get("G2A_IDEMPOTENCY_URL") or (
         f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
     )
     profile = run.profile
+    assert api.api_hash is not None  # the twin's published hash, or the sandbox's G2A_API_HASH
     return LoadPlan(
         target=run.target,
         api_url=services.api_url,
-        api_hash=os.environ.get("G2A_API_HASH", SANDBOX_API_HASH),
+        api_hash=api.api_hash,
         receiver_url=services.receiver_url,
         idempotency_url=store_url,
         journal_path=str(report_dir / "journal.json"),
@@ -232,19 +234,32 @@ def last_error_line(log: Path) -> str:
     return f"Locust made no request and logged no error (see {log})"
 
 
+def _resolved(target: str) -> Target:
+    """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings
+    and a reachable host (`ProfileError`, one line, before anything starts)."""
+    try:
+        api = resolve_target(target)
+        if api.api_url is not None:
+            check_reachable(api.api_url)
+    except TargetError as exc:
+        raise ProfileError(str(exc)) from None
+    return api
+
+
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
     run = replace(run, profile=profile)
     _class_names(profile)
+    api = _resolved(run.target)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     started_at = datetime.now(UTC)
     services_log = run.report_dir / "services.log"
     with load_services(
-        profile, run.target, webhook_secret, log_path=services_log, host=run.bind_host
+        profile, api.api_url, webhook_secret, log_path=services_log, host=run.bind_host
     ) as services:
-        plan = _plan(run, services)
+        plan = _plan(run, api, services)
         # Create the shared store (schema, WAL mode) once, before the users race to open it;
         # a bad store URL fails here with one clear line instead of in every user.
         open_store(plan.idempotency_url).close()

@@ -24,7 +24,6 @@ from harness.twin.config import TwinConfig
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 from harness.twin.server import running_twin
 
-SANDBOX_EXPORT_URL = "https://sandboxapi.g2a.com/v1"
 STOCK_FOR_LOAD = 1_000_000
 
 
@@ -89,18 +88,18 @@ def _logs_to(path: Path) -> Iterator[None]:
 @contextmanager
 def load_services(
     profile: Profile,
-    target: str,
+    api_url: str | None,
     webhook_secret: str,
     *,
     log_path: Path,
     host: str = "127.0.0.1",
 ) -> Iterator[LoadServices]:
-    """Start what the target needs; the twin gets the profile's config and faults."""
+    """Start what the target needs: the twin, with the profile's config and faults, when
+    `api_url` is None (target twin), else nothing but the receiver (the sandbox's API)."""
     with ExitStack() as stack:
         stack.enter_context(_logs_to(log_path))
         admin: TwinAdmin | None = None
-        api_url = SANDBOX_EXPORT_URL
-        if target == "twin":
+        if api_url is None:
             twin = stack.enter_context(running_twin(TwinConfig().updated(profile.twin), host=host))
             api_url = twin.export_url
             admin = twin.admin

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from qa_support import harness
 
-from harness.load.profiles import get_profile, load_profiles
+from harness.load.profiles import ProfileError, get_profile, load_profiles
 from harness.load.report import worker_text
-from harness.load.runner import LoadRun, first_failure, remote_worker_recipe
+from harness.load.runner import LoadRun, _resolved, first_failure, remote_worker_recipe
+from harness.twin.credentials import SANDBOX_API_HASH
 
 
 def test_list_profiles_shows_users_duration_and_slos() -> None:
@@ -52,3 +54,42 @@ def test_remote_workers_without_a_shared_webhook_secret_are_refused(tmp_path: Pa
         "g2a-harness load: remote workers sign webhooks with the master's secret: export the "
         "same G2A_WEBHOOK_SECRET on the master and on every worker machine\n"
     )
+
+
+def test_a_worker_without_the_shared_webhook_secret_is_refused_before_it_joins() -> None:
+    done = harness("load", "--master-host", "127.0.0.1", "--workers", "1", "--master-port", "9")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "g2a-harness load: remote workers sign webhooks with the master's secret: export the "
+        "same G2A_WEBHOOK_SECRET on the master and on every worker machine\n"
+    )
+
+
+def test_the_sandbox_target_needs_its_settings_before_anything_starts(tmp_path: Path) -> None:
+    done = harness("load", "--target", "sandbox", "--report-dir", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "g2a-harness load: target sandbox needs G2A_API_URL, G2A_API_HASH, G2A_API_KEY in the "
+        "environment; missing: G2A_API_URL, G2A_API_HASH, G2A_API_KEY (the twin target needs "
+        "none)\n"
+    )
+    assert not (tmp_path / "load").exists()
+
+
+def test_the_sandbox_target_loads_the_api_its_settings_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("G2A_API_URL", "https://127.0.0.1:9/v1")
+    monkeypatch.setenv("G2A_API_HASH", "MySandboxHash123")
+    monkeypatch.setenv("G2A_API_KEY", "a" * 64)
+    with pytest.raises(ProfileError) as refused:  # the named host, not G2A's sandbox
+        _resolved("sandbox")
+    assert str(refused.value) == "cannot reach 127.0.0.1:9 (Connection refused)"
+
+
+def test_the_twin_target_uses_the_twins_credentials_whatever_is_exported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("G2A_API_HASH", "MySandboxHash123")
+    twin = _resolved("twin")
+    assert (twin.api_url, twin.api_hash) == (None, SANDBOX_API_HASH)
