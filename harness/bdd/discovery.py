@@ -51,7 +51,29 @@ def marker_expression(tags: str) -> str:
             words.append(token.removeprefix("@"))
         else:
             raise SelectionError(f"not a tag in {tags!r}: {token!r}")
+    if not _well_formed(words):
+        raise SelectionError(f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')")
     return " ".join(words)
+
+
+def _well_formed(words: list[str]) -> bool:
+    """Operands joined by `and`/`or`, each perhaps under `not`, parentheses balanced."""
+    depth, operand_due = 0, True
+    for word in words:
+        if operand_due:
+            if word == "(":
+                depth += 1
+            elif word in (")", "and", "or"):
+                return False
+            else:  # `not` keeps an operand due; a tag supplies it
+                operand_due = word == "not"
+        elif word == ")" and depth > 0:
+            depth -= 1
+        elif word in ("and", "or"):
+            operand_due = True
+        else:
+            return False
+    return depth == 0 and not operand_due
 
 
 def feature_tags(folders: list[str]) -> set[str]:

@@ -129,6 +129,8 @@ def _drift(args: argparse.Namespace) -> int:
     cassettes = args.cassettes or CASSETTE_DIR
     if args.cassettes and not cassettes.is_dir():
         raise UsageError(f"cassette folder {cassettes} does not exist")
+    if args.pacts and not args.pacts.is_dir():
+        raise UsageError(f"pact folder {args.pacts} does not exist")
     try:
         documents = load_openapi(args.openapi or OPENAPI_DIR)
         pacts = load_pacts(args.pacts or PACT_DIR)

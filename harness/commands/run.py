@@ -307,7 +307,7 @@ def _run_checklist(
         verdicts,
         target=target,
         suite=selection.suite,
-        run_ok=exit_code in (0, 5) and not timed_out,
+        run_ok=exit_code == 0 and not timed_out,  # 5: no test matched the selection
         scenarios=scenario_records(read_cucumber(report_dir / "cucumber.json"), results),
         extra={
             **facts,
@@ -334,7 +334,13 @@ def _run_checklist(
             f"{len(results)} test(s) ran, see {log_path}",
             file=sys.stderr,
         )
-    elif exit_code not in (0, 5) and not (exit_code == 1 and tests_failed):
+    elif exit_code == 5:
+        print(
+            f"g2a-harness run: no test matched the selection ({selection.describe()}); "
+            "nothing was checked",
+            file=sys.stderr,
+        )
+    elif exit_code != 0 and not (exit_code == 1 and tests_failed):
         print(
             f"g2a-harness run: pytest stopped with exit code {exit_code}; see {log_path}",
             file=sys.stderr,

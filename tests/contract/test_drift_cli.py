@@ -118,3 +118,14 @@ def test_a_broken_pact_file_is_one_line_naming_it(
     assert error.startswith(f"g2a-harness contracts: {pacts / 'broken.json'}")
     assert problem in error
     assert error.count("\n") == 1
+
+
+def test_a_missing_pact_folder_is_a_usage_error_not_no_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["contracts", "drift", "--pacts", str(tmp_path / "nope"), "--report-dir", str(tmp_path)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"g2a-harness contracts: pact folder {tmp_path / 'nope'} does not exist\n"
+    )
+    assert not (tmp_path / "contracts.json").exists()

@@ -24,6 +24,7 @@ from harness.checklist import ChecklistItem, RunResult, judge
         ("@smoke", "smoke"),
         ("smoke and not @webhooks", "smoke and not webhooks"),
         ("(@a or @chk-env-https) and not @b", "( a or chk-env-https ) and not b"),
+        ("not (not @a)", "not ( not a )"),
     ],
 )
 def test_gherkin_tag_expressions_become_marker_expressions(tags: str, expected: str) -> None:
@@ -34,6 +35,15 @@ def test_gherkin_tag_expressions_become_marker_expressions(tags: str, expected: 
 def test_a_bad_tag_expression_is_refused(tags: str) -> None:
     with pytest.raises(SelectionError):
         marker_expression(tags)
+
+
+@pytest.mark.parametrize(
+    "tags", ["@smoke and", "and @a", "@a @b", "(@a", "@a)", "()", "not", "@a or (@b and)"]
+)
+def test_a_tag_expression_that_does_not_parse_is_refused_before_any_run(tags: str) -> None:
+    with pytest.raises(SelectionError) as refused:
+        marker_expression(tags)
+    assert str(refused.value) == f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')"
 
 
 def test_feature_folders_are_the_repository_s_then_the_named_ones(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,6 +55,11 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             ("run", "--suite", "medium"),
             {},
             "g2a-harness run: unknown suite 'medium'; choose one of full, smoke",
+        ),
+        (
+            ("run", "--tags", "@smoke and"),
+            {},
+            "g2a-harness run: not a tag expression: '@smoke and' (e.g. '@smoke and not @slow')",
         ),
         *(
             (
@@ -120,3 +126,15 @@ def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
     assert Selection("smoke", None, None).slug() == "smoke"
     assert Selection("full", None, None).slug() == "full"
     assert Selection("full", None, None).describe() == ""
+
+
+def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
+    done = _harness(
+        "run", "--tags", "@qa-frist", "--report-dir", str(tmp_path), env=NO_G2A
+    )  # a typo of @qa-first: no scenario carries it
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "g2a-harness run: no test matched the selection (tags (qa-frist)); nothing was checked"
+    )
+    report = json.loads((tmp_path / "checklist.json").read_text())
+    assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
