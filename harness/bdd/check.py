@@ -10,6 +10,7 @@ parser's traceback. Nothing runs and no target is needed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,18 +36,45 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def invalid_gherkin(path: Path) -> str | None:
-    """Why a feature file cannot be read (`file:line: …`), or None when it can."""
+    """Why a feature file cannot be run as written (`file:line: …`), or None when it can."""
     from pytest_bdd.exceptions import GherkinParseError
     from pytest_bdd.feature import get_features
 
     try:
-        get_features([str(path)])
+        (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
         return f"{path}:{exc.line}: not valid Gherkin: {exc.message} ({exc.line_content.strip()})"
     except UnicodeDecodeError:
         return f"{path}: not valid Gherkin: the file is not UTF-8 text"
     except KeyError:  # pytest-bdd's reading of a document without a Feature
         return f"{path}: not valid Gherkin: no `Feature:` line"
+    return _repeated_name(path) or _without_steps(path, feature.scenarios.values())
+
+
+_SCENARIO_LINE = re.compile(r"^\s*(?:Scenario(?: Outline| Template)?|Example):\s*(.*?)\s*$")
+
+
+def _repeated_name(path: Path) -> str | None:
+    """A scenario named as an earlier one of its file: pytest-bdd would run only the last."""
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if (match := _SCENARIO_LINE.match(line)) is None:
+            continue
+        if match[1] in seen:
+            return f"{path}:{number}: scenario {match[1]!r} is named twice: only one would run"
+        seen.add(match[1])
+    return None
+
+
+def _without_steps(path: Path, templates: Iterable[Any]) -> str | None:
+    """A scenario with no step of its own (a line without a keyword before its first step is
+    read as its description): it would pass without checking anything."""
+    for template in templates:
+        if len(template.steps) == len(template.all_background_steps):
+            return (
+                f"{path}:{template.line_number}: scenario {template.name!r} has no step "
+                "(does each step line start with Given, When, Then, And or But?)"
+            )
     return None
 
 

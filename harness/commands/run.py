@@ -80,8 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_gherkin(folders: list[str]) -> None:
-    """Refuse the run, naming file and line, if a feature file is not valid Gherkin (pytest
-    would stop at collection with the parser's traceback in its log)."""
+    """Refuse the run, naming file and line, if a feature file cannot run as written (pytest
+    would stop at collection with the parser's traceback in its log, or skip a scenario)."""
     from harness.bdd.check import feature_files, invalid_gherkin
     from harness.cli import UsageError
 
@@ -89,7 +89,7 @@ def _check_gherkin(folders: list[str]) -> None:
     for problem in invalid:
         print(problem, file=sys.stderr)
     if invalid:
-        raise UsageError(f"{len(invalid)} feature file(s) are not valid Gherkin; nothing ran")
+        raise UsageError(f"{len(invalid)} feature file(s) cannot run as written; nothing ran")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from qa_support import ROOT, harness
 
 from harness.bdd.check import check_features
@@ -139,6 +140,32 @@ def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         *expected_problems(folder),
-        "g2a-harness run: 3 feature file(s) are not valid Gherkin; nothing ran",
+        "g2a-harness run: 3 feature file(s) cannot run as written; nothing ran",
     ]
     assert not reports.exists()
+
+
+UNRUNNABLE = {
+    "no step": (
+        "@twin\nFeature: Quiet\n  Scenario: A step without its keyword\n"
+        "    the adapter is connected to the target\n",
+        ":3: scenario 'A step without its keyword' has no step (does each step line start "
+        "with Given, When, Then, And or But?)",
+    ),
+    "a name twice": (
+        "@twin\nFeature: Twice\n  Scenario: Order a product\n"
+        "    Given the adapter is connected to the target\n"
+        "  Scenario: Order a product\n    Given the adapter is connected to the target\n",
+        ":5: scenario 'Order a product' is named twice: only one would run",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "problem"), UNRUNNABLE.values(), ids=UNRUNNABLE.keys())
+def test_a_scenario_that_would_check_nothing_or_be_hidden_is_refused(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "qa.feature"
+    path.write_text(text, encoding="utf-8")
+
+    assert check_features([path]).invalid == (f"{path}{problem}",)
