@@ -118,7 +118,8 @@ def test_every_cited_document_exists_in_the_repository(files: list[Path]) -> Non
 
 
 def test_every_cited_module_and_name_exists(files: list[Path]) -> None:
-    tracked = [str(path.relative_to(ROOT)) for path in files]
+    # `files` leaves this module out (its patterns would match themselves); it exists all the same
+    tracked = [str(path.relative_to(ROOT)) for path in [*files, Path(__file__)]]
     found = {
         str(path.relative_to(ROOT)): stale
         for path in files
