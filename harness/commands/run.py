@@ -35,6 +35,7 @@ HELP = "run the handoff checklist (Gherkin + contract suites) and write the repo
 SUITES = ("full", "smoke")
 BDD_PATH = Path("tests/bdd")
 CONTRACT_PATH = Path("tests/contract")
+_STOP_SECONDS = 10.0  # how long pytest may take to stop after the run is interrupted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -296,7 +297,11 @@ def _run_checklist(
             stderr=subprocess.STDOUT,
             env=env,
         )
-        timed_out = _show_progress(process, results_path, max_time)
+        try:
+            timed_out = _show_progress(process, results_path, max_time)
+        except BaseException:  # Ctrl-C: the run stops, and its pytest with it
+            _stop(process)
+            raise
     exit_code = process.returncode
     results = read_results(results_path)
     proof = None if timed_out else _proving(dashboards)
@@ -346,6 +351,16 @@ def _run_checklist(
             file=sys.stderr,
         )
     return 0 if report["passed"] else 1
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End pytest: asked to stop, then killed if it has not within `_STOP_SECONDS`."""
+    process.terminate()
+    try:
+        process.wait(timeout=_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _proving(dashboards: Callable[[], DashboardProof | None]) -> DashboardProof | None:

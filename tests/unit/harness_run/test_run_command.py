@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,45 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     )
     report = json.loads((tmp_path / "checklist.json").read_text())
     assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found: list[int] = []
+    for task in tasks.iterdir() if tasks.is_dir() else []:
+        children = task / "children"
+        if children.is_file():
+            found.extend(int(child) for child in children.read_text().split())
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_an_interrupted_run_stops_its_pytest_too(tmp_path: Path) -> None:
+    run = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", "--report-dir", str(tmp_path)],
+        cwd=ROOT,
+        env={**NO_G2A, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "results.jsonl").exists():  # pytest is running its tests
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        pytest_children = _children(run.pid)
+        assert pytest_children
+        run.send_signal(signal.SIGINT)  # Ctrl-C, to the harness alone
+        assert run.wait(timeout=30) == 130
+        for child in pytest_children:
+            assert not Path(f"/proc/{child}").exists() or _zombie(child)
+    finally:  # never leave a run behind, whatever failed
+        for child in _children(run.pid):
+            os.kill(child, signal.SIGKILL)
+        run.kill()
+        run.wait()
+
+
+def _zombie(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return status.is_file() and "\nState:\tZ" in status.read_text()
