@@ -58,5 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, G2AError) as exc:
         print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a host that does not resolve
+        print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

@@ -182,3 +182,13 @@ def test_an_interrupted_run_stops_its_pytest_too(tmp_path: Path) -> None:
 def _zombie(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     return status.is_file() and "\nState:\tZ" in status.read_text()
+
+
+def test_a_report_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = _harness("contracts", "drift", "--report-dir", str(blocker / "reports"), env=NO_G2A)
+    assert done.returncode == 2  # the drift was found and shown, but could not be reported
+    assert done.stderr.startswith("g2a-harness contracts: [Errno 20] Not a directory: ")
+    assert done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
