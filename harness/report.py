@@ -32,9 +32,11 @@ def checklist_report(
     scenarios: Sequence[dict[str, Any]] = (),
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `checklist` report; each item lists the scenarios (cucumber records) that prove it."""
+    """The `checklist` report; each item lists the scenarios (cucumber records) that prove it,
+    and `other_scenarios` those that prove no item (a QA team's own, run with `--features`)."""
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
     counts: Counter[str] = Counter(v.status for v in verdicts)
+    item_tags = {tag for v in verdicts for tag in v.item.tags()}
     return {
         "kind": "checklist",
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),
@@ -53,6 +55,7 @@ def checklist_report(
             }
             for v in verdicts
         ],
+        "other_scenarios": [r for r in scenarios if not set(r["tags"]) & item_tags],
         **(extra or {}),
     }
 
@@ -74,6 +77,21 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {STATUS_MARK[item['status']]} | `{item['id']}` {_md_cell(item['text'])} "
                 f"| {evidence} |"
+            )
+        lines.append("")
+    if others := report.get("other_scenarios"):
+        lines += [
+            "## Other scenarios",
+            "",
+            "| status | scenario | failed step: error |",
+            "|---|---|---|",
+        ]
+        for record in others:
+            failure = f"{record['failed_step']}: {record['error']}" if record["error"] else "-"
+            lines.append(
+                f"| {STATUS_MARK.get(record['status'], record['status'])} "
+                f"| {_md_cell(record['feature'])}: {_md_cell(record['name'])} "
+                f"| {_md_cell(failure)} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -175,6 +193,8 @@ def render_html(report: dict[str, Any]) -> str:
     ]
     for area, items in _by_area(report).items():
         parts += [f"<h2>{esc(area)}</h2>", *(_item_html(item) for item in items)]
+    if others := report.get("other_scenarios"):
+        parts += ["<h2>Other scenarios</h2>", *(_scenario_html(r) for r in others)]
     parts.append("</body></html>")
     return "\n".join(parts)
 

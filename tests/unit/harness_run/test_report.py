@@ -63,3 +63,47 @@ def test_the_three_files_are_written_and_the_html_is_self_contained(tmp_path: Pa
     assert "HTTPS &lt;enforced&gt;" in page
     assert not re.search(r"(src|href)=|<script|@import|url\(", page)
     assert page.startswith("<!DOCTYPE html>")
+
+
+def _scenario(name: str, tags: list[str], error: str = "") -> dict[str, object]:
+    return {
+        "feature": "QA orders",
+        "uri": "qa/orders.feature",
+        "name": name,
+        "line": 3,
+        "tags": tags,
+        "status": "failed" if error else "passed",
+        "duration_s": 0.25,
+        "steps": [
+            {
+                "keyword": "When",
+                "name": "QA orders product 1",
+                "status": "passed",
+                "duration_s": 0.25,
+            }
+        ],
+        "failed_step": "Then an order id is returned" if error else "",
+        "error": error,
+    }
+
+
+def test_scenarios_that_prove_no_item_are_reported_too(tmp_path: Path) -> None:
+    proving = _scenario("HTTPS is enforced", ["chk-env-https"])
+    own = _scenario("An out-of-stock order fails", ["qa-first", "twin"], error="expected ORD07")
+    report = checklist_report(
+        VERDICTS, target="twin", suite="full", scenarios=[proving, own], run_ok=False
+    )
+    assert report["items"][0]["scenarios"] == [proving]
+    assert report["other_scenarios"] == [own]
+
+    paths = write_checklist_reports(report, tmp_path)
+    markdown = paths[1].read_text()
+    assert "## Other scenarios" in markdown
+    assert (
+        "| FAIL | QA orders: An out-of-stock order fails "
+        "| Then an order id is returned: expected ORD07 |" in markdown
+    )
+    page = paths[2].read_text()
+    assert "<h2>Other scenarios</h2>" in page
+    assert "QA orders: An out-of-stock order fails (0.250 s)" in page
+    assert "expected ORD07" in page
