@@ -85,8 +85,9 @@ def _verify(args: argparse.Namespace) -> int:
         with running_twin() as twin:
             result = _verify_at(twin.base_url, pact_dir)
         target = "twin"
-    print(result.output)
     for provider in result.providers:
+        if not provider.printed:  # pact's verifier writes its own report as it runs
+            print(provider.output)
         print(
             f"{provider.provider}: {provider.interactions} interaction(s), "
             f"{'verified' if provider.passed else 'FAILED'}"

@@ -24,10 +24,14 @@ class ProviderUnreachableError(ConnectionError):
 
 @dataclass(frozen=True)
 class ProviderVerification:
+    """One provider's verification; `output` is pact's report, which pact's verifier also
+    wrote to the process's standard output as it ran (`printed`), or why none ran."""
+
     provider: str
     passed: bool
     interactions: int
     output: str
+    printed: bool = True
 
 
 @dataclass
@@ -92,7 +96,7 @@ def verify_pacts(
             if not files:
                 result.providers.append(
                     ProviderVerification(
-                        provider, False, 0, f"no pact for {provider} in {pact_dir}"
+                        provider, False, 0, f"no pact for {provider} in {pact_dir}", printed=False
                     )
                 )
                 continue

@@ -99,13 +99,15 @@ def test_a_broken_twin_fails_verification() -> None:
 
 
 def test_cli_verify_against_a_provider_url_writes_the_report(
-    twin: RunningTwin, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    twin: RunningTwin, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
         ["contracts", "verify", "--provider-url", twin.base_url, "--report-dir", str(tmp_path)]
     )
-    out = capsys.readouterr().out
+    out = capfd.readouterr().out  # pact's verifier writes to the process's stdout itself
     assert code == 0, out
+    for provider in (EXPORT_PROVIDER, IMPORT_PROVIDER):  # its report, once
+        assert out.count(f"Verifying a pact between g2a-adapter and {provider}\n") == 1, out
     assert (
         f"{EXPORT_PROVIDER}: {len(descriptions(EXPORT_PROVIDER))} interaction(s), verified" in out
     )
@@ -118,6 +120,22 @@ def test_cli_verify_against_a_provider_url_writes_the_report(
         EXPORT_PROVIDER: True,
         IMPORT_PROVIDER: True,
     }
+
+
+def test_cli_verify_says_which_provider_has_no_pact(
+    twin: RunningTwin, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    export_pact = f"g2a-adapter-{EXPORT_PROVIDER}.json"
+    (pacts / export_pact).write_bytes((PACT_DIR / export_pact).read_bytes())
+    args = ["contracts", "verify", "--provider-url", twin.base_url, "--pacts", str(pacts)]
+    code = main([*args, "--report-dir", str(tmp_path)])
+    out = capfd.readouterr().out
+    assert code == 1, out
+    assert out.count(f"Verifying a pact between g2a-adapter and {EXPORT_PROVIDER}\n") == 1, out
+    assert out.count(f"no pact for {IMPORT_PROVIDER} in {pacts}\n") == 1, out
+    assert f"{IMPORT_PROVIDER}: 0 interaction(s), FAILED" in out
 
 
 def test_cli_verify_with_an_unreachable_provider_fails_fast(
