@@ -91,6 +91,7 @@ def _record(state: TwinState, call: Call) -> RequestRecord:
 
 def answer(twin: Twin, call: Call) -> Reply:
     """The twin's normal answer to a call (no faults)."""
+    twin.state.release_lapsed_reservations()
     try:
         (handler, authenticate), param = resolve(call.method, call.path)
         if authenticate is not None:

@@ -14,8 +14,9 @@ from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError
 from harness.twin.protocol import JSON_HEADERS, Call, Reply, json_reply
+from harness.twin.query import int_param, number_param
 from harness.twin.runtime import Twin
-from harness.twin.state import Order
+from harness.twin.state import Order, owned_by
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -40,29 +41,6 @@ def authenticate(twin: Twin, call: Call) -> str:
 
 
 # products -----------------------------------------------------------------------------------
-def _int_param(params: dict[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(errors.BR02, f"{name} must be an integer") from None
-
-
-def _float_param(params: dict[str, str], name: str) -> float | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise ApiError(errors.BR02, f"{name} must be a number")
-    return value
-
-
 def _datetime_param(params: dict[str, str], name: str) -> str | None:
     raw = params.get(name)
     if raw is None:
@@ -88,18 +66,18 @@ def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
 
 
 def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str]) -> bytes:
-    page = _int_param(params, "page") if "page" in params else 1
-    if page is None or not 1 <= page <= config.max_page:
+    page = int_param(params, "page", 1)
+    if not 1 <= page <= config.max_page:
         raise ApiError(errors.BR02, f"page must be between 1 and {config.max_page}")
     product_id = params.get("id")
-    min_qty = _int_param(params, "minQty")
-    price_from = _float_param(params, "minPriceFrom")
-    price_to = _float_param(params, "minPriceTo")
+    min_qty = int_param(params, "minQty")
+    price_from = number_param(params, "minPriceFrom")
+    price_to = number_param(params, "minPriceTo")
     updated_from = _datetime_param(params, "updatedAtFrom")
     updated_to = _datetime_param(params, "updatedAtTo")
-    include_oos = _BOOLEANS.get(params.get("includeOutOfStock", "false").lower())
+    include_oos = _BOOLEANS.get(params.get("includeOutOfStock", "false"))
     if include_oos is None:
-        raise ApiError(errors.BR02, "includeOutOfStock must be true or false")
+        raise ApiError(errors.BR02, "includeOutOfStock must be true, false, 1 or 0")
     if product_id is not None:
         if not _DIGITS.fullmatch(product_id):
             raise ApiError(errors.BR04)
@@ -135,7 +113,8 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float |
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ApiError(errors.BR02, f"{name} must be a number")
     if not low <= value <= high:
-        raise ApiError(errors.BR02, f"{name} must be between {low:g} and {high:g}")
+        limits = f">= {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        raise ApiError(errors.BR02, f"{name} must be {limits}")
     return float(value)
 
 
@@ -145,7 +124,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
 
     Everything is checked before the stock changes: a refused order leaves no trace.
     """
-    if not call.headers.get("content-type", "").lower().startswith("application/json"):
+    if call.media_type != "application/json":
         raise _order_error(twin, "content_type_required")
     data = errors.json_object(call.body)
     product_id = data.get("product_id")
@@ -160,7 +139,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     rates = state.config.currency_rates
     if currency not in rates:
         raise _order_error(twin, "currency_not_supported")
-    max_price = _number(data, "max_price", 0, 1e9)
+    max_price = _number(data, "max_price", 0, math.inf)  # no upper bound is documented
     min_rating = _number(data, "min_rating", 0.0, 1.0)
     product = state.catalog.get(product_id)
     if product is None:
@@ -174,17 +153,20 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     state.catalog.update(product_id, {"qty": product["qty"] - 1})
     order_id = state.next_order_id()
     price = round(price_eur * rates[currency], 2)
-    state.orders[order_id] = Order(
-        id=order_id,
-        product_id=product_id,
-        price_eur=price_eur,
-        currency=currency,
-        price=price,
-        created_at=state.clock(),
-        max_price=max_price,
-        min_rating=min_rating,
-        auction=auction,
-        purchase_key=_purchase_key(call),
+    state.reserve(
+        Order(
+            id=order_id,
+            product_id=product_id,
+            price_eur=price_eur,
+            currency=currency,
+            price=price,
+            created_at=state.clock(),
+            max_price=max_price,
+            min_rating=min_rating,
+            auction=auction,
+            purchase_key=_purchase_key(call),
+            owner=call.client,
+        )
     )
     # What json.dumps would give, formatted directly (the hottest write path): the id is
     # digits and the currency three capital letters, so neither needs escaping.
@@ -215,9 +197,10 @@ def _purchase_key(call: Call) -> str | None:
     return call.headers.get(_PURCHASE_KEY) or None
 
 
-def _order(twin: Twin, order_id: str | None) -> Order:
+def _order(twin: Twin, call: Call, order_id: str | None) -> Order:
+    """The caller's order `order_id`; another credential's is as unknown as a missing one."""
     order = twin.state.orders.get(order_id or "")
-    if order is None:
+    if order is None or not owned_by(order.owner, call.client):
         raise ApiError(errors.ORD02)
     return order
 
@@ -228,14 +211,14 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
     A body is refused (G2A's own client sends none) before anything changes, so the answer
     and the order's state always agree.
     """
-    if call.body.strip():
+    if call.body:  # whitespace too: G2A's client sends nothing at all
         raise _order_error(twin, "body_on_pay")
-    order = _order(twin, order_id)
+    order = _order(twin, call, order_id)
     state = twin.state
     now = state.clock()
     if order.paid_at is not None:
         raise _order_error(twin, "already_paid")
-    if now > order.created_at + state.config.reservation_seconds:
+    if order.lapsed or now > order.created_at + state.config.reservation_seconds:
         raise ApiError(errors.ORD114)
     if state.wallet is not None:
         if state.wallet < order.price_eur:
@@ -250,14 +233,14 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
 
 
 def order_details(twin: Twin, call: Call, order_id: str | None) -> Reply:
-    order = _order(twin, order_id)
+    order = _order(twin, call, order_id)
     status = twin.state.status_word(order, twin.state.clock())
     return json_reply({"status": status, "price": order.price, "currency": order.currency})
 
 
 def order_key(twin: Twin, call: Call, order_id: str | None) -> Reply:
     """`GET /v1/order/key/{id}`: the key, once; emits `order.complete`."""
-    order = _order(twin, order_id)
+    order = _order(twin, call, order_id)
     state = twin.state
     if order.key_downloaded:
         raise ApiError(errors.ORD004)

@@ -8,10 +8,10 @@ job status words are `pending` and `done` (element `failed` for a rejected chang
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,8 +19,9 @@ from harness.twin import errors
 from harness.twin.admin_input import finite_number
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import Call, Reply, json_reply
+from harness.twin.query import int_param
 from harness.twin.runtime import Twin
-from harness.twin.state import Job, Token
+from harness.twin.state import Job, Token, owned_by
 
 MAX_ITEMS_PER_PAGE = 100
 OFFER_NOT_FOUND = ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found")
@@ -29,6 +30,7 @@ TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
 _VISIBILITY = ("retail", "business", "all")
 _PRICE_KINDS = {"retail", "business"}
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_PRICE_TEXT = re.compile(r"[0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*")
 
 
 def _oauth_error(status: int, error: str, description: str) -> Reply:
@@ -46,10 +48,14 @@ def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
     basic = call.headers.get("authorization", "")
     if basic.lower().startswith("basic "):
         try:
-            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            decoded = base64.b64decode(basic[6:], validate=True).decode()
+        except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
             return _oauth_error(401, "invalid_client", "Client authentication failed")
-    if form.get("grant_type") != "client_credentials":
+        client_id, _, client_secret = decoded.partition(":")
+    grant_type = form.get("grant_type")
+    if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
+        return _oauth_error(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is supported")
     if not client_id or not client_secret:
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
@@ -99,6 +105,7 @@ def settle_jobs(twin: Twin) -> None:
         if job.error is not None:
             continue
         offer = state.offers.setdefault(job.offer_id, {"id": job.offer_id})
+        state.offer_owners.setdefault(job.offer_id, job.owner)
         _apply_offer(twin, offer, job.payload, job.ready_at)
 
 
@@ -110,7 +117,7 @@ def _apply_offer(twin: Twin, offer: dict[str, Any], payload: dict[str, Any], at:
         product = twin.state.catalog.get(variant["productId"]) or {}
         offer["product"] = {"id": variant["productId"], "name": product.get("name", "")}
     if "price" in variant:
-        offer["price"] = {k: f"{float(v):.2f}" for k, v in variant["price"].items()}
+        offer["price"] = {k: _price_text(v) for k, v in variant["price"].items()}
     if "inventory" in variant:
         offer["inventory"] = {"size": int(variant["inventory"].get("size", 0)), "sold": 0}
     offer.setdefault("inventory", {"size": 0, "sold": 0})
@@ -124,7 +131,9 @@ def _apply_offer(twin: Twin, offer: dict[str, Any], payload: dict[str, Any], at:
     offer["updatedAt"] = _iso(at)
 
 
-def _new_job(twin: Twin, offer_id: str, operation: str, payload: dict[str, Any]) -> Reply:
+def _new_job(
+    twin: Twin, call: Call, offer_id: str, operation: str, payload: dict[str, Any]
+) -> Reply:
     state = twin.state
     now = state.clock()
     error = None
@@ -139,6 +148,7 @@ def _new_job(twin: Twin, offer_id: str, operation: str, payload: dict[str, Any])
         operation,
         payload,
         error,
+        owner=call.client,
     )
     state.jobs[job.id] = job
     return json_reply({"data": {"jobId": job.id}}, 202)
@@ -147,7 +157,7 @@ def _new_job(twin: Twin, offer_id: str, operation: str, payload: dict[str, Any])
 def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
     settle_jobs(twin)
     job = twin.state.jobs.get(job_id or "")
-    if job is None:
+    if job is None or not owned_by(job.owner, call.client):
         raise ApiError(JOB_NOT_FOUND)
     return json_reply({"data": job.as_dict(twin.state.clock())})
 
@@ -195,26 +205,33 @@ def _check_variant(variant: dict[str, Any], *, creating: bool) -> None:
 
 
 def _is_price(value: Any) -> bool:
-    """A positive, finite amount: a JSON number or a string of one."""
+    """A positive amount: a finite JSON number, or a string of plain decimal digits (the
+    OpenAPI document's `Price` pattern: no sign, exponent, separator or spaces)."""
     if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return False
+        return _PRICE_TEXT.fullmatch(value) is not None
     return finite_number(value) and value > 0
+
+
+def _price_text(value: float | str) -> str:
+    """How an offer shows a price: two decimals, more only where the amount has them (a
+    positive price never shows as 0.00)."""
+    amount = Decimal(str(value))
+    return f"{amount:.2f}" if amount == round(amount, 2) else str(amount)
 
 
 def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
     """`GET /v3/sales/offers?page=&itemsPerPage=` (itemsPerPage 1..100, default 20)."""
     settle_jobs(twin)
-    try:
-        page = int(call.params.get("page", "1"))
-        per_page = int(call.params.get("itemsPerPage", "20"))
-    except ValueError:
-        raise ApiError(errors.BR02, "page and itemsPerPage must be integers") from None
+    page = int_param(call.params, "page", 1)
+    per_page = int_param(call.params, "itemsPerPage", 20)
     if page < 1 or not 1 <= per_page <= MAX_ITEMS_PER_PAGE:
         raise ApiError(errors.BR02, f"page >= 1 and itemsPerPage 1..{MAX_ITEMS_PER_PAGE}")
-    offers = list(twin.state.offers.values())
+    state = twin.state
+    offers = [
+        offer
+        for offer_id, offer in state.offers.items()
+        if owned_by(state.offer_owners.get(offer_id, ""), call.client)
+    ]
     window = offers[(page - 1) * per_page : page * per_page]
     meta = {"page": page, "itemsPerPage": per_page, "totalResults": len(offers)}
     return json_reply({"data": window, "meta": meta})
@@ -222,12 +239,16 @@ def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
 
 def create_offer(twin: Twin, call: Call, _: str | None) -> Reply:
     payload = _payload(call.body, creating=True)
-    return _new_job(twin, twin.state.new_uuid(), "create", payload)
+    return _new_job(twin, call, twin.state.new_uuid(), "create", payload)
 
 
 def update_offer(twin: Twin, call: Call, offer_id: str | None) -> Reply:
     settle_jobs(twin)
-    if (offer_id or "") not in twin.state.offers:
+    state = twin.state
+    offer_id = offer_id or ""
+    if offer_id not in state.offers or not owned_by(
+        state.offer_owners.get(offer_id, ""), call.client
+    ):
         raise ApiError(OFFER_NOT_FOUND)
     payload = _payload(call.body, creating=False)
-    return _new_job(twin, offer_id or "", "update", payload)
+    return _new_job(twin, call, offer_id, "update", payload)

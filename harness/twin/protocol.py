@@ -23,6 +23,11 @@ class Call:
     _params: dict[str, str] | None = field(default=None, repr=False)
 
     @property
+    def media_type(self) -> str:
+        """The body's media type, without parameters (`charset`), lower-cased."""
+        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+    @property
     def params(self) -> dict[str, str]:
         """Query parameters; the last value wins when a name repeats."""
         if self._params is None:

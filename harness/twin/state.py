@@ -1,12 +1,13 @@
 """The twin's mutable world: catalog, orders, tokens, offers, jobs, request log, limits.
 
 Everything lives on the server's event loop thread, so no locks are needed. Time comes from
-`clock` (unix seconds) and is compared at request time: tokens expire, orders complete and
-jobs finish without any background timer.
+`clock` (unix seconds) and is compared at request time: tokens expire, orders complete, jobs
+finish and lapsed reservations give their unit back without any background timer.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import random
@@ -45,6 +46,8 @@ class Order:
     key: str = ""  # drawn at payment (deterministic per seed and order id)
     key_downloaded: bool = False
     purchase_key: str | None = None  # the adapter's X-Purchase-Key of the create (or pay)
+    lapsed: bool = False  # unpaid past its reservation: its unit went back to the stock
+    owner: str = ""  # the API hash that created it ("": seeded by a provider state, any)
 
     def state(self, now: float, completion_delay: float) -> str:
         """`new`, `paid` or `complete` as of `now`."""
@@ -75,6 +78,12 @@ class Order:
         }
 
 
+def owned_by(owner: str, client: str) -> bool:
+    """Whether `client` may see a resource of `owner`: each credential sees its own orders,
+    offers and jobs ("" is a resource seeded through the admin surface: anyone's)."""
+    return not owner or owner == client
+
+
 @dataclass
 class Token:
     value: str
@@ -92,6 +101,7 @@ class Job:
     payload: dict[str, Any]
     error: tuple[str, str] | None = None  # (code, message) when the element fails
     applied: bool = False
+    owner: str = ""  # the OAuth client that asked for it ("": seeded, any)
 
     def status(self, now: float) -> str:
         return "done" if now >= self.ready_at else "pending"
@@ -175,6 +185,7 @@ class TwinState:
     orders: dict[str, Order] = field(init=False)
     tokens: dict[str, Token] = field(init=False)
     offers: dict[str, dict[str, Any]] = field(init=False)
+    offer_owners: dict[str, str] = field(init=False)  # offer id → OAuth client (absent: any)
     jobs: dict[str, Job] = field(init=False)
     requests: deque[RequestRecord] = field(init=False)
     faults: FaultBook = field(init=False)
@@ -193,11 +204,13 @@ class TwinState:
         self.orders = {}
         self.tokens = {}
         self.offers = {}
+        self.offer_owners = {}
         self.jobs = {}
         self.requests = deque(maxlen=config.request_log_size)
         self.faults = FaultBook()
         self.limiter = RateLimiter()
         self.wallet = config.wallet_balance
+        self._reservations: list[tuple[float, str]] = []  # (created_at, order id), a heap
         self._order_ids = itertools.count(FIRST_ORDER_ID)
         self._request_ids = itertools.count(1)
         self._rng = random.Random(config.seed)
@@ -212,6 +225,26 @@ class TwinState:
         self.config = config
         self.auth_headers = {c.authorization: c for c in config.credentials}
         self.oauth_clients = {(c.api_hash, c.api_key): c for c in config.credentials}
+
+    # reservations ---------------------------------------------------------------------------
+    def reserve(self, order: Order) -> None:
+        """Record a new order whose unit the caller took from the stock."""
+        self.orders[order.id] = order
+        heapq.heappush(self._reservations, (order.created_at, order.id))
+
+    def release_lapsed_reservations(self) -> None:
+        """Give back the unit of every unpaid order whose reservation has lapsed (it can no
+        longer be paid: `lapsed`)."""
+        deadline = self.clock() - self.config.reservation_seconds
+        while self._reservations and self._reservations[0][0] < deadline:
+            _, order_id = heapq.heappop(self._reservations)
+            order = self.orders.get(order_id)
+            if order is None or order.paid_at is not None:
+                continue
+            order.lapsed = True
+            product = self.catalog.get(order.product_id)
+            if product is not None:
+                self.catalog.update(order.product_id, {"qty": product["qty"] + 1})
 
     # ids and generated values -------------------------------------------------------------
     def next_order_id(self) -> str:

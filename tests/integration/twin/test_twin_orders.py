@@ -206,7 +206,7 @@ def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
             "currency must be a 3-letter currency code",
         ),
         ({"product_id": SANDBOX_PRODUCT, "max_price": "10"}, "max_price must be a number"),
-        ({"product_id": SANDBOX_PRODUCT, "max_price": -1}, "max_price must be between 0 and 1e+09"),
+        ({"product_id": SANDBOX_PRODUCT, "max_price": -1}, "max_price must be >= 0"),
         ({"product_id": SANDBOX_PRODUCT, "min_rating": 1.5}, "min_rating must be between 0 and 1"),
     ],
 )

@@ -125,6 +125,13 @@ def test_min_qty_and_price_filters(api: httpx.Client) -> None:
     assert [d["id"] for d in docs] == expected
 
 
+def test_number_filters_take_every_json_spelling(api: httpx.Client) -> None:
+    """Signs, fractions and exponents as JSON (and schemathesis) write numbers."""
+    same = all_docs(api, minPriceFrom="10.5", minPriceTo="30")
+    assert same == all_docs(api, minPriceFrom="1.05e1", minPriceTo="3E+1")
+    assert all_docs(api, minQty="-1", minPriceFrom="-.5") == all_docs(api)
+
+
 def test_updated_at_filters(api: httpx.Client) -> None:
     low, high = "2024-06-01 00:00:00", "2025-01-31 23:59:59"
     docs = all_docs(api, updatedAtFrom=low, updatedAtTo=high)
@@ -138,13 +145,22 @@ def test_updated_at_filters(api: httpx.Client) -> None:
         ({"minQty": "x"}, "minQty must be an integer"),
         ({"minPriceFrom": "cheap"}, "minPriceFrom must be a number"),
         ({"minPriceTo": "nan"}, "minPriceTo must be a number"),
-        ({"includeOutOfStock": "maybe"}, "includeOutOfStock must be true or false"),
+        ({"includeOutOfStock": "maybe"}, "includeOutOfStock must be true, false, 1 or 0"),
         ({"updatedAtFrom": "2024-01-01"}, "updatedAtFrom must be yyyy-mm-dd hh:mm:ss"),
         ({"updatedAtTo": ""}, "updatedAtTo must be yyyy-mm-dd hh:mm:ss"),
         ({"updatedAtFrom": "2026-13-45 99:99:99"}, "updatedAtFrom must be yyyy-mm-dd hh:mm:ss"),
         ({"updatedAtTo": "2026-01-01 24:00:00"}, "updatedAtTo must be yyyy-mm-dd hh:mm:ss"),
         ({"minQty": ""}, "minQty must be an integer"),
-        ({"includeOutOfStock": ""}, "includeOutOfStock must be true or false"),
+        ({"includeOutOfStock": ""}, "includeOutOfStock must be true, false, 1 or 0"),
+        # What Python's int() and float() read but the OpenAPI types do not allow
+        ({"includeOutOfStock": "TRUE"}, "includeOutOfStock must be true, false, 1 or 0"),
+        ({"page": "1_0"}, "page must be an integer"),
+        ({"page": " 2"}, "page must be an integer"),
+        ({"page": "+2"}, "page must be an integer"),
+        ({"minQty": "\u0663"}, "minQty must be an integer"),  # ARABIC-INDIC DIGIT THREE
+        ({"minPriceFrom": "1_000"}, "minPriceFrom must be a number"),
+        ({"minPriceTo": "inf"}, "minPriceTo must be a number"),
+        ({"minPriceTo": " 5"}, "minPriceTo must be a number"),
     ],
 )
 def test_malformed_filters_are_br02(
