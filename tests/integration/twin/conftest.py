@@ -24,6 +24,13 @@ def api(twin: RunningTwin) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def root(twin: RunningTwin) -> Iterator[httpx.Client]:
+    """A plain httpx client of the Import API's root, no credentials."""
+    with httpx.Client(base_url=twin.import_url, timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
 def anon(twin: RunningTwin) -> Iterator[httpx.Client]:
     """A plain httpx client of the twin's root, no credentials."""
     with httpx.Client(base_url=twin.base_url, timeout=5) as client:

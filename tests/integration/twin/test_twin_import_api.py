@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from twin_support import error as g2a_error
 
-from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, RunningTwin, TwinAdmin
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, TwinAdmin
 
 FORM = {"grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
         "client_secret": SANDBOX_API_KEY}  # fmt: skip
@@ -23,12 +22,6 @@ OFFER = {
         "visibility": "retail",
     },
 }
-
-
-@pytest.fixture
-def root(twin: RunningTwin) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=twin.import_url, timeout=5) as client:
-        yield client
 
 
 def token(root: httpx.Client) -> str:

@@ -43,15 +43,9 @@ def other_export(twin: RunningTwin, other_account: None) -> Iterator[httpx.Clien
         yield client
 
 
-@pytest.fixture
-def importer(twin: RunningTwin) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=twin.import_url, timeout=5) as client:
-        yield client
-
-
-def bearer_for(importer: httpx.Client, client_id: str, secret: str) -> dict[str, str]:
+def bearer_for(root: httpx.Client, client_id: str, secret: str) -> dict[str, str]:
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-    token = importer.post("/oauth/token", data=form).json()["access_token"]
+    token = root.post("/oauth/token", data=form).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -73,31 +67,37 @@ def test_an_account_never_sees_or_uses_another_accounts_order(
 
 
 def test_an_account_never_sees_or_changes_another_accounts_offers_and_jobs(
-    importer: httpx.Client, other_account: None
+    root: httpx.Client, other_account: None
 ) -> None:
-    mine = bearer_for(importer, SANDBOX_API_HASH, FORM["client_secret"])
-    theirs = bearer_for(importer, OTHER[0], OTHER_KEY)
-    job_id = importer.post("/v3/sales/offers", json=OFFER, headers=mine).json()["data"]["jobId"]
-    offer_id = wait_job(importer, mine, job_id)["elements"][0]["resourceId"]  # type: ignore[index]
+    mine = bearer_for(root, SANDBOX_API_HASH, FORM["client_secret"])
+    theirs = bearer_for(root, OTHER[0], OTHER_KEY)
+    job_id = root.post("/v3/sales/offers", json=OFFER, headers=mine).json()["data"]["jobId"]
+    offer_id = wait_job(root, mine, job_id)["elements"][0]["resourceId"]  # type: ignore[index]
 
-    listed = importer.get("/v3/sales/offers", headers=theirs).json()
+    listed = root.get("/v3/sales/offers", headers=theirs).json()
     assert (listed["data"], listed["meta"]["totalResults"]) == ([], 0)
-    job = importer.get(f"/v3/jobs/{job_id}", headers=theirs)
+    job = root.get(f"/v3/jobs/{job_id}", headers=theirs)
     assert (job.status_code, job.json()["code"]) == (404, "JOB_NOT_FOUND")
     patch = {"variant": {"price": {"retail": "1.00"}}}
-    changed = importer.patch(f"/v3/sales/offers/{offer_id}", json=patch, headers=theirs)
+    changed = root.patch(f"/v3/sales/offers/{offer_id}", json=patch, headers=theirs)
     assert (changed.status_code, changed.json()["code"]) == (404, "OFFER_NOT_FOUND")
 
-    own = importer.get("/v3/sales/offers", headers=mine).json()["data"]
+    own = root.get("/v3/sales/offers", headers=mine).json()["data"]
     assert [(o["id"], o["price"]) for o in own] == [(offer_id, {"retail": "12.50"})]
+
+
+def order_of_the_last_unit(api: httpx.Client, admin: TwinAdmin) -> str:
+    """An order reserving the product's only unit, under a 50 ms reservation."""
+    admin.update_product(SANDBOX_PRODUCT, qty=1)
+    admin.configure(reservation_seconds=0.05)
+    order_id: str = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    return order_id
 
 
 def test_a_lapsed_reservation_gives_its_unit_back_and_stays_unpayable(
     api: httpx.Client, admin: TwinAdmin
 ) -> None:
-    admin.update_product(SANDBOX_PRODUCT, qty=1)
-    admin.configure(reservation_seconds=0.05)
-    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    order_id = order_of_the_last_unit(api, admin)
     assert admin.product(SANDBOX_PRODUCT)["qty"] == 0
     assert api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["code"] == "ORD07"
     time.sleep(0.1)
@@ -115,9 +115,7 @@ def test_a_lapsed_reservation_gives_its_unit_back_and_stays_unpayable(
 def test_a_paid_order_keeps_its_unit_after_the_reservation_time(
     api: httpx.Client, admin: TwinAdmin
 ) -> None:
-    admin.update_product(SANDBOX_PRODUCT, qty=1)
-    admin.configure(reservation_seconds=0.05)
-    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    order_id = order_of_the_last_unit(api, admin)
     assert api.put(f"/order/pay/{order_id}").status_code == 200
     time.sleep(0.1)
     assert api.get("/products", params={"id": SANDBOX_PRODUCT}).json()["total"] == 0
@@ -177,9 +175,9 @@ def test_a_basic_header_that_is_not_base64_utf8_is_invalid_client(
 
 @pytest.mark.parametrize("body", [b'{"grant_type": "client_credentials"}', b""])
 def test_a_token_request_without_a_grant_type_is_invalid_request(
-    importer: httpx.Client, body: bytes
+    root: httpx.Client, body: bytes
 ) -> None:
-    response = importer.post("/oauth/token", content=body)
+    response = root.post("/oauth/token", content=body)
     assert (response.status_code, response.json()) == (
         400,
         {"error": "invalid_request", "error_description": "grant_type is required"},
@@ -188,11 +186,11 @@ def test_a_token_request_without_a_grant_type_is_invalid_request(
 
 @pytest.mark.parametrize("retail", ["5_0", "1e2", " 7 ", "+3", "\u0663", "0", "0.00", "-1"])
 def test_an_offer_price_must_be_written_as_the_openapi_pattern_says(
-    importer: httpx.Client, retail: str
+    root: httpx.Client, retail: str
 ) -> None:
-    headers = bearer_for(importer, SANDBOX_API_HASH, FORM["client_secret"])
+    headers = bearer_for(root, SANDBOX_API_HASH, FORM["client_secret"])
     offer = {**OFFER, "variant": {**OFFER["variant"], "price": {"retail": retail}}}  # type: ignore[dict-item]
-    response = importer.post("/v3/sales/offers", json=offer, headers=headers)
+    response = root.post("/v3/sales/offers", json=offer, headers=headers)
     assert (response.status_code, response.json()["code"]) == (400, "BR02"), retail
 
 
@@ -200,18 +198,18 @@ def test_an_offer_price_must_be_written_as_the_openapi_pattern_says(
     ("retail", "shown"), [(0.004, "0.004"), ("0.5", "0.50"), (12, "12.00"), ("9.999", "9.999")]
 )
 def test_an_offer_price_shows_two_decimals_or_all_it_has(
-    importer: httpx.Client, retail: object, shown: str
+    root: httpx.Client, retail: object, shown: str
 ) -> None:
-    headers = bearer_for(importer, SANDBOX_API_HASH, FORM["client_secret"])
+    headers = bearer_for(root, SANDBOX_API_HASH, FORM["client_secret"])
     offer = {**OFFER, "variant": {**OFFER["variant"], "price": {"retail": retail}}}  # type: ignore[dict-item]
-    job_id = importer.post("/v3/sales/offers", json=offer, headers=headers).json()["data"]["jobId"]
-    offer_id = wait_job(importer, headers, job_id)["elements"][0]["resourceId"]  # type: ignore[index]
-    offers = importer.get("/v3/sales/offers", headers=headers).json()["data"]
+    job_id = root.post("/v3/sales/offers", json=offer, headers=headers).json()["data"]["jobId"]
+    offer_id = wait_job(root, headers, job_id)["elements"][0]["resourceId"]  # type: ignore[index]
+    offers = root.get("/v3/sales/offers", headers=headers).json()["data"]
     assert {o["id"]: o["price"]["retail"] for o in offers}[offer_id] == shown
 
 
 @pytest.mark.parametrize("params", [{"page": "1_0"}, {"itemsPerPage": " 5"}, {"page": "+1"}])
-def test_offer_pages_are_plain_integers(importer: httpx.Client, params: dict[str, str]) -> None:
-    headers = bearer_for(importer, SANDBOX_API_HASH, FORM["client_secret"])
-    response = importer.get("/v3/sales/offers", params=params, headers=headers)
+def test_offer_pages_are_plain_integers(root: httpx.Client, params: dict[str, str]) -> None:
+    headers = bearer_for(root, SANDBOX_API_HASH, FORM["client_secret"])
+    response = root.get("/v3/sales/offers", params=params, headers=headers)
     assert (response.status_code, response.json()["code"]) == (400, "BR02")
