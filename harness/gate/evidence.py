@@ -94,6 +94,7 @@ class RepoScan:
     shallow: bool = False
     allowlist: Allowlist = Allowlist()
     allowlist_path: str = ""
+    too_large: tuple[str, ...] = ()  # new or changed files too large to scan
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ class Probe:
     """One HTTP answer from the target's receiver (`/healthz` or `/metrics`).
 
     `api_url` is the G2A API the receiver's token check called, `store` the kind of
-    idempotency store (`memory`, `sqlite`, `redis`, `postgresql`) its store check pinged.
+    idempotency store (`memory`, `sqlite`, `redis`, `postgres`) its store check pinged, and
+    `store_source` where that store's URL came from: `live` (`--store-url` or the live
+    `G2A_IDEMPOTENCY_URL`), `G2A_SANDBOX_IDEMPOTENCY_URL`, or `none` (`memory://`).
     """
 
     url: str
@@ -110,6 +113,7 @@ class Probe:
     error: str | None = None  # could not be asked at all
     api_url: str = ""
     store: str = ""
+    store_source: str = "live"
 
 
 @dataclass(frozen=True)

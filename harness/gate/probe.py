@@ -3,13 +3,15 @@
 For the twin the gate serves its own twin on loopback (unless `--target-url` names one); for the
 sandbox it talks to `G2A_SANDBOX_API_URL` (default the real sandbox) with the sandbox credentials.
 The store the health check pings is the one the live service will use (`--store-url`, else the
-live settings' `G2A_IDEMPOTENCY_URL`), else `G2A_SANDBOX_IDEMPOTENCY_URL`, else `memory://`.
+live settings' `G2A_IDEMPOTENCY_URL`), else `G2A_SANDBOX_IDEMPOTENCY_URL`, else `memory://`; the
+probe says which (`Probe.store_source`), and a sandbox gate accepts only the live one.
 `transport` replaces the network under the adapter's client (tests stub G2A there).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -48,8 +50,28 @@ def probed_store_url(store_url: str | None, environ: Mapping[str, str]) -> str:
     return store_url or environ.get("G2A_SANDBOX_IDEMPOTENCY_URL") or "memory://"
 
 
+def store_source(store_url: str | None, environ: Mapping[str, str]) -> str:
+    """Where the pinged store's URL came from: `live` (the store live will use), else the
+    fallback's name."""
+    if store_url:
+        return "live"
+    return "G2A_SANDBOX_IDEMPOTENCY_URL" if environ.get("G2A_SANDBOX_IDEMPOTENCY_URL") else "none"
+
+
 def store_kind(url: str) -> str:
-    return url.split(":", 1)[0].lower()
+    """The backend `url` opens, as the adapter reads it; `memory` for any store that keeps
+    nothing across a restart (`memory://`, SQLite in memory)."""
+    from g2a_adapter import StoreUnavailableError
+    from g2a_adapter.idempotency import parse_store_url
+
+    url = url.strip()  # as Settings reads it
+    try:
+        parsed = parse_store_url(url)
+    except StoreUnavailableError:  # the health check itself reports the bad URL
+        return url.split(":", 1)[0].lower()
+    if parsed.backend == "sqlite" and parsed.target in ("", ":memory:"):
+        return "memory"
+    return parsed.backend
 
 
 def target_values(
@@ -151,4 +173,7 @@ def probe_target(
     transport: httpx.BaseTransport | None = None,
 ) -> tuple[Probe, Probe]:
     with target_api_url(target, explicit_url, environ) as api_url:
-        return probe_receiver(target_values(target, api_url, environ, store_url), transport)
+        probes = probe_receiver(target_values(target, api_url, environ, store_url), transport)
+    source = store_source(store_url, environ)
+    health, metrics = (dataclasses.replace(probe, store_source=source) for probe in probes)
+    return health, metrics

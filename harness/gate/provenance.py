@@ -105,7 +105,7 @@ def target_problem(report: ReportFile, target: str) -> str | None:
     if ran_on != target:
         return f"{report.path} was run against '{ran_on}', the gate target is '{target}'"
     base_url = envelope.get("base_url")
-    if envelope.get("host") != host_of(base_url):
+    if not isinstance(base_url, str) or envelope.get("host") != _host(base_url):
         return f"{report.path}: its envelope's host and base_url disagree (edited by hand?)"
     if target == "sandbox" and not is_sandbox(base_url):
         return f"{report.path} called {base_url}, not the G2A sandbox ({SANDBOX_API_URL})"
@@ -117,4 +117,16 @@ def is_sandbox(url: object) -> bool:
     if not isinstance(url, str):
         return False
     parts = urlsplit(url)
-    return parts.scheme == "https" and parts.hostname == SANDBOX_HOST and parts.port in (None, 443)
+    try:
+        port = parts.port
+    except ValueError:  # out of range
+        return False
+    return parts.scheme == "https" and parts.hostname == SANDBOX_HOST and port in (None, 443)
+
+
+def _host(url: str) -> str | None:
+    """The URL's host; None for one that does not parse (a bracket left open, say)."""
+    try:
+        return host_of(url)
+    except ValueError:
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -85,15 +86,13 @@ def _git(root: Path, *args: str) -> bytes:
 
 
 def tree_sources(root: Path, *, untracked: bool = False) -> Iterator[TextSource]:
-    """The text files git tracks below `root` (with `untracked`: also those it would track).
+    """The files git tracks below `root` (with `untracked`: also those it would track), as
+    text; binary files too (a key is text wherever it sits). Files over `MAX_FILE_BYTES` are
+    left out: `too_large_to_scan` names those history does not cover.
 
     Raises `OSError`/`subprocess.SubprocessError` when git cannot list them.
     """
-    extra = ("--others", "--exclude-standard") if untracked else ()
-    for raw in _git(root, "ls-files", "-z", "--cached", *extra).split(b"\0"):
-        if not raw:
-            continue
-        name = raw.decode("utf-8", "replace")
+    for name in _listed(root, untracked=untracked):
         path = root / name
         try:
             if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
@@ -101,8 +100,27 @@ def tree_sources(root: Path, *, untracked: bool = False) -> Iterator[TextSource]
             data = path.read_bytes()
         except OSError:
             continue
-        if b"\0" not in data:
-            yield TextSource(name, data.decode("utf-8", "replace"))
+        yield TextSource(name, data.decode("utf-8", "replace"))
+
+
+def too_large_to_scan(root: Path) -> tuple[str, ...]:
+    """New or changed files over `MAX_FILE_BYTES`: neither the tree scan nor history reads
+    them (history holds only what was committed)."""
+    changed = set(_listed(root, untracked=True, only_changed=True))
+    large = []
+    for name in sorted(changed):
+        with contextlib.suppress(OSError):
+            if (root / name).is_file() and (root / name).stat().st_size > MAX_FILE_BYTES:
+                large.append(name)
+    return tuple(large)
+
+
+def _listed(root: Path, *, untracked: bool, only_changed: bool = False) -> Iterator[str]:
+    which = ("--modified",) if only_changed else ("--cached",)
+    extra = ("--others", "--exclude-standard") if untracked else ()
+    for raw in _git(root, "ls-files", "-z", *which, *extra).split(b"\0"):
+        if raw:
+            yield raw.decode("utf-8", "replace")
 
 
 def env_files(root: Path) -> Iterator[TextSource]:
@@ -190,6 +208,7 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
     try:
         shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
         sources = [*tree_sources(root, untracked=True), *env_files(root)]
+        too_large = too_large_to_scan(root)
         has_commits = (
             subprocess.run(
                 ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
@@ -210,6 +229,7 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
                 "--no-color",
                 "--no-ext-diff",
                 "--no-renames",
+                "--diff-merges=first-parent",  # a merge's (a stash's too) own changes
                 "--text",  # binary to git too (`-diff` in .gitattributes): still scanned
                 "--format=%x00%h",
             ).decode("utf-8", "replace")
@@ -217,7 +237,12 @@ def scan_repository(start: Path, allowlist_path: Path = DEFAULT_ALLOWLIST) -> Re
     except (OSError, subprocess.SubprocessError) as exc:
         return RepoScan(str(root), error=f"git failed ({type(exc).__name__})", allowlist=allowlist)
     return RepoScan(
-        str(root), tuple(sources), shallow=shallow, allowlist=allowlist, allowlist_path=shown
+        str(root),
+        tuple(sources),
+        shallow=shallow,
+        allowlist=allowlist,
+        allowlist_path=shown,
+        too_large=too_large,
     )
 
 

@@ -11,20 +11,37 @@ from harness.gate.checks.observability import check_health, check_metrics
 from harness.gate.checks.reports import check_checklist, check_contracts, check_load
 from harness.gate.checks.secrets import check_repository_secrets
 from harness.gate.evidence import Evidence
-from harness.gate.model import CheckResult
+from harness.gate.model import CheckResult, Status
 
-CHECKS: tuple[Callable[[Evidence], CheckResult], ...] = (
-    check_live_config,
-    check_credentials_distinct,
-    check_repository_secrets,
-    check_ci,
-    check_checklist,
-    check_contracts,
-    check_load,
-    check_health,
-    check_metrics,
+Check = Callable[[Evidence], CheckResult]
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("config", check_live_config),
+    ("credentials", check_credentials_distinct),
+    ("secrets", check_repository_secrets),
+    ("ci", check_ci),
+    ("checklist", check_checklist),
+    ("contracts", check_contracts),
+    ("load", check_load),
+    ("health", check_health),
+    ("metrics", check_metrics),
 )
 
 
 def evaluate(evidence: Evidence) -> tuple[CheckResult, ...]:
-    return tuple(check(evidence) for check in CHECKS)
+    return tuple(_judged(check_id, check, evidence) for check_id, check in CHECKS)
+
+
+def _judged(check_id: str, check: Check, evidence: Evidence) -> CheckResult:
+    """The check's verdict. Evidence it cannot read (a signed report of an unexpected shape,
+    say) is that check's no-go, never a crash that leaves an older gate.json in place."""
+    try:
+        return check(evidence)
+    except Exception as exc:
+        return CheckResult(
+            check_id,
+            f"The {check_id} check",
+            Status.NO_GO,
+            f"the evidence could not be judged ({type(exc).__name__}: {exc})",
+            evidence="",
+            fix="regenerate the evidence with g2a-harness; if it is fresh, this is a gate bug",
+        )

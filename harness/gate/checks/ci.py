@@ -66,8 +66,9 @@ def _layer_problem(
 def _tests_problem(layer: str, counts: JunitCounts | None) -> str | None:
     if counts is None:
         return f"{layer}: no junit file"
-    if counts.tests == 0:
-        return f"{layer}: no test ran"
+    if counts.tests == counts.skipped:  # skipped tests prove nothing
+        skipped = f" ({counts.skipped} skipped)" if counts.skipped else ""
+        return f"{layer}: no test ran{skipped}"
     if counts.failed:
         return f"{layer}: {counts.failed} test(s) failed"
     return None

@@ -65,10 +65,14 @@ def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
     if not is_sandbox(probe.api_url):
         reason = f"{probe.url}: {probe.api_url} is not the G2A sandbox ({SANDBOX_API_URL})"
         return reason, f"probe the real sandbox: drop --target-url (it calls {SANDBOX_API_URL})"
+    fix = "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
     if probe.store in ("", "memory"):
         reason = f"{probe.url}: only an in-memory store was pinged, not the one live will use"
-        fix = (
-            "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
+        return reason, fix
+    if probe.store_source != "live":
+        reason = (
+            f"{probe.url}: the {probe.store} store of {probe.store_source} was pinged, "
+            "not the one live will use"
         )
         return reason, fix
     return None

@@ -150,6 +150,18 @@ def check_repository_secrets(evidence: Evidence) -> CheckResult:
             fix="fetch the full history: `git fetch --unshallow` "
             "(actions/checkout: fetch-depth: 0)",
         )
+    if repo.too_large:
+        return CheckResult(
+            ID,
+            TITLE,
+            Status.NO_GO,
+            f"{len(repo.too_large)} new or changed file(s) too large to scan in {where}: "
+            + ", ".join(repo.too_large[:3])
+            + (" ..." if len(repo.too_large) > 3 else ""),
+            evidence=where,
+            fix="remove them, ignore them in .gitignore, or commit them (history is scanned)",
+            details=repo.too_large,
+        )
     findings = scan_all(repo.sources, configured_secrets(evidence), repo.allowlist)
     if findings:
         in_history = any(f.in_history for f in findings)

@@ -386,6 +386,19 @@ def test_bad_invocations(
         capsys.readouterr().err
         == f"g2a-harness gate: --env-file {tmp_path / 'nope.env'} does not exist\n"
     )
+    latin1 = tmp_path / "latin1.env"
+    latin1.write_bytes(b"G2A_API_KEY=\xff\xfe\n")
+    assert main(["gate", "--env-file", str(latin1)]) == 2
+    assert (
+        capsys.readouterr().err == f"g2a-harness gate: --env-file {latin1} is not UTF-8 (byte 12)\n"
+    )
+    for url, why in [
+        ("https://sandboxapi.g2a.com:99999/v1", "is not a valid URL (Port out of range 0-65535)"),
+        ("ftp://sandboxapi.g2a.com/v1", "must be http(s)://host[:port]/..."),
+        ("https:///v1", "must be http(s)://host[:port]/..."),
+    ]:
+        assert main(["gate", "--target", "sandbox", "--target-url", url]) == 2
+        assert capsys.readouterr().err == f"g2a-harness gate: --target-url {url!r} {why}\n"
     for refused in ("0", "-1", "nan", "inf", "8761", "1e400", "soon"):
         with pytest.raises(SystemExit) as exited:
             main(["gate", "--max-age", refused])

@@ -17,11 +17,15 @@ from typing import Any
 import httpx
 import pytest
 from gate_support import (
+    TESTED_LAYERS,
     checklist_report,
     commit,
     envelope,
+    git,
     head,
+    junit_xml,
     live_environment,
+    load_report,
     write_ci,
     write_json,
     write_reports,
@@ -29,6 +33,7 @@ from gate_support import (
 
 from harness.gate import GateOptions, GateReport, run_gate
 from harness.gate.model import Decision
+from harness.gate.sources import MAX_FILE_BYTES
 
 KEY = "ci-evidence-key-" + "7" * 16
 TEAM_HASH = "TeamSandbox2026"
@@ -250,3 +255,108 @@ def test_unsigned_twin_evidence_relabelled_is_refused_even_with_a_healthy_sandbo
         f"{sandbox_evidence}/checklist.json called http://127.0.0.1:8765, "
         "not the G2A sandbox (https://sandboxapi.g2a.com/v1)"
     )
+
+
+# Found by review: evidence that looked like a GO and was not one ---------------------------
+@pytest.mark.parametrize("store", [" memory://", "sqlite:///:memory:", "MEMORY://"])
+def test_a_store_that_keeps_nothing_is_not_the_production_store(
+    gate: Gate, environ: dict[str, str], store: str
+) -> None:
+    report = gate(environ={**environ, "G2A_IDEMPOTENCY_URL": store})
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert "only an in-memory store was pinged" in reason(report, "health")
+    assert [c.id for c in gate(store_url=store).blocking()] == ["health"]
+
+
+def test_the_sandbox_store_never_stands_in_for_the_production_store(
+    gate: Gate, environ: dict[str, str], tmp_path: Path
+) -> None:
+    live = {k: v for k, v in environ.items() if k != "G2A_IDEMPOTENCY_URL"}
+    sandbox_store = f"sqlite:///{tmp_path / 'sandbox-store.sqlite3'}"
+    report = gate(environ={**live, "G2A_SANDBOX_IDEMPOTENCY_URL": sandbox_store})
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert reason(report, "health").endswith(
+        "the sqlite store of G2A_SANDBOX_IDEMPOTENCY_URL was pinged, not the one live will use"
+    )
+
+
+def test_a_layer_whose_tests_were_all_skipped_is_not_green(gate: Gate, repo: Path) -> None:
+    junit = {
+        layer: junit_xml(layer, passed=0, skipped=50, backends=2 if layer == "integration" else 0)
+        for layer in TESTED_LAYERS
+    }
+    write_ci(repo / "reports" / "ci", head(repo), key=KEY, junit=junit)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["ci"]
+    assert "unit: no test ran (50 skipped)" in report.to_dict()["checks"][3]["details"]
+
+
+def test_a_live_key_added_in_a_merge_commit_is_found(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path, repo: Path
+) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"feature.py": "x = 1\n"}, "feature")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"other.py": "y = 2\n"}, "other")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "feature")
+    commit(repo, {"settings.py": f"LIVE = '{environ['G2A_API_KEY']}'\n"}, "merge feature")
+    commit(repo, {"settings.py": None}, "remove the key")  # the tree is clean again
+    _evidence_of_head(repo, sandbox_evidence)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert "settings.py" in reason(report, "secrets")
+
+
+def test_a_live_key_in_a_stash_is_found(gate: Gate, environ: dict[str, str], repo: Path) -> None:
+    (repo / "app.py").write_text(f"KEY = '{environ['G2A_API_KEY']}'\n")
+    git(repo, "stash", "-q")
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert "app.py" in reason(report, "secrets")
+
+
+def test_new_files_too_large_to_scan_are_a_no_go(gate: Gate, repo: Path) -> None:
+    (repo / "debug.log").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert reason(report, "secrets").endswith("too large to scan in " + f"{repo}: debug.log")
+
+
+def test_a_live_key_in_a_new_binary_file_is_found(
+    gate: Gate, environ: dict[str, str], repo: Path
+) -> None:
+    (repo / "dump.bin").write_bytes(b"\0\1" + f"G2A_API_KEY={environ['G2A_API_KEY']}".encode())
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert "dump.bin" in reason(report, "secrets")
+
+
+def test_signed_evidence_of_an_unexpected_shape_is_that_checks_no_go_and_gate_json_is_new(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    assert gate().decision is Decision.GO
+    load = load_report(datetime.now(UTC), head(repo))
+    load["invariants"][0]["name"] = ["no-double-charge"]  # a list where a name belongs
+    write_json(sandbox_evidence / "load" / "load.json", load, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["load"]
+    assert reason(report, "load").startswith("the evidence could not be judged (TypeError: ")
+    written = json.loads((sandbox_evidence / "gate.json").read_text())
+    assert (written["decision"], written["go"]) == ("NO-GO", False)
+
+
+def test_an_envelope_base_url_that_is_not_a_url_is_refused(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    for base_url in (5, "https://sandboxapi.g2a.com:99999/v1"):
+        checklist = checklist_report(datetime.now(UTC), "sandbox", head(repo))
+        checklist["envelope"]["base_url"] = base_url
+        write_json(sandbox_evidence / "checklist.json", checklist, KEY)
+        report = gate()
+        assert "checklist" in [c.id for c in report.blocking()], base_url
+
+
+def _evidence_of_head(repo: Path, evidence: Path) -> None:
+    """CI and reports again, for the commit HEAD is now."""
+    write_ci(repo / "reports" / "ci", head(repo), key=KEY)
+    write_reports(evidence, datetime.now(UTC), target="sandbox", commit=head(repo), key=KEY)

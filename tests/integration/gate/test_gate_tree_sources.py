@@ -25,7 +25,8 @@ def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Pa
         "app.py": "print('hi')\n",
         "tox.ini": (repo / "tox.ini").read_text(),
     }
-    assert with_new == tracked | {"new.env": "G2A_WEBHOOK_SECRET=x\n"}
+    # binary files are read as text too: a key is text wherever it sits
+    assert with_new == tracked | {"new.env": "G2A_WEBHOOK_SECRET=x\n", "blob.bin": "\0\1\2"}
     assert all(s.commit is None for s in tree_sources(repo, untracked=True))
 
 
