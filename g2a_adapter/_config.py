@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from g2a_adapter._errors import ConfigError
 from g2a_adapter._observability import MASK
+from g2a_adapter._url_secrets import redacted_url, url_passwords
 from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST
 
 Env = Literal["sandbox", "live"]
@@ -207,18 +208,6 @@ def origin_of(api_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _url_password(url: str) -> str | None:
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
-
-
-def _masked_url(url: str) -> str:
-    password = _url_password(url)
-    return url.replace(f":{password}@", f":{MASK}@") if password else url
-
-
 def _describe(error: ValidationError) -> str:
     """One line per failed field, naming the variable and the rule, never the value."""
     lines = []
@@ -385,9 +374,7 @@ class Settings(BaseSettings):
             self.oauth_client_secret.get_secret_value(),
             *self.webhook_secrets(),
         ]
-        password = _url_password(self.idempotency_url)
-        if password:
-            values.append(password)
+        values += url_passwords(self.idempotency_url)
         return [v for v in values if v]
 
     def display(self) -> dict[str, Any]:
@@ -406,7 +393,7 @@ class Settings(BaseSettings):
             "oauth_client_secret": MASK,
             "webhook_secret": MASK if self.webhook_secret is not None else None,
             "webhook_tolerance_seconds": self.webhook_tolerance_seconds,
-            "idempotency_url": _masked_url(self.idempotency_url),
+            "idempotency_url": redacted_url(self.idempotency_url),
             "allowed_hosts": list(self.allowed_hosts),
         }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -121,14 +122,19 @@ Flow: TypeAlias = Generator[Action, Any, T]
 # --- pure mapping of answers -----------------------------------------------------------------
 
 
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # ORD004, AUTH02, invalid_client, ...
+
+
 def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
     """A non-2xx answer as the typed error, with G2A's code and the HTTP status."""
     status = response.status_code
     try:
         envelope = ErrorEnvelope.model_validate_json(response.content)
-        code, message = envelope.code, mask(envelope.message)
+        code, message = mask(envelope.code), mask(envelope.message)
     except ValidationError:  # an outage page (empty, HTML, cut short): described, not echoed
         code, message = f"HTTP{status}", f"answer without G2A's error body ({_body_kind(response)})"
+    if not _ERROR_CODE.fullmatch(code):  # it goes into errors, metrics and log lines as is
+        code, message = f"HTTP{status}", f"{message} (error code unreadable)".strip()
     if status == 429 or code == "BR03":
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return RateLimitedError(code, status, message, retry_after)
@@ -182,6 +188,8 @@ def encode_json(body: dict[str, Any]) -> bytes:
     as a `Decimal`) is the caller's error, raised before anything is sent."""
     try:
         return json.dumps(body, allow_nan=False).encode()
+    except RecursionError:
+        raise RequestValidationError("request body is nested too deeply for JSON") from None
     except (TypeError, ValueError) as exc:
         raise RequestValidationError(f"request body is not valid JSON: {exc}") from None
 

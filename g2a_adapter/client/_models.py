@@ -12,11 +12,12 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -224,8 +225,14 @@ class OrderCreated(G2AModel):
         return valid_order_id(value)
 
 
+UNPAID_STATUS = "new"  # the one status word that means an order was certainly not paid
+
+
 class PaymentResult(G2AModel):
-    status: bool
+    """A pay G2A accepted. G2A documents only `true`; any other status is an answer the
+    client cannot read (on a pay: an unknown outcome that order details settle)."""
+
+    status: Literal[True]
     transaction_id: str
 
 
@@ -240,7 +247,9 @@ class OrderDetails(G2AModel):
 
     @property
     def paid(self) -> bool:
-        return self.status in ("paid", "complete")
+        """Anything but `new`: G2A's words beyond `new` and `complete` are not all known
+        (`pending` has been seen), and an order it no longer calls new is never paid again."""
+        return self.status != UNPAID_STATUS
 
 
 class OrderKey(G2AModel):
@@ -260,11 +269,22 @@ class PurchaseResult(G2AModel):
 # --- Import API: token, offers, jobs --------------------------------------------------------
 
 
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750's b64token: a header value
+MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600.0
+
+
 class AccessToken(G2AModel):
     access_token: SecretStr
     token_type: str = "bearer"  # noqa: S105 - a scheme name, not a secret
-    expires_in: float
+    expires_in: float = Field(gt=0, le=MAX_TOKEN_LIFETIME_SECONDS, allow_inf_nan=False)
     obtained_at: float = Field(default_factory=lambda: time.time())
+
+    @field_validator("access_token")
+    @classmethod
+    def _header_safe(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_CHARS.fullmatch(value.get_secret_value()):
+            raise ValueError("access_token is not a bearer token (RFC 6750 characters)")
+        return value
 
     @property
     def expires_at(self) -> datetime:
@@ -279,13 +299,15 @@ class AccessToken(G2AModel):
         return self.ttl_seconds(now) <= self.expires_in * early_fraction
 
 
-class Offer(G2AModel):
-    id: str | None = None
+def _int_as_text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+
+IdText = Annotated[str, BeforeValidator(_int_as_text)]  # an id G2A may send as a number
+
+
+class Offer(G2AModel):
+    id: IdText | None = None
 
 
 class OfferMeta(G2AModel):
@@ -300,7 +322,7 @@ class OfferPage(G2AModel):
 
 
 class JobAccepted(G2AModel):
-    job_id: str = Field(alias="jobId")
+    job_id: IdText = Field(alias="jobId")
 
 
 class JobElement(G2AModel):
@@ -312,7 +334,7 @@ class JobElement(G2AModel):
 
 
 class Job(G2AModel):
-    job_id: str = Field(alias="jobId")
+    job_id: IdText = Field(alias="jobId")
     status: str
     elements: list[JobElement] = Field(default_factory=list)
 

@@ -107,7 +107,6 @@ CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
 MAX_CREATES = 3  # creates per run when their outcomes stay unknown
 KEY_ALREADY_DOWNLOADED = "ORD004"
-UNPAID_STATUS = "new"
 
 logger = logging.getLogger("g2a_adapter.purchase")
 Saver = Callable[[JSON], Flow[None]]
@@ -289,7 +288,7 @@ class PurchaseFlow:
         order_id = progress["order_id"]
         if step == "reconcile_pay":
             details = yield from self._calls.details(order_id, purchase=request.step(step))
-            if details.status == UNPAID_STATUS:  # only a certainly unpaid order is paid again
+            if not details.paid:  # only a certainly unpaid order is paid again
                 return {**progress, "step": "created"}
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from g2a_adapter._errors import StoreUnavailableError
+from g2a_adapter._url_secrets import redacted_url
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, valid_namespace
 
 _BACKENDS = {
@@ -31,10 +32,6 @@ class StoreUrl:
         return f"StoreUrl(backend={self.backend!r}, url={self.redacted!r})"
 
 
-def _redact(url: str, password: str | None) -> str:
-    return url.replace(f":{password}@", ":***@") if password else url
-
-
 def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     try:
         parts = urlsplit(url)
@@ -42,7 +39,7 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     except ValueError as exc:
         raise StoreUnavailableError("unknown", f"unparseable store URL ({exc})") from None
     backend = _BACKENDS.get(parts.scheme.lower())
-    redacted = _redact(url, password)
+    redacted = redacted_url(url)
     if backend is None:
         shown = parts.scheme or "(none)"
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")

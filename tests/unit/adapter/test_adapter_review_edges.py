@@ -1,0 +1,211 @@
+"""Edges a review of the client found: answers G2A documents otherwise (a refused pay, the
+status word `pending`, an integer job id), G2A's error code as untrusted text, tokens and
+bodies that cannot be sent, passwords in a store URL's query."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from test_adapter_edge_cases import (
+    API_KEY,
+    NO_RETRY,
+    ORDER_ID,
+    PRODUCT_ID,
+    SETTINGS,
+    Recorder,
+    answer,
+    async_client,
+    sync_client,
+    token_or,
+)
+
+from g2a_adapter import (
+    AuthError,
+    G2AApiError,
+    G2AClient,
+    OutcomeUnknownError,
+    PurchasePendingError,
+    RequestValidationError,
+    ResponseFormatError,
+    Settings,
+    StoreUnavailableError,
+)
+from g2a_adapter.client._core import encode_json
+from g2a_adapter.idempotency import MemoryStore, parse_store_url
+
+
+def shop(pay: httpx.Response, details_status: str = "new") -> Recorder:
+    """G2A for one purchase: the create works, the pay answers `pay`, details say
+    `details_status` (and the key is there once they say anything but new)."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/order":
+            return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/pay/"):
+            return pay
+        if path.startswith("/v1/order/details/"):
+            return answer({"status": details_status, "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/key/"):
+            return answer({"key": "KEY-1", "isFile": False})
+        return answer({}, 404)
+
+    return Recorder(respond)
+
+
+def purchase(client: Any, **kwargs: Any) -> Any:
+    return client.orders.purchase(
+        PRODUCT_ID, idempotency_key="k-1", poll_interval=0.01, poll_timeout=0.05, **kwargs
+    )
+
+
+def test_a_pay_answered_status_false_is_not_recorded_as_paid() -> None:
+    api, store = shop(answer({"status": False, "transaction_id": "t-1"})), MemoryStore()
+    transport = httpx.MockTransport(api)
+    with G2AClient(SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
+        with pytest.raises(OutcomeUnknownError, match="does not match the documented"):
+            purchase(client)
+        record = store.get("k-1")
+        assert record is not None
+        assert record.checkpoint == {"step": "paying", "order_id": ORDER_ID, "price": 1.0,
+                                     "currency": "EUR"}  # fmt: skip
+        with pytest.raises(OutcomeUnknownError):  # a re-run: details say new, so it pays again
+            purchase(client)
+    assert [path for _, path in api.sent].count(f"/v1/order/pay/{ORDER_ID}") == 2
+
+
+@pytest.mark.parametrize("word", ["pending", "complete", "paid"])
+def test_any_word_but_new_after_an_ambiguous_pay_means_paid(word: str) -> None:
+    api = shop(answer({}, 502), details_status=word)
+    with sync_client(api, retry=NO_RETRY) as client:
+        if word == "complete":
+            assert purchase(client).key == "KEY-1"
+        else:  # paid, not yet complete: the purchase waits for it, never pays again
+            with pytest.raises(PurchasePendingError, match=f"is '{word}'"):
+                purchase(client)
+    assert [path for _, path in api.sent].count(f"/v1/order/pay/{ORDER_ID}") == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "ERROR", "code": f"invalid_client:{API_KEY}", "message": "no"},
+        {"status": "ERROR", "code": "AUTH02\ng2a.call GET /v1/products status=200", "message": ""},
+        {"error": "x" * 65, "error_description": "too long a code"},
+    ],
+)
+def test_g2a_s_error_code_is_untrusted_text(
+    body: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return answer(body, 400)
+
+    with (
+        caplog.at_level(logging.INFO, logger="g2a_adapter"),
+        sync_client(token_or(respond), retry=NO_RETRY) as client,
+        pytest.raises(G2AApiError) as error,
+    ):
+        client.products.list()
+    assert error.value.code == "HTTP400"
+    assert str(error.value).endswith("(error code unreadable)")
+    assert API_KEY not in caplog.text + str(error.value)
+    assert "\ng2a.call" not in caplog.text
+
+
+def test_a_refused_token_request_never_shows_the_key_in_its_code() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return answer({"error": f"invalid_client:{API_KEY}"}, 401)
+
+    with sync_client(respond, retry=NO_RETRY) as client, pytest.raises(AuthError) as error:
+        client.offers.list()
+    assert str(error.value) == "OAuth token request refused: HTTP401 (HTTP 401)"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        {"access_token": "tok-SECRET-\u00e9-123456", "expires_in": 300},
+        {"access_token": "tok 1", "expires_in": 300},
+        {"access_token": "tok-1", "expires_in": -5},
+        {"access_token": "tok-1", "expires_in": 0},
+        {"access_token": "tok-1", "expires_in": 1e300},
+    ],
+)
+def test_a_token_that_cannot_be_used_is_a_format_error(token: dict[str, object]) -> None:
+    with (
+        sync_client(token_answer(token), retry=NO_RETRY) as client,
+        pytest.raises(ResponseFormatError) as error,
+    ):
+        client.offers.list()
+    assert "SECRET" not in str(error.value)
+
+
+@pytest.mark.anyio
+async def test_a_token_that_cannot_be_used_is_a_format_error_async() -> None:
+    token = {"access_token": "tok-SECRET-\u00e9-123456", "expires_in": 300}
+    async with async_client(token_answer(token), retry=NO_RETRY) as client:
+        with pytest.raises(ResponseFormatError) as error:
+            await client.offers.list()
+    assert "SECRET" not in str(error.value)
+
+
+def token_answer(token: dict[str, object]) -> Callable[[httpx.Request], httpx.Response]:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if "oauth" in request.url.path:
+            return answer({**token, "token_type": "bearer"})
+        return answer({"data": [], "meta": {"page": 1, "itemsPerPage": 20, "totalResults": 0}})
+
+    return respond
+
+
+def test_a_body_nested_too_deeply_for_json_is_refused_before_sending() -> None:
+    nested: dict[str, Any] = {}
+    for _ in range(100_000):
+        nested = {"a": nested}
+    with pytest.raises(RequestValidationError, match="nested too deeply"):
+        encode_json(nested)
+
+
+@pytest.mark.parametrize("job_id", [123456, "a1b2"])
+def test_a_job_id_may_be_a_number(job_id: object) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return answer({"data": {"jobId": job_id}}, 202)
+        return answer({"data": {"jobId": job_id, "status": "done", "elements": []}})
+
+    offer = {
+        "offerType": "dropshipping",
+        "variant": {"productId": PRODUCT_ID, "price": {"retail": "1.00"}},
+    }
+    with sync_client(token_or(respond), retry=NO_RETRY) as client:
+        job = client.offers.create(offer)
+        assert job == str(job_id)
+        assert client.jobs.get(job).job_id == str(job_id)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://g2a@db/test?password=hunter2-pw",
+        "redis://db:6379/0?password=hunter2-pw",
+        "postgresql://g2a:hunter2-pw@db/test",
+    ],
+)
+def test_a_store_password_is_masked_wherever_the_url_shows(url: str) -> None:
+    settings = Settings(
+        api_url=SETTINGS.api_url, api_hash=SETTINGS.api_hash, api_key=API_KEY, idempotency_url=url
+    )
+    assert "hunter2-pw" not in repr(settings) + str(settings.display())
+    assert "hunter2-pw" in settings.secret_values()
+    assert "hunter2-pw" not in repr(parse_store_url(url))
+    assert "hunter2-pw" not in parse_store_url(url).redacted
+
+
+def test_a_store_url_error_never_shows_a_query_password() -> None:
+    with pytest.raises(StoreUnavailableError) as error:
+        parse_store_url("redis:///0?password=hunter2-pw")
+    assert "hunter2-pw" not in str(error.value)
