@@ -84,6 +84,6 @@ def open_store(
         raise StoreUnavailableError(
             spec.backend, f"driver not installed ({exc.name}); install g2a-adapter[{extra}]"
         ) from None
-    except ValueError as exc:  # the driver refused the URL
+    except (ValueError, TypeError) as exc:  # the driver refused the URL (an unknown parameter)
         detail = str(exc).replace(spec.password, "***") if spec.password else str(exc)
         raise StoreUnavailableError(spec.backend, f"invalid URL: {detail}") from None

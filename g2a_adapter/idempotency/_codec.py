@@ -44,15 +44,21 @@ def lease_holder(owner: str | None) -> str:
 class OwnerIds:
     """Lease owner ids: `host/pid/` + a random per-store part and a counter.
 
-    Unique across processes; the host and pid tell an operator who holds a key. Cheaper than
-    a `uuid4` per claim (no syscall, no UUID object) on the hot claim path.
+    Unique across processes, forked ones included (a child starts a series of its own, or it
+    would repeat its parent's ids and pass its fencing); the host and pid tell an operator who
+    holds a key. Cheaper than a `uuid4` per claim on the hot claim path.
     """
 
     def __init__(self) -> None:
-        self._prefix = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex}"
+        self._pid = -1
+        self._prefix = ""
         self._counter = itertools.count(1)
 
     def next(self) -> str:
+        if os.getpid() != self._pid:  # new, or a forked copy
+            self._pid = os.getpid()
+            self._prefix = f"{socket.gethostname()}/{self._pid}/{uuid.uuid4().hex}"
+            self._counter = itertools.count(1)
         return f"{self._prefix}-{next(self._counter)}"
 
 

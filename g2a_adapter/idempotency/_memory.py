@@ -1,7 +1,8 @@
 """In-process store: for tests and single-process tools. Thread-safe, not shared.
 
-Stored checkpoints and results are copies (other backends serialize them): a caller
-changing its dict afterwards, or a shared constant result, never changes a record.
+Stored checkpoints and results are deep copies, and so is what a claim or a read hands out
+(other backends serialize them): a caller changing a dict, at any depth, never changes a
+record. A closed store refuses every call, as the other backends do.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from g2a_adapter._errors import LeaseLostError
+from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._base import JSON, Claim, Record, decide_claim
-from g2a_adapter.idempotency._codec import OwnerIds, retained
+from g2a_adapter.idempotency._codec import OwnerIds, dump_json, load_json, retained
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
+
+
+def _copy(value: JSON | None) -> JSON | None:
+    """What a serializing backend would give back: a deep copy, JSON types only."""
+    return load_json(dump_json(value))
 
 
 class MemoryStore:
@@ -30,9 +36,15 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._prune_at = _PRUNE_FLOOR
         self._owners = OwnerIds()
+        self._closed = False
+
+    def _live(self) -> None:
+        if self._closed:
+            raise StoreUnavailableError(self.backend, "the store was closed")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         with self._lock:
+            self._live()
             decision = decide_claim(
                 self._records.get(key),
                 key,
@@ -43,9 +55,11 @@ class MemoryStore:
             )
             if decision.record is not None:
                 self._records[key] = decision.record
-            return decision.claim
+            claim = decision.claim
+            return claim._replace(checkpoint=_copy(claim.checkpoint), result=_copy(claim.result))
 
     def _owned(self, key: str, owner: str) -> Record:
+        self._live()
         record = self._records.get(key)
         if record is None or record.owner != owner or record.completed:
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
@@ -55,7 +69,7 @@ class MemoryStore:
         with self._lock:
             record = self._owned(key, owner)
             lease = self._clock() + lease_seconds
-            self._records[key] = replace(record, checkpoint=dict(data), lease_expires_at=lease)
+            self._records[key] = replace(record, checkpoint=_copy(data), lease_expires_at=lease)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         with self._lock:
@@ -67,7 +81,7 @@ class MemoryStore:
             record = self._owned(key, owner)
             expires_at = self._clock() + ttl_seconds
             self._records[key] = Record(
-                key, record.fingerprint, None, None, record.checkpoint, dict(result), expires_at
+                key, record.fingerprint, None, None, record.checkpoint, _copy(result), expires_at
             )
 
     def release(self, key: str, owner: str) -> None:
@@ -81,6 +95,7 @@ class MemoryStore:
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
         now = self._clock()
         with self._lock:
+            self._live()
             if self._nonces.get(nonce, 0.0) > now:
                 return False
             self._nonces[nonce] = now + ttl_seconds
@@ -94,10 +109,16 @@ class MemoryStore:
 
     def get(self, key: str) -> Record | None:
         with self._lock:
-            return retained(self._records.get(key), self._clock())
+            self._live()
+            record = retained(self._records.get(key), self._clock())
+        if record is None:
+            return None
+        return replace(record, checkpoint=_copy(record.checkpoint), result=_copy(record.result))
 
     def ping(self) -> None:
-        return None
+        with self._lock:
+            self._live()
 
     def close(self) -> None:
-        return None
+        with self._lock:
+            self._closed = True

@@ -25,6 +25,7 @@ from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 class PostgresStore(SqlStore):
     backend = "postgres"
     placeholder = "%s"
+    driver_error = psycopg.Error
     lock_clause = "FOR UPDATE"
     schema_lock = "SELECT pg_advisory_xact_lock(hashtext(?))"
 
@@ -43,6 +44,7 @@ class PostgresStore(SqlStore):
         self._mask = SecretMasker([password] if password else [])
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._closed = False
         try:
             self._create_schema()
         except BaseException:
@@ -50,6 +52,8 @@ class PostgresStore(SqlStore):
             raise
 
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._closed:
+            raise StoreUnavailableError(self.backend, "the store was closed")
         if self._conn is None or self._conn.closed or self._conn.broken:
             if self._conn is not None:
                 self._conn.close()
@@ -58,7 +62,7 @@ class PostgresStore(SqlStore):
             )
         return self._conn
 
-    def _failure(self, exc: psycopg.Error) -> StoreUnavailableError:
+    def _failure(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(
             self.backend, self._mask(f"{type(exc).__name__}: {exc}".strip())
         )
@@ -87,25 +91,40 @@ class PostgresStore(SqlStore):
             try:
                 conn = self._connection()
                 with conn.transaction(), conn.cursor() as cursor:
-                    yield _PostgresTx(cursor)
+                    tx = _PostgresTx(cursor)
+                    yield tx
+                    if tx.failed is not None:  # caught inside the block: PostgreSQL aborted
+                        raise tx.failed  # the transaction, so nothing of it is kept
             except psycopg.Error as exc:
                 raise self._failure(exc) from None
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
 
 
 class _PostgresTx:
+    """Statements of one transaction; `failed` keeps the first driver error, after which
+    PostgreSQL refuses the rest of the transaction."""
+
     def __init__(self, cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
         self._cursor = cursor
+        self.failed: psycopg.Error | None = None
 
     def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        self._cursor.execute(sql, params)
+        self._execute(sql, params)
         return self._cursor.fetchall() if self._cursor.description is not None else []
 
     def count(self, sql: str, params: Sequence[Any]) -> int:
-        self._cursor.execute(sql, params)
+        self._execute(sql, params)
         return self._cursor.rowcount
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            self._cursor.execute(sql, params)
+        except psycopg.Error as exc:
+            self.failed = self.failed or exc
+            raise

@@ -100,7 +100,13 @@ _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stor
 
 
 def _ttl_ms(seconds: float) -> int:
+    """Milliseconds for PEXPIRE; refused before any write for a TTL Redis cannot hold."""
+    if not 0 <= seconds <= _MAX_TTL_SECONDS:  # NaN and infinity fail it too
+        raise ValueError(f"a TTL of {seconds} s is not between 0 and {_MAX_TTL_SECONDS:g} s")
     return max(1, math.ceil(seconds * 1000)) + _GC_GRACE_MS
+
+
+_MAX_TTL_SECONDS = 100 * 366 * 24 * 3600.0  # far below PEXPIRE's 64-bit milliseconds
 
 
 def _float(value: str | None) -> float | None:
@@ -132,6 +138,7 @@ class RedisStore:
             socket_timeout=socket_timeout_seconds,
             socket_connect_timeout=socket_timeout_seconds,
         )
+        self._closed = False
         self._claim = self._client.register_script(_CLAIM)
         self._checkpoint = self._client.register_script(_CHECKPOINT)
         self._renew = self._client.register_script(_RENEW)
@@ -145,6 +152,8 @@ class RedisStore:
             raise
 
     def _call(self, action: Callable[[], Any]) -> Any:
+        if self._closed:  # redis-py would quietly connect again
+            raise StoreUnavailableError(self.backend, "the store was closed")
         try:
             return action()
         except redis.RedisError as exc:
@@ -228,4 +237,5 @@ class RedisStore:
         self._call(self._client.ping)
 
     def close(self) -> None:
+        self._closed = True
         self._client.close()

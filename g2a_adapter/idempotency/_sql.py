@@ -167,6 +167,12 @@ class SqlStore(abc.ABC):
         self._writes = 0
         self._group = threading.local()  # `.tx`: the transaction of this thread's open group
 
+    driver_error: type[Exception]  # what the driver raises
+
+    @abc.abstractmethod
+    def _failure(self, exc: Exception) -> StoreUnavailableError:
+        """A driver error as the store's typed error (passwords masked)."""
+
     @abc.abstractmethod
     def _transaction(self) -> AbstractContextManager[SqlTransaction]:
         """One transaction holding the write lock; driver errors → StoreUnavailableError."""
@@ -183,13 +189,19 @@ class SqlStore(abc.ABC):
     def grouped(self) -> Iterator[None]:
         """Until the block ends, this thread's operations on the store run in one transaction
         holding the write lock: they commit together, or, if the block raises or a statement
-        fails (`StoreUnavailableError` at the end), none of them does. Other threads wait for
+        fails (`StoreUnavailableError`, raised again at the end even when the block caught
+        it), none of them does. Other threads wait for
         the lock meanwhile, so keep slow work (a service's handler) out of the block.
         """
         with self._in_transaction() as tx:
             outer, self._group.tx = self._open_group(), tx
+            if outer is None:
+                self._group.failure = None
             try:
                 yield
+                failure: StoreUnavailableError | None = self._group.failure
+                if outer is None and failure is not None:  # caught in the block: keep nothing
+                    raise failure
             finally:
                 self._group.tx = outer
 
@@ -209,11 +221,27 @@ class SqlStore(abc.ABC):
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
         tx = self._open_group()
-        return self._change(sql, params) if tx is None else tx.count(sql, params)
+        if tx is None:
+            return self._change(sql, params)
+        with self._typed_errors():
+            return tx.count(sql, params)
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         tx = self._open_group()
-        return self._query(sql, params) if tx is None else tx.rows(sql, params)
+        if tx is None:
+            return self._query(sql, params)
+        with self._typed_errors():
+            return tx.rows(sql, params)
+
+    @contextmanager
+    def _typed_errors(self) -> Iterator[None]:
+        """A driver error of a statement in a group, as `StoreUnavailableError`."""
+        try:
+            yield
+        except self.driver_error as exc:
+            failure = self._failure(exc)
+            self._group.failure = failure  # the group fails, even if its caller goes on
+            raise failure from None
 
     def _create_schema(self) -> None:
         with self._transaction() as tx:

@@ -27,6 +27,7 @@ class SqliteStore(SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
     read_before_insert = True
+    driver_error = sqlite3.Error
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class SqliteStore(SqlStore):
                     raise
                 time.sleep(_WAL_RETRY_SECONDS)
 
-    def _failure(self, exc: sqlite3.Error) -> StoreUnavailableError:
+    def _failure(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(self.backend, f"{self._path!r}: {exc}")
 
     def _live_connection(self) -> sqlite3.Connection:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter._url_secrets import redacted_url
+from g2a_adapter._url_secrets import redacted_url, url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, valid_namespace
 
 _BACKENDS = {
@@ -25,7 +25,7 @@ class StoreUrl:
     backend: str  # memory | sqlite | redis | postgres
     target: str  # sqlite: the file path; redis/postgres: the URL without our own parameters
     namespace: str  # table prefix / key prefix (`?namespace=` in the URL)
-    password: str | None  # kept only so error messages can mask it
+    password: str | None  # kept only so error messages can mask it (user info or query)
     redacted: str  # the URL with the password replaced by ***
 
     def __repr__(self) -> str:
@@ -35,9 +35,10 @@ class StoreUrl:
 def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     try:
         parts = urlsplit(url)
-        password = parts.password
+        parts.password  # noqa: B018 - raises ValueError on a malformed network location
     except ValueError as exc:
         raise StoreUnavailableError("unknown", f"unparseable store URL ({exc})") from None
+    password = next(iter(url_passwords(url)), None)  # user info, or `?password=`
     backend = _BACKENDS.get(parts.scheme.lower())
     redacted = redacted_url(url)
     if backend is None:

@@ -8,6 +8,7 @@ import threading
 import pytest
 from _store_fixtures import Backend
 
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import (
     ClaimState,
     GroupedWrites,
@@ -133,3 +134,31 @@ def test_stores_that_do_not_group_write_each_operation_at_once(
 
     assert seen_inside == [ClaimState.IN_PROGRESS]
     assert other.get("key-1") is not None
+
+
+def test_a_statement_that_fails_in_a_group_fails_the_group_even_when_caught(
+    sql_backend: Backend,
+) -> None:
+    """PostgreSQL aborts the whole transaction on a failed statement; the group says so
+    instead of committing what is left (on every SQL backend alike)."""
+    store, other = _sql(sql_backend.open()), sql_backend.open()
+
+    caught: list[Exception] = []
+
+    def batch_going_on_after_a_failed_statement() -> None:
+        with store.grouped():
+            _guard(store).add_nonce("nonce-1", TTL)
+            store.claim("key-1", "fp", 30.0)
+            try:  # one delivery's bad statement, isolated as the receiver isolates deliveries
+                store._write("INSERT INTO no_such_table VALUES (1)", ())
+            except Exception as exc:
+                caught.append(exc)
+            store.claim("key-2", "fp", 30.0)  # the caller goes on with the next delivery
+
+    with pytest.raises(StoreUnavailableError):
+        batch_going_on_after_a_failed_statement()
+    assert [type(exc) for exc in caught] == [StoreUnavailableError]
+
+    assert other.claim("key-1", "fp", 30.0).state is ClaimState.NEW  # nothing was kept
+    assert _guard(other).add_nonce("nonce-1", TTL)
+    assert store.claim("key-3", "fp", 30.0).state is ClaimState.NEW  # the store goes on

@@ -12,7 +12,7 @@ import pytest
 from _store_fixtures import Backend
 
 from g2a_adapter import LeaseLostError, StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, IdempotencyStore, replay_guard_of
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, open_store, replay_guard_of
 
 LEASE = 30.0
 TTL = 3600.0
@@ -333,3 +333,49 @@ def test_stored_results_and_checkpoints_are_copies(store: IdempotencyStore) -> N
     record = store.get("order-1")
     assert record is not None
     assert (record.checkpoint, record.result) == ({"step": 1}, {"status": "processed"})
+
+
+def test_what_a_store_hands_out_is_a_deep_copy(store: IdempotencyStore) -> None:
+    claim = store.claim("order-1", "fp-a", LEASE)
+    store.checkpoint("order-1", claim.owner or "", {"order": {"status": "created"}}, LEASE)
+    store.complete("order-1", claim.owner or "", {"order": {"status": "paid"}}, TTL)
+
+    duplicate = store.claim("order-1", "fp-a", LEASE)
+    assert duplicate.result is not None
+    duplicate.result["order"]["status"] = "changed by a duplicate's reader"
+    record = store.get("order-1")
+    assert record is not None
+    assert record.checkpoint is not None
+    assert record.result is not None
+    record.checkpoint["order"]["status"] = "changed by a reader"
+    record.result["extra"] = "added by a reader"
+
+    again = store.get("order-1")
+    assert again is not None
+    assert (again.checkpoint, again.result) == (
+        {"order": {"status": "created"}},
+        {"order": {"status": "paid"}},
+    )
+
+
+def test_a_closed_store_refuses_every_call(backend: Backend) -> None:
+    store = backend.open()
+    claim = store.claim("order-1", "fp-a", LEASE)
+    store.close()
+    calls = [
+        lambda: store.claim("order-2", "fp-a", LEASE),
+        lambda: store.get("order-1"),
+        lambda: store.complete("order-1", claim.owner or "", {"ok": True}, TTL),
+        lambda: store.ping(),
+        lambda: replay_guard_of(store).add_nonce("nonce-1", TTL),
+    ]
+    for call in calls:
+        with pytest.raises(StoreUnavailableError, match="the store was closed"):
+            call()
+
+
+@pytest.mark.redis
+def test_an_unknown_redis_url_parameter_is_a_typed_error(redis_url: str) -> None:
+    with pytest.raises(StoreUnavailableError, match=r"invalid URL: .*namspace") as error:
+        open_store(f"{redis_url}?namspace=typo&password=hunter2-pw")
+    assert "hunter2-pw" not in str(error.value)
