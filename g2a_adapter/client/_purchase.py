@@ -29,6 +29,9 @@ key fetch *ambiguous*: the purchase then resolves the question itself instead of
   reservation lapses (30 minutes, docs/g2a-api.md §1).
 - pay: order details decide; an order they show as paid is reported as paid (any answer that
   means "already paid" is resolved the same way), with the transaction id when it is known.
+  An order G2A will no longer take payment for (`ORD114`, its 30-minute reservation lapsed,
+  e.g. on a re-run long after an ambiguous pay) is recorded as abandoned and the purchase
+  starts again from a new order, once per run.
 - key: the key is asked for once more at once; G2A either hands it over (the first answer
   never left) or answers ORD004, and then the key is lost: `KeyDeliveryLostError`, counted in
   `g2a_key_delivery_lost_total`, logged at ERROR; the key is stored in the step that receives it.
@@ -107,6 +110,7 @@ CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 200
 MAX_CREATES = 3  # creates per run when their outcomes stay unknown
 KEY_ALREADY_DOWNLOADED = "ORD004"
+ORDER_EXPIRED = "ORD114"  # "Payment too late": the reservation lapsed (docs/g2a-api.md §1)
 
 logger = logging.getLogger("g2a_adapter.purchase")
 Saver = Callable[[JSON], Flow[None]]
@@ -141,6 +145,16 @@ def in_progress_error(
         holder,
         until,
     )
+
+
+class _OrderExpired(Exception):
+    """G2A refused to pay an order whose reservation lapsed (`ORD114`): the purchase starts
+    again from a new order with `progress` (the expired one recorded as abandoned)."""
+
+    def __init__(self, error: G2AApiError, progress: JSON) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.progress = progress
 
 
 def _with_abandoned(progress: JSON, abandoned: list[JSON]) -> JSON:
@@ -267,12 +281,18 @@ class PurchaseFlow:
 
     def _advance(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[JSON]:
         save = partial(self._save, request, owner)
+        started_again = False
         while True:
             step = next_step(progress)
             if step == "key":
                 result: JSON = yield from self._deliver_key(request, owner, progress, save)
                 return result
-            progress = yield from self._step(step, request, progress, save)
+            try:
+                progress = yield from self._step(step, request, progress, save)
+            except _OrderExpired as expired:
+                if started_again:  # once per run: G2A expiring every new order is not a race
+                    raise expired.error from None
+                started_again, progress = True, expired.progress
             try:
                 yield from save(progress)
             except Exception:
@@ -345,9 +365,14 @@ class PurchaseFlow:
             payment = yield from self._calls.pay(order_id, purchase=request.step("pay"))
         except (G2AApiError, TransportError) as exc:
             paid = yield from self._paid_after_all(order_id, exc)
-            if not paid:
-                raise
-            return {**progress, "step": "paid", "transaction_id": None}
+            if paid:
+                return {**progress, "step": "paid", "transaction_id": None}
+            if isinstance(exc, G2AApiError) and exc.code == ORDER_EXPIRED:
+                abandoned = list(progress.get("abandoned_orders", []))
+                reason = f"its reservation lapsed unpaid ({exc.code})"
+                abandoned.append(self._abandon(request, order_id, reason))
+                raise _OrderExpired(exc, _with_abandoned({}, abandoned)) from exc
+            raise
         return {**progress, "step": "paid", "transaction_id": payment.transaction_id}
 
     def _paid_after_all(self, order_id: str, error: G2AError) -> Flow[bool]:

@@ -209,3 +209,57 @@ def test_a_store_url_error_never_shows_a_query_password() -> None:
     with pytest.raises(StoreUnavailableError) as error:
         parse_store_url("redis:///0?password=hunter2-pw")
     assert "hunter2-pw" not in str(error.value)
+
+
+class ExpiringShop:
+    """G2A where the first order's reservation has lapsed (pay: ORD114) and, with
+    `every_order_expires`, every later one's too."""
+
+    def __init__(self, *, every_order_expires: bool = False) -> None:
+        self.every_order_expires = every_order_expires
+        self.orders = iter(["111", "222", "333", "444"])
+        self.recorder = Recorder(self.respond)
+
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/order":
+            return answer({"order_id": next(self.orders), "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/pay/"):
+            if path.endswith("/111") or self.every_order_expires:
+                return answer(
+                    {"status": "ERROR", "code": "ORD114", "message": "Payment too late"}, 403
+                )
+            return answer({"status": True, "transaction_id": "t-2"})
+        if path.startswith("/v1/order/details/"):
+            status = "new" if path.endswith("/111") or self.every_order_expires else "complete"
+            return answer({"status": status, "price": 1.0, "currency": "EUR"})
+        return answer({"key": "KEY-2", "isFile": False})
+
+
+def test_an_order_whose_reservation_lapsed_is_abandoned_for_a_new_one() -> None:
+    shop, store = ExpiringShop(), MemoryStore()
+    transport = httpx.MockTransport(shop.recorder)
+    with G2AClient(SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
+        result = purchase(client)
+    assert (result.order_id, result.key) == ("222", "KEY-2")
+    record = store.get("k-1")
+    assert record is not None
+    assert record.checkpoint is not None
+    [abandoned] = record.checkpoint["abandoned_orders"]
+    assert (abandoned["order_id"], abandoned["reason"]) == (
+        "111",
+        "its reservation lapsed unpaid (ORD114)",
+    )
+    paid = [path for method, path in shop.recorder.sent if method == "PUT"]
+    assert paid == ["/v1/order/pay/111", "/v1/order/pay/222"]
+
+
+def test_a_purchase_starts_again_from_a_new_order_once_per_run() -> None:
+    shop = ExpiringShop(every_order_expires=True)
+    with (
+        sync_client(shop.recorder, retry=NO_RETRY) as client,
+        pytest.raises(G2AApiError, match="ORD114"),
+    ):
+        purchase(client)
+    created = [path for method, path in shop.recorder.sent if method == "POST"]
+    assert created == ["/v1/order", "/v1/order"]
