@@ -64,6 +64,7 @@ from functools import partial
 from typing import Protocol
 
 from g2a_adapter._errors import (
+    ConfigError,
     G2AApiError,
     G2AError,
     IdempotencyConflictError,
@@ -346,7 +347,8 @@ class PurchaseFlow:
                     raise
                 abandoned.append(self._abandon(request, None, str(exc)))
                 continue
-            except (G2AApiError, TransportError):  # refused, or never sent: nothing was created
+            except (G2AApiError, TransportError, ConfigError):  # refused, or never sent
+                # (no Export API configured): nothing was created
                 yield from save(_with_abandoned({}, abandoned))
                 raise
             progress = {

@@ -25,8 +25,10 @@ from test_adapter_edge_cases import (
 
 from g2a_adapter import (
     AuthError,
+    ConfigError,
     G2AApiError,
     G2AClient,
+    Metrics,
     OutcomeUnknownError,
     PurchasePendingError,
     RequestValidationError,
@@ -263,3 +265,19 @@ def test_a_purchase_starts_again_from_a_new_order_once_per_run() -> None:
         purchase(client)
     created = [path for method, path in shop.recorder.sent if method == "POST"]
     assert created == ["/v1/order", "/v1/order"]
+
+
+def test_a_purchase_refused_before_sending_records_no_abandoned_order() -> None:
+    import_only = Settings(
+        api_url="https://sandboxapi.g2a.com/integration-api/v1", api_hash="h", api_key=API_KEY
+    )
+    api, store, metrics = Recorder(lambda request: answer({}, 500)), MemoryStore(), Metrics()
+    transport = httpx.MockTransport(api)
+    with G2AClient(import_only, transport=transport, store=store, metrics=metrics) as client:
+        for _ in range(2):
+            with pytest.raises(ConfigError):
+                purchase(client)
+    assert api.sent == []
+    record = store.get("k-1")
+    assert record is None or not (record.checkpoint or {}).get("abandoned_orders")
+    assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 0
