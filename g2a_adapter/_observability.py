@@ -203,16 +203,35 @@ class MaskingFilter(logging.Filter):
         self._mask = masker
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._mask(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a log call whose arguments do not fit: kept, never raised
+            message = f"{record.msg} (log arguments that do not fit: {record.args!r})"
+        record.msg = self._mask(message)
         record.args = None
         if record.exc_info:
             if not record.exc_text:
                 record.exc_text = _TRACEBACKS.formatException(record.exc_info)
             record.exc_info = None
         for name, value in list(vars(record).items()):
-            if isinstance(value, str) and name not in _RECORD_PLUMBING:
-                setattr(record, name, self._mask(value))
+            if name not in _RECORD_PLUMBING:
+                setattr(record, name, self._masked(value))
         return True
+
+    def _masked(self, value: object) -> object:
+        """An extra field masked, inside containers too; bytes become masked text."""
+        if isinstance(value, str):
+            return self._mask(value)
+        if isinstance(value, bytes | bytearray):
+            return self._mask(bytes(value).decode("utf-8", "replace"))
+        if isinstance(value, dict):
+            return {self._masked(k): self._masked(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._masked(item) for item in value]
+        if isinstance(value, tuple | set | frozenset):  # a named tuple becomes a plain one
+            plain = tuple if isinstance(value, tuple) else type(value)
+            return plain(self._masked(item) for item in value)
+        return value
 
 
 _RECORD_PLUMBING = frozenset(

@@ -3,7 +3,7 @@ read them, in its query (`?password=pw`). Both are masked wherever the URL is sh
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from g2a_adapter._observability import MASK
 
@@ -11,15 +11,23 @@ _PASSWORD_PARAMETERS = frozenset({"password", "passwd", "pass"})
 
 
 def url_passwords(url: str) -> list[str]:
-    """The URL's passwords, user info first; none for a URL that does not parse."""
+    """The URL's passwords, user info first, each as written and as the drivers decode it
+    (`%2B` is `+`); none for a URL that does not parse."""
     try:
         parts = urlsplit(url)
-        passwords = [parts.password] if parts.password else []
+        written = [parts.password] if parts.password else []
     except ValueError:
         return []
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    passwords += [value for name, value in query if name.lower() in _PASSWORD_PARAMETERS and value]
-    return passwords
+    for field in parts.query.split("&"):
+        name, sep, value = field.partition("=")
+        if sep and value and unquote_plus(name).lower() in _PASSWORD_PARAMETERS:
+            written.append(value)
+    forms: list[str] = []
+    for value in written:
+        for form in (value, unquote(value), unquote_plus(value)):
+            if form not in forms:
+                forms.append(form)
+    return forms
 
 
 def redacted_url(url: str) -> str:

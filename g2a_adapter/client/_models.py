@@ -269,7 +269,7 @@ class PurchaseResult(G2AModel):
 # --- Import API: token, offers, jobs --------------------------------------------------------
 
 
-_TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750's b64token: a header value
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a header value carries as is
 MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600.0
 
 
@@ -283,7 +283,7 @@ class AccessToken(G2AModel):
     @classmethod
     def _header_safe(cls, value: SecretStr) -> SecretStr:
         if not _TOKEN_CHARS.fullmatch(value.get_secret_value()):
-            raise ValueError("access_token is not a bearer token (RFC 6750 characters)")
+            raise ValueError("access_token must be visible ASCII without spaces")
         return value
 
     @property

@@ -68,3 +68,21 @@ def test_a_failed_startup_raises_and_releases_the_port() -> None:
     assert app.lifespan == ["lifespan.startup"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.base_url, timeout=5)
+
+
+def _ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_an_ipv6_host_is_served_at_a_bracketed_url() -> None:
+    with serve_asgi(LoopReporter(), host="::1") as base_url:
+        assert re.fullmatch(r"http://\[::1\]:[0-9]+", base_url)
+        assert httpx.get(f"{base_url}/anything", timeout=5).status_code == 200

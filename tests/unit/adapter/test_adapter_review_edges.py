@@ -38,6 +38,7 @@ from g2a_adapter import (
 )
 from g2a_adapter.client._core import encode_json
 from g2a_adapter.idempotency import MemoryStore, parse_store_url
+from g2a_adapter.logformat import MaskingFilter, SecretMasker
 
 
 def shop(pay: httpx.Response, details_status: str = "new") -> Recorder:
@@ -195,6 +196,7 @@ def test_a_job_id_may_be_a_number(job_id: object) -> None:
         "postgresql://g2a@db/test?password=hunter2-pw",
         "redis://db:6379/0?password=hunter2-pw",
         "postgresql://g2a:hunter2-pw@db/test",
+        "redis://db:6379/0?password=hunter2-pw%2B%2F",  # percent-encoded: hunter2-pw+/
     ],
 )
 def test_a_store_password_is_masked_wherever_the_url_shows(url: str) -> None:
@@ -202,7 +204,8 @@ def test_a_store_password_is_masked_wherever_the_url_shows(url: str) -> None:
         api_url=SETTINGS.api_url, api_hash=SETTINGS.api_hash, api_key=API_KEY, idempotency_url=url
     )
     assert "hunter2-pw" not in repr(settings) + str(settings.display())
-    assert "hunter2-pw" in settings.secret_values()
+    assert {"hunter2-pw", "hunter2-pw+/"} & set(settings.secret_values())
+    assert "hunter2-pw" not in SecretMasker(settings.secret_values())(f"connect {url} failed")
     assert "hunter2-pw" not in repr(parse_store_url(url))
     assert "hunter2-pw" not in parse_store_url(url).redacted
 
@@ -281,3 +284,40 @@ def test_a_purchase_refused_before_sending_records_no_abandoned_order() -> None:
     record = store.get("k-1")
     assert record is None or not (record.checkpoint or {}).get("abandoned_orders")
     assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 0
+
+
+def test_masking_filter_masks_extra_fields_inside_containers_and_bytes() -> None:
+    record = logging.LogRecord("svc", logging.INFO, __file__, 1, "call %s", (API_KEY,), None)
+    record.headers = {"Authorization": f"Bearer {API_KEY}", API_KEY: 1}
+    record.argv = ["--key", API_KEY]
+    record.pair = ("key", API_KEY)
+    record.raw = f"G2A_API_KEY={API_KEY}".encode()
+    record.count = 3
+    assert MaskingFilter(SecretMasker([API_KEY])).filter(record)
+    assert (record.msg, record.args) == ("call ***", None)
+    assert record.headers == {"Authorization": "Bearer ***", "***": 1}
+    assert (record.argv, record.pair, record.raw) == (
+        ["--key", "***"],
+        ("key", "***"),
+        "G2A_API_KEY=***",
+    )
+    assert record.count == 3
+
+
+def test_masking_filter_never_raises_a_bad_log_call_into_the_caller() -> None:
+    logger = logging.getLogger("test.masking.bad-call")
+    handler = logging.Handler()
+    handler.emit = lambda record: None  # type: ignore[method-assign]
+    handler.addFilter(MaskingFilter(SecretMasker([API_KEY])))
+    logger.addHandler(handler)
+    try:
+        logger.warning("two values %s %s", API_KEY)  # one argument short
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_masking_filter_keeps_a_bad_log_call_masked() -> None:
+    record = logging.LogRecord("svc", logging.WARNING, __file__, 1, "%s %s", (API_KEY,), None)
+    assert MaskingFilter(SecretMasker([API_KEY])).filter(record)
+    assert API_KEY not in str(record.msg)
+    assert str(record.msg).startswith("%s %s (log arguments that do not fit:")
