@@ -51,7 +51,8 @@ class Metrics:
         )
         self.webhook_events_total = Counter(
             "g2a_webhook_events_total",
-            "Verified webhook events, by type and result (processed, duplicate, failed)",
+            "Webhook events, by type and result (processed, duplicate, failed); a delivery "
+            "the store could not check is type unverified, result failed",
             ["type", "result"],
             registry=self.registry,
         )

@@ -133,6 +133,8 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
         "target": "twin",
         "passed": True,
         "profile": "smoke",
+        "users": 6,  # the smoke profile's own, as `g2a-harness load --profile smoke` runs it
+        "run_time_s": 20,
         "slos": slos,
         "invariants": invariants,
         "envelope": envelope(at, commit, suite="smoke"),

@@ -65,6 +65,7 @@ WEBHOOK_PATH = "/webhooks/g2a"
 IPN_PATH = "/webhooks/g2a-pay"
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 _FORM = "application/x-www-form-urlencoded"
+UNVERIFIED = "unverified"  # the events-counter type of a delivery the store could not check
 
 
 def _error(error: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -177,7 +178,9 @@ class _Receiver:
             return self.refused(result.reason)
         if event is None:  # the nonce could not be recorded (the only other unverified end)
             assert isinstance(result, Exception)
-            return _failure(result)[1]
+            counted, response = _failure(result)  # a store outage: what the alert watches
+            self.metrics.webhook_events_total.labels(UNVERIFIED, counted).inc()
+            return response
         status = result if isinstance(result, Exception) else result.status
         return self.answered(event.type, status, {"event_id": event.event_id})
 

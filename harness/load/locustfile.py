@@ -234,10 +234,10 @@ class _AdapterUser(User):
             api_hash=self.plan.api_hash,
             api_key=self.plan.api_key(os.environ),
             env="sandbox",
-            idempotency_url=self.plan.idempotency_url,
+            idempotency_url=self.plan.store_url(os.environ),
         )
         broken = os.environ.get(BREAK_IDEMPOTENCY_ENV) == "1"
-        self.store = ForgetfulStore() if broken else open_store(self.plan.idempotency_url)
+        self.store = ForgetfulStore() if broken else open_store(settings.idempotency_url)
         self.client = G2AClient(settings, store=self.store)
 
     def on_stop(self) -> None:

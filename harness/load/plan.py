@@ -2,8 +2,9 @@
 
 It travels as JSON in Locust's custom `--g2a-plan` option, which the master forwards to its
 workers (also on other machines), so remote workers need only `--worker --master-host H`.
-Secrets never travel in it: the API key and the webhook secret come from each process's
-environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`). On the `twin` target the twin's published
+Secrets never travel in it: the API key, the webhook secret and a store URL's password come
+from each process's environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`, `G2A_IDEMPOTENCY_URL`);
+the plan's `idempotency_url` has its password masked. On the `twin` target the twin's published
 sandbox credentials are used and a real key in the environment is ignored, as `g2a-harness run`
 does: the twin would refuse it.
 """
@@ -20,6 +21,7 @@ from harness.twin.credentials import SANDBOX_API_KEY
 BREAK_IDEMPOTENCY_ENV = "G2A_LOAD_BREAK_IDEMPOTENCY"
 WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"
 API_KEY_ENV = "G2A_API_KEY"
+STORE_URL_ENV = "G2A_IDEMPOTENCY_URL"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class LoadPlan:
         if self.target == "twin":
             return SANDBOX_API_KEY
         return environ.get(API_KEY_ENV, "")
+
+    def store_url(self, environ: Mapping[str, str]) -> str:
+        """The shared store: `G2A_IDEMPOTENCY_URL` (password included), else the plan's."""
+        return environ.get(STORE_URL_ENV) or self.idempotency_url
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

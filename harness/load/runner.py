@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from g2a_adapter.idempotency import open_store
+from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
 from harness.load.journal import read_journal
-from harness.load.plan import WEBHOOK_SECRET_ENV, LoadPlan
+from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
 from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
@@ -114,9 +114,7 @@ def _class_names(profile: Profile) -> list[str]:
 
 def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
     report_dir = run.report_dir.resolve()
-    store_url = os.environ.get("G2A_IDEMPOTENCY_URL") or (
-        f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
-    )
+    store_url = os.environ.get(STORE_URL_ENV) or f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
     profile = run.profile
     assert api.api_hash is not None  # the twin's published hash, or the sandbox's G2A_API_HASH
     return LoadPlan(
@@ -124,7 +122,7 @@ def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
         api_url=services.api_url,
         api_hash=api.api_hash,
         receiver_url=services.receiver_url,
-        idempotency_url=store_url,
+        idempotency_url=parse_store_url(store_url).redacted,  # it travels on command lines
         journal_path=str(report_dir / "journal.json"),
         wait=profile.wait,
         mix=profile.mix,
@@ -262,7 +260,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         plan = _plan(run, api, services)
         # Create the shared store (schema, WAL mode) once, before the users race to open it;
         # a bad store URL fails here with one clear line instead of in every user.
-        open_store(plan.idempotency_url).close()
+        open_store(plan.store_url(os.environ)).close()
         env = _environment({WEBHOOK_SECRET_ENV: webhook_secret})
         exit_code, worker_codes = _start_locust(run, plan, env)
         twin_orders = services.admin.orders() if services.admin is not None else None

@@ -64,6 +64,12 @@ class RunStats:
     def error_ratio(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
 
+    def of_type(self, request_type: str) -> RunStats:
+        """The operations of one kind: `adapter` calls, or `webhook` posts to the receiver."""
+        return RunStats(
+            {n: op for n, op in self.operations.items() if op.request_type == request_type}
+        )
+
 
 def _operation(raw: dict[str, Any]) -> OperationStats:
     return OperationStats(

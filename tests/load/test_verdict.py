@@ -206,6 +206,21 @@ def test_slos_fail_on_errors_slow_operations_and_missing_evidence() -> None:
     assert [c.name for c in verdict.invariants] == list(profile.invariants)
 
 
+def test_webhook_posts_never_dilute_the_adapters_error_ratio() -> None:
+    """`max_error_ratio` is over adapter calls; the receiver's posts are judged on their own."""
+    profile = get_profile("chaos")  # max error ratio 0.03
+    adapter = _op("orders.purchase", {50: 2000}, failures=120)  # 6 %: a breach
+    webhook = OperationStats("webhook.valid", "webhook", 2000, 0, {5: 2000}, 100.0, 110.0)
+    stats = RunStats({"orders.purchase": adapter, "webhook.valid": webhook})
+
+    slos = {c.name: c for c in evaluate(profile, stats, Journal(), [], ReceiverRecord({}, {})).slos}
+
+    assert not slos["business error ratio"].passed
+    assert slos["business error ratio"].actual == "0.0600 (120/2000)"
+    assert slos["webhook error ratio"].passed
+    assert slos["webhook error ratio"].actual == "0.0000 (0/2000)"
+
+
 def test_a_crashed_locust_fails_the_run_check() -> None:
     profile = get_profile("smoke")
     stats = RunStats({"products.list": _op("products.list", {5: 100})})

@@ -13,7 +13,7 @@ from typing import Any
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, target_problem
-from harness.load.profiles import INVARIANTS
+from harness.load.profiles import INVARIANTS, get_profile
 
 
 def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
@@ -175,6 +175,9 @@ def check_load(evidence: Evidence) -> CheckResult:
     if data.get("profile") != "smoke":
         reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
         return _failed(check_id, title, report, reason, fix, ())
+    if shortened := _shortened(data):
+        reason = f"{report.path} ran the smoke profile cut down ({shortened})"
+        return _failed(check_id, title, report, reason, fix + " without --users/--run-time", ())
     slos = _entries(data, "slos")
     if not slos:
         return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
@@ -207,3 +210,14 @@ def check_load(evidence: Evidence) -> CheckResult:
         f"{len(slos)} SLOs met and {len(checks)} invariants held in the smoke profile",
         report.path,
     )
+
+
+def _shortened(data: Mapping[str, Any]) -> str:
+    """How a load report's run fell short of the smoke profile (fewer users, less time)."""
+    smoke = get_profile("smoke")
+    short = []
+    for field, needed in (("users", smoke.users), ("run_time_s", smoke.run_time_s)):
+        ran = data.get(field)
+        if isinstance(ran, bool) or not isinstance(ran, int | float) or ran < needed:
+            short.append(f"{field} {ran!r}, the profile's {needed}")
+    return "; ".join(short)

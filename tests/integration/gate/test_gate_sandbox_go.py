@@ -360,3 +360,21 @@ def _evidence_of_head(repo: Path, evidence: Path) -> None:
     """CI and reports again, for the commit HEAD is now."""
     write_ci(repo / "reports" / "ci", head(repo), key=KEY)
     write_reports(evidence, datetime.now(UTC), target="sandbox", commit=head(repo), key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("cut", "shown"),
+    [
+        ({"run_time_s": 5}, "run_time_s 5, the profile's 20"),
+        ({"users": 1}, "users 1, the profile's 6"),
+        ({"run_time_s": None}, "run_time_s None, the profile's 20"),
+    ],
+)
+def test_a_smoke_load_run_cut_short_is_not_the_smoke_profile(
+    gate: Gate, sandbox_evidence: Path, repo: Path, cut: dict[str, Any], shown: str
+) -> None:
+    load = load_report(datetime.now(UTC), head(repo), **cut)
+    write_json(sandbox_evidence / "load" / "load.json", load, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["load"]
+    assert reason(report, "load").endswith(f"ran the smoke profile cut down ({shown})")

@@ -149,6 +149,22 @@ async def test_a_replay_guard_outage_answers_503_before_any_claim() -> None:
     assert store.get("webhook-event:evt-no-nonce") is None
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("store", [NoncelessStore(), DownStore()], ids=["nonce", "claim"])
+async def test_a_store_outage_is_counted_where_the_store_down_alert_looks(
+    store: MemoryStore,
+) -> None:
+    metrics = Metrics()
+    async with client_for(receiver(store=store, metrics=metrics)) as client:
+        headers, body = delivery("evt-outage")
+        assert (
+            await client.post("/webhooks/g2a", content=body, headers=headers)
+        ).status_code == 503
+    # before verification ends (the nonce) the event's type is not known yet
+    counted = "unverified" if isinstance(store, NoncelessStore) else "order.paid"
+    assert sample(metrics, "g2a_webhook_events_total", type=counted, result="failed") == 1.0
+
+
 @dataclass
 class Token:
     ttl: float
