@@ -223,25 +223,26 @@ class SqlStore(abc.ABC):
         tx = self._open_group()
         if tx is None:
             return self._change(sql, params)
-        with self._typed_errors():
+        try:
             return tx.count(sql, params)
+        except self.driver_error as exc:
+            raise self._group_failed(exc) from None
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         tx = self._open_group()
         if tx is None:
             return self._query(sql, params)
-        with self._typed_errors():
-            return tx.rows(sql, params)
-
-    @contextmanager
-    def _typed_errors(self) -> Iterator[None]:
-        """A driver error of a statement in a group, as `StoreUnavailableError`."""
         try:
-            yield
+            return tx.rows(sql, params)
         except self.driver_error as exc:
-            failure = self._failure(exc)
-            self._group.failure = failure  # the group fails, even if its caller goes on
-            raise failure from None
+            raise self._group_failed(exc) from None
+
+    def _group_failed(self, exc: Exception) -> StoreUnavailableError:
+        """A driver error of a statement in a group, typed; the group fails at its end even
+        if its caller goes on."""
+        failure = self._failure(exc)
+        self._group.failure = failure
+        return failure
 
     def _create_schema(self) -> None:
         with self._transaction() as tx:
