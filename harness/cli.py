@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from urllib.parse import urlsplit
 
 from g2a_adapter import G2AError
 
@@ -28,6 +29,17 @@ COMMANDS: tuple[str, ...] = (
 
 class UsageError(Exception):
     """A bad invocation: printed as one line, exit code 2."""
+
+
+def check_http_url(option: str, url: str) -> None:
+    """`UsageError` unless `url` is http(s) with a host and, if given, a port in range."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urllib checks the port's range only when asked for it
+    except ValueError as exc:
+        raise UsageError(f"{option} {url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{option} must be an http(s) URL with a host, not {url!r}")
 
 
 def _load(name: str) -> ModuleType:

@@ -8,11 +8,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from machine_support import require
 
 from g2a_adapter.client import is_testing, set_testing
 from harness.gate.junit import BACKEND_PROPERTY, STORE_BACKENDS
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -34,24 +34,16 @@ def _reachable(host: str, port: int) -> bool:
 
 
 def require_service(name: str, host: str, port: int) -> None:
-    """Skip when a backing service is absent on a developer machine; fail in CI."""
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable at {host}:{port}"
-    if IN_CI:
-        pytest.fail(f"{message}; CI=true makes it required", pytrace=False)
-    pytest.skip(f"{message} (start it to run these tests; CI requires it)")
+    """A backing service (Redis, PostgreSQL) reachable at `host:port`."""
+    require(_reachable(host, port), f"{name} is not reachable at {host}:{port} (start it)")
 
 
 def require_binary(name: str) -> str:
-    """The path of an external tool (e.g. `promtool`): skip when absent locally, fail in CI."""
+    """The path of an external tool (e.g. `promtool`)."""
     path = shutil.which(name)
-    if path is not None:
-        return path
-    message = f"{name} is not on PATH (Debian: apt-get install prometheus)"
-    if IN_CI:
-        pytest.fail(f"{message}; CI=true makes it required", pytrace=False)
-    pytest.skip(f"{message}; CI requires it")
+    require(path is not None, f"{name} is not on PATH (Debian: apt-get install prometheus)")
+    assert path is not None
+    return path
 
 
 @pytest.fixture

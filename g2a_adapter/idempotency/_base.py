@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 JSON = dict[str, Any]
+# The longest lease, retention or TTL a store is asked to hold: ten years, which every backend
+# holds (Redis counts it in 64-bit milliseconds).
+MAX_TTL_SECONDS = 10 * 366 * 24 * 3600.0
 
 
 class ClaimState(enum.Enum):

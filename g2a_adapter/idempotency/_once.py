@@ -19,14 +19,19 @@ from collections.abc import Callable, Iterator
 
 from g2a_adapter import _tracing
 from g2a_adapter._errors import IdempotencyConflictError, IdempotencyInProgressError
-from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore
+from g2a_adapter.idempotency._base import (
+    JSON,
+    MAX_TTL_SECONDS,
+    Claim,
+    ClaimState,
+    IdempotencyStore,
+)
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _DONE: JSON = {"status": "processed"}
 _CLAIM_SPAN = "G2A webhook claim"
 _ACTION_SPAN = "G2A webhook handler"
 _RETENTION_SECONDS = 7 * 24 * 3600.0
-MAX_TTL_SECONDS = 10 * 366 * 24 * 3600.0  # ten years: in milliseconds well within Redis's range
 
 
 def _check_seconds(name: str, seconds: float) -> None:

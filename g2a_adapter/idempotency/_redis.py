@@ -19,7 +19,7 @@ from redis.retry import Retry
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
-from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, Record
+from g2a_adapter.idempotency._base import JSON, MAX_TTL_SECONDS, Claim, ClaimState, Record
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
@@ -101,12 +101,9 @@ _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stor
 
 def _ttl_ms(seconds: float) -> int:
     """Milliseconds for PEXPIRE; refused before any write for a TTL Redis cannot hold."""
-    if not 0 <= seconds <= _MAX_TTL_SECONDS:  # NaN and infinity fail it too
-        raise ValueError(f"a TTL of {seconds} s is not between 0 and {_MAX_TTL_SECONDS:g} s")
+    if not 0 <= seconds <= MAX_TTL_SECONDS:  # NaN and infinity fail it too
+        raise ValueError(f"a TTL of {seconds} s is not between 0 and {MAX_TTL_SECONDS:g} s")
     return max(1, math.ceil(seconds * 1000)) + _GC_GRACE_MS
-
-
-_MAX_TTL_SECONDS = 100 * 366 * 24 * 3600.0  # far below PEXPIRE's 64-bit milliseconds
 
 
 def _float(value: str | None) -> float | None:

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, Record, decide_claim
@@ -59,6 +59,7 @@ class _WorkFailed(Exception):
         self.error = error
 
 
+_T = TypeVar("_T")
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 
@@ -221,28 +222,23 @@ class SqlStore(abc.ABC):
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
         tx = self._open_group()
-        if tx is None:
-            return self._change(sql, params)
-        try:
-            return tx.count(sql, params)
-        except self.driver_error as exc:
-            raise self._group_failed(exc) from None
+        return self._change(sql, params) if tx is None else self._in_group(tx.count, sql, params)
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         tx = self._open_group()
-        if tx is None:
-            return self._query(sql, params)
-        try:
-            return tx.rows(sql, params)
-        except self.driver_error as exc:
-            raise self._group_failed(exc) from None
+        return self._query(sql, params) if tx is None else self._in_group(tx.rows, sql, params)
 
-    def _group_failed(self, exc: Exception) -> StoreUnavailableError:
-        """A driver error of a statement in a group, typed; the group fails at its end even
-        if its caller goes on."""
-        failure = self._failure(exc)
-        self._group.failure = failure
-        return failure
+    def _in_group(
+        self, statement: Callable[[str, Sequence[Any]], _T], sql: str, params: Sequence[Any]
+    ) -> _T:
+        """A statement of this thread's group; a driver error is typed, and the group fails at
+        its end even if its caller goes on."""
+        try:
+            return statement(sql, params)
+        except self.driver_error as exc:
+            failure = self._failure(exc)
+            self._group.failure = failure
+            raise failure from None
 
     def _create_schema(self) -> None:
         with self._transaction() as tx:

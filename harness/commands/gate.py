@@ -127,12 +127,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from harness.cli import check_http_url
     from harness.gate import GateOptions, run_gate
 
     if args.env_file is not None:
         _check_env_file(args.env_file)
     if args.target_url is not None:
-        _check_url("--target-url", args.target_url)
+        check_http_url("--target-url", args.target_url)
     options = GateOptions(
         target=args.target,
         evidence_dir=args.evidence or default_evidence_dir(args.target),
@@ -159,19 +160,3 @@ def _check_env_file(path: Path) -> None:
         path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"--env-file {path} is not UTF-8 (byte {exc.start})") from None
-
-
-def _check_url(option: str, url: str) -> None:
-    """An http(s) URL with a host and a port in range (urllib raises on a bad port only when
-    asked for it)."""
-    from urllib.parse import urlsplit
-
-    from harness.cli import UsageError
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError when out of range
-    except ValueError as exc:
-        raise UsageError(f"{option} {url!r} is not a valid URL ({exc})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{option} {url!r} must be http(s)://host[:port]/...")

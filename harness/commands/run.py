@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from harness.dashboards.proof import DashboardProof
@@ -95,7 +94,7 @@ def _check_gherkin(folders: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.bdd.discovery import FEATURES_ENV, SelectionError, feature_dirs, marker_expression
-    from harness.cli import UsageError
+    from harness.cli import UsageError, check_http_url
     from harness.run_probe import TargetStalled, probe_target
     from harness.targets import TargetError, check_reachable, resolve_target, target_name
 
@@ -106,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_time is not None and not 0 < args.max_time < math.inf:
         raise UsageError("--max-time must be a positive number of seconds")
     if args.prometheus_url is not None:
-        _check_prometheus_url(args.prometheus_url)
+        check_http_url("--prometheus-url", args.prometheus_url)
     # the adapter logs each request and refused webhook; the run shows its own reasons
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
@@ -145,14 +144,6 @@ def run(args: argparse.Namespace) -> int:
             facts,
             lambda: prove_dashboards(target, args.prometheus_url, selection),
         )
-
-
-def _check_prometheus_url(url: str) -> None:
-    from harness.cli import UsageError
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--prometheus-url must be an http(s) URL with a host, not {url!r}")
 
 
 def prove_dashboards(

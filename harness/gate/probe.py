@@ -46,16 +46,14 @@ def target_settings(target: str, api_url: str, environ: Mapping[str, str]) -> di
     }
 
 
-def probed_store_url(store_url: str | None, environ: Mapping[str, str]) -> str:
-    return store_url or environ.get("G2A_SANDBOX_IDEMPOTENCY_URL") or "memory://"
-
-
-def store_source(store_url: str | None, environ: Mapping[str, str]) -> str:
-    """Where the pinged store's URL came from: `live` (the store live will use), else the
-    fallback's name."""
+def probed_store(store_url: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The store the probe pings and where its URL came from: `live` (the store live will
+    use), `G2A_SANDBOX_IDEMPOTENCY_URL`, or `none` (`memory://`)."""
     if store_url:
-        return "live"
-    return "G2A_SANDBOX_IDEMPOTENCY_URL" if environ.get("G2A_SANDBOX_IDEMPOTENCY_URL") else "none"
+        return store_url, "live"
+    if sandbox := environ.get("G2A_SANDBOX_IDEMPOTENCY_URL"):
+        return sandbox, "G2A_SANDBOX_IDEMPOTENCY_URL"
+    return "memory://", "none"
 
 
 def store_kind(url: str) -> str:
@@ -81,7 +79,7 @@ def target_values(
     return {
         **target_settings(target, api_url, environ),
         "G2A_WEBHOOK_SECRET": PROBE_WEBHOOK_SECRET,
-        "G2A_IDEMPOTENCY_URL": probed_store_url(store_url, environ),
+        "G2A_IDEMPOTENCY_URL": probed_store(store_url, environ)[0],
     }
 
 
@@ -174,6 +172,6 @@ def probe_target(
 ) -> tuple[Probe, Probe]:
     with target_api_url(target, explicit_url, environ) as api_url:
         probes = probe_receiver(target_values(target, api_url, environ, store_url), transport)
-    source = store_source(store_url, environ)
+    _, source = probed_store(store_url, environ)
     health, metrics = (dataclasses.replace(probe, store_source=source) for probe in probes)
     return health, metrics

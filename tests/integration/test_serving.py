@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from machine_support import require
 from starlette.types import Receive, Scope, Send
 
 from harness.serving import ThreadedServer, serve_asgi
@@ -81,8 +82,8 @@ def _ipv6_loopback() -> bool:
     return True
 
 
-@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
 def test_an_ipv6_host_is_served_at_a_bracketed_url() -> None:
+    require(_ipv6_loopback(), "this machine has no IPv6 loopback (::1)")
     with serve_asgi(LoopReporter(), host="::1") as base_url:
         assert re.fullmatch(r"http://\[::1\]:[0-9]+", base_url)
         assert httpx.get(f"{base_url}/anything", timeout=5).status_code == 200

@@ -394,11 +394,14 @@ def test_bad_invocations(
     )
     for url, why in [
         ("https://sandboxapi.g2a.com:99999/v1", "is not a valid URL (Port out of range 0-65535)"),
-        ("ftp://sandboxapi.g2a.com/v1", "must be http(s)://host[:port]/..."),
-        ("https:///v1", "must be http(s)://host[:port]/..."),
     ]:
         assert main(["gate", "--target", "sandbox", "--target-url", url]) == 2
         assert capsys.readouterr().err == f"g2a-harness gate: --target-url {url!r} {why}\n"
+    for url in ("ftp://sandboxapi.g2a.com/v1", "https:///v1"):
+        assert main(["gate", "--target", "sandbox", "--target-url", url]) == 2
+        assert capsys.readouterr().err == (
+            f"g2a-harness gate: --target-url must be an http(s) URL with a host, not {url!r}\n"
+        )
     for refused in ("0", "-1", "nan", "inf", "8761", "1e400", "soon"):
         with pytest.raises(SystemExit) as exited:
             main(["gate", "--max-age", refused])

@@ -6,12 +6,13 @@ import math
 import os
 
 import pytest
+from machine_support import require
 
 from g2a_adapter.idempotency import MemoryStore, ProcessOnce
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 def test_a_forked_child_never_repeats_its_parents_owner_ids() -> None:
+    require(hasattr(os, "fork"), "this platform has no os.fork (POSIX only)")
     store = MemoryStore()
     store.claim("warm-up", "fp", 30.0)  # the parent's series has started
     read, write = os.pipe()
