@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from g2a_adapter._errors import StoreUnavailableError
+from g2a_adapter._observability import SecretMasker
 from g2a_adapter.idempotency._base import (
     JSON,
     Claim,
@@ -71,19 +72,15 @@ def open_store(
         if spec.backend == "redis":
             from g2a_adapter.idempotency._redis import RedisStore
 
-            return RedisStore(
-                spec.target, namespace=spec.namespace, clock=clock, password=spec.password
-            )
+            return RedisStore(spec.target, namespace=spec.namespace, clock=clock)
         from g2a_adapter.idempotency._postgres import PostgresStore
 
-        return PostgresStore(
-            spec.target, namespace=spec.namespace, clock=clock, password=spec.password
-        )
+        return PostgresStore(spec.target, namespace=spec.namespace, clock=clock)
     except ImportError as exc:
         extra = spec.backend
         raise StoreUnavailableError(
             spec.backend, f"driver not installed ({exc.name}); install g2a-adapter[{extra}]"
         ) from None
     except (ValueError, TypeError) as exc:  # the driver refused the URL (an unknown parameter)
-        detail = str(exc).replace(spec.password, "***") if spec.password else str(exc)
+        detail = SecretMasker(spec.passwords)(str(exc))
         raise StoreUnavailableError(spec.backend, f"invalid URL: {detail}") from None

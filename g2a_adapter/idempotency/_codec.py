@@ -10,11 +10,15 @@ import socket
 import uuid
 from typing import Any
 
+from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._base import JSON, Record
 
 SCHEMA_VERSION = 1
 DEFAULT_NAMESPACE = "g2a_idempotency"
-_NAMESPACE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+# Lower case only: SQL folds identifiers' case (`Shop` and `shop` would share tables) while
+# Redis key prefixes keep it, so a capital would mean one namespace on one backend and two
+# on the other.
+_NAMESPACE = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 # Column order of the records table, and of `record_row` / `record_from_row`.
 RECORD_COLUMNS = (
@@ -28,9 +32,15 @@ RECORD_COLUMNS = (
 )
 
 
-def valid_namespace(namespace: str) -> bool:
-    """Namespaces become table names and key prefixes: identifiers only."""
-    return bool(_NAMESPACE.match(namespace))
+def checked_namespace(backend: str, namespace: str) -> str:
+    """Namespaces become table names and key prefixes: lower-case identifiers only."""
+    if not _NAMESPACE.fullmatch(namespace):
+        raise StoreUnavailableError(
+            backend,
+            f"namespace {namespace!r} must be a lower-case identifier"
+            " (a-z, 0-9 and _, not starting with a digit, at most 41 characters)",
+        )
+    return namespace
 
 
 def lease_holder(owner: str | None) -> str:

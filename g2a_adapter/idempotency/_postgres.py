@@ -18,6 +18,7 @@ import psycopg
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
+from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
@@ -36,12 +37,11 @@ class PostgresStore(SqlStore):
         namespace: str = DEFAULT_NAMESPACE,
         clock: Callable[[], float] = time.time,
         connect_timeout_seconds: int = 2,
-        password: str | None = None,
     ) -> None:
         super().__init__(namespace, clock)
         self._conninfo = conninfo
         self._connect_timeout = connect_timeout_seconds
-        self._mask = SecretMasker([password] if password else [])
+        self._mask = SecretMasker(url_passwords(conninfo))
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._closed = False

@@ -19,11 +19,13 @@ from redis.retry import Retry
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
+from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._base import JSON, MAX_TTL_SECONDS, Claim, ClaimState, Record
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
     OwnerIds,
+    checked_namespace,
     dump_json,
     load_json,
     retained,
@@ -122,12 +124,11 @@ class RedisStore:
         namespace: str = DEFAULT_NAMESPACE,
         clock: Callable[[], float] = time.time,
         socket_timeout_seconds: float = 2.0,
-        password: str | None = None,
     ) -> None:
         self._clock = clock
         self._owners = OwnerIds()
-        self._prefix = f"{namespace}:"
-        self._mask = SecretMasker([password] if password else [])
+        self._prefix = f"{checked_namespace(self.backend, namespace)}:"
+        self._mask = SecretMasker(url_passwords(url))
         self._client: redis.Redis = redis.Redis.from_url(
             url,
             decode_responses=True,

@@ -14,7 +14,7 @@ transaction, and `grouped()`, under which one thread's operations share one tran
 commit for a batch of deliveries). Subclasses provide the connection.
 """
 
-# Table names come from a validated identifier (`valid_namespace`), never from input data.
+# Table names come from a validated identifier (`checked_namespace`), never from input data.
 # ruff: noqa: S608
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from g2a_adapter.idempotency._codec import (
     RECORD_COLUMNS,
     SCHEMA_VERSION,
     OwnerIds,
+    checked_namespace,
     dump_json,
     record_from_row,
     record_row,
@@ -160,7 +161,7 @@ class SqlStore(abc.ABC):
 
     def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._namespace = namespace
+        self._namespace = checked_namespace(self.backend, namespace)
         self._sql = _statements(
             namespace, self.placeholder, self.lock_clause, self.table_options, self.prune_limit
         )

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._url_secrets import redacted_url, url_passwords
-from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, valid_namespace
+from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, checked_namespace
 
 _BACKENDS = {
     "memory": "memory",
@@ -25,7 +25,7 @@ class StoreUrl:
     backend: str  # memory | sqlite | redis | postgres
     target: str  # sqlite: the file path; redis/postgres: the URL without our own parameters
     namespace: str  # table prefix / key prefix (`?namespace=` in the URL)
-    password: str | None  # kept only so error messages can mask it (user info or query)
+    passwords: tuple[str, ...]  # kept only so error messages can mask them (see url_passwords)
     redacted: str  # the URL with the password replaced by ***
 
     def __repr__(self) -> str:
@@ -38,16 +38,16 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         parts.password  # noqa: B018 - raises ValueError on a malformed network location
     except ValueError as exc:
         raise StoreUnavailableError("unknown", f"unparseable store URL ({exc})") from None
-    password = next(iter(url_passwords(url)), None)  # user info, or `?password=`
+    passwords = tuple(url_passwords(url))
     backend = _BACKENDS.get(parts.scheme.lower())
     redacted = redacted_url(url)
     if backend is None:
         shown = parts.scheme or "(none)"
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
     query = parse_qsl(parts.query, keep_blank_values=True)
-    chosen = namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
-    if not valid_namespace(chosen):
-        raise StoreUnavailableError(backend, f"namespace {chosen!r} must be an identifier")
+    chosen = checked_namespace(
+        backend, namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
+    )
     rest = urlencode([(k, v) for k, v in query if k != "namespace"])
     target = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
     if backend == "memory":
@@ -60,4 +60,4 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         target = parts.path[1:]
     elif backend in {"redis", "postgres"} and not parts.hostname:
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
-    return StoreUrl(backend, target, chosen, password, redacted)
+    return StoreUrl(backend, target, chosen, passwords, redacted)

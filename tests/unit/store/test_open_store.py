@@ -61,7 +61,8 @@ def test_repr_of_a_parsed_url_hides_the_password() -> None:
         ("sqlite:///", "sqlite", "is not sqlite:///relative/path"),
         ("redis:///0", "redis", "names no host"),
         ("postgresql://:s3cr3t-pw@/db", "postgres", "names no host"),
-        ("redis://h/0?namespace=bad-name;drop", "redis", "must be an identifier"),
+        ("redis://h/0?namespace=bad-name;drop", "redis", "must be a lower-case identifier"),
+        ("sqlite:///x.db?namespace=Shop_A", "sqlite", "must be a lower-case identifier"),
         ("redis://:s3cr3t-pw@h:notaport/0", "redis", "invalid URL"),
     ],
 )
@@ -97,6 +98,34 @@ def test_unreachable_servers_fail_fast_without_the_password(template: str, backe
     assert "s3cr3t-pw" not in str(caught.value)
     assert caught.value.__cause__ is None  # the driver's exception (and its URL) is dropped
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("namespace", ["Shop", "shop;drop table x", "1shop", "s" * 42, ""])
+def test_a_store_built_directly_checks_its_namespace_too(tmp_path: Path, namespace: str) -> None:
+    # Tables and key prefixes are named after it; SQL folds case where Redis keeps it.
+    with pytest.raises(StoreUnavailableError, match="must be a lower-case identifier"):
+        SqliteStore(str(tmp_path / "db.sqlite3"), namespace=namespace)
+    assert not (tmp_path / "db.sqlite3").exists()
+    from g2a_adapter.idempotency._redis import RedisStore  # builds without connecting
+
+    with pytest.raises(StoreUnavailableError, match="must be a lower-case identifier"):
+        RedisStore("redis://127.0.0.1:6379/0", namespace=namespace)
+
+
+def test_a_driver_refusing_the_url_never_shows_any_form_of_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import g2a_adapter.idempotency._redis as redis_backend
+
+    def refuse(url: str, **_: object) -> None:
+        raise ValueError("bad URL with password 's3cr3t-pw+/'")  # decoded, as drivers do
+
+    monkeypatch.setattr(redis_backend, "RedisStore", refuse)
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store("redis://h:6379/0?password=s3cr3t-pw%2B%2F")
+    assert str(caught.value) == (
+        "idempotency store 'redis' unavailable: invalid URL: bad URL with password '***'"
+    )
 
 
 def test_unwritable_sqlite_path_is_a_typed_error(tmp_path: Path) -> None:
