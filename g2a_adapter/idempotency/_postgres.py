@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
@@ -91,10 +92,13 @@ class PostgresStore(SqlStore):
             try:
                 conn = self._connection()
                 with conn.transaction(), conn.cursor() as cursor:
-                    tx = _PostgresTx(cursor)
-                    yield tx
-                    if tx.failed is not None:  # caught inside the block: PostgreSQL aborted
-                        raise tx.failed  # the transaction, so nothing of it is kept
+                    yield _PostgresTx(cursor)
+                    if conn.info.transaction_status is TransactionStatus.INERROR:
+                        raise StoreUnavailableError(  # PostgreSQL aborted the transaction
+                            self.backend,
+                            "a statement failed inside the transaction and its caller went"
+                            " on; nothing of the transaction was kept",
+                        )
             except psycopg.Error as exc:
                 raise self._failure(exc) from None
 
@@ -107,24 +111,13 @@ class PostgresStore(SqlStore):
 
 
 class _PostgresTx:
-    """Statements of one transaction; `failed` keeps the first driver error, after which
-    PostgreSQL refuses the rest of the transaction."""
-
     def __init__(self, cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
         self._cursor = cursor
-        self.failed: psycopg.Error | None = None
 
     def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        self._execute(sql, params)
+        self._cursor.execute(sql, params)
         return self._cursor.fetchall() if self._cursor.description is not None else []
 
     def count(self, sql: str, params: Sequence[Any]) -> int:
-        self._execute(sql, params)
+        self._cursor.execute(sql, params)
         return self._cursor.rowcount
-
-    def _execute(self, sql: str, params: Sequence[Any]) -> None:
-        try:
-            self._cursor.execute(sql, params)
-        except psycopg.Error as exc:
-            self.failed = self.failed or exc
-            raise

@@ -60,7 +60,20 @@ class _WorkFailed(Exception):
         self.error = error
 
 
+@dataclass(frozen=True, slots=True)
+class _Once:
+    """One `run_once_in_transaction` call."""
+
+    key: str
+    fingerprint: str
+    owner: str
+    work: Callable[[SqlTransaction], None]
+    result: JSON
+    ttl_seconds: float
+
+
 _T = TypeVar("_T")
+_SAVEPOINT = "g2a_run_once"
 _CLAIM_ATTEMPTS = 5  # a row deleted between our INSERT and SELECT: try again
 _NO_DATA = (None, None, None)  # checkpoint, result, expires_at of a fresh claim
 
@@ -324,19 +337,44 @@ class SqlStore(abc.ABC):
         NEW when `work` ran now, COMPLETED for a duplicate, IN_PROGRESS while a plain claim of
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
-        owner = self._owners.next()
+        once = _Once(key, fingerprint, self._owners.next(), work, result, ttl_seconds)
+        joined = self._open_group() is not None
         try:
             with self._in_transaction() as tx:
-                now = self._clock()
-                claim = self._claim_in(tx, key, fingerprint, owner, now, ttl_seconds)
-                if claim.state is ClaimState.NEW:
-                    _run_work(work, tx)
-                    tx.count(self._sql.complete, (dump_json(result), now + ttl_seconds, key, owner))
+                state, now = self._once_in_group(tx, once) if joined else self._once(tx, once)
         except _WorkFailed as failed:  # rolled back; the caller's own error, as raised
             raise failed.error from None
-        if claim.state is ClaimState.NEW:
+        if state is ClaimState.NEW:
             self._maybe_prune(now)
-        return claim.state
+        return state
+
+    def _once(self, tx: SqlTransaction, once: _Once) -> tuple[ClaimState, float]:
+        now = self._clock()
+        claim = self._claim_in(tx, once.key, once.fingerprint, once.owner, now, once.ttl_seconds)
+        if claim.state is ClaimState.NEW:
+            _run_work(once.work, tx)
+            completion = (dump_json(once.result), now + once.ttl_seconds, once.key, once.owner)
+            tx.count(self._sql.complete, completion)
+        return claim.state, now
+
+    def _once_in_group(self, tx: SqlTransaction, once: _Once) -> tuple[ClaimState, float]:
+        """`_once` inside this thread's open group, behind a savepoint: failed work takes back
+        its own claim and writes only, and the group's other work still commits. A failed
+        statement of the store's own fails the group, as in `_in_group`."""
+        try:
+            tx.count(f"SAVEPOINT {_SAVEPOINT}", ())
+            try:
+                outcome = self._once(tx, once)
+            except _WorkFailed:
+                tx.count(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", ())
+                tx.count(f"RELEASE SAVEPOINT {_SAVEPOINT}", ())
+                raise
+            tx.count(f"RELEASE SAVEPOINT {_SAVEPOINT}", ())
+        except self.driver_error as exc:
+            failure = self._failure(exc)
+            self._group.failure = failure
+            raise failure from None
+        return outcome
 
     def _owned_change(self, sql: str, params: Sequence[Any], key: str) -> None:
         if not self._write(sql, params):

@@ -100,3 +100,44 @@ def test_a_handler_whose_own_sql_fails_raises_its_own_error_not_an_outage(
     assert store.run_once_in_transaction("evt-3", "fp", lambda tx: None, {}, TTL) is (
         ClaimState.NEW
     )
+
+
+def test_work_that_fails_inside_a_group_undoes_only_its_own_claim_and_writes(
+    sql_backend: Backend,
+) -> None:
+    """Joined to an open group (a batch of deliveries), a failed run keeps none of its claim
+    and writes, and the group's other work still commits: the failed event runs again on
+    redelivery instead of being blocked as in progress for the retention."""
+    store, other = _store(sql_backend), sql_backend.open()
+    _create_effects(store, sql_backend.namespace)
+    namespace = sql_backend.namespace
+
+    def failing(tx: SqlTransaction) -> None:
+        insert_effect(tx, store, namespace, "evt-raises")
+        raise RuntimeError("handler failed after its write")
+
+    def buggy(tx: SqlTransaction) -> None:
+        insert_effect(tx, store, namespace, "evt-bad-sql")
+        tx.count("INSERT INTO no_such_table_for_this_test (x) VALUES (1)", ())
+
+    def working(tx: SqlTransaction) -> None:
+        insert_effect(tx, store, namespace, "evt-ok")
+
+    with store.grouped():
+        store.claim("plain-claim", "fp", 30.0)
+        for event_id, work in (("evt-raises", failing), ("evt-bad-sql", buggy)):
+            with pytest.raises(Exception, match="handler failed|no_such_table_for_this_test"):
+                store.run_once_in_transaction(event_id, "fp", work, {"status": "done"}, TTL)
+        ran = store.run_once_in_transaction("evt-ok", "fp", working, {"status": "done"}, TTL)
+
+    assert ran is ClaimState.NEW
+    assert [_effects(store, namespace, e) for e in ("evt-raises", "evt-bad-sql", "evt-ok")] == [
+        0,
+        0,
+        1,
+    ]
+    assert other.get("evt-raises") is None
+    assert other.get("evt-bad-sql") is None
+    assert other.get("evt-ok").result == {"status": "done"}  # type: ignore[union-attr]
+    assert other.get("plain-claim") is not None
+    assert store.run_once_in_transaction("evt-raises", "fp", working, {}, TTL) is ClaimState.NEW
