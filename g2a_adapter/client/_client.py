@@ -130,6 +130,7 @@ class G2AClient(_Shared):
                 return result
             reply, error = None, None
             try:
+                self._check_open()  # closed under the call: the flow hears it and cleans up
                 if isinstance(action, Send):
                     reply = self._http.send(action.request)
                 elif isinstance(action, Sleep):
@@ -140,6 +141,9 @@ class G2AClient(_Shared):
                     reply = action.operation()
             except Exception as exc:  # handed to the flow, which may clean up and re-raise
                 error = exc
+            except BaseException:  # cancelled or interrupted: the flow ends now, cleaning up
+                flow.close()
+                raise
 
     def close(self) -> None:
         self._closed = True
@@ -202,6 +206,7 @@ class AsyncG2AClient(_Shared):
                 return result
             reply, error = None, None
             try:
+                self._check_open()  # closed under the call: the flow hears it and cleans up
                 if isinstance(action, Send):
                     reply = await self._http.send(action.request)
                 elif isinstance(action, Sleep):
@@ -212,6 +217,9 @@ class AsyncG2AClient(_Shared):
                     reply = await asyncio.to_thread(action.operation)
             except Exception as exc:  # handed to the flow, which may clean up and re-raise
                 error = exc
+            except BaseException:  # cancelled or interrupted: the flow ends now, cleaning up
+                flow.close()
+                raise
 
     async def aclose(self) -> None:
         self._closed = True

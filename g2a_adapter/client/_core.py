@@ -91,6 +91,17 @@ class CallTrace:
     status: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One HTTP attempt of a call, as its metrics, log record and span name it."""
+
+    spec: Spec
+    request: httpx.Request
+    span: Span | None
+    number: int  # 1-based
+    correlation_id: str
+
+
 # --- what a flow asks its driver to do --------------------------------------------------------
 
 
@@ -141,6 +152,9 @@ def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
     if status == 401 or code.startswith("AUTH"):
         return ApiAuthError(code, status, message)
     return G2AApiError(code, status, message)
+
+
+CANCELLED = "cancelled"  # the outcome of an attempt and a call their caller cut short
 
 
 def outcome_of(error: G2AError) -> str:
@@ -286,13 +300,15 @@ class ClientCore:
         try:
             result = yield from self._attempts(spec, call)
         except G2AError as exc:
-            self._log_call(spec, call, exc)
+            self._log_call(spec, call, outcome_of(exc), exc)
             raise
-        self._log_call(spec, call, None)
+        except GeneratorExit:  # the caller cancelled the call (see the clients' `_drive`)
+            self._log_call(spec, call, CANCELLED)
+            raise
+        self._log_call(spec, call, "ok")
         return result
 
     def _attempts(self, spec: Spec, call: CallTrace) -> Flow[Any]:
-        correlation_id = call.correlation_id
         token: AccessToken | None = None
         if spec.api == "import":
             token = yield NeedToken(force=False)
@@ -300,34 +316,40 @@ class ClientCore:
         started = time.monotonic()
         while True:
             call.attempts += 1
-            attempt = call.attempts
             step = spec.purchase.step if spec.purchase is not None else None
-            span = _tracing.start_attempt(spec.method, spec.route, attempt, step)
-            request = self._request(spec, correlation_id, token, span)
+            span = _tracing.start_attempt(spec.method, spec.route, call.attempts, step)
+            request = self._request(spec, call.correlation_id, token, span)
+            attempt = _Attempt(spec, request, span, call.attempts, call.correlation_id)
             sent_at = time.perf_counter()
-            reply: httpx.Response | Failure = yield Send(request)
+            try:
+                reply: httpx.Response | Failure = yield Send(request)
+            except (GeneratorExit, G2AError) as cut:  # cancelled, or the client was closed
+                outcome = CANCELLED if isinstance(cut, GeneratorExit) else outcome_of(cut)
+                self._observe(attempt, None, time.perf_counter() - sent_at, outcome)
+                raise
             latency = time.perf_counter() - sent_at
             if isinstance(reply, httpx.Response):
                 status: int | None = reply.status_code
                 failure, retry_after = None, reply.headers.get("retry-after")
                 call.status = status
                 if reply.is_success:
-                    self._observe(
-                        spec, request, span, status, latency, attempt, correlation_id, "ok"
-                    )
-                    return parse_body(spec, reply)
+                    try:
+                        result = parse_body(spec, reply)
+                    except G2AError as unreadable:
+                        self._failed(attempt, status, latency, unreadable)
+                        raise
+                    self._observe(attempt, status, latency, "ok")
+                    return result
             else:
                 status, failure, retry_after = None, reply, None
                 call.status = None
             if status == 401 and token is not None and not refreshed:
-                self._observe(
-                    spec, request, span, status, latency, attempt, correlation_id, "refresh"
-                )
+                self._observe(attempt, status, latency, "refresh")
                 token = yield NeedToken(force=True, stale=token)
                 refreshed = True
                 continue
             decision = self.retry.decide(
-                attempt,
+                attempt.number,
                 idempotent=spec.idempotent,
                 status=status,
                 failure=failure,
@@ -336,27 +358,21 @@ class ClientCore:
             )
             if not decision.retry:
                 error = self._error(spec, request, reply)
-                _tracing.record_error(span, error_code(error))
-                self._observe(
-                    spec, request, span, status, latency, attempt, correlation_id, outcome_of(error)
-                )
+                self._failed(attempt, status, latency, error)
                 raise error
-            self._observe(
-                spec,
-                request,
-                span,
-                status,
-                latency,
-                attempt,
-                correlation_id,
-                "retry",
-                decision.delay,
-            )
+            self._observe(attempt, status, latency, "retry", decision.delay)
             self.metrics.request_retries_total.labels(
                 spec.method, spec.route, decision.reason
             ).inc()
             if decision.delay > 0 and self.retry.sleeps:
                 yield Sleep(decision.delay)
+
+    def _failed(
+        self, attempt: _Attempt, status: int | None, latency: float, error: G2AError
+    ) -> None:
+        """The attempt that ends the call with `error`: its code on the span, its outcome."""
+        _tracing.record_error(attempt.span, error_code(error))
+        self._observe(attempt, status, latency, outcome_of(error))
 
     def _error(
         self, spec: Spec, request: httpx.Request, reply: httpx.Response | Failure
@@ -392,40 +408,39 @@ class ClientCore:
 
     def _observe(
         self,
-        spec: Spec,
-        request: httpx.Request,
-        span: Span | None,
+        attempt: _Attempt,
         status: int | None,
         latency: float,
-        attempt: int,
-        correlation_id: str,
         outcome: str,
         retry_delay: float = 0.0,
     ) -> None:
         """Metrics and the one log record of an attempt (`retry_delay_ms`: wait before the next)."""
+        spec = attempt.spec
         counter, histogram = self._series(spec.method, spec.route, status, outcome)
         counter.inc()
         histogram.observe(latency)
-        _tracing.end_attempt(span, status, outcome, attempt - 1)
+        _tracing.end_attempt(attempt.span, status, outcome, attempt.number - 1)
         if not self.logger.isEnabledFor(logging.DEBUG):
             return
         fields = {
             "method": spec.method,
             "route": spec.route,
-            "path": self.mask(request.url.path),
+            "path": self.mask(attempt.request.url.path),
             "status": status,
             "latency_ms": round(latency * 1000, 3),
-            "attempt": attempt,
-            "retries": attempt - 1,
-            "correlation_id": self.mask(correlation_id),
+            "attempt": attempt.number,
+            "retries": attempt.number - 1,
+            "correlation_id": self.mask(attempt.correlation_id),
             "outcome": outcome,
             "retry_delay_ms": round(retry_delay * 1000, 3),
         }
         self.logger.debug(REQUEST_LOG_FORMAT, fields, extra=fields)
 
-    def _log_call(self, spec: Spec, call: CallTrace, error: G2AError | None) -> None:
-        """The one line of a call: INFO when it succeeded, WARNING when it failed."""
-        level = logging.INFO if error is None else logging.WARNING
+    def _log_call(
+        self, spec: Spec, call: CallTrace, outcome: str, error: G2AError | None = None
+    ) -> None:
+        """The one line of a call: INFO when it succeeded, WARNING when it did not."""
+        level = logging.INFO if outcome == "ok" else logging.WARNING
         if not self.logger.isEnabledFor(level):
             return
         purchase = spec.purchase
@@ -436,7 +451,7 @@ class ClientCore:
             "latency_ms": round((time.monotonic() - call.started) * 1000, 3),
             "attempts": call.attempts,
             "retries": max(0, call.attempts - 1),
-            "outcome": "ok" if error is None else outcome_of(error),
+            "outcome": outcome,
             "error": None if error is None else type(error).__name__,
             "error_code": None if error is None else error_code(error),
             "purchase_step": purchase.step if purchase is not None else None,

@@ -4,7 +4,9 @@ A failed send never raises an httpx exception upward: it becomes a `Failure` tha
 and whether the request may have reached the server, so the pure core can decide between a
 retry, a `TransportError` and an `OutcomeUnknownError`. An answer whose body cannot be decoded
 (a corrupt `Content-Encoding`) is a `Failure` too, marked `answered`: the core reads it as an
-unreadable answer, like a 2xx whose JSON it cannot parse.
+unreadable answer, like a 2xx whose JSON it cannot parse. A send the httpx client refuses
+because the adapter's client was closed meanwhile (from another thread or task) is
+`ClientClosedError`, as any call after `close()` is.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from g2a_adapter._errors import OutcomeUnknownError, TransportError
+from g2a_adapter._errors import ClientClosedError, OutcomeUnknownError, TransportError
+
+_CLOSED_UNDER_CALL = "the client was closed while this call was in flight"
 
 # The one table of send failures, most specific first: (exception type, reason label, may the
 # request have reached the server?, may trying again help?). A request httpx refuses to build
@@ -79,6 +83,10 @@ class SyncTransport:
             return self.client.send(request)
         except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
             return classify(exc)
+        except RuntimeError:
+            if not self.client.is_closed:
+                raise
+            raise ClientClosedError(_CLOSED_UNDER_CALL) from None
 
     def close(self) -> None:
         self.client.close()
@@ -95,6 +103,10 @@ class AsyncTransport:
             return await self.client.send(request)
         except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
             return classify(exc)
+        except RuntimeError:
+            if not self.client.is_closed:
+                raise
+            raise ClientClosedError(_CLOSED_UNDER_CALL) from None
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,192 @@
+"""Calls cut short by their caller: a cancelled task, a client closed under a call, and an
+answer that cannot be read. Each still ends its attempt (metric, log line), and a cancelled
+purchase stops renewing its lease at once, whoever keeps the exception."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import threading
+import time
+
+import httpx
+import pytest
+from test_adapter_edge_cases import (
+    NO_RETRY,
+    ORDER_ID,
+    PRODUCT_ID,
+    SETTINGS,
+    answer,
+)
+
+from g2a_adapter import (
+    AsyncG2AClient,
+    ClientClosedError,
+    G2AClient,
+    Metrics,
+    OutcomeUnknownError,
+    RetryPolicy,
+)
+from g2a_adapter.idempotency import MemoryStore
+
+LEASE_SETTINGS = SETTINGS.model_copy(update={"purchase_lease_ms": 600})
+
+
+def _requests_total(metrics: Metrics) -> dict[tuple[str, str], float]:
+    """(route, outcome) -> count of `g2a_requests_total`."""
+    counts: dict[tuple[str, str], float] = {}
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == "g2a_requests_total":
+                key = (sample.labels["route"], sample.labels["outcome"])
+                counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+def _heartbeats() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "g2a-lease-heartbeat" and t.is_alive()]
+
+
+def _shop_whose_pay_hangs(paid: asyncio.Event | None = None) -> httpx.MockTransport:
+    async def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/order":
+            return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/pay/"):
+            if paid is None:
+                await asyncio.Event().wait()  # until cancelled
+            return answer({"status": True, "transaction_id": "t-1"})
+        if path.startswith("/v1/order/details/"):
+            return answer({"status": "complete", "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/key/"):
+            return answer({"key": "KEY-1", "isFile": False})
+        return answer({}, 404)
+
+    return httpx.MockTransport(respond)
+
+
+def test_a_cancelled_purchase_stops_its_heartbeat_at_once_and_its_lease_lapses(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, metrics = MemoryStore(), Metrics()
+    kept: list[BaseException] = []  # as an error reporter would keep it
+
+    async def cancel_during_pay() -> None:
+        async with AsyncG2AClient(
+            LEASE_SETTINGS,
+            transport=_shop_whose_pay_hangs(),
+            store=store,
+            metrics=metrics,
+            retry=NO_RETRY,
+        ) as client:
+            task = asyncio.create_task(
+                client.orders.purchase(PRODUCT_ID, idempotency_key="k-1", poll_interval=0.01)
+            )
+            await asyncio.sleep(0.1)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError as exc:
+                kept.append(exc)
+
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        asyncio.run(cancel_during_pay())
+    gc.collect()
+    assert kept
+    assert _heartbeats() == []
+    record = store.get("k-1")
+    assert record is not None
+    assert record.checkpoint is not None
+    assert record.checkpoint["step"] == "paying"  # the pay may have reached G2A: kept
+    assert _requests_total(metrics)[("/v1/order/pay/{order_id}", "cancelled")] == 1
+    pay_lines = [r.getMessage() for r in caplog.records if "/v1/order/pay/" in r.getMessage()]
+    assert len(pay_lines) == 1
+    assert "outcome=cancelled" in pay_lines[0]
+
+    time.sleep(0.7)  # the lease (0.6 s) lapses: nobody renews it any more
+
+    async def run_again() -> bool:
+        async with AsyncG2AClient(
+            LEASE_SETTINGS,
+            transport=_shop_whose_pay_hangs(asyncio.Event()),
+            store=store,
+            retry=NO_RETRY,
+        ) as client:
+            result = await client.orders.purchase(
+                PRODUCT_ID, idempotency_key="k-1", poll_interval=0.01, wait_timeout=0.1
+            )
+            return result.resumed
+
+    assert asyncio.run(run_again()) is True
+
+
+def test_a_client_closed_under_a_call_raises_client_closed_and_counts_the_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    metrics = Metrics()
+    waiting = threading.Event()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        waiting.set()
+        return answer({"code": "BR00", "message": "busy"}, 503)
+
+    retry = RetryPolicy(max_retries=3, base_delay=0.3, max_delay=0.3)
+    client = G2AClient(
+        SETTINGS, transport=httpx.MockTransport(respond), metrics=metrics, retry=retry
+    )
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.products.list()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        worker = threading.Thread(target=call)
+        worker.start()
+        assert waiting.wait(5)
+        client.close()  # while the call waits to retry
+        worker.join(5)
+    assert [type(exc) for exc in outcome] == [ClientClosedError]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "error=ClientClosedError" in warnings[0]
+
+
+def test_an_async_client_closed_under_a_call_raises_client_closed() -> None:
+    async def respond(request: httpx.Request) -> httpx.Response:
+        return answer({"code": "BR00", "message": "busy"}, 503)
+
+    async def close_during_the_retry_wait() -> BaseException:
+        retry = RetryPolicy(max_retries=3, base_delay=0.3, max_delay=0.3)
+        client = AsyncG2AClient(SETTINGS, transport=httpx.MockTransport(respond), retry=retry)
+        task = asyncio.create_task(client.products.list())
+        await asyncio.sleep(0.05)
+        await client.aclose()
+        try:
+            await task
+        except BaseException as exc:
+            return exc
+        raise AssertionError("the call went on after aclose()")
+
+    assert isinstance(asyncio.run(close_during_the_retry_wait()), ClientClosedError)
+
+
+def test_an_unreadable_success_answer_is_counted_as_what_the_call_raised() -> None:
+    """A 200 maintenance page on a create: the call is an unknown outcome, and its attempt
+    says so too (it was counted `ok`)."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, text="<html>maintenance</html>", headers={"content-type": "text/html"}
+        )
+
+    metrics = Metrics()
+    client = G2AClient(
+        SETTINGS, transport=httpx.MockTransport(respond), metrics=metrics, retry=NO_RETRY
+    )
+    with client, pytest.raises(OutcomeUnknownError):
+        client.orders.create(PRODUCT_ID, max_price=5)
+    assert _requests_total(metrics) == {("/v1/order", "outcome_unknown"): 1.0}
