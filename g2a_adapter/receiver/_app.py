@@ -204,7 +204,8 @@ class _Receiver:
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
         action = functools.partial(handler, notification)
-        status = _status(functools.partial(once.run, notification.idempotency_key, body, action))
+        key, fingerprint = notification.idempotency_key, notification.fingerprint
+        status = _status(functools.partial(once.run, key, fingerprint, action))
         answer = {"transaction_id": notification.transaction_id}
         return self.answered(f"ipn.{notification.status}", status, answer)
 

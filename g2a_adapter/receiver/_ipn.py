@@ -1,12 +1,15 @@
 """G2A Pay IPN (payment notification) verification, docs/g2a-api.md §4.
 
 The hash is `sha256(transactionId + userOrderId + amount + secret)` over the amount string
-exactly as posted (never re-formatted through a number), compared in constant time.
+exactly as posted (never re-formatted through a number), compared in constant time. It does not
+cover `status` or `refundedAmount` (docs/g2a-api.md §4): a handler confirms a status with G2A
+Pay before it acts on it.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ _REQUIRED = ("type", "transactionId", "userOrderId", "amount", "status", "hash")
 _AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,8})?\Z")  # finite by construction: no NaN, no inf
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 _OPTIONAL_AMOUNTS = ("refundedAmount",)
+_FINGERPRINTED = ("type", "transactionId", "userOrderId", "amount", "status", "refundedAmount")
 _HASH = re.compile(r"^[0-9a-fA-F]{64}\Z")
 MAX_IPN_BYTES = 16384
 # G2A documents no format for these; printable and bounded, they make an idempotency key that
@@ -46,8 +50,20 @@ class IpnNotification:
 
     @property
     def idempotency_key(self) -> str:
-        """One processing per transaction and status (a refund follows a completion)."""
-        return f"ipn:{self.transaction_id}:{self.status}"
+        """One processing per transaction and status (a refund follows a completion), and per
+        refunded amount of a partial refund (a transaction may be refunded in parts)."""
+        key = f"ipn:{self.transaction_id}:{self.status}"
+        refunded = self.fields.get("refundedAmount")
+        if self.status == "partial_refunded" and refunded is not None:
+            key += f":{Decimal(refunded).normalize():f}"  # 10.00 and 10 are one part
+        return key
+
+    @property
+    def fingerprint(self) -> bytes:
+        """What the notification says, whatever the order of its posted fields: a resend is a
+        duplicate, and another amount or order under the same key is a conflict."""
+        said = {name: self.fields.get(name) for name in _FINGERPRINTED}
+        return json.dumps(said, sort_keys=True).encode()
 
 
 def parse_form(body: bytes) -> dict[str, str]:

@@ -170,6 +170,28 @@ def test_g2a_pay_ipn_is_verified_and_deduplicated(
     assert metric(client, 'g2a_webhook_validation_failures_total{reason="malformed_body"}') == 1
 
 
+def test_each_partial_refund_of_a_transaction_is_processed_and_a_resend_is_a_duplicate(
+    client: httpx.Client, served: tuple[str, EventRecorder]
+) -> None:
+    """A transaction may be refunded in parts: each part is its own notification (by its
+    `refundedAmount`); a resend whose fields come in another order is the same one."""
+    first = ipn_form(status="partial_refunded") | {"refundedAmount": "10.00"}
+    second = ipn_form(status="partial_refunded") | {"refundedAmount": "25.50"}
+    reordered = dict(reversed(list(second.items())))
+
+    answers = [client.post("/webhooks/g2a-pay", data=form) for form in (first, second, reordered)]
+
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [
+        (200, "processed"),
+        (200, "processed"),
+        (200, "duplicate"),
+    ]
+    assert list(served[1].payments) == [
+        "ipn:tx-1:partial_refunded:10",
+        "ipn:tx-1:partial_refunded:25.5",
+    ]
+
+
 def test_seller_token_flow(client: httpx.Client) -> None:
     params = {"grant_type": "client_credentials", "client_id": API_HASH, "client_secret": API_KEY}
     issued = client.get("/oauth/token", params=params)
