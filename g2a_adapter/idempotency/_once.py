@@ -108,6 +108,18 @@ class ProcessOnce:
         claim = self._claim(key, _fingerprint(payload), wait=wait)
         return claim if _ran_now(key, claim.state) else None
 
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claim holds its key without a completion, a release or a renewal."""
+        return self._lease
+
+    def renew(self, claim: Claim) -> None:
+        """A full lease again from now, for a claim still waiting for its action.
+
+        Raises `LeaseLostError` if another caller took the key over meanwhile.
+        """
+        self._store.renew(claim.key, claim.owner or "", self._lease)
+
     def pauses(self) -> Iterator[None]:
         """The wait for a key a concurrent caller holds, in pauses: try the claim again after
         each (`begin(..., wait=False)`), and give up when they are over."""

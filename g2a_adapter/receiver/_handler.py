@@ -10,7 +10,10 @@ claim every delivery (one commit on a SQL store), run the handler for each claim
 any transaction), complete or release them in groups (one more commit each). Its outcomes are
 those of `handle` called one delivery after another, and each is given out as soon as it is
 final: refusals and duplicates once the claims commit, a handled delivery once its group of
-completions commits. A group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`:
+completions commits. Claims that wait behind other handlers keep their lease: once half of it
+has passed, the leases of those not yet handled are renewed together (one more commit), so a
+redelivery cannot take an event over, and run it a second time, before its handler starts.
+A group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`:
 fast handlers complete a whole batch with one commit, and a slow handler's delivery is answered
 when it ends instead of waiting for its batch-mates' handlers. Deliveries whose event another
 delivery holds (another process, or a redelivery in the same batch) are waited for together,
@@ -30,6 +33,7 @@ from typing import Literal, NamedTuple
 from g2a_adapter._errors import (
     ConfigError,
     IdempotencyInProgressError,
+    LeaseLostError,
     StoreUnavailableError,
 )
 from g2a_adapter.idempotency import (
@@ -123,12 +127,14 @@ class WebhookHandler:
         handler: EventHandler | TransactionalHandler,
         *,
         once: ProcessOnce | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.verifier = verifier
         self._store = store
         self._handler = handler
         self._once = once or ProcessOnce(store)
         self._in_transaction = _in_transaction(store, handler)
+        self._clock = clock  # times completion groups and lease renewals of a batch
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """The verified event; raises `WebhookRejectedError`."""
@@ -200,19 +206,24 @@ class WebhookHandler:
 
     def _act_and_complete(self, acting: list[_Flight]) -> Iterator[list[_Flight]]:
         """Run the handler of each claim won; complete (or release) the claims in groups
-        that close once their handlers have run for `COMPLETION_GROUP_SECONDS`."""
+        that close once their handlers have run for `COMPLETION_GROUP_SECONDS`. The claims
+        were just made; those still waiting are renewed once half their lease has passed."""
         group: list[_Flight] = []
-        started = time.monotonic()
+        started = renewed = self._clock()
         try:
-            for flight in acting:
-                flight.context.run(self._act, flight)
+            for position, flight in enumerate(acting):
+                if self._clock() - renewed >= self._once.lease_seconds / 2:
+                    self._grouped(_holding(acting[position:]), self._renew)
+                    renewed = self._clock()
+                if flight.claim is not None:  # not lost, nor failed with the renewals
+                    flight.context.run(self._act, flight)
                 group.append(flight)
-                if time.monotonic() - started >= COMPLETION_GROUP_SECONDS:
-                    self._grouped(group, self._end)
-                    completed, group, started = group, [], time.monotonic()
+                if self._clock() - started >= COMPLETION_GROUP_SECONDS:
+                    self._grouped(_holding(group), self._end)
+                    completed, group, started = group, [], self._clock()
                     yield completed
         finally:  # an interrupt in a handler still completes or releases every claim
-            self._grouped([f for f in acting if f.claim is not None], self._end)
+            self._grouped(_holding(acting), self._end)
         if group:
             yield group
 
@@ -271,6 +282,17 @@ class WebhookHandler:
             return
         flight.result = HandleResult("processed", flight.event.event_id)
 
+    def _renew(self, flight: _Flight) -> None:
+        assert flight.claim is not None
+        assert flight.event is not None
+        try:
+            self._once.renew(flight.claim)
+        except LeaseLostError:  # another delivery took the event over: it handles it
+            flight.claim = None
+            flight.error = IdempotencyInProgressError(
+                f"{EVENT_KEY_PREFIX}{flight.event.event_id} was taken over by another delivery"
+            )
+
     def _end(self, flight: _Flight) -> None:
         assert flight.claim is not None
         claim, flight.claim = flight.claim, None
@@ -294,6 +316,11 @@ class WebhookHandler:
 def _final(flight: _Flight) -> bool:
     """Whether a flight without a claim has its outcome (it is neither held nor alone)."""
     return flight.held is None and not flight.alone
+
+
+def _holding(flights: Iterable[_Flight]) -> list[_Flight]:
+    """The flights that still hold their claim (to complete or release)."""
+    return [flight for flight in flights if flight.claim is not None]
 
 
 def _settled(flights: Iterable[_Flight]) -> list[Settled]:

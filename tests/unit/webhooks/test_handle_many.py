@@ -469,3 +469,42 @@ def test_a_held_event_completed_meanwhile_is_a_duplicate_and_one_released_is_han
     record = store.get("webhook-event:evt-b")
     assert record is not None
     assert record.result == {"status": "processed"}
+
+
+def test_claims_waiting_behind_slow_handlers_keep_their_lease_and_each_event_runs_once() -> None:
+    """Three handlers of 20 s each under a 30 s lease: the third claim would lapse before
+    its handler starts, and a redelivery of its event meanwhile would take it over and run it
+    a second time. The waiting claims are renewed, so the redelivery is told it is in
+    progress, and each event runs once."""
+    now = [float(NOW)]
+    store = MemoryStore(clock=lambda: now[0])
+    runs: list[str] = []
+    redelivered: list[str] = []
+
+    def build(handler: Callable[[WebhookEvent], None]) -> WebhookHandler:
+        verifier = WebhookVerifier([SECRET], store, clock=lambda: now[0])
+        once = ProcessOnce(store, lease_seconds=30.0, in_progress_wait_seconds=0.02)
+        return WebhookHandler(verifier, store, handler, once=once, clock=lambda: now[0])
+
+    def slow(event: WebhookEvent) -> None:
+        runs.append(event.event_id)
+        now[0] += 20.0
+        if event.event_id == "evt-2":  # the sender gave up on evt-3 and sends it again
+            headers, body, _ = delivery("evt-3", "nonce-r-000001")
+            try:
+                redelivered.append(said(other.handle(headers, body)))
+            except Exception as exc:
+                redelivered.append(said(exc))
+
+    other = build(slow)
+    batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in (1, 2, 3)]
+
+    outcomes = build(slow).handle_many(batch)
+
+    assert redelivered == ["IdempotencyInProgressError"]
+    assert runs == ["evt-1", "evt-2", "evt-3"]
+    assert [said(o.result) for o in outcomes] == [
+        "processed:evt-1",
+        "processed:evt-2",
+        "processed:evt-3",
+    ]
