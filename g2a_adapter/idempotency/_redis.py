@@ -159,7 +159,7 @@ class RedisStore:
             raise StoreUnavailableError(self.backend, detail) from None
 
     def _check_schema(self) -> None:
-        key = f"{self._prefix}schema_version"
+        key = self._schema_key()
         self._call(lambda: self._client.set(key, SCHEMA_VERSION, nx=True))
         stored = int(self._call(lambda: self._client.get(key)))
         if stored > SCHEMA_VERSION:
@@ -167,6 +167,9 @@ class RedisStore:
                 self.backend,
                 f"schema version {stored} is newer than this adapter (supports {SCHEMA_VERSION})",
             )
+
+    def _schema_key(self) -> str:
+        return f"{self._prefix}schema_version"
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}rec:{key}"
@@ -232,7 +235,9 @@ class RedisStore:
         return retained(record, self._clock())
 
     def ping(self) -> None:
-        self._call(self._client.ping)
+        """A write that changes nothing (the schema version, set only if missing): a replica
+        or a server out of memory refuses it, as it would refuse a claim."""
+        self._call(lambda: self._client.set(self._schema_key(), SCHEMA_VERSION, nx=True))
 
     def close(self) -> None:
         self._closed = True

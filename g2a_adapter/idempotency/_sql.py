@@ -410,7 +410,10 @@ class SqlStore(abc.ABC):
         return retained(record_from_row(rows[0]) if rows else None, self._clock())
 
     def ping(self) -> None:
-        self._read("SELECT 1", ())
+        """What a claim needs: the write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a row
+        lock, which a read-only server refuses) and the store's own tables, readable."""
+        with self._in_transaction() as tx:
+            tx.rows(f"{self._sql.select_version} {self.lock_clause}".strip(), ())
 
 
 def _run_work(work: Callable[[SqlTransaction], None], tx: SqlTransaction) -> None:

@@ -62,6 +62,27 @@ def test_writes_wait_for_the_lock_and_then_fail_clearly(
     assert "locked" in str(caught.value)
 
 
+def test_ping_fails_when_a_claim_could_not_take_the_write_lock(
+    store: SqliteStore, request: pytest.FixtureRequest
+) -> None:
+    """`/healthz` pings the store: it must say what a claim would meet, not `SELECT 1`."""
+    store.ping()
+    request.getfixturevalue("writer_lock")
+    with pytest.raises(StoreUnavailableError, match="locked"):
+        store.ping()
+
+
+def test_ping_fails_when_the_database_file_is_damaged(path: Path, store: SqliteStore) -> None:
+    store.ping()
+    for suffix in ("", "-wal", "-shm"):  # overwritten under the running store
+        damaged = path.with_name(path.name + suffix)
+        if damaged.exists():
+            with damaged.open("r+b") as file:
+                file.write(b"garbage!" * 512)
+    with pytest.raises(StoreUnavailableError):
+        store.ping()
+
+
 def test_opening_a_file_locked_past_the_timeout_is_a_typed_error(tmp_path: Path) -> None:
     path = tmp_path / "held.sqlite3"
     holder = sqlite3.connect(path, isolation_level=None)

@@ -126,7 +126,7 @@ def test_work_that_fails_inside_a_group_undoes_only_its_own_claim_and_writes(
     with store.grouped():
         store.claim("plain-claim", "fp", 30.0)
         for event_id, work in (("evt-raises", failing), ("evt-bad-sql", buggy)):
-            with pytest.raises(Exception, match="handler failed|no_such_table_for_this_test"):
+            with pytest.raises(Exception, match=r"handler failed|no_such_table_for_this_test"):
                 store.run_once_in_transaction(event_id, "fp", work, {"status": "done"}, TTL)
         ran = store.run_once_in_transaction("evt-ok", "fp", working, {"status": "done"}, TTL)
 
