@@ -75,7 +75,7 @@ def _error(error: str, status: int, headers: dict[str, str] | None = None) -> JS
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body; refused (`oversized_body`) past `limit` bytes without reading the rest."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:  # not `²`
         raise reject("oversized_body", f"declared {declared} bytes")
     body = b""
     async for chunk in request.stream():

@@ -402,3 +402,38 @@ async def test_a_refusal_in_a_batch_is_answered_before_its_batch_mates_handler_e
         released["evt-slow"].set()
 
     assert answers == {"evt-first": 200, "evt-forged": 401, "evt-slow": 200}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/webhooks/g2a", "/webhooks/g2a-pay"])
+async def test_a_content_length_of_non_ascii_digits_is_not_a_server_error(path: str) -> None:
+    """`²` is a digit to `str.isdigit` but not to `int`: a server that passes such a header
+    through must not turn it into a 500 (uvicorn refuses it before the app)."""
+    app = receiver(ipn_handler=EventRecorder().on_payment)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-length", "²".encode("latin-1")), (b"content-type", b"a/b")],
+        "client": ("127.0.0.1", 1),
+        "server": ("receiver", 80),
+    }
+    incoming = [{"type": "http.request", "body": b"{}", "more_body": False}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] in {400, 401}  # refused as what it is: unsigned, or not a form
