@@ -35,7 +35,10 @@ _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class G2AModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    # Validation errors name the field, never its value: an answer may carry a token or a key.
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, frozen=True, hide_input_in_errors=True
+    )
 
 
 def id_text(value: object) -> str:

@@ -5,6 +5,7 @@ bodies that cannot be sent, passwords in a store URL's query."""
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -145,6 +146,27 @@ def test_a_token_that_cannot_be_used_is_a_format_error(token: dict[str, object])
     ):
         client.offers.list()
     assert "SECRET" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [
+        {"access_token": "SECRET-tok"},  # no expires_in
+        {"access_token": "SECRET-tok", "expires_in": "soon"},
+    ],
+)
+def test_a_token_answer_of_the_wrong_shape_never_shows_the_token_in_the_traceback(
+    answered: dict[str, object],
+) -> None:
+    """The validation error the format error is chained from names fields, not values."""
+    with (
+        sync_client(token_answer(answered), retry=NO_RETRY) as client,
+        pytest.raises(ResponseFormatError) as error,
+    ):
+        client.offers.list()
+    shown = "".join(traceback.format_exception(error.value))
+    assert "expires_in" in shown  # which field was wrong is still told
+    assert "SECRET" not in shown
 
 
 @pytest.mark.anyio
