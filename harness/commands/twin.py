@@ -8,11 +8,10 @@ import sys
 
 from harness.cli import UsageError
 from harness.twin import assumptions
-from harness.twin.config import PROFILES, TwinConfig
+from harness.twin.config import BOUNDS, PROFILES, TwinConfig
 
 NAME = "twin"
 HELP = "serve the G2A twin (the embedded default target)"
-MAX_PROCESSING_DELAY = 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,20 +44,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(flag: str, value: float, field: str) -> float:
+    """`value` of `flag` (a number of seconds) within the bounds of the config `field`."""
+    low, high = BOUNDS[field]
+    if not low <= value <= high:
+        raise UsageError(f"{flag} must be between {low:g} and {high:g} seconds")
+    return value
+
+
 def build_config(args: argparse.Namespace) -> TwinConfig:
     fields: dict[str, object] = {}
     if args.processing_delay is not None:
-        if not 0 <= args.processing_delay <= MAX_PROCESSING_DELAY:
-            raise UsageError(
-                f"--processing-delay must be between 0 and {MAX_PROCESSING_DELAY:g} seconds"
-            )
-        fields["completion_delay_seconds"] = args.processing_delay
+        delay = _seconds("--processing-delay", args.processing_delay, "completion_delay_seconds")
+        fields["completion_delay_seconds"] = delay
     if args.seed is not None:
         fields["seed"] = args.seed
     if args.token_ttl is not None:
-        if args.token_ttl < 1:
-            raise UsageError("--token-ttl must be at least 1 second")
-        fields["token_ttl_seconds"] = args.token_ttl
+        fields["token_ttl_seconds"] = _seconds("--token-ttl", args.token_ttl, "token_ttl_seconds")
     if args.rate_limit is not None:
         limit = args.rate_limit
         fields["rate_limit"] = int(limit) if limit.isdigit() else limit

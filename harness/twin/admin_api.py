@@ -5,6 +5,7 @@ logged."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -14,9 +15,19 @@ from starlette.routing import Route
 
 from harness.twin import import_api
 from harness.twin.admin_index import index_html, index_json
-from harness.twin.admin_input import AdminError, auction_list, flag, integer, number, text
+from harness.twin.admin_input import (
+    PRODUCT_ID,
+    AdminError,
+    auction_list,
+    flag,
+    integer,
+    number,
+    product_fields,
+    text,
+)
 from harness.twin.assumptions import registry_report
 from harness.twin.catalog import Catalog, complete_product, generate_products
+from harness.twin.config import webhook_secrets
 from harness.twin.faults import FaultSpecError
 from harness.twin.runtime import Twin
 from harness.twin.state import Order
@@ -54,8 +65,10 @@ async def reset(request: Request) -> Response:
     return _ok()
 
 
-_PRODUCT_ID = r"[0-9]{1,20}"
 MAX_CATALOG = 5000
+# This surface as OpenAPI 3: package data of `harness.twin`, served wherever the twin runs
+# (contracts/openapi/twin-admin.yaml links to it).
+OPENAPI_DOCUMENT = "twin-admin.yaml"
 
 
 async def seed_catalog(request: Request) -> Response:
@@ -72,8 +85,12 @@ async def seed_catalog(request: Request) -> Response:
             or not all(isinstance(p, dict) for p in products)
         ):
             raise AdminError(400, f"products must be a list of at most {MAX_CATALOG} objects")
-        for product in products:
-            text(product, "id", _PRODUCT_ID, required=True)
+        for position, product in enumerate(products):
+            try:
+                text(product, "id", PRODUCT_ID, required=True)
+                product_fields(product)
+            except AdminError as exc:
+                raise AdminError(400, f"products[{position}]: {exc.message}") from None
         catalog = Catalog((complete_product(p, seed) for p in products), seed)
     else:
         size = twin.config.catalog_size if size is None else size
@@ -94,9 +111,7 @@ async def product(request: Request) -> Response:
     product_id = _known_product(twin, request)
     if request.method == "PATCH":
         fields = await _json(request)
-        integer(fields, "qty", 0, 2**31)
-        number(fields, "minPrice", 0)
-        text(fields, "name")
+        product_fields(fields)
         return _ok(twin.state.catalog.update(product_id, fields))
     return _ok(twin.state.catalog.get(product_id))
 
@@ -200,15 +215,9 @@ async def subscribers(request: Request) -> Response:
     hooks = _twin(request).webhooks
     if request.method == "POST":
         body = await _json(request)
-        secrets = body.get("secrets")
-        if "secrets" in body and (
-            not isinstance(secrets, list)
-            or not secrets
-            or not all(isinstance(s, str) and s for s in secrets)
-        ):
-            raise AdminError(400, "secrets must be a non-empty list of non-empty strings")
         url = text(body, "url", required=True)
         try:
+            secrets = webhook_secrets("secrets", body["secrets"]) if "secrets" in body else None
             subscriber = hooks.subscribe(url or "", secrets)
         except ValueError as exc:
             raise AdminError(400, str(exc)) from None
@@ -298,12 +307,8 @@ async def index(request: Request) -> Response:
 
 
 async def openapi_document(request: Request) -> Response:
-    from harness.contracts.sources import OPENAPI_DIR
-
-    path = OPENAPI_DIR / "twin-admin.yaml"
-    if not path.is_file():
-        raise AdminError(404, "the admin OpenAPI document is not installed with this twin")
-    return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="application/yaml")
+    document = resources.files("harness.twin").joinpath(OPENAPI_DOCUMENT)
+    return PlainTextResponse(document.read_text(encoding="utf-8"), media_type="application/yaml")
 
 
 async def assumptions(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """`GET /__twin/`: the index of the admin surface, as JSON for a script and HTML for a person.
 
 Every admin route has one entry here (a test keeps the index and the routing table equal);
-`contracts/openapi/twin-admin.yaml` is the same surface as an OpenAPI document.
+`twin-admin.yaml` beside it (linked from `contracts/openapi/`) is the same surface as an
+OpenAPI document.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from typing import Any, TypeGuard
 
 from harness.twin.auctions import Auction, auction_id
 
+PRODUCT_ID = r"[0-9]{1,20}"
+MAX_QTY = 2**31
 MAX_AUCTIONS = 50
 MAX_AUCTION_PRICE = 1_000_000_000  # EUR, the highest max_price an order takes
 AUCTION_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
@@ -61,6 +63,14 @@ def flag(body: dict[str, Any], name: str) -> bool | None:
     if not isinstance(value, bool):
         raise AdminError(400, f"{name} must be true or false")
     return value
+
+
+def product_fields(fields: dict[str, Any]) -> None:
+    """The fields of a product the admin sets (PATCH, or a seeded product): `qty` an integer
+    from 0, `minPrice` a finite number from 0, `name` a string."""
+    integer(fields, "qty", 0, MAX_QTY)
+    number(fields, "minPrice", 0)
+    text(fields, "name")
 
 
 def auction_list(body: Any, product_id: str) -> list[Auction]:

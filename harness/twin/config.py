@@ -20,6 +20,8 @@ from harness.twin.errors import ErrorSpec
 _N = TypeVar("_N", int, float)
 PROFILES = ("realistic", "fast")
 OFF = "off"
+# A delivery carries one signature per secret; the adapter's verifier takes at most 8.
+MAX_WEBHOOK_SECRETS = 8
 # The range of every numeric field (inclusive): a value outside is refused, never half-applied.
 BOUNDS: dict[str, tuple[float, float]] = {
     "catalog_size": (0, 5000),
@@ -111,10 +113,7 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
             raise ValueError("webhook_retry_delays has at most 10 entries")
         return tuple(_bounded(name, _number(name, v)) for v in delays)
     if name == "webhook_secrets":
-        secrets = [str(v) for v in _list(name, value)]
-        if not secrets:
-            raise ValueError("webhook_secrets needs at least one secret")
-        return secrets
+        return webhook_secrets(name, value)
     if name == "order_errors":
         return {**current, **{str(k): _error(k, spec) for k, spec in _dict(name, value).items()}}
     if name == "status_words":
@@ -135,6 +134,17 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
     if isinstance(current, float) and isinstance(value, int | float):
         return float(_bounded(name, value))
     raise ValueError(f"{name} must be {'an integer' if isinstance(current, int) else 'a number'}")
+
+
+def webhook_secrets(name: str, value: Any) -> list[str]:
+    """`value` as a list of 1 to MAX_WEBHOOK_SECRETS non-empty strings, else ValueError."""
+    if (
+        not isinstance(value, list | tuple)
+        or not 1 <= len(value) <= MAX_WEBHOOK_SECRETS
+        or not all(isinstance(v, str) and v for v in value)
+    ):
+        raise ValueError(f"{name} must be a list of 1 to {MAX_WEBHOOK_SECRETS} non-empty strings")
+    return list(value)
 
 
 def _number(name: str, value: Any) -> float:

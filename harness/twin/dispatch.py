@@ -199,13 +199,23 @@ async def drop_connection(send: Send, receive: Receive, hang_seconds: float) -> 
         await asyncio.wait_for(_wait_disconnect(receive), 1.0)
 
 
+# The answer of a call overtaken by a reset: it ran (or would run) in the world before it.
+RESET_REPLY = Reply(
+    503,
+    envelope("TWIN_RESET", "The twin was reset while this call was in flight; it was dropped"),
+    JSON_HEADERS,
+)
+
+
 async def _with_fault(
-    twin: Twin, call: Call, action: FaultAction, send: Send, receive: Receive
+    twin: Twin, call: Call, action: FaultAction, send: Send, receive: Receive, generation: int
 ) -> Reply | None:
     """Apply a fault around the normal answer; None means the connection was dropped."""
     normal = answer(twin, call) if action.phase == "after" else None
     if action.kind == "latency":
         await asyncio.sleep(action.latency_ms / 1000)
+        if twin.generation != generation:
+            return RESET_REPLY
         return normal or answer(twin, call)
     if action.kind in {"reset", "hang"}:
         hang = 0.0
@@ -216,8 +226,28 @@ async def _with_fault(
     return fault_reply(action, normal)
 
 
+async def _reply(
+    twin: Twin, call: Call, send: Send, receive: Receive, generation: int
+) -> Reply | None:
+    """The call's answer (None: the connection was dropped), unless a reset overtook it."""
+    if twin.generation != generation:
+        return RESET_REPLY
+    record = _record(twin.state, call)
+    faults = twin.state.faults
+    action = faults.select(call.method, call.path) if faults else None
+    reply = (
+        answer(twin, call)
+        if action is None
+        else await _with_fault(twin, call, action, send, receive, generation)
+    )
+    if reply is not None:
+        record.status = reply.status
+    return reply
+
+
 async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
+    generation = twin.generation
     call = Call(
         method=scope["method"],
         path=scope["path"],
@@ -225,16 +255,8 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
         headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
         body=await _read_body(receive),
     )
-    record = _record(twin.state, call)
-    faults = twin.state.faults
-    action = faults.select(call.method, call.path) if faults else None
-    reply = (
-        answer(twin, call)
-        if action is None
-        else await _with_fault(twin, call, action, send, receive)
-    )
+    reply = await _reply(twin, call, send, receive, generation)
     if reply is not None:
-        record.status = reply.status
         await _send_reply(send, reply)
     if logger.isEnabledFor(logging.INFO):
         status = "-" if reply is None else str(reply.status)

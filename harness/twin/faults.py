@@ -3,8 +3,9 @@
 A fault matches calls by route (exact path, a glob such as `/v1/order/pay/*`, or `*` for every
 API route) and method. For each matching call it decides, in this order: a `sequence` entry
 (the n-th matching call gets entry n; `null` passes through; past the end the fault is spent),
-else a `probability` draw from its own `random.Random(seed)`, else always. `times` caps how many
-calls the fault is applied to.
+else a `probability` draw from its own `random.Random(seed)` (no `seed`: one derived from the
+twin's seed and the fault's id, so a run under a seed draws the same), else always. `times` caps
+how many calls the fault is applied to.
 """
 
 from __future__ import annotations
@@ -94,13 +95,15 @@ class Fault:
     times: int | None
     probability: float | None
     sequence: list[FaultAction | None] | None
-    seed: int | None
+    seed: int | None  # as given; None: draws seeded from `twin_seed` and the id
+    twin_seed: int = 0
     calls: int = 0
     applied: int = 0
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
+        own = self.seed is not None
+        self._rng = random.Random(self.seed if own else f"{self.twin_seed}:{self.id}")
 
     def matches(self, method: str, path: str) -> bool:
         if self.method != "*" and self.method != method:
@@ -198,21 +201,32 @@ def _field(spec: dict[str, Any], name: str, kind: type[_T], default: _T) -> _T:
     return value
 
 
-def _sequence_entry(entry: Any, base: FaultAction) -> FaultAction | None:
+def _sequence_entry(entry: str | dict[str, Any] | None, base: FaultAction) -> FaultAction | None:
     if entry is None:
         return None
     if isinstance(entry, str):
         return _action({"kind": entry}, base if entry == base.kind else None)
-    if isinstance(entry, dict):
-        unknown = set(entry) - _ENTRY_FIELDS
-        if unknown:
-            raise FaultSpecError(f"unknown sequence field(s): {', '.join(sorted(unknown))}")
-        return _action(entry, base if entry.get("kind", base.kind) == base.kind else None)
-    raise FaultSpecError("sequence entries are a kind, an object or null")
+    unknown = set(entry) - _ENTRY_FIELDS
+    if unknown:
+        raise FaultSpecError(f"unknown sequence field(s): {', '.join(sorted(unknown))}")
+    return _action(entry, base if entry.get("kind", base.kind) == base.kind else None)
 
 
-def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
-    """Validate a fault spec (the `POST /__twin/faults` body) into a Fault."""
+def _sequence_spec(value: Any) -> list[str | dict[str, Any] | None] | None:
+    """The `sequence` as given, checked before anything reads it: null, or a non-empty list
+    whose entries are each a kind, an object or null."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise FaultSpecError("sequence must be a non-empty list")
+    if not all(e is None or isinstance(e, str | dict) for e in value):
+        raise FaultSpecError("sequence entries are a kind, an object or null")
+    return value
+
+
+def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Fault:
+    """Validate a fault spec (the `POST /__twin/faults` body) into a Fault; `twin_seed` seeds
+    its draws when the spec has no `seed`."""
     unknown = set(spec) - _SPEC_FIELDS
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
@@ -222,7 +236,7 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
     method = spec.get("method", "*")
     if method not in METHODS:
         raise FaultSpecError(f"method must be one of {', '.join(METHODS)}")
-    sequence_spec = spec.get("sequence")
+    sequence_spec = _sequence_spec(spec.get("sequence"))
     base_spec = dict(spec)
     if "kind" not in base_spec and sequence_spec:
         first = next((e for e in sequence_spec if e is not None), None)
@@ -230,12 +244,10 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
     action = _action(base_spec)
     sequence = None
     if sequence_spec is not None:
-        if not isinstance(sequence_spec, list) or not sequence_spec:
-            raise FaultSpecError("sequence must be a non-empty list")
         sequence = [_sequence_entry(e, action) for e in sequence_spec]
     times = spec.get("times")
     probability = spec.get("probability")
-    if times is not None and (not isinstance(times, int) or times < 1):
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise FaultSpecError("times must be a positive integer or null")
     if probability is not None:
         if isinstance(probability, bool) or not isinstance(probability, int | float):
@@ -246,13 +258,15 @@ def parse_fault(spec: dict[str, Any], fault_id: str) -> Fault:
     seed = spec.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise FaultSpecError("seed must be an integer or null")
-    return Fault(fault_id, route, method, action, times, probability, sequence, seed)
+    return Fault(fault_id, route, method, action, times, probability, sequence, seed, twin_seed)
 
 
 class FaultBook:
-    """The active faults, in the order they were added; the first that fires wins."""
+    """The active faults, in the order they were added; the first that fires wins. `seed` (the
+    twin's) seeds the draws of a fault added without its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
         self._faults: dict[str, Fault] = {}
         self._ids = itertools.count(1)
 
@@ -260,7 +274,7 @@ class FaultBook:
         return bool(self._faults)
 
     def add(self, spec: dict[str, Any]) -> Fault:
-        fault = parse_fault(spec, f"fault-{next(self._ids)}")
+        fault = parse_fault(spec, f"fault-{next(self._ids)}", self.seed)
         self._faults[fault.id] = fault
         return fault
 

@@ -207,7 +207,7 @@ class TwinState:
         self.offer_owners = {}
         self.jobs = {}
         self.requests = deque(maxlen=config.request_log_size)
-        self.faults = FaultBook()
+        self.faults = FaultBook(config.seed)
         self.limiter = RateLimiter()
         self.wallet = config.wallet_balance
         self._reservations: list[tuple[float, str]] = []  # (created_at, order id), a heap
@@ -223,6 +223,7 @@ class TwinState:
         if config.wallet_balance != self.config.wallet_balance:
             self.wallet = config.wallet_balance
         self.config = config
+        self.faults.seed = config.seed
         self.auth_headers = {c.authorization: c for c in config.credentials}
         self.oauth_clients = {(c.api_hash, c.api_key): c for c in config.credentials}
 

@@ -6,15 +6,31 @@ from `params` or, failing that, from the words of the state name itself.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+from harness.twin.admin_input import MAX_AUCTION_PRICE, PRODUCT_ID
 from harness.twin.catalog import complete_product
 from harness.twin.runtime import Twin
 from harness.twin.state import Job, Order
 
 StateHandler = Callable[[Twin, dict[str, str]], dict[str, Any]]
+MAX_EXHAUSTED_SECONDS = 86400
+_IDS = frozenset({"id", "order_id", "product_id"})  # product and order ids: 1 to 20 digits
+
+
+def _number(raw: str, name: str, high: float) -> float:
+    """`raw` as a finite number between 0 and `high`, else ValueError naming it. Checked
+    before a state changes anything."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= high):
+        raise ValueError(f"{name} must be a number between 0 and {high:g}, got {raw!r}")
+    return value
 
 
 def _ensure_product(twin: Twin, product_id: str, **fields: Any) -> dict[str, Any]:
@@ -37,24 +53,26 @@ def _missing(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
 
 
 def _costs_more(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
-    price = round(float(p["price"]) + 10.0, 2)
+    price = round(_number(p["price"], "price", MAX_AUCTION_PRICE) + 10.0, 2)
     _ensure_product(twin, p["id"], minPrice=price, qty=100)
     return {"product_id": p["id"], "price": price}
 
 
 def _order(twin: Twin, p: dict[str, str]) -> Order:
-    """The order `order_id` (created as new when absent), on an in-stock product."""
+    """The order `order_id` (created as new when absent, reserving a unit of an in-stock
+    product as a created order does: unpaid, it lapses and gives the unit back)."""
     state = twin.state
     order_id = p["order_id"]
     order = state.orders.get(order_id)
     if order is None:
         product_id = p.get("product_id", "10000068865001")
         product = _ensure_product(twin, product_id, qty=100)
+        state.catalog.update(product_id, {"qty": product["qty"] - 1})
         price = float(product["minPrice"])
         order = Order(
             order_id, product_id, price, "EUR", price, state.clock(), key=state.key_for(order_id)
         )
-        state.orders[order_id] = order
+        state.reserve(order)
     return order
 
 
@@ -89,7 +107,7 @@ def _nothing(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
 
 
 def _rate_exhausted(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
-    seconds = float(p.get("seconds", 60))
+    seconds = _number(p.get("seconds", "60"), "seconds", MAX_EXHAUSTED_SECONDS)
     twin.state.limiter.exhausted_until = twin.state.clock() + seconds
     return {"retry_after": int(seconds)}
 
@@ -160,7 +178,7 @@ def apply_state(twin: Twin, name: str, params: dict[str, Any] | None = None) -> 
             for key, value in values.items():
                 if value == f"{{{key}}}":
                     raise ValueError(f"state {name!r} needs the parameter {key}")
-                if key in {"id", "order_id"} and not value.isdigit():
-                    raise ValueError(f"{key} must be numeric, got {value!r}")
+                if key in _IDS and not re.fullmatch(PRODUCT_ID, value):
+                    raise ValueError(f"{key} must be 1 to 20 digits, got {value!r}")
             return handler(twin, values)
     raise KeyError(name)

@@ -79,8 +79,14 @@ class WebhookEmitter:
 
     # subscribers ----------------------------------------------------------------------------
     def subscribe(self, url: str, secrets_: list[str] | None = None) -> Subscriber:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("url must be an http(s) URL")
+        """A new subscriber; ValueError unless `url` is an http(s) URL with a host that the
+        delivery client can parse."""
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"url cannot be parsed: {exc}") from None
+        if not url.startswith(("http://", "https://")) or not parsed.host:
+            raise ValueError("url must be an http(s) URL with a host")
         subscriber = Subscriber(f"sub-{next(self._ids)}", url, secrets_)
         self.subscribers[subscriber.id] = subscriber
         return subscriber
@@ -171,7 +177,7 @@ class WebhookEmitter:
             ) as client:
                 response = await client.post(url, content=event.body, headers=headers)
                 status = response.status_code
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
             error = type(exc).__name__
         self.deliveries.append(
             {

@@ -86,6 +86,11 @@ def test_the_service_builds_a_client() -> None:
         assert client is not None
 """
 
+ADMIN_DOCUMENT = """
+import importlib.resources
+print(importlib.resources.files("harness.twin").joinpath("twin-admin.yaml").read_text(), end="")
+"""
+
 
 def test_the_adapter_wheel_alone_is_what_a_service_needs(
     wheels: dict[str, Path], tmp_path: Path
@@ -138,6 +143,9 @@ def test_both_wheels_run_the_smoke_checklist_from_installed_files(
     run(["git", "add", "-A"], checkout)
 
     harness = str(bin_dir / "g2a-harness")
+    # The twin serves its admin document from the installed package, wherever it runs.
+    installed = run([str(bin_dir / "python"), "-c", ADMIN_DOCUMENT], tmp_path).stdout
+    assert installed == (ROOT / "contracts" / "openapi" / "twin-admin.yaml").read_text()
     profiles = run([harness, "load", "--list-profiles"], checkout)
     assert "smoke" in profiles.stdout
     report_dir = tmp_path / "reports"

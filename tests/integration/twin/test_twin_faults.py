@@ -116,6 +116,21 @@ def test_probability_is_deterministic_under_a_seed(api: httpx.Client, admin: Twi
     assert run(12) != first
 
 
+def test_probability_without_a_seed_follows_the_twins_seed(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    def run(twin_seed: int) -> list[int]:
+        admin.reset()
+        admin.configure(seed=twin_seed)
+        admin.add_fault(route="/v1/products", kind="status", status=500, probability=0.5)
+        return statuses(api, 30)
+
+    first = run(11)
+    assert run(11) == first
+    assert 5 <= first.count(500) <= 25
+    assert run(12) != first
+
+
 def test_probability_and_times_combine(api: httpx.Client, admin: TwinAdmin) -> None:
     admin.add_fault(route="*", kind="status", probability=1.0, times=3, seed=1)
     assert statuses(api, 5) == [503, 503, 503, 200, 200]
@@ -155,6 +170,11 @@ def test_faults_can_be_removed_one_by_one(api: httpx.Client, admin: TwinAdmin) -
         {"kind": "status", "phase": "during"},
         {"kind": "status", "colour": "red"},
         {"kind": "status", "sequence": []},
+        {"sequence": 5},
+        {"sequence": [5]},
+        {"sequence": [["status"]]},
+        {"sequence": [None, {"kind": ["status"]}]},
+        {"kind": "status", "times": True},
     ],
 )
 def test_bad_fault_specs_are_refused(admin: TwinAdmin, spec: dict[str, object]) -> None:

@@ -76,7 +76,11 @@ def test_the_banners_curl_line_answers_a_product_page(tmp_path: Path) -> None:
     [
         (["twin"], "choose an action: serve"),
         (["twin", "serve", "--port", "70000"], "--port must be between 0 and 65535"),
-        (["twin", "serve", "--token-ttl", "0"], "--token-ttl must be at least 1 second"),
+        (["twin", "serve", "--token-ttl", "0"], "--token-ttl must be between 1 and 86400 seconds"),
+        (
+            ["twin", "serve", "--token-ttl", "100000"],
+            "--token-ttl must be between 1 and 86400 seconds",
+        ),
         (
             ["twin", "serve", "--processing-delay", "-1"],
             "--processing-delay must be between 0 and 3600 seconds",

@@ -1,0 +1,177 @@
+"""Admin inputs the twin refuses with a 400 naming the field, before anything changes: numbers
+in provider states, seeded products, webhook secrets and subscriber URLs."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from twin_support import SANDBOX_PRODUCT, error
+
+from harness.twin import RunningTwin, TwinAdmin, TwinAdminError
+from harness.twin.webhooks import Subscriber
+
+OTHER_PRODUCT = "10000000000123"
+
+
+def refused(reason: str) -> pytest.RaisesExc[TwinAdminError]:
+    return pytest.raises(TwinAdminError, match=f": 400 {re.escape(reason)}")
+
+
+SECONDS = "seconds must be a number between 0 and 86400"
+PRICE = "price must be a number between 0 and 1e+09"
+DIGITS = "must be 1 to 20 digits"
+
+
+@pytest.mark.parametrize(
+    ("state", "params", "reason"),
+    [
+        ("rate limit is exhausted", {"seconds": "inf"}, SECONDS),
+        ("rate limit is exhausted", {"seconds": "nan"}, SECONDS),
+        ("rate limit is exhausted", {"seconds": "-100"}, SECONDS),
+        ("rate limit is exhausted", {"seconds": "1e300"}, SECONDS),
+        ("rate limit is exhausted", {"seconds": "soon"}, SECONDS),
+        (f"product {SANDBOX_PRODUCT} costs more than inf", None, PRICE),
+        (f"product {SANDBOX_PRODUCT} costs more than nan", None, PRICE),
+        (f"product {SANDBOX_PRODUCT} costs more than -5", None, PRICE),
+        (f"product {SANDBOX_PRODUCT} costs more than 1e10", None, PRICE),
+        ("order 1234567890 exists", {"product_id": "abc"}, f"product_id {DIGITS}"),
+        ("order 1234567890 exists", {"product_id": "1" * 21}, f"product_id {DIGITS}"),
+        ("product \u0661\u0662\u0663 is in stock", None, f"id {DIGITS}"),  # Arabic-Indic digits
+    ],
+)
+def test_provider_states_refuse_bad_values_and_change_nothing(
+    api: httpx.Client, admin: TwinAdmin, state: str, params: dict[str, str] | None, reason: str
+) -> None:
+    product = admin.product(SANDBOX_PRODUCT)
+    with refused(reason):
+        admin.apply_state(state, params)
+    assert admin.product(SANDBOX_PRODUCT) == product
+    assert admin.orders() == []
+    assert api.get("/products", params={"id": SANDBOX_PRODUCT}).status_code == 200  # no limit
+
+
+def test_provider_state_numbers_in_range_are_taken(api: httpx.Client, admin: TwinAdmin) -> None:
+    assert admin.apply_state("rate limit is exhausted", {"seconds": "5"}) == {"retry_after": 5}
+    limited = api.get("/products")
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "5")
+    admin.reset()
+    admin.apply_state(f"product {SANDBOX_PRODUCT} costs more than 20.5")
+    assert admin.product(SANDBOX_PRODUCT)["minPrice"] == 30.5
+
+
+def test_an_order_a_provider_state_creates_reserves_a_unit_that_lapses(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(reservation_seconds=0.05)
+    admin.apply_state("order 1234567890 exists", {"product_id": OTHER_PRODUCT})
+    assert admin.product(OTHER_PRODUCT)["qty"] == 99  # its unit is reserved, as a create's is
+    assert admin.order("1234567890")["status"] == "new"
+    time.sleep(0.1)
+
+    listed = api.get("/products", params={"id": OTHER_PRODUCT}).json()["docs"]
+    assert [d["qty"] for d in listed] == [100]  # the lapsed reservation gave it back
+    late = api.put("/order/pay/1234567890")
+    assert (late.status_code, late.json()) == (403, error("ORD114", "Payment too late"))
+
+
+@pytest.mark.parametrize(
+    ("products", "reason"),
+    [
+        ([{"id": "1", "qty": "abc"}], "products[0]: qty must be an integer"),
+        ([{"id": "1", "qty": "5"}], "products[0]: qty must be an integer"),
+        ([{"id": "1", "qty": -3}], "products[0]: qty must be an integer"),
+        ([{"id": "1", "qty": True}], "products[0]: qty must be an integer"),
+        ([{"id": "1", "qty": 2.5}], "products[0]: qty must be an integer"),
+        ([{"id": "1", "qty": 5, "minPrice": "x"}], "products[0]: minPrice must be a number"),
+        ([{"id": "1", "minPrice": -1}], "products[0]: minPrice must be a number"),
+        ([{"id": "1", "name": 7}], "products[0]: name must be a string"),
+        ([{"id": "1"}, {"id": "2", "qty": -1}], "products[1]: qty must be an integer"),
+        ([{"id": "x"}], "products[0]: id must be a string matching"),
+    ],
+)
+def test_seeded_products_are_checked_like_a_product_patch(
+    admin: TwinAdmin, products: list[dict[str, Any]], reason: str
+) -> None:
+    with refused(reason):
+        admin.seed(products=products)
+    assert admin.product(SANDBOX_PRODUCT)["id"] == SANDBOX_PRODUCT  # the catalog stayed
+    with pytest.raises(TwinAdminError, match="404"):
+        admin.product("1")
+
+
+def test_well_formed_seeded_products_are_taken(api: httpx.Client, admin: TwinAdmin) -> None:
+    assert admin.seed(products=[{"id": "1", "qty": 3, "minPrice": 2.5, "name": "One"}]) == 1
+    product = admin.product("1")
+    assert (product["qty"], product["minPrice"], product["name"]) == (3, 2.5, "One")
+    order = api.post("/order", json={"product_id": "1"})
+    assert (order.status_code, order.json()["price"]) == (200, 2.5)
+
+
+SECRETS_REASON = "must be a list of 1 to 8 non-empty strings"
+BAD_SECRETS: list[Any] = [[None, 1, ""], [""], [], [f"s{i}" for i in range(9)], "secret"]
+
+
+@pytest.mark.parametrize("secrets", BAD_SECRETS)
+def test_config_webhook_secrets_are_1_to_8_non_empty_strings(
+    admin: TwinAdmin, secrets: Any
+) -> None:
+    before = admin.config()
+    with refused(f"webhook_secrets {SECRETS_REASON}"):
+        admin.configure(webhook_secrets=secrets)
+    assert admin.config() == before
+
+
+@pytest.mark.parametrize("secrets", BAD_SECRETS)
+def test_subscriber_secrets_are_1_to_8_non_empty_strings(
+    admin: TwinAdmin, anon: httpx.Client, secrets: Any
+) -> None:
+    with refused(f"secrets {SECRETS_REASON}"):
+        admin.subscribe("http://127.0.0.1:9/hook", secrets)
+    assert anon.get("/__twin/webhooks/subscribers").json() == []
+
+
+def test_eight_webhook_secrets_are_taken(admin: TwinAdmin) -> None:
+    eight = [f"s{i}" for i in range(8)]
+    assert admin.configure(webhook_secrets=eight)["webhook_secrets"] == ["***"] * 8
+    admin.subscribe("http://127.0.0.1:9/hook", eight)
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", "http://", "https:///hook", "http://:80/"])
+def test_subscriber_urls_need_a_parsable_url_with_a_host(
+    admin: TwinAdmin, anon: httpx.Client, url: str
+) -> None:
+    with pytest.raises(TwinAdminError, match=": 400 url "):
+        admin.subscribe(url)
+    assert anon.get("/__twin/webhooks/subscribers").json() == []
+
+
+def test_a_delivery_to_an_unparsable_url_is_recorded_as_failed(
+    twin: RunningTwin, api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(webhook_retry_delays=[0.01])
+    hooks = twin.app.twin.webhooks  # past the admin's check: the delivery must not die silently
+    hooks.subscribers["sub-bad"] = Subscriber("sub-bad", "http://[::1/x", None)
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    assert api.put(f"/order/pay/{order_id}").status_code == 200
+    deliveries = admin.wait_deliveries(2)
+    assert [(d["attempt"], d["status"], d["error"]) for d in deliveries] == [
+        (1, None, "InvalidURL"),
+        (2, None, "InvalidURL"),
+    ]
+
+
+def test_the_admin_document_is_served_from_any_working_directory(
+    twin: RunningTwin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    response = httpx.get(f"{twin.base_url}/__twin/openapi.yaml")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.text)
+    assert document["info"]["title"] == "G2A twin admin surface"
+    assert "/__twin/openapi.yaml" in document["paths"]
