@@ -1,8 +1,9 @@
 """The step catalogue: every registered pytest-bdd step, read from the step library itself.
 
 Each step function documents itself: the first docstring line says what it does, and a line
-`Example: <step text>` shows one line a feature file may use. Target tags (`@twin`, ...) come
-from the step module's `TARGETS` tuple (default: every target).
+`Example: <step text>` shows one line a feature file may use, followed by the data table the
+step takes, if it takes one (its first row is the header the step requires). Target tags
+(`@twin`, ...) come from the step module's `TARGETS` tuple (default: every target).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.bdd.wordings import Worded
 from harness.project import project_root
 from harness.targets import TARGETS
 
@@ -47,6 +49,8 @@ class CatalogueStep:
     example: str  # the step text, without its keyword
     targets: tuple[str, ...]
     defined_at: str  # module:line
+    argument: str = ""  # what the step takes under its line: "data table", "doc string" or ""
+    table: tuple[str, ...] = ()  # the example's data table, row by row as written
 
     def line(self) -> str:
         return f"{self.kind.capitalize()} {self.pattern}"
@@ -64,18 +68,61 @@ def library_contexts() -> list[Any]:
 
 
 _PARSE_FIELD = re.compile(r"\{(?P<name>\w+)(?::(?P<spec>[^}]*))?\}")
-_PARSE_TYPES = {"d": "int", "f": "float", "w": "word", "": "text"}
+_PARSE_TYPES = {"d": "int", "f": "float", "number": "number", "w": "word", "": "text"}
+_CONVERTED: dict[Any, str] = {int: "int", float: "number"}
+ARGUMENTS = {"datatable": "data table", "docstring": "doc string"}
 
 
-def _params(parser: Any) -> dict[str, str]:
-    """Parameter name -> type, from a `parse` format or a regex's named groups."""
-    name = parser.name
+def _params(parser: Any, converters: dict[str, Any]) -> dict[str, str]:
+    """Parameter name -> type, from a `parse` format or a regex's named groups (typed by the
+    step's converters); a worded parameter's type lists its forms."""
+    if isinstance(parser, Worded):
+        worded = {name: wording.describe() for name, wording in parser.wordings.items()}
+        return {**_params(parser.base, converters), **worded}
     if isinstance(getattr(parser, "regex", None), re.Pattern):
-        return dict.fromkeys(parser.regex.groupindex, "text")
+        return {
+            name: _CONVERTED.get(converters.get(name), "text") for name in parser.regex.groupindex
+        }
     return {
         m.group("name"): _PARSE_TYPES.get(m.group("spec") or "", m.group("spec"))
-        for m in _PARSE_FIELD.finditer(name)
+        for m in _PARSE_FIELD.finditer(parser.name)
     }
+
+
+def step_targets(func: Any) -> tuple[str, ...]:
+    """The targets a step may run on: its module's `TARGETS` (default: every target)."""
+    return tuple(getattr(inspect.getmodule(func), "TARGETS", TARGETS))
+
+
+def step_argument(func: Any) -> str:
+    """What a step function takes under its line: "data table", "doc string" or ""."""
+    taken = [ARGUMENTS[p] for p in inspect.signature(func).parameters if p in ARGUMENTS]
+    return taken[0] if taken else ""
+
+
+def examples(func: Any) -> list[tuple[str, tuple[str, ...]]]:
+    """Each `Example:` of a step function's docstring, with the table rows written under it."""
+    lines = (inspect.getdoc(func) or "").splitlines()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for number, line in enumerate(lines):
+        if match := _EXAMPLE.match(line):
+            rows = []
+            for row in lines[number + 1 :]:
+                if not row.strip().startswith("|"):
+                    break
+                rows.append(row.strip())
+            found.append((match.group("text"), tuple(rows)))
+    return found
+
+
+def table_header(func: Any) -> list[str]:
+    """The header a step requires of its data table: its example table's first row."""
+    tables = [table for _, table in examples(func) if table]
+    return _cells(tables[0][0]) if tables else []
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
 def relative_path(path: str) -> str:
@@ -89,18 +136,20 @@ def relative_path(path: str) -> str:
 def _entry(context: Any) -> CatalogueStep:
     func = context.step_func
     docstring = inspect.getdoc(func) or ""
-    examples = [m.group("text") for m in _EXAMPLE.finditer(docstring)]
-    fitting = [e for e in examples if context.parser.is_matching(e)]
-    module = inspect.getmodule(func)
+    written = examples(func)
+    fitting = [e for e in written if context.parser.is_matching(e[0])]
+    example, table = (fitting or written or [("", ())])[0]
     start = inspect.getsourcelines(func)[1]
     return CatalogueStep(
         kind=context.type or "step",
         pattern=context.parser.name,
-        params=_params(context.parser),
+        params=_params(context.parser, context.converters),
         doc=docstring.splitlines()[0] if docstring else "",
-        example=(fitting or examples or [""])[0],
-        targets=tuple(getattr(module, "TARGETS", TARGETS)),
+        example=example,
+        targets=step_targets(func),
         defined_at=f"{relative_path(inspect.getsourcefile(func) or '?')}:{start}",
+        argument=step_argument(func),
+        table=table,
     )
 
 
@@ -142,11 +191,17 @@ def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[C
 
 
 def unknown_step_message(feature_file: str, step: Any, steps: Sequence[CatalogueStep]) -> str:
-    """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches."""
+    """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches, or,
+    when a step fits but for a parameter outside its wording, which forms it may say."""
+    where = f"{relative_path(feature_file)}:{step.line_number}"
+    for context in library_contexts():
+        worded = context.type in (None, step.type) and isinstance(context.parser, Worded)
+        if worded and (refusals := context.parser.misworded(step.name)):
+            return f'{where}: step "{step.keyword} {step.name}": {"; ".join(refusals)}'
     guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, steps))
     return (
-        f'{relative_path(feature_file)}:{step.line_number}: unknown step "{step.keyword} '
-        f'{step.name}"; did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)'
+        f'{where}: unknown step "{step.keyword} {step.name}"; did you mean {guesses}? '
+        "(g2a-harness steps --grep WORD lists the catalogue)"
     )
 
 
@@ -171,6 +226,7 @@ def render(steps: Sequence[CatalogueStep], fmt: str) -> str:
             step.line(),
             f"    {step.doc}",
             f"    example: {step.kind.capitalize()} {step.example}",
+            *(f"               {row}" for row in step.table),
             f"    params:  {params or '-'}",
             f"    targets: {' '.join(step.targets)}   defined at {step.defined_at}",
             "",
@@ -184,8 +240,11 @@ def render_markdown(steps: Sequence[CatalogueStep]) -> str:
         "# Step catalogue",
         "",
         "Generated by `g2a-harness steps --format md > docs/steps.md`; a test keeps it fresh.",
-        "Parameters in `{braces}` are typed (`:d` integer, `:f` number); regex steps show their",
-        "named groups. Targets name where a scenario using the step may run.",
+        "Parameters in `{braces}` are typed (`:d` a whole number, `:number` a whole or decimal",
+        "number such as `12` or `12.50`); regex steps show their named groups. A parameter that",
+        "takes a wording lists the forms it may say. A step that takes a data table shows it",
+        "under its example, with the header row it requires. Targets name where a scenario",
+        "using the step may run: a scenario may be tagged only with targets of all its steps.",
         "",
     ]
     for kind in ("given", "when", "then"):
@@ -198,9 +257,23 @@ def render_markdown(steps: Sequence[CatalogueStep]) -> str:
                 step.doc,
                 "",
                 f"- example: `{kind.capitalize()} {step.example}`",
+                *_markdown_table(step),
                 f"- parameters: {params}",
                 f"- targets: {', '.join(step.targets)}",
                 f"- defined in `{step.defined_at.rsplit(':', 1)[0]}`",
                 "",
             ]
     return "\n".join(lines)
+
+
+def _markdown_table(step: CatalogueStep) -> list[str]:
+    if not step.argument:
+        return []
+    if not step.table:
+        return [f"- takes a {step.argument} under the step"]
+    return [
+        f"- takes a {step.argument} under the step, headed as in the example:",
+        "",
+        *(f"      {row}" for row in step.table),
+        "",
+    ]

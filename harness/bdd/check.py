@@ -4,8 +4,11 @@ Each scenario is read as pytest-bdd will run it: the Background's steps first, a
 Outline once per row of its Examples, with the row's values in place of its `<placeholders>`.
 Every step is matched against the library's steps of its kind (Given, When, Then; And and But
 take the kind before them), exactly as a run matches it, and an unknown one is reported as a
-run reports it. A file that is not valid Gherkin is reported with its line, instead of the
-parser's traceback. Nothing runs and no target is needed.
+run reports it. A known step is also checked for what a run would trip over: a `<placeholder>`
+no Examples column fills, a data table or doc string missing, unused or wrongly headed, and a
+step that cannot arrange a target the scenario is tagged for. A file that is not valid Gherkin
+is reported with its line, instead of the parser's traceback. Nothing runs and no target is
+needed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.bdd.catalogue import catalogue, library_contexts, unknown_step_message
+from pytest_bdd.parser import PARAM_RE
+
+from harness.bdd.catalogue import (
+    catalogue,
+    library_contexts,
+    relative_path,
+    step_argument,
+    step_targets,
+    table_header,
+    unknown_step_message,
+)
+from harness.targets import DEFAULT_TARGET, TARGETS
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,7 @@ class CheckResult:
     steps: int
     unknown: tuple[str, ...]  # one message per feature line no library step matches
     invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
+    problems: tuple[str, ...] = ()  # one message per known step a run would trip over
 
 
 def feature_files(paths: Iterable[Path]) -> list[Path]:
@@ -78,17 +93,84 @@ def _without_steps(path: Path, templates: Iterable[Any]) -> str | None:
     return None
 
 
-def _rendered(template: Any) -> Iterable[Any]:
+@dataclass(frozen=True)
+class _Run:
+    """One scenario as it runs: its steps, the Examples columns that filled it, its targets."""
+
+    scenario: Any
+    columns: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+def _rendered(feature: Any, template: Any) -> Iterable[_Run]:
     """The scenarios a template runs as: one per Examples row, or itself once."""
-    contexts: list[Mapping[str, str]] = [
-        context for examples in template.examples for context in examples.as_contexts()
+    tags = feature.tags | template.tags | (template.rule.tags if template.rule else set())
+    runs: list[tuple[Mapping[str, str], tuple[str, ...], set[str]]] = [
+        (context, tuple(examples.example_params), examples.tags)
+        for examples in template.examples
+        for context in examples.as_contexts()
     ]
-    for context in contexts or [{}]:
-        yield template.render(context)
+    for context, columns, row_tags in runs or [({}, (), set())]:
+        declared = sorted((tags | row_tags) & set(TARGETS)) or [DEFAULT_TARGET]
+        yield _Run(template.render(context), columns, tuple(declared))
 
 
-def _matches(step: Any, contexts: list[Any]) -> bool:
-    return any(c.type in (None, step.type) and c.parser.is_matching(step.name) for c in contexts)
+def _context(step: Any, contexts: list[Any]) -> Any:
+    """The library step a feature step runs as, or None."""
+    return next(
+        (c for c in contexts if c.type in (None, step.type) and c.parser.is_matching(step.name)),
+        None,
+    )
+
+
+def _placeholders(step: Any, columns: tuple[str, ...]) -> str | None:
+    """A `<name>` left in a step as run: no Examples column filled it."""
+    texts = [step.name, step.docstring or ""]
+    texts += [cell for row in step.datatable.raw() for cell in row] if step.datatable else []
+    left = sorted({name for text in texts for name in PARAM_RE.findall(text)})
+    if not left:
+        return None
+    filled = (
+        f"the Examples columns are {', '.join(columns)}" if columns else "there are no Examples"
+    )
+    names = ", ".join(f"<{name}>" for name in left)
+    return f'step "{step.keyword} {step.name}" has {names} but {filled}: nothing fills it in'
+
+
+def argument_problem(step: Any, func: Any) -> str | None:
+    """What is wrong with the data table or doc string under a step, for the function it runs,
+    or None: the step needs one and has none, has one it would ignore, or a table whose header
+    is not the one the step requires."""
+    wanted, named = step_argument(func), f'step "{step.keyword} {step.name}"'
+    given = "data table" if step.datatable is not None else ""
+    given = "doc string" if step.docstring is not None else given
+    header = table_header(func)
+    shown = f", headed {_row(header)}" if header else ""
+    if wanted and not given:
+        return f"{named} needs a {wanted} under it{shown}"
+    if given and wanted != given:
+        return f"{named} takes no {given}: the {given} under it would be ignored"
+    if header and step.datatable is not None:
+        first = step.datatable.raw()[0]
+        if first != header:
+            return f"{named} needs its table headed {_row(header)}, not {_row(first)}"
+    return None
+
+
+def _row(cells: list[str]) -> str:
+    return f"| {' | '.join(cells)} |"
+
+
+def _target_problem(step: Any, func: Any, targets: tuple[str, ...]) -> str | None:
+    """A step that cannot run on a target its scenario is tagged for."""
+    outside = [t for t in targets if t not in step_targets(func)]
+    if not outside:
+        return None
+    return (
+        f'step "{step.keyword} {step.name}" runs only on {", ".join(step_targets(func))}, '
+        f"but the scenario is tagged for {', '.join(outside)}: tag it "
+        f"{' '.join('@' + t for t in step_targets(func))} only"
+    )
 
 
 def check_features(paths: Iterable[Path]) -> CheckResult:
@@ -101,13 +183,24 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
         return CheckResult(0, 0, (), invalid)
     contexts, known = library_contexts(), catalogue()
     scenarios = steps = 0
-    unknown: dict[str, None] = {}  # messages in file order, each once (a Background repeats)
+    # messages in file order, each once (a Background or an Outline repeats them)
+    unknown: dict[str, None] = {}
+    problems: dict[str, None] = {}
     for feature in get_features([str(path) for path in files]):
+        where = relative_path(feature.filename)
         for template in feature.scenarios.values():
-            for scenario in _rendered(template):
+            for run in _rendered(feature, template):
                 scenarios += 1
-                for step in scenario.steps:
+                for step in run.scenario.steps:
                     steps += 1
-                    if not _matches(step, contexts):
+                    context = _context(step, contexts)
+                    problem = _placeholders(step, run.columns)
+                    if problem is None and context is None:
                         unknown[unknown_step_message(feature.filename, step, known)] = None
-    return CheckResult(scenarios, steps, tuple(unknown))
+                    elif problem is None:
+                        problem = argument_problem(step, context.step_func) or _target_problem(
+                            step, context.step_func, run.targets
+                        )
+                    if problem is not None:
+                        problems[f"{where}:{step.line_number}: {problem}"] = None
+    return CheckResult(scenarios, steps, tuple(unknown), problems=tuple(problems))

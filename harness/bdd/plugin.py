@@ -108,6 +108,24 @@ def pytest_bdd_step_func_lookup_error(
     raise UnknownStepError(message) from None
 
 
+class StepArgumentError(AssertionError):
+    """A data table or doc string under a step that does not fit the step."""
+
+
+def pytest_bdd_before_step(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any
+) -> None:
+    """Fail a step whose data table or doc string is missing, ignored or wrongly headed, as
+    `g2a-harness steps --check` reports it (instead of pytest's "fixture not found")."""
+    from harness.bdd.catalogue import relative_path
+    from harness.bdd.check import argument_problem
+
+    if (problem := argument_problem(step, step_func)) is not None:
+        request.node.stash[FAILED_STEP_KEY] = f"{step.keyword} {step.name}"
+        where = f"{relative_path(feature.filename)}:{step.line_number}"
+        raise StepArgumentError(f"{where}: {problem}")
+
+
 def pytest_bdd_step_error(
     request: pytest.FixtureRequest,
     feature: Any,
@@ -227,7 +245,9 @@ class ResultsWriter:
         self._file.close()
 
 
-_ASSERTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|UnknownStepError): ")
+_ASSERTION_PREFIX = re.compile(
+    r"^(?:[\w.]+\.)?(?:AssertionError|UnknownStepError|StepArgumentError): "
+)
 
 
 def _first_line(report: pytest.TestReport) -> str:

@@ -75,6 +75,7 @@ class World:
     order_id: str | None = None
     receiver: ReceiverHandle | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    attempted: bool = False  # an adapter call was made in this scenario
     _client: G2AClient | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -117,7 +118,7 @@ class World:
         """Run one adapter call, keeping its result or the adapter error it raised."""
         from g2a_adapter import G2AError
 
-        self.outcome, self.error = None, None
+        self.outcome, self.error, self.attempted = None, None, True
         try:
             self.outcome = action()
         except G2AError as exc:
@@ -126,13 +127,22 @@ class World:
             self.results.append(self.outcome)
         return self.outcome
 
+    def _expect_a_call(self) -> None:
+        if not self.attempted:
+            raise AssertionError(
+                "no call was made in this scenario: a When step must call the adapter first"
+            )
+
     def expect_success(self) -> Any:
+        """The last call's result; it must have succeeded."""
+        self._expect_a_call()
         if self.error is not None:
             raise AssertionError(f"expected success, got {type(self.error).__name__}: {self.error}")
         return self.outcome
 
     def expect_error(self, kind: type[Raised]) -> Raised:
         """The last call's error, which must be a `kind`."""
+        self._expect_a_call()
         if self.error is None:
             raise AssertionError(
                 f"expected {kind.__name__}, but the call succeeded: {self.outcome!r}"

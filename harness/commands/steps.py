@@ -20,8 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="PATH",
-        help="feature files or folders: report every step no library step matches (a dry "
-        "run: Outlines once per Examples row, nothing executed); exit 1 if there is one",
+        help="feature files or folders: report every step no library step matches, and every "
+        "known step a run would trip over (an unfilled <placeholder>, a missing or ignored data "
+        "table, a twin-only step in a scenario tagged for another target); a dry run: Outlines "
+        "once per Examples row, nothing executed; exit 1 if there is one",
     )
 
 
@@ -55,11 +57,19 @@ def _check(paths: list[Path]) -> int:
     if not result.scenarios:
         print(f"no scenario in {', '.join(map(str, paths))}: nothing was checked")
         return 1
-    for message in result.unknown:
+    for message in sorted((*result.unknown, *result.problems), key=_place):
         print(message)
     verdict = f"{len(result.unknown)} unknown" if result.unknown else "all known"
+    if result.problems:
+        verdict += f", {_count(len(result.problems), 'problem')}"
     print(f"{_count(result.steps, 'step')} in {_count(result.scenarios, 'scenario')}: {verdict}")
-    return 1 if result.unknown else 0
+    return 1 if result.unknown or result.problems else 0
+
+
+def _place(message: str) -> tuple[str, int]:
+    """A message's `file:line` prefix, for listing messages in file order."""
+    path, line, _ = message.split(":", 2)
+    return path, int(line)
 
 
 def _count(number: int, noun: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from g2a_adapter.client import is_testing, set_testing
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
@@ -122,7 +123,7 @@ def ask_token_times(g2a_world: World, times: int) -> None:
         g2a_world.expect_success()
 
 
-@when(parsers.parse("{seconds:f} seconds pass"))
+@when(parse("{seconds:number} seconds pass"))
 def seconds_pass(seconds: float) -> None:
     """Let this many seconds of real time pass.
 
@@ -359,7 +360,7 @@ def order_product(g2a_world: World, product_id: str) -> None:
     _order(g2a_world, product_id)
 
 
-@when(parsers.parse("QA orders product {product_id:d} from a seller rated at least {rating:f}"))
+@when(parse("QA orders product {product_id:d} from a seller rated at least {rating:number}"))
 def order_product_rated(g2a_world: World, product_id: int, rating: float) -> None:
     """Create an order for one unit of a product, from a seller rated at least this (0 to 1).
 
@@ -433,7 +434,7 @@ def order_created(g2a_world: World) -> None:
     assert created.price > 0
 
 
-@then(parsers.parse("the order costs {price:f} {currency:w}"))
+@then(parse("the order costs {price:number} {currency:w}"))
 def order_costs(g2a_world: World, price: float, currency: str) -> None:
     """The order call returned exactly this price and currency.
 

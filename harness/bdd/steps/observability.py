@@ -8,6 +8,7 @@ import httpx
 from pytest_bdd import parsers, then, when
 
 from harness.bdd.steps.client import _secrets
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
 LOG_FIELDS = ("method", "path", "status", "latency_ms", "retries", "attempt", "correlation_id")
@@ -103,7 +104,10 @@ def logs_hide_secrets(g2a_world: World) -> None:
             assert secret not in text, "a credential appears in a log record"
 
 
-@then(parsers.parse("the request counter shows {count:d} request with status {status:d}"))
+@then(
+    parsers.re(r"the request counter shows (?P<count>\d+) requests? with status (?P<status>\d{3})"),
+    converters={"count": int, "status": int},
+)
 def requests_counted(g2a_world: World, count: int, status: int) -> None:
     """The request counter shows this many requests with this status.
 
@@ -112,7 +116,10 @@ def requests_counted(g2a_world: World, count: int, status: int) -> None:
     assert _sum(g2a_world, "g2a_requests_total", status=str(status)) == count
 
 
-@then(parsers.parse("the retry counter shows {count:d} retries"))
+@then(
+    parsers.re(r"the retry counter shows (?P<count>\d+) (?:retry|retries)"),
+    converters={"count": int},
+)
 def retries_counted(g2a_world: World, count: int) -> None:
     """The retry counter shows this many retries.
 
@@ -121,7 +128,10 @@ def retries_counted(g2a_world: World, count: int) -> None:
     assert _sum(g2a_world, "g2a_request_retries_total") == count
 
 
-@then(parsers.parse("the latency histogram holds {count:d} product list request"))
+@then(
+    parsers.re(r"the latency histogram holds (?P<count>\d+) product list requests?"),
+    converters={"count": int},
+)
 def latency_count(g2a_world: World, count: int) -> None:
     """The request latency histogram counted this many product list requests.
 
@@ -131,7 +141,7 @@ def latency_count(g2a_world: World, count: int) -> None:
     assert observed == count
 
 
-@then(parsers.parse("that request took at least {seconds:f} seconds"))
+@then(parse("that request took at least {seconds:number} seconds"))
 def latency_sum(g2a_world: World, seconds: float) -> None:
     """The measured request took at least this many seconds.
 
@@ -156,14 +166,17 @@ def scrape_receiver(g2a_world: World) -> None:
 
 @then("it exposes the metrics")
 def exposes_metrics(g2a_world: World, datatable: list[list[str]]) -> None:
-    """The metrics answer lists the adapter's metric families.
+    """The metrics answer declares every metric family named in the table under the step.
 
     Example: it exposes the metrics
+        | metric                           |
+        | g2a_webhook_events_total         |
     """
     response: httpx.Response = g2a_world.notes["scrape"]
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    names = [row[0] for row in datatable[1:]]
+    names = [row[0] for row in datatable[1:]]  # under the `| metric |` header (checked)
+    assert names, "the table names no metric under its `| metric |` header: nothing to check"
     declared = set(re.findall(r"^# TYPE (\w+) ", response.text, flags=re.MULTILINE))
     for name in names:
         assert {name, name.removesuffix("_total")} & declared, f"{name} not exposed"

@@ -6,13 +6,15 @@ Only scenarios tagged for the twin use these; on a real G2A target they are dese
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from pytest_bdd import given, parsers, then
 
+from harness.bdd.wordings import Wording, phrases, worded
 from harness.bdd.world import TwinHandle, World
+from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 TARGETS = ("twin",)
 
@@ -34,21 +36,25 @@ def admin_of(world: World) -> TwinHandle:
     return world.twin
 
 
-def fault_action(phrase: str) -> dict[str, Any] | None:
-    """A fault in business words -> the twin's fault fields; `passes` -> None."""
-    phrase = phrase.strip()
-    if phrase == "passes":
-        return None
-    if match := re.fullmatch(r"HTTP (\d{3})", phrase):
-        status = int(match.group(1))
-        return {"kind": "rate_limit"} if status == 429 else {"kind": "status", "status": status}
-    if match := re.fullmatch(r"a rate limit asking to wait (\d+) s", phrase):
-        return {"kind": "rate_limit", "retry_after": int(match.group(1))}
-    if phrase == "a connection reset":
-        return {"kind": "reset"}
-    if phrase == "a malformed body":
-        return {"kind": "malformed"}
-    raise AssertionError(f"unknown fault wording: {phrase!r}")
+def _status_fault(status: str) -> dict[str, Any]:
+    code = int(status)
+    return {"kind": "rate_limit"} if code == 429 else {"kind": "status", "status": code}
+
+
+_FAULT_FORMS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
+    "HTTP <status>": (r"HTTP (\d{3})", _status_fault),
+    "a rate limit asking to wait <seconds> s": (
+        r"a rate limit asking to wait (\d+) s",
+        lambda seconds: {"kind": "rate_limit", "retry_after": int(seconds)},
+    ),
+    **phrases({"a connection reset": {"kind": "reset"}, "a malformed body": {"kind": "malformed"}}),
+}
+# A fault in business words -> the twin's fault fields (`<status>`: three digits).
+FAULTS: Wording[dict[str, Any]] = Wording("fault", _FAULT_FORMS)
+# A sequence also says `passes` (None: that request is answered normally).
+FAULT_SEQUENCE: Wording[dict[str, Any] | None] = Wording(
+    "fault sequence", {**_FAULT_FORMS, **phrases({"passes": None})}, separator=","
+)
 
 
 def add_fault(world: World, call: str, times: int | None, **spec: Any) -> str:
@@ -68,26 +74,20 @@ def received(world: World, call: str) -> list[dict[str, Any]]:
 
 # --- faults ----------------------------------------------------------------------------------
 @given(
-    parsers.re(
-        rf"the twin answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests? "
-        r"with (?P<fault>.+)"
-    )
-)
-@given(
-    parsers.re(
-        rf"the twin fails the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests "
-        r"with (?P<fault>.+)"
+    worded(
+        parsers.re(
+            rf"the twin (?:answers|fails) the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) "
+            r"requests? with (?P<fault>.+)"
+        ),
+        fault=FAULTS,
     )
 )
 def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
     """The twin answers the next N requests of this call with a fault.
 
     Example: the twin answers the next 2 product list requests with HTTP 503
-    Example: the twin fails the next 1 key requests with a connection reset
     """
-    action = fault_action(fault)
-    assert action is not None, "'passes' only makes sense in a sequence"
-    add_fault(g2a_world, call, int(times), **action)
+    add_fault(g2a_world, call, int(times), **FAULTS.value(fault))
 
 
 @given(
@@ -114,7 +114,7 @@ def hang_next(g2a_world: World, call: str) -> None:
 
 
 @given(
-    parsers.re(rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests")
+    parsers.re(rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests?")
 )
 def hang_next_n(g2a_world: World, times: str, call: str) -> None:
     """The twin never answers the next N requests of this call.
@@ -152,15 +152,18 @@ def no_more_faults(g2a_world: World) -> None:
     admin_of(g2a_world).admin.clear_faults()
 
 
-@given(parsers.re(rf"the twin fails every (?P<call>{_CALL_NAMES}) request with (?P<fault>.+)"))
+@given(
+    worded(
+        parsers.re(rf"the twin fails every (?P<call>{_CALL_NAMES}) request with (?P<fault>.+)"),
+        fault=FAULTS,
+    )
+)
 def fail_every(g2a_world: World, call: str, fault: str) -> None:
     """The twin fails every request of this call with a fault.
 
     Example: the twin fails every token request with HTTP 503
     """
-    action = fault_action(fault)
-    assert action is not None
-    add_fault(g2a_world, call, None, **action)
+    add_fault(g2a_world, call, None, **FAULTS.value(fault))
 
 
 @given(
@@ -177,8 +180,12 @@ def delay_next(g2a_world: World, call: str, ms: str) -> None:
 
 
 @given(
-    parsers.re(
-        rf'the twin answers (?P<call>{_CALL_NAMES}) requests with the sequence "(?P<steps>[^"]+)"'
+    worded(
+        parsers.re(
+            rf"the twin answers (?P<call>{_CALL_NAMES}) requests "
+            r'with the sequence "(?P<steps>[^"]+)"'
+        ),
+        steps=FAULT_SEQUENCE,
     )
 )
 def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
@@ -186,7 +193,7 @@ def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
 
     Example: the twin answers product list requests with the sequence "HTTP 503, passes"
     """
-    sequence = [fault_action(step) for step in steps.split(",")]
+    sequence = FAULT_SEQUENCE.values(steps)
     first = next(a for a in sequence if a is not None)
     add_fault(g2a_world, call, None, sequence=sequence, seed=2026, **first)
 
@@ -194,10 +201,18 @@ def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
 # --- catalogue and configuration -------------------------------------------------------------
 @given(parsers.parse("the twin's catalogue holds {size:d} products"))
 def catalogue_size(g2a_world: World, size: int) -> None:
-    """The twin's catalogue holds this many products.
+    """The twin's catalogue holds this many products (at least its 4 sandbox products).
+
+    The twin always keeps the products the G2A sandbox publishes, so the smallest catalogue
+    holds those 4.
 
     Example: the twin's catalogue holds 45 products
     """
+    kept = len(SANDBOX_PRODUCT_IDS)
+    assert size >= kept, (
+        f"the twin's catalogue always keeps its {kept} sandbox products: "
+        f"ask for {kept} or more products, not {size}"
+    )
     assert admin_of(g2a_world).admin.seed(size=size) == size
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from pytest_bdd import given, parsers
 
 from harness.bdd.steps.twin import admin_of
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
 TARGETS = ("twin",)
@@ -47,7 +48,7 @@ def in_stock(g2a_world: World, product_id: int, quantity: int) -> None:
     admin_of(g2a_world).admin.update_product(str(product_id), qty=quantity)
 
 
-@given(parsers.parse("product {product_id:d} costs {price:f} EUR"))
+@given(parse("product {product_id:d} costs {price:number} EUR"))
 def price_of(g2a_world: World, product_id: int, price: float) -> None:
     """Change a product's minimum price (what an order of it costs).
 
@@ -73,7 +74,7 @@ def sellers_of(g2a_world: World, product_id: str, sellers: str) -> None:
     admin_of(g2a_world).admin.set_auctions(product_id, seller_offers(sellers))
 
 
-@given(parsers.parse("the twin completes a paid order after {seconds:f} seconds"))
+@given(parse("the twin completes a paid order after {seconds:number} seconds"))
 def processing_delay(g2a_world: World, seconds: float) -> None:
     """Make a paid order stay "paid" this long before it is "complete" with a key.
 
@@ -82,7 +83,9 @@ def processing_delay(g2a_world: World, seconds: float) -> None:
     admin_of(g2a_world).admin.configure(completion_delay_seconds=seconds)
 
 
-@given(parsers.parse("the twin allows {count:d} requests per second"))
+@given(
+    parsers.re(r"the twin allows (?P<count>\d+) requests? per second"), converters={"count": int}
+)
 def rate_limit(g2a_world: World, count: int) -> None:
     """Rate-limit every API call: beyond this many per second the twin answers HTTP 429.
 

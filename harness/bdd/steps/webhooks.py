@@ -20,10 +20,12 @@ from pytest_bdd import given, parsers, then, when
 from g2a_adapter.wire import HEADER_SIGNATURE, signed_webhook_headers
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.twin import admin_of
+from harness.bdd.wordings import Wording, phrases, worded
 from harness.bdd.world import ReceiverHandle, World
 
 TARGETS = ("twin",)
 
+Delivery = tuple[dict[str, str], bytes]  # headers, body
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 _WAIT_S = 5.0
 _OVERSIZE = 64 * 1024 + 1
@@ -48,6 +50,19 @@ def counted(world: World, name: str, **labels: str) -> float:
     receiver = _receiver(world)
     baseline: Samples = world.notes["receiver_baseline"]
     return scrape(receiver).get(key, 0.0) - baseline.get(key, 0.0)
+
+
+def _events_since(world: World, note: str) -> dict[tuple[str, str], float]:
+    """How many webhook events the receiver counted since the scrape kept in `world.notes[note]`,
+    by (type, result)."""
+    before: Samples = world.notes[note]
+    grown: dict[tuple[str, str], float] = {}
+    for key, value in scrape(_receiver(world)).items():
+        name, labels = key
+        if name == "g2a_webhook_events_total" and value != before.get(key, 0.0):
+            fields = dict(labels)
+            grown[(fields["type"], fields["result"])] = value - before.get(key, 0.0)
+    return grown
 
 
 def _receiver(world: World) -> ReceiverHandle:
@@ -101,6 +116,7 @@ def twin_emits_paid(g2a_world: World) -> None:
     Example: the twin announces that the order was paid
     """
     assert g2a_world.order_id is not None
+    g2a_world.notes["before_delivery"] = scrape(_receiver(g2a_world))
     event_id = admin_of(g2a_world).admin.emit(g2a_world.order_id, "order.paid")
     g2a_world.notes["event_id"] = event_id
     g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
@@ -144,12 +160,13 @@ def twin_replays(g2a_world: World) -> None:
 
 @then(parsers.parse('the receiver answered the delivery with "{result}"'))
 def delivery_result(g2a_world: World, result: str) -> None:
-    """The receiver answered the twin's delivery with this result.
+    """The receiver answered the twin's delivery with this result (the one event it counted).
 
     Example: the receiver answered the delivery with "processed"
     """
     assert g2a_world.notes["delivery"]["status"] == 200
-    assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) >= 1
+    grown = _events_since(g2a_world, "before_delivery")
+    assert grown.get(("order.paid", result)) == 1, f"the receiver counted {grown} since then"
 
 
 @then(parsers.parse('the receiver answered the redelivery with "{result}"'))
@@ -235,36 +252,63 @@ def signed_delivery(
     return {"Content-Type": "application/json", **signed}
 
 
-def tampered(
-    event_id: str, payload: dict[str, Any], tampering: str
-) -> tuple[dict[str, str], bytes]:
-    """A delivery spoiled the way the business wording says; everything else is genuine."""
+def _signed(event_id: str, body: bytes, timestamp: int | None = None) -> Delivery:
+    return signed_delivery(event_id, body, [TWIN_WEBHOOK_SECRET], timestamp), body
+
+
+def _another_secret(event_id: str, payload: dict[str, Any]) -> Delivery:
     body = json.dumps(payload).encode()
-    good = [TWIN_WEBHOOK_SECRET]
-    now = int(time.time())
-    if tampering == "a signature made with another secret":
-        return signed_delivery(event_id, body, ["not-the-twin-secret"]), body
-    if tampering == "a body changed after signing":
-        headers = signed_delivery(event_id, body, good)
-        changed = dict(payload, data={**payload["data"], "price": 0.01})
-        return headers, json.dumps(changed).encode()
-    if tampering == "a timestamp 10 minutes old":
-        return signed_delivery(event_id, body, good, now - 600), body
-    if tampering == "a timestamp 10 minutes ahead":
-        return signed_delivery(event_id, body, good, now + 600), body
-    if tampering == "no signature":
-        headers = signed_delivery(event_id, body, good)
-        del headers[HEADER_SIGNATURE]
-        return headers, body
-    if tampering == "an unreadable signature":
-        return {**signed_delivery(event_id, body, good), HEADER_SIGNATURE: "v1=not-hex"}, body
-    if tampering == "a body that is not JSON":
-        raw = b'{"event_id": "' + event_id.encode() + b'", "type": '
-        return signed_delivery(event_id, raw, good), raw
-    if tampering == "a body larger than 64 KiB":
-        big = json.dumps({**payload, "padding": "x" * _OVERSIZE}).encode()
-        return signed_delivery(event_id, big, good), big
-    raise AssertionError(f"unknown tampering wording: {tampering!r}")
+    return signed_delivery(event_id, body, ["not-the-twin-secret"]), body
+
+
+def _changed_after_signing(event_id: str, payload: dict[str, Any]) -> Delivery:
+    headers, _ = _signed(event_id, json.dumps(payload).encode())
+    changed = dict(payload, data={**payload["data"], "price": 0.01})
+    return headers, json.dumps(changed).encode()
+
+
+def _aged(seconds: int) -> Callable[[str, dict[str, Any]], Delivery]:
+    def delivery(event_id: str, payload: dict[str, Any]) -> Delivery:
+        return _signed(event_id, json.dumps(payload).encode(), int(time.time()) + seconds)
+
+    return delivery
+
+
+def _unsigned(event_id: str, payload: dict[str, Any]) -> Delivery:
+    headers, body = _signed(event_id, json.dumps(payload).encode())
+    del headers[HEADER_SIGNATURE]
+    return headers, body
+
+
+def _unreadable_signature(event_id: str, payload: dict[str, Any]) -> Delivery:
+    headers, body = _signed(event_id, json.dumps(payload).encode())
+    return {**headers, HEADER_SIGNATURE: "v1=not-hex"}, body
+
+
+def _not_json(event_id: str, payload: dict[str, Any]) -> Delivery:
+    return _signed(event_id, b'{"event_id": "' + event_id.encode() + b'", "type": ')
+
+
+def _oversized(event_id: str, payload: dict[str, Any]) -> Delivery:
+    return _signed(event_id, json.dumps({**payload, "padding": "x" * _OVERSIZE}).encode())
+
+
+# A delivery spoiled the way the business wording says; everything else is genuine.
+TAMPERINGS: Wording[Callable[[str, dict[str, Any]], Delivery]] = Wording(
+    "tampering",
+    phrases(
+        {
+            "a signature made with another secret": _another_secret,
+            "a body changed after signing": _changed_after_signing,
+            "a timestamp 10 minutes old": _aged(-600),
+            "a timestamp 10 minutes ahead": _aged(600),
+            "no signature": _unsigned,
+            "an unreadable signature": _unreadable_signature,
+            "a body that is not JSON": _not_json,
+            "a body larger than 64 KiB": _oversized,
+        }
+    ),
+)
 
 
 def _post(world: World, headers: dict[str, str], body: bytes) -> None:
@@ -272,14 +316,16 @@ def _post(world: World, headers: dict[str, str], body: bytes) -> None:
     world.notes["response"] = httpx.post(url, content=body, headers=headers, timeout=5.0)
 
 
-@when(parsers.parse("a delivery for the order arrives with {tampering}"))
+@when(
+    worded(parsers.parse("a delivery for the order arrives with {tampering}"), tampering=TAMPERINGS)
+)
 def crafted_delivery(g2a_world: World, tampering: str) -> None:
-    """Deliver a webhook for the order with one tampering (or none).
+    """Deliver a webhook for the order spoiled in one way (the tampering).
 
-    Example: a delivery for the order arrives with a wrong signature
+    Example: a delivery for the order arrives with a signature made with another secret
     """
     event_id, payload = _order_event(g2a_world)
-    _post(g2a_world, *tampered(event_id, payload, tampering))
+    _post(g2a_world, *TAMPERINGS.value(tampering)(event_id, payload))
 
 
 @when("a delivery for the order arrives signed with the previous and the current secret")

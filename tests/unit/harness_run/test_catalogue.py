@@ -50,6 +50,8 @@ def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:
         "example": "product 10000068865001 is out of stock",
         "targets": ["twin"],
         "defined_at": out_of_stock["defined_at"],
+        "argument": "",
+        "table": [],
     }
     assert out_of_stock["doc"].startswith("Set a product's stock to zero")
     assert out_of_stock["defined_at"].startswith("harness/bdd/steps/twin_state.py:")
@@ -82,3 +84,35 @@ def test_the_closest_steps_to_a_typo_come_first() -> None:
     nearest = closest("Given product 1 is out of stok", STEPS)
     assert len(nearest) == 3
     assert nearest[0].pattern == "product {product_id:d} is out of stock"
+
+
+def test_a_step_that_takes_a_table_shows_it_with_its_header_in_the_docs() -> None:
+    takers = [s for s in STEPS if s.argument]
+    assert takers, "no step takes a data table or doc string"
+    for step in takers:
+        assert step.table, f"{step.defined_at}: takes a {step.argument}, its example shows none"
+    metrics = next(s for s in STEPS if s.pattern == "it exposes the metrics")
+    assert (metrics.argument, metrics.table[0].split()) == ("data table", ["|", "metric", "|"])
+    markdown = render(STEPS, "md")
+    assert "- takes a data table under the step, headed as in the example:" in markdown
+    assert "      | metric" in markdown
+
+
+def test_a_worded_parameter_lists_its_forms_in_the_catalogue() -> None:
+    delivery = next(
+        s for s in STEPS if s.pattern.startswith("a delivery for the order arrives with {")
+    )
+    assert delivery.params["tampering"].startswith('one of "a signature made with another secret"')
+    assert '"a body larger than 64 KiB"' in delivery.params["tampering"]
+    fault = next(s for s in STEPS if s.pattern.startswith("the twin fails every "))
+    assert fault.params["fault"] == (
+        'one of "HTTP <status>", "a rate limit asking to wait <seconds> s", '
+        '"a connection reset", "a malformed body"'
+    )
+
+
+def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
+    price = next(s for s in STEPS if s.pattern == "product {product_id:d} costs {price:number} EUR")
+    assert price.params == {"product_id": "int", "price": "number"}
+    counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
+    assert counter.params == {"count": "int", "status": "int"}

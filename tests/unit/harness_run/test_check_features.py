@@ -169,3 +169,123 @@ def test_a_scenario_that_would_check_nothing_or_be_hidden_is_refused(
     path.write_text(text, encoding="utf-8")
 
     assert check_features([path]).invalid == (f"{path}{problem}",)
+
+
+BACKGROUND = "@twin\nFeature: F\n  Background:\n    Given the adapter is connected to the target\n"
+TABLE = "\n      | metric |\n      | g2a_webhook_events_total |"
+TRIPS = {
+    "a tampering outside its wording": (
+        "  Scenario: S\n    When a delivery for the order arrives with a wrong signature\n",
+        ':6: step "When a delivery for the order arrives with a wrong signature": "a wrong '
+        'signature" is not a tampering the step knows; a tampering is one of "a signature made '
+        'with another secret", "a body changed after signing",',
+    ),
+    "a fault outside its wording": (
+        "  Scenario: S\n    Given the twin fails every product list request with HTTP 5O3\n",
+        ':6: step "Given the twin fails every product list request with HTTP 5O3": "HTTP 5O3" is '
+        'not a fault the step knows; a fault is one of "HTTP <status>", "a rate limit asking to '
+        'wait <seconds> s", "a connection reset", "a malformed body"',
+    ),
+    "a fault sequence outside its wording": (
+        "  Scenario: S\n"
+        '    Given the twin answers order requests with the sequence "HTTP 503, ok"\n',
+        ': "HTTP 503, ok" is not a fault sequence the step knows; a fault sequence is one or more',
+    ),
+    "a table missing": (
+        "  Scenario: S\n    Then it exposes the metrics\n",
+        ':6: step "Then it exposes the metrics" needs a data table under it, headed | metric |',
+    ),
+    "a table without its header": (
+        "  Scenario: S\n    Then it exposes the metrics\n      | g2a_nothing_total |\n",
+        ':6: step "Then it exposes the metrics" needs its table headed | metric |, not '
+        "| g2a_nothing_total |",
+    ),
+    "a table that would be ignored": (
+        "  Scenario: S\n    Then the call succeeds\n      | anything |\n",
+        ':6: step "Then the call succeeds" takes no data table: the data table under it would be '
+        "ignored",
+    ),
+    "a placeholder no column fills": (
+        '  Scenario Outline: S\n    When QA asks for the details of order "<order>"\n\n'
+        "    Examples:\n      | ordr | code  |\n      | 1    | ORD03 |\n",
+        ':6: step "When QA asks for the details of order "<order>"" has <order> but the Examples '
+        "columns are ordr, code: nothing fills it in",
+    ),
+    "a placeholder in a scenario without Examples": (
+        "  Scenario: S\n    When QA orders product <product>\n",
+        ':6: step "When QA orders product <product>" has <product> but there are no Examples: '
+        "nothing fills it in",
+    ),
+    "a twin-only step in a scenario tagged for the sandbox": (
+        "  @sandbox\n  Scenario: S\n    Given product 10000068865001 is out of stock\n",
+        ':7: step "Given product 10000068865001 is out of stock" runs only on twin, but the '
+        "scenario is tagged for sandbox: tag it @twin only",
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "problem"), TRIPS.values(), ids=TRIPS.keys())
+def test_a_known_step_a_run_would_trip_over_is_reported_with_what_is_valid(
+    tmp_path: Path, body: str, problem: str
+) -> None:
+    path = tmp_path / "qa.feature"
+    path.write_text(BACKGROUND + body, encoding="utf-8")
+
+    result = check_features([path])
+
+    reported = [*result.unknown, *result.problems]
+    assert len(reported) == 1, reported
+    assert reported[0].startswith(str(path)), reported
+    assert problem in reported[0], reported[0]
+
+
+FITS = (
+    "Given product 10000068865001 costs 12 EUR",
+    "Given product 10000068865001 costs 12.50 EUR",
+    "When 1 seconds pass",
+    "Given the twin completes a paid order after 2 seconds",
+    "Then the order costs 12 EUR",
+    "Then that request took at least 1 seconds",
+    "When QA orders product 10000068865001 from a seller rated at least 1",
+    "Then the request counter shows 1 request with status 200",
+    "Then the request counter shows 2 requests with status 200",
+    "Then the latency histogram holds 2 product list requests",
+    "Then the retry counter shows 1 retry",
+    "Given the twin allows 1 request per second",
+    "Given the twin fails the next 1 key request with a connection reset",
+    "Given the twin never answers the next 2 order requests",
+    "When a delivery for the order arrives with a body larger than 64 KiB",
+    'Given the twin answers order requests with the sequence "a rate limit asking to wait 2 s, '
+    'passes"',
+    f"Then it exposes the metrics{TABLE}",
+)
+REFUSED = (
+    "Given product 10000068865001 costs -1 EUR",
+    "Given product 10000068865001 costs 1e3 EUR",
+    "When -1 seconds pass",
+)
+
+
+def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural(tmp_path: Path) -> None:
+    path = tmp_path / "qa.feature"
+    lines = "".join(f"    {line}\n" for line in (*FITS, *REFUSED))
+    path.write_text(f"{BACKGROUND}  Scenario: S\n{lines}", encoding="utf-8")
+
+    result = check_features([path])
+
+    assert result.problems == ()
+    unknown = [message.split('unknown step "')[1].split('";')[0] for message in result.unknown]
+    assert unknown == list(REFUSED)
+
+
+def test_the_command_lists_every_message_in_file_order(tmp_path: Path) -> None:
+    path = tmp_path / "qa.feature"
+    body = "  Scenario: S\n    Then it exposes the metrics\n    When QA ordrs product 1\n"
+    path.write_text(BACKGROUND + body, encoding="utf-8")
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines[:2]] == [f"{path}:6", f"{path}:7"]
+    assert lines[-1] == "3 steps in 1 scenario: 1 unknown, 1 problem"

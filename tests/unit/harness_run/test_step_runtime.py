@@ -1,0 +1,104 @@
+"""What a run says when a scenario's steps cannot check what they say (one run, many cases).
+
+`g2a-harness steps --check` reports most of these before a run; a run must fail them too, with
+the same plain message, and never pass a step that checked nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from qa_support import harness
+
+FEATURE = """\
+@qa-runtime @twin
+Feature: Steps that must not pass vacuously
+  Background:
+    Given the adapter is connected to the target
+
+  Scenario: Success without a call
+    Then the call succeeds
+
+  Scenario: An error without a call
+    Then the call fails with a G2A API error with code ORD07
+
+  Scenario: A metrics table naming no metric
+    Given the receiver is subscribed to the twin's order events
+    When the operator scrapes the receiver's metrics endpoint
+    Then it exposes the metrics
+      | metric |
+
+  Scenario: A metrics table without its header
+    Given the receiver is subscribed to the twin's order events
+    When the operator scrapes the receiver's metrics endpoint
+    Then it exposes the metrics
+      | g2a_definitely_not_a_metric_total |
+
+  Scenario: A metrics step without its table
+    Given the receiver is subscribed to the twin's order events
+    When the operator scrapes the receiver's metrics endpoint
+    Then it exposes the metrics
+
+  Scenario: A catalogue smaller than the sandbox products
+    Given the twin's catalogue holds 3 products
+
+  Scenario: A fault outside its wording
+    Given the twin fails every product list request with a timeout
+
+  Scenario: Whole numbers
+    Given product 10000068865001 costs 12 EUR
+    When QA orders product 10000068865001
+    Then the order costs 12 EUR
+"""
+EXPECTED = {
+    "Success without a call": "no call was made in this scenario: a When step must call the "
+    "adapter first",
+    "An error without a call": "no call was made in this scenario: a When step must call the "
+    "adapter first",
+    "A metrics table naming no metric": "the table names no metric under its `| metric |` "
+    "header: nothing to check",
+    "A metrics table without its header": 'qa.feature:21: step "Then it exposes the metrics" '
+    "needs its table headed | metric |, not | g2a_definitely_not_a_metric_total |",
+    "A metrics step without its table": 'qa.feature:27: step "Then it exposes the metrics" '
+    "needs a data table under it, headed | metric |",
+    "A catalogue smaller than the sandbox products": "the twin's catalogue always keeps its 4 "
+    "sandbox products: ask for 4 or more products, not 3",
+    "A fault outside its wording": 'qa.feature:33: step "Given the twin fails every product '
+    'list request with a timeout": "a timeout" is not a fault the step knows; a fault is one '
+    'of "HTTP <status>", "a rate limit asking to wait <seconds> s", "a connection reset", '
+    '"a malformed body"',
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    root = tmp_path_factory.mktemp("runtime")
+    (root / "team").mkdir()
+    (root / "team" / "qa.feature").write_text(FEATURE, encoding="utf-8")
+    reports = root / "reports"
+    harness(
+        "run",
+        "--tags",
+        "qa-runtime",
+        "--features",
+        str(root / "team"),
+        "--report-dir",
+        str(reports),
+    )
+    lines = (reports / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
+    return {t["name"].split(": ", 1)[1]: t for t in tests}
+
+
+@pytest.mark.parametrize(("scenario", "message"), EXPECTED.items(), ids=EXPECTED.keys())
+def test_a_step_that_cannot_check_what_it_says_fails_saying_why(
+    outcomes: dict[str, dict[str, str]], scenario: str, message: str
+) -> None:
+    outcome = outcomes[scenario]
+    assert outcome["outcome"] == "failed", outcome
+    assert message in outcome["message"], outcome["message"]
+
+
+def test_whole_numbers_are_numbers(outcomes: dict[str, dict[str, str]]) -> None:
+    assert outcomes["Whole numbers"]["outcome"] == "passed", outcomes["Whole numbers"]
