@@ -199,8 +199,11 @@ def render_html(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+CHECKLIST_REPORTS = ("checklist.json", "checklist.md", "checklist.html")
+
+
 def write_checklist_reports(report: dict[str, Any], report_dir: Path) -> list[Path]:
-    """Write checklist.json, checklist.md and checklist.html; return their paths."""
+    """Write the CHECKLIST_REPORTS; return their paths."""
     paths = [write_json(report_dir / "checklist.json", report)]
     outputs = {
         "checklist.md": render_markdown(report),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from harness.targets import Target
+from harness.targets import Target, check_reachable
 
 if TYPE_CHECKING:
     from g2a_adapter import Settings
@@ -58,3 +58,14 @@ def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> fl
             f"G2A_TIMEOUT_MS={settings.timeout_ms} ms (waited {waited:.1f} s: {exc})"
         ) from None
     return time.monotonic() - started
+
+
+def ready_target(target: Target, environ: Mapping[str, str] | None = None) -> float:
+    """Before anything runs against a real target: settings the adapter accepts, then a host
+    that accepts connections, then an answered token request; so a wrong setting is refused in
+    one line before anything reaches the network. Raises `ConfigError` (from the adapter),
+    `TargetError` or `TargetStalled`; returns the probe's seconds."""
+    assert target.api_url is not None  # the twin is checked by serving it
+    probe_settings(target, environ)
+    check_reachable(target.api_url)
+    return probe_target(target, environ)

@@ -34,7 +34,6 @@ HELP = "run the handoff checklist (Gherkin + contract suites) and write the repo
 SUITES = ("full", "smoke")
 BDD_PATH = Path("tests/bdd")
 CONTRACT_PATH = Path("tests/contract")
-_STOP_SECONDS = 10.0  # how long pytest may take to stop after the run is interrupted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +94,8 @@ def _check_gherkin(folders: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.bdd.discovery import FEATURES_ENV, SelectionError, feature_dirs, marker_expression
     from harness.cli import UsageError, check_http_url
-    from harness.run_probe import TargetStalled, probe_target
-    from harness.targets import TargetError, check_reachable, resolve_target, target_name
+    from harness.run_probe import TargetStalled, ready_target
+    from harness.targets import TargetError, resolve_target, target_name
 
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r}; choose one of {', '.join(SUITES)}")
@@ -118,9 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
         target = resolve_target(target_name(args.target))
         if target.api_url is not None:
-            _check_settings(target)
-            check_reachable(target.api_url)
-            probe_target(target)
+            ready_target(target)
     except (SelectionError, TargetError) as exc:
         raise UsageError(str(exc)) from None
     except TargetStalled as exc:
@@ -213,15 +210,6 @@ def _run_facts() -> dict[str, str]:
     return {"host": socket.gethostname()}
 
 
-def _check_settings(target: Any) -> None:
-    """Refuse, in one line, credentials or URLs the adapter itself would refuse."""
-    from g2a_adapter import Settings
-
-    Settings(
-        api_url=target.api_url, api_hash=target.api_hash, api_key=target.api_key, env=target.env
-    )
-
-
 @contextmanager
 def _embedded_services() -> Iterator[dict[str, str]]:
     """The twin and a receiver wired to it, served on loopback for the run."""
@@ -270,12 +258,14 @@ def _run_checklist(
 
     from harness import envelope
     from harness.checklist import judge_all, load_checklist
-    from harness.report import checklist_report, write_checklist_reports
+    from harness.processes import stopped_if_interrupted
+    from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
     from harness.run_results import read_results
     from harness.scenarios import read_cucumber, scenario_records
 
     report_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("results.jsonl", "cucumber.json", "junit.xml"):
+    # a run that is interrupted or crashes must not leave the last run's verdicts standing
+    for stale in (*CHECKLIST_REPORTS, "results.jsonl", "cucumber.json", "junit.xml"):
         (report_dir / stale).unlink(missing_ok=True)
     results_path = report_dir / "results.jsonl"
     log_path = report_dir / "pytest.log"
@@ -288,11 +278,8 @@ def _run_checklist(
             stderr=subprocess.STDOUT,
             env=env,
         )
-        try:
+        with stopped_if_interrupted([process]):  # Ctrl-C: the run stops, and its pytest with it
             timed_out = _show_progress(process, results_path, max_time)
-        except BaseException:  # Ctrl-C: the run stops, and its pytest with it
-            _stop(process)
-            raise
     exit_code = process.returncode
     results = read_results(results_path)
     proof = None if timed_out else _proving(dashboards)
@@ -342,16 +329,6 @@ def _run_checklist(
             file=sys.stderr,
         )
     return 0 if report["passed"] else 1
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End pytest: asked to stop, then killed if it has not within `_STOP_SECONDS`."""
-    process.terminate()
-    try:
-        process.wait(timeout=_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _proving(dashboards: Callable[[], DashboardProof | None]) -> DashboardProof | None:

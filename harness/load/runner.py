@@ -29,6 +29,7 @@ from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import read_stats
 from harness.load.verdict import LOCUST_FAILURES_EXIT, ReceiverRecord, evaluate
+from harness.processes import stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
@@ -89,11 +90,11 @@ def _wait_all(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float) ->
 def run_workers(master_host: str, workers: int, master_port: int = 5557) -> int:
     """Worker-only mode: join a master on another machine with `workers` processes."""
     env = _environment({})
-    processes = [
-        subprocess.Popen(worker_command(master_host, master_port), env=env)
-        for _ in range(max(workers, 1))
-    ]
-    codes = _wait_all(processes, timeout_s=24 * 3600)
+    processes: list[subprocess.Popen[bytes]] = []
+    with stopped_if_interrupted(processes):
+        for _ in range(max(workers, 1)):
+            processes.append(subprocess.Popen(worker_command(master_host, master_port), env=env))
+        codes = _wait_all(processes, timeout_s=24 * 3600)
     return first_failure(codes)
 
 
@@ -151,11 +152,11 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
         *_class_names(profile),
     ]  # fmt: skip
     budget = profile.run_time_s + STOP_TIMEOUT_S + WEB_AUTOQUIT_S + 120
-    log = (out / "locust.log").open("ab")
-    try:
+    started: list[subprocess.Popen[bytes]] = []  # all stopped if the run is interrupted
+    with (out / "locust.log").open("ab") as log, stopped_if_interrupted(started):
         if run.workers <= 0 and not run.expect_workers:
-            master = subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log)
-            return _wait_all([master], budget)[0], []
+            started.append(subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log))
+            return _wait_all(started, budget)[0], []
         port = run.master_port or _free_port(run.bind_host)
         expect = run.expect_workers or run.workers
         if expect > run.workers:
@@ -171,14 +172,14 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
             ),
             env=env, stdout=log, stderr=log,
         )  # fmt: skip
-        workers = [
-            subprocess.Popen(worker_command(run.bind_host, port), env=env, stdout=log, stderr=log)
-            for _ in range(run.workers)
-        ]
+        started.append(master)
+        workers = []
+        for _ in range(run.workers):
+            command = worker_command(run.bind_host, port)
+            workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+            started.append(workers[-1])
         code = _wait_all([master], budget)[0]
         return code, _wait_all(workers, 30)
-    finally:
-        log.close()
 
 
 def remote_worker_recipe(run: LoadRun, port: int) -> str:

@@ -27,6 +27,7 @@ from harness.cassettes import (
 from harness.cassettes import (
     vcr_config as cassette_config,
 )
+from harness.commands.record import RECORD_INTO_ENV
 from harness.targets import Target, resolve_target
 from harness.twin import credentials
 
@@ -57,7 +58,9 @@ def vcr_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
-    return str(CASSETTES)
+    """The committed cassettes; while `g2a-harness record` records, the fresh folder it
+    gives (it replaces the committed ones only if every flow passed)."""
+    return os.environ.get(RECORD_INTO_ENV) or str(CASSETTES)
 
 
 @pytest.fixture
@@ -68,15 +71,18 @@ def recording_target(record_mode: str, pytestconfig: pytest.Config) -> Iterator[
         return
     from harness.bdd.plugin import chosen_target
 
-    yield resolve_target(chosen_target(pytestconfig))
+    name = chosen_target(pytestconfig)
+    if name == "live":  # a recorded order create would buy on the live account
+        raise pytest.UsageError("cassettes are never recorded from live: use twin or sandbox")
+    yield resolve_target(name)
 
 
 @pytest.fixture
 def flow_settings(
-    recording_target: Target | None, request: pytest.FixtureRequest
+    recording_target: Target | None, request: pytest.FixtureRequest, vcr_cassette_dir: str
 ) -> Iterator[Settings]:
     """Settings for the flow: the provenance base URL on replay, the target when recording."""
-    cassette = CASSETTES / f"{request.node.name}.yaml"
+    cassette = Path(vcr_cassette_dir) / f"{request.node.name}.yaml"
     if recording_target is None:
         provenance = read_provenance(cassette)
         yield Settings(
