@@ -32,6 +32,7 @@ class ChecklistItem:
     text: str
     selectors: tuple[str, ...]
     targets: tuple[str, ...] | None = None  # None = any target may prove it
+    hosts: tuple[str, ...] | None = None  # None = any host of those targets may prove it
 
     def tags(self) -> list[str]:
         return [s.split(":", 1)[1] for s in self.selectors if s.startswith("tag:")]
@@ -74,6 +75,7 @@ def _item_from(raw: dict[str, Any]) -> ChecklistItem:
             text=str(raw["text"]),
             selectors=selectors,
             targets=tuple(raw["targets"]) if "targets" in raw else None,
+            hosts=tuple(raw["hosts"]) if "hosts" in raw else None,
         )
     except KeyError as exc:
         raise ChecklistError(f"checklist item {raw.get('id', '?')} lacks {exc.args[0]}") from None
@@ -122,11 +124,16 @@ def _label(result: RunResult) -> str:
 
 
 def judge(
-    item: ChecklistItem, results: Sequence[RunResult], target: str, selection: str = ""
+    item: ChecklistItem,
+    results: Sequence[RunResult],
+    target: str,
+    selection: str = "",
+    host: str | None = None,
 ) -> ItemVerdict:
     """Passed when some evidence passed and none failed; failed on any failing evidence.
 
     Under a selection (`--tags`, `-k`, smoke) an item none of whose evidence ran is "not run".
+    `host` is the host the run called (for items limited to some `hosts`).
     """
     matching = [r for r in results if _matches(item, r)]
     failed = [r for r in matching if r.outcome == "failed"]
@@ -140,6 +147,11 @@ def judge(
         note = f"skipped: needs --target {wanted} (this run: {target})"
         if passed:
             note += f"; {len(passed)} matching test(s) passed on {target}"
+        return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
+    if item.hosts is not None and host not in item.hosts:
+        note = f"skipped: proven only against {'|'.join(item.hosts)} (this run: {host})"
+        if passed:
+            note += f"; {len(passed)} matching test(s) passed there"
         return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
     if passed:
         return ItemVerdict(item, "passed", tuple(f"passed {_label(r)}" for r in passed))
@@ -158,5 +170,6 @@ def judge_all(
     results: Sequence[RunResult],
     target: str,
     selection: str = "",
+    host: str | None = None,
 ) -> list[ItemVerdict]:
-    return [judge(item, results, target, selection) for item in items]
+    return [judge(item, results, target, selection, host) for item in items]

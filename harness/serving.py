@@ -23,6 +23,12 @@ _START_TIMEOUT_S = 10.0
 _POLL_S = 0.01
 
 
+def http_url(host: str, port: int) -> str:
+    """`http://host:port`, an IPv6 address in brackets as URLs need it."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to `host:port` (port 0: a free one), for uvicorn to listen on; an
     `OSError` (port in use, unknown host) before anything is served or announced."""
@@ -66,8 +72,7 @@ class ThreadedServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     def _run(self) -> None:
         try:

@@ -84,6 +84,7 @@ def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Targe
             f"target {name} needs {', '.join(REQUIRED_VARIABLES)} in the environment; "
             f"missing: {', '.join(missing)} (the twin target needs none)"
         )
+    _check_host_of(name, values["G2A_API_URL"])
     return Target(
         name,
         "live" if name == "live" else "sandbox",
@@ -91,6 +92,20 @@ def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Targe
         values["G2A_API_HASH"],
         values["G2A_API_KEY"],
     )
+
+
+def _check_host_of(name: str, api_url: str) -> None:
+    """The target decides the adapter's G2A_ENV: a URL of the other environment's host is the
+    wrong target, whatever G2A_ENV says."""
+    from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST
+
+    host = (urlsplit(api_url).hostname or "").lower()
+    other = {"sandbox": (LIVE_HOST, "live"), "live": (SANDBOX_HOST, "sandbox")}[name]
+    if host == other[0]:
+        raise TargetError(
+            f"target {name} runs with G2A_ENV={name}, but G2A_API_URL is G2A's {other[1]} "
+            f"host {host} (use --target {other[1]})"
+        )
 
 
 def check_reachable(url: str, timeout: float = 3.0) -> None:

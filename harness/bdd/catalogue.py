@@ -133,6 +133,17 @@ def relative_path(path: str) -> str:
         return path
 
 
+def source_path(path: str) -> str:
+    """Where a step is defined, as `harness/...`: the same from a clone as from an installed
+    harness (docs/steps.md is generated either way)."""
+    import harness
+
+    try:
+        return str(Path(path).resolve().relative_to(Path(harness.__file__).resolve().parents[1]))
+    except ValueError:
+        return path
+
+
 def _entry(context: Any) -> CatalogueStep:
     func = context.step_func
     docstring = inspect.getdoc(func) or ""
@@ -147,7 +158,7 @@ def _entry(context: Any) -> CatalogueStep:
         doc=docstring.splitlines()[0] if docstring else "",
         example=example,
         targets=step_targets(func),
-        defined_at=f"{relative_path(inspect.getsourcefile(func) or '?')}:{start}",
+        defined_at=f"{source_path(inspect.getsourcefile(func) or '?')}:{start}",
         argument=step_argument(func),
         table=table,
     )

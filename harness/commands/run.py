@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from harness.dashboards.proof import DashboardProof
@@ -284,7 +285,8 @@ def _run_checklist(
     results = read_results(results_path)
     proof = None if timed_out else _proving(dashboards)
     proofs = proof.run_results() if proof is not None else []
-    verdicts = judge_all(load_checklist(), results + proofs, target, selection.describe())
+    host = urlsplit(facts["target_url"]).hostname
+    verdicts = judge_all(load_checklist(), results + proofs, target, selection.describe(), host)
     tests_failed = any(r.outcome == "failed" for r in results)
     report = checklist_report(
         verdicts,

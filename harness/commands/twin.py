@@ -72,9 +72,10 @@ def build_config(args: argparse.Namespace) -> TwinConfig:
 
 def banner(host: str, port: int, config: TwinConfig) -> str:
     """What `twin serve` prints first: where to call it, with which credentials, and how."""
+    from harness.serving import http_url
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
-    base = f"http://{host}:{port}"
+    base = http_url(host, port)
     limit = (
         "off"
         if config.rate_limit is None

@@ -71,6 +71,16 @@ def test_the_banners_curl_line_answers_a_product_page(tmp_path: Path) -> None:
     assert "processing delay 0s, rate limit off" in log.read_text().splitlines()[0]
 
 
+def test_the_banner_brackets_an_ipv6_host() -> None:
+    from harness.commands.twin import banner
+    from harness.twin.config import TwinConfig
+
+    shown = banner("::1", 18772, TwinConfig.fast())
+    assert "Export API http://[::1]:18772/v1," in shown
+    assert "'http://[::1]:18772/v1/products?" in shown
+    assert "http://::1:" not in shown
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

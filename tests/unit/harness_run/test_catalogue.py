@@ -80,6 +80,20 @@ def test_docs_steps_md_is_fresh() -> None:
     )
 
 
+def test_docs_steps_md_comes_out_the_same_from_any_directory(tmp_path: Path) -> None:
+    """An installed harness (README command 1) regenerates the same file: the steps are named
+    `harness/...`, not by where the package happens to be installed."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "harness", "steps", "--format", "md"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert listed.stdout == (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
+
+
 def test_the_closest_steps_to_a_typo_come_first() -> None:
     nearest = closest("Given product 1 is out of stok", STEPS)
     assert len(nearest) == 3

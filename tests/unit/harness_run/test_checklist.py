@@ -103,6 +103,19 @@ def test_an_item_bound_to_the_sandbox_is_not_passed_by_a_twin_run() -> None:
     assert judge(item, [_result("passed", "smoke")], "sandbox").status == "passed"
 
 
+def test_the_real_sandbox_item_is_not_passed_by_a_sandbox_target_on_a_loopback_twin() -> None:
+    shipped = {item.id: item for item in load_checklist()}["handoff-sandbox-smoke"]
+    smoke = [_result("passed", "smoke")]
+
+    on_loopback = judge(shipped, smoke, "sandbox", host="127.0.0.1")
+    assert on_loopback.status == "skipped"
+    assert on_loopback.evidence[0] == (
+        "skipped: proven only against sandboxapi.g2a.com (this run: 127.0.0.1); "
+        "1 matching test(s) passed there"
+    )
+    assert judge(shipped, smoke, "sandbox", host="sandboxapi.g2a.com").status == "passed"
+
+
 def test_node_selectors_match_by_node_id_prefix() -> None:
     item = ChecklistItem("test-typed-contracts", "Testing", "c", ("node:tests/contract",))
     result = _result("passed", nodeid="tests/contract/test_provider.py::test_x")

@@ -10,6 +10,7 @@ import pytest
 
 from g2a_adapter import ConfigError
 from harness.cassettes import CASSETTE_DIR
+from harness.cli import UsageError
 from harness.commands import record
 
 COMMITTED = "recorded: 2026-11-27\n"
@@ -75,7 +76,7 @@ def test_sandbox_settings_the_adapter_refuses_never_reach_the_network(
     monkeypatch.setenv("G2A_API_KEY", key)
     monkeypatch.delenv("G2A_ENV", raising=False)
 
-    with pytest.raises(ConfigError):
+    with pytest.raises((ConfigError, UsageError)):
         record.run(argparse.Namespace(target="sandbox"))
     assert (checkout / "test_token.yaml").read_text() == COMMITTED
 

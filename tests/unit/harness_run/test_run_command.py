@@ -54,6 +54,17 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             "g2a-harness run: G2A_API_URL must use https (plain http only to a loopback host)",
         ),
         (
+            ("run", "--target", "sandbox"),
+            {
+                "G2A_ENV": "live",  # the target decides: this was told to set what it had set
+                "G2A_API_URL": "https://api.g2a.com/v1",
+                "G2A_API_HASH": "h" * 16,
+                "G2A_API_KEY": "c" * 64,
+            },
+            "g2a-harness run: target sandbox runs with G2A_ENV=sandbox, but G2A_API_URL is "
+            "G2A's live host api.g2a.com (use --target live)",
+        ),
+        (
             ("run", "--suite", "medium"),
             {},
             "g2a-harness run: unknown suite 'medium'; choose one of full, smoke",
