@@ -1,10 +1,14 @@
 """Cassette policy for pytest-recording: what is recorded, how it is scrubbed, its provenance.
 
 Requests AND responses are scrubbed before they are written: the Authorization header,
-access tokens, API keys and secrets, e-mail addresses and order keys. The twin's admin
-traffic (`/__twin/…`) is never recorded. Each cassette gets a sidecar
-`<name>.provenance.json` (target, date, adapter version, base URL) so a reviewer can tell a
-twin-recorded cassette from a sandbox-recorded one.
+access tokens, API keys and secrets, e-mail addresses and order keys, and in request URLs the
+user info and secret-looking query values. The twin's admin traffic (`/__twin/…`) is never
+recorded. Each cassette gets a sidecar `<name>.provenance.json` (target, date, adapter version,
+base URL, redacted) so a reviewer can tell a twin-recorded cassette from a sandbox-recorded one.
+A recorded request replays only for the same method, path, query and (scrubbed) body.
+
+`redacted_url` is the harness's one way to show a URL that may carry credentials (reports,
+messages, provenance).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 CASSETTE_DIR = Path("tests/cassettes")
 SCRUBBED = "<scrubbed>"
@@ -32,6 +37,31 @@ _FIELD = re.compile(
     r'(?P<prefix>"(?:' + "|".join(SCRUBBED_FIELDS) + r')"\s*:\s*")(?P<value>[^"]*)(?P<end>")'
 )
 _FORM_FIELD = re.compile(r"(?P<prefix>\b(?:client_secret|client_id)=)(?P<value>[^&\s]+)")
+# Query or fragment fields whose values are masked in a shown URL (by name, case-insensitive).
+_SECRET_PARAMETER = re.compile(r"(?i)pass|pwd|secret|token|key|auth|sig|credential|session")
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its user info and with secret-looking query and fragment values masked;
+    `<scrubbed>` as a whole when it does not parse."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return SCRUBBED
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{SCRUBBED}@{host}" if "@" in parts.netloc else host
+    return urlunsplit(
+        (parts.scheme, netloc, parts.path, _masked(parts.query), _masked(parts.fragment))
+    )
+
+
+def _masked(fields: str) -> str:
+    masked = []
+    for field in fields.split("&") if fields else []:
+        name, sep, value = field.partition("=")
+        secret = bool(sep and value and _SECRET_PARAMETER.search(unquote_plus(name)))
+        masked.append(f"{name}={SCRUBBED}" if secret else field)
+    return "&".join(masked)
 
 
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
@@ -58,11 +88,13 @@ def _scrub_body(body: Any, secrets: list[str]) -> Any:
 
 
 def scrub_request(secrets: list[str]) -> Callable[[Any], Any]:
-    """vcrpy `before_record_request`: drop admin calls, scrub headers and body."""
+    """vcrpy `before_record_request` (vcrpy also applies it to a request before matching it
+    on replay): drop admin calls, scrub the URL, headers and body."""
 
     def before_record_request(request: Any) -> Any:
         if "/__twin/" in request.path:
             return None
+        request.uri = scrub_text(redacted_url(request.uri), secrets)
         for name in list(request.headers):
             if name.lower() in SCRUBBED_HEADERS:
                 request.headers[name] = SCRUBBED
@@ -96,7 +128,8 @@ def vcr_config(secrets: Iterable[str]) -> dict[str, Any]:
         "before_record_response": scrub_response(values),
         "decode_compressed_response": True,
         # the port of a twin differs per run; what identifies a call is method, path, query
-        "match_on": ("method", "path", "query"),
+        # and body (both scrubbed: vcrpy scrubs a request before matching it)
+        "match_on": ("method", "path", "query", "body"),
     }
 
 
@@ -113,7 +146,7 @@ def write_provenance(cassette: Path, *, target: str, base_url: str) -> Path:
         "target": target,
         "recorded_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "adapter_version": __version__,
-        "base_url": base_url,
+        "base_url": redacted_url(base_url),
         "recorded_by": "g2a-harness record",
         "note": f"recorded from the {target}"
         + (" (the embedded G2A twin), not from G2A" if target == "twin" else ""),

@@ -55,6 +55,9 @@ def _part_envelope(
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Verify the pacts; the provider URL is shown and stored redacted (`result.provider_url`
+    already is)."""
+    from harness.cassettes import redacted_url
     from harness.contracts.report import update_report
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
@@ -67,14 +70,15 @@ def _verify(args: argparse.Namespace) -> int:
         try:
             result = _verify_at(args.provider_url, pact_dir)
         except ProviderUnreachableError as exc:
+            shown = redacted_url(args.provider_url)
             update_report(
                 args.report_dir,
                 "verify",
-                _part_envelope("verify", "provider", args.provider_url, started_at),
+                _part_envelope("verify", "provider", shown, started_at),
                 target="provider",
                 pacts_verified=False,
-                provider_url=args.provider_url,
-                verification={"provider_url": args.provider_url, "error": str(exc)},
+                provider_url=shown,
+                verification={"provider_url": shown, "error": str(exc)},
             )
             print(f"g2a-harness contracts verify: {exc}", file=sys.stderr)
             return 1
@@ -128,8 +132,9 @@ def _drift(args: argparse.Namespace) -> int:
 
     started_at = datetime.now(UTC)
     cassettes = args.cassettes or CASSETTE_DIR
-    if args.cassettes and not cassettes.is_dir():
-        raise UsageError(f"cassette folder {cassettes} does not exist")
+    if not cassettes.is_dir():
+        hint = "" if args.cassettes else " (run from the repository root or pass --cassettes)"
+        raise UsageError(f"cassette folder {cassettes} does not exist{hint}")
     if args.pacts and not args.pacts.is_dir():
         raise UsageError(f"pact folder {args.pacts} does not exist")
     try:
@@ -149,11 +154,17 @@ def _drift(args: argparse.Namespace) -> int:
         f"{len(drift)} drift finding(s) over {len(documents)} document(s), "
         f"{len(pacts)} pact interaction(s), {len(traffic)} recorded exchange(s)"
     )
+    if not traffic:  # the documents and pacts were compared, the traffic was not
+        print(
+            f"g2a-harness contracts drift: no recorded exchange in {cassettes}: traffic was not "
+            "checked, which is not a pass (record cassettes with `g2a-harness record`)",
+            file=sys.stderr,
+        )
     update_report(
         args.report_dir,
         "drift",
         _part_envelope("drift", "files", None, started_at),
-        drift_checked=True,
+        drift_checked=bool(traffic),
         drift=[d.as_dict() for d in drift],
         drift_sources={
             "openapi_documents": len(documents),
@@ -162,7 +173,7 @@ def _drift(args: argparse.Namespace) -> int:
             "cassettes": str(cassettes),
         },
     )
-    return 1 if drift else 0
+    return 1 if drift or not traffic else 0
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -12,7 +12,10 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
   (`type_change`);
 - a field the documented schema marks required that traffic lacks (`missing_required_field`);
 - a field a pact requires (every key of a pact's expected body is required) that traffic with the
-  same status lacks (`missing_field`).
+  same status lacks (`missing_field`);
+- no body or a body that is not JSON where the document or a pact with that status expects JSON
+  (`not_json`, at `$`; a JSON scalar where an object is expected is a `type_change` at `$`);
+- a response `Content-Type` the documented status does not list (`undocumented_content_type`).
 """
 
 from __future__ import annotations
@@ -20,23 +23,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 JSON = Any
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# How a response body was seen: parsed JSON (any value), text that is not JSON, or no body.
+BodyForm = Literal["json", "text", "none"]
+_BODY_FORMS: dict[str, str] = {"text": "a body that is not JSON", "none": "no body"}
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """One response as seen by a source: recorded traffic or a pact interaction."""
+    """One response as seen by a source: recorded traffic or a pact interaction; `body` is
+    the parsed JSON when `body_form` is `json`, the text when `text`, None when `none`."""
 
     method: str
     path: str
     status: int
     body: JSON
     source: str
-    has_json_body: bool = True
+    body_form: BodyForm = "json"
+    content_type: str | None = None
+
+    def body_seen(self) -> str:
+        """What the body is, in words, for a finding."""
+        if self.body_form == "json":
+            return f"a JSON {json_type(self.body)}"
+        return _BODY_FORMS[self.body_form]
 
 
 @dataclass(frozen=True)
@@ -65,12 +79,13 @@ class Operation:
     def label(self) -> str:
         return f"{self.method} {self.template}"
 
-    def response_schema(self, status: int) -> tuple[bool, Any]:
-        """(documented?, JSON schema or None) of this status, honouring `4XX` and `default`."""
+    def response(self, status: int) -> Mapping[str, Any] | None:
+        """The documented response of this status, honouring `4XX` and `default`."""
         for key in (str(status), f"{str(status)[0]}XX", "default"):
             if key in self.responses:
-                return True, _json_schema_of(_resolve(self.document, self.responses[key]))
-        return False, None
+                response: Mapping[str, Any] = _resolve(self.document, self.responses[key])
+                return response
+        return None
 
 
 class OperationIndex:
@@ -135,8 +150,8 @@ def _against_document(
             exchange.source,
         )
         return
-    documented, schema = operation.response_schema(exchange.status)
-    if not documented:
+    response = operation.response(exchange.status)
+    if response is None:
         yield Drift(
             operation.label,
             "undocumented_status",
@@ -146,7 +161,31 @@ def _against_document(
             exchange.source,
         )
         return
-    if schema is None or not exchange.has_json_body:
+    media_types = list(response.get("content") or {})
+    if (
+        exchange.content_type
+        and media_types
+        and not _media_type_listed(exchange.content_type, media_types)
+    ):
+        yield Drift(
+            operation.label,
+            "undocumented_content_type",
+            "$",
+            f"Content-Type {exchange.content_type} is not documented "
+            f"(documented: {', '.join(media_types)})",
+            exchange.source,
+        )
+    schema = _json_schema_of(response)
+    if schema is None:
+        return
+    if exchange.body_form != "json":
+        yield Drift(
+            operation.label,
+            "not_json",
+            "$",
+            f"documented a JSON body, got {exchange.body_seen()}",
+            exchange.source,
+        )
         return
     yield from _compare_schema(operation, exchange, exchange.body, schema, "$", complete)
 
@@ -220,15 +259,37 @@ def _compare_schema(
 def _against_pacts(
     index: OperationIndex, exchange: Exchange, pacts: Sequence[Exchange]
 ) -> Iterator[Drift]:
-    if not exchange.has_json_body:
-        return
     operation = index.find(exchange.method, exchange.path)
     label = operation.label if operation else f"{exchange.method} {exchange.path}"
     observed = _numbers_as_one(field_types(exchange.body))
     for pact in pacts:
-        if pact.status != exchange.status or not _same_operation(index, pact, exchange):
+        if (
+            pact.status != exchange.status
+            or pact.body_form != "json"
+            or not _same_operation(index, pact, exchange)
+        ):
             continue
-        for path, expected in _numbers_as_one(field_types(pact.body)).items():
+        sources = f"{exchange.source} vs {pact.source}"
+        if exchange.body_form != "json":
+            yield Drift(
+                label,
+                "not_json",
+                "$",
+                f"the pact expects {pact.body_seen()}, traffic has {exchange.body_seen()}",
+                sources,
+            )
+            continue
+        expected_types = _numbers_as_one(field_types(pact.body))
+        if not observed["$"] & expected_types["$"]:
+            yield Drift(
+                label,
+                "type_change",
+                "$",
+                f"the pact expects {pact.body_seen()}, traffic has {exchange.body_seen()}",
+                sources,
+            )
+            continue
+        for path, expected in expected_types.items():
             if path not in observed:
                 if not _under_empty_array(path, exchange.body):
                     yield Drift(
@@ -236,7 +297,7 @@ def _against_pacts(
                         "missing_field",
                         path,
                         f"the pact requires a {'|'.join(sorted(expected))}, traffic lacks it",
-                        f"{exchange.source} vs {pact.source}",
+                        sources,
                     )
             elif not observed[path] & expected:
                 yield Drift(
@@ -245,7 +306,7 @@ def _against_pacts(
                     path,
                     f"pact expects {'|'.join(sorted(expected))}, traffic has "
                     f"{'|'.join(sorted(observed[path]))}",
-                    f"{exchange.source} vs {pact.source}",
+                    sources,
                 )
 
 
@@ -328,6 +389,15 @@ def _merge_all_of(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Map
             if key in part:
                 merged.setdefault(key, part[key])
     return merged
+
+
+def _media_type_listed(content_type: str, media_types: Iterable[str]) -> bool:
+    """Whether `content_type` (parameters ignored) is one of `media_types`, which may use
+    `type/*` and `*/*`."""
+    actual = content_type.split(";")[0].strip().lower()
+    kind = actual.split("/")[0]
+    listed = {m.split(";")[0].strip().lower() for m in media_types}
+    return bool(listed & {actual, f"{kind}/*", "*/*"})
 
 
 def _json_schema_of(response: Mapping[str, Any]) -> Any:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from harness.cassettes import CASSETTE_DIR, PROVENANCE_SUFFIX
-from harness.contracts.drift import Exchange
+from harness.contracts.drift import BodyForm, Exchange
 
 # Relative to the repository root, the working directory of every harness command.
 OPENAPI_DIR = Path("contracts/openapi")
@@ -72,14 +72,21 @@ def load_pacts(directory: Path = PACT_DIR) -> list[Exchange]:
 
 def _pact_exchange(interaction: dict[str, Any], source: str) -> Exchange:
     request, response = interaction["request"], interaction["response"]
-    body = (response.get("body") or {}).get("content")
+    declared = response.get("body") or {}
+    body = declared.get("content")
+    content_type = _header(response.get("headers"), "content-type") or declared.get("contentType")
+    form: BodyForm = "none"
+    if body is not None:
+        json_body = isinstance(body, dict | list) or "json" in str(content_type or "").lower()
+        form = "json" if json_body else "text"
     return Exchange(
         method=str(request["method"]).upper(),
         path=str(request["path"]),
         status=int(response["status"]),
         body=body,
         source=source,
-        has_json_body=isinstance(body, dict | list),
+        body_form=form,
+        content_type=content_type,
     )
 
 
@@ -108,19 +115,33 @@ def _recorded(interaction: Mapping[str, Any], source: str) -> Exchange:
     code = status["code"] if isinstance(status, Mapping) else status
     raw = (response.get("body") or {}).get("string", b"")
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
-    try:
-        body = json.loads(text) if text else None
-        is_json = isinstance(body, dict | list)
-    except json.JSONDecodeError:
-        body, is_json = text, False
+    body: Any = None
+    form: BodyForm = "none"
+    if text.strip():
+        try:
+            body, form = json.loads(text), "json"
+        except json.JSONDecodeError:
+            body, form = text, "text"
     return Exchange(
         method=str(request["method"]).upper(),
         path=urlsplit(str(request["uri"])).path,
         status=int(code),
         body=body,
         source=source,
-        has_json_body=is_json,
+        body_form=form,
+        content_type=_header(response.get("headers"), "content-type"),
     )
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """The first value of header `name` (any case) of a pact or cassette header mapping."""
+    if not isinstance(headers, Mapping):
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == name:
+            first = value[0] if isinstance(value, list) and value else value
+            return str(first) if first else None
+    return None
 
 
 def _files(directory: Path) -> Iterator[Path]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from harness.cassettes import redacted_url
 from harness.twin.admin import TwinAdmin
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
@@ -70,6 +71,10 @@ class ProviderStates:
             admin.apply_state(state, params or None)
         return {}
 
+    def shown(self, text: str) -> str:
+        """`text` (an error naming a provider URL) with the provider URL redacted."""
+        return text.replace(self.provider_url, redacted_url(self.provider_url))
+
 
 @contextmanager
 def serve_states(states: ProviderStates) -> Iterator[str]:
@@ -87,8 +92,9 @@ def serve_states(states: ProviderStates) -> Iterator[str]:
                 )
                 self._answer(200, values)
             except Exception as exc:  # reported to the verifier, which fails the interaction
-                logger.warning("provider state failed: %s", exc)
-                self._answer(500, {"error": f"{type(exc).__name__}: {exc}"})
+                problem = states.shown(str(exc))
+                logger.warning("provider state failed: %s", problem)
+                self._answer(500, {"error": f"{type(exc).__name__}: {problem}"})
 
         def _answer(self, status: int, payload: dict[str, Any]) -> None:
             body = json.dumps(payload).encode()

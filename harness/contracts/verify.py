@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.cassettes import redacted_url
 from harness.contracts.sources import PACT_DIR, read_pacts
 from harness.contracts.states import ProviderStates, serve_states
 
@@ -77,26 +78,38 @@ def verify_pacts(
     """Verify every pact of `pact_dir` for `providers` against `provider_url` (its root URL).
 
     Provider states go to the provider's admin surface (`/__twin/states`); a provider without
-    pacts in `pact_dir` fails (nothing verified is not a pass).
+    pacts in `pact_dir`, or whose pacts hold no interaction, fails (nothing verified is not a
+    pass), and so does a pact file for a provider nobody verifies (a misspelt name).
     """
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     from pact import Verifier
 
+    unknown = sorted(set(providers) - set(PROVIDERS))
+    if unknown:
+        raise ValueError(f"unknown provider(s) {', '.join(unknown)}; known: {', '.join(PROVIDERS)}")
     parts = urlsplit(provider_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"provider URL must be http(s)://host[:port], got {provider_url!r}")
+        raise ValueError(
+            f"provider URL must be http(s)://host[:port], got {redacted_url(provider_url)!r}"
+        )
     _check_reachable(provider_url)
-    result = VerificationResult(provider_url=provider_url)
+    result = VerificationResult(provider_url=redacted_url(provider_url))
+    result.providers.extend(_unverified_pacts(pact_dir))
     states = ProviderStates(provider_url)
     with serve_states(states) as state_url:
         for provider in providers:
             pacts = pacts_of(pact_dir, provider)
             files = [path for path, _ in pacts]
             interactions = sum(len(pact.get("interactions", [])) for _, pact in pacts)
-            if not files:
+            if not files or not interactions:
+                why = "no pact" if not files else "no interaction in the pacts"
                 result.providers.append(
                     ProviderVerification(
-                        provider, False, 0, f"no pact for {provider} in {pact_dir}", printed=False
+                        provider,
+                        False,
+                        0,
+                        f"{why} for {provider} in {pact_dir}: nothing verified is not a pass",
+                        printed=False,
                     )
                 )
                 continue
@@ -122,6 +135,26 @@ def verify_pacts(
     return result
 
 
+def _unverified_pacts(pact_dir: Path) -> list[ProviderVerification]:
+    """A failed entry per pact file of `pact_dir` whose provider is none of `PROVIDERS`."""
+    failed = []
+    for path, pact in read_pacts(pact_dir):
+        named = pact.get("provider")
+        name = named.get("name") if isinstance(named, dict) else None
+        if name not in PROVIDERS:
+            failed.append(
+                ProviderVerification(
+                    str(name),
+                    False,
+                    len(pact.get("interactions", [])),
+                    f"{path}: pact for unknown provider {name!r} is never verified "
+                    f"(known: {', '.join(PROVIDERS)})",
+                    printed=False,
+                )
+            )
+    return failed
+
+
 def _check_reachable(provider_url: str) -> None:
     parts = urlsplit(provider_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -130,5 +163,5 @@ def _check_reachable(provider_url: str) -> None:
             return
     except OSError as exc:
         raise ProviderUnreachableError(
-            f"no provider answers at {provider_url} ({exc.strerror or exc})"
+            f"no provider answers at {redacted_url(provider_url)} ({exc.strerror or exc})"
         ) from None

@@ -7,10 +7,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pact import Pact
 
 from harness.contracts.verify import CONSUMER
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """Keeps every request the adapter sends, body read, for what a pact cannot express
+    (pact-python 4 has no form for "this request has no body")."""
+
+    def __init__(self, sent: list[httpx.Request]) -> None:
+        super().__init__()
+        self.sent = sent
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.sent.append(request)
+        return super().handle_request(request)
 
 
 class ConsumerSession:
@@ -20,6 +35,8 @@ class ConsumerSession:
         self.provider = provider
         self.pact_dir = pact_dir
         self.pact = Pact(CONSUMER, provider).with_specification("V4")
+        self.sent: list[httpx.Request] = []
+        """The requests the adapter sent to the mock server, in order."""
 
     @contextmanager
     def client(self, **settings: Any) -> Iterator[Any]:
@@ -35,6 +52,6 @@ class ConsumerSession:
                 "retry_max": 0,
                 **settings,
             }
-            with G2AClient(Settings(**values)) as client:
+            with G2AClient(Settings(**values), transport=RecordingTransport(self.sent)) as client:
                 yield client
         self.pact.write_file(self.pact_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pact import generate, match
+from pact.match.matcher import GenericMatcher
 
 from g2a_adapter.wire import export_authorization
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
@@ -28,8 +29,12 @@ EXPORT_AUTH = match.regex(
 )
 BAD_KEY = "0" * 64
 EXAMPLE_TOKEN = "kX3v9Q0pZ8rT2mN5bW7yL1cD4fG6hJ0sA9eR3tU8iO2"
-BEARER = match.type(
-    f"Bearer {EXAMPLE_TOKEN}", generator=generate.provider_state("Bearer ${access_token}")
+# `match.regex` takes no generator: the same regex matcher, built with the provider-state one.
+BEARER = GenericMatcher(
+    "regex",
+    f"Bearer {EXAMPLE_TOKEN}",
+    regex=r"^Bearer \S+$",
+    generator=generate.provider_state("Bearer ${access_token}"),
 )
 
 
@@ -49,7 +54,7 @@ def product(product_id: str = PRODUCT_ID) -> dict[str, Any]:
         "publisher": match.str("Electronic Arts"),
         "platform": match.str("Origin"),
         "restrictions": match.each_value_matches({"pegi_violence": True}, rules=match.bool(True)),
-        "categories": match.each_like(match.str("Action")),
+        "categories": match.each_like(match.str("Action"), min=1),
     }
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from _consumer import ConsumerSession
 from _pact_terms import BEARER, DIGITS, EXAMPLE_TOKEN, JSON_TYPE, PRODUCT_ID, UUID
-from pact import match
+from pact import Pact, match
+from pact.error import MismatchesError
 from pact.interaction import HttpInteraction
 
 from harness.contracts.states import TOKEN_STATE
@@ -143,7 +145,8 @@ def test_job_status(imports: ConsumerSession) -> None:
                             "resourceId": match.str(OFFER_ID),
                             "resourceType": match.str("offer"),
                             "status": match.str("done"),
-                        }
+                        },
+                        min=1,
                     ),
                 }
             }
@@ -153,3 +156,32 @@ def test_job_status(imports: ConsumerSession) -> None:
         job = client.jobs.get(JOB_ID)
     assert (job.job_id, job.status) == (JOB_ID, "done")
     assert [(e.resource_id, e.status) for e in job.elements] == [(OFFER_ID, "done")]
+
+
+def bearer_only_pact() -> Pact:
+    """A throwaway pact (never written) holding only the shared `BEARER` term."""
+    pact = Pact("bearer-term-check", "any-provider").with_specification("V4")
+    (
+        pact.upon_receiving("a call with a bearer token")
+        .with_request("GET", "/v3/sales/offers")
+        .with_header("Authorization", BEARER)
+        .will_respond_with(200)
+    )
+    return pact
+
+
+def test_bearer_term_accepts_a_bearer_token() -> None:
+    with bearer_only_pact().serve(addr="127.0.0.1") as server:
+        answer = httpx.get(
+            f"{server.url}/v3/sales/offers", headers={"Authorization": f"Bearer {EXAMPLE_TOKEN}"}
+        )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("authorization", ["Basic x", "Bearer ", "bearer x", EXAMPLE_TOKEN])
+def test_bearer_term_refuses_another_scheme(authorization: str) -> None:
+    """An adapter that sends another scheme (or a bare token) fails the Import consumer pacts."""
+    server = bearer_only_pact().serve(addr="127.0.0.1", verbose=False)
+    with pytest.raises(MismatchesError) as caught, server:
+        httpx.get(f"{server.url}/v3/sales/offers", headers={"Authorization": authorization})
+    assert "Authorization" in str(caught.value)

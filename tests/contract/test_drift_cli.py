@@ -78,6 +78,75 @@ def test_report_passes_only_with_verified_pacts_and_no_drift(
     assert stored["generated_at"].endswith("+00:00")
 
 
+def order_cassette(folder: Path, body: str, content_type: str) -> Path:
+    """A cassette of one `POST /v1/order` answered 200 with `body`."""
+    folder.mkdir()
+    interaction = {
+        "request": {"method": "POST", "uri": "https://sandboxapi.g2a.com/v1/order", "body": ""},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"content-type": [content_type]},
+            "body": {"string": body},
+        },
+    }
+    (folder / "order.yaml").write_text(json.dumps({"interactions": [interaction], "version": 1}))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "found"),
+    [
+        pytest.param("", "application/json", {"not_json"}, id="no-body"),
+        pytest.param(
+            "<html>Service Unavailable</html>",
+            "text/html",
+            {"not_json", "undocumented_content_type"},
+            id="html",
+        ),
+        pytest.param('"Service Unavailable"', "application/json", {"type_change"}, id="json-str"),
+    ],
+)
+def test_an_answer_that_is_not_a_json_object_is_drift(
+    tmp_path: Path, body: str, content_type: str, found: set[str]
+) -> None:
+    assert drift(order_cassette(tmp_path / "cassettes", body, content_type), tmp_path) == 1
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert {(d["operation"], d["field"]) for d in report["drift"]} == {("POST /v1/order", "$")}
+    assert {d["kind"] for d in report["drift"]} == found
+    assert report["passed"] is False
+
+
+def test_no_recorded_exchange_is_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "cassettes"
+    empty.mkdir()
+    update_report(tmp_path, "verify", {}, pacts_verified=True)
+    assert drift(empty, tmp_path) == 1
+    assert capsys.readouterr().err == (
+        f"g2a-harness contracts drift: no recorded exchange in {empty}: traffic was not "
+        "checked, which is not a pass (record cassettes with `g2a-harness record`)\n"
+    )
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert (report["drift_checked"], report["passed"]) == (False, False)
+    assert report["drift_sources"]["recorded_exchanges"] == 0
+
+
+def test_the_default_cassette_folder_missing_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run from another folder: tests/cassettes is not there, and that is not "no drift"."""
+    contracts = Path("contracts").resolve()
+    monkeypatch.chdir(tmp_path)
+    argv = ["contracts", "drift", "--openapi", str(contracts / "openapi")]
+    assert main([*argv, "--pacts", str(contracts / "pacts"), "--report-dir", "."]) == 2
+    assert capsys.readouterr().err == (
+        "g2a-harness contracts: cassette folder tests/cassettes does not exist "
+        "(run from the repository root or pass --cassettes)\n"
+    )
+    assert not (tmp_path / "contracts.json").exists()
+
+
 def test_missing_cassette_folder_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

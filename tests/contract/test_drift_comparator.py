@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
-from harness.contracts.drift import Drift, Exchange, OperationIndex, detect_drift, field_types
+from harness.contracts.drift import (
+    BodyForm,
+    Drift,
+    Exchange,
+    OperationIndex,
+    detect_drift,
+    field_types,
+)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -186,9 +194,64 @@ def test_pact_fields_under_an_empty_traffic_array_are_not_missing() -> None:
     assert detect_drift([DOCUMENT], [PACT_PAGE], recorded) == []
 
 
-def test_non_json_traffic_checks_status_only() -> None:
-    recorded = [Exchange("GET", "/v1/products", 200, "<html>", "cassette:c#0", has_json_body=False)]
-    assert detect_drift([DOCUMENT], [PACT_PAGE], recorded) == []
+@pytest.mark.parametrize(
+    ("body", "form", "seen"),
+    [("<html>", "text", "a body that is not JSON"), (None, "none", "no body")],
+)
+def test_a_missing_or_non_json_body_where_json_is_expected_is_drift(
+    body: str | None, form: BodyForm, seen: str
+) -> None:
+    recorded = [Exchange("GET", "/v1/products", 200, body, "cassette:c#0", body_form=form)]
+    found = detect_drift([DOCUMENT], [PACT_PAGE], recorded)
+    assert kinds(found) == {("GET /v1/products", "not_json", "$")}
+    assert found[0].detail == f"documented a JSON body, got {seen}"
+
+
+def test_a_json_scalar_where_an_object_is_expected_is_a_type_change() -> None:
+    recorded = [traffic("GET", "/v1/products", 200, "Service Unavailable")]
+    found = detect_drift([DOCUMENT], [PACT_PAGE], recorded)
+    assert kinds(found) == {("GET /v1/products", "type_change", "$")}
+    assert found[0].detail == "documented object, got string"
+
+
+def test_a_pact_expecting_json_catches_a_body_no_document_describes() -> None:
+    pact = Exchange("GET", "/v1/order/7", 200, {"status": "ok"}, "pact:p#order")
+    for body, form in (("oops", "text"), (None, "none"), ([1], "json")):
+        recorded = [Exchange("GET", "/v1/order/7", 200, body, "cassette:c#0", body_form=form)]
+        found = {(d.kind, d.field) for d in detect_drift([DOCUMENT], [pact], recorded)}
+        assert found == {
+            ("undocumented_operation", ""),
+            ("not_json" if form != "json" else "type_change", "$"),
+        }
+
+
+def test_non_json_traffic_where_no_json_is_expected_checks_status_only() -> None:
+    document = copy.deepcopy(DOCUMENT)
+    document["paths"]["/order/pay/{orderId}"] = {"put": {"responses": {"204": {"description": ""}}}}
+    pact = Exchange("PUT", "/v1/order/pay/1", 204, None, "pact:p#pay", body_form="none")
+    recorded = [Exchange("PUT", "/v1/order/pay/7", 204, "ok", "cassette:c#0", body_form="text")]
+    assert detect_drift([document], [pact], recorded) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "drifted"),
+    [
+        ("application/json", False),
+        ("Application/JSON; charset=utf-8", False),
+        ("text/html", True),
+        (None, False),
+    ],
+)
+def test_a_content_type_the_status_does_not_document_is_drift(
+    content_type: str | None, drifted: bool
+) -> None:
+    body = {"key": "X"}
+    recorded = [
+        Exchange("GET", "/v1/order/key/7", 200, body, "cassette:c#0", content_type=content_type)
+    ]
+    found = kinds(detect_drift([DOCUMENT], [PACT_KEY], recorded))
+    expected = ("GET /v1/order/key/{orderId}", "undocumented_content_type", "$")
+    assert found == ({expected} if drifted else set())
 
 
 @pytest.mark.parametrize(

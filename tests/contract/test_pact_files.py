@@ -75,7 +75,31 @@ def test_bearer_token_is_injected_by_the_provider_state() -> None:
         "type": "ProviderState",
         "expression": "Bearer ${access_token}",
     }
+    assert offers["request"]["matchingRules"]["header"]["Authorization"]["matchers"] == [
+        {"match": "regex", "regex": r"^Bearer \S+$"}
+    ]
     assert [s["name"] for s in offers["providerStates"]] == [
         "an access token was issued",
         "offers exist",
     ]
+
+
+def interaction(provider: str, description: str) -> dict[str, Any]:
+    return next(i for i in pact(provider)["interactions"] if i["description"] == description)
+
+
+@pytest.mark.parametrize(
+    ("provider", "description", "array"),
+    [
+        (EXPORT_PROVIDER, "a request for the first page of products", "$.docs"),
+        (EXPORT_PROVIDER, "a request for the first page of products", "$.docs[*].categories"),
+        (IMPORT_PROVIDER, "a request for the first page of offers", "$.data"),
+        (IMPORT_PROVIDER, "the status of an offer job", "$.data.elements"),
+    ],
+)
+def test_arrays_the_adapter_reads_must_not_be_empty(
+    provider: str, description: str, array: str
+) -> None:
+    """The consumer tests assert a non-empty list there: a provider answering `[]` fails."""
+    rules = interaction(provider, description)["response"]["matchingRules"]["body"]
+    assert rules[array]["matchers"] == [{"match": "type", "min": 1}]

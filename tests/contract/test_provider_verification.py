@@ -8,14 +8,16 @@ renamed field, a changed status) must fail verification.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from harness.cli import main
 from harness.contracts.sources import PACT_DIR
+from harness.contracts.states import TOKEN_STATE, ProviderStates, serve_states
 from harness.contracts.verify import EXPORT_PROVIDER, IMPORT_PROVIDER, verify_pacts
 from harness.serving import serve_asgi
 from harness.twin.app import create_app
@@ -47,17 +49,21 @@ def test_pacts_verify_against_the_twin(twin: RunningTwin) -> None:
     assert "FAILED" not in result.output
 
 
-class BreakingMiddleware:
-    """Wraps the twin: renames `transaction_id` in pay answers, turns the 402 of a too
-    expensive order into 400. Everything else passes through untouched."""
+Rewrite = Callable[[int, bytes], tuple[int, bytes]]
 
-    def __init__(self, app: Any) -> None:
+
+class RewritingMiddleware:
+    """Wraps the twin: the answers of paths starting with `prefix` go through `rewrite`
+    (status, body) -> (status, body). Everything else passes through untouched."""
+
+    def __init__(self, app: Any, prefix: str, rewrite: Rewrite) -> None:
         self.app = app
         self.state = app.state
+        self.prefix = prefix
+        self.rewrite = rewrite
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/v1/order"):
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         start: dict[str, Any] = {}
@@ -70,8 +76,7 @@ class BreakingMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            body = b"".join(chunks).replace(b'"transaction_id"', b'"transactionId"')
-            status = 400 if start["status"] == 402 else start["status"]
+            status, body = self.rewrite(start["status"], b"".join(chunks))
             headers = [
                 (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
                 for k, v in start.get("headers", [])
@@ -82,8 +87,14 @@ class BreakingMiddleware:
         await self.app(scope, receive, capture)
 
 
+def breaking(status: int, body: bytes) -> tuple[int, bytes]:
+    """Renames `transaction_id` in pay answers, turns the 402 of a too expensive order into
+    400."""
+    return (400 if status == 402 else status), body.replace(b'"transaction_id"', b'"transactionId"')
+
+
 def test_a_broken_twin_fails_verification() -> None:
-    with serve_asgi(BreakingMiddleware(create_app())) as base_url:
+    with serve_asgi(RewritingMiddleware(create_app(), "/v1/order", breaking)) as base_url:
         result = verify_pacts(base_url)
     assert not result.passed
     export, imports = result.providers
@@ -96,6 +107,57 @@ def test_a_broken_twin_fails_verification() -> None:
     assert "There were 2 pact failures" in output
     failures = output.split("Failures:")[1]
     assert "a lookup of one product by id" not in failures
+
+
+def emptied(key: str, *within: str) -> Rewrite:
+    """A rewrite emptying the array `key` of each object at `within` (a path of keys, `*`
+    for every item of a list) in 200 answers."""
+
+    def empty(node: Any, steps: tuple[str, ...]) -> None:
+        if not steps:
+            node[key] = []
+            return
+        step, rest = steps[0], steps[1:]
+        for child in node if step == "*" else [node[step]]:
+            empty(child, rest)
+
+    def rewrite(status: int, body: bytes) -> tuple[int, bytes]:
+        if status != 200:
+            return status, body
+        document = json.loads(body)
+        empty(document, within)
+        return status, json.dumps(document).encode()
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rewrite", "provider", "description"),
+    [
+        pytest.param(
+            "/v3/jobs/",
+            emptied("elements", "data"),
+            IMPORT_PROVIDER,
+            "the status of an offer job",
+            id="job-elements",
+        ),
+        pytest.param(
+            "/v1/products",
+            emptied("categories", "docs", "*"),
+            EXPORT_PROVIDER,
+            "a request for the first page of products",
+            id="product-categories",
+        ),
+    ],
+)
+def test_a_twin_emptying_an_array_the_adapter_reads_fails_verification(
+    prefix: str, rewrite: Rewrite, provider: str, description: str
+) -> None:
+    with serve_asgi(RewritingMiddleware(create_app(), prefix, rewrite)) as base_url:
+        result = verify_pacts(base_url, providers=(provider,))
+    [verification] = result.providers
+    assert not verification.passed, verification.output
+    assert description in verification.output.split("Failures:")[1]
 
 
 def test_cli_verify_against_a_provider_url_writes_the_report(
@@ -134,8 +196,85 @@ def test_cli_verify_says_which_provider_has_no_pact(
     out = capfd.readouterr().out
     assert code == 1, out
     assert out.count(f"Verifying a pact between g2a-adapter and {EXPORT_PROVIDER}\n") == 1, out
-    assert out.count(f"no pact for {IMPORT_PROVIDER} in {pacts}\n") == 1, out
+    assert out.count(f"no pact for {IMPORT_PROVIDER} in {pacts}: nothing verified") == 1, out
     assert f"{IMPORT_PROVIDER}: 0 interaction(s), FAILED" in out
+
+
+def pact_folder(tmp_path: Path, **overrides: dict[str, Any]) -> Path:
+    """A copy of contracts/pacts plus `overrides`: file stem -> pact JSON."""
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    for path in PACT_DIR.glob("*.json"):
+        (pacts / path.name).write_bytes(path.read_bytes())
+    for stem, pact in overrides.items():
+        (pacts / f"{stem}.json").write_text(json.dumps(pact))
+    return pacts
+
+
+def test_a_pact_without_interactions_verifies_nothing_and_fails(
+    twin: RunningTwin, tmp_path: Path
+) -> None:
+    empty = json.loads((PACT_DIR / f"g2a-adapter-{IMPORT_PROVIDER}.json").read_text())
+    empty["interactions"] = []
+    pacts = pact_folder(tmp_path, **{f"g2a-adapter-{IMPORT_PROVIDER}": empty})
+    result = verify_pacts(twin.base_url, pact_dir=pacts)
+    assert not result.passed
+    verified = {p.provider: (p.passed, p.interactions) for p in result.providers}
+    assert verified == {
+        EXPORT_PROVIDER: (True, len(descriptions(EXPORT_PROVIDER))),
+        IMPORT_PROVIDER: (False, 0),
+    }
+    assert result.providers[1].output == (
+        f"no interaction in the pacts for {IMPORT_PROVIDER} in {pacts}: "
+        "nothing verified is not a pass"
+    )
+
+
+def test_a_pact_for_an_unknown_provider_is_never_verified_and_fails(
+    twin: RunningTwin, tmp_path: Path
+) -> None:
+    misspelt = json.loads((PACT_DIR / f"g2a-adapter-{EXPORT_PROVIDER}.json").read_text())
+    misspelt["provider"]["name"] = "g2a-exprot-api"
+    pacts = pact_folder(tmp_path, misspelt=misspelt)
+    result = verify_pacts(twin.base_url, pact_dir=pacts)
+    assert not result.passed
+    unknown, *known = result.providers
+    assert (unknown.provider, unknown.passed) == ("g2a-exprot-api", False)
+    assert "pact for unknown provider 'g2a-exprot-api' is never verified" in unknown.output
+    assert all(p.passed for p in known)
+
+
+def test_an_unknown_provider_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown provider\\(s\\) g2a-exprot-api; known: "):
+        verify_pacts("http://127.0.0.1:9", providers=("g2a-exprot-api",))
+
+
+def test_provider_credentials_never_reach_the_report_or_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "http://ci:hunter2@127.0.0.1:9"
+    assert main(["contracts", "verify", "--provider-url", url, "--report-dir", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    stored = (tmp_path / "contracts.json").read_text()
+    for shown in (captured.out, captured.err, stored):
+        assert "hunter2" not in shown
+    assert "no provider answers at http://<scrubbed>@127.0.0.1:9" in captured.err
+    report = json.loads(stored)
+    assert report["provider_url"] == "http://<scrubbed>@127.0.0.1:9"
+    assert report["parts"]["verify"]["base_url"] == "http://<scrubbed>@127.0.0.1:9"
+
+
+def test_a_failed_provider_state_does_not_show_provider_credentials(
+    twin: RunningTwin, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The token state fails (the twin refuses these basic-auth credentials): its error, logged
+    and returned to the verifier, names the provider URL redacted."""
+    states = ProviderStates(twin.base_url.replace("http://", "http://ci:hunter2@"))
+    with serve_states(states) as state_url:
+        answer = httpx.post(state_url, json={"state": TOKEN_STATE, "action": "setup"})
+    assert answer.status_code == 500
+    assert "<scrubbed>@127.0.0.1" in answer.text
+    assert "hunter2" not in answer.text + caplog.text
 
 
 def test_cli_verify_with_an_unreachable_provider_fails_fast(

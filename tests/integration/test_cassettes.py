@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import vcr
 import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from g2a_adapter import AuthError, G2AClient, Settings
 from harness.cassettes import (
@@ -77,6 +79,15 @@ def recording_target(record_mode: str, pytestconfig: pytest.Config) -> Iterator[
     yield resolve_target(name)
 
 
+def replay_settings(cassette: Path) -> Settings:
+    """Replay settings: the base URL the cassette was recorded from."""
+    return Settings(
+        api_url=read_provenance(cassette)["base_url"],
+        api_hash=credentials.SANDBOX_API_HASH,
+        api_key=credentials.SANDBOX_API_KEY,
+    )
+
+
 @pytest.fixture
 def flow_settings(
     recording_target: Target | None, request: pytest.FixtureRequest, vcr_cassette_dir: str
@@ -84,12 +95,7 @@ def flow_settings(
     """Settings for the flow: the provenance base URL on replay, the target when recording."""
     cassette = Path(vcr_cassette_dir) / f"{request.node.name}.yaml"
     if recording_target is None:
-        provenance = read_provenance(cassette)
-        yield Settings(
-            api_url=provenance["base_url"],
-            api_hash=credentials.SANDBOX_API_HASH,
-            api_key=credentials.SANDBOX_API_KEY,
-        )
+        yield replay_settings(cassette)
         return
     if recording_target.has_admin:
         from harness.twin.server import running_twin
@@ -146,6 +152,34 @@ def test_wrong_credentials(flow_settings: Settings) -> None:
     with G2AClient(wrong) as client, pytest.raises(AuthError) as caught:
         client.products.list()
     assert WRONG_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param({"product_id": "10000027819005"}, id="another-product"),
+        pytest.param({"product_id": "10000027819004", "currency": "USD"}, id="another-currency"),
+        pytest.param({"product_id": "10000027819004", "max_price": 5.0}, id="a-max-price"),
+    ],
+)
+def test_another_order_does_not_replay_the_recorded_answer(order: dict[str, Any]) -> None:
+    """The recorded `POST /v1/order` answers only the body it was recorded with."""
+    cassette = CASSETTES / "test_order_create.yaml"
+    replay = vcr.VCR(**cassette_config(configured_secrets()), record_mode="none")
+    with (
+        replay.use_cassette(str(cassette)),
+        G2AClient(replay_settings(cassette)) as client,
+        pytest.raises(CannotOverwriteExistingCassetteException),
+    ):
+        client.orders.create(**order)
+
+
+def test_the_recorded_order_still_replays() -> None:
+    cassette = CASSETTES / "test_order_create.yaml"
+    replay = vcr.VCR(**cassette_config(configured_secrets()), record_mode="none")
+    with replay.use_cassette(str(cassette)), G2AClient(replay_settings(cassette)) as client:
+        created = client.orders.create("10000027819004")
+    assert created.currency == "EUR"
 
 
 def _cassette_files() -> list[Path]:
