@@ -266,6 +266,7 @@ def create_receiver_app(
     if not secrets:
         raise ConfigError("G2A_WEBHOOK_SECRET is required by the receiver")
     store = open_store(settings.idempotency_url) if options.store is None else options.store
+    once = ProcessOnce(store, lease_seconds=options.claim_lease_seconds)
     try:
         verifier = WebhookVerifier(
             secrets,
@@ -273,7 +274,7 @@ def create_receiver_app(
             tolerance_seconds=settings.webhook_tolerance_seconds,
             max_body_bytes=options.max_body_bytes,
         )
-        webhooks = WebhookHandler(verifier, store, handler)
+        webhooks = WebhookHandler(verifier, store, handler, once=once)
     except BaseException:
         if options.store is None:
             store.close()
@@ -285,7 +286,7 @@ def create_receiver_app(
         checks["token"] = token_check(options.token_probe)
     ipn = None
     if options.ipn_handler is not None:
-        ipn = _Ipn(IpnVerifier(api_key), ProcessOnce(store), options.ipn_handler)
+        ipn = _Ipn(IpnVerifier(api_key), once, options.ipn_handler)
     receiver = _Receiver(
         webhooks=webhooks,
         ipn=ipn,

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import IdempotencyStore
+from g2a_adapter.idempotency._base import MAX_TTL_SECONDS
 from g2a_adapter.receiver._health import SupportsTtl
 from g2a_adapter.receiver._ipn import IpnNotification
 
@@ -49,6 +50,10 @@ class ReceiverOptions:
       computes is fastest on one: more threads add hand-overs and trade the GIL and the
       store's lock (figures: `specs/011-g2a-integration-audit/tasks.md`, "Receiver
       throughput").
+    - `claim_lease_seconds`: how long a delivery's claim holds its event (webhook and IPN)
+      without a completion. A handler should finish within it: a redelivery after it may run
+      the event again. After a crash mid-handler, redeliveries are answered 409 `in_progress`
+      until it lapses, so a sender's retries should span more than this.
     """
 
     store: IdempotencyStore | None = None
@@ -59,6 +64,7 @@ class ReceiverOptions:
     health_timeout_s: float = 0.5
     seller_token_ttl_seconds: int = 3600
     handler_threads: int = 4
+    claim_lease_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if min(self.max_body_bytes, self.handler_threads, self.seller_token_ttl_seconds) <= 0:
@@ -67,3 +73,7 @@ class ReceiverOptions:
             )
         if not 0 < self.health_timeout_s < math.inf:  # NaN fails it too
             raise ValueError("health_timeout_s must be a positive, finite number of seconds")
+        if not 0 < self.claim_lease_seconds <= MAX_TTL_SECONDS:
+            raise ValueError(
+                f"claim_lease_seconds must be more than 0 and at most {MAX_TTL_SECONDS:g}"
+            )

@@ -437,3 +437,26 @@ async def test_a_content_length_of_non_ascii_digits_is_not_a_server_error(path: 
         await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] in {400, 401}  # refused as what it is: unsigned, or not a form
+
+
+class LeaseNotingStore(MemoryStore):
+    """Notes the lease of each claim."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leases: list[float] = []
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        self.leases.append(lease_seconds)
+        return super().claim(key, fingerprint, lease_seconds)
+
+
+@pytest.mark.anyio
+async def test_claims_hold_their_event_for_the_lease_the_options_give() -> None:
+    store = LeaseNotingStore()
+    app = receiver(store=store, claim_lease_seconds=5.0)
+    headers, body = delivery("evt-leased")
+    async with client_for(app) as client:
+        response = await client.post("/webhooks/g2a", content=body, headers=headers)
+    assert response.status_code == 200
+    assert store.leases == [5.0]

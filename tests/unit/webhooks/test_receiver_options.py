@@ -11,6 +11,7 @@ from g2a_adapter import ReceiverOptions
 
 COUNTS = "max_body_bytes, handler_threads and seller_token_ttl_seconds must be positive"
 HEALTH = "health_timeout_s must be a positive, finite number of seconds"
+LEASE = "claim_lease_seconds must be more than 0 and at most 3.16224e+08"  # 10 years
 
 
 @pytest.mark.parametrize(
@@ -24,6 +25,9 @@ HEALTH = "health_timeout_s must be a positive, finite number of seconds"
         ({"health_timeout_s": 0}, HEALTH),  # every /healthz check would time out: 503
         ({"health_timeout_s": math.nan}, HEALTH),
         ({"health_timeout_s": math.inf}, HEALTH),
+        ({"claim_lease_seconds": 0}, LEASE),  # every claim lapsed at once: handlers run twice
+        ({"claim_lease_seconds": math.nan}, LEASE),
+        ({"claim_lease_seconds": math.inf}, LEASE),
     ],
 )
 def test_nonsense_is_refused_when_the_options_are_built(
