@@ -30,7 +30,7 @@ def test_the_sandbox_without_credentials_is_one_clear_line() -> None:
 
 
 def test_the_deprecated_alias_provides_the_hash_and_no_value_is_echoed() -> None:
-    env = {**CREDENTIALS, "G2A_API_SECRET": "aliasHash"}
+    env = {**CREDENTIALS, "G2A_API_URL": "https://api.g2a.com/v1", "G2A_API_SECRET": "aliasHash"}
     del env["G2A_API_HASH"]
     target = resolve_target("live", env)
     assert (target.env, target.api_hash, target.has_admin) == ("live", "aliasHash", False)
@@ -45,6 +45,20 @@ def test_the_target_comes_from_the_option_then_the_environment(
     option: str | None, environ: dict[str, str], expected: str
 ) -> None:
     assert target_name(option, environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "line"),
+    [
+        ("live", "https://sandboxapi.g2a.com/v1", "G2A's sandbox host sandboxapi.g2a.com"),
+        ("sandbox", "https://api.g2a.com/v1", "G2A's live host api.g2a.com"),
+    ],
+)
+def test_a_url_of_the_other_environments_host_is_the_wrong_target(
+    name: str, url: str, line: str
+) -> None:
+    with pytest.raises(TargetError, match=f"target {name} runs with G2A_ENV={name}, but .*{line}"):
+        resolve_target(name, {**CREDENTIALS, "G2A_API_URL": url})
 
 
 def test_an_unknown_target_is_refused() -> None:
