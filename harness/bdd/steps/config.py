@@ -173,10 +173,13 @@ def retries_are(g2a_world: World, count: int) -> None:
 def setting_is(g2a_world: World, name: str, value: str) -> None:
     """A loaded setting has this value.
 
-    Example: the setting G2A_RETRIES is 2
+    Example: the setting G2A_RETRY_MAX is 2
     """
+    settings = _loaded(g2a_world)
     field = name.removeprefix("G2A_").lower()
-    actual = getattr(_loaded(g2a_world), field)
+    known = sorted(f"G2A_{f.upper()}" for f in type(settings).model_fields)
+    assert field in type(settings).model_fields, f"no setting {name}; one of {', '.join(known)}"
+    actual = getattr(settings, field)
     assert str(actual) == value, f"{name} is {actual!r}, expected {value}"
 
 
