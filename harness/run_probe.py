@@ -28,14 +28,7 @@ def probe_settings(target: Target, environ: Mapping[str, str] | None = None) -> 
 
     env = os.environ if environ is None else environ
     timeout_ms = int(env.get("G2A_TIMEOUT_MS", "8000"))
-    return Settings(
-        api_url=target.api_url,
-        api_hash=target.api_hash,
-        api_key=target.api_key,
-        env=target.env,
-        timeout_ms=timeout_ms,
-        retry_max=0,
-    )
+    return Settings(**target.adapter_settings(timeout_ms=timeout_ms, retry_max=0))
 
 
 def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> float:

@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 TARGETS: tuple[str, ...] = ("twin", "sandbox", "live")
@@ -36,6 +37,7 @@ class Target:
     api_url: str | None = None
     api_hash: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    allowed_hosts: str = ""  # G2A_ALLOWED_HOSTS: extra hosts (a proxy of G2A), comma-separated
 
     @property
     def has_admin(self) -> bool:
@@ -44,6 +46,17 @@ class Target:
 
     def secret_values(self) -> list[str]:
         return [v for v in (self.api_key,) if v]
+
+    def adapter_settings(self, **overrides: Any) -> dict[str, Any]:
+        """What the adapter's `Settings` take from this target (and `overrides`)."""
+        values = {
+            "api_url": self.api_url,
+            "api_hash": self.api_hash,
+            "api_key": self.api_key,
+            "env": self.env,
+            "allowed_hosts": self.allowed_hosts,
+        }
+        return values | overrides
 
 
 def allowed_on(target: str, tags: Iterable[str]) -> tuple[bool, str]:
@@ -91,6 +104,7 @@ def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Targe
         values["G2A_API_URL"],
         values["G2A_API_HASH"],
         values["G2A_API_KEY"],
+        env.get("G2A_ALLOWED_HOSTS", ""),
     )
 
 

@@ -89,14 +89,7 @@ class World:
             url = self.twin.export_url
         else:
             url = self.target.api_url or ""
-        values: dict[str, Any] = {
-            "api_url": url,
-            "api_hash": self.target.api_hash,
-            "api_key": self.target.api_key,
-            "env": self.target.env,
-        }
-        values.update(self.overrides)
-        return Settings(**values)
+        return Settings(**self.target.adapter_settings(**{"api_url": url, **self.overrides}))
 
     def client(self) -> G2AClient:
         from g2a_adapter import G2AClient

@@ -87,3 +87,20 @@ def test_an_unreachable_host_is_one_line() -> None:
         port = listener.getsockname()[1]  # bound but not listening: connection refused
         with pytest.raises(TargetError, match=rf"cannot reach 127\.0\.0\.1:{port} \("):
             check_reachable(f"http://127.0.0.1:{port}/v1", timeout=1.0)
+
+
+def test_a_proxy_host_the_environment_allows_reaches_the_adapter_settings() -> None:
+    """`run --target sandbox` through a proxy G2A_ALLOWED_HOSTS names: the probe and the
+    scenarios build settings the adapter accepts (the probe refused them)."""
+    from g2a_adapter import Settings
+    from harness.run_probe import probe_settings
+
+    env = {
+        **CREDENTIALS,
+        "G2A_API_KEY": "c" * 64,
+        "G2A_API_URL": "https://g2a-proxy.internal/v1",
+        "G2A_ALLOWED_HOSTS": "g2a-proxy.internal",
+    }
+    target = resolve_target("sandbox", env)
+    assert probe_settings(target, env).api_url == "https://g2a-proxy.internal/v1"
+    assert Settings(**target.adapter_settings()).allowed_hosts == ("g2a-proxy.internal",)
