@@ -51,14 +51,17 @@ class Metrics:
         )
         self.webhook_events_total = Counter(
             "g2a_webhook_events_total",
-            "Webhook events, by type and result (processed, duplicate, failed); a delivery "
-            "the store could not check is type unverified, result failed",
+            "Webhook events, by type (order.paid, order.complete, ipn.<status>) and result: "
+            "processed, duplicate, in_progress, conflict, handler_failed (the service's handler "
+            "raised), store_unavailable (the idempotency store failed; a delivery it could not "
+            "check is type unverified)",
             ["type", "result"],
             registry=self.registry,
         )
         self.webhook_validation_failures_total = Counter(
             "g2a_webhook_validation_failures_total",
-            "Inbound webhooks rejected, by reason",
+            "Inbound requests refused, by reason (g2a_adapter.receiver.REJECTIONS: webhook and "
+            "G2A Pay IPN deliveries, seller tokens)",
             ["reason"],
             registry=self.registry,
         )

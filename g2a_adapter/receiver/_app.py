@@ -17,9 +17,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 
 try:
     import anyio
@@ -45,6 +45,7 @@ from g2a_adapter._errors import (
 from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import ProcessOnce, open_store, replay_guard_of
 from g2a_adapter.receiver._batches import Batches
+from g2a_adapter.receiver._events import WebhookEvent
 from g2a_adapter.receiver._handler import (
     Delivery,
     EventHandler,
@@ -53,7 +54,13 @@ from g2a_adapter.receiver._handler import (
     WebhookHandler,
 )
 from g2a_adapter.receiver._health import HealthChecker, store_check, token_check
-from g2a_adapter.receiver._ipn import MAX_IPN_BYTES, IpnNotification, IpnVerifier, parse_form
+from g2a_adapter.receiver._ipn import (
+    IPN_STATUSES,
+    MAX_IPN_BYTES,
+    IpnNotification,
+    IpnVerifier,
+    parse_form,
+)
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
 from g2a_adapter.receiver._rejections import REJECTIONS, reject
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
@@ -66,6 +73,19 @@ IPN_PATH = "/webhooks/g2a-pay"
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 _FORM = "application/x-www-form-urlencoded"
 UNVERIFIED = "unverified"  # the events-counter type of a delivery the store could not check
+STORE_UNAVAILABLE, HANDLER_FAILED = "store_unavailable", "handler_failed"
+# Every `result` of `g2a_webhook_events_total` (the Metrics help text lists them): only a store
+# outage is `store_unavailable`, which the G2AIdempotencyStoreDown alert watches; the service's
+# own handler raising is `handler_failed`.
+EVENT_RESULTS = (
+    "processed",
+    "duplicate",
+    "in_progress",
+    "conflict",
+    HANDLER_FAILED,
+    STORE_UNAVAILABLE,
+)
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = get_args(WebhookEvent.model_fields["type"].annotation)
 
 
 def _error(error: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -101,9 +121,23 @@ def _failure(exc: Exception) -> tuple[str, JSONResponse]:
         return "conflict", _error("event_conflict", 409)
     if isinstance(exc, StoreUnavailableError):
         logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
-        return "failed", _error("store_unavailable", 503, {"Retry-After": "5"})
+        return STORE_UNAVAILABLE, _error("store_unavailable", 503, {"Retry-After": "5"})
     logger.error("g2a.receiver.handler_failed", exc_info=exc)
-    return "failed", _error("handler_failed", 500)
+    return HANDLER_FAILED, _error("handler_failed", 500)
+
+
+def _count_from_zero(metrics: Metrics, event_types: Iterable[str]) -> None:
+    """Export every bounded label set of the receiver's counters at 0 from the start.
+
+    A labelled series otherwise appears on its first increment, already at 1, and Prometheus's
+    `increase`/`rate` (which need two samples) never see that first refusal or failure.
+    """
+    for reason in REJECTIONS:
+        metrics.webhook_validation_failures_total.labels(reason)
+    for event_type in event_types:
+        for result in EVENT_RESULTS:
+            metrics.webhook_events_total.labels(event_type, result)
+    metrics.webhook_events_total.labels(UNVERIFIED, STORE_UNAVAILABLE)
 
 
 def _status(ran: Callable[[], bool]) -> str | Exception:
@@ -138,6 +172,8 @@ class _Receiver:
         metrics.webhook_handler_threads.set_function(lambda: self.workers.total_tokens)
         metrics.webhook_handler_threads_busy.set_function(lambda: self.workers.borrowed_tokens)
         metrics.webhook_deliveries_waiting.set_function(lambda: self.deliveries.waiting)
+        ipn_types = [f"ipn.{status}" for status in sorted(IPN_STATUSES)] if ipn else []
+        _count_from_zero(metrics, [*WEBHOOK_EVENT_TYPES, *ipn_types])
 
     def refused(self, reason: str) -> JSONResponse:
         """Answer and count a refusal, as `REJECTIONS` says."""

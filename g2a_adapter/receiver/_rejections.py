@@ -18,8 +18,9 @@ class Rejection(NamedTuple):
     error: str  # the `{"error": …}` code: the reason itself, or an RFC 6749/6750 code for tokens
 
 
-REJECTIONS: dict[str, Rejection] = {
-    # signed webhooks; G2A Pay IPN shares the body, signature and size reasons
+# Signed webhooks; G2A Pay IPN shares the body, signature and size reasons. These are what the
+# `G2AWebhookRejectionsSpiking` alert watches (ops/prometheus/g2a-rules.yml matches these keys).
+DELIVERY_REJECTIONS: dict[str, Rejection] = {
     "missing_header": Rejection(401, "missing_header"),
     "malformed_header": Rejection(400, "malformed_header"),
     "bad_signature": Rejection(401, "bad_signature"),
@@ -29,7 +30,10 @@ REJECTIONS: dict[str, Rejection] = {
     "malformed_body": Rejection(400, "malformed_body"),
     "non_finite_number": Rejection(400, "non_finite_number"),
     "oversized_body": Rejection(413, "oversized_body"),
-    # seller tokens (`GET /oauth/token`, the bearer of `GET /healthcheck`)
+}
+# Seller tokens (`GET /oauth/token`, the bearer of `GET /healthcheck`): a platform probe without a
+# bearer lands here, so these stay out of the webhook alert.
+_SELLER_TOKEN_REJECTIONS: dict[str, Rejection] = {
     "unsupported_grant_type": Rejection(400, "unsupported_grant_type"),
     "token_request_incomplete": Rejection(400, "invalid_request"),
     "invalid_client": Rejection(401, "invalid_client"),
@@ -37,6 +41,7 @@ REJECTIONS: dict[str, Rejection] = {
     "missing_bearer": Rejection(401, "invalid_request"),
     "invalid_token": Rejection(401, "invalid_token"),
 }
+REJECTIONS: dict[str, Rejection] = {**DELIVERY_REJECTIONS, **_SELLER_TOKEN_REJECTIONS}
 
 
 def reject(reason: str, detail: str = "") -> WebhookRejectedError:

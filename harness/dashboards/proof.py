@@ -8,8 +8,9 @@ The proof is written into `checklist.json` (`dashboards`) and read by the gate.
 
 from __future__ import annotations
 
+import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,14 +40,52 @@ _SOURCE_WORDS = {
     "prometheus-url": "the Prometheus given with --prometheus-url",
 }
 _TWIN_WAIT_S = 30.0
+# The panels that show only failures (ops/grafana/g2a-dashboard.json titles): a zero there is
+# what a service that never failed shows, so only a non-zero value proves the panel is fed.
+FAILURE_PANELS = frozenset(
+    {
+        "Error ratio by route",
+        "Retry ratio by route",
+        "Failed order steps",
+        "Rejected deliveries by reason",
+        "Events failed in the handler or store",
+    }
+)
+
+
+def panel_shortfall(panel: str, expr: str, values: Iterable[str]) -> str | None:
+    """Why the sample values a query returned (as Prometheus writes them: "0.25", "NaN") do not
+    prove its panel fed, or None: any panel needs a finite value, a failure panel a non-zero one.
+
+    The gate can judge a checklist's `dashboards.queries` entries with it.
+    """
+    finite = [number for number in map(float, values) if math.isfinite(number)]
+    if not finite:
+        return f"no finite value for {expr}"
+    if panel in FAILURE_PANELS and not any(finite):
+        return f"only zeros for {expr}: a failure panel needs a failure counted"
+    return None
 
 
 @dataclass(frozen=True)
 class QueryOutcome:
     panel: str
     expr: str
-    series: int = 0
+    values: tuple[str, ...] = ()  # one sample value per series, as Prometheus answered it
     error: str | None = None
+
+    @property
+    def series(self) -> int:
+        return len(self.values)
+
+    @property
+    def shortfall(self) -> str | None:
+        """Why this answer does not prove the panel, or None."""
+        if self.error is not None:
+            return self.error
+        if not self.values:
+            return f"no data for {self.expr}"
+        return panel_shortfall(self.panel, self.expr, self.values)
 
 
 @dataclass(frozen=True)
@@ -70,7 +109,13 @@ class DashboardProof:
             },
             "scraped_jobs": list(self.scraped_jobs),
             "queries": [
-                {"panel": q.panel, "expr": q.expr, "series": q.series, "error": q.error}
+                {
+                    "panel": q.panel,
+                    "expr": q.expr,
+                    "series": q.series,
+                    "values": list(q.values),
+                    "error": q.error,
+                }
                 for q in self.queries
             ],
         }
@@ -86,9 +131,9 @@ class DashboardProof:
             RunResult(
                 f"{NODE}::{q.panel}",
                 f"panel {q.panel!r}: {q.series} series from {where}",
-                "passed" if q.series else "failed",
+                "failed" if q.shortfall else "passed",
                 frozenset(),
-                "" if q.series else (q.error or f"no data for {q.expr}"),
+                q.shortfall or "",
             )
             for q in self.queries
         ]
@@ -101,28 +146,29 @@ def not_proven(reason: str) -> DashboardProof:
 def ask(
     base_url: str, queries: Mapping[str, str], source: Source, wait_s: float, version: str = ""
 ) -> DashboardProof:
-    """Run every query (polling up to `wait_s` until each has data) and judge the answers."""
+    """Run every query (polling up to `wait_s` until each proves its panel) and judge them."""
     try:
         jobs = tuple(scraped_jobs(base_url))
     except PrometheusError as exc:
         return DashboardProof("failed", str(exc), base_url, source, version)
     outcomes: dict[str, QueryOutcome] = {}
 
-    def empty_panels() -> list[str]:
+    def unproven_panels() -> list[str]:
         for panel, expr in queries.items():
-            if panel in outcomes and outcomes[panel].series:
+            if panel in outcomes and not outcomes[panel].shortfall:
                 continue
             try:
-                outcomes[panel] = QueryOutcome(panel, expr, len(query(base_url, expr)))
+                values = tuple(series["value"][1] for series in query(base_url, expr))
+                outcomes[panel] = QueryOutcome(panel, expr, values)
             except PrometheusError as exc:
                 outcomes[panel] = QueryOutcome(panel, expr, error=str(exc))
-        return [panel for panel, outcome in outcomes.items() if not outcome.series]
+        return [panel for panel, outcome in outcomes.items() if outcome.shortfall]
 
-    empty = eventually(empty_panels, wait_s)
+    unproven = eventually(unproven_panels, wait_s)
     answered = tuple(outcomes[panel] for panel in queries)
-    if empty:
-        reason = f"{len(empty)} of {len(queries)} panel queries returned no data: "
-        reason += ", ".join(empty)
+    if unproven:
+        reason = f"{len(unproven)} of {len(queries)} panel queries returned no usable data: "
+        reason += ", ".join(unproven)
         return DashboardProof("failed", reason, base_url, source, version, jobs, answered)
     reason = f"all {len(queries)} panel queries returned data from {_SOURCE_WORDS[source]}"
     return DashboardProof("proven", reason, base_url, source, version, jobs, answered)
@@ -156,6 +202,8 @@ def prove_on_twin(ops: OpsFiles, wait_s: float = _TWIN_WAIT_S) -> DashboardProof
                 if unscraped:
                     reason = f"{base} never scraped {', '.join(unscraped)}"
                     return DashboardProof("failed", reason, base, "harness", version)
+                # That first scrape is the baseline: the receiver exports its counters at 0, so
+                # its failure panels' increase() counts the faults driven from here on.
                 drive(services.client, twin)
                 deliver(services.receiver_url)
                 return ask(base, ops.dashboard_queries(), "harness", wait_s, version)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
+import yaml
 from _ops_files import (
     RULE_TESTS,
     RULES,
@@ -15,6 +17,9 @@ from _ops_files import (
 )
 
 from g2a_adapter import Metrics
+from g2a_adapter.client._retry import RETRYABLE_STATUSES
+from g2a_adapter.receiver._rejections import DELIVERY_REJECTIONS
+from harness.dashboards.proof import FAILURE_PANELS
 
 # Adapter metrics added by other parts of the project that a fresh `Metrics()` may not register.
 _KNOWN_ELSEWHERE = {"g2a_key_delivery_lost_total", "up"}
@@ -26,7 +31,7 @@ def test_promtool_checks_the_rules(promtool: str) -> None:
         [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 15 rules found" in done.stdout
+    assert "SUCCESS: 16 rules found" in done.stdout
 
 
 def test_promtool_unit_tests_pass(promtool: str) -> None:
@@ -79,3 +84,78 @@ def test_queries_name_only_adapter_metrics_or_recording_rules() -> None:
     for expr in [*dashboard_queries().values(), *rule_exprs]:
         for name in re.findall(r"\b(g2a_[a-z_]+|[a-z]+:g2a_[a-z0-9_:]+|up)\b(?=[{\[\s)])", expr):
             assert name in families | recorded | _KNOWN_ELSEWHERE, (name, expr)
+
+
+def _alert_expr(name: str) -> str:
+    rules = [rule for group in load_rules()["groups"] for rule in group["rules"]]
+    return next(rule["expr"] for rule in rules if rule.get("alert") == name)
+
+
+def test_retries_exhausted_matches_what_the_adapter_retries() -> None:
+    statuses = re.findall(r'status=~"([^"]+)"', _alert_expr("G2ARetriesExhausted"))
+    expected = {str(status) for status in RETRYABLE_STATUSES} | {"none"}
+    assert len(statuses) == 2  # the born-at-1 series and the increase of the others
+    assert [set(found.split("|")) for found in statuses] == [expected, expected]
+
+
+def test_webhook_rejections_alert_watches_deliveries_not_seller_tokens() -> None:
+    (reasons,) = re.findall(r'reason=~"([^"]+)"', _alert_expr("G2AWebhookRejectionsSpiking"))
+    assert reasons.split("|") == list(DELIVERY_REJECTIONS)
+
+
+def test_failure_panels_are_dashboard_panels() -> None:
+    assert set(dashboard_queries()) >= FAILURE_PANELS
+
+
+# What the adapter exports: every `Metrics()` (a receiver, an Export-only service) has a token
+# TTL and handler-thread gauges at 0; a failed order create is a series born at 1.
+_EXPORTED = {
+    'g2a_token_ttl_seconds{job="g2a-service",instance="svc:1"}': "250x10",
+    'g2a_token_ttl_seconds{job="g2a-receiver",instance="rcv:1"}': "0x10",
+    'g2a_webhook_handler_threads{job="g2a-service",instance="svc:1"}': "0x10",
+    'g2a_webhook_handler_threads_busy{job="g2a-service",instance="svc:1"}': "0x10",
+    'g2a_webhook_handler_threads{job="g2a-receiver",instance="rcv:1"}': "4x10",
+    'g2a_webhook_handler_threads_busy{job="g2a-receiver",instance="rcv:1"}': "1x10",
+    'g2a_requests_total{method="POST",route="/v1/order",status="500",outcome="outcome_unknown"}': (
+        "_x3 1x7"
+    ),
+    'g2a_webhook_events_total{type="order.paid",result="handler_failed"}': "0x3 1x7",
+    'g2a_webhook_events_total{type="order.paid",result="store_unavailable"}': "0x10",
+}
+_PANEL_ANSWERS = {
+    "Token TTL left": [("{}", 250)],
+    "Receiver handler threads busy": [('{instance="rcv:1"}', 0.25)],
+    "Failed order steps": [('{route="/v1/order",outcome="outcome_unknown"}', 1)],
+    "Events failed in the handler or store": [
+        ('{result="handler_failed"}', 1),
+        ('{result="store_unavailable"}', 0),
+    ],
+}
+
+
+def test_panels_read_what_the_adapter_exports(promtool: str, tmp_path: Path) -> None:
+    queries = dashboard_queries()
+    test = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "30s",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": k, "values": v} for k, v in _EXPORTED.items()],
+                "promql_expr_test": [
+                    {
+                        "expr": queries[panel],
+                        "eval_time": "5m",
+                        "exp_samples": [{"labels": ls, "value": v} for ls, v in answers],
+                    }
+                    for panel, answers in _PANEL_ANSWERS.items()
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "panels.test.yml"
+    path.write_text(yaml.safe_dump(test), encoding="utf-8")
+    done = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

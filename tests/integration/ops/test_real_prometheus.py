@@ -46,7 +46,7 @@ def test_dashboard_and_rules_return_data_and_the_burst_alert_goes_pending(
         burst(services.client, twin, calls=10)
         queries = {**OPS.dashboard_queries(), **{r: r for r in OPS.rule_names("record")}}
         proof = ask(base, queries, "harness", _WAIT_S)
-        assert [q.panel for q in proof.queries if not q.series] == []
+        assert [(q.panel, q.shortfall) for q in proof.queries if q.shortfall] == []
         assert (proof.status, proof.scraped_jobs) == ("proven", ("g2a-receiver", "g2a-service"))
 
         def not_pending() -> list[str]:
@@ -64,7 +64,7 @@ def test_the_checklist_proof_on_the_twin_starts_its_own_prometheus(prometheus_bi
     assert (proof.status, proof.source) == ("proven", "harness"), proof.reason
     assert proof.reason.startswith(f"all {len(OPS.dashboard_queries())} panel queries returned")
     assert [(q.panel, q.expr) for q in proof.queries] == list(OPS.dashboard_queries().items())
-    assert [q.panel for q in proof.queries if q.series == 0 or q.error] == []
+    assert [(q.panel, q.shortfall) for q in proof.queries if q.shortfall] == []
     assert proof.scraped_jobs == ("g2a-receiver", "g2a-service")
     assert proof.version == prometheus_version(prometheus_binary) != "unknown"
     assert proof.prometheus_url.startswith("http://127.0.0.1:")

@@ -15,7 +15,8 @@ from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
-from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
+from g2a_adapter.receiver import REJECTIONS, ReceiverOptions, create_receiver_app
+from g2a_adapter.receiver._ipn import IPN_STATUSES
 from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import EventRecorder
 
@@ -60,8 +61,10 @@ async def test_a_failing_handler_answers_500_then_the_retry_is_processed() -> No
     assert (retried.status_code, retried.json()["status"]) == (200, "processed")
     assert calls == ["evt-1", "evt-1"]
     events = "g2a_webhook_events_total"
-    assert sample(metrics, events, type="order.paid", result="failed") == 1
+    assert sample(metrics, events, type="order.paid", result="handler_failed") == 1
     assert sample(metrics, events, type="order.paid", result="processed") == 1
+    # the store was fine: nothing counted where the G2AIdempotencyStoreDown alert looks
+    assert sample(metrics, events, type="order.paid", result="store_unavailable") == 0
 
 
 @pytest.mark.anyio
@@ -162,7 +165,9 @@ async def test_a_store_outage_is_counted_where_the_store_down_alert_looks(
         ).status_code == 503
     # before verification ends (the nonce) the event's type is not known yet
     counted = "unverified" if isinstance(store, NoncelessStore) else "order.paid"
-    assert sample(metrics, "g2a_webhook_events_total", type=counted, result="failed") == 1.0
+    events = "g2a_webhook_events_total"
+    assert sample(metrics, events, type=counted, result="store_unavailable") == 1.0
+    assert sample(metrics, events, type=counted, result="handler_failed") == 0.0
 
 
 @dataclass
@@ -460,3 +465,27 @@ async def test_claims_hold_their_event_for_the_lease_the_options_give() -> None:
         response = await client.post("/webhooks/g2a", content=body, headers=headers)
     assert response.status_code == 200
     assert store.leases == [5.0]
+
+
+def test_every_bounded_label_set_is_exported_at_zero_before_any_traffic() -> None:
+    """A series born at 1 on its first increment is invisible to `increase`/`rate`: the first
+    refusal of each reason and the first failure of each kind would never show."""
+    metrics = Metrics()
+    receiver(metrics=metrics, ipn_handler=print)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    refusals = "g2a_webhook_validation_failures_total"
+    for reason in REJECTIONS:
+        assert samples[(refusals, (("reason", reason),))] == 0.0, reason
+    results = ("processed", "duplicate", "in_progress", "conflict")
+    types = ["order.paid", "order.complete", *(f"ipn.{s}" for s in IPN_STATUSES)]
+    for kind in types:
+        for result in (*results, "handler_failed", "store_unavailable"):
+            key = ("g2a_webhook_events_total", (("result", result), ("type", kind)))
+            assert samples[key] == 0.0, key
+    unverified = (("result", "store_unavailable"), ("type", "unverified"))
+    assert samples[("g2a_webhook_events_total", unverified)] == 0.0

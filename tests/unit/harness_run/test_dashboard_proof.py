@@ -18,7 +18,7 @@ from starlette.routing import Route
 from harness.checklist import ChecklistItem, judge
 from harness.dashboards import prometheus
 from harness.dashboards.files import OpsFiles
-from harness.dashboards.proof import ask, not_proven, prove_on_twin
+from harness.dashboards.proof import ask, not_proven, panel_shortfall, prove_on_twin
 from harness.serving import serve_asgi
 
 ITEM = ChecklistItem("handoff-dashboards", "Handoff", "Dashboards fed", ("prometheus:dashboards",))
@@ -57,7 +57,15 @@ def test_every_panel_with_data_proves_the_item(served: str) -> None:
         "reason": proof.reason,
         "prometheus": {"url": served, "source": "prometheus-url", "version": "2.42.0"},
         "scraped_jobs": ["rcv", "svc"],
-        "queries": [{"panel": "Requests", "expr": QUERIES["Requests"], "series": 2, "error": None}],
+        "queries": [
+            {
+                "panel": "Requests",
+                "expr": QUERIES["Requests"],
+                "series": 2,
+                "values": ["1", "1"],
+                "error": None,
+            }
+        ],
     }
     verdict = judge(ITEM, proof.run_results(), "sandbox")
     assert verdict.status == "passed"
@@ -70,7 +78,7 @@ def test_every_panel_with_data_proves_the_item(served: str) -> None:
 def test_an_empty_or_refused_query_fails_the_item_naming_it(served: str) -> None:
     proof = ask(served, {**QUERIES, "Broken": "bad("}, "prometheus-url", wait_s=0)
     assert proof.status == "failed"
-    assert proof.reason == "2 of 3 panel queries returned no data: Token TTL, Broken"
+    assert proof.reason == "2 of 3 panel queries returned no usable data: Token TTL, Broken"
     broken = proof.queries[2]
     assert (broken.series, broken.error) == (0, f"{served} answered 400: parse error")
     verdict = judge(ITEM, proof.run_results(), "sandbox")
@@ -79,6 +87,44 @@ def test_an_empty_or_refused_query_fails_the_item_naming_it(served: str) -> None
     assert verdict.evidence[0].endswith(": no data for min(g2a_token_ttl_seconds)")
     assert verdict.evidence[1].endswith(f": {served} answered 400: parse error")
     assert verdict.evidence[2].startswith("passed panel 'Requests': 2 series")
+
+
+def _point(value: str) -> dict[str, object]:
+    return {"metric": {"instance": "svc:8080"}, "value": [0, value]}
+
+
+NAN_AND_ZEROS = {
+    "up == 1": UP,
+    "ttl": [_point("NaN")],
+    "busy": [_point("NaN"), _point("0")],
+    "errors": [_point("0"), _point("0")],
+    "failures": [_point("0"), _point("2")],
+}
+
+
+@pytest.mark.parametrize(
+    ("panel", "expr", "shortfall"),
+    [
+        ("Token TTL left", "ttl", "no finite value for ttl"),
+        ("Receiver handler threads busy", "busy", None),  # 0 busy threads is a real reading
+        (
+            "Error ratio by route",
+            "errors",
+            "only zeros for errors: a failure panel needs a failure counted",
+        ),
+        ("Events failed in the handler or store", "failures", None),
+    ],
+)
+def test_a_panel_needs_a_finite_value_and_a_failure_panel_a_non_zero_one(
+    panel: str, expr: str, shortfall: str | None
+) -> None:
+    with serve_asgi(_fake_prometheus(NAN_AND_ZEROS)) as url:
+        proof = ask(url, {panel: expr}, "prometheus-url", wait_s=0)
+    assert proof.status == ("failed" if shortfall else "proven")
+    assert proof.queries[0].shortfall == shortfall
+    verdict = judge(ITEM, proof.run_results(), "sandbox")
+    assert verdict.status == ("failed" if shortfall else "passed")
+    assert panel_shortfall(panel, expr, proof.to_dict()["queries"][0]["values"]) == shortfall
 
 
 def test_an_unreachable_prometheus_fails_the_item() -> None:
