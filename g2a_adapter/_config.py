@@ -237,6 +237,7 @@ class Settings(BaseSettings):
     oauth_client_secret: SecretStr = SecretStr("")
     webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(default=300, gt=0, le=86_400)
+    pay_api_secret: SecretStr | None = None  # G2A Pay's API secret: the IPN hash's key
     idempotency_url: str = "sqlite:///./g2a-idempotency.sqlite3"
     allowed_hosts: tuple[str, ...] = ()
     import_api_url: str = ""  # the Import API and OAuth origin; default: `api_url`'s origin
@@ -373,6 +374,7 @@ class Settings(BaseSettings):
             self.api_key.get_secret_value(),
             self.oauth_client_secret.get_secret_value(),
             *self.webhook_secrets(),
+            self.pay_api_secret.get_secret_value() if self.pay_api_secret else "",
         ]
         values += url_passwords(self.idempotency_url)
         return [v for v in values if v]
@@ -393,6 +395,7 @@ class Settings(BaseSettings):
             "oauth_client_secret": MASK,
             "webhook_secret": MASK if self.webhook_secret is not None else None,
             "webhook_tolerance_seconds": self.webhook_tolerance_seconds,
+            "pay_api_secret": MASK if self.pay_api_secret is not None else None,
             "idempotency_url": redacted_url(self.idempotency_url),
             "allowed_hosts": list(self.allowed_hosts),
         }

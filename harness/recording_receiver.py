@@ -32,9 +32,12 @@ class EventRecorder:
 def recording_receiver_app(
     settings: ReceiverSettings, options: ReceiverOptions | None = None
 ) -> tuple[Starlette, EventRecorder]:
-    """The receiver app with an `EventRecorder` for its signed events and IPNs."""
+    """The receiver app with an `EventRecorder` for its signed events, and for G2A Pay IPNs
+    when the settings have G2A Pay's API secret."""
     from g2a_adapter.receiver import create_receiver_app
 
     recorder = EventRecorder()
-    options = dataclasses.replace(options or ReceiverOptions(), ipn_handler=recorder.on_payment)
+    options = options or ReceiverOptions()
+    if settings.pay_api_secret is not None:
+        options = dataclasses.replace(options, ipn_handler=recorder.on_payment)
     return create_receiver_app(settings, recorder.on_event, options=options), recorder

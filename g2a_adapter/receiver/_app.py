@@ -126,6 +126,18 @@ def _failure(exc: Exception) -> tuple[str, JSONResponse]:
     return HANDLER_FAILED, _error("handler_failed", 500)
 
 
+def _pay_secret(settings: ReceiverSettings) -> str:
+    """G2A Pay's API secret, which keys the IPN hash (G2A Pay is not the marketplace API, and
+    its secret is not G2A_API_KEY)."""
+    secret = settings.pay_api_secret
+    if secret is None or not secret.get_secret_value():
+        raise ConfigError(
+            "the G2A Pay IPN route (an ipn_handler) needs G2A_PAY_API_SECRET, the API secret of "
+            "your G2A Pay account, which keys the IPN hash (it is not G2A_API_KEY)"
+        )
+    return secret.get_secret_value()
+
+
 def _count_from_zero(metrics: Metrics, event_types: Iterable[str]) -> None:
     """Export every bounded label set of the receiver's counters at 0 from the start.
 
@@ -295,12 +307,14 @@ def create_receiver_app(
     event's completion (exactly once; SQL stores only, `ConfigError` otherwise).
 
     Secrets: webhook signatures use `settings.webhook_secrets()` (required); the G2A Pay IPN
-    secret is `settings.api_key`; seller callbacks authenticate with client id
-    `settings.api_hash` and client secret `settings.api_key`.
+    hash is keyed with `settings.pay_api_secret` (G2A Pay's API secret, required with an IPN
+    handler); seller callbacks authenticate with client id `settings.api_hash` and client
+    secret `settings.api_key`.
     """
     secrets = settings.webhook_secrets()
     if not secrets:
         raise ConfigError("G2A_WEBHOOK_SECRET is required by the receiver")
+    pay_secret = _pay_secret(settings) if options.ipn_handler is not None else None
     store = open_store(settings.idempotency_url) if options.store is None else options.store
     once = ProcessOnce(store, lease_seconds=options.claim_lease_seconds)
     try:
@@ -321,8 +335,8 @@ def create_receiver_app(
     if options.token_probe is not None:
         checks["token"] = token_check(options.token_probe)
     ipn = None
-    if options.ipn_handler is not None:
-        ipn = _Ipn(IpnVerifier(api_key), once, options.ipn_handler)
+    if options.ipn_handler is not None and pay_secret is not None:
+        ipn = _Ipn(IpnVerifier(pay_secret), once, options.ipn_handler)
     receiver = _Receiver(
         webhooks=webhooks,
         ipn=ipn,

@@ -27,6 +27,8 @@ class ReceiverSettings(Protocol):
     def webhook_tolerance_seconds(self) -> int: ...
     @property
     def idempotency_url(self) -> str: ...
+    @property
+    def pay_api_secret(self) -> SecretStr | None: ...
     def webhook_secrets(self) -> list[str]: ...
 
 
@@ -39,6 +41,7 @@ class ReceiverOptions:
     - `metrics`: where the receiver counts (None: a fresh `Metrics`, served at `/metrics`).
     - `token_probe` (e.g. `client.auth.token`): adds a token check to `/healthz`.
     - `ipn_handler`: serves `POST /webhooks/g2a-pay` (G2A Pay IPN) with it; None: no route.
+      Needs `G2A_PAY_API_SECRET` in the settings (`ConfigError` otherwise).
     - `max_body_bytes`: larger bodies are refused with 413 before they are read.
     - `health_timeout_s`: the deadline of each `/healthz` check.
     - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.

@@ -35,6 +35,7 @@ from harness.serving import serve_asgi
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 WEBHOOK_SECRET = "receiver-contract-secret"
+PAY_SECRET = "receiver-contract-pay-secret"  # keys the G2A Pay IPN hash
 HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 schema = load_schema("receiver.yaml")
 
@@ -79,7 +80,7 @@ class ReceiverSigning(requests.auth.AuthBase):
         if not all(k in fields for k in ("transactionId", "userOrderId", "amount", "hash")):
             return
         fields["hash"] = ipn_hash(
-            fields["transactionId"], fields["userOrderId"], fields["amount"], SANDBOX_API_KEY
+            fields["transactionId"], fields["userOrderId"], fields["amount"], PAY_SECRET
         )
         request.prepare_body(urlencode(fields), None)
 
@@ -109,6 +110,7 @@ def receiver_url() -> Iterator[str]:
         api_hash=SANDBOX_API_HASH,
         api_key=SANDBOX_API_KEY,
         webhook_secret=WEBHOOK_SECRET,
+        pay_api_secret=PAY_SECRET,
     )
     app, _ = recording_receiver_app(settings, ReceiverOptions(store=MemoryStore()))
     with serve_asgi(app) as base_url:

@@ -11,6 +11,7 @@ CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
 WEBHOOK_SECRET = "receiver-webhook-secret"
 API_HASH = "qdaiciDiyMaTjxMt"
 API_KEY = "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875"
+PAY_SECRET = "g2a-pay-api-secret"  # keys the G2A Pay IPN hash
 
 
 def receiver_settings(idempotency_url: str) -> Settings:
@@ -19,6 +20,7 @@ def receiver_settings(idempotency_url: str) -> Settings:
         api_hash=API_HASH,
         api_key=API_KEY,
         webhook_secret=WEBHOOK_SECRET,
+        pay_api_secret=PAY_SECRET,
         idempotency_url=idempotency_url,
     )
 

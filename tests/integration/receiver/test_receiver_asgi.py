@@ -293,6 +293,18 @@ class ClosingStore(MemoryStore):
         self.closed = True
 
 
+def test_an_ipn_handler_needs_g2a_pays_own_api_secret() -> None:
+    """The IPN hash is keyed with G2A Pay's API secret; it was keyed with G2A_API_KEY, the
+    marketplace key, so every real notification would have been refused."""
+    without = SETTINGS.model_copy(update={"pay_api_secret": None})
+    with pytest.raises(ConfigError, match="needs G2A_PAY_API_SECRET"):
+        create_receiver_app(
+            without,
+            EventRecorder().on_event,
+            options=ReceiverOptions(store=MemoryStore(), ipn_handler=print),
+        )
+
+
 def test_the_ipn_route_is_served_only_with_an_ipn_handler() -> None:
     paths = {route.path for route in receiver().routes}  # type: ignore[attr-defined]
     with_ipn = receiver(ipn_handler=EventRecorder().on_payment)

@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 import pytest
-from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET
+from _receiver_fixtures import API_HASH, API_KEY, PAY_SECRET, WEBHOOK_SECRET
 
 from g2a_adapter.wire import ipn_hash, signed_webhook_headers
 from harness.recording_receiver import EventRecorder
@@ -135,7 +135,7 @@ def test_unknown_routes_and_methods_answer_json(client: httpx.Client) -> None:
 
 
 def ipn_form(
-    amount: str = "41.50", status: str = "complete", secret: str = API_KEY
+    amount: str = "41.50", status: str = "complete", secret: str = PAY_SECRET
 ) -> dict[str, str]:
     fields = {
         "type": "payment",
@@ -154,6 +154,7 @@ def test_g2a_pay_ipn_is_verified_and_deduplicated(
     first = client.post("/webhooks/g2a-pay", data=ipn_form())
     again = client.post("/webhooks/g2a-pay", data=ipn_form())
     forged = client.post("/webhooks/g2a-pay", data=ipn_form(secret="guess"))
+    keyed_with_the_api_key = client.post("/webhooks/g2a-pay", data=ipn_form(secret=API_KEY))
     as_json = client.post("/webhooks/g2a-pay", json=ipn_form())
 
     assert (first.status_code, first.json()) == (
@@ -162,11 +163,12 @@ def test_g2a_pay_ipn_is_verified_and_deduplicated(
     )
     assert again.json() == {"status": "duplicate", "transaction_id": "tx-1"}
     assert (forged.status_code, forged.json()) == (401, {"error": "bad_signature"})
+    assert keyed_with_the_api_key.status_code == 401  # G2A Pay's secret is not G2A_API_KEY
     assert (as_json.status_code, as_json.json()) == (400, {"error": "malformed_body"})
     assert list(served[1].payments) == ["ipn:tx-1:complete"]
     assert metric(client, 'g2a_webhook_events_total{result="processed",type="ipn.complete"}') == 1
     assert metric(client, 'g2a_webhook_events_total{result="duplicate",type="ipn.complete"}') == 1
-    assert metric(client, 'g2a_webhook_validation_failures_total{reason="bad_signature"}') == 1
+    assert metric(client, 'g2a_webhook_validation_failures_total{reason="bad_signature"}') == 2
     assert metric(client, 'g2a_webhook_validation_failures_total{reason="malformed_body"}') == 1
 
 

@@ -413,11 +413,18 @@ def test_repr_display_and_errors_never_show_secrets() -> None:
         **BASE,
         oauth_client_secret="OAUTH-SECRET-XYZ",
         webhook_secret="WH-SECRET-XYZ",
+        pay_api_secret="PAY-SECRET-XYZ",
         idempotency_url="postgresql://app:PG-SECRET-XYZ@127.0.0.1/db",
     )
     shown = repr(settings) + str(settings) + str(settings.display())
-    for secret in (KEY, "OAUTH-SECRET-XYZ", "WH-SECRET-XYZ", "PG-SECRET-XYZ"):
+    for secret in (KEY, "OAUTH-SECRET-XYZ", "WH-SECRET-XYZ", "PAY-SECRET-XYZ", "PG-SECRET-XYZ"):
         assert secret not in shown
+        assert secret in settings.secret_values()  # so logs mask it too
+    assert settings.display()["pay_api_secret"] == "***"
+    from_env = {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "hash-1", "G2A_API_KEY": KEY}
+    loaded = Settings.from_env({**from_env, "G2A_PAY_API_SECRET": "PAY-SECRET-XYZ"})
+    assert loaded.pay_api_secret is not None
+    assert loaded.pay_api_secret.get_secret_value() == "PAY-SECRET-XYZ"
     assert settings.display()["idempotency_url"] == "postgresql://app:***@127.0.0.1/db"
     assert settings.display()["api_key"] == "***"
 
