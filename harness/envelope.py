@@ -122,8 +122,16 @@ def canonical(report: Mapping[str, Any]) -> bytes:
 
 
 def evidence_key(environ: Mapping[str, str]) -> bytes | None:
+    """The signing key; None when unset or empty (nothing is signed or checked)."""
     value = environ.get(EVIDENCE_KEY_ENV, "")
     return value.encode("utf-8") if value else None
+
+
+def evidence_key_state(environ: Mapping[str, str]) -> str:
+    """`set`, `empty` (set to "", as CI passes a secret the job cannot read) or `unset`."""
+    if EVIDENCE_KEY_ENV not in environ:
+        return "unset"
+    return "set" if environ[EVIDENCE_KEY_ENV] else "empty"
 
 
 def signature_of(report: Mapping[str, Any], key: bytes) -> str:

@@ -97,13 +97,54 @@ def dashboards_proof(source: str = "harness", series: int = 3) -> dict[str, Any]
         "prometheus": {"url": "http://127.0.0.1:9090", "source": source, "version": "2.42.0"},
         "scraped_jobs": ["g2a-receiver", "g2a-service"],
         "queries": [
-            {"panel": "Requests", "expr": "sum(rate(g2a_requests_total[5m]))", "series": series},
-            {"panel": "Token TTL", "expr": "min(g2a_token_ttl_seconds)", "series": 1},
+            {
+                "panel": "Requests",
+                "expr": "sum(rate(g2a_requests_total[5m]))",
+                "series": series,
+                "values": ["0.5"] * series,
+            },
+            {
+                "panel": "Token TTL",
+                "expr": "min(g2a_token_ttl_seconds > 0)",
+                "series": 1,
+                "values": ["250"],
+            },
         ],
     }
 
 
+# The contract folders a test repository commits (`harness.contracts.report.COMMITTED_FOLDERS`).
+CONTRACT_FILES = {
+    "contracts/openapi/export.yaml": "openapi: 3.0.3\npaths: {}\n",
+    "contracts/pacts/g2a-adapter-g2a-export-api.json": '{"interactions": [{"description": "x"}]}\n',
+    "contracts/pacts/g2a-adapter-g2a-import-api.json": '{"interactions": [{"description": "y"}]}\n',
+    "tests/cassettes/export.yaml": "interactions: []\n",
+}
+
+
+def contract_folders(files: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """`folder_record` of each contract folder holding `files` (default `CONTRACT_FILES`)."""
+    from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
+
+    chosen = CONTRACT_FILES if files is None else files
+    records = {}
+    for name, folder in COMMITTED_FOLDERS.items():
+        inside = [
+            (Path(path).relative_to(folder).as_posix(), text.encode())
+            for path, text in chosen.items()
+            if Path(path).is_relative_to(folder)
+        ]
+        records[name] = {"dir": str(folder), "files": len(inside), "sha256": folder_digest(inside)}
+    return records
+
+
+def committed_contracts(files: dict[str, str] | None = None) -> dict[str, str | None]:
+    """What the gate finds committed at HEAD when the repository holds `files`."""
+    return {name: record["sha256"] for name, record in contract_folders(files).items()}
+
+
 def contracts_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dict[str, Any]:
+    folders = contract_folders()
     report = {
         "kind": "contracts",
         "generated_at": stamp(at),
@@ -116,6 +157,10 @@ def contracts_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -
         "parts": {
             "verify": envelope(at, commit, suite="verify"),
             "drift": envelope(at, commit, target="files", base_url=None, suite="drift"),
+        },
+        "sources": {
+            "verify": {"pacts": folders["pacts"]},
+            "drift": folders,
         },
     }
     return {**report, **overrides}
@@ -134,6 +179,7 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
         "passed": True,
         "profile": "smoke",
         "users": 6,  # the smoke profile's own, as `g2a-harness load --profile smoke` runs it
+        "spawn_rate": 6.0,
         "run_time_s": 20,
         "slos": slos,
         "invariants": invariants,

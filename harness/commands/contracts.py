@@ -58,7 +58,7 @@ def _verify(args: argparse.Namespace) -> int:
     """Verify the pacts; the provider URL is shown and stored redacted (`result.provider_url`
     already is)."""
     from harness.cassettes import redacted_url
-    from harness.contracts.report import update_report
+    from harness.contracts.report import folder_record, update_report
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
 
@@ -66,6 +66,7 @@ def _verify(args: argparse.Namespace) -> int:
     pact_dir = args.pacts or PACT_DIR
     if not pact_dir.is_dir():
         raise UsageError(f"pact folder {pact_dir} does not exist")
+    sources = {"pacts": folder_record(pact_dir)}
     if args.provider_url:
         try:
             result = _verify_at(args.provider_url, pact_dir)
@@ -75,6 +76,7 @@ def _verify(args: argparse.Namespace) -> int:
                 args.report_dir,
                 "verify",
                 _part_envelope("verify", "provider", shown, started_at),
+                sources=sources,
                 target="provider",
                 pacts_verified=False,
                 provider_url=shown,
@@ -100,6 +102,7 @@ def _verify(args: argparse.Namespace) -> int:
         args.report_dir,
         "verify",
         _part_envelope("verify", target, result.provider_url, started_at),
+        sources=sources,
         target=target,
         pacts_verified=result.passed,
         provider_url=result.provider_url,
@@ -120,7 +123,7 @@ def _verify_at(provider_url: str, pact_dir: Path) -> Any:
 def _drift(args: argparse.Namespace) -> int:
     from harness.cassettes import CASSETTE_DIR
     from harness.contracts.drift import detect_drift
-    from harness.contracts.report import update_report
+    from harness.contracts.report import folder_record, update_report
     from harness.contracts.sources import (
         OPENAPI_DIR,
         PACT_DIR,
@@ -137,9 +140,14 @@ def _drift(args: argparse.Namespace) -> int:
         raise UsageError(f"cassette folder {cassettes} does not exist{hint}")
     if args.pacts and not args.pacts.is_dir():
         raise UsageError(f"pact folder {args.pacts} does not exist")
+    folders = {
+        "openapi": args.openapi or OPENAPI_DIR,
+        "pacts": args.pacts or PACT_DIR,
+        "cassettes": cassettes,
+    }
     try:
-        documents = load_openapi(args.openapi or OPENAPI_DIR)
-        pacts = load_pacts(args.pacts or PACT_DIR)
+        documents = load_openapi(folders["openapi"])
+        pacts = load_pacts(folders["pacts"])
         traffic = load_cassettes(cassettes)
     except SourceError as exc:
         raise UsageError(str(exc)) from exc
@@ -164,6 +172,7 @@ def _drift(args: argparse.Namespace) -> int:
         args.report_dir,
         "drift",
         _part_envelope("drift", "files", None, started_at),
+        sources={name: folder_record(folder) for name, folder in folders.items()},
         drift_checked=bool(traffic),
         drift=[d.as_dict() for d in drift],
         drift_sources={

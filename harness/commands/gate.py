@@ -36,7 +36,9 @@ EPILOG = """environment:
   G2A_SANDBOX_API_HASH, G2A_SANDBOX_API_KEY   the team's sandbox credentials: live must differ;
                                               also used for the sandbox health probe
   G2A_SANDBOX_API_URL        sandbox API for the probe (default https://sandboxapi.g2a.com/v1)
-  G2A_EVIDENCE_KEY           HMAC key: every report must carry a valid signature
+  G2A_EVIDENCE_KEY           HMAC key: every report must carry a valid signature; a
+                             sandbox gate without it (unset or empty) is a no-go unless
+                             --allow-unsigned-evidence
 evidence read from --evidence DIR:
   checklist.json  contracts.json  load/load.json   (--run-missing produces them)
   and the CI record reports/ci/ci.json that `bash .ci/run` writes (tox.json, junit files)
@@ -115,6 +117,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="API URL of an already running twin/sandbox for the health and metrics probes",
     )
     parser.add_argument(
+        "--confirm-live-host",
+        metavar="HOST",
+        help="the live base URL's host when it is not api.g2a.com (allowed by "
+        "G2A_ALLOWED_HOSTS): your confirmation that HOST is G2A production, recorded in "
+        "gate.json; without it such a host is a no-go",
+    )
+    parser.add_argument(
+        "--allow-unsigned-evidence",
+        action="store_true",
+        help="accept a sandbox gate without G2A_EVIDENCE_KEY (no signature checked; recorded "
+        "in gate.json); without it, unsigned evidence is a no-go on the sandbox",
+    )
+    parser.add_argument(
         "--repo",
         type=Path,
         default=Path(),
@@ -146,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
         target_url=args.target_url,
         store_url=args.store_url,
         repo=args.repo,
+        confirm_live_host=args.confirm_live_host,
+        allow_unsigned=args.allow_unsigned_evidence,
     )
     report = run_gate(options, Console(soft_wrap=False))
     return report.decision.exit_code

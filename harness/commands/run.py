@@ -7,7 +7,8 @@ checklist item and the reason of every failing scenario, writes junit.xml, cucum
 checklist.json/.md/.html under `reports/<target>/<suite>/`, and exits non-zero when an item
 (or the run itself) failed. The full suite also proves the dashboards (`handoff-dashboards`):
 every panel query of ops/grafana returns data from the Prometheus given with `--prometheus-url`,
-or, on the twin, from one the harness starts (`harness.dashboards`).
+or, on the twin, from one the harness starts (`harness.dashboards`). It refuses to run with
+PYTEST_ADDOPTS set: options there would narrow a run its report calls full.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ HELP = "run the handoff checklist (Gherkin + contract suites) and write the repo
 SUITES = ("full", "smoke")
 BDD_PATH = Path("tests/bdd")
 CONTRACT_PATH = Path("tests/contract")
+# pytest reads extra options from it: a `-k` there would narrow a run reported as the full suite
+ADDOPTS_ENV = "PYTEST_ADDOPTS"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.run_probe import TargetStalled, ready_target
     from harness.targets import TargetError, resolve_target, target_name
 
+    if os.environ.get(ADDOPTS_ENV, "").strip():
+        raise UsageError(
+            f"{ADDOPTS_ENV} is set ({os.environ[ADDOPTS_ENV]!r}): it would change which tests "
+            "run behind the suite's back; unset it and select with --tags or -k; nothing ran"
+        )
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r}; choose one of {', '.join(SUITES)}")
     if not (BDD_PATH.is_dir() and Path("features").is_dir()):

@@ -12,12 +12,14 @@ import httpx
 
 from g2a_adapter import ConfigError, Settings
 from harness.checklist import ChecklistItem, load_checklist
-from harness.envelope import evidence_key
+from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
+from harness.envelope import evidence_key, evidence_key_state
 from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
 from harness.gate.produce import OnDisk, missing_steps, run_steps
 from harness.gate.sources import (
     DEFAULT_ALLOWLIST,
+    committed_folder,
     head_commit,
     read_ci_run,
     read_env_file,
@@ -31,6 +33,7 @@ CONTRACTS = "contracts.json"
 LOAD = "load/load.json"
 CI_RECORD = Path("reports/ci/ci.json")  # where `.ci/run` leaves it, relative to the repository
 LIVE_CORE = ("G2A_API_URL", "G2A_API_HASH", "G2A_API_SECRET", "G2A_API_KEY")
+TWIN_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # where a twin run is served
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class GateOptions:
     repo: Path = Path()
     target_url: str | None = None  # an already running twin / sandbox for health and metrics
     store_url: str | None = None  # the production store; default the live G2A_IDEMPOTENCY_URL
+    confirm_live_host: str | None = None  # the operator's word for a live host not G2A's own
+    allow_unsigned: bool = False  # a sandbox gate without G2A_EVIDENCE_KEY (recorded)
     allowlist: Path = DEFAULT_ALLOWLIST
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     now: datetime | None = None  # fixed clock for tests; default: now (UTC)
@@ -60,8 +65,14 @@ def shown_dir(path: Path) -> str:
         return str(path)
 
 
-def live_config(values: Mapping[str, str], source: str, live_url: str | None) -> LiveConfig:
-    """Validate the live settings with the adapter's own rules, env forced to `live`."""
+def live_config(
+    values: Mapping[str, str],
+    source: str,
+    live_url: str | None,
+    confirmed_host: str | None = None,
+) -> LiveConfig:
+    """Validate the live settings with the adapter's own rules, env forced to `live` (the
+    check refuses settings that do not declare it themselves)."""
     chosen = {k: v for k, v in values.items() if k.startswith("G2A_")}
     given = bool(live_url) or any(chosen.get(name) for name in LIVE_CORE)
     if live_url:
@@ -83,6 +94,7 @@ def live_config(values: Mapping[str, str], source: str, live_url: str | None) ->
             api_key=chosen.get("G2A_API_KEY", "").strip(),
             oauth_client_secret=explicit_oauth_secret.strip(),
             secret_values=tuple(v for v in raw_secrets if v),
+            confirmed_host=confirmed_host,
         )
     return LiveConfig(
         source,
@@ -93,6 +105,7 @@ def live_config(values: Mapping[str, str], source: str, live_url: str | None) ->
         api_key=settings.api_key.get_secret_value(),
         oauth_client_secret=explicit_oauth_secret.strip(),
         secret_values=tuple(settings.secret_values()),
+        confirmed_host=confirmed_host,
     )
 
 
@@ -114,6 +127,26 @@ def gate_items(items: Iterable[ChecklistItem] | None = None) -> dict[str, str]:
     """Checklist items this gate decides (selectors `gate:NAME` in checklist.toml): id -> NAME."""
     chosen = load_checklist() if items is None else items
     return {item.id: gates[0] for item in chosen if (gates := item.gates())}
+
+
+def sandbox_only(items: Iterable[ChecklistItem]) -> frozenset[str]:
+    """Checklist items whose `targets` or `hosts` leave the twin out: no rehearsal proves them."""
+    return frozenset(
+        item.id
+        for item in items
+        if (item.targets is not None and "twin" not in item.targets)
+        or (item.hosts is not None and not TWIN_HOSTS.intersection(item.hosts))
+    )
+
+
+def committed_contracts(repo: Path) -> dict[str, str | None]:
+    """Each contract folder's `folder_digest` in the commit at HEAD; None when it has no file
+    there (or git cannot read it)."""
+    digests: dict[str, str | None] = {}
+    for name, folder in COMMITTED_FOLDERS.items():
+        files = committed_folder(repo, folder)
+        digests[name] = folder_digest(files) if files else None
+    return digests
 
 
 def _probe(
@@ -188,7 +221,7 @@ def collect(options: GateOptions) -> Evidence:
         checklist=reports.checklist,
         contracts=reports.contracts,
         load=reports.load,
-        live=live_config(live_values, source, options.live_url),
+        live=live_config(live_values, source, options.live_url, options.confirm_live_host),
         sandbox_credentials=sandbox_credentials(comparison_env),
         repo=scan_repository(options.repo, options.allowlist),
         health=health,
@@ -197,4 +230,8 @@ def collect(options: GateOptions) -> Evidence:
         checklist_ids=tuple(item.id for item in checklist),
         gate_items=gate_items(checklist),
         produced=produced,
+        sandbox_only=sandbox_only(checklist),
+        committed_contracts=committed_contracts(options.repo),
+        evidence_key=evidence_key_state(options.environ),
+        allow_unsigned=options.allow_unsigned,
     )

@@ -53,6 +53,7 @@ class LiveConfig:
     api_key: str = field(default="", repr=False)
     oauth_client_secret: str = field(default="", repr=False)
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # Settings.secret_values()
+    confirmed_host: str | None = None  # --confirm-live-host: a live host that is not G2A's own
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,13 @@ class Evidence:
     gate_items: Mapping[str, str] = field(default_factory=dict)
     # What `--run-missing` ran to produce missing or stale reports (see produce.py).
     produced: tuple[StepOutcome, ...] = ()
+    # Checklist items no twin run can prove (their `targets` or `hosts` leave the twin out):
+    # the only items a rehearsal may leave skipped for the sandbox run.
+    sandbox_only: frozenset[str] = frozenset()
+    # Contract folder (`openapi`, `pacts`, `cassettes`) -> `folder_digest` of its files in the
+    # commit at HEAD (None: none there): contracts.json must have read exactly these.
+    committed_contracts: Mapping[str, str | None] = field(default_factory=dict)
+    # G2A_EVIDENCE_KEY: `set`, `empty` (set to "") or `unset`; a sandbox gate needs it set
+    # unless the operator passed --allow-unsigned-evidence (`allow_unsigned`).
+    evidence_key: str = "unset"
+    allow_unsigned: bool = False

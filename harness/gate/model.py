@@ -77,6 +77,9 @@ class GateReport:
     produced: tuple[dict[str, Any], ...] = ()
     head: str | None = None  # the commit judged
     signed: bool = False  # G2A_EVIDENCE_KEY was set: every report's HMAC was checked
+    evidence_key: str = "unset"  # G2A_EVIDENCE_KEY: `set`, `empty` (set to "") or `unset`
+    unsigned_allowed: bool = False  # --allow-unsigned-evidence was passed
+    confirmed_live_host: str | None = None  # --confirm-live-host: the operator's word
     files: tuple[tuple[str, str], ...] = ()  # (path, sha256) of every file judged
 
     @property
@@ -112,6 +115,9 @@ class GateReport:
             "exit_code": self.decision.exit_code,
             "head": self.head,
             "signed": self.signed,
+            "evidence_key": self.evidence_key,
+            "unsigned_allowed": self.unsigned_allowed,
+            "confirmed_live_host": self.confirmed_live_host,
             "live_base_url": self.live_base_url,
             "max_age_hours": self.max_age_hours,
             "next_steps": self.next_steps(),

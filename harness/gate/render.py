@@ -63,7 +63,9 @@ def decision_line(report: GateReport) -> str:
 def signing_line(report: GateReport) -> str:
     if report.signed:
         return "evidence: signed, every HMAC checked (G2A_EVIDENCE_KEY)"
-    return "evidence: unsigned (G2A_EVIDENCE_KEY is not set: signatures were not checked)"
+    state = "set but empty" if report.evidence_key == "empty" else "not set"
+    allowed = "; accepted by --allow-unsigned-evidence" if report.unsigned_allowed else ""
+    return f"evidence: unsigned (G2A_EVIDENCE_KEY is {state}: signatures were not checked{allowed})"
 
 
 def to_markdown(report: GateReport) -> str:
@@ -78,6 +80,11 @@ def to_markdown(report: GateReport) -> str:
         f"- commit: `{report.head or 'unknown'}`",
         f"- {signing_line(report)}",
         f"- live base URL: `{report.live_base_url or 'not given or invalid (see config)'}`",
+        *(
+            [f"- live host confirmed by the operator: `{report.confirmed_live_host}`"]
+            if report.confirmed_live_host
+            else []
+        ),
         f"- evidence max age: {report.max_age_hours:g} h",
         f"- generated at: {report.to_dict()['generated_at']}",
         "",

@@ -38,6 +38,9 @@ def judge(evidence: Evidence) -> GateReport:
         produced=tuple(outcome.to_dict() for outcome in evidence.produced),
         head=evidence.binding.head,
         signed=evidence.binding.signing,
+        evidence_key=evidence.evidence_key,
+        unsigned_allowed=evidence.allow_unsigned,
+        confirmed_live_host=evidence.live.confirmed_host,
         files=judged_files(evidence),
     )
     return masked(report, secrets_of(evidence))

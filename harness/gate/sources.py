@@ -254,6 +254,21 @@ def _git_text(root: Path, *args: str) -> str | None:
         return None
 
 
+def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | None:
+    """Every file of `folder` (relative to the repository's root) in the commit at HEAD, as
+    (path relative to the folder, bytes); None when git cannot list or read them."""
+    try:
+        root = Path(_git(repo, "rev-parse", "--show-toplevel").decode().strip())
+        listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", str(folder))
+        names = [raw.decode("utf-8", "replace") for raw in listed.split(b"\0") if raw]
+        return [
+            (PurePath(name).relative_to(folder).as_posix(), _git(root, "show", f"HEAD:{name}"))
+            for name in names
+        ]
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
 def head_commit(repo: Path) -> str | None:
     head = _git_text(repo, "rev-parse", "--verify", "-q", "HEAD")
     return head.strip() if head else None

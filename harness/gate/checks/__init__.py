@@ -10,11 +10,13 @@ from harness.gate.checks.credentials import check_credentials_distinct
 from harness.gate.checks.observability import check_health, check_metrics
 from harness.gate.checks.reports import check_checklist, check_contracts, check_load
 from harness.gate.checks.secrets import check_repository_secrets
+from harness.gate.checks.signing import check_signing
 from harness.gate.evidence import Evidence
 from harness.gate.model import CheckResult, Status
 
 Check = Callable[[Evidence], CheckResult]
 CHECKS: tuple[tuple[str, Check], ...] = (
+    ("signing", check_signing),
     ("config", check_live_config),
     ("credentials", check_credentials_distinct),
     ("secrets", check_repository_secrets),

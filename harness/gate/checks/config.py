@@ -1,8 +1,11 @@
-"""The live settings pass the adapter's own URL and credential rules for `live`."""
+"""The live settings pass the adapter's own URL and credential rules for `live`, declare
+`G2A_ENV=live` themselves, and call G2A's production host (or one the operator confirmed)."""
 
 from __future__ import annotations
 
-from harness.gate.evidence import Evidence
+from g2a_adapter.wire import LIVE_HOST
+from harness.envelope import host_of
+from harness.gate.evidence import Evidence, LiveConfig
 from harness.gate.model import CheckResult, Status
 
 ID = "config"
@@ -21,32 +24,49 @@ def for_sandbox(check_id: str, title: str, evidence: Evidence) -> CheckResult | 
     return CheckResult(check_id, title, Status.FOR_SANDBOX, reason, evidence.live.source)
 
 
+def _no_go(live: LiveConfig, reason: str, fix: str) -> CheckResult:
+    return CheckResult(ID, TITLE, Status.NO_GO, reason, evidence=live.source, fix=fix)
+
+
+def _env_problem(live: LiveConfig) -> str | None:
+    """Why the settings do not start the adapter as live: it reads a missing G2A_ENV as
+    sandbox, and refuses the live host at start-up."""
+    if live.declared_env is None:
+        return (
+            f"G2A_ENV is not set in {live.source}: the adapter would start as sandbox "
+            "(and refuse the live URL)"
+        )
+    if live.declared_env.strip().lower() != "live":
+        return f"G2A_ENV is '{live.declared_env}' in {live.source}, not 'live'"
+    return None
+
+
 def check_live_config(evidence: Evidence) -> CheckResult:
     live = evidence.live
     if skipped := for_sandbox(ID, TITLE, evidence):
         return skipped
-    if live.declared_env is not None and live.declared_env.strip().lower() != "live":
-        return CheckResult(
-            ID,
-            TITLE,
-            Status.NO_GO,
-            f"G2A_ENV is '{live.declared_env}' in {live.source}, not 'live'",
-            evidence=live.source,
-            fix="the deployment must set G2A_ENV=live (or leave it unset in the live env file)",
-        )
+    if env_problem := _env_problem(live):
+        return _no_go(live, env_problem, "the deployment must set G2A_ENV=live")
     if live.error is not None or live.base_url is None:
-        return CheckResult(
-            ID,
-            TITLE,
-            Status.NO_GO,
-            f"live settings from {live.source} are refused: {live.error}",
-            evidence=live.source,
-            fix=f"fix the live settings, e.g. {EXAMPLE}",
+        reason = f"live settings from {live.source} are refused: {live.error}"
+        return _no_go(live, reason, f"fix the live settings, e.g. {EXAMPLE}")
+    host = host_of(live.base_url)
+    if host == LIVE_HOST:
+        reason = f"valid for live; base URL {live.base_url} (G2A production, {LIVE_HOST})"
+        return CheckResult(ID, TITLE, Status.GO, reason, evidence=live.source)
+    if host != live.confirmed_host:
+        confirmed = f" (--confirm-live-host {live.confirmed_host})" if live.confirmed_host else ""
+        reason = (
+            f"the live base URL {live.base_url} is not on G2A's production host {LIVE_HOST} "
+            f"and the operator has not confirmed {host}{confirmed}"
         )
-    return CheckResult(
-        ID,
-        TITLE,
-        Status.GO,
-        f"valid for live; base URL {live.base_url} (confirm this is G2A production)",
-        evidence=live.source,
+        fix = (
+            f"use https://{LIVE_HOST}/v1, or, if {host} really is G2A production, "
+            f"pass --confirm-live-host {host}"
+        )
+        return _no_go(live, reason, fix)
+    reason = (
+        f"valid for live; base URL {live.base_url} on {host}, confirmed as G2A production by "
+        f"the operator (--confirm-live-host {host})"
     )
+    return CheckResult(ID, TITLE, Status.GO, reason, evidence=live.source)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.dashboards.proof import panel_shortfall
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
@@ -21,7 +22,6 @@ from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
 # missing here would leave a panel empty, or an alert that can never fire, without a NO-GO.
 DASHBOARD_METRICS: dict[str, str] = {
     "g2a_requests_total": "counter",
-    "g2a_request_retries_total": "counter",
     "g2a_request_duration_seconds": "histogram",
     "g2a_token_ttl_seconds": "gauge",
     "g2a_key_delivery_lost_total": "counter",
@@ -118,6 +118,18 @@ def exposed_metrics(exposition: str) -> dict[str, str]:
     return dict(_TYPE_LINE.findall(exposition))
 
 
+def _shortfall(query: Mapping[str, object]) -> str | None:
+    """Why a recorded panel query does not prove its panel fed (the harness's own rule), or
+    None; a "proven" status alone is not trusted."""
+    values = query.get("values")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return "no sample values recorded"
+    try:
+        return panel_shortfall(str(query.get("panel")), str(query.get("expr")), values)
+    except ValueError:
+        return "a sample value is not a number"
+
+
 def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str:
     """What the checklist's dashboards evidence lacks, or (what it proves, its panel lines)."""
     report = evidence.checklist
@@ -134,9 +146,11 @@ def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str
     url, source = prometheus.get("url") or "no Prometheus", prometheus.get("source")
     if proof.get("status") != "proven":
         return f"dashboards {proof.get('status', 'not proven')}: {proof.get('reason', '')}"
-    empty = [str(q.get("panel")) for q in queries if not q.get("series")]
-    if not queries or empty:
-        return f"dashboards: no data from {url} for {', '.join(empty) or 'any panel'}"
+    if not queries:
+        return f"dashboards: no data from {url} for any panel"
+    short = [f"{q.get('panel')} ({why})" for q in queries if (why := _shortfall(q)) is not None]
+    if short:
+        return f"dashboards: no data from {url} for {'; '.join(short)}"
     if evidence.target != "twin" and source != "prometheus-url":
         return (
             f"dashboards were proven on a Prometheus the harness started, not on one that "

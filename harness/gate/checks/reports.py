@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.contracts.report import COMMITTED_FOLDERS, PART_SOURCES
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, target_problem
@@ -113,9 +114,13 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     reason = f"{passed} of {len(items)} items passed on {evidence.target}"
     if by_gate:
         reason += f"; decided by this gate: {', '.join(by_gate)}"
-    if skipped and evidence.target == "sandbox":
-        reason += f"; {len(skipped)} required item(s) skipped ({', '.join(skipped)})"
-        fix = f"make the skipped items run on the sandbox, then {fix}"
+    # the twin may leave only the items it cannot prove (sandbox-only targets or hosts)
+    required = [
+        i for i in skipped if evidence.target == "sandbox" or i not in evidence.sandbox_only
+    ]
+    if required:
+        reason += f"; {len(required)} required item(s) skipped ({', '.join(required)})"
+        fix = f"make the skipped items run on the {evidence.target}, then {fix}"
         return _failed(check_id, title, report, reason, fix, ())
     if skipped:
         reason += f"; left for the sandbox run: {', '.join(skipped)}"
@@ -152,16 +157,47 @@ def check_contracts(evidence: Evidence) -> CheckResult:
     if data.get("pacts_verified") is not True:
         reason = f"{report.path}: the pacts were not verified against the provider"
         return _failed(check_id, title, report, reason, f"run {verify}", ())
-    if data.get("drift_checked") is False:
-        reason = f"{report.path}: no drift check was run"
+    if data.get("drift_checked") is not True:
+        reason = f"{report.path}: no drift check was run (drift_checked is not true)"
         return _failed(check_id, title, report, reason, f"run {drift_cmd}", ())
     if data.get("passed") is not True:
         reason = f"{report.path}: passed is false"
         return _failed(check_id, title, report, reason, f"run {verify} and {drift_cmd}", ())
+    if other := _other_sources(report.path, data, evidence.committed_contracts):
+        fix = (
+            f"from a clean checkout, run {verify} and {drift_cmd} "
+            "without --pacts/--openapi/--cassettes"
+        )
+        return _failed(check_id, title, report, other, fix, ())
     provider = data.get("provider_url") or data.get("target")
     return CheckResult(
         check_id, title, Status.GO, f"pacts verified against {provider}, no drift", report.path
     )
+
+
+def _other_sources(
+    path: str, data: Mapping[str, Any], committed: Mapping[str, str | None]
+) -> str | None:
+    """Why a part did not read the contract folders committed at HEAD (another, smaller set of
+    pacts verifies just as green), or None."""
+    sources = data.get("sources")
+    sources = sources if isinstance(sources, Mapping) else {}
+    for part, names in PART_SOURCES.items():
+        read = sources.get(part)
+        read = read if isinstance(read, Mapping) else {}
+        for name in names:
+            folder = COMMITTED_FOLDERS[name]
+            record = read.get(name)
+            if not isinstance(record, Mapping) or not isinstance(record.get("sha256"), str):
+                return f"{path}: the {part} part does not record the {name} it read"
+            if committed.get(name) is None:
+                return f"{path}: no {name} committed at HEAD ({folder}) to compare {part} with"
+            if record["sha256"] != committed[name]:
+                return (
+                    f"{path}: the {part} part read the {name} of {record.get('dir')} "
+                    f"({record.get('files')} file(s)), not those committed at HEAD in {folder}"
+                )
+    return None
 
 
 def check_load(evidence: Evidence) -> CheckResult:
@@ -177,7 +213,8 @@ def check_load(evidence: Evidence) -> CheckResult:
         return _failed(check_id, title, report, reason, fix, ())
     if shortened := _shortened(data):
         reason = f"{report.path} ran the smoke profile cut down ({shortened})"
-        return _failed(check_id, title, report, reason, fix + " without --users/--run-time", ())
+        fix += " without --users/--spawn-rate/--run-time"
+        return _failed(check_id, title, report, reason, fix, ())
     slos = _entries(data, "slos")
     if not slos:
         return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
@@ -213,10 +250,18 @@ def check_load(evidence: Evidence) -> CheckResult:
 
 
 def _shortened(data: Mapping[str, Any]) -> str:
-    """How a load report's run fell short of the smoke profile (fewer users, less time)."""
+    """How a load report's run fell short of the smoke profile (fewer users, a slower ramp,
+    less time), as the load layer runs it on the report's target (the sandbox's polite cap)."""
     smoke = get_profile("smoke")
+    if (data.get("envelope") or {}).get("target") == "sandbox":
+        smoke = smoke.for_target("sandbox")
     short = []
-    for field, needed in (("users", smoke.users), ("run_time_s", smoke.run_time_s)):
+    needs = (
+        ("users", smoke.users),
+        ("spawn_rate", smoke.spawn_rate),
+        ("run_time_s", smoke.run_time_s),
+    )
+    for field, needed in needs:
         ran = data.get(field)
         if isinstance(ran, bool) or not isinstance(ran, int | float) or ran < needed:
             short.append(f"{field} {ran!r}, the profile's {needed}")

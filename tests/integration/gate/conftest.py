@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from gate_support import (
+    CONTRACT_FILES,
     REPO_ROOT,
     GateRun,
     commit,
@@ -40,6 +41,7 @@ def repo(tmp_path: Path) -> Path:
         "README.md": "export G2A_API_KEY=...\n",
         "app.py": "print('hi')\n",
         "tox.ini": TOX_INI.read_text(encoding="utf-8"),  # the layers CI runs
+        **CONTRACT_FILES,  # what contracts.json must have read
     }
     commit(path, files, "init")
     return path

@@ -13,14 +13,19 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gate_support import GateRun, commit, git, head, tox_result, write_ci, write_reports
 
+from harness.contracts.report import COMMITTED_FOLDERS, folder_record
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
 
+# Every check of a clean rehearsal: these run without G2A_EVIDENCE_KEY, which only the
+# sandbox gate requires.
 ALL_GO = {
+    "signing": "for sandbox",
     "config": "go",
     "credentials": "go",
     "secrets": "go",
@@ -32,6 +37,12 @@ ALL_GO = {
     "metrics": "go",
 }
 Run = Callable[..., GateRun]
+
+
+def read_from(checkout: Path, contracts: dict[str, Any]) -> dict[str, Any]:
+    """contracts.json as if both parts had read `checkout`'s committed contract folders."""
+    folders = {name: folder_record(checkout / folder) for name, folder in COMMITTED_FOLDERS.items()}
+    return {**contracts, "sources": {"verify": {"pacts": folders["pacts"]}, "drift": folders}}
 
 
 def only_failing(run: GateRun, check_id: str) -> dict[str, str]:
@@ -247,6 +258,8 @@ def test_run_missing_keeps_fresh_evidence_and_completes_a_partial_report(
     contracts = json.loads((evidence / "contracts.json").read_text())
     contracts.update(drift_checked=False, passed=False)
     del contracts["parts"]["drift"]
+    contracts = read_from(snapshot, contracts)
+    del contracts["sources"]["drift"]
     (evidence / "contracts.json").write_text(json.dumps(contracts))
     kept = {n: (evidence / n).read_bytes() for n in ("checklist.json", "load/load.json")}
 
@@ -303,7 +316,12 @@ def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
         False,
         True,
     )
-    assert run.verdicts() == {**ALL_GO, "config": "for sandbox", "credentials": "for sandbox"}
+    assert run.verdicts() == {
+        **ALL_GO,
+        "signing": "go",  # the rehearsal signed and checked its evidence
+        "config": "for sandbox",
+        "credentials": "for sandbox",
+    }
     checklist = json.loads((evidence / "checklist.json").read_text())
     contracts = json.loads((evidence / "contracts.json").read_text())
     load = json.loads((evidence / "load" / "load.json").read_text())
@@ -494,6 +512,8 @@ def test_real_smoke_run_is_read_but_is_not_enough(
     """`g2a-harness run --suite smoke` really runs; the gate reads its report and wants full."""
     write_reports(evidence, datetime.now(UTC), commit=head(snapshot))
     (evidence / "checklist.json").unlink()
+    contracts = json.loads((evidence / "contracts.json").read_text())
+    (evidence / "contracts.json").write_text(json.dumps(read_from(snapshot, contracts)))
     smoke = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--suite", "smoke", "--report-dir", str(evidence)],
         cwd=snapshot,

@@ -17,9 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from gate_support import (
+    CONTRACT_FILES,
     TESTED_LAYERS,
     checklist_report,
     commit,
+    contract_folders,
+    contracts_report,
     envelope,
     git,
     head,
@@ -228,14 +231,44 @@ def test_an_in_memory_store_is_not_the_production_store(
 def test_without_the_key_the_same_evidence_is_unsigned_and_said_so(
     gate: Gate, environ: dict[str, str], sandbox_evidence: Path
 ) -> None:
+    """Without the key no signature is checked: a no-go, unless the operator accepts unsigned
+    evidence by name, which gate.json and gate.md record."""
     unsigned = {k: v for k, v in environ.items() if k != "G2A_EVIDENCE_KEY"}
     report = gate(environ=unsigned)
+    assert (report.decision, report.signed) == (Decision.NO_GO, False)
+    assert [c.id for c in report.blocking()] == ["signing"]
+    report = gate(environ=unsigned, allow_unsigned=True)
     assert (report.decision, report.signed) == (Decision.GO, False)
+    written = json.loads((sandbox_evidence / "gate.json").read_text())
+    assert (written["evidence_key"], written["unsigned_allowed"]) == ("unset", True)
     markdown = (sandbox_evidence / "gate.md").read_text()
-    assert "- evidence: unsigned (G2A_EVIDENCE_KEY is not set: signatures were not checked)" in (
-        markdown
-    )
+    assert (
+        "- evidence: unsigned (G2A_EVIDENCE_KEY is not set: signatures were not checked; "
+        "accepted by --allow-unsigned-evidence)"
+    ) in markdown
     assert gate(environ={**environ, "G2A_EVIDENCE_KEY": "another-key"}).decision is (Decision.NO_GO)
+
+
+def test_an_empty_key_is_no_signature_at_all_and_said_so(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path
+) -> None:
+    """GitHub passes "" for a secret the job cannot read: that must not read as unsigned-OK,
+    even over hand-edited evidence."""
+    path = sandbox_evidence / "load" / "load.json"
+    data = json.loads(path.read_text())
+    data["slos"][0]["actual"] = 9999.0  # a breach hidden after signing
+    path.write_text(json.dumps(data))
+    report = gate(environ={**environ, "G2A_EVIDENCE_KEY": ""})
+    assert report.decision is Decision.NO_GO
+    assert [c.id for c in report.blocking()] == ["signing"]
+    assert reason(report, "signing") == (
+        "G2A_EVIDENCE_KEY is set but empty (a CI secret the job cannot read?): "
+        "no signature was checked"
+    )
+    assert (
+        "- evidence: unsigned (G2A_EVIDENCE_KEY is set but empty"
+        in (sandbox_evidence / "gate.md").read_text()
+    )
 
 
 def test_unsigned_twin_evidence_relabelled_is_refused_even_with_a_healthy_sandbox(
@@ -288,7 +321,9 @@ def test_a_layer_whose_tests_were_all_skipped_is_not_green(gate: Gate, repo: Pat
     write_ci(repo / "reports" / "ci", head(repo), key=KEY, junit=junit)
     report = gate()
     assert [c.id for c in report.blocking()] == ["ci"]
-    assert "unit: no test ran (50 skipped)" in report.to_dict()["checks"][3]["details"]
+    assert "unit: no test ran (50 skipped)" in next(
+        c["details"] for c in report.to_dict()["checks"] if c["id"] == "ci"
+    )
 
 
 def test_a_live_key_added_in_a_merge_commit_is_found(
@@ -378,3 +413,61 @@ def test_a_smoke_load_run_cut_short_is_not_the_smoke_profile(
     report = gate()
     assert [c.id for c in report.blocking()] == ["load"]
     assert reason(report, "load").endswith(f"ran the smoke profile cut down ({shown})")
+
+
+def test_contracts_verified_from_a_smaller_pact_set_are_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    """`contracts verify --pacts DIR` with one pact of two verifies green, signed and fresh:
+    the gate compares what it read with the pacts committed at HEAD."""
+    smaller = {k: v for k, v in CONTRACT_FILES.items() if "import-api" not in k}
+    data = contracts_report(datetime.now(UTC), head(repo))
+    data["sources"]["verify"]["pacts"] = {**contract_folders(smaller)["pacts"], "dir": "/tmp/p"}
+    write_json(sandbox_evidence / "contracts.json", data, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["contracts"]
+    assert reason(report, "contracts").endswith(
+        "the verify part read the pacts of /tmp/p (1 file(s)), not those committed at HEAD in "
+        "contracts/pacts"
+    )
+    commit(repo, {"contracts/pacts/g2a-adapter-g2a-import-api.json": None}, "one pact less")
+    _evidence_of_head(repo, sandbox_evidence)  # the full set is no longer what HEAD holds
+    assert [c.id for c in gate().blocking()] == ["contracts"]
+
+
+def test_live_settings_without_g2a_env_are_no_go(gate: Gate, environ: dict[str, str]) -> None:
+    report = gate(environ={k: v for k, v in environ.items() if k != "G2A_ENV"})
+    assert [c.id for c in report.blocking()] == ["config"]
+    assert reason(report, "config").startswith("G2A_ENV is not set in the environment")
+
+
+def test_a_live_host_other_than_g2a_is_go_only_when_the_operator_confirms_it(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path
+) -> None:
+    host = "g2a-proxy.example.net"
+    proxied = {**environ, "G2A_API_URL": f"https://{host}/v1", "G2A_ALLOWED_HOSTS": host}
+    report = gate(environ=proxied)
+    assert (report.decision, [c.id for c in report.blocking()]) == (Decision.NO_GO, ["config"])
+    report = gate(environ=proxied, confirm_live_host=host)
+    assert report.decision is Decision.GO
+    written = json.loads((sandbox_evidence / "gate.json").read_text())
+    assert written["confirmed_live_host"] == host
+    assert (
+        f"- live host confirmed by the operator: `{host}`"
+        in (sandbox_evidence / "gate.md").read_text()
+    )
+
+
+def test_a_rehearsal_that_skipped_items_the_twin_proves_is_no_go(
+    gate: Gate, environ: dict[str, str], sandbox_evidence: Path, repo: Path
+) -> None:
+    write_reports(sandbox_evidence, datetime.now(UTC), target="twin", commit=head(repo), key=KEY)
+    data = checklist_report(datetime.now(UTC), "twin", head(repo))
+    for entry in data["items"][2:]:
+        entry["status"] = "skipped"
+    write_json(sandbox_evidence / "checklist.json", data, KEY)
+    twin_env = {k: v for k, v in environ.items() if not k.startswith("G2A_") or "EVIDENCE" in k}
+    report = gate(target="twin", environ=twin_env, probe_transport=None)
+    assert report.decision is Decision.NO_GO
+    assert [c.id for c in report.blocking()] == ["checklist"]
+    assert "required item(s) skipped (env-defaults, " in reason(report, "checklist")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gate_support import commit
+from gate_support import CONTRACT_FILES, commit
 
 from harness.gate.sources import env_files, scan_repository, tree_sources
 
@@ -24,6 +24,7 @@ def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Pa
         "README.md": "export G2A_API_KEY=...\n",
         "app.py": "print('hi')\n",
         "tox.ini": (repo / "tox.ini").read_text(),
+        **CONTRACT_FILES,
     }
     # binary files are read as text too: a key is text wherever it sits
     assert with_new == tracked | {"new.env": "G2A_WEBHOOK_SECRET=x\n", "blob.bin": "\0\1\2"}

@@ -11,6 +11,7 @@ from gate_support import (
     SANDBOX_URL,
     checklist_report,
     ci_run,
+    committed_contracts,
     contracts_report,
     live_environment,
     load_report,
@@ -18,7 +19,7 @@ from gate_support import (
 
 from g2a_adapter import Metrics
 from harness.checklist import load_checklist
-from harness.gate.collect import gate_items, live_config, sandbox_credentials
+from harness.gate.collect import gate_items, live_config, sandbox_credentials, sandbox_only
 from harness.gate.evidence import Binding, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
 
@@ -53,6 +54,9 @@ def clean(live_env: dict[str, str]) -> Evidence:
         ci=ci_run(),
         checklist_ids=tuple(item.id for item in load_checklist()),
         gate_items=gate_items(),
+        sandbox_only=sandbox_only(load_checklist()),
+        committed_contracts=committed_contracts(),
+        evidence_key="set",  # G2A_EVIDENCE_KEY given (the reports' signatures: see sources.py)
     )
 
 

@@ -24,7 +24,7 @@ def test_valid_live_settings_print_the_normalized_base_url(clean: Evidence) -> N
     result = check_live_config(clean)
     assert result.status is Status.GO
     assert result.reason == (
-        "valid for live; base URL https://api.g2a.com/v1 (confirm this is G2A production)"
+        "valid for live; base URL https://api.g2a.com/v1 (G2A production, api.g2a.com)"
     )
 
 
@@ -75,9 +75,68 @@ def test_declared_sandbox_env_is_no_go(clean: Evidence, live_env: dict[str, str]
     assert result.reason == "G2A_ENV is 'sandbox' in the environment, not 'live'"
 
 
-def test_unset_env_is_validated_as_live(clean: Evidence, live_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("declared", [None, "", "  "])
+def test_unset_env_is_no_go(
+    clean: Evidence, live_env: dict[str, str], declared: str | None
+) -> None:
+    """The adapter reads a missing (or blank) G2A_ENV as sandbox and then refuses the live URL
+    at start-up: settings valid only "as live" would not start. (This test used to pin the
+    opposite, validating unset as live.)"""
     env = {k: v for k, v in live_env.items() if k != "G2A_ENV"}
-    assert check_live_config(with_live(clean, env)).status is Status.GO
+    if declared is not None:
+        env["G2A_ENV"] = declared
+    result = check_live_config(with_live(clean, env))
+    assert result.status is Status.NO_GO
+    if declared is None:
+        assert result.reason == (
+            "G2A_ENV is not set in the environment: the adapter would start as sandbox "
+            "(and refuse the live URL)"
+        )
+    assert result.fix == "the deployment must set G2A_ENV=live"
+
+
+def test_declared_live_env_in_any_letter_case_is_live(
+    clean: Evidence, live_env: dict[str, str]
+) -> None:
+    result = check_live_config(with_live(clean, {**live_env, "G2A_ENV": " Live"}))
+    assert result.status is Status.GO
+
+
+PROXY = "g2a-proxy.example.net"
+
+
+def with_proxy(clean: Evidence, live_env: dict[str, str], confirmed: str | None) -> Evidence:
+    env = {**live_env, "G2A_API_URL": f"https://{PROXY}/v1", "G2A_ALLOWED_HOSTS": PROXY}
+    return dataclasses.replace(clean, live=live_config(env, "the environment", None, confirmed))
+
+
+@pytest.mark.parametrize("confirmed", [None, "other.example.net", "api.g2a.com"])
+def test_a_live_host_that_is_not_g2a_needs_the_operators_confirmation(
+    clean: Evidence, live_env: dict[str, str], confirmed: str | None
+) -> None:
+    """G2A_ALLOWED_HOSTS lets the adapter call another host; the gate does not take it on
+    trust: a warning is never a go."""
+    result = check_live_config(with_proxy(clean, live_env, confirmed))
+    assert result.status is Status.NO_GO
+    assert result.reason.startswith(
+        f"the live base URL https://{PROXY}/v1 is not on G2A's production host api.g2a.com "
+        f"and the operator has not confirmed {PROXY}"
+    )
+    assert result.fix == (
+        f"use https://api.g2a.com/v1, or, if {PROXY} really is G2A production, "
+        f"pass --confirm-live-host {PROXY}"
+    )
+
+
+def test_a_confirmed_live_host_is_go_and_says_who_confirmed_it(
+    clean: Evidence, live_env: dict[str, str]
+) -> None:
+    result = check_live_config(with_proxy(clean, live_env, PROXY))
+    assert (result.status, result.reason) == (
+        Status.GO,
+        f"valid for live; base URL https://{PROXY}/v1 on {PROXY}, confirmed as G2A production "
+        f"by the operator (--confirm-live-host {PROXY})",
+    )
 
 
 def test_published_sandbox_credentials_as_live(clean: Evidence, live_env: dict[str, str]) -> None:

@@ -109,7 +109,7 @@ def test_documented_metrics_and_answered_panels_are_go(clean: Evidence) -> None:
     result = check_metrics(clean)
     assert (result.status, result.reason) == (
         Status.GO,
-        "all 10 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
+        "all 9 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
     )
     assert result.details == ("Requests: 3 series", "Token TTL: 1 series")
     assert result.evidence == "receiver: GET /metrics; reports/checklist.json"
@@ -120,7 +120,7 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
     result = check_metrics(harness)
     assert result.status is Status.NO_GO
     assert result.reason == (
-        "all 10 documented names at receiver: GET /metrics, but dashboards were proven on a "
+        "all 9 documented names at receiver: GET /metrics, but dashboards were proven on a "
         "Prometheus the harness started, not on one that scrapes the sandbox service"
     )
     assert result.fix.startswith("run `g2a-harness run --target sandbox --prometheus-url URL`")
@@ -142,7 +142,36 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
         ),
         (
             dashboards_proof(series=0),
-            "dashboards: no data from http://127.0.0.1:9090 for Requests",
+            "dashboards: no data from http://127.0.0.1:9090 for Requests (no finite value for "
+            "sum(rate(g2a_requests_total[5m])))",
+        ),
+        (  # a "proven" status is not trusted: the values are read again
+            {
+                **dashboards_proof(),
+                "queries": [{"panel": "Requests", "expr": "e", "values": ["NaN"]}],
+            },
+            "dashboards: no data from http://127.0.0.1:9090 for Requests (no finite value for e)",
+        ),
+        (
+            {
+                **dashboards_proof(),
+                "queries": [{"panel": "Failed order steps", "expr": "f", "values": ["0", "0"]}],
+            },
+            "dashboards: no data from http://127.0.0.1:9090 for Failed order steps (only zeros "
+            "for f: a failure panel needs a failure counted)",
+        ),
+        (
+            {**dashboards_proof(), "queries": [{"panel": "Requests", "expr": "e", "series": 2}]},
+            "dashboards: no data from http://127.0.0.1:9090 for Requests (no sample values "
+            "recorded)",
+        ),
+        (
+            {
+                **dashboards_proof(),
+                "queries": [{"panel": "Requests", "expr": "e", "values": ["x"]}],
+            },
+            "dashboards: no data from http://127.0.0.1:9090 for Requests (a sample value is not "
+            "a number)",
         ),
         (
             {**dashboards_proof(), "queries": []},
@@ -159,7 +188,7 @@ def test_missing_or_unproven_dashboards_are_no_go(
 ) -> None:
     result = check_metrics(with_dashboards(clean, proof))
     assert result.status is Status.NO_GO
-    assert result.reason == f"all 10 documented names at receiver: GET /metrics, but {problem}"
+    assert result.reason == f"all 9 documented names at receiver: GET /metrics, but {problem}"
     assert result.evidence == "reports/checklist.json"
     assert result.fix == (
         "run `g2a-harness run --target twin` with `prometheus` on PATH "
@@ -174,11 +203,11 @@ def _exposition_without(name: str) -> str:
 
 
 def test_a_missing_metric_is_named(clean: Evidence) -> None:
-    exposition = _exposition_without("g2a_request_retries_total")
+    exposition = _exposition_without("g2a_key_delivery_lost_total")
     assert "g2a_requests_total" in exposition
     result = check_metrics(with_metrics(clean, exposition))
     assert result.status is Status.NO_GO
-    assert result.reason == "receiver: GET /metrics: missing g2a_request_retries_total"
+    assert result.reason == "receiver: GET /metrics: missing g2a_key_delivery_lost_total"
 
 
 def test_a_metric_of_the_wrong_type(clean: Evidence) -> None:

@@ -10,16 +10,20 @@ import dataclasses
 import hashlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gate_support import (
+    CONTRACT_FILES,
     HEAD,
     NOW,
     SANDBOX_URL,
     checklist_report,
+    contract_folders,
     contracts_report,
     envelope,
     load_report,
+    target_url,
 )
 
 from harness.gate.checks.reports import check_checklist, check_contracts, check_load
@@ -35,6 +39,10 @@ RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
 def item(report: dict, item_id: str) -> dict:
     """The entry of checklist item `item_id` in a checklist report."""
     return next(entry for entry in report["items"] if entry["id"] == item_id)
+
+
+def with_contracts(evidence: Evidence, data: dict) -> Evidence:
+    return dataclasses.replace(evidence, contracts=ReportFile("reports/contracts.json", data))
 
 
 def with_checklist(
@@ -254,25 +262,46 @@ def test_unreadable_and_foreign_reports(clean: Evidence) -> None:
 def test_items_proven_by_the_gate_itself_are_not_warnings(clean: Evidence) -> None:
     data = checklist_report()
     assert item(data, "handoff-live-switch")["status"] == "skipped"
+    item(data, "handoff-sandbox-smoke")["status"] = "skipped"  # as every twin run leaves it
     evidence = dataclasses.replace(
-        with_checklist(clean, data), gate_items={"handoff-live-switch": "live-switch"}
+        with_checklist(clean, data),
+        gate_items={"handoff-live-switch": "live-switch", "handoff-green": "ci"},
     )
     result = check_checklist(evidence)
     assert (result.status, result.reason) == (
         Status.GO,
-        "29 of 31 items passed on twin; decided by this gate: handoff-live-switch (live-switch)"
-        "; left for the sandbox run: handoff-green",
+        "28 of 31 items passed on twin; decided by this gate: handoff-green (ci), "
+        "handoff-live-switch (live-switch); left for the sandbox run: handoff-sandbox-smoke",
     )
 
 
-def test_skipped_items_are_left_for_the_sandbox_in_a_rehearsal(clean: Evidence) -> None:
+def test_only_sandbox_only_items_are_left_for_the_sandbox_in_a_rehearsal(clean: Evidence) -> None:
+    assert clean.sandbox_only == {"handoff-sandbox-smoke"}  # targets/hosts: the sandbox only
     data = checklist_report()
-    item(data, "test-int-token")["status"] = "skipped"
+    item(data, "handoff-sandbox-smoke")["status"] = "skipped"
     result = check_checklist(with_checklist(clean, data))
     assert result.status is Status.GO
     assert result.reason == (
-        f"28 of 31 items passed on twin; {BY_GATE}; left for the sandbox run: test-int-token"
+        f"28 of 31 items passed on twin; {BY_GATE}; left for the sandbox run: handoff-sandbox-smoke"
     )
+
+
+def test_a_skipped_item_the_twin_can_prove_blocks_a_rehearsal(clean: Evidence) -> None:
+    """Skipped items a twin run could have proven are not "left for the sandbox": a rehearsal
+    that ran 2 of 31 items is a no-go naming the others."""
+    data = checklist_report()
+    for entry in data["items"][2:]:
+        if entry["status"] == "passed":
+            entry["status"] = "skipped"
+    result = check_checklist(with_checklist(clean, data))
+    assert result.status is Status.NO_GO
+    skipped = [e["id"] for e in data["items"][2:] if e["id"] not in clean.gate_items]
+    required = [i for i in skipped if i != "handoff-sandbox-smoke"]
+    assert result.reason == (
+        f"2 of 31 items passed on twin; {BY_GATE}; {len(required)} required item(s) skipped "
+        f"({', '.join(required)})"
+    )
+    assert result.fix == f"make the skipped items run on the twin, then {RUN}"
 
 
 def test_a_skipped_required_item_blocks_a_sandbox_go(clean: Evidence) -> None:
@@ -317,10 +346,17 @@ def test_contracts_not_verified(clean: Evidence) -> None:
     assert result.fix == "run `g2a-harness contracts verify --report-dir reports`"
 
 
-def test_contracts_without_a_drift_check(clean: Evidence) -> None:
-    report = ReportFile("reports/contracts.json", contracts_report(drift_checked=False))
+@pytest.mark.parametrize("drift_checked", [False, None, "yes", 1])
+def test_contracts_without_a_drift_check(clean: Evidence, drift_checked: object) -> None:
+    data = contracts_report(drift_checked=drift_checked)
+    if drift_checked is None:
+        del data["drift_checked"]  # a report that does not say is not a drift check
+    report = ReportFile("reports/contracts.json", data)
     result = check_contracts(dataclasses.replace(clean, contracts=report))
-    assert result.reason == "reports/contracts.json: no drift check was run"
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/contracts.json: no drift check was run (drift_checked is not true)",
+    )
     assert result.fix == "run `g2a-harness contracts drift --report-dir reports`"
 
 
@@ -357,6 +393,82 @@ def test_clean_contracts_and_load_are_go(clean: Evidence) -> None:
     assert (load.status, load.reason) == (
         Status.GO,
         "2 SLOs met and 3 invariants held in the smoke profile",
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "crowd", "shown"),
+    [
+        ("twin", {"spawn_rate": 1.0}, "spawn_rate 1.0, the profile's 6.0"),
+        ("twin", {"spawn_rate": None}, "spawn_rate None, the profile's 6.0"),
+        ("twin", {"users": 3, "spawn_rate": 1.0}, "users 3, the profile's 6; spawn_rate 1.0, "),
+        ("sandbox", {"users": 3, "spawn_rate": 0.5}, "spawn_rate 0.5, the profile's 1.0"),
+    ],
+)
+def test_a_slower_ramp_is_not_the_smoke_profile(
+    clean: Evidence, target: str, crowd: dict[str, Any], shown: str
+) -> None:
+    data = load_report(**crowd)
+    data["envelope"] = envelope(suite="smoke", target=target, base_url=target_url(target))
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert result.status is Status.NO_GO
+    assert f"ran the smoke profile cut down ({shown}" in result.reason
+    assert result.fix.endswith(" without --users/--spawn-rate/--run-time")
+
+
+def test_the_sandbox_cap_of_the_load_layer_is_the_smoke_profile_there(clean: Evidence) -> None:
+    """On the sandbox the load layer caps the crowd (3 users, 1 per second): still smoke."""
+    data = load_report(users=3, spawn_rate=1.0)
+    data["envelope"] = envelope(suite="smoke", target="sandbox", base_url=SANDBOX_URL)
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert result.status is Status.GO
+
+
+def test_contracts_read_from_other_folders_than_the_committed_ones(clean: Evidence) -> None:
+    """A verification of a smaller pact set (`--pacts DIR`) is green too: the gate needs the
+    pacts, documents and cassettes committed at HEAD."""
+    smaller = {k: v for k, v in CONTRACT_FILES.items() if not k.endswith("import-api.json")}
+    data = contracts_report()
+    data["sources"]["verify"]["pacts"] = {
+        **contract_folders(smaller)["pacts"],
+        "dir": "/tmp/minipacts",
+    }
+    result = check_contracts(with_contracts(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/contracts.json: the verify part read the pacts of /tmp/minipacts (1 file(s)), "
+        "not those committed at HEAD in contracts/pacts",
+    )
+    assert "without --pacts/--openapi/--cassettes" in result.fix
+    data = contracts_report()
+    data["sources"]["drift"]["cassettes"] = contract_folders({})["cassettes"]
+    result = check_contracts(with_contracts(clean, data))
+    assert result.reason == (
+        "reports/contracts.json: the drift part read the cassettes of tests/cassettes "
+        "(0 file(s)), not those committed at HEAD in tests/cassettes"
+    )
+
+
+@pytest.mark.parametrize("part", ["verify", "drift"])
+def test_contracts_that_do_not_say_what_they_read_are_no_go(clean: Evidence, part: str) -> None:
+    data = contracts_report()
+    del data["sources"][part]
+    result = check_contracts(with_contracts(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"reports/contracts.json: the {part} part does not record the pacts it read"
+        if part == "verify"
+        else "reports/contracts.json: the drift part does not record the openapi it read",
+    )
+
+
+def test_contracts_of_a_repository_without_committed_pacts_are_no_go(clean: Evidence) -> None:
+    committed = {**clean.committed_contracts, "pacts": None}
+    result = check_contracts(dataclasses.replace(clean, committed_contracts=committed))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/contracts.json: no pacts committed at HEAD (contracts/pacts) to compare "
+        "verify with",
     )
 
 

@@ -19,6 +19,7 @@ from harness.gate.steps import Step, StepOutcome
 def test_sandbox_evidence_proven_on_every_item_is_go(sandbox_clean: Evidence) -> None:
     report = judge(sandbox_clean)
     assert [(c.id, c.status.value) for c in report.checks] == [
+        ("signing", "go"),
         ("config", "go"),
         ("credentials", "go"),
         ("secrets", "go"),
