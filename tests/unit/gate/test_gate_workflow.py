@@ -128,3 +128,12 @@ def test_gitlab_evidence_moves_as_artefacts_of_the_pipeline() -> None:
     assert "G2A_EVIDENCE_KEY" not in yaml.safe_dump(
         {n: j.get("variables", {}) for n, j in config.items() if isinstance(j, dict)}
     )  # a masked CI/CD variable, never in the file
+
+
+def test_both_pipelines_prove_the_dashboards_on_the_operators_prometheus() -> None:
+    """Without --prometheus-url a sandbox run leaves the dashboards unproven, and the gate's
+    metrics check is a NO-GO: the pipeline could never deploy."""
+    sandbox_run = next(r for r in runs(github()["sandbox"]) if r.startswith("g2a-harness run"))
+    assert sandbox_run.endswith('--prometheus-url "${{ vars.G2A_PROMETHEUS_URL }}"')
+    gitlab_run = next(s for s in gitlab()["sandbox"]["script"] if s.startswith("g2a-harness run"))
+    assert gitlab_run.endswith('--prometheus-url "$G2A_PROMETHEUS_URL"')
