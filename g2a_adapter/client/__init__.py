@@ -18,9 +18,10 @@ from g2a_adapter.client._models import (
     ProductPage,
     PurchaseResult,
 )
-from g2a_adapter.client._retry import RetryPolicy, is_testing, set_testing
+from g2a_adapter.client._retry import RETRYABLE_STATUSES, RetryPolicy, is_testing, set_testing
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "AccessToken",
     "AsyncG2AClient",
     "G2AClient",

@@ -17,9 +17,9 @@ from g2a_adapter.receiver._handler import (
     WebhookHandler,
 )
 from g2a_adapter.receiver._health import HealthChecker, HealthReport, store_check, token_check
-from g2a_adapter.receiver._ipn import IpnNotification, IpnVerifier
+from g2a_adapter.receiver._ipn import IPN_STATUSES, IpnNotification, IpnVerifier
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
-from g2a_adapter.receiver._rejections import REJECTIONS, Rejection
+from g2a_adapter.receiver._rejections import DELIVERY_REJECTIONS, REJECTIONS, Rejection
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
@@ -37,6 +37,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "DELIVERY_REJECTIONS",
+    "IPN_STATUSES",
     "REJECTIONS",
     "Delivery",
     "EventHandler",

@@ -64,6 +64,8 @@ PUBLIC = {
 # The faces of the three parts (and the wire module): each name there is a decision too.
 SUBPACKAGES = {
     "g2a_adapter.receiver": {
+        "DELIVERY_REJECTIONS",  # the reasons a G2A delivery is refused for (the alert's)
+        "IPN_STATUSES",  # G2A Pay's statuses: the IPN event types of the metrics
         "REJECTIONS",
         "Delivery",
         "EventHandler",

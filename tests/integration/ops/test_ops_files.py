@@ -17,8 +17,8 @@ from _ops_files import (
 )
 
 from g2a_adapter import Metrics
-from g2a_adapter.client._retry import RETRYABLE_STATUSES
-from g2a_adapter.receiver._rejections import DELIVERY_REJECTIONS
+from g2a_adapter.client import RETRYABLE_STATUSES
+from g2a_adapter.receiver import DELIVERY_REJECTIONS
 from harness.dashboards.proof import FAILURE_PANELS
 
 # Adapter metrics added by other parts of the project that a fresh `Metrics()` may not register.

@@ -15,8 +15,7 @@ from _receiver_fixtures import delivery, receiver_settings
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
-from g2a_adapter.receiver import REJECTIONS, ReceiverOptions, create_receiver_app
-from g2a_adapter.receiver._ipn import IPN_STATUSES
+from g2a_adapter.receiver import IPN_STATUSES, REJECTIONS, ReceiverOptions, create_receiver_app
 from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import EventRecorder
 
