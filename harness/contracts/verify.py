@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,17 +123,33 @@ def verify_pacts(
             )
             for path in files:
                 verifier.add_source(path)
-            try:
-                verifier.verify()
-                passed = True
-            except RuntimeError:
-                passed = False
+            passed = _verified(verifier)
             result.providers.append(
                 ProviderVerification(
                     provider, passed, interactions, verifier.output(strip_ansi=True)
                 )
             )
     return result
+
+
+def _verified(verifier: Any) -> bool:
+    """`verifier.verify()` on a worker thread: pact's FFI swallows Ctrl-C while it runs, so the
+    main thread waits for it and stays interruptible (the worker dies with the process)."""
+    outcome: list[bool] = []
+
+    def verify() -> None:
+        try:
+            verifier.verify()
+        except RuntimeError:  # pact's way of saying an interaction failed
+            outcome.append(False)
+        else:
+            outcome.append(True)
+
+    worker = threading.Thread(target=verify, name="pact-verifier", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    return outcome == [True]
 
 
 def _unverified_pacts(pact_dir: Path) -> list[ProviderVerification]:
