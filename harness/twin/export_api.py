@@ -206,7 +206,7 @@ def _order(twin: Twin, call: Call, order_id: str | None) -> Order:
 
 
 def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
-    """`PUT /v1/order/pay/{id}`: pays from the wallet; emits `order.paid`.
+    """`PUT /v1/order/pay/{id}`: pays from the ordering account's wallet; emits `order.paid`.
 
     A body is refused (G2A's own client sends none) before anything changes, so the answer
     and the order's state always agree.
@@ -220,10 +220,10 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
         raise _order_error(twin, "already_paid")
     if order.lapsed or now > order.created_at + state.config.reservation_seconds:
         raise ApiError(errors.ORD114)
-    if state.wallet is not None:
-        if state.wallet < order.price_eur:
-            raise ApiError(errors.ORD112)
-        state.wallet = round(state.wallet - order.price_eur, 2)
+    balance = state.balance(order.owner)
+    if balance is not None and balance < order.price_eur:
+        raise ApiError(errors.ORD112)
+    state.charge(order.owner, order.price_eur)
     order.paid_at = now
     order.purchase_key = order.purchase_key or _purchase_key(call)
     order.transaction_id = state.new_uuid()

@@ -190,7 +190,7 @@ class TwinState:
     requests: deque[RequestRecord] = field(init=False)
     faults: FaultBook = field(init=False)
     limiter: RateLimiter = field(init=False)
-    wallet: float | None = field(init=False)
+    wallets: dict[str, float] = field(init=False)  # each account's G2A Pay balance, as spent
     auth_headers: dict[str, Credential] = field(init=False)
     oauth_clients: dict[tuple[str, str], Credential] = field(init=False)
 
@@ -209,7 +209,7 @@ class TwinState:
         self.requests = deque(maxlen=config.request_log_size)
         self.faults = FaultBook(config.seed)
         self.limiter = RateLimiter()
-        self.wallet = config.wallet_balance
+        self.wallets = {}
         self._reservations: list[tuple[float, str]] = []  # (created_at, order id), a heap
         self._order_ids = itertools.count(FIRST_ORDER_ID)
         self._request_ids = itertools.count(1)
@@ -221,11 +221,25 @@ class TwinState:
         if config.request_log_size != self.requests.maxlen:
             self.requests = deque(self.requests, maxlen=config.request_log_size)
         if config.wallet_balance != self.config.wallet_balance:
-            self.wallet = config.wallet_balance
+            self.wallets = {}  # every account starts again from the new balance
         self.config = config
         self.faults.seed = config.seed
         self.auth_headers = {c.authorization: c for c in config.credentials}
         self.oauth_clients = {(c.api_hash, c.api_key): c for c in config.credentials}
+
+    # wallets --------------------------------------------------------------------------------
+    def balance(self, owner: str) -> float | None:
+        """What `owner`'s G2A Pay wallet holds (each account has its own, starting at the
+        configured `wallet_balance`); None when wallets are unlimited."""
+        if self.config.wallet_balance is None:
+            return None
+        return self.wallets.setdefault(owner, self.config.wallet_balance)
+
+    def charge(self, owner: str, amount: float) -> None:
+        """Take `amount` from `owner`'s wallet (the caller checked the balance)."""
+        balance = self.balance(owner)
+        if balance is not None:
+            self.wallets[owner] = round(balance - amount, 2)
 
     # reservations ---------------------------------------------------------------------------
     def reserve(self, order: Order) -> None:

@@ -66,6 +66,20 @@ def test_an_account_never_sees_or_uses_another_accounts_order(
     assert api.get(f"/order/key/{order_id}").status_code == 200
 
 
+def test_each_account_pays_from_its_own_wallet(
+    api: httpx.Client, other_export: httpx.Client, admin: TwinAdmin
+) -> None:
+    """One G2A Pay balance per account: another account's spending never refuses a payment."""
+    mine = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()
+    theirs = other_export.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()
+    admin.configure(wallet_balance=mine["price"])  # enough for one order, in each wallet
+    assert api.put(f"/order/pay/{mine['order_id']}").status_code == 200
+    assert other_export.put(f"/order/pay/{theirs['order_id']}").status_code == 200
+    another = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()
+    refused = api.put(f"/order/pay/{another['order_id']}")
+    assert (refused.status_code, refused.json()["code"]) == (403, "ORD112")  # its own is spent
+
+
 def test_an_account_never_sees_or_changes_another_accounts_offers_and_jobs(
     root: httpx.Client, other_account: None
 ) -> None:

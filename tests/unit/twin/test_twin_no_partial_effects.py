@@ -69,7 +69,7 @@ def world(twin: Twin) -> dict[str, Any]:
                 k: o.as_dict(NOW, state.config.completion_delay_seconds)
                 for k, o in state.orders.items()
             },
-            "wallet": state.wallet,
+            "wallets": dict(state.wallets),
             "tokens": sorted(state.tokens),
             "offers": state.offers,
             "jobs": {k: j.as_dict(NOW) for k, j in state.jobs.items()},
