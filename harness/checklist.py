@@ -123,6 +123,16 @@ def _label(result: RunResult) -> str:
     return f"{result.name} [{result.nodeid}]" if result.name != result.nodeid else result.nodeid
 
 
+def _outside_scope(item: ChecklistItem, target: str, host: str | None) -> tuple[str, str] | None:
+    """Why this run cannot prove `item` (its note, and where its tests ran), or None."""
+    if item.targets is not None and target not in item.targets:
+        wanted = "|".join(item.targets)
+        return f"skipped: needs --target {wanted} (this run: {target})", f"on {target}"
+    if item.hosts is not None and host not in item.hosts:
+        return f"skipped: proven only against {'|'.join(item.hosts)} (this run: {host})", "there"
+    return None
+
+
 def judge(
     item: ChecklistItem,
     results: Sequence[RunResult],
@@ -142,16 +152,11 @@ def judge(
         evidence = [f"FAILED {_label(r)}" + (f": {r.message}" if r.message else "") for r in failed]
         evidence += [f"passed {_label(r)}" for r in passed]
         return ItemVerdict(item, "failed", tuple(evidence))
-    if item.targets is not None and target not in item.targets:
-        wanted = "|".join(item.targets)
-        note = f"skipped: needs --target {wanted} (this run: {target})"
+    outside = _outside_scope(item, target, host)
+    if outside is not None:
+        note, where = outside
         if passed:
-            note += f"; {len(passed)} matching test(s) passed on {target}"
-        return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
-    if item.hosts is not None and host not in item.hosts:
-        note = f"skipped: proven only against {'|'.join(item.hosts)} (this run: {host})"
-        if passed:
-            note += f"; {len(passed)} matching test(s) passed there"
+            note += f"; {len(passed)} matching test(s) passed {where}"
         return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
     if passed:
         return ItemVerdict(item, "passed", tuple(f"passed {_label(r)}" for r in passed))

@@ -245,14 +245,18 @@ class SqlStore(abc.ABC):
     def _in_group(
         self, statement: Callable[[str, Sequence[Any]], _T], sql: str, params: Sequence[Any]
     ) -> _T:
-        """A statement of this thread's group; a driver error is typed, and the group fails at
-        its end even if its caller goes on."""
+        """A statement of this thread's group (a driver error fails the group)."""
         try:
             return statement(sql, params)
         except self.driver_error as exc:
-            failure = self._failure(exc)
-            self._group.failure = failure
-            raise failure from None
+            raise self._group_failed(exc) from None
+
+    def _group_failed(self, exc: Exception) -> StoreUnavailableError:
+        """A driver error of a statement in this thread's group, typed; the group fails at
+        its end even if its caller goes on."""
+        failure = self._failure(exc)
+        self._group.failure = failure
+        return failure
 
     def _create_schema(self) -> None:
         with self._transaction() as tx:
@@ -371,9 +375,7 @@ class SqlStore(abc.ABC):
                 raise
             tx.count(f"RELEASE SAVEPOINT {_SAVEPOINT}", ())
         except self.driver_error as exc:
-            failure = self._failure(exc)
-            self._group.failure = failure
-            raise failure from None
+            raise self._group_failed(exc) from None
         return outcome
 
     def _owned_change(self, sql: str, params: Sequence[Any], key: str) -> None:

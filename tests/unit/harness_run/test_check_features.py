@@ -145,6 +145,13 @@ def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
     assert not reports.exists()
 
 
+def qa_feature(folder: Path, text: str) -> Path:
+    """A feature file as QA would write it, in `folder`."""
+    path = folder / "qa.feature"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 UNRUNNABLE = {
     "no step": (
         "@twin\nFeature: Quiet\n  Scenario: A step without its keyword\n"
@@ -165,8 +172,7 @@ UNRUNNABLE = {
 def test_a_scenario_that_would_check_nothing_or_be_hidden_is_refused(
     tmp_path: Path, text: str, problem: str
 ) -> None:
-    path = tmp_path / "qa.feature"
-    path.write_text(text, encoding="utf-8")
+    path = qa_feature(tmp_path, text)
 
     assert check_features([path]).invalid == (f"{path}{problem}",)
 
@@ -228,8 +234,7 @@ TRIPS = {
 def test_a_known_step_a_run_would_trip_over_is_reported_with_what_is_valid(
     tmp_path: Path, body: str, problem: str
 ) -> None:
-    path = tmp_path / "qa.feature"
-    path.write_text(BACKGROUND + body, encoding="utf-8")
+    path = qa_feature(tmp_path, BACKGROUND + body)
 
     result = check_features([path])
 
@@ -267,9 +272,8 @@ REFUSED = (
 
 
 def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural(tmp_path: Path) -> None:
-    path = tmp_path / "qa.feature"
     lines = "".join(f"    {line}\n" for line in (*FITS, *REFUSED))
-    path.write_text(f"{BACKGROUND}  Scenario: S\n{lines}", encoding="utf-8")
+    path = qa_feature(tmp_path, f"{BACKGROUND}  Scenario: S\n{lines}")
 
     result = check_features([path])
 
@@ -279,9 +283,8 @@ def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural(tmp_path: Pa
 
 
 def test_the_command_lists_every_message_in_file_order(tmp_path: Path) -> None:
-    path = tmp_path / "qa.feature"
     body = "  Scenario: S\n    Then it exposes the metrics\n    When QA ordrs product 1\n"
-    path.write_text(BACKGROUND + body, encoding="utf-8")
+    path = qa_feature(tmp_path, BACKGROUND + body)
 
     done = harness("steps", "--check", str(path))
 
