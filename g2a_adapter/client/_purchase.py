@@ -36,7 +36,7 @@ key fetch *ambiguous*: the purchase then resolves the question itself instead of
   never left) or answers ORD004, and then the key is lost: `KeyDeliveryLostError`, counted in
   `g2a_key_delivery_lost_total`, logged at ERROR; the key is stored in the step that receives it.
 
-**Leases.** The claim's lease is short and renewed by a heartbeat while the purchase runs, so a
+**Leases.** The claim's lease is short and renewed (`LeaseKeeper`) while the purchase runs, so a
 crashed holder frees the key within `G2A_PURCHASE_LEASE_MS` (default 15 s); every checkpoint
 write is fenced by the lease's owner token, so a holder whose lease was taken over stops before
 sending anything else.
@@ -88,7 +88,7 @@ from g2a_adapter.client._models import (
 )
 from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore, Record
 from g2a_adapter.idempotency._codec import lease_holder
-from g2a_adapter.idempotency._heartbeat import LeaseHeartbeat
+from g2a_adapter.idempotency._heartbeat import LeaseKeeper
 
 
 class OrderSteps(Protocol):
@@ -222,7 +222,8 @@ class PurchaseFlow:
         self._calls = calls
         self._store = store
         self._metrics = metrics
-        self._lease = lease_seconds  # renewed every third of it while the purchase runs
+        self._lease = lease_seconds
+        self._keeper = LeaseKeeper(store, lease_seconds)  # renews it while a purchase runs
 
     def run(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
         claim = yield from self._claim(request)
@@ -231,8 +232,7 @@ class PurchaseFlow:
             return PurchaseResult(**claim.result, resumed=True)
         key, owner = request.idempotency_key, claim.owner
         assert owner is not None
-        heartbeat = LeaseHeartbeat(self._store, key, owner, self._lease)
-        yield StoreCall(heartbeat.start)
+        yield StoreCall(partial(self._keeper.keep, key, owner))
         try:
             result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
         except LeaseLostError as exc:  # fenced: the key is someone else's now, nothing to release
@@ -244,7 +244,7 @@ class PurchaseFlow:
             yield from self._release(key, owner)
             raise
         finally:
-            heartbeat.stop()
+            self._keeper.let_go(key, owner)
         return PurchaseResult(**result, resumed=claim.checkpoint is not None)
 
     def _claim(self, request: PurchaseRequest) -> Flow[Claim]:

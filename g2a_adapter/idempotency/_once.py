@@ -1,7 +1,9 @@
 """The exactly-once engine: run an action once per key, as far as the idempotency store can tell.
 
-`ProcessOnce` claims the key, runs the action and records the completion: a process that dies
-between the last two leaves the key to be claimed again once its lease lapses, so effects
+`ProcessOnce` claims the key, runs the action and records the completion; a `LeaseKeeper`
+renews the claim's lease from the claim to the completion, however long the action runs, so
+no other caller takes the key over from a live holder. A process that dies between the action
+and the completion leaves the key to be claimed again once its lease lapses, so effects
 outside the store happen at least once. `ProcessOnceInTransaction` closes that gap for effects
 written to the store's own SQL database: the action writes inside the claim's transaction, and
 its writes commit with the completion or not at all.
@@ -13,12 +15,17 @@ as `g2a.claim.state`, and `G2A webhook handler`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
 
 from g2a_adapter import _tracing
-from g2a_adapter._errors import IdempotencyConflictError, IdempotencyInProgressError
+from g2a_adapter._errors import (
+    IdempotencyConflictError,
+    IdempotencyInProgressError,
+    LeaseLostError,
+)
 from g2a_adapter.idempotency._base import (
     JSON,
     MAX_TTL_SECONDS,
@@ -26,6 +33,7 @@ from g2a_adapter.idempotency._base import (
     ClaimState,
     IdempotencyStore,
 )
+from g2a_adapter.idempotency._heartbeat import LeaseKeeper
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _DONE: JSON = {"status": "processed"}
@@ -60,7 +68,8 @@ class ProcessOnce:
     the action and its completion (see the module docstring).
 
     A key already completed is a duplicate; a key held by a concurrent caller is waited for
-    up to `in_progress_wait_seconds` (then `IdempotencyInProgressError`); a failing action
+    up to `in_progress_wait_seconds` (then `IdempotencyInProgressError`), for as long as its
+    holder lives (the lease only frees the key of a holder that died); a failing action
     releases the claim so the sender's retry can succeed; another payload under the same key
     is an `IdempotencyConflictError`.
 
@@ -82,6 +91,7 @@ class ProcessOnce:
         _check_seconds("retention_seconds", retention_seconds)
         self._store = store
         self._lease = lease_seconds
+        self._keeper = LeaseKeeper(store, lease_seconds)
         self._retention = retention_seconds
         self._polls = round(in_progress_wait_seconds / poll_seconds) if poll_seconds > 0 else 0
         self._poll = poll_seconds
@@ -92,7 +102,7 @@ class ProcessOnce:
         if claim is None:
             return False
         try:
-            self.act(action)
+            self.act(claim, action)
         except BaseException:
             self.end(claim, succeeded=False)
             raise
@@ -100,25 +110,16 @@ class ProcessOnce:
         return True
 
     def begin(self, key: str, payload: bytes, *, wait: bool = True) -> Claim | None:
-        """The claim to act under, or None for a duplicate.
+        """The claim to act under, or None for a duplicate; its lease is renewed until `end`.
 
         Raises `IdempotencyConflictError` for another payload, `IdempotencyInProgressError`
         while a concurrent caller holds the key (at once when `wait` is False).
         """
         claim = self._claim(key, _fingerprint(payload), wait=wait)
-        return claim if _ran_now(key, claim.state) else None
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a claim holds its key without a completion, a release or a renewal."""
-        return self._lease
-
-    def renew(self, claim: Claim) -> None:
-        """A full lease again from now, for a claim still waiting for its action.
-
-        Raises `LeaseLostError` if another caller took the key over meanwhile.
-        """
-        self._store.renew(claim.key, claim.owner or "", self._lease)
+        if not _ran_now(key, claim.state):
+            return None
+        self._keeper.keep(claim.key, claim.owner or "")
+        return claim
 
     def pauses(self) -> Iterator[None]:
         """The wait for a key a concurrent caller holds, in pauses: try the claim again after
@@ -127,21 +128,30 @@ class ProcessOnce:
             time.sleep(self._poll)
             yield
 
-    @staticmethod
-    def act(action: Callable[[], None]) -> None:
-        """Run the action (in its tracing span)."""
+    def act(self, claim: Claim, action: Callable[[], None]) -> None:
+        """Run the action (in its tracing span), unless the claim's lease is no longer held.
+
+        Raises `IdempotencyInProgressError` when another caller took the key over while the
+        claim waited for its action (its renewals failed for a whole lease): that caller runs
+        it.
+        """
+        if not self._keeper.holds(claim.key, claim.owner or ""):
+            raise IdempotencyInProgressError(f"{claim.key!r} was taken over by another delivery")
         with _tracing.span(_ACTION_SPAN):
             action()
 
     def end(self, claim: Claim, *, succeeded: bool) -> None:
         """Record the completion, or release the claim after a failed action.
 
-        Raises `LeaseLostError` if another caller took the lease over meanwhile.
+        Raises `LeaseLostError` if another caller took the lease over before the completion
+        (a release then has nothing to give up).
         """
         owner = claim.owner or ""
+        self._keeper.let_go(claim.key, owner)
         if succeeded:
             self._store.complete(claim.key, owner, _DONE, self._retention)
-        else:
+            return
+        with contextlib.suppress(LeaseLostError):
             self._store.release(claim.key, owner)
 
     def _claim(self, key: str, fingerprint: str, *, wait: bool) -> Claim:

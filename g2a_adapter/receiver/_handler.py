@@ -2,23 +2,25 @@
 
 A completed event is never handled again. A plain handler (`EventHandler`) runs at least once
 per event id: a crash between the handler and the completion runs it again after the claim's
-lease. A `TransactionalHandler` writes inside the claim's transaction of a SQL store, so its
-writes and the completion commit together: exactly once for effects in that database.
+lease; while its process lives, it runs once. A `TransactionalHandler` writes inside the
+claim's transaction of a SQL store, so its writes and the completion commit together: exactly
+once for effects in that database.
 
 `handle_each` takes the same steps for a batch of deliveries, a step at a time: verify and
 claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
 any transaction), complete or release them in groups (one more commit each). Its outcomes are
 those of `handle` called one delivery after another, and each is given out as soon as it is
 final: refusals and duplicates once the claims commit, a handled delivery once its group of
-completions commits. Claims that wait behind other handlers keep their lease: once half of it
-has passed, the leases of those not yet handled are renewed together (one more commit), so a
-redelivery cannot take an event over, and run it a second time, before its handler starts.
-A group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`:
-fast handlers complete a whole batch with one commit, and a slow handler's delivery is answered
-when it ends instead of waiting for its batch-mates' handlers. Deliveries whose event another
-delivery holds (another process, or a redelivery in the same batch) are waited for together,
-after the rest: their claims are tried again as one group after each of the engine's pauses
-(`ProcessOnce.pauses`), so a batch waits for them once, not once per delivery.
+completions commits. Every claim keeps its lease until its completion, while it waits behind
+other handlers and while its own handler runs, however long (`ProcessOnce` renews the leases
+of a process together, a commit every third of a lease), so a redelivery cannot take a live
+event over and run it a second time. A group closes when its handlers have run for
+`COMPLETION_GROUP_SECONDS`: fast handlers complete a whole batch with one commit, and a slow
+handler's delivery is answered when it ends instead of waiting for its batch-mates' handlers.
+Deliveries whose event another delivery holds (another process, or a redelivery in the same
+batch) are waited for together, after the rest: their claims are tried again as one group
+after each of the engine's pauses (`ProcessOnce.pauses`), so a batch waits for them once, not
+once per delivery.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from typing import Literal, NamedTuple
 from g2a_adapter._errors import (
     ConfigError,
     IdempotencyInProgressError,
-    LeaseLostError,
     StoreUnavailableError,
 )
 from g2a_adapter.idempotency import (
@@ -134,7 +135,7 @@ class WebhookHandler:
         self._handler = handler
         self._once = once or ProcessOnce(store)
         self._in_transaction = _in_transaction(store, handler)
-        self._clock = clock  # times completion groups and lease renewals of a batch
+        self._clock = clock  # times a batch's completion groups
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """The verified event; raises `WebhookRejectedError`."""
@@ -206,17 +207,12 @@ class WebhookHandler:
 
     def _act_and_complete(self, acting: list[_Flight]) -> Iterator[list[_Flight]]:
         """Run the handler of each claim won; complete (or release) the claims in groups
-        that close once their handlers have run for `COMPLETION_GROUP_SECONDS`. The claims
-        were just made; those still waiting are renewed once half their lease has passed."""
+        that close once their handlers have run for `COMPLETION_GROUP_SECONDS`."""
         group: list[_Flight] = []
-        started = renewed = self._clock()
+        started = self._clock()
         try:
-            for position, flight in enumerate(acting):
-                if self._clock() - renewed >= self._once.lease_seconds / 2:
-                    self._grouped(_holding(acting[position:]), self._renew)
-                    renewed = self._clock()
-                if flight.claim is not None:  # not lost, nor failed with the renewals
-                    flight.context.run(self._act, flight)
+            for flight in acting:
+                flight.context.run(self._act, flight)
                 group.append(flight)
                 if self._clock() - started >= COMPLETION_GROUP_SECONDS:
                     self._grouped(_holding(group), self._end)
@@ -274,24 +270,14 @@ class WebhookHandler:
     def _act(self, flight: _Flight) -> None:
         handler = self._handler
         assert flight.event is not None
+        assert flight.claim is not None
         assert not isinstance(handler, TransactionalHandler)  # those are processed alone
         try:
-            self._once.act(functools.partial(handler, flight.event))
+            self._once.act(flight.claim, functools.partial(handler, flight.event))
         except Exception as exc:
             flight.error = exc
             return
         flight.result = HandleResult("processed", flight.event.event_id)
-
-    def _renew(self, flight: _Flight) -> None:
-        assert flight.claim is not None
-        assert flight.event is not None
-        try:
-            self._once.renew(flight.claim)
-        except LeaseLostError:  # another delivery took the event over: it handles it
-            flight.claim = None
-            flight.error = IdempotencyInProgressError(
-                f"{EVENT_KEY_PREFIX}{flight.event.event_id} was taken over by another delivery"
-            )
 
     def _end(self, flight: _Flight) -> None:
         assert flight.claim is not None

@@ -471,35 +471,46 @@ def test_a_held_event_completed_meanwhile_is_a_duplicate_and_one_released_is_han
     assert record.result == {"status": "processed"}
 
 
-def test_claims_waiting_behind_slow_handlers_keep_their_lease_and_each_event_runs_once() -> None:
-    """Three handlers of 20 s each under a 30 s lease: the third claim would lapse before
-    its handler starts, and a redelivery of its event meanwhile would take it over and run it
-    a second time. The waiting claims are renewed, so the redelivery is told it is in
-    progress, and each event runs once."""
-    now = [float(NOW)]
-    store = MemoryStore(clock=lambda: now[0])
+def _slow_receiver(
+    store: IdempotencyStore, lease: float, seconds: float, redeliver: tuple[str, str]
+) -> tuple[WebhookHandler, list[str], list[str]]:
+    """A handler taking `seconds` per event, over a `lease`; while it handles event
+    `redeliver[0]`, the sender gives up on event `redeliver[1]` and sends it again to another
+    receiver of the same store (whose leases lapse in real time). Gives the handler, its runs
+    and the redelivery's answers."""
     runs: list[str] = []
     redelivered: list[str] = []
 
     def build(handler: Callable[[WebhookEvent], None]) -> WebhookHandler:
-        verifier = WebhookVerifier([SECRET], store, clock=lambda: now[0])
-        once = ProcessOnce(store, lease_seconds=30.0, in_progress_wait_seconds=0.02)
-        return WebhookHandler(verifier, store, handler, once=once, clock=lambda: now[0])
+        verifier = WebhookVerifier([SECRET], store, clock=_clock)  # signed at NOW
+        once = ProcessOnce(store, lease_seconds=lease, in_progress_wait_seconds=0.02)
+        return WebhookHandler(verifier, store, handler, once=once)
 
     def slow(event: WebhookEvent) -> None:
         runs.append(event.event_id)
-        now[0] += 20.0
-        if event.event_id == "evt-2":  # the sender gave up on evt-3 and sends it again
-            headers, body, _ = delivery("evt-3", "nonce-r-000001")
+        time.sleep(seconds)
+        if event.event_id == redeliver[0]:
+            headers, body, _ = delivery(redeliver[1], "nonce-r-000001")
             try:
                 redelivered.append(said(other.handle(headers, body)))
             except Exception as exc:
                 redelivered.append(said(exc))
 
     other = build(slow)
+    return build(slow), runs, redelivered
+
+
+def test_claims_waiting_behind_slow_handlers_keep_their_lease_and_each_event_runs_once() -> None:
+    """Three handlers of 0.4 s each under a 0.6 s lease: the third claim would lapse before
+    its handler starts, and a redelivery of its event meanwhile would take it over and run it
+    a second time. The waiting claims are renewed, so the redelivery is told it is in
+    progress, and each event runs once."""
+    handler, runs, redelivered = _slow_receiver(
+        MemoryStore(clock=time.time), lease=0.6, seconds=0.4, redeliver=("evt-2", "evt-3")
+    )
     batch = [delivery(f"evt-{n}", f"nonce-{n}-000001") for n in (1, 2, 3)]
 
-    outcomes = build(slow).handle_many(batch)
+    outcomes = handler.handle_many(batch)
 
     assert redelivered == ["IdempotencyInProgressError"]
     assert runs == ["evt-1", "evt-2", "evt-3"]
@@ -508,3 +519,25 @@ def test_claims_waiting_behind_slow_handlers_keep_their_lease_and_each_event_run
         "processed:evt-2",
         "processed:evt-3",
     ]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_handler_running_longer_than_its_lease_keeps_its_event_and_runs_once(
+    backend: str, tmp_path: Path
+) -> None:
+    """A handler of 1 s under a 0.3 s lease: its claim is renewed while it runs, so a
+    redelivery of its own event during it is told it is in progress, not run a second time."""
+    url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path / 's.sqlite3'}"
+    store = open_store(url)  # its leases lapse in real time
+    handler, runs, redelivered = _slow_receiver(
+        store, lease=0.3, seconds=1.0, redeliver=("evt-1", "evt-1")
+    )
+
+    outcomes = handler.handle_many([delivery("evt-1", "nonce-1-000001")])
+
+    assert redelivered == ["IdempotencyInProgressError"]
+    assert runs == ["evt-1"]
+    assert [said(o.result) for o in outcomes] == ["processed:evt-1"]
+    record = store.get("webhook-event:evt-1")
+    assert record is not None
+    assert record.result == {"status": "processed"}

@@ -157,6 +157,46 @@ def test_the_wait_for_a_held_key_is_in_pauses_and_ends_when_it_is_free() -> None
     assert claim.state is ClaimState.NEW
 
 
+def test_run_keeps_the_key_for_an_action_longer_than_its_lease() -> None:
+    """IPN goes through `ProcessOnce.run`: a 1 s action under a 0.3 s lease keeps its key,
+    so a redelivery meanwhile is in progress and the action runs once."""
+    store = MemoryStore(clock=time.time)  # leases lapse in real time
+    once = ProcessOnce(store, lease_seconds=0.3, in_progress_wait_seconds=0.0)
+    answers: list[str] = []
+
+    def slow() -> None:
+        time.sleep(1.0)
+        try:
+            once.run("ipn-key", b"x", lambda: answers.append("ran twice"))
+        except IdempotencyInProgressError:
+            answers.append("in progress")
+
+    assert once.run("ipn-key", b"x", slow) is True
+    assert answers == ["in progress"]
+    assert once.run("ipn-key", b"x", lambda: answers.append("ran again")) is False
+
+
+def test_an_action_whose_claim_was_taken_over_meanwhile_does_not_run() -> None:
+    """Renewals that failed for a whole lease (a store outage, a frozen process): another
+    caller may hold the key, so the action is not run; a release has nothing to give up, and
+    the caller sees why."""
+    now = [float(NOW)]
+    store = MemoryStore(clock=lambda: now[0])
+    once = ProcessOnce(store, lease_seconds=30.0)
+    claim = once.begin("k", b"x")
+    assert claim is not None
+    once._keeper._kept["k", claim.owner or ""].lapses_at = 0.0  # no renewal was kept
+    now[0] += 31.0
+    assert store.claim("k", sha256(b"x").hexdigest(), 30.0).taken_over  # someone else's now
+    ran: list[str] = []
+
+    with pytest.raises(IdempotencyInProgressError, match="'k' was taken over"):
+        once.act(claim, lambda: ran.append("ran"))
+    once.end(claim, succeeded=False)  # nothing to release: not an error
+
+    assert ran == []
+
+
 def test_rejections_never_reach_the_handler() -> None:
     recorder = Recorder()
     handler, _ = make(recorder)
