@@ -78,7 +78,8 @@ class Metrics:
         )
         self.webhook_deliveries_waiting = Gauge(
             "g2a_webhook_deliveries_waiting",
-            "Signed deliveries waiting for a free receiver worker thread",
+            "Deliveries (signed webhooks and G2A Pay IPN) waiting for a free receiver worker "
+            "thread",
             registry=self.registry,
         )
         self.key_delivery_lost_total = Counter(

@@ -6,7 +6,8 @@ when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
 `GET /metrics`. Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives it;
 a 500 only ever means a bug or a failing handler. Signed deliveries reach worker threads in
 batches (`_batches.Batches`: what waited for a busy thread goes together) and are handled by
-`WebhookHandler.handle_each`, which gives each outcome out as soon as it is final. This module
+`WebhookHandler.handle_each`, which gives each outcome out as soon as it is final; G2A Pay
+IPNs wait for the same threads in batches of their own. This module
 is the one place that answers and counts: refusals in
 `g2a_webhook_validation_failures_total{reason}`, verified deliveries in
 `g2a_webhook_events_total{type, result}`.
@@ -105,6 +106,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return body
 
 
+class _Payment(NamedTuple):
+    """A G2A Pay IPN as received, and the context its steps run in."""
+
+    content_type: str
+    body: bytes
+    context: contextvars.Context
+
+
 class _Ipn(NamedTuple):
     """G2A Pay IPN: its verifier, its once-only engine and the service's handler."""
 
@@ -181,9 +190,12 @@ class _Receiver:
         # Handlers and store calls block: they run on threads of their own, never on the loop.
         self.workers = anyio.CapacityLimiter(options.handler_threads)
         self.deliveries = Batches(self._deliver_each, threads=self.workers)
+        self.payments = Batches(self._pay_each, threads=self.workers)
         metrics.webhook_handler_threads.set_function(lambda: self.workers.total_tokens)
         metrics.webhook_handler_threads_busy.set_function(lambda: self.workers.borrowed_tokens)
-        metrics.webhook_deliveries_waiting.set_function(lambda: self.deliveries.waiting)
+        metrics.webhook_deliveries_waiting.set_function(
+            lambda: self.deliveries.waiting + self.payments.waiting
+        )
         ipn_types = [f"ipn.{status}" for status in sorted(IPN_STATUSES)] if ipn else []
         _count_from_zero(metrics, [*WEBHOOK_EVENT_TYPES, *ipn_types])
 
@@ -238,8 +250,14 @@ class _Receiver:
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
         content_type = request.headers.get("content-type", "")
-        deliver = functools.partial(self._pay, content_type, body)
-        return await anyio.to_thread.run_sync(deliver, limiter=self.workers)
+        payment = _Payment(content_type, body, contextvars.copy_context())
+        return await self.payments.submit(payment)
+
+    def _pay_each(self, payments: list[_Payment]) -> Iterator[list[tuple[int, Response]]]:
+        """Each G2A Pay IPN of a batch, one after another on a worker thread, each answered
+        as soon as it is handled."""
+        for index, (content_type, body, context) in enumerate(payments):
+            yield [(index, context.run(self._pay, content_type, body))]
 
     def _pay(self, content_type: str, body: bytes) -> Response:
         """verify → claim → handle → complete for a G2A Pay IPN, on a worker thread."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
@@ -37,11 +39,14 @@ class Batches(Generic[Item, Result]):
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._drains: set[asyncio.Task[None]] = set()
         self._processing = 0  # batches handed to a thread and not yet answered
+        self._unstarted = 0  # items of those batches that no thread has started on yet
+        self._lock = threading.Lock()  # `_unstarted` also drops on the worker threads
 
     @property
     def waiting(self) -> int:
-        """Items no thread has taken yet."""
-        return len(self._waiting)
+        """Items no thread has started on: not yet in a batch, or in a batch waiting for a
+        thread that other work holds (another `Batches` on the same threads)."""
+        return len(self._waiting) + self._unstarted
 
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
@@ -70,9 +75,12 @@ class Batches(Generic[Item, Result]):
                 batch, self._waiting = self._waiting[:share], self._waiting[share:]
                 futures = [future for _, future in batch]
                 self._processing += 1
+                handed = _Handed(len(batch))
+                with self._lock:
+                    self._unstarted += handed.items
                 try:
                     await anyio.to_thread.run_sync(
-                        self._process_on_thread, [item for item, _ in batch], futures,
+                        self._process_on_thread, [item for item, _ in batch], futures, handed,
                         limiter=self._threads,
                     )  # fmt: skip
                 except BaseException as exc:  # a bug in `process`, or the loop shutting down
@@ -81,16 +89,35 @@ class Batches(Generic[Item, Result]):
                         raise
                 finally:
                     self._processing -= 1
+                    self._start(handed)  # if no thread ever did
                 _fail(futures, RuntimeError("the batch gave no result for this item"))
         finally:
             if (drain := asyncio.current_task()) is not None:
                 self._drains.discard(drain)
 
-    def _process_on_thread(self, items: list[Item], futures: list[asyncio.Future[Result]]) -> None:
+    def _process_on_thread(
+        self, items: list[Item], futures: list[asyncio.Future[Result]], handed: _Handed
+    ) -> None:
         """`process` the items; each group of results is handed to the loop as it comes."""
+        self._start(handed)
         loop = futures[0].get_loop()
         for group in self._process(items):
             loop.call_soon_threadsafe(_answer, [(futures[i], result) for i, result in group])
+
+    def _start(self, handed: _Handed) -> None:
+        """The batch no longer waits for a thread (counted once)."""
+        with self._lock:
+            if not handed.started:
+                handed.started = True
+                self._unstarted -= handed.items
+
+
+@dataclass
+class _Handed:
+    """A batch handed to the threads: its size, and whether a thread started on it."""
+
+    items: int
+    started: bool = False
 
 
 def _answer(answers: list[tuple[asyncio.Future[Result], Result]]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from g2a_adapter import Settings
-from g2a_adapter.wire import signed_webhook_headers
+from g2a_adapter.wire import ipn_hash, signed_webhook_headers
 from harness.twin.webhooks import event_body
 
 CREATED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -34,3 +34,21 @@ def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
         {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
     )
     return signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id), body
+
+
+def ipn_form(
+    amount: str = "41.50",
+    status: str = "complete",
+    secret: str = PAY_SECRET,
+    transaction_id: str = "tx-1",
+) -> dict[str, str]:
+    """A G2A Pay IPN's form fields, hashed with `secret`."""
+    fields = {
+        "type": "payment",
+        "transactionId": transaction_id,
+        "userOrderId": "1530978476",
+        "amount": amount,
+        "status": status,
+    }
+    fields["hash"] = ipn_hash(transaction_id, "1530978476", amount, secret)
+    return fields

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from _receiver_fixtures import delivery, receiver_settings
+from _receiver_fixtures import delivery, ipn_form, receiver_settings
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
@@ -373,6 +374,43 @@ async def test_metrics_show_busy_handler_threads_and_the_deliveries_waiting_for_
     assert statuses == [200] * 4
     async with client_for(app) as client:
         assert _gauges((await client.get("/metrics")).text) == idle
+
+
+@pytest.mark.anyio
+async def test_g2a_pay_ipns_waiting_for_a_worker_thread_are_counted_as_waiting() -> None:
+    """One handler thread, held by a webhook's handler: two IPNs wait for it, and the gauge
+    the G2AWebhookHandlersSaturated alert reads says so; both are handled once it is free."""
+    inside, release = threading.Event(), threading.Event()
+
+    def held(event: WebhookEvent) -> None:
+        inside.set()
+        release.wait(timeout=10)
+
+    payments = EventRecorder()
+    app = receiver(held, handler_threads=1, ipn_handler=payments.on_payment)
+    statuses: list[int] = []
+    async with client_for(app) as client, anyio.create_task_group() as group:
+
+        async def send(path: str, **request: object) -> None:
+            statuses.append((await client.post(path, **request)).status_code)  # type: ignore[arg-type]
+
+        headers, body = delivery("evt-held")
+        group.start_soon(functools.partial(send, "/webhooks/g2a", content=body, headers=headers))
+        with anyio.fail_after(5):
+            while not inside.is_set():
+                await anyio.sleep(0.001)
+        for transaction in ("tx-1", "tx-2"):
+            form = ipn_form(transaction_id=transaction)
+            group.start_soon(functools.partial(send, "/webhooks/g2a-pay", data=form))
+        with anyio.fail_after(5):
+            while (
+                _gauges((await client.get("/metrics")).text)["g2a_webhook_deliveries_waiting"] < 2
+            ):
+                await anyio.sleep(0.001)
+        release.set()
+
+    assert statuses == [200, 200, 200]
+    assert list(payments.payments) == ["ipn:tx-1:complete", "ipn:tx-2:complete"]
 
 
 @pytest.mark.anyio

@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 import pytest
-from _receiver_fixtures import API_HASH, API_KEY, PAY_SECRET, WEBHOOK_SECRET
+from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET, ipn_form
 
 from g2a_adapter.wire import ipn_hash, signed_webhook_headers
 from harness.recording_receiver import EventRecorder
@@ -132,20 +132,6 @@ def test_unknown_routes_and_methods_answer_json(client: httpx.Client) -> None:
     assert client.get("/nope").json() == {"error": "not_found"}
     response = client.get("/webhooks/g2a")
     assert (response.status_code, response.json()) == (405, {"error": "method_not_allowed"})
-
-
-def ipn_form(
-    amount: str = "41.50", status: str = "complete", secret: str = PAY_SECRET
-) -> dict[str, str]:
-    fields = {
-        "type": "payment",
-        "transactionId": "tx-1",
-        "userOrderId": "1530978476",
-        "amount": amount,
-        "status": status,
-    }
-    fields["hash"] = ipn_hash("tx-1", "1530978476", amount, secret)
-    return fields
 
 
 def test_g2a_pay_ipn_is_verified_and_deduplicated(
