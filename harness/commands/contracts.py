@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="root URL of a twin-compatible provider (default: start the embedded twin)",
     )
     verify.add_argument("--pacts", type=Path, help="pact folder (default: contracts/pacts)")
+    verify.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the whole verification's time; a provider not verified by then fails (default: 600)",
+    )
     drift = sub.add_parser("drift", help="compare OpenAPI documents, pacts and cassettes")
     drift.add_argument("--cassettes", type=Path, help="cassette folder (default: tests/cassettes)")
     drift.add_argument("--openapi", type=Path, help="OpenAPI folder (default: contracts/openapi)")
@@ -35,6 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="writes or updates <dir>/contracts.json (default: reports; the gate reads "
             "reports/<target>/full/, where `gate --run-missing` puts it)",
         )
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +86,7 @@ def _verify(args: argparse.Namespace) -> int:
     sources = {"pacts": folder_record(pact_dir)}
     if args.provider_url:
         try:
-            result = _verify_at(args.provider_url, pact_dir)
+            result = _verify_at(args.provider_url, pact_dir, args.timeout)
         except ProviderUnreachableError as exc:
             shown = redacted_url(args.provider_url)
             update_report(
@@ -89,7 +106,7 @@ def _verify(args: argparse.Namespace) -> int:
         from harness.twin.server import running_twin
 
         with running_twin() as twin:
-            result = _verify_at(twin.base_url, pact_dir)
+            result = _verify_at(twin.base_url, pact_dir, args.timeout)
         target = "twin"
     for provider in result.providers:
         if not provider.printed:  # pact's verifier writes its own report as it runs
@@ -111,11 +128,13 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-def _verify_at(provider_url: str, pact_dir: Path) -> Any:
-    from harness.contracts.verify import verify_pacts
+def _verify_at(provider_url: str, pact_dir: Path, deadline_s: float | None) -> Any:
+    from harness.contracts.verify import DEADLINE_SECONDS, verify_pacts
 
     try:
-        return verify_pacts(provider_url, pact_dir=pact_dir)
+        return verify_pacts(
+            provider_url, pact_dir=pact_dir, deadline_s=deadline_s or DEADLINE_SECONDS
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ CONSUMER = "g2a-adapter"
 EXPORT_PROVIDER = "g2a-export-api"
 IMPORT_PROVIDER = "g2a-import-api"
 PROVIDERS = (EXPORT_PROVIDER, IMPORT_PROVIDER)
+DEADLINE_SECONDS = 600.0  # the whole verification; the twin's takes seconds
 
 
 class ProviderUnreachableError(ConnectionError):
@@ -75,12 +77,16 @@ def verify_pacts(
     pact_dir: Path = PACT_DIR,
     providers: tuple[str, ...] = PROVIDERS,
     timeout_ms: int = 10_000,
+    deadline_s: float = DEADLINE_SECONDS,
 ) -> VerificationResult:
     """Verify every pact of `pact_dir` for `providers` against `provider_url` (its root URL).
 
     Provider states go to the provider's admin surface (`/__twin/states`); a provider without
     pacts in `pact_dir`, or whose pacts hold no interaction, fails (nothing verified is not a
-    pass), and so does a pact file for a provider nobody verifies (a misspelt name).
+    pass), and so does a pact file for a provider nobody verifies (a misspelt name). The
+    whole verification gets `deadline_s`: a provider whose verification has not finished by
+    then fails, and so do those not started (pact's verifier cannot be stopped: it is left on a
+    daemon thread, which ends with the process).
     """
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     from pact import Verifier
@@ -97,11 +103,18 @@ def verify_pacts(
     result = VerificationResult(provider_url=redacted_url(provider_url))
     result.providers.extend(_unverified_pacts(pact_dir))
     states = ProviderStates(provider_url)
+    deadline = time.monotonic() + deadline_s
     with serve_states(states) as state_url:
         for provider in providers:
             pacts = pacts_of(pact_dir, provider)
             files = [path for path, _ in pacts]
             interactions = sum(len(pact.get("interactions", [])) for _, pact in pacts)
+            if time.monotonic() >= deadline:
+                why = f"not verified: the verification's {deadline_s:g} s ran out before it"
+                result.providers.append(
+                    ProviderVerification(provider, False, interactions, why, printed=False)
+                )
+                continue
             if not files or not interactions:
                 why = "no pact" if not files else "no interaction in the pacts"
                 result.providers.append(
@@ -123,7 +136,13 @@ def verify_pacts(
             )
             for path in files:
                 verifier.add_source(path)
-            passed = _verified(verifier)
+            passed = _verified(verifier, deadline)
+            if passed is None:
+                why = f"did not finish within the verification's {deadline_s:g} s"
+                result.providers.append(
+                    ProviderVerification(provider, False, interactions, why, printed=False)
+                )
+                continue
             result.providers.append(
                 ProviderVerification(
                     provider, passed, interactions, verifier.output(strip_ansi=True)
@@ -132,9 +151,10 @@ def verify_pacts(
     return result
 
 
-def _verified(verifier: Any) -> bool:
-    """`verifier.verify()` on a worker thread: pact's FFI swallows Ctrl-C while it runs, so the
-    main thread waits for it and stays interruptible (the worker dies with the process)."""
+def _verified(verifier: Any, deadline: float) -> bool | None:
+    """`verifier.verify()` on a worker thread, or None if it is still running at `deadline`
+    (a `time.monotonic()` value). Pact's FFI swallows Ctrl-C while it runs, so the main thread
+    waits for it and stays interruptible (the worker dies with the process)."""
     outcome: list[bool] = []
 
     def verify() -> None:
@@ -148,6 +168,8 @@ def _verified(verifier: Any) -> bool:
     worker = threading.Thread(target=verify, name="pact-verifier", daemon=True)
     worker.start()
     while worker.is_alive():
+        if time.monotonic() >= deadline:
+            return None
         worker.join(0.2)
     return outcome == [True]
 

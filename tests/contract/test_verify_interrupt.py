@@ -3,6 +3,7 @@ verification went on (for minutes against a provider that does not answer)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -50,3 +51,32 @@ def test_ctrl_c_stops_a_verification_in_progress(silent_provider: str, tmp_path:
     assert process.returncode == 130
     assert time.monotonic() - interrupted < 5
     assert "Traceback" not in err
+
+
+def test_a_verification_that_runs_out_of_time_fails_and_says_so(
+    silent_provider: str, tmp_path: Path
+) -> None:
+    """Against a provider that never answers, `--timeout 3` ends the command within seconds
+    (pact alone would wait out each interaction's request timeout, for minutes): every
+    provider fails, with why, and the report says the pacts were not verified."""
+    command = [sys.executable, "-m", "harness", "contracts", "verify", "--timeout", "3"]
+    command += ["--provider-url", silent_provider, "--report-dir", str(tmp_path)]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 20
+    assert done.returncode == 1
+    assert "did not finish within the verification's 3 s" in done.stdout
+    assert "g2a-export-api: 11 interaction(s), FAILED" in done.stdout
+    assert "not verified: the verification's 3 s ran out before it" in done.stdout
+    assert "g2a-import-api: 4 interaction(s), FAILED" in done.stdout
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert report["pacts_verified"] is False
+    assert [p["passed"] for p in report["verification"]["providers"]] == [False, False]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_the_timeout_must_be_a_positive_number_of_seconds(value: str, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "harness", "contracts", "verify", "--timeout", value]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"--timeout: must be a positive number of seconds, not {value!r}" in done.stderr
