@@ -115,7 +115,8 @@ REGISTRY: tuple[Assumption, ...] = (
     Assumption(
         "order_errors.content_type_required",
         ORDER_ERRORS["content_type_required"].as_list(),
-        "POST /v1/order without Content-Type: application/json",
+        "POST /v1/order, POST /v3/sales/offers or PATCH /v3/sales/offers/{id} without "
+        "Content-Type: application/json",
         f"{ASSUMED}: G2A's official PHP client always sends it on POST and PUT",
     ),
     Assumption(

@@ -163,8 +163,10 @@ def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
 
 
 # offers -------------------------------------------------------------------------------------
-def _payload(body: bytes, *, creating: bool) -> dict[str, Any]:
-    data = errors.json_object(body)
+def _payload(twin: Twin, call: Call, *, creating: bool) -> dict[str, Any]:
+    if call.media_type != "application/json":  # as an order's create (see `assumptions`)
+        raise ApiError(twin.state.config.order_errors["content_type_required"])
+    data = errors.json_object(call.body)
     offer_type = data.get("offerType")
     if (creating or offer_type is not None) and not (isinstance(offer_type, str) and offer_type):
         raise ApiError(errors.BR02, "offerType is required and must be a string")
@@ -238,7 +240,7 @@ def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
 
 
 def create_offer(twin: Twin, call: Call, _: str | None) -> Reply:
-    payload = _payload(call.body, creating=True)
+    payload = _payload(twin, call, creating=True)
     return _new_job(twin, call, twin.state.new_uuid(), "create", payload)
 
 
@@ -250,5 +252,5 @@ def update_offer(twin: Twin, call: Call, offer_id: str | None) -> Reply:
         state.offer_owners.get(offer_id, ""), call.client
     ):
         raise ApiError(OFFER_NOT_FOUND)
-    payload = _payload(call.body, creating=False)
+    payload = _payload(twin, call, creating=False)
     return _new_job(twin, call, offer_id, "update", payload)

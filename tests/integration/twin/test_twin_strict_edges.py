@@ -3,12 +3,13 @@ see, a reservation that lapses, request bodies and parameters that only look rig
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from test_twin_import_api import FORM, OFFER, wait_job
+from test_twin_import_api import FORM, OFFER, bearer, wait_job
 from twin_support import SANDBOX_PRODUCT, assumed, error
 
 from g2a_adapter.wire import derive_api_key
@@ -227,3 +228,29 @@ def test_offer_pages_are_plain_integers(root: httpx.Client, params: dict[str, st
     headers = bearer_for(root, SANDBOX_API_HASH, FORM["client_secret"])
     response = root.get("/v3/sales/offers", params=params, headers=headers)
     assert (response.status_code, response.json()["code"]) == (400, "BR02")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_an_offer_create_or_update_needs_the_json_media_type(
+    root: httpx.Client, admin: TwinAdmin, content_type: str
+) -> None:
+    """As an order's create: a JSON body labelled as something else is refused before any job
+    starts, on the create and on the update."""
+    admin.configure(job_delay_seconds=0)
+    headers = bearer(root)
+    created = root.post("/v3/sales/offers", json=OFFER, headers=headers)
+    [element] = wait_job(root, headers, created.json()["data"]["jobId"])["elements"]  # type: ignore[misc]
+    labelled = {**headers, "Content-Type": content_type}
+    body = json.dumps(OFFER).encode()
+    patch = json.dumps({"variant": {"active": False}}).encode()
+
+    create = root.post("/v3/sales/offers", content=body, headers=labelled)
+    update = root.patch(
+        f"/v3/sales/offers/{element['resourceId']}", content=patch, headers=labelled
+    )
+
+    assert (create.status_code, create.json()) == assumed("content_type_required")
+    assert (update.status_code, update.json()) == assumed("content_type_required")
+    assert len(admin.jobs()) == 1  # only the first, JSON-labelled create
+    [offer] = root.get("/v3/sales/offers", headers=headers).json()["data"]
+    assert offer["status"] == "active"
