@@ -37,7 +37,6 @@ _SELLER_TOKEN_REJECTIONS: dict[str, Rejection] = {
     "unsupported_grant_type": Rejection(400, "unsupported_grant_type"),
     "token_request_incomplete": Rejection(400, "invalid_request"),
     "invalid_client": Rejection(401, "invalid_client"),
-    "tokens_exhausted": Rejection(503, "temporarily_unavailable"),
     "missing_bearer": Rejection(401, "invalid_request"),
     "invalid_token": Rejection(401, "invalid_token"),
 }

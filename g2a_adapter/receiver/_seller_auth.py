@@ -2,23 +2,26 @@
 
 G2A fetches a token with `GET /oauth/token?grant_type=client_credentials&client_id=…&
 client_secret=…`, then calls the seller's endpoints with `Authorization: Bearer …`.
-Tokens are random, kept only as SHA-256 digests, and expire.
+
+A token is `<expiry>.<random>.<MAC>`: its expiry (unix seconds) and 16 random bytes, signed
+with HMAC-SHA256 under a key derived from the client id and secret. Nothing is kept per token,
+so every instance of a receiver with the same settings accepts the tokens of the others (G2A's
+next call may reach another instance behind the load balancer), and no number of token
+requests fills memory. Changing the client secret (`G2A_API_KEY`) ends every token issued
+under the old one.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from g2a_adapter._errors import AuthError
 from g2a_adapter.receiver._rejections import REJECTIONS
-
-_MAX_LIVE_TOKENS = 10_000
 
 
 class TokenRequestError(AuthError):
@@ -48,10 +51,6 @@ class IssuedToken:
         }
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _wall_clock() -> float:
     return time.time()
 
@@ -73,8 +72,8 @@ class SellerTokenIssuer:
         self._client_secret = client_secret
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._tokens: dict[str, float] = {}  # sha256(token) -> expiry
-        self._lock = threading.Lock()
+        label = b"g2a-adapter seller token v1\x00" + client_id.encode()
+        self._signing_key = hmac.digest(client_secret.encode(), label, "sha256")
 
     def __repr__(self) -> str:
         return f"SellerTokenIssuer(client_id={self._client_id!r}, client_secret=***)"
@@ -90,22 +89,22 @@ class SellerTokenIssuer:
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
         if not (id_ok and secret_ok):
             raise TokenRequestError("invalid_client")
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            now = self._clock()
-            if len(self._tokens) >= _MAX_LIVE_TOKENS:
-                self._tokens = {d: t for d, t in self._tokens.items() if t > now}
-                if len(self._tokens) >= _MAX_LIVE_TOKENS:
-                    raise TokenRequestError("tokens_exhausted")
-            self._tokens[_digest(token)] = now + self.ttl_seconds
-        return IssuedToken(token, self.ttl_seconds)
+        signed = f"{int(self._clock() + self.ttl_seconds)}.{secrets.token_urlsafe(16)}"
+        return IssuedToken(f"{signed}.{self._mac(signed)}", self.ttl_seconds)
 
     def check(self, authorization: str | None) -> None:
         """Accept `Authorization: Bearer <live token>`; raise TokenRequestError otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRequestError("missing_bearer")
-        with self._lock:
-            expiry = self._tokens.get(_digest(token.strip()))
-            if expiry is None or expiry <= self._clock():
-                raise TokenRequestError("invalid_token")
+        signed, _, mac = token.strip().rpartition(".")
+        expiry = signed.partition(".")[0]
+        genuine = hmac.compare_digest(mac.encode(), self._mac(signed).encode())
+        if not (genuine and expiry.isascii() and expiry.isdigit()):
+            raise TokenRequestError("invalid_token")
+        if int(expiry) <= self._clock():
+            raise TokenRequestError("invalid_token")
+
+    def _mac(self, signed: str) -> str:
+        digest = hmac.digest(self._signing_key, signed.encode(), "sha256")
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

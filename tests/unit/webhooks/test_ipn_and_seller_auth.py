@@ -108,6 +108,44 @@ def test_seller_tokens_are_issued_checked_and_expire() -> None:
     assert (caught.value.error, caught.value.status_code) == ("invalid_token", 401)
 
 
+def test_a_token_from_one_instance_is_accepted_by_another_with_the_same_settings() -> None:
+    """G2A's next call may reach another receiver instance behind the load balancer (or
+    another uvicorn worker): the token must hold there, and only there."""
+    issued = SellerTokenIssuer("client-id", "client-secret").issue(
+        "client_credentials", "client-id", "client-secret"
+    )
+    bearer = f"Bearer {issued.access_token}"
+    SellerTokenIssuer("client-id", "client-secret").check(bearer)
+    for other in (("client-id", "rotated-secret"), ("other-id", "client-secret")):
+        with pytest.raises(TokenRequestError) as caught:
+            SellerTokenIssuer(*other).check(bearer)
+        assert caught.value.reason == "invalid_token"
+
+
+def test_a_token_whose_expiry_was_changed_is_refused() -> None:
+    now = [1000.0]
+    issuer = SellerTokenIssuer("client-id", "client-secret", ttl_seconds=300, clock=lambda: now[0])
+    token = issuer.issue("client_credentials", "client-id", "client-secret").access_token
+    expiry, rest = token.split(".", 1)
+    assert expiry == "1300"
+    for forged in (f"9999999999.{rest}", f"1300 .{rest}", f"{rest}", f"{token}x", "1300..x"):
+        with pytest.raises(TokenRequestError) as caught:
+            issuer.check(f"Bearer {forged}")
+        assert caught.value.reason == "invalid_token"
+
+
+def test_any_number_of_token_requests_is_served_and_each_token_differs() -> None:
+    """No token is kept: 20,000 requests within one TTL are all served (a store of live
+    tokens refused them past 10,000), and every token is new."""
+    issuer = SellerTokenIssuer("client-id", "client-secret")
+    tokens = {
+        issuer.issue("client_credentials", "client-id", "client-secret").access_token
+        for _ in range(20_000)
+    }
+    assert len(tokens) == 20_000
+    issuer.check(f"Bearer {min(tokens)}")
+
+
 @pytest.mark.parametrize(
     ("grant", "client_id", "secret", "error", "status"),
     [
