@@ -10,7 +10,7 @@ import httpx
 import pytest
 from _receiver_fixtures import API_HASH, API_KEY, WEBHOOK_SECRET, ipn_form
 
-from g2a_adapter.wire import ipn_hash, signed_webhook_headers
+from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import EventRecorder
 from harness.twin.webhooks import event_body
 
