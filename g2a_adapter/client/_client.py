@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -20,11 +21,11 @@ from g2a_adapter._errors import ClientClosedError
 from g2a_adapter._observability import Metrics
 from g2a_adapter.client._auth import AsyncTokens, SyncTokens, TokenState
 from g2a_adapter.client._core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
-from g2a_adapter.client._models import AccessToken
+from g2a_adapter.client._models import AccessToken, PurchaseResult
 from g2a_adapter.client._offers import AsyncJobs, AsyncOffers, ImportCalls, Jobs, Offers
 from g2a_adapter.client._orders import AsyncOrders, OrderCalls, Orders
 from g2a_adapter.client._products import AsyncProducts, ProductCalls, Products
-from g2a_adapter.client._purchase import PurchaseFlow
+from g2a_adapter.client._purchase import PurchaseFlow, PurchaseRequest
 from g2a_adapter.client._retry import RetryPolicy
 from g2a_adapter.client._transport import AsyncTransport, SyncTransport
 from g2a_adapter.idempotency import open_store
@@ -61,6 +62,7 @@ class _Shared:
         self._store = store
         self._owns_store = store is None
         self._purchase_flow: PurchaseFlow | None = None
+        self._store_lock = threading.Lock()  # one store opened, never one after the close
         self._closed = False
 
     def _check_open(self) -> None:
@@ -68,22 +70,34 @@ class _Shared:
         if self._closed:
             raise ClientClosedError(f"{type(self).__name__} was closed; use a new client")
 
+    def _purchase(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
+        """A purchase. Opening the store on first use may block (a lock wait, a connect), so
+        it is a store call: the async client runs it on a worker thread, off the event loop."""
+        flow: PurchaseFlow = yield StoreCall(self._purchases)
+        result: PurchaseResult = yield from flow.run(request)
+        return result
+
     def _purchases(self) -> PurchaseFlow:
         """The purchase flow, opening the configured store on first use."""
-        self._check_open()  # a closed client never opens its store again
-        if self._purchase_flow is None:
-            if self._store is None:
-                self._store = open_store(self.settings.idempotency_url)
-            self._purchase_flow = PurchaseFlow(
-                self._order_calls, self._store, self.metrics, self.settings.purchase_lease_seconds
-            )
-        return self._purchase_flow
+        with self._store_lock:
+            self._check_open()  # a closed client never opens its store again
+            if self._purchase_flow is None:
+                if self._store is None:
+                    self._store = open_store(self.settings.idempotency_url)
+                self._purchase_flow = PurchaseFlow(
+                    self._order_calls,
+                    self._store,
+                    self.metrics,
+                    self.settings.purchase_lease_seconds,
+                )
+            return self._purchase_flow
 
     def _close_store(self) -> None:
-        if self._owns_store and self._store is not None:
-            self._store.close()
-            self._store = None
-            self._purchase_flow = None
+        with self._store_lock:
+            if self._owns_store and self._store is not None:
+                self._store.close()
+                self._store = None
+                self._purchase_flow = None
 
     def __repr__(self) -> str:
         name, settings = type(self).__name__, self.settings
@@ -110,7 +124,7 @@ class G2AClient(_Shared):
         self._token_cache = SyncTokens(self._tokens, self._drive)
         self.auth = Auth(self._tokens, self._token_cache)
         self.products = Products(self._product_calls, self._drive)
-        self.orders = Orders(self._order_calls, self._purchases, self._drive)
+        self.orders = Orders(self._order_calls, self._purchase, self._drive)
         self.offers = Offers(self._import_calls, self._drive)
         self.jobs = Jobs(self._import_calls, self._drive)
 
@@ -186,7 +200,7 @@ class AsyncG2AClient(_Shared):
         self._token_cache = AsyncTokens(self._tokens, self._drive)
         self.auth = AsyncAuth(self._tokens, self._token_cache)
         self.products = AsyncProducts(self._product_calls, self._drive)
-        self.orders = AsyncOrders(self._order_calls, self._purchases, self._drive)
+        self.orders = AsyncOrders(self._order_calls, self._purchase, self._drive)
         self.offers = AsyncOffers(self._import_calls, self._drive)
         self.jobs = AsyncJobs(self._import_calls, self._drive)
 

@@ -1,9 +1,10 @@
 """Typed requests and responses of the G2A Export and Import APIs.
 
 Field names follow G2A's JSON (aliases) with snake_case attributes; unknown extra fields are
-kept (`model_extra`), never rejected, because G2A adds fields without notice. A product's
-optional fields are read tolerantly (`[]` for an empty object; an odd value is logged and read
-as absent), so one odd product never fails a page: it is returned, not skipped.
+kept (`model_extra`), never rejected, because G2A adds fields without notice. One odd product
+never fails a page: its optional fields are read tolerantly (`[]` for an empty object; an odd
+value is logged and read as absent) and the product is returned; a product whose `id`, `name`,
+`qty` or `minPrice` cannot be read is logged and skipped (`ProductPage.unreadable_ids`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
 
 logger = logging.getLogger("g2a_adapter.models")
 PRODUCTS_PER_PAGE = 20
 MAX_PRODUCT_PAGE = 500  # G2A serves pages 1 to 500 of `GET /v1/products` (docs/g2a-api.md §1)
 _NUMERIC_ID = re.compile(r"[0-9]{1,32}")
+PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an Import API id that goes into a URL path
 _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+CURRENCY_CODE = r"^[A-Z]{3}$"
+MAX_PRICE_CURRENCY = "EUR"  # `max_price` of an order is in EUR, whatever its currency (§1)
 
 
 class G2AModel(BaseModel):
@@ -66,13 +73,18 @@ def valid_product_id(value: object) -> str:
 
 
 class ProductQuery(BaseModel):
-    """`GET /v1/products` query: every documented filter."""
+    """`GET /v1/products` query: every documented filter.
+
+    `page` and `min_qty` are integers (a bool is refused). G2A documents the format of
+    `updatedAtFrom`/`updatedAtTo` but not their time zone; the adapter sends UTC: an aware
+    datetime is converted to UTC, a naive one is taken to be in UTC already and sent as written.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE)
+    page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE, strict=True)
     id: str | None = None
-    min_qty: int | None = Field(default=None, ge=0)
+    min_qty: int | None = Field(default=None, ge=0, strict=True)
     min_price_from: float | None = Field(default=None, ge=0)
     min_price_to: float | None = Field(default=None, ge=0)
     include_out_of_stock: bool | None = None
@@ -98,14 +110,21 @@ class ProductQuery(BaseModel):
         if self.include_out_of_stock is not None:
             params["includeOutOfStock"] = "true" if self.include_out_of_stock else "false"
         if self.updated_at_from is not None:
-            params["updatedAtFrom"] = self.updated_at_from.strftime(_DATETIME_FORMAT)
+            params["updatedAtFrom"] = _utc_text(self.updated_at_from)
         if self.updated_at_to is not None:
-            params["updatedAtTo"] = self.updated_at_to.strftime(_DATETIME_FORMAT)
+            params["updatedAtTo"] = _utc_text(self.updated_at_to)
         return params
 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _utc_text(moment: datetime) -> str:
+    """`yyyy-mm-dd hh:mm:ss` in UTC; a naive datetime is taken to be in UTC already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(_DATETIME_FORMAT)
 
 
 _PHP_EMPTY_OBJECTS = frozenset({"restrictions", "requirements"})
@@ -174,10 +193,49 @@ class Product(G2AModel):
             return None
 
 
+def _readable_products(docs: list[Any]) -> tuple[list[Product], tuple[str, ...]]:
+    """The products of a page that can be read, and the ids of those that cannot (each logged
+    with the fields it fails on, never their values; "" for an id that cannot be read)."""
+    readable: list[Product] = []
+    unreadable: list[str] = []
+    for doc in docs:
+        try:
+            readable.append(Product.model_validate(doc))
+        except ValidationError as exc:
+            product_id = id_text(doc.get("id")) if isinstance(doc, dict) else ""
+            fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+            logger.warning(
+                "product %s: %s unreadable; the product is skipped",
+                product_id or "?",
+                ", ".join(fields) or "the whole product",
+            )
+            unreadable.append(product_id)
+    return readable, tuple(unreadable)
+
+
 class ProductPage(G2AModel):
     total: int
     page: int
     docs: list[Product]
+    _unreadable_ids: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _skip_unreadable(
+        cls, data: object, handler: ModelWrapValidatorHandler[ProductPage]
+    ) -> ProductPage:
+        """One unreadable product never fails its page: it is skipped (and logged)."""
+        if not (isinstance(data, dict) and isinstance(data.get("docs"), list)):
+            return handler(data)
+        readable, unreadable = _readable_products(data["docs"])
+        page = handler({**data, "docs": readable})
+        page._unreadable_ids = unreadable
+        return page
+
+    @property
+    def unreadable_ids(self) -> tuple[str, ...]:
+        """Ids of the products of this page that were skipped as unreadable ("" if unknown)."""
+        return self._unreadable_ids
 
     @property
     def pages(self) -> int:
@@ -204,7 +262,7 @@ class CreateOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     product_id: str
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(default="EUR", pattern=CURRENCY_CODE)
     max_price: float | None = Field(default=None, ge=0)
     min_rating: float | None = Field(default=None, ge=0, le=1)
 
@@ -216,11 +274,19 @@ class CreateOrderRequest(BaseModel):
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
+    def exceeded_by(self, created: OrderCreated) -> bool:
+        """Whether G2A created an order above `max_price` (in EUR; None or 0: no limit). An
+        order in another currency cannot be compared: its rate is not known here."""
+        limit = self.max_price
+        if not limit or created.currency != MAX_PRICE_CURRENCY:
+            return False
+        return created.price > limit
+
 
 class OrderCreated(G2AModel):
     order_id: str  # numeric: the pay, details and key URLs are built from it
-    price: float
-    currency: str
+    price: float = Field(ge=0, allow_inf_nan=False)
+    currency: str = Field(pattern=CURRENCY_CODE)
 
     @field_validator("order_id", mode="before")
     @classmethod
@@ -259,6 +325,14 @@ class OrderKey(G2AModel):
     key: str = Field(repr=False)  # the goods: kept out of reprs, logs and tracebacks
     is_file: bool | None = Field(default=None, alias="isFile")
 
+    @field_validator("key")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        """An empty key is no delivery: the answer cannot be read (and is never stored)."""
+        if not value.strip():
+            raise ValueError("key is empty")
+        return value
+
 
 class PurchaseResult(G2AModel):
     order_id: str
@@ -266,6 +340,7 @@ class PurchaseResult(G2AModel):
     key: str = Field(repr=False)
     price: float
     currency: str
+    is_file: bool | None = None  # G2A's `isFile`; None when it did not say (or before it was kept)
     resumed: bool = False
 
 
@@ -326,6 +401,14 @@ class OfferPage(G2AModel):
 
 class JobAccepted(G2AModel):
     job_id: IdText = Field(alias="jobId")
+
+    @field_validator("job_id")
+    @classmethod
+    def _path_segment(cls, value: str) -> str:
+        """The id `jobs.get` takes: an answer with any other cannot be read."""
+        if not PATH_SEGMENT.fullmatch(value):
+            raise ValueError("jobId must be 1-64 letters, digits, '-' or '_'")
+        return value
 
 
 class JobElement(G2AModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,10 +9,9 @@ from pydantic import BaseModel
 
 from g2a_adapter._errors import RequestValidationError
 from g2a_adapter.client._core import ClientCore, Flow, Spec, encode_json, json_dict
-from g2a_adapter.client._models import Job, JobAccepted, OfferPage, id_text
+from g2a_adapter.client._models import PATH_SEGMENT, Job, JobAccepted, OfferPage, id_text
 
 MAX_ITEMS_PER_PAGE = 100
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _data(model: type[BaseModel]) -> Callable[[bytes], Any]:
@@ -32,7 +30,7 @@ def _is_int(value: object) -> bool:
 
 def _segment(value: str | int, what: str) -> str:
     text = id_text(value)
-    if not _SEGMENT.fullmatch(text):
+    if not PATH_SEGMENT.fullmatch(text):
         raise RequestValidationError(f"invalid {what}: 1-64 letters, digits, '-' or '_'")
     return text
 

@@ -18,7 +18,7 @@ from g2a_adapter.client._models import (
     PurchaseResult,
     valid_order_id,
 )
-from g2a_adapter.client._purchase import PurchaseFlow, PurchaseRequest
+from g2a_adapter.client._purchase import PurchaseRequest
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
 
 
@@ -48,6 +48,9 @@ def create_request(
         )
     except ValidationError as exc:
         raise _invalid(exc, "order") from None
+
+
+Purchase = Callable[[PurchaseRequest], Flow[PurchaseResult]]  # the client's purchase flow
 
 
 def _purchase_headers(purchase: PurchaseStep | None) -> tuple[tuple[str, str], ...]:
@@ -125,9 +128,9 @@ class OrderCalls:
 
 
 class _OrdersBase:
-    def __init__(self, calls: OrderCalls, purchases: Callable[[], PurchaseFlow]) -> None:
+    def __init__(self, calls: OrderCalls, purchase: Purchase) -> None:
         self._calls = calls
-        self._purchases = purchases
+        self._purchase = purchase
 
     def _purchase_flow(
         self,
@@ -141,7 +144,7 @@ class _OrdersBase:
     ) -> Flow[PurchaseResult]:
         order = create_request(product_id, currency, max_price, None)
         request = PurchaseRequest(order, idempotency_key, poll_interval, poll_timeout, wait_timeout)
-        return self._purchases().run(request)
+        return self._purchase(request)
 
 
 class Orders(_OrdersBase):
@@ -150,10 +153,10 @@ class Orders(_OrdersBase):
     def __init__(
         self,
         calls: OrderCalls,
-        purchases: Callable[[], PurchaseFlow],
+        purchase: Purchase,
         run: Callable[[Flow[Any]], Any],
     ) -> None:
-        super().__init__(calls, purchases)
+        super().__init__(calls, purchase)
         self._run = run
 
     def create(
@@ -191,7 +194,11 @@ class Orders(_OrdersBase):
         poll_timeout: float = 30.0,
         wait_timeout: float = 5.0,
     ) -> PurchaseResult:
-        """create → pay → poll details → key, checkpointed; safe to re-run with the same key."""
+        """create → pay → poll details → key, checkpointed; safe to re-run with the same key.
+
+        A completed purchase is kept 30 days (`RESULT_TTL_SECONDS`): a re-run with its key
+        within them returns it and never buys again; after them the key buys again.
+        """
         flow = self._purchase_flow(
             product_id,
             idempotency_key,
@@ -211,10 +218,10 @@ class AsyncOrders(_OrdersBase):
     def __init__(
         self,
         calls: OrderCalls,
-        purchases: Callable[[], PurchaseFlow],
+        purchase: Purchase,
         run: Callable[[Flow[Any]], Awaitable[Any]],
     ) -> None:
-        super().__init__(calls, purchases)
+        super().__init__(calls, purchase)
         self._run = run
 
     async def create(
@@ -252,7 +259,11 @@ class AsyncOrders(_OrdersBase):
         poll_timeout: float = 30.0,
         wait_timeout: float = 5.0,
     ) -> PurchaseResult:
-        """create → pay → poll details → key, checkpointed; safe to re-run with the same key."""
+        """create → pay → poll details → key, checkpointed; safe to re-run with the same key.
+
+        A completed purchase is kept 30 days (`RESULT_TTL_SECONDS`): a re-run with its key
+        within them returns it and never buys again; after them the key buys again.
+        """
         flow = self._purchase_flow(
             product_id,
             idempotency_key,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from g2a_adapter._errors import NotFoundError, RequestValidationError
+from g2a_adapter._errors import NotFoundError, RequestValidationError, ResponseFormatError
 from g2a_adapter.client._core import ClientCore, Flow, Spec
 from g2a_adapter.client._models import Product, ProductPage, ProductQuery, valid_product_id
 
@@ -26,14 +26,27 @@ def _query(**fields: Any) -> ProductQuery:
         ) from None
 
 
-def _page(body: bytes) -> ProductPage:
-    return ProductPage.model_validate_json(body)
+def _page_parser(asked: int) -> Callable[[bytes], ProductPage]:
+    """Parser of an answer to page `asked`; G2A echoes the page it serves (docs/g2a-api.md §1),
+    so an answer that is another page cannot be read (and paging stepping from it would loop)."""
+
+    def parse(body: bytes) -> ProductPage:
+        page = ProductPage.model_validate_json(body)
+        if page.page != asked:
+            raise ResponseFormatError(
+                f"GET {ROUTE}: asked for page {asked}, the answer is page {page.page}"
+            )
+        return page
+
+    return parse
 
 
 def _first(page: ProductPage, product_id: str) -> Product:
     for product in page.docs:
         if product.id == product_id:
             return product
+    if product_id in page.unreadable_ids:
+        raise ResponseFormatError(f"GET {ROUTE}: product {product_id} was answered unreadable")
     raise NotFoundError(f"product {product_id} is not in the catalog")
 
 
@@ -48,7 +61,7 @@ class ProductCalls:
         return f"{self._core.export_url}/products"
 
     def list(self, query: ProductQuery) -> Flow[ProductPage]:
-        spec = Spec("GET", self._url, ROUTE, _page, params=query.params())
+        spec = Spec("GET", self._url, ROUTE, _page_parser(query.page), params=query.params())
         page: ProductPage = yield from self._core.exchange(spec)
         return page
 
@@ -57,7 +70,7 @@ class ProductCalls:
             wanted = valid_product_id(product_id)
         except ValueError as exc:
             raise RequestValidationError(f"invalid product id: {exc}") from None
-        spec = Spec("GET", self._url, ROUTE, _page, params={"page": "1", "id": wanted})
+        spec = Spec("GET", self._url, ROUTE, _page_parser(1), params={"page": "1", "id": wanted})
         page: ProductPage = yield from self._core.exchange(spec)
         return _first(page, wanted)
 
@@ -95,7 +108,8 @@ class Products:
         return result
 
     def iter_all(self, **filters: Any) -> Iterator[Product]:
-        """Every product matching `filters`, page after page.
+        """Every product matching `filters`, page after page (each answer must be the page
+        asked for: `ResponseFormatError` otherwise).
 
         Stops after page 500, the last one G2A serves (`MAX_PRODUCT_PAGE`): a catalogue of more
         than 10 000 matches is cut there; narrow `filters` (e.g. `updated_at_from`) to see it all.

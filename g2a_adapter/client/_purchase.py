@@ -3,11 +3,14 @@
 A purchase is keyed by the caller's idempotency key and claimed in the idempotency store with
 a fingerprint of its arguments. Progress is written to the store *before* each
 non-idempotent call and *after* each step, so a re-run after a crash knows exactly where it
-stands:
+stands. The one exception is the first create of a purchase with nothing recorded yet: only
+the lease is renewed before it (the fence), so a create G2A refuses outright leaves no
+checkpoint and the release frees the key (another try, even with other arguments, starts
+afresh); a lease taken over without a checkpoint is therefore read as `creating`.
 
 | checkpoint `step` | meaning on resume |
 |---|---|
-| (none) | start: create the order |
+| (none) | start: create the order (a lease taken over without a checkpoint: as `creating`) |
 | `creating` | a create was sent and its answer lost: record it as abandoned, create again |
 | `created` | order exists, unpaid: pay it |
 | `paying` | a pay was sent and its answer lost: pay again only if details say `new` |
@@ -17,6 +20,15 @@ stands:
 | `key_lost` | the key was handed to an answer that never arrived: `KeyDeliveryLostError` at once |
 
 The stepping is pure (`next_step`); store calls and sleeps are actions of the flow.
+
+**Retention.** A completed purchase's result is kept `RESULT_TTL_SECONDS` (30 days): within
+them a re-run with its key returns it (`resumed=True`) and never buys again; after them the
+key is forgotten and the same key buys again.
+
+**Price limit.** G2A takes `max_price` in EUR and should refuse to create an order above it;
+an order it creates in EUR above `max_price` anyway is never paid: it is recorded as abandoned
+and the purchase ends in `ResponseFormatError` (an order in another currency cannot be
+compared). An empty key in the key answer is an unreadable answer, like any other.
 
 **Unknown outcomes.** G2A did nothing when it answers 429 (its rate limiter refuses before the
 call runs) or when the request never left (connect errors); the client retries those. Any 5xx,
@@ -74,6 +86,7 @@ from g2a_adapter._errors import (
     OutcomeUnknownError,
     PurchasePendingError,
     RequestValidationError,
+    ResponseFormatError,
     TransportError,
 )
 from g2a_adapter._observability import Metrics, key_digest
@@ -131,6 +144,14 @@ _NEXT_STEP = {
 def next_step(progress: JSON) -> str:
     """What to do next given the stored checkpoint."""
     return _NEXT_STEP[progress.get("step")]
+
+
+def progress_of(claim: Claim) -> JSON:
+    """Where the claim's earlier holders stopped. A holder that lost its lease before
+    recording anything may have sent its first create (fenced, not recorded: see `_create`)."""
+    if claim.checkpoint is None and claim.taken_over:
+        return {"step": "creating"}
+    return dict(claim.checkpoint or {})
 
 
 def in_progress_error(
@@ -234,7 +255,7 @@ class PurchaseFlow:
         assert owner is not None
         yield StoreCall(partial(self._keeper.keep, key, owner))
         try:
-            result = yield from self._advance(request, owner, dict(claim.checkpoint or {}))
+            result = yield from self._advance(request, owner, progress_of(claim))
         except LeaseLostError as exc:  # fenced: the key is someone else's now, nothing to release
             raise LeaseLostError(
                 f"purchase {key!r} was taken over after this caller's lease lapsed; "
@@ -245,7 +266,7 @@ class PurchaseFlow:
             raise
         finally:
             self._keeper.let_go(key, owner)
-        return PurchaseResult(**result, resumed=claim.checkpoint is not None)
+        return PurchaseResult(**result, resumed=claim.checkpoint is not None or claim.taken_over)
 
     def _claim(self, request: PurchaseRequest) -> Flow[Claim]:
         key = request.idempotency_key
@@ -266,9 +287,14 @@ class PurchaseFlow:
             yield Sleep(CLAIM_POLL_SECONDS)
 
     def _save(self, request: PurchaseRequest, owner: str, progress: JSON) -> Flow[None]:
-        yield StoreCall(
-            partial(self._store.checkpoint, request.idempotency_key, owner, progress, self._lease)
-        )
+        """Record `progress` (fenced: LeaseLostError once the lease was taken over). With
+        nothing to record (`{}`) the lease is only renewed, with the same fence, and no
+        checkpoint is written: a release then frees the key."""
+        key = request.idempotency_key
+        if progress:
+            yield StoreCall(partial(self._store.checkpoint, key, owner, progress, self._lease))
+        else:
+            yield StoreCall(partial(self._store.renew, key, owner, self._lease))
 
     def _release(self, key: str, owner: str) -> Flow[None]:
         try:
@@ -298,8 +324,23 @@ class PurchaseFlow:
                 yield from save(progress)
             except Exception:
                 if step in ("create", "recreate"):  # created, but its id is not recorded
-                    self._abandon(request, progress["order_id"], "its id could not be recorded")
+                    yield from self._record_orphan(request, progress, save)
                 raise
+
+    def _record_orphan(self, request: PurchaseRequest, created: JSON, save: Saver) -> Flow[None]:
+        """An order created but not recorded (its checkpoint failed): logged and counted as
+        abandoned, and recorded as such if the store takes this second write."""
+        orphan = self._abandon(request, created["order_id"], "its id could not be recorded")
+        abandoned = [*created.get("abandoned_orders", []), orphan]
+        try:
+            yield from save(_with_abandoned({}, abandoned))
+        except Exception as exc:  # the first failure is the one raised
+            logger.warning(
+                "purchase idempotency_key=%s: abandoned order %s not recorded either (%s)",
+                request.purchase_key(),
+                created["order_id"],
+                type(exc).__name__,
+            )
 
     def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         """Run one step; return the progress to record after it."""
@@ -337,7 +378,8 @@ class PurchaseFlow:
         if lost_before:
             abandoned.append(self._abandon(request, None, "an earlier run lost the answer"))
         for attempt in range(1, MAX_CREATES + 1):
-            yield from save(_with_abandoned({"step": "creating"}, abandoned))
+            # nothing recorded yet: a fence only, so that a refused create leaves nothing behind
+            yield from save(_with_abandoned({"step": "creating"}, abandoned) if abandoned else {})
             try:
                 created = yield from self._calls.create(
                     request.order, purchase=request.step("create")
@@ -351,6 +393,8 @@ class PurchaseFlow:
                 # (no Export API configured): nothing was created
                 yield from save(_with_abandoned({}, abandoned))
                 raise
+            if request.order.exceeded_by(created):
+                yield from self._refuse_to_pay(request, created, abandoned, save)
             progress = {
                 "step": "created",
                 "order_id": created.order_id,
@@ -359,6 +403,19 @@ class PurchaseFlow:
             }
             return _with_abandoned(progress, abandoned)
         raise AssertionError("unreachable: the last create returns or raises")
+
+    def _refuse_to_pay(
+        self, request: PurchaseRequest, created: OrderCreated, abandoned: list[JSON], save: Saver
+    ) -> Flow[None]:
+        """An order G2A created above `max_price`: recorded as abandoned (never paid, also not
+        by a re-run), then `ResponseFormatError`."""
+        over = (
+            f"order {created.order_id} was created at {created.price:g} {created.currency}, "
+            f"above max_price {request.order.max_price:g}"
+        )
+        abandoned.append(self._abandon(request, created.order_id, over))
+        yield from save(_with_abandoned({}, abandoned))
+        raise ResponseFormatError(f"POST /v1/order: {over}; it is not paid")
 
     def _pay(self, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         order_id = progress["order_id"]
@@ -427,6 +484,7 @@ class PurchaseFlow:
                 "key": order_key.key,
                 "price": progress["price"],
                 "currency": progress["currency"],
+                "is_file": order_key.is_file,
             }
             yield from self._store_result(request, owner, result)
             return result

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from typing import Any
 
 import httpx
+from adapter_support import KEEPER_THREAD
 
 from g2a_adapter import G2AClient, Settings
 from g2a_adapter.client import set_testing
@@ -19,6 +21,7 @@ from g2a_adapter.idempotency import IdempotencyStore, open_store
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 # kill point -> (HTTP method, path prefix) whose answer arrived, or the checkpoint step written
+# ("fence": the lease renewal that fences the first create, which writes no checkpoint)
 ANSWERED = {
     "create-answered": ("POST", "/v1/order"),
     "pay-answered": ("PUT", "/v1/order/pay/"),
@@ -26,7 +29,7 @@ ANSWERED = {
     "key-answered": ("GET", "/v1/order/key/"),
 }
 RECORDED = {
-    "creating-recorded": "creating",
+    "create-fenced": "fence",
     "paying-recorded": "paying",
     "fetching-key-recorded": "fetching_key",
 }
@@ -52,7 +55,8 @@ class _KillAfterAnswer(httpx.HTTPTransport):
 
 
 class _KillAfterCheckpoint:
-    """Delegates to a real store; dies right after writing the checkpoint of one step."""
+    """Delegates to a real store; dies right after writing the checkpoint of one step (or the
+    purchase's fence)."""
 
     def __init__(self, store: IdempotencyStore, step: str) -> None:
         self._store, self._step = store, step
@@ -60,6 +64,11 @@ class _KillAfterCheckpoint:
     def checkpoint(self, key: str, owner: str, data: dict[str, Any], lease: float) -> None:
         self._store.checkpoint(key, owner, data, lease)
         if data.get("step") == self._step:
+            _die()
+
+    def renew(self, key: str, owner: str, lease: float) -> None:
+        self._store.renew(key, owner, lease)
+        if self._step == "fence" and threading.current_thread().name != KEEPER_THREAD:
             _die()
 
     def __getattr__(self, name: str) -> Any:

@@ -9,6 +9,10 @@ from g2a_adapter import Settings
 from g2a_adapter.idempotency import Claim, MemoryStore
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 
+# The thread that renews a process's leases in the background: its renewals are heartbeats,
+# told apart from the renewal that fences a purchase's first create (made by the purchase).
+KEEPER_THREAD = "g2a-lease-keeper"
+
 
 def twin_settings(api_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {

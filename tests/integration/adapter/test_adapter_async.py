@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -169,3 +172,41 @@ async def test_import_api_offers_and_jobs(
         await aclient.offers.list(items_per_page=101)
     with pytest.raises(RequestValidationError):
         await aclient.jobs.get("../x")
+
+
+async def test_the_first_purchase_opens_its_store_off_the_event_loop(
+    asgi_app: Starlette, tmp_path: Path
+) -> None:
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing: opening the store waits
+    unlock = threading.Timer(1.0, lambda: holder.execute("ROLLBACK"))
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    settings = twin_settings("http://127.0.0.1/v1", idempotency_url=f"sqlite:///{path}")
+    unlock.start()
+    try:
+        transport = httpx.ASGITransport(app=asgi_app)
+        async with AsyncG2AClient(settings, transport=transport) as client:
+            ticker = asyncio.create_task(tick())
+            await asyncio.sleep(0.05)  # the ticker runs before the purchase starts
+            started = time.monotonic()
+            result = await client.orders.purchase(
+                PRODUCT, idempotency_key="busy-store", max_price=500, poll_interval=0.01
+            )
+            waited = time.monotonic() - started
+            ticker.cancel()
+    finally:
+        unlock.join()
+        holder.close()
+    assert result.key
+    assert waited >= 0.9  # the store's open waited for the write lock...
+    assert max(gaps) < 0.3  # ...while the event loop kept running

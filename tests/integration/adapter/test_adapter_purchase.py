@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from adapter_support import HeldElsewhere, twin_settings
+from adapter_support import KEEPER_THREAD, HeldElsewhere, twin_settings
 
 from g2a_adapter import (
     AsyncG2AClient,
@@ -40,19 +40,28 @@ class Crash(Exception):
 
 
 class CrashingStore(MemoryStore):
-    """A MemoryStore that 'crashes' on the n-th checkpoint (or on complete) while armed."""
+    """A MemoryStore that 'crashes' on the n-th fenced write of the purchase (a checkpoint, or
+    the lease renewal that fences the first create) or on complete, while armed."""
 
     def __init__(self, checkpoint_number: int | None = None, on_complete: bool = False) -> None:
         super().__init__()
         self.crash_at = checkpoint_number
         self.crash_on_complete = on_complete
-        self.checkpoints: list[JSON] = []
+        self.writes = 0
+
+    def _write(self) -> None:
+        self.writes += 1
+        if self.crash_at == self.writes:
+            raise Crash(f"crash at write {self.writes}")
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
-        self.checkpoints.append(data)
-        if self.crash_at == len(self.checkpoints):
-            raise Crash(f"crash at checkpoint {len(self.checkpoints)}")
+        self._write()
         super().checkpoint(key, owner, data, lease_seconds)
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        if threading.current_thread().name != KEEPER_THREAD:  # the purchase's fence
+            self._write()
+        super().renew(key, owner, lease_seconds)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         if self.crash_on_complete:
@@ -180,7 +189,7 @@ def test_printable_keys_of_any_script_are_accepted(client: G2AClient, key: str) 
     assert buy(client, key=key).key
 
 
-# checkpoint number -> (what is stored when it crashes, what the resume does)
+# fenced write number -> (what is stored when it crashes, what the resume does)
 CRASHES = {
     1: "before create was sent: nothing stored, resume creates",
     3: "after create, before pay: resume pays the stored order",
@@ -213,7 +222,7 @@ def test_crash_after_create_before_recording_it_creates_anew_and_pays_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client, store = crash_client
-    store.crash_at = 2  # the order exists at G2A, its id never reached the store
+    store.crash_at = 2  # the order exists at G2A, its `created` record fails
     with caplog.at_level(logging.WARNING, logger="g2a_adapter.purchase"):
         with pytest.raises(Crash):
             buy(client)
@@ -227,16 +236,15 @@ def test_crash_after_create_before_recording_it_creates_anew_and_pays_once(
     assert orders[result.order_id] == "complete"
     assert sorted(orders.values()) == ["complete", "new"]  # the orphan stays unpaid
     abandon_logs = [r.getMessage() for r in caplog.records if "create abandoned" in r.getMessage()]
-    assert len(abandon_logs) == 2
-    assert f"(order id {orphan['order_id']})" in abandon_logs[0]  # known, but not storable
-    assert "(order id unknown)" in abandon_logs[1]  # the re-run only knows a create was sent
-    assert all("order-1" not in log for log in abandon_logs)  # the key's digest, not the key
+    assert len(abandon_logs) == 1
+    assert f"(order id {orphan['order_id']})" in abandon_logs[0]
+    assert "order-1" not in abandon_logs[0]  # the key's digest, not the key
     record = store.get("order-1")
     assert record is not None
     assert record.checkpoint is not None
-    (abandoned,) = record.checkpoint["abandoned_orders"]
-    assert abandoned["order_id"] is None  # its id never reached us
-    assert abandoned["reason"] == "an earlier run lost the answer"
+    (abandoned,) = record.checkpoint["abandoned_orders"]  # recorded by the second write
+    assert abandoned["order_id"] == orphan["order_id"]
+    assert abandoned["reason"] == "its id could not be recorded"
 
 
 def test_crash_at_complete_still_hands_the_key_over(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from typing import Any
 
 import pytest
-from adapter_support import HeldElsewhere, twin_settings
+from adapter_support import KEEPER_THREAD, HeldElsewhere, twin_settings
 
 from g2a_adapter import (
     G2AApiError,
@@ -247,8 +248,9 @@ def test_in_progress_names_the_holder_and_until_when(settings: Settings, twin: R
 
 
 class TakeoverStore(MemoryStore):
-    """Simulates a frozen holder: before its `freeze_at`-th checkpoint, its lease lapses and
-    another caller takes the key over."""
+    """Simulates a frozen holder: before its `freeze_at`-th fenced write (a checkpoint, or the
+    lease renewal that fences the first create), its lease lapses and another caller takes
+    the key over."""
 
     def __init__(self, freeze_at: int) -> None:
         self.now = 1_000_000.0
@@ -256,14 +258,22 @@ class TakeoverStore(MemoryStore):
         self.freeze_at = freeze_at
         self.writes = 0
 
-    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+    def _write(self, key: str) -> None:
         self.writes += 1
         if self.writes == self.freeze_at:
             self.now += LEASE_SECONDS + 1
             record = self.get(key)
             assert record is not None
             assert self.claim(key, record.fingerprint, LEASE_SECONDS).taken_over
+
+    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        self._write(key)
         super().checkpoint(key, owner, data, lease_seconds)
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        if threading.current_thread().name != KEEPER_THREAD:  # the purchase's fence
+            self._write(key)
+        super().renew(key, owner, lease_seconds)
 
 
 @pytest.mark.parametrize(

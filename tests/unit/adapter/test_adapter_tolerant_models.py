@@ -1,5 +1,6 @@
 """Products are read tolerantly where G2A's PHP backend is loose: one odd product never fails
-a page; it is returned (its odd optional field read as absent) and logged."""
+a page; it is returned (its odd optional field read as absent) and logged, or, when a field it
+cannot do without is unreadable, skipped and logged."""
 
 from __future__ import annotations
 
@@ -67,6 +68,18 @@ def test_one_odd_product_is_returned_and_logged_never_failing_the_page(
     ]
 
 
-def test_required_fields_still_fail() -> None:
-    with pytest.raises(ValueError, match="name"):
-        ProductPage.model_validate_json(page({"id": "12"}))
+def test_a_product_without_a_required_field_is_skipped_not_failing_the_page(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
+        parsed = ProductPage.model_validate_json(page({"id": "12"}, {"name": "no id"}))
+    assert (parsed.docs, parsed.unreadable_ids) == ([], ("12", ""))
+    assert [r.getMessage() for r in caplog.records] == [
+        "product 12: name unreadable; the product is skipped",
+        "product ?: id unreadable; the product is skipped",
+    ]
+
+
+def test_a_page_without_its_own_fields_still_fails() -> None:
+    with pytest.raises(ValueError, match="total"):
+        ProductPage.model_validate_json(b'{"page": 1, "docs": []}')
