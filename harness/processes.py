@@ -1,13 +1,36 @@
 """Child processes the harness starts (pytest, Locust): none outlives a harness command that
-stops early (Ctrl-C, an error), so nothing keeps writing reports after the command returned."""
+stops early (Ctrl-C, SIGTERM, an error), so nothing keeps writing reports after the command
+returned."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 
 STOP_SECONDS = 5.0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancel or timeout), raised like Ctrl-C so every child is stopped."""
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block SIGTERM raises `Terminated`; later ones are ignored while the children
+    stop, and the previous handler is back when the block ends. Main thread only."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def stop(process: subprocess.Popen[bytes], grace_seconds: float = STOP_SECONDS) -> None:
@@ -24,8 +47,8 @@ def stop(process: subprocess.Popen[bytes], grace_seconds: float = STOP_SECONDS) 
 
 @contextmanager
 def stopped_if_interrupted(processes: Sequence[subprocess.Popen[bytes]]) -> Iterator[None]:
-    """Leaving the block by an exception (Ctrl-C, say) stops every child still running; the
-    sequence may grow inside the block as children start."""
+    """Leaving the block by an exception (Ctrl-C or SIGTERM, say) stops every child still
+    running; the sequence may grow inside the block as children start."""
     try:
         yield
     except BaseException:

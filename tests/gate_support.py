@@ -181,6 +181,8 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
         "users": 6,  # the smoke profile's own, as `g2a-harness load --profile smoke` runs it
         "spawn_rate": 6.0,
         "run_time_s": 20,
+        "web": False,
+        "measured": {"duration_s": 19.6, "peak_users": 6},  # what ran: headless, to its end
         "slos": slos,
         "invariants": invariants,
         "envelope": envelope(at, commit, suite="smoke"),

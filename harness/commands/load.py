@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from harness.cli import UsageError
 
 NAME = "load"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
+TERMINATED = "stopped by SIGTERM; every Locust process it started was stopped, no verdict"
+TERMINATED_EXIT = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,8 +73,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.load.profiles import ProfileError
+    from harness.processes import Terminated, sigterm_interrupts
+
+    try:
+        with sigterm_interrupts():
+            return _run(args)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from exc
+    except Terminated:
+        print(f"g2a-harness {NAME}: {TERMINATED}", file=sys.stderr)
+        return TERMINATED_EXIT
+
+
+def _run(args: argparse.Namespace) -> int:
     from harness.load.plan import WEBHOOK_SECRET_ENV
-    from harness.load.profiles import ProfileError, get_profile, load_profiles
+    from harness.load.profiles import get_profile, load_profiles
     from harness.load.report import print_profiles
     from harness.load.runner import LoadRun, execute, run_workers
 
@@ -90,22 +107,19 @@ def run(args: argparse.Namespace) -> int:
         return run_workers(args.master_host, args.workers, args.master_port or 5557)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
         raise UsageError("--expect-workers must be at least --workers (and at least 1)")
-    try:
-        profile = get_profile(args.profile).with_overrides(
-            users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
+    profile = get_profile(args.profile).with_overrides(
+        users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
+    )
+    report = execute(
+        LoadRun(
+            profile,
+            target=args.target,
+            workers=args.workers,
+            expect_workers=args.expect_workers,
+            bind_host=args.bind_host,
+            master_port=args.master_port,
+            report_dir=args.report_dir / "load",
+            web=args.web,
         )
-        report = execute(
-            LoadRun(
-                profile,
-                target=args.target,
-                workers=args.workers,
-                expect_workers=args.expect_workers,
-                bind_host=args.bind_host,
-                master_port=args.master_port,
-                report_dir=args.report_dir / "load",
-                web=args.web,
-            )
-        )
-    except ProfileError as exc:
-        raise UsageError(str(exc)) from exc
+    )
     return 0 if report["passed"] else 1

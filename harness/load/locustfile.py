@@ -54,6 +54,7 @@ _shipped = 0  # worker: entries shipped to the master so far
 _collected = Journal()  # master/local: everything received
 _received: Counter[str] = Counter()  # master: entries received per worker
 _finished: dict[str, int] = {}  # master: worker -> entries it says it shipped in all
+_joined: set[str] = set()  # master: every worker that joined, to notice one that left early
 _environment: Environment | None = None
 
 # The end-of-run handshake: Locust's master quits 0.5 s after telling its workers to, so their
@@ -126,16 +127,24 @@ def _worker_finished(environment: Environment, msg: Any, **_: Any) -> None:
     _finished[msg.node_id] = int(msg.data["shipped"])
 
 
+def _worker_joined(client_id: str, **_: Any) -> None:
+    _joined.add(client_id)
+
+
 def _unfinished(workers: list[str]) -> list[str]:
     return [w for w in workers if w not in _finished or _received[w] < _finished[w]]
 
 
 def _collect_final_reports(environment: Environment, **_: Any) -> None:
-    """Master, as the run stops: the handshake above; a worker that fails it is a journal gap."""
+    """Master, as the run stops: the handshake above; a worker that fails it, or that left the
+    run before its end (Locust carries on with the others), is a journal gap."""
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
     workers = [c.id for c in runner.clients.all]  # a missed heartbeat under load is no excuse
+    _collected.gaps.extend(
+        f"worker {worker}: left before the run ended" for worker in sorted(_joined - set(workers))
+    )
     runner.send_message(FINISH_MESSAGE)
     deadline = time.monotonic() + environment.stop_timeout + FINAL_REPORT_GRACE_S
     while _unfinished(workers) and time.monotonic() < deadline:
@@ -174,6 +183,7 @@ _listen(events.init_command_line_parser, _add_options)
 _listen(events.init, _on_init)
 _listen(events.report_to_master, _ship)  # workers ship their journal with every stats report
 _listen(events.worker_report, _receive)  # the master collects it
+_listen(events.worker_connect, _worker_joined)  # the master counts who joined
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
 _listen(events.quit, _write_journal)  # after the runner quit: final reports are in
 

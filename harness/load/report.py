@@ -27,7 +27,12 @@ def build_report(
     stats: RunStats,
     journal: Journal,
     files: dict[str, str],
+    web: bool,
+    peak_users: int | None,
 ) -> dict[str, Any]:
+    """The report: `users`, `spawn_rate` and `run_time_s` are what the run was started with;
+    `measured` is what ran (first to last request, the most users at once), and `web` says
+    whether the operator had Locust's UI to change the crowd or stop the run."""
     operations = [
         {
             "name": op.name,
@@ -51,6 +56,8 @@ def build_report(
         "run_time_s": profile.run_time_s,
         "workers": workers,
         "expected_workers": expected_workers,
+        "web": web,
+        "measured": {"duration_s": stats.duration_s, "peak_users": peak_users},
         "faults": list(profile.faults),
         "slos": [c.as_dict() for c in verdict.slos],
         "invariants": [c.as_dict() for c in verdict.invariants],
@@ -112,16 +119,18 @@ def print_verdict(
             console.print(f"[red]worker {index} exited with code {code}[/red]")
     if report_dir is not None:
         console.print("reports:", soft_wrap=True)
-        for name in ("load.json", *sorted(report_files(report))):
+        for name in ("load.json", *sorted(report_files(report, report_dir))):
             console.print(f"  {report_dir / name}", soft_wrap=True)
 
 
-def report_files(report: dict[str, Any]) -> list[str]:
-    """File names the run wrote (Locust's CSV prefix expanded to its files)."""
+def report_files(report: dict[str, Any], report_dir: Path) -> list[str]:
+    """Names of the files the run wrote that are in `report_dir` (Locust's CSV prefix expanded
+    to its files): a file the run should have written but did not is not listed."""
     files = dict(report["files"])
     prefix = files.pop("csv_prefix", None)
     csvs = [f"{prefix}_{part}.csv" for part in ("stats", "stats_history", "failures", "exceptions")]
-    return [*files.values(), *(csvs if prefix else [])]
+    names = [*files.values(), *(csvs if prefix else [])]
+    return [name for name in names if (report_dir / name).is_file()]
 
 
 def print_profiles(profiles: dict[str, Profile], console: Console | None = None) -> None:

@@ -27,7 +27,7 @@ from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
 from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
-from harness.load.stats import read_stats
+from harness.load.stats import read_peak_users, read_stats
 from harness.load.verdict import LOCUST_FAILURES_EXIT, ReceiverRecord, evaluate
 from harness.processes import stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
@@ -213,12 +213,18 @@ def _ui_options(run: LoadRun) -> list[str]:
     ]  # fmt: skip
 
 
+# everything a run writes into its report dir, so none of a previous run's files is left behind
+RUN_OUTPUTS = (
+    "load.json", "journal.json", "services.log", "locust.log", "locust.html",
+    "locust_stats.json", "locust_*.csv", "idempotency.sqlite3*",
+)  # fmt: skip
+
+
 def _clean(report_dir: Path) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("journal.json", "locust_stats.json", "load.json", "locust.log", "services.log"):
-        (report_dir / name).unlink(missing_ok=True)
-    for stale in report_dir.glob("idempotency.sqlite3*"):
-        stale.unlink()
+    for pattern in RUN_OUTPUTS:
+        for stale in report_dir.glob(pattern):
+            stale.unlink()
 
 
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
@@ -287,6 +293,8 @@ def execute(run: LoadRun) -> dict[str, Any]:
         stats=stats,
         journal=journal,
         files=files,
+        web=run.web,
+        peak_users=read_peak_users(run.report_dir / "locust_stats_history.csv"),
     )
     report["envelope"] = envelope.capture(
         target=run.target, base_url=plan.api_url, suite=profile.name, started_at=started_at

@@ -8,6 +8,7 @@ computed from the response-time histogram the same way Locust does.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,13 @@ def read_stats(path: Path) -> RunStats:
         op = _operation(raw)
         operations[op.name] = op
     return RunStats(operations)
+
+
+def read_peak_users(history_csv: Path) -> int | None:
+    """The most users that ran at once, from Locust's `_stats_history.csv` (one row a second,
+    the whole crowd's count); None when Locust wrote no such file or no row."""
+    if not history_csv.exists():
+        return None
+    with history_csv.open(encoding="utf-8", newline="") as rows:
+        counts = [int(row["User Count"]) for row in csv.DictReader(rows)]
+    return max(counts, default=None)

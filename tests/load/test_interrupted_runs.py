@@ -1,10 +1,13 @@
-"""A load run stopped early (Ctrl-C) stops every Locust process it started: an orphaned master
-kept writing the run's reports after the command had returned."""
+"""A load run stopped early (Ctrl-C, SIGTERM) stops every Locust process it started: an orphaned
+master kept writing the run's reports after the command had returned."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +51,99 @@ def test_an_interrupted_run_stops_the_master_and_its_workers(
 
     assert len(started) == 1 + workers
     assert [process.poll() is not None for process in started] == [True] * (1 + workers)
+
+
+# SIGTERM (a CI job cancelled or timed out) stops the command the way Ctrl-C does: the Locust
+# processes it started no longer outlive it, sending traffic and writing into the report dir.
+ROOT = Path(__file__).resolve().parents[2]
+G2A_HARNESS = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
+TERMINATED = (
+    "g2a-harness load: stopped by SIGTERM; every Locust process it started was stopped, "
+    "no verdict\n"
+)
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _first_child(process: subprocess.Popen[str], timeout_s: float = 60) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if children := _children(process.pid):
+            return children[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no child process started (exit {process.poll()})")
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _terminated(args: list[str], env: dict[str, str]) -> tuple[int, str, int]:
+    """Start `g2a-harness load ARGS`, SIGTERM it once its first child runs: its exit code, its
+    stderr, and that child's pid."""
+    with subprocess.Popen(
+        [*G2A_HARNESS, "load", *args],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        child = _first_child(process)
+        time.sleep(1.0)  # let the child get going
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # an orphaned child holds stderr open
+            os.kill(child, signal.SIGKILL)
+            raise
+    return process.returncode, stderr, child
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-the-sigterm-test"
+    return env
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_stops_a_worker_only_run_and_its_locust_worker() -> None:
+    args = ["--master-host", "127.0.0.1", "--master-port", "9", "--workers", "1"]
+
+    code, stderr, worker = _terminated(args, _environment())
+
+    try:
+        assert _gone_within(worker, 5), "the Locust worker outlived the command"
+    finally:
+        if Path(f"/proc/{worker}").exists():
+            os.kill(worker, signal.SIGKILL)
+    assert code == 143
+    assert stderr.endswith(TERMINATED)  # after whatever the worker logged
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_stops_a_load_run_and_its_locust_processes(tmp_path: Path) -> None:
+    args = ["--profile", "smoke", "--run-time", "60s", "--workers", "1"]
+
+    code, stderr, master = _terminated([*args, "--report-dir", str(tmp_path)], _environment())
+
+    try:
+        assert _gone_within(master, 5), "the Locust master outlived the command"
+    finally:
+        if Path(f"/proc/{master}").exists():
+            os.kill(master, signal.SIGKILL)
+    assert (code, stderr) == (143, TERMINATED)
+    assert not (tmp_path / "load" / "load.json").exists()

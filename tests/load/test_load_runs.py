@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -83,6 +84,10 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
     assert printed[0] == str(out / "load.json")
     assert all(Path(path).is_file() for path in printed), printed
     assert {Path(p).name for p in printed} >= {"locust.html", "locust_stats.csv", "journal.json"}
+    # what ran: headless, the whole crowd, the whole run time (first to last request)
+    assert report["web"] is False
+    assert report["measured"]["peak_users"] == 6
+    assert 0.75 * 12 <= report["measured"]["duration_s"] <= 12 + 10  # --stop-timeout
     # the token-churn user outlived its 3 s tokens: the adapter refreshed them
     assert report["evidence"]["tokens_issued"] >= 3
     # the report carries no secret: neither the API key nor the webhook secret
@@ -229,6 +234,7 @@ def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict
         assert process.wait(timeout=240) == 0, rest[-3000:]
     assert "load profile smoke on twin, 1 standalone process: PASSED" in rest
     assert _verdict(tmp_path)["passed"] is True
+    assert _verdict(tmp_path)["web"] is True  # the gate refuses it: the operator ran the crowd
 
 
 def _first_answer(url: str) -> Any:
@@ -241,3 +247,62 @@ def _first_answer(url: str) -> Any:
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError(f"nothing answered at {url}")
+
+
+def test_a_remote_worker_that_quits_cleanly_mid_run_fails_the_run(tmp_path: Path) -> None:
+    """Locust's master carries on when a worker says it quits (its operator pressed Ctrl-C, say)
+    and exits 0: the run made by fewer workers than it was started with is not a pass."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
+    remote = subprocess.Popen(
+        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    master = subprocess.Popen(
+        [
+            *G2A_HARNESS, "load", "--report-dir", str(tmp_path),
+            "--profile", "smoke", "--run-time", "20s",
+            "--workers", "1", "--expect-workers", "2", "--master-port", str(port),
+        ],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
+        for worker in _children(remote.pid):  # the remote Locust worker quits cleanly
+            os.kill(worker, signal.SIGINT)
+        output, _ = master.communicate(timeout=120)
+    finally:
+        for process in (remote, master):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert master.returncode == 1, output[-3000:]
+    completed = _check(_verdict(tmp_path), "slos", "run completed")
+    assert completed["passed"] is False
+    assert re.search(r"worker \S+: left before the run ended", completed["detail"]), completed
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _wait_for_users(history: Path, timeout_s: float = 120) -> None:
+    """Until Locust's stats history shows users running: the run is under way."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rows = history.read_text().splitlines()[1:] if history.exists() else []
+        if any(int(row.split(",")[1]) > 0 for row in rows):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no user ran within {timeout_s} s")

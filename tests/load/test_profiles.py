@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from harness.cli import main
+from harness.load import profiles
 from harness.load.profiles import (
     INVARIANTS,
     ProfileError,
@@ -91,6 +94,20 @@ def test_sandbox_target_caps_the_crowd_and_slows_it_down() -> None:
     assert polite.spawn_rate <= steady.sandbox.max_spawn_rate
     assert polite.wait[0] >= steady.sandbox.min_wait
     assert polite.twin == {}
+    assert polite.slos == replace(steady.slos, min_throughput_rps=1.5)
+
+
+def test_every_sandbox_crowd_can_reach_its_throughput_target() -> None:
+    """3 users waiting >= 1 s between tasks make at most 3 tasks a second: a throughput target
+    above that (the smoke profile's 5 rps of its full crowd) could never pass on the sandbox."""
+    sandbox_profiles = [p for p in load_profiles().values() if not p.faults]
+
+    assert {p.name for p in sandbox_profiles} == {"smoke", "steady", "spike"}
+    for profile in sandbox_profiles:
+        polite = profile.for_target("sandbox")
+        best_rate = polite.users / polite.wait[0]
+        assert polite.slos.min_throughput_rps <= best_rate, profile.name
+    assert get_profile("smoke").for_target("sandbox").slos.min_throughput_rps == 1.5
 
 
 def test_sandbox_refuses_faults_and_live_is_refused_outright() -> None:
@@ -125,6 +142,8 @@ purchase = 1
 [profiles.p.slo]
 max_error_ratio = 0.0
 min_throughput_rps = 1
+[profiles.p.sandbox]
+min_throughput_rps = 1
 """
 
 
@@ -139,25 +158,110 @@ def test_a_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("buyer = 1", "buyer = 1\nsniper = 2"), r"unknown mix entries \['sniper'\]"),
+        (("buyer = 1", "buyer = 1\nsniper = 2"), "unknown mix entries ['sniper']"),
         (("purchase = 1", "purchase = 0"), "every buyer weight is zero"),
-        (("max_error_ratio = 0.0", "max_error_ratio = 2"), "within 0..1"),
-        (('run_time = "5s"', 'run_time = "soon"'), "run time 'soon'"),
-        (("min_throughput_rps = 1", ""), r"\[slo\] is incomplete"),
-        (('["no_double_payment"]', '["forgeries_rejected"]'), "no traffic in the mix proves"),
-        (("purchase = 1", "purchase = 0\nbrowse = 1"), "no traffic in the mix proves"),
-        (("spawn_rate = 1", "spawn_rate = nan"), "users, spawn_rate or wait out of range"),
-        (("spawn_rate = 1", "spawn_rate = inf"), "users, spawn_rate or wait out of range"),
-        (("wait = [0.1, 0.2]", "wait = [0.1, inf]"), "users, spawn_rate or wait out of range"),
-        (("wait = [0.1, 0.2]", "wait = [nan, 0.2]"), "users, spawn_rate or wait out of range"),
-        (
-            ("[profiles.p.slo]", "[profiles.p.webhooks]\nforged = nan\n[profiles.p.slo]"),
-            "webhook shares must be >= 0 and sum below 1",
-        ),
+        (('run_time = "5s"', 'run_time = "soon"'), "run time 'soon' is not a duration like 20s, "
+         "2m or 1h30m"),
+        (("min_throughput_rps = 1\n[", "\n["), "slo.min_throughput_rps is required"),
+        (('["no_double_payment"]', '["forgeries_rejected"]'),
+         "no traffic in the mix proves ['forgeries_rejected']"),
+        (("purchase = 1", "purchase = 0\nbrowse = 1"),
+         "no traffic in the mix proves ['no_double_payment']"),
+        (("spawn_rate = 1", "spawn_rate = nan"), "spawn_rate must be a finite number above 0, "
+         "got nan"),
+        (("spawn_rate = 1", "spawn_rate = inf"), "spawn_rate must be a finite number above 0, "
+         "got inf"),
+        (("wait = [0.1, 0.2]", "wait = [0.1, inf]"), "wait must be a finite number >= 0, got inf"),
+        (("wait = [0.1, 0.2]", "wait = [nan, 0.2]"), "wait must be a finite number >= 0, got nan"),
+        (("wait = [0.1, 0.2]", "wait = [0.3, 0.2]"),
+         "wait must be [min, max] with min <= max, got [0.3, 0.2]"),
+        (("wait = [0.1, 0.2]", "wait = 0.2"), "wait must be [min, max] in seconds, got 0.2"),
+        (("[profiles.p.slo]", "[profiles.p.webhooks]\nforged = nan\n[profiles.p.slo]"),
+         "webhooks.forged must be a finite number >= 0, got nan"),
+        (("[profiles.p.slo]", "[profiles.p.webhooks]\nforged = 0.6\nreplay = 0.5\n"
+          "[profiles.p.slo]"), "webhook shares must be >= 0 and sum below 1"),
+        # found in review: raw ValueError / TypeError, or silently accepted
+        (("[profiles.p.sandbox]", "[profiles.p.sandbox]\nmax_users = \"x\""),
+         "sandbox.max_users must be a whole number >= 1, got 'x'"),
+        (("[profiles.p.slo]", "[profiles.p.webhooks]\nforged = \"x\"\n[profiles.p.slo]"),
+         "webhooks.forged must be a finite number >= 0, got 'x'"),
+        (("users = 3", "users = 3\ntwin = 5"), "[twin] must be a table, got 5"),
+        (("min_throughput_rps = 1\n[profiles.p.sandbox]",
+          "min_throughput_rps = -1\n[profiles.p.sandbox]"),
+         "slo.min_throughput_rps must be a finite number above 0, got -1"),
+        (("[profiles.p.sandbox]", "[profiles.p.slo.latency]\n\"products.list\" = "
+          "{ p95 = -5, p99 = 10 }\n[profiles.p.sandbox]"),
+         "slo.latency.products.list.p95 must be a finite number above 0, got -5"),
+        (("[profiles.p.sandbox]", "[profiles.p.slo.latency]\n\"products.list\" = "
+          "{ p95 = 5, p99 = nan }\n[profiles.p.sandbox]"),
+         "slo.latency.products.list.p99 must be a finite number above 0, got nan"),
+        (("[profiles.p.sandbox]", "[profiles.p.slo.latency]\n\"products.list\" = "
+          "{ p95 = 50, p99 = 10 }\n[profiles.p.sandbox]"),
+         "slo.latency.products.list.p95 (50) is above its p99 (10)"),
+        (("users = 3", "users = 2.9"), "users must be a whole number >= 1, got 2.9"),
+        (("users = 3", "users = true"), "users must be a whole number >= 1, got True"),
+        (('invariants = ["no_double_payment"]', "invariants = []"),
+         "invariants must be a non-empty list of ['no_double_payment', "
+         "'webhooks_exactly_once', 'forgeries_rejected'], got []"),
+        (("max_error_ratio = 0.0", "max_error_ratio = 1.0"),
+         "slo.max_error_ratio must be a number from 0 up to, not including, 1, got 1.0"),
+        (("users = 3", "user = 3\nusers = 3"), "unknown field(s) ['user']"),
+        (("users = 3", "users = 3\nfaults = 5"),
+         "faults must be a list of tables, each with a kind"),
+        (("users = 3", "users = 3\ntwin = { token_ttl = 3 }"),
+         "[twin] unknown config field(s): token_ttl"),
+        (('run_time = "5s"', "run_time = 1.5"),
+         "run_time must be a duration like 20s, 2m or 1h30m, got 1.5"),
+        (("[profiles.p.sandbox]\nmin_throughput_rps = 1", "[profiles.p.sandbox]"),
+         "sandbox.min_throughput_rps is required"),
+        (("[profiles.p.sandbox]\nmin_throughput_rps = 1",
+          "[profiles.p.sandbox]\nmin_throughput_rps = 4"),
+         "sandbox.min_throughput_rps 4 is out of reach of its sandbox crowd (3 users, each "
+         "waiting at least 1 s between two tasks: at most 3 tasks per second)"),
     ],
-)
-def test_malformed_profiles_name_the_problem(
+)  # fmt: skip
+def test_every_bad_field_is_a_profile_error_naming_profile_and_field(
     tmp_path: Path, edit: tuple[str, str], message: str
 ) -> None:
-    with pytest.raises(ProfileError, match=message):
-        load_profiles(_write(tmp_path, BASE.replace(*edit)))
+    body = BASE.replace(*edit)
+    assert body != BASE, edit
+
+    with pytest.raises(ProfileError) as refused:
+        load_profiles(_write(tmp_path, body))
+
+    assert str(refused.value) == f"profile 'p': {message}"
+
+
+@pytest.mark.parametrize("body", ["defaults = 5\n" + BASE, "profiles = { p = 5 }\n"])
+def test_sections_that_are_not_tables_are_refused(tmp_path: Path, body: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ProfileError) as refused:
+        load_profiles(path)
+    assert str(refused.value) == f"{path}: [defaults] and every [profiles.NAME] must be tables"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("users = 3", "users = 3\ntwin = 5"), "profile 'p': [twin] must be a table, got 5"),
+        (("users = 3", "users = 2.9"), "profile 'p': users must be a whole number >= 1, got 2.9"),
+    ],
+)
+@pytest.mark.parametrize("command", [["--list-profiles"], ["--profile", "p"]])
+def test_the_command_prints_a_bad_profile_as_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    edit: tuple[str, str],
+    message: str,
+    command: list[str],
+) -> None:
+    path = _write(tmp_path, BASE.replace(*edit))
+    real_load = profiles.load_profiles
+    monkeypatch.setattr(profiles, "load_profiles", lambda _=None: real_load(path))
+
+    code = main(["load", *command, "--report-dir", str(tmp_path / "reports")])
+
+    assert code == 2
+    assert capsys.readouterr() == ("", f"g2a-harness load: {message}\n")
+    assert not (tmp_path / "reports").exists()

@@ -8,13 +8,18 @@ gate's target, which for a sandbox gate means the sandbox host was called.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.contracts.report import COMMITTED_FOLDERS, PART_SOURCES
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, target_problem
-from harness.load.profiles import INVARIANTS, get_profile
+from harness.load.profiles import INVARIANTS, Profile, get_profile
+
+# a smoke run's traffic (first to last request) must span at least this share of the profile's
+# run time: Locust's start-up and the users' first calls cost 1 to 3 s of a 20 s run on a busy
+# machine; an operator's early stop or a crowd that died costs more
+MEASURED_SHARE = 0.75
 
 
 def _problem(report: ReportFile, kind: str, evidence: Evidence) -> str | None:
@@ -211,10 +216,14 @@ def check_load(evidence: Evidence) -> CheckResult:
     if data.get("profile") != "smoke":
         reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
         return _failed(check_id, title, report, reason, fix, ())
-    if shortened := _shortened(data):
+    smoke = _smoke_on(data)
+    if shortened := _shortened(data, smoke):
         reason = f"{report.path} ran the smoke profile cut down ({shortened})"
         fix += " without --users/--spawn-rate/--run-time"
         return _failed(check_id, title, report, reason, fix, ())
+    if not_as_run := _not_as_run(data, smoke):
+        reason = f"{report.path} {not_as_run}"
+        return _failed(check_id, title, report, reason, f"{fix} (headless, to its end)", ())
     slos = _entries(data, "slos")
     if not slos:
         return _failed(check_id, title, report, f"{report.path} lists no SLOs", fix, ())
@@ -249,12 +258,23 @@ def check_load(evidence: Evidence) -> CheckResult:
     )
 
 
-def _shortened(data: Mapping[str, Any]) -> str:
-    """How a load report's run fell short of the smoke profile (fewer users, a slower ramp,
-    less time), as the load layer runs it on the report's target (the sandbox's polite cap)."""
+def _smoke_on(data: Mapping[str, Any]) -> Profile:
+    """The smoke profile as the load layer runs it on the report's target (the sandbox's polite
+    crowd and the throughput it is judged by)."""
     smoke = get_profile("smoke")
     if (data.get("envelope") or {}).get("target") == "sandbox":
-        smoke = smoke.for_target("sandbox")
+        return smoke.for_target("sandbox")
+    return smoke
+
+
+def _number(value: object) -> TypeGuard[int | float]:
+    """A JSON number (a bool is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shortened(data: Mapping[str, Any], smoke: Profile) -> str:
+    """How a load report's run was set up short of the smoke profile (fewer users, a slower
+    ramp, less time)."""
     short = []
     needs = (
         ("users", smoke.users),
@@ -263,6 +283,28 @@ def _shortened(data: Mapping[str, Any]) -> str:
     )
     for field, needed in needs:
         ran = data.get(field)
-        if isinstance(ran, bool) or not isinstance(ran, int | float) or ran < needed:
+        if not _number(ran) or ran < needed:
             short.append(f"{field} {ran!r}, the profile's {needed}")
     return "; ".join(short)
+
+
+def _not_as_run(data: Mapping[str, Any], smoke: Profile) -> str | None:
+    """Why the run the report measured is not the smoke profile run headless to its end."""
+    measured = data.get("measured")
+    if "web" not in data or not isinstance(measured, Mapping):
+        return (
+            "does not record what ran (no 'web' flag or 'measured' block): it was written "
+            "by an older g2a-harness load"
+        )
+    if data["web"] is not False:
+        return f"is a --web run (web {data['web']!r}): its crowd and end were the operator's"
+    duration, peak = measured.get("duration_s"), measured.get("peak_users")
+    needed = MEASURED_SHARE * smoke.run_time_s
+    if not _number(duration) or duration < needed:
+        return (
+            f"measured a run of {duration!r} s, under {MEASURED_SHARE:.0%} of the profile's "
+            f"{smoke.run_time_s} s ({needed:g} s)"
+        )
+    if not _number(peak) or peak < smoke.users:
+        return f"measured at most {peak!r} users at once, the profile's {smoke.users}"
+    return None

@@ -31,6 +31,7 @@ from harness.gate.evidence import Binding, Evidence, ReportFile
 from harness.gate.model import Status
 from harness.gate.provenance import hours
 from harness.gate.sources import read_report
+from harness.load.profiles import get_profile
 
 BY_GATE = "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch)"
 RUN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
@@ -418,8 +419,71 @@ def test_a_slower_ramp_is_not_the_smoke_profile(
 
 def test_the_sandbox_cap_of_the_load_layer_is_the_smoke_profile_there(clean: Evidence) -> None:
     """On the sandbox the load layer caps the crowd (3 users, 1 per second): still smoke."""
-    data = load_report(users=3, spawn_rate=1.0)
+    polite = get_profile("smoke").for_target("sandbox")
+    data = load_report(
+        users=polite.users,
+        spawn_rate=polite.spawn_rate,
+        measured={"duration_s": 19.2, "peak_users": polite.users},
+    )
     data["envelope"] = envelope(suite="smoke", target="sandbox", base_url=SANDBOX_URL)
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert (polite.users, polite.spawn_rate) == (3, 1.0)
+    assert result.status is Status.GO
+
+
+OLDER_REPORT = (
+    "does not record what ran (no 'web' flag or 'measured' block): it was written by an older "
+    "g2a-harness load"
+)
+
+
+@pytest.mark.parametrize(
+    ("ran", "reason"),
+    [
+        ({"web": True}, "is a --web run (web True): its crowd and end were the operator's"),
+        ({"web": None}, "is a --web run (web None): its crowd and end were the operator's"),
+        (
+            {"measured": {"duration_s": 8.0, "peak_users": 6}},
+            "measured a run of 8.0 s, under 75% of the profile's 20 s (15 s)",
+        ),
+        (
+            {"measured": {"duration_s": 14.9, "peak_users": 6}},
+            "measured a run of 14.9 s, under 75% of the profile's 20 s (15 s)",
+        ),
+        (
+            {"measured": {"duration_s": True, "peak_users": 6}},
+            "measured a run of True s, under 75% of the profile's 20 s (15 s)",
+        ),
+        (
+            {"measured": {"duration_s": 19.5, "peak_users": 2}},
+            "measured at most 2 users at once, the profile's 6",
+        ),
+        (
+            {"measured": {"duration_s": 19.5, "peak_users": None}},
+            "measured at most None users at once, the profile's 6",
+        ),
+        ({"measured": None}, OLDER_REPORT),
+        ({"web": "missing"}, OLDER_REPORT),
+    ],
+)
+def test_a_load_run_is_judged_by_what_ran_not_what_it_declared(
+    clean: Evidence, ran: dict[str, Any], reason: str
+) -> None:
+    """--web lets the operator change the crowd or stop early; load.json still declares the
+    profile's users and run time. Reports of older versions, without the record, are no-go."""
+    data = {**load_report(), **ran}
+    if data["web"] == "missing":
+        del data["web"]
+    result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
+    assert (result.status, result.reason) == (Status.NO_GO, f"reports/load/load.json {reason}")
+    assert result.fix == (
+        "run `g2a-harness load --profile smoke --report-dir reports` (headless, to its end)"
+    )
+
+
+def test_a_run_of_75_percent_of_the_run_time_is_the_full_run(clean: Evidence) -> None:
+    """Locust's start-up and the users' first calls cost a few seconds of a 20 s run."""
+    data = load_report(measured={"duration_s": 15.0, "peak_users": 6})
     result = check_load(dataclasses.replace(clean, load=ReportFile("reports/load/load.json", data)))
     assert result.status is Status.GO
 

@@ -1,0 +1,53 @@
+"""load.json records what ran, not only what the profile declared: the measured duration,
+the most users at once (Locust's stats history) and whether the run was a --web one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.load.journal import Journal
+from harness.load.profiles import get_profile
+from harness.load.report import build_report
+from harness.load.stats import OperationStats, RunStats, read_peak_users
+from harness.load.verdict import Verdict
+
+HISTORY = """\
+Timestamp,User Count,Type,Name,Requests/s
+1796512951,0,,Aggregated,0.000000
+1796512952,4,,Aggregated,3.000000
+1796512953,6,,Aggregated,9.000000
+1796512954,2,,Aggregated,9.000000
+"""
+
+
+def test_the_peak_users_come_from_locust_s_stats_history(tmp_path: Path) -> None:
+    history = tmp_path / "locust_stats_history.csv"
+    history.write_text(HISTORY)
+    assert read_peak_users(history) == 6
+    history.write_text(HISTORY.splitlines()[0] + "\n")
+    assert read_peak_users(history) is None
+    assert read_peak_users(tmp_path / "absent.csv") is None
+
+
+@pytest.mark.parametrize("web", [True, False])
+def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
+    """An operator stopped a --web smoke run after 8 s with 2 users: the report says so."""
+    operation = OperationStats("products.list", "adapter", 60, 0, {10: 60}, 1000.0, 1008.0)
+    report = build_report(
+        profile=get_profile("smoke"),
+        target="twin",
+        workers=0,
+        expected_workers=0,
+        verdict=Verdict((), ()),
+        stats=RunStats({"products.list": operation}),
+        journal=Journal(),
+        files={},
+        web=web,
+        peak_users=2,
+    )
+
+    assert (report["users"], report["run_time_s"]) == (6, 20)  # what it was started with
+    assert report["web"] is web
+    assert report["measured"] == {"duration_s": 8.0, "peak_users": 2}
