@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,14 @@ def test_both_wheels_run_the_smoke_checklist_from_installed_files(
     checklist = json.loads((report_dir / "checklist.json").read_text())
     assert checklist["summary"]["failed"] == 0
     assert checklist["summary"]["passed"] > 0
+
+
+def test_each_wheel_carries_the_mit_licence_text(wheels: dict[str, Path]) -> None:
+    """MIT asks for its notice in every copy: each wheel ships the repository's LICENSE."""
+    licence = (ROOT / "LICENSE").read_text()
+    assert licence.startswith("MIT License")
+    assert (ROOT / "harness" / "LICENSE").read_text() == licence
+    for wheel in wheels.values():
+        with zipfile.ZipFile(wheel) as archive:
+            [shipped] = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+            assert archive.read(shipped).decode() == licence

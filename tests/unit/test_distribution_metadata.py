@@ -28,12 +28,26 @@ def test_both_distributions_have_the_adapters_version() -> None:
     assert pins == [f"g2a-adapter[receiver,redis,postgres]=={version}"]
 
 
-def test_the_harness_distribution_lists_every_harness_package() -> None:
-    packages = {
-        ".".join(("harness", *init.parent.relative_to(ROOT / "harness").parts))
-        for init in (ROOT / "harness").rglob("__init__.py")
+def harness_packages(root: Path) -> set[str]:
+    """The packages of the harness source tree under `root`, not the copies that building it
+    in place (README command 1, `pip install ./harness`) leaves in `build/`."""
+    inits = (init.relative_to(root) for init in root.rglob("__init__.py"))
+    return {
+        ".".join(("harness", *init.parent.parts))
+        for init in inits
+        if init.parts[0] != "build" and not any(p.endswith(".egg-info") for p in init.parts)
     }
-    assert set(HARNESS["tool"]["setuptools"]["packages"]) == packages
+
+
+def test_the_harness_distribution_lists_every_harness_package() -> None:
+    assert set(HARNESS["tool"]["setuptools"]["packages"]) == harness_packages(ROOT / "harness")
+
+
+def test_a_harness_built_in_place_adds_no_package(tmp_path: Path) -> None:
+    for package in ("", "gate", "build/lib/harness", "build/lib/harness/gate"):
+        (tmp_path / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / package / "__init__.py").touch()
+    assert harness_packages(tmp_path) == {"harness", "harness.gate"}
 
 
 def test_the_adapter_distribution_ships_the_adapter_alone() -> None:
