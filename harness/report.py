@@ -61,13 +61,12 @@ def checklist_report(
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    summary = report["summary"]
     lines = [
         "# Handoff checklist",
         "",
         f"- target: **{report['target']}**, suite: **{report['suite']}**",
         f"- generated: {report['generated_at']}",
-        f"- result: **{'PASSED' if report['passed'] else 'FAILED'}** ({_counts_text(summary)})",
+        f"- result: **{'PASSED' if report['passed'] else 'FAILED'}** ({counts_text(report)})",
         "",
     ]
     for area, items in _by_area(report).items():
@@ -108,8 +107,16 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _counts_text(summary: dict[str, int]) -> str:
-    return ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
+def counts_text(report: dict[str, Any]) -> str:
+    """The checklist items per status, then the other scenarios' outcomes when there are any
+    (a QA team's own scenarios prove no item, but they pass or fail the run all the same)."""
+    summary = report["summary"]
+    text = ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
+    others = Counter(str(r.get("status", "not run")) for r in report.get("other_scenarios", []))
+    if others:
+        shown = ", ".join(f"{n} {status}" for status, n in sorted(others.items()))
+        text += f"; other scenarios: {shown}"
+    return text
 
 
 _CSS = """
@@ -189,7 +196,7 @@ def render_html(report: dict[str, Any]) -> str:
         + "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
         + "</table>",
         f'<p class="{"passed" if report["passed"] else "failed"} status verdict">{verdict}: '
-        f"{esc(_counts_text(report['summary']))}.</p>",
+        f"{esc(counts_text(report))}.</p>",
     ]
     for area, items in _by_area(report).items():
         parts += [f"<h2>{esc(area)}</h2>", *(_item_html(item) for item in items)]

@@ -51,7 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="EXPR",
         help='Gherkin tag expression, e.g. "@smoke and not @webhooks"',
     )
-    parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR", help="pytest -k")
+    parser.add_argument(
+        "-k",
+        dest="keyword",
+        default=None,
+        metavar="EXPR",
+        help="pytest -k over test names (a scenario's name in lower case, spaces as _, "
+        "punctuation dropped); prefer --tags",
+    )
     parser.add_argument(
         "--features",
         action="append",
@@ -397,7 +404,10 @@ def _print_reasons(results: list[Any], log_path: Path) -> None:
 
 def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from harness.report import counts_text
 
     styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
     table = Table(title=f"Handoff checklist on {report['target']} ({report['suite']})")
@@ -414,7 +424,5 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
         )
     console = Console()
     console.print(table)
-    summary = report["summary"]
     verdict = "[green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
-    counts = ", ".join(f"{n} {status}" for status, n in summary.items())
-    console.print(f"{verdict}: {counts}; reports in {report_dir}/")
+    console.print(f"{verdict}: {escape(counts_text(report))}; reports in {report_dir}/")

@@ -192,6 +192,11 @@ TRIPS = {
         'not a fault the step knows; a fault is one of "HTTP <status>", "a rate limit asking to '
         'wait <seconds> s", "a connection reset", "a malformed body"',
     ),
+    "an HTTP status the twin cannot answer": (
+        "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 999\n",
+        ':6: step "Given the twin fails the next 2 order requests with HTTP 999": "HTTP 999" is '
+        'not a fault the step knows; a fault is one of "HTTP <status>"',
+    ),
     "a fault sequence outside its wording": (
         "  Scenario: S\n"
         '    Given the twin answers order requests with the sequence "HTTP 503, ok"\n',

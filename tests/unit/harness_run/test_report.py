@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.checklist import ChecklistItem, ItemVerdict
-from harness.report import checklist_report, write_checklist_reports
+from harness.report import (
+    checklist_report,
+    counts_text,
+    render_markdown,
+    write_checklist_reports,
+)
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 VERDICTS = [
@@ -107,3 +112,20 @@ def test_scenarios_that_prove_no_item_are_reported_too(tmp_path: Path) -> None:
     assert "<h2>Other scenarios</h2>" in page
     assert "QA orders: An out-of-stock order fails (0.250 s)" in page
     assert "expected ORD07" in page
+
+
+def test_the_result_line_counts_the_other_scenarios_too() -> None:
+    """A QA team's own scenarios prove no checklist item, but they pass or fail the run: the
+    result line says how they went, not only "0 passed, 0 failed" for the items."""
+    own = [
+        _scenario("An out-of-stock order fails", ["qa-first"], error="expected ORD07"),
+        _scenario("A second order is refused", ["qa-first"]),
+        _scenario("A third one", ["qa-first"]),
+    ]
+    report = checklist_report(VERDICTS, target="twin", suite="full", scenarios=own, run_ok=False)
+    expected = "1 passed, 0 failed, 1 skipped, 0 not run; other scenarios: 1 failed, 2 passed"
+    assert counts_text(report) == expected
+    assert f"**FAILED** ({expected})" in render_markdown(report)
+    assert counts_text(checklist_report(VERDICTS, target="twin", suite="full")) == (
+        "1 passed, 0 failed, 1 skipped, 0 not run"
+    )

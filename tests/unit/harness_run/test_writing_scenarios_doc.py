@@ -7,6 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
+from pytest_bdd.scenario import make_python_name
 from qa_support import ROOT, harness
 
 from harness.bdd.discovery import marker_expression
@@ -70,3 +71,20 @@ def test_the_example_features_pass_against_the_twin_as_the_doc_runs_them(tmp_pat
         "run", "--tags", tag, "--features", str(folder), "--report-dir", str(tmp_path / "r2")
     )
     assert on_twin.returncode == 0, on_twin.stdout + on_twin.stderr
+
+
+def test_the_doc_s_k_example_names_its_scenario_as_pytest_bdd_names_it() -> None:
+    """`-k` is pytest's, over the test names pytest-bdd makes from scenario names: the doc's
+    example must name the first scenario's test, and select no other of its scenarios."""
+    example = re.search(r"so `-k \"([^\"]+)\"`\s+selects it", DOC)
+    assert example is not None
+    terms = example.group(1).split(" and ")
+    names = {
+        f"test_{make_python_name(name)}"
+        for feature in FEATURES
+        for name in re.findall(r"Scenario: (.+)", feature)
+    }
+    assert "test_an_outofstock_product_cannot_be_ordered" in names
+    assert "`test_an_outofstock_product_cannot_be_ordered`" in DOC
+    selected = {name for name in names if all(term in name for term in terms)}
+    assert selected == {"test_an_outofstock_product_cannot_be_ordered"}
