@@ -296,7 +296,8 @@ async def jobs(request: Request) -> Response:
     twin = _twin(request)
     import_api.settle_jobs(twin)
     now = twin.state.clock()
-    return _ok([job.as_dict(now) for job in twin.state.jobs.values()])
+    words = twin.config.job_status_words
+    return _ok([job.as_dict(now, words) for job in twin.state.jobs.values()])
 
 
 async def index(request: Request) -> Response:

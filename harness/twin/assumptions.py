@@ -37,8 +37,28 @@ ORDER_ERRORS: dict[str, ErrorSpec] = {
     "content_type_required": ErrorSpec(400, "BR01", "Content-Type must be application/json"),
     "currency_not_supported": ErrorSpec(400, "BR02", "Currency is not supported"),
 }
-# Status words of `GET /v1/order/details` per internal state.
-STATUS_WORDS: dict[str, str] = {"new": "new", "paid": "paid", "complete": "complete"}
+# Errors of the Export API's reads whose code or status G2A does not publish; `{reason}` in a
+# message stands for what was wrong.
+EXPORT_ERRORS: dict[str, ErrorSpec] = {
+    "bad_query": ErrorSpec(400, "BR02", "{reason}"),
+    "order_id_not_numeric": ErrorSpec(404, "ORD02", "Order not found"),
+    "product_path": ErrorSpec(404, "NOT_FOUND", "No such endpoint"),
+}
+# Errors of the Import API's `/v3` calls (G2A publishes neither their codes nor their body).
+IMPORT_ERRORS: dict[str, ErrorSpec] = {
+    "offer_not_found": ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found"),
+    "job_not_found": ErrorSpec(404, "JOB_NOT_FOUND", "Job not found"),
+}
+# Status words of `GET /v1/order/details` per internal state (`lapsed`: unpaid, and its
+# reservation expired).
+STATUS_WORDS: dict[str, str] = {
+    "new": "new",
+    "paid": "paid",
+    "complete": "complete",
+    "lapsed": "new",
+}
+# Status words of `GET /v3/jobs/{id}`: the job's (pending, done) and a rejected element's.
+JOB_STATUS_WORDS: dict[str, str] = {"pending": "pending", "done": "done", "failed": "failed"}
 # Currencies an order may be priced in, with the twin's fixed rate from EUR.
 CURRENCY_RATES: dict[str, float] = {
     "EUR": 1.0,
@@ -65,6 +85,17 @@ RESERVATION_SECONDS = 1800.0
 PAGE_SIZE = 20
 MAX_PAGE = 500
 JOB_DELAY_SECONDS = 0.5
+# The status of an accepted offer create or update: G2A documents 200, 201 or 202.
+OFFER_ACCEPTED_STATUSES = (200, 201, 202)
+OFFER_ACCEPTED_STATUS = 202
+# Which `GET /v1/products` answers leave out products with `qty` 0 unless `includeOutOfStock`:
+# listings only (a lookup by `id` finds the product whatever its stock), always, or never.
+OUT_OF_STOCK_HIDDEN = ("listing", "always", "never")
+# The Import API's error body: G2A's Export API envelope, or `{"code", "message"}` (the shape of
+# the errors G2A documents for the calls it makes to sellers, docs/g2a-api.md §3).
+IMPORT_ERROR_BODIES = ("envelope", "code_message")
+# What an OAuth client sends as `client_secret`: the derived Export API key or the API secret.
+OAUTH_CLIENT_SECRETS = ("api_key", "api_secret")
 
 _NO_CODE = "G2A publishes no code or status for this situation"
 REGISTRY: tuple[Assumption, ...] = (
@@ -122,8 +153,10 @@ REGISTRY: tuple[Assumption, ...] = (
     Assumption(
         "order_errors.currency_not_supported",
         ORDER_ERRORS["currency_not_supported"].as_list(),
-        "POST /v1/order in a currency the twin does not price",
-        f"{ASSUMED}: G2A documents a 3-letter currency, not the list it accepts",
+        "POST /v1/order whose currency is 3 letters but not one the twin prices (a "
+        "lower-case code such as 'eur' included); a currency that is not 3 letters is BR02",
+        f"{ASSUMED}: G2A documents a 3-letter currency, not the list it accepts nor whether "
+        "letter case matters",
     ),
     Assumption(
         "currency_rates",
@@ -136,7 +169,9 @@ REGISTRY: tuple[Assumption, ...] = (
         PROCESSING_DELAY_SECONDS,
         "seconds between a payment and the key being available (details say 'paid' meanwhile)",
         "public clients wait after paying and a sandbox report says 'Order is not processed "
-        f"yet'; the figure is {ASSUMED}",
+        f"yet'; the figure is {ASSUMED}. G2A's official PHP client README pays, then fetches the "
+        "key at once: under this default that fetch answers ORD03, so the README flow runs "
+        "unchanged only on the fast profile (no delay)",
     ),
     Assumption(
         "rate_limit",
@@ -160,13 +195,21 @@ REGISTRY: tuple[Assumption, ...] = (
         "status_words.paid",
         STATUS_WORDS["paid"],
         "details status of a paid order still being processed",
-        f"{ASSUMED}: 'pending' is seen in public clients with no stated meaning",
+        f"{ASSUMED}: docs/g2a-api.md §1 says 'pending' has been seen, with no stated meaning; "
+        "the twin keeps 'paid' because the committed pacts and cassettes pin it",
     ),
     Assumption(
         "status_words.complete",
         STATUS_WORDS["complete"],
         "details status of an order whose key is available",
         "seen in public clients [1]",
+    ),
+    Assumption(
+        "status_words.lapsed",
+        STATUS_WORDS["lapsed"],
+        "details status of an unpaid order whose reservation expired (it can no longer be paid)",
+        f"{ASSUMED}: G2A publishes no word for it; the twin keeps answering as for any unpaid "
+        "order",
     ),
     Assumption(
         "token_ttl_seconds",
@@ -187,6 +230,108 @@ REGISTRY: tuple[Assumption, ...] = (
         JOB_DELAY_SECONDS,
         "seconds before an Import API job is done",
         ASSUMED,
+    ),
+    Assumption(
+        "export_auth_case_sensitive",
+        True,
+        "whether the Export API compares the hash and key of Authorization case-sensitively",
+        f"{ASSUMED}: the key is lower-case hex in every public example; G2A does not say "
+        "(docs/g2a-api.md §1)",
+    ),
+    Assumption(
+        "out_of_stock_hidden",
+        OUT_OF_STOCK_HIDDEN[0],
+        "which GET /v1/products answers leave out products with qty 0 unless includeOutOfStock: "
+        "'listing' (a lookup by id still finds the product), 'always' or 'never'",
+        f"includeOutOfStock is documented [1]; that it defaults to leaving them out is {ASSUMED}; "
+        "GET /v1/products?id= is the documented way to look one product up, so it finds it",
+    ),
+    Assumption(
+        "export_errors.bad_query",
+        EXPORT_ERRORS["bad_query"].as_list(),
+        "GET /v1/products with a page outside 1..max_page or a filter that does not parse "
+        "({reason} in the message: what was wrong)",
+        f"{ASSUMED}: G2A publishes the page range, not the error; BR02 is 'invalid JSON data'",
+    ),
+    Assumption(
+        "export_errors.order_id_not_numeric",
+        EXPORT_ERRORS["order_id_not_numeric"].as_list(),
+        "an order call whose id is not digits",
+        f"{ASSUMED}: G2A's official client refuses such an id before sending it [V]",
+    ),
+    Assumption(
+        "export_errors.product_path",
+        EXPORT_ERRORS["product_path"].as_list(),
+        "GET /v1/products/{id}: the twin answers it as an unknown path",
+        f"{ASSUMED}: the call is not confirmed (docs/g2a-api.md §1, [?]); GET /v1/products?id= "
+        "is the documented lookup",
+    ),
+    Assumption(
+        "oauth_client_secret",
+        OAUTH_CLIENT_SECRETS[0],
+        "what POST /oauth/token takes as client_secret (client_id is the API hash): 'api_key' "
+        "(the derived Export API key) or 'api_secret' (the raw API secret)",
+        f"{ASSUMED}: G2A's sandbox account names a hash, an email and a secret, not an OAuth "
+        "client; public seller code (e.g. roguetitan1703/g2acodewholesale) calls the pair "
+        "client id and client secret",
+    ),
+    Assumption(
+        "token_basic_auth",
+        True,
+        "whether POST /oauth/token takes the client in an HTTP Basic Authorization header "
+        "(false: the header is ignored)",
+        f"{ASSUMED}: G2A documents the form fields only; RFC 6749 §2.3.1 allows Basic",
+    ),
+    Assumption(
+        "token_any_content_type",
+        True,
+        "whether POST /oauth/token reads a form body whatever its Content-Type (false: one not "
+        "sent as application/x-www-form-urlencoded is invalid_request)",
+        f"{ASSUMED}: G2A documents a form body, not what it does with another Content-Type",
+    ),
+    Assumption(
+        "offer_accepted_status",
+        OFFER_ACCEPTED_STATUS,
+        "HTTP status of an accepted POST /v3/sales/offers or PATCH /v3/sales/offers/{id} "
+        "(200, 201 or 202)",
+        f"G2A documents 200, 201 or 202 [V]; which one: {ASSUMED}",
+    ),
+    Assumption(
+        "job_status_words.pending",
+        JOB_STATUS_WORDS["pending"],
+        "status of a job (and its elements) whose change is not applied yet",
+        f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+    ),
+    Assumption(
+        "job_status_words.done",
+        JOB_STATUS_WORDS["done"],
+        "status of a finished job, and of an element it applied",
+        f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+    ),
+    Assumption(
+        "job_status_words.failed",
+        JOB_STATUS_WORDS["failed"],
+        "status of an element of a finished job that was refused (its code and message say why)",
+        f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+    ),
+    Assumption(
+        "import_errors.offer_not_found",
+        IMPORT_ERRORS["offer_not_found"].as_list(),
+        "PATCH /v3/sales/offers/{id} of an offer the caller does not have",
+        f"{ASSUMED}: the Import API's error codes are not published",
+    ),
+    Assumption(
+        "import_errors.job_not_found",
+        IMPORT_ERRORS["job_not_found"].as_list(),
+        "GET /v3/jobs/{id} of a job the caller does not have",
+        f"{ASSUMED}: the Import API's error codes are not published",
+    ),
+    Assumption(
+        "import_error_body",
+        IMPORT_ERROR_BODIES[0],
+        "the body of a /v3 error: 'envelope' (the Export API's {status: ERROR, code, message}) "
+        "or 'code_message' ({code, message})",
+        f"{ASSUMED}: the Import API's error body is not published (docs/g2a-api.md §2)",
     ),
 )
 

@@ -39,6 +39,17 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "page_size": (1, 1000),
     "webhook_retry_delays": (0, 60),
 }
+# The values a setting may take, when it takes one of a few.
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "offer_accepted_status": assumptions.OFFER_ACCEPTED_STATUSES,
+    "out_of_stock_hidden": assumptions.OUT_OF_STOCK_HIDDEN,
+    "oauth_client_secret": assumptions.OAUTH_CLIENT_SECRETS,
+    "import_error_body": assumptions.IMPORT_ERROR_BODIES,
+}
+# Settings that map a situation to its error, and settings that map a state to its word: only
+# the situations and states the twin knows may be set.
+ERROR_TABLES = ("order_errors", "export_errors", "import_errors")
+WORD_TABLES = ("status_words", "job_status_words")
 
 
 @dataclass
@@ -63,6 +74,22 @@ class TwinConfig:
     order_errors: dict[str, ErrorSpec] = field(
         default_factory=lambda: dict(assumptions.ORDER_ERRORS)
     )
+    export_errors: dict[str, ErrorSpec] = field(
+        default_factory=lambda: dict(assumptions.EXPORT_ERRORS)
+    )
+    export_auth_case_sensitive: bool = True
+    out_of_stock_hidden: str = assumptions.OUT_OF_STOCK_HIDDEN[0]
+    oauth_client_secret: str = assumptions.OAUTH_CLIENT_SECRETS[0]
+    token_basic_auth: bool = True
+    token_any_content_type: bool = True
+    offer_accepted_status: int = assumptions.OFFER_ACCEPTED_STATUS
+    job_status_words: dict[str, str] = field(
+        default_factory=lambda: dict(assumptions.JOB_STATUS_WORDS)
+    )
+    import_errors: dict[str, ErrorSpec] = field(
+        default_factory=lambda: dict(assumptions.IMPORT_ERRORS)
+    )
+    import_error_body: str = assumptions.IMPORT_ERROR_BODIES[0]
     currency_rates: dict[str, float] = field(
         default_factory=lambda: dict(assumptions.CURRENCY_RATES)
     )
@@ -100,7 +127,8 @@ class TwinConfig:
         data["credentials"] = [c.as_dict() for c in self.credentials]
         data["webhook_secrets"] = ["***" for _ in self.webhook_secrets]
         data["webhook_retry_delays"] = list(self.webhook_retry_delays)
-        data["order_errors"] = {k: v.as_list() for k, v in self.order_errors.items()}
+        for name in ERROR_TABLES:
+            data[name] = {k: v.as_list() for k, v in data[name].items()}
         return data
 
 
@@ -114,19 +142,24 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         return tuple(_bounded(name, _number(name, v)) for v in delays)
     if name == "webhook_secrets":
         return webhook_secrets(name, value)
-    if name == "order_errors":
-        return {**current, **{str(k): _error(k, spec) for k, spec in _dict(name, value).items()}}
-    if name == "status_words":
-        words = {str(k): v for k, v in _dict(name, value).items()}
+    if name in ERROR_TABLES:
+        given = _known_keys(name, value, current)
+        return {**current, **{key: _error(f"{name}.{key}", spec) for key, spec in given.items()}}
+    if name in WORD_TABLES:
+        words = _known_keys(name, value, current)
         if not all(isinstance(v, str) and v for v in words.values()):
-            raise ValueError("status_words must be non-empty strings")
+            raise ValueError(f"{name} must be non-empty strings")
         return {**current, **words}
+    if name in CHOICES:
+        return _choice(name, value)
     if name == "currency_rates":
         return _rates(value)
     if name == "rate_limit":
         return _rate_limit(value)
     if name == "wallet_balance":
         return None if value is None else _bounded(name, _number(name, value))
+    if isinstance(current, bool) and isinstance(value, bool):
+        return value
     if isinstance(current, bool) or isinstance(value, bool):
         raise ValueError(f"{name} has the wrong type")
     if isinstance(current, int) and isinstance(value, int):
@@ -166,15 +199,34 @@ def _dict(name: str, value: Any) -> dict[Any, Any]:
     return value
 
 
-def _error(key: Any, spec: Any) -> ErrorSpec:
+def _known_keys(name: str, value: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """`value` as an object whose keys are all keys of `current`, else ValueError."""
+    given = {str(k): v for k, v in _dict(name, value).items()}
+    unknown = sorted(set(given) - set(current))
+    if unknown:
+        raise ValueError(
+            f"unknown {name} key(s): {', '.join(unknown)} (known: {', '.join(current)})"
+        )
+    return given
+
+
+def _error(setting: str, spec: Any) -> ErrorSpec:
     if isinstance(spec, ErrorSpec):
         return spec
     if not isinstance(spec, list | tuple) or len(spec) != 3:
-        raise ValueError(f"order_errors.{key} must be [status, code, message]")
+        raise ValueError(f"{setting} must be [status, code, message]")
     status, code, message = spec
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
-        raise ValueError(f"order_errors.{key}: status must be an HTTP error status")
+        raise ValueError(f"{setting}: status must be an HTTP error status")
     return ErrorSpec(status, str(code), str(message))
+
+
+def _choice(name: str, value: Any) -> Any:
+    choices = CHOICES[name]
+    # Of the same type too: `True == 1` and `202.0 == 202`, yet neither is a choice.
+    if not any(value == choice and type(value) is type(choice) for choice in choices):
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}")
+    return value
 
 
 def _rates(value: Any) -> dict[str, float]:

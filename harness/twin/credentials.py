@@ -26,7 +26,8 @@ SANDBOX_PRODUCT_IDS: tuple[str, ...] = (
 class Credential:
     """One G2A account: the public API hash, its email and its secret.
 
-    The Export API key and the OAuth client (id = hash, secret = key) derive from these.
+    The Export API key and the OAuth client (id = hash, secret = key or secret, as
+    `TwinConfig.oauth_client_secret` says) derive from these.
     """
 
     api_hash: str
@@ -41,6 +42,10 @@ class Credential:
     def authorization(self) -> str:
         """The exact `Authorization` header value G2A expects on the Export API."""
         return export_authorization(self.api_hash, self.api_key)
+
+    def oauth_client_secret(self, kind: str) -> str:
+        """The OAuth client secret: the derived key (`api_key`) or the raw secret (`api_secret`)."""
+        return self.api_secret if kind == "api_secret" else self.api_key
 
     def as_dict(self) -> dict[str, str]:
         """Public view (the secret is never exported)."""

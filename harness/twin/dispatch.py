@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import struct
@@ -47,6 +48,18 @@ PARAM_ROUTES: tuple[tuple[str, dict[str, Route]], ...] = (
     ("/v3/jobs/", {"GET": (import_api.get_job, import_api.authenticate)}),
 )
 
+# Paths G2A may not serve (docs/g2a-api.md [?]): not operations of the twin, but answered, for
+# any method, by a handler that gives the registered answer (`harness.twin.assumptions`).
+UNCONFIRMED_ROUTES: tuple[tuple[str, Handler], ...] = (
+    ("/v1/products/", export_api.product_by_path),
+)
+
+
+def _param(path: str, prefix: str) -> str | None:
+    """The one path segment after `prefix`, or None."""
+    param = path[len(prefix) :] if path.startswith(prefix) else ""
+    return param if param and "/" not in param else None
+
 
 def resolve(method: str, path: str) -> tuple[Route, str | None]:
     """The route for a call, or ApiError NOT_FOUND / METHOD_NOT_ALLOWED."""
@@ -55,11 +68,15 @@ def resolve(method: str, path: str) -> tuple[Route, str | None]:
     if methods is None:
         for prefix, candidates in PARAM_ROUTES:
             if path.startswith(prefix):
-                param = path[len(prefix) :]
-                if param and "/" not in param:
+                param = _param(path, prefix)
+                if param is not None:
                     methods = candidates
                 break
     if methods is None:
+        for prefix, handler in UNCONFIRMED_ROUTES:
+            param = _param(path, prefix)
+            if param is not None:
+                return (handler, None), param
         raise ApiError(errors.NOT_FOUND)
     route = methods.get(method)
     if route is None:
@@ -102,18 +119,28 @@ def answer(twin: Twin, call: Call) -> Reply:
                 call.client, config.rate_limit, config.rate_window_seconds, state.clock()
             )
             if retry_after is not None:
-                return rate_limited(errors.BR03.code, errors.BR03.message, retry_after)
+                body = _error_body(twin, call, errors.BR03.code, errors.BR03.message)
+                return rate_limited(body, retry_after)
         return handler(twin, call, param)
     except MethodNotAllowed as exc:
         allow = (b"allow", ", ".join(exc.allowed).encode())
-        return Reply(exc.spec.status, exc.body(), (*JSON_HEADERS, allow))
+        body = _error_body(twin, call, exc.spec.code, exc.message)
+        return Reply(exc.spec.status, body, (*JSON_HEADERS, allow))
     except ApiError as exc:
-        return Reply(exc.spec.status, exc.body(), JSON_HEADERS)
+        body = _error_body(twin, call, exc.spec.code, exc.message)
+        return Reply(exc.spec.status, body, JSON_HEADERS)
 
 
-def rate_limited(code: str, message: str, retry_after: int, status: int = 429) -> Reply:
+def _error_body(twin: Twin, call: Call, code: str, message: str) -> bytes:
+    """G2A's error envelope; on the Import API (`/v3`) the body `import_error_body` names."""
+    if call.path.startswith("/v3/") and twin.config.import_error_body == "code_message":
+        return json.dumps({"code": code, "message": message}).encode()
+    return envelope(code, message)
+
+
+def rate_limited(body: bytes, retry_after: int, status: int = 429) -> Reply:
     headers = (*JSON_HEADERS, (b"retry-after", str(retry_after).encode()))
-    return Reply(status, envelope(code, message), headers)
+    return Reply(status, body, headers)
 
 
 _SAMPLE_BODY = b'{"status": "ok", "data": [{"id": "1"}]}'
@@ -139,7 +166,7 @@ def fault_reply(action: FaultAction, normal: Reply | None) -> Reply:
     answer the call earned, its effect already done)."""
     kind, status = action.kind, action.status
     if kind == "rate_limit":
-        return rate_limited(action.code, action.message, action.retry_after, status)
+        return rate_limited(envelope(action.code, action.message), action.retry_after, status)
     if kind in {"malformed", "truncated"}:
         whole = normal.body if normal is not None else _SAMPLE_BODY
         return Reply(status, whole[: max(1, len(whole) // 2)], JSON_HEADERS)

@@ -18,15 +18,12 @@ class ErrorSpec:
 
 
 class ApiError(Exception):
-    """Raised by a handler; becomes G2A's error envelope with `spec.status`."""
+    """Raised by a handler; the dispatcher answers it with `spec.status` and G2A's error body."""
 
     def __init__(self, spec: ErrorSpec, message: str | None = None) -> None:
         self.spec = spec
         self.message = message or spec.message
         super().__init__(f"{spec.code}: {self.message}")
-
-    def body(self) -> bytes:
-        return envelope(self.spec.code, self.message)
 
 
 def envelope(code: str, message: str) -> bytes:

@@ -1,10 +1,14 @@
-"""G2A Export API (`/v1`): products and orders, exactly as docs/g2a-api.md §1."""
+"""G2A Export API (`/v1`): products and orders, exactly as docs/g2a-api.md §1.
+
+What §1 leaves unknown is a `TwinConfig` setting registered in `harness.twin.assumptions`.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
@@ -19,7 +23,7 @@ from harness.twin.runtime import Twin
 from harness.twin.state import Order, owned_by
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
 _PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
 # `yyyy-mm-dd hh:mm:ss` with each field in range (no month 13, no hour 24), as the OpenAPI
 # document's pattern says; filters compare it as text, which sorts as time does.
@@ -34,7 +38,7 @@ def authenticate(twin: Twin, call: Call) -> str:
     header = call.headers.get("authorization")
     if header is None:
         raise ApiError(errors.AUTH01)
-    credential = twin.state.auth_headers.get(header)
+    credential = twin.state.export_credential(header)
     if credential is None:
         raise ApiError(errors.AUTH02)
     return credential.api_hash
@@ -59,17 +63,50 @@ def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
     state = twin.state
     config = state.config
     body = state.catalog.listing(
-        (call.query, config.page_size, config.max_page),
+        (call.query, config.page_size, config.max_page, config.out_of_stock_hidden),
         lambda: _render_products(state.catalog, config, call.params),
     )
     return Reply(200, body, JSON_HEADERS)
 
 
+def product_by_path(twin: Twin, call: Call, _: str | None) -> Reply:
+    """`/v1/products/{id}`, any method: not a confirmed call (docs/g2a-api.md §1, [?]), so
+    answered with `export_errors.product_path`."""
+    raise ApiError(twin.state.config.export_errors["product_path"])
+
+
+ProductFilter = Callable[[dict[str, Any]], bool]
+
+
 def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str]) -> bytes:
-    page = int_param(params, "page", 1)
-    if not 1 <= page <= config.max_page:
-        raise ApiError(errors.BR02, f"page must be between 1 and {config.max_page}")
+    try:
+        page, wanted = _page(params, config.max_page), _filter(params, config)
+    except ApiError as exc:  # a query G2A would refuse: its answer is a registered assumption
+        spec = config.export_errors["bad_query"]
+        raise ApiError(spec, spec.message.replace("{reason}", exc.message)) from None
     product_id = params.get("id")
+    if product_id is not None:
+        if not _DIGITS.fullmatch(product_id):
+            raise ApiError(errors.BR04)
+        product = catalog.get(product_id)
+        candidates = [] if product is None else [product]
+    else:
+        candidates = list(catalog)
+    ids = [p["id"] for p in candidates if wanted(p)]
+    size = config.page_size
+    docs = b",".join(catalog.encoded(pid) for pid in ids[(page - 1) * size : page * size])
+    return b'{"total": %d, "page": %d, "docs": [%s]}' % (len(ids), page, docs)
+
+
+def _page(params: dict[str, str], max_page: int) -> int:
+    page = int_param(params, "page", 1)
+    if not 1 <= page <= max_page:
+        raise ApiError(errors.BR02, f"page must be between 1 and {max_page}")
+    return page
+
+
+def _filter(params: dict[str, str], config: TwinConfig) -> ProductFilter:
+    """Whether a product passes the query's filters (BR02 for one that does not parse)."""
     min_qty = int_param(params, "minQty")
     price_from = number_param(params, "minPriceFrom")
     price_to = number_param(params, "minPriceTo")
@@ -78,26 +115,21 @@ def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str
     include_oos = _BOOLEANS.get(params.get("includeOutOfStock", "false"))
     if include_oos is None:
         raise ApiError(errors.BR02, "includeOutOfStock must be true, false, 1 or 0")
-    if product_id is not None:
-        if not _DIGITS.fullmatch(product_id):
-            raise ApiError(errors.BR04)
-        product = catalog.get(product_id)
-        candidates = [] if product is None else [product]
-    else:
-        candidates = list(catalog)
-    ids = [
-        p["id"]
-        for p in candidates
-        if (include_oos or p["qty"] > 0)
+    hide_oos = not include_oos and _hides_out_of_stock(config.out_of_stock_hidden, params)
+    return lambda p: (
+        (not hide_oos or p["qty"] > 0)
         and (min_qty is None or p["qty"] >= min_qty)
         and (price_from is None or p["minPrice"] >= price_from)
         and (price_to is None or p["minPrice"] <= price_to)
         and (updated_from is None or p["updated_at"] >= updated_from)
         and (updated_to is None or p["updated_at"] <= updated_to)
-    ]
-    size = config.page_size
-    docs = b",".join(catalog.encoded(pid) for pid in ids[(page - 1) * size : page * size])
-    return b'{"total": %d, "page": %d, "docs": [%s]}' % (len(ids), page, docs)
+    )
+
+
+def _hides_out_of_stock(hidden: str, params: dict[str, str]) -> bool:
+    """Whether this query leaves out products with qty 0 (`out_of_stock_hidden`), unless it
+    asks for them with `includeOutOfStock`."""
+    return hidden == "always" or (hidden == "listing" and "id" not in params)
 
 
 # orders -------------------------------------------------------------------------------------
@@ -132,13 +164,9 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
         raise ApiError(errors.BR02, "product_id is required and must be a string")
     if not _DIGITS.fullmatch(product_id):
         raise ApiError(errors.BR04)
-    currency = data.get("currency", "EUR")
-    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        raise ApiError(errors.BR02, "currency must be a 3-letter currency code")
+    currency = _currency(twin, data)
     state = twin.state
     rates = state.config.currency_rates
-    if currency not in rates:
-        raise _order_error(twin, "currency_not_supported")
     max_price = _number(data, "max_price", 0, math.inf)  # no upper bound is documented
     min_rating = _number(data, "min_rating", 0.0, 1.0)
     product = state.catalog.get(product_id)
@@ -178,6 +206,19 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     return Reply(200, body, JSON_HEADERS)
 
 
+def _currency(twin: Twin, data: dict[str, Any]) -> str:
+    """The order's currency: EUR when absent or null (as for `max_price`); BR02 unless it is
+    3 letters; `currency_not_supported` unless the twin prices it (a lower-case code too)."""
+    currency = data.get("currency")
+    if currency is None:
+        return "EUR"
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise ApiError(errors.BR02, "currency must be a 3-letter currency code")
+    if currency not in twin.state.config.currency_rates:
+        raise _order_error(twin, "currency_not_supported")
+    return currency
+
+
 def _seller_rated(twin: Twin, product_id: str, min_rating: float) -> Auction:
     """The cheapest auction of the product whose seller is rated at least `min_rating`."""
     auction = cheapest_meeting(twin.state.catalog.auctions(product_id), min_rating)
@@ -199,7 +240,10 @@ def _purchase_key(call: Call) -> str | None:
 
 def _order(twin: Twin, call: Call, order_id: str | None) -> Order:
     """The caller's order `order_id`; another credential's is as unknown as a missing one."""
-    order = twin.state.orders.get(order_id or "")
+    order_id = order_id or ""
+    if not _DIGITS.fullmatch(order_id):
+        raise ApiError(twin.state.config.export_errors["order_id_not_numeric"])
+    order = twin.state.orders.get(order_id)
     if order is None or not owned_by(order.owner, call.client):
         raise ApiError(errors.ORD02)
     return order

@@ -1,8 +1,9 @@
 """G2A Import API: OAuth client-credentials tokens, offers and asynchronous jobs (§2).
 
-Unknowns, documented as assumptions in contracts/openapi/g2a-import.yaml: the `/v3` error body
-reuses the Export API envelope; `/oauth/token` errors use RFC 6749's `{"error", ...}` body;
-job status words are `pending` and `done` (element `failed` for a rejected change).
+Unknowns are settings of `TwinConfig` registered in `harness.twin.assumptions` (and marked in
+contracts/openapi/g2a-import.yaml): the `/v3` error codes and body, the job status words, the
+status of an accepted offer change, what `client_secret` is and which token requests are read.
+`/oauth/token` errors use RFC 6749's `{"error", ...}` body.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from harness.twin import errors
 from harness.twin.admin_input import finite_number
+from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import Call, Reply, json_reply
 from harness.twin.query import int_param
@@ -24,8 +26,7 @@ from harness.twin.runtime import Twin
 from harness.twin.state import Job, Token, owned_by
 
 MAX_ITEMS_PER_PAGE = 100
-OFFER_NOT_FOUND = ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found")
-JOB_NOT_FOUND = ErrorSpec(404, "JOB_NOT_FOUND", "Job not found")
+FORM_TYPE = "application/x-www-form-urlencoded"
 TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
 _VISIBILITY = ("retail", "business", "all")
 _PRICE_KINDS = {"retail", "business"}
@@ -37,21 +38,48 @@ def _oauth_error(status: int, error: str, description: str) -> Reply:
     return json_reply({"error": error, "error_description": description}, status)
 
 
+class _OAuthRefusal(Exception):
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
+    """The form of a token request; any Content-Type unless `token_any_content_type` is off."""
+    if config.token_any_content_type or call.media_type == FORM_TYPE:
+        try:
+            return dict(parse_qsl(call.body.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            pass
+    raise _OAuthRefusal(_oauth_error(400, "invalid_request", "The body must be a form"))
+
+
+def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
+    """(client_id, client_secret) of an HTTP Basic Authorization header, when
+    `token_basic_auth` is on and the request has one."""
+    basic = call.headers.get("authorization", "")
+    if not (config.token_basic_auth and basic.lower().startswith("basic ")):
+        return None
+    try:
+        decoded = base64.b64decode(basic[6:], validate=True).decode()
+    except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
+        raise _OAuthRefusal(
+            _oauth_error(401, "invalid_client", "Client authentication failed")
+        ) from None
+    client_id, _, client_secret = decoded.partition(":")
+    return client_id, client_secret
+
+
 def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
     """`POST /oauth/token`: form `grant_type=client_credentials&client_id&client_secret`
-    (HTTP Basic client authentication is accepted too)."""
+    (or the client in an HTTP Basic header, see `_basic_client`)."""
+    config = twin.state.config
     try:
-        form = dict(parse_qsl(call.body.decode(), keep_blank_values=True))
-    except UnicodeDecodeError:
-        return _oauth_error(400, "invalid_request", "The body must be a form")
-    client_id, client_secret = form.get("client_id"), form.get("client_secret")
-    basic = call.headers.get("authorization", "")
-    if basic.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(basic[6:], validate=True).decode()
-        except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
-            return _oauth_error(401, "invalid_client", "Client authentication failed")
-        client_id, _, client_secret = decoded.partition(":")
+        form = _token_form(config, call)
+        basic = _basic_client(config, call)
+    except _OAuthRefusal as refusal:
+        return refusal.reply
+    client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
     grant_type = form.get("grant_type")
     if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
         return _oauth_error(400, "invalid_request", "grant_type is required")
@@ -151,15 +179,16 @@ def _new_job(
         owner=call.client,
     )
     state.jobs[job.id] = job
-    return json_reply({"data": {"jobId": job.id}}, 202)
+    return json_reply({"data": {"jobId": job.id}}, state.config.offer_accepted_status)
 
 
 def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
     settle_jobs(twin)
-    job = twin.state.jobs.get(job_id or "")
+    state = twin.state
+    job = state.jobs.get(job_id or "")
     if job is None or not owned_by(job.owner, call.client):
-        raise ApiError(JOB_NOT_FOUND)
-    return json_reply({"data": job.as_dict(twin.state.clock())})
+        raise ApiError(state.config.import_errors["job_not_found"])
+    return json_reply({"data": job.as_dict(state.clock(), state.config.job_status_words)})
 
 
 # offers -------------------------------------------------------------------------------------
@@ -251,6 +280,6 @@ def update_offer(twin: Twin, call: Call, offer_id: str | None) -> Reply:
     if offer_id not in state.offers or not owned_by(
         state.offer_owners.get(offer_id, ""), call.client
     ):
-        raise ApiError(OFFER_NOT_FOUND)
+        raise ApiError(state.config.import_errors["offer_not_found"])
     payload = _payload(twin, call, creating=False)
     return _new_job(twin, call, offer_id, "update", payload)

@@ -103,21 +103,20 @@ class Job:
     applied: bool = False
     owner: str = ""  # the OAuth client that asked for it ("": seeded, any)
 
-    def status(self, now: float) -> str:
-        return "done" if now >= self.ready_at else "pending"
-
-    def as_dict(self, now: float) -> dict[str, Any]:
+    def as_dict(self, now: float, words: dict[str, str]) -> dict[str, Any]:
+        """The job as `GET /v3/jobs/{id}` shows it, in the status `words` configured for
+        `pending`, `done` and `failed` (`TwinConfig.job_status_words`)."""
         done = now >= self.ready_at
         element_status = "pending" if not done else ("failed" if self.error else "done")
         code, message = self.error or ("", "")
         return {
             "jobId": self.id,
-            "status": self.status(now),
+            "status": words["done" if done else "pending"],
             "elements": [
                 {
                     "resourceId": self.offer_id,
                     "resourceType": "offer",
-                    "status": element_status,
+                    "status": words[element_status],
                     "code": code if done else "",
                     "message": message if done else "",
                 }
@@ -224,8 +223,19 @@ class TwinState:
             self.wallets = {}  # every account starts again from the new balance
         self.config = config
         self.faults.seed = config.seed
-        self.auth_headers = {c.authorization: c for c in config.credentials}
-        self.oauth_clients = {(c.api_hash, c.api_key): c for c in config.credentials}
+        self.auth_headers = {self._auth_form(c.authorization): c for c in config.credentials}
+        self.oauth_clients = {
+            (c.api_hash, c.oauth_client_secret(config.oauth_client_secret)): c
+            for c in config.credentials
+        }
+
+    def _auth_form(self, header: str) -> str:
+        """An Export API Authorization value as compared (`export_auth_case_sensitive`)."""
+        return header if self.config.export_auth_case_sensitive else header.lower()
+
+    def export_credential(self, header: str) -> Credential | None:
+        """The credential whose Export API Authorization value `header` is, if any."""
+        return self.auth_headers.get(self._auth_form(header))
 
     # wallets --------------------------------------------------------------------------------
     def balance(self, owner: str) -> float | None:
@@ -272,12 +282,21 @@ class TwinState:
         return next(self._request_ids)
 
     def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return seeded_uuid(self._rng)
 
     def key_for(self, order_id: str) -> str:
         rng = random.Random(f"{self.config.seed}:key:{order_id}")
         return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(16))
 
     def status_word(self, order: Order, now: float) -> str:
+        """The details status of `order`: the configured word of its state, or of `lapsed`
+        for an unpaid order whose reservation expired."""
         state = order.state(now, self.config.completion_delay_seconds)
-        return self.config.status_words.get(state, state)
+        if state == "new" and order.lapsed:
+            state = "lapsed"
+        return self.config.status_words[state]
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    """A version-4 UUID drawn from `rng`: the same seed gives the same ids."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

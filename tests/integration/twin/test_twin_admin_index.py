@@ -76,3 +76,26 @@ def test_the_assumptions_show_the_values_in_force(anon: httpx.Client, twin: Runn
         "Product is out of stock",
     ]
     assert (entries["rate_limit"]["value"], entries["rate_limit"]["default"]) == (5, 20)
+
+
+def test_the_assumptions_serve_the_settings_of_every_unknown(
+    anon: httpx.Client, twin: RunningTwin
+) -> None:
+    twin.admin.configure(offer_accepted_status=201, job_status_words={"done": "finished"},
+                         export_auth_case_sensitive=False)  # fmt: skip
+    entries = {e["setting"]: e for e in anon.get("/__twin/assumptions").json()}
+    served = {
+        name: (entries[name]["default"], entries[name]["value"])
+        for name in ("offer_accepted_status", "job_status_words.done",
+                     "export_auth_case_sensitive", "status_words.lapsed", "oauth_client_secret",
+                     "import_errors.job_not_found", "export_errors.product_path")
+    }  # fmt: skip
+    assert served == {
+        "offer_accepted_status": (202, 201),
+        "job_status_words.done": ("done", "finished"),
+        "export_auth_case_sensitive": (True, False),
+        "status_words.lapsed": ("new", "new"),
+        "oauth_client_secret": ("api_key", "api_key"),
+        "import_errors.job_not_found": ([404, "JOB_NOT_FOUND", "Job not found"],) * 2,
+        "export_errors.product_path": ([404, "NOT_FOUND", "No such endpoint"],) * 2,
+    }

@@ -6,6 +6,10 @@ src/Request/RequestAbstract.php): `Authorization: {hash}, sha256(hash . email . 
 (Guzzle's `query` option: http_build_query with RFC 3986 encoding, booleans as 1/0); other
 parameters as `json_encode` output (no spaces, `/` escaped); the order id in the path; the pay
 call is a PUT with no body. The requests below are written as raw bytes on a socket.
+
+The client's README flow (pay, then fetch the key at once) runs unchanged on the fast profile
+(the one these tests use); on the realistic profile the key is not ready for
+`completion_delay_seconds` after paying, and the fetch answers ORD03.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from urllib.parse import urlsplit
 import pytest
 from twin_support import SANDBOX_PRODUCT
 
-from harness.twin import SANDBOX_API_HASH, SANDBOX_API_SECRET, SANDBOX_EMAIL, RunningTwin, TwinAdmin
+from harness.twin import (
+    SANDBOX_API_HASH,
+    SANDBOX_API_SECRET,
+    SANDBOX_EMAIL,
+    RunningTwin,
+    TwinAdmin,
+    TwinConfig,
+)
 
 USER_AGENT = "GuzzleHttp/6.5.5 curl/7.68.0 PHP/7.4.3"
 AUTHORIZATION = (
@@ -108,6 +119,21 @@ def test_order_flow_as_the_php_client_sends_it(twin: RunningTwin, admin: TwinAdm
         ("GET", None, 200),
     ]
     assert all(r["headers"]["user-agent"] == USER_AGENT for r in admin.requests())
+
+
+def test_the_readme_flow_meets_the_processing_delay_of_the_realistic_profile(
+    twin: RunningTwin, admin: TwinAdmin
+) -> None:
+    admin.configure(completion_delay_seconds=TwinConfig().completion_delay_seconds)
+    payload = php_json({"product_id": SANDBOX_PRODUCT})
+    _, _, body = send_raw(twin, "POST", "/v1/order", body=payload, json_type=True)
+    order_id = json.loads(body)["order_id"]
+    assert send_raw(twin, "PUT", f"/v1/order/pay/{order_id}", json_type=True)[0] == 200
+    status, _, body = send_raw(twin, "GET", f"/v1/order/key/{order_id}")
+    assert (status, json.loads(body)) == (
+        403,
+        {"status": "ERROR", "code": "ORD03", "message": "Order is not processed yet"},
+    )
 
 
 def test_pay_with_an_explicit_empty_body(twin: RunningTwin) -> None:

@@ -3,6 +3,7 @@ configuration overrides it, and the specs' contract document lists every entry."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from harness.twin.assumptions import (
     current_value,
     registry_report,
 )
+from harness.twin.config import ERROR_TABLES, WORD_TABLES
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/contracts"
 
@@ -64,3 +66,29 @@ def test_the_specs_contract_document_lists_every_entry() -> None:
     for entry in REGISTRY:
         assert f"| `{entry.setting}` |" in document, entry.setting
         assert entry.evidence in document, entry.setting
+
+
+OPENAPI = Path(__file__).resolve().parents[3] / "contracts/openapi"
+MARK = re.compile(r"\[assumption(?::(?P<inside>[^\]]*))?\]")
+SETTINGS = {entry.setting for entry in REGISTRY}
+TABLES = {setting.partition(".")[0] for setting in SETTINGS}
+
+
+@pytest.mark.parametrize("document", ["g2a-export-v1.yaml", "g2a-import.yaml"])
+def test_every_assumption_mark_of_an_openapi_document_names_registered_settings(
+    document: str,
+) -> None:
+    text = (OPENAPI / document).read_text(encoding="utf-8")
+    marks = list(MARK.finditer(text))
+    assert marks
+    for mark in marks:
+        names = re.findall(r"`([a-z_.]+)`", mark["inside"] or "")
+        assert names, f"{mark[0]!r} names no setting"
+        assert set(names) <= SETTINGS | TABLES, mark[0]
+
+
+def test_every_table_of_words_and_errors_lists_its_situations_in_the_registry() -> None:
+    config = TwinConfig()
+    for table in (*ERROR_TABLES, *WORD_TABLES):
+        registered = {s.partition(".")[2] for s in SETTINGS if s.startswith(f"{table}.")}
+        assert registered == set(getattr(config, table)), table

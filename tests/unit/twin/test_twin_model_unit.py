@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from g2a_adapter.wire import derive_api_key
+from harness.twin.assumptions import STATUS_WORDS
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import (
@@ -18,6 +19,7 @@ from harness.twin.credentials import (
 from harness.twin.dispatch import resolve
 from harness.twin.errors import BR02, ApiError
 from harness.twin.redact import masked_authorization
+from harness.twin.runtime import Twin
 from harness.twin.state import Order, RateLimiter
 
 
@@ -115,10 +117,10 @@ def test_config_updates_are_typed() -> None:
     for limit in (0, "5", 2.5, True):
         with pytest.raises(ValueError, match="positive integer or 'off'"):
             TwinConfig().updated({"rate_limit": limit})
-    with pytest.raises(ValueError, match=r"order_errors\.x must be"):
-        TwinConfig().updated({"order_errors": {"x": [404, "X"]}})
+    with pytest.raises(ValueError, match=r"order_errors\.out_of_stock must be"):
+        TwinConfig().updated({"order_errors": {"out_of_stock": [404, "X"]}})
     with pytest.raises(ValueError, match="HTTP error status"):
-        TwinConfig().updated({"order_errors": {"x": [200, "X", "ok"]}})
+        TwinConfig().updated({"order_errors": {"out_of_stock": [200, "X", "ok"]}})
     with pytest.raises(ValueError, match="unknown config field"):
         TwinConfig().updated({"nope": 1})
     with pytest.raises(ValueError, match="wrong type"):
@@ -169,3 +171,68 @@ def test_order_states_over_time() -> None:
     assert [order.state(t, 5.0) for t in (201.0, 205.0)] == ["paid", "complete"]
     order.key_downloaded = True
     assert order.state(201.0, 5.0) == "complete"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"status_words": {"cancelled": "x"}}, r"unknown status_words key\(s\): cancelled"),
+        ({"job_status_words": {"running": "x"}}, r"unknown job_status_words key\(s\): running"),
+        ({"job_status_words": {"done": ""}}, "job_status_words must be non-empty strings"),
+        ({"order_errors": {"x": [404, "X", "x"]}}, r"unknown order_errors key\(s\): x"),
+        ({"import_errors": {"job_not_found": [200, "X", "x"]}}, "HTTP error status"),
+        ({"export_errors": {"bad_query": [400, "X"]}}, r"export_errors\.bad_query must be"),
+        ({"offer_accepted_status": 204}, "offer_accepted_status must be one of 200, 201, 202"),
+        ({"offer_accepted_status": 202.0}, "offer_accepted_status must be one of"),
+        ({"out_of_stock_hidden": "sometimes"}, "must be one of listing, always, never"),
+        ({"oauth_client_secret": "password"}, "must be one of api_key, api_secret"),
+        ({"import_error_body": "html"}, "must be one of envelope, code_message"),
+        ({"export_auth_case_sensitive": 0}, "export_auth_case_sensitive has the wrong type"),
+        ({"token_basic_auth": "yes"}, "token_basic_auth has the wrong type"),
+    ],
+)
+def test_settings_of_unknowns_refuse_what_they_do_not_know(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        TwinConfig().updated(fields)
+
+
+def test_settings_of_unknowns_take_what_they_know() -> None:
+    config = TwinConfig().updated(
+        {"status_words": {"lapsed": "expired"}, "job_status_words": {"done": "finished"},
+         "offer_accepted_status": 201, "token_basic_auth": False,
+         "import_errors": {"job_not_found": [410, "GONE", "Gone"]}}
+    )  # fmt: skip
+    assert config.status_words == {"new": "new", "paid": "paid", "complete": "complete",
+                                   "lapsed": "expired"}  # fmt: skip
+    assert config.job_status_words == {"pending": "pending", "done": "finished", "failed": "failed"}
+    assert (config.offer_accepted_status, config.token_basic_auth) == (201, False)
+    assert config.as_dict()["import_errors"] == {
+        "offer_not_found": [404, "OFFER_NOT_FOUND", "Offer not found"],
+        "job_not_found": [410, "GONE", "Gone"],
+    }
+
+
+def test_a_lapsed_order_shows_the_lapsed_word() -> None:
+    twin = Twin(TwinConfig(status_words={**STATUS_WORDS, "lapsed": "expired"}), lambda: 100.0)
+    order = Order("1", "2", 10.0, "EUR", 10.0, created_at=0.0)
+    assert twin.state.status_word(order, 100.0) == "new"
+    order.lapsed = True
+    assert twin.state.status_word(order, 100.0) == "expired"
+    assert Twin(TwinConfig(), lambda: 100.0).state.status_word(order, 100.0) == "new"
+
+
+def event_ids(seed: int, count: int = 3) -> list[str]:
+    twin = Twin(TwinConfig(seed=seed), lambda: 100.0)
+    return [twin.webhooks.emit("order.paid", {"order_id": str(n)}) for n in range(count)]
+
+
+def test_webhook_event_ids_come_from_the_seed() -> None:
+    first = event_ids(7)
+    assert first == event_ids(7) != event_ids(8)
+    assert len(set(first)) == 3
+    twin = Twin(TwinConfig(seed=7), lambda: 100.0)
+    twin.webhooks.emit("order.complete", {})
+    twin.reset()  # the ids go on: a subscriber never sees one again for another event
+    assert twin.webhooks.emit("order.paid", {}) == first[1]

@@ -72,7 +72,9 @@ def world(twin: Twin) -> dict[str, Any]:
             "wallets": dict(state.wallets),
             "tokens": sorted(state.tokens),
             "offers": state.offers,
-            "jobs": {k: j.as_dict(NOW) for k, j in state.jobs.items()},
+            "jobs": {
+                k: j.as_dict(NOW, state.config.job_status_words) for k, j in state.jobs.items()
+            },
             "events": twin.webhooks.event_ids,
         }
     )
