@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from harness.serving import serve_asgi
+from harness.twin.config import DEFAULT_WEBHOOK_SECRET
 
-TWIN_WEBHOOK_SECRET = "twin-webhook-secret"  # TwinConfig's default signing secret
+TWIN_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET  # what the twin signs with unless told
 RECEIVER_PATH = "/webhooks/g2a"
 
 

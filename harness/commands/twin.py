@@ -8,7 +8,7 @@ import sys
 
 from harness.cli import UsageError
 from harness.twin import assumptions
-from harness.twin.config import BOUNDS, PROFILES, TwinConfig
+from harness.twin.config import BOUNDS, DEFAULT_WEBHOOK_SECRET, PROFILES, TwinConfig
 
 NAME = "twin"
 HELP = "serve the G2A twin (the embedded default target)"
@@ -35,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help=f"seconds from payment to key (default {assumptions.PROCESSING_DELAY_SECONDS:g})",
+    )
+    serve.add_argument(
+        "--webhook-secret",
+        default=None,
+        metavar="SECRET",
+        help="the secret the twin signs its webhooks with, your receiver's G2A_WEBHOOK_SECRET "
+        f"(default {DEFAULT_WEBHOOK_SECRET})",
     )
     serve.add_argument(
         "--rate-limit",
@@ -64,10 +71,15 @@ def build_config(args: argparse.Namespace) -> TwinConfig:
     if args.rate_limit is not None:
         limit = args.rate_limit
         fields["rate_limit"] = int(limit) if limit.isdigit() else limit
+    if args.webhook_secret is not None:
+        fields["webhook_secrets"] = [args.webhook_secret]
     try:
         return TwinConfig.profile(args.profile).updated(fields)
     except ValueError as exc:
         raise UsageError(f"--{str(exc).replace('_', '-')}") from None
+
+
+_RECEIVER = "http://127.0.0.1:8766/webhooks/g2a"  # `g2a-harness receiver serve --port 8766`
 
 
 def banner(host: str, port: int, config: TwinConfig) -> str:
@@ -88,8 +100,19 @@ def banner(host: str, port: int, config: TwinConfig) -> str:
         f"  sandbox API hash {SANDBOX_API_HASH}\n"
         f"  sandbox API key  {SANDBOX_API_KEY}\n"
         f"  try: curl -s -H 'Authorization: {SANDBOX_API_HASH}, {SANDBOX_API_KEY}' "
-        f"'{base}/v1/products?page=1'"
+        f"'{base}/v1/products?page=1'\n"
+        f"  webhooks signed with {_secret_shown(config)}\n"
+        f"  subscribe: curl -s -H 'Content-Type: application/json' "
+        f"-d '{{\"url\": \"{_RECEIVER}\"}}' '{base}/__twin/webhooks/subscribers'"
     )
+
+
+def _secret_shown(config: TwinConfig) -> str:
+    """The twin's own default secret is a fixture, shown so a receiver can be set up with it;
+    one given with --webhook-secret is the user's and is not echoed."""
+    if config.webhook_secrets == [DEFAULT_WEBHOOK_SECRET]:
+        return f"the twin's default secret: G2A_WEBHOOK_SECRET={DEFAULT_WEBHOOK_SECRET}"
+    return "the secret given with --webhook-secret"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ PROFILES = ("realistic", "fast")
 OFF = "off"
 # A delivery carries one signature per secret; the adapter's verifier takes at most 8.
 MAX_WEBHOOK_SECRETS = 8
+DEFAULT_WEBHOOK_SECRET = "twin-webhook-secret"  # a fixture: the twin signs with it unless told
 # The range of every numeric field (inclusive): a value outside is refused, never half-applied.
 BOUNDS: dict[str, tuple[float, float]] = {
     "catalog_size": (0, 5000),
@@ -64,7 +65,7 @@ class TwinConfig:
     job_delay_seconds: float = assumptions.JOB_DELAY_SECONDS
     completion_delay_seconds: float = assumptions.PROCESSING_DELAY_SECONDS
     request_log_size: int = 1000
-    webhook_secrets: list[str] = field(default_factory=lambda: ["twin-webhook-secret"])
+    webhook_secrets: list[str] = field(default_factory=lambda: [DEFAULT_WEBHOOK_SECRET])
     webhook_retry_delays: tuple[float, ...] = (0.1, 0.5, 2.0)
     credentials: list[Credential] = field(default_factory=lambda: [SANDBOX_CREDENTIAL])
     # Beyond the agreed interface:

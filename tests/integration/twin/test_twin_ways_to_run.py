@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import shlex
 import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from twin_support import AUTH, SANDBOX_PRODUCT, served_by_cli
 
+from g2a_adapter import WebhookVerifier
+from g2a_adapter.idempotency import MemoryStore
 from harness.cli import main
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, TwinConfig, create_app
 
@@ -122,3 +127,70 @@ def test_a_port_in_use_is_one_line_before_any_banner(capsys: pytest.CaptureFixtu
         "",
         f"g2a-harness twin: cannot listen on 127.0.0.1:{port}: Address already in use\n",
     )
+
+
+class _Captured(http.server.BaseHTTPRequestHandler):
+    """A receiver that keeps what it is sent and answers 200."""
+
+    deliveries: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.deliveries.append((dict(self.headers.items()), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.mark.parametrize(
+    ("options", "secret", "shown"),
+    [
+        (
+            (),
+            "twin-webhook-secret",
+            "the twin's default secret: G2A_WEBHOOK_SECRET=twin-webhook-secret",
+        ),
+        (
+            ("--webhook-secret", "my-own-secret"),
+            "my-own-secret",
+            "the secret given with --webhook-secret",
+        ),
+    ],
+)
+def test_the_banner_says_how_to_receive_the_twins_webhooks_and_its_curl_subscribes(
+    tmp_path: Path, options: tuple[str, ...], secret: str, shown: str
+) -> None:
+    """A service following the banner: its receiver's G2A_WEBHOOK_SECRET and the subscribe
+    command; what the twin then sends verifies with that secret. A secret of the user's own is
+    never echoed."""
+    _Captured.deliveries = []
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), _Captured)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/webhooks/g2a"
+    log = tmp_path / "twin.log"
+    try:
+        with served_by_cli(log, "--profile", "fast", *options) as base:
+            lines = log.read_text().splitlines()
+            assert lines[4] == f"  webhooks signed with {shown}"
+            subscribe = lines[5].removeprefix("  subscribe: ")
+            assert "http://127.0.0.1:8766/webhooks/g2a" in subscribe
+            argv = shlex.split(subscribe.replace("http://127.0.0.1:8766/webhooks/g2a", url))
+            subprocess.run(argv, capture_output=True, check=True, timeout=10)
+            api = httpx.Client(base_url=f"{base}/v1", headers=AUTH)
+            order = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()
+            api.put(f"/order/pay/{order['order_id']}")
+            deadline = time.monotonic() + 10
+            while not _Captured.deliveries and time.monotonic() < deadline:
+                time.sleep(0.05)
+            api.close()
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    headers, body = _Captured.deliveries[0]
+    verifier = WebhookVerifier([secret], MemoryStore())
+    assert verifier.verify(headers, body).data.order_id == order["order_id"]
+    if options:
+        assert secret not in log.read_text()
