@@ -13,6 +13,7 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 from g2a_adapter import G2AError
+from harness.processes import TERMINATED, TERMINATED_EXIT, Terminated, sigterm_interrupts
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -66,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args))
+        with sigterm_interrupts():  # a cancelled CI job stops children as Ctrl-C does
+            return int(args._run(args))
+    except Terminated:
+        print(f"g2a-harness {args.command}: {TERMINATED}", file=sys.stderr)
+        return TERMINATED_EXIT
     except (UsageError, G2AError) as exc:
         print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
 STOP_SECONDS = 5.0
+
+
+TERMINATED = "stopped by SIGTERM; every process it started was stopped, no verdict"
+TERMINATED_EXIT = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
 
 
 class Terminated(KeyboardInterrupt):
@@ -20,7 +25,11 @@ class Terminated(KeyboardInterrupt):
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """Within the block SIGTERM raises `Terminated`; later ones are ignored while the children
-    stop, and the previous handler is back when the block ends. Main thread only."""
+    stop, and the previous handler is back when the block ends. Signals reach the main thread
+    only: elsewhere (a command run from a worker thread) the block changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

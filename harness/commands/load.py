@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from harness.cli import UsageError
 
 NAME = "load"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
-TERMINATED = "stopped by SIGTERM; every Locust process it started was stopped, no verdict"
-TERMINATED_EXIT = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,16 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.load.profiles import ProfileError
-    from harness.processes import Terminated, sigterm_interrupts
 
     try:
-        with sigterm_interrupts():
-            return _run(args)
+        return _run(args)
     except ProfileError as exc:
         raise UsageError(str(exc)) from exc
-    except Terminated:
-        print(f"g2a-harness {NAME}: {TERMINATED}", file=sys.stderr)
-        return TERMINATED_EXIT
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -164,7 +164,14 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
-def test_an_interrupted_run_stops_its_pytest_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop_signal", "exit_code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143)],  # Ctrl-C; a cancelled CI job
+    ids=["ctrl-c", "sigterm"],
+)
+def test_an_interrupted_run_stops_its_pytest_too(
+    tmp_path: Path, stop_signal: signal.Signals, exit_code: int
+) -> None:
     run = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--report-dir", str(tmp_path)],
         cwd=ROOT,
@@ -179,8 +186,8 @@ def test_an_interrupted_run_stops_its_pytest_too(tmp_path: Path) -> None:
             time.sleep(0.1)
         pytest_children = _children(run.pid)
         assert pytest_children
-        run.send_signal(signal.SIGINT)  # Ctrl-C, to the harness alone
-        assert run.wait(timeout=30) == 130
+        run.send_signal(stop_signal)  # to the harness alone
+        assert run.wait(timeout=30) == exit_code
         for child in pytest_children:
             assert not Path(f"/proc/{child}").exists() or _zombie(child)
     finally:  # never leave a run behind, whatever failed
