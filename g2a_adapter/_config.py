@@ -219,6 +219,18 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+_REQUIRED = ("api_url", "api_hash", "api_key")
+
+
+def _missing_required(values: Mapping[str, str]) -> list[str]:
+    """The required variables absent or blank, all of them (G2A_API_SECRET stands in for
+    G2A_API_HASH, its deprecated name)."""
+    given = {name for name, value in values.items() if value.strip()}
+    if "api_secret" in given:
+        given.add("api_hash")
+    return [env_var(name) for name in _REQUIRED if name not in given]
+
+
 class Settings(BaseSettings):
     """Adapter configuration. Direct construction reads only its arguments; use `from_env`."""
 
@@ -268,8 +280,9 @@ class Settings(BaseSettings):
         values = {
             name: source[env_var(name)] for name in cls.model_fields if env_var(name) in source
         }
-        if "api_url" not in values:
-            raise ConfigError("G2A_API_URL is required")
+        if missing := _missing_required(values):
+            verb = "is" if len(missing) == 1 else "are"
+            raise ConfigError(f"{', '.join(missing)} {verb} required and must not be empty")
         return cls(**values)
 
     @field_validator("env", mode="before")

@@ -345,6 +345,30 @@ def test_missing_or_empty_required_values_name_the_variable(
 
 
 @pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "G2A_API_URL, G2A_API_HASH, G2A_API_KEY are required and must not be empty"),
+        (
+            {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": " "},
+            "G2A_API_HASH, G2A_API_KEY are required and must not be empty",
+        ),
+        (
+            {"G2A_API_SECRET": "h", "G2A_API_KEY": KEY},  # the hash under its deprecated name
+            "G2A_API_URL is required and must not be empty",
+        ),
+    ],
+)
+def test_every_missing_required_variable_is_named_at_once(
+    env: dict[str, str], message: str
+) -> None:
+    """A service (or `g2a-harness receiver serve`) started with several variables missing
+    learns all of them from one error, not one per restart."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
     ("field", "value", "variable"),
     [
         ("timeout_ms", "soon", "G2A_TIMEOUT_MS"),
