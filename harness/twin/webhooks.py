@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import random
 import ssl
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ import httpx
 
 from g2a_adapter.wire import signed_webhook_headers
 from harness.twin.config import TwinConfig
-from harness.twin.state import Clock, Order, seeded_uuid
+from harness.twin.state import Clock, Order
 
 EVENT_TYPES = ("order.paid", "order.complete")
 _MAX_EVENTS = 1000
@@ -66,10 +66,6 @@ class WebhookEmitter:
         self._config = config
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        # Event ids come from the start-up seed, in a stream of their own (order, transaction
-        # and job ids stay as they were): the same seed gives the same ids. A reset does not
-        # restart the stream, so a subscriber never sees an id again for another event.
-        self._event_ids = random.Random(f"{config().seed}:events")
         self.reset()
 
     def reset(self) -> None:
@@ -117,7 +113,9 @@ class WebhookEmitter:
         """Record the event and start deliveries to every subscriber; returns the event id."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"type must be one of {', '.join(EVENT_TYPES)}")
-        event_id = seeded_uuid(self._event_ids)
+        # Random, not seeded like the order ids: a receiver keeps its store across twin
+        # restarts, and an event id seen again with another body is a conflict it refuses.
+        event_id = str(uuid.uuid4())
         event = Event(event_id, event_type, event_body(event_id, event_type, self._clock(), data))
         self._events[event_id] = event
         while len(self._events) > _MAX_EVENTS:

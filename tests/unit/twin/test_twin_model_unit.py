@@ -228,11 +228,8 @@ def event_ids(seed: int, count: int = 3) -> list[str]:
     return [twin.webhooks.emit("order.paid", {"order_id": str(n)}) for n in range(count)]
 
 
-def test_webhook_event_ids_come_from_the_seed() -> None:
-    first = event_ids(7)
-    assert first == event_ids(7) != event_ids(8)
-    assert len(set(first)) == 3
-    twin = Twin(TwinConfig(seed=7), lambda: 100.0)
-    twin.webhooks.emit("order.complete", {})
-    twin.reset()  # the ids go on: a subscriber never sees one again for another event
-    assert twin.webhooks.emit("order.paid", {}) == first[1]
+def test_webhook_event_ids_are_new_even_on_a_twin_started_again_with_the_same_seed() -> None:
+    """Order ids follow the seed, event ids do not: a receiver whose store outlives a twin
+    restart would refuse a reused event id with another body as a conflict (409, for good)."""
+    first, again = event_ids(7), event_ids(7)
+    assert len(set(first) | set(again)) == 6
