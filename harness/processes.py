@@ -42,6 +42,21 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def sigterm_default() -> Iterator[None]:
+    """SIGTERM's default action within the block, for a server that handles it itself
+    (uvicorn stops gracefully, then raises the signal again): a clean stop ends the process as
+    SIGTERM does, not as an interrupted harness command. Main thread only, as above."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def stop(process: subprocess.Popen[bytes], grace_seconds: float = STOP_SECONDS) -> None:
     """Ask a child to stop, then kill it if it has not within `grace_seconds`."""
     if process.poll() is not None:
@@ -55,12 +70,15 @@ def stop(process: subprocess.Popen[bytes], grace_seconds: float = STOP_SECONDS) 
 
 
 @contextmanager
-def stopped_if_interrupted(processes: Sequence[subprocess.Popen[bytes]]) -> Iterator[None]:
+def stopped_if_interrupted(
+    processes: Sequence[subprocess.Popen[bytes]], grace_seconds: float = STOP_SECONDS
+) -> Iterator[None]:
     """Leaving the block by an exception (Ctrl-C or SIGTERM, say) stops every child still
-    running; the sequence may grow inside the block as children start."""
+    running, each given `grace_seconds` before it is killed; the sequence may grow inside the
+    block as children start."""
     try:
         yield
     except BaseException:
         for process in processes:
-            stop(process)
+            stop(process, grace_seconds)
         raise

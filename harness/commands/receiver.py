@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     from g2a_adapter import Settings
     from harness.commands._serve import listening_socket
+    from harness.processes import sigterm_default
     from harness.recording_receiver import recording_receiver_app
     from harness.server_limits import ServerLimits, uvicorn_config
     from harness.serving import freeze_heap, http_url
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     app, _ = recording_receiver_app(settings)
     freeze_heap()
     host, port = sock.getsockname()[:2]
-    print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
     config = uvicorn_config(app, limits, log_level="info", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    with sigterm_default():  # a server: uvicorn stops on it, then ends the process by it
+        print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
+        uvicorn.Server(config).run(sockets=[sock])
     return 0

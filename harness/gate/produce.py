@@ -20,6 +20,7 @@ from harness.gate.evidence import Binding, ReportFile
 from harness.gate.probe import sandbox_api_url, target_settings
 from harness.gate.provenance import envelope_problem, report_problem
 from harness.gate.steps import Step, StepOutcome
+from harness.processes import STOP_SECONDS, stopped_if_interrupted
 
 LOAD_PROFILE = "smoke"
 
@@ -100,9 +101,13 @@ Runner = Callable[[list[str], dict[str, str]], int]
 
 
 def run_child(argv: list[str], env: dict[str, str]) -> int:
-    """Run one command; its output goes to the gate's terminal."""
+    """Run one command; its output goes to the gate's terminal. Interrupted (Ctrl-C,
+    SIGTERM), the gate asks the child to stop and waits, so that it stops its own children
+    (pytest, Locust) in turn rather than being killed under them."""
     sys.stdout.flush()
-    return subprocess.run(argv, env=env, check=False).returncode
+    child = subprocess.Popen(argv, env=env)
+    with stopped_if_interrupted([child], grace_seconds=3 * STOP_SECONDS):  # its own stops first
+        return child.wait()
 
 
 def run_steps(
