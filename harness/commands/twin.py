@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from harness.cli import UsageError
@@ -11,6 +12,7 @@ from harness.twin import assumptions
 from harness.twin.config import BOUNDS, DEFAULT_WEBHOOK_SECRET, PROFILES, TwinConfig
 
 NAME = "twin"
+WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"  # the receiver's variable: set once, both agree
 HELP = "serve the G2A twin (the embedded default target)"
 
 
@@ -41,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECRET",
         help="the secret the twin signs its webhooks with, your receiver's G2A_WEBHOOK_SECRET "
-        f"(default {DEFAULT_WEBHOOK_SECRET})",
+        f"(default: G2A_WEBHOOK_SECRET when set, else {DEFAULT_WEBHOOK_SECRET}; prefer the "
+        "variable: a flag is visible to ps)",
     )
     serve.add_argument(
         "--rate-limit",
@@ -71,8 +74,11 @@ def build_config(args: argparse.Namespace) -> TwinConfig:
     if args.rate_limit is not None:
         limit = args.rate_limit
         fields["rate_limit"] = int(limit) if limit.isdigit() else limit
-    if args.webhook_secret is not None:
-        fields["webhook_secrets"] = [args.webhook_secret]
+    secret, source = _webhook_secret(args)
+    if secret is not None:
+        if not secret.strip():
+            raise UsageError(f"{source} must not be empty")
+        fields["webhook_secrets"] = [secret]
     try:
         return TwinConfig.profile(args.profile).updated(fields)
     except ValueError as exc:
@@ -107,12 +113,19 @@ def banner(host: str, port: int, config: TwinConfig) -> str:
     )
 
 
+def _webhook_secret(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The signing secret asked for and where it came from: the flag, else the variable."""
+    if args.webhook_secret is not None:
+        return args.webhook_secret, "--webhook-secret"
+    return os.environ.get(WEBHOOK_SECRET_ENV), WEBHOOK_SECRET_ENV
+
+
 def _secret_shown(config: TwinConfig) -> str:
     """The twin's own default secret is a fixture, shown so a receiver can be set up with it;
-    one given with --webhook-secret is the user's and is not echoed."""
+    a secret of the user's (flag or variable) is never echoed."""
     if config.webhook_secrets == [DEFAULT_WEBHOOK_SECRET]:
-        return f"the twin's default secret: G2A_WEBHOOK_SECRET={DEFAULT_WEBHOOK_SECRET}"
-    return "the secret given with --webhook-secret"
+        return f"the twin's default secret: {WEBHOOK_SECRET_ENV}={DEFAULT_WEBHOOK_SECRET}"
+    return f"your secret (--webhook-secret or {WEBHOOK_SECRET_ENV})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from harness.commands._serve import listening_socket
+    from harness.processes import sigterm_default
     from harness.serving import freeze_heap
     from harness.twin.app import create_app
 
@@ -130,11 +144,12 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s twin %(message)s"
     )
     host, port = sock.getsockname()[:2]
-    print(banner(host, port, config), file=sys.stderr, flush=True)
-    app = create_app(config)
-    freeze_heap()
-    served = uvicorn.Config(
-        app, loop="auto", http="httptools", access_log=False, log_level="warning"
-    )
-    uvicorn.Server(served).run(sockets=[sock])
+    with sigterm_default():  # a server: uvicorn stops on it, then ends the process by it
+        print(banner(host, port, config), file=sys.stderr, flush=True)
+        app = create_app(config)
+        freeze_heap()
+        served = uvicorn.Config(
+            app, loop="auto", http="httptools", access_log=False, log_level="warning"
+        )
+        uvicorn.Server(served).run(sockets=[sock])
     return 0

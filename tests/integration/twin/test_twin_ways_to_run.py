@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shlex
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from twin_support import AUTH, SANDBOX_PRODUCT, served_by_cli
+from twin_support import AUTH, BANNER_URL, ROOT, SANDBOX_PRODUCT, announced, served_by_cli
 
 from g2a_adapter import WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
@@ -156,7 +159,7 @@ class _Captured(http.server.BaseHTTPRequestHandler):
         (
             ("--webhook-secret", "my-own-secret"),
             "my-own-secret",
-            "the secret given with --webhook-secret",
+            "your secret (--webhook-secret or G2A_WEBHOOK_SECRET)",
         ),
     ],
 )
@@ -194,3 +197,56 @@ def test_the_banner_says_how_to_receive_the_twins_webhooks_and_its_curl_subscrib
     assert verifier.verify(headers, body).data.order_id == order["order_id"]
     if options:
         assert secret not in log.read_text()
+
+
+def test_sigterm_stops_the_served_twin_as_a_clean_server_stop(tmp_path: Path) -> None:
+    """uvicorn stops on SIGTERM, then ends the process by it: what a service manager counts as
+    a clean stop, not the harness's 'interrupted command' exit 143."""
+    log = tmp_path / "twin.log"
+    command = [sys.executable, "-m", "harness", "twin", "serve", "--port", "0"]
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stderr=sink, stdout=sink)
+        try:
+            announced(log, process, BANNER_URL)
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=15)
+        finally:
+            process.kill()
+    assert code == -signal.SIGTERM
+    assert "stopped by SIGTERM" not in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--webhook-secret", ""], {}, "g2a-harness twin: --webhook-secret must not be empty"),
+        ([], {"G2A_WEBHOOK_SECRET": " "}, "g2a-harness twin: G2A_WEBHOOK_SECRET must not be empty"),
+    ],
+)
+def test_an_empty_webhook_secret_is_one_line_naming_where_it_came_from(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
+    command = [sys.executable, "-m", "harness", "twin", "serve", "--port", "0", *argv]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    done = subprocess.run(
+        command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stderr.strip()) == (2, message)
+
+
+def test_the_receivers_variable_sets_the_twins_secret_and_is_not_echoed(tmp_path: Path) -> None:
+    log = tmp_path / "twin.log"
+    command = [sys.executable, "-m", "harness", "twin", "serve", "--port", "0"]
+    env = {**os.environ, "G2A_WEBHOOK_SECRET": "from-the-environment"}
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=sink, stdout=sink)
+        try:
+            base = announced(log, process, BANNER_URL)
+            config = httpx.get(f"{base}/__twin/config").json()
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert config["webhook_secrets"] == ["***"]
+    text = log.read_text()
+    assert "your secret (--webhook-secret or G2A_WEBHOOK_SECRET)" in text
+    assert "from-the-environment" not in text

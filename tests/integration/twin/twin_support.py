@@ -39,7 +39,8 @@ def served_by_cli(log: Path, *options: str) -> Iterator[str]:
     """`g2a-harness twin serve --port 0` in a subprocess; yields the base URL its banner names."""
     command = [sys.executable, "-c", "from harness.cli import main; main()", "twin", "serve",
                "--port", "0", *options]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    clean = {k: v for k, v in os.environ.items() if k != "G2A_WEBHOOK_SECRET"}  # options decide
+    env = {**clean, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=sink, stdout=sink)
         try:
