@@ -56,7 +56,12 @@ class VerificationResult:
             "provider_url": self.provider_url,
             "passed": self.passed,
             "providers": [
-                {"provider": p.provider, "passed": p.passed, "interactions": p.interactions}
+                {
+                    "provider": p.provider,
+                    "passed": p.passed,
+                    "interactions": p.interactions,
+                    **({} if p.printed else {"reason": p.output}),  # why pact never ran
+                }
                 for p in self.providers
             ],
         }

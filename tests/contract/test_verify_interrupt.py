@@ -71,7 +71,10 @@ def test_a_verification_that_runs_out_of_time_fails_and_says_so(
     assert "g2a-import-api: 4 interaction(s), FAILED" in done.stdout
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert report["pacts_verified"] is False
-    assert [p["passed"] for p in report["verification"]["providers"]] == [False, False]
+    assert [(p["passed"], p["reason"]) for p in report["verification"]["providers"]] == [
+        (False, "did not finish within the verification's 3 s"),
+        (False, "not verified: the verification's 3 s ran out before it"),
+    ]
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
