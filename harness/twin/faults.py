@@ -182,8 +182,8 @@ def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultActio
     )
     if action.phase not in PHASES:
         raise FaultSpecError("phase must be 'before' or 'after'")
-    if not 100 <= action.status <= 599:
-        raise FaultSpecError("status must be an HTTP status code")
+    if not 200 <= action.status <= 599:  # a 1xx is no answer: clients drop the connection
+        raise FaultSpecError("status must be an HTTP status code from 200 to 599")
     if not 0 <= action.latency_ms <= MAX_LATENCY_MS:
         raise FaultSpecError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
     if not 0 <= action.retry_after <= MAX_RETRY_AFTER:

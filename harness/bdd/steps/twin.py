@@ -41,7 +41,8 @@ def _status_fault(status: str) -> dict[str, Any]:
     return {"kind": "rate_limit"} if code == 429 else {"kind": "status", "status": code}
 
 
-_STATUS = r"[1-5]\d\d"  # what the twin takes as an HTTP status: 100 to 599
+_STATUS = r"[2-5]\d\d"  # what the twin answers as a fault: 200 to 599
+_ERROR_STATUS = r"[45]\d\d"  # what a refusal answers: 400 to 599
 
 _FAULT_FORMS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "HTTP <status>": (rf"HTTP ({_STATUS})", _status_fault),
@@ -51,7 +52,7 @@ _FAULT_FORMS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     ),
     **phrases({"a connection reset": {"kind": "reset"}, "a malformed body": {"kind": "malformed"}}),
 }
-# A fault in business words -> the twin's fault fields (`<status>`: 100 to 599).
+# A fault in business words -> the twin's fault fields (`<status>`: 200 to 599).
 FAULTS: Wording[dict[str, Any]] = Wording("fault", _FAULT_FORMS)
 # A sequence also says `passes` (None: that request is answered normally).
 FAULT_SEQUENCE: Wording[dict[str, Any] | None] = Wording(
@@ -95,7 +96,7 @@ def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
 @given(
     parsers.re(
         rf"the twin (?:refuses|answers) the next (?P<call>{_CALL_NAMES}) request "
-        rf"with HTTP (?P<status>{_STATUS}) and code (?P<code>\w+)"
+        rf"with HTTP (?P<status>{_ERROR_STATUS}) and code (?P<code>\w+)"
     )
 )
 def refuse_next(g2a_world: World, call: str, status: str, code: str) -> None:

@@ -197,6 +197,17 @@ TRIPS = {
         ':6: step "Given the twin fails the next 2 order requests with HTTP 999": "HTTP 999" is '
         'not a fault the step knows; a fault is one of "HTTP <status>"',
     ),
+    "a 1xx status, which is no answer": (
+        "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 101\n",
+        '"HTTP 101" is not a fault the step knows',
+    ),
+    "a refusal with a success status": (
+        "  Scenario: S\n"
+        "    Given the twin refuses the next offers request with HTTP 204 and code X\n",
+        ':6: unknown step "Given the twin refuses the next offers request with HTTP 204 and '
+        'code X"; did you mean "Given the twin refuses the next offers request with HTTP 401 '
+        'and code AUTH02"',
+    ),
     "a fault sequence outside its wording": (
         "  Scenario: S\n"
         '    Given the twin answers order requests with the sequence "HTTP 503, ok"\n',
