@@ -6,7 +6,9 @@ non-idempotent call and *after* each step, so a re-run after a crash knows exact
 stands. The one exception is the first create of a purchase with nothing recorded yet: only
 the lease is renewed before it (the fence), so a create G2A refuses outright leaves no
 checkpoint and the release frees the key (another try, even with other arguments, starts
-afresh); a lease taken over without a checkpoint is therefore read as `creating`.
+afresh); a lease taken over without a checkpoint is therefore read as `creating`. That errs on
+the safe side: a holder that died after its claim but before sending its create is also counted
+as an abandoned order of unknown id.
 
 | checkpoint `step` | meaning on resume |
 |---|---|
@@ -146,6 +148,16 @@ def next_step(progress: JSON) -> str:
     return _NEXT_STEP[progress.get("step")]
 
 
+class _Unrecorded(Exception):
+    """An order was created and nothing in the store says so: the claim is not released (a
+    release without a checkpoint would forget the key), so its lease lapses and the next run
+    reads the key as `creating` (`progress_of`) and records the order as abandoned."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def progress_of(claim: Claim) -> JSON:
     """Where the claim's earlier holders stopped. A holder that lost its lease before
     recording anything may have sent its first create (fenced, not recorded: see `_create`)."""
@@ -253,14 +265,16 @@ class PurchaseFlow:
             return PurchaseResult(**claim.result, resumed=True)
         key, owner = request.idempotency_key, claim.owner
         assert owner is not None
-        yield StoreCall(partial(self._keeper.keep, key, owner))
         try:
+            self._keeper.keep(key, owner)  # no store call: it never blocks
             result = yield from self._advance(request, owner, progress_of(claim))
         except LeaseLostError as exc:  # fenced: the key is someone else's now, nothing to release
             raise LeaseLostError(
                 f"purchase {key!r} was taken over after this caller's lease lapsed; "
                 "stopped before sending anything else"
             ) from exc
+        except _Unrecorded as unrecorded:  # not released: its lease lapses, read as `creating`
+            raise unrecorded.error from None
         except Exception:
             yield from self._release(key, owner)
             raise
@@ -322,14 +336,16 @@ class PurchaseFlow:
                 started_again, progress = True, expired.progress
             try:
                 yield from save(progress)
-            except Exception:
+            except Exception as exc:
                 if step in ("create", "recreate"):  # created, but its id is not recorded
-                    yield from self._record_orphan(request, progress, save)
+                    recorded = yield from self._record_orphan(request, progress, save)
+                    if not recorded:
+                        raise _Unrecorded(exc) from exc
                 raise
 
-    def _record_orphan(self, request: PurchaseRequest, created: JSON, save: Saver) -> Flow[None]:
+    def _record_orphan(self, request: PurchaseRequest, created: JSON, save: Saver) -> Flow[bool]:
         """An order created but not recorded (its checkpoint failed): logged and counted as
-        abandoned, and recorded as such if the store takes this second write."""
+        abandoned, and recorded as such if the store takes this second write (True)."""
         orphan = self._abandon(request, created["order_id"], "its id could not be recorded")
         abandoned = [*created.get("abandoned_orders", []), orphan]
         try:
@@ -341,6 +357,8 @@ class PurchaseFlow:
                 created["order_id"],
                 type(exc).__name__,
             )
+            return False
+        return True
 
     def _step(self, step: str, request: PurchaseRequest, progress: JSON, save: Saver) -> Flow[JSON]:
         """Run one step; return the progress to record after it."""

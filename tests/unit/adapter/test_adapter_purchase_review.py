@@ -37,6 +37,7 @@ from g2a_adapter import (
     PurchaseResult,
     RequestValidationError,
     ResponseFormatError,
+    StoreUnavailableError,
 )
 from g2a_adapter.client._models import JobAccepted, OrderCreated, OrderKey, ProductPage
 from g2a_adapter.client._orders import Orders, create_request
@@ -224,6 +225,45 @@ def test_a_create_refused_outright_leaves_nothing_and_frees_the_key() -> None:
     assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 0
     with client_of(api, store) as client, pytest.raises(IdempotencyConflictError):
         buy(client)  # completed now: bound to the arguments that bought
+
+
+class _StoreBlip(MemoryStore):
+    """Both writes that would record the first order fail (a store blip); the release that
+    follows goes through."""
+
+    def __init__(self, now: list[float]) -> None:
+        super().__init__(clock=lambda: now[0])
+        self.failures = 2
+
+    def checkpoint(self, key: str, owner: str, data: Any, lease_seconds: float) -> None:
+        if self.failures and (data.get("step") == "created" or "abandoned_orders" in data):
+            self.failures -= 1
+            raise StoreUnavailableError("memory", "blip")
+        super().checkpoint(key, owner, data, lease_seconds)
+
+
+def test_an_order_nothing_could_record_keeps_the_key_until_its_lease_lapses() -> None:
+    """A release without a checkpoint would forget the key, and the next run would know
+    nothing of the order created: the claim is kept instead, and once its lease lapses the next
+    run reads it as a lost create, records an abandoned order and buys again."""
+    now = [1_000.0]
+    store, metrics = _StoreBlip(now), Metrics()
+    api = shop()
+    with client_of(api, store, metrics=metrics, retry=NO_RETRY) as client:
+        with pytest.raises(StoreUnavailableError):
+            buy(client)
+        kept = store.get(KEY)
+        assert kept is not None
+        assert kept.owner is not None
+        now[0] += SETTINGS.purchase_lease_seconds + 1
+        result = buy(client)
+    assert result.resumed is True
+    record = store.get(KEY)
+    assert record is not None
+    assert record.checkpoint is not None
+    assert [o["order_id"] for o in record.checkpoint["abandoned_orders"]] == [None]
+    assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 2
+    assert [r.url.path for r in api.requests].count("/v1/order") == 2
 
 
 # --- 4. one unreadable product never fails its page -----------------------------------------
