@@ -13,8 +13,10 @@ is fenced: `holds` turns False, and its next write under the lease fails with
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ from g2a_adapter.idempotency._groups import write_group
 logger = logging.getLogger("g2a_adapter.idempotency")
 
 THREAD_NAME = "g2a-lease-keeper"
+_KEEPERS: weakref.WeakSet[LeaseKeeper] = weakref.WeakSet()
 
 
 @dataclass(eq=False)
@@ -52,13 +55,21 @@ class LeaseKeeper:
         self._kept: dict[tuple[str, str], _Lease] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        _KEEPERS.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child has only the forking thread: a lock another thread held stays held
+        for good, and the leases the parent kept are the parent's to renew."""
+        self._lock = threading.Lock()
+        self._kept.clear()
+        self._thread = None
 
     def keep(self, key: str, owner: str) -> None:
         """Renew the lease `owner` holds on `key` (just claimed) until `let_go`."""
         lease = _Lease(key, owner, self._clock() + self._lease)
         with self._lock:
             self._kept[key, owner] = lease
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # none, or not since a fork
                 self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
                 self._thread.start()
 
@@ -108,3 +119,12 @@ class LeaseKeeper:
         if still_kept:  # not merely completed meanwhile
             label = f"idempotency_key={key_digest(lease.key)}"  # never the key itself
             logger.warning("lease on %s was taken over; it is no longer renewed", label)
+
+
+def _reset_after_fork() -> None:
+    for keeper in list(_KEEPERS):
+        keeper._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -7,7 +7,7 @@ when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
 a 500 only ever means a bug or a failing handler. Signed deliveries reach worker threads in
 batches (`_batches.Batches`: what waited for a busy thread goes together) and are handled by
 `WebhookHandler.handle_each`, which gives each outcome out as soon as it is final; G2A Pay
-IPNs wait for the same threads in batches of their own. This module
+IPNs wait for the same threads, one IPN to a hand-over. This module
 is the one place that answers and counts: refusals in
 `g2a_webhook_validation_failures_total{reason}`, verified deliveries in
 `g2a_webhook_events_total{type, result}`.
@@ -190,7 +190,9 @@ class _Receiver:
         # Handlers and store calls block: they run on threads of their own, never on the loop.
         self.workers = anyio.CapacityLimiter(options.handler_threads)
         self.deliveries = Batches(self._deliver_each, threads=self.workers)
-        self.payments = Batches(self._pay_each, threads=self.workers)
+        # One IPN at a time: their batches would save no commit, only queue a quick one
+        # behind a slow handler while another thread is free.
+        self.payments = Batches(self._pay_each, threads=self.workers, max_batch=1)
         metrics.webhook_handler_threads.set_function(lambda: self.workers.total_tokens)
         metrics.webhook_handler_threads_busy.set_function(lambda: self.workers.borrowed_tokens)
         metrics.webhook_deliveries_waiting.set_function(

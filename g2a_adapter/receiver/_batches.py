@@ -33,9 +33,16 @@ class Batches(Generic[Item, Result]):
     """`submit(item)` → the result `process` gives it; `process` runs on worker threads, as
     many at once as `threads` allows, each call with its share of the items that waited."""
 
-    def __init__(self, process: Process[Item, Result], *, threads: anyio.CapacityLimiter) -> None:
+    def __init__(
+        self,
+        process: Process[Item, Result],
+        *,
+        threads: anyio.CapacityLimiter,
+        max_batch: int | None = None,
+    ) -> None:
         self._process = process
         self._threads = threads
+        self._max_batch = max_batch  # 1: no item waits behind another on a thread
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._drains: set[asyncio.Task[None]] = set()
         self._processing = 0  # batches handed to a thread and not yet answered
@@ -72,6 +79,7 @@ class Batches(Generic[Item, Result]):
             while self._waiting:
                 free = max(self._threads.total_tokens - self._processing, 1)
                 share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
+                share = min(share, self._max_batch or share)
                 batch, self._waiting = self._waiting[:share], self._waiting[share:]
                 futures = [future for _, future in batch]
                 self._processing += 1

@@ -167,13 +167,16 @@ class WebhookHandler:
             _Flight(index, d, d.context or contextvars.copy_context())
             for index, d in enumerate(deliveries)
         ]
-        self._grouped(flights, self._verify_and_claim)
-        yield from self._settle(flights)
-        yield from self._wait_for_held([f for f in flights if f.held is not None])
-        for flight in flights:
-            if flight.alone:
-                flight.context.run(self._process_alone, flight)
-                yield _settled([flight])
+        try:
+            self._grouped(flights, self._verify_and_claim)
+            yield from self._settle(flights)
+            yield from self._wait_for_held([f for f in flights if f.held is not None])
+            for flight in flights:
+                if flight.alone:
+                    flight.context.run(self._process_alone, flight)
+                    yield _settled([flight])
+        finally:  # closed early (its consumer gone): no claim is left held, nor kept alive
+            self._grouped(_holding(flights), self._end)
 
     def handle_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """`handle_each`'s outcomes, in the order of the deliveries."""

@@ -4,10 +4,12 @@ its thread runs only while it keeps something."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
 import pytest
+from machine_support import require
 
 from g2a_adapter.idempotency import ClaimState, MemoryStore, open_store
 from g2a_adapter.idempotency._codec import lease_holder
@@ -117,3 +119,27 @@ def test_the_renewals_of_a_beat_commit_together_on_a_sql_store(tmp_path: Path) -
 )
 def test_the_holder_of_a_lease_is_its_host_and_pid(owner: str | None, holder: str) -> None:
     assert lease_holder(owner) == holder
+
+
+def test_a_forked_child_keeps_its_own_leases_with_its_own_thread() -> None:
+    """A pre-forking server forks after the keeper exists: the child has no keeper thread and
+    must start one for its own leases, and does not renew the parent's."""
+    require(hasattr(os, "fork"), "this platform has no os.fork (POSIX only)")
+    store = MemoryStore()
+    keeper = LeaseKeeper(store, LEASE)
+    parent_owner = store.claim("parent", "fp", LEASE).owner or ""
+    keeper.keep("parent", parent_owner)
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit code only
+        try:
+            child_owner = store.claim("child", "fp", LEASE).owner or ""
+            keeper.keep("child", child_owner)
+            time.sleep(LEASE * 3)
+            kept = store.claim("child", "fp", LEASE).state is ClaimState.IN_PROGRESS
+            lapsed = store.claim("parent", "fp", LEASE).state is ClaimState.NEW  # not renewed
+            os._exit(0 if kept and lapsed else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    keeper.let_go("parent", parent_owner)
+    assert os.waitstatus_to_exitcode(status) == 0

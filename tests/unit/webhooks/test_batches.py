@@ -209,3 +209,34 @@ def test_an_item_submitted_as_the_drain_ends_is_answered_at_once() -> None:
         return [turns for turns in range(20) if not await trial(turns)]
 
     assert asyncio.run(every_turn()) == []
+
+
+def test_with_a_batch_of_one_a_quick_item_never_waits_behind_a_slow_one() -> None:
+    """G2A Pay IPNs (no grouped commit to gain): two threads, the first item slow; the others
+    are each handed over alone, so they are answered long before it ends."""
+    slow = threading.Event()
+    answered: dict[int, float] = {}
+
+    def handle(items: list[int]) -> Iterator[list[tuple[int, int]]]:
+        for index, item in enumerate(items):
+            if item == 0:
+                slow.wait(timeout=10)
+            yield [(index, item)]
+
+    async def burst() -> None:
+        batches: Batches[int, int] = Batches(handle, threads=anyio.CapacityLimiter(2), max_batch=1)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        async def one(item: int) -> None:
+            await batches.submit(item)
+            answered[item] = loop.time() - started
+
+        tasks = [asyncio.ensure_future(one(n)) for n in range(4)]
+        while len(answered) < 3:
+            await asyncio.sleep(0.001)
+        slow.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(burst())
+    assert sorted(answered, key=answered.__getitem__)[-1] == 0  # the slow one ends last

@@ -541,3 +541,24 @@ def test_a_handler_running_longer_than_its_lease_keeps_its_event_and_runs_once(
     record = store.get("webhook-event:evt-1")
     assert record is not None
     assert record.result == {"status": "processed"}
+
+
+def test_a_batch_closed_before_its_handlers_ran_releases_every_claim_it_won() -> None:
+    """`handle_each` closed after its first group (the loop that wanted the answers is gone):
+    the claims it won are released, not renewed for the life of the process, so the sender's
+    redelivery is handled."""
+    store = MemoryStore(clock=_clock)
+    recorder = Recorder()
+    handler = _handler(store, recorder)
+    batch = [delivery("evt-1", "nonce-1-000001"), delivery("evt-x", "nonce-1-000001")]
+
+    groups = handler.handle_each(batch)
+    first = next(groups)  # the replayed nonce's refusal, before any handler runs
+    groups.close()
+
+    assert [i for i, _ in first] == [1]
+    assert recorder.seen == []
+    assert store.get("webhook-event:evt-1") is None  # released: nothing held, nothing kept
+    assert handler._once._keeper._kept == {}
+    headers, body, _ = delivery("evt-1", "nonce-1-000002")
+    assert said(handler.handle(headers, body)) == "processed:evt-1"
