@@ -241,8 +241,15 @@ def test_the_receivers_variable_sets_the_twins_secret_and_is_not_echoed(tmp_path
     with log.open("w") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=sink, stdout=sink)
         try:
-            base = announced(log, process, BANNER_URL)
-            config = httpx.get(f"{base}/__twin/config").json()
+            base = announced(log, process, BANNER_URL)  # printed before uvicorn listens
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    config = httpx.get(f"{base}/__twin/config").json()
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.1)
         finally:
             process.terminate()
             process.wait(10)
