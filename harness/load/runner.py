@@ -38,6 +38,15 @@ PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 10
 WEB_AUTOQUIT_S = 10
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
+# What a run writes into its report dir, by role, as load.json names them.
+REPORT_FILES = {
+    "csv_prefix": "locust",
+    "html": "locust.html",
+    "stats_json": "locust_stats.json",
+    "journal": "journal.json",
+    "log": "locust.log",
+    "services_log": "services.log",
+}
 
 
 @dataclass(frozen=True)
@@ -276,14 +285,6 @@ def execute(run: LoadRun) -> dict[str, Any]:
     journal.exit_code = exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json")
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
-    files = {
-        "csv_prefix": "locust",
-        "html": "locust.html",
-        "stats_json": "locust_stats.json",
-        "journal": "journal.json",
-        "log": "locust.log",
-        "services_log": "services.log",
-    }
     report = build_report(
         profile=profile,
         target=run.target,
@@ -292,7 +293,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         verdict=verdict,
         stats=stats,
         journal=journal,
-        files=files,
+        files=REPORT_FILES,
         web=run.web,
         peak_users=read_peak_users(run.report_dir / "locust_stats_history.csv"),
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machine_support import require
+from process_support import HAS_PROC, children
 
 from harness.load import runner
 from harness.load.profiles import load_profiles
@@ -62,24 +64,11 @@ TERMINATED = (
 )
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended while we looked
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _first_child(process: subprocess.Popen[str], timeout_s: float = 60) -> int:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
-        if children := _children(process.pid):
-            return children[0]
+        if started := children(process.pid):
+            return started[0]
         time.sleep(0.1)
     raise AssertionError(f"no child process started (exit {process.poll()})")
 
@@ -117,8 +106,8 @@ def _environment() -> dict[str, str]:
     return env
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_sigterm_stops_a_worker_only_run_and_its_locust_worker() -> None:
+    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     args = ["--master-host", "127.0.0.1", "--master-port", "9", "--workers", "1"]
 
     code, stderr, worker = _terminated(args, _environment())
@@ -133,8 +122,8 @@ def test_sigterm_stops_a_worker_only_run_and_its_locust_worker() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_sigterm_stops_a_load_run_and_its_locust_processes(tmp_path: Path) -> None:
+    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     args = ["--profile", "smoke", "--run-time", "60s", "--workers", "1"]
 
     code, stderr, master = _terminated([*args, "--report-dir", str(tmp_path)], _environment())

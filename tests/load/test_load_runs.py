@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machine_support import require
+from process_support import HAS_PROC, children
 
 ROOT = Path(__file__).resolve().parents[2]
 # the console script's entry point (`python -m harness.cli` would load the CLI twice)
@@ -250,6 +252,7 @@ def _first_answer(url: str) -> Any:
 
 
 def test_a_remote_worker_that_quits_cleanly_mid_run_fails_the_run(tmp_path: Path) -> None:
+    require(HAS_PROC, "this platform has no Linux /proc to find the worker")
     """Locust's master carries on when a worker says it quits (its operator pressed Ctrl-C, say)
     and exits 0: the run made by fewer workers than it was started with is not a pass."""
     port = _free_port()
@@ -269,7 +272,7 @@ def test_a_remote_worker_that_quits_cleanly_mid_run_fails_the_run(tmp_path: Path
     )  # fmt: skip
     try:
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
-        for worker in _children(remote.pid):  # the remote Locust worker quits cleanly
+        for worker in children(remote.pid):  # the remote Locust worker quits cleanly
             os.kill(worker, signal.SIGINT)
         output, _ = master.communicate(timeout=120)
     finally:
@@ -282,19 +285,6 @@ def test_a_remote_worker_that_quits_cleanly_mid_run_fails_the_run(tmp_path: Path
     completed = _check(_verdict(tmp_path), "slos", "run completed")
     assert completed["passed"] is False
     assert re.search(r"worker \S+: left before the run ended", completed["detail"]), completed
-
-
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def _wait_for_users(history: Path, timeout_s: float = 120) -> None:

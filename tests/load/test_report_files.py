@@ -8,21 +8,13 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.load.report import print_verdict
-from harness.load.runner import _clean
+from harness.load.runner import REPORT_FILES, _clean
 
 PREVIOUS_RUN = (
     "load.json", "journal.json", "services.log", "locust.log", "locust.html",
     "locust_stats.json", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
     "locust_exceptions.csv", "idempotency.sqlite3", "idempotency.sqlite3-wal",
 )  # fmt: skip
-FILES = {
-    "csv_prefix": "locust",
-    "html": "locust.html",
-    "stats_json": "locust_stats.json",
-    "journal": "journal.json",
-    "log": "locust.log",
-    "services_log": "services.log",
-}
 
 
 def test_a_new_run_removes_every_file_a_previous_run_wrote(tmp_path: Path) -> None:
@@ -46,7 +38,7 @@ def test_the_verdict_lists_only_the_files_the_run_left(tmp_path: Path) -> None:
         "expected_workers": 0,
         "slos": [],
         "invariants": [],
-        "files": FILES,
+        "files": REPORT_FILES,
     }
     out = io.StringIO()
 

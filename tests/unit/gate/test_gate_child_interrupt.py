@@ -12,7 +12,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
+from machine_support import require
+from process_support import HAS_PROC, alive
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,15 +36,8 @@ with sigterm_interrupts():
 """
 
 
-def _alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
-
-
-@pytest.mark.skipif(
-    not Path("/proc/self/stat").is_dir() and not Path("/proc").is_dir(), reason="needs Linux /proc"
-)
 def test_sigterm_to_the_gate_lets_its_child_stop_the_grandchildren(tmp_path: Path) -> None:
+    require(HAS_PROC, "this platform has no Linux /proc to see the grandchild")
     pid_file = tmp_path / "grandchild.pid"
     gate = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(GATE), textwrap.dedent(COMMAND), str(pid_file)],
@@ -60,10 +54,10 @@ def test_sigterm_to_the_gate_lets_its_child_stop_the_grandchildren(tmp_path: Pat
         gate.send_signal(signal.SIGTERM)
         gate.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while _alive(grandchild) and time.monotonic() < deadline:
+        while alive(grandchild) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(grandchild), "the command's own child outlived the gate"
+        assert not alive(grandchild), "the command's own child outlived the gate"
     finally:
         gate.kill()
-        if pid_file.exists() and pid_file.read_text() and _alive(int(pid_file.read_text())):
+        if pid_file.exists() and pid_file.read_text() and alive(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
