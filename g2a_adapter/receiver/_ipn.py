@@ -26,7 +26,7 @@ _REQUIRED = ("type", "transactionId", "userOrderId", "amount", "status", "hash")
 _AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,8})?\Z")  # finite by construction: no NaN, no inf
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 _OPTIONAL_AMOUNTS = ("refundedAmount",)
-_FINGERPRINTED = ("type", "transactionId", "userOrderId", "amount", "status", "refundedAmount")
+_FINGERPRINTED = ("type", "transactionId", "userOrderId", "amount", "status")
 _HASH = re.compile(r"^[0-9a-fA-F]{64}\Z")
 MAX_IPN_BYTES = 16384
 # G2A documents no format for these; printable and bounded, they make an idempotency key that
@@ -53,9 +53,9 @@ class IpnNotification:
         """One processing per transaction and status (a refund follows a completion), and per
         refunded amount of a partial refund (a transaction may be refunded in parts)."""
         key = f"ipn:{self.transaction_id}:{self.status}"
-        refunded = self.fields.get("refundedAmount")
+        refunded = self._refunded_amount()
         if self.status == "partial_refunded" and refunded is not None:
-            key += f":{Decimal(refunded).normalize():f}"  # 10.00 and 10 are one part
+            key += f":{refunded}"
         return key
 
     @property
@@ -63,7 +63,13 @@ class IpnNotification:
         """What the notification says, whatever the order of its posted fields: a resend is a
         duplicate, and another amount or order under the same key is a conflict."""
         said = {name: self.fields.get(name) for name in _FINGERPRINTED}
+        said["refundedAmount"] = self._refunded_amount()
         return json.dumps(said, sort_keys=True).encode()
+
+    def _refunded_amount(self) -> str | None:
+        """`refundedAmount` as a number, when posted: `10.00` and `10` are one amount."""
+        refunded = self.fields.get("refundedAmount")
+        return None if refunded is None else f"{Decimal(refunded).normalize():f}"
 
 
 def parse_form(body: bytes) -> dict[str, str]:
