@@ -10,14 +10,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import uuid
+import weakref
 from collections.abc import Iterable
 from contextvars import ContextVar
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+
+
+class TokenTtlSource(Protocol):
+    """What `g2a_token_ttl_seconds` reads of a client: its Import API token's seconds left."""
+
+    def ttl_seconds(self) -> float: ...
 
 
 class Metrics:
@@ -46,9 +55,15 @@ class Metrics:
         )
         self.token_ttl_seconds = Gauge(
             "g2a_token_ttl_seconds",
-            "Seconds left before the cached Import API token expires",
+            "Seconds left before the cached Import API token expires: the lowest over the live "
+            "clients of this Metrics that asked for one (0 for one without a token); 0 when none "
+            "did",
             registry=self.registry,
         )
+        # Weak: a client that is garbage collected drops out without being released.
+        self._token_ttl_sources: weakref.WeakSet[TokenTtlSource] = weakref.WeakSet()
+        self._token_ttl_lock = threading.Lock()
+        self.token_ttl_seconds.set_function(self._lowest_token_ttl)
         self.webhook_events_total = Counter(
             "g2a_webhook_events_total",
             "Webhook events, by type (order.paid, order.complete, ipn.<status>) and result: "
@@ -96,6 +111,20 @@ class Metrics:
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)
+
+    def track_token_ttl(self, source: TokenTtlSource) -> None:
+        """Count `source` in `g2a_token_ttl_seconds` until it is released or collected."""
+        with self._token_ttl_lock:
+            self._token_ttl_sources.add(source)
+
+    def release_token_ttl(self, source: TokenTtlSource) -> None:
+        with self._token_ttl_lock:
+            self._token_ttl_sources.discard(source)
+
+    def _lowest_token_ttl(self) -> float:
+        with self._token_ttl_lock:
+            sources = list(self._token_ttl_sources)
+        return min((source.ttl_seconds() for source in sources), default=0.0)
 
 
 class SecretMasker:

@@ -2,8 +2,11 @@
 
 `TokenState` holds the cached token and makes every decision (is it still good, must it be
 refreshed early, was the refused token already replaced by another caller) and builds the
-token request. The wrappers only add a lock — `threading.Lock` for threads, `asyncio.Lock`
-for tasks — and the double check that makes N concurrent callers cause one fetch.
+token request. From its first token demand it counts in `g2a_token_ttl_seconds` (the lowest
+TTL over the clients of one `Metrics`), so a client that never uses the Import API (Export
+calls only) never pins the gauge at 0. The wrappers only add a lock — `threading.Lock` for
+threads, `asyncio.Lock` for tasks — and the double check that makes N concurrent callers cause
+one fetch.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class TokenState:
         self._core = core
         self._clock = clock
         self.token: AccessToken | None = None
-        core.metrics.token_ttl_seconds.set_function(self.ttl_seconds)
+        self._ttl_counted = False  # set at the first token demand, and for good by `release`
 
     def ttl_seconds(self) -> float:
         token = self.token
@@ -47,8 +50,12 @@ class TokenState:
         """The cached token if it will do, else None (this caller must fetch).
 
         A forced refresh after a 401 names the refused token (`stale`): if another caller
-        has replaced it meanwhile, the new one is used instead of fetching again.
+        has replaced it meanwhile, the new one is used instead of fetching again. The first
+        demand counts this client in the TTL gauge (without a token yet, as 0).
         """
+        if not self._ttl_counted:
+            self._ttl_counted = True
+            self._core.metrics.track_token_ttl(self)
         token = self.token
         if token is None:
             return None
@@ -95,6 +102,11 @@ class TokenState:
 
     def invalidate(self) -> None:
         self.token = None
+
+    def release(self) -> None:
+        """Stop counting in the TTL gauge (the client is closed), even on a later demand."""
+        self._ttl_counted = True
+        self._core.metrics.release_token_ttl(self)
 
 
 class SyncTokens:

@@ -92,6 +92,11 @@ class _Shared:
                 )
             return self._purchase_flow
 
+    def _mark_closed(self) -> None:
+        """No call from now on, and no count in the token TTL gauge (whose other clients go on)."""
+        self._closed = True
+        self._tokens.release()
+
     def _close_store(self) -> None:
         with self._store_lock:
             if self._owns_store and self._store is not None:
@@ -160,7 +165,7 @@ class G2AClient(_Shared):
                 raise
 
     def close(self) -> None:
-        self._closed = True
+        self._mark_closed()
         self._http.close()
         self._close_store()
 
@@ -236,7 +241,7 @@ class AsyncG2AClient(_Shared):
                 raise
 
     async def aclose(self) -> None:
-        self._closed = True
+        self._mark_closed()
         await self._http.close()
         await asyncio.to_thread(self._close_store)  # a network store's close may block
 

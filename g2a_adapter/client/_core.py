@@ -323,9 +323,11 @@ class ClientCore:
             sent_at = time.perf_counter()
             try:
                 reply: httpx.Response | Failure = yield Send(request)
-            except (GeneratorExit, G2AError) as cut:  # cancelled, or the client was closed
-                outcome = CANCELLED if isinstance(cut, GeneratorExit) else outcome_of(cut)
-                self._observe(attempt, None, time.perf_counter() - sent_at, outcome)
+            except GeneratorExit:  # cancelled: the request may be on its way
+                self._observe(attempt, None, time.perf_counter() - sent_at, CANCELLED)
+                raise
+            except G2AError as closed:  # the client was closed first: nothing was sent
+                _tracing.end_attempt(span, None, outcome_of(closed), attempt.number - 1)
                 raise
             latency = time.perf_counter() - sent_at
             if isinstance(reply, httpx.Response):
@@ -340,9 +342,9 @@ class ClientCore:
                         raise
                     self._observe(attempt, status, latency, "ok")
                     return result
-            else:
-                status, failure, retry_after = None, reply, None
-                call.status = None
+            else:  # no answer, or one whose body cannot be decoded (it keeps its status)
+                status, failure, retry_after = reply.status, reply, None
+                call.status = status
             if status == 401 and token is not None and not refreshed:
                 self._observe(attempt, status, latency, "refresh")
                 token = yield NeedToken(force=True, stale=token)

@@ -3,10 +3,11 @@
 A failed send never raises an httpx exception upward: it becomes a `Failure` that says why
 and whether the request may have reached the server, so the pure core can decide between a
 retry, a `TransportError` and an `OutcomeUnknownError`. An answer whose body cannot be decoded
-(a corrupt `Content-Encoding`) is a `Failure` too, marked `answered`: the core reads it as an
-unreadable answer, like a 2xx whose JSON it cannot parse. A send the httpx client refuses
-because the adapter's client was closed meanwhile (from another thread or task) is
-`ClientClosedError`, as any call after `close()` is.
+(a corrupt `Content-Encoding`) is a `Failure` too, marked `answered` and keeping the answer's
+HTTP status (the body is read after the status line: `stream=True`, then `read()`): the core
+reads it as an unreadable answer, like a 2xx whose JSON it cannot parse. A send the httpx
+client refuses because the adapter's client was closed meanwhile (from another thread or task)
+is `ClientClosedError`, as any call after `close()` is.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Failure:
     sent: bool  # the request may have reached the server
     transient: bool = True  # another try may succeed
     answered: bool = False  # the server answered, but its body could not be decoded
+    status: int | None = None  # the HTTP status of that answer
 
     def to_error(self, method: str, path: str, *, idempotent: bool) -> TransportError:
         if self.sent and not idempotent:
@@ -59,13 +61,16 @@ class Failure:
         return TransportError(f"{method} {path}: {self.reason}")
 
 
-# The server answered and so received the request; the same body would fail the same way.
-UNDECODABLE = Failure("undecodable_body", sent=True, transient=False, answered=True)
-
-
-def classify(exc: httpx.TransportError | httpx.DecodingError | OSError) -> Failure:
+def classify(
+    exc: httpx.TransportError | httpx.DecodingError | OSError,
+    response: httpx.Response | None = None,
+) -> Failure:
+    """The failure of a send, or of reading the body of `response` (its status line arrived)."""
     if isinstance(exc, httpx.DecodingError):
-        return UNDECODABLE
+        # The server answered and so received the request; the same body would fail the same
+        # way. The status stays what it answered (retried, counted as that status).
+        status = None if response is None else response.status_code
+        return Failure("undecodable_body", sent=True, transient=False, answered=True, status=status)
     for kind, reason, sent, transient in _CLASSIFICATION:
         if isinstance(exc, kind):
             return Failure(reason, sent, transient)
@@ -79,14 +84,20 @@ class SyncTransport:
         self.client = client
 
     def send(self, request: httpx.Request) -> httpx.Response | Failure:
+        response: httpx.Response | None = None
         try:
-            return self.client.send(request)
+            response = self.client.send(request, stream=True)
+            response.read()
+            return response
         except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
-            return classify(exc)
+            return classify(exc, response)
         except RuntimeError:
             if not self.client.is_closed:
                 raise
             raise ClientClosedError(_CLOSED_UNDER_CALL) from None
+        finally:
+            if response is not None:
+                response.close()  # a no-op once read
 
     def close(self) -> None:
         self.client.close()
@@ -99,14 +110,20 @@ class AsyncTransport:
         self.client = client
 
     async def send(self, request: httpx.Request) -> httpx.Response | Failure:
+        response: httpx.Response | None = None
         try:
-            return await self.client.send(request)
+            response = await self.client.send(request, stream=True)
+            await response.aread()
+            return response
         except (httpx.TransportError, httpx.DecodingError, OSError) as exc:
-            return classify(exc)
+            return classify(exc, response)
         except RuntimeError:
             if not self.client.is_closed:
                 raise
             raise ClientClosedError(_CLOSED_UNDER_CALL) from None
+        finally:
+            if response is not None:
+                await response.aclose()  # a no-op once read
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -3,7 +3,9 @@ secret masking."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import http.server
 import io
 import json
 import logging
@@ -11,12 +13,22 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 from adapter_support import twin_settings
 
-from g2a_adapter import ConfigError, G2AClient, G2AError, Metrics, Settings
+from g2a_adapter import (
+    AsyncG2AClient,
+    ConfigError,
+    G2AClient,
+    G2AError,
+    Metrics,
+    ResponseFormatError,
+    RetryPolicy,
+    Settings,
+)
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.logformat import (
     CALL_LOG_FIELDS,
@@ -422,3 +434,78 @@ def test_the_masking_filter_covers_other_libraries_in_json(
         logging.getLogger().removeHandler(handler)
     record = json.loads(stream.getvalue())
     assert (record["message"], record["k"]) == ("sent key=***", "***")
+
+
+class _CorruptGzip(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with `statuses` in turn (the last one repeats), each with a body that
+    is not the gzip its `Content-Encoding` says."""
+
+    statuses: list[int] = [200]
+
+    def do_GET(self) -> None:
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        body = b"not gzip at all"
+        self.send_response(status)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([200], {("200", "error"): 1.0}),
+        ([503], {("503", "retry"): 1.0, ("503", "error"): 1.0}),
+    ],
+)
+def test_an_answer_whose_body_cannot_be_decoded_is_counted_with_its_status(
+    kind: str, statuses: list[int], expected: dict[tuple[str, str], float]
+) -> None:
+    """Over a real socket: the status line arrived, so the attempt keeps its HTTP status (not
+    `none`, which reads as "no answer"), and a 503 is retried as a 503."""
+    handler = type("Handler", (_CorruptGzip,), {"statuses": list(statuses)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = Settings(
+        api_url=f"http://127.0.0.1:{server.server_port}",
+        api_hash=SANDBOX_API_HASH,
+        api_key=SANDBOX_API_KEY,
+        env="sandbox",
+        allowed_hosts=("127.0.0.1",),
+    )
+    metrics, retry = Metrics(), RetryPolicy(max_retries=1, sleep_enabled=False)
+    try:
+        if kind == "sync":
+            with (
+                G2AClient(settings, metrics=metrics, retry=retry) as client,
+                pytest.raises(ResponseFormatError),
+            ):
+                client.products.list()
+        else:
+
+            async def call() -> None:
+                async with AsyncG2AClient(settings, metrics=metrics, retry=retry) as client:
+                    with pytest.raises(ResponseFormatError):
+                        await client.products.list()
+
+            asyncio.run(call())
+    finally:
+        server.shutdown()
+        server.server_close()
+    counted = {
+        (s.labels["status"], s.labels["outcome"]): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name == "g2a_requests_total"
+    }
+    assert counted == expected
+    products = {"method": "GET", "route": PRODUCTS}
+    assert sample(metrics, "g2a_request_duration_seconds_count", **products) == sum(
+        expected.values()
+    )

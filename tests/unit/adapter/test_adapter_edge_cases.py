@@ -93,10 +93,11 @@ def token_or(respond: Handler, token: str = "tok-1") -> Handler:  # noqa: S107 -
 # --- 1. a body that cannot be decoded --------------------------------------------------------
 
 
-def corrupt_gzip(request: httpx.Request) -> httpx.Response:
+def corrupt_gzip(request: httpx.Request, status: int = 200) -> httpx.Response:
+    """Streamed, as from the network: it fails when the client reads it, not when built here."""
     return httpx.Response(
-        200,
-        content=b"not gzip at all",
+        status,
+        stream=httpx.ByteStream(b"not gzip at all"),
         headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
 
@@ -119,8 +120,9 @@ def test_undecodable_read_is_a_format_error_logged_and_counted(
         client.products.list()
     assert str(e.value) == "GET /v1/products: answer body could not be decoded (undecodable_body)"
     assert api.sent == [("GET", "/v1/products")]  # not retried: the same body fails the same way
-    labels = {"method": "GET", "route": "/v1/products", "status": "none", "outcome": "error"}
-    assert metrics.registry.get_sample_value("g2a_requests_total", labels) == 1.0
+    labels = {"method": "GET", "route": "/v1/products", "status": "200", "outcome": "error"}
+    assert metrics.registry.get_sample_value("g2a_requests_total", labels) == 1.0  # answered 200
+    assert requests_total(metrics) == {("GET", "/v1/products", "200", "error"): 1.0}
     (record,) = [r for r in caplog.records if r.msg.startswith("g2a.call")]  # type: ignore[union-attr]
     assert record.levelno == logging.WARNING
     assert (record.outcome, record.error) == ("error", "ResponseFormatError")  # type: ignore[attr-defined]
@@ -144,20 +146,59 @@ def test_undecodable_answer_of_a_non_idempotent_call_is_an_unknown_outcome(
         "the call may have taken effect"
     )
     assert len(api.requests) == 1
-    labels = {"method": method, "route": route, "status": "none", "outcome": "outcome_unknown"}
-    assert metrics.registry.get_sample_value("g2a_requests_total", labels) == 1.0
+    assert requests_total(metrics) == {(method, route, "200", "outcome_unknown"): 1.0}
+
+
+def requests_total(metrics: Metrics) -> dict[tuple[str, str, str, str], float]:
+    """(method, route, status, outcome) -> value of every `g2a_requests_total` series."""
+    return {
+        (s.labels["method"], s.labels["route"], s.labels["status"], s.labels["outcome"]): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name == "g2a_requests_total"
+    }
+
+
+def corrupt_gzip_503_then_ok() -> Handler:
+    answers = iter([503, 200])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        if status == 200:
+            return answer({"total": 0, "page": 1, "docs": []})
+        return corrupt_gzip(request, status)
+
+    return respond
+
+
+def test_an_undecodable_answer_keeps_its_status_and_is_retried_as_that_status() -> None:
+    """A 503 whose (error) body is corrupt is still a 503: retried, and counted as a 503."""
+    api, metrics = Recorder(corrupt_gzip_503_then_ok()), Metrics()
+    retry = RetryPolicy(max_retries=1, sleep_enabled=False)
+    with sync_client(api, metrics=metrics, retry=retry) as client:
+        assert client.products.list().docs == []
+    assert requests_total(metrics) == {
+        ("GET", "/v1/products", "503", "retry"): 1.0,
+        ("GET", "/v1/products", "200", "ok"): 1.0,
+    }
+    labels = {"method": "GET", "route": "/v1/products", "reason": "503"}
+    assert metrics.registry.get_sample_value("g2a_request_retries_total", labels) == 1.0
 
 
 @pytest.mark.anyio
 async def test_undecodable_answer_is_mapped_the_same_by_the_async_client() -> None:
-    api = Recorder(corrupt_gzip)
-    async with async_client(api) as client:
+    api, metrics = Recorder(corrupt_gzip), Metrics()
+    async with async_client(api, metrics=metrics) as client:
         with pytest.raises(OutcomeUnknownError) as created:
             await client.orders.create(PRODUCT_ID)
         with pytest.raises(ResponseFormatError) as listed:
             await client.products.list()
     assert str(created.value).startswith("POST /v1/order: answer body could not be decoded")
     assert str(listed.value).startswith("GET /v1/products: answer body could not be decoded")
+    assert requests_total(metrics) == {
+        ("POST", "/v1/order", "200", "outcome_unknown"): 1.0,
+        ("GET", "/v1/products", "200", "error"): 1.0,
+    }
 
 
 # --- 2. G2A's page cap -----------------------------------------------------------------------

@@ -148,6 +148,58 @@ def test_a_client_closed_under_a_call_raises_client_closed_and_counts_the_call(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "error=ClientClosedError" in warnings[0]
+    _assert_only_the_sent_attempt_counted(metrics)
+
+
+def _assert_only_the_sent_attempt_counted(metrics: Metrics) -> None:
+    """The 503 was sent and retried; the retry the close cut off was never sent: it is no
+    attempt (no `error`/`none` series, which G2ARetriesExhausted would read as given up)."""
+    assert _requests_total(metrics) == {("/v1/products", "retry"): 1.0}
+    products = {"method": "GET", "route": "/v1/products"}
+    series = {**products, "status": "503", "outcome": "retry"}
+    assert metrics.registry.get_sample_value("g2a_requests_total", series) == 1.0
+    count = metrics.registry.get_sample_value("g2a_request_duration_seconds_count", products)
+    assert count == 1.0
+    retried = {**products, "reason": "503"}
+    assert metrics.registry.get_sample_value("g2a_request_retries_total", retried) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_retry_cut_off_by_close_is_not_counted_as_an_attempt(kind: str) -> None:
+    """Closed while the call is between attempts (here: by the answer's handler itself)."""
+    metrics = Metrics()
+    retry = RetryPolicy(max_retries=3, sleep_enabled=False)
+    busy = answer({"code": "BR00", "message": "busy"}, 503)
+    if kind == "sync":
+        holder: list[G2AClient] = []
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            holder[0].close()
+            return busy
+
+        client = G2AClient(
+            SETTINGS, transport=httpx.MockTransport(respond), metrics=metrics, retry=retry
+        )
+        holder.append(client)
+        with pytest.raises(ClientClosedError):
+            client.products.list()
+    else:
+        aholder: list[AsyncG2AClient] = []
+
+        async def arespond(request: httpx.Request) -> httpx.Response:
+            await aholder[0].aclose()
+            return busy
+
+        async def run() -> None:
+            aclient = AsyncG2AClient(
+                SETTINGS, transport=httpx.MockTransport(arespond), metrics=metrics, retry=retry
+            )
+            aholder.append(aclient)
+            with pytest.raises(ClientClosedError):
+                await aclient.products.list()
+
+        asyncio.run(run())
+    _assert_only_the_sent_attempt_counted(metrics)
 
 
 def test_an_async_client_closed_under_a_call_raises_client_closed() -> None:
@@ -156,7 +208,9 @@ def test_an_async_client_closed_under_a_call_raises_client_closed() -> None:
 
     async def close_during_the_retry_wait() -> BaseException:
         retry = RetryPolicy(max_retries=3, base_delay=0.3, max_delay=0.3)
-        client = AsyncG2AClient(SETTINGS, transport=httpx.MockTransport(respond), retry=retry)
+        client = AsyncG2AClient(
+            SETTINGS, transport=httpx.MockTransport(respond), metrics=metrics, retry=retry
+        )
         task = asyncio.create_task(client.products.list())
         await asyncio.sleep(0.05)
         await client.aclose()
@@ -166,7 +220,9 @@ def test_an_async_client_closed_under_a_call_raises_client_closed() -> None:
             return exc
         raise AssertionError("the call went on after aclose()")
 
+    metrics = Metrics()
     assert isinstance(asyncio.run(close_during_the_retry_wait()), ClientClosedError)
+    _assert_only_the_sent_attempt_counted(metrics)
 
 
 def test_an_unreadable_success_answer_is_counted_as_what_the_call_raised() -> None:

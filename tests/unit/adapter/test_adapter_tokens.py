@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from urllib.parse import parse_qs
@@ -237,3 +238,112 @@ def test_refresh_after_401_is_shared_by_concurrent_callers() -> None:
     assert stale.access_token.get_secret_value() == "tok-1"
     assert len(api.token_requests) == 2
     assert api.offer_auth.count("Bearer tok-2") == 2
+
+
+# --- g2a_token_ttl_seconds over several clients sharing one Metrics --------------------------
+
+
+def test_ttl_gauge_is_the_lowest_over_the_clients_that_use_tokens() -> None:
+    """A client counts from its first token demand; one built later, or Export-only, does not
+    pin the gauge at 0; one whose token request is refused (no token) does, whoever was built
+    last, so G2ATokenExpiring can fire."""
+    healthy, refused = FakeImportApi(expires_in=300), FakeImportApi(expires_in=300)
+    refused.token_status = 401
+    metrics = Metrics()
+    with freeze_time("2026-01-01") as clock:
+        assert ttl_gauge(metrics) == 0.0  # no client holds a token yet
+        failing = sync_client(refused, metrics)  # built first
+        good = sync_client(healthy, metrics)
+        good.auth.token()
+        assert ttl_gauge(metrics) == 300.0
+        export_only = G2AClient(
+            SETTINGS, transport=httpx.MockTransport(refused.handler), metrics=metrics
+        )  # built last, never asks for a token
+        assert ttl_gauge(metrics) == 300.0
+        clock.tick(100)
+        assert ttl_gauge(metrics) == 200.0
+        with pytest.raises(AuthError):
+            failing.auth.token()
+        assert ttl_gauge(metrics) == 0.0
+        failing.close()
+        good.close()
+        export_only.close()
+
+
+@pytest.mark.anyio
+async def test_async_clients_share_the_lowest_ttl_with_sync_ones() -> None:
+    older, newer = FakeImportApi(expires_in=300), FakeImportApi(expires_in=600)
+    metrics = Metrics()
+    with freeze_time("2026-01-01", real_asyncio=True) as clock:
+        sync = sync_client(older, metrics)
+        sync.auth.token()
+        clock.tick(50)
+        transport = httpx.MockTransport(newer.async_handler)
+        async with AsyncG2AClient(
+            SETTINGS, transport=transport, metrics=metrics, retry=NO_RETRY
+        ) as client:
+            assert ttl_gauge(metrics) == 250.0
+            await client.auth.token()
+            assert ttl_gauge(metrics) == 250.0  # the sync client's token expires first
+            clock.tick(300)
+            assert ttl_gauge(metrics) == 0.0  # expired, not refreshed yet
+            sync.auth.token()
+            assert ttl_gauge(metrics) == 300.0  # the async client's: 600 - 300
+        sync.close()
+
+
+def test_a_collected_client_no_longer_counts_in_the_ttl_gauge() -> None:
+    metrics = Metrics()
+    with freeze_time("2026-01-01") as clock:
+        first = sync_client(FakeImportApi(expires_in=300), metrics)
+        first.auth.token()
+        clock.tick(100)
+        second = sync_client(FakeImportApi(expires_in=300), metrics)
+        second.auth.token()
+        assert ttl_gauge(metrics) == 200.0
+        first.close()
+        del first
+        gc.collect()
+        assert ttl_gauge(metrics) == 300.0
+        second.close()
+        del second
+        gc.collect()
+        assert ttl_gauge(metrics) == 0.0  # no client left: as before any token
+
+
+def test_a_released_token_state_no_longer_counts_in_the_ttl_gauge() -> None:
+    """`TokenState.release()` (for a closed client) drops it out at once, for good."""
+    metrics = Metrics()
+    with freeze_time("2026-01-01"), sync_client(FakeImportApi(), metrics) as client:
+        client.auth.invalidate()
+        client.auth.token()
+        client.auth.invalidate()  # no token: it pins the gauge at 0
+        assert ttl_gauge(metrics) == 0.0
+        state = client._tokens
+        state.release()
+        state.usable(force=False, stale=None)  # a demand after the release: not counted again
+        other = sync_client(FakeImportApi(expires_in=120), metrics)
+        other.auth.token()
+        assert ttl_gauge(metrics) == 120.0
+        other.close()
+
+
+@pytest.mark.anyio
+async def test_a_closed_client_leaves_the_ttl_gauge_at_once() -> None:
+    """A closed client's token is never refreshed again: counting it until the garbage
+    collector runs (the client holds reference cycles) pinned the gauge at its lapsed TTL."""
+    metrics = Metrics()
+    with freeze_time("2026-01-01", real_asyncio=True) as clock:
+        closed_sync = sync_client(FakeImportApi(expires_in=60), metrics)
+        closed_sync.auth.token()
+        transport = httpx.MockTransport(FakeImportApi(expires_in=90).async_handler)
+        closed_async = AsyncG2AClient(SETTINGS, transport=transport, metrics=metrics)
+        await closed_async.auth.token()
+        live = sync_client(FakeImportApi(expires_in=600), metrics)
+        live.auth.token()
+        closed_sync.close()
+        await closed_async.aclose()
+        clock.tick(100)  # both closed clients' tokens have lapsed
+
+        assert ttl_gauge(metrics) == 500.0  # the live client's alone
+        live.close()
