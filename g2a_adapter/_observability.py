@@ -80,6 +80,13 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.seller_calls_total = Counter(
+            "g2a_seller_calls_total",
+            "G2A's declared-stock calls to the receiver, by call (reserve, renew, cancel, order, "
+            "inventory, give_back, file, account, notify) and the HTTP status answered",
+            ["call", "status"],
+            registry=self.registry,
+        )
         # Read when scraped, from the receiver's worker threads (`create_receiver_app`).
         self.webhook_handler_threads = Gauge(
             "g2a_webhook_handler_threads",

@@ -1,5 +1,6 @@
-"""The receiver: G2A's inbound surfaces (signed webhooks, G2A Pay IPN, seller tokens, health)
-as one Starlette app, and the verifiers and handler it is built from.
+"""The receiver: G2A's inbound surfaces (signed webhooks, G2A Pay IPN, seller tokens and
+declared-stock callbacks, health) as one Starlette app, the verifiers and handler it is built
+from, and the `SellerStock` port a service implements for declared stock.
 
 `create_receiver_app(settings, handler, options=ReceiverOptions(...))` needs the `receiver`
 extra (Starlette), so it loads on first use; everything else here imports without it.
@@ -21,6 +22,28 @@ from g2a_adapter.receiver._ipn import IPN_STATUSES, IpnNotification, IpnVerifier
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
 from g2a_adapter.receiver._rejections import DELIVERY_REJECTIONS, REJECTIONS, Rejection
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
+from g2a_adapter.receiver._stock import (
+    AccountDetail,
+    DeliveredStock,
+    InsufficientStockError,
+    InventoryAccount,
+    InventoryFile,
+    InventoryItem,
+    InventoryKind,
+    InventoryNotFoundError,
+    OrderExistsError,
+    OrderNotFoundError,
+    ProductNotFoundError,
+    Reservation,
+    ReservationExpiredError,
+    ReservationNotFoundError,
+    SellerOrder,
+    SellerStock,
+    SellerStockError,
+    StockLevel,
+    StockNotification,
+    StockRequest,
+)
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 if TYPE_CHECKING:
@@ -40,18 +63,38 @@ __all__ = [
     "DELIVERY_REJECTIONS",
     "IPN_STATUSES",
     "REJECTIONS",
+    "AccountDetail",
+    "DeliveredStock",
     "Delivery",
     "EventHandler",
     "HandleResult",
     "HealthChecker",
     "HealthReport",
+    "InsufficientStockError",
+    "InventoryAccount",
+    "InventoryFile",
+    "InventoryItem",
+    "InventoryKind",
+    "InventoryNotFoundError",
     "IpnNotification",
     "IpnVerifier",
+    "OrderExistsError",
+    "OrderNotFoundError",
     "Outcome",
+    "ProductNotFoundError",
     "ReceiverOptions",
     "ReceiverSettings",
     "Rejection",
+    "Reservation",
+    "ReservationExpiredError",
+    "ReservationNotFoundError",
+    "SellerOrder",
+    "SellerStock",
+    "SellerStockError",
     "SellerTokenIssuer",
+    "StockLevel",
+    "StockNotification",
+    "StockRequest",
     "TokenRequestError",
     "TransactionalHandler",
     "WebhookEvent",

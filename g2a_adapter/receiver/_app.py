@@ -3,12 +3,14 @@
 Routes: `POST /webhooks/g2a` (signed order events), `POST /webhooks/g2a-pay` (G2A Pay IPN,
 when an IPN handler is given), `GET /oauth/token` (tokens for seller callbacks),
 `GET /healthcheck` (the seller contract's bearer-protected probe), `GET /healthz`,
-`GET /metrics`. Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives it;
-a 500 only ever means a bug or a failing handler. Signed deliveries reach worker threads in
+`GET /metrics`, and G2A's declared-stock callbacks when a `SellerStock` is given
+(`_seller_routes`). Every refusal is JSON `{"error": code}` with the status `REJECTIONS` gives
+it (on the seller contract's routes, G2A's `{"code": code, "message"}`); a 500 only ever means
+a bug or a failing handler. Signed deliveries reach worker threads in
 batches (`_batches.Batches`: what waited for a busy thread goes together) and are handled by
 `WebhookHandler.handle_each`, which gives each outcome out as soon as it is final; G2A Pay
 IPNs wait for the same threads, one IPN to a hand-over. This module
-is the one place that answers and counts: refusals in
+is the one place that answers and counts refusals and deliveries: refusals in
 `g2a_webhook_validation_failures_total{reason}`, verified deliveries in
 `g2a_webhook_events_total{type, result}`.
 """
@@ -46,6 +48,7 @@ from g2a_adapter._errors import (
 from g2a_adapter._observability import Metrics
 from g2a_adapter.idempotency import ProcessOnce, open_store, replay_guard_of
 from g2a_adapter.receiver._batches import Batches
+from g2a_adapter.receiver._body import read_body
 from g2a_adapter.receiver._events import WebhookEvent
 from g2a_adapter.receiver._handler import (
     Delivery,
@@ -65,6 +68,7 @@ from g2a_adapter.receiver._ipn import (
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
 from g2a_adapter.receiver._rejections import REJECTIONS, reject
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
+from g2a_adapter.receiver._seller_routes import SellerRoutes, check_bearer
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 logger = logging.getLogger("g2a_adapter")
@@ -91,19 +95,6 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = get_args(WebhookEvent.model_fields["type"
 
 def _error(error: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=headers)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body; refused (`oversized_body`) past `limit` bytes without reading the rest."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:  # not `²`
-        raise reject("oversized_body", f"declared {declared} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise reject("oversized_body", f"more than {limit} bytes")
-    return body
 
 
 class _Payment(NamedTuple):
@@ -201,12 +192,15 @@ class _Receiver:
         ipn_types = [f"ipn.{status}" for status in sorted(IPN_STATUSES)] if ipn else []
         _count_from_zero(metrics, [*WEBHOOK_EVENT_TYPES, *ipn_types])
 
-    def refused(self, reason: str) -> JSONResponse:
-        """Answer and count a refusal, as `REJECTIONS` says."""
+    def refused(self, reason: str, message: str | None = None) -> JSONResponse:
+        """Answer and count a refusal, as `REJECTIONS` says: `{"error": code}`, or with a
+        `message` the seller contract's `{"code": code, "message": message}`."""
         self.metrics.webhook_validation_failures_total.labels(reason).inc()
         logger.warning("g2a.webhook.rejected reason=%s", reason, extra={"reason": reason})
         status, error = REJECTIONS[reason]
-        return _error(error, status)
+        if message is None:
+            return _error(error, status)
+        return JSONResponse({"code": error, "message": message}, status_code=status)
 
     def answered(
         self, event_type: str, status: str | Exception, answer: dict[str, str]
@@ -222,7 +216,7 @@ class _Receiver:
     async def webhook(self, request: Request) -> Response:
         with _tracing.inbound(request.scope["headers"], "G2A webhook delivery"):
             try:
-                body = await _read_body(request, self.max_body_bytes)
+                body = await read_body(request, self.max_body_bytes)
             except WebhookRejectedError as exc:
                 return self.refused(exc.reason)
             delivery = Delivery(request.headers, body, contextvars.copy_context())
@@ -248,7 +242,7 @@ class _Receiver:
 
     async def g2a_pay(self, request: Request) -> Response:
         try:
-            body = await _read_body(request, MAX_IPN_BYTES)
+            body = await read_body(request, min(self.max_body_bytes, MAX_IPN_BYTES))
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
         content_type = request.headers.get("content-type", "")
@@ -288,13 +282,8 @@ class _Receiver:
         return JSONResponse(issued.as_json(), headers={"Cache-Control": "no-store"})
 
     async def healthcheck(self, request: Request) -> Response:
-        try:
-            self.tokens.check(request.headers.get("authorization"))
-        except TokenRequestError as exc:
-            response = self.refused(exc.reason)
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
-        return Response(status_code=204)
+        refusal = check_bearer(self.tokens, request, self.refused)
+        return Response(status_code=204) if refusal is None else refusal
 
     async def healthz(self, request: Request) -> Response:
         report = await anyio.to_thread.run_sync(self.health.run)
@@ -385,8 +374,21 @@ def create_receiver_app(
     ]
     if ipn is not None:
         routes.append(Route(IPN_PATH, receiver.g2a_pay, methods=["POST"]))
+    if options.seller_stock is not None:
+        seller = SellerRoutes(
+            options.seller_stock,
+            tokens=receiver.tokens,
+            workers=receiver.workers,
+            metrics=metrics,
+            max_body_bytes=options.max_body_bytes,
+            refused=receiver.refused,
+        )
+        routes.extend(seller.routes())
     exception_handlers: dict[Any, Any] = {HTTPException: _http_error, Exception: _internal_error}
     app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan)
+    # No redirect of `/path/` to `/path`: a 307 echoes the query (a client secret) back in a
+    # Location built from the Host header, and is no `{"error": …}` answer.
+    app.router.redirect_slashes = False
     app.state.store = store
     app.state.metrics = metrics
     return app

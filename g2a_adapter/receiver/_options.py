@@ -14,6 +14,7 @@ from g2a_adapter.idempotency import IdempotencyStore
 from g2a_adapter.idempotency._base import MAX_TTL_SECONDS
 from g2a_adapter.receiver._health import SupportsTtl
 from g2a_adapter.receiver._ipn import IpnNotification
+from g2a_adapter.receiver._stock import SellerStock
 
 
 class ReceiverSettings(Protocol):
@@ -42,10 +43,15 @@ class ReceiverOptions:
     - `token_probe` (e.g. `client.auth.token`): adds a token check to `/healthz`.
     - `ipn_handler`: serves `POST /webhooks/g2a-pay` (G2A Pay IPN) with it; None: no route.
       Needs `G2A_PAY_API_SECRET` in the settings (`ConfigError` otherwise).
-    - `max_body_bytes`: larger bodies are refused with 413 before they are read.
+    - `seller_stock`: serves G2A's declared-stock callbacks (`POST /reservation`,
+      `POST /order`, …, docs/g2a-api.md §3) over it, on the worker threads below; None: no
+      routes.
+    - `max_body_bytes`: larger bodies are refused with 413 before they are read (G2A Pay
+      IPNs: never more than 16 KiB).
     - `health_timeout_s`: the deadline of each `/healthz` check.
     - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.
-    - `handler_threads`: worker threads for verification, store calls and the handlers;
+    - `handler_threads`: worker threads for verification, store calls, the handlers and the
+      `seller_stock`;
       deliveries that arrive while all are busy go to the next free one together, as a
       batch, and a burst that finds several idle is split evenly among them (`/healthz`
       keeps threads of its own, so busy handlers never delay it). Four let handlers that
@@ -63,6 +69,7 @@ class ReceiverOptions:
     metrics: Metrics | None = None
     token_probe: Callable[[], SupportsTtl] | None = None
     ipn_handler: Callable[[IpnNotification], None] | None = None
+    seller_stock: SellerStock | None = None
     max_body_bytes: int = 65536
     health_timeout_s: float = 0.5
     seller_token_ttl_seconds: int = 3600

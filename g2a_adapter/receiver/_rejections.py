@@ -40,7 +40,16 @@ _SELLER_TOKEN_REJECTIONS: dict[str, Rejection] = {
     "missing_bearer": Rejection(401, "invalid_request"),
     "invalid_token": Rejection(401, "invalid_token"),
 }
-REJECTIONS: dict[str, Rejection] = {**DELIVERY_REJECTIONS, **_SELLER_TOKEN_REJECTIONS}
+# A client that went away before sending the body it declared (or the server's request timeout
+# cut it off): nobody reads the answer, so it is counted, not logged as a failure.
+_CONNECTION_REJECTIONS: dict[str, Rejection] = {
+    "incomplete_body": Rejection(400, "incomplete_body"),
+}
+REJECTIONS: dict[str, Rejection] = {
+    **DELIVERY_REJECTIONS,
+    **_SELLER_TOKEN_REJECTIONS,
+    **_CONNECTION_REJECTIONS,
+}
 
 
 def reject(reason: str, detail: str = "") -> WebhookRejectedError:

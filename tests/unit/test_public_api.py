@@ -87,6 +87,27 @@ SUBPACKAGES = {
         "create_receiver_app",
         "store_check",
         "token_check",
+        # the declared-stock port a service implements (`ReceiverOptions.seller_stock`)
+        "SellerStock",
+        "StockRequest",
+        "StockLevel",
+        "Reservation",
+        "InventoryKind",
+        "InventoryItem",
+        "DeliveredStock",
+        "SellerOrder",
+        "InventoryFile",
+        "InventoryAccount",
+        "AccountDetail",
+        "StockNotification",
+        "SellerStockError",
+        "ProductNotFoundError",
+        "InsufficientStockError",
+        "ReservationNotFoundError",
+        "ReservationExpiredError",
+        "OrderExistsError",
+        "OrderNotFoundError",
+        "InventoryNotFoundError",
     },
     "g2a_adapter.idempotency": {
         "JSON",
@@ -139,6 +160,27 @@ def test_the_receiver_and_store_ports_are_the_subpackages_own() -> None:
         assert isinstance(store, idempotency.ReplayGuard)
         assert not isinstance(store, idempotency.GroupedWrites)  # each write on its own
     assert isinstance(idempotency.open_store("sqlite:///:memory:"), idempotency.GroupedWrites)
+
+
+def test_the_seller_stocks_refusals_carry_their_status_and_code() -> None:
+    """What G2A reads for each refusal of the declared-stock port (`{"code", "message"}`)."""
+    from g2a_adapter import receiver
+
+    refusals = {
+        "SellerStockError": (400, "bad_request"),
+        "ProductNotFoundError": (404, "product_not_found"),
+        "InsufficientStockError": (400, "insufficient_stock"),
+        "ReservationNotFoundError": (404, "reservation_not_found"),
+        "ReservationExpiredError": (410, "reservation_expired"),
+        "OrderExistsError": (409, "order_exists"),
+        "OrderNotFoundError": (404, "order_not_found"),
+        "InventoryNotFoundError": (404, "inventory_not_found"),
+    }
+    for name, answer in refusals.items():
+        error = getattr(receiver, name)
+        assert issubclass(error, receiver.SellerStockError), name
+        assert (error.status, error.code) == answer, name
+    assert receiver.OrderExistsError("res-1 was ordered").message == "res-1 was ordered"
 
 
 def test_every_error_class_is_exported() -> None:

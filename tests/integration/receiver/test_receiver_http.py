@@ -194,10 +194,20 @@ def test_seller_token_flow(client: httpx.Client) -> None:
         client.get("/healthcheck", headers={"Authorization": f"Bearer {token}"}).status_code == 204
     )
     denied = client.get("/healthcheck", headers={"Authorization": "Bearer forged"})
-    assert (denied.status_code, denied.json()) == (401, {"error": "invalid_token"})
+    assert (denied.status_code, denied.json()) == (
+        401,
+        {"code": "invalid_token", "message": "the bearer token is not valid or has expired"},
+    )  # the seller contract's error body, not OAuth's
     assert denied.headers["www-authenticate"] == "Bearer"
     anonymous = client.get("/healthcheck")
-    assert (anonymous.status_code, anonymous.json()) == (401, {"error": "invalid_request"})
+    assert (anonymous.status_code, anonymous.json()) == (
+        401,
+        {
+            "code": "invalid_request",
+            "message": "an Authorization: Bearer token from GET /oauth/token is required",
+        },
+    )
+    assert anonymous.headers["www-authenticate"] == "Bearer"
     refusals = "g2a_webhook_validation_failures_total"
     assert metric(client, f'{refusals}{{reason="invalid_client"}}') == 1
     assert metric(client, f'{refusals}{{reason="invalid_token"}}') == 1

@@ -1,0 +1,89 @@
+"""The receiver at the edges of HTTP: a client gone mid-body, trailing slashes, body limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _receiver_fixtures import API_HASH, API_KEY, delivery, ipn_form
+from test_receiver_asgi import client_for, receiver, sample
+
+from g2a_adapter import Metrics
+from harness.recording_receiver import EventRecorder
+
+
+async def _call(app: Any, path: str, body_chunks: list[bytes], length: int) -> list[Any]:
+    """One POST straight through ASGI whose client goes away after `body_chunks`."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"content-length", str(length).encode())],
+        "server": ("receiver", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": True} for chunk in body_chunks
+    ] + [{"type": "http.disconnect"}]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/webhooks/g2a", "/webhooks/g2a-pay"])
+async def test_a_client_gone_mid_body_is_counted_not_a_server_error(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starlette raises ClientDisconnect; it answered 500 `internal_error` and logged a
+    traceback at ERROR for every such connection, and counted nothing."""
+    metrics = Metrics()
+    app = receiver(metrics=metrics, ipn_handler=EventRecorder().on_payment)
+
+    sent = await _call(app, path, [b'{"event_id": "evt-'], length=400)
+
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    assert start["status"] == 400
+    reason = {"reason": "incomplete_body"}
+    assert sample(metrics, "g2a_webhook_validation_failures_total", **reason) == 1
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+@pytest.mark.anyio
+async def test_a_trailing_slash_is_not_found_and_never_redirected() -> None:
+    """Starlette's default answered 307 with a Location built from the Host header and the
+    query string: the seller's client secret came back in it, and nothing was counted."""
+    headers, body = delivery("evt-slash")
+    secret = {"grant_type": "client_credentials", "client_id": API_HASH, "client_secret": API_KEY}
+    async with client_for(receiver()) as client:
+        webhook = await client.post("/webhooks/g2a/", content=body, headers=headers)
+        token = await client.get("/oauth/token/", params=secret, headers={"Host": "evil.example"})
+
+    for answer in (webhook, token):
+        assert (answer.status_code, answer.json()) == (404, {"error": "not_found"})
+        assert "location" not in answer.headers
+        assert API_KEY not in answer.text
+
+
+@pytest.mark.anyio
+async def test_the_body_limit_of_the_options_also_bounds_g2a_pay_ipns() -> None:
+    metrics = Metrics()
+    app = receiver(metrics=metrics, max_body_bytes=256, ipn_handler=EventRecorder().on_payment)
+    padded = ipn_form(transaction_id="tx-big") | {"orderCompleteAt": "x" * 2000}
+    async with client_for(app) as client:
+        answer = await client.post("/webhooks/g2a-pay", data=padded)
+
+    assert (answer.status_code, answer.json()) == (413, {"error": "oversized_body"})
+    assert sample(metrics, "g2a_webhook_validation_failures_total", reason="oversized_body") == 1
