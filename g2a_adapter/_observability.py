@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import threading
 import uuid
@@ -56,8 +57,8 @@ class Metrics:
         self.token_ttl_seconds = Gauge(
             "g2a_token_ttl_seconds",
             "Seconds left before the cached Import API token expires: the lowest over the live "
-            "clients of this Metrics that asked for one (0 for one without a token); 0 when none "
-            "did",
+            "clients of this Metrics that asked for one (0 for one without a token); NaN when "
+            "none did (no token to watch)",
             registry=self.registry,
         )
         # Weak: a client that is garbage collected drops out without being released.
@@ -131,7 +132,7 @@ class Metrics:
     def _lowest_token_ttl(self) -> float:
         with self._token_ttl_lock:
             sources = list(self._token_ttl_sources)
-        return min((source.ttl_seconds() for source in sources), default=0.0)
+        return min((source.ttl_seconds() for source in sources), default=math.nan)
 
 
 class SecretMasker:

@@ -1,7 +1,8 @@
 """A short fault-laden exercise that gives every dashboard panel data, served for a scrape.
 
-A service (a `G2AClient` with its `Metrics` on `GET /metrics`) drives the twin through retried
-503s, a purchase, a failed order and a call that exhausts its retries; a receiver takes
+A service (a `G2AClient` with its `Metrics` on `GET /metrics`) drives the twin through a retried
+503, a purchase, a failed order and a call that exhausts its retries (a 503 on every attempt,
+which raises G2ARetriesExhausted); a receiver takes
 processed, duplicate, failed and rejected webhook deliveries. Both are served on loopback so a
 Prometheus can scrape them as the jobs `g2a-service` and `g2a-receiver`.
 """
@@ -39,6 +40,10 @@ from harness.twin.webhooks import event_body
 PRODUCTS = "/v1/products"
 WEBHOOK_SECRET = "drill-webhook-secret"
 SERVICE_JOB, RECEIVER_JOB = "g2a-service", "g2a-receiver"
+# The service's retry policy (no waits). A burst answers EXHAUSTED_STATUS, one the adapter
+# retries (RETRYABLE_STATUSES: a 500 never is), to every one of a call's 1 + max_retries attempts.
+RETRY = RetryPolicy(sleep_enabled=False)
+EXHAUSTED_STATUS = 503
 
 
 class DrillError(RuntimeError):
@@ -81,9 +86,8 @@ def drill_services(twin: RunningTwin) -> Iterator[DrillServices]:
     receiver = create_receiver_app(
         settings, _handler, options=ReceiverOptions(store=MemoryStore(), metrics=Metrics())
     )
-    retry = RetryPolicy(sleep_enabled=False)
     with (
-        G2AClient(settings, metrics=metrics, store=MemoryStore(), retry=retry) as client,
+        G2AClient(settings, metrics=metrics, store=MemoryStore(), retry=RETRY) as client,
         serve_asgi(metrics_app(metrics)) as service_url,
         serve_asgi(receiver) as receiver_url,
     ):
@@ -103,7 +107,7 @@ def _fails(call: Callable[[], object], why: str, expected: type[G2AError] = G2AA
 
 
 def drive(client: G2AClient, twin: RunningTwin) -> None:
-    """Baseline traffic that creates every series: an Import API token, retried 503s, a purchase,
+    """Baseline traffic that creates every series: an Import API token, a retried 503, a purchase,
     a failed order and one products call that exhausts its retries."""
     client.auth.token()
     for _ in range(5):
@@ -118,13 +122,20 @@ def drive(client: G2AClient, twin: RunningTwin) -> None:
 
 
 def burst(client: G2AClient, twin: RunningTwin, calls: int) -> None:
-    """G2A answers 500 to every products call (each call gives up after its retries)."""
-    fault = twin.admin.add_fault(route=PRODUCTS, method="GET", kind="status", status=500)
+    """G2A answers 503 to every attempt of `calls` products calls: each call is retried
+    `RETRY.max_retries` times and gives up (`outcome="error"`, `status="503"`)."""
+    attempts = calls * (RETRY.max_retries + 1)
+    fault = twin.admin.add_fault(
+        route=PRODUCTS, method="GET", kind="status", status=EXHAUSTED_STATUS, times=attempts
+    )
     try:
         for _ in range(calls):
-            _fails(client.products.list, "products 500")
+            _fails(client.products.list, f"products {EXHAUSTED_STATUS} on every attempt")
+        applied = next(f["applied"] for f in twin.admin.faults() if f["id"] == fault)
     finally:
         twin.admin.remove_fault(fault)
+    if applied != attempts:
+        raise DrillError(f"{calls} calls made {applied} attempts, not {attempts}: not all retried")
 
 
 def deliver(receiver_url: str) -> None:

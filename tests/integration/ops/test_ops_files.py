@@ -92,10 +92,21 @@ def _alert_expr(name: str) -> str:
 
 
 def test_retries_exhausted_matches_what_the_adapter_retries() -> None:
-    statuses = re.findall(r'status=~"([^"]+)"', _alert_expr("G2ARetriesExhausted"))
-    expected = {str(status) for status in RETRYABLE_STATUSES} | {"none"}
-    assert len(statuses) == 2  # the born-at-1 series and the increase of the others
-    assert [set(found.split("|")) for found in statuses] == [expected, expected]
+    expr = _alert_expr("G2ARetriesExhausted")
+    (statuses,) = re.findall(r'status=~"([^"]+)"', expr)
+    assert set(statuses.split("|")) == {str(status) for status in RETRYABLE_STATUSES} | {"none"}
+    # Counted as the request panels count (first failures, resets, staleness-safe).
+    assert "series:g2a_requests:increase5m{" in expr
+    assert "g2a_requests_total" not in expr
+
+
+def test_no_rule_uses_an_instant_offset_to_tell_new_series() -> None:
+    """A failed scrape writes staleness markers: an instant `x offset W` is then empty and
+    `x unless x offset W` counts lifetime values W later. Only range selectors may be offset."""
+    for group in load_rules()["groups"]:
+        for rule in group["rules"]:
+            offsets = re.findall(r"(\S+)\s+offset\s+\d+[smhd]", rule["expr"])
+            assert all(before.endswith("]") for before in offsets), (rule, offsets)
 
 
 def test_webhook_rejections_alert_watches_deliveries_not_seller_tokens() -> None:
@@ -107,11 +118,12 @@ def test_failure_panels_are_dashboard_panels() -> None:
     assert set(dashboard_queries()) >= FAILURE_PANELS
 
 
-# What the adapter exports: every `Metrics()` (a receiver, an Export-only service) has a token
-# TTL and handler-thread gauges at 0; a failed order create is a series born at 1.
+# What the adapter exports: every `Metrics()` has handler-thread gauges at 0; the token TTL
+# comes from clients that hold an Import API token (0 once it expired); a failed order create is
+# a series born at 1.
 _EXPORTED = {
     'g2a_token_ttl_seconds{job="g2a-service",instance="svc:1"}': "250x10",
-    'g2a_token_ttl_seconds{job="g2a-receiver",instance="rcv:1"}': "0x10",
+    'g2a_token_ttl_seconds{job="g2a-service",instance="svc:2"}': "0x10",
     'g2a_webhook_handler_threads{job="g2a-service",instance="svc:1"}': "0x10",
     'g2a_webhook_handler_threads_busy{job="g2a-service",instance="svc:1"}': "0x10",
     'g2a_webhook_handler_threads{job="g2a-receiver",instance="rcv:1"}': "4x10",
@@ -123,7 +135,7 @@ _EXPORTED = {
     'g2a_webhook_events_total{type="order.paid",result="store_unavailable"}': "0x10",
 }
 _PANEL_ANSWERS = {
-    "Token TTL left": [("{}", 250)],
+    "Token TTL left": [("{}", 0)],  # an expired token shows, as its runbook expects
     "Receiver handler threads busy": [('{instance="rcv:1"}', 0.25)],
     "Failed order steps": [('{route="/v1/order",outcome="outcome_unknown"}', 1)],
     "Events failed in the handler or store": [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import threading
 import time
 from urllib.parse import parse_qs
@@ -104,7 +105,7 @@ def test_cached_with_real_expiry_and_refreshed_before_twenty_percent_left() -> N
     api = FakeImportApi(expires_in=300)
     metrics = Metrics()
     with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api, metrics) as client:
-        assert ttl_gauge(metrics) == 0.0
+        assert math.isnan(ttl_gauge(metrics) or 0.0)  # none asked for a token: unknown
         first = client.auth.token()
         assert first.expires_at.isoformat() == "2026-01-01T00:05:00+00:00"
         assert ttl_gauge(metrics) == 300.0
@@ -251,7 +252,7 @@ def test_ttl_gauge_is_the_lowest_over_the_clients_that_use_tokens() -> None:
     refused.token_status = 401
     metrics = Metrics()
     with freeze_time("2026-01-01") as clock:
-        assert ttl_gauge(metrics) == 0.0  # no client holds a token yet
+        assert math.isnan(ttl_gauge(metrics) or 0.0)  # none asked for a token: unknown
         failing = sync_client(refused, metrics)  # built first
         good = sync_client(healthy, metrics)
         good.auth.token()
@@ -308,7 +309,7 @@ def test_a_collected_client_no_longer_counts_in_the_ttl_gauge() -> None:
         second.close()
         del second
         gc.collect()
-        assert ttl_gauge(metrics) == 0.0  # no client left: as before any token
+        assert math.isnan(ttl_gauge(metrics) or 0.0)  # no client left: unknown again
 
 
 def test_a_released_token_state_no_longer_counts_in_the_ttl_gauge() -> None:
