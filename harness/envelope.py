@@ -57,13 +57,22 @@ def _git(repo: Path, *args: str) -> str | None:
 def git_state(repo: Path = Path()) -> tuple[str | None, bool]:
     """(HEAD's full commit id, whether tracked or new not-ignored files differ from it).
 
+    A file marked `--assume-unchanged` or `--skip-worktree` counts as changed: `git status`
+    does not look at it, so nothing proves it is as committed.
     Outside a git repository: (None, True): nothing can be bound to a commit.
     """
     head = _git(repo, "rev-parse", "--verify", "-q", "HEAD")
     status = _git(repo, "status", "--porcelain")
-    if not head or status is None:
+    tags = _git(repo, "ls-files", "-v", "-z", "--", ":/")  # the whole tree, from any folder
+    if not head or status is None or tags is None:
         return None, True
-    return head.strip(), bool(status.strip())
+    return head.strip(), bool(status.strip()) or _unwatched(tags)
+
+
+def _unwatched(tags: str) -> bool:
+    """Whether `git ls-files -v -z` tags a file git was told not to look at: lower case for
+    assume-unchanged, `S` for skip-worktree."""
+    return any(entry[:1].islower() or entry[:1] == "S" for entry in tags.split("\0"))
 
 
 def ci_run_id(environ: Mapping[str, str]) -> str | None:

@@ -13,14 +13,13 @@ import httpx
 from g2a_adapter import ConfigError, Settings
 from harness.checklist import ChecklistItem, load_checklist
 from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
-from harness.envelope import evidence_key, evidence_key_state
+from harness.envelope import EVIDENCE_KEY_ENV, evidence_key, evidence_key_state, git_state
 from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe
 from harness.gate.probe import probe_target
 from harness.gate.produce import OnDisk, missing_steps, run_steps
 from harness.gate.sources import (
     DEFAULT_ALLOWLIST,
     committed_folder,
-    head_commit,
     read_ci_run,
     read_env_file,
     read_report,
@@ -188,11 +187,13 @@ def produce_missing(
 
 def collect(options: GateOptions) -> Evidence:
     key = evidence_key(options.environ)
+    head, dirty = git_state(options.repo)
     binding = Binding(
-        head_commit(options.repo),
+        head,
         options.now or datetime.now(UTC),
         options.max_age_hours,
         signing=key is not None,
+        dirty=dirty,
     )
     directory = options.evidence_dir
     shown = shown_dir(directory)
@@ -234,4 +235,5 @@ def collect(options: GateOptions) -> Evidence:
         committed_contracts=committed_contracts(options.repo),
         evidence_key=evidence_key_state(options.environ),
         allow_unsigned=options.allow_unsigned,
+        other_secrets={EVIDENCE_KEY_ENV: options.environ.get(EVIDENCE_KEY_ENV, "")},
     )

@@ -38,6 +38,7 @@ class Binding:
     now: datetime
     max_age_hours: float
     signing: bool = False
+    dirty: bool = False  # the checkout differs from HEAD (`harness.envelope.git_state`)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class CredentialSet:
     api_hash: str
     api_key: str = field(repr=False)
     published: bool = False  # the public G2A sandbox set (vs. the team's own, from the env)
+
+    @property
+    def complete(self) -> bool:
+        """Both halves given: a hash alone proves nothing about the key."""
+        return bool(self.api_hash and self.api_key)
 
 
 @dataclass(frozen=True)
@@ -180,3 +186,6 @@ class Evidence:
     # unless the operator passed --allow-unsigned-evidence (`allow_unsigned`).
     evidence_key: str = "unset"
     allow_unsigned: bool = False
+    # Other secrets the gate was given, by variable (G2A_EVIDENCE_KEY): searched in the
+    # repository and masked in the reports like the live ones.
+    other_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)

@@ -94,20 +94,29 @@ def report_problem(report: ReportFile, kind: str, binding: Binding) -> str | Non
     return None
 
 
+def envelope_of(report: ReportFile) -> Mapping[str, Any]:
+    envelope = (report.data or {}).get("envelope")
+    return envelope if isinstance(envelope, Mapping) else {}
+
+
 def target_problem(report: ReportFile, target: str) -> str | None:
-    """Why the report's envelope is not a run against `target`: the label and the host called.
+    """Why the report's envelope is not a run against `target`: the label and the host called."""
+    ran_on = envelope_of(report).get("target")
+    if ran_on != target:
+        return f"{report.path} was run against '{ran_on}', the gate target is '{target}'"
+    return called_problem(report)
+
+
+def called_problem(report: ReportFile) -> str | None:
+    """Why the host the envelope says was called is not what its target label claims.
 
     A sandbox run must have called the sandbox host; loopback or a twin never counts.
     """
-    envelope = (report.data or {}).get("envelope")
-    envelope = envelope if isinstance(envelope, Mapping) else {}
-    ran_on = envelope.get("target")
-    if ran_on != target:
-        return f"{report.path} was run against '{ran_on}', the gate target is '{target}'"
+    envelope = envelope_of(report)
     base_url = envelope.get("base_url")
     if not isinstance(base_url, str) or envelope.get("host") != _host(base_url):
         return f"{report.path}: its envelope's host and base_url disagree (edited by hand?)"
-    if target == "sandbox" and not is_sandbox(base_url):
+    if envelope.get("target") == "sandbox" and not is_sandbox(base_url):
         return f"{report.path} called {base_url}, not the G2A sandbox ({SANDBOX_API_URL})"
     return None
 

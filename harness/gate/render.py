@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,8 +45,19 @@ def to_json(report: GateReport) -> str:
     return json.dumps(report.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
+GATE_FILES = ("gate.json", "gate.md")
+# Control characters (CR, ESC, ...) and line separators: evidence text must not start a line
+# of its own (a forged "GO" heading) or drive the terminal.
+_NOT_PRINTED = frozenset({"Cc", "Zl", "Zp"})
+
+
+def plain(text: str) -> str:
+    """The text on one line: every control character or line separator becomes a space."""
+    return "".join(" " if unicodedata.category(c) in _NOT_PRINTED else c for c in text)
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return plain(text).replace("|", "\\|")
 
 
 def decision_line(report: GateReport) -> str:
@@ -79,9 +91,9 @@ def to_markdown(report: GateReport) -> str:
         f"- target: `{report.target}`",
         f"- commit: `{report.head or 'unknown'}`",
         f"- {signing_line(report)}",
-        f"- live base URL: `{report.live_base_url or 'not given or invalid (see config)'}`",
+        f"- live base URL: `{plain(report.live_base_url or 'not given or invalid (see config)')}`",
         *(
-            [f"- live host confirmed by the operator: `{report.confirmed_live_host}`"]
+            [f"- live host confirmed by the operator: `{plain(report.confirmed_live_host)}`"]
             if report.confirmed_live_host
             else []
         ),
@@ -100,10 +112,10 @@ def to_markdown(report: GateReport) -> str:
         lines += ["", f"### {check.title}", ""] + [f"- {_cell(d)}" for d in check.details]
     if report.produced:
         lines += ["", "## Evidence produced by --run-missing", ""]
-        lines += [f"- `{p['command']}`: exit {p['exit_code']}" for p in report.produced]
+        lines += [f"- `{plain(p['command'])}`: exit {p['exit_code']}" for p in report.produced]
     if report.files:
         lines += ["", "## Files judged (sha256)", ""]
-        lines += [f"- `{path}` `{digest}`" for path, digest in report.files]
+        lines += [f"- `{plain(path)}` `{digest}`" for path, digest in report.files]
     return "\n".join(lines) + "\n"
 
 
@@ -111,17 +123,17 @@ def print_table(report: GateReport, console: Console) -> None:
     style = _DECISION_STYLE[report.decision]
     console.print(Text(decision_line(report), style=style), soft_wrap=True)
     for index, step in enumerate(report.next_steps(), 1):
-        console.print(Text(f"  {index}. {step}"), soft_wrap=True)
+        console.print(Text(f"  {index}. {plain(step)}"), soft_wrap=True)
     table = Table(title=f"Live switchover gate — target {report.target}", show_lines=True)
     for column in ("check", "verdict", "reason", "fix"):
         table.add_column(column, overflow="fold")
     for check in report.checks:
-        shown = [f"• {d}" for d in check.details[:TABLE_DETAILS]]
+        shown = [f"• {plain(d)}" for d in check.details[:TABLE_DETAILS]]
         if len(check.details) > TABLE_DETAILS:
             shown.append(f"• … {len(check.details) - TABLE_DETAILS} more in gate.json / gate.md")
-        reason = "\n".join((check.reason, *shown))
+        reason = "\n".join((plain(check.reason), *shown))
         verdict = Text(check.status.value, style=_STYLE[check.status])
-        table.add_row(Text(check.title), verdict, Text(reason), Text(check.fix))
+        table.add_row(Text(plain(check.title)), verdict, Text(reason), Text(plain(check.fix)))
     console.print(table)
     console.print(Text(signing_line(report)), soft_wrap=True)
     if report.live_base_url:
@@ -135,9 +147,16 @@ def print_table(report: GateReport, console: Console) -> None:
     console.print(Text(decision_line(report), style=style), soft_wrap=True)
 
 
+def remove_old(directory: Path) -> None:
+    """Delete a previous gate.json / gate.md: a gate that fails before it writes must not leave
+    an older verdict to be read as this one."""
+    for name in GATE_FILES:
+        (directory / name).unlink(missing_ok=True)
+
+
 def write(report: GateReport, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = directory / "gate.json", directory / "gate.md"
+    json_path, md_path = (directory / name for name in GATE_FILES)
     json_path.write_text(to_json(report), encoding="utf-8")
     md_path.write_text(to_markdown(report), encoding="utf-8")
     return json_path, md_path

@@ -5,18 +5,16 @@ from __future__ import annotations
 from rich.console import Console
 
 from harness.gate.checks import evaluate
+from harness.gate.checks.secrets import configured_secrets
 from harness.gate.collect import GateOptions, collect
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import GateReport
-from harness.gate.render import masked, print_table, write
+from harness.gate.render import masked, print_table, remove_old, write
 
 
 def secrets_of(evidence: Evidence) -> list[str]:
     """Every secret value the gate has seen (the published sandbox set is public)."""
-    live = evidence.live
-    values = [live.api_key, live.oauth_client_secret, *live.secret_values]
-    values += [c.api_key for c in evidence.sandbox_credentials if not c.published]
-    return [v for v in values if v]
+    return list(configured_secrets(evidence).values())
 
 
 def judged_files(evidence: Evidence) -> tuple[tuple[str, str], ...]:
@@ -47,6 +45,7 @@ def judge(evidence: Evidence) -> GateReport:
 
 
 def run_gate(options: GateOptions, console: Console | None = None) -> GateReport:
+    remove_old(options.evidence_dir)
     report = judge(collect(options))
     write(report, options.evidence_dir)
     if console is not None:

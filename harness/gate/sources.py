@@ -22,7 +22,7 @@ from harness.gate.evidence import (
     TextSource,
 )
 from harness.gate.junit import JunitError, junit_counts, junit_name
-from harness.gate.toxresult import TOX_RESULT, ToxIniError, layer_commands, layers_with_tests
+from harness.gate.toxresult import TESTED_LAYERS, TOX_RESULT, ToxIniError, layer_commands
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist.txt")
 MAX_FILE_BYTES = 2_000_000
@@ -269,11 +269,6 @@ def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | 
         return None
 
 
-def head_commit(repo: Path) -> str | None:
-    head = _git_text(repo, "rev-parse", "--verify", "-q", "HEAD")
-    return head.strip() if head else None
-
-
 def _junit(path: Path, shown_as: str) -> tuple[ReportFile, JunitCounts | None]:
     raw, found = read_bytes(path, shown_as)
     if raw is None:
@@ -285,7 +280,7 @@ def _junit(path: Path, shown_as: str) -> tuple[ReportFile, JunitCounts | None]:
 
 
 def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None) -> CiRun:
-    """The CI record, tox's result and the junit file of each layer tox.ini at HEAD tests."""
+    """The CI record, tox's result and the junit file of each tested layer."""
     folder, shown_folder = record_path.parent, str(PurePath(shown_as).parent)
     tox_ini = _git_text(repo, "show", "HEAD:./tox.ini")
     commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
@@ -299,7 +294,7 @@ def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None)
         commands_error = str(exc)
     junit: dict[str, ReportFile] = {}
     counts: dict[str, JunitCounts] = {}
-    for layer in layers_with_tests(commands or {}):
+    for layer in TESTED_LAYERS:
         name = junit_name(layer)
         junit[layer], layer_counts = _junit(folder / name, f"{shown_folder}/{name}")
         if layer_counts is not None:

@@ -26,6 +26,16 @@ LAYERS: tuple[str, ...] = (
     "contract",
     "load",
 )
+# The layers that run tests: each must run pytest writing its junit file, whatever tox.ini says.
+TESTED_LAYERS: tuple[str, ...] = ("build", "unit", "integration", "bdd", "contract", "load")
+JUNIT_OPTION = "--junitxml=..."
+# The least each layer must run, whatever tox.ini at HEAD declares (it may be edited to run
+# nothing): a program and the arguments it needs among its own; `OPTION=...` takes a value.
+REQUIRED_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "lint": (("ruff", "check"), ("ruff", "format", "--check")),
+    "type": (("mypy",),),
+    **dict.fromkeys(TESTED_LAYERS, (("pytest", JUNIT_OPTION),)),
+}
 TOX_RESULT = "tox.json"  # tox --result-json, next to the CI record
 POSARGS = "{posargs}"
 _COMMAND_RUN_ID = re.compile(r"commands\[\d+\]")
@@ -53,20 +63,23 @@ def layer_commands(tox_ini: str, layers: Sequence[str] = LAYERS) -> dict[str, tu
     for layer in layers:
         for section in (f"testenv:{layer}", "testenv"):
             if parser.has_option(section, "commands"):
-                commands[layer] = _commands(parser.get(section, "commands"))
+                commands[layer] = _commands(layer, parser.get(section, "commands"))
                 break
         else:
             raise ToxIniError(f"tox.ini declares no commands for the {layer} layer")
     return commands
 
 
-def _commands(value: str) -> tuple[Command, ...]:
+def _commands(layer: str, value: str) -> tuple[Command, ...]:
     lines = (line.strip() for line in value.splitlines())
-    return tuple(
-        tuple(token for token in shlex.split(line) if token != POSARGS)
-        for line in lines
-        if line and not line.startswith("#")
-    )
+    try:
+        return tuple(
+            tuple(token for token in shlex.split(line) if token != POSARGS)
+            for line in lines
+            if line and not line.startswith("#")
+        )
+    except ValueError as exc:  # an unclosed quote, a trailing escape
+        raise ToxIniError(f"tox.ini: the {layer} layer's commands do not parse ({exc})") from None
 
 
 def _token_matches(expected: str, actual: str) -> bool:
@@ -150,13 +163,27 @@ def _stamp(tests: list[Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def layers_with_tests(commands: Mapping[str, tuple[Command, ...]]) -> tuple[str, ...]:
-    """The layers that run pytest: each must leave a junit file of its tests."""
-    return tuple(
-        layer
-        for layer, argvs in commands.items()
-        if any(argv and PurePath(argv[0]).name == "pytest" for argv in argvs)
+def _given(argv: Sequence[str], needed: str) -> bool:
+    """Whether `argv` holds the argument: `--opt=...` is `--opt`, as `--opt=X` or `--opt X`."""
+    option = needed.removesuffix("=...")
+    return any(arg == option or arg.startswith(f"{option}=") for arg in argv)
+
+
+def _runs(required: tuple[str, ...], argvs: tuple[Command, ...]) -> bool:
+    program, *needed = required
+    return any(
+        argv and PurePath(argv[0]).name == program and all(_given(argv[1:], n) for n in needed)
+        for argv in argvs
     )
+
+
+def missing_commands(layer: str, argvs: tuple[Command, ...]) -> list[str]:
+    """What tox.ini at HEAD leaves out of the least the layer must run (`REQUIRED_COMMANDS`)."""
+    return [
+        f"{layer}: tox.ini at HEAD does not run `{' '.join(required)}`"
+        for required in REQUIRED_COMMANDS.get(layer, ())
+        if not _runs(required, argvs)
+    ]
 
 
 def command_mismatch(run: LayerRun, expected: tuple[Command, ...]) -> str | None:

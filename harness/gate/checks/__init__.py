@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.gate.checks.checkout import check_checkout
 from harness.gate.checks.ci import check_ci
 from harness.gate.checks.config import check_live_config
 from harness.gate.checks.credentials import check_credentials_distinct
@@ -20,6 +21,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("config", check_live_config),
     ("credentials", check_credentials_distinct),
     ("secrets", check_repository_secrets),
+    ("checkout", check_checkout),
     ("ci", check_ci),
     ("checklist", check_checklist),
     ("contracts", check_contracts),

@@ -58,7 +58,8 @@ def check_credentials_distinct(evidence: Evidence) -> CheckResult:
             "not the sandbox ones",
         )
     labels = ", ".join(s.label for s in evidence.sandbox_credentials)
-    if evidence.target == "sandbox" and all(s.published for s in evidence.sandbox_credentials):
+    own = [s for s in evidence.sandbox_credentials if not s.published and s.complete]
+    if evidence.target == "sandbox" and not own:
         return CheckResult(
             ID,
             TITLE,

@@ -13,9 +13,15 @@ from typing import Any, TypeGuard
 from harness.contracts.report import COMMITTED_FOLDERS, PART_SOURCES
 from harness.gate.evidence import Evidence, ReportFile
 from harness.gate.model import CheckResult, Status
-from harness.gate.provenance import report_problem, target_problem
+from harness.gate.provenance import (
+    called_problem,
+    envelope_of,
+    report_problem,
+    target_problem,
+)
 from harness.load.profiles import INVARIANTS, Profile, get_profile
 
+LOAD_TARGETS = ("twin", "sandbox")  # where `g2a-harness load` runs the smoke profile
 # a smoke run's traffic (first to last request) must span at least this share of the profile's
 # run time: Locust's start-up and the users' first calls cost 1 to 3 s of a 20 s run on a busy
 # machine; an operator's early stop or a crowd that died costs more
@@ -216,6 +222,8 @@ def check_load(evidence: Evidence) -> CheckResult:
     if data.get("profile") != "smoke":
         reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
         return _failed(check_id, title, report, reason, fix, ())
+    if wrong_target := _load_target_problem(report):
+        return _failed(check_id, title, report, wrong_target, fix, ())
     smoke = _smoke_on(data)
     if shortened := _shortened(data, smoke):
         reason = f"{report.path} ran the smoke profile cut down ({shortened})"
@@ -256,6 +264,18 @@ def check_load(evidence: Evidence) -> CheckResult:
         f"{len(slos)} SLOs met and {len(checks)} invariants held in the smoke profile",
         report.path,
     )
+
+
+def _load_target_problem(report: ReportFile) -> str | None:
+    """Why the load run's target is not the twin or the sandbox it says it called; the
+    sandbox's smaller crowd is judged only when the sandbox host was called."""
+    ran_on = envelope_of(report).get("target")
+    if ran_on not in LOAD_TARGETS:
+        return (
+            f"{report.path} was run against '{ran_on}'; the load profile runs on the twin "
+            "or the sandbox"
+        )
+    return called_problem(report)
 
 
 def _smoke_on(data: Mapping[str, Any]) -> Profile:

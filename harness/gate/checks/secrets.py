@@ -115,11 +115,17 @@ def scan_all(
 
 
 def configured_secrets(evidence: Evidence) -> dict[str, str]:
-    """The live secret values, named by the setting they came from (for findings)."""
+    """Every secret value the gate was given, named by the setting it came from (for
+    findings): the live ones, the team's own sandbox key, the evidence key. G2A's published
+    sandbox set is public by design."""
     live = evidence.live
+    public = {c.api_key for c in evidence.sandbox_credentials if c.published}
+    own_sandbox = next((c.api_key for c in evidence.sandbox_credentials if not c.published), "")
     named = {
         "G2A_API_KEY value": live.api_key,
         "G2A_OAUTH_CLIENT_SECRET value": live.oauth_client_secret,
+        **{f"{name} value": value for name, value in evidence.other_secrets.items()},
+        "G2A_SANDBOX_API_KEY value": "" if own_sandbox in public else own_sandbox,
     }
     values = {k: v for k, v in named.items() if v}
     known = set(values.values())

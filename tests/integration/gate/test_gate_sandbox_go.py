@@ -321,7 +321,7 @@ def test_a_layer_whose_tests_were_all_skipped_is_not_green(gate: Gate, repo: Pat
     write_ci(repo / "reports" / "ci", head(repo), key=KEY, junit=junit)
     report = gate()
     assert [c.id for c in report.blocking()] == ["ci"]
-    assert "unit: no test ran (50 skipped)" in next(
+    assert "unit: 50 of 50 test(s) skipped (a CI=true run skips none: was CI=true set?)" in next(
         c["details"] for c in report.to_dict()["checks"] if c["id"] == "ci"
     )
 
@@ -350,10 +350,54 @@ def test_a_live_key_in_a_stash_is_found(gate: Gate, environ: dict[str, str], rep
     assert "app.py" in reason(report, "secrets")
 
 
+@pytest.mark.parametrize(
+    ("name", "committed"),
+    [
+        # the HMAC key every signature depends on; a word-only value no key shape catches
+        ("G2A_EVIDENCE_KEY", "export G2A_EVIDENCE_KEY={value}\n"),
+        # the team's own sandbox key, under a name no key shape knows
+        ("G2A_SANDBOX_API_KEY", '{{"account": "team", "sbx": "{value}"}}\n'),
+    ],
+)
+def test_the_evidence_key_and_the_team_s_sandbox_key_are_secrets_too(
+    gate: Gate,
+    environ: dict[str, str],
+    sandbox_evidence: Path,
+    repo: Path,
+    name: str,
+    committed: str,
+) -> None:
+    if name == "G2A_EVIDENCE_KEY":
+        environ[name] = "correct-horse-battery-staple-gate"
+    commit(repo, {"ops/settings.txt": committed.format(value=environ[name])}, "settings")
+    _evidence_of_head(repo, sandbox_evidence, key=environ["G2A_EVIDENCE_KEY"])
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert reason(report, "secrets").startswith(
+        f"2 secret(s) found in {repo}: ops/settings.txt:1: the configured {name} value"
+    )
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_checkout_with_uncommitted_changes_is_a_no_go(
+    gate: Gate, repo: Path, hidden: bool
+) -> None:
+    """The evidence proves HEAD; an edited checkout is not what it proved."""
+    if hidden:  # an edit `git status` does not show
+        git(repo, "update-index", "--skip-worktree", "tox.ini")
+    (repo / "tox.ini").write_text("[tox]\n")
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["checkout"]
+    assert reason(report, "checkout") == (
+        f"{repo} has uncommitted changes at {head(repo)[:12]} (git status; with "
+        "assume-unchanged or skip-worktree files: git ls-files -v): HEAD is not what is judged"
+    )
+
+
 def test_new_files_too_large_to_scan_are_a_no_go(gate: Gate, repo: Path) -> None:
     (repo / "debug.log").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
     report = gate()
-    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert [c.id for c in report.blocking()] == ["secrets", "checkout"]  # new, untracked
     assert reason(report, "secrets").endswith("too large to scan in " + f"{repo}: debug.log")
 
 
@@ -362,7 +406,7 @@ def test_a_live_key_in_a_new_binary_file_is_found(
 ) -> None:
     (repo / "dump.bin").write_bytes(b"\0\1" + f"G2A_API_KEY={environ['G2A_API_KEY']}".encode())
     report = gate()
-    assert [c.id for c in report.blocking()] == ["secrets"]
+    assert [c.id for c in report.blocking()] == ["secrets", "checkout"]  # new, untracked
     assert "dump.bin" in reason(report, "secrets")
 
 
@@ -391,10 +435,10 @@ def test_an_envelope_base_url_that_is_not_a_url_is_refused(
         assert "checklist" in [c.id for c in report.blocking()], base_url
 
 
-def _evidence_of_head(repo: Path, evidence: Path) -> None:
+def _evidence_of_head(repo: Path, evidence: Path, key: str = KEY) -> None:
     """CI and reports again, for the commit HEAD is now."""
-    write_ci(repo / "reports" / "ci", head(repo), key=KEY)
-    write_reports(evidence, datetime.now(UTC), target="sandbox", commit=head(repo), key=KEY)
+    write_ci(repo / "reports" / "ci", head(repo), key=key)
+    write_reports(evidence, datetime.now(UTC), target="sandbox", commit=head(repo), key=key)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from harness.envelope import (
     canonical,
     ci_run_id,
     evidence_key,
+    git_state,
     host_of,
     signature_status,
     signed,
@@ -71,3 +72,19 @@ def test_ci_run_ids_and_hosts() -> None:
     assert ci_run_id({}) is None
     assert host_of("https://sandboxapi.g2a.com/v1") == "sandboxapi.g2a.com"
     assert host_of(None) is None
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_a_change_hidden_from_git_status_is_still_dirty(tmp_path: Path, flag: str) -> None:
+    """`git update-index --assume-unchanged/--skip-worktree` hide an edit from `git status`;
+    `git ls-files -v` still tags such files (lower case, `S`)."""
+    from gate_support import commit, git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    commit(tmp_path, {"tox.ini": "[tox]\n", "app/main.py": "x = 1\n"}, "init")
+    assert git_state(tmp_path)[1] is False
+    git(tmp_path / "app", "update-index", flag, "main.py")  # from a subfolder too
+    (tmp_path / "app" / "main.py").write_text("x = 2\n")
+    assert git(tmp_path, "status", "--porcelain") == ""
+    assert git_state(tmp_path) == (git(tmp_path, "rev-parse", "HEAD"), True)
+    assert git_state(tmp_path / "app")[1] is True

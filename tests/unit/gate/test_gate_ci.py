@@ -35,12 +35,12 @@ from harness.gate.toxresult import (
     command_matches,
     layer_commands,
     layer_runs,
-    layers_with_tests,
+    missing_commands,
 )
 
 DATA = Path(__file__).with_name("data") / "tox"
 PROJECT_TOX_INI = Path(__file__).resolve().parents[3] / "tox.ini"
-RUN_CI = "run `bash .ci/run` on a clean checkout of this commit (CI: the `layers` job)"
+RUN_CI = "run `CI=true bash .ci/run` on a clean checkout of this commit (CI: the `layers` job)"
 LAYERS = "lint, type, build, unit, integration, bdd, contract, load"
 
 
@@ -57,18 +57,22 @@ def test_green_run_on_head_is_go(clean: Evidence) -> None:
     result = check_ci(clean)
     assert (result.status, result.reason, result.evidence) == (
         Status.GO,
-        f"all 8 layers green ({LAYERS}) on {HEAD[:12]}, 22 tests, "
-        "store suites run on redis and postgres",
+        f"all 8 layers green ({LAYERS}) on {HEAD[:12]}, 22 tests ran, "
+        "none skipped, store suites run on redis and postgres",
         "reports/ci/ci.json",
     )
 
 
 def test_the_project_tox_ini_gives_every_layer_its_commands() -> None:
     assert layer_commands(PROJECT_TOX_INI.read_text()) == TOX_LAYER_COMMANDS
-    assert layers_with_tests(TOX_LAYER_COMMANDS) == TESTED_LAYERS  # all but lint and type
+    assert [
+        p for layer, argvs in TOX_LAYER_COMMANDS.items() for p in missing_commands(layer, argvs)
+    ] == []
 
 
-def test_a_real_tox_result_of_every_layer_is_go(clean: Evidence) -> None:
+def test_a_real_tox_result_of_every_layer_matches_its_tox_ini(clean: Evidence) -> None:
+    """Real tox output parses, and each layer ran its tox.ini's commands on the commit tox
+    recorded; what remains is only what that toy tox.ini leaves out (no ruff, mypy, pytest)."""
     commands = layer_commands((DATA / "tox.ini").read_text())
     assert commands["unit"] == (("python", "-c", "import sys; print(sys.argv)"),)  # inherited
     data = real("green-run.json")
@@ -78,7 +82,10 @@ def test_a_real_tox_result_of_every_layer_is_go(clean: Evidence) -> None:
     )
     evidence = with_ci(evidence, layer_commands=commands, counts=clean.ci.counts)
     result = check_ci(evidence)
-    assert result.status is Status.GO, result.details
+    assert all(
+        "tox.ini at HEAD does not run" in problem or problem.endswith(".xml is missing")
+        for problem in result.details
+    ), result.details
 
 
 def test_tox_records_the_commit_each_layer_ran_on() -> None:
@@ -110,10 +117,18 @@ def test_a_real_run_narrowed_by_posargs_and_missing_layers_is_no_go(clean: Evide
         "tox.ini at HEAD says `python -c 'import sys; print(sys.argv)'`",
         "contract: not in the run",
         "load: not in the run",
+        "lint: tox.ini at HEAD does not run `ruff check`",
+        "lint: tox.ini at HEAD does not run `ruff format --check`",
+        "type: tox.ini at HEAD does not run `mypy`",
+        *(
+            f"{layer}: tox.ini at HEAD does not run `pytest --junitxml=...`"
+            for layer in TESTED_LAYERS
+        ),
+        *(f"reports/ci/{layer}.xml is missing" for layer in TESTED_LAYERS),
         "no redis store test ran",
         "no postgres store test ran",
     )
-    assert result.reason == "reports/ci/ci.json: 10 problem(s) (lint: not in the run)"
+    assert result.reason == "reports/ci/ci.json: 25 problem(s) (lint: not in the run)"
     assert result.fix == RUN_CI
 
 
@@ -203,7 +218,10 @@ def test_skipped_store_tests_are_not_a_green_ci(clean: Evidence) -> None:
         "</testsuite>",
     )
     result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
-    assert result.details == ("1 redis store test(s) skipped (CI=true requires them)",)
+    assert result.details == (
+        "unit: 1 of 5 test(s) skipped (a CI=true run skips none: was CI=true set?)",
+        "1 redis store test(s) skipped (CI=true requires them)",
+    )
 
 
 def test_a_tested_layer_without_its_junit_file_is_refused(clean: Evidence) -> None:
@@ -345,3 +363,63 @@ def test_a_tox_result_with_a_command_that_is_not_a_list_is_refused(clean: Eviden
         "handoff-green is not proven: reports/ci/tox.json is not a tox --result-json document "
         "(a command that is 5)",
     )
+
+
+def test_any_skipped_test_in_a_tested_layer_is_refused(clean: Evidence) -> None:
+    """Under CI=true a test the machine cannot run fails (tests/machine_support.require); a real
+    CI run skips none, so a skip means the run was not CI's (CI=true unset)."""
+    junit = {
+        layer: junit_xml(layer, passed=1, skipped=500, backends=2 if layer == "integration" else 0)
+        for layer in TESTED_LAYERS
+    }
+    result = check_ci(with_ci(clean, **_fields(ci_run(junit=junit))))
+    assert result.status is Status.NO_GO
+    assert result.details[0] == (
+        "build: 500 of 501 test(s) skipped (a CI=true run skips none: was CI=true set?)"
+    )
+    assert len(result.details) == len(TESTED_LAYERS)
+
+
+def test_the_go_reason_counts_the_tests_that_ran_and_the_skips(clean: Evidence) -> None:
+    assert "22 tests ran, none skipped" in check_ci(clean).reason
+
+
+@pytest.mark.parametrize("layer", TESTED_LAYERS)
+def test_a_tested_layer_whose_tox_ini_runs_no_pytest_is_refused(
+    clean: Evidence, layer: str
+) -> None:
+    """tox.ini at HEAD defines what a layer runs; the gate still needs each tested layer's
+    pytest with its junit file."""
+    commands = {**TOX_LAYER_COMMANDS, layer: (("python", "-c", "pass"),)}
+    junit = {k: v for k, v in default_junit().items() if k != layer}
+    run = ci_run(tox=tox_result(commands), junit=junit)
+    result = check_ci(with_ci(clean, **_fields(dataclasses.replace(run, layer_commands=commands))))
+    assert result.status is Status.NO_GO
+    assert f"{layer}: tox.ini at HEAD does not run `pytest --junitxml=...`" in result.details
+    assert f"reports/ci/{layer}.xml is missing" in result.details
+
+
+def test_a_pytest_layer_without_its_junit_file_option_is_refused(clean: Evidence) -> None:
+    commands = {**TOX_LAYER_COMMANDS, "unit": (("pytest", "tests/unit"),)}
+    run = ci_run(tox=tox_result(commands))
+    result = check_ci(with_ci(clean, **_fields(dataclasses.replace(run, layer_commands=commands))))
+    assert result.details == ("unit: tox.ini at HEAD does not run `pytest --junitxml=...`",)
+
+
+@pytest.mark.parametrize(
+    ("layer", "needed"),
+    [("lint", "ruff check"), ("lint", "ruff format --check"), ("type", "mypy")],
+)
+def test_lint_and_type_must_run_their_tools(clean: Evidence, layer: str, needed: str) -> None:
+    kept = tuple(
+        c for c in TOX_LAYER_COMMANDS[layer] if " ".join(c[: len(needed.split())]) != needed
+    )
+    commands = {**TOX_LAYER_COMMANDS, layer: kept or (("python", "-c", "pass"),)}
+    run = ci_run(tox=tox_result(commands))
+    result = check_ci(with_ci(clean, **_fields(dataclasses.replace(run, layer_commands=commands))))
+    assert result.details == (f"{layer}: tox.ini at HEAD does not run `{needed}`",)
+
+
+def test_a_tox_ini_command_that_does_not_split_is_a_tox_ini_error() -> None:
+    with pytest.raises(ToxIniError, match=r"tox\.ini: the unit layer's commands do not parse"):
+        layer_commands("[testenv]\ncommands = pytest 'tests/unit\n", ("unit",))

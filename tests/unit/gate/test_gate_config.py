@@ -214,3 +214,23 @@ def test_missing_credentials(clean: Evidence) -> None:
 def test_default_evidence_is_where_the_full_run_writes_its_reports() -> None:
     assert default_evidence_dir("sandbox") == Path("reports/sandbox/full")
     assert default_evidence_dir("twin") == Path("reports/twin/full")
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"G2A_SANDBOX_API_HASH": "TeamSandbox1"},
+        {"G2A_SANDBOX_API_KEY": "5b" * 32},
+        {"G2A_SANDBOX_API_HASH": "TeamSandbox1", "G2A_SANDBOX_API_KEY": "  "},
+    ],
+)
+def test_half_of_the_team_s_sandbox_credentials_is_not_given(
+    clean: Evidence, own: dict[str, str]
+) -> None:
+    """The live key is only compared with the sandbox key when both halves are given."""
+    evidence = dataclasses.replace(
+        clean, target="sandbox", sandbox_credentials=sandbox_credentials(own)
+    )
+    result = check_credentials_distinct(evidence)
+    assert result.status is Status.NO_GO
+    assert result.reason.endswith("but the sandbox run's own credentials were not given")

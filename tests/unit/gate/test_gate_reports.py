@@ -730,3 +730,51 @@ def test_a_report_that_is_not_a_json_object_is_unreadable_not_a_crash(
     found = read_report(path, "reports/checklist.json")
     assert (found.data, found.error) == (None, error)
     assert found.sha256 == hashlib.sha256(raw).hexdigest()
+
+
+def with_load(evidence: Evidence, data: dict[str, Any]) -> Evidence:
+    return dataclasses.replace(evidence, load=ReportFile("reports/load/load.json", data))
+
+
+SANDBOX_CROWD: dict[str, Any] = {
+    "users": 3,
+    "spawn_rate": 1.0,
+    "measured": {"duration_s": 19.0, "peak_users": 3},
+}
+
+
+@pytest.mark.parametrize(
+    ("label", "base_url", "overrides", "reason"),
+    [
+        (
+            "sandbox",
+            "http://127.0.0.1:8765/v1",
+            SANDBOX_CROWD,  # the polite sandbox crowd, but the twin on loopback was called
+            "reports/load/load.json called http://127.0.0.1:8765/v1, not the G2A sandbox "
+            "(https://sandboxapi.g2a.com/v1)",
+        ),
+        (
+            "live",
+            "https://api.g2a.com/v1",
+            {},
+            "reports/load/load.json was run against 'live'; the load profile runs on the twin "
+            "or the sandbox",
+        ),
+        (
+            "twin",
+            "http://127.0.0.1:8765/v1",
+            {"envelope_host": "sandboxapi.g2a.com"},
+            "reports/load/load.json: its envelope's host and base_url disagree (edited by hand?)",
+        ),
+    ],
+)
+def test_a_load_run_is_judged_by_the_host_it_called(
+    clean: Evidence, label: str, base_url: str, overrides: dict[str, Any], reason: str
+) -> None:
+    extra = {k: v for k, v in overrides.items() if k != "envelope_host"}
+    host = {"host": overrides["envelope_host"]} if "envelope_host" in overrides else {}
+    data = load_report(
+        **extra, envelope=envelope(target=label, base_url=base_url, suite="smoke", **host)
+    )
+    result = check_load(with_load(clean, data))
+    assert (result.status, result.reason) == (Status.NO_GO, reason)

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from harness.gate.checks.secrets import check_repository_secrets, scan
+from harness.gate.collect import sandbox_credentials
 from harness.gate.evidence import Allowlist, Evidence, RepoScan, TextSource
 from harness.gate.model import Status
 from harness.gate.sources import parse_history, unquoted_path
@@ -203,3 +204,39 @@ def test_shipped_allowlist_holds_exactly_the_public_sandbox_set_and_known_fakes(
     # + the pact example token, one test fake and the adapter tests' three 64-hex keys
     assert len(allowlist.values) == 8
     assert allowlist.path_globs == ()
+
+
+def test_the_evidence_key_and_the_team_s_own_sandbox_key_are_searched(
+    sandbox_clean: Evidence,
+) -> None:
+    team_key = secrets.token_hex(32)
+    evidence = dataclasses.replace(
+        sandbox_clean,
+        sandbox_credentials=sandbox_credentials(
+            {"G2A_SANDBOX_API_HASH": "TeamSandbox1", "G2A_SANDBOX_API_KEY": team_key}
+        ),
+        other_secrets={"G2A_EVIDENCE_KEY": "correct-horse-battery-staple-gate"},
+    )
+    sources = (
+        TextSource("ops/sign.env", "export G2A_EVIDENCE_KEY=correct-horse-battery-staple-gate\n"),
+        TextSource("config/sandbox.json", f'{{"sbx": "{team_key}"}}\n'),
+    )
+    result = check_repository_secrets(with_sources(evidence, *sources))
+    assert result.details == (
+        "ops/sign.env:1: the configured G2A_EVIDENCE_KEY value",
+        "config/sandbox.json:1: the configured G2A_SANDBOX_API_KEY value",
+    )
+
+
+def test_the_published_sandbox_key_given_as_the_team_s_own_is_not_a_finding(
+    sandbox_clean: Evidence,
+) -> None:
+    """G2A's published sandbox set is public by design (the twin's source holds it)."""
+    evidence = dataclasses.replace(
+        sandbox_clean,
+        sandbox_credentials=sandbox_credentials(
+            {"G2A_SANDBOX_API_HASH": "h", "G2A_SANDBOX_API_KEY": SANDBOX_API_KEY}
+        ),
+    )
+    source = TextSource("harness/twin/credentials.py", f'SANDBOX_API_KEY = "{SANDBOX_API_KEY}"\n')
+    assert check_repository_secrets(with_sources(evidence, source)).status is Status.GO

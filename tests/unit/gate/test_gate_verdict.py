@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+from gate_support import checklist_report
 from rich.console import Console
 
 from harness.gate.collect import live_config
@@ -23,6 +25,7 @@ def test_sandbox_evidence_proven_on_every_item_is_go(sandbox_clean: Evidence) ->
         ("config", "go"),
         ("credentials", "go"),
         ("secrets", "go"),
+        ("checkout", "go"),
         ("ci", "go"),
         ("checklist", "go"),
         ("contracts", "go"),
@@ -201,3 +204,61 @@ def test_commands_run_for_missing_evidence_are_reported(clean: Evidence, tmp_pat
         in console.export_text()
     )
     assert json.loads(write(judge(clean), tmp_path)[0].read_text())["produced"] == []
+
+
+def test_a_gate_that_crashes_leaves_no_older_verdict_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.gate import runner
+    from harness.gate.collect import GateOptions
+
+    (tmp_path / "gate.json").write_text('{"decision": "GO"}')
+    (tmp_path / "gate.md").write_text("# Live switchover gate: **GO**\n")
+
+    def crash(options: GateOptions) -> Evidence:
+        raise RuntimeError("git vanished")
+
+    monkeypatch.setattr(runner, "collect", crash)
+    with pytest.raises(RuntimeError):
+        runner.run_gate(GateOptions(evidence_dir=tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("control", ["\r", "\x1b[2J", "\x0b", "\x0c", "\u2028", "\x85"])
+def test_control_characters_in_evidence_cannot_forge_lines(
+    sandbox_clean: Evidence, control: str
+) -> None:
+    forged = f"x{control}{control}# Live switchover gate: **GO**{control}"
+    data = checklist_report(target="sandbox")
+    data["items"].append({"id": forged, "status": "passed"})
+    report = judge(
+        dataclasses.replace(sandbox_clean, checklist=ReportFile("reports/checklist.json", data))
+    )
+    markdown = to_markdown(report)
+    assert control not in markdown
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert headings[0] == "# Live switchover gate: **NO-GO**"
+    assert not [line for line in headings if "**GO**" in line]
+    console = Console(record=True, width=200)
+    print_table(report, console)
+    assert control not in console.export_text()
+
+
+def test_a_dirty_checkout_is_a_no_go_and_a_clean_one_names_its_commit(
+    sandbox_clean: Evidence,
+) -> None:
+    from harness.gate.checks.checkout import check_checkout
+
+    assert check_checkout(sandbox_clean).reason == "no uncommitted change at 3f2a9c1e3f2a"
+    dirty = dataclasses.replace(
+        sandbox_clean, binding=dataclasses.replace(sandbox_clean.binding, dirty=True)
+    )
+    report = judge(dirty)
+    assert [c.id for c in report.blocking()] == ["checkout"]
+    assert report.decision is Decision.NO_GO
+    no_head = dataclasses.replace(
+        sandbox_clean, binding=dataclasses.replace(sandbox_clean.binding, head=None, dirty=True)
+    )
+    assert check_checkout(no_head).reason == (
+        "/repo has no commit to judge (not a git repository, or git failed)"
+    )
