@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "steps",
     "twin",
     "receiver",
+    "seller",
     "record",
     "contracts",
     "load",

@@ -86,7 +86,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             "|---|---|---|",
         ]
         for record in others:
-            failure = f"{record['failed_step']}: {record['error']}" if record["error"] else "-"
+            failure = f"{record['failed_step']}: {record['error']}" if record["error"] else ""
+            failure = failure or record.get("reason") or "-"
             lines.append(
                 f"| {STATUS_MARK.get(record['status'], record['status'])} "
                 f"| {_md_cell(record['feature'])}: {_md_cell(record['name'])} "
@@ -148,9 +149,11 @@ def _scenario_html(record: dict[str, Any]) -> str:
         if record["error"]
         else ""
     )
+    reason = f"<p>{esc(record['reason'])}</p>" if record.get("reason") else ""
     title = f"{record['feature']}: {record['name']} ({record['duration_s']:.3f} s)"
     table = f"<table><tr><th>status</th><th>step</th><th>duration</th></tr>{rows}</table>"
-    return _collapsible("scenario", record["status"], record["status"], esc(title), table + error)
+    body = reason + (table if record["steps"] else "") + error
+    return _collapsible("scenario", record["status"], record["status"], esc(title), body)
 
 
 def _item_html(item: dict[str, Any]) -> str:

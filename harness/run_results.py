@@ -12,6 +12,7 @@ from typing import Any
 from harness.checklist import RunResult
 
 _POLL_S = 0.1
+DESELECTED = "deselected: "  # how a result deselected for the target begins its message
 
 
 def parse_line(line: str) -> dict[str, Any] | None:
@@ -34,7 +35,7 @@ def read_results(path: Path) -> list[RunResult]:
         outcome = event["outcome"]
         message = event.get("message", "")
         if outcome == "deselected":
-            outcome, message = "skipped", f"deselected: {message}"
+            outcome, message = "skipped", f"{DESELECTED}{message}"
         results.append(
             RunResult(
                 nodeid=event["nodeid"],

@@ -1,9 +1,11 @@
 """Scenario records read from pytest-bdd's `cucumber.json`: what the HTML report shows.
 
-One record per executed scenario: its feature, name, tags (feature tags included), status,
-duration, Gherkin steps with their status and duration, and the first error line. The run's
-own results (`results.jsonl`) settle the outcome: a scenario can fail before any step ran
-(an unknown step), which cucumber.json does not record.
+One record per executed scenario: its feature, name (an Outline's with its example id, as
+`[12.50]`), tags (feature tags included), status, duration, Gherkin steps with their status and
+duration, and the first error line. The run's own results (`results.jsonl`) settle the
+outcome: a scenario can fail before any step ran (an unknown step), which cucumber.json does
+not record; and a scenario left out for the target, which cucumber.json does not hold either,
+is a skipped record with the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checklist import RunResult
+from harness.run_results import DESELECTED
 
 _NS = 1e9
 
@@ -50,6 +53,44 @@ def _step(raw: dict[str, Any]) -> dict[str, Any]:
 def scenario_records(
     features: Iterable[dict[str, Any]], results: Iterable[RunResult] = ()
 ) -> list[dict[str, Any]]:
+    results = list(results)
+    return [*_executed(features, results), *_left_out(results)]
+
+
+def _example_id(element_id: str) -> str:
+    """` [12.50]` for an Outline row's test id `test_costs[12.50]`, else ""."""
+    _, bracket, example = element_id.partition("[")
+    return f" [{example}" if bracket else ""
+
+
+def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
+    """A skipped record for each scenario deselected for the target (with the reason)."""
+    records = []
+    for result in results:
+        if result.outcome != "skipped" or not result.message.startswith(DESELECTED):
+            continue
+        if result.name == result.nodeid:  # a plain test, not a scenario
+            continue
+        feature, _, name = result.name.partition(": ")
+        records.append(
+            {
+                "feature": feature,
+                "uri": "",
+                "name": name,
+                "line": None,
+                "tags": sorted(result.markers),
+                "status": "skipped",
+                "duration_s": 0.0,
+                "steps": [],
+                "failed_step": "",
+                "error": "",
+                "reason": result.message,
+            }
+        )
+    return records
+
+
+def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> list[dict[str, Any]]:
     failures = {r.nodeid.rsplit("::", 1)[-1]: r for r in results if r.outcome == "failed"}
     records = []
     for feature in features:
@@ -69,7 +110,7 @@ def scenario_records(
                 {
                     "feature": feature.get("name", ""),
                     "uri": feature.get("uri", ""),
-                    "name": element.get("name", ""),
+                    "name": element.get("name", "") + _example_id(str(element.get("id", ""))),
                     "line": element.get("line"),
                     "tags": sorted(feature_tags | {t["name"] for t in element.get("tags", [])}),
                     "status": status,
@@ -77,6 +118,7 @@ def scenario_records(
                     "steps": steps,
                     "failed_step": failed_step,
                     "error": _error(failure, failed_steps),
+                    "reason": "",
                 }
             )
     return records

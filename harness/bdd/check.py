@@ -26,10 +26,10 @@ from harness.bdd.catalogue import (
     library_contexts,
     relative_path,
     step_argument,
-    step_targets,
     table_header,
     unknown_step_message,
 )
+from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
 
 
@@ -40,6 +40,19 @@ class CheckResult:
     unknown: tuple[str, ...]  # one message per feature line no library step matches
     invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
+
+    def messages(self) -> list[str]:
+        """What `steps --check` prints, one `file:line: …` each: the files that are not
+        valid Gherkin, else the unknown steps and the problems, in file order."""
+        if self.invalid:
+            return list(self.invalid)
+        return sorted((*self.unknown, *self.problems), key=_place)
+
+
+def _place(message: str) -> tuple[str, int]:
+    """A message's `file:line` prefix, for listing messages in file order."""
+    path, line, _ = message.split(":", 2)
+    return path, int(line)
 
 
 def feature_files(paths: Iterable[Path]) -> list[Path]:
@@ -171,6 +184,20 @@ def _target_problem(step: Any, func: Any, targets: tuple[str, ...]) -> str | Non
         f"but the scenario is tagged for {', '.join(outside)}: tag it "
         f"{' '.join('@' + t for t in step_targets(func))} only"
     )
+
+
+def target_refusal(feature: Any, scenario: Any, target: str) -> tuple[str, str] | None:
+    """The first step of a scenario about to run that `target` does not allow, with why, as
+    `file:line: …` (`steps --check` words it the same), or None. A run refuses the scenario
+    with it before the first step sends anything."""
+    contexts = library_contexts()
+    for step in scenario.steps:
+        context = _context(step, contexts)
+        problem = context and _target_problem(step, context.step_func, (target,))
+        if problem:
+            where = f"{relative_path(feature.filename)}:{step.line_number}"
+            return f"{step.keyword} {step.name}", f"{where}: {problem}"
+    return None
 
 
 def check_features(paths: Iterable[Path]) -> CheckResult:

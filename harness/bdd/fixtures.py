@@ -93,10 +93,17 @@ def g2a_logs() -> Iterator[LogCapture]:
 
 
 @pytest.fixture
-def g2a_world(g2a_target: Target, g2a_logs: LogCapture) -> Iterator[World]:
-    """The scenario's state; closes the client, stores and servers it opened."""
+def g2a_world(
+    g2a_target: Target, g2a_logs: LogCapture, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    """The scenario's state; closes the client, stores and servers it opened. The twin is
+    connected by the first step that needs it (`World.twin`)."""
     from g2a_adapter import Metrics
 
-    world = World(target=g2a_target, metrics=Metrics(), logs=g2a_logs)
+    def connect_twin() -> TwinHandle:
+        twin: TwinHandle = request.getfixturevalue("twin")
+        return twin
+
+    world = World(target=g2a_target, metrics=Metrics(), logs=g2a_logs, connect_twin=connect_twin)
     yield world
     world.close()

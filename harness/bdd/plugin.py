@@ -108,6 +108,21 @@ def pytest_bdd_step_func_lookup_error(
     raise UnknownStepError(message) from None
 
 
+class TargetRefusal(AssertionError):
+    """A scenario with a step its target does not allow (a purchase on live, a twin fault on
+    the sandbox): refused before its first step sends anything."""
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Refuse, as `g2a-harness steps --check` reports it, a scenario that would reach the
+    target with a step the target does not allow, before any of its steps runs."""
+    from harness.bdd.check import target_refusal
+
+    if (refusal := target_refusal(feature, scenario, chosen_target(request.config))) is not None:
+        request.node.stash[FAILED_STEP_KEY], message = refusal
+        raise TargetRefusal(message)
+
+
 class StepArgumentError(AssertionError):
     """A data table or doc string under a step that does not fit the step."""
 
@@ -162,6 +177,7 @@ def _allowed(item: pytest.Item, target: str) -> tuple[bool, str]:
     return allowed_on(target, names)
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k: only the scenarios asked for are reported
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -246,16 +262,22 @@ class ResultsWriter:
 
 
 _ASSERTION_PREFIX = re.compile(
-    r"^(?:[\w.]+\.)?(?:AssertionError|UnknownStepError|StepArgumentError): "
+    r"^(?:[\w.]+\.)?(?:AssertionError|UnknownStepError|StepArgumentError|TargetRefusal): "
 )
 
 
 def _first_line(report: pytest.TestReport) -> str:
-    """The first line of the failure, without the exception class of a plain assertion."""
+    """The first line of the failure, without the exception class of a plain assertion; a
+    message that does not say what was expected keeps pytest's comparison line after it
+    (`tokens differ (assert 2 == 1)`)."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr or "")
-    line = text.strip().splitlines()[0] if text.strip() else "failed"
-    return _ASSERTION_PREFIX.sub("", line)[:500]
+    lines = text.strip().splitlines() or ["failed"]
+    line = _ASSERTION_PREFIX.sub("", lines[0])
+    comparison = next((rest for rest in lines[1:] if rest.startswith("assert ")), None)
+    if comparison is not None and "expected" not in line:
+        line = f"{line} ({comparison})"
+    return line[:500]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

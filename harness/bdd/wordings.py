@@ -1,4 +1,4 @@
-"""What a step parameter may say: closed vocabularies (`Wording`) and the `number` type.
+"""What a step parameter may say: closed vocabularies (`Wording`), the `whole` and `number` types.
 
 A parameter that takes one of a few business phrasings (a fault, a tampering) is declared
 with `worded(parser, name=WORDING)`: the step then matches only the wording's forms, the
@@ -19,19 +19,27 @@ from pytest_bdd.parsers import StepParser
 T = TypeVar("T")
 
 NUMBER = r"\d+(?:\.\d+)?"
+WHOLE = r"\d+"
 
 
 def _number(text: str) -> float:
     return float(text)
 
 
-_number.pattern = NUMBER  # type: ignore[attr-defined]  # parse reads a custom type's regex here
-PARSE_TYPES: dict[str, Callable[[str], Any]] = {"number": _number}
+def _whole(text: str) -> int:
+    return int(text)
+
+
+# parse reads a custom type's regex from its `pattern`
+_number.pattern = NUMBER  # type: ignore[attr-defined]
+_whole.pattern = WHOLE  # type: ignore[attr-defined]
+PARSE_TYPES: dict[str, Callable[[str], Any]] = {"number": _number, "whole": _whole}
 
 
 def parse(pattern: str) -> parsers.parse:
-    """A `parse` step pattern that also knows `{name:number}`: a whole or decimal number
-    (`12`, `12.5`, `0.10`; no sign, no exponent), given to the step as a float."""
+    """A `parse` step pattern that also knows `{name:whole}`, a whole number written in digits
+    (`0`, `300`; no sign, no `0x`), given to the step as an int, and `{name:number}`, a whole
+    or decimal number (`12`, `12.5`, `0.10`; no sign, no exponent), given as a float."""
     return parsers.parse(pattern, extra_types=PARSE_TYPES)
 
 

@@ -66,7 +66,7 @@ class World:
     target: Target
     metrics: Metrics
     logs: LogCapture
-    twin: TwinHandle | None = None
+    connect_twin: Callable[[], TwinHandle] | None = None  # the scenario's (reset) twin fixture
     overrides: dict[str, Any] = field(default_factory=dict)
     store: IdempotencyStore | None = None
     outcome: Any = None
@@ -76,26 +76,38 @@ class World:
     receiver: ReceiverHandle | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     attempted: bool = False  # an adapter call was made in this scenario
+    _twin: TwinHandle | None = None
     _client: G2AClient | None = None
+    _client_set_up: tuple[dict[str, Any], IdempotencyStore | None] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     # --- the adapter under test ------------------------------------------------------------
+    @property
+    def twin(self) -> TwinHandle | None:
+        """The twin, connected (and reset) by the first step that needs it, whether or not the
+        scenario says `Given the adapter is connected to the target`; None on real G2A."""
+        if self._twin is None and self.target.has_admin and self.connect_twin is not None:
+            self._twin = self.connect_twin()
+        return self._twin
+
     def settings(self) -> Settings:
         from g2a_adapter import Settings
 
-        if self.target.has_admin:
-            if self.twin is None:
-                raise RuntimeError("the twin is not connected: use the Background step")
-            url = self.twin.export_url
-        else:
-            url = self.target.api_url or ""
+        url = self.twin.export_url if self.twin is not None else self.target.api_url or ""
         return Settings(**self.target.adapter_settings(**{"api_url": url, **self.overrides}))
 
     def client(self) -> G2AClient:
+        """The adapter's client, built again when a set-up step changed it since the last call
+        (a timeout, a wrong credential or a store given after a first call applies)."""
         from g2a_adapter import G2AClient
 
+        set_up = (dict(self.overrides), self.store)
+        if self._client is not None and self._client_set_up != set_up:
+            self._client.close()
+            self._client = None
         if self._client is None:
             self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
+            self._client_set_up = set_up
         return self._client
 
     def secrets(self) -> list[str]:

@@ -1,13 +1,23 @@
-"""`g2a-harness receiver serve`: run the webhook receiver (g2a_adapter.receiver) with uvicorn."""
+"""`g2a-harness receiver serve`: run the webhook receiver (g2a_adapter.receiver) with uvicorn;
+with `--stock FILE` it also serves G2A's declared-stock callbacks over a `ReferenceStock`
+(`harness.seller_stock_file` documents the file)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli import UsageError
 
+if TYPE_CHECKING:
+    from g2a_adapter.receiver import ReceiverOptions
+
 NAME = "receiver"
-HELP = "serve the webhook receiver (signed events, G2A Pay IPN, seller tokens, health)"
+HELP = (
+    "serve the webhook receiver (signed events, G2A Pay IPN, seller tokens, health; "
+    "declared-stock callbacks with --stock)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--max-connections", type=int, default=512, help="more are closed")
     serve.add_argument("--keep-alive", type=float, default=5.0, help="idle keep-alive seconds")
+    serve.add_argument(
+        "--stock",
+        type=Path,
+        metavar="FILE",
+        help="also serve G2A's declared-stock callbacks (POST /reservation, POST /order, ...) "
+        "over an in-memory reference stock loaded from this JSON file (products and their keys; "
+        "format: harness/seller_stock_file.py); `g2a-harness seller check` exercises it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,12 +60,28 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = Settings.from_env()  # ConfigError (one clear line) when G2A_* is incomplete
+    options = _options(args.stock)
     sock = listening_socket(args)  # before the store opens: a port in use leaves nothing open
-    app, _ = recording_receiver_app(settings)
+    app, _ = recording_receiver_app(settings, options)
     freeze_heap()
     host, port = sock.getsockname()[:2]
     config = uvicorn_config(app, limits, log_level="info", access_log=False)
     with sigterm_default():  # a server: uvicorn stops on it, then ends the process by it
         print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
+        if options.seller_stock is not None:
+            print(f"declared stock from {args.stock}: {options.seller_stock!r}", flush=True)
         uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _options(stock_file: Path | None) -> ReceiverOptions:
+    """The receiver's options: a reference stock when a stock file is given."""
+    from g2a_adapter.receiver import ReceiverOptions
+    from harness.seller_stock_file import StockFileError, load_stock
+
+    if stock_file is None:
+        return ReceiverOptions()
+    try:
+        return ReceiverOptions(seller_stock=load_stock(stock_file))
+    except StockFileError as exc:
+        raise UsageError(str(exc)) from None

@@ -89,17 +89,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_gherkin(folders: list[str]) -> None:
-    """Refuse the run, naming file and line, if a feature file cannot run as written (pytest
-    would stop at collection with the parser's traceback in its log, or skip a scenario)."""
-    from harness.bdd.check import feature_files, invalid_gherkin
+def _check_features(folders: list[str]) -> None:
+    """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
+    cannot run as written, a step is unknown, or a step is not allowed on a target its scenario
+    is tagged for: a run would fail that scenario only when it reached the step, after its
+    earlier steps had already reached the target (an order created on the sandbox)."""
+    from harness.bdd.check import check_features
     from harness.cli import UsageError
 
-    invalid = [p for f in feature_files(map(Path, folders)) if (p := invalid_gherkin(f))]
-    for problem in invalid:
-        print(problem, file=sys.stderr)
-    if invalid:
-        raise UsageError(f"{len(invalid)} feature file(s) cannot run as written; nothing ran")
+    result = check_features(map(Path, folders))
+    for message in result.messages():
+        print(message, file=sys.stderr)
+    if result.invalid:
+        raise UsageError(
+            f"{len(result.invalid)} feature file(s) cannot run as written; nothing ran"
+        )
+    if result.unknown or result.problems:
+        raise UsageError(
+            f"{len(result.messages())} step(s) cannot run as written "
+            "(g2a-harness steps --check lists them); nothing ran"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
-        _check_gherkin(feature_dirs({FEATURES_ENV: extra_features}))
+        _check_features(feature_dirs({FEATURES_ENV: extra_features}))
         selection = Selection(
             suite=args.suite,
             markers=marker_expression(args.tags) if args.tags else None,

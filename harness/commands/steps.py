@@ -50,26 +50,18 @@ def _check(paths: list[Path]) -> int:
     if missing:
         raise UsageError(f"no such feature file or folder: {', '.join(missing)}")
     result = check_features(paths)
-    for problem in result.invalid:
-        print(problem)
+    for message in result.messages():
+        print(message)
     if result.invalid:
         return 1
     if not result.scenarios:
         print(f"no scenario in {', '.join(map(str, paths))}: nothing was checked")
         return 1
-    for message in sorted((*result.unknown, *result.problems), key=_place):
-        print(message)
     verdict = f"{len(result.unknown)} unknown" if result.unknown else "all known"
     if result.problems:
         verdict += f", {_count(len(result.problems), 'problem')}"
     print(f"{_count(result.steps, 'step')} in {_count(result.scenarios, 'scenario')}: {verdict}")
     return 1 if result.unknown or result.problems else 0
-
-
-def _place(message: str) -> tuple[str, int]:
-    """A message's `file:line` prefix, for listing messages in file order."""
-    path, line, _ = message.split(":", 2)
-    return path, int(line)
 
 
 def _count(number: int, noun: str) -> str:

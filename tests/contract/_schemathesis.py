@@ -1,4 +1,5 @@
-"""What the schemathesis suites (twin and receiver) share: budget, seed, checks, loading.
+"""What the schemathesis suites (twin, receiver, seller) share: budget, seed, checks, loading,
+the seller token.
 
 Seeded and bounded: `G2A_CONTRACT_EXAMPLES` (default 8) raises the budget for a longer run,
 `G2A_CONTRACT_SEED` changes the seed.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -19,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from harness.contracts.sources import OPENAPI_DIR
+from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 EXAMPLES = int(os.environ.get("G2A_CONTRACT_EXAMPLES", "8"))
 SEED = int(os.environ.get("G2A_CONTRACT_SEED", "2026"))
@@ -41,3 +45,19 @@ def load_schema(name: str) -> Any:
         deterministic=True,
     )
     return schema
+
+
+def seller_token(url: str) -> str:
+    """A bearer from the receiver that `url` is on, as G2A fetches it (`GET /oauth/token`)."""
+    parts = urlsplit(url)
+    answer = requests.get(
+        f"{parts.scheme}://{parts.netloc}/oauth/token",
+        params={
+            "grant_type": "client_credentials",
+            "client_id": SANDBOX_API_HASH,
+            "client_secret": SANDBOX_API_KEY,
+        },
+        timeout=5.0,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import hypothesis
 import pytest
 import requests
-from _schemathesis import COMMON_CHECKS, load_schema
+from _schemathesis import COMMON_CHECKS, load_schema, seller_token
 
 from g2a_adapter import Settings
 from g2a_adapter.idempotency import MemoryStore
@@ -52,7 +52,7 @@ class ReceiverSigning(requests.auth.AuthBase):
         elif path == "/webhooks/g2a-pay":
             self._sign_ipn(request, raw)
         elif path == "/healthcheck":
-            request.headers["Authorization"] = f"Bearer {self._seller_token(request)}"
+            request.headers["Authorization"] = f"Bearer {seller_token(str(request.url))}"
         return request
 
     @staticmethod
@@ -83,21 +83,6 @@ class ReceiverSigning(requests.auth.AuthBase):
             fields["transactionId"], fields["userOrderId"], fields["amount"], PAY_SECRET
         )
         request.prepare_body(urlencode(fields), None)
-
-    @staticmethod
-    def _seller_token(request: requests.PreparedRequest) -> str:
-        parts = urlsplit(str(request.url))
-        answer = requests.get(
-            f"{parts.scheme}://{parts.netloc}/oauth/token",
-            params={
-                "grant_type": "client_credentials",
-                "client_id": SANDBOX_API_HASH,
-                "client_secret": SANDBOX_API_KEY,
-            },
-            timeout=5.0,
-        )
-        answer.raise_for_status()
-        return str(answer.json()["access_token"])
 
 
 schema.auth.set_from_requests(ReceiverSigning())

@@ -12,6 +12,7 @@ from pytest_bdd import given, parsers, then, when
 from g2a_adapter.client import is_testing, set_testing
 from harness.bdd.wordings import parse
 from harness.bdd.world import World
+from harness.bdd.writes import writes
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
     "API key": ("api_key", "f" * 64),
@@ -34,13 +35,14 @@ POLL_TIMEOUT_S = 10.0
 
 # --- connection and adapter set-up -----------------------------------------------------------
 @given("the adapter is connected to the target")
-def connected(g2a_world: World, request: pytest.FixtureRequest) -> None:
-    """Build the adapter's client for the chosen target (twin, sandbox or live).
+def connected(g2a_world: World) -> None:
+    """Connect the adapter to the chosen target (twin, sandbox or live); optional, as the first
+    step that needs the adapter or the twin connects it.
 
     Example: the adapter is connected to the target
     """
     if g2a_world.target.has_admin:
-        g2a_world.twin = request.getfixturevalue("twin")
+        assert g2a_world.twin is not None, "the twin could not be connected"
 
 
 @given(parsers.re(r"the adapter uses a wrong (?P<credential>API key|API hash|OAuth client secret)"))
@@ -53,7 +55,7 @@ def wrong_credential(g2a_world: World, credential: str) -> None:
     g2a_world.overrides[field] = value
 
 
-@given(parsers.parse("the adapter times out after {ms:d} milliseconds"))
+@given(parse("the adapter times out after {ms:whole} milliseconds"))
 def short_timeout(g2a_world: World, ms: int) -> None:
     """Make the adapter give up on a request after this many milliseconds.
 
@@ -112,7 +114,7 @@ def ask_token(g2a_world: World) -> None:
     _token(g2a_world)
 
 
-@when(parsers.parse("the adapter asks for an access token {times:d} times"))
+@when(parse("the adapter asks for an access token {times:whole} times"))
 def ask_token_times(g2a_world: World, times: int) -> None:
     """Ask for an access token several times in a row.
 
@@ -211,7 +213,7 @@ def list_first_page(g2a_world: World) -> None:
     g2a_world.attempt(lambda: g2a_world.client().products.list())
 
 
-@when(parsers.parse("QA lists page {page:d} of products, out-of-stock ones included"))
+@when(parse("QA lists page {page:whole} of products, out-of-stock ones included"))
 def list_page(g2a_world: World, page: int) -> None:
     """List one page of products, including those out of stock.
 
@@ -257,31 +259,34 @@ def walk_all(g2a_world: World) -> None:
     g2a_world.attempt(lambda: list(products.iter_all(include_out_of_stock=True)))
 
 
-@then(parsers.parse("the page holds between {low:d} and {high:d} products"))
+@then(parse("the page holds between {low:whole} and {high:whole} products"))
 def page_between(g2a_world: World, low: int, high: int) -> None:
     """The page of products holds between LOW and HIGH products.
 
     Example: the page holds between 1 and 20 products
     """
-    assert low <= len(g2a_world.expect_success().docs) <= high
+    held = len(g2a_world.expect_success().docs)
+    assert low <= held <= high, f"expected {low} to {high} products on the page, got {held}"
 
 
-@then(parsers.parse("the page holds exactly {count:d} products"))
+@then(parse("the page holds exactly {count:whole} products"))
 def page_exactly(g2a_world: World, count: int) -> None:
     """The page of products holds exactly this many products.
 
     Example: the page holds exactly 20 products
     """
-    assert len(g2a_world.expect_success().docs) == count
+    held = len(g2a_world.expect_success().docs)
+    assert held == count, f"expected {count} products on the page, got {held}"
 
 
-@then(parsers.parse("the listing reports {total:d} products in total"))
+@then(parse("the listing reports {total:whole} products in total"))
 def listing_total(g2a_world: World, total: int) -> None:
     """The listing's total count equals this number.
 
     Example: the listing reports 45 products in total
     """
-    assert g2a_world.expect_success().total == total
+    reported = g2a_world.expect_success().total
+    assert reported == total, f"expected {total} products in total, got {reported}"
 
 
 @then("every product has an id, a name, a stock quantity and a price")
@@ -316,7 +321,7 @@ def product_returned(g2a_world: World, product_id: str) -> None:
         )
 
 
-@then(parsers.parse("{count:d} distinct products are seen"))
+@then(parse("{count:whole} distinct products are seen"))
 def distinct_products(g2a_world: World, count: int) -> None:
     """The walk through the catalogue saw this many distinct products.
 
@@ -352,6 +357,7 @@ def _order(world: World, product_id: str, min_rating: float | None = None) -> No
 
 
 @when(parsers.re(r"QA orders product (?P<product_id>\d+)"))
+@writes
 def order_product(g2a_world: World, product_id: str) -> None:
     """Create an order for one unit of a product.
 
@@ -360,7 +366,8 @@ def order_product(g2a_world: World, product_id: str) -> None:
     _order(g2a_world, product_id)
 
 
-@when(parse("QA orders product {product_id:d} from a seller rated at least {rating:number}"))
+@when(parse("QA orders product {product_id:whole} from a seller rated at least {rating:number}"))
+@writes
 def order_product_rated(g2a_world: World, product_id: int, rating: float) -> None:
     """Create an order for one unit of a product, from a seller rated at least this (0 to 1).
 
@@ -370,6 +377,7 @@ def order_product_rated(g2a_world: World, product_id: int, rating: float) -> Non
 
 
 @given(parsers.re(r"QA has ordered product (?P<product_id>\d+)"))
+@writes
 def ordered_product(g2a_world: World, product_id: str) -> None:
     """An order for the product exists (created now).
 
@@ -385,6 +393,7 @@ def _current_order(world: World) -> str:
 
 
 @when("QA pays the order")
+@writes
 def pay_order(g2a_world: World) -> None:
     """Pay the order created earlier in the scenario.
 
@@ -395,6 +404,7 @@ def pay_order(g2a_world: World) -> None:
 
 
 @when(parsers.re(r"QA pays order (?P<order_id>\d+)"))
+@writes
 def pay_order_id(g2a_world: World, order_id: str) -> None:
     """Pay an order by its id.
 
@@ -404,6 +414,7 @@ def pay_order_id(g2a_world: World, order_id: str) -> None:
 
 
 @when("QA fetches the key of the order")
+@writes
 def fetch_key(g2a_world: World) -> None:
     """Fetch the key of the order created earlier in the scenario.
 
@@ -413,7 +424,7 @@ def fetch_key(g2a_world: World) -> None:
     g2a_world.attempt(lambda: g2a_world.client().orders.key(order_id))
 
 
-@when(parsers.parse('QA asks for the details of order "{order_id}"'))
+@when(parse('QA asks for the details of order "{order_id}"'))
 def order_details(g2a_world: World, order_id: str) -> None:
     """Ask for the details of an order by id.
 
@@ -441,7 +452,10 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
     Example: the order costs 12.50 EUR
     """
     created = g2a_world.expect_success()
-    assert (created.price, created.currency) == (price, currency), created
+    assert (created.price, created.currency) == (price, currency), (
+        f"expected the order to cost {price:g} {currency}, "
+        f"got {created.price:g} {created.currency} (order {created.order_id})"
+    )
 
 
 def _status(world: World) -> str:
@@ -455,7 +469,8 @@ def order_status(g2a_world: World, status: str) -> None:
 
     Example: the order's status is "new"
     """
-    assert _status(g2a_world) == status
+    actual = _status(g2a_world)
+    assert actual == status, f'expected status "{status}", got "{actual}"'
 
 
 @then(parsers.parse('the order\'s status is one of "{statuses}"'))
@@ -465,7 +480,8 @@ def order_status_one_of(g2a_world: World, statuses: str) -> None:
     Example: the order's status is one of "paid, complete"
     """
     allowed = [s.strip() for s in statuses.split(",")]
-    assert _status(g2a_world) in allowed
+    actual = _status(g2a_world)
+    assert actual in allowed, f'expected one of the statuses "{statuses}", got "{actual}"'
 
 
 @then("the payment is confirmed with a transaction id")
@@ -493,6 +509,7 @@ def key_handed(g2a_world: World) -> None:
 
 # --- purchases -------------------------------------------------------------------------------
 @when(parsers.re(r'QA purchases product (?P<product_id>\d+) with idempotency key "(?P<key>[^"]+)"'))
+@writes
 def purchase(g2a_world: World, product_id: str, key: str) -> None:
     """Purchase a product (order, pay, fetch key) under an idempotency key.
 

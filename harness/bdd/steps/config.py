@@ -6,6 +6,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
 SANDBOX_URL = "https://sandboxapi.g2a.com/v1"
@@ -81,7 +82,7 @@ def hash_under_alias(g2a_world: World) -> None:
     env["G2A_API_SECRET"] = env.pop("G2A_API_HASH")
 
 
-@given(parsers.parse('the environment name is "{name}"'))
+@given(parse('the environment name is "{name}"'))
 def environment_name(g2a_world: World, name: str) -> None:
     """Set G2A_ENV for the settings under test.
 
@@ -93,7 +94,7 @@ def environment_name(g2a_world: World, name: str) -> None:
         _env(g2a_world)["G2A_ENV"] = name
 
 
-@given(parsers.parse('the base URL is "{url}"'))
+@given(parse('the base URL is "{url}"'))
 def base_url(g2a_world: World, url: str) -> None:
     """Set G2A_API_URL for the settings under test.
 
@@ -137,7 +138,7 @@ def uses_sandbox_hash(g2a_world: World) -> None:
     assert _loaded(g2a_world).api_hash == SANDBOX_API_HASH
 
 
-@then(parsers.parse("exactly one deprecation warning names {name}"))
+@then(parse("exactly one deprecation warning names {name}"))
 def one_deprecation_warning(g2a_world: World, name: str) -> None:
     """Loading emitted exactly one deprecation warning naming this variable.
 
@@ -151,7 +152,7 @@ def one_deprecation_warning(g2a_world: World, name: str) -> None:
     assert len(warnings) == 1, f"expected one deprecation warning naming {name}, got {warnings}"
 
 
-@then(parsers.parse("the request timeout is {ms:d} milliseconds"))
+@then(parse("the request timeout is {ms:whole} milliseconds"))
 def timeout_is(g2a_world: World, ms: int) -> None:
     """The loaded settings use this request timeout.
 
@@ -160,7 +161,7 @@ def timeout_is(g2a_world: World, ms: int) -> None:
     assert _loaded(g2a_world).timeout_ms == ms
 
 
-@then(parsers.parse("a failed call is retried at most {count:d} times"))
+@then(parse("a failed call is retried at most {count:whole} times"))
 def retries_are(g2a_world: World, count: int) -> None:
     """The loaded settings retry a failed call at most this many times.
 

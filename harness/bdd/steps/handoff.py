@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
 from pytest_bdd import given, parsers, then, when
 
 from harness.bdd.world import World
@@ -53,15 +52,13 @@ def resolve_chosen(g2a_world: World) -> None:
 
 
 @then("the adapter settings can be built for that target")
-def settings_for_target(g2a_world: World, request: pytest.FixtureRequest) -> None:
+def settings_for_target(g2a_world: World) -> None:
     """Adapter settings can be built from the resolved target.
 
     Example: the adapter settings can be built for that target
     """
     resolved = g2a_world.notes["resolved"]
     assert resolved.name == g2a_world.target.name
-    if resolved.has_admin:
-        g2a_world.twin = request.getfixturevalue("twin")
     settings = g2a_world.settings()
     assert settings.api_hash
     assert settings.api_key.get_secret_value()

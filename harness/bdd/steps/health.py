@@ -6,9 +6,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import given, then, when
 
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 from harness.serving import serve_asgi
 
@@ -65,7 +66,7 @@ def ask_health(g2a_world: World) -> None:
     g2a_world.notes["health"] = httpx.get(g2a_world.notes["health_url"], timeout=5.0)
 
 
-@then(parsers.parse('the health is "ok" with HTTP {status:d}'))
+@then(parse('the health is "ok" with HTTP {status:whole}'))
 def health_ok(g2a_world: World, status: int) -> None:
     """The health answer is ok, with this HTTP status.
 
@@ -75,7 +76,7 @@ def health_ok(g2a_world: World, status: int) -> None:
     assert (response.status_code, response.json()["status"]) == (status, "ok"), response.text
 
 
-@then(parsers.parse("the health is not ok, with HTTP {status:d}"))
+@then(parse("the health is not ok, with HTTP {status:whole}"))
 def health_not_ok(g2a_world: World, status: int) -> None:
     """The health answer is not ok, with this HTTP status.
 
@@ -91,8 +92,8 @@ def _checks(world: World) -> dict[str, dict[str, object]]:
     return checks
 
 
-@then(parsers.parse('the checks "{names}" are reported "ok"'))
-@then(parsers.parse('the check "{names}" is reported "ok"'))
+@then(parse('the checks "{names}" are reported "ok"'))
+@then(parse('the check "{names}" is reported "ok"'))
 def checks_ok(g2a_world: World, names: str) -> None:
     """The health answer reports these checks (comma-separated) as ok.
 
@@ -104,7 +105,7 @@ def checks_ok(g2a_world: World, names: str) -> None:
         assert checks[name]["status"] == "ok", checks
 
 
-@then(parsers.parse('the check "{name}" is reported failing'))
+@then(parse('the check "{name}" is reported failing'))
 def check_failing(g2a_world: World, name: str) -> None:
     """The health answer reports this check as failing.
 

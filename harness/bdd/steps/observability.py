@@ -24,7 +24,7 @@ def _sum(world: World, name: str, **labels: str) -> float:
     return total
 
 
-@then(parsers.parse("{count:d} request log records were written"))
+@then(parse("{count:whole} request log records were written"))
 def log_record_count(g2a_world: World, count: int) -> None:
     """This many request log records were written.
 
@@ -57,7 +57,7 @@ def log_fields(g2a_world: World, method: str, path: str) -> None:
         assert fields["retries"] == number - 1
 
 
-@then(parsers.parse('the log records show the statuses "{statuses}" in that order'))
+@then(parse('the log records show the statuses "{statuses}" in that order'))
 def log_statuses(g2a_world: World, statuses: str) -> None:
     """The request log records show these HTTP statuses, in order.
 
@@ -67,7 +67,7 @@ def log_statuses(g2a_world: World, statuses: str) -> None:
     assert [r.__dict__["status"] for r in g2a_world.logs.requests()] == expected
 
 
-@then(parsers.parse("{count:d} call log lines were written"))
+@then(parse("{count:whole} call log lines were written"))
 def call_line_count(g2a_world: World, count: int) -> None:
     """This many G2A calls were logged, one line each.
 
@@ -76,7 +76,7 @@ def call_line_count(g2a_world: World, count: int) -> None:
     assert len(g2a_world.logs.calls()) == count
 
 
-@then(parsers.parse('call log line {number:d} shows "{fields}"'))
+@then(parse('call log line {number:whole} shows "{fields}"'))
 def call_line_fields(g2a_world: World, number: int, fields: str) -> None:
     """The call's line holds these `name=value` fields (`-` for an absent value).
 
@@ -113,7 +113,8 @@ def requests_counted(g2a_world: World, count: int, status: int) -> None:
 
     Example: the request counter shows 1 request with status 200
     """
-    assert _sum(g2a_world, "g2a_requests_total", status=str(status)) == count
+    counted = _sum(g2a_world, "g2a_requests_total", status=str(status))
+    assert counted == count, f"expected {count} requests with status {status}, got {counted:g}"
 
 
 @then(
@@ -125,7 +126,8 @@ def retries_counted(g2a_world: World, count: int) -> None:
 
     Example: the retry counter shows 2 retries
     """
-    assert _sum(g2a_world, "g2a_request_retries_total") == count
+    counted = _sum(g2a_world, "g2a_request_retries_total")
+    assert counted == count, f"expected {count} retries, got {counted:g}"
 
 
 @then(

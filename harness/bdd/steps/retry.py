@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import given, then, when
 
+from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
 
 @given(
-    parsers.parse(
-        "a retry policy allowing {retries:d} retries and waits of at most {cap:d} seconds"
+    parse(
+        "a retry policy allowing {retries:whole} retries and waits of at most {cap:whole} seconds"
     )
 )
 def retry_policy(g2a_world: World, retries: int, cap: int) -> None:
@@ -24,7 +25,7 @@ def retry_policy(g2a_world: World, retries: int, cap: int) -> None:
     )
 
 
-@when(parsers.parse("G2A asks to wait {seconds:d} seconds before the first retry"))
+@when(parse("G2A asks to wait {seconds:whole} seconds before the first retry"))
 def asked_to_wait(g2a_world: World, seconds: int) -> None:
     """G2A answers a read with HTTP 429 and this Retry-After.
 
@@ -37,7 +38,7 @@ def asked_to_wait(g2a_world: World, seconds: int) -> None:
     )
 
 
-@then(parsers.parse("the policy waits {seconds:d} seconds"))
+@then(parse("the policy waits {seconds:whole} seconds"))
 def policy_waits(g2a_world: World, seconds: int) -> None:
     """The retry policy decides to retry after exactly this many seconds.
 

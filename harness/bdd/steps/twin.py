@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from pytest_bdd import given, parsers, then
 
-from harness.bdd.wordings import Wording, phrases, worded
+from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import TwinHandle, World
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
@@ -32,7 +32,10 @@ _CALL_NAMES = "|".join(sorted(CALLS, key=len, reverse=True))
 
 
 def admin_of(world: World) -> TwinHandle:
-    assert world.twin is not None, "this step needs the twin (tag the scenario @twin only)"
+    assert world.twin is not None, (
+        f"this step needs the twin, but the target is {world.target.name}: tag the scenario "
+        "@twin only"
+    )
     return world.twin
 
 
@@ -202,7 +205,7 @@ def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
 
 
 # --- catalogue and configuration -------------------------------------------------------------
-@given(parsers.parse("the twin's catalogue holds {size:d} products"))
+@given(parse("the twin's catalogue holds {size:whole} products"))
 def catalogue_size(g2a_world: World, size: int) -> None:
     """The twin's catalogue holds this many products (at least its 4 sandbox products).
 
@@ -234,7 +237,7 @@ def extra_field(g2a_world: World, product_id: str, name: str, value: str) -> Non
     assert updated[name] == int(value)
 
 
-@given(parsers.parse("the twin issues access tokens that live {seconds:d} seconds"))
+@given(parse("the twin issues access tokens that live {seconds:whole} seconds"))
 def token_lifetime(g2a_world: World, seconds: int) -> None:
     """The twin issues access tokens that live this many seconds.
 
@@ -251,7 +254,10 @@ def received_count(g2a_world: World, count: str, call: str) -> None:
     Example: the twin received 1 product list request
     """
     seen = received(g2a_world, call)
-    assert len(seen) == int(count), f"{len(seen)} {call} requests: {[r['status'] for r in seen]}"
+    statuses = [r["status"] for r in seen]
+    assert len(seen) == int(count), (
+        f"expected {count} {call} requests, got {len(seen)} (statuses {statuses})"
+    )
 
 
 @then(parsers.re(rf"the twin received no request for (?P<call>{_CALL_NAMES})"))
@@ -299,18 +305,22 @@ def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
     Example: the twin holds 1 order in status "new"
     """
     orders = admin_of(g2a_world).admin.orders()
-    assert len(orders) == int(count), orders
+    statuses = [o["status"] for o in orders]
+    assert len(orders) == int(count), f"expected {count} orders, got {len(orders)}: {statuses}"
     if status is not None:
-        assert all(o["status"] == status for o in orders), [o["status"] for o in orders]
+        assert all(s == status for s in statuses), (
+            f"expected every order in status {status}, got {statuses}"
+        )
 
 
-@then(parsers.parse("the twin still holds {quantity:d} keys of product {product_id:d}"))
+@then(parse("the twin still holds {quantity:whole} keys of product {product_id:whole}"))
 def twin_stock(g2a_world: World, quantity: int, product_id: int) -> None:
     """The twin holds exactly this many keys of a product (nothing was reserved).
 
     Example: the twin still holds 5 keys of product 10000027819004
     """
-    assert admin_of(g2a_world).admin.product(str(product_id))["qty"] == quantity
+    held = admin_of(g2a_world).admin.product(str(product_id))["qty"]
+    assert held == quantity, f"expected {quantity} keys of product {product_id}, got {held}"
 
 
 @then(parsers.parse('the call fails with the twin\'s configured "{situation:w}" error'))
@@ -335,4 +345,4 @@ def tokens_issued(g2a_world: World, count: str) -> None:
     Example: the twin issued exactly 1 access token
     """
     issued = [r for r in received(g2a_world, "token") if r["status"] == 200]
-    assert len(issued) == int(count), f"{len(issued)} tokens issued"
+    assert len(issued) == int(count), f"expected {count} access tokens, got {len(issued)}"

@@ -30,7 +30,7 @@ def seller_offers(phrase: str) -> list[dict[str, Any]]:
     return offers
 
 
-@given(parsers.parse("product {product_id:d} is out of stock"))
+@given(parse("product {product_id:whole} is out of stock"))
 def out_of_stock(g2a_world: World, product_id: int) -> None:
     """Set a product's stock to zero: ordering it fails with the twin's out-of-stock error.
 
@@ -39,7 +39,7 @@ def out_of_stock(g2a_world: World, product_id: int) -> None:
     admin_of(g2a_world).admin.update_product(str(product_id), qty=0)
 
 
-@given(parsers.parse("product {product_id:d} has {quantity:d} keys in stock"))
+@given(parse("product {product_id:whole} has {quantity:whole} keys in stock"))
 def in_stock(g2a_world: World, product_id: int, quantity: int) -> None:
     """Set how many keys of a product the twin holds.
 
@@ -48,7 +48,7 @@ def in_stock(g2a_world: World, product_id: int, quantity: int) -> None:
     admin_of(g2a_world).admin.update_product(str(product_id), qty=quantity)
 
 
-@given(parse("product {product_id:d} costs {price:number} EUR"))
+@given(parse("product {product_id:whole} costs {price:number} EUR"))
 def price_of(g2a_world: World, product_id: int, price: float) -> None:
     """Change a product's minimum price (what an order of it costs).
 
@@ -94,7 +94,7 @@ def rate_limit(g2a_world: World, count: int) -> None:
     admin_of(g2a_world).admin.configure(rate_limit=count, rate_window_seconds=1.0)
 
 
-@given(parsers.parse("the twin delivers every webhook {times:d} times"))
+@given(parse("the twin delivers every webhook {times:whole} times"))
 def webhook_duplicates(g2a_world: World, times: int) -> None:
     """Make the twin deliver each webhook event more than once (duplicates).
 
@@ -103,7 +103,7 @@ def webhook_duplicates(g2a_world: World, times: int) -> None:
     admin_of(g2a_world).admin.configure(webhook_duplicates=times - 1)
 
 
-@given(parsers.parse('the twin retries an unanswered webhook after "{delays}" seconds'))
+@given(parse('the twin retries an unanswered webhook after "{delays}" seconds'))
 def webhook_retries(g2a_world: World, delays: str) -> None:
     """Set the waits between the twin's webhook delivery attempts (comma-separated seconds).
 
@@ -113,7 +113,7 @@ def webhook_retries(g2a_world: World, delays: str) -> None:
     admin_of(g2a_world).admin.configure(webhook_retry_delays=waits)
 
 
-@given(parsers.parse("the twin waits {ms:d} milliseconds for the receiver to answer a webhook"))
+@given(parse("the twin waits {ms:whole} milliseconds for the receiver to answer a webhook"))
 def webhook_timeout(g2a_world: World, ms: int) -> None:
     """Set how long the twin waits for the receiver before a delivery attempt counts as failed.
 

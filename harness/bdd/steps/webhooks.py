@@ -20,7 +20,7 @@ from pytest_bdd import given, parsers, then, when
 from g2a_adapter.wire import HEADER_SIGNATURE, signed_webhook_headers
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.twin import admin_of
-from harness.bdd.wordings import Wording, phrases, worded
+from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import ReceiverHandle, World
 
 TARGETS = ("twin",)
@@ -158,7 +158,7 @@ def twin_replays(g2a_world: World) -> None:
     g2a_world.notes["replay"] = _delivery(g2a_world, event_id, "replay")
 
 
-@then(parsers.parse('the receiver answered the delivery with "{result}"'))
+@then(parse('the receiver answered the delivery with "{result}"'))
 def delivery_result(g2a_world: World, result: str) -> None:
     """The receiver answered the twin's delivery with this result (the one event it counted).
 
@@ -169,7 +169,7 @@ def delivery_result(g2a_world: World, result: str) -> None:
     assert grown.get(("order.paid", result)) == 1, f"the receiver counted {grown} since then"
 
 
-@then(parsers.parse('the receiver answered the redelivery with "{result}"'))
+@then(parse('the receiver answered the redelivery with "{result}"'))
 def redelivery_result(g2a_world: World, result: str) -> None:
     """The receiver answered the redelivery with this result.
 
@@ -179,7 +179,7 @@ def redelivery_result(g2a_world: World, result: str) -> None:
     assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) == 1
 
 
-@then(parsers.parse("the receiver refused the replay with HTTP {status:d}"))
+@then(parse("the receiver refused the replay with HTTP {status:whole}"))
 def replay_refused(g2a_world: World, status: int) -> None:
     """The receiver refused the replayed delivery with this status.
 
@@ -316,9 +316,7 @@ def _post(world: World, headers: dict[str, str], body: bytes) -> None:
     world.notes["response"] = httpx.post(url, content=body, headers=headers, timeout=5.0)
 
 
-@when(
-    worded(parsers.parse("a delivery for the order arrives with {tampering}"), tampering=TAMPERINGS)
-)
+@when(worded(parse("a delivery for the order arrives with {tampering}"), tampering=TAMPERINGS))
 def crafted_delivery(g2a_world: World, tampering: str) -> None:
     """Deliver a webhook for the order spoiled in one way (the tampering).
 
@@ -340,7 +338,7 @@ def rotated_delivery(g2a_world: World) -> None:
     _post(g2a_world, headers, body)
 
 
-@then(parsers.parse('the receiver refuses it with HTTP {status:d} and reason "{reason}"'))
+@then(parse('the receiver refuses it with HTTP {status:whole} and reason "{reason}"'))
 def refused_with(g2a_world: World, status: int, reason: str) -> None:
     """The receiver refused the crafted delivery with this status and reason.
 
@@ -350,7 +348,7 @@ def refused_with(g2a_world: World, status: int, reason: str) -> None:
     assert (response.status_code, response.json()["error"]) == (status, reason), response.text
 
 
-@then(parsers.parse('the receiver answers it with "{result}"'))
+@then(parse('the receiver answers it with "{result}"'))
 def answered_with(g2a_world: World, result: str) -> None:
     """The receiver answered the crafted delivery with this result.
 

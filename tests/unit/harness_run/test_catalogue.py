@@ -40,11 +40,11 @@ def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:
     listed = json.loads(done.stdout)
     assert len(listed) == len(STEPS) > 100
     out_of_stock = next(
-        s for s in listed if s["pattern"] == "product {product_id:d} is out of stock"
+        s for s in listed if s["pattern"] == "product {product_id:whole} is out of stock"
     )
     assert out_of_stock == {
         "kind": "given",
-        "pattern": "product {product_id:d} is out of stock",
+        "pattern": "product {product_id:whole} is out of stock",
         "params": {"product_id": "int"},
         "doc": out_of_stock["doc"],
         "example": "product 10000068865001 is out of stock",
@@ -97,7 +97,7 @@ def test_docs_steps_md_comes_out_the_same_from_any_directory(tmp_path: Path) -> 
 def test_the_closest_steps_to_a_typo_come_first() -> None:
     nearest = closest("Given product 1 is out of stok", STEPS)
     assert len(nearest) == 3
-    assert nearest[0].pattern == "product {product_id:d} is out of stock"
+    assert nearest[0].pattern == "product {product_id:whole} is out of stock"
 
 
 def test_a_step_that_takes_a_table_shows_it_with_its_header_in_the_docs() -> None:
@@ -126,7 +126,9 @@ def test_a_worded_parameter_lists_its_forms_in_the_catalogue() -> None:
 
 
 def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
-    price = next(s for s in STEPS if s.pattern == "product {product_id:d} costs {price:number} EUR")
+    price = next(
+        s for s in STEPS if s.pattern == "product {product_id:whole} costs {price:number} EUR"
+    )
     assert price.params == {"product_id": "int", "price": "number"}
     counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
     assert counter.params == {"count": "int", "status": "int"}

@@ -308,3 +308,27 @@ def test_the_command_lists_every_message_in_file_order(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert [line.split(": ", 1)[0] for line in lines[:2]] == [f"{path}:6", f"{path}:7"]
     assert lines[-1] == "3 steps in 1 scenario: 1 unknown, 1 problem"
+
+
+def test_a_whole_number_is_digits_only_and_a_misworded_step_gets_suggestions_too(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(
+        folder,
+        "@twin\nFeature: Numbers\n  Scenario: Signs and bases\n"
+        "    Given product 10000068865001 has -1 keys in stock\n"
+        "    And product 10000068865001 has +5 keys in stock\n"
+        "    And the adapter times out after 0x10 milliseconds\n"
+        "    And the twin answers the next 2 product list requests with HTTP 5xx\n"
+        "    When QA lists the first page of products\n",
+    )
+
+    unknown = check_features([folder]).unknown
+
+    assert [message.split(": ", 1)[0] for message in unknown] == [
+        f"{path}:{line}" for line in (4, 5, 6, 7)
+    ]
+    assert all("; did you mean " in message for message in unknown), unknown
+    assert '"HTTP 5xx" is not a fault the step knows' in unknown[3]

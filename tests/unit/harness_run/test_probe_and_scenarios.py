@@ -84,3 +84,41 @@ def test_the_first_error_line_is_the_assertion() -> None:
     assert first_error_line("a\nE   boom: 1\nE   more") == "boom: 1"
     assert first_error_line("plain text\nsecond") == "plain text"
     assert first_error_line("") == ""
+
+
+OUTLINE = {
+    "name": "QA orders",
+    "uri": "qa/orders.feature",
+    "tags": [],
+    "elements": [
+        {"id": f"test_costs[{price}]", "name": "Costs", "line": 3, "tags": [], "steps": []}
+        for price in ("12", "12.50")
+    ],
+}
+
+
+def test_each_outline_row_is_named_with_its_example() -> None:
+    assert [r["name"] for r in scenario_records([OUTLINE])] == ["Costs [12]", "Costs [12.50]"]
+
+
+def test_a_scenario_left_out_for_the_target_is_a_skipped_record_with_the_reason() -> None:
+    left_out = RunResult(
+        "tests/bdd/test_features.py::test_sandbox_only",
+        "QA mixed targets: Runs only on the sandbox",
+        "skipped",
+        frozenset({"qa-mix", "sandbox"}),
+        "deselected: not allowed on target twin (tagged for sandbox)",
+    )
+    plain = RunResult("tests/contract/test_x.py::test_y", "tests/contract/test_x.py::test_y",
+                      "skipped", frozenset(), "deselected: not allowed on target twin")  # fmt: skip
+
+    (record,) = scenario_records([], [left_out, plain])
+
+    assert (record["feature"], record["name"], record["status"]) == (
+        "QA mixed targets",
+        "Runs only on the sandbox",
+        "skipped",
+    )
+    assert record["tags"] == ["qa-mix", "sandbox"]
+    assert record["reason"] == "deselected: not allowed on target twin (tagged for sandbox)"
+    assert (record["steps"], record["error"]) == ([], "")

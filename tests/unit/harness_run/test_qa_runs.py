@@ -32,7 +32,8 @@ Feature: QA's stock checks
     And product 10000068865001 is out of stock
     When QA orders product 10000068865001
     Then the call fails with a G2A API error with code ORD99
-
+"""
+TYPO = """
   Scenario: A typo in a step
     Given the adapter is connected to the target
     And product 10000068865001 is out of stok
@@ -67,7 +68,7 @@ def test_a_tagged_copy_of_a_feature_runs_alone_and_passes(tmp_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def qa_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    """One run of a QA feature: a pass, a wrong expectation and an unknown step."""
+    """One run of a QA feature: a pass and a wrong expectation."""
     root = tmp_path_factory.mktemp("qa")
     (root / "team").mkdir()
     (root / "team" / "qa_mine.feature").write_text(QA_FEATURE, encoding="utf-8")
@@ -96,22 +97,25 @@ def test_each_failing_scenario_shows_its_step_error_and_log_once(qa_run: tuple[A
     )
     assert expected in screen
     reasons = [line for line in screen.splitlines() if line.startswith("FAILED ")]
-    assert reasons == [
-        "FAILED QA's stock checks: A wrong expectation shows expected and actual",
-        "FAILED QA's stock checks: A typo in a step",
-    ]
-    assert screen.count(log) == 2
+    assert reasons == ["FAILED QA's stock checks: A wrong expectation shows expected and actual"]
+    assert screen.count(log) == 1
     assert "FAILED: 0 passed, 1 failed, 3 skipped, 27 not run;" in screen
 
 
-def test_an_unknown_step_fails_naming_line_text_and_did_you_mean(
-    qa_run: tuple[Any, Path],
-) -> None:
-    done, reports = qa_run
-    typo = next(r for r in _results(reports) if r["name"].endswith("A typo in a step"))
-    assert typo["outcome"] == "failed"
-    assert typo["step"] == "And product 10000068865001 is out of stok"
-    message = typo["message"]
+def test_an_unknown_step_stops_the_run_naming_line_text_and_did_you_mean(tmp_path: Path) -> None:
+    """Before pytest starts, as `g2a-harness steps --check` says it (a run with pytest itself
+    fails the scenario with the same message)."""
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "qa_mine.feature").write_text(QA_FEATURE + TYPO, encoding="utf-8")
+    reports = tmp_path / "reports"
+
+    done = harness(
+        "run", "--tags", "qa-mine", "--features", str(tmp_path / "team"),
+        "--report-dir", str(reports),
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    message, refusal = done.stderr.splitlines()
     assert message.endswith(
         'qa_mine.feature:17: unknown step "And product 10000068865001 is out of stok"; '
         'did you mean "Given product 10000068865001 is out of stock"; '
@@ -119,7 +123,10 @@ def test_an_unknown_step_fails_naming_line_text_and_did_you_mean(
         '"Given product 10000068865001 costs 12.50 EUR"? '
         "(g2a-harness steps --grep WORD lists the catalogue)"
     )
-    assert f"  error: {message}" in done.stdout
+    checked = harness("steps", "--check", str(tmp_path / "team"))
+    assert checked.stdout.splitlines()[0] == message
+    assert refusal.endswith("nothing ran")
+    assert not (reports / "pytest.log").exists()
 
 
 class _Page(HTMLParser):
@@ -179,7 +186,7 @@ def test_the_html_report_shows_items_scenarios_steps_and_errors(qa_run: tuple[An
     assert len(page.facts["commit"]) == 40
     assert page.facts["target URL"].startswith("http://127.0.0.1:")
     item = page.items["test-int-order-create"]
-    assert len(item["scenarios"]) == 3
+    assert len(item["scenarios"]) == 2
     assert any("failed" in s and "A wrong expectation" in s for s in item["scenarios"])
     assert any(s.startswith("passed") and "out-of-stock product" in s for s in item["scenarios"])
     assert any(
@@ -192,7 +199,7 @@ def test_the_html_report_shows_items_scenarios_steps_and_errors(qa_run: tuple[An
     ) in item["errors"]
     cucumber = json.loads((reports / "cucumber.json").read_text())
     steps = sum(len(e["steps"]) for f in cucumber for e in f["elements"])
-    assert steps == len(item["steps"]) - 3  # one header row per scenario table
+    assert steps == len(item["steps"]) - 2  # one header row per scenario table
 
 
 @pytest.fixture

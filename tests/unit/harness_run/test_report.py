@@ -11,6 +11,7 @@ from harness.checklist import ChecklistItem, ItemVerdict
 from harness.report import (
     checklist_report,
     counts_text,
+    render_html,
     render_markdown,
     write_checklist_reports,
 )
@@ -129,3 +130,22 @@ def test_the_result_line_counts_the_other_scenarios_too() -> None:
     assert counts_text(checklist_report(VERDICTS, target="twin", suite="full")) == (
         "1 passed, 0 failed, 1 skipped, 0 not run"
     )
+
+
+def test_an_own_scenario_left_out_for_the_target_counts_as_skipped_with_its_reason() -> None:
+    ran = _scenario("Runs on the twin", ["qa-mix", "twin"])
+    left_out = {
+        **_scenario("Runs only on the sandbox", ["qa-mix", "sandbox"]),
+        "status": "skipped",
+        "steps": [],
+        "reason": "deselected: not allowed on target twin (tagged for sandbox)",
+    }
+    report = checklist_report(VERDICTS, target="twin", suite="full", scenarios=[ran, left_out])
+
+    assert counts_text(report).endswith("; other scenarios: 1 passed, 1 skipped")
+    markdown = render_markdown(report)
+    assert (
+        "| SKIP | QA orders: Runs only on the sandbox "
+        "| deselected: not allowed on target twin (tagged for sandbox) |" in markdown
+    )
+    assert "deselected: not allowed on target twin (tagged for sandbox)" in render_html(report)

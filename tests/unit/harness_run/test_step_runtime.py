@@ -1,15 +1,18 @@
 """What a run says when a scenario's steps cannot check what they say (one run, many cases).
 
-`g2a-harness steps --check` reports most of these before a run; a run must fail them too, with
-the same plain message, and never pass a step that checked nothing.
+`g2a-harness steps --check` reports most of these before a run, and `g2a-harness run` refuses
+to start with them; a run started with pytest itself must fail them too, with the same plain
+message, and never pass a step that checked nothing.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
-from qa_support import harness
+from qa_support import NO_G2A, ROOT
 
 FEATURE = """\
 @qa-runtime @twin
@@ -76,17 +79,14 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     root = tmp_path_factory.mktemp("runtime")
     (root / "team").mkdir()
     (root / "team" / "qa.feature").write_text(FEATURE, encoding="utf-8")
-    reports = root / "reports"
-    harness(
-        "run",
-        "--tags",
-        "qa-runtime",
-        "--features",
-        str(root / "team"),
-        "--report-dir",
-        str(reports),
-    )
-    lines = (reports / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    results = root / "results.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
+         "-m", "qa-runtime", f"--g2a-results={results}"],
+        cwd=ROOT, env={**NO_G2A, "G2A_FEATURES": str(root / "team")},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    lines = results.read_text(encoding="utf-8").splitlines()
     tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
     return {t["name"].split(": ", 1)[1]: t for t in tests}
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from pytest_bdd.scenario import make_python_name
@@ -52,7 +55,7 @@ def test_the_doc_s_check_passes_its_features_and_catches_a_typo(tmp_path: Path) 
 def test_the_steps_command_of_the_doc_finds_the_stock_steps() -> None:
     done = harness(*shlex.split(COMMANDS[0])[1:])
     assert done.returncode == 0
-    assert "Given product {product_id:d} is out of stock" in done.stdout
+    assert "Given product {product_id:whole} is out of stock" in done.stdout
 
 
 def test_the_example_features_pass_against_the_twin_as_the_doc_runs_them(tmp_path: Path) -> None:
@@ -88,3 +91,25 @@ def test_the_doc_s_k_example_names_its_scenario_as_pytest_bdd_names_it() -> None
     assert "`test_an_outofstock_product_cannot_be_ordered`" in DOC
     selected = {name for name in names if all(term in name for term in terms)}
     assert selected == {"test_an_outofstock_product_cannot_be_ordered"}
+
+
+def test_the_doc_s_collect_command_lists_the_qa_scenario_names(tmp_path: Path) -> None:
+    """The command the doc gives for the test names, run as written (the doc's folder in place
+    of `qa-features`), lists the names of the QA scenarios."""
+    found = re.search(r"`([^`]*pytest --collect-only[^`]*)`", DOC)
+    assert found is not None
+    folder, args = _as_the_doc_says(tmp_path, found.group(1))
+    env = dict(a.split("=", 1) for a in args if re.match(r"[A-Z0-9_]+=", a))
+    env = {k: v.replace("qa-features", folder.as_posix()) for k, v in env.items()}
+    command = args[len(env) :]
+    assert command[0] == "pytest"
+    done = subprocess.run(
+        [sys.executable, "-m", *command, "-p", "no:cacheprovider"],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "test_an_outofstock_product_cannot_be_ordered" in done.stdout, done.stdout[-2000:]
+
+
+def test_the_doc_says_the_connect_step_is_optional_and_live_never_writes() -> None:
+    assert "connects the adapter by itself" in DOC
+    assert "never on `@live`" in DOC

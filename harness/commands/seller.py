@@ -1,0 +1,113 @@
+"""`g2a-harness seller check`: a conformance run of a seller's declared-stock service, calling it
+as G2A would (`harness.seller_conformance`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.cli import UsageError, check_http_url
+
+NAME = "seller"
+HELP = "check a seller's declared-stock service (G2A's callbacks) as G2A would call it"
+CLIENT_ID_ENV, CLIENT_SECRET_ENV = "G2A_SELLER_CLIENT_ID", "G2A_SELLER_CLIENT_SECRET"
+# What `receiver serve` authenticates G2A with: the adapter's API hash and key.
+RECEIVER_ID_ENV, RECEIVER_SECRET_ENV = "G2A_API_HASH", "G2A_API_KEY"
+REPORT_NAME = "seller-check.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="seller_command", metavar="ACTION")
+    check = sub.add_parser(
+        "check",
+        help="token, healthcheck, reserve, renew, order, inventory, a second order (409), give "
+        "back, cancel, an unknown reservation (404), notifications; each PASS or FAIL; exit 0 "
+        "only when all pass. It reserves and orders real units: every run consumes stock",
+        description="Call a seller's declared-stock service as G2A does and judge each answer. "
+        "Every run reserves and orders --quantity units of each --product-id (one unit is "
+        "given back): it consumes the seller's stock, and each product needs at least "
+        "2 x quantity - 1 units for every check to pass.",
+    )
+    check.add_argument("--url", required=True, help="the seller's base URL (http or https)")
+    check.add_argument(
+        "--client-id",
+        help=f"the client id G2A authenticates with (default: ${CLIENT_ID_ENV}, else "
+        f"${RECEIVER_ID_ENV} as `receiver serve` uses); the secret is read from "
+        f"${CLIENT_SECRET_ENV}, else ${RECEIVER_SECRET_ENV}, never from the command line",
+    )
+    check.add_argument(
+        "--product-id",
+        type=int,
+        action="append",
+        required=True,
+        dest="product_ids",
+        metavar="ID",
+        help="a product the seller stocks (repeat for several); each reservation holds "
+        "--quantity units of every one",
+    )
+    check.add_argument(
+        "--quantity", type=int, default=1, help="units of each product per reservation (1)"
+    )
+    check.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (10)"
+    )
+    check.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help=f"writes <dir>/seller/{REPORT_NAME} (default: reports)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if getattr(args, "seller_command", None) != "check":
+        raise UsageError("choose an action: check")
+    from harness import envelope
+    from harness.cassettes import redacted_url
+    from harness.seller_calls import SellerCalls
+    from harness.seller_conformance import SellerConformance
+
+    check_http_url("--url", args.url)
+    if args.quantity <= 0 or any(p <= 0 for p in args.product_ids):
+        raise UsageError("--quantity and every --product-id must be positive")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    client_id, client_secret = _credentials(args.client_id)
+    shown_url = redacted_url(args.url)
+    started_at = datetime.now(UTC)
+    with SellerCalls(args.url, client_id, client_secret, timeout_s=args.timeout) as calls:
+        results = SellerConformance(calls, args.product_ids, args.quantity).run()
+    for result in results:
+        print(result.line(), flush=True)
+    passed = all(result.passed for result in results)
+    report = {
+        "kind": "seller-check",
+        "envelope": envelope.capture(
+            target="seller", base_url=shown_url, suite="seller-check", started_at=started_at
+        ),
+        "url": shown_url,
+        "client_id": client_id,
+        "product_ids": args.product_ids,
+        "quantity": args.quantity,
+        "passed": passed,
+        "checks": [asdict(result) for result in results],
+    }
+    path = envelope.write_json(args.report_dir / "seller" / REPORT_NAME, report)
+    failed = sum(not result.passed for result in results)
+    verdict = "all passed" if passed else f"{failed} failed"
+    print(f"{len(results)} checks of {shown_url}: {verdict}; report: {path}")
+    return 0 if passed else 1
+
+
+def _credentials(client_id: str | None) -> tuple[str, str]:
+    """The client id (the option, else the environment) and the secret (the environment)."""
+    client_id = client_id or os.environ.get(CLIENT_ID_ENV) or os.environ.get(RECEIVER_ID_ENV)
+    secret = os.environ.get(CLIENT_SECRET_ENV) or os.environ.get(RECEIVER_SECRET_ENV)
+    if not client_id:
+        raise UsageError(f"give --client-id, or set {CLIENT_ID_ENV} (or {RECEIVER_ID_ENV})")
+    if not secret:
+        raise UsageError(f"set {CLIENT_SECRET_ENV} (or {RECEIVER_SECRET_ENV}) to the secret")
+    return client_id, secret

@@ -1,0 +1,186 @@
+"""G2A's side of the declared-stock contract (docs/g2a-api.md §3): `SellerCalls` calls a seller's
+service exactly as G2A does, to check one from outside.
+
+G2A asks for a token with `GET /oauth/token?grant_type=client_credentials&client_id=…&
+client_secret=…` and sends `Authorization: Bearer …` on every later call. Each call answers a
+`SellerAnswer` (status and parsed body), whatever the status: judging it is the caller's job.
+The client secret and the tokens never appear in a repr or a log line, httpx's own request log
+included (its URL would carry the secret).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+MASK = "***"
+_HTTPX_LOGGER = logging.getLogger("httpx")
+
+
+@dataclass(frozen=True)
+class SellerAnswer:
+    """A seller's answer: the status and the body (parsed JSON, else the text; None if empty)."""
+
+    status: int
+    body: Any
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> SellerAnswer:
+        if not response.content:
+            return cls(response.status_code, None)
+        try:
+            return cls(response.status_code, response.json())
+        except ValueError:
+            return cls(response.status_code, response.text)
+
+
+class _Masking(logging.Filter):
+    """Replaces the given secrets in every record of the logger it filters."""
+
+    def __init__(self, secrets: set[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask(message, self.secrets)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask(text: str, secrets: set[str]) -> str:
+    """`text` with each of `secrets` replaced by the mask."""
+    for secret in sorted(secrets, key=len, reverse=True):  # a secret inside another one last
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment, whatever characters it holds."""
+    return quote(value, safe="")
+
+
+class SellerCalls:
+    """Calls one seller's declared-stock service as G2A does; use it as a context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._bearer: str | None = None
+        self._masking = _Masking(set())
+        self._keep_secret(client_secret)
+        _HTTPX_LOGGER.addFilter(self._masking)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"SellerCalls({self.base_url!r}, client_id={self.client_id!r}, client_secret=***)"
+
+    def __enter__(self) -> SellerCalls:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+        _HTTPX_LOGGER.removeFilter(self._masking)
+
+    def secrets(self) -> set[str]:
+        """The client secret and the token in use: what a report or message must not show."""
+        return set(self._masking.secrets)
+
+    # --- the token ----------------------------------------------------------------------------
+    def token(self, client_secret: str | None = None) -> SellerAnswer:
+        """Ask for a token; one issued for the configured secret is used from now on (another
+        `client_secret`, a wrong one say, only tries it)."""
+        secret = self._client_secret if client_secret is None else client_secret
+        self._keep_secret(secret)
+        params = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": secret,
+        }
+        answer = SellerAnswer.of(self._http.get("/oauth/token", params=params))
+        token = answer.body.get("access_token") if isinstance(answer.body, dict) else None
+        if secret == self._client_secret and answer.status == 200 and isinstance(token, str):
+            self._bearer = token
+            self._keep_secret(token)
+        return answer
+
+    def _keep_secret(self, secret: str) -> None:
+        """Mask `secret` from now on, as written and as a query string carries it."""
+        if secret:
+            self._masking.secrets |= {secret, str(httpx.QueryParams({"": secret}))[1:]}
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        bearer: bool = True,
+    ) -> SellerAnswer:
+        """One call; with `bearer` it carries the token (asked for first if there is none)."""
+        if bearer and self._bearer is None:
+            self.token()
+        headers = {"Authorization": f"Bearer {self._bearer}"} if bearer and self._bearer else {}
+        response = self._http.request(method, path, json=body, params=params, headers=headers)
+        return SellerAnswer.of(response)
+
+    # --- the calls G2A makes ------------------------------------------------------------------
+    def healthcheck(self, *, bearer: bool = True) -> SellerAnswer:
+        return self.send("GET", "/healthcheck", bearer=bearer)
+
+    def reserve(self, quantities: Mapping[int, int]) -> SellerAnswer:
+        """`POST /reservation` of `quantity` units of each product id."""
+        lines = [{"product_id": p, "quantity": q} for p, q in quantities.items()]
+        return self.send("POST", "/reservation", body=lines)
+
+    def renew(self, reservation_id: str) -> SellerAnswer:
+        return self.send("PUT", f"/reservation/{_segment(reservation_id)}")
+
+    def cancel(self, reservation_id: str) -> SellerAnswer:
+        return self.send("DELETE", f"/reservation/{_segment(reservation_id)}")
+
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerAnswer:
+        body = {"reservation_id": reservation_id, "g2a_order_id": g2a_order_id}
+        return self.send("POST", "/order", body=body)
+
+    def inventory(self, order_id: str) -> SellerAnswer:
+        return self.send("GET", f"/order/{_segment(order_id)}/inventory")
+
+    def give_back(self, order_id: str, item_ids: Sequence[str]) -> SellerAnswer:
+        """`DELETE /order/{id}/inventory?id[]=…`: the items return to the seller's stock."""
+        return self.send(
+            "DELETE", f"/order/{_segment(order_id)}/inventory", params={"id[]": list(item_ids)}
+        )
+
+    def file(self, order_id: str, item_id: str) -> SellerAnswer:
+        return self.send("GET", f"/order/{_segment(order_id)}/inventory/{_segment(item_id)}")
+
+    def account(self, order_id: str, item_id: str) -> SellerAnswer:
+        return self.send(
+            "GET", f"/order/{_segment(order_id)}/inventory/{_segment(item_id)}/account"
+        )
+
+    def notify(self, notifications: Sequence[Mapping[str, Any]]) -> SellerAnswer:
+        return self.send("POST", "/notifications", body=list(notifications))

@@ -1,0 +1,83 @@
+"""`SellerCalls`: G2A's way of calling a seller (token by GET with query parameters, then a
+bearer on every call), with the secret and the token kept out of reprs and logs."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from harness.seller_calls import SellerCalls
+
+SECRET = "s3cret/with+symbols=="  # changed by URL encoding: the encoded form is masked too
+TOKEN = "issued-token-0123456789"
+
+
+class Seller:
+    """Issues TOKEN for SECRET and wants it on every other call; remembers each call."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/oauth/token":
+            if request.url.params.get("client_secret") != SECRET:
+                return httpx.Response(401, json={"error": "invalid_client"})
+            token = {"access_token": TOKEN, "token_type": "bearer", "expires_in": 60}
+            return httpx.Response(200, json=token)
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return httpx.Response(401, json={"code": "invalid_token", "message": "no"})
+        if request.method == "DELETE":
+            assert request.url.params.get_list("id[]") == ["a", "b"]
+            return httpx.Response(204)
+        return httpx.Response(200, json={"path": request.url.raw_path.decode()})
+
+
+def calls(seller: Seller | None = None) -> SellerCalls:
+    transport = httpx.MockTransport(seller or Seller())
+    return SellerCalls("http://seller.test/", "client", SECRET, transport=transport)
+
+
+def test_the_token_is_asked_for_once_by_get_and_sent_as_a_bearer() -> None:
+    seller = Seller()
+    with calls(seller) as g2a:
+        assert g2a.healthcheck().status == 200
+        assert g2a.renew("r/1").body == {"path": "/reservation/r%2F1"}
+        assert g2a.give_back("o-1", ["a", "b"]).status == 204
+        assert g2a.healthcheck(bearer=False).status == 401
+    assert seller.seen == [
+        "GET /oauth/token",
+        "GET /healthcheck",
+        "PUT /reservation/r/1",
+        "DELETE /order/o-1/inventory",
+        "GET /healthcheck",
+    ]
+
+
+def test_a_wrong_secret_only_tries_it() -> None:
+    with calls() as g2a:
+        assert g2a.token(client_secret="wrong-secret").status == 401
+        assert g2a.reserve({1: 2}).status == 200  # the right token was fetched for it
+
+
+def test_neither_the_secret_nor_the_token_shows(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
+    with calls() as g2a:
+        g2a.token()
+        g2a.token(client_secret="another-secret-value")
+        g2a.healthcheck()
+        shown = repr(g2a)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/oauth/token?grant_type=client_credentials&client_id=client&client_secret=***" in logged
+    encoded = str(httpx.QueryParams({"s": SECRET}))[2:]
+    for secret in (SECRET, encoded, TOKEN, "another-secret-value"):
+        assert secret not in logged + shown
+    assert shown == "SellerCalls('http://seller.test', client_id='client', client_secret=***)"
+
+
+def test_closing_removes_the_log_filter() -> None:
+    filters = list(logging.getLogger("httpx").filters)
+    calls().close()
+    assert logging.getLogger("httpx").filters == filters
