@@ -121,7 +121,8 @@ class RetryPolicy:
     ) -> RetryDecision:
         """Decide after failed attempt number `attempt` (1-based).
 
-        Pass either the HTTP `status` of the answer or the transport's `failure`.
+        Pass the HTTP `status` of the answer, the transport's `failure`, or both (an answer
+        whose body could not be decoded: its status decides, and no `Retry-After` is read).
         """
         reason = str(status) if status is not None else (failure.reason if failure else "unknown")
         if not self._retryable(idempotent, status, failure):

@@ -5,7 +5,7 @@ must be what G2A documents (a 400 `{"code": "bad_request", "message"}` names wha
 G2A adds later are let through). The `SellerStock` then runs on the receiver's worker threads:
 a `SellerStockError` answers its own status with `{"code", "message"}`, any other failure is
 logged and answered 500 without its text. Every answer is counted in
-`g2a_seller_calls_total{call, status}`; a refused bearer or an oversized body also in
+`g2a_seller_calls_total{call, status}`; a refused bearer or body (too large, cut off) also in
 `g2a_webhook_validation_failures_total{reason}`, through the app's `refused`.
 """
 
@@ -46,6 +46,7 @@ logger = logging.getLogger("g2a_adapter")
 
 MAX_ID_LENGTH = 36  # reservation, order and item ids (G2A prefers UUIDs)
 MAX_INT64 = 2**63 - 1  # product and G2A order ids
+MAX_INT32 = 2**31 - 1  # a quantity: what a stock count column holds
 _NO_STORE = {"Cache-Control": "no-store"}  # answers that carry keys, accounts or files
 _BEARER_REFUSALS = {
     "missing_bearer": "an Authorization: Bearer token from GET /oauth/token is required",
@@ -153,8 +154,8 @@ class SellerRoutes:
             work = await prepare(request)
         except _BadRequest as exc:
             return _seller_error(400, "bad_request", str(exc))
-        except WebhookRejectedError as exc:  # a body past the limit (`read_body`)
-            return self.refused(exc.reason, f"the body is over {self.max_body_bytes} bytes")
+        except WebhookRejectedError as exc:  # a body past the limit, or cut off (`read_body`)
+            return self.refused(exc.reason, self._body_refusal(exc.reason))
         try:
             return await anyio.to_thread.run_sync(work, limiter=self.workers)
         except SellerStockError as exc:
@@ -162,6 +163,11 @@ class SellerRoutes:
         except Exception:
             logger.exception("g2a.seller.stock_failed call=%s", call, extra={"call": call})
             return _seller_error(500, "internal_error", "the seller's stock failed")
+
+    def _body_refusal(self, reason: str) -> str:
+        if reason == "incomplete_body":
+            return "the body ended before its declared length"
+        return f"the body is over {self.max_body_bytes} bytes"
 
     async def _json(self, request: Request) -> Any:
         body = await read_body(request, self.max_body_bytes)
@@ -225,17 +231,27 @@ def _object(value: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
-def _integer(value: Any, name: str, maximum: int | None = None) -> int:
+def _integer(value: Any, name: str, maximum: int) -> int:
     """A positive integer as JSON wrote it: not `true`, not `1.0` (parsed as a `Decimal`)."""
-    if type(value) is not int or value < 1 or (maximum is not None and value > maximum):
-        bound = f"from 1 to {maximum}" if maximum is not None else "of at least 1"
-        raise _BadRequest(f"{name} must be an integer {bound}")
+    if type(value) is not int or not 1 <= value <= maximum:
+        raise _BadRequest(f"{name} must be an integer from 1 to {maximum}")
     return value
 
 
 def _id(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_LENGTH:
-        raise _BadRequest(f"{name} must be a string of 1 to {MAX_ID_LENGTH} characters")
+    """An id the seller issued: G2A only echoes it, so nothing but a plain one is taken (no
+    control or format character, no path separator, not `.` or `..`)."""
+    if not (
+        isinstance(value, str)
+        and 1 <= len(value) <= MAX_ID_LENGTH
+        and value.isprintable()
+        and not {"/", "\\"} & set(value)
+        and value not in (".", "..")
+    ):
+        raise _BadRequest(
+            f"{name} must be a string of 1 to {MAX_ID_LENGTH} printable characters, "
+            "without / or \\, not . or .."
+        )
     return value
 
 
@@ -255,7 +271,7 @@ def _stock_request(line: Any, at: str) -> StockRequest:
     fields = _object(line, at)
     return StockRequest(
         product_id=_integer(_field(fields, "product_id", at), f"{at}.product_id", MAX_INT64),
-        quantity=_integer(_field(fields, "quantity", at), f"{at}.quantity"),
+        quantity=_integer(_field(fields, "quantity", at), f"{at}.quantity", MAX_INT32),
         additional_data=_object(fields.get("additional_data", {}), f"{at}.additional_data"),
     )
 

@@ -93,7 +93,10 @@ class InventoryFile:
 @dataclass(frozen=True)
 class AccountDetail:
     label: str
-    details: str
+    details: str  # may be a recovery answer or a PIN: never in the repr
+
+    def __repr__(self) -> str:
+        return f"AccountDetail(label={self.label!r}, details=***)"
 
 
 @dataclass(frozen=True)

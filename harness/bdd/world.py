@@ -78,7 +78,6 @@ class World:
     attempted: bool = False  # an adapter call was made in this scenario
     _twin: TwinHandle | None = None
     _client: G2AClient | None = None
-    _client_set_up: tuple[dict[str, Any], IdempotencyStore | None] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     # --- the adapter under test ------------------------------------------------------------
@@ -93,22 +92,36 @@ class World:
     def settings(self) -> Settings:
         from g2a_adapter import Settings
 
-        url = self.twin.export_url if self.twin is not None else self.target.api_url or ""
+        if self.target.has_admin:
+            if self.twin is None:
+                raise RuntimeError("the twin is not connected (no twin fixture in this run)")
+            url = self.twin.export_url
+        else:
+            url = self.target.api_url or ""
         return Settings(**self.target.adapter_settings(**{"api_url": url, **self.overrides}))
 
+    def override(self, name: str, value: Any) -> None:
+        """Set one of the adapter's settings; the next call builds its client with it."""
+        self.overrides[name] = value
+        self._drop_client()
+
+    def use_store(self, store: IdempotencyStore) -> None:
+        """Keep purchase progress in `store` from the next call on."""
+        self.store = store
+        self._drop_client()
+
     def client(self) -> G2AClient:
-        """The adapter's client, built again when a set-up step changed it since the last call
-        (a timeout, a wrong credential or a store given after a first call applies)."""
+        """The adapter's client, built on first use and again after a set-up step."""
         from g2a_adapter import G2AClient
 
-        set_up = (dict(self.overrides), self.store)
-        if self._client is not None and self._client_set_up != set_up:
-            self._client.close()
-            self._client = None
         if self._client is None:
             self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
-            self._client_set_up = set_up
         return self._client
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def secrets(self) -> list[str]:
         """Every credential value in play: configured ones, wrong ones, issued tokens."""

@@ -22,7 +22,7 @@ Step = TypeVar("Step", bound=Callable[..., Any])
 
 def writes(func: Step) -> Step:
     """Mark a step that changes G2A's state: it runs on the twin and the sandbox only."""
-    func.g2a_targets = WRITE_TARGETS  # type: ignore[attr-defined]
+    setattr(func, _TARGETS_ATTRIBUTE, WRITE_TARGETS)
     return func
 
 

@@ -28,9 +28,9 @@ LAYERS: tuple[str, ...] = (
 )
 # The layers that run tests: each must run pytest writing its junit file, whatever tox.ini says.
 TESTED_LAYERS: tuple[str, ...] = ("build", "unit", "integration", "bdd", "contract", "load")
-JUNIT_OPTION = "--junitxml=..."
+JUNIT_OPTION = "--junitxml"  # with its file: `--junitxml=X` or `--junitxml X`
 # The least each layer must run, whatever tox.ini at HEAD declares (it may be edited to run
-# nothing): a program and the arguments it needs among its own; `OPTION=...` takes a value.
+# nothing): a program and the arguments it needs among its own.
 REQUIRED_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "lint": (("ruff", "check"), ("ruff", "format", "--check")),
     "type": (("mypy",),),
@@ -164,9 +164,8 @@ def _stamp(tests: list[Any]) -> Mapping[str, Any] | None:
 
 
 def _given(argv: Sequence[str], needed: str) -> bool:
-    """Whether `argv` holds the argument: `--opt=...` is `--opt`, as `--opt=X` or `--opt X`."""
-    option = needed.removesuffix("=...")
-    return any(arg == option or arg.startswith(f"{option}=") for arg in argv)
+    """Whether `argv` holds the argument (an option also as `--opt=X`)."""
+    return any(arg == needed or arg.startswith(f"{needed}=") for arg in argv)
 
 
 def _runs(required: tuple[str, ...], argvs: tuple[Command, ...]) -> bool:

@@ -52,7 +52,7 @@ def wrong_credential(g2a_world: World, credential: str) -> None:
     Example: the adapter uses a wrong OAuth client secret
     """
     field, value = WRONG_VALUES[credential]
-    g2a_world.overrides[field] = value
+    g2a_world.override(field, value)
 
 
 @given(parse("the adapter times out after {ms:whole} milliseconds"))
@@ -61,7 +61,7 @@ def short_timeout(g2a_world: World, ms: int) -> None:
 
     Example: the adapter times out after 300 milliseconds
     """
-    g2a_world.overrides["timeout_ms"] = ms
+    g2a_world.override("timeout_ms", ms)
 
 
 @given("retries do not wait")
@@ -94,7 +94,7 @@ def purchase_store(g2a_world: World, tmp_path: Path) -> None:
     from g2a_adapter.idempotency import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 'purchases.sqlite3'}")
-    g2a_world.store = store
+    g2a_world.use_store(store)
     g2a_world.on_close(store.close)
 
 

@@ -27,7 +27,7 @@ def store_backend(g2a_world: World, backend: str, tmp_path: Path) -> None:
     from g2a_adapter.idempotency import open_store
 
     store = open_store(BACKENDS[backend].format(tmp=tmp_path))
-    g2a_world.store = store
+    g2a_world.use_store(store)
     g2a_world.on_close(store.close)
 
 

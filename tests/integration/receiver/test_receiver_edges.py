@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,10 +10,14 @@ from _receiver_fixtures import API_HASH, API_KEY, delivery, ipn_form
 from test_receiver_asgi import client_for, receiver, sample
 
 from g2a_adapter import Metrics
+from g2a_adapter.receiver import SellerTokenIssuer
 from harness.recording_receiver import EventRecorder
+from harness.seller_stock import ReferenceStock
 
 
-async def _call(app: Any, path: str, body_chunks: list[bytes], length: int) -> list[Any]:
+async def _call(
+    app: Any, path: str, body_chunks: list[bytes], length: int, authorization: str = ""
+) -> list[Any]:
     """One POST straight through ASGI whose client goes away after `body_chunks`."""
     scope = {
         "type": "http",
@@ -23,7 +28,10 @@ async def _call(app: Any, path: str, body_chunks: list[bytes], length: int) -> l
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [(b"content-length", str(length).encode())],
+        "headers": [
+            (b"content-length", str(length).encode()),
+            (b"authorization", authorization.encode()),
+        ],
         "server": ("receiver", 80),
         "client": ("127.0.0.1", 5000),
     }
@@ -87,3 +95,18 @@ async def test_the_body_limit_of_the_options_also_bounds_g2a_pay_ipns() -> None:
 
     assert (answer.status_code, answer.json()) == (413, {"error": "oversized_body"})
     assert sample(metrics, "g2a_webhook_validation_failures_total", reason="oversized_body") == 1
+
+
+@pytest.mark.anyio
+async def test_a_seller_call_cut_off_mid_body_says_so() -> None:
+    """Its refusal said 'the body is over 65536 bytes' for a client that left."""
+    token = SellerTokenIssuer(API_HASH, API_KEY).issue("client_credentials", API_HASH, API_KEY)
+    app = receiver(seller_stock=ReferenceStock([]))
+    bearer = f"Bearer {token.access_token}"
+    sent = await _call(app, "/reservation", [b'[{"product_id": 1'], 400, authorization=bearer)
+
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert json.loads(body) == {
+        "code": "incomplete_body",
+        "message": "the body ended before its declared length",
+    }

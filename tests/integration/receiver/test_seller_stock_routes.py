@@ -48,6 +48,7 @@ from harness.recording_receiver import EventRecorder
 SETTINGS = receiver_settings("memory://")
 PRODUCT = 10000027819004
 MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
 KEY = "KEY-AAAAA-BBBBB-CCCCC"  # what a buyer pays for: never in a log
 PASSWORD = "account-password-1d9c"
 EMAIL_PASSWORD = "mailbox-password-77ab"
@@ -333,8 +334,8 @@ async def test_the_healthcheck_refuses_with_the_seller_contracts_error_body() ->
 
 
 INT64 = f"must be an integer from 1 to {MAX_INT64}"
-POSITIVE = "must be an integer of at least 1"
-ID = "must be a string of 1 to 36 characters"
+POSITIVE = f"must be an integer from 1 to {MAX_INT32}"
+ID = "must be a string of 1 to 36 printable characters, without / or \\, not . or .."
 NOT_JSON = "the body is not JSON in UTF-8"
 NON_FINITE = "the body holds NaN or Infinity, which JSON does not allow"
 LONG_ID = "x" * 37
@@ -389,6 +390,8 @@ FAULTS: list[Fault] = [
     reserving(line(quantity=0), f"[0].quantity {POSITIVE}"),
     reserving(line(quantity=1.5), f"[0].quantity {POSITIVE}"),
     reserving(line(quantity="2"), f"[0].quantity {POSITIVE}"),
+    reserving(line(quantity=MAX_INT32 + 1), f"[0].quantity {POSITIVE}"),
+    reserving(line(quantity=10**40), f"[0].quantity {POSITIVE}"),
     reserving([*line(), {"product_id": 7, "quantity": False}], f"[1].quantity {POSITIVE}"),
     reserving(line(additional_data=[]), "[0].additional_data must be a JSON object"),
     reserving(line(additional_data=None), "[0].additional_data must be a JSON object"),
@@ -406,6 +409,11 @@ FAULTS: list[Fault] = [
     ordering(ORDER_OK | {"reservation_id": ""}, f"reservation_id {ID}"),
     ordering(ORDER_OK | {"reservation_id": LONG_ID}, f"reservation_id {ID}"),
     ordering(ORDER_OK | {"reservation_id": 17}, f"reservation_id {ID}"),
+    ordering(ORDER_OK | {"reservation_id": ".."}, f"reservation_id {ID}"),
+    ordering(ORDER_OK | {"reservation_id": "res\n1"}, f"reservation_id {ID}"),
+    ordering(ORDER_OK | {"reservation_id": "\x00"}, f"reservation_id {ID}"),
+    ordering(ORDER_OK | {"reservation_id": "\u202eres"}, f"reservation_id {ID}"),
+    ("renew", "PUT", "/reservation/res%0A1", {}, f"reservation_id {ID}"),
     ordering(ORDER_OK | {"g2a_order_id": "8020"}, f"g2a_order_id {INT64}"),
     ordering(ORDER_OK | {"g2a_order_id": 0}, f"g2a_order_id {INT64}"),
     ordering(ORDER_OK | {"g2a_order_id": MAX_INT64 + 1}, f"g2a_order_id {INT64}"),
@@ -415,6 +423,8 @@ FAULTS: list[Fault] = [
     giving_back([("ids", "item-1")], NO_ITEMS),
     giving_back([("id[]", "")], f"id[0] {ID}"),
     giving_back([("id[]", "a"), ("id[]", LONG_ID)], f"id[1] {ID}"),
+    giving_back([("id[]", "a"), ("id[]", ".")], f"id[1] {ID}"),
+    giving_back([("id[]", "../../x")], f"id[0] {ID}"),
     giving_back([("id[]", "a")], f"order_id {ID}", order=LONG_ID),
     ("file", "GET", f"/order/ord-1/inventory/{LONG_ID}", {}, f"id {ID}"),
     ("file", "GET", f"/order/{LONG_ID}/inventory/item-2", {}, f"order_id {ID}"),
@@ -586,6 +596,7 @@ async def test_keys_passwords_and_files_never_reach_the_logs(
     for secret in SECRETS[:-1]:
         assert secret in served  # each secret was answered, so the check above means something
     shown = repr([DELIVERED, ACCOUNT, SellerOrder("o", DELIVERED), stock.calls])
+    shown += repr(ACCOUNT.optional)  # a recovery answer or a PIN
     shown += repr(InventoryFile(FILE_DATA, "voucher.pdf", "application/pdf"))
     assert not any(secret in shown for secret in SECRETS)
     assert repr(FILE_DATA) not in shown

@@ -120,10 +120,7 @@ def test_a_real_run_narrowed_by_posargs_and_missing_layers_is_no_go(clean: Evide
         "lint: tox.ini at HEAD does not run `ruff check`",
         "lint: tox.ini at HEAD does not run `ruff format --check`",
         "type: tox.ini at HEAD does not run `mypy`",
-        *(
-            f"{layer}: tox.ini at HEAD does not run `pytest --junitxml=...`"
-            for layer in TESTED_LAYERS
-        ),
+        *(f"{layer}: tox.ini at HEAD does not run `pytest --junitxml`" for layer in TESTED_LAYERS),
         *(f"reports/ci/{layer}.xml is missing" for layer in TESTED_LAYERS),
         "no redis store test ran",
         "no postgres store test ran",
@@ -395,7 +392,7 @@ def test_a_tested_layer_whose_tox_ini_runs_no_pytest_is_refused(
     run = ci_run(tox=tox_result(commands), junit=junit)
     result = check_ci(with_ci(clean, **_fields(dataclasses.replace(run, layer_commands=commands))))
     assert result.status is Status.NO_GO
-    assert f"{layer}: tox.ini at HEAD does not run `pytest --junitxml=...`" in result.details
+    assert f"{layer}: tox.ini at HEAD does not run `pytest --junitxml`" in result.details
     assert f"reports/ci/{layer}.xml is missing" in result.details
 
 
@@ -403,7 +400,7 @@ def test_a_pytest_layer_without_its_junit_file_option_is_refused(clean: Evidence
     commands = {**TOX_LAYER_COMMANDS, "unit": (("pytest", "tests/unit"),)}
     run = ci_run(tox=tox_result(commands))
     result = check_ci(with_ci(clean, **_fields(dataclasses.replace(run, layer_commands=commands))))
-    assert result.details == ("unit: tox.ini at HEAD does not run `pytest --junitxml=...`",)
+    assert result.details == ("unit: tox.ini at HEAD does not run `pytest --junitxml`",)
 
 
 @pytest.mark.parametrize(
