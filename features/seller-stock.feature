@@ -16,12 +16,19 @@ Feature: Declared stock served to G2A
     Then the order delivers 2 keys of product 10000027819004
     And the seller has 1 unit of product 10000027819004 left
 
-  Scenario: A second order for the same reservation is refused
+  Scenario: Another G2A order for an ordered reservation is refused
     When G2A reserves 1 unit of product 10000027819004
     And G2A orders the reservation
-    And G2A orders the reservation again
+    And G2A orders the reservation again as another G2A order
     Then the seller refuses it with HTTP 409 and code "order_exists"
     And the seller has 2 units of product 10000027819004 left
+
+  Scenario: G2A repeating an order whose answer it missed gets the same keys back
+    When G2A reserves 2 units of product 10000027819004
+    And G2A orders the reservation
+    And G2A repeats its order, having missed the answer
+    Then the seller answers with the original order and its keys
+    And the seller has 1 unit of product 10000027819004 left
 
   Scenario: An expired reservation cannot be ordered but can be renewed
     When G2A reserves 3 units of product 10000027819004

@@ -5,13 +5,16 @@ G2A asks for a token with `GET /oauth/token?grant_type=client_credentials&client
 client_secret=…` and sends `Authorization: Bearer …` on every later call. Each call answers a
 `SellerAnswer` (status and parsed body), whatever the status: judging it is the caller's job.
 The client secret and the tokens never appear in a repr or a log line, httpx's own request log
-included (its URL would carry the secret).
+included (its URL would carry the secret). What may quote an answer redacts it first
+(`redacted`: keys, files, accounts' secrets, tokens) and masks the secrets (`mask`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -21,6 +24,13 @@ import httpx
 
 MASK = "***"
 _HTTPX_LOGGER = logging.getLogger("httpx")
+# Fields of an answer that can hold what must never be shown: a key (`inventory[].value`), a
+# file's `data`, an account's passwords and `optional[].details`, a token or a secret. Compared
+# in lower case without `_` or `-`, so `emailPassword` and `email_password` are one field.
+_SECRET_FIELDS = frozenset(
+    {"value", "data", "password", "emailpassword", "details"}
+    | {"accesstoken", "refreshtoken", "idtoken", "token", "clientsecret", "secret"}
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,35 @@ def mask(text: str, secrets: set[str]) -> str:
     return text
 
 
+def redacted(body: Any) -> Any:
+    """A parsed JSON answer with the value of every field that can hold a key, a file, an
+    account's secret or a token (`_SECRET_FIELDS`) replaced by the mask, at any depth."""
+    if isinstance(body, dict):
+        return {
+            name: MASK if _is_secret_field(name) else redacted(value)
+            for name, value in body.items()
+        }
+    if isinstance(body, list):
+        return [redacted(item) for item in body]
+    return body
+
+
+def _is_secret_field(name: str) -> bool:
+    return name.lower().replace("_", "").replace("-", "") in _SECRET_FIELDS
+
+
+def _written_forms(secret: str) -> set[str]:
+    """`secret` as an answer or a URL may write it: as is, JSON-escaped (a non-ASCII character
+    as `\\u00e4`, a quote as `\\"`) and URL-encoded (in a query string and in a path)."""
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        str(httpx.QueryParams({"": secret}))[1:],
+        quote(secret, safe=""),
+    }
+
+
 def _segment(value: str) -> str:
     """An id as one path segment, whatever characters it holds."""
     return quote(value, safe="")
@@ -83,6 +122,7 @@ class SellerCalls:
         self.client_id = client_id
         self._client_secret = client_secret
         self._bearer: str | None = None
+        self._stranger: dict[str, str] | None = None  # the headers of `as_stranger`'s calls
         self._masking = _Masking(set())
         self._keep_secret(client_secret)
         _HTTPX_LOGGER.addFilter(self._masking)
@@ -110,7 +150,8 @@ class SellerCalls:
     # --- the token ----------------------------------------------------------------------------
     def token(self, client_secret: str | None = None) -> SellerAnswer:
         """Ask for a token; one issued for the configured secret is used from now on (another
-        `client_secret`, a wrong one say, only tries it)."""
+        `client_secret`, a wrong one say, only tries it). Any token issued is kept secret: one
+        issued for a wrong secret works against the service too."""
         secret = self._client_secret if client_secret is None else client_secret
         self._keep_secret(secret)
         params = {
@@ -120,15 +161,26 @@ class SellerCalls:
         }
         answer = SellerAnswer.of(self._http.get("/oauth/token", params=params))
         token = answer.body.get("access_token") if isinstance(answer.body, dict) else None
-        if secret == self._client_secret and answer.status == 200 and isinstance(token, str):
-            self._bearer = token
+        if isinstance(token, str):
             self._keep_secret(token)
+            if secret == self._client_secret and answer.status == 200:
+                self._bearer = token
         return answer
 
     def _keep_secret(self, secret: str) -> None:
-        """Mask `secret` from now on, as written and as a query string carries it."""
+        """Mask `secret` from now on, in every form an answer or a URL may write it."""
         if secret:
-            self._masking.secrets |= {secret, str(httpx.QueryParams({"": secret}))[1:]}
+            self._masking.secrets |= _written_forms(secret)
+
+    @contextmanager
+    def as_stranger(self, bearer: str | None = None) -> Iterator[None]:
+        """The calls made inside come from a caller that is not G2A: without an `Authorization`
+        header, or with `bearer` (a forged token) instead of the one issued."""
+        self._stranger = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
+        try:
+            yield
+        finally:
+            self._stranger = None
 
     def send(
         self,
@@ -139,12 +191,16 @@ class SellerCalls:
         params: Mapping[str, Any] | None = None,
         bearer: bool = True,
     ) -> SellerAnswer:
-        """One call; with `bearer` it carries the token (asked for first if there is none)."""
-        if bearer and self._bearer is None:
-            self.token()
-        headers = {"Authorization": f"Bearer {self._bearer}"} if bearer and self._bearer else {}
+        """One call; with `bearer` it carries the token (asked for first if there is none), but
+        inside `as_stranger` the stranger's headers."""
+        headers = self._stranger if self._stranger is not None else self._authorization(bearer)
         response = self._http.request(method, path, json=body, params=params, headers=headers)
         return SellerAnswer.of(response)
+
+    def _authorization(self, bearer: bool) -> dict[str, str]:
+        if bearer and self._bearer is None:
+            self.token()
+        return {"Authorization": f"Bearer {self._bearer}"} if bearer and self._bearer else {}
 
     # --- the calls G2A makes ------------------------------------------------------------------
     def healthcheck(self, *, bearer: bool = True) -> SellerAnswer:

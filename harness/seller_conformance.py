@@ -2,15 +2,25 @@
 as G2A would, one named check after another (docs/g2a-api.md §3).
 
 The checks run in order and later ones use what earlier ones made (the token, the reservation,
-the order); a check whose input an earlier failure left missing fails and says so. It reserves
-and orders real units: each run consumes stock (one given-back unit returns).
+the order); a check whose input an earlier failure left missing fails and says so, and so does a
+check that raises anything unexpected (its reason names the exception), so a report is always
+written. It reserves and orders real units: each run consumes stock (one given-back unit
+returns). The bearer checks call every stock route as a stranger with calls that would change
+nothing if let through: a reservation of a product no one stocks, unknown ids.
+
+A failure's reason may quote the seller's answer: redacted first (`redacted`: keys, files,
+accounts' secrets, tokens), with the client secret and every token masked in any form, and cut
+to `_SHOWN` characters. A body that is not JSON is never quoted, only measured.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
+import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,15 +28,41 @@ from typing import Any
 
 import httpx
 
-from harness.seller_calls import SellerAnswer, SellerCalls, mask
+from harness.seller_calls import SellerAnswer, SellerCalls, mask, redacted
 
 _MAX_ID_LENGTH = 36  # G2A's reservation, order and inventory ids: 1 to 36 characters
 _KINDS = ("text", "file", "account")
-_SHOWN_BODY = 200  # characters of an unexpected body a reason quotes
+_SHOWN = 200  # characters of an answer (or an exception's message) a reason quotes
+_UNSTOCKED = 2**63 - 1  # a product id no seller stocks: the stranger's reservation asks for it
+_FORGED_BEARER = "x.y.z"
+_FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.05, 1.0  # between reads of a 202 order's inventory
+
+
+class _Unquoted:
+    """A failure that quotes no answer."""
+
+
+_UNQUOTED: Any = _Unquoted()
 
 
 class CheckFailed(Exception):
-    """A check's verdict: the seller's answer is not what G2A expects."""
+    """A check's verdict: the seller's answer is not what G2A expects. `body`, when given, is the
+    part of the answer the reason quotes after the message."""
+
+    def __init__(self, message: str, body: Any = _UNQUOTED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.body = body
+
+    def about(self, call: str) -> CheckFailed:
+        """The same verdict, naming the call it is about."""
+        return CheckFailed(f"{call}: {self.message}", self.body)
+
+    def reason(self, hidden: set[str]) -> str:
+        """The message and the quoted body, showing none of `hidden`."""
+        if self.body is _UNQUOTED:
+            return mask(self.message, hidden)
+        return f"{mask(self.message, hidden)}: {_quoted(self.body, hidden)}"
 
 
 @dataclass(frozen=True)
@@ -42,56 +78,101 @@ class CheckResult:
 
 
 class SellerConformance:
-    """The checks, in the order G2A's calls come; `run()` answers each one's result."""
+    """The checks, in the order G2A's calls come; `run()` answers each one's result.
+    `timeout_s` bounds the wait for the keys of an order answered 202."""
 
-    def __init__(self, calls: SellerCalls, product_ids: Sequence[int], quantity: int) -> None:
+    def __init__(
+        self,
+        calls: SellerCalls,
+        product_ids: Sequence[int],
+        quantity: int,
+        *,
+        timeout_s: float = 10.0,
+    ) -> None:
         if not product_ids or quantity <= 0:
             raise ValueError("a run needs product ids and a positive quantity")
         self.calls = calls
         self.quantities = dict.fromkeys(product_ids, quantity)
+        self.timeout_s = timeout_s
         self.g2a_order_id = 10**12 + secrets.randbelow(10**12)
         self._reservation_id: str | None = None
         self._order_id: str | None = None
+        self._deferred = False  # the order was answered 202, without its keys
         self._items: list[str] = []
 
     def checks(self) -> list[tuple[str, str, Callable[[], str]]]:
         """(name, what G2A expects, the check) of every check, in running order."""
+        stranger = "every stock route answers 401 {code, message} to a call"
         return [
             ("token", "a token for the client id and secret", self.token),
             ("token_wrong_secret", "a wrong client secret is refused with 401", self.wrong_secret),
             ("healthcheck", "GET /healthcheck with the bearer answers 204", self.healthcheck),
             ("healthcheck_no_bearer", "GET /healthcheck without it answers 401", self.no_bearer),
+            ("stock_no_bearer", f"{stranger} without a bearer", self.stock_no_bearer),
+            (
+                "stock_forged_bearer",
+                f"{stranger} with a forged bearer (Bearer {_FORGED_BEARER})",
+                self.stock_forged_bearer,
+            ),
             ("reserve", "POST /reservation holds the units", self.reserve),
             ("renew", "PUT /reservation/{id} renews it", self.renew),
             ("order", "POST /order sells the reservation (200, or 202 without stock)", self.order),
-            ("inventory", "GET /order/{id}/inventory lists the delivered units", self.inventory),
-            ("order_again", "a second order for the reservation is refused 409", self.order_again),
-            ("give_back", "DELETE /order/{id}/inventory?id[]= takes one unit back", self.give_back),
-            ("cancel", "DELETE /reservation/{id} of a fresh reservation answers 204", self.cancel),
+            (
+                "inventory",
+                "GET /order/{id}/inventory lists the ordered units (awaited after a 202)",
+                self.inventory,
+            ),
+            (
+                "order_again",
+                "ordering the reservation as another G2A order is refused 409",
+                self.order_again,
+            ),
+            (
+                "order_retry",
+                "a repeat of G2A's order (same g2a_order_id) replays it, so G2A recovers the "
+                "keys of an answer it missed; or is refused 409",
+                self.order_retry,
+            ),
+            (
+                "give_back",
+                "DELETE /order/{id}/inventory?id[]= takes one unit back out of the inventory",
+                self.give_back,
+            ),
+            (
+                "cancel",
+                "DELETE /reservation/{id} of a fresh reservation answers 204; ordering it is "
+                "then refused 404 or 410",
+                self.cancel,
+            ),
             ("unknown_reservation", "renewing an unknown reservation answers 404", self.unknown),
             ("notifications", "POST /notifications answers 204", self.notifications),
         ]
 
     def run(self) -> list[CheckResult]:
-        results = []
-        for name, description, check in self.checks():
-            try:
-                passed, reason = True, check()
-            except CheckFailed as failed:
-                passed, reason = False, str(failed)
-            except httpx.HTTPError as exc:
-                passed, reason = False, f"no answer: {type(exc).__name__}: {exc}"
-            results.append(
-                CheckResult(name, description, passed, mask(reason, self.calls.secrets()))
-            )
-        return results
+        return [self._result(*check) for check in self.checks()]
+
+    def _result(self, name: str, description: str, check: Callable[[], str]) -> CheckResult:
+        """The check's verdict; the secrets are read after it, as it may have been given a token."""
+        try:
+            return CheckResult(name, description, True, mask(check(), self.calls.secrets()))
+        except CheckFailed as failed:
+            reason = failed.reason(self.calls.secrets())
+        except httpx.HTTPError as exc:
+            reason = f"no answer: {_exception(exc, self.calls.secrets())}"
+        except Exception as exc:  # whatever a check trips on is its FAIL, never the run's end
+            reason = _exception(exc, self.calls.secrets())
+        return CheckResult(name, description, False, reason)
 
     # --- the checks: each answers why it passed, or raises CheckFailed ------------------------
     def token(self) -> str:
         body = _expect(self.calls.token(), 200)
-        _field(body, "access_token", str)
+        if not _fits_a_header(_field(body, "access_token", str)):
+            raise CheckFailed(
+                "the access_token is empty or holds non-ASCII or whitespace characters: an "
+                "Authorization header cannot carry it"
+            )
         if str(body.get("token_type", "")).lower() != "bearer":
-            raise CheckFailed(f"token_type is {body.get('token_type')!r}, not 'bearer'")
+            raise CheckFailed("token_type is not 'bearer'", body)
         expires_in = _field(body, "expires_in", int)
         if expires_in <= 0:
             raise CheckFailed(f"expires_in is {expires_in}")
@@ -109,6 +190,12 @@ class SellerConformance:
         _expect(self.calls.healthcheck(bearer=False), 401)
         return "401"
 
+    def stock_no_bearer(self) -> str:
+        return self._refused_to(None)
+
+    def stock_forged_bearer(self) -> str:
+        return self._refused_to(_FORGED_BEARER)
+
     def reserve(self) -> str:
         self._reservation_id = self._reservation(self.calls.reserve(self.quantities))
         return f"reservation {self._reservation_id}"
@@ -124,30 +211,55 @@ class SellerConformance:
         answer = self.calls.order(_needed(self._reservation_id, "reserve"), self.g2a_order_id)
         body = _expect(answer, 202 if answer.status == 202 else 200)
         self._order_id = _identifier(body, "order_id")
-        if answer.status == 202:
+        self._deferred = answer.status == 202
+        if self._deferred:
             return f"202: order {self._order_id} created without stock"
         self._items = self._delivered(_field(body, "stock", list))
         return f"200: order {self._order_id} with {len(self._items)} unit(s)"
 
     def inventory(self) -> str:
-        answer = self.calls.inventory(_needed(self._order_id, "order"))
+        order_id = _needed(self._order_id, "order")
+        if self._deferred:
+            answer = self._awaited_inventory(order_id)
+        else:
+            answer = self.calls.inventory(order_id)
         self._items = self._delivered(_expect(answer, 200, list))
         return f"{len(self._items)} unit(s)"
 
     def order_again(self) -> str:
+        reservation_id = _needed(self._reservation_id, "reserve")
+        return _refusal(self.calls.order(reservation_id, self.g2a_order_id + 1), 409)
+
+    def order_retry(self) -> str:
+        order_id = _needed(self._order_id, "order")
         answer = self.calls.order(_needed(self._reservation_id, "reserve"), self.g2a_order_id)
-        return _refusal(answer, 409)
+        if answer.status == 409:
+            refused = _refusal(answer, 409)
+            return f"{refused}: as G2A's page documents, but a replay would recover the keys"
+        body = _expect(answer, 202 if answer.status == 202 else 200)
+        replayed = _identifier(body, "order_id")
+        if replayed != order_id:
+            raise CheckFailed(f"answered order {replayed}, not the original {order_id}")
+        return f"{answer.status}: order {order_id} replayed, its keys recoverable"
 
     def give_back(self) -> str:
         order_id = _needed(self._order_id, "order")
         item = _needed(self._items[0] if self._items else None, "inventory")
         _expect(self.calls.give_back(order_id, [item]), 204)
-        return f"item {item} given back"
+        listed = _item_ids(_expect(self.calls.inventory(order_id), 200, list))
+        if item in listed:
+            raise CheckFailed(f"the inventory still lists item {item} after it was given back")
+        return f"item {item} given back; the inventory no longer lists it"
 
     def cancel(self) -> str:
         reservation_id = self._reservation(self.calls.reserve(self.quantities))
         _expect(self.calls.cancel(reservation_id), 204)
-        return f"reservation {reservation_id} cancelled"
+        answer = self.calls.order(reservation_id, self.g2a_order_id + 1)
+        try:
+            refused = _refusal(answer, 404, 410)
+        except CheckFailed as failed:
+            raise failed.about("ordering it after the cancel") from None
+        return f"reservation {reservation_id} cancelled; ordering it is refused {refused}"
 
     def unknown(self) -> str:
         return _refusal(self.calls.renew(str(uuid.uuid4())), 404)
@@ -161,7 +273,60 @@ class SellerConformance:
         _expect(self.calls.notify([notice]), 204)
         return "204"
 
-    # --- reading answers ----------------------------------------------------------------------
+    # --- calls and answers --------------------------------------------------------------------
+    def _refused_to(self, bearer: str | None) -> str:
+        """Passes when every stock route answers a stranger (no bearer, or `bearer`) 401 with
+        G2A's error body; else names the routes that did not."""
+        harmless = self._harmless_calls()
+        failures: dict[str, CheckFailed] = {}
+        with self.calls.as_stranger(bearer):
+            for call, send in harmless:
+                try:
+                    _refusal(send(), 401)
+                except CheckFailed as failed:
+                    failures[call] = failed.about(call)
+        if failures:
+            first = next(iter(failures.values()))
+            raise CheckFailed(f"not refused by {', '.join(failures)}; {first.message}", first.body)
+        return f"401 on {', '.join(call for call, _ in harmless)}"
+
+    def _harmless_calls(self) -> list[tuple[str, Callable[[], SellerAnswer]]]:
+        """A call to each stock route that would change nothing if the seller let it through."""
+        unknown, calls = str(uuid.uuid4()), self.calls
+        return [
+            ("reserve", functools.partial(calls.reserve, {_UNSTOCKED: 1})),
+            ("renew", functools.partial(calls.renew, unknown)),
+            ("cancel", functools.partial(calls.cancel, unknown)),
+            ("order", functools.partial(calls.order, unknown, self.g2a_order_id)),
+            ("inventory", functools.partial(calls.inventory, unknown)),
+            ("give_back", functools.partial(calls.give_back, unknown, [unknown])),
+            ("file", functools.partial(calls.file, unknown, unknown)),
+            ("account", functools.partial(calls.account, unknown, unknown)),
+        ]
+
+    def _awaited_inventory(self, order_id: str) -> SellerAnswer:
+        """The order's inventory, read again after a growing pause while it lists fewer units
+        than ordered, until `timeout_s` has passed."""
+        deadline = time.monotonic() + self.timeout_s
+        pause = _FIRST_PAUSE_S
+        answer = self.calls.inventory(order_id)
+        while self._short(answer) and time.monotonic() + pause < deadline:
+            time.sleep(pause)
+            pause = min(2 * pause, _LONGEST_PAUSE_S)
+            answer = self.calls.inventory(order_id)
+        return answer
+
+    def _short(self, answer: SellerAnswer) -> bool:
+        """A 200 inventory listing fewer units of a product than ordered: still delivering."""
+        if answer.status != 200 or not isinstance(answer.body, list):
+            return False
+        listed: Counter[Any] = Counter()
+        for entry in answer.body:
+            units = entry.get("inventory") if isinstance(entry, dict) else None
+            if isinstance(units, list):
+                listed[entry.get("product_id")] += len(units)
+        return any(listed[product] < quantity for product, quantity in self.quantities.items())
+
     def _reservation(self, answer: SellerAnswer) -> str:
         """The reservation id of a 200 reservation answer listing every product's stock."""
         body = _expect(answer, 200)
@@ -171,25 +336,25 @@ class SellerConformance:
         if missing := set(self.quantities) - listed:
             raise CheckFailed(f"stock lists no product {min(missing)}")
         for level in levels:
-            _field(level, "inventory_size", int)
+            _inventory_size(level)
         return reservation_id
 
     def _delivered(self, stock: list[Any]) -> list[str]:
-        """The ids of the delivered units; every product must have its quantity."""
-        ids: list[str] = []
+        """The ids of the delivered units: exactly the quantity of each product ordered, none
+        of another, each entry with its `inventory_size`."""
+        delivered: Counter[int] = Counter()
         for entry in stock:
             product_id = _field(entry, "product_id", int)
-            units = _field(entry, "inventory", list)
-            for unit in units:
-                ids.append(_identifier(unit, "id"))
-                _field(unit, "value", str)
-                if unit.get("kind", "text") not in _KINDS:
-                    raise CheckFailed(f"an item's kind is {unit.get('kind')!r}")
-            if len(units) < self.quantities.get(product_id, 0):
-                raise CheckFailed(f"product {product_id}: {len(units)} unit(s) delivered")
-        if missing := set(self.quantities) - {entry["product_id"] for entry in stock}:
-            raise CheckFailed(f"nothing delivered for product {min(missing)}")
-        return ids
+            _inventory_size(entry)
+            delivered[product_id] += len(_field(entry, "inventory", list))
+        for product_id in sorted(set(delivered) | set(self.quantities)):
+            ordered = self.quantities.get(product_id, 0)
+            if delivered[product_id] != ordered:
+                raise CheckFailed(
+                    f"product {product_id}: {delivered[product_id]} unit(s) delivered, "
+                    f"{ordered} ordered"
+                )
+        return _item_ids(stock)
 
 
 def _needed(value: str | None, check: str) -> str:
@@ -198,11 +363,16 @@ def _needed(value: str | None, check: str) -> str:
     return value
 
 
+def _status(answer: SellerAnswer, *statuses: int) -> None:
+    if answer.status not in statuses:
+        expected = " or ".join(str(status) for status in statuses)
+        raise CheckFailed(f"expected {expected}, got {answer.status}", answer.body)
+
+
 def _expect(answer: SellerAnswer, status: int, shape: type = dict) -> Any:
     """The body of an answer with `status`, of JSON type `shape` (None when `status` is 204 or
     401: their bodies are not checked)."""
-    if answer.status != status:
-        raise CheckFailed(f"expected {status}, got {answer.status}: {_shown(answer.body)}")
+    _status(answer, status)
     if status in (204, 401):
         return None
     if not isinstance(answer.body, shape):
@@ -210,28 +380,63 @@ def _expect(answer: SellerAnswer, status: int, shape: type = dict) -> Any:
     return answer.body
 
 
-def _refusal(answer: SellerAnswer, status: int) -> str:
-    """Passes for `status` with G2A's error body `{"code", "message"}`."""
-    body = _expect(answer, status)
-    code = _field(body, "code", str)
-    _field(body, "message", str)
-    return f"{status} {code}"
+def _refusal(answer: SellerAnswer, *statuses: int) -> str:
+    """Passes for one of `statuses` with G2A's error body `{"code", "message"}`."""
+    _status(answer, *statuses)
+    code = _field(answer.body, "code", str)
+    _field(answer.body, "message", str)
+    return f"{answer.status} {code}"
 
 
 def _field(body: Any, name: str, kind: type) -> Any:
     value = body.get(name) if isinstance(body, dict) else None
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise CheckFailed(f"{name!r} is missing or not a {kind.__name__}: {_shown(body)}")
+        raise CheckFailed(f"{name!r} is missing or not a {kind.__name__}", body)
     return value
 
 
 def _identifier(body: Any, name: str) -> str:
     value: str = _field(body, name, str)
     if not 1 <= len(value) <= _MAX_ID_LENGTH:
-        raise CheckFailed(f"{name} {value!r} is not 1 to {_MAX_ID_LENGTH} characters")
+        raise CheckFailed(f"{name} is not 1 to {_MAX_ID_LENGTH} characters", body)
     return value
 
 
-def _shown(body: Any) -> str:
-    text = json.dumps(body) if not isinstance(body, str) else body
-    return text if len(text) <= _SHOWN_BODY else f"{text[:_SHOWN_BODY]}…"
+def _inventory_size(entry: Any) -> int:
+    size: int = _field(entry, "inventory_size", int)
+    if size < 0:
+        raise CheckFailed(f"inventory_size is {size}, not an integer >= 0")
+    return size
+
+
+def _item_ids(stock: list[Any]) -> list[str]:
+    """The ids of the units listed by stock entries, each a text key, a file or an account."""
+    ids = []
+    for entry in stock:
+        for unit in _field(entry, "inventory", list):
+            ids.append(_identifier(unit, "id"))
+            _field(unit, "value", str)
+            if unit.get("kind", "text") not in _KINDS:
+                raise CheckFailed("an item's kind is not text, file or account", unit)
+    return ids
+
+
+def _fits_a_header(token: str) -> bool:
+    """Whether an `Authorization` header can carry the token as is."""
+    return bool(token) and token.isascii() and not any(ch.isspace() for ch in token)
+
+
+def _quoted(body: Any, hidden: set[str]) -> str:
+    """Some of an answer's body, safe to show: redacted, with `hidden` masked, cut short. Text
+    (a body that is not JSON, or a bare JSON string) is only measured: its meaning is unknown."""
+    if isinstance(body, str):
+        return f"a body that is not a JSON object or array ({len(body)} characters)"
+    return _cut(mask(json.dumps(redacted(body), ensure_ascii=False), hidden))
+
+
+def _exception(exc: Exception, hidden: set[str]) -> str:
+    return _cut(mask(f"{type(exc).__name__}: {exc}", hidden))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}…"

@@ -6,8 +6,12 @@ and QA, with the rules a seller's service is expected to keep.
   implementation uses 30 minutes); a lapsed reservation's units go back to the stock.
 - `renew` holds a reservation again for a full lifetime, a lapsed one too while its units
   are still there; `cancel` gives the units back and is idempotent.
-- `order` turns a held reservation into an order once: a second order for it is
-  `OrderExistsError` (whatever its `g2a_order_id`), a lapsed one `ReservationExpiredError`.
+- A reservation that no longer holds its units (lapsed or cancelled) is forgotten a lifetime
+  later (then `ReservationNotFoundError`): a long session keeps only the reservations in use.
+- `order` turns a held reservation into an order once. G2A repeats an order whose answer it
+  missed: the same `g2a_order_id` again replays the original order (its keys, or its 202), which
+  is how G2A gets the keys back; another `g2a_order_id` is `OrderExistsError` (409). A lapsed
+  reservation is `ReservationExpiredError`.
 - A product stocked as `deferred` is ordered without its keys (`SellerOrder(stock=None)`, a
   202): they are delivered at once, so `inventory()` lists them as soon as the order exists.
 - `give_back` returns an order's items to the stock (idempotent); `notify` records what G2A
@@ -78,11 +82,13 @@ class _State(Enum):
     HELD = "held"
     LAPSED = "lapsed"
     CANCELLED = "cancelled"
-    ORDERED = "ordered"
 
 
 @dataclass
 class _Reservation:
+    """A reservation not ordered. `expires_at`: when it lapses, or once it holds nothing (lapsed
+    or cancelled) when it stopped holding."""
+
     quantities: dict[int, int]  # product id -> units, in the order G2A asked for them
     expires_at: float
     state: _State = _State.HELD
@@ -91,7 +97,6 @@ class _Reservation:
 
 @dataclass
 class _Order:
-    reservation_id: str
     g2a_order_id: int
     items: dict[int, list[StockedItem]]  # product id -> delivered units
     given_back: set[str] = field(default_factory=set)
@@ -128,7 +133,8 @@ class ReferenceStock:
             self._available[product.product_id] = deque(product.items)
             if product.deferred:
                 self._deferred.add(product.product_id)
-        self._reservations: dict[str, _Reservation] = {}
+        self._reservations: dict[str, _Reservation] = {}  # not ordered, not yet forgotten
+        self._ordered: dict[str, str] = {}  # reservation id -> its order's id
         self._orders: dict[str, _Order] = {}
         self.notifications: list[StockNotification] = []
 
@@ -171,26 +177,27 @@ class ReferenceStock:
     def cancel(self, reservation_id: str) -> None:
         with self._lock:
             reservation = self._unordered(reservation_id)
-            self._release(reservation)
-            reservation.state = _State.CANCELLED
+            if reservation.state is not _State.CANCELLED:
+                self._release(reservation)
+                reservation.state = _State.CANCELLED
+                reservation.expires_at = min(reservation.expires_at, self._clock())
 
     # --- orders -------------------------------------------------------------------------------
     def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
         with self._lock:
             self._lapse_due()
+            if reservation_id in self._ordered:
+                return self._replayed(self._ordered[reservation_id], g2a_order_id)
             reservation = self._reservation(reservation_id)
-            if reservation.state is _State.ORDERED:
-                raise OrderExistsError("an order exists for this reservation")
             if reservation.state is _State.LAPSED:
                 raise ReservationExpiredError("the reservation expired")
             if reservation.state is _State.CANCELLED:
                 raise ReservationNotFoundError("the reservation was cancelled")
             order_id = str(uuid.uuid4())
-            self._orders[order_id] = _Order(reservation_id, g2a_order_id, reservation.held)
-            reservation.state, reservation.held = _State.ORDERED, {}
-            if self._deferred & set(reservation.quantities):
-                return SellerOrder(order_id, None)
-            return SellerOrder(order_id, self._delivered(self._orders[order_id]))
+            self._orders[order_id] = _Order(g2a_order_id, reservation.held)
+            del self._reservations[reservation_id]
+            self._ordered[reservation_id] = order_id
+            return self._sold(order_id)
 
     def inventory(self, order_id: str) -> Sequence[DeliveredStock]:
         with self._lock:
@@ -244,10 +251,9 @@ class ReferenceStock:
     def _unordered(self, reservation_id: str) -> _Reservation:
         """A reservation whose units are not sold (what is due has lapsed first)."""
         self._lapse_due()
-        reservation = self._reservation(reservation_id)
-        if reservation.state is _State.ORDERED:
+        if reservation_id in self._ordered:
             raise ReservationOrderedError("the reservation was ordered")
-        return reservation
+        return self._reservation(reservation_id)
 
     def _order(self, order_id: str) -> _Order:
         try:
@@ -275,11 +281,29 @@ class ReferenceStock:
         reservation.held = {}
 
     def _lapse_due(self) -> None:
+        """Lapse the held reservations whose time is up; forget the ones that stopped holding
+        (lapsed or cancelled) a lifetime ago."""
         now = self._clock()
-        for reservation in self._reservations.values():
+        for reservation_id, reservation in list(self._reservations.items()):
             if reservation.state is _State.HELD and reservation.expires_at <= now:
                 self._release(reservation)
                 reservation.state = _State.LAPSED
+            stopped = reservation.state is not _State.HELD
+            if stopped and reservation.expires_at + self.reservation_seconds <= now:
+                del self._reservations[reservation_id]
+
+    def _replayed(self, order_id: str, g2a_order_id: int) -> SellerOrder:
+        """The order again for a repeat of G2A's own order; another G2A order is refused."""
+        if self._orders[order_id].g2a_order_id != g2a_order_id:
+            raise OrderExistsError("an order exists for this reservation")
+        return self._sold(order_id)
+
+    def _sold(self, order_id: str) -> SellerOrder:
+        """An order's answer: without its keys (a 202) when it holds a deferred product."""
+        order = self._orders[order_id]
+        if self._deferred & set(order.items):
+            return SellerOrder(order_id, None)
+        return SellerOrder(order_id, self._delivered(order))
 
     def _answer(self, reservation_id: str, reservation: _Reservation) -> Reservation:
         levels = [StockLevel(p, len(self._available[p])) for p in reservation.quantities]

@@ -17,6 +17,10 @@ The file is one object; only `products` is required, and each product needs at l
 `keys` are text items, `files` and `accounts` items whose content G2A fetches by id; a
 `deferred` product's orders are answered 202, their keys listed by the order's inventory. Each
 unit's id is `<product_id>-<n>`, numbered from 1 over its keys, then files, then accounts.
+
+Types are JSON's own, never coerced: `product_id` an integer from 1 to 2^63 - 1 (not `true`,
+`"1"` or `1.0`), `deferred` a boolean, `reservation_seconds` a finite positive number; a key is
+not empty and is listed once in the whole file. No repr shows a key, a password or a file's data.
 """
 
 from __future__ import annotations
@@ -25,8 +29,17 @@ import base64
 import binascii
 import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from g2a_adapter.receiver import (
     AccountDetail,
@@ -36,6 +49,13 @@ from g2a_adapter.receiver import (
     InventoryKind,
 )
 from harness.seller_stock import RESERVATION_SECONDS, ReferenceStock, StockedItem, StockedProduct
+
+MAX_PRODUCT_ID = 2**63 - 1  # G2A's product ids are 64-bit integers
+
+_ProductId = Annotated[int, Field(strict=True, gt=0, le=MAX_PRODUCT_ID)]
+_Seconds = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+_Key = Annotated[StrictStr, Field(min_length=1)]
+_Hidden = Annotated[StrictStr, Field(repr=False)]  # a secret: kept out of every repr
 
 
 class StockFileError(ValueError):
@@ -49,7 +69,7 @@ class _Strict(BaseModel):
 class _File(_Strict):
     file_name: str = Field(min_length=1)
     mime_type: str = Field(min_length=1)
-    data: str  # base64
+    data: _Hidden  # base64
 
     @field_validator("data")
     @classmethod
@@ -63,23 +83,23 @@ class _File(_Strict):
 
 class _Detail(_Strict):
     label: str
-    details: str
+    details: _Hidden
 
 
 class _Account(_Strict):
     username: str
-    password: str
+    password: _Hidden
     email: str = ""
-    email_password: str = ""
+    email_password: _Hidden = ""
     optional: list[_Detail] = []
 
 
 class _Product(_Strict):
-    product_id: int = Field(gt=0)
-    keys: list[str] = []
+    product_id: _ProductId
+    keys: Annotated[list[_Key], Field(repr=False)] = []
     files: list[_File] = []
     accounts: list[_Account] = []
-    deferred: bool = False
+    deferred: StrictBool = False
 
     def stocked(self) -> StockedProduct:
         files = [
@@ -108,8 +128,21 @@ class _Product(_Strict):
 
 
 class _StockFile(_Strict):
-    reservation_seconds: float = Field(default=RESERVATION_SECONDS, gt=0)
+    reservation_seconds: _Seconds = RESERVATION_SECONDS
     products: list[_Product] = Field(min_length=1)
+
+    def problem(self) -> str | None:
+        """What the file repeats or leaves empty, beyond each field's own type."""
+        ids = [product.product_id for product in self.products]
+        if len(set(ids)) != len(ids):
+            return "a product is listed twice"
+        keys = [key for product in self.products for key in product.keys]
+        if len(set(keys)) != len(keys):
+            return "a key is listed twice"
+        empty = [p.product_id for p in self.products if not (p.keys or p.files or p.accounts)]
+        if empty:
+            return f"product {empty[0]} has no keys, files or accounts"
+        return None
 
 
 def load_stock(path: Path) -> ReferenceStock:
@@ -120,14 +153,9 @@ def load_stock(path: Path) -> ReferenceStock:
         raise StockFileError(f"stock file {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # not JSON (json.JSONDecodeError) or not a stock (ValidationError)
         raise StockFileError(f"stock file {path}: {_first_problem(exc)}") from None
+    if problem := described.problem():
+        raise StockFileError(f"stock file {path}: {problem}")
     products = [product.stocked() for product in described.products]
-    ids = [product.product_id for product in products]
-    if len(set(ids)) != len(ids):
-        raise StockFileError(f"stock file {path}: a product is listed twice")
-    if empty := [p.product_id for p in products if not p.items]:
-        raise StockFileError(
-            f"stock file {path}: product {empty[0]} has no keys, files or accounts"
-        )
     return ReferenceStock(products, reservation_seconds=described.reservation_seconds)
 
 

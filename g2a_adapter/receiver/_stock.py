@@ -182,8 +182,11 @@ class SellerStock(Protocol):
         ...
 
     def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
-        """Sell a reservation's units: `OrderExistsError` if it was ordered already,
-        `ReservationExpiredError` if it lapsed."""
+        """Sell a reservation's units. G2A repeats an order whose answer it missed: the same
+        `g2a_order_id` again should answer the original order (its keys, or `stock=None`),
+        which is how G2A recovers them (`OrderExistsError` there is what G2A's page documents,
+        and leaves the keys out of G2A's reach). Another `g2a_order_id` for an ordered
+        reservation is `OrderExistsError`; a lapsed reservation `ReservationExpiredError`."""
         ...
 
     def inventory(self, order_id: str) -> Sequence[DeliveredStock]:

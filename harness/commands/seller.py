@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="seller_command", metavar="ACTION")
     check = sub.add_parser(
         "check",
-        help="token, healthcheck, reserve, renew, order, inventory, a second order (409), give "
-        "back, cancel, an unknown reservation (404), notifications; each PASS or FAIL; exit 0 "
-        "only when all pass. It reserves and orders real units: every run consumes stock",
+        help="token, healthcheck, the bearer on every stock route, reserve, renew, order, "
+        "inventory, another order (409), G2A's retry (replayed or 409), give back, cancel, an "
+        "unknown reservation (404), notifications; each PASS or FAIL; exit 0 only when all "
+        "pass. It reserves and orders real units: every run consumes stock",
         description="Call a seller's declared-stock service as G2A does and judge each answer. "
         "Every run reserves and orders --quantity units of each --product-id (one unit is "
         "given back): it consumes the seller's stock, and each product needs at least "
@@ -52,7 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quantity", type=int, default=1, help="units of each product per reservation (1)"
     )
     check.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (10)"
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for each answer, and for the keys of an order answered 202 (10)",
     )
     check.add_argument(
         "--report-dir",
@@ -79,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     shown_url = redacted_url(args.url)
     started_at = datetime.now(UTC)
     with SellerCalls(args.url, client_id, client_secret, timeout_s=args.timeout) as calls:
-        results = SellerConformance(calls, args.product_ids, args.quantity).run()
+        conformance = SellerConformance(
+            calls, args.product_ids, args.quantity, timeout_s=args.timeout
+        )
+        results = conformance.run()
     for result in results:
         print(result.line(), flush=True)
     passed = all(result.passed for result in results)

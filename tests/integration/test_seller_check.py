@@ -1,5 +1,7 @@
 """`g2a-harness seller check` against the receiver serving a `ReferenceStock`: every check
-passes; against a seller that breaks a rule, that check fails and the run exits non-zero."""
+passes; against a seller that breaks a rule, that check fails and the run exits non-zero. Whatever
+a seller answers, no key, file, account secret, token or client secret reaches stdout or the
+report."""
 
 from __future__ import annotations
 
@@ -7,16 +9,30 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 from qa_support import ROOT, announced, harness
 
-from g2a_adapter.receiver import InventoryItem, OrderExistsError, SellerOrder, SellerStock
+from g2a_adapter.receiver import (
+    DeliveredStock,
+    InventoryItem,
+    OrderExistsError,
+    Reservation,
+    SellerOrder,
+    SellerStock,
+    SellerTokenIssuer,
+    StockLevel,
+    StockRequest,
+)
 from harness.cli import main
 from harness.recording_receiver import declared_stock_app
+from harness.seller_calls import SellerCalls
+from harness.seller_conformance import CheckFailed, SellerConformance
 from harness.seller_stock import ReferenceStock, StockedItem, StockedProduct
 from harness.serving import serve_asgi
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
@@ -27,11 +43,14 @@ CHECKS = [
     "token_wrong_secret",
     "healthcheck",
     "healthcheck_no_bearer",
+    "stock_no_bearer",
+    "stock_forged_bearer",
     "reserve",
     "renew",
     "order",
     "inventory",
     "order_again",
+    "order_retry",
     "give_back",
     "cancel",
     "unknown_reservation",
@@ -45,14 +64,167 @@ def reference_stock(kind: type[ReferenceStock] = ReferenceStock, *, deferred: bo
     return kind([StockedProduct(GAME, items, deferred=deferred)])
 
 
+ASGI = Callable[[Any, Any, Any], Any]
+# What a seller's answer may hold and no line of stdout or the report may show.
+KEY, FILE_DATA, PIN = "SECRET-KEY-0", "RklMRS1DT05URU5ULVNFQ1JFVA==", "PIN-4321"
+PASSWORD, EMAIL_PASSWORD = "hunter2-password", "mail-password-9"
+ROUTES = "reserve, renew, cancel, order, inventory, give_back, file, account"
+
+
 class OrdersTwice(ReferenceStock):
-    """A broken seller: a reservation ordered again is sold again instead of refused."""
+    """A broken seller: a reservation ordered again is sold again, whatever G2A's order."""
 
     def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
-        try:
-            return super().order(reservation_id, g2a_order_id)
-        except OrderExistsError:
+        if reservation_id in self._ordered:
             return SellerOrder("second-order", [])
+        return super().order(reservation_id, g2a_order_id)
+
+
+class RefusesRetries(ReferenceStock):
+    """A seller that refuses any second order of a reservation 409, as G2A's page documents."""
+
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
+        if reservation_id in self._ordered:
+            raise OrderExistsError("an order exists for this reservation")
+        return super().order(reservation_id, g2a_order_id)
+
+
+class ReplaysAnyOrder(ReferenceStock):
+    """A broken seller: another G2A order of an ordered reservation gets its keys again."""
+
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
+        if reservation_id in self._ordered:
+            return SellerOrder(
+                self._ordered[reservation_id], self.inventory(self._ordered[reservation_id])
+            )
+        return super().order(reservation_id, g2a_order_id)
+
+
+class NegativeLevels(ReferenceStock):
+    def reserve(self, requests: Sequence[StockRequest]) -> Reservation:
+        reservation = super().reserve(requests)
+        levels = [StockLevel(level.product_id, -1) for level in reservation.stock]
+        return Reservation(reservation.reservation_id, levels)
+
+
+class OneKeyMore(ReferenceStock):
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
+        order = super().order(reservation_id, g2a_order_id)
+        assert order.stock is not None
+        extra = InventoryItem("extra", "FREE-EXTRA-KEY")
+        stock = [
+            DeliveredStock(d.product_id, d.inventory_size, [*d.inventory, extra])
+            for d in order.stock
+        ]
+        return SellerOrder(order.order_id, stock)
+
+
+class KeepsGivenBack(ReferenceStock):
+    def give_back(self, order_id: str, item_ids: Sequence[str]) -> None:
+        self._order(order_id)  # 204, but the item stays sold
+
+
+class KeepsCancelled(ReferenceStock):
+    def cancel(self, reservation_id: str) -> None:
+        self._reservation(reservation_id)  # 204, but the reservation still holds its units
+
+
+class DeliversLate(ReferenceStock):
+    """Answers a deferred order's first inventory read with nothing: the keys come later."""
+
+    reads = 0
+
+    def inventory(self, order_id: str) -> Sequence[DeliveredStock]:
+        self.reads += 1
+        return [] if self.reads == 1 else super().inventory(order_id)
+
+
+class NeverDelivers(ReferenceStock):
+    def inventory(self, order_id: str) -> Sequence[DeliveredStock]:
+        return []
+
+
+def token_for_anyone() -> str:
+    """A token the receiver (`declared_stock_app`, the sandbox credentials) accepts."""
+    issuer = SellerTokenIssuer(SANDBOX_API_HASH, SANDBOX_API_KEY)
+    return issuer.issue("client_credentials", SANDBOX_API_HASH, SANDBOX_API_KEY).access_token
+
+
+def any_caller(app: ASGI) -> ASGI:
+    """A broken seller: its stock routes take any caller (only /healthcheck checks the bearer)."""
+    token = token_for_anyone().encode()
+
+    async def lax(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] not in ("/healthcheck", "/oauth/token"):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+            scope = dict(scope, headers=[*headers, (b"authorization", b"Bearer " + token)])
+        await app(scope, receive, send)
+
+    return lax
+
+
+def tokens_for_any_secret(app: ASGI) -> ASGI:
+    """A broken seller: `GET /oauth/token` issues a (working) token for any client secret."""
+
+    async def lax(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/oauth/token":
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            query["client_secret"] = SANDBOX_API_KEY
+            scope = dict(scope, query_string=urlencode(query).encode())
+        await app(scope, receive, send)
+
+    return lax
+
+
+def answering(status: int, body: Callable[[Any], Any]) -> ASGI:
+    """A seller answering every call `status` with the JSON `body(scope)`."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        content = json.dumps(body(scope)).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    return app
+
+
+def echoed_secret(scope: Any) -> str | None:
+    """The client secret of a token call (None for the others)."""
+    return dict(parse_qsl(scope["query_string"].decode())).get("client_secret")
+
+
+def echoing(scope: Any) -> Any:
+    """The client secret the token call sent, echoed where the quoted part of an answer ends
+    (JSON escapes a non-ASCII one)."""
+    return {"message": f"{'x' * 160} unknown secret {echoed_secret(scope)}"}
+
+
+def blabbing(scope: Any) -> Any:
+    """Everything a seller must not have quoted back: keys, a file, an account, tokens and the
+    client secret."""
+    stock = [{"product_id": GAME, "inventory_size": 1, "inventory": [{"id": "1", "value": KEY}]}]
+    return {
+        "message": f"unknown secret {echoed_secret(scope)}",
+        "access_token": "token-issued-anyway",
+        "stock": stock,
+        "data": FILE_DATA,
+        "account": {"username": "p", "password": PASSWORD, "emailPassword": EMAIL_PASSWORD,
+                    "optional": [{"label": "PIN", "details": PIN}]},
+    }  # fmt: skip
+
+
+def shown(secrets: Sequence[str], text: str) -> list[str]:
+    """Which of `secrets` `text` shows, even partly (8 characters), in any form a JSON answer or
+    a URL writes them."""
+    return [
+        secret
+        for secret in secrets
+        if any(
+            form[:8] in text for form in (secret, json.dumps(secret)[1:-1], quote(secret, safe=""))
+        )
+    ]
 
 
 @pytest.fixture
@@ -90,7 +262,8 @@ def test_the_reference_stock_passes_every_check(
         ["PASS", name] for name in CHECKS
     ]
     report_path = tmp_path / "seller" / "seller-check.json"
-    assert out.splitlines()[-1] == f"13 checks of {url}: all passed; report: {report_path}"
+    assert out.splitlines()[-1] == f"16 checks of {url}: all passed; report: {report_path}"
+    assert re.search(r"^PASS order_retry .*: 200: order \S+ replayed", out, re.M)
     written = report(tmp_path)
     assert (written["kind"], written["passed"], written["url"]) == ("seller-check", True, url)
     assert [c["name"] for c in written["checks"] if c["passed"]] == CHECKS
@@ -123,13 +296,171 @@ def test_a_seller_that_sells_a_reservation_twice_fails_that_check(
         assert check(url, tmp_path) == 1
     out = capsys.readouterr().out
     failed = [line for line in out.splitlines() if line.startswith("FAIL")]
-    assert len(failed) == 1
-    assert failed[0].startswith("FAIL order_again - a second order for the reservation is refused")
+    assert len(failed) == 2
+    assert failed[0].startswith("FAIL order_again - ")
     assert failed[0].endswith(': expected 409, got 200: {"order_id": "second-order", "stock": []}')
-    assert out.splitlines()[-1].startswith(f"13 checks of {url}: 1 failed")
+    assert failed[1].startswith("FAIL order_retry - ")
+    assert "answered order second-order, not the original" in failed[1]
+    assert out.splitlines()[-1].startswith(f"16 checks of {url}: 2 failed")
     written = report(tmp_path)
     assert written["passed"] is False
-    assert [c["name"] for c in written["checks"] if not c["passed"]] == ["order_again"]
+    assert [c["name"] for c in written["checks"] if not c["passed"]] == [
+        "order_again",
+        "order_retry",
+    ]
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_seller_refusing_g2a_s_retry_409_passes_as_g2a_documents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served(reference_stock(RefusesRetries)) as url:
+        assert check(url, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^PASS order_retry .*: 409 order_exists: .*recover the keys", out, re.M)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_seller_whose_stock_routes_take_any_caller_fails_the_bearer_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_asgi(any_caller(declared_stock_app(reference_stock()))) as url:
+        assert check(url, tmp_path) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert [line.split(" ", 2)[1] for line in failed] == ["stock_no_bearer", "stock_forged_bearer"]
+    assert all(f": not refused by {ROUTES}; reserve: expected 401, got 404: " in f for f in failed)
+
+
+@pytest.mark.parametrize("bearer", ["none", "forged"])
+def test_the_bearer_checks_change_no_stock_when_a_seller_lets_them_through(bearer: str) -> None:
+    """Their calls are harmless if accepted: a product no one stocks, unknown ids."""
+    stock = reference_stock()
+    with (
+        serve_asgi(any_caller(declared_stock_app(stock))) as url,
+        SellerCalls(url, SANDBOX_API_HASH, SANDBOX_API_KEY) as calls,
+    ):
+        conformance = SellerConformance(calls, [GAME], 1)
+        check = {"none": conformance.stock_no_bearer, "forged": conformance.stock_forged_bearer}
+        with pytest.raises(CheckFailed, match=f"^not refused by {ROUTES}; reserve: expected 401"):
+            check[bearer]()
+    assert stock.available(GAME) == 5
+    assert (stock._reservations, stock._orders) == ({}, {})
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize(
+    ("broken", "check_name", "reason"),
+    [
+        (NegativeLevels, "reserve", "inventory_size is -1, not an integer >= 0"),
+        (OneKeyMore, "order", f"product {GAME}: 2 unit(s) delivered, 1 ordered"),
+        (KeepsGivenBack, "give_back", f"the inventory still lists item {GAME}-0"),
+        (KeepsCancelled, "cancel", "ordering it after the cancel: expected 404 or 410, got 200"),
+        (NeverDelivers, "inventory", f"product {GAME}: 0 unit(s) delivered, 1 ordered"),
+    ],
+)
+def test_a_seller_breaking_a_rule_fails_that_check(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    broken: type[ReferenceStock],
+    check_name: str,
+    reason: str,
+) -> None:
+    with served(reference_stock(broken, deferred=broken is NeverDelivers)) as url:
+        assert check(url, tmp_path, "--timeout", "1") == 1
+    out = capsys.readouterr().out
+    failed = {line.split(" ", 2)[1]: line for line in out.splitlines() if line.startswith("FAIL")}
+    assert check_name in failed, out
+    assert reason in failed[check_name]
+    assert "EXTRA-KEY" not in out
+
+
+@pytest.mark.usefixtures("credentials")
+def test_delivered_stock_without_inventory_size_fails_the_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def without_sizes(scope: Any) -> Any:
+        if scope["path"] == "/oauth/token":
+            return {"access_token": "token-0123", "token_type": "bearer", "expires_in": 60}
+        if scope["path"] == "/reservation":
+            return {"reservation_id": "r-1", "stock": [{"product_id": GAME, "inventory_size": 1}]}
+        return {
+            "order_id": "o-1",
+            "stock": [{"product_id": GAME, "inventory": [{"id": "1", "value": KEY}]}],
+        }
+
+    with serve_asgi(answering(200, without_sizes)) as url:
+        assert check(url, tmp_path) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^FAIL order .*'inventory_size' is missing or not a int", out, re.M)
+    assert shown([KEY], out + json.dumps(report(tmp_path))) == []
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_deferred_order_s_keys_are_awaited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stock = reference_stock(DeliversLate, deferred=True)
+    with served(stock) as url:
+        assert check(url, tmp_path) == 0
+    assert stock.reads >= 3  # empty, then the keys; then the give-back check's read
+    assert re.search(r"^PASS inventory .*: 1 unit\(s\)$", capsys.readouterr().out, re.M)
+
+
+@pytest.mark.parametrize(
+    ("seller", "secret"),
+    [
+        (lambda: answering(418, blabbing), "pässwörd-7f3a9c-ünïcode"),
+        (lambda: answering(418, echoing), "pässwörd-7f3a9c-ünïcode"),
+        (lambda: answering(418, echoing), SANDBOX_API_KEY),
+        (lambda: tokens_for_any_secret(declared_stock_app(reference_stock())), SANDBOX_API_KEY),
+        (lambda: declared_stock_app(reference_stock(ReplaysAnyOrder)), SANDBOX_API_KEY),
+    ],
+    ids=["everything", "non-ASCII secret echoed", "secret echoed", "token for any secret", "keys"],
+)
+def test_no_key_file_password_token_or_secret_reaches_stdout_or_the_report(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seller: Callable[[], ASGI],
+    secret: str,
+) -> None:
+    monkeypatch.setenv("G2A_SELLER_CLIENT_ID", SANDBOX_API_HASH)
+    monkeypatch.setenv("G2A_SELLER_CLIENT_SECRET", secret)
+    issued: list[str] = []
+    original_token = SellerCalls.token
+
+    def recording_token(calls: SellerCalls, client_secret: str | None = None) -> Any:
+        answer = original_token(calls, client_secret)
+        if isinstance(answer.body, dict) and isinstance(answer.body.get("access_token"), str):
+            issued.append(answer.body["access_token"])
+        return answer
+
+    monkeypatch.setattr(SellerCalls, "token", recording_token)
+    with serve_asgi(seller()) as url:
+        assert check(url, tmp_path) == 1
+    out = capsys.readouterr().out
+    written = json.dumps(report(tmp_path), ensure_ascii=False)
+    assert "FAIL" in out
+    secrets = [KEY, "SECRET-KEY-1", FILE_DATA, PASSWORD, EMAIL_PASSWORD, PIN, secret, *issued]
+    assert shown(secrets, out) == []
+    assert shown(secrets, written) == []
+
+
+def test_a_token_no_header_can_carry_fails_the_checks_and_the_report_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("G2A_SELLER_CLIENT_ID", SANDBOX_API_HASH)
+    monkeypatch.setenv("G2A_SELLER_CLIENT_SECRET", SANDBOX_API_KEY)
+    token = {"access_token": "tök-123", "token_type": "bearer", "expires_in": 60}
+    with serve_asgi(answering(200, lambda scope: token)) as url:
+        assert check(url, tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "FAIL token - a token for the client id and secret: the access_token" in out
+    assert "non-ASCII" in out
+    assert re.search(r"^FAIL healthcheck - .*: UnicodeEncodeError: ", out, re.M)
+    assert report(tmp_path)["passed"] is False
+    assert "tök-123" not in out + json.dumps(report(tmp_path), ensure_ascii=False)
 
 
 def test_a_wrong_secret_fails_the_token_and_what_needs_it_without_showing_it(

@@ -22,6 +22,7 @@ from harness.seller_stock import ReferenceStock
 TARGETS = ("twin",)
 
 _SELLER = "seller"
+_G2A_ORDER_ID = 7_000_000_001  # G2A's id for the scenario's order; another order's is the next
 
 
 class _StoppedClock:
@@ -134,18 +135,31 @@ def g2a_reserves_without_token(g2a_world: World, product_id: int) -> None:
     seller.took(seller.calls.send("POST", "/reservation", body=lines, bearer=False))
 
 
-@when(parsers.re(r"G2A orders the reservation(?P<again> again)?"))
-def g2a_orders(g2a_world: World, again: str | None) -> None:
-    """G2A turns its reservation into an order (`POST /order`), or tries to once more.
+@when(parsers.re(r"G2A orders the reservation(?P<another> again as another G2A order)?"))
+def g2a_orders(g2a_world: World, another: str | None) -> None:
+    """G2A turns its reservation into an order (`POST /order`), or once more as another order.
+
+    The second order carries another `g2a_order_id` than the first.
 
     Example: G2A orders the reservation
-    Example: G2A orders the reservation again
+    Example: G2A orders the reservation again as another G2A order
     """
     seller = _seller(g2a_world)
-    answer = seller.took(seller.calls.order(_reservation(seller), 7_000_000_001))
-    if answer.status in (200, 202) and not again:
+    g2a_order_id = _G2A_ORDER_ID + 1 if another else _G2A_ORDER_ID
+    answer = seller.took(seller.calls.order(_reservation(seller), g2a_order_id))
+    if answer.status in (200, 202) and not another:
         seller.order_id = answer.body["order_id"]
         seller.delivered = answer.body.get("stock") or []
+
+
+@when("G2A repeats its order, having missed the answer")
+def g2a_repeats_order(g2a_world: World) -> None:
+    """G2A sends its `POST /order` again, same `g2a_order_id`, as when an answer was lost.
+
+    Example: G2A repeats its order, having missed the answer
+    """
+    seller = _seller(g2a_world)
+    seller.took(seller.calls.order(_reservation(seller), _G2A_ORDER_ID))
 
 
 @when("G2A renews the reservation")
@@ -233,6 +247,21 @@ def seller_refuses(g2a_world: World, status: int, code: str | None) -> None:
     assert isinstance(body.get("code"), str), f"no error code in {answer.body!r}"
     assert isinstance(body.get("message"), str), f"no error message in {answer.body!r}"
     assert code is None or body["code"] == code, f"code {body['code']!r}, not {code!r}"
+
+
+@then("the seller answers with the original order and its keys")
+def seller_replays_order(g2a_world: World) -> None:
+    """The last answer is the first order's again: 200, the same order id and the same keys.
+
+    This replay is how G2A recovers the keys of an answer it missed.
+
+    Example: the seller answers with the original order and its keys
+    """
+    seller = _seller(g2a_world)
+    answer = seller.last()
+    assert answer.status == 200, f"the seller answered {answer.status}: {answer.body!r}"
+    assert answer.body["order_id"] == _order(seller), f"another order: {answer.body['order_id']}"
+    assert answer.body["stock"] == seller.delivered, "the keys differ from the first answer's"
 
 
 @then(

@@ -3,12 +3,14 @@ bearer on every call), with the secret and the token kept out of reprs and logs.
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from harness.seller_calls import SellerCalls
+from harness.seller_calls import MASK, SellerCalls, mask, redacted
 
 SECRET = "s3cret/with+symbols=="  # changed by URL encoding: the encoded form is masked too
 TOKEN = "issued-token-0123456789"
@@ -81,3 +83,79 @@ def test_closing_removes_the_log_filter() -> None:
     filters = list(logging.getLogger("httpx").filters)
     calls().close()
     assert logging.getLogger("httpx").filters == filters
+
+
+def test_redacted_hides_keys_files_accounts_and_tokens_wherever_they_are() -> None:
+    body = {
+        "order_id": "o-1",
+        "stock": [
+            {"product_id": 1, "inventory": [{"id": "i-1", "value": "KEY-1", "kind": "text"}]}
+        ],
+        "data": "RklMRS1DT05URU5U",
+        "username": "player",
+        "password": "pw-1",
+        "emailPassword": "epw-1",
+        "optional": [{"label": "PIN", "details": "4321"}],
+        "nested": {"access_token": "tok-1", "refresh_token": "tok-2", "email_password": "epw-2"},
+    }
+    assert redacted(body) == {
+        "order_id": "o-1",
+        "stock": [{"product_id": 1, "inventory": [{"id": "i-1", "value": MASK, "kind": "text"}]}],
+        "data": MASK,
+        "username": "player",
+        "password": MASK,
+        "emailPassword": MASK,
+        "optional": [{"label": "PIN", "details": MASK}],
+        "nested": {"access_token": MASK, "refresh_token": MASK, "email_password": MASK},
+    }
+    assert redacted([{"value": {"deep": "KEY-2"}}, "text", 3]) == [{"value": MASK}, "text", 3]
+
+
+def test_a_secret_is_masked_however_an_answer_escapes_it() -> None:
+    secret = 'pässwörd "7f" + /x'
+    with SellerCalls(
+        "http://seller.test", "client", secret, transport=httpx.MockTransport(Seller())
+    ) as g2a:
+        kept = g2a.secrets()
+    forms = [
+        secret,
+        json.dumps(secret)[1:-1],  # p\u00e4ssw\u00f6rd \"7f\" + /x
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        str(httpx.QueryParams({"s": secret}))[2:],  # p%C3%A4ssw%C3%B6rd+%227f%22+%2B+%2Fx
+        quote(secret, safe=""),  # ...%20...
+    ]
+    for form in forms:
+        assert mask(f"echo: {form}.", kept) == f"echo: {MASK}."
+
+
+def test_a_token_issued_for_a_wrong_secret_is_masked_too() -> None:
+    def lax(request: httpx.Request) -> httpx.Response:
+        token = {"access_token": "token-for-anyone", "token_type": "bearer", "expires_in": 60}
+        return httpx.Response(200, json=token)
+
+    with SellerCalls(
+        "http://seller.test", "client", SECRET, transport=httpx.MockTransport(lax)
+    ) as g2a:
+        g2a.token(client_secret="wrong-secret")
+        assert "token-for-anyone" in g2a.secrets()
+
+
+def test_a_stranger_s_calls_carry_no_bearer_or_the_one_given() -> None:
+    sent: list[str | None] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": TOKEN})
+        sent.append(request.headers.get("authorization"))
+        return httpx.Response(401, json={"code": "invalid_token", "message": "no"})
+
+    with SellerCalls(
+        "http://seller.test", "client", SECRET, transport=httpx.MockTransport(seller)
+    ) as g2a:
+        g2a.token()
+        with g2a.as_stranger():
+            g2a.reserve({1: 1})
+        with g2a.as_stranger("x.y.z"):
+            g2a.inventory("o-1")
+        g2a.healthcheck()
+    assert sent == [None, "Bearer x.y.z", f"Bearer {TOKEN}"]

@@ -159,6 +159,46 @@ def test_cancelling_frees_the_units_and_is_idempotent() -> None:
         seller.renew(reservation.reservation_id)
 
 
+def test_a_cancelled_reservation_is_forgotten_one_lifetime_later() -> None:
+    clock = ManualClock()
+    seller = stock(clock)
+    reservation = seller.reserve(ask())
+    seller.cancel(reservation.reservation_id)
+    clock.now += 59
+    seller.cancel(reservation.reservation_id)  # G2A's retry within a lifetime still succeeds
+    clock.now += 1
+    with pytest.raises(ReservationNotFoundError):
+        seller.cancel(reservation.reservation_id)
+
+
+def test_a_lapsed_reservation_is_forgotten_one_lifetime_after_it_lapsed() -> None:
+    clock = ManualClock()
+    seller = stock(clock)
+    reservation = seller.reserve(ask())
+    clock.now += 60 + 59
+    with pytest.raises(ReservationExpiredError):
+        seller.order(reservation.reservation_id, 1)
+    clock.now += 1
+    with pytest.raises(ReservationNotFoundError):
+        seller.renew(reservation.reservation_id)
+
+
+def test_a_long_session_keeps_only_the_reservations_still_in_use() -> None:
+    """Cancelled and lapsed reservations are dropped, ordered ones leave the reservations (their
+    order keeps them): what each call scans stays flat however long the receiver serves."""
+    clock = ManualClock()
+    seller = stock(clock, game=10)
+    for n in range(300):
+        seller.cancel(seller.reserve(ask()).reservation_id)
+        seller.reserve(ask())  # lapses
+        order = seller.order(seller.reserve(ask()).reservation_id, n + 1)
+        assert order.stock is not None
+        seller.give_back(order.order_id, [order.stock[0].inventory[0].id])
+        clock.now += 30
+    assert len(seller._reservations) <= 3 * 3  # the last two lifetimes' cancelled and lapsed ones
+    assert seller.available(GAME) == 10 - 1  # the last one is held still
+
+
 def test_a_lapsed_reservation_can_be_cancelled() -> None:
     clock = ManualClock()
     seller = stock(clock)
@@ -196,14 +236,31 @@ def test_an_order_delivers_the_held_keys_once() -> None:
     assert seller.inventory(order.order_id) == order.stock
 
 
-@pytest.mark.parametrize("g2a_order_id", [7, 8], ids=["same G2A order", "another G2A order"])
-def test_a_second_order_for_a_reservation_is_refused(g2a_order_id: int) -> None:
+def test_a_repeated_order_replays_the_original_answer() -> None:
+    """G2A repeats `POST /order` with the same `g2a_order_id` when it missed the answer: the
+    replay is how it gets the keys back."""
+    seller = stock()
+    reservation = seller.reserve(ask(quantity=2))
+    first = seller.order(reservation.reservation_id, 7)
+    assert seller.order(reservation.reservation_id, 7) == first
+    assert seller.available(GAME) == 1
+
+
+def test_a_repeated_deferred_order_replays_its_202() -> None:
+    seller = stock()
+    reservation = seller.reserve(ask(DLC))
+    first = seller.order(reservation.reservation_id, 7)
+    assert first.stock is None
+    assert seller.order(reservation.reservation_id, 7) == first
+
+
+def test_another_g2a_order_for_an_ordered_reservation_is_refused() -> None:
     seller = stock()
     reservation = seller.reserve(ask())
     seller.order(reservation.reservation_id, 7)
     with pytest.raises(OrderExistsError) as refused:
-        seller.order(reservation.reservation_id, g2a_order_id)
-    assert refused.value.status == 409
+        seller.order(reservation.reservation_id, 8)
+    assert (refused.value.status, refused.value.code) == (409, "order_exists")
     assert seller.available(GAME) == 2
 
 

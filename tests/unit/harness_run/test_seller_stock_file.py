@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from g2a_adapter.receiver import AccountDetail, InventoryAccount, InventoryFile, StockRequest
-from harness.seller_stock_file import StockFileError, load_stock
+from harness.seller_stock_file import StockFileError, _Account, _Detail, _File, _Product, load_stock
 
 GAME, DLC, PACK = 10000027819004, 10000037846002, 10000084431001
 
@@ -88,6 +88,22 @@ def test_the_lifetime_defaults_to_thirty_minutes(tmp_path: Path) -> None:
             "data must be base64",
         ),
         ({"products": [{"product_id": GAME, "keys": ["K"]}], "reservation_seconds": 0}, "greater"),
+        ({"products": [{"product_id": True, "keys": ["K"]}]}, "product_id: Input should be"),
+        ({"products": [{"product_id": str(GAME), "keys": ["K"]}]}, "product_id: Input should"),
+        ({"products": [{"product_id": float(GAME), "keys": ["K"]}]}, "product_id: Input should"),
+        ({"products": [{"product_id": 2**63, "keys": ["K"]}]}, "product_id: Input should be less"),
+        ({"products": [{"product_id": GAME, "keys": ["K"], "deferred": "no"}]}, "deferred: Input"),
+        ({"products": [{"product_id": GAME, "keys": ["K"], "deferred": 0}]}, "deferred: Input"),
+        ({"products": [{"product_id": GAME, "keys": ["K"]}], "reservation_seconds": "60"}, "valid"),
+        ({"products": [{"product_id": GAME, "keys": ["K"]}], "reservation_seconds": True}, "valid"),
+        ('{"products": [{"product_id": 1, "keys": ["K"]}], "reservation_seconds": Infinity}',
+         "reservation_seconds: Input should be a finite number"),
+        ({"products": [{"product_id": GAME, "keys": [""]}]}, "products.0.keys.0: String should"),
+        ({"products": [{"product_id": GAME, "keys": ["K", "K"]}]}, "a key is listed twice"),
+        (
+            {"products": [{"product_id": GAME, "keys": ["K"]}, {"product_id": DLC, "keys": ["K"]}]},
+            "a key is listed twice",
+        ),
     ],
 )  # fmt: skip
 def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, content: Any, problem: str) -> None:
@@ -103,3 +119,23 @@ def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, content: Any, problem:
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(StockFileError, match=r"stock file .*missing\.json: No such file"):
         load_stock(tmp_path / "missing.json")
+
+
+def test_a_fractional_lifetime_and_the_largest_product_id_load(tmp_path: Path) -> None:
+    described = {"reservation_seconds": 2.5, "products": [{"product_id": 2**63 - 1, "keys": ["K"]}]}
+    assert load_stock(written(tmp_path, described)).reservation_seconds == 2.5
+
+
+def test_no_secret_of_the_file_shows_in_a_repr() -> None:
+    account = _Account(
+        username="player", password="hunter2-pw", email_password="mail-pw",
+        optional=[_Detail(label="PIN", details="4321")],
+    )  # fmt: skip
+    product = _Product(
+        product_id=GAME, keys=["AAAAA-BBBBB"], accounts=[account],
+        files=[_File(file_name="k.png", mime_type="image/png", data="UE5HLWNvbnRlbnQ=")],
+    )  # fmt: skip
+    shown = repr(account) + repr(product) + str(product)
+    assert "player" in shown
+    for secret in ("hunter2-pw", "mail-pw", "4321", "AAAAA-BBBBB", "UE5HLWNvbnRlbnQ="):
+        assert secret not in shown
