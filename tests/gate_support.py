@@ -301,8 +301,16 @@ def ci_record(files: dict[str, str], commit: str = HEAD, at: datetime = NOW) -> 
     }
 
 
+# The tests the unit tests' repository commits per tested layer (`CiRun.floors`): what
+# `default_junit` runs, or fewer.
+COMMITTED_TESTS = dict.fromkeys(TESTED_LAYERS, 3)
+
+
 def ci_run(
-    tox: dict[str, Any] | None = None, junit: dict[str, str] | None = None, commit: str = HEAD
+    tox: dict[str, Any] | None = None,
+    junit: dict[str, str] | None = None,
+    commit: str = HEAD,
+    floors: dict[str, int] | None = None,
 ) -> Any:
     """The `CiRun` the gate loads from a clean `.ci/run` (for the pure checks)."""
     from harness.gate.evidence import CiRun, ReportFile
@@ -322,7 +330,24 @@ def ci_run(
         },
         counts={layer: junit_counts(text) for layer, text in layers.items()},
         layer_commands=TOX_LAYER_COMMANDS,
+        floors=COMMITTED_TESTS if floors is None else floors,
     )
+
+
+def full_junit(repo: Path) -> dict[str, str]:
+    """A junit file per tested layer running as many tests as `repo` commits at HEAD (at
+    least `default_junit`'s), the store suites on both backends."""
+    from harness.gate.sources import committed_floors
+
+    floors = committed_floors(repo)
+    return {
+        layer: junit_xml(
+            layer,
+            passed=max(3, floors[layer]),
+            backends=2 if layer == "integration" else 0,
+        )
+        for layer in TESTED_LAYERS
+    }
 
 
 def write_ci(

@@ -140,7 +140,9 @@ class CiRun:
     tox's `--result-json` and one pytest junit file per tested layer, each with its sha256.
 
     `layer_commands` are the commands `tox.ini` at HEAD gives each layer (None when tox.ini
-    cannot be read there: `commands_error` says why).
+    cannot be read there: `commands_error` says why). `floors` are the tests committed at HEAD
+    in each tested layer's folders (`harness.gate.floors`; None when they cannot be counted:
+    `floors_error` says why): its junit file must hold at least as many.
     """
 
     record: ReportFile
@@ -149,6 +151,8 @@ class CiRun:
     counts: Mapping[str, JunitCounts] = field(default_factory=dict)  # layer -> parsed
     layer_commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
     commands_error: str | None = None
+    floors: Mapping[str, int] | None = None  # layer -> tests committed at HEAD
+    floors_error: str | None = None
 
     @property
     def path(self) -> str:

@@ -21,6 +21,7 @@ from harness.gate.evidence import (
     RepoScan,
     TextSource,
 )
+from harness.gate.floors import LAYER_FOLDERS, FloorError, counted, layer_floors
 from harness.gate.junit import JunitError, junit_counts, junit_name
 from harness.gate.toxresult import TESTED_LAYERS, TOX_RESULT, ToxIniError, layer_commands
 
@@ -269,6 +270,47 @@ def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | 
         return None
 
 
+def _committed_blobs(repo: Path, names: dict[str, str]) -> dict[str, bytes]:
+    """The blobs (path -> object id) as bytes, in one `git cat-file --batch`."""
+    stdin = "".join(f"{oid}\n" for oid in names.values()).encode()
+    out = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        input=stdin,
+        check=True,
+        capture_output=True,
+        timeout=_GIT_TIMEOUT_S,
+    ).stdout
+    blobs, at = {}, 0
+    for path in names:
+        header_end = out.index(b"\n", at)
+        _oid, kind, size = out[at:header_end].decode().split()
+        if kind != "blob":
+            raise ValueError(f"{path}: a {kind}")
+        start = header_end + 1
+        blobs[path] = out[start : start + int(size)]
+        at = start + int(size) + 1
+    return blobs
+
+
+def committed_floors(repo: Path) -> dict[str, int]:
+    """Each tested layer's tests committed at HEAD (`floors.layer_floors` over the files git
+    holds there, paths relative to `repo` as tox.ini's are). Raises FloorError."""
+    folders = [folder for folders in LAYER_FOLDERS.values() for folder in folders]
+    try:
+        listing = _git(repo, "ls-tree", "-r", "-z", "HEAD", "--", *folders)
+        names = {}
+        for entry in filter(None, listing.split(b"\0")):
+            meta, _, raw_name = entry.partition(b"\t")
+            name = raw_name.decode("utf-8", "replace")
+            _mode, kind, oid = meta.decode().split()
+            if kind == "blob" and counted(name):
+                names[name] = oid
+        files = _committed_blobs(repo, names)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        raise FloorError("git cannot list the files at HEAD") from None
+    return layer_floors(files)
+
+
 def _junit(path: Path, shown_as: str) -> tuple[ReportFile, JunitCounts | None]:
     raw, found = read_bytes(path, shown_as)
     if raw is None:
@@ -292,6 +334,12 @@ def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None)
             commands = layer_commands(tox_ini)
     except ToxIniError as exc:
         commands_error = str(exc)
+    floors: Mapping[str, int] | None = None
+    floors_error = None
+    try:
+        floors = committed_floors(repo)
+    except FloorError as exc:
+        floors_error = str(exc)
     junit: dict[str, ReportFile] = {}
     counts: dict[str, JunitCounts] = {}
     for layer in TESTED_LAYERS:
@@ -306,4 +354,6 @@ def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None)
         counts=counts,
         layer_commands=commands,
         commands_error=commands_error,
+        floors=floors,
+        floors_error=floors_error,
     )

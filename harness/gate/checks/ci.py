@@ -6,7 +6,8 @@ tested layer's junit file. The check reads their content: each layer ran tox.ini
 at HEAD and passed, tox itself recorded the commit each layer ran on, and the store suites ran
 on Redis and PostgreSQL instead of skipping. Whatever tox.ini says, each layer must run its
 tool (`toxresult.REQUIRED_COMMANDS`) and each tested layer's junit file must show tests run,
-none skipped (a CI=true run skips none). Anything unproven is a no-go.
+none skipped (a CI=true run skips none), and at least as many as the layer's folders commit at
+HEAD (`floors`: a narrowed tox.ini or deselected tests fall short). Anything unproven is a no-go.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 
 from harness.gate.evidence import CiRun, Evidence, JunitCounts, ReportFile
+from harness.gate.floors import floor_problem
 from harness.gate.junit import STORE_BACKENDS, junit_name
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, short
@@ -117,7 +119,10 @@ def check_ci(evidence: Evidence) -> CheckResult:
         return _no_go(ci, f"{ITEM} is not proven: {ci.tox.path} is {exc}")
     if ci.layer_commands is None:
         return _no_go(ci, f"{ITEM} is not proven: {ci.commands_error}")
-    commands = ci.layer_commands
+    if ci.floors is None:
+        reason = f"the tests committed at HEAD cannot be counted ({ci.floors_error})"
+        return _no_go(ci, f"{ITEM} is not proven: {reason}")
+    commands, floors = ci.layer_commands, ci.floors
     problems = [
         problem
         for layer in LAYERS
@@ -135,7 +140,12 @@ def check_ci(evidence: Evidence) -> CheckResult:
         shown = str(PurePath(ci.path).parent / junit_name(layer))
         report = ci.junit.get(layer) or ReportFile(shown, error="missing")
         file_problem = _file_problem(report, junit_name(layer), recorded)
-        tests_problem = file_problem or _tests_problem(layer, ci.counts.get(layer))
+        counts = ci.counts.get(layer)
+        tests_problem = (
+            file_problem
+            or _tests_problem(layer, counts)
+            or floor_problem(layer, counts.tests if counts else 0, floors.get(layer, 0))
+        )
         problems += [tests_problem] if tests_problem else []
     problems += _backend_problems(ci.counts)
     if problems:

@@ -19,6 +19,7 @@ from gate_support import (
     REPO_ROOT,
     GateRun,
     commit,
+    full_junit,
     git,
     head,
     live_environment,
@@ -87,7 +88,8 @@ def run_gate(
     """`g2a-harness gate --target twin --evidence <tmp> --repo <repo> [args]` in-process.
 
     `ci` writes `.ci/run`'s CI record for the repository's HEAD into `<repo>/reports/ci/`,
-    where the gate looks by default; `in_repo` chooses the repository (default the tmp one).
+    where the gate looks by default, each layer running as many tests as HEAD commits;
+    `in_repo` chooses the repository (default the tmp one).
     """
 
     def run(
@@ -95,7 +97,7 @@ def run_gate(
     ) -> GateRun:
         where = in_repo or repo
         if ci:
-            write_ci(where / "reports" / "ci", head(where))
+            write_ci(where / "reports" / "ci", head(where), junit=full_junit(where))
         argv = ["gate", "--target", target, "--evidence", str(evidence), "--repo", str(where)]
         code = main([*argv, *args])
         out = capsys.readouterr().out

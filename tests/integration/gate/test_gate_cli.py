@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gate_support import GateRun, commit, git, head, tox_result, write_ci, write_reports
+from gate_support import (
+    GateRun,
+    commit,
+    full_junit,
+    git,
+    head,
+    tox_result,
+    write_ci,
+    write_reports,
+)
 
 from harness.contracts.report import COMMITTED_FOLDERS, folder_record
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
@@ -303,7 +312,7 @@ def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
     monkeypatch.chdir(snapshot)
     for path in sorted(evidence.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
-    write_ci(snapshot / "reports" / "ci", head(snapshot), key=key)
+    write_ci(snapshot / "reports" / "ci", head(snapshot), key=key, junit=full_junit(snapshot))
 
     run = run_gate("--run-missing", in_repo=snapshot, ci=False)
 
