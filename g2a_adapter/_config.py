@@ -250,6 +250,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(default=300, gt=0, le=86_400)
     pay_api_secret: SecretStr | None = None  # G2A Pay's API secret: the IPN hash's key
+    # What G2A authenticates with on the seller's token endpoint (declared stock); default:
+    # the API hash and key
+    seller_client_id: str = ""
+    seller_client_secret: SecretStr = SecretStr("")
     idempotency_url: str = "sqlite:///./g2a-idempotency.sqlite3"
     allowed_hosts: tuple[str, ...] = ()
     import_api_url: str = ""  # the Import API and OAuth origin; default: `api_url`'s origin
@@ -298,7 +302,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "api_url", "api_hash", "oauth_client_id", "idempotency_url", "import_api_url", mode="before"
+        "api_url",
+        "api_hash",
+        "oauth_client_id",
+        "seller_client_id",
+        "idempotency_url",
+        "import_api_url",
+        mode="before",
     )
     @classmethod
     def _strip(cls, value: object) -> object:
@@ -347,6 +357,10 @@ class Settings(BaseSettings):
             object.__setattr__(self, "oauth_client_id", self.api_hash)
         if not self.oauth_client_secret.get_secret_value():
             object.__setattr__(self, "oauth_client_secret", self.api_key)
+        if not self.seller_client_id:
+            object.__setattr__(self, "seller_client_id", self.api_hash)
+        if not self.seller_client_secret.get_secret_value().strip():
+            object.__setattr__(self, "seller_client_secret", self.api_key)
         return self
 
     @property
@@ -386,11 +400,12 @@ class Settings(BaseSettings):
         values = [
             self.api_key.get_secret_value(),
             self.oauth_client_secret.get_secret_value(),
+            self.seller_client_secret.get_secret_value(),
             *self.webhook_secrets(),
             self.pay_api_secret.get_secret_value() if self.pay_api_secret else "",
         ]
         values += url_passwords(self.idempotency_url)
-        return [v for v in values if v]
+        return list(dict.fromkeys(v for v in values if v))  # once each (defaults repeat the key)
 
     def display(self) -> dict[str, Any]:
         """Every setting, secrets masked: safe to print or log."""
@@ -409,6 +424,8 @@ class Settings(BaseSettings):
             "webhook_secret": MASK if self.webhook_secret is not None else None,
             "webhook_tolerance_seconds": self.webhook_tolerance_seconds,
             "pay_api_secret": MASK if self.pay_api_secret is not None else None,
+            "seller_client_id": self.seller_client_id,
+            "seller_client_secret": MASK,
             "idempotency_url": redacted_url(self.idempotency_url),
             "allowed_hosts": list(self.allowed_hosts),
         }

@@ -317,8 +317,9 @@ def create_receiver_app(
 
     Secrets: webhook signatures use `settings.webhook_secrets()` (required); the G2A Pay IPN
     hash is keyed with `settings.pay_api_secret` (G2A Pay's API secret, required with an IPN
-    handler); seller callbacks authenticate with client id `settings.api_hash` and client
-    secret `settings.api_key`.
+    handler); G2A's seller callbacks authenticate with `settings.seller_client_id` and
+    `settings.seller_client_secret` (`G2A_SELLER_CLIENT_ID`/`_SECRET`, by default the API hash
+    and key).
     """
     secrets = settings.webhook_secrets()
     if not secrets:
@@ -339,7 +340,6 @@ def create_receiver_app(
             store.close()
         raise
     metrics = options.metrics or Metrics()
-    api_key = settings.api_key.get_secret_value()
     checks = {"store": store_check(store)}
     if options.token_probe is not None:
         checks["token"] = token_check(options.token_probe)
@@ -350,7 +350,9 @@ def create_receiver_app(
         webhooks=webhooks,
         ipn=ipn,
         tokens=SellerTokenIssuer(
-            settings.api_hash, api_key, ttl_seconds=options.seller_token_ttl_seconds
+            settings.seller_client_id,
+            settings.seller_client_secret.get_secret_value(),
+            ttl_seconds=options.seller_token_ttl_seconds,
         ),
         health=HealthChecker(checks, timeout_s=options.health_timeout_s),
         metrics=metrics,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from _receiver_fixtures import API_HASH, API_KEY, receiver_settings
 
-from g2a_adapter import Metrics
+from g2a_adapter import Metrics, Settings
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.receiver import (
     REJECTIONS,
@@ -669,3 +669,38 @@ async def test_without_a_seller_stock_the_routes_are_not_served() -> None:
 
     assert [(a.status_code, a.json()) for a in answers] == [(404, {"error": "not_found"})] * 9
     assert "g2a_seller_calls_total{" not in (await send(app, "GET", "/metrics")).text
+
+
+@pytest.mark.anyio
+async def test_g2a_authenticates_with_the_seller_credentials_of_the_settings() -> None:
+    """G2A_SELLER_CLIENT_ID/_SECRET: the pair a seller enters in G2A's panel. Before, the
+    token endpoint took only the API hash and key, so the Export API key had to be handed
+    over as the seller's secret."""
+    own = Settings.from_env(
+        {
+            "G2A_API_URL": "http://127.0.0.1:9/v1",
+            "G2A_API_HASH": API_HASH,
+            "G2A_API_KEY": API_KEY,
+            "G2A_WEBHOOK_SECRET": "receiver-webhook-secret",
+            "G2A_IDEMPOTENCY_URL": "memory://",
+            "G2A_SELLER_CLIENT_ID": "shop-42",
+            "G2A_SELLER_CLIENT_SECRET": "a seller secret of our own",
+        }
+    )
+    app = create_receiver_app(own, print, options=ReceiverOptions(seller_stock=FakeStock()))
+    grant = {"grant_type": "client_credentials"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://receiver"
+    ) as client:
+        ours = await client.get(
+            "/oauth/token",
+            params=grant | {"client_id": "shop-42", "client_secret": "a seller secret of our own"},
+        )
+        api_pair = await client.get(
+            "/oauth/token", params=grant | {"client_id": API_HASH, "client_secret": API_KEY}
+        )
+
+    assert ours.status_code == 200
+    assert (api_pair.status_code, api_pair.json()) == (401, {"error": "invalid_client"})
+    assert "a seller secret of our own" in own.secret_values()
+    assert "a seller secret of our own" not in repr(own)

@@ -294,6 +294,8 @@ def test_from_env_reads_every_variable() -> None:
             "G2A_WEBHOOK_TOLERANCE_SECONDS": "120",
             "G2A_IDEMPOTENCY_URL": "redis://:redis-pass-99@127.0.0.1:6379/2",
             "G2A_ALLOWED_HOSTS": "g2a-mirror.example.com, other.example.com",
+            "G2A_SELLER_CLIENT_ID": "shop-42",
+            "G2A_SELLER_CLIENT_SECRET": "seller-secret-value",
             "UNRELATED": "x",
         }
     )
@@ -304,8 +306,16 @@ def test_from_env_reads_every_variable() -> None:
     assert settings.webhook_secrets() == ["whsec-new", "whsec-old"]
     assert settings.webhook_tolerance_seconds == 120
     assert settings.allowed_hosts == ("g2a-mirror.example.com", "other.example.com")
+    assert settings.seller_client_id == "shop-42"
     assert sorted(settings.secret_values()) == sorted(
-        [LIVE_KEY, "oauth-secret-value", "whsec-new", "whsec-old", "redis-pass-99"]
+        [
+            LIVE_KEY,
+            "oauth-secret-value",
+            "seller-secret-value",
+            "whsec-new",
+            "whsec-old",
+            "redis-pass-99",
+        ]
     )
 
 

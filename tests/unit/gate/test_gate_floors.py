@@ -120,7 +120,7 @@ def test_the_gate_knows_each_layer_s_folders() -> None:
         ("tests/e2e/test_e.py", True),
         ("features/orders.feature", True),
         ("features/sub/more.feature", True),
-        ("features/notes.md", False),
+        ("features/orders.txt", False),
         ("tests/bdd/extra.feature", False),  # pytest-bdd binds features/ only
         ("other/test_x.py", False),
     ],
