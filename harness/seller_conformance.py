@@ -2,11 +2,16 @@
 as G2A would, one named check after another (docs/g2a-api.md §3).
 
 The checks run in order and later ones use what earlier ones made (the token, the reservation,
-the order); a check whose input an earlier failure left missing fails and says so, and so does a
-check that raises anything unexpected (its reason names the exception), so a report is always
-written. It reserves and orders real units: each run consumes stock (one given-back unit
-returns). The bearer checks call every stock route as a stranger with calls that would change
-nothing if let through: a reservation of a product no one stocks, unknown ids.
+the order); a check whose input an earlier failure left missing is NOT RUN and says what it
+needs, and a check that raises anything unexpected fails (its reason names the exception), so a
+report is always written. It reserves and orders real units: each run sells `quantity` units of
+each product twice and gives one back, so it consumes 2 x quantity - 1 of them. The bearer checks
+call every stock route as a stranger with calls that would change nothing if let through: a
+reservation of a product no one stocks, unknown ids.
+
+`order_race` sends G2A's order of one reservation twice at the same moment, as two G2A orders:
+one must be sold and the other refused 409. Every key the run's orders deliver is kept (given
+back, it may be sold again): a key delivered to a second unit fails the check that sees it.
 
 A failure's reason may quote the seller's answer: redacted first (`redacted`: keys, files,
 accounts' secrets, tokens), with the client secret and every token masked in any form, and cut
@@ -18,13 +23,16 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import httpx
 
@@ -35,6 +43,7 @@ _KINDS = ("text", "file", "account")
 _SHOWN = 200  # characters of an answer (or an exception's message) a reason quotes
 _UNSTOCKED = 2**63 - 1  # a product id no seller stocks: the stranger's reservation asks for it
 _FORGED_BEARER = "x.y.z"
+_T = TypeVar("_T")
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.05, 1.0  # between reads of a 202 order's inventory
 
 
@@ -65,16 +74,60 @@ class CheckFailed(Exception):
         return f"{mask(self.message, hidden)}: {_quoted(self.body, hidden)}"
 
 
+class NotRun(CheckFailed):
+    """A check that cannot run: what it needs, an earlier check failed to make."""
+
+
+class Outcome(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_RUN = "NOT RUN"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
     description: str
-    passed: bool
+    status: Outcome
     reason: str
 
+    @property
+    def passed(self) -> bool:
+        return self.status is Outcome.PASS
+
     def line(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
-        return f"{mark} {self.name} - {self.description}: {self.reason}"
+        return f"{self.status} {self.name} - {self.description}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A delivered unit: its id and, for a key (`text`), the key itself, never shown."""
+
+    id: str
+    key: str | None
+
+
+class _SoldKeys:
+    """The keys the run's orders hold, each with the order and the unit it was sold as."""
+
+    def __init__(self) -> None:
+        self._holders: dict[str, tuple[str, str]] = {}  # key -> (order id, unit id)
+
+    def add(self, order_id: str, units: Sequence[Unit]) -> None:
+        """Keep the order's keys; CheckFailed when a key is already another unit's."""
+        for unit in units:
+            if unit.key is None:
+                continue
+            holder = self._holders.setdefault(unit.key, (order_id, unit.id))
+            if holder != (order_id, unit.id):
+                raise CheckFailed(
+                    f"item {unit.id} holds the key sold as item {holder[1]} of order {holder[0]}"
+                )
+
+    def given_back(self, unit: Unit) -> None:
+        """The unit's key returned to the seller's stock: it may be sold again."""
+        if unit.key is not None:
+            self._holders.pop(unit.key, None)
 
 
 class SellerConformance:
@@ -98,7 +151,8 @@ class SellerConformance:
         self._reservation_id: str | None = None
         self._order_id: str | None = None
         self._deferred = False  # the order was answered 202, without its keys
-        self._items: list[str] = []
+        self._items: list[Unit] = []
+        self._sold = _SoldKeys()
 
     def checks(self) -> list[tuple[str, str, Callable[[], str]]]:
         """(name, what G2A expects, the check) of every check, in running order."""
@@ -144,6 +198,12 @@ class SellerConformance:
                 "then refused 404 or 410",
                 self.cancel,
             ),
+            (
+                "order_race",
+                "two POST /order of one reservation at the same moment, as two G2A orders: one "
+                "is sold, the other refused 409; no key is sold twice",
+                self.order_race,
+            ),
             ("unknown_reservation", "renewing an unknown reservation answers 404", self.unknown),
             ("notifications", "POST /notifications answers 204", self.notifications),
         ]
@@ -154,14 +214,18 @@ class SellerConformance:
     def _result(self, name: str, description: str, check: Callable[[], str]) -> CheckResult:
         """The check's verdict; the secrets are read after it, as it may have been given a token."""
         try:
-            return CheckResult(name, description, True, mask(check(), self.calls.secrets()))
+            return CheckResult(name, description, Outcome.PASS, mask(check(), self.calls.secrets()))
+        except NotRun as not_run:
+            return CheckResult(
+                name, description, Outcome.NOT_RUN, not_run.reason(self.calls.secrets())
+            )
         except CheckFailed as failed:
             reason = failed.reason(self.calls.secrets())
         except httpx.HTTPError as exc:
             reason = f"no answer: {_exception(exc, self.calls.secrets())}"
         except Exception as exc:  # whatever a check trips on is its FAIL, never the run's end
             reason = _exception(exc, self.calls.secrets())
-        return CheckResult(name, description, False, reason)
+        return CheckResult(name, description, Outcome.FAIL, reason)
 
     # --- the checks: each answers why it passed, or raises CheckFailed ------------------------
     def token(self) -> str:
@@ -214,7 +278,7 @@ class SellerConformance:
         self._deferred = answer.status == 202
         if self._deferred:
             return f"202: order {self._order_id} created without stock"
-        self._items = self._delivered(_field(body, "stock", list))
+        self._items = self._delivered(self._order_id, _field(body, "stock", list))
         return f"200: order {self._order_id} with {len(self._items)} unit(s)"
 
     def inventory(self) -> str:
@@ -223,7 +287,7 @@ class SellerConformance:
             answer = self._awaited_inventory(order_id)
         else:
             answer = self.calls.inventory(order_id)
-        self._items = self._delivered(_expect(answer, 200, list))
+        self._items = self._delivered(order_id, _expect(answer, 200, list))
         return f"{len(self._items)} unit(s)"
 
     def order_again(self) -> str:
@@ -244,12 +308,13 @@ class SellerConformance:
 
     def give_back(self) -> str:
         order_id = _needed(self._order_id, "order")
-        item = _needed(self._items[0] if self._items else None, "inventory")
-        _expect(self.calls.give_back(order_id, [item]), 204)
-        listed = _item_ids(_expect(self.calls.inventory(order_id), 200, list))
-        if item in listed:
-            raise CheckFailed(f"the inventory still lists item {item} after it was given back")
-        return f"item {item} given back; the inventory no longer lists it"
+        unit = _needed(self._items[0] if self._items else None, "inventory")
+        _expect(self.calls.give_back(order_id, [unit.id]), 204)
+        listed = [u.id for u in _units(_expect(self.calls.inventory(order_id), 200, list))]
+        if unit.id in listed:
+            raise CheckFailed(f"the inventory still lists item {unit.id} after it was given back")
+        self._sold.given_back(unit)
+        return f"item {unit.id} given back; the inventory no longer lists it"
 
     def cancel(self) -> str:
         reservation_id = self._reservation(self.calls.reserve(self.quantities))
@@ -260,6 +325,25 @@ class SellerConformance:
         except CheckFailed as failed:
             raise failed.about("ordering it after the cancel") from None
         return f"reservation {reservation_id} cancelled; ordering it is refused {refused}"
+
+    def order_race(self) -> str:
+        reservation_id = self._reservation(self.calls.reserve(self.quantities))
+        g2a_order_ids = (self.g2a_order_id + 2, self.g2a_order_id + 3)
+        answers = sent_together(
+            [functools.partial(self.calls.order, reservation_id, g) for g in g2a_order_ids]
+        )
+        sold = [answer for answer in answers if answer.status in (200, 202)]
+        if len(sold) == len(answers):
+            raise _sold_twice(answers)
+        if not sold:
+            statuses = " and ".join(str(answer.status) for answer in answers)
+            raise CheckFailed(f"neither order was sold: {statuses}", answers[0].body)
+        try:
+            refused = _refusal(next(a for a in answers if a.status not in (200, 202)), 409)
+        except CheckFailed as failed:
+            raise failed.about("the other order") from None
+        order_id = self._received(sold[0])
+        return f"order {order_id} sold ({sold[0].status}), the other refused {refused}"
 
     def unknown(self) -> str:
         return _refusal(self.calls.renew(str(uuid.uuid4())), 404)
@@ -327,6 +411,18 @@ class SellerConformance:
                 listed[entry.get("product_id")] += len(units)
         return any(listed[product] < quantity for product, quantity in self.quantities.items())
 
+    def _received(self, answer: SellerAnswer) -> str:
+        """The id of the order a 200 or 202 answer made, once its units are delivered (awaited
+        after a 202) and their keys kept."""
+        body = _expect(answer, answer.status)
+        order_id = _identifier(body, "order_id")
+        if answer.status == 202:
+            stock = _expect(self._awaited_inventory(order_id), 200, list)
+        else:
+            stock = _field(body, "stock", list)
+        self._delivered(order_id, stock)
+        return order_id
+
     def _reservation(self, answer: SellerAnswer) -> str:
         """The reservation id of a 200 reservation answer listing every product's stock."""
         body = _expect(answer, 200)
@@ -339,9 +435,9 @@ class SellerConformance:
             _inventory_size(level)
         return reservation_id
 
-    def _delivered(self, stock: list[Any]) -> list[str]:
-        """The ids of the delivered units: exactly the quantity of each product ordered, none
-        of another, each entry with its `inventory_size`."""
+    def _delivered(self, order_id: str, stock: list[Any]) -> list[Unit]:
+        """The units delivered to the order: exactly the quantity of each product ordered, none
+        of another, each entry with its `inventory_size`, no key sold before; their keys kept."""
         delivered: Counter[int] = Counter()
         for entry in stock:
             product_id = _field(entry, "product_id", int)
@@ -354,12 +450,49 @@ class SellerConformance:
                     f"product {product_id}: {delivered[product_id]} unit(s) delivered, "
                     f"{ordered} ordered"
                 )
-        return _item_ids(stock)
+        units = _units(stock)
+        self._sold.add(order_id, units)
+        return units
 
 
-def _needed(value: str | None, check: str) -> str:
+def sent_together(sends: Sequence[Callable[[], SellerAnswer]]) -> list[SellerAnswer]:
+    """The answers to `sends`, each sent from its own thread once every thread is ready: the
+    calls are in flight at the same moment."""
+    ready = threading.Barrier(len(sends))
+
+    def send(call: Callable[[], SellerAnswer]) -> SellerAnswer:
+        ready.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+        return list(pool.map(send, sends))
+
+
+def _sold_twice(answers: Sequence[SellerAnswer]) -> CheckFailed:
+    """The verdict on a reservation sold to each of two G2A orders: their ids and the units
+    (by id) their answers both list."""
+    first, second = (_listed(answer) for answer in answers)
+    statuses = " and ".join(str(answer.status) for answer in answers)
+    message = f"both orders were sold ({statuses}): orders {first[0]} and {second[0]}"
+    keys = {unit.key for unit in second[1]}
+    if shared := [unit.id for unit in first[1] if unit.key is not None and unit.key in keys]:
+        message += "; delivered to both: " + ", ".join(f"item {unit_id}" for unit_id in shared)
+    return CheckFailed(message)
+
+
+def _listed(answer: SellerAnswer) -> tuple[str, list[Unit]]:
+    """An order answer's order id and the units it lists, as far as its body has them."""
+    body = answer.body if isinstance(answer.body, dict) else {}
+    try:
+        units = _units(_field(body, "stock", list))
+    except CheckFailed:
+        units = []
+    return str(body.get("order_id")), units
+
+
+def _needed(value: _T | None, check: str) -> _T:
     if value is None:
-        raise CheckFailed(f"not run: needs what the {check} check makes")
+        raise NotRun(f"needs what the {check} check makes")
     return value
 
 
@@ -409,16 +542,18 @@ def _inventory_size(entry: Any) -> int:
     return size
 
 
-def _item_ids(stock: list[Any]) -> list[str]:
-    """The ids of the units listed by stock entries, each a text key, a file or an account."""
-    ids = []
-    for entry in stock:
-        for unit in _field(entry, "inventory", list):
-            ids.append(_identifier(unit, "id"))
-            _field(unit, "value", str)
-            if unit.get("kind", "text") not in _KINDS:
-                raise CheckFailed("an item's kind is not text, file or account", unit)
-    return ids
+def _units(stock: list[Any]) -> list[Unit]:
+    """The units listed by stock entries, each a text key, a file or an account."""
+    return [_unit(unit) for entry in stock for unit in _field(entry, "inventory", list)]
+
+
+def _unit(unit: Any) -> Unit:
+    unit_id = _identifier(unit, "id")
+    value: str = _field(unit, "value", str)
+    kind = unit.get("kind", "text")
+    if kind not in _KINDS:
+        raise CheckFailed("an item's kind is not text, file or account", unit)
+    return Unit(unit_id, value if kind == "text" and value else None)
 
 
 def _fits_a_header(token: str) -> bool:

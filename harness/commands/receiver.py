@@ -5,12 +5,21 @@ with `--stock FILE` it also serves G2A's declared-stock callbacks over a `Refere
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.cli import UsageError
+from harness.commands.seller import (
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    RECEIVER_ID_ENV,
+    RECEIVER_SECRET_ENV,
+)
 
 if TYPE_CHECKING:
+    from g2a_adapter import Settings
     from g2a_adapter.receiver import ReceiverOptions
 
 NAME = "receiver"
@@ -70,8 +79,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
         if options.seller_stock is not None:
             print(f"declared stock from {args.stock}: {options.seller_stock!r}", flush=True)
+            print(token_banner(settings, os.environ), flush=True)
         uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def token_banner(settings: Settings, env: Mapping[str, str]) -> str:
+    """The client id the seller token endpoint expects and the variable its secret comes from
+    (the secret itself never): `G2A_SELLER_CLIENT_*` when set, else the API hash and key."""
+    id_from = _set_or(env, CLIENT_ID_ENV, RECEIVER_ID_ENV)
+    secret_from = _set_or(env, CLIENT_SECRET_ENV, RECEIVER_SECRET_ENV)
+    return (
+        f"seller token (GET /oauth/token): client id {settings.seller_client_id} ({id_from}); "
+        f"secret from {secret_from}"
+    )
+
+
+def _set_or(env: Mapping[str, str], name: str, default: str) -> str:
+    """`name` when the variable is set to more than blanks, else `default`."""
+    return name if env.get(name, "").strip() else default
 
 
 def _options(stock_file: Path | None) -> ReceiverOptions:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli import UsageError, check_http_url
+
+if TYPE_CHECKING:
+    from harness.seller_conformance import CheckResult
 
 NAME = "seller"
 HELP = "check a seller's declared-stock service (G2A's callbacks) as G2A would call it"
@@ -23,14 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="seller_command", metavar="ACTION")
     check = sub.add_parser(
         "check",
-        help="token, healthcheck, the bearer on every stock route, reserve, renew, order, "
-        "inventory, another order (409), G2A's retry (replayed or 409), give back, cancel, an "
-        "unknown reservation (404), notifications; each PASS or FAIL; exit 0 only when all "
-        "pass. It reserves and orders real units: every run consumes stock",
-        description="Call a seller's declared-stock service as G2A does and judge each answer. "
-        "Every run reserves and orders --quantity units of each --product-id (one unit is "
-        "given back): it consumes the seller's stock, and each product needs at least "
-        "2 x quantity - 1 units for every check to pass.",
+        help="17 checks: token, healthcheck, the bearer on every stock route, reserve, renew, "
+        "order, inventory, another order (409), G2A's retry (replayed or 409), give back, "
+        "cancel, two orders of one reservation at the same moment (one sold, one 409, no key "
+        "sold twice), an unknown reservation (404), notifications; each PASS, FAIL or NOT RUN "
+        "(an earlier failure left it without its input); exit 0 only when all pass. It "
+        "reserves and orders real units: every run consumes stock",
+        description="Call a seller's declared-stock service as G2A does and judge each answer: "
+        "17 checks, each PASS, FAIL or NOT RUN. "
+        "Every run sells --quantity units of each --product-id twice and gives one unit back: "
+        "it consumes 2 x quantity - 1 units of each product, and each product needs at least "
+        "that many for every check to pass.",
     )
     check.add_argument("--url", required=True, help="the seller's base URL (http or https)")
     check.add_argument(
@@ -103,10 +111,19 @@ def run(args: argparse.Namespace) -> int:
         "checks": [asdict(result) for result in results],
     }
     path = envelope.write_json(args.report_dir / "seller" / REPORT_NAME, report)
-    failed = sum(not result.passed for result in results)
-    verdict = "all passed" if passed else f"{failed} failed"
-    print(f"{len(results)} checks of {shown_url}: {verdict}; report: {path}")
+    print(f"{len(results)} checks of {shown_url}: {_verdict(results)}; report: {path}")
     return 0 if passed else 1
+
+
+def _verdict(results: list[CheckResult]) -> str:
+    """`all passed`, else how many failed and how many did not run: `2 failed, 6 not run`."""
+    from harness.seller_conformance import Outcome
+
+    counts = Counter(result.status for result in results)
+    if counts[Outcome.PASS] == len(results):
+        return "all passed"
+    shown = ((Outcome.FAIL, "failed"), (Outcome.NOT_RUN, "not run"))
+    return ", ".join(f"{counts[status]} {said}" for status, said in shown if counts[status])
 
 
 def _credentials(client_id: str | None) -> tuple[str, str]:

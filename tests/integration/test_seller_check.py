@@ -9,6 +9,8 @@ import json
 import re
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -33,7 +35,7 @@ from harness.cli import main
 from harness.recording_receiver import declared_stock_app
 from harness.seller_calls import SellerCalls
 from harness.seller_conformance import CheckFailed, SellerConformance
-from harness.seller_stock import ReferenceStock, StockedItem, StockedProduct
+from harness.seller_stock import ReferenceStock, StockedItem, StockedProduct, _Order
 from harness.serving import serve_asgi
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
@@ -53,6 +55,7 @@ CHECKS = [
     "order_retry",
     "give_back",
     "cancel",
+    "order_race",
     "unknown_reservation",
     "notifications",
 ]
@@ -98,6 +101,39 @@ class ReplaysAnyOrder(ReferenceStock):
                 self._ordered[reservation_id], self.inventory(self._ordered[reservation_id])
             )
         return super().order(reservation_id, g2a_order_id)
+
+
+class SellsOnRace(ReferenceStock):
+    """A broken seller, like a stock that reads then writes in separate transactions: an order
+    reads the reservation, calls its supplier, then writes the sale, so two orders of one
+    reservation at the same moment both sell it, with the same keys."""
+
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
+        with self._lock:
+            reservation = self._reservations.get(reservation_id)
+        if reservation is None or not reservation.held:  # unknown, cancelled or lapsed
+            return super().order(reservation_id, g2a_order_id)
+        time.sleep(0.05)  # the supplier's call, between the read and the write
+        with self._lock:
+            order_id = str(uuid.uuid4())
+            self._orders[order_id] = _Order(g2a_order_id, reservation.held)
+            self._reservations.pop(reservation_id, None)
+            self._ordered[reservation_id] = order_id
+            return self._sold(order_id)
+
+
+class ResellsTheFirstOrder(ReferenceStock):
+    """A broken seller: every later order's first unit is the first order's last key again."""
+
+    def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
+        order = super().order(reservation_id, g2a_order_id)
+        first = next(iter(self._orders))
+        if order.order_id == first or not order.stock:
+            return order
+        resold = self.inventory(first)[0].inventory[-1]
+        own = order.stock[0]
+        stock = [DeliveredStock(own.product_id, own.inventory_size, [resold, *own.inventory[1:]])]
+        return SellerOrder(order.order_id, stock)
 
 
 class NegativeLevels(ReferenceStock):
@@ -262,13 +298,16 @@ def test_the_reference_stock_passes_every_check(
         ["PASS", name] for name in CHECKS
     ]
     report_path = tmp_path / "seller" / "seller-check.json"
-    assert out.splitlines()[-1] == f"16 checks of {url}: all passed; report: {report_path}"
+    assert out.splitlines()[-1] == f"17 checks of {url}: all passed; report: {report_path}"
     assert re.search(r"^PASS order_retry .*: 200: order \S+ replayed", out, re.M)
     written = report(tmp_path)
     assert (written["kind"], written["passed"], written["url"]) == ("seller-check", True, url)
-    assert [c["name"] for c in written["checks"] if c["passed"]] == CHECKS
+    assert [c["name"] for c in written["checks"] if c["status"] == "PASS"] == CHECKS
     assert written["envelope"]["suite"] == "seller-check"
-    assert stock.available(GAME) == 5 - 2 + 1  # two sold, one given back; the cancel freed its
+    raced = r"^PASS order_race .*: order \S+ sold \(200\), the other refused 409 order_exists$"
+    assert re.search(raced, out, re.M)
+    # two sold, one given back, two sold in the race (the given-back one again); the cancel freed
+    assert stock.available(GAME) == 5 - 2 + 1 - 2
     assert SANDBOX_API_KEY not in out + json.dumps(written)
     assert "SECRET-KEY" not in out + json.dumps(written)
 
@@ -296,18 +335,56 @@ def test_a_seller_that_sells_a_reservation_twice_fails_that_check(
         assert check(url, tmp_path) == 1
     out = capsys.readouterr().out
     failed = [line for line in out.splitlines() if line.startswith("FAIL")]
-    assert len(failed) == 2
+    assert len(failed) == 3
     assert failed[0].startswith("FAIL order_again - ")
     assert failed[0].endswith(': expected 409, got 200: {"order_id": "second-order", "stock": []}')
     assert failed[1].startswith("FAIL order_retry - ")
     assert "answered order second-order, not the original" in failed[1]
-    assert out.splitlines()[-1].startswith(f"16 checks of {url}: 2 failed")
+    assert failed[2].startswith("FAIL order_race - ")
+    assert out.splitlines()[-1].startswith(f"17 checks of {url}: 3 failed;")
     written = report(tmp_path)
     assert written["passed"] is False
-    assert [c["name"] for c in written["checks"] if not c["passed"]] == [
+    assert [c["name"] for c in written["checks"] if c["status"] == "FAIL"] == [
         "order_again",
         "order_retry",
+        "order_race",
     ]
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_seller_that_sells_a_reservation_to_two_simultaneous_orders_fails_the_race(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ordered one after the other, its reservations pass every check; at the same moment, both
+    G2A orders get the reservation's keys."""
+    with served(reference_stock(SellsOnRace)) as url:
+        assert check(url, tmp_path) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if not line.startswith("PASS")]
+    assert len(failed) == 2, out
+    assert re.fullmatch(
+        r"FAIL order_race - .*: both orders were sold \(200 and 200\): orders \S+ and \S+; "
+        r"delivered to both: item \S+",
+        failed[0],
+    ), failed[0]
+    assert failed[1] == f"17 checks of {url}: 1 failed; report: {tmp_path}/seller/seller-check.json"
+    assert [c["name"] for c in report(tmp_path)["checks"] if c["status"] != "PASS"] == [
+        "order_race"
+    ]
+    assert "SECRET-KEY" not in out + json.dumps(report(tmp_path))
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_seller_delivering_a_key_already_sold_to_another_order_fails_the_race(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served(reference_stock(ResellsTheFirstOrder)) as url:
+        assert check(url, tmp_path, "--quantity", "2") == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert [line.split(" ", 2)[1] for line in failed] == ["order_race"], out
+    assert re.search(rf"item {GAME}-1 holds the key sold as item {GAME}-1 of order \S+$", failed[0])
+    assert "SECRET-KEY" not in out + json.dumps(report(tmp_path))
 
 
 @pytest.mark.usefixtures("credentials")
@@ -474,18 +551,32 @@ def test_a_wrong_secret_fails_the_token_and_what_needs_it_without_showing_it(
     assert "FAIL token - a token for the client id and secret: expected 200, got 401" in out
     assert "PASS token_wrong_secret" in out
     assert "FAIL reserve - POST /reservation holds the units: expected 200, got 401" in out
-    assert "FAIL renew - PUT /reservation/{id} renews it: not run: needs what the reserve" in out
-    assert "not-the-seller-secret" not in out + json.dumps(report(tmp_path))
+    assert "NOT RUN renew - PUT /reservation/{id} renews it: needs what the reserve check" in out
+    not_run = ["renew", "order", "inventory", "order_again", "order_retry", "give_back"]
+    assert [line.split(" ", 3)[2] for line in out.splitlines() if line.startswith("NOT RUN")] == (
+        not_run
+    )
+    failed = len([line for line in out.splitlines() if line.startswith("FAIL")])
+    assert f"17 checks of {url}: {failed} failed, 6 not run; report: " in out
+    written = report(tmp_path)
+    assert [c["name"] for c in written["checks"] if c["status"] == "NOT RUN"] == not_run
+    assert written["passed"] is False
+    assert "not-the-seller-secret" not in out + json.dumps(written)
 
 
 @pytest.mark.usefixtures("credentials")
-def test_an_unreachable_seller_fails_every_check(
+def test_an_unreachable_seller_fails_every_check_that_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert check("http://127.0.0.1:9", tmp_path, "--timeout", "2") == 1
     lines = capsys.readouterr().out.splitlines()
-    assert all(line.startswith("FAIL") for line in lines[:-1])
+    outcomes = [line.split(" - ")[0].rsplit(" ", 1) for line in lines[:-1]]
+    assert {outcome for outcome, _ in outcomes} == {"FAIL", "NOT RUN"}
+    assert [name for outcome, name in outcomes if outcome == "NOT RUN"] == [
+        "renew", "order", "inventory", "order_again", "order_retry", "give_back"
+    ]  # fmt: skip
     assert "no answer: ConnectError" in lines[0]
+    assert ": 11 failed, 6 not run; report: " in lines[-1]
 
 
 @pytest.mark.parametrize(
@@ -538,7 +629,10 @@ def test_receiver_serve_with_a_stock_file_passes_the_check(tmp_path: Path) -> No
             process.terminate()
             process.wait(10)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"declared stock from {stock_file}" in log.read_text()
+    served_log = log.read_text()
+    assert f"declared stock from {stock_file}" in served_log
+    assert f"client id {SANDBOX_API_HASH} (G2A_API_HASH); secret from G2A_API_KEY" in served_log
+    assert SANDBOX_API_KEY not in served_log
 
 
 def test_receiver_serve_refuses_a_bad_stock_file_in_one_line(tmp_path: Path) -> None:

@@ -1,0 +1,58 @@
+"""`seller check`'s parts that need no seller: the race's calls go out together, and the help
+counts the checks a run makes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from harness.cli import main
+from harness.seller_calls import SellerAnswer, SellerCalls
+from harness.seller_conformance import CheckResult, Outcome, SellerConformance, sent_together
+
+
+def test_the_race_s_calls_are_in_flight_together() -> None:
+    """Each call waits for the other inside it: sent one after the other, the first would time
+    out (BrokenBarrierError)."""
+    both_in = threading.Barrier(2, timeout=5)
+
+    def send() -> SellerAnswer:
+        both_in.wait()
+        return SellerAnswer(200, None)
+
+    assert sent_together([send, send]) == [SellerAnswer(200, None)] * 2
+
+
+def test_a_call_that_raises_raises_from_the_race() -> None:
+    def send() -> SellerAnswer:
+        raise ValueError("no answer")
+
+    with pytest.raises(ValueError, match="no answer"):
+        sent_together([send, send])
+
+
+def test_the_help_counts_the_checks_and_the_stock_a_run_consumes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["seller", "check", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    with SellerCalls("http://127.0.0.1:9", "client", "secret") as calls:
+        count = len(SellerConformance(calls, [1], 1).checks())
+    assert f"{count} checks" in shown
+    assert "consumes 2 x quantity - 1 units of each product" in shown
+
+
+@pytest.mark.parametrize(
+    ("outcome", "line"),
+    [
+        (Outcome.PASS, "PASS renew - renews it: ok"),
+        (Outcome.FAIL, "FAIL renew - renews it: ok"),
+        (Outcome.NOT_RUN, "NOT RUN renew - renews it: ok"),
+    ],
+)
+def test_a_result_line_starts_with_its_outcome(outcome: Outcome, line: str) -> None:
+    result = CheckResult("renew", "renews it", outcome, "ok")
+    assert result.line() == line
+    assert result.passed is (outcome is Outcome.PASS)
