@@ -79,6 +79,15 @@ def dump_json(value: JSON | None) -> str | None:
     return None if value is None else _ENCODER.encode(value)
 
 
+def dump_object(value: JSON) -> str:
+    """A checkpoint or result to keep: a JSON object. Anything else is refused before it is
+    written (a list made every later read of the key fail; None read as unfinished work, so
+    the work ran again)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a checkpoint or result must be a dict, not {type(value).__name__}")
+    return _ENCODER.encode(value)
+
+
 def load_json(text: str | None) -> JSON | None:
     if text is None:
         return None

@@ -7,6 +7,7 @@ record. A closed store refuses every call, as the other backends do.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -14,9 +15,15 @@ from dataclasses import replace
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._base import JSON, Claim, Record, decide_claim
-from g2a_adapter.idempotency._codec import OwnerIds, dump_json, load_json, retained
+from g2a_adapter.idempotency._codec import OwnerIds, dump_json, dump_object, load_json, retained
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
+
+
+def _kept(value: JSON) -> JSON:
+    """A copy of a checkpoint or result to keep, refused as the other backends refuse it."""
+    copy: JSON = json.loads(dump_object(value))
+    return copy
 
 
 def _copy(value: JSON | None) -> JSON | None:
@@ -69,7 +76,7 @@ class MemoryStore:
         with self._lock:
             record = self._owned(key, owner)
             lease = self._clock() + lease_seconds
-            self._records[key] = replace(record, checkpoint=_copy(data), lease_expires_at=lease)
+            self._records[key] = replace(record, checkpoint=_kept(data), lease_expires_at=lease)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         with self._lock:
@@ -81,7 +88,7 @@ class MemoryStore:
             record = self._owned(key, owner)
             expires_at = self._clock() + ttl_seconds
             self._records[key] = Record(
-                key, record.fingerprint, None, None, record.checkpoint, _copy(result), expires_at
+                key, record.fingerprint, None, None, record.checkpoint, _kept(result), expires_at
             )
 
     def release(self, key: str, owner: str) -> None:

@@ -4,6 +4,7 @@ A claim of a fresh key is one autocommit `INSERT … ON CONFLICT DO NOTHING`; a 
 an existing row runs `SELECT … FOR UPDATE` and `decide_claim` in one transaction, so
 concurrent claimers serialize on the row lock. Statements are server-side prepared.
 Times come from the injected clock (never `now()` on the server), so tests can move time.
+The connection is opened on first use and again after a fork (`_fork`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
+from g2a_adapter.idempotency._fork import reconnect_after_fork
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 
@@ -46,6 +48,7 @@ class PostgresStore(SqlStore):
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._closed = False
+        reconnect_after_fork(self)
         try:
             self._create_schema()
         except BaseException:
@@ -56,8 +59,7 @@ class PostgresStore(SqlStore):
         if self._closed:
             raise StoreUnavailableError(self.backend, "the store was closed")
         if self._conn is None or self._conn.closed or self._conn.broken:
-            if self._conn is not None:
-                self._conn.close()
+            self.close_connection()
             self._conn = psycopg.connect(
                 self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
             )
@@ -105,9 +107,16 @@ class PostgresStore(SqlStore):
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self.close_connection()
+
+    @property
+    def connection_lock(self) -> threading.Lock:
+        return self._lock
+
+    def close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class _PostgresTx:

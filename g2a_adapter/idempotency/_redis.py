@@ -26,7 +26,7 @@ from g2a_adapter.idempotency._codec import (
     SCHEMA_VERSION,
     OwnerIds,
     checked_namespace,
-    dump_json,
+    dump_object,
     load_json,
     retained,
 )
@@ -199,7 +199,7 @@ class RedisStore:
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         lease = repr(self._clock() + lease_seconds)
-        self._owned_call(self._checkpoint, key, owner, dump_json(data), lease)
+        self._owned_call(self._checkpoint, key, owner, dump_object(data), lease)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         self._owned_call(self._renew, key, owner, repr(self._clock() + lease_seconds))
@@ -207,7 +207,7 @@ class RedisStore:
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         expires = repr(self._clock() + ttl_seconds)
         self._owned_call(
-            self._complete, key, owner, dump_json(result), expires, _ttl_ms(ttl_seconds)
+            self._complete, key, owner, dump_object(result), expires, _ttl_ms(ttl_seconds)
         )
 
     def release(self, key: str, owner: str) -> None:

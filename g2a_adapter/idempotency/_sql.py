@@ -33,7 +33,7 @@ from g2a_adapter.idempotency._codec import (
     SCHEMA_VERSION,
     OwnerIds,
     checked_namespace,
-    dump_json,
+    dump_object,
     record_from_row,
     record_row,
     retained,
@@ -357,7 +357,7 @@ class SqlStore(abc.ABC):
         claim = self._claim_in(tx, once.key, once.fingerprint, once.owner, now, once.ttl_seconds)
         if claim.state is ClaimState.NEW:
             _run_work(once.work, tx)
-            completion = (dump_json(once.result), now + once.ttl_seconds, once.key, once.owner)
+            completion = (dump_object(once.result), now + once.ttl_seconds, once.key, once.owner)
             tx.count(self._sql.complete, completion)
         return claim.state, now
 
@@ -384,7 +384,7 @@ class SqlStore(abc.ABC):
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         lease = self._clock() + lease_seconds
-        self._owned_change(self._sql.checkpoint, (dump_json(data), lease, key, owner), key)
+        self._owned_change(self._sql.checkpoint, (dump_object(data), lease, key, owner), key)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         lease = self._clock() + lease_seconds
@@ -392,7 +392,7 @@ class SqlStore(abc.ABC):
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         now = self._clock()
-        params = (dump_json(result), now + ttl_seconds, key, owner)
+        params = (dump_object(result), now + ttl_seconds, key, owner)
         self._owned_change(self._sql.complete, params, key)
         self._maybe_prune(now)
 

@@ -18,6 +18,7 @@ from typing import Any
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._checkpointer import Checkpointer
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
+from g2a_adapter.idempotency._fork import reconnect_after_fork
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _WAL_RETRY_SECONDS = 0.01
@@ -40,28 +41,47 @@ class SqliteStore(SqlStore):
     ) -> None:
         super().__init__(namespace, clock)
         self._path = path
+        self._busy_timeout = busy_timeout_seconds
         self._lock = threading.Lock()
         self._closed = False
+        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn = sqlite3.connect(
-                path, timeout=busy_timeout_seconds, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(self.backend, f"cannot open {path!r}: {exc}") from exc
-        try:
-            self._enable_wal(time.monotonic() + busy_timeout_seconds)
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             self._create_schema()
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise self._failure(exc) from exc
         except BaseException:
-            self._conn.close()
+            self.close_connection()
             raise
         self._checkpointer = Checkpointer(path, checkpoint_interval_seconds)
+        reconnect_after_fork(self)
 
-    def _enable_wal(self, deadline: float) -> None:
+    @property
+    def connection_lock(self) -> threading.Lock:
+        return self._lock
+
+    def close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(self.backend, f"cannot open {self._path!r}: {exc}") from exc
+        try:
+            self._enable_wal(conn, time.monotonic() + self._busy_timeout)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._failure(exc) from exc
+        return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection, deadline: float) -> None:
         """Switch to WAL, waiting out other processes that open the same file at once.
 
         Changing the journal mode can answer "database is locked" at once, without going
@@ -69,7 +89,7 @@ class SqliteStore(SqlStore):
         """
         while True:
             try:
-                self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                conn.execute("PRAGMA journal_mode=WAL").fetchall()
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() >= deadline:
@@ -80,8 +100,11 @@ class SqliteStore(SqlStore):
         return StoreUnavailableError(self.backend, f"{self._path!r}: {exc}")
 
     def _live_connection(self) -> sqlite3.Connection:
+        """The connection, opened on first use and again after a fork (`_fork`)."""
         if self._closed:
             raise StoreUnavailableError(self.backend, "the store was closed")
+        if self._conn is None:
+            self._conn = self._connect()
         return self._conn
 
     def _change(self, sql: str, params: Sequence[Any]) -> int:
@@ -119,7 +142,7 @@ class SqliteStore(SqlStore):
         self._checkpointer.stop()
         with self._lock:
             self._closed = True
-            self._conn.close()
+            self.close_connection()
 
 
 class _SqliteTx:

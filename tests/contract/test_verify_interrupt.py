@@ -18,11 +18,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+CALLED = threading.Event()  # the verifier has reached the provider
+
+
 @pytest.fixture
 def silent_provider() -> Iterator[str]:
     """A provider that accepts connections and never answers."""
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
+    CALLED.clear()
 
     def accept() -> None:
         while True:
@@ -30,6 +34,7 @@ def silent_provider() -> Iterator[str]:
                 held.append(listener.accept()[0])
             except OSError:  # closed at teardown
                 return
+            CALLED.set()
 
     threading.Thread(target=accept, daemon=True).start()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -44,7 +49,10 @@ def test_ctrl_c_stops_a_verification_in_progress(silent_provider: str, tmp_path:
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(4)  # the verifier is waiting on the provider by now
+    # Interrupted while it waits on the provider (a fixed 4 s sleep fell, on a busy machine,
+    # before the verification had started).
+    assert CALLED.wait(timeout=60), "the verifier never called the provider"
+    time.sleep(0.5)
     interrupted = time.monotonic()
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)

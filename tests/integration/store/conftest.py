@@ -16,8 +16,13 @@ def _drop_postgres(url: str, namespace: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for suffix in ("records", "nonces", "schema"):
-            conn.execute(f"DROP TABLE IF EXISTS {namespace}_{suffix}")  # type: ignore[arg-type]
+        # Every table of the namespace: the store's and the ones tests add (`_effects`).
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE %s",
+            (namespace.replace("_", "\\_") + "\\_%",),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')  # type: ignore[arg-type]
 
 
 def _drop_redis(url: str, namespace: str) -> None:

@@ -183,6 +183,23 @@ def test_completed_result_expires_after_its_retention(
     assert (reborn.state, reborn.taken_over, reborn.checkpoint) == (ClaimState.NEW, False, None)
 
 
+@pytest.mark.parametrize("kept", [[1, 2], None, "done"], ids=["list", "none", "str"])
+def test_a_checkpoint_or_result_that_is_not_an_object_is_refused_before_it_is_kept(
+    store: IdempotencyStore, kept: object
+) -> None:
+    """A list was written, then every later claim of the key raised; None read as unfinished
+    work, so the next claim ran it again (memory, SQLite, PostgreSQL)."""
+    claim = store.claim("odd", "fp", 30.0)
+    assert claim.owner is not None
+    with pytest.raises(TypeError, match="must be a dict"):
+        store.checkpoint("odd", claim.owner, kept, 30.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be a dict"):
+        store.complete("odd", claim.owner, kept, 3600.0)  # type: ignore[arg-type]
+    assert store.claim("odd", "fp", 30.0).state is ClaimState.IN_PROGRESS  # held, readable
+    store.complete("odd", claim.owner, {"done": True}, 3600.0)
+    assert store.claim("odd", "fp", 30.0).result == {"done": True}
+
+
 def test_nonce_is_accepted_once_within_its_ttl(store: IdempotencyStore, backend: Backend) -> None:
     guard = replay_guard_of(store)  # every backend is also the replay guard
     assert guard.add_nonce("n-1", 600.0) is True
