@@ -15,13 +15,20 @@ import weakref
 from typing import Protocol
 
 
-class Reconnects(Protocol):
-    """A store whose connection is opened again on next use once closed."""
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
-    @property
-    def connection_lock(self) -> threading.Lock: ...
 
-    def close_connection(self) -> None: ...
+class Reconnects:
+    """A store holding one connection under `_lock`, opened again on next use once closed."""
+
+    _lock: threading.Lock
+    _conn: _Closable | None
+
+    def close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 _OPEN: weakref.WeakSet[Reconnects] = weakref.WeakSet()
@@ -35,13 +42,13 @@ def reconnect_after_fork(store: Reconnects) -> None:
 def _before_fork() -> None:
     _held_over_fork[:] = list(_OPEN)
     for store in _held_over_fork:
-        store.connection_lock.acquire()  # waits for a statement in flight
+        store._lock.acquire()  # waits for a statement in flight
         store.close_connection()
 
 
 def _after_fork() -> None:
     for store in _held_over_fork:
-        store.connection_lock.release()
+        store._lock.release()
     _held_over_fork.clear()
 
 

@@ -22,11 +22,11 @@ from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._fork import reconnect_after_fork
+from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(Reconnects, SqlStore):
     backend = "postgres"
     placeholder = "%s"
     driver_error = psycopg.Error
@@ -108,15 +108,6 @@ class PostgresStore(SqlStore):
         with self._lock:
             self._closed = True
             self.close_connection()
-
-    @property
-    def connection_lock(self) -> threading.Lock:
-        return self._lock
-
-    def close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 class _PostgresTx:

@@ -18,13 +18,13 @@ from typing import Any
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter.idempotency._checkpointer import Checkpointer
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
-from g2a_adapter.idempotency._fork import reconnect_after_fork
+from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _WAL_RETRY_SECONDS = 0.01
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(Reconnects, SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
     read_before_insert = True
@@ -52,15 +52,6 @@ class SqliteStore(SqlStore):
             raise
         self._checkpointer = Checkpointer(path, checkpoint_interval_seconds)
         reconnect_after_fork(self)
-
-    @property
-    def connection_lock(self) -> threading.Lock:
-        return self._lock
-
-    def close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _connect(self) -> sqlite3.Connection:
         try:
