@@ -359,8 +359,9 @@ class Settings(BaseSettings):
             object.__setattr__(self, "oauth_client_secret", self.api_key)
         if not self.seller_client_id:
             object.__setattr__(self, "seller_client_id", self.api_hash)
-        if not self.seller_client_secret.get_secret_value().strip():
-            object.__setattr__(self, "seller_client_secret", self.api_key)
+        seller_secret = self.seller_client_secret.get_secret_value().strip()
+        seller_secret_or_key = SecretStr(seller_secret) if seller_secret else self.api_key
+        object.__setattr__(self, "seller_client_secret", seller_secret_or_key)
         return self
 
     @property

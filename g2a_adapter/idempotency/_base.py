@@ -96,13 +96,15 @@ class IdempotencyStore(Protocol):
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim: ...
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
-        """Save progress and extend the lease; raises LeaseLostError if not the owner."""
+        """Save progress (a dict: TypeError otherwise) and extend the lease; raises
+        LeaseLostError if not the owner."""
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         """Extend the lease only (a heartbeat); raises LeaseLostError if not the owner."""
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
-        """Store the result for `ttl_seconds`; raises LeaseLostError if not the owner."""
+        """Store the result (a dict: TypeError otherwise) for `ttl_seconds`; raises
+        LeaseLostError if not the owner."""
 
     def release(self, key: str, owner: str) -> None:
         """Give the lease up after a failure; the checkpoint (if any) is kept for resume."""

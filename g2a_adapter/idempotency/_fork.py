@@ -4,15 +4,20 @@ A connection two processes use mixes their traffic: PostgreSQL's replies reach w
 process reads first (one key was won by several processes), and a SQLite connection's view of
 the file's locks is wrong in the child (children hung). Before `os.fork()`, each store
 registered here takes its lock, so no statement is in flight, and closes its connection; then
-parent and child release the lock, and each opens a connection of its own on next use.
+parent and child release the lock, and each opens a connection of its own on next use. Forks
+from two threads at once take turns. Do not fork inside a store transaction (`grouped()`, a
+`run_once_in_transaction` work): that store is left as it is after `BUSY_AT_FORK_SECONDS`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
 from typing import Protocol
+
+logger = logging.getLogger("g2a_adapter")
 
 
 class _Closable(Protocol):
@@ -31,7 +36,12 @@ class Reconnects:
             self._conn = None
 
 
+# A fork from inside a store's own transaction (the forking thread holds its lock) cannot wait
+# for it: after this long the store is left as it is, and its connection crosses the fork.
+BUSY_AT_FORK_SECONDS = 5.0
+
 _OPEN: weakref.WeakSet[Reconnects] = weakref.WeakSet()
+_forking = threading.Lock()  # one fork at a time: each holds its stores until it is done
 _held_over_fork: list[Reconnects] = []
 
 
@@ -40,16 +50,24 @@ def reconnect_after_fork(store: Reconnects) -> None:
 
 
 def _before_fork() -> None:
-    _held_over_fork[:] = list(_OPEN)
-    for store in _held_over_fork:
-        store._lock.acquire()  # waits for a statement in flight
-        store.close_connection()
+    _forking.acquire()
+    for store in list(_OPEN):
+        if store._lock.acquire(timeout=BUSY_AT_FORK_SECONDS):  # a statement in flight ends
+            _held_over_fork.append(store)
+            store.close_connection()
+        else:
+            logger.warning(
+                "g2a.store.busy_at_fork: a %s store was still in use; its connection is "
+                "shared with the child (fork outside store transactions)",
+                type(store).__name__,
+            )
 
 
 def _after_fork() -> None:
     for store in _held_over_fork:
         store._lock.release()
     _held_over_fork.clear()
+    _forking.release()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX

@@ -68,7 +68,7 @@ class _Once:
     fingerprint: str
     owner: str
     work: Callable[[SqlTransaction], None]
-    result: JSON
+    result: str  # the completion to keep, encoded (`dump_object`)
     ttl_seconds: float
 
 
@@ -341,7 +341,8 @@ class SqlStore(abc.ABC):
         NEW when `work` ran now, COMPLETED for a duplicate, IN_PROGRESS while a plain claim of
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
-        once = _Once(key, fingerprint, self._owners.next(), work, result, ttl_seconds)
+        kept = dump_object(result)  # refused before anything is claimed or written
+        once = _Once(key, fingerprint, self._owners.next(), work, kept, ttl_seconds)
         joined = self._open_group() is not None
         try:
             with self._in_transaction() as tx:
@@ -357,7 +358,7 @@ class SqlStore(abc.ABC):
         claim = self._claim_in(tx, once.key, once.fingerprint, once.owner, now, once.ttl_seconds)
         if claim.state is ClaimState.NEW:
             _run_work(once.work, tx)
-            completion = (dump_object(once.result), now + once.ttl_seconds, once.key, once.owner)
+            completion = (once.result, now + once.ttl_seconds, once.key, once.owner)
             tx.count(self._sql.complete, completion)
         return claim.state, now
 

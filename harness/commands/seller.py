@@ -126,10 +126,16 @@ def _verdict(results: list[CheckResult]) -> str:
     return ", ".join(f"{counts[status]} {said}" for status, said in shown if counts[status])
 
 
+def _env(name: str) -> str | None:
+    """A variable as `Settings` reads it: stripped, and unset when blank."""
+    return os.environ.get(name, "").strip() or None
+
+
 def _credentials(client_id: str | None) -> tuple[str, str]:
-    """The client id (the option, else the environment) and the secret (the environment)."""
-    client_id = client_id or os.environ.get(CLIENT_ID_ENV) or os.environ.get(RECEIVER_ID_ENV)
-    secret = os.environ.get(CLIENT_SECRET_ENV) or os.environ.get(RECEIVER_SECRET_ENV)
+    """The client id (the option, else the environment) and the secret (the environment),
+    read as the receiver reads them, so the check asks for what it expects."""
+    client_id = (client_id or "").strip() or _env(CLIENT_ID_ENV) or _env(RECEIVER_ID_ENV)
+    secret = _env(CLIENT_SECRET_ENV) or _env(RECEIVER_SECRET_ENV)
     if not client_id:
         raise UsageError(f"give --client-id, or set {CLIENT_ID_ENV} (or {RECEIVER_ID_ENV})")
     if not secret:

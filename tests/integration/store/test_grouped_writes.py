@@ -162,3 +162,26 @@ def test_a_statement_that_fails_in_a_group_fails_the_group_even_when_caught(
     assert other.claim("key-1", "fp", 30.0).state is ClaimState.NEW  # nothing was kept
     assert _guard(other).add_nonce("nonce-1", TTL)
     assert store.claim("key-3", "fp", 30.0).state is ClaimState.NEW  # the store goes on
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["alone", "in-a-group"])
+def test_exactly_once_work_with_a_result_that_is_not_an_object_never_runs(
+    sql_backend: Backend, grouped: bool
+) -> None:
+    """The result was checked only when completing: in a group, the work's writes and an
+    unfinished claim were kept, and the work ran again once the lease lapsed."""
+    store = _sql(sql_backend.open())
+    ran: list[str] = []
+
+    def attempt() -> None:
+        with pytest.raises(TypeError, match="must be a dict"):
+            store.run_once_in_transaction("odd", "fp", lambda tx: ran.append("work"), [1], TTL)  # type: ignore[arg-type]
+
+    if grouped:
+        with store.grouped():
+            attempt()
+    else:
+        attempt()
+
+    assert ran == []
+    assert store.get("odd") is None  # nothing claimed, nothing kept

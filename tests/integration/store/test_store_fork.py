@@ -8,10 +8,13 @@ import json
 import os
 import random
 import signal
+import threading
+from pathlib import Path
 
+import pytest
 from _store_fixtures import Backend
 
-from g2a_adapter.idempotency import ClaimState, IdempotencyStore
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, SqliteStore
 
 WORKERS, KEYS = 4, 60
 
@@ -54,3 +57,54 @@ def test_a_store_opened_before_a_fork_keeps_one_winner_per_key(shared_backend: B
     won = sorted(index for indices, _ in reports for index in indices)
     assert won == list(range(KEYS))  # each key won once, by one process
     assert store.claim("after-the-fork", "fp", 30.0).state is ClaimState.NEW  # the parent too
+
+
+def test_forks_from_two_threads_at_once_leave_every_store_usable(tmp_path: Path) -> None:
+    """Both forks shared one list of held stores: one emptied it under the other, and a
+    store's lock stayed held for good in 5 of 6 runs (every later call blocked)."""
+    stores = [SqliteStore(str(tmp_path / f"s{i}.sqlite3")) for i in range(3)]
+
+    def fork_often() -> None:
+        for _ in range(40):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+
+    threads = [threading.Thread(target=fork_often) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    states: list[ClaimState] = []
+    after = threading.Thread(
+        target=lambda: states.extend(s.claim("after", "fp", 30.0).state for s in stores),
+        daemon=True,  # a store whose lock stayed held blocks it for good
+    )
+    after.start()
+    after.join(timeout=10)
+    assert states == [ClaimState.NEW] * len(stores)
+    for store in stores:
+        store.close()
+
+
+def test_a_fork_inside_a_store_transaction_goes_on_after_a_while(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The forking thread holds the store's lock: waiting for it would never end (it hung).
+    The store is left as it is after a few seconds, with a warning."""
+    store = SqliteStore(str(tmp_path / "store.sqlite3"))
+    signal.alarm(20)  # a hang fails the test instead of the run
+    with store.grouped():
+        store.claim("in-the-group", "fp", 30.0)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    signal.alarm(0)
+
+    assert store.get("in-the-group") is not None
+    assert "g2a.store.busy_at_fork" in caplog.text
+    store.close()

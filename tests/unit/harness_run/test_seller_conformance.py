@@ -56,3 +56,37 @@ def test_a_result_line_starts_with_its_outcome(outcome: Outcome, line: str) -> N
     result = CheckResult("renew", "renews it", outcome, "ok")
     assert result.line() == line
     assert result.passed is (outcome is Outcome.PASS)
+
+
+def test_the_check_reads_the_seller_credentials_as_the_receiver_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stripped, and a blank value unset: it sent ' sid ' and '   ' where the receiver
+    expected 'sid' and the API key."""
+    from g2a_adapter import Settings
+    from harness.commands.seller import _credentials
+
+    env = {
+        "G2A_API_URL": "http://127.0.0.1:9/v1",
+        "G2A_API_HASH": "hash-1",
+        "G2A_API_KEY": "a" * 64,
+        "G2A_SELLER_CLIENT_ID": " sid ",
+        "G2A_SELLER_CLIENT_SECRET": "   ",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env(env)
+
+    assert _credentials(None) == (
+        settings.seller_client_id,
+        settings.seller_client_secret.get_secret_value(),
+    )
+    assert _credentials(None) == ("sid", "a" * 64)
+    monkeypatch.setenv("G2A_SELLER_CLIENT_SECRET", " padded ")
+    assert (
+        _credentials(None)[1]
+        == Settings.from_env(
+            env | {"G2A_SELLER_CLIENT_SECRET": " padded "}
+        ).seller_client_secret.get_secret_value()
+        == "padded"
+    )
