@@ -93,7 +93,9 @@ class IdempotencyStore(Protocol):
 
     backend: str
 
-    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim: ...
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        """Claim `key` (at most 2048 bytes of UTF-8, no NUL in it or `fingerprint`:
+        ValueError otherwise, on every backend)."""
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         """Save progress (a dict: TypeError otherwise) and extend the lease; raises

@@ -79,6 +79,25 @@ def dump_json(value: JSON | None) -> str | None:
     return None if value is None else _ENCODER.encode(value)
 
 
+MAX_KEY_BYTES = 2048  # under PostgreSQL's limit for one b-tree index entry (2704 bytes)
+
+
+def check_key(key: str, fingerprint: str = "") -> None:
+    """Refuse, before anything is written, a key (or nonce) every backend would not keep alike:
+    over MAX_KEY_BYTES of UTF-8 (PostgreSQL's index refuses it), not UTF-8, or holding NUL
+    (PostgreSQL's text refuses it), as in the fingerprint. PostgreSQL answered those with
+    `StoreUnavailableError`, which a receiver turns into a 503 retried for good."""
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("an idempotency key must be UTF-8 text (no lone surrogate)") from None
+    if size > MAX_KEY_BYTES or "\x00" in key or "\x00" in fingerprint:
+        raise ValueError(
+            f"an idempotency key must be at most {MAX_KEY_BYTES} bytes of UTF-8, and it and "
+            "its fingerprint free of NUL"
+        )
+
+
 def dump_object(value: JSON) -> str:
     """A checkpoint or result to keep: a JSON object. Anything else is refused before it is
     written (a list made every later read of the key fail; None read as unfinished work, so

@@ -15,7 +15,14 @@ from dataclasses import replace
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter.idempotency._base import JSON, Claim, Record, decide_claim
-from g2a_adapter.idempotency._codec import OwnerIds, dump_json, dump_object, load_json, retained
+from g2a_adapter.idempotency._codec import (
+    OwnerIds,
+    check_key,
+    dump_json,
+    dump_object,
+    load_json,
+    retained,
+)
 
 _PRUNE_FLOOR = 1000  # sweep expired nonces when the set doubled since the last sweep
 
@@ -50,6 +57,7 @@ class MemoryStore:
             raise StoreUnavailableError(self.backend, "the store was closed")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_key(key, fingerprint)
         with self._lock:
             self._live()
             decision = decide_claim(
@@ -100,6 +108,7 @@ class MemoryStore:
                 self._records[key] = replace(record, owner=None, lease_expires_at=None)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_key(nonce)
         now = self._clock()
         with self._lock:
             self._live()

@@ -25,6 +25,7 @@ from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
     OwnerIds,
+    check_key,
     checked_namespace,
     dump_object,
     load_json,
@@ -179,6 +180,7 @@ class RedisStore:
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_key(key, fingerprint)
         owner = self._owners.next()
         now = self._clock()
         args = [fingerprint, owner, repr(now), repr(now + lease_seconds)]
@@ -214,6 +216,7 @@ class RedisStore:
         self._owned_call(self._release, key, owner)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_key(nonce)
         now = self._clock()
         args: list[str | int] = [repr(now), repr(now + ttl_seconds), _ttl_ms(ttl_seconds)]
         key = f"{self._prefix}nonce:{nonce}"

@@ -32,6 +32,7 @@ from g2a_adapter.idempotency._codec import (
     RECORD_COLUMNS,
     SCHEMA_VERSION,
     OwnerIds,
+    check_key,
     checked_namespace,
     dump_object,
     record_from_row,
@@ -281,6 +282,7 @@ class SqlStore(abc.ABC):
             self._write(self._sql.prune_records, (now, now))
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_key(key, fingerprint)
         owner = self._owners.next()
         now = self._clock()
         if self.read_before_insert and self._open_group() is None:  # a group holds the lock
@@ -341,6 +343,7 @@ class SqlStore(abc.ABC):
         NEW when `work` ran now, COMPLETED for a duplicate, IN_PROGRESS while a plain claim of
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
+        check_key(key, fingerprint)
         kept = dump_object(result)  # refused before anything is claimed or written
         once = _Once(key, fingerprint, self._owners.next(), work, kept, ttl_seconds)
         joined = self._open_group() is not None
@@ -403,6 +406,7 @@ class SqlStore(abc.ABC):
             self._owned_change(self._sql.release_keep, (key, owner), key)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_key(nonce)
         now = self._clock()
         accepted = bool(self._write(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
         self._maybe_prune(now)

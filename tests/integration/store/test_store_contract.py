@@ -396,3 +396,21 @@ def test_an_unknown_redis_url_parameter_is_a_typed_error(redis_url: str) -> None
     with pytest.raises(StoreUnavailableError, match=r"invalid URL: .*namspace") as error:
         open_store(f"{redis_url}?namspace=typo&password=hunter2-pw")
     assert "hunter2-pw" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "fingerprint"),
+    [("a\x00b", "fp"), ("k" * 2049, "fp"), ("é" * 1025, "fp"), ("\ud800", "fp"), ("k", "f\x00p")],
+    ids=["nul", "2049-bytes", "2050-bytes-of-utf-8", "lone-surrogate", "nul-fingerprint"],
+)
+def test_a_key_no_backend_could_keep_alike_is_refused_before_anything_is_written(
+    store: IdempotencyStore, key: str, fingerprint: str
+) -> None:
+    """PostgreSQL refused these with StoreUnavailableError (a receiver's 503, retried for
+    good) where the other backends kept them."""
+    with pytest.raises(ValueError, match="idempotency key must be"):
+        store.claim(key, fingerprint, 30.0)
+    if "\x00" not in fingerprint:  # a nonce has no fingerprint
+        with pytest.raises(ValueError, match="idempotency key must be"):
+            replay_guard_of(store).add_nonce(key, 30.0)
+    assert store.claim("k" * 2048, "fp", 30.0).state is ClaimState.NEW  # the longest kept
