@@ -481,13 +481,11 @@ def _sold_twice(answers: Sequence[SellerAnswer]) -> CheckFailed:
 
 
 def _listed(answer: SellerAnswer) -> tuple[str, list[Unit]]:
-    """An order answer's order id and the units it lists, as far as its body has them."""
+    """An order answer's order id and the units it lists (none for an order answered 202,
+    without its keys); a malformed unit fails the check that reads it."""
     body = answer.body if isinstance(answer.body, dict) else {}
-    try:
-        units = _units(_field(body, "stock", list))
-    except CheckFailed:
-        units = []
-    return str(body.get("order_id")), units
+    stock = body.get("stock")
+    return str(body.get("order_id")), _units(stock) if isinstance(stock, list) else []
 
 
 def _needed(value: _T | None, check: str) -> _T:

@@ -77,7 +77,8 @@ def test_a_request_not_received_in_time_is_answered_408_and_closed(
     waited = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert answer.endswith(b'{"error":"request_timeout"}')
-    assert LIMITS.request_timeout_s <= waited < LIMITS.request_timeout_s + 2
+    # asyncio may run a timer up to its clock resolution early (0.49984 s for 0.5 s was seen)
+    assert LIMITS.request_timeout_s - 0.01 <= waited < LIMITS.request_timeout_s + 2
 
 
 def test_connections_over_the_cap_are_closed_and_stalled_ones_released(

@@ -83,6 +83,12 @@ def ttl_gauge(metrics: Metrics) -> float | None:
     return metrics.registry.get_sample_value("g2a_token_ttl_seconds")
 
 
+def assert_unknown(gauge: float | None) -> None:
+    """Exported, and NaN: no client asked for a token, so there is none to watch."""
+    assert gauge is not None, "g2a_token_ttl_seconds is not exported"
+    assert math.isnan(gauge), f"expected NaN, got {gauge}"
+
+
 def test_token_request_is_client_credentials_form() -> None:
     api = FakeImportApi()
     with sync_client(api) as client:
@@ -105,7 +111,7 @@ def test_cached_with_real_expiry_and_refreshed_before_twenty_percent_left() -> N
     api = FakeImportApi(expires_in=300)
     metrics = Metrics()
     with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api, metrics) as client:
-        assert math.isnan(ttl_gauge(metrics) or 0.0)  # none asked for a token: unknown
+        assert_unknown(ttl_gauge(metrics))  # none asked for a token: unknown
         first = client.auth.token()
         assert first.expires_at.isoformat() == "2026-01-01T00:05:00+00:00"
         assert ttl_gauge(metrics) == 300.0
@@ -252,7 +258,7 @@ def test_ttl_gauge_is_the_lowest_over_the_clients_that_use_tokens() -> None:
     refused.token_status = 401
     metrics = Metrics()
     with freeze_time("2026-01-01") as clock:
-        assert math.isnan(ttl_gauge(metrics) or 0.0)  # none asked for a token: unknown
+        assert_unknown(ttl_gauge(metrics))  # none asked for a token: unknown
         failing = sync_client(refused, metrics)  # built first
         good = sync_client(healthy, metrics)
         good.auth.token()
@@ -309,7 +315,7 @@ def test_a_collected_client_no_longer_counts_in_the_ttl_gauge() -> None:
         second.close()
         del second
         gc.collect()
-        assert math.isnan(ttl_gauge(metrics) or 0.0)  # no client left: unknown again
+        assert_unknown(ttl_gauge(metrics))  # no client left: unknown again
 
 
 def test_a_released_token_state_no_longer_counts_in_the_ttl_gauge() -> None:
