@@ -68,7 +68,12 @@ from g2a_adapter.receiver._ipn import (
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
 from g2a_adapter.receiver._rejections import REJECTIONS, reject
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
-from g2a_adapter.receiver._seller_routes import SellerRoutes, check_bearer
+from g2a_adapter.receiver._seller_routes import (
+    SellerRoutes,
+    check_bearer,
+    in_seller_contract,
+    seller_error,
+)
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 logger = logging.getLogger("g2a_adapter")
@@ -294,9 +299,19 @@ class _Receiver:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no route, wrong method), in the body the path's caller reads."""
     assert isinstance(exc, HTTPException)
     reason = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    return _error(reason, exc.status_code, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if not in_seller_contract(request.url.path):
+        return _error(reason, exc.status_code, headers)
+    if reason == "method_not_allowed":
+        message = f"{request.method} is not allowed here; allowed: {headers.get('Allow', '')}"
+    elif reason == "not_found":
+        message = "no such endpoint on this receiver"
+    else:
+        message = str(exc.detail)
+    return seller_error(exc.status_code, reason, message, headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

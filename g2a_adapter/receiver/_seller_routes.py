@@ -82,9 +82,19 @@ class _BadRequest(Exception):
     """A request outside G2A's contract; the message names what is wrong."""
 
 
-def _seller_error(status: int, code: str, message: str) -> JSONResponse:
+_CONTRACT_ROOTS = frozenset({"oauth", "healthcheck", "reservation", "order", "notifications"})
+
+
+def seller_error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """G2A's error body for the seller's endpoints."""
-    return JSONResponse({"code": code, "message": message}, status_code=status)
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def in_seller_contract(path: str) -> bool:
+    """Whether G2A calls a seller under `path`'s root (its answers are `{code, message}`)."""
+    return path.lstrip("/").split("/", 1)[0] in _CONTRACT_ROOTS
 
 
 def check_bearer(tokens: SellerTokenIssuer, request: Request, refused: Refuse) -> Response | None:
@@ -153,16 +163,16 @@ class SellerRoutes:
         try:
             work = await prepare(request)
         except _BadRequest as exc:
-            return _seller_error(400, "bad_request", str(exc))
+            return seller_error(400, "bad_request", str(exc))
         except WebhookRejectedError as exc:  # a body past the limit, or cut off (`read_body`)
             return self.refused(exc.reason, self._body_refusal(exc.reason))
         try:
             return await anyio.to_thread.run_sync(work, limiter=self.workers)
         except SellerStockError as exc:
-            return _seller_error(exc.status, exc.code, exc.message)
+            return seller_error(exc.status, exc.code, exc.message)
         except Exception:
             logger.exception("g2a.seller.stock_failed call=%s", call, extra={"call": call})
-            return _seller_error(500, "internal_error", "the seller's stock failed")
+            return seller_error(500, "internal_error", "the seller's stock failed")
 
     def _body_refusal(self, reason: str) -> str:
         if reason == "incomplete_body":

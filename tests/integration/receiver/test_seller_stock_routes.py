@@ -667,8 +667,33 @@ async def test_without_a_seller_stock_the_routes_are_not_served() -> None:
     app = receiver(None, metrics=metrics)
     answers = [await send(app, method, path, **request_) for _, method, path, request_ in ROUTES]
 
-    assert [(a.status_code, a.json()) for a in answers] == [(404, {"error": "not_found"})] * 9
+    not_found = {"code": "not_found", "message": "no such endpoint on this receiver"}
+    assert [(a.status_code, a.json()) for a in answers] == [(404, not_found)] * 9
     assert "g2a_seller_calls_total{" not in (await send(app, "GET", "/metrics")).text
+
+
+@pytest.mark.anyio
+async def test_a_wrong_method_or_path_of_the_seller_contract_answers_its_error_body() -> None:
+    """G2A reads `{"code", "message"}` from every seller endpoint; Starlette's 404 and 405
+    answered the webhook's `{"error"}` there."""
+    app = receiver(FakeStock())
+    wrong_method = await send(app, "GET", "/reservation")
+    unknown_route = await send(app, "POST", "/order/ord-1/inventory/item-1/account/more")
+    webhook_path = await send(app, "GET", "/webhooks/g2a")
+
+    assert (wrong_method.status_code, wrong_method.json()) == (
+        405,
+        {"code": "method_not_allowed", "message": "GET is not allowed here; allowed: POST"},
+    )
+    assert wrong_method.headers["allow"] == "POST"
+    assert (unknown_route.status_code, unknown_route.json()) == (
+        404,
+        {"code": "not_found", "message": "no such endpoint on this receiver"},
+    )
+    assert (webhook_path.status_code, webhook_path.json()) == (
+        405,
+        {"error": "method_not_allowed"},
+    )
 
 
 @pytest.mark.anyio
