@@ -62,12 +62,9 @@ from g2a_adapter.receiver import (
 )
 
 # A library never prints by itself: without the service's logging configuration, Python's
-# last-resort handler would write the adapter's warnings (retries) to stderr. Its own level is
-# INFO, so a plain `logging.basicConfig()` shows one line per G2A call (the service can set
-# another level on the "g2a_adapter" logger).
-_logger = logging.getLogger("g2a_adapter")
-_logger.addHandler(logging.NullHandler())
-_logger.setLevel(logging.INFO)
+# last-resort handler would write the adapter's warnings (retries) to stderr. Its level is the
+# service's: `logging.basicConfig(level=logging.INFO)` shows one line per G2A call.
+logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessToken",

@@ -311,7 +311,7 @@ _CALL_SCRIPT = """
 import logging, os, sys
 from g2a_adapter import G2AClient, Settings
 if sys.argv[1] == "basic":
-    logging.basicConfig()
+    logging.basicConfig(level=logging.INFO)
 elif sys.argv[1] == "env":
     from g2a_adapter.logformat import configure_logging
     configure_logging()

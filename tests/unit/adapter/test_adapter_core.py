@@ -4,6 +4,8 @@ step table, the masking log filter."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -189,3 +191,19 @@ def test_resume_after_a_lost_pay_never_pays_an_order_that_is_not_new() -> None:
         result = client.orders.purchase("100", idempotency_key="lost-pay", poll_interval=0)
     assert (result.order_id, result.key, result.resumed) == ("5", "KEY-5", True)
     assert seen == ["GET /v1/order/details/5"] * 3 + ["GET /v1/order/key/5"]
+
+
+def test_the_adapter_leaves_its_log_level_to_the_service() -> None:
+    """A WARNING root (Python's default, or `basicConfig(level=WARNING)`) keeps the per-call
+    INFO lines out; the adapter only adds a `NullHandler`, so it never prints on its own."""
+    program = (
+        "import logging; logging.basicConfig(level=logging.WARNING); import g2a_adapter; "
+        "log = logging.getLogger('g2a_adapter'); "
+        "print(log.level, log.isEnabledFor(logging.INFO), log.isEnabledFor(logging.WARNING), "
+        "[type(h).__name__ for h in log.handlers])"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert shown.split(" ", 3) == ["0", "False", "True", "['NullHandler']\n"]
