@@ -18,6 +18,7 @@ from g2a_adapter.client._models import (
     ProductPage,
     PurchaseResult,
 )
+from g2a_adapter.client._products import ProductFilters
 from g2a_adapter.client._retry import RETRYABLE_STATUSES, RetryPolicy, is_testing, set_testing
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "OrderKey",
     "PaymentResult",
     "Product",
+    "ProductFilters",
     "ProductPage",
     "PurchaseResult",
     "RetryPolicy",

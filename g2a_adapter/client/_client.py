@@ -134,8 +134,24 @@ class G2AClient(_Shared):
         self.jobs = Jobs(self._import_calls, self._drive)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> G2AClient:
-        return cls(Settings.from_env(), **kwargs)
+    def from_env(
+        cls,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        store: IdempotencyStore | None = None,
+        metrics: Metrics | None = None,
+        retry: RetryPolicy | None = None,
+        logger: logging.Logger | None = None,
+    ) -> G2AClient:
+        """A client of the settings in the environment (`Settings.from_env()`)."""
+        return cls(
+            Settings.from_env(),
+            transport=transport,
+            store=store,
+            metrics=metrics,
+            retry=retry,
+            logger=logger,
+        )
 
     def _drive(self, flow: Flow[T]) -> T:
         self._check_open()
@@ -210,8 +226,24 @@ class AsyncG2AClient(_Shared):
         self.jobs = AsyncJobs(self._import_calls, self._drive)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> AsyncG2AClient:
-        return cls(Settings.from_env(), **kwargs)
+    def from_env(
+        cls,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        store: IdempotencyStore | None = None,
+        metrics: Metrics | None = None,
+        retry: RetryPolicy | None = None,
+        logger: logging.Logger | None = None,
+    ) -> AsyncG2AClient:
+        """A client of the settings in the environment (`Settings.from_env()`)."""
+        return cls(
+            Settings.from_env(),
+            transport=transport,
+            store=store,
+            metrics=metrics,
+            retry=retry,
+            logger=logger,
+        )
 
     async def _drive(self, flow: Flow[T]) -> T:
         self._check_open()

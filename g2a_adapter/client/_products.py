@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from pydantic import ValidationError
 
@@ -14,6 +14,18 @@ from g2a_adapter.client._models import Product, ProductPage, ProductQuery, valid
 
 T = TypeVar("T")
 ROUTE = "/v1/products"
+
+
+class ProductFilters(TypedDict, total=False):
+    """The filters of `products.list`, which `iter_all` and `aiter_all` pass on."""
+
+    id: str | int | None
+    min_qty: int | None
+    min_price_from: float | None
+    min_price_to: float | None
+    include_out_of_stock: bool | None
+    updated_at_from: datetime | None
+    updated_at_to: datetime | None
 
 
 def _query(**fields: Any) -> ProductQuery:
@@ -107,7 +119,7 @@ class Products:
         result: ProductPage = self._run(self._calls.list(query))
         return result
 
-    def iter_all(self, **filters: Any) -> Iterator[Product]:
+    def iter_all(self, **filters: Unpack[ProductFilters]) -> Iterator[Product]:
         """Every product matching `filters`, page after page (each answer must be the page
         asked for: `ResponseFormatError` otherwise).
 
@@ -158,7 +170,7 @@ class AsyncProducts:
         result: ProductPage = await self._run(self._calls.list(query))
         return result
 
-    async def aiter_all(self, **filters: Any) -> AsyncIterator[Product]:
+    async def aiter_all(self, **filters: Unpack[ProductFilters]) -> AsyncIterator[Product]:
         """Every product matching `filters`, page after page; stops after page 500 (`iter_all`)."""
         page: int | None = 1
         while page is not None:
