@@ -55,19 +55,22 @@ def _wall_clock() -> float:
 
 
 def open_store(
-    url: str, *, clock: Callable[[], float] = _wall_clock, namespace: str | None = None
+    url: str, *, clock: Callable[[], float] | None = None, namespace: str | None = None
 ) -> IdempotencyStore:
     """Open the backend `url` names; creates its schema on first use.
 
     `namespace` (or `?namespace=` in the URL) prefixes table names / keys, so several
-    applications or test runs can share one server. Bad URLs, missing drivers and
-    unreachable servers raise `StoreUnavailableError` naming the backend, never a password.
+    applications or test runs can share one server. Leases and expiries are timed by `clock`
+    when one is given (tests move time with it); by default by this host's clock for memory
+    and SQLite, and by the server's clock for Redis and PostgreSQL, which hosts share. Bad
+    URLs, missing drivers and unreachable servers raise `StoreUnavailableError` naming the
+    backend, never a password.
     """
     spec = parse_store_url(url, namespace)
     if spec.backend == "memory":
-        return MemoryStore(clock=clock)
+        return MemoryStore(clock=clock or _wall_clock)
     if spec.backend == "sqlite":
-        return SqliteStore(spec.target, namespace=spec.namespace, clock=clock)
+        return SqliteStore(spec.target, namespace=spec.namespace, clock=clock or _wall_clock)
     try:
         if spec.backend == "redis":
             from g2a_adapter.idempotency._redis import RedisStore

@@ -3,14 +3,15 @@
 A claim of a fresh key is one autocommit `INSERT … ON CONFLICT DO NOTHING`; a claim meeting
 an existing row runs `SELECT … FOR UPDATE` and `decide_claim` in one transaction, so
 concurrent claimers serialize on the row lock. Statements are server-side prepared.
-Times come from the injected clock (never `now()` on the server), so tests can move time.
-The connection is opened on first use and again after a fork (`_fork`).
+Times are computed here, passed in as parameters: by the server's clock as this host reads it
+(`_server_clock`: local time plus the offset to `clock_timestamp()`, measured on each new
+connection), or by an injected clock, so tests can move time. The connection is opened on
+first use and again after a fork (`_fork`).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,10 @@ from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
 from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
+from g2a_adapter.idempotency._server_clock import chosen_clock
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
+
+_SERVER_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
 
 
 class PostgresStore(Reconnects, SqlStore):
@@ -38,10 +42,13 @@ class PostgresStore(Reconnects, SqlStore):
         conninfo: str,
         *,
         namespace: str = DEFAULT_NAMESPACE,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         connect_timeout_seconds: int = 2,
     ) -> None:
-        super().__init__(namespace, clock)
+        """`clock`: injected, it computes every time as it is; by default the server's clock
+        does (`_server_clock`)."""
+        chosen, self._server_clock = chosen_clock(self.backend, clock)
+        super().__init__(namespace, chosen)
         self._conninfo = conninfo
         self._connect_timeout = connect_timeout_seconds
         self._mask = SecretMasker(url_passwords(conninfo))
@@ -63,6 +70,11 @@ class PostgresStore(Reconnects, SqlStore):
             self._conn = psycopg.connect(
                 self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
             )
+            if self._server_clock is not None:  # a new connection may reach another server
+                self._server_clock.expire()
+        if self._server_clock is not None:
+            conn = self._conn
+            self._server_clock.refresh(lambda: _server_time(conn))
         return self._conn
 
     def _failure(self, exc: Exception) -> StoreUnavailableError:
@@ -121,3 +133,8 @@ class _PostgresTx:
     def count(self, sql: str, params: Sequence[Any]) -> int:
         self._cursor.execute(sql, params)
         return self._cursor.rowcount
+
+
+def _server_time(conn: psycopg.Connection[tuple[Any, ...]]) -> float:
+    seconds: float = conn.execute(_SERVER_TIME, prepare=True).fetchall()[0][0]
+    return seconds

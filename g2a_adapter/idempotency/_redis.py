@@ -1,15 +1,15 @@
 """Redis backend: every transition is one Lua script, atomic on the server.
 
-The scripts implement exactly the rules of `decide_claim` (`_base.py`); times are computed by the
-injected clock and passed in as strings (never the server clock, never float arithmetic in
-Lua), so tests can move time. Redis TTLs only garbage-collect completed records and nonces;
-the stored expiry times decide.
+The scripts implement exactly the rules of `decide_claim` (`_base.py`); times are computed here
+and passed in as strings (never float arithmetic in Lua): by the server's clock as this host
+reads it (`_server_clock`: local time plus the offset to Redis `TIME`), or by an injected clock,
+so tests can move time. Redis TTLs only garbage-collect completed records and nonces; the
+stored expiry times decide.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +31,7 @@ from g2a_adapter.idempotency._codec import (
     load_json,
     retained,
 )
+from g2a_adapter.idempotency._server_clock import chosen_clock
 
 # KEYS[1] record hash; ARGV: fingerprint, owner, now, lease_expires_at
 _CLAIM = """
@@ -123,10 +124,12 @@ class RedisStore:
         url: str,
         *,
         namespace: str = DEFAULT_NAMESPACE,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         socket_timeout_seconds: float = 2.0,
     ) -> None:
-        self._clock = clock
+        """`clock`: injected, it computes every time as it is; by default the server's clock
+        does (`_server_clock`)."""
+        self._clock, self._server_clock = chosen_clock(self.backend, clock)
         self._owners = OwnerIds()
         self._prefix = f"{checked_namespace(self.backend, namespace)}:"
         self._mask = SecretMasker(url_passwords(url))
@@ -154,10 +157,18 @@ class RedisStore:
         if self._closed:  # redis-py would quietly connect again
             raise StoreUnavailableError(self.backend, "the store was closed")
         try:
+            if self._server_clock is not None:
+                self._server_clock.refresh(self._server_time)
             return action()
         except redis.RedisError as exc:
+            if self._server_clock is not None:  # the next connection may reach another server
+                self._server_clock.expire()
             detail = self._mask(f"{type(exc).__name__}: {exc}")
             raise StoreUnavailableError(self.backend, detail) from None
+
+    def _server_time(self) -> float:
+        seconds, microseconds = self._client.time()
+        return seconds + microseconds / 1e6
 
     def _check_schema(self) -> None:
         key = self._schema_key()

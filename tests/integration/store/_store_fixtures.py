@@ -41,6 +41,13 @@ class Backend:
         self._opened.append(store)
         return store
 
+    def open_on_server_clock(self) -> IdempotencyStore:
+        """Another connection with no clock injected (Redis, PostgreSQL): its times follow the
+        server's clock."""
+        store = open_store(self.url, namespace=self.namespace)
+        self._opened.append(store)
+        return store
+
     def close_all(self) -> None:
         for store in self._opened:
             store.close()

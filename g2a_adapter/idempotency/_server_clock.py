@@ -1,0 +1,99 @@
+"""The shared server's clock, for the stores many hosts share (Redis, PostgreSQL).
+
+Leases, retention and nonces expire by one clock for every host: the server's. Hosts read it
+without a round trip per claim: `ServerClock` is this host's clock plus an offset, measured
+from a few readings of the server's clock (the one with the shortest round trip counts) on
+the store's first call, after a new connection (PostgreSQL) or a failed call (Redis), after a
+fork, and every `REFRESH_SECONDS`; the call that measures still computes its own times with
+the offset measured before. An offset over `SKEW_WARNING_SECONDS` is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger("g2a_adapter")
+
+REFRESH_SECONDS = 30.0
+SKEW_WARNING_SECONDS = 1.0
+_SAMPLES = 3
+
+
+def local_time() -> float:
+    """This host's clock, looked up at call time (so monkeypatching `time.time` applies).
+
+    A `ServerClock` takes the one this name holds when it is made: a test patches it around
+    opening a store to play a host whose clock is off."""
+    return time.time()
+
+
+class ServerClock:
+    """A clock callable: this host's time corrected by the server's measured offset."""
+
+    def __init__(
+        self,
+        backend: str,
+        *,
+        local: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
+        self._backend = backend
+        self._local = local_time if local is None else local
+        self._monotonic = monotonic
+        self._refresh = refresh_seconds
+        self.offset = 0.0  # the server's clock minus this host's
+        self._next_sync = -float("inf")  # monotonic time of the next measurement
+        self._pid = os.getpid()
+        self._warned = False
+
+    def __call__(self) -> float:
+        return self._local() + self.offset
+
+    def expire(self) -> None:
+        """Measure again at the next `refresh` (a new connection may reach another server)."""
+        self._next_sync = -float("inf")
+
+    def refresh(self, read_server: Callable[[], float]) -> None:
+        """Measure the offset with `read_server` (the server's time, epoch seconds) when due."""
+        if self._monotonic() < self._next_sync and os.getpid() == self._pid:
+            return
+        self._pid = os.getpid()
+        self._next_sync = self._monotonic() + self._refresh  # other threads skip meanwhile
+        samples = [self._sample(read_server) for _ in range(_SAMPLES)]
+        _, self.offset = min(samples)
+        self._warn_once()
+
+    def _sample(self, read_server: Callable[[], float]) -> tuple[float, float]:
+        """(round trip, offset) of one reading: the server read it half-way through."""
+        started, before = self._monotonic(), self._local()
+        server = read_server()
+        after, round_trip = self._local(), self._monotonic() - started
+        return round_trip, server - (before + after) / 2
+
+    def _warn_once(self) -> None:
+        if self._warned or abs(self.offset) <= SKEW_WARNING_SECONDS:
+            return
+        self._warned = True
+        direction = "behind" if self.offset > 0 else "ahead of"
+        logger.warning(
+            "g2a.store.clock_skew: this host's clock is %.1f s %s the %s server's; leases "
+            "and expiries follow the server's clock (check NTP on this host)",
+            abs(self.offset),
+            direction,
+            self._backend,
+        )
+
+
+def chosen_clock(
+    backend: str, clock: Callable[[], float] | None
+) -> tuple[Callable[[], float], ServerClock | None]:
+    """The clock a shared store computes times with, and its `ServerClock` to keep measured:
+    an injected `clock` as it is (tests move time with it), else the server's clock."""
+    if clock is not None:
+        return clock, None
+    server = ServerClock(backend)
+    return server, server

@@ -1,0 +1,162 @@
+"""Hosts whose clocks disagree share one Redis or PostgreSQL store: leases, retention and nonces
+follow the server's clock. A host running a minute ahead took a live lease over (two pods ran
+the same purchase), and one running behind wrote leases and expiries already past."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import pytest
+from _store_fixtures import Backend
+
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, replay_guard_of
+
+SKEW = 60.0
+_LOCAL_TIME = "g2a_adapter.idempotency._server_clock.local_time"  # taken by each store opened
+SERVER_BACKENDS = [
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+# (first host's skew, second host's skew): the second ahead, or the first behind
+SKEWS = pytest.mark.parametrize(
+    ("first_skew", "second_skew"), [(0.0, SKEW), (-SKEW, 0.0)], ids=["ahead", "behind"]
+)
+on_server_backends = pytest.mark.parametrize("shared_backend", SERVER_BACKENDS, indirect=True)
+
+
+def _host(skew: float) -> Callable[[], float]:
+    """This host's clock, `skew` seconds off the server's (the server runs on this machine)."""
+    return lambda: time.time() + skew
+
+
+def _open_on(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, local: Callable[[], float]
+) -> IdempotencyStore:
+    """A store with no clock injected, on a host whose own clock reads `local`."""
+    with monkeypatch.context() as patched:
+        patched.setattr(_LOCAL_TIME, local)
+        return backend.open_on_server_clock()
+
+
+@on_server_backends
+@SKEWS
+def test_a_live_lease_is_not_taken_over_by_a_host_whose_clock_is_off(
+    shared_backend: Backend,
+    monkeypatch: pytest.MonkeyPatch,
+    first_skew: float,
+    second_skew: float,
+) -> None:
+    holder = _open_on(shared_backend, monkeypatch, _host(first_skew))
+    claimant = _open_on(shared_backend, monkeypatch, _host(second_skew))
+
+    held = holder.claim("purchase-1", "fp", 10.0)
+    assert held.state is ClaimState.NEW
+    assert claimant.claim("purchase-1", "fp", 10.0).state is ClaimState.IN_PROGRESS
+
+    record = claimant.get("purchase-1")
+    assert record is not None
+    assert record.owner == held.owner
+    assert record.lease_expires_at == pytest.approx(time.time() + 10.0, abs=1.0)
+
+
+@on_server_backends
+@SKEWS
+def test_a_completed_record_is_kept_for_its_retention_by_the_servers_clock(
+    shared_backend: Backend,
+    monkeypatch: pytest.MonkeyPatch,
+    first_skew: float,
+    second_skew: float,
+) -> None:
+    writer = _open_on(shared_backend, monkeypatch, _host(first_skew))
+    reader = _open_on(shared_backend, monkeypatch, _host(second_skew))
+    claim = writer.claim("purchase-1", "fp", 10.0)
+    writer.complete("purchase-1", claim.owner or "", {"order_id": "1"}, 30.0)
+
+    record = reader.get("purchase-1")
+    assert record is not None
+    assert record.expires_at == pytest.approx(time.time() + 30.0, abs=1.0)
+    again = reader.claim("purchase-1", "fp", 10.0)
+    assert (again.state, again.result) == (ClaimState.COMPLETED, {"order_id": "1"})
+
+
+@on_server_backends
+@SKEWS
+def test_a_nonce_is_remembered_for_its_ttl_by_the_servers_clock(
+    shared_backend: Backend,
+    monkeypatch: pytest.MonkeyPatch,
+    first_skew: float,
+    second_skew: float,
+) -> None:
+    first = replay_guard_of(_open_on(shared_backend, monkeypatch, _host(first_skew)))
+    second = replay_guard_of(_open_on(shared_backend, monkeypatch, _host(second_skew)))
+
+    assert first.add_nonce("nonce-1", 30.0) is True
+    assert second.add_nonce("nonce-1", 30.0) is False  # a replay, on either host
+
+
+@on_server_backends
+def test_expiry_comes_when_the_server_says_even_on_a_host_behind(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a minute late: a host whose clock runs behind sees a lease, a retention and a
+    nonce end when the server's clock passes them."""
+    honest = _open_on(shared_backend, monkeypatch, _host(0.0))
+    behind = _open_on(shared_backend, monkeypatch, _host(-SKEW))
+    honest.claim("leased", "fp", 0.5)
+    done = honest.claim("done", "fp", 10.0)
+    honest.complete("done", done.owner or "", {"ok": True}, 0.5)
+    assert replay_guard_of(honest).add_nonce("nonce-1", 0.5) is True
+
+    time.sleep(0.6)
+
+    takeover = behind.claim("leased", "fp", 10.0)
+    assert (takeover.state, takeover.taken_over) == (ClaimState.NEW, True)
+    assert behind.get("done") is None
+    assert behind.claim("done", "other-fp", 10.0).state is ClaimState.NEW
+    assert replay_guard_of(behind).add_nonce("nonce-1", 0.5) is True
+
+
+@on_server_backends
+def test_the_offset_is_measured_again_after_a_fork(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child measures the server's clock again on its first call (seen here because its
+    host's clock stepped a minute ahead meanwhile), instead of keeping its parent's offset."""
+    _open_on(shared_backend, monkeypatch, _host(0.0)).claim("purchase-1", "fp", 10.0)
+    skew = [0.0]
+    store = _open_on(shared_backend, monkeypatch, lambda: time.time() + skew[0])
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            skew[0] = SKEW
+            store.get("warm-up")  # the first call after the fork measures
+            os.write(write, store.claim("purchase-1", "fp", 10.0).state.value.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        assert pipe.read() == ClaimState.IN_PROGRESS.value
+
+
+@on_server_backends
+def test_a_skew_over_a_second_is_logged_once_without_the_url(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter"):
+        _open_on(shared_backend, monkeypatch, _host(0.0)).claim("honest", "fp", 10.0)
+        skewed = _open_on(shared_backend, monkeypatch, _host(SKEW))
+        for n in range(3):
+            skewed.claim(f"k-{n}", "fp", 10.0)
+
+    messages = [r.getMessage() for r in caplog.records if "clock_skew" in r.getMessage()]
+    assert len(messages) == 1, messages
+    assert f"{shared_backend.name} server" in messages[0]
+    assert "60" in messages[0]
+    assert "ahead" in messages[0]
+    assert shared_backend.url not in messages[0]
