@@ -1,4 +1,4 @@
-"""Reading the JSON-lines results the `g2a_bdd` plugin writes (`--g2a-results`)."""
+"""Reading the JSON-lines results the BDD plugin (`harness.bdd.plugin`) writes (`--g2a-results`)."""
 
 from __future__ import annotations
 

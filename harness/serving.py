@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from harness.server_limits import ServerLimits, uvicorn_config
+from g2a_adapter.receiver import ServerLimits, uvicorn_config
 
 _START_TIMEOUT_S = 10.0
 _POLL_S = 0.01

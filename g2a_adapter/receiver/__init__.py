@@ -3,7 +3,8 @@ declared-stock callbacks, health) as one Starlette app, the verifiers and handle
 from, and the `SellerStock` port a service implements for declared stock.
 
 `create_receiver_app(settings, handler, options=ReceiverOptions(...))` needs the `receiver`
-extra (Starlette), so it loads on first use; everything else here imports without it.
+extra (Starlette), and so do `ServerLimits` and `uvicorn_config`, which serve the app under
+server limits with uvicorn; they load on first use, and everything else here imports without it.
 """
 
 from typing import TYPE_CHECKING
@@ -48,14 +49,22 @@ from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 if TYPE_CHECKING:
     from g2a_adapter.receiver._app import create_receiver_app
+    from g2a_adapter.receiver._server_limits import ServerLimits, uvicorn_config
+
+_SERVING = frozenset({"ServerLimits", "uvicorn_config"})
 
 
 def __getattr__(name: str) -> object:
-    """The app needs the `receiver` extra (Starlette); the rest does not, so it loads late."""
+    """The app and its server limits need the `receiver` extra (Starlette, uvicorn); the rest
+    does not, so they load late."""
     if name == "create_receiver_app":
         from g2a_adapter.receiver._app import create_receiver_app
 
         return create_receiver_app
+    if name in _SERVING:
+        from g2a_adapter.receiver import _server_limits
+
+        return getattr(_server_limits, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -92,6 +101,7 @@ __all__ = [
     "SellerStock",
     "SellerStockError",
     "SellerTokenIssuer",
+    "ServerLimits",
     "StockLevel",
     "StockNotification",
     "StockRequest",
@@ -103,4 +113,5 @@ __all__ = [
     "create_receiver_app",
     "store_check",
     "token_check",
+    "uvicorn_config",
 ]

@@ -1,4 +1,5 @@
-"""pytest plugin `g2a_bdd` (entry point in pyproject): targets, markers, results, steps.
+"""pytest plugin `harness.bdd.plugin` (`-p harness.bdd.plugin`; no entry point, so it never
+loads in a test run that did not ask for it): targets, markers, results, steps.
 
 - `--target twin|sandbox|live` (or `G2A_TARGET`): scenarios whose `@twin @sandbox @live` tags
   do not allow the chosen target are deselected, and the reasons are summarised at the end.

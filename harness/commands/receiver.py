@@ -56,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from g2a_adapter import Settings
+    from g2a_adapter.receiver import ServerLimits, uvicorn_config
     from harness.commands._serve import listening_socket
     from harness.processes import sigterm_default
     from harness.recording_receiver import recording_receiver_app
-    from harness.server_limits import ServerLimits, uvicorn_config
     from harness.serving import freeze_heap, http_url
 
     try:

@@ -67,12 +67,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _record(target: str, into: Path) -> int:
     """pytest's exit code for the recorded flows, written into `into`."""
+    from harness.bdd import PYTEST_PLUGIN_ARGS
     from harness.processes import stopped_if_interrupted
 
     command = [
         sys.executable,
         "-m",
         "pytest",
+        *PYTEST_PLUGIN_ARGS,  # `--target`
         str(CASSETTE_TESTS),
         "-k",
         FLOWS,

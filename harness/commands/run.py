@@ -253,11 +253,14 @@ def _embedded_services() -> Iterator[dict[str, str]]:
 
 
 def pytest_command(selection: Selection, target: str, report_dir: Path) -> list[str]:
+    from harness.bdd import PYTEST_PLUGIN_ARGS
+
     paths = [str(BDD_PATH)] + ([str(CONTRACT_PATH)] if CONTRACT_PATH.is_dir() else [])
     return [
         sys.executable,
         "-m",
         "pytest",
+        *PYTEST_PLUGIN_ARGS,
         *paths,
         f"--target={target}",
         f"--junitxml={report_dir / 'junit.xml'}",

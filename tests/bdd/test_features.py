@@ -1,6 +1,7 @@
 """Every scenario of features/**/*.feature (and of G2A_FEATURES folders), with no other binding.
 
-The steps come from the g2a_bdd plugin; `g2a-harness steps` lists them.
+The steps come from the harness's plugin (`-p harness.bdd.plugin`, in the pyproject's addopts);
+`g2a-harness steps` lists them.
 """
 
 from pytest_bdd import scenarios

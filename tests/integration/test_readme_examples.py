@@ -96,3 +96,25 @@ async def test_the_receiver_examples_build_apps_and_book_an_event_once(environme
     ]
     with sqlite3.connect(environment) as db:
         assert db.execute("SELECT order_id FROM bookings").fetchall() == [("1530000042",)]
+
+
+def test_the_receiver_example_serves_under_the_adapter_s_server_limits(environment: Path) -> None:
+    """The serving lines of the receiver example (commented out: they serve forever) import
+    from the adapter alone, never the harness, and build the limited server as written."""
+    block = block_with("create_receiver_app(settings, on_event)")
+    serving = re.findall(r"^#   (\S.*)$", block, flags=re.M)
+    assert "from g2a_adapter.receiver import ServerLimits, uvicorn_config" in serving
+    assert not any("harness" in line for line in serving)
+    *setup, last = serving
+    assert last.startswith("uvicorn.Server(")
+    assert last.endswith(".run()")
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)  # noqa: S102 - the README's own code
+    try:
+        exec("\n".join([*setup, f"server = {last.removesuffix('.run()')}"]), namespace)  # noqa: S102
+    finally:
+        namespace["app"].state.store.close()
+    config = namespace["server"].config
+    assert config.app is namespace["app"]
+    assert config.h11_max_incomplete_event_size == namespace["ServerLimits"]().max_header_bytes
+    assert config.http.__name__ == "LimitedH11Protocol"

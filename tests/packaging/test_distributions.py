@@ -3,7 +3,9 @@
 A service installs `g2a-adapter` alone and must get the `g2a_adapter` package and nothing else: no
 harness, no console script, no pytest plugin to change its own test run. A tester installs
 `g2a-harness` next to it and every command must work from the installed files alone, package data
-included. Run by `tox -e build` (it needs the package registry, like `pip install`).
+included; the harness's pytest plugin loads only where it is asked for (`-p harness.bdd.plugin`),
+so even an environment holding both leaves a service's own test run alone. Run by `tox -e build`
+(it needs the package registry, like `pip install`).
 """
 
 from __future__ import annotations
@@ -87,6 +89,42 @@ def test_the_service_builds_a_client() -> None:
         assert client is not None
 """
 
+# A service's own test run: its conftest has a `--target` option and fixtures named like the
+# harness's. With the harness's plugin auto-loaded, pytest would refuse to start
+# ("argument --target: conflicting option string") or hand the tests the harness's fixtures.
+SERVICE_CONFTEST = """
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--target", default="staging")
+
+
+@pytest.fixture
+def settings() -> dict[str, bool]:
+    return {"mine": True}
+
+
+@pytest.fixture
+def twin() -> str:
+    return "the service's own twin"
+"""
+
+SERVICE_OWN_OPTIONS_TEST = """
+import sys
+
+import pytest
+
+
+def test_the_service_keeps_its_option_and_fixtures(
+    request: pytest.FixtureRequest, settings: dict[str, bool], twin: str
+) -> None:
+    assert request.config.getoption("--target") == "staging"
+    assert settings == {"mine": True}
+    assert twin == "the service's own twin"
+    assert "harness.bdd.plugin" not in sys.modules
+"""
+
 ADMIN_DOCUMENT = """
 import importlib.resources
 print(importlib.resources.files("harness.twin").joinpath("twin-admin.yaml").read_text(), end="")
@@ -114,23 +152,59 @@ def test_the_adapter_wheel_alone_is_what_a_service_needs(
     result = run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], service)
     assert "1 passed" in result.stdout
 
-    receiver = subprocess.run(
-        [str(bin_dir / "python"), "-c", "from g2a_adapter.receiver import create_receiver_app"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+    for name in ("create_receiver_app", "ServerLimits", "uvicorn_config"):
+        receiver = subprocess.run(
+            [str(bin_dir / "python"), "-c", f"from g2a_adapter.receiver import {name}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert receiver.returncode == 1, name
+        last_line = receiver.stderr.strip().splitlines()[-1]
+        assert last_line.endswith("install g2a-adapter[receiver]"), receiver.stderr
+
+
+@pytest.fixture(scope="module")
+def both_wheels(wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv holding both wheels, as README command 1 installs them: its `bin`."""
+    bin_dir = fresh_venv(tmp_path_factory.mktemp("both") / "venv")
+    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), str(wheels["harness"])])
+    return bin_dir
+
+
+def test_both_wheels_leave_a_service_s_own_test_run_untouched(
+    both_wheels: Path, tmp_path: Path
+) -> None:
+    """The harness in a service's environment (against the README's advice) registers no pytest
+    plugin: a service whose conftest has its own `--target` runs its tests as before."""
+    service = tmp_path / "service"
+    (service / "tests").mkdir(parents=True)
+    (service / "tests" / "conftest.py").write_text(SERVICE_CONFTEST)
+    (service / "tests" / "test_own_options.py").write_text(SERVICE_OWN_OPTIONS_TEST)
+    (service / "tests" / "test_service.py").write_text(SERVICE_TEST)
+    result = run(
+        [str(both_wheels / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], service
     )
-    assert receiver.returncode == 1
-    last_line = receiver.stderr.strip().splitlines()[-1]
-    assert last_line.endswith("install g2a-adapter[receiver]"), receiver.stderr
+    assert "2 passed" in result.stdout, result.stdout
+    facts = json.loads(run([str(both_wheels / "python"), "-c", INSPECT_ADAPTER], tmp_path).stdout)
+    assert "g2a_bdd" not in facts["pytest11"]
+    harness_entry_points = run(
+        [
+            str(both_wheels / "python"),
+            "-c",
+            "import importlib.metadata as md; "
+            "print(sorted(e.group for e in md.distribution('g2a-harness').entry_points))",
+        ],
+        tmp_path,
+    )
+    assert harness_entry_points.stdout.strip() == "['console_scripts']"
 
 
 def test_both_wheels_run_the_smoke_checklist_from_installed_files(
-    wheels: dict[str, Path], tmp_path: Path
+    both_wheels: Path, tmp_path: Path
 ) -> None:
-    bin_dir = fresh_venv(tmp_path / "venv")
-    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), str(wheels["harness"])])
+    bin_dir = both_wheels
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     for part in CHECKOUT_PARTS:

@@ -85,6 +85,9 @@ SUBPACKAGES = {
         "WebhookHandler",
         "WebhookVerifier",
         "create_receiver_app",
+        # serving the app under server limits (uvicorn, as `g2a-harness receiver serve` does)
+        "ServerLimits",
+        "uvicorn_config",
         "store_check",
         "token_check",
         # the declared-stock port a service implements (`ReceiverOptions.seller_stock`)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from _receiver_fixtures import delivery, receiver_settings
 
+from g2a_adapter.receiver import ServerLimits
 from harness.recording_receiver import recording_receiver_app
-from harness.server_limits import ServerLimits
 from harness.serving import ThreadedServer
 
 LIMITS = ServerLimits(

@@ -66,3 +66,28 @@ def test_the_twin_runs_every_scenario(tmp_path: Path) -> None:
     assert len(selected) >= 60
     assert "deselected for this target" not in output
     assert not [e for e in events if e.get("outcome") == "deselected"]
+
+
+STALE_ENTRY_POINT = "[pytest11]\ng2a_bdd = harness.bdd.plugin\n"
+
+
+def test_an_environment_still_declaring_the_old_entry_point_loads_the_plugin_once(
+    tmp_path: Path,
+) -> None:
+    """An environment installed while the harness declared its `pytest11` entry point (`g2a_bdd`)
+    keeps declaring it until reinstalled: loaded by name too, the plugin would be registered twice
+    ("Plugin already registered under a different name"). The repository's addopts and the
+    commands of `g2a-harness` block that name."""
+    from harness.bdd import PYTEST_PLUGIN_ARGS
+
+    info = tmp_path / "stale_harness-0.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: stale-harness\nVersion: 0.0.0\n")
+    (info / "entry_points.txt").write_text(STALE_ENTRY_POINT)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for extra in ((), PYTEST_PLUGIN_ARGS):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *extra, "tests/bdd", "--co", "-q"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -127,6 +127,8 @@ def test_the_pytest_command_writes_every_report_and_selects_the_suite(tmp_path: 
     assert f"--cucumberjson={tmp_path / 'cucumber.json'}" in command
     assert f"--g2a-results={tmp_path / 'results.jsonl'}" in command
     assert "--target=sandbox" in command
+    # the plugin loads because the command asks for it, wherever it runs (no entry point)
+    assert command[command.index("harness.bdd.plugin") - 1] == "-p"
     assert command[-2:] == ["-m", "(smoke)"]
     assert "-m" not in pytest_command(Selection("full", None, None), "twin", tmp_path)[3:]
 

@@ -5,7 +5,11 @@ as the client likes, so a few hundred stalled connections hold as many descripto
 close that: a request head larger than `max_header_bytes` is answered 431; a request not fully
 received within `request_timeout_s` of its first byte (or, on a new connection, of the
 connection) is answered 408 and closed; connections beyond `max_connections` are closed at once;
-an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_config`.
+an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_config`:
+
+    uvicorn.Server(uvicorn_config(app, ServerLimits(), host="0.0.0.0", port=8080)).run()
+
+It needs the `receiver` extra (uvicorn), so `g2a_adapter.receiver` loads it on first use.
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import h11
-import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+try:
+    import h11
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+except ModuleNotFoundError as exc:  # the receiver extra is not installed
+    raise ModuleNotFoundError(
+        f"serving the receiver needs {exc.name}: install g2a-adapter[receiver]", name=exc.name
+    ) from None
 
 _HEAD_END = b"\r\n\r\n"
 
