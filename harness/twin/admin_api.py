@@ -4,7 +4,6 @@ logged."""
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any
 
@@ -28,6 +27,7 @@ from harness.twin.admin_input import (
 from harness.twin.assumptions import registry_report
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.config import webhook_secrets
+from harness.twin.errors import strict_json
 from harness.twin.faults import FaultSpecError
 from harness.twin.runtime import Twin
 from harness.twin.state import Order
@@ -51,7 +51,7 @@ async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
 
 def _parsed(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return strict_json(raw)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise AdminError(400, "body is not valid JSON") from None
 
@@ -108,6 +108,7 @@ def _known_product(twin: Twin, request: Request) -> str:
 
 async def product(request: Request) -> Response:
     twin = _twin(request)
+    twin.settle()  # its stock as the API would show it now
     product_id = _known_product(twin, request)
     if request.method == "PATCH":
         fields = await _json(request)
@@ -134,7 +135,7 @@ async def requests_log(request: Request) -> Response:
     path = request.query_params.get("path")
     method = request.query_params.get("method")
     records = [
-        r.as_dict()
+        r.as_dict(twin.state.secrets)
         for r in twin.state.requests
         if (path is None or r.path == path) and (method is None or r.method == method.upper())
     ]
@@ -163,8 +164,9 @@ async def fault(request: Request) -> Response:
 
 async def orders(request: Request) -> Response:
     twin = _twin(request)
-    now, delay = twin.state.clock(), twin.config.completion_delay_seconds
-    return _ok([o.as_dict(now, delay) for o in twin.state.orders.values()])
+    twin.settle()
+    now = twin.state.clock()
+    return _ok([o.as_dict(now) for o in twin.state.orders.values()])
 
 
 async def order(request: Request) -> Response:
@@ -175,14 +177,16 @@ async def order(request: Request) -> Response:
         raise AdminError(404, "no such order")
     if request.method == "PATCH":
         _set_order(twin, found, await _json(request))
-    return _ok(found.as_dict(state.clock(), twin.config.completion_delay_seconds))
+    twin.settle()
+    return _ok(found.as_dict(state.clock()))
 
 
 _ORDER_STATUSES = ("new", "paid", "complete")
 
 
 def _set_order(twin: Twin, found: Order, fields: dict[str, Any]) -> None:
-    """Apply an order PATCH, every field checked first."""
+    """Apply an order PATCH, every field checked first; its reservation and completion
+    follow the new values (`TwinState.recheck_reservation`, `Twin.watch_completion`)."""
     unknown = set(fields) - {"status", "price", "currency", "key", "key_downloaded",
                              "created_at", "paid_at"}  # fmt: skip
     if unknown:
@@ -196,19 +200,24 @@ def _set_order(twin: Twin, found: Order, fields: dict[str, Any]) -> None:
         "key": text(fields, "key"),
         "key_downloaded": flag(fields, "key_downloaded"),
         "created_at": number(fields, "created_at", 0),
-        "paid_at": number(fields, "paid_at", 0, nullable=True),
     }
+    paid_at = number(fields, "paid_at", 0, nullable=True)
     state = twin.state
     if status == "new":
-        found.paid_at, found.key_downloaded = None, False
+        state.set_paid(found, None)
+        found.key_downloaded = False
     elif status is not None:
         delay = twin.config.completion_delay_seconds if status == "complete" else 0.0
-        found.paid_at = state.clock() - delay
+        state.set_paid(found, state.clock() - delay)
         found.transaction_id = found.transaction_id or state.new_uuid()
         found.key = found.key or state.key_for(found.id)
     for name, value in changes.items():
         if name in fields:
             setattr(found, name, value)
+    if "paid_at" in fields:
+        state.set_paid(found, paid_at)
+    state.recheck_reservation(found)
+    twin.watch_completion(found)
 
 
 async def subscribers(request: Request) -> Response:

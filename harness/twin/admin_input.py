@@ -9,6 +9,11 @@ from typing import Any, TypeGuard
 from harness.twin.auctions import Auction, auction_id
 
 PRODUCT_ID = r"[0-9]{1,20}"
+# `yyyy-mm-dd hh:mm:ss` with each field in range (no month 13, no hour 24), as the OpenAPI
+# document's pattern says; filters compare it as text, which sorts as time does.
+DATETIME = (
+    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+)
 MAX_QTY = 2**31
 MAX_AUCTIONS = 50
 MAX_AUCTION_PRICE = 1_000_000_000  # EUR, the highest max_price an order takes
@@ -66,11 +71,16 @@ def flag(body: dict[str, Any], name: str) -> bool | None:
 
 
 def product_fields(fields: dict[str, Any]) -> None:
-    """The fields of a product the admin sets (PATCH, or a seeded product): `qty` an integer
-    from 0, `minPrice` a finite number from 0, `name` a string."""
+    """The fields of a product the admin sets (PATCH, or a seeded product) that the twin
+    reads: `qty` an integer from 0, `minPrice` a finite number from 0, `name` a string,
+    `updated_at` a G2A datetime (the `updatedAt…` filters compare it)."""
     integer(fields, "qty", 0, MAX_QTY)
     number(fields, "minPrice", 0)
     text(fields, "name")
+    if "updated_at" in fields and not (
+        isinstance(fields["updated_at"], str) and re.fullmatch(DATETIME, fields["updated_at"])
+    ):
+        raise AdminError(400, "updated_at must be yyyy-mm-dd hh:mm:ss")
 
 
 def auction_list(body: Any, product_id: str) -> list[Auction]:

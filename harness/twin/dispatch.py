@@ -22,10 +22,12 @@ from harness.twin import errors, export_api, import_api
 from harness.twin.errors import ApiError, envelope
 from harness.twin.faults import FaultAction
 from harness.twin.protocol import JSON_HEADERS, Call, Reply
+from harness.twin.redact import masked_form, scrubbed
 from harness.twin.runtime import Twin
 from harness.twin.state import LOG_BODY_LIMIT, RequestRecord, TwinState
 
 Handler = Callable[[Twin, Call, "str | None"], Reply]
+ErrorBody = Callable[[str, str], bytes]  # (code, message) → the error body of the call's API
 Authenticator = Callable[[Twin, Call], str] | None
 Route = tuple[Handler, Authenticator]
 
@@ -108,7 +110,7 @@ def _record(state: TwinState, call: Call) -> RequestRecord:
 
 def answer(twin: Twin, call: Call) -> Reply:
     """The twin's normal answer to a call (no faults)."""
-    twin.state.release_lapsed_reservations()
+    twin.settle()
     try:
         (handler, authenticate), param = resolve(call.method, call.path)
         if authenticate is not None:
@@ -161,12 +163,15 @@ def _html_page(status: int) -> bytes:
     return _HTML_PAGE.format(status=status, reason=reason).encode()
 
 
-def fault_reply(action: FaultAction, normal: Reply | None) -> Reply:
+def fault_reply(
+    action: FaultAction, normal: Reply | None, error_body: ErrorBody = envelope
+) -> Reply:
     """The answer a fault gives instead of the normal one (phase "after": `normal` is the
-    answer the call earned, its effect already done)."""
+    answer the call earned, its effect already done). G2A's own errors (`status`,
+    `rate_limit`) carry `error_body`: the body of the API the call went to."""
     kind, status = action.kind, action.status
     if kind == "rate_limit":
-        return rate_limited(envelope(action.code, action.message), action.retry_after, status)
+        return rate_limited(error_body(action.code, action.message), action.retry_after, status)
     if kind in {"malformed", "truncated"}:
         whole = normal.body if normal is not None else _SAMPLE_BODY
         return Reply(status, whole[: max(1, len(whole) // 2)], JSON_HEADERS)
@@ -178,7 +183,7 @@ def fault_reply(action: FaultAction, normal: Reply | None) -> Reply:
         return Reply(status, _html_page(status), HTML_HEADERS)
     if kind == "redirect":
         return Reply(status, b"", ((b"location", MAINTENANCE_URL.encode()),))
-    return Reply(status, envelope(action.code, action.message), JSON_HEADERS)
+    return Reply(status, error_body(action.code, action.message), JSON_HEADERS)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -250,7 +255,7 @@ async def _with_fault(
             hang = action.latency_ms / 1000 if action.latency_ms else twin.config.hang_seconds
         await drop_connection(send, receive, hang)
         return None
-    return fault_reply(action, normal)
+    return fault_reply(action, normal, lambda code, message: _error_body(twin, call, code, message))
 
 
 async def _reply(
@@ -288,5 +293,7 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
     if logger.isEnabledFor(logging.INFO):
         status = "-" if reply is None else str(reply.status)
         elapsed = (time.perf_counter() - started) * 1000
-        query = f"?{call.query}" if call.query else ""
-        logger.info("%s %s%s %s %.1fms", call.method, call.path, query, status, elapsed)
+        secrets = twin.state.secrets
+        path = scrubbed(call.path, secrets)
+        query = f"?{masked_form(call.query, secrets)}" if call.query else ""
+        logger.info("%s %s%s %s %.1fms", call.method, path, query, status, elapsed)

@@ -44,11 +44,21 @@ NOT_FOUND = ErrorSpec(404, "NOT_FOUND", "No such endpoint")
 METHOD_NOT_ALLOWED = ErrorSpec(405, "METHOD_NOT_ALLOWED", "Method not allowed")
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """`raw` parsed as JSON (RFC 8259), as G2A's PHP parser reads it: ValueError for
+    `NaN`, `Infinity` and `-Infinity`, which Python's parser takes by default."""
+    return json.loads(raw, parse_constant=_not_json)
+
+
 def json_object(body: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object: BR01 when it is not JSON (or nests deeper
     than the parser goes), BR02 when it is JSON of another kind."""
     try:
-        data = json.loads(body)
+        data = strict_json(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(BR01) from None
     if not isinstance(data, dict):

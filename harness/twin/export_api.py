@@ -13,6 +13,7 @@ from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
+from harness.twin.admin_input import DATETIME
 from harness.twin.auctions import Auction, cheapest_meeting
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
@@ -25,11 +26,7 @@ from harness.twin.state import Order, owned_by
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
-# `yyyy-mm-dd hh:mm:ss` with each field in range (no month 13, no hour 24), as the OpenAPI
-# document's pattern says; filters compare it as text, which sorts as time does.
-_DATETIME = re.compile(
-    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-)
+_DATETIME = re.compile(DATETIME)
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
@@ -250,7 +247,8 @@ def _order(twin: Twin, call: Call, order_id: str | None) -> Order:
 
 
 def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
-    """`PUT /v1/order/pay/{id}`: pays from the ordering account's wallet; emits `order.paid`.
+    """`PUT /v1/order/pay/{id}`: pays from the ordering account's wallet; emits `order.paid`
+    (and `order.complete` when the processing delay has passed: `Twin.watch_completion`).
 
     A body is refused (G2A's own client sends none) before anything changes, so the answer
     and the order's state always agree.
@@ -268,11 +266,12 @@ def pay_order(twin: Twin, call: Call, order_id: str | None) -> Reply:
     if balance is not None and balance < order.price_eur:
         raise ApiError(errors.ORD112)
     state.charge(order.owner, order.price_eur)
-    order.paid_at = now
+    state.set_paid(order, now)
     order.purchase_key = order.purchase_key or _purchase_key(call)
     order.transaction_id = state.new_uuid()
     order.key = order.key or state.key_for(order.id)
     twin.webhooks.emit_order(order, "order.paid")
+    twin.watch_completion(order)
     return json_reply({"status": True, "transaction_id": order.transaction_id})
 
 
@@ -283,13 +282,12 @@ def order_details(twin: Twin, call: Call, order_id: str | None) -> Reply:
 
 
 def order_key(twin: Twin, call: Call, order_id: str | None) -> Reply:
-    """`GET /v1/order/key/{id}`: the key, once; emits `order.complete`."""
+    """`GET /v1/order/key/{id}`: the key, once (its order's completion was announced when
+    it completed, not here)."""
     order = _order(twin, call, order_id)
-    state = twin.state
     if order.key_downloaded:
         raise ApiError(errors.ORD004)
-    if order.state(state.clock(), state.config.completion_delay_seconds) != "complete":
+    if order.state(twin.state.clock()) != "complete":
         raise _order_error(twin, "key_not_ready")
     order.key_downloaded = True
-    twin.webhooks.emit_order(order, "order.complete")
     return json_reply({"key": order.key, "isFile": False})

@@ -4,7 +4,8 @@ A fault matches calls by route (exact path, a glob such as `/v1/order/pay/*`, or
 API route) and method. For each matching call it decides, in this order: a `sequence` entry
 (the n-th matching call gets entry n; `null` passes through; past the end the fault is spent),
 else a `probability` draw from its own `random.Random(seed)` (no `seed`: one derived from the
-twin's seed and the fault's id, so a run under a seed draws the same), else always. `times` caps
+twin's seed and the fault's id, so a run under a seed draws the same; ids start again at
+`fault-1` once the faults are cleared), else always. `times` caps
 how many calls the fault is applied to.
 """
 
@@ -282,7 +283,10 @@ class FaultBook:
         return self._faults.pop(fault_id, None) is not None
 
     def clear(self) -> None:
+        """Remove every fault; the next one added is `fault-1` again, drawing as in a new
+        book."""
         self._faults.clear()
+        self._ids = itertools.count(1)
 
     def list(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self._faults.values()]

@@ -1,31 +1,92 @@
-"""What the request log never shows: credentials in headers and in token request forms."""
+"""What the request log and the log lines never show: credentials, however they were sent.
+
+Two rules, applied to the query, the body, the headers and the path:
+
+- the value of a secret field (`client_secret`) is masked wherever a parser would read it: a
+  form pair (query or body) whose name decodes to it (`client%5Fsecret` is `client_secret`,
+  as `parse_qsl` reads it), or a key of a JSON object at any depth;
+- a configured secret (each credential's key and secret: `TwinState.secrets`) is masked
+  wherever it appears once decoded: percent-encoded in a pair, `\\u`-escaped in JSON, plain
+  in a header or the path.
+"""
 
 from __future__ import annotations
 
-import re
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote_plus
 
-TOKEN_PATH = "/oauth/token"
-_SECRET_FORM_FIELD = re.compile(r"(client_secret=)[^&]*")
+MASK = "***"
+SECRET_FIELDS = frozenset({"client_secret"})
 
 
 def masked_authorization(value: str) -> str:
     """`"<hash>, ***"` or `"Bearer ***"`: enough to assert on, never the secret part."""
     scheme, sep, _ = value.partition(" ")
     if scheme.lower() in {"bearer", "basic"}:
-        return f"{scheme} ***"
+        return f"{scheme} {MASK}"
     head, comma, _ = value.partition(",")
-    return f"{head}, ***" if comma else ("***" if sep or value else value)
+    return f"{head}, {MASK}" if comma else (MASK if sep or value else value)
 
 
-def masked_headers(headers: dict[str, str]) -> dict[str, str]:
-    """A copy of lower-cased `headers` with the `authorization` value masked."""
-    masked = dict(headers)
+def scrubbed(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every occurrence of a secret replaced by the mask."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
+    return any(secret and secret in text for secret in secrets)
+
+
+def masked_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
+    """A copy of lower-cased `headers`: `authorization` masked, secrets scrubbed elsewhere."""
+    masked = {name: scrubbed(value, secrets) for name, value in headers.items()}
     if "authorization" in masked:
-        masked["authorization"] = masked_authorization(masked["authorization"])
+        masked["authorization"] = masked_authorization(headers["authorization"])
     return masked
 
 
-def masked_body(path: str, body: bytes) -> str:
-    """`body` as text, with the OAuth client secret of a token request masked."""
+def masked_form(text: str, secrets: Iterable[str] = ()) -> str:
+    """A query string or form body (`name=value&…`), pair by pair as `parse_qsl` splits and
+    decodes it: a secret field's value, or a value holding a secret, becomes the mask; a pair
+    whose name holds a secret is masked whole. Other pairs stay as received."""
+    return "&".join(_masked_pair(pair, secrets) for pair in text.split("&"))
+
+
+def _masked_pair(pair: str, secrets: Iterable[str]) -> str:
+    raw_name, sep, raw_value = pair.partition("=")
+    name, value = unquote_plus(raw_name), unquote_plus(raw_value)
+    if _holds_secret(name, secrets):
+        return MASK
+    if sep and (name in SECRET_FIELDS or _holds_secret(value, secrets)):
+        return f"{raw_name}={MASK}"
+    return pair
+
+
+def _masked_json(value: Any, secrets: Iterable[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            scrubbed(key, secrets): MASK if key in SECRET_FIELDS else _masked_json(item, secrets)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked_json(item, secrets) for item in value]
+    if isinstance(value, str):
+        return scrubbed(value, secrets)
+    return value
+
+
+def masked_body(body: bytes, secrets: Iterable[str] = ()) -> str:
+    """`body` as text: JSON with its secrets masked (written again by `json.dumps` only when
+    something was masked), anything else masked as a form (a token request may be either)."""
     text = body.decode("utf-8", "replace")
-    return _SECRET_FORM_FIELD.sub(r"\1***", text) if path == TOKEN_PATH else text
+    try:
+        parsed = json.loads(text)
+        masked = _masked_json(parsed, secrets)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
+        return masked_form(text, secrets)
+    return text if masked == parsed else json.dumps(masked)

@@ -23,7 +23,7 @@ from harness.twin.catalog import Catalog, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import Credential
 from harness.twin.faults import FaultBook
-from harness.twin.redact import masked_body, masked_headers
+from harness.twin.redact import masked_body, masked_form, masked_headers, scrubbed
 
 Clock = Callable[[], float]
 FIRST_ORDER_ID = 1530978476
@@ -42,6 +42,8 @@ class Order:
     min_rating: float | None = None
     auction: Auction | None = None  # the one `min_rating` selected (None: no min_rating)
     paid_at: float | None = None
+    complete_at: float | None = None  # fixed when paid (`TwinState.set_paid`)
+    completion_announced: bool = False  # `order.complete` was emitted (once per order)
     transaction_id: str | None = None
     key: str = ""  # drawn at payment (deterministic per seed and order id)
     key_downloaded: bool = False
@@ -49,19 +51,20 @@ class Order:
     lapsed: bool = False  # unpaid past its reservation: its unit went back to the stock
     owner: str = ""  # the API hash that created it ("": seeded by a provider state, any)
 
-    def state(self, now: float, completion_delay: float) -> str:
+    def state(self, now: float) -> str:
         """`new`, `paid` or `complete` as of `now`."""
         if self.paid_at is None:
             return "new"
-        if self.key_downloaded or now >= self.paid_at + completion_delay:
+        if self.key_downloaded or (self.complete_at is not None and now >= self.complete_at):
             return "complete"
         return "paid"
 
-    def as_dict(self, now: float, completion_delay: float) -> dict[str, Any]:
+    def as_dict(self, now: float) -> dict[str, Any]:
         return {
             "order_id": self.id,
             "product_id": self.product_id,
-            "status": self.state(now, completion_delay),
+            "status": self.state(now),
+            "lapsed": self.lapsed,
             "price": self.price,
             "price_eur": self.price_eur,
             "currency": self.currency,
@@ -128,8 +131,8 @@ class Job:
 class RequestRecord:
     """One received API request, kept in a bounded log for assertions.
 
-    Stored as received (nothing to do on the request path); `as_dict` masks credentials and
-    decodes the body when the log is read.
+    Stored as received (nothing to do on the request path); `as_dict` masks credentials
+    (`harness.twin.redact`) and decodes the body when the log is read.
     """
 
     id: int
@@ -141,14 +144,15 @@ class RequestRecord:
     at: float
     status: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, secrets: frozenset[str]) -> dict[str, Any]:
+        """The record as `/__twin/requests` shows it, with `secrets` masked."""
         return {
             "id": self.id,
             "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "headers": masked_headers(self.headers),
-            "body": masked_body(self.path, self.body),
+            "path": scrubbed(self.path, secrets),
+            "query": masked_form(self.query, secrets) if self.query else "",
+            "headers": masked_headers(self.headers, secrets),
+            "body": masked_body(self.body, secrets),
             "status": self.status,
             "at": self.at,
         }
@@ -192,6 +196,7 @@ class TwinState:
     wallets: dict[str, float] = field(init=False)  # each account's G2A Pay balance, as spent
     auth_headers: dict[str, Credential] = field(init=False)
     oauth_clients: dict[tuple[str, str], Credential] = field(init=False)
+    secrets: frozenset[str] = field(init=False)  # every credential secret configured since reset
 
     def __post_init__(self) -> None:
         self.reset(self.config)
@@ -209,7 +214,9 @@ class TwinState:
         self.faults = FaultBook(config.seed)
         self.limiter = RateLimiter()
         self.wallets = {}
+        self.secrets = frozenset()
         self._reservations: list[tuple[float, str]] = []  # (created_at, order id), a heap
+        self._completions: list[tuple[float, str]] = []  # (complete_at, order id), a heap
         self._order_ids = itertools.count(FIRST_ORDER_ID)
         self._request_ids = itertools.count(1)
         self._rng = random.Random(config.seed)
@@ -228,6 +235,14 @@ class TwinState:
             (c.api_hash, c.oauth_client_secret(config.oauth_client_secret)): c
             for c in config.credentials
         }
+        # Kept after a credential is removed: the log still holds the requests that sent it.
+        self.secrets |= {s for c in config.credentials for s in (c.api_key, c.api_secret)}
+        self._forget_tokens_of_removed_credentials()
+
+    def _forget_tokens_of_removed_credentials(self) -> None:
+        """A token lives only as long as its credential is configured."""
+        clients = {c.api_hash for c in self.config.credentials}
+        self.tokens = {v: t for v, t in self.tokens.items() if t.client_id in clients}
 
     def _auth_form(self, header: str) -> str:
         """An Export API Authorization value as compared (`export_auth_case_sensitive`)."""
@@ -251,7 +266,7 @@ class TwinState:
         if balance is not None:
             self.wallets[owner] = round(balance - amount, 2)
 
-    # reservations ---------------------------------------------------------------------------
+    # reservations and completion ----------------------------------------------------------
     def reserve(self, order: Order) -> None:
         """Record a new order whose unit the caller took from the stock."""
         self.orders[order.id] = order
@@ -262,14 +277,54 @@ class TwinState:
         longer be paid: `lapsed`)."""
         deadline = self.clock() - self.config.reservation_seconds
         while self._reservations and self._reservations[0][0] < deadline:
-            _, order_id = heapq.heappop(self._reservations)
+            created_at, order_id = heapq.heappop(self._reservations)
             order = self.orders.get(order_id)
-            if order is None or order.paid_at is not None:
+            if order is None or order.paid_at is not None or order.lapsed:
                 continue
+            if order.created_at != created_at:
+                continue  # an admin change moved its reservation: a newer entry stands for it
             order.lapsed = True
-            product = self.catalog.get(order.product_id)
-            if product is not None:
-                self.catalog.update(order.product_id, {"qty": product["qty"] + 1})
+            self._move_unit(order, +1)
+
+    def recheck_reservation(self, order: Order) -> None:
+        """After an admin change to `order` (status, `created_at`, `paid_at`): an unpaid order
+        holds its unit until `created_at` + the reservation time, then lapses; a lapsed order
+        that is paid, or whose reservation runs again, takes its unit back from the stock."""
+        if order.paid_at is None:
+            heapq.heappush(self._reservations, (order.created_at, order.id))
+        deadline = self.clock() - self.config.reservation_seconds
+        if order.lapsed and (order.paid_at is not None or order.created_at >= deadline):
+            order.lapsed = False
+            self._move_unit(order, -1)
+
+    def _move_unit(self, order: Order, change: int) -> None:
+        """Give (+1) or take (-1) one unit of the order's product, if it still exists."""
+        product = self.catalog.get(order.product_id)
+        if product is not None:
+            self.catalog.update(order.product_id, {"qty": max(0, product["qty"] + change)})
+
+    def set_paid(self, order: Order, paid_at: float | None) -> None:
+        """Mark `order` paid at `paid_at` (None: unpaid). It completes after the processing
+        delay in force now; a later config change does not move it."""
+        order.paid_at = paid_at
+        order.complete_at = None
+        if paid_at is not None:
+            order.complete_at = paid_at + self.config.completion_delay_seconds
+            heapq.heappush(self._completions, (order.complete_at, order.id))
+
+    def newly_complete(self) -> list[Order]:
+        """The orders that completed since the last call and were never announced (each is
+        returned once, ever), in completion order."""
+        now = self.clock()
+        done = []
+        while self._completions and self._completions[0][0] <= now:
+            complete_at, order_id = heapq.heappop(self._completions)
+            order = self.orders.get(order_id)
+            if order is None or order.completion_announced or order.complete_at != complete_at:
+                continue  # gone, announced, or paid again since (a newer entry stands for it)
+            order.completion_announced = True
+            done.append(order)
+        return done
 
     # ids and generated values -------------------------------------------------------------
     def next_order_id(self) -> str:
@@ -291,7 +346,7 @@ class TwinState:
     def status_word(self, order: Order, now: float) -> str:
         """The details status of `order`: the configured word of its state, or of `lapsed`
         for an unpaid order whose reservation expired."""
-        state = order.state(now, self.config.completion_delay_seconds)
+        state = order.state(now)
         if state == "new" and order.lapsed:
             state = "lapsed"
         return self.config.status_words[state]

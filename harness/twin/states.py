@@ -78,17 +78,23 @@ def _order(twin: Twin, p: dict[str, str]) -> Order:
 
 def _order_new(twin: Twin, p: dict[str, str]) -> dict[str, Any]:
     order = _order(twin, p)
-    order.paid_at, order.transaction_id, order.key_downloaded = None, None, False
+    twin.state.set_paid(order, None)
+    order.transaction_id, order.key_downloaded = None, False
+    twin.state.recheck_reservation(order)
     return {"order_id": order.id, "product_id": order.product_id, "price": order.price}
 
 
 def _order_paid(twin: Twin, p: dict[str, str], *, complete: bool = False) -> dict[str, Any]:
     order = _order(twin, p)
     state = twin.state
-    order.paid_at = state.clock() - (state.config.completion_delay_seconds if complete else 0.0)
+    state.set_paid(
+        order, state.clock() - (state.config.completion_delay_seconds if complete else 0.0)
+    )
     order.transaction_id = order.transaction_id or state.new_uuid()
     order.key = order.key or state.key_for(order.id)
     order.key_downloaded = False
+    state.recheck_reservation(order)
+    twin.watch_completion(order)
     return {"order_id": order.id, "transaction_id": order.transaction_id}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from twin_support import SANDBOX_PRODUCT, error
@@ -115,3 +117,76 @@ def test_admin_404_and_405_are_json_too(
     response = httpx.request(method, f"{twin.base_url}{path}", content=b"{}")
     assert (response.status_code, response.json()) == (status, {"error": reason})
     assert response.headers["content-type"] == "application/json"
+
+
+def listed_qty(api: httpx.Client) -> int:
+    qty: int = api.get("/products", params={"id": SANDBOX_PRODUCT}).json()["docs"][0]["qty"]
+    return qty
+
+
+def test_moving_created_at_past_the_reservation_lapses_the_order(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    admin.set_order(order_id, created_at=time.time() - 1900)
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty  # the unit is back
+    late = api.put(f"/order/pay/{order_id}")
+    assert (late.status_code, late.json()) == (403, error("ORD114", "Payment too late"))
+    assert listed_qty(api) == qty
+
+
+def test_moving_created_at_ahead_extends_the_reservation(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(reservation_seconds=0.2)
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    admin.set_order(order_id, created_at=time.time() + 3600)
+    time.sleep(0.3)
+    assert listed_qty(api) == qty - 1  # still reserved
+    assert api.put(f"/order/pay/{order_id}").status_code == 200
+
+
+def test_a_paid_order_moved_back_to_new_lapses_again(api: httpx.Client, admin: TwinAdmin) -> None:
+    """Back to new after its reservation time passed: the unit it held is given back."""
+    admin.configure(reservation_seconds=0.2)
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    assert api.put(f"/order/pay/{order_id}").status_code == 200
+    time.sleep(0.3)
+    assert listed_qty(api) == qty - 1  # paid: sold, not reserved
+    admin.set_order(order_id, status="new")
+    assert listed_qty(api) == qty
+    late = api.put(f"/order/pay/{order_id}")
+    assert (late.status_code, late.json()) == (403, error("ORD114", "Payment too late"))
+
+
+def test_a_lapsed_order_paid_or_renewed_by_the_admin_takes_its_unit_again(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    first = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    admin.set_order(first, created_at=time.time() - 1900)
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty
+    admin.set_order(first, status="paid")
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty - 1
+    assert api.get(f"/order/details/{first}").json()["status"] == "complete"
+
+    second = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    admin.set_order(second, created_at=time.time() - 1900)
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty - 1
+    admin.set_order(second, created_at=time.time())
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty - 2
+    assert api.put(f"/order/pay/{second}").status_code == 200
+    assert listed_qty(api) == qty - 2
+
+
+def test_admin_views_show_lapsed_reservations_released(api: httpx.Client, admin: TwinAdmin) -> None:
+    admin.configure(reservation_seconds=0.05)
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    time.sleep(0.1)
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty  # no API call in between
+    assert [(o["order_id"], o["lapsed"]) for o in admin.orders()] == [(order_id, True)]
+    assert admin.order(order_id)["lapsed"] is True

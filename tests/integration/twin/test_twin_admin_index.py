@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import yaml
+from openapi_schema_validator import OAS30Validator
 
 from harness.twin import RunningTwin
 from harness.twin.admin_api import ROUTES
@@ -99,3 +100,13 @@ def test_the_assumptions_serve_the_settings_of_every_unknown(
         "import_errors.job_not_found": ([404, "JOB_NOT_FOUND", "Job not found"],) * 2,
         "export_errors.product_path": ([404, "NOT_FOUND", "No such endpoint"],) * 2,
     }
+
+
+def test_the_index_is_valid_under_its_own_schema(anon: httpx.Client) -> None:
+    """Strictly, as OpenAPI 3.0 reads it: `nullable` only counts beside a `type`."""
+    document = yaml.safe_load(anon.get("/__twin/openapi.yaml").text)
+    index = document["paths"]["/__twin/"]["get"]["responses"]["200"]["content"]
+    validator = OAS30Validator(index["application/json"]["schema"])
+    body = anon.get("/__twin/").json()
+    assert [e.message for e in validator.iter_errors(body)] == []
+    assert {r["path"] for r in body["routes"] if r["example_body"] is None} >= {"/__twin/"}

@@ -154,7 +154,7 @@ def test_subscriber_urls_need_a_parsable_url_with_a_host(
 def test_a_delivery_to_an_unparsable_url_is_recorded_as_failed(
     twin: RunningTwin, api: httpx.Client, admin: TwinAdmin
 ) -> None:
-    admin.configure(webhook_retry_delays=[0.01])
+    admin.configure(webhook_retry_delays=[0.01], completion_delay_seconds=60)  # order.paid only
     hooks = twin.app.twin.webhooks  # past the admin's check: the delivery must not die silently
     hooks.subscribers["sub-bad"] = Subscriber("sub-bad", "http://[::1/x", None)
     order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
@@ -175,3 +175,26 @@ def test_the_admin_document_is_served_from_any_working_directory(
     document = yaml.safe_load(response.text)
     assert document["info"]["title"] == "G2A twin admin surface"
     assert "/__twin/openapi.yaml" in document["paths"]
+
+
+@pytest.mark.parametrize("updated_at", [None, 5, "2024-01-01", "yesterday"])
+def test_a_product_updated_at_must_be_a_g2a_datetime(
+    api: httpx.Client, admin: TwinAdmin, updated_at: object
+) -> None:
+    """The product filters compare `updated_at` as `yyyy-mm-dd hh:mm:ss` text."""
+    before = admin.product(SANDBOX_PRODUCT)
+    with refused("updated_at must be yyyy-mm-dd hh:mm:ss"):
+        admin.update_product(SANDBOX_PRODUCT, updated_at=updated_at)
+    with refused("products[0]: updated_at must be yyyy-mm-dd hh:mm:ss"):
+        admin.seed(products=[{"id": SANDBOX_PRODUCT, "updated_at": updated_at}])
+    assert admin.product(SANDBOX_PRODUCT) == before
+    listed = api.get("/products", params={"updatedAtFrom": "2024-01-01 00:00:00"})
+    assert listed.status_code == 200
+
+
+def test_a_product_updated_at_in_the_g2a_format_is_taken(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.update_product(SANDBOX_PRODUCT, updated_at="2031-02-03 04:05:06")
+    listed = api.get("/products", params={"updatedAtFrom": "2031-01-01 00:00:00"}).json()
+    assert [d["id"] for d in listed["docs"]] == [SANDBOX_PRODUCT]

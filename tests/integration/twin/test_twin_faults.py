@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from test_twin_import_api import bearer
 from twin_support import SANDBOX_PRODUCT, error
 
 from harness.twin import RunningTwin, TwinAdmin, TwinAdminError
@@ -258,3 +259,23 @@ def test_numbers_too_large_for_a_float_are_refused_and_change_nothing(
     with pytest.raises(TwinAdminError, match=f"400 .*{reason}"):
         change(admin)
     assert (admin.config(), admin.product(SANDBOX_PRODUCT)) == (config, product)
+
+
+def test_faults_on_the_import_api_answer_with_its_configured_error_body(
+    root: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(import_error_body="code_message")
+    headers = bearer(root)
+    admin.add_fault(route="/v3/sales/offers", kind="status", status=503, times=1)
+    failed = root.get("/v3/sales/offers", headers=headers)
+    assert (failed.status_code, failed.json()) == (
+        503, {"code": "TWIN_FAULT", "message": "Injected fault"}
+    )  # fmt: skip
+    admin.add_fault(route="/v3/*", kind="rate_limit", retry_after=3, times=1)
+    limited = root.get("/v3/sales/offers", headers=headers)
+    assert (limited.status_code, limited.headers["retry-after"], limited.json()) == (
+        429, "3", {"code": "BR03", "message": "Too many requests"}
+    )  # fmt: skip
+    admin.add_fault(route="/v1/products", kind="status", times=1)
+    export = httpx.get(f"{admin.base_url}/v1/products")
+    assert export.json() == error("TWIN_FAULT", "Injected fault")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 
 import httpx
@@ -209,3 +211,75 @@ def test_offer_paging_limits(root: httpx.Client, params: dict[str, int]) -> None
         400,
         g2a_error("BR02", "page >= 1 and itemsPerPage 1..100"),
     )
+
+
+HASH = SANDBOX_API_HASH
+ENCODED_KEY = "".join(f"%{ord(c):02X}" for c in SANDBOX_API_KEY)
+ESCAPED_KEY = "".join(f"\\u{ord(c):04x}" for c in SANDBOX_API_KEY)
+FORM_TEXT = f"grant_type=client_credentials&client_id={HASH}"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "body", "content_type", "logged"),
+    [
+        ("/oauth/token", "", f"{FORM_TEXT}&client_secret={SANDBOX_API_KEY}", "form",
+         ("", f"{FORM_TEXT}&client_secret=***")),
+        ("/oauth/token", f"{FORM_TEXT}&client_secret={SANDBOX_API_KEY}", "", "form",
+         (f"{FORM_TEXT}&client_secret=***", "")),
+        ("/oauth/token", "", f"{FORM_TEXT}&client%5Fsecret={SANDBOX_API_KEY}", "form",
+         ("", f"{FORM_TEXT}&client%5Fsecret=***")),
+        ("/oauth/token", "", f"{FORM_TEXT}&client_secret={ENCODED_KEY}", "form",
+         ("", f"{FORM_TEXT}&client_secret=***")),
+        ("/oauth/token", f"client%5fsecret={ENCODED_KEY}&x=1", "", "form",
+         ("client%5fsecret=***&x=1", "")),
+        ("/oauth/token", "", json.dumps({**FORM, "client_secret": SANDBOX_API_KEY}), "json",
+         ("", json.dumps({**FORM, "client_secret": "***"}))),
+        ("/oauth/token", "", f'{{"client\\u005fsecret": "{ESCAPED_KEY}"}}', "json",
+         ("", '{"client_secret": "***"}')),
+        ("/v1/products", f"key={SANDBOX_API_KEY}&page=1", "", "form",
+         ("key=***&page=1", "")),
+        ("/v1/order", "", f'{{"product_id": "1", "notes": ["{SANDBOX_API_KEY}"]}}', "json",
+         ("", '{"product_id": "1", "notes": ["***"]}')),
+        ("/v1/order", "", f"not json {SANDBOX_API_KEY}", "json", ("", "***")),
+    ],
+    ids=["form", "query", "encoded-name", "encoded-value", "encoded-query", "json",
+         "json-escapes", "key-in-query", "key-in-json", "key-in-text"],
+)  # fmt: skip
+def test_secrets_never_reach_the_request_log_or_log_lines(
+    root: httpx.Client,
+    admin: TwinAdmin,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    query: str,
+    body: str,
+    content_type: str,
+    logged: tuple[str, str],
+) -> None:
+    """Masked by the field a parser reads (a percent-encoded name is the name it decodes to),
+    and wherever a configured key appears, however it is encoded."""
+    caplog.set_level(logging.INFO, logger="harness.twin")
+    media = {"form": "application/x-www-form-urlencoded", "json": "application/json"}
+    url = f"{path}?{query}" if query else path
+    root.post(url, content=body.encode(), headers={"Content-Type": media[content_type]})
+    [record] = admin.requests()
+    assert (record["query"], record["body"]) == logged
+    lines = [r.getMessage() for r in caplog.records if r.name == "harness.twin"]
+    assert [line.rsplit(" ", 2)[0] for line in lines] == [
+        f"POST {path}?{logged[0]}" if query else f"POST {path}"
+    ]
+
+
+def test_a_percent_encoded_secret_field_is_read_as_the_field(root: httpx.Client) -> None:
+    body = f"{FORM_TEXT}&client%5Fsecret={ENCODED_KEY}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert root.post("/oauth/token", content=body, headers=headers).status_code == 200
+
+
+def test_a_removed_credential_loses_its_tokens(root: httpx.Client, admin: TwinAdmin) -> None:
+    headers = bearer(root)
+    admin.configure(credentials=[{"api_hash": "otherHash", "email": "qa@example.com",
+                                  "api_secret": "s3cret"}])  # fmt: skip
+    refused = root.get("/v3/sales/offers", headers=headers)
+    assert (refused.status_code, refused.json()) == (
+        401, g2a_error("AUTH02", "Access token is invalid or expired")
+    )  # fmt: skip

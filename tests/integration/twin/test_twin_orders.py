@@ -140,6 +140,25 @@ def test_paying_after_the_reservation_expired_is_ord114(
     assert admin.order(order_id)["status"] == "new"
 
 
+def test_a_config_change_never_moves_an_order_back_or_forward(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    """An order's completion time is fixed when it is paid, under the delay then in force."""
+    complete = create(api).json()["order_id"]
+    api.put(f"/order/pay/{complete}")
+    admin.configure(completion_delay_seconds=60)
+    assert api.get(f"/order/details/{complete}").json()["status"] == "complete"
+    assert admin.order(complete)["status"] == "complete"
+    assert api.get(f"/order/key/{complete}").status_code == 200
+
+    paid = create(api).json()["order_id"]
+    api.put(f"/order/pay/{paid}")
+    admin.configure(completion_delay_seconds=0)
+    assert api.get(f"/order/details/{paid}").json()["status"] == "paid"
+    early = api.get(f"/order/key/{paid}")
+    assert (early.status_code, early.json()) == assumed("key_not_ready")
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [("PUT", "/order/pay/{}"), ("GET", "/order/details/{}"), ("GET", "/order/key/{}")],

@@ -255,3 +255,25 @@ def test_an_offer_create_or_update_needs_the_json_media_type(
     assert len(admin.jobs()) == 1  # only the first, JSON-labelled create
     [offer] = root.get("/v3/sales/offers", headers=headers).json()["data"]
     assert offer["status"] == "active"
+
+
+@pytest.mark.parametrize("constant", ["Infinity", "-Infinity", "NaN"])
+def test_json_without_a_number_for_infinity_or_nan_is_br01(
+    api: httpx.Client, root: httpx.Client, admin: TwinAdmin, constant: str
+) -> None:
+    """JavaScript's constants are not JSON: G2A's parser refuses them, as the admin does."""
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    body = f'{{"product_id": "{SANDBOX_PRODUCT}", "max_price": {constant}}}'
+    order = api.post("/order", content=body, headers={"Content-Type": "application/json"})
+    assert (order.status_code, order.json()) == (400, error("BR01", "Invalid JSON"))
+    assert (admin.product(SANDBOX_PRODUCT)["qty"], admin.orders()) == (qty, [])
+
+    offer = json.dumps(OFFER).replace('"12.50"', constant)
+    headers = {**bearer(root), "Content-Type": "application/json"}
+    created = root.post("/v3/sales/offers", content=offer, headers=headers)
+    assert (created.status_code, created.json()) == (400, error("BR01", "Invalid JSON"))
+
+    patched = httpx.patch(f"{admin.base_url}/__twin/catalog/{SANDBOX_PRODUCT}",
+                          content=f'{{"qty": 5, "rating": {constant}}}')  # fmt: skip
+    assert (patched.status_code, patched.json()) == (400, {"error": "body is not valid JSON"})
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == qty

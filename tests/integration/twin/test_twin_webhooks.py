@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +18,8 @@ from twin_support import SANDBOX_PRODUCT
 from harness.twin import TwinAdmin
 
 SECRET = "twin-webhook-secret"
+# Orders paid under it complete a minute later: within a test, `order.paid` is their one event.
+PAID_ONLY = 60
 
 
 class Subscriber:
@@ -101,7 +104,9 @@ def test_paid_and_complete_events_are_signed(
 def test_rotation_signs_with_every_secret(
     api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
 ) -> None:
-    admin.configure(webhook_secrets=["new-secret", "old-secret"])
+    admin.configure(
+        webhook_secrets=["new-secret", "old-secret"], completion_delay_seconds=PAID_ONLY
+    )
     admin.subscribe(subscriber.url)
     order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
     api.put(f"/order/pay/{order_id}")
@@ -115,7 +120,7 @@ def test_rotation_signs_with_every_secret(
 def test_a_500_is_retried_with_a_fresh_signature(
     api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
 ) -> None:
-    admin.configure(webhook_retry_delays=[0.05, 0.05])
+    admin.configure(webhook_retry_delays=[0.05, 0.05], completion_delay_seconds=PAID_ONLY)
     subscriber.script = [500, 503]
     admin.subscribe(subscriber.url)
     order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
@@ -130,7 +135,7 @@ def test_a_500_is_retried_with_a_fresh_signature(
 
 
 def test_connection_errors_are_retried_and_recorded(api: httpx.Client, admin: TwinAdmin) -> None:
-    admin.configure(webhook_retry_delays=[0.01])
+    admin.configure(webhook_retry_delays=[0.01], completion_delay_seconds=PAID_ONLY)
     admin.subscribe("http://127.0.0.1:9/nothing-listens-here")
     order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
     api.put(f"/order/pay/{order_id}")
@@ -154,6 +159,7 @@ def test_payment_answer_does_not_wait_for_slow_deliveries(
 def test_duplicate_and_replay_on_demand(
     api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
 ) -> None:
+    admin.configure(completion_delay_seconds=PAID_ONLY)
     admin.subscribe(subscriber.url)
     order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
     api.put(f"/order/pay/{order_id}")
@@ -194,3 +200,38 @@ def test_unsubscribed_urls_get_nothing(
     api.put(f"/order/pay/{order_id}")
     assert admin.deliveries() == []
     assert subscriber.received == []
+
+
+def received_types(subscriber: Subscriber, count: int, timeout: float = 3.0) -> list[str]:
+    """The event types the subscriber got, once it has `count` (or when `timeout` passes)."""
+    deadline = time.monotonic() + timeout
+    while len(subscriber.received) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return [json.loads(body)["type"] for _, body in subscriber.received]
+
+
+def test_complete_is_sent_when_processing_ends_with_no_call_at_all(
+    api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
+) -> None:
+    """Nobody fetches the key or even asks: the order completes and says so, once."""
+    admin.configure(completion_delay_seconds=0.3)
+    admin.subscribe(subscriber.url)
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    api.put(f"/order/pay/{order_id}")
+    assert received_types(subscriber, 2) == ["order.paid", "order.complete"]
+    assert api.get(f"/order/key/{order_id}").status_code == 200
+    time.sleep(0.2)
+    assert received_types(subscriber, 3, timeout=0) == ["order.paid", "order.complete"]
+
+
+def test_complete_is_sent_once_at_payment_when_there_is_no_processing_time(
+    api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
+) -> None:
+    admin.subscribe(subscriber.url)
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    api.put(f"/order/pay/{order_id}")
+    assert sorted(received_types(subscriber, 2)) == ["order.complete", "order.paid"]
+    assert api.get(f"/order/details/{order_id}").json()["status"] == "complete"
+    assert api.get(f"/order/key/{order_id}").status_code == 200
+    time.sleep(0.2)
+    assert sorted(d["type"] for d in admin.deliveries()) == ["order.complete", "order.paid"]

@@ -70,3 +70,16 @@ def test_first_matching_fault_that_fires_wins() -> None:
 def test_bad_specs_name_the_field(spec: dict[str, object], field: str) -> None:
     with pytest.raises(FaultSpecError, match=field):
         parse_fault(spec, "f")
+
+
+def test_clearing_the_faults_starts_their_ids_and_draws_again() -> None:
+    """After `clear()` the book is as new: the same spec gets the same id and the same draws
+    as in a fresh book under the same twin seed."""
+    spec = {"route": "/v1/products", "kind": "status", "status": 503, "probability": 0.5}
+    fresh = FaultBook(7)
+    fresh_id = fresh.add(spec).id
+    used = FaultBook(7)
+    used.add({"route": "/v1/order", "kind": "reset"})
+    used.clear()
+    assert used.add(spec).id == fresh_id == "fault-1"
+    assert kinds(used, 24) == kinds(fresh, 24)

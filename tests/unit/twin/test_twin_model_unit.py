@@ -165,12 +165,14 @@ def test_authorization_masking(value: str, masked: str) -> None:
 
 
 def test_order_states_over_time() -> None:
+    twin = Twin(TwinConfig(completion_delay_seconds=5.0), lambda: 100.0)
     order = Order("1", "2", 10.0, "EUR", 10.0, created_at=100.0)
-    assert order.state(1000.0, 5.0) == "new"
-    order.paid_at = 200.0
-    assert [order.state(t, 5.0) for t in (201.0, 205.0)] == ["paid", "complete"]
+    assert order.state(1000.0) == "new"
+    twin.state.set_paid(order, 200.0)
+    twin.configure(twin.config.updated({"completion_delay_seconds": 60}))  # fixed when paid
+    assert [order.state(t) for t in (201.0, 205.0)] == ["paid", "complete"]
     order.key_downloaded = True
-    assert order.state(201.0, 5.0) == "complete"
+    assert order.state(201.0) == "complete"
 
 
 @pytest.mark.parametrize(

@@ -65,10 +65,7 @@ def world(twin: Twin) -> dict[str, Any]:
         {
             "products": [dict(p) for p in state.catalog],
             "auctions": {p["id"]: state.catalog.auctions(p["id"]) for p in state.catalog},
-            "orders": {
-                k: o.as_dict(NOW, state.config.completion_delay_seconds)
-                for k, o in state.orders.items()
-            },
+            "orders": {k: o.as_dict(NOW) for k, o in state.orders.items()},
             "wallets": dict(state.wallets),
             "tokens": sorted(state.tokens),
             "offers": state.offers,
