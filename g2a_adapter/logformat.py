@@ -48,10 +48,11 @@ def json_formatter() -> logging.Formatter:
     """One JSON object per record: time, level, logger, message and every extra field."""
     try:
         from pythonjsonlogger.json import JsonFormatter
-    except ImportError as exc:
-        raise ConfigError(
-            f"{LOG_FORMAT_ENV}=json needs the json-logs extra: pip install 'g2a-adapter[json-logs]'"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"{LOG_FORMAT_ENV}=json needs {exc.name}: install g2a-adapter[json-logs]",
+            name=exc.name,
+        ) from None
     formatter: logging.Formatter = JsonFormatter(
         _JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}
     )

@@ -30,6 +30,7 @@ from g2a_adapter.client._retry import RetryPolicy
 from g2a_adapter.client._transport import AsyncTransport, SyncTransport
 from g2a_adapter.idempotency import open_store
 from g2a_adapter.idempotency._base import IdempotencyStore
+from g2a_adapter.idempotency._url import require_driver
 
 T = TypeVar("T")
 LOGGER_NAME = "g2a_adapter"
@@ -59,6 +60,8 @@ class _Shared:
         self._order_calls = OrderCalls(self._core)
         self._product_calls = ProductCalls(self._core)
         self._import_calls = ImportCalls(self._core)
+        if store is None:  # opened at the first purchase: a missing driver is known now
+            require_driver(settings.idempotency_url)
         self._store = store
         self._owns_store = store is None
         self._purchase_flow: PurchaseFlow | None = None

@@ -24,7 +24,7 @@ from g2a_adapter.idempotency._once import ProcessOnce, ProcessOnceInTransaction
 from g2a_adapter.idempotency._replay import ReplayGuard, replay_guard_of
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 from g2a_adapter.idempotency._sqlite import SqliteStore
-from g2a_adapter.idempotency._url import StoreUrl, parse_store_url
+from g2a_adapter.idempotency._url import StoreUrl, missing_driver, parse_store_url
 
 __all__ = [
     "JSON",
@@ -63,8 +63,8 @@ def open_store(
     applications or test runs can share one server. Leases and expiries are timed by `clock`
     when one is given (tests move time with it); by default by this host's clock for memory
     and SQLite, and by the server's clock for Redis and PostgreSQL, which hosts share. Bad
-    URLs, missing drivers and unreachable servers raise `StoreUnavailableError` naming the
-    backend, never a password.
+    URLs and unreachable servers raise `StoreUnavailableError` naming the backend, never a
+    password; a backend whose extra is not installed, `ModuleNotFoundError` naming it.
     """
     spec = parse_store_url(url, namespace)
     if spec.backend == "memory":
@@ -80,10 +80,7 @@ def open_store(
 
         return PostgresStore(spec.target, namespace=spec.namespace, clock=clock)
     except ImportError as exc:
-        extra = spec.backend
-        raise StoreUnavailableError(
-            spec.backend, f"driver not installed ({exc.name}); install g2a-adapter[{extra}]"
-        ) from None
+        raise missing_driver(spec.backend, exc.name) from None
     except (ValueError, TypeError) as exc:  # the driver refused the URL (an unknown parameter)
         detail = SecretMasker(spec.passwords)(str(exc))
         raise StoreUnavailableError(spec.backend, f"invalid URL: {detail}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +18,7 @@ _BACKENDS = {
     "postgres": "postgres",
     "postgresql": "postgres",
 }
+_DRIVERS = {"redis": "redis", "postgres": "psycopg"}  # backend: the module its extra brings
 _HELP = "use memory://, sqlite:///path, redis://host:port/db or postgresql://user@host/db"
 
 
@@ -61,3 +63,24 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     elif backend in {"redis", "postgres"} and not parts.hostname:
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
     return StoreUrl(backend, target, chosen, passwords, redacted)
+
+
+def missing_driver(backend: str, module: str | None) -> ModuleNotFoundError:
+    """The error of a backend whose driver is not installed: an installation error, never a
+    store outage (`StoreUnavailableError` reads as one, retried)."""
+    module = module or _DRIVERS.get(backend, backend)
+    return ModuleNotFoundError(
+        f"the {backend} store needs {module}: install g2a-adapter[{backend}]", name=module
+    )
+
+
+def require_driver(url: str) -> None:
+    """`missing_driver` now if the backend `url` names lacks its driver (a client checks this
+    when it is built, not at its first purchase); the URL itself is checked on opening."""
+    try:
+        backend = _BACKENDS.get(urlsplit(url).scheme.lower(), "")
+    except ValueError:
+        return
+    module = _DRIVERS.get(backend)
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise missing_driver(backend, module)

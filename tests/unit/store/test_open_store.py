@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -166,3 +167,36 @@ def test_memory_url_uses_the_given_clock() -> None:
     now[0] = 110.0
     assert store.claim("k", "fp", 10.0).state is ClaimState.NEW
     assert claim.owner is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "driver", "private_module"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis", "g2a_adapter.idempotency._redis"),
+        ("postgresql://me@127.0.0.1/test", "psycopg", "g2a_adapter.idempotency._postgres"),
+    ],
+)
+def test_a_missing_driver_is_a_module_error_naming_the_extra_when_the_client_is_built(
+    monkeypatch: pytest.MonkeyPatch, url: str, driver: str, private_module: str
+) -> None:
+    """An adapter installed without `[redis]`/`[postgres]`: a `StoreUnavailableError` at the
+    first purchase read as an outage a service retries; it is an installation error, found
+    when the client is built."""
+    from g2a_adapter import G2AClient, Settings
+
+    monkeypatch.setitem(sys.modules, driver, None)  # `import redis` fails as if not installed
+    monkeypatch.delitem(sys.modules, private_module, raising=False)
+    backend = "redis" if driver == "redis" else "postgres"
+    settings = Settings(
+        api_url="https://sandboxapi.g2a.com/v1",
+        api_hash="qdaiciDiyMaTjxMt",
+        api_key="74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875",
+        idempotency_url=url,
+    )
+    expected = rf"the {backend} store needs {driver}: install g2a-adapter\[{backend}\]"
+
+    with pytest.raises(ModuleNotFoundError, match=expected) as opening:
+        open_store(url)
+    with pytest.raises(ModuleNotFoundError, match=expected) as building:
+        G2AClient(settings)
+    assert opening.value.name == building.value.name == driver
