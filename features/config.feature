@@ -42,7 +42,7 @@ Feature: Configuration from the environment
   Scenario: Optional settings take their documented defaults
     When the adapter loads its settings
     Then the request timeout is 8000 milliseconds
-    And a failed call is retried at most 2 times
+    And the settings allow at most 2 retries
 
   @twin @sandbox @live @chk-env-defaults
   Scenario Outline: Optional settings can be tuned

@@ -16,7 +16,25 @@ Feature: Orders
   Scenario: The order request carries the product and currency G2A expects
     When QA orders product 10000084431001
     Then the twin received 1 order request for product "10000084431001" in "EUR"
+    And the twin holds 1 order
     And the twin holds 1 order in status "new"
+
+  @twin
+  Scenario: An order priced in another currency
+    Given product 10000027819004 costs 10 EUR
+    When QA orders product 10000027819004 in USD
+    Then an order id made of digits is returned with a price in USD
+    And the order costs 10.80 USD
+    And the twin received 1 order request for product "10000027819004" in "USD"
+
+  @twin
+  Scenario: An order above its maximum price is refused and reserves nothing
+    Given product 10000027819004 costs 12.50 EUR
+    And product 10000027819004 has 5 keys in stock
+    When QA orders product 10000027819004 for at most 12 EUR
+    Then the call fails because the price is above the maximum
+    And the twin holds 0 orders
+    And the twin still holds 5 keys of product 10000027819004
 
   @twin @chk-test-int-order-create @chk-test-unit-retry-policy
   Scenario Outline: G2A's order errors arrive as typed errors and are not retried
@@ -46,6 +64,7 @@ Feature: Orders
     When QA orders product 10000027819004 from a seller rated at least 0.9
     Then an order id made of digits is returned with a price in EUR
     And the order costs 11.20 EUR
+    And the twin holds 1 order
     And the twin holds 1 order in status "new"
 
   @twin

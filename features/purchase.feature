@@ -12,6 +12,7 @@ Feature: Purchases never charge twice
   Scenario: A purchase returns the key
     When QA purchases product 10000027819004 with idempotency key "buy-1"
     Then the purchase returns a key for a new order
+    And the twin holds 1 order
     And the twin holds 1 order in status "complete"
 
   @chk-ops-idempotent-processing
@@ -37,7 +38,20 @@ Feature: Purchases never charge twice
     Then the purchase returns a key
     And the twin received 1 order request
     And the twin received 1 payment request
+    And the twin holds 1 order
     And the twin holds 1 order in status "complete"
+
+  Scenario: A purchase within its maximum price returns the key
+    Given product 10000027819004 costs 12.50 EUR
+    When QA purchases product 10000027819004 for at most 12.50 EUR with idempotency key "buy-7"
+    Then the purchase returns a key for a new order
+
+  Scenario: A purchase above its maximum price is refused before anything is ordered or paid
+    Given product 10000027819004 costs 12.50 EUR
+    When QA purchases product 10000027819004 for at most 12 EUR with idempotency key "buy-8"
+    Then the call fails because the price is above the maximum
+    And the twin holds 0 orders
+    And the twin received no request for payment
 
   @chk-ops-idempotent-processing
   Scenario: A key request that failed before G2A handed the key out is asked again at once

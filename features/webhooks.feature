@@ -15,6 +15,12 @@ Feature: Signed order webhooks
     Then the receiver answered the delivery with "processed"
     And the receiver counted 1 processed "order.paid" event
 
+  Scenario: The completion of an order is announced and processed
+    When the twin announces that the order was completed
+    Then the receiver answered the delivery with "processed"
+    And the receiver counted 1 processed "order.complete" event
+    And the receiver counted 0 processed "order.paid" events
+
   @chk-ops-idempotent-processing
   Scenario: A redelivered event is acknowledged without being processed again
     When the twin announces that the order was paid

@@ -32,6 +32,7 @@ from g2a_adapter._errors import (
     ResponseFormatError,
     StoreUnavailableError,
     TransportError,
+    UnknownOrderStatusError,
     WebhookRejectedError,
 )
 from g2a_adapter._observability import Metrics
@@ -107,6 +108,7 @@ __all__ = [
     "StoreUnavailableError",
     "TransactionalHandler",
     "TransportError",
+    "UnknownOrderStatusError",
     "WebhookEvent",
     "WebhookHandler",
     "WebhookRejectedError",

@@ -50,6 +50,24 @@ class PurchasePendingError(G2AError):
     """
 
 
+class UnknownOrderStatusError(G2AError):
+    """Order details show a status word the adapter does not know (known: `new`, `pending`,
+    `complete`, the twin's `paid`): the order is neither paid again nor waited on as paid.
+
+    Carries `order_id` and `status` for the question to G2A; a re-run of the purchase with the
+    same idempotency key asks the details again and goes on once the word is a known one.
+    """
+
+    def __init__(self, order_id: str, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(
+            f"order {order_id} shows status {status!r}, which is neither unpaid ('new') nor a "
+            "known word of a paid order: it is not paid again nor waited on; ask G2A about "
+            "it, and re-run the purchase with the same key to check again"
+        )
+
+
 class RateLimitedError(G2AApiError):
     """429 / BR03 after the retry budget was spent; `retry_after` in seconds if given."""
 

@@ -4,9 +4,13 @@
 refreshed early, was the refused token already replaced by another caller) and builds the
 token request. From its first token demand it counts in `g2a_token_ttl_seconds` (the lowest
 TTL over the clients of one `Metrics`), so a client that never uses the Import API (Export
-calls only) never pins the gauge at 0. The wrappers only add a lock — `threading.Lock` for
-threads, `asyncio.Lock` for tasks — and the double check that makes N concurrent callers cause
-one fetch.
+calls only) never pins the gauge at 0.
+
+Single flight: a caller that needs a token while a fetch is running waits for that fetch and
+gets its outcome, its token or its error (during an OAuth outage N callers cause one fetch and
+fail together, not one after the other). Only a caller arriving after the fetch ended starts
+another. `TokenState` keeps the running fetch (`Flight`); the wrappers only add the waiting
+primitive — `threading.Event` and a lock for threads, `asyncio.Event` for tasks.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, Generic, TypeVar
 
 from g2a_adapter._errors import ApiAuthError, AuthError, G2AApiError
 from g2a_adapter.client._core import ClientCore, Flow, Spec
@@ -22,6 +28,7 @@ from g2a_adapter.client._models import AccessToken
 
 EARLY_REFRESH_FRACTION = 0.2  # refresh once less than 20 % of the token's life is left
 _REFUSAL_STATUSES = frozenset({400, 401, 403})
+E = TypeVar("E", threading.Event, asyncio.Event)
 
 
 def is_refusal(error: G2AApiError) -> bool:
@@ -33,13 +40,31 @@ def _now() -> float:
     return time.time()  # looked up at call time, so freezegun can move it
 
 
+class Flight(Generic[E]):
+    """One token fetch; the callers that found it running wait on `done` for its outcome."""
+
+    def __init__(self, done: E) -> None:
+        self.done: E = done
+        self.token: AccessToken | None = None
+        self.error: Exception | None = None
+
+    def outcome(self) -> AccessToken | None:
+        """The fetched token, or the fetch's error raised; None if the fetch was cut short
+        (its caller cancelled or interrupted): the waiter then starts over."""
+        if self.error is not None:
+            raise self.error
+        return self.token
+
+
 class TokenState:
-    """The cached token, its refresh rules and the token request (no locks, no I/O)."""
+    """The cached token, its refresh rules, the running fetch and the token request (no
+    locks, no I/O)."""
 
     def __init__(self, core: ClientCore, clock: Callable[[], float] = _now) -> None:
         self._core = core
         self._clock = clock
         self.token: AccessToken | None = None
+        self._flight: Flight[Any] | None = None
         self._ttl_counted = False  # set at the first token demand, and for good by `release`
 
     def ttl_seconds(self) -> float:
@@ -62,6 +87,27 @@ class TokenState:
         if force:
             return None if stale is None or token is stale else token
         return None if token.refresh_due(self._clock(), EARLY_REFRESH_FRACTION) else token
+
+    def board(self, new_event: Callable[[], E]) -> tuple[Flight[E], bool]:
+        """The fetch to wait for: the running one, or a new one this caller leads (True)."""
+        if self._flight is not None:
+            return self._flight, False
+        flight = self._flight = Flight(new_event())
+        return flight, True
+
+    @contextmanager
+    def leading(self, flight: Flight[Any], lock: AbstractContextManager[object]) -> Iterator[None]:
+        """Around the leader's fetch: its token or error is the flight's outcome, and the
+        callers waiting on it are woken however it ends."""
+        try:
+            yield
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            with lock:  # who arrives from now on finds the token, or starts a new fetch
+                self._flight = None
+            flight.done.set()
 
     def fetch(self) -> Flow[AccessToken]:
         """The token request (client credentials, form body) as a flow."""
@@ -95,10 +141,10 @@ class TokenState:
             ) from exc
         return token
 
-    def accept(self, token: AccessToken) -> AccessToken:
+    def accept(self, flight: Flight[Any], token: AccessToken) -> None:
+        """Cache the fetched `token` as `flight`'s outcome."""
         self._core.mask_token(token)
-        self.token = token
-        return token
+        self.token = flight.token = token
 
     def invalidate(self) -> None:
         self.token = None
@@ -118,30 +164,39 @@ class SyncTokens:
         self._lock = threading.Lock()
 
     def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
-        token = self.state.usable(force, stale)
-        if token is None:
+        token = self.state.usable(force, stale)  # the common case, without the lock
+        while token is None:
             with self._lock:
-                token = self.state.usable(force, stale) or self.state.accept(
-                    self._run(self.state.fetch())
-                )
+                token = self.state.usable(force, stale)
+                if token is not None:
+                    return token
+                flight, leader = self.state.board(threading.Event)
+            if leader:
+                with self.state.leading(flight, self._lock):
+                    self.state.accept(flight, self._run(self.state.fetch()))
+            else:
+                flight.done.wait()
+            token = flight.outcome()
         return token
 
 
 class AsyncTokens:
-    """Single flight across tasks of one event loop."""
+    """Single flight across tasks of one event loop (no lock: nothing awaits in between)."""
 
     def __init__(
         self, state: TokenState, run: Callable[[Flow[AccessToken]], Awaitable[AccessToken]]
     ):
         self.state = state
         self._run = run
-        self._lock = asyncio.Lock()
 
     async def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
         token = self.state.usable(force, stale)
-        if token is None:
-            async with self._lock:
-                token = self.state.usable(force, stale) or self.state.accept(
-                    await self._run(self.state.fetch())
-                )
+        while token is None:
+            flight, leader = self.state.board(asyncio.Event)
+            if leader:
+                with self.state.leading(flight, nullcontext()):
+                    self.state.accept(flight, await self._run(self.state.fetch()))
+            else:
+                await flight.done.wait()
+            token = flight.outcome()
         return token

@@ -79,6 +79,9 @@ class Spec:
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers of this call
     purchase: PurchaseStep | None = None
     read_timeout: float | None = None  # seconds; None: the client's timeout
+    # Parse a 2xx body whatever its Content-Type says: for an answer that cannot be asked for
+    # again (the key), refusing a readable body over its label would throw the goods away.
+    any_content_type: bool = False
 
 
 @dataclass(slots=True)
@@ -189,7 +192,7 @@ def _unreadable(spec: Spec, problem: str) -> G2AError:
 
 def parse_body(spec: Spec, response: httpx.Response) -> Any:
     """The typed result of a 2xx answer."""
-    if not _is_json(response):
+    if not (spec.any_content_type or _is_json(response)):
         raise _unreadable(spec, f"2xx answer is not JSON ({_body_kind(response)})")
     try:
         return spec.parse(response.content)

@@ -295,6 +295,9 @@ class OrderCreated(G2AModel):
 
 
 UNPAID_STATUS = "new"  # the one status word that means an order was certainly not paid
+# The words of a paid order: G2A's `pending` and `complete` (docs/g2a-api.md §1), the twin's
+# `paid`. G2A publishes no others; an order showing another word is neither paid nor unpaid.
+PAID_STATUSES = frozenset({"paid", "pending", "complete"})
 
 
 class PaymentResult(G2AModel):
@@ -315,10 +318,15 @@ class OrderDetails(G2AModel):
         return self.status == "complete"
 
     @property
+    def unpaid(self) -> bool:
+        """`new`: certainly not paid, the one word an order is ever paid again on."""
+        return self.status == UNPAID_STATUS
+
+    @property
     def paid(self) -> bool:
-        """Anything but `new`: G2A's words beyond `new` and `complete` are not all known
-        (`pending` has been seen), and an order it no longer calls new is never paid again."""
-        return self.status != UNPAID_STATUS
+        """A known word of a paid order (`PAID_STATUSES`). An unknown word (`expired`, say)
+        is neither paid nor `unpaid`: such an order is never paid, nor waited on as paid."""
+        return self.status in PAID_STATUSES
 
 
 class OrderKey(G2AModel):

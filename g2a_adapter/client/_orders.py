@@ -122,6 +122,7 @@ class OrderCalls:
             idempotent=False,
             purchase=purchase,
             read_timeout=self._core.settings.key_timeout_seconds,
+            any_content_type=True,  # handed out once: a mislabelled key is still the key
         )
         result: OrderKey = yield from self._core.exchange(spec)
         return result

@@ -28,9 +28,11 @@ them a re-run with its key returns it (`resumed=True`) and never buys again; aft
 key is forgotten and the same key buys again.
 
 **Price limit.** G2A takes `max_price` in EUR and should refuse to create an order above it;
-an order it creates in EUR above `max_price` anyway is never paid: it is recorded as abandoned
-and the purchase ends in `ResponseFormatError` (an order in another currency cannot be
-compared). An empty key in the key answer is an unreadable answer, like any other.
+an order it creates in EUR above `max_price` anyway is never paid: it is logged and counted as
+abandoned and the purchase ends in `ResponseFormatError` (an order in another currency cannot be
+compared). As after a refused create, the key is then free again (for a higher `max_price`,
+say) unless earlier orders of the purchase were recorded as abandoned: then it is recorded with
+them. An empty key in the key answer is an unreadable answer, like any other.
 
 **Unknown outcomes.** G2A did nothing when it answers 429 (its rate limiter refuses before the
 call runs) or when the request never left (connect errors); the client retries those. Any 5xx,
@@ -41,11 +43,14 @@ key fetch *ambiguous*: the purchase then resolves the question itself instead of
   recorded; the given-up create is recorded in the checkpoint's `abandoned_orders` (its order
   id when known), logged and counted in `g2a_purchase_orders_abandoned_total`; its
   reservation lapses (30 minutes, docs/g2a-api.md §1).
-- pay: order details decide; an order they show as paid is reported as paid (any answer that
-  means "already paid" is resolved the same way), with the transaction id when it is known.
+- pay: order details decide; an order they show as paid (a known word: `paid`, `pending`,
+  `complete`) is reported as paid (any answer that means "already paid" is resolved the same
+  way), with the transaction id when it is known; only one they show `new` is paid again.
   An order G2A will no longer take payment for (`ORD114`, its 30-minute reservation lapsed,
-  e.g. on a re-run long after an ambiguous pay) is recorded as abandoned and the purchase
-  starts again from a new order, once per run.
+  e.g. on a re-run long after an ambiguous pay) is recorded as abandoned, whatever word its
+  details show unless a paid one, and the purchase starts again from a new order, once per run.
+  Details in a word G2A publishes for neither (`expired`, say) end the run in
+  `UnknownOrderStatusError`: such an order is neither paid again nor waited on as paid.
 - key: the key is asked for once more at once; G2A either hands it over (the first answer
   never left) or answers ORD004, and then the key is lost: `KeyDeliveryLostError`, counted in
   `g2a_key_delivery_lost_total`, logged at ERROR; the key is stored in the step that receives it.
@@ -90,6 +95,7 @@ from g2a_adapter._errors import (
     RequestValidationError,
     ResponseFormatError,
     TransportError,
+    UnknownOrderStatusError,
 )
 from g2a_adapter._observability import Metrics, key_digest
 from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
@@ -368,8 +374,10 @@ class PurchaseFlow:
         order_id = progress["order_id"]
         if step == "reconcile_pay":
             details = yield from self._calls.details(order_id, purchase=request.step(step))
-            if not details.paid:  # only a certainly unpaid order is paid again
+            if details.unpaid:  # only a certainly unpaid order is paid again
                 return {**progress, "step": "created"}
+            if not details.paid:  # stays `paying`: a re-run asks again
+                raise UnknownOrderStatusError(order_id, details.status)
             return {**progress, "step": "paid", "transaction_id": None}
         if step == "pay":
             paid: JSON = yield from self._pay(request, progress, save)
@@ -425,13 +433,17 @@ class PurchaseFlow:
     def _refuse_to_pay(
         self, request: PurchaseRequest, created: OrderCreated, abandoned: list[JSON], save: Saver
     ) -> Flow[None]:
-        """An order G2A created above `max_price`: recorded as abandoned (never paid, also not
-        by a re-run), then `ResponseFormatError`."""
+        """An order G2A created above `max_price` (it should have refused the create): never
+        paid, logged and counted as abandoned, then `ResponseFormatError`. Like a refused
+        create it leaves nothing behind unless earlier orders were recorded as abandoned, so
+        the key is free again (a higher `max_price` may try it)."""
         over = (
             f"order {created.order_id} was created at {created.price:g} {created.currency}, "
             f"above max_price {request.order.max_price:g}"
         )
-        abandoned.append(self._abandon(request, created.order_id, over))
+        refused = self._abandon(request, created.order_id, over)
+        if abandoned:
+            abandoned.append(refused)
         yield from save(_with_abandoned({}, abandoned))
         raise ResponseFormatError(f"POST /v1/order: {over}; it is not paid")
 
@@ -527,12 +539,16 @@ class PurchaseFlow:
             )
 
     def _poll(self, order_id: str, request: PurchaseRequest) -> Flow[None]:
+        """Wait for `complete`; an unknown word is waited out too (it may be a step on the
+        way), but one still shown at the deadline is no "pending, re-run" but a typed error."""
         deadline = time.monotonic() + request.poll_timeout
         while True:
             details = yield from self._calls.details(order_id, purchase=request.step("poll"))
             if details.complete:
                 return
             if time.monotonic() >= deadline:
+                if not (details.paid or details.unpaid):
+                    raise UnknownOrderStatusError(order_id, details.status)
                 raise PurchasePendingError(
                     f"order {order_id} is {details.status!r}, not complete after "
                     f"{request.poll_timeout}s; re-run the purchase with the same key to resume"

@@ -77,7 +77,9 @@ class RetryDecision:
 @dataclass(frozen=True)
 class RetryPolicy:
     """At most `max_retries` retries; full-jitter exponential backoff capped at `max_delay`;
-    `Retry-After` honoured up to `max_retry_after`; never past `total_timeout` in all.
+    `Retry-After` honoured up to `max_retry_after`; never past `total_timeout` in all. An answer
+    asking for a longer wait than either allows is not retried: its error (a `RateLimitedError`
+    carries `retry_after`) goes to the caller at once.
 
     `sleep_enabled=False` keeps every decision but skips the waiting, for this policy only;
     `set_testing(True)` does the same for all of them.
@@ -132,7 +134,9 @@ class RetryPolicy:
         delay = self.backoff(attempt, rand)
         hinted = parse_retry_after(retry_after, now)
         if hinted is not None:
-            delay = max(delay, min(hinted, self.max_retry_after))
+            if hinted > self.max_retry_after:  # a retry sooner than asked cannot succeed
+                return RetryDecision(False, reason=reason)
+            delay = max(delay, hinted)
         if elapsed + delay > self.total_timeout:
             return RetryDecision(False, reason=reason)
         return RetryDecision(True, delay, reason)

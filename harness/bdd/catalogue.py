@@ -205,20 +205,29 @@ def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[C
     return sorted(steps, key=score, reverse=True)[:count]
 
 
-def unknown_step_message(feature_file: str, step: Any, steps: Sequence[CatalogueStep]) -> str:
+def unknown_step_message(
+    feature_file: str, step: Any, steps: Sequence[CatalogueStep], row_line: int | None = None
+) -> str:
     """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches, or,
     when a step fits but for a parameter outside its wording, which forms it may say (and the
-    closest steps all the same)."""
-    where = f"{relative_path(feature_file)}:{step.line_number}"
+    closest steps all the same). A step that an Examples row filled in is named by the row's
+    line (`row_line`), the step's own line following the step."""
+    where = f"{relative_path(feature_file)}:{row_line or step.line_number}"
+    named = f'"{step.keyword} {step.name}"' + examples_row(step, row_line)
     guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, steps))
     suggestion = f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
     for context in library_contexts():
         worded = context.type in (None, step.type) and isinstance(context.parser, Worded)
         if worded and (refusals := context.parser.misworded(step.name)):
-            return (
-                f'{where}: step "{step.keyword} {step.name}": {"; ".join(refusals)}; {suggestion}'
-            )
-    return f'{where}: unknown step "{step.keyword} {step.name}"; {suggestion}'
+            return f"{where}: step {named}: {'; '.join(refusals)}; {suggestion}"
+    return f"{where}: unknown step {named}; {suggestion}"
+
+
+def examples_row(step: Any, row_line: int | None) -> str:
+    """` (line N, with the values of the Examples row at line M)`, or "" without a row."""
+    if row_line is None:
+        return ""
+    return f" (line {step.line_number}, with the values of the Examples row at line {row_line})"
 
 
 def _shape(text: str) -> str:

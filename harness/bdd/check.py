@@ -23,6 +23,7 @@ from pytest_bdd.parser import PARAM_RE
 
 from harness.bdd.catalogue import (
     catalogue,
+    examples_row,
     library_contexts,
     relative_path,
     step_argument,
@@ -113,19 +114,34 @@ class _Run:
     scenario: Any
     columns: tuple[str, ...]
     targets: tuple[str, ...]
+    row_line: int | None = None  # the line of the Examples row that filled it in
+
+
+def _row_lines(path: str, examples: Any) -> list[int]:
+    """The line of each row of an Examples table, its header left out."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    rows: list[int] = []
+    for index in range(examples.line_number or 0, len(lines)):  # from the line after `Examples:`
+        text = lines[index].strip()
+        if text.startswith("|"):
+            rows.append(index + 1)
+        elif text and not text.startswith("#"):
+            break
+    return rows[1:]
 
 
 def _rendered(feature: Any, template: Any) -> Iterable[_Run]:
     """The scenarios a template runs as: one per Examples row, or itself once."""
     tags = feature.tags | template.tags | (template.rule.tags if template.rule else set())
-    runs: list[tuple[Mapping[str, str], tuple[str, ...], set[str]]] = [
-        (context, tuple(examples.example_params), examples.tags)
-        for examples in template.examples
-        for context in examples.as_contexts()
-    ]
-    for context, columns, row_tags in runs or [({}, (), set())]:
+    runs: list[tuple[Mapping[str, str], tuple[str, ...], set[str], int | None]] = []
+    for examples in template.examples:
+        rows = _row_lines(feature.filename, examples)
+        for number, context in enumerate(examples.as_contexts()):
+            row = rows[number] if number < len(rows) else None
+            runs.append((context, tuple(examples.example_params), examples.tags, row))
+    for context, columns, row_tags, row in runs or [({}, (), set(), None)]:
         declared = sorted((tags | row_tags) & set(TARGETS)) or [DEFAULT_TARGET]
-        yield _Run(template.render(context), columns, tuple(declared))
+        yield _Run(template.render(context), columns, tuple(declared), row)
 
 
 def _context(step: Any, contexts: list[Any]) -> Any:
@@ -216,18 +232,22 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
     for feature in get_features([str(path) for path in files]):
         where = relative_path(feature.filename)
         for template in feature.scenarios.values():
+            # a step whose text has a <placeholder>: a row's value may be what is wrong with it
+            filled = {s.line_number for s in template.steps if PARAM_RE.search(s.name)}
             for run in _rendered(feature, template):
                 scenarios += 1
                 for step in run.scenario.steps:
                     steps += 1
+                    row = run.row_line if step.line_number in filled else None
                     context = _context(step, contexts)
                     problem = _placeholders(step, run.columns)
-                    if problem is None and context is None:
-                        unknown[unknown_step_message(feature.filename, step, known)] = None
-                    elif problem is None:
-                        problem = argument_problem(step, context.step_func) or _target_problem(
-                            step, context.step_func, run.targets
-                        )
                     if problem is not None:
                         problems[f"{where}:{step.line_number}: {problem}"] = None
+                    elif context is None:
+                        unknown[unknown_step_message(feature.filename, step, known, row)] = None
+                    elif problem := argument_problem(step, context.step_func) or _target_problem(
+                        step, context.step_func, run.targets
+                    ):
+                        line = row or step.line_number
+                        problems[f"{where}:{line}: {problem}{examples_row(step, row)}"] = None
     return CheckResult(scenarios, steps, tuple(unknown), problems=tuple(problems))

@@ -83,7 +83,8 @@ class Wording(Generic[T]):
         return f"one of {forms}"
 
     def refusal(self, text: str) -> str:
-        return f'"{text}" is not a {self.noun} the step knows; a {self.noun} is {self.describe()}'
+        noun = f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
+        return f'"{text}" is not {noun} the step knows; {noun} is {self.describe()}'
 
 
 def _every(items: list[T | None], refusal: str) -> list[T]:

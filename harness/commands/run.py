@@ -130,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-time must be a positive number of seconds")
     if args.prometheus_url is not None:
         check_http_url("--prometheus-url", args.prometheus_url)
+    for path in args.features:
+        if path.is_file():
+            raise UsageError(
+                f"--features takes a folder, not a file: {path} "
+                f"(name its folder: --features {path.parent})"
+            )
     # the adapter logs each request and refused webhook; the run shows its own reasons
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
@@ -347,17 +353,30 @@ def _run_checklist(
             file=sys.stderr,
         )
     elif exit_code == 5:
-        print(
-            f"g2a-harness run: no test matched the selection ({selection.describe()}); "
-            "nothing was checked",
-            file=sys.stderr,
-        )
+        print(f"g2a-harness run: {_nothing_matched(selection, target, results)}", file=sys.stderr)
     elif exit_code != 0 and not (exit_code == 1 and tests_failed):
         print(
             f"g2a-harness run: pytest stopped with exit code {exit_code}; see {log_path}",
             file=sys.stderr,
         )
     return 0 if report["passed"] else 1
+
+
+def _nothing_matched(selection: Selection, target: str, results: list[Any]) -> str:
+    """Why a run checked nothing: no scenario matched the selection, or those that did are not
+    allowed on the target (they show as skipped)."""
+    from harness.run_results import DESELECTED
+    from harness.targets import TARGETS
+
+    refused = [r for r in results if r.message.startswith(DESELECTED)]
+    if not refused:
+        return f"no test matched the selection ({selection.describe()}); nothing was checked"
+    tagged = sorted({marker for r in refused for marker in r.markers if marker in TARGETS})
+    scenarios = "1 scenario" if len(refused) == 1 else f"{len(refused)} scenarios"
+    return (
+        f"the selection ({selection.describe()}) matched {scenarios}, but none runs on {target} "
+        f"(tagged for {', '.join(tagged)}); nothing was checked"
+    )
 
 
 def _proving(dashboards: Callable[[], DashboardProof | None]) -> DashboardProof | None:

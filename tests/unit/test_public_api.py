@@ -41,6 +41,7 @@ PUBLIC = {
     "NotFoundError",
     "G2AApiError",
     "PurchasePendingError",
+    "UnknownOrderStatusError",
     "RateLimitedError",
     "TransportError",
     "OutcomeUnknownError",

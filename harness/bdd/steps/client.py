@@ -81,8 +81,9 @@ def default_retry_settings(g2a_world: World) -> None:
 
     Example: the adapter uses the default retry settings
     """
-    assert "retry_max" not in g2a_world.overrides
-    assert g2a_world.settings().retry_max == 2
+    assert "retry_max" not in g2a_world.overrides, "a step of this scenario set the retries"
+    retries = g2a_world.settings().retry_max
+    assert retries == 2, f"expected the default of 2 retries, got {retries}"
 
 
 @given("the adapter keeps purchase progress in an idempotency store")
@@ -141,9 +142,14 @@ def token_fresh(g2a_world: World) -> None:
     Example: a bearer token is returned that has not expired
     """
     token = g2a_world.expect_success()
-    assert token.token_type.lower() == "bearer"
-    assert token.access_token.get_secret_value()
-    assert 0 < token.ttl_seconds() <= token.expires_in
+    assert token.token_type.lower() == "bearer", (
+        f'expected a token of type "bearer", got "{token.token_type}"'
+    )
+    assert token.access_token.get_secret_value(), "expected a token, got an empty one"
+    left = token.ttl_seconds()
+    assert 0 < left <= token.expires_in, (
+        f"expected a token with 1 to {token.expires_in} seconds left, got {left:g} seconds"
+    )
 
 
 @then("the token lifetime gauge shows the seconds left on that token")
@@ -169,8 +175,13 @@ def same_token(g2a_world: World) -> None:
     Example: the same token is returned each time
     """
     values = _token_values(g2a_world)
-    assert len(values) > 1
-    assert len(set(values)) == 1, "tokens differ"
+    if len(values) < 2:
+        raise AssertionError(f"expected at least 2 tokens to compare, got {len(values)}")
+    if len(set(values)) != 1:
+        raise AssertionError(
+            f"expected the same token each time, got {len(set(values))} different tokens "
+            f"in {len(values)}"
+        )
 
 
 @then("a different token is returned the second time")
@@ -179,8 +190,11 @@ def different_token(g2a_world: World) -> None:
 
     Example: a different token is returned the second time
     """
-    first, second = _token_values(g2a_world)[-2:]
-    assert first != second, "the token was not refreshed"
+    values = _token_values(g2a_world)
+    if len(values) < 2:
+        raise AssertionError(f"expected at least 2 tokens to compare, got {len(values)}")
+    if values[-2] == values[-1]:
+        raise AssertionError("expected a different token the second time, got the same token")
 
 
 @when("QA lists the seller's offers")
@@ -200,7 +214,8 @@ def offers_listed(g2a_world: World) -> None:
     """
     from g2a_adapter import OfferPage
 
-    assert isinstance(g2a_world.expect_success(), OfferPage)
+    listed = g2a_world.expect_success()
+    assert isinstance(listed, OfferPage), f"expected a page of offers, got {listed!r}"
 
 
 # --- products --------------------------------------------------------------------------------
@@ -295,11 +310,23 @@ def products_complete(g2a_world: World) -> None:
 
     Example: every product has an id, a name, a stock quantity and a price
     """
-    for product in g2a_world.expect_success().docs:
-        assert product.id.isdigit(), product.id
-        assert product.name.strip(), f"product {product.id} has no name"
-        assert product.qty >= 0, product.id
-        assert product.min_price > 0, product.id
+    page = g2a_world.expect_success()
+    if page.unreadable_ids:
+        raise AssertionError(
+            f"expected every product on the page to be readable, got {len(page.unreadable_ids)} "
+            f"unreadable: {', '.join(page.unreadable_ids)}"
+        )
+    if not page.docs:
+        raise AssertionError("expected at least one product on the page, got none")
+    for product in page.docs:
+        assert product.id.isdigit(), f"expected a product id made of digits, got {product.id!r}"
+        assert product.name.strip(), f"expected product {product.id} to have a name, got none"
+        assert product.qty >= 0, (
+            f"expected product {product.id} to have a stock quantity, got {product.qty}"
+        )
+        assert product.min_price > 0, (
+            f"expected product {product.id} to have a price, got {product.min_price:g}"
+        )
 
 
 @then(parsers.re(r"product (?P<product_id>\d+) is returned with its name and price"))
@@ -309,15 +336,17 @@ def product_returned(g2a_world: World, product_id: str) -> None:
     Example: product 10000027819004 is returned with its name and price
     """
     product = g2a_world.expect_success()
-    assert product.id == product_id
-    assert product.name.strip()
-    assert product.min_price > 0
+    assert product.id == product_id, f"expected product {product_id}, got product {product.id}"
+    assert product.name.strip(), f"expected product {product_id} to have a name, got none"
+    assert product.min_price > 0, (
+        f"expected product {product_id} to have a price, got {product.min_price:g}"
+    )
     if g2a_world.twin is not None:  # exact mapping of what the twin served
         served = g2a_world.twin.admin.product(product_id)
-        assert (product.name, product.qty, product.min_price) == (
-            served["name"],
-            served["qty"],
-            served["minPrice"],
+        shown = (product.name, product.qty, product.min_price)
+        expected = (served["name"], served["qty"], served["minPrice"])
+        assert shown == expected, (
+            f"expected the name, stock and price the twin served, {expected}, got {shown}"
         )
 
 
@@ -328,8 +357,11 @@ def distinct_products(g2a_world: World, count: int) -> None:
     Example: 45 distinct products are seen
     """
     products = g2a_world.expect_success()
-    assert len(products) == count
-    assert len({p.id for p in products}) == count
+    distinct = len({p.id for p in products})
+    assert distinct == count, f"expected {count} distinct products, got {distinct}"
+    assert len(products) == count, (
+        f"expected each product seen once, got {len(products)} products for {distinct} ids"
+    )
 
 
 @then(
@@ -343,15 +375,31 @@ def filtered_products(g2a_world: World, field: str, value: str) -> None:
     Example: every product listed has a quantity of at least 5
     """
     page = g2a_world.expect_success()
-    assert page.docs, "the filter matched nothing; the check would prove nothing"
+    assert page.docs, (
+        "expected at least one product listed, got none: the check would prove nothing"
+    )
     for product in page.docs:
         actual = product.qty if field == "a quantity" else product.min_price
-        assert actual >= int(value), f"{product.id}: {actual} < {value}"
+        assert actual >= int(value), (
+            f"expected every product listed to have {field} of at least {value}, "
+            f"got {actual:g} for product {product.id}"
+        )
 
 
 # --- orders ----------------------------------------------------------------------------------
-def _order(world: World, product_id: str, min_rating: float | None = None) -> None:
-    created = world.attempt(lambda: world.client().orders.create(product_id, min_rating=min_rating))
+def _order(
+    world: World,
+    product_id: str,
+    min_rating: float | None = None,
+    max_price: float | None = None,
+    currency: str = "EUR",
+) -> None:
+    orders = world.client().orders
+    created = world.attempt(
+        lambda: orders.create(
+            product_id, min_rating=min_rating, max_price=max_price, currency=currency
+        )
+    )
     if created is not None:
         world.order_id = created.order_id
 
@@ -376,6 +424,26 @@ def order_product_rated(g2a_world: World, product_id: int, rating: float) -> Non
     _order(g2a_world, str(product_id), rating)
 
 
+@when(parsers.re(r"QA orders product (?P<product_id>\d+) in (?P<currency>[A-Z]{3})"))
+@writes
+def order_product_in(g2a_world: World, product_id: str, currency: str) -> None:
+    """Create an order for one unit of a product, priced in this currency (3 capital letters).
+
+    Example: QA orders product 10000068865001 in USD
+    """
+    _order(g2a_world, product_id, currency=currency)
+
+
+@when(parse("QA orders product {product_id:whole} for at most {price:number} EUR"))
+@writes
+def order_product_max(g2a_world: World, product_id: int, price: float) -> None:
+    """Create an order for one unit of a product, refused if it costs more than this (EUR).
+
+    Example: QA orders product 10000068865001 for at most 12.50 EUR
+    """
+    _order(g2a_world, str(product_id), max_price=price)
+
+
 @given(parsers.re(r"QA has ordered product (?P<product_id>\d+)"))
 @writes
 def ordered_product(g2a_world: World, product_id: str) -> None:
@@ -387,8 +455,12 @@ def ordered_product(g2a_world: World, product_id: str) -> None:
     g2a_world.expect_success()
 
 
-def _current_order(world: World) -> str:
-    assert world.order_id is not None, "no order was created in this scenario"
+def current_order(world: World) -> str:
+    """The order created earlier in the scenario."""
+    if world.order_id is None:
+        raise AssertionError(
+            'no order was created in this scenario: "Given QA has ordered product …" creates one'
+        )
     return world.order_id
 
 
@@ -399,7 +471,7 @@ def pay_order(g2a_world: World) -> None:
 
     Example: QA pays the order
     """
-    order_id = _current_order(g2a_world)
+    order_id = current_order(g2a_world)
     g2a_world.attempt(lambda: g2a_world.client().orders.pay(order_id))
 
 
@@ -420,7 +492,7 @@ def fetch_key(g2a_world: World) -> None:
 
     Example: QA fetches the key of the order
     """
-    order_id = _current_order(g2a_world)
+    order_id = current_order(g2a_world)
     g2a_world.attempt(lambda: g2a_world.client().orders.key(order_id))
 
 
@@ -433,16 +505,18 @@ def order_details(g2a_world: World, order_id: str) -> None:
     g2a_world.attempt(lambda: g2a_world.client().orders.details(order_id))
 
 
-@then("an order id made of digits is returned with a price in EUR")
-def order_created(g2a_world: World) -> None:
-    """The order call returned a numeric order id and a price in EUR.
+@then(parsers.re(r"an order id made of digits is returned with a price in (?P<currency>[A-Z]{3})"))
+def order_created(g2a_world: World, currency: str) -> None:
+    """The order call returned a numeric order id and a price in this currency.
 
     Example: an order id made of digits is returned with a price in EUR
     """
     created = g2a_world.expect_success()
-    assert created.order_id.isdigit(), created.order_id
-    assert created.currency == "EUR"
-    assert created.price > 0
+    assert created.order_id.isdigit(), (
+        f"expected an order id made of digits, got {created.order_id!r}"
+    )
+    assert created.currency == currency, f"expected a price in {currency}, got {created.currency}"
+    assert created.price > 0, f"expected a price above 0 {currency}, got {created.price:g}"
 
 
 @then(parse("the order costs {price:number} {currency:w}"))
@@ -459,7 +533,7 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
 
 
 def _status(world: World) -> str:
-    details = world.client().orders.details(_current_order(world))
+    details = world.client().orders.details(current_order(world))
     return str(details.status)
 
 
@@ -491,8 +565,8 @@ def payment_confirmed(g2a_world: World) -> None:
     Example: the payment is confirmed with a transaction id
     """
     payment = g2a_world.expect_success()
-    assert payment.status is True
-    assert payment.transaction_id
+    assert payment.status is True, f"expected a confirmed payment, got status {payment.status}"
+    assert payment.transaction_id, "expected a transaction id, got none"
 
 
 @then("a key is handed over")
@@ -502,29 +576,51 @@ def key_handed(g2a_world: World) -> None:
     Example: a key is handed over
     """
     key = g2a_world.expect_success()
-    assert key.key.strip()
+    assert key.key.strip(), "expected a key, got an empty one"
     if g2a_world.twin is not None:
-        assert key.key == g2a_world.twin.admin.order(_current_order(g2a_world))["key"]
+        held = g2a_world.twin.admin.order(current_order(g2a_world))["key"]
+        assert key.key == held, "expected the key the twin holds for the order, got another"
 
 
 # --- purchases -------------------------------------------------------------------------------
-@when(parsers.re(r'QA purchases product (?P<product_id>\d+) with idempotency key "(?P<key>[^"]+)"'))
-@writes
-def purchase(g2a_world: World, product_id: str, key: str) -> None:
-    """Purchase a product (order, pay, fetch key) under an idempotency key.
-
-    Example: QA purchases product 10000068865001 with idempotency key "e2e-1"
-    """
-    result = g2a_world.attempt(
-        lambda: g2a_world.client().orders.purchase(
+def _purchase(world: World, product_id: str, key: str, max_price: float | None = None) -> None:
+    orders = world.client().orders
+    result = world.attempt(
+        lambda: orders.purchase(
             product_id,
             idempotency_key=key,
+            max_price=max_price,
             poll_interval=POLL_INTERVAL_S,
             poll_timeout=POLL_TIMEOUT_S,
         )
     )
     if result is not None:
-        g2a_world.order_id = result.order_id
+        world.order_id = result.order_id
+
+
+@when(parsers.re(r'QA purchases product (?P<product_id>\d+) with idempotency key "(?P<key>[^"]+)"'))
+@writes
+def purchase(g2a_world: World, product_id: str, key: str) -> None:
+    """Purchase a product (order, pay, fetch key) under an idempotency key, at any price.
+
+    Example: QA purchases product 10000068865001 with idempotency key "e2e-1"
+    """
+    _purchase(g2a_world, product_id, key)
+
+
+@when(
+    parse(
+        "QA purchases product {product_id:whole} for at most {price:number} EUR "
+        'with idempotency key "{key}"'
+    )
+)
+@writes
+def purchase_max(g2a_world: World, product_id: int, price: float, key: str) -> None:
+    """Purchase a product under an idempotency key, refused if it costs more than this (EUR).
+
+    Example: QA purchases product 10000068865001 for at most 13 EUR with idempotency key "max-1"
+    """
+    _purchase(g2a_world, str(product_id), key, max_price=price)
 
 
 @then("the purchase returns a key for a new order")
@@ -534,9 +630,11 @@ def purchase_new(g2a_world: World) -> None:
     Example: the purchase returns a key for a new order
     """
     result = g2a_world.expect_success()
-    assert result.key.strip()
-    assert result.order_id.isdigit()
-    assert result.resumed is False
+    assert result.key.strip(), "expected a key, got an empty one"
+    assert result.order_id.isdigit(), (
+        f"expected an order id made of digits, got {result.order_id!r}"
+    )
+    assert result.resumed is False, "expected a new order, got a purchase resumed from before"
 
 
 @then("the purchase returns a key")
@@ -545,7 +643,7 @@ def purchase_key(g2a_world: World) -> None:
 
     Example: the purchase returns a key
     """
-    assert g2a_world.expect_success().key.strip()
+    assert g2a_world.expect_success().key.strip(), "expected a key, got an empty one"
 
 
 @then("both purchases return the same order and key")
@@ -554,8 +652,21 @@ def same_purchase(g2a_world: World) -> None:
 
     Example: both purchases return the same order and key
     """
-    first, second = g2a_world.results[-2:]
-    assert (first.order_id, first.key) == (second.order_id, second.key)
+    g2a_world.expect_success()
+    purchases = [r for r in g2a_world.results if hasattr(r, "resumed")]
+    if len(purchases) < 2:
+        raise AssertionError(f"expected 2 purchases to compare, got {len(purchases)}")
+    first, second = purchases[-2:]
+    if first.order_id != second.order_id:
+        raise AssertionError(
+            "expected both purchases to return the same order and key, "
+            f"got orders {first.order_id} and {second.order_id}"
+        )
+    if first.key != second.key:
+        raise AssertionError(
+            f"expected both purchases to return the same key, got two keys for order "
+            f"{first.order_id}"
+        )
 
 
 @then("the second purchase says it was resumed")
@@ -564,7 +675,8 @@ def resumed(g2a_world: World) -> None:
 
     Example: the second purchase says it was resumed
     """
-    assert g2a_world.expect_success().resumed is True
+    if g2a_world.expect_success().resumed is not True:
+        raise AssertionError("expected the second purchase to be resumed, got a new order")
 
 
 # --- outcomes --------------------------------------------------------------------------------
@@ -624,11 +736,12 @@ def error_hides_credentials(g2a_world: World) -> None:
 
     Example: the error message reveals no credential
     """
+    if g2a_world.error is None:
+        raise AssertionError("expected an error to inspect, but no call of this scenario failed")
     error = g2a_world.error
-    assert error is not None, "no error to inspect"
     text = f"{error} {error!r} {getattr(error, '__cause__', None)!r}"
     for secret in _secrets(g2a_world):
-        assert secret not in text, "a credential appears in the error"
+        assert secret not in text, "expected no credential in the error, got one in it"
 
 
 def _secrets(world: World) -> list[str]:

@@ -32,9 +32,16 @@ def _env(world: World) -> dict[str, str]:
 
 
 def _loaded(world: World) -> Any:
-    if world.error is not None:
-        raise AssertionError(f"settings were refused: {world.error}")
-    return world.outcome
+    """The settings the scenario's `When the adapter loads its settings` loaded."""
+    if "settings" not in world.notes:
+        raise AssertionError(
+            'no settings were loaded in this scenario: "When the adapter loads its settings" '
+            "loads them"
+        )
+    settings, error = world.notes["settings"]
+    if error is not None:
+        raise AssertionError(f"expected settings, but loading them failed: {error}")
+    return settings
 
 
 @given("an environment with the published sandbox credentials")
@@ -113,6 +120,7 @@ def load_settings(g2a_world: World) -> None:
 
     env = dict(_env(g2a_world))
     g2a_world.attempt(lambda: Settings.from_env(env))
+    g2a_world.notes["settings"] = g2a_world.outcome, g2a_world.error
 
 
 @then(parsers.re(r"loading fails with a configuration error naming (?P<name>G2A_\w+)"))
@@ -135,7 +143,9 @@ def uses_sandbox_hash(g2a_world: World) -> None:
     """
     from harness.twin.credentials import SANDBOX_API_HASH
 
-    assert _loaded(g2a_world).api_hash == SANDBOX_API_HASH
+    assert _loaded(g2a_world).api_hash == SANDBOX_API_HASH, (
+        "expected the published sandbox API hash, got another"
+    )
 
 
 @then(parse("exactly one deprecation warning names {name}"))
@@ -158,16 +168,23 @@ def timeout_is(g2a_world: World, ms: int) -> None:
 
     Example: the request timeout is 8000 milliseconds
     """
-    assert _loaded(g2a_world).timeout_ms == ms
+    timeout = _loaded(g2a_world).timeout_ms
+    assert timeout == ms, f"expected a request timeout of {ms} milliseconds, got {timeout}"
 
 
-@then(parse("a failed call is retried at most {count:whole} times"))
+@then(parse("the settings allow at most {count:whole} retries"))
 def retries_are(g2a_world: World, count: int) -> None:
-    """The loaded settings retry a failed call at most this many times.
+    """The loaded settings allow at most this many retries of a failed call (G2A_RETRY_MAX).
 
-    Example: a failed call is retried at most 2 times
+    This reads the setting only; `Then the retry counter shows 2 retries` checks the retries
+    calls actually made.
+
+    Example: the settings allow at most 2 retries
     """
-    assert _loaded(g2a_world).retry_max == count
+    allowed = _loaded(g2a_world).retry_max
+    assert allowed == count, (
+        f"expected the settings to allow at most {count} retries, got {allowed}"
+    )
 
 
 @then(parsers.re(r"the setting (?P<name>G2A_\w+) is (?P<value>\S+)"))
@@ -181,7 +198,7 @@ def setting_is(g2a_world: World, name: str, value: str) -> None:
     known = sorted(f"G2A_{f.upper()}" for f in type(settings).model_fields)
     assert field in type(settings).model_fields, f"no setting {name}; one of {', '.join(known)}"
     actual = getattr(settings, field)
-    assert str(actual) == value, f"{name} is {actual!r}, expected {value}"
+    assert str(actual) == value, f"expected {name} to be {value}, got {actual}"
 
 
 @then(parsers.re(r"the adapter runs against (?P<where>the sandbox|live)$"))
@@ -191,7 +208,8 @@ def runs_against_named(g2a_world: World, where: str) -> None:
     Example: the adapter runs against the sandbox
     """
     expected = "live" if where == "live" else "sandbox"
-    assert _loaded(g2a_world).env == expected, f"env is {_loaded(g2a_world).env}"
+    env = _loaded(g2a_world).env
+    assert env == expected, f"expected the adapter to run against {expected}, got {env}"
 
 
 @then(parsers.re(r"the base URL is accepted as (?P<url>\S+)"))
@@ -200,7 +218,8 @@ def url_accepted(g2a_world: World, url: str) -> None:
 
     Example: the base URL is accepted as https://g2a-proxy.internal/v1
     """
-    assert _loaded(g2a_world).api_url == url
+    accepted = _loaded(g2a_world).api_url
+    assert accepted == url, f"expected the base URL accepted as {url}, got {accepted}"
 
 
 @then(parsers.re(r"the base URL is refused because (?P<reason>.+)"))

@@ -30,7 +30,8 @@ def log_record_count(g2a_world: World, count: int) -> None:
 
     Example: 2 request log records were written
     """
-    assert len(g2a_world.logs.requests()) == count
+    written = len(g2a_world.logs.requests())
+    assert written == count, f"expected {count} request log records, got {written}"
 
 
 @then(
@@ -45,16 +46,23 @@ def log_fields(g2a_world: World, method: str, path: str) -> None:
     Example: each log record names the method "GET", the path "/v1/products", a latency and the retry count
     """  # noqa: E501
     records = g2a_world.logs.requests()
-    assert records, "no request was logged"
+    assert records, "expected request log records, got none"
     for number, record in enumerate(records, start=1):
         missing = [f for f in LOG_FIELDS if not hasattr(record, f)]
-        assert not missing, f"log record {number} lacks {missing}"
+        assert not missing, f"expected log record {number} to name {', '.join(missing)}, got none"
         fields = record.__dict__
-        assert (fields["method"], fields["path"]) == (method, path)
-        assert isinstance(fields["latency_ms"], int | float)
-        assert fields["latency_ms"] >= 0
-        assert fields["attempt"] == number
-        assert fields["retries"] == number - 1
+        named = (fields["method"], fields["path"])
+        assert named == (method, path), (
+            f'expected log record {number} to name "{method}" "{path}", got "{named[0]}" '
+            f'"{named[1]}"'
+        )
+        latency = fields["latency_ms"]
+        if not isinstance(latency, int | float) or latency < 0:
+            raise AssertionError(f"expected log record {number} to name a latency, got {latency!r}")
+        assert (fields["attempt"], fields["retries"]) == (number, number - 1), (
+            f"expected log record {number} to be attempt {number} after {number - 1} retries, "
+            f"got attempt {fields['attempt']} after {fields['retries']}"
+        )
 
 
 @then(parse('the log records show the statuses "{statuses}" in that order'))
@@ -64,7 +72,11 @@ def log_statuses(g2a_world: World, statuses: str) -> None:
     Example: the log records show the statuses "503, 200" in that order
     """
     expected = [int(s) for s in statuses.split(",")]
-    assert [r.__dict__["status"] for r in g2a_world.logs.requests()] == expected
+    logged = [r.__dict__["status"] for r in g2a_world.logs.requests()]
+    assert logged == expected, (
+        f'expected the statuses "{statuses}" in that order, '
+        f'got "{", ".join(map(str, logged)) or "none"}"'
+    )
 
 
 @then(parse("{count:whole} call log lines were written"))
@@ -73,7 +85,8 @@ def call_line_count(g2a_world: World, count: int) -> None:
 
     Example: 2 call log lines were written
     """
-    assert len(g2a_world.logs.calls()) == count
+    written = len(g2a_world.logs.calls())
+    assert written == count, f"expected {count} call log lines, got {written}"
 
 
 @then(parse('call log line {number:whole} shows "{fields}"'))
@@ -82,12 +95,20 @@ def call_line_fields(g2a_world: World, number: int, fields: str) -> None:
 
     Example: call log line 2 shows "method=POST route=/v1/order status=404 error_code=ORD01"
     """
-    record = g2a_world.logs.calls()[number - 1]
+    calls = g2a_world.logs.calls()
+    assert len(calls) >= number, f"expected at least {number} call log lines, got {len(calls)}"
+    record = calls[number - 1]
     for pair in fields.split():
         name, _, expected = pair.partition("=")
-        value = getattr(record, name)
-        assert ("-" if value is None else str(value)) == expected, f"{name}={value}"
-    assert isinstance(record.__dict__["latency_ms"], int | float)
+        value = getattr(record, name, None)
+        shown = "-" if value is None else str(value)
+        assert shown == expected, (
+            f"expected {name}={expected} on call log line {number}, got {name}={shown}"
+        )
+    latency = record.__dict__.get("latency_ms")
+    assert isinstance(latency, int | float), (
+        f"expected call log line {number} to name a latency, got {latency!r}"
+    )
 
 
 @then("no log output reveals the API key, the OAuth secret or the access token")
@@ -97,11 +118,17 @@ def logs_hide_secrets(g2a_world: World) -> None:
     Example: no log output reveals the API key, the OAuth secret or the access token
     """
     secrets = _secrets(g2a_world)
-    assert g2a_world.logs.requests(), "nothing was logged; the check would prove nothing"
-    assert any(len(s) >= 32 for s in secrets), "no credential known to look for"
-    for text in g2a_world.logs.texts():
+    assert g2a_world.logs.requests(), (
+        "expected request log records to look at, got none: the check would prove nothing"
+    )
+    assert any(len(s) >= 32 for s in secrets), (
+        "expected a credential to look for, got none: the check would prove nothing"
+    )
+    for number, text in enumerate(g2a_world.logs.texts(), start=1):
         for secret in secrets:
-            assert secret not in text, "a credential appears in a log record"
+            assert secret not in text, (
+                f"expected no credential in the logs, got one in log record {number}"
+            )
 
 
 @then(
@@ -140,7 +167,9 @@ def latency_count(g2a_world: World, count: int) -> None:
     Example: the latency histogram holds 1 product list request
     """
     observed = _sum(g2a_world, "g2a_request_duration_seconds_count", route="/v1/products")
-    assert observed == count
+    assert observed == count, (
+        f"expected {count} product list requests in the latency histogram, got {observed:g}"
+    )
 
 
 @then(parse("that request took at least {seconds:number} seconds"))
@@ -150,7 +179,9 @@ def latency_sum(g2a_world: World, seconds: float) -> None:
     Example: that request took at least 0.3 seconds
     """
     observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route="/v1/products")
-    assert observed >= seconds, f"{observed} s recorded"
+    assert observed >= seconds, (
+        f"expected the request to take at least {seconds:g} seconds, got {observed:.3f} seconds"
+    )
 
 
 @when("the operator scrapes the receiver's metrics endpoint")
@@ -159,7 +190,10 @@ def scrape_receiver(g2a_world: World) -> None:
 
     Example: the operator scrapes the receiver's metrics endpoint
     """
-    assert g2a_world.receiver is not None
+    assert g2a_world.receiver is not None, (
+        "the receiver is not subscribed in this scenario: start with "
+        '"Given the receiver is subscribed to the twin\'s order events"'
+    )
     g2a_world.attempt(lambda: g2a_world.client().products.list())
     g2a_world.expect_success()
     response = httpx.get(f"{g2a_world.receiver.base_url}/metrics", timeout=5.0)
@@ -174,14 +208,25 @@ def exposes_metrics(g2a_world: World, datatable: list[list[str]]) -> None:
         | metric                           |
         | g2a_webhook_events_total         |
     """
-    response: httpx.Response = g2a_world.notes["scrape"]
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
+    response: httpx.Response | None = g2a_world.notes.get("scrape")
+    assert response is not None, (
+        "no scrape happened in this scenario: "
+        '"When the operator scrapes the receiver\'s metrics endpoint" makes one'
+    )
+    assert response.status_code == 200, (
+        f"expected the metrics with HTTP 200, got HTTP {response.status_code}"
+    )
+    kind = response.headers.get("content-type", "")
+    assert kind.startswith("text/plain"), f"expected text/plain metrics, got {kind!r}"
     names = [row[0] for row in datatable[1:]]  # under the `| metric |` header (checked)
     assert names, "the table names no metric under its `| metric |` header: nothing to check"
     declared = set(re.findall(r"^# TYPE (\w+) ", response.text, flags=re.MULTILINE))
     for name in names:
-        assert {name, name.removesuffix("_total")} & declared, f"{name} not exposed"
+        assert {name, name.removesuffix("_total")} & declared, (
+            f"expected the metric {name} exposed, got no such metric"
+        )
     # the adapter's own registry is fed by real traffic, in the same exposition format
     adapter = g2a_world.metrics.exposition().decode()
-    assert 'g2a_requests_total{method="GET"' in adapter
+    assert 'g2a_requests_total{method="GET"' in adapter, (
+        "expected the adapter's metrics to count the GET request, got no count"
+    )

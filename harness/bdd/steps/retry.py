@@ -47,3 +47,14 @@ def policy_waits(g2a_world: World, seconds: int) -> None:
     decision = g2a_world.notes["decision"]
     assert decision.retry, decision
     assert decision.delay == seconds, decision
+
+
+@then("the policy does not retry, leaving the wait to the caller")
+def policy_gives_up(g2a_world: World) -> None:
+    """The retry policy refuses to retry: G2A asked for a longer wait than its cap, and a retry
+    sooner than asked cannot succeed (the caller gets the error and its Retry-After at once).
+
+    Example: the policy does not retry, leaving the wait to the caller
+    """
+    decision = g2a_world.notes["decision"]
+    assert not decision.retry, f"expected no retry, got a retry after {decision.delay} s"

@@ -63,13 +63,28 @@ def _seller(world: World) -> _Seller:
 
 
 def _reservation(seller: _Seller) -> str:
-    assert seller.reservation_id is not None, "G2A has no reservation in this scenario"
+    if seller.reservation_id is None:
+        raise AssertionError(
+            'G2A made no reservation in this scenario: "When G2A reserves 2 units of product …" '
+            "makes one"
+        )
     return seller.reservation_id
 
 
 def _order(seller: _Seller) -> str:
-    assert seller.order_id is not None, "G2A has no order in this scenario"
+    if seller.order_id is None:
+        raise AssertionError(
+            'G2A made no order in this scenario: "When G2A orders the reservation" makes one'
+        )
     return seller.order_id
+
+
+def _expect_status(answer: SellerAnswer, status: int) -> None:
+    if answer.status != status:
+        raise AssertionError(
+            f"expected the seller to answer HTTP {status}, got HTTP {answer.status}: "
+            f"{answer.body!r}"
+        )
 
 
 @given(parse("the seller stocks {count:whole} keys of product {product_id:whole}"))
@@ -225,8 +240,7 @@ def seller_answers(g2a_world: World, status: int) -> None:
 
     Example: the seller answers HTTP 204
     """
-    answer = _seller(g2a_world).last()
-    assert answer.status == status, f"the seller answered {answer.status}: {answer.body!r}"
+    _expect_status(_seller(g2a_world).last(), status)
 
 
 @then(
@@ -242,11 +256,11 @@ def seller_refuses(g2a_world: World, status: int, code: str | None) -> None:
     Example: the seller refuses it with HTTP 409 and code "order_exists"
     """
     answer = _seller(g2a_world).last()
-    assert answer.status == status, f"the seller answered {answer.status}: {answer.body!r}"
+    _expect_status(answer, status)
     body = answer.body if isinstance(answer.body, dict) else {}
-    assert isinstance(body.get("code"), str), f"no error code in {answer.body!r}"
-    assert isinstance(body.get("message"), str), f"no error message in {answer.body!r}"
-    assert code is None or body["code"] == code, f"code {body['code']!r}, not {code!r}"
+    assert isinstance(body.get("code"), str), f"expected an error code, got {answer.body!r}"
+    assert isinstance(body.get("message"), str), f"expected an error message, got {answer.body!r}"
+    assert code is None or body["code"] == code, f'expected the code "{code}", got "{body["code"]}"'
 
 
 @then("the seller answers with the original order and its keys")
@@ -258,10 +272,16 @@ def seller_replays_order(g2a_world: World) -> None:
     Example: the seller answers with the original order and its keys
     """
     seller = _seller(g2a_world)
+    order_id = _order(seller)
     answer = seller.last()
-    assert answer.status == 200, f"the seller answered {answer.status}: {answer.body!r}"
-    assert answer.body["order_id"] == _order(seller), f"another order: {answer.body['order_id']}"
-    assert answer.body["stock"] == seller.delivered, "the keys differ from the first answer's"
+    _expect_status(answer, 200)
+    body = answer.body if isinstance(answer.body, dict) else {}
+    assert body.get("order_id") == order_id, (
+        f"expected the original order {order_id}, got {body.get('order_id')}"
+    )
+    assert body.get("stock") == seller.delivered, (
+        "expected the keys of the first answer, got other keys"
+    )
 
 
 @then(
@@ -274,12 +294,14 @@ def order_delivers(g2a_world: World, count: int, product_id: int) -> None:
     Example: the order delivers 2 keys of product 10000027819004
     """
     seller = _seller(g2a_world)
-    answer = seller.last()
-    assert answer.status == 200, f"the order was answered {answer.status}: {answer.body!r}"
+    _expect_status(seller.last(), 200)
     lines = [line for line in seller.delivered if line["product_id"] == product_id]
     keys = [item["value"] for line in lines for item in line["inventory"]]
-    assert len(keys) == count, f"{len(keys)} keys of product {product_id} delivered"
-    assert all(key.startswith(f"KEY-{product_id}-") for key in keys), "a key not from the stock"
+    assert len(keys) == count, (
+        f"expected {count} keys of product {product_id} delivered, got {len(keys)}"
+    )
+    foreign = [key for key in keys if not key.startswith(f"KEY-{product_id}-")]
+    assert not foreign, f"expected only keys from the seller's stock, got {len(foreign)} others"
 
 
 @then(
@@ -292,7 +314,7 @@ def seller_has_left(g2a_world: World, count: int, product_id: int) -> None:
     Example: the seller has 3 units of product 10000027819004 left
     """
     left = _seller(g2a_world).stock.available(product_id)
-    assert left == count, f"the seller has {left} units of product {product_id} left"
+    assert left == count, f"expected {count} units of product {product_id} left, got {left}"
 
 
 @then(parse("the seller recorded the deactivation of auction {auction_id:whole}"))
@@ -305,4 +327,7 @@ def seller_recorded(g2a_world: World, auction_id: int) -> None:
         (n.notification_type, n.data.get("auction_id"))
         for n in _seller(g2a_world).stock.notifications
     ]
-    assert recorded == [("auction_deactivated", auction_id)], f"recorded: {recorded}"
+    seen = ", ".join(f"{kind} of auction {auction}" for kind, auction in recorded) or "nothing"
+    assert recorded == [("auction_deactivated", auction_id)], (
+        f"expected the deactivation of auction {auction_id} recorded, got {seen}"
+    )

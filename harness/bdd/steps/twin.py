@@ -14,6 +14,7 @@ from pytest_bdd import given, parsers, then
 
 from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import TwinHandle, World
+from harness.twin.assumptions import ORDER_ERRORS
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 TARGETS = ("twin",)
@@ -29,6 +30,12 @@ CALLS: dict[str, tuple[str, str]] = {
     "token": ("POST", "/oauth/token"),
 }
 _CALL_NAMES = "|".join(sorted(CALLS, key=len, reverse=True))
+# An order's status on the twin (`GET /__twin/orders`).
+ORDER_STATUSES: Wording[str] = Wording(
+    "order status", phrases({s: s for s in ("new", "paid", "complete")})
+)
+# The situations of the twin's `order_errors` (listed at `GET /__twin/assumptions`).
+ORDER_SITUATIONS: Wording[str] = Wording("situation", phrases({s: s for s in ORDER_ERRORS}))
 
 
 def admin_of(world: World) -> TwinHandle:
@@ -266,7 +273,8 @@ def received_none(g2a_world: World, call: str) -> None:
 
     Example: the twin received no request for order details
     """
-    assert received(g2a_world, call) == []
+    seen = received(g2a_world, call)
+    assert not seen, f"expected no {call} request, got {len(seen)}"
 
 
 @then(
@@ -280,10 +288,17 @@ def order_request_body(g2a_world: World, product_id: str, currency: str) -> None
 
     Example: the twin received 1 order request for product "10000084431001" in "EUR"
     """
-    (request,) = received(g2a_world, "order")
-    body = json.loads(request["body"])
-    assert body["product_id"] == product_id, body
-    assert body.get("currency", "EUR") == currency, body
+    bodies = [json.loads(r["body"]) for r in received(g2a_world, "order")]
+    sent = [(body.get("product_id"), body.get("currency") or "EUR") for body in bodies]
+    if sent == [(product_id, currency)]:
+        return
+    if len(sent) == 1 and sent[0][0] == product_id:
+        got = f'1 in "{sent[0][1]}"'
+    else:
+        got = f"{len(sent)}" + "".join(f', for product "{p}" in "{c}"' for p, c in sent)
+    raise AssertionError(
+        f'expected 1 order request for product "{product_id}" in "{currency}", got {got}'
+    )
 
 
 @then(
@@ -295,22 +310,53 @@ def product_query(g2a_world: World, name: str, value: str) -> None:
     Example: the twin received a product list request asking for minQty 5
     """
     queries = [parse_qs(r["query"]) for r in received(g2a_world, "product list")]
-    assert any(q.get(name) == [value] for q in queries), queries
+    if not any(q.get(name) == [value] for q in queries):
+        asked = "; ".join(r["query"] or "no query" for r in received(g2a_world, "product list"))
+        raise AssertionError(
+            f"expected a product list request asking for {name} {value}, "
+            f"got {asked or 'no product list request'}"
+        )
 
 
-@then(parsers.re(r"the twin holds (?P<count>\d+) orders?(?: in status \"(?P<status>\w+)\")?"))
-def twin_orders(g2a_world: World, count: str, status: str | None) -> None:
-    """The twin holds this many orders (optionally in one status).
+@then(parsers.re(r"the twin holds (?P<count>\d+) orders?"))
+def twin_orders(g2a_world: World, count: str) -> None:
+    """The twin holds this many orders in all, whatever their status.
+
+    Example: the twin holds 0 orders
+    """
+    statuses = [o["status"] for o in admin_of(g2a_world).admin.orders()]
+    if len(statuses) != int(count):
+        raise AssertionError(
+            f"expected {_orders(count)}, got {len(statuses)} ({_statuses(statuses)})"
+        )
+
+
+@then(
+    worded(
+        parsers.re(r'the twin holds (?P<count>\d+) orders? in status "(?P<status>\w+)"'),
+        status=ORDER_STATUSES,
+    )
+)
+def twin_orders_in(g2a_world: World, count: str, status: str) -> None:
+    """The twin holds this many orders in this status (orders in other statuses not counted).
 
     Example: the twin holds 1 order in status "new"
     """
-    orders = admin_of(g2a_world).admin.orders()
-    statuses = [o["status"] for o in orders]
-    assert len(orders) == int(count), f"expected {count} orders, got {len(orders)}: {statuses}"
-    if status is not None:
-        assert all(s == status for s in statuses), (
-            f"expected every order in status {status}, got {statuses}"
+    statuses = [o["status"] for o in admin_of(g2a_world).admin.orders()]
+    held = statuses.count(status)
+    if held != int(count):
+        raise AssertionError(
+            f'expected {_orders(count)} in status "{status}", got {held} '
+            f"(all orders: {_statuses(statuses)})"
         )
+
+
+def _orders(count: str) -> str:
+    return "1 order" if int(count) == 1 else f"{count} orders"
+
+
+def _statuses(statuses: list[str]) -> str:
+    return ", ".join(statuses) or "none"
 
 
 @then(parse("the twin still holds {quantity:whole} keys of product {product_id:whole}"))
@@ -323,7 +369,25 @@ def twin_stock(g2a_world: World, quantity: int, product_id: int) -> None:
     assert held == quantity, f"expected {quantity} keys of product {product_id}, got {held}"
 
 
-@then(parsers.parse('the call fails with the twin\'s configured "{situation:w}" error'))
+def _configured_error(world: World, situation: str) -> None:
+    from g2a_adapter import G2AApiError
+
+    status, code, message = admin_of(world).admin.config()["order_errors"][situation]
+    error = world.expect_error(G2AApiError)
+    got = (error.status_code, error.code, error.message)
+    if got != (status, code, message):
+        raise AssertionError(
+            f"expected HTTP {status}, code {code} and {message!r}, "
+            f"got HTTP {error.status_code}, code {error.code} and {error.message!r}"
+        )
+
+
+@then(
+    worded(
+        parsers.parse('the call fails with the twin\'s configured "{situation}" error'),
+        situation=ORDER_SITUATIONS,
+    )
+)
 def configured_error(g2a_world: World, situation: str) -> None:
     """The last call failed with the status, code and message the twin is configured to give.
 
@@ -331,11 +395,21 @@ def configured_error(g2a_world: World, situation: str) -> None:
 
     Example: the call fails with the twin's configured "rating_not_met" error
     """
-    from g2a_adapter import G2AApiError
+    _configured_error(g2a_world, situation)
 
-    status, code, message = admin_of(g2a_world).admin.config()["order_errors"][situation]
-    error = g2a_world.expect_error(G2AApiError)
-    assert (error.status_code, error.code, error.message) == (status, code, message)
+
+@then("the call fails because the price is above the maximum")
+def price_exceeded(g2a_world: World) -> None:
+    """The last order or purchase was refused because the product costs more than its maximum
+    price (the twin's configured `price_exceeded` error).
+
+    Example: the call fails because the price is above the maximum
+    """
+    if g2a_world.attempted and g2a_world.error is None:
+        raise AssertionError(
+            "expected the call to fail because the price is above the maximum, but it succeeded"
+        )
+    _configured_error(g2a_world, "price_exceeded")
 
 
 @then(parsers.re(r"the twin issued exactly (?P<count>\d+) access tokens?"))

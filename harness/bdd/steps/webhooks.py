@@ -11,14 +11,17 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from g2a_adapter import WebhookEvent
+from g2a_adapter.receiver import REJECTIONS
 from g2a_adapter.wire import HEADER_SIGNATURE, signed_webhook_headers
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
+from harness.bdd.steps.client import current_order
 from harness.bdd.steps.twin import admin_of
 from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import ReceiverHandle, World
@@ -29,6 +32,31 @@ Delivery = tuple[dict[str, str], bytes]  # headers, body
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 _WAIT_S = 5.0
 _OVERSIZE = 64 * 1024 + 1
+
+# What a feature may name: a misspelled value is refused by `steps --check`, never counted as 0.
+EVENT_TYPES: tuple[str, ...] = get_args(WebhookEvent.model_fields["type"].annotation)
+EVENT_KINDS: Wording[str] = Wording("event type", phrases({t: t for t in EVENT_TYPES}))
+# The receiver's refusal reasons (the label of g2a_webhook_validation_failures_total) ...
+REASONS: Wording[str] = Wording("rejection reason", phrases({r: r for r in REJECTIONS}))
+# ... and the `{"error": …}` codes its refusals answer with.
+ERROR_CODES: Wording[str] = Wording(
+    "refusal reason", phrases({r.error: r.error for r in REJECTIONS.values()})
+)
+# What the receiver answers a delivery it accepted (HTTP 200).
+ANSWERS: Wording[str] = Wording(
+    "answer", phrases({"processed": "processed", "duplicate": "duplicate"})
+)
+# What the twin announces about an order -> the event type it sends.
+ANNOUNCEMENTS: Wording[str] = Wording(
+    "announcement", phrases({"paid": "order.paid", "completed": "order.complete"})
+)
+# How a scenario makes what a Then step looks at.
+_MADE_BY = {
+    "delivery": '"When the twin announces that the order was paid" makes one',
+    "redelivery": '"When the twin delivers the same event again with a fresh signature" makes one',
+    "replay": '"When the twin replays that delivery unchanged" makes one',
+    "response": '"When a delivery for the order arrives with …" sends one',
+}
 
 
 def scrape(receiver: ReceiverHandle) -> Samples:
@@ -66,8 +94,19 @@ def _events_since(world: World, note: str) -> dict[tuple[str, str], float]:
 
 
 def _receiver(world: World) -> ReceiverHandle:
-    assert world.receiver is not None, "the receiver is not subscribed in this scenario"
+    if world.receiver is None:
+        raise AssertionError(
+            "the receiver is not subscribed in this scenario: start with "
+            '"Given the receiver is subscribed to the twin\'s order events"'
+        )
     return world.receiver
+
+
+def _happened(world: World, what: str) -> Any:
+    """What the scenario's When step kept under `what` (a delivery, a replay, an answer)."""
+    if what not in world.notes:
+        raise AssertionError(f"no {what} happened in this scenario: {_MADE_BY[what]}")
+    return world.notes[what]
 
 
 def wait_for(find: Callable[[], Any], what: str) -> Any:
@@ -109,30 +148,34 @@ def subscribe_receiver(g2a_world: World, request: pytest.FixtureRequest) -> None
     admin_of(g2a_world).admin.subscribe(receiver.webhook_url)
 
 
-@when("the twin announces that the order was paid")
-def twin_emits_paid(g2a_world: World) -> None:
-    """The twin announces that the order was paid (one webhook delivery).
+@when(worded(parse("the twin announces that the order was {event}"), event=ANNOUNCEMENTS))
+def twin_announces(g2a_world: World, event: str) -> None:
+    """The twin announces that the order was paid or completed (one webhook delivery of
+    `order.paid` or `order.complete`).
 
     Example: the twin announces that the order was paid
+    Example: the twin announces that the order was completed
     """
-    assert g2a_world.order_id is not None
+    order_id = current_order(g2a_world)
     g2a_world.notes["before_delivery"] = scrape(_receiver(g2a_world))
-    event_id = admin_of(g2a_world).admin.emit(g2a_world.order_id, "order.paid")
+    event_id = admin_of(g2a_world).admin.emit(order_id, ANNOUNCEMENTS.value(event))
     g2a_world.notes["event_id"] = event_id
     g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
 
 
 def _paid_event_id(world: World) -> str:
+    """The event announced in this scenario, else the order's `order.paid` event."""
     if "event_id" not in world.notes:
+        order_id = current_order(world)
 
         def find() -> str | None:
             for d in admin_of(world).admin.deliveries():
                 body = json.loads(d["body"])
-                if d["type"] == "order.paid" and body["data"]["order_id"] == world.order_id:
+                if d["type"] == "order.paid" and body["data"]["order_id"] == order_id:
                     return str(d["event_id"])
             return None
 
-        world.notes["event_id"] = wait_for(find, f"the order.paid event of {world.order_id}")
+        world.notes["event_id"] = wait_for(find, f"the order.paid event of order {order_id}")
     return str(world.notes["event_id"])
 
 
@@ -143,6 +186,7 @@ def twin_redelivers(g2a_world: World) -> None:
     Example: the twin delivers the same event again with a fresh signature
     """
     event_id = _paid_event_id(g2a_world)
+    g2a_world.notes["before_redelivery"] = scrape(_receiver(g2a_world))
     admin_of(g2a_world).admin.redeliver(event_id, "duplicate")
     g2a_world.notes["redelivery"] = _delivery(g2a_world, event_id, "duplicate")
 
@@ -158,25 +202,42 @@ def twin_replays(g2a_world: World) -> None:
     g2a_world.notes["replay"] = _delivery(g2a_world, event_id, "replay")
 
 
-@then(parse('the receiver answered the delivery with "{result}"'))
+def _answered(world: World, what: str, result: str) -> None:
+    """The receiver answered the twin's delivery or redelivery with `result`: the one event of
+    its type the receiver counted since just before it was sent."""
+    delivery = _happened(world, what)
+    expected = f'expected the receiver to answer the {what} with "{result}"'
+    if delivery["status"] != 200:
+        raise AssertionError(f"{expected}, got HTTP {delivery['status']}")
+    grown = _events_since(world, f"before_{what}")
+    answers = [
+        answer
+        for (kind, answer), times in sorted(grown.items())
+        if kind == delivery["type"]
+        for _ in range(round(times))
+    ]
+    if answers != [result]:
+        got = " and ".join(f'"{answer}"' for answer in answers) or "no answer the receiver counted"
+        raise AssertionError(f"{expected}, got {got}")
+
+
+@then(worded(parse('the receiver answered the delivery with "{result}"'), result=ANSWERS))
 def delivery_result(g2a_world: World, result: str) -> None:
-    """The receiver answered the twin's delivery with this result (the one event it counted).
+    """The receiver answered the twin's announcement with this result (the one event it counted).
 
     Example: the receiver answered the delivery with "processed"
     """
-    assert g2a_world.notes["delivery"]["status"] == 200
-    grown = _events_since(g2a_world, "before_delivery")
-    assert grown.get(("order.paid", result)) == 1, f"the receiver counted {grown} since then"
+    _answered(g2a_world, "delivery", result)
 
 
-@then(parse('the receiver answered the redelivery with "{result}"'))
+@then(worded(parse('the receiver answered the redelivery with "{result}"'), result=ANSWERS))
 def redelivery_result(g2a_world: World, result: str) -> None:
-    """The receiver answered the redelivery with this result.
+    """The receiver answered the twin's redelivery with this result (the one event it counted
+    since just before the redelivery).
 
     Example: the receiver answered the redelivery with "duplicate"
     """
-    assert g2a_world.notes["redelivery"]["status"] == 200
-    assert counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result=result) == 1
+    _answered(g2a_world, "redelivery", result)
 
 
 @then(parse("the receiver refused the replay with HTTP {status:whole}"))
@@ -185,32 +246,48 @@ def replay_refused(g2a_world: World, status: int) -> None:
 
     Example: the receiver refused the replay with HTTP 401
     """
-    assert g2a_world.notes["replay"]["status"] == status
+    answered = _happened(g2a_world, "replay")["status"]
+    if answered != status:
+        raise AssertionError(
+            f"expected the receiver to refuse the replay with HTTP {status}, got HTTP {answered}"
+        )
 
 
 @then(
-    parsers.re(
-        r'the receiver counted (?P<count>\d+) (?P<result>processed|duplicate) "(?P<kind>[\w.]+)" '
-        r"events?"
+    worded(
+        parsers.re(
+            r"the receiver counted (?P<count>\d+) (?P<result>processed|duplicate) "
+            r'"(?P<kind>[\w.]+)" events?'
+        ),
+        kind=EVENT_KINDS,
     )
 )
 def events_counted(g2a_world: World, count: str, result: str, kind: str) -> None:
-    """The receiver's metrics count this many processed or duplicate events of a kind.
+    """The receiver's metrics count this many processed or duplicate events of a type.
 
     Example: the receiver counted 1 processed "order.paid" event
     """
     value = counted(g2a_world, "g2a_webhook_events_total", type=kind, result=result)
-    assert value == int(count), f"{value} {result} {kind} events"
+    if value != int(count):
+        raise AssertionError(f'expected {count} {result} "{kind}" events, got {value:g}')
 
 
-@then(parsers.re(r'the receiver counted (?P<count>\d+) validation failures? for "(?P<reason>\w+)"'))
+@then(
+    worded(
+        parsers.re(
+            r'the receiver counted (?P<count>\d+) validation failures? for "(?P<reason>\w+)"'
+        ),
+        reason=REASONS,
+    )
+)
 def failures_counted(g2a_world: World, count: str, reason: str) -> None:
     """The receiver's metrics count this many validation failures for a reason.
 
     Example: the receiver counted 1 validation failure for "replayed_nonce"
     """
     value = counted(g2a_world, "g2a_webhook_validation_failures_total", reason=reason)
-    assert value == int(count), f"{value} validation failures for {reason}"
+    if value != int(count):
+        raise AssertionError(f'expected {count} validation failures for "{reason}", got {value:g}')
 
 
 @then("the receiver processed the paid event of that order exactly once")
@@ -220,23 +297,27 @@ def paid_processed_once(g2a_world: World) -> None:
     Example: the receiver processed the paid event of that order exactly once
     """
     event_id = _paid_event_id(g2a_world)
-    assert _delivery(g2a_world, event_id, "original")["status"] == 200
-    assert (
-        counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result="processed") == 1
-    )
+    answered = _delivery(g2a_world, event_id, "original")["status"]
+    if answered != 200:
+        raise AssertionError(
+            f"expected the receiver to accept the paid event with HTTP 200, got HTTP {answered}"
+        )
+    value = counted(g2a_world, "g2a_webhook_events_total", type="order.paid", result="processed")
+    if value != 1:
+        raise AssertionError(f"expected the paid event processed once, got {value:g} times")
 
 
 # --- deliveries crafted by QA ----------------------------------------------------------------
 def _order_event(world: World) -> tuple[str, dict[str, Any]]:
-    assert world.order_id is not None
-    order = admin_of(world).admin.order(world.order_id)
+    order_id = current_order(world)
+    order = admin_of(world).admin.order(order_id)
     event_id = str(uuid.uuid4())
     payload = {
         "event_id": event_id,
         "type": "order.paid",
         "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "data": {
-            "order_id": world.order_id,
+            "order_id": order_id,
             "product_id": str(order["product_id"]),
             "price": order["price"],
             "currency": order["currency"],
@@ -338,21 +419,44 @@ def rotated_delivery(g2a_world: World) -> None:
     _post(g2a_world, headers, body)
 
 
-@then(parse('the receiver refuses it with HTTP {status:whole} and reason "{reason}"'))
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@then(
+    worded(
+        parse('the receiver refuses it with HTTP {status:whole} and reason "{reason}"'),
+        reason=ERROR_CODES,
+    )
+)
 def refused_with(g2a_world: World, status: int, reason: str) -> None:
     """The receiver refused the crafted delivery with this status and reason.
 
     Example: the receiver refuses it with HTTP 401 and reason "bad_signature"
     """
-    response: httpx.Response = g2a_world.notes["response"]
-    assert (response.status_code, response.json()["error"]) == (status, reason), response.text
+    response: httpx.Response = _happened(g2a_world, "response")
+    error = _answer(response).get("error")
+    if (response.status_code, error) != (status, reason):
+        got = f'reason "{error}"' if error else f"the answer {response.text[:200]}"
+        raise AssertionError(
+            f'expected HTTP {status} and reason "{reason}", got HTTP {response.status_code} '
+            f"and {got}"
+        )
 
 
-@then(parse('the receiver answers it with "{result}"'))
+@then(worded(parse('the receiver answers it with "{result}"'), result=ANSWERS))
 def answered_with(g2a_world: World, result: str) -> None:
     """The receiver answered the crafted delivery with this result.
 
     Example: the receiver answers it with "processed"
     """
-    response: httpx.Response = g2a_world.notes["response"]
-    assert (response.status_code, response.json()["status"]) == (200, result), response.text
+    response: httpx.Response = _happened(g2a_world, "response")
+    if (response.status_code, _answer(response).get("status")) != (200, result):
+        raise AssertionError(
+            f'expected the receiver to answer "{result}" with HTTP 200, got HTTP '
+            f"{response.status_code} {response.text[:200]}"
+        )

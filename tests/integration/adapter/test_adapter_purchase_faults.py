@@ -24,6 +24,7 @@ from g2a_adapter import (
     Metrics,
     OutcomeUnknownError,
     PurchaseResult,
+    ResponseFormatError,
     Settings,
 )
 from g2a_adapter.idempotency import JSON, MemoryStore
@@ -151,6 +152,33 @@ def test_the_key_is_stored_in_the_step_that_receives_it(
     assert record.checkpoint["step"] == "fetching_key"
 
 
+def test_a_key_that_arrived_under_another_content_type_is_kept(
+    client: G2AClient, twin: RunningTwin, metrics: Metrics, store: MemoryStore
+) -> None:
+    """The key's JSON labelled text/html (a proxy rewriting the header): G2A handed it out
+    once, so the client reads the body whatever its label, never asks again and never calls
+    the key lost."""
+    twin.admin.add_fault(route=KEY_ROUTE, kind="content_type", phase="after", times=1)
+    result = buy(client)
+    (order,) = twin.admin.orders()
+    assert result.key == order["key"]
+    assert statuses(twin, "/v1/order/key/") == [200]
+    assert metric(metrics, "g2a_key_delivery_lost_total") == 0
+    record = store.get("order-1")
+    assert record is not None
+    assert record.result is not None
+    assert record.result["key"] == order["key"]
+
+
+def test_a_mislabelled_answer_of_another_route_is_still_refused(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    """Only the key is read whatever its label: a read that can be asked again is."""
+    twin.admin.add_fault(route="/v1/products", kind="content_type")
+    with pytest.raises(ResponseFormatError, match="2xx answer is not JSON"):
+        client.products.list()
+
+
 # --- §2 ambiguous create and pay -------------------------------------------------------------
 
 
@@ -187,6 +215,46 @@ def test_a_pay_refused_before_acting_is_raised_and_resumed_by_paying_once(
     assert statuses(twin, "/v1/order/pay/") == [503, 200]
     assert [o["order_id"] for o in paid_orders(twin)] == [result.order_id]
     assert result.transaction_id == twin.admin.order(result.order_id)["transaction_id"]
+
+
+class LapsingStore(MemoryStore):
+    """Lets the first order's reservation lapse at the twin just before its pay is sent."""
+
+    def __init__(self, twin: RunningTwin) -> None:
+        super().__init__()
+        self._twin = twin
+        self.lapsed: list[str] = []
+
+    def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        super().checkpoint(key, owner, data, lease_seconds)
+        if data.get("step") == "paying" and not self.lapsed:
+            self.lapsed.append(data["order_id"])
+            self._twin.admin.set_order(data["order_id"], created_at=0)
+
+
+@pytest.mark.parametrize("word", ["new", "expired"])
+def test_a_pay_refused_too_late_starts_again_from_a_new_order(
+    settings: Settings, twin: RunningTwin, word: str
+) -> None:
+    """ORD114 whatever word the twin shows for a lapsed order: never recorded as paid."""
+    twin.admin.configure(status_words={"lapsed": word})
+    store = LapsingStore(twin)
+    with G2AClient(settings, store=store) as client:
+        result = buy(client)
+        [lapsed] = store.lapsed
+        assert client.orders.details(lapsed).status == word
+    assert statuses(twin, "/v1/order/pay/") == [403, 200]
+    assert [o["order_id"] for o in paid_orders(twin) if o["order_id"] != lapsed] == [
+        result.order_id
+    ]
+    record = store.get("order-1")
+    assert record is not None
+    assert record.checkpoint is not None
+    [abandoned] = record.checkpoint["abandoned_orders"]
+    assert (abandoned["order_id"], abandoned["reason"]) == (
+        lapsed,
+        "its reservation lapsed unpaid (ORD114)",
+    )
 
 
 def test_creates_that_acted_then_failed_are_recorded_logged_and_counted(

@@ -22,7 +22,8 @@ from g2a_adapter import (
     Settings,
     TransportError,
 )
-from g2a_adapter.client._core import api_error
+from g2a_adapter.client._core import Spec, api_error, parse_body
+from g2a_adapter.client._models import OrderKey
 from g2a_adapter.client._orders import create_request
 from g2a_adapter.client._purchase import PurchaseRequest, next_step
 from g2a_adapter.client._transport import Failure, classify
@@ -66,6 +67,17 @@ def test_failure_to_error() -> None:
 
 def answer(status: int, body: bytes, **headers: str) -> httpx.Response:
     return httpx.Response(status, content=body, headers=headers)
+
+
+def test_a_body_read_whatever_its_label_is_still_parsed_strictly() -> None:
+    """The key is read under any Content-Type; a maintenance page is unreadable all the same
+    (an unknown outcome: the purchase asks once more)."""
+    key = Spec("GET", str(URL), "/v1/order/key/{order_id}", OrderKey.model_validate_json,
+               idempotent=False, any_content_type=True)  # fmt: skip
+    html = {"Content-Type": "text/html"}
+    assert parse_body(key, answer(200, b'{"key": "K-1"}', **html)).key == "K-1"
+    with pytest.raises(OutcomeUnknownError, match="does not match the documented shape"):
+        parse_body(key, answer(200, b"<html>maintenance</html>", **html))
 
 
 def test_error_mapping() -> None:

@@ -93,7 +93,7 @@ def test_an_order_created_with_an_unreadable_price_or_currency_is_refused(
         OrderCreated.model_validate_json(body)
 
 
-def test_an_order_created_above_max_price_is_recorded_as_abandoned_and_never_paid(
+def test_an_order_created_above_max_price_is_logged_as_abandoned_and_never_paid(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     api = shop({"order_id": ORDER_ID, "price": 60.5, "currency": "EUR"})
@@ -111,16 +111,54 @@ def test_an_order_created_above_max_price_is_recorded_as_abandoned_and_never_pai
         "it is not paid"
     )
     assert api.sent == [("POST", "/v1/order"), ("POST", "/v1/order")]  # never a pay
-    record = store.get(KEY)
-    assert record is not None
-    assert record.owner is None  # released
-    assert record.checkpoint is not None
-    assert [(a["order_id"], a["reason"]) for a in record.checkpoint["abandoned_orders"]] == [
-        (ORDER_ID, f"order {ORDER_ID} was created at 60.5 EUR, above max_price 50")
-    ] * 2
-    assert set(record.checkpoint) == {"abandoned_orders"}
+    assert store.get(KEY) is None  # as after a refused create: nothing else to record
     assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 2
     assert "create abandoned (order id 1530978476)" in caplog.records[0].getMessage()
+
+
+def test_a_purchase_refused_over_its_price_can_be_tried_again_with_a_higher_limit() -> None:
+    """The refused order (which G2A should not have created) is all there was to record: like
+    a create G2A refuses, it leaves the key free, so the same key with a higher `max_price`
+    buys instead of an `IdempotencyConflictError`, and nothing lingers in the store."""
+    offers = iter(["111", "222"])
+    store, metrics = MemoryStore(), Metrics()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/order":
+            order = {"order_id": next(offers), "price": 60.5, "currency": "EUR"}
+            return answer(order)
+        return other_calls.respond(request)
+
+    api, other_calls = Recorder(respond), shop()
+    with client_of(api, store, metrics=metrics) as client:
+        with pytest.raises(ResponseFormatError, match="above max_price 50"):
+            buy(client)
+        assert store.get(KEY) is None
+        result = buy(client, max_price=70)
+    assert (result.order_id, result.key, result.resumed) == ("222", "KEY-1", False)
+    assert [path for _, path in api.sent] == [
+        "/v1/order",
+        "/v1/order",
+        "/v1/order/pay/222",
+        "/v1/order/details/222",
+        "/v1/order/key/222",
+    ]
+    assert metrics.registry.get_sample_value("g2a_purchase_orders_abandoned_total") == 1
+
+
+def test_an_order_over_its_price_is_recorded_with_orders_abandoned_before_it() -> None:
+    """An ambiguous create was recorded as abandoned first: the key stays bound, and the
+    refused order is recorded beside it."""
+    answers = iter([answer({}, 502), answer({"order_id": ORDER_ID, "price": 60.5,
+                                             "currency": "EUR"})])  # fmt: skip
+    api, store = Recorder(lambda request: next(answers)), MemoryStore()
+    with client_of(api, store, retry=NO_RETRY) as client, pytest.raises(ResponseFormatError):
+        buy(client)
+    record = store.get(KEY)
+    assert record is not None
+    assert record.checkpoint is not None
+    assert [a["order_id"] for a in record.checkpoint["abandoned_orders"]] == [None, ORDER_ID]
+    assert set(record.checkpoint) == {"abandoned_orders"}
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,17 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from g2a_adapter import RetryPolicy
+from g2a_adapter import G2AClient, RateLimitedError, RetryPolicy, Settings
 from g2a_adapter.client import is_testing, set_testing
-from g2a_adapter.client._retry import parse_retry_after
+from g2a_adapter.client._retry import RetryDecision, parse_retry_after
 from g2a_adapter.client._transport import Failure, classify
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+SETTINGS = Settings(
+    api_url="https://sandboxapi.g2a.com",
+    api_hash="qdaiciDiyMaTjxMt",
+    api_key="74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875",
+)
 
 
 def policy(**overrides: float) -> RetryPolicy:
@@ -98,10 +103,10 @@ def test_full_jitter_is_exponential_and_capped() -> None:
     assert policy().backoff(3, rand=lambda: 0.25) == 0.5
 
 
-def test_retry_after_seconds_is_honoured_and_capped() -> None:
+def test_retry_after_seconds_is_honoured() -> None:
     p = policy()
     assert p.decide(1, idempotent=True, status=429, retry_after="3", rand=lambda: 0.0).delay == 3
-    assert p.decide(1, idempotent=True, status=429, retry_after="600", rand=lambda: 0).delay == 10
+    assert p.decide(1, idempotent=True, status=429, retry_after="10", rand=lambda: 0).delay == 10
     # the backoff still applies when the hint is shorter
     assert p.decide(2, idempotent=True, status=429, retry_after="0", rand=lambda: 1.0).delay == 1.0
 
@@ -114,7 +119,32 @@ def test_retry_after_http_date() -> None:
     )
     assert decision.delay == 7.0
     far = "Fri, 02 Jan 2026 05:00:00 GMT"
-    assert policy().decide(1, idempotent=True, status=503, retry_after=far, now=NOW).delay == 10.0
+    assert not policy().decide(1, idempotent=True, status=503, retry_after=far, now=NOW).retry
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_retry_after_beyond_max_retry_after_is_not_retried(status: int) -> None:
+    """G2A asks for a longer wait than the policy allows: a retry sooner cannot succeed (and
+    would hold a purchase's lease meanwhile), so the caller gets the error and its hint."""
+    decision = policy().decide(1, idempotent=True, status=status, retry_after="3600")
+    assert decision == RetryDecision(False, reason=str(status))
+    assert not policy().decide(1, idempotent=True, status=status, retry_after="10.5").retry
+
+
+def test_a_retry_after_of_an_hour_ends_the_call_at_once_with_its_hint() -> None:
+    sent: list[httpx.Request] = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        body = {"status": "ERROR", "code": "BR03", "message": "Too many requests"}
+        return httpx.Response(429, json=body, headers={"Retry-After": "3600"})
+
+    retry = RetryPolicy(max_retries=2, sleep_enabled=False)  # max_retry_after: 30 s
+    client = G2AClient(SETTINGS, transport=httpx.MockTransport(limited), retry=retry)
+    with client, pytest.raises(RateLimitedError) as limited_error:
+        client.products.list()
+    assert (limited_error.value.code, limited_error.value.retry_after) == ("BR03", 3600.0)
+    assert len(sent) == 1
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from g2a_adapter import (
     ResponseFormatError,
     Settings,
     StoreUnavailableError,
+    UnknownOrderStatusError,
 )
 from g2a_adapter.client._core import encode_json
 from g2a_adapter.idempotency import MemoryStore, parse_store_url
@@ -83,7 +84,7 @@ def test_a_pay_answered_status_false_is_not_recorded_as_paid() -> None:
 
 
 @pytest.mark.parametrize("word", ["pending", "complete", "paid"])
-def test_any_word_but_new_after_an_ambiguous_pay_means_paid(word: str) -> None:
+def test_a_paid_word_after_an_ambiguous_pay_means_paid(word: str) -> None:
     api = shop(answer({}, 502), details_status=word)
     with sync_client(api, retry=NO_RETRY) as client:
         if word == "complete":
@@ -92,6 +93,52 @@ def test_any_word_but_new_after_an_ambiguous_pay_means_paid(word: str) -> None:
             with pytest.raises(PurchasePendingError, match=f"is '{word}'"):
                 purchase(client)
     assert [path for _, path in api.sent].count(f"/v1/order/pay/{ORDER_ID}") == 1
+
+
+def test_an_unknown_word_after_an_ambiguous_pay_is_a_typed_error_never_a_pay() -> None:
+    """`expired` (say) is neither certainly unpaid nor a known word of a paid order: the
+    purchase neither pays it again nor waits on it as if it were paid."""
+    api, store = shop(answer({}, 502), details_status="expired"), MemoryStore()
+    transport = httpx.MockTransport(api)
+    with G2AClient(SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
+        with pytest.raises(OutcomeUnknownError, match="502"):  # the pay's own error
+            purchase(client)
+        with pytest.raises(UnknownOrderStatusError) as unknown:  # the re-run
+            purchase(client)
+    assert (unknown.value.order_id, unknown.value.status) == (ORDER_ID, "expired")
+    assert "'expired'" in str(unknown.value)
+    assert [path for _, path in api.sent].count(f"/v1/order/pay/{ORDER_ID}") == 1
+    record = store.get("k-1")
+    assert record is not None
+    assert record.checkpoint is not None
+    assert record.checkpoint["step"] == "paying"  # a later re-run asks the details again
+
+
+def test_a_paid_order_left_in_an_unknown_word_is_a_typed_error_not_pending() -> None:
+    api = shop(answer({"status": True, "transaction_id": "t-1"}), details_status="refunded")
+    with (
+        sync_client(api, retry=NO_RETRY) as client,
+        pytest.raises(UnknownOrderStatusError) as unknown,
+    ):
+        purchase(client)
+    assert (unknown.value.order_id, unknown.value.status) == (ORDER_ID, "refunded")
+    assert not isinstance(unknown.value, PurchasePendingError)
+
+
+def test_an_unknown_word_on_the_way_to_complete_is_waited_out() -> None:
+    words = iter(["processing", "processing", "complete"])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/order/details/"):
+            return answer({"status": next(words), "price": 1.0, "currency": "EUR"})
+        return paying(request)
+
+    paying = shop(answer({"status": True, "transaction_id": "t-1"}))
+    with sync_client(respond, retry=NO_RETRY) as client:
+        result = client.orders.purchase(
+            PRODUCT_ID, idempotency_key="k-1", poll_interval=0, poll_timeout=5
+        )
+    assert result.key == "KEY-1"
 
 
 @pytest.mark.parametrize(
@@ -239,11 +286,12 @@ def test_a_store_url_error_never_shows_a_query_password() -> None:
 
 
 class ExpiringShop:
-    """G2A where the first order's reservation has lapsed (pay: ORD114) and, with
-    `every_order_expires`, every later one's too."""
+    """G2A where the first order's reservation has lapsed (pay: ORD114; details: `lapsed_word`)
+    and, with `every_order_expires`, every later one's too."""
 
-    def __init__(self, *, every_order_expires: bool = False) -> None:
+    def __init__(self, *, every_order_expires: bool = False, lapsed_word: str = "new") -> None:
         self.every_order_expires = every_order_expires
+        self.lapsed_word = lapsed_word
         self.orders = iter(["111", "222", "333", "444"])
         self.recorder = Recorder(self.respond)
 
@@ -258,13 +306,17 @@ class ExpiringShop:
                 )
             return answer({"status": True, "transaction_id": "t-2"})
         if path.startswith("/v1/order/details/"):
-            status = "new" if path.endswith("/111") or self.every_order_expires else "complete"
+            lapsed = path.endswith("/111") or self.every_order_expires
+            status = self.lapsed_word if lapsed else "complete"
             return answer({"status": status, "price": 1.0, "currency": "EUR"})
         return answer({"key": "KEY-2", "isFile": False})
 
 
-def test_an_order_whose_reservation_lapsed_is_abandoned_for_a_new_one() -> None:
-    shop, store = ExpiringShop(), MemoryStore()
+@pytest.mark.parametrize("word", ["new", "expired", "canceled"])
+def test_an_order_whose_reservation_lapsed_is_abandoned_for_a_new_one(word: str) -> None:
+    """G2A refused the pay (ORD114): whatever word its details show for a lapsed order (G2A
+    publishes none), only a known word of a paid order would overrule the refusal."""
+    shop, store = ExpiringShop(lapsed_word=word), MemoryStore()
     transport = httpx.MockTransport(shop.recorder)
     with G2AClient(SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
         result = purchase(client)

@@ -51,6 +51,8 @@ class FakeImportApi:
             with self._lock:
                 self.token_requests.append(request)
                 number = len(self.token_requests)
+            if self.token_status >= 500:  # an outage: no G2A error body
+                return httpx.Response(self.token_status)
             if self.token_status != 200:
                 body = {"code": "AUTH02", "message": "bad client"}
                 return httpx.Response(self.token_status, json=body)
@@ -245,6 +247,84 @@ def test_refresh_after_401_is_shared_by_concurrent_callers() -> None:
     assert stale.access_token.get_secret_value() == "tok-1"
     assert len(api.token_requests) == 2
     assert api.offer_auth.count("Bearer tok-2") == 2
+
+
+# --- a failing token fetch is shared too ------------------------------------------------------
+
+OUTAGE_RETRY = RetryPolicy(max_retries=2, sleep_enabled=False)  # 3 attempts per fetch
+
+
+def outage() -> FakeImportApi:
+    """The token endpoint answers 503 after 0.1 s: one fetch (3 attempts) takes 0.3 s."""
+    api = FakeImportApi(delay=0.1)
+    api.token_status = 503
+    return api
+
+
+def assert_one_shared_failure(errors: list[BaseException], api: FakeImportApi) -> None:
+    assert len(api.token_requests) == 3  # one fetch, not one per caller
+    assert len(errors) == 8
+    assert all(error is errors[0] for error in errors)  # the fetch's own error, for each
+    assert isinstance(errors[0], G2AApiError)
+    assert (errors[0].code, errors[0].status_code) == ("HTTP503", 503)
+    assert api.offer_auth == []
+
+
+def test_a_failing_token_fetch_is_shared_by_the_threads_that_waited_on_it() -> None:
+    """During an OAuth outage, callers that found a fetch running get its error when it ends;
+    they do not each run a fetch of their own, one after the other."""
+    api = outage()
+    client = G2AClient(SETTINGS, transport=httpx.MockTransport(api.handler), retry=OUTAGE_RETRY)
+    errors: list[BaseException] = []
+    with client:
+        start = threading.Barrier(8)
+
+        def work() -> None:
+            start.wait()
+            try:
+                client.offers.list()
+            except G2AApiError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert_one_shared_failure(errors, api)
+        with pytest.raises(G2AApiError):  # a caller after the fetch ended starts a new one
+            client.auth.token()
+    assert len(api.token_requests) == 6
+
+
+@pytest.mark.anyio
+async def test_a_failing_token_fetch_is_shared_by_the_tasks_that_waited_on_it() -> None:
+    api = outage()
+    transport = httpx.MockTransport(api.async_handler)
+    async with AsyncG2AClient(SETTINGS, transport=transport, retry=OUTAGE_RETRY) as client:
+        calls = (client.offers.list() for _ in range(8))
+        errors = await asyncio.gather(*calls, return_exceptions=True)
+        assert_one_shared_failure(list(errors), api)  # type: ignore[arg-type]
+        with pytest.raises(G2AApiError):
+            await client.auth.token()
+    assert len(api.token_requests) == 6
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_token_fetch_hands_over_to_a_waiting_task() -> None:
+    """The fetching task is cancelled: a task that waited on it fetches, and is not cancelled."""
+    api = FakeImportApi(delay=0.1)
+    transport = httpx.MockTransport(api.async_handler)
+    async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
+        first = asyncio.create_task(client.auth.token())
+        await asyncio.sleep(0.02)
+        second = asyncio.create_task(client.auth.token())
+        await asyncio.sleep(0.02)
+        first.cancel()
+        token = await second
+    assert first.cancelled()
+    assert token.access_token.get_secret_value() == "tok-1"  # the cancelled fetch got none
+    assert len(api.token_requests) == 1
 
 
 # --- g2a_token_ttl_seconds over several clients sharing one Metrics --------------------------

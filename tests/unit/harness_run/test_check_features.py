@@ -48,7 +48,8 @@ def test_each_step_is_matched_as_the_run_matches_it(tmp_path: Path) -> None:
     assert (result.scenarios, result.steps) == (3, 4 + 4 + 4)
     # Reported as a run reports them (file, line, the step as run, the closest steps).
     assert [message.split("; did you mean ")[0] for message in result.unknown] == [
-        f'{path}:7: unknown step "Given product 10000027819004 has many keys in stock"',  # a word
+        f'{path}:14: unknown step "Given product 10000027819004 has many keys in stock" '
+        "(line 7, with the values of the Examples row at line 14)",  # a word, from a row
         f'{path}:17: unknown step "When QA ordrs product 10000068865001"',  # a typo
         f'{path}:18: unknown step "And the call fails with a G2A API error with code ORD07"',
     ]  # the last is a Then step under a When: matched by kind, as a run matches it
@@ -65,7 +66,7 @@ def test_the_command_lists_the_unknown_steps_and_fails(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split(": unknown step")[0] for line in lines[:3]] == [
-        f"{path}:7",
+        f"{path}:14",  # the Examples row that filled in the step at line 7
         f"{path}:17",
         f"{path}:18",
     ]

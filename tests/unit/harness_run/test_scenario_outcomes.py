@@ -67,8 +67,8 @@ PASSING = (
 )
 FAILING = {
     "A wrong price": "expected the order to cost 13 EUR, got 12.5 EUR",
-    "A wrong order count": "expected 2 orders, got 1",
-    "A wrong order status": "expected every order in status paid, got ['new']",
+    "A wrong order count": 'expected 2 orders in status "new", got 1',
+    "A wrong order status": 'expected 1 order in status "paid", got 0 (all orders: new)',
     "A wrong stock": "expected 6 keys of product 10000068865001, got ",
     "A wrong status": 'expected status "paid", got "new"',
     "A wrong request count": "expected 2 product list requests, got 1",
