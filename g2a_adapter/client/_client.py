@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -35,6 +35,23 @@ from g2a_adapter.idempotency._url import require_driver
 T = TypeVar("T")
 LOGGER_NAME = "g2a_adapter"
 _POOL = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class _Options(TypedDict, total=False):
+    """The keyword arguments both clients take besides their settings (`from_env`)."""
+
+    store: IdempotencyStore | None
+    metrics: Metrics | None
+    retry: RetryPolicy | None
+    logger: logging.Logger | None
+
+
+class _SyncOptions(_Options, total=False):
+    transport: httpx.BaseTransport | None
+
+
+class _AsyncOptions(_Options, total=False):
+    transport: httpx.AsyncBaseTransport | None
 
 
 class _Shared:
@@ -137,24 +154,9 @@ class G2AClient(_Shared):
         self.jobs = Jobs(self._import_calls, self._drive)
 
     @classmethod
-    def from_env(
-        cls,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        store: IdempotencyStore | None = None,
-        metrics: Metrics | None = None,
-        retry: RetryPolicy | None = None,
-        logger: logging.Logger | None = None,
-    ) -> G2AClient:
+    def from_env(cls, **options: Unpack[_SyncOptions]) -> G2AClient:
         """A client of the settings in the environment (`Settings.from_env()`)."""
-        return cls(
-            Settings.from_env(),
-            transport=transport,
-            store=store,
-            metrics=metrics,
-            retry=retry,
-            logger=logger,
-        )
+        return cls(Settings.from_env(), **options)
 
     def _drive(self, flow: Flow[T]) -> T:
         self._check_open()
@@ -229,24 +231,9 @@ class AsyncG2AClient(_Shared):
         self.jobs = AsyncJobs(self._import_calls, self._drive)
 
     @classmethod
-    def from_env(
-        cls,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        store: IdempotencyStore | None = None,
-        metrics: Metrics | None = None,
-        retry: RetryPolicy | None = None,
-        logger: logging.Logger | None = None,
-    ) -> AsyncG2AClient:
+    def from_env(cls, **options: Unpack[_AsyncOptions]) -> AsyncG2AClient:
         """A client of the settings in the environment (`Settings.from_env()`)."""
-        return cls(
-            Settings.from_env(),
-            transport=transport,
-            store=store,
-            metrics=metrics,
-            retry=retry,
-            logger=logger,
-        )
+        return cls(Settings.from_env(), **options)
 
     async def _drive(self, flow: Flow[T]) -> T:
         self._check_open()
