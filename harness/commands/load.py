@@ -1,14 +1,18 @@
 """`g2a-harness load`: run a Locust load profile and judge it against its SLOs and invariants.
 
 Distributed on several machines (the README's recipe): export the same G2A_WEBHOOK_SECRET and
-a shared G2A_IDEMPOTENCY_URL (redis://…) on every machine, start the master with
-`--expect-workers` above `--workers`, and run on each other machine the command the master
-prints (`--master-host`, `--master-port`). A worker that fails makes the run fail.
+a shared G2A_LOAD_IDEMPOTENCY_URL (redis://…; never the service's G2A_IDEMPOTENCY_URL) on every
+machine, start the master with `--expect-workers` above `--workers` and `--bind-host` an address
+the workers reach, and run on each other machine the command the master prints
+(`--master-host`, `--master-port`). Off loopback the twin and receiver speak https with a
+certificate of a CA made for the run; its certificate reaches the workers in the run plan. A
+worker that fails makes the run fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from pathlib import Path
 
@@ -44,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bind-host",
         default="127.0.0.1",
-        help="address the master, twin and receiver listen on (remote workers must reach it)",
+        help="address the master, twin and receiver listen on (remote workers must reach it; "
+        "off loopback the twin and receiver speak https with a CA made for the run)",
     )
     parser.add_argument(
         "--master-host", help="worker-only mode: join the master at this address with --workers"
@@ -52,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--master-port",
         type=int,
-        help="port the master listens on (default: a free one) or, with --master-host, "
-        "joins (default 5557)",
+        help="port the master listens on (default: a free one, printed) or, with "
+        "--master-host, joins (the port the master printed)",
     )
     parser.add_argument(
         "--web",
@@ -69,6 +74,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     from harness.load.profiles import ProfileError
 
@@ -79,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.load.plan import WEBHOOK_SECRET_ENV
+    from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV
     from harness.load.profiles import get_profile, load_profiles
     from harness.load.report import print_profiles
     from harness.load.runner import LoadRun, execute, run_workers
@@ -89,14 +110,28 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
+    if _unspecified(args.bind_host):
+        raise UsageError(
+            f"--bind-host {args.bind_host} is no address workers can reach: bind an address "
+            "of this machine (127.0.0.1, or the one remote workers reach)"
+        )
     remote = (args.expect_workers or 0) > args.workers
     if (remote or args.master_host) and not os.environ.get(WEBHOOK_SECRET_ENV):
         raise UsageError(
             f"remote workers sign webhooks with the master's secret: export the same "
             f"{WEBHOOK_SECRET_ENV} on the master and on every worker machine"
         )
+    off_loopback = not _loopback(args.master_host or args.bind_host)
+    if (remote or args.master_host) and off_loopback and not os.environ.get(STORE_URL_ENV):
+        raise UsageError(  # else each worker opens the master's SQLite path on its own disk
+            f"remote workers buy through one idempotency store: export the same "
+            f"{STORE_URL_ENV} (redis://… or postgresql://…, never the service's own store) on "
+            "the master and on every worker machine"
+        )
     if args.master_host:
-        return run_workers(args.master_host, args.workers, args.master_port or 5557)
+        if args.master_port is None:  # the master listens on a free port it picks and prints
+            raise UsageError("--master-host needs --master-port: the port the master printed")
+        return run_workers(args.master_host, args.workers, args.master_port)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
         raise UsageError("--expect-workers must be at least --workers (and at least 1)")
     profile = get_profile(args.profile).with_overrides(

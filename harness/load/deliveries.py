@@ -12,7 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from g2a_adapter.wire import signed_webhook_headers
+from g2a_adapter.wire import HEADER_TIMESTAMP, signed_webhook_headers
+
+# A replay is sent only while its delivery is younger than this share of the receiver's
+# timestamp tolerance: the margin covers the clocks of worker machines and queueing.
+REPLAY_SHARE_OF_TOLERANCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,19 @@ def replay(earlier: Delivery) -> Delivery:
     return Delivery(
         "replay", earlier.event_id, dict(earlier.headers), earlier.body, 401, "replayed_nonce"
     )
+
+
+def signed_at(delivery: Delivery) -> int:
+    """The unix second the delivery was signed at (its timestamp header)."""
+    return int(delivery.headers[HEADER_TIMESTAMP])
+
+
+def replayable(sent: list[Delivery], now: float, tolerance_s: float) -> list[Delivery]:
+    """The deliveries of `sent` young enough to replay: the receiver checks the timestamp
+    before the nonce, so a replay older than its tolerance is refused `stale_timestamp`, not
+    `replayed_nonce`; only those well within the tolerance are kept."""
+    max_age_s = tolerance_s * REPLAY_SHARE_OF_TOLERANCE
+    return [d for d in sent if now - signed_at(d) < max_age_s]
 
 
 def forged(event: dict[str, object]) -> Delivery:

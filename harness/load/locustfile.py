@@ -8,10 +8,12 @@ Each adapter call is reported to Locust as one request named after the operation
 (`products.list`, `orders.purchase`, ...) with its latency; it fails only on a *business*
 failure: an adapter error left after its retries, or an answer other than the expected one.
 
-On a machine of its own, a worker joins a master with:
-    locust -f harness/load/locustfile.py --worker --master-host MASTER_IP
-(the plan comes from the master; set G2A_WEBHOOK_SECRET, and for the sandbox G2A_API_KEY,
-in the worker's environment; use a shared G2A_IDEMPOTENCY_URL such as redis://).
+On a machine of its own, a worker joins a master with the command the master prints:
+    g2a-harness load --workers N --master-host MASTER_IP --master-port PORT
+(the master listens on a free port it picks and prints, not Locust's default 5557; the plan,
+the run's CA certificate included, comes from the master; set G2A_WEBHOOK_SECRET, a shared
+G2A_LOAD_IDEMPOTENCY_URL such as redis://, and for the sandbox G2A_API_KEY in the worker's
+environment).
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from locust import User, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, Settings, open_store
+from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, open_store
 from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
+from harness.load.catalogue import Catalogue
 from harness.load.journal import Entry, Journal, write_journal
 from harness.load.plan import BREAK_IDEMPOTENCY_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 
@@ -239,16 +242,12 @@ class _AdapterUser(User):
 
     def on_start(self) -> None:
         self.plan = _plan(self.environment)
-        settings = Settings(
-            api_url=self.plan.api_url,
-            api_hash=self.plan.api_hash,
-            api_key=self.plan.api_key(os.environ),
-            env="sandbox",
-            idempotency_url=self.plan.store_url(os.environ),
-        )
+        settings = self.plan.settings(os.environ)
         broken = os.environ.get(BREAK_IDEMPOTENCY_ENV) == "1"
         self.store = ForgetfulStore() if broken else open_store(settings.idempotency_url)
-        self.client = G2AClient(settings, store=self.store)
+        verify = self.plan.ssl_context()  # the run's own CA when the twin speaks TLS
+        transport = httpx.HTTPTransport(verify=verify) if verify is not None else None
+        self.client = G2AClient(settings, store=self.store, transport=transport)
 
     def on_stop(self) -> None:
         _buffer.append({"counter": "adapter_retries", "value": _retries(self.client)})
@@ -264,6 +263,7 @@ class Buyer(_AdapterUser):
     def on_start(self) -> None:
         super().on_start()
         self.history: list[tuple[str, str, str | None]] = []  # key, product id, order id
+        self.catalogue = Catalogue()
 
     @task
     def act(self) -> None:
@@ -274,10 +274,12 @@ class Buyer(_AdapterUser):
         getattr(self, f"_{choice}")()
 
     def _browse(self) -> None:
+        number = self.catalogue.next_page()  # only pages that exist (page 1 tells how many)
         with _measured(self, "products.list"):
-            page = self.client.products.list(page=random.randint(1, 5))
+            page = self.client.products.list(page=number)
             if not page.docs:
                 raise UnexpectedAnswer(f"page {page.page} of the catalog is empty")
+            self.catalogue.learn(page=number, total=page.total, docs=len(page.docs))
 
     def _lookup(self) -> None:
         product_id = random.choice(self.plan.product_ids)
@@ -381,7 +383,8 @@ class WebhookSender(User):
         self.secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
         if not self.secret:
             raise RuntimeError(f"{WEBHOOK_SECRET_ENV} is not set for the webhook sender")
-        self.http = httpx.Client(base_url=self.plan.receiver_url, timeout=10.0)
+        verify = self.plan.ssl_context() or True
+        self.http = httpx.Client(base_url=self.plan.receiver_url, timeout=10.0, verify=verify)
         self.sent: list[deliveries.Delivery] = []
         self.events: list[dict[str, object]] = []
 
@@ -395,10 +398,15 @@ class WebhookSender(User):
             if roll < shares[variant]:
                 if variant == "forged":
                     return deliveries.forged(self._event())
-                if self.sent:
-                    if variant == "duplicate":
-                        return deliveries.duplicate(self.secret, random.choice(self.events))
-                    return deliveries.replay(random.choice(self.sent))
+                if variant == "duplicate" and self.events:
+                    return deliveries.duplicate(self.secret, random.choice(self.events))
+                if variant == "replay":
+                    # only deliveries the receiver still judges by their nonce (and the list
+                    # stays bounded in a long run)
+                    tolerance = self.plan.webhook_tolerance_s
+                    self.sent = deliveries.replayable(self.sent, time.time(), tolerance)
+                    if self.sent:
+                        return deliveries.replay(random.choice(self.sent))
                 break
             roll -= shares[variant]
         event = self._event()

@@ -3,25 +3,29 @@
 It travels as JSON in Locust's custom `--g2a-plan` option, which the master forwards to its
 workers (also on other machines), so remote workers need only `--worker --master-host H`.
 Secrets never travel in it: the API key, the webhook secret and a store URL's password come
-from each process's environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`, `G2A_IDEMPOTENCY_URL`);
-the plan's `idempotency_url` has its password masked. On the `twin` target the twin's published
-sandbox credentials are used and a real key in the environment is ignored, as `g2a-harness run`
-does: the twin would refuse it.
+from each process's environment (`G2A_API_KEY`, `G2A_WEBHOOK_SECRET`,
+`G2A_LOAD_IDEMPOTENCY_URL`); the plan's `idempotency_url` has its password masked. The load's
+store is never the service's `G2A_IDEMPOTENCY_URL`: an operator's shell may hold the live
+service's settings, and the load's test purchases must not land in its store. On the `twin`
+target the twin's published sandbox credentials are used and a real key in the environment is
+ignored, as `g2a-harness run` does: the twin would refuse it.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from g2a_adapter import Settings
 from harness.twin.credentials import SANDBOX_API_KEY
 
 BREAK_IDEMPOTENCY_ENV = "G2A_LOAD_BREAK_IDEMPOTENCY"
 WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"
 API_KEY_ENV = "G2A_API_KEY"
-STORE_URL_ENV = "G2A_IDEMPOTENCY_URL"
+STORE_URL_ENV = "G2A_LOAD_IDEMPOTENCY_URL"  # the load's shared store; never the service's
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class LoadPlan:
     buyer: dict[str, int]
     webhooks: dict[str, float]
     product_ids: tuple[str, ...] = field(default=())
+    webhook_tolerance_s: int = 300  # the receiver's: older deliveries are stale, not replays
+    allowed_hosts: str = ""  # G2A_ALLOWED_HOSTS of the target (a proxy of G2A), comma-separated
+    ca_certificate: str = ""  # PEM of the run's CA (public) when the twin/receiver speak TLS
 
     def api_key(self, environ: Mapping[str, str]) -> str:
         """The Export API key of this run: the twin's own on `twin`, else `G2A_API_KEY`."""
@@ -45,8 +52,26 @@ class LoadPlan:
         return environ.get(API_KEY_ENV, "")
 
     def store_url(self, environ: Mapping[str, str]) -> str:
-        """The shared store: `G2A_IDEMPOTENCY_URL` (password included), else the plan's."""
+        """The shared store: `G2A_LOAD_IDEMPOTENCY_URL` (password included), else the plan's."""
         return environ.get(STORE_URL_ENV) or self.idempotency_url
+
+    def settings(self, environ: Mapping[str, str]) -> Settings:
+        """The adapter settings of a load user, as `g2a-harness run` builds them."""
+        return Settings(
+            api_url=self.api_url,
+            api_hash=self.api_hash,
+            api_key=self.api_key(environ),
+            env="sandbox",
+            idempotency_url=self.store_url(environ),
+            allowed_hosts=self.allowed_hosts,
+        )
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """What the users trust for the run's twin and receiver: the run's CA when it has one
+        (a non-loopback bind), else None (httpx's defaults: plain loopback or the sandbox)."""
+        if not self.ca_certificate:
+            return None
+        return ssl.create_default_context(cadata=self.ca_certificate)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

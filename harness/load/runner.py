@@ -37,6 +37,7 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 10
 WEB_AUTOQUIT_S = 10
+EXPECT_WORKERS_MAX_WAIT_S = 90  # the master gives up on workers that have not joined by then
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
 # What a run writes into its report dir, by role, as load.json names them.
 REPORT_FILES = {
@@ -124,6 +125,7 @@ def _class_names(profile: Profile) -> list[str]:
 
 def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
     report_dir = run.report_dir.resolve()
+    # the load's own store, never the service's G2A_IDEMPOTENCY_URL: test purchases stay out
     store_url = os.environ.get(STORE_URL_ENV) or f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
     profile = run.profile
     assert api.api_hash is not None  # the twin's published hash, or the sandbox's G2A_API_HASH
@@ -139,6 +141,9 @@ def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
         buyer=profile.buyer,
         webhooks=profile.webhooks,
         product_ids=SANDBOX_PRODUCT_IDS,
+        webhook_tolerance_s=services.webhook_tolerance_s,
+        allowed_hosts=services.allowed_hosts,  # the target's (plus a TLS bind host)
+        ca_certificate=services.ca_certificate,
     )
 
 
@@ -174,7 +179,7 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
             _locust(
                 "--master",
                 "--expect-workers", str(expect),
-                "--expect-workers-max-wait", "90",
+                "--expect-workers-max-wait", str(EXPECT_WORKERS_MAX_WAIT_S),
                 "--master-bind-host", run.bind_host,
                 "--master-bind-port", str(port),
                 *common,
@@ -192,12 +197,14 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
 
 
 def remote_worker_recipe(run: LoadRun, port: int) -> str:
-    """What the master prints for the operator of each remote worker machine."""
+    """What the master prints for the operator of each remote worker machine (the rest, the
+    run's CA certificate included, reaches the workers in the plan)."""
     remote = (run.expect_workers or 0) - run.workers
     return (
-        f"waiting for {remote} remote worker(s) at {run.bind_host}:{port}; on each worker "
-        f"machine (same checkout, same {WEBHOOK_SECRET_ENV} and G2A_IDEMPOTENCY_URL exported "
-        f"as here; share the secret through your secret store, never in a file), run:\n"
+        f"waiting for {remote} remote worker(s) at {run.bind_host}:{port} "
+        f"(up to {EXPECT_WORKERS_MAX_WAIT_S} s); on each worker machine (same checkout, same "
+        f"{WEBHOOK_SECRET_ENV} and {STORE_URL_ENV} exported as here; share the secret through "
+        f"your secret store, never in a file), run:\n"
         f"  g2a-harness load --profile {run.profile.name} --workers N "
         f"--master-host {run.bind_host} --master-port {port}"
     )
@@ -225,7 +232,7 @@ def _ui_options(run: LoadRun) -> list[str]:
 # everything a run writes into its report dir, so none of a previous run's files is left behind
 RUN_OUTPUTS = (
     "load.json", "journal.json", "services.log", "locust.log", "locust.html",
-    "locust_stats.json", "locust_*.csv", "idempotency.sqlite3*",
+    "locust_stats.json", "locust_*.csv", "idempotency.sqlite3*", "tls-server.*",
 )  # fmt: skip
 
 
@@ -271,7 +278,12 @@ def execute(run: LoadRun) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     services_log = run.report_dir / "services.log"
     with load_services(
-        profile, api.api_url, webhook_secret, log_path=services_log, host=run.bind_host
+        profile,
+        api.api_url,
+        webhook_secret,
+        log_path=services_log,
+        host=run.bind_host,
+        allowed_hosts=api.allowed_hosts,
     ) as services:
         plan = _plan(run, api, services)
         # Create the shared store (schema, WAL mode) once, before the users race to open it;

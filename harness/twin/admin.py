@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from types import TracebackType
 from typing import Any
@@ -14,10 +15,13 @@ class TwinAdminError(RuntimeError):
 
 
 class TwinAdmin:
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, verify: ssl.SSLContext | bool = True
+    ) -> None:
+        """`verify`: how an https twin's certificate is checked (a context trusting its CA)."""
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(
-            base_url=f"{self.base_url}/__twin", timeout=timeout, trust_env=False
+            base_url=f"{self.base_url}/__twin", timeout=timeout, trust_env=False, verify=verify
         )
 
     def __enter__(self) -> TwinAdmin:

@@ -224,12 +224,12 @@ def check_load(evidence: Evidence) -> CheckResult:
         return _failed(check_id, title, report, reason, fix, ())
     if wrong_target := _load_target_problem(report):
         return _failed(check_id, title, report, wrong_target, fix, ())
-    smoke = _smoke_on(data)
-    if shortened := _shortened(data, smoke):
+    shortened, not_as_run = load_run_problems(data)
+    if shortened:
         reason = f"{report.path} ran the smoke profile cut down ({shortened})"
         fix += " without --users/--spawn-rate/--run-time"
         return _failed(check_id, title, report, reason, fix, ())
-    if not_as_run := _not_as_run(data, smoke):
+    if not_as_run:
         reason = f"{report.path} {not_as_run}"
         return _failed(check_id, title, report, reason, f"{fix} (headless, to its end)", ())
     slos = _entries(data, "slos")
@@ -276,6 +276,13 @@ def _load_target_problem(report: ReportFile) -> str | None:
             "or the sandbox"
         )
     return called_problem(report)
+
+
+def load_run_problems(data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Why a smoke load report cannot be judged: how it was cut down (empty if it was not),
+    and how it did not run as the profile says (None if it did)."""
+    smoke = _smoke_on(data)
+    return _shortened(data, smoke), _not_as_run(data, smoke)
 
 
 def _smoke_on(data: Mapping[str, Any]) -> Profile:

@@ -1,5 +1,6 @@
-"""`g2a-harness load` picks its Export API key as `run` does (the twin's own on the twin), and
-keeps the store's password out of the plan it hands to every Locust process."""
+"""`g2a-harness load` picks its Export API key and allowed hosts as `run` does (the twin's own
+key on the twin), keeps the store's password out of the plan it hands to every Locust process,
+and never writes its test purchases into the service's store (`G2A_IDEMPOTENCY_URL`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 
 from harness.load import runner
 from harness.load.plan import LoadPlan
+from harness.load.profiles import get_profile
+from harness.load.services import load_services
+from harness.targets import Target
 from harness.twin.credentials import SANDBOX_API_KEY
 
 LIVE_KEY = "a1" * 32
@@ -44,15 +48,63 @@ def test_a_store_password_never_travels_in_the_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The plan is a command-line argument, forwarded to remote workers: each process takes
-    the store's password from its own G2A_IDEMPOTENCY_URL."""
+    the store's password from its own G2A_LOAD_IDEMPOTENCY_URL."""
     store_url = "postgresql://load:hunter2-pw@db/test"
-    monkeypatch.setenv("G2A_IDEMPOTENCY_URL", store_url)
-    profile = SimpleNamespace(wait=(0.0, 0.0), mix={}, buyer={}, webhooks={})
-    run = SimpleNamespace(report_dir=tmp_path, profile=profile, target="twin")
-    services = SimpleNamespace(api_url="http://127.0.0.1:1/v1", receiver_url="http://127.0.0.1:2")
-    plan = runner._plan(run, SimpleNamespace(api_hash="h"), services)  # type: ignore[arg-type]
+    monkeypatch.setenv("G2A_LOAD_IDEMPOTENCY_URL", store_url)
+    plan = _runner_plan(tmp_path)
 
     assert "hunter2-pw" not in plan.to_json()
     assert plan.idempotency_url == "postgresql://load:***@db/test"
-    assert plan.store_url({"G2A_IDEMPOTENCY_URL": store_url}) == store_url
+    assert plan.store_url({"G2A_LOAD_IDEMPOTENCY_URL": store_url}) == store_url
     assert _plan("twin").store_url({}) == "memory://"
+
+
+def _runner_plan(report_dir: Path, services: object = None, api: object = None) -> LoadPlan:
+    profile = SimpleNamespace(wait=(0.0, 0.0), mix={}, buyer={}, webhooks={})
+    run = SimpleNamespace(report_dir=report_dir, profile=profile, target="twin")
+    api = api or SimpleNamespace(api_hash="h")
+    services = services or SimpleNamespace(
+        api_url="http://127.0.0.1:1/v1",
+        receiver_url="http://127.0.0.1:2",
+        webhook_tolerance_s=300,
+        allowed_hosts="",
+        ca_certificate="",
+    )
+    return runner._plan(run, api, services)  # type: ignore[arg-type]
+
+
+SERVICE_STORE = "redis://service-store.internal:6379/0"
+
+
+def test_a_run_never_writes_into_the_services_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's shell with the service's settings exported: the load's test purchases
+    go to the run's own store, never into G2A_IDEMPOTENCY_URL (30-day records of fake keys)."""
+    monkeypatch.setenv("G2A_IDEMPOTENCY_URL", SERVICE_STORE)
+    monkeypatch.delenv("G2A_LOAD_IDEMPOTENCY_URL", raising=False)
+    plan = _runner_plan(tmp_path)
+
+    own = f"sqlite:///{tmp_path.resolve() / 'idempotency.sqlite3'}"
+    assert plan.idempotency_url == own
+    assert plan.store_url({"G2A_IDEMPOTENCY_URL": SERVICE_STORE}) == own
+
+
+def test_the_sandbox_reached_through_an_allowed_host_is_loaded_as_run_allows_it(
+    tmp_path: Path,
+) -> None:
+    """G2A_ALLOWED_HOSTS (a proxy of G2A) reaches the receiver's and every user's settings."""
+    url, proxy = "https://g2a-proxy.example:18443/v1", "g2a-proxy.example"
+    api = Target("sandbox", "sandbox", url, "MySandboxHash123", "a" * 64, proxy)
+    profile = get_profile("smoke").for_target("sandbox")
+    with load_services(  # the receiver's settings accept the proxy
+        profile,
+        api.api_url,
+        "load-secret",
+        log_path=tmp_path / "services.log",
+        allowed_hosts=api.allowed_hosts,
+    ) as services:
+        plan = _runner_plan(tmp_path, services, api)
+
+    assert (services.api_url, plan.allowed_hosts) == (url, proxy)
+    assert plan.settings({"G2A_API_KEY": "b" * 64}).api_url == url  # every user's settings

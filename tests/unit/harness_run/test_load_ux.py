@@ -40,8 +40,8 @@ def test_a_failed_worker_fails_the_run_even_when_others_pass() -> None:
 def test_the_master_tells_remote_workers_what_they_need() -> None:
     run = LoadRun(get_profile("steady"), workers=2, expect_workers=6, bind_host="10.0.0.5")
     recipe = remote_worker_recipe(run, 5601)
-    assert recipe.startswith("waiting for 4 remote worker(s) at 10.0.0.5:5601;")
-    assert "same G2A_WEBHOOK_SECRET and G2A_IDEMPOTENCY_URL exported" in recipe
+    assert recipe.startswith("waiting for 4 remote worker(s) at 10.0.0.5:5601 (up to 90 s);")
+    assert "same G2A_WEBHOOK_SECRET and G2A_LOAD_IDEMPOTENCY_URL exported" in recipe
     assert recipe.endswith(
         "  g2a-harness load --profile steady --workers N --master-host 10.0.0.5 --master-port 5601"
     )
@@ -53,6 +53,43 @@ def test_remote_workers_without_a_shared_webhook_secret_are_refused(tmp_path: Pa
     assert done.stderr == (
         "g2a-harness load: remote workers sign webhooks with the master's secret: export the "
         "same G2A_WEBHOOK_SECRET on the master and on every worker machine\n"
+    )
+
+
+SECRET_ONLY = {"G2A_WEBHOOK_SECRET": "shared-load-secret-for-both-machines"}
+NO_SHARED_STORE = (
+    "g2a-harness load: remote workers buy through one idempotency store: export the same "
+    "G2A_LOAD_IDEMPOTENCY_URL (redis://… or postgresql://…, never the service's own store) on "
+    "the master and on every worker machine\n"
+)
+
+
+def test_remote_workers_off_loopback_without_a_shared_load_store_are_refused(
+    tmp_path: Path,
+) -> None:
+    """Else each remote worker would open the master's SQLite path on its own disk."""
+    master = ["--workers", "1", "--expect-workers", "3", "--bind-host", "10.0.0.5"]
+    done = harness("load", *master, "--report-dir", str(tmp_path), env=SECRET_ONLY)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", NO_SHARED_STORE)
+    worker = ["--master-host", "10.0.0.5", "--master-port", "9"]
+    done = harness("load", *worker, env=SECRET_ONLY)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", NO_SHARED_STORE)
+
+
+def test_a_worker_needs_the_port_the_master_printed() -> None:
+    done = harness("load", "--master-host", "127.0.0.1", env=SECRET_ONLY)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "g2a-harness load: --master-host needs --master-port: the port the master printed\n"
+    )
+
+
+def test_an_unspecified_bind_host_is_refused(tmp_path: Path) -> None:
+    done = harness("load", "--bind-host", "0.0.0.0", "--report-dir", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "g2a-harness load: --bind-host 0.0.0.0 is no address workers can reach: bind an "
+        "address of this machine (127.0.0.1, or the one remote workers reach)\n"
     )
 
 
