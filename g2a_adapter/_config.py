@@ -6,7 +6,6 @@ failure is a `ConfigError` naming the variable, never echoing its value.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import string
@@ -20,7 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from g2a_adapter._errors import ConfigError
 from g2a_adapter._observability import MASK
 from g2a_adapter._url_secrets import redacted_url, url_passwords
-from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST
+from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST, is_loopback
 
 Env = Literal["sandbox", "live"]
 
@@ -62,15 +61,6 @@ def is_api_hash(value: str) -> bool:
 def is_api_key(value: str) -> bool:
     """G2A's Export API key is a SHA-256 hex digest: exactly 64 hex digits."""
     return len(value) == API_KEY_LENGTH and all(c in string.hexdigits for c in value)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _split(raw: str, variable: str) -> SplitResult:

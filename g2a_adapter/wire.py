@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets as _secrets
 import time
 from collections.abc import Sequence
@@ -15,6 +16,18 @@ from collections.abc import Sequence
 # G2A's API hosts (docs/g2a-api.md): the live one and the sandbox.
 LIVE_HOST = "api.g2a.com"
 SANDBOX_HOST = "sandboxapi.g2a.com"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine (`localhost`, 127.0.0.0/8, ::1): the one host the
+    adapter calls over plain http (a twin), in the sandbox environment only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 WEBHOOK_SIGNATURE_VERSION = "v1"
 

@@ -16,6 +16,7 @@ import ipaddress
 import os
 from pathlib import Path
 
+from g2a_adapter.wire import is_loopback
 from harness.cli import UsageError
 
 NAME = "load"
@@ -74,15 +75,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _unspecified(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_unspecified
@@ -121,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             f"remote workers sign webhooks with the master's secret: export the same "
             f"{WEBHOOK_SECRET_ENV} on the master and on every worker machine"
         )
-    off_loopback = not _loopback(args.master_host or args.bind_host)
+    off_loopback = not is_loopback(args.master_host or args.bind_host)
     if (remote or args.master_host) and off_loopback and not os.environ.get(STORE_URL_ENV):
         raise UsageError(  # else each worker opens the master's SQLite path on its own disk
             f"remote workers buy through one idempotency store: export the same "

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from starlette.types import ASGIApp
 
+from g2a_adapter.wire import is_loopback
 from harness.serving import bind_socket
 
 _VALIDITY = timedelta(days=2)  # longer than any run; the CA is thrown away with it
@@ -36,12 +37,7 @@ SERVER_FILES = ("tls-server.pem", "tls-server.key")
 def needs_tls(bind_host: str) -> bool:
     """Whether what a run serves on `bind_host` must be https for the adapter to call it (its
     rule: plain http only to a loopback host)."""
-    if bind_host.lower() == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(bind_host).is_loopback
-    except ValueError:
-        return True
+    return not is_loopback(bind_host)
 
 
 @dataclass(frozen=True)
