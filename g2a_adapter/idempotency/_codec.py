@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter.idempotency._base import JSON, Record
+from g2a_adapter.idempotency._base import JSON, MAX_TTL_SECONDS, Record
 
 SCHEMA_VERSION = 1
 DEFAULT_NAMESPACE = "g2a_idempotency"
@@ -80,6 +80,13 @@ def dump_json(value: JSON | None) -> str | None:
 
 
 MAX_KEY_BYTES = 2048  # under PostgreSQL's limit for one b-tree index entry (2704 bytes)
+
+
+def check_seconds(name: str, seconds: float) -> None:
+    """Refuse, before anything is written, a lease or retention every backend would not keep
+    alike: it must be positive, finite and at most `MAX_TTL_SECONDS` (NaN fails it too)."""
+    if not 0 < seconds <= MAX_TTL_SECONDS:
+        raise ValueError(f"{name} must be more than 0 and at most {MAX_TTL_SECONDS:g} seconds")
 
 
 def check_key(key: str, fingerprint: str = "") -> None:

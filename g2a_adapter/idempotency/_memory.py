@@ -18,6 +18,7 @@ from g2a_adapter.idempotency._base import JSON, Claim, Record, decide_claim
 from g2a_adapter.idempotency._codec import (
     OwnerIds,
     check_key,
+    check_seconds,
     dump_json,
     dump_object,
     load_json,
@@ -57,6 +58,7 @@ class MemoryStore:
             raise StoreUnavailableError(self.backend, "the store was closed")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_seconds("lease_seconds", lease_seconds)
         check_key(key, fingerprint)
         with self._lock:
             self._live()
@@ -81,17 +83,20 @@ class MemoryStore:
         return record
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         with self._lock:
             record = self._owned(key, owner)
             lease = self._clock() + lease_seconds
             self._records[key] = replace(record, checkpoint=_kept(data), lease_expires_at=lease)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         with self._lock:
             record = self._owned(key, owner)
             self._records[key] = replace(record, lease_expires_at=self._clock() + lease_seconds)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        check_seconds("ttl_seconds", ttl_seconds)
         with self._lock:
             record = self._owned(key, owner)
             expires_at = self._clock() + ttl_seconds
@@ -108,6 +113,7 @@ class MemoryStore:
                 self._records[key] = replace(record, owner=None, lease_expires_at=None)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_seconds("ttl_seconds", ttl_seconds)
         check_key(nonce)
         now = self._clock()
         with self._lock:

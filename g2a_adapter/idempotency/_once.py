@@ -28,11 +28,11 @@ from g2a_adapter._errors import (
 )
 from g2a_adapter.idempotency._base import (
     JSON,
-    MAX_TTL_SECONDS,
     Claim,
     ClaimState,
     IdempotencyStore,
 )
+from g2a_adapter.idempotency._codec import check_seconds
 from g2a_adapter.idempotency._heartbeat import LeaseKeeper
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
@@ -40,12 +40,6 @@ _DONE: JSON = {"status": "processed"}
 _CLAIM_SPAN = "G2A webhook claim"
 _ACTION_SPAN = "G2A webhook handler"
 _RETENTION_SECONDS = 7 * 24 * 3600.0
-
-
-def _check_seconds(name: str, seconds: float) -> None:
-    """A lease or retention every backend can hold: positive, finite, at most `MAX_TTL_SECONDS`."""
-    if not 0 < seconds <= MAX_TTL_SECONDS:  # NaN fails it too
-        raise ValueError(f"{name} must be more than 0 and at most {MAX_TTL_SECONDS:g} seconds")
 
 
 def _fingerprint(payload: bytes) -> str:
@@ -87,8 +81,8 @@ class ProcessOnce:
         in_progress_wait_seconds: float = 1.0,
         poll_seconds: float = 0.01,
     ) -> None:
-        _check_seconds("lease_seconds", lease_seconds)
-        _check_seconds("retention_seconds", retention_seconds)
+        check_seconds("lease_seconds", lease_seconds)
+        check_seconds("retention_seconds", retention_seconds)
         self._store = store
         self._lease = lease_seconds
         self._keeper = LeaseKeeper(store, lease_seconds)
@@ -178,7 +172,7 @@ class ProcessOnceInTransaction:
     """
 
     def __init__(self, store: SqlStore, *, retention_seconds: float = _RETENTION_SECONDS) -> None:
-        _check_seconds("retention_seconds", retention_seconds)
+        check_seconds("retention_seconds", retention_seconds)
         self._store = store
         self._retention = retention_seconds
 

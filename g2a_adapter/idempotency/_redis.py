@@ -20,12 +20,13 @@ from redis.retry import Retry
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
-from g2a_adapter.idempotency._base import JSON, MAX_TTL_SECONDS, Claim, ClaimState, Record
+from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, Record
 from g2a_adapter.idempotency._codec import (
     DEFAULT_NAMESPACE,
     SCHEMA_VERSION,
     OwnerIds,
     check_key,
+    check_seconds,
     checked_namespace,
     dump_object,
     load_json,
@@ -104,9 +105,7 @@ _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stor
 
 
 def _ttl_ms(seconds: float) -> int:
-    """Milliseconds for PEXPIRE; refused before any write for a TTL Redis cannot hold."""
-    if not 0 <= seconds <= MAX_TTL_SECONDS:  # NaN and infinity fail it too
-        raise ValueError(f"a TTL of {seconds} s is not between 0 and {MAX_TTL_SECONDS:g} s")
+    """Milliseconds for PEXPIRE (of a TTL `check_seconds` let through)."""
     return max(1, math.ceil(seconds * 1000)) + _GC_GRACE_MS
 
 
@@ -191,6 +190,7 @@ class RedisStore:
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_seconds("lease_seconds", lease_seconds)
         check_key(key, fingerprint)
         owner = self._owners.next()
         now = self._clock()
@@ -211,13 +211,16 @@ class RedisStore:
         )
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         lease = repr(self._clock() + lease_seconds)
         self._owned_call(self._checkpoint, key, owner, dump_object(data), lease)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         self._owned_call(self._renew, key, owner, repr(self._clock() + lease_seconds))
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        check_seconds("ttl_seconds", ttl_seconds)
         expires = repr(self._clock() + ttl_seconds)
         self._owned_call(
             self._complete, key, owner, dump_object(result), expires, _ttl_ms(ttl_seconds)
@@ -227,6 +230,7 @@ class RedisStore:
         self._owned_call(self._release, key, owner)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_seconds("ttl_seconds", ttl_seconds)
         check_key(nonce)
         now = self._clock()
         args: list[str | int] = [repr(now), repr(now + ttl_seconds), _ttl_ms(ttl_seconds)]

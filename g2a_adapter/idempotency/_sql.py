@@ -33,6 +33,7 @@ from g2a_adapter.idempotency._codec import (
     SCHEMA_VERSION,
     OwnerIds,
     check_key,
+    check_seconds,
     checked_namespace,
     dump_object,
     record_from_row,
@@ -282,6 +283,7 @@ class SqlStore(abc.ABC):
             self._write(self._sql.prune_records, (now, now))
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
+        check_seconds("lease_seconds", lease_seconds)
         check_key(key, fingerprint)
         owner = self._owners.next()
         now = self._clock()
@@ -344,6 +346,7 @@ class SqlStore(abc.ABC):
         another caller holds a live lease, MISMATCH for another fingerprint.
         """
         check_key(key, fingerprint)
+        check_seconds("ttl_seconds", ttl_seconds)
         kept = dump_object(result)  # refused before anything is claimed or written
         once = _Once(key, fingerprint, self._owners.next(), work, kept, ttl_seconds)
         joined = self._open_group() is not None
@@ -387,14 +390,17 @@ class SqlStore(abc.ABC):
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         lease = self._clock() + lease_seconds
         self._owned_change(self._sql.checkpoint, (dump_object(data), lease, key, owner), key)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        check_seconds("lease_seconds", lease_seconds)
         lease = self._clock() + lease_seconds
         self._owned_change(self._sql.renew, (lease, key, owner), key)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        check_seconds("ttl_seconds", ttl_seconds)
         now = self._clock()
         params = (dump_object(result), now + ttl_seconds, key, owner)
         self._owned_change(self._sql.complete, params, key)
@@ -406,6 +412,7 @@ class SqlStore(abc.ABC):
             self._owned_change(self._sql.release_keep, (key, owner), key)
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
+        check_seconds("ttl_seconds", ttl_seconds)
         check_key(nonce)
         now = self._clock()
         accepted = bool(self._write(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))

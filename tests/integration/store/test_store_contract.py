@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
@@ -414,3 +415,30 @@ def test_a_key_no_backend_could_keep_alike_is_refused_before_anything_is_written
         with pytest.raises(ValueError, match="idempotency key must be"):
             replay_guard_of(store).add_nonce(key, 30.0)
     assert store.claim("k" * 2048, "fp", 30.0).state is ClaimState.NEW  # the longest kept
+
+
+@pytest.mark.parametrize(
+    "seconds", [0.0, -1.0, math.nan, math.inf, 10 * 366 * 24 * 3600.0 + 1], ids=str
+)
+def test_a_lease_or_ttl_no_backend_could_keep_alike_is_refused_before_anything_is_written(
+    store: IdempotencyStore, seconds: float
+) -> None:
+    """Only Redis refused these; SQLite kept a NaN lease as one that never holds (taken over at
+    once) and a NaN retention as one that never ends."""
+    claim = store.claim("order-1", "fp-a", LEASE)
+    owner = claim.owner or ""
+    calls = {
+        "claim": lambda: store.claim("order-2", "fp-a", seconds),
+        "checkpoint": lambda: store.checkpoint("order-1", owner, {"step": 1}, seconds),
+        "renew": lambda: store.renew("order-1", owner, seconds),
+        "complete": lambda: store.complete("order-1", owner, {"ok": True}, seconds),
+        "nonce": lambda: replay_guard_of(store).add_nonce("nonce-1", seconds),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match="must be more than 0 and at most"):
+            call()
+        assert store.get("order-2") is None, name
+    kept = store.get("order-1")
+    assert kept is not None
+    assert (kept.owner, kept.checkpoint, kept.result) == (owner, None, None)
+    assert replay_guard_of(store).add_nonce("nonce-1", TTL) is True
