@@ -49,11 +49,20 @@ class Flight(Generic[E]):
         self.error: Exception | None = None
 
     def outcome(self) -> AccessToken | None:
-        """The fetched token, or the fetch's error raised; None if the fetch was cut short
-        (its caller cancelled or interrupted): the waiter then starts over."""
+        """The fetched token, or the fetch's error raised (a copy of its own for each waiter,
+        raised from it); None if the fetch was cut short (its caller cancelled or
+        interrupted): the waiter then starts over."""
         if self.error is not None:
-            raise self.error
+            raise _own_copy(self.error) from self.error
         return self.token
+
+
+def _own_copy(error: Exception) -> Exception:
+    """`error` once more, for one more caller: same type, arguments and fields, and a
+    traceback of its own (one object raised in many threads piles all their frames onto it)."""
+    copy = type(error).__new__(type(error), *error.args)
+    copy.__dict__.update(vars(error))
+    return copy
 
 
 class TokenState:

@@ -1,11 +1,13 @@
 """The shared server's clock, for the stores many hosts share (Redis, PostgreSQL).
 
 Leases, retention and nonces expire by one clock for every host: the server's. Hosts read it
-without a round trip per claim: `ServerClock` is this host's clock plus an offset, measured
-from a few readings of the server's clock (the one with the shortest round trip counts) on
-the store's first call, after a new connection (PostgreSQL) or a failed call (Redis), after a
-fork, and every `REFRESH_SECONDS`; the call that measures still computes its own times with
-the offset measured before. An offset over `SKEW_WARNING_SECONDS` is logged once.
+without a round trip per claim: `ServerClock` is the server's time as last measured, moved on
+by this host's monotonic clock since, so a step of this host's wall clock (NTP, a resumed VM)
+does not move it. It is measured from a few readings of the server's clock (the one with the
+shortest round trip counts) on the store's first call, after a new connection (PostgreSQL) or
+a failed call (Redis), after a fork, and every `REFRESH_SECONDS`. An offset of this host's
+wall clock over `SKEW_WARNING_SECONDS` is logged once. Tests that move time (freezegun) inject
+a `clock` instead: a measurement brings this one back to the server's time.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def local_time() -> float:
 
 
 class ServerClock:
-    """A clock callable: this host's time corrected by the server's measured offset."""
+    """A clock callable: the server's time, as measured, moved on by this host's monotonic
+    clock (this host's wall clock until the first measurement)."""
 
     def __init__(
         self,
@@ -45,13 +48,14 @@ class ServerClock:
         self._local = local_time if local is None else local
         self._monotonic = monotonic
         self._refresh = refresh_seconds
-        self.offset = 0.0  # the server's clock minus this host's
+        self.offset = 0.0  # the server's clock minus this host's wall clock (for the warning)
+        self._base = self._local() - monotonic()  # the server's time minus monotonic time
         self._next_sync = -float("inf")  # monotonic time of the next measurement
         self._pid = os.getpid()
         self._warned = False
 
     def __call__(self) -> float:
-        return self._local() + self.offset
+        return self._monotonic() + self._base
 
     def expire(self) -> None:
         """Measure again at the next `refresh` (a new connection may reach another server)."""
@@ -64,15 +68,16 @@ class ServerClock:
         self._pid = os.getpid()
         self._next_sync = self._monotonic() + self._refresh  # other threads skip meanwhile
         samples = [self._sample(read_server) for _ in range(_SAMPLES)]
-        _, self.offset = min(samples)
+        _, self._base, self.offset = min(samples)
         self._warn_once()
 
-    def _sample(self, read_server: Callable[[], float]) -> tuple[float, float]:
-        """(round trip, offset) of one reading: the server read it half-way through."""
+    def _sample(self, read_server: Callable[[], float]) -> tuple[float, float, float]:
+        """(round trip, server minus monotonic time, server minus wall time) of one reading,
+        which the server took half-way through the round trip."""
         started, before = self._monotonic(), self._local()
         server = read_server()
-        after, round_trip = self._local(), self._monotonic() - started
-        return round_trip, server - (before + after) / 2
+        ended, after = self._monotonic(), self._local()
+        return ended - started, server - (started + ended) / 2, server - (before + after) / 2
 
     def _warn_once(self) -> None:
         if self._warned or abs(self.offset) <= SKEW_WARNING_SECONDS:

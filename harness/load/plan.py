@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import certifi
+
 from g2a_adapter import Settings
 from harness.twin.credentials import SANDBOX_API_KEY
 
@@ -67,11 +69,14 @@ class LoadPlan:
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """What the users trust for the run's twin and receiver: the run's CA when it has one
-        (a non-loopback bind), else None (httpx's defaults: plain loopback or the sandbox)."""
+        """What the users trust: with the run's CA (a non-loopback bind) the public CAs httpx
+        trusts (the sandbox's certificate) and that CA (the run's twin and receiver); else
+        None (httpx's defaults)."""
         if not self.ca_certificate:
             return None
-        return ssl.create_default_context(cadata=self.ca_certificate)
+        context = ssl.create_default_context(cafile=certifi.where())
+        context.load_verify_locations(cadata=self.ca_certificate)
+        return context
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

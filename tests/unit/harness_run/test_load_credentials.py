@@ -4,6 +4,7 @@ and never writes its test purchases into the service's store (`G2A_IDEMPOTENCY_U
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -108,3 +109,31 @@ def test_the_sandbox_reached_through_an_allowed_host_is_loaded_as_run_allows_it(
 
     assert (services.api_url, plan.allowed_hosts) == (url, proxy)
     assert plan.settings({"G2A_API_KEY": "b" * 64}).api_url == url  # every user's settings
+
+
+def test_users_trust_the_runs_ca_beside_the_public_ones(tmp_path: Path) -> None:
+    """Off loopback on the sandbox target, buyers call G2A's sandbox (a public certificate)
+    while webhook senders call the run's receiver (the run's CA): the users' context must
+    trust both. Before, it trusted the run's CA alone and every buyer call failed."""
+    import certifi
+
+    from harness.load.tls import issue
+
+    certificates = issue("192.0.2.7", tmp_path)
+    plan = _runner_plan(
+        tmp_path,
+        services=SimpleNamespace(
+            api_url="https://sandboxapi.g2a.com/v1",
+            receiver_url="https://192.0.2.7:2",
+            webhook_tolerance_s=300,
+            allowed_hosts="192.0.2.7",
+            ca_certificate=certificates.ca_pem,
+        ),
+    )
+    context = plan.ssl_context()
+
+    assert context is not None
+    trusted = {str(ca["subject"]) for ca in context.get_ca_certs()}
+    public = ssl.create_default_context(cafile=certifi.where()).get_ca_certs()
+    assert {str(ca["subject"]) for ca in public} <= trusted
+    assert any("g2a-harness load run CA" in subject for subject in trusted)

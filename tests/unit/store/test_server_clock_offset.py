@@ -149,3 +149,18 @@ def test_an_injected_clock_is_used_as_it_is() -> None:
     clock, server = chosen_clock("postgres", None)
     assert isinstance(server, ServerClock)
     assert clock is server
+
+
+def test_a_step_of_this_hosts_wall_clock_after_a_measurement_does_not_move_the_clock() -> None:
+    """An NTP step or a resumed VM moves the wall clock, not the monotonic one: the clock keeps
+    the server's time, so the host does not see a live lease as lapsed until it measures again
+    (before, it added the old offset to the stepped wall clock, 60 s ahead)."""
+    host = FakeHost()
+    clock = _clock(host)
+    clock.refresh(FakeServer(host, 5.0, [0.002]))
+    measured = clock()
+
+    host.wall += 60.0  # the step: monotonic time does not move
+    host.ticks += 1.0
+
+    assert clock() == pytest.approx(measured + 1.0)
