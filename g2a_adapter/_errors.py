@@ -74,6 +74,8 @@ class RateLimitedError(G2AApiError):
     def __init__(self, code: str, status_code: int, message: str, retry_after: float | None):
         super().__init__(code, status_code, message)
         self.retry_after = retry_after
+        if retry_after is not None:  # in the message too: callers often log only that
+            self.args = (f"{self.args[0]}; G2A asks to wait {retry_after:g} s before retrying",)
 
 
 class TransportError(G2AError):
@@ -140,7 +142,9 @@ class KeyDeliveryLostError(G2AError):
             f"purchase {purchase}: order {order_id} (transaction "
             f"{transaction_id or 'unknown'}) is paid but its key was lost in delivery; G2A hands "
             "a key out once and offers no API to fetch it again: do not buy again, ask G2A "
-            "support for the key of this order (runbook: lost key)"
+            "support for the key of this order (runbook: lost key), unless this service logged "
+            "that this purchase completed but its result could not be stored: that run's "
+            "caller received the key"
         )
 
 

@@ -201,6 +201,17 @@ def _with_abandoned(progress: JSON, abandoned: list[JSON]) -> JSON:
     return {**progress, "abandoned_orders": abandoned} if abandoned else progress
 
 
+def _note_abandoned(error: Exception, abandoned: list[JSON]) -> None:
+    """Tell the caller, on the error that ends the purchase, of the creates it gave up: each
+    may be an unpaid order holding stock (the last unit, say) until its reservation lapses."""
+    if abandoned:
+        error.add_note(
+            f"this purchase gave up {len(abandoned)} order create(s) whose answer was lost: "
+            "G2A may hold them as unpaid orders reserving stock for up to 30 minutes (see the "
+            "purchase's checkpoint, `abandoned_orders`, and g2a_purchase_orders_abandoned_total)"
+        )
+
+
 def _is_duration(value: object) -> bool:
     """A finite, non-negative number of seconds (not a bool, not NaN or infinity)."""
     return (
@@ -412,12 +423,14 @@ class PurchaseFlow:
                 )
             except OutcomeUnknownError as exc:
                 if attempt == MAX_CREATES:
+                    _note_abandoned(exc, abandoned)
                     raise
                 abandoned.append(self._abandon(request, None, str(exc)))
                 continue
-            except (G2AApiError, TransportError, ConfigError):  # refused, or never sent
+            except (G2AApiError, TransportError, ConfigError) as exc:  # refused, or never sent
                 # (no Export API configured): nothing was created
                 yield from save(_with_abandoned({}, abandoned))
+                _note_abandoned(exc, abandoned)
                 raise
             if request.order.exceeded_by(created):
                 yield from self._refuse_to_pay(request, created, abandoned, save)
@@ -533,7 +546,8 @@ class PurchaseFlow:
         except Exception as exc:  # the key is in hand: hand it over rather than lose it
             logger.error(
                 "purchase idempotency_key=%s completed but its result could not be stored (%s); "
-                "a re-run with this key cannot return it again",
+                "its caller receives the key now, but a re-run with this key cannot return it "
+                "again: it will raise KeyDeliveryLostError for a key that was delivered",
                 request.purchase_key(),
                 type(exc).__name__,
             )

@@ -21,6 +21,9 @@ Check = Callable[[], dict[str, Any]]
 
 @dataclass(frozen=True)
 class HealthReport:
+    """One run of the checks: `status` "ok" or "fail", each check's result by name (its
+    `status`, `latency_ms`, `error` when it failed), and the names of the failed ones."""
+
     status: Literal["ok", "fail"]
     checks: dict[str, dict[str, Any]]
     failed: list[str] = field(default_factory=list)
@@ -60,6 +63,11 @@ class _Probe:
 
 
 class HealthChecker:
+    """Runs named checks (`store_check`, `token_check`, or any function returning a dict and
+    raising when unhealthy), each within `timeout_s`: `run()` gives the `HealthReport` the
+    receiver's `/healthz` answers (200 when ok, else 503). A service without the receiver
+    serves its own health from it."""
+
     def __init__(self, checks: Mapping[str, Check], timeout_s: float = 0.5) -> None:
         self._checks = dict(checks)
         self.timeout_s = timeout_s
@@ -99,6 +107,8 @@ class SupportsTtl(Protocol):
 
 
 def store_check(store: IdempotencyStore) -> Check:
+    """Ping the idempotency store and report its backend."""
+
     def check() -> dict[str, Any]:
         store.ping()
         return {"backend": store.backend}

@@ -295,6 +295,35 @@ def test_creates_that_stay_ambiguous_end_the_run_after_three(
     assert metric(metrics, "g2a_purchase_orders_abandoned_total") == 2
 
 
+ABANDONED_NOTE = (
+    "this purchase gave up {n} order create(s) whose answer was lost: G2A may hold them as "
+    "unpaid orders reserving stock for up to 30 minutes (see the purchase's checkpoint, "
+    "`abandoned_orders`, and g2a_purchase_orders_abandoned_total)"
+)
+
+
+def test_an_error_after_abandoned_creates_says_they_may_hold_stock(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    """The last unit of a product reserved by the purchase's own abandoned order: the
+    out-of-stock refusal that follows says so (before, only a WARNING log line did)."""
+    twin.admin.update_product(PRODUCT, qty=1)
+    twin.admin.add_fault(route="/v1/order", method="POST", kind="reset", phase="after", times=1)
+    with pytest.raises(G2AApiError) as refused:
+        buy(client)
+    assert (refused.value.code, refused.value.status_code) == ("ORD07", 400)
+    assert refused.value.__notes__ == [ABANDONED_NOTE.format(n=1)]
+
+
+def test_the_last_ambiguous_create_names_the_ones_given_up_before_it(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    twin.admin.add_fault(route="/v1/order", method="POST", kind="status", status=502)
+    with pytest.raises(OutcomeUnknownError) as unknown:
+        buy(client)
+    assert unknown.value.__notes__ == [ABANDONED_NOTE.format(n=2)]
+
+
 # --- §3 leases -------------------------------------------------------------------------------
 
 

@@ -145,6 +145,10 @@ def test_a_retry_after_of_an_hour_ends_the_call_at_once_with_its_hint() -> None:
         client.products.list()
     assert (limited_error.value.code, limited_error.value.retry_after) == ("BR03", 3600.0)
     assert len(sent) == 1
+    # a caller that logs only the message still sees how long G2A asked it to wait
+    assert str(limited_error.value) == (
+        "G2A error BR03 (HTTP 429): Too many requests; G2A asks to wait 3600 s before retrying"
+    )
 
 
 @pytest.mark.parametrize(
