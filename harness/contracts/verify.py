@@ -26,6 +26,14 @@ class ProviderUnreachableError(ConnectionError):
     """Nothing answers at the provider URL; checked before the (slow, retrying) verifier runs."""
 
 
+class ProviderWithoutStatesError(ProviderUnreachableError):
+    """The provider answers but has no provider-state surface (`GET /__twin/` listing
+    `POST /__twin/states`): every interaction's state would fail, each after its timeout."""
+
+
+STATES_ROUTE = {"method": "POST", "path": "/__twin/states"}
+
+
 @dataclass(frozen=True)
 class ProviderVerification:
     """One provider's verification; `output` is pact's report, which pact's verifier also
@@ -104,7 +112,13 @@ def verify_pacts(
         raise ValueError(
             f"provider URL must be http(s)://host[:port], got {redacted_url(provider_url)!r}"
         )
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ValueError(
+            "provider URL must be the provider's root, http(s)://host[:port] (its APIs and "
+            f"/__twin/ are found under it), got {redacted_url(provider_url)!r}"
+        )
     _check_reachable(provider_url)
+    _check_state_surface(provider_url)
     result = VerificationResult(provider_url=redacted_url(provider_url))
     result.providers.extend(_unverified_pacts(pact_dir))
     states = ProviderStates(provider_url)
@@ -209,3 +223,35 @@ def _check_reachable(provider_url: str) -> None:
         raise ProviderUnreachableError(
             f"no provider answers at {redacted_url(provider_url)} ({exc.strerror or exc})"
         ) from None
+
+
+def _check_state_surface(provider_url: str) -> None:
+    """`ProviderWithoutStatesError` unless the provider's admin index (`GET /__twin/`) lists
+    `POST /__twin/states`, where the provider states go: one request instead of every
+    interaction's state failing."""
+    import httpx
+
+    index = f"{provider_url.rstrip('/')}/__twin/"
+    shown = redacted_url(provider_url)
+    why = None
+    try:
+        answer = httpx.get(index, headers={"Accept": "application/json"}, timeout=5.0)
+    except httpx.HTTPError as exc:
+        why = f"GET /__twin/ failed ({type(exc).__name__})"
+    else:
+        if answer.status_code != 200:
+            why = f"GET /__twin/ answered {answer.status_code}"
+        else:
+            try:
+                routes = answer.json().get("routes")
+                listed = any({k: r.get(k) for k in STATES_ROUTE} == STATES_ROUTE for r in routes)
+            except (ValueError, AttributeError, TypeError):
+                why = "GET /__twin/ answered no JSON index of routes"
+            else:
+                if not listed:
+                    why = "GET /__twin/ does not list POST /__twin/states"
+    if why:
+        raise ProviderWithoutStatesError(
+            f"{shown} has no provider-state surface: {why}; provider states are applied "
+            "through POST /__twin/states of a twin-compatible provider's root URL"
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pact import generate, match
-from pact.match.matcher import GenericMatcher
+from pact.match.matcher import AndMatcher, GenericMatcher
 
 from g2a_adapter.wire import export_authorization
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
@@ -22,6 +22,22 @@ DIGITS = r"^\d+$"
 CURRENCY = r"^[A-Z]{3}$"
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 JSON_TYPE = r"^application/json(;.*)?$"
+
+
+class _Both(AndMatcher[str]):
+    """pact-python 4's `AndMatcher` leaves its example out of the integration JSON, and the
+    FFI then serves (and writes) `null`: this one passes the example along."""
+
+    def to_integration_json(self) -> dict[str, Any]:
+        return {**super().to_integration_json(), "value": self._value}
+
+
+def text(value: str, regex: str) -> AndMatcher[str]:
+    """A JSON string matching `regex`. A regex matcher alone also passes a JSON number (pact
+    matches a regex against the value's text: `1530978476` passes `^\\d+$`), so a type matcher
+    is combined with it (V4 `"combine": "AND"`)."""
+    return _Both(match.str(value), match.regex(value, regex=regex))
+
 
 EXPORT_AUTH = match.regex(
     export_authorization(SANDBOX_API_HASH, SANDBOX_API_KEY),
@@ -41,7 +57,7 @@ BEARER = GenericMatcher(
 def product(product_id: str = PRODUCT_ID) -> dict[str, Any]:
     """A product as the adapter maps it (`g2a_adapter.Product`)."""
     return {
-        "id": match.regex(product_id, regex=DIGITS),
+        "id": text(product_id, DIGITS),
         "name": match.str("Star Wars Battlefront 2 (2017) Origin Key GLOBAL"),
         "type": match.str("egoods"),
         "slug": match.str("/star-wars-battlefront-2-2017-origin-key-global-i10000084431001"),

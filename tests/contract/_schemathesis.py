@@ -17,6 +17,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -32,6 +33,29 @@ COMMON_CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+# The receiver and seller documents state the receiver's input rules: a request they call valid
+# is not refused as malformed (400). schemathesis's default statuses for this check allow 2xx and
+# the refusals a schema cannot foresee (401 bad signature, 404 unknown id, 409 conflict, ...).
+ACCEPTING_CHECKS = [*COMMON_CHECKS, positive_data_acceptance]
+
+
+class AnswerCensus:
+    """The statuses each operation answered in a run: a suite whose every call is refused
+    checks only the refusals' shape."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[int]] = {}
+
+    def record(self, case: Any, status: int) -> None:
+        self.seen.setdefault(case.operation.label, set()).add(status)
+
+    def never_accepted(self, accepted: tuple[int, ...] = (200, 204)) -> dict[str, list[int]]:
+        """Operations that answered no status of `accepted`, with what they answered."""
+        return {
+            label: sorted(statuses)
+            for label, statuses in sorted(self.seen.items())
+            if not statuses & set(accepted)
+        }
 
 
 def load_schema(name: str) -> Any:

@@ -23,10 +23,12 @@ from _pact_terms import (
     UUID,
     error,
     product_page,
+    text,
 )
 from pact import match
 
 from g2a_adapter import AuthError, G2AApiError, RateLimitedError
+from g2a_adapter.client._models import PAID_STATUSES, UNPAID_STATUS
 from harness.contracts.verify import EXPORT_PROVIDER
 from harness.twin.assumptions import ORDER_ERRORS
 
@@ -89,8 +91,8 @@ def test_create_order(export: ConsumerSession) -> None:
         .with_header("Content-Type", match.regex("application/json", regex=JSON_TYPE))
         .with_body(
             {
-                "product_id": match.regex(PRODUCT_ID, regex=DIGITS),
-                "currency": match.regex("EUR", regex=CURRENCY),
+                "product_id": text(PRODUCT_ID, DIGITS),
+                "currency": text("EUR", CURRENCY),
             },
             content_type="application/json",
         )
@@ -98,9 +100,9 @@ def test_create_order(export: ConsumerSession) -> None:
         .with_headers(JSON)
         .with_body(
             {
-                "order_id": match.regex(ORDER_ID, regex=DIGITS),
+                "order_id": text(ORDER_ID, DIGITS),
                 "price": match.number(41.5),
-                "currency": match.regex("EUR", regex=CURRENCY),
+                "currency": text("EUR", CURRENCY),
             }
         )
     )
@@ -120,7 +122,7 @@ def test_pay_order(export: ConsumerSession) -> None:
         .with_body(
             {
                 "status": True,
-                "transaction_id": match.regex("0f4c2a8e-5b1d-4c3e-9f6a-7d8e9f0a1b2c", regex=UUID),
+                "transaction_id": text("0f4c2a8e-5b1d-4c3e-9f6a-7d8e9f0a1b2c", UUID),
             }
         )
     )
@@ -134,10 +136,18 @@ def test_pay_order(export: ConsumerSession) -> None:
     assert (sent.method, sent.content) == ("PUT", b"")
 
 
-def test_order_details(export: ConsumerSession) -> None:
+# A paid order's details say one of the adapter's paid words: G2A's `pending` and `complete`
+# (docs/g2a-api.md §1), the twin's `paid`. A regex of any lower-case word would pass a provider
+# answering `new` (unpaid) for a paid order.
+PAID_WORD = r"^(paid|pending|complete)$"
+
+
+def details_interaction(
+    export: ConsumerSession, description: str, state: str, status: object
+) -> None:
     (
-        export.pact.upon_receiving("the details of a paid order")
-        .given(f"order {ORDER_ID} is paid", order_id=ORDER_ID)
+        export.pact.upon_receiving(description)
+        .given(state.format(order_id=ORDER_ID), order_id=ORDER_ID)
         .with_request(
             "GET", match.regex(f"/v1/order/details/{ORDER_ID}", regex=r"^/v1/order/details/\d+$")
         )
@@ -146,16 +156,46 @@ def test_order_details(export: ConsumerSession) -> None:
         .with_headers(JSON)
         .with_body(
             {
-                "status": match.regex("complete", regex=r"^[a-z_]+$"),
+                "status": status,
                 "price": match.number(41.5),
-                "currency": match.regex("EUR", regex=CURRENCY),
+                "currency": text("EUR", CURRENCY),
             }
         )
     )
+
+
+def test_the_paid_words_are_the_adapter_s() -> None:
+    assert set(PAID_WORD.strip("^$()").split("|")) == PAID_STATUSES
+
+
+def test_order_details_of_a_paid_order(export: ConsumerSession) -> None:
+    status = text("pending", PAID_WORD)
+    details_interaction(export, "the details of a paid order", "order {order_id} is paid", status)
     with export.client() as client:
         details = client.orders.details(ORDER_ID)
-    assert (details.status, details.price, details.currency) == ("complete", 41.5, "EUR")
+    assert (details.status, details.price, details.currency) == ("pending", 41.5, "EUR")
+    assert details.paid
+    assert not details.unpaid
+
+
+def test_order_details_of_a_complete_order(export: ConsumerSession) -> None:
+    details_interaction(
+        export, "the details of a complete order", "order {order_id} is complete", "complete"
+    )
+    with export.client() as client:
+        details = client.orders.details(ORDER_ID)
     assert details.complete
+    assert details.paid
+
+
+def test_order_details_of_an_unpaid_order(export: ConsumerSession) -> None:
+    details_interaction(
+        export, "the details of an unpaid order", "order {order_id} exists", UNPAID_STATUS
+    )
+    with export.client() as client:
+        details = client.orders.details(ORDER_ID)
+    assert details.unpaid
+    assert not details.paid
 
 
 def test_order_key(export: ConsumerSession) -> None:
@@ -166,7 +206,7 @@ def test_order_key(export: ConsumerSession) -> None:
         .with_header("Authorization", EXPORT_AUTH)
         .will_respond_with(200)
         .with_headers(JSON)
-        .with_body({"key": match.regex("EUIRCQCRRWKYWFVO", regex=r"^\S+$")})
+        .with_body({"key": text("EUIRCQCRRWKYWFVO", r"^\S+$")})
     )
     with export.client() as client:
         key = client.orders.key(ORDER_ID)
@@ -200,7 +240,7 @@ def test_unknown_product_cannot_be_ordered(export: ConsumerSession) -> None:
         .with_body({"product_id": UNKNOWN_PRODUCT_ID, "currency": "EUR"}, "application/json")
         .will_respond_with(unknown.status)
         .with_headers(JSON)
-        .with_body(error(match.regex(unknown.code, regex=r"^[A-Z]+\d+$"), unknown.message))
+        .with_body(error(text(unknown.code, r"^[A-Z]+\d+$"), unknown.message))
     )
     with export.client() as client, pytest.raises(G2AApiError) as caught:
         client.orders.create(UNKNOWN_PRODUCT_ID)
@@ -220,7 +260,7 @@ def test_price_above_max_is_refused(export: ConsumerSession) -> None:
         )
         .will_respond_with(dear.status)
         .with_headers(JSON)
-        .with_body(error(match.regex(dear.code, regex=r"^[A-Z]+\d+$"), dear.message))
+        .with_body(error(text(dear.code, r"^[A-Z]+\d+$"), dear.message))
     )
     with export.client() as client, pytest.raises(G2AApiError) as caught:
         client.orders.create(PRODUCT_ID, max_price=5.0)

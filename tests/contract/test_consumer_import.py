@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from _consumer import ConsumerSession
-from _pact_terms import BEARER, DIGITS, EXAMPLE_TOKEN, JSON_TYPE, PRODUCT_ID, UUID
+from _pact_terms import BEARER, DIGITS, EXAMPLE_TOKEN, JSON_TYPE, PRODUCT_ID, UUID, text
 from pact import Pact, match
 from pact.error import MismatchesError
 from pact.interaction import HttpInteraction
@@ -55,7 +55,7 @@ def expect_token(session: ConsumerSession) -> HttpInteraction:
         .with_body(
             {
                 "access_token": match.str(EXAMPLE_TOKEN),
-                "token_type": match.regex("bearer", regex=r"^[Bb]earer$"),
+                "token_type": text("bearer", r"^[Bb]earer$"),
                 "expires_in": match.int(300),
             }
         )
@@ -74,10 +74,10 @@ def test_access_token(imports: ConsumerSession) -> None:
 def test_offers_list(imports: ConsumerSession) -> None:
     expect_token(imports)
     offer = {
-        "id": match.regex(OFFER_ID, regex=UUID),
+        "id": text(OFFER_ID, UUID),
         "type": match.str("dropshipping"),
         "status": match.str("active"),
-        "product": {"id": match.regex(PRODUCT_ID, regex=DIGITS), "name": match.str("A game")},
+        "product": {"id": text(PRODUCT_ID, DIGITS), "name": match.str("A game")},
         "price": {"retail": match.str("12.50")},
         "inventory": {"size": match.int(10), "sold": match.int(0)},
     }
@@ -119,7 +119,7 @@ def test_offer_create_returns_a_job(imports: ConsumerSession) -> None:
         .with_body(NEW_OFFER, "application/json")
         .will_respond_with(202)
         .with_headers(JSON)
-        .with_body({"data": {"jobId": match.regex(JOB_ID, regex=r"^[\w-]+$")}})
+        .with_body({"data": {"jobId": text(JOB_ID, r"^[\w-]+$")}})
     )
     with imports.client() as client:
         assert client.offers.create(NEW_OFFER) == JOB_ID
@@ -138,8 +138,8 @@ def test_job_status(imports: ConsumerSession) -> None:
         .with_body(
             {
                 "data": {
-                    "jobId": match.regex(JOB_ID, regex=r"^[\w-]+$"),
-                    "status": match.regex("done", regex=r"^[a-z_]+$"),
+                    "jobId": text(JOB_ID, r"^[\w-]+$"),
+                    "status": text("done", r"^[a-z_]+$"),
                     "elements": match.each_like(
                         {
                             "resourceId": match.str(OFFER_ID),

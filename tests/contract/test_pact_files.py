@@ -17,6 +17,8 @@ EXPECTED = {
         "an order for a product in stock",
         "a payment of a new order",
         "the details of a paid order",
+        "the details of a complete order",
+        "the details of an unpaid order",
         "the key of a complete order",
         "a request with a wrong API key",
         "an order for a product that does not exist",
@@ -52,7 +54,11 @@ def test_pact_is_v4_with_every_interaction_once(provider: str) -> None:
 def test_varying_values_are_matched_not_pinned() -> None:
     interactions = {i["description"]: i for i in pact(EXPORT_PROVIDER)["interactions"]}
     created = interactions["an order for a product in stock"]["response"]["matchingRules"]["body"]
-    assert created["$.order_id"]["matchers"] == [{"match": "regex", "regex": r"^\d+$"}]
+    # a string of digits: a regex alone would pass a JSON number, so a type matcher comes too
+    assert created["$.order_id"] == {
+        "combine": "AND",
+        "matchers": [{"match": "type"}, {"match": "regex", "regex": r"^\d+$"}],
+    }
     assert created["$.price"]["matchers"] == [{"match": "number"}]
     paid = interactions["a payment of a new order"]
     assert paid["request"]["matchingRules"]["path"]["matchers"][0]["regex"] == (
@@ -103,3 +109,38 @@ def test_arrays_the_adapter_reads_must_not_be_empty(
     """The consumer tests assert a non-empty list there: a provider answering `[]` fails."""
     rules = interaction(provider, description)["response"]["matchingRules"]["body"]
     assert rules[array]["matchers"] == [{"match": "type", "min": 1}]
+
+
+@pytest.mark.parametrize(
+    ("provider", "description", "field"),
+    [
+        (EXPORT_PROVIDER, "a request for the first page of products", "$.docs[*].id"),
+        (EXPORT_PROVIDER, "the key of a complete order", "$.key"),
+        (IMPORT_PROVIDER, "a request for the first page of offers", "$.data[*].product.id"),
+        (IMPORT_PROVIDER, "the status of an offer job", "$.data.jobId"),
+    ],
+)
+def test_string_ids_are_typed_as_well_as_matched(
+    provider: str, description: str, field: str
+) -> None:
+    rules = interaction(provider, description)["response"]["matchingRules"]["body"][field]
+    assert rules["combine"] == "AND"
+    assert [m["match"] for m in rules["matchers"]] == ["type", "regex"]
+
+
+def test_details_of_paid_complete_and_unpaid_orders_are_told_apart() -> None:
+    """A paid order says one of the adapter's paid words, a complete one `complete` and an
+    unpaid one `new`: a provider answering `new` for a paid order fails."""
+    paid = interaction(EXPORT_PROVIDER, "the details of a paid order")
+    assert paid["response"]["matchingRules"]["body"]["$.status"]["matchers"] == [
+        {"match": "type"},
+        {"match": "regex", "regex": "^(paid|pending|complete)$"},
+    ]
+    for description, state, word in [
+        ("the details of a complete order", "order 1530978476 is complete", "complete"),
+        ("the details of an unpaid order", "order 1530978476 exists", "new"),
+    ]:
+        details = interaction(EXPORT_PROVIDER, description)
+        assert [s["name"] for s in details["providerStates"]] == [state]
+        assert details["response"]["body"]["content"]["status"] == word
+        assert "$.status" not in details["response"].get("matchingRules", {}).get("body", {})

@@ -8,6 +8,7 @@ renamed field, a changed status) must fail verification.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,122 @@ def test_cli_verify_defaults_to_the_embedded_twin(
     assert report["target"] == "twin"
     assert report["pacts_verified"] is True
     assert report["provider_url"].startswith("http://127.0.0.1:")
+
+
+def rewritten_json(edit: Callable[[int, Any], Any]) -> Rewrite:
+    """A rewrite of JSON answers through `edit(status, document)`."""
+
+    def rewrite(status: int, body: bytes) -> tuple[int, bytes]:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return status, body
+        return status, json.dumps(edit(status, document)).encode()
+
+    return rewrite
+
+
+def _unpaid_details(status: int, document: Any) -> Any:
+    return {**document, "status": "new"} if status == 200 else document
+
+
+def _numeric_order_id(status: int, document: Any) -> Any:
+    if isinstance(document, dict) and "order_id" in document:
+        return {**document, "order_id": int(document["order_id"])}
+    return document
+
+
+def _numeric_product_ids(status: int, document: Any) -> Any:
+    if isinstance(document, dict) and isinstance(document.get("docs"), list):
+        return {**document, "docs": [{**p, "id": int(p["id"])} for p in document["docs"]]}
+    return document
+
+
+def _numeric_offer_product_ids(status: int, document: Any) -> Any:
+    if status == 200 and isinstance(document, dict) and isinstance(document.get("data"), list):
+        for offer in document["data"]:
+            offer["product"]["id"] = int(offer["product"]["id"])
+    return document
+
+
+@pytest.mark.parametrize(
+    ("prefix", "edit", "provider", "description"),
+    [
+        pytest.param(
+            "/v1/order/details",
+            _unpaid_details,
+            EXPORT_PROVIDER,
+            "the details of a paid order",
+            id="paid-order-says-new",
+        ),
+        pytest.param(
+            "/v1/order",
+            _numeric_order_id,
+            EXPORT_PROVIDER,
+            "an order for a product in stock",
+            id="order-id-as-number",
+        ),
+        pytest.param(
+            "/v1/products",
+            _numeric_product_ids,
+            EXPORT_PROVIDER,
+            "a request for the first page of products",
+            id="product-id-as-number",
+        ),
+        pytest.param(
+            "/v3/sales/offers",
+            _numeric_offer_product_ids,
+            IMPORT_PROVIDER,
+            "a request for the first page of offers",
+            id="offer-product-id-as-number",
+        ),
+    ],
+)
+def test_a_twin_answering_the_wrong_word_or_type_fails_verification(
+    prefix: str, edit: Callable[[int, Any], Any], provider: str, description: str
+) -> None:
+    """A paid order reported unpaid; ids G2A sends as strings of digits sent as JSON numbers
+    (a regex matcher alone passes them: pact matches a number's text)."""
+    app = RewritingMiddleware(create_app(), prefix, rewritten_json(edit))
+    with serve_asgi(app) as base_url:
+        result = verify_pacts(base_url, providers=(provider,))
+    [verification] = result.providers
+    assert not verification.passed, verification.output
+    assert description in verification.output.split("Failures:")[1]
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/", "/?x=1"])
+def test_cli_verify_refuses_a_provider_url_that_is_not_a_root(
+    twin: RunningTwin, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """States go to `/__twin/states` of the root: a path would fail every state, slowly."""
+    url = f"{twin.base_url}{suffix}"
+    args = ["contracts", "verify", "--provider-url", url, "--timeout", "20"]
+    started = time.monotonic()
+    code = main([*args, "--report-dir", str(tmp_path)])
+    assert time.monotonic() - started < 5
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "provider URL must be the provider's root" in err, err
+
+
+def test_cli_verify_fails_at_once_on_a_provider_without_the_state_surface(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A provider answering 404 under `/__twin/` fails before any interaction, in one line."""
+    hidden = RewritingMiddleware(create_app(), "/__twin/", lambda status, body: (404, b"{}"))
+    with serve_asgi(hidden) as base_url:
+        args = ["contracts", "verify", "--provider-url", base_url, "--timeout", "20"]
+        started = time.monotonic()
+        code = main([*args, "--report-dir", str(tmp_path)])
+        elapsed = time.monotonic() - started
+    captured = capfd.readouterr()
+    assert code == 1, captured.out
+    assert elapsed < 5
+    assert "Verifying a pact" not in captured.out
+    [line] = captured.err.strip().splitlines()
+    assert f"{base_url} has no provider-state surface" in line
+    assert "GET /__twin/ answered 404" in line
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert report["pacts_verified"] is False
+    assert "no provider-state surface" in report["verification"]["error"]

@@ -11,6 +11,7 @@ the signature header altogether (a negative case) is sent unsigned, to exercise 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import hypothesis
 import pytest
 import requests
-from _schemathesis import COMMON_CHECKS, load_schema, seller_token
+from _schemathesis import ACCEPTING_CHECKS, AnswerCensus, load_schema, seller_token
 
 from g2a_adapter import Settings
 from g2a_adapter.idempotency import MemoryStore
@@ -38,6 +39,7 @@ WEBHOOK_SECRET = "receiver-contract-secret"
 PAY_SECRET = "receiver-contract-pay-secret"  # keys the G2A Pay IPN hash
 HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 schema = load_schema("receiver.yaml")
+census = AnswerCensus()
 
 
 class ReceiverSigning(requests.auth.AuthBase):
@@ -88,6 +90,18 @@ class ReceiverSigning(requests.auth.AuthBase):
 schema.auth.set_from_requests(ReceiverSigning())
 
 
+@schema.hook
+def map_body(context: Any, body: Any) -> Any:
+    """An event's price to 8 decimal places, as receiver.yaml says in words: JSON Schema has no
+    way to say it (a `multipleOf` of 1e-8 is generated through floats that break it), and a
+    generated 2.76e-128 is refused as it should be."""
+    data = body.get("data") if isinstance(body, dict) else None
+    price = data.get("price") if isinstance(data, dict) else None
+    if isinstance(price, float) and math.isfinite(price) and price >= 0:
+        data["price"] = round(price, 8)
+    return body
+
+
 @pytest.fixture(scope="module")
 def receiver_url() -> Iterator[str]:
     settings = Settings(
@@ -105,8 +119,20 @@ def receiver_url() -> Iterator[str]:
 @schema.parametrize()
 @hypothesis.settings(deadline=None)
 def test_receiver_never_answers_5xx(case: Any, receiver_url: str) -> None:
-    response = case.call_and_validate(base_url=receiver_url, checks=COMMON_CHECKS)
+    response = case.call(base_url=receiver_url)
+    census.record(case, response.status_code)
+    case.validate_response(response, checks=ACCEPTING_CHECKS)
     assert response.status_code < 500
+
+
+def test_every_receiver_operation_accepted_a_generated_request() -> None:
+    """Runs after the generated cases (file order): each operation answered 2xx at least once,
+    so its success answer was checked too. Alone, nothing to look at."""
+    if not census.seen:
+        pytest.skip("the generated cases did not run in this session")
+    assert len(census.seen) == len(list(schema.get_all_operations()))
+    # A generator cannot guess the client credentials; seller_token() gets tokens from it.
+    assert set(census.never_accepted()) <= {"GET /oauth/token"}, census.never_accepted()
 
 
 def test_a_signed_event_is_processed_once_over_http(receiver_url: str) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import hypothesis
 import pytest
 import requests
-from _schemathesis import COMMON_CHECKS, load_schema, seller_token
+from _schemathesis import ACCEPTING_CHECKS, AnswerCensus, load_schema, seller_token
 
 from g2a_adapter.receiver import InventoryAccount, InventoryFile, InventoryItem
 from harness.recording_receiver import declared_stock_app
@@ -27,6 +27,21 @@ from harness.serving import serve_asgi
 
 GAME, PACK = 10000027819004, 10000084431001
 schema = load_schema("seller.yaml")
+# Routes a generated request cannot get a 2xx from: random ids and product ids name nothing
+# the reference stock holds (404), random credentials are refused (401);
+# test_g2a_s_path_answers_as_documented walks them with real ones.
+NOT_ACCEPTED_WHEN_GENERATED = {
+    "GET /oauth/token",
+    "POST /reservation",
+    "DELETE /reservation/{reservation_id}",
+    "PUT /reservation/{reservation_id}",
+    "POST /order",
+    "GET /order/{order_id}/inventory",
+    "DELETE /order/{order_id}/inventory",
+    "GET /order/{order_id}/inventory/{item_id}",
+    "GET /order/{order_id}/inventory/{item_id}/account",
+}
+census = AnswerCensus()
 
 
 class SellerBearer(requests.auth.AuthBase):
@@ -62,8 +77,19 @@ def seller_url() -> Iterator[str]:
 @schema.parametrize()
 @hypothesis.settings(deadline=None)
 def test_the_seller_routes_never_answer_5xx(case: Any, seller_url: str) -> None:
-    response = case.call_and_validate(base_url=seller_url, checks=COMMON_CHECKS)
+    response = case.call(base_url=seller_url)
+    census.record(case, response.status_code)
+    case.validate_response(response, checks=ACCEPTING_CHECKS)
     assert response.status_code < 500
+
+
+def test_every_seller_route_accepted_a_generated_request() -> None:
+    """Runs after the generated cases (file order): each route that can answer 2xx to a
+    request made up of random ids did at least once. Alone, nothing to look at."""
+    if not census.seen:
+        pytest.skip("the generated cases did not run in this session")
+    never = census.never_accepted(accepted=(200, 201, 202, 204))
+    assert set(never) <= NOT_ACCEPTED_WHEN_GENERATED, never
 
 
 def _called(seller_url: str, method: str, path: str, template: str, **kwargs: Any) -> Any:

@@ -21,20 +21,44 @@ ROOT = Path(__file__).resolve().parents[2]
 CALLED = threading.Event()  # the verifier has reached the provider
 
 
+INDEX = json.dumps(
+    {
+        "openapi": "/__twin/openapi.yaml",
+        "routes": [{"method": "POST", "path": "/__twin/states", "summary": "", "example": "curl"}],
+    }
+).encode()
+
+
 @pytest.fixture
 def silent_provider() -> Iterator[str]:
-    """A provider that accepts connections and never answers."""
+    """A provider that lists its provider-state surface (`GET /__twin/`, checked before the
+    verifier runs) and never answers anything else."""
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
     CALLED.clear()
 
+    def serve(connection: socket.socket) -> None:
+        try:
+            request = connection.recv(65536)
+        except OSError:
+            return
+        if request.startswith(b"GET /__twin/ "):
+            head = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(INDEX)}"
+            )
+            connection.sendall(f"{head}\r\nConnection: close\r\n\r\n".encode() + INDEX)
+            connection.close()
+            return
+        CALLED.set()
+
     def accept() -> None:
         while True:
             try:
-                held.append(listener.accept()[0])
+                connection = listener.accept()[0]
             except OSError:  # closed at teardown
                 return
-            CALLED.set()
+            held.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -74,7 +98,7 @@ def test_a_verification_that_runs_out_of_time_fails_and_says_so(
     assert time.monotonic() - started < 20
     assert done.returncode == 1
     assert "did not finish within the verification's 3 s" in done.stdout
-    assert "g2a-export-api: 11 interaction(s), FAILED" in done.stdout
+    assert "g2a-export-api: 13 interaction(s), FAILED" in done.stdout
     assert "not verified: the verification's 3 s ran out before it" in done.stdout
     assert "g2a-import-api: 4 interaction(s), FAILED" in done.stdout
     report = json.loads((tmp_path / "contracts.json").read_text())
