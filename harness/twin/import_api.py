@@ -246,8 +246,8 @@ def _is_price(value: Any) -> bool:
 def _price_text(value: float | str) -> str:
     """How an offer shows a price: two decimals, more only where the amount has them (a
     positive price never shows as 0.00)."""
-    amount = Decimal(str(value))
-    return f"{amount:.2f}" if amount == round(amount, 2) else str(amount)
+    whole, _, fraction = format(Decimal(str(value)), "f").partition(".")  # exact, any size
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:

@@ -152,6 +152,27 @@ def test_offer_create_job_then_list_then_update(root: httpx.Client, admin: TwinA
     assert [j["status"] for j in admin.jobs()] == ["done", "done"]
 
 
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [(1e22, "10000000000000000000000.00"), (1e300, "1" + "0" * 300 + ".00"),
+     ("1.500", "1.50"), (2.5e-7, "0.00000025")],
+    ids=["1e22", "1e300", "trailing-zeros", "tiny"],
+)  # fmt: skip
+def test_an_offer_shows_any_accepted_price_exactly(
+    root: httpx.Client, admin: TwinAdmin, sent: float | str, shown: str
+) -> None:
+    """An accepted price past decimal's 28 digits (1e300) broke every later offer listing with
+    a 500 (found by schemathesis at 50 examples)."""
+    admin.configure(job_delay_seconds=0)
+    headers = bearer(root)
+    body = {**OFFER, "variant": {**OFFER["variant"], "price": {"retail": sent}}}  # type: ignore[dict-item]
+    created = root.post("/v3/sales/offers", json=body, headers=headers)
+    wait_job(root, headers, created.json()["data"]["jobId"])
+    listing = root.get("/v3/sales/offers", headers=headers)
+    assert listing.status_code == 200
+    assert [o["price"] for o in listing.json()["data"]] == [{"retail": shown}]
+
+
 def test_offer_for_an_unknown_product_fails_in_its_job(
     root: httpx.Client, admin: TwinAdmin
 ) -> None:
