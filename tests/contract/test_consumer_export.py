@@ -28,7 +28,7 @@ from _pact_terms import (
 from pact import match
 
 from g2a_adapter import AuthError, G2AApiError, RateLimitedError
-from g2a_adapter.client._models import PAID_STATUSES, UNPAID_STATUS
+from g2a_adapter.client import PAID_STATUSES, UNPAID_STATUS
 from harness.contracts.verify import EXPORT_PROVIDER
 from harness.twin.assumptions import ORDER_ERRORS
 
