@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -34,3 +35,20 @@ def announced(log: Path, process: subprocess.Popen[bytes], banner: re.Pattern[st
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
     return found.group(1)
+
+
+def scenario_outcomes(folder: Path, feature: str, marker: str) -> dict[str, dict[str, str]]:
+    """Run `feature` as a QA team's file (in `folder`/team, through the real plugin), selecting
+    the scenarios tagged `marker`: each scenario's result line by scenario name."""
+    (folder / "team").mkdir()
+    (folder / "team" / "qa.feature").write_text(feature, encoding="utf-8")
+    results = folder / "results.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
+         "-m", marker, f"--g2a-results={results}"],
+        cwd=ROOT, env={**NO_G2A, "G2A_FEATURES": str(folder / "team")},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    lines = results.read_text(encoding="utf-8").splitlines()
+    tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
+    return {t["name"].split(": ", 1)[1]: t for t in tests}

@@ -11,6 +11,7 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
+import hypothesis
 import requests
 import schemathesis
 from schemathesis import GenerationMode
@@ -39,23 +40,33 @@ COMMON_CHECKS = [
 ACCEPTING_CHECKS = [*COMMON_CHECKS, positive_data_acceptance]
 
 
-class AnswerCensus:
-    """The statuses each operation answered in a run: a suite whose every call is refused
-    checks only the refusals' shape."""
+def accepted_answer(schema: Any, label: str, base_url: str, budget: int = 50) -> None:
+    """Check, against the document (`ACCEPTING_CHECKS`), the answer to the first generated
+    valid request of operation `label` (e.g. `POST /webhooks/g2a`) that `base_url` accepts
+    (2xx): a suite whose every call is refused checks only the refusals' shape.
+    `AssertionError`, naming what it answered instead, when none of `budget` requests was."""
+    operation = next(op.ok() for op in schema.get_all_operations() if op.ok().label == label)
+    answered: list[int] = []
 
-    def __init__(self) -> None:
-        self.seen: dict[str, set[int]] = {}
+    def accepted(case: Any) -> bool:
+        response = case.call(base_url=base_url)
+        answered.append(response.status_code)
+        if not 200 <= response.status_code < 300:
+            return False
+        case.validate_response(response, checks=ACCEPTING_CHECKS)
+        return True
 
-    def record(self, case: Any, status: int) -> None:
-        self.seen.setdefault(case.operation.label, set()).add(status)
-
-    def never_accepted(self, accepted: tuple[int, ...] = (200, 204)) -> dict[str, list[int]]:
-        """Operations that answered no status of `accepted`, with what they answered."""
-        return {
-            label: sorted(statuses)
-            for label, statuses in sorted(self.seen.items())
-            if not statuses & set(accepted)
-        }
+    strategy = operation.as_strategy(hooks=schema.hooks, auth_storage=schema.auth)
+    budgeted = hypothesis.settings(
+        max_examples=budget, database=None, deadline=None, phases=[hypothesis.Phase.generate]
+    )
+    try:
+        hypothesis.find(strategy, accepted, settings=budgeted)
+    except hypothesis.errors.NoSuchExample:
+        raise AssertionError(
+            f"expected {label} to accept one of {budget} generated valid requests, got only "
+            f"{sorted(set(answered))}"
+        ) from None
 
 
 def load_schema(name: str) -> Any:

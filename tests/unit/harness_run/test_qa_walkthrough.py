@@ -7,13 +7,10 @@ them) against the embedded twin and receiver.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from qa_support import NO_G2A, ROOT, harness
+from qa_support import harness, scenario_outcomes
 
 from harness.bdd.check import check_features
 
@@ -207,19 +204,7 @@ FAILING = {
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    root = tmp_path_factory.mktemp("walkthrough")
-    (root / "team").mkdir()
-    (root / "team" / "qa.feature").write_text(FEATURE, encoding="utf-8")
-    results = root / "results.jsonl"
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
-         "-m", "qa-walk", f"--g2a-results={results}"],
-        cwd=ROOT, env={**NO_G2A, "G2A_FEATURES": str(root / "team")},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    lines = results.read_text(encoding="utf-8").splitlines()
-    tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
-    return {t["name"].split(": ", 1)[1]: t for t in tests}
+    return scenario_outcomes(tmp_path_factory.mktemp("walkthrough"), FEATURE, "qa-walk")
 
 
 @pytest.mark.parametrize("scenario", PASSING)

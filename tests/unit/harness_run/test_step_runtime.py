@@ -7,12 +7,8 @@ message, and never pass a step that checked nothing.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-from qa_support import NO_G2A, ROOT
+from qa_support import scenario_outcomes
 
 FEATURE = """\
 @qa-runtime @twin
@@ -76,19 +72,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    root = tmp_path_factory.mktemp("runtime")
-    (root / "team").mkdir()
-    (root / "team" / "qa.feature").write_text(FEATURE, encoding="utf-8")
-    results = root / "results.jsonl"
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
-         "-m", "qa-runtime", f"--g2a-results={results}"],
-        cwd=ROOT, env={**NO_G2A, "G2A_FEATURES": str(root / "team")},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    lines = results.read_text(encoding="utf-8").splitlines()
-    tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
-    return {t["name"].split(": ", 1)[1]: t for t in tests}
+    return scenario_outcomes(tmp_path_factory.mktemp("runtime"), FEATURE, "qa-runtime")
 
 
 @pytest.mark.parametrize(("scenario", "message"), EXPECTED.items(), ids=EXPECTED.keys())
