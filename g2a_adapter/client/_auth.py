@@ -11,6 +11,10 @@ gets its outcome, its token or its error (during an OAuth outage N callers cause
 fail together, not one after the other). Only a caller arriving after the fetch ended starts
 another. `TokenState` keeps the running fetch (`Flight`); the wrappers only add the waiting
 primitive — `threading.Event` and a lock for threads, `asyncio.Event` for tasks.
+
+An early refresh that fails does not fail its callers while the cached token still holds: they
+get that token (a warning is logged), and the refresh is tried again after a pause, so an OAuth
+outage only fails Import calls once the token has really run out.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from g2a_adapter.client._core import ClientCore, Flow, Spec
 from g2a_adapter.client._models import AccessToken
 
 EARLY_REFRESH_FRACTION = 0.2  # refresh once less than 20 % of the token's life is left
+EARLY_REFRESH_PAUSE = 10.0  # seconds before a failed early refresh is tried again
 _REFUSAL_STATUSES = frozenset({400, 401, 403})
 E = TypeVar("E", threading.Event, asyncio.Event)
 
@@ -48,14 +53,6 @@ class Flight(Generic[E]):
         self.token: AccessToken | None = None
         self.error: Exception | None = None
 
-    def outcome(self) -> AccessToken | None:
-        """The fetched token, or the fetch's error raised (a copy of its own for each waiter,
-        raised from it); None if the fetch was cut short (its caller cancelled or
-        interrupted): the waiter then starts over."""
-        if self.error is not None:
-            raise _own_copy(self.error) from self.error
-        return self.token
-
 
 def _own_copy(error: Exception) -> Exception:
     """`error` once more, for one more caller: same type, arguments and fields, and a
@@ -74,6 +71,7 @@ class TokenState:
         self._clock = clock
         self.token: AccessToken | None = None
         self._flight: Flight[Any] | None = None
+        self._early_refresh_from = 0.0  # the clock time a paused early refresh may run again
         self._ttl_counted = False  # set at the first token demand, and for good by `release`
 
     def ttl_seconds(self) -> float:
@@ -95,7 +93,43 @@ class TokenState:
             return None
         if force:
             return None if stale is None or token is stale else token
-        return None if token.refresh_due(self._clock(), EARLY_REFRESH_FRACTION) else token
+        now = self._clock()
+        if not token.refresh_due(now, EARLY_REFRESH_FRACTION):
+            return token
+        return token if now < self._early_refresh_from else None
+
+    def outcome(
+        self, flight: Flight[Any], leader: bool, force: bool, stale: AccessToken | None
+    ) -> AccessToken | None:
+        """What `flight` gives this caller: its token; if it failed, the cached token while
+        that still holds for longer than the pause (the early refresh waits out the pause),
+        else the error raised (the leader's own; for each waiter a copy of its own, raised
+        from it). None if the fetch was cut short (its leader was cancelled or interrupted):
+        the caller then starts over."""
+        error = flight.error
+        if error is None:
+            return flight.token
+        now = self._clock()
+        token = self.token
+        refused = force and (stale is None or token is stale)
+        if token is None or refused or token.ttl_seconds(now) <= EARLY_REFRESH_PAUSE:
+            if leader:
+                raise error
+            raise _own_copy(error) from error
+        if now >= self._early_refresh_from:
+            self._early_refresh_from = now + EARLY_REFRESH_PAUSE
+            fields = {
+                "error": type(error).__name__,
+                "token_ttl_seconds": round(token.ttl_seconds(now)),
+                "retry_in_seconds": EARLY_REFRESH_PAUSE,
+            }
+            self._core.logger.warning(
+                "Early OAuth token refresh failed (%(error)s); the current token holds for "
+                "%(token_ttl_seconds)s s, next try in %(retry_in_seconds)s s",
+                fields,
+                extra=fields,
+            )
+        return token
 
     def board(self, new_event: Callable[[], E]) -> tuple[Flight[E], bool]:
         """The fetch to wait for: the running one, or a new one this caller leads (True)."""
@@ -106,13 +140,12 @@ class TokenState:
 
     @contextmanager
     def leading(self, flight: Flight[Any], lock: AbstractContextManager[object]) -> Iterator[None]:
-        """Around the leader's fetch: its token or error is the flight's outcome, and the
-        callers waiting on it are woken however it ends."""
+        """Around the leader's fetch: its token or error (kept, not raised: `outcome` decides)
+        is the flight's outcome, and the callers waiting on it are woken however it ends."""
         try:
             yield
         except Exception as exc:
             flight.error = exc
-            raise
         finally:
             with lock:  # who arrives from now on finds the token, or starts a new fetch
                 self._flight = None
@@ -185,7 +218,7 @@ class SyncTokens:
                     self.state.accept(flight, self._run(self.state.fetch()))
             else:
                 flight.done.wait()
-            token = flight.outcome()
+            token = self.state.outcome(flight, leader, force, stale)
         return token
 
 
@@ -207,5 +240,5 @@ class AsyncTokens:
                     self.state.accept(flight, await self._run(self.state.fetch()))
             else:
                 await flight.done.wait()
-            token = flight.outcome()
+            token = self.state.outcome(flight, leader, force, stale)
         return token

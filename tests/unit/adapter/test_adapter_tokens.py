@@ -336,6 +336,106 @@ async def test_a_cancelled_token_fetch_hands_over_to_a_waiting_task() -> None:
     assert len(api.token_requests) == 1
 
 
+# --- a failed early refresh while the cached token still holds ----------------------------------
+
+
+def test_a_failed_early_refresh_keeps_the_cached_token_and_tries_again_after_a_pause(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An OAuth outage inside the last 20 % of a token's life does not fail Import calls: they
+    go on with the cached token, the refresh is tried again every 10 s, and the first success
+    replaces the token."""
+    api = FakeImportApi(expires_in=300)
+    caplog.set_level("WARNING", logger="g2a_adapter")
+    with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api) as client:
+        client.offers.list()
+        clock.tick(250)  # 50 s left: refresh due
+        api.token_status = 503
+        client.offers.list()  # the refresh fails, the call goes on with tok-1
+        client.offers.list()  # within the pause: no new token request
+        assert len(api.token_requests) == 2
+        (record,) = [r for r in caplog.records if "refresh failed" in r.getMessage()]
+        assert record.levelname == "WARNING"
+        assert record.getMessage() == (
+            "Early OAuth token refresh failed (G2AApiError); the current token holds for "
+            "50 s, next try in 10.0 s"
+        )
+        assert (record.error, record.token_ttl_seconds) == ("G2AApiError", 50)  # type: ignore[attr-defined]
+        clock.tick(10)  # the pause is over: one more try, which fails again
+        client.offers.list()
+        assert len(api.token_requests) == 3
+        api.token_status = 200
+        clock.tick(10)
+        client.offers.list()
+    assert api.offer_auth == ["Bearer tok-1"] * 4 + ["Bearer tok-4"]
+    assert len([r for r in caplog.records if "refresh failed" in r.getMessage()]) == 2
+
+
+def test_a_failed_refresh_fails_once_the_cached_token_no_longer_outlasts_the_pause() -> None:
+    api = FakeImportApi(expires_in=300)
+    with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api) as client:
+        client.auth.token()
+        clock.tick(290)  # 10 s left: not more than the pause
+        api.token_status = 503
+        with pytest.raises(G2AApiError) as caught:
+            client.offers.list()
+    assert (caught.value.code, caught.value.status_code) == ("HTTP503", 503)
+    assert api.offer_auth == []
+
+
+def test_a_refused_token_is_not_used_again_when_its_refresh_fails() -> None:
+    """After a 401 the cached token is known bad: a failed refresh fails the call, whatever
+    life the token claimed to have left."""
+    api = FakeImportApi(expires_in=300)
+    with freeze_time("2026-01-01 00:00:00"), sync_client(api) as client:
+        client.auth.token()
+        api.offer_statuses = [401]
+        api.token_status = 503
+        with pytest.raises(G2AApiError) as caught:
+            client.offers.list()
+    assert caught.value.status_code == 503
+    assert api.offer_auth == ["Bearer tok-1"]
+
+
+def test_threads_waiting_on_a_failed_early_refresh_all_get_the_cached_token() -> None:
+    api = FakeImportApi(expires_in=300, delay=0.05)
+    with freeze_time("2026-01-01 00:00:00", tick=False) as clock, sync_client(api) as client:
+        client.auth.token()
+        clock.tick(250)
+        api.token_status = 503
+        start = threading.Barrier(8)
+        tokens: list[str] = []
+
+        def work() -> None:
+            start.wait()
+            tokens.append(client.auth.token().access_token.get_secret_value())
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert tokens == ["tok-1"] * 8
+    assert len(api.token_requests) == 2  # the first token, then one shared refresh
+
+
+@pytest.mark.anyio
+async def test_tasks_go_on_with_the_cached_token_when_the_early_refresh_fails() -> None:
+    api = FakeImportApi(expires_in=300)
+    transport = httpx.MockTransport(api.async_handler)
+    with freeze_time("2026-01-01", real_asyncio=True) as clock:
+        async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
+            await client.offers.list()
+            clock.tick(250)
+            api.token_status = 503
+            await asyncio.gather(*(client.offers.list() for _ in range(4)))
+            clock.tick(10)
+            api.token_status = 200
+            await client.offers.list()
+    assert api.offer_auth == ["Bearer tok-1"] * 5 + ["Bearer tok-3"]
+    assert len(api.token_requests) == 3
+
+
 # --- g2a_token_ttl_seconds over several clients sharing one Metrics --------------------------
 
 
