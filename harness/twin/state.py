@@ -43,7 +43,7 @@ class Order:
     auction: Auction | None = None  # the one `min_rating` selected (None: no min_rating)
     paid_at: float | None = None
     complete_at: float | None = None  # fixed when paid (`TwinState.set_paid`)
-    completion_announced: bool = False  # `order.complete` was emitted (once per order)
+    completion_announced: bool = False  # `order.complete` was emitted (once per payment)
     transaction_id: str | None = None
     key: str = ""  # drawn at payment (deterministic per seed and order id)
     key_downloaded: bool = False
@@ -305,10 +305,13 @@ class TwinState:
 
     def set_paid(self, order: Order, paid_at: float | None) -> None:
         """Mark `order` paid at `paid_at` (None: unpaid). It completes after the processing
-        delay in force now; a later config change does not move it."""
+        delay in force now; a later config change does not move it. An order made unpaid
+        again (an admin setting it back to `new`) is announced again once paid again."""
         order.paid_at = paid_at
         order.complete_at = None
-        if paid_at is not None:
+        if paid_at is None:
+            order.completion_announced = False
+        else:
             order.complete_at = paid_at + self.config.completion_delay_seconds
             heapq.heappush(self._completions, (order.complete_at, order.id))
 

@@ -235,3 +235,18 @@ def test_complete_is_sent_once_at_payment_when_there_is_no_processing_time(
     assert api.get(f"/order/key/{order_id}").status_code == 200
     time.sleep(0.2)
     assert sorted(d["type"] for d in admin.deliveries()) == ["order.complete", "order.paid"]
+
+
+def test_an_order_set_back_to_new_and_paid_again_is_announced_again(
+    api: httpx.Client, admin: TwinAdmin, subscriber: Subscriber
+) -> None:
+    """An admin who sets a complete order back to `new` stages a new purchase of it: its next
+    payment is announced as paid, then complete, like the first."""
+    admin.subscribe(subscriber.url)
+    order_id = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    api.put(f"/order/pay/{order_id}")
+    assert sorted(received_types(subscriber, 2)) == ["order.complete", "order.paid"]
+    assert admin.set_order(order_id, status="new")["status"] == "new"
+    assert api.put(f"/order/pay/{order_id}").status_code == 200
+    types = received_types(subscriber, 4)
+    assert sorted(types[2:]) == ["order.complete", "order.paid"], types
