@@ -1,5 +1,5 @@
 """What the schemathesis suites (twin, receiver, seller) share: budget, seed, checks, loading,
-the seller token.
+the seller token and its checked answer.
 
 Seeded and bounded: `G2A_CONTRACT_EXAMPLES` (default 8) raises the budget for a longer run,
 `G2A_CONTRACT_SEED` changes the seed.
@@ -96,3 +96,24 @@ def seller_token(url: str) -> str:
     )
     answer.raise_for_status()
     return str(answer.json()["access_token"])
+
+
+def checked_token_answer(schema: Any, base_url: str) -> dict[str, Any]:
+    """`GET /oauth/token` with the credentials the served receiver holds, its 200 answer
+    checked against the document (`ACCEPTING_CHECKS`): a generated request cannot guess them,
+    so the generated runs see only refusals."""
+    operation = next(
+        op.ok() for op in schema.get_all_operations() if op.ok().label == "GET /oauth/token"
+    )
+    case = operation.Case(
+        query={
+            "grant_type": "client_credentials",
+            "client_id": SANDBOX_API_HASH,
+            "client_secret": SANDBOX_API_KEY,
+        }
+    )
+    response = case.call(base_url=base_url)
+    assert response.status_code == 200, f"expected 200, got {response.status_code}: {response.text}"
+    case.validate_response(response, checks=ACCEPTING_CHECKS)
+    answer: dict[str, Any] = response.json()
+    return answer

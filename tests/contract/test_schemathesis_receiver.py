@@ -20,7 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import hypothesis
 import pytest
 import requests
-from _schemathesis import ACCEPTING_CHECKS, accepted_answer, load_schema, seller_token
+from _schemathesis import (
+    ACCEPTING_CHECKS,
+    accepted_answer,
+    checked_token_answer,
+    load_schema,
+    seller_token,
+)
 
 from g2a_adapter import Settings
 from g2a_adapter.idempotency import MemoryStore
@@ -131,6 +137,13 @@ def test_receiver_never_answers_5xx(case: Any, receiver_url: str) -> None:
 def test_each_receiver_operation_accepts_a_generated_request(label: str, receiver_url: str) -> None:
     """Its success answer is checked against the document too, not only its refusals."""
     accepted_answer(schema, label, receiver_url)
+
+
+def test_the_token_answer_matches_the_document(receiver_url: str) -> None:
+    answer = checked_token_answer(schema, receiver_url)
+    assert answer["token_type"] == "bearer"
+    assert answer["expires_in"] > 0
+    assert answer["access_token"]
 
 
 def test_a_signed_event_is_processed_once_over_http(receiver_url: str) -> None:

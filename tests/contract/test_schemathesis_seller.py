@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 import hypothesis
 import pytest
 import requests
-from _schemathesis import ACCEPTING_CHECKS, accepted_answer, load_schema, seller_token
+from _schemathesis import (
+    ACCEPTING_CHECKS,
+    accepted_answer,
+    checked_token_answer,
+    load_schema,
+    seller_token,
+)
 
 from g2a_adapter.receiver import InventoryAccount, InventoryFile, InventoryItem
 from harness.recording_receiver import declared_stock_app
@@ -133,3 +139,10 @@ def test_g2a_s_path_answers_as_documented(seller_url: str) -> None:
     fresh = call("POST", "/reservation", "/reservation", 200, json=lines[:1])["reservation_id"]
     call("DELETE", f"/reservation/{fresh}", "/reservation/{reservation_id}", 204)
     call("DELETE", f"/reservation/{fresh}", "/reservation/{reservation_id}", 204)
+
+
+def test_the_token_answer_matches_the_document(seller_url: str) -> None:
+    answer = checked_token_answer(schema, seller_url)
+    assert answer["token_type"] == "bearer"
+    assert answer["expires_in"] > 0
+    assert answer["access_token"]
