@@ -4,7 +4,8 @@ tox.ini at HEAD may narrow a layer (`pytest tests/unit/test_one.py --junitxml=�
 deselect tests (`-k`, `-m`); each would still pass. So, like `toxresult.REQUIRED_COMMANDS`, the
 gate knows each layer's folders itself and counts the tests committed there statically: each
 `def test_…`/`async def test_…` at module level or in a `Test…` class of a `test_*.py` file
-(once, whatever its parameters), and for bdd each scenario of `features/**/*.feature` the twin
+(once, whatever its parameters; a class also holds what it inherits from classes of its module,
+`__test__ = False` included), and for bdd each scenario of `features/**/*.feature` the twin
 runs (an outline once per Examples row, as pytest-bdd binds them). A full run's junit file holds
 at least that many test cases; parameters make it hold more.
 
@@ -71,20 +72,50 @@ def counted(path: str) -> bool:
     return _counted_in(path) is not None
 
 
-def _opted_out(body: list[ast.stmt]) -> bool:
-    """`__test__ = False`: pytest collects nothing from the module or class."""
-    return any(
-        isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "__test__" for t in node.targets)
-        and isinstance(node.value, ast.Constant)
-        and node.value.value is False
-        for node in body
-    )
+def _test_flag(body: list[ast.stmt]) -> bool | None:
+    """The constant a module or class body assigns to `__test__` (the last one), or None."""
+    flag = None
+    for node in body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__test__" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, bool)
+        ):
+            flag = node.value.value
+    return flag
 
 
 def _tests(body: list[ast.stmt]) -> set[str]:
     """The test functions of a module or class body (a name defined twice is one test)."""
     return {n.name for n in body if isinstance(n, _FUNCTIONS) and n.name.startswith("test_")}
+
+
+class _ModuleClasses:
+    """A module's classes by name, so a class's `__test__` and tests include what it inherits
+    from the classes of its module (bases imported from elsewhere are not read)."""
+
+    def __init__(self, body: list[ast.stmt]) -> None:
+        self._by_name = {node.name: node for node in body if isinstance(node, ast.ClassDef)}
+
+    def _bases(self, node: ast.ClassDef, seen: frozenset[str]) -> list[ast.ClassDef]:
+        names = (base.id for base in node.bases if isinstance(base, ast.Name))
+        return [self._by_name[n] for n in names if n in self._by_name and n not in seen]
+
+    def test_flag(self, node: ast.ClassDef, seen: frozenset[str] = frozenset()) -> bool | None:
+        """The class's `__test__`: its own, else the first base's that has one (as Python
+        looks an attribute up, left to right)."""
+        own = _test_flag(node.body)
+        if own is not None:
+            return own
+        seen |= {node.name}
+        flags = (self.test_flag(base, seen) for base in self._bases(node, seen))
+        return next((flag for flag in flags if flag is not None), None)
+
+    def tests(self, node: ast.ClassDef, seen: frozenset[str] = frozenset()) -> set[str]:
+        seen |= {node.name}
+        inherited = (self.tests(base, seen) for base in self._bases(node, seen))
+        return _tests(node.body).union(*inherited)
 
 
 def count_tests(source: bytes, name: str = "<test file>") -> int:
@@ -93,12 +124,13 @@ def count_tests(source: bytes, name: str = "<test file>") -> int:
         tree = ast.parse(source, name)
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
         raise FloorError(f"{name} at HEAD does not parse ({type(exc).__name__})") from None
-    if _opted_out(tree.body):
+    if _test_flag(tree.body) is False:
         return 0
     found = len(_tests(tree.body))
+    classes = _ModuleClasses(tree.body)
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            found += 0 if _opted_out(node.body) else len(_tests(node.body))
+            found += 0 if classes.test_flag(node) is False else len(classes.tests(node))
     return found
 
 

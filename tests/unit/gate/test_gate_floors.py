@@ -215,3 +215,33 @@ def test_committed_tests_that_cannot_be_counted_are_no_go(clean: Evidence) -> No
         "handoff-green is not proven: the tests committed at HEAD cannot be counted "
         "(tests/unit/test_a.py at HEAD does not parse)",
     )
+
+
+BASES = """
+class Base:
+    __test__ = False
+    def test_shared(self): ...
+
+class Mixin:
+    def test_mixed_in(self): ...
+"""
+
+
+@pytest.mark.parametrize(
+    ("test_class", "count"),
+    [
+        ("class TestOffByBase(Base):\n    def test_own(self): ...", 0),
+        ("class TestBackOn(Base):\n    __test__ = True\n    def test_own(self): ...", 2),
+        ("class TestMixed(Mixin, Base):\n    def test_own(self): ...", 0),
+        ("class TestPlain(Mixin):\n    def test_own(self): ...", 2),
+        ("class TestImported(Elsewhere):\n    def test_own(self): ...", 1),
+    ],
+    ids=["off-by-base", "back-on", "mixed", "plain", "imported-base"],
+)
+def test_a_class_inherits_tests_and_opting_out_from_the_classes_of_its_module(
+    test_class: str, count: int
+) -> None:
+    """As pytest collects them: a `Test…` class runs the tests it inherits, and one whose base
+    sets `__test__ = False` runs none, unless it sets `__test__ = True` itself (a base from
+    another module is not read)."""
+    assert count_tests((BASES + test_class).encode()) == count
