@@ -51,15 +51,25 @@ class Flight(Generic[E]):
     def __init__(self, done: E) -> None:
         self.done: E = done
         self.token: AccessToken | None = None
-        self.error: Exception | None = None
+        # the fetch's error, and a copy of it as it failed: nobody raises or annotates that one
+        self.failure: tuple[Exception, Exception] | None = None
 
 
 def _own_copy(error: Exception) -> Exception:
-    """`error` once more, for one more caller: same type, arguments and fields, and a
-    traceback of its own (one object raised in many threads piles all their frames onto it)."""
-    copy = type(error).__new__(type(error), *error.args)
+    """`error` once more, for one more caller: same type, arguments, fields and cause, notes
+    of its own and a traceback of its own (one object raised in many threads piles all their
+    frames onto it). `error` itself where a copy would not say the same (a type whose fields
+    live outside `args` and `__dict__`, or that cannot be made from its `args`)."""
+    try:
+        copy = type(error).__new__(type(error), *error.args)
+    except Exception:
+        return error
     copy.__dict__.update(vars(error))
-    return copy
+    if hasattr(error, "__notes__"):
+        copy.__notes__ = list(error.__notes__)
+    copy.__cause__ = error.__cause__
+    copy.__suppress_context__ = error.__suppress_context__
+    return copy if str(copy) == str(error) else error
 
 
 class TokenState:
@@ -103,19 +113,17 @@ class TokenState:
     ) -> AccessToken | None:
         """What `flight` gives this caller: its token; if it failed, the cached token while
         that still holds for longer than the pause (the early refresh waits out the pause),
-        else the error raised (the leader's own; for each waiter a copy of its own, raised
-        from it). None if the fetch was cut short (its leader was cancelled or interrupted):
-        the caller then starts over."""
-        error = flight.error
-        if error is None:
+        else the error raised (the leader's own; for each waiter a copy of its own, as it was
+        when the fetch failed). None if the fetch was cut short (its leader was cancelled or
+        interrupted): the caller then starts over."""
+        if flight.failure is None:
             return flight.token
+        error, as_it_failed = flight.failure
         now = self._clock()
         token = self.token
         refused = force and (stale is None or token is stale)
         if token is None or refused or token.ttl_seconds(now) <= EARLY_REFRESH_PAUSE:
-            if leader:
-                raise error
-            raise _own_copy(error) from error
+            raise error if leader else _own_copy(as_it_failed)
         if now >= self._early_refresh_from:
             self._early_refresh_from = now + EARLY_REFRESH_PAUSE
             fields = {
@@ -145,7 +153,7 @@ class TokenState:
         try:
             yield
         except Exception as exc:
-            flight.error = exc
+            flight.failure = (exc, _own_copy(exc))
         finally:
             with lock:  # who arrives from now on finds the token, or starts a new fetch
                 self._flight = None

@@ -24,6 +24,7 @@ from g2a_adapter import (
     RetryPolicy,
     Settings,
 )
+from g2a_adapter.client._auth import _own_copy
 
 SETTINGS = Settings(
     api_url="https://sandboxapi.g2a.com",
@@ -265,13 +266,12 @@ def outage() -> FakeImportApi:
 def assert_one_shared_failure(errors: list[BaseException], api: FakeImportApi) -> None:
     assert len(api.token_requests) == 3  # one fetch, not one per caller
     assert len(errors) == 8
-    # the fetch's own error, or for a caller that waited on it a copy of its own raised from it
-    fetched = {id(e.__cause__ if isinstance(e.__cause__, G2AApiError) else e) for e in errors}
-    assert len(fetched) == 1
+    # the fetch's own error, or for a caller that waited on it a copy of its own
     assert len({id(error) for error in errors}) == 8
     for error in errors:
-        assert isinstance(error, G2AApiError)
+        assert type(error) is G2AApiError
         assert (error.code, error.status_code) == ("HTTP503", 503)
+        assert str(error) == str(errors[0])
     assert api.offer_auth == []
 
 
@@ -317,6 +317,37 @@ async def test_a_failing_token_fetch_is_shared_by_the_tasks_that_waited_on_it() 
         with pytest.raises(G2AApiError):
             await client.auth.token()
     assert len(api.token_requests) == 6
+
+
+def test_each_waiter_gets_the_fetch_s_error_with_its_cause_and_notes_of_its_own() -> None:
+    """A refused token request (401): every caller's AuthError has the ApiAuthError as its
+    cause, as the fetching caller's has, and a note one caller adds shows on no other's."""
+    api = FakeImportApi(delay=0.1)
+    api.token_status = 401
+    client = G2AClient(SETTINGS, transport=httpx.MockTransport(api.handler), retry=NO_RETRY)
+    errors: dict[int, AuthError] = {}
+    with client:
+        start = threading.Barrier(4)
+
+        def work(number: int) -> None:
+            start.wait()
+            try:
+                client.auth.token()
+            except AuthError as exc:
+                exc.add_note(f"caller {number}")
+                errors[number] = exc
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(api.token_requests) == 1
+    assert sorted(errors) == [0, 1, 2, 3]
+    for number, error in errors.items():
+        assert error.__notes__ == [f"caller {number}"]
+        assert isinstance(error.__cause__, ApiAuthError)
+        assert error.__cause__.status_code == 401
 
 
 @pytest.mark.anyio
@@ -543,3 +574,47 @@ async def test_a_closed_client_leaves_the_ttl_gauge_at_once() -> None:
 
         assert ttl_gauge(metrics) == 500.0  # the live client's alone
         live.close()
+
+
+# --- the copy each waiter raises ---------------------------------------------------------------
+
+
+class _NeedsKeywords(Exception):
+    def __init__(self, *, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"failed: {self.reason}"
+
+
+def _raised(error: Exception) -> Exception:
+    """`error` once raised and caught, with a traceback, as a fetch's error is."""
+    try:
+        raise error
+    except Exception as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("error", "copied"),
+    [
+        (G2AApiError("HTTP503", 503, "down"), True),
+        (_NeedsKeywords(reason="x"), True),  # made without __init__, its fields copied
+        (OSError(2, "not found", "token.json"), False),  # its file name is outside __dict__
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad byte"), False),  # so are its fields
+    ],
+    ids=["g2a", "keywords", "oserror", "unicode"],
+)
+def test_a_waiter_s_error_says_what_the_fetch_s_error_said(error: Exception, copied: bool) -> None:
+    """A copy of its own where one says the same, else the fetch's error itself."""
+    original = _raised(error)
+    original.add_note("seen by the fetching caller")
+    copy = _own_copy(original)
+    assert (copy is not original) == copied
+    assert type(copy) is type(original)
+    assert str(copy) == str(original)
+    assert copy.__notes__ == ["seen by the fetching caller"]
+    if copied:
+        assert copy.__notes__ is not original.__notes__
+        assert copy.__traceback__ is None
