@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import math
 import threading
 import time
 import traceback
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -93,6 +96,21 @@ def assert_unknown(gauge: float | None) -> None:
     assert math.isnan(gauge), f"expected NaN, got {gauge}"
 
 
+def at_once(count: int, work: Callable[[int], object]) -> None:
+    """Run `work(0)` … `work(count - 1)` in threads that start together; wait for all."""
+    start = threading.Barrier(count)
+
+    def run(number: int) -> None:
+        start.wait()
+        work(number)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_token_request_is_client_credentials_form() -> None:
     api = FakeImportApi()
     with sync_client(api) as client:
@@ -149,18 +167,8 @@ def test_short_lived_tokens_follow_their_own_expires_in() -> None:
 def test_single_flight_across_threads() -> None:
     api = FakeImportApi(delay=0.05)
     with sync_client(api) as client:
-        barrier = threading.Barrier(8)
         tokens: list[str] = []
-
-        def work() -> None:
-            barrier.wait()
-            tokens.append(client.auth.token().access_token.get_secret_value())
-
-        threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(8, lambda _: tokens.append(client.auth.token().access_token.get_secret_value()))
     assert tokens == ["tok-1"] * 8
     assert len(api.token_requests) == 1
 
@@ -178,17 +186,27 @@ async def test_single_flight_across_tasks() -> None:
     assert set(api.offer_auth) == {"Bearer tok-1"}
 
 
-@pytest.mark.anyio
-async def test_async_cache_across_expiry_with_frozen_time() -> None:
-    api = FakeImportApi(expires_in=300)
+@contextlib.asynccontextmanager
+async def frozen_async_client(
+    api: FakeImportApi,
+) -> AsyncIterator[tuple[AsyncG2AClient, Any]]:
+    """An async client of `api`, with time frozen at 2026-01-01, and the frozen clock (it has
+    `tick`)."""
     transport = httpx.MockTransport(api.async_handler)
     with freeze_time("2026-01-01", real_asyncio=True) as clock:
         async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
-            await client.offers.list()
-            clock.tick(239)
-            await client.offers.list()
-            clock.tick(1)
-            await client.offers.list()
+            yield client, clock
+
+
+@pytest.mark.anyio
+async def test_async_cache_across_expiry_with_frozen_time() -> None:
+    api = FakeImportApi(expires_in=300)
+    async with frozen_async_client(api) as (client, clock):
+        await client.offers.list()
+        clock.tick(239)
+        await client.offers.list()
+        clock.tick(1)
+        await client.offers.list()
     assert api.offer_auth == ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]
 
 
@@ -235,17 +253,7 @@ def test_refresh_after_401_is_shared_by_concurrent_callers() -> None:
     with sync_client(api) as client:
         stale = client.auth.token()
         api.offer_statuses = [401, 401]
-        start = threading.Barrier(2)
-
-        def work() -> None:
-            start.wait()
-            client.offers.list()
-
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(2, lambda _: client.offers.list())
     assert stale.access_token.get_secret_value() == "tok-1"
     assert len(api.token_requests) == 2
     assert api.offer_auth.count("Bearer tok-2") == 2
@@ -282,20 +290,14 @@ def test_a_failing_token_fetch_is_shared_by_the_threads_that_waited_on_it() -> N
     client = G2AClient(SETTINGS, transport=httpx.MockTransport(api.handler), retry=OUTAGE_RETRY)
     errors: list[BaseException] = []
     with client:
-        start = threading.Barrier(8)
 
-        def work() -> None:
-            start.wait()
+        def work(_: int) -> None:
             try:
                 client.offers.list()
             except G2AApiError as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(8, work)
         assert_one_shared_failure(errors, api)
         # each traceback shows its own caller's stack, not the frames of every waiter
         for error in errors:
@@ -327,21 +329,15 @@ def test_each_waiter_gets_the_fetch_s_error_with_its_cause_and_notes_of_its_own(
     client = G2AClient(SETTINGS, transport=httpx.MockTransport(api.handler), retry=NO_RETRY)
     errors: dict[int, AuthError] = {}
     with client:
-        start = threading.Barrier(4)
 
         def work(number: int) -> None:
-            start.wait()
             try:
                 client.auth.token()
             except AuthError as exc:
                 exc.add_note(f"caller {number}")
                 errors[number] = exc
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(4, work)
     assert len(api.token_requests) == 1
     assert sorted(errors) == [0, 1, 2, 3]
     for number, error in errors.items():
@@ -434,18 +430,8 @@ def test_threads_waiting_on_a_failed_early_refresh_all_get_the_cached_token() ->
         client.auth.token()
         clock.tick(250)
         api.token_status = 503
-        start = threading.Barrier(8)
         tokens: list[str] = []
-
-        def work() -> None:
-            start.wait()
-            tokens.append(client.auth.token().access_token.get_secret_value())
-
-        threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(8, lambda _: tokens.append(client.auth.token().access_token.get_secret_value()))
     assert tokens == ["tok-1"] * 8
     assert len(api.token_requests) == 2  # the first token, then one shared refresh
 
@@ -453,16 +439,14 @@ def test_threads_waiting_on_a_failed_early_refresh_all_get_the_cached_token() ->
 @pytest.mark.anyio
 async def test_tasks_go_on_with_the_cached_token_when_the_early_refresh_fails() -> None:
     api = FakeImportApi(expires_in=300)
-    transport = httpx.MockTransport(api.async_handler)
-    with freeze_time("2026-01-01", real_asyncio=True) as clock:
-        async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
-            await client.offers.list()
-            clock.tick(250)
-            api.token_status = 503
-            await asyncio.gather(*(client.offers.list() for _ in range(4)))
-            clock.tick(10)
-            api.token_status = 200
-            await client.offers.list()
+    async with frozen_async_client(api) as (client, clock):
+        await client.offers.list()
+        clock.tick(250)
+        api.token_status = 503
+        await asyncio.gather(*(client.offers.list() for _ in range(4)))
+        clock.tick(10)
+        api.token_status = 200
+        await client.offers.list()
     assert api.offer_auth == ["Bearer tok-1"] * 5 + ["Bearer tok-3"]
     assert len(api.token_requests) == 3
 
