@@ -17,10 +17,30 @@ import weakref
 from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Protocol
+from urllib.parse import quote, quote_plus
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 MASK = "***"
+# Up to twice the longest default timeout (G2A_KEY_TIMEOUT_MS, 60 s): a key fetch close to its
+# timeout shows as such in the p99, which the lost-key runbook compares with that timeout.
+_LATENCY_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    15.0,
+    30.0,
+    60.0,
+    120.0,
+)
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
 
 
@@ -51,7 +71,7 @@ class Metrics:
             "g2a_request_duration_seconds",
             "Latency of one HTTP attempt to G2A",
             ["method", "route"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.token_ttl_seconds = Gauge(
@@ -136,10 +156,16 @@ class Metrics:
 
 
 class SecretMasker:
-    """Replaces every configured secret value, wherever it appears, with `***`."""
+    """Replaces every configured secret value, wherever it appears, with `***`.
+
+    A secret is also matched as URLs and form bodies write it (`_written_forms`): G2A takes the
+    seller client secret in the query of `GET /oauth/token`, where `$` and `/` are
+    percent-encoded, and an access log or an HTTP library's debug line prints that query.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        values = sorted({s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}, key=len)
+        given = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
+        values = sorted({form for s in given for form in _written_forms(s)}, key=len)
         self._pattern = (
             re.compile("|".join(re.escape(v) for v in reversed(values))) if values else None
         )
@@ -148,6 +174,17 @@ class SecretMasker:
         if self._pattern is None:
             return text
         return self._pattern.sub(MASK, text)
+
+
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def _written_forms(secret: str) -> set[str]:
+    """`secret` as is and percent-encoded as URLs, queries and forms write it (upper- and
+    lower-case hex): a handful of literals, so masking stays one regular-expression pass."""
+    encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    lower_hex = {_PERCENT_ESCAPE.sub(lambda m: m.group().lower(), form) for form in encoded}
+    return {secret} | encoded | lower_hex
 
 
 def key_digest(idempotency_key: str) -> str:
@@ -261,7 +298,10 @@ class MaskingFilter(logging.Filter):
         return True
 
     def _masked(self, value: object) -> object:
-        """An extra field masked, inside containers too; bytes become masked text."""
+        """An extra field masked, inside containers too; bytes become masked text, and so does
+        any other object (an exception, a URL, a path) whose text holds a secret."""
+        if value is None or isinstance(value, int | float):
+            return value
         if isinstance(value, str):
             return self._mask(value)
         if isinstance(value, bytes | bytearray):
@@ -273,7 +313,23 @@ class MaskingFilter(logging.Filter):
         if isinstance(value, tuple | set | frozenset):  # a named tuple becomes a plain one
             plain = tuple if isinstance(value, tuple) else type(value)
             return plain(self._masked(item) for item in value)
+        return self._masked_object(value)
+
+    def _masked_object(self, value: object) -> object:
+        """`value` itself, or its text masked when that holds a secret: its text as a JSON
+        formatter prints it (`str`, `Type: message` for an exception, else `repr`)."""
+        for render in (_text_of, repr):
+            try:
+                text = render(value)
+            except Exception:  # noqa: S112 - an unprintable object: try the next rendering
+                continue
+            masked = self._mask(text)
+            return value if masked == text else masked
         return value
+
+
+def _text_of(value: object) -> str:
+    return f"{type(value).__name__}: {value}" if isinstance(value, BaseException) else str(value)
 
 
 _RECORD_PLUMBING = frozenset(

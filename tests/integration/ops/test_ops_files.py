@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 import yaml
 from _ops_files import (
+    RECEIVER_RULE_TESTS,
+    RECEIVER_RULES,
     RULE_TESTS,
     RULES,
     dashboard_queries,
@@ -16,7 +20,7 @@ from _ops_files import (
     rule_names,
 )
 
-from g2a_adapter import Metrics
+from g2a_adapter import Metrics, Settings
 from g2a_adapter.client import RETRYABLE_STATUSES
 from g2a_adapter.receiver import DELIVERY_REJECTIONS
 from harness.dashboards.proof import FAILURE_PANELS
@@ -26,18 +30,20 @@ _KNOWN_ELSEWHERE = {"g2a_key_delivery_lost_total", "up"}
 _RUNBOOK = re.compile(r"^specs/011-g2a-integration-audit/backend-audit\.md#runbook-[a-z0-9-]+$")
 
 
-def test_promtool_checks_the_rules(promtool: str) -> None:
+@pytest.mark.parametrize(("rules", "count"), [(RULES, 15), (RECEIVER_RULES, 1)])
+def test_promtool_checks_the_rules(promtool: str, rules: Path, count: int) -> None:
     done = subprocess.run(
-        [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 16 rules found" in done.stdout
+    assert f"SUCCESS: {count} rules found" in done.stdout
 
 
-def test_promtool_unit_tests_pass(promtool: str) -> None:
+@pytest.mark.parametrize("tests", [RULE_TESTS, RECEIVER_RULE_TESTS])
+def test_promtool_unit_tests_pass(promtool: str, tests: Path) -> None:
     done = subprocess.run(
-        [promtool, "test", "rules", RULE_TESTS.name],
-        cwd=RULE_TESTS.parent,
+        [promtool, "test", "rules", tests.name],
+        cwd=tests.parent,
         capture_output=True,
         text=True,
         check=False,
@@ -47,12 +53,24 @@ def test_promtool_unit_tests_pass(promtool: str) -> None:
 
 
 def test_every_alert_is_unit_tested_and_links_its_runbook() -> None:
-    tests = RULE_TESTS.read_text()
+    tests = RULE_TESTS.read_text() + RECEIVER_RULE_TESTS.read_text()
     alerts = [r for g in load_rules()["groups"] for r in g["rules"] if "alert" in r]
     assert {a["alert"] for a in alerts} == set(rule_names("alert"))
     for alert in alerts:
         assert f"alertname: {alert['alert']}" in tests, alert["alert"]
         assert _RUNBOOK.match(alert["annotations"]["runbook_url"]), alert["alert"]
+
+
+def test_a_buy_only_service_loading_the_shared_rules_cannot_page_for_a_missing_receiver() -> None:
+    """g2a-rules.yml is loaded by services that run no receiver: an alert on a target's
+    absence belongs in g2a-receiver-rules.yml, and its test proves a healthy buy-only
+    service quiet for every alert of the shared file."""
+    shared = RULES.read_text()
+    assert "absent(" not in shared
+    assert 'job="g2a-receiver"' not in shared
+    quiet = RULE_TESTS.read_text().split("a healthy buy-only service with no receiver", 1)[1]
+    for name in rule_names("alert"):
+        assert f"alertname: {name}, eval_time: 25m, exp_alerts: []" in quiet, name
 
 
 def test_runbook_anchors_exist_in_the_audit() -> None:
@@ -165,9 +183,62 @@ def test_panels_read_what_the_adapter_exports(promtool: str, tmp_path: Path) -> 
             }
         ],
     }
-    path = tmp_path / "panels.test.yml"
+    _assert_promtool_test_passes(promtool, tmp_path / "panels.test.yml", test)
+
+
+def _assert_promtool_test_passes(promtool: str, path: Path, test: Mapping[str, object]) -> None:
     path.write_text(yaml.safe_dump(test), encoding="utf-8")
     done = subprocess.run(
         [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+_KEY_ROUTE = "/v1/order/key/{order_id}"
+
+
+def _key_fetch_buckets(seconds: float) -> dict[str, float]:
+    """The `le` buckets a `Metrics()` exports after one key fetch of `seconds`: 1 or 0 each."""
+    metrics = Metrics()
+    metrics.request_duration_seconds.labels("GET", _KEY_ROUTE).observe(seconds)
+    (family,) = [f for f in metrics.registry.collect() if f.name == "g2a_request_duration_seconds"]
+    return {s.labels["le"]: s.value for s in family.samples if s.name.endswith("_bucket")}
+
+
+def test_a_key_fetch_near_its_timeout_shows_as_such_in_the_p99(
+    promtool: str, tmp_path: Path
+) -> None:
+    """Runbook G2AKeyDeliveryLost compares the key route's latency with `G2A_KEY_TIMEOUT_MS`
+    (60 s): fetches of 55 s, one a minute, must read as a p99 above 30 s, not a capped 10 s."""
+    series = 'g2a_request_duration_seconds_bucket{{method="GET",route="{route}",le="{le}"}}'
+    buckets = _key_fetch_buckets(55.0)
+    test = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "30s",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": series.format(route=_KEY_ROUTE, le=le), "values": f"0+{n:g}x10"}
+                    for le, n in buckets.items()
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": "route:g2a_request_duration_seconds:p99_5m > bool 30",
+                        "eval_time": "8m",
+                        "exp_samples": [
+                            {"labels": f'{{method="GET",route="{_KEY_ROUTE}"}}', "value": 1}
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    _assert_promtool_test_passes(promtool, tmp_path / "key-latency.test.yml", test)
+
+
+def test_latency_buckets_reach_beyond_the_longest_default_timeout() -> None:
+    defaults = Settings.model_fields
+    longest_s = max(defaults[name].default for name in ("timeout_ms", "key_timeout_ms")) / 1000
+    finite = [float(le) for le in _key_fetch_buckets(0.0) if le != "+Inf"]
+    assert max(finite) > longest_s

@@ -1,0 +1,102 @@
+"""Secrets are masked in logs however they are written: percent-encoded in a URL, or inside an
+object passed as an extra field."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from g2a_adapter.logformat import MaskingFilter, SecretMasker, configure_logging
+
+# Shaped like G2A's sample client secrets: `$` and `/` are percent-encoded in a query.
+CLIENT_SECRET = "$2a$10$E2jV.xq9Lk/HJoT6+w a~Z"
+TOKEN_URL = httpx.URL("https://api.g2a.com/oauth/token", params={"client_secret": CLIENT_SECRET})
+
+
+def test_a_query_encoded_secret_is_masked_as_httpx_sends_it() -> None:
+    mask = SecretMasker([CLIENT_SECRET])
+    assert mask(f"GET {TOKEN_URL}") == "GET https://api.g2a.com/oauth/token?client_secret=***"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "%242a%2410%24E2jV.xq9Lk%2FHJoT6%2Bw%20a~Z",  # quote(safe="")
+        "%242a%2410%24E2jV.xq9Lk%2FHJoT6%2Bw+a~Z",  # quote_plus (forms, httpx, requests)
+        "%242a%2410%24E2jV.xq9Lk/HJoT6%2Bw%20a~Z",  # quote (a path: `/` left as is)
+        "%242a%2410%24E2jV.xq9Lk%2fHJoT6%2bw+a~Z",  # lower-case hex
+    ],
+)
+def test_every_usual_percent_encoding_of_a_secret_is_masked(written: str) -> None:
+    assert SecretMasker([CLIENT_SECRET])(f"secret={written}&x=1") == "secret=***&x=1"
+
+
+def test_a_secret_with_nothing_to_encode_is_masked_once() -> None:
+    assert SecretMasker(["plainsecret"])("a plainsecret b") == "a *** b"
+
+
+@pytest.fixture
+def json_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The root logger writing JSON to a buffer, masking `hunter2` and the client secret."""
+    monkeypatch.setenv("G2A_LOG_FORMAT", "json")
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging(secrets=["hunter2", CLIENT_SECRET], stream=stream)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _logged(stream: io.StringIO, **extra: object) -> dict[str, object]:
+    logging.getLogger("other.library").warning("failed", extra=extra)
+    record: dict[str, object] = json.loads(stream.getvalue())
+    return record
+
+
+def test_an_exception_passed_as_an_extra_field_is_masked(json_log: io.StringIO) -> None:
+    record = _logged(json_log, e=ValueError("db password hunter2 refused"))
+    assert record["e"] == "ValueError: db password *** refused"  # as python-json-logger writes it
+
+
+def test_objects_holding_a_secret_are_masked_as_their_text(json_log: io.StringIO) -> None:
+    record = _logged(
+        json_log,
+        url=TOKEN_URL,
+        path=Path("/run/hunter2/key"),
+        nested=[{"cause": RuntimeError("hunter2")}],
+    )
+    assert record["url"] == "https://api.g2a.com/oauth/token?client_secret=***"
+    assert record["path"] == "/run/***/key"
+    assert record["nested"] == [{"cause": "RuntimeError: ***"}]
+
+
+def test_numbers_and_objects_without_a_secret_are_left_as_they_are() -> None:
+    error = ValueError("nothing to hide")
+    record = logging.makeLogRecord({"n": 2, "ok": True, "none": None, "ratio": 0.5, "e": error})
+    assert MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    values = (record.n, record.ok, record.none, record.ratio, record.e)  # type: ignore[attr-defined]
+    assert values == (2, True, None, 0.5, error)
+    assert record.e is error  # type: ignore[attr-defined]
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+    def __repr__(self) -> str:
+        return "<conn password=hunter2>"
+
+
+def test_an_object_whose_str_fails_is_masked_as_its_repr() -> None:
+    record = logging.makeLogRecord({"conn": _Unprintable()})
+    assert MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    assert record.conn == "<conn password=***>"  # type: ignore[attr-defined]

@@ -1,0 +1,103 @@
+"""The G2AKeyDeliveryLost runbook can be followed: the log lines it quotes are the ones the
+purchase writes, and its command turns an idempotency key into the digest those lines name."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from g2a_adapter import G2AClient, KeyDeliveryLostError, Settings
+from g2a_adapter.idempotency import MemoryStore
+from g2a_adapter.idempotency._base import JSON
+
+RUNBOOK = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/backend-audit.md"
+SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h" * 16, api_key="ab" * 32)
+ORDER_ID = "1530978476"
+KEY = "customer-42:cart 4711"  # a space: the command must take the key as one word
+
+
+def _key_lost_section() -> str:
+    text = RUNBOOK.read_text(encoding="utf-8")
+    start = text.index('<a id="runbook-g2a-key-delivery-lost"></a>')
+    return text[start : text.index("<a id=", start + 1)]
+
+
+def _quoted_log_lines() -> list[str]:
+    """The runbook's quoted log lines (each starts `purchase `) as patterns: `<…>` is a value."""
+    quoted = re.findall(r"`(purchase [^`]+)`", _key_lost_section().replace("\n   ", " "))
+    parts = (re.split(r"<[^>]+>", line) for line in quoted)
+    return [r"\S+".join(re.escape(part) for part in line) for line in parts]
+
+
+def _digest_command() -> str:
+    (command,) = re.findall(r"`([^`]*sha256sum[^`]*)`", _key_lost_section())
+    return str(command)
+
+
+def _answer(obj: object, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json=obj)
+
+
+def _g2a(key_answer: httpx.Response) -> httpx.MockTransport:
+    """A purchase that is paid and complete; the key fetch gets `key_answer`."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/order":
+            return _answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
+        if path.startswith("/v1/order/pay"):
+            return _answer({"status": True, "transaction_id": "t-1"})
+        if path.startswith("/v1/order/details"):
+            return _answer({"status": "complete"})
+        return key_answer
+
+    return httpx.MockTransport(respond)
+
+
+class _StoreFailingOnComplete(MemoryStore):
+    def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
+        raise ConnectionError("store down")
+
+
+def _purchase_errors(
+    caplog: pytest.LogCaptureFixture, key_answer: httpx.Response, store: MemoryStore
+) -> list[str]:
+    """The ERROR lines of logger `g2a_adapter.purchase` while buying with KEY."""
+    caplog.clear()
+    client = G2AClient(SETTINGS, transport=_g2a(key_answer), store=store)
+    with (
+        caplog.at_level(logging.ERROR, "g2a_adapter.purchase"),
+        client,
+        contextlib.suppress(KeyDeliveryLostError),  # raised when the key is lost: it is logged
+    ):
+        client.orders.purchase("10000027819004", idempotency_key=KEY)
+    return [r.getMessage() for r in caplog.records if r.name == "g2a_adapter.purchase"]
+
+
+def test_the_runbook_quotes_the_lines_a_purchase_logs(caplog: pytest.LogCaptureFixture) -> None:
+    lost = _answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+    delivered = _answer({"key": "AAAA-BBBB", "isFile": False})
+    logged = _purchase_errors(caplog, lost, MemoryStore())
+    logged += _purchase_errors(caplog, delivered, _StoreFailingOnComplete())
+    patterns = _quoted_log_lines()
+    for pattern in patterns:
+        assert [line for line in logged if re.match(pattern, line)], (pattern, logged)
+    assert len(logged) == len(patterns) == 2  # the lost key; a delivered key the store lost
+
+
+def test_the_runbook_command_gives_the_digest_the_lines_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lost = _answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+    (line,) = _purchase_errors(caplog, lost, MemoryStore())
+    command = _digest_command().replace("<idempotency key>", KEY)
+    done = subprocess.run(  # noqa: S602 - the runbook's own shell command
+        command, shell=True, capture_output=True, text=True, check=True
+    )
+    assert line.startswith(f"purchase idempotency_key={done.stdout.strip()}: order {ORDER_ID} ")
