@@ -2,13 +2,14 @@
 
 Handing each delivery to a worker thread on its own costs more than handling it: the loop
 and the worker trade the GIL for every store call (see `benchmarks/bench_receiver.py`).
-`Batches` hands over, in one go, what arrived while the workers were busy, split evenly
-among the workers free to take it: under load a batch costs one hand-over (and, with
-`WebhookHandler.handle_each` on a SQL store, two commits); when the receiver is idle, a
-delivery is a batch of one and leaves at once. A batch's results come back in groups, each
-as soon as it is ready, so a quick answer never waits for its batch-mates' slow work. It
-needs an asyncio event loop (uvicorn, hypercorn's asyncio worker), as the receiver's other
-parts do not.
+`Batches` hands over, in one go, a share of what arrived while the workers were busy: under
+load a batch costs one hand-over (and, with `WebhookHandler.handle_each` on a SQL store, two
+commits); when the receiver is idle, a delivery is a batch of one and leaves at once. A batch
+is at most an even share, among all the threads, of what waits, so a backlog keeps every
+thread busy instead of queueing on the first one to free up. A batch's results come back in
+groups, each as soon as it is ready, so a quick answer never waits for its batch-mates' slow
+work. It needs an asyncio event loop (uvicorn, hypercorn's asyncio worker), as the
+receiver's other parts do not.
 """
 
 from __future__ import annotations
@@ -45,15 +46,16 @@ class Batches(Generic[Item, Result]):
         self._max_batch = max_batch  # 1: no item waits behind another on a thread
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._drains: set[asyncio.Task[None]] = set()
-        self._processing = 0  # batches handed to a thread and not yet answered
-        self._unstarted = 0  # items of those batches that no thread has started on yet
-        self._lock = threading.Lock()  # `_unstarted` also drops on the worker threads
+        self._handed: set[_Handed] = set()  # batches handed to the threads, not yet answered
+        self._lock = threading.Lock()  # `_Handed` counts also change on the worker threads
 
     @property
     def waiting(self) -> int:
-        """Items no thread has started on: not yet in a batch, or in a batch waiting for a
-        thread that other work holds (another `Batches` on the same threads)."""
-        return len(self._waiting) + self._unstarted
+        """Items no thread has started on: not yet in a batch, in a batch waiting for a
+        thread that other work holds (another `Batches` on the same threads), or behind
+        their batch-mates on their thread."""
+        with self._lock:
+            return len(self._waiting) + sum(handed.waiting for handed in self._handed)
 
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
@@ -68,24 +70,18 @@ class Batches(Generic[Item, Result]):
     async def _drain(self) -> None:
         """Take a share of what waits, process it on a thread, answer it; until nothing waits.
 
-        The share is the waiting items split evenly among the threads not processing a
-        batch: a burst that finds several threads idle is spread over them (a slow `process`
-        never runs one item after another what idle threads could run side by side), and the
-        only free thread takes everything. The drain leaves `_drains` as soon as it sees nothing
-        waiting (not a loop turn later, in its done callback): an item submitted meanwhile
-        would find every drain slot taken and wait for a delivery that may never come.
+        The share is `_share`. The drain leaves `_drains` as soon as it sees nothing waiting
+        (not a loop turn later, in its done callback): an item submitted meanwhile would find
+        every drain slot taken and wait for a delivery that may never come.
         """
         try:
             while self._waiting:
-                free = max(self._threads.total_tokens - self._processing, 1)
-                share = max(math.ceil(len(self._waiting) / free), 1)  # ≥ 1 for an unbounded limiter
-                share = min(share, self._max_batch or share)
+                share = self._share()
                 batch, self._waiting = self._waiting[:share], self._waiting[share:]
                 futures = [future for _, future in batch]
-                self._processing += 1
                 handed = _Handed(len(batch))
                 with self._lock:
-                    self._unstarted += handed.items
+                    self._handed.add(handed)
                 try:
                     await anyio.to_thread.run_sync(
                         self._process_on_thread, [item for item, _ in batch], futures, handed,
@@ -96,36 +92,51 @@ class Batches(Generic[Item, Result]):
                     if not isinstance(exc, Exception):
                         raise
                 finally:
-                    self._processing -= 1
-                    self._start(handed)  # if no thread ever did
+                    with self._lock:
+                        self._handed.discard(handed)
                 _fail(futures, RuntimeError("the batch gave no result for this item"))
         finally:
             if (drain := asyncio.current_task()) is not None:
                 self._drains.discard(drain)
 
+    def _share(self) -> int:
+        """How many waiting items the next batch takes: no more than an even split of all
+        the items waiting for a thread among all the threads, nor than an even split of
+        those not yet in a batch among the threads free now. A burst that finds several
+        threads idle is spread over them; a backlog found by the first thread to free up is
+        left, but for its share, to the threads freeing up next. So a slow `process` never
+        runs one after another the items that other threads could run side by side."""
+        threads = self._threads.total_tokens
+        free = max(threads - len(self._handed), 1)
+        share = min(math.ceil(self.waiting / threads), math.ceil(len(self._waiting) / free))
+        return max(min(share, self._max_batch or share), 1)  # ≥ 1 for an unbounded limiter
+
     def _process_on_thread(
         self, items: list[Item], futures: list[asyncio.Future[Result]], handed: _Handed
     ) -> None:
         """`process` the items; each group of results is handed to the loop as it comes."""
-        self._start(handed)
+        with self._lock:
+            handed.started = True
         loop = futures[0].get_loop()
         for group in self._process(items):
+            with self._lock:
+                handed.unanswered -= len(group)
             loop.call_soon_threadsafe(_answer, [(futures[i], result) for i, result in group])
 
-    def _start(self, handed: _Handed) -> None:
-        """The batch no longer waits for a thread (counted once)."""
-        with self._lock:
-            if not handed.started:
-                handed.started = True
-                self._unstarted -= handed.items
 
-
-@dataclass
+@dataclass(eq=False)
 class _Handed:
-    """A batch handed to the threads: its size, and whether a thread started on it."""
+    """A batch handed to the threads: its items not yet answered, and whether a thread
+    started on it."""
 
-    items: int
+    unanswered: int
     started: bool = False
+
+    @property
+    def waiting(self) -> int:
+        """Its items no thread works on: all of them until a thread starts on the batch,
+        then all but the one `process` is at (it takes them one after another)."""
+        return max(self.unanswered - 1, 0) if self.started else self.unanswered
 
 
 def _answer(answers: list[tuple[asyncio.Future[Result], Result]]) -> None:

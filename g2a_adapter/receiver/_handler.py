@@ -8,7 +8,9 @@ once for effects in that database.
 
 `handle_each` takes the same steps for a batch of deliveries, a step at a time: verify and
 claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
-any transaction), complete or release them in groups (one more commit each). Its outcomes are
+any transaction), complete or release them in groups (one more commit each). A group writes
+its events in the order of their ids, so two receivers given the same events in other orders
+never deadlock on one database; the handlers run in arrival order. Its outcomes are
 those of `handle` called one delivery after another, and each is given out as soon as it is
 final: refusals and duplicates once the claims commit, a handled delivery once its group of
 completions commits. Every claim keeps its lease until its completion, while it waits behind
@@ -168,7 +170,7 @@ class WebhookHandler:
             for index, d in enumerate(deliveries)
         ]
         try:
-            self._grouped(flights, self._verify_and_claim)
+            self._grouped(flights, self._verify, self._claim_verified)
             yield from self._settle(flights)
             yield from self._wait_for_held([f for f in flights if f.held is not None])
             for flight in flights:
@@ -226,27 +228,37 @@ class WebhookHandler:
         if group:
             yield group
 
-    def _grouped(self, flights: list[_Flight], step: Callable[[_Flight], None]) -> None:
-        """`step` for each flight, the store's writes in one group; if the group cannot
-        commit, every flight it wrote for fails with the store's error."""
+    def _grouped(self, flights: list[_Flight], *steps: Callable[[_Flight], None]) -> None:
+        """Each step for each flight, a step at a time, the store's writes in one group; if
+        the group cannot commit, every flight it wrote for fails with the store's error.
+
+        The flights go in the order of their event ids (the unverified first, as they came):
+        two groups holding rows of the same events, in two receivers on one database, then
+        never wait for each other's rows in a cycle, whatever order their deliveries came in
+        (PostgreSQL would break the deadlock by failing one whole group).
+        """
         if not flights:
             return
         try:
             with write_group(self._store):
-                for flight in flights:
-                    flight.context.run(step, flight)
+                for step in steps:
+                    for flight in sorted(flights, key=_event_id):  # stable: redeliveries after
+                        flight.context.run(step, flight)
         except StoreUnavailableError as exc:  # nothing of the group was kept, nonces included
             for flight in flights:
                 if flight.error is None:  # verified or not: an outage, not a refusal
                     flight.claim, flight.held, flight.alone = None, None, False
                     flight.result, flight.error = None, exc
 
-    def _verify_and_claim(self, flight: _Flight) -> None:
+    def _verify(self, flight: _Flight) -> None:
         headers, body, _ = flight.delivery
         try:
             flight.event = self.verify(headers, body)
         except Exception as exc:  # refused, the nonce not recorded, or a bug: this one only
             flight.error = exc
+
+    def _claim_verified(self, flight: _Flight) -> None:
+        if flight.event is None:  # refused
             return
         if self._in_transaction is not None:
             flight.alone = True  # its claim and handler share a transaction of their own
@@ -300,6 +312,11 @@ class WebhookHandler:
             flight.error = exc
             return
         flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
+
+
+def _event_id(flight: _Flight) -> str:
+    """What orders a group's flights: the event id, once verified."""
+    return "" if flight.event is None else flight.event.event_id
 
 
 def _final(flight: _Flight) -> bool:

@@ -52,8 +52,8 @@ class ReceiverOptions:
     - `seller_token_ttl_seconds`: lifetime of the tokens `GET /oauth/token` issues.
     - `handler_threads`: worker threads for verification, store calls, the handlers and the
       `seller_stock`;
-      deliveries that arrive while all are busy go to the next free one together, as a
-      batch, and a burst that finds several idle is split evenly among them (`/healthz`
+      deliveries that arrive while all are busy go to the threads freeing up in batches,
+      each at most an even share, among all the threads, of what waits (`/healthz`
       keeps threads of its own, so busy handlers never delay it). Four let handlers that
       wait on I/O overlap; a handler that waits on slow I/O needs more. A handler that only
       computes is fastest on one: more threads add hand-overs and trade the GIL and the

@@ -9,15 +9,22 @@ an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_confi
 
     uvicorn.Server(uvicorn_config(app, ServerLimits(), host="0.0.0.0", port=8080)).run()
 
+It also keeps the seller client secret out of uvicorn's access log, whatever logging the
+service configured: G2A sends it in the query of `GET /oauth/token`, so an access line of that
+route, or of any request whose query names a secret, shows its query as `***` (the other lines
+are left whole).
+
 It needs the `receiver` extra (uvicorn), so `g2a_adapter.receiver` loads it on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 try:
     import h11
@@ -29,6 +36,8 @@ except ModuleNotFoundError as exc:  # the receiver extra is not installed
     ) from None
 
 _HEAD_END = b"\r\n\r\n"
+_CREDENTIALS_ROUTE = "/oauth/token"
+_ACCESS_LOGGER = "uvicorn.access"
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ def _protocol(limits: ServerLimits) -> type[H11Protocol]:
         """uvicorn's h11 protocol with a head-size limit, a request deadline, a connection cap."""
 
         _head_bytes = 0
+        _head_tail = b""  # the last bytes read of the head, which may begin its ending
         _deadline: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -67,19 +77,31 @@ def _protocol(limits: ServerLimits) -> type[H11Protocol]:
             if self.conn.their_state is h11.IDLE:  # still reading a request head
                 if self._deadline is None:  # the first byte of a request on a kept-alive line
                     self._start_deadline()
-                end = data.find(_HEAD_END)
-                head = self._head_bytes + (len(data) if end < 0 else end + len(_HEAD_END))
-                if head > limits.max_header_bytes:
+                if self._head_size(data) > limits.max_header_bytes:
                     self._refuse(431, "request_header_fields_too_large")
                     return
-                self._head_bytes = head if end < 0 else 0
             super().data_received(data)
             if self.conn.their_state is h11.DONE:
                 self._stop_deadline()  # the whole request arrived in time
 
+        def _head_size(self, data: bytes) -> int:
+            """The bytes of the request head read so far, `data` included; at the head's end,
+            counting starts again for the next request. The blank line ending the head may
+            span two reads: it is searched for from the end of the previous one."""
+            carried = self._head_tail
+            searched = carried + data
+            end = searched.find(_HEAD_END)
+            if end < 0:
+                self._head_bytes += len(data)
+                self._head_tail = searched[-(len(_HEAD_END) - 1) :]
+                return self._head_bytes
+            head = self._head_bytes + end + len(_HEAD_END) - len(carried)
+            self._head_bytes, self._head_tail = 0, b""
+            return head
+
         def _start_deadline(self) -> None:
             self._stop_deadline()
-            self._head_bytes = 0
+            self._head_bytes, self._head_tail = 0, b""
             self._deadline = self.loop.call_later(limits.request_timeout_s, self._timed_out)
 
         def _stop_deadline(self) -> None:
@@ -113,12 +135,48 @@ def h11_reason(status: int) -> bytes:
     return {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
 
 
+class _CredentialsOutOfAccessLines(logging.Filter):
+    """Replaces, in uvicorn's access records, a query that may carry a client secret: any
+    query of the token route, and any naming a secret (a caller's wrong path), with `***`.
+
+    The record's arguments are changed before any handler formats it, so the secret reaches
+    no handler, in clear or percent-encoded."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_credentials(arg) for arg in record.args)
+        return True
+
+
+def _without_credentials(arg: object) -> object:
+    """A request target (`path?query`, as the access line writes it) without a query that
+    may carry credentials; any other argument as it is."""
+    if not isinstance(arg, str):
+        return arg
+    path, mark, query = arg.partition("?")
+    if not mark:
+        return arg
+    names = (name.lower() for name, _ in parse_qsl(query, keep_blank_values=True))
+    if unquote(path).endswith(_CREDENTIALS_ROUTE) or any("secret" in name for name in names):
+        return f"{path}?***"
+    return arg
+
+
+_ACCESS_FILTER = _CredentialsOutOfAccessLines()
+
+
 def uvicorn_config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
-    """A uvicorn config serving `app` under `limits` (h11, whatever `options` say of http)."""
-    return uvicorn.Config(
+    """A uvicorn config serving `app` under `limits` (h11, whatever `options` say of http),
+    whose access lines never show the seller client secret."""
+    config = uvicorn.Config(
         app,
         http=_protocol(limits),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=int(max(1, limits.keep_alive_s)),
         **options,
     )
+    # On the logger, not a handler: it holds whatever handlers the logging configured (uvicorn's
+    # own `log_config` above, or none and the service's root handlers), and a later
+    # `dictConfig` replaces a logger's handlers but keeps its filters.
+    logging.getLogger(_ACCESS_LOGGER).addFilter(_ACCESS_FILTER)  # once: it skips a duplicate
+    return config

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _receiver_fixtures import delivery, receiver_settings
+from _receiver_fixtures import CREATED_AT, WEBHOOK_SECRET, delivery, receiver_settings
 
 from g2a_adapter.receiver import ServerLimits
+from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import recording_receiver_app
 from harness.serving import ThreadedServer
+from harness.twin.webhooks import event_body
 
 LIMITS = ServerLimits(
     max_header_bytes=4096, request_timeout_s=0.5, max_connections=8, keep_alive_s=1.0
@@ -56,6 +58,34 @@ def test_a_head_over_the_limit_is_answered_431_without_reading_it_all(
 def test_a_head_within_the_limit_is_served(server: ThreadedServer) -> None:
     answer = httpx.get(f"{server.base_url}/healthz", headers={"X-Pad": "a" * 3000})
     assert answer.status_code in (200, 503)  # served by the app (health of its checks)
+
+
+def _padded_delivery_request(event_id: str) -> tuple[bytes, bytes]:
+    """A delivery's request head and its body, the body longer than `LIMITS.max_header_bytes`."""
+    data = {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR", "note": "n" * 6000}
+    body = event_body(event_id, "order.paid", CREATED_AT, data)
+    headers = signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id)
+    headers |= {"Host": "x", "Connection": "close", "Content-Length": str(len(body))}
+    fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"POST /webhooks/g2a HTTP/1.1\r\n{fields}\r\n".encode(), body
+
+
+@pytest.mark.parametrize(
+    "split", [-1, -2, -3], ids=["before-last-byte", "mid-ending", "before-ending"]
+)
+def test_a_head_whose_ending_spans_two_reads_is_not_counted_with_its_body(
+    server: ThreadedServer, split: int
+) -> None:
+    """The blank line ending the head arrives partly in one read, partly with the body: the
+    body is not taken for more head (it was, and a small request was answered 431)."""
+    head, body = _padded_delivery_request(f"evt-split{split}")
+    with _connect(server) as sock:
+        sock.sendall(head[:split])
+        time.sleep(0.2)  # the server reads the first part on its own
+        sock.sendall(head[split:] + body)
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b'{"status":"processed","event_id":"evt-split%d"}' % split)
 
 
 @pytest.mark.parametrize(

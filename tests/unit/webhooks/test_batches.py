@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
@@ -240,3 +240,59 @@ def test_with_a_batch_of_one_a_quick_item_never_waits_behind_a_slow_one() -> Non
 
     asyncio.run(burst())
     assert sorted(answered, key=answered.__getitem__)[-1] == 0  # the slow one ends last
+
+
+class Gated:
+    """`process`: each item waits for its own gate; records the items started, and every batch."""
+
+    def __init__(self, items: int) -> None:
+        self.gates = [threading.Event() for _ in range(items)]
+        self.started: list[int] = []
+        self.batches: list[list[int]] = []
+
+    def __call__(self, items: list[int]) -> Iterator[list[tuple[int, int]]]:
+        self.batches.append(list(items))
+        for index, item in enumerate(items):
+            self.started.append(item)
+            self.gates[item].wait(timeout=10)
+            yield [(index, item)]
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait for `condition`, for up to `seconds` (then the test's assertion fails)."""
+    for _ in range(int(seconds / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+
+
+def test_a_backlog_keeps_every_thread_busy_and_waits_until_its_item_is_started() -> None:
+    """Four threads busy, twelve items wait; as the four free up, each takes at most its
+    share of the whole pool (a quarter of what waits), never the whole backlog on one thread
+    while the others find nothing. An item handed to a thread counts as waiting until the
+    thread starts on it."""
+    gated = Gated(16)
+
+    async def scenario() -> tuple[int, int, list[int], list[int]]:
+        batches = Batches(gated, threads=anyio.CapacityLimiter(4))
+        first = [asyncio.ensure_future(batches.submit(n)) for n in range(4)]
+        await _until(lambda: len(gated.started) == 4)
+        backlog = [asyncio.ensure_future(batches.submit(n)) for n in range(4, 16)]
+        await asyncio.sleep(0.01)
+        all_busy = batches.waiting
+        for n in range(4):
+            gated.gates[n].set()
+        await asyncio.gather(*first)
+        await _until(lambda: len(gated.started) == 8)  # one item of each thread's share
+        shared = batches.waiting
+        started = list(gated.started)
+        for gate in gated.gates:
+            gate.set()
+        return all_busy, shared, started, await asyncio.gather(*backlog)
+
+    all_busy, shared, started, answers = asyncio.run(scenario())
+    assert answers == list(range(4, 16))
+    assert all_busy == 12
+    assert len(started) == 8  # four threads work on the backlog at once
+    assert shared == 16 - len(started)  # started or answered: not waiting; the rest: waiting
+    assert max(len(batch) for batch in gated.batches[4:]) <= 3  # ≤ ceil(12 / 4)

@@ -471,6 +471,43 @@ def test_a_held_event_completed_meanwhile_is_a_duplicate_and_one_released_is_han
     assert record.result == {"status": "processed"}
 
 
+class RecordsCompletions(HeldElsewhere):
+    """`HeldElsewhere` that also records the events completed or released, in order."""
+
+    def __init__(self, held: list[str]) -> None:
+        super().__init__(held)
+        self.ended: list[str] = []
+
+    def complete(self, key: str, owner: str, result: Any, ttl_seconds: float) -> None:
+        self.ended.append(key.removeprefix("webhook-event:"))
+        super().complete(key, owner, result, ttl_seconds)
+
+    def release(self, key: str, owner: str) -> None:
+        self.ended.append(key.removeprefix("webhook-event:"))
+        super().release(key, owner)
+
+
+def test_a_group_writes_its_events_in_their_id_order_whatever_their_arrival_order() -> None:
+    """Two receivers on one database given the same events in other orders never wait for
+    each other's rows in a cycle (a deadlock PostgreSQL breaks by failing a whole batch):
+    claims, retried claims and completions go in event id order; handlers in arrival order."""
+    store, recorder = RecordsCompletions(held=["evt-d", "evt-b"]), Recorder(frozenset({"evt-a"}))
+    batch = [
+        delivery(event_id, f"nonce-{event_id}-000001")
+        for event_id in ("evt-d", "evt-c", "evt-a", "evt-b", "evt-e")
+    ]
+
+    outcomes = _waiting(store, recorder).handle_many(batch)
+
+    assert [said(o.result) for o in outcomes] == [
+        "IdempotencyInProgressError", "processed:evt-c", "RuntimeError",
+        "IdempotencyInProgressError", "processed:evt-e",
+    ]  # fmt: skip
+    assert store.claimed == ["evt-a", "evt-b", "evt-c", "evt-d", "evt-e"] + ["evt-b", "evt-d"] * 5
+    assert store.ended == ["evt-a", "evt-c", "evt-e"]  # released, completed, completed
+    assert recorder.seen == ["evt-c", "evt-a", "evt-e"]
+
+
 def _slow_receiver(
     store: IdempotencyStore, lease: float, seconds: float, redeliver: tuple[str, str]
 ) -> tuple[WebhookHandler, list[str], list[str]]:
