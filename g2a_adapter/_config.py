@@ -10,15 +10,27 @@ import logging
 import os
 import string
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from g2a_adapter._errors import ConfigError
 from g2a_adapter._observability import MASK
-from g2a_adapter._url_secrets import redacted_url, url_passwords
+from g2a_adapter._url_secrets import (
+    AMBIGUOUS_USERINFO,
+    redacted_url,
+    url_passwords,
+    userinfo_is_ambiguous,
+)
 from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST, is_loopback
 
 Env = Literal["sandbox", "live"]
@@ -38,14 +50,15 @@ def env_var(field_name: str) -> str:
     return f"{ENV_PREFIX}{field_name.upper()}"
 
 
-def parse_env(raw: str | None) -> Env:
-    """`sandbox` or `live` (any case); unset or empty means the sandbox; anything else is refused.
+def parse_env(raw: object) -> Env:
+    """`sandbox` or `live` (any case); unset (None) or empty means the sandbox; anything else,
+    also a value that is not text (`b"live"`, `1`), is refused.
 
     A guess here would be dangerous both ways (`production` silently meaning the sandbox, or
     `prod` meaning live), so the value must name one of the two environments exactly.
     """
-    value = (raw or "").strip().lower()
-    if value in ("", "sandbox"):
+    value = raw.strip().lower() if isinstance(raw, str) else raw
+    if value in (None, "", "sandbox"):
         return "sandbox"
     if value == "live":
         return "live"
@@ -99,6 +112,13 @@ def _check_segments(path: str, variable: str) -> None:
         raise ConfigError(f"{variable} path must not contain percent-encoded characters")
 
 
+def _allowed_host(entry: str) -> str:
+    """A `G2A_ALLOWED_HOSTS` entry as `_host` makes a URL's host: trimmed, lower-case, one
+    trailing dot (the DNS root) dropped."""
+    host = entry.strip().lower()
+    return host[:-1] if host.endswith(".") else host
+
+
 def _check_host(
     host: str, scheme: str, env: Env, extra_hosts: Iterable[str], variable: str
 ) -> None:
@@ -120,7 +140,7 @@ def _check_host(
         raise ConfigError(f"{variable}: a loopback host is allowed only in the sandbox env")
     if scheme == "http" and not loopback:
         raise ConfigError(f"{variable} must use https (plain http only to a loopback host)")
-    allowed = {LIVE_HOST if env == "live" else SANDBOX_HOST, *(h.lower() for h in extra_hosts)}
+    allowed = {LIVE_HOST if env == "live" else SANDBOX_HOST, *map(_allowed_host, extra_hosts)}
     if not loopback and host not in allowed:
         raise ConfigError(
             f"{variable} host is not allowed in the {env} env; "
@@ -282,14 +302,17 @@ class Settings(BaseSettings):
     @field_validator("env", mode="before")
     @classmethod
     def _env(cls, value: object) -> Env:
-        return parse_env(value if isinstance(value, str) else None)
+        return parse_env(value)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
-    def _hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
-        return value
+    def _split_hosts(cls, value: object) -> object:
+        return value.split(",") if isinstance(value, str) else value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_allowed_host(h) for h in value if h.strip())
 
     @field_validator(
         "api_url",
@@ -304,9 +327,25 @@ class Settings(BaseSettings):
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator(
+        "api_key",
+        "api_secret",
+        "oauth_client_secret",
+        "webhook_secret",
+        "pay_api_secret",
+        "seller_client_secret",
+        mode="before",
+    )
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        """As the other values: a secret mounted from a file (Kubernetes `--from-file`) ends
+        in a newline that would fail every signature and token request."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return text.strip() if isinstance(text, str) else value
+
     @model_validator(mode="after")
     def _rules(self) -> Settings:
-        secret_alias = self.api_secret.get_secret_value().strip() if self.api_secret else ""
+        secret_alias = self.api_secret.get_secret_value() if self.api_secret else ""
         if secret_alias:
             if self.api_hash and self.api_hash != secret_alias:
                 raise ValueError(
@@ -334,6 +373,8 @@ class Settings(BaseSettings):
             raise ValueError("G2A_WEBHOOK_SECRET is set but empty")
         if not self.idempotency_url:
             raise ValueError("G2A_IDEMPOTENCY_URL must not be empty")
+        if userinfo_is_ambiguous(self.idempotency_url):
+            raise ValueError(f"G2A_IDEMPOTENCY_URL {AMBIGUOUS_USERINFO}")
         object.__setattr__(
             self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
         )
@@ -349,10 +390,34 @@ class Settings(BaseSettings):
             object.__setattr__(self, "oauth_client_secret", self.api_key)
         if not self.seller_client_id:
             object.__setattr__(self, "seller_client_id", self.api_hash)
-        seller_secret = self.seller_client_secret.get_secret_value().strip()
-        seller_secret_or_key = SecretStr(seller_secret) if seller_secret else self.api_key
-        object.__setattr__(self, "seller_client_secret", seller_secret_or_key)
+        if not self.seller_client_secret.get_secret_value():
+            object.__setattr__(self, "seller_client_secret", self.api_key)
         return self
+
+    @field_serializer("idempotency_url")
+    def _masked_store_url(self, url: str) -> str:
+        """`model_dump` masks the store password, as pydantic masks every `SecretStr`."""
+        return redacted_url(url)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy built, and so checked, as a new Settings is (pydantic's own copy checks none
+        of the rules): the values set, `update` applied. A value that only repeats its default
+        (the Import API URL the API's origin, the OAuth and seller credentials the hash and
+        key) is derived again, as in a new Settings. `deep` changes nothing: values are
+        immutable."""
+        kept = self.model_fields_set - self._repeated_defaults()
+        values = {name: getattr(self, name) for name in kept}
+        return type(self)(**{**values, **(update or {})})
+
+    def _repeated_defaults(self) -> set[str]:
+        defaults = {
+            "import_api_url": origin_of(self.api_url),
+            "oauth_client_id": self.api_hash,
+            "oauth_client_secret": self.api_key,
+            "seller_client_id": self.api_hash,
+            "seller_client_secret": self.api_key,
+        }
+        return {name for name, default in defaults.items() if getattr(self, name) == default}
 
     @property
     def export_api_url(self) -> str:

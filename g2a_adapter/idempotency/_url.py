@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter._url_secrets import redacted_url, url_passwords
+from g2a_adapter._observability import SecretMasker
+from g2a_adapter._url_secrets import (
+    AMBIGUOUS_USERINFO,
+    redacted_url,
+    url_passwords,
+    userinfo_is_ambiguous,
+)
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, checked_namespace
 
 _BACKENDS = {
@@ -35,23 +41,26 @@ class StoreUrl:
 
 
 def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
+    passwords = tuple(url_passwords(url))
     try:
         parts = urlsplit(url)
         parts.password  # noqa: B018 - raises ValueError on a malformed network location
-    except ValueError as exc:
-        raise StoreUnavailableError("unknown", f"unparseable store URL ({exc})") from None
-    passwords = tuple(url_passwords(url))
+    except ValueError as exc:  # its message may quote the network location
+        detail = SecretMasker(passwords)(str(exc))
+        raise StoreUnavailableError("unknown", f"unparseable store URL ({detail})") from None
     backend = _BACKENDS.get(parts.scheme.lower())
     redacted = redacted_url(url)
     if backend is None:
         shown = parts.scheme or "(none)"
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
+    if userinfo_is_ambiguous(url):
+        raise StoreUnavailableError(backend, f"the URL {AMBIGUOUS_USERINFO}")
     query = parse_qsl(parts.query, keep_blank_values=True)
     chosen = checked_namespace(
         backend, namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
     )
     rest = urlencode([(k, v) for k, v in query if k != "namespace"])
-    target = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+    target = _driver_url(parts, rest)
     if backend == "memory":
         target = ""
     elif backend == "sqlite":
@@ -60,9 +69,21 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
                 backend, f"{redacted!r} is not sqlite:///relative/path or sqlite:////abs/path"
             )
         target = parts.path[1:]
-    elif backend in {"redis", "postgres"} and not parts.hostname:
+    elif backend in {"redis", "postgres"} and not _names_a_host(backend, parts, query):
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
     return StoreUrl(backend, target, chosen, passwords, redacted)
+
+
+def _driver_url(parts: SplitResult, query: str) -> str:
+    """The URL with `query` for its query, built by hand: `urlunsplit` drops the `//` of a URL
+    with no host (`postgresql:///db?host=/socket` would become `postgresql:/db?...`)."""
+    url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return url + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _names_a_host(backend: str, parts: SplitResult, query: list[tuple[str, str]]) -> bool:
+    """PostgreSQL, as libpq, also takes the host (or a Unix socket's directory) as `?host=`."""
+    return bool(parts.hostname or (backend == "postgres" and dict(query).get("host")))
 
 
 def missing_driver(backend: str, module: str | None) -> ModuleNotFoundError:

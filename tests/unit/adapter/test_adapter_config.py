@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 import pytest
+from pydantic import SecretStr
 
 from g2a_adapter import ConfigError, Settings
 from g2a_adapter._config import normalize_api_url
@@ -467,3 +469,156 @@ def test_settings_are_frozen() -> None:
     settings = Settings(**BASE)
     with pytest.raises(Exception, match="frozen"):
         settings.retry_max = 5  # type: ignore[misc]
+
+
+# A generated (base64) password holds `/` and `+`; `urlsplit` ends the host at its `/`.
+UNENCODED_PASSWORD_URLS = [
+    "redis://:Xk9/pQ2+s3cret@127.0.0.1:6379/0",
+    "redis://:Xk9?pQ2s3cret@127.0.0.1:6379/0",
+    "redis://:Xk9#pQ2s3cret@127.0.0.1:6379/0",
+    "postgresql://app:Xk9/s3cret@127.0.0.1/db",
+    "postgresql://app:s3cret@127.0.0.1/db?application_name=a@b",  # which `@` ends the user info?
+    "postgresql://app:Xk9@s3cret@127.0.0.1/db",  # libpq: the first; urlsplit: the last
+]
+
+
+@pytest.mark.parametrize("url", UNENCODED_PASSWORD_URLS)
+def test_a_store_url_read_two_ways_is_refused_without_showing_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {
+                "G2A_API_URL": BASE["api_url"],
+                "G2A_API_HASH": "h",
+                "G2A_API_KEY": KEY,
+                "G2A_IDEMPOTENCY_URL": url,
+            }
+        )
+    message = str(caught.value)
+    assert message.startswith("G2A_IDEMPOTENCY_URL ")
+    assert "percent-encode" in message
+    assert "s3cret" not in message
+    assert "Xk9" not in message
+
+
+def test_a_store_password_is_masked_even_in_a_url_no_parser_reads() -> None:
+    settings = Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@[::1/0")
+    assert "PG-SECRET-XYZ" not in repr(settings)
+    assert settings.display()["idempotency_url"] == "redis://:***@[::1/0"
+    assert "PG-SECRET-XYZ" in settings.secret_values()
+
+
+def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:
+    settings = Settings(
+        **BASE,
+        oauth_client_secret="OAUTH-SECRET-XYZ",
+        idempotency_url="postgresql://app:PG-SECRET-XYZ@127.0.0.1/db?password=PG-SECRET-XYZ",
+    )
+    dumped = json.loads(settings.model_dump_json())
+    masked = "postgresql://app:***@127.0.0.1/db?password=***"
+    assert dumped["idempotency_url"] == masked
+    assert settings.model_dump()["idempotency_url"] == masked
+    for shown in (settings.model_dump_json(), str(settings.model_dump())):
+        assert "PG-SECRET-XYZ" not in shown
+        assert "OAUTH-SECRET-XYZ" not in shown
+        assert KEY not in shown
+
+
+def test_every_secret_mounted_from_a_file_loses_its_trailing_newline() -> None:
+    """Kubernetes `--from-file` secrets end in a newline; a kept one fails every IPN hash and
+    every token request."""
+    settings = Settings.from_env(
+        {
+            "G2A_API_URL": BASE["api_url"],
+            "G2A_API_HASH": "hash-1\n",
+            "G2A_API_KEY": f"{KEY}\n",
+            "G2A_OAUTH_CLIENT_SECRET": "oauth-secret\n",
+            "G2A_PAY_API_SECRET": "pay-secret\n",
+            "G2A_SELLER_CLIENT_SECRET": "seller-secret\n",
+            "G2A_WEBHOOK_SECRET": "webhook-secret\n",
+        }
+    )
+    assert settings.api_hash == "hash-1"
+    assert settings.api_key.get_secret_value() == KEY
+    assert settings.oauth_client_secret.get_secret_value() == "oauth-secret"
+    assert settings.pay_api_secret is not None
+    assert settings.pay_api_secret.get_secret_value() == "pay-secret"
+    assert settings.seller_client_secret.get_secret_value() == "seller-secret"
+    assert settings.webhook_secrets() == ["webhook-secret"]
+    assert sorted(settings.secret_values()) == sorted(
+        [KEY, "oauth-secret", "pay-secret", "seller-secret", "webhook-secret"]
+    )
+
+
+def test_a_blank_oauth_client_secret_falls_back_to_the_key_as_the_seller_one_does() -> None:
+    settings = Settings(**BASE, oauth_client_secret=" \n", seller_client_secret=" \n")
+    assert settings.oauth_client_secret.get_secret_value() == KEY
+    assert settings.seller_client_secret.get_secret_value() == KEY
+
+
+LIVE_BASE = {"api_url": "https://api.g2a.com/v1", "api_hash": "h", "api_key": LIVE_KEY}
+
+
+@pytest.mark.parametrize(
+    ("update", "words"),
+    [
+        ({"api_url": "https://sandboxapi.g2a.com/v1"}, "G2A_ENV=live but G2A_API_URL points"),
+        ({"api_url": "http://127.0.0.1:8765/v1"}, "G2A_API_URL: a loopback host"),
+        ({"timeout_ms": -5}, "G2A_TIMEOUT_MS"),
+        ({"api_key": "not-a-key"}, "G2A_API_KEY is not a G2A API key"),
+        ({"env": "sandbox"}, "G2A_ENV is sandbox (the default) but G2A_API_URL"),
+        ({"api_urll": "x"}, "G2A_API_URLL"),
+    ],
+)
+def test_a_copy_is_checked_by_every_rule_of_a_new_settings(
+    update: dict[str, object], words: str
+) -> None:
+    live = Settings(**LIVE_BASE, env="live")
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        live.model_copy(update=update)
+
+
+def test_a_valid_copy_keeps_what_it_does_not_update() -> None:
+    live = Settings(**LIVE_BASE, env="live", oauth_client_secret="oauth-secret", retry_max=4)
+    copy = live.model_copy(update={"timeout_ms": 2500, "api_key": SecretStr(KEY)})
+    assert (copy.env, copy.api_url, copy.retry_max, copy.timeout_ms) == (
+        "live",
+        "https://api.g2a.com/v1",
+        4,
+        2500,
+    )
+    assert copy.oauth_client_secret.get_secret_value() == "oauth-secret"  # set, so kept
+    assert copy.seller_client_secret.get_secret_value() == KEY  # a default follows the key
+    assert live.model_copy() == live
+
+
+def test_a_copy_derives_the_defaults_anew_as_a_new_settings_would() -> None:
+    sandbox = Settings.from_env(
+        {
+            "G2A_API_URL": BASE["api_url"],
+            "G2A_API_HASH": "h",
+            "G2A_API_KEY": KEY,
+            "G2A_IMPORT_API_URL": "",
+            "G2A_OAUTH_CLIENT_SECRET": "",
+        }
+    )
+    live = sandbox.model_copy(update={**LIVE_BASE, "env": "live"})
+    assert live == Settings(**LIVE_BASE, env="live")
+    assert live.import_api_url == "https://api.g2a.com"
+    assert live.oauth_client_secret.get_secret_value() == LIVE_KEY
+
+
+def test_an_allowed_host_written_with_the_dns_root_dot_matches() -> None:
+    mirror = "https://g2a-mirror.example.com/v1"
+    assert normalize_api_url(mirror, "sandbox", ("G2A-Mirror.example.com.",)) == mirror
+    env = {"G2A_API_URL": mirror, "G2A_API_HASH": "h", "G2A_API_KEY": KEY}
+    settings = Settings.from_env({**env, "G2A_ALLOWED_HOSTS": "g2a-mirror.example.com."})
+    assert (settings.api_url, settings.allowed_hosts) == (mirror, ("g2a-mirror.example.com",))
+    given = Settings(**{**BASE, "api_url": mirror}, allowed_hosts=("G2A-MIRROR.example.com.",))
+    assert given.allowed_hosts == ("g2a-mirror.example.com",)
+
+
+@pytest.mark.parametrize("env", [b"live", 1, True, ["live"]])
+def test_an_env_that_is_not_text_is_refused(env: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, env=env)
+    assert str(caught.value) == "G2A_ENV must be 'sandbox' or 'live' (unset means sandbox)"

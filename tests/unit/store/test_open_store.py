@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from g2a_adapter import StoreUnavailableError
+from g2a_adapter._url_secrets import redacted_url, url_passwords
 from g2a_adapter.idempotency import (
     ClaimState,
     MemoryStore,
@@ -200,3 +202,82 @@ def test_a_missing_driver_is_a_module_error_naming_the_extra_when_the_client_is_
     with pytest.raises(ModuleNotFoundError, match=expected) as building:
         G2AClient(settings)
     assert opening.value.name == building.value.name == driver
+
+
+@pytest.mark.parametrize(
+    ("url", "passwords", "shown"),
+    [
+        (
+            "redis://:Xk9/pQ2+s3cr3t-pw@127.0.0.1:6379/0",
+            ["Xk9/pQ2+s3cr3t-pw", "Xk9/pQ2 s3cr3t-pw"],
+            "redis://:***@127.0.0.1:6379/0",
+        ),
+        ("redis://:s3cr?3t-pw@h/0", ["s3cr?3t-pw"], "redis://:***@h/0"),
+        ("redis://:s3cr#3t-pw@h/0", ["s3cr#3t-pw"], "redis://:***@h/0"),
+        ("postgresql://app:s3cr/3t@pw@h/db", ["s3cr/3t@pw"], "postgresql://app:***@h/db"),
+        (
+            "redis://:s3cr?3t-pw@h/0?password=other-pw",
+            ["s3cr?3t-pw", "other-pw"],
+            "redis://:***@h/0?password=***",
+        ),
+        ("redis://:s3cr3t-pw@[::1/0", ["s3cr3t-pw"], "redis://:***@[::1/0"),
+        ("sqlite:///./data@2026:s3cr3t.sqlite3", [], "sqlite:///./data@2026:s3cr3t.sqlite3"),
+        (
+            "postgresql:///db?host=/run/pg&user=me@corp",
+            [],
+            "postgresql:///db?host=/run/pg&user=me@corp",
+        ),
+    ],
+)
+def test_the_user_info_ends_at_the_last_at_sign(url: str, passwords: list[str], shown: str) -> None:
+    """A generated password may hold `/`, `?` or `#`, where `urlsplit` ends the host."""
+    assert url_passwords(url) == passwords
+    assert redacted_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:Xk9/pQ2+s3cr3t-pw@127.0.0.1:6379/0",
+        "redis://:s3cr?3t-pw@127.0.0.1:6379/0?password=s3cr3t-pw",
+        "postgresql://app:s3cr3t-pw#x@127.0.0.1/db",
+        "postgresql://app:s3cr3t-pw@127.0.0.1/db?options=a@b",
+        # libpq ends the user info at the first `@`, urlsplit and redis-py at the last
+        "postgresql://app:s3cr3t@pw@127.0.0.1/db",
+        "redis://:s3cr3t@pw@127.0.0.1:6379/0",
+    ],
+)
+def test_a_url_read_two_ways_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        parse_store_url(url)
+    assert "percent-encode" in str(caught.value)
+    assert "s3cr3t-pw" not in str(caught.value)
+    assert "Xk9" not in str(caught.value)
+
+
+def test_an_unparseable_url_never_shows_its_password() -> None:
+    with pytest.raises(StoreUnavailableError, match="unparseable store URL") as caught:
+        parse_store_url("redis://:s3cr3t\uff0fpw@h:6379/0")  # a full-width solidus
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_a_postgres_unix_socket_is_named_by_the_host_parameter() -> None:
+    spec = parse_store_url("postgresql:///test?host=/var/run/postgresql&user=postgres")
+    assert spec.backend == "postgres"
+    assert conninfo_to_dict(spec.target) == {
+        "dbname": "test",
+        "host": "/var/run/postgresql",
+        "user": "postgres",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [("postgresql:///test?host=&user=postgres", "postgres"), ("redis:///0?host=h", "redis")],
+)
+def test_an_empty_host_parameter_or_one_redis_does_not_read_names_no_host(
+    url: str, backend: str
+) -> None:
+    with pytest.raises(StoreUnavailableError, match="names no host") as caught:
+        parse_store_url(url)
+    assert caught.value.backend == backend
