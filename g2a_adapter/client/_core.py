@@ -149,8 +149,9 @@ def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
         code, message = f"HTTP{status}", f"answer without G2A's error body ({_body_kind(response)})"
     if not _ERROR_CODE.fullmatch(code):  # it goes into errors, metrics and log lines as is
         code, message = f"HTTP{status}", f"{message} (error code unreadable)".strip()
-    if status == 429 or code == "BR03":
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    # A 503 asking to wait (maintenance, overload) is caught like a rate limit, with the wait.
+    if status == 429 or code == "BR03" or (status == 503 and retry_after is not None):
         return RateLimitedError(code, status, message, retry_after)
     if status == 401 or code.startswith("AUTH"):
         return ApiAuthError(code, status, message)

@@ -4,7 +4,9 @@ Field names follow G2A's JSON (aliases) with snake_case attributes; unknown extr
 kept (`model_extra`), never rejected, because G2A adds fields without notice. One odd product
 never fails a page: its optional fields are read tolerantly (`[]` for an empty object; an odd
 value is logged and read as absent) and the product is returned; a product whose `id`, `name`,
-`qty` or `minPrice` cannot be read is logged and skipped (`ProductPage.unreadable_ids`).
+`qty` or `minPrice` cannot be read is logged and skipped (`ProductPage.unreadable_ids`). A
+missing, negative or non-finite `minPrice` (or `qty`) cannot be read: it is never taken as 0, a
+price a purchase could be capped from.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from pydantic import (
 )
 
 logger = logging.getLogger("g2a_adapter.models")
-PRODUCTS_PER_PAGE = 20
 MAX_PRODUCT_PAGE = 500  # G2A serves pages 1 to 500 of `GET /v1/products` (docs/g2a-api.md §1)
 _NUMERIC_ID = re.compile(r"[0-9]{1,32}")
 PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an Import API id that goes into a URL path
@@ -148,8 +149,8 @@ _TOLERATED = (
 class Product(G2AModel):
     id: str
     name: str
-    qty: int = 0
-    min_price: float = Field(default=0.0, alias="minPrice")
+    qty: int = Field(ge=0)
+    min_price: float = Field(alias="minPrice", ge=0, allow_inf_nan=False)
     type: str | None = None
     slug: str | None = None
     thumbnail: str | None = None
@@ -168,6 +169,14 @@ class Product(G2AModel):
     @classmethod
     def _id(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("qty", "min_price", mode="before")
+    @classmethod
+    def _not_bool(cls, value: object) -> object:
+        """`true` is neither a stock count nor a price (pydantic would read it as 1)."""
+        if isinstance(value, bool):
+            raise ValueError("a bool is not a number")
+        return value
 
     @field_validator(*_TOLERATED, mode="wrap")
     @classmethod
@@ -238,17 +247,27 @@ class ProductPage(G2AModel):
         return self._unreadable_ids
 
     @property
-    def pages(self) -> int:
-        return -(-self.total // PRODUCTS_PER_PAGE)
+    def sent(self) -> int:
+        """How many products G2A sent on this page, readable or not."""
+        return len(self.docs) + len(self._unreadable_ids)
 
-    @property
-    def next_page(self) -> int | None:
-        """The page after this one, or None when this is the last (or an empty) page.
-
-        G2A serves no page past `MAX_PRODUCT_PAGE` (500 pages of 20 products), so that page is
-        the last one even when `total` counts more products.
+    def next_page(self, listed: int) -> int | None:
+        """The page after this one, given `listed`: the products G2A sent on this page and on
+        those before it, readable or not. None when this is the last page: it is empty, `listed`
+        reached `total`, or it is `MAX_PRODUCT_PAGE`, the last one G2A serves (a warning says so
+        when `total` counts more). How many products a page holds is not assumed: G2A's 20 has
+        one source only (docs/g2a-api.md §1).
         """
-        if not self.docs or self.page >= min(self.pages, MAX_PRODUCT_PAGE):
+        if self.sent == 0 or listed >= self.total:
+            return None
+        if self.page >= MAX_PRODUCT_PAGE:
+            logger.warning(
+                "GET /v1/products: page %d is the last page G2A serves; %d of %d products were "
+                "listed (narrow the filters, e.g. updated_at_from, to list the rest)",
+                self.page,
+                listed,
+                self.total,
+            )
             return None
         return self.page + 1
 
@@ -263,7 +282,7 @@ class CreateOrderRequest(BaseModel):
 
     product_id: str
     currency: str = Field(default="EUR", pattern=CURRENCY_CODE)
-    max_price: float | None = Field(default=None, ge=0)
+    max_price: float | None = None
     min_rating: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("product_id", mode="before")
@@ -271,14 +290,23 @@ class CreateOrderRequest(BaseModel):
     def _product_id(cls, value: object) -> object:
         return valid_product_id(value)
 
+    @field_validator("max_price")
+    @classmethod
+    def _caps_the_price(cls, value: float | None) -> float | None:
+        """G2A reads `max_price: 0` as no limit, so a 0 (say, a cap computed from a price that
+        was never read) would buy at any price: only None means no limit."""
+        if value is not None and value <= 0:
+            raise ValueError("max_price must be above 0: G2A reads 0 as no limit (None means none)")
+        return value
+
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
     def exceeded_by(self, created: OrderCreated) -> bool:
-        """Whether G2A created an order above `max_price` (in EUR; None or 0: no limit). An
-        order in another currency cannot be compared: its rate is not known here."""
+        """Whether G2A created an order above `max_price` (in EUR; None: no limit). An order
+        in another currency cannot be compared: its rate is not known here."""
         limit = self.max_price
-        if not limit or created.currency != MAX_PRICE_CURRENCY:
+        if limit is None or created.currency != MAX_PRICE_CURRENCY:
             return False
         return created.price > limit
 
@@ -420,17 +448,23 @@ class JobAccepted(G2AModel):
 
 
 class JobElement(G2AModel):
-    resource_id: str | None = Field(default=None, alias="resourceId")
+    resource_id: IdText | None = Field(default=None, alias="resourceId")
     resource_type: str | None = Field(default=None, alias="resourceType")
     status: str | None = None
-    code: str | None = None
+    code: IdText | None = None  # G2A's error codes are text (`BR02`); a number is read as text
     message: str | None = None
+
+
+def _null_as_empty(value: object) -> object:
+    return [] if value is None else value
 
 
 class Job(G2AModel):
     job_id: IdText = Field(alias="jobId")
     status: str
-    elements: list[JobElement] = Field(default_factory=list)
+    elements: Annotated[list[JobElement], BeforeValidator(_null_as_empty)] = Field(
+        default_factory=list
+    )  # `null` while a job has none yet
 
 
 class ErrorEnvelope(G2AModel):

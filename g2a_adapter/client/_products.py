@@ -1,4 +1,8 @@
-"""Export API products: `GET /v1/products` with every filter, paging and lookup by id."""
+"""Export API products: `GET /v1/products` with every filter, paging and lookup by id.
+
+Paging follows what G2A sends, not an assumed page size: the next page is asked for until a page
+comes back empty or the products sent (readable or not) reach `total` (`ProductPage.next_page`).
+"""
 
 from __future__ import annotations
 
@@ -78,11 +82,14 @@ class ProductCalls:
         return page
 
     def get(self, product_id: str | int) -> Flow[Product]:
+        """The lookup asks for the product whatever its stock (`includeOutOfStock`): whether G2A
+        hides one out of stock from a lookup by id is not known (twin: `out_of_stock_hidden`)."""
         try:
             wanted = valid_product_id(product_id)
         except ValueError as exc:
             raise RequestValidationError(f"invalid product id: {exc}") from None
-        spec = Spec("GET", self._url, ROUTE, _page_parser(1), params={"page": "1", "id": wanted})
+        lookup = ProductQuery(id=wanted, include_out_of_stock=True)
+        spec = Spec("GET", self._url, ROUTE, _page_parser(lookup.page), params=lookup.params())
         page: ProductPage = yield from self._core.exchange(spec)
         return _first(page, wanted)
 
@@ -121,19 +128,22 @@ class Products:
 
     def iter_all(self, **filters: Unpack[ProductFilters]) -> Iterator[Product]:
         """Every product matching `filters`, page after page (each answer must be the page
-        asked for: `ResponseFormatError` otherwise).
+        asked for: `ResponseFormatError` otherwise), until a page is empty or the products G2A
+        sent, readable or not, reach its `total`.
 
-        Stops after page 500, the last one G2A serves (`MAX_PRODUCT_PAGE`): a catalogue of more
-        than 10 000 matches is cut there; narrow `filters` (e.g. `updated_at_from`) to see it all.
+        Stops after page 500, the last one G2A serves (`MAX_PRODUCT_PAGE`), with a warning when
+        `total` counts more; narrow `filters` (e.g. `updated_at_from`) to see them all.
         """
         page: int | None = 1
+        listed = 0
         while page is not None:
             current = self.list(page, **filters)
             yield from current.docs
-            page = current.next_page
+            listed += current.sent
+            page = current.next_page(listed)
 
     def get(self, product_id: str | int) -> Product:
-        """The product with this id; NotFoundError if the catalog has none."""
+        """The product with this id, in stock or not; NotFoundError if the catalog has none."""
         result: Product = self._run(self._calls.get(product_id))
         return result
 
@@ -171,13 +181,15 @@ class AsyncProducts:
         return result
 
     async def aiter_all(self, **filters: Unpack[ProductFilters]) -> AsyncIterator[Product]:
-        """Every product matching `filters`, page after page; stops after page 500 (`iter_all`)."""
+        """Every product matching `filters`, page after page, as `iter_all` lists them."""
         page: int | None = 1
+        listed = 0
         while page is not None:
             current = await self.list(page, **filters)
             for product in current.docs:
                 yield product
-            page = current.next_page
+            listed += current.sent
+            page = current.next_page(listed)
 
     async def get(self, product_id: str | int) -> Product:
         result: Product = await self._run(self._calls.get(product_id))

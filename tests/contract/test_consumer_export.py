@@ -72,6 +72,7 @@ def test_product_lookup_by_id(export: ConsumerSession) -> None:
         .with_header("Authorization", EXPORT_AUTH)
         .with_query_parameter("page", "1")
         .with_query_parameter("id", match.regex(PRODUCT_ID, regex=DIGITS))
+        .with_query_parameter("includeOutOfStock", "true")
         .will_respond_with(200)
         .with_headers(JSON)
         .with_body(product_page(PRODUCT_ID))

@@ -206,7 +206,7 @@ async def test_undecodable_answer_is_mapped_the_same_by_the_async_client() -> No
 
 def huge_catalogue(request: httpx.Request) -> httpx.Response:
     page = int(request.url.params["page"])
-    docs = [{"id": str(page * 100 + i), "name": "p"} for i in range(20)]
+    docs = [{"id": str(page * 100 + i), "name": "p", "qty": 1, "minPrice": 2.5} for i in range(20)]
     return answer({"total": 20_000, "page": page, "docs": docs})
 
 

@@ -165,12 +165,12 @@ def test_an_order_over_its_price_is_recorded_with_orders_abandoned_before_it() -
     ("created", "max_price"),
     [
         ({"order_id": ORDER_ID, "price": 50.0, "currency": "EUR"}, 50),  # at the limit
-        ({"order_id": ORDER_ID, "price": 60.5, "currency": "EUR"}, 0),  # 0: no limit
+        ({"order_id": ORDER_ID, "price": 60.5, "currency": "EUR"}, None),  # no limit
         ({"order_id": ORDER_ID, "price": 60.5, "currency": "USD"}, 50),  # not comparable
     ],
 )
 def test_an_order_within_max_price_or_not_comparable_with_it_is_paid(
-    created: dict[str, Any], max_price: float
+    created: dict[str, Any], max_price: float | None
 ) -> None:
     api = shop(created)
     with client_of(api, MemoryStore()) as client:

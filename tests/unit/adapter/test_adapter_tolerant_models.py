@@ -12,6 +12,7 @@ import pytest
 from g2a_adapter import Product, ProductPage
 
 FULL_REQUIREMENTS = {"minimal": {"reqprocessor": "i3"}, "recommended": {"reqprocessor": "i5"}}
+STOCK = {"qty": 1, "minPrice": 2.5}  # what no product can do without, beside its id and name
 
 
 def page(*docs: dict[str, object]) -> bytes:
@@ -21,10 +22,11 @@ def page(*docs: dict[str, object]) -> bytes:
 def test_a_page_with_php_empty_objects_parses() -> None:
     parsed = ProductPage.model_validate_json(
         page(
-            {"id": "1", "name": "gift card", "requirements": [], "restrictions": []},
+            {"id": "1", "name": "gift card", "requirements": [], "restrictions": [], **STOCK},
             {
                 "id": "2",
                 "name": "game",
+                **STOCK,
                 "requirements": FULL_REQUIREMENTS,
                 "restrictions": {"pegi_violence": True},
             },
@@ -37,7 +39,9 @@ def test_a_page_with_php_empty_objects_parses() -> None:
 
 
 def test_unknown_fields_are_kept() -> None:
-    product = Product.model_validate({"id": 3, "name": "x", "retail_min_price": 1.5, "images": []})
+    product = Product.model_validate(
+        {"id": 3, "name": "x", **STOCK, "retail_min_price": 1.5, "images": []}
+    )
     assert (product.id, product.model_extra) == ("3", {"retail_min_price": 1.5, "images": []})
 
 
@@ -58,7 +62,10 @@ def test_one_odd_product_is_returned_and_logged_never_failing_the_page(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
         parsed = ProductPage.model_validate_json(
-            page({"id": "10", "name": "odd", field: odd}, {"id": "11", "name": "fine"})
+            page(
+                {"id": "10", "name": "odd", **STOCK, field: odd},
+                {"id": "11", "name": "fine", **STOCK},
+            )
         )
     assert [p.id for p in parsed.docs] == ["10", "11"]
     assert getattr(parsed.docs[0], attribute) is None
@@ -72,7 +79,9 @@ def test_a_product_without_a_required_field_is_skipped_not_failing_the_page(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
-        parsed = ProductPage.model_validate_json(page({"id": "12"}, {"name": "no id"}))
+        parsed = ProductPage.model_validate_json(
+            page({"id": "12", **STOCK}, {"name": "no id", **STOCK})
+        )
     assert (parsed.docs, parsed.unreadable_ids) == ([], ("12", ""))
     assert [r.getMessage() for r in caplog.records] == [
         "product 12: name unreadable; the product is skipped",
