@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,6 +87,51 @@ def checklist_report(
         "dashboards": dashboards_proof("harness" if target == "twin" else "prometheus-url"),
         "envelope": envelope(at, commit, target=target, base_url=target_url(target)),
     }
+    return {**report, **overrides}
+
+
+def run_results(target: str) -> list[Any]:
+    """What `g2a-harness run --target T --suite full` records when every test it keeps passes:
+    each scenario of features/ (the bdd plugin deselects those `harness.targets.allowed_on`
+    keeps off T), the contract suite, and the dashboards proof."""
+    from gherkin.parser import Parser
+    from gherkin.pickles.compiler import Compiler, GherkinDocumentWithURI
+
+    from harness.checklist import RunResult
+    from harness.targets import allowed_on
+
+    results = []
+    for path in sorted((REPO_ROOT / "features").rglob("*.feature")):
+        document = GherkinDocumentWithURI(**Parser().parse(path.read_text()), uri=path.name)
+        for pickle in Compiler().compile(document):
+            tags = frozenset(tag["name"].removeprefix("@") for tag in pickle["tags"])
+            allowed, why = allowed_on(target, tags)
+            node = f"tests/bdd/test_features.py::{pickle['id']}"
+            outcome = "passed" if allowed else "skipped"
+            results.append(RunResult(node, pickle["name"], outcome, tags, why))
+    contract = "tests/contract/test_pact_files.py::test_every_interaction_is_modelled"
+    results.append(RunResult(contract, contract, "passed", frozenset()))
+    results.append(RunResult("prometheus:dashboards", "dashboards", "passed", frozenset()))
+    return results
+
+
+def run_checklist(
+    at: datetime = NOW, target: str = "sandbox", commit: str = HEAD, **overrides: Any
+) -> dict[str, Any]:
+    """checklist.json as a full run on `target` writes it (`harness.checklist.judge_all`,
+    `harness.report.checklist_report`) when every test it keeps passes: on the sandbox, the
+    items only twin scenarios prove are skipped."""
+    from harness.checklist import judge_all
+    from harness.report import checklist_report as report_of
+
+    url = target_url(target)
+    verdicts = judge_all(load_checklist(), run_results(target), target, "", urlsplit(url).hostname)
+    extra = {
+        "target_url": url,
+        "dashboards": dashboards_proof("harness" if target == "twin" else "prometheus-url"),
+        "envelope": envelope(at, commit, target=target, base_url=url),
+    }
+    report = report_of(verdicts, target=target, suite="full", generated_at=at, extra=extra)
     return {**report, **overrides}
 
 
@@ -257,14 +303,22 @@ def tox_result(
 
 
 def junit_xml(
-    layer: str, passed: int = 3, *, skipped: int = 0, failed: int = 0, backends: int = 0
+    layer: str,
+    passed: int = 3,
+    *,
+    skipped: int = 0,
+    failed: int = 0,
+    backends: int = 0,
+    tests: Iterable[tuple[str, str]] = (),
 ) -> str:
-    """pytest's junit file; the store layers add `backends` tests per Redis and PostgreSQL."""
+    """pytest's junit file: `passed` cases of module `tests.<layer>` and one per (classname,
+    name) of `tests`; the store layers add `backends` tests per Redis and PostgreSQL."""
 
-    def case(name: str, inner: str = "") -> str:
-        return f'<testcase classname="tests.{layer}" name="{name}">{inner}</testcase>'
+    def case(name: str, inner: str = "", classname: str = f"tests.{layer}") -> str:
+        return f'<testcase classname="{classname}" name="{name}">{inner}</testcase>'
 
     cases = [case(f"test_{n}") for n in range(passed)]
+    cases += [case(f"{name}[1]", classname=classname) for classname, name in tests]
     cases += [case(f"test_skip_{n}", '<skipped message="s"/>') for n in range(skipped)]
     cases += [case(f"test_fail_{n}", '<failure message="f"/>') for n in range(failed)]
     for backend in ("redis", "postgres") if backends else ():
@@ -301,20 +355,36 @@ def ci_record(files: dict[str, str], commit: str = HEAD, at: datetime = NOW) -> 
     }
 
 
-# The tests the unit tests' repository commits per tested layer (`CiRun.floors`): what
-# `default_junit` runs, or fewer.
-COMMITTED_TESTS = dict.fromkeys(TESTED_LAYERS, 3)
+def committed_tests(layer: str, count: int = 3) -> Any:
+    """The `LayerFloor` of `count` test functions of module `tests/<layer>.py`: those
+    `junit_xml(layer)` runs."""
+    from harness.gate.floors import CommittedTest, LayerFloor
+
+    return LayerFloor(
+        frozenset(CommittedTest(f"tests/{layer}.py", "", f"test_{n}") for n in range(count))
+    )
 
 
 def ci_run(
     tox: dict[str, Any] | None = None,
     junit: dict[str, str] | None = None,
     commit: str = HEAD,
-    floors: dict[str, int] | None = None,
+    floors: dict[str, Any] | None = None,
 ) -> Any:
-    """The `CiRun` the gate loads from a clean `.ci/run` (for the pure checks)."""
+    """The `CiRun` the gate loads from a clean `.ci/run` (for the pure checks). `floors`:
+    layer -> `LayerFloor`, or a number of cases the layer must hold (no test named); default:
+    the tests `default_junit` runs."""
     from harness.gate.evidence import CiRun, ReportFile
+    from harness.gate.floors import LayerFloor
     from harness.gate.junit import junit_counts
+
+    chosen = (
+        {layer: committed_tests(layer) for layer in TESTED_LAYERS} if floors is None else floors
+    )
+    layer_floors = {
+        layer: LayerFloor(scenarios=floor) if isinstance(floor, int) else floor
+        for layer, floor in chosen.items()
+    }
 
     tox_data = tox if tox is not None else tox_result(commit=commit)
     layers = default_junit() if junit is None else junit
@@ -330,21 +400,23 @@ def ci_run(
         },
         counts={layer: junit_counts(text) for layer, text in layers.items()},
         layer_commands=TOX_LAYER_COMMANDS,
-        floors=COMMITTED_TESTS if floors is None else floors,
+        floors=layer_floors,
     )
 
 
 def full_junit(repo: Path) -> dict[str, str]:
-    """A junit file per tested layer running as many tests as `repo` commits at HEAD (at
-    least `default_junit`'s), the store suites on both backends."""
+    """A junit file per tested layer running every test function `repo` commits at HEAD and
+    as many cases as its scenarios (at least `default_junit`'s), the store suites on both
+    backends."""
     from harness.gate.sources import committed_floors
 
     floors = committed_floors(repo)
     return {
         layer: junit_xml(
             layer,
-            passed=max(3, floors[layer]),
+            passed=max(3, floors[layer].scenarios),
             backends=2 if layer == "integration" else 0,
+            tests=sorted(test.junit_key for test in floors[layer].tests),
         )
         for layer in TESTED_LAYERS
     }
@@ -399,12 +471,16 @@ def write_reports(
     commit: str = HEAD,
     key: str | None = None,
 ) -> Path:
-    """A clean twin/sandbox run's three evidence files in `directory`."""
+    """A clean twin/sandbox run's three evidence files in `directory`; for the sandbox, its
+    checklist as the sandbox run writes it and the full twin run next to it (`twin/`)."""
     files = {
         "checklist.json": checklist_report(at, target, commit),
         "contracts.json": contracts_report(at, commit),
         "load/load.json": load_report(at, commit),
     }
+    if target == "sandbox":
+        files["checklist.json"] = run_checklist(at, "sandbox", commit)
+        files["twin/checklist.json"] = run_checklist(at, "twin", commit)
     for name, data in files.items():
         write_json(directory / name, data, key)
     return directory

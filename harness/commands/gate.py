@@ -41,6 +41,7 @@ EPILOG = """environment:
                              --allow-unsigned-evidence
 evidence read from --evidence DIR:
   checklist.json  contracts.json  load/load.json   (--run-missing produces them)
+  twin/checklist.json   a sandbox gate's full twin run: the items no sandbox scenario proves
   and the CI record reports/ci/ci.json that `bash .ci/run` writes (tox.json, junit files)
 every report must carry an envelope of this commit, a clean tree and a recent time
 exit status: 0 GO, 1 NO-GO, 2 bad invocation, 3 REHEARSAL PASSED (--target twin; never a go)"""
@@ -99,6 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "load never reaches G2A unless asked)",
     )
     parser.add_argument(
+        "--prometheus-url",
+        metavar="URL",
+        help="the Prometheus that scrapes your service: --run-missing passes it to `run` to "
+        "prove the dashboards item (needed with --target sandbox --run-missing)",
+    )
+    parser.add_argument(
         "--ci-report",
         type=Path,
         metavar="PATH",
@@ -149,14 +156,18 @@ def run(args: argparse.Namespace) -> int:
         _check_env_file(args.env_file)
     if args.target_url is not None:
         check_http_url("--target-url", args.target_url)
+    _check_prometheus(args)
+    evidence_dir = args.evidence or default_evidence_dir(args.target)
+    _check_evidence_dir(args.repo, evidence_dir)
     options = GateOptions(
         target=args.target,
-        evidence_dir=args.evidence or default_evidence_dir(args.target),
+        evidence_dir=evidence_dir,
         live_url=args.live_url,
         env_file=args.env_file,
         max_age_hours=args.max_age,
         run_missing=args.run_missing,
         load_target=args.load_target,
+        prometheus_url=args.prometheus_url,
         ci_report=args.ci_report,
         target_url=args.target_url,
         store_url=args.store_url,
@@ -166,6 +177,38 @@ def run(args: argparse.Namespace) -> int:
     )
     report = run_gate(options, Console(soft_wrap=False))
     return report.decision.exit_code
+
+
+def _check_prometheus(args: argparse.Namespace) -> None:
+    """A sandbox run proves the dashboards item only on the Prometheus that scrapes the
+    service: --run-missing without one would run the sandbox suite to leave it unproven."""
+    from harness.cli import UsageError, check_http_url
+
+    if args.prometheus_url is not None and not args.run_missing:
+        raise UsageError("--prometheus-url is passed to the run --run-missing starts: add it")
+    if args.prometheus_url is not None:
+        check_http_url("--prometheus-url", args.prometheus_url)
+    elif args.run_missing and args.target == "sandbox":
+        raise UsageError(
+            "--target sandbox --run-missing needs --prometheus-url URL, the Prometheus that "
+            "scrapes your service: the sandbox run proves the dashboards item on it"
+        )
+
+
+def _check_evidence_dir(repo: Path, evidence_dir: Path) -> None:
+    """Refuse an evidence dir git would see: each report written there would make the checkout
+    dirty, and the gate refuses every report of a dirty tree."""
+    from harness.cli import UsageError
+    from harness.gate.sources import unignored_in_checkout
+
+    found = unignored_in_checkout(repo, evidence_dir)
+    if found is not None:
+        root, inside = found
+        raise UsageError(
+            f"--evidence {evidence_dir} is inside the checkout {root} and git does not ignore "
+            "it: every report written there makes the tree dirty; ignore it (add "
+            f"'{inside}/' to .git/info/exclude or .gitignore) or choose a folder outside"
+        )
 
 
 def _check_env_file(path: Path) -> None:

@@ -14,14 +14,17 @@ from g2a_adapter import ConfigError, Settings
 from harness.checklist import ChecklistItem, load_checklist
 from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
 from harness.envelope import EVIDENCE_KEY_ENV, evidence_key, evidence_key_state, git_state
-from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe
+from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe, ReportFile
+from harness.gate.floors import FloorError
 from harness.gate.probe import probe_target
 from harness.gate.produce import OnDisk, missing_steps, run_steps
+from harness.gate.reach import twin_only
 from harness.gate.sources import (
     DEFAULT_ALLOWLIST,
     committed_folder,
     read_ci_run,
     read_env_file,
+    read_features,
     read_report,
     scan_repository,
 )
@@ -30,6 +33,7 @@ from harness.gate.steps import StepOutcome
 CHECKLIST = "checklist.json"
 CONTRACTS = "contracts.json"
 LOAD = "load/load.json"
+TWIN_CHECKLIST = "twin/checklist.json"  # a sandbox gate's full twin run, for twin-only items
 CI_RECORD = Path("reports/ci/ci.json")  # where `.ci/run` leaves it, relative to the repository
 LIVE_CORE = ("G2A_API_URL", "G2A_API_HASH", "G2A_API_SECRET", "G2A_API_KEY")
 TWIN_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # where a twin run is served
@@ -44,6 +48,8 @@ class GateOptions:
     max_age_hours: float = 24.0
     run_missing: bool = False
     load_target: str = "twin"  # what `--run-missing` runs the smoke load profile against
+    prometheus_url: str | None = None  # what `--run-missing` proves the dashboards on
+    features: Path = Path("features")  # the feature files the runs read (from the checkout)
     ci_report: Path | None = None  # the CI record; default <repo>/reports/ci/ci.json
     repo: Path = Path()
     target_url: str | None = None  # an already running twin / sandbox for health and metrics
@@ -164,11 +170,24 @@ def _probe(
         )
 
 
-def _reports(directory: Path, shown: str, key: bytes | None) -> OnDisk:
+def twin_only_items(
+    items: Iterable[ChecklistItem], features: Path
+) -> tuple[frozenset[str], str | None]:
+    """`reach.twin_only` over the feature files, or (nothing, why they cannot be read)."""
+    try:
+        return twin_only(items, read_features(features)), None
+    except FloorError as exc:
+        return frozenset(), str(exc)
+
+
+def _reports(directory: Path, shown: str, key: bytes | None, twin_run: bool) -> OnDisk:
+    """The reports on disk; the twin run's checklist when some item needs it (`twin_run`)."""
+    twin = TWIN_CHECKLIST
     return OnDisk(
         read_report(directory / CHECKLIST, f"{shown}/{CHECKLIST}", key),
         read_report(directory / CONTRACTS, f"{shown}/{CONTRACTS}", key),
         read_report(directory / LOAD, f"{shown}/{LOAD}", key),
+        read_report(directory / twin, f"{shown}/{twin}", key) if twin_run else None,
     )
 
 
@@ -181,6 +200,7 @@ def produce_missing(
         load_target=options.load_target,
         report_dir=str(options.evidence_dir),
         binding=binding,
+        prometheus_url=options.prometheus_url,
     )
     return run_steps(steps, options.environ)
 
@@ -204,16 +224,18 @@ def collect(options: GateOptions) -> Evidence:
         live_values, source = dict(options.environ), "the environment"
     comparison_env = {**options.environ, **live_values}
 
-    reports = _reports(directory, shown, key)
+    checklist = load_checklist()
+    from_twin, twin_only_error = twin_only_items(checklist, options.features)
+    twin_run = options.target == "sandbox" and bool(from_twin)
+    reports = _reports(directory, shown, key, twin_run)
     produced: tuple[StepOutcome, ...] = ()
     if options.run_missing:
         produced = produce_missing(options, reports, binding)
         if produced:
             binding = replace(binding, now=options.now or datetime.now(UTC))
-            reports = _reports(directory, shown, key)
+            reports = _reports(directory, shown, key, twin_run)
 
     ci_path = options.ci_report or options.repo / CI_RECORD
-    checklist = load_checklist()
     health, metrics = _probe(options, comparison_env, live_values)
     return Evidence(
         target=options.target,
@@ -236,4 +258,8 @@ def collect(options: GateOptions) -> Evidence:
         evidence_key=evidence_key_state(options.environ),
         allow_unsigned=options.allow_unsigned,
         other_secrets={EVIDENCE_KEY_ENV: options.environ.get(EVIDENCE_KEY_ENV, "")},
+        twin_only=from_twin,
+        twin_only_error=twin_only_error,
+        twin_checklist=reports.twin_checklist
+        or ReportFile(f"{shown}/{TWIN_CHECKLIST}", error="not needed"),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from harness.gate.floors import LayerFloor
 from harness.gate.steps import StepOutcome
 
 
@@ -132,6 +133,8 @@ class JunitCounts:
     skipped: int = 0
     # backend ("redis", "postgres") -> (tests run, tests skipped) among those named after it
     backends: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # (classname, name up to its parameters' `[`) of every test case: the functions that ran
+    names: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class CiRun:
     counts: Mapping[str, JunitCounts] = field(default_factory=dict)  # layer -> parsed
     layer_commands: Mapping[str, tuple[tuple[str, ...], ...]] | None = None
     commands_error: str | None = None
-    floors: Mapping[str, int] | None = None  # layer -> tests committed at HEAD
+    floors: Mapping[str, LayerFloor] | None = None  # layer -> tests committed at HEAD
     floors_error: str | None = None
 
     @property
@@ -193,3 +196,10 @@ class Evidence:
     # Other secrets the gate was given, by variable (G2A_EVIDENCE_KEY): searched in the
     # repository and masked in the reports like the live ones.
     other_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The checklist items no scenario allowed on the sandbox proves (`reach.twin_only`): a
+    # sandbox gate takes them from `twin_checklist`, the full twin run of the same commit
+    # (`<evidence dir>/twin/checklist.json`). `twin_only_error`: the feature files could not be
+    # read, so no item is taken from the twin run.
+    twin_only: frozenset[str] = frozenset()
+    twin_only_error: str | None = None
+    twin_checklist: ReportFile = ReportFile("twin/checklist.json", error="missing")

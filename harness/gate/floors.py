@@ -7,7 +7,10 @@ gate knows each layer's folders itself and counts the tests committed there stat
 (once, whatever its parameters; a class also holds what it inherits from classes of its module,
 `__test__ = False` included), and for bdd each scenario of `features/**/*.feature` the twin
 runs (an outline once per Examples row, as pytest-bdd binds them). A full run's junit file holds
-at least that many test cases; parameters make it hold more.
+at least that many test cases (parameters make it hold more), and each committed test function
+at least once, found by the junit `classname` pytest gives it (`tests.unit.test_a.TestB`) and
+its `name` up to the parameters' `[`: a layer that drops a folder still holds enough cases
+when the tests left are parametrized, but not the functions dropped.
 
 Pure: takes the files' bytes; `sources.py` reads them from git at HEAD.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
@@ -43,6 +47,37 @@ CAUSE = "tox.ini narrowed the run, or tests were deselected"
 
 class FloorError(ValueError):
     """A committed test or feature file the gate cannot count (it does not parse)."""
+
+
+@dataclass(frozen=True, order=True)
+class CommittedTest:
+    """A test function committed at HEAD: its file, its `Test…` class ("" at module level)."""
+
+    path: str
+    cls: str
+    function: str
+
+    @property
+    def junit_key(self) -> tuple[str, str]:
+        """(classname, name) of its cases in pytest's junit file, the name without `[…]`."""
+        module = self.path.removesuffix(".py").replace("/", ".")
+        return (f"{module}.{self.cls}" if self.cls else module), self.function
+
+    def __str__(self) -> str:
+        return "::".join(part for part in (self.path, self.cls, self.function) if part)
+
+
+@dataclass(frozen=True)
+class LayerFloor:
+    """What a layer's junit file must hold: each committed test function, and at least
+    `count` cases (the functions and, for bdd, the scenarios the twin runs)."""
+
+    tests: frozenset[CommittedTest] = frozenset()
+    scenarios: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.tests) + self.scenarios
 
 
 def _folder(path: str) -> str | None:
@@ -118,50 +153,79 @@ class _ModuleClasses:
         return _tests(node.body).union(*inherited)
 
 
-def count_tests(source: bytes, name: str = "<test file>") -> int:
-    """The test functions of a test module, each once."""
+def committed_tests(source: bytes, name: str = "<test file>") -> frozenset[CommittedTest]:
+    """The test functions of the test module at `name`, each once."""
     try:
         tree = ast.parse(source, name)
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
         raise FloorError(f"{name} at HEAD does not parse ({type(exc).__name__})") from None
     if _test_flag(tree.body) is False:
-        return 0
-    found = len(_tests(tree.body))
+        return frozenset()
+    found = {CommittedTest(name, "", test) for test in _tests(tree.body)}
     classes = _ModuleClasses(tree.body)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            found += 0 if classes.test_flag(node) is False else len(classes.tests(node))
-    return found
+    test_classes = (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name[:4] == "Test")
+    for node in test_classes:
+        if classes.test_flag(node) is not False:
+            found |= {CommittedTest(name, node.name, test) for test in classes.tests(node)}
+    return frozenset(found)
+
+
+def count_tests(source: bytes, name: str = "<test file>") -> int:
+    """The test functions of a test module, each once."""
+    return len(committed_tests(source, name))
+
+
+def scenario_tags(text: bytes, name: str = "<feature>") -> list[frozenset[str]]:
+    """Each scenario's tags (its feature's and rule's included, `@` dropped), an outline once
+    per Examples row, as pytest-bdd binds them."""
+    try:
+        document = Parser().parse(text.decode("utf-8"))
+    except (ParserError, UnicodeDecodeError) as exc:
+        raise FloorError(f"{name} does not parse ({type(exc).__name__})") from None
+    pickles = Compiler().compile(GherkinDocumentWithURI(**document, uri=name))
+    return [frozenset(tag["name"].removeprefix("@") for tag in p["tags"]) for p in pickles]
 
 
 def count_scenarios(text: bytes, name: str = "<feature>") -> int:
     """The scenarios of a feature file the twin runs (an outline's each Examples row)."""
-    try:
-        document = Parser().parse(text.decode("utf-8"))
-    except (ParserError, UnicodeDecodeError) as exc:
-        raise FloorError(f"{name} at HEAD does not parse ({type(exc).__name__})") from None
-    pickles = Compiler().compile(GherkinDocumentWithURI(**document, uri=name))
-    tags = ({tag["name"].removeprefix("@") for tag in pickle["tags"]} for pickle in pickles)
+    tags = scenario_tags(text, f"{name} at HEAD")
     return sum(allowed_on(DEFAULT_TARGET, names)[0] for names in tags)
 
 
-def layer_floors(files: Mapping[str, bytes]) -> dict[str, int]:
+def layer_floors(files: Mapping[str, bytes]) -> dict[str, LayerFloor]:
     """Each tested layer's floor over the files committed (path relative to the repository ->
     bytes); files `counted` leaves out are ignored. Raises FloorError."""
-    found = dict.fromkeys(LAYER_FOLDERS, 0)
+    tests: dict[str, set[CommittedTest]] = {layer: set() for layer in LAYER_FOLDERS}
+    scenarios = dict.fromkeys(LAYER_FOLDERS, 0)
     layer_of = {folder: layer for layer, folders in LAYER_FOLDERS.items() for folder in folders}
     for path in sorted(files):
         folder = _counted_in(path)
-        if folder is not None:
-            count = count_scenarios if folder == FEATURES else count_tests
-            found[layer_of[folder]] += count(files[path], path)
-    return found
+        if folder == FEATURES:
+            scenarios[layer_of[folder]] += count_scenarios(files[path], path)
+        elif folder is not None:
+            tests[layer_of[folder]] |= committed_tests(files[path], path)
+    return {layer: LayerFloor(frozenset(tests[layer]), scenarios[layer]) for layer in tests}
 
 
-def floor_problem(layer: str, ran: int, floor: int) -> str | None:
-    """Why the layer's junit file holds too few test cases for the tests committed, or None."""
-    if ran >= floor:
-        return None
+SHOWN_MISSING = 3  # test functions named in a problem; the others are counted
+
+
+def floor_problem(
+    layer: str, ran: int, names: frozenset[tuple[str, str]], floor: LayerFloor
+) -> str | None:
+    """Why the layer's junit file (`ran` cases, `names` their (classname, name without
+    parameters)) does not hold every test committed, or None."""
     where = ", ".join(LAYER_FOLDERS[layer])
-    shown = f"{layer}: {ran} test(s) ran, fewer than the {floor} committed at HEAD in {where}"
+    missing = sorted(test for test in floor.tests if test.junit_key not in names)
+    if missing:
+        shown = ", ".join(map(str, missing[:SHOWN_MISSING]))
+        if len(missing) > SHOWN_MISSING:
+            shown += f" and {len(missing) - SHOWN_MISSING} more"
+        return (
+            f"{layer}: {len(missing)} of the {len(floor.tests)} test functions committed at HEAD "
+            f"in {where} did not run ({shown}) ({CAUSE})"
+        )
+    if ran >= floor.count:
+        return None
+    shown = f"{layer}: {ran} test(s) ran, fewer than the {floor.count} committed at HEAD in {where}"
     return f"{shown} ({CAUSE})"

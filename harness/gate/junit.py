@@ -42,8 +42,10 @@ def junit_counts(xml_text: str) -> JunitCounts:
         raise JunitError(f"not junit XML (root <{root.tag}>)")
     tests = failed = skipped = 0
     backends: dict[str, tuple[int, int]] = {}
+    names: set[tuple[str, str]] = set()
     for case in root.iter("testcase"):
         tests += 1
+        names.add((case.get("classname", ""), case.get("name", "").partition("[")[0]))
         is_skipped = case.find("skipped") is not None
         is_failed = case.find("failure") is not None or case.find("error") is not None
         skipped += is_skipped
@@ -52,4 +54,4 @@ def junit_counts(xml_text: str) -> JunitCounts:
         if backend is not None:
             ran, skips = backends.get(backend, (0, 0))
             backends[backend] = (ran + (not is_skipped), skips + is_skipped)
-    return JunitCounts(tests, failed, skipped, backends)
+    return JunitCounts(tests, failed, skipped, backends, frozenset(names))

@@ -38,6 +38,13 @@ def checklist_needs_run(report: ReportFile, target: str, binding: Binding) -> bo
     return envelope.get("suite") != "full" or envelope.get("target") != target
 
 
+def dashboards_not_proven(report: ReportFile) -> bool:
+    """The run asked no Prometheus (none was given, or none could be started): its
+    handoff-dashboards item is missing, not failed. A proof that failed is kept."""
+    proof = (report.data or {}).get("dashboards")
+    return not isinstance(proof, Mapping) or proof.get("status") not in ("proven", "failed")
+
+
 def contracts_parts_needed(report: ReportFile, binding: Binding) -> tuple[str, ...]:
     """`verify` and/or `drift`: the parts of contracts.json that are absent or stale.
 
@@ -71,6 +78,12 @@ class OnDisk:
     checklist: ReportFile
     contracts: ReportFile
     load: ReportFile
+    twin_checklist: ReportFile | None = None  # a sandbox gate's full twin run, when needed
+
+
+def twin_report_dir(report_dir: str) -> str:
+    """Where a sandbox gate's full twin run writes its reports: `twin/` in the evidence dir."""
+    return f"{report_dir.rstrip('/')}/twin"
 
 
 def missing_steps(
@@ -80,13 +93,20 @@ def missing_steps(
     load_target: str,
     report_dir: str,
     binding: Binding,
+    prometheus_url: str | None = None,
 ) -> list[Step]:
     """The commands that produce what is missing or stale, in the order they should run."""
     out = ("--report-dir", report_dir)
     steps = []
-    if checklist_needs_run(reports.checklist, target, binding):
-        args = ("run", "--target", target, "--suite", "full", *out)
+    checklist = reports.checklist
+    if checklist_needs_run(checklist, target, binding) or dashboards_not_proven(checklist):
+        prometheus = ("--prometheus-url", prometheus_url) if prometheus_url else ()
+        args = ("run", "--target", target, "--suite", "full", *out, *prometheus)
         steps.append(Step("checklist", target, args))
+    twin = reports.twin_checklist
+    if twin is not None and checklist_needs_run(twin, "twin", binding):
+        args = ("run", "--target", "twin", "--suite", "full", "--report-dir")
+        steps.append(Step("twin checklist", "twin", (*args, twin_report_dir(report_dir))))
     for part in contracts_parts_needed(reports.contracts, binding):
         steps.append(Step("contracts", "twin", ("contracts", part, *out)))
     if load_needs_run(reports.load, binding):

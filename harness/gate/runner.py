@@ -20,7 +20,8 @@ def secrets_of(evidence: Evidence) -> list[str]:
 def judged_files(evidence: Evidence) -> tuple[tuple[str, str], ...]:
     """(path, sha256) of every file the verdict read."""
     ci = evidence.ci
-    reports: list[ReportFile] = [evidence.checklist, evidence.contracts, evidence.load]
+    reports: list[ReportFile] = [evidence.checklist, evidence.twin_checklist]
+    reports += [evidence.contracts, evidence.load]
     reports += [ci.record, ci.tox, *ci.junit.values()]
     return tuple((r.path, r.sha256) for r in reports if r.sha256 is not None)
 

@@ -21,7 +21,7 @@ from harness.gate.evidence import (
     RepoScan,
     TextSource,
 )
-from harness.gate.floors import LAYER_FOLDERS, FloorError, counted, layer_floors
+from harness.gate.floors import LAYER_FOLDERS, FloorError, LayerFloor, counted, layer_floors
 from harness.gate.junit import JunitError, junit_counts, junit_name
 from harness.gate.toxresult import TESTED_LAYERS, TOX_RESULT, ToxIniError, layer_commands
 
@@ -255,6 +255,25 @@ def _git_text(root: Path, *args: str) -> str | None:
         return None
 
 
+def unignored_in_checkout(repo: Path, folder: Path) -> tuple[Path, str] | None:
+    """(the checkout, `folder` relative to it) when `folder` lies in the checkout of `repo`
+    and git does not ignore it: every report written there is a new file that makes the tree
+    dirty. None when it is outside, ignored, or `repo` is not a git checkout."""
+    try:
+        root = Path(_git(repo, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+        inside = folder.resolve().relative_to(root)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    probe = (inside / "gate.json").as_posix()  # a file the gate writes there
+    checked = subprocess.run(
+        ["git", "-C", str(root), "check-ignore", "-q", "--", probe],
+        capture_output=True,
+        timeout=_GIT_TIMEOUT_S,
+        check=False,
+    )
+    return None if checked.returncode == 0 else (root, inside.as_posix())
+
+
 def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | None:
     """Every file of `folder` (relative to the repository's root) in the commit at HEAD, as
     (path relative to the folder, bytes); None when git cannot list or read them."""
@@ -292,7 +311,7 @@ def _committed_blobs(repo: Path, names: dict[str, str]) -> dict[str, bytes]:
     return blobs
 
 
-def committed_floors(repo: Path) -> dict[str, int]:
+def committed_floors(repo: Path) -> dict[str, LayerFloor]:
     """Each tested layer's tests committed at HEAD (`floors.layer_floors` over the files git
     holds there, paths relative to `repo` as tox.ini's are). Raises FloorError."""
     folders = [folder for folders in LAYER_FOLDERS.values() for folder in folders]
@@ -309,6 +328,18 @@ def committed_floors(repo: Path) -> dict[str, int]:
     except (OSError, subprocess.SubprocessError, ValueError):
         raise FloorError("git cannot list the files at HEAD") from None
     return layer_floors(files)
+
+
+def read_features(folder: Path) -> dict[str, bytes]:
+    """The `.feature` files below `folder` (path -> bytes), as `g2a-harness run` reads them.
+    Raises FloorError when there are none."""
+    try:
+        files = {str(p): p.read_bytes() for p in sorted(folder.rglob("*.feature"))}
+    except OSError as exc:
+        raise FloorError(f"{folder} cannot be read ({type(exc).__name__})") from None
+    if not files:
+        raise FloorError(f"no feature file in {folder} (run the gate from the checkout)")
+    return files
 
 
 def _junit(path: Path, shown_as: str) -> tuple[ReportFile, JunitCounts | None]:
@@ -334,7 +365,7 @@ def read_ci_run(record_path: Path, shown_as: str, repo: Path, key: bytes | None)
             commands = layer_commands(tox_ini)
     except ToxIniError as exc:
         commands_error = str(exc)
-    floors: Mapping[str, int] | None = None
+    floors: Mapping[str, LayerFloor] | None = None
     floors_error = None
     try:
         floors = committed_floors(repo)

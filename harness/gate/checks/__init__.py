@@ -9,7 +9,12 @@ from harness.gate.checks.ci import check_ci
 from harness.gate.checks.config import check_live_config
 from harness.gate.checks.credentials import check_credentials_distinct
 from harness.gate.checks.observability import check_health, check_metrics
-from harness.gate.checks.reports import check_checklist, check_contracts, check_load
+from harness.gate.checks.reports import (
+    check_checklist,
+    check_contracts,
+    check_load,
+    check_twin_items,
+)
 from harness.gate.checks.secrets import check_repository_secrets
 from harness.gate.checks.signing import check_signing
 from harness.gate.evidence import Evidence
@@ -24,6 +29,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("checkout", check_checkout),
     ("ci", check_ci),
     ("checklist", check_checklist),
+    ("twin-items", check_twin_items),
     ("contracts", check_contracts),
     ("load", check_load),
     ("health", check_health),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 
 from harness.gate.evidence import CiRun, Evidence, JunitCounts, ReportFile
-from harness.gate.floors import floor_problem
+from harness.gate.floors import LayerFloor, floor_problem
 from harness.gate.junit import STORE_BACKENDS, junit_name
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import report_problem, short
@@ -140,11 +140,11 @@ def check_ci(evidence: Evidence) -> CheckResult:
         shown = str(PurePath(ci.path).parent / junit_name(layer))
         report = ci.junit.get(layer) or ReportFile(shown, error="missing")
         file_problem = _file_problem(report, junit_name(layer), recorded)
-        counts = ci.counts.get(layer)
+        counts = ci.counts.get(layer) or JunitCounts()
         tests_problem = (
             file_problem
-            or _tests_problem(layer, counts)
-            or floor_problem(layer, counts.tests if counts else 0, floors.get(layer, 0))
+            or _tests_problem(layer, ci.counts.get(layer))
+            or floor_problem(layer, counts.tests, counts.names, floors.get(layer, LayerFloor()))
         )
         problems += [tests_problem] if tests_problem else []
     problems += _backend_problems(ci.counts)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.dashboards.proof import panel_shortfall
+from harness.gate.checks.reports import run_command
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
@@ -187,13 +188,10 @@ def check_metrics(evidence: Evidence) -> CheckResult:
     names = f"all {len(DASHBOARD_METRICS)} documented names"
     dashboards = _dashboards_problem(evidence)
     if isinstance(dashboards, str):
-        fix = (
-            "run `g2a-harness run --target twin` with `prometheus` on PATH "
-            "(apt-get install -y prometheus)"
-            if evidence.target == "twin"
-            else f"run `g2a-harness run --target {evidence.target} --prometheus-url URL` with "
-            "the Prometheus that scrapes your service (loading ops/prometheus/g2a-rules.yml)"
-        )
+        # the checklist's own command: when both checks fail, one next step runs it
+        fix = f"run `{run_command(evidence)}`"
+        if evidence.target == "twin":
+            fix += " with `prometheus` on PATH (apt-get install -y prometheus)"
         reason = f"{names} at {probe.url}, but {dashboards}"
         return CheckResult(check_id, title, Status.NO_GO, reason, evidence.checklist.path, fix)
     proven, details = dashboards

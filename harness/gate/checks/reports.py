@@ -2,7 +2,9 @@
 
 Every report must be bound to HEAD, a clean tree, a recent time and (with the evidence key) a
 valid signature (`provenance.py`); the checklist must also be the full suite run against the
-gate's target, which for a sandbox gate means the sandbox host was called.
+gate's target, which for a sandbox gate means the sandbox host was called. The items no sandbox
+scenario proves (`reach.py`) a sandbox gate takes from the full, green twin run of the same
+commit (`twin/checklist.json`); every other item must pass on the sandbox run itself.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ def _failed(
 
 
 def run_command(evidence: Evidence) -> str:
-    return (
+    """The one command that writes the checklist the gate reads: on the sandbox with the
+    Prometheus that scrapes the service (the dashboards item is proven nowhere else)."""
+    command = (
         f"g2a-harness run --target {evidence.target} --suite full "
         f"--report-dir {evidence.evidence_dir}"
     )
+    return command + (" --prometheus-url URL" if evidence.target == "sandbox" else "")
+
+
+def twin_run_command(evidence: Evidence) -> str:
+    """The full twin run a sandbox gate takes its twin-only items from."""
+    return f"g2a-harness run --target twin --suite full --report-dir {evidence.evidence_dir}/twin"
 
 
 def _entries(data: Mapping[str, Any], name: str) -> list[Any]:
@@ -86,28 +96,29 @@ def _coverage_problem(path: str, ids: list[Any], project_ids: tuple[str, ...]) -
     return None
 
 
-def check_checklist(evidence: Evidence) -> CheckResult:
-    check_id, title = "checklist", "Full checklist on the target"
-    report, fix = evidence.checklist, f"run `{run_command(evidence)}`"
+def _run_problem(
+    report: ReportFile, target: str, evidence: Evidence, fix: str
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """(reason, fix, details) when the report is not a trusted, full, green checklist run on
+    `target` covering the project's checklist; None when it is."""
     problem = _problem(report, "checklist", evidence)
     if problem:
-        return _failed(check_id, title, report, problem, fix, ())
+        return problem, fix, ()
     data = report.data or {}
     suite = (data.get("envelope") or {}).get("suite")
     if suite != "full":
-        reason = f"{report.path} is a '{suite}' run; the gate needs the full suite"
-        return _failed(check_id, title, report, reason, fix, ())
-    wrong_target = target_problem(report, evidence.target)
+        return f"{report.path} is a '{suite}' run; the gate needs the full suite", fix, ()
+    wrong_target = target_problem(report, target)
     if wrong_target:
-        return _failed(check_id, title, report, wrong_target, fix, ())
+        return wrong_target, fix, ()
     items = _entries(data, "items")
     if not items:
-        return _failed(check_id, title, report, f"{report.path} lists no items", fix, ())
+        return f"{report.path} lists no items", fix, ()
     malformed = _not_objects(report.path, "items", items) or _coverage_problem(
         report.path, [item.get("id") for item in items], evidence.checklist_ids
     )
     if malformed:
-        return _failed(check_id, title, report, malformed, fix, ())
+        return malformed, fix, ()
     failed = [str(i.get("id")) for i in items if i.get("status") not in ("passed", "skipped")]
     if failed or data.get("passed") is not True:
         details = tuple(
@@ -115,9 +126,22 @@ def check_checklist(evidence: Evidence) -> CheckResult:
         )
         listed = ", ".join(failed) if failed else "none listed, but passed is false"
         reason = f"{report.path}: {len(failed)} of {len(items)} items failed ({listed})"
-        return _failed(
-            check_id, title, report, reason, f"fix the failing items, then {fix}", details
-        )
+        return reason, f"fix the failing items, then {fix}", details
+    return None
+
+
+def _from_twin(evidence: Evidence) -> frozenset[str]:
+    """The items a sandbox gate takes from the full twin run instead of the sandbox run."""
+    return evidence.twin_only if evidence.target == "sandbox" else frozenset()
+
+
+def check_checklist(evidence: Evidence) -> CheckResult:
+    check_id, title = "checklist", "Full checklist on the target"
+    report, fix = evidence.checklist, f"run `{run_command(evidence)}`"
+    problem = _run_problem(report, evidence.target, evidence, fix)
+    if problem:
+        return _failed(check_id, title, report, *problem)
+    items = _entries(report.data or {}, "items")
     skipped_ids = [str(i.get("id")) for i in items if i.get("status") == "skipped"]
     by_gate = [f"{i} ({evidence.gate_items[i]})" for i in skipped_ids if i in evidence.gate_items]
     skipped = [i for i in skipped_ids if i not in evidence.gate_items]
@@ -125,17 +149,56 @@ def check_checklist(evidence: Evidence) -> CheckResult:
     reason = f"{passed} of {len(items)} items passed on {evidence.target}"
     if by_gate:
         reason += f"; decided by this gate: {', '.join(by_gate)}"
+    from_twin = [i for i in skipped if i in _from_twin(evidence)]
+    if from_twin:
+        reason += f"; no sandbox scenario proves (see the twin run): {', '.join(from_twin)}"
     # the twin may leave only the items it cannot prove (sandbox-only targets or hosts)
     required = [
-        i for i in skipped if evidence.target == "sandbox" or i not in evidence.sandbox_only
+        i
+        for i in skipped
+        if i not in from_twin and (evidence.target == "sandbox" or i not in evidence.sandbox_only)
     ]
     if required:
         reason += f"; {len(required)} required item(s) skipped ({', '.join(required)})"
         fix = f"make the skipped items run on the {evidence.target}, then {fix}"
         return _failed(check_id, title, report, reason, fix, ())
-    if skipped:
-        reason += f"; left for the sandbox run: {', '.join(skipped)}"
+    left = [i for i in skipped if i not in from_twin]
+    if left:
+        reason += f"; left for the sandbox run: {', '.join(left)}"
     return CheckResult(check_id, title, Status.GO, reason, report.path)
+
+
+def check_twin_items(evidence: Evidence) -> CheckResult:
+    """A sandbox gate's twin-only items (`reach.py`) passed on the full twin run of this
+    commit, a green run bound like every report; the sandbox run proves all the others."""
+    check_id, title = "twin-items", "Items only the twin can prove, on the full twin run"
+    report = evidence.twin_checklist
+    if evidence.target != "sandbox":
+        reason = f"{evidence.checklist.path} is the full twin run itself (see the checklist)"
+        return CheckResult(check_id, title, Status.GO, reason, evidence.checklist.path)
+    if evidence.twin_only_error is not None:
+        reason = f"which items no sandbox scenario proves is unknown: {evidence.twin_only_error}"
+        fix = "run the gate from the repository checkout (its features/ folder)"
+        return _failed(check_id, title, report, reason, fix, ())
+    if not evidence.twin_only:
+        reason = "a sandbox scenario proves every item: no twin run is needed"
+        return CheckResult(check_id, title, Status.GO, reason, report.path)
+    fix = f"run `{twin_run_command(evidence)}`"
+    problem = _run_problem(report, "twin", evidence, fix)
+    if problem:
+        return _failed(check_id, title, report, *problem)
+    status = {str(i.get("id")): i.get("status") for i in _entries(report.data or {}, "items")}
+    needed = sorted(evidence.twin_only)
+    unproven = [i for i in needed if status.get(i) != "passed"]
+    if unproven:
+        reason = (
+            f"{report.path}: {len(unproven)} item(s) no sandbox scenario proves did not pass "
+            f"on the twin either ({', '.join(unproven)})"
+        )
+        fix = f"make them run on the twin, then {fix}"
+        return _failed(check_id, title, report, reason, fix, ())
+    reason = f"{len(needed)} item(s) no sandbox scenario proves passed on the twin run: "
+    return CheckResult(check_id, title, Status.GO, reason + ", ".join(needed), report.path)
 
 
 def _drift_line(entry: object) -> str:

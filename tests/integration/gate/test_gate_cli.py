@@ -42,6 +42,7 @@ ALL_GO = {
     "checkout": "go",
     "ci": "go",
     "checklist": "go",
+    "twin-items": "go",
     "contracts": "go",
     "load": "go",
     "health": "go",
@@ -442,6 +443,70 @@ def test_bad_invocations(
             if refused == "soon"
             else "error: argument --max-age: --max-age must be more than 0 and at most 8760 hours\n"
         )
+
+
+def test_a_sandbox_run_missing_proves_the_dashboards_on_the_prometheus_given(
+    run_gate: Run,
+    live_env: dict[str, str],
+    evidence: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sandbox run --run-missing starts gets --prometheus-url (without one it would leave
+    the dashboards item unproven), and the twin run the twin-only items need is produced too."""
+    from harness.cli import main
+    from harness.gate.steps import Step, StepOutcome
+
+    assert main(["gate", "--target", "sandbox", "--run-missing", "--evidence", str(evidence)]) == 2
+    assert capsys.readouterr().err == (
+        "g2a-harness gate: --target sandbox --run-missing needs --prometheus-url URL, the "
+        "Prometheus that scrapes your service: the sandbox run proves the dashboards item on it\n"
+    )
+    assert main(["gate", "--prometheus-url", "http://prometheus.internal:9090"]) == 2
+    assert capsys.readouterr().err == (
+        "g2a-harness gate: --prometheus-url is passed to the run --run-missing starts: add it\n"
+    )
+    ran: list[Step] = []
+
+    def run_steps(steps: list[Step], environ: object) -> tuple[StepOutcome, ...]:
+        ran.extend(steps)
+        return tuple(StepOutcome(step, 1) for step in steps)
+
+    monkeypatch.setattr("harness.gate.collect.run_steps", run_steps)
+    prometheus = ("--prometheus-url", "http://prometheus.internal:9090")
+    run = run_gate(
+        "--run-missing", *prometheus, "--target-url", "http://127.0.0.1:9/v1", target="sandbox"
+    )
+    assert [step.command for step in ran] == [
+        f"g2a-harness run --target sandbox --suite full --report-dir {evidence} "
+        "--prometheus-url http://prometheus.internal:9090",
+        f"g2a-harness run --target twin --suite full --report-dir {evidence}/twin",
+    ]
+    assert run.check("twin-items")["reason"] == f"{evidence}/twin/checklist.json is missing"
+
+
+def test_an_evidence_dir_git_would_see_in_the_checkout_is_refused(
+    live_env: dict[str, str], repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reports written there would make every envelope dirty (new files), a no-go nothing
+    clears: removing them deletes the evidence, committing them moves HEAD."""
+    from harness.cli import main
+
+    evidence = repo / "evidence" / "sandbox"
+    assert main(["gate", "--evidence", str(evidence), "--repo", str(repo)]) == 2
+    assert capsys.readouterr().err == (
+        f"g2a-harness gate: --evidence {evidence} is inside the checkout {repo.resolve()} and git "
+        "does not ignore it: every report written there makes the tree dirty; ignore it (add "
+        "'evidence/sandbox/' to .git/info/exclude or .gitignore) or choose a folder outside\n"
+    )
+    assert not evidence.exists()
+    (repo / ".git" / "info" / "exclude").write_text("evidence/\n")
+    assert main(["gate", "--evidence", str(evidence), "--repo", str(repo)]) == 1  # judged
+    ignored = repo / "reports" / "sandbox" / "full"  # the repository's .gitignore: reports/
+    assert main(["gate", "--evidence", str(ignored), "--repo", str(repo)]) == 1
+    for folder in (evidence, ignored):
+        checks = json.loads((folder / "gate.json").read_text())["checks"]
+        assert next(c["status"] for c in checks if c["id"] == "checkout") == "go"
 
 
 def relabel(evidence: Path, old: str, new: str) -> None:

@@ -49,9 +49,16 @@ def test_the_floors_are_read_from_head_not_the_working_tree(repo: Path, tmp_path
     (repo / "tests/unit/test_one.py").write_text("")  # uncommitted: HEAD's file counts
     (repo / "tests/unit/test_new.py").write_text("def test_new():\n    pass\n")
     expected = {**dict.fromkeys(TESTED_LAYERS, 0), "unit": 4, "bdd": 2}
-    assert committed_floors(repo) == expected
+    floors = committed_floors(repo)
+    assert {layer: floor.count for layer, floor in floors.items()} == expected
+    assert sorted(map(str, floors["unit"].tests)) == [
+        "tests/unit/store/test_two.py::TestC::test_c",
+        "tests/unit/store/test_two.py::TestC::test_d",
+        "tests/unit/store/test_two.py::test_b",
+        "tests/unit/test_one.py::test_a",
+    ]
     ci = read_ci_run(tmp_path / "ci.json", "ci.json", repo, None)
-    assert (ci.floors, ci.floors_error) == (expected, None)
+    assert (ci.floors, ci.floors_error) == (floors, None)
 
 
 def test_a_committed_test_file_that_does_not_parse_is_a_floor_error(
@@ -80,11 +87,47 @@ def test_a_narrowed_unit_run_is_no_go_and_a_full_run_go(
     assert run.code == 1
     assert run.verdicts()["ci"] == "no-go"
     assert run.check("ci")["details"] == [
-        "unit: 1 test(s) ran, fewer than the 4 committed at HEAD in tests/unit "
+        "unit: 4 of the 4 test functions committed at HEAD in tests/unit did not run "
+        "(tests/unit/store/test_two.py::test_b, tests/unit/store/test_two.py::TestC::test_c, "
+        "tests/unit/store/test_two.py::TestC::test_d and 1 more) "
         "(tox.ini narrowed the run, or tests were deselected)"
     ]
     write_ci(repo / "reports" / "ci", head(repo), junit=full_junit(repo))
     assert run_gate(ci=False).verdicts()["ci"] == "go"
+
+
+def test_a_unit_run_without_the_gate_s_tests_is_no_go_naming_them(
+    run_gate: Run, live_env: dict[str, str], repo: Path
+) -> None:
+    """tox.ini at HEAD runs `pytest tests/unit --ignore=tests/unit/gate`: the tests left are
+    parametrized, so the unit junit file holds more cases than functions are committed."""
+    gate_tests = (
+        "def test_go():\n    pass\n\nclass TestGate:\n    def test_named(self):\n        pass\n"
+    )
+    commit(repo, {**UNIT_TESTS, "tests/unit/gate/test_gate.py": gate_tests}, "tests")
+    left = [
+        ("tests.unit.test_one", "test_a"),
+        ("tests.unit.store.test_two", "test_b"),
+        ("tests.unit.store.test_two.TestC", "test_c"),
+        ("tests.unit.store.test_two.TestC", "test_d"),
+    ]
+    narrowed = {**default_junit(), "unit": junit_xml("unit", passed=0, tests=left * 5)}
+    write_ci(repo / "reports" / "ci", head(repo), junit=narrowed)
+    run = run_gate(ci=False)
+    assert (run.code, run.verdicts()["ci"]) == (1, "no-go")
+    assert run.check("ci")["details"] == [
+        "unit: 2 of the 6 test functions committed at HEAD in tests/unit did not run "
+        "(tests/unit/gate/test_gate.py::test_go, "
+        "tests/unit/gate/test_gate.py::TestGate::test_named) "
+        "(tox.ini narrowed the run, or tests were deselected)"
+    ]
+
+
+def _junit_key(nodeid: str) -> tuple[str, str]:
+    """(classname, name without parameters) pytest's junit file gives the test `nodeid`."""
+    path, *names = nodeid.partition("[")[0].split("::")
+    module = path.removesuffix(".py").replace("/", ".")
+    return ".".join([module, *names[:-1]]), names[-1]
 
 
 def _working_tree_files() -> dict[str, bytes]:
@@ -114,5 +157,7 @@ def test_this_checkout_s_full_run_meets_its_floors(layer: str, collected: list[s
     """What tox.ini's command collects in this checkout is at least the gate's floor (files
     as they are on disk: the checkout's own next commit)."""
     floor = layer_floors(_working_tree_files())[layer]
-    ran = sum(1 for node in collected if node.startswith(LAYER_FOLDERS[layer]))
-    assert 0 < floor <= ran, (layer, floor, ran)
+    ran = [node for node in collected if node.startswith(LAYER_FOLDERS[layer])]
+    assert 0 < floor.count <= len(ran), (layer, floor.count, len(ran))
+    keys = {_junit_key(node) for node in ran}
+    assert [str(test) for test in floor.tests if test.junit_key not in keys] == []

@@ -29,6 +29,7 @@ from gate_support import (
     junit_xml,
     live_environment,
     load_report,
+    run_checklist,
     write_ci,
     write_json,
     write_reports,
@@ -127,8 +128,85 @@ def test_sandbox_evidence_of_this_commit_every_item_proven_is_a_go(
     assert (written["decision"], written["go"], written["signed"]) == ("GO", True, True)
     assert written["head"] == head(repo)
     judged = {f["path"] for f in written["files"]}
-    assert {str(sandbox_evidence / n) for n in ("checklist.json", "contracts.json")} <= judged
+    reports = ("checklist.json", "twin/checklist.json", "contracts.json")
+    assert {str(sandbox_evidence / n) for n in reports} <= judged
     assert str(repo / "reports" / "ci" / "tox.json") in judged
+
+
+# The items whose scenarios are all @twin (the admin surface, faults) as a real sandbox run
+# skips them: harness.targets over the feature files, as the bdd plugin deselects them.
+TWIN_ONLY = (
+    "ops-health, ops-metrics-counters, ops-metrics-latency, ops-metrics-webhook-failures, "
+    "ops-webhook-validation, test-e2e, test-unit-retry-policy"
+)
+
+
+def test_a_real_sandbox_run_and_the_full_twin_run_of_the_commit_are_a_go(
+    gate: Gate, sandbox_evidence: Path
+) -> None:
+    """checklist.json as `run --target sandbox` writes it skips the items no sandbox scenario
+    proves: the full twin run of the same commit proves them, the sandbox run all others."""
+    sandbox_run = json.loads((sandbox_evidence / "checklist.json").read_text())
+    skipped = {i["id"] for i in sandbox_run["items"] if i["status"] == "skipped"}
+    assert skipped == {*TWIN_ONLY.split(", "), "handoff-green", "handoff-live-switch"}
+    report = gate()
+    assert report.decision is Decision.GO, report.to_dict()["checks"]
+    assert reason(report, "checklist") == (
+        "22 of 31 items passed on sandbox; decided by this gate: handoff-green (ci), "
+        "handoff-live-switch (live-switch); no sandbox scenario proves (see the twin run): "
+        "ops-metrics-counters, ops-metrics-latency, ops-metrics-webhook-failures, ops-health, "
+        "ops-webhook-validation, test-unit-retry-policy, test-e2e"
+    )
+    assert reason(report, "twin-items") == (
+        f"7 item(s) no sandbox scenario proves passed on the twin run: {TWIN_ONLY}"
+    )
+
+
+def test_without_the_full_twin_run_of_this_commit_the_twin_only_items_are_a_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    twin = sandbox_evidence / "twin" / "checklist.json"
+    fix = f"run `g2a-harness run --target twin --suite full --report-dir {sandbox_evidence}/twin`"
+    twin.unlink()
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["twin-items"]
+    assert (reason(report, "twin-items"), report.next_steps()) == (f"{twin} is missing", [fix])
+    before = head(repo)
+    commit(repo, {"app.py": "print('next')\n"}, "next commit")
+    _evidence_of_head(repo, sandbox_evidence)
+    write_json(twin, run_checklist(datetime.now(UTC), "twin", before), KEY)  # the last one
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["twin-items"]
+    assert reason(report, "twin-items") == (
+        f"{twin} was produced at commit {before[:12]}, the repository is at {head(repo)[:12]}"
+    )
+
+
+def test_a_twin_run_that_did_not_prove_a_twin_only_item_is_a_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    twin_run = run_checklist(datetime.now(UTC), "twin", head(repo))
+    next(i for i in twin_run["items"] if i["id"] == "test-e2e")["status"] = "skipped"
+    write_json(sandbox_evidence / "twin" / "checklist.json", twin_run, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["twin-items"]
+    assert reason(report, "twin-items") == (
+        f"{sandbox_evidence}/twin/checklist.json: 1 item(s) no sandbox scenario proves did not "
+        "pass on the twin either (test-e2e)"
+    )
+
+
+def test_a_sandbox_run_relabelled_as_the_twin_run_is_a_no_go(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    sandbox_run = run_checklist(datetime.now(UTC), "sandbox", head(repo))
+    write_json(sandbox_evidence / "twin" / "checklist.json", sandbox_run, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["twin-items"]
+    assert reason(report, "twin-items") == (
+        f"{sandbox_evidence}/twin/checklist.json was run against 'sandbox', the gate target is "
+        "'twin'"
+    )
 
 
 def test_twin_evidence_relabelled_breaks_its_signature(
@@ -200,7 +278,8 @@ def test_evidence_of_the_previous_commit_is_a_no_go(gate: Gate, repo: Path) -> N
     commit(repo, {"app.py": "print('next')\n"}, "next commit")
     report = gate()
     assert report.decision is Decision.NO_GO
-    assert {c.id for c in report.blocking()} == {"ci", "checklist", "contracts", "load", "metrics"}
+    blocking = {c.id for c in report.blocking()}
+    assert blocking == {"ci", "checklist", "twin-items", "contracts", "load", "metrics"}
     assert f"commit {before[:12]}, the repository is at {head(repo)[:12]}" in reason(report, "load")
 
 
@@ -515,3 +594,24 @@ def test_a_rehearsal_that_skipped_items_the_twin_proves_is_no_go(
     assert report.decision is Decision.NO_GO
     assert [c.id for c in report.blocking()] == ["checklist"]
     assert "required item(s) skipped (env-defaults, " in reason(report, "checklist")
+
+
+def test_a_sandbox_run_without_prometheus_has_one_fix_with_everything_it_needs(
+    gate: Gate, sandbox_evidence: Path, repo: Path
+) -> None:
+    """The dashboards item unproven (no --prometheus-url): the checklist and the dashboards
+    checks name one command, writing where the gate reads and proving the dashboards."""
+    data = run_checklist(datetime.now(UTC), "sandbox", head(repo))
+    unproven = "not proven: pass --prometheus-url with the Prometheus that scrapes your service"
+    data["dashboards"] = {"status": "not proven", "reason": unproven, "queries": []}
+    dashboards = next(i for i in data["items"] if i["id"] == "handoff-dashboards")
+    dashboards["status"] = "skipped"
+    write_json(sandbox_evidence / "checklist.json", data, KEY)
+    report = gate()
+    assert [c.id for c in report.blocking()] == ["checklist", "metrics"]
+    assert report.next_steps() == [
+        "make the skipped items run on the sandbox, then run `g2a-harness run --target sandbox "
+        f"--suite full --report-dir {sandbox_evidence} --prometheus-url URL`",
+        f"run `g2a-harness run --target sandbox --suite full --report-dir {sandbox_evidence} "
+        "--prometheus-url URL`",
+    ]

@@ -8,6 +8,7 @@ import pytest
 from gate_support import (
     HEAD,
     NOW,
+    REPO_ROOT,
     SANDBOX_URL,
     checklist_report,
     ci_run,
@@ -15,11 +16,18 @@ from gate_support import (
     contracts_report,
     live_environment,
     load_report,
+    run_checklist,
 )
 
 from g2a_adapter import Metrics
 from harness.checklist import load_checklist
-from harness.gate.collect import gate_items, live_config, sandbox_credentials, sandbox_only
+from harness.gate.collect import (
+    gate_items,
+    live_config,
+    sandbox_credentials,
+    sandbox_only,
+    twin_only_items,
+)
 from harness.gate.evidence import Binding, Evidence, Probe, ReportFile, RepoScan, TextSource
 from harness.gate.sources import DEFAULT_ALLOWLIST, read_allowlist
 
@@ -62,12 +70,17 @@ def clean(live_env: dict[str, str]) -> Evidence:
 
 @pytest.fixture
 def sandbox_clean(clean: Evidence, live_env: dict[str, str]) -> Evidence:
-    """Sandbox-shaped evidence where every item is proven: the only way to a GO."""
+    """Sandbox-shaped evidence where every item is proven: the only way to a GO. The sandbox
+    run skips the items only twin scenarios prove; the full twin run proves them."""
     own_sandbox = {"G2A_SANDBOX_API_HASH": "TeamSandbox1", "G2A_SANDBOX_API_KEY": "5b" * 32}
+    from_twin, error = twin_only_items(load_checklist(), REPO_ROOT / "features")
+    assert error is None
     return dataclasses.replace(
         clean,
         target="sandbox",
-        checklist=ReportFile("reports/checklist.json", checklist_report(target="sandbox")),
+        checklist=ReportFile("reports/checklist.json", run_checklist(target="sandbox")),
+        twin_only=from_twin,
+        twin_checklist=ReportFile("reports/twin/checklist.json", run_checklist(target="twin")),
         sandbox_credentials=sandbox_credentials(own_sandbox),
         health=dataclasses.replace(clean.health, api_url=SANDBOX_URL, store="redis"),
     )

@@ -140,7 +140,7 @@ def test_floors_per_layer() -> None:
         "tests/bdd/test_features.py": b"from pytest_bdd import scenarios\nscenarios('x')\n",
         "features/orders.feature": FEATURE,
     }
-    assert layer_floors(files) == {
+    assert {layer: floor.count for layer, floor in layer_floors(files).items()} == {
         "build": 0,
         "unit": 6,
         "integration": 3,
@@ -149,6 +149,45 @@ def test_floors_per_layer() -> None:
         "contract": 0,
         "load": 0,
     }
+
+
+def test_each_committed_test_is_known_by_its_junit_classname_and_name() -> None:
+    floor = layer_floors({"tests/unit/store/test_a.py": MODULE})["unit"]
+    assert sorted(test.junit_key for test in floor.tests) == [
+        ("tests.unit.store.test_a", "test_a"),
+        ("tests.unit.store.test_a", "test_b"),
+        ("tests.unit.store.test_a", "test_c"),
+        ("tests.unit.store.test_a.TestThings", "test_d"),
+        ("tests.unit.store.test_a.TestThings", "test_e"),
+    ]
+    assert str(min(floor.tests)) == "tests/unit/store/test_a.py::test_a"
+    assert str(max(floor.tests)) == "tests/unit/store/test_a.py::TestThings::test_e"
+    inherited = layer_floors(
+        {"tests/unit/test_b.py": (BASES + "class TestPlain(Mixin): ...").encode()}
+    )
+    assert [test.junit_key for test in inherited["unit"].tests] == [
+        ("tests.unit.test_b.TestPlain", "test_mixed_in")
+    ]
+
+
+def test_a_layer_that_dropped_a_folder_is_no_go_naming_the_tests_missing(clean: Evidence) -> None:
+    """tox.ini at HEAD runs `pytest tests/unit --ignore=tests/unit/gate`: the tests left are
+    parametrized, so the junit file holds more cases than functions are committed; the gate's
+    own tests did not run."""
+    dropped = {f"tests/unit/gate/test_g{n}.py": b"def test_a(): ...\n" for n in range(4)}
+    kept = {"tests/unit/test_kept.py": b"class TestKept:\n    def test_k(self): ...\n"}
+    floors = {**dict.fromkeys(TESTED_LAYERS, 3), **layer_floors({**dropped, **kept})}
+    del floors["load"], floors["build"], floors["contract"], floors["integration"], floors["bdd"]
+    ran = [("tests.unit.test_kept.TestKept", "test_k")] * 50
+    junit = {**default_junit(), "unit": junit_xml("unit", passed=0, tests=ran)}
+    result = check_ci(with_ci(clean, **_run(junit, floors)))
+    assert result.status is Status.NO_GO
+    assert result.details == (
+        "unit: 4 of the 5 test functions committed at HEAD in tests/unit did not run "
+        "(tests/unit/gate/test_g0.py::test_a, tests/unit/gate/test_g1.py::test_a, "
+        "tests/unit/gate/test_g2.py::test_a and 1 more) "
+        "(tox.ini narrowed the run, or tests were deselected)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,7 +207,7 @@ def with_ci(evidence: Evidence, **changes: Any) -> Evidence:
     return dataclasses.replace(evidence, ci=dataclasses.replace(evidence.ci, **changes))
 
 
-def _run(junit: dict[str, str], floors: dict[str, int]) -> dict[str, Any]:
+def _run(junit: dict[str, str], floors: dict[str, Any]) -> dict[str, Any]:
     run = ci_run(junit=junit, floors=floors)
     return {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
 

@@ -14,6 +14,7 @@ from gate_support import checklist_report, dashboards_proof
 
 from g2a_adapter import Metrics
 from harness.gate.checks.observability import DASHBOARD_METRICS, check_health, check_metrics
+from harness.gate.checks.reports import check_checklist
 from harness.gate.evidence import Evidence, Probe, ReportFile
 from harness.gate.model import Status
 
@@ -123,7 +124,12 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
         "all 9 documented names at receiver: GET /metrics, but dashboards were proven on a "
         "Prometheus the harness started, not on one that scrapes the sandbox service"
     )
-    assert result.fix.startswith("run `g2a-harness run --target sandbox --prometheus-url URL`")
+    assert result.fix == (  # the checklist's own fix: one next step for both
+        "run `g2a-harness run --target sandbox --suite full --report-dir reports "
+        "--prometheus-url URL`"
+    )
+    missing = ReportFile("reports/checklist.json", error="missing")
+    assert result.fix == check_checklist(dataclasses.replace(harness, checklist=missing)).fix
     operators = with_dashboards(clean, dashboards_proof(source="prometheus-url"), "sandbox")
     assert check_metrics(operators).status is Status.GO
 
@@ -191,8 +197,8 @@ def test_missing_or_unproven_dashboards_are_no_go(
     assert result.reason == f"all 9 documented names at receiver: GET /metrics, but {problem}"
     assert result.evidence == "reports/checklist.json"
     assert result.fix == (
-        "run `g2a-harness run --target twin` with `prometheus` on PATH "
-        "(apt-get install -y prometheus)"
+        "run `g2a-harness run --target twin --suite full --report-dir reports` with "
+        "`prometheus` on PATH (apt-get install -y prometheus)"
     )
 
 

@@ -76,6 +76,57 @@ def test_sandbox_target_runs_the_checklist_there_and_load_where_chosen() -> None
     ]
 
 
+def test_a_sandbox_gate_produces_the_sandbox_run_with_prometheus_and_the_twin_run() -> None:
+    """Exactly the evidence a sandbox GO needs: the dashboards proven on the operator's
+    Prometheus, and the full twin run for the items no sandbox scenario proves."""
+    reports = OnDisk(MISSING, MISSING, MISSING, twin_checklist=MISSING)
+    steps = missing_steps(
+        reports,
+        target="sandbox",
+        load_target="twin",
+        report_dir="ev",
+        binding=BINDING,
+        prometheus_url="https://prometheus.example.net",
+    )
+    assert [(step.evidence, step.target, step.command) for step in steps[:2]] == [
+        (
+            "checklist",
+            "sandbox",
+            "g2a-harness run --target sandbox --suite full --report-dir ev "
+            "--prometheus-url https://prometheus.example.net",
+        ),
+        (
+            "twin checklist",
+            "twin",
+            "g2a-harness run --target twin --suite full --report-dir ev/twin",
+        ),
+    ]
+    fresh_twin = ReportFile("ev/twin/checklist.json", checklist_report(target="twin"))
+    kept = on_disk(ReportFile("ev/checklist.json", checklist_report(target="sandbox")))
+    both = OnDisk(kept.checklist, kept.contracts, kept.load, twin_checklist=fresh_twin)
+    assert commands(both, target="sandbox") == []
+
+
+@pytest.mark.parametrize(
+    ("dashboards", "runs"),
+    [
+        (None, True),
+        ({"status": "not proven", "reason": "not proven: pass --prometheus-url"}, True),
+        ({"status": "failed", "reason": "1 of 2 panel queries returned no data"}, False),
+        ({"status": "proven"}, False),
+    ],
+)
+def test_a_checklist_whose_dashboards_were_not_proven_is_missing(
+    dashboards: dict[str, Any] | None, runs: bool
+) -> None:
+    """No Prometheus was asked: run again (with --prometheus-url); a proof that failed is a
+    failure, kept like any other."""
+    data = checklist_report(target="sandbox", dashboards=dashboards)
+    reports = on_disk(ReportFile("ev/checklist.json", data))
+    expected = ["g2a-harness run --target sandbox --suite full --report-dir ev"] if runs else []
+    assert commands(reports, target="sandbox") == expected
+
+
 @pytest.mark.parametrize(
     ("data", "error", "target", "expected"),
     [

@@ -124,7 +124,10 @@ def test_wrong_target(clean: Evidence) -> None:
     assert result.reason == (
         "reports/checklist.json was run against 'twin', the gate target is 'sandbox'"
     )
-    assert result.fix == "run `g2a-harness run --target sandbox --suite full --report-dir reports`"
+    assert result.fix == (
+        "run `g2a-harness run --target sandbox --suite full --report-dir reports "
+        "--prometheus-url URL`"
+    )
 
 
 def test_the_target_is_read_from_the_envelope_not_the_report_s_own_field(

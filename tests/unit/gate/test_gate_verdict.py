@@ -28,6 +28,7 @@ def test_sandbox_evidence_proven_on_every_item_is_go(sandbox_clean: Evidence) ->
         ("checkout", "go"),
         ("ci", "go"),
         ("checklist", "go"),
+        ("twin-items", "go"),
         ("contracts", "go"),
         ("load", "go"),
         ("health", "go"),
@@ -115,8 +116,8 @@ def test_gate_json_and_markdown(clean: Evidence, tmp_path: Path) -> None:
         "details": [],
     }
     dashboards_fix = (
-        "run `g2a-harness run --target twin` with `prometheus` on PATH "
-        "(apt-get install -y prometheus)"
+        "run `g2a-harness run --target twin --suite full --report-dir reports` with "
+        "`prometheus` on PATH (apt-get install -y prometheus)"
     )
     assert data["next_steps"] == [checklist["fix"], dashboards_fix]
     markdown = md_path.read_text()
@@ -154,7 +155,10 @@ def test_terminal_leads_with_the_decision_and_what_to_run(clean: Evidence) -> No
     lines = console.export_text().splitlines()
     assert lines[0] == "decision: NO-GO (exit 1): 2 item(s) not proven"
     assert lines[1] == "  1. run `g2a-harness run --target twin --suite full --report-dir reports`"
-    assert lines[2].startswith("  2. run `g2a-harness run --target twin` with `prometheus`")
+    assert lines[2].startswith(
+        "  2. run `g2a-harness run --target twin --suite full --report-dir reports` with "
+        "`prometheus`"
+    )
     text = "\n".join(lines)
     assert "reports/checklist.json is missing" in text
     assert "live base URL: https://api.g2a.com/v1 (confirm it)" in text
