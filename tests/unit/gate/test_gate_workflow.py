@@ -137,3 +137,11 @@ def test_both_pipelines_prove_the_dashboards_on_the_operators_prometheus() -> No
     assert sandbox_run.endswith('--prometheus-url "${{ vars.G2A_PROMETHEUS_URL }}"')
     gitlab_run = next(s for s in gitlab()["sandbox"]["script"] if s.startswith("g2a-harness run"))
     assert gitlab_run.endswith('--prometheus-url "$G2A_PROMETHEUS_URL"')
+
+
+def test_both_pipelines_run_the_twin_checklist_where_the_sandbox_gate_reads_it() -> None:
+    """The items no sandbox scenario can prove come from the full twin run of the commit, in
+    twin/ of the evidence folder: without it the sandbox gate is a NO-GO."""
+    twin_run = "g2a-harness run --target twin --suite full --report-dir reports/sandbox/full/twin"
+    assert twin_run in runs(github()["sandbox"])
+    assert twin_run in gitlab()["sandbox"]["script"]
