@@ -6,7 +6,9 @@ the file's locks is wrong in the child (children hung). Before `os.fork()`, each
 registered here takes its lock, so no statement is in flight, and closes its connection; then
 parent and child release the lock, and each opens a connection of its own on next use. Forks
 from two threads at once take turns. Do not fork inside a store transaction (`grouped()`, a
-`run_once_in_transaction` work): that store is left as it is after `BUSY_AT_FORK_SECONDS`.
+`run_once_in_transaction` work): a SQLite store is left as it is after `BUSY_AT_FORK_SECONDS`;
+a PostgreSQL store, whose lock is reentrant, closes its connection at once, so the transaction
+fails (nothing of it is kept) and both processes connect again.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class _Closable(Protocol):
 class Reconnects:
     """A store holding one connection under `_lock`, opened again on next use once closed."""
 
-    _lock: threading.Lock
+    _lock: threading.Lock | threading.RLock
     _conn: _Closable | None
 
     def close_connection(self) -> None:

@@ -5,29 +5,71 @@ an existing row runs `SELECT … FOR UPDATE` and `decide_claim` in one transacti
 concurrent claimers serialize on the row lock. Statements are server-side prepared.
 Times are computed here, passed in as parameters: by the server's clock as this host reads it
 (`_server_clock`: local time plus the offset to `clock_timestamp()`, measured on each new
-connection), or by an injected clock, so tests can move time. The connection is opened on
-first use and again after a fork (`_fork`).
+connection before any time is computed), or by an injected clock, so tests can move time. The
+connection is opened on first use and again after a fork (`_fork`), and after a server that
+stopped answering (`_AnsweringConnection`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
-from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE
+from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, check_seconds
 from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
 from g2a_adapter.idempotency._server_clock import chosen_clock
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _SERVER_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
+_RV = TypeVar("_RV")
+
+
+class NoAnswerError(psycopg.OperationalError):
+    """The server did not answer in time (a partition, a frozen server or proxy)."""
+
+
+def _answered_within(gen: PQGen[_RV], seconds: float) -> PQGen[_RV]:
+    """`gen`, an exchange with the server (a statement, a commit), given up (`NoAnswerError`) when
+    it has not ended after `seconds`. While the socket stays quiet, psycopg wakes it every
+    tenth of a second with nothing ready, so the deadline is checked then."""
+    deadline = time.monotonic() + seconds
+    try:
+        waiting_for = next(gen)
+        while True:
+            ready = yield waiting_for
+            if not ready and time.monotonic() >= deadline:
+                raise NoAnswerError(f"the server did not answer within {seconds:g} s")
+            waiting_for = gen.send(ready)
+    except StopIteration as done:
+        result: _RV = done.value
+        return result
+
+
+class _AnsweringConnection(psycopg.Connection[tuple[Any, ...]]):
+    """A connection that waits at most `answer_timeout` seconds for the server to answer.
+
+    TCP keeps a frozen server (or proxy) alive, and a statement timeout needs the server to
+    act: each wait psycopg makes (a statement, a commit) ends instead, and the connection is
+    closed, so the server's late answer is never read as another statement's."""
+
+    answer_timeout = 5.0
+
+    def wait(self, gen: PQGen[_RV], *args: Any, **kwargs: Any) -> _RV:
+        try:
+            return super().wait(_answered_within(gen, self.answer_timeout), *args, **kwargs)
+        except NoAnswerError:
+            self.pgconn.finish()
+            raise
 
 
 class PostgresStore(Reconnects, SqlStore):
@@ -44,16 +86,21 @@ class PostgresStore(Reconnects, SqlStore):
         namespace: str = DEFAULT_NAMESPACE,
         clock: Callable[[], float] | None = None,
         connect_timeout_seconds: int = 2,
+        answer_timeout_seconds: float = _AnsweringConnection.answer_timeout,
     ) -> None:
         """`clock`: injected, it computes every time as it is; by default the server's clock
-        does (`_server_clock`)."""
+        does (`_server_clock`). A server silent for `answer_timeout_seconds` during a
+        statement fails it (`StoreUnavailableError`); the next operation connects again."""
+        check_seconds("answer_timeout_seconds", answer_timeout_seconds)
         chosen, self._server_clock = chosen_clock(self.backend, clock)
         super().__init__(namespace, chosen)
         self._conninfo = conninfo
         self._connect_timeout = connect_timeout_seconds
+        self._answer_timeout = answer_timeout_seconds
         self._mask = SecretMasker(url_passwords(conninfo))
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        # Reentrant: `_timed` holds the connection it measured for the statements of its block.
+        self._lock = threading.RLock()
+        self._conn: _AnsweringConnection | None = None
         self._closed = False
         reconnect_after_fork(self)
         try:
@@ -67,15 +114,28 @@ class PostgresStore(Reconnects, SqlStore):
             raise StoreUnavailableError(self.backend, "the store was closed")
         if self._conn is None or self._conn.closed or self._conn.broken:
             self.close_connection()
-            self._conn = psycopg.connect(
+            self._conn = _AnsweringConnection.connect(
                 self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
             )
+            self._conn.answer_timeout = self._answer_timeout
             if self._server_clock is not None:  # a new connection may reach another server
                 self._server_clock.expire()
         if self._server_clock is not None:
             conn = self._conn
             self._server_clock.refresh(lambda: _server_time(conn))
         return self._conn
+
+    @contextmanager
+    def _timed(self) -> Iterator[float]:
+        """The time now by the server's clock as measured on the connection the block's
+        statements use: connected (and measured) first, and held meanwhile, so another
+        thread's failure cannot make them run on a new connection, maybe another server."""
+        with self._lock:
+            try:
+                self._connection()
+            except psycopg.Error as exc:
+                raise self._failure(exc) from None
+            yield self._clock()
 
     def _failure(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(

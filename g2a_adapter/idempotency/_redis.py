@@ -2,14 +2,16 @@
 
 The scripts implement exactly the rules of `decide_claim` (`_base.py`); times are computed here
 and passed in as strings (never float arithmetic in Lua): by the server's clock as this host
-reads it (`_server_clock`: local time plus the offset to Redis `TIME`), or by an injected clock,
-so tests can move time. Redis TTLs only garbage-collect completed records and nonces; the
-stored expiry times decide.
+reads it (`_server_clock`: local time plus the offset to Redis `TIME`, measured before the times
+of an operation are computed, again after a failed call or a connection opened again), or by an
+injected clock, so tests can move time. Redis TTLs only garbage-collect completed records and
+nonces; the stored expiry times decide.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +103,14 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """
 
+
+class _Reconnected(redis.ConnectionError):
+    """A pooled connection opened again while the server's clock held a measurement: redis-py
+    does so by itself when the server closed the connection (a failover), and the server now
+    reached may have another clock. Raised before the command that opened it was sent;
+    `_call` measures and runs it again."""
+
+
 _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stored time decides
 
 
@@ -132,12 +142,14 @@ class RedisStore:
         self._owners = OwnerIds()
         self._prefix = f"{checked_namespace(self.backend, namespace)}:"
         self._mask = SecretMasker(url_passwords(url))
+        self._opened: weakref.WeakSet[redis.connection.AbstractConnection] = weakref.WeakSet()
         self._client: redis.Redis = redis.Redis.from_url(
             url,
             decode_responses=True,
             retry=Retry(NoBackoff(), 0),
             socket_timeout=socket_timeout_seconds,
             socket_connect_timeout=socket_timeout_seconds,
+            redis_connect_func=self._on_connect,
         )
         self._closed = False
         self._claim = self._client.register_script(_CLAIM)
@@ -152,18 +164,40 @@ class RedisStore:
             self._client.close()
             raise
 
+    def _on_connect(self, connection: redis.connection.AbstractConnection) -> None:
+        """redis-py's handshake, then `_Reconnected` for a connection opened again while the
+        server's clock held a measurement (a new one, as the pool grows, reaches the server
+        the pooled ones do)."""
+        connection.on_connect()  # type: ignore[no-untyped-call]  # redis-py's own handshake
+        again = connection in self._opened
+        self._opened.add(connection)
+        if again and self._server_clock is not None and self._server_clock.measured:
+            self._server_clock.expire()
+            raise _Reconnected("connected again: the server's clock is measured again")
+
     def _call(self, action: Callable[[], Any]) -> Any:
         if self._closed:  # redis-py would quietly connect again
             raise StoreUnavailableError(self.backend, "the store was closed")
         try:
-            if self._server_clock is not None:
-                self._server_clock.refresh(self._server_time)
-            return action()
+            try:
+                return self._measured_call(action)
+            except _Reconnected:  # nothing was sent: measured now, it goes out
+                return self._measured_call(action)
         except redis.RedisError as exc:
             if self._server_clock is not None:  # the next connection may reach another server
                 self._server_clock.expire()
             detail = self._mask(f"{type(exc).__name__}: {exc}")
             raise StoreUnavailableError(self.backend, detail) from None
+
+    def _measured_call(self, action: Callable[[], Any]) -> Any:
+        if self._server_clock is not None:
+            self._server_clock.refresh(self._server_time)
+        return action()
+
+    def _timed_call(self, action: Callable[[float], Any]) -> Any:
+        """`action` given the time now, read only once `_call` has measured the server's clock
+        (again after a failure or a reconnection: it may reach a server with another clock)."""
+        return self._call(lambda: action(self._clock()))
 
     def _server_time(self) -> float:
         seconds, microseconds = self._client.time()
@@ -185,19 +219,24 @@ class RedisStore:
     def _key(self, key: str) -> str:
         return f"{self._prefix}rec:{key}"
 
-    def _owned_call(self, script: Any, key: str, owner: str, *args: Any) -> None:
-        if not self._call(lambda: script(keys=[self._key(key)], args=[owner, *args])):
+    def _owned_call(
+        self, script: Any, key: str, owner: str, args: Callable[[float], list[Any]]
+    ) -> None:
+        """`script` on a record `owner` must hold; `args` after the owner, from the time now."""
+        held = self._timed_call(lambda now: script(keys=[self._key(key)], args=[owner, *args(now)]))
+        if not held:
             raise LeaseLostError(f"lease on {key!r} is no longer held by this caller")
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> Claim:
         check_seconds("lease_seconds", lease_seconds)
         check_key(key, fingerprint)
         owner = self._owners.next()
-        now = self._clock()
-        args = [fingerprint, owner, repr(now), repr(now + lease_seconds)]
-        state, payload, taken_over = self._call(
-            lambda: self._claim(keys=[self._key(key)], args=args)
-        )
+
+        def claim_at(now: float) -> Any:
+            args = [fingerprint, owner, repr(now), repr(now + lease_seconds)]
+            return self._claim(keys=[self._key(key)], args=args)
+
+        state, payload, taken_over = self._timed_call(claim_at)
         if state == "completed":
             return Claim(ClaimState.COMPLETED, key, result=load_json(payload))
         if state != "new":
@@ -212,30 +251,34 @@ class RedisStore:
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         check_seconds("lease_seconds", lease_seconds)
-        lease = repr(self._clock() + lease_seconds)
-        self._owned_call(self._checkpoint, key, owner, dump_object(data), lease)
+        encoded = dump_object(data)
+        self._owned_call(
+            self._checkpoint, key, owner, lambda now: [encoded, repr(now + lease_seconds)]
+        )
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         check_seconds("lease_seconds", lease_seconds)
-        self._owned_call(self._renew, key, owner, repr(self._clock() + lease_seconds))
+        self._owned_call(self._renew, key, owner, lambda now: [repr(now + lease_seconds)])
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         check_seconds("ttl_seconds", ttl_seconds)
-        expires = repr(self._clock() + ttl_seconds)
+        encoded, ttl_ms = dump_object(result), _ttl_ms(ttl_seconds)
         self._owned_call(
-            self._complete, key, owner, dump_object(result), expires, _ttl_ms(ttl_seconds)
+            self._complete, key, owner, lambda now: [encoded, repr(now + ttl_seconds), ttl_ms]
         )
 
     def release(self, key: str, owner: str) -> None:
-        self._owned_call(self._release, key, owner)
+        self._owned_call(self._release, key, owner, lambda now: [])
 
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
         check_seconds("ttl_seconds", ttl_seconds)
         check_key(nonce)
-        now = self._clock()
-        args: list[str | int] = [repr(now), repr(now + ttl_seconds), _ttl_ms(ttl_seconds)]
-        key = f"{self._prefix}nonce:{nonce}"
-        return bool(self._call(lambda: self._nonce(keys=[key], args=args)))
+        key, ttl_ms = f"{self._prefix}nonce:{nonce}", _ttl_ms(ttl_seconds)
+
+        def add_at(now: float) -> Any:
+            return self._nonce(keys=[key], args=[repr(now), repr(now + ttl_seconds), ttl_ms])
+
+        return bool(self._timed_call(add_at))
 
     def get(self, key: str) -> Record | None:
         fields: dict[str, str] = self._call(lambda: self._client.hgetall(self._key(key)))

@@ -4,8 +4,9 @@ Leases, retention and nonces expire by one clock for every host: the server's. H
 without a round trip per claim: `ServerClock` is the server's time as last measured, moved on
 by this host's monotonic clock since, so a step of this host's wall clock (NTP, a resumed VM)
 does not move it. It is measured from a few readings of the server's clock (the one with the
-shortest round trip counts) on the store's first call, after a new connection (PostgreSQL) or
-a failed call (Redis), after a fork, and every `REFRESH_SECONDS`. An offset of this host's
+shortest round trip counts) on the store's first call, after a new connection or a failed
+call, after a fork, and every `REFRESH_SECONDS`; a store measures before it computes the
+times of an operation, on the connection the operation uses. An offset of this host's
 wall clock over `SKEW_WARNING_SECONDS` is logged once. Tests that move time (freezegun) inject
 a `clock` instead: a measurement brings this one back to the server's time.
 """
@@ -52,23 +53,35 @@ class ServerClock:
         self._base = self._local() - monotonic()  # the server's time minus monotonic time
         self._next_sync = -float("inf")  # monotonic time of the next measurement
         self._pid = os.getpid()
+        self._holds = False  # a measurement made (`measured`)
         self._warned = False
 
     def __call__(self) -> float:
         return self._monotonic() + self._base
 
+    @property
+    def measured(self) -> bool:
+        """Whether this process holds a measurement, not expired since."""
+        return self._holds and os.getpid() == self._pid
+
     def expire(self) -> None:
         """Measure again at the next `refresh` (a new connection may reach another server)."""
         self._next_sync = -float("inf")
+        self._holds = False
 
     def refresh(self, read_server: Callable[[], float]) -> None:
         """Measure the offset with `read_server` (the server's time, epoch seconds) when due."""
-        if self._monotonic() < self._next_sync and os.getpid() == self._pid:
+        if os.getpid() != self._pid:  # a forked child measures its own
+            self._pid = os.getpid()
+            self.expire()
+        if self._holds and self._monotonic() < self._next_sync:
             return
-        self._pid = os.getpid()
-        self._next_sync = self._monotonic() + self._refresh  # other threads skip meanwhile
+        # Meanwhile other threads keep the measurement held; with none held (expired: maybe
+        # another server), each measures for itself.
+        self._next_sync = self._monotonic() + self._refresh
         samples = [self._sample(read_server) for _ in range(_SAMPLES)]
         _, self._base, self.offset = min(samples)
+        self._holds = True
         self._warn_once()
 
     def _sample(self, read_server: Callable[[], float]) -> tuple[float, float, float]:

@@ -203,6 +203,12 @@ class SqlStore(abc.ABC):
         """One autocommit query; its rows. Driver errors → StoreUnavailableError."""
 
     @contextmanager
+    def _timed(self) -> Iterator[float]:
+        """The time now, for the block's statements: by the clock of the connection they run
+        on (a store on the server's clock connects and measures first)."""
+        yield self._clock()
+
+    @contextmanager
     def grouped(self) -> Iterator[None]:
         """Until the block ends, this thread's operations on the store run in one transaction
         holding the write lock: they commit together, or, if the block raises or a statement
@@ -286,19 +292,25 @@ class SqlStore(abc.ABC):
         check_seconds("lease_seconds", lease_seconds)
         check_key(key, fingerprint)
         owner = self._owners.next()
-        now = self._clock()
-        if self.read_before_insert and self._open_group() is None:  # a group holds the lock
-            claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
-            if claim is not None:
-                return claim
-        fresh = (key, fingerprint, owner, now + lease_seconds, *_NO_DATA)
-        if self._write(self._sql.insert, fresh):
-            return Claim(ClaimState.NEW, key, owner=owner)
-        claim = self._claim_without_writing(key, fingerprint, owner, now, lease_seconds)
+        with self._timed() as now:
+            claim = self._claim_autocommit(key, fingerprint, owner, now, lease_seconds)
         if claim is not None:
             return claim
         with self._in_transaction() as tx:  # the claim must write over an existing row
             return self._claim_in(tx, key, fingerprint, owner, self._clock(), lease_seconds)
+
+    def _claim_autocommit(
+        self, key: str, fingerprint: str, owner: str, now: float, lease: float
+    ) -> Claim | None:
+        """A claim decided by autocommit statements: a fresh key inserted, or a row that needs
+        no write. None when the claim must write over an existing row."""
+        if self.read_before_insert and self._open_group() is None:  # a group holds the lock
+            claim = self._claim_without_writing(key, fingerprint, owner, now, lease)
+            if claim is not None:
+                return claim
+        if self._write(self._sql.insert, (key, fingerprint, owner, now + lease, *_NO_DATA)):
+            return Claim(ClaimState.NEW, key, owner=owner)
+        return self._claim_without_writing(key, fingerprint, owner, now, lease)
 
     def _claim_without_writing(
         self, key: str, fingerprint: str, owner: str, now: float, lease: float
@@ -391,20 +403,23 @@ class SqlStore(abc.ABC):
 
     def checkpoint(self, key: str, owner: str, data: JSON, lease_seconds: float) -> None:
         check_seconds("lease_seconds", lease_seconds)
-        lease = self._clock() + lease_seconds
-        self._owned_change(self._sql.checkpoint, (dump_object(data), lease, key, owner), key)
+        encoded = dump_object(data)
+        with self._timed() as now:
+            params = (encoded, now + lease_seconds, key, owner)
+            self._owned_change(self._sql.checkpoint, params, key)
 
     def renew(self, key: str, owner: str, lease_seconds: float) -> None:
         check_seconds("lease_seconds", lease_seconds)
-        lease = self._clock() + lease_seconds
-        self._owned_change(self._sql.renew, (lease, key, owner), key)
+        with self._timed() as now:
+            self._owned_change(self._sql.renew, (now + lease_seconds, key, owner), key)
 
     def complete(self, key: str, owner: str, result: JSON, ttl_seconds: float) -> None:
         check_seconds("ttl_seconds", ttl_seconds)
-        now = self._clock()
-        params = (dump_object(result), now + ttl_seconds, key, owner)
-        self._owned_change(self._sql.complete, params, key)
-        self._maybe_prune(now)
+        encoded = dump_object(result)
+        with self._timed() as now:
+            params = (encoded, now + ttl_seconds, key, owner)
+            self._owned_change(self._sql.complete, params, key)
+            self._maybe_prune(now)
 
     def release(self, key: str, owner: str) -> None:
         """Forget a key without progress; keep one with a checkpoint, without an owner."""
@@ -414,9 +429,9 @@ class SqlStore(abc.ABC):
     def add_nonce(self, nonce: str, ttl_seconds: float) -> bool:
         check_seconds("ttl_seconds", ttl_seconds)
         check_key(nonce)
-        now = self._clock()
-        accepted = bool(self._write(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
-        self._maybe_prune(now)
+        with self._timed() as now:
+            accepted = bool(self._write(self._sql.add_nonce, (nonce, now + ttl_seconds, now)))
+            self._maybe_prune(now)
         return accepted
 
     def get(self, key: str) -> Record | None:

@@ -6,6 +6,9 @@ processes sharing the file serialize their claims; `busy_timeout` makes them wai
 failing. Log checkpoints run on a thread of their own (`_checkpointer.Checkpointer`).
 """
 
+# Table names come from a validated identifier (`checked_namespace`), never from input data.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import sqlite3
@@ -22,6 +25,7 @@ from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 
 _WAL_RETRY_SECONDS = 0.01
+_PAGE_SIZE = "(SELECT page_size FROM pragma_page_size())"
 
 
 class SqliteStore(Reconnects, SqlStore):
@@ -45,6 +49,11 @@ class SqliteStore(Reconnects, SqlStore):
         self._lock = threading.Lock()
         self._closed = False
         self._conn: sqlite3.Connection | None = None
+        nonces = f"{self._namespace}_nonces"  # a nonce as large as a page: `ping`
+        self._write_page = (
+            f"INSERT INTO {nonces} (nonce, expires_at) VALUES (zeroblob({_PAGE_SIZE}), 0)"
+        )
+        self._free_page = f"DELETE FROM {nonces} WHERE nonce = zeroblob({_PAGE_SIZE})"
         try:
             self._create_schema()
         except BaseException:
@@ -121,13 +130,25 @@ class SqliteStore(Reconnects, SqlStore):
                 try:
                     yield _SqliteTx(conn)
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # SQLite ends it itself on some errors (disk full)
+                        conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise self._failure(exc) from exc
+
+    def ping(self) -> None:
+        """What a claim needs: the write lock (`BEGIN IMMEDIATE`), the store's tables, and room
+        to write. A nonce as large as a page is written and deleted in one transaction, which
+        commits: a full disk fails it (or a file at `max_page_count`) as it fails claims, and
+        nothing is left; the page it took is free again for the next ping or a claim, so
+        pinging does not grow the file."""
+        with self._in_transaction() as tx:
+            tx.rows(self._sql.select_version, ())
+            tx.count(self._write_page, ())
+            tx.count(self._free_page, ())
 
     def close(self) -> None:
         self._checkpointer.stop()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from _store_fixtures import Backend
 
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import ClaimState, IdempotencyStore, replay_guard_of
 
 SKEW = 60.0
@@ -160,3 +161,134 @@ def test_a_skew_over_a_second_is_logged_once_without_the_url(
     assert "60" in messages[0]
     assert "ahead" in messages[0]
     assert shared_backend.url not in messages[0]
+
+
+FAILOVER_JUMP = 3600.0  # the server reached after the failover reads an hour ahead
+
+
+def _servers_clock_jumps(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the server answers clock readings an hour ahead (a failover to a server
+    whose clock differs): a store reads it only when it measures again."""
+    if backend.name == "redis":
+        from g2a_adapter.idempotency._redis import RedisStore
+
+        real = RedisStore._server_time
+        monkeypatch.setattr(RedisStore, "_server_time", lambda s: real(s) + FAILOVER_JUMP)
+    else:
+        from g2a_adapter.idempotency import _postgres
+
+        real_pg = _postgres._server_time
+        monkeypatch.setattr(_postgres, "_server_time", lambda c: real_pg(c) + FAILOVER_JUMP)
+
+
+def _loses_its_connection(
+    backend: Backend, store: IdempotencyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call of `store` fails as the old server goes away (the store's real failure path)."""
+    if backend.name == "redis":
+        import redis
+
+        def gone(*args: object) -> None:
+            raise redis.ConnectionError("the server went away")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(store._client, "hgetall", gone)  # type: ignore[attr-defined]
+            with pytest.raises(StoreUnavailableError, match="went away"):
+                store.get("probe")
+        return
+    import psycopg
+
+    pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(backend.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreUnavailableError):
+        store.get("probe")
+
+
+def _failed_over(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> tuple[IdempotencyStore, IdempotencyStore]:
+    """A store measured on the old server that just lost its connection, and another host's
+    store on the new server."""
+    store = backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW  # measured: old server
+    _servers_clock_jumps(backend, monkeypatch)
+    _loses_its_connection(backend, store, monkeypatch)
+    return store, backend.open_on_server_clock()
+
+
+@on_server_backends
+def test_the_first_claim_after_a_failover_is_timed_by_the_new_servers_clock(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lease was timed by the old server's clock: an hour off, it had already expired, so
+    another host took the key over at once and the handler ran twice."""
+    store, other_host = _failed_over(shared_backend, monkeypatch)
+
+    held = store.claim("purchase-1", "fp", 15.0)
+
+    assert held.state is ClaimState.NEW
+    record = other_host.get("purchase-1")
+    assert record is not None
+    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+    assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS
+
+
+@on_server_backends
+@pytest.mark.parametrize("operation", ["renew", "checkpoint", "complete", "add_nonce"])
+def test_every_time_written_after_a_failover_follows_the_new_servers_clock(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    """Lease ends, retention and nonce expiries alike: the first write after the failover
+    measures the new server's clock before it computes its time."""
+    store = shared_backend.open_on_server_clock()
+    owner = store.claim("purchase-1", "fp", 15.0).owner or ""
+    _servers_clock_jumps(shared_backend, monkeypatch)
+    _loses_its_connection(shared_backend, store, monkeypatch)
+    other_host = shared_backend.open_on_server_clock()
+    new_server_now = time.time() + FAILOVER_JUMP
+
+    if operation == "add_nonce":
+        assert replay_guard_of(store).add_nonce("nonce-1", 30.0) is True
+        assert replay_guard_of(other_host).add_nonce("nonce-1", 30.0) is False
+        return
+    if operation == "renew":
+        store.renew("purchase-1", owner, 30.0)
+    elif operation == "checkpoint":
+        store.checkpoint("purchase-1", owner, {"step": 1}, 30.0)
+    else:
+        store.complete("purchase-1", owner, {"order_id": "1"}, 30.0)
+    record = other_host.get("purchase-1")
+    assert record is not None
+    written = record.expires_at if operation == "complete" else record.lease_expires_at
+    assert written == pytest.approx(new_server_now + 30.0, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    "shared_backend", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
+def test_a_connection_redis_py_opens_again_by_itself_measures_the_new_servers_clock_first(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that closes the connection (a failover that ends the old server's clients)
+    is not a failed call: redis-py connects again when the next command takes the connection,
+    and the first lease went out timed by the old server's clock."""
+    import redis
+
+    store = shared_backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    connection_id = store._client.client_id()  # type: ignore[attr-defined]
+    _servers_clock_jumps(shared_backend, monkeypatch)
+    admin = redis.Redis.from_url(shared_backend.url)
+    try:
+        assert admin.client_kill_filter(_id=connection_id) == 1
+    finally:
+        admin.close()
+    other_host = shared_backend.open_on_server_clock()
+
+    assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
+
+    record = other_host.get("purchase-1")
+    assert record is not None
+    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+    assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS

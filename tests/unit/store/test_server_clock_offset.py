@@ -164,3 +164,25 @@ def test_a_step_of_this_hosts_wall_clock_after_a_measurement_does_not_move_the_c
     host.ticks += 1.0
 
     assert clock() == pytest.approx(measured + 1.0)
+
+
+def test_a_refresh_during_another_ones_measurement_after_an_expiry_measures_too() -> None:
+    """After a failover (`expire`), the old offset is another server's: a thread that arrives
+    while another one measures measures as well, instead of skipping and timing its operation
+    by the old server's clock. (Here the second refresh arrives within the first's reading.)"""
+    host = FakeHost()
+    clock = _clock(host)
+    clock.refresh(FakeServer(host, 5.0, [0.001]))
+    new_server = FakeServer(host, 3600.0, [0.001])
+    seen_meanwhile: list[float] = []
+
+    def first_reading_of_the_new_server() -> float:
+        clock.refresh(new_server)  # another thread's operation, meanwhile
+        seen_meanwhile.append(clock() - host.wall)
+        return new_server()
+
+    clock.expire()
+    clock.refresh(first_reading_of_the_new_server)
+
+    assert seen_meanwhile == [pytest.approx(3600.0)] * 3  # one per reading of the first
+    assert clock.offset == pytest.approx(3600.0)

@@ -1,0 +1,79 @@
+"""A PostgreSQL server that stops answering (a network partition, a frozen server or proxy)
+fails each operation within seconds, as Redis does: it hung every operation, and every
+handler thread behind the store's lock, until TCP gave up (~15 min), so deliveries hung
+instead of answering 503 and the store-down alert never fired."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from _freezable_proxy import FreezableProxy
+from _store_fixtures import Backend
+
+from g2a_adapter import StoreUnavailableError
+from g2a_adapter.idempotency import ClaimState
+from g2a_adapter.idempotency._postgres import PostgresStore
+
+GENEROUS_SECONDS = 10.0  # the bound below is 1 s; a hang is what this catches
+on_postgres = pytest.mark.parametrize(
+    "sql_backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@pytest.fixture
+def proxy(sql_backend: Backend) -> Iterator[FreezableProxy]:
+    frozen = FreezableProxy(urlsplit(sql_backend.url).port or 5432)
+    yield frozen
+    frozen.close()
+
+
+def _through(proxy: FreezableProxy, url: str) -> str:
+    """`url` with the proxy's address for the server's."""
+    parts = urlsplit(url)
+    user, at, _ = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user}{at}127.0.0.1:{proxy.port}").geturl()
+
+
+def _outcome_within(seconds: float, operation: Callable[[], object]) -> object:
+    """What `operation()` returned or raised; a test failure if it still ran after `seconds`."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(operation())
+        except Exception as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    assert outcome, f"still waiting for the server after {seconds:g} s"
+    return outcome[0]
+
+
+@on_postgres
+def test_an_unanswering_server_fails_the_operation_in_seconds_and_the_next_one_reconnects(
+    sql_backend: Backend, proxy: FreezableProxy
+) -> None:
+    store = PostgresStore(
+        _through(proxy, sql_backend.url),
+        namespace=sql_backend.namespace,
+        answer_timeout_seconds=1.0,
+    )
+    try:
+        assert store.claim("before", "fp", 30.0).state is ClaimState.NEW
+        proxy.freeze()
+
+        failed = _outcome_within(GENEROUS_SECONDS, lambda: store.claim("during", "fp", 30.0))
+        assert isinstance(failed, StoreUnavailableError), failed
+        assert "did not answer within 1 s" in str(failed)
+
+        proxy.thaw()
+        assert store.claim("after", "fp", 30.0).state is ClaimState.NEW
+        assert store.claim("before", "fp", 30.0).state is ClaimState.IN_PROGRESS
+    finally:
+        proxy.close()  # first: it ends an operation still waiting, which holds the store
+        store.close()
