@@ -99,7 +99,9 @@ class LeaseKeeper:
         renewed: list[_Lease] = []
         try:
             with write_group(self._store):
-                for lease in leases:
+                # in key order, as the receiver writes a group's events: two processes
+                # renewing and claiming the same keys on one database never deadlock
+                for lease in sorted(leases, key=lambda lease: lease.key):
                     try:
                         self._store.renew(lease.key, lease.owner, self._lease)
                     except LeaseLostError:

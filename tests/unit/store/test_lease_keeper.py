@@ -86,6 +86,30 @@ def test_a_lease_whose_renewals_fail_for_a_whole_lease_is_no_longer_held() -> No
     keeper.let_go("k", owner)
 
 
+class _RenewalOrder(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.renewed: list[str] = []
+
+    def renew(self, key: str, owner: str, lease_seconds: float) -> None:
+        self.renewed.append(key)
+        super().renew(key, owner, lease_seconds)
+
+
+def test_a_beat_renews_its_leases_in_key_order() -> None:
+    """As the receiver claims and completes a group's events: two processes renewing and
+    claiming rows of the same keys on one database never wait for each other in a cycle."""
+    store = _RenewalOrder()
+    keeper = LeaseKeeper(store, LEASE)
+    kept = [(key, store.claim(key, "fp", LEASE).owner or "") for key in ("c", "a", "d", "b")]
+    for key, owner in kept:
+        keeper.keep(key, owner)
+    keeper._renew(list(keeper._kept.values()))
+    for key, owner in kept:
+        keeper.let_go(key, owner)
+    assert store.renewed[:4] == ["a", "b", "c", "d"]
+
+
 def test_the_renewals_of_a_beat_commit_together_on_a_sql_store(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 's.sqlite3'}")
     try:
