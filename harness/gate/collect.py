@@ -106,6 +106,7 @@ def live_config(
         values.get("G2A_ENV"),
         given,
         base_url=settings.api_url,
+        import_url=settings.import_api_url,
         api_hash=settings.api_hash,
         api_key=settings.api_key.get_secret_value(),
         oauth_client_secret=explicit_oauth_secret.strip(),

@@ -50,6 +50,7 @@ class LiveConfig:
     declared_env: str | None  # G2A_ENV as written in the source (None = not set)
     given: bool = True  # any of G2A_API_URL / G2A_API_HASH / G2A_API_KEY was set at all
     base_url: str | None = None  # normalized by Settings, when valid
+    import_url: str | None = None  # the Import API (OAuth, offers) origin, when valid
     error: str | None = None  # the adapter's ConfigError message, when invalid
     api_hash: str = ""
     api_key: str = field(default="", repr=False)

@@ -50,23 +50,34 @@ def check_live_config(evidence: Evidence) -> CheckResult:
     if live.error is not None or live.base_url is None:
         reason = f"live settings from {live.source} are refused: {live.error}"
         return _no_go(live, reason, f"fix the live settings, e.g. {EXAMPLE}")
+    urls = (("base URL", live.base_url, "/v1"), ("Import API URL", live.import_url, ""))
+    for name, url, path in urls:
+        if url is not None and (problem := _unconfirmed_host(live, name, url, path)):
+            return problem
     host = host_of(live.base_url)
     if host == LIVE_HOST:
         reason = f"valid for live; base URL {live.base_url} (G2A production, {LIVE_HOST})"
         return CheckResult(ID, TITLE, Status.GO, reason, evidence=live.source)
-    if host != live.confirmed_host:
-        confirmed = f" (--confirm-live-host {live.confirmed_host})" if live.confirmed_host else ""
-        reason = (
-            f"the live base URL {live.base_url} is not on G2A's production host {LIVE_HOST} "
-            f"and the operator has not confirmed {host}{confirmed}"
-        )
-        fix = (
-            f"use https://{LIVE_HOST}/v1, or, if {host} really is G2A production, "
-            f"pass --confirm-live-host {host}"
-        )
-        return _no_go(live, reason, fix)
     reason = (
         f"valid for live; base URL {live.base_url} on {host}, confirmed as G2A production by "
         f"the operator (--confirm-live-host {host})"
     )
     return CheckResult(ID, TITLE, Status.GO, reason, evidence=live.source)
+
+
+def _unconfirmed_host(live: LiveConfig, name: str, url: str, path: str) -> CheckResult | None:
+    """A NO-GO when `url` (the base URL, or the Import API URL, where the OAuth secret goes)
+    is neither on G2A's production host nor on the host the operator confirmed."""
+    host = host_of(url)
+    if host in (LIVE_HOST, live.confirmed_host):
+        return None
+    confirmed = f" (--confirm-live-host {live.confirmed_host})" if live.confirmed_host else ""
+    reason = (
+        f"the live {name} {url} is not on G2A's production host {LIVE_HOST} "
+        f"and the operator has not confirmed {host}{confirmed}"
+    )
+    fix = (
+        f"use https://{LIVE_HOST}{path}, or, if {host} really is G2A production, "
+        f"pass --confirm-live-host {host}"
+    )
+    return _no_go(live, reason, fix)

@@ -139,6 +139,28 @@ def test_a_confirmed_live_host_is_go_and_says_who_confirmed_it(
     )
 
 
+def test_an_import_api_url_off_g2a_is_no_go_even_with_the_live_base_url(
+    clean: Evidence, live_env: dict[str, str]
+) -> None:
+    """The OAuth token request (the live key as client secret by default) and the offers go to
+    the Import API URL: a leftover staging host there is no go, unless confirmed."""
+    env = {
+        **live_env,
+        "G2A_IMPORT_API_URL": f"https://{PROXY}/integration-api/v1",
+        "G2A_ALLOWED_HOSTS": PROXY,
+    }
+    result = check_live_config(with_live(clean, env))
+    assert result.status is Status.NO_GO
+    assert result.reason == (
+        f"the live Import API URL https://{PROXY} is not on G2A's production host api.g2a.com "
+        f"and the operator has not confirmed {PROXY}"
+    )
+    assert result.fix == (
+        f"use https://api.g2a.com, or, if {PROXY} really is G2A production, "
+        f"pass --confirm-live-host {PROXY}"
+    )
+
+
 def test_published_sandbox_credentials_as_live(clean: Evidence, live_env: dict[str, str]) -> None:
     env = {**live_env, "G2A_API_HASH": SANDBOX_API_HASH, "G2A_API_KEY": SANDBOX_API_KEY}
     result = check_credentials_distinct(with_live(clean, env))
