@@ -1,8 +1,8 @@
 """The gate's result types: one `CheckResult` per evidence item, one `GateReport` overall.
 
-Decisions and exit codes: `GO` (0) every item proven on the sandbox for this commit; `NO-GO`
-(1) any item not proven; `REHEARSAL` (3) a twin run where every item the twin can prove
-passed; it is never a go. Usage errors exit 2 before a report exists.
+Decisions and exit codes: `GO` (0) every item proven for this commit (on the sandbox where
+it can run there); `NO-GO` (1) any item not proven; `REHEARSAL` (3) a twin run where every item
+the twin can prove passed; it is never a go. Usage errors exit 2 before a report exists.
 """
 
 from __future__ import annotations

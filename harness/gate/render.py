@@ -64,7 +64,8 @@ def decision_line(report: GateReport) -> str:
     """The first line of every output: the decision and what it means."""
     decision = report.decision
     if decision is Decision.GO:
-        meaning = f"every item proven on the sandbox for commit {(report.head or '')[:12]}"
+        commit = (report.head or "")[:12]
+        meaning = f"every item proven for commit {commit}, on the sandbox where it can run there"
     elif decision is Decision.REHEARSAL:
         meaning = "every item the twin can prove passed; a rehearsal is never a go"
     else:

@@ -169,7 +169,8 @@ def test_a_go_names_the_commit_it_proves(sandbox_clean: Evidence) -> None:
     console = Console(record=True, width=250)
     print_table(judge(sandbox_clean), console)
     assert console.export_text().splitlines()[0] == (
-        "decision: GO (exit 0): every item proven on the sandbox for commit 3f2a9c1e3f2a"
+        "decision: GO (exit 0): every item proven for commit 3f2a9c1e3f2a, on the sandbox "
+        "where it can run there"
     )
 
 
