@@ -101,6 +101,7 @@ class PostgresStore(Reconnects, SqlStore):
         # Reentrant: `_timed` holds the connection it measured for the statements of its block.
         self._lock = threading.RLock()
         self._conn: _AnsweringConnection | None = None
+        self._connect_failed_at = -float("inf")  # monotonic time of the last failed connect
         self._closed = False
         reconnect_after_fork(self)
         try:
@@ -114,16 +115,34 @@ class PostgresStore(Reconnects, SqlStore):
             raise StoreUnavailableError(self.backend, "the store was closed")
         if self._conn is None or self._conn.closed or self._conn.broken:
             self.close_connection()
-            self._conn = _AnsweringConnection.connect(
-                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
-            )
-            self._conn.answer_timeout = self._answer_timeout
+            self._conn = self._connect()
             if self._server_clock is not None:  # a new connection may reach another server
                 self._server_clock.expire()
         if self._server_clock is not None:
             conn = self._conn
             self._server_clock.refresh(lambda: _server_time(conn))
         return self._conn
+
+    def _connect(self) -> _AnsweringConnection:
+        """A new connection; refused at once for `connect_timeout_seconds` after one failed, so
+        during an outage the threads queued on the store fail together instead of each waiting
+        out a connect timeout in turn."""
+        since_failure = time.monotonic() - self._connect_failed_at
+        if since_failure < self._connect_timeout:
+            raise psycopg.OperationalError(
+                f"a connection failed {since_failure:.1f} s ago; the next try is in "
+                f"{self._connect_timeout - since_failure:.1f} s"
+            )
+        try:
+            conn = _AnsweringConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+            )
+        except psycopg.Error:
+            self._connect_failed_at = time.monotonic()
+            raise
+        self._connect_failed_at = -float("inf")
+        conn.answer_timeout = self._answer_timeout
+        return conn
 
     @contextmanager
     def _timed(self) -> Iterator[float]:

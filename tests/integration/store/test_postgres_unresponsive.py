@@ -6,6 +6,7 @@ instead of answering 503 and the store-down alert never fired."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -77,3 +78,49 @@ def test_an_unanswering_server_fails_the_operation_in_seconds_and_the_next_one_r
     finally:
         proxy.close()  # first: it ends an operation still waiting, which holds the store
         store.close()
+
+
+@on_postgres
+def test_threads_queued_on_an_unanswering_server_fail_together(
+    sql_backend: Backend, proxy: FreezableProxy
+) -> None:
+    """Once a connection to the silent server failed, the threads queued behind the store's
+    lock fail at once for a connect timeout, instead of each waiting one out in turn (four
+    receiver threads: 2 s, 4 s, 6 s, 8 s)."""
+    store = PostgresStore(
+        _through(proxy, sql_backend.url),
+        namespace=sql_backend.namespace,
+        answer_timeout_seconds=1.0,
+        connect_timeout_seconds=2,
+    )
+    try:
+        assert store.claim("before", "fp", 30.0).state is ClaimState.NEW
+        proxy.freeze()
+        failed = _outcome_within(GENEROUS_SECONDS, lambda: store.claim("first", "fp", 30.0))
+        assert isinstance(failed, StoreUnavailableError), failed
+        started = time.monotonic()
+        outcomes: list[object] = []
+        claims = [
+            threading.Thread(target=lambda n=n: outcomes.append(_claimed(store, f"k{n}")))
+            for n in range(4)
+        ]
+        for claim in claims:
+            claim.start()
+        for claim in claims:
+            claim.join(timeout=GENEROUS_SECONDS)
+        elapsed = time.monotonic() - started
+        assert [type(o) for o in outcomes] == [StoreUnavailableError] * 4, outcomes
+        assert elapsed < 5.0, f"the queued threads took {elapsed:.1f} s to fail"
+        proxy.thaw()
+        time.sleep(2.0)  # the refusal window after the last failed connect
+        assert store.claim("after", "fp", 30.0).state is ClaimState.NEW
+    finally:
+        proxy.close()
+        store.close()
+
+
+def _claimed(store: PostgresStore, key: str) -> object:
+    try:
+        return store.claim(key, "fp", 30.0)
+    except Exception as exc:
+        return exc
