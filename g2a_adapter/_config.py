@@ -375,6 +375,11 @@ class Settings(BaseSettings):
             raise ValueError("G2A_IDEMPOTENCY_URL must not be empty")
         if userinfo_is_ambiguous(self.idempotency_url):
             raise ValueError(f"G2A_IDEMPOTENCY_URL {AMBIGUOUS_USERINFO}")
+        if MASK in url_passwords(self.idempotency_url):
+            raise ValueError(
+                f"G2A_IDEMPOTENCY_URL has the password {MASK}: the mask of a settings dump "
+                "(model_dump), not a password; copy settings with model_copy(update=...)"
+            )
         object.__setattr__(
             self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
         )
@@ -406,6 +411,8 @@ class Settings(BaseSettings):
         key) is derived again, as in a new Settings. `deep` changes nothing: values are
         immutable."""
         kept = self.model_fields_set - self._repeated_defaults()
+        if "api_secret" in kept:  # the deprecated alias: the copy takes the hash it gave
+            kept = (kept - {"api_secret"}) | {"api_hash"}
         values = {name: getattr(self, name) for name in kept}
         return type(self)(**{**values, **(update or {})})
 

@@ -1,15 +1,17 @@
 """Passwords a store URL carries: in its user info (`user:pw@host`) and, as the drivers also
 read them, in its query (`?password=pw`). Both are masked wherever the URL is shown.
 
-The user info is everything between `://` and the last `@`, not what `urlsplit` finds: its host
-ends at the first `/`, `?` or `#`, so a generated password holding one of them unencoded would
-pass for a path or a query, shown in clear. Such a URL reads differently to different parsers,
-as does one with two `@` (libpq ends the user info at the first, urlsplit and redis-py at the
-last) or an `@` in its path or query: `userinfo_is_ambiguous` finds them, to be refused.
+The authority ends at the first `/`, `?` or `#`, as every parser reads it, so an `@` in a path
+or query (`?application_name=svc@pod`) is not part of it. A generated password holding one of
+`/?#` unencoded would pass for a path or a query, shown in clear, and parsers read it
+differently, as they do two `@` in the authority (libpq ends the user info at the first,
+urlsplit and redis-py at the last): `userinfo_is_ambiguous` finds these, to be refused, and
+their passwords are masked from everything up to the last `@`.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote, unquote_plus
 
 from g2a_adapter._observability import MASK
@@ -18,30 +20,49 @@ _PASSWORD_PARAMETERS = frozenset({"password", "passwd", "pass"})
 _AUTHORITY_ENDS = ("/", "?", "#")
 
 AMBIGUOUS_USERINFO = (
-    "has a second '@', or one after a '/', '?' or '#', so a driver may read another password "
-    "or host than meant: percent-encode the user name and password ('/' as %2F, '?' %3F, "
-    "'#' %23, '@' %40) and any '@' in the path or query"
+    "has a second '@' in its user info, or a '/', '?' or '#' before its '@', so a driver may "
+    "read another password or host than meant: percent-encode the user name and password "
+    "('/' as %2F, '?' %3F, '#' %23, '@' %40)"
 )
 
 
-def _authority_and_rest(url: str) -> str:
-    """The text after `://` when it starts with an authority (not `scheme:///path`), else ''."""
-    _, separator, rest = url.partition("://")
-    return rest if separator and not rest.startswith(_AUTHORITY_ENDS) else ""
+# `host[:port]`: a name or an IPv4 address, or an IPv6 one in brackets; a port of digits
+_HOST_AND_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:@\[\]]+)(:[0-9]*)?")
 
 
-def _userinfo(url: str) -> tuple[str, str]:
-    """(the user info, the text after it): everything between `://` and the last `@`."""
-    userinfo, at, after = _authority_and_rest(url).rpartition("@")
-    return (userinfo, after) if at else ("", url)
+def _authority_and_rest(url: str) -> tuple[str, str]:
+    """The text after `://` up to the first `/`, `?` or `#` (empty for `scheme:///path`), and
+    what follows it; ('', '') without `://`."""
+    _, separator, after = url.partition("://")
+    if not separator:
+        return "", ""
+    end = min((i for i in map(after.find, _AUTHORITY_ENDS) if i >= 0), default=len(after))
+    return after[:end], after[end:]
 
 
 def userinfo_is_ambiguous(url: str) -> bool:
-    """True unless the URL has at most one `@` after `://`, before the end of the host as
-    `urlsplit` reads it (the first `/`, `?` or `#`): only then do all parsers agree."""
-    rest = _authority_and_rest(url)
-    ends = [index for index in map(rest.find, _AUTHORITY_ENDS) if index >= 0]
-    return rest.count("@") > 1 or "@" in rest[min(ends, default=len(rest)) :]
+    """Whether parsers may read another password or host than meant: two `@` in the
+    authority; or none there but one further on, in the path or after an authority that is no
+    `host[:port]` (a password holding `/`, `?` or `#` unencoded). An `@` in the query of a URL
+    whose authority reads plainly is not ambiguous."""
+    authority, rest = _authority_and_rest(url)
+    if authority.count("@") > 1:
+        return True
+    if not authority or "@" in authority or "@" not in rest:  # `scheme:///`: no user info
+        return False
+    path = rest.partition("?")[0].partition("#")[0]
+    return "@" in path or not _HOST_AND_PORT.fullmatch(authority)
+
+
+def _userinfo(url: str) -> tuple[str, str]:
+    """(the user info, the text after it): the authority's, or for an ambiguous URL all up to
+    the last `@` (masking more, never less)."""
+    authority, rest = _authority_and_rest(url)
+    if userinfo_is_ambiguous(url):
+        userinfo, _, after = (authority + rest).rpartition("@")
+        return userinfo, after
+    userinfo, at, host = authority.rpartition("@")
+    return (userinfo, host + rest) if at else ("", url)
 
 
 def _query_passwords(text: str) -> list[str]:

@@ -251,7 +251,15 @@ class ProductPage(G2AModel):
         """How many products G2A sent on this page, readable or not."""
         return len(self.docs) + len(self._unreadable_ids)
 
-    def next_page(self, listed: int) -> int | None:
+    @property
+    def next_page(self) -> int | None:
+        """For a loop that keeps no count (`page = current.next_page`): the page after this
+        one, or None when it is the last. Every page before it is taken to hold what this one
+        does, so after a last page that is not full it asks for one (empty) page more;
+        `iter_all` counts what it was sent and asks for none (`next_page_after`)."""
+        return self.next_page_after(self.page * self.sent)
+
+    def next_page_after(self, listed: int) -> int | None:
         """The page after this one, given `listed`: the products G2A sent on this page and on
         those before it, readable or not. None when this is the last page: it is empty, `listed`
         reached `total`, or it is `MAX_PRODUCT_PAGE`, the last one G2A serves (a warning says so

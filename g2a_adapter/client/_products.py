@@ -1,7 +1,8 @@
 """Export API products: `GET /v1/products` with every filter, paging and lookup by id.
 
 Paging follows what G2A sends, not an assumed page size: the next page is asked for until a page
-comes back empty or the products sent (readable or not) reach `total` (`ProductPage.next_page`).
+comes back empty or the products sent (readable or not) reach `total`
+(`ProductPage.next_page_after`).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class Products:
             current = self.list(page, **filters)
             yield from current.docs
             listed += current.sent
-            page = current.next_page(listed)
+            page = current.next_page_after(listed)
 
     def get(self, product_id: str | int) -> Product:
         """The product with this id, in stock or not; NotFoundError if the catalog has none."""
@@ -189,7 +190,7 @@ class AsyncProducts:
             for product in current.docs:
                 yield product
             listed += current.sent
-            page = current.next_page(listed)
+            page = current.next_page_after(listed)
 
     async def get(self, product_id: str | int) -> Product:
         result: Product = await self._run(self._calls.get(product_id))

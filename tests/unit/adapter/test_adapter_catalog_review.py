@@ -181,6 +181,22 @@ async def test_aiter_all_reads_every_product_past_unreadable_pages_and_small_pag
     assert pages_asked(api) == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize(("size", "total", "asked"), [(20, 60, [1, 2, 3]), (20, 45, [1, 2, 3, 4])])
+def test_a_loop_of_its_own_pages_with_next_page(size: int, total: int, asked: list[int]) -> None:
+    """`page = current.next_page`, as a service pages by hand: every product, and after a
+    last page that is not full one empty page more."""
+    api = catalogue(size, total)
+    listed: list[str] = []
+    with sync_client(api) as client:
+        page: int | None = 1
+        while page is not None:
+            current = client.products.list(page)
+            listed += [p.id for p in current.docs]
+            page = current.next_page
+    assert listed == [str(10_000 + i) for i in range(total)]
+    assert pages_asked(api) == asked
+
+
 def test_iter_all_stops_on_an_empty_page_even_if_total_counts_more() -> None:
     served = catalogue(20, 30)
 

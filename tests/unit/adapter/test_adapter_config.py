@@ -465,6 +465,18 @@ def test_repr_display_and_errors_never_show_secrets() -> None:
     assert settings.display()["api_key"] == "***"
 
 
+def test_a_store_url_with_an_at_sign_in_its_query_is_accepted_and_masked() -> None:
+    """The authority ends at the first `/`: an `@` in the query (`application_name=svc@pod`)
+    leaves no doubt which password the URL holds."""
+    url = "postgresql://app:PG-SECRET-XYZ@127.0.0.1/db?application_name=svc@pod"
+    settings = Settings(**{**BASE, "idempotency_url": url})
+    assert settings.idempotency_url == url
+    assert "PG-SECRET-XYZ" in settings.secret_values()
+    assert settings.display()["idempotency_url"] == (
+        "postgresql://app:***@127.0.0.1/db?application_name=svc@pod"
+    )
+
+
 def test_settings_are_frozen() -> None:
     settings = Settings(**BASE)
     with pytest.raises(Exception, match="frozen"):
@@ -477,7 +489,6 @@ UNENCODED_PASSWORD_URLS = [
     "redis://:Xk9?pQ2s3cret@127.0.0.1:6379/0",
     "redis://:Xk9#pQ2s3cret@127.0.0.1:6379/0",
     "postgresql://app:Xk9/s3cret@127.0.0.1/db",
-    "postgresql://app:s3cret@127.0.0.1/db?application_name=a@b",  # which `@` ends the user info?
     "postgresql://app:Xk9@s3cret@127.0.0.1/db",  # libpq: the first; urlsplit: the last
 ]
 
@@ -521,6 +532,29 @@ def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:
         assert "PG-SECRET-XYZ" not in shown
         assert "OAUTH-SECRET-XYZ" not in shown
         assert KEY not in shown
+
+
+def test_a_copy_of_settings_given_the_deprecated_hash_alias_takes_a_new_hash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(api_url=BASE["api_url"], api_key=KEY, api_secret="hash-1")
+    caplog.clear()
+    copied = settings.model_copy(update={"api_hash": "hash-2"})
+    assert (settings.api_hash, copied.api_hash) == ("hash-1", "hash-2")
+    assert settings.model_copy().api_hash == "hash-1"
+    assert not [r for r in caplog.records if "G2A_API_SECRET" in r.getMessage()]
+
+
+def test_settings_built_again_from_a_dump_refuse_its_masked_store_password() -> None:
+    """A dump masks the store password; fed back (`Settings(**s.model_dump())`) it must fail
+    loudly, not reach the store with the password `***` (an outage, to the service)."""
+    settings = Settings(**BASE, idempotency_url="postgresql://app:PG-SECRET-XYZ@127.0.0.1/db")
+    with pytest.raises(ConfigError) as caught:
+        Settings(**settings.model_dump())
+    assert "model_copy" in str(caught.value)
+    assert "PG-SECRET-XYZ" not in str(caught.value)
+    copied = settings.model_copy(update={"timeout_ms": 2500})
+    assert copied.idempotency_url == settings.idempotency_url
 
 
 def test_every_secret_mounted_from_a_file_loses_its_trailing_newline() -> None:
