@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from _store_fixtures import Backend
@@ -164,21 +165,30 @@ def test_a_skew_over_a_second_is_logged_once_without_the_url(
 
 
 FAILOVER_JUMP = 3600.0  # the server reached after the failover reads an hour ahead
+# How each store reads its server's clock, replaced to make it jump (as `_LOCAL_TIME` above)
+_REDIS_SERVER_TIME = "g2a_adapter.idempotency._redis.RedisStore._server_time"
+_POSTGRES_SERVER_TIME = "g2a_adapter.idempotency._postgres._server_time"
+_POSTGRES_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
 
 
 def _servers_clock_jumps(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on the server answers clock readings an hour ahead (a failover to a server
-    whose clock differs): a store reads it only when it measures again."""
+    whose clock differs): a store reads it only when it measures again. The readings are
+    taken as the stores take them (Redis `TIME`, PostgreSQL `clock_timestamp()`)."""
     if backend.name == "redis":
-        from g2a_adapter.idempotency._redis import RedisStore
 
-        real = RedisStore._server_time
-        monkeypatch.setattr(RedisStore, "_server_time", lambda s: real(s) + FAILOVER_JUMP)
-    else:
-        from g2a_adapter.idempotency import _postgres
+        def redis_time(store: Any) -> float:  # on the store's own connection, as it reads it
+            seconds, microseconds = store._client.time()
+            return float(seconds) + float(microseconds) / 1e6 + FAILOVER_JUMP
 
-        real_pg = _postgres._server_time
-        monkeypatch.setattr(_postgres, "_server_time", lambda c: real_pg(c) + FAILOVER_JUMP)
+        monkeypatch.setattr(_REDIS_SERVER_TIME, redis_time)
+        return
+
+    def postgres_time(conn: Any) -> float:
+        (seconds,) = conn.execute(_POSTGRES_TIME).fetchone()
+        return float(seconds) + FAILOVER_JUMP
+
+    monkeypatch.setattr(_POSTGRES_SERVER_TIME, postgres_time)
 
 
 def _loses_its_connection(
