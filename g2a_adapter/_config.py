@@ -321,13 +321,6 @@ class Settings(BaseSettings):
         "seller_client_id",
         "idempotency_url",
         "import_api_url",
-        mode="before",
-    )
-    @classmethod
-    def _strip(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator(
         "api_key",
         "api_secret",
         "oauth_client_secret",
@@ -337,9 +330,10 @@ class Settings(BaseSettings):
         mode="before",
     )
     @classmethod
-    def _strip_secret(cls, value: object) -> object:
-        """As the other values: a secret mounted from a file (Kubernetes `--from-file`) ends
-        in a newline that would fail every signature and token request."""
+    def _strip(cls, value: object) -> object:
+        """Surrounding whitespace dropped, secrets included: a secret mounted from a file
+        (Kubernetes `--from-file`) ends in a newline that would fail every signature and token
+        request."""
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return text.strip() if isinstance(text, str) else value
 
