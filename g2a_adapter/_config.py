@@ -348,6 +348,8 @@ class Settings(BaseSettings):
                 )
             logger.warning("G2A_API_SECRET is deprecated: rename it to G2A_API_HASH")
             object.__setattr__(self, "api_hash", secret_alias)
+            self.model_fields_set.discard("api_secret")  # a copy is given the hash itself
+            self.model_fields_set.add("api_hash")
         for name in ("api_hash", "api_key"):
             value = getattr(self, name)
             text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -377,21 +379,26 @@ class Settings(BaseSettings):
         object.__setattr__(
             self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
         )
-        import_url = (
-            normalize_import_url(self.import_api_url, self.env, self.allowed_hosts)
-            if self.import_api_url
-            else origin_of(self.api_url)
-        )
-        object.__setattr__(self, "import_api_url", import_url)
+        if self.import_api_url:
+            normalized = normalize_import_url(self.import_api_url, self.env, self.allowed_hosts)
+            object.__setattr__(self, "import_api_url", normalized)
+        else:
+            self._derive("import_api_url", origin_of(self.api_url))
         if not self.oauth_client_id:
-            object.__setattr__(self, "oauth_client_id", self.api_hash)
+            self._derive("oauth_client_id", self.api_hash)
         if not self.oauth_client_secret.get_secret_value():
-            object.__setattr__(self, "oauth_client_secret", self.api_key)
+            self._derive("oauth_client_secret", self.api_key)
         if not self.seller_client_id:
-            object.__setattr__(self, "seller_client_id", self.api_hash)
+            self._derive("seller_client_id", self.api_hash)
         if not self.seller_client_secret.get_secret_value():
-            object.__setattr__(self, "seller_client_secret", self.api_key)
+            self._derive("seller_client_secret", self.api_key)
         return self
+
+    def _derive(self, name: str, value: object) -> None:
+        """Set `name` as the rules derive it: no value the caller set, so a copy (`model_copy`)
+        derives it again from the values it is given."""
+        object.__setattr__(self, name, value)
+        self.model_fields_set.discard(name)
 
     @field_serializer("idempotency_url")
     def _masked_store_url(self, url: str) -> str:
@@ -400,25 +407,11 @@ class Settings(BaseSettings):
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy built, and so checked, as a new Settings is (pydantic's own copy checks none
-        of the rules): the values set, `update` applied. A value that only repeats its default
-        (the Import API URL the API's origin, the OAuth and seller credentials the hash and
-        key) is derived again, as in a new Settings. `deep` changes nothing: values are
-        immutable."""
-        kept = self.model_fields_set - self._repeated_defaults()
-        if "api_secret" in kept:  # the deprecated alias: the copy takes the hash it gave
-            kept = (kept - {"api_secret"}) | {"api_hash"}
-        values = {name: getattr(self, name) for name in kept}
+        of the rules): the values the caller set, `update` applied; what the rules derived (the
+        Import API URL from the API's, the OAuth and seller credentials from the hash and key)
+        is derived again. `deep` changes nothing: values are immutable."""
+        values = {name: getattr(self, name) for name in self.model_fields_set}
         return type(self)(**{**values, **(update or {})})
-
-    def _repeated_defaults(self) -> set[str]:
-        defaults = {
-            "import_api_url": origin_of(self.api_url),
-            "oauth_client_id": self.api_hash,
-            "oauth_client_secret": self.api_key,
-            "seller_client_id": self.api_hash,
-            "seller_client_secret": self.api_key,
-        }
-        return {name for name, default in defaults.items() if getattr(self, name) == default}
 
     @property
     def export_api_url(self) -> str:
