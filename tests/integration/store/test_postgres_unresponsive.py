@@ -37,80 +37,76 @@ def _through(proxy: FreezableProxy, url: str) -> str:
     return parts._replace(netloc=f"{user}{at}127.0.0.1:{proxy.port}").geturl()
 
 
-def _outcome_within(seconds: float, operation: Callable[[], object]) -> object:
-    """What `operation()` returned or raised; a test failure if it still ran after `seconds`."""
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(operation())
-        except Exception as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=seconds)
-    assert outcome, f"still waiting for the server after {seconds:g} s"
-    return outcome[0]
+def _outcome(operation: Callable[[], object]) -> object:
+    """What `operation()` returned, or what it raised."""
+    try:
+        return operation()
+    except Exception as exc:
+        return exc
 
 
-@on_postgres
-def test_an_unanswering_server_fails_the_operation_in_seconds_and_the_next_one_reconnects(
-    sql_backend: Backend, proxy: FreezableProxy
-) -> None:
+def _claim(store: IdempotencyStore, key: str) -> Callable[[], object]:
+    return lambda: store.claim(key, "fp", 30.0)
+
+
+def _outcomes_within(seconds: float, *operations: Callable[[], object]) -> list[object]:
+    """What each operation, run in threads of their own at once, returned or raised; a test
+    failure if one still ran after `seconds`."""
+    outcomes: list[object] = []
+    workers = [
+        threading.Thread(target=lambda op=op: outcomes.append(_outcome(op)), daemon=True)
+        for op in operations
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=seconds)
+    assert len(outcomes) == len(operations), f"still waiting for the server after {seconds:g} s"
+    return outcomes
+
+
+@pytest.fixture
+def frozen_store(sql_backend: Backend, proxy: FreezableProxy) -> Iterator[IdempotencyStore]:
+    """A store that claimed a key through the proxy, which then stopped forwarding."""
     store = open_store(_through(proxy, sql_backend.url), namespace=sql_backend.namespace)
     try:
         assert store.claim("before", "fp", 30.0).state is ClaimState.NEW
         proxy.freeze()
-
-        failed = _outcome_within(GENEROUS_SECONDS, lambda: store.claim("during", "fp", 30.0))
-        assert isinstance(failed, StoreUnavailableError), failed
-        assert "did not answer within 5 s" in str(failed)
-
-        proxy.thaw()
-        assert store.claim("after", "fp", 30.0).state is ClaimState.NEW
-        assert store.claim("before", "fp", 30.0).state is ClaimState.IN_PROGRESS
+        yield store
     finally:
         proxy.close()  # first: it ends an operation still waiting, which holds the store
         store.close()
 
 
 @on_postgres
+def test_an_unanswering_server_fails_the_operation_in_seconds_and_the_next_one_reconnects(
+    frozen_store: IdempotencyStore, proxy: FreezableProxy
+) -> None:
+    (failed,) = _outcomes_within(GENEROUS_SECONDS, _claim(frozen_store, "during"))
+    assert isinstance(failed, StoreUnavailableError), failed
+    assert "did not answer within 5 s" in str(failed)
+
+    proxy.thaw()
+    assert frozen_store.claim("after", "fp", 30.0).state is ClaimState.NEW
+    assert frozen_store.claim("before", "fp", 30.0).state is ClaimState.IN_PROGRESS
+
+
+@on_postgres
 def test_threads_queued_on_an_unanswering_server_fail_together(
-    sql_backend: Backend, proxy: FreezableProxy
+    frozen_store: IdempotencyStore, proxy: FreezableProxy
 ) -> None:
     """Once a connection to the silent server failed, the threads queued behind the store's
     lock fail at once for a connect timeout, instead of each waiting one out in turn (four
     receiver threads: 2 s, 4 s, 6 s, 8 s)."""
-    store = open_store(_through(proxy, sql_backend.url), namespace=sql_backend.namespace)
-    try:
-        assert store.claim("before", "fp", 30.0).state is ClaimState.NEW
-        proxy.freeze()
-        failed = _outcome_within(GENEROUS_SECONDS, lambda: store.claim("first", "fp", 30.0))
-        assert isinstance(failed, StoreUnavailableError), failed
-        started = time.monotonic()
-        outcomes: list[object] = []
-        claims = [
-            threading.Thread(target=lambda n=n: outcomes.append(_claimed(store, f"k{n}")))
-            for n in range(4)
-        ]
-        for claim in claims:
-            claim.start()
-        for claim in claims:
-            claim.join(timeout=GENEROUS_SECONDS)
-        elapsed = time.monotonic() - started
-        assert [type(o) for o in outcomes] == [StoreUnavailableError] * 4, outcomes
-        assert elapsed < 5.0, f"the queued threads took {elapsed:.1f} s to fail"
-        proxy.thaw()
-        time.sleep(2.0)  # the refusal window after the last failed connect
-        assert store.claim("after", "fp", 30.0).state is ClaimState.NEW
-    finally:
-        proxy.close()
-        store.close()
-
-
-def _claimed(store: IdempotencyStore, key: str) -> object:
-    try:
-        return store.claim(key, "fp", 30.0)
-    except Exception as exc:
-        return exc
+    (failed,) = _outcomes_within(GENEROUS_SECONDS, _claim(frozen_store, "first"))
+    assert isinstance(failed, StoreUnavailableError), failed
+    started = time.monotonic()
+    outcomes = _outcomes_within(
+        GENEROUS_SECONDS, *(_claim(frozen_store, f"k{n}") for n in range(4))
+    )
+    elapsed = time.monotonic() - started
+    assert [type(o) for o in outcomes] == [StoreUnavailableError] * 4, outcomes
+    assert elapsed < 5.0, f"the queued threads took {elapsed:.1f} s to fail"
+    proxy.thaw()
+    time.sleep(2.0)  # the refusal window after the last failed connect
+    assert frozen_store.claim("after", "fp", 30.0).state is ClaimState.NEW
