@@ -170,11 +170,6 @@ def committed_tests(source: bytes, name: str = "<test file>") -> frozenset[Commi
     return frozenset(found)
 
 
-def count_tests(source: bytes, name: str = "<test file>") -> int:
-    """The test functions of a test module, each once."""
-    return len(committed_tests(source, name))
-
-
 def scenario_tags(text: bytes, name: str = "<feature>") -> list[frozenset[str]]:
     """Each scenario's tags (its feature's and rule's included, `@` dropped), an outline once
     per Examples row, as pytest-bdd binds them."""
