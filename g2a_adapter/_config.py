@@ -148,15 +148,22 @@ def _check_host(
         )
 
 
-def _normalize_path(path: str) -> str:
+def _api_path(path: str, variable: str) -> tuple[str, str]:
+    """A URL path as (a proxy's path prefix, G2A's API path after it): `/v1` (the Export
+    API), `/integration-api/v1` (the Import API; `/integration-api` reads as it) or "" (none).
+
+    The one rule of both API URLs: Export calls go to `{prefix}/v1/…`, Import calls and the
+    OAuth token to `{prefix}/…` (G2A serves them at its root: `/oauth/token`, `/v3/…`).
+    """
     path = path.rstrip("/")
-    if path in ("", "/integration-api"):
-        return f"{path}{EXPORT_PATH}"
-    if "//" in path or not path.endswith(EXPORT_PATH):
-        raise ConfigError(
-            f"G2A_API_URL path must end in {EXPORT_PATH} (Export API) or {IMPORT_PATH}"
-        )
-    return path
+    if "//" in path:
+        raise ConfigError(f"{variable} path must not contain '//' (an empty segment)")
+    if path.endswith("/integration-api"):
+        path += EXPORT_PATH
+    for api in (IMPORT_PATH, EXPORT_PATH):
+        if path.endswith(api):
+            return path.removesuffix(api), api
+    return path, ""
 
 
 def _checked_origin(
@@ -182,29 +189,44 @@ def _checked_origin(
 
 
 def normalize_api_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
-    """Apply the URL rules of the design; return `scheme://host[:port]/…/v1`.
+    """Apply the URL rules of the design; return `scheme://host[:port][/prefix]/…/v1`.
 
     HTTPS only, except plain HTTP to loopback in the sandbox; the host lower-cased and one
     trailing dot dropped before every rule; host allowlist per env (plus explicit extra hosts);
-    env/host mix-ups refused; port 1-65535; `/v1` appended when the path is empty; dot
-    segments (also percent-encoded), percent-encoding, userinfo, query and fragment refused;
-    default ports dropped.
+    env/host mix-ups refused; port 1-65535; `/v1` appended when the path is empty; a path
+    otherwise ends in `/v1` or `/integration-api/v1`, what precedes it being a proxy's prefix;
+    dot segments (also percent-encoded), percent-encoding, `//`, userinfo, query and fragment
+    refused; default ports dropped.
     """
     origin, path = _checked_origin(raw, env, extra_hosts, "G2A_API_URL")
-    return f"{origin}{_normalize_path(path)}"
+    prefix, api = _api_path(path, "G2A_API_URL")
+    if not api:
+        if prefix:
+            raise ConfigError(
+                f"G2A_API_URL path must end in {EXPORT_PATH} (Export API) or {IMPORT_PATH}"
+            )
+        api = EXPORT_PATH
+    return f"{origin}{prefix}{api}"
 
 
 def normalize_import_url(raw: str, env: Env, extra_hosts: Iterable[str] = ()) -> str:
-    """`G2A_IMPORT_API_URL` under the same rules; returns its origin (where OAuth lives).
+    """`G2A_IMPORT_API_URL` under the same rules; returns the base of the Import calls and
+    OAuth: the origin and a proxy's path prefix, if any.
 
-    Its path may be empty or the Import API's `/integration-api/v1`; the Import calls are
-    made against the origin (`/oauth/token`, `/v3/sales/offers`, `/v3/jobs`).
+    Its path is that prefix (empty on G2A's own host), optionally followed by the Import API's
+    `/integration-api/v1`, which is dropped: the Import calls are made under the base
+    (`/oauth/token`, `/v3/sales/offers`, `/v3/jobs`). A path ending in the Export API's `/v1`
+    is refused.
     """
     variable = "G2A_IMPORT_API_URL"
     origin, path = _checked_origin(raw, env, extra_hosts, variable)
-    if path.rstrip("/") not in ("", "/integration-api", IMPORT_PATH):
-        raise ConfigError(f"{variable} path must be empty or {IMPORT_PATH}")
-    return origin
+    prefix, api = _api_path(path, variable)
+    if api == EXPORT_PATH:
+        raise ConfigError(
+            f"{variable} path ends in {EXPORT_PATH}, the Export API's; give the Import API's "
+            f"base: a proxy's path prefix if any, optionally followed by {IMPORT_PATH}"
+        )
+    return f"{origin}{prefix}"
 
 
 def is_import_api_url(api_url: str) -> bool:
@@ -212,10 +234,11 @@ def is_import_api_url(api_url: str) -> bool:
     return urlsplit(api_url).path.endswith(IMPORT_PATH)
 
 
-def origin_of(api_url: str) -> str:
-    """`scheme://host[:port]` of a normalized API URL (the Import API and OAuth host)."""
+def import_base_of(api_url: str) -> str:
+    """The Import API and OAuth base of a normalized API URL: `scheme://host[:port][/prefix]`."""
     parts = urlsplit(api_url)
-    return f"{parts.scheme}://{parts.netloc}"
+    prefix, _ = _api_path(parts.path, "G2A_API_URL")
+    return f"{parts.scheme}://{parts.netloc}{prefix}"
 
 
 def _describe(error: ValidationError) -> str:
@@ -266,7 +289,8 @@ class Settings(BaseSettings):
     seller_client_secret: SecretStr = SecretStr("")
     idempotency_url: str = "sqlite:///./g2a-idempotency.sqlite3"
     allowed_hosts: tuple[str, ...] = ()
-    import_api_url: str = ""  # the Import API and OAuth origin; default: `api_url`'s origin
+    # The Import API and OAuth base (origin and a proxy's path prefix); default: from `api_url`
+    import_api_url: str = ""
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -383,7 +407,7 @@ class Settings(BaseSettings):
             normalized = normalize_import_url(self.import_api_url, self.env, self.allowed_hosts)
             object.__setattr__(self, "import_api_url", normalized)
         else:
-            self._derive("import_api_url", origin_of(self.api_url))
+            self._derive("import_api_url", import_base_of(self.api_url))
         if not self.oauth_client_id:
             self._derive("oauth_client_id", self.api_hash)
         if not self.oauth_client_secret.get_secret_value():

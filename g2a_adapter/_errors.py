@@ -69,9 +69,9 @@ class UnknownOrderStatusError(G2AError):
 
 
 class RateLimitedError(G2AApiError):
-    """429 / BR03, or a 503 with `Retry-After`, once not retried (the budget was spent, or the
-    wait asked for is longer than the retry policy waits); `retry_after` in seconds if given,
-    `status_code` tells a 503 from a 429."""
+    """429 / BR03, or a 502, 503 or 504 with `Retry-After`, once not retried (the budget was
+    spent, or the wait asked for is longer than the retry policy waits); `retry_after` in
+    seconds if given, `status_code` tells a gateway's or an outage's answer from a 429."""
 
     def __init__(self, code: str, status_code: int, message: str, retry_after: float | None):
         super().__init__(code, status_code, message)

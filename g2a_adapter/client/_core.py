@@ -41,7 +41,7 @@ from g2a_adapter._observability import (
 )
 from g2a_adapter._version import __version__
 from g2a_adapter.client._models import AccessToken, ErrorEnvelope
-from g2a_adapter.client._retry import RetryPolicy, parse_retry_after
+from g2a_adapter.client._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from g2a_adapter.client._transport import Failure
 from g2a_adapter.wire import export_authorization
 
@@ -150,8 +150,10 @@ def api_error(response: httpx.Response, mask: Callable[[str], str]) -> G2AError:
     if not _ERROR_CODE.fullmatch(code):  # it goes into errors, metrics and log lines as is
         code, message = f"HTTP{status}", f"{message} (error code unreadable)".strip()
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    # A 503 asking to wait (maintenance, overload) is caught like a rate limit, with the wait.
-    if status == 429 or code == "BR03" or (status == 503 and retry_after is not None):
+    # Any answer the retry policy retries that asks to wait (a 502/503/504 of maintenance or
+    # overload) is caught like a rate limit, with the wait: one rule, the policy's statuses.
+    asks_to_wait = status in RETRYABLE_STATUSES and retry_after is not None
+    if status == 429 or code == "BR03" or asks_to_wait:
         return RateLimitedError(code, status, message, retry_after)
     if status == 401 or code.startswith("AUTH"):
         return ApiAuthError(code, status, message)

@@ -6,7 +6,8 @@ never fails a page: its optional fields are read tolerantly (`[]` for an empty o
 value is logged and read as absent) and the product is returned; a product whose `id`, `name`,
 `qty` or `minPrice` cannot be read is logged and skipped (`ProductPage.unreadable_ids`). A
 missing, negative or non-finite `minPrice` (or `qty`) cannot be read: it is never taken as 0, a
-price a purchase could be capped from.
+price a purchase could be capped from. A JSON `true`/`false` is never read as a number
+(`Integer`, `Number`): the answer holding it cannot be read.
 """
 
 from __future__ import annotations
@@ -47,6 +48,19 @@ class G2AModel(BaseModel):
     model_config = ConfigDict(
         extra="allow", populate_by_name=True, frozen=True, hide_input_in_errors=True
     )
+
+
+def _not_bool(value: object) -> object:
+    """A JSON `true`/`false` is no number (pydantic's lax mode would read `true` as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a bool is not a number")
+    return value
+
+
+# Every number read from G2A's answers: what lax mode reads otherwise (a whole float as an
+# integer, a numeric string) still is, a bool never is.
+Integer = Annotated[int, BeforeValidator(_not_bool)]
+Number = Annotated[float, BeforeValidator(_not_bool)]
 
 
 def id_text(value: object) -> str:
@@ -149,8 +163,8 @@ _TOLERATED = (
 class Product(G2AModel):
     id: str
     name: str
-    qty: int = Field(ge=0)
-    min_price: float = Field(alias="minPrice", ge=0, allow_inf_nan=False)
+    qty: Integer = Field(ge=0)
+    min_price: Number = Field(alias="minPrice", ge=0, allow_inf_nan=False)
     type: str | None = None
     slug: str | None = None
     thumbnail: str | None = None
@@ -169,14 +183,6 @@ class Product(G2AModel):
     @classmethod
     def _id(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
-
-    @field_validator("qty", "min_price", mode="before")
-    @classmethod
-    def _not_bool(cls, value: object) -> object:
-        """`true` is neither a stock count nor a price (pydantic would read it as 1)."""
-        if isinstance(value, bool):
-            raise ValueError("a bool is not a number")
-        return value
 
     @field_validator(*_TOLERATED, mode="wrap")
     @classmethod
@@ -223,8 +229,8 @@ def _readable_products(docs: list[Any]) -> tuple[list[Product], tuple[str, ...]]
 
 
 class ProductPage(G2AModel):
-    total: int
-    page: int
+    total: Integer
+    page: Integer
     docs: list[Product]
     _unreadable_ids: tuple[str, ...] = PrivateAttr(default=())
 
@@ -321,7 +327,7 @@ class CreateOrderRequest(BaseModel):
 
 class OrderCreated(G2AModel):
     order_id: str  # numeric: the pay, details and key URLs are built from it
-    price: float = Field(ge=0, allow_inf_nan=False)
+    price: Number = Field(ge=0, allow_inf_nan=False)
     currency: str = Field(pattern=CURRENCY_CODE)
 
     @field_validator("order_id", mode="before")
@@ -346,7 +352,7 @@ class PaymentResult(G2AModel):
 
 class OrderDetails(G2AModel):
     status: str
-    price: float | None = None
+    price: Number | None = None
     currency: str | None = None
 
     @property
@@ -382,7 +388,7 @@ class PurchaseResult(G2AModel):
     order_id: str
     transaction_id: str | None
     key: str = Field(repr=False)
-    price: float
+    price: Number
     currency: str
     is_file: bool | None = None  # G2A's `isFile`; None when it did not say (or before it was kept)
     resumed: bool = False
@@ -398,7 +404,7 @@ MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600.0
 class AccessToken(G2AModel):
     access_token: SecretStr
     token_type: str = "bearer"  # noqa: S105 - a scheme name, not a secret
-    expires_in: float = Field(gt=0, le=MAX_TOKEN_LIFETIME_SECONDS, allow_inf_nan=False)
+    expires_in: Number = Field(gt=0, le=MAX_TOKEN_LIFETIME_SECONDS, allow_inf_nan=False)
     obtained_at: float = Field(default_factory=lambda: time.time())
 
     @field_validator("access_token")
@@ -433,9 +439,12 @@ class Offer(G2AModel):
 
 
 class OfferMeta(G2AModel):
-    page: int
-    items_per_page: int = Field(alias="itemsPerPage")
-    total_results: int = Field(alias="totalResults")
+    """The paging of an offers listing; `itemsPerPage` only echoes the request and may be
+    missing (None: not guessed)."""
+
+    page: Integer
+    items_per_page: Integer | None = Field(default=None, alias="itemsPerPage")
+    total_results: Integer = Field(alias="totalResults")
 
 
 class OfferPage(G2AModel):

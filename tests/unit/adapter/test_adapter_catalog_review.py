@@ -9,6 +9,7 @@ import json
 import logging
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from test_adapter_edge_cases import (
@@ -28,6 +29,7 @@ from g2a_adapter import (
     RateLimitedError,
     RequestValidationError,
     ResponseFormatError,
+    RetryPolicy,
 )
 
 GOOD = {"id": PRODUCT_ID, "name": "Game", "qty": 7, "minPrice": 41.5}
@@ -288,3 +290,70 @@ def test_a_503_without_retry_after_stays_a_plain_api_error() -> None:
         client.products.list()
     assert not isinstance(caught.value, RateLimitedError)
     assert (caught.value.code, caught.value.status_code) == ("MAINT", 503)
+
+
+RETRY_TWICE = RetryPolicy(max_retries=2, sleep_enabled=False)  # waits up to 30 s (`Retry-After`)
+
+
+def products_list_error(api: Recorder, client_kind: str) -> G2AApiError:
+    """The error `products.list` ends in, through the sync or the async client."""
+    if client_kind == "sync":
+        with sync_client(api, retry=RETRY_TWICE) as client, pytest.raises(G2AApiError) as caught:
+            client.products.list()
+        return caught.value
+
+    async def listing() -> None:
+        async with async_client(api, retry=RETRY_TWICE) as client:
+            await client.products.list()
+
+    with pytest.raises(G2AApiError) as caught:
+        anyio.run(listing)
+    return caught.value
+
+
+@pytest.mark.parametrize("client_kind", ["sync", "async"])
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_error_asking_for_a_long_wait_carries_it_like_a_503(
+    status: int, client_kind: str
+) -> None:
+    """Every status the policy retries that asks to wait longer than it waits: one answer, and
+    the wait on the `RateLimitedError` a service catches."""
+    body = {"status": "ERROR", "code": "GATEWAY", "message": "upstream busy"}
+    api = Recorder(lambda request: answer(body, status, **{"Retry-After": "120"}))
+    error = products_list_error(api, client_kind)
+    assert isinstance(error, RateLimitedError)
+    assert (error.code, error.status_code, error.retry_after) == ("GATEWAY", status, 120.0)
+    assert str(error) == (
+        f"G2A error GATEWAY (HTTP {status}): upstream busy; G2A asks to wait 120 s before retrying"
+    )
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("client_kind", ["sync", "async"])
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_within_the_wait_cap_keeps_its_wait_once_retries_are_spent(
+    status: int, client_kind: str
+) -> None:
+    body = {"status": "ERROR", "code": "GATEWAY", "message": "upstream busy"}
+    api = Recorder(lambda request: answer(body, status, **{"Retry-After": "2"}))
+    error = products_list_error(api, client_kind)
+    assert isinstance(error, RateLimitedError)
+    assert (error.status_code, error.retry_after) == (status, 2.0)
+    assert len(api.requests) == 3  # the first try and two retries
+
+
+@pytest.mark.parametrize("client_kind", ["sync", "async"])
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_5xx_without_a_retry_after_or_not_retried_stays_a_plain_api_error(
+    status: int, client_kind: str
+) -> None:
+    """No wait asked for, or a status the policy never retries (500, whatever it asks): a
+    plain `G2AApiError`."""
+    body = {"status": "ERROR", "code": "GATEWAY", "message": "upstream down"}
+    headers = {"Retry-After": "120"} if status == 500 else {}
+    api = Recorder(lambda request: answer(body, status, **headers))
+    error = products_list_error(api, client_kind)
+    assert type(error) is G2AApiError
+    assert (error.code, error.status_code) == ("GATEWAY", status)
+    assert str(error) == f"G2A error GATEWAY (HTTP {status}): upstream down"
+    assert len(api.requests) == (1 if status == 500 else 3)

@@ -38,6 +38,12 @@ ACCEPTED = [
     ("https://127.0.0.1:8443", SANDBOX, (), "https://127.0.0.1:8443/v1"),
     ("http://127.0.0.1:8765/proxy/v1", SANDBOX, (), "http://127.0.0.1:8765/proxy/v1"),
     (
+        "http://127.0.0.1:8765/proxy/integration-api/",
+        SANDBOX,
+        (),
+        "http://127.0.0.1:8765/proxy/integration-api/v1",
+    ),
+    (
         "https://g2a-mirror.example.com/v1",
         SANDBOX,
         ("g2a-mirror.example.com",),
@@ -87,7 +93,9 @@ REFUSED = [
     ("https://sandboxapi.g2a.com/v1#frag", SANDBOX, (), "fragment"),
     ("https://sandboxapi.g2a.com/v2", SANDBOX, (), "/v1"),
     ("https://sandboxapi.g2a.com/v1/products", SANDBOX, (), "/v1"),
-    ("https://sandboxapi.g2a.com//v1", SANDBOX, (), "/v1"),
+    ("https://sandboxapi.g2a.com//v1", SANDBOX, (), "'//'"),
+    ("http://127.0.0.1:8765/proxy//v1", SANDBOX, (), "'//'"),
+    ("http://127.0.0.1:8765/proxy", SANDBOX, (), "/v1"),
     ("https://evil.example.com/v1", SANDBOX, (), "not allowed"),
     ("https://sandboxapi.g2a.com.evil.com/v1", SANDBOX, (), "not allowed"),
     ("https://api.g2a.com.evil.com/v1", LIVE, (), "not allowed"),
@@ -261,7 +269,7 @@ def test_the_import_api_url_is_the_origin_by_default_or_its_own_setting() -> Non
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
-        ("https://sandboxapi.g2a.com/v1", "path must be empty or /integration-api/v1"),
+        ("https://sandboxapi.g2a.com/v1", "path ends in /v1, the Export API's"),
         ("https://evil.example.com", "G2A_IMPORT_API_URL host is not allowed"),
         ("https://api.g2a.com", "G2A_IMPORT_API_URL points at the live host"),
         ("https://sandboxapi.g2a.com/integration-api/../v1", "G2A_IMPORT_API_URL path must not"),
