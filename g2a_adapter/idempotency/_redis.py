@@ -3,7 +3,7 @@
 The scripts implement exactly the rules of `decide_claim` (`_base.py`); times are computed here
 and passed in as strings (never float arithmetic in Lua): by the server's clock as this host
 reads it (`_server_clock`: local time plus the offset to Redis `TIME`, measured before the times
-of an operation are computed, again after a failed call or a connection opened again), or by an
+of an operation are computed, again after a failed call or a connection opened), or by an
 injected clock, so tests can move time. Redis TTLs only garbage-collect completed records and
 nonces; the stored expiry times decide.
 """
@@ -105,12 +105,12 @@ return 1
 
 
 class _Reconnected(redis.ConnectionError):
-    """A pooled connection opened again while the server's clock held a measurement: redis-py
-    does so by itself when the server closed the connection (a failover), and the server now
-    reached may have another clock. Raised before the command that opened it was sent;
-    `_call` measures and runs it again."""
+    """A connection opened while the server's clock held a measurement: the server it reaches
+    may have another clock. Raised before the command that opened it was sent;
+    `_measured_call` measures and runs it again."""
 
 
+_RECONNECTIONS = 3  # connections opened under one call that it measures again for; then it fails
 _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stored time decides
 
 
@@ -142,7 +142,7 @@ class RedisStore:
         self._owners = OwnerIds()
         self._prefix = f"{checked_namespace(self.backend, namespace)}:"
         self._mask = SecretMasker(url_passwords(url))
-        self._opened: weakref.WeakSet[redis.connection.AbstractConnection] = weakref.WeakSet()
+        self._refused: weakref.WeakSet[redis.connection.AbstractConnection] = weakref.WeakSet()
         self._client: redis.Redis = redis.Redis.from_url(
             url,
             decode_responses=True,
@@ -165,24 +165,24 @@ class RedisStore:
             raise
 
     def _on_connect(self, connection: redis.connection.AbstractConnection) -> None:
-        """redis-py's handshake, then `_Reconnected` for a connection opened again while the
-        server's clock held a measurement (a new one, as the pool grows, reaches the server
-        the pooled ones do)."""
+        """redis-py's handshake, then `_Reconnected` for a connection opened while the server's
+        clock held a measurement: one opened again (redis-py does so by itself when the server
+        closed it: a failover), or a new one, which may reach the new server before any pooled
+        one is opened again. Once per connection: redis-py closes the one refused, and opens
+        it again for the call sent again, after the clock was expired."""
         connection.on_connect()  # type: ignore[no-untyped-call]  # redis-py's own handshake
-        again = connection in self._opened
-        self._opened.add(connection)
-        if again and self._server_clock is not None and self._server_clock.measured:
+        if connection in self._refused:
+            self._refused.discard(connection)
+        elif self._server_clock is not None and self._server_clock.measured:
+            self._refused.add(connection)
             self._server_clock.expire()
-            raise _Reconnected("connected again: the server's clock is measured again")
+            raise _Reconnected("connected: the server's clock is measured again")
 
     def _call(self, action: Callable[[], Any]) -> Any:
         if self._closed:  # redis-py would quietly connect again
             raise StoreUnavailableError(self.backend, "the store was closed")
         try:
-            try:
-                return self._measured_call(action)
-            except _Reconnected:  # nothing was sent: measured now, it goes out
-                return self._measured_call(action)
+            return self._measured_call(action)
         except redis.RedisError as exc:
             if self._server_clock is not None:  # the next connection may reach another server
                 self._server_clock.expire()
@@ -190,9 +190,19 @@ class RedisStore:
             raise StoreUnavailableError(self.backend, detail) from None
 
     def _measured_call(self, action: Callable[[], Any]) -> Any:
-        if self._server_clock is not None:
-            self._server_clock.refresh(self._server_time)
-        return action()
+        """`action` once the server's clock is measured; measured and sent again for each
+        connection opened under it (a failover closes every pooled one), `_RECONNECTIONS`
+        times at most."""
+        reconnections = 0
+        while True:
+            try:
+                if self._server_clock is not None:
+                    self._server_clock.refresh(self._server_time)
+                return action()
+            except _Reconnected:  # nothing was sent
+                reconnections += 1
+                if reconnections > _RECONNECTIONS:
+                    raise
 
     def _timed_call(self, action: Callable[[float], Any]) -> Any:
         """`action` given the time now, read only once `_call` has measured the server's clock

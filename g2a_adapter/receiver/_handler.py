@@ -9,8 +9,9 @@ once for effects in that database.
 `handle_each` takes the same steps for a batch of deliveries, a step at a time: verify and
 claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
 any transaction), complete or release them in groups (one more commit each). A group writes
-its events in the order of their ids, so two receivers given the same events in other orders
-never deadlock on one database; the handlers run in arrival order. Its outcomes are
+its rows in the order of their keys (nonces in nonce order, then events in event id order), so
+two receivers given the same deliveries in other orders never deadlock on one database; the
+handlers run in arrival order. Its outcomes are
 those of `handle` called one delivery after another, and each is given out as soon as it is
 final: refusals and duplicates once the claims commit, a handled delivery once its group of
 completions commits. Every claim keeps its lease until its completion, while it waits behind
@@ -49,7 +50,7 @@ from g2a_adapter.idempotency import (
     write_group,
 )
 from g2a_adapter.receiver._events import WebhookEvent
-from g2a_adapter.receiver._webhooks import WebhookVerifier
+from g2a_adapter.receiver._webhooks import WebhookVerifier, nonce_of
 
 EVENT_KEY_PREFIX = "webhook-event:"
 COMPLETION_GROUP_SECONDS = 0.01
@@ -232,17 +233,17 @@ class WebhookHandler:
         """Each step for each flight, a step at a time, the store's writes in one group; if
         the group cannot commit, every flight it wrote for fails with the store's error.
 
-        The flights go in the order of their event ids (the unverified first, as they came):
-        two groups holding rows of the same events, in two receivers on one database, then
-        never wait for each other's rows in a cycle, whatever order their deliveries came in
-        (PostgreSQL would break the deadlock by failing one whole group).
+        The flights go in the order of the rows they write (`_row_key`): two groups holding
+        rows of the same deliveries, in two receivers on one database, then never wait for
+        each other's rows in a cycle, whatever order their deliveries came in (PostgreSQL
+        would break the deadlock by failing one whole group).
         """
         if not flights:
             return
         try:
             with write_group(self._store):
                 for step in steps:
-                    for flight in sorted(flights, key=_event_id):  # stable: redeliveries after
+                    for flight in sorted(flights, key=_row_key):  # stable: redeliveries after
                         flight.context.run(step, flight)
         except StoreUnavailableError as exc:  # nothing of the group was kept, nonces included
             for flight in flights:
@@ -314,9 +315,10 @@ class WebhookHandler:
         flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
 
 
-def _event_id(flight: _Flight) -> str:
-    """What orders a group's flights: the event id, once verified."""
-    return "" if flight.event is None else flight.event.event_id
+def _row_key(flight: _Flight) -> str:
+    """What orders a group's flights: the key of the row their step writes, the nonce until
+    the delivery is verified (verifying records it), then the event id."""
+    return nonce_of(flight.delivery.headers) if flight.event is None else flight.event.event_id
 
 
 def _final(flight: _Flight) -> bool:

@@ -37,12 +37,24 @@ def _wall_clock() -> float:
     return time.time()  # looked up at call time, so freezegun applies
 
 
-def _signed_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
-    """Event id, timestamp, nonce and signature, stripped; names in any case, and of a
-    repeated header the first."""
+def _header_values(headers: Mapping[str, str]) -> dict[str, str]:
+    """Values by lower-case name, stripped; of a repeated header the first."""
     found: dict[str, str] = {}
     for name, value in headers.items():
         found.setdefault(name.lower(), value.strip())
+    return found
+
+
+def nonce_of(headers: Mapping[str, str]) -> str:
+    """The nonce a delivery's verification records ("" without one): what orders the
+    verifications of a batch, as the event ids order its claims."""
+    return _header_values(headers).get(HEADER_NONCE.lower(), "")
+
+
+def _signed_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """Event id, timestamp, nonce and signature, stripped; names in any case, and of a
+    repeated header the first."""
+    found = _header_values(headers)
     missing = [name for name in WEBHOOK_HEADERS if not found.get(name.lower())]
     if missing:
         raise reject("missing_header", missing[0])

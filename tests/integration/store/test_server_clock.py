@@ -302,3 +302,120 @@ def test_a_connection_redis_py_opens_again_by_itself_measures_the_new_servers_cl
     assert record is not None
     assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
     assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS
+
+
+on_redis = pytest.mark.parametrize(
+    "shared_backend", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
+
+
+def _client_id(connection: Any) -> int:
+    connection.send_command("CLIENT", "ID")
+    return int(connection.read_response())
+
+
+def _kill(backend: Backend, client_ids: list[int]) -> None:
+    """The server closes these connections (as a failover closes the old server's)."""
+    import redis
+
+    admin = redis.Redis.from_url(backend.url)
+    try:
+        for client_id in client_ids:
+            assert admin.client_kill_filter(_id=str(client_id)) == 1
+    finally:
+        admin.close()
+
+
+@on_redis
+def test_a_call_meeting_connections_opened_again_more_than_once_still_goes_out(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failover closed every pooled connection. The call's command meets one, opened again:
+    the server's clock is measured again and the command sent again, and meets another (a
+    thread took the connection just measured on). It still goes out, timed by the new
+    server's clock, instead of failing once (a spurious 503)."""
+    store = shared_backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    pool = store._client.connection_pool  # type: ignore[attr-defined]
+    pooled = [pool.get_connection()]  # while a thread's call holds the pooled connection,
+    assert store.get("warm-up") is not None  # another call opens a second one
+    pooled.append(pool.get_connection())
+    client_ids = [_client_id(connection) for connection in pooled]
+    for connection in pooled:
+        pool.release(connection)
+    _servers_clock_jumps(shared_backend, monkeypatch)
+    _kill(shared_backend, client_ids)
+    other_host = shared_backend.open_on_server_clock()
+    sent, taken = [0], []
+    script = store._claim  # type: ignore[attr-defined]
+
+    def claim_script(**kwargs: Any) -> Any:
+        sent[0] += 1
+        if sent[0] == 2:  # another thread takes the connection the clock was measured on
+            taken.append(pool.get_connection())
+        return script(**kwargs)
+
+    monkeypatch.setattr(store, "_claim", claim_script)
+    try:
+        held = store.claim("purchase-1", "fp", 15.0)
+    finally:
+        for connection in taken:
+            pool.release(connection)
+
+    assert (held.state, sent[0]) == (ClaimState.NEW, 3)
+    record = other_host.get("purchase-1")
+    assert record is not None
+    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+
+
+@on_redis
+def test_a_connection_newly_opened_as_the_server_fails_over_measures_the_new_servers_clock(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread's call holds the pooled connection as the failover closes it, so this
+    call opens a new one, which reaches the new server: before any connection was opened
+    again, the clock still held the old server's measurement."""
+    store = shared_backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    pool = store._client.connection_pool  # type: ignore[attr-defined]
+    busy = pool.get_connection()
+    _servers_clock_jumps(shared_backend, monkeypatch)
+    _kill(shared_backend, [_client_id(busy)])
+    other_host = shared_backend.open_on_server_clock()
+
+    try:
+        held = store.claim("purchase-1", "fp", 15.0)
+    finally:
+        pool.release(busy)
+
+    assert held.state is ClaimState.NEW
+    record = other_host.get("purchase-1")
+    assert record is not None
+    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+
+
+@on_redis
+def test_a_call_whose_connections_keep_being_opened_again_fails_after_three_measurements(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded: a server that closes every connection before each command is an outage,
+    not a clock to measure again forever."""
+    store = shared_backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    pool = store._client.connection_pool  # type: ignore[attr-defined]
+    sent = [0]
+    script = store._claim  # type: ignore[attr-defined]
+
+    def claim_script(**kwargs: Any) -> Any:
+        sent[0] += 1
+        pool.disconnect()  # the command's connection is opened again
+        return script(**kwargs)
+
+    monkeypatch.setattr(store, "_claim", claim_script)
+
+    with pytest.raises(StoreUnavailableError, match="measured again"):
+        store.claim("purchase-1", "fp", 15.0)
+    assert sent[0] == 4  # sent, then sent again after each of three measurements
+    monkeypatch.undo()
+    assert store.get("purchase-1") is None
+    assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
