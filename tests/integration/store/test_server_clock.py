@@ -238,9 +238,7 @@ def test_the_first_claim_after_a_failover_is_timed_by_the_new_servers_clock(
     held = store.claim("purchase-1", "fp", 15.0)
 
     assert held.state is ClaimState.NEW
-    record = other_host.get("purchase-1")
-    assert record is not None
-    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+    _leased_by_the_new_servers_clock(other_host)
     assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS
 
 
@@ -274,36 +272,6 @@ def test_every_time_written_after_a_failover_follows_the_new_servers_clock(
     assert written == pytest.approx(new_server_now + 30.0, abs=1.0)
 
 
-@pytest.mark.parametrize(
-    "shared_backend", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
-)
-def test_a_connection_redis_py_opens_again_by_itself_measures_the_new_servers_clock_first(
-    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A server that closes the connection (a failover that ends the old server's clients)
-    is not a failed call: redis-py connects again when the next command takes the connection,
-    and the first lease went out timed by the old server's clock."""
-    import redis
-
-    store = shared_backend.open_on_server_clock()
-    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
-    connection_id = store._client.client_id()  # type: ignore[attr-defined]
-    _servers_clock_jumps(shared_backend, monkeypatch)
-    admin = redis.Redis.from_url(shared_backend.url)
-    try:
-        assert admin.client_kill_filter(_id=connection_id) == 1
-    finally:
-        admin.close()
-    other_host = shared_backend.open_on_server_clock()
-
-    assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
-
-    record = other_host.get("purchase-1")
-    assert record is not None
-    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
-    assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS
-
-
 on_redis = pytest.mark.parametrize(
     "shared_backend", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
 )
@@ -324,6 +292,33 @@ def _kill(backend: Backend, client_ids: list[int]) -> None:
             assert admin.client_kill_filter(_id=str(client_id)) == 1
     finally:
         admin.close()
+
+
+def _leased_by_the_new_servers_clock(other_host: IdempotencyStore) -> None:
+    """The claim of `purchase-1` (15 s) was timed by the clock of the server reached now."""
+    record = other_host.get("purchase-1")
+    assert record is not None
+    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+
+
+@on_redis
+def test_a_connection_redis_py_opens_again_by_itself_measures_the_new_servers_clock_first(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that closes the connection (a failover that ends the old server's clients)
+    is not a failed call: redis-py connects again when the next command takes the connection,
+    and the first lease went out timed by the old server's clock."""
+    store = shared_backend.open_on_server_clock()
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    connection_id = store._client.client_id()  # type: ignore[attr-defined]
+    _servers_clock_jumps(shared_backend, monkeypatch)
+    _kill(shared_backend, [connection_id])
+    other_host = shared_backend.open_on_server_clock()
+
+    assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
+
+    _leased_by_the_new_servers_clock(other_host)
+    assert other_host.claim("purchase-1", "fp", 15.0).state is ClaimState.IN_PROGRESS
 
 
 @on_redis
@@ -363,9 +358,7 @@ def test_a_call_meeting_connections_opened_again_more_than_once_still_goes_out(
             pool.release(connection)
 
     assert (held.state, sent[0]) == (ClaimState.NEW, 3)
-    record = other_host.get("purchase-1")
-    assert record is not None
-    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+    _leased_by_the_new_servers_clock(other_host)
 
 
 @on_redis
@@ -389,9 +382,7 @@ def test_a_connection_newly_opened_as_the_server_fails_over_measures_the_new_ser
         pool.release(busy)
 
     assert held.state is ClaimState.NEW
-    record = other_host.get("purchase-1")
-    assert record is not None
-    assert record.lease_expires_at == pytest.approx(time.time() + FAILOVER_JUMP + 15.0, abs=1.0)
+    _leased_by_the_new_servers_clock(other_host)
 
 
 @on_redis
