@@ -7,10 +7,13 @@ exact values on a fresh instance.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import math
 import re
+import string
 import threading
 import uuid
 import weakref
@@ -158,33 +161,77 @@ class Metrics:
 class SecretMasker:
     """Replaces every configured secret value, wherever it appears, with `***`.
 
-    A secret is also matched as URLs and form bodies write it (`_written_forms`): G2A takes the
-    seller client secret in the query of `GET /oauth/token`, where `$` and `/` are
-    percent-encoded, and an access log or an HTTP library's debug line prints that query.
+    A secret is also matched as URLs, form bodies and JSON write it (`_written_forms`): G2A
+    takes the seller client secret in the query of `GET /oauth/token`, where `$` and `/` are
+    percent-encoded, and an access log or an HTTP library's debug line prints that query. In
+    base64 (an HTTP Basic `Authorization` header holds `base64(client_id:secret)`), the whole
+    base64 word that carries the secret is masked (`_base64_cores`).
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         given = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
-        values = sorted({form for s in given for form in _written_forms(s)}, key=len)
-        self._pattern = (
-            re.compile("|".join(re.escape(v) for v in reversed(values))) if values else None
-        )
+        self._pattern = _any_of({form for s in given for form in _written_forms(s)})
+        self._base64 = _any_of({core for s in given for core in _base64_cores(s)})
 
     def __call__(self, text: str) -> str:
+        if self._base64 is not None:
+            text = self._mask_base64_words(text, self._base64)
         if self._pattern is None:
             return text
         return self._pattern.sub(MASK, text)
 
+    @staticmethod
+    def _mask_base64_words(text: str, cores: re.Pattern[str]) -> str:
+        """`text` with each base64 word that holds a secret's core replaced by `***`."""
+        pieces: list[str] = []
+        done = 0
+        for hit in cores.finditer(text):
+            if hit.start() < done:  # inside a word masked already
+                continue
+            start = max(done, len(text[: hit.start()].rstrip(_BASE64_ALPHABET)))
+            end = _BASE64_WORD_END.match(text, hit.end())
+            pieces += [text[done:start], MASK]
+            done = end.end() if end else hit.end()
+        return "".join([*pieces, text[done:]])
+
+
+def _any_of(literals: set[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of `literals`, the longest first (so none is left half-masked)."""
+    if not literals:
+        return None
+    return re.compile("|".join(re.escape(v) for v in sorted(literals, key=len, reverse=True)))
+
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_BASE64_ALPHABET = string.ascii_letters + string.digits + "+/"
+_BASE64_WORD_END = re.compile(r"[A-Za-z0-9+/]*=*")
+# Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
+# has a core this long at every alignment.
+_MIN_BASE64_CORE = 8
 
 
 def _written_forms(secret: str) -> set[str]:
-    """`secret` as is and percent-encoded as URLs, queries and forms write it (upper- and
-    lower-case hex): a handful of literals, so masking stays one regular-expression pass."""
+    """`secret` as is, percent-encoded as URLs, queries and forms write it (upper- and
+    lower-case hex) and escaped as a JSON string: a handful of literals, so masking stays one
+    regular-expression pass."""
     encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
     lower_hex = {_PERCENT_ESCAPE.sub(lambda m: m.group().lower(), form) for form in encoded}
-    return {secret} | encoded | lower_hex
+    in_json = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return {secret} | encoded | lower_hex | in_json
+
+
+def _base64_cores(secret: str) -> set[str]:
+    """The base64 characters that `secret` alone decides in `base64(prefix + secret)`, for each
+    of the three alignments a prefix (such as `client_id:`) can give it."""
+    data = secret.encode()
+    cores = set()
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + data).decode("ascii")
+        first = -(-8 * offset // 6)  # the first character holding no bit of the prefix
+        end = 8 * (offset + len(data)) // 6  # the first holding a bit after the secret
+        if end - first >= _MIN_BASE64_CORE:
+            cores.add(encoded[first:end])
+    return cores
 
 
 def key_digest(idempotency_key: str) -> str:

@@ -1,8 +1,9 @@
-"""Secrets are masked in logs however they are written: percent-encoded in a URL, or inside an
-object passed as an extra field."""
+"""Secrets are masked in logs however they are written: percent-encoded in a URL, escaped in
+JSON, in base64 inside an HTTP Basic header, or inside an object passed as an extra field."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -39,6 +40,26 @@ def test_every_usual_percent_encoding_of_a_secret_is_masked(written: str) -> Non
 
 def test_a_secret_with_nothing_to_encode_is_masked_once() -> None:
     assert SecretMasker(["plainsecret"])("a plainsecret b") == "a *** b"
+
+
+@pytest.mark.parametrize("client_id", ["a", "ab", "abc", "seller-client-0001"])
+def test_a_secret_in_an_http_basic_header_is_masked_as_the_whole_credential(client_id: str) -> None:
+    """Each client id length puts the secret at another of base64's three alignments."""
+    credential = base64.b64encode(f"{client_id}:{CLIENT_SECRET}".encode()).decode()
+    line = f"Authorization: Basic {credential}, next"
+    assert SecretMasker([CLIENT_SECRET])(line) == "Authorization: Basic ***, next"
+
+
+def test_base64_text_without_the_secret_is_left_as_it_is() -> None:
+    other = base64.b64encode(b"client:another-secret-value").decode()
+    assert SecretMasker([CLIENT_SECRET])(f"Basic {other}") == f"Basic {other}"
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_a_secret_escaped_in_json_is_masked(ensure_ascii: bool) -> None:
+    secret = 'pässwörd-"quoted"\\ü'
+    body = json.dumps({"client_secret": secret, "n": 1}, ensure_ascii=ensure_ascii)
+    assert SecretMasker([secret])(body) == '{"client_secret": "***", "n": 1}'
 
 
 @pytest.fixture
