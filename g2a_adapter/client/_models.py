@@ -57,8 +57,8 @@ def _not_bool(value: object) -> object:
     return value
 
 
-# Every number read from G2A's answers: what lax mode reads otherwise (a whole float as an
-# integer, a numeric string) still is, a bool never is.
+# Every number read from G2A's answers or taken from a caller's price filters and caps: what lax
+# mode reads otherwise (a whole float as an integer, a numeric string) still is, a bool never is.
 Integer = Annotated[int, BeforeValidator(_not_bool)]
 Number = Annotated[float, BeforeValidator(_not_bool)]
 
@@ -100,8 +100,8 @@ class ProductQuery(BaseModel):
     page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE, strict=True)
     id: str | None = None
     min_qty: int | None = Field(default=None, ge=0, strict=True)
-    min_price_from: float | None = Field(default=None, ge=0)
-    min_price_to: float | None = Field(default=None, ge=0)
+    min_price_from: Number | None = Field(default=None, ge=0)
+    min_price_to: Number | None = Field(default=None, ge=0)
     include_out_of_stock: bool | None = None
     updated_at_from: datetime | None = None
     updated_at_to: datetime | None = None
@@ -296,8 +296,8 @@ class CreateOrderRequest(BaseModel):
 
     product_id: str
     currency: str = Field(default="EUR", pattern=CURRENCY_CODE)
-    max_price: float | None = None
-    min_rating: float | None = Field(default=None, ge=0, le=1)
+    max_price: Number | None = None
+    min_rating: Number | None = Field(default=None, ge=0, le=1)
 
     @field_validator("product_id", mode="before")
     @classmethod

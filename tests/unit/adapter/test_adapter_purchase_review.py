@@ -404,6 +404,26 @@ def test_a_bool_is_not_taken_for_an_integer_filter(filters: dict[str, Any]) -> N
     assert api.requests == []
 
 
+@pytest.mark.parametrize("filters", [{"min_price_from": True}, {"min_price_to": False}])
+def test_a_bool_is_not_taken_for_a_price_filter(filters: dict[str, Any]) -> None:
+    api = Recorder(lambda request: answer({}))
+    with sync_client(api) as client, pytest.raises(RequestValidationError) as refused:
+        client.products.list(**filters)
+    (name,) = filters
+    expected = f"invalid product query: {name}: Value error, a bool is not a number"
+    assert str(refused.value) == expected
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("field", ["max_price", "min_rating"])
+def test_a_bool_is_not_taken_for_an_order_cap(field: str) -> None:
+    api = Recorder(lambda request: answer({}))
+    with sync_client(api) as client, pytest.raises(RequestValidationError) as refused:
+        client.orders.create(PRODUCT_ID, **{field: True})
+    assert str(refused.value) == f"invalid order: {field}: Value error, a bool is not a number"
+    assert api.requests == []
+
+
 # --- 8. the job id of an accepted offer change; the retention of a completed purchase -------
 
 
