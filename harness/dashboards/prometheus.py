@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import yaml
 
+from harness.cassettes import redacted_url
+
 INSTALL_HINT = "apt-get install -y prometheus"
 _READY_TIMEOUT_S = 30.0
 _POLL_S = 0.5
@@ -49,10 +51,11 @@ def query(base_url: str, expr: str) -> list[dict[str, Any]]:
         )
         body = reply.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise PrometheusError(f"{base_url} could not be asked: {exc}") from None
+        raise PrometheusError(f"{redacted_url(base_url)} could not be asked: {exc}") from None
     if reply.status_code != 200 or body.get("status") != "success":
         raise PrometheusError(
-            f"{base_url} answered {reply.status_code}: {body.get('error', 'no error text')}"
+            f"{redacted_url(base_url)} answered {reply.status_code}: "
+            f"{body.get('error', 'no error text')}"
         )
     result: list[dict[str, Any]] = body["data"]["result"]
     return result

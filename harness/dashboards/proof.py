@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from g2a_adapter import G2AError
+from harness.cassettes import redacted_url
 from harness.checklist import RunResult
 from harness.dashboards.drill import DrillError, deliver, drill_services, drive
 from harness.dashboards.files import OpsFiles
@@ -146,11 +147,14 @@ def not_proven(reason: str) -> DashboardProof:
 def ask(
     base_url: str, queries: Mapping[str, str], source: Source, wait_s: float, version: str = ""
 ) -> DashboardProof:
-    """Run every query (polling up to `wait_s` until each proves its panel) and judge them."""
+    """Run every query (polling up to `wait_s` until each proves its panel) and judge them.
+
+    The proof (kept in the checklist report) shows `base_url` without its login details."""
+    shown_url = redacted_url(base_url)
     try:
         jobs = tuple(scraped_jobs(base_url))
     except PrometheusError as exc:
-        return DashboardProof("failed", str(exc), base_url, source, version)
+        return DashboardProof("failed", str(exc), shown_url, source, version)
     outcomes: dict[str, QueryOutcome] = {}
 
     def unproven_panels() -> list[str]:
@@ -169,9 +173,9 @@ def ask(
     if unproven:
         reason = f"{len(unproven)} of {len(queries)} panel queries returned no usable data: "
         reason += ", ".join(unproven)
-        return DashboardProof("failed", reason, base_url, source, version, jobs, answered)
+        return DashboardProof("failed", reason, shown_url, source, version, jobs, answered)
     reason = f"all {len(queries)} panel queries returned data from {_SOURCE_WORDS[source]}"
-    return DashboardProof("proven", reason, base_url, source, version, jobs, answered)
+    return DashboardProof("proven", reason, shown_url, source, version, jobs, answered)
 
 
 def prove_with(prometheus_url: str, ops: OpsFiles) -> DashboardProof:

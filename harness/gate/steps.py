@@ -6,6 +6,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from harness.cassettes import redacted_url
+
 
 @dataclass(frozen=True)
 class Step:
@@ -17,7 +19,9 @@ class Step:
 
     @property
     def command(self) -> str:
-        return shlex.join(("g2a-harness", *self.args))
+        """The command as reports show it: a URL argument without its login details."""
+        shown = (redacted_url(a) if a.startswith(("http://", "https://")) else a for a in self.args)
+        return shlex.join(("g2a-harness", *shown))
 
 
 @dataclass(frozen=True)

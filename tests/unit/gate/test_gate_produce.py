@@ -27,7 +27,7 @@ from harness.gate.produce import (
     missing_steps,
     run_steps,
 )
-from harness.gate.steps import Step
+from harness.gate.steps import Step, StepOutcome
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 STALE = NOW - timedelta(hours=30)
@@ -105,6 +105,25 @@ def test_a_sandbox_gate_produces_the_sandbox_run_with_prometheus_and_the_twin_ru
     kept = on_disk(ReportFile("ev/checklist.json", checklist_report(target="sandbox")))
     both = OnDisk(kept.checklist, kept.contracts, kept.load, twin_checklist=fresh_twin)
     assert commands(both, target="sandbox") == []
+
+
+def test_login_details_in_the_prometheus_url_reach_the_child_but_not_the_report() -> None:
+    """gate.json records each command it ran: a password in `--prometheus-url` is not kept."""
+    reports = OnDisk(MISSING, MISSING, MISSING)
+    url = "https://ops:s3cret-pw@prometheus.example.net/"
+    (step, *_) = missing_steps(
+        reports,
+        target="sandbox",
+        load_target="twin",
+        report_dir="ev",
+        binding=BINDING,
+        prometheus_url=url,
+    )
+    assert step.args[-2:] == ("--prometheus-url", url)
+    assert StepOutcome(step, 0).to_dict()["command"] == (
+        "g2a-harness run --target sandbox --suite full --report-dir ev "
+        "--prometheus-url 'https://<scrubbed>@prometheus.example.net/'"
+    )
 
 
 @pytest.mark.parametrize(

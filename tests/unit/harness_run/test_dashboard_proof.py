@@ -89,6 +89,16 @@ def test_an_empty_or_refused_query_fails_the_item_naming_it(served: str) -> None
     assert verdict.evidence[2].startswith("passed panel 'Requests': 2 series")
 
 
+def test_login_details_in_the_prometheus_url_stay_out_of_the_proof(served: str) -> None:
+    """The checklist report keeps the proof: the URL it shows and its errors carry no password."""
+    with_login = served.replace("http://", "http://ops:s3cret-pw@")
+    proof = ask(with_login, {"Broken": "bad("}, "prometheus-url", wait_s=0)
+    shown = served.replace("http://", "http://<scrubbed>@")
+    assert proof.prometheus_url == shown
+    assert proof.queries[0].error == f"{shown} answered 400: parse error"
+    assert "s3cret" not in repr(proof.to_dict())
+
+
 def _point(value: str) -> dict[str, object]:
     return {"metric": {"instance": "svc:8080"}, "value": [0, value]}
 
