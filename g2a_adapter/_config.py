@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from g2a_adapter._errors import ConfigError
+from g2a_adapter._errors import ConfigError, StoreUnavailableError
 from g2a_adapter._observability import MASK
 from g2a_adapter._url_secrets import (
     AMBIGUOUS_USERINFO,
@@ -31,6 +31,7 @@ from g2a_adapter._url_secrets import (
     url_passwords,
     userinfo_is_ambiguous,
 )
+from g2a_adapter.idempotency._url import parse_store_url
 from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST, is_loopback
 
 Env = Literal["sandbox", "live"]
@@ -400,6 +401,10 @@ class Settings(BaseSettings):
                 f"G2A_IDEMPOTENCY_URL has the password {MASK}: the mask of a settings dump "
                 "(model_dump), not a password; copy settings with model_copy(update=...)"
             )
+        try:  # as the store will read it: a client opens its store at its first purchase
+            parse_store_url(self.idempotency_url)
+        except StoreUnavailableError as exc:
+            raise ValueError(f"G2A_IDEMPOTENCY_URL is not a store URL: {exc.detail}") from None
         object.__setattr__(
             self, "api_url", normalize_api_url(self.api_url, self.env, self.allowed_hosts)
         )

@@ -159,6 +159,7 @@ class StoreUnavailableError(IdempotencyError):
 
     def __init__(self, backend: str, detail: str) -> None:
         self.backend = backend
+        self.detail = detail
         super().__init__(f"idempotency store '{backend}' unavailable: {detail}")
 
 

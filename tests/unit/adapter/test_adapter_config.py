@@ -519,11 +519,39 @@ def test_a_store_url_read_two_ways_is_refused_without_showing_its_password(url: 
     assert "Xk9" not in message
 
 
-def test_a_store_password_is_masked_even_in_a_url_no_parser_reads() -> None:
-    settings = Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@[::1/0")
-    assert "PG-SECRET-XYZ" not in repr(settings)
-    assert settings.display()["idempotency_url"] == "redis://:***@[::1/0"
-    assert "PG-SECRET-XYZ" in settings.secret_values()
+def test_a_store_url_no_parser_reads_is_refused_without_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@[::1/0")
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: unparseable store URL (Invalid IPv6 URL)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        (
+            "redis://127.0.0.1:6379/0?namespace=Shop-1",
+            "namespace 'Shop-1' must be a lower-case identifier (a-z, 0-9 and _, not starting "
+            "with a digit, at most 41 characters)",
+        ),
+        (
+            "mysql://app:PG-SECRET-XYZ@127.0.0.1/db",
+            "unsupported scheme 'mysql'; use memory://, sqlite:///path, redis://host:port/db or "
+            "postgresql://user@host/db",
+        ),
+        ("sqlite://", "'sqlite://' is not sqlite:///relative/path or sqlite:////abs/path"),
+        ("redis://:PG-SECRET-XYZ@/0", "'redis://:***@/0' names no host"),
+    ],
+)
+def test_a_store_url_the_store_would_refuse_is_a_config_error_at_start_up(
+    url: str, detail: str
+) -> None:
+    """Refused when settings load, not at a client's first purchase (it opens its store then)."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}")
+    assert "PG-SECRET-XYZ" not in str(caught.value)
 
 
 def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:
