@@ -8,6 +8,7 @@ exact values on a fresh instance.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -364,7 +365,12 @@ class MaskingFilter(logging.Filter):
 
     def _masked_object(self, value: object) -> object:
         """`value` itself, or its text masked when that holds a secret: its text as a JSON
-        formatter prints it (`str`, `Type: message` for an exception, else `repr`)."""
+        formatter prints it (`str`, `Type: message` for an exception, else `repr`; a
+        dataclass's fields, `repr=False` ones too, as python-json-logger writes them)."""
+        fields = _fields_of(value)
+        if fields is not None:
+            masked_fields = self._masked(fields)
+            return value if masked_fields == fields else masked_fields
         for render in (_text_of, repr):
             try:
                 text = render(value)
@@ -373,6 +379,17 @@ class MaskingFilter(logging.Filter):
             masked = self._mask(text)
             return value if masked == text else masked
         return value
+
+
+def _fields_of(value: object) -> dict[str, Any] | None:
+    """A dataclass instance's fields as `dataclasses.asdict` gives them; None for anything else
+    or fields that cannot be copied (the object is then masked as its text)."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return None
+    try:
+        return dataclasses.asdict(value)
+    except Exception:  # a field deepcopy refuses
+        return None
 
 
 def _text_of(value: object) -> str:

@@ -4,9 +4,11 @@ JSON, in base64 inside an HTTP Basic header, or inside an object passed as an ex
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +100,36 @@ def test_objects_holding_a_secret_are_masked_as_their_text(json_log: io.StringIO
     assert record["url"] == "https://api.g2a.com/oauth/token?client_secret=***"
     assert record["path"] == "/run/***/key"
     assert record["nested"] == [{"cause": "RuntimeError: ***"}]
+
+
+@dataclasses.dataclass
+class _Login:
+    user: str
+    password: str = dataclasses.field(repr=False)
+
+
+def test_a_dataclass_hiding_a_secret_from_its_repr_is_masked_as_json_writes_it(
+    json_log: io.StringIO,
+) -> None:
+    """python-json-logger writes a dataclass as its fields (`asdict`), `repr=False` ones too."""
+    record = _logged(json_log, login=_Login("app", "hunter2"), plain=_Login("app", "public"))
+    assert record["login"] == {"user": "app", "password": "***"}
+    assert record["plain"] == {"user": "app", "password": "public"}
+
+
+@dataclasses.dataclass
+class _Pool:
+    dsn: str
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+
+def test_a_dataclass_whose_fields_cannot_be_copied_is_masked_as_its_text() -> None:
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
+    record.pool = _Pool("postgresql://app:hunter2@db/app")
+    MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    assert isinstance(record.pool, str)
+    assert "hunter2" not in record.pool
+    assert "postgresql://app:***@db/app" in record.pool
 
 
 def test_numbers_and_objects_without_a_secret_are_left_as_they_are() -> None:
