@@ -6,13 +6,15 @@ machine, start the master with `--expect-workers` above `--workers` and `--bind-
 the workers reach, and run on each other machine the command the master prints
 (`--master-host`, `--master-port`). Off loopback the twin and receiver speak https with a
 certificate of a CA made for the run; its certificate reaches the workers in the run plan. A
-worker that fails makes the run fail.
+worker that fails makes the run fail; a master that dies has its workers stopped (the remote
+ones by their own command, which also waits a bounded time for the master to answer).
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import os
 from pathlib import Path
 
@@ -62,6 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--master-host, joins (the port the master printed)",
     )
     parser.add_argument(
+        "--join-timeout",
+        type=float,
+        help="worker-only mode: seconds to wait for the master's port before giving up "
+        "(default 90; exit 2 naming the reason)",
+    )
+    parser.add_argument(
         "--web",
         action="store_true",
         help="show Locust's web UI (the profile preloaded and started); the verdict follows",
@@ -95,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
     from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV
     from harness.load.profiles import get_profile, load_profiles
     from harness.load.report import print_profiles
-    from harness.load.runner import LoadRun, execute, run_workers
+    from harness.load.runner import LoadRun, execute
+    from harness.load.worker_only import JOIN_TIMEOUT_S, run_workers
 
     if args.list_profiles:
         print_profiles(load_profiles())
@@ -106,6 +115,12 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--bind-host {args.bind_host} is no address workers can reach: bind an address "
             "of this machine (127.0.0.1, or the one remote workers reach)"
+        )
+    if args.join_timeout is not None and not args.master_host:
+        raise UsageError("--join-timeout is for a worker-only run: give --master-host too")
+    if args.join_timeout is not None and not 0 < args.join_timeout < math.inf:
+        raise UsageError(
+            f"--join-timeout must be a number of seconds above 0, not {args.join_timeout:g}"
         )
     remote = (args.expect_workers or 0) > args.workers
     if (remote or args.master_host) and not os.environ.get(WEBHOOK_SECRET_ENV):
@@ -123,7 +138,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.master_host:
         if args.master_port is None:  # the master listens on a free port it picks and prints
             raise UsageError("--master-host needs --master-port: the port the master printed")
-        return run_workers(args.master_host, args.workers, args.master_port)
+        join_timeout = args.join_timeout or JOIN_TIMEOUT_S
+        return run_workers(args.master_host, args.workers, args.master_port, join_timeout)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
         raise UsageError("--expect-workers must be at least --workers (and at least 1)")
     profile = get_profile(args.profile).with_overrides(

@@ -385,41 +385,16 @@ class WebhookSender(User):
             raise RuntimeError(f"{WEBHOOK_SECRET_ENV} is not set for the webhook sender")
         verify = self.plan.ssl_context() or True
         self.http = httpx.Client(base_url=self.plan.receiver_url, timeout=10.0, verify=verify)
-        self.sent: list[deliveries.Delivery] = []
-        self.events: list[dict[str, object]] = []
+        self.deliveries = deliveries.Sender(
+            self.secret, self.plan.webhooks, self.plan.webhook_tolerance_s
+        )
 
     def on_stop(self) -> None:
         self.http.close()
 
-    def _next(self) -> deliveries.Delivery:
-        shares = self.plan.webhooks
-        roll = random.random()
-        for variant in ("duplicate", "replay", "forged"):
-            if roll < shares[variant]:
-                if variant == "forged":
-                    return deliveries.forged(self._event())
-                if variant == "duplicate" and self.events:
-                    return deliveries.duplicate(self.secret, random.choice(self.events))
-                if variant == "replay":
-                    # only deliveries the receiver still judges by their nonce (and the list
-                    # stays bounded in a long run)
-                    tolerance = self.plan.webhook_tolerance_s
-                    self.sent = deliveries.replayable(self.sent, time.time(), tolerance)
-                    if self.sent:
-                        return deliveries.replay(random.choice(self.sent))
-                break
-            roll -= shares[variant]
-        event = self._event()
-        self.events.append(event)
-        return deliveries.valid(self.secret, event)
-
-    @staticmethod
-    def _event() -> dict[str, object]:
-        return deliveries.new_event(str(random.randint(10**9, 10**10 - 1)), "10000027819004")
-
     @task
     def post(self) -> None:
-        delivery = self._next()
+        delivery = self.deliveries.next(time.time())
         entry: Entry = {"op": "webhook", "variant": delivery.variant, "event_id": delivery.event_id}
         with _measured(self, f"webhook.{delivery.variant}", request_type="webhook"):
             response = self.http.post(
@@ -438,5 +413,3 @@ class WebhookSender(User):
                     f"expected {delivery.expected_status} {delivery.expected_answer}"
                 )
         _buffer.append(entry)
-        if delivery.variant == "valid":
-            self.sent.append(delivery)

@@ -113,7 +113,7 @@ def print_verdict(
             table.add_row(kind[:-1], check["name"], check["target"], actual, verdict)
     console.print(table)
     if report.get("cause"):
-        console.print(f"[red]no request was made: {report['cause']}[/red]", soft_wrap=True)
+        console.print(report["cause"], style="red", soft_wrap=True, markup=False)
     for index, code in enumerate(report.get("worker_exit_codes", []), start=1):
         if code != 0:
             console.print(f"[red]worker {index} exited with code {code}[/red]")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,15 +29,16 @@ from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
 from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
-from harness.load.stats import read_peak_users, read_stats
-from harness.load.verdict import LOCUST_FAILURES_EXIT, ReceiverRecord, evaluate
-from harness.processes import stopped_if_interrupted
+from harness.load.stats import read_peak_users, read_stats, write_stats_csv
+from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
+from harness.processes import STOP_SECONDS, stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 10
+WORKER_QUIT_GRACE_S = 30  # after a master that ended its run: its workers quit by then
 WEB_AUTOQUIT_S = 10
 EXPECT_WORKERS_MAX_WAIT_S = 90  # the master gives up on workers that have not joined by then
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
@@ -61,12 +64,17 @@ class LoadRun:
     report_dir: Path = Path("reports/load")
     web: bool = False  # Locust's web UI, the profile preloaded and started, verdict at the end
 
+    @property
+    def distributed(self) -> bool:
+        """A Locust master and its workers, rather than one standalone process."""
+        return self.workers > 0 or bool(self.expect_workers)
+
 
 def _locust(*args: str) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING", *args]
 
 
-def _environment(extra: dict[str, str]) -> dict[str, str]:
+def locust_environment(extra: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     python_path = env.get("PYTHONPATH")
     env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + python_path if python_path else "")
@@ -97,15 +105,28 @@ def _wait_all(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float) ->
     return codes
 
 
-def run_workers(master_host: str, workers: int, master_port: int = 5557) -> int:
-    """Worker-only mode: join a master on another machine with `workers` processes."""
-    env = _environment({})
-    processes: list[subprocess.Popen[bytes]] = []
-    with stopped_if_interrupted(processes):
-        for _ in range(max(workers, 1)):
-            processes.append(subprocess.Popen(worker_command(master_host, master_port), env=env))
-        codes = _wait_all(processes, timeout_s=24 * 3600)
-    return first_failure(codes)
+def _wait_within(processes: Sequence[subprocess.Popen[bytes]], seconds: float) -> None:
+    """Until every process ended or `seconds` passed (one deadline for all)."""
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            return
+
+
+def end_workers(workers: Sequence[subprocess.Popen[bytes]], grace_s: float) -> list[int]:
+    """The workers' codes once they quit within `grace_s`, the rest stopped together: asked
+    to (SIGTERM), then killed after `STOP_SECONDS`."""
+    _wait_within(workers, grace_s)
+    running = [worker for worker in workers if worker.poll() is None]
+    for worker in running:
+        worker.terminate()
+    _wait_within(running, STOP_SECONDS)
+    for worker in running:
+        if worker.poll() is None:
+            worker.kill()
+    return [worker.wait() for worker in workers]
 
 
 def first_failure(codes: Sequence[int]) -> int:
@@ -168,7 +189,7 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
     budget = profile.run_time_s + STOP_TIMEOUT_S + WEB_AUTOQUIT_S + 120
     started: list[subprocess.Popen[bytes]] = []  # all stopped if the run is interrupted
     with (out / "locust.log").open("ab") as log, stopped_if_interrupted(started):
-        if run.workers <= 0 and not run.expect_workers:
+        if not run.distributed:
             started.append(subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log))
             return _wait_all(started, budget)[0], []
         port = run.master_port or _free_port(run.bind_host)
@@ -193,7 +214,8 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
             workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
             started.append(workers[-1])
         code = _wait_all([master], budget)[0]
-        return code, _wait_all(workers, 30)
+        # a master that died cannot tell its workers to stop: they would buy on for a minute
+        return code, end_workers(workers, WORKER_QUIT_GRACE_S if code in LOCUST_OK_EXITS else 0)
 
 
 def remote_worker_recipe(run: LoadRun, port: int) -> str:
@@ -246,6 +268,27 @@ def _clean(report_dir: Path) -> None:
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
 
 
+def run_cause(exit_code: int, requests: int, log: Path, role: str) -> str | None:
+    """Why a run has no verdict to trust, `role` being Locust's `master` or standalone
+    `process`: it died (a signal), failed (a code Locust ends a run with is 0 or 3), or made
+    no request; None when it ran."""
+    if exit_code < 0:
+        try:
+            signal_name = signal.Signals(-exit_code).name
+        except ValueError:
+            signal_name = f"signal {-exit_code}"
+        stopped = ", its workers were stopped" if role == "master" else ""
+        return (
+            f"the Locust {role} died before the run ended (killed by {signal_name}, exit code "
+            f"{exit_code}): no final stats{stopped}"
+        )
+    if exit_code not in LOCUST_OK_EXITS:
+        return f"the Locust {role} exited with code {exit_code}: {last_error_line(log)}"
+    if requests == 0:
+        return f"no request was made: {last_error_line(log)}"
+    return None
+
+
 def last_error_line(log: Path) -> str:
     """Why a run made no request, as Locust logged it (the last line naming an error)."""
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
@@ -289,13 +332,15 @@ def execute(run: LoadRun) -> dict[str, Any]:
         # Create the shared store (schema, WAL mode) once, before the users race to open it;
         # a bad store URL fails here with one clear line instead of in every user.
         open_store(plan.store_url(os.environ)).close()
-        env = _environment({WEBHOOK_SECRET_ENV: webhook_secret})
+        env = locust_environment({WEBHOOK_SECRET_ENV: webhook_secret})
         exit_code, worker_codes = _start_locust(run, plan, env)
         twin_orders = services.admin.orders() if services.admin is not None else None
         receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
     journal = read_journal(run.report_dir / "journal.json")
     journal.exit_code = exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json")
+    if stats.operations:  # Locust's own CSV may miss the run's last second
+        write_stats_csv(run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv", stats)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,
@@ -315,9 +360,11 @@ def execute(run: LoadRun) -> dict[str, Any]:
     report["worker_exit_codes"] = worker_codes
     if first_failure(worker_codes):
         report["passed"] = False
-    if stats.requests == 0:
+    role = "master" if run.distributed else "process"
+    cause = run_cause(exit_code, stats.requests, run.report_dir / "locust.log", role)
+    if cause is not None:
         report["passed"] = False
-        report["cause"] = last_error_line(run.report_dir / "locust.log")
+        report["cause"] = cause
     write_report(run.report_dir, report)
     print_verdict(report, run.report_dir)
     return report

@@ -2,14 +2,16 @@
 
 Locust's `_stats.csv` is rewritten once a second by a background greenlet, so at shutdown it
 can miss the last second of a run; the JSON file is written after the runner has quit (and,
-distributed, after the workers' final reports), so the verdict uses it. Percentiles are
-computed from the response-time histogram the same way Locust does.
+distributed, after the workers' final reports), so the verdict uses it, and the runner
+rewrites the CSV from it (`write_stats_csv`). Percentiles are computed from the response-time
+histogram the same way Locust does.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,15 @@ class OperationStats:
                 return millis
         return 0
 
+    @property
+    def duration_s(self) -> float:
+        """First to last request, in seconds."""
+        return max(self.last - self.started, 0.0)
+
+    def per_second(self, count: int) -> float:
+        duration = self.duration_s
+        return count / duration if duration > 0 else 0.0
+
 
 @dataclass(frozen=True)
 class RunStats:
@@ -49,17 +60,29 @@ class RunStats:
         return sum(op.failures for op in self.operations.values())
 
     @property
+    def aggregated(self) -> OperationStats:
+        """Every operation as one, named as in Locust's reports."""
+        ops = self.operations.values()
+        times: Counter[int] = Counter()
+        for op in ops:
+            times.update(op.response_times)
+        return OperationStats(
+            name="Aggregated",
+            request_type="",
+            requests=self.requests,
+            failures=self.failures,
+            response_times=dict(times),
+            started=min((op.started for op in ops), default=0.0),
+            last=max((op.last for op in ops), default=0.0),
+        )
+
+    @property
     def duration_s(self) -> float:
-        if not self.operations:
-            return 0.0
-        start = min(op.started for op in self.operations.values())
-        end = max(op.last for op in self.operations.values())
-        return max(end - start, 0.0)
+        return self.aggregated.duration_s
 
     @property
     def throughput_rps(self) -> float:
-        duration = self.duration_s
-        return self.requests / duration if duration > 0 else 0.0
+        return self.aggregated.per_second(self.requests)
 
     @property
     def error_ratio(self) -> float:
@@ -94,6 +117,32 @@ def read_stats(path: Path) -> RunStats:
         op = _operation(raw)
         operations[op.name] = op
     return RunStats(operations)
+
+
+# Locust's percentile columns of its `_stats.csv`
+CSV_PERCENTILES = {
+    "50%": 0.5, "66%": 0.66, "75%": 0.75, "80%": 0.8, "90%": 0.9, "95%": 0.95, "98%": 0.98,
+    "99%": 0.99, "99.9%": 0.999, "99.99%": 0.9999, "100%": 1.0,
+}  # fmt: skip
+
+
+def write_stats_csv(path: Path, stats: RunStats) -> None:
+    """Locust's `_stats.csv`, from the final stats: one row per operation, then `Aggregated`.
+
+    Locust's columns that its JSON lets us compute exactly (no average, minimum, maximum or
+    content size), so the CSV counts every request the verdict counted."""
+    header = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+              "Requests/s", "Failures/s", *CSV_PERCENTILES]  # fmt: skip
+    ops = [*sorted(stats.operations.values(), key=lambda o: (o.request_type, o.name))]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        rows = csv.writer(out)
+        rows.writerow(header)
+        for op in (*ops, stats.aggregated):
+            rows.writerow([
+                op.request_type, op.name, op.requests, op.failures, op.percentile(0.5),
+                op.per_second(op.requests), op.per_second(op.failures),
+                *(op.percentile(fraction) for fraction in CSV_PERCENTILES.values()),
+            ])  # fmt: skip
 
 
 def read_peak_users(history_csv: Path) -> int | None:

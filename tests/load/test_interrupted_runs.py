@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,6 +54,32 @@ def test_an_interrupted_run_stops_the_master_and_its_workers(
 
     assert len(started) == 1 + workers
     assert [process.poll() is not None for process in started] == [True] * (1 + workers)
+
+
+DIES = [sys.executable, "-c", "import os, time; time.sleep(0.5); os.kill(os.getpid(), 9)"]
+
+
+def test_the_workers_are_stopped_at_once_when_the_master_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed master cannot tell its workers to stop: they bought on until Locust's 60 s
+    heartbeat gave up, and the runner waited 30 s for each in turn."""
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(SLEEPER if started else DIES, **kwargs))  # master first
+        return started[-1]
+
+    monkeypatch.setattr(runner.subprocess, "Popen", popen)
+    run = runner.LoadRun(load_profiles()["smoke"], workers=2, report_dir=tmp_path)
+    plan: Any = type("Plan", (), {"to_json": lambda self: "{}"})()
+
+    began = time.monotonic()
+    code, worker_codes = runner._start_locust(run, plan, env={})
+
+    assert time.monotonic() - began < 5
+    assert (code, worker_codes) == (-signal.SIGKILL, [-signal.SIGTERM, -signal.SIGTERM])
 
 
 # SIGTERM (a CI job cancelled or timed out) stops the command the way Ctrl-C does: the Locust
@@ -108,9 +135,13 @@ def _environment() -> dict[str, str]:
 
 def test_sigterm_stops_a_worker_only_run_and_its_locust_worker() -> None:
     require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
-    args = ["--master-host", "127.0.0.1", "--master-port", "9", "--workers", "1"]
+    with socket.socket() as silent_master:  # accepts connections, never answers Locust
+        silent_master.bind(("127.0.0.1", 0))
+        silent_master.listen()
+        port = str(silent_master.getsockname()[1])
+        args = ["--master-host", "127.0.0.1", "--master-port", port, "--workers", "1"]
 
-    code, stderr, worker = _terminated(args, _environment())
+        code, stderr, worker = _terminated(args, _environment())
 
     try:
         assert _gone_within(worker, 5), "the Locust worker outlived the command"

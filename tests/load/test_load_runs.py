@@ -6,6 +6,7 @@ subprocess of its own, with short run times from the command line.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -86,6 +87,11 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
     assert printed[0] == str(out / "load.json")
     assert all(Path(path).is_file() for path in printed), printed
     assert {Path(p).name for p in printed} >= {"locust.html", "locust_stats.csv", "journal.json"}
+    # the CSV counts what the verdict counted (Locust's own missed the run's last second)
+    with (out / "locust_stats.csv").open(newline="") as rows:
+        counted = {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(rows)}
+    assert counted.pop("Aggregated") == report["totals"]["requests"]
+    assert counted == {op["name"]: op["requests"] for op in report["operations"]}
     # what ran: headless, the whole crowd, the whole run time (first to last request)
     assert report["web"] is False
     assert report["measured"]["peak_users"] == 6

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from qa_support import harness
 
+from harness.load import worker_only
 from harness.load.profiles import ProfileError, get_profile, load_profiles
 from harness.load.report import worker_text
 from harness.load.runner import LoadRun, _resolved, first_failure, remote_worker_recipe
@@ -130,3 +137,108 @@ def test_the_twin_target_uses_the_twins_credentials_whatever_is_exported(
     monkeypatch.setenv("G2A_API_HASH", "MySandboxHash123")
     twin = _resolved("twin")
     assert (twin.api_url, twin.api_hash) == (None, SANDBOX_API_HASH)
+
+
+def _port_nobody_listens_on() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # closed again: a connection is refused
+
+
+def test_a_worker_that_cannot_reach_its_master_gives_up_with_the_reason() -> None:
+    """Locust's worker retried in silence for 5 minutes, then exited 255 with an empty reason."""
+    port = _port_nobody_listens_on()
+    started = time.monotonic()
+    done = harness(
+        "load", "--master-host", "127.0.0.1", "--master-port", str(port), "--join-timeout", "2",
+        env=SECRET_ONLY,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        f"joining the master at 127.0.0.1:{port} (waiting up to 2 s)\n",
+        f"g2a-harness load: cannot reach master at 127.0.0.1:{port} after 2 s "
+        "(Connection refused)\n",
+    )
+
+
+def test_the_wait_for_the_master_says_how_it_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker_only, "JOIN_PROGRESS_EVERY_S", 1)
+    port = _port_nobody_listens_on()
+    said: list[str] = []
+    with pytest.raises(worker_only.MasterUnreachableError) as gave_up:
+        worker_only.wait_for_master("127.0.0.1", port, 2.5, said.append)
+    assert str(gave_up.value) == (
+        f"cannot reach master at 127.0.0.1:{port} after 2.5 s (Connection refused)"
+    )
+    assert said[0] == f"joining the master at 127.0.0.1:{port} (waiting up to 2.5 s)"
+    assert len(said) >= 2
+    assert all(
+        re.fullmatch(
+            rf"master at 127\.0\.0\.1:{port} not reachable yet \(Connection refused\), "
+            r"[0-9] s left",
+            line,
+        )
+        for line in said[1:]
+    ), said
+
+
+def test_the_wait_ends_as_soon_as_the_master_listens() -> None:
+    with socket.socket() as master:
+        master.bind(("127.0.0.1", 0))
+        master.listen()
+        started = time.monotonic()
+        worker_only.wait_for_master("127.0.0.1", master.getsockname()[1], 30, lambda line: None)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (
+            ["--join-timeout", "5"],
+            "--join-timeout is for a worker-only run: give --master-host too",
+        ),
+        (
+            ["--master-host", "127.0.0.1", "--master-port", "9", "--join-timeout", "0"],
+            "--join-timeout must be a number of seconds above 0, not 0",
+        ),
+        (
+            ["--master-host", "127.0.0.1", "--master-port", "9", "--join-timeout", "inf"],
+            "--join-timeout must be a number of seconds above 0, not inf",
+        ),
+    ],
+)
+def test_a_bad_join_timeout_is_refused(args: list[str], refusal: str) -> None:
+    done = harness("load", *args, env=SECRET_ONLY)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
+
+
+def test_a_worker_only_run_notices_its_master_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locust's workers wait 60 s for a dead master's heartbeat, buying on in the meantime."""
+    monkeypatch.setattr(worker_only, "MASTER_GONE_AFTER_S", 1)
+    master = socket.socket()
+    master.bind(("127.0.0.1", 0))
+    master.listen()
+    port = master.getsockname()[1]
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        threading.Timer(1.5, master.close).start()  # the master dies mid-run
+        started = time.monotonic()
+        gone = worker_only.master_gone("127.0.0.1", port, [worker])
+        assert 1.5 < time.monotonic() - started < 6
+        assert worker.poll() is None  # the caller stops the workers
+    finally:
+        worker.kill()
+        worker.wait()
+    assert gone == f"the master at 127.0.0.1:{port} is gone (Connection refused)"
+
+
+def test_workers_that_end_first_leave_no_reason() -> None:
+    with socket.socket() as master:
+        master.bind(("127.0.0.1", 0))
+        master.listen()
+        worker = subprocess.Popen([sys.executable, "-c", "pass"])
+        assert worker_only.master_gone("127.0.0.1", master.getsockname()[1], [worker]) is None
+        assert worker.returncode == 0
