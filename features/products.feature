@@ -18,6 +18,19 @@ Feature: Product catalogue
     Then product 10000027819004 is returned with its name and price
 
   @twin @chk-test-int-products
+  Scenario: A product's price and stock are checked against bounds, read-only
+    Then product 10000027819004 costs at most 50 EUR
+    And product 10000027819004 costs at least 0.01 EUR
+    And product 10000027819004 has at least 1 key in stock
+
+  @twin @chk-test-int-products
+  Scenario: A product's price and stock are exactly what the twin holds
+    Given product 10000027819004 costs 12.50 EUR
+    And product 10000027819004 has 3 keys in stock
+    Then product 10000027819004 costs exactly 12.50 EUR
+    And product 10000027819004 has exactly 3 keys in stock
+
+  @twin @chk-test-int-products
   Scenario Outline: The catalogue is split into pages of 20
     Given the twin's catalogue holds 45 products
     When QA lists page <page> of products, out-of-stock ones included

@@ -1,11 +1,12 @@
 """Scenario records read from pytest-bdd's `cucumber.json`: what the HTML report shows.
 
 One record per executed scenario: its feature, name (an Outline's with its example id, as
-`[12.50]`), tags (feature tags included), status, duration, Gherkin steps with their status and
-duration, and the first error line. The run's own results (`results.jsonl`) settle the
-outcome: a scenario can fail before any step ran (an unknown step), which cucumber.json does
-not record; and a scenario left out for the target, which cucumber.json does not hold either,
-is a skipped record with the reason.
+`[12.50]`), tags, status, duration, Gherkin steps with their status and duration, and the
+first error line. The run's own results (`results.jsonl`) settle the outcome: a scenario can
+fail before any step ran (an unknown step), which cucumber.json does not record; and a
+scenario left out for the target, which cucumber.json does not hold either, is a skipped
+record with the reason. They settle the tags too, as the verdict reads them: cucumber.json
+holds only the feature's and the scenario's own, not a Rule's or an Examples table's.
 """
 
 from __future__ import annotations
@@ -91,14 +92,16 @@ def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
 
 
 def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> list[dict[str, Any]]:
-    failures = {r.nodeid.rsplit("::", 1)[-1]: r for r in results if r.outcome == "failed"}
+    by_test = {r.nodeid.rsplit("::", 1)[-1]: r for r in results}
     records = []
     for feature in features:
         feature_tags = {t["name"] for t in feature.get("tags", [])}
         for element in feature.get("elements", []):
             steps = [_step(s) for s in element.get("steps", [])]
             failed_steps = [s for s in steps if s["status"] == "failed"]
-            failure = failures.get(str(element.get("id", "")))
+            result = by_test.get(str(element.get("id", "")))
+            failure = result if result is not None and result.outcome == "failed" else None
+            tags = feature_tags | {t["name"] for t in element.get("tags", [])}
             statuses = {s["status"] for s in steps}
             status = "skipped" if statuses == {"skipped"} else "passed"
             failed_step = failure.step if failure is not None else ""
@@ -112,7 +115,7 @@ def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> l
                     "uri": feature.get("uri", ""),
                     "name": element.get("name", "") + _example_id(str(element.get("id", ""))),
                     "line": element.get("line"),
-                    "tags": sorted(feature_tags | {t["name"] for t in element.get("tags", [])}),
+                    "tags": sorted(result.markers if result is not None else tags),
                     "status": status,
                     "duration_s": round(sum(s["duration_s"] for s in steps), 3),
                     "steps": steps,

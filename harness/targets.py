@@ -64,10 +64,20 @@ def allowed_on(target: str, tags: Iterable[str]) -> tuple[bool, str]:
 
     A scenario without any target tag runs on the twin only.
     """
-    declared = sorted(set(tags) & set(TARGETS)) or [DEFAULT_TARGET]
-    if target in declared:
+    tags = set(tags)
+    if target in (set(TARGETS) & tags or {DEFAULT_TARGET}):
         return True, ""
-    return False, f"not allowed on target {target} (tagged for {', '.join(declared)})"
+    return False, f"not allowed on target {target} ({placement(tags)})"
+
+
+def placement(tags: Iterable[str]) -> str:
+    """Where a scenario's tags let it run, in words: `tagged for sandbox, live`, or
+    `no target tag: twin only`."""
+    present = set(tags)
+    declared = [t for t in TARGETS if t in present]
+    if not declared:
+        return f"no target tag: {DEFAULT_TARGET} only"
+    return f"tagged for {', '.join(declared)}"
 
 
 def target_name(option: str | None, environ: Mapping[str, str] | None = None) -> str:

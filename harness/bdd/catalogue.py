@@ -26,10 +26,12 @@ from harness.project import project_root
 STEP_MODULES: tuple[str, ...] = (
     "harness.bdd.steps.config",
     "harness.bdd.steps.client",
+    "harness.bdd.steps.product_checks",
     "harness.bdd.steps.twin",
     "harness.bdd.steps.twin_state",
     "harness.bdd.steps.webhooks",
     "harness.bdd.steps.observability",
+    "harness.bdd.steps.receiver_metrics",
     "harness.bdd.steps.store",
     "harness.bdd.steps.health",
     "harness.bdd.steps.retry",

@@ -6,9 +6,10 @@ Every step is matched against the library's steps of its kind (Given, When, Then
 take the kind before them), exactly as a run matches it, and an unknown one is reported as a
 run reports it. A known step is also checked for what a run would trip over: a `<placeholder>`
 no Examples column fills, a data table or doc string missing, unused or wrongly headed, and a
-step that cannot arrange a target the scenario is tagged for. A file that is not valid Gherkin
-is reported with its line, instead of the parser's traceback. Nothing runs and no target is
-needed.
+step that cannot arrange a target the scenario is tagged for; so is a tag a run would misread
+(`@sanbox`, a `chk-` tag naming no checklist item: `harness.bdd.tag_check`). A file that is
+not valid Gherkin is reported with its line, instead of the parser's traceback. Nothing runs
+and no target is needed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from harness.bdd.catalogue import (
     table_header,
     unknown_step_message,
 )
+from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
 
@@ -228,7 +230,9 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
     scenarios = steps = 0
     # messages in file order, each once (a Background or an Outline repeats them)
     unknown: dict[str, None] = {}
-    problems: dict[str, None] = {}
+    problems = dict.fromkeys(
+        m for path in files for m in tag_problems(path, relative_path(str(path)))
+    )
     for feature in get_features([str(path) for path in files]):
         where = relative_path(feature.filename)
         for template in feature.scenarios.values():

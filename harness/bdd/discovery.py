@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from harness.project import project_root
@@ -78,10 +78,16 @@ def _well_formed(words: list[str]) -> bool:
 
 def feature_tags(folders: list[str]) -> set[str]:
     """Every `@tag` of the feature files in these folders (registered as pytest markers)."""
-    tags: set[str] = set()
-    for folder in folders:
-        for path in Path(folder).rglob("*.feature"):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip().startswith("@"):
-                    tags.update(t.removeprefix("@") for t in line.split() if t.startswith("@"))
-    return tags
+    return {
+        tag
+        for folder in folders
+        for path in Path(folder).rglob("*.feature")
+        for _, tag in tagged(path)
+    }
+
+
+def tagged(path: Path) -> Iterator[tuple[int, str]]:
+    """Each `@tag` of a feature file (without its `@`), with the number of its line."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip().startswith("@"):
+            yield from ((number, t.removeprefix("@")) for t in line.split() if t.startswith("@"))

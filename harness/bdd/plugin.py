@@ -213,6 +213,17 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(f"  {nodeid}: {reason}")
 
 
+# marks pytest-bdd itself puts on a scenario's test (an Outline's rows, its step fixtures)
+_BINDING_MARKS = frozenset({"parametrize", "usefixtures"})
+
+
+def tags_of(item: pytest.Item) -> list[str]:
+    """A test's marks without pytest-bdd's own: for a scenario, every Gherkin tag it runs with
+    (its feature's, its Rule's, its own and its Examples table's), which the verdict and the
+    report both read."""
+    return sorted({mark.name for mark in item.iter_markers()} - _BINDING_MARKS)
+
+
 class ResultsWriter:
     """JSON lines: `collected`, then one `test` record per finished or deselected test."""
 
@@ -233,7 +244,7 @@ class ResultsWriter:
                 "nodeid": item.nodeid,
                 "name": scenario_title(item) or item.nodeid,
                 "outcome": outcome,
-                "markers": sorted({mark.name for mark in item.iter_markers()}),
+                "markers": tags_of(item),
                 "message": message,
                 "step": item.stash.get(FAILED_STEP_KEY, "") if outcome == "failed" else "",
             }

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 Raised = TypeVar("Raised", bound=BaseException)
 
 
+def missing(what: str, remedy: str) -> AssertionError:
+    """The failure of a step run without the step that sets up what it reads:
+    `no <what> in this scenario: <remedy>`, the remedy quoting the step to add."""
+    return AssertionError(f"no {what} in this scenario: {remedy}")
+
+
 @dataclass(frozen=True)
 class TwinHandle:
     """A serving twin: its origin, its Export API URL and its admin client."""
@@ -130,6 +136,12 @@ class World:
         values += [t.access_token.get_secret_value() for t in self.notes.get("tokens", [])]
         values += self.target.secret_values()
         return sorted({v for v in values if v and len(v) >= 8})
+
+    def noted(self, note: str, what: str, remedy: str) -> Any:
+        """What an earlier step kept in `notes[note]`; without it, fail as `missing` says."""
+        if note not in self.notes:
+            raise missing(what, remedy)
+        return self.notes[note]
 
     # --- outcomes ---------------------------------------------------------------------------
     def attempt(self, action: Callable[[], Any]) -> Any:

@@ -91,9 +91,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_features(folders: list[str]) -> None:
     """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
-    cannot run as written, a step is unknown, or a step is not allowed on a target its scenario
-    is tagged for: a run would fail that scenario only when it reached the step, after its
-    earlier steps had already reached the target (an order created on the sandbox)."""
+    cannot run as written, a step is unknown, a step is not allowed on a target its scenario
+    is tagged for (a run would fail that scenario only when it reached the step, after its
+    earlier steps had already reached the target: an order created on the sandbox), or a tag
+    would be misread (`@sanbox`: the scenario would run on the twin only)."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
@@ -106,7 +107,7 @@ def _check_features(folders: list[str]) -> None:
         )
     if result.unknown or result.problems:
         raise UsageError(
-            f"{len(result.messages())} step(s) cannot run as written "
+            f"{len(result.messages())} step(s) or tag(s) cannot run as written "
             "(g2a-harness steps --check lists them); nothing ran"
         )
 
@@ -366,16 +367,16 @@ def _nothing_matched(selection: Selection, target: str, results: list[Any]) -> s
     """Why a run checked nothing: no scenario matched the selection, or those that did are not
     allowed on the target (they show as skipped)."""
     from harness.run_results import DESELECTED
-    from harness.targets import TARGETS
+    from harness.targets import placement
 
     refused = [r for r in results if r.message.startswith(DESELECTED)]
     if not refused:
         return f"no test matched the selection ({selection.describe()}); nothing was checked"
-    tagged = sorted({marker for r in refused for marker in r.markers if marker in TARGETS})
+    placed = "; ".join(sorted({placement(r.markers) for r in refused}))
     scenarios = "1 scenario" if len(refused) == 1 else f"{len(refused)} scenarios"
     return (
         f"the selection ({selection.describe()}) matched {scenarios}, but none runs on {target} "
-        f"(tagged for {', '.join(tagged)}); nothing was checked"
+        f"({placed}); nothing was checked"
     )
 
 

@@ -22,8 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="feature files or folders: report every step no library step matches, and every "
         "known step a run would trip over (an unfilled <placeholder>, a missing or ignored data "
-        "table, a twin-only step in a scenario tagged for another target); a dry run: Outlines "
-        "once per Examples row, nothing executed; exit 1 if there is one",
+        "table, a twin-only step in a scenario tagged for another target) and every tag a run "
+        "would misread (a typo of a target tag, a chk- tag naming no checklist item); a dry run: "
+        "Outlines once per Examples row, nothing executed; exit 1 if there is one",
     )
 
 

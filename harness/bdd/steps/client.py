@@ -11,7 +11,7 @@ from pytest_bdd import given, parsers, then, when
 
 from g2a_adapter.client import is_testing, set_testing
 from harness.bdd.wordings import parse
-from harness.bdd.world import World
+from harness.bdd.world import World, missing
 from harness.bdd.writes import writes
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
@@ -458,9 +458,7 @@ def ordered_product(g2a_world: World, product_id: str) -> None:
 def current_order(world: World) -> str:
     """The order created earlier in the scenario."""
     if world.order_id is None:
-        raise AssertionError(
-            'no order was created in this scenario: "Given QA has ordered product …" creates one'
-        )
+        raise missing("order was created", '"Given QA has ordered product …" creates one')
     return world.order_id
 
 

@@ -33,12 +33,9 @@ def _env(world: World) -> dict[str, str]:
 
 def _loaded(world: World) -> Any:
     """The settings the scenario's `When the adapter loads its settings` loaded."""
-    if "settings" not in world.notes:
-        raise AssertionError(
-            'no settings were loaded in this scenario: "When the adapter loads its settings" '
-            "loads them"
-        )
-    settings, error = world.notes["settings"]
+    settings, error = world.noted(
+        "settings", "settings were loaded", '"When the adapter loads its settings" loads them'
+    )
     if error is not None:
         raise AssertionError(f"expected settings, but loading them failed: {error}")
     return settings

@@ -21,6 +21,16 @@ SECRET_VARIABLES = (
     "G2A_WEBHOOK_SECRET",
 )
 _MIN_SECRET_LENGTH = 8
+_RESOLVED_CHOSEN = (
+    "resolved target",
+    '"When QA resolves the chosen target from the environment" resolves it',
+)
+_RESOLVED_NAMED = (
+    "resolved target",
+    '"When QA resolves the sandbox target from that environment" resolves it',
+)
+_ENVIRONMENT = ("environment", 'start with "Given an environment without G2A credentials"')
+_SCAN = ("scan", '"When the repository\'s files are scanned for credentials" makes one')
 
 
 def target_credentials(world: World, allowlist: Allowlist) -> dict[str, str]:
@@ -57,7 +67,7 @@ def settings_for_target(g2a_world: World) -> None:
 
     Example: the adapter settings can be built for that target
     """
-    resolved = g2a_world.notes["resolved"]
+    resolved = g2a_world.noted("resolved", *_RESOLVED_CHOSEN)
     assert resolved.name == g2a_world.target.name
     settings = g2a_world.settings()
     assert settings.api_hash
@@ -83,7 +93,8 @@ def resolve_named(g2a_world: World, name: str) -> None:
     Example: QA resolves the sandbox target from that environment
     """
     try:
-        g2a_world.notes["resolved"] = resolve_target(name, g2a_world.notes["target_env"])
+        environment = g2a_world.noted("target_env", *_ENVIRONMENT)
+        g2a_world.notes["resolved"] = resolve_target(name, environment)
     except TargetError as exc:
         g2a_world.notes["target_error"] = exc
 
@@ -94,8 +105,10 @@ def refuses_naming(g2a_world: World, names: str) -> None:
 
     Example: the harness refuses, naming "G2A_API_URL, G2A_API_HASH, G2A_API_KEY"
     """
-    error = g2a_world.notes.get("target_error")
-    assert error is not None, "the target was accepted without credentials"
+    if "target_error" not in g2a_world.notes:
+        g2a_world.noted("resolved", *_RESOLVED_NAMED)
+        raise AssertionError("the target was accepted without credentials")
+    error = g2a_world.notes["target_error"]
     message = str(error)
     assert "\n" not in message
     for name in (n.strip() for n in names.split(",")):
@@ -125,7 +138,8 @@ def no_secret_assignments(g2a_world: World) -> None:
 
     Example: no file assigns a value to a G2A secret variable
     """
-    found = [str(f) for f in g2a_world.notes["findings"] if f.kind == ASSIGNED_IN_G2A_VARIABLE]
+    findings = g2a_world.noted("findings", *_SCAN)
+    found = [str(f) for f in findings if f.kind == ASSIGNED_IN_G2A_VARIABLE]
     assert not found, f"secret values committed: {found}"
 
 
@@ -135,6 +149,6 @@ def no_target_credentials(g2a_world: World) -> None:
 
     Example: no file contains a credential of the chosen target, unless G2A published it
     """
-    kinds = g2a_world.notes["configured_kinds"]
+    kinds = g2a_world.noted("configured_kinds", *_SCAN)
     leaks = [str(f) for f in g2a_world.notes["findings"] if f.kind in kinds]
     assert not leaks, f"a credential of target {g2a_world.target.name} is committed: {leaks}"

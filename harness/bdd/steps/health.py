@@ -13,6 +13,15 @@ from harness.bdd.wordings import parse
 from harness.bdd.world import World
 from harness.serving import serve_asgi
 
+_RECEIVER = (
+    "receiver is serving",
+    'start with "Given a receiver whose idempotency store is reachable"',
+)
+_HEALTH = (
+    "health was asked for",
+    '"When the operator asks for the health of the receiver" asks for it',
+)
+
 
 def _serve_receiver(world: World, store_path: Path, lose_store: bool) -> None:
     from g2a_adapter import Settings, open_store
@@ -63,7 +72,8 @@ def ask_health(g2a_world: World) -> None:
 
     Example: the operator asks for the health of the receiver
     """
-    g2a_world.notes["health"] = httpx.get(g2a_world.notes["health_url"], timeout=5.0)
+    url = g2a_world.noted("health_url", *_RECEIVER)
+    g2a_world.notes["health"] = httpx.get(url, timeout=5.0)
 
 
 @then(parse('the health is "ok" with HTTP {status:whole}'))
@@ -72,7 +82,7 @@ def health_ok(g2a_world: World, status: int) -> None:
 
     Example: the health is "ok" with HTTP 200
     """
-    response = g2a_world.notes["health"]
+    response = g2a_world.noted("health", *_HEALTH)
     assert (response.status_code, response.json()["status"]) == (status, "ok"), response.text
 
 
@@ -82,13 +92,13 @@ def health_not_ok(g2a_world: World, status: int) -> None:
 
     Example: the health is not ok, with HTTP 503
     """
-    response = g2a_world.notes["health"]
+    response = g2a_world.noted("health", *_HEALTH)
     assert response.status_code == status, response.text
     assert response.json()["status"] != "ok", response.text
 
 
 def _checks(world: World) -> dict[str, dict[str, object]]:
-    checks: dict[str, dict[str, object]] = world.notes["health"].json()["checks"]
+    checks: dict[str, dict[str, object]] = world.noted("health", *_HEALTH).json()["checks"]
     return checks
 
 

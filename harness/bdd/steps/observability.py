@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-import httpx
-from pytest_bdd import parsers, then, when
+from pytest_bdd import parsers, then
 
 from harness.bdd.steps.client import _secrets
 from harness.bdd.wordings import parse
@@ -181,52 +178,4 @@ def latency_sum(g2a_world: World, seconds: float) -> None:
     observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route="/v1/products")
     assert observed >= seconds, (
         f"expected the request to take at least {seconds:g} seconds, got {observed:.3f} seconds"
-    )
-
-
-@when("the operator scrapes the receiver's metrics endpoint")
-def scrape_receiver(g2a_world: World) -> None:
-    """Request the receiver's /metrics endpoint.
-
-    Example: the operator scrapes the receiver's metrics endpoint
-    """
-    assert g2a_world.receiver is not None, (
-        "the receiver is not subscribed in this scenario: start with "
-        '"Given the receiver is subscribed to the twin\'s order events"'
-    )
-    g2a_world.attempt(lambda: g2a_world.client().products.list())
-    g2a_world.expect_success()
-    response = httpx.get(f"{g2a_world.receiver.base_url}/metrics", timeout=5.0)
-    g2a_world.notes["scrape"] = response
-
-
-@then("it exposes the metrics")
-def exposes_metrics(g2a_world: World, datatable: list[list[str]]) -> None:
-    """The metrics answer declares every metric family named in the table under the step.
-
-    Example: it exposes the metrics
-        | metric                           |
-        | g2a_webhook_events_total         |
-    """
-    response: httpx.Response | None = g2a_world.notes.get("scrape")
-    assert response is not None, (
-        "no scrape happened in this scenario: "
-        '"When the operator scrapes the receiver\'s metrics endpoint" makes one'
-    )
-    assert response.status_code == 200, (
-        f"expected the metrics with HTTP 200, got HTTP {response.status_code}"
-    )
-    kind = response.headers.get("content-type", "")
-    assert kind.startswith("text/plain"), f"expected text/plain metrics, got {kind!r}"
-    names = [row[0] for row in datatable[1:]]  # under the `| metric |` header (checked)
-    assert names, "the table names no metric under its `| metric |` header: nothing to check"
-    declared = set(re.findall(r"^# TYPE (\w+) ", response.text, flags=re.MULTILINE))
-    for name in names:
-        assert {name, name.removesuffix("_total")} & declared, (
-            f"expected the metric {name} exposed, got no such metric"
-        )
-    # the adapter's own registry is fed by real traffic, in the same exposition format
-    adapter = g2a_world.metrics.exposition().decode()
-    assert 'g2a_requests_total{method="GET"' in adapter, (
-        "expected the adapter's metrics to count the GET request, got no count"
     )

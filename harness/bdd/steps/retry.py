@@ -7,6 +7,15 @@ from pytest_bdd import given, then, when
 from harness.bdd.wordings import parse
 from harness.bdd.world import World
 
+_POLICY = (
+    "retry policy",
+    'start with "Given a retry policy allowing 2 retries and waits of at most 5 seconds"',
+)
+_DECISION = (
+    "retry decision",
+    '"When G2A asks to wait 3 seconds before the first retry" makes one',
+)
+
 
 @given(
     parse(
@@ -31,7 +40,7 @@ def asked_to_wait(g2a_world: World, seconds: int) -> None:
 
     Example: G2A asks to wait 3 seconds before the first retry
     """
-    policy = g2a_world.notes["policy"]
+    policy = g2a_world.noted("policy", *_POLICY)
     # a rate-limited read, with the jitter drawn at its lowest so only Retry-After counts
     g2a_world.notes["decision"] = policy.decide(
         1, idempotent=True, status=429, retry_after=str(seconds), rand=lambda: 0.0
@@ -44,7 +53,7 @@ def policy_waits(g2a_world: World, seconds: int) -> None:
 
     Example: the policy waits 3 seconds
     """
-    decision = g2a_world.notes["decision"]
+    decision = g2a_world.noted("decision", *_DECISION)
     assert decision.retry, decision
     assert decision.delay == seconds, decision
 
@@ -56,5 +65,5 @@ def policy_gives_up(g2a_world: World) -> None:
 
     Example: the policy does not retry, leaving the wait to the caller
     """
-    decision = g2a_world.notes["decision"]
+    decision = g2a_world.noted("decision", *_DECISION)
     assert not decision.retry, f"expected no retry, got a retry after {decision.delay} s"

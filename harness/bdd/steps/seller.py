@@ -15,7 +15,7 @@ from typing import Any
 from pytest_bdd import given, parsers, then, when
 
 from harness.bdd.wordings import parse
-from harness.bdd.world import World
+from harness.bdd.world import World, missing
 from harness.seller_calls import SellerAnswer, SellerCalls
 from harness.seller_stock import ReferenceStock
 
@@ -57,25 +57,21 @@ class _Seller:
 
 
 def _seller(world: World) -> _Seller:
-    seller: _Seller | None = world.notes.get(_SELLER)
-    assert seller is not None, 'no seller: start with "Given the seller stocks 3 keys of …"'
+    seller: _Seller = world.noted(
+        _SELLER, "seller", 'start with "Given the seller stocks 3 keys of …"'
+    )
     return seller
 
 
 def _reservation(seller: _Seller) -> str:
     if seller.reservation_id is None:
-        raise AssertionError(
-            'G2A made no reservation in this scenario: "When G2A reserves 2 units of product …" '
-            "makes one"
-        )
+        raise missing("reservation by G2A", '"When G2A reserves 2 units of product …" makes one')
     return seller.reservation_id
 
 
 def _order(seller: _Seller) -> str:
     if seller.order_id is None:
-        raise AssertionError(
-            'G2A made no order in this scenario: "When G2A orders the reservation" makes one'
-        )
+        raise missing("order by G2A", '"When G2A orders the reservation" makes one')
     return seller.order_id
 
 

@@ -24,7 +24,7 @@ from harness.bdd.servers import TWIN_WEBHOOK_SECRET
 from harness.bdd.steps.client import current_order
 from harness.bdd.steps.twin import admin_of
 from harness.bdd.wordings import Wording, parse, phrases, worded
-from harness.bdd.world import ReceiverHandle, World
+from harness.bdd.world import ReceiverHandle, World, missing
 
 TARGETS = ("twin",)
 
@@ -75,7 +75,7 @@ def scrape(receiver: ReceiverHandle) -> Samples:
 def counted(world: World, name: str, **labels: str) -> float:
     """How much a receiver counter grew since the scenario subscribed the receiver."""
     key = (name, frozenset(labels.items()))
-    receiver = _receiver(world)
+    receiver = subscribed_receiver(world)
     baseline: Samples = world.notes["receiver_baseline"]
     return scrape(receiver).get(key, 0.0) - baseline.get(key, 0.0)
 
@@ -85,7 +85,7 @@ def _events_since(world: World, note: str) -> dict[tuple[str, str], float]:
     by (type, result)."""
     before: Samples = world.notes[note]
     grown: dict[tuple[str, str], float] = {}
-    for key, value in scrape(_receiver(world)).items():
+    for key, value in scrape(subscribed_receiver(world)).items():
         name, labels = key
         if name == "g2a_webhook_events_total" and value != before.get(key, 0.0):
             fields = dict(labels)
@@ -93,20 +93,19 @@ def _events_since(world: World, note: str) -> dict[tuple[str, str], float]:
     return grown
 
 
-def _receiver(world: World) -> ReceiverHandle:
+def subscribed_receiver(world: World) -> ReceiverHandle:
+    """The receiver the scenario subscribed to the twin's order events."""
     if world.receiver is None:
-        raise AssertionError(
-            "the receiver is not subscribed in this scenario: start with "
-            '"Given the receiver is subscribed to the twin\'s order events"'
+        raise missing(
+            "subscribed receiver",
+            'start with "Given the receiver is subscribed to the twin\'s order events"',
         )
     return world.receiver
 
 
 def _happened(world: World, what: str) -> Any:
     """What the scenario's When step kept under `what` (a delivery, a replay, an answer)."""
-    if what not in world.notes:
-        raise AssertionError(f"no {what} happened in this scenario: {_MADE_BY[what]}")
-    return world.notes[what]
+    return world.noted(what, f"{what} happened", _MADE_BY[what])
 
 
 def wait_for(find: Callable[[], Any], what: str) -> Any:
@@ -157,7 +156,7 @@ def twin_announces(g2a_world: World, event: str) -> None:
     Example: the twin announces that the order was completed
     """
     order_id = current_order(g2a_world)
-    g2a_world.notes["before_delivery"] = scrape(_receiver(g2a_world))
+    g2a_world.notes["before_delivery"] = scrape(subscribed_receiver(g2a_world))
     event_id = admin_of(g2a_world).admin.emit(order_id, ANNOUNCEMENTS.value(event))
     g2a_world.notes["event_id"] = event_id
     g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
@@ -186,7 +185,7 @@ def twin_redelivers(g2a_world: World) -> None:
     Example: the twin delivers the same event again with a fresh signature
     """
     event_id = _paid_event_id(g2a_world)
-    g2a_world.notes["before_redelivery"] = scrape(_receiver(g2a_world))
+    g2a_world.notes["before_redelivery"] = scrape(subscribed_receiver(g2a_world))
     admin_of(g2a_world).admin.redeliver(event_id, "duplicate")
     g2a_world.notes["redelivery"] = _delivery(g2a_world, event_id, "duplicate")
 
@@ -393,7 +392,7 @@ TAMPERINGS: Wording[Callable[[str, dict[str, Any]], Delivery]] = Wording(
 
 
 def _post(world: World, headers: dict[str, str], body: bytes) -> None:
-    url = _receiver(world).webhook_url
+    url = subscribed_receiver(world).webhook_url
     world.notes["response"] = httpx.post(url, content=body, headers=headers, timeout=5.0)
 
 

@@ -132,3 +132,36 @@ def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
     assert price.params == {"product_id": "int", "price": "number"}
     counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
     assert counter.params == {"count": "int", "status": "int"}
+
+
+def test_the_receiver_s_metrics_steps_are_listed_where_their_receiver_runs() -> None:
+    """The scrape needs the twin's receiver (`Given the receiver is subscribed to the twin's
+    order events`), and `it exposes the metrics` reads that scrape: both run on the twin only."""
+    targets = {s.pattern: s.targets for s in STEPS}
+    subscribed = targets["the receiver is subscribed to the twin's order events"]
+    assert subscribed == ("twin",)
+    assert targets["the operator scrapes the receiver's metrics endpoint"] == subscribed
+    assert targets["it exposes the metrics"] == subscribed
+    scrape = next(s for s in STEPS if s.pattern.startswith("the operator scrapes the receiver"))
+    markdown = render([scrape], "md")
+    assert "- targets: twin\n" in markdown
+
+
+def test_a_product_s_price_and_stock_are_checked_read_only_on_every_target() -> None:
+    bounded = {
+        s.pattern: s
+        for s in STEPS
+        if s.kind == "then"
+        and s.pattern.startswith("product {product_id:whole} ")
+        and "{bound}" in s.pattern
+    }
+    assert sorted(bounded) == [
+        "product {product_id:whole} costs {bound} {price:number} EUR",
+        "product {product_id:whole} has {bound} {count:whole} key in stock",
+        "product {product_id:whole} has {bound} {count:whole} keys in stock",
+    ]
+    for step in bounded.values():
+        assert step.targets == TARGETS
+        assert step.params["bound"] == 'one of "at most", "at least", "exactly"'
+    markdown = (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
+    assert "### `product {product_id:whole} costs {bound} {price:number} EUR`" in markdown

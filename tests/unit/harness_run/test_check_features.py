@@ -214,6 +214,16 @@ TRIPS = {
         '    Given the twin answers order requests with the sequence "HTTP 503, ok"\n',
         ': "HTTP 503, ok" is not a fault sequence the step knows; a fault sequence is one or more',
     ),
+    "a price bound outside its wording": (
+        "  Scenario: S\n    Then product 10000068865001 costs under 12 EUR\n",
+        ':6: step "Then product 10000068865001 costs under 12 EUR": "under" is not a bound the '
+        'step knows; a bound is one of "at most", "at least", "exactly"',
+    ),
+    "a store backend outside its wording": (
+        "  Scenario: S\n    Given an idempotency store backed by sqlite\n",
+        ':6: step "Given an idempotency store backed by sqlite": "sqlite" is not a store backend '
+        'the step knows; a store backend is one of "memory", "an embedded SQLite"',
+    ),
     "a table missing": (
         "  Scenario: S\n    Then it exposes the metrics\n",
         ':6: step "Then it exposes the metrics" needs a data table under it, headed | metric |',
@@ -280,6 +290,11 @@ FITS = (
     'Given the twin answers order requests with the sequence "a rate limit asking to wait 2 s, '
     'passes"',
     f"Then it exposes the metrics{TABLE}",
+    "Then product 10000068865001 costs at most 12.50 EUR",
+    "Then product 10000068865001 costs at least 12 EUR",
+    "Then product 10000068865001 costs exactly 12.50 EUR",
+    "Then product 10000068865001 has at least 1 key in stock",
+    "Then product 10000068865001 has at most 20 keys in stock",
 )
 REFUSED = (
     "Given product 10000068865001 costs -1 EUR",
@@ -333,3 +348,70 @@ def test_a_whole_number_is_digits_only_and_a_misworded_step_gets_suggestions_too
     ]
     assert all("; did you mean " in message for message in unknown), unknown
     assert '"HTTP 5xx" is not a fault the step knows' in unknown[3]
+
+
+MISTAGGED = """\
+@twn @qa-own @qa-sandbox @lively
+Feature: Mistagged
+  @sanbox @chk-test-int-produtcs
+  Scenario: A read
+    When QA lists the first page of products
+
+  @Live @chk-no-such-item @smoke
+  Scenario: Another read
+    When QA lists the first page of products
+"""
+
+
+def mistagged_messages(path: Path) -> list[str]:
+    return [
+        f"{path}:1: tag @twn is no target: did you mean @twin? (the targets are @twin, "
+        "@sandbox, @live)",
+        f"{path}:3: tag @sanbox is no target: did you mean @sandbox? (the targets are @twin, "
+        "@sandbox, @live)",
+        f"{path}:3: tag @chk-test-int-produtcs names no checklist item: did you mean "
+        "@chk-test-int-products? (harness/checklist.toml lists the items)",
+        f"{path}:7: tag @Live is no target: did you mean @live? (the targets are @twin, "
+        "@sandbox, @live)",
+        f"{path}:7: tag @chk-no-such-item names no checklist item (harness/checklist.toml lists "
+        "the items)",
+    ]
+
+
+def test_a_tag_close_to_a_target_or_naming_no_checklist_item_is_reported(tmp_path: Path) -> None:
+    path = qa_feature(tmp_path, MISTAGGED)
+
+    result = check_features([path])
+
+    assert result.unknown == ()
+    # a team's own tags are theirs, even built on a target's name (@qa-sandbox, @lively)
+    assert result.messages() == mistagged_messages(path)
+
+
+def test_the_command_fails_on_a_mistyped_tag(tmp_path: Path) -> None:
+    path = qa_feature(tmp_path, MISTAGGED)
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        *mistagged_messages(path),
+        "2 steps in 2 scenarios: all known, 5 problems",
+    ]
+
+
+def test_a_run_with_a_mistyped_tag_stops_before_anything_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, MISTAGGED)
+    reports = tmp_path / "reports"
+
+    done = harness("run", "--features", str(folder), "--report-dir", str(reports))
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        *mistagged_messages(path),
+        "g2a-harness run: 5 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()

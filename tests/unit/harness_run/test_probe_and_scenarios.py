@@ -122,3 +122,18 @@ def test_a_scenario_left_out_for_the_target_is_a_skipped_record_with_the_reason(
     assert record["tags"] == ["qa-mix", "sandbox"]
     assert record["reason"] == "deselected: not allowed on target twin (tagged for sandbox)"
     assert (record["steps"], record["error"]) == ([], "")
+
+
+def test_a_record_s_tags_are_the_run_s_own_rule_and_examples_tags_included() -> None:
+    """cucumber.json holds only the feature's and the scenario's tags: a `chk-` tag on a Rule
+    or an Examples table reaches the run's markers (the verdict's) but not cucumber.json."""
+    row = RunResult(
+        "tests/bdd/test_features.py::test_costs[12.50]",
+        "QA orders: Costs [12.50]",
+        "passed",
+        frozenset({"chk-test-int-products", "qa", "twin"}),
+    )
+
+    records = scenario_records([OUTLINE], [row])
+
+    assert [r["tags"] for r in records] == [[], ["chk-test-int-products", "qa", "twin"]]

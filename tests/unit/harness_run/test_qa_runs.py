@@ -120,7 +120,7 @@ def test_an_unknown_step_stops_the_run_naming_line_text_and_did_you_mean(tmp_pat
         'qa_mine.feature:17: unknown step "And product 10000068865001 is out of stok"; '
         'did you mean "Given product 10000068865001 is out of stock"; '
         '"Given product 10000068865001 has 5 keys in stock"; '
-        '"Given product 10000068865001 costs 12.50 EUR"? '
+        '"Then product 10000027819004 has at most 500 keys in stock"? '
         "(g2a-harness steps --grep WORD lists the catalogue)"
     )
     checked = harness("steps", "--check", str(tmp_path / "team"))

@@ -186,7 +186,8 @@ FAILING = {
     "Retries allowed, wrong number": "expected the settings to allow at most 3 retries, got 2",
     "Retries allowed without loading settings": "no settings were loaded in this scenario",
     "Orders in a status, wrong count": 'expected 2 orders in status "new", got 1',
-    "The original order when there is none": "G2A made no order in this scenario",
+    "The original order when there is none": 'no order by G2A in this scenario: "When G2A '
+    'orders the reservation" makes one',
     "Wrong distinct products": "expected 44 distinct products, got 45",
     "Resumed when not": "expected the second purchase to be resumed, got a new order",
     "Both purchases the same when not": "expected both purchases to return the same order and "

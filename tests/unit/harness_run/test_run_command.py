@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.commands.run import Selection, pytest_command
+from harness.checklist import RunResult
+from harness.commands.run import Selection, _nothing_matched, pytest_command
+from harness.run_results import DESELECTED
+from harness.targets import allowed_on
 
 ROOT = Path(__file__).resolve().parents[3]
 NO_G2A = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
@@ -212,3 +215,33 @@ def test_a_report_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None
     assert done.stderr.startswith("g2a-harness contracts: [Errno 20] Not a directory: ")
     assert done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+def _refused(*markers: str) -> RunResult:
+    reason = allowed_on("sandbox", markers)[1]
+    return RunResult("f::t", "F: S", "skipped", frozenset(markers), f"{DESELECTED}{reason}")
+
+
+@pytest.mark.parametrize(
+    ("results", "placed"),
+    [
+        ([_refused("qa", "sanbox")], "no target tag: twin only"),
+        ([_refused("qa", "twin"), _refused("qa", "live")], "tagged for live; tagged for twin"),
+        (
+            [_refused("qa", "twn"), _refused("qa", "twin")],
+            "no target tag: twin only; tagged for twin",
+        ),
+    ],
+)
+def test_a_selection_no_scenario_of_which_runs_on_the_target_says_where_they_run(
+    results: list[RunResult], placed: str
+) -> None:
+    selection = Selection("full", "qa", None)
+
+    message = _nothing_matched(selection, "sandbox", results)
+
+    count = "1 scenario" if len(results) == 1 else f"{len(results)} scenarios"
+    assert message == (
+        f"the selection (tags (qa)) matched {count}, but none runs on sandbox ({placed}); "
+        "nothing was checked"
+    )

@@ -1,9 +1,12 @@
 """What a QA scenario's run says (one run, many cases): a failed expectation reads "expected …,
-got …"; a scenario needs no connect step; an adapter set-up step after a first call applies."""
+got …"; a scenario needs no connect step; an adapter set-up step after a first call applies;
+the report lists a scenario under the items of every tag it runs with."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from qa_support import harness
@@ -59,11 +62,28 @@ Feature: QA outcomes
   Scenario: A wrong retry count
     When QA lists the first page of products
     Then the retry counter shows 3 retries
+
+  Scenario: A price above its bound
+    Given product 10000068865001 costs 12.50 EUR
+    Then product 10000068865001 costs at most 10 EUR
+
+  Scenario: A stock below its bound
+    Given product 10000068865001 has 5 keys in stock
+    Then product 10000068865001 has at least 6 keys in stock
+
+  Scenario: A price and a stock within their bounds
+    Given product 10000068865001 costs 12.50 EUR
+    And product 10000068865001 has 1 keys in stock
+    Then product 10000068865001 costs exactly 12.50 EUR
+    And product 10000068865001 costs at least 12 EUR
+    And product 10000068865001 has exactly 1 key in stock
+    And product 10000068865001 has at most 1 key in stock
 """
 PASSING = (
     "An adapter call without the connect step",
     "A twin step without the connect step",
     "A timeout set after a first call",
+    "A price and a stock within their bounds",
 )
 FAILING = {
     "A wrong price": "expected the order to cost 13 EUR, got 12.5 EUR",
@@ -73,19 +93,28 @@ FAILING = {
     "A wrong status": 'expected status "paid", got "new"',
     "A wrong request count": "expected 2 product list requests, got 1",
     "A wrong retry count": "expected 3 retries, got 0",
+    "A price above its bound": "expected product 10000068865001 to cost at most 10 EUR, got "
+    "12.5 EUR",
+    "A stock below its bound": "expected product 10000068865001 to have at least 6 keys in "
+    "stock, got 5",
 }
+
+
+def run_as_qa(root: Path, feature: str, tag: str) -> tuple[CompletedProcess[str], Path]:
+    """`g2a-harness run --tags TAG` of `feature`, a QA team's file in `root`/team: the run and
+    its reports folder."""
+    (root / "team").mkdir()
+    (root / "team" / "qa.feature").write_text(feature, encoding="utf-8")
+    reports = root / "reports"
+    done = harness(
+        "run", "--tags", tag, "--features", str(root / "team"), "--report-dir", str(reports)
+    )
+    return done, reports
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    root = tmp_path_factory.mktemp("outcomes")
-    (root / "team").mkdir()
-    (root / "team" / "qa.feature").write_text(FEATURE, encoding="utf-8")
-    reports = root / "reports"
-    done = harness(
-        "run", "--tags", "qa-outcomes", "--features", str(root / "team"),
-        "--report-dir", str(reports),
-    )  # fmt: skip
+    done, reports = run_as_qa(tmp_path_factory.mktemp("outcomes"), FEATURE, "qa-outcomes")
     assert (reports / "results.jsonl").exists(), done.stdout + done.stderr
     lines = (reports / "results.jsonl").read_text(encoding="utf-8").splitlines()
     tests = [e for e in map(json.loads, lines) if e["event"] == "test"]
@@ -106,3 +135,45 @@ def test_a_failed_expectation_says_what_was_expected_and_what_came(
     outcome = outcomes[scenario]
     assert outcome["outcome"] == "failed", outcome
     assert outcome["message"].startswith(message), outcome["message"]
+
+
+# A `chk-` tag on a Rule or an Examples table proves its item in the report as in the verdict.
+RULE_AND_EXAMPLES = """\
+@qa-rule @twin
+Feature: QA tags on a Rule and on Examples
+
+  @chk-test-int-products
+  Rule: Products are listed
+
+    Scenario: The first page lists products
+      When QA lists the first page of products
+      Then the page holds between 1 and 20 products
+
+  Rule: Products are looked up
+
+    Scenario Outline: One product by its id
+      When QA looks up product <id>
+      Then product <id> is returned with its name and price
+
+      @chk-test-int-products
+      Examples:
+        | id             |
+        | 10000027819004 |
+"""
+
+
+def test_the_report_lists_a_rule_s_and_an_examples_table_s_scenarios_under_their_item(
+    tmp_path: Path,
+) -> None:
+    done, reports = run_as_qa(tmp_path, RULE_AND_EXAMPLES, "@qa-rule")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((reports / "checklist.json").read_text(encoding="utf-8"))
+    (item,) = [i for i in report["items"] if i["id"] == "test-int-products"]
+    assert item["status"] == "passed"
+    assert [s["name"] for s in item["scenarios"]] == [
+        "The first page lists products",
+        "One product by its id [10000027819004]",
+    ]
+    assert all("chk-test-int-products" in s["tags"] for s in item["scenarios"])
+    assert report["other_scenarios"] == []

@@ -78,7 +78,16 @@ def test_an_unknown_target_is_refused() -> None:
 def test_tags_decide_where_a_scenario_runs(target: str, tags: set[str], allowed: bool) -> None:
     ok, reason = allowed_on(target, tags)
     assert ok is allowed
-    assert reason == ("" if allowed else f"not allowed on target {target} (tagged for twin)")
+    placed = "tagged for twin" if "twin" in tags else "no target tag: twin only"
+    assert reason == ("" if allowed else f"not allowed on target {target} ({placed})")
+
+
+@pytest.mark.parametrize("tags", [set(), {"sanbox"}, {"twn", "smoke"}])
+def test_a_scenario_without_a_target_tag_is_said_to_have_none(tags: set[str]) -> None:
+    assert allowed_on("sandbox", tags) == (
+        False,
+        "not allowed on target sandbox (no target tag: twin only)",
+    )
 
 
 def test_an_unreachable_host_is_one_line() -> None:

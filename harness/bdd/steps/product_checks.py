@@ -1,0 +1,63 @@
+"""Steps: one product's price and stock checked against a bound, read-only.
+
+Each step looks the product up itself (`products.get`: one read, nothing written), so it runs
+on every target, live included, and needs no When step before it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pytest_bdd import then
+
+from harness.bdd.wordings import Wording, parse, phrases, worded
+from harness.bdd.world import World
+
+if TYPE_CHECKING:
+    from g2a_adapter.client import Product
+
+BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
+    "bound", phrases({"at most": operator.le, "at least": operator.ge, "exactly": operator.eq})
+)
+
+
+def _looked_up(world: World, product_id: int) -> Product:
+    """The product as the target serves it now; the lookup must succeed."""
+    world.attempt(lambda: world.client().products.get(str(product_id)))
+    product: Product = world.expect_success()
+    return product
+
+
+@then(worded(parse("product {product_id:whole} costs {bound} {price:number} EUR"), bound=BOUNDS))
+def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -> None:
+    """Look the product up: its price is at most, at least or exactly this many EUR.
+
+    Example: product 10000027819004 costs at most 50 EUR
+    Example: product 10000027819004 costs exactly 12.50 EUR
+    """
+    served = _looked_up(g2a_world, product_id).min_price
+    assert BOUNDS.value(bound)(served, price), (
+        f"expected product {product_id} to cost {bound} {price:g} EUR, got {served:g} EUR"
+    )
+
+
+@then(
+    worded(
+        parse("product {product_id:whole} has {bound} {count:whole} keys in stock"), bound=BOUNDS
+    )
+)
+@then(
+    worded(parse("product {product_id:whole} has {bound} {count:whole} key in stock"), bound=BOUNDS)
+)
+def product_stock(g2a_world: World, product_id: int, bound: str, count: int) -> None:
+    """Look the product up: its stock is at most, at least or exactly this many keys.
+
+    Example: product 10000027819004 has at least 1 key in stock
+    Example: product 10000027819004 has at most 500 keys in stock
+    """
+    held = _looked_up(g2a_world, product_id).qty
+    assert BOUNDS.value(bound)(held, count), (
+        f"expected product {product_id} to have {bound} {count} keys in stock, got {held}"
+    )
