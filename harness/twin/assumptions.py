@@ -15,6 +15,8 @@ from typing import Any
 from harness.twin.errors import ErrorSpec
 
 ASSUMED = "assumed"
+# Which API an entry shapes: its OpenAPI document marks it (contracts/openapi/g2a-*.yaml).
+EXPORT, IMPORT, BOTH = "export", "import", "both"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Assumption:
     default: Any
     meaning: str
     evidence: str  # the public source, or ASSUMED
+    api: str = EXPORT  # EXPORT, IMPORT or BOTH
 
 
 # Errors whose code or HTTP status (or the situation they answer) G2A does not publish.
@@ -48,6 +51,7 @@ EXPORT_ERRORS: dict[str, ErrorSpec] = {
 IMPORT_ERRORS: dict[str, ErrorSpec] = {
     "offer_not_found": ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found"),
     "job_not_found": ErrorSpec(404, "JOB_NOT_FOUND", "Job not found"),
+    "product_not_found": ErrorSpec(404, "PRODUCT_NOT_FOUND", "Product {product_id} does not exist"),
 }
 # Status words of `GET /v1/order/details` per internal state (`lapsed`: unpaid, and its
 # reservation expired).
@@ -83,6 +87,8 @@ RATE_WINDOW_SECONDS = 1.0
 TOKEN_TTL_SECONDS = 300
 RESERVATION_SECONDS = 1800.0
 PAGE_SIZE = 20
+OFFERS_PAGE_SIZE = 20
+MAX_OFFERS_PER_PAGE = 100  # documented [V]
 MAX_PAGE = 500
 JOB_DELAY_SECONDS = 0.5
 # The status of an accepted offer create or update: G2A documents 200, 201 or 202.
@@ -96,6 +102,16 @@ OUT_OF_STOCK_HIDDEN = ("listing", "always", "never")
 IMPORT_ERROR_BODIES = ("envelope", "code_message")
 # What an OAuth client sends as `client_secret`: the derived Export API key or the API secret.
 OAUTH_CLIENT_SECRETS = ("api_key", "api_secret")
+# The body of a `/oauth/token` refusal: RFC 6749's `{"error", "error_description"}`, or one of
+# the `/v3` bodies with the RFC 6749 error word as its code.
+TOKEN_ERROR_BODIES = ("rfc6749", *IMPORT_ERROR_BODIES)
+# Where an offer naming a product G2A does not have is turned down: in its job's element, or
+# as the answer to the create or update itself.
+OFFER_UNKNOWN_PRODUCT = ("job", "request")
+# The HTTP status of AUTH01 (no Authorization header): G2A's lists say 403, one source 400.
+AUTH01_STATUSES = (403, 400)
+# Whose calls share a rate-limit budget: an account's, or an account's on one API.
+RATE_LIMIT_SCOPES = ("account", "api")
 
 _NO_CODE = "G2A publishes no code or status for this situation"
 REGISTRY: tuple[Assumption, ...] = (
@@ -149,6 +165,7 @@ REGISTRY: tuple[Assumption, ...] = (
         "POST /v1/order, POST /v3/sales/offers or PATCH /v3/sales/offers/{id} without "
         "Content-Type: application/json",
         f"{ASSUMED}: G2A's official PHP client always sends it on POST and PUT",
+        BOTH,
     ),
     Assumption(
         "order_errors.currency_not_supported",
@@ -178,12 +195,30 @@ REGISTRY: tuple[Assumption, ...] = (
         RATE_LIMIT,
         "API calls per credential per window before BR03/429 with Retry-After",
         f"BR03/429 is documented [V]; G2A publishes no figure: {ASSUMED}",
+        BOTH,
     ),
     Assumption(
         "rate_window_seconds",
         RATE_WINDOW_SECONDS,
         "length of the rate limit's fixed window",
         ASSUMED,
+        BOTH,
+    ),
+    Assumption(
+        "rate_limit_scope",
+        RATE_LIMIT_SCOPES[0],
+        "whose calls share one rate-limit budget: 'account' (an account's Export and Import "
+        "API calls together) or 'api' (each API of an account has its own)",
+        f"{ASSUMED}: G2A publishes no rate limit, so not how it counts calls either",
+        BOTH,
+    ),
+    Assumption(
+        "auth01_status",
+        AUTH01_STATUSES[0],
+        "HTTP status of AUTH01, a call without an Authorization header (403 or 400)",
+        "AUTH01 is documented [V]; its status is 403 in G2A's lists, 400 in one public source "
+        f"(docs/g2a-api.md §1); 403: {ASSUMED}",
+        BOTH,
     ),
     Assumption(
         "status_words.new",
@@ -216,6 +251,7 @@ REGISTRY: tuple[Assumption, ...] = (
         TOKEN_TTL_SECONDS,
         "lifetime of an Import API OAuth token",
         "one saved sandbox answer had expires_in 300 [1]",
+        IMPORT,
     ),
     Assumption(
         "reservation_seconds",
@@ -230,6 +266,7 @@ REGISTRY: tuple[Assumption, ...] = (
         JOB_DELAY_SECONDS,
         "seconds before an Import API job is done",
         ASSUMED,
+        IMPORT,
     ),
     Assumption(
         "export_auth_case_sensitive",
@@ -274,20 +311,34 @@ REGISTRY: tuple[Assumption, ...] = (
         f"{ASSUMED}: G2A's sandbox account names a hash, an email and a secret, not an OAuth "
         "client; public seller code (e.g. roguetitan1703/g2acodewholesale) calls the pair "
         "client id and client secret",
+        IMPORT,
     ),
     Assumption(
         "token_basic_auth",
-        True,
+        False,
         "whether POST /oauth/token takes the client in an HTTP Basic Authorization header "
         "(false: the header is ignored)",
-        f"{ASSUMED}: G2A documents the form fields only; RFC 6749 §2.3.1 allows Basic",
+        "G2A documents the client in the form fields [V] (docs/g2a-api.md §2), so the twin "
+        f"reads it there only; whether G2A also takes RFC 6749 §2.3.1's Basic header: {ASSUMED}",
+        IMPORT,
     ),
     Assumption(
         "token_any_content_type",
-        True,
+        False,
         "whether POST /oauth/token reads a form body whatever its Content-Type (false: one not "
         "sent as application/x-www-form-urlencoded is invalid_request)",
-        f"{ASSUMED}: G2A documents a form body, not what it does with another Content-Type",
+        "G2A documents a form body [V] (docs/g2a-api.md §2), so the twin reads only one sent "
+        f"as a form; what G2A does with another Content-Type: {ASSUMED}",
+        IMPORT,
+    ),
+    Assumption(
+        "token_error_body",
+        TOKEN_ERROR_BODIES[0],
+        "the body of a POST /oauth/token refusal: 'rfc6749' ({error, error_description}), "
+        "'envelope' ({status: ERROR, code, message}) or 'code_message' ({code, message}), the "
+        "last two with the RFC 6749 error word as code",
+        f"{ASSUMED}: G2A publishes no token error; RFC 6749 §5.2 is the OAuth 2 standard",
+        IMPORT,
     ),
     Assumption(
         "offer_accepted_status",
@@ -295,36 +346,77 @@ REGISTRY: tuple[Assumption, ...] = (
         "HTTP status of an accepted POST /v3/sales/offers or PATCH /v3/sales/offers/{id} "
         "(200, 201 or 202)",
         f"G2A documents 200, 201 or 202 [V]; which one: {ASSUMED}",
+        IMPORT,
+    ),
+    Assumption(
+        "offer_body_checked",
+        True,
+        "whether the body of POST /v3/sales/offers and PATCH /v3/sales/offers/{id} is checked "
+        "against the twin's offer shape (offerType, variant: productId, price, inventory, "
+        "visibility, active), BR02/BR04 when it does not fit (false: any JSON object is "
+        "accepted, and the fields that do not fit the shape are ignored)",
+        f"{ASSUMED}: G2A publishes the offer calls and their answers, not their request "
+        "body (docs/g2a-api.md §2); the shape is the twin's own",
+        IMPORT,
+    ),
+    Assumption(
+        "offer_unknown_product",
+        OFFER_UNKNOWN_PRODUCT[0],
+        "where an offer naming a product G2A does not have is turned down: 'job' (accepted; "
+        "its job's element fails with the code and message of import_errors.product_not_found) "
+        "or 'request' (the POST or PATCH answers import_errors.product_not_found)",
+        f"{ASSUMED}: G2A publishes the job's element code and message, not when they are used",
+        IMPORT,
+    ),
+    Assumption(
+        "offers_page_size",
+        OFFERS_PAGE_SIZE,
+        "offers per page of GET /v3/sales/offers without itemsPerPage",
+        f"G2A documents at most 100 a page [V]; the default: {ASSUMED}",
+        IMPORT,
     ),
     Assumption(
         "job_status_words.pending",
         JOB_STATUS_WORDS["pending"],
         "status of a job (and its elements) whose change is not applied yet",
         f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+        IMPORT,
     ),
     Assumption(
         "job_status_words.done",
         JOB_STATUS_WORDS["done"],
         "status of a finished job, and of an element it applied",
         f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+        IMPORT,
     ),
     Assumption(
         "job_status_words.failed",
         JOB_STATUS_WORDS["failed"],
         "status of an element of a finished job that was refused (its code and message say why)",
         f"{ASSUMED}: job status words are not published (docs/g2a-api.md §2)",
+        IMPORT,
     ),
     Assumption(
         "import_errors.offer_not_found",
         IMPORT_ERRORS["offer_not_found"].as_list(),
         "PATCH /v3/sales/offers/{id} of an offer the caller does not have",
         f"{ASSUMED}: the Import API's error codes are not published",
+        IMPORT,
     ),
     Assumption(
         "import_errors.job_not_found",
         IMPORT_ERRORS["job_not_found"].as_list(),
         "GET /v3/jobs/{id} of a job the caller does not have",
         f"{ASSUMED}: the Import API's error codes are not published",
+        IMPORT,
+    ),
+    Assumption(
+        "import_errors.product_not_found",
+        IMPORT_ERRORS["product_not_found"].as_list(),
+        "an offer naming a product G2A does not have ({product_id} in the message: its id); "
+        "the status is used only when offer_unknown_product is 'request'",
+        f"{ASSUMED}: the Import API's error codes are not published",
+        IMPORT,
     ),
     Assumption(
         "import_error_body",
@@ -332,6 +424,7 @@ REGISTRY: tuple[Assumption, ...] = (
         "the body of a /v3 error: 'envelope' (the Export API's {status: ERROR, code, message}) "
         "or 'code_message' ({code, message})",
         f"{ASSUMED}: the Import API's error body is not published (docs/g2a-api.md §2)",
+        IMPORT,
     ),
 )
 

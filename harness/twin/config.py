@@ -38,6 +38,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "webhook_duplicates": (0, 10),
     "max_page": (1, 100_000),
     "page_size": (1, 1000),
+    "offers_page_size": (1, assumptions.MAX_OFFERS_PER_PAGE),
     "webhook_retry_delays": (0, 60),
 }
 # The values a setting may take, when it takes one of a few.
@@ -46,6 +47,10 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "out_of_stock_hidden": assumptions.OUT_OF_STOCK_HIDDEN,
     "oauth_client_secret": assumptions.OAUTH_CLIENT_SECRETS,
     "import_error_body": assumptions.IMPORT_ERROR_BODIES,
+    "token_error_body": assumptions.TOKEN_ERROR_BODIES,
+    "offer_unknown_product": assumptions.OFFER_UNKNOWN_PRODUCT,
+    "auth01_status": assumptions.AUTH01_STATUSES,
+    "rate_limit_scope": assumptions.RATE_LIMIT_SCOPES,
 }
 # Settings that map a situation to its error, and settings that map a state to its word: only
 # the situations and states the twin knows may be set.
@@ -62,6 +67,7 @@ class TwinConfig:
     token_ttl_seconds: int = assumptions.TOKEN_TTL_SECONDS
     rate_limit: int | None = assumptions.RATE_LIMIT  # None: no limit
     rate_window_seconds: float = assumptions.RATE_WINDOW_SECONDS
+    rate_limit_scope: str = assumptions.RATE_LIMIT_SCOPES[0]
     job_delay_seconds: float = assumptions.JOB_DELAY_SECONDS
     completion_delay_seconds: float = assumptions.PROCESSING_DELAY_SECONDS
     request_log_size: int = 1000
@@ -78,12 +84,17 @@ class TwinConfig:
     export_errors: dict[str, ErrorSpec] = field(
         default_factory=lambda: dict(assumptions.EXPORT_ERRORS)
     )
+    auth01_status: int = assumptions.AUTH01_STATUSES[0]
     export_auth_case_sensitive: bool = True
     out_of_stock_hidden: str = assumptions.OUT_OF_STOCK_HIDDEN[0]
     oauth_client_secret: str = assumptions.OAUTH_CLIENT_SECRETS[0]
-    token_basic_auth: bool = True
-    token_any_content_type: bool = True
+    token_basic_auth: bool = False
+    token_any_content_type: bool = False
+    token_error_body: str = assumptions.TOKEN_ERROR_BODIES[0]
     offer_accepted_status: int = assumptions.OFFER_ACCEPTED_STATUS
+    offer_body_checked: bool = True
+    offer_unknown_product: str = assumptions.OFFER_UNKNOWN_PRODUCT[0]
+    offers_page_size: int = assumptions.OFFERS_PAGE_SIZE
     job_status_words: dict[str, str] = field(
         default_factory=lambda: dict(assumptions.JOB_STATUS_WORDS)
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import struct
@@ -19,7 +18,7 @@ from http import HTTPStatus
 from starlette.types import Receive, Scope, Send
 
 from harness.twin import errors, export_api, import_api
-from harness.twin.errors import ApiError, envelope
+from harness.twin.errors import ApiError, envelope, error_body
 from harness.twin.faults import FaultAction
 from harness.twin.protocol import JSON_HEADERS, Call, Reply
 from harness.twin.redact import masked_form, scrubbed
@@ -118,7 +117,10 @@ def answer(twin: Twin, call: Call) -> Reply:
             state = twin.state
             config = state.config
             retry_after = state.limiter.check(
-                call.client, config.rate_limit, config.rate_window_seconds, state.clock()
+                _budget(call, config.rate_limit_scope),
+                config.rate_limit,
+                config.rate_window_seconds,
+                state.clock(),
             )
             if retry_after is not None:
                 body = _error_body(twin, call, errors.BR03.code, errors.BR03.message)
@@ -133,11 +135,21 @@ def answer(twin: Twin, call: Call) -> Reply:
         return Reply(exc.spec.status, body, JSON_HEADERS)
 
 
+def _api(call: Call) -> str:
+    """The API a call goes to: "import" (`/v3`) or "export"."""
+    return "import" if call.path.startswith("/v3/") else "export"
+
+
+def _budget(call: Call, scope: str) -> str:
+    """The rate-limit budget an authenticated call spends: its account's, or its account's on
+    the API it goes to when `rate_limit_scope` is "api"."""
+    return call.client if scope == "account" else f"{_api(call)} {call.client}"
+
+
 def _error_body(twin: Twin, call: Call, code: str, message: str) -> bytes:
     """G2A's error envelope; on the Import API (`/v3`) the body `import_error_body` names."""
-    if call.path.startswith("/v3/") and twin.config.import_error_body == "code_message":
-        return json.dumps({"code": code, "message": message}).encode()
-    return envelope(code, message)
+    shape = twin.config.import_error_body if _api(call) == "import" else "envelope"
+    return error_body(shape, code, message)
 
 
 def rate_limited(body: bytes, retry_after: int, status: int = 429) -> Reply:

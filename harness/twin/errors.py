@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -30,6 +30,13 @@ def envelope(code: str, message: str) -> bytes:
     return json.dumps({"status": "ERROR", "code": code, "message": message}).encode()
 
 
+def error_body(shape: str, code: str, message: str) -> bytes:
+    """An error body of `shape`: "envelope" (G2A's) or "code_message" (`{"code", "message"}`)."""
+    if shape == "code_message":
+        return json.dumps({"code": code, "message": message}).encode()
+    return envelope(code, message)
+
+
 BR01 = ErrorSpec(400, "BR01", "Invalid JSON")
 BR02 = ErrorSpec(400, "BR02", "Invalid JSON data")
 BR03 = ErrorSpec(429, "BR03", "Too many requests")
@@ -42,6 +49,11 @@ ORD112 = ErrorSpec(403, "ORD112", "Not enough funds")
 ORD114 = ErrorSpec(403, "ORD114", "Payment too late")
 NOT_FOUND = ErrorSpec(404, "NOT_FOUND", "No such endpoint")
 METHOD_NOT_ALLOWED = ErrorSpec(405, "METHOD_NOT_ALLOWED", "Method not allowed")
+
+
+def missing_authorization(status: int) -> ApiError:
+    """AUTH01 with `status` (the twin's `auth01_status`: G2A's status for it is disputed)."""
+    return ApiError(replace(AUTH01, status=status))
 
 
 def _not_json(constant: str) -> Any:

@@ -34,7 +34,7 @@ def authenticate(twin: Twin, call: Call) -> str:
     """The API hash of a valid `Authorization: {hash}, {key}` header, else AUTH01/AUTH02."""
     header = call.headers.get("authorization")
     if header is None:
-        raise ApiError(errors.AUTH01)
+        raise errors.missing_authorization(twin.config.auth01_status)
     credential = twin.state.export_credential(header)
     if credential is None:
         raise ApiError(errors.AUTH02)

@@ -2,8 +2,9 @@
 
 Unknowns are settings of `TwinConfig` registered in `harness.twin.assumptions` (and marked in
 contracts/openapi/g2a-import.yaml): the `/v3` error codes and body, the job status words, the
-status of an accepted offer change, what `client_secret` is and which token requests are read.
-`/oauth/token` errors use RFC 6749's `{"error", ...}` body.
+status of an accepted offer change, the offer body and where an unknown product is refused,
+the default page size, what `client_secret` is, which token requests are read and the body of
+a token refusal.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from harness.twin import errors
 from harness.twin.admin_input import finite_number
+from harness.twin.assumptions import MAX_OFFERS_PER_PAGE
 from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import Call, Reply, json_reply
@@ -25,7 +28,6 @@ from harness.twin.query import int_param
 from harness.twin.runtime import Twin
 from harness.twin.state import Job, Token, owned_by
 
-MAX_ITEMS_PER_PAGE = 100
 FORM_TYPE = "application/x-www-form-urlencoded"
 TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
 _VISIBILITY = ("retail", "business", "all")
@@ -34,8 +36,11 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _PRICE_TEXT = re.compile(r"[0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*")
 
 
-def _oauth_error(status: int, error: str, description: str) -> Reply:
-    return json_reply({"error": error, "error_description": description}, status)
+def _oauth_error(config: TwinConfig, status: int, error: str, description: str) -> Reply:
+    """A token refusal in the body `token_error_body` names (RFC 6749's by default)."""
+    if config.token_error_body == "rfc6749":
+        return json_reply({"error": error, "error_description": description}, status)
+    return Reply(status, errors.error_body(config.token_error_body, error, description))
 
 
 class _OAuthRefusal(Exception):
@@ -51,7 +56,7 @@ def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
             return dict(parse_qsl(call.body.decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             pass
-    raise _OAuthRefusal(_oauth_error(400, "invalid_request", "The body must be a form"))
+    raise _OAuthRefusal(_oauth_error(config, 400, "invalid_request", "The body must be a form"))
 
 
 def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
@@ -64,7 +69,7 @@ def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
         decoded = base64.b64decode(basic[6:], validate=True).decode()
     except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
         raise _OAuthRefusal(
-            _oauth_error(401, "invalid_client", "Client authentication failed")
+            _oauth_error(config, 401, "invalid_client", "Client authentication failed")
         ) from None
     client_id, _, client_secret = decoded.partition(":")
     return client_id, client_secret
@@ -82,14 +87,18 @@ def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
     client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
     grant_type = form.get("grant_type")
     if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
-        return _oauth_error(400, "invalid_request", "grant_type is required")
+        return _oauth_error(config, 400, "invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
-        return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is supported")
+        return _oauth_error(
+            config, 400, "unsupported_grant_type", "Only client_credentials is supported"
+        )
     if not client_id or not client_secret:
-        return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
+        return _oauth_error(
+            config, 400, "invalid_request", "client_id and client_secret are required"
+        )
     credential = twin.state.oauth_clients.get((client_id, client_secret))
     if credential is None:
-        return _oauth_error(401, "invalid_client", "Client authentication failed")
+        return _oauth_error(config, 401, "invalid_client", "Client authentication failed")
     state = twin.state
     ttl = state.config.token_ttl_seconds
     token = Token(secrets.token_urlsafe(32), credential.api_hash, state.clock() + ttl)
@@ -109,7 +118,7 @@ def authenticate(twin: Twin, call: Call) -> str:
     """The OAuth client of a live `Authorization: Bearer <token>`, else AUTH01/AUTH02."""
     header = call.headers.get("authorization")
     if header is None:
-        raise ApiError(errors.AUTH01)
+        raise errors.missing_authorization(twin.config.auth01_status)
     scheme, _, value = header.partition(" ")
     token = twin.state.tokens.get(value) if scheme.lower() == "bearer" else None
     if token is None or token.expires_at <= twin.state.clock():
@@ -159,15 +168,26 @@ def _apply_offer(twin: Twin, offer: dict[str, Any], payload: dict[str, Any], at:
     offer["updatedAt"] = _iso(at)
 
 
+def _unknown_product(twin: Twin, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(code, message) of `import_errors.product_not_found` when the offer names a product the
+    catalog does not have; raised instead when `offer_unknown_product` is "request"."""
+    config = twin.state.config
+    product_id = payload.get("variant", {}).get("productId")
+    if product_id is None or twin.state.catalog.get(product_id) is not None:
+        return None
+    spec = config.import_errors["product_not_found"]
+    message = spec.message.replace("{product_id}", product_id)
+    if config.offer_unknown_product == "request":
+        raise ApiError(spec, message)
+    return spec.code, message
+
+
 def _new_job(
     twin: Twin, call: Call, offer_id: str, operation: str, payload: dict[str, Any]
 ) -> Reply:
     state = twin.state
+    error = _unknown_product(twin, payload)
     now = state.clock()
-    error = None
-    product_id = payload.get("variant", {}).get("productId")
-    if product_id is not None and state.catalog.get(product_id) is None:
-        error = ("PRODUCT_NOT_FOUND", f"Product {product_id} does not exist")
     job = Job(
         state.new_uuid(),
         now,
@@ -192,47 +212,84 @@ def get_job(twin: Twin, call: Call, job_id: str | None) -> Reply:
 
 
 # offers -------------------------------------------------------------------------------------
+Check = Callable[[Any], ApiError | None]  # a field's value → why it does not fit, or None
+
+
+def _product_id_problem(value: Any) -> ApiError | None:
+    fits = isinstance(value, str) and _DIGITS.fullmatch(value)
+    return None if fits else ApiError(errors.BR04)
+
+
+def _price_problem(price: Any) -> ApiError | None:
+    if not isinstance(price, dict) or "retail" not in price:
+        return ApiError(errors.BR02, "variant.price must be an object with retail")
+    if set(price) - _PRICE_KINDS:
+        return ApiError(errors.BR02, "variant.price has only retail and business")
+    if not all(_is_price(value) for value in price.values()):
+        return ApiError(errors.BR02, "prices must be positive numbers")
+    return None
+
+
+def _inventory_problem(inventory: Any) -> ApiError | None:
+    size = inventory.get("size") if isinstance(inventory, dict) else None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        return ApiError(errors.BR02, "variant.inventory.size must be an integer >= 0")
+    return None
+
+
+def _visibility_problem(visibility: Any) -> ApiError | None:
+    if visibility in _VISIBILITY:
+        return None
+    return ApiError(errors.BR02, f"variant.visibility must be one of {', '.join(_VISIBILITY)}")
+
+
+def _active_problem(active: Any) -> ApiError | None:
+    fits = isinstance(active, bool)
+    return None if fits else ApiError(errors.BR02, "variant.active must be a boolean")
+
+
+# The offer shape the twin models (G2A publishes none: `offer_body_checked`), in check order.
+_VARIANT_CHECKS: dict[str, Check] = {
+    "productId": _product_id_problem,
+    "price": _price_problem,
+    "inventory": _inventory_problem,
+    "visibility": _visibility_problem,
+    "active": _active_problem,
+}
+_REQUIRED_ON_CREATE = ("productId", "price")
+
+
 def _payload(twin: Twin, call: Call, *, creating: bool) -> dict[str, Any]:
+    """The offer change a POST or PATCH asks for, in the modelled shape. With
+    `offer_body_checked` the first field that does not fit refuses the call; without it any
+    JSON object is taken, its fields that do not fit dropped."""
+    config = twin.state.config
     if call.media_type != "application/json":  # as an order's create (see `assumptions`)
-        raise ApiError(twin.state.config.order_errors["content_type_required"])
+        raise ApiError(config.order_errors["content_type_required"])
     data = errors.json_object(call.body)
+    checked = config.offer_body_checked
     offer_type = data.get("offerType")
-    if (creating or offer_type is not None) and not (isinstance(offer_type, str) and offer_type):
-        raise ApiError(errors.BR02, "offerType is required and must be a string")
+    if not (isinstance(offer_type, str) and offer_type):
+        if checked and (creating or offer_type is not None):
+            raise ApiError(errors.BR02, "offerType is required and must be a string")
+        offer_type = None
     variant = data.get("variant")
     if not isinstance(variant, dict):
-        raise ApiError(errors.BR02, "variant must be an object")
-    _check_variant(variant, creating=creating)
-    return {"offerType": offer_type, "variant": variant} if offer_type else {"variant": variant}
-
-
-def _check_variant(variant: dict[str, Any], *, creating: bool) -> None:
-    if creating and "productId" not in variant:
-        raise ApiError(errors.BR02, "variant.productId is required")
-    product_id = variant.get("productId")
-    if "productId" in variant and not (
-        isinstance(product_id, str) and _DIGITS.fullmatch(product_id)
-    ):
-        raise ApiError(errors.BR04)
-    if creating and "price" not in variant:
-        raise ApiError(errors.BR02, "variant.price is required")
-    price = variant.get("price")
-    if "price" in variant:
-        if not isinstance(price, dict) or "retail" not in price:
-            raise ApiError(errors.BR02, "variant.price must be an object with retail")
-        if set(price) - _PRICE_KINDS:
-            raise ApiError(errors.BR02, "variant.price has only retail and business")
-        if not all(_is_price(value) for value in price.values()):
-            raise ApiError(errors.BR02, "prices must be positive numbers")
-    inventory = variant.get("inventory")
-    if "inventory" in variant:
-        size = inventory.get("size") if isinstance(inventory, dict) else None
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ApiError(errors.BR02, "variant.inventory.size must be an integer >= 0")
-    if variant.get("visibility", "retail") not in _VISIBILITY:
-        raise ApiError(errors.BR02, f"variant.visibility must be one of {', '.join(_VISIBILITY)}")
-    if not isinstance(variant.get("active", True), bool):
-        raise ApiError(errors.BR02, "variant.active must be a boolean")
+        if checked:
+            raise ApiError(errors.BR02, "variant must be an object")
+        variant = {}
+    fitting = {}
+    for name, check in _VARIANT_CHECKS.items():
+        if name not in variant:
+            if checked and creating and name in _REQUIRED_ON_CREATE:
+                raise ApiError(errors.BR02, f"variant.{name} is required")
+            continue
+        problem = check(variant[name])
+        if problem is None:
+            fitting[name] = variant[name]
+        elif checked:
+            raise problem
+    return {"offerType": offer_type, "variant": fitting} if offer_type else {"variant": fitting}
 
 
 def _is_price(value: Any) -> bool:
@@ -251,13 +308,14 @@ def _price_text(value: float | str) -> str:
 
 
 def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
-    """`GET /v3/sales/offers?page=&itemsPerPage=` (itemsPerPage 1..100, default 20)."""
+    """`GET /v3/sales/offers?page=&itemsPerPage=` (itemsPerPage 1..100, default
+    `offers_page_size`)."""
     settle_jobs(twin)
-    page = int_param(call.params, "page", 1)
-    per_page = int_param(call.params, "itemsPerPage", 20)
-    if page < 1 or not 1 <= per_page <= MAX_ITEMS_PER_PAGE:
-        raise ApiError(errors.BR02, f"page >= 1 and itemsPerPage 1..{MAX_ITEMS_PER_PAGE}")
     state = twin.state
+    page = int_param(call.params, "page", 1)
+    per_page = int_param(call.params, "itemsPerPage", state.config.offers_page_size)
+    if page < 1 or not 1 <= per_page <= MAX_OFFERS_PER_PAGE:
+        raise ApiError(errors.BR02, f"page >= 1 and itemsPerPage 1..{MAX_OFFERS_PER_PAGE}")
     offers = [
         offer
         for offer_id, offer in state.offers.items()

@@ -268,11 +268,16 @@ def test_provider_credentials_never_reach_the_report_or_stderr(
 def test_a_failed_provider_state_does_not_show_provider_credentials(
     twin: RunningTwin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The token state fails (the twin refuses these basic-auth credentials): its error, logged
-    and returned to the verifier, names the provider URL redacted."""
+    """The token state fails (a twin that reads HTTP Basic clients refuses these basic-auth
+    credentials): its error, logged and returned to the verifier, names the provider URL
+    redacted."""
     states = ProviderStates(twin.base_url.replace("http://", "http://ci:hunter2@"))
-    with serve_states(states) as state_url:
-        answer = httpx.post(state_url, json={"state": TOKEN_STATE, "action": "setup"})
+    twin.admin.configure(token_basic_auth=True)
+    try:
+        with serve_states(states) as state_url:
+            answer = httpx.post(state_url, json={"state": TOKEN_STATE, "action": "setup"})
+    finally:
+        twin.admin.reset()
     assert answer.status_code == 500
     assert "<scrubbed>@127.0.0.1" in answer.text
     assert "hunter2" not in answer.text + caplog.text

@@ -57,12 +57,6 @@ def test_token_answer_and_form_body(root: httpx.Client, admin: TwinAdmin) -> Non
     assert SANDBOX_API_KEY not in record["body"]
 
 
-def test_basic_client_authentication_is_accepted(root: httpx.Client) -> None:
-    response = root.post("/oauth/token", data={"grant_type": "client_credentials"},
-                         auth=(SANDBOX_API_HASH, SANDBOX_API_KEY))  # fmt: skip
-    assert response.status_code == 200
-
-
 @pytest.mark.parametrize(
     ("form", "status", "error", "description"),
     [

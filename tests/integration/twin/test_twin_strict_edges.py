@@ -174,6 +174,7 @@ def test_max_price_has_no_upper_bound(api: httpx.Client) -> None:
 def test_a_basic_header_that_is_not_base64_utf8_is_invalid_client(
     twin: RunningTwin, authorization: str
 ) -> None:
+    twin.admin.configure(token_basic_auth=True)
     response = httpx.post(
         f"{twin.import_url}/oauth/token",
         content=b"grant_type=client_credentials",
@@ -193,7 +194,8 @@ def test_a_basic_header_that_is_not_base64_utf8_is_invalid_client(
 def test_a_token_request_without_a_grant_type_is_invalid_request(
     root: httpx.Client, body: bytes
 ) -> None:
-    response = root.post("/oauth/token", content=body)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = root.post("/oauth/token", content=body, headers=headers)
     assert (response.status_code, response.json()) == (
         400,
         {"error": "invalid_request", "error_description": "grant_type is required"},

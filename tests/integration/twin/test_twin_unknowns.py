@@ -4,7 +4,6 @@ answer once configured, exactly (status and body)."""
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -147,35 +146,6 @@ def test_the_oauth_client_secret_may_be_the_api_secret(
     admin.configure(oauth_client_secret="api_secret")
     assert root.post("/oauth/token", data=with_secret).status_code == 200
     assert answer(root.post("/oauth/token", data=FORM)) == refused
-
-
-def test_a_form_sent_as_json_is_read_unless_configured(
-    root: httpx.Client, admin: TwinAdmin
-) -> None:
-    form = urlencode(FORM)
-    headers = {"Content-Type": "application/json"}
-    assert root.post("/oauth/token", content=form, headers=headers).status_code == 200
-    admin.configure(token_any_content_type=False)
-    assert answer(root.post("/oauth/token", content=form, headers=headers)) == (
-        400,
-        {"error": "invalid_request", "error_description": "The body must be a form"},
-    )
-    assert root.post("/oauth/token", data=FORM).status_code == 200
-
-
-def test_basic_client_authentication_can_be_turned_off(
-    root: httpx.Client, admin: TwinAdmin
-) -> None:
-    form, client = {"grant_type": "client_credentials"}, (SANDBOX_API_HASH, SANDBOX_API_KEY)
-    assert root.post("/oauth/token", data=form, auth=client).status_code == 200
-    admin.configure(token_basic_auth=False)
-    assert answer(root.post("/oauth/token", data=form, auth=client)) == (
-        400,
-        {
-            "error": "invalid_request",
-            "error_description": "client_id and client_secret are required",
-        },
-    )
 
 
 @pytest.mark.parametrize("status", [200, 201])

@@ -11,6 +11,8 @@ import pytest
 from harness.twin import TwinConfig
 from harness.twin.assumptions import (
     ASSUMED,
+    BOTH,
+    IMPORT,
     ORDER_ERRORS,
     REGISTRY,
     Assumption,
@@ -74,17 +76,40 @@ SETTINGS = {entry.setting for entry in REGISTRY}
 TABLES = {setting.partition(".")[0] for setting in SETTINGS}
 
 
+def marked_settings(document: str) -> list[set[str]]:
+    """The settings each **[assumption: ...]** mark of an OpenAPI document names."""
+    text = (OPENAPI / document).read_text(encoding="utf-8")
+    return [
+        set(re.findall(r"`([a-z][a-z0-9_.]*)`", m["inside"] or "")) for m in MARK.finditer(text)
+    ]
+
+
 @pytest.mark.parametrize("document", ["g2a-export-v1.yaml", "g2a-import.yaml"])
 def test_every_assumption_mark_of_an_openapi_document_names_registered_settings(
     document: str,
 ) -> None:
-    text = (OPENAPI / document).read_text(encoding="utf-8")
-    marks = list(MARK.finditer(text))
+    marks = marked_settings(document)
     assert marks
-    for mark in marks:
-        names = re.findall(r"`([a-z_.]+)`", mark["inside"] or "")
-        assert names, f"{mark[0]!r} names no setting"
-        assert set(names) <= SETTINGS | TABLES, mark[0]
+    for names in marks:
+        assert names, f"a mark of {document} names no setting"
+        assert names <= SETTINGS | TABLES, names
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in REGISTRY if e.api in {IMPORT, BOTH} and ASSUMED in e.evidence],
+    ids=lambda e: e.setting,
+)
+def test_every_assumption_of_the_import_api_is_marked_in_its_openapi_document(
+    entry: Assumption,
+) -> None:
+    marked = set().union(*marked_settings("g2a-import.yaml"))
+    assert {entry.setting, entry.setting.partition(".")[0]} & marked
+
+
+def test_the_token_endpoint_reads_only_what_g2a_documents_by_default() -> None:
+    config = TwinConfig()
+    assert (config.token_basic_auth, config.token_any_content_type) == (False, False)
 
 
 def test_every_table_of_words_and_errors_lists_its_situations_in_the_registry() -> None:

@@ -191,6 +191,13 @@ def test_order_states_over_time() -> None:
         ({"import_error_body": "html"}, "must be one of envelope, code_message"),
         ({"export_auth_case_sensitive": 0}, "export_auth_case_sensitive has the wrong type"),
         ({"token_basic_auth": "yes"}, "token_basic_auth has the wrong type"),
+        ({"offer_body_checked": "no"}, "offer_body_checked has the wrong type"),
+        ({"offer_unknown_product": "never"}, "offer_unknown_product must be one of job, request"),
+        ({"auth01_status": 401}, "auth01_status must be one of 403, 400"),
+        ({"token_error_body": "html"}, "must be one of rfc6749, envelope, code_message"),
+        ({"rate_limit_scope": "global"}, "rate_limit_scope must be one of account, api"),
+        ({"offers_page_size": 101}, "offers_page_size must be between 1 and 100"),
+        ({"offers_page_size": 0}, "offers_page_size must be between 1 and 100"),
     ],
 )
 def test_settings_of_unknowns_refuse_what_they_do_not_know(
@@ -213,6 +220,7 @@ def test_settings_of_unknowns_take_what_they_know() -> None:
     assert config.as_dict()["import_errors"] == {
         "offer_not_found": [404, "OFFER_NOT_FOUND", "Offer not found"],
         "job_not_found": [410, "GONE", "Gone"],
+        "product_not_found": [404, "PRODUCT_NOT_FOUND", "Product {product_id} does not exist"],
     }
 
 

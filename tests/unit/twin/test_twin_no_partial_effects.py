@@ -48,7 +48,9 @@ def arranged_twin() -> tuple[Twin, str]:
     twin.state.catalog.set_auctions(RATED, SELLERS)
     form = urlencode({"grant_type": "client_credentials", "client_id": SANDBOX_API_HASH,
                       "client_secret": SANDBOX_API_KEY})  # fmt: skip
-    token = json.loads(answer(twin, call("POST", "/oauth/token", body=form.encode())).body)
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    token = json.loads(answer(twin, call("POST", "/oauth/token", headers=headers,
+                                         body=form.encode())).body)  # fmt: skip
     return twin, token["access_token"]
 
 
