@@ -165,9 +165,21 @@ def _without_credentials(arg: object) -> object:
 _ACCESS_FILTER = _CredentialsOutOfAccessLines()
 
 
+# The uvicorn options the limits set, and where each comes from: a caller's own would undo them.
+_SET_BY_LIMITS = {
+    "http": "h11 under the limits",
+    "h11_max_incomplete_event_size": "from ServerLimits.max_header_bytes",
+    "timeout_keep_alive": "from ServerLimits.keep_alive_s",
+}
+
+
 def uvicorn_config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
-    """A uvicorn config serving `app` under `limits` (h11, whatever `options` say of http),
-    whose access lines never show the seller client secret."""
+    """A uvicorn config serving `app` under `limits`, whose access lines never show the seller
+    client secret. Every other uvicorn option passes through; one the limits set (`http`,
+    `h11_max_incomplete_event_size`, `timeout_keep_alive`) is a `TypeError` naming its source."""
+    for name, source in _SET_BY_LIMITS.items():
+        if name in options:
+            raise TypeError(f"uvicorn_config sets {name} itself ({source}): leave it out")
     config = uvicorn.Config(
         app,
         http=_protocol(limits),

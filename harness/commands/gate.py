@@ -151,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.cli import check_http_url
     from harness.gate import GateOptions, run_gate
+    from harness.project import require_project_root
 
+    require_project_root()  # it reads features/ and runs the suites from there
     if args.env_file is not None:
         _check_env_file(args.env_file)
     if args.target_url is not None:

@@ -125,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r}; choose one of {', '.join(SUITES)}")
-    if not (BDD_PATH.is_dir() and Path("features").is_dir()):
-        raise UsageError("run it from the repository root (tests/bdd and features/ not found)")
+    from harness.project import require_project_root  # the checkout's suites and features
+
+    require_project_root()
     if args.max_time is not None and not 0 < args.max_time < math.inf:
         raise UsageError("--max-time must be a positive number of seconds")
     if args.prometheus_url is not None:

@@ -1,4 +1,5 @@
-"""The two distributions as users install them, from wheels into fresh virtual environments.
+"""The two distributions as users install them, from wheels or sdists into fresh virtual
+environments, and the metadata each wheel carries.
 
 A service installs `g2a-adapter` alone and must get the `g2a_adapter` package and nothing else: no
 harness, no console script, no pytest plugin to change its own test run. A tester installs
@@ -10,11 +11,15 @@ so even an environment holding both leaves a service's own test run alone. Run b
 
 from __future__ import annotations
 
+import email.message
+import email.parser
+import email.policy
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -45,19 +50,43 @@ def fresh_venv(path: Path) -> Path:
     return path / "bin"
 
 
+# Byte-compiling what pip installs (a hundred packages for the harness) proves nothing here.
+PIP_QUIET = ("-q", "--no-compile", "--disable-pip-version-check")
+
+
+def installed(path: Path, *requirements: str | Path) -> Path:
+    """A fresh venv at `path` with `requirements` installed by pip: its `bin`."""
+    bin_dir = fresh_venv(path)
+    run([str(bin_dir / "pip"), "install", *PIP_QUIET, *map(str, requirements)])
+    return bin_dir
+
+
+# Each distribution's files as `python -m build` names them, by kind.
+SUFFIXES = {"wheel": "-py3-none-any.whl", "sdist": ".tar.gz"}
+
+
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def distributions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    """Both projects built once (each sdist, then its wheel from that sdist): kind ->
+    "adapter" / "harness" -> file."""
     dist = tmp_path_factory.mktemp("dist")
     for project in (ROOT, ROOT / "harness"):
         run([sys.executable, "-m", "build", "--outdir", str(dist), str(project)])
-    built = {p.name for p in dist.iterdir()}
     version = g2a_adapter.__version__
-    for name in ("g2a_adapter", "g2a_harness"):
-        assert {f"{name}-{version}.tar.gz", f"{name}-{version}-py3-none-any.whl"} <= built
-    return {
-        "adapter": dist / f"g2a_adapter-{version}-py3-none-any.whl",
-        "harness": dist / f"g2a_harness-{version}-py3-none-any.whl",
+    files = {
+        kind: {
+            "adapter": dist / f"g2a_adapter-{version}{suffix}",
+            "harness": dist / f"g2a_harness-{version}{suffix}",
+        }
+        for kind, suffix in SUFFIXES.items()
     }
+    assert {p for by_project in files.values() for p in by_project.values()} == set(dist.iterdir())
+    return files
+
+
+@pytest.fixture(scope="module")
+def wheels(distributions: dict[str, dict[str, Path]]) -> dict[str, Path]:
+    return distributions["wheel"]
 
 
 INSPECT_ADAPTER = """
@@ -146,15 +175,35 @@ ADMIN_DOCUMENT = """
 import importlib.resources
 print(importlib.resources.files("harness.twin").joinpath("twin-admin.yaml").read_text(), end="")
 """
+# Each file named in the harness's package data, as an installed copy finds it: name -> found.
+PACKAGE_DATA = """
+import importlib.resources, json, sys
+harness = importlib.resources.files("harness")
+print(json.dumps({name: harness.joinpath(name).is_file() for name in sys.argv[1:]}))
+"""
 
 
-def test_the_adapter_wheel_alone_is_what_a_service_needs(
-    wheels: dict[str, Path], tmp_path: Path
-) -> None:
-    bin_dir = fresh_venv(tmp_path / "venv")
-    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), "pytest"])
+def assert_the_harness_data_is_installed(bin_dir: Path, cwd: Path) -> str:
+    """Every package data file of the harness is installed and its command reads it (the twin's
+    admin document, the load profiles), from `cwd`: the `g2a-harness` command's path."""
+    with (ROOT / "harness" / "pyproject.toml").open("rb") as f:
+        data = tomllib.load(f)["tool"]["setuptools"]["package-data"]["harness"]
+    found = run([str(bin_dir / "python"), "-c", PACKAGE_DATA, *data], cwd).stdout
+    assert json.loads(found) == dict.fromkeys(data, True)
+    # The twin serves its admin document from the installed package, wherever it runs.
+    admin = run([str(bin_dir / "python"), "-c", ADMIN_DOCUMENT], cwd).stdout
+    assert admin == (ROOT / "contracts" / "openapi" / "twin-admin.yaml").read_text()
+    harness = str(bin_dir / "g2a-harness")
+    profiles = run([harness, "load", "--list-profiles"], cwd)
+    assert "smoke" in profiles.stdout
+    return harness
+
+
+def assert_the_adapter_alone_is_installed(bin_dir: Path, cwd: Path) -> None:
+    """The venv of `bin_dir` holds the `g2a_adapter` package, typed, and nothing else of ours:
+    no harness, no command, no entry point, no pytest plugin."""
     # Never from the checkout: `python -c` puts the working directory on sys.path.
-    facts = json.loads(run([str(bin_dir / "python"), "-c", INSPECT_ADAPTER], tmp_path).stdout)
+    facts = json.loads(run([str(bin_dir / "python"), "-c", INSPECT_ADAPTER], cwd).stdout)
     assert facts["all"] == sorted(g2a_adapter.__all__)
     assert facts["typed"] is True
     assert facts["top_level"] == ["g2a_adapter"]
@@ -162,6 +211,13 @@ def test_the_adapter_wheel_alone_is_what_a_service_needs(
     assert facts["entry_points"] == []
     assert "g2a_bdd" not in facts["pytest11"]
     assert not (bin_dir / "g2a-harness").exists()
+
+
+def test_the_adapter_wheel_alone_is_what_a_service_needs(
+    wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    bin_dir = installed(tmp_path / "venv", wheels["adapter"], "pytest")
+    assert_the_adapter_alone_is_installed(bin_dir, tmp_path)
 
     service = tmp_path / "service"
     service.mkdir()
@@ -186,9 +242,7 @@ def test_the_adapter_wheel_alone_is_what_a_service_needs(
 @pytest.fixture(scope="module")
 def both_wheels(wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv holding both wheels, as README command 1 installs them: its `bin`."""
-    bin_dir = fresh_venv(tmp_path_factory.mktemp("both") / "venv")
-    run([str(bin_dir / "pip"), "install", "-q", str(wheels["adapter"]), str(wheels["harness"])])
-    return bin_dir
+    return installed(tmp_path_factory.mktemp("both") / "venv", wheels["adapter"], wheels["harness"])
 
 
 def test_both_wheels_leave_a_service_s_own_test_run_untouched(
@@ -235,12 +289,7 @@ def test_both_wheels_run_the_smoke_checklist_from_installed_files(
     run(["git", "init", "-q"], checkout)
     run(["git", "add", "-A"], checkout)
 
-    harness = str(bin_dir / "g2a-harness")
-    # The twin serves its admin document from the installed package, wherever it runs.
-    installed = run([str(bin_dir / "python"), "-c", ADMIN_DOCUMENT], tmp_path).stdout
-    assert installed == (ROOT / "contracts" / "openapi" / "twin-admin.yaml").read_text()
-    profiles = run([harness, "load", "--list-profiles"], checkout)
-    assert "smoke" in profiles.stdout
+    harness = assert_the_harness_data_is_installed(bin_dir, checkout)
     report_dir = tmp_path / "reports"
     run([harness, "run", "--suite", "smoke", "--report-dir", str(report_dir)], checkout)
     checklist = json.loads((report_dir / "checklist.json").read_text())
@@ -257,3 +306,72 @@ def test_each_wheel_carries_the_mit_licence_text(wheels: dict[str, Path]) -> Non
         with zipfile.ZipFile(wheel) as archive:
             [shipped] = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
             assert archive.read(shipped).decode() == licence
+
+
+def test_the_sdists_install_the_adapter_alone_then_both(
+    distributions: dict[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    """What each sdist holds is enough for pip to build and install it: the adapter's alone, as
+    a service installs it, then the harness's beside it, whose command runs from the installed
+    files, package data included. (The wheels, built from these sdists, prove the rest.)"""
+    sdists = distributions["sdist"]
+    bin_dir = installed(tmp_path / "venv", sdists["adapter"])
+    assert_the_adapter_alone_is_installed(bin_dir, tmp_path)
+
+    run([str(bin_dir / "pip"), "install", *PIP_QUIET, str(sdists["harness"])])
+    harness = assert_the_harness_data_is_installed(bin_dir, tmp_path)
+    installed_steps = json.loads(run([harness, "steps", "--format", "json"], tmp_path).stdout)
+    checkout_steps = json.loads(
+        run([sys.executable, "-m", "harness", "steps", "--format", "json"], ROOT).stdout
+    )
+    assert installed_steps == checkout_steps
+
+
+PYTHON_CLASSIFIERS = [
+    "Programming Language :: Python :: 3",
+    "Programming Language :: Python :: 3 :: Only",
+    "Programming Language :: Python :: 3.11",
+]
+# What each wheel's METADATA says of it: its classifiers and the README it is described by.
+# The licence is the PEP 639 `License-Expression` (setuptools refuses a licence classifier beside
+# it); the repository states no homepage, so no `Project-URL` is made up.
+DESCRIBED = {
+    "adapter": (
+        [
+            "Intended Audience :: Developers",
+            *PYTHON_CLASSIFIERS,
+            "Topic :: Software Development :: Libraries :: Python Modules",
+            "Typing :: Typed",
+        ],
+        ROOT / "docs" / "adapter-readme.md",
+    ),
+    "harness": (
+        [
+            "Framework :: Pytest",
+            "Intended Audience :: Developers",
+            *PYTHON_CLASSIFIERS,
+            "Topic :: Software Development :: Testing",
+        ],
+        ROOT / "harness" / "README.md",
+    ),
+}
+
+
+def wheel_metadata(wheel: Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(name).decode()
+    return email.parser.Parser(policy=email.policy.compat32).parsestr(text)
+
+
+@pytest.mark.parametrize("project", list(DESCRIBED))
+def test_each_wheel_is_described_by_its_own_readme_and_classifiers(
+    wheels: dict[str, Path], project: str
+) -> None:
+    classifiers, readme = DESCRIBED[project]
+    metadata = wheel_metadata(wheels[project])
+    assert metadata.get_all("Classifier") == classifiers
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("Project-URL") is None
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert metadata.get_payload() == readme.read_text()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -54,3 +57,30 @@ def test_the_adapter_distribution_ships_the_adapter_alone() -> None:
     assert ADAPTER["tool"]["setuptools"]["packages"]["find"] == {"include": ["g2a_adapter*"]}
     assert "scripts" not in ADAPTER["project"]
     assert "entry-points" not in ADAPTER["project"]
+
+
+ADAPTER_README = ROOT / ADAPTER["project"]["readme"]
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+
+
+def test_the_adapter_is_described_by_a_page_of_its_own_whose_imports_exist() -> None:
+    """The adapter's long description is about the adapter alone: its examples import only the
+    adapter's public names (and uvicorn, of its `receiver` extra), never the harness."""
+    assert ADAPTER_README == ROOT / "docs" / "adapter-readme.md"
+    assert HARNESS["project"]["readme"] == "README.md"
+    blocks = PYTHON_BLOCK.findall(ADAPTER_README.read_text(encoding="utf-8"))
+    assert len(blocks) == 2
+    imported: set[tuple[str, str]] = set()
+    for block in blocks:
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {(node.module, alias.name) for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {(alias.name, "") for alias in node.names}
+    assert {module.split(".")[0] for module, _ in imported} == {"g2a_adapter", "uvicorn"}
+    missing = [
+        f"{module}.{name}"
+        for module, name in sorted(imported)
+        if name and not hasattr(importlib.import_module(module), name)
+    ]
+    assert missing == []

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from _receiver_fixtures import CREATED_AT, WEBHOOK_SECRET, delivery, receiver_settings
 
-from g2a_adapter.receiver import ServerLimits
+from g2a_adapter.receiver import ServerLimits, uvicorn_config
 from g2a_adapter.wire import signed_webhook_headers
 from harness.recording_receiver import recording_receiver_app
 from harness.serving import ThreadedServer
@@ -147,3 +147,39 @@ def test_limits_refuse_nonsense() -> None:
             ServerLimits(request_timeout_s=seconds)
         with pytest.raises(ValueError, match="must be positive and finite"):
             ServerLimits(keep_alive_s=seconds)
+
+
+@pytest.mark.parametrize(
+    ("option", "line"),
+    [
+        ("http", "uvicorn_config sets http itself (h11 under the limits): leave it out"),
+        (
+            "timeout_keep_alive",
+            "uvicorn_config sets timeout_keep_alive itself (from ServerLimits.keep_alive_s): "
+            "leave it out",
+        ),
+        (
+            "h11_max_incomplete_event_size",
+            "uvicorn_config sets h11_max_incomplete_event_size itself "
+            "(from ServerLimits.max_header_bytes): leave it out",
+        ),
+    ],
+    ids=["http", "timeout_keep_alive", "h11_max_incomplete_event_size"],
+)
+def test_an_option_the_limits_set_is_refused_by_name(option: str, line: str) -> None:
+    """Passed through, it would undo a limit (or fail as a duplicate keyword): refused, naming
+    where the limits take it from."""
+    with pytest.raises(TypeError) as refused:
+        uvicorn_config(object(), LIMITS, **{option: 30})
+    assert str(refused.value) == line
+
+
+def test_the_options_the_limits_leave_alone_pass_through() -> None:
+    config = uvicorn_config(
+        object(), LIMITS, host="0.0.0.0", port=8080, log_config=None, limit_concurrency=64
+    )
+    assert (config.host, config.port, config.log_config) == ("0.0.0.0", 8080, None)
+    assert config.limit_concurrency == 64
+    assert config.timeout_keep_alive == 1
+    assert config.h11_max_incomplete_event_size == 4096
+    assert config.http.__name__ == "LimitedH11Protocol"
