@@ -267,14 +267,15 @@ def _list(name: str, value: Any) -> list[Any]:
 
 
 def _credentials(value: Any) -> list[Credential]:
-    result = []
-    for item in _list("credentials", value):
-        if isinstance(item, Credential):
-            result.append(item)
-        else:
-            result.append(
-                Credential(str(item["api_hash"]), str(item["email"]), str(item["api_secret"]))
-            )
+    result = [_credential(item) for item in _list("credentials", value)]
     if not result:
         raise ValueError("credentials needs at least one credential set")
     return result
+
+
+def _credential(item: Any) -> Credential:
+    if isinstance(item, Credential):
+        return item
+    if not isinstance(item, dict) or not {"api_hash", "email", "api_secret"} <= item.keys():
+        raise ValueError("credentials must be objects with api_hash, email and api_secret")
+    return Credential(str(item["api_hash"]), str(item["email"]), str(item["api_secret"]))

@@ -14,6 +14,10 @@ SANDBOX_EMAIL = "sandboxapitest@g2a.com"
 SANDBOX_API_SECRET = "b0d293f6-e1d2-4629-8264-fd63b5af3207b0d293f6-e1d2-4629-8264-fd63b5af3207"
 SANDBOX_API_KEY = "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875"
 
+# A configured secret is masked wherever it appears in the request log, so a shorter one would
+# mask ordinary text there (g2a_adapter's SecretMasker keeps the same minimum).
+MIN_SECRET_LENGTH = 4
+
 SANDBOX_PRODUCT_IDS: tuple[str, ...] = (
     "10000027819004",
     "10000037846002",
@@ -33,6 +37,13 @@ class Credential:
     api_hash: str
     email: str
     api_secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.api_secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"credentials api_secret must be at least {MIN_SECRET_LENGTH} characters: a "
+                "shorter one would mask ordinary text in the request log"
+            )
 
     @property
     def api_key(self) -> str:

@@ -32,10 +32,12 @@ Route = tuple[Handler, Authenticator]
 
 logger = logging.getLogger("harness.twin")
 
+TOKEN_PATH = "/oauth/token"
+
 STATIC_ROUTES: dict[str, dict[str, Route]] = {
     "/v1/products": {"GET": (export_api.list_products, export_api.authenticate)},
     "/v1/order": {"POST": (export_api.create_order, export_api.authenticate)},
-    "/oauth/token": {"POST": (import_api.issue_token, None)},
+    TOKEN_PATH: {"POST": (import_api.issue_token, None)},
     "/v3/sales/offers": {
         "GET": (import_api.list_offers, import_api.authenticate),
         "POST": (import_api.create_offer, import_api.authenticate),
@@ -147,8 +149,13 @@ def _budget(call: Call, scope: str) -> str:
 
 
 def _error_body(twin: Twin, call: Call, code: str, message: str) -> bytes:
-    """G2A's error envelope; on the Import API (`/v3`) the body `import_error_body` names."""
-    shape = twin.config.import_error_body if _api(call) == "import" else "envelope"
+    """G2A's error envelope; on the Import API the body `import_error_body` names (`/v3`) or
+    `token_error_body` names (`/oauth/token`, the code as its error word)."""
+    config = twin.config
+    if call.path == TOKEN_PATH:
+        shape = config.token_error_body
+    else:
+        shape = config.import_error_body if _api(call) == "import" else "envelope"
     return error_body(shape, code, message)
 
 

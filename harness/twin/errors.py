@@ -31,9 +31,12 @@ def envelope(code: str, message: str) -> bytes:
 
 
 def error_body(shape: str, code: str, message: str) -> bytes:
-    """An error body of `shape`: "envelope" (G2A's) or "code_message" (`{"code", "message"}`)."""
+    """An error body of `shape`: "envelope" (G2A's), "code_message" (`{"code", "message"}`) or
+    "rfc6749" (an OAuth 2 token error, `{"error", "error_description"}`)."""
     if shape == "code_message":
         return json.dumps({"code": code, "message": message}).encode()
+    if shape == "rfc6749":
+        return json.dumps({"error": code, "error_description": message}).encode()
     return envelope(code, message)
 
 

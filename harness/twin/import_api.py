@@ -38,8 +38,6 @@ _PRICE_TEXT = re.compile(r"[0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]
 
 def _oauth_error(config: TwinConfig, status: int, error: str, description: str) -> Reply:
     """A token refusal in the body `token_error_body` names (RFC 6749's by default)."""
-    if config.token_error_body == "rfc6749":
-        return json_reply({"error": error, "error_description": description}, status)
     return Reply(status, errors.error_body(config.token_error_body, error, description))
 
 

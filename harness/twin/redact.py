@@ -7,7 +7,8 @@ Two rules, applied to the query, the body, the headers and the path:
   as `parse_qsl` reads it), or a key of a JSON object at any depth;
 - a configured secret (each credential's key and secret: `TwinState.secrets`) is masked
   wherever it appears once decoded: percent-encoded in a pair, `\\u`-escaped in JSON, plain
-  in a header or the path.
+  in a header or the path. A credential's secret has at least `MIN_SECRET_LENGTH` characters
+  (`harness.twin.credentials`), so that masking it does not hide short ordinary text.
 """
 
 from __future__ import annotations

@@ -142,6 +142,40 @@ def test_eight_webhook_secrets_are_taken(admin: TwinAdmin) -> None:
     admin.subscribe("http://127.0.0.1:9/hook", eight)
 
 
+SHORT_SECRET = (
+    "credentials api_secret must be at least 4 characters: a shorter one would mask ordinary "
+    "text in the request log"
+)
+NOT_A_CREDENTIAL = "credentials must be objects with api_hash, email and api_secret"
+
+
+@pytest.mark.parametrize(
+    ("credential", "reason"),
+    [
+        ({"api_hash": "h2", "email": "e2", "api_secret": "s2"}, SHORT_SECRET),
+        ({"api_hash": "h2", "email": "e2", "api_secret": "abc"}, SHORT_SECRET),
+        ({"api_hash": "h2", "email": "e2"}, NOT_A_CREDENTIAL),
+        ("h2:e2:secret", NOT_A_CREDENTIAL),
+    ],
+)
+def test_a_credential_too_short_to_mask_or_incomplete_is_refused(
+    admin: TwinAdmin, credential: Any, reason: str
+) -> None:
+    before = admin.config()
+    with refused(reason):
+        admin.configure(credentials=[credential])
+    assert admin.config() == before
+
+
+def test_a_credential_secret_of_4_characters_is_masked_only_where_it_appears(
+    twin: RunningTwin, admin: TwinAdmin
+) -> None:
+    admin.configure(credentials=[{"api_hash": "h2", "email": "e2", "api_secret": "abcd"}])
+    httpx.get(f"{twin.export_url}/products", params={"tab": "1", "q": "xabcdx"})
+    [logged] = admin.requests()
+    assert logged["query"] == "tab=1&q=***"
+
+
 @pytest.mark.parametrize("url", ["http://[::1/x", "http://", "https:///hook", "http://:80/"])
 def test_subscriber_urls_need_a_parsable_url_with_a_host(
     admin: TwinAdmin, anon: httpx.Client, url: str

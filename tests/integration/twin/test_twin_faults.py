@@ -279,3 +279,31 @@ def test_faults_on_the_import_api_answer_with_its_configured_error_body(
     admin.add_fault(route="/v1/products", kind="status", times=1)
     export = httpx.get(f"{admin.base_url}/v1/products")
     assert export.json() == error("TWIN_FAULT", "Injected fault")
+
+
+@pytest.mark.parametrize(
+    ("shape", "injected", "limited"),
+    [
+        ("rfc6749", {"error": "TWIN_FAULT", "error_description": "Injected fault"},
+         {"error": "BR03", "error_description": "Too many requests"}),
+        ("envelope", error("TWIN_FAULT", "Injected fault"), error("BR03", "Too many requests")),
+        ("code_message", {"code": "TWIN_FAULT", "message": "Injected fault"},
+         {"code": "BR03", "message": "Too many requests"}),
+    ],
+)  # fmt: skip
+def test_faults_on_the_token_endpoint_answer_with_the_token_error_body(
+    root: httpx.Client,
+    admin: TwinAdmin,
+    shape: str,
+    injected: dict[str, str],
+    limited: dict[str, str],
+) -> None:
+    admin.configure(token_error_body=shape, import_error_body="code_message")
+    admin.add_fault(route="/oauth/token", kind="status", status=503, times=1)
+    failed = root.post("/oauth/token", data={"grant_type": "client_credentials"})
+    assert (failed.status_code, failed.json()) == (503, injected)
+    admin.add_fault(route="/oauth/token", kind="rate_limit", retry_after=2, times=1)
+    refused = root.post("/oauth/token", data={"grant_type": "client_credentials"})
+    assert (refused.status_code, refused.headers["retry-after"], refused.json()) == (
+        429, "2", limited
+    )  # fmt: skip

@@ -168,3 +168,13 @@ def test_the_default_offers_page_size_is_configurable(root: httpx.Client, admin:
     )
     asked = root.get("/v3/sales/offers", params={"itemsPerPage": 3}, headers=headers).json()
     assert (len(asked["data"]), asked["meta"]["itemsPerPage"]) == (3, 3)
+
+
+def test_a_wrong_method_on_the_token_endpoint_answers_in_the_token_error_body(
+    root: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(token_error_body="rfc6749")
+    refused = root.get("/oauth/token")
+    assert (refused.status_code, refused.headers["allow"], refused.json()) == (
+        405, "POST", {"error": "METHOD_NOT_ALLOWED", "error_description": "Method not allowed"}
+    )  # fmt: skip

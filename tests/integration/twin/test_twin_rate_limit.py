@@ -38,13 +38,13 @@ def test_budget_is_per_credential(twin: RunningTwin, api: httpx.Client, admin: T
                 "email": SANDBOX_EMAIL,
                 "api_secret": SANDBOX_API_SECRET,
             },
-            {"api_hash": "h2", "email": "e2", "api_secret": "s2"},
+            {"api_hash": "h2", "email": "e2", "api_secret": "s2-secret"},
         ],
     )  # fmt: skip
     assert api.get("/products").status_code == 200
     limited = api.get("/products")
     assert (limited.status_code, limited.headers["retry-after"]) == (429, "30")
-    other = {"Authorization": f"h2, {sha256(b'h2e2s2').hexdigest()}"}
+    other = {"Authorization": f"h2, {sha256(b'h2e2s2-secret').hexdigest()}"}
     assert httpx.get(f"{twin.export_url}/products", headers=other).status_code == 200
     assert SANDBOX_API_KEY not in str(admin.requests())
 

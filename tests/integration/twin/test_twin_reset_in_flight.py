@@ -49,3 +49,21 @@ def test_calls_after_a_reset_are_answered_normally(api: httpx.Client, admin: Twi
     admin.reset()
     admin.add_fault(route="/v1/products", kind="latency", latency_ms=20, times=1)
     assert api.get("/products").status_code == 200
+
+
+def test_a_completion_timer_from_before_a_reset_leaves_the_reused_order_id_alone(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(completion_delay_seconds=0.3)
+    old = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    assert api.put(f"/order/pay/{old}").status_code == 200  # its completion timer is set
+    admin.reset()
+    admin.configure(completion_delay_seconds=60)
+    admin.subscribe("http://127.0.0.1:9/hook")
+    new = api.post("/order", json={"product_id": SANDBOX_PRODUCT}).json()["order_id"]
+    assert new == old
+    assert api.put(f"/order/pay/{new}").status_code == 200
+    time.sleep(0.5)  # the old timer has fired
+    assert {d["type"] for d in admin.deliveries()} == {"order.paid"}  # no order.complete
+    assert api.get(f"/order/details/{new}").json()["status"] == "paid"
+    assert api.get(f"/order/key/{new}").json()["code"] == "ORD03"

@@ -12,6 +12,7 @@ from harness.twin import TwinConfig
 from harness.twin.assumptions import (
     ASSUMED,
     BOTH,
+    EXPORT,
     IMPORT,
     ORDER_ERRORS,
     REGISTRY,
@@ -95,16 +96,24 @@ def test_every_assumption_mark_of_an_openapi_document_names_registered_settings(
         assert names <= SETTINGS | TABLES, names
 
 
+DOCUMENTS = {EXPORT: "g2a-export-v1.yaml", IMPORT: "g2a-import.yaml"}
+
+
 @pytest.mark.parametrize(
-    "entry",
-    [e for e in REGISTRY if e.api in {IMPORT, BOTH} and ASSUMED in e.evidence],
-    ids=lambda e: e.setting,
+    ("document", "entry"),
+    [
+        (DOCUMENTS[api], e)
+        for api in (EXPORT, IMPORT)
+        for e in REGISTRY
+        if e.api in {api, BOTH} and ASSUMED in e.evidence
+    ],
+    ids=lambda value: value.setting if isinstance(value, Assumption) else value,
 )
-def test_every_assumption_of_the_import_api_is_marked_in_its_openapi_document(
-    entry: Assumption,
+def test_every_assumption_of_an_api_is_marked_in_its_openapi_document(
+    document: str, entry: Assumption
 ) -> None:
-    marked = set().union(*marked_settings("g2a-import.yaml"))
-    assert {entry.setting, entry.setting.partition(".")[0]} & marked
+    marked = set().union(*marked_settings(document))
+    assert {entry.setting, entry.setting.partition(".")[0]} & marked, entry.setting
 
 
 def test_the_token_endpoint_reads_only_what_g2a_documents_by_default() -> None:

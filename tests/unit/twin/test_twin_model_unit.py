@@ -15,6 +15,7 @@ from harness.twin.credentials import (
     SANDBOX_CREDENTIAL,
     SANDBOX_EMAIL,
     SANDBOX_PRODUCT_IDS,
+    Credential,
 )
 from harness.twin.dispatch import resolve
 from harness.twin.errors import BR02, ApiError
@@ -243,3 +244,13 @@ def test_webhook_event_ids_are_new_even_on_a_twin_started_again_with_the_same_se
     restart would refuse a reused event id with another body as a conflict (409, for good)."""
     first, again = event_ids(7), event_ids(7)
     assert len(set(first) | set(again)) == 6
+
+
+def test_a_credential_secret_too_short_to_mask_is_refused_however_it_is_built() -> None:
+    reason = (
+        "credentials api_secret must be at least 4 characters: a shorter one would mask "
+        "ordinary text in the request log"
+    )
+    with pytest.raises(ValueError, match=f"^{reason}$"):
+        Credential("h2", "e2", "abc")
+    assert Credential("h2", "e2", "abcd").api_secret == "abcd"
