@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from itertools import takewhile
 from pathlib import Path
 
 from harness.project import project_root
@@ -82,12 +83,14 @@ def feature_tags(folders: list[str]) -> set[str]:
         tag
         for folder in folders
         for path in Path(folder).rglob("*.feature")
-        for _, tag in tagged(path)
+        for tag in tagged(path)
     }
 
 
-def tagged(path: Path) -> Iterator[tuple[int, str]]:
-    """Each `@tag` of a feature file (without its `@`), with the number of its line."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+def tagged(path: Path) -> Iterator[str]:
+    """Each `@tag` of a feature file, without its `@`; a word starting with `#` starts a
+    comment, which runs to the end of the line."""
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip().startswith("@"):
-            yield from ((number, t.removeprefix("@")) for t in line.split() if t.startswith("@"))
+            words = takewhile(lambda word: not word.startswith("#"), line.split())
+            yield from (word.removeprefix("@") for word in words if word.startswith("@"))

@@ -1,42 +1,81 @@
-"""Tags a run would misread: a typo of a target tag, or a `chk-` tag naming no checklist item.
+"""Tags a run would misread: a typo of a target tag, or a checklist tag naming no checklist item.
 
-A scenario tagged `@sanbox` has no target tag, so it would run on the twin only; one tagged
-`@chk-test-int-produtcs` would prove nothing. A team's own tags (`@qa-first`, `@qa-sandbox`)
-are left alone: only a typo of a target's name, or a tag starting with `chk-`, is reported.
+A scenario tagged `@sanbox` and no real target tag would run on the twin only; one tagged
+`@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`) would prove
+nothing. A team's own tags (`@qa-first`, `@qa-sandbox`, `@nosandbox` next to `@twin`) are left
+alone: a target's typo is reported only where a scenario carrying it has no real target tag,
+and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or a letter).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.bdd.discovery import tagged
 from harness.checklist import checklist_tags
 from harness.targets import TARGETS
 
+if TYPE_CHECKING:
+    from pytest_bdd.gherkin_parser import Child, Tag
+
 CHECKLIST_PREFIX = "chk-"
-_CLOSE = 0.75  # difflib's ratio from which a `chk-` tag reads as a typo of an item's tag
+_CHECKLIST_LIKE = re.compile(r"chk[-_a-z]")  # of a tag's lower-case form
+_CLOSE = 0.75  # difflib's ratio from which a checklist-like tag reads as a typo of an item's tag
 _TARGETS_SHOWN = ", ".join(f"@{t}" for t in TARGETS)
 
 
 def tag_problems(path: Path, shown_as: str) -> list[str]:
-    """`file:line: …` for each tag of the feature file at `path` a run would misread."""
+    """`file:line: …` for each tag of the feature file at `path` a run would misread (the file
+    must be valid Gherkin)."""
+    from pytest_bdd.gherkin_parser import get_gherkin_document
+
     items = checklist_tags()
+    feature = get_gherkin_document(str(path)).feature
+    scopes = list(_scopes(feature.children, feature.tags))
+    untargeted = {t.id for tags in scopes if not _targeted(tags) for t in tags}
+    every = {t.id: t for tags in [feature.tags, *scopes] for t in tags}.values()
     problems = []
-    for line, tag in tagged(path):
-        problem = _misread(tag, items)
+    for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
+        name = tag.name.removeprefix("@")
+        problem = _not_an_item(name, items)
+        if problem is None and tag.id in untargeted:
+            problem = _not_a_target(name)
         if problem:
-            problems.append(f"{shown_as}:{line}: tag @{tag} {problem}")
+            problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
 
 
-def _misread(tag: str, items: list[str]) -> str | None:
-    if tag.startswith(CHECKLIST_PREFIX):
-        if tag in items:
-            return None
-        guess = difflib.get_close_matches(tag, items, n=1, cutoff=_CLOSE)
-        meant = f": did you mean @{guess[0]}?" if guess else ""
-        return f"names no checklist item{meant} (harness/checklist.toml lists the items)"
+def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
+    """The tags of each scenario as it runs (the Feature's, a Rule's, its own and one Examples
+    table's), given the children of a Feature or a Rule and the tags above them."""
+    for child in children:
+        if child.rule is not None:
+            yield from _scopes(child.rule.children, above + child.rule.tags)
+        elif child.scenario is not None:
+            tags = above + child.scenario.tags
+            yield from ([tags + e.tags for e in child.scenario.examples] or [tags])
+
+
+def _targeted(tags: list[Tag]) -> bool:
+    return any(t.name.removeprefix("@") in TARGETS for t in tags)
+
+
+def _not_an_item(tag: str, items: list[str]) -> str | None:
+    """Why a tag that reads as a checklist tag is none, or None."""
+    if tag in items or not _CHECKLIST_LIKE.match(tag.lower()):
+        return None
+    written = tag.lower().replace("_", "-")
+    as_item = CHECKLIST_PREFIX + written.removeprefix("chk").lstrip("-")
+    guess = difflib.get_close_matches(as_item, items, n=1, cutoff=_CLOSE)
+    meant = f": did you mean @{guess[0]}?" if guess else ""
+    return f"names no checklist item{meant} (harness/checklist.toml lists the items)"
+
+
+def _not_a_target(tag: str) -> str | None:
+    """Why a tag that is a typo of a target's name is none, or None."""
     if tag in TARGETS:
         return None
     meant_target = next((t for t in TARGETS if _typo_of(tag.lower(), t)), None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pytest_bdd import parsers
@@ -24,6 +25,12 @@ WHOLE = r"\d+"
 
 def _number(text: str) -> float:
     return float(text)
+
+
+def shown(number: float) -> str:
+    """A number in a message, every digit it holds and no more: `12.5000001`, `1234567.89`,
+    `10` (never `12.5` for 12.5000001, nor `1.23457e+06`)."""
+    return f"{Decimal(repr(number)).normalize():f}"
 
 
 def _whole(text: str) -> int:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from g2a_adapter.client import is_testing, set_testing
-from harness.bdd.wordings import parse
+from harness.bdd.wordings import parse, shown
 from harness.bdd.world import World, missing
 from harness.bdd.writes import writes
+
+if TYPE_CHECKING:
+    from g2a_adapter import AccessToken
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
     "API key": ("api_key", "f" * 64),
@@ -158,14 +162,22 @@ def token_gauge(g2a_world: World) -> None:
 
     Example: the token lifetime gauge shows the seconds left on that token
     """
-    token = g2a_world.notes["tokens"][-1]
+    token = _tokens(g2a_world)[-1]
     gauge = g2a_world.metrics.registry.get_sample_value("g2a_token_ttl_seconds")
     assert gauge is not None, "g2a_token_ttl_seconds was never set"
     assert abs(gauge - token.ttl_seconds()) <= 2.0, f"gauge {gauge}, token {token.ttl_seconds()}"
 
 
+def _tokens(world: World) -> list[AccessToken]:
+    """Every token the scenario's When steps got, oldest first."""
+    tokens: list[AccessToken] = world.noted(
+        "tokens", "token was issued", '"When the adapter asks for an access token" gets one'
+    )
+    return tokens
+
+
 def _token_values(world: World) -> list[str]:
-    return [t.access_token.get_secret_value() for t in world.notes.get("tokens", [])]
+    return [t.access_token.get_secret_value() for t in _tokens(world)]
 
 
 @then("the same token is returned each time")
@@ -343,10 +355,10 @@ def product_returned(g2a_world: World, product_id: str) -> None:
     )
     if g2a_world.twin is not None:  # exact mapping of what the twin served
         served = g2a_world.twin.admin.product(product_id)
-        shown = (product.name, product.qty, product.min_price)
+        got = (product.name, product.qty, product.min_price)
         expected = (served["name"], served["qty"], served["minPrice"])
-        assert shown == expected, (
-            f"expected the name, stock and price the twin served, {expected}, got {shown}"
+        assert got == expected, (
+            f"expected the name, stock and price the twin served, {expected}, got {got}"
         )
 
 
@@ -525,8 +537,8 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
     """
     created = g2a_world.expect_success()
     assert (created.price, created.currency) == (price, currency), (
-        f"expected the order to cost {price:g} {currency}, "
-        f"got {created.price:g} {created.currency} (order {created.order_id})"
+        f"expected the order to cost {shown(price)} {currency}, "
+        f"got {shown(created.price)} {created.currency} (order {created.order_id})"
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_bdd import given, parsers, then, when
 
 from harness.bdd.wordings import parse
-from harness.bdd.world import World
+from harness.bdd.world import World, missing
+
+if TYPE_CHECKING:
+    from g2a_adapter import ConfigError
 
 SANDBOX_URL = "https://sandboxapi.g2a.com/v1"
 
@@ -31,14 +34,28 @@ def _env(world: World) -> dict[str, str]:
     return env
 
 
-def _loaded(world: World) -> Any:
-    """The settings the scenario's `When the adapter loads its settings` loaded."""
-    settings, error = world.noted(
+def _loading(world: World) -> tuple[Any, BaseException | None]:
+    """What the scenario's `When the adapter loads its settings` got: settings, or an error."""
+    loading: tuple[Any, BaseException | None] = world.noted(
         "settings", "settings were loaded", '"When the adapter loads its settings" loads them'
     )
+    return loading
+
+
+def _loaded(world: World) -> Any:
+    """The settings the scenario's `When the adapter loads its settings` loaded."""
+    settings, error = _loading(world)
     if error is not None:
         raise AssertionError(f"expected settings, but loading them failed: {error}")
     return settings
+
+
+def _load_error(world: World) -> ConfigError:
+    """The configuration error the scenario's `When the adapter loads its settings` raised."""
+    from g2a_adapter import ConfigError
+
+    _loading(world)
+    return world.expect_error(ConfigError)
 
 
 @given("an environment with the published sandbox credentials")
@@ -126,9 +143,7 @@ def config_error_names(g2a_world: World, name: str) -> None:
 
     Example: loading fails with a configuration error naming G2A_API_KEY
     """
-    from g2a_adapter import ConfigError
-
-    error = g2a_world.expect_error(ConfigError)
+    error = _load_error(g2a_world)
     assert name in str(error), f"the error does not name {name}: {error}"
 
 
@@ -151,6 +166,7 @@ def one_deprecation_warning(g2a_world: World, name: str) -> None:
 
     Example: exactly one deprecation warning names G2A_API_SECRET
     """
+    _loading(g2a_world)
     warnings = [
         r.getMessage()
         for r in g2a_world.logs.records
@@ -225,12 +241,10 @@ def url_refused(g2a_world: World, reason: str) -> None:
 
     Example: the base URL is refused because it is not HTTPS
     """
-    from g2a_adapter import ConfigError
-
     rule = REFUSAL_RULES[reason.strip()]
-    error = g2a_world.expect_error(ConfigError)
+    error = _load_error(g2a_world)
     assert rule in str(error), f"expected the rule {rule!r} in: {error}"
-    url = g2a_world.notes["env"]["G2A_API_URL"]
+    url = _env(g2a_world).get("G2A_API_URL", "")
     if "@" in url:  # a password in the URL is a credential too
         assert "hunter22" not in str(error)
 
@@ -242,7 +256,12 @@ def settings_hide_secrets(g2a_world: World) -> None:
     Example: neither the settings text nor their display reveals the API key or the webhook secret
     """
     settings = _loaded(g2a_world)
-    env = g2a_world.notes["env"]
+    env = _env(g2a_world)
+    if "G2A_WEBHOOK_SECRET" not in env:
+        raise missing(
+            "G2A_WEBHOOK_SECRET",
+            'start with "Given the variable G2A_WEBHOOK_SECRET is set to "whsec-settings-check""',
+        )
     shown = f"{settings!r} {settings!s} {settings.display()!r}"
     for name in ("G2A_API_KEY", "G2A_WEBHOOK_SECRET"):
         assert env[name] not in shown, f"{name} is shown by the settings"

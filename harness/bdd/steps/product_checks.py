@@ -1,7 +1,8 @@
 """Steps: one product's price and stock checked against a bound, read-only.
 
 Each step looks the product up itself (`products.get`: one read, nothing written), so it runs
-on every target, live included, and needs no When step before it.
+on every target, live included, and needs no When step before it; placed between a When step
+and its Then steps, it leaves the When's outcome to them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pytest_bdd import then
 
-from harness.bdd.wordings import Wording, parse, phrases, worded
+from harness.bdd.wordings import Wording, parse, phrases, shown, worded
 from harness.bdd.world import World
 
 if TYPE_CHECKING:
@@ -24,10 +25,16 @@ BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
 
 
 def _looked_up(world: World, product_id: int) -> Product:
-    """The product as the target serves it now; the lookup must succeed."""
-    world.attempt(lambda: world.client().products.get(str(product_id)))
-    product: Product = world.expect_success()
-    return product
+    """The product as the target serves it now. A read on the side: the outcome of the
+    scenario's last When step stays for its Then steps."""
+    from g2a_adapter import G2AError
+
+    try:
+        return world.client().products.get(str(product_id))
+    except G2AError as exc:
+        raise AssertionError(
+            f"cannot look up product {product_id}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 @then(worded(parse("product {product_id:whole} costs {bound} {price:number} EUR"), bound=BOUNDS))
@@ -39,7 +46,7 @@ def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -
     """
     served = _looked_up(g2a_world, product_id).min_price
     assert BOUNDS.value(bound)(served, price), (
-        f"expected product {product_id} to cost {bound} {price:g} EUR, got {served:g} EUR"
+        f"expected product {product_id} to cost {bound} {shown(price)} EUR, got {shown(served)} EUR"
     )
 
 
@@ -59,5 +66,6 @@ def product_stock(g2a_world: World, product_id: int, bound: str, count: int) -> 
     """
     held = _looked_up(g2a_world, product_id).qty
     assert BOUNDS.value(bound)(held, count), (
-        f"expected product {product_id} to have {bound} {count} keys in stock, got {held}"
+        f"expected product {product_id} to have {bound} {count} key{'' if count == 1 else 's'} "
+        f"in stock, got {held}"
     )

@@ -52,7 +52,10 @@ class _Seller:
         return answer
 
     def last(self) -> SellerAnswer:
-        assert self.answer is not None, "G2A made no call to the seller in this scenario"
+        if self.answer is None:
+            raise missing(
+                "call from G2A to the seller", '"When G2A reserves 2 units of product …" makes one'
+            )
         return self.answer
 
 
@@ -210,9 +213,10 @@ def g2a_gives_back(g2a_world: World) -> None:
     Example: G2A gives back the first key of the order
     """
     seller = _seller(g2a_world)
+    order_id = _order(seller)
     first = seller.delivered[0]["inventory"][0]["id"] if seller.delivered else None
     assert first is not None, "the order delivered no key to give back"
-    seller.took(seller.calls.give_back(_order(seller), [first]))
+    seller.took(seller.calls.give_back(order_id, [first]))
 
 
 @when(parse("G2A notifies the seller that auction {auction_id:whole} was deactivated"))

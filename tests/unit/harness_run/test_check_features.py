@@ -415,3 +415,120 @@ def test_a_run_with_a_mistyped_tag_stops_before_anything_runs(tmp_path: Path) ->
         "lists them); nothing ran",
     ]
     assert not reports.exists()
+
+
+TARGETED_TEAM_TAGS = """\
+@qa-first
+Feature: A team's own tags next to a real target tag
+  @twin @nosandbox
+  Scenario: A twin-only fault
+    When QA lists the first page of products
+
+  @twin @alive @olive @lived @lives @twins @twin2 @live2 @win @tin @give @love @life
+  Scenario: Tags built on a target's name
+    When QA lists the first page of products
+
+  @sandbox2 @sandboxes @sandbox-2
+  Rule: A rule's tags with a target on each of its scenarios
+
+    @twin
+    Scenario: On the twin
+      When QA lists the first page of products
+
+    Scenario Outline: On the twin by its Examples
+      When QA looks up product <id>
+
+      @twin
+      Examples:
+        | id             |
+        | 10000027819004 |
+"""
+
+
+def test_a_tag_close_to_a_target_is_left_alone_when_the_scenario_has_a_target(
+    tmp_path: Path,
+) -> None:
+    path = qa_feature(tmp_path, TARGETED_TEAM_TAGS)
+
+    assert check_features([path]).messages() == []
+
+
+UNTARGETED = """\
+@twim
+Feature: Target-like tags where a scenario has no target
+  @twin
+  Scenario: Targeted
+    When QA lists the first page of products
+
+  @sanbox
+  Scenario: Untargeted
+    When QA lists the first page of products
+
+  Scenario Outline: Targeted by one Examples table only
+    When QA looks up product <id>
+
+    @twin
+    Examples:
+      | id             |
+      | 10000027819004 |
+
+    @lives
+    Examples:
+      | id             |
+      | 10000068865001 |
+"""
+TARGETS_SHOWN = "(the targets are @twin, @sandbox, @live)"
+
+
+def test_a_tag_close_to_a_target_is_reported_where_a_scenario_carrying_it_has_none(
+    tmp_path: Path,
+) -> None:
+    path = qa_feature(tmp_path, UNTARGETED)
+
+    assert check_features([path]).messages() == [
+        f"{path}:1: tag @twim is no target: did you mean @twin? {TARGETS_SHOWN}",
+        f"{path}:7: tag @sanbox is no target: did you mean @sandbox? {TARGETS_SHOWN}",
+        f"{path}:19: tag @lives is no target: did you mean @live? {TARGETS_SHOWN}",
+    ]
+
+
+CHECKLIST_LIKE = """\
+@twin
+Feature: Checklist tags written another way
+  @Chk-test-int-products @CHK-test-int-products
+  Scenario: Capitals
+    When QA lists the first page of products
+
+  @chk_test-int-products @chktest-int-products @chk_test_int_products
+  Scenario: Another separator or none
+    When QA lists the first page of products
+
+  @chkfoo @chk @check-me @chk-test-int-products
+  Scenario: A letter after chk, a bare chk, another word, a real item
+    When QA lists the first page of products
+"""
+LISTS_THEM = "(harness/checklist.toml lists the items)"
+
+
+def test_a_tag_written_as_a_checklist_tag_is_reported_unless_it_is_one(tmp_path: Path) -> None:
+    path = qa_feature(tmp_path, CHECKLIST_LIKE)
+    meant = f"did you mean @chk-test-int-products? {LISTS_THEM}"
+
+    assert check_features([path]).messages() == [
+        f"{path}:3: tag @Chk-test-int-products names no checklist item: {meant}",
+        f"{path}:3: tag @CHK-test-int-products names no checklist item: {meant}",
+        f"{path}:7: tag @chk_test-int-products names no checklist item: {meant}",
+        f"{path}:7: tag @chktest-int-products names no checklist item: {meant}",
+        f"{path}:7: tag @chk_test_int_products names no checklist item: {meant}",
+        f"{path}:11: tag @chkfoo names no checklist item {LISTS_THEM}",
+    ]
+
+
+def test_a_comment_after_the_tags_of_a_line_is_not_checked(tmp_path: Path) -> None:
+    path = qa_feature(
+        tmp_path,
+        "Feature: Commented tags\n  @twin # was @sanbox before, and @chk-nothing\n"
+        "  Scenario: S\n    When QA lists the first page of products\n",
+    )
+
+    assert check_features([path]).messages() == []

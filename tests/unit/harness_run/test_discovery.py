@@ -14,6 +14,7 @@ from harness.bdd.discovery import (
     feature_tags,
     marker_expression,
     repo_features,
+    tagged,
 )
 from harness.checklist import ChecklistItem, RunResult, judge
 
@@ -62,6 +63,13 @@ def test_every_tag_of_nested_feature_files_is_found(tmp_path: Path) -> None:
         "@one @two\nFeature: x\n  @three\n  Scenario: y\n    Given z # not @four\n"
     )
     assert feature_tags([str(tmp_path)]) == {"one", "two", "three"}
+
+
+def test_a_comment_after_the_tags_of_a_line_is_no_tag(tmp_path: Path) -> None:
+    path = tmp_path / "x.feature"
+    path.write_text("@one # was @sanbox\nFeature: x\n  @two #@three\n  Scenario: y\n")
+
+    assert list(tagged(path)) == ["one", "two"]
 
 
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))

@@ -78,12 +78,46 @@ Feature: QA outcomes
     And product 10000068865001 costs at least 12 EUR
     And product 10000068865001 has exactly 1 key in stock
     And product 10000068865001 has at most 1 key in stock
+
+  Scenario: A bound check between an order and its Then
+    Given product 10000068865001 has 5 keys in stock
+    When QA orders product 10000068865001
+    Then product 10000068865001 has at most 5 keys in stock
+    And an order id made of digits is returned with a price in EUR
+
+  Scenario: A bound check between a refused order and its Then
+    Given product 10000068865001 is out of stock
+    When QA orders product 10000068865001
+    Then product 10000068865001 has exactly 0 keys in stock
+    And the call fails with a G2A API error with code ORD07
+
+  Scenario: A price bound closer than its digits show
+    Given product 10000068865001 costs 12.50 EUR
+    Then product 10000068865001 costs exactly 12.5000001 EUR
+
+  Scenario: A price bound with many digits
+    Given product 10000068865001 costs 1234567.89 EUR
+    Then product 10000068865001 costs exactly 1234567.8 EUR
+
+  Scenario: A stock bound of one key
+    Given product 10000068865001 has 3 keys in stock
+    Then product 10000068865001 has exactly 1 key in stock
+
+  Scenario: A bound check of a product that is not served
+    Then product 99999999999999 costs at most 50 EUR
+
+  Scenario: An order price with many digits
+    Given product 10000068865001 costs 1234567.89 EUR
+    When QA orders product 10000068865001
+    Then the order costs 1234567.8 EUR
 """
 PASSING = (
     "An adapter call without the connect step",
     "A twin step without the connect step",
     "A timeout set after a first call",
     "A price and a stock within their bounds",
+    "A bound check between an order and its Then",
+    "A bound check between a refused order and its Then",
 )
 FAILING = {
     "A wrong price": "expected the order to cost 13 EUR, got 12.5 EUR",
@@ -121,6 +155,19 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     return {t["name"].split(": ", 1)[1]: t for t in tests}
 
 
+# A price or stock bound check: the whole message, numbers as the step and the product say them.
+BOUNDS_FAILING = {
+    "A price bound closer than its digits show": "expected product 10000068865001 to cost "
+    "exactly 12.5000001 EUR, got 12.5 EUR",
+    "A price bound with many digits": "expected product 10000068865001 to cost exactly "
+    "1234567.8 EUR, got 1234567.89 EUR",
+    "A stock bound of one key": "expected product 10000068865001 to have exactly 1 key in "
+    "stock, got 3",
+    "A bound check of a product that is not served": "cannot look up product 99999999999999: "
+    "NotFoundError: product 99999999999999 is not in the catalog",
+}
+
+
 @pytest.mark.parametrize("scenario", PASSING)
 def test_a_scenario_connects_and_sets_up_the_adapter_when_it_needs_to(
     outcomes: dict[str, dict[str, str]], scenario: str
@@ -135,6 +182,21 @@ def test_a_failed_expectation_says_what_was_expected_and_what_came(
     outcome = outcomes[scenario]
     assert outcome["outcome"] == "failed", outcome
     assert outcome["message"].startswith(message), outcome["message"]
+
+
+@pytest.mark.parametrize(("scenario", "message"), BOUNDS_FAILING.items(), ids=BOUNDS_FAILING.keys())
+def test_a_failed_bound_check_says_the_bound_as_written_and_what_the_product_has(
+    outcomes: dict[str, dict[str, str]], scenario: str, message: str
+) -> None:
+    assert (outcomes[scenario]["outcome"], outcomes[scenario]["message"]) == ("failed", message)
+
+
+def test_an_order_price_shows_every_digit(outcomes: dict[str, dict[str, str]]) -> None:
+    outcome = outcomes["An order price with many digits"]
+    assert outcome["outcome"] == "failed", outcome
+    assert outcome["message"].startswith(
+        "expected the order to cost 1234567.8 EUR, got 1234567.89 EUR (order "
+    ), outcome["message"]
 
 
 # A `chk-` tag on a Rule or an Examples table proves its item in the report as in the verdict.

@@ -70,9 +70,67 @@ CASES = {
         'no scan in this scenario: "When the repository\'s files are scanned for credentials" '
         "makes one",
     ),
+    "A token gauge read without a token": (
+        "Then the token lifetime gauge shows the seconds left on that token",
+        'no token was issued in this scenario: "When the adapter asks for an access token" '
+        "gets one",
+    ),
+    "Tokens compared without a token": (
+        "Then the same token is returned each time",
+        'no token was issued in this scenario: "When the adapter asks for an access token" '
+        "gets one",
+    ),
+    "A configuration error read without loading": (
+        "Then loading fails with a configuration error naming G2A_API_KEY",
+        'no settings were loaded in this scenario: "When the adapter loads its settings" '
+        "loads them",
+    ),
+    "A refused URL read without loading": (
+        "Then the base URL is refused because it must use https",
+        'no settings were loaded in this scenario: "When the adapter loads its settings" '
+        "loads them",
+    ),
+    "A deprecation warning read without loading": (
+        "Then exactly one deprecation warning names G2A_API_SECRET",
+        'no settings were loaded in this scenario: "When the adapter loads its settings" '
+        "loads them",
+    ),
 }
-FEATURE = "@qa-given @twin\nFeature: Steps without their Given\n" + "".join(
-    f"  Scenario: {name}\n    {step}\n\n" for name, (step, _) in CASES.items()
+# scenario name -> (its steps, the last of them failing, the message it fails with)
+AFTER_A_GIVEN = {
+    "Settings shown without a webhook secret": (
+        (
+            "Given an environment with the published sandbox credentials",
+            "When the adapter loads its settings",
+            "Then neither the settings text nor their display reveals the API key or the "
+            "webhook secret",
+        ),
+        'no G2A_WEBHOOK_SECRET in this scenario: start with "Given the variable '
+        'G2A_WEBHOOK_SECRET is set to "whsec-settings-check""',
+    ),
+    "A seller's answer read before G2A calls": (
+        (
+            "Given the seller stocks 3 keys of product 10000027819004",
+            "Then the seller answers HTTP 204",
+        ),
+        'no call from G2A to the seller in this scenario: "When G2A reserves 2 units of '
+        'product …" makes one',
+    ),
+    "A key given back before G2A orders": (
+        (
+            "Given the seller stocks 3 keys of product 10000027819004",
+            "When G2A gives back the first key of the order",
+        ),
+        'no order by G2A in this scenario: "When G2A orders the reservation" makes one',
+    ),
+}
+FEATURE = (
+    "@qa-given @twin\nFeature: Steps without their Given\n"
+    + "".join(f"  Scenario: {name}\n    {step}\n\n" for name, (step, _) in CASES.items())
+    + "".join(
+        f"  Scenario: {name}\n" + "".join(f"    {step}\n" for step in steps) + "\n"
+        for name, (steps, _) in AFTER_A_GIVEN.items()
+    )
 )
 
 
@@ -88,4 +146,13 @@ def test_a_step_without_its_set_up_names_the_step_to_add(
 ) -> None:
     step, message = CASES[name]
     assert (outcomes[name]["outcome"], outcomes[name]["step"]) == ("failed", step)
+    assert outcomes[name]["message"] == message
+
+
+@pytest.mark.parametrize("name", AFTER_A_GIVEN)
+def test_a_step_without_the_step_between_names_it(
+    outcomes: dict[str, dict[str, str]], name: str
+) -> None:
+    steps, message = AFTER_A_GIVEN[name]
+    assert (outcomes[name]["outcome"], outcomes[name]["step"]) == ("failed", steps[-1])
     assert outcomes[name]["message"] == message
