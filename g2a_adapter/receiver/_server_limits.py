@@ -52,6 +52,11 @@ class ServerLimits:
             raise ValueError("max_header_bytes and max_connections must be at least 1")
         if not all(0 < s < math.inf for s in (self.request_timeout_s, self.keep_alive_s)):
             raise ValueError("request_timeout_s and keep_alive_s must be positive and finite")
+        if self.keep_alive_s < 1 or not float(self.keep_alive_s).is_integer():
+            raise ValueError(
+                f"keep_alive_s must be a whole number of seconds, at least 1 (uvicorn counts "
+                f"keep-alive in whole seconds), not {self.keep_alive_s:g}"
+            )
 
 
 def _protocol(limits: ServerLimits) -> type[H11Protocol]:
@@ -184,7 +189,7 @@ def uvicorn_config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Co
         app,
         http=_protocol(limits),
         h11_max_incomplete_event_size=limits.max_header_bytes,
-        timeout_keep_alive=int(max(1, limits.keep_alive_s)),
+        timeout_keep_alive=int(limits.keep_alive_s),
         **options,
     )
     # On the logger, not a handler: it holds whatever handlers the logging configured (uvicorn's

@@ -149,6 +149,17 @@ def test_limits_refuse_nonsense() -> None:
             ServerLimits(keep_alive_s=seconds)
 
 
+@pytest.mark.parametrize("seconds", [0.25, 2.9])
+def test_a_keep_alive_uvicorn_cannot_keep_is_refused(seconds: float) -> None:
+    """uvicorn counts keep-alive in whole seconds: 2.9 would silently become 2."""
+    with pytest.raises(ValueError, match="whole number") as refused:
+        ServerLimits(keep_alive_s=seconds)
+    assert str(refused.value) == (
+        "keep_alive_s must be a whole number of seconds, at least 1 (uvicorn counts keep-alive "
+        f"in whole seconds), not {seconds:g}"
+    )
+
+
 @pytest.mark.parametrize(
     ("option", "line"),
     [

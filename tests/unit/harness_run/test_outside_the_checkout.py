@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 NO_G2A = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-NOT_THE_ROOT = "run it from the repository root (tests/bdd and features/ not found)"
+NOT_THE_ROOT = (
+    "run it from the repository root (tests/bdd, features/ and the g2a-adapter pyproject.toml "
+    "not found)"
+)
 
 
 @pytest.mark.parametrize(
@@ -19,12 +22,26 @@ NOT_THE_ROOT = "run it from the repository root (tests/bdd and features/ not fou
     [("run",), ("gate",), ("gate", "--target", "twin")],
     ids=["run", "gate", "gate-twin"],
 )
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"features": None},  # half a checkout is not one
+        # a service's own repository laid out the pytest-bdd way
+        {"features": None, "tests/bdd": None, "pyproject.toml": '[project]\nname = "shop"\n'},
+        {"features": None, "tests/bdd": None},
+    ],
+    ids=["features-only", "a-service-with-bdd-tests", "no-pyproject"],
+)
 def test_a_command_run_outside_the_checkout_is_one_line_and_writes_nothing(
-    tmp_path: Path, args: tuple[str, ...]
+    tmp_path: Path, args: tuple[str, ...], layout: dict[str, str | None]
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "features").mkdir()  # half a checkout is not one
+    for name, text in layout.items():
+        if text is None:
+            (elsewhere / name).mkdir(parents=True)
+        else:
+            (elsewhere / name).write_text(text)
+    before = sorted(str(p.relative_to(elsewhere)) for p in elsewhere.rglob("*"))
     done = subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=elsewhere,
@@ -35,4 +52,4 @@ def test_a_command_run_outside_the_checkout_is_one_line_and_writes_nothing(
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"g2a-harness {args[0]}: {NOT_THE_ROOT}\n"
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["features"]
+    assert sorted(str(p.relative_to(elsewhere)) for p in elsewhere.rglob("*")) == before
