@@ -341,6 +341,16 @@ REGISTRY: tuple[Assumption, ...] = (
         IMPORT,
     ),
     Assumption(
+        "token_rate_limited",
+        False,
+        "whether POST /oauth/token spends the rate-limit budget of the account it authenticates "
+        "(its Import API budget when rate_limit_scope is 'api'), refused BR03/429 with "
+        "Retry-After in the body token_error_body names once it is spent (false: token "
+        "requests are never limited nor counted)",
+        f"{ASSUMED}: G2A publishes no rate limit, so not whether token requests count",
+        IMPORT,
+    ),
+    Assumption(
         "offer_accepted_status",
         OFFER_ACCEPTED_STATUS,
         "HTTP status of an accepted POST /v3/sales/offers or PATCH /v3/sales/offers/{id} "
@@ -422,8 +432,10 @@ REGISTRY: tuple[Assumption, ...] = (
         "import_error_body",
         IMPORT_ERROR_BODIES[0],
         "the body of a /v3 error: 'envelope' (the Export API's {status: ERROR, code, message}) "
-        "or 'code_message' ({code, message})",
-        f"{ASSUMED}: the Import API's error body is not published (docs/g2a-api.md §2)",
+        "or 'code_message' ({code, message}); either way with the Export API's codes "
+        "(AUTH02 an unknown or expired token, BR01-BR04 a bad body, the rate limit, a bad "
+        "product id), which are not settings",
+        f"{ASSUMED}: the Import API's error body and codes are not published (docs/g2a-api.md §2)",
         IMPORT,
     ),
 )

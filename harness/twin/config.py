@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -56,6 +57,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
 # the situations and states the twin knows may be set.
 ERROR_TABLES = ("order_errors", "export_errors", "import_errors")
 WORD_TABLES = ("status_words", "job_status_words")
+# A configured error code: what g2a_adapter reads as a code (shorter, or stranger, it does not).
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_CREDENTIAL_FIELDS = ("api_hash", "email", "api_secret")  # Credential's, in its order
 
 
 @dataclass
@@ -91,6 +95,7 @@ class TwinConfig:
     token_basic_auth: bool = False
     token_any_content_type: bool = False
     token_error_body: str = assumptions.TOKEN_ERROR_BODIES[0]
+    token_rate_limited: bool = False
     offer_accepted_status: int = assumptions.OFFER_ACCEPTED_STATUS
     offer_body_checked: bool = True
     offer_unknown_product: str = assumptions.OFFER_UNKNOWN_PRODUCT[0]
@@ -230,7 +235,9 @@ def _error(setting: str, spec: Any) -> ErrorSpec:
     status, code, message = spec
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise ValueError(f"{setting}: status must be an HTTP error status")
-    return ErrorSpec(status, str(code), str(message))
+    if not (isinstance(code, str) and _ERROR_CODE.fullmatch(code)):
+        raise ValueError(f"{setting}: code must be 1 to 64 characters of A-Z, a-z, 0-9 and _.:-")
+    return ErrorSpec(status, code, str(message))
 
 
 def _choice(name: str, value: Any) -> Any:
@@ -267,15 +274,19 @@ def _list(name: str, value: Any) -> list[Any]:
 
 
 def _credentials(value: Any) -> list[Credential]:
-    result = [_credential(item) for item in _list("credentials", value)]
+    items = _list("credentials", value)
+    result = [_credential(f"credentials[{index}]", item) for index, item in enumerate(items)]
     if not result:
         raise ValueError("credentials needs at least one credential set")
     return result
 
 
-def _credential(item: Any) -> Credential:
+def _credential(setting: str, item: Any) -> Credential:
     if isinstance(item, Credential):
         return item
-    if not isinstance(item, dict) or not {"api_hash", "email", "api_secret"} <= item.keys():
+    if not isinstance(item, dict) or not set(_CREDENTIAL_FIELDS) <= item.keys():
         raise ValueError("credentials must be objects with api_hash, email and api_secret")
-    return Credential(str(item["api_hash"]), str(item["email"]), str(item["api_secret"]))
+    for name in _CREDENTIAL_FIELDS:
+        if not (isinstance(item[name], str) and item[name]):
+            raise ValueError(f"{setting}.{name} must be a non-empty string")
+    return Credential(*(item[name] for name in _CREDENTIAL_FIELDS))

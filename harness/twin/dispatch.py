@@ -37,7 +37,7 @@ TOKEN_PATH = "/oauth/token"
 STATIC_ROUTES: dict[str, dict[str, Route]] = {
     "/v1/products": {"GET": (export_api.list_products, export_api.authenticate)},
     "/v1/order": {"POST": (export_api.create_order, export_api.authenticate)},
-    TOKEN_PATH: {"POST": (import_api.issue_token, None)},
+    TOKEN_PATH: {"POST": (import_api.issue_token, import_api.token_account)},
     "/v3/sales/offers": {
         "GET": (import_api.list_offers, import_api.authenticate),
         "POST": (import_api.create_offer, import_api.authenticate),
@@ -116,6 +116,7 @@ def answer(twin: Twin, call: Call) -> Reply:
         (handler, authenticate), param = resolve(call.method, call.path)
         if authenticate is not None:
             call.client = authenticate(twin, call)
+        if _spends_budget(twin, call):
             state = twin.state
             config = state.config
             retry_after = state.limiter.check(
@@ -137,9 +138,17 @@ def answer(twin: Twin, call: Call) -> Reply:
         return Reply(exc.spec.status, body, JSON_HEADERS)
 
 
+def _spends_budget(twin: Twin, call: Call) -> bool:
+    """Whether a call counts against the rate limit: an authenticated API call does; a token
+    request does when `token_rate_limited` is on and its client authenticates."""
+    if call.path == TOKEN_PATH and not twin.config.token_rate_limited:
+        return False
+    return bool(call.client)
+
+
 def _api(call: Call) -> str:
-    """The API a call goes to: "import" (`/v3`) or "export"."""
-    return "import" if call.path.startswith("/v3/") else "export"
+    """The API a call goes to: "import" (`/v3` and its token endpoint) or "export"."""
+    return "import" if call.path.startswith("/v3/") or call.path == TOKEN_PATH else "export"
 
 
 def _budget(call: Call, scope: str) -> str:

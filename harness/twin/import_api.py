@@ -3,8 +3,9 @@
 Unknowns are settings of `TwinConfig` registered in `harness.twin.assumptions` (and marked in
 contracts/openapi/g2a-import.yaml): the `/v3` error codes and body, the job status words, the
 status of an accepted offer change, the offer body and where an unknown product is refused,
-the default page size, what `client_secret` is, which token requests are read and the body of
-a token refusal.
+the default page size, what `client_secret` is, which token requests are read, whether they
+spend the rate-limit budget and the body of a token refusal. The `/v3` calls reuse the Export
+API's codes (`AUTH02`, `BR01`-`BR04`), an assumption marked in the document too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from harness.twin import errors
 from harness.twin.admin_input import finite_number
 from harness.twin.assumptions import MAX_OFFERS_PER_PAGE
 from harness.twin.config import TwinConfig
+from harness.twin.credentials import Credential
 from harness.twin.errors import ApiError, ErrorSpec
 from harness.twin.protocol import Call, Reply, json_reply
 from harness.twin.query import int_param
@@ -36,15 +38,13 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _PRICE_TEXT = re.compile(r"[0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*")
 
 
-def _oauth_error(config: TwinConfig, status: int, error: str, description: str) -> Reply:
-    """A token refusal in the body `token_error_body` names (RFC 6749's by default)."""
-    return Reply(status, errors.error_body(config.token_error_body, error, description))
-
-
 class _OAuthRefusal(Exception):
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.status)
-        self.reply = reply
+    """A token refusal, its reply in the body `token_error_body` names (RFC 6749's by
+    default)."""
+
+    def __init__(self, config: TwinConfig, status: int, error: str, description: str) -> None:
+        super().__init__(status)
+        self.reply = Reply(status, errors.error_body(config.token_error_body, error, description))
 
 
 def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
@@ -54,7 +54,7 @@ def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
             return dict(parse_qsl(call.body.decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             pass
-    raise _OAuthRefusal(_oauth_error(config, 400, "invalid_request", "The body must be a form"))
+    raise _OAuthRefusal(config, 400, "invalid_request", "The body must be a form")
 
 
 def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
@@ -66,37 +66,50 @@ def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(basic[6:], validate=True).decode()
     except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
-        raise _OAuthRefusal(
-            _oauth_error(config, 401, "invalid_client", "Client authentication failed")
-        ) from None
+        raise _OAuthRefusal(config, 401, "invalid_client", "Client authentication failed") from None
     client_id, _, client_secret = decoded.partition(":")
     return client_id, client_secret
+
+
+def _token_client(twin: Twin, call: Call) -> Credential:
+    """The account a token request authenticates as, else _OAuthRefusal."""
+    config = twin.state.config
+    form = _token_form(config, call)
+    basic = _basic_client(config, call)
+    client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
+    grant_type = form.get("grant_type")
+    if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
+        raise _OAuthRefusal(config, 400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise _OAuthRefusal(
+            config, 400, "unsupported_grant_type", "Only client_credentials is supported"
+        )
+    if not client_id or not client_secret:
+        raise _OAuthRefusal(
+            config, 400, "invalid_request", "client_id and client_secret are required"
+        )
+    credential = twin.state.oauth_clients.get((client_id, client_secret))
+    if credential is None:
+        raise _OAuthRefusal(config, 401, "invalid_client", "Client authentication failed")
+    return credential
+
+
+def token_account(twin: Twin, call: Call) -> str:
+    """The account a token request authenticates as ("" for none): whose rate-limit budget it
+    spends when `token_rate_limited` is on."""
+    try:
+        return _token_client(twin, call).api_hash
+    except _OAuthRefusal:
+        return ""
 
 
 def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
     """`POST /oauth/token`: form `grant_type=client_credentials&client_id&client_secret`
     (or the client in an HTTP Basic header, see `_basic_client`)."""
-    config = twin.state.config
     try:
-        form = _token_form(config, call)
-        basic = _basic_client(config, call)
+        credential = _token_client(twin, call)
     except _OAuthRefusal as refusal:
         return refusal.reply
-    client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
-    grant_type = form.get("grant_type")
-    if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
-        return _oauth_error(config, 400, "invalid_request", "grant_type is required")
-    if grant_type != "client_credentials":
-        return _oauth_error(
-            config, 400, "unsupported_grant_type", "Only client_credentials is supported"
-        )
-    if not client_id or not client_secret:
-        return _oauth_error(
-            config, 400, "invalid_request", "client_id and client_secret are required"
-        )
-    credential = twin.state.oauth_clients.get((client_id, client_secret))
-    if credential is None:
-        return _oauth_error(config, 401, "invalid_client", "Client authentication failed")
     state = twin.state
     ttl = state.config.token_ttl_seconds
     token = Token(secrets.token_urlsafe(32), credential.api_hash, state.clock() + ttl)
@@ -181,10 +194,13 @@ def _unknown_product(twin: Twin, payload: dict[str, Any]) -> tuple[str, str] | N
 
 
 def _new_job(
-    twin: Twin, call: Call, offer_id: str, operation: str, payload: dict[str, Any]
+    twin: Twin, call: Call, offer_id: str | None, operation: str, payload: dict[str, Any]
 ) -> Reply:
+    """A job for the offer change; `offer_id` None: a new offer, its id drawn once the change
+    is accepted (a refused call draws no id, so it shifts none of the ids after it)."""
     state = twin.state
     error = _unknown_product(twin, payload)
+    offer_id = offer_id or state.new_uuid()
     now = state.clock()
     job = Job(
         state.new_uuid(),
@@ -326,7 +342,7 @@ def list_offers(twin: Twin, call: Call, _: str | None) -> Reply:
 
 def create_offer(twin: Twin, call: Call, _: str | None) -> Reply:
     payload = _payload(twin, call, creating=True)
-    return _new_job(twin, call, twin.state.new_uuid(), "create", payload)
+    return _new_job(twin, call, None, "create", payload)
 
 
 def update_offer(twin: Twin, call: Call, offer_id: str | None) -> Reply:

@@ -167,6 +167,71 @@ def test_a_credential_too_short_to_mask_or_incomplete_is_refused(
     assert admin.config() == before
 
 
+@pytest.mark.parametrize(
+    ("credential", "reason"),
+    [
+        (
+            {"api_hash": "h", "email": {"a": 1}, "api_secret": None},
+            "credentials[0].email must be a non-empty string",
+        ),
+        (
+            {"api_hash": "h", "email": "e", "api_secret": None},
+            "credentials[0].api_secret must be a non-empty string",
+        ),
+        (
+            {"api_hash": "", "email": "e", "api_secret": "secret"},
+            "credentials[0].api_hash must be a non-empty string",
+        ),
+        (
+            {"api_hash": 7, "email": "e", "api_secret": "secret"},
+            "credentials[0].api_hash must be a non-empty string",
+        ),
+        (
+            {"api_hash": "h", "email": "", "api_secret": "secret"},
+            "credentials[0].email must be a non-empty string",
+        ),
+    ],
+)
+def test_a_credential_field_that_is_not_a_non_empty_string_is_refused_by_name(
+    admin: TwinAdmin, credential: dict[str, Any], reason: str
+) -> None:
+    before = admin.config()
+    with refused(reason):
+        admin.configure(credentials=[credential])
+    assert admin.config() == before
+
+
+def test_the_second_credential_is_named_by_its_index(admin: TwinAdmin) -> None:
+    good = {"api_hash": "h", "email": "e", "api_secret": "secret"}
+    with refused("credentials[1].api_secret must be a non-empty string"):
+        admin.configure(credentials=[good, {**good, "api_secret": ["secret"]}])
+
+
+@pytest.mark.parametrize(
+    ("table", "situation", "code"),
+    [
+        ("import_errors", "product_not_found", ""),
+        ("order_errors", "out_of_stock", "ORD 07"),
+        ("export_errors", "bad_query", "X" * 65),
+        ("import_errors", "job_not_found", 404),
+        ("order_errors", "already_paid", None),
+    ],
+)
+def test_a_configured_error_code_must_be_a_readable_code(
+    admin: TwinAdmin, table: str, situation: str, code: Any
+) -> None:
+    before = admin.config()
+    with refused(f"{table}.{situation}: code must be 1 to 64 characters of A-Z, a-z, 0-9 and _.:-"):
+        admin.configure(**{table: {situation: [404, code, "message"]}})
+    assert admin.config() == before
+
+
+def test_a_readable_error_code_of_64_characters_is_taken(admin: TwinAdmin) -> None:
+    code = "Import.Error:product_not-found" + "X" * 34
+    config = admin.configure(import_errors={"product_not_found": [404, code, "m"]})
+    assert config["import_errors"]["product_not_found"] == [404, code, "m"]
+
+
 def test_a_credential_secret_of_4_characters_is_masked_only_where_it_appears(
     twin: RunningTwin, admin: TwinAdmin
 ) -> None:

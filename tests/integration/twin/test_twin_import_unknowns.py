@@ -156,6 +156,30 @@ def test_the_rate_limit_budget_is_shared_by_both_apis_unless_configured(
     assert answer(api.get("/products")) == (429, error("BR03", "Too many requests"))
 
 
+def test_token_requests_spend_no_budget_by_default(
+    root: httpx.Client, api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(rate_limit=1, rate_window_seconds=30)
+    for _ in range(3):
+        assert root.post("/oauth/token", data=FORM).status_code == 200
+    assert api.get("/products").status_code == 200
+
+
+@pytest.mark.parametrize(("scope", "export_status"), [("account", 429), ("api", 200)])
+def test_token_requests_spend_their_accounts_import_budget_when_configured(
+    root: httpx.Client, api: httpx.Client, admin: TwinAdmin, scope: str, export_status: int
+) -> None:
+    admin.configure(
+        rate_limit=1, rate_window_seconds=30, rate_limit_scope=scope, token_rate_limited=True
+    )
+    assert root.post("/oauth/token", data=BAD_SECRET).status_code == 401  # spends nothing
+    assert root.post("/oauth/token", data=FORM).status_code == 200
+    limited = root.post("/oauth/token", data=FORM)
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "30")
+    assert limited.json() == {"error": "BR03", "error_description": "Too many requests"}
+    assert api.get("/products").status_code == export_status
+
+
 def test_the_default_offers_page_size_is_configurable(root: httpx.Client, admin: TwinAdmin) -> None:
     admin.configure(job_delay_seconds=0, offers_page_size=2)
     headers = bearer(root)

@@ -4,7 +4,8 @@ Hypothesis sends arbitrary API requests (any method, known and unknown paths, ex
 unknown orders in every state, good, bad and missing credentials and Content-Types, valid,
 odd and broken bodies) to the twin's request path (`dispatch.answer`, no I/O) and compares a
 snapshot of everything a client could observe (catalog and auctions, orders, wallet, tokens,
-offers, jobs, emitted events) before and after each refused request. The rate limiter's
+offers, jobs, emitted events, the next id the twin would draw) before and after each refused
+request, under each `offer_unknown_product` setting. The rate limiter's
 counters and the request log are not part of the world: G2A counts refused calls against a
 limit too.
 """
@@ -16,14 +17,17 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, TwinConfig
+from harness.twin.assumptions import OFFER_UNKNOWN_PRODUCT
 from harness.twin.auctions import Auction
 from harness.twin.dispatch import answer
 from harness.twin.protocol import Call, Reply
 from harness.twin.runtime import Twin
+from harness.twin.state import seeded_uuid
 from harness.twin.states import apply_state
 
 NOW = 1_800_000_000.0
@@ -34,10 +38,15 @@ RATED = SANDBOX_PRODUCT_IDS[3]  # sold by sellers set here, not by its derived l
 SELLERS = (Auction("budget", 0.62, 10.0), Auction("trusted", 0.97, 12.5))
 
 
-def arranged_twin() -> tuple[Twin, str]:
+def arranged_twin(offer_unknown_product: str = OFFER_UNKNOWN_PRODUCT[0]) -> tuple[Twin, str]:
     """A twin with orders in every state, a limited wallet, offers, a job, a live token and a
     product sold by two sellers (ratings 0.62 and 0.97)."""
-    config = TwinConfig(catalog_size=20, rate_limit=None, wallet_balance=500.0)
+    config = TwinConfig(
+        catalog_size=20,
+        rate_limit=None,
+        wallet_balance=500.0,
+        offer_unknown_product=offer_unknown_product,
+    )
     twin = Twin(config, lambda: NOW)
     for offset, words in enumerate(ORDER_STATES):
         apply_state(twin, f"order {1530978476 + offset} {words}")
@@ -75,6 +84,7 @@ def world(twin: Twin) -> dict[str, Any]:
                 k: j.as_dict(NOW, state.config.job_status_words) for k, j in state.jobs.items()
             },
             "events": twin.webhooks.event_ids,
+            "next_id": seeded_uuid(copy.deepcopy(state._rng)),  # drawn from a copy
         }
     )
 
@@ -153,11 +163,21 @@ content_types = st.sampled_from(["application/json", "application/json", "text/p
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(route=calls, auth=auths, content_type=content_types, body=bodies)
+@given(
+    route=calls,
+    auth=auths,
+    content_type=content_types,
+    body=bodies,
+    unknown_product=st.sampled_from(OFFER_UNKNOWN_PRODUCT),
+)
 def test_every_refused_request_leaves_the_world_unchanged(
-    route: tuple[str, str, str], auth: str, content_type: str | None, body: bytes
+    route: tuple[str, str, str],
+    auth: str,
+    content_type: str | None,
+    body: bytes,
+    unknown_product: str,
 ) -> None:
-    twin, token = arranged_twin()
+    twin, token = arranged_twin(unknown_product)
     method, path, credential = route
     right = EXPORT_AUTH if credential == "export" else f"Bearer {token}"
     headers = {
@@ -201,6 +221,22 @@ def test_the_arranged_world_lets_requests_change_it() -> None:
     before = world(twin)
     assert answer(twin, call("PUT", f"/v1/order/pay/{order_id}", headers=auth)).status == 200
     assert world(twin) != before  # paid, wallet charged, event emitted
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_an_offer_of_an_unknown_product_refused_by_request_draws_no_id(method: str) -> None:
+    """A refused create draws no offer or job id: the ids after it are those of a twin that
+    never saw it (the same seed gives the same ids)."""
+    twin, token = arranged_twin("request")
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    offer = {"offerType": "dropshipping", "variant": {"productId": "10000000000099",
+             "price": {"retail": "1.00"}}}  # fmt: skip
+    path = "/v3/sales/offers" + ("/" + next(iter(twin.state.offers)) if method == "PATCH" else "")
+    before = world(twin)
+    reply = answer(twin, call(method, path, headers=headers, body=json.dumps(offer).encode()))
+    spec = twin.config.import_errors["product_not_found"]
+    assert (reply.status, json.loads(reply.body)["code"]) == (spec.status, spec.code)
+    assert world(twin) == before
 
 
 def test_pay_with_a_body_is_refused_and_the_order_stays_unpaid() -> None:
