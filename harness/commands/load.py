@@ -7,7 +7,8 @@ the workers reach, and run on each other machine the command the master prints
 (`--master-host`, `--master-port`). Off loopback the twin and receiver speak https with a
 certificate of a CA made for the run; its certificate reaches the workers in the run plan. A
 worker that fails makes the run fail; a master that dies has its workers stopped (the remote
-ones by their own command, which also waits a bounded time for the master to answer).
+ones by their own command, which also waits a bounded time for the master to answer its
+workers).
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--join-timeout",
         type=float,
-        help="worker-only mode: seconds to wait for the master's port before giving up "
-        "(default 90; exit 2 naming the reason)",
+        help="worker-only mode: seconds to wait for the master to answer the workers before "
+        "giving up (default 90; exit 2 naming the reason, the workers stopped)",
     )
     parser.add_argument(
         "--web",

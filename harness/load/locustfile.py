@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import random
+import sys
 import time
 import uuid
 from collections import Counter
@@ -42,7 +43,7 @@ from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.catalogue import Catalogue
 from harness.load.journal import Entry, Journal, write_journal
-from harness.load.plan import BREAK_IDEMPOTENCY_ENV, WEBHOOK_SECRET_ENV, LoadPlan
+from harness.load.plan import BREAK_IDEMPOTENCY_ENV, JOINED_LINE, WEBHOOK_SECRET_ENV, LoadPlan
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("g2a_adapter").setLevel(logging.WARNING)
@@ -89,7 +90,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
     global _environment
     _environment = environment
     runner = environment.runner
-    if isinstance(runner, WorkerRunner):
+    if isinstance(runner, WorkerRunner):  # Locust made it only once its master answered
+        print(JOINED_LINE, file=sys.stderr, flush=True)
         runner.register_message(FINISH_MESSAGE, _finish, concurrent=True)
         return
     if isinstance(runner, MasterRunner):

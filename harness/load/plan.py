@@ -28,6 +28,8 @@ BREAK_IDEMPOTENCY_ENV = "G2A_LOAD_BREAK_IDEMPOTENCY"
 WEBHOOK_SECRET_ENV = "G2A_WEBHOOK_SECRET"
 API_KEY_ENV = "G2A_API_KEY"
 STORE_URL_ENV = "G2A_LOAD_IDEMPOTENCY_URL"  # the load's shared store; never the service's
+# what a worker prints on stderr once its master answered (Locust logs nothing at WARNING)
+JOINED_LINE = "g2a-harness: this Locust worker joined its master"
 
 
 @dataclass(frozen=True)

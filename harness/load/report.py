@@ -96,7 +96,8 @@ def worker_text(workers: int, expected: int) -> str:
 def print_verdict(
     report: dict[str, Any], report_dir: Path | None = None, console: Console | None = None
 ) -> None:
-    """The verdict table, any failed worker, then the path of every file the run wrote."""
+    """The verdict table, the cause of a run without a trustworthy verdict, notes on its
+    files, any failed worker, then the path of every file the run wrote."""
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     title = (
         f"load profile {report['profile']} on {report['target']}, "
@@ -114,6 +115,8 @@ def print_verdict(
     console.print(table)
     if report.get("cause"):
         console.print(report["cause"], style="red", soft_wrap=True, markup=False)
+    for note in report.get("notes", []):
+        console.print(note, soft_wrap=True, markup=False)
     for index, code in enumerate(report.get("worker_exit_codes", []), start=1):
         if code != 0:
             console.print(f"[red]worker {index} exited with code {code}[/red]")

@@ -29,7 +29,7 @@ from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
 from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
-from harness.load.stats import read_peak_users, read_stats, write_stats_csv
+from harness.load.stats import RunStats, read_peak_users, read_stats, write_stats_csv
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
@@ -94,15 +94,29 @@ def worker_command(master_host: str, master_port: int = 5557) -> list[str]:
     return _locust("--worker", "--master-host", master_host, "--master-port", str(master_port))
 
 
-def _wait_all(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float) -> list[int]:
-    codes = []
-    for process in processes:
-        try:
-            codes.append(process.wait(timeout=timeout_s))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            codes.append(process.wait())
-    return codes
+@dataclass(frozen=True)
+class LocustEnd:
+    """How Locust ended: the master's (or standalone process's) code, its local workers' codes,
+    and the time budget after which the harness stopped it (None: it ended by itself)."""
+
+    exit_code: int
+    worker_codes: list[int]
+    stopped_after_s: float | None = None
+
+
+def run_budget_s(profile: Profile) -> float:
+    """How long Locust may take for the profile's run before the harness stops it."""
+    return profile.run_time_s + STOP_TIMEOUT_S + WEB_AUTOQUIT_S + 120
+
+
+def wait_or_stop(process: subprocess.Popen[bytes], budget_s: float) -> tuple[int, bool]:
+    """The process's code once it ended, and whether the harness had to stop it (SIGKILL)
+    because it had not ended within `budget_s`."""
+    try:
+        return process.wait(timeout=budget_s), False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(), True
 
 
 def _wait_within(processes: Sequence[subprocess.Popen[bytes]], seconds: float) -> None:
@@ -168,8 +182,8 @@ def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
     )
 
 
-def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[int, list[int]]:
-    """Run Locust to the end; returns the master's (or standalone's) and the workers' codes."""
+def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> LocustEnd:
+    """Run Locust to the end, or stop it once it overran `run_budget_s`."""
     profile = run.profile
     out = run.report_dir.resolve()
     common = [
@@ -186,12 +200,13 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
         "--g2a-plan", plan.to_json(),
         *_class_names(profile),
     ]  # fmt: skip
-    budget = profile.run_time_s + STOP_TIMEOUT_S + WEB_AUTOQUIT_S + 120
+    budget = run_budget_s(profile)
     started: list[subprocess.Popen[bytes]] = []  # all stopped if the run is interrupted
     with (out / "locust.log").open("ab") as log, stopped_if_interrupted(started):
         if not run.distributed:
             started.append(subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log))
-            return _wait_all(started, budget)[0], []
+            code, stopped = wait_or_stop(started[0], budget)
+            return LocustEnd(code, [], budget if stopped else None)
         port = run.master_port or _free_port(run.bind_host)
         expect = run.expect_workers or run.workers
         if expect > run.workers:
@@ -213,9 +228,10 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> tuple[in
             command = worker_command(run.bind_host, port)
             workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
             started.append(workers[-1])
-        code = _wait_all([master], budget)[0]
+        code, stopped = wait_or_stop(master, budget)
         # a master that died cannot tell its workers to stop: they would buy on for a minute
-        return code, end_workers(workers, WORKER_QUIT_GRACE_S if code in LOCUST_OK_EXITS else 0)
+        codes = end_workers(workers, WORKER_QUIT_GRACE_S if code in LOCUST_OK_EXITS else 0)
+        return LocustEnd(code, codes, budget if stopped else None)
 
 
 def remote_worker_recipe(run: LoadRun, port: int) -> str:
@@ -268,19 +284,43 @@ def _clean(report_dir: Path) -> None:
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
 
 
-def run_cause(exit_code: int, requests: int, log: Path, role: str) -> str | None:
-    """Why a run has no verdict to trust, `role` being Locust's `master` or standalone
-    `process`: it died (a signal), failed (a code Locust ends a run with is 0 or 3), or made
-    no request; None when it ran."""
+def _workers_fate(local_workers: int, remote_workers: int) -> str:
+    """What became of a master's workers once it died or was stopped: this command stops its
+    own, each remote machine's command stops that machine's."""
+    local = ", its workers" + (" here" if remote_workers else "") + " were stopped"
+    remote = "; its remote workers' commands stop their own"
+    return (local if local_workers else "") + (remote if remote_workers else "")
+
+
+def run_cause(
+    exit_code: int,
+    requests: int,
+    log: Path,
+    role: str,
+    *,
+    local_workers: int = 0,
+    remote_workers: int = 0,
+    stopped_after_s: float | None = None,
+    run_time_s: int = 0,
+) -> str | None:
+    """Why a run has no verdict to trust, `role` being Locust's `master` (with `local_workers`
+    started here, `remote_workers` elsewhere) or standalone `process`: the harness stopped it
+    after `stopped_after_s` of a `run_time_s` run, it died (a signal), failed (a code Locust
+    ends a run with is 0 or 3), or made no request; None when it ran."""
+    fate = _workers_fate(local_workers, remote_workers)
+    if stopped_after_s is not None:
+        return (
+            f"the Locust {role} did not end within {stopped_after_s:g} s of a {run_time_s} s "
+            f"run; stopped by the harness: no final stats{fate}"
+        )
     if exit_code < 0:
         try:
             signal_name = signal.Signals(-exit_code).name
         except ValueError:
             signal_name = f"signal {-exit_code}"
-        stopped = ", its workers were stopped" if role == "master" else ""
         return (
             f"the Locust {role} died before the run ended (killed by {signal_name}, exit code "
-            f"{exit_code}): no final stats{stopped}"
+            f"{exit_code}): no final stats{fate}"
         )
     if exit_code not in LOCUST_OK_EXITS:
         return f"the Locust {role} exited with code {exit_code}: {last_error_line(log)}"
@@ -296,6 +336,18 @@ def last_error_line(log: Path) -> str:
     if errors:
         return errors[-1]
     return f"Locust made no request and logged no error (see {log})"
+
+
+def _rewrite_stats_csv(path: Path, stats: RunStats) -> list[str]:
+    """Locust's `_stats.csv` rewritten from the final stats (Locust's own may miss the run's
+    last second); without final stats Locust's partial one is removed. What was done, said."""
+    if stats.operations:
+        write_stats_csv(path, stats)
+        return []
+    if not path.exists():
+        return []
+    path.unlink()
+    return [f"{path.name} removed: Locust left only a partial one, and no final stats"]
 
 
 def _resolved(target: str) -> Target:
@@ -333,14 +385,13 @@ def execute(run: LoadRun) -> dict[str, Any]:
         # a bad store URL fails here with one clear line instead of in every user.
         open_store(plan.store_url(os.environ)).close()
         env = locust_environment({WEBHOOK_SECRET_ENV: webhook_secret})
-        exit_code, worker_codes = _start_locust(run, plan, env)
+        end = _start_locust(run, plan, env)
         twin_orders = services.admin.orders() if services.admin is not None else None
         receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
     journal = read_journal(run.report_dir / "journal.json")
-    journal.exit_code = exit_code  # the process's own code is authoritative
+    journal.exit_code = end.exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json")
-    if stats.operations:  # Locust's own CSV may miss the run's last second
-        write_stats_csv(run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv", stats)
+    notes = _rewrite_stats_csv(run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv", stats)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,
@@ -357,11 +408,21 @@ def execute(run: LoadRun) -> dict[str, Any]:
     report["envelope"] = envelope.capture(
         target=run.target, base_url=plan.api_url, suite=profile.name, started_at=started_at
     )
-    report["worker_exit_codes"] = worker_codes
-    if first_failure(worker_codes):
+    report["worker_exit_codes"] = end.worker_codes
+    if notes:
+        report["notes"] = notes
+    if first_failure(end.worker_codes):
         report["passed"] = False
-    role = "master" if run.distributed else "process"
-    cause = run_cause(exit_code, stats.requests, run.report_dir / "locust.log", role)
+    cause = run_cause(
+        end.exit_code,
+        stats.requests,
+        run.report_dir / "locust.log",
+        "master" if run.distributed else "process",
+        local_workers=run.workers,
+        remote_workers=max((run.expect_workers or 0) - run.workers, 0),
+        stopped_after_s=end.stopped_after_s,
+        run_time_s=profile.run_time_s,
+    )
     if cause is not None:
         report["passed"] = False
         report["cause"] = cause

@@ -2,8 +2,8 @@
 
 Locust's own worker retries a master that does not answer in silence for 5 minutes, then quits
 with an empty reason, and keeps buying for a minute after its master died (until its heartbeat
-gives up): the command waits for the master's port a bounded time, saying how it goes, and
-stops its workers once that port refuses connections.
+gives up): the command waits a bounded time for the master to answer its workers, saying how
+it goes, and stops its workers once the master's port refuses connections.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import IO
 
+from harness.load.plan import JOINED_LINE
 from harness.load.runner import (
     EXPECT_WORKERS_MAX_WAIT_S,
     end_workers,
@@ -26,14 +29,17 @@ from harness.processes import stopped_if_interrupted
 JOIN_TIMEOUT_S = EXPECT_WORKERS_MAX_WAIT_S  # as long as the master waits for its workers
 JOIN_PROGRESS_EVERY_S = 15
 MASTER_GONE_AFTER_S = 5  # the master's port refusing connections this long ends the run
+_POLL_S = 0.5
+OUTPUT_DRAIN_S = 5.0  # once the workers ended, for the rest of their output to be passed on
 
 
 class MasterUnreachableError(ConnectionError):
-    """Worker-only mode: the master's port accepted no connection within the join timeout."""
+    """Worker-only mode: no Locust master answered the workers within the join timeout."""
 
 
 def _refusal(host: str, port: int, timeout_s: float) -> str | None:
-    """Why the master's port accepts no connection (`Connection refused`), None if it does."""
+    """Why the master's port accepts no connection (`Connection refused`), None if it does
+    (which proves only that something listens there, not that a Locust master answers)."""
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
             return None
@@ -41,25 +47,90 @@ def _refusal(host: str, port: int, timeout_s: float) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
+def _await(
+    pending: Callable[[], str | None], deadline: float, note: str, say: Callable[[str], None]
+) -> str | None:
+    """Until `pending()` gives no reason to wait on (None) or `deadline` passed, saying `note`,
+    the reason and the time left every `JOIN_PROGRESS_EVERY_S`; the last reason at the
+    deadline, None once done."""
+    next_note = time.monotonic() + JOIN_PROGRESS_EVERY_S
+    while reason := pending():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return reason
+        if time.monotonic() >= next_note:
+            say(f"{note} ({reason}), {left:.0f} s left")
+            next_note += JOIN_PROGRESS_EVERY_S
+        time.sleep(min(_POLL_S, left))
+    return None
+
+
 def wait_for_master(
     host: str, port: int, timeout_s: float, say: Callable[[str], None] = print
 ) -> None:
-    """Until the master's port accepts a connection, saying so every `JOIN_PROGRESS_EVERY_S`;
-    `MasterUnreachableError` naming the last reason after `timeout_s`. (Locust's own worker
-    would retry silently for 5 minutes, then quit with an empty reason.)"""
+    """Until the master's port accepts a connection; `MasterUnreachableError` naming the last
+    reason after `timeout_s`."""
     say(f"joining the master at {host}:{port} (waiting up to {timeout_s:g} s)")
     deadline = time.monotonic() + timeout_s
-    next_note = time.monotonic() + JOIN_PROGRESS_EVERY_S
-    while reason := _refusal(host, port, min(max(deadline - time.monotonic(), 0.1), 3.0)):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise MasterUnreachableError(
-                f"cannot reach master at {host}:{port} after {timeout_s:g} s ({reason})"
-            )
-        if time.monotonic() >= next_note:
-            say(f"master at {host}:{port} not reachable yet ({reason}), {left:.0f} s left")
-            next_note += JOIN_PROGRESS_EVERY_S
-        time.sleep(min(1.0, left))
+
+    def refusal() -> str | None:
+        return _refusal(host, port, min(max(deadline - time.monotonic(), 0.1), 3.0))
+
+    if reason := _await(refusal, deadline, f"master at {host}:{port} not reachable yet", say):
+        raise MasterUnreachableError(
+            f"cannot reach master at {host}:{port} after {timeout_s:g} s ({reason})"
+        )
+
+
+class WorkerJoins:
+    """Each worker's stderr passed on to this command's, but for the line its locustfile prints
+    once Locust's handshake with the master succeeded: that line marks the worker joined."""
+
+    def __init__(self, workers: Sequence[subprocess.Popen[bytes]]) -> None:
+        self._workers = workers
+        self._joined = [threading.Event() for _ in workers]
+        self._readers = [
+            threading.Thread(target=self._pass_on, args=(worker.stderr, joined), daemon=True)
+            for worker, joined in zip(workers, self._joined, strict=True)
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _pass_on(stream: IO[bytes] | None, joined: threading.Event) -> None:
+        if stream is None:
+            return
+        with stream:
+            for raw in stream:
+                line = raw.decode("utf-8", errors="replace")
+                if line.rstrip("\r\n") == JOINED_LINE:
+                    joined.set()
+                else:
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+
+    def waiting(self) -> int:
+        """Workers still running that have not joined yet."""
+        pairs = zip(self._workers, self._joined, strict=True)
+        return sum(1 for worker, joined in pairs if not joined.is_set() and worker.poll() is None)
+
+    def close(self) -> None:
+        """Once the workers ended: the rest of their output passed on."""
+        for reader in self._readers:
+            reader.join(OUTPUT_DRAIN_S)
+
+
+def wait_for_join(
+    host: str, port: int, joins: WorkerJoins, deadline: float, say: Callable[[str], None] = print
+) -> bool:
+    """Until every running worker has joined the master (True) or `deadline` passed (False)."""
+
+    def unanswered() -> str | None:
+        waiting = joins.waiting()
+        return f"{waiting} worker(s) waiting" if waiting else None
+
+    note = f"master at {host}:{port} accepts connections but has not answered yet"
+    return _await(unanswered, deadline, note, say) is None
 
 
 def master_gone(host: str, port: int, workers: Sequence[subprocess.Popen[bytes]]) -> str | None:
@@ -79,20 +150,42 @@ def master_gone(host: str, port: int, workers: Sequence[subprocess.Popen[bytes]]
     return None
 
 
+def _kill(workers: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Workers that never joined have bought nothing: no grace."""
+    for worker in workers:
+        worker.kill()
+    for worker in workers:
+        worker.wait()
+
+
 def run_workers(
     master_host: str, workers: int, master_port: int, join_timeout_s: float = JOIN_TIMEOUT_S
 ) -> int:
-    """Worker-only mode: join a master on another machine with `workers` processes, once its
-    port answers, and stop them when it is gone. 0 when every worker ended cleanly, else 1
+    """Worker-only mode: join a master on another machine with `workers` processes, and stop
+    them when it is gone. `MasterUnreachableError` when no master answered them within
+    `join_timeout_s` (their workers stopped); else 0 when every worker ended cleanly, else 1
     (the reason, or each failed worker, on stderr)."""
+    deadline = time.monotonic() + join_timeout_s
     wait_for_master(master_host, master_port, join_timeout_s)
     env = locust_environment({})
     processes: list[subprocess.Popen[bytes]] = []
     with stopped_if_interrupted(processes):
         for _ in range(max(workers, 1)):
-            processes.append(subprocess.Popen(worker_command(master_host, master_port), env=env))
+            command = worker_command(master_host, master_port)
+            processes.append(subprocess.Popen(command, env=env, stderr=subprocess.PIPE))
+        joins = WorkerJoins(processes)
+        if not wait_for_join(master_host, master_port, joins, deadline):
+            _kill(processes)
+            joins.close()
+            raise MasterUnreachableError(
+                f"no Locust master answered at {master_host}:{master_port} within "
+                f"{join_timeout_s:g} s (the port accepts connections: a wrong port, a "
+                "port-forward or a frozen master?); its workers were stopped"
+            )
+        print(f"joined the master at {master_host}:{master_port}", flush=True)
         gone = master_gone(master_host, master_port, processes)
         codes = end_workers(processes, 0)
+        joins.close()
     if gone is not None:
         print(f"{gone}: its workers were stopped", file=sys.stderr)
         return 1

@@ -23,13 +23,13 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
 
 class Interrupted:
-    """`_wait_all` as Ctrl-C finds it: the first wait is interrupted; notes every process."""
+    """`wait_or_stop` as Ctrl-C finds it: the first wait is interrupted; notes the process."""
 
     def __init__(self) -> None:
         self.seen: list[subprocess.Popen[bytes]] = []
 
-    def __call__(self, processes: list[subprocess.Popen[bytes]], timeout_s: float) -> list[int]:
-        self.seen.extend(processes)
+    def __call__(self, process: subprocess.Popen[bytes], budget_s: float) -> tuple[int, bool]:
+        self.seen.append(process)
         raise KeyboardInterrupt
 
 
@@ -45,7 +45,7 @@ def test_an_interrupted_run_stops_the_master_and_its_workers(
         return started[-1]
 
     monkeypatch.setattr(runner.subprocess, "Popen", popen)
-    monkeypatch.setattr(runner, "_wait_all", Interrupted())
+    monkeypatch.setattr(runner, "wait_or_stop", Interrupted())
     run = runner.LoadRun(load_profiles()["smoke"], workers=workers, report_dir=tmp_path)
     plan: Any = type("Plan", (), {"to_json": lambda self: "{}"})()
 
@@ -76,10 +76,10 @@ def test_the_workers_are_stopped_at_once_when_the_master_dies(
     plan: Any = type("Plan", (), {"to_json": lambda self: "{}"})()
 
     began = time.monotonic()
-    code, worker_codes = runner._start_locust(run, plan, env={})
+    end = runner._start_locust(run, plan, env={})
 
     assert time.monotonic() - began < 5
-    assert (code, worker_codes) == (-signal.SIGKILL, [-signal.SIGTERM, -signal.SIGTERM])
+    assert end == runner.LocustEnd(-signal.SIGKILL, [-signal.SIGTERM, -signal.SIGTERM])
 
 
 # SIGTERM (a CI job cancelled or timed out) stops the command the way Ctrl-C does: the Locust

@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.load.report import print_verdict
-from harness.load.runner import REPORT_FILES, _clean
+from harness.load.runner import REPORT_FILES, _clean, _rewrite_stats_csv
+from harness.load.stats import RunStats
 
 PREVIOUS_RUN = (
     "load.json", "journal.json", "services.log", "locust.log", "locust.html",
@@ -49,3 +50,31 @@ def test_the_verdict_lists_only_the_files_the_run_left(tmp_path: Path) -> None:
         f"  {tmp_path / name}"
         for name in ("load.json", "journal.json", "locust.log", "services.log")
     ]
+
+
+def test_without_final_stats_locusts_partial_csv_is_removed_and_said(tmp_path: Path) -> None:
+    """Its header and counts differ from a rewritten one's: it was listed as a report."""
+    partial = tmp_path / "locust_stats.csv"
+    partial.write_text("Type,Name,Request Count\n,Aggregated,17\n")
+
+    assert _rewrite_stats_csv(partial, RunStats({})) == [
+        "locust_stats.csv removed: Locust left only a partial one, and no final stats"
+    ]
+    assert not partial.exists()
+    assert _rewrite_stats_csv(partial, RunStats({})) == []  # none left: nothing to say
+
+
+def test_the_verdict_prints_the_notes_on_its_files(tmp_path: Path) -> None:
+    report = {
+        "profile": "smoke", "target": "twin", "passed": False, "workers": 0,
+        "expected_workers": 0, "slos": [], "invariants": [], "files": REPORT_FILES,
+        "notes": ["locust_stats.csv removed: Locust left only a partial one, and no final stats"],
+    }  # fmt: skip
+    out = io.StringIO()
+
+    print_verdict(report, tmp_path, Console(file=out, width=200))
+
+    assert (
+        "\nlocust_stats.csv removed: Locust left only a partial one, and no final stats\nreports:\n"
+        in out.getvalue()
+    )

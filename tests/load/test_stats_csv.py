@@ -1,10 +1,14 @@
 """`locust_stats.csv` is rewritten from the final JSON stats: Locust's own, rewritten once a
-second, missed the run's last second (420 requests in the CSV, 422 in the verdict)."""
+second, missed the run's last second (420 requests in the CSV, 422 in the verdict). Its columns
+are Locust's own, in Locust's order: the rewrite first dropped average, minimum, maximum and
+content size, so its header differed from Locust's."""
 
 from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from harness.load.stats import read_stats, write_stats_csv
@@ -12,30 +16,54 @@ from harness.load.stats import read_stats, write_stats_csv
 FINAL_STATS = [
     {
         "name": "products.list", "method": "adapter", "num_requests": 300, "num_failures": 3,
+        "num_none_requests": 0, "total_response_time": 4700.0, "min_response_time": 8,
+        "max_response_time": 123, "total_content_length": 91500,
         "response_times": {"10": 200, "20": 90, "120": 10},
         "start_time": 1000.0, "last_request_timestamp": 1020.0,
     },
     {
         "name": "webhook.valid", "method": "webhook", "num_requests": 122, "num_failures": 0,
+        "num_none_requests": 0, "total_response_time": 610.0, "min_response_time": 4,
+        "max_response_time": 6, "total_content_length": 0,
         "response_times": {"5": 122}, "start_time": 1001.0, "last_request_timestamp": 1021.0,
     },
 ]  # fmt: skip
 
+# Locust's own header, asked of Locust in a process of its own (it monkey-patches on import)
+LOCUST_HEADER = """
+from locust.env import Environment
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+print(",".join(StatsCSV(Environment(), PERCENTILES_TO_REPORT).requests_csv_columns))
+"""
+
+
+def _written(tmp_path: Path) -> str:
+    (tmp_path / "locust_stats.json").write_text(json.dumps(FINAL_STATS))
+    write_stats_csv(tmp_path / "locust_stats.csv", read_stats(tmp_path / "locust_stats.json"))
+    return (tmp_path / "locust_stats.csv").read_text()
+
+
+def test_the_header_is_locusts_own(tmp_path: Path) -> None:
+    locust = subprocess.run(
+        [sys.executable, "-c", LOCUST_HEADER], capture_output=True, text=True, check=True
+    )
+    assert _written(tmp_path).splitlines()[0] == locust.stdout.strip()
+
 
 def test_the_csv_counts_what_the_json_counts(tmp_path: Path) -> None:
-    (tmp_path / "locust_stats.json").write_text(json.dumps(FINAL_STATS))
-    stats = read_stats(tmp_path / "locust_stats.json")
-
-    write_stats_csv(tmp_path / "locust_stats.csv", stats)
-
-    text = (tmp_path / "locust_stats.csv").read_text()
+    text = _written(tmp_path)
     assert text.splitlines() == [
-        "Type,Name,Request Count,Failure Count,Median Response Time,Requests/s,Failures/s,"
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
         "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%",
-        "adapter,products.list,300,3,10,15.0,0.15,10,10,20,20,20,20,120,120,120,120,120",
-        "webhook,webhook.valid,122,0,5,6.1,0.0,5,5,5,5,5,5,5,5,5,5,5",
-        ",Aggregated,422,3,10,20.095238095238095,0.14285714285714285,"
-        "10,10,10,20,20,20,120,120,120,120,120",
+        "adapter,products.list,300,3,10,15.666666666666666,8,123,305.0,15.0,0.15,"
+        "10,10,20,20,20,20,120,120,120,120,120",
+        "webhook,webhook.valid,122,0,5,5.0,4,6,0.0,6.1,0.0,5,5,5,5,5,5,5,5,5,5,5",
+        ",Aggregated,422,3,10,12.582938388625593,4,123,216.82464454976304,20.095238095238095,"
+        "0.14285714285714285,10,10,10,20,20,20,120,120,120,120,120",
     ]
     rows = list(csv.DictReader(text.splitlines()))
-    assert rows[-1]["Request Count"] == str(stats.requests) == "422"
+    assert rows[-1]["Request Count"] == "422"
+    assert float(rows[0]["Average Response Time"]) == 4700.0 / 300
+    assert float(rows[-1]["Average Response Time"]) == (4700.0 + 610.0) / 422
+    assert float(rows[-1]["Average Content Size"]) == 91500 / 422

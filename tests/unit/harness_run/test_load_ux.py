@@ -14,6 +14,7 @@ import pytest
 from qa_support import harness
 
 from harness.load import worker_only
+from harness.load.plan import JOINED_LINE
 from harness.load.profiles import ProfileError, get_profile, load_profiles
 from harness.load.report import worker_text
 from harness.load.runner import LoadRun, _resolved, first_failure, remote_worker_recipe
@@ -184,7 +185,9 @@ def test_the_wait_for_the_master_says_how_it_goes(monkeypatch: pytest.MonkeyPatc
     ), said
 
 
-def test_the_wait_ends_as_soon_as_the_master_listens() -> None:
+def test_the_wait_for_the_port_ends_as_soon_as_it_listens() -> None:
+    """Only the first stage of a join: a port that accepts connections may still be no Locust
+    master (tests/load/test_worker_join.py: the workers then wait out the join timeout)."""
     with socket.socket() as master:
         master.bind(("127.0.0.1", 0))
         master.listen()
@@ -242,3 +245,53 @@ def test_workers_that_end_first_leave_no_reason() -> None:
         worker = subprocess.Popen([sys.executable, "-c", "pass"])
         assert worker_only.master_gone("127.0.0.1", master.getsockname()[1], [worker]) is None
         assert worker.returncode == 0
+
+
+def _worker_saying(*lines: str, then_sleep_s: float = 0) -> subprocess.Popen[bytes]:
+    """Stands in for a Locust worker: writes `lines` to stderr, then sleeps."""
+    text = "".join(line + "\n" for line in lines)
+    script = f"import sys, time; sys.stderr.write({text!r}); sys.stderr.flush(); "
+    script += f"time.sleep({then_sleep_s})"
+    return subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+
+
+def test_a_worker_has_joined_once_it_printed_the_joined_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker = _worker_saying("a Locust warning", JOINED_LINE, then_sleep_s=30)
+    try:
+        joins = worker_only.WorkerJoins([worker])
+        deadline = time.monotonic() + 20
+        assert worker_only.wait_for_join("127.0.0.1", 9, joins, deadline, lambda line: None)
+        assert time.monotonic() < deadline - 10
+    finally:
+        worker.kill()
+        worker.wait()
+    joins.close()
+    assert capsys.readouterr().err == "a Locust warning\n"  # passed on; the joined line is not
+
+
+def test_the_wait_for_the_join_says_how_it_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port that accepts connections but where no Locust master answers: a frozen master."""
+    monkeypatch.setattr(worker_only, "JOIN_PROGRESS_EVERY_S", 1)
+    worker = _worker_saying(then_sleep_s=30)
+    said: list[str] = []
+    try:
+        joins = worker_only.WorkerJoins([worker])
+        joined = worker_only.wait_for_join(
+            "127.0.0.1", 9, joins, time.monotonic() + 2.5, said.append
+        )
+        assert worker.poll() is None  # the caller stops the workers
+    finally:
+        worker.kill()
+        worker.wait()
+    assert not joined
+    assert said
+    assert all(
+        re.fullmatch(
+            r"master at 127\.0\.0\.1:9 accepts connections but has not answered yet "
+            r"\(1 worker\(s\) waiting\), [0-9] s left",
+            line,
+        )
+        for line in said
+    ), said

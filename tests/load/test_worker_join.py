@@ -1,0 +1,58 @@
+"""Worker-only mode joins a Locust master, not a port: a port that accepts TCP connections but
+where no Locust master answers (a wrong port, a port-forward, a frozen master) is given up on
+after `--join-timeout`, the workers stopped. Before, the command printed "joining..." and then
+nothing for 5 minutes, and ended with Locust's empty reason and exit 1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+from machine_support import require
+from process_support import HAS_PROC, alive, children
+from qa_support import NO_G2A, ROOT, harness
+
+SECRET_ONLY = {"G2A_WEBHOOK_SECRET": "shared-load-secret-for-both-machines"}
+
+
+def test_a_port_that_accepts_but_never_answers_is_given_up_on_after_the_join_timeout() -> None:
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen()  # the kernel accepts connections; nobody ever answers
+        port = mute.getsockname()[1]
+        started = time.monotonic()
+        done = harness(
+            "load", "--master-host", "127.0.0.1", "--master-port", str(port),
+            "--workers", "2", "--join-timeout", "4",
+            env=SECRET_ONLY, timeout=60,
+        )  # fmt: skip
+        took_s = time.monotonic() - started
+    assert took_s < 4 + 10, (took_s, done.stderr)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        f"joining the master at 127.0.0.1:{port} (waiting up to 4 s)\n",
+        f"g2a-harness load: no Locust master answered at 127.0.0.1:{port} within 4 s (the port "
+        "accepts connections: a wrong port, a port-forward or a frozen master?); its workers "
+        "were stopped\n",
+    )
+
+
+def test_the_workers_are_stopped_when_no_master_answers() -> None:
+    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen()
+        port = mute.getsockname()[1]
+        command = [sys.executable, "-m", "harness", "load", "--master-host", "127.0.0.1"]
+        with subprocess.Popen(
+            [*command, "--master-port", str(port), "--join-timeout", "4"],
+            cwd=ROOT, env={**NO_G2A, **SECRET_ONLY}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as run:  # fmt: skip
+            time.sleep(3)
+            workers = children(run.pid)
+            assert run.wait(timeout=30) == 2
+    assert workers
+    assert not [pid for pid in workers if alive(pid)], "a Locust worker outlived the command"
