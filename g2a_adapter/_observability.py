@@ -20,7 +20,7 @@ import uuid
 import weakref
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote, quote_plus
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -189,7 +189,9 @@ class SecretMasker:
         for hit in cores.finditer(text):
             if hit.start() < done:  # inside a word masked already
                 continue
-            start = max(done, len(text[: hit.start()].rstrip(_BASE64_ALPHABET)))
+            start = hit.start()
+            while start > done and text[start - 1] in _BASE64_WORD_CHARS:
+                start -= 1
             end = _BASE64_WORD_END.match(text, hit.end())
             pieces += [text[done:start], MASK]
             done = end.end() if end else hit.end()
@@ -204,8 +206,10 @@ def _any_of(literals: set[str]) -> re.Pattern[str] | None:
 
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
-_BASE64_ALPHABET = string.ascii_letters + string.digits + "+/"
-_BASE64_WORD_END = re.compile(r"[A-Za-z0-9+/]*=*")
+# A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`).
+_BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
+_BASE64_WORD_END = re.compile(r"[A-Za-z0-9+/_%-]*=*")
+_URL_SAFE = str.maketrans("+/", "-_")
 # Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
 # has a core this long at every alignment.
 _MIN_BASE64_CORE = 8
@@ -223,7 +227,8 @@ def _written_forms(secret: str) -> set[str]:
 
 def _base64_cores(secret: str) -> set[str]:
     """The base64 characters that `secret` alone decides in `base64(prefix + secret)`, for each
-    of the three alignments a prefix (such as `client_id:`) can give it."""
+    of the three alignments a prefix (such as `client_id:`) can give it, in the standard and
+    the URL-safe alphabets, as written and percent-encoded."""
     data = secret.encode()
     cores = set()
     for offset in range(3):
@@ -231,8 +236,9 @@ def _base64_cores(secret: str) -> set[str]:
         first = -(-8 * offset // 6)  # the first character holding no bit of the prefix
         end = 8 * (offset + len(data)) // 6  # the first holding a bit after the secret
         if end - first >= _MIN_BASE64_CORE:
-            cores.add(encoded[first:end])
-    return cores
+            core = encoded[first:end]
+            cores |= {core, core.translate(_URL_SAFE), quote(core, safe="")}
+    return cores | {_PERCENT_ESCAPE.sub(lambda m: m.group().lower(), c) for c in cores}
 
 
 def key_digest(idempotency_key: str) -> str:
@@ -365,31 +371,30 @@ class MaskingFilter(logging.Filter):
 
     def _masked_object(self, value: object) -> object:
         """`value` itself, or its text masked when that holds a secret: its text as a JSON
-        formatter prints it (`str`, `Type: message` for an exception, else `repr`; a
-        dataclass's fields, `repr=False` ones too, as python-json-logger writes them)."""
-        fields = _fields_of(value)
-        if fields is not None:
-            masked_fields = self._masked(fields)
-            return value if masked_fields == fields else masked_fields
-        for render in (_text_of, repr):
+        formatter prints it (`str`, `Type: message` for an exception, else `repr`). A dataclass
+        is written by python-json-logger as its fields, `repr=False` ones too: those are masked
+        (and its text, which may show what no field holds); one whose fields cannot be copied
+        becomes its text, which the formatter could not write otherwise."""
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
             try:
-                text = render(value)
-            except Exception:  # noqa: S112 - an unprintable object: try the next rendering
-                continue
-            masked = self._mask(text)
-            return value if masked == text else masked
-        return value
+                fields = dataclasses.asdict(value)
+            except Exception:  # a field deepcopy refuses
+                return self._mask(_text(value))
+            masked_fields = self._masked(fields)
+            if masked_fields != fields:
+                return masked_fields
+        text = _text(value)
+        masked = self._mask(text)
+        return value if masked == text else masked
 
 
-def _fields_of(value: object) -> dict[str, Any] | None:
-    """A dataclass instance's fields as `dataclasses.asdict` gives them; None for anything else
-    or fields that cannot be copied (the object is then masked as its text)."""
-    if not dataclasses.is_dataclass(value) or isinstance(value, type):
-        return None
-    try:
-        return dataclasses.asdict(value)
-    except Exception:  # a field deepcopy refuses
-        return None
+def _text(value: object) -> str:
+    for render in (_text_of, repr):
+        try:
+            return render(value)
+        except Exception:  # noqa: S112 - an unprintable object: try the next rendering
+            continue
+    return f"<unprintable {type(value).__name__}>"
 
 
 def _text_of(value: object) -> str:

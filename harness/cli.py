@@ -13,6 +13,7 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 from g2a_adapter import G2AError
+from harness.cassettes import redacted_url
 from harness.processes import TERMINATED, TERMINATED_EXIT, Terminated, sigterm_interrupts
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
@@ -39,9 +40,11 @@ def check_http_url(option: str, url: str) -> None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib checks the port's range only when asked for it
     except ValueError as exc:
-        raise UsageError(f"{option} {url!r} is not a valid URL ({exc})") from None
+        shown = redacted_url(url)  # never its login details
+        raise UsageError(f"{option} {shown!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{option} must be an http(s) URL with a host, not {url!r}")
+        shown = redacted_url(url)
+        raise UsageError(f"{option} must be an http(s) URL with a host, not {shown!r}")
 
 
 def _load(name: str) -> ModuleType:

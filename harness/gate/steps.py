@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.cassettes import redacted_url
 
@@ -20,8 +21,15 @@ class Step:
     @property
     def command(self) -> str:
         """The command as reports show it: a URL argument without its login details."""
-        shown = (redacted_url(a) if a.startswith(("http://", "https://")) else a for a in self.args)
-        return shlex.join(("g2a-harness", *shown))
+        return shlex.join(("g2a-harness", *map(_shown, self.args)))
+
+
+def _shown(arg: str) -> str:
+    try:
+        is_url = urlsplit(arg).scheme in ("http", "https")  # urlsplit lower-cases the scheme
+    except ValueError:
+        is_url = False
+    return redacted_url(arg) if is_url else arg
 
 
 @dataclass(frozen=True)

@@ -542,6 +542,15 @@ def test_a_store_url_no_parser_reads_is_refused_without_its_password() -> None:
         ),
         ("sqlite://", "'sqlite://' is not sqlite:///relative/path or sqlite:////abs/path"),
         ("redis://:PG-SECRET-XYZ@/0", "'redis://:***@/0' names no host"),
+        (
+            "redis://:PG-SECRET-XYZ@127.0.0.1:99999/0",
+            "'redis://:***@127.0.0.1:99999/0' has no valid port (Port out of range 0-65535)",
+        ),
+        (
+            "postgresql://app:PG-SECRET-XYZ@127.0.0.1:abc/db",
+            "'postgresql://app:***@127.0.0.1:abc/db' has no valid port (Port could not be cast "
+            "to integer value as 'abc')",
+        ),
     ],
 )
 def test_a_store_url_the_store_would_refuse_is_a_config_error_at_start_up(

@@ -8,9 +8,11 @@ import dataclasses
 import io
 import json
 import logging
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -50,6 +52,29 @@ def test_a_secret_in_an_http_basic_header_is_masked_as_the_whole_credential(clie
     credential = base64.b64encode(f"{client_id}:{CLIENT_SECRET}".encode()).decode()
     line = f"Authorization: Basic {credential}, next"
     assert SecretMasker([CLIENT_SECRET])(line) == "Authorization: Basic ***, next"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda b: base64.urlsafe_b64encode(b).decode(),
+        lambda b: quote(base64.b64encode(b).decode(), safe=""),
+        lambda b: re.sub(
+            "%[0-9A-F]{2}",
+            lambda m: m.group().lower(),
+            quote(base64.b64encode(b).decode(), safe=""),
+        ),
+    ],
+    ids=["url-safe", "percent-encoded", "percent-encoded-lower-hex"],
+)
+def test_a_secret_in_url_safe_or_percent_encoded_base64_is_masked(
+    encode: Callable[[bytes], str],
+) -> None:
+    # "?>" in the secret gives `/` and `+` in its base64: the two alphabets differ there
+    secret = "s3cr?>t-value?>?>"
+    for client_id in ("a", "ab", "abc"):
+        line = f"token={encode(f'{client_id}:{secret}'.encode())}&next=1"
+        assert SecretMasker([secret])(line) == "token=***&next=1"
 
 
 def test_base64_text_without_the_secret_is_left_as_it_is() -> None:
@@ -130,6 +155,31 @@ def test_a_dataclass_whose_fields_cannot_be_copied_is_masked_as_its_text() -> No
     assert isinstance(record.pool, str)
     assert "hunter2" not in record.pool
     assert "postgresql://app:***@db/app" in record.pool
+
+
+@dataclasses.dataclass
+class _Connection:
+    host: str
+
+    def __str__(self) -> str:  # shows what no field holds
+        return f"redis://:hunter2@{self.host}/0"
+
+
+def test_a_dataclass_whose_text_shows_a_secret_no_field_holds_is_masked_as_its_text() -> None:
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
+    record.conn = _Connection("db1")
+    MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    assert record.conn == "redis://:***@db1/0"
+
+
+def test_a_dataclass_whose_fields_cannot_be_copied_becomes_its_text_even_without_a_secret() -> None:
+    """python-json-logger writes a dataclass with `asdict`, which would fail on it: the line
+    would be lost."""
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
+    record.pool = _Pool("postgresql://app@db/app")
+    MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    assert isinstance(record.pool, str)
+    assert record.pool.startswith("_Pool(dsn='postgresql://app@db/app', lock=")
 
 
 def test_numbers_and_objects_without_a_secret_are_left_as_they_are() -> None:

@@ -107,10 +107,13 @@ def test_a_sandbox_gate_produces_the_sandbox_run_with_prometheus_and_the_twin_ru
     assert commands(both, target="sandbox") == []
 
 
-def test_login_details_in_the_prometheus_url_reach_the_child_but_not_the_report() -> None:
+@pytest.mark.parametrize("scheme", ["https", "HTTPS"])
+def test_login_details_in_the_prometheus_url_reach_the_child_but_not_the_report(
+    scheme: str,
+) -> None:
     """gate.json records each command it ran: a password in `--prometheus-url` is not kept."""
     reports = OnDisk(MISSING, MISSING, MISSING)
-    url = "https://ops:s3cret-pw@prometheus.example.net/"
+    url = f"{scheme}://ops:s3cret-pw@prometheus.example.net/"
     (step, *_) = missing_steps(
         reports,
         target="sandbox",

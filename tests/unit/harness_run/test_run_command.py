@@ -92,6 +92,12 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             "not 'prometheus:9090'",
         ),
         (
+            ("run", "--prometheus-url", "https://ops:s3cret-pw@prometheus.example:99999"),
+            {},
+            "g2a-harness run: --prometheus-url 'https://<scrubbed>@prometheus.example:99999' "
+            "is not a valid URL (Port out of range 0-65535)",
+        ),
+        (
             ("record", "--target", "live"),
             {},
             "g2a-harness record: cannot record from 'live'; choose one of twin, sandbox",

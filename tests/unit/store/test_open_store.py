@@ -66,7 +66,7 @@ def test_repr_of_a_parsed_url_hides_the_password() -> None:
         ("postgresql://:s3cr3t-pw@/db", "postgres", "names no host"),
         ("redis://h/0?namespace=bad-name;drop", "redis", "must be a lower-case identifier"),
         ("sqlite:///x.db?namespace=Shop_A", "sqlite", "must be a lower-case identifier"),
-        ("redis://:s3cr3t-pw@h:notaport/0", "redis", "invalid URL"),
+        ("redis://:s3cr3t-pw@h:notaport/0", "redis", "has no valid port"),
     ],
 )
 def test_bad_urls_raise_a_typed_error_naming_the_backend(
