@@ -14,7 +14,12 @@ from g2a_adapter.client import is_testing, set_testing
 from harness.gate.junit import BACKEND_PROPERTY, STORE_BACKENDS
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Commits do not wait for the disk (`synchronous_commit=off`, this connection's setting only):
+# the store tests commit thousands of rows one by one, and a crash of the server itself, all
+# it gives up, is no test's subject.
+POSTGRES_URL = os.environ.get(
+    "POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test?options=-csynchronous_commit%3Doff"
+)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import configparser
 import re
 import subprocess
 from pathlib import Path
@@ -39,3 +40,16 @@ def test_the_evidence_is_sealed_on_exit_with_the_command_s_status(tmp_path: Path
     sealed = (tmp_path / "sealed.txt").read_text().split()
     assert sealed[:3] == ["-m", "harness.ci_record", "reports/ci"]
     assert sealed[-2:] == ["--tox-exit-code", "1"]
+
+
+def test_every_layer_caches_bytecode_outside_the_checkout() -> None:
+    """tox-uv installs without compiling bytecode, so a layer that wrote none would compile
+    every module it imports again in each process (pytest and each command its tests start):
+    they share one cache under tox's work dir instead, and the checkout gets no `__pycache__`."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "tox.ini", encoding="utf-8")
+    lines = parser.get("testenv", "set_env").strip().splitlines()
+    pairs = (line.split("=", 1) for line in lines)
+    set_env = {name.strip(): value.strip() for name, value in pairs}
+    assert set_env["PYTHONPYCACHEPREFIX"] == "{work_dir}{/}bytecode"
+    assert "PYTHONDONTWRITEBYTECODE" not in set_env
