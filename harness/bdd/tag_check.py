@@ -1,10 +1,12 @@
-"""Tags a run would misread: a typo of a target tag, or a checklist tag naming no checklist item.
+"""Tags a run would misread: a typo of a target tag, a team tag built on a target's name, or
+a checklist tag naming no checklist item.
 
-A scenario tagged `@sanbox` and no real target tag would run on the twin only; one tagged
-`@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`) would prove
-nothing. A team's own tags (`@qa-first`, `@qa-sandbox`, `@nosandbox` next to `@twin`) are left
-alone: a target's typo is reported only where a scenario carrying it has no real target tag,
-and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or a letter).
+A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
+only; one tagged `@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`)
+would prove nothing. A team's own tags (`@qa-first`, and `@qa-sandbox` or `@nosandbox` next to
+`@twin`) are left alone: a tag close to a target is reported only where a scenario carrying it
+has no real target tag, and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or
+a letter).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.checklist import checklist_tags
-from harness.targets import TARGETS
+from harness.targets import DEFAULT_TARGET, TARGETS
 
 if TYPE_CHECKING:
     from pytest_bdd.gherkin_parser import Child, Tag
@@ -25,6 +27,7 @@ CHECKLIST_PREFIX = "chk-"
 _CHECKLIST_LIKE = re.compile(r"chk[-_a-z]")  # of a tag's lower-case form
 _CLOSE = 0.75  # difflib's ratio from which a checklist-like tag reads as a typo of an item's tag
 _TARGETS_SHOWN = ", ".join(f"@{t}" for t in TARGETS)
+_WORD_SEPARATOR = re.compile(r"[-_]")
 
 
 def tag_problems(path: Path, shown_as: str) -> list[str]:
@@ -75,19 +78,33 @@ def _not_an_item(tag: str, items: list[str]) -> str | None:
 
 
 def _not_a_target(tag: str) -> str | None:
-    """Why a tag that is a typo of a target's name is none, or None."""
+    """Why a tag that is a typo of a target's name, or a team's tag with a target's name as one
+    of its words (`@sandbox-only`), is no target, or None."""
     if tag in TARGETS:
         return None
     meant_target = next((t for t in TARGETS if _typo_of(tag.lower(), t)), None)
-    if meant_target is None:
+    if meant_target is not None:
+        return f"is no target: did you mean @{meant_target}? (the targets are {_TARGETS_SHOWN})"
+    named = " or ".join(f"@{t}" for t in _target_words(tag))
+    if not named:
         return None
-    return f"is no target: did you mean @{meant_target}? (the targets are {_TARGETS_SHOWN})"
+    return (
+        f"is no target: the scenario has no target tag, so it runs on the {DEFAULT_TARGET} only "
+        f"(add {named}?)"
+    )
+
+
+def _target_words(tag: str) -> list[str]:
+    """The targets named by a word of `tag` (words split on `-` and `_`), in the tag's order."""
+    words = _WORD_SEPARATOR.split(tag.lower())
+    return [word for word in dict.fromkeys(words) if word in TARGETS]
 
 
 def _typo_of(text: str, name: str) -> bool:
     """Whether `text` is `name` give or take a typo: at most one edit (a letter missed, added,
     changed, or two swapped) for a name of four letters, two for a longer one. A team's tag
-    built on a target's name (`@qa-sandbox`) is further off, so it is left alone."""
+    built on a target's name (`@qa-sandbox`) is further off: `_not_a_target` finds it by its
+    words."""
     return _edits(text, name) <= (1 if len(name) <= 4 else 2)
 
 

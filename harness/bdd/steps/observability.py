@@ -6,9 +6,10 @@ from pytest_bdd import parsers, then
 
 from harness.bdd.steps.client import _secrets
 from harness.bdd.wordings import parse
-from harness.bdd.world import World
+from harness.bdd.world import World, missing
 
 LOG_FIELDS = ("method", "path", "status", "latency_ms", "retries", "attempt", "correlation_id")
+_PRODUCT_LIST = "/v1/products"  # the route label of a product list request
 
 
 def _sum(world: World, name: str, **labels: str) -> float:
@@ -163,7 +164,7 @@ def latency_count(g2a_world: World, count: int) -> None:
 
     Example: the latency histogram holds 1 product list request
     """
-    observed = _sum(g2a_world, "g2a_request_duration_seconds_count", route="/v1/products")
+    observed = _sum(g2a_world, "g2a_request_duration_seconds_count", route=_PRODUCT_LIST)
     assert observed == count, (
         f"expected {count} product list requests in the latency histogram, got {observed:g}"
     )
@@ -171,11 +172,15 @@ def latency_count(g2a_world: World, count: int) -> None:
 
 @then(parse("that request took at least {seconds:number} seconds"))
 def latency_sum(g2a_world: World, seconds: float) -> None:
-    """The measured request took at least this many seconds.
+    """The product list requests made so far took at least this many seconds in all.
 
     Example: that request took at least 0.3 seconds
     """
-    observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route="/v1/products")
+    if not _sum(g2a_world, "g2a_request_duration_seconds_count", route=_PRODUCT_LIST):
+        raise missing(
+            "product list request was made", '"When QA lists the first page of products" makes one'
+        )
+    observed = _sum(g2a_world, "g2a_request_duration_seconds_sum", route=_PRODUCT_LIST)
     assert observed >= seconds, (
         f"expected the request to take at least {seconds:g} seconds, got {observed:.3f} seconds"
     )

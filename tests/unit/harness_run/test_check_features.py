@@ -367,6 +367,8 @@ def mistagged_messages(path: Path) -> list[str]:
     return [
         f"{path}:1: tag @twn is no target: did you mean @twin? (the targets are @twin, "
         "@sandbox, @live)",
+        f"{path}:1: tag @qa-sandbox is no target: the scenario has no target tag, so it runs on "
+        "the twin only (add @sandbox?)",
         f"{path}:3: tag @sanbox is no target: did you mean @sandbox? (the targets are @twin, "
         "@sandbox, @live)",
         f"{path}:3: tag @chk-test-int-produtcs names no checklist item: did you mean "
@@ -384,7 +386,8 @@ def test_a_tag_close_to_a_target_or_naming_no_checklist_item_is_reported(tmp_pat
     result = check_features([path])
 
     assert result.unknown == ()
-    # a team's own tags are theirs, even built on a target's name (@qa-sandbox, @lively)
+    # a team's own tag is theirs (@qa-own), and so is one a target's name is only part of a
+    # word of (@lively)
     assert result.messages() == mistagged_messages(path)
 
 
@@ -396,7 +399,7 @@ def test_the_command_fails_on_a_mistyped_tag(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         *mistagged_messages(path),
-        "2 steps in 2 scenarios: all known, 5 problems",
+        "2 steps in 2 scenarios: all known, 6 problems",
     ]
 
 
@@ -411,7 +414,7 @@ def test_a_run_with_a_mistyped_tag_stops_before_anything_runs(tmp_path: Path) ->
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         *mistagged_messages(path),
-        "g2a-harness run: 5 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "g2a-harness run: 6 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
         "lists them); nothing ran",
     ]
     assert not reports.exists()
@@ -428,7 +431,7 @@ Feature: A team's own tags next to a real target tag
   Scenario: Tags built on a target's name
     When QA lists the first page of products
 
-  @sandbox2 @sandboxes @sandbox-2
+  @sandbox2 @sandboxes @sandbox-2 @sandbox-only @live_smoke @twin-first
   Rule: A rule's tags with a target on each of its scenarios
 
     @twin
@@ -453,14 +456,17 @@ def test_a_tag_close_to_a_target_is_left_alone_when_the_scenario_has_a_target(
     assert check_features([path]).messages() == []
 
 
-UNTARGETED = """\
-@twim
+def untargeted(feature_tags: str, scenario_tags: str, examples_tags: str) -> str:
+    """A feature with these tags on its line 1, on line 7 (a scenario with no target tag of
+    its own) and on line 19 (the Examples table of an Outline whose other table is `@twin`)."""
+    return f"""\
+{feature_tags}
 Feature: Target-like tags where a scenario has no target
   @twin
   Scenario: Targeted
     When QA lists the first page of products
 
-  @sanbox
+  {scenario_tags}
   Scenario: Untargeted
     When QA lists the first page of products
 
@@ -472,23 +478,47 @@ Feature: Target-like tags where a scenario has no target
       | id             |
       | 10000027819004 |
 
-    @lives
+    {examples_tags}
     Examples:
       | id             |
       | 10000068865001 |
 """
+
+
 TARGETS_SHOWN = "(the targets are @twin, @sandbox, @live)"
 
 
 def test_a_tag_close_to_a_target_is_reported_where_a_scenario_carrying_it_has_none(
     tmp_path: Path,
 ) -> None:
-    path = qa_feature(tmp_path, UNTARGETED)
+    path = qa_feature(tmp_path, untargeted("@twim", "@sanbox", "@lives"))
 
     assert check_features([path]).messages() == [
         f"{path}:1: tag @twim is no target: did you mean @twin? {TARGETS_SHOWN}",
         f"{path}:7: tag @sanbox is no target: did you mean @sandbox? {TARGETS_SHOWN}",
         f"{path}:19: tag @lives is no target: did you mean @live? {TARGETS_SHOWN}",
+    ]
+
+
+def _runs_on_the_twin(path: Path, line: int, tag: str, meant: str) -> str:
+    return (
+        f"{path}:{line}: tag {tag} is no target: the scenario has no target tag, so it runs on "
+        f"the twin only (add {meant}?)"
+    )
+
+
+def test_a_team_tag_built_on_a_target_is_reported_where_a_scenario_carrying_it_has_none(
+    tmp_path: Path,
+) -> None:
+    tags = ("@live_smoke @qa-first", "@sandbox-only @Twin-First @twin_or-live", "@sandbox-only")
+    path = qa_feature(tmp_path, untargeted(*tags))
+
+    assert check_features([path]).messages() == [
+        _runs_on_the_twin(path, 1, "@live_smoke", "@live"),
+        _runs_on_the_twin(path, 7, "@sandbox-only", "@sandbox"),
+        _runs_on_the_twin(path, 7, "@Twin-First", "@twin"),
+        _runs_on_the_twin(path, 7, "@twin_or-live", "@twin or @live"),
+        _runs_on_the_twin(path, 19, "@sandbox-only", "@sandbox"),
     ]
 
 

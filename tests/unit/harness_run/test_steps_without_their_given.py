@@ -95,6 +95,11 @@ CASES = {
         'no settings were loaded in this scenario: "When the adapter loads its settings" '
         "loads them",
     ),
+    "A request's duration read without a request": (
+        "Then that request took at least 0.3 seconds",
+        'no product list request was made in this scenario: "When QA lists the first page of '
+        'products" makes one',
+    ),
 }
 # scenario name -> (its steps, the last of them failing, the message it fails with)
 AFTER_A_GIVEN = {
@@ -122,6 +127,14 @@ AFTER_A_GIVEN = {
             "When G2A gives back the first key of the order",
         ),
         'no order by G2A in this scenario: "When G2A orders the reservation" makes one',
+    ),
+    "A request's duration read after another call": (
+        (
+            "When QA orders product 99999999999999",
+            "Then that request took at least 0.3 seconds",
+        ),
+        'no product list request was made in this scenario: "When QA lists the first page of '
+        'products" makes one',
     ),
 }
 FEATURE = (
