@@ -55,11 +55,14 @@ def _seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action == "verify":
-        return _verify(args)
-    if args.action == "drift":
-        return _drift(args)
-    raise UsageError("choose an action: verify or drift")
+    from harness.project import require_project_root
+
+    actions = {"verify": _verify, "drift": _drift}
+    if args.action not in actions:
+        raise UsageError("choose an action: verify or drift")
+    # the default folders are the checkout's, and the report is bound to its commit
+    require_project_root()
+    return actions[args.action](args)
 
 
 def _part_envelope(
@@ -155,8 +158,7 @@ def _drift(args: argparse.Namespace) -> int:
     started_at = datetime.now(UTC)
     cassettes = args.cassettes or CASSETTE_DIR
     if not cassettes.is_dir():
-        hint = "" if args.cassettes else " (run from the repository root or pass --cassettes)"
-        raise UsageError(f"cassette folder {cassettes} does not exist{hint}")
+        raise UsageError(f"cassette folder {cassettes} does not exist")
     if args.pacts and not args.pacts.is_dir():
         raise UsageError(f"pact folder {args.pacts} does not exist")
     folders = {

@@ -33,13 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.cassettes import CASSETTE_DIR
     from harness.cli import UsageError
+    from harness.project import require_project_root
     from harness.run_probe import TargetStalled, ready_target
     from harness.targets import TargetError, resolve_target
 
     if args.target not in RECORDABLE:
         raise UsageError(f"cannot record from {args.target!r}; choose one of twin, sandbox")
-    if not CASSETTE_TESTS.is_file():
-        raise UsageError(f"run it from the repository root ({CASSETTE_TESTS} not found)")
+    require_project_root()  # the cassette tests and tests/cassettes are the checkout's
     try:
         target = resolve_target(args.target)
         if target.api_url is not None:

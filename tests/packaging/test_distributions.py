@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import venv
 import zipfile
@@ -325,6 +326,23 @@ def test_the_sdists_install_the_adapter_alone_then_both(
         run([sys.executable, "-m", "harness", "steps", "--format", "json"], ROOT).stdout
     )
     assert installed_steps == checkout_steps
+
+
+def test_the_adapter_sdist_holds_the_adapter_and_its_own_readme_alone(
+    distributions: dict[str, dict[str, Path]],
+) -> None:
+    """The repository's README.md (the harness, tox, CI) describes nothing the adapter's sdist
+    holds: setuptools adds it by default, MANIFEST.in leaves it out."""
+    with tarfile.open(distributions["sdist"]["adapter"]) as archive:
+        names = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
+    assert sorted(n for n in names if not n.startswith(("g2a_adapter/", "g2a_adapter."))) == [
+        "LICENSE",
+        "MANIFEST.in",
+        "PKG-INFO",
+        "docs/adapter-readme.md",
+        "pyproject.toml",
+        "setup.cfg",
+    ]
 
 
 PYTHON_CLASSIFIERS = [

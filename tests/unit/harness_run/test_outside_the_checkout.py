@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[3]
 NO_G2A = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
 NOT_THE_ROOT = (
     "run it from the repository root (tests/bdd, features/ and the g2a-adapter pyproject.toml "
@@ -17,10 +18,39 @@ NOT_THE_ROOT = (
 )
 
 
+# the checkout's own folders named explicitly: the report would still be bound to the commit
+# of the directory it was run in, which is not the checkout
+EXPLICIT_FOLDERS = tuple(
+    arg
+    for option, folder in [
+        ("--openapi", "contracts/openapi"),
+        ("--pacts", "contracts/pacts"),
+        ("--cassettes", "tests/cassettes"),
+    ]
+    for arg in (option, str(ROOT / folder))
+)
+
+
 @pytest.mark.parametrize(
     "args",
-    [("run",), ("gate",), ("gate", "--target", "twin")],
-    ids=["run", "gate", "gate-twin"],
+    [
+        ("run",),
+        ("gate",),
+        ("gate", "--target", "twin"),
+        ("record",),
+        ("contracts", "verify"),
+        ("contracts", "drift"),
+        ("contracts", "drift", *EXPLICIT_FOLDERS),
+    ],
+    ids=[
+        "run",
+        "gate",
+        "gate-twin",
+        "record",
+        "contracts-verify",
+        "contracts-drift",
+        "contracts-drift-explicit-folders",
+    ],
 )
 @pytest.mark.parametrize(
     "layout",

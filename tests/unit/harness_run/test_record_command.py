@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 import pytest
+from project_support import lay_out_project_root
 
 from g2a_adapter import ConfigError
 from harness.cassettes import CASSETTE_DIR
@@ -19,6 +20,7 @@ COMMITTED = "recorded: 2026-11-27\n"
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A checkout's root with one committed cassette, as the current directory."""
+    lay_out_project_root(tmp_path)
     (tmp_path / record.CASSETTE_TESTS).parent.mkdir(parents=True)
     (tmp_path / record.CASSETTE_TESTS).write_text("# the recorded flows\n")
     (tmp_path / CASSETTE_DIR).mkdir(parents=True)
