@@ -47,11 +47,18 @@ EXPORT_ERRORS: dict[str, ErrorSpec] = {
     "order_id_not_numeric": ErrorSpec(404, "ORD02", "Order not found"),
     "product_path": ErrorSpec(404, "NOT_FOUND", "No such endpoint"),
 }
-# Errors of the Import API's `/v3` calls (G2A publishes neither their codes nor their body).
+# Errors of the Import API's `/v3` calls (G2A publishes neither their codes nor their body);
+# the Export API's codes where the Import API meets the same situation, `{reason}` in a
+# message standing for what was wrong.
 IMPORT_ERRORS: dict[str, ErrorSpec] = {
     "offer_not_found": ErrorSpec(404, "OFFER_NOT_FOUND", "Offer not found"),
     "job_not_found": ErrorSpec(404, "JOB_NOT_FOUND", "Job not found"),
     "product_not_found": ErrorSpec(404, "PRODUCT_NOT_FOUND", "Product {product_id} does not exist"),
+    "token_invalid": ErrorSpec(401, "AUTH02", "Access token is invalid or expired"),
+    "body_not_json": ErrorSpec(400, "BR01", "Invalid JSON"),
+    "invalid_data": ErrorSpec(400, "BR02", "{reason}"),
+    "rate_limited": ErrorSpec(429, "BR03", "Too many requests"),
+    "product_id_not_valid": ErrorSpec(400, "BR04", "Product ID is not valid"),
 }
 # Status words of `GET /v1/order/details` per internal state (`lapsed`: unpaid, and its
 # reservation expired).
@@ -428,13 +435,36 @@ REGISTRY: tuple[Assumption, ...] = (
         f"{ASSUMED}: the Import API's error codes are not published",
         IMPORT,
     ),
+    *(
+        Assumption(
+            f"import_errors.{situation}",
+            IMPORT_ERRORS[situation].as_list(),
+            meaning,
+            f"{ASSUMED}: the Import API's error codes are not published; the twin answers the "
+            "Export API's code for the same situation",
+            IMPORT,
+        )
+        for situation, meaning in (
+            ("token_invalid", "a /v3 call whose bearer token is unknown or expired"),
+            ("body_not_json", "POST or PATCH /v3/sales/offers whose body is not JSON"),
+            (
+                "invalid_data",
+                "a /v3 call whose body or query does not fit ({reason} in the message: what "
+                "was wrong)",
+            ),
+            (
+                "rate_limited",
+                "a /v3 call (or a token request, when token_rate_limited is on) over the "
+                "rate limit; with Retry-After",
+            ),
+            ("product_id_not_valid", "an offer whose variant.productId is not digits"),
+        )
+    ),
     Assumption(
         "import_error_body",
         IMPORT_ERROR_BODIES[0],
         "the body of a /v3 error: 'envelope' (the Export API's {status: ERROR, code, message}) "
-        "or 'code_message' ({code, message}); either way with the Export API's codes "
-        "(AUTH02 an unknown or expired token, BR01-BR04 a bad body, the rate limit, a bad "
-        "product id), which are not settings",
+        "or 'code_message' ({code, message})",
         f"{ASSUMED}: the Import API's error body and codes are not published (docs/g2a-api.md §2)",
         IMPORT,
     ),

@@ -13,11 +13,14 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 
 from starlette.types import Receive, Scope, Send
 
 from harness.twin import errors, export_api, import_api
+from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, envelope, error_body
 from harness.twin.faults import FaultAction
 from harness.twin.protocol import JSON_HEADERS, Call, Reply
@@ -112,13 +115,13 @@ def _record(state: TwinState, call: Call) -> RequestRecord:
 def answer(twin: Twin, call: Call) -> Reply:
     """The twin's normal answer to a call (no faults)."""
     twin.settle()
+    state = twin.state
+    config = state.config
     try:
         (handler, authenticate), param = resolve(call.method, call.path)
         if authenticate is not None:
             call.client = authenticate(twin, call)
         if _spends_budget(twin, call):
-            state = twin.state
-            config = state.config
             retry_after = state.limiter.check(
                 _budget(call, config.rate_limit_scope),
                 config.rate_limit,
@@ -126,16 +129,18 @@ def answer(twin: Twin, call: Call) -> Reply:
                 state.clock(),
             )
             if retry_after is not None:
-                body = _error_body(twin, call, errors.BR03.code, errors.BR03.message)
-                return rate_limited(body, retry_after)
+                limited = _api_error(config, call, ApiError(errors.BR03))
+                body = _error_body(config, call, limited.spec.code, limited.message)
+                return rate_limited(body, retry_after, limited.spec.status)
         return handler(twin, call, param)
     except MethodNotAllowed as exc:
         allow = (b"allow", ", ".join(exc.allowed).encode())
-        body = _error_body(twin, call, exc.spec.code, exc.message)
+        body = _error_body(config, call, exc.spec.code, exc.message)
         return Reply(exc.spec.status, body, (*JSON_HEADERS, allow))
     except ApiError as exc:
-        body = _error_body(twin, call, exc.spec.code, exc.message)
-        return Reply(exc.spec.status, body, JSON_HEADERS)
+        refusal = _api_error(config, call, exc)
+        body = _error_body(config, call, refusal.spec.code, refusal.message)
+        return Reply(refusal.spec.status, body, JSON_HEADERS)
 
 
 def _spends_budget(twin: Twin, call: Call) -> bool:
@@ -157,10 +162,14 @@ def _budget(call: Call, scope: str) -> str:
     return call.client if scope == "account" else f"{_api(call)} {call.client}"
 
 
-def _error_body(twin: Twin, call: Call, code: str, message: str) -> bytes:
+def _api_error(config: TwinConfig, call: Call, error: ApiError) -> ApiError:
+    """`error` as the API the call went to answers it (the Import API: `import_errors`)."""
+    return import_api.import_error(config, error) if _api(call) == "import" else error
+
+
+def _error_body(config: TwinConfig, call: Call, code: str, message: str) -> bytes:
     """G2A's error envelope; on the Import API the body `import_error_body` names (`/v3`) or
     `token_error_body` names (`/oauth/token`, the code as its error word)."""
-    config = twin.config
     if call.path == TOKEN_PATH:
         shape = config.token_error_body
     else:
@@ -259,46 +268,57 @@ async def drop_connection(send: Send, receive: Receive, hang_seconds: float) -> 
         await asyncio.wait_for(_wait_disconnect(receive), 1.0)
 
 
-# The answer of a call overtaken by a reset: it ran (or would run) in the world before it.
-RESET_REPLY = Reply(
-    503,
-    envelope("TWIN_RESET", "The twin was reset while this call was in flight; it was dropped"),
-    JSON_HEADERS,
-)
+@dataclass(frozen=True)
+class _Arrival:
+    """What a call notes when it arrives: the twin's generation and configuration. A reset
+    that overtakes the call (the generation moved on) ends the world it was to run in."""
+
+    generation: int
+    config: TwinConfig
+
+
+_RESET_MESSAGE = "The twin was reset while this call was in flight; it was dropped"
+
+
+def _overtaken(twin: Twin, call: Call, arrival: _Arrival) -> Reply | None:
+    """503 TWIN_RESET, in the error body of the call's API as configured when it arrived,
+    if a reset overtook the call; else None."""
+    if twin.generation == arrival.generation:
+        return None
+    return Reply(503, _error_body(arrival.config, call, "TWIN_RESET", _RESET_MESSAGE), JSON_HEADERS)
 
 
 async def _with_fault(
-    twin: Twin, call: Call, action: FaultAction, send: Send, receive: Receive, generation: int
+    twin: Twin, call: Call, action: FaultAction, send: Send, receive: Receive, arrival: _Arrival
 ) -> Reply | None:
     """Apply a fault around the normal answer; None means the connection was dropped."""
     normal = answer(twin, call) if action.phase == "after" else None
     if action.kind == "latency":
         await asyncio.sleep(action.latency_ms / 1000)
-        if twin.generation != generation:
-            return RESET_REPLY
-        return normal or answer(twin, call)
+        return _overtaken(twin, call, arrival) or normal or answer(twin, call)
     if action.kind in {"reset", "hang"}:
         hang = 0.0
         if action.kind == "hang":
             hang = action.latency_ms / 1000 if action.latency_ms else twin.config.hang_seconds
         await drop_connection(send, receive, hang)
         return None
-    return fault_reply(action, normal, lambda code, message: _error_body(twin, call, code, message))
+    return fault_reply(action, normal, partial(_error_body, twin.config, call))
 
 
 async def _reply(
-    twin: Twin, call: Call, send: Send, receive: Receive, generation: int
+    twin: Twin, call: Call, send: Send, receive: Receive, arrival: _Arrival
 ) -> Reply | None:
     """The call's answer (None: the connection was dropped), unless a reset overtook it."""
-    if twin.generation != generation:
-        return RESET_REPLY
+    dropped = _overtaken(twin, call, arrival)
+    if dropped is not None:
+        return dropped
     record = _record(twin.state, call)
     faults = twin.state.faults
     action = faults.select(call.method, call.path) if faults else None
     reply = (
         answer(twin, call)
         if action is None
-        else await _with_fault(twin, call, action, send, receive, generation)
+        else await _with_fault(twin, call, action, send, receive, arrival)
     )
     if reply is not None:
         record.status = reply.status
@@ -307,7 +327,7 @@ async def _reply(
 
 async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
-    generation = twin.generation
+    arrival = _Arrival(twin.generation, twin.config)
     call = Call(
         method=scope["method"],
         path=scope["path"],
@@ -315,7 +335,7 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
         headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
         body=await _read_body(receive),
     )
-    reply = await _reply(twin, call, send, receive, generation)
+    reply = await _reply(twin, call, send, receive, arrival)
     if reply is not None:
         await _send_reply(send, reply)
     if logger.isEnabledFor(logging.INFO):

@@ -26,6 +26,12 @@ class ApiError(Exception):
         super().__init__(f"{spec.code}: {self.message}")
 
 
+def restated(spec: ErrorSpec, error: ApiError) -> ApiError:
+    """`error` answered as the configured `spec`: `{reason}` in its message stands for the
+    message of `error` (what was wrong)."""
+    return ApiError(spec, spec.message.replace("{reason}", error.message))
+
+
 def envelope(code: str, message: str) -> bytes:
     return json.dumps({"status": "ERROR", "code": code, "message": message}).encode()
 

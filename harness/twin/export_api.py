@@ -79,8 +79,7 @@ def _render_products(catalog: Catalog, config: TwinConfig, params: dict[str, str
     try:
         page, wanted = _page(params, config.max_page), _filter(params, config)
     except ApiError as exc:  # a query G2A would refuse: its answer is a registered assumption
-        spec = config.export_errors["bad_query"]
-        raise ApiError(spec, spec.message.replace("{reason}", exc.message)) from None
+        raise errors.restated(config.export_errors["bad_query"], exc) from None
     product_id = params.get("id")
     if product_id is not None:
         if not _DIGITS.fullmatch(product_id):

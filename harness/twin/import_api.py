@@ -4,8 +4,8 @@ Unknowns are settings of `TwinConfig` registered in `harness.twin.assumptions` (
 contracts/openapi/g2a-import.yaml): the `/v3` error codes and body, the job status words, the
 status of an accepted offer change, the offer body and where an unknown product is refused,
 the default page size, what `client_secret` is, which token requests are read, whether they
-spend the rate-limit budget and the body of a token refusal. The `/v3` calls reuse the Export
-API's codes (`AUTH02`, `BR01`-`BR04`), an assumption marked in the document too.
+spend the rate-limit budget and the body of a token refusal. The `/v3` calls answer the
+Export API's codes (`AUTH02`, `BR01`-`BR04`) by default, each an `import_errors` situation.
 """
 
 from __future__ import annotations
@@ -24,14 +24,22 @@ from harness.twin.admin_input import finite_number
 from harness.twin.assumptions import MAX_OFFERS_PER_PAGE
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import Credential
-from harness.twin.errors import ApiError, ErrorSpec
+from harness.twin.errors import ApiError
 from harness.twin.protocol import Call, Reply, json_reply
 from harness.twin.query import int_param
 from harness.twin.runtime import Twin
 from harness.twin.state import Job, Token, owned_by
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-TOKEN_EXPIRED = ErrorSpec(401, "AUTH02", "Access token is invalid or expired")
+# The Export API's errors the Import API's checks share (`errors.json_object`, `query`...) and
+# the rate limit's, each answered as its `import_errors` situation. Matched by identity, so
+# a configured error that happens to equal one of them is never taken for it.
+_SHARED_ERRORS = (
+    (errors.BR01, "body_not_json"),
+    (errors.BR02, "invalid_data"),
+    (errors.BR03, "rate_limited"),
+    (errors.BR04, "product_id_not_valid"),
+)
 _VISIBILITY = ("retail", "business", "all")
 _PRICE_KINDS = {"retail", "business"}
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -133,8 +141,17 @@ def authenticate(twin: Twin, call: Call) -> str:
     scheme, _, value = header.partition(" ")
     token = twin.state.tokens.get(value) if scheme.lower() == "bearer" else None
     if token is None or token.expires_at <= twin.state.clock():
-        raise ApiError(TOKEN_EXPIRED)
+        raise ApiError(twin.config.import_errors["token_invalid"])
     return token.client_id
+
+
+def import_error(config: TwinConfig, error: ApiError) -> ApiError:
+    """`error` as the Import API answers it: an Export API error of `_SHARED_ERRORS` as its
+    `import_errors` situation, any other unchanged."""
+    for shared, situation in _SHARED_ERRORS:
+        if error.spec is shared:
+            return errors.restated(config.import_errors[situation], error)
+    return error
 
 
 # jobs ---------------------------------------------------------------------------------------

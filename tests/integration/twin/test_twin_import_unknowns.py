@@ -3,6 +3,7 @@ answer, and its answer once configured, exactly (status and body)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -86,6 +87,84 @@ def test_an_unknown_product_may_refuse_the_request(root: httpx.Client, admin: Tw
         404,
         error("PRODUCT_NOT_FOUND", f"Product {UNKNOWN_PRODUCT} does not exist"),
     )
+
+
+# the Export API's codes the Import API reuses ------------------------------------------------
+JSON = {"Content-Type": "application/json"}
+BAD_ID_OFFER = {**OFFER, "variant": {**OFFER["variant"], "productId": "abc"}}  # type: ignore[dict-item]
+REUSED = {  # situation: (the call, as root.request's arguments; the default answer)
+    "token_invalid": (
+        ("GET", "/v3/sales/offers", {"headers": {"Authorization": "Bearer nope"}}),
+        (401, error("AUTH02", "Access token is invalid or expired")),
+    ),
+    "body_not_json": (
+        ("POST", "/v3/sales/offers", {"content": b"{", "headers": JSON}),
+        (400, error("BR01", "Invalid JSON")),
+    ),
+    "invalid_data": (
+        ("GET", "/v3/sales/offers", {"params": {"itemsPerPage": 0}}),
+        (400, error("BR02", "page >= 1 and itemsPerPage 1..100")),
+    ),
+    "product_id_not_valid": (
+        ("POST", "/v3/sales/offers", {"json": BAD_ID_OFFER}),
+        (400, error("BR04", "Product ID is not valid")),
+    ),
+}
+
+
+def ask(root: httpx.Client, call: tuple[str, str, dict[str, Any]]) -> httpx.Response:
+    """`call` as the sandbox account (a bearer token unless it sends its own)."""
+    method, path, kwargs = call
+    headers = {**bearer(root), **kwargs.get("headers", {})}
+    return root.request(method, path, **{**kwargs, "headers": headers})
+
+
+@pytest.mark.parametrize("situation", REUSED)
+def test_the_export_codes_the_import_api_reuses_are_its_defaults(
+    root: httpx.Client, situation: str
+) -> None:
+    call, default = REUSED[situation]
+    assert answer(ask(root, call)) == default
+
+
+@pytest.mark.parametrize("situation", REUSED)
+def test_the_import_apis_reused_codes_are_configurable(
+    root: httpx.Client, api: httpx.Client, anon: httpx.Client, admin: TwinAdmin, situation: str
+) -> None:
+    admin.configure(import_errors={situation: [422, "X1", "Refused"]})
+    call, (status, body) = REUSED[situation]
+    assert answer(ask(root, call)) == (422, error("X1", "Refused"))
+    [entry] = [e for e in anon.get("/__twin/assumptions").json()
+               if e["setting"] == f"import_errors.{situation}"]  # fmt: skip
+    assert (entry["value"], entry["default"][:2]) == (
+        [422, "X1", "Refused"],
+        [status, body["code"]],
+    )
+    export = api.get("/products", params={"page": 0})  # the Export API keeps its codes
+    assert answer(export) == (400, error("BR02", "page must be between 1 and 500"))
+
+
+def test_a_configured_invalid_data_message_says_what_was_wrong_in_place_of_reason(
+    root: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(import_errors={"invalid_data": [422, "X1", "Refused: {reason}"]})
+    call, _ = REUSED["invalid_data"]
+    refused = error("X1", "Refused: page >= 1 and itemsPerPage 1..100")
+    assert answer(ask(root, call)) == (422, refused)
+
+
+def test_the_import_apis_rate_limit_code_is_configurable(
+    root: httpx.Client, api: httpx.Client, admin: TwinAdmin
+) -> None:
+    headers = bearer(root)
+    admin.configure(rate_limit=1, rate_window_seconds=30,
+                    import_errors={"rate_limited": [503, "SLOW", "Slow down"]})  # fmt: skip
+    assert root.get("/v3/sales/offers", headers=headers).status_code == 200
+    limited = root.get("/v3/sales/offers", headers=headers)
+    assert (limited.status_code, limited.headers["retry-after"], limited.json()) == (
+        503, "30", error("SLOW", "Slow down")
+    )  # fmt: skip
+    assert answer(api.get("/products")) == (429, error("BR03", "Too many requests"))
 
 
 # AUTH01 ------------------------------------------------------------------------------------

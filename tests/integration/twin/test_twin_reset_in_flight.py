@@ -45,6 +45,33 @@ def test_a_call_held_by_a_latency_fault_is_dropped_by_a_reset(
     assert first == str(FIRST_ORDER_ID)
 
 
+DROPPED_MESSAGE = DROPPED["message"]
+
+
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        (("POST", "/oauth/token"),
+         {"error": "TWIN_RESET", "error_description": DROPPED_MESSAGE}),  # token_error_body
+        (("GET", "/v3/sales/offers"),
+         {"code": "TWIN_RESET", "message": DROPPED_MESSAGE}),  # import_error_body
+    ],
+)  # fmt: skip
+def test_a_dropped_import_api_call_answers_in_its_configured_error_body(
+    root: httpx.Client, admin: TwinAdmin, call: tuple[str, str], body: dict[str, str]
+) -> None:
+    method, path = call
+    admin.configure(import_error_body="code_message")
+    admin.add_fault(route=path, kind="latency", latency_ms=800, times=1)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(root.request, method, path)
+        wait_logged(admin, path)
+        admin.reset()
+        response = held.result(timeout=10)
+
+    assert (response.status_code, response.json()) == (503, body)
+
+
 def test_calls_after_a_reset_are_answered_normally(api: httpx.Client, admin: TwinAdmin) -> None:
     admin.reset()
     admin.add_fault(route="/v1/products", kind="latency", latency_ms=20, times=1)

@@ -222,6 +222,11 @@ def test_settings_of_unknowns_take_what_they_know() -> None:
         "offer_not_found": [404, "OFFER_NOT_FOUND", "Offer not found"],
         "job_not_found": [410, "GONE", "Gone"],
         "product_not_found": [404, "PRODUCT_NOT_FOUND", "Product {product_id} does not exist"],
+        "token_invalid": [401, "AUTH02", "Access token is invalid or expired"],
+        "body_not_json": [400, "BR01", "Invalid JSON"],
+        "invalid_data": [400, "BR02", "{reason}"],
+        "rate_limited": [429, "BR03", "Too many requests"],
+        "product_id_not_valid": [400, "BR04", "Product ID is not valid"],
     }
 
 
