@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import posixpath
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -276,17 +277,33 @@ def unignored_in_checkout(repo: Path, folder: Path) -> tuple[Path, str] | None:
 
 def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | None:
     """Every file of `folder` (relative to the repository's root) in the commit at HEAD, as
-    (path relative to the folder, bytes); None when git cannot list or read them."""
+    (path relative to the folder, bytes), a symbolic link as the file it points to (what a
+    run reading the folder on disk reads); None when git cannot list or read them."""
     try:
         root = Path(_git(repo, "rev-parse", "--show-toplevel").decode().strip())
         listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", str(folder))
         names = [raw.decode("utf-8", "replace") for raw in listed.split(b"\0") if raw]
         return [
-            (PurePath(name).relative_to(folder).as_posix(), _git(root, "show", f"HEAD:{name}"))
+            (PurePath(name).relative_to(folder).as_posix(), _committed_file(root, name))
             for name in names
         ]
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
+
+
+_SYMLINK_MODE = "120000"
+_MAX_LINKS = 8  # a chain of links that long is a loop
+
+
+def _committed_file(root: Path, name: str) -> bytes:
+    """The bytes of `name` at HEAD, following symbolic links within the commit."""
+    for _ in range(_MAX_LINKS):
+        mode = _git(root, "ls-tree", "HEAD", "--", name).decode().split(" ", 1)[0]
+        data = _git(root, "show", f"HEAD:{name}")
+        if mode != _SYMLINK_MODE:
+            return data
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(name), data.decode()))
+    raise ValueError(f"{name}: more than {_MAX_LINKS} symbolic links in a row")
 
 
 def _committed_blobs(repo: Path, names: dict[str, str]) -> dict[str, bytes]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
-from gate_support import CONTRACT_FILES, commit
+from gate_support import CONTRACT_FILES, commit, git
 
-from harness.gate.sources import env_files, scan_repository, tree_sources
+from harness.contracts.report import folder_digest, folder_files
+from harness.gate.sources import committed_folder, env_files, scan_repository, tree_sources
 
 
 def test_tracked_text_files_and_optionally_the_new_ones_git_would_track(repo: Path) -> None:
@@ -68,3 +69,16 @@ def test_a_secret_committed_then_removed_is_found_in_history(
     history = [s for s in scan_repository(repo).sources if s.commit is not None]
 
     assert (leaked, name, text.rstrip("\n")) in {(s.commit, s.path, s.text) for s in history}
+
+
+def test_a_committed_symlink_reads_as_the_file_it_points_to(repo: Path) -> None:
+    """`contracts/openapi/twin-admin.yaml` is a link to the twin's document: the committed
+    folder must hash what the contracts run read from disk (the file), not the link's text."""
+    commit(repo, {"docs/admin.yaml": "openapi: 3.1.0\n"}, "the document")
+    (repo / "specs").mkdir()
+    (repo / "specs" / "admin.yaml").symlink_to("../docs/admin.yaml")
+    git(repo, "add", "specs/admin.yaml")
+    git(repo, "commit", "-q", "-m", "a link to it")
+    committed = committed_folder(repo, PurePath("specs"))
+    assert committed == [("admin.yaml", b"openapi: 3.1.0\n")]
+    assert folder_digest(committed) == folder_digest(folder_files(repo / "specs"))
