@@ -237,7 +237,7 @@ def _base64_cores(secret: str) -> set[str]:
         end = 8 * (offset + len(data)) // 6  # the first holding a bit after the secret
         if end - first >= _MIN_BASE64_CORE:
             core = encoded[first:end]
-            cores |= {core, core.translate(_URL_SAFE), quote(core, safe="")}
+            cores |= {core, core.translate(_URL_SAFE), quote(core, safe=""), quote(core)}
     return cores | {_PERCENT_ESCAPE.sub(lambda m: m.group().lower(), c) for c in cores}
 
 

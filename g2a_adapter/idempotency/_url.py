@@ -55,10 +55,15 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
     if userinfo_is_ambiguous(url):
         raise StoreUnavailableError(backend, f"the URL {AMBIGUOUS_USERINFO}")
-    try:  # after the check above: a password read as a port would show in the message
+    try:
         parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
-    except ValueError as exc:
-        raise StoreUnavailableError(backend, f"{redacted!r} has no valid port ({exc})") from None
+    except ValueError:  # never echoed: without `user@`, a password is read as the port
+        raise StoreUnavailableError(
+            backend,
+            f"{parts.scheme}://*** has no valid port (a number up to 65535) after its host; a "
+            "password needs user@host after it (redis://:password@host, "
+            "postgresql://user:password@host)",
+        ) from None
     query = parse_qsl(parts.query, keep_blank_values=True)
     chosen = checked_namespace(
         backend, namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE

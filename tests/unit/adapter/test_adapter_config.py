@@ -542,14 +542,25 @@ def test_a_store_url_no_parser_reads_is_refused_without_its_password() -> None:
         ),
         ("sqlite://", "'sqlite://' is not sqlite:///relative/path or sqlite:////abs/path"),
         ("redis://:PG-SECRET-XYZ@/0", "'redis://:***@/0' names no host"),
+        (  # the user@ forgotten: the password is read as the port
+            "redis://default:PG-SECRET-XYZ/0",
+            "redis://*** has no valid port (a number up to 65535) after its host; a password "
+            "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
+        ),
+        (
+            "postgresql://app:PG-SECRET-XYZ/db",
+            "postgresql://*** has no valid port (a number up to 65535) after its host; a password "
+            "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
+        ),
         (
             "redis://:PG-SECRET-XYZ@127.0.0.1:99999/0",
-            "'redis://:***@127.0.0.1:99999/0' has no valid port (Port out of range 0-65535)",
+            "redis://*** has no valid port (a number up to 65535) after its host; a password "
+            "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
         ),
         (
             "postgresql://app:PG-SECRET-XYZ@127.0.0.1:abc/db",
-            "'postgresql://app:***@127.0.0.1:abc/db' has no valid port (Port could not be cast "
-            "to integer value as 'abc')",
+            "postgresql://*** has no valid port (a number up to 65535) after its host; a password "
+            "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
         ),
     ],
 )

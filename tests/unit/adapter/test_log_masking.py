@@ -59,13 +59,14 @@ def test_a_secret_in_an_http_basic_header_is_masked_as_the_whole_credential(clie
     [
         lambda b: base64.urlsafe_b64encode(b).decode(),
         lambda b: quote(base64.b64encode(b).decode(), safe=""),
+        lambda b: quote(base64.b64encode(b).decode()),  # `/` kept, as a path segment writes it
         lambda b: re.sub(
             "%[0-9A-F]{2}",
             lambda m: m.group().lower(),
             quote(base64.b64encode(b).decode(), safe=""),
         ),
     ],
-    ids=["url-safe", "percent-encoded", "percent-encoded-lower-hex"],
+    ids=["url-safe", "percent-encoded", "percent-encoded-slash-kept", "percent-encoded-lower-hex"],
 )
 def test_a_secret_in_url_safe_or_percent_encoded_base64_is_masked(
     encode: Callable[[bytes], str],
