@@ -3,10 +3,11 @@ a checklist tag naming no checklist item.
 
 A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
 only; one tagged `@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`)
-would prove nothing. A team's own tags (`@qa-first`, and `@qa-sandbox` or `@nosandbox` next to
-`@twin`) are left alone: a tag close to a target is reported only where a scenario carrying it
-has no real target tag, and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or
-a letter).
+would prove nothing. A team's own tags (`@qa-first`, and `@qa-sandbox` next to `@twin`) are
+left alone: a tag close to a target is reported only where a scenario carrying it has no real
+target tag, and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or a letter).
+A checklist item, a tag ruling a target out (`@skip-live`, `@nosandbox`) and one naming the twin
+only (`@twin-first`) keep the scenario on the twin as meant: none is reported as a target.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ CHECKLIST_PREFIX = "chk-"
 _CHECKLIST_LIKE = re.compile(r"chk[-_a-z]")  # of a tag's lower-case form
 _CLOSE = 0.75  # difflib's ratio from which a checklist-like tag reads as a typo of an item's tag
 _TARGETS_SHOWN = ", ".join(f"@{t}" for t in TARGETS)
-_WORD_SEPARATOR = re.compile(r"[-_]")
+_NEGATIONS = ("no", "not", "non", "skip", "without", "except")
+# A word of a tag's lower-case form, split on `-` and `_`; a negation joined to a target's name
+# is two words (`nosandbox`: `no`, `sandbox`).
+_WORD = re.compile(rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join(TARGETS)})(?:[-_]|$))|[^-_]+")
 
 
 def tag_problems(path: Path, shown_as: str) -> list[str]:
@@ -44,7 +48,7 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
     for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
         name = tag.name.removeprefix("@")
         problem = _not_an_item(name, items)
-        if problem is None and tag.id in untargeted:
+        if problem is None and tag.id in untargeted and name not in items:
             problem = _not_a_target(name)
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
@@ -79,25 +83,35 @@ def _not_an_item(tag: str, items: list[str]) -> str | None:
 
 def _not_a_target(tag: str) -> str | None:
     """Why a tag that is a typo of a target's name, or a team's tag with a target's name as one
-    of its words (`@sandbox-only`), is no target, or None."""
+    of its words (`@sandbox-only`), is no target, or None. A tag with a negation word is no
+    typo, and the targets it rules out (`@skip-live`) it does not name; one naming the default
+    target only (`@twin-first`) is left alone: the scenario runs there already."""
     if tag in TARGETS:
         return None
-    meant_target = next((t for t in TARGETS if _typo_of(tag.lower(), t)), None)
-    if meant_target is not None:
-        return f"is no target: did you mean @{meant_target}? (the targets are {_TARGETS_SHOWN})"
-    named = " or ".join(f"@{t}" for t in _target_words(tag))
-    if not named:
+    words = _WORD.findall(tag.lower())
+    if not any(word in _NEGATIONS for word in words):
+        meant = next((t for t in TARGETS if _typo_of(tag.lower(), t)), None)
+        if meant is not None:
+            return f"is no target: did you mean @{meant}? (the targets are {_TARGETS_SHOWN})"
+    named = _target_words(words)
+    if named in ([], [DEFAULT_TARGET]):
         return None
     return (
         f"is no target: the scenario has no target tag, so it runs on the {DEFAULT_TARGET} only "
-        f"(add {named}?)"
+        f"(add {' or '.join(f'@{t}' for t in named)}?)"
     )
 
 
-def _target_words(tag: str) -> list[str]:
-    """The targets named by a word of `tag` (words split on `-` and `_`), in the tag's order."""
-    words = _WORD_SEPARATOR.split(tag.lower())
-    return [word for word in dict.fromkeys(words) if word in TARGETS]
+def _target_words(words: list[str]) -> list[str]:
+    """The targets named by `words`, in their order, up to the first negation word: those after
+    it are ruled out (`skip`, `on`, `live`)."""
+    named = []
+    for word in words:
+        if word in _NEGATIONS:
+            break
+        if word in TARGETS and word not in named:
+            named.append(word)
+    return named
 
 
 def _typo_of(text: str, name: str) -> bool:

@@ -510,16 +510,38 @@ def _runs_on_the_twin(path: Path, line: int, tag: str, meant: str) -> str:
 def test_a_team_tag_built_on_a_target_is_reported_where_a_scenario_carrying_it_has_none(
     tmp_path: Path,
 ) -> None:
-    tags = ("@live_smoke @qa-first", "@sandbox-only @Twin-First @twin_or-live", "@sandbox-only")
+    tags = (
+        "@live_smoke @qa-first",
+        "@sandbox-only @twin_or-live @Live-Not-Sandbox",
+        "@sandbox-only",
+    )
     path = qa_feature(tmp_path, untargeted(*tags))
 
     assert check_features([path]).messages() == [
         _runs_on_the_twin(path, 1, "@live_smoke", "@live"),
         _runs_on_the_twin(path, 7, "@sandbox-only", "@sandbox"),
-        _runs_on_the_twin(path, 7, "@Twin-First", "@twin"),
         _runs_on_the_twin(path, 7, "@twin_or-live", "@twin or @live"),
+        # the target it rules out is not suggested
+        _runs_on_the_twin(path, 7, "@Live-Not-Sandbox", "@live"),
         _runs_on_the_twin(path, 19, "@sandbox-only", "@sandbox"),
     ]
+
+
+# A checklist item; tags ruling a target out (a negation word before its name, apart or joined);
+# tags naming the twin alone. Each keeps an untargeted scenario on the twin, as its author meant.
+KEEP_TO_THE_TWIN = (
+    "@chk-env-sandbox-default @skip-live @no-live @not_sandbox @non-twin @without-live",
+    "@Except-Sandbox @nosandbox @skip-on-live @twin-first @twin_only @Twin-First",
+    "@chk-env-sandbox-default @no-twin-or-live @twin-not-live",
+)
+
+
+def test_a_checklist_item_a_ruled_out_target_or_the_twin_alone_is_no_target_like_tag(
+    tmp_path: Path,
+) -> None:
+    path = qa_feature(tmp_path, untargeted(*KEEP_TO_THE_TWIN))
+
+    assert check_features([path]).messages() == []
 
 
 CHECKLIST_LIKE = """\
