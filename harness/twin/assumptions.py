@@ -59,6 +59,7 @@ IMPORT_ERRORS: dict[str, ErrorSpec] = {
     "invalid_data": ErrorSpec(400, "BR02", "{reason}"),
     "rate_limited": ErrorSpec(429, "BR03", "Too many requests"),
     "product_id_not_valid": ErrorSpec(400, "BR04", "Product ID is not valid"),
+    "content_type_required": ErrorSpec(400, "BR01", "Content-Type must be application/json"),
 }
 # Status words of `GET /v1/order/details` per internal state (`lapsed`: unpaid, and its
 # reservation expired).
@@ -169,10 +170,8 @@ REGISTRY: tuple[Assumption, ...] = (
     Assumption(
         "order_errors.content_type_required",
         ORDER_ERRORS["content_type_required"].as_list(),
-        "POST /v1/order, POST /v3/sales/offers or PATCH /v3/sales/offers/{id} without "
-        "Content-Type: application/json",
+        "POST /v1/order without Content-Type: application/json",
         f"{ASSUMED}: G2A's official PHP client always sends it on POST and PUT",
-        BOTH,
     ),
     Assumption(
         "order_errors.currency_not_supported",
@@ -458,6 +457,10 @@ REGISTRY: tuple[Assumption, ...] = (
                 "rate limit; with Retry-After",
             ),
             ("product_id_not_valid", "an offer whose variant.productId is not digits"),
+            (
+                "content_type_required",
+                "POST or PATCH /v3/sales/offers without Content-Type: application/json",
+            ),
         )
     ),
     Assumption(

@@ -295,8 +295,8 @@ def _payload(twin: Twin, call: Call, *, creating: bool) -> dict[str, Any]:
     `offer_body_checked` the first field that does not fit refuses the call; without it any
     JSON object is taken, its fields that do not fit dropped."""
     config = twin.state.config
-    if call.media_type != "application/json":  # as an order's create (see `assumptions`)
-        raise ApiError(config.order_errors["content_type_required"])
+    if call.media_type != "application/json":  # by default answered as an order's create
+        raise ApiError(config.import_errors["content_type_required"])
     data = errors.json_object(call.body)
     checked = config.offer_body_checked
     offer_type = data.get("offerType")

@@ -3,6 +3,7 @@ answer, and its answer once configured, exactly (status and body)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -91,6 +92,7 @@ def test_an_unknown_product_may_refuse_the_request(root: httpx.Client, admin: Tw
 
 # the Export API's codes the Import API reuses ------------------------------------------------
 JSON = {"Content-Type": "application/json"}
+TEXT = {"Content-Type": "text/plain"}
 BAD_ID_OFFER = {**OFFER, "variant": {**OFFER["variant"], "productId": "abc"}}  # type: ignore[dict-item]
 REUSED = {  # situation: (the call, as root.request's arguments; the default answer)
     "token_invalid": (
@@ -108,6 +110,10 @@ REUSED = {  # situation: (the call, as root.request's arguments; the default ans
     "product_id_not_valid": (
         ("POST", "/v3/sales/offers", {"json": BAD_ID_OFFER}),
         (400, error("BR04", "Product ID is not valid")),
+    ),
+    "content_type_required": (
+        ("POST", "/v3/sales/offers", {"content": json.dumps(OFFER).encode(), "headers": TEXT}),
+        (400, error("BR01", "Content-Type must be application/json")),
     ),
 }
 
@@ -142,6 +148,17 @@ def test_the_import_apis_reused_codes_are_configurable(
     )
     export = api.get("/products", params={"page": 0})  # the Export API keeps its codes
     assert answer(export) == (400, error("BR02", "page must be between 1 and 500"))
+
+
+def test_the_export_apis_content_type_refusal_keeps_its_order_errors_setting(
+    root: httpx.Client, api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(order_errors={"content_type_required": [415, "O1", "Orders want JSON"]})
+    call, default = REUSED["content_type_required"]
+    assert answer(ask(root, call)) == default
+    body = json.dumps({"product_id": SANDBOX_PRODUCT}).encode()
+    order = api.post("/order", content=body, headers=TEXT)
+    assert answer(order) == (415, error("O1", "Orders want JSON"))
 
 
 def test_a_configured_invalid_data_message_says_what_was_wrong_in_place_of_reason(

@@ -16,6 +16,7 @@ from qa_support import announced
 
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.assumptions import ORDER_ERRORS
+from harness.twin.errors import ErrorSpec
 
 AUTH = {"Authorization": f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"}
 SANDBOX_PRODUCT = "10000068865001"
@@ -28,9 +29,10 @@ def error(code: str, message: str) -> dict[str, str]:
     return {"status": "ERROR", "code": code, "message": message}
 
 
-def assumed(name: str) -> tuple[int, dict[str, str]]:
-    """(HTTP status, envelope) of an error the twin assumes, read from the assumptions registry."""
-    spec = ORDER_ERRORS[name]
+def assumed(name: str, table: dict[str, ErrorSpec] = ORDER_ERRORS) -> tuple[int, dict[str, str]]:
+    """(HTTP status, envelope) of an error the twin assumes, read from the assumptions registry
+    (its `table`: the order errors unless told)."""
+    spec = table[name]
     return spec.status, error(spec.code, spec.message)
 
 

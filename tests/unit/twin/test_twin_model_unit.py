@@ -227,6 +227,7 @@ def test_settings_of_unknowns_take_what_they_know() -> None:
         "invalid_data": [400, "BR02", "{reason}"],
         "rate_limited": [429, "BR03", "Too many requests"],
         "product_id_not_valid": [400, "BR04", "Product ID is not valid"],
+        "content_type_required": [400, "BR01", "Content-Type must be application/json"],
     }
 
 
