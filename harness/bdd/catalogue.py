@@ -150,6 +150,12 @@ def source_path(path: str) -> str:
         return path
 
 
+def _summary(docstring: str) -> str:
+    """A step's docstring's first paragraph, on one line (up to its first `Example:`)."""
+    paragraph = docstring.split("\n\n", 1)[0]
+    return " ".join(_EXAMPLE.split(paragraph, 1)[0].split())
+
+
 def _entry(context: Any) -> CatalogueStep:
     func = context.step_func
     docstring = inspect.getdoc(func) or ""
@@ -161,7 +167,7 @@ def _entry(context: Any) -> CatalogueStep:
         kind=context.type or "step",
         pattern=context.parser.name,
         params=_params(context.parser, context.converters),
-        doc=docstring.splitlines()[0] if docstring else "",
+        doc=_summary(docstring),
         example=example,
         targets=step_targets(func),
         defined_at=f"{source_path(inspect.getsourcefile(func) or '?')}:{start}",

@@ -165,3 +165,13 @@ def test_a_product_s_price_and_stock_are_checked_read_only_on_every_target() -> 
         assert step.params["bound"] == 'one of "at most", "at least", "exactly"'
     markdown = (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
     assert "### `product {product_id:whole} costs {bound} {price:number} EUR`" in markdown
+
+
+def test_a_step_s_description_is_its_docstring_s_whole_first_paragraph() -> None:
+    """A first sentence wrapped onto a second line is not cut off where the line breaks."""
+    (step,) = [s for s in catalogue() if s.pattern.startswith("the seller stocks {count:whole}")]
+    assert step.doc == (
+        "Serve the receiver with G2A's declared-stock callbacks over a reference stock holding "
+        "that many keys of one product; reservations last 30 minutes on the seller's clock."
+    )
+    assert not [s.pattern for s in catalogue() if "Example:" in s.doc or "\n" in s.doc]
