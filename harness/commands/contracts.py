@@ -65,20 +65,31 @@ def run(args: argparse.Namespace) -> int:
     return actions[args.action](args)
 
 
-def _part_envelope(
-    part: str, target: str, base_url: str | None, started_at: datetime
-) -> dict[str, Any]:
-    """What this part of contracts.json proves it ran on (target `files`: no server asked)."""
+def _record(
+    report_dir: Path,
+    part: str,
+    ran_on: str,
+    base_url: str | None,
+    started_at: datetime,
+    **fields: Any,
+) -> None:
+    """This part's results into contracts.json, with what it proves it ran on (target `files`:
+    no server asked), and where the report is."""
     from harness import envelope
+    from harness.contracts.report import REPORT_NAME, update_report
 
-    return envelope.capture(target=target, base_url=base_url, suite=part, started_at=started_at)
+    part_envelope = envelope.capture(
+        target=ran_on, base_url=base_url, suite=part, started_at=started_at
+    )
+    update_report(report_dir, part, part_envelope, **fields)
+    print(f"report: {report_dir / REPORT_NAME}")
 
 
 def _verify(args: argparse.Namespace) -> int:
     """Verify the pacts; the provider URL is shown and stored redacted (`result.provider_url`
     already is)."""
     from harness.cassettes import redacted_url
-    from harness.contracts.report import folder_record, update_report
+    from harness.contracts.report import folder_record
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
 
@@ -92,10 +103,12 @@ def _verify(args: argparse.Namespace) -> int:
             result = _verify_at(args.provider_url, pact_dir, args.timeout)
         except ProviderUnreachableError as exc:
             shown = redacted_url(args.provider_url)
-            update_report(
+            _record(
                 args.report_dir,
                 "verify",
-                _part_envelope("verify", "provider", shown, started_at),
+                "provider",
+                shown,
+                started_at,
                 sources=sources,
                 target="provider",
                 pacts_verified=False,
@@ -118,10 +131,12 @@ def _verify(args: argparse.Namespace) -> int:
             f"{provider.provider}: {provider.interactions} interaction(s), "
             f"{'verified' if provider.passed else 'FAILED'}"
         )
-    update_report(
+    _record(
         args.report_dir,
         "verify",
-        _part_envelope("verify", target, result.provider_url, started_at),
+        target,
+        result.provider_url,
+        started_at,
         sources=sources,
         target=target,
         pacts_verified=result.passed,
@@ -145,7 +160,7 @@ def _verify_at(provider_url: str, pact_dir: Path, deadline_s: float | None) -> A
 def _drift(args: argparse.Namespace) -> int:
     from harness.cassettes import CASSETTE_DIR
     from harness.contracts.drift import detect_drift
-    from harness.contracts.report import folder_record, update_report
+    from harness.contracts.report import folder_record
     from harness.contracts.sources import (
         OPENAPI_DIR,
         PACT_DIR,
@@ -189,10 +204,12 @@ def _drift(args: argparse.Namespace) -> int:
             "checked, which is not a pass (record cassettes with `g2a-harness record`)",
             file=sys.stderr,
         )
-    update_report(
+    _record(
         args.report_dir,
         "drift",
-        _part_envelope("drift", "files", None, started_at),
+        "files",
+        None,
+        started_at,
         sources={name: folder_record(folder) for name, folder in folders.items()},
         drift_checked=bool(traffic),
         drift=[d.as_dict() for d in drift],

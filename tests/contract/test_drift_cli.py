@@ -26,6 +26,7 @@ def test_aligned_traffic_shows_no_drift(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "no drift" in out
     assert "7 recorded exchange(s)" in out
+    assert out.splitlines()[-1] == f"report: {tmp_path / 'contracts.json'}"
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert (report["kind"], report["drift_checked"], report["drift"]) == ("contracts", True, [])
     assert report["drift_sources"]["recorded_exchanges"] == 7

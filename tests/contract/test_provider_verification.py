@@ -174,6 +174,7 @@ def test_cli_verify_against_a_provider_url_writes_the_report(
     assert (
         f"{EXPORT_PROVIDER}: {len(descriptions(EXPORT_PROVIDER))} interaction(s), verified" in out
     )
+    assert out.splitlines()[-1] == f"report: {tmp_path / 'contracts.json'}"
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert report["kind"] == "contracts"
     assert report["pacts_verified"] is True
