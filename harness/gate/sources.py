@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import posixpath
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -283,34 +282,18 @@ def committed_folder(repo: Path, folder: PurePath) -> list[tuple[str, bytes]] | 
         root = Path(_git(repo, "rev-parse", "--show-toplevel").decode().strip())
         listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", str(folder))
         names = [raw.decode("utf-8", "replace") for raw in listed.split(b"\0") if raw]
-        return [
-            (PurePath(name).relative_to(folder).as_posix(), _committed_file(root, name))
-            for name in names
-        ]
+        files = _committed_blobs(root, {name: f"HEAD:{name}" for name in names})
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
-
-
-_SYMLINK_MODE = "120000"
-_MAX_LINKS = 8  # a chain of links that long is a loop
-
-
-def _committed_file(root: Path, name: str) -> bytes:
-    """The bytes of `name` at HEAD, following symbolic links within the commit."""
-    for _ in range(_MAX_LINKS):
-        mode = _git(root, "ls-tree", "HEAD", "--", name).decode().split(" ", 1)[0]
-        data = _git(root, "show", f"HEAD:{name}")
-        if mode != _SYMLINK_MODE:
-            return data
-        name = posixpath.normpath(posixpath.join(posixpath.dirname(name), data.decode()))
-    raise ValueError(f"{name}: more than {_MAX_LINKS} symbolic links in a row")
+    return [(PurePath(name).relative_to(folder).as_posix(), data) for name, data in files.items()]
 
 
 def _committed_blobs(repo: Path, names: dict[str, str]) -> dict[str, bytes]:
-    """The blobs (path -> object id) as bytes, in one `git cat-file --batch`."""
+    """The blobs (path -> object id, or `HEAD:path`) as bytes, in one `git cat-file --batch`;
+    a symbolic link named by `HEAD:path` is read as the file it points to in the commit."""
     stdin = "".join(f"{oid}\n" for oid in names.values()).encode()
     out = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "--batch"],
+        ["git", "-C", str(repo), "cat-file", "--batch", "--follow-symlinks"],
         input=stdin,
         check=True,
         capture_output=True,

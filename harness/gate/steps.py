@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness.cassettes import redacted_url
 
@@ -25,11 +24,8 @@ class Step:
 
 
 def _shown(arg: str) -> str:
-    try:
-        is_url = urlsplit(arg).scheme in ("http", "https")  # urlsplit lower-cases the scheme
-    except ValueError:
-        is_url = False
-    return redacted_url(arg) if is_url else arg
+    """A URL argument (any case of scheme) redacted; `<scrubbed>` when it does not parse."""
+    return redacted_url(arg) if arg.lower().startswith(("http://", "https://")) else arg
 
 
 @dataclass(frozen=True)
