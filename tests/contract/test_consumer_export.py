@@ -283,7 +283,9 @@ def test_key_is_handed_out_once(export: ConsumerSession) -> None:
     assert (caught.value.status_code, caught.value.code) == (400, "ORD004")
 
 
-def test_rate_limit_is_reported_with_retry_after(export: ConsumerSession) -> None:
+def test_rate_limit_is_reported(export: ConsumerSession) -> None:
+    # No `Retry-After`: G2A does not document one on its 429, so the pact does not ask for it
+    # (the adapter honours one when it comes: tests/unit, and the twin sends it).
     (
         export.pact.upon_receiving("a request while the rate limit is exhausted")
         .given("rate limit is exhausted", seconds="30")
@@ -292,10 +294,12 @@ def test_rate_limit_is_reported_with_retry_after(export: ConsumerSession) -> Non
         .with_query_parameter("page", "1")
         .will_respond_with(429)
         .with_headers(JSON)
-        .with_header("Retry-After", match.regex("30", regex=DIGITS))
         .with_body(error("BR03", "Too many requests"))
     )
     with export.client() as client, pytest.raises(RateLimitedError) as caught:
         client.products.list(page=1)
-    assert caught.value.code == "BR03"
-    assert caught.value.retry_after == 30.0
+    assert (caught.value.code, caught.value.status_code, caught.value.retry_after) == (
+        "BR03",
+        429,
+        None,
+    )

@@ -12,7 +12,16 @@ from typing import Any
 import httpx
 import pytest
 from _consumer import ConsumerSession
-from _pact_terms import BEARER, DIGITS, EXAMPLE_TOKEN, JSON_TYPE, PRODUCT_ID, UUID, text
+from _pact_terms import (
+    ANY_SUCCESS_STATUS,
+    BEARER,
+    DIGITS,
+    EXAMPLE_TOKEN,
+    JSON_TYPE,
+    PRODUCT_ID,
+    UUID,
+    text,
+)
 from pact import Pact, match
 from pact.error import MismatchesError
 from pact.interaction import HttpInteraction
@@ -118,6 +127,7 @@ def test_offer_create_returns_a_job(imports: ConsumerSession) -> None:
         .with_header("Authorization", BEARER)
         .with_body(NEW_OFFER, "application/json")
         .will_respond_with(202)
+        .with_matching_rules(ANY_SUCCESS_STATUS, "Response")
         .with_headers(JSON)
         .with_body({"data": {"jobId": text(JOB_ID, r"^[\w-]+$")}})
     )
