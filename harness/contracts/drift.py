@@ -10,6 +10,9 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
   (`undocumented_field`);
 - a field whose JSON type differs from the documented schema or from the pact's example
   (`type_change`);
+- a value the documented schema rules out: one its `enum` does not list, or a string its
+  `pattern` does not match (`undocumented_value`; an order status word G2A adds, an id that
+  stopped being digits);
 - a field the documented schema marks required that traffic lacks (`missing_required_field`);
 - a field a pact requires (every key of a pact's expected body is required) that traffic with the
   same status lacks (`missing_field`);
@@ -20,6 +23,8 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -221,6 +226,9 @@ def _compare_schema(
             exchange.source,
         )
         return
+    rejected = _value_rejected(schema, value)
+    if rejected:
+        yield Drift(operation.label, "undocumented_value", path, rejected, exchange.source)
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
@@ -366,6 +374,31 @@ def _under_empty_array(path: str, body: JSON) -> bool:
 def _type_allowed(actual: str, allowed: set[str]) -> bool:
     # JSON has one number type: an integral value is a valid "number".
     return actual in allowed or (actual == "integer" and "number" in allowed)
+
+
+def _value_rejected(schema: Mapping[str, Any], value: JSON) -> str | None:
+    """Why the schema's `enum` or `pattern` rules `value` out, else None."""
+    listed = schema.get("enum")
+    if listed is not None and not any(_same_json(item, value) for item in listed):
+        shown = ", ".join(json.dumps(item) for item in listed)
+        return f"documented one of {shown}, got {json.dumps(value)}"
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and isinstance(value, str) and not _regex(pattern).search(value):
+        return f"documented pattern {pattern}, got {json.dumps(value)}"
+    return None
+
+
+def _same_json(a: JSON, b: JSON) -> bool:
+    """Equal as JSON values: `true` is not `1` there, though Python says so."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"documented pattern {pattern!r} is not a regex: {error}") from error
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:

@@ -189,6 +189,74 @@ def test_integral_price_is_a_number_but_a_fraction_is_no_integer() -> None:
     assert kinds(found) == {("GET /v1/products", "type_change", "$.total")}
 
 
+def ruled() -> dict[str, Any]:
+    """DOCUMENT with an error `status` that is always ERROR, digit ids, a boolean `isFile`
+    that is always false, and a `code` of capitals then digits."""
+    document = copy.deepcopy(DOCUMENT)
+    error = document["components"]["responses"]["Error"]["content"]["application/json"]
+    error["schema"]["properties"]["status"]["enum"] = ["ERROR"]
+    error["schema"]["properties"]["code"]["pattern"] = "^[A-Z]+[0-9]*$"
+    document["components"]["schemas"]["Product"]["allOf"][0]["properties"]["id"]["pattern"] = (
+        "^[0-9]+$"
+    )
+    key = document["paths"]["/order/key/{orderId}"]["get"]["responses"]["200"]
+    key["content"]["application/json"]["schema"]["properties"]["isFile"]["enum"] = [False]
+    return document
+
+
+def test_a_value_the_document_rules_out_is_drift() -> None:
+    recorded = [
+        traffic("GET", "/v1/products", 401, {"status": "error", "code": "AUTH02", "message": ""}),
+        traffic("GET", "/v1/products", 400, {"status": "ERROR", "code": "auth-2", "message": ""}),
+        traffic(
+            "GET",
+            "/v1/products",
+            200,
+            {"total": 1, "page": 1, "docs": [{**PRODUCT, "id": "G2A-10000084431001"}]},
+        ),
+        traffic("GET", "/v1/order/key/1530978476", 200, {"key": "X", "isFile": 0}),
+    ]
+    found = {(d.field, d.detail) for d in detect_drift([ruled()], [], recorded)}
+    assert found == {
+        ("$.status", 'documented one of "ERROR", got "error"'),
+        ("$.code", 'documented pattern ^[A-Z]+[0-9]*$, got "auth-2"'),
+        ("$.docs[].id", 'documented pattern ^[0-9]+$, got "G2A-10000084431001"'),
+        ("$.isFile", "documented boolean, got integer"),
+    }
+    assert {d.kind for d in detect_drift([ruled()], [], recorded[:3])} == {"undocumented_value"}
+
+
+def test_values_the_document_allows_are_no_drift() -> None:
+    recorded = [
+        traffic("GET", "/v1/products", 401, {"status": "ERROR", "code": "AUTH", "message": ""}),
+        traffic("GET", "/v1/products", 200, {"total": 1, "page": 1, "docs": [PRODUCT]}),
+        traffic("GET", "/v1/order/key/1530978476", 200, {"key": "X", "isFile": False}),
+    ]
+    assert detect_drift([ruled()], [PACT_PAGE, PACT_KEY], recorded) == []
+
+
+def test_true_is_not_one_in_an_enum() -> None:
+    document = ruled()
+    key = document["paths"]["/order/key/{orderId}"]["get"]["responses"]["200"]
+    key["content"]["application/json"]["schema"]["properties"]["isFile"] = {"enum": [1]}
+    recorded = [traffic("GET", "/v1/order/key/1530978476", 200, {"key": "X", "isFile": True})]
+    [found] = detect_drift([document], [], recorded)
+    assert (found.kind, found.field, found.detail) == (
+        "undocumented_value",
+        "$.isFile",
+        "documented one of 1, got true",
+    )
+
+
+def test_a_pattern_python_cannot_read_is_a_clear_error() -> None:
+    document = ruled()
+    error = document["components"]["responses"]["Error"]["content"]["application/json"]
+    error["schema"]["properties"]["code"]["pattern"] = "^[A-Z"
+    recorded = [traffic("GET", "/v1/products", 401, {"status": "ERROR", "code": "A"})]
+    with pytest.raises(ValueError, match=r"documented pattern '\^\[A-Z' is not a regex"):
+        detect_drift([document], [], recorded)
+
+
 def test_pact_fields_under_an_empty_traffic_array_are_not_missing() -> None:
     recorded = [traffic("GET", "/v1/products", 200, {"total": 0, "page": 1, "docs": []})]
     assert detect_drift([DOCUMENT], [PACT_PAGE], recorded) == []
