@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from harness.twin import assumptions
 from harness.twin.admin_input import finite_number
 from harness.twin.credentials import SANDBOX_CREDENTIAL, Credential
-from harness.twin.errors import ErrorSpec
+from harness.twin.errors import MAX_MESSAGE_LENGTH, ErrorSpec, is_message
 
 _N = TypeVar("_N", int, float)
 PROFILES = ("realistic", "fast")
@@ -237,7 +237,11 @@ def _error(setting: str, spec: Any) -> ErrorSpec:
         raise ValueError(f"{setting}: status must be an HTTP error status")
     if not (isinstance(code, str) and _ERROR_CODE.fullmatch(code)):
         raise ValueError(f"{setting}: code must be 1 to 64 characters of A-Z, a-z, 0-9 and _.:-")
-    return ErrorSpec(status, code, str(message))
+    if not is_message(message):
+        raise ValueError(
+            f"{setting}: message must be a string of 1 to {MAX_MESSAGE_LENGTH} characters"
+        )
+    return ErrorSpec(status, code, message)
 
 
 def _choice(name: str, value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,16 @@ def restated(spec: ErrorSpec, error: ApiError) -> ApiError:
     """`error` answered as the configured `spec`: `{reason}` in its message stands for the
     message of `error` (what was wrong)."""
     return ApiError(spec, spec.message.replace("{reason}", error.message))
+
+
+# The longest error message the twin may be told to answer with (a configured error, a fault).
+MAX_MESSAGE_LENGTH = 1000
+
+
+def is_message(value: Any) -> TypeGuard[str]:
+    """Whether `value` is an error message the twin may be told to answer with: a string of 1
+    to MAX_MESSAGE_LENGTH characters."""
+    return isinstance(value, str) and 1 <= len(value) <= MAX_MESSAGE_LENGTH
 
 
 def envelope(code: str, message: str) -> bytes:

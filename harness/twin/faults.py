@@ -14,8 +14,11 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+
+from harness.twin.errors import MAX_MESSAGE_LENGTH, is_message
 
 _T = TypeVar("_T", int, str)
 
@@ -47,6 +50,10 @@ PHASES = ("before", "after")
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_LATENCY_MS = 60_000
 MAX_RETRY_AFTER = 3600
+# A fault's code may be text no client reads as a code (spaces, any script, over 64
+# characters), to see how a client copes; never a control character (C0, DEL, C1).
+MAX_CODE_LENGTH = 256
+_CODE = re.compile(rf"[^\x00-\x1f\x7f-\x9f]{{1,{MAX_CODE_LENGTH}}}")
 _SPEC_FIELDS = {
     "route",
     "method",
@@ -183,6 +190,12 @@ def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultActio
     )
     if action.phase not in PHASES:
         raise FaultSpecError("phase must be 'before' or 'after'")
+    if not _CODE.fullmatch(action.code):
+        raise FaultSpecError(
+            f"code must be 1 to {MAX_CODE_LENGTH} characters, none of them a control character"
+        )
+    if not is_message(action.message):
+        raise FaultSpecError(f"message must be a string of 1 to {MAX_MESSAGE_LENGTH} characters")
     if not 200 <= action.status <= 599:  # a 1xx is no answer: clients drop the connection
         raise FaultSpecError("status must be an HTTP status code from 200 to 599")
     if not 0 <= action.latency_ms <= MAX_LATENCY_MS:

@@ -23,7 +23,6 @@ from harness.twin import errors
 from harness.twin.admin_input import finite_number
 from harness.twin.assumptions import MAX_OFFERS_PER_PAGE
 from harness.twin.config import TwinConfig
-from harness.twin.credentials import Credential
 from harness.twin.errors import ApiError
 from harness.twin.protocol import Call, Reply, json_reply
 from harness.twin.query import int_param
@@ -46,13 +45,10 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _PRICE_TEXT = re.compile(r"[0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*")
 
 
-class _OAuthRefusal(Exception):
-    """A token refusal, its reply in the body `token_error_body` names (RFC 6749's by
-    default)."""
-
-    def __init__(self, config: TwinConfig, status: int, error: str, description: str) -> None:
-        super().__init__(status)
-        self.reply = Reply(status, errors.error_body(config.token_error_body, error, description))
+def _oauth_refusal(status: int, error: str, description: str) -> ApiError:
+    """A token refusal: RFC 6749's `error` word as its code; the dispatcher answers it in the
+    body `token_error_body` names (RFC 6749's by default)."""
+    return ApiError(errors.ErrorSpec(status, error, description))
 
 
 def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
@@ -62,7 +58,7 @@ def _token_form(config: TwinConfig, call: Call) -> dict[str, str]:
             return dict(parse_qsl(call.body.decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             pass
-    raise _OAuthRefusal(config, 400, "invalid_request", "The body must be a form")
+    raise _oauth_refusal(400, "invalid_request", "The body must be a form")
 
 
 def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
@@ -74,53 +70,40 @@ def _basic_client(config: TwinConfig, call: Call) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(basic[6:], validate=True).decode()
     except ValueError:  # not base64 (non-ASCII included), or not UTF-8 once decoded
-        raise _OAuthRefusal(config, 401, "invalid_client", "Client authentication failed") from None
+        raise _oauth_refusal(401, "invalid_client", "Client authentication failed") from None
     client_id, _, client_secret = decoded.partition(":")
     return client_id, client_secret
 
 
-def _token_client(twin: Twin, call: Call) -> Credential:
-    """The account a token request authenticates as, else _OAuthRefusal."""
+def token_account(twin: Twin, call: Call) -> str:
+    """The account (API hash) a token request authenticates as, else the refusal: the
+    dispatcher's authentication of `POST /oauth/token`, so a refused request spends no
+    rate-limit budget and an accepted one spends its account's when `token_rate_limited` is
+    on."""
     config = twin.state.config
     form = _token_form(config, call)
     basic = _basic_client(config, call)
     client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
     grant_type = form.get("grant_type")
     if not grant_type:  # RFC 6749 §5.2: a missing parameter (a body that is not a form, say)
-        raise _OAuthRefusal(config, 400, "invalid_request", "grant_type is required")
+        raise _oauth_refusal(400, "invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
-        raise _OAuthRefusal(
-            config, 400, "unsupported_grant_type", "Only client_credentials is supported"
-        )
+        raise _oauth_refusal(400, "unsupported_grant_type", "Only client_credentials is supported")
     if not client_id or not client_secret:
-        raise _OAuthRefusal(
-            config, 400, "invalid_request", "client_id and client_secret are required"
-        )
+        raise _oauth_refusal(400, "invalid_request", "client_id and client_secret are required")
     credential = twin.state.oauth_clients.get((client_id, client_secret))
     if credential is None:
-        raise _OAuthRefusal(config, 401, "invalid_client", "Client authentication failed")
-    return credential
-
-
-def token_account(twin: Twin, call: Call) -> str:
-    """The account a token request authenticates as ("" for none): whose rate-limit budget it
-    spends when `token_rate_limited` is on."""
-    try:
-        return _token_client(twin, call).api_hash
-    except _OAuthRefusal:
-        return ""
+        raise _oauth_refusal(401, "invalid_client", "Client authentication failed")
+    return credential.api_hash
 
 
 def issue_token(twin: Twin, call: Call, _: str | None) -> Reply:
     """`POST /oauth/token`: form `grant_type=client_credentials&client_id&client_secret`
-    (or the client in an HTTP Basic header, see `_basic_client`)."""
-    try:
-        credential = _token_client(twin, call)
-    except _OAuthRefusal as refusal:
-        return refusal.reply
+    (or the client in an HTTP Basic header, see `_basic_client`), authenticated by
+    `token_account`; the token is the authenticated client's (`call.client`)."""
     state = twin.state
     ttl = state.config.token_ttl_seconds
-    token = Token(secrets.token_urlsafe(32), credential.api_hash, state.clock() + ttl)
+    token = Token(secrets.token_urlsafe(32), call.client, state.clock() + ttl)
     state.tokens[token.value] = token
     _forget_expired_tokens(twin)
     return json_reply({"access_token": token.value, "token_type": "bearer", "expires_in": ttl})

@@ -2,7 +2,8 @@
 
 Positive and negative cases with the common checks plus negative-data rejection: every admin
 refusal is a 4xx that the document declares. Webhook subscriber URLs are pointed at a closed
-loopback port, so a generated subscription never sends anything off the machine.
+loopback port, so a generated subscription never sends anything off the machine. The generated
+config changes (the accepted credentials among them) reach only this module's own twin.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ admin_schema = load_schema("twin-admin.yaml")
 
 @pytest.fixture(scope="module")
 def twin() -> Iterator[RunningTwin]:
+    """A twin of this module alone: a generated `PUT /__twin/config` may replace its sandbox
+    credentials, which no other test's twin shares."""
     with running_twin(TwinConfig.fast(catalog_size=30)) as running:
         yield running
 

@@ -226,6 +226,26 @@ def test_a_configured_error_code_must_be_a_readable_code(
     assert admin.config() == before
 
 
+@pytest.mark.parametrize(
+    ("table", "situation", "message"),
+    [
+        ("order_errors", "out_of_stock", None),
+        ("export_errors", "bad_query", {"text": "Bad query"}),
+        ("import_errors", "job_not_found", 404),
+        ("import_errors", "invalid_data", ""),
+        ("order_errors", "already_paid", "m" * 1001),
+    ],
+    ids=["null", "object", "number", "empty", "too long"],
+)
+def test_a_configured_error_message_must_be_text(
+    admin: TwinAdmin, table: str, situation: str, message: Any
+) -> None:
+    before = admin.config()
+    with refused(f"{table}.{situation}: message must be a string of 1 to 1000 characters"):
+        admin.configure(**{table: {situation: [404, "CODE", message]}})
+    assert admin.config() == before
+
+
 def test_a_readable_error_code_of_64_characters_is_taken(admin: TwinAdmin) -> None:
     code = "Import.Error:product_not-found" + "X" * 34
     config = admin.configure(import_errors={"product_not_found": [404, code, "m"]})

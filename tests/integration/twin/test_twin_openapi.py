@@ -1,7 +1,9 @@
-"""The twin's OpenAPI documents are valid and describe exactly the routes it serves."""
+"""The twin's OpenAPI documents are valid and describe exactly the routes it serves, and its
+admin document every setting its config takes."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,13 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from harness.twin import TwinConfig
+from harness.twin.config import ERROR_TABLES, WORD_TABLES
 from harness.twin.dispatch import PARAM_ROUTES, STATIC_ROUTES
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "openapi"
 DOCUMENTS = {"export": ("g2a-export-v1.yaml", "/v1"), "import": ("g2a-import.yaml", "")}
+ADMIN_DOCUMENT = "twin-admin.yaml"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -20,9 +25,19 @@ def load(name: str) -> dict[str, Any]:
     return document
 
 
-@pytest.mark.parametrize("name", [file for file, _ in DOCUMENTS.values()])
+@pytest.mark.parametrize("name", [*(file for file, _ in DOCUMENTS.values()), ADMIN_DOCUMENT])
 def test_document_is_valid_openapi(name: str) -> None:
     validate(load(name))
+
+
+def test_the_admin_document_names_every_setting_the_config_takes() -> None:
+    """`PUT /__twin/config` takes every field of TwinConfig and, in a table of errors or
+    words, every situation it has: `ConfigChange` documents each (and nothing else)."""
+    change = load(ADMIN_DOCUMENT)["components"]["schemas"]["ConfigChange"]["properties"]
+    assert set(change) == {field.name for field in dataclasses.fields(TwinConfig)}
+    config = TwinConfig()
+    for table in (*ERROR_TABLES, *WORD_TABLES):
+        assert set(change[table]["properties"]) == set(getattr(config, table)), table
 
 
 def served_operations() -> set[tuple[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.twin.faults import FaultBook, FaultSpecError, parse_fault
@@ -70,6 +72,44 @@ def test_first_matching_fault_that_fires_wins() -> None:
 def test_bad_specs_name_the_field(spec: dict[str, object], field: str) -> None:
     with pytest.raises(FaultSpecError, match=field):
         parse_fault(spec, "f")
+
+
+FAULT_CODE = "code must be 1 to 256 characters, none of them a control character"
+FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ({"kind": "status", "code": 5}, "code must be a string"),
+        ({"kind": "status", "code": ""}, FAULT_CODE),
+        ({"kind": "status", "code": "X" * 257}, FAULT_CODE),
+        ({"kind": "status", "code": "AUTH02\ng2a.call GET /v1/products"}, FAULT_CODE),
+        ({"kind": "rate_limit", "code": "BR\x0003"}, FAULT_CODE),
+        ({"kind": "status", "code": "BR\x9b03"}, FAULT_CODE),  # a C1 control character
+        ({"kind": "status", "message": None}, "message must be a string"),
+        ({"kind": "status", "message": ""}, FAULT_MESSAGE),
+        ({"kind": "rate_limit", "message": "m" * 1001}, FAULT_MESSAGE),
+        ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]}, FAULT_CODE),
+        ({"kind": "status", "sequence": [{"kind": "html", "message": ""}]}, FAULT_MESSAGE),
+    ],
+    ids=[
+        "code not text", "empty code", "long code", "code with newline", "code with NUL",
+        "code with C1", "message not text", "empty message", "long message",
+        "empty code in sequence", "empty message in sequence",
+    ],
+)  # fmt: skip
+def test_a_faults_code_and_message_are_checked_by_name(
+    spec: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(FaultSpecError, match=f"^{re.escape(reason)}$"):
+        parse_fault(spec, "f")
+
+
+@pytest.mark.parametrize("code", ["ORD 07", "Ошибка", "X" * 256, 'a/b?c="d"', "{reason}"])
+def test_a_fault_code_may_be_any_text_without_control_characters(code: str) -> None:
+    fault = parse_fault({"kind": "status", "code": code, "message": "m" * 1000}, "f")
+    assert (fault.action.code, fault.action.message) == (code, "m" * 1000)
 
 
 def test_clearing_the_faults_starts_their_ids_and_draws_again() -> None:
