@@ -11,6 +11,7 @@ nonces; the stored expiry times decide.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -142,7 +143,11 @@ class RedisStore:
         self._owners = OwnerIds()
         self._prefix = f"{checked_namespace(self.backend, namespace)}:"
         self._mask = SecretMasker(url_passwords(url))
-        self._refused: weakref.WeakSet[redis.connection.AbstractConnection] = weakref.WeakSet()
+        # connection refused -> the number of the server clock's last measurement then
+        self._refused: weakref.WeakKeyDictionary[redis.connection.AbstractConnection, int] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._timing = threading.local()  # `.measurement`: the one this thread's call times by
         self._client: redis.Redis = redis.Redis.from_url(
             url,
             decode_responses=True,
@@ -165,18 +170,23 @@ class RedisStore:
             raise
 
     def _on_connect(self, connection: redis.connection.AbstractConnection) -> None:
-        """redis-py's handshake, then `_Reconnected` for a connection opened while the server's
-        clock held a measurement: one opened again (redis-py does so by itself when the server
-        closed it: a failover), or a new one, which may reach the new server before any pooled
-        one is opened again. Once per connection: redis-py closes the one refused, and opens
-        it again for the call sent again, after the clock was expired."""
+        """redis-py's handshake, then `_Reconnected` for a connection opened under a call that
+        may compute its times by the server's clock as measured before: the connection may
+        reach another server (redis-py opens one again by itself when the server closed it: a
+        failover; or a new one, which may reach the new server before any pooled one is
+        opened again). Let through to the measuring of the clock, and once to a call timed by
+        a measurement made after the connection was refused: redis-py closes the one refused,
+        and opens it again for the call sent again, measured again."""
         connection.on_connect()  # type: ignore[no-untyped-call]  # redis-py's own handshake
-        if connection in self._refused:
-            self._refused.discard(connection)
-        elif self._server_clock is not None and self._server_clock.measured:
-            self._refused.add(connection)
-            self._server_clock.expire()
-            raise _Reconnected("connected: the server's clock is measured again")
+        refused_at = self._refused.pop(connection, None)
+        timed_by = getattr(self._timing, "measurement", None)
+        if self._server_clock is None or timed_by is None:  # no server clock, or measuring it
+            return
+        if refused_at is not None and refused_at < timed_by:
+            return
+        self._refused[connection] = self._server_clock.measurement
+        self._server_clock.expire()
+        raise _Reconnected("connected: the server's clock is measured again")
 
     def _call(self, action: Callable[[], Any]) -> Any:
         if self._closed:  # redis-py would quietly connect again
@@ -196,13 +206,23 @@ class RedisStore:
         reconnections = 0
         while True:
             try:
-                if self._server_clock is not None:
-                    self._server_clock.refresh(self._server_time)
-                return action()
+                return self._call_measured_once(action)
             except _Reconnected:  # nothing was sent
                 reconnections += 1
                 if reconnections > _RECONNECTIONS:
                     raise
+
+    def _call_measured_once(self, action: Callable[[], Any]) -> Any:
+        """`action` once the server's clock is measured, noting for `_on_connect` the
+        measurement by which this thread's call computes its times (or a later one)."""
+        if self._server_clock is None:
+            return action()
+        self._server_clock.refresh(self._server_time)
+        self._timing.measurement = self._server_clock.measurement
+        try:
+            return action()
+        finally:
+            self._timing.measurement = None
 
     def _timed_call(self, action: Callable[[float], Any]) -> Any:
         """`action` given the time now, read only once `_call` has measured the server's clock

@@ -13,6 +13,7 @@ a `clock` instead: a measurement brings this one back to the server's time.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -53,16 +54,13 @@ class ServerClock:
         self._base = self._local() - monotonic()  # the server's time minus monotonic time
         self._next_sync = -float("inf")  # monotonic time of the next measurement
         self._pid = os.getpid()
-        self._holds = False  # a measurement made (`measured`)
+        self._holds = False  # a measurement made, not expired since
+        self._numbers = itertools.count(1)  # atomic: threads may measure at once
+        self.measurement = 0  # the number of the last measurement made (0: none yet)
         self._warned = False
 
     def __call__(self) -> float:
         return self._monotonic() + self._base
-
-    @property
-    def measured(self) -> bool:
-        """Whether this process holds a measurement, not expired since."""
-        return self._holds and os.getpid() == self._pid
 
     def expire(self) -> None:
         """Measure again at the next `refresh` (a new connection may reach another server)."""
@@ -81,6 +79,7 @@ class ServerClock:
         self._next_sync = self._monotonic() + self._refresh
         samples = [self._sample(read_server) for _ in range(_SAMPLES)]
         _, self._base, self.offset = min(samples)
+        self.measurement = next(self._numbers)  # after `_base`: it times no earlier
         self._holds = True
         self._warn_once()
 

@@ -3,18 +3,25 @@
 A hung dependency therefore costs at most `timeout_s`, never a stuck `/healthz`; while an
 earlier probe of a check is still hanging, that check is reported failed without starting
 another thread (no pile-up).
+
+Whoever reaches `/healthz` reads why a check failed without internal detail: a store's failure
+names its backend and its driver's error class, not the driver's text (hosts, ports, paths).
+Each failure is logged at WARNING with the whole text (a store masks its URL's password in it).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from g2a_adapter._errors import G2AError
+from g2a_adapter._errors import G2AError, StoreUnavailableError
 from g2a_adapter.idempotency import IdempotencyStore
+
+logger = logging.getLogger("g2a_adapter")
 
 Check = Callable[[], dict[str, Any]]
 
@@ -22,7 +29,8 @@ Check = Callable[[], dict[str, Any]]
 @dataclass(frozen=True)
 class HealthReport:
     """One run of the checks: `status` "ok" or "fail", each check's result by name (its
-    `status`, `latency_ms`, `error` when it failed), and the names of the failed ones."""
+    `status`, `latency_ms`, `error` when it failed: a summary without internal detail, whose
+    whole text is logged), and the names of the failed ones."""
 
     status: Literal["ok", "fail"]
     checks: dict[str, dict[str, Any]]
@@ -39,9 +47,34 @@ class HealthReport:
         return body
 
 
-def _describe(exc: BaseException) -> str:
-    """Our own errors carry safe messages; anything else is named by type only."""
+def _summary(exc: BaseException) -> str:
+    """What the body says of an error: a store's failure by its backend and its driver's error
+    class; our other errors by their messages (safe); anything else by type only."""
+    if isinstance(exc, StoreUnavailableError):
+        return _store_unavailable(exc)
+    return _whole_text(exc)
+
+
+def _store_unavailable(exc: StoreUnavailableError) -> str:
+    """The store's backend, and the class of the driver's error the store failed on (the
+    one it was raised from, or while handling), if any."""
+    unavailable = f"idempotency store '{exc.backend}' unavailable"
+    driver_error = exc.__cause__ or exc.__context__
+    return unavailable if driver_error is None else f"{unavailable}: {type(driver_error).__name__}"
+
+
+def _whole_text(exc: BaseException) -> str:
+    """What the log says of an error: our own errors' whole messages (built without
+    secrets); anything else by type only (its text may hold anything)."""
     return str(exc) if isinstance(exc, G2AError) else type(exc).__name__
+
+
+def _failed(name: str, error: str, logged: str | None = None, **measured: Any) -> dict[str, Any]:
+    """A failed check's result, saying `error`; logged at WARNING saying `logged` (the
+    whole text, where `error` is a summary of it)."""
+    text = error if logged is None else logged
+    logger.warning("g2a.health.check_failed check=%s error=%s", name, text, extra={"check": name})
+    return {"status": "fail", "error": error, **measured}
 
 
 class _Probe:
@@ -87,18 +120,19 @@ class HealthChecker:
                 probe.thread.start()
                 probes[name] = probe
         deadline = time.perf_counter() + self.timeout_s
-        results = {name: self._outcome(probe, deadline) for name, probe in probes.items()}
+        results = {name: self._outcome(name, probe, deadline) for name, probe in probes.items()}
         failed = [name for name, r in results.items() if r["status"] != "ok"]
         return HealthReport("fail" if failed else "ok", results, failed)
 
-    def _outcome(self, probe: _Probe | None, deadline: float) -> dict[str, Any]:
+    def _outcome(self, name: str, probe: _Probe | None, deadline: float) -> dict[str, Any]:
         if probe is None:
-            return {"status": "fail", "error": "previous probe still hanging"}
+            return _failed(name, "previous probe still hanging")
         if not probe.done.wait(max(0.0, deadline - time.perf_counter())):
-            return {"status": "fail", "error": f"timed out after {self.timeout_s:g} s"}
+            return _failed(name, f"timed out after {self.timeout_s:g} s")
         latency_ms = round((time.perf_counter() - probe.started) * 1000, 1)
         if probe.error is not None:
-            return {"status": "fail", "error": _describe(probe.error), "latency_ms": latency_ms}
+            error = probe.error
+            return _failed(name, _summary(error), _whole_text(error), latency_ms=latency_ms)
         return {"status": "ok", **(probe.result or {}), "latency_ms": latency_ms}
 
 

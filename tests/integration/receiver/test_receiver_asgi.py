@@ -117,9 +117,7 @@ async def test_a_store_outage_answers_503_and_fails_health() -> None:
     assert response.headers["retry-after"] == "5"
     assert health.status_code == 503
     assert health.json()["failed"] == ["store"]
-    assert health.json()["checks"]["store"]["error"] == (
-        "idempotency store 'redis' unavailable: ConnectionError: refused"
-    )
+    assert health.json()["checks"]["store"]["error"] == "idempotency store 'redis' unavailable"
 
 
 @pytest.mark.anyio

@@ -28,6 +28,10 @@ class FreezableProxy:
         self._flowing.set()
 
     def close(self) -> None:
+        """Stop: connections open are closed, new ones refused (a listener merely closed
+        while its thread waits in `accept` still accepts)."""
+        with contextlib.suppress(OSError):  # not listening on some systems: closed anyway
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         self._flowing.set()
         for sock in self._sockets:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
+
+import pytest
 
 from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import MemoryStore
@@ -60,19 +63,64 @@ def test_a_hung_check_times_out_and_is_not_started_twice() -> None:
     assert calls == [1]
 
 
+REFUSED = "ConnectionError: Error 111 connecting to 10.1.2.3:6379. Connection refused."
+
+
+def store_down() -> dict[str, object]:
+    """As a store fails: raised while handling its driver's error, whose text it keeps."""
+    try:
+        raise ConnectionError(REFUSED.removeprefix("ConnectionError: "))
+    except ConnectionError:
+        raise StoreUnavailableError("redis", REFUSED) from None
+
+
+def leaky() -> dict[str, object]:
+    raise RuntimeError("password=hunter2")
+
+
 def test_failures_are_named_without_leaking_foreign_messages() -> None:
-    def store_down() -> dict[str, object]:
-        raise StoreUnavailableError("redis", "ConnectionError: refused")
-
-    def leaky() -> dict[str, object]:
-        raise RuntimeError("password=hunter2")
-
     report = HealthChecker(
         {"store": store_down, "token": leaky, "expired": token_check(lambda: Token(0))}
     ).run()
     assert report.failed == ["store", "token", "expired"]
     assert report.checks["store"]["error"] == (
-        "idempotency store 'redis' unavailable: ConnectionError: refused"
+        "idempotency store 'redis' unavailable: ConnectionError"
     )
     assert report.checks["token"]["error"] == "RuntimeError"
     assert report.checks["expired"]["error"] == "the token has expired"
+
+
+def test_a_store_failure_without_a_driver_error_names_the_backend_only() -> None:
+    """Its detail is in the log (`the store was closed`, a schema too new...), not the body."""
+
+    def closed() -> dict[str, object]:
+        raise StoreUnavailableError("postgres", "the store was closed")
+
+    report = HealthChecker({"store": closed}).run()
+    assert report.checks["store"]["error"] == "idempotency store 'postgres' unavailable"
+
+
+def test_each_failure_is_logged_at_warning_with_our_errors_whole_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The body names what failed; the log, read by the operators only, says why."""
+    release = threading.Event()
+    checks = {
+        "store": store_down,
+        "token": leaky,
+        "expired": token_check(lambda: Token(0)),
+        "hung": lambda: {"done": release.wait(10)},
+    }
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        HealthChecker(checks, 0.2).run()
+    release.set()
+
+    assert [(r.levelno, r.getMessage(), r.check) for r in caplog.records] == [  # type: ignore[attr-defined]
+        (logging.WARNING, f"g2a.health.check_failed check={name} error={error}", name)
+        for name, error in [
+            ("store", f"idempotency store 'redis' unavailable: {REFUSED}"),
+            ("token", "RuntimeError"),
+            ("expired", "the token has expired"),
+            ("hung", "timed out after 0.2 s"),
+        ]
+    ]
