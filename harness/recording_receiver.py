@@ -1,11 +1,16 @@
 """The harness's receiver: the adapter's receiver app with a handler that remembers what it
-handled, for `g2a-harness receiver serve`, the BDD suites and the tests; and the same app
-serving G2A's declared-stock callbacks over a given stock (`declared_stock_app`)."""
+handled, for `g2a-harness receiver serve`, the BDD suites and the tests; the same app
+serving G2A's declared-stock callbacks over a given stock (`declared_stock_app`); and
+`DeliveryLog`, which has `receiver serve` print a line per delivery."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from g2a_adapter.receiver import (
@@ -15,11 +20,20 @@ from g2a_adapter.receiver import (
     SellerStock,
     WebhookEvent,
 )
+from g2a_adapter.wire import HEADER_EVENT_ID
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KEPT = 10_000  # ids remembered; older ones are forgotten
+# The delivery routes: what a line calls the delivery, and the answer's field naming it
+DELIVERIES = {
+    "/webhooks/g2a": ("webhook", "event_id"),
+    "/webhooks/g2a-pay": ("g2a-pay", "transaction_id"),
+}
+_PRINTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # as G2A's event ids are; else "?"
+_MAX_ANSWER_BYTES = 4096  # the receiver's answers are a few bytes of JSON
 
 
 class EventRecorder:
@@ -67,3 +81,94 @@ def declared_stock_app(stock: SellerStock) -> Starlette:
     )
     app, _ = recording_receiver_app(settings, ReceiverOptions(seller_stock=stock))
     return app
+
+
+def _printable(value: object) -> str:
+    """`value` as a line may show it: a claimed id or code that is not an id's characters
+    (a sender chose it) is `?`, and a missing one `-`."""
+    if value is None or value == "":
+        return "-"
+    text = str(value)
+    return text if _PRINTABLE.fullmatch(text) else "?"
+
+
+class _Answer:
+    """What a delivery was answered: its HTTP status and the start of its body."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.body = bytearray()
+
+    def took(self, message: Message) -> bool:
+        """Take in one message of the answer: whether it was the last."""
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            return False
+        if message["type"] != "http.response.body":
+            return False
+        self.body.extend(message.get("body", b"")[: _MAX_ANSWER_BYTES - len(self.body)])
+        return not message.get("more_body", False)
+
+    def fields(self) -> dict[str, object]:
+        """The answer's JSON fields; none when it is not a JSON object."""
+        try:
+            fields = json.loads(self.body)
+        except ValueError:
+            return {}
+        return fields if isinstance(fields, dict) else {}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+class DeliveryLog:
+    """ASGI middleware: one line per webhook or G2A Pay IPN delivery once it is answered, its
+    time (UTC), kind, id, HTTP status and outcome (the answer's `status` or `error`), e.g.
+    `2026-12-06T19:40:01Z webhook evt-1 401 bad_signature`. The id is the answer's, else the
+    claimed `X-G2A-Event-Id`; the signature, nonce and body are never shown."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        say: Callable[[str], None] = _say,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.app = app
+        self.say = say
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = DELIVERIES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if route is None or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        answer = _Answer()
+
+        async def watched(message: Message) -> None:
+            await send(message)
+            if answer.took(message):
+                self.say(self._line(route, scope, answer))
+
+        await self.app(scope, receive, watched)
+
+    def _line(self, route: tuple[str, str], scope: Scope, answer: _Answer) -> str:
+        kind, id_field = route
+        fields = answer.fields()
+        delivered = fields.get(id_field) or _claimed_event_id(scope)
+        outcome = fields.get("status") or fields.get("error")
+        answered_at = self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{answered_at} {kind} {_printable(delivered)} {answer.status} {_printable(outcome)}"
+
+
+def _claimed_event_id(scope: Scope) -> str | None:
+    """The delivery's `X-G2A-Event-Id` as sent (unverified), None without one."""
+    wanted = HEADER_EVENT_ID.lower().encode()
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return bytes(value).decode("latin-1")
+    return None

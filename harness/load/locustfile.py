@@ -42,6 +42,7 @@ from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.catalogue import Catalogue
+from harness.load.heartbeats import HEARTBEAT_INTERVAL_S, MASTER_SILENT_LINE, MasterSilence
 from harness.load.journal import Entry, Journal, write_journal
 from harness.load.plan import BREAK_IDEMPOTENCY_ENV, JOINED_LINE, WEBHOOK_SECRET_ENV, LoadPlan
 
@@ -93,6 +94,9 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):  # Locust made it only once its master answered
         print(JOINED_LINE, file=sys.stderr, flush=True)
         runner.register_message(FINISH_MESSAGE, _finish, concurrent=True)
+        silence = MasterSilence()
+        _listen(environment.events.heartbeat_received, silence.heard)
+        gevent.spawn(_quit_once_silent, environment, runner, silence)
         return
     if isinstance(runner, MasterRunner):
         runner.register_message(FINISHED_MESSAGE, _worker_finished)
@@ -101,6 +105,18 @@ def _on_init(environment: Environment, **_: Any) -> None:
         for mix_name, class_name in _CLASS_OF_MIX.items():
             if user_class.__name__ == class_name and mix.get(mix_name, 0) > 0:
                 user_class.weight = mix[mix_name]
+
+
+def _quit_once_silent(
+    environment: Environment, runner: WorkerRunner, silence: MasterSilence
+) -> None:
+    """Worker: quit with exit code 1, saying why, once the master went silent. Intervals are
+    counted as this loop ticks, so a stall of this worker's own loop counts once."""
+    while not silence.tick():
+        gevent.sleep(HEARTBEAT_INTERVAL_S)
+    print(MASTER_SILENT_LINE, file=sys.stderr, flush=True)
+    environment.process_exit_code = 1
+    runner.quit()
 
 
 def _ship(client_id: str, data: dict[str, Any]) -> None:

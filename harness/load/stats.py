@@ -43,14 +43,25 @@ class OperationStats:
         return self.total_content_bytes / self.requests if self.requests else 0.0
 
     def percentile(self, fraction: float) -> int:
-        """Milliseconds within which `fraction` of the requests finished (Locust's method)."""
-        within = int(self.requests * fraction)
+        """Milliseconds within which `fraction` of the timed requests finished (Locust's
+        `get_response_time_percentile`: untimed requests are not in the histogram, nor counted)."""
+        timed = self.requests - self.untimed
+        within = int(timed * fraction)
         seen = 0
         for millis in sorted(self.response_times, reverse=True):
             seen += self.response_times[millis]
-            if self.requests - seen <= within:
+            if timed - seen <= within:
                 return millis
         return 0
+
+    @property
+    def median_ms(self) -> int:
+        """Locust's `median_response_time`: the 50th percentile of the histogram's rounded
+        buckets, kept within the exact minimum and maximum."""
+        if not self.response_times:
+            return 0
+        median = min(self.percentile(0.5), self.max_response_ms)
+        return max(median, self.min_response_ms or 0)
 
     @property
     def duration_s(self) -> float:
@@ -165,7 +176,7 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
         rows.writerow(header)
         for op in (*ops, stats.aggregated):
             rows.writerow([
-                op.request_type, op.name, op.requests, op.failures, op.percentile(0.5),
+                op.request_type, op.name, op.requests, op.failures, op.median_ms,
                 op.average_ms, op.min_response_ms or 0, op.max_response_ms,
                 op.average_content_bytes, op.per_second(op.requests), op.per_second(op.failures),
                 *(op.percentile(fraction) for fraction in CSV_PERCENTILES.values()),

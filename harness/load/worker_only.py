@@ -1,9 +1,11 @@
 """Worker-only mode: this machine's Locust workers join a master on another machine.
 
 Locust's own worker retries a master that does not answer in silence for 5 minutes, then quits
-with an empty reason, and keeps buying for a minute after its master died (until its heartbeat
-gives up): the command waits a bounded time for the master to answer its workers, saying how
-it goes, and stops its workers once the master's port refuses connections.
+with an empty reason, and keeps buying for a minute after its master died or froze (until its
+heartbeat gives up): the command waits a bounded time for the master to answer its workers,
+saying how it goes, and stops its workers once the master's port refuses connections or a
+worker found the master silent (it answered none of `MASTER_SILENT_HEARTBEATS` heartbeats in a
+row: frozen, or dead behind a port-forward whose port still accepts connections).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS, MASTER_SILENT_LINE
 from harness.load.plan import JOINED_LINE
 from harness.load.runner import (
     EXPECT_WORKERS_MAX_WAIT_S,
@@ -83,12 +86,14 @@ def wait_for_master(
 
 
 class WorkerJoins:
-    """Each worker's stderr passed on to this command's, but for the line its locustfile prints
-    once Locust's handshake with the master succeeded: that line marks the worker joined."""
+    """Each worker's stderr passed on to this command's, but for the lines its locustfile prints
+    once Locust's handshake with the master succeeded (the worker joined) and as it quits because
+    its master went silent (`master_silent`)."""
 
     def __init__(self, workers: Sequence[subprocess.Popen[bytes]]) -> None:
         self._workers = workers
         self._joined = [threading.Event() for _ in workers]
+        self.master_silent = threading.Event()
         self._readers = [
             threading.Thread(target=self._pass_on, args=(worker.stderr, joined), daemon=True)
             for worker, joined in zip(workers, self._joined, strict=True)
@@ -96,15 +101,15 @@ class WorkerJoins:
         for reader in self._readers:
             reader.start()
 
-    @staticmethod
-    def _pass_on(stream: IO[bytes] | None, joined: threading.Event) -> None:
+    def _pass_on(self, stream: IO[bytes] | None, joined: threading.Event) -> None:
         if stream is None:
             return
+        signals = {JOINED_LINE: joined, MASTER_SILENT_LINE: self.master_silent}
         with stream:
             for raw in stream:
                 line = raw.decode("utf-8", errors="replace")
-                if line.rstrip("\r\n") == JOINED_LINE:
-                    joined.set()
+                if marked := signals.get(line.rstrip("\r\n")):
+                    marked.set()
                 else:
                     sys.stderr.write(line)
                     sys.stderr.flush()
@@ -133,19 +138,42 @@ def wait_for_join(
     return _await(unanswered, deadline, note, say) is None
 
 
-def master_gone(host: str, port: int, workers: Sequence[subprocess.Popen[bytes]]) -> str | None:
-    """While the workers run: why the master is gone once its port has refused connections for
-    `MASTER_GONE_AFTER_S` (Locust's workers would wait 60 s for its heartbeat, buying on);
-    None when the workers ended first."""
+def _gone(host: str, port: int, refusal: str) -> str:
+    return f"the master at {host}:{port} is gone ({refusal})"
+
+
+def silenced(host: str, port: int) -> str:
+    """Why the run ended when a worker found its master silent: its port refusing connections
+    (it died), else its silence (frozen, or dead behind a port that still accepts them)."""
+    if refusal := _refusal(host, port, 3.0):
+        return _gone(host, port, refusal)
+    return (
+        f"the master at {host}:{port} went silent (no answer to {MASTER_SILENT_HEARTBEATS} "
+        "heartbeats in a row)"
+    )
+
+
+def master_gone(
+    host: str,
+    port: int,
+    workers: Sequence[subprocess.Popen[bytes]],
+    master_silent: threading.Event | None = None,
+) -> str | None:
+    """While the workers run: why the master is gone once a worker found it silent
+    (`master_silent` set) or its port has refused connections for `MASTER_GONE_AFTER_S`
+    (Locust's workers would wait 60 s for its heartbeat, buying on); None when the workers
+    ended first."""
     refused_since: float | None = None
     while any(worker.poll() is None for worker in workers):
+        if master_silent is not None and master_silent.is_set():
+            return silenced(host, port)
         reason = _refusal(host, port, 3.0)
         if reason is None:
             refused_since = None
         else:
             refused_since = refused_since or time.monotonic()
             if time.monotonic() - refused_since >= MASTER_GONE_AFTER_S:
-                return f"the master at {host}:{port} is gone ({reason})"
+                return _gone(host, port, reason)
         time.sleep(1.0)
     return None
 
@@ -183,9 +211,11 @@ def run_workers(
                 "port-forward or a frozen master?); its workers were stopped"
             )
         print(f"joined the master at {master_host}:{master_port}", flush=True)
-        gone = master_gone(master_host, master_port, processes)
+        gone = master_gone(master_host, master_port, processes, joins.master_silent)
         codes = end_workers(processes, 0)
         joins.close()
+    if gone is None and joins.master_silent.is_set():  # every worker quit before we looked
+        gone = silenced(master_host, master_port)
     if gone is not None:
         print(f"{gone}: its workers were stopped", file=sys.stderr)
         return 1
