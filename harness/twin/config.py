@@ -290,6 +290,10 @@ def _credential(setting: str, item: Any) -> Credential:
         return item
     if not isinstance(item, dict) or not set(_CREDENTIAL_FIELDS) <= item.keys():
         raise ValueError("credentials must be objects with api_hash, email and api_secret")
+    unknown = sorted(item.keys() - set(_CREDENTIAL_FIELDS))
+    if unknown:
+        fields = ", ".join(_CREDENTIAL_FIELDS)
+        raise ValueError(f"{setting} has no field {', '.join(unknown)} (its fields: {fields})")
     for name in _CREDENTIAL_FIELDS:
         if not (isinstance(item[name], str) and item[name]):
             raise ValueError(f"{setting}.{name} must be a non-empty string")

@@ -215,15 +215,20 @@ def _field(spec: dict[str, Any], name: str, kind: type[_T], default: _T) -> _T:
     return value
 
 
-def _sequence_entry(entry: str | dict[str, Any] | None, base: FaultAction) -> FaultAction | None:
+def _sequence_entry(
+    index: int, entry: str | dict[str, Any] | None, base: FaultAction
+) -> FaultAction | None:
+    """The sequence's entry `index` as an action; a refusal says which entry it is."""
     if entry is None:
         return None
-    if isinstance(entry, str):
-        return _action({"kind": entry}, base if entry == base.kind else None)
-    unknown = set(entry) - _ENTRY_FIELDS
+    spec = {"kind": entry} if isinstance(entry, str) else entry
+    unknown = set(spec) - _ENTRY_FIELDS
     if unknown:
         raise FaultSpecError(f"unknown sequence field(s): {', '.join(sorted(unknown))}")
-    return _action(entry, base if entry.get("kind", base.kind) == base.kind else None)
+    try:
+        return _action(spec, base if spec.get("kind", base.kind) == base.kind else None)
+    except FaultSpecError as refusal:
+        raise FaultSpecError(f"sequence[{index}]: {refusal}") from None
 
 
 def _sequence_spec(value: Any) -> list[str | dict[str, Any] | None] | None:
@@ -258,7 +263,7 @@ def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Faul
     action = _action(base_spec)
     sequence = None
     if sequence_spec is not None:
-        sequence = [_sequence_entry(e, action) for e in sequence_spec]
+        sequence = [_sequence_entry(i, e, action) for i, e in enumerate(sequence_spec)]
     times = spec.get("times")
     probability = spec.get("probability")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):

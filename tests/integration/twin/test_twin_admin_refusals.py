@@ -156,6 +156,10 @@ NOT_A_CREDENTIAL = "credentials must be objects with api_hash, email and api_sec
         ({"api_hash": "h2", "email": "e2", "api_secret": "abc"}, SHORT_SECRET),
         ({"api_hash": "h2", "email": "e2"}, NOT_A_CREDENTIAL),
         ("h2:e2:secret", NOT_A_CREDENTIAL),
+        (
+            {"api_hash": "h2", "email": "e2", "api_secret": "secret", "api_key": "k"},
+            "credentials[0] has no field api_key (its fields: api_hash, email, api_secret)",
+        ),
     ],
 )
 def test_a_credential_too_short_to_mask_or_incomplete_is_refused(

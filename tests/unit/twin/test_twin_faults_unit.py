@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from harness.twin.faults import FaultBook, FaultSpecError, parse_fault
+from harness.twin.faults import KINDS, FaultBook, FaultSpecError, parse_fault
 
 
 def kinds(
@@ -90,13 +90,17 @@ FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
         ({"kind": "status", "message": None}, "message must be a string"),
         ({"kind": "status", "message": ""}, FAULT_MESSAGE),
         ({"kind": "rate_limit", "message": "m" * 1001}, FAULT_MESSAGE),
-        ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]}, FAULT_CODE),
-        ({"kind": "status", "sequence": [{"kind": "html", "message": ""}]}, FAULT_MESSAGE),
+        ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]},
+         f"sequence[0]: {FAULT_CODE}"),
+        ({"kind": "status", "sequence": [None, {"kind": "html", "message": ""}]},
+         f"sequence[1]: {FAULT_MESSAGE}"),
+        ({"kind": "status", "sequence": ["status", "nope"]},
+         f"sequence[1]: kind must be one of {', '.join(KINDS)}"),
     ],
     ids=[
         "code not text", "empty code", "long code", "code with newline", "code with NUL",
         "code with C1", "message not text", "empty message", "long message",
-        "empty code in sequence", "empty message in sequence",
+        "empty code in sequence", "empty message in sequence", "unknown kind in sequence",
     ],
 )  # fmt: skip
 def test_a_faults_code_and_message_are_checked_by_name(
