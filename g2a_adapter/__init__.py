@@ -11,7 +11,7 @@ Modules whose name starts with `_` are implementation detail.
 
 import logging
 
-from g2a_adapter._config import Settings
+from g2a_adapter._config import Settings, env_of_host
 from g2a_adapter._errors import (
     ApiAuthError,
     AuthError,
@@ -114,5 +114,6 @@ __all__ = [
     "WebhookRejectedError",
     "WebhookVerifier",
     "__version__",
+    "env_of_host",
     "open_store",
 ]

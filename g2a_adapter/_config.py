@@ -120,6 +120,17 @@ def _allowed_host(entry: str) -> str:
     return host[:-1] if host.endswith(".") else host
 
 
+def env_of_host(host: str) -> Env | None:
+    """The environment whose G2A API host `host` is (`live`: api.g2a.com, `sandbox`:
+    sandboxapi.g2a.com; any case, one trailing dot), else None. A URL on the other
+    environment's host is refused: by `Settings` against `G2A_ENV`, by the harness against its
+    target."""
+    return _G2A_HOST_ENVS.get(_allowed_host(host))
+
+
+_G2A_HOST_ENVS: dict[str, Env] = {LIVE_HOST: "live", SANDBOX_HOST: "sandbox"}
+
+
 def _check_host(
     host: str, scheme: str, env: Env, extra_hosts: Iterable[str], variable: str
 ) -> None:
@@ -129,9 +140,10 @@ def _check_host(
         raise ConfigError(
             f"{variable} host is an internationalized (IDN) name; only ASCII G2A hosts are allowed"
         )
-    if env == "live" and host == SANDBOX_HOST:
+    host_env = env_of_host(host)
+    if env == "live" and host_env == "sandbox":
         raise ConfigError(f"G2A_ENV=live but {variable} points at the sandbox host")
-    if env == "sandbox" and host == LIVE_HOST:
+    if env == "sandbox" and host_env == "live":
         raise ConfigError(
             f"G2A_ENV is sandbox (the default) but {variable} points at the live host; "
             "set G2A_ENV=live to use it"

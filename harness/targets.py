@@ -121,14 +121,14 @@ def resolve_target(name: str, environ: Mapping[str, str] | None = None) -> Targe
 def _check_host_of(name: str, api_url: str) -> None:
     """The target decides the adapter's G2A_ENV: a URL of the other environment's host is the
     wrong target, whatever G2A_ENV says."""
-    from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST
+    from g2a_adapter import env_of_host
 
     host = (urlsplit(api_url).hostname or "").lower()
-    other = {"sandbox": (LIVE_HOST, "live"), "live": (SANDBOX_HOST, "sandbox")}[name]
-    if host == other[0]:
+    other = env_of_host(host)
+    if other is not None and other != name:
         raise TargetError(
-            f"target {name} runs with G2A_ENV={name}, but G2A_API_URL is G2A's {other[1]} "
-            f"host {host} (use --target {other[1]})"
+            f"target {name} runs with G2A_ENV={name}, but G2A_API_URL is G2A's {other} "
+            f"host {host} (use --target {other})"
         )
 
 

@@ -55,6 +55,13 @@ class Flight(Generic[E]):
         self.failure: tuple[Exception, Exception] | None = None
 
 
+class Lead(Generic[E]):
+    """The flight a caller leads, from the moment it takes the lead (`TokenState.board`)."""
+
+    def __init__(self) -> None:
+        self.flight: Flight[E] | None = None
+
+
 def _own_copy(error: Exception) -> Exception:
     """`error` once more, for one more caller: same type, arguments, fields and cause, notes
     of its own and a traceback of its own (one object raised in many threads piles all their
@@ -139,25 +146,33 @@ class TokenState:
             )
         return token
 
-    def board(self, new_event: Callable[[], E]) -> tuple[Flight[E], bool]:
-        """The fetch to wait for: the running one, or a new one this caller leads (True)."""
+    def board(self, new_event: Callable[[], E], lead: Lead[E]) -> tuple[Flight[E], bool]:
+        """The fetch to wait for: the running one, or a new one this caller leads (True), kept
+        in `lead` before it is published, so `boarding` ends it however the caller stops."""
         if self._flight is not None:
             return self._flight, False
-        flight = self._flight = Flight(new_event())
-        return flight, True
+        lead.flight = Flight(new_event())
+        self._flight = lead.flight
+        return lead.flight, True
 
     @contextmanager
-    def leading(self, flight: Flight[Any], lock: AbstractContextManager[object]) -> Iterator[None]:
-        """Around the leader's fetch: its token or error (kept, not raised: `outcome` decides)
-        is the flight's outcome, and the callers waiting on it are woken however it ends."""
+    def boarding(self, lock: AbstractContextManager[object]) -> Iterator[Lead[Any]]:
+        """Around a caller's `board` and what follows: if it took the lead, its fetch's token
+        or error (kept, not raised: `outcome` decides) is the flight's outcome, and the callers
+        waiting on it are woken however it ends. The lead is taken inside, so no interruption
+        (Ctrl-C, a cancellation) can leave a flight running that nobody ends."""
+        lead: Lead[Any] = Lead()
         try:
-            yield
+            yield lead
         except Exception as exc:
-            flight.failure = (exc, _own_copy(exc))
+            if lead.flight is None:
+                raise
+            lead.flight.failure = (exc, _own_copy(exc))
         finally:
-            with lock:  # who arrives from now on finds the token, or starts a new fetch
-                self._flight = None
-            flight.done.set()
+            if lead.flight is not None:
+                with lock:  # who arrives from now on finds the token, or starts a new fetch
+                    self._flight = None
+                lead.flight.done.set()
 
     def fetch(self) -> Flow[AccessToken]:
         """The token request (client credentials, form body) as a flow."""
@@ -216,16 +231,16 @@ class SyncTokens:
     def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
         token = self.state.usable(force, stale)  # the common case, without the lock
         while token is None:
-            with self._lock:
-                token = self.state.usable(force, stale)
-                if token is not None:
-                    return token
-                flight, leader = self.state.board(threading.Event)
-            if leader:
-                with self.state.leading(flight, self._lock):
+            with self.state.boarding(self._lock) as lead:
+                with self._lock:
+                    token = self.state.usable(force, stale)
+                    if token is not None:
+                        return token
+                    flight, leader = self.state.board(threading.Event, lead)
+                if leader:
                     self.state.accept(flight, self._run(self.state.fetch()))
-            else:
-                flight.done.wait()
+                else:
+                    flight.done.wait()
             token = self.state.outcome(flight, leader, force, stale)
         return token
 
@@ -242,11 +257,11 @@ class AsyncTokens:
     async def get(self, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
         token = self.state.usable(force, stale)
         while token is None:
-            flight, leader = self.state.board(asyncio.Event)
-            if leader:
-                with self.state.leading(flight, nullcontext()):
+            with self.state.boarding(nullcontext()) as lead:
+                flight, leader = self.state.board(asyncio.Event, lead)
+                if leader:
                     self.state.accept(flight, await self._run(self.state.fetch()))
-            else:
-                await flight.done.wait()
+                else:
+                    await flight.done.wait()
             token = self.state.outcome(flight, leader, force, stale)
         return token

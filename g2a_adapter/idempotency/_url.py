@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
@@ -80,6 +81,7 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         target = parts.path[1:]
     elif backend in {"redis", "postgres"} and not _names_a_host(backend, parts, query):
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
+    _check_driver_reads(backend, target, passwords)
     return StoreUrl(backend, target, chosen, passwords, redacted)
 
 
@@ -93,6 +95,50 @@ def _driver_url(parts: SplitResult, query: str) -> str:
 def _names_a_host(backend: str, parts: SplitResult, query: list[tuple[str, str]]) -> bool:
     """PostgreSQL, as libpq, also takes the host (or a Unix socket's directory) as `?host=`."""
     return bool(parts.hostname or (backend == "postgres" and dict(query).get("host")))
+
+
+def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> None:
+    """Refuse now what the backend's driver, when installed, refuses only as the store opens
+    (read then as an outage): a query key it takes no parameter for, a value it cannot read."""
+    problem_of = _DRIVER_READS.get(backend)
+    try:
+        problem = problem_of(url) if problem_of else None
+    except ImportError:  # no driver: `require_driver` and `open_store` say so
+        return
+    if problem:
+        raise StoreUnavailableError(backend, SecretMasker(passwords)(problem))
+
+
+def _redis_problem(url: str) -> str | None:
+    """What redis-py refuses in `url` as the Redis backend opens it: `from_url` reads every
+    query key into a keyword argument, and the connection refuses one it does not take (or a
+    value its parser cannot read). A connection object opens no socket until used."""
+    from redis import ConnectionPool
+
+    try:
+        ConnectionPool.from_url(url).make_connection()
+    except (TypeError, ValueError) as exc:
+        return f"redis-py refuses it: {exc}"
+    return None
+
+
+def _postgres_problem(url: str) -> str | None:
+    """What libpq refuses in `url`, as psycopg connects with it (libpq's own URI parser)."""
+    from psycopg import ProgrammingError, pq
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except ProgrammingError as exc:
+        taken = sorted(option.keyword.decode() for option in pq.Conninfo.get_defaults())
+        return f"libpq refuses it ({str(exc).strip()}); it takes: {', '.join(taken)}"
+    return None
+
+
+_DRIVER_READS: dict[str, Callable[[str], str | None]] = {
+    "redis": _redis_problem,
+    "postgres": _postgres_problem,
+}
 
 
 def missing_driver(backend: str, module: str | None) -> ModuleNotFoundError:

@@ -60,6 +60,8 @@ PUBLIC = {
     "IdempotencyStore",
     "ReplayGuard",
     "ClaimState",
+    # the environment G2A's API host belongs to (the rule Settings and the harness's targets apply)
+    "env_of_host",
 }
 
 # The faces of the three parts (and the wire module): each name there is a decision too.

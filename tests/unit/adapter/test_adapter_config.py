@@ -9,7 +9,7 @@ import re
 import pytest
 from pydantic import SecretStr
 
-from g2a_adapter import ConfigError, Settings
+from g2a_adapter import ConfigError, Settings, env_of_host
 from g2a_adapter._config import normalize_api_url
 
 LIVE, SANDBOX = "live", "sandbox"
@@ -574,6 +574,67 @@ def test_a_store_url_the_store_would_refuse_is_a_config_error_at_start_up(
     assert "PG-SECRET-XYZ" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("redis://:PG-SECRET-XYZ@127.0.0.1:6379/0?timeout=5", "timeout"),  # redis-py parses it
+        ("redis://127.0.0.1:6379/0?socket_timeout=1&sockettimeout=1", "sockettimeout"),
+        ("redis://127.0.0.1:6379/0?ssl_min_version=2", "ssl_min_version"),  # rediss:// only
+    ],
+)
+def test_a_redis_query_key_redis_py_refuses_is_refused_when_settings_load(
+    url: str, refused: str
+) -> None:
+    """redis-py passes a query key it knows no parser for on to the connection, which refuses
+    it when the store opens: an outage at the first purchase. Refused at load instead."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    message = str(caught.value)
+    assert message.startswith("G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: ")
+    assert message.endswith(f"unexpected keyword argument '{refused}'")  # redis-py's words
+    assert "PG-SECRET-XYZ" not in message
+
+
+def test_a_redis_query_value_redis_py_cannot_read_is_refused_when_settings_load() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@127.0.0.1:6379/0?db=first")
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: "
+        "Invalid value for 'db' in connection URL."
+    )
+
+
+def test_the_query_keys_redis_py_takes_for_its_scheme_are_accepted() -> None:
+    url = (
+        "rediss://:pw@h:6380/0?ssl_min_version=2&ssl_cert_reqs=none&socket_timeout=1.5"
+        "&client_name=svc&health_check_interval=10&password=pw&namespace=shop"
+    )
+    settings = Settings(**BASE, idempotency_url=url)
+    assert settings.idempotency_url == url
+
+
+def test_a_postgres_query_key_libpq_refuses_is_refused_when_settings_load() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url="postgresql://app:PG-SECRET-XYZ@h/db?timeout=5")
+    message, _, taken = str(caught.value).partition("; it takes: ")
+    assert message == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it (invalid URI query parameter: "
+        '"timeout")'
+    )
+    assert {"connect_timeout", "sslmode", "application_name", "host"} <= set(taken.split(", "))
+    assert "timeout" not in taken.split(", ")
+
+
+def test_a_postgres_url_libpq_cannot_read_is_refused_without_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url="postgresql://app:PG%zzSECRET-XYZ@h/db")
+    message = str(caught.value).partition("; it takes: ")[0]
+    assert message == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it (invalid percent-encoded "
+        'token: "***")'
+    )
+
+
 def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:
     settings = Settings(
         **BASE,
@@ -695,6 +756,26 @@ def test_a_copy_derives_the_defaults_anew_as_a_new_settings_would() -> None:
     assert live == Settings(**LIVE_BASE, env="live")
     assert live.import_api_url == "https://api.g2a.com"
     assert live.oauth_client_secret.get_secret_value() == LIVE_KEY
+
+
+@pytest.mark.parametrize(
+    ("host", "env"),
+    [
+        ("api.g2a.com", "live"),
+        ("API.G2A.com.", "live"),  # any case, one trailing dot (the DNS root)
+        ("sandboxapi.g2a.com", "sandbox"),
+        ("SandboxAPI.g2a.com.", "sandbox"),
+        ("api.g2a.com..", None),
+        ("g2a.com", None),
+        ("api.g2a.com.evil.example", None),
+        ("127.0.0.1", None),
+        ("", None),
+    ],
+)
+def test_the_environment_of_a_host_is_that_of_g2a_s_host_it_names(
+    host: str, env: str | None
+) -> None:
+    assert env_of_host(host) == env
 
 
 def test_an_allowed_host_written_with_the_dns_root_dot_matches() -> None:

@@ -27,7 +27,7 @@ from g2a_adapter import (
     RetryPolicy,
     Settings,
 )
-from g2a_adapter.client._auth import _own_copy
+from g2a_adapter.client._auth import Flight, TokenState, _own_copy
 
 SETTINGS = Settings(
     api_url="https://sandboxapi.g2a.com",
@@ -360,6 +360,54 @@ async def test_a_cancelled_token_fetch_hands_over_to_a_waiting_task() -> None:
         token = await second
     assert first.cancelled()
     assert token.access_token.get_secret_value() == "tok-1"  # the cancelled fetch got none
+    assert len(api.token_requests) == 1
+
+
+@pytest.fixture
+def interrupted_boards(monkeypatch: pytest.MonkeyPatch) -> list[Flight[Any]]:
+    """`TokenState.board` raising KeyboardInterrupt (Ctrl-C) right after it returned, once:
+    the flights boarded so."""
+    boarded: list[Flight[Any]] = []
+    board = TokenState.board
+
+    def board_then_interrupt(self: TokenState, *args: Any) -> tuple[Flight[Any], bool]:
+        flight, _ = board(self, *args)
+        boarded.append(flight)
+        monkeypatch.undo()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TokenState, "board", board_then_interrupt)
+    return boarded
+
+
+def test_an_interrupt_right_after_taking_the_lead_ends_the_flight(
+    interrupted_boards: list[Flight[Any]],
+) -> None:
+    """The flight an interrupted caller was to lead is ended (its waiters wake, none waits
+    forever) and left: the next caller fetches."""
+    api = FakeImportApi()
+    with sync_client(api) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.auth.token()
+        (flight,) = interrupted_boards
+        assert (flight.done.is_set(), flight.token, flight.failure) == (True, None, None)
+        assert client.auth.token().access_token.get_secret_value() == "tok-1"
+    assert len(api.token_requests) == 1
+
+
+@pytest.mark.anyio
+async def test_an_interrupt_right_after_a_task_took_the_lead_ends_the_flight(
+    interrupted_boards: list[Flight[Any]],
+) -> None:
+    api = FakeImportApi()
+    transport = httpx.MockTransport(api.async_handler)
+    async with AsyncG2AClient(SETTINGS, transport=transport, retry=NO_RETRY) as client:
+        with pytest.raises(KeyboardInterrupt):
+            await client.auth.token()
+        (flight,) = interrupted_boards
+        assert (flight.done.is_set(), flight.token, flight.failure) == (True, None, None)
+        token = await client.auth.token()
+    assert token.access_token.get_secret_value() == "tok-1"
     assert len(api.token_requests) == 1
 
 

@@ -83,11 +83,71 @@ def test_base64_text_without_the_secret_is_left_as_it_is() -> None:
     assert SecretMasker([CLIENT_SECRET])(f"Basic {other}") == f"Basic {other}"
 
 
+def _mime_base64(data: bytes, line_break: str) -> str:
+    """`data` in base64 as MIME writes it: 76 columns, each line ending in `line_break`."""
+    return base64.encodebytes(data).decode().replace("\n", line_break)
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_a_secret_in_base64_wrapped_across_lines_is_masked_as_the_whole_wrapped_word(
+    line_break: str,
+) -> None:
+    """Each lead puts the secret's base64 across another column of a 76-column line."""
+    for lead in range(57):  # 57 bytes: one line of 76 base64 characters
+        body = b"x" * lead + f'{{"client_secret":"{CLIENT_SECRET}"}}'.encode() + b"y" * 90
+        wrapped = _mime_base64(body, line_break)
+        line = f"payload: {wrapped}(end)"
+        assert SecretMasker([CLIENT_SECRET])(line) == f"payload: ***{line_break}(end)", lead
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_a_secret_in_wrapped_base64_escaped_in_json_is_masked(line_break: str) -> None:
+    """A logged JSON body (or a repr) writes the wrapped lines' breaks as `\\n` or `\\r\\n`."""
+    for lead in range(57):
+        wrapped = _mime_base64(b"x" * lead + CLIENT_SECRET.encode() + b"y" * 80, line_break)
+        escaped_break = json.dumps(line_break)[1:-1]
+        line = json.dumps({"data": wrapped, "n": 1})
+        assert SecretMasker([CLIENT_SECRET])(line) == f'{{"data": "***{escaped_break}", "n": 1}}'
+
+
+def test_wrapped_base64_without_the_secret_is_left_as_it_is() -> None:
+    wrapped = _mime_base64(b"client_secret=another-secret-value;" * 10, "\r\n")
+    assert SecretMasker([CLIENT_SECRET])(f"payload: {wrapped}") == f"payload: {wrapped}"
+
+
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_a_secret_escaped_in_json_is_masked(ensure_ascii: bool) -> None:
     secret = 'pässwörd-"quoted"\\ü'
     body = json.dumps({"client_secret": secret, "n": 1}, ensure_ascii=ensure_ascii)
     assert SecretMasker([secret])(body) == '{"client_secret": "***", "n": 1}'
+
+
+# PHP's json_encode (G2A's official client is PHP) writes `/` as `\\/`; other encoders write
+# the hex of `\\u` escapes in upper case. A body echoed back can carry either spelling.
+PHP_SECRET = "pä/ss\N{GRINNING FACE}wörd/1"
+
+
+@pytest.mark.parametrize(
+    ("written", "spelling"),
+    [
+        ("p\\u00e4\\/ss\\ud83d\\ude00w\\u00f6rd\\/1", "PHP json_encode default"),
+        ("p\\u00E4/ss\\uD83D\\uDE00w\\u00F6rd/1", "upper-case hex"),
+        ("p\\u00E4\\/ss\\uD83D\\uDE00w\\u00F6rd\\/1", "upper-case hex, escaped slash"),
+        ("pä\\/ss\N{GRINNING FACE}wörd\\/1", "JSON_UNESCAPED_UNICODE, escaped slash"),
+    ],
+)
+def test_a_secret_escaped_in_json_the_php_way_is_masked(written: str, spelling: str) -> None:
+    assert json.loads(f'"{written}"') == PHP_SECRET, spelling
+    body = f'{{"client_secret":"{written}","n":1}}'
+    assert SecretMasker([PHP_SECRET])(body) == '{"client_secret":"***","n":1}'
+
+
+def test_a_backslash_u_written_in_a_secret_is_not_read_as_an_escape() -> None:
+    """A secret holding the six characters `\\u00e4` is JSON `\\\\u00e4`: no hex to upper-case."""
+    secret = "abc\\u00e4def"
+    written = json.dumps(secret)[1:-1]
+    assert SecretMasker([secret])(f"x={written};") == "x=***;"
+    assert SecretMasker([secret])("x=abc\\\\u00E4def;") == "x=abc\\\\u00E4def;"
 
 
 @pytest.fixture

@@ -52,6 +52,9 @@ def test_the_target_comes_from_the_option_then_the_environment(
     [
         ("live", "https://sandboxapi.g2a.com/v1", "G2A's sandbox host sandboxapi.g2a.com"),
         ("sandbox", "https://api.g2a.com/v1", "G2A's live host api.g2a.com"),
+        # the host as the adapter reads it: any case, one trailing dot (the DNS root)
+        ("sandbox", "https://API.G2A.com./v1", "G2A's live host api.g2a.com. "),
+        ("live", "https://SandboxAPI.g2a.com./v1", "G2A's sandbox host sandboxapi.g2a.com. "),
     ],
 )
 def test_a_url_of_the_other_environments_host_is_the_wrong_target(

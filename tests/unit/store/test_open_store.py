@@ -67,6 +67,9 @@ def test_repr_of_a_parsed_url_hides_the_password() -> None:
         ("redis://h/0?namespace=bad-name;drop", "redis", "must be a lower-case identifier"),
         ("sqlite:///x.db?namespace=Shop_A", "sqlite", "must be a lower-case identifier"),
         ("redis://:s3cr3t-pw@h:notaport/0", "redis", "has no valid port"),
+        # refused as the URL is read, not by the driver as the store opens
+        ("redis://:s3cr3t-pw@h/0?timeout=5", "redis", "unexpected keyword argument 'timeout'"),
+        ("postgresql://h/db?timeout=5", "postgres", 'invalid URI query parameter: "timeout")'),
     ],
 )
 def test_bad_urls_raise_a_typed_error_naming_the_backend(
