@@ -27,13 +27,15 @@ def checklist_report(
     *,
     target: str,
     suite: str,
+    title: str | None = None,
     run_ok: bool = True,
     generated_at: datetime | None = None,
     scenarios: Sequence[dict[str, Any]] = (),
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `checklist` report; each item lists the scenarios (cucumber records) that prove it,
-    and `other_scenarios` those that prove no item (a QA team's own, run with `--features`)."""
+    and `other_scenarios` those that prove no item (a QA team's own, run with `--features`).
+    `title` names the run (`tags …` for a selection); the suite's name without one."""
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
     counts: Counter[str] = Counter(v.status for v in verdicts)
     item_tags = {tag for v in verdicts for tag in v.item.tags()}
@@ -42,6 +44,7 @@ def checklist_report(
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),
         "target": target,
         "suite": suite,
+        "title": title or suite,
         "passed": run_ok and counts["failed"] == 0,
         "summary": {s: counts[s] for s in STATUSES},
         "items": [
@@ -64,7 +67,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Handoff checklist",
         "",
-        f"- target: **{report['target']}**, suite: **{report['suite']}**",
+        f"- target: **{report['target']}**, run: **{report['title']}**",
         f"- generated: {report['generated_at']}",
         f"- result: **{'PASSED' if report['passed'] else 'FAILED'}** ({counts_text(report)})",
         "",
@@ -186,7 +189,7 @@ def render_html(report: dict[str, Any]) -> str:
         "target": report["target"],
         "target URL": report.get("target_url", "-"),
         "host": report.get("host", "-"),
-        "suite": report["suite"],
+        "run": report["title"],
         "generated": report["generated_at"],
     }
     parts = [

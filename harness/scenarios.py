@@ -7,6 +7,11 @@ fail before any step ran (an unknown step), which cucumber.json does not record;
 scenario left out for the target, which cucumber.json does not hold either, is a skipped
 record with the reason. They settle the tags too, as the verdict reads them: cucumber.json
 holds only the feature's and the scenario's own, not a Rule's or an Examples table's.
+
+A record finds its result by scenario title (`Feature: Scenario [example]`) and test name
+together: cucumber.json names no test module, and a test name alone is unique only within
+one (two modules binding a feature each may both hold a `test_same_name`, and a contract test
+may be named like a scenario's test).
 """
 
 from __future__ import annotations
@@ -92,14 +97,15 @@ def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
 
 
 def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> list[dict[str, Any]]:
-    by_test = {r.nodeid.rsplit("::", 1)[-1]: r for r in results}
+    by_scenario = {(r.name, r.nodeid.rsplit("::", 1)[-1]): r for r in results}
     records = []
     for feature in features:
         feature_tags = {t["name"] for t in feature.get("tags", [])}
         for element in feature.get("elements", []):
             steps = [_step(s) for s in element.get("steps", [])]
             failed_steps = [s for s in steps if s["status"] == "failed"]
-            result = by_test.get(str(element.get("id", "")))
+            name = element.get("name", "") + _example_id(str(element.get("id", "")))
+            result = by_scenario.get((f"{feature.get('name', '')}: {name}", element.get("id")))
             failure = result if result is not None and result.outcome == "failed" else None
             tags = feature_tags | {t["name"] for t in element.get("tags", [])}
             statuses = {s["status"] for s in steps}
@@ -113,7 +119,7 @@ def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> l
                 {
                     "feature": feature.get("name", ""),
                     "uri": feature.get("uri", ""),
-                    "name": element.get("name", "") + _example_id(str(element.get("id", ""))),
+                    "name": name,
                     "line": element.get("line"),
                     "tags": sorted(result.markers if result is not None else tags),
                     "status": status,

@@ -159,14 +159,16 @@ def chosen_target(config: pytest.Config) -> str:
 
 
 def scenario_title(item: pytest.Item) -> str | None:
-    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests."""
+    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests; a feature
+    without a name is named by its file, as cucumber.json names it (`harness.scenarios`)."""
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
     function = getattr(item, "obj", None)
     template = scenario_wrapper_template_registry.get(function) if function else None
     if template is None:
         return None
-    title = f"{template.feature.name}: {template.name}"
+    feature = template.feature
+    title = f"{feature.name or feature.rel_filename}: {template.name}"
     callspec = getattr(item, "callspec", None)
     return f"{title} [{callspec.id}]" if callspec is not None else title
 

@@ -2,10 +2,12 @@
 a checklist tag naming no checklist item.
 
 A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
-only; one tagged `@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`)
-would prove nothing. A team's own tags (`@qa-first`, and `@qa-sandbox` next to `@twin`) are
-left alone: a tag close to a target is reported only where a scenario carrying it has no real
-target tag, and a tag only when it reads as a checklist tag (`chk` then `-`, `_` or a letter).
+only, and one tagged `@twin @sandbox-only` never on the sandbox; one tagged
+`@chk-test-int-produtcs` (or `@CHK-test-int-products`, `@chk_test-int-products`) would prove
+nothing. A team's own tags (`@qa-first`, and `@qa-sandbox` next to `@twin`) are left alone: a
+tag close to a target is reported only where a scenario carrying it has no real target tag, or
+says `only` of a target the scenario is not tagged for, and a tag only when it reads as a
+checklist tag (`chk` then `-`, `_` or a letter).
 A checklist item, a tag ruling a target out (`@skip-live`, `@nosandbox`) and one naming the twin
 only (`@twin-first`) keep the scenario on the twin as meant: none is reported as a target.
 """
@@ -43,6 +45,7 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
     feature = get_gherkin_document(str(path)).feature
     scopes = list(_scopes(feature.children, feature.tags))
     untargeted = {t.id for tags in scopes if not _targeted(tags) for t in tags}
+    elsewhere = _only_elsewhere(scopes)
     every = {t.id: t for tags in [feature.tags, *scopes] for t in tags}.values()
     problems = []
     for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
@@ -50,6 +53,8 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
         problem = _not_an_item(name, items)
         if problem is None and tag.id in untargeted and name not in items:
             problem = _not_a_target(name)
+        if problem is None and name not in items:
+            problem = elsewhere.get(tag.id)
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
@@ -67,7 +72,36 @@ def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
 
 
 def _targeted(tags: list[Tag]) -> bool:
-    return any(t.name.removeprefix("@") in TARGETS for t in tags)
+    return bool(_targets_of(tags))
+
+
+def _targets_of(tags: list[Tag]) -> list[str]:
+    names = {t.name.removeprefix("@") for t in tags}
+    return [target for target in TARGETS if target in names]
+
+
+def _only_elsewhere(scopes: list[list[Tag]]) -> dict[str, str]:
+    """Tag id -> why it misleads, for each tag saying one target only (`@sandbox-only`) on a
+    scenario tagged for other targets only (`@twin`): that scenario never runs there."""
+    found: dict[str, str] = {}
+    for tags in scopes:
+        tagged = _targets_of(tags)
+        for tag in tags:
+            words = _WORD.findall(tag.name.removeprefix("@").lower())
+            named = _target_words(words)
+            if not tagged or "only" not in words or len(named) != 1 or named[0] in tagged:
+                continue
+            found.setdefault(
+                tag.id,
+                f"is no target: the scenario is tagged {' '.join(f'@{t}' for t in tagged)}, so "
+                f"it never runs on {_target_phrase(named[0])} (tag it @{named[0]} instead?)",
+            )
+    return found
+
+
+def _target_phrase(target: str) -> str:
+    """`the twin`, `the sandbox`, `live`: a target as a sentence names it."""
+    return target if target == "live" else f"the {target}"
 
 
 def _not_an_item(tag: str, items: list[str]) -> str | None:

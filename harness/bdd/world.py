@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, correlation_id_var
 from harness.targets import Target
 
 if TYPE_CHECKING:
@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from harness.twin.admin import TwinAdmin
 
 Raised = TypeVar("Raised", bound=BaseException)
+Checked = TypeVar("Checked")
+
+# The correlation id a read-only check's requests carry, which the twin's request log shows:
+# the steps counting what the twin received leave those requests out.
+CHECK_CORRELATION_ID = "g2a-harness-check"
+# The logger of the checks' client: outside `g2a_adapter`, so the scenario's log capture never
+# holds a check's records.
+_CHECK_LOGGER = logging.getLogger("harness.bdd.checks")
+_CHECK_LOGGER.addHandler(logging.NullHandler())
+_CHECK_LOGGER.propagate = False
 
 
 def missing(what: str, remedy: str) -> AssertionError:
@@ -84,6 +94,7 @@ class World:
     attempted: bool = False  # an adapter call was made in this scenario
     _twin: TwinHandle | None = None
     _client: G2AClient | None = None
+    _checker: G2AClient | None = None  # the read-only checks' client
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     # --- the adapter under test ------------------------------------------------------------
@@ -124,10 +135,26 @@ class World:
             self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
         return self._client
 
+    def check(self, read: Callable[[G2AClient], Checked]) -> Checked:
+        """Run a read-only check's `read` on a client of its own, built with the same
+        settings: its metrics and log records are not the scenario's, and its requests carry
+        CHECK_CORRELATION_ID, so the steps that count the scenario's calls never see them."""
+        from g2a_adapter import G2AClient, Metrics
+
+        if self._checker is None:
+            self._checker = G2AClient(self.settings(), metrics=Metrics(), logger=_CHECK_LOGGER)
+        marked = correlation_id_var.set(CHECK_CORRELATION_ID)
+        try:
+            return read(self._checker)
+        finally:
+            correlation_id_var.reset(marked)
+
     def _drop_client(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Close the clients; the next call builds them anew, with the current settings."""
+        for client in (self._client, self._checker):
+            if client is not None:
+                client.close()
+        self._client = self._checker = None
 
     def secrets(self) -> list[str]:
         """Every credential value in play: configured ones, wrong ones, issued tokens."""
@@ -187,8 +214,6 @@ class World:
         self._closers.append(closer)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._drop_client()
         while self._closers:
             self._closers.pop()()

@@ -4,7 +4,8 @@ Probes a real target first (one authenticated request within G2A_TIMEOUT_MS), st
 embedded twin and a webhook receiver (twin target), runs every feature file (plus `--features`
 folders) and the contract suite in one pytest subprocess, shows progress, prints one row per
 checklist item and the reason of every failing scenario, writes junit.xml, cucumber.json,
-checklist.json/.md/.html under `reports/<target>/<suite>/`, and exits non-zero when an item
+checklist.json/.md/.html under `reports/<target>/<suite>/` (hypothesis, under schemathesis,
+keeps its storage in a temporary folder, not in the checkout), and exits non-zero when an item
 (or the run itself) failed. The full suite also proves the dashboards (`handoff-dashboards`):
 every panel query of ops/grafana returns data from the Prometheus given with `--prometheus-url`,
 or, on the twin, from one the harness starts (`harness.dashboards`). It refuses to run with
@@ -21,6 +22,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -38,6 +40,9 @@ BDD_PATH = Path("tests/bdd")
 CONTRACT_PATH = Path("tests/contract")
 # pytest reads extra options from it: a `-k` there would narrow a run reported as the full suite
 ADDOPTS_ENV = "PYTEST_ADDOPTS"
+# where hypothesis (under schemathesis) keeps its example database and caches: by default a
+# `.hypothesis/` folder in the working directory, the user's checkout
+HYPOTHESIS_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -159,6 +164,10 @@ def run(args: argparse.Namespace) -> int:
     report_dir = args.report_dir or default_report_dir(target.name, selection)
     with ExitStack() as stack:
         env = dict(os.environ, G2A_TARGET=target.name, **{FEATURES_ENV: extra_features})
+        if HYPOTHESIS_ENV not in env:  # the checkout stays as it was; a folder set is kept
+            env[HYPOTHESIS_ENV] = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="g2a-harness-hypothesis-")
+            )
         if target.has_admin:
             env.update(stack.enter_context(_embedded_services()))
         # What the scenarios call: the twin (embedded, or named by G2A_TWIN_URL) has an admin
@@ -222,6 +231,14 @@ class Selection:
     def describe(self) -> str:
         """The selection in words, for "not run" items; empty for the full suite."""
         return _joined(self.markers, self.keyword)
+
+    def title(self) -> str:
+        """The run's name in its report and printout: the suite, or what was selected from it
+        (a run of `--tags` checks those scenarios, not the full suite)."""
+        extra = _joined(self.tags, self.keyword)
+        if not extra:
+            return self.suite
+        return extra if self.suite == "full" else f"{self.suite}, {extra}"
 
     def slug(self) -> str:
         """The report folder: the suite, plus the tags and -k asked for on top of it."""
@@ -327,6 +344,7 @@ def _run_checklist(
         verdicts,
         target=target,
         suite=selection.suite,
+        title=selection.title(),
         run_ok=exit_code == 0 and not timed_out,  # 5: no test matched the selection
         scenarios=scenario_records(read_cucumber(report_dir / "cucumber.json"), results),
         extra={
@@ -443,7 +461,7 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     from harness.report import counts_text
 
     styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
-    table = Table(title=f"Handoff checklist on {report['target']} ({report['suite']})")
+    table = Table(title=f"Handoff checklist on {report['target']} ({report['title']})")
     table.add_column("status")
     table.add_column("item")
     table.add_column("evidence")

@@ -2,7 +2,8 @@
 
 Each step looks the product up itself (`products.get`: one read, nothing written), so it runs
 on every target, live included, and needs no When step before it; placed between a When step
-and its Then steps, it leaves the When's outcome to them.
+and its Then steps, it leaves the When's outcome to them. The lookup runs on a client of its
+own (`World.check`): the metrics, log and request-count steps count only the scenario's calls.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
 
 def _looked_up(world: World, product_id: int) -> Product:
     """The product as the target serves it now. A read on the side: the outcome of the
-    scenario's last When step stays for its Then steps."""
+    scenario's last When step stays for its Then steps, and what they count leaves it out."""
     from g2a_adapter import G2AError
 
     try:
-        return world.client().products.get(str(product_id))
+        return world.check(lambda client: client.products.get(str(product_id)))
     except G2AError as exc:
         raise AssertionError(
             f"cannot look up product {product_id}: {type(exc).__name__}: {exc}"

@@ -47,6 +47,7 @@ def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:
         "pattern": "product {product_id:whole} is out of stock",
         "params": {"product_id": "int"},
         "doc": out_of_stock["doc"],
+        "readable": "product {product_id:whole} is out of stock",
         "example": "product 10000068865001 is out of stock",
         "targets": ["twin"],
         "defined_at": out_of_stock["defined_at"],
@@ -175,3 +176,42 @@ def test_a_step_s_description_is_its_docstring_s_whole_first_paragraph() -> None
         "that many keys of one product; reservations last 30 minutes on the seller's clock."
     )
     assert not [s.pattern for s in catalogue() if "Example:" in s.doc or "\n" in s.doc]
+
+
+# a regex step's pattern -> how the catalogue shows it
+READABLE = {
+    r"the request counter shows (?P<count>\d+) requests? with status (?P<status>\d{3})": (
+        "the request counter shows {count} request(s) with status {status}"
+    ),
+    r"the twin (?:answers|fails) the next (?P<times>\d+) (?P<call>order details|product list|"
+    r"payment|offers|order|token|key) requests? with (?P<fault>.+)": (
+        "the twin answers/fails the next {times} {call} request(s) with {fault}"
+    ),
+    r"the claim is (?:a |an )?(?P<state>new|in progress|mismatch)": "the claim is [a/an] {state}",
+    r"G2A orders the reservation(?P<another> again as another G2A order)?": (
+        "G2A orders the reservation [again as another G2A order]"
+    ),
+    r'the seller refuses it with HTTP (?P<status>\d+)(?: and code "(?P<code>[\w.-]+)")?': (
+        'the seller refuses it with HTTP {status} [and code "{code}"]'
+    ),
+    r"the adapter runs against (?P<where>the sandbox|live)$": "the adapter runs against {where}",
+}
+
+
+def test_a_regex_step_is_shown_with_its_groups_as_placeholders() -> None:
+    shown = {s.pattern: s.readable for s in STEPS}
+    assert {pattern: shown[pattern] for pattern in READABLE} == READABLE
+    counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
+    assert counter.line() == f"Then {READABLE[counter.pattern]}"
+    heading = "### `the request counter shows {count} request(s) with status {status}`"
+    assert heading in render([counter], "md").splitlines()
+    # the phrases a group may hold, hidden by its placeholder, are its parameter's forms
+    wrong = next(s for s in STEPS if s.readable == "the adapter uses a wrong {credential}")
+    assert wrong.params == {"credential": 'one of "API key", "API hash", "OAuth client secret"'}
+
+
+def test_no_step_shows_regex_syntax_in_the_catalogue() -> None:
+    markdown = (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
+    regex_syntax = ("(?", "\\d", "\\w", "[^", ".+", "?P<")
+    assert [s.readable for s in STEPS if any(m in s.readable for m in regex_syntax)] == []
+    assert [line for line in markdown.splitlines() if any(m in line for m in regex_syntax)] == []

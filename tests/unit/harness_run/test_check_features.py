@@ -431,7 +431,7 @@ Feature: A team's own tags next to a real target tag
   Scenario: Tags built on a target's name
     When QA lists the first page of products
 
-  @sandbox2 @sandboxes @sandbox-2 @sandbox-only @live_smoke @twin-first
+  @sandbox2 @sandboxes @sandbox-2 @live_smoke @twin-first
   Rule: A rule's tags with a target on each of its scenarios
 
     @twin
@@ -454,6 +454,46 @@ def test_a_tag_close_to_a_target_is_left_alone_when_the_scenario_has_a_target(
     path = qa_feature(tmp_path, TARGETED_TEAM_TAGS)
 
     assert check_features([path]).messages() == []
+
+
+ONLY_ELSEWHERE = """\
+@qa-first
+Feature: A tag saying one target only, on a scenario tagged for another
+  @twin @sandbox-only
+  Scenario: Sandbox only, on the twin
+    When QA lists the first page of products
+
+  @live_only
+  Rule: Live only, on the twin and the sandbox
+
+    @twin @sandbox
+    Scenario: On both
+      When QA lists the first page of products
+
+  @sandbox @sandbox-only @twin-only
+  Scenario: Sandbox only, on the sandbox; twin only, not on the twin
+    When QA lists the first page of products
+
+  @twin @not-sandbox-only @sandbox-first
+  Scenario: Ruled out, or not only
+    When QA lists the first page of products
+"""
+
+
+def test_a_tag_saying_one_target_only_is_reported_where_the_scenario_is_tagged_for_others(
+    tmp_path: Path,
+) -> None:
+    """`@twin @sandbox-only`: never run on the sandbox, whatever the tag says."""
+    path = qa_feature(tmp_path, ONLY_ELSEWHERE)
+
+    assert check_features([path]).messages() == [
+        f"{path}:3: tag @sandbox-only is no target: the scenario is tagged @twin, so it never "
+        "runs on the sandbox (tag it @sandbox instead?)",
+        f"{path}:7: tag @live_only is no target: the scenario is tagged @twin @sandbox, so it "
+        "never runs on live (tag it @live instead?)",
+        f"{path}:14: tag @twin-only is no target: the scenario is tagged @sandbox, so it never "
+        "runs on the twin (tag it @twin instead?)",
+    ]
 
 
 def untargeted(feature_tags: str, scenario_tags: str, examples_tags: str) -> str:

@@ -137,3 +137,46 @@ def test_a_record_s_tags_are_the_run_s_own_rule_and_examples_tags_included() -> 
     records = scenario_records([OUTLINE], [row])
 
     assert [r["tags"] for r in records] == [[], ["chk-test-int-products", "qa", "twin"]]
+
+
+def _same_named(feature: str) -> dict[str, object]:
+    """A feature of cucumber.json holding a scenario `Same name`, whose test is
+    `test_same_name` (as in every module that binds it)."""
+    return {
+        "name": feature,
+        "uri": f"team/{feature.lower()}.feature",
+        "tags": [],
+        "elements": [{"id": "test_same_name", "name": "Same name", "line": 3, "steps": []}],
+    }
+
+
+def test_same_named_scenarios_of_two_features_keep_their_own_outcomes() -> None:
+    """Two modules binding a feature each: both tests are `test_same_name`."""
+    first = RunResult("tests/bdd/test_first.py::test_same_name", "First: Same name", "passed",
+                      frozenset({"chk-a"}))  # fmt: skip
+    second = RunResult("tests/bdd/test_second.py::test_same_name", "Second: Same name", "failed",
+                       frozenset({"chk-b"}), "expected 3, got 4", "Then it is 4")  # fmt: skip
+
+    records = scenario_records([_same_named("First"), _same_named("Second")], [first, second])
+
+    shown = [(r["feature"], r["status"], r["tags"], r["failed_step"], r["error"]) for r in records]
+    assert shown == [
+        ("First", "passed", ["chk-a"], "", ""),
+        ("Second", "failed", ["chk-b"], "Then it is 4", "expected 3, got 4"),
+    ]
+
+
+def test_a_scenario_keeps_its_outcome_beside_a_plain_test_of_the_same_name() -> None:
+    """A scenario `The token answer matches the document` and a contract test of that name."""
+    scenario = RunResult("tests/bdd/test_features.py::test_same_name", "First: Same name",
+                         "failed", frozenset({"chk-a"}), "expected 3, got 4")  # fmt: skip
+    contract_test = "tests/contract/test_x.py::test_same_name"
+    plain = RunResult(contract_test, contract_test, "passed", frozenset())
+
+    (record,) = scenario_records([_same_named("First")], [scenario, plain])
+
+    assert (record["status"], record["tags"], record["error"]) == (
+        "failed",
+        ["chk-a"],
+        "expected 3, got 4",
+    )

@@ -102,6 +102,17 @@ def test_each_failing_scenario_shows_its_step_error_and_log_once(qa_run: tuple[A
     assert "FAILED: 0 passed, 1 failed, 3 skipped, 27 not run;" in screen
 
 
+def test_a_tagged_run_is_titled_after_its_selection(qa_run: tuple[Any, Path]) -> None:
+    """Not "(full)": the run checked only the scenarios its tags selected."""
+    done, reports = qa_run
+    assert "Handoff checklist on twin (tags qa-mine)" in done.stdout
+    assert "(full)" not in done.stdout
+    markdown = (reports / "checklist.md").read_text(encoding="utf-8").splitlines()
+    assert markdown[2] == "- target: **twin**, run: **tags qa-mine**"
+    report = json.loads((reports / "checklist.json").read_text(encoding="utf-8"))
+    assert (report["suite"], report["title"]) == ("full", "tags qa-mine")
+
+
 def test_an_unknown_step_stops_the_run_naming_line_text_and_did_you_mean(tmp_path: Path) -> None:
     """Before pytest starts, as `g2a-harness steps --check` says it (a run with pytest itself
     fails the scenario with the same message)."""

@@ -47,6 +47,14 @@ def test_the_json_report_has_the_gate_schema() -> None:
     }
 
 
+def test_a_report_is_titled_after_the_run_s_selection() -> None:
+    report = checklist_report(VERDICTS, target="twin", suite="full", title="tags qa-mine")
+    assert (report["suite"], report["title"]) == ("full", "tags qa-mine")
+    assert render_markdown(report).splitlines()[2] == "- target: **twin**, run: **tags qa-mine**"
+    assert "<tr><th>run</th><td>tags qa-mine</td></tr>" in render_html(report)
+    assert checklist_report(VERDICTS, target="twin", suite="smoke")["title"] == "smoke"
+
+
 def test_a_failed_item_or_a_broken_run_fails_the_report() -> None:
     failed = [ItemVerdict(VERDICTS[0].item, "failed", ("FAILED x",))]
     assert checklist_report(failed, target="twin", suite="full")["passed"] is False

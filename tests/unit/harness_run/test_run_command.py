@@ -152,6 +152,14 @@ def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
     assert Selection("full", None, None).describe() == ""
 
 
+def test_a_run_is_titled_after_its_suite_or_what_it_selected() -> None:
+    assert Selection("full", None, None).title() == "full"
+    assert Selection("smoke", None, None).title() == "smoke"
+    assert Selection("full", "webhooks and not slow", None).title() == "tags webhooks and not slow"
+    assert Selection("full", None, "token").title() == "-k token"
+    assert Selection("smoke", "webhooks", "token").title() == "smoke, tags webhooks, -k token"
+
+
 def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     done = _harness(
         "run", "--tags", "@qa-frist", "--report-dir", str(tmp_path), env=NO_G2A
