@@ -12,7 +12,8 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
   (`type_change`);
 - a value the documented schema rules out: one its `enum` does not list, or a string its
   `pattern` does not match (`undocumented_value`; an order status word G2A adds, an id that
-  stopped being digits);
+  stopped being digits); a pattern Python's `re` does not read (OpenAPI's are ECMA-262) is
+  `unchecked_pattern`;
 - a field the documented schema marks required that traffic lacks (`missing_required_field`);
 - a field a pact requires (every key of a pact's expected body is required) that traffic with the
   same status lacks (`missing_field`);
@@ -23,10 +24,11 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -50,6 +52,12 @@ class Exchange:
     source: str
     body_form: BodyForm = "json"
     content_type: str | None = None
+    statuses: Collection[int] | None = None
+    """A pact's: the statuses its `statusCode` rule accepts (`status` is its example)."""
+
+    def answers_with(self, status: int) -> bool:
+        """Whether this exchange's status is `status`, or its rule accepts it."""
+        return status == self.status if self.statuses is None else status in self.statuses
 
     def body_seen(self) -> str:
         """What the body is, in words, for a finding."""
@@ -212,7 +220,12 @@ def _compare_schema(
             list(_compare_schema(operation, exchange, value, branch, path, complete))
             for branch in alternatives
         ]
-        yield from min(branches, key=len)
+
+        def mismatch(found: list[Drift]) -> tuple[int, bool]:
+            """Fewest findings first; of as few, one whose type the value has."""
+            return len(found), any(d.kind == "type_change" and d.field == path for d in found)
+
+        yield from min(branches, key=mismatch)
         return
     schema = _merge_all_of(operation.document, schema)
     allowed = _schema_types(schema)
@@ -228,7 +241,8 @@ def _compare_schema(
         return
     rejected = _value_rejected(schema, value)
     if rejected:
-        yield Drift(operation.label, "undocumented_value", path, rejected, exchange.source)
+        kind, detail = rejected
+        yield Drift(operation.label, kind, path, detail, exchange.source)
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
@@ -272,7 +286,7 @@ def _against_pacts(
     observed = _numbers_as_one(field_types(exchange.body))
     for pact in pacts:
         if (
-            pact.status != exchange.status
+            not pact.answers_with(exchange.status)
             or pact.body_form != "json"
             or not _same_operation(index, pact, exchange)
         ):
@@ -376,29 +390,47 @@ def _type_allowed(actual: str, allowed: set[str]) -> bool:
     return actual in allowed or (actual == "integer" and "number" in allowed)
 
 
-def _value_rejected(schema: Mapping[str, Any], value: JSON) -> str | None:
-    """Why the schema's `enum` or `pattern` rules `value` out, else None."""
+def _value_rejected(schema: Mapping[str, Any], value: JSON) -> tuple[str, str] | None:
+    """The finding (kind, detail) when the schema's `enum` or `pattern` rules `value` out, or
+    its pattern cannot be read; None when the value passes. A nullable field's null passes."""
+    if value is None and "null" in _schema_types(schema):
+        return None
     listed = schema.get("enum")
     if listed is not None and not any(_same_json(item, value) for item in listed):
-        shown = ", ".join(json.dumps(item) for item in listed)
-        return f"documented one of {shown}, got {json.dumps(value)}"
+        shown = ", ".join(_json_text(item) for item in listed)
+        return "undocumented_value", f"documented one of {shown}, got {_json_text(value)}"
     pattern = schema.get("pattern")
-    if isinstance(pattern, str) and isinstance(value, str) and not _regex(pattern).search(value):
-        return f"documented pattern {pattern}, got {json.dumps(value)}"
+    if not (isinstance(pattern, str) and isinstance(value, str)):
+        return None
+    try:
+        matches = _regex(pattern).search(value)
+    except re.error as error:
+        return (
+            "unchecked_pattern",
+            f"documented pattern {pattern} is not a regex Python reads ({error})",
+        )
+    if not matches:
+        return "undocumented_value", f"documented pattern {pattern}, got {_json_text(value)}"
     return None
 
 
-def _same_json(a: JSON, b: JSON) -> bool:
-    """Equal as JSON values: `true` is not `1` there, though Python says so."""
-    return a == b and isinstance(a, bool) == isinstance(b, bool)
+def _same_json(documented: Any, value: JSON) -> bool:
+    """Equal as JSON values: `true` is not `1` there, though Python says so; a date YAML read
+    in an enum is its text."""
+    if isinstance(documented, datetime.date):
+        return bool(documented.isoformat() == value)
+    return bool(documented == value) and isinstance(documented, bool) == isinstance(value, bool)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value.isoformat() if isinstance(value, datetime.date) else value, default=str)
 
 
 @functools.cache
 def _regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"documented pattern {pattern!r} is not a regex: {error}") from error
+    """`pattern` compiled as near to OpenAPI's reading (ECMA-262) as Python's `re` goes:
+    `\\d`, `\\w` and `\\b` are ASCII there (`\\s` too here, a narrower reading)."""
+    return re.compile(pattern, re.ASCII)
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:
@@ -418,7 +450,7 @@ def _merge_all_of(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Map
         part = _merge_all_of(document, _resolve(document, part))
         merged.setdefault("properties", {}).update(part.get("properties") or {})
         merged["required"] = [*merged.get("required", []), *(part.get("required") or [])]
-        for key in ("type", "additionalProperties", "items"):
+        for key in ("type", "additionalProperties", "items", "enum", "pattern", "nullable"):
             if key in part:
                 merged.setdefault(key, part[key])
     return merged

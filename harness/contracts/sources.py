@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,7 +87,33 @@ def _pact_exchange(interaction: dict[str, Any], source: str) -> Exchange:
         source=source,
         body_form=form,
         content_type=content_type,
+        statuses=_status_rule(response),
     )
+
+
+# The classes of Pact V4's `statusCode` matcher
+_STATUS_CLASSES = {
+    "information": range(100, 200),
+    "success": range(200, 300),
+    "redirect": range(300, 400),
+    "clientError": range(400, 500),
+    "serverError": range(500, 600),
+    "nonError": range(100, 400),
+    "error": range(400, 600),
+}
+
+
+def _status_rule(response: Mapping[str, Any]) -> Collection[int] | None:
+    """The statuses a pact response's `statusCode` matching rule accepts (a class such as
+    `success`, or a list); None when the status is pinned."""
+    rules = (response.get("matchingRules") or {}).get("status") or {}
+    for rule in (rules.get("") or rules.get("$") or {}).get("matchers", []):
+        if rule.get("match") == "statusCode":
+            accepted = rule.get("status")
+            if isinstance(accepted, list):
+                return frozenset(int(status) for status in accepted)
+            return _STATUS_CLASSES[accepted]
+    return None
 
 
 def load_cassettes(directory: Path = CASSETTE_DIR) -> list[Exchange]:

@@ -38,8 +38,18 @@ MAX_MESSAGE_LENGTH = 1000
 
 def is_message(value: Any) -> TypeGuard[str]:
     """Whether `value` is an error message the twin may be told to answer with: a string of 1
-    to MAX_MESSAGE_LENGTH characters."""
-    return isinstance(value, str) and 1 <= len(value) <= MAX_MESSAGE_LENGTH
+    to MAX_MESSAGE_LENGTH characters, which UTF-8 can write (no lone surrogate)."""
+    return isinstance(value, str) and 1 <= len(value) <= MAX_MESSAGE_LENGTH and is_text(value)
+
+
+def is_text(value: str) -> bool:
+    """Whether UTF-8 can write `value`: JSON read it, but a lone surrogate (`"\\ud800"`) is
+    no character, and the answer holding it could not be sent."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def envelope(code: str, message: str) -> bytes:

@@ -51,9 +51,10 @@ METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_LATENCY_MS = 60_000
 MAX_RETRY_AFTER = 3600
 # A fault's code may be text no client reads as a code (spaces, any script, over 64
-# characters), to see how a client copes; never a control character (C0, DEL, C1).
+# characters), to see how a client copes; never a control character (C0, DEL, C1), nor a lone
+# surrogate (no UTF-8 writes it).
 MAX_CODE_LENGTH = 256
-_CODE = re.compile(rf"[^\x00-\x1f\x7f-\x9f]{{1,{MAX_CODE_LENGTH}}}")
+_CODE = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_CODE_LENGTH}}}")
 _SPEC_FIELDS = {
     "route",
     "method",

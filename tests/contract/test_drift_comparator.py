@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any
 
 import pytest
@@ -248,13 +249,80 @@ def test_true_is_not_one_in_an_enum() -> None:
     )
 
 
-def test_a_pattern_python_cannot_read_is_a_clear_error() -> None:
+def test_a_pattern_python_cannot_read_is_a_finding_not_a_crash() -> None:
+    # valid ECMA-262 (OpenAPI's dialect), which Python's `re` does not read
     document = ruled()
     error = document["components"]["responses"]["Error"]["content"]["application/json"]
-    error["schema"]["properties"]["code"]["pattern"] = "^[A-Z"
+    error["schema"]["properties"]["code"]["pattern"] = "^\\p{Lu}"
     recorded = [traffic("GET", "/v1/products", 401, {"status": "ERROR", "code": "A"})]
-    with pytest.raises(ValueError, match=r"documented pattern '\^\[A-Z' is not a regex"):
-        detect_drift([document], [], recorded)
+    [found] = detect_drift([document], [], recorded)
+    assert (found.kind, found.field) == ("unchecked_pattern", "$.code")
+    assert found.detail.startswith("documented pattern ^\\p{Lu} is not a regex Python reads (")
+
+
+def test_a_pattern_s_digits_are_ascii_as_in_openapi() -> None:
+    recorded = [
+        traffic(
+            "GET",
+            "/v1/products",
+            200,
+            {"total": 1, "page": 1, "docs": [{**PRODUCT, "id": "\u0661\u0662\u0663"}]},
+        )
+    ]
+    document = ruled()
+    product = document["components"]["schemas"]["Product"]["allOf"][0]["properties"]["id"]
+    product["pattern"] = "^\\d+$"
+    [found] = detect_drift([document], [], recorded)
+    assert (found.kind, found.field) == ("undocumented_value", "$.docs[].id")
+
+
+def status_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """DOCUMENT with the key answer's `isFile` replaced by a `status` field of `schema`, and
+    an `OrderStatus` component of `new` and `paid`."""
+    document = copy.deepcopy(DOCUMENT)
+    document["components"]["schemas"]["OrderStatus"] = {"type": "string", "enum": ["new", "paid"]}
+    key = document["paths"]["/order/key/{orderId}"]["get"]["responses"]["200"]
+    properties = key["content"]["application/json"]["schema"]["properties"]
+    properties["status"] = schema
+    return document
+
+
+def value_findings(schema: dict[str, Any], value: Any) -> list[tuple[str, str, str]]:
+    recorded = [traffic("GET", "/v1/order/key/1", 200, {"key": "X", "status": value})]
+    return [
+        (d.kind, d.field, d.detail) for d in detect_drift([status_schema(schema)], [], recorded)
+    ]
+
+
+def test_null_of_a_nullable_field_is_no_enum_value() -> None:
+    schema = {"type": "string", "nullable": True, "enum": ["new", "paid"]}
+    assert value_findings(schema, None) == []
+    assert value_findings(schema, "refunded") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
+    ]
+
+
+def test_an_enum_reached_through_all_of_is_checked() -> None:
+    schema = {"allOf": [{"$ref": "#/components/schemas/OrderStatus"}], "description": "x"}
+    assert value_findings(schema, "paid") == []
+    assert value_findings(schema, "refunded") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
+    ]
+
+
+def test_of_one_of_s_branches_the_one_of_the_value_s_type_is_reported() -> None:
+    schema = {"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["new", "paid"]}]}
+    assert value_findings(schema, "refunded") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
+    ]
+
+
+def test_a_yaml_date_in_an_enum_matches_its_text() -> None:
+    schema = {"type": "string", "enum": [datetime.date(2024, 1, 1)]}
+    assert value_findings(schema, "2024-01-01") == []
+    assert value_findings(schema, "2024-02-02") == [
+        ("undocumented_value", "$.status", 'documented one of "2024-01-01", got "2024-02-02"')
+    ]
 
 
 def test_pact_fields_under_an_empty_traffic_array_are_not_missing() -> None:
@@ -346,3 +414,50 @@ def test_field_types_flattens_arrays_and_objects() -> None:
         "$.a[].b": {"integer", "string"},
         "$.c": {"null"},
     }
+
+
+JOB = {"data": {"jobId": "5f0b7c1e"}}
+
+
+def offers_document() -> dict[str, Any]:
+    """An offer create documented with any of 200, 201 and 202, as G2A documents it."""
+    accepted = {
+        "description": "accepted",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "object", "properties": {"jobId": {"type": "string"}}}
+                    },
+                }
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "offers", "version": "1"},
+        "paths": {
+            "/v3/sales/offers": {
+                "post": {"responses": dict.fromkeys(("200", "201", "202"), accepted)}
+            }
+        },
+    }
+
+
+def test_a_pact_accepting_any_success_status_is_held_to_traffic_of_each() -> None:
+    pact = Exchange("POST", "/v3/sales/offers", 202, JOB, "pact:p#offer", statuses=range(200, 300))
+    recorded = [
+        traffic("POST", "/v3/sales/offers", 201, {"data": {}}),
+        traffic("POST", "/v3/sales/offers", 200, JOB),
+    ]
+    found = detect_drift([offers_document()], [pact], recorded)
+    assert [(d.kind, d.field, d.source) for d in found] == [
+        ("missing_field", "$.data.jobId", "cassette:c#0 vs pact:p#offer")
+    ]
+
+
+def test_a_pact_pinning_its_status_is_held_to_traffic_of_that_status_only() -> None:
+    pact = Exchange("POST", "/v3/sales/offers", 202, JOB, "pact:p#offer")
+    recorded = [traffic("POST", "/v3/sales/offers", 201, {"data": {}})]
+    assert detect_drift([offers_document()], [pact], recorded) == []

@@ -3,6 +3,7 @@ in provider states, seeded products, webhook secrets and subscriber URLs."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -247,6 +248,25 @@ def test_a_configured_error_message_must_be_text(
     before = admin.config()
     with refused(f"{table}.{situation}: message must be a string of 1 to 1000 characters"):
         admin.configure(**{table: {situation: [404, "CODE", message]}})
+    assert admin.config() == before
+
+
+def test_a_message_no_utf_8_can_write_is_refused_and_the_config_still_answers(
+    admin: TwinAdmin,
+) -> None:
+    """JSON reads `"\\ud800"` as a lone surrogate, which no answer can carry: taken, it left
+    every later config read and call answering 500 until a reset."""
+    before = admin.config()
+    change = {"order_errors": {"out_of_stock": [400, "ORD03", "Out of stock \ud800"]}}
+    answer = httpx.put(
+        f"{admin.base_url}/__twin/config",
+        content=json.dumps(change),  # ASCII, the surrogate escaped: what a JSON client sends
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status_code, answer.json()["error"]) == (
+        400,
+        "order_errors.out_of_stock: message must be a string of 1 to 1000 characters",
+    )
     assert admin.config() == before
 
 

@@ -90,6 +90,8 @@ FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
         ({"kind": "status", "message": None}, "message must be a string"),
         ({"kind": "status", "message": ""}, FAULT_MESSAGE),
         ({"kind": "rate_limit", "message": "m" * 1001}, FAULT_MESSAGE),
+        ({"kind": "status", "code": "BR\ud80003"}, FAULT_CODE),  # no UTF-8 to answer in
+        ({"kind": "status", "message": "Busy \udfff"}, FAULT_MESSAGE),
         ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]},
          f"sequence[0]: {FAULT_CODE}"),
         ({"kind": "status", "sequence": [None, {"kind": "html", "message": ""}]},
@@ -100,6 +102,7 @@ FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
     ids=[
         "code not text", "empty code", "long code", "code with newline", "code with NUL",
         "code with C1", "message not text", "empty message", "long message",
+        "code with surrogate", "message with surrogate",
         "empty code in sequence", "empty message in sequence", "unknown kind in sequence",
     ],
 )  # fmt: skip
