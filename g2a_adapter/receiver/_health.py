@@ -69,12 +69,22 @@ def _whole_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, G2AError) else type(exc).__name__
 
 
-def _failed(name: str, error: str, logged: str | None = None, **measured: Any) -> dict[str, Any]:
-    """A failed check's result, saying `error`; logged at WARNING saying `logged` (the
-    whole text, where `error` is a summary of it)."""
-    text = error if logged is None else logged
-    logger.warning("g2a.health.check_failed check=%s error=%s", name, text, extra={"check": name})
-    return {"status": "fail", "error": error, **measured}
+_STILL_HANGING = "previous probe still hanging"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A check's result, and the whole text of its failure for the log (None when ok)."""
+
+    result: dict[str, Any]
+    failure: str | None = None
+
+
+def _failed(error: str, logged: str | None = None, **measured: Any) -> _Outcome:
+    """A failed check saying `error`; `logged` is its whole text, where `error` sums it up."""
+    return _Outcome(
+        {"status": "fail", "error": error, **measured}, error if logged is None else logged
+    )
 
 
 class _Probe:
@@ -105,6 +115,7 @@ class HealthChecker:
         self._checks = dict(checks)
         self.timeout_s = timeout_s
         self._hanging: dict[str, _Probe] = {}
+        self._logged: dict[str, str] = {}  # each failing check's failure, as last logged
         self._lock = threading.Lock()
 
     def run(self) -> HealthReport:
@@ -120,20 +131,41 @@ class HealthChecker:
                 probe.thread.start()
                 probes[name] = probe
         deadline = time.perf_counter() + self.timeout_s
-        results = {name: self._outcome(name, probe, deadline) for name, probe in probes.items()}
-        failed = [name for name, r in results.items() if r["status"] != "ok"]
+        outcomes = {name: self._outcome(probe, deadline) for name, probe in probes.items()}
+        self._log_changes(outcomes)
+        results = {name: outcome.result for name, outcome in outcomes.items()}
+        failed = [name for name, outcome in outcomes.items() if outcome.failure is not None]
         return HealthReport("fail" if failed else "ok", results, failed)
 
-    def _outcome(self, name: str, probe: _Probe | None, deadline: float) -> dict[str, Any]:
+    def _outcome(self, probe: _Probe | None, deadline: float) -> _Outcome:
         if probe is None:
-            return _failed(name, "previous probe still hanging")
+            return _failed(_STILL_HANGING)
         if not probe.done.wait(max(0.0, deadline - time.perf_counter())):
-            return _failed(name, f"timed out after {self.timeout_s:g} s")
+            return _failed(f"timed out after {self.timeout_s:g} s")
         latency_ms = round((time.perf_counter() - probe.started) * 1000, 1)
         if probe.error is not None:
             error = probe.error
-            return _failed(name, _summary(error), _whole_text(error), latency_ms=latency_ms)
-        return {"status": "ok", **(probe.result or {}), "latency_ms": latency_ms}
+            return _failed(_summary(error), _whole_text(error), latency_ms=latency_ms)
+        return _Outcome({"status": "ok", **(probe.result or {}), "latency_ms": latency_ms})
+
+    def _log_changes(self, outcomes: Mapping[str, _Outcome]) -> None:
+        """A check's failure once as it starts or its reason changes (WARNING), and its
+        recovery once (INFO): a probe every few seconds through an outage logs its start.
+        A probe still hanging continues the timeout already logged."""
+        with self._lock:
+            for name, outcome in outcomes.items():
+                failure, before = outcome.failure, self._logged.get(name)
+                if failure in (before, _STILL_HANGING):
+                    continue
+                extra = {"check": name}
+                if failure is None:
+                    del self._logged[name]
+                    logger.info("g2a.health.check_recovered check=%s", name, extra=extra)
+                else:
+                    self._logged[name] = failure
+                    logger.warning(
+                        "g2a.health.check_failed check=%s error=%s", name, failure, extra=extra
+                    )
 
 
 class SupportsTtl(Protocol):

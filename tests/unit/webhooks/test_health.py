@@ -124,3 +124,39 @@ def test_each_failure_is_logged_at_warning_with_our_errors_whole_text(
             ("hung", "timed out after 0.2 s"),
         ]
     ]
+
+
+def test_a_failure_is_logged_as_it_starts_or_changes_and_its_recovery_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A probe every few seconds through an outage logs its start, not every probe."""
+    outcomes = iter(
+        [store_down, store_down, leaky, leaky, lambda: {}, lambda: {}, store_down, store_down]
+    )
+    checker = HealthChecker({"store": lambda: next(outcomes)()})
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        reports = [checker.run() for _ in range(8)]
+
+    assert [r.ok for r in reports] == [False] * 4 + [True] * 2 + [False] * 2
+    unavailable = f"idempotency store 'redis' unavailable: {REFUSED}"
+    failed = f"g2a.health.check_failed check=store error={unavailable}"
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, failed),
+        (logging.WARNING, "g2a.health.check_failed check=store error=RuntimeError"),
+        (logging.INFO, "g2a.health.check_recovered check=store"),
+        (logging.WARNING, failed),
+    ]
+
+
+def test_a_probe_still_hanging_adds_no_line_to_its_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = threading.Event()
+    checker = HealthChecker({"store": lambda: {"done": release.wait(10)}}, 0.1)
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        for _ in range(3):
+            checker.run()
+    release.set()
+    assert [r.getMessage() for r in caplog.records] == [
+        "g2a.health.check_failed check=store error=timed out after 0.1 s"
+    ]
