@@ -7,6 +7,7 @@ PASSED (twin: every item the twin can prove passed; never a go).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harness.commands.run import Selection, default_report_dir
@@ -109,7 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ci-report",
         type=Path,
         metavar="PATH",
-        help="the CI record of every layer (default: reports/ci/ci.json in --repo, where "
+        help="the CI record of every layer (default: reports/ci/ci.json, where "
         "`.ci/run` writes it next to tox.json and the junit files)",
     )
     parser.add_argument(
@@ -139,10 +140,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repo",
         type=Path,
-        default=Path(),
         metavar="DIR",
-        help="repository to scan for committed secrets, whose HEAD and tox.ini the CI result "
-        "must match (default: the current directory)",
+        help="deprecated, to be removed: the gate judges the repository root it runs from (its "
+        "HEAD, history, tox.ini and CI record); another DIR would be judged against this root's "
+        "feature files and reports",
     )
 
 
@@ -160,7 +161,10 @@ def run(args: argparse.Namespace) -> int:
         check_http_url("--target-url", args.target_url)
     _check_prometheus(args)
     evidence_dir = args.evidence or default_evidence_dir(args.target)
-    _check_evidence_dir(args.repo, evidence_dir)
+    repo = args.repo or Path()
+    _check_evidence_dir(repo, evidence_dir)
+    if args.repo is not None:
+        _warn_repo_is_deprecated(args.repo)
     options = GateOptions(
         target=args.target,
         evidence_dir=evidence_dir,
@@ -173,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         ci_report=args.ci_report,
         target_url=args.target_url,
         store_url=args.store_url,
-        repo=args.repo,
+        repo=repo,
         confirm_live_host=args.confirm_live_host,
         allow_unsigned=args.allow_unsigned_evidence,
     )
@@ -195,6 +199,19 @@ def _check_prometheus(args: argparse.Namespace) -> None:
             "--target sandbox --run-missing needs --prometheus-url URL, the Prometheus that "
             "scrapes your service: the sandbox run proves the dashboards item on it"
         )
+
+
+def _warn_repo_is_deprecated(repo: Path) -> None:
+    """--repo is redundant now that the gate runs from the repository root, and misleading when
+    it names another folder: that one's commit, history and CI record would be judged against
+    the feature files and reports (default evidence, --run-missing) of the root it runs from."""
+    warning = "--repo is deprecated and will be removed: the gate judges the root it runs from"
+    if repo.resolve() != Path.cwd().resolve():
+        warning += (
+            f"; {repo} is another folder, judged against this root's feature files and reports: "
+            f"run the gate from {repo} instead"
+        )
+    print(f"g2a-harness gate: warning: {warning}", file=sys.stderr)
 
 
 def _check_evidence_dir(repo: Path, evidence_dir: Path) -> None:

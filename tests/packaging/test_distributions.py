@@ -298,6 +298,15 @@ def test_both_wheels_run_the_smoke_checklist_from_installed_files(
     assert checklist["summary"]["passed"] > 0
 
 
+def test_each_wheel_is_typed(wheels: dict[str, Path]) -> None:
+    """Both packages ship their PEP 561 marker: a service type-checking against the adapter, or
+    tooling against the harness's APIs, gets their types."""
+    for project, package in (("adapter", "g2a_adapter"), ("harness", "harness")):
+        with zipfile.ZipFile(wheels[project]) as archive:
+            markers = [n for n in archive.namelist() if n.endswith("py.typed")]
+        assert markers == [f"{package}/py.typed"]
+
+
 def test_each_wheel_carries_the_mit_licence_text(wheels: dict[str, Path]) -> None:
     """MIT asks for its notice in every copy: each wheel ships the repository's LICENSE."""
     licence = (ROOT / "LICENSE").read_text()
@@ -369,6 +378,7 @@ DESCRIBED = {
             "Intended Audience :: Developers",
             *PYTHON_CLASSIFIERS,
             "Topic :: Software Development :: Testing",
+            "Typing :: Typed",
         ],
         ROOT / "harness" / "README.md",
     ),
