@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import re
+import string
 import threading
 import uuid
 import weakref
@@ -165,15 +166,14 @@ class SecretMasker:
     takes the seller client secret in the query of `GET /oauth/token`, where `$` and `/` are
     percent-encoded, and an access log or an HTTP library's debug line prints that query. In
     base64 (an HTTP Basic `Authorization` header holds `base64(client_id:secret)`), the whole
-    base64 word that carries the secret is masked (`_base64_cores`), also one wrapped across
-    lines as MIME and PEM write it (a logged body, a message's attachment), its line breaks as
-    written or escaped (`\\n`, `\\r\\n` in a logged JSON text or a repr).
+    base64 word that carries the secret is masked (`_base64_cores`), its `/` written as is or
+    as JSON `\\/` (PHP's `json_encode` default).
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         given = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
         self._pattern = _any_of({form for s in given for form in _written_forms(s)})
-        self._base64 = _base64_pattern({core for s in given for core in _base64_cores(s)})
+        self._base64 = _any_of({core for s in given for core in _base64_cores(s)})
 
     def __call__(self, text: str) -> str:
         if self._base64 is not None:
@@ -190,10 +190,11 @@ class SecretMasker:
         for hit in cores.finditer(text):
             if hit.start() < done:  # inside a word masked already
                 continue
-            # the word's start: its part before the hit, read backwards (each character of
-            # the text is read once by this and once by the word's end, so masking stays linear)
-            before = _BASE64_WORD_BACKWARDS.match(text[done : hit.start()][::-1])
-            start = hit.start() - (before.end() if before else 0)
+            start = hit.start()  # back to the word's start, never before what is done
+            while start > done and (
+                text[start - 1] in _BASE64_WORD_CHARS or text[start - 1 : start + 1] == "\\/"
+            ):
+                start -= 1
             end = _BASE64_WORD_END.match(text, hit.end())
             pieces += [text[done:start], MASK]
             done = end.end() if end else hit.end()
@@ -211,14 +212,10 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 # A `\uXXXX` escape of `json.dumps`, or an escaped backslash (matched so that its `\\` is
 # never read as the start of an escape): upper-casing one changes only the escape's hex.
 _JSON_ESCAPE = re.compile(r"\\\\|\\u[0-9a-f]{4}")
-# A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), maybe
-# wrapped: a line break between two of its characters, as written or escaped (JSON, repr).
-_BASE64_CHAR = r"[A-Za-z0-9+/_%-]"
-_LINE_BREAK = r"(?:\r?\n|\\r\\n|\\n)"
-_BASE64_WORD_END = re.compile(rf"(?:{_BASE64_CHAR}|{_LINE_BREAK}(?={_BASE64_CHAR}))*+=*")
-# The same read from its end, over the reversed text: a break first, as `n` is a base64
-# character and the last of an escaped break.
-_BASE64_WORD_BACKWARDS = re.compile(rf"(?:(?:\n\r?|n\\r\\|n\\)(?={_BASE64_CHAR})|{_BASE64_CHAR})*+")
+# A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
+# maybe written `\/` (JSON, the PHP way).
+_BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
+_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\/)*=*")
 _URL_SAFE = str.maketrans("+/", "-_")
 # Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
 # has a core this long at every alignment.
@@ -256,7 +253,7 @@ def _json_forms(secret: str) -> set[str]:
 def _base64_cores(secret: str) -> set[str]:
     """The base64 characters that `secret` alone decides in `base64(prefix + secret)`, for each
     of the three alignments a prefix (such as `client_id:`) can give it, in the standard and
-    the URL-safe alphabets."""
+    the URL-safe alphabets, as written, percent-encoded and with `/` escaped as JSON may."""
     data = secret.encode()
     cores = set()
     for offset in range(3):
@@ -265,21 +262,9 @@ def _base64_cores(secret: str) -> set[str]:
         end = 8 * (offset + len(data)) // 6  # the first holding a bit after the secret
         if end - first >= _MIN_BASE64_CORE:
             core = encoded[first:end]
-            cores |= {core, core.translate(_URL_SAFE)}
+            cores |= {core, core.translate(_URL_SAFE), core.replace("/", "\\/")}
+            cores |= _percent_encoded(core)
     return cores
-
-
-def _base64_pattern(cores: set[str]) -> re.Pattern[str] | None:
-    """One pattern matching any of the `cores`, with a line break allowed between any two of
-    its characters (base64 wrapped across lines), or percent-encoded (not wrapped, in a URL).
-    Each alternative is of bounded length and starts with a literal: one linear pass."""
-    if not cores:
-        return None
-    longest_first = sorted(cores, key=len, reverse=True)
-    wrapped = [f"{_LINE_BREAK}?".join(map(re.escape, core)) for core in longest_first]
-    percent = {form for core in cores for form in _percent_encoded(core)} - cores
-    literal = [re.escape(form) for form in sorted(percent, key=len, reverse=True)]
-    return re.compile("|".join(wrapped + literal))
 
 
 def key_digest(idempotency_key: str) -> str:

@@ -99,7 +99,8 @@ def _names_a_host(backend: str, parts: SplitResult, query: list[tuple[str, str]]
 
 def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> None:
     """Refuse now what the backend's driver, when installed, refuses only as the store opens
-    (read then as an outage): a query key it takes no parameter for, a value it cannot read."""
+    (read then as an outage): a query key it takes no parameter for; for Redis, a value it
+    cannot use too (libpq checks values such as `sslmode` only as it connects)."""
     problem_of = _DRIVER_READS.get(backend)
     try:
         problem = problem_of(url) if problem_of else None
@@ -111,13 +112,14 @@ def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> N
 
 def _redis_problem(url: str) -> str | None:
     """What redis-py refuses in `url` as the Redis backend opens it: `from_url` reads every
-    query key into a keyword argument, and the connection refuses one it does not take (or a
-    value its parser cannot read). A connection object opens no socket until used."""
-    from redis import ConnectionPool
+    query key into a keyword argument, and the connection refuses one it does not take, or a
+    value it cannot use (with its own errors too: `protocol=5` is a `ConnectionError`). A
+    connection object opens no socket until used."""
+    from redis import ConnectionPool, RedisError
 
     try:
         ConnectionPool.from_url(url).make_connection()
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RedisError) as exc:
         return f"redis-py refuses it: {exc}"
     return None
 

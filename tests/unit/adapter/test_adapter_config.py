@@ -595,6 +595,25 @@ def test_a_redis_query_key_redis_py_refuses_is_refused_when_settings_load(
     assert "PG-SECRET-XYZ" not in message
 
 
+@pytest.mark.parametrize(
+    ("query", "refusal"),
+    [
+        ("ssl_cert_reqs=bogus", "Invalid SSL Certificate Requirements Flag: bogus"),
+        ("protocol=5", "protocol must be either 2 or 3"),
+    ],
+)
+def test_a_redis_value_redis_py_refuses_with_its_own_error_is_a_config_error(
+    query: str, refusal: str
+) -> None:
+    """redis-py refuses these with its own errors (a `ConnectionError` among them), which a
+    service would take for an outage."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"rediss://:PG-SECRET-XYZ@h:6380/0?{query}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: {refusal}"
+    )
+
+
 def test_a_redis_query_value_redis_py_cannot_read_is_refused_when_settings_load() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@127.0.0.1:6379/0?db=first")
