@@ -5,12 +5,12 @@ when every consumer test passed (tests/contract/conftest.py)."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from project_support import copy_of_checkout
 
 ROOT = Path(__file__).resolve().parents[3]
 NEEDED = ("pyproject.toml", "tests/conftest.py", "tests/contract", "contracts")
@@ -19,16 +19,7 @@ NEEDED = ("pyproject.toml", "tests/conftest.py", "tests/contract", "contracts")
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """The files the contract layer needs, copied (its pacts are what the run may rewrite)."""
-    for name in NEEDED:
-        source, copy = ROOT / name, tmp_path / name
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, copy)
-    for support in (ROOT / "tests").glob("*_support.py"):
-        shutil.copy2(support, tmp_path / "tests" / support.name)
-    return tmp_path
+    return copy_of_checkout(tmp_path, NEEDED)
 
 
 def _pacts(checkout: Path) -> dict[str, str]:

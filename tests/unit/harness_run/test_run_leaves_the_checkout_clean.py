@@ -5,10 +5,11 @@ checkout, which would otherwise get a `.hypothesis/` folder."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from project_support import copy_of_checkout
 
 ROOT = Path(__file__).resolve().parents[3]
 NEEDED = (
@@ -26,22 +27,8 @@ NO_G2A = {
 ONE_PROPERTY_TEST = "test_admin_api and health"
 
 
-def _checkout(folder: Path) -> Path:
-    """The files a run reads, copied (with the test support modules)."""
-    for name in NEEDED:
-        source, copy = ROOT / name, folder / name
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, copy)
-    for support in (ROOT / "tests").glob("*_support.py"):
-        shutil.copy2(support, folder / "tests" / support.name)
-    return folder
-
-
 def test_a_run_leaves_no_hypothesis_folder_in_the_checkout(tmp_path: Path) -> None:
-    checkout = _checkout(tmp_path / "checkout")
+    checkout = copy_of_checkout(tmp_path / "checkout", NEEDED)
     reports = tmp_path / "reports"
 
     done = subprocess.run(
