@@ -106,12 +106,32 @@ return 1
 
 
 class _Reconnected(redis.ConnectionError):
-    """A connection opened while the server's clock held a measurement: the server it reaches
-    may have another clock. Raised before the command that opened it was sent;
-    `_measured_call` measures and runs it again."""
+    """The connection handed to a call was opened since the measurement of the server's clock
+    by which the call computed its times: it may reach another server, with another clock.
+    Raised before the command was sent; `_measured_call` measures and sends it again."""
 
 
-_RECONNECTIONS = 3  # connections opened under one call that it measures again for; then it fails
+class _CheckedPool(redis.ConnectionPool):
+    """redis-py's connection pool, which lets `check` refuse the connection it hands to a
+    command (opened first if it was closed); the connection refused goes back to the pool."""
+
+    def __init__(
+        self, *, check: Callable[[redis.connection.AbstractConnection], None], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._check_connection = check
+
+    def get_connection(self, *args: Any, **options: Any) -> Any:
+        connection = super().get_connection(*args, **options)
+        try:
+            self._check_connection(connection)
+        except BaseException:
+            self.release(connection)
+            raise
+        return connection
+
+
+_RECONNECTIONS = 3  # connections refused to one call, each measured again for; then it fails
 _GC_GRACE_MS = 60_000  # Redis TTLs outlive the stored expiry a little; the stored time decides
 
 
@@ -143,19 +163,21 @@ class RedisStore:
         self._owners = OwnerIds()
         self._prefix = f"{checked_namespace(self.backend, namespace)}:"
         self._mask = SecretMasker(url_passwords(url))
-        # connection refused -> the number of the server clock's last measurement then
-        self._refused: weakref.WeakKeyDictionary[redis.connection.AbstractConnection, int] = (
+        # connection -> the number of the server clock's last measurement when it was opened
+        self._opened_after: weakref.WeakKeyDictionary[redis.connection.AbstractConnection, int] = (
             weakref.WeakKeyDictionary()
         )
         self._timing = threading.local()  # `.measurement`: the one this thread's call times by
-        self._client: redis.Redis = redis.Redis.from_url(
+        pool = _CheckedPool.from_url(
             url,
+            check=self._check_opened_before_measured,
             decode_responses=True,
             retry=Retry(NoBackoff(), 0),
             socket_timeout=socket_timeout_seconds,
             socket_connect_timeout=socket_timeout_seconds,
             redis_connect_func=self._on_connect,
         )
+        self._client: redis.Redis = redis.Redis.from_pool(pool)
         self._closed = False
         self._claim = self._client.register_script(_CLAIM)
         self._checkpoint = self._client.register_script(_CHECKPOINT)
@@ -170,23 +192,30 @@ class RedisStore:
             raise
 
     def _on_connect(self, connection: redis.connection.AbstractConnection) -> None:
-        """redis-py's handshake, then `_Reconnected` for a connection opened under a call that
-        may compute its times by the server's clock as measured before: the connection may
-        reach another server (redis-py opens one again by itself when the server closed it: a
-        failover; or a new one, which may reach the new server before any pooled one is
-        opened again). Let through to the measuring of the clock, and once to a call timed by
-        a measurement made after the connection was refused: redis-py closes the one refused,
-        and opens it again for the call sent again, measured again."""
+        """redis-py's handshake, then the connection noted as opened after the server clock's
+        last measurement: it may reach another server (redis-py opens one again by itself when
+        the server closed it: a failover; or a new one, which may reach the new server before
+        any pooled one is opened again)."""
         connection.on_connect()  # type: ignore[no-untyped-call]  # redis-py's own handshake
-        refused_at = self._refused.pop(connection, None)
+        if self._server_clock is not None:
+            self._opened_after[connection] = self._server_clock.measurement
+
+    def _check_opened_before_measured(
+        self, connection: redis.connection.AbstractConnection
+    ) -> None:
+        """`_Reconnected` when the pool hands a call's command a connection opened since the
+        measurement by which the call computes its times, whichever thread opened it: the
+        times go out only once measured after it. The measuring of the clock takes any."""
         timed_by = getattr(self._timing, "measurement", None)
         if self._server_clock is None or timed_by is None:  # no server clock, or measuring it
             return
-        if refused_at is not None and refused_at < timed_by:
+        if self._opened_after.get(connection, 0) < timed_by:
             return
-        self._refused[connection] = self._server_clock.measurement
         self._server_clock.expire()
-        raise _Reconnected("connected: the server's clock is measured again")
+        raise _Reconnected(
+            "a connection opened since this call's times were computed: the server's clock "
+            "is measured again"
+        )
 
     def _call(self, action: Callable[[], Any]) -> Any:
         if self._closed:  # redis-py would quietly connect again
@@ -213,7 +242,7 @@ class RedisStore:
                     raise
 
     def _call_measured_once(self, action: Callable[[], Any]) -> Any:
-        """`action` once the server's clock is measured, noting for `_on_connect` the
+        """`action` once the server's clock is measured, noting for the pool's check the
         measurement by which this thread's call computes its times (or a later one)."""
         if self._server_clock is None:
             return action()

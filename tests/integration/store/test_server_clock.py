@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from _store_fixtures import Backend
 
 from g2a_adapter import StoreUnavailableError
-from g2a_adapter.idempotency import ClaimState, IdempotencyStore, replay_guard_of
+from g2a_adapter.idempotency import ClaimState, IdempotencyStore, open_store, replay_guard_of
 
 SKEW = 60.0
 _LOCAL_TIME = "g2a_adapter.idempotency._server_clock.local_time"  # taken by each store opened
@@ -410,3 +411,55 @@ def test_a_call_whose_connections_keep_being_opened_again_fails_after_three_meas
     monkeypatch.undo()
     assert store.get("purchase-1") is None
     assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
+
+
+def _in_another_thread(call: Callable[[], Any]) -> None:
+    """`call` run to its end by another thread while this one waits; its failure fails the test."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert failures == []
+
+
+@on_redis
+def test_a_connection_another_thread_opened_again_is_refused_to_a_call_timed_before(
+    shared_backend: Backend, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """This call had computed its lease by the old server's clock when another thread's call
+    met the pooled connection the failover closed: opened again, refused, the clock measured
+    again, let through, then back in the pool, connected to the new server. The pool handed
+    it to this call as it was (no handshake runs): the lease went out timed by the old clock.
+    One connection in all: the one refused goes back to the pool, for the call sent again."""
+    store = open_store(
+        f"{shared_backend.url}?max_connections=1", namespace=shared_backend.namespace
+    )
+    request.addfinalizer(store.close)
+    assert store.claim("warm-up", "fp", 10.0).state is ClaimState.NEW
+    connection_id = store._client.client_id()  # type: ignore[attr-defined]
+    script, sent = store._claim, [0]  # type: ignore[attr-defined]
+
+    def another_threads_call_after_the_failover() -> None:
+        _servers_clock_jumps(shared_backend, monkeypatch)
+        _kill(shared_backend, [connection_id])
+        assert store.get("warm-up") is not None
+
+    def claim_script(**kwargs: Any) -> Any:  # given the times computed
+        sent[0] += 1
+        if sent[0] == 1:
+            _in_another_thread(another_threads_call_after_the_failover)
+        return script(**kwargs)
+
+    monkeypatch.setattr(store, "_claim", claim_script)
+    held = store.claim("purchase-1", "fp", 15.0)
+
+    assert held.state is ClaimState.NEW
+    _leased_by_the_new_servers_clock(shared_backend.open_on_server_clock())
+    assert sent[0] == 2  # refused, measured again, sent again

@@ -1,9 +1,10 @@
 """The Redis store's guard against times computed by one server's clock reaching another.
 
-A connection opened under a call may reach a server with another clock (a failover): the call
-is refused before its command is sent, and measures the server's clock again. Here two threads
-interleave deterministically (the other thread runs to its end while this one holds times it
-computed), on a fake server clock and a fake connection: no Redis server is needed.
+A connection opened since a call computed its times may reach a server with another clock (a
+failover), whichever thread opened it: when the pool hands it to the call, the call is refused
+before its command is sent, and measures the server's clock again. Here two threads interleave
+deterministically (the other thread runs to its end while this one holds times it computed), on
+a fake server clock and a fake connection: no Redis server is needed.
 """
 
 from __future__ import annotations
@@ -22,11 +23,25 @@ from g2a_adapter.idempotency._server_clock import ServerClock
 OLD_SERVER, NEW_SERVER = 1_000.0, 4_600.0  # the clocks of the servers before and after
 
 
-class FakeConnection:
-    """What `RedisStore._on_connect` is given by redis-py: a connection just opened."""
+class PooledConnection:
+    """A connection in the store's pool, closed until a command takes it (as one the failover
+    closed, or one not yet opened)."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._open = False
 
     def on_connect(self) -> None:
         """redis-py's handshake: nothing to do here."""
+
+    def take(self) -> None:
+        """What the store's pool does as it hands the connection to a command: opens it if it
+        is closed (redis-py's handshake, then the store's), then lets the store refuse it. A
+        connection refused stays open, back in the pool."""
+        if not self._open:
+            self._open = True
+            self._store._on_connect(self)
+        self._store._check_opened_before_measured(self)
 
 
 class FailoverServer:
@@ -77,9 +92,9 @@ def _in_another_thread(call: Callable[[], Any]) -> None:
 
 
 def _sent_over(
-    store: RedisStore, connection: FakeConnection, meanwhile: Callable[[], Any]
+    store: RedisStore, connection: PooledConnection, meanwhile: Callable[[], Any]
 ) -> list[float]:
-    """The times a call sends over `connection`, which it opens after it computed them and
+    """The times a call sends over `connection`, which it takes after it computed them and
     after `meanwhile` ran in another thread (once: the call is sent again as it is)."""
     sent: list[float] = []
     pending = [meanwhile]
@@ -88,7 +103,7 @@ def _sent_over(
         now = store._clock()
         while pending:
             _in_another_thread(pending.pop())
-        store._on_connect(connection)  # the command takes the connection, closed: opens it
+        connection.take()
         sent.append(now)
 
     store._measured_call(command)
@@ -102,16 +117,16 @@ def test_a_connection_refused_to_another_thread_is_refused_to_a_call_timed_befor
     reaches the new server): refused, its call measured again and went out on another pooled
     connection. This call's times, computed before, reach the new server only once measured
     again; the connection refused once was let through to them, timed by the old server."""
-    closed = FakeConnection()
+    closed = PooledConnection(store)
 
     def another_call() -> None:
         server.fail_over()
-        opened = [False]
+        taken = [False]
 
         def command() -> None:
-            if not opened[0]:  # first sent: meets the closed connection
-                opened[0] = True
-                store._on_connect(closed)
+            if not taken[0]:  # first sent: meets the closed connection
+                taken[0] = True
+                closed.take()
             # sent again: on another pooled connection, still open
 
         store._measured_call(command)
@@ -135,7 +150,7 @@ def test_a_new_connection_after_another_threads_call_failed_is_refused_to_a_call
         with pytest.raises(StoreUnavailableError, match="ConnectionError: the server went away"):
             store._call(gone)
 
-    assert _sent_over(store, FakeConnection(), another_call_fails) == [NEW_SERVER]
+    assert _sent_over(store, PooledConnection(store), another_call_fails) == [NEW_SERVER]
 
 
 def test_a_connection_opened_again_is_let_through_to_the_call_measured_again(
@@ -143,7 +158,23 @@ def test_a_connection_opened_again_is_let_through_to_the_call_measured_again(
 ) -> None:
     """The call that met the connection opened again is sent again once measured, on the
     same connection: it goes out, timed by the new server (not refused for ever)."""
-    closed = FakeConnection()
+    closed = PooledConnection(store)
     server.fail_over()
 
     assert _sent_over(store, closed, lambda: None) == [NEW_SERVER]
+
+
+def test_a_connection_another_thread_opened_again_is_refused_to_a_call_timed_before(
+    store: RedisStore, server: FailoverServer
+) -> None:
+    """Another thread's command met the connection closed by the failover and opened it again:
+    refused, its call measured again and went out on it, and it went back to the pool, open to
+    the new server. The pool hands it to this call as it is (no handshake): this call's times,
+    computed before, went out on it, timed by the old server."""
+    closed = PooledConnection(store)
+
+    def another_call() -> None:
+        server.fail_over()
+        store._measured_call(closed.take)
+
+    assert _sent_over(store, closed, another_call) == [NEW_SERVER]
