@@ -8,10 +8,10 @@ scenario left out for the target, which cucumber.json does not hold either, is a
 record with the reason. They settle the tags too, as the verdict reads them: cucumber.json
 holds only the feature's and the scenario's own, not a Rule's or an Examples table's.
 
-A record finds its result by scenario title (`Feature: Scenario [example]`) and test name
-together: cucumber.json names no test module, and a test name alone is unique only within
-one (two modules binding a feature each may both hold a `test_same_name`, and a contract test
-may be named like a scenario's test).
+A record finds its result by scenario title (`Feature: Scenario [example]`, an Outline's
+`<parameters>` filled in on both sides) and test name together: cucumber.json names no test
+module, and a test name alone is unique only within one (two modules binding a feature each
+may both hold a `test_same_name`, and a contract test may be named like a scenario's test).
 """
 
 from __future__ import annotations

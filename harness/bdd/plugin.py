@@ -158,19 +158,26 @@ def chosen_target(config: pytest.Config) -> str:
     return config.stash[TARGET_KEY]
 
 
+# the parameter through which pytest-bdd hands an Outline's test its Examples row
+_EXAMPLE_PARAMETER = "_pytest_bdd_example"
+
+
 def scenario_title(item: pytest.Item) -> str | None:
-    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests; a feature
-    without a name is named by its file, as cucumber.json names it (`harness.scenarios`)."""
+    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests; named as
+    cucumber.json names it (`harness.scenarios`): a feature without a name by its file, an
+    Outline's row with its `<parameters>` filled in (`Page 1 [1]`, not `Page <page> [1]`)."""
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
     function = getattr(item, "obj", None)
     template = scenario_wrapper_template_registry.get(function) if function else None
     if template is None:
         return None
-    feature = template.feature
-    title = f"{feature.name or feature.rel_filename}: {template.name}"
+    feature = template.feature.name or template.feature.rel_filename
     callspec = getattr(item, "callspec", None)
-    return f"{title} [{callspec.id}]" if callspec is not None else title
+    if callspec is None:
+        return f"{feature}: {template.name}"
+    row = callspec.params.get(_EXAMPLE_PARAMETER, {})
+    return f"{feature}: {template.render(row).name} [{callspec.id}]"
 
 
 def _allowed(item: pytest.Item, target: str) -> tuple[bool, str]:

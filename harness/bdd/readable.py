@@ -3,16 +3,26 @@
 - a named group is a `{name}` placeholder, like a `parse` step's; one that can only hold one
   phrase (`(?P<another> again as another G2A order)?`) shows the phrase, and `choices` lists
   the phrases of one that holds one of a few (`(?P<state>new|in progress)`);
-- alternatives read `a/b` (`(?:answers|fails)`: `answers/fails`);
+- alternatives read `a/b` (`(?:answers|fails)`: `answers/fails`), parenthesised when one of
+  them has more than one word (`(?:a seller|sellers)`: `(a seller/sellers)`, not "a seller" or
+  "a sellers");
 - an optional group is in `[brackets]`, an optional letter in parentheses (`requests?`:
   `request(s)`);
 - the anchors `^` and `$` are left out, and an escaped character is shown as itself.
+
+`whole_numbers` names the groups that take only digits (`\\d+`, `\\d{3}`, `[45]\\d\\d`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 _CLOSING = {"(": ")", "[": "]"}
 _NON_LITERAL = frozenset("\\()[]{}.*+?|^$")
+# a group body of one digit or more and nothing else: `\d`, `[0-9]` or `[45]`, each once or
+# repeated (`+`, `{3}`, `{1,4}`)
+_DIGITS_ONLY = re.compile(r"(?:(?:\\d|\[(?:\d(?:-\d)?)+\])(?:\+|\{[1-9]\d*(?:,\d*)?\})?)+")
 
 
 def readable(regex: str) -> str:
@@ -24,52 +34,75 @@ def choices(regex: str) -> dict[str, list[str]]:
     """Each named group that holds one of a few phrases (`(?P<state>new|in progress)`) -> the
     phrases, which the catalogue lists as the parameter's forms."""
     found = {}
-    index = regex.find("(?P<")
-    while index != -1:
-        name, _, body = regex[index + 4 : _closing(regex, index)].partition(">")
+    for name, body in _named_groups(regex):
         phrases = _branches(body)
         if len(phrases) > 1 and all(_NON_LITERAL.isdisjoint(p) for p in phrases):
             found[name] = phrases
-        index = regex.find("(?P<", index + 1)
     return found
 
 
-def _sequence(regex: str) -> str:
+def whole_numbers(regex: str) -> list[str]:
+    """The named groups that take a whole number in digits and nothing else."""
+    return [name for name, body in _named_groups(regex) if _DIGITS_ONLY.fullmatch(body)]
+
+
+def _named_groups(regex: str) -> Iterator[tuple[str, str]]:
+    """Each `(?P<name>body)` of `regex`, as (name, body)."""
+    index = regex.find("(?P<")
+    while index != -1:
+        name, _, body = regex[index + 4 : _closing(regex, index)].partition(">")
+        yield name, body
+        index = regex.find("(?P<", index + 1)
+
+
+def _sequence(regex: str, bracketed: bool = False) -> str:
     """A sequence, alternatives joined by `/`; an alternative's spaces at both ends are moved
-    outside the sequence (`(?:a |an )?`: `[a/an] `)."""
+    outside the sequence (`(?:a |an )?`: `[a/an] `). Alternatives of more than one word are
+    parenthesised (`(a seller/sellers)`), unless an optional's brackets already hold them."""
     shown = [_piece_by_piece(branch) for branch in _branches(regex)]
     if len(shown) == 1:
         return shown[0]
     before = " " if all(branch.startswith(" ") for branch in shown) else ""
     after = " " if all(branch.endswith(" ") for branch in shown) else ""
-    return before + "/".join(branch.strip() for branch in shown) + after
+    phrases = [branch.strip() for branch in shown]
+    either = "/".join(phrases)
+    if not bracketed and any(" " in phrase for phrase in phrases):
+        either = f"({either})"
+    return before + either + after
 
 
 def _piece_by_piece(regex: str) -> str:
     out: list[str] = []
     index = 0
     while index < len(regex):
-        char = regex[index]
-        if char in _CLOSING:
-            end = _closing(regex, index)
-            piece = _group(regex[index + 1 : end]) if char == "(" else regex[index : end + 1]
-            index = end + 1
-        elif char == "\\":
-            piece, index = regex[index + 1 : index + 2], index + 2
-        else:
-            piece, index = char, index + 1
-        optional = regex[index : index + 1] == "?"
-        index += optional
-        out.append(_optional(piece, grouped=char == "(") if optional else piece)
+        end = _piece_end(regex, index)
+        optional = regex[end : end + 1] == "?"
+        piece = _piece(regex[index:end], bracketed=optional)
+        out.append(_optional(piece, grouped=regex[index] == "(") if optional else piece)
+        index = end + optional
     return "".join(out)
 
 
-def _group(body: str) -> str:
+def _piece_end(regex: str, index: int) -> int:
+    """Where the piece starting at `index` ends: a group, a class, an escape or a character."""
+    if regex[index] in _CLOSING:
+        return _closing(regex, index) + 1
+    return index + (2 if regex[index] == "\\" else 1)
+
+
+def _piece(piece: str, bracketed: bool) -> str:
+    """A group as `_group` shows it, an escaped character as itself, anything else as is."""
+    if piece.startswith("("):
+        return _group(piece[1:-1], bracketed)
+    return piece.removeprefix("\\")
+
+
+def _group(body: str, bracketed: bool) -> str:
     """A group's body: `(?P<name>…)` a placeholder (or its one phrase), `(?:…)` its text."""
     if body.startswith("?P<"):
         name, _, inner = body[3:].partition(">")
         return inner if _NON_LITERAL.isdisjoint(inner) else f"{{{name}}}"
-    return _sequence(body.removeprefix("?:"))
+    return _sequence(body.removeprefix("?:"), bracketed)
 
 
 def _optional(piece: str, grouped: bool) -> str:

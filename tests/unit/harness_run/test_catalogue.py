@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.bdd.catalogue import CatalogueStep, catalogue, closest, example_matches, grep, render
+from harness.bdd.readable import readable
 from harness.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,7 +46,7 @@ def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:
     assert out_of_stock == {
         "kind": "given",
         "pattern": "product {product_id:whole} is out of stock",
-        "params": {"product_id": "int"},
+        "params": {"product_id": "whole"},
         "doc": out_of_stock["doc"],
         "readable": "product {product_id:whole} is out of stock",
         "example": "product 10000068865001 is out of stock",
@@ -130,9 +131,9 @@ def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
     price = next(
         s for s in STEPS if s.pattern == "product {product_id:whole} costs {price:number} EUR"
     )
-    assert price.params == {"product_id": "int", "price": "number"}
+    assert price.params == {"product_id": "whole", "price": "number"}
     counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
-    assert counter.params == {"count": "int", "status": "int"}
+    assert counter.params == {"count": "whole", "status": "whole"}
 
 
 def test_the_receiver_s_metrics_steps_are_listed_where_their_receiver_runs() -> None:
@@ -195,6 +196,10 @@ READABLE = {
         'the seller refuses it with HTTP {status} [and code "{code}"]'
     ),
     r"the adapter runs against (?P<where>the sandbox|live)$": "the adapter runs against {where}",
+    # alternatives of more than one word are parenthesised: "from (a seller/sellers) rated"
+    r"the twin sells product (?P<product_id>\d+) from (?:a seller|sellers) rated (?P<sellers>.+)": (
+        "the twin sells product {product_id} from (a seller/sellers) rated {sellers}"
+    ),
 }
 
 
@@ -215,3 +220,36 @@ def test_no_step_shows_regex_syntax_in_the_catalogue() -> None:
     regex_syntax = ("(?", "\\d", "\\w", "[^", ".+", "?P<")
     assert [s.readable for s in STEPS if any(m in s.readable for m in regex_syntax)] == []
     assert [line for line in markdown.splitlines() if any(m in line for m in regex_syntax)] == []
+
+
+def test_optional_alternatives_of_several_words_are_bracketed_once() -> None:
+    """The brackets of an optional group already hold its phrases together."""
+    optional = readable(r"QA lists (?:the first page|every page)?")
+    assert optional == "QA lists [the first page/every page]"
+    assert readable(r"QA lists (?:the first|every) page") == "QA lists (the first/every) page"
+    assert readable(r"QA lists (?:one|each) page") == "QA lists one/each page"
+
+
+def test_a_regex_group_of_digits_only_is_a_whole_number_with_or_without_a_converter() -> None:
+    """The legend's `whole`: a digit-only group (`\\d+`, `\\d{3}`, `[45]\\d\\d`) takes a whole
+    number in digits, whether the step converts it or takes its text."""
+    params = {s.pattern: s.params for s in STEPS}
+    assert params[r"QA orders product (?P<product_id>\d+) in (?P<currency>[A-Z]{3})"] == {
+        "product_id": "whole",
+        "currency": "text",
+    }
+    assert params[r"the twin allows (?P<count>\d+) requests? per second"] == {"count": "whole"}
+    refusal = next(s for s in STEPS if s.readable.startswith("the twin refuses/answers the next"))
+    assert (refusal.params["status"], refusal.params["code"]) == ("whole", "text")
+    setting = next(s for s in STEPS if s.pattern.startswith("the setting (?P<name>G2A_"))
+    assert setting.params == {"name": "text", "value": "text"}
+    assert [s.readable for s in STEPS if "int" in s.params.values()] == []
+
+
+def test_the_legend_names_every_parameter_type_and_the_parenthesised_phrases() -> None:
+    markdown = render(STEPS, "md")
+    legend = " ".join(markdown.split("\n## ", 1)[0].split())  # its words, unwrapped
+    listed = {t for s in STEPS for t in s.params.values() if not t.startswith("one ")}
+    assert listed == {"whole", "number", "word", "text"}
+    assert all(f"`{kind}`" in legend for kind in listed)
+    assert "`(a seller/sellers)` says either phrase" in legend
