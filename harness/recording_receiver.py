@@ -1,13 +1,18 @@
 """The harness's receiver: the adapter's receiver app with a handler that remembers what it
 handled, for `g2a-harness receiver serve`, the BDD suites and the tests; the same app
 serving G2A's declared-stock callbacks over a given stock (`declared_stock_app`); and
-`DeliveryLog`, which has `receiver serve` print a line per delivery."""
+`DeliveryLog`, which has `receiver serve` print a line per delivery (through `LinePrinter`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import queue
 import re
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,6 +39,7 @@ DELIVERIES = {
 }
 _PRINTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # as G2A's event ids are; else "?"
 _MAX_ANSWER_BYTES = 4096  # the receiver's answers are a few bytes of JSON
+WAITING_LINES = 1000  # lines a `LinePrinter` keeps waiting for its stream; more are dropped
 
 
 class EventRecorder:
@@ -122,20 +128,78 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _say(line: str) -> None:
-    print(line, flush=True)
+def _warn(message: str) -> None:
+    """One line on stderr; nothing when stderr is gone too."""
+    with contextlib.suppress(OSError):
+        print(f"g2a-harness receiver: {message}", file=sys.stderr, flush=True)
+
+
+def _printed(dropped: int, line: str) -> bytes:
+    """`line` as printed, after how many lines were dropped before it, if any were."""
+    if dropped:
+        line = (
+            f"g2a-harness receiver: {dropped} delivery lines dropped (stdout was not read)\n{line}"
+        )
+    return f"{line}\n".encode()
+
+
+def _write_fully(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+class LinePrinter:
+    """Prints lines to a file descriptor from a thread of its own, so that whoever says them
+    (the server's event loop) never waits for the stream nor fails by it. While
+    `WAITING_LINES` lines wait (the stream is not read fast enough, or not at all), a new line
+    is dropped: the first drop is said on stderr, and the next line printed is preceded by how
+    many were dropped. The first error writing (the reader went away) ends the printing, said
+    on stderr."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        # (lines dropped just before it, line)
+        self._lines: queue.Queue[tuple[int, str]] = queue.Queue(WAITING_LINES)
+        self._dropped_since = 0  # touched by `say`'s thread only
+        self._warned_of_drops = False
+        self._failed = threading.Event()
+        threading.Thread(target=self._print_all, name="line-printer", daemon=True).start()
+
+    def say(self, line: str) -> None:
+        """Queue `line` for printing, or drop it; never blocks, never raises."""
+        if self._failed.is_set():
+            return
+        try:
+            self._lines.put_nowait((self._dropped_since, line))
+        except queue.Full:
+            self._dropped_since += 1
+            if not self._warned_of_drops:
+                self._warned_of_drops = True
+                _warn("stdout is not read fast enough: delivery lines are dropped")
+        else:
+            self._dropped_since = 0
+
+    def _print_all(self) -> None:
+        while True:
+            try:
+                _write_fully(self._fd, _printed(*self._lines.get()))
+            except OSError as exc:
+                self._failed.set()
+                _warn(f"stdout failed ({type(exc).__name__}): delivery lines are no longer printed")
+                return
 
 
 class DeliveryLog:
     """ASGI middleware: one line per webhook or G2A Pay IPN delivery once it is answered, its
     time (UTC), kind, id, HTTP status and outcome (the answer's `status` or `error`), e.g.
     `2026-12-06T19:40:01Z webhook evt-1 401 bad_signature`. The id is the answer's, else the
-    claimed `X-G2A-Event-Id`; the signature, nonce and body are never shown."""
+    claimed `X-G2A-Event-Id`; the signature, nonce and body are never shown. `say` is called on
+    the event loop: it must neither block nor raise (`LinePrinter.say`)."""
 
     def __init__(
         self,
         app: ASGIApp,
-        say: Callable[[str], None] = _say,
+        say: Callable[[str], None],
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.app = app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from g2a_adapter.receiver import ServerLimits, uvicorn_config
     from harness.commands._serve import listening_socket
     from harness.processes import sigterm_default
-    from harness.recording_receiver import DeliveryLog, recording_receiver_app
+    from harness.recording_receiver import DeliveryLog, LinePrinter, recording_receiver_app
     from harness.serving import freeze_heap, http_url
 
     try:
@@ -74,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     app, _ = recording_receiver_app(settings, options)
     freeze_heap()
     host, port = sock.getsockname()[:2]
-    # no access log (each request's line); one line per delivery instead (DeliveryLog)
-    config = uvicorn_config(DeliveryLog(app), limits, log_level="info", access_log=False)
+    # no access log (each request's line); one line per delivery instead (DeliveryLog), printed
+    # off the event loop
+    lines = LinePrinter(sys.stdout.fileno())
+    config = uvicorn_config(DeliveryLog(app, lines.say), limits, log_level="info", access_log=False)
     with sigterm_default():  # a server: uvicorn stops on it, then ends the process by it
         print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
         if options.seller_stock is not None:

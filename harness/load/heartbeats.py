@@ -9,6 +9,14 @@ intervals in a row passed without an answer: 5 to 6 s after the master's last on
 counted as the worker's own loop gets round to them, so a worker too busy to send its heartbeats
 does not take its own stall for the master's silence.
 
+Nothing is counted from the moment the worker's users stop (Locust's `test_stopping`) until its
+next test starts (`test_start`): in Locust's stop sequence the worker's message loop sleeps
+`stop_timeout` (and LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP) after telling the master
+it stopped, and the master ignores its heartbeats until it says it is ready again. The
+locustfile's end-of-run handshake stops the users before that `stop` arrives, so the answers that
+still come in between must not start the count again. A worker without users buys nothing, so a
+master silent then costs nothing.
+
 Kept free of Locust (which monkey-patches on import) so the counting can be tested in-process.
 """
 
@@ -24,14 +32,25 @@ MASTER_SILENT_LINE = "g2a-harness: this Locust worker's master went silent"
 
 class MasterSilence:
     """Worker: heartbeat intervals in a row gone by without the master's answer, counted from its
-    first answer (before it, joining is what is waited for)."""
+    first answer (before it, joining is what is waited for) and not while its users are stopped."""
 
     def __init__(self) -> None:
         self.unanswered: int | None = None
+        self._users_stopped = False
 
     def heard(self, **_: Any) -> None:
         """Locust's `heartbeat_received` listener: the master answered."""
-        self.unanswered = 0
+        if not self._users_stopped:
+            self.unanswered = 0
+
+    def users_stopping(self, **_: Any) -> None:
+        """Locust's `test_stopping` listener: stop counting until the next test starts."""
+        self._users_stopped = True
+        self.unanswered = None
+
+    def test_started(self, **_: Any) -> None:
+        """Locust's `test_start` listener: count again from the master's next answer."""
+        self._users_stopped = False
 
     def tick(self) -> bool:
         """One more interval gone by: whether the master is now silent."""

@@ -96,6 +96,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message(FINISH_MESSAGE, _finish, concurrent=True)
         silence = MasterSilence()
         _listen(environment.events.heartbeat_received, silence.heard)
+        _listen(environment.events.test_stopping, silence.users_stopping)
+        _listen(environment.events.test_start, silence.test_started)
         gevent.spawn(_quit_once_silent, environment, runner, silence)
         return
     if isinstance(runner, MasterRunner):

@@ -27,8 +27,9 @@ class OperationStats:
     started: float
     last: float
     total_response_ms: float = 0.0
-    min_response_ms: int | None = None  # None: no request was timed
-    max_response_ms: int = 0
+    # Locust's exact times, as its JSON holds them (int or float milliseconds)
+    min_response_ms: float | None = None  # None: no request was timed
+    max_response_ms: float = 0
     total_content_bytes: int = 0
     untimed: int = 0  # requests reported without a response time (Locust's "none" requests)
 
@@ -40,7 +41,7 @@ class OperationStats:
 
     @property
     def average_content_bytes(self) -> float:
-        return self.total_content_bytes / self.requests if self.requests else 0.0
+        return self.total_content_bytes / self.requests if self.requests else 0  # Locust's 0
 
     def percentile(self, fraction: float) -> int:
         """Milliseconds within which `fraction` of the timed requests finished (Locust's
@@ -55,13 +56,17 @@ class OperationStats:
         return 0
 
     @property
-    def median_ms(self) -> int:
+    def median_ms(self) -> float:
         """Locust's `median_response_time`: the 50th percentile of the histogram's rounded
-        buckets, kept within the exact minimum and maximum."""
+        buckets, kept within the exact minimum and maximum (then one of them, int or float)."""
         if not self.response_times:
             return 0
-        median = min(self.percentile(0.5), self.max_response_ms)
-        return max(median, self.min_response_ms or 0)
+        median = self.percentile(0.5)
+        if median > self.max_response_ms:
+            return self.max_response_ms
+        if self.min_response_ms is not None and median < self.min_response_ms:
+            return self.min_response_ms
+        return median
 
     @property
     def duration_s(self) -> float:
@@ -128,7 +133,13 @@ class RunStats:
         )
 
 
+def _millis(value: Any) -> float:
+    """A response time as Locust's JSON holds it: int or float, kept so, as Locust writes it."""
+    return value if isinstance(value, int | float) else float(value)
+
+
 def _operation(raw: dict[str, Any]) -> OperationStats:
+    least = raw["min_response_time"]
     return OperationStats(
         name=str(raw["name"]),
         request_type=str(raw["method"]),
@@ -138,8 +149,8 @@ def _operation(raw: dict[str, Any]) -> OperationStats:
         started=float(raw["start_time"]),
         last=float(raw.get("last_request_timestamp") or raw["start_time"]),
         total_response_ms=float(raw["total_response_time"]),
-        min_response_ms=None if raw["min_response_time"] is None else int(raw["min_response_time"]),
-        max_response_ms=int(raw["max_response_time"]),
+        min_response_ms=None if least is None else _millis(least),
+        max_response_ms=_millis(raw["max_response_time"]),
         total_content_bytes=int(raw["total_content_length"]),
         untimed=int(raw["num_none_requests"]),
     )
@@ -164,6 +175,13 @@ CSV_PERCENTILES = {
 }  # fmt: skip
 
 
+def _percentile_columns(op: OperationStats) -> list[int] | list[str]:
+    """Locust's percentile columns of one row: `N/A` for a row without requests."""
+    if not op.requests:
+        return ["N/A"] * len(CSV_PERCENTILES)
+    return [op.percentile(fraction) for fraction in CSV_PERCENTILES.values()]
+
+
 def write_stats_csv(path: Path, stats: RunStats) -> None:
     """Locust's `_stats.csv`, from the final stats: one row per operation, then `Aggregated`,
     Locust's columns in Locust's order, so the CSV counts every request the verdict counted."""
@@ -179,7 +197,7 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
                 op.request_type, op.name, op.requests, op.failures, op.median_ms,
                 op.average_ms, op.min_response_ms or 0, op.max_response_ms,
                 op.average_content_bytes, op.per_second(op.requests), op.per_second(op.failures),
-                *(op.percentile(fraction) for fraction in CSV_PERCENTILES.values()),
+                *_percentile_columns(op),
             ])  # fmt: skip
 
 

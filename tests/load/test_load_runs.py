@@ -245,6 +245,19 @@ def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict
     assert _verdict(tmp_path)["web"] is True  # the gate refuses it: the operator ran the crowd
 
 
+def test_web_mode_over_workers_ends_with_every_worker_clean(tmp_path: Path) -> None:
+    """At --run-time a web run's master stops the test (Locust's `stop` to each worker, which
+    then ignores its master for --stop-timeout): its workers did not take that for silence."""
+    code, output = _load(
+        tmp_path, "--web", "--workers", "1", "--profile", "smoke", "--run-time", "6s"
+    )
+
+    assert code == 0, output[-3000:]
+    assert "load profile smoke on twin, master + 1 worker(s): PASSED" in output
+    assert _verdict(tmp_path)["worker_exit_codes"] == [0]
+    assert "went silent" not in (tmp_path / "load" / "locust.log").read_text()
+
+
 def _first_answer(url: str) -> Any:
     """GET `url` once the server listens (Locust starts a moment after printing its URL)."""
     import httpx

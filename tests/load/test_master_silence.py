@@ -41,6 +41,23 @@ def test_an_answer_starts_the_count_anew() -> None:
     assert silence.tick()
 
 
+def test_no_silence_is_counted_from_the_users_stopping_until_the_next_test_starts() -> None:
+    """Locust's stop sequence leaves the worker deaf to its master for stop_timeout and more;
+    answers that still arrive after the users stopped do not start the count."""
+    silence = MasterSilence()
+    silence.heard()
+    silence.users_stopping(environment=None)  # as Locust's event calls it
+    assert _ticks(silence, 100) == [False] * 100
+    silence.heard()
+    assert _ticks(silence, 100) == [False] * 100
+    silence.test_started(environment=None)
+    assert _ticks(silence, 100) == [False] * 100  # counted again from the next answer
+    silence.heard()
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == [False] * MASTER_SILENT_HEARTBEATS + [
+        True
+    ]
+
+
 def _sleeper() -> subprocess.Popen[bytes]:
     """Stands in for a Locust worker still running."""
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])

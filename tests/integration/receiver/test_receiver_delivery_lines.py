@@ -1,11 +1,19 @@
 """`g2a-harness receiver serve` prints one line per delivery (when it was answered, the event
 id, the status and the outcome) so a tester watching it sees deliveries arrive; before, it
-printed nothing (uvicorn's access log is off). Never the signature, the nonce or the secret."""
+printed nothing (uvicorn's access log is off). Never the signature, the nonce or the secret.
+
+The lines are printed by a thread of their own: printing on the event loop stalled the whole
+server once a stdout pipe nobody read was full (deliveries, /healthz and SIGTERM went unanswered),
+and a stdout whose reader was gone made every delivery raise BrokenPipeError."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +31,13 @@ from g2a_adapter.wire import HEADER_EVENT_ID, HEADER_NONCE, HEADER_SIGNATURE
 from harness.recording_receiver import DeliveryLog, recording_receiver_app
 
 ANSWERED_AT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+# far more lines than a pipe holds (64 KiB) and than the printer keeps waiting
+FLOOD = 2100
+LONG_ID = "evt-" + "x" * 120  # a line of about 180 bytes
+MARKER = re.compile(r" webhook evt-marker-([0-9]+) 200 processed$")
+DROPPED = re.compile(
+    r"g2a-harness receiver: ([0-9]+) delivery lines dropped \(stdout was not read\)"
+)
 
 
 @pytest.fixture
@@ -99,3 +114,114 @@ async def test_the_lines_name_ipns_and_never_echo_what_a_sender_made_up() -> Non
         "2026-12-06T19:40:01Z webhook evt-x 401 missing_header",
         "2026-12-06T19:40:01Z webhook - 401 missing_header",
     ]
+
+
+@contextlib.contextmanager
+def _serving_to_a_pipe(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`receiver serve --port 0` with its stdout a pipe (its banner read) and its stderr a file:
+    the process and its base URL."""
+    err = tmp_path / "err.log"
+    with err.open("w") as stderr:
+        process = subprocess.Popen(
+            [*SERVE, "--port", "0"], cwd=ROOT, env=environment(tmp_path),
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            banner = BANNER.search(process.stdout.readline())
+            assert banner, err.read_text()
+            yield process, banner.group(1)
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # it ignored SIGTERM
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def _flood(client: httpx.Client) -> None:
+    """`FLOOD` unsigned deliveries, each answered 401 (and printed)."""
+    for _ in range(FLOOD):
+        answer = client.post("/webhooks/g2a", content=b"{}", headers={HEADER_EVENT_ID: LONG_ID})
+        assert (answer.status_code, answer.json()) == (401, {"error": "missing_header"})
+
+
+def _read(process: subprocess.Popen[str], printed: queue.Queue[str]) -> None:
+    """Every line `process` prints, into `printed`, until its stdout ends."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        printed.put(line)
+
+
+def _until_a_marker(client: httpx.Client, printed: queue.Queue[str]) -> tuple[list[str], int]:
+    """Posts marker deliveries (`evt-marker-1`, ...) until `printed` (what the receiver prints)
+    has one (those sent while its printer still had a full queue are dropped): the lines
+    printed before it, and the number of that marker."""
+    lines: list[str] = []
+    for number in range(1, 200):
+        headers, body = delivery(f"evt-marker-{number}")
+        assert client.post("/webhooks/g2a", content=body, headers=headers).status_code == 200
+        with contextlib.suppress(queue.Empty):
+            while line := printed.get(timeout=0.1):
+                if marker := MARKER.search(line):
+                    return lines, int(marker.group(1))
+                lines.append(line)
+    raise AssertionError(f"no marker printed; last lines: {lines[-3:]}")
+
+
+def test_a_stdout_nobody_reads_stalls_nothing_and_dropped_lines_are_counted(
+    tmp_path: Path,
+) -> None:
+    with _serving_to_a_pipe(tmp_path) as (process, base_url):
+        printed: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=_read, args=(process, printed))
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            _flood(client)
+            assert client.get("/healthz").status_code == 200
+            reader.start()  # stdout is read from now on
+            lines, marker = _until_a_marker(client, printed)
+        process.terminate()
+        assert process.wait(10) == -signal.SIGTERM
+        reader.join()
+
+    gaps = [int(found.group(1)) for line in lines if (found := DROPPED.fullmatch(line.strip()))]
+    flooded = [line for line in lines if f" webhook {LONG_ID} 401 missing_header" in line]
+    assert len(flooded) < FLOOD
+    # one line says how many were dropped: the rest of the flood, and the markers before it
+    assert gaps == [FLOOD - len(flooded) + marker - 1], lines[-3:]
+    assert len(lines) == len(flooded) + 1
+    errors = (tmp_path / "err.log").read_text()
+    assert (
+        errors.count(
+            "g2a-harness receiver: stdout is not read fast enough: delivery lines are dropped"
+        )
+        == 1
+    ), errors
+    assert "Traceback" not in errors
+
+
+def test_a_stdout_whose_reader_went_away_fails_no_delivery(tmp_path: Path) -> None:
+    with _serving_to_a_pipe(tmp_path) as (process, base_url):
+        assert process.stdout is not None
+        process.stdout.close()  # `receiver serve | head -1`
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            for number in range(20):
+                headers, body = delivery(f"evt-unread-{number}")
+                answer = client.post("/webhooks/g2a", content=body, headers=headers)
+                assert (answer.status_code, answer.json()) == (
+                    200, {"status": "processed", "event_id": f"evt-unread-{number}"}
+                )  # fmt: skip
+            assert client.get("/healthz").status_code == 200
+
+    errors = (tmp_path / "err.log").read_text()
+    assert "Traceback" not in errors
+    assert (
+        errors.count(
+            "g2a-harness receiver: stdout failed (BrokenPipeError): delivery lines are no longer "
+            "printed"
+        )
+        == 1
+    ), errors
