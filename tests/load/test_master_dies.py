@@ -94,9 +94,11 @@ def test_a_killed_master_stops_its_workers_and_is_named_as_the_cause(tmp_path: P
     assert "no request was made" not in output
 
 
-def test_a_remote_worker_stops_when_its_master_is_killed(tmp_path: Path) -> None:
-    """On another machine a worker-only run is the only one to notice: its master's port no
-    longer answers, so it stops its Locust workers and says why."""
+def remote_worker_and_master(
+    report_dir: Path, run_time: str
+) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str]]:
+    """A worker-only run (as on another machine) and a smoke run whose master expects it, on a
+    free port: the port, the worker-only process (its output piped) and the run's."""
     require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     port = str(_free_port())
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
@@ -105,11 +107,18 @@ def test_a_remote_worker_stops_when_its_master_is_killed(tmp_path: Path) -> None
         [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--profile", "smoke"]
+    command = [*G2A_HARNESS, "load", "--report-dir", str(report_dir), "--profile", "smoke"]
     run = subprocess.Popen(
-        [*command, "--run-time", "60s", "--expect-workers", "1", "--master-port", port],
+        [*command, "--run-time", run_time, "--expect-workers", "1", "--master-port", port],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    return port, remote, run
+
+
+def test_a_remote_worker_stops_when_its_master_is_killed(tmp_path: Path) -> None:
+    """On another machine a worker-only run is the only one to notice: its master's port no
+    longer answers, so it stops its Locust workers and says why."""
+    port, remote, run = remote_worker_and_master(tmp_path, "60s")
     try:
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
         workers = children(remote.pid)

@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from machine_support import require
-from process_support import HAS_PROC, alive, children
-from test_load_runs import G2A_HARNESS, ROOT, _free_port, _wait_for_users
-from test_master_dies import _cmdline, _orders, _twin_url
+from process_support import alive, children
+from test_load_runs import _wait_for_users
+from test_master_dies import _cmdline, _orders, _twin_url, remote_worker_and_master
 
 from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS
 from harness.twin.admin import TwinAdmin
@@ -57,19 +56,7 @@ def _ended(process: subprocess.Popen[str]) -> None:
 
 
 def test_a_remote_worker_stops_when_its_master_freezes(tmp_path: Path) -> None:
-    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
-    port = str(_free_port())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
-    remote = subprocess.Popen(
-        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--profile", "smoke"]
-    run = subprocess.Popen(
-        [*command, "--run-time", "120s", "--expect-workers", "1", "--master-port", port],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    port, remote, run = remote_worker_and_master(tmp_path, "120s")
     master = None
     try:
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
