@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from _store_fixtures import Backend
+from thread_support import in_another_thread
 
 from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import ClaimState, IdempotencyStore, open_store, replay_guard_of
@@ -413,22 +413,6 @@ def test_a_call_whose_connections_keep_being_opened_again_fails_after_three_meas
     assert store.claim("purchase-1", "fp", 15.0).state is ClaimState.NEW
 
 
-def _in_another_thread(call: Callable[[], Any]) -> None:
-    """`call` run to its end by another thread while this one waits; its failure fails the test."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    assert failures == []
-
-
 @on_redis
 def test_a_connection_another_thread_opened_again_is_refused_to_a_call_timed_before(
     shared_backend: Backend, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -454,7 +438,7 @@ def test_a_connection_another_thread_opened_again_is_refused_to_a_call_timed_bef
     def claim_script(**kwargs: Any) -> Any:  # given the times computed
         sent[0] += 1
         if sent[0] == 1:
-            _in_another_thread(another_threads_call_after_the_failover)
+            in_another_thread(another_threads_call_after_the_failover)
         return script(**kwargs)
 
     monkeypatch.setattr(store, "_claim", claim_script)

@@ -9,12 +9,12 @@ a fake server clock and a fake connection: no Redis server is needed.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+from thread_support import in_another_thread
 
 from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency._redis import RedisStore
@@ -75,22 +75,6 @@ def store(server: FailoverServer, monkeypatch: pytest.MonkeyPatch) -> RedisStore
     return opened
 
 
-def _in_another_thread(call: Callable[[], Any]) -> None:
-    """`call` run to its end by another thread, while this one waits (no timing involved)."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    assert failures == []
-
-
 def _sent_over(
     store: RedisStore, connection: PooledConnection, meanwhile: Callable[[], Any]
 ) -> list[float]:
@@ -102,7 +86,7 @@ def _sent_over(
     def command() -> None:
         now = store._clock()
         while pending:
-            _in_another_thread(pending.pop())
+            in_another_thread(pending.pop())
         connection.take()
         sent.append(now)
 
