@@ -61,8 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="keyword",
         default=None,
         metavar="EXPR",
-        help="pytest -k over test names (a scenario's name in lower case, spaces as _, "
-        "punctuation dropped); prefer --tags",
+        help="pytest -k over test names (a scenario's name as the feature file writes it, an "
+        "Outline's with its <parameters>, in lower case, spaces as _, punctuation dropped); "
+        "prefer --tags",
     )
     parser.add_argument(
         "--features",

@@ -24,7 +24,6 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
 import re
@@ -212,7 +211,7 @@ def _compare_schema(
     complete: bool,
 ) -> Iterator[Drift]:
     schema = _resolve(operation.document, schema)
-    if not isinstance(schema, Mapping):
+    if not isinstance(schema, Mapping) or (value is None and schema.get("nullable")):
         return
     alternatives = schema.get("oneOf") or schema.get("anyOf")
     if alternatives:
@@ -415,15 +414,12 @@ def _value_rejected(schema: Mapping[str, Any], value: JSON) -> tuple[str, str] |
 
 
 def _same_json(documented: Any, value: JSON) -> bool:
-    """Equal as JSON values: `true` is not `1` there, though Python says so; a date YAML read
-    in an enum is its text."""
-    if isinstance(documented, datetime.date):
-        return bool(documented.isoformat() == value)
+    """Equal as JSON values: `true` is not `1` there, though Python says so."""
     return bool(documented == value) and isinstance(documented, bool) == isinstance(value, bool)
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value.isoformat() if isinstance(value, datetime.date) else value, default=str)
+    return json.dumps(value, default=str)  # a document's value JSON has no type for: as text
 
 
 @functools.cache

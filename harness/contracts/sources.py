@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def load_pacts(directory: Path = PACT_DIR) -> list[Exchange]:
             source = f"pact:{path.name}#{interaction.get('description', '?')}"
             try:
                 exchanges.append(_pact_exchange(interaction, source))
+            except _UnreadableStatusRule as exc:
+                raise SourceError(f"{path}: interaction {number}: {exc}") from None
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise SourceError(
                     f"{path}: interaction {number} lacks a request method and path or a "
@@ -91,9 +94,13 @@ def _pact_exchange(interaction: dict[str, Any], source: str) -> Exchange:
     )
 
 
-# The classes of Pact V4's `statusCode` matcher
+class _UnreadableStatusRule(ValueError):
+    """A pact response's `statusCode` matching rule names no class or statuses pact knows."""
+
+
+# The classes of Pact V4's `statusCode` matcher, as pact's core writes them
 _STATUS_CLASSES = {
-    "information": range(100, 200),
+    "info": range(100, 200),
     "success": range(200, 300),
     "redirect": range(300, 400),
     "clientError": range(400, 500),
@@ -110,10 +117,19 @@ def _status_rule(response: Mapping[str, Any]) -> Collection[int] | None:
     for rule in (rules.get("") or rules.get("$") or {}).get("matchers", []):
         if rule.get("match") == "statusCode":
             accepted = rule.get("status")
-            if isinstance(accepted, list):
-                return frozenset(int(status) for status in accepted)
-            return _STATUS_CLASSES[accepted]
+            if isinstance(accepted, list) and all(_is_status(s) for s in accepted):
+                return frozenset(accepted)
+            if isinstance(accepted, str) and accepted in _STATUS_CLASSES:
+                return _STATUS_CLASSES[accepted]
+            raise _UnreadableStatusRule(
+                f"its statusCode rule accepts {json.dumps(accepted)}: neither one of "
+                f"{', '.join(_STATUS_CLASSES)} nor a list of statuses"
+            )
     return None
+
+
+def _is_status(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def load_cassettes(directory: Path = CASSETTE_DIR) -> list[Exchange]:
@@ -176,6 +192,25 @@ def _files(directory: Path) -> Iterator[Path]:
     return (p for p in directory.iterdir() if p.suffix in _DOCUMENT_SUFFIXES)
 
 
+_YAML_1_1_ONLY = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
+
+
+class _OpenApiLoader(yaml.SafeLoader):
+    """PyYAML's safe loader reading as YAML 1.2 (OpenAPI 3.1's) does, not as YAML 1.1: a
+    timestamp stays text (a `format: date-time` string), and only `true`/`false` are booleans
+    (`yes`, `no`, `on` and `off` stay words): an enum of them compares with traffic as written."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_ONLY]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_OpenApiLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _parse(path: Path, *, cassette: bool = False) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -185,6 +220,6 @@ def _parse(path: Path, *, cassette: bool = False) -> Any:
             from vcr.serializers import yamlserializer
 
             return yamlserializer.deserialize(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_OpenApiLoader)  # noqa: S506  # a SafeLoader
     except (ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: JSON, UTF-8
         raise SourceError(f"{path} cannot be parsed: {exc}") from exc

@@ -4,6 +4,7 @@ logged."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import Any
 
@@ -51,9 +52,17 @@ async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
 
 def _parsed(raw: bytes) -> Any:
     try:
-        return strict_json(raw)
+        data = strict_json(raw)
+        # JSON reads `"\ud800"` as a lone surrogate, which no answer (UTF-8) can carry back
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise AdminError(400, _LONE_SURROGATE) from None
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise AdminError(400, "body is not valid JSON") from None
+    return data
+
+
+_LONE_SURROGATE = "body holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
 
 
 def _ok(payload: Any = None, status: int = 200) -> JSONResponse:

@@ -207,3 +207,75 @@ def test_the_committed_offer_pact_accepts_any_success_status() -> None:
     statuses = {exchange.source.rpartition("#")[2]: exchange.statuses for exchange in load_pacts()}
     assert statuses["a new dropshipping offer"] == range(200, 300)
     assert statuses["a request while the rate limit is exhausted"] is None  # pinned: 429
+
+
+def status_rule_pact(folder: Path, accepted: object) -> Path:
+    """A pact folder of one interaction whose status is a `statusCode` rule accepting
+    `accepted`."""
+    rule = {"": {"combine": "AND", "matchers": [{"match": "statusCode", "status": accepted}]}}
+    interaction = {
+        "type": "Synchronous/HTTP",
+        "description": "d",
+        "request": {"method": "GET", "path": "/v1/products"},
+        "response": {"status": 100, "matchingRules": {"status": rule}},
+    }
+    folder.mkdir()
+    (folder / "p.json").write_text(json.dumps({"interactions": [interaction]}))
+    return folder
+
+
+def test_a_status_rule_is_read_in_pact_s_own_words(tmp_path: Path) -> None:
+    from harness.contracts.sources import load_pacts
+
+    [informational] = load_pacts(status_rule_pact(tmp_path / "info", "info"))
+    assert informational.statuses == range(100, 200)  # pact's core writes "info"
+    [listed] = load_pacts(status_rule_pact(tmp_path / "listed", [200, 204]))
+    assert listed.statuses == frozenset({200, 204})
+
+
+@pytest.mark.parametrize("accepted", ["information", [200, "204"], [True], None])
+def test_an_unreadable_status_rule_is_named(tmp_path: Path, accepted: object) -> None:
+    from harness.contracts.sources import SourceError, load_pacts
+
+    folder = status_rule_pact(tmp_path / "pacts", accepted)
+    with pytest.raises(SourceError) as refused:
+        load_pacts(folder)
+    assert str(refused.value) == (
+        f"{folder / 'p.json'}: interaction 0: its statusCode rule accepts {json.dumps(accepted)}: "
+        "neither one of info, success, redirect, clientError, serverError, nonError, error nor "
+        "a list of statuses"
+    )
+
+
+def test_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
+    """YAML 1.1 (PyYAML's) reads `yes` as true and a timestamp as a datetime: an enum of them
+    would never equal the text traffic carries."""
+    from harness.contracts.drift import Exchange, detect_drift
+    from harness.contracts.sources import load_openapi
+
+    (tmp_path / "d.yaml").write_text(
+        "openapi: 3.0.3\n"
+        "info: {title: t, version: '1'}\n"
+        "paths:\n"
+        "  /v1/flags:\n"
+        "    get:\n"
+        "      responses:\n"
+        "        '200':\n"
+        "          description: flags\n"
+        "          content:\n"
+        "            application/json:\n"
+        "              schema:\n"
+        "                type: object\n"
+        "                properties:\n"
+        "                  answer: {type: string, enum: [yes, no]}\n"
+        "                  since: {type: string, enum: [2024-01-01T10:00:00Z]}\n"
+        "                  on: {type: boolean}\n"
+    )
+    documents = load_openapi(tmp_path)
+    body = {"answer": "yes", "since": "2024-01-01T10:00:00Z", "on": True}
+    recorded = Exchange("GET", "/v1/flags", 200, body, "cassette:c#0")
+    assert detect_drift(documents, [], [recorded]) == []
+    wrong = Exchange("GET", "/v1/flags", 200, {**body, "answer": True}, "cassette:c#1")
+    assert [d.detail for d in detect_drift(documents, [], [wrong])] == [
+        "documented string, got boolean"
+    ]
