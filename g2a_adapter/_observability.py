@@ -192,7 +192,8 @@ class SecretMasker:
                 continue
             start = hit.start()  # back to the word's start, never before what is done
             while start > done and (
-                text[start - 1] in _BASE64_WORD_CHARS or text[start - 1 : start + 1] == "\\/"
+                text[start - 1] in _BASE64_WORD_CHARS
+                or (text[start - 1] == "\\" and text[start : start + 1] in ("/", "\\"))
             ):
                 start -= 1
             end = _BASE64_WORD_END.match(text, hit.end())
@@ -213,9 +214,9 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 # never read as the start of an escape): upper-casing one changes only the escape's hex.
 _JSON_ESCAPE = re.compile(r"\\\\|\\u[0-9a-f]{4}")
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
-# maybe written `\/` (JSON, the PHP way).
+# maybe written `\/` (JSON, the PHP way), or `\\/` in a repr of that.
 _BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
-_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\/)*=*")
+_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\{1,2}/)*=*")
 _URL_SAFE = str.maketrans("+/", "-_")
 # Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
 # has a core this long at every alignment.
@@ -227,7 +228,19 @@ def _written_forms(secret: str) -> set[str]:
     lower-case hex) and escaped as a JSON string: a handful of literals, so masking stays one
     regular-expression pass."""
     encoded = _percent_encoded(secret) | _lower_hex_too({quote_plus(secret)})
-    return {secret} | encoded | _json_forms(secret)
+    return {secret} | encoded | _in_reprs(_json_forms(secret)) | _repr_forms(secret)
+
+
+def _in_reprs(forms: set[str]) -> set[str]:
+    """`forms` as written and as Python's `repr` writes them inside a string (`%r` of a logged
+    body, JSON written the PHP way too): each backslash doubled."""
+    return forms | {form.replace("\\", "\\\\") for form in forms}
+
+
+def _repr_forms(secret: str) -> set[str]:
+    """`secret` inside Python's `repr` of a str (quotes, backslashes and unprintables escaped;
+    `ascii()` escapes non-ASCII too) and of its UTF-8 bytes."""
+    return {repr(secret)[1:-1], ascii(secret)[1:-1], repr(secret.encode())[2:-1]}
 
 
 def _percent_encoded(value: str) -> set[str]:
@@ -262,7 +275,7 @@ def _base64_cores(secret: str) -> set[str]:
         end = 8 * (offset + len(data)) // 6  # the first holding a bit after the secret
         if end - first >= _MIN_BASE64_CORE:
             core = encoded[first:end]
-            cores |= {core, core.translate(_URL_SAFE), core.replace("/", "\\/")}
+            cores |= _in_reprs({core, core.translate(_URL_SAFE), core.replace("/", "\\/")})
             cores |= _percent_encoded(core)
     return cores
 

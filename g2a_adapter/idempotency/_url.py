@@ -113,13 +113,14 @@ def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> N
 def _redis_problem(url: str) -> str | None:
     """What redis-py refuses in `url` as the Redis backend opens it: `from_url` reads every
     query key into a keyword argument, and the connection refuses one it does not take, or a
-    value it cannot use (with its own errors too: `protocol=5` is a `ConnectionError`). A
-    connection object opens no socket until used."""
-    from redis import ConnectionPool, RedisError
+    value it cannot use, with whatever error that raises (`protocol=5` is a `ConnectionError`,
+    a string where it expects an object an `AttributeError`). A connection object opens no
+    socket until used."""
+    from redis import ConnectionPool
 
     try:
         ConnectionPool.from_url(url).make_connection()
-    except (TypeError, ValueError, RedisError) as exc:
+    except Exception as exc:  # whatever it is, the URL is the cause
         return f"redis-py refuses it: {exc}"
     return None
 

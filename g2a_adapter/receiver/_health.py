@@ -72,18 +72,32 @@ def _whole_text(exc: BaseException) -> str:
 _STILL_HANGING = "previous probe still hanging"
 
 
+def _kind(exc: BaseException) -> str:
+    """What makes two failures the same one for the log, leaving out details that change from
+    probe to probe (a `Retry-After` counting down)."""
+    if isinstance(exc, StoreUnavailableError):
+        return _store_unavailable(exc)
+    return " ".join(filter(None, [type(exc).__name__, getattr(exc, "code", None)]))
+
+
 @dataclass(frozen=True)
 class _Outcome:
-    """A check's result, and the whole text of its failure for the log (None when ok)."""
+    """A check's result; when it failed, the whole text of its failure for the log, and its
+    kind (the same kind is logged once)."""
 
     result: dict[str, Any]
     failure: str | None = None
+    kind: str | None = None
 
 
-def _failed(error: str, logged: str | None = None, **measured: Any) -> _Outcome:
+def _failed(
+    error: str, logged: str | None = None, kind: str | None = None, **measured: Any
+) -> _Outcome:
     """A failed check saying `error`; `logged` is its whole text, where `error` sums it up."""
     return _Outcome(
-        {"status": "fail", "error": error, **measured}, error if logged is None else logged
+        {"status": "fail", "error": error, **measured},
+        error if logged is None else logged,
+        error if kind is None else kind,
     )
 
 
@@ -115,7 +129,7 @@ class HealthChecker:
         self._checks = dict(checks)
         self.timeout_s = timeout_s
         self._hanging: dict[str, _Probe] = {}
-        self._logged: dict[str, str] = {}  # each failing check's failure, as last logged
+        self._logged: dict[str, str] = {}  # each failing check's kind of failure, last logged
         self._lock = threading.Lock()
 
     def run(self) -> HealthReport:
@@ -124,7 +138,10 @@ class HealthChecker:
             for name, check in self._checks.items():
                 previous = self._hanging.get(name)
                 if previous is not None and not previous.done.is_set():
-                    probes[name] = None
+                    # a probe in flight is waited for, as its own run does; one overdue is
+                    # not started again (no pile-up of hung threads)
+                    overdue = time.perf_counter() - previous.started > self.timeout_s
+                    probes[name] = None if overdue else previous
                     continue
                 probe = _Probe(check)
                 self._hanging[name] = probe
@@ -134,7 +151,7 @@ class HealthChecker:
         outcomes = {name: self._outcome(probe, deadline) for name, probe in probes.items()}
         self._log_changes(outcomes)
         results = {name: outcome.result for name, outcome in outcomes.items()}
-        failed = [name for name, outcome in outcomes.items() if outcome.failure is not None]
+        failed = [name for name, outcome in outcomes.items() if outcome.kind is not None]
         return HealthReport("fail" if failed else "ok", results, failed)
 
     def _outcome(self, probe: _Probe | None, deadline: float) -> _Outcome:
@@ -145,7 +162,7 @@ class HealthChecker:
         latency_ms = round((time.perf_counter() - probe.started) * 1000, 1)
         if probe.error is not None:
             error = probe.error
-            return _failed(_summary(error), _whole_text(error), latency_ms=latency_ms)
+            return _failed(_summary(error), _whole_text(error), _kind(error), latency_ms=latency_ms)
         return _Outcome({"status": "ok", **(probe.result or {}), "latency_ms": latency_ms})
 
     def _log_changes(self, outcomes: Mapping[str, _Outcome]) -> None:
@@ -154,17 +171,20 @@ class HealthChecker:
         A probe still hanging continues the timeout already logged."""
         with self._lock:
             for name, outcome in outcomes.items():
-                failure, before = outcome.failure, self._logged.get(name)
-                if failure in (before, _STILL_HANGING):
+                kind, before = outcome.kind, self._logged.get(name)
+                if kind in (before, _STILL_HANGING):
                     continue
                 extra = {"check": name}
-                if failure is None:
+                if kind is None:
                     del self._logged[name]
                     logger.info("g2a.health.check_recovered check=%s", name, extra=extra)
                 else:
-                    self._logged[name] = failure
+                    self._logged[name] = kind
                     logger.warning(
-                        "g2a.health.check_failed check=%s error=%s", name, failure, extra=extra
+                        "g2a.health.check_failed check=%s error=%s",
+                        name,
+                        outcome.failure,
+                        extra=extra,
                     )
 
 

@@ -614,6 +614,19 @@ def test_a_redis_value_redis_py_refuses_with_its_own_error_is_a_config_error(
     )
 
 
+def test_any_error_redis_py_raises_on_a_url_is_a_config_error() -> None:
+    """A value redis-py takes as the object a parameter expects fails with whatever that
+    raises (an `AttributeError` here): still a mistake in the URL."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(
+            **BASE,
+            idempotency_url="redis://:PG-SECRET-XYZ@h:6379/0?maint_notifications_config=off",
+        )
+    message = str(caught.value)
+    assert message.startswith("G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: ")
+    assert "PG-SECRET-XYZ" not in message
+
+
 def test_a_redis_query_value_redis_py_cannot_read_is_refused_when_settings_load() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url="redis://:PG-SECRET-XYZ@127.0.0.1:6379/0?db=first")

@@ -254,3 +254,17 @@ def test_an_object_whose_str_fails_is_masked_as_its_repr() -> None:
     record = logging.makeLogRecord({"conn": _Unprintable()})
     assert MaskingFilter(SecretMasker(["hunter2"])).filter(record)
     assert record.conn == "<conn password=***>"  # type: ignore[attr-defined]
+
+
+def test_a_secret_in_a_logged_repr_is_masked() -> None:
+    """`%r` of a body, or of a dict holding the secret, doubles each backslash (and escapes
+    quotes): the JSON and PHP spellings get a backslash more."""
+    secret = "s3cr/t+Val?ue~with/slash>>>??"
+    encoded = base64.b64encode(f"client-id:{secret}".encode()).decode()
+    php = json.dumps({"client_secret": secret, "h": f"Basic {encoded}"}).replace("/", "\\/")
+    masked = SecretMasker([secret])(repr(php.encode()))
+    assert masked == """b'{"client_secret": "***", "h": "Basic ***"}'"""
+    quoted = 'Zq8/xK2+pL9\\mN4"wQ7\''
+    assert SecretMasker([quoted])(repr({"client_secret": quoted})) == "{'client_secret': '***'}"
+    accented = "pässwörd-1234"
+    assert SecretMasker([accented])(repr(accented.encode())) == "b'***'"

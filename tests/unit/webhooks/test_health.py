@@ -160,3 +160,52 @@ def test_a_probe_still_hanging_adds_no_line_to_its_timeout(
     assert [r.getMessage() for r in caplog.records] == [
         "g2a.health.check_failed check=store error=timed out after 0.1 s"
     ]
+
+
+def test_a_probe_in_flight_is_shared_by_a_concurrent_run_not_reported_hanging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two probes at once (liveness and readiness on `/healthz`): the second waits for the
+    first's check instead of failing it as hanging."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> dict[str, object]:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return {"backend": "redis"}
+
+    checker = HealthChecker({"store": slow}, 5.0)
+    reports: list[object] = []
+    first = threading.Thread(target=lambda: reports.append(checker.run()))
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=lambda: reports.append(checker.run()))
+    second.start()
+    time.sleep(0.3)  # the second run is waiting on the first's probe
+    release.set()
+    first.join()
+    second.join()
+    assert [r.checks["store"]["status"] for r in reports] == ["ok", "ok"]  # type: ignore[attr-defined]
+    assert calls == [1]
+    assert caplog.records == []
+
+
+def test_a_reason_whose_details_change_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """A 429 whose Retry-After counts down is one failure, not one per probe."""
+    from g2a_adapter import RateLimitedError
+
+    waits = iter([60.0, 59.0, 58.0])
+
+    def limited() -> dict[str, object]:
+        raise RateLimitedError("BR03", 429, "Too many requests", next(waits))
+
+    checker = HealthChecker({"token": limited})
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        for _ in range(3):
+            checker.run()
+    assert [r.getMessage() for r in caplog.records] == [
+        "g2a.health.check_failed check=token error=G2A error BR03 (HTTP 429): Too many requests; "
+        "G2A asks to wait 60 s before retrying"
+    ]
