@@ -264,7 +264,7 @@ def test_a_secret_in_a_logged_repr_is_masked() -> None:
     php = json.dumps({"client_secret": secret, "h": f"Basic {encoded}"}).replace("/", "\\/")
     masked = SecretMasker([secret])(repr(php.encode()))
     assert masked == """b'{"client_secret": "***", "h": "Basic ***"}'"""
-    quoted = 'Zq8/xK2+pL9\\mN4"wQ7\''
+    quoted = "Zq8/xK2+pL9\\mN4\"wQ7'"
     assert SecretMasker([quoted])(repr({"client_secret": quoted})) == "{'client_secret': '***'}"
     accented = "pässwörd-1234"
     assert SecretMasker([accented])(repr(accented.encode())) == "b'***'"
