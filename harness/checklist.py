@@ -57,6 +57,7 @@ class RunResult:
     markers: frozenset[str]
     message: str = ""
     step: str = ""  # the failing Gherkin step, when one failed
+    feature: str = ""  # a scenario's feature, whose name `name` starts with
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def read_results(path: Path) -> list[RunResult]:
                 markers=frozenset(event.get("markers", [])),
                 message=message,
                 step=event.get("step", ""),
+                feature=event.get("feature", ""),
             )
         )
     return results

@@ -77,7 +77,7 @@ def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
             continue
         if result.name == result.nodeid:  # a plain test, not a scenario
             continue
-        feature, _, name = result.name.partition(": ")
+        feature, name = result.feature, result.name.removeprefix(f"{result.feature}: ")
         records.append(
             {
                 "feature": feature,

@@ -163,9 +163,15 @@ _EXAMPLE_PARAMETER = "_pytest_bdd_example"
 
 
 def scenario_title(item: pytest.Item) -> str | None:
-    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests; named as
-    cucumber.json names it (`harness.scenarios`): a feature without a name by its file, an
-    Outline's row with its `<parameters>` filled in (`Page 1 [1]`, not `Page <page> [1]`)."""
+    """`Feature: Scenario [example]` for a pytest-bdd scenario, None for other tests."""
+    names = scenario_names(item)
+    return None if names is None else ": ".join(names)
+
+
+def scenario_names(item: pytest.Item) -> tuple[str, str] | None:
+    """(feature, `Scenario [example]`) of a pytest-bdd scenario, None for other tests; named
+    as cucumber.json names them (`harness.scenarios`): a feature without a name by its file,
+    an Outline's row with its `<parameters>` filled in (`Page 1 [1]`, not `Page <page> [1]`)."""
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
     function = getattr(item, "obj", None)
@@ -175,9 +181,9 @@ def scenario_title(item: pytest.Item) -> str | None:
     feature = template.feature.name or template.feature.rel_filename
     callspec = getattr(item, "callspec", None)
     if callspec is None:
-        return f"{feature}: {template.name}"
+        return feature, template.name
     row = callspec.params.get(_EXAMPLE_PARAMETER, {})
-    return f"{feature}: {template.render(row).name} [{callspec.id}]"
+    return feature, f"{template.render(row).name} [{callspec.id}]"
 
 
 def _allowed(item: pytest.Item, target: str) -> tuple[bool, str]:
@@ -247,11 +253,13 @@ class ResultsWriter:
         self._file.flush()
 
     def write_test(self, item: pytest.Item, outcome: str, message: str) -> None:
+        names = scenario_names(item)
         self._emit(
             {
                 "event": "test",
                 "nodeid": item.nodeid,
-                "name": scenario_title(item) or item.nodeid,
+                "name": item.nodeid if names is None else ": ".join(names),
+                "feature": "" if names is None else names[0],
                 "outcome": outcome,
                 "markers": tags_of(item),
                 "message": message,

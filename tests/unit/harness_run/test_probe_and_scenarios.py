@@ -108,6 +108,7 @@ def test_a_scenario_left_out_for_the_target_is_a_skipped_record_with_the_reason(
         "skipped",
         frozenset({"qa-mix", "sandbox"}),
         "deselected: not allowed on target twin (tagged for sandbox)",
+        feature="QA mixed targets",
     )
     plain = RunResult("tests/contract/test_x.py::test_y", "tests/contract/test_x.py::test_y",
                       "skipped", frozenset(), "deselected: not allowed on target twin")  # fmt: skip

@@ -110,3 +110,25 @@ def test_an_outline_titled_by_its_parameter_keeps_its_examples_tags_and_proves_i
         ("Waits 3 seconds [3]", "passed", ["chk-test-int-products", "qa-outline", "twin"])
     ]
     assert report["other_scenarios"] == []
+
+
+LEFT_OUT_WITH_A_COLON = """\
+@qa-colon
+Feature: Orders: refunds
+  @sandbox
+  Scenario Outline: Refund <n>
+    Then the claim is new
+
+    Examples:
+      | n |
+      | 1 |
+"""
+
+
+def test_a_left_out_scenario_of_a_feature_whose_name_holds_a_colon_keeps_both_names(
+    tmp_path: Path,
+) -> None:
+    records, _ = _run(tmp_path, "qa-colon", {"c.feature": LEFT_OUT_WITH_A_COLON})
+    assert [(r["feature"], r["name"], r["status"]) for r in records] == [
+        ("Orders: refunds", "Refund 1 [1]", "skipped")
+    ]
