@@ -228,19 +228,24 @@ def _written_forms(secret: str) -> set[str]:
     lower-case hex) and escaped as a JSON string: a handful of literals, so masking stays one
     regular-expression pass."""
     encoded = _percent_encoded(secret) | _lower_hex_too({quote_plus(secret)})
-    return {secret} | encoded | _in_reprs(_json_forms(secret)) | _repr_forms(secret)
+    return encoded | _in_reprs({secret} | _json_forms(secret))
 
 
 def _in_reprs(forms: set[str]) -> set[str]:
-    """`forms` as written and as Python's `repr` writes them inside a string (`%r` of a logged
-    body, JSON written the PHP way too): each backslash doubled."""
-    return forms | {form.replace("\\", "\\\\") for form in forms}
+    """`forms` as written, and as Python's `repr` and `ascii` show them inside a str or bytes
+    literal (`%r` of a logged body or dict): backslashes doubled, unprintable or non-ASCII
+    characters escaped, and `'` escaped as in the repr of a text holding both quotes (a JSON
+    body)."""
+    shown = set(forms)
+    for form in forms:
+        for quotes, escaped in (("", ""), (_BOTH_QUOTES, "\\'\"")):
+            text = form + quotes
+            literals = (repr(text)[1:-1], ascii(text)[1:-1], repr(text.encode())[2:-1])
+            shown |= {literal.removesuffix(escaped) for literal in literals}
+    return shown
 
 
-def _repr_forms(secret: str) -> set[str]:
-    """`secret` inside Python's `repr` of a str (quotes, backslashes and unprintables escaped;
-    `ascii()` escapes non-ASCII too) and of its UTF-8 bytes."""
-    return {repr(secret)[1:-1], ascii(secret)[1:-1], repr(secret.encode())[2:-1]}
+_BOTH_QUOTES = "'\""
 
 
 def _percent_encoded(value: str) -> set[str]:

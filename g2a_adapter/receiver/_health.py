@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from g2a_adapter._errors import G2AError, StoreUnavailableError
+from g2a_adapter._errors import G2AApiError, G2AError, StoreUnavailableError
 from g2a_adapter.idempotency import IdempotencyStore
 
 logger = logging.getLogger("g2a_adapter")
@@ -77,7 +77,9 @@ def _kind(exc: BaseException) -> str:
     probe to probe (a `Retry-After` counting down)."""
     if isinstance(exc, StoreUnavailableError):
         return _store_unavailable(exc)
-    return " ".join(filter(None, [type(exc).__name__, getattr(exc, "code", None)]))
+    if isinstance(exc, G2AApiError):
+        return f"{type(exc).__name__} {exc.code}"
+    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,8 @@ class HealthChecker:
         return _Outcome({"status": "ok", **(probe.result or {}), "latency_ms": latency_ms})
 
     def _log_changes(self, outcomes: Mapping[str, _Outcome]) -> None:
-        """A check's failure once as it starts or its reason changes (WARNING), and its
-        recovery once (INFO): a probe every few seconds through an outage logs its start.
+        """A check's failure once as it starts or its kind changes (WARNING; `_kind`), and
+        its recovery once (INFO): a probe every few seconds through an outage logs its start.
         A probe still hanging continues the timeout already logged."""
         with self._lock:
             for name, outcome in outcomes.items():

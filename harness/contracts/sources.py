@@ -196,9 +196,11 @@ _YAML_1_1_ONLY = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
 
 
 class _OpenApiLoader(yaml.SafeLoader):
-    """PyYAML's safe loader reading as YAML 1.2 (OpenAPI 3.1's) does, not as YAML 1.1: a
-    timestamp stays text (a `format: date-time` string), and only `true`/`false` are booleans
-    (`yes`, `no`, `on` and `off` stay words): an enum of them compares with traffic as written."""
+    """PyYAML's safe loader, with two of YAML 1.1's readings that YAML 1.2 (OpenAPI 3.1's)
+    dropped left out: a timestamp stays text (a `format: date-time` string), and only
+    `true`/`false` are booleans (`yes`, `no`, `on` and `off` stay words), so an enum of them
+    compares with traffic as written. Numbers are still read as YAML 1.1 reads them (`010` is
+    8, `1e3` text): quote such values in a document."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_ONLY]

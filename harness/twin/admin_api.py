@@ -53,16 +53,28 @@ async def _json(request: Request, *, required: bool = True) -> dict[str, Any]:
 def _parsed(raw: bytes) -> Any:
     try:
         data = strict_json(raw)
-        # JSON reads `"\ud800"` as a lone surrogate, which no answer (UTF-8) can carry back
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise AdminError(400, _LONE_SURROGATE) from None
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise AdminError(400, "body is not valid JSON") from None
+    _check_answerable(data)
     return data
 
 
+def _check_answerable(data: Any) -> None:
+    """Refuse what JSON reads but no answer can carry back, as the admin answers (and the
+    API's) would have to: a lone surrogate (`"\\ud800"`, no UTF-8 writes it) or a number out
+    of range (`1e400`, read as infinity)."""
+    try:
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:
+        raise AdminError(400, _LONE_SURROGATE) from None
+    except ValueError:
+        raise AdminError(400, _OUT_OF_RANGE) from None
+
+
 _LONE_SURROGATE = "body holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
+_OUT_OF_RANGE = (
+    "body holds a number out of range (1e400 is read as infinity), which no answer can carry"
+)
 
 
 def _ok(payload: Any = None, status: int = 200) -> JSONResponse:

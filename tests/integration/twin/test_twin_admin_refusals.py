@@ -297,6 +297,20 @@ def test_a_lone_surrogate_anywhere_in_an_admin_body_is_refused(
     assert admin.faults() == []
 
 
+def test_a_number_out_of_range_anywhere_in_an_admin_body_is_refused(admin: TwinAdmin) -> None:
+    """`1e400` is JSON, read as infinity, which no answer can carry: a product field holding
+    it had every later read of the product answer 500."""
+    answer = httpx.post(
+        f"{admin.base_url}/__twin/catalog",
+        content='{"products": [{"id": "10000000000001", "name": "x", "extra": 1e400}]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status_code, answer.json()["error"]) == (
+        400,
+        "body holds a number out of range (1e400 is read as infinity), which no answer can carry",
+    )
+
+
 def test_a_readable_error_code_of_64_characters_is_taken(admin: TwinAdmin) -> None:
     code = "Import.Error:product_not-found" + "X" * 34
     config = admin.configure(import_errors={"product_not_found": [404, code, "m"]})

@@ -268,3 +268,19 @@ def test_a_secret_in_a_logged_repr_is_masked() -> None:
     assert SecretMasker([quoted])(repr({"client_secret": quoted})) == "{'client_secret': '***'}"
     accented = "pässwörd-1234"
     assert SecretMasker([accented])(repr(accented.encode())) == "b'***'"
+
+
+@pytest.mark.parametrize("secret", ["ab'cdEFGH12", "päss'word9", "päss/word9"])
+def test_a_secret_in_the_repr_of_a_json_body_is_masked(secret: str) -> None:
+    """A JSON body holds both quotes, so its repr is `'`-quoted and escapes each `'`; its bytes
+    repr escapes non-ASCII as `\\xNN`, whatever the JSON encoder wrote."""
+    written = [
+        json.dumps({"client_secret": secret, "note": "it's"}),
+        json.dumps({"client_secret": secret, "note": "it's"}, ensure_ascii=False),
+        json.dumps({"client_secret": secret}, ensure_ascii=False).replace("/", "\\/"),
+    ]
+    masker = SecretMasker([secret])
+    for body in written:
+        for shown in (repr(body), repr(body.encode()), ascii(body)):
+            value = masker(shown).split('client_secret": "', 1)[1]
+            assert value.startswith('***"'), shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.error
 from dataclasses import dataclass
 
 import pytest
@@ -208,4 +209,18 @@ def test_a_reason_whose_details_change_is_logged_once(caplog: pytest.LogCaptureF
     assert [r.getMessage() for r in caplog.records] == [
         "g2a.health.check_failed check=token error=G2A error BR03 (HTTP 429): Too many requests; "
         "G2A asks to wait 60 s before retrying"
+    ]
+
+
+def test_a_foreign_error_with_a_numeric_code_is_reported_like_any_other(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def dependency() -> dict[str, object]:
+        raise urllib.error.HTTPError("http://dep/health", 503, "Service Unavailable", {}, None)  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.INFO, logger="g2a_adapter"):
+        report = HealthChecker({"dep": dependency}).run()
+    assert report.checks["dep"]["error"] == "HTTPError"
+    assert [r.getMessage() for r in caplog.records] == [
+        "g2a.health.check_failed check=dep error=HTTPError"
     ]
