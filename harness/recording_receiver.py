@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import re
+import select
 import sys
 import threading
 from collections import deque
@@ -134,58 +135,87 @@ def _warn(message: str) -> None:
         print(f"g2a-harness receiver: {message}", file=sys.stderr, flush=True)
 
 
-def _printed(dropped: int, line: str) -> bytes:
-    """`line` as printed, after how many lines were dropped before it, if any were."""
-    if dropped:
-        line = (
-            f"g2a-harness receiver: {dropped} delivery lines dropped (stdout was not read)\n{line}"
-        )
-    return f"{line}\n".encode()
+def _dropped_note(dropped: int) -> str:
+    """The line saying how many lines were dropped, if any were."""
+    return f"g2a-harness receiver: {dropped} delivery lines dropped (stdout was not read)\n" * (
+        dropped > 0
+    )
 
 
 def _write_fully(fd: int, data: bytes) -> None:
+    """All of `data`, waiting while a non-blocking `fd` is full (a runner may set its pipes so)."""
     while data:
-        data = data[os.write(fd, data) :]
+        try:
+            data = data[os.write(fd, data) :]
+        except BlockingIOError:
+            select.select([], [fd], [])
+
+
+_IDLE_S = 0.5  # a printer idle this long says the lines dropped since its last line
 
 
 class LinePrinter:
     """Prints lines to a file descriptor from a thread of its own, so that whoever says them
     (the server's event loop) never waits for the stream nor fails by it. While
     `WAITING_LINES` lines wait (the stream is not read fast enough, or not at all), a new line
-    is dropped: the first drop is said on stderr, and the next line printed is preceded by how
-    many were dropped. The first error writing (the reader went away) ends the printing, said
-    on stderr."""
+    is dropped: the first drop is said on stderr, and how many were dropped is printed before
+    the next line, or once the printer is idle or closed. The first error writing (the reader
+    went away) ends the printing, said on stderr."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        # (lines dropped just before it, line)
-        self._lines: queue.Queue[tuple[int, str]] = queue.Queue(WAITING_LINES)
-        self._dropped_since = 0  # touched by `say`'s thread only
+        # (lines dropped just before it, line); a line None: `close` asked to end
+        self._lines: queue.Queue[tuple[int, str | None]] = queue.Queue(WAITING_LINES)
+        self._dropped = 0  # since the last line queued or counted
+        self._lock = threading.Lock()
         self._warned_of_drops = False
         self._failed = threading.Event()
-        threading.Thread(target=self._print_all, name="line-printer", daemon=True).start()
+        self._thread = threading.Thread(target=self._print_all, name="line-printer", daemon=True)
+        self._thread.start()
 
     def say(self, line: str) -> None:
         """Queue `line` for printing, or drop it; never blocks, never raises."""
         if self._failed.is_set():
             return
-        try:
-            self._lines.put_nowait((self._dropped_since, line))
-        except queue.Full:
-            self._dropped_since += 1
-            if not self._warned_of_drops:
-                self._warned_of_drops = True
-                _warn("stdout is not read fast enough: delivery lines are dropped")
-        else:
-            self._dropped_since = 0
+        with self._lock:
+            try:
+                self._lines.put_nowait((self._dropped, line))
+            except queue.Full:
+                self._dropped += 1
+                first_drop, self._warned_of_drops = not self._warned_of_drops, True
+            else:
+                self._dropped, first_drop = 0, False
+        if first_drop:
+            _warn("stdout is not read fast enough: delivery lines are dropped")
+
+    def close(self, timeout: float) -> None:
+        """Print the lines waiting, and how many were dropped, within `timeout` seconds."""
+        with contextlib.suppress(queue.Full):
+            self._lines.put((0, None), timeout=timeout)
+        self._thread.join(timeout)
+
+    def _take_dropped(self) -> int:
+        with self._lock:
+            dropped, self._dropped = self._dropped, 0
+        return dropped
 
     def _print_all(self) -> None:
         while True:
             try:
-                _write_fully(self._fd, _printed(*self._lines.get()))
+                dropped, line = self._lines.get(timeout=_IDLE_S)
+            except queue.Empty:
+                dropped, line = 0, ""
+            if not line:  # idle, or closing: the lines dropped since the last one queued
+                dropped = self._take_dropped()
+            try:
+                _write_fully(
+                    self._fd, (_dropped_note(dropped) + (f"{line}\n" if line else "")).encode()
+                )
             except OSError as exc:
                 self._failed.set()
                 _warn(f"stdout failed ({type(exc).__name__}): delivery lines are no longer printed")
+                return
+            if line is None:
                 return
 
 

@@ -84,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         if options.seller_stock is not None:
             print(f"declared stock from {args.stock}: {options.seller_stock!r}", flush=True)
             print(token_banner(settings, os.environ), flush=True)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:  # the lines waiting, and how many were dropped, before the process ends
+            lines.close(timeout=2.0)
     return 0
 
 

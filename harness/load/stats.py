@@ -189,6 +189,7 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
               "Average Response Time", "Min Response Time", "Max Response Time",
               "Average Content Size", "Requests/s", "Failures/s", *CSV_PERCENTILES]  # fmt: skip
     ops = [*sorted(stats.operations.values(), key=lambda o: (o.request_type, o.name))]
+    run = stats.aggregated  # every row's rates are over the whole run, as Locust's are
     with path.open("w", encoding="utf-8", newline="") as out:
         rows = csv.writer(out)
         rows.writerow(header)
@@ -196,7 +197,7 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
             rows.writerow([
                 op.request_type, op.name, op.requests, op.failures, op.median_ms,
                 op.average_ms, op.min_response_ms or 0, op.max_response_ms,
-                op.average_content_bytes, op.per_second(op.requests), op.per_second(op.failures),
+                op.average_content_bytes, run.per_second(op.requests), run.per_second(op.failures),
                 *_percentile_columns(op),
             ])  # fmt: skip
 
