@@ -202,11 +202,32 @@ class SecretMasker:
         return "".join([*pieces, text[done:]])
 
 
-def _any_of(literals: set[str]) -> re.Pattern[str] | None:
-    """One pattern matching any of `literals`, the longest first (so none is left half-masked)."""
-    if not literals:
+def _any_of(forms: set[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of `forms`, the longest first (so none is left half-masked). A
+    run of backslashes in a form matches a run of any length, and a quote any backslashes
+    before it: a repr doubles each backslash and may escape a quote, and a repr of a repr (an
+    exception's, holding a body's) does so again."""
+    if not forms:
         return None
-    return re.compile("|".join(re.escape(v) for v in sorted(literals, key=len, reverse=True)))
+    patterns = dict.fromkeys(map(_nested, sorted(forms, key=len, reverse=True)))
+    return re.compile("|".join(patterns))
+
+
+def _nested(form: str) -> str:
+    pieces, done = [], 0
+    for escape in _REPR_ESCAPE.finditer(form):
+        quote = escape.group()[-1]
+        loose = _ANY_BACKSLASHES + re.escape(quote) if quote in "'\"" else _SOME_BACKSLASHES
+        pieces += [re.escape(form[done : escape.start()]), loose]
+        done = escape.end()
+    return "".join([*pieces, re.escape(form[done:])])
+
+
+_REPR_ESCAPE = re.compile(r"\\*['\"]|\\+")  # a quote and the backslashes before it; a run
+# Each run of backslashes is matched from its start only, and whole (possessive): so masking
+# stays linear on text full of them.
+_SOME_BACKSLASHES = r"(?<!\\)\\++"
+_ANY_BACKSLASHES = r"(?<!\\)\\*+"
 
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
@@ -214,9 +235,9 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 # never read as the start of an escape): upper-casing one changes only the escape's hex.
 _JSON_ESCAPE = re.compile(r"\\\\|\\u[0-9a-f]{4}")
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
-# maybe written `\/` (JSON, the PHP way), or `\\/` in a repr of that.
+# maybe written `\/` (JSON, the PHP way), with more backslashes in reprs of that.
 _BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
-_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\{1,2}/)*=*")
+_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\+/)*=*")
 _URL_SAFE = str.maketrans("+/", "-_")
 # Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
 # has a core this long at every alignment.
@@ -233,19 +254,12 @@ def _written_forms(secret: str) -> set[str]:
 
 def _in_reprs(forms: set[str]) -> set[str]:
     """`forms` as written, and as Python's `repr` and `ascii` show them inside a str or bytes
-    literal (`%r` of a logged body or dict): backslashes doubled, unprintable or non-ASCII
-    characters escaped, and `'` escaped as in the repr of a text holding both quotes (a JSON
-    body)."""
+    literal (`%r` of a logged body or dict): unprintable or non-ASCII characters escaped. How
+    many backslashes and which quotes a repr escapes, `_any_of` leaves open."""
     shown = set(forms)
     for form in forms:
-        for quotes, escaped in (("", ""), (_BOTH_QUOTES, "\\'\"")):
-            text = form + quotes
-            literals = (repr(text)[1:-1], ascii(text)[1:-1], repr(text.encode())[2:-1])
-            shown |= {literal.removesuffix(escaped) for literal in literals}
+        shown |= {repr(form)[1:-1], ascii(form)[1:-1], repr(form.encode())[2:-1]}
     return shown
-
-
-_BOTH_QUOTES = "'\""
 
 
 def _percent_encoded(value: str) -> set[str]:

@@ -14,6 +14,7 @@ import re
 import select
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -189,10 +190,14 @@ class LinePrinter:
             _warn("stdout is not read fast enough: delivery lines are dropped")
 
     def close(self, timeout: float) -> None:
-        """Print the lines waiting, and how many were dropped, within `timeout` seconds."""
+        """Print the lines waiting, and how many were dropped, within `timeout` seconds in all
+        (a stdout nobody reads holds no stop longer); once."""
+        deadline = time.monotonic() + timeout
+        if not self._thread.is_alive():
+            return
         with contextlib.suppress(queue.Full):
             self._lines.put((0, None), timeout=timeout)
-        self._thread.join(timeout)
+        self._thread.join(max(0.0, deadline - time.monotonic()))
 
     def _take_dropped(self) -> int:
         with self._lock:

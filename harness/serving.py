@@ -7,10 +7,11 @@ ephemeral); uvicorn picks uvloop and httptools when installed (`loop="auto"`, `h
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp
 from g2a_adapter.receiver import ServerLimits, uvicorn_config
 
 _START_TIMEOUT_S = 10.0
+_BACKLOG = 2048  # uvicorn's default
 _POLL_S = 0.01
 
 
@@ -30,17 +32,32 @@ def http_url(host: str, port: int) -> str:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to `host:port` (port 0: a free one), for uvicorn to listen on; an
-    `OSError` (port in use, unknown host) before anything is served or announced."""
+    """A TCP socket bound to `host:port` (port 0: a free one) and listening, for uvicorn to
+    serve on; an `OSError` (port in use, unknown host) before anything is served or
+    announced."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(_BACKLOG)  # now: a client that read the announced URL may connect at once
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+class ServerClosing(uvicorn.Server):
+    """uvicorn's server, which runs `on_shutdown` (blocking; in a thread) as it shuts down:
+    before it raises a SIGINT or SIGTERM it caught again, which may end the process."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        await asyncio.to_thread(self.on_shutdown)
 
 
 class ThreadedServer:

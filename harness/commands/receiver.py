@@ -5,6 +5,7 @@ with `--stock FILE` it also serves G2A's declared-stock callbacks over a `Refere
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -54,14 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "receiver_command", None) != "serve":
         raise UsageError("choose an action: serve")
-    import uvicorn
 
     from g2a_adapter import Settings
     from g2a_adapter.receiver import ServerLimits, uvicorn_config
     from harness.commands._serve import listening_socket
     from harness.processes import sigterm_default
     from harness.recording_receiver import DeliveryLog, LinePrinter, recording_receiver_app
-    from harness.serving import freeze_heap, http_url
+    from harness.serving import ServerClosing, freeze_heap, http_url
 
     try:
         limits = ServerLimits(
@@ -84,10 +84,13 @@ def run(args: argparse.Namespace) -> int:
         if options.seller_stock is not None:
             print(f"declared stock from {args.stock}: {options.seller_stock!r}", flush=True)
             print(token_banner(settings, os.environ), flush=True)
+        # the lines still waiting, and how many were dropped, are printed as the server shuts
+        # down: before it raises a SIGTERM it caught again, which ends the process
+        close_lines = functools.partial(lines.close, timeout=2.0)
         try:
-            uvicorn.Server(config).run(sockets=[sock])
-        finally:  # the lines waiting, and how many were dropped, before the process ends
-            lines.close(timeout=2.0)
+            ServerClosing(config, close_lines).run(sockets=[sock])
+        finally:  # a server that never started: its lines too
+            close_lines()
     return 0
 
 

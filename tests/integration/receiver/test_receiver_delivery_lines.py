@@ -225,3 +225,22 @@ def test_a_stdout_whose_reader_went_away_fails_no_delivery(tmp_path: Path) -> No
         )
         == 1
     ), errors
+
+
+def test_lines_dropped_last_are_counted_as_the_server_stops_on_sigterm(tmp_path: Path) -> None:
+    """SIGTERM (how CI, containers and systemd stop it) prints the lines still waiting and how
+    many were dropped: no delivery goes unaccounted for."""
+    with _serving_to_a_pipe(tmp_path) as (process, base_url):
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            _flood(client)
+        printed: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=_read, args=(process, printed))
+        process.terminate()
+        reader.start()  # stdout is read from now on, as the server stops
+        assert process.wait(10) == -signal.SIGTERM
+        reader.join()
+    lines = [printed.get() for _ in range(printed.qsize())]
+    flooded = [line for line in lines if f" webhook {LONG_ID} 401 missing_header" in line]
+    dropped = DROPPED.fullmatch(lines[-1].strip())
+    assert dropped, lines[-3:]
+    assert len(flooded) + int(dropped.group(1)) == FLOOD

@@ -284,3 +284,19 @@ def test_a_secret_in_the_repr_of_a_json_body_is_masked(secret: str) -> None:
         for shown in (repr(body), repr(body.encode()), ascii(body)):
             value = masker(shown).split('client_secret": "', 1)[1]
             assert value.startswith('***"'), shown
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["s3cr3t/Va$lue+xyz=AB", "ab'cdefgh1", 'ab"cdefgh2', "line\nbreak99", "pä'ss\"wörd\x12"],
+)
+def test_a_secret_in_a_repr_of_a_repr_is_masked(secret: str) -> None:
+    """An exception's repr, holding the repr of a body: backslashes doubled twice."""
+    encoded = base64.b64encode(f"client-id:{secret}".encode()).decode()
+    body = json.dumps({"client_secret": secret, "h": f"Basic {encoded}", "x": "it's"})
+    masker = SecretMasker([secret])
+    for php in (False, True):
+        text = body.replace("/", "\\/") if php else body
+        for shown in (repr(ValueError(f"bad {text!r}")), repr(repr({"b": text}))):
+            masked = masker(shown)
+            assert masked.count("***") == 2, shown
