@@ -1,5 +1,6 @@
 """Passwords a store URL carries: in its user info (`user:pw@host`) and, as the drivers also
-read them, in its query (`?password=pw`). Both are masked wherever the URL is shown.
+read them, in its query (`?password=pw`, and a TLS key's). All are masked wherever the URL is
+shown.
 
 The authority ends at the first `/`, `?` or `#`, as every parser reads it, so an `@` in a path
 or query (`?application_name=svc@pod`) is not part of it. A generated password holding one of
@@ -16,7 +17,8 @@ from urllib.parse import unquote, unquote_plus
 
 from g2a_adapter._observability import MASK
 
-_PASSWORD_PARAMETERS = frozenset({"password", "passwd", "pass"})
+# and the password of the client's TLS key: redis-py's `ssl_password`, libpq's `sslpassword`
+_PASSWORD_PARAMETERS = frozenset({"password", "passwd", "pass", "ssl_password", "sslpassword"})
 _AUTHORITY_ENDS = ("/", "?", "#")
 
 AMBIGUOUS_USERINFO = (

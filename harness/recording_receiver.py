@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import queue
-import re
 import select
 import sys
 import threading
@@ -26,6 +25,7 @@ from g2a_adapter.receiver import (
     ReceiverSettings,
     SellerStock,
     WebhookEvent,
+    is_delivery_id,
 )
 from g2a_adapter.wire import HEADER_EVENT_ID
 
@@ -39,7 +39,6 @@ DELIVERIES = {
     "/webhooks/g2a": ("webhook", "event_id"),
     "/webhooks/g2a-pay": ("g2a-pay", "transaction_id"),
 }
-_PRINTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # as G2A's event ids are; else "?"
 _MAX_ANSWER_BYTES = 4096  # the receiver's answers are a few bytes of JSON
 WAITING_LINES = 1000  # lines a `LinePrinter` keeps waiting for its stream; more are dropped
 
@@ -97,7 +96,7 @@ def _printable(value: object) -> str:
     if value is None or value == "":
         return "-"
     text = str(value)
-    return text if _PRINTABLE.fullmatch(text) else "?"
+    return text if is_delivery_id(text) else "?"
 
 
 class _Answer:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
@@ -22,11 +24,17 @@ _BACKENDS = {
     "sqlite": "sqlite",
     "redis": "redis",
     "rediss": "redis",
+    "unix": "redis",  # redis-py's URL of a Unix socket
     "postgres": "postgres",
     "postgresql": "postgres",
 }
 _DRIVERS = {"redis": "redis", "postgres": "psycopg"}  # backend: the module its extra brings
-_HELP = "use memory://, sqlite:///path, redis://host:port/db or postgresql://user@host/db"
+_HELP = (
+    "use memory://, sqlite:///path, redis://host:port/db, unix:///path/to/redis.sock or "
+    "postgresql://user@host/db"
+)
+_SOCKET_HELP = "unix:///path/to/redis.sock"
+_SQLITE_KEYS = frozenset({"namespace"})  # the file opens as its path says (`SqliteStore`)
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,10 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     if backend == "memory":
         target = ""
     elif backend == "sqlite":
-        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
-            raise StoreUnavailableError(
-                backend, f"{redacted!r} is not sqlite:///relative/path or sqlite:////abs/path"
-            )
-        target = parts.path[1:]
-    elif backend in {"redis", "postgres"} and not _names_a_host(backend, parts, query):
+        target = _sqlite_path(parts, query, redacted)
+    elif parts.scheme.lower() == "unix":
+        _check_socket_path(parts, redacted)
+    elif not _names_a_host(backend, parts, query):
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
     _check_driver_reads(backend, target, passwords)
     return StoreUrl(backend, target, chosen, passwords, redacted)
@@ -92,6 +98,33 @@ def _driver_url(parts: SplitResult, query: str) -> str:
     return url + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
+def _sqlite_path(parts: SplitResult, query: list[tuple[str, str]], redacted: str) -> str:
+    """The file's path; the store opens it as a plain file name, so of the query it reads
+    only `namespace`: any other key would be dropped without a word."""
+    if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+        raise StoreUnavailableError(
+            "sqlite", f"{redacted!r} is not sqlite:///relative/path or sqlite:////abs/path"
+        )
+    unread = sorted({key for key, _ in query} - _SQLITE_KEYS)
+    if unread:
+        raise StoreUnavailableError(
+            "sqlite",
+            f"the SQLite store reads no query key {', '.join(unread)}; it takes only "
+            f"{', '.join(sorted(_SQLITE_KEYS))}",
+        )
+    return parts.path[1:]
+
+
+def _check_socket_path(parts: SplitResult, redacted: str) -> None:
+    """A Redis Unix socket is a path with no host (redis-py would ignore a host)."""
+    if parts.hostname:
+        raise StoreUnavailableError(
+            "redis", f"{redacted!r} names a host, which a Unix socket has none of: {_SOCKET_HELP}"
+        )
+    if not parts.path.strip("/"):
+        raise StoreUnavailableError("redis", f"{redacted!r} names no socket: {_SOCKET_HELP}")
+
+
 def _names_a_host(backend: str, parts: SplitResult, query: list[tuple[str, str]]) -> bool:
     """PostgreSQL, as libpq, also takes the host (or a Unix socket's directory) as `?host=`."""
     return bool(parts.hostname or (backend == "postgres" and dict(query).get("host")))
@@ -99,8 +132,8 @@ def _names_a_host(backend: str, parts: SplitResult, query: list[tuple[str, str]]
 
 def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> None:
     """Refuse now what the backend's driver, when installed, refuses only as the store opens
-    (read then as an outage): a query key it takes no parameter for; for Redis, a value it
-    cannot use too (libpq checks values such as `sslmode` only as it connects)."""
+    or at its first call (read then as an outage): a query key it takes no parameter for, or
+    a value it cannot use (libpq's, where its documentation gives their set)."""
     problem_of = _DRIVER_READS.get(backend)
     try:
         problem = problem_of(url) if problem_of else None
@@ -111,30 +144,130 @@ def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> N
 
 
 def _redis_problem(url: str) -> str | None:
-    """What redis-py refuses in `url` as the Redis backend opens it: `from_url` reads every
-    query key into a keyword argument, and the connection refuses one it does not take, or a
-    value it cannot use, with whatever error that raises (`protocol=5` is a `ConnectionError`,
-    a string where it expects an object an `AttributeError`). A connection object opens no
+    """What redis-py refuses in `url` as the Redis backend opens it, or at its first command:
+    `from_url` reads every query key into a keyword argument, and the connection refuses one
+    it does not take, or a value it cannot use, with whatever error that raises (`protocol=5`
+    is a `ConnectionError`); `parse_url` is how it reads the URL. A connection object opens no
     socket until used."""
     from redis import ConnectionPool
+    from redis.connection import parse_url
 
     try:
         ConnectionPool.from_url(url).make_connection()
+        problem = _redis_text_problem(parse_url(url))  # type: ignore[no-untyped-call]
     except Exception as exc:  # whatever it is, the URL is the cause
         return f"redis-py refuses it: {exc}"
+    return f"redis-py refuses it: {problem}" if problem else None
+
+
+# The connection's keywords that take text (redis-py's `Connection`, `UnixDomainSocketConnection`
+# and `SSLConnection`); `port` a number as text too. redis-py hands on as text the value of a
+# query key it has no parser for, so any other such key (`retry`, `decode_responses`) would
+# get text where it takes an object or a flag, and fail, or be misread, at the first command.
+_REDIS_TEXT_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "path",
+        "username",
+        "password",
+        "client_name",
+        "lib_name",
+        "lib_version",
+        "encoding",
+        "encoding_errors",
+        "ssl_keyfile",
+        "ssl_certfile",
+        "ssl_cert_reqs",
+        "ssl_ca_certs",
+        "ssl_ca_data",
+        "ssl_ca_path",
+        "ssl_password",
+        "ssl_ciphers",
+        "ssl_ocsp_expected_cert",
+    }
+)
+
+
+def _redis_text_problem(options: Mapping[str, object]) -> str | None:
+    """What of redis-py's reading of a URL (`parse_url`) it would fail on only when used: text
+    for a keyword that takes none, or an unknown codec (looked up as it encodes)."""
+    misread = sorted(
+        key
+        for key, value in options.items()
+        if isinstance(value, str) and key not in _REDIS_TEXT_KEYS
+    )
+    if misread:
+        return f"{misread[0]} takes an object or a flag, not the text a URL gives"
+    encoding = str(options.get("encoding", "utf-8"))
+    errors = str(options.get("encoding_errors", "strict"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return f"unknown encoding {encoding!r}"
+    try:
+        codecs.lookup_error(errors)
+    except LookupError:
+        return f"unknown encoding error handler {errors!r}"
     return None
 
 
+# Values libpq checks only as it connects, where its documentation gives them a closed set or
+# an integer (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS;
+# sslcertmode and load_balance_hosts since PostgreSQL 16, sslnegotiation since 17).
+_LIBPQ_CHOICES = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "target_session_attrs": (
+        "any",
+        "read-write",
+        "read-only",
+        "primary",
+        "standby",
+        "prefer-standby",
+    ),
+    "gssencmode": ("disable", "prefer", "require"),
+    "channel_binding": ("disable", "prefer", "require"),
+    "sslcertmode": ("disable", "allow", "require"),
+    "sslnegotiation": ("postgres", "direct"),
+    "load_balance_hosts": ("disable", "random"),
+}
+_LIBPQ_INTEGERS = (
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+)
+_LIBPQ_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # as libpq reads one (strtol, blanks)
+
+
 def _postgres_problem(url: str) -> str | None:
-    """What libpq refuses in `url`, as psycopg connects with it (libpq's own URI parser)."""
+    """What libpq refuses in `url`, as psycopg connects with it (libpq's own URI parser), and
+    a value of `_LIBPQ_CHOICES` or `_LIBPQ_INTEGERS` it would refuse only on connecting."""
     from psycopg import ProgrammingError, pq
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        conninfo_to_dict(url)
+        params = conninfo_to_dict(url)
     except ProgrammingError as exc:
         taken = sorted(option.keyword.decode() for option in pq.Conninfo.get_defaults())
         return f"libpq refuses it ({str(exc).strip()}); it takes: {', '.join(taken)}"
+    if "connect_timeout" in params:  # psycopg takes the store's keyword over the URL's
+        return (
+            "the store sets connect_timeout itself (PostgresStore's connect_timeout_seconds): "
+            "leave it out of the URL"
+        )
+    return _libpq_value_problem(params)
+
+
+def _libpq_value_problem(params: Mapping[str, object]) -> str | None:
+    """The first value in `params` libpq would refuse as it connects (case matters to it)."""
+    for key, allowed in _LIBPQ_CHOICES.items():
+        if key in params and params[key] not in allowed:
+            return f"libpq refuses it: {key} {params[key]!r} is not one of {', '.join(allowed)}"
+    for key in _LIBPQ_INTEGERS:
+        if key in params and not _LIBPQ_INTEGER.fullmatch(str(params[key])):
+            return f"libpq refuses it: {key} {params[key]!r} is not an integer"
     return None
 
 

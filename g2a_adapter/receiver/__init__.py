@@ -9,7 +9,7 @@ server limits with uvicorn; they load on first use, and everything else here imp
 
 from typing import TYPE_CHECKING
 
-from g2a_adapter.receiver._events import WebhookEvent
+from g2a_adapter.receiver._events import WebhookEvent, is_delivery_id
 from g2a_adapter.receiver._handler import (
     Delivery,
     EventHandler,
@@ -111,6 +111,7 @@ __all__ = [
     "WebhookHandler",
     "WebhookVerifier",
     "create_receiver_app",
+    "is_delivery_id",
     "store_check",
     "token_check",
     "uvicorn_config",

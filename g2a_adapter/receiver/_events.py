@@ -7,6 +7,7 @@ Not pydantic's `model_validate_json`: its JSON parser reads every number through
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,8 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from g2a_adapter.receiver._rejections import reject
 
-EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 alphabetic code (pydantic: $ is the end)
+
+
+def is_delivery_id(text: str) -> bool:
+    """Whether `text` is a delivery's id as G2A writes them: 1-128 ASCII letters, digits and
+    `._:-`. Event ids must be; the receiver's lines show any other claimed id as `?`."""
+    return _DELIVERY_ID.fullmatch(text) is not None
 
 
 class OrderEventData(BaseModel):
@@ -33,7 +40,7 @@ class WebhookEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(pattern=EVENT_ID_PATTERN)
+    event_id: str = Field(pattern=f"^{_DELIVERY_ID.pattern}$")
     type: Literal["order.paid", "order.complete"]
     created_at: datetime
     data: OrderEventData

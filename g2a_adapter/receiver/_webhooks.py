@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from g2a_adapter.idempotency import ReplayGuard
-from g2a_adapter.receiver._events import EVENT_ID_PATTERN, WebhookEvent, parse_event
+from g2a_adapter.receiver._events import WebhookEvent, is_delivery_id, parse_event
 from g2a_adapter.receiver._rejections import reject
 from g2a_adapter.wire import (
     HEADER_EVENT_ID,
@@ -27,7 +27,6 @@ from g2a_adapter.wire import (
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # unix seconds
 _NONCE = re.compile(r"[A-Za-z0-9._~-]{8,128}")
-_EVENT_ID = re.compile(EVENT_ID_PATTERN)
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_SIGNATURES = 8
 NONCE_PREFIX = "webhook-nonce:"
@@ -86,7 +85,7 @@ def _check_formats(event_id: str, timestamp: str, nonce: str) -> None:
         raise reject("malformed_header", f"{HEADER_TIMESTAMP} is not unix seconds")
     if not _NONCE.fullmatch(nonce):
         raise reject("malformed_header", f"{HEADER_NONCE} must be 8-128 URL-safe chars")
-    if not _EVENT_ID.fullmatch(event_id):
+    if not is_delivery_id(event_id):
         raise reject("malformed_header", HEADER_EVENT_ID)
 
 

@@ -88,6 +88,8 @@ SUBPACKAGES = {
         "WebhookHandler",
         "WebhookVerifier",
         "create_receiver_app",
+        # the one rule of a delivery's id: an event id, an IPN's transaction id (the harness's too)
+        "is_delivery_id",
         # serving the app under server limits (uvicorn, as `g2a-harness receiver serve` does)
         "ServerLimits",
         "uvicorn_config",
@@ -166,6 +168,28 @@ def test_the_receiver_and_store_ports_are_the_subpackages_own() -> None:
         assert isinstance(store, idempotency.ReplayGuard)
         assert not isinstance(store, idempotency.GroupedWrites)  # each write on its own
     assert isinstance(idempotency.open_store("sqlite:///:memory:"), idempotency.GroupedWrites)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_one"),
+    [
+        ("evt-1", True),
+        ("A.z_9:0-", True),
+        ("e" * 128, True),
+        ("", False),
+        ("e" * 129, False),
+        ("evt 1", False),
+        ("evt-1\n", False),
+        ("evt/1", False),
+        ("\u00e9vt", False),
+    ],
+)
+def test_a_delivery_id_is_1_to_128_letters_digits_and_dot_underscore_colon_hyphen(
+    text: str, is_one: bool
+) -> None:
+    from g2a_adapter.receiver import is_delivery_id
+
+    assert is_delivery_id(text) is is_one
 
 
 def test_the_seller_stocks_refusals_carry_their_status_and_code() -> None:

@@ -537,8 +537,8 @@ def test_a_store_url_no_parser_reads_is_refused_without_its_password() -> None:
         ),
         (
             "mysql://app:PG-SECRET-XYZ@127.0.0.1/db",
-            "unsupported scheme 'mysql'; use memory://, sqlite:///path, redis://host:port/db or "
-            "postgresql://user@host/db",
+            "unsupported scheme 'mysql'; use memory://, sqlite:///path, redis://host:port/db, "
+            "unix:///path/to/redis.sock or postgresql://user@host/db",
         ),
         ("sqlite://", "'sqlite://' is not sqlite:///relative/path or sqlite:////abs/path"),
         ("redis://:PG-SECRET-XYZ@/0", "'redis://:***@/0' names no host"),
@@ -665,6 +665,157 @@ def test_a_postgres_url_libpq_cannot_read_is_refused_without_its_password() -> N
         "G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it (invalid percent-encoded "
         'token: "***")'
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("timeout=5", "timeout"),  # Python's sqlite3 takes it, as a keyword, not from a path
+        ("mode=ro", "mode"),  # SQLite's URI filenames take it; the store opens a plain path
+        ("namespace=shop&timeout=5&mode=ro", "mode, timeout"),
+    ],
+)
+def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_load(
+    query: str, keys: str
+) -> None:
+    """The SQLite store opens the URL's path as a file name: any query key but `namespace`
+    would be dropped without a word."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"sqlite:///./g2a.sqlite3?{query}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the SQLite store reads no query key {keys}; "
+        "it takes only namespace"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        (
+            "sslmode=bogus",
+            "libpq refuses it: sslmode 'bogus' is not one of disable, allow, prefer, require, "
+            "verify-ca, verify-full",
+        ),
+        (
+            "target_session_attrs=nonsense",
+            "libpq refuses it: target_session_attrs 'nonsense' is not one of any, read-write, "
+            "read-only, primary, standby, prefer-standby",
+        ),
+        (
+            "gssencmode=maybe",
+            "libpq refuses it: gssencmode 'maybe' is not one of disable, prefer, require",
+        ),
+        (
+            "channel_binding=on",
+            "libpq refuses it: channel_binding 'on' is not one of disable, prefer, require",
+        ),
+        (
+            "load_balance_hosts=yes",
+            "libpq refuses it: load_balance_hosts 'yes' is not one of disable, random",
+        ),
+        ("keepalives_idle=abc", "libpq refuses it: keepalives_idle 'abc' is not an integer"),
+        ("tcp_user_timeout=1.5", "libpq refuses it: tcp_user_timeout '1.5' is not an integer"),
+        *(
+            (
+                query,
+                "the store sets connect_timeout itself (PostgresStore's "
+                "connect_timeout_seconds): leave it out of the URL",
+            )
+            for query in ("connect_timeout=abc", "connect_timeout=10")
+        ),
+    ],
+)
+def test_a_postgres_value_libpq_checks_only_as_it_connects_is_refused_when_settings_load(
+    query: str, detail: str
+) -> None:
+    """libpq reads these values only when it connects: an outage at the first purchase; and a
+    URL's `connect_timeout` the store's own would override without a word."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"postgresql://app:PG-SECRET-XYZ@h/db?{query}")
+    assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
+
+
+def test_the_postgres_values_libpq_documents_are_accepted() -> None:
+    url = (
+        "postgresql://app:pw@h/db?sslmode=verify-full&target_session_attrs=read-write"
+        "&gssencmode=disable&channel_binding=require&keepalives=1&keepalives_idle=30"
+        "&tcp_user_timeout=-1&load_balance_hosts=random&namespace=shop"
+    )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    ("query", "refusal"),
+    [
+        ("retry=x", "retry takes an object or a flag, not the text a URL gives"),
+        (
+            "redis_connect_func=f",
+            "redis_connect_func takes an object or a flag, not the text a URL gives",
+        ),
+        (
+            "decode_responses=false",
+            "decode_responses takes an object or a flag, not the text a URL gives",
+        ),
+        ("encoding=nope", "unknown encoding 'nope'"),
+        ("encoding_errors=nope", "unknown encoding error handler 'nope'"),
+    ],
+)
+def test_a_redis_value_redis_py_would_fail_on_at_the_first_call_is_refused_when_settings_load(
+    query: str, refusal: str
+) -> None:
+    """redis-py hands a query value it has no parser for on as text: a parameter taking an
+    object (or a codec's name it looks up only when encoding) fails at the first command."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://:PG-SECRET-XYZ@h:6379/0?{query}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: {refusal}"
+    )
+
+
+def test_the_redis_text_values_redis_py_documents_are_accepted() -> None:
+    url = (
+        "redis://:pw@h:6379/0?encoding=latin-1&encoding_errors=replace&client_name=svc"
+        "&username=app&namespace=shop"
+    )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "unix:///run/redis/redis.sock?db=2",
+        "unix://:PG-SECRET-XYZ@/run/redis/redis.sock?db=0&namespace=shop",
+        "unix:///run/redis/redis.sock?password=PG-SECRET-XYZ",
+    ],
+)
+def test_a_redis_unix_socket_url_is_a_store_url_shown_without_its_password(url: str) -> None:
+    settings = Settings(**BASE, idempotency_url=url)
+    assert settings.idempotency_url == url
+    assert "PG-SECRET-XYZ" not in settings.model_dump_json()
+    assert "PG-SECRET-XYZ" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("unix://", "'unix://' names no socket: unix:///path/to/redis.sock"),
+        (
+            "unix://:PG-SECRET-XYZ@redis-host/run/redis.sock",
+            "'unix://:***@redis-host/run/redis.sock' names a host, which a Unix socket has "
+            "none of: unix:///path/to/redis.sock",
+        ),
+        (
+            "unix:///run/redis.sock?retry=x",
+            "redis-py refuses it: retry takes an object or a flag, not the text a URL gives",
+        ),
+    ],
+)
+def test_a_redis_unix_socket_url_naming_no_socket_is_refused_when_settings_load(
+    url: str, detail: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
 
 
 def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:

@@ -49,6 +49,43 @@ def test_urls_are_parsed(url: str, backend: str, target: str, namespace: str) ->
     assert (spec.backend, spec.target, spec.namespace) == (backend, target, namespace)
 
 
+def test_a_redis_unix_socket_url_is_parsed_and_shown_without_its_password() -> None:
+    spec = parse_store_url("unix://:s3cr3t-pw@/run/redis/redis.sock?db=2&namespace=shop")
+    assert (spec.backend, spec.target, spec.namespace) == (
+        "redis",
+        "unix://:s3cr3t-pw@/run/redis/redis.sock?db=2",
+        "shop",
+    )
+    assert spec.redacted == "unix://:***@/run/redis/redis.sock?db=2&namespace=shop"
+    assert "s3cr3t-pw" not in repr(spec)
+
+
+def test_a_redis_store_is_built_on_the_unix_socket_its_url_names(tmp_path: Path) -> None:
+    """No Redis listens on a socket here: the store goes to the socket's path (redis-py's
+    `UnixDomainSocketConnection`) and says so, without the password."""
+    socket_path = tmp_path / "redis.sock"
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(f"unix://:s3cr3t-pw@{socket_path}?db=0&password=s3cr3t-pw")
+    assert caught.value.backend == "redis"
+    assert str(caught.value) == (
+        "idempotency store 'redis' unavailable: ConnectionError: Error 2 connecting to "
+        f"{socket_path}. No such file or directory."
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [  # the password of the client's TLS key: redis-py's `ssl_password`, libpq's `sslpassword`
+        ("rediss://h:6380/0?ssl_password=k3y-s3cr3t", "rediss://h:6380/0?ssl_password=***"),
+        ("postgresql://h/db?sslpassword=k3y-s3cr3t", "postgresql://h/db?sslpassword=***"),
+    ],
+)
+def test_a_tls_key_password_in_the_query_is_masked_as_any_password(url: str, shown: str) -> None:
+    assert url_passwords(url) == ["k3y-s3cr3t"]
+    assert redacted_url(url) == shown
+    assert parse_store_url(url).redacted == shown
+
+
 def test_repr_of_a_parsed_url_hides_the_password() -> None:
     spec = parse_store_url("postgresql://app:s3cr3t-pw@db/app")
     assert "s3cr3t-pw" not in repr(spec)
