@@ -10,10 +10,10 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
   (`undocumented_field`);
 - a field whose JSON type differs from the documented schema or from the pact's example
   (`type_change`);
-- a value the documented schema rules out: one its `enum` does not list, or a string its
-  `pattern` does not match (`undocumented_value`; an order status word G2A adds, an id that
-  stopped being digits); a pattern Python's `re` does not read (OpenAPI's are ECMA-262) is
-  `unchecked_pattern`;
+- a value the documented schema rules out: one an `enum` does not list (null too, unless
+  listed), or a string a `pattern` does not match, of the schema or any of its `allOf` members
+  (`undocumented_value`; an order status word G2A adds, an id that stopped being digits); a
+  pattern Python's `re` does not read (OpenAPI's are ECMA-262) is `unchecked_pattern`;
 - a field the documented schema marks required that traffic lacks (`missing_required_field`);
 - a field a pact requires (every key of a pact's expected body is required) that traffic with the
   same status lacks (`missing_field`);
@@ -210,23 +210,28 @@ def _compare_schema(
     path: str,
     complete: bool,
 ) -> Iterator[Drift]:
-    schema = _resolve(operation.document, schema)
-    if not isinstance(schema, Mapping) or (value is None and schema.get("nullable")):
-        return
-    alternatives = schema.get("oneOf") or schema.get("anyOf")
-    if alternatives:
-        branches = [
-            list(_compare_schema(operation, exchange, value, branch, path, complete))
-            for branch in alternatives
-        ]
+    members = _flattened(operation.document, [schema])
+    yield from _compare_members(operation, exchange, value, members, path, complete)
 
-        def mismatch(found: list[Drift]) -> tuple[int, bool]:
-            """Fewest findings first; of as few, one whose type the value has."""
-            return len(found), any(d.kind == "type_change" and d.field == path for d in found)
 
-        yield from min(branches, key=mismatch)
-        return
-    schema = _merge_all_of(operation.document, schema)
+def _compare_members(
+    operation: Operation,
+    exchange: Exchange,
+    value: JSON,
+    members: list[Mapping[str, Any]],
+    path: str,
+    complete: bool,
+) -> Iterator[Drift]:
+    """Compare `value` with a schema given as its flattened `allOf` members: the value must
+    satisfy every one of them."""
+    for number, member in enumerate(members):
+        key = next((k for k in ("oneOf", "anyOf") if member.get(k)), None)
+        if key is not None:
+            yield from _compare_alternatives(
+                operation, exchange, value, members, number, key, path, complete
+            )
+            return
+    schema = _merged(members)
     allowed = _schema_types(schema)
     actual = json_type(value)
     if allowed and not _type_allowed(actual, allowed):
@@ -238,14 +243,14 @@ def _compare_schema(
             exchange.source,
         )
         return
-    rejected = _value_rejected(schema, value)
+    rejected = next(filter(None, (_value_rejected(member, value) for member in members)), None)
     if rejected:
         kind, detail = rejected
         yield Drift(operation.label, kind, path, detail, exchange.source)
     if isinstance(value, dict):
-        properties = schema.get("properties") or {}
+        properties = schema["properties"]
         extra = schema.get("additionalProperties")
-        for name in schema.get("required") or []:
+        for name in schema["required"]:
             if complete and name not in value:
                 yield Drift(
                     operation.label,
@@ -275,6 +280,46 @@ def _compare_schema(
             yield from _compare_schema(
                 operation, exchange, item, schema["items"], f"{path}[]", complete
             )
+
+
+def _compare_alternatives(
+    operation: Operation,
+    exchange: Exchange,
+    value: JSON,
+    members: list[Mapping[str, Any]],
+    number: int,
+    key: str,
+    path: str,
+    complete: bool,
+) -> Iterator[Drift]:
+    """Compare `value` with `members` where `members[number]` offers alternatives (its `key`,
+    `oneOf` or `anyOf`): each branch joins the other members, and the branch closest to the
+    value is reported. Beside `nullable`, null needs no branch (the other members still hold)."""
+    holder = members[number]
+    others = [*members[:number], {k: v for k, v in holder.items() if k != key}]
+    others += members[number + 1 :]
+    if value is None and holder.get("nullable"):
+        yield from _compare_members(operation, exchange, value, others, path, complete)
+        return
+    branches = [
+        list(
+            _compare_members(
+                operation,
+                exchange,
+                value,
+                _flattened(operation.document, [*others, branch]),
+                path,
+                complete,
+            )
+        )
+        for branch in holder[key]
+    ]
+
+    def mismatch(found: list[Drift]) -> tuple[int, bool]:
+        """Fewest findings first; of as few, one whose type the value has."""
+        return len(found), any(d.kind == "type_change" and d.field == path for d in found)
+
+    yield from min(branches, key=mismatch)
 
 
 def _against_pacts(
@@ -391,9 +436,8 @@ def _type_allowed(actual: str, allowed: set[str]) -> bool:
 
 def _value_rejected(schema: Mapping[str, Any], value: JSON) -> tuple[str, str] | None:
     """The finding (kind, detail) when the schema's `enum` or `pattern` rules `value` out, or
-    its pattern cannot be read; None when the value passes. A nullable field's null passes."""
-    if value is None and "null" in _schema_types(schema):
-        return None
+    its pattern cannot be read; None when the value passes. As OpenAPI 3.0.3 says, an `enum`
+    rules out a nullable field's null unless it lists null."""
     listed = schema.get("enum")
     if listed is not None and not any(_same_json(item, value) for item in listed):
         shown = ", ".join(_json_text(item) for item in listed)
@@ -425,8 +469,33 @@ def _json_text(value: Any) -> str:
 @functools.cache
 def _regex(pattern: str) -> re.Pattern[str]:
     """`pattern` compiled as near to OpenAPI's reading (ECMA-262) as Python's `re` goes:
-    `\\d`, `\\w` and `\\b` are ASCII there (`\\s` too here, a narrower reading)."""
-    return re.compile(pattern, re.ASCII)
+    `\\d`, `\\w` and `\\b` are ASCII there (`\\s` too here, a narrower reading), and `$` is
+    the end of the text. A pattern Python cannot read raises `re.error` as written."""
+    re.compile(pattern, re.ASCII)  # its error, if any, placed in the documented text
+    return re.compile(_ecma_end_anchors(pattern), re.ASCII)
+
+
+def _ecma_end_anchors(pattern: str) -> str:
+    """`pattern` with each `$` anchor written `\\Z`: ECMA-262's `$` (without the m flag)
+    matches at the end of the text only, Python's also before a final newline. A `$` that is
+    escaped or in a character class is a dollar, and stays as it is."""
+    out: list[str] = []
+    in_class = False
+    position = 0
+    while position < len(pattern):
+        token = pattern[position]
+        if token == "\\":
+            token = pattern[position : position + 2]
+        elif in_class:
+            in_class = token != "]"
+        elif token == "[":
+            # Python reads a `]` first in a class (after any `^`) as a member
+            token += "^" if pattern.startswith("^", position + 1) else ""
+            token += "]" if pattern.startswith("]", position + len(token)) else ""
+            in_class = True
+        position += len(token)
+        out.append("\\Z" if token == "$" and not in_class else token)
+    return "".join(out)
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:
@@ -437,18 +506,33 @@ def _schema_types(schema: Mapping[str, Any]) -> set[str]:
     return types
 
 
-def _merge_all_of(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    parts = schema.get("allOf")
-    if not parts:
-        return schema
-    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-    for part in parts:
-        part = _merge_all_of(document, _resolve(document, part))
-        merged.setdefault("properties", {}).update(part.get("properties") or {})
-        merged["required"] = [*merged.get("required", []), *(part.get("required") or [])]
-        for key in ("type", "additionalProperties", "items", "enum", "pattern", "nullable"):
-            if key in part:
-                merged.setdefault(key, part[key])
+def _flattened(document: Mapping[str, Any], schemas: Iterable[Any]) -> list[Mapping[str, Any]]:
+    """`schemas` resolved, each followed (depth first) by the members of its `allOf`: the
+    schemas a value must all satisfy. A member met again (a cycle of `$ref`) is not repeated."""
+    members: list[Mapping[str, Any]] = []
+
+    def add(node: Any) -> None:
+        node = _resolve(document, node)
+        if isinstance(node, Mapping) and not any(node is m for m in members):
+            members.append(node)
+            for part in node.get("allOf") or []:
+                add(part)
+
+    for schema in schemas:
+        add(schema)
+    return members
+
+
+def _merged(members: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The shape `members` describe together: all their `properties` and `required` names,
+    and the first `type`, `additionalProperties`, `items` and `nullable` any of them gives."""
+    merged: dict[str, Any] = {"properties": {}, "required": []}
+    for member in members:
+        merged["properties"].update(member.get("properties") or {})
+        merged["required"] += member.get("required") or []
+        for key in ("type", "additionalProperties", "items", "nullable"):
+            if key in member:
+                merged.setdefault(key, member[key])
     return merged
 
 

@@ -192,15 +192,20 @@ def _files(directory: Path) -> Iterator[Path]:
     return (p for p in directory.iterdir() if p.suffix in _DOCUMENT_SUFFIXES)
 
 
-_YAML_1_1_ONLY = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
+_YAML_1_1_ONLY = {
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+}
 
 
 class _OpenApiLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with two of YAML 1.1's readings that YAML 1.2 (OpenAPI 3.1's)
-    dropped left out: a timestamp stays text (a `format: date-time` string), and only
-    `true`/`false` are booleans (`yes`, `no`, `on` and `off` stay words), so an enum of them
-    compares with traffic as written. Numbers are still read as YAML 1.1 reads them (`010` is
-    8, `1e3` text): quote such values in a document."""
+    """PyYAML's safe loader, with YAML 1.1's readings that YAML 1.2 (OpenAPI 3.1's) dropped
+    replaced by those of YAML 1.2's core schema: a timestamp stays text (a `format: date-time`
+    string), only `true`/`false` are booleans (`yes`, `no`, `on` and `off` stay words), and
+    numbers are decimal (`010` is 10, `0o10` 8, `0x1F` 31; `1_000` and `1:30` stay text, `1e3`
+    is a number), so an enum of them compares with traffic as written."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_ONLY]
@@ -208,9 +213,30 @@ class _OpenApiLoader(yaml.SafeLoader):
     }
 
 
+def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer as YAML 1.2's core schema reads it: decimal, `0o` octal or `0x` hex."""
+    text = str(loader.construct_scalar(node))
+    return int(text, {"0o": 8, "0x": 16}.get(text[:2], 10))
+
+
+# YAML 1.2 core schema's resolvers; an integer's before a float's, whose pattern it matches too
 _OpenApiLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_OpenApiLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z"),
+    list("-+0123456789"),
+)
+_OpenApiLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+    ),
+    list("-+.0123456789"),
+)
+_OpenApiLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
 
 
 def _parse(path: Path, *, cassette: bool = False) -> Any:

@@ -279,3 +279,31 @@ def test_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
     assert [d.detail for d in detect_drift(documents, [], [wrong])] == [
         "documented string, got boolean"
     ]
+
+
+def test_numbers_of_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
+    """YAML 1.1 reads `010` as 8, `1_000` as 1000 and `1:30` as 90, and leaves `1e3` text;
+    YAML 1.2's core schema (OpenAPI 3.1's) reads 10, text, text and 1000, and `0o10` as 8."""
+    from harness.contracts.sources import load_openapi
+
+    (tmp_path / "d.yaml").write_text(
+        "openapi: 3.0.3\n"
+        "info: {title: t, version: '1'}\n"
+        "x-numbers: [010, 0o10, 0x1F, -7, +3, 1_000, '1:30', 1:30, 1e3, 1.5E-1, .5, -.inf]\n"
+    )
+    [document] = load_openapi(tmp_path)
+    assert document["x-numbers"] == [
+        10,
+        8,
+        31,
+        -7,
+        3,
+        "1_000",
+        "1:30",
+        "1:30",
+        1000.0,
+        0.15,
+        0.5,
+        float("-inf"),
+    ]
+    assert [type(n) for n in document["x-numbers"][:5]] == [int] * 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -293,12 +294,112 @@ def value_findings(schema: dict[str, Any], value: Any) -> list[tuple[str, str, s
     ]
 
 
-def test_null_of_a_nullable_field_is_no_enum_value() -> None:
+def test_null_of_a_nullable_field_must_be_listed_by_its_enum() -> None:
+    """OpenAPI 3.0.3: `nullable` adds null to the types, and an `enum` still rules values
+    out, null too unless it lists it."""
     schema = {"type": "string", "nullable": True, "enum": ["new", "paid"]}
-    assert value_findings(schema, None) == []
+    assert value_findings(schema, None) == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got null')
+    ]
     assert value_findings(schema, "refunded") == [
         ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
     ]
+    listed = {**schema, "enum": ["new", "paid", None]}
+    assert value_findings(listed, None) == []
+    assert value_findings({"type": "string", "nullable": True}, None) == []
+
+
+def test_null_of_a_field_not_nullable_is_a_type_change() -> None:
+    assert value_findings({"type": "string", "enum": ["new", None]}, None) == [
+        ("type_change", "$.status", "documented string, got null")
+    ]
+
+
+def test_every_member_of_all_of_holds_its_enum_and_pattern() -> None:
+    schema = {
+        "allOf": [
+            {"$ref": "#/components/schemas/OrderStatus"},
+            {"enum": ["paid", "refunded"]},
+            {"pattern": "^[a-z]+$"},
+            {"pattern": "^.{1,3}$"},
+        ]
+    }
+    assert value_findings({**schema, "allOf": schema["allOf"][:3]}, "paid") == []
+    assert value_findings(schema, "new") == [
+        ("undocumented_value", "$.status", 'documented one of "paid", "refunded", got "new"')
+    ]
+    assert value_findings(schema, "paid") == [
+        ("undocumented_value", "$.status", 'documented pattern ^.{1,3}$, got "paid"')
+    ]
+
+
+def test_an_enum_beside_all_of_does_not_hide_the_members_enum() -> None:
+    schema = {"enum": ["new", "refunded"], "allOf": [{"$ref": "#/components/schemas/OrderStatus"}]}
+    assert value_findings(schema, "new") == []
+    assert value_findings(schema, "refunded") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
+    ]
+    assert value_findings(schema, "paid") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "refunded", got "paid"')
+    ]
+
+
+def test_all_of_beside_one_of_holds_too() -> None:
+    schema = {
+        "allOf": [{"$ref": "#/components/schemas/OrderStatus"}],
+        "oneOf": [{"type": "string"}, {"type": "integer"}],
+    }
+    assert value_findings(schema, "paid") == []
+    assert value_findings(schema, "refunded") == [
+        ("undocumented_value", "$.status", 'documented one of "new", "paid", got "refunded"')
+    ]
+
+
+def test_fields_of_all_of_and_of_a_one_of_branch_are_all_documented() -> None:
+    schema = {
+        "allOf": [
+            {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}}
+        ],
+        "oneOf": [
+            {"properties": {"card": {"type": "integer"}}, "required": ["card"]},
+            {"properties": {"wallet": {"type": "string"}}, "required": ["wallet"]},
+        ],
+    }
+    assert value_findings(schema, {"kind": "card", "card": 4}) == []
+    assert value_findings(schema, {"kind": "wallet", "wallet": "w"}) == []
+    assert value_findings(schema, {"card": 4}) == [
+        ("missing_required_field", "$.status.kind", "documented as required, absent")
+    ]
+    assert value_findings(schema, {"kind": "card", "card": 4, "cvv": "1"}) == [
+        ("undocumented_field", "$.status.cvv", "string field not declared by the documented schema")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        ("^abc$", "abc", True),
+        ("^abc$", "abc\n", False),
+        ("abc$", "xabc\n", False),
+        ("^(abc|de)$", "de\n", False),
+        ("^[$]+$", "$$", True),
+        ("^[$]+$", "$$\n", False),
+        ("^a\\$$", "a$", True),
+        ("^a\\$", "a$", True),
+        ("^a\\$", "a$\n", True),
+        ("^[^$]+$", "ab", True),
+        ("^[^$]+$", "a$", False),
+        ("^[\\]$]+$", "]$", True),
+    ],
+)
+def test_a_pattern_s_dollar_ends_the_text_as_in_ecma_262(
+    pattern: str, value: str, matches: bool
+) -> None:
+    """ECMA-262's `$` (without the m flag) matches at the end only, Python's also before a
+    final newline; a `$` in a class or escaped is a dollar."""
+    found = value_findings({"type": "string", "pattern": pattern}, value)
+    detail = f"documented pattern {pattern}, got {json.dumps(value)}"
+    assert found == ([] if matches else [("undocumented_value", "$.status", detail)])
 
 
 def test_an_enum_reached_through_all_of_is_checked() -> None:
@@ -320,7 +421,7 @@ def test_null_of_a_nullable_field_with_alternatives_passes() -> None:
     schema = {"nullable": True, "oneOf": [{"type": "string"}, {"type": "integer"}]}
     assert value_findings(schema, None) == []
     assert value_findings(schema, 1.5) == [
-        ("type_change", "$.status", "documented string, got number")
+        ("type_change", "$.status", "documented null|string, got number")
     ]
 
 
@@ -460,3 +561,17 @@ def test_a_pact_pinning_its_status_is_held_to_traffic_of_that_status_only() -> N
     pact = Exchange("POST", "/v3/sales/offers", 202, JOB, "pact:p#offer")
     recorded = [traffic("POST", "/v3/sales/offers", 201, {"data": {}})]
     assert detect_drift([offers_document()], [pact], recorded) == []
+
+
+def test_an_all_of_cycle_is_read_once() -> None:
+    document = status_schema({"$ref": "#/components/schemas/Looped"})
+    document["components"]["schemas"]["Looped"] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Looped"},
+            {"$ref": "#/components/schemas/OrderStatus"},
+        ]
+    }
+    recorded = [traffic("GET", "/v1/order/key/1", 200, {"key": "X", "status": "refunded"})]
+    assert [(d.kind, d.detail) for d in detect_drift([document], [], recorded)] == [
+        ("undocumented_value", 'documented one of "new", "paid", got "refunded"')
+    ]

@@ -464,3 +464,74 @@ def test_cli_verify_fails_at_once_on_a_provider_without_the_state_surface(
     report = json.loads((tmp_path / "contracts.json").read_text())
     assert report["pacts_verified"] is False
     assert "no provider-state surface" in report["verification"]["error"]
+
+
+class Redirecting:
+    """Wraps the twin: a request for `path` is answered 302 with a `Location` to the same
+    request under `/moved`, which the twin then answers as it would `path` itself."""
+
+    MOVED = "/moved"
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app = app
+        self.state = app.state
+        self.path = path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == self.path:
+            query = scope.get("query_string", b"")
+            location = f"{self.MOVED}{path}".encode() + (b"?" + query if query else b"")
+            headers = [(b"location", location), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 302, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if path.startswith(f"{self.MOVED}/"):
+            moved = path.removeprefix(self.MOVED)
+            scope = {**scope, "path": moved, "raw_path": moved.encode()}
+        await self.app(scope, receive, send)
+
+
+def test_a_provider_redirecting_a_call_the_pact_expects_answered_fails_verification() -> None:
+    """The adapter refuses a redirect (a proxy or maintenance page, never G2A's API): a
+    provider answering 302, even to the right answer, does not verify."""
+    with serve_asgi(Redirecting(create_app(), "/v1/products")) as base_url:
+        moved = httpx.get(f"{base_url}/v1/products?page=1", follow_redirects=True)
+        result = verify_pacts(base_url, providers=(EXPORT_PROVIDER,))
+    assert [r.status_code for r in moved.history] == [302]  # then the twin answers
+    assert moved.url.path == "/moved/v1/products"
+    [verification] = result.providers
+    assert not verification.passed, verification.output
+    failures = verification.output.split("Failures:")[1]
+    assert "a request for the first page of products" in failures
+    assert "expected 200 but was 302" in failures
+    assert "expected 401 but was 302" in failures  # a wrong API key's answer, redirected
+    assert "a payment of a new order" not in failures  # not redirected
+    pact = json.loads((PACT_DIR / f"g2a-adapter-{EXPORT_PROVIDER}.json").read_text())
+    redirected = [i for i in pact["interactions"] if i["request"]["path"] == "/v1/products"]
+    assert f"There were {len(redirected)} pact failures" in failures
+
+
+def test_a_pact_asking_for_a_redirect_verifies_the_redirect_itself(tmp_path: Path) -> None:
+    """Not following redirects is what lets a pact that expects a 302 see it."""
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    pact = json.loads((PACT_DIR / f"g2a-adapter-{EXPORT_PROVIDER}.json").read_text())
+    pact["interactions"] = [
+        {
+            "type": "Synchronous/HTTP",
+            "description": "a call to a moved catalogue",
+            "pending": False,
+            "request": {"method": "GET", "path": "/v1/products", "query": {"page": ["1"]}},
+            "response": {
+                "status": 302,
+                "headers": {"Location": ["/moved/v1/products?page=1"]},
+            },
+        }
+    ]
+    (pacts / f"g2a-adapter-{EXPORT_PROVIDER}.json").write_text(json.dumps(pact))
+    with serve_asgi(Redirecting(create_app(), "/v1/products")) as base_url:
+        result = verify_pacts(base_url, pact_dir=pacts, providers=(EXPORT_PROVIDER,))
+    [verification] = result.providers
+    assert verification.passed, verification.output
+    assert "a call to a moved catalogue (" in verification.output
