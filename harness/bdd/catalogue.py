@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.bdd.readable import choices, readable, whole_numbers
+from harness.bdd.readable import choices, fixed_phrases, readable, whole_numbers
 from harness.bdd.wordings import Worded
 from harness.bdd.writes import step_targets
 from harness.project import project_root
@@ -98,8 +98,9 @@ def _readable(parser: Any) -> str:
 
 def _params(parser: Any, converters: dict[str, Any]) -> dict[str, str]:
     """Parameter name -> type, from a `parse` format or a regex's named groups (a group of
-    digits only is `whole`, as `{name:whole}` is; others are typed by the step's converters);
-    a worded parameter's type lists its forms."""
+    digits only is `whole`, as `{name:whole}` is; others are typed by the step's converters;
+    a group of one fixed phrase is text of the line, no parameter); a worded parameter's type
+    lists its forms."""
     if isinstance(parser, Worded):
         worded = {name: wording.describe() for name, wording in parser.wordings.items()}
         return {**_params(parser.base, converters), **worded}
@@ -107,7 +108,8 @@ def _params(parser: Any, converters: dict[str, Any]) -> dict[str, str]:
         phrases = {name: _one_of(forms) for name, forms in choices(regex.pattern).items()}
         typed = {name: _CONVERTED.get(converters.get(name), "text") for name in regex.groupindex}
         whole = dict.fromkeys(whole_numbers(regex.pattern), "whole")
-        return {**typed, **whole, **phrases}
+        fixed = fixed_phrases(regex.pattern)
+        return {n: t for n, t in {**typed, **whole, **phrases}.items() if n not in fixed}
     return {
         m.group("name"): _PARSE_TYPES.get(m.group("spec") or "", m.group("spec"))
         for m in _PARSE_FIELD.finditer(parser.name)

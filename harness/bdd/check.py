@@ -10,12 +10,17 @@ step that cannot arrange a target the scenario is tagged for; so is a tag a run 
 (`@sanbox`, a `chk-` tag naming no checklist item: `harness.bdd.tag_check`). A file that is
 not valid Gherkin is reported with its line, instead of the parser's traceback. Nothing runs
 and no target is needed.
+
+Given the scenarios a run selects (`harness.bdd.discovery.scenario_filter`), only their
+steps and tags stop it, as Cucumber and behave check only the scenarios they run: what is
+wrong in the others only is a warning. A file that is not valid Gherkin stops any run: none of
+its scenarios could be collected.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,8 @@ class CheckResult:
     unknown: tuple[str, ...]  # one message per feature line no library step matches
     invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
+    # the messages of scenarios the run does not select only, in file order
+    warnings: tuple[str, ...] = ()
 
     def messages(self) -> list[str]:
         """What `steps --check` prints, one `file:line: …` each: the files that are not
@@ -116,6 +123,7 @@ class _Run:
     scenario: Any
     columns: tuple[str, ...]
     targets: tuple[str, ...]
+    tags: frozenset[str]
     row_line: int | None = None  # the line of the Examples row that filled it in
 
 
@@ -143,7 +151,7 @@ def _rendered(feature: Any, template: Any) -> Iterable[_Run]:
             runs.append((context, tuple(examples.example_params), examples.tags, row))
     for context, columns, row_tags, row in runs or [({}, (), set(), None)]:
         declared = sorted((tags | row_tags) & set(TARGETS)) or [DEFAULT_TARGET]
-        yield _Run(template.render(context), columns, tuple(declared), row)
+        yield _Run(template.render(context), columns, tuple(declared), tags | row_tags, row)
 
 
 def _context(step: Any, contexts: list[Any]) -> Any:
@@ -218,21 +226,28 @@ def target_refusal(feature: Any, scenario: Any, target: str) -> tuple[str, str] 
     return None
 
 
-def check_features(paths: Iterable[Path]) -> CheckResult:
-    """Every step of every scenario in `paths` (feature files or folders of them)."""
+def check_features(
+    paths: Iterable[Path], selected: Callable[[frozenset[str]], bool] | None = None
+) -> CheckResult:
+    """Every step of every scenario in `paths` (feature files or folders of them); given
+    `selected` (whether a run keeps a scenario with these tags), what only scenarios it leaves
+    out have is a warning."""
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
     invalid = tuple(problem for path in files if (problem := invalid_gherkin(path)))
     if invalid:
         return CheckResult(0, 0, (), invalid)
+    keeps = selected or (lambda tags: True)
     contexts, known = library_contexts(), catalogue()
     scenarios = steps = 0
-    # messages in file order, each once (a Background or an Outline repeats them)
-    unknown: dict[str, None] = {}
-    problems = dict.fromkeys(
-        m for path in files for m in tag_problems(path, relative_path(str(path)))
-    )
+    # message -> whether a selected scenario has it; in file order, each once (a Background
+    # or an Outline repeats them)
+    unknown: dict[str, bool] = {}
+    problems: dict[str, bool] = {}
+    for path in files:
+        for tag in tag_problems(path, relative_path(str(path))):
+            _note(problems, tag.message, any(map(keeps, tag.scenarios)))
     for feature in get_features([str(path) for path in files]):
         where = relative_path(feature.filename)
         for template in feature.scenarios.values():
@@ -240,18 +255,36 @@ def check_features(paths: Iterable[Path]) -> CheckResult:
             filled = {s.line_number for s in template.steps if PARAM_RE.search(s.name)}
             for run in _rendered(feature, template):
                 scenarios += 1
+                kept = keeps(run.tags)
                 for step in run.scenario.steps:
                     steps += 1
                     row = run.row_line if step.line_number in filled else None
                     context = _context(step, contexts)
                     problem = _placeholders(step, run.columns)
                     if problem is not None:
-                        problems[f"{where}:{step.line_number}: {problem}"] = None
+                        _note(problems, f"{where}:{step.line_number}: {problem}", kept)
                     elif context is None:
-                        unknown[unknown_step_message(feature.filename, step, known, row)] = None
+                        message = unknown_step_message(feature.filename, step, known, row)
+                        _note(unknown, message, kept)
                     elif problem := argument_problem(step, context.step_func) or _target_problem(
                         step, context.step_func, run.targets
                     ):
                         line = row or step.line_number
-                        problems[f"{where}:{line}: {problem}{examples_row(step, row)}"] = None
-    return CheckResult(scenarios, steps, tuple(unknown), problems=tuple(problems))
+                        _note(problems, f"{where}:{line}: {problem}{examples_row(step, row)}", kept)
+    left_out = [m for found in (unknown, problems) for m, kept in found.items() if not kept]
+    return CheckResult(
+        scenarios,
+        steps,
+        _kept(unknown),
+        problems=_kept(problems),
+        warnings=tuple(sorted(left_out, key=_place)),
+    )
+
+
+def _note(found: dict[str, bool], message: str, kept: bool) -> None:
+    """Keep `message`, noting whether a selected scenario has it (once one has, it stays)."""
+    found[message] = found.get(message, False) or kept
+
+
+def _kept(found: dict[str, bool]) -> tuple[str, ...]:
+    return tuple(message for message, kept in found.items() if kept)

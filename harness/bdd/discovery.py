@@ -2,18 +2,20 @@
 
 `tests/bdd/test_features.py` binds every scenario of `features/**/*.feature` plus each folder
 named in `G2A_FEATURES` (os.pathsep-separated; `g2a-harness run --features DIR` sets it), so a
-new feature file runs without any Python. Gherkin tag expressions map onto pytest's `-m`.
+new feature file runs without any Python. Gherkin tag expressions map onto pytest's `-m`, and
+`scenario_filter` tells, from its tags, whether a run keeps a scenario.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import takewhile
 from pathlib import Path
 
 from harness.project import project_root
+from harness.targets import allowed_on
 
 FEATURES_ENV = "G2A_FEATURES"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
@@ -52,29 +54,78 @@ def marker_expression(tags: str) -> str:
             words.append(token.removeprefix("@"))
         else:
             raise SelectionError(f"not a tag in {tags!r}: {token!r}")
-    if not _well_formed(words):
-        raise SelectionError(f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')")
-    return " ".join(words)
+    expression = " ".join(words)
+    try:  # read once: operands joined by `and`/`or`, each perhaps under `not`, balanced
+        _MarkerMatch(expression, frozenset()).value()
+    except SelectionError:
+        raise SelectionError(
+            f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')"
+        ) from None
+    return expression
 
 
-def _well_formed(words: list[str]) -> bool:
-    """Operands joined by `and`/`or`, each perhaps under `not`, parentheses balanced."""
-    depth, operand_due = 0, True
-    for word in words:
-        if operand_due:
-            if word == "(":
-                depth += 1
-            elif word in (")", "and", "or"):
-                return False
-            else:  # `not` keeps an operand due; a tag supplies it
-                operand_due = word == "not"
-        elif word == ")" and depth > 0:
-            depth -= 1
-        elif word in ("and", "or"):
-            operand_due = True
-        else:
+def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str]], bool]:
+    """Whether a run on `target` selecting `markers` (a pytest `-m` expression, such as
+    `marker_expression` writes) keeps a scenario with these tags (without their `@`): the
+    target allows it, as the plugin decides, and its tags satisfy `markers`, as `-m` decides
+    (`not` binds first, then `and`, then `or`)."""
+
+    def keeps(tags: frozenset[str]) -> bool:
+        if not allowed_on(target, tags)[0]:
             return False
-    return depth == 0 and not operand_due
+        return markers is None or _MarkerMatch(markers, tags).value()
+
+    return keeps
+
+
+class _MarkerMatch:
+    """One reading of a `-m` expression against a scenario's tags."""
+
+    def __init__(self, markers: str, tags: frozenset[str]) -> None:
+        self.markers, self.tags = markers, tags
+        self.tokens = _TAG_TOKEN.findall(markers)
+        self.at = 0
+
+    def value(self) -> bool:
+        value = self._either()
+        if self.at != len(self.tokens):
+            raise self._refusal()
+        return value
+
+    def _either(self) -> bool:
+        value = self._both()
+        while self._next() == "or":
+            self.at += 1
+            value = self._both() or value
+        return value
+
+    def _both(self) -> bool:
+        value = self._operand()
+        while self._next() == "and":
+            self.at += 1
+            value = self._operand() and value
+        return value
+
+    def _operand(self) -> bool:
+        token = self._next()
+        self.at += 1
+        if token == "not":
+            return not self._operand()
+        if token == "(":
+            value = self._either()
+            if self._next() != ")":
+                raise self._refusal()
+            self.at += 1
+            return value
+        if token is None or token in (")", "and", "or"):
+            raise self._refusal()
+        return token in self.tags
+
+    def _next(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def _refusal(self) -> SelectionError:
+        return SelectionError(f"not a marker expression: {self.markers!r}")
 
 
 def feature_tags(folders: list[str]) -> set[str]:

@@ -10,7 +10,8 @@
   `request(s)`);
 - the anchors `^` and `$` are left out, and an escaped character is shown as itself.
 
-`whole_numbers` names the groups that take only digits (`\\d+`, `\\d{3}`, `[45]\\d\\d`).
+`fixed_phrases` names the groups shown as their one phrase, and `whole_numbers` the groups
+that take only digits (`\\d+`, `\\d{3}`, `[45]\\d\\d`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def choices(regex: str) -> dict[str, list[str]]:
         if len(phrases) > 1 and all(_NON_LITERAL.isdisjoint(p) for p in phrases):
             found[name] = phrases
     return found
+
+
+def fixed_phrases(regex: str) -> list[str]:
+    """The named groups that can only hold one phrase (`(?P<another> again as another G2A
+    order)?`): shown as that phrase, they are text of the line, not a parameter."""
+    return [name for name, body in _named_groups(regex) if _fixed(body)]
+
+
+def _fixed(body: str) -> bool:
+    """Whether a group's body is one fixed phrase (no regex syntax in it)."""
+    return _NON_LITERAL.isdisjoint(body)
 
 
 def whole_numbers(regex: str) -> list[str]:
@@ -101,7 +113,7 @@ def _group(body: str, bracketed: bool) -> str:
     """A group's body: `(?P<name>…)` a placeholder (or its one phrase), `(?:…)` its text."""
     if body.startswith("?P<"):
         name, _, inner = body[3:].partition(">")
-        return inner if _NON_LITERAL.isdisjoint(inner) else f"{{{name}}}"
+        return inner if _fixed(inner) else f"{{{name}}}"
     return _sequence(body.removeprefix("?:"), bracketed)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,16 @@ _NEGATIONS = ("no", "not", "non", "skip", "without", "except")
 _WORD = re.compile(rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join(TARGETS)})(?:[-_]|$))|[^-_]+")
 
 
-def tag_problems(path: Path, shown_as: str) -> list[str]:
-    """`file:line: …` for each tag of the feature file at `path` a run would misread (the file
+@dataclass(frozen=True)
+class TagProblem:
+    """A tag a run would misread, and the scenarios that carry it."""
+
+    message: str  # `file:line: tag @… …`
+    scenarios: tuple[frozenset[str], ...]  # each carrying scenario's tags, without their `@`
+
+
+def tag_problems(path: Path, shown_as: str) -> list[TagProblem]:
+    """Each tag of the feature file at `path` a run would misread, as `file:line: …` (the file
     must be valid Gherkin)."""
     from pytest_bdd.gherkin_parser import get_gherkin_document
 
@@ -56,8 +65,14 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
         if problem is None and name not in items:
             problem = elsewhere.get(tag.id)
         if problem:
-            problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
+            carriers = tuple(_names(tags) for tags in scopes if tag.id in {t.id for t in tags})
+            message = f"{shown_as}:{tag.location.line}: tag @{name} {problem}"
+            problems.append(TagProblem(message, carriers))
     return problems
+
+
+def _names(tags: list[Tag]) -> frozenset[str]:
+    return frozenset(t.name.removeprefix("@") for t in tags)
 
 
 def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
@@ -76,7 +91,7 @@ def _targeted(tags: list[Tag]) -> bool:
 
 
 def _targets_of(tags: list[Tag]) -> list[str]:
-    names = {t.name.removeprefix("@") for t in tags}
+    names = _names(tags)
     return [target for target in TARGETS if target in names]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, correlation_id_var
+from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
 from harness.targets import Target
 
 if TYPE_CHECKING:
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 Raised = TypeVar("Raised", bound=BaseException)
 Checked = TypeVar("Checked")
 
-# The correlation id a read-only check's requests carry, which the twin's request log shows:
-# the steps counting what the twin received leave those requests out.
-CHECK_CORRELATION_ID = "g2a-harness-check"
 # The logger of the checks' client: outside `g2a_adapter`, so the scenario's log capture never
 # holds a check's records.
 _CHECK_LOGGER = logging.getLogger("harness.bdd.checks")
@@ -135,19 +132,23 @@ class World:
             self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
         return self._client
 
-    def check(self, read: Callable[[G2AClient], Checked]) -> Checked:
-        """Run a read-only check's `read` on a client of its own, built with the same
-        settings: its metrics and log records are not the scenario's, and its requests carry
-        CHECK_CORRELATION_ID, so the steps that count the scenario's calls never see them."""
+    def check(
+        self,
+        on_api: Callable[[G2AClient], Checked],
+        on_twin: Callable[[TwinAdmin], Checked],
+    ) -> Checked:
+        """A read on the side, which nothing the scenario counts sees. On the twin it is
+        `on_twin`, through the admin surface: no fault a Given step armed fires on it, it
+        spends no rate limit and the request log does not show it. Elsewhere `on_api` runs on
+        a client of its own, built with the same settings: its metrics and log records are not
+        the scenario's."""
+        if self.twin is not None:
+            return on_twin(self.twin.admin)
         from g2a_adapter import G2AClient, Metrics
 
         if self._checker is None:
             self._checker = G2AClient(self.settings(), metrics=Metrics(), logger=_CHECK_LOGGER)
-        marked = correlation_id_var.set(CHECK_CORRELATION_ID)
-        try:
-            return read(self._checker)
-        finally:
-            correlation_id_var.reset(marked)
+        return on_api(self._checker)
 
     def _drop_client(self) -> None:
         """Close the clients; the next call builds them anew, with the current settings."""

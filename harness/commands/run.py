@@ -95,16 +95,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_features(folders: list[str]) -> None:
+def _check_features(folders: list[str], selected: Callable[[frozenset[str]], bool]) -> None:
     """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
-    cannot run as written, a step is unknown, a step is not allowed on a target its scenario
-    is tagged for (a run would fail that scenario only when it reached the step, after its
-    earlier steps had already reached the target: an order created on the sandbox), or a tag
-    would be misread (`@sanbox`: the scenario would run on the twin only)."""
+    cannot run as written, or a scenario the run `selected` has an unknown step, a step not
+    allowed on a target it is tagged for (a run would fail that scenario only when it reached
+    the step, after its earlier steps had already reached the target: an order created on the
+    sandbox), or a tag a run would misread (`@sanbox`: the scenario would run on the twin
+    only). What only scenarios left out of the run have is printed as a warning; `-k` is not
+    read here, so a scenario it leaves out counts as selected."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
-    result = check_features(map(Path, folders))
+    result = check_features(map(Path, folders), selected)
     for message in result.messages():
         print(message, file=sys.stderr)
     if result.invalid:
@@ -116,10 +118,24 @@ def _check_features(folders: list[str]) -> None:
             f"{len(result.messages())} step(s) or tag(s) cannot run as written "
             "(g2a-harness steps --check lists them); nothing ran"
         )
+    for message in result.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    if result.warnings:
+        print(
+            f"g2a-harness run: {len(result.warnings)} step(s) or tag(s) of scenarios this run "
+            "does not select cannot run as written (the warnings above); the selection runs",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.bdd.discovery import FEATURES_ENV, SelectionError, feature_dirs, marker_expression
+    from harness.bdd.discovery import (
+        FEATURES_ENV,
+        SelectionError,
+        feature_dirs,
+        marker_expression,
+        scenario_filter,
+    )
     from harness.cli import UsageError, check_http_url
     from harness.run_probe import TargetStalled, ready_target
     from harness.targets import TargetError, resolve_target, target_name
@@ -148,13 +164,15 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
-        _check_features(feature_dirs({FEATURES_ENV: extra_features}))
         selection = Selection(
             suite=args.suite,
             markers=marker_expression(args.tags) if args.tags else None,
             keyword=args.keyword,
         )
-        target = resolve_target(target_name(args.target))
+        name = target_name(args.target)
+        selected = scenario_filter(name, selection.markers or None)
+        _check_features(feature_dirs({FEATURES_ENV: extra_features}), selected)
+        target = resolve_target(name)
         if target.api_url is not None:
             ready_target(target)
     except (SelectionError, TargetError) as exc:

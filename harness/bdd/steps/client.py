@@ -17,6 +17,7 @@ from harness.bdd.writes import writes
 
 if TYPE_CHECKING:
     from g2a_adapter import AccessToken
+    from harness.twin.admin import TwinAdmin
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
     "API key": ("api_key", "f" * 64),
@@ -543,13 +544,28 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
 
 
 def _status(world: World) -> str:
-    details = world.client().orders.details(current_order(world))
-    return str(details.status)
+    """The order's details status, read on the side (`World.check`): the scenario's request
+    counter, logs and fault plan never see the read."""
+    order_id = current_order(world)
+    return world.check(
+        lambda client: str(client.orders.details(order_id).status),
+        lambda admin: _details_word(admin, order_id),
+    )
+
+
+def _details_word(admin: TwinAdmin, order_id: str) -> str:
+    """The status the twin's `GET /order/details` answers for an order: its configured word
+    (`status_words`) for the order's state, or for `lapsed` when an unpaid order's
+    reservation expired."""
+    order = admin.order(order_id)
+    state = "lapsed" if order["status"] == "new" and order["lapsed"] else order["status"]
+    return str(admin.config()["status_words"][state])
 
 
 @then(parsers.parse('the order\'s status is "{status}"'))
 def order_status(g2a_world: World, status: str) -> None:
-    """The order's details show this status.
+    """The order's details show this status (read on the side: nothing the scenario counts
+    sees the read).
 
     Example: the order's status is "new"
     """

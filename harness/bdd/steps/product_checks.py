@@ -1,9 +1,11 @@
 """Steps: one product's price and stock checked against a bound, read-only.
 
-Each step looks the product up itself (`products.get`: one read, nothing written), so it runs
-on every target, live included, and needs no When step before it; placed between a When step
-and its Then steps, it leaves the When's outcome to them. The lookup runs on a client of its
-own (`World.check`): the metrics, log and request-count steps count only the scenario's calls.
+Each step looks the product up itself (one read, nothing written), so it runs on every
+target, live included, and needs no When step before it; placed between a When step and its
+Then steps, it leaves the When's outcome to them. The lookup is a read on the side
+(`World.check`): on the twin through its admin surface, so a fault or rate limit a Given step
+set is left to the scenario's call; elsewhere `products.get` on a client of its own. The
+metrics, log and request-count steps count only the scenario's calls.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from pytest_bdd import then
 
 from harness.bdd.wordings import Wording, parse, phrases, shown, worded
@@ -26,13 +29,20 @@ BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
 
 
 def _looked_up(world: World, product_id: int) -> Product:
-    """The product as the target serves it now. A read on the side: the outcome of the
-    scenario's last When step stays for its Then steps, and what they count leaves it out."""
+    """The product as the target serves it now, read as the adapter reads it. A read on the
+    side: the outcome of the scenario's last When step stays for its Then steps, and what
+    they count leaves it out."""
     from g2a_adapter import G2AError
+    from g2a_adapter.client import Product
+    from harness.twin.admin import TwinAdminError
 
+    wanted = str(product_id)
     try:
-        return world.check(lambda client: client.products.get(str(product_id)))
-    except G2AError as exc:
+        return world.check(
+            lambda client: client.products.get(wanted),
+            lambda admin: Product.model_validate(admin.product(wanted)),
+        )
+    except (G2AError, TwinAdminError, ValidationError) as exc:
         raise AssertionError(
             f"cannot look up product {product_id}: {type(exc).__name__}: {exc}"
         ) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,6 +214,21 @@ def test_a_regex_step_is_shown_with_its_groups_as_placeholders() -> None:
     # the phrases a group may hold, hidden by its placeholder, are its parameter's forms
     wrong = next(s for s in STEPS if s.readable == "the adapter uses a wrong {credential}")
     assert wrong.params == {"credential": 'one of "API key", "API hash", "OAuth client secret"'}
+
+
+def test_an_optional_fixed_phrase_is_optional_text_not_a_parameter() -> None:
+    """A named group that can only hold one phrase is text the line may leave out: the step
+    function gets it (or None), but a feature line fills in nothing."""
+    step = next(s for s in STEPS if s.pattern.startswith("G2A orders the reservation"))
+    assert (step.readable, step.params) == (
+        "G2A orders the reservation [again as another G2A order]",
+        {},
+    )
+    assert "- parameters: none" in render([step], "md").splitlines()
+    # every parameter listed is a `{placeholder}` of the line as shown
+    shown = [(s.readable, name) for s in STEPS for name in s.params]
+    placeholders = [(line, name) for line, name in shown if re.search(rf"{{{name}(:\w+)?}}", line)]
+    assert placeholders == shown
 
 
 def test_no_step_shows_regex_syntax_in_the_catalogue() -> None:

@@ -8,6 +8,7 @@ import pytest
 from qa_support import ROOT, harness
 
 from harness.bdd.check import check_features
+from harness.bdd.discovery import scenario_filter
 
 FEATURE = """\
 @twin
@@ -418,6 +419,63 @@ def test_a_run_with_a_mistyped_tag_stops_before_anything_runs(tmp_path: Path) ->
         "lists them); nothing ran",
     ]
     assert not reports.exists()
+
+
+SELECTED_APART = (
+    MISTAGGED
+    + """
+  @twin @qa-good
+  Scenario: A clean read
+    When QA lists the first page of products
+
+  @twin @qa-wip
+  Scenario: Work in progress
+    When QA ordrs product 10000068865001
+"""
+)
+
+
+def test_only_the_flags_of_the_scenarios_a_run_selects_stop_it(tmp_path: Path) -> None:
+    """As Cucumber and behave: a selection runs, and is checked, alone. What is wrong outside
+    it is a warning; a tag on the Feature line is in every scenario, selected ones too."""
+    path = qa_feature(tmp_path, SELECTED_APART)
+    every = check_features([path])
+    unknown = f'{path}:17: unknown step "When QA ordrs product 10000068865001"'
+
+    good = check_features([path], scenario_filter("twin", "qa-good"))
+    smoke = check_features([path], scenario_filter("twin", "smoke"))
+
+    assert every.messages()[:6] == mistagged_messages(path)
+    assert every.messages()[6].startswith(unknown)
+    assert good.messages() == [m for m in mistagged_messages(path) if m.startswith(f"{path}:1:")]
+    assert good.warnings == tuple(every.messages()[2:])
+    assert smoke.messages() == [m for m in mistagged_messages(path) if ":3: " not in m]
+    assert smoke.warnings == (*mistagged_messages(path)[2:4], every.messages()[6])
+    # no selection (`steps --check`): everything stops the run, nothing is a warning
+    assert every.warnings == ()
+
+
+def test_a_run_warns_of_flags_outside_its_selection_and_runs_it(tmp_path: Path) -> None:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, SELECTED_APART.replace("@twn @qa-own @qa-sandbox ", "@qa-own "))
+    reports = tmp_path / "reports"
+
+    done = harness(
+        "run", "--tags", "@qa-good", "--features", str(folder), "--report-dir", str(reports)
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    warned = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert [line.split(": ")[1] for line in warned] == [f"{path}:{n}" for n in (3, 3, 7, 7, 17)]
+    assert (
+        "g2a-harness run: 5 step(s) or tag(s) of scenarios this run does not select cannot run "
+        "as written (the warnings above); the selection runs"
+    ) in done.stderr
+    results = (reports / "results.jsonl").read_text(encoding="utf-8")
+    assert '"name": "Mistagged: A clean read", "feature": "Mistagged", "outcome": "passed"' in (
+        results
+    )
 
 
 TARGETED_TEAM_TAGS = """\

@@ -14,6 +14,7 @@ from harness.bdd.discovery import (
     feature_tags,
     marker_expression,
     repo_features,
+    scenario_filter,
     tagged,
 )
 from harness.checklist import ChecklistItem, RunResult, judge
@@ -45,6 +46,36 @@ def test_a_tag_expression_that_does_not_parse_is_refused_before_any_run(tags: st
     with pytest.raises(SelectionError) as refused:
         marker_expression(tags)
     assert str(refused.value) == f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')"
+
+
+@pytest.mark.parametrize(
+    ("markers", "tags", "kept"),
+    [
+        (None, {"qa"}, True),  # no selection: every scenario that runs on the twin
+        (None, {"sandbox"}, False),  # not allowed on the twin
+        ("qa", {"qa", "twin"}, True),
+        ("qa", {"qa", "sandbox"}, False),
+        ("qa", {"qb"}, False),
+        ("(smoke) and (qa and not slow)", {"smoke", "qa"}, True),
+        ("(smoke) and (qa and not slow)", {"smoke", "qa", "slow"}, False),
+        ("( a or chk-env-https ) and not b", {"chk-env-https"}, True),
+        ("( a or chk-env-https ) and not b", {"a", "b"}, False),
+        ("not ( not a )", {"a"}, True),
+        ("a or b and c", {"a"}, True),  # `and` binds first, as in pytest's -m
+        ("a or b and c", {"b"}, False),
+    ],
+)
+def test_a_scenario_filter_keeps_what_target_and_tags_select(
+    markers: str | None, tags: set[str], kept: bool
+) -> None:
+    assert scenario_filter("twin", markers)(frozenset(tags)) is kept
+
+
+@pytest.mark.parametrize("markers", ["a and", "( a", "a )", "a b", "or a"])
+def test_a_scenario_filter_of_an_expression_that_does_not_parse_is_refused(markers: str) -> None:
+    with pytest.raises(SelectionError) as refused:
+        scenario_filter("twin", markers)(frozenset({"a"}))
+    assert str(refused.value) == f"not a marker expression: {markers!r}"
 
 
 def test_feature_folders_are_the_repository_s_then_the_named_ones(tmp_path: Path) -> None:
