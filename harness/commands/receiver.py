@@ -8,7 +8,7 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from g2a_adapter.receiver import ServerLimits, uvicorn_config
     from harness.commands._serve import listening_socket
     from harness.processes import sigterm_default
-    from harness.recording_receiver import DeliveryLog, LinePrinter, recording_receiver_app
+    from harness.recording_receiver import DeliveryLog, recording_receiver_app
     from harness.serving import ServerClosing, freeze_heap, http_url
 
     try:
@@ -77,8 +77,12 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     # no access log (each request's line); one line per delivery instead (DeliveryLog), printed
     # off the event loop
-    lines = LinePrinter(sys.stdout.fileno())
-    config = uvicorn_config(DeliveryLog(app, lines.say), limits, log_level="info", access_log=False)
+    say, close_lines = _delivery_lines()
+    # uvicorn asks stdout whether to colour its log (on stderr): a closed one cannot answer
+    colors = None if sys.stdout else False
+    config = uvicorn_config(
+        DeliveryLog(app, say), limits, log_level="info", access_log=False, use_colors=colors
+    )
     with sigterm_default():  # a server: uvicorn stops on it, then ends the process by it
         print(f"G2A receiver: {http_url(host, port)}/webhooks/g2a", flush=True)
         if options.seller_stock is not None:
@@ -86,12 +90,35 @@ def run(args: argparse.Namespace) -> int:
             print(token_banner(settings, os.environ), flush=True)
         # the lines still waiting, and how many were dropped, are printed as the server shuts
         # down: before it raises a SIGTERM it caught again, which ends the process
-        close_lines = functools.partial(lines.close, timeout=2.0)
         try:
             ServerClosing(config, close_lines).run(sockets=[sock])
         finally:  # a server that never started: its lines too
             close_lines()
     return 0
+
+
+def _delivery_lines() -> tuple[Callable[[str], None], Callable[[], None]]:
+    """How a delivery line is said, and how the lines still waiting are printed at shutdown:
+    on stdout, or (stdout closed at start, `>&-`) dropped, said once on stderr."""
+    from harness.recording_receiver import LinePrinter
+
+    if sys.stdout is None:  # Python's stdout when its file descriptor was closed at start
+        print(
+            "g2a-harness receiver: stdout is closed: delivery lines are dropped",
+            file=sys.stderr,
+            flush=True,
+        )
+        return _dropped, _nothing_waits
+    lines = LinePrinter(sys.stdout.fileno())
+    return lines.say, functools.partial(lines.close, timeout=2.0)
+
+
+def _dropped(line: str) -> None:
+    """A delivery line nobody can read."""
+
+
+def _nothing_waits() -> None:
+    """No line waits to be printed."""
 
 
 def token_banner(settings: Settings, env: Mapping[str, str]) -> str:

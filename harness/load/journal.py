@@ -24,6 +24,9 @@ class Journal:
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int | None = None
     gaps: list[str] = field(default_factory=list)
+    # when Locust's statistics were reset as the test started (epoch seconds): its rates run
+    # from it; None when the run did not say (it crashed before Locust quit)
+    test_started: float | None = None
 
     def purchases(self) -> list[Entry]:
         return [e for e in self.entries if e.get("op") == "purchase"]
@@ -43,6 +46,7 @@ def write_journal(path: Path, journal: Journal) -> None:
         "exceptions": journal.exceptions,
         "exit_code": journal.exit_code,
         "gaps": journal.gaps,
+        "test_started": journal.test_started,
     }
     path.write_text(json.dumps(document), encoding="utf-8")
 
@@ -57,4 +61,5 @@ def read_journal(path: Path) -> Journal:
         exceptions=list(document.get("exceptions", [])),
         exit_code=document.get("exit_code"),
         gaps=list(document.get("gaps", [])),
+        test_started=document.get("test_started"),
     )

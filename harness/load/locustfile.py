@@ -35,7 +35,7 @@ import gevent
 import httpx
 from locust import User, events, task
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_INIT, MasterRunner, WorkerRunner
 
 from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, open_store
 from g2a_adapter.idempotency import IdempotencyStore
@@ -70,6 +70,8 @@ _environment: Environment | None = None
 FINISH_MESSAGE = "g2a_finish"
 FINISHED_MESSAGE = "g2a_finished"
 FINAL_REPORT_GRACE_S = 10.0  # beyond --stop-timeout, for a worker to answer the handshake
+# Locust's worker sleeps this many seconds more than --stop-timeout in its stop sequence
+ADDITIONAL_WAIT_AFTER_STOP_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
 
 
 class UnexpectedAnswer(Exception):
@@ -94,11 +96,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):  # Locust made it only once its master answered
         print(JOINED_LINE, file=sys.stderr, flush=True)
         runner.register_message(FINISH_MESSAGE, _finish, concurrent=True)
-        silence = MasterSilence()
-        _listen(environment.events.heartbeat_received, silence.heard)
-        _listen(environment.events.test_stopping, silence.users_stopping)
-        _listen(environment.events.test_start, silence.test_started)
-        gevent.spawn(_quit_once_silent, environment, runner, silence)
+        _watch_master(environment, runner)
         return
     if isinstance(runner, MasterRunner):
         runner.register_message(FINISHED_MESSAGE, _worker_finished)
@@ -109,12 +107,32 @@ def _on_init(environment: Environment, **_: Any) -> None:
                 user_class.weight = mix[mix_name]
 
 
+def _watch_master(environment: Environment, runner: WorkerRunner) -> None:
+    """Worker: quit once its master went silent (`harness.load.heartbeats`)."""
+    silence = MasterSilence()
+
+    def users_stopping(environment: Environment, **_: Any) -> None:
+        silence.users_stopping(_deaf_s(environment))
+
+    _listen(environment.events.heartbeat_received, silence.heard)
+    _listen(environment.events.test_stopping, users_stopping)
+    _listen(environment.events.test_start, silence.test_started)
+    gevent.spawn(_quit_once_silent, environment, runner, silence)
+
+
+def _deaf_s(environment: Environment) -> float:
+    """How long Locust's stop sequence keeps a worker deaf to its master: after its users
+    stopped, it sleeps this long before it says it is ready again."""
+    additional_wait = int(os.environ.get(ADDITIONAL_WAIT_AFTER_STOP_ENV, "0"))  # as Locust reads it
+    return (environment.stop_timeout or 0.0) + additional_wait
+
+
 def _quit_once_silent(
     environment: Environment, runner: WorkerRunner, silence: MasterSilence
 ) -> None:
     """Worker: quit with exit code 1, saying why, once the master went silent. Intervals are
     counted as this loop ticks, so a stall of this worker's own loop counts once."""
-    while not silence.tick():
+    while not silence.tick(ready=runner.worker_state == STATE_INIT):
         gevent.sleep(HEARTBEAT_INTERVAL_S)
     print(MASTER_SILENT_LINE, file=sys.stderr, flush=True)
     environment.process_exit_code = 1
@@ -193,6 +211,7 @@ def _write_journal(exit_code: int, **_: Any) -> None:
             {"count": e["count"], "msg": str(e["msg"])[:500], "nodes": sorted(e["nodes"])}
             for e in runner.exceptions.values()
         ]
+        _collected.test_started = runner.stats.start_time  # where Locust's rates run from
     _collected.exit_code = exit_code
     write_journal(Path(_plan(environment).journal_path), _collected)
 

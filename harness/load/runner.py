@@ -338,11 +338,12 @@ def last_error_line(log: Path) -> str:
     return f"Locust made no request and logged no error (see {log})"
 
 
-def _rewrite_stats_csv(path: Path, stats: RunStats) -> list[str]:
+def _rewrite_stats_csv(path: Path, stats: RunStats, test_started: float | None) -> list[str]:
     """Locust's `_stats.csv` rewritten from the final stats (Locust's own may miss the run's
-    last second); without final stats Locust's partial one is removed. What was done, said."""
+    last second), its rates from `test_started` as Locust's; without final stats Locust's
+    partial one is removed. What was done, said."""
     if stats.operations:
-        write_stats_csv(path, stats)
+        write_stats_csv(path, stats, test_started)
         return []
     if not path.exists():
         return []
@@ -391,7 +392,8 @@ def execute(run: LoadRun) -> dict[str, Any]:
     journal = read_journal(run.report_dir / "journal.json")
     journal.exit_code = end.exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json")
-    notes = _rewrite_stats_csv(run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv", stats)
+    csv_path = run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv"
+    notes = _rewrite_stats_csv(csv_path, stats, journal.test_started)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +182,19 @@ def _percentile_columns(op: OperationStats) -> list[int] | list[str]:
     return [op.percentile(fraction) for fraction in CSV_PERCENTILES.values()]
 
 
-def write_stats_csv(path: Path, stats: RunStats) -> None:
+def write_stats_csv(path: Path, stats: RunStats, test_started: float | None) -> None:
     """Locust's `_stats.csv`, from the final stats: one row per operation, then `Aggregated`,
-    Locust's columns in Locust's order, so the CSV counts every request the verdict counted."""
+    Locust's columns in Locust's order, so the CSV counts every request the verdict counted.
+    Each row's rates run from `test_started` (when Locust reset its stats as the test started,
+    which its JSON does not hold) to the run's last request, as Locust's do; from the first
+    request when the run did not say."""
     header = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
               "Average Response Time", "Min Response Time", "Max Response Time",
               "Average Content Size", "Requests/s", "Failures/s", *CSV_PERCENTILES]  # fmt: skip
     ops = [*sorted(stats.operations.values(), key=lambda o: (o.request_type, o.name))]
     run = stats.aggregated  # every row's rates are over the whole run, as Locust's are
+    if test_started is not None:
+        run = replace(run, started=test_started)
     with path.open("w", encoding="utf-8", newline="") as out:
         rows = csv.writer(out)
         rows.writerow(header)

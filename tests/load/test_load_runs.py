@@ -92,6 +92,16 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
         counted = {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(rows)}
     assert counted.pop("Aggregated") == report["totals"]["requests"]
     assert counted == {op["name"]: op["requests"] for op in report["operations"]}
+    # its rates run from the test's start (when Locust reset its stats), as Locust's do
+    test_started = json.loads((out / "journal.json").read_text())["test_started"]
+    final = json.loads((out / "locust_stats.json").read_text())
+    assert test_started < min(entry["start_time"] for entry in final)
+    last = max(entry["last_request_timestamp"] for entry in final)
+    with (out / "locust_stats.csv").open(newline="") as rows:
+        aggregated = [row for row in csv.DictReader(rows) if row["Name"] == "Aggregated"]
+    assert float(aggregated[0]["Requests/s"]) == report["totals"]["requests"] / (
+        last - test_started
+    )
     # what ran: headless, the whole crowd, the whole run time (first to last request)
     assert report["web"] is False
     assert report["measured"]["peak_users"] == 6

@@ -95,10 +95,11 @@ def test_a_killed_master_stops_its_workers_and_is_named_as_the_cause(tmp_path: P
 
 
 def remote_worker_and_master(
-    report_dir: Path, run_time: str
+    report_dir: Path, run_time: str, *options: str, run_stdout: int = subprocess.DEVNULL
 ) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str]]:
-    """A worker-only run (as on another machine) and a smoke run whose master expects it, on a
-    free port: the port, the worker-only process (its output piped) and the run's."""
+    """A worker-only run (as on another machine) and a smoke run (with `options`) whose master
+    expects it, on a free port: the port, the worker-only process (its output piped) and the
+    run's (its stdout to `run_stdout`)."""
     require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     port = str(_free_port())
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
@@ -109,8 +110,9 @@ def remote_worker_and_master(
     )  # fmt: skip
     command = [*G2A_HARNESS, "load", "--report-dir", str(report_dir), "--profile", "smoke"]
     run = subprocess.Popen(
-        [*command, "--run-time", run_time, "--expect-workers", "1", "--master-port", port],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [*command, "--run-time", run_time, "--expect-workers", "1", "--master-port", port,
+         *options],
+        cwd=ROOT, env=env, stdout=run_stdout, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     return port, remote, run
 

@@ -1,5 +1,6 @@
 """A worker counts its master silent only after `MASTER_SILENT_HEARTBEATS` intervals in a row
-without an answer, counted from the master's first answer; any answer starts the count anew.
+without a word from it, counted from its joining; any answer, or a test's start, starts the
+count anew; while Locust's stop sequence may keep the worker deaf, its sleep is allowed too.
 A worker-only run ends once a worker says so, naming the silence (or, when the master's port
 refuses connections, its death)."""
 
@@ -16,20 +17,25 @@ from harness.load import worker_only
 from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS, MASTER_SILENT_LINE, MasterSilence
 
 
-def _ticks(silence: MasterSilence, count: int) -> list[bool]:
-    return [silence.tick() for _ in range(count)]
+def _ticks(silence: MasterSilence, count: int, *, ready: bool = False) -> list[bool]:
+    """`count` intervals gone by, the worker `ready` (no test running) or not."""
+    return [silence.tick(ready) for _ in range(count)]
 
 
-def test_before_the_first_answer_no_silence_is_counted() -> None:
-    assert _ticks(MasterSilence(), 100) == [False] * 100
+SILENT = [False] * MASTER_SILENT_HEARTBEATS + [True]
+DEAF_S = 10.0  # Locust's stop sequence: --stop-timeout
+
+
+def test_the_silence_is_counted_from_the_workers_joining() -> None:
+    """Locust builds a worker's runner once its master answered its joining: a master frozen
+    before it answered a heartbeat is silent all the same (it was never given up)."""
+    assert _ticks(MasterSilence(), MASTER_SILENT_HEARTBEATS + 1, ready=True) == SILENT
 
 
 def test_the_master_is_silent_once_that_many_intervals_in_a_row_went_unanswered() -> None:
     silence = MasterSilence()
     silence.heard()
-    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == [False] * MASTER_SILENT_HEARTBEATS + [
-        True
-    ]
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == SILENT
 
 
 def test_an_answer_starts_the_count_anew() -> None:
@@ -38,24 +44,40 @@ def test_an_answer_starts_the_count_anew() -> None:
     assert _ticks(silence, MASTER_SILENT_HEARTBEATS) == [False] * MASTER_SILENT_HEARTBEATS
     silence.heard(client_id="master", timestamp=0.0)  # as Locust's event calls it
     assert _ticks(silence, MASTER_SILENT_HEARTBEATS) == [False] * MASTER_SILENT_HEARTBEATS
-    assert silence.tick()
+    assert silence.tick(False)
 
 
-def test_no_silence_is_counted_from_the_users_stopping_until_the_next_test_starts() -> None:
-    """Locust's stop sequence leaves the worker deaf to its master for stop_timeout and more;
-    answers that still arrive after the users stopped do not start the count."""
+def test_a_test_start_is_a_word_from_the_master() -> None:
     silence = MasterSilence()
-    silence.heard()
-    silence.users_stopping(environment=None)  # as Locust's event calls it
-    assert _ticks(silence, 100) == [False] * 100
-    silence.heard()
-    assert _ticks(silence, 100) == [False] * 100
-    silence.test_started(environment=None)
-    assert _ticks(silence, 100) == [False] * 100  # counted again from the next answer
-    silence.heard()
-    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == [False] * MASTER_SILENT_HEARTBEATS + [
-        True
-    ]
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS, ready=True) == [False] * 5
+    silence.test_started(environment=None)  # as Locust's event calls it: on the master's spawn
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == SILENT
+
+
+def test_while_the_stop_sequence_may_keep_the_worker_deaf_its_sleep_is_allowed_too() -> None:
+    """The worker's users stopped: Locust's `stop` may have it read nothing for DEAF_S."""
+    silence = MasterSilence()
+    assert _ticks(silence, 3) == [False] * 3  # a test running
+    silence.users_stopping(DEAF_S)
+    assert _ticks(silence, int(DEAF_S) + 2) == [False] * (int(DEAF_S) + 2)
+    assert silence.tick(False)  # 3 + 10 + 2 + 1 > 5 + 10: silent all the same
+
+
+def test_once_the_worker_listens_again_the_count_starts_anew_without_the_allowance() -> None:
+    """Between tests, after a web UI's Stop: the master's silence is noticed as in a test."""
+    silence = MasterSilence()
+    _ticks(silence, 2)
+    silence.users_stopping(DEAF_S)
+    assert _ticks(silence, int(DEAF_S)) == [False] * int(DEAF_S)  # deaf
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1, ready=True) == SILENT
+
+
+def test_a_test_start_ends_the_allowance() -> None:
+    silence = MasterSilence()
+    silence.users_stopping(DEAF_S)  # before any test ran: no sign of the sleep's end
+    assert _ticks(silence, int(DEAF_S), ready=True) == [False] * int(DEAF_S)
+    silence.test_started()
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == SILENT
 
 
 def _sleeper() -> subprocess.Popen[bytes]:

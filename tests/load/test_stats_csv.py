@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.load.stats import read_stats, write_stats_csv
 
 FINAL_STATS = [
@@ -39,7 +41,8 @@ print(",".join(StatsCSV(Environment(), PERCENTILES_TO_REPORT).requests_csv_colum
 
 def _written(tmp_path: Path) -> str:
     (tmp_path / "locust_stats.json").write_text(json.dumps(FINAL_STATS))
-    write_stats_csv(tmp_path / "locust_stats.csv", read_stats(tmp_path / "locust_stats.json"))
+    stats = read_stats(tmp_path / "locust_stats.json")
+    write_stats_csv(tmp_path / "locust_stats.csv", stats, None)  # no test start said
     return (tmp_path / "locust_stats.csv").read_text()
 
 
@@ -56,7 +59,8 @@ def test_the_csv_counts_what_the_json_counts(tmp_path: Path) -> None:
         "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
         "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
         "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%",
-        # each row's rates over the whole run (1000 to 1021), as Locust's are
+        # each row's rates over the whole run (1000 to 1021): from its first request, as no
+        # test start was said
         f"adapter,products.list,300,3,10,15.666666666666666,8,123,305.0,{300 / 21},{3 / 21},"
         "10,10,20,20,20,20,120,120,120,120,120",
         f"webhook,webhook.valid,122,0,5,5.0,4,6,0.0,{122 / 21},0.0,5,5,5,5,5,5,5,5,5,5,5",
@@ -68,3 +72,49 @@ def test_the_csv_counts_what_the_json_counts(tmp_path: Path) -> None:
     assert float(rows[0]["Average Response Time"]) == 4700.0 / 300
     assert float(rows[-1]["Average Response Time"]) == (4700.0 + 610.0) / 422
     assert float(rows[-1]["Average Content Size"]) == 91500 / 422
+
+
+# Locust (in a process of its own) resets its stats, waits as a test's first users would before
+# their first request, logs requests, then prints its own `_stats.csv` rows, writes its JSON
+# stats and prints when its stats were reset (what the locustfile records in the journal).
+LOCUST_RUN = """
+import csv, json, sys, time
+from locust.env import Environment
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, save_stats_json
+
+environment = Environment()
+environment.stats.reset_all()  # as a test starts
+time.sleep(0.5)
+for request_type, name, response_time in [
+    ("adapter", "orders.purchase", 40), ("adapter", "products.list", 5),
+    ("webhook", "webhook.valid", 3), ("adapter", "products.list", 6),
+]:
+    environment.stats.log_request(request_type, name, response_time, 0)
+    time.sleep(0.05)
+environment.stats.log_error("adapter", "products.list", "boom")
+StatsCSV(environment, PERCENTILES_TO_REPORT).requests_csv(csv.writer(sys.stdout))
+save_stats_json(environment.stats, sys.argv[1])
+print(repr(environment.stats.start_time), file=sys.stderr)
+"""
+
+
+def test_the_rates_run_from_the_tests_start_as_locusts_do(tmp_path: Path) -> None:
+    """The rates ran from the first request: 0.5 s later than Locust's, which run from the
+    test's start (when its stats were reset), they came out about three times Locust's."""
+    locust = subprocess.run(
+        [sys.executable, "-c", LOCUST_RUN, str(tmp_path / "locust_stats")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    test_started = float(locust.stderr.strip())
+    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"), test_started)
+
+    theirs = list(csv.DictReader(locust.stdout.splitlines()))
+    ours = list(csv.DictReader((tmp_path / "ours.csv").read_text().splitlines()))
+    assert [row["Name"] for row in ours] == [row["Name"] for row in theirs]
+    for mine, locusts in zip(ours, theirs, strict=True):
+        for rate in ("Requests/s", "Failures/s"):
+            # Locust stamps each request on its row and its total a microsecond apart
+            assert float(mine[rate]) == pytest.approx(float(locusts[rate]), rel=1e-4), (
+                mine["Name"], rate, mine[rate], locusts[rate]
+            )  # fmt: skip
+    assert float(ours[-1]["Requests/s"]) < 4 / 0.5  # over at least the 0.5 s before the first
