@@ -4,7 +4,6 @@ logged."""
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any
 
@@ -28,7 +27,7 @@ from harness.twin.admin_input import (
 from harness.twin.assumptions import registry_report
 from harness.twin.catalog import Catalog, complete_product, generate_products
 from harness.twin.config import webhook_secrets
-from harness.twin.errors import strict_json
+from harness.twin.errors import UnanswerableError, check_answerable, strict_json
 from harness.twin.faults import FaultSpecError
 from harness.twin.runtime import Twin
 from harness.twin.state import Order
@@ -55,26 +54,11 @@ def _parsed(raw: bytes) -> Any:
         data = strict_json(raw)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise AdminError(400, "body is not valid JSON") from None
-    _check_answerable(data)
-    return data
-
-
-def _check_answerable(data: Any) -> None:
-    """Refuse what JSON reads but no answer can carry back, as the admin answers (and the
-    API's) would have to: a lone surrogate (`"\\ud800"`, no UTF-8 writes it) or a number out
-    of range (`1e400`, read as infinity)."""
     try:
-        json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
-    except UnicodeEncodeError:
-        raise AdminError(400, _LONE_SURROGATE) from None
-    except ValueError:
-        raise AdminError(400, _OUT_OF_RANGE) from None
-
-
-_LONE_SURROGATE = "body holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
-_OUT_OF_RANGE = (
-    "body holds a number out of range (1e400 is read as infinity), which no answer can carry"
-)
+        check_answerable(data, "body")
+    except UnanswerableError as exc:
+        raise AdminError(400, str(exc)) from None
+    return data
 
 
 def _ok(payload: Any = None, status: int = 200) -> JSONResponse:
@@ -106,18 +90,28 @@ async def seed_catalog(request: Request) -> Response:
             or not all(isinstance(p, dict) for p in products)
         ):
             raise AdminError(400, f"products must be a list of at most {MAX_CATALOG} objects")
-        for position, product in enumerate(products):
-            try:
-                text(product, "id", PRODUCT_ID, required=True)
-                product_fields(product)
-            except AdminError as exc:
-                raise AdminError(400, f"products[{position}]: {exc.message}") from None
+        _check_products(products)
         catalog = Catalog((complete_product(p, seed) for p in products), seed)
     else:
         size = twin.config.catalog_size if size is None else size
         catalog = Catalog(generate_products(seed, size), seed)
     twin.state.catalog = catalog
     return _ok({"total": len(catalog)})
+
+
+def _check_products(products: list[dict[str, Any]]) -> None:
+    """Each seeded product as a PATCH would check it, its id given once; a refusal names the
+    entry."""
+    positions: dict[str, int] = {}
+    for position, product in enumerate(products):
+        try:
+            product_id = text(product, "id", PRODUCT_ID, required=True) or ""
+            product_fields(product)
+            if product_id in positions:
+                raise AdminError(400, f"id {product_id} repeats products[{positions[product_id]}]")
+        except AdminError as exc:
+            raise AdminError(400, f"products[{position}]: {exc.message}") from None
+        positions[product_id] = position
 
 
 def _known_product(twin: Twin, request: Request) -> str:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from harness.twin import assumptions
 from harness.twin.admin_input import finite_number
 from harness.twin.credentials import SANDBOX_CREDENTIAL, Credential
-from harness.twin.errors import MAX_MESSAGE_LENGTH, ErrorSpec, is_message
+from harness.twin.errors import MAX_MESSAGE_LENGTH, ErrorSpec, check_answerable, is_message
 
 _N = TypeVar("_N", int, float)
 PROFILES = ("realistic", "fast")
@@ -129,7 +129,8 @@ class TwinConfig:
         return cls.fast() if name == "fast" else cls()
 
     def updated(self, fields: dict[str, Any]) -> TwinConfig:
-        """A copy with `fields` applied; unknown names or wrong types raise ValueError."""
+        """A copy with `fields` applied; unknown names, wrong types or a value no answer can
+        carry (`check_answerable`, naming the field) raise ValueError."""
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(fields) - known)
         if unknown:
@@ -137,6 +138,8 @@ class TwinConfig:
         changes = {
             name: _coerce(name, value, getattr(self, name)) for name, value in fields.items()
         }
+        for name, value in fields.items():
+            check_answerable(value, name)
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
@@ -38,13 +40,43 @@ MAX_MESSAGE_LENGTH = 1000
 
 def is_message(value: Any) -> TypeGuard[str]:
     """Whether `value` is an error message the twin may be told to answer with: a string of 1
-    to MAX_MESSAGE_LENGTH characters, which UTF-8 can write (no lone surrogate)."""
-    return isinstance(value, str) and 1 <= len(value) <= MAX_MESSAGE_LENGTH and is_text(value)
+    to MAX_MESSAGE_LENGTH characters (`check_answerable` refuses one UTF-8 cannot write)."""
+    return isinstance(value, str) and 1 <= len(value) <= MAX_MESSAGE_LENGTH
 
 
-def is_text(value: str) -> bool:
-    """Whether UTF-8 can write `value`: JSON read it, but a lone surrogate (`"\\ud800"`) is
-    no character, and the answer holding it could not be sent."""
+class UnanswerableError(ValueError):
+    """Input holds what no answer can carry; the message names where it is."""
+
+
+LONE_SURROGATE = "holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
+OUT_OF_RANGE = "holds a number out of range (1e400 is read as infinity), which no answer can carry"
+
+
+def check_answerable(data: Any, where: str) -> None:
+    """The twin's one check of what it takes (an admin body, a config or fault spec given in
+    code) for what JSON reads but no answer can carry back: a lone surrogate (`"\\ud800"`, no
+    UTF-8 writes it) or a number out of range (`1e400`, read as infinity). Raises
+    UnanswerableError naming `where`. Walks lists, tuples, objects and dataclasses without
+    recursion, so any depth the parser read is checked."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not _utf8(item):
+                raise UnanswerableError(f"{where} {LONE_SURROGATE}")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise UnanswerableError(f"{where} {OUT_OF_RANGE}")
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+
+
+def _utf8(value: str) -> bool:
     try:
         value.encode()
     except UnicodeEncodeError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
-from harness.twin.admin_input import DATETIME
+from harness.twin.admin_input import DATETIME, finite_number
 from harness.twin.auctions import Auction, cheapest_meeting
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
@@ -138,7 +138,7 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float |
     value = data.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not finite_number(value):  # as `number_param`: 1e400, or more digits than a float holds
         raise ApiError(errors.BR02, f"{name} must be a number")
     if not low <= value <= high:
         limits = f">= {low:g}" if high == math.inf else f"between {low:g} and {high:g}"

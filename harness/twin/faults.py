@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from harness.twin.errors import MAX_MESSAGE_LENGTH, is_message
+from harness.twin.admin_input import finite_number
+from harness.twin.errors import MAX_MESSAGE_LENGTH, UnanswerableError, check_answerable, is_message
 
 _T = TypeVar("_T", int, str)
 
@@ -51,10 +52,10 @@ METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_LATENCY_MS = 60_000
 MAX_RETRY_AFTER = 3600
 # A fault's code may be text no client reads as a code (spaces, any script, over 64
-# characters), to see how a client copes; never a control character (C0, DEL, C1), nor a lone
-# surrogate (no UTF-8 writes it).
+# characters), to see how a client copes; never a control character (C0, DEL, C1). A lone
+# surrogate, in this field as in any, is refused by `check_answerable`.
 MAX_CODE_LENGTH = 256
-_CODE = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_CODE_LENGTH}}}")
+_CODE = re.compile(rf"[^\x00-\x1f\x7f-\x9f]{{1,{MAX_CODE_LENGTH}}}")
 _SPEC_FIELDS = {
     "route",
     "method",
@@ -246,7 +247,8 @@ def _sequence_spec(value: Any) -> list[str | dict[str, Any] | None] | None:
 
 def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Fault:
     """Validate a fault spec (the `POST /__twin/faults` body) into a Fault; `twin_seed` seeds
-    its draws when the spec has no `seed`."""
+    its draws when the spec has no `seed`. A field no answer can carry is refused by name
+    (`check_answerable`), after every other check."""
     unknown = set(spec) - _SPEC_FIELDS
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
@@ -270,14 +272,17 @@ def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Faul
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise FaultSpecError("times must be a positive integer or null")
     if probability is not None:
-        if isinstance(probability, bool) or not isinstance(probability, int | float):
-            raise FaultSpecError("probability must be a number between 0 and 1")
-        if not 0.0 <= float(probability) <= 1.0:
+        if not (finite_number(probability) and 0 <= probability <= 1):
             raise FaultSpecError("probability must be a number between 0 and 1")
         probability = float(probability)
     seed = spec.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise FaultSpecError("seed must be an integer or null")
+    for name, value in spec.items():
+        try:
+            check_answerable(value, name)
+        except UnanswerableError as exc:
+            raise FaultSpecError(str(exc)) from None
     return Fault(fault_id, route, method, action, times, probability, sequence, seed, twin_seed)
 
 

@@ -97,6 +97,7 @@ def test_an_order_a_provider_state_creates_reserves_a_unit_that_lapses(
         ([{"id": "1", "name": 7}], "products[0]: name must be a string"),
         ([{"id": "1"}, {"id": "2", "qty": -1}], "products[1]: qty must be an integer"),
         ([{"id": "x"}], "products[0]: id must be a string matching"),
+        ([{"id": "1", "qty": 3}, {"id": "1", "qty": 0}], "products[1]: id 1 repeats products[0]"),
     ],
 )
 def test_seeded_products_are_checked_like_a_product_patch(

@@ -250,6 +250,10 @@ HUGE = 10**400  # a JSON number Python reads exactly, and no float holds
             lambda admin: admin.update_product(SANDBOX_PRODUCT, minPrice=HUGE),
             "minPrice must be a number",
         ),
+        (
+            lambda admin: admin.add_fault(kind="status", probability=HUGE),
+            "probability must be a number between 0 and 1",
+        ),
     ],
 )
 def test_numbers_too_large_for_a_float_are_refused_and_change_nothing(

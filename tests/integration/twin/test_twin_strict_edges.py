@@ -168,6 +168,25 @@ def test_max_price_has_no_upper_bound(api: httpx.Client) -> None:
     assert created.status_code == 200
 
 
+@pytest.mark.parametrize("max_price", ["1" + "0" * 400, "1e400"], ids=["401 digits", "1e400"])
+def test_a_max_price_no_float_holds_is_br02_and_reserves_nothing(
+    api: httpx.Client, admin: TwinAdmin, max_price: str
+) -> None:
+    """As the `minPriceFrom` filter refuses it: an integer of 401 digits answered 500, and
+    `1e400` (read as infinity) was taken as no limit."""
+    qty = admin.product(SANDBOX_PRODUCT)["qty"]
+    response = api.post(
+        "/order",
+        content=f'{{"product_id": "{SANDBOX_PRODUCT}", "max_price": {max_price}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BR02", "max_price must be a number"),
+    )
+    assert (admin.product(SANDBOX_PRODUCT)["qty"], admin.orders()) == (qty, [])
+
+
 @pytest.mark.parametrize(
     "authorization",
     ["Basic \u00e9\u00e9\u00e9\u00e9", "Basic not-base64!", "Basic //79"],  # //79: not UTF-8

@@ -76,6 +76,7 @@ def test_bad_specs_name_the_field(spec: dict[str, object], field: str) -> None:
 
 FAULT_CODE = "code must be 1 to 256 characters, none of them a control character"
 FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
+LONE_SURROGATE = " holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
 
 
 @pytest.mark.parametrize(
@@ -90,8 +91,11 @@ FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
         ({"kind": "status", "message": None}, "message must be a string"),
         ({"kind": "status", "message": ""}, FAULT_MESSAGE),
         ({"kind": "rate_limit", "message": "m" * 1001}, FAULT_MESSAGE),
-        ({"kind": "status", "code": "BR\ud80003"}, FAULT_CODE),  # no UTF-8 to answer in
-        ({"kind": "status", "message": "Busy \udfff"}, FAULT_MESSAGE),
+        ({"kind": "status", "code": "BR\ud80003"}, f"code{LONE_SURROGATE}"),  # no UTF-8 for it
+        ({"kind": "status", "message": "Busy \udfff"}, f"message{LONE_SURROGATE}"),
+        ({"kind": "status", "route": "/v1/prod\ud800"}, f"route{LONE_SURROGATE}"),
+        ({"kind": "status", "sequence": [None, {"kind": "html", "message": "\ud800"}]},
+         f"sequence{LONE_SURROGATE}"),
         ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]},
          f"sequence[0]: {FAULT_CODE}"),
         ({"kind": "status", "sequence": [None, {"kind": "html", "message": ""}]},
@@ -102,7 +106,8 @@ FAULT_MESSAGE = "message must be a string of 1 to 1000 characters"
     ids=[
         "code not text", "empty code", "long code", "code with newline", "code with NUL",
         "code with C1", "message not text", "empty message", "long message",
-        "code with surrogate", "message with surrogate",
+        "code with surrogate", "message with surrogate", "route with surrogate",
+        "surrogate in sequence",
         "empty code in sequence", "empty message in sequence", "unknown kind in sequence",
     ],
 )  # fmt: skip

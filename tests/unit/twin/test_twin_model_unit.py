@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from g2a_adapter.wire import derive_api_key
@@ -260,3 +262,28 @@ def test_a_credential_secret_too_short_to_mask_is_refused_however_it_is_built() 
     with pytest.raises(ValueError, match=f"^{reason}$"):
         Credential("h2", "e2", "abc")
     assert Credential("h2", "e2", "abcd").api_secret == "abcd"
+
+
+LONE_SURROGATE = " holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
+
+
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"status_words": {"new": "n\ud800w"}}, "status_words"),
+        ({"job_status_words": {"pending": "p\udfff"}}, "job_status_words"),
+        ({"webhook_secrets": ["secret-\ud800"]}, "webhook_secrets"),
+        ({"credentials": [{"api_hash": "h\ud800", "email": "e", "api_secret": "abcd"}]},
+         "credentials"),
+        ({"order_errors": {"out_of_stock": [400, "ORD03", "Out of stock \ud800"]}},
+         "order_errors"),
+    ],
+    ids=["status word", "job status word", "webhook secret", "credential", "error message"],
+)  # fmt: skip
+def test_config_given_in_process_refuses_a_lone_surrogate_naming_the_field(
+    fields: dict[str, object], name: str
+) -> None:
+    """The admin's rule for what no answer can carry holds for a config built in code too:
+    taken, a status word or secret left every answer that shows it failing."""
+    with pytest.raises(ValueError, match=f"^{re.escape(name + LONE_SURROGATE)}$"):
+        TwinConfig().updated(fields)
