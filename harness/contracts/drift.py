@@ -13,7 +13,8 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
 - a value the documented schema rules out: one an `enum` does not list (null too, unless
   listed), or a string a `pattern` does not match, of the schema or any of its `allOf` members
   (`undocumented_value`; an order status word G2A adds, an id that stopped being digits); a
-  pattern Python's `re` does not read (OpenAPI's are ECMA-262) is `unchecked_pattern`;
+  pattern Python's `re` does not read (OpenAPI's are ECMA-262), or one setting a flag inline
+  (`(?m)`, which ECMA-262 patterns cannot), is `unchecked_pattern`;
 - a field the documented schema marks required that traffic lacks (`missing_required_field`);
 - a field a pact requires (every key of a pact's expected body is required) that traffic with the
   same status lacks (`missing_field`);
@@ -117,7 +118,7 @@ class OperationIndex:
                                 method=method.upper(),
                                 template=full,
                                 pattern=_template_pattern(full),
-                                responses=op.get("responses") or {},
+                                responses=_by_status_text(op.get("responses") or {}),
                                 document=document,
                             )
                         )
@@ -214,6 +215,11 @@ def _compare_schema(
     yield from _compare_members(operation, exchange, value, members, path, complete)
 
 
+# A holder of alternatives already expanded along a path: its id (a node of the document,
+# alive as long as the document) and its key, `oneOf` or `anyOf`.
+_Expanded = frozenset[tuple[int, str]]
+
+
 def _compare_members(
     operation: Operation,
     exchange: Exchange,
@@ -221,16 +227,25 @@ def _compare_members(
     members: list[Mapping[str, Any]],
     path: str,
     complete: bool,
+    expanded: _Expanded = frozenset(),
 ) -> Iterator[Drift]:
     """Compare `value` with a schema given as its flattened `allOf` members: the value must
-    satisfy every one of them."""
-    for number, member in enumerate(members):
-        key = next((k for k in ("oneOf", "anyOf") if member.get(k)), None)
-        if key is not None:
-            yield from _compare_alternatives(
-                operation, exchange, value, members, number, key, path, complete
-            )
-            return
+    satisfy every one of them. Each member's alternatives not in `expanded` are expanded, once
+    along a path: a holder met again through a branch's `allOf` is not expanded again."""
+    for member in members:
+        for key in ("oneOf", "anyOf"):
+            if member.get(key) and (id(member), key) not in expanded:
+                yield from _compare_alternatives(
+                    operation,
+                    exchange,
+                    value,
+                    members,
+                    (member, key),
+                    path,
+                    complete,
+                    expanded | {(id(member), key)},
+                )
+                return
     schema = _merged(members)
     allowed = _schema_types(schema)
     actual = json_type(value)
@@ -287,32 +302,35 @@ def _compare_alternatives(
     exchange: Exchange,
     value: JSON,
     members: list[Mapping[str, Any]],
-    number: int,
-    key: str,
+    alternatives: tuple[Mapping[str, Any], str],
     path: str,
     complete: bool,
+    expanded: _Expanded,
 ) -> Iterator[Drift]:
-    """Compare `value` with `members` where `members[number]` offers alternatives (its `key`,
-    `oneOf` or `anyOf`): each branch joins the other members, and the branch closest to the
-    value is reported. Beside `nullable`, null needs no branch (the other members still hold)."""
-    holder = members[number]
-    others = [*members[:number], {k: v for k, v in holder.items() if k != key}]
-    others += members[number + 1 :]
+    """Compare `value` with `members` where one of them, the holder, offers alternatives (its
+    `key`, `oneOf` or `anyOf`; `expanded` holds it): each branch joins the members, and the
+    branch closest to the value is reported. A branch already among the members is the choice
+    made (a `Cat` of `Cat: {allOf: [Pet]}`, `Pet: {oneOf: [Cat, Dog]}` is no `Dog`). Beside
+    `nullable`, null needs no branch (the other members still hold)."""
+    holder, key = alternatives
     if value is None and holder.get("nullable"):
-        yield from _compare_members(operation, exchange, value, others, path, complete)
+        yield from _compare_members(operation, exchange, value, members, path, complete, expanded)
         return
+    document = operation.document
+    chosen = [b for b in holder[key] if any(_resolve(document, b) is m for m in members)]
     branches = [
         list(
             _compare_members(
                 operation,
                 exchange,
                 value,
-                _flattened(operation.document, [*others, branch]),
+                _flattened(document, [*members, branch]),
                 path,
                 complete,
+                expanded,
             )
         )
-        for branch in holder[key]
+        for branch in chosen or holder[key]
     ]
 
     def mismatch(found: list[Drift]) -> tuple[int, bool]:
@@ -445,6 +463,11 @@ def _value_rejected(schema: Mapping[str, Any], value: JSON) -> tuple[str, str] |
     pattern = schema.get("pattern")
     if not (isinstance(pattern, str) and isinstance(value, str)):
         return None
+    if _sets_flags_inline(pattern):
+        return (
+            "unchecked_pattern",
+            f"documented pattern {pattern} sets a flag inline, which ECMA-262 patterns cannot",
+        )
     try:
         matches = _regex(pattern).search(value)
     except re.error as error:
@@ -479,7 +502,28 @@ def _ecma_end_anchors(pattern: str) -> str:
     """`pattern` with each `$` anchor written `\\Z`: ECMA-262's `$` (without the m flag)
     matches at the end of the text only, Python's also before a final newline. A `$` that is
     escaped or in a character class is a dollar, and stays as it is."""
-    out: list[str] = []
+    tokens = _pattern_tokens(pattern)
+    return "".join(
+        "\\Z" if token == "$" and not in_class else token for _, token, in_class in tokens
+    )
+
+
+# After a group's `(`: Python's inline flags, `(?m)`, `(?i:...)` or `(?-i:...)`
+_INLINE_FLAGS = re.compile(r"\?[aiLmsux-]")
+
+
+def _sets_flags_inline(pattern: str) -> bool:
+    """Whether `pattern` sets a flag inline: ECMA-262 5.1, OpenAPI 3.0's dialect, has no
+    inline flags, and Python reads them its own way (`$` before any newline under `m`)."""
+    return any(
+        token == "(" and not in_class and _INLINE_FLAGS.match(pattern, position + 1)
+        for position, token, in_class in _pattern_tokens(pattern)
+    )
+
+
+def _pattern_tokens(pattern: str) -> Iterator[tuple[int, str, bool]]:
+    """The tokens of `pattern` (an escape, a class's opening, or one character), each with its
+    position and whether it lies in a character class."""
     in_class = False
     position = 0
     while position < len(pattern):
@@ -493,9 +537,8 @@ def _ecma_end_anchors(pattern: str) -> str:
             token += "^" if pattern.startswith("^", position + 1) else ""
             token += "]" if pattern.startswith("]", position + len(token)) else ""
             in_class = True
+        yield position, token, in_class
         position += len(token)
-        out.append("\\Z" if token == "$" and not in_class else token)
-    return "".join(out)
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:
@@ -529,7 +572,9 @@ def _merged(members: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {"properties": {}, "required": []}
     for member in members:
         merged["properties"].update(member.get("properties") or {})
-        merged["required"] += member.get("required") or []
+        required = member.get("required")
+        if isinstance(required, list):  # not Swagger 2's `required: true` on a property
+            merged["required"] += required
         for key in ("type", "additionalProperties", "items", "nullable"):
             if key in member:
                 merged.setdefault(key, member[key])
@@ -563,6 +608,11 @@ def _resolve(document: Mapping[str, Any], node: Any) -> Any:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         seen += 1
     return node
+
+
+def _by_status_text(responses: Mapping[Any, Any]) -> dict[str, Any]:
+    """`responses` keyed by text: YAML reads an unquoted `200:` as a number."""
+    return {str(status): response for status, response in responses.items()}
 
 
 def _server_prefix(document: Mapping[str, Any]) -> str:

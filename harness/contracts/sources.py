@@ -213,9 +213,18 @@ class _OpenApiLoader(yaml.SafeLoader):
     }
 
 
+# YAML 1.2 core schema's integers: decimal, `0o` octal or `0x` hex
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+
+
 def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    """An integer as YAML 1.2's core schema reads it: decimal, `0o` octal or `0x` hex."""
+    """An integer as YAML 1.2's core schema reads it; text tagged `!!int` that is none (`0b1`,
+    `1_000`) is an error naming its line."""
     text = str(loader.construct_scalar(node))
+    if not _CORE_INT.match(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not an integer of YAML 1.2's core schema", node.start_mark
+        )
     return int(text, {"0o": 8, "0x": 16}.get(text[:2], 10))
 
 
@@ -223,11 +232,7 @@ def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 _OpenApiLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-_OpenApiLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z"),
-    list("-+0123456789"),
-)
+_OpenApiLoader.add_implicit_resolver("tag:yaml.org,2002:int", _CORE_INT, list("-+0123456789"))
 _OpenApiLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(

@@ -307,3 +307,71 @@ def test_numbers_of_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
         float("-inf"),
     ]
     assert [type(n) for n in document["x-numbers"][:5]] == [int] * 5
+
+
+@pytest.mark.parametrize("text", ["0b1", "-0x1F", "1:30", "1_000", "0o8", "ten"])
+def test_an_explicit_int_that_yaml_1_2_does_not_read_names_its_line(
+    tmp_path: Path, text: str
+) -> None:
+    from harness.contracts.sources import SourceError, load_openapi
+
+    (tmp_path / "d.yaml").write_text(
+        f"openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nx-count: !!int {text}\n"
+    )
+    with pytest.raises(SourceError) as refused:
+        load_openapi(tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'd.yaml'} cannot be parsed: ")
+    assert f"{text!r} is not an integer of YAML 1.2's core schema" in message
+    assert "line 3, column 10" in message
+
+
+def test_an_explicit_int_that_yaml_1_2_reads_is_that_integer(tmp_path: Path) -> None:
+    from harness.contracts.sources import load_openapi
+
+    (tmp_path / "d.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+        "x-counts: [!!int 010, !!int 0o10, !!int 0x1F, !!int -7, !!int '+3']\n"
+    )
+    [document] = load_openapi(tmp_path)
+    assert document["x-counts"] == [10, 8, 31, -7, 3]
+
+
+def test_unquoted_response_codes_are_documented_statuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """YAML reads `200:` as a number: the status is documented all the same."""
+    openapi, pacts = tmp_path / "openapi", tmp_path / "pacts"
+    openapi.mkdir()
+    pacts.mkdir()
+    (openapi / "d.yaml").write_text(
+        "openapi: 3.0.3\n"
+        "info: {title: t, version: '1'}\n"
+        "paths:\n"
+        "  /v1/order:\n"
+        "    post:\n"
+        "      responses:\n"
+        "        200:\n"
+        "          description: ok\n"
+        "          content:\n"
+        "            application/json:\n"
+        "              schema: {type: object, properties: {id: {type: string}}}\n"
+        "        4XX: {description: refused}\n"
+    )
+    cassettes = order_cassette(tmp_path / "cassettes", '{"id": 1}', "application/json")
+    argv = ["contracts", "drift", "--openapi", str(openapi), "--pacts", str(pacts)]
+    argv += ["--cassettes", str(cassettes), "--report-dir", str(tmp_path)]
+    assert main(argv) == 1
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert [(d["kind"], d["field"], d["detail"]) for d in report["drift"]] == [
+        ("type_change", "$.id", "documented string, got integer")
+    ]
+    (cassettes / "order.yaml").write_text(
+        (cassettes / "order.yaml").read_text().replace('"code": 200', '"code": 500')
+    )
+    assert main(argv) == 1
+    report = json.loads((tmp_path / "contracts.json").read_text())
+    assert [(d["kind"], d["detail"]) for d in report["drift"]] == [
+        ("undocumented_status", "status 500 is not documented (documented: 200, 4XX)")
+    ]
+    capsys.readouterr()

@@ -575,3 +575,159 @@ def test_an_all_of_cycle_is_read_once() -> None:
     assert [(d.kind, d.detail) for d in detect_drift([document], [], recorded)] == [
         ("undocumented_value", 'documented one of "new", "paid", got "refunded"')
     ]
+
+
+def component_findings(
+    components: dict[str, Any], schema: dict[str, Any], value: Any
+) -> list[tuple[str, str, str]]:
+    """`value_findings` with `components` added to the document's schemas."""
+    document = status_schema(schema)
+    document["components"]["schemas"].update(components)
+    recorded = [traffic("GET", "/v1/order/key/1", 200, {"key": "X", "status": value})]
+    return [(d.kind, d.field, d.detail) for d in detect_drift([document], [], recorded)]
+
+
+def test_a_one_of_inside_an_all_of_member_is_read() -> None:
+    schema = {
+        "allOf": [
+            {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            {
+                "oneOf": [
+                    {"properties": {"card": {"type": "integer"}}},
+                    {"properties": {"wallet": {"type": "string"}}},
+                ]
+            },
+        ]
+    }
+    assert component_findings({}, schema, {"id": "1", "card": 4}) == []
+    assert component_findings({}, schema, {"id": "1", "wallet": "w"}) == []
+    assert component_findings({}, schema, {"card": 4, "cvv": "1"}) == [
+        ("missing_required_field", "$.status.id", "documented as required, absent"),
+        (
+            "undocumented_field",
+            "$.status.cvv",
+            "string field not declared by the documented schema",
+        ),
+    ]
+
+
+PETS = {
+    "Pet": {
+        "type": "object",
+        "required": ["petType"],
+        "properties": {"petType": {"type": "string"}},
+        "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+        "discriminator": {"propertyName": "petType"},
+    },
+    "Cat": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Pet"},
+            {"type": "object", "properties": {"meow": {"type": "boolean"}}},
+        ]
+    },
+    "Dog": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Pet"},
+            {"type": "object", "properties": {"bark": {"type": "boolean"}}},
+        ]
+    },
+}
+
+
+def test_the_discriminator_layout_reads_each_subtype_of_the_parent() -> None:
+    """`Pet: {oneOf: [Cat, Dog]}` with `Cat: {allOf: [Pet, ...]}`: a pet is a cat or a dog."""
+    pet = {"$ref": "#/components/schemas/Pet"}
+    assert component_findings(PETS, pet, {"petType": "cat", "meow": True}) == []
+    assert component_findings(PETS, pet, {"petType": "dog", "bark": False}) == []
+    assert component_findings(PETS, pet, {"meow": True}) == [
+        ("missing_required_field", "$.status.petType", "documented as required, absent")
+    ]
+    assert component_findings(PETS, pet, {"petType": "cat", "meow": "yes"}) == [
+        ("type_change", "$.status.meow", "documented boolean, got string")
+    ]
+
+
+def test_a_subtype_of_the_discriminator_layout_is_that_subtype_only() -> None:
+    """A field documented as a `Cat` is no `Dog`, though `Pet`'s `oneOf` names both."""
+    cat = {"$ref": "#/components/schemas/Cat"}
+    assert component_findings(PETS, cat, {"petType": "cat", "meow": True}) == []
+    assert component_findings(PETS, cat, {"petType": "dog", "bark": True}) == [
+        (
+            "undocumented_field",
+            "$.status.bark",
+            "boolean field not declared by the documented schema",
+        )
+    ]
+
+
+def test_a_one_of_branch_whose_all_of_refers_to_another_one_of_holder_is_read() -> None:
+    shape = {"Shape": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}
+    schema = {"oneOf": [{"allOf": [{"$ref": "#/components/schemas/Shape"}]}, {"type": "boolean"}]}
+    for value in ("x", 3, True):
+        assert component_findings(shape, schema, value) == []
+    assert component_findings(shape, schema, 1.5) == [
+        ("type_change", "$.status", "documented string, got number")
+    ]
+
+
+def test_a_cycle_through_two_holders_of_alternatives_ends() -> None:
+    """`A` offers a branch of all of `C`, and `C` one of all of `A`: each is expanded once."""
+    cycle = {
+        "A": {
+            "oneOf": [
+                {"allOf": [{"$ref": "#/components/schemas/C"}]},
+                {"type": "object", "properties": {"a": {"type": "string"}}},
+            ]
+        },
+        "C": {
+            "oneOf": [
+                {"allOf": [{"$ref": "#/components/schemas/A"}]},
+                {"type": "object", "properties": {"c": {"type": "string"}}},
+            ]
+        },
+    }
+    schema = {"$ref": "#/components/schemas/A"}
+    assert component_findings(cycle, schema, {"a": "x"}) == []
+    assert component_findings(cycle, schema, {"c": "y"}) == []
+    assert component_findings(cycle, schema, {"a": "x", "z": 1}) == [
+        ("undocumented_field", "$.status.z", "integer field not declared by the documented schema")
+    ]
+
+
+def test_a_required_flag_on_a_property_is_no_list_of_names() -> None:
+    """Swagger 2's `required: true` on a property: only a list of names is required."""
+    schema = {"type": "object", "properties": {"id": {"type": "string", "required": True}}}
+    assert value_findings(schema, {"id": "1"}) == []
+    assert value_findings(schema, {}) == []
+    assert value_findings(schema, {"id": 1}) == [
+        ("type_change", "$.status.id", "documented string, got integer")
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern", ["(?m)^paid$", "(?m:^paid$)", "^(?i:PAID)$", "(?-i:^paid$)", "(?x) ^ paid $"]
+)
+def test_a_pattern_setting_a_flag_inline_is_unchecked(pattern: str) -> None:
+    """ECMA-262 5.1 (OpenAPI 3.0's patterns) has no inline flags: Python's reading of them
+    (a multiline `$` before any newline) is no check of the document."""
+    detail = f"documented pattern {pattern} sets a flag inline, which ECMA-262 patterns cannot"
+    for value in ("paid", "paid\nnew"):
+        assert value_findings({"type": "string", "pattern": pattern}, value) == [
+            ("unchecked_pattern", "$.status", detail)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [
+        ("^(?:paid|new)$", "paid"),
+        ("^(?=p)paid$", "paid"),
+        ("^[(?m)]+$", "m?"),
+        ("^\\(?m\\)$", "(m)"),
+    ],
+)
+def test_groups_and_parentheses_that_set_no_flag_are_checked(pattern: str, value: str) -> None:
+    schema = {"type": "string", "pattern": pattern}
+    assert value_findings(schema, value) == []
+    detail = f"documented pattern {pattern}, got {json.dumps(value + chr(10))}"
+    assert value_findings(schema, value + "\n") == [("undocumented_value", "$.status", detail)]
