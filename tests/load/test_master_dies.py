@@ -94,6 +94,22 @@ def test_a_killed_master_stops_its_workers_and_is_named_as_the_cause(tmp_path: P
     assert "no request was made" not in output
 
 
+def machine_env() -> dict[str, str]:
+    """A machine's environment with no G2A_* settings but the webhook secret both share."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
+    return env
+
+
+def worker_only(port: str) -> subprocess.Popen[str]:
+    """`g2a-harness load --master-host` joining a master on this machine's `port`, as from
+    another machine, its output piped."""
+    return subprocess.Popen(
+        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
+        cwd=ROOT, env=machine_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 def remote_worker_and_master(
     report_dir: Path, run_time: str, *options: str, run_stdout: int = subprocess.DEVNULL
 ) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str]]:
@@ -102,17 +118,12 @@ def remote_worker_and_master(
     run's (its stdout to `run_stdout`)."""
     require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     port = str(_free_port())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
-    remote = subprocess.Popen(
-        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    remote = worker_only(port)
     command = [*G2A_HARNESS, "load", "--report-dir", str(report_dir), "--profile", "smoke"]
     run = subprocess.Popen(
         [*command, "--run-time", run_time, "--expect-workers", "1", "--master-port", port,
          *options],
-        cwd=ROOT, env=env, stdout=run_stdout, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT, env=machine_env(), stdout=run_stdout, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     return port, remote, run
 

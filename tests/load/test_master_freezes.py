@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 from process_support import alive, children
-from test_load_runs import G2A_HARNESS, ROOT, _free_port, _wait_for_users
-from test_master_dies import _cmdline, _orders, _twin_url, remote_worker_and_master
+from test_load_runs import _free_port, _wait_for_users
+from test_master_dies import _cmdline, _orders, _twin_url, remote_worker_and_master, worker_only
 
 from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS
 from harness.load.runner import STOP_TIMEOUT_S
@@ -173,12 +173,7 @@ def test_a_remote_worker_stops_when_its_master_freezes_before_its_first_answer(
     the worker-only command waited for ever."""
     port = str(_free_port())
     master = subprocess.Popen([sys.executable, "-c", FROZEN_ONCE_JOINED, port])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
-    remote = subprocess.Popen(
-        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    remote = worker_only(port)
     try:
         joined = remote.stdout.readline() if remote.stdout else ""
         joined += remote.stdout.readline() if remote.stdout else ""
