@@ -1,6 +1,7 @@
-"""Passwords a store URL carries: in its user info (`user:pw@host`) and, as the drivers also
-read them, in its query (`?password=pw`, and a TLS key's). All are masked wherever the URL is
-shown.
+"""Secrets a store URL carries: the password in its user info (`user:pw@host`) and, as the
+drivers also read them, those of its query: passwords (`?password=pw`, a TLS key's) and
+libpq 18's OAuth client secret and SCRAM keys. Those are masked wherever the URL is shown;
+any other query parameter is shown as written.
 
 The authority ends at the first `/`, `?` or `#`, as every parser reads it, so an `@` in a path
 or query (`?application_name=svc@pod`) is not part of it. A generated password holding one of
@@ -17,8 +18,20 @@ from urllib.parse import unquote, unquote_plus
 
 from g2a_adapter._observability import MASK
 
-# and the password of the client's TLS key: redis-py's `ssl_password`, libpq's `sslpassword`
-_PASSWORD_PARAMETERS = frozenset({"password", "passwd", "pass", "ssl_password", "sslpassword"})
+# and the password of the client's TLS key: redis-py's `ssl_password`, libpq's `sslpassword`;
+# and libpq's other secrets (since PostgreSQL 18): an OAuth client's, SCRAM's keys
+_PASSWORD_PARAMETERS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pass",
+        "ssl_password",
+        "sslpassword",
+        "oauth_client_secret",
+        "scram_client_key",
+        "scram_server_key",
+    }
+)
 _AUTHORITY_ENDS = ("/", "?", "#")
 
 AMBIGUOUS_USERINFO = (

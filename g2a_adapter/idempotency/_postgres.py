@@ -29,6 +29,7 @@ from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, check_seconds
 from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
 from g2a_adapter.idempotency._server_clock import chosen_clock
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
+from g2a_adapter.idempotency._url import libpq_params, url_connect_timeout
 
 _SERVER_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
 _RV = TypeVar("_RV")
@@ -90,12 +91,15 @@ class PostgresStore(Reconnects, SqlStore):
     ) -> None:
         """`clock`: injected, it computes every time as it is; by default the server's clock
         does (`_server_clock`). A server silent for `answer_timeout_seconds` during a
-        statement fails it (`StoreUnavailableError`); the next operation connects again."""
+        statement fails it (`StoreUnavailableError`); the next operation connects again.
+        `conninfo`'s own `connect_timeout` (what the operator wrote, at least 1 s, else
+        `ValueError`) wins over `connect_timeout_seconds`."""
         check_seconds("answer_timeout_seconds", answer_timeout_seconds)
+        written_timeout = _written_connect_timeout(conninfo)
         chosen, self._server_clock = chosen_clock(self.backend, clock)
         super().__init__(namespace, chosen)
         self._conninfo = conninfo
-        self._connect_timeout = connect_timeout_seconds
+        self._connect_timeout = written_timeout or connect_timeout_seconds
         self._answer_timeout = answer_timeout_seconds
         self._mask = SecretMasker(url_passwords(conninfo))
         # Reentrant: `_timed` holds the connection it measured for the statements of its block.
@@ -212,6 +216,15 @@ class _PostgresTx:
     def count(self, sql: str, params: Sequence[Any]) -> int:
         self._cursor.execute(sql, params)
         return self._cursor.rowcount
+
+
+def _written_connect_timeout(conninfo: str) -> int | None:
+    """The `connect_timeout` `conninfo` gives, if any (`url_connect_timeout`)."""
+    try:
+        params = libpq_params(conninfo)
+    except psycopg.ProgrammingError:  # libpq refuses the conninfo: connecting says why
+        return None
+    return url_connect_timeout(params)
 
 
 def _server_time(conn: psycopg.Connection[tuple[Any, ...]]) -> float:

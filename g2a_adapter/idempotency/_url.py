@@ -7,7 +7,7 @@ import importlib.util
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
@@ -77,8 +77,7 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
     chosen = checked_namespace(
         backend, namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
     )
-    rest = urlencode([(k, v) for k, v in query if k != "namespace"])
-    target = _driver_url(parts, rest)
+    target = _driver_url(parts, _without_namespace(parts.query))
     if backend == "memory":
         target = ""
     elif backend == "sqlite":
@@ -89,6 +88,13 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
     _check_driver_reads(backend, target, passwords)
     return StoreUrl(backend, target, chosen, passwords, redacted)
+
+
+def _without_namespace(query: str) -> str:
+    """The query as written but its `namespace` fields (ours): re-encoding it would change
+    what a driver reads (`urlencode` writes a space as `+`, which libpq reads as itself)."""
+    fields = (field for field in query.split("&") if field)
+    return "&".join(f for f in fields if unquote_plus(f.partition("=")[0]) != "namespace")
 
 
 def _driver_url(parts: SplitResult, query: str) -> str:
@@ -154,16 +160,18 @@ def _redis_problem(url: str) -> str | None:
 
     try:
         ConnectionPool.from_url(url).make_connection()
-        problem = _redis_text_problem(parse_url(url))  # type: ignore[no-untyped-call]
+        options = parse_url(url)  # type: ignore[no-untyped-call]
     except Exception as exc:  # whatever it is, the URL is the cause
         return f"redis-py refuses it: {exc}"
-    return f"redis-py refuses it: {problem}" if problem else None
+    return _redis_text_problem(options)
 
 
 # The connection's keywords that take text (redis-py's `Connection`, `UnixDomainSocketConnection`
 # and `SSLConnection`); `port` a number as text too. redis-py hands on as text the value of a
-# query key it has no parser for, so any other such key (`retry`, `decode_responses`) would
-# get text where it takes an object or a flag, and fail, or be misread, at the first command.
+# query key its installed version has no parser for (`redis.connection.URL_QUERY_ARGUMENT_
+# PARSERS`, read through `parse_url`), so any other such key (`retry`, `decode_responses`,
+# `socket_type`) would get text where it takes another type, and fail, or be misread, at the
+# first command.
 _REDIS_TEXT_KEYS = frozenset(
     {
         "host",
@@ -191,25 +199,48 @@ _REDIS_TEXT_KEYS = frozenset(
 
 def _redis_text_problem(options: Mapping[str, object]) -> str | None:
     """What of redis-py's reading of a URL (`parse_url`) it would fail on only when used: text
-    for a keyword that takes none, or an unknown codec (looked up as it encodes)."""
+    for a keyword that takes none, or a codec it cannot encode commands with (looked up as it
+    encodes)."""
     misread = sorted(
         key
         for key, value in options.items()
         if isinstance(value, str) and key not in _REDIS_TEXT_KEYS
     )
     if misread:
-        return f"{misread[0]} takes an object or a flag, not the text a URL gives"
+        return (
+            f"the store refuses ?{misread[0]}=…: redis-py would pass its text unparsed to a "
+            "parameter of another type"
+        )
     encoding = str(options.get("encoding", "utf-8"))
     errors = str(options.get("encoding_errors", "strict"))
     try:
         codecs.lookup(encoding)
     except LookupError:
-        return f"unknown encoding {encoding!r}"
+        return f"the store refuses ?encoding=…: unknown encoding {encoding!r}"
+    if not _keeps_ascii(encoding):
+        return (
+            f"the store refuses ?encoding=…: {encoding!r} is not a text encoding that keeps "
+            "ASCII as it is, as the Redis protocol needs"
+        )
     try:
         codecs.lookup_error(errors)
     except LookupError:
-        return f"unknown encoding error handler {errors!r}"
+        return f"the store refuses ?encoding_errors=…: unknown encoding error handler {errors!r}"
     return None
+
+
+_ASCII = bytes(range(128))
+
+
+def _keeps_ascii(encoding: str) -> bool:
+    """Whether `encoding` encodes text (str to bytes, not `rot13`'s str to str or `zlib`'s
+    bytes to bytes) and writes ASCII as ASCII, as the commands redis-py encodes with it must
+    be (not `utf-16`, `cp500` or `idna`)."""
+    text = _ASCII.decode("ascii")
+    try:
+        return text.encode(encoding) == _ASCII and _ASCII.decode(encoding) == text
+    except (LookupError, ValueError):  # not a text encoding; or one refusing some ASCII
+        return False
 
 
 # Values libpq checks only as it connects, where its documentation gives them a closed set or
@@ -238,37 +269,104 @@ _LIBPQ_INTEGERS = (
     "keepalives_count",
     "tcp_user_timeout",
 )
-_LIBPQ_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # as libpq reads one (strtol, blanks)
+# An integer as libpq reads one: strtol into a C int, with blanks (C's isspace, ASCII) around.
+_LIBPQ_INTEGER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*")
+_C_INT = range(-(2**31), 2**31)
+_TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")  # ssl_{min,max}_protocol_version
+_AUTH_METHODS = ("password", "md5", "gss", "sspi", "scram-sha-256", "oauth", "none")
+_REQUIRE_AUTH = (
+    f"a comma-separated list of distinct methods among {', '.join(_AUTH_METHODS)}, either all "
+    "or none of them prefixed with '!'"
+)
 
 
 def _postgres_problem(url: str) -> str | None:
-    """What libpq refuses in `url`, as psycopg connects with it (libpq's own URI parser), and
-    a value of `_LIBPQ_CHOICES` or `_LIBPQ_INTEGERS` it would refuse only on connecting."""
+    """What libpq refuses in `url`, as psycopg connects with it (libpq's own URI parser), a
+    value it would refuse only on connecting (`_libpq_value_problem`), or a `connect_timeout`
+    the store cannot take."""
     from psycopg import ProgrammingError, pq
-    from psycopg.conninfo import conninfo_to_dict
 
     try:
-        params = conninfo_to_dict(url)
+        params = libpq_params(url)
     except ProgrammingError as exc:
         taken = sorted(option.keyword.decode() for option in pq.Conninfo.get_defaults())
         return f"libpq refuses it ({str(exc).strip()}); it takes: {', '.join(taken)}"
-    if "connect_timeout" in params:  # psycopg takes the store's keyword over the URL's
-        return (
-            "the store sets connect_timeout itself (PostgresStore's connect_timeout_seconds): "
-            "leave it out of the URL"
-        )
-    return _libpq_value_problem(params)
+    problem = _libpq_value_problem(params)
+    if problem:
+        return problem
+    try:
+        url_connect_timeout(params)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
-def _libpq_value_problem(params: Mapping[str, object]) -> str | None:
-    """The first value in `params` libpq would refuse as it connects (case matters to it)."""
+def _libpq_value_problem(params: Mapping[str, str]) -> str | None:
+    """The first value in `params` libpq would refuse as it connects (case matters to it but
+    for the TLS versions)."""
     for key, allowed in _LIBPQ_CHOICES.items():
         if key in params and params[key] not in allowed:
             return f"libpq refuses it: {key} {params[key]!r} is not one of {', '.join(allowed)}"
     for key in _LIBPQ_INTEGERS:
-        if key in params and not _LIBPQ_INTEGER.fullmatch(str(params[key])):
-            return f"libpq refuses it: {key} {params[key]!r} is not an integer"
+        if key in params and _libpq_integer(params[key]) is None:
+            return _not_an_integer(key, params[key])
+    for key in ("ssl_min_protocol_version", "ssl_max_protocol_version"):
+        if params.get(key) and params[key].lower() not in {v.lower() for v in _TLS_VERSIONS}:
+            return (
+                f"libpq refuses it: {key} {params[key]!r} is not one of "
+                f"{', '.join(_TLS_VERSIONS)} (in any case)"
+            )
+    if params.get("require_auth") and not _is_require_auth(params["require_auth"]):
+        return f"libpq refuses it: require_auth {params['require_auth']!r} is not {_REQUIRE_AUTH}"
+    for port in params.get("port", "").split(","):  # one a host; empty: the default
+        if port and (_libpq_integer(port) or 0) not in range(1, 65536):
+            return f"libpq refuses it: port {port!r} is not a port number from 1 to 65535"
     return None
+
+
+def libpq_params(conninfo: str) -> dict[str, str]:
+    """The parameters of a libpq `conninfo` (a URL or `key=value` pairs), as libpq reads them;
+    `psycopg.ProgrammingError` where it cannot."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    return {key: str(value) for key, value in conninfo_to_dict(conninfo).items()}
+
+
+def _libpq_integer(text: str) -> int | None:
+    """`text` as libpq reads an integer, or None where it refuses it."""
+    match = _LIBPQ_INTEGER.fullmatch(text)
+    if not match or int(match.group(1)) not in _C_INT:
+        return None
+    return int(match.group(1))
+
+
+def _not_an_integer(key: str, value: str) -> str:
+    return f"libpq refuses it: {key} {value!r} is not an integer from {_C_INT[0]} to {_C_INT[-1]}"
+
+
+def _is_require_auth(value: str) -> bool:
+    """Whether libpq takes `value` as `require_auth` (empty: none is required)."""
+    methods = value.split(",")
+    negated = {method.startswith("!") for method in methods}
+    names = [method.removeprefix("!") for method in methods]
+    distinct = len(set(names)) == len(names)
+    return distinct and len(negated) == 1 and all(name in _AUTH_METHODS for name in names)
+
+
+def url_connect_timeout(params: Mapping[str, str]) -> int | None:
+    """The `connect_timeout` of a libpq conninfo's `params` in seconds, None if it has none;
+    `ValueError` unless whole seconds, as libpq reads them, and at least 1: the store needs a
+    bound (libpq waits without end on 0 or less)."""
+    written = params.get("connect_timeout")
+    if written is None:
+        return None
+    seconds = _libpq_integer(written)
+    if seconds is None or seconds < 1:
+        raise ValueError(
+            f"the store refuses connect_timeout {written!r}: it takes whole seconds, at least 1 "
+            "(libpq waits without end on 0 or less)"
+        )
+    return seconds
 
 
 _DRIVER_READS: dict[str, Callable[[str], str | None]] = {

@@ -180,6 +180,12 @@ def test_refusals_never_echo_the_url() -> None:
 KEY = "27c99de52a899b8d6462e933e050afaa300dadfb1281c7d8e635be9f0591de52"
 LIVE_KEY = "13705115bca8e4f88de4ba8216f4cb5b21416cb9afb8ba8f115a8f4a70e395fc"
 BASE = {"api_url": "https://sandboxapi.g2a.com", "api_hash": "hash-1", "api_key": KEY}
+INT_RANGE = " from -2147483648 to 2147483647"  # libpq's integers are C ints
+REQUIRE_AUTH = (
+    "a comma-separated list of distinct methods among password, md5, gss, sspi, "
+    "scram-sha-256, oauth, none, either all or none of them prefixed with '!'"
+)
+UNPARSED = "redis-py would pass its text unparsed to a parameter of another type"
 
 
 def test_settings_defaults() -> None:
@@ -713,23 +719,47 @@ def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_loa
             "load_balance_hosts=yes",
             "libpq refuses it: load_balance_hosts 'yes' is not one of disable, random",
         ),
-        ("keepalives_idle=abc", "libpq refuses it: keepalives_idle 'abc' is not an integer"),
-        ("tcp_user_timeout=1.5", "libpq refuses it: tcp_user_timeout '1.5' is not an integer"),
+        *(
+            (f"{key}={value}", f"libpq refuses it: {key} {shown!r} is not an integer{INT_RANGE}")
+            for key, value, shown in (
+                ("keepalives_idle", "abc", "abc"),
+                ("tcp_user_timeout", "1.5", "1.5"),
+                ("keepalives_idle", "99999999999", "99999999999"),  # over a C int
+                ("keepalives_count", "-2147483649", "-2147483649"),
+                ("keepalives_idle", "1%1C", "1\x1c"),  # a blank to Python, not to C's isspace
+                ("keepalives_interval", "%C2%A01", "\xa01"),
+            )
+        ),
+        (
+            "require_auth=bogus",
+            f"libpq refuses it: require_auth 'bogus' is not {REQUIRE_AUTH}",
+        ),
         *(
             (
-                query,
-                "the store sets connect_timeout itself (PostgresStore's "
-                "connect_timeout_seconds): leave it out of the URL",
+                f"{key}=bogus",
+                f"libpq refuses it: {key} 'bogus' is not one of TLSv1, TLSv1.1, TLSv1.2, "
+                "TLSv1.3 (in any case)",
             )
-            for query in ("connect_timeout=abc", "connect_timeout=10")
+            for key in ("ssl_min_protocol_version", "ssl_max_protocol_version")
+        ),
+        ("port=abc", "libpq refuses it: port 'abc' is not a port number from 1 to 65535"),
+        ("port=0", "libpq refuses it: port '0' is not a port number from 1 to 65535"),
+        ("port=65536", "libpq refuses it: port '65536' is not a port number from 1 to 65535"),
+        *(
+            (
+                f"connect_timeout={value}",
+                f"the store refuses connect_timeout {value!r}: it takes whole seconds, at least "
+                "1 (libpq waits without end on 0 or less)",
+            )
+            for value in ("0", "-1", "abc", "1.5", "99999999999")
         ),
     ],
 )
 def test_a_postgres_value_libpq_checks_only_as_it_connects_is_refused_when_settings_load(
     query: str, detail: str
 ) -> None:
-    """libpq reads these values only when it connects: an outage at the first purchase; and a
-    URL's `connect_timeout` the store's own would override without a word."""
+    """libpq reads these values only when it connects (each refusal checked against libpq with
+    psycopg): an outage at the first purchase."""
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url=f"postgresql://app:PG-SECRET-XYZ@h/db?{query}")
     assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
@@ -740,36 +770,78 @@ def test_the_postgres_values_libpq_documents_are_accepted() -> None:
         "postgresql://app:pw@h/db?sslmode=verify-full&target_session_attrs=read-write"
         "&gssencmode=disable&channel_binding=require&keepalives=1&keepalives_idle=30"
         "&tcp_user_timeout=-1&load_balance_hosts=random&namespace=shop"
+        "&keepalives_count=%2B3%20&keepalives_interval=%0930"
+        "&ssl_min_protocol_version=tlsv1.2&ssl_max_protocol_version=TLSv1.3&port=%205433"
+        "&connect_timeout=10"
     )
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 
 
 @pytest.mark.parametrize(
+    "value",
+    ["", "password", "!password,!md5", "none,password", "scram-sha-256,oauth", "gss,sspi,md5"],
+)
+def test_a_require_auth_libpq_documents_is_accepted(value: str) -> None:
+    url = f"postgresql://app@h/db?require_auth={value}"
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("PASSWORD", "PASSWORD"),  # libpq reads the methods case-sensitively
+        ("password,!md5", "password,!md5"),  # negated and plain methods mixed
+        ("password,password", "password,password"),
+        ("none,%20md5", "none, md5"),
+        ("!", "!"),
+        (",", ","),
+    ],
+)
+def test_a_require_auth_libpq_refuses_is_refused_when_settings_load(value: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"postgresql://app@h/db?require_auth={value}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it: require_auth {shown!r} is "
+        f"not {REQUIRE_AUTH}"
+    )
+
+
+@pytest.mark.parametrize(
     ("query", "refusal"),
     [
-        ("retry=x", "retry takes an object or a flag, not the text a URL gives"),
-        (
-            "redis_connect_func=f",
-            "redis_connect_func takes an object or a flag, not the text a URL gives",
+        *(
+            (f"{key}={value}", f"the store refuses ?{key}=…: {UNPARSED}")
+            for key, value in (
+                ("retry", "x"),
+                ("redis_connect_func", "f"),
+                ("decode_responses", "false"),
+                ("socket_type", "1"),  # an int, which redis-py has no parser for either
+            )
         ),
+        ("encoding=nope", "the store refuses ?encoding=…: unknown encoding 'nope'"),
         (
-            "decode_responses=false",
-            "decode_responses takes an object or a flag, not the text a URL gives",
+            "encoding_errors=nope",
+            "the store refuses ?encoding_errors=…: unknown encoding error handler 'nope'",
         ),
-        ("encoding=nope", "unknown encoding 'nope'"),
-        ("encoding_errors=nope", "unknown encoding error handler 'nope'"),
+        *(
+            (
+                f"encoding={codec}",
+                f"the store refuses ?encoding=…: {codec!r} is not a text encoding that keeps "
+                "ASCII as it is, as the Redis protocol needs",
+            )
+            for codec in ("rot13", "base64", "hex", "zlib", "utf-16", "utf-32", "cp500", "idna")
+        ),
     ],
 )
 def test_a_redis_value_redis_py_would_fail_on_at_the_first_call_is_refused_when_settings_load(
     query: str, refusal: str
 ) -> None:
-    """redis-py hands a query value it has no parser for on as text: a parameter taking an
-    object (or a codec's name it looks up only when encoding) fails at the first command."""
+    """redis-py hands a query value it has no parser for on as text: a parameter taking
+    another type (or a codec's name it looks up only when encoding) fails at the first
+    command, or misreads it."""
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url=f"redis://:PG-SECRET-XYZ@h:6379/0?{query}")
-    assert str(caught.value) == (
-        f"G2A_IDEMPOTENCY_URL is not a store URL: redis-py refuses it: {refusal}"
-    )
+    assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {refusal}"
 
 
 def test_the_redis_text_values_redis_py_documents_are_accepted() -> None:
@@ -778,6 +850,40 @@ def test_the_redis_text_values_redis_py_documents_are_accepted() -> None:
         "&username=app&namespace=shop"
     )
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+def test_a_redis_key_is_refused_as_text_only_where_the_installed_redis_py_parses_it_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """redis-py 8.2 parses `?ssl_validate_ocsp=`, 8.1 does not (it would hand on the text
+    "false", true to a flag): what is refused follows the installed redis-py's parsers."""
+    from redis.connection import URL_QUERY_ARGUMENT_PARSERS
+
+    url = "rediss://h:6380/0?ssl_validate_ocsp=false&protocol=3&ssl_check_hostname=false"
+    if "ssl_validate_ocsp" in URL_QUERY_ARGUMENT_PARSERS:
+        assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+    for key in ("ssl_validate_ocsp", "protocol"):
+        monkeypatch.delitem(URL_QUERY_ARGUMENT_PARSERS, key, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?protocol=…: {UNPARSED}"
+    )
+
+
+@pytest.mark.parametrize("key", ["oauth_client_secret", "scram_client_key", "scram_server_key"])
+def test_a_libpq_secret_in_the_query_is_shown_masked_as_a_password(key: str) -> None:
+    """libpq 18 takes these secrets in the URL: a dump, a repr and an error mask them."""
+    url = f"postgresql://app@h/db?{key}=PG-SECRET-XYZ"
+    settings = Settings(**BASE, idempotency_url=url)
+    assert settings.model_dump()["idempotency_url"] == f"postgresql://app@h/db?{key}=***"
+    assert "PG-SECRET-XYZ" not in settings.model_dump_json()
+    assert "PG-SECRET-XYZ" not in repr(settings)
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"postgresql:///db?{key}=PG-SECRET-XYZ")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: 'postgresql:///db?{key}=***' names no host"
+    )
 
 
 @pytest.mark.parametrize(
@@ -806,7 +912,7 @@ def test_a_redis_unix_socket_url_is_a_store_url_shown_without_its_password(url: 
         ),
         (
             "unix:///run/redis.sock?retry=x",
-            "redis-py refuses it: retry takes an object or a flag, not the text a URL gives",
+            f"the store refuses ?retry=…: {UNPARSED}",
         ),
     ],
 )

@@ -325,3 +325,93 @@ def test_an_empty_host_parameter_or_one_redis_does_not_read_names_no_host(
     with pytest.raises(StoreUnavailableError, match="names no host") as caught:
         parse_store_url(url)
     assert caught.value.backend == backend
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "utf-16", "cp500", "idna"])
+def test_a_redis_encoding_no_text_in_ascii_is_a_typed_store_error(codec: str) -> None:
+    """redis-py looks a codec up only as it encodes (`LookupError`, or a command the server
+    cannot read): `open_store` says so, typed, before it connects."""
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(f"redis://127.0.0.1:6379/0?encoding={codec}")
+    assert str(caught.value) == (
+        f"idempotency store 'redis' unavailable: the store refuses ?encoding=…: {codec!r} is "
+        "not a text encoding that keeps ASCII as it is, as the Redis protocol needs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [  # libpq reads `+` as itself: a re-encoded `%20` would reach it as `+`
+        (
+            "postgresql://h/db?options=-c%20statement_timeout%3D1234&namespace=shop",
+            "postgresql://h/db?options=-c%20statement_timeout%3D1234",
+        ),
+        (
+            "postgresql://h/db?namespace=shop&application_name=my%20app&sslmode=require",
+            "postgresql://h/db?application_name=my%20app&sslmode=require",
+        ),
+        ("redis://h:6379/0?client_name=a%2Bb&namespace=n", "redis://h:6379/0?client_name=a%2Bb"),
+    ],
+)
+def test_the_driver_gets_the_query_as_written_but_namespace(url: str, target: str) -> None:
+    assert parse_store_url(url).target == target
+
+
+@pytest.mark.parametrize("key", ["oauth_client_secret", "scram_client_key", "scram_server_key"])
+def test_a_libpq_secret_in_the_query_is_masked_as_a_password(key: str) -> None:
+    url = f"postgresql://h/db?{key}=k3y-s3cr3t&sslmode=require"
+    assert url_passwords(url) == ["k3y-s3cr3t"]
+    assert redacted_url(url) == f"postgresql://h/db?{key}=***&sslmode=require"
+    assert "k3y-s3cr3t" not in repr(parse_store_url(url))
+
+
+class _ConnectSeen(Exception):
+    """Raised by the fake connect, so the store stops there."""
+
+
+def _record_connect(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """psycopg's connect replaced: it records its keywords and fails."""
+    import psycopg
+
+    seen: dict[str, object] = {}
+
+    def connect(cls: type, conninfo: str = "", **kwargs: object) -> None:
+        seen.update(kwargs, conninfo=conninfo)
+        raise psycopg.OperationalError("refused here")
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(connect))
+    return seen
+
+
+def test_the_url_s_connect_timeout_is_the_store_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _record_connect(monkeypatch)
+    with pytest.raises(StoreUnavailableError):
+        open_store("postgresql://127.0.0.1/test?connect_timeout=7")
+    assert seen["connect_timeout"] == 7
+
+
+@pytest.mark.parametrize(
+    ("conninfo", "timeout"),
+    [
+        ("postgresql://127.0.0.1/test", 3),  # the keyword, as given
+        ("postgresql://127.0.0.1/test?connect_timeout=%207", 7),  # what the operator wrote wins
+        ("host=127.0.0.1 dbname=test connect_timeout=9", 9),
+    ],
+)
+def test_a_postgres_store_s_connect_timeout_is_its_url_s_else_its_keyword(
+    monkeypatch: pytest.MonkeyPatch, conninfo: str, timeout: int
+) -> None:
+    from g2a_adapter.idempotency._postgres import PostgresStore
+
+    seen = _record_connect(monkeypatch)
+    with pytest.raises(StoreUnavailableError):
+        PostgresStore(conninfo, connect_timeout_seconds=3)
+    assert seen["connect_timeout"] == timeout
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc"])
+def test_a_postgres_store_refuses_a_connect_timeout_with_no_bound(value: str) -> None:
+    from g2a_adapter.idempotency._postgres import PostgresStore
+
+    with pytest.raises(ValueError, match=f"connect_timeout '{value}'"):
+        PostgresStore(f"postgresql://127.0.0.1/test?connect_timeout={value}")
