@@ -25,7 +25,7 @@ from gate_support import (
     write_ci,
 )
 
-from harness.gate.floors import LAYER_FOLDERS, counted, layer_floors
+from harness.gate.floors import LAYER_FOLDERS, LayerFloor, counted, layer_floors
 from harness.gate.sources import committed_floors, read_ci_run
 
 Run = Callable[..., GateRun]
@@ -152,11 +152,20 @@ def collected() -> list[str]:
     return [line for line in completed.stdout.splitlines() if "::" in line]
 
 
+@pytest.fixture(scope="module")
+def floors() -> dict[str, LayerFloor]:
+    """The gate's floor of each layer over this checkout's files as they are on disk (the
+    checkout's own next commit), read and parsed once for every layer's test."""
+    return layer_floors(_working_tree_files())
+
+
 @pytest.mark.parametrize("layer", TESTED_LAYERS)
-def test_this_checkout_s_full_run_meets_its_floors(layer: str, collected: list[str]) -> None:
+def test_this_checkout_s_full_run_meets_its_floors(
+    layer: str, collected: list[str], floors: dict[str, LayerFloor]
+) -> None:
     """What tox.ini's command collects in this checkout is at least the gate's floor (files
     as they are on disk: the checkout's own next commit)."""
-    floor = layer_floors(_working_tree_files())[layer]
+    floor = floors[layer]
     ran = [node for node in collected if node.startswith(LAYER_FOLDERS[layer])]
     assert 0 < floor.count <= len(ran), (layer, floor.count, len(ran))
     keys = {_junit_key(node) for node in ran}
