@@ -23,6 +23,8 @@ import tarfile
 import tomllib
 import venv
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -214,10 +216,38 @@ def assert_the_adapter_alone_is_installed(bin_dir: Path, cwd: Path) -> None:
     assert not (bin_dir / "g2a-harness").exists()
 
 
+def sdists_installed(path: Path, sdists: dict[str, Path]) -> Path:
+    """A fresh venv at `path` with the adapter's sdist installed alone, as a service installs
+    it (checked so), then the harness's beside it: its `bin`."""
+    bin_dir = installed(path, sdists["adapter"])
+    assert_the_adapter_alone_is_installed(bin_dir, path.parent)
+    run([str(bin_dir / "pip"), "install", *PIP_QUIET, str(sdists["harness"])])
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def venvs(
+    distributions: dict[str, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Path]]]:
+    """The three fresh venvs the tests below use, installed side by side from the first test
+    on: pip waits on the package index for much of an install, so the three overlap instead of
+    following each other. Name -> its `bin`, once installed: "adapter" (the adapter's wheel and
+    pytest), "both" (both wheels, as README command 1 installs them), "sdists" (see
+    `sdists_installed`). A failed install or check fails each test that uses its venv."""
+    wheels, sdists = distributions["wheel"], distributions["sdist"]
+    root = tmp_path_factory.mktemp("venvs")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        yield {
+            "adapter": pool.submit(installed, root / "adapter", wheels["adapter"], "pytest"),
+            "both": pool.submit(installed, root / "both", wheels["adapter"], wheels["harness"]),
+            "sdists": pool.submit(sdists_installed, root / "sdists", sdists),
+        }
+
+
 def test_the_adapter_wheel_alone_is_what_a_service_needs(
-    wheels: dict[str, Path], tmp_path: Path
+    venvs: dict[str, Future[Path]], tmp_path: Path
 ) -> None:
-    bin_dir = installed(tmp_path / "venv", wheels["adapter"], "pytest")
+    bin_dir = venvs["adapter"].result()
     assert_the_adapter_alone_is_installed(bin_dir, tmp_path)
 
     service = tmp_path / "service"
@@ -240,10 +270,10 @@ def test_the_adapter_wheel_alone_is_what_a_service_needs(
         assert last_line.endswith(f"install g2a-adapter[{extra}]"), used.stderr
 
 
-@pytest.fixture(scope="module")
-def both_wheels(wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def both_wheels(venvs: dict[str, Future[Path]]) -> Path:
     """A fresh venv holding both wheels, as README command 1 installs them: its `bin`."""
-    return installed(tmp_path_factory.mktemp("both") / "venv", wheels["adapter"], wheels["harness"])
+    return venvs["both"].result()
 
 
 def test_both_wheels_leave_a_service_s_own_test_run_untouched(
@@ -319,16 +349,13 @@ def test_each_wheel_carries_the_mit_licence_text(wheels: dict[str, Path]) -> Non
 
 
 def test_the_sdists_install_the_adapter_alone_then_both(
-    distributions: dict[str, dict[str, Path]], tmp_path: Path
+    venvs: dict[str, Future[Path]], tmp_path: Path
 ) -> None:
     """What each sdist holds is enough for pip to build and install it: the adapter's alone, as
-    a service installs it, then the harness's beside it, whose command runs from the installed
-    files, package data included. (The wheels, built from these sdists, prove the rest.)"""
-    sdists = distributions["sdist"]
-    bin_dir = installed(tmp_path / "venv", sdists["adapter"])
-    assert_the_adapter_alone_is_installed(bin_dir, tmp_path)
-
-    run([str(bin_dir / "pip"), "install", *PIP_QUIET, str(sdists["harness"])])
+    a service installs it, then the harness's beside it (`sdists_installed`), whose command runs
+    from the installed files, package data included. (The wheels, built from these sdists, prove
+    the rest.)"""
+    bin_dir = venvs["sdists"].result()
     harness = assert_the_harness_data_is_installed(bin_dir, tmp_path)
     installed_steps = json.loads(run([harness, "steps", "--format", "json"], tmp_path).stdout)
     checkout_steps = json.loads(
