@@ -81,13 +81,14 @@ def _userinfo(url: str) -> tuple[str, str]:
 
 
 def _query_passwords(text: str) -> list[str]:
-    """The password parameters of `text`'s query, as `urlsplit` reads it."""
-    query = text.partition("#")[0].partition("?")[2]
+    """The password parameters of `text`'s query, read past a `#` as libpq reads it (it has
+    no fragment), each value also as `urlsplit` and redis-py read it (up to the `#`)."""
+    query = text.partition("?")[2]
     found = []
     for field in query.split("&"):
         name, sep, value = field.partition("=")
         if sep and value and unquote_plus(name).lower() in _PASSWORD_PARAMETERS:
-            found.append(value)
+            found += [value, value.partition("#")[0]]
     return found
 
 

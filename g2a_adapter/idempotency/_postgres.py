@@ -32,6 +32,10 @@ from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
 from g2a_adapter.idempotency._url import libpq_params, url_connect_timeout
 
 _SERVER_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
+# The longest the store refuses to connect after a failed connect, whatever the connect
+# timeout: long enough for the threads queued during an outage to fail together, short
+# enough for a blip to heal at once.
+_REFUSAL_SECONDS = 2.0
 _RV = TypeVar("_RV")
 
 
@@ -128,14 +132,15 @@ class PostgresStore(Reconnects, SqlStore):
         return self._conn
 
     def _connect(self) -> _AnsweringConnection:
-        """A new connection; refused at once for `connect_timeout_seconds` after one failed, so
-        during an outage the threads queued on the store fail together instead of each waiting
-        out a connect timeout in turn."""
+        """A new connection; refused at once for the connect timeout, at most 2 s, after one
+        failed, so during an outage the threads queued on the store fail together instead of
+        each waiting out a connect timeout in turn."""
+        refusal = min(self._connect_timeout, _REFUSAL_SECONDS)
         since_failure = time.monotonic() - self._connect_failed_at
-        if since_failure < self._connect_timeout:
+        if since_failure < refusal:
             raise psycopg.OperationalError(
                 f"a connection failed {since_failure:.1f} s ago; the next try is in "
-                f"{self._connect_timeout - since_failure:.1f} s"
+                f"{refusal - since_failure:.1f} s"
             )
         try:
             conn = _AnsweringConnection.connect(

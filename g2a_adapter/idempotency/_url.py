@@ -64,8 +64,14 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
     if userinfo_is_ambiguous(url):
         raise StoreUnavailableError(backend, f"the URL {AMBIGUOUS_USERINFO}")
+    if backend == "postgres" and "#" in url:  # never shown: what follows may be a password
+        raise StoreUnavailableError(
+            backend,
+            "the URL has a '#', which libpq reads as part of a value (a PostgreSQL URL has no "
+            "fragment): percent-encode it as %23",
+        )
     try:
-        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+        _check_ports(backend, parts)
     except ValueError:  # never echoed: without `user@`, a password is read as the port
         raise StoreUnavailableError(
             backend,
@@ -74,9 +80,8 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
             "postgresql://user:password@host)",
         ) from None
     query = parse_qsl(parts.query, keep_blank_values=True)
-    chosen = checked_namespace(
-        backend, namespace or dict(query).get("namespace") or DEFAULT_NAMESPACE
-    )
+    written = _url_namespace(backend, query)  # checked even where `namespace` overrides it
+    chosen = checked_namespace(backend, namespace or written)
     target = _driver_url(parts, _without_namespace(parts.query))
     if backend == "memory":
         target = ""
@@ -88,6 +93,31 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         raise StoreUnavailableError(backend, f"{redacted!r} names no host")
     _check_driver_reads(backend, target, passwords)
     return StoreUrl(backend, target, chosen, passwords, redacted)
+
+
+def _url_namespace(backend: str, query: list[tuple[str, str]]) -> str:
+    """The URL's `?namespace=`, else the default; given empty (a template's unset variable) or
+    twice, refused: read as the default, it would share another service's tables."""
+    given = [value for key, value in query if key == "namespace"]
+    if len(given) > 1:
+        raise StoreUnavailableError(
+            backend, f"the store refuses ?namespace=: the URL gives it {len(given)} times"
+        )
+    if given == [""]:
+        raise StoreUnavailableError(
+            backend, "the store refuses ?namespace=: it is empty; give one, or leave the key out"
+        )
+    return given[0] if given else DEFAULT_NAMESPACE
+
+
+def _check_ports(backend: str, parts: SplitResult) -> None:
+    """`ValueError` on a port out of range or not a number; a PostgreSQL URL may list hosts,
+    each `host[:port]` (`postgresql://h1:5432,h2:5433/db`, as libpq reads it)."""
+    if backend != "postgres":
+        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+        return
+    for host in parts.netloc.rpartition("@")[2].split(","):
+        urlsplit(f"//{host}").port  # noqa: B018 - as above
 
 
 def _without_namespace(query: str) -> str:
@@ -311,16 +341,65 @@ def _libpq_value_problem(params: Mapping[str, str]) -> str | None:
         if key in params and _libpq_integer(params[key]) is None:
             return _not_an_integer(key, params[key])
     for key in ("ssl_min_protocol_version", "ssl_max_protocol_version"):
-        if params.get(key) and params[key].lower() not in {v.lower() for v in _TLS_VERSIONS}:
+        if params.get(key) and _tls_rank(params[key]) is None:
             return (
                 f"libpq refuses it: {key} {params[key]!r} is not one of "
                 f"{', '.join(_TLS_VERSIONS)} (in any case)"
             )
     if params.get("require_auth") and not _is_require_auth(params["require_auth"]):
         return f"libpq refuses it: require_auth {params['require_auth']!r} is not {_REQUIRE_AUTH}"
-    for port in params.get("port", "").split(","):  # one a host; empty: the default
+    return _tls_range_problem(params) or _port_problem(params)
+
+
+def _tls_rank(version: str) -> int | None:
+    """The place of a TLS version among libpq's, None if it is not one."""
+    ranks = {known.lower(): rank for rank, known in enumerate(_TLS_VERSIONS)}
+    return ranks.get(version.lower())
+
+
+def _tls_range_problem(params: Mapping[str, str]) -> str | None:
+    """A TLS version range libpq refuses: a maximum below the minimum, libpq's default one
+    (TLSv1.2) if none is given (an empty one: no minimum)."""
+    minimum = params.get("ssl_min_protocol_version", _libpq_default("ssl_min_protocol_version"))
+    maximum = params.get("ssl_max_protocol_version", "")
+    if minimum and maximum and (_tls_rank(maximum) or 0) < (_tls_rank(minimum) or 0):
+        return (
+            f"libpq refuses it: ssl_max_protocol_version {maximum!r} is below "
+            f"ssl_min_protocol_version {minimum!r}"
+        )
+    return None
+
+
+def _libpq_default(keyword: str) -> str:
+    """libpq's default value of `keyword` (its environment variable's, else its own)."""
+    from psycopg import pq
+
+    for option in pq.Conninfo.get_defaults():
+        if option.keyword.decode() == keyword:
+            return (option.val or b"").decode()
+    return ""
+
+
+def _port_problem(params: Mapping[str, str]) -> str | None:
+    """A port libpq refuses: not a port number, or a list of them matching neither the hosts
+    (`hostaddr`'s, if given, else `host`'s; one without either) nor one for all; or lists of
+    host names and addresses of different lengths."""
+    ports = params.get("port", "").split(",")
+    for port in ports:  # empty: the default
         if port and (_libpq_integer(port) or 0) not in range(1, 65536):
             return f"libpq refuses it: port {port!r} is not a port number from 1 to 65535"
+    names, addresses = (params.get(key, "").split(",") for key in ("host", "hostaddr"))
+    if params.get("host") and params.get("hostaddr") and len(names) != len(addresses):
+        return (
+            f"libpq refuses it: {len(names)} host names for {len(addresses)} hostaddr values; "
+            "give one for each host"
+        )
+    hosts = len(addresses if params.get("hostaddr") else names)
+    if params.get("port") and len(ports) not in (1, hosts):
+        return (
+            f"libpq refuses it: {len(ports)} port numbers for {hosts} "
+            f"host{'s' if hosts > 1 else ''}; give one for each host or one for all"
+        )
     return None
 
 
@@ -341,7 +420,11 @@ def _libpq_integer(text: str) -> int | None:
 
 
 def _not_an_integer(key: str, value: str) -> str:
-    return f"libpq refuses it: {key} {value!r} is not an integer from {_C_INT[0]} to {_C_INT[-1]}"
+    """The store's refusal: libpq reads such a key only where it uses it (not on a Unix
+    socket, nor with `keepalives=0`), but it is never meant so."""
+    return (
+        f"the store refuses {key} {value!r}: it is not an integer from {_C_INT[0]} to {_C_INT[-1]}"
+    )
 
 
 def _is_require_auth(value: str) -> bool:
@@ -355,8 +438,9 @@ def _is_require_auth(value: str) -> bool:
 
 def url_connect_timeout(params: Mapping[str, str]) -> int | None:
     """The `connect_timeout` of a libpq conninfo's `params` in seconds, None if it has none;
-    `ValueError` unless whole seconds, as libpq reads them, and at least 1: the store needs a
-    bound (libpq waits without end on 0 or less)."""
+    `ValueError` unless whole seconds, as libpq reads them, and at least 1: libpq documents 0
+    or less as no bound, but psycopg, which enforces the timeout, reads it as its own default
+    (`psycopg.conninfo.timeout_from_conninfo`), so the store refuses it as misleading."""
     written = params.get("connect_timeout")
     if written is None:
         return None
@@ -364,7 +448,8 @@ def url_connect_timeout(params: Mapping[str, str]) -> int | None:
     if seconds is None or seconds < 1:
         raise ValueError(
             f"the store refuses connect_timeout {written!r}: it takes whole seconds, at least 1 "
-            "(libpq waits without end on 0 or less)"
+            "(psycopg reads 0 or less as its own default, 130 s, not as no bound, and raises 1 "
+            "to 2 s)"
         )
     return seconds
 

@@ -563,6 +563,11 @@ def test_a_store_url_no_parser_reads_is_refused_without_its_password() -> None:
             "redis://*** has no valid port (a number up to 65535) after its host; a password "
             "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
         ),
+        (  # in a list of hosts too
+            "postgresql://app:PG-SECRET-XYZ,h2:5432/db",
+            "postgresql://*** has no valid port (a number up to 65535) after its host; a password "
+            "needs user@host after it (redis://:password@host, postgresql://user:password@host)",
+        ),
         (
             "postgresql://app:PG-SECRET-XYZ@127.0.0.1:abc/db",
             "postgresql://*** has no valid port (a number up to 65535) after its host; a password "
@@ -720,7 +725,10 @@ def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_loa
             "libpq refuses it: load_balance_hosts 'yes' is not one of disable, random",
         ),
         *(
-            (f"{key}={value}", f"libpq refuses it: {key} {shown!r} is not an integer{INT_RANGE}")
+            (
+                f"{key}={value}",
+                f"the store refuses {key} {shown!r}: it is not an integer{INT_RANGE}",
+            )
             for key, value, shown in (
                 ("keepalives_idle", "abc", "abc"),
                 ("tcp_user_timeout", "1.5", "1.5"),
@@ -745,11 +753,26 @@ def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_loa
         ("port=abc", "libpq refuses it: port 'abc' is not a port number from 1 to 65535"),
         ("port=0", "libpq refuses it: port '0' is not a port number from 1 to 65535"),
         ("port=65536", "libpq refuses it: port '65536' is not a port number from 1 to 65535"),
+        (
+            "port=5432,",
+            "libpq refuses it: 2 port numbers for 1 host; give one for each host or one for all",
+        ),
+        (
+            "ssl_min_protocol_version=TLSv1.3&ssl_max_protocol_version=tlsv1.2",
+            "libpq refuses it: ssl_max_protocol_version 'tlsv1.2' is below "
+            "ssl_min_protocol_version 'TLSv1.3'",
+        ),
+        (  # libpq's default minimum
+            "ssl_max_protocol_version=TLSv1.1",
+            "libpq refuses it: ssl_max_protocol_version 'TLSv1.1' is below "
+            "ssl_min_protocol_version 'TLSv1.2'",
+        ),
         *(
             (
                 f"connect_timeout={value}",
                 f"the store refuses connect_timeout {value!r}: it takes whole seconds, at least "
-                "1 (libpq waits without end on 0 or less)",
+                "1 (psycopg reads 0 or less as its own default, 130 s, not as no bound, and "
+                "raises 1 to 2 s)",
             )
             for value in ("0", "-1", "abc", "1.5", "99999999999")
         ),
@@ -763,6 +786,46 @@ def test_a_postgres_value_libpq_checks_only_as_it_connects_is_refused_when_setti
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url=f"postgresql://app:PG-SECRET-XYZ@h/db?{query}")
     assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        (
+            "postgresql://app@h1,h2/db?port=1,2,3",
+            "3 port numbers for 2 hosts; give one for each host or one for all",
+        ),
+        (
+            "postgresql://app@h1,h2/db?hostaddr=127.0.0.1&port=1,2",
+            "2 host names for 1 hostaddr values; give one for each host",
+        ),
+    ],
+)
+def test_a_postgres_url_whose_host_lists_do_not_match_is_refused_when_settings_load(
+    url: str, detail: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert (
+        str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it: {detail}"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app@h1,h2/db?port=5433",  # one port for every host
+        "postgresql://app@h1,h2/db?port=5433,",  # the second host's port: the default
+        "postgresql://app@h1:5433,h2:5434/db",  # urlsplit reads no port in it
+        "postgresql://127.0.0.1:5432,[::1]:5432/test",
+        "postgresql://app@h1,h2/db?hostaddr=127.0.0.1,127.0.0.2&port=1,2",
+        "postgresql://app@h/db?ssl_min_protocol_version=&ssl_max_protocol_version=TLSv1.1",
+        "postgresql://app@h/db?ssl_min_protocol_version=TLSv1&ssl_max_protocol_version=TLSv1.1",
+        "postgresql://app@h/db?ssl_min_protocol_version=TLSv1.3&ssl_max_protocol_version=",
+    ],
+)
+def test_the_port_lists_and_tls_ranges_libpq_takes_are_accepted(url: str) -> None:
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 
 
 def test_the_postgres_values_libpq_documents_are_accepted() -> None:
@@ -922,6 +985,39 @@ def test_a_redis_unix_socket_url_naming_no_socket_is_refused_when_settings_load(
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url=url)
     assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app@127.0.0.1/test?password=pa#ss-WORD",
+        "postgresql://127.0.0.1/test?application_name=x#&password=ss-WORD",
+        "postgresql:///test?host=/tmp&password=ss-WORD&options=a#b",
+        "postgresql://app:ss-WORD@127.0.0.1/test#x",
+    ],
+)
+def test_a_postgres_url_with_a_raw_hash_is_refused_without_showing_it(url: str) -> None:
+    """libpq reads no fragment: a `#` is part of a value, so the password after it was shown
+    by a masking that ended the query there."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: the URL has a '#', which libpq reads as part "
+        "of a value (a PostgreSQL URL has no fragment): percent-encode it as %23"
+    )
+    with pytest.raises(ConfigError) as from_env:
+        Settings.from_env(
+            {
+                "G2A_API_URL": BASE["api_url"],
+                "G2A_API_HASH": "h",
+                "G2A_API_KEY": KEY,
+                "G2A_IDEMPOTENCY_URL": url,
+            }
+        )
+    with pytest.raises(ConfigError) as copying:
+        Settings(**BASE).model_copy(update={"idempotency_url": url})
+    for error in (caught.value, from_env.value, copying.value):
+        assert "ss-WORD" not in str(error) + repr(error)
 
 
 def test_a_dump_masks_the_store_password_as_every_other_secret() -> None:

@@ -104,6 +104,23 @@ def test_repr_of_a_parsed_url_hides_the_password() -> None:
         ("redis://h/0?namespace=bad-name;drop", "redis", "must be a lower-case identifier"),
         ("sqlite:///x.db?namespace=Shop_A", "sqlite", "must be a lower-case identifier"),
         ("redis://:s3cr3t-pw@h:notaport/0", "redis", "has no valid port"),
+        # an empty namespace was read as the default one, another service's tables
+        *(
+            (url, backend, "the store refuses ?namespace=: it is empty")
+            for url, backend in (
+                ("postgresql://h/db?namespace=", "postgres"),
+                ("redis://h/0?namespace", "redis"),
+                ("redis://h/0?%6Eamespace=", "redis"),
+            )
+        ),
+        *(
+            (url, "postgres", "the store refuses ?namespace=: the URL gives it 2 times")
+            for url in (
+                "postgresql://h/db?namespace=shop&namespace=",
+                "postgresql://h/db?namespace=shop&namespace=shop",
+                "postgresql://h/db?namespace=shop&%6Eamespace=other",
+            )
+        ),
         # refused as the URL is read, not by the driver as the store opens
         ("redis://:s3cr3t-pw@h/0?timeout=5", "redis", "unexpected keyword argument 'timeout'"),
         ("postgresql://h/db?timeout=5", "postgres", 'invalid URI query parameter: "timeout")'),
@@ -350,11 +367,40 @@ def test_a_redis_encoding_no_text_in_ascii_is_a_typed_store_error(codec: str) ->
             "postgresql://h/db?namespace=shop&application_name=my%20app&sslmode=require",
             "postgresql://h/db?application_name=my%20app&sslmode=require",
         ),
-        ("redis://h:6379/0?client_name=a%2Bb&namespace=n", "redis://h:6379/0?client_name=a%2Bb"),
+        ("redis://h:6379/0?client_name=a%20b&namespace=n", "redis://h:6379/0?client_name=a%20b"),
+        ("postgresql://h/db?%6Eamespace=shop&sslmode=require", "postgresql://h/db?sslmode=require"),
     ],
 )
 def test_the_driver_gets_the_query_as_written_but_namespace(url: str, target: str) -> None:
-    assert parse_store_url(url).target == target
+    spec = parse_store_url(url)
+    assert (spec.target, spec.namespace) == (target, "n" if "namespace=n" in url else "shop")
+
+
+@pytest.mark.parametrize(
+    ("url", "passwords", "shown"),
+    [  # libpq reads no fragment: a `#` is part of the value; redis-py ends the query there
+        (
+            "postgresql://app@h/db?password=pa#ss-WORD",
+            ["pa#ss-WORD", "pa"],
+            "postgresql://app@h/db?password=***",
+        ),
+        (
+            "postgresql://h/db?application_name=x#&password=ss-WORD",
+            ["ss-WORD"],
+            "postgresql://h/db?application_name=x#&password=***",
+        ),
+    ],
+)
+def test_a_query_password_is_masked_past_a_raw_hash(
+    url: str, passwords: list[str], shown: str
+) -> None:
+    """Such a PostgreSQL URL is refused (`parse_store_url`); a conninfo given to the store
+    directly is still masked in its errors."""
+    assert url_passwords(url) == passwords
+    assert redacted_url(url) == shown
+    with pytest.raises(StoreUnavailableError, match="percent-encode it as %23") as caught:
+        parse_store_url(url)
+    assert "ss-WORD" not in str(caught.value) + repr(caught.value)
 
 
 @pytest.mark.parametrize("key", ["oauth_client_secret", "scram_client_key", "scram_server_key"])
