@@ -11,10 +11,11 @@ step that cannot arrange a target the scenario is tagged for; so is a tag a run 
 not valid Gherkin is reported with its line, instead of the parser's traceback. Nothing runs
 and no target is needed.
 
-Given the scenarios a run selects (`harness.bdd.discovery.scenario_filter`), only their
-steps and tags stop it, as Cucumber and behave check only the scenarios they run: what is
-wrong in the others only is a warning. A file that is not valid Gherkin stops any run: none of
-its scenarios could be collected.
+Given the scenarios a run selects (`harness.bdd.discovery.scenario_filter`), a step
+reported in a scenario the run leaves out is only a warning, as Cucumber and behave check only
+the steps they run. A misread tag stops any run, selected or not: it is what drops a scenario
+from the selection it was meant for (`@Sandbox` on a scenario of a sandbox run). So does a
+file that is not valid Gherkin: none of its scenarios could be collected.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class CheckResult:
     unknown: tuple[str, ...]  # one message per feature line no library step matches
     invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
-    # the messages of scenarios the run does not select only, in file order
+    # the steps reported only in scenarios the run does not select, in file order
     warnings: tuple[str, ...] = ()
 
     def messages(self) -> list[str]:
@@ -229,9 +230,9 @@ def target_refusal(feature: Any, scenario: Any, target: str) -> tuple[str, str] 
 def check_features(
     paths: Iterable[Path], selected: Callable[[frozenset[str]], bool] | None = None
 ) -> CheckResult:
-    """Every step of every scenario in `paths` (feature files or folders of them); given
-    `selected` (whether a run keeps a scenario with these tags), what only scenarios it leaves
-    out have is a warning."""
+    """Every step and tag of every scenario in `paths` (feature files or folders of them);
+    given `selected` (whether a run keeps a scenario with these tags), a step reported only in
+    scenarios it leaves out is a warning. Tags are reported whatever the selection."""
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
@@ -241,13 +242,12 @@ def check_features(
     keeps = selected or (lambda tags: True)
     contexts, known = library_contexts(), catalogue()
     scenarios = steps = 0
-    # message -> whether a selected scenario has it; in file order, each once (a Background
-    # or an Outline repeats them)
+    # message -> whether a selected scenario has it (a tag: always); in file order, each once
+    # (a Background or an Outline repeats them)
     unknown: dict[str, bool] = {}
-    problems: dict[str, bool] = {}
-    for path in files:
-        for tag in tag_problems(path, relative_path(str(path))):
-            _note(problems, tag.message, any(map(keeps, tag.scenarios)))
+    problems = dict.fromkeys(
+        (m for path in files for m in tag_problems(path, relative_path(str(path)))), True
+    )
     for feature in get_features([str(path) for path in files]):
         where = relative_path(feature.filename)
         for template in feature.scenarios.values():

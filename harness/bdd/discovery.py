@@ -21,6 +21,9 @@ FEATURES_ENV = "G2A_FEATURES"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
+# pytest's (and pytest-bdd's) own marks: `-m` would select by them (pytest-bdd marks an
+# Outline's rows `parametrize`), though no feature file's tag is meant.
+PYTEST_MARKS = ("parametrize", "usefixtures", "skip", "skipif", "xfail", "filterwarnings")
 
 
 class SelectionError(ValueError):
@@ -42,16 +45,23 @@ def feature_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def marker_expression(tags: str) -> str:
-    """A Gherkin tag expression (`@smoke and not @webhooks`) as a pytest `-m` expression."""
+    """A Gherkin tag expression (`@smoke and not @webhooks`) as a pytest `-m` expression;
+    pytest's own marks (`PYTEST_MARKS`) are refused as tags."""
     tokens = _TAG_TOKEN.findall(tags)
     if not tokens:
         raise SelectionError("empty tag expression")
     words = []
     for token in tokens:
+        name = token.removeprefix("@")
         if token in "()" or token in _OPERATORS:
             words.append(token)
+        elif name in PYTEST_MARKS:
+            raise SelectionError(
+                f"not a tag in {tags!r}: @{name} is one of pytest's own marks "
+                f"({', '.join(PYTEST_MARKS)}), which no tag expression can select"
+            )
         elif _TAG.fullmatch(token):
-            words.append(token.removeprefix("@"))
+            words.append(name)
         else:
             raise SelectionError(f"not a tag in {tags!r}: {token!r}")
     expression = " ".join(words)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,22 +36,14 @@ _NEGATIONS = ("no", "not", "non", "skip", "without", "except")
 _WORD = re.compile(rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join(TARGETS)})(?:[-_]|$))|[^-_]+")
 
 
-@dataclass(frozen=True)
-class TagProblem:
-    """A tag a run would misread, and the scenarios that carry it."""
-
-    message: str  # `file:line: tag @… …`
-    scenarios: tuple[frozenset[str], ...]  # each carrying scenario's tags, without their `@`
-
-
-def tag_problems(path: Path, shown_as: str) -> list[TagProblem]:
-    """Each tag of the feature file at `path` a run would misread, as `file:line: …` (the file
-    must be valid Gherkin)."""
+def tag_problems(path: Path, shown_as: str) -> list[str]:
+    """`file:line: …` for each tag of the feature file at `path` a run would misread (the file
+    must be valid Gherkin), a tag of a Feature or Rule without scenarios too."""
     from pytest_bdd.gherkin_parser import get_gherkin_document
 
     items = checklist_tags()
     feature = get_gherkin_document(str(path)).feature
-    scopes = list(_scopes(feature.children, feature.tags))
+    scopes = list(_scopes(feature.children, feature.tags)) or [feature.tags]
     untargeted = {t.id for tags in scopes if not _targeted(tags) for t in tags}
     elsewhere = _only_elsewhere(scopes)
     every = {t.id: t for tags in [feature.tags, *scopes] for t in tags}.values()
@@ -65,22 +56,19 @@ def tag_problems(path: Path, shown_as: str) -> list[TagProblem]:
         if problem is None and name not in items:
             problem = elsewhere.get(tag.id)
         if problem:
-            carriers = tuple(_names(tags) for tags in scopes if tag.id in {t.id for t in tags})
-            message = f"{shown_as}:{tag.location.line}: tag @{name} {problem}"
-            problems.append(TagProblem(message, carriers))
+            problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
-
-
-def _names(tags: list[Tag]) -> frozenset[str]:
-    return frozenset(t.name.removeprefix("@") for t in tags)
 
 
 def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
     """The tags of each scenario as it runs (the Feature's, a Rule's, its own and one Examples
-    table's), given the children of a Feature or a Rule and the tags above them."""
+    table's), given the children of a Feature or a Rule and the tags above them; a Rule
+    without scenarios counts as one, so its tags are checked as its first scenario's would be
+    (`tag_problems` does so for a Feature without scenarios)."""
     for child in children:
         if child.rule is not None:
-            yield from _scopes(child.rule.children, above + child.rule.tags)
+            tags = above + child.rule.tags
+            yield from list(_scopes(child.rule.children, tags)) or [tags]
         elif child.scenario is not None:
             tags = above + child.scenario.tags
             yield from ([tags + e.tags for e in child.scenario.examples] or [tags])
@@ -91,7 +79,7 @@ def _targeted(tags: list[Tag]) -> bool:
 
 
 def _targets_of(tags: list[Tag]) -> list[str]:
-    names = _names(tags)
+    names = {t.name.removeprefix("@") for t in tags}
     return [target for target in TARGETS if target in names]
 
 

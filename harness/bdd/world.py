@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT
+from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, correlation_id_var
 from harness.targets import Target
 
 if TYPE_CHECKING:
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 Raised = TypeVar("Raised", bound=BaseException)
 Checked = TypeVar("Checked")
 
+# The correlation id a side check's requests carry, which the twin's request log shows: the
+# steps counting what the twin received leave those requests out.
+CHECK_CORRELATION_ID = "g2a-harness-check"
 # The logger of the checks' client: outside `g2a_adapter`, so the scenario's log capture never
 # holds a check's records.
 _CHECK_LOGGER = logging.getLogger("harness.bdd.checks")
@@ -29,6 +33,21 @@ def missing(what: str, remedy: str) -> AssertionError:
     """The failure of a step run without the step that sets up what it reads:
     `no <what> in this scenario: <remedy>`, the remedy quoting the step to add."""
     return AssertionError(f"no {what} in this scenario: {remedy}")
+
+
+def _armed_for(admin: TwinAdmin, method: str, path: str) -> bool:
+    """Whether a request of `method` to `path` on the twin would use up what was armed for the
+    scenario: its rate limit's budget, or a fault not yet spent that matches the request (as
+    the twin matches one: the method or `*`, the path, a glob of it or `*`), which counts the
+    request even when it draws no fault."""
+    if admin.config()["rate_limit"] is not None:
+        return True
+    return any(
+        not fault["spent"]
+        and fault["method"] in ("*", method)
+        and (fault["route"] in ("*", path) or fnmatch.fnmatchcase(path, fault["route"]))
+        for fault in admin.faults()
+    )
 
 
 @dataclass(frozen=True)
@@ -136,19 +155,27 @@ class World:
         self,
         on_api: Callable[[G2AClient], Checked],
         on_twin: Callable[[TwinAdmin], Checked],
+        sends: tuple[str, str],
     ) -> Checked:
-        """A read on the side, which nothing the scenario counts sees. On the twin it is
-        `on_twin`, through the admin surface: no fault a Given step armed fires on it, it
-        spends no rate limit and the request log does not show it. Elsewhere `on_api` runs on
-        a client of its own, built with the same settings: its metrics and log records are not
-        the scenario's."""
-        if self.twin is not None:
-            return on_twin(self.twin.admin)
+        """A read on the side, which nothing the scenario counts sees. `on_api` reads through
+        the adapter, on a client of its own built with the same settings: its metrics and log
+        records are not the scenario's, and its requests carry CHECK_CORRELATION_ID, which the
+        steps counting what the twin received leave out. `sends` is that read's method and
+        twin path (`("GET", "/v1/products")`). On the twin, when a Given step armed what the
+        read would use up (a fault matching it, or a rate limit), `on_twin` reads the admin
+        surface instead, and the scenario's call meets what was armed."""
+        twin = self.twin
+        if twin is not None and _armed_for(twin.admin, *sends):
+            return on_twin(twin.admin)
         from g2a_adapter import G2AClient, Metrics
 
         if self._checker is None:
             self._checker = G2AClient(self.settings(), metrics=Metrics(), logger=_CHECK_LOGGER)
-        return on_api(self._checker)
+        marked = correlation_id_var.set(CHECK_CORRELATION_ID)
+        try:
+            return on_api(self._checker)
+        finally:
+            correlation_id_var.reset(marked)
 
     def _drop_client(self) -> None:
         """Close the clients; the next call builds them anew, with the current settings."""

@@ -97,12 +97,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_features(folders: list[str], selected: Callable[[frozenset[str]], bool]) -> None:
     """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
-    cannot run as written, or a scenario the run `selected` has an unknown step, a step not
-    allowed on a target it is tagged for (a run would fail that scenario only when it reached
-    the step, after its earlier steps had already reached the target: an order created on the
-    sandbox), or a tag a run would misread (`@sanbox`: the scenario would run on the twin
-    only). What only scenarios left out of the run have is printed as a warning; `-k` is not
-    read here, so a scenario it leaves out counts as selected."""
+    cannot run as written, any scenario has a tag a run would misread (`@sanbox`: the scenario
+    would run on the twin only; selected or not, since the typo may be what left it out), or a
+    scenario the run `selected` has an unknown step or a step not allowed on a target it is
+    tagged for (a run would fail that scenario only when it reached the step, after its
+    earlier steps had already reached the target: an order created on the sandbox). Such a
+    step in a scenario left out of the run is printed as a warning; `-k` is not read here, so
+    a scenario it leaves out counts as selected."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
@@ -122,8 +123,8 @@ def _check_features(folders: list[str], selected: Callable[[frozenset[str]], boo
         print(f"warning: {message}", file=sys.stderr)
     if result.warnings:
         print(
-            f"g2a-harness run: {len(result.warnings)} step(s) or tag(s) of scenarios this run "
-            "does not select cannot run as written (the warnings above); the selection runs",
+            f"g2a-harness run: {len(result.warnings)} step(s) of scenarios this run does not "
+            "select cannot run as written (the warnings above); the selection runs",
             file=sys.stderr,
         )
 

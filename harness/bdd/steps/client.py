@@ -544,19 +544,22 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
 
 
 def _status(world: World) -> str:
-    """The order's details status, read on the side (`World.check`): the scenario's request
-    counter, logs and fault plan never see the read."""
+    """The order's details status, read on the side through the adapter (`World.check`):
+    the scenario's request counter, logs and "the twin received" steps never see the read. On
+    the twin with a fault armed for order details (or a rate limit), the twin's admin surface
+    tells it, and the fault is left to the scenario's call."""
     order_id = current_order(world)
     return world.check(
         lambda client: str(client.orders.details(order_id).status),
         lambda admin: _details_word(admin, order_id),
+        sends=("GET", f"/v1/order/details/{order_id}"),
     )
 
 
 def _details_word(admin: TwinAdmin, order_id: str) -> str:
-    """The status the twin's `GET /order/details` answers for an order: its configured word
-    (`status_words`) for the order's state, or for `lapsed` when an unpaid order's
-    reservation expired."""
+    """The word the twin's `GET /order/details` answers for an order (its admin order view has
+    only the state): the configured `status_words` entry of the order's state, or of `lapsed`
+    for an unpaid order whose reservation expired."""
     order = admin.order(order_id)
     state = "lapsed" if order["status"] == "new" and order["lapsed"] else order["status"]
     return str(admin.config()["status_words"][state])
@@ -564,8 +567,9 @@ def _details_word(admin: TwinAdmin, order_id: str) -> str:
 
 @then(parsers.parse('the order\'s status is "{status}"'))
 def order_status(g2a_world: World, status: str) -> None:
-    """The order's details show this status (read on the side: nothing the scenario counts
-    sees the read).
+    """The order's details show this status, read on the side through the adapter (on the
+    twin, its admin surface while a fault or rate limit a Given step armed waits for the
+    scenario's call); nothing the scenario counts sees the read.
 
     Example: the order's status is "new"
     """
@@ -575,7 +579,8 @@ def order_status(g2a_world: World, status: str) -> None:
 
 @then(parsers.parse('the order\'s status is one of "{statuses}"'))
 def order_status_one_of(g2a_world: World, statuses: str) -> None:
-    """The order's details show one of these comma-separated statuses.
+    """The order's details show one of these comma-separated statuses (read on the side, as
+    `the order's status is …` reads it).
 
     Example: the order's status is one of "paid, complete"
     """

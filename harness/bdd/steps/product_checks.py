@@ -3,9 +3,11 @@
 Each step looks the product up itself (one read, nothing written), so it runs on every
 target, live included, and needs no When step before it; placed between a When step and its
 Then steps, it leaves the When's outcome to them. The lookup is a read on the side
-(`World.check`): on the twin through its admin surface, so a fault or rate limit a Given step
-set is left to the scenario's call; elsewhere `products.get` on a client of its own. The
-metrics, log and request-count steps count only the scenario's calls.
+(`World.check`): `products.get` on a client of its own, on every target, so the step proves the
+adapter reads the product; the metrics, log and request-count steps count only the scenario's
+calls. Only on the twin, when a Given step armed a fault that the lookup's request would meet
+(or a rate limit), it reads the twin's admin surface instead, so the fault or budget is left to
+the scenario's call.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
 
 
 def _looked_up(world: World, product_id: int) -> Product:
-    """The product as the target serves it now, read as the adapter reads it. A read on the
-    side: the outcome of the scenario's last When step stays for its Then steps, and what
-    they count leaves it out."""
+    """The product as the target serves it now, looked up through the adapter on the side
+    (`World.check`; the twin's admin surface while a fault or rate limit waits for the
+    scenario's call): the outcome of the scenario's last When step stays for its Then steps,
+    and what they count leaves the lookup out."""
     from g2a_adapter import G2AError
     from g2a_adapter.client import Product
     from harness.twin.admin import TwinAdminError
@@ -41,6 +44,7 @@ def _looked_up(world: World, product_id: int) -> Product:
         return world.check(
             lambda client: client.products.get(wanted),
             lambda admin: Product.model_validate(admin.product(wanted)),
+            sends=("GET", "/v1/products"),
         )
     except (G2AError, TwinAdminError, ValidationError) as exc:
         raise AssertionError(
@@ -50,7 +54,9 @@ def _looked_up(world: World, product_id: int) -> Product:
 
 @then(worded(parse("product {product_id:whole} costs {bound} {price:number} EUR"), bound=BOUNDS))
 def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -> None:
-    """Look the product up: its price is at most, at least or exactly this many EUR.
+    """Look the product up on the side, through the adapter (on the twin, its admin surface
+    while a fault or rate limit a Given step armed waits for the scenario's call): its price
+    is at most, at least or exactly this many EUR.
 
     Example: product 10000027819004 costs at most 50 EUR
     Example: product 10000027819004 costs exactly 12.50 EUR
@@ -70,7 +76,9 @@ def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -
     worded(parse("product {product_id:whole} has {bound} {count:whole} key in stock"), bound=BOUNDS)
 )
 def product_stock(g2a_world: World, product_id: int, bound: str, count: int) -> None:
-    """Look the product up: its stock is at most, at least or exactly this many keys.
+    """Look the product up on the side, through the adapter (on the twin, its admin surface
+    while a fault or rate limit a Given step armed waits for the scenario's call): its stock
+    is at most, at least or exactly this many keys.
 
     Example: product 10000027819004 has at least 1 key in stock
     Example: product 10000027819004 has at most 500 keys in stock

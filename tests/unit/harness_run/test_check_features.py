@@ -431,34 +431,46 @@ SELECTED_APART = (
   @twin @qa-wip
   Scenario: Work in progress
     When QA ordrs product 10000068865001
+
+  @sandbox @qa-wip
+  Scenario: A twin fault on the sandbox
+    Given the twin refuses the next product list request with HTTP 400 and code BR02
 """
 )
 
 
-def test_only_the_flags_of_the_scenarios_a_run_selects_stop_it(tmp_path: Path) -> None:
-    """As Cucumber and behave: a selection runs, and is checked, alone. What is wrong outside
-    it is a warning; a tag on the Feature line is in every scenario, selected ones too."""
+def test_a_tag_flag_stops_any_run_and_a_step_flag_only_one_selecting_its_scenario(
+    tmp_path: Path,
+) -> None:
+    """A misread tag is what drops a scenario from the selection it was meant for, so it stops
+    every run; an unknown step, or one its target does not allow, only stops a run that
+    selects its scenario (as Cucumber and behave check only what they run)."""
     path = qa_feature(tmp_path, SELECTED_APART)
     every = check_features([path])
     unknown = f'{path}:17: unknown step "When QA ordrs product 10000068865001"'
+    steps = [m for m in every.messages() if not m.split(": ", 2)[1].startswith("tag @")]
 
     good = check_features([path], scenario_filter("twin", "qa-good"))
-    smoke = check_features([path], scenario_filter("twin", "smoke"))
+    wip = check_features([path], scenario_filter("twin", "qa-wip"))
 
     assert every.messages()[:6] == mistagged_messages(path)
-    assert every.messages()[6].startswith(unknown)
-    assert good.messages() == [m for m in mistagged_messages(path) if m.startswith(f"{path}:1:")]
-    assert good.warnings == tuple(every.messages()[2:])
-    assert smoke.messages() == [m for m in mistagged_messages(path) if ":3: " not in m]
-    assert smoke.warnings == (*mistagged_messages(path)[2:4], every.messages()[6])
+    assert [m.split(": ")[0] for m in steps] == [f"{path}:17", f"{path}:21"]
+    assert steps[0].startswith(unknown)
+    assert good.messages() == mistagged_messages(path)
+    assert good.warnings == tuple(steps)
+    # on the twin, @qa-wip selects the unknown step's scenario, not the @sandbox one
+    assert wip.messages() == [*mistagged_messages(path), steps[0]]
+    assert wip.warnings == (steps[1],)
     # no selection (`steps --check`): everything stops the run, nothing is a warning
     assert every.warnings == ()
 
 
-def test_a_run_warns_of_flags_outside_its_selection_and_runs_it(tmp_path: Path) -> None:
+def test_a_run_warns_of_step_flags_outside_its_selection_and_runs_it(tmp_path: Path) -> None:
     folder = tmp_path / "qa"
     folder.mkdir()
-    path = qa_feature(folder, SELECTED_APART.replace("@twn @qa-own @qa-sandbox ", "@qa-own "))
+    # SELECTED_APART's last three scenarios, under a Feature line without flags
+    text = "@qa-own\nFeature: Mistagged\n" + SELECTED_APART.split("\n\n", 2)[2]
+    path = qa_feature(folder, text)
     reports = tmp_path / "reports"
 
     done = harness(
@@ -467,15 +479,83 @@ def test_a_run_warns_of_flags_outside_its_selection_and_runs_it(tmp_path: Path) 
 
     assert done.returncode == 0, done.stdout + done.stderr
     warned = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
-    assert [line.split(": ")[1] for line in warned] == [f"{path}:{n}" for n in (3, 3, 7, 7, 17)]
+    assert [line.split(": ")[1] for line in warned] == [f"{path}:{n}" for n in (9, 13)]
     assert (
-        "g2a-harness run: 5 step(s) or tag(s) of scenarios this run does not select cannot run "
-        "as written (the warnings above); the selection runs"
+        "g2a-harness run: 2 step(s) of scenarios this run does not select cannot run as written "
+        "(the warnings above); the selection runs"
     ) in done.stderr
     results = (reports / "results.jsonl").read_text(encoding="utf-8")
     assert '"name": "Mistagged: A clean read", "feature": "Mistagged", "outcome": "passed"' in (
         results
     )
+
+
+SANDBOX_TYPO = """\
+Feature: Meant for the sandbox
+  @Sandbox @qa-sb
+  Scenario: Products on the sandbox
+    When QA lists the first page of products
+
+  @sandbox @qa-sb
+  Scenario: Also on the sandbox
+    When QA lists the first page of products
+"""
+
+
+def test_a_tag_typo_that_drops_a_scenario_from_the_selection_stops_the_run(
+    tmp_path: Path,
+) -> None:
+    """`@Sandbox` leaves its scenario out of a sandbox run: the typo must not pass silently
+    just because the run (by that very typo) does not select the scenario."""
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, SANDBOX_TYPO)
+    reports = tmp_path / "reports"
+
+    done = harness(
+        "run", "--target", "sandbox", "--tags", "@qa-sb", "--features", str(folder),
+        "--report-dir", str(reports),
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"{path}:2: tag @Sandbox is no target: did you mean @sandbox? (the targets are @twin, "
+        "@sandbox, @live)",
+        "g2a-harness run: 1 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        (
+            "@twin @chk-no-such-item\nFeature: Only a Feature line\n",
+            "no scenario in {path}: nothing was checked",
+        ),
+        (
+            "@twin\nFeature: Rules\n  @chk-no-such-item\n  Rule: Nothing here yet\n\n"
+            "  Rule: Reads\n    Scenario: A read\n"
+            "      When QA lists the first page of products\n",
+            "1 step in 1 scenario: all known, 1 problem",
+        ),
+    ],
+)
+def test_a_flagged_tag_of_a_feature_or_rule_without_scenarios_is_reported(
+    tmp_path: Path, text: str, summary: str
+) -> None:
+    path = qa_feature(tmp_path, text)
+    line = text.splitlines().index(next(s for s in text.splitlines() if "@chk" in s)) + 1
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{path}:{line}: tag @chk-no-such-item names no checklist item (harness/checklist.toml "
+        "lists the items)",
+        summary.format(path=path),
+    ]
 
 
 TARGETED_TEAM_TAGS = """\

@@ -40,6 +40,28 @@ def test_a_bad_tag_expression_is_refused(tags: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("tags", "mark"),
+    [
+        ("@parametrize", "parametrize"),
+        ("@smoke and not usefixtures", "usefixtures"),
+        ("(@skip or @a)", "skip"),
+        ("@skipif", "skipif"),
+        ("not @xfail", "xfail"),
+        ("@filterwarnings", "filterwarnings"),
+    ],
+)
+def test_pytest_s_own_marks_are_refused_as_tags(tags: str, mark: str) -> None:
+    """pytest-bdd marks an Outline's rows `parametrize` (and a test may carry pytest's other
+    own marks): `-m` would select by them where no feature file's tag is meant."""
+    with pytest.raises(SelectionError) as refused:
+        marker_expression(tags)
+    assert str(refused.value) == (
+        f"not a tag in {tags!r}: @{mark} is one of pytest's own marks (parametrize, "
+        "usefixtures, skip, skipif, xfail, filterwarnings), which no tag expression can select"
+    )
+
+
+@pytest.mark.parametrize(
     "tags", ["@smoke and", "and @a", "@a @b", "(@a", "@a)", "()", "not", "@a or (@b and)"]
 )
 def test_a_tag_expression_that_does_not_parse_is_refused_before_any_run(tags: str) -> None:

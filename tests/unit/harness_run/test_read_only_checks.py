@@ -1,23 +1,30 @@
 """A read-only check (`Then product … costs at most … EUR`, `… has at least … keys in stock`,
-`Then the order's status is …`) reads on the side: on the twin through its admin surface, so
-it neither fires a fault nor spends the rate limit a Given step set for the scenario's call,
-elsewhere with a client of its own. The metrics, log and request-count steps after it count
-only the scenario's own calls, as if the check had not run."""
+`Then the order's status is …`) reads on the side, through the adapter on a client of its
+own, on every target: the metrics, log and request-count steps after it count only the
+scenario's own calls, as if the check had not run. Only on the twin, while a fault a Given step
+armed would meet the check's request, or a rate limit is set, it reads the admin surface, so
+the fault or the budget is left to the scenario's call."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from qa_support import scenario_outcomes
 
-from g2a_adapter import Metrics
+from g2a_adapter import Metrics, ResponseFormatError
 from g2a_adapter.client import Product
 from harness.bdd.fixtures import ADAPTER_LOGGER
-from harness.bdd.world import LogCapture, World
-from harness.targets import Target
+from harness.bdd.steps.client import order_status, order_status_one_of
+from harness.bdd.steps.product_checks import product_costs, product_stock
+from harness.bdd.steps.twin import received
+from harness.bdd.world import CHECK_CORRELATION_ID, LogCapture, TwinHandle, World
+from harness.targets import Target, resolve_target
 from harness.twin.admin import TwinAdmin
+from harness.twin.config import TwinConfig
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
 
@@ -128,7 +135,11 @@ def test_without_a_twin_a_check_reads_the_target_on_a_client_of_its_own() -> Non
                 "sandbox", "sandbox", twin.export_url, SANDBOX_API_HASH, SANDBOX_API_KEY
             )
             world = World(target, Metrics(), capture)
-            product = world.check(lambda client: client.products.get("10000027819004"), on_twin)
+            product = world.check(
+                lambda client: client.products.get("10000027819004"),
+                on_twin,
+                sends=("GET", "/v1/products"),
+            )
             world.close()
             logged = [(r["method"], r["path"]) for r in twin.admin.requests()]
     finally:
@@ -140,3 +151,135 @@ def test_without_a_twin_a_check_reads_the_target_on_a_client_of_its_own() -> Non
     counted = [s for f in world.metrics.registry.collect() for s in f.samples]
     assert [s for s in counted if s.name == "g2a_requests_total"] == []
     assert capture.records == []
+
+
+PRODUCT = "10000027819004"
+
+
+@pytest.fixture
+def on_twin() -> Iterator[tuple[World, TwinAdmin]]:
+    """A scenario's world on the twin (fast profile: no rate limit), and the twin's admin."""
+    with running_twin(TwinConfig.fast()) as twin:
+        handle = TwinHandle(twin.base_url, twin.export_url, twin.admin)
+        world = World(resolve_target("twin"), Metrics(), LogCapture(), connect_twin=lambda: handle)
+        yield world, twin.admin
+        world.close()
+
+
+def _logged(admin: TwinAdmin) -> list[tuple[str, str, str | None]]:
+    """Each request the twin's API received: method, path and correlation id."""
+    return [
+        (r["method"], r["path"], (r.get("headers") or {}).get("x-correlation-id"))
+        for r in admin.requests()
+    ]
+
+
+def _broken(*args: object, **kwargs: object) -> NoReturn:
+    raise ResponseFormatError("broken on purpose")
+
+
+def test_a_product_check_with_nothing_armed_reads_through_the_adapter(
+    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check is the suite's proof that the adapter reads a product: a broken lookup fails
+    it, on the twin as on the sandbox."""
+    world, _ = on_twin
+    monkeypatch.setattr(type(world.client().products), "get", _broken)
+
+    with pytest.raises(AssertionError) as failed:
+        product_costs(world, int(PRODUCT), "at most", 50.0)
+
+    assert str(failed.value) == (
+        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
+    )
+
+
+def test_an_order_status_check_with_nothing_armed_reads_through_the_adapter(
+    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _ = on_twin
+    world.order_id = world.client().orders.create("10000068865001").order_id
+    monkeypatch.setattr(type(world.client().orders), "details", _broken)
+
+    with pytest.raises(ResponseFormatError, match="broken on purpose"):
+        order_status(world, "new")
+    with pytest.raises(ResponseFormatError, match="broken on purpose"):
+        order_status_one_of(world, "new, paid")
+
+
+def test_a_check_s_request_is_marked_and_left_out_of_what_the_scenario_counts(
+    on_twin: tuple[World, TwinAdmin],
+) -> None:
+    world, admin = on_twin
+    world.attempt(lambda: world.client().orders.create("10000068865001"))
+    world.order_id = world.outcome.order_id
+    admin.clear_requests()
+
+    order_status(world, "new")
+    product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert [(m, p.rsplit("/", 1)[0], c) for m, p, c in _logged(admin)] == [
+        ("GET", "/v1/order/details", CHECK_CORRELATION_ID),
+        ("GET", "/v1", CHECK_CORRELATION_ID),
+    ]
+    assert received(world, "order details") == received(world, "product list") == []
+    counted = [s for f in world.metrics.registry.collect() for s in f.samples]
+    assert [s.labels for s in counted if s.name == "g2a_requests_total"] == [
+        {"method": "POST", "route": "/v1/order", "status": "200", "outcome": "ok"}
+    ]
+
+
+def test_a_fault_armed_for_the_call_is_left_to_it(on_twin: tuple[World, TwinAdmin]) -> None:
+    """A fault that would fire on the check's read (its route, `*` included) is the scenario's:
+    the check reads the admin surface and the fault is not used up."""
+    world, admin = on_twin
+    admin.add_fault(route="*", method="GET", times=1, kind="status", status=400)
+
+    product_costs(world, int(PRODUCT), "at most", 50.0)
+
+    assert [(f["calls"], f["spent"]) for f in admin.faults()] == [(0, False)]
+    assert _logged(admin) == []
+
+
+def test_a_fault_armed_for_another_call_leaves_the_check_on_the_adapter(
+    on_twin: tuple[World, TwinAdmin],
+) -> None:
+    world, admin = on_twin
+    admin.add_fault(route="/v1/order", method="POST", times=1, kind="status", status=400)
+    admin.add_fault(route="/v1/products", method="POST", times=1, kind="status", status=400)
+    spent = admin.add_fault(route="/v1/products", method="GET", times=1, kind="status", status=400)
+    world.attempt(world.client().products.list)  # uses up the third fault
+
+    product_costs(world, int(PRODUCT), "at most", 50.0)
+
+    assert [(f["id"], f["spent"]) for f in admin.faults()] == [
+        ("fault-1", False),
+        ("fault-2", False),
+        (spent, True),
+    ]
+    assert _logged(admin)[-1] == ("GET", "/v1/products", CHECK_CORRELATION_ID)
+
+
+def test_an_order_status_check_reads_the_admin_surface_while_a_fault_waits_for_the_call(
+    on_twin: tuple[World, TwinAdmin],
+) -> None:
+    world, admin = on_twin
+    world.order_id = world.client().orders.create("10000068865001").order_id
+    admin.configure(status_words={"new": "pending"})
+    admin.add_fault(route="/v1/order/details/*", method="GET", times=1, kind="status", status=400)
+    admin.clear_requests()
+
+    order_status(world, "pending")
+
+    assert [(f["calls"], f["spent"]) for f in admin.faults()] == [(0, False)]
+    assert _logged(admin) == []
+
+
+def test_the_twin_s_rate_limit_is_left_to_the_scenario(on_twin: tuple[World, TwinAdmin]) -> None:
+    world, admin = on_twin
+    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+
+    product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert _logged(admin) == []
+    assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole

@@ -163,9 +163,9 @@ BOUNDS_FAILING = {
     "1234567.8 EUR, got 1234567.89 EUR",
     "A stock bound of one key": "expected product 10000068865001 to have exactly 1 key in "
     "stock, got 3",
-    # on the twin, read from its admin surface (`World.check`)
+    # looked up through the adapter (`World.check`), on the twin too
     "A bound check of a product that is not served": "cannot look up product 99999999999999: "
-    "TwinAdminError: GET /__twin/catalog/99999999999999: 404 no product 99999999999999",
+    "NotFoundError: product 99999999999999 is not in the catalog",
 }
 
 
