@@ -56,8 +56,8 @@ def _parsed(raw: bytes) -> Any:
         raise AdminError(400, "body is not valid JSON") from None
     try:
         check_answerable(data, "body")
-    except UnanswerableError as exc:
-        raise AdminError(400, str(exc)) from None
+    except UnanswerableError as exc:  # the published answer names the body, not the place
+        raise AdminError(400, f"body {exc.reason}") from None
     return data
 
 

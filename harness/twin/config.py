@@ -116,6 +116,12 @@ class TwinConfig:
     max_page: int = assumptions.MAX_PAGE
     page_size: int = assumptions.PAGE_SIZE
 
+    def __post_init__(self) -> None:
+        """However the config is built (in code, `fast`, `updated`), every field holds only
+        what its answers can carry (`check_answerable`, naming the field and the place)."""
+        for known in dataclasses.fields(self):
+            check_answerable(getattr(self, known.name), known.name)
+
     @classmethod
     def fast(cls, **fields: Any) -> TwinConfig:
         """The profile for fast tests: keys ready at payment, no rate limit."""
@@ -130,7 +136,7 @@ class TwinConfig:
 
     def updated(self, fields: dict[str, Any]) -> TwinConfig:
         """A copy with `fields` applied; unknown names, wrong types or a value no answer can
-        carry (`check_answerable`, naming the field) raise ValueError."""
+        carry (`__post_init__`) raise ValueError."""
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(fields) - known)
         if unknown:
@@ -138,8 +144,6 @@ class TwinConfig:
         changes = {
             name: _coerce(name, value, getattr(self, name)) for name, value in fields.items()
         }
-        for name, value in fields.items():
-            check_answerable(value, name)
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -231,8 +235,8 @@ def _known_keys(name: str, value: Any, current: dict[str, Any]) -> dict[str, Any
 
 
 def _error(setting: str, spec: Any) -> ErrorSpec:
-    if isinstance(spec, ErrorSpec):
-        return spec
+    if isinstance(spec, ErrorSpec):  # given in code: checked as the parsed list is
+        spec = spec.as_list()
     if not isinstance(spec, list | tuple) or len(spec) != 3:
         raise ValueError(f"{setting} must be [status, code, message]")
     status, code, message = spec

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
@@ -45,35 +46,121 @@ def is_message(value: Any) -> TypeGuard[str]:
 
 
 class UnanswerableError(ValueError):
-    """Input holds what no answer can carry; the message names where it is."""
+    """Input holds what no answer can carry: `where` is its place (`sequence[1].message`),
+    `reason` what it holds there."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where} {reason}")
+        self.where = where
+        self.reason = reason
 
 
 LONE_SURROGATE = "holds a lone surrogate (\\ud800 to \\udfff), which no answer can carry"
 OUT_OF_RANGE = "holds a number out of range (1e400 is read as infinity), which no answer can carry"
+CYCLE = "refers back to a value that holds it (a cycle), which no answer can carry"
 
 
 def check_answerable(data: Any, where: str) -> None:
     """The twin's one check of what it takes (an admin body, a config or fault spec given in
     code) for what JSON reads but no answer can carry back: a lone surrogate (`"\\ud800"`, no
-    UTF-8 writes it) or a number out of range (`1e400`, read as infinity). Raises
-    UnanswerableError naming `where`. Walks lists, tuples, objects and dataclasses without
-    recursion, so any depth the parser read is checked."""
-    pending = [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if not _utf8(item):
-                raise UnanswerableError(f"{where} {LONE_SURROGATE}")
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise UnanswerableError(f"{where} {OUT_OF_RANGE}")
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    UTF-8 writes it), a number out of range (`1e400`, read as infinity; an integer of more
+    digits than Python writes) or, built in code, a cycle.
+
+    Raises UnanswerableError for the first problem in document order, by its place under
+    `where` (`where.key[index]`, a dataclass's fields as an object's keys). Writing `data` as
+    JSON (in C) shows there is none; only when writing fails does a walk look for it (a
+    refused body's cost, not an accepted one's), so a value no JSON holds (a set, a Decimal)
+    is left to the checks of its type."""
+    if _writes(data):
+        return
+    problem = _first_problem(data, where)
+    if problem is not None:
+        raise problem
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A dataclass as the object of its fields, as the JSON writer's `default`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_WRITER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fields)
+
+
+def _writes(value: Any) -> bool:
+    """Whether JSON writes `value` and UTF-8 the text: the whole check, in C."""
+    try:
+        _WRITER.encode(value).encode()
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return True
+
+
+_KEY = object()  # the step to an object's key, as against its value
+
+
+def _first_problem(data: Any, where: str) -> UnanswerableError | None:
+    """The first problem in `data` in document order; None when what `_writes` refused is no
+    JSON value (a set, a Decimal). Walks without recursion, so any depth is walked; a part
+    `_writes` takes is skipped, and a container met again on the way down is a cycle."""
+    if not _is_container(data):
+        reason = _leaf_problem(data)
+        return None if reason is None else UnanswerableError(where, reason)
+    path = [(where, data, _steps(data))]  # the containers from `data` to the one walked
+    on_path = {id(data)}
+    while path:
+        place, container, steps = path[-1]
+        for step, value in steps:
+            reason = _leaf_problem(value)
+            if reason is None and _is_container(value) and not _writes(value):
+                if id(value) not in on_path:
+                    path.append((_place(place, step), value, _steps(value)))
+                    on_path.add(id(value))
+                    break
+                reason = CYCLE
+            if reason is not None:
+                return UnanswerableError(_place(place, step), reason)
+        else:
+            path.pop()
+            on_path.discard(id(container))
+    return None
+
+
+def _leaf_problem(value: Any) -> str | None:
+    """What a string or number holds that no answer can carry; None for any other value."""
+    if isinstance(value, str):
+        return None if _utf8(value) else LONE_SURROGATE
+    if isinstance(value, float):
+        return None if math.isfinite(value) else OUT_OF_RANGE
+    if isinstance(value, int) and not _writes(value):  # more digits than Python writes
+        return OUT_OF_RANGE
+    return None
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, dict | list | tuple) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    )
+
+
+def _steps(container: Any) -> Iterator[tuple[Any, Any]]:
+    """A container's parts in document order, each with its step from the container: an index,
+    `.name`, or `_KEY` for an object's key (before its value)."""
+    if isinstance(container, dict):
+        for key, value in container.items():
+            yield _KEY, key
+            yield f".{key}", value
+    elif isinstance(container, list | tuple):
+        yield from enumerate(container)
+    else:
+        yield from _steps(_fields(container))
+
+
+def _place(place: str, step: Any) -> str:
+    if step is _KEY:
+        return f"a key of {place}"
+    return f"{place}[{step}]" if isinstance(step, int) else f"{place}{step}"
 
 
 def _utf8(value: str) -> bool:

@@ -247,8 +247,8 @@ def _sequence_spec(value: Any) -> list[str | dict[str, Any] | None] | None:
 
 def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Fault:
     """Validate a fault spec (the `POST /__twin/faults` body) into a Fault; `twin_seed` seeds
-    its draws when the spec has no `seed`. A field no answer can carry is refused by name
-    (`check_answerable`), after every other check."""
+    its draws when the spec has no `seed`. A field no answer can carry is refused by its place
+    (`check_answerable`: `sequence[1].message`), after every other check."""
     unknown = set(spec) - _SPEC_FIELDS
     if unknown:
         raise FaultSpecError(f"unknown fault field(s): {', '.join(sorted(unknown))}")

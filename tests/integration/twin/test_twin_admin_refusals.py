@@ -271,6 +271,35 @@ def test_a_message_no_utf_8_can_write_is_refused_and_the_config_still_answers(
     assert admin.config() == before
 
 
+OUT_OF_RANGE = (
+    "body holds a number out of range (1e400 is read as infinity), which no answer can carry"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"status_words": {"new": "\\ud800"}, "wallet_balance": 1e400}', LONE_SURROGATE),
+        ('{"wallet_balance": 1e400, "status_words": {"new": "\\ud800"}}', OUT_OF_RANGE),
+        ('[1e400, "\\ud800"]', OUT_OF_RANGE),
+        ('["\\ud800", 1e400]', LONE_SURROGATE),
+    ],
+)
+def test_of_two_problems_in_an_admin_body_the_first_is_named(
+    admin: TwinAdmin, content: str, reason: str
+) -> None:
+    """In the body's order: a lone surrogate before a number out of range was named as the
+    number (writing it failed before the text was encoded)."""
+    before = admin.config()
+    answer = httpx.put(
+        f"{admin.base_url}/__twin/config",
+        content=content,
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status_code, answer.json()["error"]) == (400, reason)
+    assert admin.config() == before
+
+
 @pytest.mark.parametrize(
     ("method", "path", "change"),
     [

@@ -95,7 +95,7 @@ LONE_SURROGATE = " holds a lone surrogate (\\ud800 to \\udfff), which no answer 
         ({"kind": "status", "message": "Busy \udfff"}, f"message{LONE_SURROGATE}"),
         ({"kind": "status", "route": "/v1/prod\ud800"}, f"route{LONE_SURROGATE}"),
         ({"kind": "status", "sequence": [None, {"kind": "html", "message": "\ud800"}]},
-         f"sequence{LONE_SURROGATE}"),
+         f"sequence[1].message{LONE_SURROGATE}"),
         ({"kind": "status", "sequence": [{"kind": "status", "code": ""}]},
          f"sequence[0]: {FAULT_CODE}"),
         ({"kind": "status", "sequence": [None, {"kind": "html", "message": ""}]},

@@ -270,17 +270,17 @@ LONE_SURROGATE = " holds a lone surrogate (\\ud800 to \\udfff), which no answer 
 @pytest.mark.parametrize(
     ("fields", "name"),
     [
-        ({"status_words": {"new": "n\ud800w"}}, "status_words"),
-        ({"job_status_words": {"pending": "p\udfff"}}, "job_status_words"),
-        ({"webhook_secrets": ["secret-\ud800"]}, "webhook_secrets"),
+        ({"status_words": {"new": "n\ud800w"}}, "status_words.new"),
+        ({"job_status_words": {"pending": "p\udfff"}}, "job_status_words.pending"),
+        ({"webhook_secrets": ["secret", "secret-\ud800"]}, "webhook_secrets[1]"),
         ({"credentials": [{"api_hash": "h\ud800", "email": "e", "api_secret": "abcd"}]},
-         "credentials"),
+         "credentials[0].api_hash"),
         ({"order_errors": {"out_of_stock": [400, "ORD03", "Out of stock \ud800"]}},
-         "order_errors"),
+         "order_errors.out_of_stock.message"),
     ],
     ids=["status word", "job status word", "webhook secret", "credential", "error message"],
 )  # fmt: skip
-def test_config_given_in_process_refuses_a_lone_surrogate_naming_the_field(
+def test_config_given_in_process_refuses_a_lone_surrogate_naming_its_place(
     fields: dict[str, object], name: str
 ) -> None:
     """The admin's rule for what no answer can carry holds for a config built in code too:
