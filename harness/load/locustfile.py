@@ -199,6 +199,21 @@ def _collect_final_reports(environment: Environment, **_: Any) -> None:
         )
 
 
+def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
+    """Master, as it quits: Locust tells only the workers it lists to quit, and it unlists one
+    in its stop sequence (after a web run's `stop`) until it says it is ready again, which can
+    come after the master quit (--autoquit is --stop-timeout, and the worker's wait is that plus
+    LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP). Such a worker would then find its
+    master gone and take that for silence: it is told too, the message waiting in its socket
+    until it listens again."""
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    listed = {client.id for client in runner.clients.all}  # Locust's own quit reaches these
+    for worker in sorted(_joined - listed):
+        runner.send_message("quit", client_id=worker)
+
+
 def _write_journal(exit_code: int, **_: Any) -> None:
     environment = _environment
     if environment is None or isinstance(environment.runner, WorkerRunner):
@@ -227,6 +242,7 @@ _listen(events.report_to_master, _ship)  # workers ship their journal with every
 _listen(events.worker_report, _receive)  # the master collects it
 _listen(events.worker_connect, _worker_joined)  # the master counts who joined
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
+_listen(events.quitting, _quit_deaf_workers)  # master: before Locust's last quit message
 _listen(events.quit, _write_journal)  # after the runner quit: final reports are in
 
 

@@ -255,12 +255,23 @@ def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict
     assert _verdict(tmp_path)["web"] is True  # the gate refuses it: the operator ran the crowd
 
 
-def test_web_mode_over_workers_ends_with_every_worker_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "env", [{}, {"LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP": "3"}],
+    ids=["locust-default", "3s-more"],
+)  # fmt: skip
+def test_web_mode_over_workers_ends_with_every_worker_clean(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     """At --run-time a web run's master stops the test (Locust's `stop` to each worker, which
-    then ignores its master for --stop-timeout): its workers did not take that for silence."""
+    then ignores its master for --stop-timeout plus LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_
+    AFTER_STOP): its workers did not take that for silence, and the master's quit reached them.
+
+    Before, the master quit --autoquit (= --stop-timeout) after the stop and told only the
+    workers ready again: with 3 s more, none was; it exited 1 once its master went silent."""
     code, output = _load(
-        tmp_path, "--web", "--workers", "1", "--profile", "smoke", "--run-time", "6s"
-    )
+        tmp_path, "--web", "--workers", "1", "--profile", "smoke", "--run-time", "6s",
+        env=env,
+    )  # fmt: skip
 
     assert code == 0, output[-3000:]
     assert "load profile smoke on twin, master + 1 worker(s): PASSED" in output

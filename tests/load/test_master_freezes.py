@@ -128,9 +128,14 @@ def test_a_remote_worker_stops_when_its_master_freezes_while_its_users_are_stopp
         assert url, "the run printed no web UI address"
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
         master = next(pid for pid in children(run.pid) if "--master" in _cmdline(pid))
+        workers = children(remote.pid)
         # the web UI's Stop answers once the master told its workers to stop
         assert httpx.post(f"{url.group(1)}stop", timeout=60).status_code == 200
         time.sleep(frozen_after_s)
+        # a worker that gave up its healthy master already would seem to notice the freeze at once
+        assert workers
+        assert remote.poll() is None, "the worker gave up its master before it froze"
+        assert all(alive(pid) for pid in workers), "a Locust worker quit before the freeze"
         os.kill(master, signal.SIGSTOP)
         frozen_at = time.monotonic()
         _, stderr = remote.communicate(timeout=LOCUST_HEARTBEAT_TIMEOUT_S + 30)
