@@ -30,7 +30,7 @@ from harness.twin.config import webhook_secrets
 from harness.twin.errors import UnanswerableError, check_answerable, strict_json
 from harness.twin.faults import FaultSpecError
 from harness.twin.runtime import Twin
-from harness.twin.state import Order
+from harness.twin.state import Order, TwinState
 from harness.twin.states import apply_state
 
 
@@ -181,7 +181,7 @@ async def orders(request: Request) -> Response:
     twin = _twin(request)
     twin.settle()
     now = twin.state.clock()
-    return _ok([o.as_dict(now) for o in twin.state.orders.values()])
+    return _ok([_order_view(twin.state, o, now) for o in twin.state.orders.values()])
 
 
 async def order(request: Request) -> Response:
@@ -193,7 +193,13 @@ async def order(request: Request) -> Response:
     if request.method == "PATCH":
         _set_order(twin, found, await _json(request))
     twin.settle()
-    return _ok(found.as_dict(state.clock()))
+    return _ok(_order_view(state, found, state.clock()))
+
+
+def _order_view(state: TwinState, found: Order, now: float) -> dict[str, Any]:
+    """The order as the admin surface shows it, with `details_status`: the word
+    `GET /v1/order/details` answers for it (`TwinState.status_word`)."""
+    return {**found.as_dict(now), "details_status": state.status_word(found, now)}
 
 
 _ORDER_STATUSES = ("new", "paid", "complete")

@@ -17,7 +17,6 @@ from harness.bdd.writes import writes
 
 if TYPE_CHECKING:
     from g2a_adapter import AccessToken
-    from harness.twin.admin import TwinAdmin
 
 WRONG_VALUES: dict[str, tuple[str, str]] = {
     "API key": ("api_key", "f" * 64),
@@ -547,22 +546,14 @@ def _status(world: World) -> str:
     """The order's details status, read on the side through the adapter (`World.check`):
     the scenario's request counter, logs and "the twin received" steps never see the read. On
     the twin with a fault armed for order details (or a rate limit), the twin's admin surface
-    tells it, and the fault is left to the scenario's call."""
+    tells it (the word its order details answer), and the fault is left to the scenario's
+    call."""
     order_id = current_order(world)
     return world.check(
         lambda client: str(client.orders.details(order_id).status),
-        lambda admin: _details_word(admin, order_id),
+        lambda admin: str(admin.order(order_id)["details_status"]),
         sends=("GET", f"/v1/order/details/{order_id}"),
     )
-
-
-def _details_word(admin: TwinAdmin, order_id: str) -> str:
-    """The word the twin's `GET /order/details` answers for an order (its admin order view has
-    only the state): the configured `status_words` entry of the order's state, or of `lapsed`
-    for an unpaid order whose reservation expired."""
-    order = admin.order(order_id)
-    state = "lapsed" if order["status"] == "new" and order["lapsed"] else order["status"]
-    return str(admin.config()["status_words"][state])
 
 
 @then(parsers.parse('the order\'s status is "{status}"'))

@@ -501,3 +501,32 @@ def test_auctions_of_an_unknown_product_or_a_broken_body(anon: httpx.Client) -> 
         )
     broken = anon.put(auctions_path(), content=b"[{", headers={"Content-Type": "application/json"})
     assert (broken.status_code, broken.json()) == (400, {"error": "body is not valid JSON"})
+
+
+def test_the_admin_order_view_shows_the_word_order_details_answers(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    """`details_status` is the configured word of the order's state, or of `lapsed` for an
+    unpaid order whose reservation expired: what `GET /order/details` answers, in the single
+    view and the listing alike."""
+    admin.configure(
+        status_words={"new": "open", "paid": "charged", "complete": "done", "lapsed": "gone"},
+        reservation_seconds=0.05,
+        completion_delay_seconds=0,
+    )
+    lapsed = create(api).json()["order_id"]
+    time.sleep(0.1)
+    assert admin.order(lapsed)["lapsed"] is True
+    admin.configure(reservation_seconds=60)
+    complete = create(api).json()["order_id"]
+    api.put(f"/order/pay/{complete}")
+    admin.configure(completion_delay_seconds=60)
+    paid = create(api).json()["order_id"]
+    api.put(f"/order/pay/{paid}")
+    fresh = create(api).json()["order_id"]
+
+    expected = {fresh: "open", paid: "charged", complete: "done", lapsed: "gone"}
+    shown = {order_id: admin.order(order_id)["details_status"] for order_id in expected}
+    answered = {o: api.get(f"/order/details/{o}").json()["status"] for o in expected}
+    listed = {o["order_id"]: o["details_status"] for o in admin.orders()}
+    assert shown == answered == listed == expected
