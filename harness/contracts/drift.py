@@ -20,7 +20,21 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
   same status lacks (`missing_field`);
 - no body or a body that is not JSON where the document or a pact with that status expects JSON
   (`not_json`, at `$`; a JSON scalar where an object is expected is a `type_change` at `$`);
-- a response `Content-Type` the documented status does not list (`undocumented_content_type`).
+- a response `Content-Type` the documented status does not list (`undocumented_content_type`);
+- a discriminator value that names no branch of its schema (`undocumented_value`, at the
+  discriminator's field), or a value lacking its discriminator (`missing_required_field`).
+
+How a schema is read: a value must meet the schema and every member of its `allOf`. Of a
+`oneOf` or `anyOf`, the value is compared with each branch joined to those members, and the
+branch with the fewest findings is reported (the alternatives are not told apart further:
+a value meeting two `oneOf` branches is no finding). A `discriminator` chooses the branch
+instead: its value goes through the `mapping`, else is the name of a schema in
+`components/schemas`; without `oneOf`/`anyOf`, the branches are the mapping's targets and the
+schemas whose `allOf` reaches the holder (OpenAPI 3.0.3's `Cat: {allOf: [Pet, ...]}`). A
+`oneOf` branch that is already among the members and reaches the holder back through its own
+`allOf` is the choice made (a value documented as `Cat` is no `Dog`). Null meets a holder
+marked `nullable` without a branch. Each subtree is compared once per exchange, however many
+branch combinations lie above it.
 """
 
 from __future__ import annotations
@@ -200,144 +214,231 @@ def _against_document(
             exchange.source,
         )
         return
-    yield from _compare_schema(operation, exchange, exchange.body, schema, "$", complete)
-
-
-def _compare_schema(
-    operation: Operation,
-    exchange: Exchange,
-    value: JSON,
-    schema: Any,
-    path: str,
-    complete: bool,
-) -> Iterator[Drift]:
-    members = _flattened(operation.document, [schema])
-    yield from _compare_members(operation, exchange, value, members, path, complete)
+    yield from _Comparison(operation, exchange, complete).schema(exchange.body, schema, "$")
 
 
 # A holder of alternatives already expanded along a path: its id (a node of the document,
-# alive as long as the document) and its key, `oneOf` or `anyOf`.
+# alive as long as the document) and its key, `oneOf`, `anyOf` or `discriminator`.
 _Expanded = frozenset[tuple[int, str]]
+_COMPONENTS = "#/components/schemas/"
 
 
-def _compare_members(
-    operation: Operation,
-    exchange: Exchange,
-    value: JSON,
-    members: list[Mapping[str, Any]],
-    path: str,
-    complete: bool,
-    expanded: _Expanded = frozenset(),
-) -> Iterator[Drift]:
-    """Compare `value` with a schema given as its flattened `allOf` members: the value must
-    satisfy every one of them. Each member's alternatives not in `expanded` are expanded, once
-    along a path: a holder met again through a branch's `allOf` is not expanded again."""
-    for member in members:
-        for key in ("oneOf", "anyOf"):
-            if member.get(key) and (id(member), key) not in expanded:
-                yield from _compare_alternatives(
-                    operation,
-                    exchange,
-                    value,
-                    members,
-                    (member, key),
-                    path,
-                    complete,
-                    expanded | {(id(member), key)},
+@dataclass
+class _Comparison:
+    """The comparison of one exchange's body with its documented schema. Each comparison of
+    a value with a set of members along a path is made once (`seen`): the branches of the
+    alternatives share the subtrees below them."""
+
+    operation: Operation
+    exchange: Exchange
+    complete: bool
+    seen: dict[tuple[int, tuple[int, ...], _Expanded, str], list[Drift]] = field(
+        default_factory=dict
+    )
+
+    def finding(self, kind: str, path: str, detail: str) -> Drift:
+        return Drift(self.operation.label, kind, path, detail, self.exchange.source)
+
+    def schema(self, value: JSON, schema: Any, path: str) -> list[Drift]:
+        return self.members(value, _flattened(self.operation.document, [schema]), path)
+
+    def members(
+        self,
+        value: JSON,
+        members: list[Mapping[str, Any]],
+        path: str,
+        expanded: _Expanded = frozenset(),
+    ) -> list[Drift]:
+        """Compare `value` with a schema given as its flattened `allOf` members: the value
+        must satisfy every one of them. Each member's alternatives not in `expanded` are
+        expanded, once along a path: a holder met again through a branch's `allOf` is not
+        expanded again."""
+        key = (id(value), tuple(id(m) for m in members), expanded, path)
+        if key not in self.seen:
+            self.seen[key] = list(self._members(value, members, path, expanded))
+        return self.seen[key]
+
+    def _members(
+        self, value: JSON, members: list[Mapping[str, Any]], path: str, expanded: _Expanded
+    ) -> Iterator[Drift]:
+        for member in members:
+            key = _alternatives_key(member)
+            if key and (id(member), key) not in expanded:
+                yield from self.alternatives(
+                    value, members, (member, key), path, expanded | {(id(member), key)}
                 )
                 return
-    schema = _merged(members)
-    allowed = _schema_types(schema)
-    actual = json_type(value)
-    if allowed and not _type_allowed(actual, allowed):
-        yield Drift(
-            operation.label,
-            "type_change",
-            path,
-            f"documented {'|'.join(sorted(allowed))}, got {actual}",
-            exchange.source,
-        )
-        return
-    rejected = next(filter(None, (_value_rejected(member, value) for member in members)), None)
-    if rejected:
-        kind, detail = rejected
-        yield Drift(operation.label, kind, path, detail, exchange.source)
-    if isinstance(value, dict):
+        yield from self.shape(value, members, path)
+
+    def shape(self, value: JSON, members: list[Mapping[str, Any]], path: str) -> Iterator[Drift]:
+        """Compare `value` with `members`, whose alternatives are all chosen."""
+        schema = _merged(members)
+        allowed = _schema_types(schema)
+        actual = json_type(value)
+        if allowed and not _type_allowed(actual, allowed):
+            detail = f"documented {'|'.join(sorted(allowed))}, got {actual}"
+            yield self.finding("type_change", path, detail)
+            return
+        rejected = next(filter(None, (_value_rejected(m, value) for m in members)), None)
+        if rejected:
+            yield self.finding(rejected[0], path, rejected[1])
+        if isinstance(value, dict):
+            yield from self.fields(value, schema, path)
+        elif isinstance(value, list) and "items" in schema:
+            for item in value:
+                yield from self.schema(item, schema["items"], f"{path}[]")
+
+    def fields(
+        self, value: dict[str, JSON], schema: Mapping[str, Any], path: str
+    ) -> Iterator[Drift]:
         properties = schema["properties"]
         extra = schema.get("additionalProperties")
-        for name in schema["required"]:
-            if complete and name not in value:
-                yield Drift(
-                    operation.label,
-                    "missing_required_field",
-                    f"{path}.{name}",
-                    "documented as required, absent",
-                    exchange.source,
-                )
+        if self.complete:
+            for name in schema["required"]:
+                if name not in value:
+                    detail = "documented as required, absent"
+                    yield self.finding("missing_required_field", f"{path}.{name}", detail)
         for name, item in value.items():
             child = f"{path}.{name}"
             if name in properties:
-                yield from _compare_schema(
-                    operation, exchange, item, properties[name], child, complete
-                )
+                yield from self.schema(item, properties[name], child)
             elif isinstance(extra, Mapping):
-                yield from _compare_schema(operation, exchange, item, extra, child, complete)
+                yield from self.schema(item, extra, child)
             else:
-                yield Drift(
-                    operation.label,
-                    "undocumented_field",
-                    child,
-                    f"{json_type(item)} field not declared by the documented schema",
-                    exchange.source,
-                )
-    elif isinstance(value, list) and "items" in schema:
-        for item in value:
-            yield from _compare_schema(
-                operation, exchange, item, schema["items"], f"{path}[]", complete
+                detail = f"{json_type(item)} field not declared by the documented schema"
+                yield self.finding("undocumented_field", child, detail)
+
+    def alternatives(
+        self,
+        value: JSON,
+        members: list[Mapping[str, Any]],
+        alternatives: tuple[Mapping[str, Any], str],
+        path: str,
+        expanded: _Expanded,
+    ) -> Iterator[Drift]:
+        """Compare `value` with `members` where one of them, the holder, offers alternatives
+        (its `key`: `oneOf`, `anyOf`, or a `discriminator` alone, whose mapping and subtypes
+        are the branches; `expanded` holds it): each branch joins the members. The branch the
+        discriminator names is the choice, else the branch closest to the value. A `oneOf`
+        branch already among the members that reaches the holder back through its `allOf` is
+        the choice made (a `Cat` of `Cat: {allOf: [Pet]}`, `Pet: {oneOf: [Cat, Dog]}` is no
+        `Dog`). Beside `nullable`, null needs no branch (the other members still hold)."""
+        holder, key = alternatives
+        if value is None and holder.get("nullable"):
+            yield from self.members(value, members, path, expanded)
+            return
+        document = self.operation.document
+        branches = [] if key == "discriminator" else [_resolve(document, b) for b in holder[key]]
+        chosen = [
+            b for b in branches if key == "oneOf" and _reaches_back(document, b, holder, members)
+        ]
+        discriminator = _discriminator(holder)
+        if discriminator is not None and isinstance(value, dict):
+            named, problem = self.discriminated(value, holder, discriminator, branches, path)
+            if chosen and named is not None and named is not chosen[0]:
+                problem = self.unknown_discriminator(discriminator, value, path)
+            if problem is not None:
+                yield problem
+            chosen = chosen or ([] if named is None else [named])
+        candidates = [
+            self.members(value, _flattened(document, [*members, b]), path, expanded)
+            for b in chosen or branches
+        ]
+        if not candidates:
+            yield from self.members(value, members, path, expanded)
+            return
+
+        def mismatch(found: list[Drift]) -> tuple[int, bool]:
+            """Fewest findings first; of as few, one whose type the value has."""
+            return len(found), any(d.kind == "type_change" and d.field == path for d in found)
+
+        yield from min(candidates, key=mismatch)
+
+    def discriminated(
+        self,
+        value: dict[str, JSON],
+        holder: Mapping[str, Any],
+        discriminator: Mapping[str, Any],
+        branches: list[Any],
+        path: str,
+    ) -> tuple[Mapping[str, Any] | None, Drift | None]:
+        """The branch `value`'s discriminator names, or the finding when it names none: the
+        name goes through the `mapping`, else is a schema's name in `components`. Without
+        `oneOf`/`anyOf`, the branches are the holder, the mapping's targets and the schemas
+        whose `allOf` reaches the holder."""
+        name = discriminator["propertyName"]
+        if name not in value:
+            detail = "documented as required, absent"
+            return None, self.finding("missing_required_field", f"{path}.{name}", detail)
+        document = self.operation.document
+        given = value[name]
+        mapping = discriminator.get("mapping")
+        mapping = mapping if isinstance(mapping, Mapping) else {}
+        target = _lookup(document, _discriminator_ref(mapping, given))
+        if branches:
+            allowed = any(target is b for b in branches)
+        else:
+            allowed = target is not None and (
+                given in mapping or any(holder is m for m in _flattened(document, [target]))
             )
+        if not allowed:
+            return None, self.unknown_discriminator(discriminator, value, path)
+        return target, None
+
+    def unknown_discriminator(
+        self, discriminator: Mapping[str, Any], value: dict[str, JSON], path: str
+    ) -> Drift:
+        name = discriminator["propertyName"]
+        detail = f"discriminator {_json_text(value[name])} names no schema documented here"
+        return self.finding("undocumented_value", f"{path}.{name}", detail)
 
 
-def _compare_alternatives(
-    operation: Operation,
-    exchange: Exchange,
-    value: JSON,
+def _alternatives_key(member: Mapping[str, Any]) -> str | None:
+    """The key of `member`'s alternatives: `oneOf`, `anyOf`, or `discriminator` alone."""
+    for key in ("oneOf", "anyOf"):
+        if member.get(key):
+            return key
+    return None if _discriminator(member) is None else "discriminator"
+
+
+def _discriminator(member: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """`member`'s `discriminator`, when it names its property."""
+    discriminator = member.get("discriminator")
+    if isinstance(discriminator, Mapping) and isinstance(discriminator.get("propertyName"), str):
+        return discriminator
+    return None
+
+
+def _reaches_back(
+    document: Mapping[str, Any],
+    branch: Mapping[str, Any],
+    holder: Mapping[str, Any],
     members: list[Mapping[str, Any]],
-    alternatives: tuple[Mapping[str, Any], str],
-    path: str,
-    complete: bool,
-    expanded: _Expanded,
-) -> Iterator[Drift]:
-    """Compare `value` with `members` where one of them, the holder, offers alternatives (its
-    `key`, `oneOf` or `anyOf`; `expanded` holds it): each branch joins the members, and the
-    branch closest to the value is reported. A branch already among the members is the choice
-    made (a `Cat` of `Cat: {allOf: [Pet]}`, `Pet: {oneOf: [Cat, Dog]}` is no `Dog`). Beside
-    `nullable`, null needs no branch (the other members still hold)."""
-    holder, key = alternatives
-    if value is None and holder.get("nullable"):
-        yield from _compare_members(operation, exchange, value, members, path, complete, expanded)
-        return
-    document = operation.document
-    chosen = [b for b in holder[key] if any(_resolve(document, b) is m for m in members)]
-    branches = [
-        list(
-            _compare_members(
-                operation,
-                exchange,
-                value,
-                _flattened(document, [*members, branch]),
-                path,
-                complete,
-                expanded,
-            )
-        )
-        for branch in chosen or holder[key]
-    ]
+) -> bool:
+    """Whether `branch`, already among `members`, reaches `holder` back through its `allOf`."""
+    return any(branch is m for m in members) and any(
+        holder is m for m in _flattened(document, [branch])
+    )
 
-    def mismatch(found: list[Drift]) -> tuple[int, bool]:
-        """Fewest findings first; of as few, one whose type the value has."""
-        return len(found), any(d.kind == "type_change" and d.field == path for d in found)
 
-    yield from min(branches, key=mismatch)
+def _discriminator_ref(mapping: Mapping[str, Any], given: JSON) -> str | None:
+    """The `$ref` a discriminator value names: its `mapping` entry (a `$ref` or a schema's
+    name), else the schema of that name; None for a value that is no string."""
+    if not isinstance(given, str):
+        return None
+    target = str(mapping.get(given, given))
+    return target if target.startswith("#") else _COMPONENTS + target
+
+
+def _lookup(document: Mapping[str, Any], ref: str | None) -> Any:
+    """The node `ref` points to, resolved; None when it points to nothing."""
+    if ref is None:
+        return None
+    try:
+        node = _resolve(document, {"$ref": ref})
+    except (KeyError, TypeError, ValueError):
+        return None
+    return node if isinstance(node, Mapping) else None
 
 
 def _against_pacts(

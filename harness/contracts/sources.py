@@ -205,7 +205,8 @@ class _OpenApiLoader(yaml.SafeLoader):
     replaced by those of YAML 1.2's core schema: a timestamp stays text (a `format: date-time`
     string), only `true`/`false` are booleans (`yes`, `no`, `on` and `off` stay words), and
     numbers are decimal (`010` is 10, `0o10` 8, `0x1F` 31; `1_000` and `1:30` stay text, `1e3`
-    is a number), so an enum of them compares with traffic as written."""
+    is a number), so an enum of them compares with traffic as written. A scalar tagged `!!int`,
+    `!!float` or `!!bool` is read by the same patterns, or refused naming its line."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_ONLY]
@@ -213,35 +214,49 @@ class _OpenApiLoader(yaml.SafeLoader):
     }
 
 
-# YAML 1.2 core schema's integers: decimal, `0o` octal or `0x` hex
+# YAML 1.2 core schema's scalars: integers (decimal, `0o` octal or `0x` hex), floats, booleans
 _CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_CORE_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+_CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z")
+
+
+def _core_text(
+    loader: yaml.SafeLoader, node: yaml.ScalarNode, core: re.Pattern[str], kind: str
+) -> str:
+    """The text of `node`, tagged as a `kind` YAML 1.2's core schema reads with `core`; text
+    that is none (`!!int 0b1`, `!!float 1:30`, `!!bool yes`) is an error naming its line."""
+    text = str(loader.construct_scalar(node))
+    if not core.match(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not {kind} of YAML 1.2's core schema", node.start_mark
+        )
+    return text
 
 
 def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    """An integer as YAML 1.2's core schema reads it; text tagged `!!int` that is none (`0b1`,
-    `1_000`) is an error naming its line."""
-    text = str(loader.construct_scalar(node))
-    if not _CORE_INT.match(text):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} is not an integer of YAML 1.2's core schema", node.start_mark
-        )
+    text = _core_text(loader, node, _CORE_INT, "an integer")
     return int(text, {"0o": 8, "0x": 16}.get(text[:2], 10))
 
 
+def _core_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = _core_text(loader, node, _CORE_FLOAT, "a float")
+    return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+
+
+def _core_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    return _core_text(loader, node, _CORE_BOOL, "a boolean").lower() == "true"
+
+
 # YAML 1.2 core schema's resolvers; an integer's before a float's, whose pattern it matches too
-_OpenApiLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+_OpenApiLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _CORE_BOOL, list("tTfF"))
 _OpenApiLoader.add_implicit_resolver("tag:yaml.org,2002:int", _CORE_INT, list("-+0123456789"))
-_OpenApiLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
-    ),
-    list("-+.0123456789"),
-)
+_OpenApiLoader.add_implicit_resolver("tag:yaml.org,2002:float", _CORE_FLOAT, list("-+.0123456789"))
 _OpenApiLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
+_OpenApiLoader.add_constructor("tag:yaml.org,2002:float", _core_float)
+_OpenApiLoader.add_constructor("tag:yaml.org,2002:bool", _core_bool)
 
 
 def _parse(path: Path, *, cassette: bool = False) -> Any:

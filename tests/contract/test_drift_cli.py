@@ -309,20 +309,28 @@ def test_numbers_of_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
     assert [type(n) for n in document["x-numbers"][:5]] == [int] * 5
 
 
-@pytest.mark.parametrize("text", ["0b1", "-0x1F", "1:30", "1_000", "0o8", "ten"])
-def test_an_explicit_int_that_yaml_1_2_does_not_read_names_its_line(
-    tmp_path: Path, text: str
+@pytest.mark.parametrize(
+    ("tag", "text", "kind"),
+    [
+        *(("int", text, "an integer") for text in ("0b1", "-0x1F", "1:30", "1_000", "0o8", "ten")),
+        *(("float", text, "a float") for text in ("1:30", "1_000.5", "0x10", "inf", "ten")),
+        *(("bool", text, "a boolean") for text in ("yes", "on", "n", "1")),
+    ],
+)
+def test_an_explicit_scalar_that_yaml_1_2_does_not_read_names_its_line(
+    tmp_path: Path, tag: str, text: str, kind: str
 ) -> None:
+    """YAML 1.1 reads `!!float 1:30` as 90.0 and `!!bool yes` as true; YAML 1.2 has neither."""
     from harness.contracts.sources import SourceError, load_openapi
 
     (tmp_path / "d.yaml").write_text(
-        f"openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nx-count: !!int {text}\n"
+        f"openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nx-count: !!{tag} {text}\n"
     )
     with pytest.raises(SourceError) as refused:
         load_openapi(tmp_path)
     message = str(refused.value)
     assert message.startswith(f"{tmp_path / 'd.yaml'} cannot be parsed: ")
-    assert f"{text!r} is not an integer of YAML 1.2's core schema" in message
+    assert f"{text!r} is not {kind} of YAML 1.2's core schema" in message
     assert "line 3, column 10" in message
 
 
@@ -335,6 +343,22 @@ def test_an_explicit_int_that_yaml_1_2_reads_is_that_integer(tmp_path: Path) -> 
     )
     [document] = load_openapi(tmp_path)
     assert document["x-counts"] == [10, 8, 31, -7, 3]
+
+
+def test_an_explicit_float_or_bool_that_yaml_1_2_reads_is_that_value(tmp_path: Path) -> None:
+    from harness.contracts.sources import load_openapi
+
+    (tmp_path / "d.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+        "x-floats: [!!float 10, !!float '1.5', !!float -.5e1, !!float -.inf, !!float .NaN]\n"
+        "x-flags: [!!bool true, !!bool False, !!bool TRUE]\n"
+    )
+    [document] = load_openapi(tmp_path)
+    *floats, nan = document["x-floats"]
+    assert floats == [10.0, 1.5, -5.0, float("-inf")]
+    assert [type(f) for f in floats] == [float] * 4
+    assert nan != nan
+    assert document["x-flags"] == [True, False, True]
 
 
 def test_unquoted_response_codes_are_documented_statuses(

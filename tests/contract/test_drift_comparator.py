@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.contracts import drift
 from harness.contracts.drift import (
     BodyForm,
     Drift,
@@ -611,13 +612,16 @@ def test_a_one_of_inside_an_all_of_member_is_read() -> None:
     ]
 
 
-PETS = {
+PETS: dict[str, Any] = {
     "Pet": {
         "type": "object",
         "required": ["petType"],
         "properties": {"petType": {"type": "string"}},
         "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
-        "discriminator": {"propertyName": "petType"},
+        "discriminator": {
+            "propertyName": "petType",
+            "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"},
+        },
     },
     "Cat": {
         "allOf": [
@@ -632,6 +636,9 @@ PETS = {
         ]
     },
 }
+
+
+UNNAMED = "discriminator {} names no schema documented here"
 
 
 def test_the_discriminator_layout_reads_each_subtype_of_the_parent() -> None:
@@ -656,7 +663,8 @@ def test_a_subtype_of_the_discriminator_layout_is_that_subtype_only() -> None:
             "undocumented_field",
             "$.status.bark",
             "boolean field not declared by the documented schema",
-        )
+        ),
+        ("undocumented_value", "$.status.petType", UNNAMED.format('"dog"')),
     ]
 
 
@@ -731,3 +739,167 @@ def test_groups_and_parentheses_that_set_no_flag_are_checked(pattern: str, value
     assert value_findings(schema, value) == []
     detail = f"documented pattern {pattern}, got {json.dumps(value + chr(10))}"
     assert value_findings(schema, value + "\n") == [("undocumented_value", "$.status", detail)]
+
+
+def test_a_branch_among_the_mixins_of_any_of_is_no_choice_made() -> None:
+    """`Stamp` beside an `anyOf` naming it too: the value may still be a `Card`."""
+    mixins = {
+        "Stamp": {"type": "object", "properties": {"at": {"type": "string"}}},
+        "Card": {
+            "type": "object",
+            "required": ["card"],
+            "properties": {"card": {"type": "string"}},
+        },
+    }
+    stamp, card = {"$ref": "#/components/schemas/Stamp"}, {"$ref": "#/components/schemas/Card"}
+    for key in ("anyOf", "oneOf"):
+        schema = {"allOf": [stamp, {key: [stamp, card]}]}
+        assert component_findings(mixins, schema, {"at": "t", "card": "c"}) == []
+        assert component_findings(mixins, schema, {"at": "t", "cvv": "1"}) == [
+            (
+                "undocumented_field",
+                "$.status.cvv",
+                "string field not declared by the documented schema",
+            )
+        ]
+
+
+def pets_requiring_a_bark() -> dict[str, Any]:
+    pets = copy.deepcopy(PETS)
+    pets["Cat"]["allOf"][1]["additionalProperties"] = False
+    pets["Dog"]["allOf"][1]["required"] = ["bark"]
+    return pets
+
+
+def test_the_branch_the_discriminator_names_is_the_one_compared() -> None:
+    pet = {"$ref": "#/components/schemas/Pet"}
+    pets = pets_requiring_a_bark()
+    absent = ("missing_required_field", "$.status.bark", "documented as required, absent")
+    assert component_findings(pets, pet, {"petType": "dog", "bark": True}) == []
+    assert component_findings(pets, pet, {"petType": "dog"}) == [absent]
+    assert component_findings(pets, pet, {"petType": "dog", "meow": True}) == [
+        absent,
+        (
+            "undocumented_field",
+            "$.status.meow",
+            "boolean field not declared by the documented schema",
+        ),
+    ]
+
+
+def test_a_discriminator_naming_no_branch_or_absent_is_drift() -> None:
+    pet = {"$ref": "#/components/schemas/Pet"}
+    pets = pets_requiring_a_bark()
+    assert component_findings(pets, pet, {"petType": "lizard", "meow": True}) == [
+        ("undocumented_value", "$.status.petType", UNNAMED.format('"lizard"'))
+    ]
+    # Without a mapping entry, the name is the schema's: `Cat`, not `cat`.
+    assert component_findings(pets, pet, {"petType": "Cat", "meow": True}) == []
+    del pets["Pet"]["required"]
+    assert component_findings(pets, pet, {"meow": True}) == [
+        ("missing_required_field", "$.status.petType", "documented as required, absent")
+    ]
+
+
+def test_the_specification_s_discriminator_without_one_of_reads_its_subtypes() -> None:
+    """OpenAPI 3.0.3's example: `Pet` holds only the discriminator, `Cat: {allOf: [Pet, ...]}`."""
+    pets: dict[str, Any] = {
+        "Pet": {
+            "type": "object",
+            "required": ["petType"],
+            "properties": {"petType": {"type": "string"}},
+            "discriminator": {"propertyName": "petType", "mapping": {"dog": "Dog"}},
+        },
+        "Cat": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Pet"},
+                {"type": "object", "properties": {"name": {"type": "string"}}},
+            ]
+        },
+        "Dog": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Pet"},
+                {"type": "object", "properties": {"bark": {"type": "string"}}},
+            ]
+        },
+        "Order": {"type": "object", "properties": {"name": {"type": "string"}}},
+    }
+    pet = {"$ref": "#/components/schemas/Pet"}
+    assert component_findings(pets, pet, {"petType": "Cat", "name": "Misty"}) == []
+    assert component_findings(pets, pet, {"petType": "dog", "bark": "soft"}) == []
+    assert component_findings(pets, pet, {"petType": "Pet"}) == []
+    # `Order` is a schema, but none whose `allOf` reaches `Pet`.
+    assert component_findings(pets, pet, {"petType": "Order", "name": "x"}) == [
+        (
+            "undocumented_field",
+            "$.status.name",
+            "string field not declared by the documented schema",
+        ),
+        ("undocumented_value", "$.status.petType", UNNAMED.format('"Order"')),
+    ]
+
+
+def counted_comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter of the value-with-members comparisons `detect_drift` makes."""
+    calls = [0]
+    merged = drift._merged
+
+    def counting(members: Any) -> dict[str, Any]:
+        calls[0] += 1
+        return merged(members)
+
+    monkeypatch.setattr(drift, "_merged", counting)
+    return calls
+
+
+def nested_alternatives(levels: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An `allOf` of three `oneOf`s of six branches, each with a `child` of the same kind."""
+    schema: dict[str, Any] | None = None
+    value: dict[str, Any] | None = None
+    for _ in range(levels):
+        members = []
+        for i in range(3):
+            branches = []
+            for j in range(6):
+                properties: dict[str, Any] = {f"f{i}_{j}": {"type": "string"}}
+                if schema is not None:
+                    properties["child"] = schema
+                branches.append({"type": "object", "properties": properties})
+            members.append({"oneOf": branches})
+        schema = {"allOf": members}
+        value = {"f0_5": "x", "f1_5": "y", "f2_5": "z", **({"child": value} if value else {})}
+    assert schema is not None
+    return schema, value or {}
+
+
+def test_each_subtree_below_alternatives_is_compared_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = counted_comparisons(monkeypatch)
+    schema, value = nested_alternatives(3)
+    assert component_findings({}, schema, value) == []
+    # 6 x 6 x 6 branch combinations a level, each subtree below them compared once
+    # (comparing it again under each combination makes over 10 million)
+    assert calls[0] < 1000
+    value["child"]["child"]["extra"] = 1
+    assert component_findings({}, schema, value) == [
+        (
+            "undocumented_field",
+            "$.status.child.child.extra",
+            "integer field not declared by the documented schema",
+        )
+    ]
+
+
+def test_a_chain_of_discriminated_pets_is_compared_once_a_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pets = copy.deepcopy(PETS)
+    pets["Pet"]["properties"]["mother"] = {"$ref": "#/components/schemas/Pet"}
+    pets["Pet"]["oneOf"].append({"$ref": "#/components/schemas/Bird"})
+    pets["Bird"] = {"allOf": [{"$ref": "#/components/schemas/Pet"}]}
+    value: dict[str, Any] = {"petType": "cat", "meow": True}
+    for _ in range(10):
+        value = {"petType": "cat", "meow": True, "mother": value}
+    calls = counted_comparisons(monkeypatch)
+    assert component_findings(pets, {"$ref": "#/components/schemas/Pet"}, value) == []
+    # each pet's shape, petType and meow: a branch a pet (not 3 to the 11th)
+    assert calls[0] < 11 * 4
