@@ -7,9 +7,9 @@ take the kind before them), exactly as a run matches it, and an unknown one is r
 run reports it. A known step is also checked for what a run would trip over: a `<placeholder>`
 no Examples column fills, a data table or doc string missing, unused or wrongly headed, and a
 step that cannot arrange a target the scenario is tagged for; so is a tag a run would misread
-(`@sanbox`, a `chk-` tag naming no checklist item: `harness.bdd.tag_check`). A file that is
-not valid Gherkin is reported with its line, instead of the parser's traceback. Nothing runs
-and no target is needed.
+(`@sanbox`, a `chk-` tag naming no checklist item, pytest's own `@skip`:
+`harness.bdd.tag_check`). A file that is not valid Gherkin is reported with its line, instead
+of the parser's traceback. Nothing runs and no target is needed.
 
 Given the scenarios a run selects (`harness.bdd.discovery.scenario_filter`), a step
 reported in a scenario the run leaves out is only a warning, as Cucumber and behave check only

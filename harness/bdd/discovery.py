@@ -21,9 +21,17 @@ FEATURES_ENV = "G2A_FEATURES"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
-# pytest's (and pytest-bdd's) own marks: `-m` would select by them (pytest-bdd marks an
-# Outline's rows `parametrize`), though no feature file's tag is meant.
-PYTEST_MARKS = ("parametrize", "usefixtures", "skip", "skipif", "xfail", "filterwarnings")
+# pytest's (and pytest-bdd's) own marks, with what pytest does to a scenario tagged with one:
+# `-m` would select by them (pytest-bdd marks an Outline's rows `parametrize`), though no
+# feature file's tag is meant, and pytest-bdd turns such a tag into the mark itself.
+PYTEST_MARKS = {
+    "parametrize": "stop the collection of every scenario",
+    "usefixtures": "stop the collection of every scenario",
+    "skip": "skip the scenario",
+    "skipif": "skip the scenario",
+    "xfail": "count the scenario's failure as xfailed",
+    "filterwarnings": "filter the scenario's warnings",
+}
 
 
 class SelectionError(ValueError):

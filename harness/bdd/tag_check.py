@@ -1,5 +1,5 @@
-"""Tags a run would misread: a typo of a target tag, a team tag built on a target's name, or
-a checklist tag naming no checklist item.
+"""Tags a run would misread: a typo of a target tag, a team tag built on a target's name, a
+checklist tag naming no checklist item, or one of pytest's own marks (`@skip`, `@xfail`).
 
 A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
 only, and one tagged `@twin @sandbox-only` never on the sandbox; one tagged
@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.bdd.discovery import PYTEST_MARKS
 from harness.checklist import checklist_tags
 from harness.targets import DEFAULT_TARGET, TARGETS
 
@@ -50,7 +51,7 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
     problems = []
     for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
         name = tag.name.removeprefix("@")
-        problem = _not_an_item(name, items)
+        problem = _pytest_mark(name) or _not_an_item(name, items)
         if problem is None and tag.id in untargeted and name not in items:
             problem = _not_a_target(name)
         if problem is None and name not in items:
@@ -58,6 +59,17 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
+
+
+def _pytest_mark(tag: str) -> str | None:
+    """Why a tag named after one of pytest's own marks misleads, or None: pytest-bdd makes
+    it that mark, which pytest applies (`@skip` skips the scenario, silently)."""
+    if tag not in PYTEST_MARKS:
+        return None
+    return (
+        f"is one of pytest's own marks: pytest would apply it ({PYTEST_MARKS[tag]}); "
+        "choose another tag"
+    )
 
 
 def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:

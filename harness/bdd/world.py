@@ -123,6 +123,11 @@ class World:
         return self._twin
 
     def settings(self) -> Settings:
+        """The settings of the scenario's calls: the target's, with the overrides its Given
+        steps set (a wrong API key, a short timeout)."""
+        return self._settings(self.overrides)
+
+    def _settings(self, overrides: dict[str, Any]) -> Settings:
         from g2a_adapter import Settings
 
         if self.target.has_admin:
@@ -131,10 +136,11 @@ class World:
             url = self.twin.export_url
         else:
             url = self.target.api_url or ""
-        return Settings(**self.target.adapter_settings(**{"api_url": url, **self.overrides}))
+        return Settings(**self.target.adapter_settings(**{"api_url": url, **overrides}))
 
     def override(self, name: str, value: Any) -> None:
-        """Set one of the adapter's settings; the next call builds its client with it."""
+        """Set one of the adapter's settings; the scenario's next call builds its client with
+        it (the side checks' client keeps the target's settings)."""
         self.overrides[name] = value
         self._drop_client()
 
@@ -158,19 +164,21 @@ class World:
         sends: tuple[str, str],
     ) -> Checked:
         """A read on the side, which nothing the scenario counts sees. `on_api` reads through
-        the adapter, on a client of its own built with the same settings: its metrics and log
-        records are not the scenario's, and its requests carry CHECK_CORRELATION_ID, which the
-        steps counting what the twin received leave out. `sends` is that read's method and
-        twin path (`("GET", "/v1/products")`). On the twin, when a Given step armed what the
-        read would use up (a fault matching it, or a rate limit), `on_twin` reads the admin
-        surface instead, and the scenario's call meets what was armed."""
+        the adapter, on a client of its own built with the target's settings, without the
+        scenario's overrides (a wrong API key a Given step set is not the check's): its
+        metrics and log records are not the scenario's, and its requests carry
+        CHECK_CORRELATION_ID, which the steps counting what the twin received leave out.
+        `sends` is that read's method and twin path (`("GET", "/v1/products")`). On the twin,
+        when a Given step armed what the read would use up (a fault matching it, or a rate
+        limit), `on_twin` reads the admin surface instead, and the scenario's call meets what
+        was armed."""
         twin = self.twin
         if twin is not None and _armed_for(twin.admin, *sends):
             return on_twin(twin.admin)
         from g2a_adapter import G2AClient, Metrics
 
         if self._checker is None:
-            self._checker = G2AClient(self.settings(), metrics=Metrics(), logger=_CHECK_LOGGER)
+            self._checker = G2AClient(self._settings({}), metrics=Metrics(), logger=_CHECK_LOGGER)
         marked = correlation_id_var.set(CHECK_CORRELATION_ID)
         try:
             return on_api(self._checker)
@@ -178,11 +186,11 @@ class World:
             correlation_id_var.reset(marked)
 
     def _drop_client(self) -> None:
-        """Close the clients; the next call builds them anew, with the current settings."""
-        for client in (self._client, self._checker):
-            if client is not None:
-                client.close()
-        self._client = self._checker = None
+        """Close the scenario's client; its next call builds it anew, with the current
+        settings."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
 
     def secrets(self) -> list[str]:
         """Every credential value in play: configured ones, wrong ones, issued tokens."""
@@ -243,5 +251,8 @@ class World:
 
     def close(self) -> None:
         self._drop_client()
+        if self._checker is not None:
+            self._checker.close()
+        self._checker = None
         while self._closers:
             self._closers.pop()()

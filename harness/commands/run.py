@@ -102,12 +102,14 @@ def _check_features(folders: list[str], selected: Callable[[frozenset[str]], boo
     scenario the run `selected` has an unknown step or a step not allowed on a target it is
     tagged for (a run would fail that scenario only when it reached the step, after its
     earlier steps had already reached the target: an order created on the sandbox). Such a
-    step in a scenario left out of the run is printed as a warning; `-k` is not read here, so
-    a scenario it leaves out counts as selected."""
+    step in a scenario left out of the run is printed as a warning, first, whether the run goes
+    on or is refused; `-k` is not read here, so a scenario it leaves out counts as selected."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
     result = check_features(map(Path, folders), selected)
+    for message in result.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     for message in result.messages():
         print(message, file=sys.stderr)
     if result.invalid:
@@ -119,8 +121,6 @@ def _check_features(folders: list[str], selected: Callable[[frozenset[str]], boo
             f"{len(result.messages())} step(s) or tag(s) cannot run as written "
             "(g2a-harness steps --check lists them); nothing ran"
         )
-    for message in result.warnings:
-        print(f"warning: {message}", file=sys.stderr)
     if result.warnings:
         print(
             f"g2a-harness run: {len(result.warnings)} step(s) of scenarios this run does not "

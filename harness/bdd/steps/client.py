@@ -547,13 +547,19 @@ def _status(world: World) -> str:
     the scenario's request counter, logs and "the twin received" steps never see the read. On
     the twin with a fault armed for order details (or a rate limit), the twin's admin surface
     tells it (the word its order details answer), and the fault is left to the scenario's
-    call."""
+    call. A read that fails fails the step, as `cannot read order …: <error>`."""
+    from g2a_adapter import G2AError
+    from harness.twin.admin import TwinAdminError
+
     order_id = current_order(world)
-    return world.check(
-        lambda client: str(client.orders.details(order_id).status),
-        lambda admin: str(admin.order(order_id)["details_status"]),
-        sends=("GET", f"/v1/order/details/{order_id}"),
-    )
+    try:
+        return world.check(
+            lambda client: str(client.orders.details(order_id).status),
+            lambda admin: str(admin.order(order_id)["details_status"]),
+            sends=("GET", f"/v1/order/details/{order_id}"),
+        )
+    except (G2AError, TwinAdminError) as exc:
+        raise AssertionError(f"cannot read order {order_id}: {type(exc).__name__}: {exc}") from exc
 
 
 @then(parsers.parse('the order\'s status is "{status}"'))

@@ -762,3 +762,114 @@ def test_a_comment_after_the_tags_of_a_line_is_not_checked(tmp_path: Path) -> No
     )
 
     assert check_features([path]).messages() == []
+
+
+PYTEST_MARK_TAGS = """\
+@qa-marks @filterwarnings
+Feature: pytest's own marks as tags
+  @twin @skip @skipif
+  Scenario: Skipped by its tags
+    When QA lists the first page of products
+
+  @twin @xfail
+  Scenario: Expected to fail by its tag
+    When QA lists the first page of products
+
+  @usefixtures
+  Rule: A rule pytest would collect nothing under
+
+    @twin @parametrize
+    Scenario: Parametrized by its tag
+      When QA lists the first page of products
+"""
+
+
+def pytest_mark_messages(path: Path) -> list[str]:
+    def flagged(line: int, tag: str, effect: str) -> str:
+        return (
+            f"{path}:{line}: tag @{tag} is one of pytest's own marks: pytest would apply it "
+            f"({effect}); choose another tag"
+        )
+
+    return [
+        flagged(1, "filterwarnings", "filter the scenario's warnings"),
+        flagged(3, "skip", "skip the scenario"),
+        flagged(3, "skipif", "skip the scenario"),
+        flagged(7, "xfail", "count the scenario's failure as xfailed"),
+        flagged(11, "usefixtures", "stop the collection of every scenario"),
+        flagged(14, "parametrize", "stop the collection of every scenario"),
+    ]
+
+
+def test_a_tag_named_after_one_of_pytest_s_own_marks_is_reported(tmp_path: Path) -> None:
+    """pytest-bdd turns a tag into the mark of its name: `@skip` would skip the scenario
+    silently, `@xfail` count its failure as xfailed, `@usefixtures` stop the collection."""
+    path = qa_feature(tmp_path, PYTEST_MARK_TAGS)
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        *pytest_mark_messages(path),
+        "3 steps in 3 scenarios: all known, 6 problems",
+    ]
+
+
+def test_a_run_with_a_tag_named_after_a_pytest_mark_stops_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, PYTEST_MARK_TAGS)
+    reports = tmp_path / "reports"
+
+    done = harness(
+        "run", "--tags", "@qa-marks", "--features", str(folder), "--report-dir", str(reports)
+    )
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        *pytest_mark_messages(path),
+        "g2a-harness run: 6 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()
+
+
+TAG_TYPO_AND_WIP = """\
+Feature: A tag typo and a step flag, neither selected
+  @twin @qa-good
+  Scenario: A clean read
+    When QA lists the first page of products
+
+  @sanbox @qa-other
+  Scenario: A typo tag outside the selection
+    When QA lists the first page of products
+
+  @twin @qa-wip
+  Scenario: Work in progress
+    When QA ordrs product 10000068865001
+"""
+
+
+def test_a_run_refused_for_a_tag_still_warns_of_step_flags_outside_its_selection(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, TAG_TYPO_AND_WIP)
+    reports = tmp_path / "reports"
+
+    done = harness(
+        "run", "--tags", "@qa-good", "--features", str(folder), "--report-dir", str(reports)
+    )
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert [line.split("; did you mean ")[0] for line in done.stderr.splitlines()] == [
+        f'warning: {path}:12: unknown step "When QA ordrs product 10000068865001"',
+        f"{path}:6: tag @sanbox is no target: did you mean @sandbox? (the targets are @twin, "
+        "@sandbox, @live)",
+        "g2a-harness run: 1 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()

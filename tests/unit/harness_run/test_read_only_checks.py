@@ -80,6 +80,13 @@ Feature: Read-only checks
     And the request counter shows 1 request with status 200
     And 1 call log lines were written
     And the twin received no request for order details
+
+  Scenario: A check after a wrong key reads the catalogue as it is
+    Given the adapter uses a wrong API key
+    When QA looks up product 10000027819004
+    Then the call fails with an authentication error
+    And product 10000027819004 costs at most 50 EUR
+    And product 10000027819004 has at least 1 key in stock
 """
 
 
@@ -97,6 +104,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
         "A fault set before the checks is left to the call",
         "A rate limit set before the checks is left to the call",
         "The order's status is read without a counted call",
+        "A check after a wrong key reads the catalogue as it is",
     ],
 )
 def test_the_counting_steps_leave_the_checks_out(
@@ -198,13 +206,31 @@ def test_an_order_status_check_with_nothing_armed_reads_through_the_adapter(
     on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, _ = on_twin
-    world.order_id = world.client().orders.create("10000068865001").order_id
+    order_id = world.order_id = world.client().orders.create("10000068865001").order_id
     monkeypatch.setattr(type(world.client().orders), "details", _broken)
+    failure = f"cannot read order {order_id}: ResponseFormatError: broken on purpose"
 
-    with pytest.raises(ResponseFormatError, match="broken on purpose"):
+    with pytest.raises(AssertionError) as failed:
         order_status(world, "new")
-    with pytest.raises(ResponseFormatError, match="broken on purpose"):
+    with pytest.raises(AssertionError) as failed_too:
         order_status_one_of(world, "new, paid")
+
+    assert str(failed.value) == str(failed_too.value) == failure
+
+
+def test_an_order_status_check_on_the_admin_surface_reports_an_order_it_cannot_read(
+    on_twin: tuple[World, TwinAdmin],
+) -> None:
+    world, admin = on_twin
+    world.order_id = "4242"
+    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+
+    with pytest.raises(AssertionError) as failed:
+        order_status(world, "new")
+
+    assert str(failed.value) == (
+        "cannot read order 4242: TwinAdminError: GET /__twin/orders/4242: 404 no such order"
+    )
 
 
 def test_a_check_s_request_is_marked_and_left_out_of_what_the_scenario_counts(
