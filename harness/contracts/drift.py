@@ -21,20 +21,26 @@ Pure functions over plain data (parsed documents and `Exchange` records); loadin
 - no body or a body that is not JSON where the document or a pact with that status expects JSON
   (`not_json`, at `$`; a JSON scalar where an object is expected is a `type_change` at `$`);
 - a response `Content-Type` the documented status does not list (`undocumented_content_type`);
-- a discriminator value that names no branch of its schema (`undocumented_value`, at the
-  discriminator's field), or a value lacking its discriminator (`missing_required_field`).
+- a discriminator value that names no branch of its schema, or names another subtype than
+  the one documented there (`undocumented_value`, at the discriminator's field); traffic
+  lacking its discriminator (`missing_required_field`).
 
-How a schema is read: a value must meet the schema and every member of its `allOf`. Of a
-`oneOf` or `anyOf`, the value is compared with each branch joined to those members, and the
-branch with the fewest findings is reported (the alternatives are not told apart further:
-a value meeting two `oneOf` branches is no finding). A `discriminator` chooses the branch
-instead: its value goes through the `mapping`, else is the name of a schema in
-`components/schemas`; without `oneOf`/`anyOf`, the branches are the mapping's targets and the
-schemas whose `allOf` reaches the holder (OpenAPI 3.0.3's `Cat: {allOf: [Pet, ...]}`). A
-`oneOf` branch that is already among the members and reaches the holder back through its own
-`allOf` is the choice made (a value documented as `Cat` is no `Dog`). Null meets a holder
-marked `nullable` without a branch. Each subtree is compared once per exchange, however many
-branch combinations lie above it.
+How a schema is read:
+
+- A value must meet the schema and every schema its `allOf` lists (its members).
+- Where a member offers alternatives (a `oneOf`, an `anyOf`, or both: one branch of each),
+  the value is compared with each branch added to the members, and the branch with the
+  fewest findings is reported. A value meeting two `oneOf` branches is no finding.
+- A `discriminator` picks the branch instead (of the `oneOf`, when there are both). Its
+  property's value is looked up in its `mapping`, else taken as a schema's name in
+  `components/schemas`. Without `oneOf` or `anyOf` (OpenAPI 3.0.3's layout:
+  `Cat: {allOf: [Pet, ...]}`), it may name the mapping's targets and any schema whose
+  `allOf` reaches the discriminator's schema.
+- A value documented as a subtype is that subtype: a field documented as `Cat` is no `Dog`,
+  whatever `Pet` lists or the discriminator says.
+- Null meets a schema marked `nullable` without any branch.
+- Each part of a body is compared once per exchange, however many branch combinations lie
+  above it.
 """
 
 from __future__ import annotations
@@ -217,10 +223,19 @@ def _against_document(
     yield from _Comparison(operation, exchange, complete).schema(exchange.body, schema, "$")
 
 
-# A holder of alternatives already expanded along a path: its id (a node of the document,
-# alive as long as the document) and its key, `oneOf`, `anyOf` or `discriminator`.
+# The alternatives already expanded along a path: each as its holder's id and its key
+# (`oneOf`, `anyOf` or `discriminator`).
 _Expanded = frozenset[tuple[int, str]]
 _COMPONENTS = "#/components/schemas/"
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The branches of some alternatives a value is compared with (the closest one is
+    reported; none: the other members alone), and the finding about its discriminator."""
+
+    branches: list[Mapping[str, Any]]
+    finding: Drift | None = None
 
 
 @dataclass
@@ -232,6 +247,9 @@ class _Comparison:
     operation: Operation
     exchange: Exchange
     complete: bool
+    # Keyed by the ids of the value and the members: an id names one object only while it
+    # lives, and these all live as long as the comparison, which holds the body they come
+    # from (the exchange) and the document (the operation).
     seen: dict[tuple[int, tuple[int, ...], _Expanded, str], list[Drift]] = field(
         default_factory=dict
     )
@@ -250,9 +268,9 @@ class _Comparison:
         expanded: _Expanded = frozenset(),
     ) -> list[Drift]:
         """Compare `value` with a schema given as its flattened `allOf` members: the value
-        must satisfy every one of them. Each member's alternatives not in `expanded` are
-        expanded, once along a path: a holder met again through a branch's `allOf` is not
-        expanded again."""
+        must satisfy every one of them, and one branch of each of their alternatives. Each
+        alternatives is expanded once along a path (`expanded`): met again through a branch's
+        `allOf`, it is not expanded again."""
         key = (id(value), tuple(id(m) for m in members), expanded, path)
         if key not in self.seen:
             self.seen[key] = list(self._members(value, members, path, expanded))
@@ -261,14 +279,41 @@ class _Comparison:
     def _members(
         self, value: JSON, members: list[Mapping[str, Any]], path: str, expanded: _Expanded
     ) -> Iterator[Drift]:
-        for member in members:
-            key = _alternatives_key(member)
-            if key and (id(member), key) not in expanded:
-                yield from self.alternatives(
-                    value, members, (member, key), path, expanded | {(id(member), key)}
-                )
-                return
-        yield from self.shape(value, members, path)
+        unexpanded = _unexpanded(members, expanded)
+        if unexpanded is None:
+            yield from self.shape(value, members, path)
+        else:
+            holder, key = unexpanded
+            alternatives = _Alternatives(self.operation.document, holder, key)
+            expanded |= {(id(holder), key)}
+            yield from self.alternatives(value, members, alternatives, path, expanded)
+
+    def alternatives(
+        self,
+        value: JSON,
+        members: list[Mapping[str, Any]],
+        alternatives: _Alternatives,
+        path: str,
+        expanded: _Expanded,
+    ) -> Iterator[Drift]:
+        """Compare `value` with `members` joined to one of `alternatives` (`expanded` holds
+        them now): the branch `choose` gives, or the closest of several. Null beside
+        `nullable` needs no branch; the other members still hold."""
+        if value is None and alternatives.holder.get("nullable"):
+            choice = _Choice([])
+        else:
+            choice = self.choose(value, members, alternatives, path)
+        if choice.finding is not None:
+            yield choice.finding
+        document = self.operation.document
+        compared = [
+            self.members(value, _flattened(document, [*members, branch]), path, expanded)
+            for branch in choice.branches
+        ]
+        if compared:
+            yield from _closest(compared, path)
+        else:
+            yield from self.members(value, members, path, expanded)
 
     def shape(self, value: JSON, members: list[Mapping[str, Any]], path: str) -> Iterator[Drift]:
         """Compare `value` with `members`, whose alternatives are all chosen."""
@@ -296,8 +341,7 @@ class _Comparison:
         if self.complete:
             for name in schema["required"]:
                 if name not in value:
-                    detail = "documented as required, absent"
-                    yield self.finding("missing_required_field", f"{path}.{name}", detail)
+                    yield self.absent(f"{path}.{name}")
         for name, item in value.items():
             child = f"{path}.{name}"
             if name in properties:
@@ -308,97 +352,145 @@ class _Comparison:
                 detail = f"{json_type(item)} field not declared by the documented schema"
                 yield self.finding("undocumented_field", child, detail)
 
-    def alternatives(
+    def absent(self, path: str) -> Drift:
+        return self.finding("missing_required_field", path, "documented as required, absent")
+
+    def choose(
         self,
         value: JSON,
         members: list[Mapping[str, Any]],
-        alternatives: tuple[Mapping[str, Any], str],
+        alternatives: _Alternatives,
         path: str,
-        expanded: _Expanded,
-    ) -> Iterator[Drift]:
-        """Compare `value` with `members` where one of them, the holder, offers alternatives
-        (its `key`: `oneOf`, `anyOf`, or a `discriminator` alone, whose mapping and subtypes
-        are the branches; `expanded` holds it): each branch joins the members. The branch the
-        discriminator names is the choice, else the branch closest to the value. A `oneOf`
-        branch already among the members that reaches the holder back through its `allOf` is
-        the choice made (a `Cat` of `Cat: {allOf: [Pet]}`, `Pet: {oneOf: [Cat, Dog]}` is no
-        `Dog`). Beside `nullable`, null needs no branch (the other members still hold)."""
-        holder, key = alternatives
-        if value is None and holder.get("nullable"):
-            yield from self.members(value, members, path, expanded)
-            return
-        document = self.operation.document
-        branches = [] if key == "discriminator" else [_resolve(document, b) for b in holder[key]]
-        chosen = [
-            b for b in branches if key == "oneOf" and _reaches_back(document, b, holder, members)
-        ]
-        discriminator = _discriminator(holder)
-        if discriminator is not None and isinstance(value, dict):
-            named, problem = self.discriminated(value, holder, discriminator, branches, path)
-            if chosen and named is not None and named is not chosen[0]:
-                problem = self.unknown_discriminator(discriminator, value, path)
-            if problem is not None:
-                yield problem
-            chosen = chosen or ([] if named is None else [named])
-        candidates = [
-            self.members(value, _flattened(document, [*members, b]), path, expanded)
-            for b in chosen or branches
-        ]
-        if not candidates:
-            yield from self.members(value, members, path, expanded)
-            return
-
-        def mismatch(found: list[Drift]) -> tuple[int, bool]:
-            """Fewest findings first; of as few, one whose type the value has."""
-            return len(found), any(d.kind == "type_change" and d.field == path for d in found)
-
-        yield from min(candidates, key=mismatch)
-
-    def discriminated(
-        self,
-        value: dict[str, JSON],
-        holder: Mapping[str, Any],
-        discriminator: Mapping[str, Any],
-        branches: list[Any],
-        path: str,
-    ) -> tuple[Mapping[str, Any] | None, Drift | None]:
-        """The branch `value`'s discriminator names, or the finding when it names none: the
-        name goes through the `mapping`, else is a schema's name in `components`. Without
-        `oneOf`/`anyOf`, the branches are the holder, the mapping's targets and the schemas
-        whose `allOf` reaches the holder."""
+    ) -> _Choice:
+        """Which of `alternatives` `value` is compared with: the schema its discriminator
+        names, if they offer it and the value is documented as no other subtype; else the
+        open branches but the one named, with the finding about the discriminator (absent
+        from traffic, or misnamed)."""
+        open_branches = alternatives.open_branches(members)
+        discriminator = alternatives.discriminator
+        if discriminator is None or not isinstance(value, dict):
+            return _Choice(open_branches)
         name = discriminator["propertyName"]
         if name not in value:
-            detail = "documented as required, absent"
-            return None, self.finding("missing_required_field", f"{path}.{name}", detail)
-        document = self.operation.document
-        given = value[name]
-        mapping = discriminator.get("mapping")
-        mapping = mapping if isinstance(mapping, Mapping) else {}
-        target = _lookup(document, _discriminator_ref(mapping, given))
-        if branches:
-            allowed = any(target is b for b in branches)
+            # A pact names only the fields its consumer reads: "required" is for traffic only.
+            return _Choice(open_branches, self.absent(f"{path}.{name}") if self.complete else None)
+        target = _named_schema(self.operation.document, discriminator, value[name])
+        finding = self.misnamed(value[name], f"{path}.{name}", target, alternatives, members)
+        if target is None or finding is not None:
+            return _Choice([b for b in open_branches if b is not target], finding)
+        return _Choice([target])
+
+    def misnamed(
+        self,
+        given: JSON,
+        path: str,
+        target: Mapping[str, Any] | None,
+        alternatives: _Alternatives,
+        members: list[Mapping[str, Any]],
+    ) -> Drift | None:
+        """The finding when the discriminator's value `given` names (`target`) no schema
+        `alternatives` offer, or another subtype than the one documented (in `members`)."""
+        if target is None or not alternatives.offers(target):
+            detail = f"discriminator {_json_text(given)} names no schema documented here"
         else:
-            allowed = target is not None and (
-                given in mapping or any(holder is m for m in _flattened(document, [target]))
+            documented = alternatives.contradicted(target, members)
+            if documented is None:
+                return None
+            document = self.operation.document
+            detail = (
+                f"discriminator {_json_text(given)} names {_schema_name(document, target)}, "
+                f"documented here as {_schema_name(document, documented)}"
             )
-        if not allowed:
-            return None, self.unknown_discriminator(discriminator, value, path)
-        return target, None
-
-    def unknown_discriminator(
-        self, discriminator: Mapping[str, Any], value: dict[str, JSON], path: str
-    ) -> Drift:
-        name = discriminator["propertyName"]
-        detail = f"discriminator {_json_text(value[name])} names no schema documented here"
-        return self.finding("undocumented_value", f"{path}.{name}", detail)
+        return self.finding("undocumented_value", path, detail)
 
 
-def _alternatives_key(member: Mapping[str, Any]) -> str | None:
-    """The key of `member`'s alternatives: `oneOf`, `anyOf`, or `discriminator` alone."""
-    for key in ("oneOf", "anyOf"):
-        if member.get(key):
-            return key
-    return None if _discriminator(member) is None else "discriminator"
+@dataclass(frozen=True)
+class _Alternatives:
+    """The alternatives `holder` offers under `key`: its `oneOf` or `anyOf` branches, or
+    (`discriminator`, alone) the subtypes its discriminator may name."""
+
+    document: Mapping[str, Any] = field(repr=False)
+    holder: Mapping[str, Any]
+    key: str
+
+    @functools.cached_property
+    def branches(self) -> list[Mapping[str, Any]]:
+        """The schemas listed under the key, resolved; none for a discriminator alone."""
+        if self.key == "discriminator":
+            return []
+        return [_resolve(self.document, b) for b in self.holder[self.key]]
+
+    @property
+    def discriminator(self) -> Mapping[str, Any] | None:
+        """The holder's discriminator, when it chooses among these alternatives: with both
+        a `oneOf` and an `anyOf`, it chooses among the `oneOf`."""
+        first = _alternatives_keys(self.holder)[0]
+        return _discriminator(self.holder) if self.key == first else None
+
+    def offers(self, schema: Mapping[str, Any]) -> bool:
+        """Whether the discriminator may name `schema`: a branch; without `oneOf` or `anyOf`,
+        a target of its mapping, or a schema of `components` whose `allOf` reaches the
+        holder (the holder too)."""
+        if self.key != "discriminator":
+            return _among(schema, self.branches)
+        discriminator = self.discriminator or {}
+        mapped = [_named_schema(self.document, discriminator, n) for n in _mapping(discriminator)]
+        return _among(schema, mapped) or (
+            _component_name(self.document, schema) is not None
+            and _among(self.holder, _flattened(self.document, [schema]))
+        )
+
+    def documented(self, members: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The subtypes the value is documented as: the schemas among `members` these
+        alternatives offer whose `allOf` reaches the holder (`Cat`, of `Cat: {allOf: [Pet]}`
+        and `Pet: {oneOf: [Cat, Dog]}`)."""
+        return [
+            member
+            for member in members
+            if member is not self.holder
+            and self.offers(member)
+            and _among(self.holder, _flattened(self.document, [member]))
+        ]
+
+    def open_branches(self, members: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The branches compared when no discriminator chooses: all of them; of a `oneOf`,
+        only the subtype documented, if one is (a value documented as `Cat` is no `Dog`).
+        An `anyOf` value may be both."""
+        documented = self.documented(members) if self.key == "oneOf" else []
+        return [b for b in self.branches if _among(b, documented)] or self.branches
+
+    def contradicted(
+        self, target: Mapping[str, Any], members: list[Mapping[str, Any]]
+    ) -> Mapping[str, Any] | None:
+        """The subtype documented (in `members`) that `target`, the schema the discriminator
+        names, neither is nor is a subtype of; None when there is none."""
+        if _among(target, members):
+            return None
+        target_members = _flattened(self.document, [target])
+        for documented in self.documented(members):
+            if not _among(documented, target_members):
+                return documented
+        return None
+
+
+def _unexpanded(
+    members: list[Mapping[str, Any]], expanded: _Expanded
+) -> tuple[Mapping[str, Any], str] | None:
+    """The first alternatives of `members` not in `expanded`: its holder and its key."""
+    for member in members:
+        for key in _alternatives_keys(member):
+            if (id(member), key) not in expanded:
+                return member, key
+    return None
+
+
+def _alternatives_keys(member: Mapping[str, Any]) -> list[str]:
+    """The keys of `member`'s alternatives: its `oneOf` and its `anyOf`; without either, a
+    `discriminator` alone (whose subtypes are the alternatives)."""
+    keys = [key for key in ("oneOf", "anyOf") if member.get(key)]
+    if not keys and _discriminator(member) is not None:
+        keys.append("discriminator")
+    return keys
 
 
 def _discriminator(member: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -409,36 +501,69 @@ def _discriminator(member: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def _reaches_back(
-    document: Mapping[str, Any],
-    branch: Mapping[str, Any],
-    holder: Mapping[str, Any],
-    members: list[Mapping[str, Any]],
-) -> bool:
-    """Whether `branch`, already among `members`, reaches `holder` back through its `allOf`."""
-    return any(branch is m for m in members) and any(
-        holder is m for m in _flattened(document, [branch])
-    )
-
-
-def _discriminator_ref(mapping: Mapping[str, Any], given: JSON) -> str | None:
-    """The `$ref` a discriminator value names: its `mapping` entry (a `$ref` or a schema's
-    name), else the schema of that name; None for a value that is no string."""
+def _named_schema(
+    document: Mapping[str, Any], discriminator: Mapping[str, Any], given: JSON
+) -> Mapping[str, Any] | None:
+    """The schema a discriminator value names: through its `mapping` (to a `$ref` or a
+    schema's name), else the schema of that name; None when it names none."""
     if not isinstance(given, str):
         return None
-    target = str(mapping.get(given, given))
-    return target if target.startswith("#") else _COMPONENTS + target
+    target = str(_mapping(discriminator).get(given, given))
+    ref = target if target.startswith("#") else _COMPONENTS + target
+    return _resolved(document, {"$ref": ref})
 
 
-def _lookup(document: Mapping[str, Any], ref: str | None) -> Any:
-    """The node `ref` points to, resolved; None when it points to nothing."""
-    if ref is None:
-        return None
+def _mapping(discriminator: Mapping[str, Any]) -> dict[str, Any]:
+    """The discriminator's `mapping`, keyed by text: YAML reads an unquoted `1:` as a number."""
+    mapping = discriminator.get("mapping")
+    if not isinstance(mapping, Mapping):
+        return {}
+    return {key if isinstance(key, str) else _json_text(key): to for key, to in mapping.items()}
+
+
+def _schema_name(document: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    """`schema`'s name in `components/schemas`, for a finding."""
+    return _component_name(document, schema) or "an inline schema"
+
+
+def _component_name(document: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
+    """`schema`'s name in `components/schemas`; None when it is none of them."""
+    for name, component in _component_schemas(document).items():
+        if _resolved(document, component) is schema:
+            return str(name)
+    return None
+
+
+def _component_schemas(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, Mapping) else None
+    return schemas if isinstance(schemas, Mapping) else {}
+
+
+def _resolved(document: Mapping[str, Any], node: Any) -> Mapping[str, Any] | None:
+    """`node` resolved, when it is a schema; None when its `$ref` points to nothing."""
     try:
-        node = _resolve(document, {"$ref": ref})
+        node = _resolve(document, node)
     except (KeyError, TypeError, ValueError):
         return None
     return node if isinstance(node, Mapping) else None
+
+
+def _among(schema: Mapping[str, Any], schemas: Iterable[Mapping[str, Any] | None]) -> bool:
+    """Whether `schema` is one of `schemas` (the same node, not an equal one)."""
+    return any(schema is s for s in schemas)
+
+
+def _closest(compared: list[list[Drift]], path: str) -> list[Drift]:
+    """Of the findings against each branch, the fewest; of as few, ones where the value has
+    the branch's type (no type change at `path`)."""
+    return min(
+        compared,
+        key=lambda found: (
+            len(found),
+            any(d.kind == "type_change" and d.field == path for d in found),
+        ),
+    )
 
 
 def _against_pacts(

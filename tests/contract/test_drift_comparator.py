@@ -654,20 +654,6 @@ def test_the_discriminator_layout_reads_each_subtype_of_the_parent() -> None:
     ]
 
 
-def test_a_subtype_of_the_discriminator_layout_is_that_subtype_only() -> None:
-    """A field documented as a `Cat` is no `Dog`, though `Pet`'s `oneOf` names both."""
-    cat = {"$ref": "#/components/schemas/Cat"}
-    assert component_findings(PETS, cat, {"petType": "cat", "meow": True}) == []
-    assert component_findings(PETS, cat, {"petType": "dog", "bark": True}) == [
-        (
-            "undocumented_field",
-            "$.status.bark",
-            "boolean field not declared by the documented schema",
-        ),
-        ("undocumented_value", "$.status.petType", UNNAMED.format('"dog"')),
-    ]
-
-
 def test_a_one_of_branch_whose_all_of_refers_to_another_one_of_holder_is_read() -> None:
     shape = {"Shape": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}
     schema = {"oneOf": [{"allOf": [{"$ref": "#/components/schemas/Shape"}]}, {"type": "boolean"}]}
@@ -903,3 +889,122 @@ def test_a_chain_of_discriminated_pets_is_compared_once_a_level(
     assert component_findings(pets, {"$ref": "#/components/schemas/Pet"}, value) == []
     # each pet's shape, petType and meow: a branch a pet (not 3 to the 11th)
     assert calls[0] < 11 * 4
+
+
+def test_a_schema_with_one_of_and_any_of_holds_both() -> None:
+    schema = {
+        "type": "object",
+        "oneOf": [
+            {"properties": {"a": {"type": "string"}}},
+            {"properties": {"b": {"type": "string"}}},
+        ],
+        "anyOf": [
+            {"required": ["x"], "properties": {"x": {"type": "integer"}}},
+            {"required": ["y"], "properties": {"y": {"type": "integer"}}},
+        ],
+    }
+    assert component_findings({}, schema, {"a": "s", "x": 1}) == []
+    assert component_findings({}, schema, {"b": "s", "y": 1}) == []
+    assert component_findings({}, schema, {"a": "s", "x": "no"}) == [
+        ("type_change", "$.status.x", "documented integer, got string")
+    ]
+    assert component_findings({}, schema, {"a": "s"}) == [
+        ("missing_required_field", "$.status.x", "documented as required, absent")
+    ]
+
+
+def test_a_pact_without_the_discriminator_is_compared_with_every_branch() -> None:
+    """A pact names only the fields its consumer reads: no `petType` is no finding there."""
+    document = status_schema({"$ref": "#/components/schemas/Pet"})
+    document["components"]["schemas"].update(pets_requiring_a_bark())
+    pact = Exchange("GET", "/v1/order/key/1", 200, {"key": "X", "status": {"meow": True}}, "p")
+    assert detect_drift([document], [pact], []) == []
+    bad = Exchange("GET", "/v1/order/key/1", 200, {"key": "X", "status": {"purr": 1}}, "p")
+    assert [(d.kind, d.field) for d in detect_drift([document], [bad], [])] == [
+        ("undocumented_field", "$.status.purr")
+    ]
+
+
+def test_a_mapping_key_yaml_reads_as_a_number_is_matched_as_text() -> None:
+    """YAML reads an unquoted `1: '#/components/schemas/Cat'` with the key 1."""
+    pets = pets_requiring_a_bark()
+    pets["Pet"]["discriminator"]["mapping"] = {
+        1: "#/components/schemas/Cat",
+        2: "#/components/schemas/Dog",
+    }
+    pet = {"$ref": "#/components/schemas/Pet"}
+    assert component_findings(pets, pet, {"petType": "1", "meow": True}) == []
+    assert component_findings(pets, pet, {"petType": "2"}) == [
+        ("missing_required_field", "$.status.bark", "documented as required, absent")
+    ]
+
+
+def parent_only_pets() -> dict[str, Any]:
+    """OpenAPI 3.0.3's layout: `Pet` holds only the discriminator, `Cat: {allOf: [Pet]}`."""
+    pets = copy.deepcopy(PETS)
+    del pets["Pet"]["oneOf"], pets["Pet"]["discriminator"]["mapping"]
+    return pets
+
+
+def pets_of_any_of() -> dict[str, Any]:
+    pets = copy.deepcopy(PETS)
+    pets["Pet"]["anyOf"] = pets["Pet"].pop("oneOf")
+    return pets
+
+
+@pytest.mark.parametrize(
+    ("pets", "dog"), [(parent_only_pets(), "Dog"), (pets_of_any_of(), "dog"), (PETS, "dog")]
+)
+def test_a_discriminator_naming_another_subtype_than_documented_is_drift(
+    pets: dict[str, Any], dog: str
+) -> None:
+    """A field documented as a `Cat` is no `Dog`, whatever layout names the subtypes."""
+    cat = {"$ref": "#/components/schemas/Cat"}
+    cat_name = "Cat" if dog == "Dog" else "cat"
+    assert component_findings(pets, cat, {"petType": cat_name, "meow": True}) == []
+    assert component_findings(pets, cat, {"petType": dog, "bark": True}) == [
+        (
+            "undocumented_field",
+            "$.status.bark",
+            "boolean field not declared by the documented schema",
+        ),
+        (
+            "undocumented_value",
+            "$.status.petType",
+            f'discriminator "{dog}" names Dog, documented here as Cat',
+        ),
+    ]
+
+
+def test_a_discriminator_naming_a_subtype_of_the_documented_schema_is_no_drift() -> None:
+    """`House: {allOf: [Cat]}` is a `Cat`: a field documented as a `Cat` may hold one."""
+    pets = parent_only_pets()
+    pets["House"] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Cat"},
+            {"properties": {"sofa": {"type": "string"}}},
+        ]
+    }
+    cat = {"$ref": "#/components/schemas/Cat"}
+    assert component_findings(pets, cat, {"petType": "House", "sofa": "red"}) == []
+    house = {"$ref": "#/components/schemas/House"}
+    assert component_findings(pets, house, {"petType": "Dog"}) == [
+        (
+            "undocumented_value",
+            "$.status.petType",
+            'discriminator "Dog" names Dog, documented here as House',
+        )
+    ]
+
+
+def test_beside_one_of_and_any_of_the_discriminator_chooses_among_the_one_of() -> None:
+    pets = copy.deepcopy(PETS)
+    pets["Pet"]["anyOf"] = [
+        {"properties": {"at": {"type": "string"}}},
+        {"properties": {"by": {"type": "string"}}},
+    ]
+    pet = {"$ref": "#/components/schemas/Pet"}
+    assert component_findings(pets, pet, {"petType": "dog", "bark": True, "at": "t"}) == []
+    assert component_findings(pets, pet, {"petType": "dog", "bark": True, "at": 1}) == [
+        ("type_change", "$.status.at", "documented string, got integer")
+    ]
