@@ -200,12 +200,12 @@ def _collect_final_reports(environment: Environment, **_: Any) -> None:
 
 
 def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
-    """Master, as it quits: Locust tells only the workers it lists to quit, and it unlists one
-    in its stop sequence (after a web run's `stop`) until it says it is ready again, which can
-    come after the master quit (--autoquit is --stop-timeout, and the worker's wait is that plus
-    LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP). Such a worker would then find its
-    master gone and take that for silence: it is told too, the message waiting in its socket
-    until it listens again."""
+    """Master, as it quits (after Locust's own quit): Locust tells only the workers it lists
+    to quit, and it unlists one in its stop sequence (after a web run's `stop`) until it says
+    it is ready again, which can come after the master quit (--autoquit is --stop-timeout, and
+    the worker's wait is that plus LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP). Such
+    a worker would then find its master gone and take that for silence: it is told too, the
+    message waiting in its socket until it listens again."""
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
@@ -242,7 +242,9 @@ _listen(events.report_to_master, _ship)  # workers ship their journal with every
 _listen(events.worker_report, _receive)  # the master collects it
 _listen(events.worker_connect, _worker_joined)  # the master counts who joined
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
-_listen(events.quitting, _quit_deaf_workers)  # master: before Locust's last quit message
+# master: `quitting` fires in reverse order, so after Locust's own quit to the workers it lists;
+# the socket stays open until the process exits
+_listen(events.quitting, _quit_deaf_workers)
 _listen(events.quit, _write_journal)  # after the runner quit: final reports are in
 
 
