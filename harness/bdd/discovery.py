@@ -21,16 +21,21 @@ FEATURES_ENV = "G2A_FEATURES"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
-# pytest's (and pytest-bdd's) own marks, with what pytest does to a scenario tagged with one:
-# `-m` would select by them (pytest-bdd marks an Outline's rows `parametrize`), though no
-# feature file's tag is meant, and pytest-bdd turns such a tag into the mark itself.
+# The marks of pytest, pytest-bdd and pytest-recording (a harness dependency, so loaded in every
+# run), with what pytest does to a scenario tagged with one: `-m` would select by them
+# (pytest-bdd marks an Outline's rows `parametrize`), though no feature file's tag is meant, and
+# pytest-bdd turns such a tag into the mark itself.
 PYTEST_MARKS = {
     "parametrize": "stop the collection of every scenario",
     "usefixtures": "stop the collection of every scenario",
     "skip": "skip the scenario",
     "skipif": "skip the scenario",
     "xfail": "count the scenario's failure as xfailed",
-    "filterwarnings": "filter the scenario's warnings",
+    "filterwarnings": "to no effect, as a tag gives it no filter",
+    "vcr": "replay the scenario from a cassette it does not have, failing it",
+    "block_network": "cut the scenario off the network, the twin included",
+    "default_cassette": "name a cassette for the scenario",
+    "allowed_hosts": "cut the scenario off every host",
 }
 
 

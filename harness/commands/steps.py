@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="feature files or folders: report every step no library step matches, and every "
         "known step a run would trip over (an unfilled <placeholder>, a missing or ignored data "
         "table, a twin-only step in a scenario tagged for another target) and every tag a run "
-        "would misread (a typo of a target tag, a chk- tag naming no checklist item); a dry run: "
+        "would misread (a typo of a target tag, a chk- tag naming no checklist item, one of "
+        "pytest's own marks such as @skip); a dry run: "
         "Outlines once per Examples row, nothing executed; exit 1 if there is one",
     )
 

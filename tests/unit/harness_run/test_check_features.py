@@ -792,7 +792,7 @@ def pytest_mark_messages(path: Path) -> list[str]:
         )
 
     return [
-        flagged(1, "filterwarnings", "filter the scenario's warnings"),
+        flagged(1, "filterwarnings", "to no effect, as a tag gives it no filter"),
         flagged(3, "skip", "skip the scenario"),
         flagged(3, "skipif", "skip the scenario"),
         flagged(7, "xfail", "count the scenario's failure as xfailed"),

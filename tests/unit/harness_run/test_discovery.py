@@ -48,6 +48,7 @@ def test_a_bad_tag_expression_is_refused(tags: str) -> None:
         ("@skipif", "skipif"),
         ("not @xfail", "xfail"),
         ("@filterwarnings", "filterwarnings"),
+        ("@block_network", "block_network"),
     ],
 )
 def test_pytest_s_own_marks_are_refused_as_tags(tags: str, mark: str) -> None:
@@ -57,7 +58,8 @@ def test_pytest_s_own_marks_are_refused_as_tags(tags: str, mark: str) -> None:
         marker_expression(tags)
     assert str(refused.value) == (
         f"not a tag in {tags!r}: @{mark} is one of pytest's own marks (parametrize, "
-        "usefixtures, skip, skipif, xfail, filterwarnings), which no tag expression can select"
+        "usefixtures, skip, skipif, xfail, filterwarnings, vcr, block_network, default_cassette, "
+        "allowed_hosts), which no tag expression can select"
     )
 
 
