@@ -159,7 +159,7 @@ def _verify_at(provider_url: str, pact_dir: Path, deadline_s: float | None) -> A
 
 def _drift(args: argparse.Namespace) -> int:
     from harness.cassettes import CASSETTE_DIR
-    from harness.contracts.drift import detect_drift
+    from harness.contracts.drift import DocumentError, detect_drift
     from harness.contracts.report import folder_record
     from harness.contracts.sources import (
         OPENAPI_DIR,
@@ -189,7 +189,10 @@ def _drift(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if not documents:
         raise UsageError("no OpenAPI document found")
-    drift = detect_drift(documents, pacts, traffic)
+    try:
+        drift = detect_drift(documents, pacts, traffic)
+    except DocumentError as exc:
+        raise UsageError(str(exc)) from exc
     _print_table(
         ("operation", "kind", "field", "detail", "source"),
         [(d.operation, d.kind, d.field, d.detail, d.source) for d in drift],

@@ -41,6 +41,8 @@ How a schema is read:
 - Null meets a schema marked `nullable` without any branch.
 - Each part of a body is compared once per exchange, however many branch combinations lie
   above it.
+- A document this cannot read (a `$ref` to nothing or outside it, an `allOf`, `oneOf` or
+  `anyOf` that is no list) raises `DocumentError`, naming its title and the JSON pointer.
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # How a response body was seen: parsed JSON (any value), text that is not JSON, or no body.
 BodyForm = Literal["json", "text", "none"]
 _BODY_FORMS: dict[str, str] = {"text": "a body that is not JSON", "none": "no body"}
+
+
+class DocumentError(ValueError):
+    """An OpenAPI document the comparison cannot read: names the document and the JSON
+    pointer of the part at fault."""
 
 
 @dataclass(frozen=True)
@@ -418,7 +425,8 @@ class _Alternatives:
         """The schemas listed under the key, resolved; none for a discriminator alone."""
         if self.key == "discriminator":
             return []
-        return [_resolve(self.document, b) for b in self.holder[self.key]]
+        listed = _listed(self.document, self.holder, self.key)
+        return [_resolve(self.document, b) for b in listed]
 
     @property
     def discriminator(self) -> Mapping[str, Any] | None:
@@ -463,9 +471,9 @@ class _Alternatives:
         self, target: Mapping[str, Any], members: list[Mapping[str, Any]]
     ) -> Mapping[str, Any] | None:
         """The subtype documented (in `members`) that `target`, the schema the discriminator
-        names, neither is nor is a subtype of; None when there is none."""
-        if _among(target, members):
-            return None
+        names, neither is nor is a subtype of; None when there is none. A supertype of the
+        documented subtype (`Cat`, or `Pet`, where a `House: {allOf: [Cat]}` is documented)
+        is no subtype of it."""
         target_members = _flattened(self.document, [target])
         for documented in self.documented(members):
             if not _among(documented, target_members):
@@ -543,8 +551,8 @@ def _component_schemas(document: Mapping[str, Any]) -> Mapping[str, Any]:
 def _resolved(document: Mapping[str, Any], node: Any) -> Mapping[str, Any] | None:
     """`node` resolved, when it is a schema; None when its `$ref` points to nothing."""
     try:
-        node = _resolve(document, node)
-    except (KeyError, TypeError, ValueError):
+        node = _followed(document, node)
+    except _BrokenRef:
         return None
     return node if isinstance(node, Mapping) else None
 
@@ -784,7 +792,7 @@ def _flattened(document: Mapping[str, Any], schemas: Iterable[Any]) -> list[Mapp
         node = _resolve(document, node)
         if isinstance(node, Mapping) and not any(node is m for m in members):
             members.append(node)
-            for part in node.get("allOf") or []:
+            for part in _listed(document, node, "allOf"):
                 add(part)
 
     for schema in schemas:
@@ -823,17 +831,91 @@ def _json_schema_of(response: Mapping[str, Any]) -> Any:
     return None
 
 
+def _listed(document: Mapping[str, Any], schema: Mapping[str, Any], key: str) -> list[Any]:
+    """`schema`'s list under `key` (`allOf`, `oneOf`, `anyOf`); none when absent."""
+    listed = schema.get(key)
+    if listed is None:
+        return []
+    if not isinstance(listed, list):
+        raise _document_error(document, schema, f"/{key}: not a list")
+    return listed
+
+
+class _BrokenRef(LookupError):
+    """A `$ref` that points to nothing (`node` holds it), or to another document."""
+
+    def __init__(self, node: Mapping[str, Any], problem: str) -> None:
+        super().__init__(problem)
+        self.node = node
+
+
 def _resolve(document: Mapping[str, Any], node: Any) -> Any:
+    """`node`, its `$ref` (if any) followed; a `DocumentError` when one points to nothing."""
+    try:
+        return _followed(document, node)
+    except _BrokenRef as broken:
+        raise _document_error(document, broken.node, f": {broken}") from None
+
+
+def _followed(document: Mapping[str, Any], node: Any) -> Any:
+    """`node`, its `$ref` followed (32 at most: a cycle of them ends); `_BrokenRef` when one
+    points to nothing."""
     seen = 0
     while isinstance(node, Mapping) and "$ref" in node and seen < 32:
-        ref = str(node["$ref"])
-        if not ref.startswith("#/"):
-            raise ValueError(f"only local $ref are supported, got {ref!r}")
-        node = document
-        for part in ref[2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
+        node = _referenced(document, node)
         seen += 1
     return node
+
+
+def _referenced(document: Mapping[str, Any], holder: Mapping[str, Any]) -> Any:
+    """The node `holder`'s local `$ref` points to in `document`."""
+    ref = holder["$ref"]
+    if not (isinstance(ref, str) and ref.startswith("#/")):
+        raise _BrokenRef(holder, f"$ref {_quoted(ref)} is not a '#/...' reference")
+    node: Any = document
+    for part in ref[2:].split("/"):
+        key = part.replace("~1", "/").replace("~0", "~")
+        if not (isinstance(node, Mapping) and key in node):
+            raise _BrokenRef(holder, f"$ref {_quoted(ref)} points to nothing")
+        node = node[key]
+    return node
+
+
+def _quoted(ref: Any) -> str:
+    return repr(ref) if isinstance(ref, str) else _json_text(ref)
+
+
+def _document_error(document: Mapping[str, Any], node: Any, problem: str) -> DocumentError:
+    """The error about `node` of `document`: `problem` follows its JSON pointer."""
+    info = document.get("info")
+    title = info.get("title") if isinstance(info, Mapping) else None
+    name = _json_text(title) if isinstance(title, str) else "(untitled)"
+    return DocumentError(f"OpenAPI document {name}: {_pointer(document, node)}{problem}")
+
+
+def _pointer(document: Mapping[str, Any], node: Any) -> str:
+    """The JSON pointer to `node` (the same object) in `document`; `#` when not found."""
+    pending: list[tuple[str, Any]] = [("#", document)]
+    visited: set[int] = set()
+    while pending:
+        pointer, current = pending.pop()
+        if current is node:
+            return pointer
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        children: Iterable[tuple[Any, Any]] = ()
+        if isinstance(current, Mapping):
+            children = current.items()
+        elif isinstance(current, list):
+            children = enumerate(current)
+        pending.extend((f"{pointer}/{_escaped(key)}", child) for key, child in children)
+    return "#"
+
+
+def _escaped(key: Any) -> str:
+    """`key` as a JSON pointer's token: `~` written `~0`, `/` written `~1`."""
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _by_status_text(responses: Mapping[Any, Any]) -> dict[str, Any]:

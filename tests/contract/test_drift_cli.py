@@ -399,3 +399,52 @@ def test_unquoted_response_codes_are_documented_statuses(
         ("undocumented_status", "status 500 is not documented (documented: 200, 4XX)")
     ]
     capsys.readouterr()
+
+
+PET_DOCUMENT = (
+    "openapi: 3.0.3\n"
+    "info: {title: pets, version: '1'}\n"
+    "paths:\n"
+    "  /v1/order:\n"
+    "    post:\n"
+    "      responses:\n"
+    "        '200':\n"
+    "          description: ok\n"
+    "          content:\n"
+    "            application/json:\n"
+    "              schema: {$ref: '#/components/schemas/Pet'}\n"
+    "components:\n"
+    "  schemas:\n"
+    "    Pet:\n"
+    "      type: object\n"
+    "      properties: {petType: {type: string}}\n"
+    "      discriminator: {propertyName: petType}\n"
+    "      oneOf: {oneOf}\n"
+    "    Cat: {allOf: [{$ref: '#/components/schemas/Pet'}]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("one_of", "problem"),
+    [
+        pytest.param(
+            "[{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Nope'}]",
+            "#/components/schemas/Pet/oneOf/1: $ref '#/components/schemas/Nope' points to nothing",
+            id="missing-ref",
+        ),
+        pytest.param("3", "#/components/schemas/Pet/oneOf: not a list", id="not-a-list"),
+    ],
+)
+def test_a_malformed_document_is_one_line_naming_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], one_of: str, problem: str
+) -> None:
+    openapi = tmp_path / "openapi"
+    openapi.mkdir()
+    (openapi / "pets.yaml").write_text(PET_DOCUMENT.replace("{oneOf}", one_of))
+    cassettes = order_cassette(tmp_path / "cassettes", '{"petType": "Cat"}', "application/json")
+    argv = ["contracts", "drift", "--openapi", str(openapi), "--cassettes", str(cassettes)]
+    assert main([*argv, "--report-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f'g2a-harness contracts: OpenAPI document "pets": {problem}\n'
+    )
+    assert not (tmp_path / "contracts.json").exists()

@@ -11,6 +11,7 @@ import pytest
 from harness.contracts import drift
 from harness.contracts.drift import (
     BodyForm,
+    DocumentError,
     Drift,
     Exchange,
     OperationIndex,
@@ -1008,3 +1009,88 @@ def test_beside_one_of_and_any_of_the_discriminator_chooses_among_the_one_of() -
     assert component_findings(pets, pet, {"petType": "dog", "bark": True, "at": 1}) == [
         ("type_change", "$.status.at", "documented string, got integer")
     ]
+
+
+@pytest.mark.parametrize(
+    ("documented", "given"), [("House", "Cat"), ("House", "Pet"), ("Cat", "Pet")]
+)
+def test_a_discriminator_naming_a_supertype_of_the_documented_schema_is_drift(
+    documented: str, given: str
+) -> None:
+    """A field documented as a `House` (`House: {allOf: [Cat]}`) holds a `House`, not any cat."""
+    pets = parent_only_pets()
+    pets["House"] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Cat"},
+            {"properties": {"sofa": {"type": "string"}}},
+        ]
+    }
+    schema = {"$ref": f"#/components/schemas/{documented}"}
+    assert component_findings(pets, schema, {"petType": given}) == [
+        (
+            "undocumented_value",
+            "$.status.petType",
+            f'discriminator "{given}" names {given}, documented here as {documented}',
+        )
+    ]
+
+
+def document_error(components: dict[str, Any], schema: dict[str, Any]) -> str:
+    """The message of the `DocumentError` comparing a value with `schema` raises."""
+    with pytest.raises(DocumentError) as raised:
+        component_findings(components, schema, {"petType": "cat", "meow": True})
+    return str(raised.value)
+
+
+def pets_with(**edit: Any) -> dict[str, Any]:
+    pets = copy.deepcopy(PETS)
+    pets["Pet"].update(edit)
+    return pets
+
+
+PET = {"$ref": "#/components/schemas/Pet"}
+NOPE = {"$ref": "#/components/schemas/Nope"}
+
+
+@pytest.mark.parametrize(
+    ("components", "schema", "message"),
+    [
+        (
+            pets_with(oneOf=[NOPE, {"$ref": "#/components/schemas/Cat"}]),
+            PET,
+            "#/components/schemas/Pet/oneOf/0: $ref '#/components/schemas/Nope' points to nothing",
+        ),
+        (  # beside the `oneOf`
+            pets_with(anyOf=[NOPE]),
+            PET,
+            "#/components/schemas/Pet/anyOf/0: $ref '#/components/schemas/Nope' points to nothing",
+        ),
+        (
+            {"X": {"allOf": [NOPE]}},
+            {"$ref": "#/components/schemas/X"},
+            "#/components/schemas/X/allOf/0: $ref '#/components/schemas/Nope' points to nothing",
+        ),
+        (
+            {},
+            NOPE,
+            "#/paths/~1order~1key~1{orderId}/get/responses/200/content/application~1json"
+            "/schema/properties/status: $ref '#/components/schemas/Nope' points to nothing",
+        ),
+        (pets_with(oneOf=3), PET, "#/components/schemas/Pet/oneOf: not a list"),
+        (pets_with(anyOf={"a": 1}), PET, "#/components/schemas/Pet/anyOf: not a list"),
+        (
+            {"X": {"allOf": 3}},
+            {"$ref": "#/components/schemas/X"},
+            "#/components/schemas/X/allOf: not a list",
+        ),
+        (
+            pets_with(oneOf=[{"$ref": "x.yaml#/A"}]),
+            PET,
+            "#/components/schemas/Pet/oneOf/0: $ref 'x.yaml#/A' is not a '#/...' reference",
+        ),
+    ],
+)
+def test_a_malformed_document_is_a_document_error_naming_where(
+    components: dict[str, Any], schema: dict[str, Any], message: str
+) -> None:
+    assert document_error(components, schema) == f'OpenAPI document "mini": {message}'
