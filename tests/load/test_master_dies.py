@@ -103,7 +103,8 @@ def machine_env() -> dict[str, str]:
 
 def worker_only(port: str) -> subprocess.Popen[str]:
     """`g2a-harness load --master-host` joining a master on this machine's `port`, as from
-    another machine, its output piped."""
+    another machine, its output piped (its Locust workers are found through /proc)."""
+    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     return subprocess.Popen(
         [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", port],
         cwd=ROOT, env=machine_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -116,7 +117,6 @@ def remote_worker_and_master(
     """A worker-only run (as on another machine) and a smoke run (with `options`) whose master
     expects it, on a free port: the port, the worker-only process (its output piped) and the
     run's (its stdout to `run_stdout`)."""
-    require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     port = str(_free_port())
     remote = worker_only(port)
     command = [*G2A_HARNESS, "load", "--report-dir", str(report_dir), "--profile", "smoke"]

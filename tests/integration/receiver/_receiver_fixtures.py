@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from g2a_adapter import Settings
 from g2a_adapter.wire import ipn_hash, signed_webhook_headers
 from harness.twin.webhooks import event_body
@@ -34,6 +36,15 @@ def delivery(event_id: str) -> tuple[dict[str, str], bytes]:
         {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"},
     )
     return signed_webhook_headers([WEBHOOK_SECRET], body, event_id=event_id), body
+
+
+def assert_processed(client: httpx.Client, event_id: str) -> None:
+    """POST a new delivery of `event_id` (`delivery`): the receiver answers it processed."""
+    headers, body = delivery(event_id)
+    answer = client.post("/webhooks/g2a", content=body, headers=headers)
+    assert (answer.status_code, answer.json()) == (
+        200, {"status": "processed", "event_id": event_id}
+    )  # fmt: skip
 
 
 def ipn_form(

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _receiver_fixtures import delivery
+from _receiver_fixtures import assert_processed
 from test_receiver_cli import ROOT, SERVE, environment
 
 DROPPED = "g2a-harness receiver: stdout is closed: delivery lines are dropped"
@@ -48,11 +48,7 @@ def test_a_closed_stdout_serves_and_says_once_that_lines_are_dropped(tmp_path: P
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                 assert _first_answer(client, process).status_code == 200
                 for number in range(3):
-                    headers, body = delivery(f"evt-closed-{number}")
-                    answer = client.post("/webhooks/g2a", content=body, headers=headers)
-                    assert (answer.status_code, answer.json()) == (
-                        200, {"status": "processed", "event_id": f"evt-closed-{number}"}
-                    )  # fmt: skip
+                    assert_processed(client, f"evt-closed-{number}")
         finally:
             process.terminate()
             code = process.wait(10)

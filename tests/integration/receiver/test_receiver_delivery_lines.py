@@ -21,7 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _receiver_fixtures import WEBHOOK_SECRET, delivery, ipn_form, receiver_settings
+from _receiver_fixtures import (
+    WEBHOOK_SECRET,
+    assert_processed,
+    delivery,
+    ipn_form,
+    receiver_settings,
+)
 from qa_support import announced
 from test_receiver_cli import BANNER, ROOT, SERVE, environment
 
@@ -209,11 +215,7 @@ def test_a_stdout_whose_reader_went_away_fails_no_delivery(tmp_path: Path) -> No
         process.stdout.close()  # `receiver serve | head -1`
         with httpx.Client(base_url=base_url, timeout=10) as client:
             for number in range(20):
-                headers, body = delivery(f"evt-unread-{number}")
-                answer = client.post("/webhooks/g2a", content=body, headers=headers)
-                assert (answer.status_code, answer.json()) == (
-                    200, {"status": "processed", "event_id": f"evt-unread-{number}"}
-                )  # fmt: skip
+                assert_processed(client, f"evt-unread-{number}")
             assert client.get("/healthz").status_code == 200
 
     errors = (tmp_path / "err.log").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,19 @@ def qa_feature(folder: Path, text: str) -> Path:
     path = folder / "qa.feature"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def run_qa_feature(
+    tmp_path: Path, text: str, *selection: str
+) -> tuple[Path, subprocess.CompletedProcess[str], Path]:
+    """`g2a-harness run *selection` over one QA feature file of `text`: the file, the run and
+    its reports folder."""
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    path = qa_feature(folder, text)
+    reports = tmp_path / "reports"
+    done = harness("run", *selection, "--features", str(folder), "--report-dir", str(reports))
+    return path, done, reports
 
 
 UNRUNNABLE = {
@@ -466,16 +480,9 @@ def test_a_tag_flag_stops_any_run_and_a_step_flag_only_one_selecting_its_scenari
 
 
 def test_a_run_warns_of_step_flags_outside_its_selection_and_runs_it(tmp_path: Path) -> None:
-    folder = tmp_path / "qa"
-    folder.mkdir()
     # SELECTED_APART's last three scenarios, under a Feature line without flags
     text = "@qa-own\nFeature: Mistagged\n" + SELECTED_APART.split("\n\n", 2)[2]
-    path = qa_feature(folder, text)
-    reports = tmp_path / "reports"
-
-    done = harness(
-        "run", "--tags", "@qa-good", "--features", str(folder), "--report-dir", str(reports)
-    )
+    path, done, reports = run_qa_feature(tmp_path, text, "--tags", "@qa-good")
 
     assert done.returncode == 0, done.stdout + done.stderr
     warned = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
@@ -507,15 +514,9 @@ def test_a_tag_typo_that_drops_a_scenario_from_the_selection_stops_the_run(
 ) -> None:
     """`@Sandbox` leaves its scenario out of a sandbox run: the typo must not pass silently
     just because the run (by that very typo) does not select the scenario."""
-    folder = tmp_path / "qa"
-    folder.mkdir()
-    path = qa_feature(folder, SANDBOX_TYPO)
-    reports = tmp_path / "reports"
-
-    done = harness(
-        "run", "--target", "sandbox", "--tags", "@qa-sb", "--features", str(folder),
-        "--report-dir", str(reports),
-    )  # fmt: skip
+    path, done, reports = run_qa_feature(
+        tmp_path, SANDBOX_TYPO, "--target", "sandbox", "--tags", "@qa-sb"
+    )
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [
@@ -818,14 +819,7 @@ def test_a_tag_named_after_one_of_pytest_s_own_marks_is_reported(tmp_path: Path)
 def test_a_run_with_a_tag_named_after_a_pytest_mark_stops_before_anything_runs(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "qa"
-    folder.mkdir()
-    path = qa_feature(folder, PYTEST_MARK_TAGS)
-    reports = tmp_path / "reports"
-
-    done = harness(
-        "run", "--tags", "@qa-marks", "--features", str(folder), "--report-dir", str(reports)
-    )
+    path, done, reports = run_qa_feature(tmp_path, PYTEST_MARK_TAGS, "--tags", "@qa-marks")
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [
@@ -855,14 +849,7 @@ Feature: A tag typo and a step flag, neither selected
 def test_a_run_refused_for_a_tag_still_warns_of_step_flags_outside_its_selection(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "qa"
-    folder.mkdir()
-    path = qa_feature(folder, TAG_TYPO_AND_WIP)
-    reports = tmp_path / "reports"
-
-    done = harness(
-        "run", "--tags", "@qa-good", "--features", str(folder), "--report-dir", str(reports)
-    )
+    path, done, reports = run_qa_feature(tmp_path, TAG_TYPO_AND_WIP, "--tags", "@qa-good")
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert [line.split("; did you mean ")[0] for line in done.stderr.splitlines()] == [
