@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import codecs
 import importlib.util
+import math
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
+from urllib.parse import SplitResult, parse_qs, parse_qsl, unquote_plus, urlsplit
 
 from g2a_adapter._errors import StoreUnavailableError
 from g2a_adapter._observability import SecretMasker
@@ -35,6 +37,15 @@ _HELP = (
 )
 _SOCKET_HELP = "unix:///path/to/redis.sock"
 _SQLITE_KEYS = frozenset({"namespace"})  # the file opens as its path says (`SqliteStore`)
+# A '#' is refused, never shown (what follows it may be a password), where a driver misreads it.
+_HASH_REFUSALS = {
+    "postgres": "the URL has a '#', which libpq reads as part of a value (a PostgreSQL URL has "
+    "no fragment): percent-encode it as %23",
+    "redis": "the URL has a '#', where redis-py ends it and drops the rest (a Redis URL has no "
+    "fragment): percent-encode it as %23",
+    "sqlite": "the SQLite store refuses the URL's '#': it would open the path before it and "
+    "drop the rest (a SQLite URL has no fragment)",
+}
 
 
 @dataclass(frozen=True)
@@ -64,12 +75,8 @@ def parse_store_url(url: str, namespace: str | None = None) -> StoreUrl:
         raise StoreUnavailableError("unknown", f"unsupported scheme {shown!r}; {_HELP}")
     if userinfo_is_ambiguous(url):
         raise StoreUnavailableError(backend, f"the URL {AMBIGUOUS_USERINFO}")
-    if backend == "postgres" and "#" in url:  # never shown: what follows may be a password
-        raise StoreUnavailableError(
-            backend,
-            "the URL has a '#', which libpq reads as part of a value (a PostgreSQL URL has no "
-            "fragment): percent-encode it as %23",
-        )
+    if "#" in url and backend in _HASH_REFUSALS:
+        raise StoreUnavailableError(backend, _HASH_REFUSALS[backend])
     try:
         _check_ports(backend, parts)
     except ValueError:  # never echoed: without `user@`, a password is read as the port
@@ -180,20 +187,120 @@ def _check_driver_reads(backend: str, url: str, passwords: tuple[str, ...]) -> N
 
 
 def _redis_problem(url: str) -> str | None:
-    """What redis-py refuses in `url` as the Redis backend opens it, or at its first command:
-    `from_url` reads every query key into a keyword argument, and the connection refuses one
-    it does not take, or a value it cannot use, with whatever error that raises (`protocol=5`
-    is a `ConnectionError`); `parse_url` is how it reads the URL. A connection object opens no
-    socket until used."""
+    """What redis-py refuses in `url` as the Redis backend opens it, or at its first command,
+    or reads and the store then ignores (its retry keys): `from_url` reads every query key
+    into a keyword argument, and the connection refuses one it does not take, or a value it
+    cannot use, with whatever error that raises (`protocol=5` is a `ConnectionError`);
+    `parse_url` is how it reads the URL. A connection object opens no socket until used."""
     from redis import ConnectionPool
     from redis.connection import parse_url
 
+    query = urlsplit(url).query
+    retry_problem = _redis_retry_problem(parse_qs(query, keep_blank_values=True))
+    if retry_problem:
+        return retry_problem
     try:
         ConnectionPool.from_url(url).make_connection()
         options = parse_url(url)  # type: ignore[no-untyped-call]
     except Exception as exc:  # whatever it is, the URL is the cause
         return f"redis-py refuses it: {exc}"
-    return _redis_text_problem(options)
+    return (
+        _redis_text_problem(options)
+        or _redis_number_problem(options)
+        or _client_name_problem(options)
+        or _redis_flag_problem(parse_qs(query))  # as redis-py reads the query
+    )
+
+
+# redis-py's retry keys, read (an older redis-py splits `?retry_on_error=` into characters) and
+# then ignored: the Redis store gives redis-py a retry of no attempt (`RedisStore`).
+_REDIS_RETRY_KEYS = ("retry_on_error", "retry_on_timeout")
+
+
+def _redis_retry_problem(query: Mapping[str, list[str]]) -> str | None:
+    for key in _REDIS_RETRY_KEYS:
+        if key in query:
+            return (
+                f"the store refuses ?{key}=…: the Redis store has redis-py retry no command (a "
+                "failure reaches its caller at once, as StoreUnavailableError), so redis-py "
+                "would ignore it; leave it out"
+            )
+    return None
+
+
+# What Redis takes as a client name (CLIENT SETNAME, which redis-py sends as it connects, and
+# which fails the connection if refused): printable ASCII but the space.
+_REDIS_CLIENT_NAME = re.compile(r"[!-~]*")
+
+
+def _client_name_problem(options: Mapping[str, object]) -> str | None:
+    name = options.get("client_name")
+    if isinstance(name, str) and not _REDIS_CLIENT_NAME.fullmatch(name):
+        return (
+            "the store refuses ?client_name=…: Redis takes a client name of printable ASCII "
+            f"characters but the space (! to ~), not {name!r}"
+        )
+    return None
+
+
+def _finite_above_0(number: float) -> bool:
+    return math.isfinite(number) and number > 0
+
+
+def _at_least_0(number: float) -> bool:
+    return number >= 0
+
+
+def _tls_version(number: float) -> bool:
+    return number in {version.value for version in ssl.TLSVersion}
+
+
+_SECONDS = (
+    _finite_above_0,
+    "it takes a finite number of seconds above 0 (0 makes the socket non-blocking)",
+)
+# The numbers redis-py reads from a URL but fails on, or misuses, only as the store connects:
+# what each takes, and how the store says so.
+_REDIS_NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "db": (_at_least_0, "Redis numbers its databases from 0"),
+    "socket_timeout": _SECONDS,
+    "socket_connect_timeout": _SECONDS,
+    "socket_read_size": (_finite_above_0, "it takes a number of bytes above 0"),
+    "health_check_interval": (_at_least_0, "it takes seconds from 0 (0: none)"),
+    "ssl_min_version": (
+        _tls_version,
+        "it takes an ssl.TLSVersion: "
+        + ", ".join(f"{version.value} ({version.name})" for version in sorted(ssl.TLSVersion)),
+    ),
+}
+
+
+def _redis_number_problem(options: Mapping[str, object]) -> str | None:
+    for key, (takes, refusal) in _REDIS_NUMBERS.items():
+        number = options.get(key)
+        if isinstance(number, int | float) and not takes(number):
+            return f"the store refuses {key} {number!r}: {refusal}"
+    return None
+
+
+_TRUE_WORDS = frozenset({"1", "T", "TRUE", "Y", "YES", "ON"})  # FALSE_STRINGS' counterparts
+
+
+def _redis_flag_problem(query: Mapping[str, list[str]]) -> str | None:
+    """A flag redis-py reads as true though it says neither true nor false: its parser
+    (`to_bool`) reads as true any word it does not know as false (`disable`, `nope`)."""
+    from redis.connection import FALSE_STRINGS, URL_QUERY_ARGUMENT_PARSERS, to_bool
+
+    flags = (key for key, parser in URL_QUERY_ARGUMENT_PARSERS.items() if parser is to_bool)
+    for key in flags:
+        word = query.get(key, [""])[0]  # redis-py reads the first value
+        if word and word.upper() not in {*FALSE_STRINGS, *_TRUE_WORDS}:
+            false_words = ", ".join(known.lower() for known in FALSE_STRINGS)
+            return (
+                f"the store refuses ?{key}=…: redis-py would read {word!r} as true (any word "
+                f"but {false_words}, in any case); write true or false"
+            )
+    return None
 
 
 # The connection's keywords that take text (redis-py's `Connection`, `UnixDomainSocketConnection`
@@ -448,8 +555,8 @@ def url_connect_timeout(params: Mapping[str, str]) -> int | None:
     if seconds is None or seconds < 1:
         raise ValueError(
             f"the store refuses connect_timeout {written!r}: it takes whole seconds, at least 1 "
-            "(psycopg reads 0 or less as its own default, 130 s, not as no bound, and raises 1 "
-            "to 2 s)"
+            "(psycopg reads 0 or less as its own default timeout, not as no bound, and raises "
+            "1 to 2 s)"
         )
     return seconds
 

@@ -649,7 +649,7 @@ def test_a_redis_query_value_redis_py_cannot_read_is_refused_when_settings_load(
 
 def test_the_query_keys_redis_py_takes_for_its_scheme_are_accepted() -> None:
     url = (
-        "rediss://:pw@h:6380/0?ssl_min_version=2&ssl_cert_reqs=none&socket_timeout=1.5"
+        "rediss://:pw@h:6380/0?ssl_min_version=771&ssl_cert_reqs=none&socket_timeout=1.5"
         "&client_name=svc&health_check_interval=10&password=pw&namespace=shop"
     )
     settings = Settings(**BASE, idempotency_url=url)
@@ -696,6 +696,19 @@ def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_loa
     assert str(caught.value) == (
         f"G2A_IDEMPOTENCY_URL is not a store URL: the SQLite store reads no query key {keys}; "
         "it takes only namespace"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///./g2a.sqlite3#x", "sqlite:///./g2a.sqlite3?namespace=shop#x", "sqlite:///x#"]
+)
+def test_a_sqlite_url_with_a_fragment_is_refused_when_settings_load(url: str) -> None:
+    """The store opened the path before the `#` and dropped the rest without a word."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: the SQLite store refuses the URL's '#': it "
+        "would open the path before it and drop the rest (a SQLite URL has no fragment)"
     )
 
 
@@ -771,7 +784,7 @@ def test_a_sqlite_query_key_the_store_does_not_read_is_refused_when_settings_loa
             (
                 f"connect_timeout={value}",
                 f"the store refuses connect_timeout {value!r}: it takes whole seconds, at least "
-                "1 (psycopg reads 0 or less as its own default, 130 s, not as no bound, and "
+                "1 (psycopg reads 0 or less as its own default timeout, not as no bound, and "
                 "raises 1 to 2 s)",
             )
             for value in ("0", "-1", "abc", "1.5", "99999999999")
@@ -837,6 +850,41 @@ def test_the_postgres_values_libpq_documents_are_accepted() -> None:
         "&ssl_min_protocol_version=tlsv1.2&ssl_max_protocol_version=TLSv1.3&port=%205433"
         "&connect_timeout=10"
     )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("sslmode", "Require", "disable, allow, prefer, require, verify-ca, verify-full"),
+        (
+            "target_session_attrs",
+            "Read-Write",
+            "any, read-write, read-only, primary, standby, prefer-standby",
+        ),
+        ("gssencmode", "DISABLE", "disable, prefer, require"),
+        ("channel_binding", "Require", "disable, prefer, require"),
+        ("sslcertmode", "Allow", "disable, allow, require"),
+        ("sslnegotiation", "Direct", "postgres, direct"),
+        ("load_balance_hosts", "Random", "disable, random"),
+    ],
+)
+def test_a_postgres_value_in_another_case_is_refused_as_libpq_refuses_it(
+    key: str, value: str, allowed: str
+) -> None:
+    """libpq compares these values case-sensitively (libpq 18, through psycopg: `invalid
+    sslmode value: "Require"`), the TLS versions only without case."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"postgresql://app@h/db?{key}={value}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: libpq refuses it: {key} {value!r} is not one "
+        f"of {allowed}"
+    )
+
+
+@pytest.mark.parametrize("value", ["tlsv1", "TLSV1.1", "tLsV1.2", "TLSv1.3"])
+def test_a_tls_version_in_any_case_is_accepted_as_libpq_takes_it(value: str) -> None:
+    url = f"postgresql://app@h/db?ssl_min_protocol_version={value}&ssl_max_protocol_version={value}"
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 
 
@@ -911,6 +959,149 @@ def test_the_redis_text_values_redis_py_documents_are_accepted() -> None:
     url = (
         "redis://:pw@h:6379/0?encoding=latin-1&encoding_errors=replace&client_name=svc"
         "&username=app&namespace=shop"
+    )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("a%20b", "a b"),
+        ("a%0Ab", "a\nb"),
+        ("a%09b", "a\tb"),
+        ("a%7Fb", "a\x7fb"),
+        ("caf%C3%A9", "café"),
+    ],
+)
+def test_a_redis_client_name_redis_refuses_is_refused_when_settings_load(
+    value: str, shown: str
+) -> None:
+    """redis-py names each connection with CLIENT SETNAME, which Redis refuses for such a
+    name: every command failed, as if the server were down."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://:PG-SECRET-XYZ@h:6379/0?client_name={value}")
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?client_name=…: Redis takes "
+        f"a client name of printable ASCII characters but the space (! to ~), not {shown!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "retry_on_error=ConnectionError",
+        "retry_on_error=ConnectionError,TimeoutError",
+        "retry_on_error=x",
+        "retry_on_error=",
+        "retry_on_timeout=true",
+        "retry_on_timeout=false",
+    ],
+)
+def test_a_redis_retry_key_is_refused_when_settings_load(query: str) -> None:
+    """The store has redis-py retry no command: its retry keys would be read (older redis-py
+    split `?retry_on_error=` into characters) and then ignored."""
+    key = query.partition("=")[0]
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://:PG-SECRET-XYZ@h:6379/0?{query}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?{key}=…: the Redis store "
+        "has redis-py retry no command (a failure reaches its caller at once, as "
+        "StoreUnavailableError), so redis-py would ignore it; leave it out"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "shown"),
+    [
+        ("redis://h:6379/0?socket_keepalive=nope", "socket_keepalive", "nope"),
+        ("rediss://h:6380/0?ssl_check_hostname=disable", "ssl_check_hostname", "disable"),
+        ("rediss://h:6380/0?ssl_validate_ocsp=%20false", "ssl_validate_ocsp", " false"),
+    ],
+)
+def test_a_redis_flag_redis_py_would_read_as_true_is_refused_when_settings_load(
+    url: str, key: str, shown: str
+) -> None:
+    """redis-py reads as true any word it does not know as false."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?{key}=…: redis-py would "
+        f"read {shown!r} as true (any word but 0, f, false, n, no, off, in any case); write "
+        "true or false"
+    )
+
+
+TLS_VERSIONS = (
+    "-2 (MINIMUM_SUPPORTED), -1 (MAXIMUM_SUPPORTED), 768 (SSLv3), 769 (TLSv1), 770 (TLSv1_1), "
+    "771 (TLSv1_2), 772 (TLSv1_3)"
+)
+SECONDS = "it takes a finite number of seconds above 0 (0 makes the socket non-blocking)"
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("redis://h:6379/-1", "the store refuses db -1: Redis numbers its databases from 0"),
+        ("redis://h:6379/0?db=-2", "the store refuses db -2: Redis numbers its databases from 0"),
+        *(
+            (f"redis://h:6379/0?{key}={value}", f"the store refuses {key} {shown}: {SECONDS}")
+            for key in ("socket_timeout", "socket_connect_timeout")
+            for value, shown in (("0", "0.0"), ("-1", "-1.0"), ("nan", "nan"), ("inf", "inf"))
+        ),
+        (
+            "redis://h:6379/0?socket_read_size=0",
+            "the store refuses socket_read_size 0: it takes a number of bytes above 0",
+        ),
+        (
+            "redis://h:6379/0?health_check_interval=-1",
+            "the store refuses health_check_interval -1: it takes seconds from 0 (0: none)",
+        ),
+        (
+            "rediss://h:6380/0?ssl_min_version=2",
+            f"the store refuses ssl_min_version 2: it takes an ssl.TLSVersion: {TLS_VERSIONS}",
+        ),
+    ],
+)
+def test_a_redis_number_redis_py_fails_on_as_it_connects_is_refused_when_settings_load(
+    url: str, detail: str
+) -> None:
+    """redis-py reads these numbers, then fails on them only as the store connects (a
+    `socket_timeout` of 0 makes every read fail at once; an infinite one overflows)."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
+
+
+def test_the_redis_numbers_redis_py_takes_are_accepted() -> None:
+    url = (
+        "rediss://h:6380/15?socket_timeout=1e-3&socket_connect_timeout=0.5&socket_read_size=1"
+        "&health_check_interval=0&ssl_min_version=771"
+    )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://h:6379/0?client_name=a#b&db=3",
+        "rediss://h:6380/0#x",
+        "unix:///run/redis.sock?db=1#x",
+    ],
+)
+def test_a_redis_url_with_a_raw_hash_is_refused_when_settings_load(url: str) -> None:
+    """redis-py ends the URL at a `#`: the `db=3` after it was dropped, database 0 used."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=url)
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: the URL has a '#', where redis-py ends it and "
+        "drops the rest (a Redis URL has no fragment): percent-encode it as %23"
+    )
+
+
+def test_the_redis_flags_and_client_names_redis_takes_are_accepted() -> None:
+    url = (
+        "rediss://h:6380/0?socket_keepalive=On&ssl_check_hostname=FALSE&ssl_validate_ocsp=1"
+        "&ssl_validate_ocsp_stapled=no&client_name=svc-1%21%7E%2F"
     )
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 

@@ -367,7 +367,7 @@ def test_a_redis_encoding_no_text_in_ascii_is_a_typed_store_error(codec: str) ->
             "postgresql://h/db?namespace=shop&application_name=my%20app&sslmode=require",
             "postgresql://h/db?application_name=my%20app&sslmode=require",
         ),
-        ("redis://h:6379/0?client_name=a%20b&namespace=n", "redis://h:6379/0?client_name=a%20b"),
+        ("redis://h:6379/0?client_name=a%2Fb&namespace=n", "redis://h:6379/0?client_name=a%2Fb"),
         ("postgresql://h/db?%6Eamespace=shop&sslmode=require", "postgresql://h/db?sslmode=require"),
     ],
 )

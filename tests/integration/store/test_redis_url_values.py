@@ -1,0 +1,86 @@
+"""A Redis store URL's `?client_name=` is refused where the server would refuse it: redis-py
+names each connection with CLIENT SETNAME as it connects, and a refused name fails every command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import pytest
+from _store_fixtures import Backend
+
+from g2a_adapter import StoreUnavailableError
+from g2a_adapter.idempotency import open_store, parse_store_url
+
+if TYPE_CHECKING:
+    import redis
+
+# Every Latin-1 character, and a few past it (a letter, a wide space, an emoji)
+CHARACTERS = [chr(code) for code in range(256)] + ["ł", "\u3000", "\U0001f600"]
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _server_takes(client: redis.Redis, name: str) -> bool:
+    import redis
+
+    try:
+        client.client_setname(name)
+    except redis.ResponseError:
+        return False
+    return True
+
+
+def _url_refusal(redis_url: str, name: str) -> str | None:
+    """How a store URL naming its connections `name` is refused, None if it is taken."""
+    try:
+        parse_store_url(_with_query(redis_url, f"client_name={quote(name, safe='')}"))
+    except StoreUnavailableError as refusal:
+        return str(refusal)
+    return None
+
+
+@pytest.mark.redis
+def test_the_url_takes_a_client_name_exactly_where_the_server_does(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        refused_by_server, refused_by_url = set(), set()
+        for character in CHARACTERS:
+            name = f"g2a{character}svc"
+            if not _server_takes(client, name):
+                refused_by_server.add(character)
+            refusal = _url_refusal(redis_url, name)
+            if refusal is not None:
+                assert refusal == (
+                    "idempotency store 'redis' unavailable: the store refuses ?client_name=…: "
+                    "Redis takes a client name of printable ASCII characters but the space "
+                    f"(! to ~), not {name!r}"
+                )
+                refused_by_url.add(character)
+    finally:
+        client.close()
+    assert refused_by_url == refused_by_server
+    assert len(refused_by_server) == len(CHARACTERS) - 94  # all but '!' to '~'
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("shared_backend", ["redis"], indirect=True)
+def test_a_store_opened_with_a_client_name_the_url_takes_names_its_connections(
+    shared_backend: Backend,
+) -> None:
+    import redis
+
+    name = "g2a-store!~{}"
+    url = _with_query(shared_backend.url, f"client_name={quote(name, safe='')}")
+    store = open_store(url, namespace=shared_backend.namespace)
+    client = redis.Redis.from_url(shared_backend.url)
+    try:
+        store.ping()
+        assert name in {connection["name"] for connection in client.client_list()}
+    finally:
+        client.close()
+        store.close()
