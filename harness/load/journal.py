@@ -6,6 +6,8 @@ valid, duplicate, replayed or forged, and counters such as the adapter's retries
 their entries to the master with their stats reports and a final handshake (see the
 locustfile); the master (or a standalone process) writes one JSON document when Locust quits.
 `gaps` names every worker whose entries did not all arrive: such a journal is incomplete.
+Like Locust's statistics, it holds the run's last test: a web UI's Start after a Stop begins
+it anew (`tests` counts them), so the verdict judges one test, its stats and journal alike.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Journal:
     # when Locust's statistics were reset as the test started (epoch seconds): its rates run
     # from it; None when the run did not say (it crashed before Locust quit)
     test_started: float | None = None
+    tests: int = 0  # tests the run held (more than one: a web UI's Start after a Stop)
 
     def purchases(self) -> list[Entry]:
         return [e for e in self.entries if e.get("op") == "purchase"]
@@ -47,6 +50,7 @@ def write_journal(path: Path, journal: Journal) -> None:
         "exit_code": journal.exit_code,
         "gaps": journal.gaps,
         "test_started": journal.test_started,
+        "tests": journal.tests,
     }
     path.write_text(json.dumps(document), encoding="utf-8")
 
@@ -62,4 +66,5 @@ def read_journal(path: Path) -> Journal:
         exit_code=document.get("exit_code"),
         gaps=list(document.get("gaps", [])),
         test_started=document.get("test_started"),
+        tests=int(document.get("tests", 0)),
     )

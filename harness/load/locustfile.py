@@ -42,7 +42,14 @@ from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.catalogue import Catalogue
-from harness.load.heartbeats import HEARTBEAT_INTERVAL_S, MASTER_SILENT_LINE, MasterSilence
+from harness.load.heartbeats import (
+    DEAF_LINE,
+    HEARTBEAT_INTERVAL_S,
+    LISTENING_LINE,
+    MASTER_SILENT_LINE,
+    MasterSilence,
+    additional_wait_after_stop,
+)
 from harness.load.journal import Entry, Journal, write_journal
 from harness.load.plan import BREAK_IDEMPOTENCY_ENV, JOINED_LINE, WEBHOOK_SECRET_ENV, LoadPlan
 
@@ -70,8 +77,6 @@ _environment: Environment | None = None
 FINISH_MESSAGE = "g2a_finish"
 FINISHED_MESSAGE = "g2a_finished"
 FINAL_REPORT_GRACE_S = 10.0  # beyond --stop-timeout, for a worker to answer the handshake
-# Locust's worker sleeps this many seconds more than --stop-timeout in its stop sequence
-ADDITIONAL_WAIT_AFTER_STOP_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
 
 
 class UnexpectedAnswer(Exception):
@@ -123,16 +128,20 @@ def _watch_master(environment: Environment, runner: WorkerRunner) -> None:
 def _deaf_s(environment: Environment) -> float:
     """How long Locust's stop sequence keeps a worker deaf to its master: after its users
     stopped, it sleeps this long before it says it is ready again."""
-    additional_wait = int(os.environ.get(ADDITIONAL_WAIT_AFTER_STOP_ENV, "0"))  # as Locust reads it
-    return (environment.stop_timeout or 0.0) + additional_wait
+    return (environment.stop_timeout or 0.0) + additional_wait_after_stop(os.environ)
 
 
 def _quit_once_silent(
     environment: Environment, runner: WorkerRunner, silence: MasterSilence
 ) -> None:
-    """Worker: quit with exit code 1, saying why, once the master went silent. Intervals are
-    counted as this loop ticks, so a stall of this worker's own loop counts once."""
+    """Worker: quit with exit code 1, saying why, once the master went silent; saying too
+    when it may be deaf to its master and when it listens again. Intervals are counted as this
+    loop ticks, so a stall of this worker's own loop counts once."""
+    deaf = False
     while not silence.tick(ready=runner.worker_state == STATE_INIT):
+        if silence.deaf != deaf:
+            deaf = silence.deaf
+            print(DEAF_LINE if deaf else LISTENING_LINE, file=sys.stderr, flush=True)
         gevent.sleep(HEARTBEAT_INTERVAL_S)
     print(MASTER_SILENT_LINE, file=sys.stderr, flush=True)
     environment.process_exit_code = 1
@@ -214,6 +223,17 @@ def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
         runner.send_message("quit", client_id=worker)
 
 
+def _new_test(environment: Environment, **_: Any) -> None:
+    """Master/local, as a test starts (a web UI's Start after a Stop, or the first): Locust
+    resets its statistics and exceptions, and the journal starts anew with them."""
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    _buffer.clear()
+    _collected.entries.clear()
+    _collected.gaps.clear()  # of the earlier test's journal; a worker gone is named again
+    _collected.tests += 1
+
+
 def _write_journal(exit_code: int, **_: Any) -> None:
     environment = _environment
     if environment is None or isinstance(environment.runner, WorkerRunner):
@@ -241,6 +261,7 @@ _listen(events.init, _on_init)
 _listen(events.report_to_master, _ship)  # workers ship their journal with every stats report
 _listen(events.worker_report, _receive)  # the master collects it
 _listen(events.worker_connect, _worker_joined)  # the master counts who joined
+_listen(events.test_start, _new_test)  # master/local: the journal is of the last test
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
 # master: `quitting` fires in reverse order, so after Locust's own quit to the workers it lists;
 # the socket stays open until the process exits

@@ -31,8 +31,10 @@ def build_report(
     peak_users: int | None,
 ) -> dict[str, Any]:
     """The report: `users`, `spawn_rate` and `run_time_s` are what the run was started with;
-    `measured` is what ran (first to last request, the most users at once), and `web` says
-    whether the operator had Locust's UI to change the crowd or stop the run."""
+    `measured` is what ran (first to last request, the most users at once, how many tests:
+    the stats, journal and verdict are of the last), and `web` says whether the operator had
+    Locust's UI to change the crowd or stop the run. `throughput_rps` is Locust's rate, from
+    the test's start (the journal's `test_started`) to its last request."""
     operations = [
         {
             "name": op.name,
@@ -57,7 +59,11 @@ def build_report(
         "workers": workers,
         "expected_workers": expected_workers,
         "web": web,
-        "measured": {"duration_s": stats.duration_s, "peak_users": peak_users},
+        "measured": {
+            "duration_s": stats.duration_s,
+            "peak_users": peak_users,
+            "tests": journal.tests,
+        },
         "faults": list(profile.faults),
         "slos": [c.as_dict() for c in verdict.slos],
         "invariants": [c.as_dict() for c in verdict.invariants],

@@ -24,6 +24,7 @@ from typing import Any
 import harness
 from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
+from harness.load.heartbeats import additional_wait_after_stop
 from harness.load.journal import read_journal
 from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
@@ -338,17 +339,28 @@ def last_error_line(log: Path) -> str:
     return f"Locust made no request and logged no error (see {log})"
 
 
-def _rewrite_stats_csv(path: Path, stats: RunStats, test_started: float | None) -> list[str]:
+def _rewrite_stats_csv(path: Path, stats: RunStats) -> list[str]:
     """Locust's `_stats.csv` rewritten from the final stats (Locust's own may miss the run's
-    last second), its rates from `test_started` as Locust's; without final stats Locust's
+    last second), its rates from the test's start as Locust's; without final stats Locust's
     partial one is removed. What was done, said."""
     if stats.operations:
-        write_stats_csv(path, stats, test_started)
+        write_stats_csv(path, stats)
         return []
     if not path.exists():
         return []
     path.unlink()
     return [f"{path.name} removed: Locust left only a partial one, and no final stats"]
+
+
+def _tests_note(tests: int) -> list[str]:
+    """What a run of several tests (a web UI's Start after a Stop) reports on."""
+    if tests <= 1:
+        return []
+    return [
+        f"the run held {tests} tests (Start after Stop in the web UI): the statistics, journal "
+        "and verdict are of the last one, as Locust reset its statistics at each Start; the "
+        "twin's orders and the receiver's record, which the invariants read too, span them all"
+    ]
 
 
 def _resolved(target: str) -> Target:
@@ -368,6 +380,8 @@ def execute(run: LoadRun) -> dict[str, Any]:
     profile = run.profile.for_target(run.target)
     run = replace(run, profile=profile)
     _class_names(profile)
+    if run.distributed:  # what Locust's workers would crash on at their first stop
+        additional_wait_after_stop(os.environ)
     api = _resolved(run.target)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
@@ -391,9 +405,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
     journal = read_journal(run.report_dir / "journal.json")
     journal.exit_code = end.exit_code  # the process's own code is authoritative
-    stats = read_stats(run.report_dir / "locust_stats.json")
+    stats = read_stats(run.report_dir / "locust_stats.json", journal.test_started)
     csv_path = run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv"
-    notes = _rewrite_stats_csv(csv_path, stats, journal.test_started)
+    notes = _rewrite_stats_csv(csv_path, stats) + _tests_note(journal.tests)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,

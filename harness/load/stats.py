@@ -81,6 +81,9 @@ class OperationStats:
 @dataclass(frozen=True)
 class RunStats:
     operations: dict[str, OperationStats]
+    # when Locust reset its stats as the test started (epoch seconds; its JSON does not hold
+    # it, the journal does): its rates run from it; None when the run did not say
+    test_started: float | None = None
 
     @property
     def requests(self) -> int:
@@ -116,11 +119,21 @@ class RunStats:
 
     @property
     def duration_s(self) -> float:
+        """First to last request, in seconds (what ran)."""
         return self.aggregated.duration_s
+
+    def per_second(self, count: int) -> float:
+        """`count` per second as Locust's rates are: from the test's start (`test_started`;
+        from the first request when the run did not say) to the run's last request."""
+        run = self.aggregated
+        if self.test_started is not None:
+            run = replace(run, started=self.test_started)
+        return run.per_second(count)
 
     @property
     def throughput_rps(self) -> float:
-        return self.aggregated.per_second(self.requests)
+        """Requests per second, as Locust's `Aggregated` rate."""
+        return self.per_second(self.requests)
 
     @property
     def error_ratio(self) -> float:
@@ -129,7 +142,8 @@ class RunStats:
     def of_type(self, request_type: str) -> RunStats:
         """The operations of one kind: `adapter` calls, or `webhook` posts to the receiver."""
         return RunStats(
-            {n: op for n, op in self.operations.items() if op.request_type == request_type}
+            {n: op for n, op in self.operations.items() if op.request_type == request_type},
+            self.test_started,
         )
 
 
@@ -156,16 +170,17 @@ def _operation(raw: dict[str, Any]) -> OperationStats:
     )
 
 
-def read_stats(path: Path) -> RunStats:
-    """Stats of a finished run; a missing file means Locust did not finish (no operations)."""
+def read_stats(path: Path, test_started: float | None = None) -> RunStats:
+    """Stats of a finished run whose test started at `test_started` (the journal says when);
+    a missing file means Locust did not finish (no operations)."""
     if not path.exists():
-        return RunStats({})
+        return RunStats({}, test_started)
     entries = json.loads(path.read_text(encoding="utf-8"))
     operations: dict[str, OperationStats] = {}
     for raw in entries:
         op = _operation(raw)
         operations[op.name] = op
-    return RunStats(operations)
+    return RunStats(operations, test_started)
 
 
 # Locust's percentile columns of its `_stats.csv`
@@ -182,19 +197,14 @@ def _percentile_columns(op: OperationStats) -> list[int] | list[str]:
     return [op.percentile(fraction) for fraction in CSV_PERCENTILES.values()]
 
 
-def write_stats_csv(path: Path, stats: RunStats, test_started: float | None) -> None:
+def write_stats_csv(path: Path, stats: RunStats) -> None:
     """Locust's `_stats.csv`, from the final stats: one row per operation, then `Aggregated`,
     Locust's columns in Locust's order, so the CSV counts every request the verdict counted.
-    Each row's rates run from `test_started` (when Locust reset its stats as the test started,
-    which its JSON does not hold) to the run's last request, as Locust's do; from the first
-    request when the run did not say."""
+    Each row's rates are the run's (`RunStats.per_second`), as Locust's are."""
     header = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
               "Average Response Time", "Min Response Time", "Max Response Time",
               "Average Content Size", "Requests/s", "Failures/s", *CSV_PERCENTILES]  # fmt: skip
     ops = [*sorted(stats.operations.values(), key=lambda o: (o.request_type, o.name))]
-    run = stats.aggregated  # every row's rates are over the whole run, as Locust's are
-    if test_started is not None:
-        run = replace(run, started=test_started)
     with path.open("w", encoding="utf-8", newline="") as out:
         rows = csv.writer(out)
         rows.writerow(header)
@@ -202,7 +212,8 @@ def write_stats_csv(path: Path, stats: RunStats, test_started: float | None) -> 
             rows.writerow([
                 op.request_type, op.name, op.requests, op.failures, op.median_ms,
                 op.average_ms, op.min_response_ms or 0, op.max_response_ms,
-                op.average_content_bytes, run.per_second(op.requests), run.per_second(op.failures),
+                op.average_content_bytes, stats.per_second(op.requests),
+                stats.per_second(op.failures),
                 *_percentile_columns(op),
             ])  # fmt: skip
 

@@ -5,11 +5,15 @@ with an empty reason, and keeps buying for a minute after its master died or fro
 heartbeat gives up): the command waits a bounded time for the master to answer its workers,
 saying how it goes, and stops its workers once the master's port refuses connections or a
 worker found the master silent (it answered none of `MASTER_SILENT_HEARTBEATS` heartbeats in a
-row: frozen, or dead behind a port-forward whose port still accepts connections).
+row: frozen, or dead behind a port-forward whose port still accepts connections). A closed port
+is not counted while a worker says Locust's stop sequence may keep it deaf (its users stopped):
+a master that quit meanwhile left its `quit` in the worker's socket, read once the worker
+listens again, and one that died is found silent by the worker itself.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -18,7 +22,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS, MASTER_SILENT_LINE
+from harness.load.heartbeats import (
+    DEAF_LINE,
+    LISTENING_LINE,
+    MASTER_SILENT_HEARTBEATS,
+    MASTER_SILENT_LINE,
+    additional_wait_after_stop,
+)
 from harness.load.plan import JOINED_LINE
 from harness.load.runner import (
     EXPECT_WORKERS_MAX_WAIT_S,
@@ -87,32 +97,41 @@ def wait_for_master(
 
 class WorkerJoins:
     """Each worker's stderr passed on to this command's, but for the lines its locustfile prints
-    once Locust's handshake with the master succeeded (the worker joined) and as it quits because
-    its master went silent (`master_silent`)."""
+    once Locust's handshake with the master succeeded (the worker joined), as it quits because
+    its master went silent (`master_silent`), and as its stop sequence may keep it deaf to its
+    master and once it listens again."""
 
     def __init__(self, workers: Sequence[subprocess.Popen[bytes]]) -> None:
         self._workers = workers
         self._joined = [threading.Event() for _ in workers]
+        self._deaf = [threading.Event() for _ in workers]
         self.master_silent = threading.Event()
         self._readers = [
-            threading.Thread(target=self._pass_on, args=(worker.stderr, joined), daemon=True)
-            for worker, joined in zip(workers, self._joined, strict=True)
+            threading.Thread(target=self._pass_on, args=(worker.stderr, index), daemon=True)
+            for index, worker in enumerate(workers)
         ]
         for reader in self._readers:
             reader.start()
 
-    def _pass_on(self, stream: IO[bytes] | None, joined: threading.Event) -> None:
+    def _pass_on(self, stream: IO[bytes] | None, index: int) -> None:
         if stream is None:
             return
-        signals = {JOINED_LINE: joined, MASTER_SILENT_LINE: self.master_silent}
+        deaf = self._deaf[index]
+        marks = {JOINED_LINE: self._joined[index].set, MASTER_SILENT_LINE: self.master_silent.set}
+        marks |= {DEAF_LINE: deaf.set, LISTENING_LINE: deaf.clear}
         with stream:
             for raw in stream:
                 line = raw.decode("utf-8", errors="replace")
-                if marked := signals.get(line.rstrip("\r\n")):
-                    marked.set()
+                if mark := marks.get(line.rstrip("\r\n")):
+                    mark()
                 else:
                     sys.stderr.write(line)
                     sys.stderr.flush()
+
+    def deaf(self) -> bool:
+        """Whether a running worker says Locust's stop sequence may keep it deaf."""
+        pairs = zip(self._workers, self._deaf, strict=True)
+        return any(deaf.is_set() and worker.poll() is None for worker, deaf in pairs)
 
     def waiting(self) -> int:
         """Workers still running that have not joined yet."""
@@ -158,17 +177,19 @@ def master_gone(
     port: int,
     workers: Sequence[subprocess.Popen[bytes]],
     master_silent: threading.Event | None = None,
+    deaf: Callable[[], bool] = lambda: False,
 ) -> str | None:
     """While the workers run: why the master is gone once a worker found it silent
     (`master_silent` set) or its port has refused connections for `MASTER_GONE_AFTER_S`
-    (Locust's workers would wait 60 s for its heartbeat, buying on); None when the workers
-    ended first."""
+    (Locust's workers would wait 60 s for its heartbeat, buying on), not counted while a
+    worker may be `deaf` to it (its users stopped: it reads a master's `quit` once it listens
+    again); None when the workers ended first."""
     refused_since: float | None = None
     while any(worker.poll() is None for worker in workers):
         if master_silent is not None and master_silent.is_set():
             return silenced(host, port)
         reason = _refusal(host, port, 3.0)
-        if reason is None:
+        if reason is None or deaf():
             refused_since = None
         else:
             refused_since = refused_since or time.monotonic()
@@ -192,7 +213,9 @@ def run_workers(
     """Worker-only mode: join a master on another machine with `workers` processes, and stop
     them when it is gone. `MasterUnreachableError` when no master answered them within
     `join_timeout_s` (their workers stopped); else 0 when every worker ended cleanly, else 1
-    (the reason, or each failed worker, on stderr)."""
+    (the reason, or each failed worker, on stderr); `ProfileError` for a stop wait Locust's
+    workers would crash on."""
+    additional_wait_after_stop(os.environ)
     deadline = time.monotonic() + join_timeout_s
     wait_for_master(master_host, master_port, join_timeout_s)
     env = locust_environment({})
@@ -211,7 +234,7 @@ def run_workers(
                 "port-forward or a frozen master?); its workers were stopped"
             )
         print(f"joined the master at {master_host}:{master_port}", flush=True)
-        gone = master_gone(master_host, master_port, processes, joins.master_silent)
+        gone = master_gone(master_host, master_port, processes, joins.master_silent, joins.deaf)
         codes = end_workers(processes, 0)
         joins.close()
     if gone is None and joins.master_silent.is_set():  # every worker quit before we looked

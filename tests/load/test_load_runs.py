@@ -102,6 +102,7 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
     assert float(aggregated[0]["Requests/s"]) == report["totals"]["requests"] / (
         last - test_started
     )
+    assert report["totals"]["throughput_rps"] == float(aggregated[0]["Requests/s"])  # one rate
     # what ran: headless, the whole crowd, the whole run time (first to last request)
     assert report["web"] is False
     assert report["measured"]["peak_users"] == 6
@@ -277,6 +278,100 @@ def test_web_mode_over_workers_ends_with_every_worker_clean(
     assert "load profile smoke on twin, master + 1 worker(s): PASSED" in output
     assert _verdict(tmp_path)["worker_exit_codes"] == [0]
     assert "went silent" not in (tmp_path / "load" / "locust.log").read_text()
+
+
+def test_web_mode_ends_with_a_remote_worker_clean_whose_stop_sequence_outlasts_the_master(
+    tmp_path: Path,
+) -> None:
+    """A remote worker's stop sequence (--stop-timeout plus its own LOCUST_WORKER_ADDITIONAL_
+    WAIT_BEFORE_READY_AFTER_STOP, 8 s) outlasts the web run's master (--autoquit 10 s after the
+    stop): the master's quit waits in the worker's socket, and the worker's command lets it read
+    it rather than take the closed port for a master gone.
+
+    Before, the command stopped its worker 5 s after the master's port closed, and exited 1."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
+    remote_env = {**env, "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP": "8"}
+    remote = subprocess.Popen(
+        [*G2A_HARNESS, "load", "--master-host", "127.0.0.1", "--master-port", str(port)],
+        cwd=ROOT, env=remote_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        code, output = _load(
+            tmp_path, "--web", "--profile", "smoke", "--run-time", "6s",
+            "--expect-workers", "1", "--master-port", str(port),
+            env={"G2A_WEBHOOK_SECRET": env["G2A_WEBHOOK_SECRET"]},
+        )  # fmt: skip
+        remote_output, _ = remote.communicate(timeout=120)
+    finally:
+        if remote.poll() is None:
+            remote.kill()
+            remote.wait()
+
+    assert code == 0, output[-3000:]
+    assert remote.returncode == 0, remote_output[-3000:]
+    assert "is gone" not in remote_output
+    assert "went silent" not in remote_output
+
+
+def test_after_a_web_stop_and_start_report_journal_and_verdict_are_of_the_last_test(
+    tmp_path: Path,
+) -> None:
+    """Locust resets its statistics at each Start: the journal starts anew with them, so the
+    evidence the report shows and the verdict judges is the test the statistics count (each
+    purchase and each webhook post is one request and one journal entry), and the report says
+    the run held two tests.
+
+    Before, the journal held both tests while the statistics held the second."""
+    import httpx
+
+    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
+    command += ["--profile", "smoke", "--run-time", "25s"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        url = re.search(r"Locust web UI at (http://\S+/)", process.stdout.readline())
+        assert url
+        _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
+        time.sleep(3)  # the first test buys
+        assert httpx.post(url.group(1) + "stop", timeout=30).status_code == 200
+        _wait_for_state(url.group(1), "stopped")
+        started = httpx.post(
+            url.group(1) + "swarm", data={"user_count": "6", "spawn_rate": "6"}, timeout=30
+        )
+        assert started.json()["success"] is True, started.text
+        rest = process.stdout.read()  # --run-time stops the second test, then Locust quits
+        assert process.wait(timeout=240) == 0, rest[-3000:]
+
+    report = _verdict(tmp_path)
+    requests = {op["name"]: op["requests"] for op in report["operations"]}
+    purchases = sum(n for name, n in requests.items() if name.startswith("orders.purchase"))
+    posts = sum(n for name, n in requests.items() if name.startswith("webhook."))
+    assert purchases > 0
+    assert report["evidence"]["purchases"] == purchases
+    assert report["evidence"]["webhook_deliveries"] == posts
+    assert report["measured"]["tests"] == 2
+    assert report["notes"] == [
+        "the run held 2 tests (Start after Stop in the web UI): the statistics, journal and "
+        "verdict are of the last one, as Locust reset its statistics at each Start; the twin's "
+        "orders and the receiver's record, which the invariants read too, span them all"
+    ]
+    assert "the run held 2 tests" in rest
+
+
+def _wait_for_state(url: str, state: str, timeout_s: float = 60) -> None:
+    """Until Locust's web UI says its runner is in `state`."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if httpx.get(url + "stats/requests", timeout=10).json()["state"] == state:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"Locust's runner not {state} within {timeout_s} s")
 
 
 def _first_answer(url: str) -> Any:

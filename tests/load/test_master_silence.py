@@ -10,11 +10,19 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
 from harness.load import worker_only
-from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS, MASTER_SILENT_LINE, MasterSilence
+from harness.load.heartbeats import (
+    DEAF_LINE,
+    LISTENING_LINE,
+    MASTER_SILENT_HEARTBEATS,
+    MASTER_SILENT_LINE,
+    MasterSilence,
+)
 
 
 def _ticks(silence: MasterSilence, count: int, *, ready: bool = False) -> list[bool]:
@@ -80,6 +88,17 @@ def test_a_test_start_ends_the_allowance() -> None:
     assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1) == SILENT
 
 
+def test_the_allowance_lapses_after_its_own_length_when_the_worker_never_left_ready() -> None:
+    """A worker whose users stop before it ever got a test (Locust's `stop` leaves it ready all
+    along: no sign of the sleep's end): once the sleep is surely over, the master's silence is
+    noticed as in a test, not with the longer allowance until the next test."""
+    silence = MasterSilence()
+    silence.users_stopping(DEAF_S)
+    assert _ticks(silence, int(DEAF_S), ready=True) == [False] * int(DEAF_S)  # maybe deaf
+    silence.heard()
+    assert _ticks(silence, MASTER_SILENT_HEARTBEATS + 1, ready=True) == SILENT
+
+
 def _sleeper() -> subprocess.Popen[bytes]:
     """Stands in for a Locust worker still running."""
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -124,3 +143,52 @@ def test_the_silent_line_marks_the_master_silent_and_is_not_passed_on(
     joins.close()
     assert joins.master_silent.is_set()
     assert capsys.readouterr().err == "a warning\n"
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    """Whether `condition` held within 30 s (a reader thread's pace)."""
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_the_deaf_and_listening_lines_say_whether_a_running_worker_may_be_deaf(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    script = (
+        "import sys\n"
+        f"print({DEAF_LINE!r}, file=sys.stderr, flush=True); input()\n"
+        f"print({LISTENING_LINE!r}, file=sys.stderr, flush=True); sys.stdin.read()\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=False
+    )
+    assert worker.stdin is not None
+    joins = worker_only.WorkerJoins([worker])
+    try:
+        assert _until(joins.deaf)
+        worker.stdin.write(b"\n")
+        worker.stdin.flush()
+        assert _until(lambda: not joins.deaf())
+    finally:
+        worker.stdin.close()
+        worker.wait()
+        joins.close()
+    assert capsys.readouterr().err == ""  # neither line is passed on
+
+
+def test_a_closed_master_port_is_not_counted_while_a_worker_may_be_deaf() -> None:
+    """Its users stopped, the worker reads its master's `quit` once it listens again and ends
+    by itself: the run did not end for a master gone."""
+    script = f"import time; time.sleep({worker_only.MASTER_GONE_AFTER_S + 3})"
+    worker = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+            port = closed.getsockname()[1]
+            gone = worker_only.master_gone("127.0.0.1", port, [worker], deaf=lambda: True)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert gone is None

@@ -42,7 +42,7 @@ def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
         expected_workers=0,
         verdict=Verdict((), ()),
         stats=RunStats({"products.list": operation}),
-        journal=Journal(),
+        journal=Journal(tests=1),
         files={},
         web=web,
         peak_users=2,
@@ -50,4 +50,4 @@ def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
 
     assert (report["users"], report["run_time_s"]) == (6, 20)  # what it was started with
     assert report["web"] is web
-    assert report["measured"] == {"duration_s": 8.0, "peak_users": 2}
+    assert report["measured"] == {"duration_s": 8.0, "peak_users": 2, "tests": 1}

@@ -57,11 +57,11 @@ def test_without_final_stats_locusts_partial_csv_is_removed_and_said(tmp_path: P
     partial = tmp_path / "locust_stats.csv"
     partial.write_text("Type,Name,Request Count\n,Aggregated,17\n")
 
-    assert _rewrite_stats_csv(partial, RunStats({}), None) == [
+    assert _rewrite_stats_csv(partial, RunStats({})) == [
         "locust_stats.csv removed: Locust left only a partial one, and no final stats"
     ]
     assert not partial.exists()
-    assert _rewrite_stats_csv(partial, RunStats({}), None) == []  # none left: nothing to say
+    assert _rewrite_stats_csv(partial, RunStats({})) == []  # none left: nothing to say
 
 
 def test_the_verdict_prints_the_notes_on_its_files(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ print(",".join(StatsCSV(Environment(), PERCENTILES_TO_REPORT).requests_csv_colum
 def _written(tmp_path: Path) -> str:
     (tmp_path / "locust_stats.json").write_text(json.dumps(FINAL_STATS))
     stats = read_stats(tmp_path / "locust_stats.json")
-    write_stats_csv(tmp_path / "locust_stats.csv", stats, None)  # no test start said
+    write_stats_csv(tmp_path / "locust_stats.csv", stats)  # no test start said
     return (tmp_path / "locust_stats.csv").read_text()
 
 
@@ -106,7 +106,7 @@ def test_the_rates_run_from_the_tests_start_as_locusts_do(tmp_path: Path) -> Non
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     test_started = float(locust.stderr.strip())
-    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"), test_started)
+    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json", test_started))
 
     theirs = list(csv.DictReader(locust.stdout.splitlines()))
     ours = list(csv.DictReader((tmp_path / "ours.csv").read_text().splitlines()))

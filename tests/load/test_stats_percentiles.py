@@ -62,7 +62,7 @@ def _locust_csv(tmp_path: Path, requests: list[list[object]]) -> str:
 
 
 def _our_csv(tmp_path: Path) -> str:
-    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"), None)
+    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"))
     return (tmp_path / "ours.csv").read_text()
 
 
@@ -70,7 +70,7 @@ def test_the_stats_csv_has_locusts_medians_and_percentiles(tmp_path: Path) -> No
     locust = subprocess.CompletedProcess(
         args=[], returncode=0, stdout=_locust_csv(tmp_path, WHOLE_MILLISECONDS)
     )
-    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"), None)
+    write_stats_csv(tmp_path / "ours.csv", read_stats(tmp_path / "locust_stats.json"))
 
     assert _rows(locust.stdout) == [
         ["adapter", "orders.purchase", "1", "147", "147.0", "147", "147",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
 
 from harness.load.journal import Journal, read_journal, write_journal
 from harness.load.profiles import get_profile
-from harness.load.stats import OperationStats, RunStats, read_stats
+from harness.load.report import build_report
+from harness.load.stats import OperationStats, RunStats, read_stats, write_stats_csv
 from harness.load.verdict import (
     ReceiverRecord,
     evaluate,
@@ -42,6 +44,29 @@ def test_run_totals_span_every_operation() -> None:
     assert stats.error_ratio == 0.1
     assert stats.duration_s == 10.0
     assert stats.throughput_rps == 4.0
+
+
+def test_throughput_runs_from_the_test_s_start_wherever_it_is_shown(tmp_path: Path) -> None:
+    """One rate, Locust's: from the test's start (the journal's `test_started`, when Locust
+    reset its stats) to the last request, in the verdict, load.json and locust_stats.csv alike;
+    `duration_s` stays what ran, first to last request."""
+    ops = {"a": _op("a", {5: 30}), "b": _op("b", {5: 10})}  # first request at 100, last at 110
+    stats = RunStats(ops, test_started=98.0)
+    verdict = evaluate(get_profile("smoke"), stats, Journal(), None, ReceiverRecord({}, {}))
+    report = build_report(
+        profile=get_profile("smoke"), target="twin", workers=0, expected_workers=0,
+        verdict=verdict, stats=stats, journal=Journal(), files={}, web=False, peak_users=6,
+    )  # fmt: skip
+    write_stats_csv(tmp_path / "locust_stats.csv", stats)
+    with (tmp_path / "locust_stats.csv").open(newline="") as rows:
+        aggregated = next(row for row in csv.DictReader(rows) if row["Name"] == "Aggregated")
+
+    assert stats.throughput_rps == 40 / 12
+    assert report["totals"]["throughput_rps"] == 40 / 12
+    assert float(aggregated["Requests/s"]) == 40 / 12
+    assert next(c for c in verdict.slos if c.name == "throughput").actual == "3.3 rps"
+    assert report["totals"]["duration_s"] == 10.0
+    assert RunStats(ops).throughput_rps == 4.0  # the run did not say: from the first request
 
 
 def test_locust_json_stats_are_read_with_string_histogram_keys(tmp_path: Path) -> None:

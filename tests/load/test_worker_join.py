@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import pytest
 from machine_support import require
 from process_support import HAS_PROC, alive, children
 from qa_support import NO_G2A, ROOT, harness
@@ -56,3 +58,33 @@ def test_the_workers_are_stopped_when_no_master_answers() -> None:
             assert run.wait(timeout=30) == 2
     assert workers
     assert not [pid for pid in workers if alive(pid)], "a Locust worker outlived the command"
+
+
+ADDITIONAL_WAIT_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
+
+
+@pytest.mark.parametrize("value", ["2.5", "3s", "", "-1"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        ["--workers", "1", "--profile", "smoke"],
+        ["--master-host", "127.0.0.1", "--master-port", "9", "--join-timeout", "1"],
+    ],
+    ids=["master-with-workers", "worker-only"],
+)
+def test_a_stop_wait_locust_s_workers_cannot_read_is_refused_before_anything_starts(
+    tmp_path: Path, mode: list[str], value: str
+) -> None:
+    """Locust's worker reads it with int() at its first Stop, and crashed there; a negative one
+    would shorten the silence the worker allows its master while it is deaf."""
+    done = harness(
+        "load", "--report-dir", str(tmp_path), *mode,
+        env={**SECRET_ONLY, ADDITIONAL_WAIT_ENV: value}, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        f"g2a-harness load: {ADDITIONAL_WAIT_ENV}={value!r} is not a whole number of seconds, "
+        "0 or more (Locust's workers read it with int() when a test stops)\n",
+    )
+    assert not (tmp_path / "load").exists()
