@@ -21,7 +21,7 @@ file that is not valid Gherkin: none of its scenarios could be collected.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from harness.bdd.catalogue import (
     table_header,
     unknown_step_message,
 )
+from harness.bdd.discovery import ScenarioKey, scenario_key
 from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
@@ -125,6 +126,7 @@ class _Run:
     columns: tuple[str, ...]
     targets: tuple[str, ...]
     tags: frozenset[str]
+    key: ScenarioKey
     row_line: int | None = None  # the line of the Examples row that filled it in
 
 
@@ -152,7 +154,8 @@ def _rendered(feature: Any, template: Any) -> Iterable[_Run]:
             runs.append((context, tuple(examples.example_params), examples.tags, row))
     for context, columns, row_tags, row in runs or [({}, (), set(), None)]:
         declared = sorted((tags | row_tags) & set(TARGETS)) or [DEFAULT_TARGET]
-        yield _Run(template.render(context), columns, tuple(declared), tags | row_tags, row)
+        key = scenario_key(feature.filename, template.line_number, context)
+        yield _Run(template.render(context), columns, tuple(declared), tags | row_tags, key, row)
 
 
 def _context(step: Any, contexts: list[Any]) -> Any:
@@ -228,11 +231,14 @@ def target_refusal(feature: Any, scenario: Any, target: str) -> tuple[str, str] 
 
 
 def check_features(
-    paths: Iterable[Path], selected: Callable[[frozenset[str]], bool] | None = None
+    paths: Iterable[Path],
+    selected: Callable[[frozenset[str]], bool] | None = None,
+    kept: Collection[ScenarioKey] | None = None,
 ) -> CheckResult:
     """Every step and tag of every scenario in `paths` (feature files or folders of them);
-    given `selected` (whether a run keeps a scenario with these tags), a step reported only in
-    scenarios it leaves out is a warning. Tags are reported whatever the selection."""
+    given `selected` (whether a run keeps a scenario with these tags) or `kept` (the scenarios
+    a `-k` run keeps: `kept_by_keyword`), a step reported only in scenarios the run leaves out
+    is a warning. Tags are reported whatever the selection."""
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
@@ -255,23 +261,24 @@ def check_features(
             filled = {s.line_number for s in template.steps if PARAM_RE.search(s.name)}
             for run in _rendered(feature, template):
                 scenarios += 1
-                kept = keeps(run.tags)
+                chosen = keeps(run.tags) and (kept is None or run.key in kept)
                 for step in run.scenario.steps:
                     steps += 1
                     row = run.row_line if step.line_number in filled else None
                     context = _context(step, contexts)
                     problem = _placeholders(step, run.columns)
                     if problem is not None:
-                        _note(problems, f"{where}:{step.line_number}: {problem}", kept)
+                        _note(problems, f"{where}:{step.line_number}: {problem}", chosen)
                     elif context is None:
                         message = unknown_step_message(feature.filename, step, known, row)
-                        _note(unknown, message, kept)
+                        _note(unknown, message, chosen)
                     elif problem := argument_problem(step, context.step_func) or _target_problem(
                         step, context.step_func, run.targets
                     ):
                         line = row or step.line_number
-                        _note(problems, f"{where}:{line}: {problem}{examples_row(step, row)}", kept)
-    left_out = [m for found in (unknown, problems) for m, kept in found.items() if not kept]
+                        message = f"{where}:{line}: {problem}{examples_row(step, row)}"
+                        _note(problems, message, chosen)
+    left_out = [m for found in (unknown, problems) for m, was in found.items() if not was]
     return CheckResult(
         scenarios,
         steps,

@@ -2,15 +2,20 @@
 
 `tests/bdd/test_features.py` binds every scenario of `features/**/*.feature` plus each folder
 named in `G2A_FEATURES` (os.pathsep-separated; `g2a-harness run --features DIR` sets it), so a
-new feature file runs without any Python. Gherkin tag expressions map onto pytest's `-m`, and
-`scenario_filter` tells, from its tags, whether a run keeps a scenario.
+new feature file runs without any Python. Gherkin tag expressions map onto pytest's `-m`,
+`scenario_filter` tells, from its tags, whether a run keeps a scenario, and `kept_by_keyword`
+asks pytest's collection which scenarios a `-k` keeps.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import takewhile
 from pathlib import Path
 
@@ -37,6 +42,16 @@ PYTEST_MARKS = {
     "default_cassette": "name a cassette for the scenario",
     "allowed_hosts": "cut the scenario off every host",
 }
+
+
+# A scenario as it runs, the same whether read from a collected test or from its feature file:
+# the feature file (resolved), the line of its `Scenario:`, its Examples row's values (sorted).
+ScenarioKey = tuple[str, int, tuple[tuple[str, str], ...]]
+
+
+def scenario_key(filename: str, line: int, row: Mapping[str, str]) -> ScenarioKey:
+    """The `ScenarioKey` of the scenario at `line` of `filename`, run with Examples `row`."""
+    return str(Path(filename).resolve()), line, tuple(sorted(row.items()))
 
 
 class SelectionError(ValueError):
@@ -99,6 +114,29 @@ def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str
         return markers is None or _MarkerMatch(markers, tags).value()
 
     return keeps
+
+
+def kept_by_keyword(
+    target: str, markers: str | None, keyword: str, environ: Mapping[str, str]
+) -> frozenset[ScenarioKey] | None:
+    """The scenarios a run on `target` keeps under `-m markers -k keyword`, as pytest's own
+    collection of `tests/bdd` (in `environ`) keeps them: `-k` matches the names pytest gives a
+    test, its module's and folders' too, which only a collection knows. None when pytest
+    cannot collect (a feature file that is not Gherkin, a `-k` it refuses): the run says why."""
+    from harness.bdd import PYTEST_PLUGIN_ARGS
+
+    with tempfile.TemporaryDirectory(prefix="g2a-harness-kept-") as folder:
+        kept = Path(folder) / "kept.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *PYTEST_PLUGIN_ARGS, "tests/bdd", "--co", "-q",
+             "-p", "no:cacheprovider", f"--target={target}",
+             *(["-m", markers] if markers else []), "-k", keyword, f"--g2a-kept={kept}"],
+            cwd=project_root(), env=dict(environ), capture_output=True, check=False,
+        )  # fmt: skip
+        if done.returncode not in (0, 5) or not kept.is_file():  # 5: -k kept no test
+            return None
+        listed = json.loads(kept.read_text(encoding="utf-8"))
+    return frozenset((path, line, tuple((k, v) for k, v in row)) for path, line, row in listed)
 
 
 class _MarkerMatch:
@@ -164,7 +202,44 @@ def feature_tags(folders: list[str]) -> set[str]:
 def tagged(path: Path) -> Iterator[str]:
     """Each `@tag` of a feature file, without its `@`; a word starting with `#` starts a
     comment, which runs to the end of the line."""
-    for line in path.read_text(encoding="utf-8").splitlines():
+    return (tag for _, tag in tagged_lines(path))
+
+
+def tagged_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Each `@tag` of a feature file (as `tagged` reads them) with its line number."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if line.strip().startswith("@"):
             words = takewhile(lambda word: not word.startswith("#"), line.split())
-            yield from (word.removeprefix("@") for word in words if word.startswith("@"))
+            yield from ((number, w.removeprefix("@")) for w in words if w.startswith("@"))
+
+
+def registered_marks(markers: Iterable[str]) -> dict[str, str]:
+    """Mark name -> what its registration says, from pytest's `markers` ini lines
+    (`config.getini("markers")`: `name(args): text`, read as pytest reads them), as pytest
+    and its plugins registered them in this run."""
+    marks = {}
+    for line in markers:
+        head, _, text = line.partition(":")
+        marks[head.split("(", 1)[0].strip()] = text.strip() or "no description"
+    return marks
+
+
+def mark_tag_problems(folders: list[str], marks: Mapping[str, str]) -> list[str]:
+    """`file:line: …` for each tag of the feature files in `folders` that is one of `marks`
+    (those registered with pytest in a run: by pytest, its plugins, the project's
+    configuration): pytest-bdd makes the tag that mark, and the mark does to the scenario what
+    it does to a test (`@anyio`, `@xdist_group`); for pytest's own and pytest-recording's,
+    `PYTEST_MARKS` says what."""
+    root = project_root()
+    problems = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*.feature")):
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
+            problems += [
+                f"{shown}:{line}: tag @{tag} is a mark registered with pytest in this run "
+                f"({PYTEST_MARKS.get(tag) or marks[tag]}): pytest would apply it to the "
+                "scenario; choose another tag"
+                for line, tag in tagged_lines(path)
+                if tag in marks
+            ]
+    return problems

@@ -3,7 +3,10 @@ loads in a test run that did not ask for it): targets, markers, results, steps.
 
 - `--target twin|sandbox|live` (or `G2A_TARGET`): scenarios whose `@twin @sandbox @live` tags
   do not allow the chosen target are deselected, and the reasons are summarised at the end.
-- Every tag the feature files use is registered as a marker, so `--strict-markers` holds.
+- Every tag the feature files use is registered as a marker, so `--strict-markers` holds; a run
+  that collects scenarios is refused while a tag is a mark registered with pytest (`@skip`,
+  `@vcr`, a plugin's `@anyio`, the project's `@slow`): pytest would apply it to the scenario.
+- `--g2a-kept PATH` (with `--co`) writes the scenarios the selection keeps, `-k` included.
 - `--g2a-results PATH` writes one JSON line per test (nodeid, scenario name, outcome, tags),
   which `g2a-harness run` maps onto the checklist.
 - The fixtures and the step library live in `harness.bdd.fixtures` and `harness.bdd.steps.*`,
@@ -21,7 +24,14 @@ from typing import IO, Any
 import pytest
 
 from harness.bdd.catalogue import STEP_MODULES
-from harness.bdd.discovery import SelectionError, feature_dirs, feature_tags
+from harness.bdd.discovery import (
+    SelectionError,
+    feature_dirs,
+    feature_tags,
+    mark_tag_problems,
+    registered_marks,
+    scenario_key,
+)
 from harness.checklist import checklist_tags
 from harness.targets import TARGETS, TargetError, allowed_on, target_name
 
@@ -50,6 +60,9 @@ TARGET_KEY = pytest.StashKey[str]()
 RESULTS_KEY = pytest.StashKey["ResultsWriter"]()
 DESELECTED_KEY = pytest.StashKey[list[tuple[str, str]]]()
 FAILED_STEP_KEY = pytest.StashKey[str]()
+MARK_TAGS_KEY = pytest.StashKey[list[str]]()  # the feature files' tags that are pytest marks
+OWN_MARKERS_KEY = pytest.StashKey[set[str]]()  # the `markers` lines this plugin registers
+FOLDERS_KEY = pytest.StashKey[list[str]]()  # the features folders of the run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,21 +80,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write one JSON line per test (outcome, tags) for g2a-harness run",
     )
+    group.addoption(
+        "--g2a-kept",
+        dest="g2a_kept",
+        default=None,
+        metavar="PATH",
+        help="write the scenarios the selection keeps (with --co: how g2a-harness run reads -k)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for tag, text in {**TARGET_TAGS, **AREA_TAGS}.items():
-        config.addinivalue_line("markers", f"{tag}: {text}")
-    config.addinivalue_line("markers", "smoke: the short path, run by --suite smoke")
-    for tag in checklist_tags():
-        config.addinivalue_line("markers", f"{tag}: proves checklist item {tag[4:]}")
+    markers = {f"{tag}: {text}" for tag, text in {**TARGET_TAGS, **AREA_TAGS}.items()}
+    markers.add("smoke: the short path, run by --suite smoke")
+    markers |= {f"{tag}: proves checklist item {tag[4:]}" for tag in checklist_tags()}
     try:
-        folders = feature_dirs()
+        folders = config.stash[FOLDERS_KEY] = feature_dirs()
     except SelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
     known = {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
-    for tag in sorted(feature_tags(folders) - known):
-        config.addinivalue_line("markers", f"{tag}: a tag of the feature files")
+    markers |= {f"{tag}: a tag of the feature files" for tag in feature_tags(folders) - known}
+    for line in sorted(markers):
+        config.addinivalue_line("markers", line)
+    config.stash[OWN_MARKERS_KEY] = markers
     try:
         config.stash[TARGET_KEY] = target_name(config.getoption("g2a_target"))
     except TargetError as exc:
@@ -92,6 +112,27 @@ def pytest_configure(config: pytest.Config) -> None:
         writer = ResultsWriter(Path(path))
         config.stash[RESULTS_KEY] = writer
         config.pluginmanager.register(writer, "g2a_bdd_results")
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """Note the feature files' tags that are marks registered with pytest in this run (by
+    pytest, its plugins, the project's configuration), read from the run's own `markers`:
+    every plugin has registered its marks by now; those this plugin registered are left out."""
+    config = session.config
+    own = config.stash[OWN_MARKERS_KEY]
+    marks = registered_marks(line for line in config.getini("markers") if line not in own)
+    config.stash[MARK_TAGS_KEY] = mark_tag_problems(config.stash[FOLDERS_KEY], marks)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Refuse a run that collects a scenario while a feature file has a tag pytest would apply
+    as a mark (`mark_tag_problems`): that scenario, or another, would be skipped, replayed from
+    a cassette or cut off the network without saying so. Only runs of scenarios are refused."""
+    problems = item.config.stash[MARK_TAGS_KEY]
+    if problems and scenario_title(item) is not None:
+        raise pytest.UsageError(
+            "\n".join([*problems, f"{len(problems)} tag(s) cannot run as written; nothing ran"])
+        )
 
 
 class UnknownStepError(AssertionError):
@@ -172,18 +213,42 @@ def scenario_names(item: pytest.Item) -> tuple[str, str] | None:
     """(feature, `Scenario [example]`) of a pytest-bdd scenario, None for other tests; named
     as cucumber.json names them (`harness.scenarios`): a feature without a name by its file,
     an Outline's row with its `<parameters>` filled in (`Page 1 [1]`, not `Page <page> [1]`)."""
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-    function = getattr(item, "obj", None)
-    template = scenario_wrapper_template_registry.get(function) if function else None
+    template = _template_of(item)
     if template is None:
         return None
     feature = template.feature.name or template.feature.rel_filename
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return feature, template.name
-    row = callspec.params.get(_EXAMPLE_PARAMETER, {})
-    return feature, f"{template.render(row).name} [{callspec.id}]"
+    return feature, f"{template.render(_example_row(item)).name} [{callspec.id}]"
+
+
+def _template_of(item: pytest.Item) -> Any:
+    """The pytest-bdd scenario template a test runs, None for other tests."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    function = getattr(item, "obj", None)
+    return scenario_wrapper_template_registry.get(function) if function else None
+
+
+def _example_row(item: pytest.Item) -> dict[str, str]:
+    """The Examples row an Outline's test runs with; empty for another scenario."""
+    callspec = getattr(item, "callspec", None)
+    return {} if callspec is None else callspec.params.get(_EXAMPLE_PARAMETER, {})
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With `--g2a-kept PATH`, write the `scenario_key` of each scenario the selection kept
+    (`-m`, `-k`, the target): `g2a-harness run` reads a `-k` selection from it."""
+    path = session.config.getoption("g2a_kept")
+    if not path:
+        return
+    keys = [
+        scenario_key(template.feature.filename, template.line_number, _example_row(item))
+        for item in session.items
+        if (template := _template_of(item)) is not None
+    ]
+    Path(path).write_text(json.dumps(keys), encoding="utf-8")
 
 
 def _allowed(item: pytest.Item, target: str) -> tuple[bool, str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, correlation_id_var
@@ -35,19 +36,48 @@ def missing(what: str, remedy: str) -> AssertionError:
     return AssertionError(f"no {what} in this scenario: {remedy}")
 
 
-def _armed_for(admin: TwinAdmin, method: str, path: str) -> bool:
-    """Whether a request of `method` to `path` on the twin would use up what was armed for the
-    scenario: its rate limit's budget, or a fault not yet spent that matches the request (as
-    the twin matches one: the method or `*`, the path, a glob of it or `*`), which counts the
+# The twin's settings that make up its rate limit; a Given step arming one changes them.
+RATE_LIMIT_SETTINGS = (
+    "rate_limit",
+    "rate_window_seconds",
+    "rate_limit_scope",
+    "token_rate_limited",
+)
+RateLimit = dict[str, Any]
+
+
+def rate_limit_of(config: Mapping[str, Any]) -> RateLimit | None:
+    """The rate limit a twin's config (`TwinAdmin.config()`) sets, None for none."""
+    if config.get("rate_limit") is None:
+        return None
+    return {name: config.get(name) for name in RATE_LIMIT_SETTINGS}
+
+
+def _fault_armed_for(admin: TwinAdmin, method: str, path: str) -> bool:
+    """Whether a fault not yet spent matches a request of `method` to `path` (as the twin
+    matches one: the method or `*`, the path, a glob of it or `*`), which would count the
     request even when it draws no fault."""
-    if admin.config()["rate_limit"] is not None:
-        return True
     return any(
         not fault["spent"]
         and fault["method"] in ("*", method)
         and (fault["route"] in ("*", path) or fnmatch.fnmatchcase(path, fault["route"]))
         for fault in admin.faults()
     )
+
+
+@contextmanager
+def _limit_lifted(admin: TwinAdmin, limit: RateLimit | None) -> Iterator[None]:
+    """No rate limit while the block runs, then `limit` again: a side check under the twin's
+    start-up limit spends none of the budget the scenario's calls share with it (same
+    credential), so the scenario's calls meet the 429s they would meet without the check."""
+    if limit is None:
+        yield
+        return
+    admin.configure(rate_limit=None)
+    try:
+        yield
+    finally:
+        admin.configure(rate_limit=limit["rate_limit"])
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,15 @@ class TwinHandle:
     base_url: str
     export_url: str
     admin: TwinAdmin
+    # the rate limit the twin had once reset for the scenario (`reset_for_scenario`): its
+    # start-up one, which no Given step armed; None for none
+    start_up_rate_limit: RateLimit | None = None
+
+    def reset_for_scenario(self) -> TwinHandle:
+        """Reset the twin to its start-up state; the handle notes the rate limit it starts
+        with (`start_up_rate_limit`)."""
+        self.admin.reset()
+        return replace(self, start_up_rate_limit=rate_limit_of(self.admin.config()))
 
 
 @dataclass(frozen=True)
@@ -170,11 +209,21 @@ class World:
         CHECK_CORRELATION_ID, which the steps counting what the twin received leave out.
         `sends` is that read's method and twin path (`("GET", "/v1/products")`). On the twin,
         when a Given step armed what the read would use up (a fault matching it, or a rate
-        limit), `on_twin` reads the admin surface instead, and the scenario's call meets what
-        was armed."""
+        limit other than the twin's start-up one), `on_twin` reads the admin surface instead,
+        and the scenario's call meets what was armed; under the start-up limit the read goes
+        through the adapter with the limit lifted, so it spends none of the budget."""
         twin = self.twin
-        if twin is not None and _armed_for(twin.admin, *sends):
+        if twin is None:
+            return self._read_on_side(on_api)
+        limit = rate_limit_of(twin.admin.config())
+        armed_limit = limit is not None and limit != twin.start_up_rate_limit
+        if armed_limit or _fault_armed_for(twin.admin, *sends):
             return on_twin(twin.admin)
+        with _limit_lifted(twin.admin, limit):
+            return self._read_on_side(on_api)
+
+    def _read_on_side(self, on_api: Callable[[G2AClient], Checked]) -> Checked:
+        """`on_api` on the checks' own client, its requests marked CHECK_CORRELATION_ID."""
         from g2a_adapter import G2AClient, Metrics
 
         if self._checker is None:

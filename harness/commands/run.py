@@ -24,13 +24,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from harness.bdd.discovery import ScenarioKey
     from harness.dashboards.proof import DashboardProof
 
 NAME = "run"
@@ -95,7 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_features(folders: list[str], selected: Callable[[frozenset[str]], bool]) -> None:
+def _check_features(
+    folders: list[str],
+    selected: Callable[[frozenset[str]], bool],
+    kept_by_keyword: Callable[[], Collection[ScenarioKey] | None] | None,
+) -> None:
     """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
     cannot run as written, any scenario has a tag a run would misread (`@sanbox`: the scenario
     would run on the twin only; selected or not, since the typo may be what left it out), or a
@@ -103,11 +109,15 @@ def _check_features(folders: list[str], selected: Callable[[frozenset[str]], boo
     tagged for (a run would fail that scenario only when it reached the step, after its
     earlier steps had already reached the target: an order created on the sandbox). Such a
     step in a scenario left out of the run is printed as a warning, first, whether the run goes
-    on or is refused; `-k` is not read here, so a scenario it leaves out counts as selected."""
+    on or is refused. Under `-k`, `kept_by_keyword` tells which scenarios pytest's collection
+    keeps; asked only when the tags select a scenario with a flagged step (a collection takes
+    seconds), since `-k` can only leave scenarios out."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
     result = check_features(map(Path, folders), selected)
+    if kept_by_keyword is not None and (result.unknown or result.problems):
+        result = check_features(map(Path, folders), selected, kept_by_keyword())
     for message in result.warnings:
         print(f"warning: {message}", file=sys.stderr)
     for message in result.messages():
@@ -134,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         FEATURES_ENV,
         SelectionError,
         feature_dirs,
+        kept_by_keyword,
         marker_expression,
         scenario_filter,
     )
@@ -172,7 +183,13 @@ def run(args: argparse.Namespace) -> int:
         )
         name = target_name(args.target)
         selected = scenario_filter(name, selection.markers or None)
-        _check_features(feature_dirs({FEATURES_ENV: extra_features}), selected)
+        with_features = {**os.environ, FEATURES_ENV: extra_features}
+        keyword_kept = (
+            partial(kept_by_keyword, name, selection.markers or None, args.keyword, with_features)
+            if args.keyword
+            else None
+        )
+        _check_features(feature_dirs(with_features), selected, keyword_kept)
         target = resolve_target(name)
         if target.api_url is not None:
             ready_target(target)

@@ -545,9 +545,10 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
 def _status(world: World) -> str:
     """The order's details status, read on the side through the adapter (`World.check`):
     the scenario's request counter, logs and "the twin received" steps never see the read. On
-    the twin with a fault armed for order details (or a rate limit), the twin's admin surface
-    tells it (the word its order details answer), and the fault is left to the scenario's
-    call. A read that fails fails the step, as `cannot read order …: <error>`."""
+    the twin with a fault armed for order details (or a rate limit a Given step set), the
+    twin's admin surface tells it (the word its order details answer), and the fault is left
+    to the scenario's call. A read that fails fails the step, as `cannot read order …:
+    <error>`."""
     from g2a_adapter import G2AError
     from harness.twin.admin import TwinAdminError
 

@@ -6,8 +6,11 @@ Then steps, it leaves the When's outcome to them. The lookup is a read on the si
 (`World.check`): `products.get` on a client of its own, on every target, so the step proves the
 adapter reads the product; the metrics, log and request-count steps count only the scenario's
 calls. Only on the twin, when a Given step armed a fault that the lookup's request would meet
-(or a rate limit), it reads the twin's admin surface instead, so the fault or budget is left to
-the scenario's call.
+(or a rate limit other than the twin's start-up one), it reads the twin's admin surface
+instead, so the fault or budget is left to the scenario's call; the catalogue entry it reads is
+what the adapter's lookup would get (it asks with `includeOutOfStock`, which
+`out_of_stock_hidden` never overrides). Under the start-up limit the lookup goes through the
+adapter with the limit lifted for it, so it spends none of the scenario's budget.
 """
 
 from __future__ import annotations

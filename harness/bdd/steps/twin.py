@@ -265,9 +265,9 @@ def received_count(g2a_world: World, count: str, call: str) -> None:
     Example: the twin received 1 product list request
     """
     seen = received(g2a_world, call)
-    statuses = [r["status"] for r in seen]
+    statuses = ", ".join(str(r.get("status", "not logged")) for r in seen)
     assert len(seen) == int(count), (
-        f"expected {count} {call} requests, got {len(seen)} (statuses {statuses})"
+        f"expected {count} {call} requests, got {len(seen)} (statuses [{statuses}])"
     )
 
 
@@ -292,7 +292,7 @@ def order_request_body(g2a_world: World, product_id: str, currency: str) -> None
 
     Example: the twin received 1 order request for product "10000084431001" in "EUR"
     """
-    bodies = [json.loads(r["body"]) for r in received(g2a_world, "order")]
+    bodies = [_order_body(r) for r in received(g2a_world, "order")]
     sent = [(body.get("product_id"), body.get("currency") or "EUR") for body in bodies]
     if sent == [(product_id, currency)]:
         return
@@ -303,6 +303,26 @@ def order_request_body(g2a_world: World, product_id: str, currency: str) -> None
     raise AssertionError(
         f'expected 1 order request for product "{product_id}" in "{currency}", got {got}'
     )
+
+
+def _order_body(record: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object an order request sent, as the twin logged it; a log entry without one
+    fails the step, named."""
+    request = f"order request {record.get('id', '?')}"
+    if "body" not in record:
+        raise AssertionError(
+            f"the twin's request log has no body for {request}: this step reads the product "
+            "and currency from it"
+        )
+    try:
+        body = json.loads(record["body"])
+    except (TypeError, ValueError):
+        body = None
+    if not isinstance(body, dict):
+        raise AssertionError(
+            f"the twin logged {request} with a body that is not a JSON object: {record['body']!r}"
+        )
+    return body
 
 
 @then(

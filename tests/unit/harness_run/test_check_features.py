@@ -479,10 +479,21 @@ def test_a_tag_flag_stops_any_run_and_a_step_flag_only_one_selecting_its_scenari
     assert every.warnings == ()
 
 
-def test_a_run_warns_of_step_flags_outside_its_selection_and_runs_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "selection",
+    [
+        pytest.param(("--tags", "@qa-good"), id="tags"),
+        # `-k` leaves scenarios out as `--tags` does: pytest's own collection says which (it
+        # matches the names pytest gives the tests)
+        pytest.param(("--tags", "@qa-own", "-k", "clean"), id="k"),
+    ],
+)
+def test_a_run_warns_of_step_flags_outside_its_selection_and_runs_it(
+    tmp_path: Path, selection: tuple[str, ...]
+) -> None:
     # SELECTED_APART's last three scenarios, under a Feature line without flags
     text = "@qa-own\nFeature: Mistagged\n" + SELECTED_APART.split("\n\n", 2)[2]
-    path, done, reports = run_qa_feature(tmp_path, text, "--tags", "@qa-good")
+    path, done, reports = run_qa_feature(tmp_path, text, *selection)
 
     assert done.returncode == 0, done.stdout + done.stderr
     warned = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
@@ -859,4 +870,23 @@ def test_a_run_refused_for_a_tag_still_warns_of_step_flags_outside_its_selection
         "g2a-harness run: 1 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
         "lists them); nothing ran",
     ]
+    assert not reports.exists()
+
+
+def test_a_flagged_step_in_a_scenario_k_keeps_stops_the_run(tmp_path: Path) -> None:
+    text = "@qa-own\nFeature: Mistagged\n" + SELECTED_APART.split("\n\n", 2)[2]
+    path, done, reports = run_qa_feature(tmp_path, text, "--tags", "@qa-own", "-k", "progress")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines()[0] == f"warning: {path}:13: " + (
+        'step "Given the twin refuses the next product list request with HTTP 400 and code BR02" '
+        "runs only on twin, but the scenario is tagged for sandbox: tag it @twin only"
+    )
+    assert done.stderr.splitlines()[1].startswith(
+        f'{path}:9: unknown step "When QA ordrs product 10000068865001"'
+    )
+    assert done.stderr.splitlines()[-1] == (
+        "g2a-harness run: 1 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran"
+    )
     assert not reports.exists()

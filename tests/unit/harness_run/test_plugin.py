@@ -91,3 +91,58 @@ def test_an_environment_still_declaring_the_old_entry_point_loads_the_plugin_onc
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+MARKED_FEATURE = """\
+@qa-marks @twin
+Feature: Tags that are plugins' marks
+  @anyio @xdist_group
+  Scenario: Tagged with plugins' marks
+    When QA lists the first page of products
+
+  @slow
+  Scenario: Tagged with a mark of the project's configuration
+    When QA lists the first page of products
+"""
+
+
+def _collect_with(features: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *paths, "--co", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, env={**env, "G2A_FEATURES": str(features)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_tag_that_a_loaded_plugin_registers_as_a_mark_refuses_a_run_of_scenarios(
+    tmp_path: Path,
+) -> None:
+    """The marks refused are those the run's pytest registered (its plugins', the project's
+    configuration's), not a list: anyio's and pytest-xdist's are refused as pytest's are."""
+    (tmp_path / "qa.feature").write_text(MARKED_FEATURE, encoding="utf-8")
+
+    done = _collect_with(tmp_path, "tests/bdd")
+
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
+    feature = tmp_path / "qa.feature"
+    assert done.stderr.splitlines() == [
+        f"ERROR: {feature}:3: tag @anyio is a mark registered with pytest in this run "
+        "(mark the (coroutine function) test to be run asynchronously via anyio.): pytest "
+        "would apply it to the scenario; choose another tag",
+        f"{feature}:3: tag @xdist_group is a mark registered with pytest in this run "
+        "(specify group for tests should run in same session.in relation to one another. "
+        "Provided by pytest-xdist.): pytest would apply it to the scenario; choose another tag",
+        f"{feature}:7: tag @slow is a mark registered with pytest in this run (takes more "
+        "than a few seconds): pytest would apply it to the scenario; choose another tag",
+        "3 tag(s) cannot run as written; nothing ran",
+        "",
+    ]
+
+
+def test_a_run_without_scenarios_is_not_refused_for_a_feature_file_s_tags(tmp_path: Path) -> None:
+    (tmp_path / "qa.feature").write_text(MARKED_FEATURE, encoding="utf-8")
+
+    done = _collect_with(tmp_path, "tests/unit/harness_run/test_wordings.py")
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -2,13 +2,16 @@
 `Then the order's status is …`) reads on the side, through the adapter on a client of its
 own, on every target: the metrics, log and request-count steps after it count only the
 scenario's own calls, as if the check had not run. Only on the twin, while a fault a Given step
-armed would meet the check's request, or a rate limit is set, it reads the admin surface, so
-the fault or the budget is left to the scenario's call."""
+armed would meet the check's request, or a rate limit other than the twin's start-up one is set,
+it reads the admin surface, so the fault or the budget is left to the scenario's call; under the
+start-up limit it reads through the adapter with the limit lifted, spending none of the
+budget."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -309,3 +312,120 @@ def test_the_twin_s_rate_limit_is_left_to_the_scenario(on_twin: tuple[World, Twi
 
     assert _logged(admin) == []
     assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole
+
+
+@contextmanager
+def _reset_twin(config: TwinConfig) -> Iterator[tuple[World, TwinAdmin]]:
+    """A scenario's world on a twin served with `config`, reset for the scenario as the `twin`
+    fixture resets it (noting the rate limit it starts with), and the twin's admin."""
+    with running_twin(config) as twin:
+        handle = TwinHandle(twin.base_url, twin.export_url, twin.admin).reset_for_scenario()
+        world = World(resolve_target("twin"), Metrics(), LogCapture(), connect_twin=lambda: handle)
+        yield world, twin.admin
+        world.close()
+
+
+@pytest.fixture
+def on_realistic_twin() -> Iterator[tuple[World, TwinAdmin]]:
+    """The twin's default profile: a start-up rate limit (20 requests per second)."""
+    with _reset_twin(TwinConfig()) as served:
+        yield served
+
+
+@pytest.fixture
+def on_scarce_twin() -> Iterator[tuple[World, TwinAdmin]]:
+    """A start-up rate limit of 2 requests a minute: a budget the checks could use up."""
+    with _reset_twin(TwinConfig.fast(rate_limit=2, rate_window_seconds=60.0)) as served:
+        yield served
+
+
+def test_a_product_check_under_the_start_up_rate_limit_reads_through_the_adapter(
+    on_realistic_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A twin started with its default profile has a rate limit no Given step armed: the check
+    still proves the adapter reads the product."""
+    world, _ = on_realistic_twin
+    monkeypatch.setattr(type(world.client().products), "get", _broken)
+
+    with pytest.raises(AssertionError) as failed:
+        product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert str(failed.value) == (
+        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
+    )
+
+
+def test_an_order_status_check_under_the_start_up_rate_limit_reads_through_the_adapter(
+    on_realistic_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _ = on_realistic_twin
+    order_id = world.order_id = world.client().orders.create("10000068865001").order_id
+    monkeypatch.setattr(type(world.client().orders), "details", _broken)
+
+    with pytest.raises(AssertionError) as failed:
+        order_status(world, "new")
+
+    assert str(failed.value) == (
+        f"cannot read order {order_id}: ResponseFormatError: broken on purpose"
+    )
+
+
+def test_checks_spend_none_of_the_start_up_budget(
+    on_scarce_twin: tuple[World, TwinAdmin],
+) -> None:
+    """The checks share the scenario's credential, so under the start-up limit they would
+    spend its budget: they read with the limit lifted, and the scenario's second call of the
+    minute still gets through, the limit back in force."""
+    world, admin = on_scarce_twin
+    world.attempt(lambda: world.client().orders.create("10000068865001"))
+    world.order_id = world.outcome.order_id
+
+    order_status(world, "new")
+    product_stock(world, int(PRODUCT), "at least", 1)
+    product_costs(world, int(PRODUCT), "at most", 50.0)
+    world.attempt(lambda: world.client().products.get(PRODUCT))
+
+    assert world.expect_success().id == PRODUCT
+    checks = [(m, c) for m, _, c in _logged(admin) if c == CHECK_CORRELATION_ID]
+    assert checks == [
+        ("GET", CHECK_CORRELATION_ID),
+        ("GET", CHECK_CORRELATION_ID),
+        ("GET", CHECK_CORRELATION_ID),
+    ]
+    assert [r["status"] for r in admin.requests()] == [200, 200, 200, 200, 200]
+    counted = [s for f in world.metrics.registry.collect() for s in f.samples]
+    assert [s.labels["status"] for s in counted if s.name == "g2a_requests_total"] == [
+        "200",
+        "200",
+    ]
+    assert admin.config()["rate_limit"] == 2
+
+
+def test_a_rate_limit_armed_over_the_start_up_one_is_left_to_the_scenario(
+    on_scarce_twin: tuple[World, TwinAdmin],
+) -> None:
+    world, admin = on_scarce_twin
+    admin.configure(rate_limit=1)
+
+    product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert _logged(admin) == []
+    assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole
+
+
+@pytest.mark.parametrize("hidden", ["listing", "always", "never"])
+def test_a_stock_check_on_the_admin_surface_reads_what_the_adapter_would(
+    on_twin: tuple[World, TwinAdmin], hidden: str
+) -> None:
+    """The adapter looks a product up with `includeOutOfStock`, so the twin answers it out of
+    stock whatever `out_of_stock_hidden` says: so does the catalogue entry the admin surface
+    reads while a rate limit waits for the scenario's call."""
+    world, admin = on_twin
+    admin.configure(out_of_stock_hidden=hidden)
+    admin.update_product(PRODUCT, qty=0)
+
+    product_stock(world, int(PRODUCT), "exactly", 0)
+    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+    product_stock(world, int(PRODUCT), "exactly", 0)
+
+    assert _logged(admin) == [("GET", "/v1/products", CHECK_CORRELATION_ID)]

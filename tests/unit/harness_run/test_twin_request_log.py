@@ -1,13 +1,16 @@
 """The steps counting what the twin received read only the fields every twin logs (method, path,
 status, body): a twin named by `G2A_TWIN_URL` whose request log has no `headers` is counted as
-the embedded one is."""
+the embedded one is, and one whose log leaves out a status or a body fails the step that needs
+it with an assertion naming the entry, not a KeyError."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from g2a_adapter import Metrics
-from harness.bdd.steps.twin import received
+from harness.bdd.steps.twin import order_request_body, received, received_count
 from harness.bdd.world import LogCapture, TwinHandle, World
 from harness.targets import resolve_target
 from harness.twin.admin import TwinAdmin
@@ -22,12 +25,16 @@ LOGGED = [
 class HeaderlessLog:
     """An external twin's admin surface whose request log leaves `headers` out."""
 
+    def __init__(self, logged: list[dict[str, Any]]) -> None:
+        self.logged = logged
+
     def requests(self, path: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in LOGGED if method is None or r["method"] == method]
+        return [r for r in self.logged if method is None or r["method"] == method]
 
 
-def _world() -> World:
-    handle = TwinHandle("http://twin.test", "http://twin.test/v1", cast(TwinAdmin, HeaderlessLog()))
+def _world(logged: list[dict[str, Any]] = LOGGED) -> World:
+    admin = cast(TwinAdmin, HeaderlessLog(logged))
+    handle = TwinHandle("http://twin.test", "http://twin.test/v1", admin)
     target = resolve_target("twin")
     return World(target, Metrics(), LogCapture(), connect_twin=lambda: handle)
 
@@ -38,3 +45,46 @@ def test_requests_logged_without_headers_are_counted() -> None:
     assert [r["id"] for r in received(world, "product list")] == [1]
     assert [r["id"] for r in received(world, "order details")] == [2, 3]
     assert received(world, "order") == []
+
+
+def test_a_count_over_entries_without_a_status_passes_and_fails_with_the_count() -> None:
+    world = _world([{"id": 1, "method": "GET", "path": "/v1/products", "query": ""}])
+
+    received_count(world, "1", "product list")
+    with pytest.raises(AssertionError) as failed:
+        received_count(world, "2", "product list")
+
+    assert str(failed.value).splitlines()[0] == (
+        "expected 2 product list requests, got 1 (statuses [not logged])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "failure"),
+    [
+        (
+            {},
+            "the twin's request log has no body for order request 4: this step reads the "
+            "product and currency from it",
+        ),
+        (
+            {"body": "[1, 2]"},
+            "the twin logged order request 4 with a body that is not a JSON object: '[1, 2]'",
+        ),
+        (
+            {"body": '{"product_id": "1000'},
+            "the twin logged order request 4 with a body that is not a JSON object: "
+            '\'{"product_id": "1000\'',
+        ),
+    ],
+    ids=["no body", "not an object", "cut short"],
+)
+def test_an_order_request_logged_without_a_json_body_fails_the_step_named(
+    entry: dict[str, Any], failure: str
+) -> None:
+    world = _world([{"id": 4, "method": "POST", "path": "/v1/order", "status": 200, **entry}])
+
+    with pytest.raises(AssertionError) as failed:
+        order_request_body(world, "10000084431001", "EUR")
+
+    assert str(failed.value) == failure
