@@ -27,9 +27,9 @@ from g2a_adapter._observability import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, check_seconds
 from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork
+from g2a_adapter.idempotency._postgres_url import libpq_params, url_connect_timeout
 from g2a_adapter.idempotency._server_clock import chosen_clock
 from g2a_adapter.idempotency._sql import SqlStore, SqlTransaction
-from g2a_adapter.idempotency._url import libpq_params, url_connect_timeout
 
 _SERVER_TIME = "SELECT extract(epoch FROM clock_timestamp())::float8"
 # The longest the store refuses to connect after a failed connect, whatever the connect

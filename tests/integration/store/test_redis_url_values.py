@@ -84,3 +84,57 @@ def test_a_store_opened_with_a_client_name_the_url_takes_names_its_connections(
     finally:
         client.close()
         store.close()
+
+
+def _server_reads_as_a_database(client: redis.Redis, db: int) -> bool:
+    """Whether Redis reads `db` as a database number: past its integer type, SELECT refuses
+    the value itself; within it, only a number past the server's `databases`."""
+    import redis
+
+    try:
+        client.execute_command("SELECT", db)
+    except redis.ResponseError as refusal:
+        return "DB index is out of range" in str(refusal)
+    return True
+
+
+def _url_takes(url: str) -> bool:
+    try:
+        parse_store_url(url)
+    except StoreUnavailableError:
+        return False
+    return True
+
+
+@pytest.mark.redis
+def test_the_url_takes_a_database_exactly_where_the_server_reads_one(redis_url: str) -> None:
+    import redis
+
+    numbers = (0, 15, 2**31 - 1, 2**31, 10**20)
+    client = redis.Redis(host="127.0.0.1", port=6379, single_connection_client=True)
+    try:
+        server_reads = {db: _server_reads_as_a_database(client, db) for db in numbers}
+    finally:
+        client.close()
+    assert server_reads == {0: True, 15: True, 2**31 - 1: True, 2**31: False, 10**20: False}
+    base = redis_url.rpartition("/")[0]
+    assert {db: _url_takes(f"{base}/{db}") for db in numbers} == server_reads
+    assert {db: _url_takes(f"{base}/0?db={db}") for db in numbers} == server_reads
+
+
+TIMEOUT_BOUND = 9223372036  # threading.TIMEOUT_MAX on Linux, whole seconds
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("shared_backend", ["redis"], indirect=True)
+def test_a_store_opened_with_each_number_at_its_bound_serves(shared_backend: Backend) -> None:
+    url = _with_query(
+        shared_backend.url,
+        f"socket_timeout={TIMEOUT_BOUND}&socket_connect_timeout={TIMEOUT_BOUND}"
+        f"&health_check_interval={TIMEOUT_BOUND}&socket_read_size=16777216",
+    )
+    store = open_store(url, namespace=shared_backend.namespace)
+    try:
+        store.ping()
+    finally:
+        store.close()

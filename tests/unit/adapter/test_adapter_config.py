@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 
 import pytest
 from pydantic import SecretStr
@@ -1035,38 +1036,68 @@ TLS_VERSIONS = (
     "-2 (MINIMUM_SUPPORTED), -1 (MAXIMUM_SUPPORTED), 768 (SSLv3), 769 (TLSv1), 770 (TLSv1_1), "
     "771 (TLSv1_2), 772 (TLSv1_3)"
 )
-SECONDS = "it takes a finite number of seconds above 0 (0 makes the socket non-blocking)"
+# threading.TIMEOUT_MAX on Linux: the longest a socket waits (`socket.settimeout` overflows past it)
+SECONDS = (
+    "it takes seconds above 0, at most 9223372036 (threading.TIMEOUT_MAX, the longest a socket "
+    "waits; 0 makes the socket non-blocking)"
+)
+HUGE = "1" + "0" * 400  # an integer no float holds
 
 
 @pytest.mark.parametrize(
     ("url", "detail"),
     [
-        ("redis://h:6379/-1", "the store refuses db -1: Redis numbers its databases from 0"),
-        ("redis://h:6379/0?db=-2", "the store refuses db -2: Redis numbers its databases from 0"),
         *(
-            (f"redis://h:6379/0?{key}={value}", f"the store refuses {key} {shown}: {SECONDS}")
+            (
+                f"redis://h:6379{path}",
+                f"the store refuses the path {path}: Redis numbers its databases from 0 to "
+                "2147483647 (SELECT reads a C int)",
+            )
+            for path in ("/-1", "/2147483648", "/99999999999999999999")
+        ),
+        *(
+            (
+                f"redis://h:6379/0?db={value}",
+                f"the store refuses ?db={value}: Redis numbers its databases from 0 to 2147483647 "
+                "(SELECT reads a C int)",
+            )
+            for value in ("-2", "2147483648", "99999999999999999999")
+        ),
+        *(
+            (f"redis://h:6379/0?{key}={value}", f"the store refuses ?{key}={value}: {SECONDS}")
             for key in ("socket_timeout", "socket_connect_timeout")
-            for value, shown in (("0", "0.0"), ("-1", "-1.0"), ("nan", "nan"), ("inf", "inf"))
+            for value in ("0", "-1", "nan", "inf", "1e10", "9223372037", "1e400", HUGE)
         ),
-        (
-            "redis://h:6379/0?socket_read_size=0",
-            "the store refuses socket_read_size 0: it takes a number of bytes above 0",
+        *(
+            (
+                f"redis://h:6379/0?socket_read_size={value}",
+                f"the store refuses ?socket_read_size={value}: it takes a number of bytes from 1 "
+                "to 16777216 (16 MiB: each read allocates as many)",
+            )
+            for value in ("0", "16777217", "100000000000000", HUGE)
         ),
-        (
-            "redis://h:6379/0?health_check_interval=-1",
-            "the store refuses health_check_interval -1: it takes seconds from 0 (0: none)",
+        *(
+            (
+                f"redis://h:6379/0?health_check_interval={value}",
+                f"the store refuses ?health_check_interval={value}: it takes whole seconds from 0 "
+                "(0: none) to 9223372036 (threading.TIMEOUT_MAX)",
+            )
+            for value in ("-1", "9223372037", HUGE)
         ),
         (
             "rediss://h:6380/0?ssl_min_version=2",
-            f"the store refuses ssl_min_version 2: it takes an ssl.TLSVersion: {TLS_VERSIONS}",
+            f"the store refuses ?ssl_min_version=2: it takes an ssl.TLSVersion: {TLS_VERSIONS}",
         ),
     ],
+    ids=lambda value: value.replace(HUGE, "10**400") if "://" in value else "",
 )
 def test_a_redis_number_redis_py_fails_on_as_it_connects_is_refused_when_settings_load(
     url: str, detail: str
 ) -> None:
     """redis-py reads these numbers, then fails on them only as the store connects (a
-    `socket_timeout` of 0 makes every read fail at once; an infinite one overflows)."""
+    `socket_timeout` of 0 makes every read fail at once; one past threading.TIMEOUT_MAX
+    overflows, as does an integer too large for a float; a `socket_read_size` of 10**14 is a
+    MemoryError; a database past a C int makes every command fail)."""
     with pytest.raises(ConfigError) as caught:
         Settings(**BASE, idempotency_url=url)
     assert str(caught.value) == f"G2A_IDEMPOTENCY_URL is not a store URL: {detail}"
@@ -1077,6 +1108,25 @@ def test_the_redis_numbers_redis_py_takes_are_accepted() -> None:
         "rediss://h:6380/15?socket_timeout=1e-3&socket_connect_timeout=0.5&socket_read_size=1"
         "&health_check_interval=0&ssl_min_version=771"
     )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+def test_the_timeout_bound_is_the_longest_a_socket_takes() -> None:
+    """redis-py sets `socket_timeout` and `socket_connect_timeout` on its socket as it
+    connects: one past the bound overflowed there, and leaked the socket."""
+    with socket.socket() as sock:
+        sock.settimeout(9223372036)
+        with pytest.raises(OverflowError):
+            sock.settimeout(9223372037)
+
+
+def test_the_redis_numbers_at_their_bounds_are_accepted() -> None:
+    url = (
+        "redis://h:6379/2147483647?socket_timeout=9223372036&socket_connect_timeout=9223372036"
+        "&socket_read_size=16777216&health_check_interval=9223372036"
+    )
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+    url = "redis://h:6379/0?db=2147483647"
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 
 
