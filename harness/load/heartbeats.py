@@ -19,9 +19,10 @@ reading no message meanwhile. So from the users stopping (`test_stopping`) the s
 grows by that sleep, until the worker says it is ready again (it listens again: counted anew
 from then), the next test starts, or, for a worker that never left ready (its users stopped
 before it got a test), the sleep's own length went by. While the allowance lasts the worker
-says it may be deaf (`DEAF_LINE`), and once it lapses that it listens (`LISTENING_LINE`): its
-worker-only command does not take the master's closed port for its death meanwhile, since a
-master that quit left its `quit` waiting in the worker's socket.
+says it may be deaf (`DEAF_LINE`), and once it lapses that it listens (`LISTENING_LINE`), when
+the worker-only command runs it (`WORKER_ONLY_ENV`): that command does not take the master's
+closed port for its death meanwhile, since a master that quit left its `quit` waiting in the
+worker's socket.
 
 Kept free of Locust (which monkey-patches on import) so the counting can be tested in-process.
 """
@@ -41,24 +42,34 @@ MASTER_SILENT_LINE = "g2a-harness: this Locust worker's master went silent"
 # what it prints as its stop sequence may keep it deaf to its master, and once that is over
 DEAF_LINE = "g2a-harness: this Locust worker may be deaf to its master (stop sequence)"
 LISTENING_LINE = "g2a-harness: this Locust worker listens to its master again"
+# set by the worker-only command, the only reader of those two lines: local workers, whose
+# output goes to the master's locust.log, print neither
+WORKER_ONLY_ENV = "G2A_LOAD_WORKER_ONLY"
 # Locust's worker sleeps this many seconds more than --stop-timeout in its stop sequence
 ADDITIONAL_WAIT_AFTER_STOP_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
+MAX_ADDITIONAL_WAIT_AFTER_STOP_S = 86400  # the harness's bound: a day
 
 
 def additional_wait_after_stop(environ: Mapping[str, str]) -> int:
     """The seconds Locust's worker sleeps beyond --stop-timeout, read as Locust reads them
     (`int()`, 0 when unset). `ProfileError` naming the variable and its value for one Locust's
-    worker would crash on at its first stop, or a negative one (it would shorten the silence
-    allowed while the worker is deaf)."""
+    worker would crash on at its first stop (int() refuses it), or one outside the harness's
+    own bounds: a negative one would shorten the silence allowed while the worker is deaf, and
+    Locust's worker crashes on a huge one (`gevent.sleep`'s OverflowError)."""
     raw = environ.get(ADDITIONAL_WAIT_AFTER_STOP_ENV, "0")
     try:
         seconds = int(raw)
     except ValueError:
-        seconds = -1
-    if seconds < 0:
         raise ProfileError(
-            f"{ADDITIONAL_WAIT_AFTER_STOP_ENV}={raw!r} is not a whole number of seconds, 0 or "
-            "more (Locust's workers read it with int() when a test stops)"
+            f"{ADDITIONAL_WAIT_AFTER_STOP_ENV}={raw!r} is not a whole number of seconds: "
+            "Locust's workers read it with int() when a test stops, and would crash there"
+        ) from None
+    if not 0 <= seconds <= MAX_ADDITIONAL_WAIT_AFTER_STOP_S:
+        raise ProfileError(
+            f"{ADDITIONAL_WAIT_AFTER_STOP_ENV}={raw!r} is outside 0 to "
+            f"{MAX_ADDITIONAL_WAIT_AFTER_STOP_S} seconds, the harness's own bounds: a negative "
+            "wait would shorten the silence a worker allows its master while it is deaf, and "
+            "Locust's worker crashes on a huge one (OverflowError)"
         )
     return seconds
 

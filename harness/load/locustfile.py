@@ -25,7 +25,6 @@ import random
 import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,11 +41,13 @@ from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
 from harness.load.catalogue import Catalogue
+from harness.load.final_reports import FinalReports
 from harness.load.heartbeats import (
     DEAF_LINE,
     HEARTBEAT_INTERVAL_S,
     LISTENING_LINE,
     MASTER_SILENT_LINE,
+    WORKER_ONLY_ENV,
     MasterSilence,
     additional_wait_after_stop,
 )
@@ -63,9 +64,8 @@ _PAID = frozenset({"paid", "complete"})
 # standalone process) writes it when Locust quits
 _buffer: list[Entry] = []  # this process's entries not yet shipped or written
 _shipped = 0  # worker: entries shipped to the master so far
-_collected = Journal()  # master/local: everything received
-_received: Counter[str] = Counter()  # master: entries received per worker
-_finished: dict[str, int] = {}  # master: worker -> entries it says it shipped in all
+_collected = Journal()  # master/local: everything received, every test's
+_reports = FinalReports()  # master: each worker's entries shipped and arrived, test by test
 _joined: set[str] = set()  # master: every worker that joined, to notice one that left early
 _environment: Environment | None = None
 
@@ -73,7 +73,7 @@ _environment: Environment | None = None
 # last stats report (and the journal entries in it) can arrive too late or not at all. Before
 # that, the master asks every worker to finish: stop its users (they complete their task and
 # run on_stop), send one last report and then `g2a_finished` with how many entries it shipped
-# in all. The master waits until it received exactly that many from every worker.
+# in all. The master waits until every worker's entries of this test arrived (`FinalReports`).
 FINISH_MESSAGE = "g2a_finish"
 FINISHED_MESSAGE = "g2a_finished"
 FINAL_REPORT_GRACE_S = 10.0  # beyond --stop-timeout, for a worker to answer the handshake
@@ -135,13 +135,16 @@ def _quit_once_silent(
     environment: Environment, runner: WorkerRunner, silence: MasterSilence
 ) -> None:
     """Worker: quit with exit code 1, saying why, once the master went silent; saying too
-    when it may be deaf to its master and when it listens again. Intervals are counted as this
-    loop ticks, so a stall of this worker's own loop counts once."""
+    when it may be deaf to its master and when it listens again, to the worker-only command
+    that reads it. Intervals are counted as this loop ticks, so a stall of this worker's own
+    loop counts once."""
     deaf = False
+    say_deafness = os.environ.get(WORKER_ONLY_ENV) == "1"
     while not silence.tick(ready=runner.worker_state == STATE_INIT):
         if silence.deaf != deaf:
             deaf = silence.deaf
-            print(DEAF_LINE if deaf else LISTENING_LINE, file=sys.stderr, flush=True)
+            if say_deafness:
+                print(DEAF_LINE if deaf else LISTENING_LINE, file=sys.stderr, flush=True)
         gevent.sleep(HEARTBEAT_INTERVAL_S)
     print(MASTER_SILENT_LINE, file=sys.stderr, flush=True)
     environment.process_exit_code = 1
@@ -157,8 +160,8 @@ def _ship(client_id: str, data: dict[str, Any]) -> None:
 
 def _receive(client_id: str, data: dict[str, Any]) -> None:
     entries = data.get("g2a_journal", [])
-    _collected.entries.extend(entries)
-    _received[client_id] += len(entries)
+    _collected.add(entries)
+    _reports.arrived(client_id, len(entries))
 
 
 def _finish(environment: Environment, msg: Any, **_: Any) -> None:
@@ -174,38 +177,36 @@ def _finish(environment: Environment, msg: Any, **_: Any) -> None:
 
 
 def _worker_finished(environment: Environment, msg: Any, **_: Any) -> None:
-    _finished[msg.node_id] = int(msg.data["shipped"])
+    _reports.finished(msg.node_id, int(msg.data["shipped"]))
 
 
 def _worker_joined(client_id: str, **_: Any) -> None:
     _joined.add(client_id)
 
 
-def _unfinished(workers: list[str]) -> list[str]:
-    return [w for w in workers if w not in _finished or _received[w] < _finished[w]]
+def _gap(gap: str) -> None:
+    """A journal gap, named once however many tests find it (a worker that left)."""
+    if gap not in _collected.gaps:
+        _collected.gaps.append(gap)
 
 
 def _collect_final_reports(environment: Environment, **_: Any) -> None:
-    """Master, as the run stops: the handshake above; a worker that fails it, or that left the
-    run before its end (Locust carries on with the others), is a journal gap."""
+    """Master, as a test stops: the handshake above; a worker that fails it (named with the
+    test from a run's second on), or that left the run before its end (Locust carries on with
+    the others), is a journal gap."""
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
     workers = [c.id for c in runner.clients.all]  # a missed heartbeat under load is no excuse
-    _collected.gaps.extend(
-        f"worker {worker}: left before the run ended" for worker in sorted(_joined - set(workers))
-    )
+    for worker in sorted(_joined - set(workers)):
+        _gap(f"worker {worker}: left before the run ended")
     runner.send_message(FINISH_MESSAGE)
     deadline = time.monotonic() + environment.stop_timeout + FINAL_REPORT_GRACE_S
-    while _unfinished(workers) and time.monotonic() < deadline:
+    while _reports.unfinished(workers) and time.monotonic() < deadline:
         gevent.sleep(0.05)
-    for worker in _unfinished(workers):
-        shipped = _finished.get(worker)
-        _collected.gaps.append(
-            f"worker {worker}: no final report"
-            if shipped is None
-            else f"worker {worker}: shipped {shipped} journal entries, {_received[worker]} arrived"
-        )
+    test = f" (test {_collected.tests})" if _collected.tests > 1 else ""
+    for worker in _reports.unfinished(workers):
+        _gap(_reports.gap(worker) + test)
 
 
 def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
@@ -223,23 +224,33 @@ def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
         runner.send_message("quit", client_id=worker)
 
 
+def _flush_buffer() -> None:
+    """Local: this process's entries into the journal, in the period they were made in."""
+    _collected.add(_buffer)
+    _buffer.clear()
+
+
 def _new_test(environment: Environment, **_: Any) -> None:
     """Master/local, as a test starts (a web UI's Start after a Stop, or the first): Locust
-    resets its statistics and exceptions, and the journal starts anew with them."""
+    resets its statistics, and a new period of the journal begins (`harness.load.journal`)."""
     if isinstance(environment.runner, WorkerRunner):
         return
-    _buffer.clear()
-    _collected.entries.clear()
-    _collected.gaps.clear()  # of the earlier test's journal; a worker gone is named again
+    _flush_buffer()
+    _reports.new_test()
     _collected.tests += 1
+
+
+def _stats_reset(**_: Any) -> None:
+    """Where the web UI runs (master/local), at its Reset Stats: a new period of the journal."""
+    _flush_buffer()
+    _collected.stats_resets += 1
 
 
 def _write_journal(exit_code: int, **_: Any) -> None:
     environment = _environment
     if environment is None or isinstance(environment.runner, WorkerRunner):
         return
-    _collected.entries.extend(_buffer)
-    _buffer.clear()
+    _flush_buffer()
     runner = environment.runner
     if runner is not None:
         _collected.exceptions = [
@@ -261,7 +272,8 @@ _listen(events.init, _on_init)
 _listen(events.report_to_master, _ship)  # workers ship their journal with every stats report
 _listen(events.worker_report, _receive)  # the master collects it
 _listen(events.worker_connect, _worker_joined)  # the master counts who joined
-_listen(events.test_start, _new_test)  # master/local: the journal is of the last test
+_listen(events.test_start, _new_test)  # master/local: a new period of the journal
+_listen(events.reset_stats, _stats_reset)  # and at the web UI's Reset Stats
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
 # master: `quitting` fires in reverse order, so after Locust's own quit to the workers it lists;
 # the socket stays open until the process exits

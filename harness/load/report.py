@@ -31,10 +31,12 @@ def build_report(
     peak_users: int | None,
 ) -> dict[str, Any]:
     """The report: `users`, `spawn_rate` and `run_time_s` are what the run was started with;
-    `measured` is what ran (first to last request, the most users at once, how many tests:
-    the stats, journal and verdict are of the last), and `web` says whether the operator had
-    Locust's UI to change the crowd or stop the run. `throughput_rps` is Locust's rate, from
-    the test's start (the journal's `test_started`) to its last request."""
+    `measured` is what ran (first to last request, the most users at once, how many tests
+    and Reset Stats: the stats, `measured` and `evidence` are of the last statistics period,
+    the invariants of every test), and `web` says whether the operator had Locust's UI to
+    change the crowd or stop the run. `throughput_rps` is Locust's rate, from the test's start
+    (the journal's `test_started`) to its last request."""
+    evidence = journal.last_period()  # what Locust's statistics count
     operations = [
         {
             "name": op.name,
@@ -63,6 +65,7 @@ def build_report(
             "duration_s": stats.duration_s,
             "peak_users": peak_users,
             "tests": journal.tests,
+            "stats_resets": journal.stats_resets,
         },
         "faults": list(profile.faults),
         "slos": [c.as_dict() for c in verdict.slos],
@@ -76,10 +79,10 @@ def build_report(
         },
         "operations": operations,
         "evidence": {
-            "purchases": len(journal.purchases()),
-            "webhook_deliveries": len(journal.webhooks()),
-            "adapter_retries": journal.counter("adapter_retries"),
-            "tokens_issued": journal.counter("tokens_issued"),
+            "purchases": len(evidence.purchases()),
+            "webhook_deliveries": len(evidence.webhooks()),
+            "adapter_retries": evidence.counter("adapter_retries"),
+            "tokens_issued": evidence.counter("tokens_issued"),
             "locust_exit_code": journal.exit_code,
             "journal_gaps": journal.gaps,
         },

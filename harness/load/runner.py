@@ -25,7 +25,7 @@ import harness
 from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
 from harness.load.heartbeats import additional_wait_after_stop
-from harness.load.journal import read_journal
+from harness.load.journal import Journal, read_journal
 from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
 from harness.load.profiles import Profile, ProfileError
 from harness.load.report import build_report, print_verdict, write_report
@@ -352,14 +352,22 @@ def _rewrite_stats_csv(path: Path, stats: RunStats) -> list[str]:
     return [f"{path.name} removed: Locust left only a partial one, and no final stats"]
 
 
-def _tests_note(tests: int) -> list[str]:
-    """What a run of several tests (a web UI's Start after a Stop) reports on."""
-    if tests <= 1:
+def _periods_note(journal: Journal) -> list[str]:
+    """What a run of several statistics periods (a web UI's Start after a Stop, its Reset
+    Stats) reports on: `harness.load.journal`."""
+    if journal.period <= 1:
         return []
+    held: list[str] = []
+    if journal.tests > 1:
+        held.append(f"held {journal.tests} tests (Start after Stop in the web UI)")
+    if journal.stats_resets:
+        held.append(f"saw {journal.stats_resets} Reset Stats in the web UI")
     return [
-        f"the run held {tests} tests (Start after Stop in the web UI): the statistics, journal "
-        "and verdict are of the last one, as Locust reset its statistics at each Start; the "
-        "twin's orders and the receiver's record, which the invariants read too, span them all"
+        f"the run {' and '.join(held)}: Locust's statistics, the SLOs, `measured` and the "
+        "journal's evidence counts are of the last period, from Locust's last reset of its "
+        "statistics (a Start or Reset Stats); the invariants judge the journal entries of the "
+        "whole run, as the twin's orders and the receiver's record span it, and a journal gap "
+        "of any test fails `run completed`"
     ]
 
 
@@ -407,7 +415,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     journal.exit_code = end.exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json", journal.test_started)
     csv_path = run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv"
-    notes = _rewrite_stats_csv(csv_path, stats) + _tests_note(journal.tests)
+    notes = _rewrite_stats_csv(csv_path, stats) + _periods_note(journal)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,
@@ -419,7 +427,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         journal=journal,
         files=REPORT_FILES,
         web=run.web,
-        peak_users=read_peak_users(run.report_dir / "locust_stats_history.csv"),
+        peak_users=read_peak_users(
+            run.report_dir / "locust_stats_history.csv", journal.test_started
+        ),
     )
     report["envelope"] = envelope.capture(
         target=run.target, base_url=plan.api_url, suite=profile.name, started_at=started_at

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -218,11 +219,17 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
             ])  # fmt: skip
 
 
-def read_peak_users(history_csv: Path) -> int | None:
-    """The most users that ran at once, from Locust's `_stats_history.csv` (one row a second,
-    the whole crowd's count); None when Locust wrote no such file or no row."""
+def read_peak_users(history_csv: Path, test_started: float | None = None) -> int | None:
+    """The most users that ran at once since `test_started` (epoch seconds; every row when
+    None), from Locust's `_stats_history.csv` (one row a second stamped with its whole second,
+    the whole crowd's count, every test of the run); None when there is no such row."""
     if not history_csv.exists():
         return None
+    since = math.floor(test_started) if test_started is not None else None
     with history_csv.open(encoding="utf-8", newline="") as rows:
-        counts = [int(row["User Count"]) for row in csv.DictReader(rows)]
+        counts = [
+            int(row["User Count"])
+            for row in csv.DictReader(rows)
+            if since is None or int(row["Timestamp"]) >= since
+        ]
     return max(counts, default=None)

@@ -27,6 +27,7 @@ from harness.load.heartbeats import (
     LISTENING_LINE,
     MASTER_SILENT_HEARTBEATS,
     MASTER_SILENT_LINE,
+    WORKER_ONLY_ENV,
     additional_wait_after_stop,
 )
 from harness.load.plan import JOINED_LINE
@@ -218,7 +219,7 @@ def run_workers(
     additional_wait_after_stop(os.environ)
     deadline = time.monotonic() + join_timeout_s
     wait_for_master(master_host, master_port, join_timeout_s)
-    env = locust_environment({})
+    env = locust_environment({WORKER_ONLY_ENV: "1"})  # its workers say when they may be deaf
     processes: list[subprocess.Popen[bytes]] = []
     with stopped_if_interrupted(processes):
         for _ in range(max(workers, 1)):

@@ -23,6 +23,8 @@ import pytest
 from machine_support import require
 from process_support import HAS_PROC, children
 
+from harness.load.heartbeats import DEAF_LINE, LISTENING_LINE
+
 ROOT = Path(__file__).resolve().parents[2]
 # the console script's entry point (`python -m harness.cli` would load the CLI twice)
 G2A_HARNESS = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
@@ -277,7 +279,11 @@ def test_web_mode_over_workers_ends_with_every_worker_clean(
     assert code == 0, output[-3000:]
     assert "load profile smoke on twin, master + 1 worker(s): PASSED" in output
     assert _verdict(tmp_path)["worker_exit_codes"] == [0]
-    assert "went silent" not in (tmp_path / "load" / "locust.log").read_text()
+    log = (tmp_path / "load" / "locust.log").read_text()
+    assert "went silent" not in log
+    # said for the worker-only command alone: before, local workers' lines landed in the log
+    assert DEAF_LINE not in log
+    assert LISTENING_LINE not in log
 
 
 def test_web_mode_ends_with_a_remote_worker_clean_whose_stop_sequence_outlasts_the_master(
@@ -315,15 +321,15 @@ def test_web_mode_ends_with_a_remote_worker_clean_whose_stop_sequence_outlasts_t
     assert "went silent" not in remote_output
 
 
-def test_after_a_web_stop_and_start_report_journal_and_verdict_are_of_the_last_test(
+def test_after_a_web_stop_and_start_the_evidence_is_the_last_test_s_the_invariants_both(
     tmp_path: Path,
 ) -> None:
-    """Locust resets its statistics at each Start: the journal starts anew with them, so the
-    evidence the report shows and the verdict judges is the test the statistics count (each
-    purchase and each webhook post is one request and one journal entry), and the report says
-    the run held two tests.
+    """Locust resets its statistics at each Start: the evidence the report shows is the test
+    the statistics count (each purchase and each webhook post is one request and one journal
+    entry), while the invariants judge both tests' journal entries, and the report says what
+    covers what.
 
-    Before, the journal held both tests while the statistics held the second."""
+    Before, a Start emptied the journal: what the first test did was judged by no invariant."""
     import httpx
 
     command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
@@ -340,8 +346,8 @@ def test_after_a_web_stop_and_start_report_journal_and_verdict_are_of_the_last_t
         assert httpx.post(url.group(1) + "stop", timeout=30).status_code == 200
         _wait_for_state(url.group(1), "stopped")
         started = httpx.post(
-            url.group(1) + "swarm", data={"user_count": "6", "spawn_rate": "6"}, timeout=30
-        )
+            url.group(1) + "swarm", data={"user_count": "5", "spawn_rate": "5"}, timeout=30
+        )  # a smaller crowd than the first test's 6
         assert started.json()["success"] is True, started.text
         rest = process.stdout.read()  # --run-time stops the second test, then Locust quits
         assert process.wait(timeout=240) == 0, rest[-3000:]
@@ -354,12 +360,63 @@ def test_after_a_web_stop_and_start_report_journal_and_verdict_are_of_the_last_t
     assert report["evidence"]["purchases"] == purchases
     assert report["evidence"]["webhook_deliveries"] == posts
     assert report["measured"]["tests"] == 2
+    assert report["measured"]["peak_users"] == 5  # the second test's crowd, not the first's
+    journal = json.loads((tmp_path / "load" / "journal.json").read_text())
+    first = [e for e in journal["entries"] if e["period"] == 1 and e.get("op") == "purchase"]
+    assert first, "the first test's purchases are in the journal"
+    keys = {e["key"] for e in journal["entries"] if e.get("op") == "purchase" and e["order_id"]}
+    paid = _check(report, "invariants", "no_double_payment")["actual"]
+    assert paid.startswith(f"{len(keys)} keys paid {len(keys)} orders, 0 doubled"), paid
     assert report["notes"] == [
-        "the run held 2 tests (Start after Stop in the web UI): the statistics, journal and "
-        "verdict are of the last one, as Locust reset its statistics at each Start; the twin's "
-        "orders and the receiver's record, which the invariants read too, span them all"
+        "the run held 2 tests (Start after Stop in the web UI): Locust's statistics, the SLOs, "
+        "`measured` and the journal's evidence counts are of the last period, from Locust's "
+        "last reset of its statistics (a Start or Reset Stats); the invariants judge the "
+        "journal entries of the whole run, as the twin's orders and the receiver's record span "
+        "it, and a journal gap of any test fails `run completed`"
     ]
     assert "the run held 2 tests" in rest
+
+
+def test_after_a_web_reset_stats_the_evidence_restarts_with_the_statistics(
+    tmp_path: Path,
+) -> None:
+    """The web UI's Reset Stats resets Locust's statistics mid-test: the evidence counts
+    restart with them, the journal keeps every entry for the invariants, and a note says so.
+
+    Before, the evidence counted the whole test against statistics of its end, unnoted."""
+    import httpx
+
+    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
+    command += ["--profile", "smoke", "--run-time", "20s"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        url = re.search(r"Locust web UI at (http://\S+/)", process.stdout.readline())
+        assert url
+        _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
+        time.sleep(3)  # the users buy before the reset
+        assert httpx.post(url.group(1) + "stats/reset", timeout=30).text == "ok"
+        rest = process.stdout.read()
+        assert process.wait(timeout=240) == 0, rest[-3000:]
+
+    report = _verdict(tmp_path)
+    requests = {op["name"]: op["requests"] for op in report["operations"]}
+    purchases = sum(n for name, n in requests.items() if name.startswith("orders.purchase"))
+    posts = sum(n for name, n in requests.items() if name.startswith("webhook."))
+    assert report["evidence"]["purchases"] == purchases
+    assert report["evidence"]["webhook_deliveries"] == posts
+    assert (report["measured"]["tests"], report["measured"]["stats_resets"]) == (1, 1)
+    journal = json.loads((tmp_path / "load" / "journal.json").read_text())
+    assert [e for e in journal["entries"] if e["period"] == 1], "entries before the reset kept"
+    assert report["notes"] == [
+        "the run saw 1 Reset Stats in the web UI: Locust's statistics, the SLOs, `measured` "
+        "and the journal's evidence counts are of the last period, from Locust's last reset "
+        "of its statistics (a Start or Reset Stats); the invariants judge the journal entries "
+        "of the whole run, as the twin's orders and the receiver's record span it, and a "
+        "journal gap of any test fails `run completed`"
+    ]
 
 
 def _wait_for_state(url: str, state: str, timeout_s: float = 60) -> None:

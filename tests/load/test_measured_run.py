@@ -31,6 +31,17 @@ def test_the_peak_users_come_from_locust_s_stats_history(tmp_path: Path) -> None
     assert read_peak_users(tmp_path / "absent.csv") is None
 
 
+def test_the_peak_users_are_the_last_test_s_as_the_rest_of_measured(tmp_path: Path) -> None:
+    """A web UI's Start after a Stop: Locust's history holds both tests, the rest of `measured`
+    the last (from its start, the journal's `test_started`). Before, the peak was the run's."""
+    history = tmp_path / "locust_stats_history.csv"
+    second_test = "1796512955,0,,Aggregated,0.000000\n1796512956,3,,Aggregated,4.000000\n"
+    history.write_text(HISTORY + second_test)
+    assert read_peak_users(history, test_started=1796512955.6) == 3
+    assert read_peak_users(history, test_started=1796512957.2) is None
+    assert read_peak_users(history, test_started=None) == 6  # the run did not say: every row
+
+
 @pytest.mark.parametrize("web", [True, False])
 def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
     """An operator stopped a --web smoke run after 8 s with 2 users: the report says so."""
@@ -50,4 +61,9 @@ def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
 
     assert (report["users"], report["run_time_s"]) == (6, 20)  # what it was started with
     assert report["web"] is web
-    assert report["measured"] == {"duration_s": 8.0, "peak_users": 2, "tests": 1}
+    assert report["measured"] == {
+        "duration_s": 8.0,
+        "peak_users": 2,
+        "tests": 1,
+        "stats_resets": 0,
+    }

@@ -16,6 +16,12 @@ from machine_support import require
 from process_support import HAS_PROC, alive, children
 from qa_support import NO_G2A, ROOT, harness
 
+from harness.load.heartbeats import (
+    ADDITIONAL_WAIT_AFTER_STOP_ENV,
+    MAX_ADDITIONAL_WAIT_AFTER_STOP_S,
+    additional_wait_after_stop,
+)
+
 SECRET_ONLY = {"G2A_WEBHOOK_SECRET": "shared-load-secret-for-both-machines"}
 
 
@@ -60,10 +66,22 @@ def test_the_workers_are_stopped_when_no_master_answers() -> None:
     assert not [pid for pid in workers if alive(pid)], "a Locust worker outlived the command"
 
 
-ADDITIONAL_WAIT_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
+NOT_WHOLE = (
+    "is not a whole number of seconds: Locust's workers read it with int() when a test "
+    "stops, and would crash there"
+)
+OUT_OF_BOUNDS = (
+    "is outside 0 to 86400 seconds, the harness's own bounds: a negative wait would shorten "
+    "the silence a worker allows its master while it is deaf, and Locust's worker crashes "
+    "on a huge one (OverflowError)"
+)
 
 
-@pytest.mark.parametrize("value", ["2.5", "3s", "", "-1"])
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [("2.5", NOT_WHOLE), ("3s", NOT_WHOLE), ("", NOT_WHOLE), ("-1", OUT_OF_BOUNDS),
+     ("86401", OUT_OF_BOUNDS), ("9" * 30, OUT_OF_BOUNDS)],
+)  # fmt: skip
 @pytest.mark.parametrize(
     "mode",
     [
@@ -73,18 +91,26 @@ ADDITIONAL_WAIT_ENV = "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP"
     ids=["master-with-workers", "worker-only"],
 )
 def test_a_stop_wait_locust_s_workers_cannot_read_is_refused_before_anything_starts(
-    tmp_path: Path, mode: list[str], value: str
+    tmp_path: Path, mode: list[str], value: str, refusal: str
 ) -> None:
-    """Locust's worker reads it with int() at its first Stop, and crashed there; a negative one
-    would shorten the silence the worker allows its master while it is deaf."""
+    """Locust's worker reads it with int() at its first Stop, and crashed there on a value
+    int() refuses, or (OverflowError) one too large to sleep; a negative one would shorten the
+    silence the worker allows its master while it is deaf. Before, a huge one was let through,
+    and a negative one's refusal blamed Locust's int()."""
     done = harness(
         "load", "--report-dir", str(tmp_path), *mode,
-        env={**SECRET_ONLY, ADDITIONAL_WAIT_ENV: value}, timeout=60,
+        env={**SECRET_ONLY, ADDITIONAL_WAIT_AFTER_STOP_ENV: value}, timeout=60,
     )  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (
         2,
         "",
-        f"g2a-harness load: {ADDITIONAL_WAIT_ENV}={value!r} is not a whole number of seconds, "
-        "0 or more (Locust's workers read it with int() when a test stops)\n",
+        f"g2a-harness load: {ADDITIONAL_WAIT_AFTER_STOP_ENV}={value!r} {refusal}\n",
     )
     assert not (tmp_path / "load").exists()
+
+
+def test_a_stop_wait_within_the_bounds_is_read_as_locust_reads_it() -> None:
+    assert MAX_ADDITIONAL_WAIT_AFTER_STOP_S == 86400
+    assert additional_wait_after_stop({ADDITIONAL_WAIT_AFTER_STOP_ENV: "86400"}) == 86400
+    assert additional_wait_after_stop({ADDITIONAL_WAIT_AFTER_STOP_ENV: " 8 "}) == 8
+    assert additional_wait_after_stop({}) == 0

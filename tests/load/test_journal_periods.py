@@ -1,0 +1,142 @@
+"""The master's journal across a web UI's Stop then Start, and its Reset Stats: Locust's own
+events fired at the locustfile's listeners, in a subprocess of its own (Locust patches the
+process with gevent on import), with a stand-in for Locust's master runner and one worker `w`.
+
+Before, a Start emptied the journal, so the invariants no longer judged the first test's
+entries; the handshake's totals were kept across tests, so the second test's stop never waited
+for a final report; and a Reset Stats left the evidence counting what the statistics no longer
+did."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.load.journal import Journal, read_journal
+from harness.load.verdict import ReceiverRecord, forgeries_rejected
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs `steps` (a JSON list of [action, argument]) and writes the master's journal to a path.
+DRIVER = """
+import json, sys
+from pathlib import Path
+from types import SimpleNamespace
+from locust import events
+from locust.runners import MasterRunner
+from harness.load import locustfile
+from harness.load.journal import write_journal
+
+class Master(MasterRunner):
+    def __init__(self) -> None:  # only what the locustfile's master listeners read
+        self.clients = SimpleNamespace(all=[SimpleNamespace(id="w")])
+
+    def send_message(self, *args, **kwargs) -> None:
+        pass
+
+locustfile.FINAL_REPORT_GRACE_S = 0.5  # for a final report that never comes
+environment = SimpleNamespace(runner=Master(), stop_timeout=0.0)
+steps = {
+    "start": lambda _: events.test_start.fire(environment=environment),
+    "ship": lambda entries: events.worker_report.fire(
+        client_id="w", data={"g2a_journal": entries}
+    ),
+    "finished": lambda shipped: locustfile._worker_finished(
+        environment, SimpleNamespace(node_id="w", data={"shipped": shipped})
+    ),
+    "stop": lambda _: events.test_stopping.fire(environment=environment),
+    "reset": lambda _: events.reset_stats.fire(),
+}
+for action, argument in json.loads(sys.argv[1]):
+    steps[action](argument)
+write_journal(Path(sys.argv[2]), locustfile._collected)
+"""
+
+
+def _master(tmp_path: Path, *steps: tuple[str, Any]) -> Journal:
+    path = tmp_path / "journal.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(steps), str(path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return read_journal(path)
+
+
+def _webhook(variant: str, event_id: str, status: int, answer: str) -> dict[str, Any]:
+    return {"op": "webhook", "variant": variant, "event_id": event_id, "status": status,
+            "answer": answer}  # fmt: skip
+
+
+FORGED_ACCEPTED = _webhook("forged", "forged-1", 200, "accepted")
+VALID = _webhook("valid", "valid-2", 200, "accepted")
+
+
+def test_a_forgery_accepted_in_the_first_test_fails_the_verdict_after_a_stop_and_start(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [FORGED_ACCEPTED]), ("finished", 1), ("stop", None),
+        ("start", None), ("ship", [VALID]), ("finished", 2), ("stop", None),
+    )  # fmt: skip
+    receiver = ReceiverRecord(handled={"forged-1": 1, "valid-2": 1}, rejections={})
+
+    check = forgeries_rejected(journal, receiver)
+
+    assert check.passed is False
+    assert check.detail.startswith(
+        "1 forged or replayed deliveries were not refused; 1 forged events reached the handler"
+    )
+    assert journal.entries == [{**FORGED_ACCEPTED, "period": 1}, {**VALID, "period": 2}]
+    assert journal.last_period().entries == [{**VALID, "period": 2}]
+    assert (journal.tests, journal.gaps) == (2, [])
+
+
+def test_the_second_test_s_stop_waits_for_its_own_final_report(tmp_path: Path) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [VALID] * 5), ("finished", 5), ("stop", None),
+        ("start", None), ("ship", [VALID] * 3), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.gaps == ["worker w: no final report (test 2)"]
+
+
+def test_a_shortfall_of_the_first_test_is_not_named_again_at_the_second(tmp_path: Path) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [VALID] * 4), ("finished", 5), ("stop", None),
+        ("start", None), ("ship", [VALID] * 3), ("finished", 8), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.gaps == ["worker w: shipped 5 journal entries, 4 arrived"]
+
+
+def test_a_second_test_s_shortfall_is_counted_from_its_own_baseline(tmp_path: Path) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [VALID] * 5), ("finished", 5), ("stop", None),
+        ("start", None), ("ship", [VALID] * 2), ("finished", 8), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.gaps == ["worker w: shipped 3 journal entries, 2 arrived (test 2)"]
+
+
+def test_a_reset_of_the_statistics_restarts_the_evidence_but_keeps_every_entry(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [FORGED_ACCEPTED]), ("reset", None), ("ship", [VALID]),
+        ("finished", 2), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.entries == [{**FORGED_ACCEPTED, "period": 1}, {**VALID, "period": 2}]
+    assert journal.last_period().entries == [{**VALID, "period": 2}]
+    assert (journal.tests, journal.stats_resets, journal.gaps) == (1, 1, [])
