@@ -8,26 +8,29 @@ import re
 import ssl
 import threading
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 
 def redis_url_problem(url: str) -> str | None:
     """What redis-py refuses in `url` as the Redis backend opens it, or at its first command,
-    or reads and the store then ignores (its retry keys): `from_url` reads every query key
-    into a keyword argument, and the connection refuses one it does not take, or a value it
-    cannot use, with whatever error that raises (`protocol=5` is a `ConnectionError`);
-    `parse_url` is how it reads the URL. A connection object opens no socket until used."""
+    or reads and the store then ignores or misuses (its retry keys, its pool's size):
+    `from_url` reads every query key into a keyword argument, and the connection refuses one
+    it does not take, or a value it cannot use, with whatever error that raises (`protocol=5`
+    is a `ConnectionError`); `parse_url` is how it reads the URL. A connection object opens no
+    socket until used."""
     from redis import ConnectionPool
     from redis.connection import parse_url
 
     parts = urlsplit(url)
-    retry_problem = _redis_retry_problem(parse_qs(parts.query, keep_blank_values=True))
-    if retry_problem:
-        return retry_problem
+    owned_problem = _store_owned_key_problem(parse_qs(parts.query, keep_blank_values=True))
+    if owned_problem:
+        return owned_problem
     query = parse_qs(parts.query)  # as redis-py reads it: blank values left out
     try:
         options = parse_url(url)  # type: ignore[no-untyped-call]
-        # checked before the connection is built: its reader (hiredis's) allocates that much
+        # checked before the connection is built: its reader (hiredis's) allocates that much;
+        # the other numbers after, as a key the connection does not take (`ssl_min_version`
+        # on redis://) is refused by redis-py as such, whatever its value
         read_size_problem = _number_problem("socket_read_size", options, query, parts.path)
         if read_size_problem:
             return read_size_problem
@@ -37,26 +40,49 @@ def redis_url_problem(url: str) -> str | None:
     numbers = (_number_problem(key, options, query, parts.path) for key in _REDIS_NUMBERS)
     return (
         _redis_text_problem(options)
+        or _database_path_problem(parts, options)
         or next(filter(None, numbers), None)
         or _client_name_problem(options)
         or _redis_flag_problem(query)
     )
 
 
-# redis-py's retry keys, read (an older redis-py splits `?retry_on_error=` into characters) and
-# then ignored: the Redis store gives redis-py a retry of no attempt (`RedisStore`).
-_REDIS_RETRY_KEYS = ("retry_on_error", "retry_on_timeout")
+_NO_RETRY = (
+    "the Redis store has redis-py retry no command (a failure reaches its caller at once, as "
+    "StoreUnavailableError), so redis-py would ignore it"
+)
+# The query keys of what the store sets itself: redis-py's retry keys, read (an older redis-py
+# splits `?retry_on_error=` into characters) and then ignored, as the store gives redis-py a
+# retry of no attempt (`RedisStore`); and the pool's size, which redis-py's pool, the store's,
+# does not wait on: past it, each call fails at once.
+_STORE_OWNED_KEYS = {
+    "retry_on_error": _NO_RETRY,
+    "retry_on_timeout": _NO_RETRY,
+    "max_connections": (
+        "the store sizes its own pool (redis-py's, which fails a call at once, as "
+        "StoreUnavailableError, when every connection it may open is in use)"
+    ),
+}
 
 
-def _redis_retry_problem(query: Mapping[str, list[str]]) -> str | None:
-    for key in _REDIS_RETRY_KEYS:
+def _store_owned_key_problem(query: Mapping[str, list[str]]) -> str | None:
+    for key, reason in _STORE_OWNED_KEYS.items():
         if key in query:
-            return (
-                f"the store refuses ?{key}=…: the Redis store has redis-py retry no command (a "
-                "failure reaches its caller at once, as StoreUnavailableError), so redis-py "
-                "would ignore it; leave it out"
-            )
+            return f"the store refuses ?{key}=…: {reason}; leave it out"
     return None
+
+
+def _database_path_problem(parts: SplitResult, options: Mapping[str, object]) -> str | None:
+    """A path redis-py would read as database 0, silently: it reads a `redis://` or
+    `rediss://` URL's path, all its slashes left out, as the database unless a `?db=` says
+    it (`parse_url`), and ignores one that `int` refuses; no path, or `/`, is database 0."""
+    digits = unquote(parts.path).replace("/", "")
+    if parts.scheme == "unix" or "db" in options or not digits:
+        return None
+    return (
+        f"the store refuses the path {parts.path!r}: it is not a database number (redis-py "
+        "would read it as database 0)"
+    )
 
 
 # What Redis takes as a client name (CLIENT SETNAME, which redis-py sends as it connects, and
@@ -142,13 +168,14 @@ def _number_problem(
     key: str, options: Mapping[str, object], query: Mapping[str, list[str]], path: str
 ) -> str | None:
     """The store's refusal of the number redis-py read for `key` (`options`) and would fail on
-    as the store connects, None if it takes it; the number is shown as the URL writes it: its
-    query value (redis-py reads the first), else, for the database, the path read as one."""
+    as the store connects, None if it takes it; the number is shown as redis-py reads it: its
+    query value, decoded, quoted (redis-py reads the first; `int` and `float` read a number
+    with whitespace around it), else, for the database, the path read as one, quoted too."""
     takes, refusal = _REDIS_NUMBERS[key]
     number = options.get(key)
     if not isinstance(number, int | float) or takes(number):
         return None
-    written = f"?{key}={query[key][0]}" if key in query else f"the path {path}"
+    written = f"?{key}={query[key][0]!r}" if key in query else f"the path {path!r}"
     return f"the store refuses {written}: {refusal}"
 
 

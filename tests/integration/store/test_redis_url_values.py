@@ -1,8 +1,12 @@
-"""A Redis store URL's `?client_name=` is refused where the server would refuse it: redis-py
-names each connection with CLIENT SETNAME as it connects, and a refused name fails every command."""
+"""The values of a Redis store URL the store refuses, refused where the server, or redis-py,
+would fail on them as the store connects or at its first command: a `?client_name=` (redis-py
+names each connection with CLIENT SETNAME as it connects, and a refused name fails every
+command), a database (SELECT), `?max_connections=` (redis-py's pool fails a call past it at
+once); and the numbers at their bounds, taken."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -111,7 +115,7 @@ def test_the_url_takes_a_database_exactly_where_the_server_reads_one(redis_url: 
     import redis
 
     numbers = (0, 15, 2**31 - 1, 2**31, 10**20)
-    client = redis.Redis(host="127.0.0.1", port=6379, single_connection_client=True)
+    client = redis.Redis.from_url(redis_url, single_connection_client=True)
     try:
         server_reads = {db: _server_reads_as_a_database(client, db) for db in numbers}
     finally:
@@ -122,7 +126,7 @@ def test_the_url_takes_a_database_exactly_where_the_server_reads_one(redis_url: 
     assert {db: _url_takes(f"{base}/0?db={db}") for db in numbers} == server_reads
 
 
-TIMEOUT_BOUND = 9223372036  # threading.TIMEOUT_MAX on Linux, whole seconds
+TIMEOUT_BOUND = f"{threading.TIMEOUT_MAX:.0f}"  # 9223372036 on Linux
 
 
 @pytest.mark.redis
@@ -138,3 +142,21 @@ def test_a_store_opened_with_each_number_at_its_bound_serves(shared_backend: Bac
         store.ping()
     finally:
         store.close()
+
+
+@pytest.mark.redis
+def test_redis_py_fails_a_call_past_max_connections_at_once(redis_url: str) -> None:
+    """Why the URL refuses `?max_connections=`: redis-py's pool, the store's, does not wait
+    for a connection in use; it fails the call."""
+    from redis import ConnectionPool
+    from redis.exceptions import MaxConnectionsError
+
+    pool = ConnectionPool.from_url(_with_query(redis_url, "max_connections=1"))
+    held = pool.get_connection()
+    try:
+        with pytest.raises(MaxConnectionsError, match="Too many connections"):
+            pool.get_connection()
+    finally:
+        pool.release(held)
+        pool.disconnect()
+    assert not _url_takes(_with_query(redis_url, "max_connections=1"))

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import socket
+import threading
 
 import pytest
 from pydantic import SecretStr
@@ -1042,54 +1043,61 @@ SECONDS = (
     "waits; 0 makes the socket non-blocking)"
 )
 HUGE = "1" + "0" * 400  # an integer no float holds
+DATABASES = "Redis numbers its databases from 0 to 2147483647 (SELECT reads a C int)"
+
+
+def _refused(url: str, detail: str) -> object:
+    """A case of a refused URL, named by the URL (a huge number by its power of ten)."""
+    return pytest.param(url, detail, id=url.replace(HUGE, "10**400"))
 
 
 @pytest.mark.parametrize(
     ("url", "detail"),
     [
         *(
-            (
-                f"redis://h:6379{path}",
-                f"the store refuses the path {path}: Redis numbers its databases from 0 to "
-                "2147483647 (SELECT reads a C int)",
-            )
+            _refused(f"redis://h:6379{path}", f"the store refuses the path {path!r}: {DATABASES}")
             for path in ("/-1", "/2147483648", "/99999999999999999999")
         ),
         *(
-            (
-                f"redis://h:6379/0?db={value}",
-                f"the store refuses ?db={value}: Redis numbers its databases from 0 to 2147483647 "
-                "(SELECT reads a C int)",
+            _refused(
+                f"redis://h:6379/0?db={value}", f"the store refuses ?db={value!r}: {DATABASES}"
             )
             for value in ("-2", "2147483648", "99999999999999999999")
         ),
+        # shown as redis-py reads it, quoted: decoded, and whitespace around a number kept
+        _refused("redis://h:6379/0?db=-1%0A", f"the store refuses ?db='-1\\n': {DATABASES}"),
+        _refused(
+            "redis://h:6379/0?socket_timeout=+0",
+            f"the store refuses ?socket_timeout=' 0': {SECONDS}",
+        ),
         *(
-            (f"redis://h:6379/0?{key}={value}", f"the store refuses ?{key}={value}: {SECONDS}")
+            _refused(
+                f"redis://h:6379/0?{key}={value}", f"the store refuses ?{key}={value!r}: {SECONDS}"
+            )
             for key in ("socket_timeout", "socket_connect_timeout")
             for value in ("0", "-1", "nan", "inf", "1e10", "9223372037", "1e400", HUGE)
         ),
         *(
-            (
+            _refused(
                 f"redis://h:6379/0?socket_read_size={value}",
-                f"the store refuses ?socket_read_size={value}: it takes a number of bytes from 1 "
-                "to 16777216 (16 MiB: each read allocates as many)",
+                f"the store refuses ?socket_read_size={value!r}: it takes a number of bytes "
+                "from 1 to 16777216 (16 MiB: each read allocates as many)",
             )
             for value in ("0", "16777217", "100000000000000", HUGE)
         ),
         *(
-            (
+            _refused(
                 f"redis://h:6379/0?health_check_interval={value}",
-                f"the store refuses ?health_check_interval={value}: it takes whole seconds from 0 "
-                "(0: none) to 9223372036 (threading.TIMEOUT_MAX)",
+                f"the store refuses ?health_check_interval={value!r}: it takes whole seconds "
+                "from 0 (0: none) to 9223372036 (threading.TIMEOUT_MAX)",
             )
             for value in ("-1", "9223372037", HUGE)
         ),
-        (
+        _refused(
             "rediss://h:6380/0?ssl_min_version=2",
-            f"the store refuses ?ssl_min_version=2: it takes an ssl.TLSVersion: {TLS_VERSIONS}",
+            f"the store refuses ?ssl_min_version='2': it takes an ssl.TLSVersion: {TLS_VERSIONS}",
         ),
     ],
-    ids=lambda value: value.replace(HUGE, "10**400") if "://" in value else "",
 )
 def test_a_redis_number_redis_py_fails_on_as_it_connects_is_refused_when_settings_load(
     url: str, detail: str
@@ -1115,9 +1123,9 @@ def test_the_timeout_bound_is_the_longest_a_socket_takes() -> None:
     """redis-py sets `socket_timeout` and `socket_connect_timeout` on its socket as it
     connects: one past the bound overflowed there, and leaked the socket."""
     with socket.socket() as sock:
-        sock.settimeout(9223372036)
+        sock.settimeout(threading.TIMEOUT_MAX)
         with pytest.raises(OverflowError):
-            sock.settimeout(9223372037)
+            sock.settimeout(threading.TIMEOUT_MAX + 1)
 
 
 def test_the_redis_numbers_at_their_bounds_are_accepted() -> None:
@@ -1128,6 +1136,48 @@ def test_the_redis_numbers_at_their_bounds_are_accepted() -> None:
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
     url = "redis://h:6379/0?db=2147483647"
     assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/abc", "/1.5", "/15x", "/%20", "/1\x0b5", "/" + "9" * 4301, "/0/abc", "/abc?db=", "/abc?db"],
+    ids=lambda path: path.replace("9" * 4301, "9*4301"),
+)
+def test_a_redis_path_that_is_no_database_number_is_refused_when_settings_load(path: str) -> None:
+    """redis-py reads a path it cannot read as a number (nor a number too long for `int`) as
+    database 0, silently; and it reads the path only without a `?db=` of some value."""
+    from redis.connection import parse_url
+
+    assert "db" not in parse_url(f"redis://h:6379{path}")  # type: ignore[no-untyped-call]
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://h:6379{path}")
+    shown = path.partition("?")[0]
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the store refuses the path {shown!r}: it is not "
+        "a database number (redis-py would read it as database 0)"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://h:6379", "redis://h:6379/", "redis://h:6379/abc?db=3", "rediss://h:6380/ 7"]
+)
+def test_a_redis_path_redis_py_reads_or_ignores_is_accepted(url: str) -> None:
+    """No path, or `/`, is database 0; a `?db=` is read instead of the path; redis-py reads a
+    number with whitespace around it as the number."""
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
+
+
+@pytest.mark.parametrize("value", ["1", "100", ""])
+def test_a_redis_max_connections_key_is_refused_when_settings_load(value: str) -> None:
+    """redis-py's pool, which the store uses, fails at once a call past `max_connections` (it
+    does not wait for a connection): with 1, 4 threads of 50 pings failed 100."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://h:6379/0?max_connections={value}")
+    assert str(caught.value) == (
+        "G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?max_connections=…: the store "
+        "sizes its own pool (redis-py's, which fails a call at once, as StoreUnavailableError, "
+        "when every connection it may open is in use); leave it out"
+    )
 
 
 @pytest.mark.parametrize(
