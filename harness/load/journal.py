@@ -14,13 +14,14 @@ from 1): the invariants judge every entry of the run, as the twin's orders and t
 record span it all, while the evidence counts set against Locust's statistics are the last
 period's (`last_period`). An entry is tagged as it reaches the master (or, standalone, the
 journal), so one a worker shipped just before a Reset Stats may count in the next period, as
-its requests do in Locust's statistics.
+its requests do in Locust's statistics. Locust's user exceptions, which it empties at each
+Start and Reset Stats, are kept across periods (`ExceptionTally`): `exceptions` is the run's.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,9 @@ class Journal:
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int | None = None
     gaps: list[str] = field(default_factory=list)
-    # when Locust's statistics were reset as the test started (epoch seconds): its rates run
-    # from it; None when the run did not say (it crashed before Locust quit)
+    # when Locust last reset its statistics (epoch seconds), as the last test started or at a
+    # later Reset Stats: its rates run from it; None when the run did not say (it crashed
+    # before Locust quit)
     test_started: float | None = None
     tests: int = 0  # tests the run held (more than one: a web UI's Start after a Stop)
     stats_resets: int = 0  # the web UI's Reset Stats the run saw
@@ -65,6 +67,50 @@ class Journal:
     def counter(self, name: str) -> int:
         """Sum of a counter the users reported (e.g. the adapter's retries)."""
         return sum(int(e.get("value", 0)) for e in self.entries if e.get("counter") == name)
+
+
+class ExceptionTally:
+    """Locust's user exceptions of the whole run. Locust empties `runner.exceptions` as each
+    test starts (before its `test_start`) and at its web UI's Reset Stats (after `reset_stats`):
+    what a test stopped with is noted at `test_stop` and kept once the next test starts; what a
+    Reset Stats empties is kept at once. Kept rows merge by message (counts add, nodes join)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, dict[str, Any]] = {}
+        self._at_stop: list[dict[str, Any]] = []
+
+    def test_stopped(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """A test stopped with these rows of `runner.exceptions` (the next start empties them)."""
+        self._at_stop = [dict(row, nodes=set(row["nodes"])) for row in rows]
+
+    def test_started(self) -> None:
+        """A test started, Locust's rows emptied: what the last test stopped with is kept."""
+        self._keep(self._at_stop)
+        self._at_stop = []
+
+    def about_to_reset(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Reset Stats is about to empty these rows of `runner.exceptions`: they are kept
+        (with what a stopped test noted, which they hold)."""
+        self._keep(rows)
+        self._at_stop = []
+
+    def of_run(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Every exception of the run, given `runner.exceptions`' rows now, in the journal's form:
+        count, message (its first 500 characters) and nodes."""
+        run = ExceptionTally()
+        run._keep(self._kept.values())
+        run._keep(rows)
+        return [
+            {"count": row["count"], "msg": row["msg"][:500], "nodes": sorted(row["nodes"])}
+            for row in run._kept.values()
+        ]
+
+    def _keep(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            msg = str(row["msg"])
+            kept = self._kept.setdefault(msg, {"count": 0, "msg": msg, "nodes": set()})
+            kept["count"] += row["count"]
+            kept["nodes"] |= set(row["nodes"])
 
 
 def write_journal(path: Path, journal: Journal) -> None:

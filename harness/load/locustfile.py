@@ -51,7 +51,7 @@ from harness.load.heartbeats import (
     MasterSilence,
     additional_wait_after_stop,
 )
-from harness.load.journal import Entry, Journal, write_journal
+from harness.load.journal import Entry, ExceptionTally, Journal, write_journal
 from harness.load.plan import BREAK_IDEMPOTENCY_ENV, JOINED_LINE, WEBHOOK_SECRET_ENV, LoadPlan
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -65,8 +65,11 @@ _PAID = frozenset({"paid", "complete"})
 _buffer: list[Entry] = []  # this process's entries not yet shipped or written
 _shipped = 0  # worker: entries shipped to the master so far
 _collected = Journal()  # master/local: everything received, every test's
+_exceptions = ExceptionTally()  # master/local: Locust's user exceptions, every period's
 _reports = FinalReports()  # master: each worker's entries shipped and arrived, test by test
 _joined: set[str] = set()  # master: every worker that joined, to notice one that left early
+_first_test_gaps: list[int] = []  # master: where the first test's handshake gaps are in the
+# journal's gaps, named without their test until a second test starts
 _environment: Environment | None = None
 
 # The end-of-run handshake: Locust's master quits 0.5 s after telling its workers to, so their
@@ -74,6 +77,8 @@ _environment: Environment | None = None
 # that, the master asks every worker to finish: stop its users (they complete their task and
 # run on_stop), send one last report and then `g2a_finished` with how many entries it shipped
 # in all. The master waits until every worker's entries of this test arrived (`FinalReports`).
+# The master's test number goes with `g2a_finish` and comes back with `g2a_finished`: a late
+# answer to an earlier test's is ignored.
 FINISH_MESSAGE = "g2a_finish"
 FINISHED_MESSAGE = "g2a_finished"
 FINAL_REPORT_GRACE_S = 10.0  # beyond --stop-timeout, for a worker to answer the handshake
@@ -173,11 +178,12 @@ def _finish(environment: Environment, msg: Any, **_: Any) -> None:
     report: Any = environment.events.report_to_master  # untyped in Locust
     report.fire(client_id=runner.client_id, data=data)  # what Locust's own reports do
     runner.send_message("stats", data)
-    runner.send_message(FINISHED_MESSAGE, {"shipped": _shipped})
+    runner.send_message(FINISHED_MESSAGE, {"shipped": _shipped, "test": msg.data["test"]})
 
 
 def _worker_finished(environment: Environment, msg: Any, **_: Any) -> None:
-    _reports.finished(msg.node_id, int(msg.data["shipped"]))
+    if msg.data.get("test") == _collected.tests:  # not a late answer to an earlier test
+        _reports.finished(msg.node_id, int(msg.data["shipped"]))
 
 
 def _worker_joined(client_id: str, **_: Any) -> None:
@@ -191,22 +197,32 @@ def _gap(gap: str) -> None:
 
 
 def _collect_final_reports(environment: Environment, **_: Any) -> None:
-    """Master, as a test stops: the handshake above; a worker that fails it (named with the
-    test from a run's second on), or that left the run before its end (Locust carries on with
-    the others), is a journal gap."""
+    """Master, as a test stops: the handshake above; a worker that fails it (named with its
+    test once the run held a second), or that left the run before its end (Locust carries on
+    with the others), is a journal gap."""
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
     workers = [c.id for c in runner.clients.all]  # a missed heartbeat under load is no excuse
     for worker in sorted(_joined - set(workers)):
         _gap(f"worker {worker}: left before the run ended")
-    runner.send_message(FINISH_MESSAGE)
+    runner.send_message(FINISH_MESSAGE, {"test": _collected.tests})
     deadline = time.monotonic() + environment.stop_timeout + FINAL_REPORT_GRACE_S
     while _reports.unfinished(workers) and time.monotonic() < deadline:
         gevent.sleep(0.05)
-    test = f" (test {_collected.tests})" if _collected.tests > 1 else ""
     for worker in _reports.unfinished(workers):
-        _gap(_reports.gap(worker) + test)
+        if _collected.tests == 1:
+            _first_test_gaps.append(len(_collected.gaps))
+            _collected.gaps.append(_reports.gap(worker))
+        else:
+            _collected.gaps.append(f"{_reports.gap(worker)} (test {_collected.tests})")
+
+
+def _label_first_test_gaps() -> None:
+    """Master, as a second test starts: the first test's handshake gaps now say their test."""
+    for index in _first_test_gaps:
+        _collected.gaps[index] += " (test 1)"
+    _first_test_gaps.clear()
 
 
 def _quit_deaf_workers(environment: Environment, **_: Any) -> None:
@@ -237,13 +253,27 @@ def _new_test(environment: Environment, **_: Any) -> None:
         return
     _flush_buffer()
     _reports.new_test()
+    _exceptions.test_started()
     _collected.tests += 1
+    if _collected.tests == 2:
+        _label_first_test_gaps()
+
+
+def _test_stopped(environment: Environment, **_: Any) -> None:
+    """Master/local, as a test stopped: its exceptions noted, before a Start empties them."""
+    runner = environment.runner
+    if runner is not None and not isinstance(runner, WorkerRunner):
+        _exceptions.test_stopped(runner.exceptions.values())
 
 
 def _stats_reset(**_: Any) -> None:
-    """Where the web UI runs (master/local), at its Reset Stats: a new period of the journal."""
+    """Where the web UI runs (master/local), at its Reset Stats: a new period of the journal;
+    the exceptions kept before Locust empties them (after this event)."""
     _flush_buffer()
     _collected.stats_resets += 1
+    runner = _environment.runner if _environment is not None else None
+    if runner is not None:
+        _exceptions.about_to_reset(runner.exceptions.values())
 
 
 def _write_journal(exit_code: int, **_: Any) -> None:
@@ -253,10 +283,7 @@ def _write_journal(exit_code: int, **_: Any) -> None:
     _flush_buffer()
     runner = environment.runner
     if runner is not None:
-        _collected.exceptions = [
-            {"count": e["count"], "msg": str(e["msg"])[:500], "nodes": sorted(e["nodes"])}
-            for e in runner.exceptions.values()
-        ]
+        _collected.exceptions = _exceptions.of_run(runner.exceptions.values())
         _collected.test_started = runner.stats.start_time  # where Locust's rates run from
     _collected.exit_code = exit_code
     write_journal(Path(_plan(environment).journal_path), _collected)
@@ -275,6 +302,7 @@ _listen(events.worker_connect, _worker_joined)  # the master counts who joined
 _listen(events.test_start, _new_test)  # master/local: a new period of the journal
 _listen(events.reset_stats, _stats_reset)  # and at the web UI's Reset Stats
 _listen(events.test_stopping, _collect_final_reports)  # master: every worker's last entries
+_listen(events.test_stop, _test_stopped)  # master/local: the test's exceptions noted
 # master: `quitting` fires in reverse order, so after Locust's own quit to the workers it lists;
 # the socket stays open until the process exits
 _listen(events.quitting, _quit_deaf_workers)

@@ -34,8 +34,8 @@ def build_report(
     `measured` is what ran (first to last request, the most users at once, how many tests
     and Reset Stats: the stats, `measured` and `evidence` are of the last statistics period,
     the invariants of every test), and `web` says whether the operator had Locust's UI to
-    change the crowd or stop the run. `throughput_rps` is Locust's rate, from the test's start
-    (the journal's `test_started`) to its last request."""
+    change the crowd or stop the run. `throughput_rps` is Locust's rate, from its last reset of
+    its statistics (the journal's `test_started`) to its last request."""
     evidence = journal.last_period()  # what Locust's statistics count
     operations = [
         {

@@ -352,6 +352,13 @@ def _rewrite_stats_csv(path: Path, stats: RunStats) -> list[str]:
     return [f"{path.name} removed: Locust left only a partial one, and no final stats"]
 
 
+# what a Reset Stats does not restart: users report these counters once, as they stop
+_WHOLE_LIFE_COUNTERS = (
+    "`evidence.tokens_issued` and `evidence.adapter_retries` do not restart at a Reset Stats: "
+    "each user reports them once, as it stops, counting its whole life, before the reset too"
+)
+
+
 def _periods_note(journal: Journal) -> list[str]:
     """What a run of several statistics periods (a web UI's Start after a Stop, its Reset
     Stats) reports on: `harness.load.journal`."""
@@ -362,13 +369,16 @@ def _periods_note(journal: Journal) -> list[str]:
         held.append(f"held {journal.tests} tests (Start after Stop in the web UI)")
     if journal.stats_resets:
         held.append(f"saw {journal.stats_resets} Reset Stats in the web UI")
-    return [
+    note = (
         f"the run {' and '.join(held)}: Locust's statistics, the SLOs, `measured` and the "
         "journal's evidence counts are of the last period, from Locust's last reset of its "
         "statistics (a Start or Reset Stats); the invariants judge the journal entries of the "
         "whole run, as the twin's orders and the receiver's record span it, and a journal gap "
         "of any test fails `run completed`"
-    ]
+    )
+    if journal.stats_resets:
+        note += f"; {_WHOLE_LIFE_COUNTERS}"
+    return [note]
 
 
 def _resolved(target: str) -> Target:

@@ -24,36 +24,61 @@ ROOT = Path(__file__).resolve().parents[2]
 # Runs `steps` (a JSON list of [action, argument]) and writes the master's journal to a path.
 DRIVER = """
 import json, sys
-from pathlib import Path
 from types import SimpleNamespace
 from locust import events
 from locust.runners import MasterRunner
 from harness.load import locustfile
-from harness.load.journal import write_journal
 
 class Master(MasterRunner):
+    stats = SimpleNamespace(start_time=1.0)
+
     def __init__(self) -> None:  # only what the locustfile's master listeners read
         self.clients = SimpleNamespace(all=[SimpleNamespace(id="w")])
+        self.exceptions = {}
 
     def send_message(self, *args, **kwargs) -> None:
         pass
 
 locustfile.FINAL_REPORT_GRACE_S = 0.5  # for a final report that never comes
 environment = SimpleNamespace(runner=Master(), stop_timeout=0.0)
+locustfile._environment = environment
+locustfile._plan = lambda _: SimpleNamespace(journal_path=sys.argv[2])
+
+
+def start(_) -> None:  # as Locust's master starts a test: its exceptions emptied, then the event
+    environment.runner.exceptions = {}
+    events.test_start.fire(environment=environment)
+
+
+def stop(_) -> None:  # as Locust's master stops one
+    events.test_stopping.fire(environment=environment)
+    events.test_stop.fire(environment=environment)
+
+
+def reset(_) -> None:  # as the web UI's Reset Stats: the event, then the statistics emptied
+    events.reset_stats.fire()
+    environment.runner.exceptions = {}
+
+
+def finished(shipped, test) -> None:  # the worker's answer to the given test's g2a_finish
+    message = SimpleNamespace(node_id="w", data={"shipped": shipped, "test": test})
+    locustfile._worker_finished(environment, message)
+
+
 steps = {
-    "start": lambda _: events.test_start.fire(environment=environment),
+    "start": start,
     "ship": lambda entries: events.worker_report.fire(
         client_id="w", data={"g2a_journal": entries}
     ),
-    "finished": lambda shipped: locustfile._worker_finished(
-        environment, SimpleNamespace(node_id="w", data={"shipped": shipped})
-    ),
-    "stop": lambda _: events.test_stopping.fire(environment=environment),
-    "reset": lambda _: events.reset_stats.fire(),
+    "finished": lambda shipped: finished(shipped, locustfile._collected.tests),
+    "late_finished": lambda shipped_and_test: finished(*shipped_and_test),
+    "stop": stop,
+    "reset": reset,
+    "raise": lambda msg: environment.runner.log_exception("w", msg, f"Traceback: {msg}"),
 }
 for action, argument in json.loads(sys.argv[1]):
     steps[action](argument)
-write_journal(Path(sys.argv[2]), locustfile._collected)
+events.quit.fire(exit_code=0)  # the locustfile writes its journal
 """
 
 
@@ -65,6 +90,7 @@ def _master(tmp_path: Path, *steps: tuple[str, Any]) -> Journal:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "Uncaught exception in event handler" not in done.stderr, done.stderr[-3000:]
     return read_journal(path)
 
 
@@ -115,7 +141,7 @@ def test_a_shortfall_of_the_first_test_is_not_named_again_at_the_second(tmp_path
         ("start", None), ("ship", [VALID] * 3), ("finished", 8), ("stop", None),
     )  # fmt: skip
 
-    assert journal.gaps == ["worker w: shipped 5 journal entries, 4 arrived"]
+    assert journal.gaps == ["worker w: shipped 5 journal entries, 4 arrived (test 1)"]
 
 
 def test_a_second_test_s_shortfall_is_counted_from_its_own_baseline(tmp_path: Path) -> None:
@@ -140,3 +166,58 @@ def test_a_reset_of_the_statistics_restarts_the_evidence_but_keeps_every_entry(
     assert journal.entries == [{**FORGED_ACCEPTED, "period": 1}, {**VALID, "period": 2}]
     assert journal.last_period().entries == [{**VALID, "period": 2}]
     assert (journal.tests, journal.stats_resets, journal.gaps) == (1, 1, [])
+
+
+def test_a_task_s_exception_in_the_first_test_stays_in_the_journal_after_a_stop_and_start(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("raise", "KeyError: 'order'"), ("raise", "KeyError: 'order'"),
+        ("finished", 0), ("stop", None),
+        ("start", None), ("raise", "KeyError: 'order'"), ("finished", 0), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.exceptions == [{"count": 3, "msg": "KeyError: 'order'", "nodes": ["w"]}]
+
+
+def test_an_exception_before_a_reset_of_the_statistics_stays_in_the_journal(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("raise", "ValueError: early"), ("reset", None),
+        ("raise", "KeyError: 'order'"), ("finished", 0), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.exceptions == [
+        {"count": 1, "msg": "ValueError: early", "nodes": ["w"]},
+        {"count": 1, "msg": "KeyError: 'order'", "nodes": ["w"]},
+    ]
+
+
+def test_an_exception_noted_as_a_test_stopped_is_not_counted_twice_by_a_later_reset(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("raise", "KeyError: 'order'"), ("finished", 0), ("stop", None),
+        ("reset", None),
+    )  # fmt: skip
+
+    assert journal.exceptions == [{"count": 1, "msg": "KeyError: 'order'", "nodes": ["w"]}]
+
+
+def test_a_late_final_report_of_the_first_test_is_not_taken_for_the_second_s(
+    tmp_path: Path,
+) -> None:
+    journal = _master(
+        tmp_path,
+        ("start", None), ("ship", [VALID] * 5), ("stop", None),
+        ("start", None), ("late_finished", [5, 1]), ("ship", [VALID] * 3), ("stop", None),
+    )  # fmt: skip
+
+    assert journal.gaps == [
+        "worker w: no final report (test 1)",
+        "worker w: no final report (test 2)",
+    ]

@@ -415,7 +415,9 @@ def test_after_a_web_reset_stats_the_evidence_restarts_with_the_statistics(
         "and the journal's evidence counts are of the last period, from Locust's last reset "
         "of its statistics (a Start or Reset Stats); the invariants judge the journal entries "
         "of the whole run, as the twin's orders and the receiver's record span it, and a "
-        "journal gap of any test fails `run completed`"
+        "journal gap of any test fails `run completed`; `evidence.tokens_issued` and "
+        "`evidence.adapter_retries` do not restart at a Reset Stats: each user reports them "
+        "once, as it stops, counting its whole life, before the reset too"
     ]
 
 
