@@ -52,6 +52,8 @@ class CheckResult:
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
     # the steps reported only in scenarios the run does not select, in file order
     warnings: tuple[str, ...] = ()
+    # the problems that are tags: reported whatever a run selects
+    tags: tuple[str, ...] = ()
 
     def messages(self) -> list[str]:
         """What `steps --check` prints, one `file:line: …` each: the files that are not
@@ -234,11 +236,14 @@ def check_features(
     paths: Iterable[Path],
     selected: Callable[[frozenset[str]], bool] | None = None,
     kept: Collection[ScenarioKey] | None = None,
+    marks: Callable[[], Mapping[str, str]] | None = None,
 ) -> CheckResult:
     """Every step and tag of every scenario in `paths` (feature files or folders of them);
     given `selected` (whether a run keeps a scenario with these tags) or `kept` (the scenarios
     a `-k` run keeps: `kept_by_keyword`), a step reported only in scenarios the run leaves out
-    is a warning. Tags are reported whatever the selection."""
+    is a warning. Tags are reported whatever the selection; so are those that are `marks`
+    (registered with pytest by its plugins and the project: `pytest_marks`), asked once every
+    file is valid Gherkin."""
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
@@ -251,9 +256,11 @@ def check_features(
     # message -> whether a selected scenario has it (a tag: always); in file order, each once
     # (a Background or an Outline repeats them)
     unknown: dict[str, bool] = {}
-    problems = dict.fromkeys(
-        (m for path in files for m in tag_problems(path, relative_path(str(path)))), True
+    registered = marks() if marks is not None else {}
+    tags = tuple(
+        m for path in files for m in tag_problems(path, relative_path(str(path)), registered)
     )
+    problems = dict.fromkeys(tags, True)
     for feature in get_features([str(path) for path in files]):
         where = relative_path(feature.filename)
         for template in feature.scenarios.values():
@@ -285,6 +292,7 @@ def check_features(
         _kept(unknown),
         problems=_kept(problems),
         warnings=tuple(sorted(left_out, key=_place)),
+        tags=tags,
     )
 
 

@@ -97,7 +97,7 @@ def marker_expression(tags: str) -> str:
         _MarkerMatch(expression, frozenset()).value()
     except SelectionError:
         raise SelectionError(
-            f"not a tag expression: {tags!r} (e.g. '@smoke and not @slow')"
+            f"not a tag expression: {tags!r} (e.g. '@smoke and not @webhooks')"
         ) from None
     return expression
 
@@ -118,25 +118,66 @@ def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str
 
 def kept_by_keyword(
     target: str, markers: str | None, keyword: str, environ: Mapping[str, str]
-) -> frozenset[ScenarioKey] | None:
+) -> frozenset[ScenarioKey]:
     """The scenarios a run on `target` keeps under `-m markers -k keyword`, as pytest's own
     collection of `tests/bdd` (in `environ`) keeps them: `-k` matches the names pytest gives a
-    test, its module's and folders' too, which only a collection knows. None when pytest
-    cannot collect (a feature file that is not Gherkin, a `-k` it refuses): the run says why."""
-    from harness.bdd import PYTEST_PLUGIN_ARGS
-
+    test, its module's and folders' too, which only a collection knows. A `SelectionError`
+    with pytest's reason when it cannot collect (a `-k` it refuses)."""
     with tempfile.TemporaryDirectory(prefix="g2a-harness-kept-") as folder:
         kept = Path(folder) / "kept.json"
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", *PYTEST_PLUGIN_ARGS, "tests/bdd", "--co", "-q",
-             "-p", "no:cacheprovider", f"--target={target}",
-             *(["-m", markers] if markers else []), "-k", keyword, f"--g2a-kept={kept}"],
-            cwd=project_root(), env=dict(environ), capture_output=True, check=False,
-        )  # fmt: skip
+        selection = [*(["-m", markers] if markers else []), "-k", keyword]
+        args = ["tests/bdd", "--co", "-q", f"--target={target}", *selection, f"--g2a-kept={kept}"]
+        done = _pytest(args, environ, f"collect with -k {keyword!r}")
         if done.returncode not in (0, 5) or not kept.is_file():  # 5: -k kept no test
-            return None
+            raise SelectionError(f"pytest could not collect with -k {keyword!r}: {_reason(done)}")
         listed = json.loads(kept.read_text(encoding="utf-8"))
     return frozenset((path, line, tuple((k, v) for k, v in row)) for path, line, row in listed)
+
+
+def pytest_marks(environ: Mapping[str, str]) -> dict[str, str]:
+    """The marks registered with pytest in a run of the scenarios (in `environ`): by pytest,
+    its plugins, the project's configuration (`registered_marks`, from `pytest --markers`), but
+    not the feature files' tags that the harness's plugin registers."""
+    from harness.bdd.plugin import plugin_markers
+
+    done = _pytest(["--markers"], environ, "list its marks")
+    if done.returncode != 0:
+        raise SelectionError(f"pytest could not list its marks: {_reason(done)}")
+    own = plugin_markers(feature_dirs(environ))
+    prefix = "@pytest.mark."
+    lines = (
+        line.removeprefix(prefix) for line in done.stdout.splitlines() if line.startswith(prefix)
+    )
+    return registered_marks(line for line in lines if line not in own)
+
+
+# how long a pytest started only to collect or list its marks may take (it takes seconds)
+PYTEST_TIMEOUT_SECONDS = 120.0
+
+
+def _pytest(
+    args: list[str], environ: Mapping[str, str], doing: str
+) -> subprocess.CompletedProcess[str]:
+    """pytest with the harness's plugin and `args`, in the project (its configuration)."""
+    from harness.bdd import PYTEST_PLUGIN_ARGS
+
+    command = [sys.executable, "-m", "pytest", *PYTEST_PLUGIN_ARGS, "-p", "no:cacheprovider"]
+    try:
+        return subprocess.run(
+            [*command, *args], cwd=project_root(), env=dict(environ), capture_output=True,
+            text=True, check=False, timeout=PYTEST_TIMEOUT_SECONDS,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise SelectionError(
+            f"pytest could not {doing}: no answer in {PYTEST_TIMEOUT_SECONDS:g} s"
+        ) from None
+
+
+def _reason(done: subprocess.CompletedProcess[str]) -> str:
+    """pytest's first `ERROR:` line, without it; else the last line it wrote."""
+    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR:").strip() for line in lines if line.startswith("ERROR:")]
+    return (errors or lines[-1:] or [f"exit code {done.returncode}"])[0]
 
 
 class _MarkerMatch:
@@ -236,10 +277,16 @@ def mark_tag_problems(folders: list[str], marks: Mapping[str, str]) -> list[str]
         for path in sorted(Path(folder).rglob("*.feature")):
             shown = path.relative_to(root) if path.is_relative_to(root) else path
             problems += [
-                f"{shown}:{line}: tag @{tag} is a mark registered with pytest in this run "
-                f"({PYTEST_MARKS.get(tag) or marks[tag]}): pytest would apply it to the "
-                "scenario; choose another tag"
+                f"{shown}:{line}: tag @{tag} {registered_mark_problem(tag, marks)}"
                 for line, tag in tagged_lines(path)
                 if tag in marks
             ]
     return problems
+
+
+def registered_mark_problem(tag: str, marks: Mapping[str, str]) -> str:
+    """Why a tag that is one of `marks` (registered with pytest in a run) cannot run."""
+    return (
+        f"is a mark registered with pytest in this run ({PYTEST_MARKS.get(tag) or marks[tag]}): "
+        "pytest would apply it to the scenario; choose another tag"
+    )

@@ -56,11 +56,11 @@ def twin_server(g2a_target: Target) -> Iterator[TwinHandle | None]:
 
 @pytest.fixture
 def twin(twin_server: TwinHandle | None) -> TwinHandle:
-    """The twin, reset to its start-up state for this scenario (the handle notes the rate
-    limit it starts with: a side check leaves only an armed one to the scenario)."""
+    """The twin, reset to its start-up state for this scenario."""
     if twin_server is None:
         pytest.fail("this step needs the twin's admin surface; tag the scenario @twin only")
-    return twin_server.reset_for_scenario()
+    twin_server.admin.reset()
+    return twin_server
 
 
 @pytest.fixture(scope="session")

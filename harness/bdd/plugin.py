@@ -89,16 +89,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def plugin_markers(folders: list[str]) -> set[str]:
+    """The `markers` lines this plugin registers in a run over the feature files of
+    `folders`: the target, area, smoke and checklist tags, and every other tag they use."""
     markers = {f"{tag}: {text}" for tag, text in {**TARGET_TAGS, **AREA_TAGS}.items()}
     markers.add("smoke: the short path, run by --suite smoke")
     markers |= {f"{tag}: proves checklist item {tag[4:]}" for tag in checklist_tags()}
+    known = {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
+    markers |= {f"{tag}: a tag of the feature files" for tag in feature_tags(folders) - known}
+    return markers
+
+
+def pytest_configure(config: pytest.Config) -> None:
     try:
         folders = config.stash[FOLDERS_KEY] = feature_dirs()
     except SelectionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    known = {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
-    markers |= {f"{tag}: a tag of the feature files" for tag in feature_tags(folders) - known}
+    markers = plugin_markers(folders)
     for line in sorted(markers):
         config.addinivalue_line("markers", line)
     config.stash[OWN_MARKERS_KEY] = markers
@@ -114,22 +121,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(writer, "g2a_bdd_results")
 
 
-def pytest_collection(session: pytest.Session) -> None:
-    """Note the feature files' tags that are marks registered with pytest in this run (by
-    pytest, its plugins, the project's configuration), read from the run's own `markers`:
-    every plugin has registered its marks by now; those this plugin registered are left out."""
-    config = session.config
-    own = config.stash[OWN_MARKERS_KEY]
-    marks = registered_marks(line for line in config.getini("markers") if line not in own)
-    config.stash[MARK_TAGS_KEY] = mark_tag_problems(config.stash[FOLDERS_KEY], marks)
+def _mark_tag_problems(config: pytest.Config) -> list[str]:
+    """The feature files' tags that are marks registered with pytest in this run (by pytest,
+    its plugins, the project's configuration), read from the run's own `markers` once a
+    scenario is collected (every plugin has registered its marks by then; `--fixtures` collects
+    without the `pytest_collection` hook); those this plugin registered are left out."""
+    if MARK_TAGS_KEY not in config.stash:
+        own = config.stash[OWN_MARKERS_KEY]
+        marks = registered_marks(line for line in config.getini("markers") if line not in own)
+        config.stash[MARK_TAGS_KEY] = mark_tag_problems(config.stash[FOLDERS_KEY], marks)
+    return config.stash[MARK_TAGS_KEY]
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Refuse a run that collects a scenario while a feature file has a tag pytest would apply
     as a mark (`mark_tag_problems`): that scenario, or another, would be skipped, replayed from
     a cassette or cut off the network without saying so. Only runs of scenarios are refused."""
-    problems = item.config.stash[MARK_TAGS_KEY]
-    if problems and scenario_title(item) is not None:
+    if scenario_title(item) is None:
+        return
+    problems = _mark_tag_problems(item.config)
+    if problems:
         raise pytest.UsageError(
             "\n".join([*problems, f"{len(problems)} tag(s) cannot run as written; nothing ran"])
         )

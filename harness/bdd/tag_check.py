@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.bdd.discovery import PYTEST_MARKS
+from harness.bdd.discovery import PYTEST_MARKS, registered_mark_problem
 from harness.checklist import checklist_tags
 from harness.targets import DEFAULT_TARGET, TARGETS
 
@@ -37,9 +37,10 @@ _NEGATIONS = ("no", "not", "non", "skip", "without", "except")
 _WORD = re.compile(rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join(TARGETS)})(?:[-_]|$))|[^-_]+")
 
 
-def tag_problems(path: Path, shown_as: str) -> list[str]:
+def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = None) -> list[str]:
     """`file:line: …` for each tag of the feature file at `path` a run would misread (the file
-    must be valid Gherkin), a tag of a Feature or Rule without scenarios too."""
+    must be valid Gherkin), a tag of a Feature or Rule without scenarios too; `marks` are the
+    marks pytest's plugins and the project register (`pytest_marks`), refused as tags too."""
     from pytest_bdd.gherkin_parser import get_gherkin_document
 
     items = checklist_tags()
@@ -51,7 +52,7 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
     problems = []
     for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
         name = tag.name.removeprefix("@")
-        problem = _pytest_mark(name) or _not_an_item(name, items)
+        problem = _pytest_mark(name, marks or {}) or _not_an_item(name, items)
         if problem is None and tag.id in untargeted and name not in items:
             problem = _not_a_target(name)
         if problem is None and name not in items:
@@ -61,15 +62,15 @@ def tag_problems(path: Path, shown_as: str) -> list[str]:
     return problems
 
 
-def _pytest_mark(tag: str) -> str | None:
-    """Why a tag named after one of pytest's own marks misleads, or None: pytest-bdd makes
-    it that mark, which pytest applies (`@skip` skips the scenario, silently)."""
-    if tag not in PYTEST_MARKS:
-        return None
-    return (
-        f"is one of pytest's own marks: pytest would apply it ({PYTEST_MARKS[tag]}); "
-        "choose another tag"
-    )
+def _pytest_mark(tag: str, marks: Mapping[str, str]) -> str | None:
+    """Why a tag named after a mark misleads, or None: pytest-bdd makes it that mark, which
+    pytest applies (`@skip` skips the scenario, silently; `@anyio` runs it under anyio)."""
+    if tag in PYTEST_MARKS:
+        return (
+            f"is one of pytest's own marks: pytest would apply it ({PYTEST_MARKS[tag]}); "
+            "choose another tag"
+        )
+    return registered_mark_problem(tag, marks) if tag in marks else None
 
 
 def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:

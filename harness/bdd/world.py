@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from g2a_adapter.logformat import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, correlation_id_var
@@ -36,21 +36,13 @@ def missing(what: str, remedy: str) -> AssertionError:
     return AssertionError(f"no {what} in this scenario: {remedy}")
 
 
-# The twin's settings that make up its rate limit; a Given step arming one changes them.
+# The twin's settings that make up its rate limit, restored as they were after a side check.
 RATE_LIMIT_SETTINGS = (
     "rate_limit",
     "rate_window_seconds",
     "rate_limit_scope",
     "token_rate_limited",
 )
-RateLimit = dict[str, Any]
-
-
-def rate_limit_of(config: Mapping[str, Any]) -> RateLimit | None:
-    """The rate limit a twin's config (`TwinAdmin.config()`) sets, None for none."""
-    if config.get("rate_limit") is None:
-        return None
-    return {name: config.get(name) for name in RATE_LIMIT_SETTINGS}
 
 
 def _fault_armed_for(admin: TwinAdmin, method: str, path: str) -> bool:
@@ -66,18 +58,21 @@ def _fault_armed_for(admin: TwinAdmin, method: str, path: str) -> bool:
 
 
 @contextmanager
-def _limit_lifted(admin: TwinAdmin, limit: RateLimit | None) -> Iterator[None]:
-    """No rate limit while the block runs, then `limit` again: a side check under the twin's
-    start-up limit spends none of the budget the scenario's calls share with it (same
-    credential), so the scenario's calls meet the 429s they would meet without the check."""
-    if limit is None:
+def _limit_lifted(admin: TwinAdmin) -> Iterator[None]:
+    """No rate limit while the block runs, then every rate setting as it was: a side check
+    spends none of the budget the scenario's calls share with it (same credential; a twin
+    without a limit counts nothing, its windows left as they were), so the scenario's calls
+    meet the 429s they would meet without the check, whether the limit is the twin's start-up
+    one or a Given step's."""
+    config = admin.config()
+    if config.get("rate_limit") is None:
         yield
         return
     admin.configure(rate_limit=None)
     try:
         yield
     finally:
-        admin.configure(rate_limit=limit["rate_limit"])
+        admin.configure(**{name: config[name] for name in RATE_LIMIT_SETTINGS if name in config})
 
 
 @dataclass(frozen=True)
@@ -87,15 +82,6 @@ class TwinHandle:
     base_url: str
     export_url: str
     admin: TwinAdmin
-    # the rate limit the twin had once reset for the scenario (`reset_for_scenario`): its
-    # start-up one, which no Given step armed; None for none
-    start_up_rate_limit: RateLimit | None = None
-
-    def reset_for_scenario(self) -> TwinHandle:
-        """Reset the twin to its start-up state; the handle notes the rate limit it starts
-        with (`start_up_rate_limit`)."""
-        self.admin.reset()
-        return replace(self, start_up_rate_limit=rate_limit_of(self.admin.config()))
 
 
 @dataclass(frozen=True)
@@ -208,18 +194,16 @@ class World:
         metrics and log records are not the scenario's, and its requests carry
         CHECK_CORRELATION_ID, which the steps counting what the twin received leave out.
         `sends` is that read's method and twin path (`("GET", "/v1/products")`). On the twin,
-        when a Given step armed what the read would use up (a fault matching it, or a rate
-        limit other than the twin's start-up one), `on_twin` reads the admin surface instead,
-        and the scenario's call meets what was armed; under the start-up limit the read goes
-        through the adapter with the limit lifted, so it spends none of the budget."""
+        when a Given step armed a fault the read would meet or use up, `on_twin` reads the
+        admin surface instead, and the scenario's call meets the fault; under a rate limit
+        (the twin's start-up one or a Given step's) the read goes through the adapter with the
+        limit lifted, so it spends none of the budget."""
         twin = self.twin
         if twin is None:
             return self._read_on_side(on_api)
-        limit = rate_limit_of(twin.admin.config())
-        armed_limit = limit is not None and limit != twin.start_up_rate_limit
-        if armed_limit or _fault_armed_for(twin.admin, *sends):
+        if _fault_armed_for(twin.admin, *sends):
             return on_twin(twin.admin)
-        with _limit_lifted(twin.admin, limit):
+        with _limit_lifted(twin.admin):
             return self._read_on_side(on_api)
 
     def _read_on_side(self, on_api: Callable[[G2AClient], Checked]) -> Checked:

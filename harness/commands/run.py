@@ -24,9 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -100,7 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_features(
     folders: list[str],
     selected: Callable[[frozenset[str]], bool],
-    kept_by_keyword: Callable[[], Collection[ScenarioKey] | None] | None,
+    kept_by_keyword: Callable[[], Collection[ScenarioKey]] | None,
+    marks: Callable[[], Mapping[str, str]],
 ) -> None:
     """Refuse the run, with the lines `g2a-harness steps --check` prints, when a feature file
     cannot run as written, any scenario has a tag a run would misread (`@sanbox`: the scenario
@@ -110,14 +111,16 @@ def _check_features(
     earlier steps had already reached the target: an order created on the sandbox). Such a
     step in a scenario left out of the run is printed as a warning, first, whether the run goes
     on or is refused. Under `-k`, `kept_by_keyword` tells which scenarios pytest's collection
-    keeps; asked only when the tags select a scenario with a flagged step (a collection takes
-    seconds), since `-k` can only leave scenarios out."""
+    keeps; asked only when the tags select a scenario with a flagged step and no tag refuses
+    the run anyway (a collection takes seconds), since `-k` can only leave scenarios out. A tag
+    that is one of `marks` (registered with pytest in the run, listed by a pytest started for
+    it) is refused as a misread tag."""
     from harness.bdd.check import check_features
     from harness.cli import UsageError
 
-    result = check_features(map(Path, folders), selected)
-    if kept_by_keyword is not None and (result.unknown or result.problems):
-        result = check_features(map(Path, folders), selected, kept_by_keyword())
+    result = check_features(map(Path, folders), selected, marks=marks)
+    if kept_by_keyword is not None and not result.tags and (result.unknown or result.problems):
+        result = check_features(map(Path, folders), selected, kept_by_keyword(), marks)
     for message in result.warnings:
         print(f"warning: {message}", file=sys.stderr)
     for message in result.messages():
@@ -146,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         feature_dirs,
         kept_by_keyword,
         marker_expression,
+        pytest_marks,
         scenario_filter,
     )
     from harness.cli import UsageError, check_http_url
@@ -189,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
             if args.keyword
             else None
         )
-        _check_features(feature_dirs(with_features), selected, keyword_kept)
+        marks = cache(partial(pytest_marks, with_features))  # asked once, if at all
+        _check_features(feature_dirs(with_features), selected, keyword_kept, marks)
         target = resolve_target(name)
         if target.api_url is not None:
             ready_target(target)
@@ -412,11 +417,21 @@ def _run_checklist(
     elif exit_code == 5:
         print(f"g2a-harness run: {_nothing_matched(selection, target, results)}", file=sys.stderr)
     elif exit_code != 0 and not (exit_code == 1 and tests_failed):
+        for line in _usage_errors(log_path) if exit_code == 4 else []:
+            print(line, file=sys.stderr)
         print(
             f"g2a-harness run: pytest stopped with exit code {exit_code}; see {log_path}",
             file=sys.stderr,
         )
     return 0 if report["passed"] else 1
+
+
+def _usage_errors(log_path: Path) -> list[str]:
+    """What a pytest that refused its usage (exit 4) wrote from its first `ERROR:` line on:
+    why it ran nothing (a message may run over several lines)."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("ERROR:")), len(lines))
+    return [line for line in lines[first:] if line.strip()]
 
 
 def _nothing_matched(selection: Selection, target: str, results: list[Any]) -> str:

@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="feature files or folders: report every step no library step matches, and every "
         "known step a run would trip over (an unfilled <placeholder>, a missing or ignored data "
         "table, a twin-only step in a scenario tagged for another target) and every tag a run "
-        "would misread (a typo of a target tag, a chk- tag naming no checklist item, one of "
-        "pytest's own marks such as @skip); a dry run: "
+        "would misread (a typo of a target tag, a chk- tag naming no checklist item, a mark "
+        "pytest registers such as @skip or @anyio); a dry run: "
         "Outlines once per Examples row, nothing executed; exit 1 if there is one",
     )
 
@@ -45,13 +45,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(paths: list[Path]) -> int:
+    """The check a run makes of the feature files at `paths`, tags that are marks of this
+    environment's pytest (its plugins', the project's configuration's) included."""
+    import os
+    from functools import partial
+
     from harness.bdd.check import check_features
+    from harness.bdd.discovery import SelectionError, pytest_marks
     from harness.cli import UsageError
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise UsageError(f"no such feature file or folder: {', '.join(missing)}")
-    result = check_features(paths)
+    try:
+        result = check_features(paths, marks=partial(pytest_marks, os.environ))
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
     for message in result.messages():
         print(message)
     if result.invalid:

@@ -544,10 +544,10 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
 
 def _status(world: World) -> str:
     """The order's details status, read on the side through the adapter (`World.check`):
-    the scenario's request counter, logs and "the twin received" steps never see the read. On
-    the twin with a fault armed for order details (or a rate limit a Given step set), the
-    twin's admin surface tells it (the word its order details answer), and the fault is left
-    to the scenario's call. A read that fails fails the step, as `cannot read order …:
+    the scenario's request counter, logs and "the twin received" steps never see the read (nor
+    spends any of a rate limit's budget). On the twin with a fault armed for order details,
+    the twin's admin surface tells it (the word its order details answer), and the fault is
+    left to the scenario's call. A read that fails fails the step, as `cannot read order …:
     <error>`."""
     from g2a_adapter import G2AError
     from harness.twin.admin import TwinAdminError
@@ -566,8 +566,8 @@ def _status(world: World) -> str:
 @then(parsers.parse('the order\'s status is "{status}"'))
 def order_status(g2a_world: World, status: str) -> None:
     """The order's details show this status, read on the side through the adapter (on the
-    twin, its admin surface while a fault or rate limit a Given step armed waits for the
-    scenario's call); nothing the scenario counts sees the read.
+    twin, its admin surface while a fault a Given step armed waits for the scenario's
+    call); nothing the scenario counts sees the read.
 
     Example: the order's status is "new"
     """

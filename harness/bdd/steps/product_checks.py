@@ -5,12 +5,12 @@ target, live included, and needs no When step before it; placed between a When s
 Then steps, it leaves the When's outcome to them. The lookup is a read on the side
 (`World.check`): `products.get` on a client of its own, on every target, so the step proves the
 adapter reads the product; the metrics, log and request-count steps count only the scenario's
-calls. Only on the twin, when a Given step armed a fault that the lookup's request would meet
-(or a rate limit other than the twin's start-up one), it reads the twin's admin surface
-instead, so the fault or budget is left to the scenario's call; the catalogue entry it reads is
-what the adapter's lookup would get (it asks with `includeOutOfStock`, which
-`out_of_stock_hidden` never overrides). Under the start-up limit the lookup goes through the
-adapter with the limit lifted for it, so it spends none of the scenario's budget.
+calls. Only on the twin, when a Given step armed a fault that the lookup's request would meet,
+it reads the twin's admin surface instead, so the fault is left to the scenario's call; the
+catalogue entry it reads is what the adapter's lookup would get (it asks with
+`includeOutOfStock`, which `out_of_stock_hidden` never overrides). Under a rate limit (the
+twin's start-up one or a Given step's) the lookup goes through the adapter with the limit
+lifted for it, so it spends none of the scenario's budget.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
 
 def _looked_up(world: World, product_id: int) -> Product:
     """The product as the target serves it now, looked up through the adapter on the side
-    (`World.check`; the twin's admin surface while a fault or rate limit waits for the
+    (`World.check`; the twin's admin surface while a fault a Given step armed waits for the
     scenario's call): the outcome of the scenario's last When step stays for its Then steps,
     and what they count leaves the lookup out."""
     from g2a_adapter import G2AError
@@ -58,7 +58,7 @@ def _looked_up(world: World, product_id: int) -> Product:
 @then(worded(parse("product {product_id:whole} costs {bound} {price:number} EUR"), bound=BOUNDS))
 def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -> None:
     """Look the product up on the side, through the adapter (on the twin, its admin surface
-    while a fault or rate limit a Given step armed waits for the scenario's call): its price
+    while a fault a Given step armed waits for the scenario's call): its price
     is at most, at least or exactly this many EUR.
 
     Example: product 10000027819004 costs at most 50 EUR
@@ -80,7 +80,7 @@ def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -
 )
 def product_stock(g2a_world: World, product_id: int, bound: str, count: int) -> None:
     """Look the product up on the side, through the adapter (on the twin, its admin surface
-    while a fault or rate limit a Given step armed waits for the scenario's call): its stock
+    while a fault a Given step armed waits for the scenario's call): its stock
     is at most, at least or exactly this many keys.
 
     Example: product 10000027819004 has at least 1 key in stock

@@ -80,13 +80,28 @@ def received(world: World, call: str) -> list[dict[str, Any]]:
     check's are left out (`World.check` marks them). A twin whose request log has no headers
     has them all counted."""
     method, route = CALLS[call]
-    prefix = route.removesuffix("*")
+    by_path = "the steps reading what the twin received tell the calls apart by it"
     return [
         r
         for r in admin_of(world).admin.requests(method=method)
-        if (r["path"] == route or (route.endswith("*") and r["path"].startswith(prefix)))
+        if _on_route(_logged(r, "path", "request", by_path), route)
         and (r.get("headers") or {}).get("x-correlation-id") != CHECK_CORRELATION_ID
     ]
+
+
+def _on_route(path: str, route: str) -> bool:
+    """Whether a request to `path` is one to `route` (`/v1/order/details/*`: any below it)."""
+    return path == route or (route.endswith("*") and path.startswith(route.removesuffix("*")))
+
+
+def _logged(record: dict[str, Any], field: str, request: str, reads: str) -> Any:
+    """`field` of an entry of the twin's request log (`request`: what it logs, as `order
+    request`); an entry without it fails the step, named, saying what the step `reads` it for."""
+    if field not in record:
+        raise AssertionError(
+            f"the twin's request log has no {field} for {request} {record.get('id', '?')}: {reads}"
+        )
+    return record[field]
 
 
 # --- faults ----------------------------------------------------------------------------------
@@ -308,19 +323,17 @@ def order_request_body(g2a_world: World, product_id: str, currency: str) -> None
 def _order_body(record: dict[str, Any]) -> dict[str, Any]:
     """The JSON object an order request sent, as the twin logged it; a log entry without one
     fails the step, named."""
-    request = f"order request {record.get('id', '?')}"
-    if "body" not in record:
-        raise AssertionError(
-            f"the twin's request log has no body for {request}: this step reads the product "
-            "and currency from it"
-        )
+    text = _logged(
+        record, "body", "order request", "this step reads the product and currency from it"
+    )
     try:
-        body = json.loads(record["body"])
+        body = json.loads(text)
     except (TypeError, ValueError):
         body = None
     if not isinstance(body, dict):
         raise AssertionError(
-            f"the twin logged {request} with a body that is not a JSON object: {record['body']!r}"
+            f"the twin logged order request {record.get('id', '?')} with a body that is not a "
+            f"JSON object: {text!r}"
         )
     return body
 
@@ -333,12 +346,16 @@ def product_query(g2a_world: World, name: str, value: str) -> None:
 
     Example: the twin received a product list request asking for minQty 5
     """
-    queries = [parse_qs(r["query"]) for r in received(g2a_world, "product list")]
-    if not any(q.get(name) == [value] for q in queries):
-        asked = "; ".join(r["query"] or "no query" for r in received(g2a_world, "product list"))
+    reads = "this step reads the query parameters from it"
+    asked = [
+        _logged(r, "query", "product list request", reads)
+        for r in received(g2a_world, "product list")
+    ]
+    if not any(parse_qs(query).get(name) == [value] for query in asked):
+        listed = "; ".join(query or "no query" for query in asked)
         raise AssertionError(
             f"expected a product list request asking for {name} {value}, "
-            f"got {asked or 'no product list request'}"
+            f"got {listed or 'no product list request'}"
         )
 
 
@@ -442,5 +459,7 @@ def tokens_issued(g2a_world: World, count: str) -> None:
 
     Example: the twin issued exactly 1 access token
     """
-    issued = [r for r in received(g2a_world, "token") if r["status"] == 200]
+    reads = "this step counts the tokens issued by it (200)"
+    statuses = [_logged(r, "status", "token request", reads) for r in received(g2a_world, "token")]
+    issued = [status for status in statuses if status == 200]
     assert len(issued) == int(count), f"expected {count} access tokens, got {len(issued)}"

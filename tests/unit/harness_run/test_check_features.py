@@ -890,3 +890,85 @@ def test_a_flagged_step_in_a_scenario_k_keeps_stops_the_run(tmp_path: Path) -> N
         "lists them); nothing ran"
     )
     assert not reports.exists()
+
+
+PLUGIN_MARK_TAGS = """\
+@qa-marks @twin
+Feature: Tags that are plugins' marks
+  @anyio
+  Scenario: Tagged with a plugin's mark
+    When QA lists the first page of products
+
+  @slow
+  Scenario: Tagged with a mark of the project's configuration
+    When QA lists the first page of products
+"""
+
+
+def plugin_mark_messages(path: Path) -> list[str]:
+    return [
+        f"{path}:3: tag @anyio is a mark registered with pytest in this run (mark the "
+        "(coroutine function) test to be run asynchronously via anyio.): pytest would apply it "
+        "to the scenario; choose another tag",
+        f"{path}:7: tag @slow is a mark registered with pytest in this run (takes more than a "
+        "few seconds): pytest would apply it to the scenario; choose another tag",
+    ]
+
+
+def test_a_tag_that_a_plugin_or_the_project_registers_as_a_mark_is_reported(
+    tmp_path: Path,
+) -> None:
+    path = qa_feature(tmp_path, PLUGIN_MARK_TAGS)
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        *plugin_mark_messages(path),
+        "2 steps in 2 scenarios: all known, 2 problems",
+    ]
+
+
+def test_a_run_with_a_tag_a_plugin_registers_as_a_mark_stops_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    path, done, reports = run_qa_feature(tmp_path, PLUGIN_MARK_TAGS, "--tags", "@qa-marks")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        *plugin_mark_messages(path),
+        "g2a-harness run: 2 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()
+
+
+def test_a_k_expression_pytest_refuses_stops_the_run_with_pytest_s_reason(
+    tmp_path: Path,
+) -> None:
+    text = "@qa-own\nFeature: Mistagged\n" + SELECTED_APART.split("\n\n", 2)[2]
+    _, done, reports = run_qa_feature(tmp_path, text, "--tags", "@qa-own", "-k", "good and (")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "g2a-harness run: pytest could not collect with -k 'good and (': Wrong expression "
+        "passed to '-k': good and (: at column 11: expected not OR left parenthesis OR "
+        "identifier; got end of input"
+    )
+    assert not reports.exists()
+
+
+def test_a_run_refused_for_a_tag_does_not_collect_for_its_k(tmp_path: Path) -> None:
+    """A tag refuses the run whatever `-k` keeps: pytest's collection is not asked, so a `-k`
+    it would refuse changes nothing."""
+    path, done, reports = run_qa_feature(tmp_path, TAG_TYPO_AND_WIP, "-k", "good and (")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert [line.split("; did you mean ")[0] for line in done.stderr.splitlines()] == [
+        f"{path}:6: tag @sanbox is no target: did you mean @sandbox? (the targets are @twin, "
+        "@sandbox, @live)",
+        f'{path}:12: unknown step "When QA ordrs product 10000068865001"',
+        "g2a-harness run: 2 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
+        "lists them); nothing ran",
+    ]
+    assert not reports.exists()

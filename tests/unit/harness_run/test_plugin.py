@@ -146,3 +146,19 @@ def test_a_run_without_scenarios_is_not_refused_for_a_feature_file_s_tags(tmp_pa
     done = _collect_with(tmp_path, "tests/unit/harness_run/test_wordings.py")
 
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_listing_fixtures_works_with_the_plugin_loaded(tmp_path: Path) -> None:
+    """`--fixtures` and `--fixtures-per-test` collect without pytest's `pytest_collection`
+    hook: the plugin's refusal of mark tags must not depend on it."""
+    (tmp_path / "qa.feature").write_text(MARKED_FEATURE, encoding="utf-8")
+
+    for option in ("--fixtures", "--fixtures-per-test"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", option, "tests/unit/harness_run/test_wordings.py"],
+            cwd=ROOT, env={**os.environ, "G2A_FEATURES": str(tmp_path)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+        assert done.returncode == 0, option + done.stdout[-2000:] + done.stderr[-2000:]
+        assert "INTERNALERROR" not in done.stdout + done.stderr

@@ -226,7 +226,7 @@ def test_an_order_status_check_on_the_admin_surface_reports_an_order_it_cannot_r
 ) -> None:
     world, admin = on_twin
     world.order_id = "4242"
-    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+    admin.add_fault(route="/v1/order/details/*", method="GET", times=1, kind="status", status=500)
 
     with pytest.raises(AssertionError) as failed:
         order_status(world, "new")
@@ -304,22 +304,50 @@ def test_an_order_status_check_reads_the_admin_surface_while_a_fault_waits_for_t
     assert _logged(admin) == []
 
 
-def test_the_twin_s_rate_limit_is_left_to_the_scenario(on_twin: tuple[World, TwinAdmin]) -> None:
+ARMED_LIMIT = {
+    "rate_limit": 1,
+    "rate_window_seconds": 30.0,
+    "rate_limit_scope": "api",
+    "token_rate_limited": True,
+}
+
+
+def test_a_rate_limit_a_given_step_armed_is_lifted_for_the_check_and_restored_exactly(
+    on_twin: tuple[World, TwinAdmin],
+) -> None:
+    """The check reads through the adapter (its own request, marked), spending none of the
+    armed budget, and the twin's rate settings are as the Given step left them."""
     world, admin = on_twin
-    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+    admin.configure(**ARMED_LIMIT)
 
     product_stock(world, int(PRODUCT), "at least", 1)
 
-    assert _logged(admin) == []
+    assert _logged(admin) == [("GET", "/v1/products", CHECK_CORRELATION_ID)]
+    assert {name: admin.config()[name] for name in ARMED_LIMIT} == ARMED_LIMIT
     assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole
+
+
+def test_a_check_under_an_armed_rate_limit_reads_through_the_adapter(
+    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, admin = on_twin
+    admin.configure(**ARMED_LIMIT)
+    monkeypatch.setattr(type(world.client().products), "get", _broken)
+
+    with pytest.raises(AssertionError) as failed:
+        product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert str(failed.value) == (
+        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
+    )
+    assert {name: admin.config()[name] for name in ARMED_LIMIT} == ARMED_LIMIT
 
 
 @contextmanager
 def _reset_twin(config: TwinConfig) -> Iterator[tuple[World, TwinAdmin]]:
-    """A scenario's world on a twin served with `config`, reset for the scenario as the `twin`
-    fixture resets it (noting the rate limit it starts with), and the twin's admin."""
+    """A scenario's world on a twin served with `config`, and the twin's admin."""
     with running_twin(config) as twin:
-        handle = TwinHandle(twin.base_url, twin.export_url, twin.admin).reset_for_scenario()
+        handle = TwinHandle(twin.base_url, twin.export_url, twin.admin)
         world = World(resolve_target("twin"), Metrics(), LogCapture(), connect_twin=lambda: handle)
         yield world, twin.admin
         world.close()
@@ -401,16 +429,21 @@ def test_checks_spend_none_of_the_start_up_budget(
     assert admin.config()["rate_limit"] == 2
 
 
-def test_a_rate_limit_armed_over_the_start_up_one_is_left_to_the_scenario(
+def test_a_rate_limit_armed_as_the_start_up_one_spends_none_of_its_budget_on_checks(
     on_scarce_twin: tuple[World, TwinAdmin],
 ) -> None:
+    """A Given step arming the very limit the twin started with is no different: the checks
+    read with it lifted, and the scenario's two calls of the minute both get through."""
     world, admin = on_scarce_twin
-    admin.configure(rate_limit=1)
+    admin.configure(rate_limit=2, rate_window_seconds=60.0)
 
     product_stock(world, int(PRODUCT), "at least", 1)
+    product_costs(world, int(PRODUCT), "at most", 50.0)
 
-    assert _logged(admin) == []
-    assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole
+    assert [c for _, _, c in _logged(admin)] == [CHECK_CORRELATION_ID, CHECK_CORRELATION_ID]
+    assert world.client().products.get(PRODUCT).id == PRODUCT
+    assert world.client().products.get(PRODUCT).id == PRODUCT
+    assert (admin.config()["rate_limit"], admin.config()["rate_window_seconds"]) == (2, 60.0)
 
 
 @pytest.mark.parametrize("hidden", ["listing", "always", "never"])
@@ -419,13 +452,13 @@ def test_a_stock_check_on_the_admin_surface_reads_what_the_adapter_would(
 ) -> None:
     """The adapter looks a product up with `includeOutOfStock`, so the twin answers it out of
     stock whatever `out_of_stock_hidden` says: so does the catalogue entry the admin surface
-    reads while a rate limit waits for the scenario's call."""
+    reads while a fault waits for the scenario's call."""
     world, admin = on_twin
     admin.configure(out_of_stock_hidden=hidden)
     admin.update_product(PRODUCT, qty=0)
 
     product_stock(world, int(PRODUCT), "exactly", 0)
-    admin.configure(rate_limit=1, rate_window_seconds=60.0)
+    admin.add_fault(route="/v1/products", method="GET", times=1, kind="status", status=400)
     product_stock(world, int(PRODUCT), "exactly", 0)
 
     assert _logged(admin) == [("GET", "/v1/products", CHECK_CORRELATION_ID)]

@@ -75,7 +75,7 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         (
             ("run", "--tags", "@smoke and"),
             {},
-            "g2a-harness run: not a tag expression: '@smoke and' (e.g. '@smoke and not @slow')",
+            "g2a-harness run: not a tag expression: '@smoke and' (e.g. '@smoke and not @webhooks')",
         ),
         *(
             (
@@ -170,6 +170,19 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     )
     report = json.loads((tmp_path / "checklist.json").read_text())
     assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
+
+
+def test_a_run_whose_pytest_refuses_its_usage_says_why(tmp_path: Path) -> None:
+    """A `-k` pytest refuses, when no flagged step made the run collect for it first: the
+    run shows pytest's `ERROR:` lines, not only its exit code."""
+    done = _harness("run", "-k", "good and (", "--report-dir", str(tmp_path), env=NO_G2A)
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-2:] == [
+        "ERROR: Wrong expression passed to '-k': good and (: at column 11: expected not OR "
+        "left parenthesis OR identifier; got end of input",
+        f"g2a-harness run: pytest stopped with exit code 4; see {tmp_path / 'pytest.log'}",
+    ]
 
 
 def _children(pid: int) -> list[int]:

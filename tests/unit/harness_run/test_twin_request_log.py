@@ -10,7 +10,13 @@ from typing import Any, cast
 import pytest
 
 from g2a_adapter import Metrics
-from harness.bdd.steps.twin import order_request_body, received, received_count
+from harness.bdd.steps.twin import (
+    order_request_body,
+    product_query,
+    received,
+    received_count,
+    tokens_issued,
+)
 from harness.bdd.world import LogCapture, TwinHandle, World
 from harness.targets import resolve_target
 from harness.twin.admin import TwinAdmin
@@ -88,3 +94,39 @@ def test_an_order_request_logged_without_a_json_body_fails_the_step_named(
         order_request_body(world, "10000084431001", "EUR")
 
     assert str(failed.value) == failure
+
+
+def test_a_query_step_over_an_entry_without_a_query_fails_the_step_named() -> None:
+    world = _world([{"id": 5, "method": "GET", "path": "/v1/products", "status": 200}])
+
+    with pytest.raises(AssertionError) as failed:
+        product_query(world, "minQty", "5")
+
+    assert str(failed.value) == (
+        "the twin's request log has no query for product list request 5: this step reads "
+        "the query parameters from it"
+    )
+
+
+def test_an_entry_without_a_path_fails_the_step_named() -> None:
+    world = _world([{"id": 6, "method": "GET", "status": 200}])
+
+    with pytest.raises(AssertionError) as failed:
+        received(world, "product list")
+
+    assert str(failed.value) == (
+        "the twin's request log has no path for request 6: the steps reading what the twin "
+        "received tell the calls apart by it"
+    )
+
+
+def test_a_token_count_over_an_entry_without_a_status_fails_the_step_named() -> None:
+    world = _world([{"id": 7, "method": "POST", "path": "/oauth/token"}])
+
+    with pytest.raises(AssertionError) as failed:
+        tokens_issued(world, "1")
+
+    assert str(failed.value) == (
+        "the twin's request log has no status for token request 7: this step counts the "
+        "tokens issued by it (200)"
+    )
