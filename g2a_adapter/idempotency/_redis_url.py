@@ -40,7 +40,7 @@ def redis_url_problem(url: str) -> str | None:
     numbers = (_number_problem(key, options, query, parts.path) for key in _REDIS_NUMBERS)
     return (
         _redis_text_problem(options)
-        or _database_path_problem(parts, options)
+        or _database_path_problem(parts, query, options)
         or next(filter(None, numbers), None)
         or _client_name_problem(options)
         or _redis_flag_problem(query)
@@ -53,16 +53,8 @@ _NO_RETRY = (
 )
 # The query keys of what the store sets itself: redis-py's retry keys, read (an older redis-py
 # splits `?retry_on_error=` into characters) and then ignored, as the store gives redis-py a
-# retry of no attempt (`RedisStore`); and the pool's size, which redis-py's pool, the store's,
-# does not wait on: past it, each call fails at once.
-_STORE_OWNED_KEYS = {
-    "retry_on_error": _NO_RETRY,
-    "retry_on_timeout": _NO_RETRY,
-    "max_connections": (
-        "the store sizes its own pool (redis-py's, which fails a call at once, as "
-        "StoreUnavailableError, when every connection it may open is in use)"
-    ),
-}
+# retry of no attempt (`RedisStore`).
+_STORE_OWNED_KEYS = {"retry_on_error": _NO_RETRY, "retry_on_timeout": _NO_RETRY}
 
 
 def _store_owned_key_problem(query: Mapping[str, list[str]]) -> str | None:
@@ -72,16 +64,26 @@ def _store_owned_key_problem(query: Mapping[str, list[str]]) -> str | None:
     return None
 
 
-def _database_path_problem(parts: SplitResult, options: Mapping[str, object]) -> str | None:
-    """A path redis-py would read as database 0, silently: it reads a `redis://` or
-    `rediss://` URL's path, all its slashes left out, as the database unless a `?db=` says
-    it (`parse_url`), and ignores one that `int` refuses; no path, or `/`, is database 0."""
-    digits = unquote(parts.path).replace("/", "")
-    if parts.scheme == "unix" or "db" in options or not digits:
+# A `redis://` path that holds one number, as the database: ASCII digits, maybe signed (the
+# database's bounds are checked with the other numbers), whitespace around, a slash after.
+_DATABASE_PATH = re.compile(r"/?\s*[+-]?[0-9]+\s*/?", re.ASCII)
+
+
+def _database_path_problem(
+    parts: SplitResult, query: Mapping[str, list[str]], options: Mapping[str, object]
+) -> str | None:
+    """A path that is not one database number: redis-py reads a `redis://` or `rediss://`
+    URL's path, all its slashes left out, with `int` as the database unless a `?db=` says it
+    (`parse_url`), and ignores one that `int` refuses (database 0, silently); `/1/2` it reads as
+    database 12, `/1_000` as 1000, other scripts' digits as theirs. No path, or `/`, is 0."""
+    path = unquote(parts.path)
+    if parts.scheme == "unix" or "db" in query or not path.strip("/"):
+        return None
+    if "db" in options and _DATABASE_PATH.fullmatch(path):  # redis-py read it
         return None
     return (
-        f"the store refuses the path {parts.path!r}: it is not a database number (redis-py "
-        "would read it as database 0)"
+        f"the store refuses the path {parts.path!r}: a Redis URL's path is one database number "
+        "(/15) or none (database 0)"
     )
 
 

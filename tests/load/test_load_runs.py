@@ -6,6 +6,7 @@ subprocess of its own, with short run times from the command line.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -238,17 +240,9 @@ def _free_port() -> int:
 def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict(
     tmp_path: Path,
 ) -> None:
-    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
-    command += ["--profile", "smoke", "--run-time", "6s"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    with subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
-    ) as process:
+    with _web_run(tmp_path, "6s") as (process, ui):
         assert process.stdout is not None
-        first = process.stdout.readline()
-        url = re.search(r"Locust web UI at (http://\S+/) running profile smoke", first)
-        assert url, first
-        page = _first_answer(url.group(1))
+        page = _first_answer(ui)
         assert page.status_code == 200
         assert "locust" in page.text.lower()
         rest = process.stdout.read()
@@ -332,21 +326,14 @@ def test_after_a_web_stop_and_start_the_evidence_is_the_last_test_s_the_invarian
     Before, a Start emptied the journal: what the first test did was judged by no invariant."""
     import httpx
 
-    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
-    command += ["--profile", "smoke", "--run-time", "25s"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    with subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
-    ) as process:
+    with _web_run(tmp_path, "25s") as (process, ui):
         assert process.stdout is not None
-        url = re.search(r"Locust web UI at (http://\S+/)", process.stdout.readline())
-        assert url
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
         time.sleep(3)  # the first test buys
-        assert httpx.post(url.group(1) + "stop", timeout=30).status_code == 200
-        _wait_for_state(url.group(1), "stopped")
+        assert httpx.post(ui + "stop", timeout=30).status_code == 200
+        _wait_for_state(ui, "stopped")
         started = httpx.post(
-            url.group(1) + "swarm", data={"user_count": "5", "spawn_rate": "5"}, timeout=30
+            ui + "swarm", data={"user_count": "5", "spawn_rate": "5"}, timeout=30
         )  # a smaller crowd than the first test's 6
         assert started.json()["success"] is True, started.text
         rest = process.stdout.read()  # --run-time stops the second test, then Locust quits
@@ -386,18 +373,11 @@ def test_after_a_web_reset_stats_the_evidence_restarts_with_the_statistics(
     Before, the evidence counted the whole test against statistics of its end, unnoted."""
     import httpx
 
-    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
-    command += ["--profile", "smoke", "--run-time", "20s"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
-    with subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
-    ) as process:
+    with _web_run(tmp_path, "20s") as (process, ui):
         assert process.stdout is not None
-        url = re.search(r"Locust web UI at (http://\S+/)", process.stdout.readline())
-        assert url
         _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
         time.sleep(3)  # the users buy before the reset
-        assert httpx.post(url.group(1) + "stats/reset", timeout=30).text == "ok"
+        assert httpx.post(ui + "stats/reset", timeout=30).text == "ok"
         rest = process.stdout.read()
         assert process.wait(timeout=240) == 0, rest[-3000:]
 
@@ -419,6 +399,23 @@ def test_after_a_web_reset_stats_the_evidence_restarts_with_the_statistics(
         "`evidence.adapter_retries` do not restart at a Reset Stats: each user reports them "
         "once, as it stops, counting its whole life, before the reset too"
     ]
+
+
+@contextlib.contextmanager
+def _web_run(tmp_path: Path, run_time: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`g2a-harness load --web` of the smoke profile for `run_time`, without the machine's G2A_
+    settings: the process, once it printed its web UI's address, and that address."""
+    command = [*G2A_HARNESS, "load", "--report-dir", str(tmp_path), "--web"]
+    command += ["--profile", "smoke", "--run-time", run_time]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        ui = re.search(r"Locust web UI at (http://\S+/) running profile smoke", first)
+        assert ui, first
+        yield process, ui.group(1)
 
 
 def _wait_for_state(url: str, state: str, timeout_s: float = 60) -> None:

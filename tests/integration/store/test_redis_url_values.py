@@ -146,8 +146,8 @@ def test_a_store_opened_with_each_number_at_its_bound_serves(shared_backend: Bac
 
 @pytest.mark.redis
 def test_redis_py_fails_a_call_past_max_connections_at_once(redis_url: str) -> None:
-    """Why the URL refuses `?max_connections=`: redis-py's pool, the store's, does not wait
-    for a connection in use; it fails the call."""
+    """What the README says of `?max_connections=`: redis-py's pool, the store's, does not
+    wait for a connection in use; it fails the call."""
     from redis import ConnectionPool
     from redis.exceptions import MaxConnectionsError
 
@@ -159,4 +159,4 @@ def test_redis_py_fails_a_call_past_max_connections_at_once(redis_url: str) -> N
     finally:
         pool.release(held)
         pool.disconnect()
-    assert not _url_takes(_with_query(redis_url, "max_connections=1"))
+    assert _url_takes(_with_query(redis_url, "max_connections=1"))
