@@ -101,13 +101,14 @@ class ExceptionTally:
         run._keep(self._kept.values())
         run._keep(rows)
         return [
-            {"count": row["count"], "msg": row["msg"][:500], "nodes": sorted(row["nodes"])}
+            {"count": row["count"], "msg": row["msg"], "nodes": sorted(row["nodes"])}
             for row in run._kept.values()
         ]
 
     def _keep(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Merged by message as the journal shows it (its first 500 characters)."""
         for row in rows:
-            msg = str(row["msg"])
+            msg = str(row["msg"])[:500]
             kept = self._kept.setdefault(msg, {"count": 0, "msg": msg, "nodes": set()})
             kept["count"] += row["count"]
             kept["nodes"] |= set(row["nodes"])

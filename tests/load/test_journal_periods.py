@@ -203,9 +203,21 @@ def test_an_exception_noted_as_a_test_stopped_is_not_counted_twice_by_a_later_re
         tmp_path,
         ("start", None), ("raise", "KeyError: 'order'"), ("finished", 0), ("stop", None),
         ("reset", None),
+        ("start", None), ("finished", 0), ("stop", None),  # the next Start keeps what was noted
     )  # fmt: skip
 
     assert journal.exceptions == [{"count": 1, "msg": "KeyError: 'order'", "nodes": ["w"]}]
+
+
+def test_exceptions_that_differ_past_what_the_journal_shows_are_one_row(tmp_path: Path) -> None:
+    long = "x" * 500
+    journal = _master(
+        tmp_path,
+        ("start", None), ("raise", long + "1"), ("raise", long + "2"), ("finished", 0),
+        ("stop", None),
+    )  # fmt: skip
+
+    assert journal.exceptions == [{"count": 2, "msg": long, "nodes": ["w"]}]
 
 
 def test_a_late_final_report_of_the_first_test_is_not_taken_for_the_second_s(
