@@ -237,13 +237,14 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
 
 
 JUNIT = "{tox_root}{/}reports{/}ci{/}{env_name}.xml"
+XDIST = ("-n", "auto", "--dist", "loadfile")  # the layers tox.ini spreads over the cores
 # What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
 TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "lint": (("ruff", "check", "."), ("ruff", "format", "--check", ".")),
     "type": (("mypy",),),
     "build": (("pytest", "tests/packaging", f"--junitxml={JUNIT}"),),
-    "unit": (("pytest", "tests/unit", f"--junitxml={JUNIT}"),),
-    "integration": (("pytest", "tests/integration", "tests/e2e", f"--junitxml={JUNIT}"),),
+    "unit": (("pytest", *XDIST, "tests/unit", f"--junitxml={JUNIT}"),),
+    "integration": (("pytest", *XDIST, "tests/integration", "tests/e2e", f"--junitxml={JUNIT}"),),
     "bdd": (("pytest", "tests/bdd", f"--junitxml={JUNIT}"),),
     "contract": (("pytest", "tests/contract", f"--junitxml={JUNIT}"),),
     "load": (("pytest", "tests/load", f"--junitxml={JUNIT}"),),

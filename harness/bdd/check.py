@@ -37,7 +37,7 @@ from harness.bdd.catalogue import (
     table_header,
     unknown_step_message,
 )
-from harness.bdd.discovery import ScenarioKey, scenario_key
+from harness.bdd.discovery import ScenarioKey, scenario_key, tagged
 from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
@@ -232,6 +232,13 @@ def target_refusal(feature: Any, scenario: Any, target: str) -> tuple[str, str] 
     return None
 
 
+def _tags_beyond_the_plugin_s(files: Iterable[Path]) -> bool:
+    from harness.bdd.plugin import own_tags
+
+    own = own_tags()
+    return any(tag not in own for path in files for tag in tagged(path))
+
+
 def check_features(
     paths: Iterable[Path],
     selected: Callable[[frozenset[str]], bool] | None = None,
@@ -243,7 +250,8 @@ def check_features(
     a `-k` run keeps: `kept_by_keyword`), a step reported only in scenarios the run leaves out
     is a warning. Tags are reported whatever the selection; so are those that are `marks`
     (registered with pytest by its plugins and the project: `pytest_marks`), asked once every
-    file is valid Gherkin."""
+    file is valid Gherkin, if a tag is not one of the harness plugin's own (it costs a pytest
+    start)."""
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
@@ -256,7 +264,7 @@ def check_features(
     # message -> whether a selected scenario has it (a tag: always); in file order, each once
     # (a Background or an Outline repeats them)
     unknown: dict[str, bool] = {}
-    registered = marks() if marks is not None else {}
+    registered = marks() if marks is not None and _tags_beyond_the_plugin_s(files) else {}
     tags = tuple(
         m for path in files for m in tag_problems(path, relative_path(str(path)), registered)
     )

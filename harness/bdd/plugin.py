@@ -50,6 +50,7 @@ AREA_TAGS: dict[str, str] = {
     "health": "health endpoint",
     "e2e": "end to end",
     "handoff": "handoff readiness",
+    "seller": "declared stock: the seller side of G2A",
 }
 TARGET_TAGS: dict[str, str] = {
     "twin": "may run against the embedded G2A twin",
@@ -95,9 +96,14 @@ def plugin_markers(folders: list[str]) -> set[str]:
     markers = {f"{tag}: {text}" for tag, text in {**TARGET_TAGS, **AREA_TAGS}.items()}
     markers.add("smoke: the short path, run by --suite smoke")
     markers |= {f"{tag}: proves checklist item {tag[4:]}" for tag in checklist_tags()}
-    known = {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
-    markers |= {f"{tag}: a tag of the feature files" for tag in feature_tags(folders) - known}
+    markers |= {f"{tag}: a tag of the feature files" for tag in feature_tags(folders) - own_tags()}
     return markers
+
+
+def own_tags() -> set[str]:
+    """The tags this plugin gives a meaning of its own: targets, areas, smoke, checklist items
+    (no plugin's mark can be one of them)."""
+    return {*checklist_tags(), *AREA_TAGS, *TARGET_TAGS, "smoke"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -51,14 +51,16 @@ def _check(paths: list[Path]) -> int:
     from functools import partial
 
     from harness.bdd.check import check_features
-    from harness.bdd.discovery import SelectionError, pytest_marks
+    from harness.bdd.discovery import FEATURES_ENV, SelectionError, pytest_marks
     from harness.cli import UsageError
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise UsageError(f"no such feature file or folder: {', '.join(missing)}")
     try:
-        result = check_features(paths, marks=partial(pytest_marks, os.environ))
+        # the marks of a run over the project's own features: the paths checked are given
+        environ = {name: value for name, value in os.environ.items() if name != FEATURES_ENV}
+        result = check_features(paths, marks=partial(pytest_marks, environ))
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
     for message in result.messages():

@@ -11,7 +11,14 @@ import dataclasses
 from typing import Any
 
 import pytest
-from gate_support import TESTED_LAYERS, TOX_LAYER_COMMANDS, ci_run, default_junit, junit_xml
+from gate_support import (
+    TESTED_LAYERS,
+    TOX_LAYER_COMMANDS,
+    XDIST,
+    ci_run,
+    default_junit,
+    junit_xml,
+)
 
 from harness.gate.checks.ci import check_ci
 from harness.gate.evidence import Evidence
@@ -93,7 +100,7 @@ def test_the_gate_knows_each_layer_s_folders() -> None:
     is pinned against it in test_gate_ci.py); tests/bdd binds features/."""
     for layer in TESTED_LAYERS:
         ((_pytest, *args),) = TOX_LAYER_COMMANDS[layer]
-        paths = tuple(arg for arg in args if not arg.startswith("-"))
+        paths = tuple(arg for arg in args if not arg.startswith("-") and arg not in XDIST)
         assert paths == tuple(f for f in LAYER_FOLDERS[layer] if f != FEATURES), layer
     assert LAYER_FOLDERS == {
         "build": ("tests/packaging",),

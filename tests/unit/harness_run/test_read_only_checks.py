@@ -2,10 +2,9 @@
 `Then the order's status is …`) reads on the side, through the adapter on a client of its
 own, on every target: the metrics, log and request-count steps after it count only the
 scenario's own calls, as if the check had not run. Only on the twin, while a fault a Given step
-armed would meet the check's request, or a rate limit other than the twin's start-up one is set,
-it reads the admin surface, so the fault or the budget is left to the scenario's call; under the
-start-up limit it reads through the adapter with the limit lifted, spending none of the
-budget."""
+armed would meet the check's request, it reads the admin surface, so the fault is left to the
+scenario's call; under any rate limit it reads through the adapter with the limit lifted and
+put back exactly, spending none of the budget."""
 
 from __future__ import annotations
 
