@@ -46,6 +46,16 @@ def read_in_background(fd: int) -> tuple[threading.Thread, list[bytes]]:
 SAID = WAITING_LINES + 700  # more than the waiting lines and a pipe's 64 KiB hold
 
 
+def fill(write: int) -> None:
+    """Fill the pipe with whole lines (`filler`), so that the printer's first write waits for
+    a reader: until one comes, no line leaves the printer's queue."""
+    os.set_blocking(write, False)
+    with suppress(BlockingIOError):
+        while True:
+            os.write(write, b"filler\n")
+    os.set_blocking(write, True)
+
+
 def overflow(printer: LinePrinter) -> None:
     """More lines said than the printer can keep while nobody reads: some are dropped."""
     for _ in range(SAID):
@@ -80,8 +90,12 @@ def test_lines_dropped_last_are_counted_when_the_printer_closes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pipe(blocking=True) as (read, write):
+        fill(write)
         printer = LinePrinter(write)
-        overflow(printer)
+        printer.say(LINE)
+        time.sleep(0.3)  # the printer has met the full pipe with that line: no more leaves
+        for _ in range(SAID - 1):  # the queue fills, and every line after it is dropped
+            printer.say(LINE)
         reader, chunks = read_in_background(read)
         printer.close(10)
         os.close(write)
