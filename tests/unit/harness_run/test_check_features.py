@@ -813,30 +813,66 @@ def pytest_mark_messages(path: Path) -> list[str]:
     ]
 
 
-def test_a_tag_named_after_one_of_pytest_s_own_marks_is_reported(tmp_path: Path) -> None:
-    """pytest-bdd turns a tag into the mark of its name: `@skip` would skip the scenario
-    silently, `@xfail` count its failure as xfailed, `@usefixtures` stop the collection."""
-    path = qa_feature(tmp_path, PYTEST_MARK_TAGS)
+PLUGIN_MARK_TAGS = """\
+@qa-marks @twin
+Feature: Tags that are plugins' marks
+  @anyio
+  Scenario: Tagged with a plugin's mark
+    When QA lists the first page of products
 
-    done = harness("steps", "--check", str(path))
+  @slow
+  Scenario: Tagged with a mark of the project's configuration
+    When QA lists the first page of products
+"""
 
-    assert done.returncode == 1
-    assert done.stdout.splitlines() == [
-        *pytest_mark_messages(path),
-        "3 steps in 3 scenarios: all known, 6 problems",
+
+def plugin_mark_messages(path: Path) -> list[str]:
+    return [
+        f"{path}:3: tag @anyio is a mark registered with pytest in this run (mark the "
+        "(coroutine function) test to be run asynchronously via anyio.): pytest would apply it "
+        "to the scenario; choose another tag",
+        f"{path}:7: tag @slow is a mark registered with pytest in this run (takes more than a "
+        "few seconds): pytest would apply it to the scenario; choose another tag",
     ]
 
 
-def test_a_run_with_a_tag_named_after_a_pytest_mark_stops_before_anything_runs(
-    tmp_path: Path,
+# A feature whose tags pytest knows as marks, the messages naming them, and how many steps
+# `steps --check` reads and how many problems it and `run` report.
+MARK_TAGS = {
+    "pytest's own marks": (PYTEST_MARK_TAGS, pytest_mark_messages, 3, 6),
+    "marks a plugin or the project registers": (PLUGIN_MARK_TAGS, plugin_mark_messages, 2, 2),
+}
+
+
+@pytest.mark.parametrize("marks", MARK_TAGS)
+def test_a_tag_named_after_a_mark_pytest_knows_is_reported(tmp_path: Path, marks: str) -> None:
+    """pytest-bdd turns a tag into the mark of its name: `@skip` would skip the scenario
+    silently, `@xfail` count its failure as xfailed, `@usefixtures` stop the collection, and a
+    registered mark (`@anyio`, the project's `@slow`) would be applied to the scenario."""
+    text, messages, steps, problems = MARK_TAGS[marks]
+    path = qa_feature(tmp_path, text)
+
+    done = harness("steps", "--check", str(path))
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        *messages(path),
+        f"{steps} steps in {steps} scenarios: all known, {problems} problems",
+    ]
+
+
+@pytest.mark.parametrize("marks", MARK_TAGS)
+def test_a_run_with_a_tag_named_after_a_mark_pytest_knows_stops_before_anything_runs(
+    tmp_path: Path, marks: str
 ) -> None:
-    path, done, reports = run_qa_feature(tmp_path, PYTEST_MARK_TAGS, "--tags", "@qa-marks")
+    text, messages, _, problems = MARK_TAGS[marks]
+    path, done, reports = run_qa_feature(tmp_path, text, "--tags", "@qa-marks")
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [
-        *pytest_mark_messages(path),
-        "g2a-harness run: 6 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
-        "lists them); nothing ran",
+        *messages(path),
+        f"g2a-harness run: {problems} step(s) or tag(s) cannot run as written (g2a-harness "
+        "steps --check lists them); nothing ran",
     ]
     assert not reports.exists()
 
@@ -889,57 +925,6 @@ def test_a_flagged_step_in_a_scenario_k_keeps_stops_the_run(tmp_path: Path) -> N
         "g2a-harness run: 1 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
         "lists them); nothing ran"
     )
-    assert not reports.exists()
-
-
-PLUGIN_MARK_TAGS = """\
-@qa-marks @twin
-Feature: Tags that are plugins' marks
-  @anyio
-  Scenario: Tagged with a plugin's mark
-    When QA lists the first page of products
-
-  @slow
-  Scenario: Tagged with a mark of the project's configuration
-    When QA lists the first page of products
-"""
-
-
-def plugin_mark_messages(path: Path) -> list[str]:
-    return [
-        f"{path}:3: tag @anyio is a mark registered with pytest in this run (mark the "
-        "(coroutine function) test to be run asynchronously via anyio.): pytest would apply it "
-        "to the scenario; choose another tag",
-        f"{path}:7: tag @slow is a mark registered with pytest in this run (takes more than a "
-        "few seconds): pytest would apply it to the scenario; choose another tag",
-    ]
-
-
-def test_a_tag_that_a_plugin_or_the_project_registers_as_a_mark_is_reported(
-    tmp_path: Path,
-) -> None:
-    path = qa_feature(tmp_path, PLUGIN_MARK_TAGS)
-
-    done = harness("steps", "--check", str(path))
-
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stdout.splitlines() == [
-        *plugin_mark_messages(path),
-        "2 steps in 2 scenarios: all known, 2 problems",
-    ]
-
-
-def test_a_run_with_a_tag_a_plugin_registers_as_a_mark_stops_before_anything_runs(
-    tmp_path: Path,
-) -> None:
-    path, done, reports = run_qa_feature(tmp_path, PLUGIN_MARK_TAGS, "--tags", "@qa-marks")
-
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.splitlines() == [
-        *plugin_mark_messages(path),
-        "g2a-harness run: 2 step(s) or tag(s) cannot run as written (g2a-harness steps --check "
-        "lists them); nothing ran",
-    ]
     assert not reports.exists()
 
 

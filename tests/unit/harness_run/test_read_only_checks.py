@@ -166,14 +166,21 @@ def test_without_a_twin_a_check_reads_the_target_on_a_client_of_its_own() -> Non
 PRODUCT = "10000027819004"
 
 
-@pytest.fixture
-def on_twin() -> Iterator[tuple[World, TwinAdmin]]:
-    """A scenario's world on the twin (fast profile: no rate limit), and the twin's admin."""
-    with running_twin(TwinConfig.fast()) as twin:
+@contextmanager
+def _scenario_on(config: TwinConfig) -> Iterator[tuple[World, TwinAdmin]]:
+    """A scenario's world on a twin served with `config`, and the twin's admin."""
+    with running_twin(config) as twin:
         handle = TwinHandle(twin.base_url, twin.export_url, twin.admin)
         world = World(resolve_target("twin"), Metrics(), LogCapture(), connect_twin=lambda: handle)
         yield world, twin.admin
         world.close()
+
+
+@pytest.fixture
+def on_twin() -> Iterator[tuple[World, TwinAdmin]]:
+    """A scenario's world on the twin (fast profile: no rate limit), and the twin's admin."""
+    with _scenario_on(TwinConfig.fast()) as served:
+        yield served
 
 
 def _logged(admin: TwinAdmin) -> list[tuple[str, str, str | None]]:
@@ -186,38 +193,6 @@ def _logged(admin: TwinAdmin) -> list[tuple[str, str, str | None]]:
 
 def _broken(*args: object, **kwargs: object) -> NoReturn:
     raise ResponseFormatError("broken on purpose")
-
-
-def test_a_product_check_with_nothing_armed_reads_through_the_adapter(
-    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The check is the suite's proof that the adapter reads a product: a broken lookup fails
-    it, on the twin as on the sandbox."""
-    world, _ = on_twin
-    monkeypatch.setattr(type(world.client().products), "get", _broken)
-
-    with pytest.raises(AssertionError) as failed:
-        product_costs(world, int(PRODUCT), "at most", 50.0)
-
-    assert str(failed.value) == (
-        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
-    )
-
-
-def test_an_order_status_check_with_nothing_armed_reads_through_the_adapter(
-    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    world, _ = on_twin
-    order_id = world.order_id = world.client().orders.create("10000068865001").order_id
-    monkeypatch.setattr(type(world.client().orders), "details", _broken)
-    failure = f"cannot read order {order_id}: ResponseFormatError: broken on purpose"
-
-    with pytest.raises(AssertionError) as failed:
-        order_status(world, "new")
-    with pytest.raises(AssertionError) as failed_too:
-        order_status_one_of(world, "new, paid")
-
-    assert str(failed.value) == str(failed_too.value) == failure
 
 
 def test_an_order_status_check_on_the_admin_surface_reports_an_order_it_cannot_read(
@@ -311,6 +286,65 @@ ARMED_LIMIT = {
 }
 
 
+def _rate_settings(admin: TwinAdmin) -> dict[str, object]:
+    return {name: admin.config()[name] for name in ARMED_LIMIT}
+
+
+@pytest.fixture(params=["nothing armed", "the start-up rate limit", "a rate limit a step armed"])
+def on_each_limit(request: pytest.FixtureRequest) -> Iterator[tuple[World, TwinAdmin]]:
+    """The twin with no rate limit (fast profile), with its default profile's start-up limit
+    (20 requests per second, no Given step armed it), and with one a Given step armed."""
+    profile = TwinConfig() if request.param == "the start-up rate limit" else TwinConfig.fast()
+    with _scenario_on(profile) as (world, admin):
+        if request.param == "a rate limit a step armed":
+            admin.configure(**ARMED_LIMIT)
+        yield world, admin
+
+
+def test_a_product_check_reads_through_the_adapter_under_any_rate_limit(
+    on_each_limit: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both product checks are the suite's proof that the adapter reads a product: a broken
+    lookup fails them, on the twin as on the sandbox, and whatever rate limit the twin holds
+    is as it was after them."""
+    world, admin = on_each_limit
+    limits = _rate_settings(admin)
+    monkeypatch.setattr(type(world.client().products), "get", _broken)
+
+    with pytest.raises(AssertionError) as costs:
+        product_costs(world, int(PRODUCT), "at most", 50.0)
+    with pytest.raises(AssertionError) as stock:
+        product_stock(world, int(PRODUCT), "at least", 1)
+
+    assert (
+        str(costs.value)
+        == str(stock.value)
+        == (f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose")
+    )
+    assert _rate_settings(admin) == limits
+
+
+def test_an_order_status_check_reads_through_the_adapter_under_any_rate_limit(
+    on_each_limit: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, admin = on_each_limit
+    limits = _rate_settings(admin)
+    order_id = world.order_id = world.client().orders.create("10000068865001").order_id
+    monkeypatch.setattr(type(world.client().orders), "details", _broken)
+
+    with pytest.raises(AssertionError) as failed:
+        order_status(world, "new")
+    with pytest.raises(AssertionError) as failed_too:
+        order_status_one_of(world, "new, paid")
+
+    assert (
+        str(failed.value)
+        == str(failed_too.value)
+        == (f"cannot read order {order_id}: ResponseFormatError: broken on purpose")
+    )
+    assert _rate_settings(admin) == limits
+
+
 def test_a_rate_limit_a_given_step_armed_is_lifted_for_the_check_and_restored_exactly(
     on_twin: tuple[World, TwinAdmin],
 ) -> None:
@@ -326,75 +360,11 @@ def test_a_rate_limit_a_given_step_armed_is_lifted_for_the_check_and_restored_ex
     assert world.client().products.get(PRODUCT).id == PRODUCT  # the budget is still whole
 
 
-def test_a_check_under_an_armed_rate_limit_reads_through_the_adapter(
-    on_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    world, admin = on_twin
-    admin.configure(**ARMED_LIMIT)
-    monkeypatch.setattr(type(world.client().products), "get", _broken)
-
-    with pytest.raises(AssertionError) as failed:
-        product_stock(world, int(PRODUCT), "at least", 1)
-
-    assert str(failed.value) == (
-        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
-    )
-    assert {name: admin.config()[name] for name in ARMED_LIMIT} == ARMED_LIMIT
-
-
-@contextmanager
-def _reset_twin(config: TwinConfig) -> Iterator[tuple[World, TwinAdmin]]:
-    """A scenario's world on a twin served with `config`, and the twin's admin."""
-    with running_twin(config) as twin:
-        handle = TwinHandle(twin.base_url, twin.export_url, twin.admin)
-        world = World(resolve_target("twin"), Metrics(), LogCapture(), connect_twin=lambda: handle)
-        yield world, twin.admin
-        world.close()
-
-
-@pytest.fixture
-def on_realistic_twin() -> Iterator[tuple[World, TwinAdmin]]:
-    """The twin's default profile: a start-up rate limit (20 requests per second)."""
-    with _reset_twin(TwinConfig()) as served:
-        yield served
-
-
 @pytest.fixture
 def on_scarce_twin() -> Iterator[tuple[World, TwinAdmin]]:
     """A start-up rate limit of 2 requests a minute: a budget the checks could use up."""
-    with _reset_twin(TwinConfig.fast(rate_limit=2, rate_window_seconds=60.0)) as served:
+    with _scenario_on(TwinConfig.fast(rate_limit=2, rate_window_seconds=60.0)) as served:
         yield served
-
-
-def test_a_product_check_under_the_start_up_rate_limit_reads_through_the_adapter(
-    on_realistic_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A twin started with its default profile has a rate limit no Given step armed: the check
-    still proves the adapter reads the product."""
-    world, _ = on_realistic_twin
-    monkeypatch.setattr(type(world.client().products), "get", _broken)
-
-    with pytest.raises(AssertionError) as failed:
-        product_stock(world, int(PRODUCT), "at least", 1)
-
-    assert str(failed.value) == (
-        f"cannot look up product {PRODUCT}: ResponseFormatError: broken on purpose"
-    )
-
-
-def test_an_order_status_check_under_the_start_up_rate_limit_reads_through_the_adapter(
-    on_realistic_twin: tuple[World, TwinAdmin], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    world, _ = on_realistic_twin
-    order_id = world.order_id = world.client().orders.create("10000068865001").order_id
-    monkeypatch.setattr(type(world.client().orders), "details", _broken)
-
-    with pytest.raises(AssertionError) as failed:
-        order_status(world, "new")
-
-    assert str(failed.value) == (
-        f"cannot read order {order_id}: ResponseFormatError: broken on purpose"
-    )
 
 
 def test_checks_spend_none_of_the_start_up_budget(
