@@ -31,13 +31,17 @@ def redis_url_problem(url: str) -> str | None:
         # checked before the connection is built: its reader (hiredis's) allocates that much;
         # the other numbers after, as a key the connection does not take (`ssl_min_version`
         # on redis://) is refused by redis-py as such, whatever its value
-        read_size_problem = _number_problem("socket_read_size", options, query, parts.path)
+        read_size_problem = _number_problem(_READ_SIZE, options, query, parts.path)
         if read_size_problem:
             return read_size_problem
         ConnectionPool.from_url(url).make_connection()
     except Exception as exc:  # whatever it is, the URL is the cause
         return f"redis-py refuses it: {exc}"
-    numbers = (_number_problem(key, options, query, parts.path) for key in _REDIS_NUMBERS)
+    numbers = (
+        _number_problem(key, options, query, parts.path)
+        for key in _REDIS_NUMBERS
+        if key != _READ_SIZE
+    )
     return (
         _redis_text_problem(options)
         or _database_path_problem(parts, query, options)
@@ -141,7 +145,8 @@ _SECONDS = (
     "a socket waits; 0 makes the socket non-blocking)",
 )
 # The numbers redis-py reads from a URL but fails on, or misuses, only as the store connects:
-# what each takes, and how the store says so.
+# what each takes, and how the store says so. The read size is checked first, on its own.
+_READ_SIZE = "socket_read_size"
 _REDIS_NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
     "db": (
         _database,
@@ -149,7 +154,7 @@ _REDIS_NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
     ),
     "socket_timeout": _SECONDS,
     "socket_connect_timeout": _SECONDS,
-    "socket_read_size": (
+    _READ_SIZE: (
         _read_size,
         f"it takes a number of bytes from 1 to {_LARGEST_READ} (16 MiB: each read allocates "
         "as many)",
