@@ -438,7 +438,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
         files=REPORT_FILES,
         web=run.web,
         peak_users=read_peak_users(
-            run.report_dir / "locust_stats_history.csv", journal.test_started
+            run.report_dir / "locust_stats_history.csv",
+            journal.test_started,
+            after_another=journal.period > 1,
         ),
     )
     report["envelope"] = envelope.capture(

@@ -219,13 +219,21 @@ def write_stats_csv(path: Path, stats: RunStats) -> None:
             ])  # fmt: skip
 
 
-def read_peak_users(history_csv: Path, test_started: float | None = None) -> int | None:
+def read_peak_users(
+    history_csv: Path, test_started: float | None = None, *, after_another: bool = False
+) -> int | None:
     """The most users that ran at once since `test_started` (epoch seconds; every row when
     None), from Locust's `_stats_history.csv` (one row a second stamped with its whole second,
-    the whole crowd's count, every test of the run); None when there is no such row."""
+    the whole crowd's count, every test of the run); None when there is no such row.
+
+    The row of the second the test started in may have been written before it started: it
+    counts only for the run's first test, as no other test's users can be in it; after
+    another test or statistics period (`after_another`), the rows start a second later."""
     if not history_csv.exists():
         return None
-    since = math.floor(test_started) if test_started is not None else None
+    since = None
+    if test_started is not None:
+        since = math.floor(test_started) + (1 if after_another else 0)
     with history_csv.open(encoding="utf-8", newline="") as rows:
         counts = [
             int(row["User Count"])

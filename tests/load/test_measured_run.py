@@ -42,6 +42,21 @@ def test_the_peak_users_are_the_last_test_s_as_the_rest_of_measured(tmp_path: Pa
     assert read_peak_users(history, test_started=None) == 6  # the run did not say: every row
 
 
+def test_the_second_a_later_test_started_in_is_not_counted_as_its_own(tmp_path: Path) -> None:
+    """Locust stamps a history row with the whole second it wrote it in, so the row of the
+    second a later test (or statistics period) started in may be the one before: a web UI's
+    Stop and Start within one second counted the first test's 6 users as the second's peak
+    (seen in a run). The first test's own second holds no other test's users."""
+    history = tmp_path / "locust_stats_history.csv"
+    stopped_and_started = "1796512954,5,,Aggregated,0.000000\n1796512955,5,,Aggregated,4.0\n"
+    history.write_text(HISTORY.replace("1796512954,2,", "1796512953,0,") + stopped_and_started)
+
+    assert read_peak_users(history, test_started=1796512953.9, after_another=True) == 5
+    assert read_peak_users(history, test_started=1796512955.2, after_another=True) is None
+    assert read_peak_users(history, test_started=1796512953.9) == 6
+    assert read_peak_users(history, test_started=1796512951.4) == 6
+
+
 @pytest.mark.parametrize("web", [True, False])
 def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
     """An operator stopped a --web smoke run after 8 s with 2 users: the report says so."""
