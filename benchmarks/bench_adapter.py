@@ -79,19 +79,20 @@ def _sync_ratio(export_url: str, settings: Settings, calls: int, rounds: int) ->
 
         _per_call(client.products.get, ids[:50])  # warm both pools and validators
         _per_call(raw_get, ids[:50])
-        figure, baseline = alternating_median(
+        measured = alternating_median(
             lambda: _per_call(client.products.get, ids),
             lambda: _per_call(raw_get, ids),
             rounds,
         )
     return Ratio(
         "adapter sync GET /v1/products?id",
-        figure,
-        baseline,
+        measured.figure,
+        measured.baseline,
         "us/call",
         TARGET,
         False,
         f"{calls} calls a side in {rounds} alternating batches; baseline raw httpx.Client",
+        measured.spread,
     )
 
 
@@ -117,7 +118,7 @@ def _async_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -
     try:
         loop.run_until_complete(_aper_call(client.products.get, ids[:50]))
         loop.run_until_complete(_aper_call(raw_get, ids[:50]))
-        figure, baseline = alternating_median(
+        measured = alternating_median(
             lambda: loop.run_until_complete(_aper_call(client.products.get, ids)),
             lambda: loop.run_until_complete(_aper_call(raw_get, ids)),
             rounds,
@@ -128,12 +129,13 @@ def _async_ratio(export_url: str, settings: Settings, calls: int, rounds: int) -
         loop.close()
     return Ratio(
         "adapter async GET /v1/products?id",
-        figure,
-        baseline,
+        measured.figure,
+        measured.baseline,
         "us/call",
         TARGET,
         False,
         f"{calls} calls a side in {rounds} alternating batches; baseline raw httpx.AsyncClient",
+        measured.spread,
     )
 
 

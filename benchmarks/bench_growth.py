@@ -18,6 +18,7 @@ import contextlib
 import gc
 import json
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks._core import Ratio, alternating_median, alternating_medians
+from benchmarks._core import Measured, Ratio, alternating_median, alternating_rounds, paired
 from g2a_adapter import AsyncG2AClient, Metrics, Settings, open_store
 from g2a_adapter.idempotency import IdempotencyStore
 
@@ -136,16 +137,17 @@ def _adapter_ratios(quick: bool, growth: list[str]) -> list[Ratio]:
     ratios = []
     times: dict[int, float] = {}
     for concurrency in CONCURRENCY[1:]:
-        figure, baseline = alternating_median(
+        measured = alternating_median(
             _time_per_call(concurrency, total), _time_per_call(1, total), rounds
         )
-        times[concurrency] = figure
-        times.setdefault(1, baseline)
+        times[concurrency] = measured.figure
+        times.setdefault(1, measured.baseline)
         ratios.append(
             Ratio(
                 f"adapter time/call, {concurrency} vs 1 async tasks",
-                figure, baseline, "us", 1.5, higher_is_better=False,
+                measured.figure, measured.baseline, "us", 1.5, higher_is_better=False,
                 note="AsyncG2AClient.products.list over an in-memory transport",
+                spread=measured.spread,
             )
         )  # fmt: skip
     memory = {c: asyncio.run(_in_flight_kib(c)) for c in CONCURRENCY}
@@ -170,20 +172,23 @@ def _store_ratios(quick: bool, growth: list[str]) -> list[Ratio]:
     with tempfile.TemporaryDirectory(prefix="bench-growth-") as folder:
         stores = [_filled_store(Path(folder), size) for size in STORE_SIZES]
         try:
-            medians = alternating_medians([_claim_latency(s, claims) for s in stores], rounds)
+            runs = alternating_rounds([_claim_latency(s, claims) for s in stores], rounds)
         finally:
             for store in stores:
                 store.close()
-    latency = dict(zip(STORE_SIZES, medians, strict=True))
-    smallest = STORE_SIZES[0]
+    latency = dict(zip(STORE_SIZES, runs, strict=True))
+    smallest = latency[STORE_SIZES[0]]
     for size in STORE_SIZES:
-        growth.append(f"sqlite   {size:>7} keys: {latency[size]:8.1f} us/claim")
-    return [_claim_growth(size, latency[size], latency[smallest]) for size in STORE_SIZES[1:]]
+        growth.append(f"sqlite   {size:>7} keys: {statistics.median(latency[size]):8.1f} us/claim")
+    return [_claim_growth(size, paired(latency[size], smallest)) for size in STORE_SIZES[1:]]
 
 
-def _claim_growth(size: int, figure: float, baseline: float) -> Ratio:
+def _claim_growth(size: int, measured: Measured) -> Ratio:
     name = f"sqlite claim latency, 10^{len(str(size)) - 1} vs 10^3 keys"
-    return Ratio(name, figure, baseline, "us", _CLAIM_GROWTH_TARGET[size], higher_is_better=False)
+    return Ratio(
+        name, measured.figure, measured.baseline, "us", _CLAIM_GROWTH_TARGET[size],
+        higher_is_better=False, spread=measured.spread,
+    )  # fmt: skip
 
 
 def run(quick: bool) -> list[Ratio]:

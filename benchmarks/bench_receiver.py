@@ -184,10 +184,11 @@ def _ratio(name: str, subject: list[_Round], bare: list[_Round], note: str) -> R
         "req/s",
         TARGET,
         True,
-        f"{note}; median of {len(paired)} paired rounds (ratios {lowest:.2f}-{highest:.2f}); "
+        f"{note}; the round of the median ratio of {len(paired)} paired rounds; "
         f"32 connections; p99 {median_subject.load.p99_ms:.1f} ms vs "
         f"{median_bare.load.p99_ms:.1f} ms; server CPU per request "
         f"{median_subject.cpu_us:.0f} µs vs {median_bare.cpu_us:.0f} µs",
+        (lowest, highest),
     )
 
 

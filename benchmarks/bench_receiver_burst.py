@@ -28,7 +28,7 @@ import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 
-from benchmarks._core import Ratio, alternating_medians
+from benchmarks._core import Ratio, alternating_rounds, paired
 from benchmarks.bench_receiver import PATH, receiver_settings, signed_event
 from g2a_adapter.receiver import ReceiverOptions, WebhookEvent, create_receiver_app
 
@@ -93,21 +93,22 @@ def run(quick: bool) -> list[Ratio]:
     def alone(summary: Callable[[list[float]], float]) -> Callable[[], float]:
         return lambda: summary(asyncio.run(_handlers_alone(threads)))
 
-    last, last_alone, median, median_alone = alternating_medians(
+    last, last_alone, median, median_alone = alternating_rounds(
         [burst(max), alone(max), burst(statistics.median), alone(statistics.median)], rounds
     )
+    lasts, medians = paired(last, last_alone), paired(median, median_alone)
     subject = f"receiver burst of {BURST}, {HANDLER_SECONDS * 1000:.0f} ms handler"
     note = "in-process (httpx.ASGITransport), in-memory store"
     return [
         Ratio(
             f"{subject}: last answer vs the handlers alone on {threads} threads",
-            last, last_alone, "ms", TARGET, higher_is_better=False,
-            note=f"{note}; 4.0 = one thread at a time",
+            lasts.figure, lasts.baseline, "ms", TARGET, higher_is_better=False,
+            note=f"{note}; 4.0 = one thread at a time", spread=lasts.spread,
         ),
         Ratio(
             f"{subject}: median answer vs the handlers alone on {threads} threads",
-            median, median_alone, "ms", TARGET, higher_is_better=False,
-            note=f"{note}; 1.8 = each batch answered at its end",
+            medians.figure, medians.baseline, "ms", TARGET, higher_is_better=False,
+            note=f"{note}; 1.8 = each batch answered at its end", spread=medians.spread,
         ),
     ]  # fmt: skip
 

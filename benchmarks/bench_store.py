@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks._core import Ratio, alternating_median
+from benchmarks._core import Measured, Ratio, alternating_median
 from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import open_store
 
@@ -119,9 +119,11 @@ def _drop_postgres(namespace: str) -> None:
             conn.execute(f"DROP TABLE IF EXISTS {namespace}_{table}")
 
 
-def _ratio(name: str, measure: tuple[float, float], baseline_note: str) -> Ratio:
-    figure, baseline = measure
-    return Ratio(name, figure, baseline, "claim+complete/s", TARGET, True, baseline_note)
+def _ratio(name: str, measured: Measured, baseline_note: str) -> Ratio:
+    return Ratio(
+        name, measured.figure, measured.baseline, "claim+complete/s", TARGET, True,
+        baseline_note, measured.spread,
+    )  # fmt: skip
 
 
 def _server(name: str, run: Callable[[], Ratio], cleanup: Callable[[], None]) -> list[Ratio]:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from benchmarks._core import Ratio
+from benchmarks._core import Ratio, paired
 from benchmarks._loadgen import LoadResult, rss_bytes, run_load, serve_app_in_subprocess
 from harness.serving import freeze_heap
 from harness.twin.app import TwinApp, create_app
@@ -118,14 +118,13 @@ def run(quick: bool) -> list[Ratio]:
     ratios = []
     for name, call in CALLS.items():
         twin, bare = results[name]["twin"], results[name]["bare"]
-        twin_rps = statistics.median(r.rps for r in twin)
-        bare_rps = statistics.median(r.rps for r in bare)
+        rps = paired([r.rps for r in twin], [r.rps for r in bare])
         twin_p99 = statistics.median(r.p99_ms for r in twin)
         bare_p99 = statistics.median(r.p99_ms for r in bare)
         p99_note = f"p99 twin {twin_p99:.2f} ms vs bare {bare_p99:.2f} ms"
         ratios.append(
-            Ratio(f"twin rps vs bare Starlette, {call.label}", twin_rps, bare_rps, "req/s", 0.5,
-                  higher_is_better=True, note=p99_note)
+            Ratio(f"twin rps vs bare Starlette, {call.label}", rps.figure, rps.baseline,
+                  "req/s", 0.5, higher_is_better=True, note=p99_note, spread=rps.spread)
         )  # fmt: skip
         ratios.append(
             Ratio(f"twin p99 at 32 connections vs 5 ms, {call.label}", twin_p99, P99_LIMIT_MS,

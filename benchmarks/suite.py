@@ -89,12 +89,16 @@ def render(result: SuiteResult) -> Any:
     """A rich table: name, figure, baseline, ratio, target, pass/fail."""
     from rich.table import Table
 
-    table = Table(title="benchmarks (ratio = figure / baseline, medians of alternating runs)")
-    for column in ("name", "figure", "baseline", "ratio", "target", "verdict"):
+    table = Table(
+        title="benchmarks (ratio = figure / baseline, medians of alternating runs; "
+        "spread: the lowest and highest ratio of one round)"
+    )
+    for column in ("name", "figure", "baseline", "ratio", "spread", "target", "verdict"):
         table.add_column(column, justify="right" if column != "name" else "left")
     for module in result.modules:
         if module.error is not None:
-            table.add_row(module.module, "-", "-", "-", "-", f"[red]ERROR[/red] {module.error}")
+            error = f"[red]ERROR[/red] {module.error}"
+            table.add_row(module.module, "-", "-", "-", "-", "-", error)
         for r in module.ratios:
             target = f"{'>=' if r.higher_is_better else '<='} {r.target:g}"
             verdict = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
@@ -103,6 +107,7 @@ def render(result: SuiteResult) -> Any:
                 _figure(r.figure, r.unit),
                 _figure(r.baseline, r.unit),
                 f"{r.ratio:.3f}",
+                "-" if r.spread is None else f"{r.spread[0]:.3f}-{r.spread[1]:.3f}",
                 target,
                 verdict,
             )

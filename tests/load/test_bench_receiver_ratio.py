@@ -12,7 +12,7 @@ def load(rps: float, p99_ms: float = 1.0, cpu_us: float = 50.0) -> _Round:
     )
 
 
-def test_the_round_with_the_median_ratio_is_reported_with_the_range() -> None:
+def test_the_round_with_the_median_ratio_is_reported_with_the_spread() -> None:
     # Per-round ratios 0.4, 0.6 and 0.7; medians per server (700 / 1000) would pair rounds
     # measured at different speeds of the machine.
     subject = [load(400, 9.0, 240), load(900, 5.0, 160), load(700, 3.0, 130)]
@@ -21,7 +21,8 @@ def test_the_round_with_the_median_ratio_is_reported_with_the_range() -> None:
     ratio = _ratio("receiver", subject, bare, "SQLite")
 
     assert (ratio.figure, ratio.baseline, ratio.ratio) == (900, 1500, 0.6)
+    assert ratio.spread == (0.4, 0.7)
     assert ratio.note == (
-        "SQLite; median of 3 paired rounds (ratios 0.40-0.70); 32 connections; "
+        "SQLite; the round of the median ratio of 3 paired rounds; 32 connections; "
         "p99 5.0 ms vs 1.5 ms; server CPU per request 160 µs vs 45 µs"
     )

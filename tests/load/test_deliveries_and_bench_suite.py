@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from benchmarks._core import alternating_median, alternating_medians
-from benchmarks.suite import discover, run_suite, to_json
+from benchmarks._core import Measured, alternating_median, alternating_rounds
+from benchmarks.suite import discover, render, run_suite, to_json
 from g2a_adapter import WebhookRejectedError, WebhookVerifier
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.wire import HEADER_NONCE, WEBHOOK_HEADERS
@@ -63,7 +64,7 @@ def test_suite_discovers_every_bench_module() -> None:
 FAKE_OK = """
 from benchmarks._core import Ratio
 def run(quick):
-    return [Ratio("fast thing", 2.0, 1.0, "rps", 1.5, True),
+    return [Ratio("fast thing", 2.0, 1.0, "rps", 1.5, True, spread=(1.75, 2.5)),
             Ratio("slow thing", 3.0 if quick else 1.0, 1.0, "us", 2.0, False)]
 """
 FAKE_BROKEN = """
@@ -91,11 +92,18 @@ def test_suite_runs_modules_reports_failures_and_isolates_a_broken_one(
     assert document["kind"] == "benchmarks"
     assert document["passed"] is False
     assert document["modules"][1]["ratios"][1]["ratio"] == 3.0
+    assert document["modules"][1]["ratios"][0]["spread"] == [1.75, 2.5]
+    assert document["modules"][1]["ratios"][1]["spread"] is None
+    console = Console(record=True, width=200)
+    console.print(render(quick))
+    rows = {line.split("│")[1].strip(): line.split("│")[5].strip() for line in
+            console.export_text().splitlines() if "thing" in line}  # fmt: skip
+    assert rows == {"fast thing": "1.750-2.500", "slow thing": "-"}
     for name in ("fake_bench_ok", "fake_bench_broken"):
         sys.modules.pop(name, None)
 
 
-def test_alternating_medians_run_every_measure_in_each_round_and_pair_their_medians() -> None:
+def test_alternating_rounds_run_every_measure_in_each_round() -> None:
     calls: list[str] = []
 
     def measure(name: str, values: list[float]) -> Callable[[], float]:
@@ -107,14 +115,13 @@ def test_alternating_medians_run_every_measure_in_each_round_and_pair_their_medi
 
         return run
 
-    medians = alternating_medians(
+    runs = alternating_rounds(
         [measure("a", [5.0, 1.0, 3.0]), measure("b", [10.0, 30.0, 20.0]), measure("c", [7.0] * 3)],
         rounds=3,
     )
 
     assert calls == ["a", "b", "c"] * 3  # a slow phase of the machine hits all three alike
-    assert medians == [3.0, 20.0, 7.0]
-    assert alternating_median(measure("s", [2.0, 4.0, 9.0]), measure("t", [1.0] * 3), 3) == (
-        4.0,
-        1.0,
-    )
+    assert runs == [[5.0, 1.0, 3.0], [10.0, 30.0, 20.0], [7.0] * 3]
+    # medians of each side; the spread is of each round's own pair: 2/1, 4/2 and 9/3
+    measured = alternating_median(measure("s", [2.0, 4.0, 9.0]), measure("t", [1.0, 2.0, 3.0]), 3)
+    assert measured == Measured(4.0, 2.0, (2.0, 3.0))
