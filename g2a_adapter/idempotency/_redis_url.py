@@ -46,7 +46,7 @@ def redis_url_problem(url: str) -> str | None:
         _redis_text_problem(options)
         or _database_path_problem(parts, query, options)
         or next(filter(None, numbers), None)
-        or _client_name_problem(options)
+        or _client_attribute_problem(options)
         or _redis_flag_problem(query)
     )
 
@@ -91,18 +91,27 @@ def _database_path_problem(
     )
 
 
-# What Redis takes as a client name (CLIENT SETNAME, which redis-py sends as it connects, and
-# which fails the connection if refused): printable ASCII but the space.
-_REDIS_CLIENT_NAME = re.compile(r"[!-~]*")
+# What Redis takes as a client name (CLIENT SETNAME) and as a library's name and version
+# (CLIENT SETINFO LIB-NAME and LIB-VER, since Redis 7.2): printable ASCII but the space.
+_REDIS_CLIENT_ATTRIBUTE = re.compile(r"[!-~]*")
+# The query keys redis-py sends with those commands as it connects: what Redis calls each, and
+# what comes of one it refuses (a refused name fails the connection; redis-py swallows a
+# refused SETINFO, as older servers do not know it, and the value is dropped).
+_CLIENT_ATTRIBUTES = {
+    "client_name": ("a client name", ""),
+    "lib_name": ("a library name", "; redis-py would drop it without a word"),
+    "lib_version": ("a library version", "; redis-py would drop it without a word"),
+}
 
 
-def _client_name_problem(options: Mapping[str, object]) -> str | None:
-    name = options.get("client_name")
-    if isinstance(name, str) and not _REDIS_CLIENT_NAME.fullmatch(name):
-        return (
-            "the store refuses ?client_name=…: Redis takes a client name of printable ASCII "
-            f"characters but the space (! to ~), not {name!r}"
-        )
+def _client_attribute_problem(options: Mapping[str, object]) -> str | None:
+    for key, (called, aftermath) in _CLIENT_ATTRIBUTES.items():
+        value = options.get(key)
+        if isinstance(value, str) and not _REDIS_CLIENT_ATTRIBUTE.fullmatch(value):
+            return (
+                f"the store refuses ?{key}=…: Redis takes {called} of printable ASCII "
+                f"characters but the space (! to ~), not {value!r}{aftermath}"
+            )
     return None
 
 

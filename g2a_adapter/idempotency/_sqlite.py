@@ -28,6 +28,19 @@ _WAL_RETRY_SECONDS = 0.01
 _PAGE_SIZE = "(SELECT page_size FROM pragma_page_size())"
 
 
+def sqlite_path_problem(path: str) -> str | None:
+    """What the store refuses as its file's path (built directly, or from a URL by
+    `_url.parse_store_url`): an empty one, which SQLite reads as a temporary database of
+    its own for each connection, so nothing would be kept or shared."""
+    if path:
+        return None
+    return (
+        "the SQLite store takes a file's path, not an empty one (as a URL: "
+        "sqlite:///relative/path or sqlite:////abs/path): SQLite would open a temporary "
+        "database for each connection, deleted as it closes"
+    )
+
+
 class SqliteStore(Reconnects, SqlStore):
     backend = "sqlite"
     table_options = " WITHOUT ROWID"
@@ -43,6 +56,9 @@ class SqliteStore(Reconnects, SqlStore):
         busy_timeout_seconds: float = 30.0,
         checkpoint_interval_seconds: float = 0.25,
     ) -> None:
+        path_problem = sqlite_path_problem(path)
+        if path_problem:
+            raise StoreUnavailableError(self.backend, path_problem)
         super().__init__(namespace, clock)
         self._path = path
         self._busy_timeout = busy_timeout_seconds

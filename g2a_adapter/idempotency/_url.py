@@ -18,6 +18,7 @@ from g2a_adapter._url_secrets import (
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, checked_namespace
 from g2a_adapter.idempotency._postgres_url import postgres_url_problem
 from g2a_adapter.idempotency._redis_url import redis_url_problem
+from g2a_adapter.idempotency._sqlite import sqlite_path_problem
 
 _BACKENDS = {
     "memory": "memory",
@@ -147,10 +148,14 @@ def _driver_url(parts: SplitResult, query: str) -> str:
 def _sqlite_path(parts: SplitResult, query: list[tuple[str, str]], redacted: str) -> str:
     """The file's path; the store opens it as a plain file name, so of the query it reads
     only `namespace`: any other key would be dropped without a word."""
-    if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+    if parts.netloc or not parts.path.startswith("/"):
         raise StoreUnavailableError(
             "sqlite", f"{redacted!r} is not sqlite:///relative/path or sqlite:////abs/path"
         )
+    path = parts.path[1:]
+    path_problem = sqlite_path_problem(path)
+    if path_problem:
+        raise StoreUnavailableError("sqlite", path_problem)
     unread = sorted({key for key, _ in query} - _SQLITE_KEYS)
     if unread:
         raise StoreUnavailableError(
@@ -158,7 +163,7 @@ def _sqlite_path(parts: SplitResult, query: list[tuple[str, str]], redacted: str
             f"the SQLite store reads no query key {', '.join(unread)}; it takes only "
             f"{', '.join(sorted(_SQLITE_KEYS))}",
         )
-    return parts.path[1:]
+    return path
 
 
 def _check_socket_path(parts: SplitResult, redacted: str) -> None:

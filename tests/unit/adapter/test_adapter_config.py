@@ -786,8 +786,8 @@ def test_a_sqlite_url_with_a_fragment_is_refused_when_settings_load(url: str) ->
             (
                 f"connect_timeout={value}",
                 f"the store refuses connect_timeout {value!r}: it takes whole seconds, at least "
-                "1 (psycopg reads 0 or less as its own default timeout, not as no bound, and "
-                "raises 1 to 2 s)",
+                "1 (0 or less would not mean no bound, as libpq documents: psycopg would use "
+                "its own default timeout instead)",
             )
             for value in ("0", "-1", "abc", "1.5", "99999999999")
         ),
@@ -986,6 +986,51 @@ def test_a_redis_client_name_redis_refuses_is_refused_when_settings_load(
         "G2A_IDEMPOTENCY_URL is not a store URL: the store refuses ?client_name=…: Redis takes "
         f"a client name of printable ASCII characters but the space (! to ~), not {shown!r}"
     )
+
+
+# redis-py warns of `lib_name` and `lib_version` (a `driver_info` replaces them) as it builds
+# the connection the URL's check builds; this suite makes warnings errors.
+_LIB_KEYS_DEPRECATED = "ignore:Call to '__init__' function with deprecated usage:DeprecationWarning"
+
+
+@pytest.mark.filterwarnings(_LIB_KEYS_DEPRECATED)
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        (
+            "lib_name=a%20b",
+            "?lib_name=…: Redis takes a library name of printable ASCII characters "
+            "but the space (! to ~), not 'a b'",
+        ),
+        (
+            "lib_version=1.0%0A",
+            "?lib_version=…: Redis takes a library version of printable "
+            "ASCII characters but the space (! to ~), not '1.0\\n'",
+        ),
+        (
+            "lib_name=caf%C3%A9&lib_version=1",
+            "?lib_name=…: Redis takes a library name of "
+            "printable ASCII characters but the space (! to ~), not 'café'",
+        ),
+    ],
+)
+def test_a_redis_library_name_or_version_redis_refuses_is_refused_when_settings_load(
+    query: str, shown: str
+) -> None:
+    """redis-py sends them with CLIENT SETINFO as it connects and swallows Redis's refusal:
+    the value would be dropped without a word."""
+    with pytest.raises(ConfigError) as caught:
+        Settings(**BASE, idempotency_url=f"redis://:PG-SECRET-XYZ@h:6379/0?{query}")
+    assert str(caught.value) == (
+        f"G2A_IDEMPOTENCY_URL is not a store URL: the store refuses {shown}; redis-py would "
+        "drop it without a word"
+    )
+
+
+@pytest.mark.filterwarnings(_LIB_KEYS_DEPRECATED)
+def test_a_redis_library_name_and_version_redis_takes_are_accepted() -> None:
+    url = "redis://h:6379/0?lib_name=svc-lib%21%7E%7B%7D&lib_version=1.2.3%2Blocal"
+    assert Settings(**BASE, idempotency_url=url).idempotency_url == url
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,8 @@ def test_repr_of_a_parsed_url_hides_the_password() -> None:
         ("mysql://root:s3cr3t-pw@db/x", "unknown", "unsupported scheme 'mysql'"),
         ("/tmp/plain/path", "unknown", "unsupported scheme '(none)'"),
         ("sqlite://host/x.db", "sqlite", "is not sqlite:///relative/path"),
-        ("sqlite:///", "sqlite", "is not sqlite:///relative/path"),
+        ("sqlite:///", "sqlite", "takes a file's path, not an empty one"),
+        ("sqlite:///?namespace=shop", "sqlite", "takes a file's path, not an empty one"),
         ("redis:///0", "redis", "names no host"),
         ("postgresql://:s3cr3t-pw@/db", "postgres", "names no host"),
         ("redis://h/0?namespace=bad-name;drop", "redis", "must be a lower-case identifier"),
@@ -170,6 +171,24 @@ def test_a_store_built_directly_checks_its_namespace_too(tmp_path: Path, namespa
 
     with pytest.raises(StoreUnavailableError, match="must be a lower-case identifier"):
         RedisStore("redis://127.0.0.1:6379/0", namespace=namespace)
+
+
+def test_a_sqlite_store_built_directly_refuses_the_empty_path_as_open_store_does() -> None:
+    """SQLite reads an empty path as a temporary database of each connection: a store that
+    would keep nothing, and share nothing with other processes."""
+    with pytest.raises(StoreUnavailableError) as built:
+        SqliteStore("")
+    with pytest.raises(StoreUnavailableError) as opened:
+        open_store("sqlite:///")
+    assert (
+        str(built.value)
+        == str(opened.value)
+        == (
+            "idempotency store 'sqlite' unavailable: the SQLite store takes a file's path, not an "
+            "empty one (as a URL: sqlite:///relative/path or sqlite:////abs/path): SQLite would "
+            "open a temporary database for each connection, deleted as it closes"
+        )
+    )
 
 
 def test_a_driver_refusing_the_url_never_shows_any_form_of_the_password(
