@@ -77,6 +77,17 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def invalid_files(paths: Iterable[Path]) -> tuple[str, ...]:
+    """Why each feature file `paths` name (files, folders searched) cannot run as written
+    (`invalid_gherkin`), in file order."""
+    return tuple(problem for path in feature_files(paths) if (problem := invalid_gherkin(path)))
+
+
+def unrunnable_files(invalid: Collection[str]) -> str:
+    """The last line of a run's refusal of the feature files `invalid_files` reports."""
+    return f"{len(invalid)} feature file(s) cannot run as written; nothing ran"
+
+
 def invalid_gherkin(path: Path) -> str | None:
     """Why a feature file cannot be run as written (`file:line: …`), or None when it can."""
     from pytest_bdd.exceptions import GherkinParseError
@@ -255,7 +266,7 @@ def check_features(
     from pytest_bdd.feature import get_features
 
     files = feature_files(paths)
-    invalid = tuple(problem for path in files if (problem := invalid_gherkin(path)))
+    invalid = invalid_files(files)
     if invalid:
         return CheckResult(0, 0, (), invalid)
     keeps = selected or (lambda tags: True)

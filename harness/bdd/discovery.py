@@ -247,8 +247,14 @@ def tagged(path: Path) -> Iterator[str]:
 
 
 def tagged_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Each `@tag` of a feature file (as `tagged` reads them) with its line number."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    """Each `@tag` of a feature file (as `tagged` reads them) with its line number; none of a
+    file that is not UTF-8 text, which cannot run: the Gherkin check reports it
+    (`harness.bdd.check.invalid_gherkin`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
         if line.strip().startswith("@"):
             words = takewhile(lambda word: not word.startswith("#"), line.split())
             yield from ((number, w.removeprefix("@")) for w in words if w.startswith("@"))

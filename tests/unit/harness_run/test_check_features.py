@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from qa_support import ROOT, harness
+from qa_support import NO_G2A, ROOT, harness
 
 from harness.bdd.check import check_features
 from harness.bdd.discovery import scenario_filter
@@ -132,13 +133,16 @@ def test_a_file_that_is_not_gherkin_is_named_with_its_line_not_a_traceback(
     )
 
 
+@pytest.mark.parametrize(
+    "selection", [(), ("--tags", "@twin"), ("-k", "Broken")], ids=["all", "tags", "keyword"]
+)
 def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
-    tmp_path: Path,
+    tmp_path: Path, selection: tuple[str, ...]
 ) -> None:
     folder = _write_broken(tmp_path / "qa")
     reports = tmp_path / "reports"
 
-    done = harness("run", "--features", str(folder), "--report-dir", str(reports))
+    done = harness("run", *selection, "--features", str(folder), "--report-dir", str(reports))
 
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
@@ -146,6 +150,48 @@ def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
         "g2a-harness run: 3 feature file(s) cannot run as written; nothing ran",
     ]
     assert not reports.exists()
+
+
+def _pytest_over(features: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest as QA starts it in the checkout, with `features` as its G2A_FEATURES folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, env={**NO_G2A, "G2A_FEATURES": str(features)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("option", ["", "--collect-only", "--fixtures"])
+def test_pytest_over_a_file_that_is_not_gherkin_refuses_it_by_name_not_with_a_traceback(
+    tmp_path: Path, option: str
+) -> None:
+    """pytest-bdd's own reading of the files (not UTF-8 text, not Gherkin) stops the
+    collection: pytest refuses its usage with each file, as `steps --check` words it, not with
+    pytest-bdd's traceback."""
+    folder = _write_broken(tmp_path / "qa")
+
+    done = _pytest_over(folder, *filter(None, [option]), "tests/bdd")
+
+    assert (done.returncode, done.stderr.splitlines()) == (
+        4,
+        [
+            f"ERROR: {expected_problems(folder)[0]}",
+            *expected_problems(folder)[1:],
+            "3 feature file(s) cannot run as written; nothing ran",
+            "",
+        ],
+    ), done.stdout[-2000:]
+    assert "Traceback" not in done.stdout
+
+
+def test_pytest_without_scenarios_runs_beside_a_file_that_is_not_utf_8(tmp_path: Path) -> None:
+    """The plugin reads the tags of every feature file as pytest starts: one that is not UTF-8
+    has none to register, and only a run collecting it is refused (the test above)."""
+    folder = _write_broken(tmp_path / "qa")
+
+    done = _pytest_over(folder, "tests/unit/harness_run/test_wordings.py")
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def qa_feature(folder: Path, text: str) -> Path:

@@ -13,6 +13,7 @@ from harness.bdd.discovery import (
     feature_dirs,
     feature_tags,
     marker_expression,
+    pytest_marks,
     repo_features,
     scenario_filter,
     tagged,
@@ -125,6 +126,18 @@ def test_a_comment_after_the_tags_of_a_line_is_no_tag(tmp_path: Path) -> None:
     path.write_text("@one # was @sanbox\nFeature: x\n  @two #@three\n  Scenario: y\n")
 
     assert list(tagged(path)) == ["one", "two"]
+
+
+def test_a_feature_file_that_is_not_utf_8_has_no_tags_the_gherkin_check_names_it(
+    tmp_path: Path,
+) -> None:
+    """Read as every pytest starts (the markers to register, `pytest --markers` too), not as
+    a UnicodeDecodeError: `harness.bdd.check.invalid_gherkin` reports the file."""
+    (tmp_path / "latin1.feature").write_bytes(b"@caf\xe9\nFeature: x\n")
+    (tmp_path / "utf8.feature").write_text("@one\nFeature: y\n", encoding="utf-8")
+
+    assert feature_tags([str(tmp_path)]) == {"one"}
+    assert "skip" in pytest_marks({**os.environ, FEATURES_ENV: str(tmp_path)})
 
 
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))
