@@ -181,7 +181,7 @@ def url_connect_timeout(params: Mapping[str, str]) -> int | None:
     if seconds is None or seconds < 1:
         raise ValueError(
             f"the store refuses connect_timeout {written!r}: it takes whole seconds, at least 1 "
-            "(0 or less would not mean no bound, as libpq documents: psycopg would use its own "
-            "default timeout instead)"
+            "(libpq reads 0 or less as no bound, but psycopg, which enforces it, would use its "
+            "own default timeout instead; it also raises 1 to 2 s)"
         )
     return seconds

@@ -37,7 +37,7 @@ from harness.bdd.catalogue import (
     table_header,
     unknown_step_message,
 )
-from harness.bdd.discovery import ScenarioKey, scenario_key, tagged
+from harness.bdd.discovery import ScenarioKey, feature_dirs, scenario_key, tagged
 from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
@@ -81,6 +81,20 @@ def invalid_files(paths: Iterable[Path]) -> tuple[str, ...]:
     """Why each feature file `paths` name (files, folders searched) cannot run as written
     (`invalid_gherkin`), in file order."""
     return tuple(problem for path in feature_files(paths) if (problem := invalid_gherkin(path)))
+
+
+def runnable_feature_dirs() -> list[str]:
+    """The features folders a test module binds (`discovery.feature_dirs`), once every feature
+    file in them can run as written; else that module fails to collect, naming each file that
+    cannot as `g2a-harness steps --check` does (pytest-bdd would stop on the first with its
+    traceback), while the run's other modules collect as they would."""
+    import pytest
+
+    folders = feature_dirs()
+    invalid = invalid_files(map(Path, folders))
+    if invalid:
+        raise pytest.Collector.CollectError("\n".join(invalid))
+    return folders
 
 
 def unrunnable_files(invalid: Collection[str]) -> str:

@@ -6,8 +6,6 @@ loads in a test run that did not ask for it): targets, markers, results, steps.
 - Every tag the feature files use is registered as a marker, so `--strict-markers` holds; a run
   that collects scenarios is refused while a tag is a mark registered with pytest (`@skip`,
   `@vcr`, a plugin's `@anyio`, the project's `@slow`): pytest would apply it to the scenario.
-- A collection that stops on a feature file pytest-bdd cannot read (not UTF-8 text, not
-  Gherkin) is refused with each such file on a line, as `g2a-harness steps --check` words it.
 - `--g2a-kept PATH` (with `--co`) writes the scenarios the selection keeps, `-k` included.
 - `--g2a-results PATH` writes one JSON line per test (nodeid, scenario name, outcome, tags),
   which `g2a-harness run` maps onto the checklist.
@@ -20,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -153,26 +150,6 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         raise pytest.UsageError(
             "\n".join([*problems, f"{len(problems)} tag(s) cannot run as written; nothing ran"])
         )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_make_collect_report(
-    collector: pytest.Collector,
-) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
-    """Refuse a run whose collection failed while a feature file of the run's features
-    folders cannot run as written (pytest-bdd stops on it: not Gherkin, not UTF-8 text), with
-    each such file on a line as `g2a-harness steps --check` words it, instead of pytest-bdd's
-    traceback. The files are read only once a collection failed."""
-    report = yield
-    if not report.failed:
-        return report
-    from harness.bdd.check import invalid_files, unrunnable_files
-
-    folders = collector.config.stash[FOLDERS_KEY]
-    invalid = invalid_files(Path(folder) for folder in folders)
-    if not invalid:
-        return report
-    raise pytest.UsageError("\n".join([*invalid, unrunnable_files(invalid)]))
 
 
 class UnknownStepError(AssertionError):

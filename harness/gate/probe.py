@@ -67,7 +67,7 @@ def store_kind(url: str) -> str:
         parsed = parse_store_url(url)
     except StoreUnavailableError:  # the health check itself reports the bad URL
         return url.split(":", 1)[0].lower()
-    if parsed.backend == "sqlite" and parsed.target in ("", ":memory:"):
+    if parsed.backend == "sqlite" and parsed.target == ":memory:":
         return "memory"
     return parsed.backend
 

@@ -786,8 +786,8 @@ def test_a_sqlite_url_with_a_fragment_is_refused_when_settings_load(url: str) ->
             (
                 f"connect_timeout={value}",
                 f"the store refuses connect_timeout {value!r}: it takes whole seconds, at least "
-                "1 (0 or less would not mean no bound, as libpq documents: psycopg would use "
-                "its own default timeout instead)",
+                "1 (libpq reads 0 or less as no bound, but psycopg, which enforces it, would "
+                "use its own default timeout instead; it also raises 1 to 2 s)",
             )
             for value in ("0", "-1", "abc", "1.5", "99999999999")
         ),

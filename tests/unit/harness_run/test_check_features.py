@@ -161,32 +161,62 @@ def _pytest_over(features: Path, *args: str) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("option", ["", "--collect-only", "--fixtures"])
-def test_pytest_over_a_file_that_is_not_gherkin_refuses_it_by_name_not_with_a_traceback(
+def _collection_errors(output: str) -> dict[str, list[str]]:
+    """What pytest shows for each module it could not collect (its `ERROR collecting` section
+    of the output), by the module's path."""
+    sections: dict[str, list[str]] = {}
+    lines: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("_") and " ERROR collecting " in line:
+            lines = sections.setdefault(line.strip("_ ").removeprefix("ERROR collecting "), [])
+        elif line.startswith("="):
+            lines = []
+        else:
+            lines.append(line)
+    return sections
+
+
+# pytest's exit code for each way of starting it over a module that cannot be collected
+COLLECTING = {"": 2, "--collect-only": 2, "--fixtures": 0, "-n 2": 1}
+
+
+@pytest.mark.parametrize("option", COLLECTING)
+def test_pytest_over_a_file_that_is_not_gherkin_names_each_file_not_a_traceback(
     tmp_path: Path, option: str
 ) -> None:
-    """pytest-bdd's own reading of the files (not UTF-8 text, not Gherkin) stops the
-    collection: pytest refuses its usage with each file, as `steps --check` words it, not with
-    pytest-bdd's traceback."""
+    """pytest-bdd's own reading stopped at the first file with its traceback (an INTERNALERROR
+    for a file that is not UTF-8); the module binding the features now fails to collect with
+    every such file on a line, as `steps --check` words it, over xdist's workers too."""
     folder = _write_broken(tmp_path / "qa")
 
-    done = _pytest_over(folder, *filter(None, [option]), "tests/bdd")
+    done = _pytest_over(folder, *option.split(), "tests/bdd")
 
-    assert (done.returncode, done.stderr.splitlines()) == (
-        4,
-        [
-            f"ERROR: {expected_problems(folder)[0]}",
-            *expected_problems(folder)[1:],
-            "3 feature file(s) cannot run as written; nothing ran",
-            "",
-        ],
-    ), done.stdout[-2000:]
-    assert "Traceback" not in done.stdout
+    assert done.returncode == COLLECTING[option], done.stdout[-2000:] + done.stderr[-2000:]
+    assert _collection_errors(done.stdout) == {
+        "tests/bdd/test_features.py": expected_problems(folder)
+    }
+    for trace in ("Traceback", "pytest_bdd.exceptions", "UnicodeDecodeError", "INTERNALERROR"):
+        assert trace not in done.stdout + done.stderr
+
+
+def test_a_broken_module_beside_broken_features_keeps_its_own_error(tmp_path: Path) -> None:
+    """Each module that cannot be collected shows its own error: a test module's syntax error
+    is not taken for the feature files'."""
+    folder = _write_broken(tmp_path / "qa")
+    (tmp_path / "test_broken.py").write_text("def test_x(:\n", encoding="utf-8")
+
+    done = _pytest_over(folder, "tests/bdd", str(tmp_path / "test_broken.py"))
+
+    assert done.returncode == 2
+    errors = _collection_errors(done.stdout)
+    assert errors.pop("tests/bdd/test_features.py") == expected_problems(folder)
+    [broken] = errors.values()
+    assert "SyntaxError: invalid syntax" in "\n".join(broken)
 
 
 def test_pytest_without_scenarios_runs_beside_a_file_that_is_not_utf_8(tmp_path: Path) -> None:
     """The plugin reads the tags of every feature file as pytest starts: one that is not UTF-8
-    has none to register, and only a run collecting it is refused (the test above)."""
+    has none to register, and only the module binding the features fails (the tests above)."""
     folder = _write_broken(tmp_path / "qa")
 
     done = _pytest_over(folder, "tests/unit/harness_run/test_wordings.py")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.bdd.check import invalid_files
 from harness.bdd.discovery import (
     FEATURES_ENV,
     SelectionError,
@@ -138,6 +139,9 @@ def test_a_feature_file_that_is_not_utf_8_has_no_tags_the_gherkin_check_names_it
 
     assert feature_tags([str(tmp_path)]) == {"one"}
     assert "skip" in pytest_marks({**os.environ, FEATURES_ENV: str(tmp_path)})
+    assert invalid_files([tmp_path]) == (
+        f"{tmp_path / 'latin1.feature'}: not valid Gherkin: the file is not UTF-8 text",
+    )
 
 
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))
