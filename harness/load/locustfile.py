@@ -40,6 +40,7 @@ from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, o
 from g2a_adapter.idempotency import IdempotencyStore
 from harness.load import deliveries
 from harness.load.breakage import ForgetfulStore
+from harness.load.buying import BuyerTasks
 from harness.load.catalogue import Catalogue
 from harness.load.final_reports import FinalReports
 from harness.load.heartbeats import (
@@ -96,6 +97,12 @@ def _plan(environment: Environment) -> LoadPlan:
 def _add_options(parser: Any) -> None:
     parser.add_argument(
         "--g2a-plan", type=str, default="", help="run plan (JSON), set by g2a-harness load"
+    )
+    parser.add_argument(
+        "--g2a-run-time",
+        type=int,
+        default=0,
+        help="seconds from the first test's start to the run's end, set by g2a-harness load",
     )
 
 
@@ -255,8 +262,28 @@ def _new_test(environment: Environment, **_: Any) -> None:
     _reports.new_test()
     _exceptions.test_started()
     _collected.tests += 1
+    if _collected.tests == 1:
+        gevent.spawn(_end_the_run, environment)
     if _collected.tests == 2:
         _label_first_test_gaps()
+
+
+def _end_the_run(environment: Environment) -> None:
+    """Master/local: the run's end, --g2a-run-time seconds after its first test started, as
+    Locust's --run-time ends a run (headless: quit; the web UI's: stop, quit --autoquit
+    seconds later). Locust's own clock starts before the test does, as the rest of its startup
+    runs first: on a busy machine a 6 s run's test lasted 3.6 s."""
+    runner, options = environment.runner, environment.parsed_options
+    assert runner is not None  # Locust set it, and its options, before the test started
+    assert options is not None
+    gevent.sleep(options.g2a_run_time)
+    if not options.headless:
+        runner.stop()
+        gevent.sleep(options.autoquit)
+    runner.quit()
+    web_ui: Any = environment.web_ui  # Locust's `WebUI.stop` is untyped
+    if web_ui is not None:
+        web_ui.stop()
 
 
 def _test_stopped(environment: Environment, **_: Any) -> None:
@@ -374,7 +401,8 @@ class _AdapterUser(User):
 
 
 class Buyer(_AdapterUser):
-    """Browses, looks products up, buys with idempotency keys (repeating some) and checks."""
+    """Browses, looks products up, buys with idempotency keys (repeating some) and checks; it
+    opens with a purchase and its repeat (`harness.load.buying`)."""
 
     weight = 3
 
@@ -382,14 +410,11 @@ class Buyer(_AdapterUser):
         super().on_start()
         self.history: list[tuple[str, str, str | None]] = []  # key, product id, order id
         self.catalogue = Catalogue()
+        self.choices = BuyerTasks(self.plan.buyer)  # not `tasks`: Locust's own
 
     @task
     def act(self) -> None:
-        names = list(self.plan.buyer)
-        choice = random.choices(names, weights=[self.plan.buyer[n] for n in names])[0]
-        if choice in {"repeat", "status", "key_again"} and not self.history:
-            choice = "purchase"
-        getattr(self, f"_{choice}")()
+        getattr(self, f"_{self.choices.next(bought=bool(self.history))}")()
 
     def _browse(self) -> None:
         number = self.catalogue.next_page()  # only pages that exist (page 1 tells how many)

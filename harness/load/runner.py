@@ -191,7 +191,6 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> LocustEn
         *_ui_options(run),
         "-u", str(profile.users),
         "-r", str(profile.spawn_rate),
-        "--run-time", f"{profile.run_time_s}s",
         "--stop-timeout", str(STOP_TIMEOUT_S),
         "--csv", str(out / "locust"),
         "--html", str(out / "locust.html"),
@@ -199,6 +198,7 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> LocustEn
         "--exit-code-on-error", str(LOCUST_FAILURES_EXIT),
         "--only-summary",
         "--g2a-plan", plan.to_json(),
+        "--g2a-run-time", str(profile.run_time_s),  # not Locust's --run-time: see locustfile
         *_class_names(profile),
     ]  # fmt: skip
     budget = run_budget_s(profile)

@@ -91,11 +91,13 @@ TERMINATED = (
 )
 
 
-def _first_child(process: subprocess.Popen[str], timeout_s: float = 60) -> int:
+def started_children(process: subprocess.Popen[Any], timeout_s: float = 60) -> list[int]:
+    """The processes `process` started, once it started one (its own start can take seconds
+    on a busy machine)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
         if started := children(process.pid):
-            return started[0]
+            return started
         time.sleep(0.1)
     raise AssertionError(f"no child process started (exit {process.poll()})")
 
@@ -116,7 +118,7 @@ def _terminated(args: list[str], env: dict[str, str]) -> tuple[int, str, int]:
         [*G2A_HARNESS, "load", *args],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     ) as process:  # fmt: skip
-        child = _first_child(process)
+        child = started_children(process)[0]
         time.sleep(1.0)  # let the child get going
         process.send_signal(signal.SIGTERM)
         try:

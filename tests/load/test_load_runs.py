@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -328,8 +328,7 @@ def test_after_a_web_stop_and_start_the_evidence_is_the_last_test_s_the_invarian
 
     with _web_run(tmp_path, "25s") as (process, ui):
         assert process.stdout is not None
-        _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
-        time.sleep(3)  # the first test buys
+        _wait_for_requests(ui, "orders.purchase")  # the first test bought
         assert httpx.post(ui + "stop", timeout=30).status_code == 200
         _wait_for_state(ui, "stopped")
         started = httpx.post(
@@ -375,8 +374,7 @@ def test_after_a_web_reset_stats_the_evidence_restarts_with_the_statistics(
 
     with _web_run(tmp_path, "20s") as (process, ui):
         assert process.stdout is not None
-        _wait_for_users(tmp_path / "load" / "locust_stats_history.csv")
-        time.sleep(3)  # the users buy before the reset
+        _wait_for_requests(ui, "orders.purchase")  # the users bought before the reset
         assert httpx.post(ui + "stats/reset", timeout=30).text == "ok"
         rest = process.stdout.read()
         assert process.wait(timeout=240) == 0, rest[-3000:]
@@ -418,16 +416,34 @@ def _web_run(tmp_path: Path, run_time: str) -> Iterator[tuple[subprocess.Popen[s
         yield process, ui.group(1)
 
 
-def _wait_for_state(url: str, state: str, timeout_s: float = 60) -> None:
-    """Until Locust's web UI says its runner is in `state`."""
+def _wait_for_stats(
+    url: str, shown: Callable[[dict[str, Any]], bool], what: str, timeout_s: float = 60
+) -> None:
+    """Until the statistics of Locust's web UI at `url` show `what` (`shown` says so); the UI
+    listens a moment after the run printed its address."""
     import httpx
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if httpx.get(url + "stats/requests", timeout=10).json()["state"] == state:
-            return
+        with contextlib.suppress(httpx.TransportError):
+            if shown(httpx.get(url + "stats/requests", timeout=10).json()):
+                return
         time.sleep(0.5)
-    raise AssertionError(f"Locust's runner not {state} within {timeout_s} s")
+    raise AssertionError(f"Locust's web UI showed no {what} within {timeout_s} s")
+
+
+def _wait_for_state(url: str, state: str) -> None:
+    """Until Locust's web UI says its runner is in `state`."""
+    _wait_for_stats(url, lambda stats: stats["state"] == state, f"runner {state}")
+
+
+def _wait_for_requests(url: str, name: str) -> None:
+    """Until Locust's web UI counts a finished `name` request of the current test."""
+
+    def counted(stats: dict[str, Any]) -> bool:
+        return any(row["name"] == name and row["num_requests"] > 0 for row in stats["stats"])
+
+    _wait_for_stats(url, counted, f"{name} request")
 
 
 def _first_answer(url: str) -> Any:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from machine_support import require
-from process_support import HAS_PROC, alive, children
+from process_support import HAS_PROC, alive
 from qa_support import NO_G2A, ROOT, harness
+from test_interrupted_runs import started_children
 
 from harness.load.heartbeats import (
     ADDITIONAL_WAIT_AFTER_STOP_ENV,
@@ -59,8 +60,7 @@ def test_the_workers_are_stopped_when_no_master_answers() -> None:
             cwd=ROOT, env={**NO_G2A, **SECRET_ONLY}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ) as run:  # fmt: skip
-            time.sleep(3)
-            workers = children(run.pid)
+            workers = started_children(run)
             assert run.wait(timeout=30) == 2
     assert workers
     assert not [pid for pid in workers if alive(pid)], "a Locust worker outlived the command"
