@@ -34,6 +34,7 @@ import gevent
 import httpx
 from locust import User, events, task
 from locust.env import Environment
+from locust.log import greenlet_exception_logger
 from locust.runners import STATE_INIT, MasterRunner, WorkerRunner
 
 from g2a_adapter import G2AApiError, G2AClient, G2AError, OutcomeUnknownError, open_store
@@ -134,7 +135,14 @@ def _watch_master(environment: Environment, runner: WorkerRunner) -> None:
     _listen(environment.events.heartbeat_received, silence.heard)
     _listen(environment.events.test_stopping, users_stopping)
     _listen(environment.events.test_start, silence.test_started)
-    gevent.spawn(_quit_once_silent, environment, runner, silence)
+    _spawn(_quit_once_silent, environment, runner, silence)
+
+
+def _spawn(run: Callable[..., None], *args: Any) -> None:
+    """`run` in a greenlet whose exception Locust logs and counts, as it does its own
+    greenlets' (the run then exits 2), instead of gevent printing it and the run going on."""
+    logged = greenlet_exception_logger(logging.getLogger(__name__))  # type: ignore[no-untyped-call]
+    gevent.spawn(run, *args).link_exception(logged)
 
 
 def _deaf_s(environment: Environment) -> float:
@@ -263,7 +271,7 @@ def _new_test(environment: Environment, **_: Any) -> None:
     _exceptions.test_started()
     _collected.tests += 1
     if _collected.tests == 1:
-        gevent.spawn(_end_the_run, environment)
+        _spawn(_end_the_run, environment)
     if _collected.tests == 2:
         _label_first_test_gaps()
 
@@ -271,8 +279,10 @@ def _new_test(environment: Environment, **_: Any) -> None:
 def _end_the_run(environment: Environment) -> None:
     """Master/local: the run's end, --g2a-run-time seconds after its first test started, as
     Locust's --run-time ends a run (headless: quit; the web UI's: stop, quit --autoquit
-    seconds later). Locust's own clock starts before the test does, as the rest of its startup
-    runs first: on a busy machine a 6 s run's test lasted 3.6 s."""
+    seconds later). Locust's own timer counts from gevent's cached loop time, which the
+    process's start-up leaves stale (0.2 s on an idle machine, seconds on a busy one: a 6 s
+    run's test lasted 3.6 s); this greenlet runs once the loop has, so it counts from the
+    test's start."""
     runner, options = environment.runner, environment.parsed_options
     assert runner is not None  # Locust set it, and its options, before the test started
     assert options is not None
