@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 HAS_PROC = Path("/proc/self/stat").exists()
 
@@ -27,3 +30,14 @@ def alive(pid: int) -> bool:
         return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def started_children(process: subprocess.Popen[Any], timeout_s: float = 60) -> list[int]:
+    """The processes `process` started, once it started one (its own start can take seconds
+    on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if started := children(process.pid):
+            return started
+        time.sleep(0.1)
+    raise AssertionError(f"no child process started (exit {process.poll()})")

@@ -97,11 +97,6 @@ def runnable_feature_dirs() -> list[str]:
     return folders
 
 
-def unrunnable_files(invalid: Collection[str]) -> str:
-    """The last line of a run's refusal of the feature files `invalid_files` reports."""
-    return f"{len(invalid)} feature file(s) cannot run as written; nothing ran"
-
-
 def invalid_gherkin(path: Path) -> str | None:
     """Why a feature file cannot be run as written (`file:line: …`), or None when it can."""
     from pytest_bdd.exceptions import GherkinParseError

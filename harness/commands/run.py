@@ -115,7 +115,7 @@ def _check_features(
     the run anyway (a collection takes seconds), since `-k` can only leave scenarios out. A tag
     that is one of `marks` (registered with pytest in the run, listed by a pytest started for
     it) is refused as a misread tag."""
-    from harness.bdd.check import check_features, unrunnable_files
+    from harness.bdd.check import check_features
     from harness.cli import UsageError
 
     result = check_features(map(Path, folders), selected, marks=marks)
@@ -126,7 +126,9 @@ def _check_features(
     for message in result.messages():
         print(message, file=sys.stderr)
     if result.invalid:
-        raise UsageError(unrunnable_files(result.invalid))
+        raise UsageError(
+            f"{len(result.invalid)} feature file(s) cannot run as written; nothing ran"
+        )
     if result.unknown or result.problems:
         raise UsageError(
             f"{len(result.messages())} step(s) or tag(s) cannot run as written "

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from machine_support import require
-from process_support import HAS_PROC, children
+from process_support import HAS_PROC, started_children
 
 from harness.load import runner
 from harness.load.profiles import load_profiles
@@ -89,17 +89,6 @@ G2A_HARNESS = [sys.executable, "-c", "import sys; from harness.cli import main; 
 TERMINATED = (
     "g2a-harness load: stopped by SIGTERM; every process it started was stopped, no verdict\n"
 )
-
-
-def started_children(process: subprocess.Popen[Any], timeout_s: float = 60) -> list[int]:
-    """The processes `process` started, once it started one (its own start can take seconds
-    on a busy machine)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and process.poll() is None:
-        if started := children(process.pid):
-            return started
-        time.sleep(0.1)
-    raise AssertionError(f"no child process started (exit {process.poll()})")
 
 
 def _gone_within(pid: int, seconds: float) -> bool:

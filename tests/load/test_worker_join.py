@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 from machine_support import require
-from process_support import HAS_PROC, alive
+from process_support import HAS_PROC, alive, started_children
 from qa_support import NO_G2A, ROOT, harness
-from test_interrupted_runs import started_children
 
 from harness.load.heartbeats import (
     ADDITIONAL_WAIT_AFTER_STOP_ENV,
