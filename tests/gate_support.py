@@ -238,6 +238,7 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
 
 JUNIT = "{tox_root}{/}reports{/}ci{/}{env_name}.xml"
 XDIST = ("-n", "auto", "--dist", "loadfile")  # the layers tox.ini spreads over the cores
+LOAD_XDIST = ("-n", "auto", "--dist", "worksteal")  # the load layer's (tests/load/conftest.py)
 # What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
 TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "lint": (("ruff", "check", "."), ("ruff", "format", "--check", ".")),
@@ -247,7 +248,7 @@ TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "integration": (("pytest", *XDIST, "tests/integration", "tests/e2e", f"--junitxml={JUNIT}"),),
     "bdd": (("pytest", "tests/bdd", f"--junitxml={JUNIT}"),),
     "contract": (("pytest", "tests/contract", f"--junitxml={JUNIT}"),),
-    "load": (("pytest", "tests/load", f"--junitxml={JUNIT}"),),
+    "load": (("pytest", *LOAD_XDIST, "tests/load", f"--junitxml={JUNIT}"),),
 }
 TESTED_LAYERS = ("build", "unit", "integration", "bdd", "contract", "load")
 
