@@ -27,6 +27,22 @@ HEAD = "3f2a9c1e" * 5  # the commit unit tests judge; integration tests use thei
 TWIN_URL = "http://127.0.0.1:8765"
 SANDBOX_URL = "https://sandboxapi.g2a.com/v1"
 EVIDENCE_KEY = "gate-test-evidence-key"
+# Every check of a clean rehearsal: these run without G2A_EVIDENCE_KEY, which only the
+# sandbox gate requires.
+ALL_GO = {
+    "signing": "for sandbox",
+    "config": "go",
+    "credentials": "go",
+    "secrets": "go",
+    "checkout": "go",
+    "ci": "go",
+    "checklist": "go",
+    "twin-items": "go",
+    "contracts": "go",
+    "load": "go",
+    "health": "go",
+    "metrics": "go",
+}
 
 
 def stamp(at: datetime) -> str:
@@ -238,6 +254,9 @@ def load_report(at: datetime = NOW, commit: str = HEAD, **overrides: Any) -> dic
 
 JUNIT = "{tox_root}{/}reports{/}ci{/}{env_name}.xml"
 XDIST = ("-n", "auto", "--dist", "loadfile")  # the layers tox.ini spreads over the cores
+# the integration layer's files in collection order, its longest test first (its conftest.py)
+INTEGRATION_XDIST = (*XDIST, "--no-loadscope-reorder")
+INTEGRATION = ("tests/integration", "tests/e2e")
 LOAD_XDIST = ("-n", "auto", "--dist", "worksteal")  # the load layer's (tests/load/conftest.py)
 # What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
 TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -245,7 +264,16 @@ TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "type": (("mypy",),),
     "build": (("pytest", "tests/packaging", f"--junitxml={JUNIT}"),),
     "unit": (("pytest", *XDIST, "tests/unit", f"--junitxml={JUNIT}"),),
-    "integration": (("pytest", *XDIST, "tests/integration", "tests/e2e", f"--junitxml={JUNIT}"),),
+    "integration": (
+        (
+            "pytest",
+            *XDIST,
+            "--no-loadscope-reorder",
+            "tests/integration",
+            "tests/e2e",
+            f"--junitxml={JUNIT}",
+        ),
+    ),
     "bdd": (("pytest", "tests/bdd", f"--junitxml={JUNIT}"),),
     "contract": (("pytest", "tests/contract", f"--junitxml={JUNIT}"),),
     "load": (("pytest", *LOAD_XDIST, "tests/load", f"--junitxml={JUNIT}"),),

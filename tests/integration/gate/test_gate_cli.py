@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 from gate_support import (
+    ALL_GO,
     GateRun,
     commit,
-    full_junit,
     git,
     head,
     tox_result,
@@ -32,22 +31,6 @@ from harness.contracts.report import COMMITTED_FOLDERS, folder_record
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
 
-# Every check of a clean rehearsal: these run without G2A_EVIDENCE_KEY, which only the
-# sandbox gate requires.
-ALL_GO = {
-    "signing": "for sandbox",
-    "config": "go",
-    "credentials": "go",
-    "secrets": "go",
-    "checkout": "go",
-    "ci": "go",
-    "checklist": "go",
-    "twin-items": "go",
-    "contracts": "go",
-    "load": "go",
-    "health": "go",
-    "metrics": "go",
-}
 Run = Callable[..., GateRun]
 
 
@@ -294,68 +277,6 @@ def test_run_missing_keeps_fresh_evidence_and_completes_a_partial_report(
     assert (drift["commit"], drift["dirty"], drift["suite"]) == (head(snapshot), False, "drift")
     assert written["parts"]["verify"] == contracts["parts"]["verify"]  # kept as it was
     assert run_gate("--run-missing", in_repo=snapshot).report["produced"] == []  # all fresh
-
-
-def test_run_missing_produces_every_report_from_an_empty_evidence_dir(
-    run_gate: Run,
-    evidence: Path,
-    snapshot: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The rehearsal: the real commands, as child processes, into an empty dir, signed with
-    the evidence key; no live settings given. Exit 3, REHEARSAL, never a go."""
-    import os
-
-    for name in [n for n in os.environ if n.startswith("G2A_")]:
-        monkeypatch.delenv(name)
-    key = secrets.token_hex(16)  # never a value in the repository: the gate searches for it
-    monkeypatch.setenv("G2A_EVIDENCE_KEY", key)
-    monkeypatch.chdir(snapshot)
-    for path in sorted(evidence.rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
-    write_ci(snapshot / "reports" / "ci", head(snapshot), key=key, junit=full_junit(snapshot))
-
-    run = run_gate("--run-missing", in_repo=snapshot, ci=False)
-
-    shown = str(evidence)
-    assert [(p["command"], p["exit_code"]) for p in run.report["produced"]] == [
-        (f"g2a-harness run --target twin --suite full --report-dir {shown}", 0),
-        (f"g2a-harness contracts verify --report-dir {shown}", 0),
-        (f"g2a-harness contracts drift --report-dir {shown}", 0),
-        (f"g2a-harness load --profile smoke --target twin --report-dir {shown}", 0),
-    ]
-    assert run.code == 3, run.markdown
-    assert (run.report["decision"], run.report["go"], run.report["signed"]) == (
-        "REHEARSAL",
-        False,
-        True,
-    )
-    assert run.verdicts() == {
-        **ALL_GO,
-        "signing": "go",  # the rehearsal signed and checked its evidence
-        "config": "for sandbox",
-        "credentials": "for sandbox",
-    }
-    checklist = json.loads((evidence / "checklist.json").read_text())
-    contracts = json.loads((evidence / "contracts.json").read_text())
-    load = json.loads((evidence / "load" / "load.json").read_text())
-    assert (checklist["target"], checklist["suite"], checklist["passed"]) == ("twin", "full", True)
-    for envelope in (checklist["envelope"], load["envelope"], *contracts["parts"].values()):
-        assert (envelope["commit"], envelope["dirty"]) == (head(snapshot), False)
-    assert (checklist["envelope"]["host"], checklist["envelope"]["suite"]) == ("127.0.0.1", "full")
-    assert all(r["signature"]["alg"] == "hmac-sha256" for r in (checklist, contracts, load))
-    assert (contracts["pacts_verified"], contracts["drift_checked"], contracts["passed"]) == (
-        True,
-        True,
-        True,
-    )
-    assert (load["profile"], load["target"], load["passed"]) == ("smoke", "twin", True)
-    assert run.check("checklist")["reason"].endswith(
-        "decided by this gate: handoff-green (ci), handoff-live-switch (live-switch); "
-        "left for the sandbox run: handoff-sandbox-smoke"
-    )
-    verdict = run.out[run.out.rindex("gate --run-missing: ") :].split("\n", 1)[1]
-    assert verdict.startswith("decision: REHEARSAL (exit 3)")  # after the steps it announced
 
 
 def test_no_ci_record_is_a_no_go_naming_the_command(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from gate_support import (
+    LOAD_XDIST,
     TESTED_LAYERS,
     TOX_LAYER_COMMANDS,
     XDIST,
@@ -100,7 +101,8 @@ def test_the_gate_knows_each_layer_s_folders() -> None:
     is pinned against it in test_gate_ci.py); tests/bdd binds features/."""
     for layer in TESTED_LAYERS:
         ((_pytest, *args),) = TOX_LAYER_COMMANDS[layer]
-        paths = tuple(arg for arg in args if not arg.startswith("-") and arg not in XDIST)
+        options = {*XDIST, *LOAD_XDIST}  # `-n auto`, `--dist` and its value
+        paths = tuple(arg for arg in args if not arg.startswith("-") and arg not in options)
         assert paths == tuple(f for f in LAYER_FOLDERS[layer] if f != FEATURES), layer
     assert LAYER_FOLDERS == {
         "build": ("tests/packaging",),
