@@ -37,7 +37,13 @@ from harness.bdd.catalogue import (
     table_header,
     unknown_step_message,
 )
-from harness.bdd.discovery import ScenarioKey, feature_dirs, scenario_key, tagged
+from harness.bdd.discovery import (
+    ScenarioKey,
+    feature_dirs,
+    feature_files_below,
+    scenario_key,
+    tagged,
+)
 from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
@@ -73,7 +79,7 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
     """The feature files `paths` name: files as given, folders searched recursively."""
     found: list[Path] = []
     for path in paths:
-        found.extend(sorted(path.rglob("*.feature")) if path.is_dir() else [path])
+        found.extend(feature_files_below(path) if path.is_dir() else [path])
     return found
 
 
@@ -83,18 +89,20 @@ def invalid_files(paths: Iterable[Path]) -> tuple[str, ...]:
     return tuple(problem for path in feature_files(paths) if (problem := invalid_gherkin(path)))
 
 
-def runnable_feature_dirs() -> list[str]:
-    """The features folders a test module binds (`discovery.feature_dirs`), once every feature
-    file in them can run as written; else that module fails to collect, naming each file that
-    cannot as `g2a-harness steps --check` does (pytest-bdd would stop on the first with its
-    traceback), while the run's other modules collect as they would."""
+def runnable_feature_files() -> list[str]:
+    """The feature files the test module binds: each one below the features folders
+    (`discovery.feature_dirs`), once, once every one can run as written; else that module
+    fails to collect, naming each file that cannot as `g2a-harness steps --check` does
+    (pytest-bdd would stop on the first with its traceback), while the run's other modules
+    collect as they would. Files, not folders: pytest-bdd, given a folder, binds the scenarios
+    of a subfolder named like a feature file (`more.feature/`) twice."""
     import pytest
 
-    folders = feature_dirs()
-    invalid = invalid_files(map(Path, folders))
+    files = feature_files(Path(folder) for folder in feature_dirs())
+    invalid = invalid_files(files)
     if invalid:
         raise pytest.Collector.CollectError("\n".join(invalid))
-    return folders
+    return [str(path) for path in dict.fromkeys(files)]
 
 
 def invalid_gherkin(path: Path) -> str | None:

@@ -230,12 +230,18 @@ class _MarkerMatch:
         return SelectionError(f"not a marker expression: {self.markers!r}")
 
 
+def feature_files_below(folder: Path) -> list[Path]:
+    """The feature files below `folder`, sorted. A folder named like one (`more.feature/`) is
+    searched, as pytest-bdd searches it, not read as a file."""
+    return sorted(path for path in folder.rglob("*.feature") if path.is_file())
+
+
 def feature_tags(folders: list[str]) -> set[str]:
     """Every `@tag` of the feature files in these folders (registered as pytest markers)."""
     return {
         tag
         for folder in folders
-        for path in Path(folder).rglob("*.feature")
+        for path in feature_files_below(Path(folder))
         for tag in tagged(path)
     }
 
@@ -280,7 +286,7 @@ def mark_tag_problems(folders: list[str], marks: Mapping[str, str]) -> list[str]
     root = project_root()
     problems = []
     for folder in folders:
-        for path in sorted(Path(folder).rglob("*.feature")):
+        for path in feature_files_below(Path(folder)):
             shown = path.relative_to(root) if path.is_relative_to(root) else path
             problems += [
                 f"{shown}:{line}: tag @{tag} {registered_mark_problem(tag, marks)}"

@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 
 from dotenv import dotenv_values
 
+from harness.bdd.discovery import feature_files_below
 from harness.envelope import signature_status
 from harness.gate.evidence import (
     Allowlist,
@@ -334,7 +335,7 @@ def read_features(folder: Path) -> dict[str, bytes]:
     """The `.feature` files below `folder` (path -> bytes), as `g2a-harness run` reads them.
     Raises FloorError when there are none."""
     try:
-        files = {str(p): p.read_bytes() for p in sorted(folder.rglob("*.feature"))}
+        files = {str(p): p.read_bytes() for p in feature_files_below(folder)}
     except OSError as exc:
         raise FloorError(f"{folder} cannot be read ({type(exc).__name__})") from None
     if not files:

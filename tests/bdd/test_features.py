@@ -6,6 +6,6 @@ The steps come from the harness's plugin (`-p harness.bdd.plugin`, in the pyproj
 
 from pytest_bdd import scenarios
 
-from harness.bdd.check import runnable_feature_dirs
+from harness.bdd.check import runnable_feature_files
 
-scenarios(*runnable_feature_dirs())
+scenarios(*runnable_feature_files())

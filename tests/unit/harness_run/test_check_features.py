@@ -1033,3 +1033,24 @@ def test_a_run_refused_for_a_tag_does_not_collect_for_its_k(tmp_path: Path) -> N
         "lists them); nothing ran",
     ]
     assert not reports.exists()
+
+
+def test_a_folder_named_like_a_feature_file_is_searched_and_its_scenarios_run(
+    tmp_path: Path,
+) -> None:
+    """pytest-bdd searches a folder named `more.feature/` for feature files; the plugin, which
+    reads every feature file's tags as pytest starts, read the folder as a file and ended every
+    pytest start in an INTERNALERROR (IsADirectoryError). Now the scenarios in it run, chosen
+    by their tag, and `steps --check` checks them."""
+    nested = tmp_path / "qa" / "more.feature"
+    nested.mkdir(parents=True)
+    original = (ROOT / "features" / "health.feature").read_text(encoding="utf-8")
+    (nested / "health_copy.feature").write_text("@qa-nested " + original, encoding="utf-8")
+
+    done = _pytest_over(tmp_path / "qa", "tests/bdd", "-m", "qa-nested")
+
+    scenarios = original.count("\n  Scenario")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1].startswith(f"{scenarios} passed, ")
+    checked = harness("steps", "--check", str(tmp_path / "qa"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

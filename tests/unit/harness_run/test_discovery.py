@@ -12,6 +12,7 @@ from harness.bdd.discovery import (
     FEATURES_ENV,
     SelectionError,
     feature_dirs,
+    feature_files_below,
     feature_tags,
     marker_expression,
     pytest_marks,
@@ -20,6 +21,7 @@ from harness.bdd.discovery import (
     tagged,
 )
 from harness.checklist import ChecklistItem, RunResult, judge
+from harness.gate.sources import read_features
 
 
 @pytest.mark.parametrize(
@@ -142,6 +144,22 @@ def test_a_feature_file_that_is_not_utf_8_has_no_tags_the_gherkin_check_names_it
     assert invalid_files([tmp_path]) == (
         f"{tmp_path / 'latin1.feature'}: not valid Gherkin: the file is not UTF-8 text",
     )
+
+
+def test_a_folder_named_like_a_feature_file_is_searched_not_read(tmp_path: Path) -> None:
+    """As pytest-bdd searches it: its feature files' tags are registered as every pytest
+    starts (reading the folder as a file was an IsADirectoryError), the gate reads its files."""
+    nested = tmp_path / "more.feature" / "deeper"
+    nested.mkdir(parents=True)
+    (nested / "inner.feature").write_text("@inner\nFeature: x\n", encoding="utf-8")
+    (tmp_path / "top.feature").write_text("@one\nFeature: y\n", encoding="utf-8")
+
+    assert feature_files_below(tmp_path) == [nested / "inner.feature", tmp_path / "top.feature"]
+    assert feature_tags([str(tmp_path)]) == {"inner", "one"}
+    assert set(read_features(tmp_path)) == {
+        str(nested / "inner.feature"),
+        str(tmp_path / "top.feature"),
+    }
 
 
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))
