@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.bdd.discovery import feature_files_below
 from harness.checklist import load_checklist
 from harness.load.profiles import INVARIANTS
 
@@ -117,7 +118,7 @@ def run_results(target: str) -> list[Any]:
     from harness.targets import allowed_on
 
     results = []
-    for path in sorted((REPO_ROOT / "features").rglob("*.feature")):
+    for path in feature_files_below(REPO_ROOT / "features"):
         document = GherkinDocumentWithURI(**Parser().parse(path.read_text()), uri=path.name)
         for pickle in Compiler().compile(document):
             tags = frozenset(tag["name"].removeprefix("@") for tag in pickle["tags"])
@@ -256,7 +257,6 @@ JUNIT = "{tox_root}{/}reports{/}ci{/}{env_name}.xml"
 XDIST = ("-n", "auto", "--dist", "loadfile")  # the layers tox.ini spreads over the cores
 # the integration layer's files in collection order, its longest test first (its conftest.py)
 INTEGRATION_XDIST = (*XDIST, "--no-loadscope-reorder")
-INTEGRATION = ("tests/integration", "tests/e2e")
 LOAD_XDIST = ("-n", "auto", "--dist", "worksteal")  # the load layer's (tests/load/conftest.py)
 # What the project's tox.ini runs per layer (pinned against the file in test_gate_ci.py).
 TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -267,8 +267,7 @@ TOX_LAYER_COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "integration": (
         (
             "pytest",
-            *XDIST,
-            "--no-loadscope-reorder",
+            *INTEGRATION_XDIST,
             "tests/integration",
             "tests/e2e",
             f"--junitxml={JUNIT}",

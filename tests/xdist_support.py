@@ -10,8 +10,16 @@ MAX_WORKERS = 8  # past this, more workers mostly crowd the tests that do work
 
 
 def workers_for_waiting_tests() -> int | None:
-    """Twice the cores, at most `MAX_WORKERS`; None (pytest-xdist decides) when
-    `PYTEST_XDIST_AUTO_NUM_WORKERS` is set, as pytest-xdist documents."""
+    """Twice the CPUs this process may run on, at most `MAX_WORKERS`; None (pytest-xdist
+    decides) when `PYTEST_XDIST_AUTO_NUM_WORKERS` is set, as pytest-xdist documents (tox
+    passes it on)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    return min(2 * (os.cpu_count() or 1), MAX_WORKERS)
+    return min(2 * _usable_cpus(), MAX_WORKERS)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -9,6 +9,7 @@ asks pytest's collection which scenarios a `-k` keeps.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -231,9 +232,11 @@ class _MarkerMatch:
 
 
 def feature_files_below(folder: Path) -> list[Path]:
-    """The feature files below `folder`, sorted. A folder named like one (`more.feature/`) is
-    searched, as pytest-bdd searches it, not read as a file."""
-    return sorted(path for path in folder.rglob("*.feature") if path.is_file())
+    """The feature files below `folder`, sorted, found as pytest-bdd finds them given a folder
+    (`glob`'s `**/*.feature`): names starting with a dot are left out, symlinked folders are
+    followed, and a folder named like a feature file (`more.feature/`) is searched, not read."""
+    found = glob.glob(os.path.join(folder, "**", "*.feature"), recursive=True)
+    return sorted(Path(path) for path in found if os.path.isfile(path))
 
 
 def feature_tags(folders: list[str]) -> set[str]:

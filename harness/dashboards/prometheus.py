@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -15,6 +14,7 @@ import httpx
 import yaml
 
 from harness.cassettes import redacted_url
+from harness.ports import free_port
 
 INSTALL_HINT = "apt-get install -y prometheus"
 _READY_TIMEOUT_S = 30.0
@@ -83,13 +83,6 @@ def fast_rules(rules: Mapping[str, Any], interval: str, out: Path) -> Path:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _readiness(base_url: str, process: subprocess.Popen[bytes]) -> list[str]:
     if process.poll() is not None:
         assert process.stderr is not None
@@ -121,7 +114,7 @@ def running_prometheus(
     }
     config_path = workdir / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,

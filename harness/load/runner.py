@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import RunStats, read_peak_users, read_stats, write_stats_csv
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
+from harness.ports import free_port
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
@@ -81,13 +81,6 @@ def locust_environment(extra: dict[str, str]) -> dict[str, str]:
     env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + python_path if python_path else "")
     env.update(extra)
     return env
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def worker_command(master_host: str, master_port: int = 5557) -> list[str]:
@@ -208,7 +201,7 @@ def _start_locust(run: LoadRun, plan: LoadPlan, env: dict[str, str]) -> LocustEn
             started.append(subprocess.Popen(_locust(*common), env=env, stdout=log, stderr=log))
             code, stopped = wait_or_stop(started[0], budget)
             return LocustEnd(code, [], budget if stopped else None)
-        port = run.master_port or _free_port(run.bind_host)
+        port = run.master_port or free_port(run.bind_host)
         expect = run.expect_workers or run.workers
         if expect > run.workers:
             print(remote_worker_recipe(run, port), flush=True)
@@ -253,7 +246,7 @@ def _ui_options(run: LoadRun) -> list[str]:
     """Headless, or the web UI: started with the profile, quitting soon after the run."""
     if not run.web:
         return ["--headless"]
-    port = _free_port(run.bind_host)
+    port = free_port(run.bind_host)
     print(
         f"Locust web UI at http://{run.bind_host}:{port}/ running profile {run.profile.name} "
         f"({run.profile.users} users, {run.profile.run_time_s} s); it closes "

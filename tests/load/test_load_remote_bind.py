@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from machine_support import require
-from test_load_runs import G2A_HARNESS, ROOT, _free_port, _load
+from test_load_runs import G2A_HARNESS, ROOT, _load
+
+from harness.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +38,7 @@ def test_a_remote_worker_joins_a_master_bound_to_a_non_loopback_address(tmp_path
     host = _non_loopback_ipv4()
     require(host is not None, "this machine has no non-loopback IPv4 address")
     assert host is not None
-    port = _free_port()
+    port = free_port()
     shared = {
         "G2A_WEBHOOK_SECRET": "shared-load-secret-for-both-machines",
         "G2A_LOAD_IDEMPOTENCY_URL": f"sqlite:///{tmp_path / 'shared-store.sqlite3'}",

@@ -10,10 +10,8 @@ import contextlib
 import csv
 import json
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from machine_support import require
 from process_support import HAS_PROC, children
 
 from harness.load.heartbeats import DEAF_LINE, LISTENING_LINE
+from harness.ports import PORTS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # the console script's entry point (`python -m harness.cli` would load the CLI twice)
@@ -193,7 +192,7 @@ def test_sandbox_target_refuses_fault_injection(tmp_path: Path) -> None:
 
 def test_a_worker_started_like_on_another_machine_joins_the_master(tmp_path: Path) -> None:
     """The documented two-machine command lines, here both on loopback."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
     env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
     remote_log = (tmp_path / "remote-worker.log").open("wb")
@@ -222,19 +221,6 @@ def test_a_worker_started_like_on_another_machine_joins_the_master(tmp_path: Pat
     assert report["passed"] is True
     assert report["workers"] == 1
     assert report["expected_workers"] == 2
-
-
-def _free_port() -> int:
-    """A free port below Linux's ephemeral range, so the twin and receiver (port 0) cannot
-    be handed the same port before the master binds it."""
-    for port in random.sample(range(20000, 30000), 50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-29999")
 
 
 def test_web_mode_serves_locust_s_ui_running_the_profile_then_prints_the_verdict(
@@ -289,7 +275,7 @@ def test_web_mode_ends_with_a_remote_worker_clean_whose_stop_sequence_outlasts_t
     it rather than take the closed port for a master gone.
 
     Before, the command stopped its worker 5 s after the master's port closed, and exited 1."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
     env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
     remote_env = {**env, "LOCUST_WORKER_ADDITIONAL_WAIT_BEFORE_READY_AFTER_STOP": "8"}
@@ -411,8 +397,9 @@ def _web_run(tmp_path: Path, run_time: str) -> Iterator[tuple[subprocess.Popen[s
     ) as process:
         assert process.stdout is not None
         first = process.stdout.readline()
-        ui = re.search(r"Locust web UI at (http://\S+/) running profile smoke", first)
+        ui = re.search(r"Locust web UI at (http://\S+:(\d+)/) running profile smoke", first)
         assert ui, first
+        assert int(ui.group(2)) in PORTS  # never one port 0 could hand another server
         yield process, ui.group(1)
 
 
@@ -462,7 +449,7 @@ def test_a_remote_worker_that_quits_cleanly_mid_run_fails_the_run(tmp_path: Path
     require(HAS_PROC, "this platform has no Linux /proc to find the worker")
     """Locust's master carries on when a worker says it quits (its operator pressed Ctrl-C, say)
     and exits 0: the run made by fewer workers than it was started with is not a pass."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
     env["G2A_WEBHOOK_SECRET"] = "shared-load-secret-for-both-machines"
     remote = subprocess.Popen(

@@ -19,8 +19,9 @@ import httpx
 import pytest
 from machine_support import require
 from process_support import HAS_PROC, alive, children
-from test_load_runs import G2A_HARNESS, ROOT, _free_port, _verdict, _wait_for_users
+from test_load_runs import G2A_HARNESS, ROOT, _verdict, _wait_for_users
 
+from harness.ports import free_port
 from harness.twin.admin import TwinAdmin
 
 pytestmark = pytest.mark.slow
@@ -117,7 +118,7 @@ def remote_worker_and_master(
     """A worker-only run (as on another machine) and a smoke run (with `options`) whose master
     expects it, on a free port: the port, the worker-only process (its output piped) and the
     run's (its stdout to `run_stdout`)."""
-    port = str(_free_port())
+    port = str(free_port())
     remote = worker_only(port)
     command = [*G2A_HARNESS, "load", "--report-dir", str(report_dir), "--profile", "smoke"]
     run = subprocess.Popen(

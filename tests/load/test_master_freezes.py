@@ -23,11 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 from process_support import alive, children
-from test_load_runs import _free_port, _wait_for_users
+from test_load_runs import _wait_for_users
 from test_master_dies import _cmdline, _orders, _twin_url, remote_worker_and_master, worker_only
 
 from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS
 from harness.load.runner import STOP_TIMEOUT_S
+from harness.ports import free_port
 from harness.twin.admin import TwinAdmin
 
 pytestmark = pytest.mark.slow
@@ -176,7 +177,7 @@ def test_a_remote_worker_stops_when_its_master_freezes_before_its_first_answer(
     """Before, silence was counted from the master's first answer: a master frozen once the
     worker joined was never given up (Locust's own timeout also waits for a first answer), and
     the worker-only command waited for ever."""
-    port = str(_free_port())
+    port = str(free_port())
     master = subprocess.Popen([sys.executable, "-c", FROZEN_ONCE_JOINED, port])
     remote = worker_only(port)
     try:

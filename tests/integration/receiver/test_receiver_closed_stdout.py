@@ -5,7 +5,6 @@ nothing, and says once on stderr that its delivery lines are dropped."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,14 +13,9 @@ import httpx
 from _receiver_fixtures import assert_processed
 from test_receiver_cli import ROOT, SERVE, environment
 
+from harness.ports import free_port
+
 DROPPED = "g2a-harness receiver: stdout is closed: delivery lines are dropped"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _first_answer(client: httpx.Client, process: subprocess.Popen[bytes]) -> httpx.Response:
@@ -37,7 +31,7 @@ def _first_answer(client: httpx.Client, process: subprocess.Popen[bytes]) -> htt
 
 
 def test_a_closed_stdout_serves_and_says_once_that_lines_are_dropped(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     closed_stdout = ["sh", "-c", 'exec "$@" >&-', "sh", *SERVE, "--port", str(port)]
     errors = tmp_path / "err.log"
     with errors.open("w") as stderr:

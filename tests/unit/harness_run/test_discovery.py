@@ -146,20 +146,27 @@ def test_a_feature_file_that_is_not_utf_8_has_no_tags_the_gherkin_check_names_it
     )
 
 
-def test_a_folder_named_like_a_feature_file_is_searched_not_read(tmp_path: Path) -> None:
-    """As pytest-bdd searches it: its feature files' tags are registered as every pytest
-    starts (reading the folder as a file was an IsADirectoryError), the gate reads its files."""
-    nested = tmp_path / "more.feature" / "deeper"
+def test_feature_files_are_found_as_pytest_bdd_finds_them(tmp_path: Path) -> None:
+    """As pytest-bdd searches a folder (`glob`'s `**/*.feature`), so the tags registered as
+    every pytest starts, `steps --check` and the gate cover what runs: a folder named like a
+    feature file is searched (reading it as a file was an IsADirectoryError), a symlinked
+    folder is followed, names starting with a dot are left out."""
+    nested = tmp_path / "qa" / "more.feature" / "deeper"
     nested.mkdir(parents=True)
     (nested / "inner.feature").write_text("@inner\nFeature: x\n", encoding="utf-8")
-    (tmp_path / "top.feature").write_text("@one\nFeature: y\n", encoding="utf-8")
+    (tmp_path / "qa" / "top.feature").write_text("@one\nFeature: y\n", encoding="utf-8")
+    (tmp_path / "qa" / ".draft.feature").write_text("@draft\nFeature: d\n", encoding="utf-8")
+    (tmp_path / "qa" / ".wip").mkdir()
+    (tmp_path / "qa" / ".wip" / "w.feature").write_text("@wip\nFeature: w\n", encoding="utf-8")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "s.feature").write_text("@linked\nFeature: s\n", encoding="utf-8")
+    (tmp_path / "qa" / "link").symlink_to(tmp_path / "shared", target_is_directory=True)
+    qa = tmp_path / "qa"
+    expected = [qa / "link" / "s.feature", nested / "inner.feature", qa / "top.feature"]
 
-    assert feature_files_below(tmp_path) == [nested / "inner.feature", tmp_path / "top.feature"]
-    assert feature_tags([str(tmp_path)]) == {"inner", "one"}
-    assert set(read_features(tmp_path)) == {
-        str(nested / "inner.feature"),
-        str(tmp_path / "top.feature"),
-    }
+    assert feature_files_below(qa) == expected
+    assert feature_tags([str(qa)]) == {"inner", "one", "linked"}
+    assert list(read_features(qa)) == [str(path) for path in expected]
 
 
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))

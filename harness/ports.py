@@ -1,0 +1,32 @@
+"""A free TCP port for a server the harness starts in another process: Locust's master and web
+UI, Prometheus.
+
+The port is found by binding it, then handed to the process, which binds it a moment later. A
+port the kernel hands out for port 0 could go to another server binding port 0 in that gap
+(the twin, the receiver, another run's), so ports are drawn below the ephemeral ranges port-0
+binds and outgoing connections take theirs from (Linux's 32768-60999; 49152-65535, IANA's
+and Windows').
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+
+PORTS = range(20000, 30000)
+ATTEMPTS = 50
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port of `PORTS` that `host` can bind now, drawn at random; OSError when none of
+    `ATTEMPTS` draws can be bound."""
+    draws = random.sample(PORTS, min(ATTEMPTS, len(PORTS)))
+    for port in draws:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    last = PORTS.stop - 1
+    raise OSError(f"no free port in {PORTS.start}-{last} on {host} ({len(draws)} tried)")
