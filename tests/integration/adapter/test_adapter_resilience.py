@@ -190,12 +190,12 @@ def test_malformed_answers(client: G2AClient, twin: RunningTwin) -> None:
 
 
 def test_connect_error_is_retried_then_a_transport_error(metrics: Metrics) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
+    with socket.socket() as sock:  # bound, never listening: connections are refused
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = twin_settings(f"http://127.0.0.1:{port}/v1")
-    with G2AClient(settings, metrics=metrics) as client:
-        with pytest.raises(TransportError, match="connect_error") as caught:
-            client.orders.create(PRODUCT)  # never sent: safe to retry even a POST
-        assert not isinstance(caught.value, OutcomeUnknownError)
+        settings = twin_settings(f"http://127.0.0.1:{port}/v1")
+        with G2AClient(settings, metrics=metrics) as client:
+            with pytest.raises(TransportError, match="connect_error") as caught:
+                client.orders.create(PRODUCT)  # never sent: safe to retry even a POST
+            assert not isinstance(caught.value, OutcomeUnknownError)
     assert retries(metrics, "connect_error", route="/v1/order", method="POST") == 2
