@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from adapter_support import twin_settings
+from port_support import refusing_port
 
 from g2a_adapter import (
     G2AApiError,
@@ -190,9 +190,7 @@ def test_malformed_answers(client: G2AClient, twin: RunningTwin) -> None:
 
 
 def test_connect_error_is_retried_then_a_transport_error(metrics: Metrics) -> None:
-    with socket.socket() as sock:  # bound, never listening: connections are refused
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    with refusing_port() as port:
         settings = twin_settings(f"http://127.0.0.1:{port}/v1")
         with G2AClient(settings, metrics=metrics) as client:
             with pytest.raises(TransportError, match="connect_error") as caught:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from port_support import refusing_port
 from qa_support import harness
 
 from harness.load import worker_only
@@ -140,21 +141,14 @@ def test_the_twin_target_uses_the_twins_credentials_whatever_is_exported(
     assert (twin.api_url, twin.api_hash) == (None, SANDBOX_API_HASH)
 
 
-def _port_nobody_listens_on() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # closed again: a connection is refused
-
-
 def test_a_worker_that_cannot_reach_its_master_gives_up_with_the_reason() -> None:
     """Locust's worker retried in silence for 5 minutes, then exited 255 with an empty reason."""
-    port = _port_nobody_listens_on()
-    started = time.monotonic()
-    done = harness(
-        "load", "--master-host", "127.0.0.1", "--master-port", str(port), "--join-timeout", "2",
-        env=SECRET_ONLY,
-    )  # fmt: skip
+    with refusing_port() as port:
+        started = time.monotonic()
+        done = harness(
+            "load", "--master-host", "127.0.0.1", "--master-port", str(port),
+            "--join-timeout", "2", env=SECRET_ONLY,
+        )  # fmt: skip
     assert time.monotonic() - started < 30
     assert (done.returncode, done.stdout, done.stderr) == (
         2,
@@ -166,9 +160,8 @@ def test_a_worker_that_cannot_reach_its_master_gives_up_with_the_reason() -> Non
 
 def test_the_wait_for_the_master_says_how_it_goes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker_only, "JOIN_PROGRESS_EVERY_S", 1)
-    port = _port_nobody_listens_on()
     said: list[str] = []
-    with pytest.raises(worker_only.MasterUnreachableError) as gave_up:
+    with refusing_port() as port, pytest.raises(worker_only.MasterUnreachableError) as gave_up:
         worker_only.wait_for_master("127.0.0.1", port, 2.5, said.append)
     assert str(gave_up.value) == (
         f"cannot reach master at 127.0.0.1:{port} after 2.5 s (Connection refused)"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from port_support import refusing_port
 from psycopg.conninfo import conninfo_to_dict
 
 from g2a_adapter import StoreUnavailableError
@@ -137,12 +137,6 @@ def test_bad_urls_raise_a_typed_error_naming_the_backend(
     assert "s3cr3t-pw" not in str(caught.value)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("template", "backend"),
     [
@@ -152,8 +146,8 @@ def _closed_port() -> int:
 )
 def test_unreachable_servers_fail_fast_without_the_password(template: str, backend: str) -> None:
     started = time.monotonic()
-    with pytest.raises(StoreUnavailableError) as caught:
-        open_store(template.format(port=_closed_port()))
+    with refusing_port() as port, pytest.raises(StoreUnavailableError) as caught:
+        open_store(template.format(port=port))
     assert caught.value.backend == backend
     assert str(caught.value).startswith(f"idempotency store '{backend}' unavailable: ")
     assert "s3cr3t-pw" not in str(caught.value)
