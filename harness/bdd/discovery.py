@@ -234,8 +234,9 @@ class _MarkerMatch:
 def feature_files_below(folder: Path) -> list[Path]:
     """The feature files below `folder`, sorted, found as pytest-bdd finds them given a folder
     (`glob`'s `**/*.feature`): names starting with a dot are left out, symlinked folders are
-    followed, and a folder named like a feature file (`more.feature/`) is searched, not read."""
-    found = glob.glob(os.path.join(folder, "**", "*.feature"), recursive=True)
+    followed, and a folder named like a feature file (`more.feature/`) is searched, not read.
+    `folder`'s own name is taken as written, `[`, `*` and `?` included."""
+    found = glob.glob(os.path.join(glob.escape(str(folder)), "**", "*.feature"), recursive=True)
     return sorted(Path(path) for path in found if os.path.isfile(path))
 
 

@@ -169,6 +169,18 @@ def test_feature_files_are_found_as_pytest_bdd_finds_them(tmp_path: Path) -> Non
     assert list(read_features(qa)) == [str(path) for path in expected]
 
 
+def test_feature_files_are_found_below_a_folder_whose_path_has_glob_characters(
+    tmp_path: Path,
+) -> None:
+    """The folder's path is not a pattern: `qa[1]` is a folder name, not a character class."""
+    qa = tmp_path / "qa[1]*?"
+    qa.mkdir()
+    (qa / "a.feature").write_text("@one\nFeature: a\n", encoding="utf-8")
+
+    assert feature_files_below(qa) == [qa / "a.feature"]
+    assert feature_tags([str(qa)]) == {"one"}
+
+
 ITEM = ChecklistItem("orders", "Orders", "Orders work", ("tag:chk-orders",))
 OTHER = RunResult("t::other", "Other", "passed", frozenset({"smoke"}))
 
