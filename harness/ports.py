@@ -10,23 +10,33 @@ and Windows').
 
 from __future__ import annotations
 
+import errno
 import random
 import socket
 
 PORTS = range(20000, 30000)
 ATTEMPTS = 50
+_TAKEN = (errno.EADDRINUSE, errno.EACCES)  # another socket has it, or the system keeps it
+
+
+def address_family(host: str) -> socket.AddressFamily:
+    """IPv6 for a host written with colons (`::1`), else IPv4."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port of `PORTS` that `host` can bind now, drawn at random; OSError when none of
-    `ATTEMPTS` draws can be bound."""
+    `ATTEMPTS` draws can be bound, or the host's own error (an address the machine does not
+    have) as the system gives it."""
     draws = random.sample(PORTS, min(ATTEMPTS, len(PORTS)))
     for port in draws:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        with socket.socket(address_family(host), socket.SOCK_STREAM) as sock:
             try:
                 sock.bind((host, port))
-            except OSError:
-                continue
+            except OSError as exc:
+                if exc.errno in _TAKEN:
+                    continue
+                raise
             return port
     last = PORTS.stop - 1
     raise OSError(f"no free port in {PORTS.start}-{last} on {host} ({len(draws)} tried)")

@@ -19,6 +19,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from g2a_adapter.receiver import ServerLimits, uvicorn_config
+from harness.ports import address_family
 
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 2048  # uvicorn's default
@@ -35,8 +36,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to `host:port` (port 0: a free one) and listening, for uvicorn to
     serve on; an `OSError` (port in use, unknown host) before anything is served or
     announced."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(address_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import pytest
@@ -30,3 +31,25 @@ def test_a_port_in_use_is_never_handed_out(monkeypatch: pytest.MonkeyPatch) -> N
             OSError, match=rf"^no free port in {port}-{port} on 127.0.0.1 \(1 tried\)$"
         ):
             free_port()
+
+
+def test_an_address_the_machine_does_not_have_is_the_system_s_own_error() -> None:
+    """Not "no free port": every draw would fail alike (10.255.255.1 is no address of a test
+    machine)."""
+    with pytest.raises(OSError, match=r"^\[Errno \d+\] ") as caught:
+        free_port("10.255.255.1")
+
+    assert caught.value.errno == errno.EADDRNOTAVAIL
+
+
+def test_an_ipv6_host_gets_an_ipv6_port() -> None:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("this machine has no IPv6 loopback")
+    port = free_port("::1")
+
+    assert port in PORTS
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+        sock.bind(("::1", port))
