@@ -5,11 +5,12 @@ report."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import sys
-import time
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -103,17 +104,30 @@ class ReplaysAnyOrder(ReferenceStock):
         return super().order(reservation_id, g2a_order_id)
 
 
+# How long an order of the broken seller below waits, between its read and its write, for a
+# second order of the same reservation: long enough that two orders sent at the same moment
+# meet on a busy machine (a fixed 50 ms supplier call, before, let a loaded CI run order them
+# one after the other, and the race went unseen); an order alone goes on after it.
+RACE_WINDOW_S = 0.5
+
+
 class SellsOnRace(ReferenceStock):
     """A broken seller, like a stock that reads then writes in separate transactions: an order
     reads the reservation, calls its supplier, then writes the sale, so two orders of one
     reservation at the same moment both sell it, with the same keys."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._readers: dict[str, threading.Barrier] = {}
+
     def order(self, reservation_id: str, g2a_order_id: int) -> SellerOrder:
         with self._lock:
             reservation = self._reservations.get(reservation_id)
+            meeting = self._readers.setdefault(reservation_id, threading.Barrier(2))
         if reservation is None or not reservation.held:  # unknown, cancelled or lapsed
             return super().order(reservation_id, g2a_order_id)
-        time.sleep(0.05)  # the supplier's call, between the read and the write
+        with contextlib.suppress(threading.BrokenBarrierError):  # alone: the supplier answered
+            meeting.wait(RACE_WINDOW_S)  # the supplier's call, between the read and the write
         with self._lock:
             order_id = str(uuid.uuid4())
             self._orders[order_id] = _Order(g2a_order_id, reservation.held)
