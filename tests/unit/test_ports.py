@@ -6,6 +6,7 @@ import errno
 import socket
 
 import pytest
+from machine_support import require
 
 from harness import ports
 from harness.ports import PORTS, free_port
@@ -43,13 +44,18 @@ def test_an_address_the_machine_does_not_have_is_the_system_s_own_error() -> Non
 
 
 def test_an_ipv6_host_gets_an_ipv6_port() -> None:
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("::1", 0))
-        except OSError:
-            pytest.skip("this machine has no IPv6 loopback")
+    require(socket.has_ipv6 and _binds("::1"), "this machine has no IPv6 loopback")
     port = free_port("::1")
 
     assert port in PORTS
     with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
         sock.bind(("::1", port))
+
+
+def _binds(host: str) -> bool:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            return False
+        return True
