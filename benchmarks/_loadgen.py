@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from harness.ports import free_port
+
 BodyFactory = Callable[[int], tuple[dict[str, str], bytes]]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -306,13 +308,6 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14 and 15
     return (user + system) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

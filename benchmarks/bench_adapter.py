@@ -26,8 +26,9 @@ from itertools import cycle
 import httpx
 
 from benchmarks._core import Ratio, alternating_median
-from benchmarks._loadgen import free_port, serving_process
+from benchmarks._loadgen import serving_process
 from g2a_adapter import AsyncG2AClient, G2AClient, Metrics, Settings
+from harness.ports import free_port
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS
 
 TARGET = 1.15

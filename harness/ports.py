@@ -1,5 +1,5 @@
-"""A free TCP port for a server the harness starts in another process: Locust's master and web
-UI, Prometheus.
+"""Ports and addresses: a free TCP port for a server the harness starts in another process
+(Locust's master and web UI, Prometheus), and how a host and port are written.
 
 The port is found by binding it, then handed to the process, which binds it a moment later. A
 port the kernel hands out for port 0 could go to another server binding port 0 in that gap
@@ -22,6 +22,16 @@ _TAKEN = (errno.EADDRINUSE, errno.EACCES)  # another socket has it, or the syste
 def address_family(host: str) -> socket.AddressFamily:
     """IPv6 for a host written with colons (`::1`), else IPv4."""
     return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def host_port(host: str, port: int) -> str:
+    """`host:port` as URLs and messages write it: an IPv6 address in brackets (`[::1]:8080`)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def http_url(host: str, port: int) -> str:
+    """`http://host:port`, an IPv6 address in brackets."""
+    return f"http://{host_port(host, port)}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:

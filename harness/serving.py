@@ -19,17 +19,11 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from g2a_adapter.receiver import ServerLimits, uvicorn_config
-from harness.ports import address_family
+from harness.ports import address_family, http_url
 
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 2048  # uvicorn's default
 _POLL_S = 0.01
-
-
-def http_url(host: str, port: int) -> str:
-    """`http://host:port`, an IPv6 address in brackets as URLs need it."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

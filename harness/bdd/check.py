@@ -98,11 +98,11 @@ def runnable_feature_files() -> list[str]:
     of a subfolder named like a feature file (`more.feature/`) twice."""
     import pytest
 
-    files = feature_files(Path(folder) for folder in feature_dirs())
-    invalid = invalid_files(files)
+    files = dict.fromkeys(feature_files(Path(folder) for folder in feature_dirs()))
+    invalid = [problem for path in files if (problem := invalid_gherkin(path))]
     if invalid:
         raise pytest.Collector.CollectError("\n".join(invalid))
-    return [str(path) for path in dict.fromkeys(files)]
+    return [str(path) for path in files]
 
 
 def invalid_gherkin(path: Path) -> str | None:

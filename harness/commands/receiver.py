@@ -59,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
     from g2a_adapter import Settings
     from g2a_adapter.receiver import ServerLimits, uvicorn_config
     from harness.commands._serve import listening_socket
+    from harness.ports import http_url
     from harness.processes import sigterm_default
     from harness.recording_receiver import DeliveryLog, recording_receiver_app
-    from harness.serving import ServerClosing, freeze_heap, http_url
+    from harness.serving import ServerClosing, freeze_heap
 
     try:
         limits = ServerLimits(

@@ -90,7 +90,7 @@ _RECEIVER = "http://127.0.0.1:8766/webhooks/g2a"  # `g2a-harness receiver serve 
 
 def banner(host: str, port: int, config: TwinConfig) -> str:
     """What `twin serve` prints first: where to call it, with which credentials, and how."""
-    from harness.serving import http_url
+    from harness.ports import http_url
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
     base = http_url(host, port)

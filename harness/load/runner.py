@@ -31,7 +31,7 @@ from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import RunStats, read_peak_users, read_stats, write_stats_csv
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
-from harness.ports import free_port
+from harness.ports import free_port, host_port, http_url
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
@@ -233,7 +233,7 @@ def remote_worker_recipe(run: LoadRun, port: int) -> str:
     run's CA certificate included, reaches the workers in the plan)."""
     remote = (run.expect_workers or 0) - run.workers
     return (
-        f"waiting for {remote} remote worker(s) at {run.bind_host}:{port} "
+        f"waiting for {remote} remote worker(s) at {host_port(run.bind_host, port)} "
         f"(up to {EXPECT_WORKERS_MAX_WAIT_S} s); on each worker machine (same checkout, same "
         f"{WEBHOOK_SECRET_ENV} and {STORE_URL_ENV} exported as here; share the secret through "
         f"your secret store, never in a file), run:\n"
@@ -248,7 +248,7 @@ def _ui_options(run: LoadRun) -> list[str]:
         return ["--headless"]
     port = free_port(run.bind_host)
     print(
-        f"Locust web UI at http://{run.bind_host}:{port}/ running profile {run.profile.name} "
+        f"Locust web UI at {http_url(run.bind_host, port)}/ running profile {run.profile.name} "
         f"({run.profile.users} users, {run.profile.run_time_s} s); it closes "
         f"{WEB_AUTOQUIT_S} s after the run, then the SLO verdict follows",
         flush=True,

@@ -38,6 +38,7 @@ from harness.load.runner import (
     locust_environment,
     worker_command,
 )
+from harness.ports import host_port
 from harness.processes import stopped_if_interrupted
 
 JOIN_TIMEOUT_S = EXPECT_WORKERS_MAX_WAIT_S  # as long as the master waits for its workers
@@ -84,15 +85,17 @@ def wait_for_master(
 ) -> None:
     """Until the master's port accepts a connection; `MasterUnreachableError` naming the last
     reason after `timeout_s`."""
-    say(f"joining the master at {host}:{port} (waiting up to {timeout_s:g} s)")
+    say(f"joining the master at {host_port(host, port)} (waiting up to {timeout_s:g} s)")
     deadline = time.monotonic() + timeout_s
 
     def refusal() -> str | None:
         return _refusal(host, port, min(max(deadline - time.monotonic(), 0.1), 3.0))
 
-    if reason := _await(refusal, deadline, f"master at {host}:{port} not reachable yet", say):
+    if reason := _await(
+        refusal, deadline, f"master at {host_port(host, port)} not reachable yet", say
+    ):
         raise MasterUnreachableError(
-            f"cannot reach master at {host}:{port} after {timeout_s:g} s ({reason})"
+            f"cannot reach master at {host_port(host, port)} after {timeout_s:g} s ({reason})"
         )
 
 
@@ -154,12 +157,12 @@ def wait_for_join(
         waiting = joins.waiting()
         return f"{waiting} worker(s) waiting" if waiting else None
 
-    note = f"master at {host}:{port} accepts connections but has not answered yet"
+    note = f"master at {host_port(host, port)} accepts connections but has not answered yet"
     return _await(unanswered, deadline, note, say) is None
 
 
 def _gone(host: str, port: int, refusal: str) -> str:
-    return f"the master at {host}:{port} is gone ({refusal})"
+    return f"the master at {host_port(host, port)} is gone ({refusal})"
 
 
 def silenced(host: str, port: int) -> str:
@@ -168,8 +171,8 @@ def silenced(host: str, port: int) -> str:
     if refusal := _refusal(host, port, 3.0):
         return _gone(host, port, refusal)
     return (
-        f"the master at {host}:{port} went silent (no answer to {MASTER_SILENT_HEARTBEATS} "
-        "heartbeats in a row)"
+        f"the master at {host_port(host, port)} went silent (no answer to "
+        f"{MASTER_SILENT_HEARTBEATS} heartbeats in a row)"
     )
 
 
@@ -230,11 +233,11 @@ def run_workers(
             _kill(processes)
             joins.close()
             raise MasterUnreachableError(
-                f"no Locust master answered at {master_host}:{master_port} within "
+                f"no Locust master answered at {host_port(master_host, master_port)} within "
                 f"{join_timeout_s:g} s (the port accepts connections: a wrong port, a "
                 "port-forward or a frozen master?); its workers were stopped"
             )
-        print(f"joined the master at {master_host}:{master_port}", flush=True)
+        print(f"joined the master at {host_port(master_host, master_port)}", flush=True)
         gone = master_gone(master_host, master_port, processes, joins.master_silent, joins.deaf)
         codes = end_workers(processes, 0)
         joins.close()

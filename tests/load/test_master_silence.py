@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from port_support import refusing_port
 
 from harness.load import worker_only
 from harness.load.heartbeats import (
@@ -125,9 +126,7 @@ def test_a_worker_that_found_its_master_silent_ends_the_run_naming_the_silence()
 
 
 def test_a_silent_master_whose_port_refuses_connections_is_named_gone() -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+    with refusing_port() as port:
         assert worker_only.silenced("127.0.0.1", port) == (
             f"the master at 127.0.0.1:{port} is gone (Connection refused)"
         )
@@ -184,9 +183,7 @@ def test_a_closed_master_port_is_not_counted_while_a_worker_may_be_deaf() -> Non
     script = f"import time; time.sleep({worker_only.MASTER_GONE_AFTER_S + 3})"
     worker = subprocess.Popen([sys.executable, "-c", script])
     try:
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-            port = closed.getsockname()[1]
+        with refusing_port() as port:
             gone = worker_only.master_gone("127.0.0.1", port, [worker], deaf=lambda: True)
     finally:
         worker.kill()

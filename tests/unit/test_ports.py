@@ -1,4 +1,5 @@
-"""`harness.ports.free_port`: the ports the harness hands to Locust and Prometheus."""
+"""`harness.ports`: the ports the harness hands to Locust and Prometheus, and how addresses are
+written."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from machine_support import require
 
 from harness import ports
-from harness.ports import PORTS, free_port
+from harness.ports import PORTS, free_port, host_port, http_url
 
 
 def test_a_free_port_is_below_the_ephemeral_ranges_and_can_be_bound() -> None:
@@ -59,3 +60,11 @@ def _binds(host: str) -> bool:
         except OSError:
             return False
         return True
+
+
+def test_an_ipv6_host_is_written_in_brackets_beside_its_port() -> None:
+    assert host_port("127.0.0.1", 5557) == "127.0.0.1:5557"
+    assert host_port("master.internal", 5557) == "master.internal:5557"
+    assert host_port("::1", 5557) == "[::1]:5557"
+    assert http_url("fe80::1", 8089) == "http://[fe80::1]:8089"
+    assert http_url("localhost", 8089) == "http://localhost:8089"

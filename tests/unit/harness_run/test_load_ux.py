@@ -14,11 +14,17 @@ import pytest
 from port_support import refusing_port
 from qa_support import harness
 
-from harness.load import worker_only
+from harness.load import runner, worker_only
 from harness.load.plan import JOINED_LINE
 from harness.load.profiles import ProfileError, get_profile, load_profiles
 from harness.load.report import worker_text
-from harness.load.runner import LoadRun, _resolved, first_failure, remote_worker_recipe
+from harness.load.runner import (
+    LoadRun,
+    _resolved,
+    _ui_options,
+    first_failure,
+    remote_worker_recipe,
+)
 from harness.twin.credentials import SANDBOX_API_HASH
 
 
@@ -54,6 +60,24 @@ def test_the_master_tells_remote_workers_what_they_need() -> None:
     assert recipe.endswith(
         "  g2a-harness load --profile steady --workers N --master-host 10.0.0.5 --master-port 5601"
     )
+
+
+def test_an_ipv6_master_is_announced_with_its_address_in_brackets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(runner, "free_port", lambda host: 25001)
+    run = LoadRun(get_profile("smoke"), workers=1, expect_workers=2, bind_host="::1", web=True)
+    recipe = remote_worker_recipe(run, 5601)
+    assert recipe.startswith("waiting for 1 remote worker(s) at [::1]:5601 ")
+    assert recipe.endswith("--master-host ::1 --master-port 5601")  # options take the bare address
+    options = _ui_options(run)
+    assert capsys.readouterr().out.startswith("Locust web UI at http://[::1]:25001/ running ")
+    assert options[options.index("--web-host") :][:4] == [
+        "--web-host",
+        "::1",
+        "--web-port",
+        "25001",
+    ]
 
 
 def test_remote_workers_without_a_shared_webhook_secret_are_refused(tmp_path: Path) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from port_support import refusing_port
 
 from harness.targets import TargetError, allowed_on, check_reachable, resolve_target, target_name
 
@@ -94,11 +93,11 @@ def test_a_scenario_without_a_target_tag_is_said_to_have_none(tags: set[str]) ->
 
 
 def test_an_unreachable_host_is_one_line() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]  # bound but not listening: connection refused
-        with pytest.raises(TargetError, match=rf"cannot reach 127\.0\.0\.1:{port} \("):
-            check_reachable(f"http://127.0.0.1:{port}/v1", timeout=1.0)
+    with (
+        refusing_port() as port,
+        pytest.raises(TargetError, match=rf"cannot reach 127\.0\.0\.1:{port} \("),
+    ):
+        check_reachable(f"http://127.0.0.1:{port}/v1", timeout=1.0)
 
 
 def test_a_proxy_host_the_environment_allows_reaches_the_adapter_settings() -> None:
