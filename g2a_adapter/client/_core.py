@@ -338,7 +338,6 @@ class ClientCore:
             latency = time.perf_counter() - sent_at
             if isinstance(reply, httpx.Response):
                 status: int | None = reply.status_code
-                failure, retry_after = None, reply.headers.get("retry-after")
                 call.status = status
                 if reply.is_success:
                     try:
@@ -348,6 +347,7 @@ class ClientCore:
                         raise
                     self._observe(attempt, status, latency, "ok")
                     return result
+                failure, retry_after = None, reply.headers.get("retry-after")
             else:  # no answer, or one whose body cannot be decoded (it keeps its status)
                 status, failure, retry_after = reply.status, reply, None
                 call.status = status

@@ -28,8 +28,6 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -184,28 +182,45 @@ class Product(G2AModel):
     def _id(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
 
-    @field_validator(*_TOLERATED, mode="wrap")
+    @model_validator(mode="wrap")
     @classmethod
-    def _tolerated(
-        cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> object:
+    def _tolerated(cls, data: object, handler: ModelWrapValidatorHandler[Product]) -> Product:
         """An optional field G2A's backend writes loosely never fails the product (or its page).
 
-        PHP encodes an empty object as `[]`, which is read as `{}`; any other value of the
-        wrong shape is logged (product id, field, type; never the value) and read as absent.
+        The product is read as documented. When that fails on such fields (`_TOLERATED`), PHP's
+        `[]` for an empty object is read as `{}`, any other value of the wrong shape is logged
+        (product id, field, type; never the value) and read as absent, and the product is read
+        again: it fails only on a field it cannot do without.
         """
-        if value == [] and info.field_name in _PHP_EMPTY_OBJECTS:
-            value = {}
         try:
-            return handler(value)
-        except ValidationError:
-            logger.warning(
-                "product %s: field %s has an unexpected %s; read as absent",
-                info.data.get("id", "?"),
-                info.field_name,
-                type(value).__name__,
-            )
-            return None
+            return handler(data)
+        except ValidationError as exc:
+            failed = (error["loc"][0] for error in exc.errors() if error["loc"])
+            loose = dict.fromkeys(key for key in failed if key in _TOLERATED_KEYS)
+            if not (loose and isinstance(data, dict)):
+                raise
+        return handler({**data, **{key: _loosely_read(data, str(key)) for key in loose}})
+
+
+def _loosely_read(data: dict[str, Any], key: str) -> object:
+    """What a product's tolerated field `key` that failed is read as: `{}` for PHP's `[]`, else
+    None, logged."""
+    value, field = data[key], _TOLERATED_KEYS[key]
+    if value == [] and field in _PHP_EMPTY_OBJECTS:
+        return {}
+    logger.warning(
+        "product %s: field %s has an unexpected %s; read as absent",
+        id_text(data.get("id")) or "?",
+        field,
+        type(value).__name__,
+    )
+    return None
+
+
+# A tolerated field's keys in G2A's JSON: its alias, and its name (`populate_by_name`).
+_TOLERATED_KEYS = {
+    key: name for name in _TOLERATED for key in (name, Product.model_fields[name].alias or name)
+}
 
 
 def _readable_products(docs: list[Any]) -> tuple[list[Product], tuple[str, ...]]:

@@ -92,3 +92,35 @@ def test_a_product_without_a_required_field_is_skipped_not_failing_the_page(
 def test_a_page_without_its_own_fields_still_fails() -> None:
     with pytest.raises(ValueError, match="total"):
         ProductPage.model_validate_json(b'{"page": 1, "docs": []}')
+
+
+def test_an_odd_field_given_by_its_attribute_name_is_read_as_absent_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
+        product = Product.model_validate(
+            {"id": 13, "name": "n", **STOCK, "small_image": 5, "restrictions": []}
+        )
+    assert (product.id, product.small_image, product.restrictions) == ("13", None, {})
+    assert [r.getMessage() for r in caplog.records] == [
+        "product 13: field small_image has an unexpected int; read as absent"
+    ]
+
+
+def test_a_product_odd_in_an_optional_field_and_missing_a_required_one_is_logged_and_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="g2a_adapter.models"):
+        parsed = ProductPage.model_validate_json(
+            page(
+                {"id": "14", "qty": 1, "region": 7, "videos": "v"},
+                {"id": "15", "name": "fine", **STOCK, "region": "EU"},
+            )
+        )
+    assert ([p.id for p in parsed.docs], parsed.unreadable_ids) == (["15"], ("14",))
+    assert parsed.docs[0].region == "EU"
+    assert [r.getMessage() for r in caplog.records] == [
+        "product 14: field region has an unexpected int; read as absent",
+        "product 14: field videos has an unexpected str; read as absent",
+        "product 14: minPrice, name unreadable; the product is skipped",
+    ]
