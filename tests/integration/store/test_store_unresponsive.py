@@ -1,7 +1,8 @@
-"""A PostgreSQL server that stops answering (a network partition, a frozen server or proxy)
-fails each operation within seconds, as Redis does: it hung every operation, and every
-handler thread behind the store's lock, until TCP gave up (~15 min), so deliveries hung
-instead of answering 503 and the store-down alert never fired."""
+"""A store server that stops answering (a network partition, a frozen server or proxy) fails
+each operation within seconds. PostgreSQL hung every operation, and every handler thread
+behind the store's lock, until TCP gave up (~15 min), so deliveries hung instead of answering
+503 and the store-down alert never fired. Redis fails within its socket timeout: 2 s, or the
+URL's `?socket_timeout=`."""
 
 from __future__ import annotations
 
@@ -110,3 +111,32 @@ def test_threads_queued_on_an_unanswering_server_fail_together(
     proxy.thaw()
     time.sleep(2.0)  # the refusal window after the last failed connect
     assert frozen_store.claim("after", "fp", 30.0).state is ClaimState.NEW
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("shared_backend", ["redis"], indirect=True)
+@pytest.mark.parametrize(
+    ("query", "at_least", "under"),
+    [
+        ("", 2.0, GENEROUS_SECONDS),  # the store's default
+        ("?socket_timeout=0.5&socket_connect_timeout=0.5", 0.5, 2.0),  # the URL's
+    ],
+)
+def test_an_unanswering_redis_fails_the_operation_after_its_socket_timeout(
+    shared_backend: Backend, query: str, at_least: float, under: float
+) -> None:
+    proxy = FreezableProxy(urlsplit(shared_backend.url).port or 6379)
+    url = _through(proxy, shared_backend.url.partition("?")[0]) + query
+    store = open_store(url, namespace=shared_backend.namespace)
+    try:
+        assert store.claim("before", "fp", 30.0).state is ClaimState.NEW
+        proxy.freeze()
+        started = time.monotonic()
+        (failed,) = _outcomes_within(GENEROUS_SECONDS, _claim(store, "during"))
+        elapsed = time.monotonic() - started
+    finally:
+        proxy.close()
+        store.close()
+    assert isinstance(failed, StoreUnavailableError), failed
+    assert "Timeout" in str(failed), failed
+    assert at_least <= elapsed < under, elapsed
