@@ -275,6 +275,15 @@ REGISTRY: tuple[Assumption, ...] = (
         IMPORT,
     ),
     Assumption(
+        "unknown_fields_refused",
+        False,
+        "whether POST /v1/order refuses a body field, and GET /v1/products a query parameter, "
+        "that G2A does not document, BR02 naming them (false: they are ignored)",
+        f"{ASSUMED}: G2A documents the fields and parameters of both calls, not what it does "
+        "with others (docs/g2a-api.md §1); refused, a misspelt field (maxPrice for max_price) "
+        "shows in a test instead of buying without its limit",
+    ),
+    Assumption(
         "export_auth_case_sensitive",
         True,
         "whether the Export API compares the hash and key of Authorization case-sensitively",

@@ -90,6 +90,7 @@ class TwinConfig:
     )
     auth01_status: int = assumptions.AUTH01_STATUSES[0]
     export_auth_case_sensitive: bool = True
+    unknown_fields_refused: bool = False
     out_of_stock_hidden: str = assumptions.OUT_OF_STOCK_HIDDEN[0]
     oauth_client_secret: str = assumptions.OAUTH_CLIENT_SECRETS[0]
     token_basic_auth: bool = False

@@ -28,6 +28,29 @@ _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
 _DATETIME = re.compile(DATETIME)
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+# What G2A documents of each call (docs/g2a-api.md §1); others: `unknown_fields_refused`.
+_PRODUCT_PARAMS = frozenset(
+    {
+        "page",
+        "id",
+        "minQty",
+        "minPriceFrom",
+        "minPriceTo",
+        "includeOutOfStock",
+        "updatedAtFrom",
+        "updatedAtTo",
+    }
+)
+_ORDER_FIELDS = frozenset({"product_id", "currency", "max_price", "min_rating"})
+
+
+def _refuse_unknown(
+    config: TwinConfig, given: dict[str, Any], known: frozenset[str], what: str
+) -> None:
+    """BR02 naming what of `given` G2A does not document, when `unknown_fields_refused`."""
+    unknown = sorted(set(given) - known)
+    if unknown and config.unknown_fields_refused:
+        raise ApiError(errors.BR02, f"unknown {what}: {', '.join(unknown)}")
 
 
 def authenticate(twin: Twin, call: Call) -> str:
@@ -59,6 +82,10 @@ def list_products(twin: Twin, call: Call, _: str | None) -> Reply:
     """
     state = twin.state
     config = state.config
+    try:
+        _refuse_unknown(config, call.params, _PRODUCT_PARAMS, "query parameter(s)")
+    except ApiError as exc:
+        raise errors.restated(config.export_errors["bad_query"], exc) from None
     body = state.catalog.listing(
         (call.query, config.page_size, config.max_page, config.out_of_stock_hidden),
         lambda: _render_products(state.catalog, config, call.params),
@@ -155,6 +182,7 @@ def create_order(twin: Twin, call: Call, _: str | None) -> Reply:
     if call.media_type != "application/json":
         raise _order_error(twin, "content_type_required")
     data = errors.json_object(call.body)
+    _refuse_unknown(twin.state.config, data, _ORDER_FIELDS, "field(s)")
     product_id = data.get("product_id")
     if not isinstance(product_id, str) or not product_id:
         raise ApiError(errors.BR02, "product_id is required and must be a string")

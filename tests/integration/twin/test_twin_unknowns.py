@@ -196,3 +196,39 @@ def test_import_errors_and_their_body_are_configurable(
     anonymous = root.get("/v3/sales/offers")
     assert answer(anonymous) == (403, {"code": "AUTH01", "message": "No Authorization header"})
     assert answer(api.get("/order/details/99")) == (404, error("ORD02", "Order not found"))
+
+
+# fields and query parameters G2A does not document -----------------------------------------
+def test_undocumented_order_fields_and_query_parameters_are_ignored_by_default(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    stock = admin.product(SANDBOX_PRODUCT)["qty"]
+    ordered = api.post("/order", json={"product_id": SANDBOX_PRODUCT, "maxPrice": 0.01})
+    assert ordered.status_code == 200, ordered.text  # the misspelt limit is not applied
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == stock - 1
+    listed = api.get("/products", params={"id": SANDBOX_PRODUCT, "minqty": 10**6})
+    assert (listed.status_code, listed.json()["total"]) == (200, 1)
+
+
+def test_undocumented_order_fields_and_query_parameters_are_refused_when_configured(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    admin.configure(unknown_fields_refused=True)
+    stock = admin.product(SANDBOX_PRODUCT)["qty"]
+    body = {"product_id": SANDBOX_PRODUCT, "maxPrice": 0.01, "max_price": 100, "note": "x"}
+    assert answer(api.post("/order", json=body)) == (
+        400,
+        error("BR02", "unknown field(s): maxPrice, note"),
+    )
+    assert admin.product(SANDBOX_PRODUCT)["qty"] == stock  # nothing was reserved
+    query = {"id": SANDBOX_PRODUCT, "minqty": 10**6, "page": 1}
+    assert answer(api.get("/products", params=query)) == (
+        400,
+        error("BR02", "unknown query parameter(s): minqty"),
+    )
+    documented = {"id": SANDBOX_PRODUCT, "page": 1, "minQty": 0, "includeOutOfStock": "true",
+                  "minPriceFrom": 0, "minPriceTo": 10**6, "updatedAtFrom": "2000-01-01 00:00:00",
+                  "updatedAtTo": "2100-01-01 00:00:00"}  # fmt: skip
+    assert api.get("/products", params=documented).json()["total"] == 1
+    order = {"product_id": SANDBOX_PRODUCT, "currency": "EUR", "max_price": 0, "min_rating": 0}
+    assert api.post("/order", json=order).status_code == 200
