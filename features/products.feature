@@ -61,6 +61,14 @@ Feature: Product catalogue
       | a minimum quantity of | 100   | a quantity     | minQty       |
       | a minimum price of    | 20    | a minimum price| minPriceFrom |
 
+  @twin @chk-test-int-products
+  Scenario: The adapter's product calls send only the query parameters G2A documents
+    Given the twin refuses fields and query parameters G2A does not document
+    When QA walks through every product, out-of-stock ones included
+    And QA lists products with a minimum quantity of 1
+    And QA looks up product 10000027819004
+    Then product 10000027819004 is returned with its name and price
+
   @twin @chk-test-unit-mappers
   Scenario: Unknown product fields are accepted
     Given product 10000037846002 carries an extra field "loyaltyPoints" with value 12

@@ -46,6 +46,12 @@ Feature: Purchases never charge twice
     When QA purchases product 10000027819004 for at most 12.50 EUR with idempotency key "buy-7"
     Then the purchase returns a key for a new order
 
+  Scenario: A purchase sends only the order fields G2A documents
+    Given the twin refuses fields and query parameters G2A does not document
+    And product 10000027819004 costs 12.50 EUR
+    When QA purchases product 10000027819004 for at most 12.50 EUR with idempotency key "buy-9"
+    Then the purchase returns a key for a new order
+
   Scenario: A purchase above its maximum price is refused before anything is ordered or paid
     Given product 10000027819004 costs 12.50 EUR
     When QA purchases product 10000027819004 for at most 12 EUR with idempotency key "buy-8"

@@ -83,6 +83,16 @@ def processing_delay(g2a_world: World, seconds: float) -> None:
     admin_of(g2a_world).admin.configure(completion_delay_seconds=seconds)
 
 
+@given("the twin refuses fields and query parameters G2A does not document")
+def unknown_fields_refused(g2a_world: World) -> None:
+    """Make an order body field or a products query parameter G2A does not document fail the
+    call (BR02) instead of being ignored: a scenario then shows the adapter sends none.
+
+    Example: the twin refuses fields and query parameters G2A does not document
+    """
+    admin_of(g2a_world).admin.configure(unknown_fields_refused=True)
+
+
 @given(
     parsers.re(r"the twin allows (?P<count>\d+) requests? per second"), converters={"count": int}
 )
