@@ -41,9 +41,23 @@ _FORM_FIELD = re.compile(r"(?P<prefix>\b(?:client_secret|client_id)=)(?P<value>[
 _SECRET_PARAMETER = re.compile(r"(?i)pass|pwd|secret|token|key|auth|sig|credential|session")
 
 
+def password_ends_authority(url: str) -> bool:
+    """Whether `url` holds user info whose password has an unencoded `/`, `?` or `#`: that
+    character ends the authority for a parser (`https://admin:pa#ss@host` is host `admin` with
+    port `pa`), so its user info and password are not where a parser looks for them."""
+    _, slashes, rest = url.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return bool(slashes) and ":" in authority and "@" not in authority and "@" in rest
+
+
 def redacted_url(url: str) -> str:
     """`url` without its user info and with secret-looking query and fragment values masked;
-    `<scrubbed>` as a whole when it does not parse."""
+    `<scrubbed>` as a whole when it does not parse. Everything before the last `@` is user
+    info when a password ends the authority early (`password_ends_authority`), even if that
+    also masks a `@` of the path or query: less is shown, never a password."""
+    if password_ends_authority(url):
+        scheme, _, rest = url.partition("://")
+        url = f"{scheme}://{SCRUBBED}@{rest.rpartition('@')[2]}"
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -13,7 +13,7 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 from g2a_adapter import G2AError
-from harness.cassettes import redacted_url
+from harness.cassettes import password_ends_authority, redacted_url
 from harness.processes import TERMINATED, TERMINATED_EXIT, Terminated, sigterm_interrupts
 
 # Subcommand modules under harness.commands, in the order `--help` lists them.
@@ -36,6 +36,11 @@ class UsageError(Exception):
 
 def check_http_url(option: str, url: str) -> None:
     """`UsageError` unless `url` is http(s) with a host and, if given, a port in range."""
+    if password_ends_authority(url):  # urllib's error would quote part of the password
+        raise UsageError(
+            f"{option} {redacted_url(url)!r} is not a valid URL (percent-encode a `/`, `?`, "
+            "`#` or `@` in its password: %2F, %3F, %23, %40)"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib checks the port's range only when asked for it

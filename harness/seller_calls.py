@@ -31,6 +31,11 @@ _SECRET_FIELDS = frozenset(
     {"value", "data", "password", "emailpassword", "details"}
     | {"accesstoken", "refreshtoken", "idtoken", "token", "clientsecret", "secret"}
 )
+# Any field named like a key (`key`, `licenseKey`, `cd_key`, `keys`) is masked too, and of an
+# item of an `inventory` list only these fields are shown: a seller that names its key field
+# wrongly still sold a real key.
+_KEY_SUFFIXES = ("key", "keys")
+_INVENTORY_ITEM_SHOWN = frozenset({"id", "kind"})
 
 
 @dataclass(frozen=True)
@@ -74,19 +79,30 @@ def mask(text: str, secrets: set[str]) -> str:
 
 def redacted(body: Any) -> Any:
     """A parsed JSON answer with the value of every field that can hold a key, a file, an
-    account's secret or a token (`_SECRET_FIELDS`) replaced by the mask, at any depth."""
+    account's secret or a token (`_SECRET_FIELDS`, a name ending in `key`, an inventory item's
+    fields but its id and kind) replaced by the mask, at any depth."""
     if isinstance(body, dict):
-        return {
-            name: MASK if _is_secret_field(name) else redacted(value)
-            for name, value in body.items()
-        }
+        return {name: _redacted_field(name, value) for name, value in body.items()}
     if isinstance(body, list):
         return [redacted(item) for item in body]
     return body
 
 
-def _is_secret_field(name: str) -> bool:
-    return name.lower().replace("_", "").replace("-", "") in _SECRET_FIELDS
+def _redacted_field(name: str, value: Any) -> Any:
+    field = name.lower().replace("_", "").replace("-", "")
+    if field in _SECRET_FIELDS or field.endswith(_KEY_SUFFIXES):
+        return MASK
+    if field == "inventory" and isinstance(value, list):
+        return [_redacted_inventory_item(item) for item in value]
+    return redacted(value)
+
+
+def _redacted_inventory_item(item: Any) -> Any:
+    """An item of an `inventory` list with every field but its id and kind masked (an item
+    that is no object is masked whole: it may be the key itself)."""
+    if not isinstance(item, dict):
+        return MASK
+    return {name: value if name in _INVENTORY_ITEM_SHOWN else MASK for name, value in item.items()}
 
 
 def _written_forms(secret: str) -> set[str]:

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 TARGETS: tuple[str, ...] = ("twin", "sandbox", "live")
 TARGET_ENV_VAR = "G2A_TARGET"
@@ -57,6 +57,21 @@ class Target:
             "allowed_hosts": self.allowed_hosts,
         }
         return values | overrides
+
+
+def environment_secrets(env: Mapping[str, str]) -> list[str]:
+    """The secret values in a run's environment: the `G2A_…_KEY` and `G2A_…_SECRET` variables
+    (the API key, the webhook, G2A Pay and seller client secrets), and the password of each
+    `G2A_…_URL` (an idempotency store's)."""
+    values = [v for k, v in env.items() if k.startswith("G2A_") and k.endswith(("_KEY", "_SECRET"))]
+    for name, url in env.items():
+        if name.startswith("G2A_") and name.endswith("_URL"):
+            try:
+                password = urlsplit(url).password
+            except ValueError:  # a URL that does not parse holds no password urlsplit can find
+                continue
+            values += [password, unquote(password)] if password else []
+    return sorted({v for v in values if v})
 
 
 def allowed_on(target: str, tags: Iterable[str]) -> tuple[bool, str]:

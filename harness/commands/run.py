@@ -45,6 +45,8 @@ ADDOPTS_ENV = "PYTEST_ADDOPTS"
 # where hypothesis (under schemathesis) keeps its example database and caches: by default a
 # `.hypothesis/` folder in the working directory, the user's checkout
 HYPOTHESIS_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
+# what the run's pytest writes into the report folder
+_PYTEST_REPORTS = ("pytest.log", "junit.xml", "cucumber.json", "results.jsonl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -333,11 +335,27 @@ def pytest_command(selection: Selection, target: str, report_dir: Path) -> list[
         f"--junitxml={report_dir / 'junit.xml'}",
         f"--cucumberjson={report_dir / 'cucumber.json'}",
         f"--g2a-results={report_dir / 'results.jsonl'}",
+        "--tb=short",  # no frame's arguments or locals: a step's settings hold its credentials
         "-q",
         "-p",
         "no:cacheprovider",
         *selection.pytest_args(),
     ]
+
+
+def _mask_secrets(report_dir: Path, secrets: list[str]) -> None:
+    """Mask the run's secrets in what pytest wrote: a failure's text is the scenario's code
+    and values, which no step should hold a credential in, but `--tb=short` alone keeps
+    only the frames' arguments out."""
+    from g2a_adapter.logformat import SecretMasker
+
+    mask = SecretMasker(secrets)
+    for name in _PYTEST_REPORTS:
+        path = report_dir / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if (masked := mask(text)) != text:
+                path.write_text(masked, encoding="utf-8")
 
 
 def _run_checklist(
@@ -357,10 +375,11 @@ def _run_checklist(
     from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
     from harness.run_results import read_results
     from harness.scenarios import read_cucumber, scenario_records
+    from harness.targets import environment_secrets
 
     report_dir.mkdir(parents=True, exist_ok=True)
     # a run that is interrupted or crashes must not leave the last run's verdicts standing
-    for stale in (*CHECKLIST_REPORTS, "results.jsonl", "cucumber.json", "junit.xml"):
+    for stale in (*CHECKLIST_REPORTS, *_PYTEST_REPORTS):
         (report_dir / stale).unlink(missing_ok=True)
     results_path = report_dir / "results.jsonl"
     log_path = report_dir / "pytest.log"
@@ -376,6 +395,7 @@ def _run_checklist(
         with stopped_if_interrupted([process]):  # Ctrl-C: the run stops, and its pytest with it
             timed_out = _show_progress(process, results_path, max_time)
     exit_code = process.returncode
+    _mask_secrets(report_dir, environment_secrets(env))
     results = read_results(results_path)
     proof = None if timed_out else _proving(dashboards)
     proofs = proof.run_results() if proof is not None else []

@@ -34,6 +34,11 @@ SECRET = "hunter2-very-secret"
         ("https://twin.example/v1?pass%77ord=pw", f"https://twin.example/v1?pass%77ord={SCRUBBED}"),
         ("https://twin.example/#access_token=t", f"https://twin.example/#access_token={SCRUBBED}"),
         ("http://[::1", SCRUBBED),  # does not parse: shown as a whole mask
+        # a password holding an unencoded `#`, `/` or `?` ends the authority early
+        ("https://admin:Pr0m#Pass@prom.example:9090", f"https://{SCRUBBED}@prom.example:9090"),
+        ("https://g2a:S3ll3r/Pw@seller.example/x", f"https://{SCRUBBED}@seller.example/x"),
+        ("https://u:a?b@h.example/v1?id=7", f"https://{SCRUBBED}@h.example/v1?id=7"),
+        ("https://h.example/v1?mail=a@b.example", "https://h.example/v1?mail=a@b.example"),
     ],
 )
 def test_redacted_url_hides_user_info_and_secret_query_values(url: str, shown: str) -> None:

@@ -302,3 +302,35 @@ def test_a_sandbox_run_records_the_url_its_scenarios_called(tmp_path: Path) -> N
     envelope = json.loads((tmp_path / "checklist.json").read_text())["envelope"]
     assert (envelope["target"], envelope["base_url"]) == ("sandbox", twin.export_url)
     assert envelope["host"] == "127.0.0.1"
+
+
+def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(tmp_path: Path) -> None:
+    """A step whose adapter settings are refused fails with a traceback: pytest showed the
+    arguments of each frame, the settings' values with the API key among them, in
+    pytest.log, junit.xml and cucumber.json."""
+    from harness.twin.config import TwinConfig
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+    from harness.twin.server import running_twin
+
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "refused.feature").write_text(
+        "@sandbox\nFeature: refused settings\n  Scenario: a timeout the adapter refuses\n"
+        "    Given the adapter times out after 700000 milliseconds\n"
+        "    When QA lists page 1 of products, out-of-stock ones included\n"
+    )
+    reports = tmp_path / "reports"
+    with running_twin(TwinConfig.fast()) as twin:
+        env = {"G2A_API_URL": twin.export_url, "G2A_API_HASH": SANDBOX_API_HASH,
+               "G2A_API_KEY": SANDBOX_API_KEY}  # fmt: skip
+        done = harness(
+            "run", "--target", "sandbox", "--features", str(features), "-k", "adapter_refuses",
+            "--report-dir", str(reports), env=env,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [r["outcome"] for r in _results(reports)] == ["failed"]
+    written = {path.name: path.read_text() for path in reports.iterdir() if path.is_file()}
+    assert {"pytest.log", "junit.xml", "cucumber.json", "results.jsonl"} <= written.keys()
+    assert "ConfigError" in written["pytest.log"]
+    leaks = [name for name, text in written.items() if SANDBOX_API_KEY in text]
+    assert (leaks, SANDBOX_API_KEY in done.stdout + done.stderr) == ([], False)

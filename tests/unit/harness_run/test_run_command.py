@@ -97,6 +97,26 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             "g2a-harness run: --prometheus-url 'https://<scrubbed>@prometheus.example:99999' "
             "is not a valid URL (Port out of range 0-65535)",
         ),
+        (  # urllib would read `Pr0m` as the port, and its error would quote it
+            ("run", "--prometheus-url", "https://admin:Pr0m#Pass@prom.example:9090"),
+            {},
+            "g2a-harness run: --prometheus-url 'https://<scrubbed>@prom.example:9090' is not a "
+            "valid URL (percent-encode a `/`, `?`, `#` or `@` in its password: %2F, %3F, %23, "
+            "%40)",
+        ),
+        (
+            (
+                "seller",
+                "check",
+                "--url",
+                "https://g2a:S3ll3r/Pw@seller.example",
+                "--product-id",
+                "1",
+            ),
+            {},
+            "g2a-harness seller: --url 'https://<scrubbed>@seller.example' is not a valid URL "
+            "(percent-encode a `/`, `?`, `#` or `@` in its password: %2F, %3F, %23, %40)",
+        ),
         (
             ("record", "--target", "live"),
             {},

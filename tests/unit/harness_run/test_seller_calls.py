@@ -111,6 +111,37 @@ def test_redacted_hides_keys_files_accounts_and_tokens_wherever_they_are() -> No
     assert redacted([{"value": {"deep": "KEY-2"}}, "text", 3]) == [{"value": MASK}, "text", 3]
 
 
+def test_redacted_hides_a_key_whatever_field_a_seller_put_it_in() -> None:
+    """A seller naming its key field `key` had the key quoted in `seller-check.json`."""
+    stock = [
+        {
+            "product_id": 1,
+            "inventory_size": 3,
+            "inventory": [
+                {"id": "i-1", "key": "GAMEKEY-AAAA-1111", "kind": "text"},
+                {"id": "i-2", "serial": "SERIAL-2", "file_name": "k.png"},
+                "GAMEKEY-BBBB-2222",
+            ],
+        }
+    ]
+    assert redacted(stock) == [
+        {
+            "product_id": 1,
+            "inventory_size": 3,
+            "inventory": [
+                {"id": "i-1", "key": MASK, "kind": "text"},
+                {"id": "i-2", "serial": MASK, "file_name": MASK},
+                MASK,
+            ],
+        }
+    ]
+    assert redacted({"licenseKey": "L-1", "cd_key": "C-1", "keys": ["K-1"]}) == {
+        "licenseKey": MASK,
+        "cd_key": MASK,
+        "keys": MASK,
+    }
+
+
 def test_a_secret_is_masked_however_an_answer_escapes_it() -> None:
     secret = 'pässwörd "7f" + /x'
     with SellerCalls(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from port_support import refusing_port
 
-from harness.targets import TargetError, allowed_on, check_reachable, resolve_target, target_name
+from harness.targets import (
+    TargetError,
+    allowed_on,
+    check_reachable,
+    environment_secrets,
+    resolve_target,
+    target_name,
+)
 
 CREDENTIALS = {
     "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
@@ -115,3 +122,17 @@ def test_a_proxy_host_the_environment_allows_reaches_the_adapter_settings() -> N
     target = resolve_target("sandbox", env)
     assert probe_settings(target, env).api_url == "https://g2a-proxy.internal/v1"
     assert Settings(**target.adapter_settings()).allowed_hosts == ("g2a-proxy.internal",)
+
+
+def test_the_secrets_of_an_environment_are_its_keys_secrets_and_url_passwords() -> None:
+    env = {
+        "G2A_API_KEY": "k" * 64,
+        "G2A_API_HASH": "qdaiciDiyMaTjxMt",  # G2A's public client id
+        "G2A_WEBHOOK_SECRET": "whsec-1",
+        "G2A_SELLER_CLIENT_SECRET": "",
+        "G2A_IDEMPOTENCY_URL": "redis://:p%40ss%2Fword@127.0.0.1:6379/0",
+        "G2A_API_URL": "https://sandboxapi.g2a.com/v1",
+        "G2A_PROMETHEUS_URL": "http://[::1",  # does not parse
+        "AWS_SECRET": "not-ours",
+    }
+    assert environment_secrets(env) == sorted(["k" * 64, "whsec-1", "p%40ss%2Fword", "p@ss/word"])
