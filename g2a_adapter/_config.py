@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, Self
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -521,8 +521,9 @@ class Settings(BaseSettings):
             "allowed_hosts": list(self.allowed_hosts),
         }
 
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.display().items())
-        return f"Settings({fields})"
+    def __repr_args__(self) -> Iterator[tuple[str, Any]]:
+        """What pydantic's repr (and so `str`) and rich's pretty repr show: `display()`."""
+        yield from self.display().items()
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return repr(self)

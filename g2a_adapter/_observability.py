@@ -429,21 +429,39 @@ class MaskingFilter(logging.Filter):
 
     def _masked_object(self, value: object) -> object:
         """`value` itself, or its text masked when that holds a secret: its text as a JSON
-        formatter prints it (`str`, `Type: message` for an exception, else `repr`). A dataclass
-        is written by python-json-logger as its fields, `repr=False` ones too: those are masked
-        (and its text, which may show what no field holds); one whose fields cannot be copied
-        becomes its text, which the formatter could not write otherwise."""
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            try:
-                fields = dataclasses.asdict(value)
-            except Exception:  # a field deepcopy refuses
-                return self._mask(_text(value))
-            masked_fields = self._masked(fields)
-            if masked_fields != fields:
-                return masked_fields
+        formatter prints it (`str`, `Type: message` for an exception, else `repr`). A dataclass,
+        which python-json-logger would write field by field, those its repr hides too, becomes
+        the fields its repr shows (`shown_fields`), masked; or its masked text, when only that
+        shows a secret."""
+        fields = shown_fields(value)
+        if fields is None:
+            masked_text = self._masked_text(value)
+            return value if masked_text is None else masked_text
+        masked_fields = self._masked(fields)
+        if masked_fields == fields:  # its text may show what no field holds
+            masked_text = self._masked_text(value)
+            return masked_fields if masked_text is None else masked_text
+        return masked_fields
+
+    def _masked_text(self, value: object) -> str | None:
+        """`value`'s text masked, or None when it holds no secret."""
         text = _text(value)
         masked = self._mask(text)
-        return value if masked == text else masked
+        return None if masked == text else masked
+
+
+def shown_fields(value: object) -> dict[str, object] | None:
+    """A dataclass instance's fields that its repr shows as `name=repr(field)`, as dataclasses
+    write one: never a `repr=False` field, nor one a `__repr__` of its own hides or masks
+    (none of an unprintable one). None for anything but a dataclass instance."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return None
+    try:
+        shown = repr(value)
+        values = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        return {name: field for name, field in values.items() if f"{name}={field!r}" in shown}
+    except Exception:  # an unprintable dataclass or field: it shows none
+        return {}
 
 
 def _text(value: object) -> str:

@@ -45,16 +45,21 @@ _JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def json_formatter() -> logging.Formatter:
-    """One JSON object per record: time, level, logger, message and every extra field."""
+    """One JSON object per record: time, level, logger, message and every extra field (a
+    dataclass as the fields its repr shows)."""
     try:
         from pythonjsonlogger.json import JsonFormatter
+
+        from g2a_adapter._json_logs import ReprFaithfulEncoder
     except ModuleNotFoundError as exc:
         raise ModuleNotFoundError(
             f"{LOG_FORMAT_ENV}=json needs {exc.name}: install g2a-adapter[json-logs]",
             name=exc.name,
         ) from None
     formatter: logging.Formatter = JsonFormatter(
-        _JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}
+        _JSON_FIELDS,
+        rename_fields={"levelname": "level", "name": "logger"},
+        json_encoder=ReprFaithfulEncoder,
     )
     return formatter
 

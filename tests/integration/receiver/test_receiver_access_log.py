@@ -1,10 +1,12 @@
-"""uvicorn's access log under `uvicorn_config`: G2A's `GET /oauth/token` carries the seller
-client secret in its query, and no access line shows it, in clear or percent-encoded, whatever
-logging the service configured; the other routes' lines keep their query."""
+"""uvicorn's access log and trace records under `uvicorn_config`: G2A's `GET /oauth/token`
+carries the seller client secret in its query, and no line shows it, in clear or
+percent-encoded, whatever logging the service configured; the other routes' lines keep their
+query."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import threading
@@ -107,3 +109,22 @@ def test_the_services_logging_never_shows_the_seller_client_secret(tmp_path: Pat
     finally:
         logging.getLogger().removeHandler(handler)
     _assert_no_secret_and_useful_lines(stream.getvalue())
+
+
+def test_uvicorns_trace_logging_never_shows_the_seller_client_secret_nor_the_token(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """At `log_level="trace"` uvicorn prints each request's ASGI scope, its query too, and
+    the messages sent and received (bodies as their size: the token answer's too)."""
+    query = {"grant_type": "client_credentials", "client_id": API_HASH, "client_secret": SECRET}
+    with _serving(tmp_path, log_level="trace") as base_url:
+        with urlopen(f"{base_url}/oauth/token?{urlencode(query)}", timeout=10) as answer:
+            body = answer.read()
+        with urlopen(f"{base_url}/healthz?probe=lb-1", timeout=10) as health:
+            assert health.status == 200
+    logged = "".join(capfd.readouterr())
+    assert "'path': '/oauth/token', 'raw_path': b'/oauth/token', 'query_string': b'***'" in logged
+    assert "'path': '/healthz', 'raw_path': b'/healthz', 'query_string': b'probe=lb-1'" in logged
+    assert f"'type': 'http.response.body', 'body': '<{len(body)} bytes>'" in logged
+    token = json.loads(body)["access_token"]
+    assert [form for form in _written_forms(SECRET) | {token} if form in logged] == []

@@ -9,6 +9,7 @@ import socket
 import threading
 
 import pytest
+import rich.pretty
 from pydantic import SecretStr
 
 from g2a_adapter import ConfigError, Settings, env_of_host
@@ -479,6 +480,27 @@ def test_repr_display_and_errors_never_show_secrets() -> None:
     assert loaded.pay_api_secret.get_secret_value() == "PAY-SECRET-XYZ"
     assert settings.display()["idempotency_url"] == "postgresql://app:***@127.0.0.1/db"
     assert settings.display()["api_key"] == "***"
+
+
+def test_repr_str_and_richs_pretty_repr_show_the_masked_settings() -> None:
+    """rich (and a rich traceback's locals) writes a pydantic model from `__rich_repr__`,
+    that is `__repr_args__`, not from its `__repr__`."""
+    settings = Settings(
+        **BASE,
+        webhook_secret="WH-SECRET-XYZ",
+        idempotency_url="redis://:RedisPw0rd99@127.0.0.1:6379/0",
+    )
+    shown = (
+        "api_url='https://sandboxapi.g2a.com/v1', import_api_url='https://sandboxapi.g2a.com', "
+        "api_hash='hash-1', api_key='***', env='sandbox', timeout_ms=8000, retry_max=2, "
+        "key_timeout_ms=60000, purchase_lease_ms=15000, oauth_client_id='hash-1', "
+        "oauth_client_secret='***', webhook_secret='***', webhook_tolerance_seconds=300, "
+        "pay_api_secret=None, seller_client_id='hash-1', seller_client_secret='***', "
+        "idempotency_url='redis://:***@127.0.0.1:6379/0', allowed_hosts=[]"
+    )
+    assert repr(settings) == str(settings) == f"Settings({shown})"
+    assert list(settings.__rich_repr__()) == list(settings.display().items())
+    assert rich.pretty.pretty_repr(settings, max_width=1000) == f"Settings({shown})"
 
 
 def test_a_store_url_with_an_at_sign_in_its_query_is_accepted_and_masked() -> None:

@@ -17,7 +17,14 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from g2a_adapter.logformat import MaskingFilter, SecretMasker, configure_logging
+from g2a_adapter.logformat import MaskingFilter, SecretMasker, configure_logging, json_formatter
+from g2a_adapter.receiver import (
+    AccountDetail,
+    DeliveredStock,
+    InventoryAccount,
+    InventoryFile,
+    InventoryItem,
+)
 
 # Shaped like G2A's sample client secrets: `$` and `/` are percent-encoded in a query.
 CLIENT_SECRET = "$2a$10$E2jV.xq9Lk/HJoT6+w a~Z"
@@ -184,13 +191,50 @@ class _Login:
     password: str = dataclasses.field(repr=False)
 
 
-def test_a_dataclass_hiding_a_secret_from_its_repr_is_masked_as_json_writes_it(
-    json_log: io.StringIO,
-) -> None:
-    """python-json-logger writes a dataclass as its fields (`asdict`), `repr=False` ones too."""
+def test_a_dataclass_is_logged_as_the_fields_its_repr_shows(json_log: io.StringIO) -> None:
+    """python-json-logger writes a dataclass as its fields (`asdict`), `repr=False` ones too:
+    a hidden field is left out, whether or not it holds a secret the masker knows."""
     record = _logged(json_log, login=_Login("app", "hunter2"), plain=_Login("app", "public"))
-    assert record["login"] == {"user": "app", "password": "***"}
-    assert record["plain"] == {"user": "app", "password": "public"}
+    assert record["login"] == {"user": "app"}
+    assert record["plain"] == {"user": "app"}
+
+
+def test_the_json_formatter_alone_writes_a_dataclass_as_the_fields_its_repr_shows() -> None:
+    """A handler a service configures with `json_formatter()` and no `MaskingFilter`."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    record = logging.makeLogRecord({"msg": "m", "login": _Login("app", "hunter2")})
+    handler.handle(record)
+    assert json.loads(stream.getvalue())["login"] == {"user": "app"}
+
+
+def test_delivered_stock_is_logged_as_its_repr_shows_it(json_log: io.StringIO) -> None:
+    """Keys, passwords and files are no secrets the masker knows: their own `__repr__` hides
+    them, and so does the JSON line, inside containers too."""
+    item = InventoryItem("1-1", "GAMEKEY-AAAA-1111")
+    account = InventoryAccount(
+        "player", "AccountPassw0rd!", "p@e.com", "MailPassw0rd!", (AccountDetail("pin", "1234"),)
+    )
+    file = InventoryFile(b"SECRETFILEBYTES", "k.png", "image/png")
+    delivered = DeliveredStock(7, 1, [item])
+    logging.getLogger("shop").info(
+        "delivered %s", item, extra={"account": account, "file": file, "stock": delivered}
+    )
+    record = json.loads(json_log.getvalue())
+    assert record.pop("asctime")
+    assert record == {
+        "level": "INFO",
+        "logger": "shop",
+        "message": "delivered InventoryItem(id='1-1', value=***, kind='text')",
+        "account": {"username": "player"},
+        "file": {"file_name": "k.png", "mime_type": "image/png"},
+        "stock": {
+            "product_id": 7,
+            "inventory_size": 1,
+            "inventory": [{"id": "1-1", "kind": "text"}],
+        },
+    }
 
 
 @dataclasses.dataclass
@@ -199,13 +243,11 @@ class _Pool:
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
-def test_a_dataclass_whose_fields_cannot_be_copied_is_masked_as_its_text() -> None:
-    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
-    record.pool = _Pool("postgresql://app:hunter2@db/app")
+def test_a_dataclass_whose_fields_cannot_be_copied_is_masked_field_by_field() -> None:
+    pool = _Pool("postgresql://app:hunter2@db/app")
+    record = logging.makeLogRecord({"pool": pool})
     MaskingFilter(SecretMasker(["hunter2"])).filter(record)
-    assert isinstance(record.pool, str)
-    assert "hunter2" not in record.pool
-    assert "postgresql://app:***@db/app" in record.pool
+    assert record.pool == {"dsn": "postgresql://app:***@db/app", "lock": pool.lock}
 
 
 @dataclasses.dataclass
@@ -223,14 +265,14 @@ def test_a_dataclass_whose_text_shows_a_secret_no_field_holds_is_masked_as_its_t
     assert record.conn == "redis://:***@db1/0"
 
 
-def test_a_dataclass_whose_fields_cannot_be_copied_becomes_its_text_even_without_a_secret() -> None:
+def test_a_dataclass_whose_fields_cannot_be_copied_is_written_even_without_a_secret(
+    json_log: io.StringIO,
+) -> None:
     """python-json-logger writes a dataclass with `asdict`, which would fail on it: the line
-    would be lost."""
-    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
-    record.pool = _Pool("postgresql://app@db/app")
-    MaskingFilter(SecretMasker(["hunter2"])).filter(record)
-    assert isinstance(record.pool, str)
-    assert record.pool.startswith("_Pool(dsn='postgresql://app@db/app', lock=")
+    would be lost. Its fields are written instead, the lock as its text."""
+    pool = _Pool("postgresql://app@db/app")
+    record = _logged(json_log, pool=pool)
+    assert record["pool"] == {"dsn": "postgresql://app@db/app", "lock": str(pool.lock)}
 
 
 def test_numbers_and_objects_without_a_secret_are_left_as_they_are() -> None:
