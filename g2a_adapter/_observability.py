@@ -429,19 +429,19 @@ class MaskingFilter(logging.Filter):
 
     def _masked_object(self, value: object) -> object:
         """`value` itself, or its text masked when that holds a secret: its text as a JSON
-        formatter prints it (`str`, `Type: message` for an exception, else `repr`). A dataclass,
-        which python-json-logger would write field by field, those its repr hides too, becomes
-        the fields its repr shows (`shown_fields`), masked; or its masked text, when only that
-        shows a secret."""
+        formatter prints it (`str`, `Type: message` for an exception, else `repr`). A dataclass
+        that a JSON formatter would write with a field its repr hides (python-json-logger's
+        encoder writes them all), or with a secret, becomes the fields its repr shows
+        (`shown_fields`), masked; any other stays itself, for a text format and the handlers
+        after this filter."""
         fields = shown_fields(value)
-        if fields is None:
-            masked_text = self._masked_text(value)
-            return value if masked_text is None else masked_text
-        masked_fields = self._masked(fields)
-        if masked_fields == fields:  # its text may show what no field holds
-            masked_text = self._masked_text(value)
-            return masked_fields if masked_text is None else masked_text
-        return masked_fields
+        if fields is not None and dataclasses.is_dataclass(value):
+            masked_fields = self._masked(fields)
+            hides_a_field = len(fields) < len(dataclasses.fields(value))
+            if hides_a_field or masked_fields != fields:
+                return masked_fields
+        masked_text = self._masked_text(value)  # its text may show what no field holds
+        return value if masked_text is None else masked_text
 
     def _masked_text(self, value: object) -> str | None:
         """`value`'s text masked, or None when it holds no secret."""

@@ -38,16 +38,28 @@ _FIELD = re.compile(
 )
 _FORM_FIELD = re.compile(r"(?P<prefix>\b(?:client_secret|client_id)=)(?P<value>[^&\s]+)")
 # Query or fragment fields whose values are masked in a shown URL (by name, case-insensitive).
+_AUTHORITY_END = re.compile(r"[/?#]")
 _SECRET_PARAMETER = re.compile(r"(?i)pass|pwd|secret|token|key|auth|sig|credential|session")
 
 
 def password_ends_authority(url: str) -> bool:
-    """Whether `url` holds user info whose password has an unencoded `/`, `?` or `#`: that
-    character ends the authority for a parser (`https://admin:pa#ss@host` is host `admin` with
-    port `pa`), so its user info and password are not where a parser looks for them."""
+    """Whether `url`'s user info holds an unencoded `/`, `?` or `#`, which ends the authority
+    for a parser: `https://admin:pa#ss@host` reads as host `admin` with port `pa`, and
+    `https://CORP/alice:pw@host` as host `CORP` with the path `/alice:pw@host`. Told by a `@`
+    after the authority with, before it, an authority whose port is no number or a `:`. A
+    port or IPv6 host with a `@` in the path or query alone (`http://h:9090/?to=a@b`) is none;
+    a password of digits cut by such a character (`admin:1234#x@h`) reads as a port, as it
+    does for every parser."""
     _, slashes, rest = url.partition("://")
-    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    return bool(slashes) and ":" in authority and "@" not in authority and "@" in rest
+    end = _AUTHORITY_END.search(rest)
+    if not slashes or end is None or "@" in rest[: end.start()]:
+        return False
+    at = rest.find("@", end.start())
+    if at < 0:
+        return False
+    host_and_port = rest[: end.start()].rpartition("]")[2]  # an IPv6 host holds colons
+    _, colon, port = host_and_port.rpartition(":")
+    return bool(colon and port and not port.isdigit()) or ":" in rest[end.start() : at]
 
 
 def redacted_url(url: str) -> str:

@@ -92,12 +92,14 @@ def _redacted_field(name: str, value: Any) -> Any:
     field = name.lower().replace("_", "").replace("-", "")
     if field in _SECRET_FIELDS or field.endswith(_KEY_SUFFIXES):
         return MASK
-    if field == "inventory" and isinstance(value, list):
-        return [_redacted_inventory_item(item) for item in value]
+    if field == "inventory":  # not a list, it may be the key itself
+        return (
+            [redacted_inventory_item(item) for item in value] if isinstance(value, list) else MASK
+        )
     return redacted(value)
 
 
-def _redacted_inventory_item(item: Any) -> Any:
+def redacted_inventory_item(item: Any) -> Any:
     """An item of an `inventory` list with every field but its id and kind masked (an item
     that is no object is masked whole: it may be the key itself)."""
     if not isinstance(item, dict):

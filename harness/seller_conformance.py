@@ -36,7 +36,13 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.seller_calls import SellerAnswer, SellerCalls, mask, redacted
+from harness.seller_calls import (
+    SellerAnswer,
+    SellerCalls,
+    mask,
+    redacted,
+    redacted_inventory_item,
+)
 
 _MAX_ID_LENGTH = 36  # G2A's reservation, order and inventory ids: 1 to 36 characters
 _KINDS = ("text", "file", "account")
@@ -546,11 +552,16 @@ def _units(stock: list[Any]) -> list[Unit]:
 
 
 def _unit(unit: Any) -> Unit:
-    unit_id = _identifier(unit, "id")
-    value: str = _field(unit, "value", str)
-    kind = unit.get("kind", "text")
-    if kind not in _KINDS:
-        raise CheckFailed("an item's kind is not text, file or account", unit)
+    """An inventory item as a unit; a failure quotes the item as an inventory item is shown
+    (`redacted_inventory_item`): wherever its key is, a sold one."""
+    try:
+        unit_id = _identifier(unit, "id")
+        value: str = _field(unit, "value", str)
+        kind = unit.get("kind", "text")
+        if kind not in _KINDS:
+            raise CheckFailed("an item's kind is not text, file or account")
+    except CheckFailed as failed:
+        raise CheckFailed(failed.message, redacted_inventory_item(unit)) from None
     return Unit(unit_id, value if kind == "text" and value else None)
 
 

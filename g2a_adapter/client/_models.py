@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -197,12 +198,12 @@ class Product(G2AModel):
         except ValidationError as exc:
             failed = (error["loc"][0] for error in exc.errors() if error["loc"])
             loose = dict.fromkeys(key for key in failed if key in _TOLERATED_KEYS)
-            if not (loose and isinstance(data, dict)):
+            if not (loose and isinstance(data, Mapping)):
                 raise
         return handler({**data, **{key: _loosely_read(data, str(key)) for key in loose}})
 
 
-def _loosely_read(data: dict[str, Any], key: str) -> object:
+def _loosely_read(data: Mapping[str, Any], key: str) -> object:
     """What a product's tolerated field `key` that failed is read as: `{}` for PHP's `[]`, else
     None, logged."""
     value, field = data[key], _TOLERATED_KEYS[key]

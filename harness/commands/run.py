@@ -347,9 +347,14 @@ def _mask_secrets(report_dir: Path, secrets: list[str]) -> None:
     """Mask the run's secrets in what pytest wrote: a failure's text is the scenario's code
     and values, which no step should hold a credential in, but `--tb=short` alone keeps
     only the frames' arguments out."""
+    from xml.sax.saxutils import escape
+
     from g2a_adapter.logformat import SecretMasker
 
-    mask = SecretMasker(secrets)
+    # junit.xml writes `&`, `<`, `>` escaped, and `"` too in attributes; the masker knows the
+    # forms JSON and URLs write
+    xml_forms = [escape(s, {'"': "&quot;"}) for s in secrets] + [escape(s) for s in secrets]
+    mask = SecretMasker([*secrets, *xml_forms])
     for name in _PYTEST_REPORTS:
         path = report_dir / name
         if path.is_file():
@@ -385,17 +390,19 @@ def _run_checklist(
     log_path = report_dir / "pytest.log"
     started = time.monotonic()
     started_at = datetime.now(UTC)
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            pytest_command(selection, target, report_dir),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        with stopped_if_interrupted([process]):  # Ctrl-C: the run stops, and its pytest with it
-            timed_out = _show_progress(process, results_path, max_time)
+    try:
+        with log_path.open("w", encoding="utf-8") as log:
+            process = subprocess.Popen(
+                pytest_command(selection, target, report_dir),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+            with stopped_if_interrupted([process]):  # Ctrl-C: the run stops, its pytest too
+                timed_out = _show_progress(process, results_path, max_time)
+    finally:  # an interrupted run's files too
+        _mask_secrets(report_dir, environment_secrets(env))
     exit_code = process.returncode
-    _mask_secrets(report_dir, environment_secrets(env))
     results = read_results(results_path)
     proof = None if timed_out else _proving(dashboards)
     proofs = proof.run_results() if proof is not None else []

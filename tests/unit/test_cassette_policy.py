@@ -39,6 +39,15 @@ SECRET = "hunter2-very-secret"
         ("https://g2a:S3ll3r/Pw@seller.example/x", f"https://{SCRUBBED}@seller.example/x"),
         ("https://u:a?b@h.example/v1?id=7", f"https://{SCRUBBED}@h.example/v1?id=7"),
         ("https://h.example/v1?mail=a@b.example", "https://h.example/v1?mail=a@b.example"),
+        (
+            "https://CORP/alice:Pa55word@prom.example:9090/",
+            f"https://{SCRUBBED}@prom.example:9090/",
+        ),
+        # a port or an IPv6 host with a `@` in the path or query: no user info
+        ("http://prom:9090/api?to=ops@example.com", "http://prom:9090/api?to=ops@example.com"),
+        ("https://seller.example:8443/g2a/@v1/", "https://seller.example:8443/g2a/@v1/"),
+        ("http://[::1]/a@b", "http://[::1]/a@b"),
+        ("http://[::1]:8080/a@b", "http://[::1]:8080/a@b"),
     ],
 )
 def test_redacted_url_hides_user_info_and_secret_query_values(url: str, shown: str) -> None:

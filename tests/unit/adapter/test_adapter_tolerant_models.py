@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from types import MappingProxyType
 
 import pytest
 
@@ -124,3 +125,9 @@ def test_a_product_odd_in_an_optional_field_and_missing_a_required_one_is_logged
         "product 14: field videos has an unexpected str; read as absent",
         "product 14: minPrice, name unreadable; the product is skipped",
     ]
+
+
+def test_a_product_given_as_any_mapping_is_read_tolerantly() -> None:
+    doc = MappingProxyType({"id": "16", "name": "n", **STOCK, "restrictions": [], "region": 7})
+    product = Product.model_validate(doc)
+    assert (product.restrictions, product.region) == ({}, None)

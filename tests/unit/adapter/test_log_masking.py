@@ -24,6 +24,7 @@ from g2a_adapter.receiver import (
     InventoryAccount,
     InventoryFile,
     InventoryItem,
+    StockLevel,
 )
 
 # Shaped like G2A's sample client secrets: `$` and `/` are percent-encoded in a query.
@@ -282,6 +283,16 @@ def test_numbers_and_objects_without_a_secret_are_left_as_they_are() -> None:
     values = (record.n, record.ok, record.none, record.ratio, record.e)  # type: ignore[attr-defined]
     assert values == (2, True, None, 0.5, error)
     assert record.e is error  # type: ignore[attr-defined]
+
+
+def test_a_dataclass_that_hides_nothing_and_holds_no_secret_stays_itself() -> None:
+    """For a text format (`%(level)s` prints its repr) and the handlers after the filter."""
+    level = StockLevel(7, 3)
+    item = InventoryItem("9", "GAMEKEY-1")
+    record = logging.makeLogRecord({"level": level, "item": item})
+    assert MaskingFilter(SecretMasker(["hunter2"])).filter(record)
+    assert record.level is level  # type: ignore[attr-defined]
+    assert record.item == {"id": "9", "kind": "text"}  # type: ignore[attr-defined]
 
 
 class _Unprintable:

@@ -295,3 +295,26 @@ def test_a_selection_no_scenario_of_which_runs_on_the_target_says_where_they_run
         f"the selection (tags (qa)) matched {count}, but none runs on sandbox ({placed}); "
         "nothing was checked"
     )
+
+
+def test_the_run_masks_its_secrets_in_what_pytest_wrote_however_it_wrote_them(
+    tmp_path: Path,
+) -> None:
+    from harness.commands.run import _mask_secrets
+
+    secret = 'wh-s3cr&t<"x'
+    written = {
+        "pytest.log": f"E   secret = {secret!r}\n",
+        "junit.xml": '<failure message="wh-s3cr&amp;t&lt;&quot;x">wh-s3cr&amp;t&lt;"x</failure>',
+        "cucumber.json": json.dumps({"error_message": secret}),
+        "results.jsonl": json.dumps({"message": f"got {secret}"}) + "\n",
+    }
+    for name, text in written.items():
+        (tmp_path / name).write_text(text)
+    _mask_secrets(tmp_path, [secret])
+    assert {name: (tmp_path / name).read_text() for name in written} == {
+        "pytest.log": "E   secret = '***'\n",
+        "junit.xml": '<failure message="***">***</failure>',
+        "cucumber.json": '{"error_message": "***"}',
+        "results.jsonl": '{"message": "got ***"}\n',
+    }

@@ -1,5 +1,5 @@
-"""`seller check`'s parts that need no seller: the race's calls go out together, and the help
-counts the checks a run makes."""
+"""`seller check`'s parts that need no seller: the race's calls go out together, the help
+counts the checks a run makes, and a failing inventory item is quoted without its key."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 
 from harness.cli import main
 from harness.seller_calls import SellerAnswer, SellerCalls
-from harness.seller_conformance import CheckResult, Outcome, SellerConformance, sent_together
+from harness.seller_conformance import (
+    CheckFailed,
+    CheckResult,
+    Outcome,
+    SellerConformance,
+    _units,
+    sent_together,
+)
 
 
 def test_the_race_s_calls_are_in_flight_together() -> None:
@@ -89,4 +96,40 @@ def test_the_check_reads_the_seller_credentials_as_the_receiver_does(
             env | {"G2A_SELLER_CLIENT_SECRET": " padded "}
         ).seller_client_secret.get_secret_value()
         == "padded"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        (
+            {"id": "u1", "kind": "text", "code": "AAAAA-BBBBB-CCCCC"},
+            """'value' is missing or not a str: {"id": "u1", "kind": "text", "code": "***"}""",
+        ),
+        (
+            {"id": "u2", "value": "AAAAA-BBBBB-CCCCC", "kind": "voucher"},
+            """an item's kind is not text, file or account: {"id": "u2", "value": "***", """
+            """"kind": "voucher"}""",
+        ),
+        (  # masked whole, then only measured as any text
+            "AAAAA-BBBBB-CCCCC",
+            "'id' is missing or not a str: a body that is not a JSON object or array "
+            "(3 characters)",
+        ),
+    ],
+)
+def test_a_failing_inventory_item_is_quoted_without_its_key(entry: object, reason: str) -> None:
+    """A seller putting its key in another field had the sold key quoted in the reason."""
+    stock = [{"product_id": 1, "inventory_size": 1, "inventory": [entry]}]
+    with pytest.raises(CheckFailed) as failed:
+        _units(stock)
+    assert failed.value.reason(set()) == reason
+
+
+def test_an_inventory_that_is_no_list_is_quoted_masked() -> None:
+    with pytest.raises(CheckFailed) as failed:
+        _units([{"product_id": 1, "inventory_size": 1, "inventory": "AAAAA-BBBBB-CCCCC"}])
+    assert failed.value.reason(set()) == (
+        """'inventory' is missing or not a list: {"product_id": 1, "inventory_size": 1, """
+        """"inventory": "***"}"""
     )
