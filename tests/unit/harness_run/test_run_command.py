@@ -318,3 +318,29 @@ def test_the_run_masks_its_secrets_in_what_pytest_wrote_however_it_wrote_them(
         "cucumber.json": '{"error_message": "***"}',
         "results.jsonl": '{"message": "got ***"}\n',
     }
+
+
+def test_an_interrupted_run_masks_its_secrets_in_what_pytest_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C stops the run and its pytest; the log pytest wrote so far is masked too."""
+    from harness.commands import run
+
+    secret = "apikey-SECRET-1234"
+    script = f"print('api_key={secret}', flush=True); import time; time.sleep(30)"
+    monkeypatch.setattr(run, "pytest_command", lambda *_: [sys.executable, "-c", script])
+
+    def interrupted(process: subprocess.Popen[bytes], results: Path, max_time: object) -> bool:
+        deadline = time.monotonic() + 15
+        while secret not in (tmp_path / "pytest.log").read_text():
+            assert time.monotonic() < deadline, "the fake pytest wrote nothing"
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_show_progress", interrupted)
+    selection = run.Selection("full", None, None)
+    with pytest.raises(KeyboardInterrupt):
+        run._run_checklist(
+            "sandbox", selection, tmp_path, {"G2A_API_KEY": secret}, None, {}, lambda: None
+        )
+    assert (tmp_path / "pytest.log").read_text() == "api_key=***\n"
