@@ -16,7 +16,7 @@ from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
 from harness.envelope import EVIDENCE_KEY_ENV, evidence_key, evidence_key_state, git_state
 from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe, ReportFile
 from harness.gate.floors import FloorError
-from harness.gate.probe import probe_target
+from harness.gate.probe import probe_target, store_kind
 from harness.gate.produce import OnDisk, missing_steps, run_steps
 from harness.gate.reach import twin_only
 from harness.gate.sources import (
@@ -158,9 +158,10 @@ def committed_contracts(repo: Path) -> dict[str, str | None]:
 def _probe(
     options: GateOptions, environ: Mapping[str, str], live_values: Mapping[str, str]
 ) -> tuple[Probe, Probe]:
-    store_url = options.store_url or live_values.get("G2A_IDEMPOTENCY_URL")
+    live_store = live_values.get("G2A_IDEMPOTENCY_URL")
+    store_url = options.store_url or live_store
     try:
-        return probe_target(
+        probes = probe_target(
             options.target, options.target_url, environ, store_url, options.probe_transport
         )
     except Exception as exc:  # any failure to build or serve the probe is a no-go reason
@@ -169,6 +170,14 @@ def _probe(
         return Probe(f"{where}: GET /healthz", error=error), Probe(
             f"{where}: GET /metrics", error=error
         )
+    live_kind = store_kind(live_store or Settings.model_fields["idempotency_url"].default)
+    if options.store_url and store_kind(options.store_url) != live_kind:
+        # --store-url stands in for another kind of store than the live settings name (their
+        # default is a SQLite file): what it pinged is not what live will use
+        source = f"--store-url (the live settings name a {live_kind} store)"
+        health, metrics = probes
+        return replace(health, store_source=source), replace(metrics, store_source=source)
+    return probes
 
 
 def twin_only_items(

@@ -4,7 +4,8 @@ For the twin the gate serves its own twin on loopback (unless `--target-url` nam
 sandbox it talks to `G2A_SANDBOX_API_URL` (default the real sandbox) with the sandbox credentials.
 The store the health check pings is the one the live service will use (`--store-url`, else the
 live settings' `G2A_IDEMPOTENCY_URL`), else `G2A_SANDBOX_IDEMPOTENCY_URL`, else `memory://`; the
-probe says which (`Probe.store_source`), and a sandbox gate accepts only the live one.
+probe says which (`Probe.store_source`), and a sandbox gate accepts only the live one: a
+`--store-url` of another kind than the live settings name (`collect`) is not.
 `transport` replaces the network under the adapter's client (tests stub G2A there).
 """
 

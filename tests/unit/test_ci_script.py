@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +55,19 @@ def test_every_layer_caches_bytecode_outside_the_checkout() -> None:
     set_env = {name.strip(): value.strip() for name, value in pairs}
     assert set_env["PYTHONPYCACHEPREFIX"] == "{work_dir}{/}bytecode"
     assert "PYTHONDONTWRITEBYTECODE" not in set_env
+
+
+def test_tests_that_write_reports_pass_with_ci_s_evidence_key_in_the_environment() -> None:
+    """tox passes `G2A_*` on, CI's evidence key with it: a report a test wrote was signed with
+    it and no longer equal to what the test expected (the unit layer failed whenever CI set the
+    key, so a signed gate could not say GO)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/unit/harness_run/test_report.py"],
+        cwd=ROOT,
+        env={**os.environ, "G2A_EVIDENCE_KEY": "ci-evidence-key"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

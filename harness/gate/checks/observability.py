@@ -75,6 +75,8 @@ def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
             f"{probe.url}: the {probe.store} store of {probe.store_source} was pinged, "
             "not the one live will use"
         )
+        if probe.store_source.startswith("--store-url"):
+            fix = "set G2A_IDEMPOTENCY_URL in the live settings to the production store"
         return reason, fix
     return None
 

@@ -37,6 +37,7 @@ from gate_support import (
 
 from harness.gate import GateOptions, GateReport, run_gate
 from harness.gate.model import Decision
+from harness.gate.probe import store_kind
 from harness.gate.sources import MAX_FILE_BYTES
 
 KEY = "ci-evidence-key-" + "7" * 16
@@ -303,8 +304,30 @@ def test_an_in_memory_store_is_not_the_production_store(
     flagged = gate(
         environ={**environ, "G2A_IDEMPOTENCY_URL": "memory://"},
         store_url=environ["G2A_IDEMPOTENCY_URL"],
+    )  # --store-url pings a production store the live settings do not name
+    assert [c.id for c in flagged.blocking()] == ["health"]
+    kind = store_kind(environ["G2A_IDEMPOTENCY_URL"])
+    assert reason(flagged, "health").endswith(
+        f"the {kind} store of --store-url (the live settings name a memory store) was pinged, "
+        "not the one live will use"
     )
-    assert flagged.decision is Decision.GO  # --store-url names the production store
+
+
+def test_store_url_may_reach_the_live_store_by_another_address_not_another_store(
+    gate: Gate, environ: dict[str, str], tmp_path: Path
+) -> None:
+    """A CI machine may reach the production store by another URL (a tunnel): a store of the
+    kind the live settings name. Without a store in the live settings the service would use
+    its default SQLite file (found by review: --store-url made a Redis stand in for it)."""
+    other_address = f"sqlite:///{tmp_path / 'tunnelled-store.sqlite3'}"
+    assert gate(store_url=other_address).decision is Decision.GO
+    unset = {k: v for k, v in environ.items() if k != "G2A_IDEMPOTENCY_URL"}
+    report = gate(environ=unset, store_url="redis://127.0.0.1:6379/15")
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert reason(report, "health").endswith(
+        "the redis store of --store-url (the live settings name a sqlite store) was pinged, "
+        "not the one live will use"
+    )
 
 
 def test_without_the_key_the_same_evidence_is_unsigned_and_said_so(
