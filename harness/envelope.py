@@ -106,9 +106,14 @@ def capture(
     repo: Path = Path(),
     environ: Mapping[str, str] | None = None,
     tools: Mapping[str, str] | None = None,
+    checkout_at_start: tuple[str | None, bool] | None = None,
 ) -> dict[str, Any]:
-    """The envelope of a report written now, from the checkout in `repo`."""
+    """The envelope of a report written now, from the checkout in `repo`. `checkout_at_start`
+    is `git_state()` when the run started: a checkout dirty then, or on another commit, is
+    recorded dirty though it was put back before the run ended (what ran was not the commit)."""
     commit, dirty = git_state(repo)
+    if checkout_at_start is not None:
+        dirty = dirty or checkout_at_start != (commit, False)
     return {
         "commit": commit,
         "dirty": dirty,

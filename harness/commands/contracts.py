@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli import UsageError
+from harness.envelope import git_state
 
 NAME = "contracts"
 HELP = "verify the pacts against a provider; detect drift between OpenAPI, pacts and traffic"
@@ -71,6 +72,7 @@ def _record(
     ran_on: str,
     base_url: str | None,
     started_at: datetime,
+    checkout_at_start: tuple[str | None, bool],
     **fields: Any,
 ) -> None:
     """This part's results into contracts.json, with what it proves it ran on (target `files`:
@@ -79,7 +81,11 @@ def _record(
     from harness.contracts.report import REPORT_NAME, update_report
 
     part_envelope = envelope.capture(
-        target=ran_on, base_url=base_url, suite=part, started_at=started_at
+        target=ran_on,
+        base_url=base_url,
+        suite=part,
+        started_at=started_at,
+        checkout_at_start=checkout_at_start,
     )
     update_report(report_dir, part, part_envelope, **fields)
     print(f"report: {report_dir / REPORT_NAME}")
@@ -93,7 +99,7 @@ def _verify(args: argparse.Namespace) -> int:
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
 
-    started_at = datetime.now(UTC)
+    started_at, checkout_at_start = datetime.now(UTC), git_state()
     pact_dir = args.pacts or PACT_DIR
     if not pact_dir.is_dir():
         raise UsageError(f"pact folder {pact_dir} does not exist")
@@ -109,6 +115,7 @@ def _verify(args: argparse.Namespace) -> int:
                 "provider",
                 shown,
                 started_at,
+                checkout_at_start,
                 sources=sources,
                 target="provider",
                 pacts_verified=False,
@@ -137,6 +144,7 @@ def _verify(args: argparse.Namespace) -> int:
         target,
         result.provider_url,
         started_at,
+        checkout_at_start,
         sources=sources,
         target=target,
         pacts_verified=result.passed,
@@ -170,7 +178,7 @@ def _drift(args: argparse.Namespace) -> int:
         load_pacts,
     )
 
-    started_at = datetime.now(UTC)
+    started_at, checkout_at_start = datetime.now(UTC), git_state()
     cassettes = args.cassettes or CASSETTE_DIR
     if not cassettes.is_dir():
         raise UsageError(f"cassette folder {cassettes} does not exist")
@@ -213,6 +221,7 @@ def _drift(args: argparse.Namespace) -> int:
         "files",
         None,
         started_at,
+        checkout_at_start,
         sources={name: folder_record(folder) for name, folder in folders.items()},
         drift_checked=bool(traffic),
         drift=[d.as_dict() for d in drift],

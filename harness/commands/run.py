@@ -390,6 +390,7 @@ def _run_checklist(
     log_path = report_dir / "pytest.log"
     started = time.monotonic()
     started_at = datetime.now(UTC)
+    checkout_at_start = envelope.git_state()
     try:
         with log_path.open("w", encoding="utf-8") as log:
             process = subprocess.Popen(
@@ -429,6 +430,7 @@ def _run_checklist(
                 base_url=facts["target_url"] or None,
                 suite=selection.slug(),
                 started_at=started_at,
+                checkout_at_start=checkout_at_start,
             ),
         },
     )

@@ -397,6 +397,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     started_at = datetime.now(UTC)
+    checkout_at_start = envelope.git_state()
     services_log = run.report_dir / "services.log"
     with load_services(
         profile,
@@ -437,7 +438,11 @@ def execute(run: LoadRun) -> dict[str, Any]:
         ),
     )
     report["envelope"] = envelope.capture(
-        target=run.target, base_url=plan.api_url, suite=profile.name, started_at=started_at
+        target=run.target,
+        base_url=plan.api_url,
+        suite=profile.name,
+        started_at=started_at,
+        checkout_at_start=checkout_at_start,
     )
     report["worker_exit_codes"] = end.worker_codes
     if notes:

@@ -88,3 +88,31 @@ def test_a_change_hidden_from_git_status_is_still_dirty(tmp_path: Path, flag: st
     assert git(tmp_path, "status", "--porcelain") == ""
     assert git_state(tmp_path) == (git(tmp_path, "rev-parse", "HEAD"), True)
     assert git_state(tmp_path / "app")[1] is True
+
+
+def test_a_run_whose_checkout_changed_under_it_is_recorded_dirty(tmp_path: Path) -> None:
+    """Found by review: a change present when a run started and reverted before it ended was
+    recorded clean (the state was read at the end only), and the gate took the run."""
+    from datetime import UTC, datetime
+
+    from gate_support import commit, git
+
+    from harness.envelope import capture
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    commit(tmp_path, {"tox.ini": "[tox]\n", "app/main.py": "x = 1\n"}, "init")
+    clean = git_state(tmp_path)
+    (tmp_path / "app" / "main.py").write_text("x = 2\n")
+    dirty_at_start = git_state(tmp_path)
+    git(tmp_path, "checkout", "--", "app/main.py")
+
+    def recorded(start: tuple[str | None, bool]) -> tuple[object, object]:
+        report = capture(
+            target="twin", base_url=None, suite="smoke", started_at=datetime.now(UTC),
+            repo=tmp_path, checkout_at_start=start,
+        )  # fmt: skip
+        return report["commit"], report["dirty"]
+
+    assert recorded(clean) == (clean[0], False)
+    assert recorded(dirty_at_start) == (clean[0], True)
+    assert recorded(("0" * 40, False)) == (clean[0], True)  # HEAD moved during the run
