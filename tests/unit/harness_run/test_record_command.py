@@ -4,7 +4,9 @@ and a sandbox's settings are checked before anything reaches the network."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from project_support import lay_out_project_root
@@ -93,8 +95,12 @@ def test_a_run_that_stops_early_leaves_no_verdicts_of_the_run_before(
     for name in CHECKLIST_REPORTS:
         (tmp_path / name).write_text("the run before's verdicts\n")
 
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt  # Ctrl-C as pytest starts
+    real_popen = subprocess.Popen
+
+    def interrupted(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        if "pytest" in command:
+            raise KeyboardInterrupt  # Ctrl-C as pytest starts
+        return real_popen(command, *args, **kwargs)  # git, reading the checkout
 
     monkeypatch.setattr(run.subprocess, "Popen", interrupted)
     selection = run.Selection("full", None, None)
