@@ -32,7 +32,7 @@ from g2a_adapter._url_secrets import (
     userinfo_is_ambiguous,
 )
 from g2a_adapter.idempotency._url import parse_store_url
-from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST, is_loopback
+from g2a_adapter.wire import LIVE_HOST, SANDBOX_HOST, is_loopback, is_unspecified
 
 Env = Literal["sandbox", "live"]
 
@@ -148,6 +148,8 @@ def _check_host(
             f"G2A_ENV is sandbox (the default) but {variable} points at the live host; "
             "set G2A_ENV=live to use it"
         )
+    if is_unspecified(host):
+        raise ConfigError(f"{variable}: {host} is an address to listen on, not a host to call")
     loopback = is_loopback(host)
     if loopback and env == "live":
         raise ConfigError(f"{variable}: a loopback host is allowed only in the sandbox env")

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets as _secrets
+import socket
 import time
 from collections.abc import Sequence
 
@@ -18,15 +19,38 @@ LIVE_HOST = "api.g2a.com"
 SANDBOX_HOST = "sandboxapi.g2a.com"
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` is this machine (`localhost`, 127.0.0.0/8, ::1): the one host the
-    adapter calls over plain http (a twin), in the sandbox environment only."""
-    if host.lower() == "localhost":
-        return True
+def _numeric_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a numeric `host` is, read as the system's resolver reads it: IPv6, or IPv4
+    in any form `inet_aton` takes (`127.1`, `0x7f000001`, `2130706433`), an IPv4-mapped IPv6
+    address as its IPv4 one; None for a name."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only: `localhost` and the names under it (RFC 6761),
+    127.0.0.0/8 in any of its written forms, `::1`. The one host the adapter calls over plain
+    http (a twin), in the sandbox environment only; the live environment refuses it."""
+    name = host.lower().removesuffix(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _numeric_address(host)
+    return address is not None and address.is_loopback
+
+
+def is_unspecified(host: str) -> bool:
+    """Whether `host` is the any-address (`0.0.0.0`, `0`, `::`): a server listens there; a
+    client calling it reaches this machine."""
+    address = _numeric_address(host)
+    return address is not None and address.is_unspecified
 
 
 WEBHOOK_SIGNATURE_VERSION = "v1"

@@ -75,6 +75,11 @@ ACCEPTED = [
     # a dot inside a segment is not a dot segment
     ("http://127.0.0.1:8765/g2a.proxy/v1", SANDBOX, (), "http://127.0.0.1:8765/g2a.proxy/v1"),
     ("http://127.0.0.1:8765/...v1/v1", SANDBOX, (), "http://127.0.0.1:8765/...v1/v1"),
+    # loopback in every form the system's resolver reads: plain http to a twin in the sandbox
+    ("http://127.1:8765/v1", SANDBOX, (), "http://127.1:8765/v1"),
+    ("http://0x7f000001:8765/v1", SANDBOX, (), "http://0x7f000001:8765/v1"),
+    ("http://[::ffff:127.0.0.1]:8765/v1", SANDBOX, (), "http://[::ffff:127.0.0.1]:8765/v1"),
+    ("http://twin.localhost:8765/v1", SANDBOX, (), "http://twin.localhost:8765/v1"),
 ]
 
 REFUSED = [
@@ -138,6 +143,18 @@ REFUSED = [
     ("https://sandboxapi.g2a.com./v1", LIVE, (), "sandbox host"),
     ("https://api.g2a.com.evil.com./v1", LIVE, (), "not allowed"),
     ("http://localhost./v1", LIVE, (), "loopback"),
+    # loopback written unusually is loopback, even when listed as an allowed host
+    ("https://127.1/v1", LIVE, ("127.1",), "loopback"),
+    ("https://0x7f000001/v1", LIVE, ("0x7f000001",), "loopback"),
+    ("https://2130706433/v1", LIVE, ("2130706433",), "loopback"),
+    ("https://0177.0.0.1/v1", LIVE, ("0177.0.0.1",), "loopback"),
+    ("https://[::ffff:127.0.0.1]/v1", LIVE, ("::ffff:127.0.0.1",), "loopback"),
+    ("https://g2a.localhost/v1", LIVE, ("g2a.localhost",), "loopback"),
+    # the any-address is where a server listens, never a host to call
+    ("https://0.0.0.0/v1", LIVE, ("0.0.0.0",), "0.0.0.0 is an address to listen on"),
+    ("https://0/v1", LIVE, ("0",), "0 is an address to listen on"),
+    ("http://0.0.0.0:8765/v1", SANDBOX, (), "0.0.0.0 is an address to listen on"),
+    ("http://[::]:8765/v1", SANDBOX, (), ":: is an address to listen on"),
     ("https://api.g2a.com../v1", LIVE, (), "empty label"),
     ("https://api..g2a.com/v1", LIVE, (), "empty label"),
     ("https://./v1", SANDBOX, (), "empty label"),

@@ -139,6 +139,31 @@ def test_a_confirmed_live_host_is_go_and_says_who_confirmed_it(
     )
 
 
+@pytest.mark.parametrize(
+    ("host", "rule"),
+    [
+        ("127.1", "G2A_API_URL: a loopback host is allowed only in the sandbox env"),
+        ("0x7f000001", "G2A_API_URL: a loopback host is allowed only in the sandbox env"),
+        ("[::ffff:127.0.0.1]", "G2A_API_URL: a loopback host is allowed only in the sandbox env"),
+        ("g2a.localhost", "G2A_API_URL: a loopback host is allowed only in the sandbox env"),
+        ("0.0.0.0", "G2A_API_URL: 0.0.0.0 is an address to listen on, not a host to call"),
+    ],
+)
+def test_the_operators_word_does_not_make_this_machine_a_live_host(
+    clean: Evidence, live_env: dict[str, str], host: str, rule: str
+) -> None:
+    """Loopback written unusually, allowed and confirmed by the operator, is still this machine:
+    a twin or a stub, never G2A production."""
+    listed = host.strip("[]")
+    env = {**live_env, "G2A_API_URL": f"https://{host}/v1", "G2A_ALLOWED_HOSTS": listed}
+    evidence = dataclasses.replace(clean, live=live_config(env, "the environment", None, listed))
+    result = check_live_config(evidence)
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        f"live settings from the environment are refused: {rule}",
+    )
+
+
 def test_an_import_api_url_off_g2a_is_no_go_even_with_the_live_base_url(
     clean: Evidence, live_env: dict[str, str]
 ) -> None:
