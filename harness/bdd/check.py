@@ -99,8 +99,7 @@ def runnable_feature_files() -> list[str]:
     import pytest
 
     files = dict.fromkeys(feature_files(Path(folder) for folder in feature_dirs()))
-    invalid = [problem for path in files if (problem := invalid_gherkin(path))]
-    if invalid:
+    if invalid := invalid_files(files):
         raise pytest.Collector.CollectError("\n".join(invalid))
     return [str(path) for path in files]
 
