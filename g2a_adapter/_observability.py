@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import html
 import json
 import logging
 import math
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Protocol
 from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -162,7 +164,7 @@ class Metrics:
 class SecretMasker:
     """Replaces every configured secret value, wherever it appears, with `***`.
 
-    A secret is also matched as URLs, form bodies and JSON write it (`_written_forms`): G2A
+    A secret is also matched as URLs, form bodies, JSON and XML write it (`_written_forms`): G2A
     takes the seller client secret in the query of `GET /oauth/token`, where `$` and `/` are
     percent-encoded, and an access log or an HTTP library's debug line prints that query. In
     base64 (an HTTP Basic `Authorization` header holds `base64(client_id:secret)`), the whole
@@ -249,7 +251,13 @@ def _written_forms(secret: str) -> set[str]:
     lower-case hex) and escaped as a JSON string: a handful of literals, so masking stays one
     regular-expression pass."""
     encoded = _percent_encoded(secret) | _lower_hex_too({quote_plus(secret)})
-    return encoded | _in_reprs({secret} | _json_forms(secret))
+    return encoded | _in_reprs({secret} | _json_forms(secret)) | _markup_forms(secret)
+
+
+def _markup_forms(secret: str) -> set[str]:
+    """`secret` as XML and HTML write it in text and attributes: `&`, `<`, `>` escaped, and
+    the quotes as each writer does (a JUnit report, an HTML page of results)."""
+    return {xml_escape(secret), xml_escape(secret, {'"': "&quot;"}), html.escape(secret)}
 
 
 def _in_reprs(forms: set[str]) -> set[str]:

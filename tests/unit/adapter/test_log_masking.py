@@ -140,6 +140,20 @@ def test_a_secret_escaped_in_json_the_php_way_is_masked(written: str, spelling: 
     assert SecretMasker([PHP_SECRET])(body) == '{"client_secret":"***","n":1}'
 
 
+@pytest.mark.parametrize(
+    ("written", "writer"),
+    [
+        ("s&amp;cr&lt;t&gt;-&quot;q&quot;-'a'", "an XML attribute"),
+        ("s&amp;cr&lt;t&gt;-\"q\"-'a'", "XML text"),
+        ("s&amp;cr&lt;t&gt;-&quot;q&quot;-&#x27;a&#x27;", "html.escape"),
+    ],
+)
+def test_a_secret_escaped_in_xml_or_html_is_masked(written: str, writer: str) -> None:
+    secret = "s&cr<t>-\"q\"-'a'"
+    report = f'<failure message="{written}">{written}</failure>'
+    assert SecretMasker([secret])(report) == '<failure message="***">***</failure>', writer
+
+
 def test_a_backslash_u_written_in_a_secret_is_not_read_as_an_escape() -> None:
     """A secret holding the six characters `\\u00e4` is JSON `\\\\u00e4`: no hex to upper-case."""
     secret = "abc\\u00e4def"
