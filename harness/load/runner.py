@@ -41,6 +41,7 @@ PROJECT_ROOT = Path(harness.__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 10
 WORKER_QUIT_GRACE_S = 30  # after a master that ended its run: its workers quit by then
 WEB_AUTOQUIT_S = 10
+OWN_STORE = "idempotency.sqlite3"  # the run's store, in its report dir, unless one is given
 EXPECT_WORKERS_MAX_WAIT_S = 90  # the master gives up on workers that have not joined by then
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
 # What a run writes into its report dir, by role, as load.json names them.
@@ -155,7 +156,7 @@ def _class_names(profile: Profile) -> list[str]:
 def _plan(run: LoadRun, api: Target, services: LoadServices) -> LoadPlan:
     report_dir = run.report_dir.resolve()
     # the load's own store, never the service's G2A_IDEMPOTENCY_URL: test purchases stay out
-    store_url = os.environ.get(STORE_URL_ENV) or f"sqlite:///{report_dir / 'idempotency.sqlite3'}"
+    store_url = os.environ.get(STORE_URL_ENV) or f"sqlite:///{report_dir / OWN_STORE}"
     profile = run.profile
     assert api.api_hash is not None  # the twin's published hash, or the sandbox's G2A_API_HASH
     return LoadPlan(
@@ -264,15 +265,19 @@ def _ui_options(run: LoadRun) -> list[str]:
 # everything a run writes into its report dir, so none of a previous run's files is left behind
 RUN_OUTPUTS = (
     "load.json", "journal.json", "services.log", "locust.log", "locust.html",
-    "locust_stats.json", "locust_*.csv", "idempotency.sqlite3*", "tls-server.*",
+    "locust_stats.json", "locust_*.csv", f"{OWN_STORE}*", "tls-server.*",
 )  # fmt: skip
 
 
 def _clean(report_dir: Path) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
     for pattern in RUN_OUTPUTS:
-        for stale in report_dir.glob(pattern):
-            stale.unlink()
+        _remove(report_dir, pattern)
+
+
+def _remove(report_dir: Path, pattern: str) -> None:
+    for path in report_dir.glob(pattern):
+        path.unlink()
 
 
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
@@ -399,22 +404,26 @@ def execute(run: LoadRun) -> dict[str, Any]:
     started_at = datetime.now(UTC)
     checkout_at_start = envelope.git_state()
     services_log = run.report_dir / "services.log"
-    with load_services(
-        profile,
-        api.api_url,
-        webhook_secret,
-        log_path=services_log,
-        host=run.bind_host,
-        allowed_hosts=api.allowed_hosts,
-    ) as services:
-        plan = _plan(run, api, services)
-        # Create the shared store (schema, WAL mode) once, before the users race to open it;
-        # a bad store URL fails here with one clear line instead of in every user.
-        open_store(plan.store_url(os.environ)).close()
-        env = locust_environment({WEBHOOK_SECRET_ENV: webhook_secret})
-        end = _start_locust(run, plan, env)
-        twin_orders = services.admin.orders() if services.admin is not None else None
-        receiver = ReceiverRecord(dict(services.receiver.handled), services.receiver.rejections())
+    try:
+        with load_services(
+            profile,
+            api.api_url,
+            webhook_secret,
+            log_path=services_log,
+            host=run.bind_host,
+            allowed_hosts=api.allowed_hosts,
+        ) as services:
+            plan = _plan(run, api, services)
+            # Create the shared store (schema, WAL mode) once, before the users race to open
+            # it; a bad store URL fails here with one clear line instead of in every user.
+            open_store(plan.store_url(os.environ)).close()
+            env = locust_environment({WEBHOOK_SECRET_ENV: webhook_secret})
+            end = _start_locust(run, plan, env)
+            twin_orders = services.admin.orders() if services.admin is not None else None
+            handled = dict(services.receiver.handled)
+            receiver = ReceiverRecord(handled, services.receiver.rejections())
+    finally:  # it holds the keys the run's purchases were given (the sandbox's, on sandbox)
+        _remove(run.report_dir, f"{OWN_STORE}*")
     journal = read_journal(run.report_dir / "journal.json")
     journal.exit_code = end.exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json", journal.test_started)

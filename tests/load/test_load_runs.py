@@ -115,6 +115,8 @@ def test_smoke_profile_passes_locally_with_every_artefact(tmp_path: Path) -> Non
     # the report carries no secret: neither the API key nor the webhook secret
     text = (out / "load.json").read_text()
     assert "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875" not in text
+    # nor the keys its purchases were given: the run's own store lived for the run only
+    assert not list(out.glob("idempotency.sqlite3*"))
 
 
 def test_smoke_profile_passes_distributed_over_two_workers(tmp_path: Path) -> None:
