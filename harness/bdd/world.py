@@ -179,8 +179,21 @@ class World:
         from g2a_adapter import G2AClient
 
         if self._client is None:
-            self._client = G2AClient(self.settings(), store=self.store, metrics=self.metrics)
+            store = self.purchase_store()
+            self._client = G2AClient(self.settings(), store=store, metrics=self.metrics)
         return self._client
+
+    def purchase_store(self) -> IdempotencyStore:
+        """Where the scenario's purchases keep their progress: the store a Given step chose,
+        else one in memory of the scenario's own. Never the settings' default file, where a
+        purchase key of another scenario, or of an earlier run, would be found (the twin
+        forgets its orders between scenarios; the sandbox keeps them)."""
+        if self.store is None:
+            from g2a_adapter.idempotency import open_store
+
+            self.store = open_store("memory://")
+            self.on_close(self.store.close)
+        return self.store
 
     def check(
         self,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qa_support import ROOT, harness
+from qa_support import ROOT, harness, scenario_outcomes
 
 QA_FEATURE = """\
 @qa-mine @twin @chk-test-int-order-create
@@ -334,3 +334,32 @@ def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(tmp_path:
     assert "ConfigError" in written["pytest.log"]
     leaks = [name for name, text in written.items() if SANDBOX_API_KEY in text]
     assert (leaks, SANDBOX_API_KEY in done.stdout + done.stderr) == ([], False)
+
+
+SAME_KEY_PURCHASES = """\
+@qa-keys @twin
+Feature: QA's purchases
+  Scenario: A purchase under a key
+    Given the adapter is connected to the target
+    When QA purchases product 10000027819004 with idempotency key "qa-same"
+    Then the purchase returns a key for a new order
+
+  Scenario: Another purchase under the same key
+    Given the adapter is connected to the target
+    When QA purchases product 10000027819004 with idempotency key "qa-same"
+    Then the purchase returns a key for a new order
+    And the twin received 1 order request for product "10000027819004" in "EUR"
+"""
+
+
+def test_a_scenario_s_purchases_are_its_own_without_a_store_step(tmp_path: Path) -> None:
+    """Without `Given the adapter keeps purchase progress in an idempotency store`, purchases
+    keep their progress in the scenario's own store, not in the settings' default file in the
+    working directory, where the key of another scenario (or of an earlier run) was found: the
+    second scenario resumed the first one's purchase."""
+    outcomes = scenario_outcomes(tmp_path, SAME_KEY_PURCHASES, "qa-keys")
+
+    assert {name: t["outcome"] for name, t in outcomes.items()} == {
+        "A purchase under a key": "passed",
+        "Another purchase under the same key": "passed",
+    }
