@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple, get_args
 
@@ -66,6 +66,7 @@ from g2a_adapter.receiver._ipn import (
     parse_form,
 )
 from g2a_adapter.receiver._options import ReceiverOptions, ReceiverSettings
+from g2a_adapter.receiver._plain_calls import call_plain
 from g2a_adapter.receiver._rejections import REJECTIONS, reject
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
 from g2a_adapter.receiver._seller_routes import (
@@ -118,8 +119,10 @@ class _Ipn(NamedTuple):
     handler: Callable[[IpnNotification], None]
 
 
-def _failure(exc: Exception) -> tuple[str, JSONResponse]:
-    """A verified delivery that could not be handled: its events-counter result and answer."""
+def _failure(exc: Exception, delivery: Mapping[str, str]) -> tuple[str, JSONResponse]:
+    """A verified delivery that could not be handled: its events-counter result and answer.
+    `delivery` names it in the handler's failure log (`event_type`, `event_id` or
+    `transaction_id`)."""
     if isinstance(exc, IdempotencyInProgressError):
         return "in_progress", _error("in_progress", 409, {"Retry-After": "1"})
     if isinstance(exc, IdempotencyConflictError):
@@ -127,7 +130,7 @@ def _failure(exc: Exception) -> tuple[str, JSONResponse]:
     if isinstance(exc, StoreUnavailableError):
         logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
         return STORE_UNAVAILABLE, _error("store_unavailable", 503, {"Retry-After": "5"})
-    logger.error("g2a.receiver.handler_failed", exc_info=exc)
+    logger.error("g2a.receiver.handler_failed", exc_info=exc, extra=dict(delivery))
     return HANDLER_FAILED, _error("handler_failed", 500)
 
 
@@ -212,7 +215,7 @@ class _Receiver:
     ) -> Response:
         """Count and answer a verified delivery's result."""
         if isinstance(status, Exception):
-            result, response = _failure(status)
+            result, response = _failure(status, {"event_type": event_type, **answer})
             self.metrics.webhook_events_total.labels(event_type, result).inc()
             return response
         self.metrics.webhook_events_total.labels(event_type, status).inc()
@@ -239,7 +242,7 @@ class _Receiver:
             return self.refused(result.reason)
         if event is None:  # the nonce could not be recorded (the only other unverified end)
             assert isinstance(result, Exception)
-            counted, response = _failure(result)  # a store outage: what the alert watches
+            counted, response = _failure(result, {})  # a store outage: what the alert watches
             self.metrics.webhook_events_total.labels(UNVERIFIED, counted).inc()
             return response
         status = result if isinstance(result, Exception) else result.status
@@ -270,7 +273,7 @@ class _Receiver:
             notification = verifier.verify(parse_form(body))
         except WebhookRejectedError as exc:
             return self.refused(exc.reason)
-        action = functools.partial(handler, notification)
+        action = functools.partial(call_plain, handler, notification)
         key, fingerprint = notification.idempotency_key, notification.fingerprint
         status = _status(functools.partial(once.run, key, fingerprint, action))
         answer = {"transaction_id": notification.transaction_id}

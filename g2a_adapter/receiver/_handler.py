@@ -50,6 +50,7 @@ from g2a_adapter.idempotency import (
     write_group,
 )
 from g2a_adapter.receiver._events import WebhookEvent
+from g2a_adapter.receiver._plain_calls import call_plain, refuse_async
 from g2a_adapter.receiver._webhooks import WebhookVerifier, nonce_of
 
 EVENT_KEY_PREFIX = "webhook-event:"
@@ -133,6 +134,10 @@ class WebhookHandler:
         once: ProcessOnce | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        refuse_async(
+            handler.handle if isinstance(handler, TransactionalHandler) else handler,
+            "the webhook handler",
+        )
         self.verifier = verifier
         self._store = store
         self._handler = handler
@@ -154,8 +159,9 @@ class WebhookHandler:
         handler = self._handler
         if isinstance(handler, TransactionalHandler):
             assert self._in_transaction is not None  # built with the handler
-            return self._in_transaction.run(key, body, functools.partial(handler.handle, event))
-        return self._once.run(key, body, functools.partial(handler, event))
+            action = functools.partial(call_plain, handler.handle, event)
+            return self._in_transaction.run(key, body, action)
+        return self._once.run(key, body, functools.partial(call_plain, handler, event))
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> HandleResult:
         """One delivery: `verify`, then `process`."""
@@ -289,7 +295,7 @@ class WebhookHandler:
         assert flight.claim is not None
         assert not isinstance(handler, TransactionalHandler)  # those are processed alone
         try:
-            self._once.act(flight.claim, functools.partial(handler, flight.event))
+            self._once.act(flight.claim, functools.partial(call_plain, handler, flight.event))
         except Exception as exc:
             flight.error = exc
             return

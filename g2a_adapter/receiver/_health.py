@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from g2a_adapter._errors import G2AApiError, G2AError, StoreUnavailableError
 from g2a_adapter.idempotency import IdempotencyStore
+from g2a_adapter.receiver._plain_calls import call_plain, refuse_async
 
 logger = logging.getLogger("g2a_adapter")
 
@@ -205,10 +206,15 @@ def store_check(store: IdempotencyStore) -> Check:
 
 
 def token_check(probe: Callable[[], SupportsTtl]) -> Check:
-    """Fetch the token (or read the cached one) and report its remaining lifetime."""
+    """Fetch the token (or read the cached one) and report its remaining lifetime.
+
+    `probe` is a plain function (a `G2AClient`'s `auth.token`): checks run on a worker thread,
+    where an `async def` would never be awaited (TypeError).
+    """
+    refuse_async(probe, "the token probe")
 
     def check() -> dict[str, Any]:
-        ttl = probe().ttl_seconds()
+        ttl = call_plain(probe).ttl_seconds()
         if ttl <= 0:
             raise G2AError("the token has expired")
         return {"ttl_seconds": round(ttl, 1)}

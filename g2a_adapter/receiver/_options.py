@@ -14,7 +14,8 @@ from g2a_adapter.idempotency import IdempotencyStore
 from g2a_adapter.idempotency._base import MAX_TTL_SECONDS
 from g2a_adapter.receiver._health import SupportsTtl
 from g2a_adapter.receiver._ipn import IpnNotification
-from g2a_adapter.receiver._stock import SellerStock
+from g2a_adapter.receiver._plain_calls import refuse_async
+from g2a_adapter.receiver._stock import SELLER_STOCK_METHODS, SellerStock
 
 
 class ReceiverSettings(Protocol):
@@ -87,3 +88,7 @@ class ReceiverOptions:
             raise ValueError(
                 f"claim_lease_seconds must be more than 0 and at most {MAX_TTL_SECONDS:g}"
             )
+        if self.ipn_handler is not None:
+            refuse_async(self.ipn_handler, "ipn_handler")
+        for name in SELLER_STOCK_METHODS if self.seller_stock is not None else ():
+            refuse_async(getattr(self.seller_stock, name, None), f"seller_stock.{name}")

@@ -18,6 +18,7 @@ exact, integers as `int` and the others as `Decimal`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -202,3 +203,11 @@ class SellerStock(Protocol):
     def account(self, order_id: str, item_id: str) -> InventoryAccount: ...
 
     def notify(self, notifications: Sequence[StockNotification]) -> None: ...
+
+
+# What G2A's callbacks call on a `SellerStock`, each on a worker thread.
+SELLER_STOCK_METHODS = tuple(
+    name
+    for name, value in vars(SellerStock).items()
+    if inspect.isfunction(value) and not name.startswith("_")
+)
