@@ -1,13 +1,15 @@
 """Log output for services that want the adapter's records as text or as JSON.
 
 `configure_logging()` installs one root handler whose format follows `G2A_LOG_FORMAT`
-(`text`, the default, or `json`); `json_formatter()` returns the JSON formatter for a handler
-the service configures itself. JSON needs the `json-logs` extra (python-json-logger).
-Both add a `MaskingFilter` when given secrets, for records from other libraries.
+(`text`, the default, or `json`), masking the secrets it is given in what it writes (records
+from other libraries and the service's own; the adapter's are built masked); `json_formatter()`
+returns the JSON formatter for a handler the service configures itself, to which a
+`MaskingFilter` can be added. JSON needs the `json-logs` extra (python-json-logger).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
@@ -72,9 +74,25 @@ def configure_logging(
     if choice not in {"text", "json"}:
         raise ConfigError(f"{LOG_FORMAT_ENV} must be 'text' or 'json', not {choice!r}")
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(json_formatter() if choice == "json" else logging.Formatter(TEXT_FORMAT))
-    handler.addFilter(MaskingFilter(SecretMasker(secrets)))
+    formatter = json_formatter() if choice == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(_MaskingFormatter(formatter, SecretMasker(secrets)))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+class _MaskingFormatter(logging.Formatter):
+    """`formatter`'s text of a masked copy of each record (`MaskingFilter`): the record itself,
+    which the root's other handlers get too (pytest's `caplog`, an error tracker's), keeps its
+    arguments and its exception."""
+
+    def __init__(self, formatter: logging.Formatter, masker: SecretMasker) -> None:
+        super().__init__()
+        self._formatter = formatter
+        self._masking = MaskingFilter(masker)
+
+    def format(self, record: logging.LogRecord) -> str:
+        masked = copy.copy(record)
+        self._masking.filter(masked)
+        return self._formatter.format(masked)

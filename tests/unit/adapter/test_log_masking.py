@@ -367,3 +367,43 @@ def test_a_secret_in_a_repr_of_a_repr_is_masked(secret: str) -> None:
         for shown in (repr(ValueError(f"bad {text!r}")), repr(repr({"b": text}))):
             masked = masker(shown)
             assert masked.count("***") == 2, shown
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_configured_logging_masks_what_it_writes_and_leaves_the_record_to_other_handlers(
+    monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
+    """pytest's caplog, an error tracker's handler or the service's own still get the record
+    as logged (its arguments, its exception, its extra fields), whatever their order."""
+    monkeypatch.setenv("G2A_LOG_FORMAT", log_format)
+    stream, kept, root = io.StringIO(), _Kept(), logging.getLogger()
+    level = root.level
+    handler = configure_logging(secrets=["hunter2"], stream=stream)
+    root.addHandler(kept)
+    try:
+        try:
+            raise ValueError("password hunter2 refused")
+        except ValueError:
+            logging.getLogger("svc").exception("cart %s: %s", "c1", "hunter2", extra={"k": b"x"})
+    finally:
+        root.removeHandler(kept)
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    (record,) = kept.records
+    assert (record.msg, record.args, record.k) == ("cart %s: %s", ("c1", "hunter2"), b"x")  # type: ignore[attr-defined]
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "password hunter2 refused"
+    written = stream.getvalue()
+    assert "hunter2" not in written
+    assert "cart c1: ***" in written
+    assert "ValueError: password *** refused" in written
