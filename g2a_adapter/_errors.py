@@ -93,7 +93,12 @@ class OutcomeUnknownError(TransportError):
 
 
 class ClientClosedError(G2AError, RuntimeError):
-    """The client was used after `close()` / `aclose()`; nothing was sent. Use a new client."""
+    """The client was used after `close()` / `aclose()`; nothing was sent. Use a new client.
+
+    A purchase it stopped between two calls (closed by another thread or task) may have
+    ordered and paid: its message says so, and a re-run with the same idempotency key on a new
+    client resumes it.
+    """
 
 
 class ResponseFormatError(G2AError):

@@ -83,6 +83,7 @@ from functools import partial
 from typing import Protocol
 
 from g2a_adapter._errors import (
+    ClientClosedError,
     ConfigError,
     G2AApiError,
     G2AError,
@@ -292,6 +293,14 @@ class PurchaseFlow:
             ) from exc
         except _Unrecorded as unrecorded:  # not released: its lease lapses, read as `creating`
             raise unrecorded.error from None
+        except ClientClosedError as exc:  # closed meanwhile, by another thread or task
+            yield from self._release(key, owner)
+            raise ClientClosedError(
+                f"the client was closed while purchase {key!r} ran; it stopped before its next "
+                "call, its progress recorded: re-run it with the same idempotency key on a new "
+                f"client (within {self._lease:g} s, while the closed client's lease holds it, "
+                "the re-run waits for it or raises IdempotencyInProgressError)"
+            ) from exc
         except Exception:
             yield from self._release(key, owner)
             raise

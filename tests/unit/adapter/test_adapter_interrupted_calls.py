@@ -242,3 +242,56 @@ def test_an_unreadable_success_answer_is_counted_as_what_the_call_raised() -> No
     with client, pytest.raises(OutcomeUnknownError):
         client.orders.create(PRODUCT_ID, max_price=5)
     assert _requests_total(metrics) == {("/v1/order", "outcome_unknown"): 1.0}
+
+
+def _shop_closing_its_client_after_pay(client: list[G2AClient]) -> httpx.MockTransport:
+    """G2A answering each step; its answer to the pay comes back to a client closed meanwhile
+    (as another thread would close it)."""
+    sent: list[str] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        sent.append(f"{request.method} {path}")
+        if path == "/v1/order":
+            return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/pay/"):
+            client[0].close()
+            return answer({"status": True, "transaction_id": "t-1"})
+        if path.startswith("/v1/order/details/"):
+            return answer({"status": "complete", "price": 1.0, "currency": "EUR"})
+        if path.startswith("/v1/order/key/"):
+            return answer({"key": "KEY-1", "isFile": False})
+        return answer({}, 404)
+
+    transport = httpx.MockTransport(respond)
+    transport.sent = sent  # type: ignore[attr-defined]
+    return transport
+
+
+def test_a_purchase_whose_client_is_closed_under_it_says_to_re_run_and_the_re_run_resumes() -> None:
+    """Not "nothing was sent": the order is paid. Its progress is recorded, so a re-run with
+    the same key on a new client fetches the key without ordering or paying again."""
+    store, closing = MemoryStore(), []
+    transport = _shop_closing_its_client_after_pay(closing)
+    closing.append(G2AClient(LEASE_SETTINGS, transport=transport, store=store, retry=NO_RETRY))
+
+    with pytest.raises(ClientClosedError) as stopped:
+        closing[0].orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
+
+    assert str(stopped.value) == (
+        "the client was closed while purchase 'k-closed' ran; it stopped before its next call, "
+        "its progress recorded: re-run it with the same idempotency key on a new client "
+        "(within 0.6 s, while the closed client's lease holds it, the re-run waits for it or "
+        "raises IdempotencyInProgressError)"
+    )
+    assert transport.sent == ["POST /v1/order", f"PUT /v1/order/pay/{ORDER_ID}"]  # type: ignore[attr-defined]
+    with G2AClient(LEASE_SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
+        result = client.orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
+    assert (result.order_id, result.key, result.resumed) == (ORDER_ID, "KEY-1", True)
+    # the closed client wrote no checkpoint after the pay (`paying` is the last): the re-run
+    # reads the details to learn the order is paid, then polls them, and never pays again
+    assert transport.sent[2:] == [  # type: ignore[attr-defined]
+        f"GET /v1/order/details/{ORDER_ID}",
+        f"GET /v1/order/details/{ORDER_ID}",
+        f"GET /v1/order/key/{ORDER_ID}",
+    ]
