@@ -44,20 +44,24 @@ def _requests_total(metrics: Metrics) -> dict[tuple[str, str], float]:
     return counts
 
 
+def _shop_answer(path: str) -> httpx.Response:
+    """G2A's answer to each call of a purchase."""
+    if path == "/v1/order":
+        return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
+    if path.startswith("/v1/order/pay/"):
+        return answer({"status": True, "transaction_id": "t-1"})
+    if path.startswith("/v1/order/details/"):
+        return answer({"status": "complete", "price": 1.0, "currency": "EUR"})
+    if path.startswith("/v1/order/key/"):
+        return answer({"key": "KEY-1", "isFile": False})
+    return answer({}, 404)
+
+
 def _shop_whose_pay_hangs(paid: asyncio.Event | None = None) -> httpx.MockTransport:
     async def respond(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v1/order":
-            return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
-        if path.startswith("/v1/order/pay/"):
-            if paid is None:
-                await asyncio.Event().wait()  # until cancelled
-            return answer({"status": True, "transaction_id": "t-1"})
-        if path.startswith("/v1/order/details/"):
-            return answer({"status": "complete", "price": 1.0, "currency": "EUR"})
-        if path.startswith("/v1/order/key/"):
-            return answer({"key": "KEY-1", "isFile": False})
-        return answer({}, 404)
+        if request.url.path.startswith("/v1/order/pay/") and paid is None:
+            await asyncio.Event().wait()  # until cancelled
+        return _shop_answer(request.url.path)
 
     return httpx.MockTransport(respond)
 
@@ -250,18 +254,10 @@ def _shop_closing_its_client_after_pay(client: list[G2AClient]) -> httpx.MockTra
     sent: list[str] = []
 
     def respond(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        sent.append(f"{request.method} {path}")
-        if path == "/v1/order":
-            return answer({"order_id": ORDER_ID, "price": 1.0, "currency": "EUR"})
-        if path.startswith("/v1/order/pay/"):
+        sent.append(f"{request.method} {request.url.path}")
+        if request.url.path.startswith("/v1/order/pay/"):
             client[0].close()
-            return answer({"status": True, "transaction_id": "t-1"})
-        if path.startswith("/v1/order/details/"):
-            return answer({"status": "complete", "price": 1.0, "currency": "EUR"})
-        if path.startswith("/v1/order/key/"):
-            return answer({"key": "KEY-1", "isFile": False})
-        return answer({}, 404)
+        return _shop_answer(request.url.path)
 
     transport = httpx.MockTransport(respond)
     transport.sent = sent  # type: ignore[attr-defined]
