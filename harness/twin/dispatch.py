@@ -207,7 +207,7 @@ def fault_reply(
     answer the call earned, its effect already done). G2A's own errors (`status`,
     `rate_limit`) carry `error_body`: the body of the API the call went to."""
     kind, status = action.kind, action.status
-    if kind == "rate_limit":
+    if action.retry_after is not None:  # a rate_limit, or a status fault given one
         return rate_limited(error_body(action.code, action.message), action.retry_after, status)
     if kind in {"malformed", "truncated"}:
         whole = normal.body if normal is not None else _SAMPLE_BODY

@@ -47,6 +47,7 @@ DEFAULT_STATUS = {
     "html": 502,
     "redirect": 302,
 }
+RETRY_AFTER_KINDS = ("status", "rate_limit")  # the kinds that may send a Retry-After
 PHASES = ("before", "after")
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_LATENCY_MS = 60_000
@@ -92,7 +93,7 @@ class FaultAction:
     code: str = "TWIN_FAULT"
     message: str = "Injected fault"
     latency_ms: int = 0
-    retry_after: int = 1
+    retry_after: int | None = None  # a rate_limit's Retry-After (1 s), a status fault's if given
     phase: str = "before"
 
 
@@ -187,7 +188,7 @@ def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultActio
         code=_field(spec, "code", str, code_default),
         message=_field(spec, "message", str, message_default),
         latency_ms=_field(spec, "latency_ms", int, defaults.latency_ms),
-        retry_after=_field(spec, "retry_after", int, defaults.retry_after),
+        retry_after=_retry_after(spec, kind, base),
         phase=_field(spec, "phase", str, defaults.phase),
     )
     if action.phase not in PHASES:
@@ -202,9 +203,22 @@ def _action(spec: dict[str, Any], base: FaultAction | None = None) -> FaultActio
         raise FaultSpecError("status must be an HTTP status code from 200 to 599")
     if not 0 <= action.latency_ms <= MAX_LATENCY_MS:
         raise FaultSpecError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
-    if not 0 <= action.retry_after <= MAX_RETRY_AFTER:
+    if action.retry_after is not None and not 0 <= action.retry_after <= MAX_RETRY_AFTER:
         raise FaultSpecError(f"retry_after must be between 0 and {MAX_RETRY_AFTER}")
     return action
+
+
+def _retry_after(spec: dict[str, Any], kind: str, base: FaultAction | None) -> int | None:
+    """The Retry-After of a `rate_limit` (1 s unless given) or `status` fault (none unless
+    given, as a gateway's or G2A's 503 may send one); refused on the other kinds, which
+    answer no error of G2A's."""
+    if "retry_after" in spec:
+        if kind not in RETRY_AFTER_KINDS:
+            raise FaultSpecError("retry_after is for the status and rate_limit kinds")
+        return _field(spec, "retry_after", int, 0)
+    if base is not None:
+        return base.retry_after
+    return 1 if kind == "rate_limit" else None
 
 
 def _field(spec: dict[str, Any], name: str, kind: type[_T], default: _T) -> _T:

@@ -35,6 +35,21 @@ def test_rate_limit_fault_is_429_br03_with_retry_after(api: httpx.Client, admin:
     assert response.json() == error("BR03", "Too many requests")
 
 
+def test_a_status_fault_sends_retry_after_only_when_given(
+    api: httpx.Client, admin: TwinAdmin
+) -> None:
+    """A 503 with `Retry-After`, as a gateway or G2A in maintenance may answer, rehearses the
+    adapter's rate-limit path; without one, a status fault sends none."""
+    admin.add_fault(route="/v1/products", kind="status", status=503, code="SVC01",
+                    message="Maintenance", retry_after=4, times=1)  # fmt: skip
+    admin.add_fault(route="/v1/products", kind="status", status=503, times=1)
+    given, plain = api.get("/products"), api.get("/products")
+    assert (given.status_code, given.headers["retry-after"]) == (503, "4")
+    assert given.json() == error("SVC01", "Maintenance")
+    assert (plain.status_code, "retry-after" in plain.headers) == (503, False)
+    assert [f["retry_after"] for f in admin.faults()] == [4, None]
+
+
 def test_latency_fault_delays_then_answers_normally(api: httpx.Client, admin: TwinAdmin) -> None:
     admin.add_fault(route="/v1/products", kind="latency", latency_ms=300, times=1)
     started = time.perf_counter()
@@ -176,6 +191,9 @@ def test_faults_can_be_removed_one_by_one(api: httpx.Client, admin: TwinAdmin) -
         {"sequence": [["status"]]},
         {"sequence": [None, {"kind": ["status"]}]},
         {"kind": "status", "times": True},
+        {"kind": "empty", "retry_after": 5},  # an answer of no G2A error
+        {"kind": "status", "retry_after": 3601},
+        {"sequence": [{"kind": "html", "retry_after": 1}]},
     ],
 )
 def test_bad_fault_specs_are_refused(admin: TwinAdmin, spec: dict[str, object]) -> None:
