@@ -181,8 +181,9 @@ def in_progress_error(
     until = record.lease_expires_at if record else None
     when = "" if until is None else " until " + datetime.fromtimestamp(until, UTC).isoformat()
     return IdempotencyInProgressError(
-        f"purchase {key!r} is in progress: held by {holder}{when} (renewed while it runs; a "
-        f"crashed holder's lease lapses within {lease_seconds:g} s); try again after that",
+        f"purchase {key!r} is in progress: held by {holder}{when} (renewed while it runs; "
+        "the lease of a holder that crashed, was cancelled or had its client closed lapses "
+        f"within {lease_seconds:g} s); try again after that",
         holder,
         until,
     )

@@ -24,6 +24,7 @@ from g2a_adapter import (
     AsyncG2AClient,
     ClientClosedError,
     G2AClient,
+    IdempotencyInProgressError,
     Metrics,
     OutcomeUnknownError,
     RetryPolicy,
@@ -282,6 +283,11 @@ def test_a_purchase_whose_client_is_closed_under_it_says_to_re_run_and_the_re_ru
     )
     assert transport.sent == ["POST /v1/order", f"PUT /v1/order/pay/{ORDER_ID}"]  # type: ignore[attr-defined]
     with G2AClient(LEASE_SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
+        with pytest.raises(IdempotencyInProgressError) as held:  # the closed client's lease
+            client.orders.purchase(PRODUCT_ID, idempotency_key="k-closed", wait_timeout=0)
+        assert "the lease of a holder that crashed, was cancelled or had its client closed " in (
+            str(held.value)
+        )
         result = client.orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
     assert (result.order_id, result.key, result.resumed) == (ORDER_ID, "KEY-1", True)
     # the closed client wrote no checkpoint after the pay (`paying` is the last): the re-run
