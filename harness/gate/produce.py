@@ -19,7 +19,7 @@ from harness.envelope import EVIDENCE_KEY_ENV
 from harness.gate.checks.reports import load_run_problems
 from harness.gate.evidence import Binding, ReportFile
 from harness.gate.probe import sandbox_api_url, target_settings
-from harness.gate.provenance import envelope_problem, report_problem
+from harness.gate.provenance import envelope_problem, report_problem, target_problem
 from harness.gate.steps import Step, StepOutcome
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
 
@@ -27,15 +27,16 @@ LOAD_PROFILE = "smoke"
 
 
 def checklist_needs_run(report: ReportFile, target: str, binding: Binding) -> bool:
-    """Absent, stale (another commit, dirty, old, unsigned), or not comparable (another suite
-    or target): run the full checklist.
+    """Absent, stale (another commit, dirty, old, unsigned), or not comparable (another suite,
+    or not a run against `target` as the gate's checklist check judges it: another target, or
+    a sandbox run that called another host than the sandbox): run the full checklist.
 
     A fresh full run on the right target that has failures is kept: re-running would hide them.
     """
     if report_problem(report, "checklist", binding) is not None:
         return True
     envelope = (report.data or {}).get("envelope") or {}
-    return envelope.get("suite") != "full" or envelope.get("target") != target
+    return envelope.get("suite") != "full" or target_problem(report, target) is not None
 
 
 def dashboards_not_proven(report: ReportFile) -> bool:

@@ -169,6 +169,20 @@ def test_checklist_needs_run(
     assert checklist_needs_run(report, target, BINDING) is expected
 
 
+def test_a_sandbox_checklist_that_did_not_call_the_sandbox_is_run_again() -> None:
+    """Found by the gate's audit: a sandbox run made with G2A_SANDBOX_API_URL on a local twin
+    is no evidence for the sandbox (the checklist check's NO-GO), yet --run-missing kept it
+    until the operator deleted it. A fresh sandbox run that called the sandbox and failed is
+    still kept."""
+    on_twin = envelope(target="sandbox", base_url="http://127.0.0.1:8765/v1")
+    loopback = ReportFile("ev/checklist.json", checklist_report(target="sandbox", envelope=on_twin))
+    assert commands(on_disk(loopback), target="sandbox") == [
+        "g2a-harness run --target sandbox --suite full --report-dir ev"
+    ]
+    failed = ReportFile("ev/checklist.json", checklist_report(target="sandbox", passed=False))
+    assert commands(on_disk(failed), target="sandbox") == []
+
+
 def test_a_checklist_with_a_broken_signature_is_produced_again() -> None:
     report = ReportFile("reports/checklist.json", checklist_report(), signature="invalid")
     assert checklist_needs_run(report, "twin", BINDING) is True
