@@ -16,7 +16,7 @@ from harness.contracts.report import COMMITTED_FOLDERS, folder_digest
 from harness.envelope import EVIDENCE_KEY_ENV, evidence_key, evidence_key_state, git_state
 from harness.gate.evidence import Binding, CredentialSet, Evidence, LiveConfig, Probe, ReportFile
 from harness.gate.floors import FloorError
-from harness.gate.probe import probe_target, store_kind
+from harness.gate.probe import probe_target, probed_api, store_kind
 from harness.gate.produce import OnDisk, missing_steps, run_steps
 from harness.gate.reach import twin_only
 from harness.gate.sources import (
@@ -167,8 +167,9 @@ def _probe(
     except Exception as exc:  # any failure to build or serve the probe is a no-go reason
         error = f"{type(exc).__name__}: {exc}"
         where = options.target_url or options.target
-        return Probe(f"{where}: GET /healthz", error=error), Probe(
-            f"{where}: GET /metrics", error=error
+        _, source = probed_api(options.target, options.target_url, environ)
+        return Probe(f"{where}: GET /healthz", error=error, api_source=source), Probe(
+            f"{where}: GET /metrics", error=error, api_source=source
         )
     live_kind = store_kind(live_store or Settings.model_fields["idempotency_url"].default)
     if options.store_url and store_kind(options.store_url) != live_kind:

@@ -110,10 +110,11 @@ class RepoScan:
 class Probe:
     """One HTTP answer from the target's receiver (`/healthz` or `/metrics`).
 
-    `api_url` is the G2A API the receiver's token check called, `store` the kind of
-    idempotency store (`memory`, `sqlite`, `redis`, `postgres`) its store check pinged, and
-    `store_source` where that store's URL came from: `live` (`--store-url` or the live
-    `G2A_IDEMPOTENCY_URL`), `G2A_SANDBOX_IDEMPOTENCY_URL`, or `none` (`memory://`).
+    `api_url` is the G2A API the receiver's token check called and `api_source` what named it:
+    `--target-url`, `G2A_SANDBOX_API_URL` (default the real sandbox) or `twin` (the gate's own);
+    `store` the kind of idempotency store (`memory`, `sqlite`, `redis`, `postgres`) its store
+    check pinged, and `store_source` where that store's URL came from: `live` (`--store-url` or
+    the live `G2A_IDEMPOTENCY_URL`), `G2A_SANDBOX_IDEMPOTENCY_URL`, or `none` (`memory://`).
     """
 
     url: str
@@ -121,6 +122,7 @@ class Probe:
     body: str = ""
     error: str | None = None  # could not be asked at all
     api_url: str = ""
+    api_source: str = "G2A_SANDBOX_API_URL"
     store: str = ""
     store_source: str = "live"
 

@@ -1,7 +1,8 @@
 """Asking the target: a receiver app built from the target's settings, `/healthz` + `/metrics`.
 
 For the twin the gate serves its own twin on loopback (unless `--target-url` names one); for the
-sandbox it talks to `G2A_SANDBOX_API_URL` (default the real sandbox) with the sandbox credentials.
+sandbox it talks to `--target-url`, else `G2A_SANDBOX_API_URL` (default the real sandbox), with
+the sandbox credentials; the probe says which named the API it called (`Probe.api_source`).
 The store the health check pings is the one the live service will use (`--store-url`, else the
 live settings' `G2A_IDEMPOTENCY_URL`), else `G2A_SANDBOX_IDEMPOTENCY_URL`, else `memory://`; the
 probe says which (`Probe.store_source`), and a sandbox gate accepts only the live one: a
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from harness.gate.evidence import Probe
-from harness.gate.provenance import SANDBOX_API_URL
+from harness.gate.provenance import SANDBOX_API_URL, SANDBOX_API_URL_ENV
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -30,7 +31,20 @@ HEALTH_TIMEOUT_S = 5.0
 
 
 def sandbox_api_url(environ: Mapping[str, str]) -> str:
-    return environ.get("G2A_SANDBOX_API_URL", SANDBOX_API_URL)
+    return environ.get(SANDBOX_API_URL_ENV, SANDBOX_API_URL)
+
+
+def probed_api(
+    target: str, explicit: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """The API URL the probe calls and what named it: `--target-url`, else for the sandbox
+    `G2A_SANDBOX_API_URL` (its default the real sandbox), else (None, `twin`): the gate's own
+    twin, served for the probe on a port known only then."""
+    if explicit:
+        return explicit, "--target-url"
+    if target == "twin":
+        return None, "twin"
+    return sandbox_api_url(environ), SANDBOX_API_URL_ENV
 
 
 def target_settings(target: str, api_url: str, environ: Mapping[str, str]) -> dict[str, str]:
@@ -85,16 +99,15 @@ def target_values(
 
 
 @contextlib.contextmanager
-def target_api_url(target: str, explicit: str | None, environ: Mapping[str, str]) -> Iterator[str]:
-    if explicit:
-        yield explicit
-    elif target == "twin":
-        from harness.twin.server import running_twin
+def target_api_url(api_url: str | None) -> Iterator[str]:
+    """`api_url`, else (None) the export URL of a twin served for the probe."""
+    if api_url is not None:
+        yield api_url
+        return
+    from harness.twin.server import running_twin
 
-        with running_twin() as twin:
-            yield twin.export_url
-    else:
-        yield sandbox_api_url(environ)
+    with running_twin() as twin:
+        yield twin.export_url
 
 
 def _serve_and_get(app: Starlette, paths: tuple[str, ...]) -> list[httpx.Response]:
@@ -171,8 +184,12 @@ def probe_target(
     store_url: str | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> tuple[Probe, Probe]:
-    with target_api_url(target, explicit_url, environ) as api_url:
-        probes = probe_receiver(target_values(target, api_url, environ, store_url), transport)
-    _, source = probed_store(store_url, environ)
-    health, metrics = (dataclasses.replace(probe, store_source=source) for probe in probes)
+    api_url, api_source = probed_api(target, explicit_url, environ)
+    with target_api_url(api_url) as called:
+        probes = probe_receiver(target_values(target, called, environ, store_url), transport)
+    _, store_source = probed_store(store_url, environ)
+    health, metrics = (
+        dataclasses.replace(probe, api_source=api_source, store_source=store_source)
+        for probe in probes
+    )
     return health, metrics

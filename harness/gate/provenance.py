@@ -15,6 +15,7 @@ from harness.envelope import host_of
 from harness.gate.evidence import Binding, ReportFile
 
 SANDBOX_API_URL = "https://sandboxapi.g2a.com/v1"
+SANDBOX_API_URL_ENV = "G2A_SANDBOX_API_URL"  # another sandbox API for the gate's probe and runs
 CLOCK_SKEW = timedelta(minutes=5)
 _SIGNATURE_PROBLEMS = {
     "missing": "has no signature (G2A_EVIDENCE_KEY is set: every report must be signed)",

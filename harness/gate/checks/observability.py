@@ -16,7 +16,12 @@ from harness.dashboards.proof import panel_shortfall
 from harness.gate.checks.reports import run_command
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
-from harness.gate.provenance import SANDBOX_API_URL, is_sandbox, report_problem
+from harness.gate.provenance import (
+    SANDBOX_API_URL,
+    SANDBOX_API_URL_ENV,
+    is_sandbox,
+    report_problem,
+)
 
 # The names an operator's dashboard and alert rules are built on (ops/grafana, ops/prometheus;
 # g2a_adapter.Metrics; the table in specs/011-g2a-integration-audit/data-model.md §5). A name
@@ -61,11 +66,20 @@ def _describe(name: str, value: object) -> str:
     return f"{name} ({value})"
 
 
+def _sandbox_api_fix(probe: Probe) -> str:
+    """Point a sandbox gate's probe back at the sandbox: undo what named the API it called."""
+    if probe.api_source == "--target-url":
+        undo = "drop --target-url"
+    else:  # the only other source of a sandbox gate's API URL
+        undo = f"unset {SANDBOX_API_URL_ENV}"
+    return f"probe the real sandbox: {undo} (it calls {SANDBOX_API_URL})"
+
+
 def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
     """(reason, fix) when a sandbox gate's probe did not ask the sandbox and the real store."""
     if not is_sandbox(probe.api_url):
         reason = f"{probe.url}: {probe.api_url} is not the G2A sandbox ({SANDBOX_API_URL})"
-        return reason, f"probe the real sandbox: drop --target-url (it calls {SANDBOX_API_URL})"
+        return reason, _sandbox_api_fix(probe)
     fix = "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
     if probe.store in ("", "memory"):
         reason = f"{probe.url}: only an in-memory store was pinged, not the one live will use"

@@ -465,6 +465,25 @@ def test_twin_evidence_relabelled_as_sandbox_is_never_a_go(
     )
 
 
+def test_the_health_fix_names_what_pointed_the_probe_away_from_the_sandbox(
+    run_gate: Run, live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the gate's audit: the fix said "drop --target-url" when none was given and
+    G2A_SANDBOX_API_URL had pointed the probe at a local twin."""
+    with running_twin() as twin:
+        by_option = run_gate("--target-url", twin.export_url, target="sandbox").check("health")
+        monkeypatch.setenv("G2A_SANDBOX_API_URL", twin.export_url)
+        by_variable = run_gate(target="sandbox").check("health")
+    sandbox = "https://sandboxapi.g2a.com/v1"
+    not_sandbox = f"{twin.export_url} is not the G2A sandbox ({sandbox})"
+    reason = f"receiver on {twin.export_url}: GET /healthz: {not_sandbox}"
+    assert (by_option["reason"], by_variable["reason"]) == (reason, reason)
+    assert by_option["fix"] == f"probe the real sandbox: drop --target-url (it calls {sandbox})"
+    assert by_variable["fix"] == (
+        f"probe the real sandbox: unset G2A_SANDBOX_API_URL (it calls {sandbox})"
+    )
+
+
 def test_relabelled_signed_evidence_names_the_broken_signature(
     run_gate: Run,
     live_env: dict[str, str],

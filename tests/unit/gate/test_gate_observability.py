@@ -40,17 +40,28 @@ def test_green_health(clean: Evidence) -> None:
     assert (result.status, result.reason) == (Status.GO, "200 ok (store, token; memory store)")
 
 
-def test_a_sandbox_gate_must_probe_the_sandbox_host(sandbox_clean: Evidence) -> None:
-    twin = dataclasses.replace(sandbox_clean.health, api_url="http://127.0.0.1:8765/v1")
+@pytest.mark.parametrize(
+    ("source", "undo"),
+    [
+        ("--target-url", "drop --target-url"),
+        # found by the gate's audit: the fix said "drop --target-url" when none was given
+        ("G2A_SANDBOX_API_URL", "unset G2A_SANDBOX_API_URL"),
+    ],
+)
+def test_a_sandbox_gate_must_probe_the_sandbox_host(
+    sandbox_clean: Evidence, source: str, undo: str
+) -> None:
+    """The fix undoes what pointed the probe elsewhere (`Probe.api_source`)."""
+    twin = dataclasses.replace(
+        sandbox_clean.health, api_url="http://127.0.0.1:8765/v1", api_source=source
+    )
     result = check_health(dataclasses.replace(sandbox_clean, health=twin))
     assert (result.status, result.reason) == (
         Status.NO_GO,
         "receiver: GET /healthz: http://127.0.0.1:8765/v1 is not the G2A sandbox "
         "(https://sandboxapi.g2a.com/v1)",
     )
-    assert result.fix == (
-        "probe the real sandbox: drop --target-url (it calls https://sandboxapi.g2a.com/v1)"
-    )
+    assert result.fix == f"probe the real sandbox: {undo} (it calls https://sandboxapi.g2a.com/v1)"
 
 
 def test_a_sandbox_gate_must_ping_the_production_store(sandbox_clean: Evidence) -> None:
