@@ -1,10 +1,13 @@
-"""`python -m harness.ci_record reports/ci --started-at T`: the CI record the gate reads.
+"""`python -m harness.ci_record reports/ci --started-at T --checkout-at-start LINE`: the CI
+record the gate reads.
 
 `.ci/run` calls it after tox (the exit trap of `.ci/evidence`): `reports/ci/ci.json` gets an
 evidence envelope (commit, dirty flag, CI run id, times, tool versions) and the sha256 of tox's
 `--result-json` and of every junit file beside it, signed when `G2A_EVIDENCE_KEY` is set. The
-gate then reads those files' content: which layers ran and passed, on which commit, and how
-many tests ran or skipped.
+checkout is read at CI's start too (the line `python -m harness.envelope` printed then): dirty
+then, or on another commit, is recorded dirty though put back before tox ended. The gate then
+reads those files' content: which layers ran and passed, on which commit, and how many tests
+ran or skipped.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from harness.gate.toxresult import TOX_RESULT
 RECORD = "ci.json"
 
 
-def build_record(folder: Path, started_at: datetime, tox_exit_code: int) -> dict[str, Any]:
+def build_record(
+    folder: Path,
+    started_at: datetime,
+    tox_exit_code: int,
+    checkout_at_start: tuple[str | None, bool],
+) -> dict[str, Any]:
     names = [TOX_RESULT, *sorted(p.name for p in folder.glob("*.xml"))]
     files = {
         name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
@@ -40,6 +48,7 @@ def build_record(folder: Path, started_at: datetime, tox_exit_code: int) -> dict
             suite="tox",
             started_at=started_at,
             tools={"tox": tox_version} if tox_version else None,
+            checkout_at_start=checkout_at_start,
         ),
     }
 
@@ -57,8 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="where tox wrote tox.json and the junit files")
     parser.add_argument("--started-at", required=True, type=datetime.fromisoformat)
     parser.add_argument("--tox-exit-code", required=True, type=int)
+    parser.add_argument(
+        "--checkout-at-start",
+        required=True,
+        type=envelope.read_checkout,
+        metavar="LINE",
+        help="what `python -m harness.envelope` printed when CI started",
+    )
     args = parser.parse_args(argv)
-    record = build_record(args.folder, args.started_at, args.tox_exit_code)
+    record = build_record(args.folder, args.started_at, args.tox_exit_code, args.checkout_at_start)
     path = envelope.write_json(args.folder / RECORD, record)
     print(
         f"CI record: {path} ({len(record['files'])} files, commit {record['envelope']['commit']})"

@@ -8,7 +8,8 @@ HMAC-SHA256 over its canonical JSON (sorted keys, no spaces, UTF-8), the `signat
 out. Standard library only: `.ci/run` uses it before anything is installed.
 
 `python -m harness.envelope` prints the commit and dirty flag of the current directory as one
-JSON line: each tox layer runs it first, so tox's own `--result-json` records what it ran on.
+JSON line: each tox layer runs it first, so tox's own `--result-json` records what it ran on, and
+`.ci/run` at its start, for CI's record (`read_checkout` reads the line back).
 """
 
 from __future__ import annotations
@@ -181,6 +182,19 @@ def write_json(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(signed(report, environ), indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def read_checkout(line: str) -> tuple[str | None, bool]:
+    """The (commit, dirty flag) of a line `python -m harness.envelope` printed."""
+    try:
+        stamp = json.loads(line)
+    except ValueError:
+        stamp = None
+    fields = stamp if isinstance(stamp, dict) else {}
+    commit, dirty = fields.get("commit"), fields.get("dirty")
+    if not isinstance(commit, str | None) or not isinstance(dirty, bool):
+        raise ValueError(f"not a checkout line of python -m harness.envelope: {line!r}")
+    return commit, dirty
 
 
 def main() -> int:

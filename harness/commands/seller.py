@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be a positive number of seconds")
     client_id, client_secret = _credentials(args.client_id)
     shown_url = redacted_url(args.url)
-    started_at = datetime.now(UTC)
+    started_at, checkout_at_start = datetime.now(UTC), envelope.git_state()
     with SellerCalls(args.url, client_id, client_secret, timeout_s=args.timeout) as calls:
         conformance = SellerConformance(
             calls, args.product_ids, args.quantity, timeout_s=args.timeout
@@ -101,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
     report = {
         "kind": "seller-check",
         "envelope": envelope.capture(
-            target="seller", base_url=shown_url, suite="seller-check", started_at=started_at
+            target="seller",
+            base_url=shown_url,
+            suite="seller-check",
+            started_at=started_at,
+            checkout_at_start=checkout_at_start,
         ),
         "url": shown_url,
         "client_id": client_id,

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
+from gate_support import commit, git, head
 from qa_support import ROOT, announced, harness
 
 from g2a_adapter.receiver import (
@@ -324,6 +325,32 @@ def test_the_reference_stock_passes_every_check(
     assert stock.available(GAME) == 5 - 2 + 1 - 2
     assert SANDBOX_API_KEY not in out + json.dumps(written)
     assert "SECRET-KEY" not in out + json.dumps(written)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_check_started_on_changes_put_back_before_it_ended_is_recorded_dirty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the gate's audit: `seller check` read the checkout only at its end, so a run
+    started on uncommitted changes that were reverted before it ended was recorded clean."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q", "-b", "main")
+    commit(checkout, {"app.py": "x = 1\n"}, "init")
+    (checkout / "app.py").write_text("x = 2\n")
+    monkeypatch.chdir(checkout)
+
+    class PutsTheChangeBack(ReferenceStock):
+        """A seller called once the check has started, as its checkout is put back."""
+
+        def reserve(self, requests: Sequence[StockRequest]) -> Reservation:
+            git(checkout, "checkout", "--", "app.py")
+            return super().reserve(requests)
+
+    with served(reference_stock(PutsTheChangeBack)) as url:
+        assert check(url, tmp_path / "reports") == 0
+    envelope = report(tmp_path / "reports")["envelope"]
+    assert (envelope["commit"], envelope["dirty"]) == (head(checkout), True)
 
 
 def test_a_deferred_order_is_checked_through_its_inventory(

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from gate_support import commit, git, head
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,25 +26,52 @@ def test_ci_runs_the_readmes_test_command_verbatim_as_its_last_line() -> None:
     assert [line for line in ci_lines if line][-1] == command
 
 
-def test_the_evidence_is_sealed_on_exit_with_the_command_s_status(tmp_path: Path) -> None:
-    """`.ci/evidence` in a stand-in checkout whose CI record writer notes how it was called."""
-    recorder = tmp_path / ".tox" / "lint" / "bin" / "python"
+def ci_evidence(checkout: Path, command: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`.ci/evidence` sourced in a stand-in checkout before `command`, and the arguments its
+    CI record writer (a stand-in that notes them, one a line) was called with on exit. The
+    harness is this repository's, as `python3` finds it in a real checkout."""
+    recorder = checkout / ".tox" / "lint" / "bin" / "python"
     recorder.parent.mkdir(parents=True)
-    recorder.write_text('#!/bin/sh\necho "$@" > sealed.txt\n')
+    recorder.write_text("#!/bin/sh\nprintf '%s\\n' \"$@\" > sealed.txt\n")
     recorder.chmod(0o755)
-    script = (
-        f'set -euo pipefail\nsource "{ROOT / ".ci" / "evidence"}"\necho "$TOX_RESULT_JSON"\nfalse'
-    )
+    script = f'set -euo pipefail\nsource "{ROOT / ".ci" / "evidence"}"\n{command}'
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     done = subprocess.run(
-        ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+        ["bash", "-c", script],
+        cwd=checkout,
+        env={**os.environ, "PATH": path, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    return done, (checkout / "sealed.txt").read_text().splitlines()
+
+
+def test_the_evidence_is_sealed_on_exit_with_the_command_s_status(tmp_path: Path) -> None:
+    done, sealed = ci_evidence(tmp_path, 'echo "$TOX_RESULT_JSON"\nfalse')
 
     assert done.returncode == 1  # the failing command's status, not the sealer's
     assert done.stdout == "reports/ci/tox.json\n"
     assert (tmp_path / "reports" / "ci").is_dir()
-    sealed = (tmp_path / "sealed.txt").read_text().split()
     assert sealed[:3] == ["-m", "harness.ci_record", "reports/ci"]
     assert sealed[-2:] == ["--tox-exit-code", "1"]
+
+
+def test_the_evidence_records_the_checkout_ci_started_on(tmp_path: Path) -> None:
+    """Found by the gate's audit: CI's record read the checkout only once tox had ended, so a
+    CI run started on uncommitted changes reverted before then was recorded clean. The
+    checkout is read at the start, by the rule every report uses (`python -m
+    harness.envelope`), and passed to the record."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    ignored = "/.tox/\n/reports/\n/sealed.txt\n"  # what CI and the stand-in writer leave
+    commit(tmp_path, {".gitignore": ignored, "app.py": "x = 1\n"}, "init")
+    (tmp_path / "app.py").write_text("x = 2\n")  # changed at CI's start, put back by its end
+
+    done, sealed = ci_evidence(tmp_path, "git checkout -- app.py")
+
+    assert done.returncode == 0, done.stderr
+    at_start = json.loads(sealed[sealed.index("--checkout-at-start") + 1])
+    assert (at_start["commit"], at_start["dirty"]) == (head(tmp_path), True)
 
 
 def test_every_layer_caches_bytecode_outside_the_checkout() -> None:

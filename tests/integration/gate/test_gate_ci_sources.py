@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gate_support import TOX_LAYER_COMMANDS, commit, default_junit, head, tox_result
+from gate_support import TOX_LAYER_COMMANDS, commit, default_junit, git, head, tox_result
 
 from harness.ci_record import main as ci_record
 from harness.envelope import signature_status
@@ -27,9 +27,27 @@ def write_tox_output(folder: Path, commit_id: str) -> None:
         (folder / f"{layer}.xml").write_text(text)
 
 
-def record(folder: Path, started_at: str, tox_exit_code: int = 0) -> int:
+def printed_checkout() -> str:
+    """What `python -m harness.envelope` prints in the current directory, as `.ci/evidence`
+    runs it at CI's start."""
+    command = [sys.executable, "-m", "harness.envelope"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def record(
+    folder: Path, started_at: str, tox_exit_code: int = 0, at_start: str | None = None
+) -> int:
+    """`.ci/evidence`'s call; `at_start` (default: read now) the checkout CI started on."""
     return ci_record(
-        [str(folder), "--started-at", started_at, "--tox-exit-code", str(tox_exit_code)]
+        [
+            str(folder),
+            "--started-at",
+            started_at,
+            "--checkout-at-start",
+            at_start or printed_checkout(),
+            "--tox-exit-code",
+            str(tox_exit_code),
+        ]
     )
 
 
@@ -64,6 +82,26 @@ def test_the_ci_record_binds_tox_s_files_and_reads_back(
     }
     assert ci.counts["integration"] == junit_counts(default_junit()["integration"])
     assert (ci.tox.path, ci.junit["unit"].path) == ("reports/ci/tox.json", "reports/ci/unit.xml")
+
+
+def test_a_ci_run_started_on_changes_put_back_before_it_ended_is_recorded_dirty(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the gate's audit: CI's record read the checkout only once tox had ended, so a
+    CI run started on uncommitted changes that were reverted before then was recorded clean."""
+    monkeypatch.delenv("G2A_EVIDENCE_KEY", raising=False)
+    folder = tmp_path / "reports" / "ci"
+    write_tox_output(folder, head(repo))
+    monkeypatch.chdir(repo)
+    (repo / "app.py").write_text("print('changed')\n")
+    at_start = printed_checkout()
+    git(repo, "checkout", "--", "app.py")
+
+    assert record(folder, "2026-11-27T11:00:00Z", at_start=at_start) == 0
+    envelope = json.loads((folder / "ci.json").read_text())["envelope"]
+    assert (envelope["commit"], envelope["dirty"]) == (head(repo), True)
+    assert record(folder, "2026-11-27T11:00:00Z") == 0  # clean at its start and end
+    assert json.loads((folder / "ci.json").read_text())["envelope"]["dirty"] is False
 
 
 def test_a_signed_record(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

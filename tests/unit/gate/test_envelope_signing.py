@@ -16,6 +16,7 @@ from harness.envelope import (
     evidence_key,
     git_state,
     host_of,
+    read_checkout,
     signature_status,
     signed,
     write_json,
@@ -116,3 +117,17 @@ def test_a_run_whose_checkout_changed_under_it_is_recorded_dirty(tmp_path: Path)
     assert recorded(clean) == (clean[0], False)
     assert recorded(dirty_at_start) == (clean[0], True)
     assert recorded(("0" * 40, False)) == (clean[0], True)  # HEAD moved during the run
+
+
+def test_the_checkout_line_reads_back(capsys: pytest.CaptureFixture[str]) -> None:
+    """`.ci/run` passes CI's record the line `python -m harness.envelope` printed at its start."""
+    from harness.envelope import main
+
+    main()
+    assert read_checkout(capsys.readouterr().out) == git_state()
+
+
+@pytest.mark.parametrize("line", ["", "[]", '{"commit": null}', '{"commit": 1, "dirty": false}'])
+def test_another_line_is_no_checkout(line: str) -> None:
+    with pytest.raises(ValueError, match="not a checkout line"):
+        read_checkout(line)
