@@ -25,12 +25,7 @@ from harness.gate.toxresult import TOX_RESULT
 RECORD = "ci.json"
 
 
-def build_record(
-    folder: Path,
-    started_at: datetime,
-    tox_exit_code: int,
-    checkout_at_start: tuple[str | None, bool],
-) -> dict[str, Any]:
+def build_record(folder: Path, start: envelope.RunStart, tox_exit_code: int) -> dict[str, Any]:
     names = [TOX_RESULT, *sorted(p.name for p in folder.glob("*.xml"))]
     files = {
         name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
@@ -46,9 +41,8 @@ def build_record(
             target="ci",
             base_url=None,
             suite="tox",
-            started_at=started_at,
+            start=start,
             tools={"tox": tox_version} if tox_version else None,
-            checkout_at_start=checkout_at_start,
         ),
     }
 
@@ -74,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         help="what `python -m harness.envelope` printed when CI started",
     )
     args = parser.parse_args(argv)
-    record = build_record(args.folder, args.started_at, args.tox_exit_code, args.checkout_at_start)
+    start = envelope.RunStart(args.started_at, args.checkout_at_start)
+    record = build_record(args.folder, start, args.tox_exit_code)
     path = envelope.write_json(args.folder / RECORD, record)
     print(
         f"CI record: {path} ({len(record['files'])} files, commit {record['envelope']['commit']})"

@@ -21,6 +21,7 @@ import os
 import platform
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -97,32 +98,41 @@ def host_of(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """When a run started and the checkout it started on (`git_state`)."""
+
+    at: datetime
+    checkout: tuple[str | None, bool]
+
+    @classmethod
+    def now(cls, repo: Path = Path()) -> RunStart:
+        return cls(datetime.now(UTC), git_state(repo))
+
+
 def capture(
     *,
     target: str,
     base_url: str | None,
     suite: str,
-    started_at: datetime,
+    start: RunStart,
     finished_at: datetime | None = None,
     repo: Path = Path(),
     environ: Mapping[str, str] | None = None,
     tools: Mapping[str, str] | None = None,
-    checkout_at_start: tuple[str | None, bool] | None = None,
 ) -> dict[str, Any]:
-    """The envelope of a report written now, from the checkout in `repo`. `checkout_at_start`
-    is `git_state()` when the run started: a checkout dirty then, or on another commit, is
-    recorded dirty though it was put back before the run ended (what ran was not the commit)."""
+    """The envelope of a report written now, from the checkout in `repo`, of a run begun at
+    `start`: a checkout dirty then, or on another commit, is recorded dirty though it was put
+    back before the run ended (what ran was not the commit)."""
     commit, dirty = git_state(repo)
-    if checkout_at_start is not None:
-        dirty = dirty or checkout_at_start != (commit, False)
     return {
         "commit": commit,
-        "dirty": dirty,
+        "dirty": dirty or start.checkout != (commit, False),
         "target": target,
         "base_url": base_url,
         "host": host_of(base_url),
         "suite": suite,
-        "started_at": utc_stamp(started_at),
+        "started_at": utc_stamp(start.at),
         "finished_at": utc_stamp(finished_at or datetime.now(UTC)),
         "tools": tool_versions(tools),
         "ci_run_id": ci_run_id(os.environ if environ is None else environ),

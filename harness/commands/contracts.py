@@ -6,12 +6,11 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.cli import UsageError
-from harness.envelope import git_state
+from harness.envelope import RunStart
 
 NAME = "contracts"
 HELP = "verify the pacts against a provider; detect drift between OpenAPI, pacts and traffic"
@@ -71,8 +70,7 @@ def _record(
     part: str,
     ran_on: str,
     base_url: str | None,
-    started_at: datetime,
-    checkout_at_start: tuple[str | None, bool],
+    start: RunStart,
     **fields: Any,
 ) -> None:
     """This part's results into contracts.json, with what it proves it ran on (target `files`:
@@ -80,13 +78,7 @@ def _record(
     from harness import envelope
     from harness.contracts.report import REPORT_NAME, update_report
 
-    part_envelope = envelope.capture(
-        target=ran_on,
-        base_url=base_url,
-        suite=part,
-        started_at=started_at,
-        checkout_at_start=checkout_at_start,
-    )
+    part_envelope = envelope.capture(target=ran_on, base_url=base_url, suite=part, start=start)
     update_report(report_dir, part, part_envelope, **fields)
     print(f"report: {report_dir / REPORT_NAME}")
 
@@ -99,7 +91,7 @@ def _verify(args: argparse.Namespace) -> int:
     from harness.contracts.sources import PACT_DIR
     from harness.contracts.verify import ProviderUnreachableError
 
-    started_at, checkout_at_start = datetime.now(UTC), git_state()
+    start = RunStart.now()
     pact_dir = args.pacts or PACT_DIR
     if not pact_dir.is_dir():
         raise UsageError(f"pact folder {pact_dir} does not exist")
@@ -114,8 +106,7 @@ def _verify(args: argparse.Namespace) -> int:
                 "verify",
                 "provider",
                 shown,
-                started_at,
-                checkout_at_start,
+                start,
                 sources=sources,
                 target="provider",
                 pacts_verified=False,
@@ -143,8 +134,7 @@ def _verify(args: argparse.Namespace) -> int:
         "verify",
         target,
         result.provider_url,
-        started_at,
-        checkout_at_start,
+        start,
         sources=sources,
         target=target,
         pacts_verified=result.passed,
@@ -178,7 +168,7 @@ def _drift(args: argparse.Namespace) -> int:
         load_pacts,
     )
 
-    started_at, checkout_at_start = datetime.now(UTC), git_state()
+    start = RunStart.now()
     cassettes = args.cassettes or CASSETTE_DIR
     if not cassettes.is_dir():
         raise UsageError(f"cassette folder {cassettes} does not exist")
@@ -220,8 +210,7 @@ def _drift(args: argparse.Namespace) -> int:
         "drift",
         "files",
         None,
-        started_at,
-        checkout_at_start,
+        start,
         sources={name: folder_record(folder) for name, folder in folders.items()},
         drift_checked=bool(traffic),
         drift=[d.as_dict() for d in drift],

@@ -367,8 +367,6 @@ def _run_checklist(
     facts: dict[str, str],
     dashboards: Callable[[], DashboardProof | None],
 ) -> int:
-    from datetime import UTC, datetime
-
     from harness import envelope
     from harness.checklist import judge_all, load_checklist
     from harness.processes import stopped_if_interrupted
@@ -384,8 +382,7 @@ def _run_checklist(
     results_path = report_dir / "results.jsonl"
     log_path = report_dir / "pytest.log"
     started = time.monotonic()
-    started_at = datetime.now(UTC)
-    checkout_at_start = envelope.git_state()
+    start = envelope.RunStart.now()
     try:
         with log_path.open("w", encoding="utf-8") as log:
             process = subprocess.Popen(
@@ -424,8 +421,7 @@ def _run_checklist(
                 target=target,
                 base_url=facts["target_url"] or None,
                 suite=selection.slug(),
-                started_at=started_at,
-                checkout_at_start=checkout_at_start,
+                start=start,
             ),
         },
     )

@@ -7,7 +7,6 @@ import argparse
 import os
 from collections import Counter
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be a positive number of seconds")
     client_id, client_secret = _credentials(args.client_id)
     shown_url = redacted_url(args.url)
-    started_at, checkout_at_start = datetime.now(UTC), envelope.git_state()
+    start = envelope.RunStart.now()
     with SellerCalls(args.url, client_id, client_secret, timeout_s=args.timeout) as calls:
         conformance = SellerConformance(
             calls, args.product_ids, args.quantity, timeout_s=args.timeout
@@ -104,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
             target="seller",
             base_url=shown_url,
             suite="seller-check",
-            started_at=started_at,
-            checkout_at_start=checkout_at_start,
+            start=start,
         ),
         "url": shown_url,
         "client_id": client_id,

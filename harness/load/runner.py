@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -401,8 +400,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     api = _resolved(run.target)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
-    started_at = datetime.now(UTC)
-    checkout_at_start = envelope.git_state()
+    start = envelope.RunStart.now()
     services_log = run.report_dir / "services.log"
     try:
         with load_services(
@@ -450,8 +448,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         target=run.target,
         base_url=plan.api_url,
         suite=profile.name,
-        started_at=started_at,
-        checkout_at_start=checkout_at_start,
+        start=start,
     )
     report["worker_exit_codes"] = end.worker_codes
     if notes:

@@ -98,7 +98,7 @@ def test_a_run_whose_checkout_changed_under_it_is_recorded_dirty(tmp_path: Path)
 
     from gate_support import commit, git
 
-    from harness.envelope import capture
+    from harness.envelope import RunStart, capture
 
     git(tmp_path, "init", "-q", "-b", "main")
     commit(tmp_path, {"tox.ini": "[tox]\n", "app/main.py": "x = 1\n"}, "init")
@@ -107,16 +107,42 @@ def test_a_run_whose_checkout_changed_under_it_is_recorded_dirty(tmp_path: Path)
     dirty_at_start = git_state(tmp_path)
     git(tmp_path, "checkout", "--", "app/main.py")
 
-    def recorded(start: tuple[str | None, bool]) -> tuple[object, object]:
-        report = capture(
-            target="twin", base_url=None, suite="smoke", started_at=datetime.now(UTC),
-            repo=tmp_path, checkout_at_start=start,
-        )  # fmt: skip
+    def recorded(checkout: tuple[str | None, bool]) -> tuple[object, object]:
+        start = RunStart(datetime.now(UTC), checkout)
+        report = capture(target="twin", base_url=None, suite="smoke", start=start, repo=tmp_path)
         return report["commit"], report["dirty"]
 
     assert recorded(clean) == (clean[0], False)
     assert recorded(dirty_at_start) == (clean[0], True)
     assert recorded(("0" * 40, False)) == (clean[0], True)  # HEAD moved during the run
+
+
+def test_a_run_start_is_its_time_and_checkout_and_the_envelope_is_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Every producer passes `capture` one `RunStart` (time and checkout); the envelope it
+    writes keeps its fields, in their order."""
+    from datetime import UTC, datetime
+
+    from gate_support import commit, git
+
+    from harness.envelope import RunStart, capture, utc_stamp
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    commit(tmp_path, {"app.py": "x = 1\n"}, "init")
+    before = datetime.now(UTC)
+    start = RunStart.now(tmp_path)
+    assert before <= start.at <= datetime.now(UTC)
+    assert start.checkout == git_state(tmp_path)
+
+    url = "http://127.0.0.1:8765"
+    report = capture(target="twin", base_url=url, suite="full", start=start, repo=tmp_path)
+    assert list(report) == [
+        "commit", "dirty", "target", "base_url", "host", "suite", "started_at", "finished_at",
+        "tools", "ci_run_id",
+    ]  # fmt: skip
+    assert (report["commit"], report["dirty"]) == (start.checkout[0], False)
+    assert (report["host"], report["started_at"]) == ("127.0.0.1", utc_stamp(start.at))
 
 
 def test_the_checkout_line_reads_back(capsys: pytest.CaptureFixture[str]) -> None:
