@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from harness.contracts.report import PARTS as CONTRACT_PARTS
 from harness.envelope import EVIDENCE_KEY_ENV
-from harness.gate.checks.reports import load_run_problems
+from harness.gate.checks.reports import load_run_problems, load_target_problem
 from harness.gate.evidence import Binding, ReportFile
 from harness.gate.probe import sandbox_api_url, target_settings
 from harness.gate.provenance import envelope_problem, report_problem, target_problem
@@ -63,9 +63,13 @@ def contracts_parts_needed(report: ReportFile, binding: Binding) -> tuple[str, .
 
 
 def load_needs_run(report: ReportFile, binding: Binding) -> bool:
-    """Absent, stale, another profile, or not the smoke profile as the gate judges it (cut
-    down, a --web run, stopped early): run it. A fresh full run that failed is kept."""
+    """Absent, stale, another profile, not run where the gate's load check takes it from (a
+    sandbox run that called another host than the sandbox), or not the smoke profile as the
+    gate judges it (cut down, a --web run, stopped early): run it. A fresh full run that
+    failed is kept."""
     if report_problem(report, "load", binding) is not None:
+        return True
+    if load_target_problem(report) is not None:
         return True
     data = report.data or {}
     if data.get("profile") != LOAD_PROFILE:

@@ -285,7 +285,7 @@ def check_load(evidence: Evidence) -> CheckResult:
     if data.get("profile") != "smoke":
         reason = f"{report.path} is the '{data.get('profile')}' profile, the gate reads 'smoke'"
         return _failed(check_id, title, report, reason, fix, ())
-    if wrong_target := _load_target_problem(report):
+    if wrong_target := load_target_problem(report):
         return _failed(check_id, title, report, wrong_target, fix, ())
     shortened, not_as_run = load_run_problems(data)
     if shortened:
@@ -329,7 +329,7 @@ def check_load(evidence: Evidence) -> CheckResult:
     )
 
 
-def _load_target_problem(report: ReportFile) -> str | None:
+def load_target_problem(report: ReportFile) -> str | None:
     """Why the load run's target is not the twin or the sandbox it says it called; the
     sandbox's smaller crowd is judged only when the sandbox host was called."""
     ran_on = envelope_of(report).get("target")

@@ -183,6 +183,16 @@ def test_a_sandbox_checklist_that_did_not_call_the_sandbox_is_run_again() -> Non
     assert commands(on_disk(failed), target="sandbox") == []
 
 
+def test_a_sandbox_load_run_that_did_not_call_the_sandbox_is_run_again() -> None:
+    """The load check's NO-GO for it (`load_target_problem`) is what --run-missing mends."""
+    on_twin = envelope(target="sandbox", base_url="http://127.0.0.1:8765/v1", suite="smoke")
+    loopback = ReportFile("ev/load/load.json", load_report(target="sandbox", envelope=on_twin))
+    sandbox = ReportFile("ev/checklist.json", checklist_report(target="sandbox"))
+    assert commands(on_disk(sandbox, load=loopback), "sandbox", load_target="sandbox") == [
+        "g2a-harness load --profile smoke --target sandbox --report-dir ev"
+    ]
+
+
 def test_a_checklist_with_a_broken_signature_is_produced_again() -> None:
     report = ReportFile("reports/checklist.json", checklist_report(), signature="invalid")
     assert checklist_needs_run(report, "twin", BINDING) is True
