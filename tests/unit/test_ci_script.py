@@ -74,6 +74,20 @@ def test_the_evidence_records_the_checkout_ci_started_on(tmp_path: Path) -> None
     assert (at_start["commit"], at_start["dirty"]) == (head(tmp_path), True)
 
 
+def test_the_checkout_is_read_with_the_standard_library_alone() -> None:
+    """`.ci/evidence` runs `python3 -m harness.envelope` before anything is installed: with
+    no site-packages (`-S`), the module still prints the checkout."""
+    done = subprocess.run(
+        [sys.executable, "-S", "-B", "-m", "harness.envelope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout)) == {"commit", "dirty", "ci_run_id"}
+
+
 def test_every_layer_caches_bytecode_outside_the_checkout() -> None:
     """tox-uv installs without compiling bytecode, so a layer that wrote none would compile
     every module it imports again in each process (pytest and each command its tests start):
