@@ -167,10 +167,10 @@ def _probe(
     except Exception as exc:  # any failure to build or serve the probe is a no-go reason
         error = f"{type(exc).__name__}: {exc}"
         where = options.target_url or options.target
-        _, source = probed_api(options.target, options.target_url, environ)
-        return Probe(f"{where}: GET /healthz", error=error, api_source=source), Probe(
-            f"{where}: GET /metrics", error=error, api_source=source
-        )
+        api_url, source = probed_api(options.target, options.target_url, environ)
+        failed = Probe(f"{where}: GET /healthz", error=error, api_url=api_url or "")
+        failed = replace(failed, api_source=source)
+        return failed, replace(failed, url=f"{where}: GET /metrics")
     live_kind = store_kind(live_store or Settings.model_fields["idempotency_url"].default)
     if options.store_url and store_kind(options.store_url) != live_kind:
         # --store-url stands in for another kind of store than the live settings name (their

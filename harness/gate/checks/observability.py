@@ -80,6 +80,8 @@ def _sandbox_probe_problem(probe: Probe) -> tuple[str, str] | None:
     if not is_sandbox(probe.api_url):
         reason = f"{probe.url}: {probe.api_url} is not the G2A sandbox ({SANDBOX_API_URL})"
         return reason, _sandbox_api_fix(probe)
+    if probe.error is not None:  # no store was pinged: the probe could not be asked at all
+        return None
     fix = "give the production store: --store-url URL or G2A_IDEMPOTENCY_URL in the live settings"
     if probe.store in ("", "memory"):
         reason = f"{probe.url}: only an in-memory store was pinged, not the one live will use"

@@ -64,6 +64,21 @@ def test_a_sandbox_gate_must_probe_the_sandbox_host(
     assert result.fix == f"probe the real sandbox: {undo} (it calls https://sandboxapi.g2a.com/v1)"
 
 
+def test_a_sandbox_probe_that_could_not_be_asked_says_so(sandbox_clean: Evidence) -> None:
+    """Not "is not the G2A sandbox" nor "only an in-memory store was pinged": the probe of the
+    sandbox failed before it asked anything (found by the gate's audit)."""
+    failed = Probe(
+        "sandbox: GET /healthz",
+        error="ConnectError: no route",
+        api_url="https://sandboxapi.g2a.com/v1",
+    )
+    result = check_health(dataclasses.replace(sandbox_clean, health=failed))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "sandbox: GET /healthz could not be asked: ConnectError: no route",
+    )
+
+
 def test_a_sandbox_gate_must_ping_the_production_store(sandbox_clean: Evidence) -> None:
     memory = dataclasses.replace(sandbox_clean.health, store="memory")
     result = check_health(dataclasses.replace(sandbox_clean, health=memory))
@@ -257,3 +272,25 @@ def _queried_metrics() -> set[str]:
 
 def test_the_gate_requires_every_metric_the_dashboard_and_the_alerts_read() -> None:
     assert _queried_metrics() == set(DASHBOARD_METRICS)
+
+
+def test_a_probe_that_could_not_be_built_keeps_the_api_it_would_have_called(
+    monkeypatch: pytest.MonkeyPatch, sandbox_clean: Evidence
+) -> None:
+    """Its health item says it could not be asked, not that its (unknown) API is not the
+    sandbox's."""
+    from harness.gate import collect
+
+    def broken(*args: object) -> object:
+        raise OSError("no free port")
+
+    monkeypatch.setattr(collect, "probe_target", broken)
+    health, metrics = collect._probe(collect.GateOptions(target="sandbox"), {}, {})
+
+    assert (health.api_url, health.api_source) == (
+        "https://sandboxapi.g2a.com/v1",
+        "G2A_SANDBOX_API_URL",
+    )
+    assert metrics.url == "sandbox: GET /metrics"
+    result = check_health(dataclasses.replace(sandbox_clean, health=health))
+    assert result.reason == "sandbox: GET /healthz could not be asked: OSError: no free port"
