@@ -197,7 +197,7 @@ class Orders(_OrdersBase):
     ) -> PurchaseResult:
         """create → pay → poll details → key, checkpointed; safe to re-run with the same key.
 
-        A completed purchase is kept 30 days (`RESULT_TTL_SECONDS`): a re-run with its key
+        A completed purchase is kept 30 days: a re-run with its key
         within them returns it and never buys again; after them the key buys again.
         """
         flow = self._purchase_flow(
@@ -262,7 +262,7 @@ class AsyncOrders(_OrdersBase):
     ) -> PurchaseResult:
         """create → pay → poll details → key, checkpointed; safe to re-run with the same key.
 
-        A completed purchase is kept 30 days (`RESULT_TTL_SECONDS`): a re-run with its key
+        A completed purchase is kept 30 days: a re-run with its key
         within them returns it and never buys again; after them the key buys again.
         """
         flow = self._purchase_flow(

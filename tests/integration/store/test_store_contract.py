@@ -305,8 +305,10 @@ def test_sixteen_processes_race_one_key_and_a_thousand_keys(shared_backend: Back
 
     assert sorted(winners) == sorted(keys)
     assert {k: w for k, w in winners.items() if len(w) != 1} == {}
-    # They really raced: in shuffled orders, wins spread over the processes.
-    assert len({w[0] for w in winners.values()}) >= processes // 2, winners
+    # They really raced: in shuffled orders, more than one process won keys. How far wins
+    # spread is the scheduler's: SQLite's write lock is not granted fairly, and on a loaded
+    # 2-core machine a few processes took most keys (fewer than half of them won any, once).
+    assert len({w[0] for w in winners.values()}) >= 2, winners
     checker = shared_backend.open(clock=time.time)
     for key in keys:
         record = checker.get(key)
