@@ -115,3 +115,18 @@ def test_the_doc_s_collect_command_lists_the_qa_scenario_names(tmp_path: Path) -
 def test_the_doc_says_the_connect_step_is_optional_and_live_never_writes() -> None:
     assert "connects the adapter by itself" in DOC
     assert "never on `@live`" in DOC
+
+
+def test_the_doc_says_a_star_step_is_unsupported_as_the_check_reports_it(tmp_path: Path) -> None:
+    """Gherkin's `*` keyword: pytest-bdd refuses it as a scenario's first step; the doc says
+    so, quoting what `steps --check` prints for it."""
+    quoted = re.search(r'\("not valid Gherkin: (First step .*?)"\)', DOC, re.S)
+    assert quoted is not None, "the doc does not say `*` is refused as a first step"
+    (tmp_path / "star.feature").write_text(
+        "@twin\nFeature: Bullets\n  Scenario: A star first\n"
+        "    * the adapter is connected to the target\n",
+        encoding="utf-8",
+    )
+    done = harness("steps", "--check", str(tmp_path))
+    assert done.returncode == 1
+    assert f"star.feature:4: not valid Gherkin: {' '.join(quoted[1].split())}" in done.stdout
