@@ -20,6 +20,7 @@ file that is not valid Gherkin: none of its scenarios could be collected.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,12 @@ def invalid_gherkin(path: Path) -> str | None:
     from pytest_bdd.exceptions import GherkinParseError
     from pytest_bdd.feature import get_features
 
+    if _starts_with_bom(path):
+        return (
+            f"{path}:1: not valid Gherkin: the file starts with a byte-order mark (U+FEFF, as "
+            "some Windows editors write UTF-8), which pytest-bdd cannot read: save it as UTF-8 "
+            "without BOM"
+        )
     try:
         (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
@@ -118,6 +125,13 @@ def invalid_gherkin(path: Path) -> str | None:
     except KeyError:  # pytest-bdd's reading of a document without a Feature
         return f"{path}: not valid Gherkin: no `Feature:` line"
     return _repeated_name(path) or _without_steps(path, feature.scenarios.values())
+
+
+def _starts_with_bom(path: Path) -> bool:
+    """Whether a file starts with UTF-8's byte-order mark: pytest-bdd reads feature files as
+    plain UTF-8, so the mark is a character before `Feature:` (or the first tag) to it."""
+    with path.open("rb") as file:
+        return file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
 
 
 _SCENARIO_LINE = re.compile(r"^\s*(?:Scenario(?: Outline| Template)?|Example):\s*(.*?)\s*$")

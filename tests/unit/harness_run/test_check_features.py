@@ -99,19 +99,26 @@ BROKEN = {
     "    Given the adapter is connected to the target\n    Whatever this line is\n",
     "empty.feature": "# a comment and nothing else\n",
     "latin1.feature": "Feature: Caf\xe9\n",  # written as Latin-1 below: not UTF-8
+    # valid Gherkin, saved with a byte-order mark as older Windows Notepad saves UTF-8
+    "bom.feature": "@twin\nFeature: Marked\n  Scenario: Read\n"
+    "    When QA lists the first page of products\n",
 }
+# how a file of BROKEN is written, when not as plain UTF-8
+ENCODINGS = {"latin1.feature": "latin-1", "bom.feature": "utf-8-sig"}
 
 
 def _write_broken(folder: Path) -> Path:
     folder.mkdir()
     for name, text in BROKEN.items():
-        encoding = "latin-1" if name == "latin1.feature" else "utf-8"
-        (folder / name).write_text(text, encoding=encoding)
+        (folder / name).write_text(text, encoding=ENCODINGS.get(name, "utf-8"))
     return folder
 
 
 def expected_problems(folder: Path) -> list[str]:
     return [
+        f"{folder / 'bom.feature'}:1: not valid Gherkin: the file starts with a byte-order mark "
+        "(U+FEFF, as some Windows editors write UTF-8), which pytest-bdd cannot read: save it "
+        "as UTF-8 without BOM",
         f"{folder / 'empty.feature'}: not valid Gherkin: no `Feature:` line",
         f"{folder / 'latin1.feature'}: not valid Gherkin: the file is not UTF-8 text",
         f"{folder / 'syntax.feature'}:5: not valid Gherkin: Unexpected token found. Check "
@@ -147,7 +154,7 @@ def test_a_run_with_a_file_that_is_not_gherkin_stops_before_anything_runs(
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         *expected_problems(folder),
-        "g2a-harness run: 3 feature file(s) cannot run as written; nothing ran",
+        "g2a-harness run: 4 feature file(s) cannot run as written; nothing ran",
     ]
     assert not reports.exists()
 
