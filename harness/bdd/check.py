@@ -39,9 +39,11 @@ from harness.bdd.catalogue import (
     unknown_step_message,
 )
 from harness.bdd.discovery import (
+    FEATURE_SUFFIX,
     ScenarioKey,
     feature_dirs,
     feature_files_below,
+    misnamed_feature_files_below,
     scenario_key,
     tagged,
 )
@@ -77,11 +79,16 @@ def _place(message: str) -> tuple[str, int]:
 
 
 def feature_files(paths: Iterable[Path]) -> list[Path]:
-    """The feature files `paths` name: files as given, folders searched recursively."""
+    """The feature files `paths` name: files as given, folders searched recursively, those
+    named `.Feature` or in another case included (`invalid_gherkin` names them)."""
     found: list[Path] = []
     for path in paths:
-        found.extend(feature_files_below(path) if path.is_dir() else [path])
+        found.extend(_files_in(path) if path.is_dir() else [path])
     return found
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return sorted([*feature_files_below(folder), *misnamed_feature_files_below(folder)])
 
 
 def invalid_files(paths: Iterable[Path]) -> tuple[str, ...]:
@@ -107,15 +114,38 @@ def runnable_feature_files() -> list[str]:
 
 def invalid_gherkin(path: Path) -> str | None:
     """Why a feature file cannot be run as written (`file:line: …`), or None when it can."""
+    return _misnamed(path) or _byte_order_mark(path) or _unparsed(path)
+
+
+def _misnamed(path: Path) -> str | None:
+    """A file named `.Feature` (or `.FEATURE`): pytest-bdd, finding the feature files of a
+    folder, leaves it out, so its scenarios would never run."""
+    if path.suffix.lower() != FEATURE_SUFFIX or path.suffix == FEATURE_SUFFIX:
+        return None
+    return (
+        f"{path}: named {path.suffix}, which no run reads (pytest-bdd finds only files ending "
+        f"in {FEATURE_SUFFIX}, lower case): rename it {path.stem}{FEATURE_SUFFIX}"
+    )
+
+
+def _byte_order_mark(path: Path) -> str | None:
+    """A file starting with UTF-8's byte-order mark: pytest-bdd reads feature files as plain
+    UTF-8, so the mark is a character before `Feature:` (or the first tag) to it."""
+    with path.open("rb") as file:
+        if file.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            return None
+    return (
+        f"{path}:1: not valid Gherkin: the file starts with a byte-order mark (U+FEFF, as some "
+        "Windows editors write UTF-8), which pytest-bdd cannot read: save it as UTF-8 without BOM"
+    )
+
+
+def _unparsed(path: Path) -> str | None:
+    """Why pytest-bdd cannot read a feature file, or a scenario of it would hide or prove
+    nothing; None when it can run."""
     from pytest_bdd.exceptions import GherkinParseError
     from pytest_bdd.feature import get_features
 
-    if _starts_with_bom(path):
-        return (
-            f"{path}:1: not valid Gherkin: the file starts with a byte-order mark (U+FEFF, as "
-            "some Windows editors write UTF-8), which pytest-bdd cannot read: save it as UTF-8 "
-            "without BOM"
-        )
     try:
         (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
@@ -125,13 +155,6 @@ def invalid_gherkin(path: Path) -> str | None:
     except KeyError:  # pytest-bdd's reading of a document without a Feature
         return f"{path}: not valid Gherkin: no `Feature:` line"
     return _repeated_name(path) or _without_steps(path, feature.scenarios.values())
-
-
-def _starts_with_bom(path: Path) -> bool:
-    """Whether a file starts with UTF-8's byte-order mark: pytest-bdd reads feature files as
-    plain UTF-8, so the mark is a character before `Feature:` (or the first tag) to it."""
-    with path.open("rb") as file:
-        return file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
 
 
 _SCENARIO_LINE = re.compile(r"^\s*(?:Scenario(?: Outline| Template)?|Example):\s*(.*?)\s*$")

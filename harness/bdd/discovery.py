@@ -24,6 +24,7 @@ from harness.project import project_root
 from harness.targets import allowed_on
 
 FEATURES_ENV = "G2A_FEATURES"
+FEATURE_SUFFIX = ".feature"
 _TAG_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _OPERATORS = {"and", "or", "not"}
 _TAG = re.compile(r"@?[A-Za-z0-9_][\w.\-]*")
@@ -236,7 +237,20 @@ def feature_files_below(folder: Path) -> list[Path]:
     (`glob`'s `**/*.feature`): names starting with a dot are left out, symlinked folders are
     followed, and a folder named like a feature file (`more.feature/`) is searched, not read.
     `folder`'s own name is taken as written, `[`, `*` and `?` included."""
-    found = glob.glob(os.path.join(glob.escape(str(folder)), "**", "*.feature"), recursive=True)
+    return _files_below(folder, "*.feature")
+
+
+def misnamed_feature_files_below(folder: Path) -> list[Path]:
+    """The files below `folder` whose name ends in `.feature` but for its case (`.Feature`,
+    `.FEATURE`), sorted: pytest-bdd, given a folder, leaves them out, so no run would."""
+    found = _files_below(folder, "*.[Ff][Ee][Aa][Tt][Uu][Rr][Ee]")
+    return [path for path in found if path.suffix != FEATURE_SUFFIX]
+
+
+def _files_below(folder: Path, pattern: str) -> list[Path]:
+    """The files below `folder` (recursively, symlinked folders followed, names starting with a
+    dot left out) whose name matches `pattern`, sorted."""
+    found = glob.glob(os.path.join(glob.escape(str(folder)), "**", pattern), recursive=True)
     return sorted(Path(path) for path in found if os.path.isfile(path))
 
 

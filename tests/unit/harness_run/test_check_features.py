@@ -1061,3 +1061,39 @@ def test_a_folder_named_like_a_feature_file_is_searched_and_its_scenarios_run(
     assert done.stdout.splitlines()[-1].startswith(f"{scenarios} passed, ")
     checked = harness("steps", "--check", str(tmp_path / "qa"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+CASED = (
+    "@twin @qa-cased\nFeature: {name}\n  Scenario: {name}\n"
+    "    When QA lists the first page of products\n"
+)
+
+
+def test_a_feature_file_named_in_another_case_is_named_not_left_out(tmp_path: Path) -> None:
+    """pytest-bdd finds only `*.feature` files in a folder: a `.Feature` beside them was left
+    out without a word (`steps --check`: "all known"; a run ran the others). The check, the
+    run and pytest's collection now name it and say to rename it."""
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    (folder / "read.feature").write_text(CASED.format(name="Read"), encoding="utf-8")
+    (folder / "Orders.Feature").write_text(CASED.format(name="Orders"), encoding="utf-8")
+    named = (
+        f"{folder / 'Orders.Feature'}: named .Feature, which no run reads (pytest-bdd finds "
+        "only files ending in .feature, lower case): rename it Orders.feature"
+    )
+
+    checked = harness("steps", "--check", str(folder))
+    reports = tmp_path / "reports"
+    ran = harness(
+        "run", "--tags", "@qa-cased", "--features", str(folder), "--report-dir", str(reports)
+    )
+
+    assert (checked.returncode, checked.stdout.splitlines()) == (1, [named])
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert ran.stderr.splitlines() == [
+        named,
+        "g2a-harness run: 1 feature file(s) cannot run as written; nothing ran",
+    ]
+    assert not reports.exists()
+    collected = _pytest_over(folder, "tests/bdd", "--collect-only")
+    assert _collection_errors(collected.stdout) == {"tests/bdd/test_features.py": [named]}
