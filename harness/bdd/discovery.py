@@ -104,6 +104,23 @@ def marker_expression(tags: str) -> str:
     return expression
 
 
+def keyword_expression(keyword: str) -> str:
+    """A `-k` expression, refused (`SelectionError`, with a hint) when pytest cannot read it
+    (`Expression.compile`, which pytest's own `-k` reads it with once the run's pytest has
+    collected every test), so that a bad `-k` is refused before any run starts."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        Expression.compile(keyword.lstrip())  # pytest strips the start of `-k` too
+    except SyntaxError as exc:
+        raise SelectionError(
+            f"not a -k expression: {keyword!r} ({exc.msg} at column {exc.offset}); -k takes "
+            "words of test names joined by and, or, not, as in -k 'price and limit', with _ "
+            "for a space inside a name: -k 'price_limit'"
+        ) from None
+    return keyword
+
+
 def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str]], bool]:
     """Whether a run on `target` selecting `markers` (a pytest `-m` expression, such as
     `marker_expression` writes) keeps a scenario with these tags (without their `@`): the

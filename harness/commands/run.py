@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         SelectionError,
         feature_dirs,
         kept_by_keyword,
+        keyword_expression,
         marker_expression,
         pytest_marks,
         scenario_filter,
@@ -185,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         selection = Selection(
             suite=args.suite,
             markers=marker_expression(args.tags) if args.tags else None,
-            keyword=args.keyword,
+            keyword=keyword_expression(args.keyword) if args.keyword else None,
         )
         name = target_name(args.target)
         selected = scenario_filter(name, selection.markers or None)

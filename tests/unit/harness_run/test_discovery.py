@@ -14,6 +14,7 @@ from harness.bdd.discovery import (
     feature_dirs,
     feature_files_below,
     feature_tags,
+    keyword_expression,
     marker_expression,
     pytest_marks,
     repo_features,
@@ -74,6 +75,13 @@ def test_a_tag_expression_that_does_not_parse_is_refused_before_any_run(tags: st
     with pytest.raises(SelectionError) as refused:
         marker_expression(tags)
     assert str(refused.value) == f"not a tag expression: {tags!r} (e.g. '@smoke and not @webhooks')"
+
+
+@pytest.mark.parametrize(
+    "keyword", ["outofstock and cannot_be_ordered", "not slow", "a-b or (c and not d)", " x"]
+)
+def test_a_k_expression_pytest_reads_is_taken_as_written(keyword: str) -> None:
+    assert keyword_expression(keyword) == keyword
 
 
 @pytest.mark.parametrize(

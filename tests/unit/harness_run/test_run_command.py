@@ -192,20 +192,43 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
 
 
+K_REFUSALS = {
+    "price limit": "expected end of input; got identifier at column 7",
+    "good and (": "expected not OR left parenthesis OR identifier; got end of input at column 11",
+}
+
+
+@pytest.mark.parametrize(("keyword", "reason"), K_REFUSALS.items(), ids=K_REFUSALS.keys())
+def test_a_k_expression_pytest_cannot_read_is_refused_before_the_run(
+    tmp_path: Path, keyword: str, reason: str
+) -> None:
+    """As a bad `--tags` is: exit 2, one line with a hint, no report folder (pytest used to
+    refuse it once the run had started, which wrote a FAILED report)."""
+    reports = tmp_path / "reports"
+
+    done = _harness("run", "-k", keyword, "--report-dir", str(reports), env=NO_G2A)
+
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"g2a-harness run: not a -k expression: {keyword!r} ({reason}); -k takes words of test "
+        "names joined by and, or, not, as in -k 'price and limit', with _ for a space inside a "
+        "name: -k 'price_limit'\n",
+    )
+    assert not reports.exists()
+
+
 def test_a_run_whose_pytest_refuses_its_usage_says_why(tmp_path: Path) -> None:
-    """A `-k` pytest refuses, when no flagged step made the run collect for it first: the
-    run shows pytest's `ERROR:` lines, not only its exit code."""
-    done = _harness("run", "-k", "good and (", "--report-dir", str(tmp_path), env=NO_G2A)
+    """A `-k` pytest reads but refuses once it has collected (call parameters), when no flagged
+    step made the run collect for it first: the run shows pytest's `ERROR:` lines, not only
+    its exit code."""
+    done = _harness("run", "-k", "good(x=1)", "--report-dir", str(tmp_path), env=NO_G2A)
 
     assert done.returncode == 1
     lines = done.stderr.splitlines()  # pytest may add its summary ("no tests ran in 3.08s")
     assert lines[-1] == (
         f"g2a-harness run: pytest stopped with exit code 4; see {tmp_path / 'pytest.log'}"
     )
-    assert (
-        "ERROR: Wrong expression passed to '-k': good and (: at column 11: expected not OR "
-        "left parenthesis OR identifier; got end of input"
-    ) in lines
+    assert "ERROR: Keyword expressions do not support call parameters." in lines
 
 
 def _children(pid: int) -> list[int]:
