@@ -14,13 +14,15 @@ import importlib
 import inspect
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.bdd.readable import choices, fixed_phrases, readable, whole_numbers
-from harness.bdd.wordings import Worded
+from harness.bdd.parameters import closest_refusals, parameter_formats, regex_of
+from harness.bdd.readable import readable
+from harness.bdd.wordings import PARAMETER_TYPES
 from harness.bdd.writes import step_targets
 from harness.project import project_root
 
@@ -73,52 +75,21 @@ def library_contexts() -> list[Any]:
     ]
 
 
-_PARSE_FIELD = re.compile(r"\{(?P<name>\w+)(?::(?P<spec>[^}]*))?\}")
-_PARSE_TYPES = {
-    "d": "int",
-    "whole": "whole",
-    "f": "float",
-    "number": "number",
-    "w": "word",
-    "": "text",
-}
-_CONVERTED: dict[Any, str] = {int: "int", float: "number"}
 ARGUMENTS = {"datatable": "data table", "docstring": "doc string"}
 
 
-def _regex(parser: Any) -> re.Pattern[str] | None:
-    """A regex step's regex (a worded one's too); None for a `parse` or string step."""
-    found = getattr(parser.base if isinstance(parser, Worded) else parser, "regex", None)
-    return found if isinstance(found, re.Pattern) else None
-
-
 def _readable(parser: Any) -> str:
-    return readable(parser.name) if _regex(parser) is not None else str(parser.name)
+    return readable(parser.name) if regex_of(parser) is not None else str(parser.name)
 
 
-def _params(parser: Any, converters: dict[str, Any]) -> dict[str, str]:
-    """Parameter name -> type, from a `parse` format or a regex's named groups (a group of
-    digits only is `whole`, as `{name:whole}` is; others are typed by the step's converters;
-    a group of one fixed phrase is text of the line, no parameter); a worded parameter's type
-    lists its forms."""
-    if isinstance(parser, Worded):
-        worded = {name: wording.describe() for name, wording in parser.wordings.items()}
-        return {**_params(parser.base, converters), **worded}
-    if (regex := _regex(parser)) is not None:
-        phrases = {name: _one_of(forms) for name, forms in choices(regex.pattern).items()}
-        typed = {name: _CONVERTED.get(converters.get(name), "text") for name in regex.groupindex}
-        whole = dict.fromkeys(whole_numbers(regex.pattern), "whole")
-        fixed = fixed_phrases(regex.pattern)
-        return {n: t for n, t in {**typed, **whole, **phrases}.items() if n not in fixed}
+def _params(parser: Any) -> dict[str, str]:
+    """Parameter name -> what it takes, as the catalogue lists it: its type (`whole`,
+    `number`, `currency`: the legend explains each), the forms it may say or the numbers it
+    may be (`one of "new", "paid"`, `a whole number from 1 to 11`), else any `text`."""
     return {
-        m.group("name"): _PARSE_TYPES.get(m.group("spec") or "", m.group("spec"))
-        for m in _PARSE_FIELD.finditer(parser.name)
+        name: "text" if format_ is None else format_.describe()
+        for name, format_ in parameter_formats(parser).items()
     }
-
-
-def _one_of(phrases: list[str]) -> str:
-    """The forms of a parameter, as a wording's are listed (`Wording.describe`)."""
-    return "one of " + ", ".join(f'"{phrase}"' for phrase in phrases)
 
 
 def step_argument(func: Any) -> str:
@@ -187,7 +158,7 @@ def _entry(context: Any) -> CatalogueStep:
     return CatalogueStep(
         kind=context.type or "step",
         pattern=context.parser.name,
-        params=_params(context.parser, context.converters),
+        params=_params(context.parser),
         doc=_summary(docstring),
         readable=_readable(context.parser),
         example=example,
@@ -243,17 +214,15 @@ def unknown_step_message(
     feature_file: str, step: Any, steps: Sequence[CatalogueStep], row_line: int | None = None
 ) -> str:
     """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches, or,
-    when a step fits but for a parameter outside its wording, which forms it may say (and the
-    closest steps all the same). A step that an Examples row filled in is named by the row's
-    line (`row_line`), the step's own line following the step."""
+    when a step fits but for what its parameters say, what each of them takes (and the
+    closest steps all the same: `harness.bdd.parameters`). A step that an Examples row filled
+    in is named by the row's line (`row_line`), the step's own line following the step."""
     where = f"{relative_path(feature_file)}:{row_line or step.line_number}"
     named = f'"{step.keyword} {step.name}"' + examples_row(step, row_line)
     guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, steps))
     suggestion = f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
-    for context in library_contexts():
-        worded = context.type in (None, step.type) and isinstance(context.parser, Worded)
-        if worded and (refusals := context.parser.misworded(step.name)):
-            return f"{where}: step {named}: {'; '.join(refusals)}; {suggestion}"
+    if refusals := closest_refusals(step.type, step.name, library_contexts()):
+        return f"{where}: step {named}: {'; '.join(refusals)}; {suggestion}"
     return f"{where}: unknown step {named}; {suggestion}"
 
 
@@ -293,22 +262,22 @@ def render(steps: Sequence[CatalogueStep], fmt: str) -> str:
     return "\n".join(lines)
 
 
+_TYPES = "; ".join(f"`:{f.name}` {f.description}" for f in PARAMETER_TYPES)
+_LEGEND = (
+    "Generated by `g2a-harness steps --format md > docs/steps.md`; a test keeps it fresh. "
+    f"Parameters are in `{{braces}}`, some typed in them ({_TYPES}). Each step's list gives "
+    f"every parameter's type ({', '.join(f'`{f.name}`' for f in PARAMETER_TYPES)}, or any `text`), "
+    "the forms it may say or the numbers it may be. `a/b` says either word, and "
+    "`(a seller/sellers)` says either phrase; `[words]` and a `(letter)` may be left out "
+    "(`request(s)`). A step that takes a data table shows it under its example, with the "
+    "header row it requires. Targets name where a scenario using the step may run: a scenario "
+    "may be tagged only with targets of all its steps."
+)
+
+
 def render_markdown(steps: Sequence[CatalogueStep]) -> str:
     """`docs/steps.md` (generated: `g2a-harness steps --format md > docs/steps.md`)."""
-    lines = [
-        "# Step catalogue",
-        "",
-        "Generated by `g2a-harness steps --format md > docs/steps.md`; a test keeps it fresh.",
-        "Parameters are in `{braces}`, some typed in them (`:whole` a whole number in digits, no",
-        "sign, such as `300`; `:number` a whole or decimal number such as `12` or `12.50`); each",
-        "step's list gives every parameter's type (`whole`, `number`, a `word`, any `text`), or",
-        "the forms it may say. `a/b` says either word, and `(a seller/sellers)` says either",
-        "phrase; `[words]` and a `(letter)` may be left out (`request(s)`). A step that takes a",
-        "data table shows it under its example, with the header row it requires. Targets name",
-        "where a scenario using the step may run: a scenario may be tagged only with targets of",
-        "all its steps.",
-        "",
-    ]
+    lines = ["# Step catalogue", "", *textwrap.wrap(_LEGEND, width=92), ""]
     for kind in ("given", "when", "then"):
         lines += [f"## {kind.capitalize()}", ""]
         for step in (s for s in steps if s.kind == kind):

@@ -17,7 +17,7 @@ that take only digits (`\\d+`, `\\d{3}`, `[45]\\d\\d`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 _CLOSING = {"(": ")", "[": "]"}
 _NON_LITERAL = frozenset("\\()[]{}.*+?|^$")
@@ -35,7 +35,7 @@ def choices(regex: str) -> dict[str, list[str]]:
     """Each named group that holds one of a few phrases (`(?P<state>new|in progress)`) -> the
     phrases, which the catalogue lists as the parameter's forms."""
     found = {}
-    for name, body in _named_groups(regex):
+    for name, body in named_groups(regex):
         phrases = _branches(body)
         if len(phrases) > 1 and all(_NON_LITERAL.isdisjoint(p) for p in phrases):
             found[name] = phrases
@@ -45,7 +45,7 @@ def choices(regex: str) -> dict[str, list[str]]:
 def fixed_phrases(regex: str) -> list[str]:
     """The named groups that can only hold one phrase (`(?P<another> again as another G2A
     order)?`): shown as that phrase, they are text of the line, not a parameter."""
-    return [name for name, body in _named_groups(regex) if _fixed(body)]
+    return [name for name, body in named_groups(regex) if _fixed(body)]
 
 
 def _fixed(body: str) -> bool:
@@ -55,16 +55,33 @@ def _fixed(body: str) -> bool:
 
 def whole_numbers(regex: str) -> list[str]:
     """The named groups that take a whole number in digits and nothing else."""
-    return [name for name, body in _named_groups(regex) if _DIGITS_ONLY.fullmatch(body)]
+    return [name for name, body in named_groups(regex) if _DIGITS_ONLY.fullmatch(body)]
 
 
-def _named_groups(regex: str) -> Iterator[tuple[str, str]]:
+def named_groups(regex: str) -> Iterator[tuple[str, str]]:
     """Each `(?P<name>body)` of `regex`, as (name, body)."""
+    for name, start, end in _group_bodies(regex):
+        yield name, regex[start:end]
+
+
+def _group_bodies(regex: str) -> Iterator[tuple[str, int, int]]:
+    """Each `(?P<name>body)` of `regex`, as (name, where its body starts, where it ends)."""
     index = regex.find("(?P<")
     while index != -1:
-        name, _, body = regex[index + 4 : _closing(regex, index)].partition(">")
-        yield name, body
+        start = regex.index(">", index) + 1
+        yield regex[index + 4 : start - 1], start, _closing(regex, index)
         index = regex.find("(?P<", index + 1)
+
+
+def loosened(regex: str, names: Collection[str]) -> str:
+    """`regex` with the body of each named group of `names` made any text (`.+?`), so that a
+    line fits whatever those parameters say (`harness.bdd.parameters`)."""
+    pieces, done = [], 0
+    for name, start, end in _group_bodies(regex):
+        if name in names and start > done:  # a group inside one loosened already is gone
+            pieces += [regex[done:start], ".+?"]
+            done = end
+    return "".join(pieces) + regex[done:]
 
 
 def _sequence(regex: str, bracketed: bool = False) -> str:

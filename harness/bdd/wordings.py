@@ -1,9 +1,12 @@
-"""What a step parameter may say: closed vocabularies (`Wording`), the `whole` and `number` types.
+"""What a step parameter may say: its type (`ParameterType`), a closed vocabulary (`Wording`)
+or one of a few phrases (`OneOf`).
 
 A parameter that takes one of a few business phrasings (a fault, a tampering) is declared
 with `worded(parser, name=WORDING)`: the step then matches only the wording's forms, the
 catalogue lists them, and a feature line saying something else is reported (by
-`g2a-harness steps --check` and by a run) with the forms it may say instead.
+`g2a-harness steps --check` and by a run) with the forms it may say instead. A typed
+parameter (`{count:whole}`, `{currency:currency}`) is held to its `ParameterType` the same way
+(`harness.bdd.parameters`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pytest_bdd import parsers
 from pytest_bdd.parsers import StepParser
@@ -23,31 +26,91 @@ NUMBER = r"\d+(?:\.\d+)?"
 WHOLE = r"\d+"
 
 
-def _number(text: str) -> float:
-    return float(text)
-
-
 def shown(number: float) -> str:
     """A number in a message, every digit it holds and no more: `12.5000001`, `1234567.89`,
     `10` (never `12.5` for 12.5000001, nor `1.23457e+06`)."""
     return f"{Decimal(repr(number)).normalize():f}"
 
 
-def _whole(text: str) -> int:
-    return int(text)
+class ParameterFormat(Protocol):
+    """What a parameter takes, as the catalogue describes it and a refusal names it."""
+
+    def accepts(self, text: str) -> bool: ...
+
+    def describe(self) -> str: ...
+
+    def refusal(self, text: str, name: str) -> str:
+        """Why `text` is refused as parameter `name`."""
+        ...
 
 
-# parse reads a custom type's regex from its `pattern`
-_number.pattern = NUMBER  # type: ignore[attr-defined]
-_whole.pattern = WHOLE  # type: ignore[attr-defined]
-PARSE_TYPES: dict[str, Callable[[str], Any]] = {"number": _number, "whole": _whole}
+def _not(text: str, name: str, what: str) -> str:
+    return f'{{{name}}}: "{text}" is not {what}'
+
+
+@dataclass(frozen=True)
+class ParameterType:
+    """A parameter type of the step patterns (`{name:whole}`): the text it takes (`pattern`),
+    what the step gets (`convert`) and how the catalogue's legend explains it."""
+
+    name: str
+    pattern: str
+    convert: Callable[[str], Any]
+    description: str
+
+    def accepts(self, text: str) -> bool:
+        return re.fullmatch(self.pattern, text) is not None
+
+    def describe(self) -> str:
+        return self.name
+
+    def refusal(self, text: str, name: str) -> str:
+        return _not(text, name, self.description)
+
+    def parse_type(self) -> Callable[[str], Any]:
+        """The type `parse` reads `{name:<this type>}` with (it reads its regex from the
+        converter's `pattern`)."""
+
+        def convert(text: str) -> Any:
+            return self.convert(text)
+
+        convert.pattern = self.pattern  # type: ignore[attr-defined]
+        return convert
+
+
+PARAMETER_TYPES: tuple[ParameterType, ...] = (
+    ParameterType("whole", WHOLE, int, "a whole number in digits, no sign (300)"),
+    ParameterType(
+        "number", NUMBER, float, "a whole or decimal number in digits, no sign (12 or 12.50)"
+    ),
+    ParameterType("currency", r"[A-Z]{3}", str, "three capital letters (EUR)"),
+)
+TYPES_BY_NAME = {f.name: f for f in PARAMETER_TYPES}
+PARSE_TYPES: dict[str, Callable[[str], Any]] = {f.name: f.parse_type() for f in PARAMETER_TYPES}
 
 
 def parse(pattern: str) -> parsers.parse:
-    """A `parse` step pattern that also knows `{name:whole}`, a whole number written in digits
-    (`0`, `300`; no sign, no `0x`), given to the step as an int, and `{name:number}`, a whole
-    or decimal number (`12`, `12.5`, `0.10`; no sign, no exponent), given as a float."""
+    """A `parse` step pattern that also knows each of `PARAMETER_TYPES`: `{name:whole}`, a whole
+    number written in digits (`0`, `300`; no sign, no `0x`), given to the step as an int,
+    `{name:number}`, a whole or decimal number (`12`, `12.5`, `0.10`; no sign, no exponent),
+    given as a float, and `{name:currency}`, three capital letters (`EUR`)."""
     return parsers.parse(pattern, extra_types=PARSE_TYPES)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few phrases (a regex step's `(?P<state>new|in progress)`)."""
+
+    phrases: tuple[str, ...]
+
+    def accepts(self, text: str) -> bool:
+        return text in self.phrases
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(f'"{phrase}"' for phrase in self.phrases)
+
+    def refusal(self, text: str, name: str) -> str:
+        return _not(text, name, self.describe())
 
 
 @dataclass(frozen=True)
@@ -89,7 +152,9 @@ class Wording(Generic[T]):
             return f"one or more of {forms}, separated by {self.separator!r}"
         return f"one of {forms}"
 
-    def refusal(self, text: str) -> str:
+    def refusal(self, text: str, name: str = "") -> str:
+        """Why `text` is no form of this wording (its noun says which parameter, so `name` is
+        not repeated)."""
         noun = f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
         return f'"{text}" is not {noun} the step knows; {noun} is {self.describe()}'
 
@@ -110,33 +175,51 @@ def _constant(value: T) -> Callable[[], T]:
 
 
 class Worded(StepParser):
-    """A step parser whose named parameters must each say a form of their `Wording`."""
+    """A step parser whose named parameters must each say what their format takes (a form of
+    their `Wording`)."""
 
-    def __init__(self, base: StepParser, wordings: Mapping[str, Wording[Any]]) -> None:
+    def __init__(self, base: StepParser, formats: Mapping[str, ParameterFormat]) -> None:
         super().__init__(base.name)
         self.base = base
-        self.wordings = dict(wordings)
+        self.wordings = dict(formats)
 
     def parse_arguments(self, name: str) -> dict[str, Any] | None:
         arguments: dict[str, Any] | None = self.base.parse_arguments(name)
         return arguments
 
-    def misworded(self, name: str) -> list[str]:
-        """Why a step line that otherwise fits this step is refused: one line per parameter
-        that says no form of its wording (empty when the line fits, or does not fit at all)."""
-        if not self.base.is_matching(name):
-            return []
-        arguments = self.base.parse_arguments(name) or {}
-        return [
-            wording.refusal(str(arguments[param]))
-            for param, wording in self.wordings.items()
-            if not wording.accepts(str(arguments[param]))
-        ]
-
     def is_matching(self, name: str) -> bool:
-        return bool(self.base.is_matching(name)) and not self.misworded(name)
+        said = written_arguments(self.base, name)
+        return said is not None and all(
+            wording.accepts(said[param])
+            for param, wording in self.wordings.items()
+            if param in said
+        )
 
 
-def worded(base: StepParser, **wordings: Wording[Any]) -> Worded:
-    """`base`, with each named parameter held to its wording."""
-    return Worded(base, wordings)
+def worded(base: StepParser, **formats: ParameterFormat) -> Worded:
+    """`base`, with each named parameter held to its format (a `Wording`)."""
+    return Worded(base, formats)
+
+
+def written_arguments(parser: StepParser, text: str) -> dict[str, str] | None:
+    """What each named parameter of a `parse` or regex step says in `text`, as written (before
+    a `parse` type converts it); None when `text` does not fit the step."""
+    compiled = getattr(parser, "parser", None) or getattr(parser, "regex", None)
+    if compiled is None:
+        return {} if parser.is_matching(text) else None
+    return said_in(compiled, text)
+
+
+def said_in(compiled: Any, text: str) -> dict[str, str] | None:
+    """What each named field of a compiled regex or `parse` pattern (a `parse.Parser`) says in
+    `text` (a regex's optional group that took no part, nothing), or None when `text` does not
+    fit it."""
+    if isinstance(compiled, re.Pattern):
+        match = compiled.fullmatch(text)
+        return (
+            None if match is None else {k: v for k, v in match.groupdict().items() if v is not None}
+        )
+    result = compiled.parse(text)
+    if result is None:
+        return None
+    return {name: text[start:end] for name, (start, end) in result.spans.items()}

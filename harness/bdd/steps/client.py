@@ -529,7 +529,7 @@ def order_created(g2a_world: World, currency: str) -> None:
     assert created.price > 0, f"expected a price above 0 {currency}, got {created.price:g}"
 
 
-@then(parse("the order costs {price:number} {currency:w}"))
+@then(parse("the order costs {price:number} {currency:currency}"))
 def order_costs(g2a_world: World, price: float, currency: str) -> None:
     """The order call returned exactly this price and currency.
 

@@ -252,7 +252,7 @@ def test_a_regex_group_of_digits_only_is_a_whole_number_with_or_without_a_conver
     params = {s.pattern: s.params for s in STEPS}
     assert params[r"QA orders product (?P<product_id>\d+) in (?P<currency>[A-Z]{3})"] == {
         "product_id": "whole",
-        "currency": "text",
+        "currency": "currency",  # a group of a type's pattern is of that type
     }
     assert params[r"the twin allows (?P<count>\d+) requests? per second"] == {"count": "whole"}
     refusal = next(s for s in STEPS if s.readable.startswith("the twin refuses/answers the next"))
@@ -266,6 +266,20 @@ def test_the_legend_names_every_parameter_type_and_the_parenthesised_phrases() -
     markdown = render(STEPS, "md")
     legend = " ".join(markdown.split("\n## ", 1)[0].split())  # its words, unwrapped
     listed = {t for s in STEPS for t in s.params.values() if not t.startswith("one ")}
-    assert listed == {"whole", "number", "word", "text"}
+    assert listed == {"whole", "number", "currency", "text"}
     assert all(f"`{kind}`" in legend for kind in listed)
     assert "`(a seller/sellers)` says either phrase" in legend
+
+
+def test_a_currency_is_listed_as_three_capital_letters_not_any_text() -> None:
+    """A currency is three capital letters (`[A-Z]{3}`, `{currency:currency}`): the legend
+    says so, and each step taking one lists it as a currency, not as text or a word."""
+    legend = " ".join(render(STEPS, "md").split("\n## ", 1)[0].split())
+    assert "`:currency` three capital letters (EUR)" in legend
+    currencies = {s.readable: s.params["currency"] for s in STEPS if "currency" in s.params}
+    assert currencies == {
+        "QA orders product {product_id} in {currency}": "currency",
+        "an order id made of digits is returned with a price in {currency}": "currency",
+        "the order costs {price:number} {currency:currency}": "currency",
+        'the twin received 1 order request for product "{product_id}" in "{currency}"': "currency",
+    }

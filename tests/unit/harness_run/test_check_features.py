@@ -51,8 +51,9 @@ def test_each_step_is_matched_as_the_run_matches_it(tmp_path: Path) -> None:
     assert (result.scenarios, result.steps) == (3, 4 + 4 + 4)
     # Reported as a run reports them (file, line, the step as run, the closest steps).
     assert [message.split("; did you mean ")[0] for message in result.unknown] == [
-        f'{path}:14: unknown step "Given product 10000027819004 has many keys in stock" '
-        "(line 7, with the values of the Examples row at line 14)",  # a word, from a row
+        f'{path}:14: step "Given product 10000027819004 has many keys in stock" '
+        "(line 7, with the values of the Examples row at line 14): "
+        '{quantity}: "many" is not a whole number in digits, no sign (300)',  # a row's word
         f'{path}:17: unknown step "When QA ordrs product 10000068865001"',  # a typo
         f'{path}:18: unknown step "And the call fails with a G2A API error with code ORD07"',
     ]  # the last is a Then step under a When: matched by kind, as a run matches it
@@ -68,7 +69,7 @@ def test_the_command_lists_the_unknown_steps_and_fails(tmp_path: Path) -> None:
 
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(": unknown step")[0] for line in lines[:3]] == [
+    assert [line.split(": ", 1)[0] for line in lines[:3]] == [
         f"{path}:14",  # the Examples row that filled in the step at line 7
         f"{path}:17",
         f"{path}:18",
@@ -394,11 +395,12 @@ FITS = (
     "Then product 10000068865001 has at least 1 key in stock",
     "Then product 10000068865001 has at most 20 keys in stock",
 )
-REFUSED = (
-    "Given product 10000068865001 costs -1 EUR",
-    "Given product 10000068865001 costs 1e3 EUR",
-    "When -1 seconds pass",
-)
+NOT_A_NUMBER = "is not a whole or decimal number in digits, no sign (12 or 12.50)"
+REFUSED = {
+    "Given product 10000068865001 costs -1 EUR": f'{{price}}: "-1" {NOT_A_NUMBER}',
+    "Given product 10000068865001 costs 1e3 EUR": f'{{price}}: "1e3" {NOT_A_NUMBER}',
+    "When -1 seconds pass": f'{{seconds}}: "-1" {NOT_A_NUMBER}',
+}
 
 
 def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural(tmp_path: Path) -> None:
@@ -408,8 +410,38 @@ def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural(tmp_path: Pa
     result = check_features([path])
 
     assert result.problems == ()
-    unknown = [message.split('unknown step "')[1].split('";')[0] for message in result.unknown]
-    assert unknown == list(REFUSED)
+    refused = [
+        message.split(': step "')[1].split("; did you mean")[0] for message in result.unknown
+    ]
+    assert refused == [f'{line}": {why}' for line, why in REFUSED.items()]
+
+
+NOT_WHOLE = "is not a whole number in digits, no sign (300)"
+NOT_A_CURRENCY = "is not three capital letters (EUR)"
+# a line a catalogue step fits but for what one parameter says -> what that parameter takes
+MISTYPED = {
+    "Given product 10000068865001 has five keys in stock": f'{{quantity}}: "five" {NOT_WHOLE}',
+    "Given product 10000068865001 has -1 keys in stock": f'{{quantity}}: "-1" {NOT_WHOLE}',
+    "Given product 10000068865001 costs 12,50 EUR": f'{{price}}: "12,50" {NOT_A_NUMBER}',
+    "Then an order id made of digits is returned with a price in euros": (
+        f'{{currency}}: "euros" {NOT_A_CURRENCY}'
+    ),
+    "Then the order costs 12.50 euros": f'{{currency}}: "euros" {NOT_A_CURRENCY}',
+    "When QA orders product 10000068865001 in Eur": f'{{currency}}: "Eur" {NOT_A_CURRENCY}',
+}
+
+
+@pytest.mark.parametrize(("line", "why"), MISTYPED.items(), ids=MISTYPED.keys())
+def test_a_parameter_of_the_wrong_type_is_named_with_what_it_takes(
+    tmp_path: Path, line: str, why: str
+) -> None:
+    """Not only "unknown step; did you mean" a step that looks the same: which parameter is
+    wrong, and what it takes (the closest steps follow all the same)."""
+    path = qa_feature(tmp_path, f"{BACKGROUND}  Scenario: S\n    {line}\n")
+
+    (message,) = check_features([path]).unknown
+
+    assert message.startswith(f'{path}:6: step "{line}": {why}; did you mean "'), message
 
 
 def test_the_command_lists_every_message_in_file_order(tmp_path: Path) -> None:

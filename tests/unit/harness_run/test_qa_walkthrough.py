@@ -353,6 +353,7 @@ def test_the_check_names_the_examples_row_of_a_bad_value(tmp_path: Path) -> None
     (message,) = check_features([path.parent]).messages()
 
     assert message.startswith(
-        f'{path}:10: unknown step "Given product 10000068865001 costs five EUR" '
-        "(line 4, with the values of the Examples row at line 10); did you mean "
+        f'{path}:10: step "Given product 10000068865001 costs five EUR" '
+        '(line 4, with the values of the Examples row at line 10): {price}: "five" is not a '
+        "whole or decimal number in digits, no sign (12 or 12.50); did you mean "
     ), message
