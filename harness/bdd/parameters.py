@@ -4,7 +4,7 @@ its parameters say is refused.
 A parameter's format is declared with its step: a `parse` type (`{count:whole}`,
 `{currency:currency}`), a regex group whose body is one (`\\d+`, `[A-Z]{3}`: digits only is
 `whole`), a regex group of a few phrases (`(?P<state>new|in progress)`), or a format given to
-`worded` (a `Wording`). The catalogue describes each parameter from here, and a
+`worded` (a `Wording`, a `Between`). The catalogue describes each parameter from here, and a
 line no step matches is read once more with every declared parameter loosened to any text: a
 step it then fits refuses it with what each parameter takes (`{count}: "five" is not a whole
 number ...`), where "unknown step" would leave QA to spot the difference.
@@ -23,6 +23,7 @@ from harness.bdd.readable import choices, fixed_phrases, loosened, named_groups,
 from harness.bdd.wordings import (
     PARAMETER_TYPES,
     TYPES_BY_NAME,
+    WHOLE_TYPE,
     OneOf,
     ParameterFormat,
     Worded,
@@ -31,7 +32,6 @@ from harness.bdd.wordings import (
 
 # a `parse` field: `{name}` or `{name:spec}`
 PARSE_FIELD = re.compile(r"\{(?P<name>\w+)(?::(?P<spec>[^}]*))?\}")
-_WHOLE = TYPES_BY_NAME["whole"]
 
 
 def regex_of(parser: Any) -> re.Pattern[str] | None:
@@ -55,7 +55,7 @@ def parameter_formats(parser: Any) -> dict[str, ParameterFormat | None]:
 
 def _group_formats(regex: str) -> dict[str, ParameterFormat | None]:
     phrases = {name: OneOf(tuple(forms)) for name, forms in choices(regex).items()}
-    whole = dict.fromkeys(whole_numbers(regex), _WHOLE)
+    whole = dict.fromkeys(whole_numbers(regex), WHOLE_TYPE)
     fixed = fixed_phrases(regex)
     return {
         name: phrases.get(name) or whole.get(name) or _format_of(body)

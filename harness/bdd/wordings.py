@@ -1,5 +1,5 @@
-"""What a step parameter may say: its type (`ParameterType`), a closed vocabulary (`Wording`)
-or one of a few phrases (`OneOf`).
+"""What a step parameter may say: its type (`ParameterType`), a closed vocabulary (`Wording`),
+a range (`Between`) or one of a few phrases (`OneOf`).
 
 A parameter that takes one of a few business phrasings (a fault, a tampering) is declared
 with `worded(parser, name=WORDING)`: the step then matches only the wording's forms, the
@@ -11,6 +11,7 @@ parameter (`{count:whole}`, `{currency:currency}`) is held to its `ParameterType
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,12 +52,14 @@ def _not(text: str, name: str, what: str) -> str:
 @dataclass(frozen=True)
 class ParameterType:
     """A parameter type of the step patterns (`{name:whole}`): the text it takes (`pattern`),
-    what the step gets (`convert`) and how the catalogue's legend explains it."""
+    what the step gets (`convert`), how the catalogue's legend explains it and what a number
+    of it is called in a range (`Between`: "a whole number from 1 to 11")."""
 
     name: str
     pattern: str
     convert: Callable[[str], Any]
     description: str
+    noun: str
 
     def accepts(self, text: str) -> bool:
         return re.fullmatch(self.pattern, text) is not None
@@ -78,13 +81,20 @@ class ParameterType:
         return convert
 
 
-PARAMETER_TYPES: tuple[ParameterType, ...] = (
-    ParameterType("whole", WHOLE, int, "a whole number in digits, no sign (300)"),
-    ParameterType(
-        "number", NUMBER, float, "a whole or decimal number in digits, no sign (12 or 12.50)"
-    ),
-    ParameterType("currency", r"[A-Z]{3}", str, "three capital letters (EUR)"),
+WHOLE_TYPE = ParameterType(
+    "whole", WHOLE, int, "a whole number in digits, no sign (300)", "a whole number"
 )
+NUMBER_TYPE = ParameterType(
+    "number",
+    NUMBER,
+    float,
+    "a whole or decimal number in digits, no sign (12 or 12.50)",
+    "a number",
+)
+CURRENCY_TYPE = ParameterType(
+    "currency", r"[A-Z]{3}", str, "three capital letters (EUR)", "a currency"
+)
+PARAMETER_TYPES: tuple[ParameterType, ...] = (WHOLE_TYPE, NUMBER_TYPE, CURRENCY_TYPE)
 TYPES_BY_NAME = {f.name: f for f in PARAMETER_TYPES}
 PARSE_TYPES: dict[str, Callable[[str], Any]] = {f.name: f.parse_type() for f in PARAMETER_TYPES}
 
@@ -114,33 +124,73 @@ class OneOf:
 
 
 @dataclass(frozen=True)
+class Between:
+    """A number of a `ParameterType` (`whole` or `number`) from `low` to `high` (both
+    included; no `high`: no upper bound)."""
+
+    kind: ParameterType
+    low: float
+    high: float = math.inf
+
+    def accepts(self, text: str) -> bool:
+        return self.kind.accepts(text) and self.low <= float(text) <= self.high
+
+    def describe(self) -> str:
+        if self.high == math.inf:
+            return f"{self.kind.noun} of at least {shown(self.low)}"
+        return f"{self.kind.noun} from {shown(self.low)} to {shown(self.high)}"
+
+    def refusal(self, text: str, name: str) -> str:
+        return _not(text, name, self.describe())
+
+    def value(self, text: str) -> Any:
+        """What `text` means (`kind` converts it); a ValueError when it is out of range, which
+        refuses it as a `Wording` form."""
+        if not self.accepts(text):
+            raise ValueError(f'"{text}" is not {self.describe()}')
+        return self.kind.convert(text)
+
+
+@dataclass(frozen=True)
 class Wording(Generic[T]):
     """A closed vocabulary: each form as the catalogue shows it -> (the regex it stands for,
-    what a match means, built from the regex's groups). With a `separator`, a parameter holds
-    several forms in a row (`HTTP 503, passes`)."""
+    what a match means, built from the regex's groups; a meaning that raises ValueError refuses
+    the match, as `Between.value` refuses a number out of range). With `separators`, a
+    parameter holds one or more forms in a row (`HTTP 503, passes`), at most `most`."""
 
     noun: str
     forms: Mapping[str, tuple[str, Callable[..., T]]]
-    separator: str | None = None
+    separators: tuple[str, ...] = ()
+    most: int | None = None
 
     def _parts(self, text: str) -> list[str]:
-        parts = text.split(self.separator) if self.separator else [text]
-        return [part.strip() for part in parts]
+        if not self.separators:
+            return [text.strip()]
+        return re.split("|".join(map(_split_at, self.separators)), text.strip())
 
-    def _read(self, part: str) -> tuple[Callable[..., T], tuple[str, ...]] | None:
+    def _read(self, part: str) -> tuple[T] | None:
+        """What `part` means, in a tuple (a meaning may be None); None when it is no form."""
         for regex, meaning in self.forms.values():
             if match := re.fullmatch(regex, part):
-                return meaning, match.groups()
+                try:
+                    return (meaning(*match.groups()),)
+                except ValueError:
+                    return None
         return None
 
+    def _meanings(self, text: str) -> list[tuple[T] | None]:
+        parts = self._parts(text)
+        if self.most is not None and len(parts) > self.most:
+            return [None]
+        return [self._read(part) for part in parts]
+
     def accepts(self, text: str) -> bool:
-        return all(self._read(part) is not None for part in self._parts(text))
+        return None not in self._meanings(text)
 
     def values(self, text: str) -> list[T]:
         """What each form of `text` means; an AssertionError naming the valid forms if one
         is not a form of this wording."""
-        read = [self._read(part) for part in self._parts(text)]
-        return [meaning(*groups) for meaning, groups in _every(read, self.refusal(text))]
+        return [value for (value,) in _every(self._meanings(text), self.refusal(text))]
 
     def value(self, text: str) -> T:
         (value,) = self.values(text)
@@ -148,15 +198,27 @@ class Wording(Generic[T]):
 
     def describe(self) -> str:
         forms = ", ".join(f'"{form}"' for form in self.forms)
-        if self.separator:
-            return f"one or more of {forms}, separated by {self.separator!r}"
-        return f"one of {forms}"
+        if not self.separators:
+            return f"one of {forms}"
+        count = "one or more" if self.most is None else f"1 to {self.most}"
+        separators = " or ".join(map(repr, self.separators))
+        return f"{count} of {forms}, separated by {separators}"
 
     def refusal(self, text: str, name: str = "") -> str:
         """Why `text` is no form of this wording (its noun says which parameter, so `name` is
         not repeated)."""
         noun = f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
         return f'"{text}" is not {noun} the step knows; {noun} is {self.describe()}'
+
+
+def _split_at(separator: str) -> str:
+    """Where a `Wording`'s separator splits a parameter, as a regex: a word (`and`) between
+    spaces, a space at any run of them, a sign (`,`) with any spaces around it."""
+    if separator.isspace():
+        return r"\s+"
+    if separator.isalpha():
+        return rf"\s+{separator}\s+"
+    return rf"\s*{re.escape(separator)}\s*"
 
 
 def _every(items: list[T | None], refusal: str) -> list[T]:
@@ -176,7 +238,7 @@ def _constant(value: T) -> Callable[[], T]:
 
 class Worded(StepParser):
     """A step parser whose named parameters must each say what their format takes (a form of
-    their `Wording`)."""
+    their `Wording`, a number of their `Between`)."""
 
     def __init__(self, base: StepParser, formats: Mapping[str, ParameterFormat]) -> None:
         super().__init__(base.name)
@@ -197,7 +259,7 @@ class Worded(StepParser):
 
 
 def worded(base: StepParser, **formats: ParameterFormat) -> Worded:
-    """`base`, with each named parameter held to its format (a `Wording`)."""
+    """`base`, with each named parameter held to its format (a `Wording`, a `Between`)."""
     return Worded(base, formats)
 
 

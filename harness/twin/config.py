@@ -42,6 +42,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "offers_page_size": (1, assumptions.MAX_OFFERS_PER_PAGE),
     "webhook_retry_delays": (0, 60),
 }
+# The most waits `webhook_retry_delays` lists: a delivery is tried at most once more per wait.
+MAX_WEBHOOK_RETRIES = 10
 # The values a setting may take, when it takes one of a few.
 CHOICES: dict[str, tuple[Any, ...]] = {
     "offer_accepted_status": assumptions.OFFER_ACCEPTED_STATUSES,
@@ -162,8 +164,8 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         return _credentials(value)
     if name == "webhook_retry_delays":
         delays = _list(name, value)
-        if len(delays) > 10:
-            raise ValueError("webhook_retry_delays has at most 10 entries")
+        if len(delays) > MAX_WEBHOOK_RETRIES:
+            raise ValueError(f"webhook_retry_delays has at most {MAX_WEBHOOK_RETRIES} entries")
         return tuple(_bounded(name, _number(name, v)) for v in delays)
     if name == "webhook_secrets":
         return webhook_secrets(name, value)

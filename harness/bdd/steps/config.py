@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_bdd import given, parsers, then, when
 
-from harness.bdd.wordings import parse
+from g2a_adapter import Settings
+from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import World, missing
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ REFUSAL_RULES: dict[str, str] = {
     "of a query string": "query string",
     "of a query string or a fragment": "query string or a fragment",
 }
+
+REFUSAL_REASONS: Wording[str] = Wording("refusal reason", phrases(REFUSAL_RULES))
+# A setting as its variable names it -> the field of the adapter's settings
+SETTINGS: Wording[str] = Wording(
+    "setting", phrases({f"G2A_{field.upper()}": field for field in Settings.model_fields})
+)
 
 
 def _env(world: World) -> dict[str, str]:
@@ -200,17 +207,13 @@ def retries_are(g2a_world: World, count: int) -> None:
     )
 
 
-@then(parsers.re(r"the setting (?P<name>G2A_\w+) is (?P<value>\S+)"))
+@then(worded(parsers.re(r"the setting (?P<name>G2A_\w+) is (?P<value>\S+)"), name=SETTINGS))
 def setting_is(g2a_world: World, name: str, value: str) -> None:
     """A loaded setting has this value.
 
     Example: the setting G2A_RETRY_MAX is 2
     """
-    settings = _loaded(g2a_world)
-    field = name.removeprefix("G2A_").lower()
-    known = sorted(f"G2A_{f.upper()}" for f in type(settings).model_fields)
-    assert field in type(settings).model_fields, f"no setting {name}; one of {', '.join(known)}"
-    actual = getattr(settings, field)
+    actual = getattr(_loaded(g2a_world), SETTINGS.value(name))
     assert str(actual) == value, f"expected {name} to be {value}, got {actual}"
 
 
@@ -235,13 +238,13 @@ def url_accepted(g2a_world: World, url: str) -> None:
     assert accepted == url, f"expected the base URL accepted as {url}, got {accepted}"
 
 
-@then(parsers.re(r"the base URL is refused because (?P<reason>.+)"))
+@then(worded(parsers.re(r"the base URL is refused because (?P<reason>.+)"), reason=REFUSAL_REASONS))
 def url_refused(g2a_world: World, reason: str) -> None:
-    """The base URL was refused, with a reason containing this text.
+    """The base URL was refused, with the rule this reason stands for in its message.
 
-    Example: the base URL is refused because it is not HTTPS
+    Example: the base URL is refused because it must use https
     """
-    rule = REFUSAL_RULES[reason.strip()]
+    rule = REFUSAL_REASONS.value(reason)
     error = _load_error(g2a_world)
     assert rule in str(error), f"expected the rule {rule!r} in: {error}"
     url = _env(g2a_world).get("G2A_API_URL", "")

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 from pytest_bdd import given, then, when
 
 from harness.bdd.servers import TWIN_WEBHOOK_SECRET
-from harness.bdd.wordings import parse
+from harness.bdd.wordings import Wording, parse, phrases, worded
 from harness.bdd.world import World
 from harness.serving import serve_asgi
 
+# The checks of the receiver's health answer (its `checks`): its store, and its token probe.
+CHECK: Wording[str] = Wording("health check", phrases({c: c for c in ("store", "token")}))
+CHECKS = replace(CHECK, separators=(",",))
 _RECEIVER = (
     "receiver is serving",
     'start with "Given a receiver whose idempotency store is reachable"',
@@ -102,8 +106,8 @@ def _checks(world: World) -> dict[str, dict[str, object]]:
     return checks
 
 
-@then(parse('the checks "{names}" are reported "ok"'))
-@then(parse('the check "{names}" is reported "ok"'))
+@then(worded(parse('the checks "{names}" are reported "ok"'), names=CHECKS))
+@then(worded(parse('the check "{names}" is reported "ok"'), names=CHECKS))
 def checks_ok(g2a_world: World, names: str) -> None:
     """The health answer reports these checks (comma-separated) as ok.
 
@@ -111,11 +115,11 @@ def checks_ok(g2a_world: World, names: str) -> None:
     Example: the checks "token, store" are reported "ok"
     """
     checks = _checks(g2a_world)
-    for name in (n.strip() for n in names.split(",")):
+    for name in CHECKS.values(names):
         assert checks[name]["status"] == "ok", checks
 
 
-@then(parse('the check "{name}" is reported failing'))
+@then(worded(parse('the check "{name}" is reported failing'), name=CHECK))
 def check_failing(g2a_world: World, name: str) -> None:
     """The health answer reports this check as failing.
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from harness.bdd.steps.client import _secrets
-from harness.bdd.wordings import parse
+from harness.bdd.wordings import WHOLE_TYPE, Between, Wording, parse, worded
 from harness.bdd.world import World, missing
 
 LOG_FIELDS = ("method", "path", "status", "latency_ms", "retries", "attempt", "correlation_id")
 _PRODUCT_LIST = "/v1/products"  # the route label of a product list request
+# what the request log steps may name: an HTTP status, a call log line's `name=value` fields
+STATUSES: Wording[int] = Wording(
+    "list of HTTP statuses", {"<status, 100 to 599>": (r"([1-5]\d\d)", int)}, separators=(",",)
+)
+FIELDS: Wording[tuple[str, str]] = Wording(
+    "list of fields",
+    {"<name>=<value>": (r"(\w+)=(\S*)", lambda name, value: (name, value))},
+    separators=(" ",),
+)
 
 
 def _sum(world: World, name: str, **labels: str) -> float:
@@ -63,13 +72,15 @@ def log_fields(g2a_world: World, method: str, path: str) -> None:
         )
 
 
-@then(parse('the log records show the statuses "{statuses}" in that order'))
+@then(
+    worded(parse('the log records show the statuses "{statuses}" in that order'), statuses=STATUSES)
+)
 def log_statuses(g2a_world: World, statuses: str) -> None:
     """The request log records show these HTTP statuses, in order.
 
     Example: the log records show the statuses "503, 200" in that order
     """
-    expected = [int(s) for s in statuses.split(",")]
+    expected = STATUSES.values(statuses)
     logged = [r.__dict__["status"] for r in g2a_world.logs.requests()]
     assert logged == expected, (
         f'expected the statuses "{statuses}" in that order, '
@@ -87,7 +98,13 @@ def call_line_count(g2a_world: World, count: int) -> None:
     assert written == count, f"expected {count} call log lines, got {written}"
 
 
-@then(parse('call log line {number:whole} shows "{fields}"'))
+@then(
+    worded(
+        parse('call log line {number:whole} shows "{fields}"'),
+        number=Between(WHOLE_TYPE, 1),
+        fields=FIELDS,
+    )
+)
 def call_line_fields(g2a_world: World, number: int, fields: str) -> None:
     """The call's line holds these `name=value` fields (`-` for an absent value).
 
@@ -96,8 +113,7 @@ def call_line_fields(g2a_world: World, number: int, fields: str) -> None:
     calls = g2a_world.logs.calls()
     assert len(calls) >= number, f"expected at least {number} call log lines, got {len(calls)}"
     record = calls[number - 1]
-    for pair in fields.split():
-        name, _, expected = pair.partition("=")
+    for name, expected in FIELDS.values(fields):
         value = getattr(record, name, None)
         shown = "-" if value is None else str(value)
         assert shown == expected, (

@@ -66,7 +66,7 @@ _FAULT_FORMS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
 FAULTS: Wording[dict[str, Any]] = Wording("fault", _FAULT_FORMS)
 # A sequence also says `passes` (None: that request is answered normally).
 FAULT_SEQUENCE: Wording[dict[str, Any] | None] = Wording(
-    "fault sequence", {**_FAULT_FORMS, **phrases({"passes": None})}, separator=","
+    "fault sequence", {**_FAULT_FORMS, **phrases({"passes": None})}, separators=(",",)
 )
 
 

@@ -6,28 +6,36 @@ Each step is one admin API call; a new twin option needs one more small step her
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from pytest_bdd import given, parsers
 
 from harness.bdd.steps.twin import admin_of
-from harness.bdd.wordings import parse
+from harness.bdd.wordings import NUMBER, NUMBER_TYPE, Between, Wording, parse, worded
 from harness.bdd.world import World
+from harness.twin.admin_input import MAX_AUCTION_PRICE
+from harness.twin.config import BOUNDS, MAX_WEBHOOK_RETRIES
 
 TARGETS = ("twin",)
-_SELLER = re.compile(r"(?P<rating>\d+(?:\.\d+)?) at (?P<price>\d+(?:\.\d+)?) EUR")
-
-
-def seller_offers(phrase: str) -> list[dict[str, Any]]:
-    """`0.62 at 10.00 EUR, 0.8 at 11 EUR and 0.97 at 12.50 EUR` -> the twin's auction fields."""
-    offers = []
-    for part in re.split(r",\s*|\s+and\s+", phrase.strip()):
-        match = _SELLER.fullmatch(part)
-        if match is None:
-            raise AssertionError(f"a seller is '<rating> at <price> EUR', not {part!r}")
-        offers.append({"rating": float(match["rating"]), "price": float(match["price"])})
-    return offers
+# a seller's rating (G2A's scale) and price, as the twin takes an auction's
+RATING = Between(NUMBER_TYPE, 0, 1)
+PRICE = Between(NUMBER_TYPE, 0.01, MAX_AUCTION_PRICE)
+SELLERS: Wording[dict[str, float]] = Wording(
+    "list of sellers",
+    {
+        f"<rating, {RATING.describe()}> at <price, {PRICE.describe()}> EUR": (
+            rf"({NUMBER}) at ({NUMBER}) EUR",
+            lambda rating, price: {"rating": RATING.value(rating), "price": PRICE.value(price)},
+        )
+    },
+    separators=(",", "and"),
+)
+# a wait between the twin's webhook delivery attempts, in seconds
+WAIT = Between(NUMBER_TYPE, *BOUNDS["webhook_retry_delays"])
+WAITS: Wording[float] = Wording(
+    "list of waits",
+    {f"<seconds, {WAIT.describe()}>": (f"({NUMBER})", WAIT.value)},
+    separators=(",",),
+    most=MAX_WEBHOOK_RETRIES,
+)
 
 
 @given(parse("product {product_id:whole} is out of stock"))
@@ -58,9 +66,12 @@ def price_of(g2a_world: World, product_id: int, price: float) -> None:
 
 
 @given(
-    parsers.re(
-        r"the twin sells product (?P<product_id>\d+) "
-        r"from (?:a seller|sellers) rated (?P<sellers>.+)"
+    worded(
+        parsers.re(
+            r"the twin sells product (?P<product_id>\d+) "
+            r"from (?:a seller|sellers) rated (?P<sellers>.+)"
+        ),
+        sellers=SELLERS,
     )
 )
 def sellers_of(g2a_world: World, product_id: str, sellers: str) -> None:
@@ -71,7 +82,7 @@ def sellers_of(g2a_world: World, product_id: str, sellers: str) -> None:
 
     Example: the twin sells product 10000027819004 from sellers rated 0.62 at 10.00 EUR and 0.97 at 12.50 EUR
     """  # noqa: E501
-    admin_of(g2a_world).admin.set_auctions(product_id, seller_offers(sellers))
+    admin_of(g2a_world).admin.set_auctions(product_id, SELLERS.values(sellers))
 
 
 @given(parse("the twin completes a paid order after {seconds:number} seconds"))
@@ -113,14 +124,15 @@ def webhook_duplicates(g2a_world: World, times: int) -> None:
     admin_of(g2a_world).admin.configure(webhook_duplicates=times - 1)
 
 
-@given(parse('the twin retries an unanswered webhook after "{delays}" seconds'))
+@given(
+    worded(parse('the twin retries an unanswered webhook after "{delays}" seconds'), delays=WAITS)
+)
 def webhook_retries(g2a_world: World, delays: str) -> None:
     """Set the waits between the twin's webhook delivery attempts (comma-separated seconds).
 
     Example: the twin retries an unanswered webhook after "0.1, 0.5" seconds
     """
-    waits = [float(part) for part in delays.split(",") if part.strip()]
-    admin_of(g2a_world).admin.configure(webhook_retry_delays=waits)
+    admin_of(g2a_world).admin.configure(webhook_retry_delays=WAITS.values(delays))
 
 
 @given(parse("the twin waits {ms:whole} milliseconds for the receiver to answer a webhook"))

@@ -348,6 +348,57 @@ TRIPS = {
         ':6: step "When QA orders product <product>" has <product> but there are no Examples: '
         "nothing fills it in",
     ),
+    "waits that are not numbers": (
+        '  Scenario: S\n    Given the twin retries an unanswered webhook after "0.1 and 0.5" '
+        "seconds\n",
+        ': "0.1 and 0.5" is not a list of waits the step knows; a list of waits is 1 to 10 of '
+        "\"<seconds, a number from 0 to 60>\", separated by ','",
+    ),
+    "more waits than the twin takes": (
+        '  Scenario: S\n    Given the twin retries an unanswered webhook after "'
+        + ", ".join(["1"] * 11)
+        + '" seconds\n',
+        "is not a list of waits the step knows",
+    ),
+    "a health check the receiver has not": (
+        '  Scenario: S\n    Then the checks "tokn, store" are reported "ok"\n',
+        ': "tokn, store" is not a health check the step knows; a health check is one or more of '
+        '"store", "token", separated by \',\'',
+    ),
+    "a seller rated above G2A's scale": (
+        "  Scenario: S\n    Given the twin sells product 10000027819004 from sellers rated 1.5 "
+        "at 10.00 EUR\n",
+        ': "1.5 at 10.00 EUR" is not a list of sellers the step knows; a list of sellers is one '
+        'or more of "<rating, a number from 0 to 1> at <price, a number from 0.01 to '
+        "1000000000> EUR\", separated by ',' or 'and'",
+    ),
+    "a seller selling for nothing": (
+        "  Scenario: S\n    Given the twin sells product 10000027819004 from a seller rated 0.5 "
+        "at 0 EUR\n",
+        '"0.5 at 0 EUR" is not a list of sellers the step knows',
+    ),
+    "statuses that are not a list of HTTP statuses": (
+        '  Scenario: S\n    Then the log records show the statuses "503; 200" in that order\n',
+        ': "503; 200" is not a list of HTTP statuses the step knows',
+    ),
+    "a call log line before the first": (
+        '  Scenario: S\n    Then call log line 0 shows "method=GET"\n',
+        ': {number}: "0" is not a whole number of at least 1;',
+    ),
+    "call log fields not written name=value": (
+        '  Scenario: S\n    Then call log line 1 shows "method GET"\n',
+        ': "method GET" is not a list of fields the step knows; a list of fields is one or more '
+        "of \"<name>=<value>\", separated by ' '",
+    ),
+    "a setting the adapter has not": (
+        "  Scenario: S\n    Then the setting G2A_RETRIES is 2\n",
+        ': "G2A_RETRIES" is not a setting the step knows; a setting is one of "G2A_API_URL",',
+    ),
+    "a refusal reason the step cannot look for": (
+        "  Scenario: S\n    Then the base URL is refused because it is not HTTPS\n",
+        ': "it is not HTTPS" is not a refusal reason the step knows; a refusal reason is one of '
+        '"it must use https",',
+    ),
     "a twin-only step in a scenario tagged for the sandbox": (
         "  @sandbox\n  Scenario: S\n    Given product 10000068865001 is out of stock\n",
         ':7: step "Given product 10000068865001 is out of stock" runs only on twin, but the '

@@ -49,6 +49,17 @@ Feature: Steps that must not pass vacuously
     Given product 10000068865001 costs 12 EUR
     When QA orders product 10000068865001
     Then the order costs 12 EUR
+
+  Scenario: Waits that are not a list of numbers
+    Given the twin retries an unanswered webhook after "0.1 and 0.5" seconds
+
+  Scenario: A health check the receiver has not
+    Given a receiver whose idempotency store is reachable
+    When the operator asks for the health of the receiver
+    Then the checks "tokn, store" are reported "ok"
+
+  Scenario: A seller rated above G2A's scale
+    Given the twin sells product 10000027819004 from sellers rated 1.5 at 10.00 EUR
 """
 EXPECTED = {
     "Success without a call": "no call was made in this scenario: a When step must call the "
@@ -67,6 +78,14 @@ EXPECTED = {
     'list request with a timeout": "a timeout" is not a fault the step knows; a fault is one '
     'of "HTTP <status>", "a rate limit asking to wait <seconds> s", "a connection reset", '
     '"a malformed body"',
+    # a value the step parsed itself, once it ran: a ValueError, a KeyError, the twin's 400
+    "Waits that are not a list of numbers": '"0.1 and 0.5" is not a list of waits the step '
+    "knows; a list of waits is 1 to 10 of \"<seconds, a number from 0 to 60>\", separated by ','",
+    "A health check the receiver has not": '"tokn, store" is not a health check the step '
+    'knows; a health check is one or more of "store", "token", separated by \',\'',
+    "A seller rated above G2A's scale": '"1.5 at 10.00 EUR" is not a list of sellers the step '
+    'knows; a list of sellers is one or more of "<rating, a number from 0 to 1> at <price, a '
+    "number from 0.01 to 1000000000> EUR\", separated by ',' or 'and'",
 }
 
 
