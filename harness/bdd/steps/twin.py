@@ -12,13 +12,17 @@ from urllib.parse import parse_qs
 
 from pytest_bdd import given, parsers, then
 
-from harness.bdd.wordings import Wording, parse, phrases, worded
+from harness.bdd.wordings import WHOLE_TYPE, Between, Wording, parse, phrases, worded
 from harness.bdd.world import CHECK_CORRELATION_ID, TwinHandle, World
 from harness.twin.assumptions import ORDER_ERRORS
+from harness.twin.config import BOUNDS
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
+from harness.twin.faults import MAX_LATENCY_MS
 
 TARGETS = ("twin",)
 
+# How many requests a fault is armed for: the twin takes 1 or more.
+TIMES = Between(WHOLE_TYPE, 1)
 # Business name of a call -> (method, route glob) on the twin.
 CALLS: dict[str, tuple[str, str]] = {
     "product list": ("GET", "/v1/products"),
@@ -111,6 +115,7 @@ def _logged(record: dict[str, Any], field: str, request: str, reads: str) -> Any
             rf"the twin (?:answers|fails) the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) "
             r"requests? with (?P<fault>.+)"
         ),
+        times=TIMES,
         fault=FAULTS,
     )
 )
@@ -146,7 +151,12 @@ def hang_next(g2a_world: World, call: str) -> None:
 
 
 @given(
-    parsers.re(rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests?")
+    worded(
+        parsers.re(
+            rf"the twin never answers the next (?P<times>\d+) (?P<call>{_CALL_NAMES}) requests?"
+        ),
+        times=TIMES,
+    )
 )
 def hang_next_n(g2a_world: World, times: str, call: str) -> None:
     """The twin never answers the next N requests of this call.
@@ -199,8 +209,11 @@ def fail_every(g2a_world: World, call: str, fault: str) -> None:
 
 
 @given(
-    parsers.re(
-        rf"the twin delays the next (?P<call>{_CALL_NAMES}) request by (?P<ms>\d+) milliseconds"
+    worded(
+        parsers.re(
+            rf"the twin delays the next (?P<call>{_CALL_NAMES}) request by (?P<ms>\d+) milliseconds"
+        ),
+        ms=Between(WHOLE_TYPE, 0, MAX_LATENCY_MS),
     )
 )
 def delay_next(g2a_world: World, call: str, ms: str) -> None:
@@ -231,7 +244,12 @@ def fault_sequence(g2a_world: World, call: str, steps: str) -> None:
 
 
 # --- catalogue and configuration -------------------------------------------------------------
-@given(parse("the twin's catalogue holds {size:whole} products"))
+@given(
+    worded(
+        parse("the twin's catalogue holds {size:whole} products"),
+        size=Between(WHOLE_TYPE, len(SANDBOX_PRODUCT_IDS), BOUNDS["catalog_size"][1]),
+    )
+)
 def catalogue_size(g2a_world: World, size: int) -> None:
     """The twin's catalogue holds this many products (at least its 4 sandbox products).
 
@@ -240,11 +258,6 @@ def catalogue_size(g2a_world: World, size: int) -> None:
 
     Example: the twin's catalogue holds 45 products
     """
-    kept = len(SANDBOX_PRODUCT_IDS)
-    assert size >= kept, (
-        f"the twin's catalogue always keeps its {kept} sandbox products: "
-        f"ask for {kept} or more products, not {size}"
-    )
     assert admin_of(g2a_world).admin.seed(size=size) == size
 
 
@@ -263,7 +276,12 @@ def extra_field(g2a_world: World, product_id: str, name: str, value: str) -> Non
     assert updated[name] == int(value)
 
 
-@given(parse("the twin issues access tokens that live {seconds:whole} seconds"))
+@given(
+    worded(
+        parse("the twin issues access tokens that live {seconds:whole} seconds"),
+        seconds=Between(WHOLE_TYPE, *BOUNDS["token_ttl_seconds"]),
+    )
+)
 def token_lifetime(g2a_world: World, seconds: int) -> None:
     """The twin issues access tokens that live this many seconds.
 

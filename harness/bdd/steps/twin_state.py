@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers
 
-from harness.bdd.steps.twin import admin_of
-from harness.bdd.wordings import NUMBER, NUMBER_TYPE, Between, Wording, parse, worded
+from harness.bdd.steps.twin import TIMES, admin_of
+from harness.bdd.wordings import NUMBER, NUMBER_TYPE, WHOLE_TYPE, Between, Wording, parse, worded
 from harness.bdd.world import World
 from harness.twin.admin_input import MAX_AUCTION_PRICE
 from harness.twin.config import BOUNDS, MAX_WEBHOOK_RETRIES
@@ -85,7 +85,12 @@ def sellers_of(g2a_world: World, product_id: str, sellers: str) -> None:
     admin_of(g2a_world).admin.set_auctions(product_id, SELLERS.values(sellers))
 
 
-@given(parse("the twin completes a paid order after {seconds:number} seconds"))
+@given(
+    worded(
+        parse("the twin completes a paid order after {seconds:number} seconds"),
+        seconds=Between(NUMBER_TYPE, *BOUNDS["completion_delay_seconds"]),
+    )
+)
 def processing_delay(g2a_world: World, seconds: float) -> None:
     """Make a paid order stay "paid" this long before it is "complete" with a key.
 
@@ -105,7 +110,8 @@ def unknown_fields_refused(g2a_world: World) -> None:
 
 
 @given(
-    parsers.re(r"the twin allows (?P<count>\d+) requests? per second"), converters={"count": int}
+    worded(parsers.re(r"the twin allows (?P<count>\d+) requests? per second"), count=TIMES),
+    converters={"count": int},
 )
 def rate_limit(g2a_world: World, count: int) -> None:
     """Rate-limit every API call: beyond this many per second the twin answers HTTP 429.
@@ -115,7 +121,12 @@ def rate_limit(g2a_world: World, count: int) -> None:
     admin_of(g2a_world).admin.configure(rate_limit=count, rate_window_seconds=1.0)
 
 
-@given(parse("the twin delivers every webhook {times:whole} times"))
+@given(
+    worded(
+        parse("the twin delivers every webhook {times:whole} times"),
+        times=Between(WHOLE_TYPE, 1, 1 + BOUNDS["webhook_duplicates"][1]),
+    )
+)
 def webhook_duplicates(g2a_world: World, times: int) -> None:
     """Make the twin deliver each webhook event more than once (duplicates).
 
@@ -135,7 +146,12 @@ def webhook_retries(g2a_world: World, delays: str) -> None:
     admin_of(g2a_world).admin.configure(webhook_retry_delays=WAITS.values(delays))
 
 
-@given(parse("the twin waits {ms:whole} milliseconds for the receiver to answer a webhook"))
+@given(
+    worded(
+        parse("the twin waits {ms:whole} milliseconds for the receiver to answer a webhook"),
+        ms=Between(WHOLE_TYPE, *(1000 * s for s in BOUNDS["webhook_timeout_seconds"])),
+    )
+)
 def webhook_timeout(g2a_world: World, ms: int) -> None:
     """Set how long the twin waits for the receiver before a delivery attempt counts as failed.
 

@@ -254,7 +254,7 @@ def test_a_regex_group_of_digits_only_is_a_whole_number_with_or_without_a_conver
         "product_id": "whole",
         "currency": "currency",  # a group of a type's pattern is of that type
     }
-    assert params[r"the twin allows (?P<count>\d+) requests? per second"] == {"count": "whole"}
+    assert params[r"the retry counter shows (?P<count>\d+) (?:retry|retries)"] == {"count": "whole"}
     refusal = next(s for s in STEPS if s.readable.startswith("the twin refuses/answers the next"))
     assert (refusal.params["status"], refusal.params["code"]) == ("whole", "text")
     setting = next(s for s in STEPS if s.pattern.startswith("the setting (?P<name>G2A_"))

@@ -482,7 +482,41 @@ MISTYPED = {
 }
 
 
-@pytest.mark.parametrize(("line", "why"), MISTYPED.items(), ids=MISTYPED.keys())
+# a number the twin refuses (its admin API's 400 once the step ran) -> the step's bounds
+OUT_OF_BOUNDS = {
+    "Given the twin answers the next 0 product list requests with HTTP 503": (
+        '{times}: "0" is not a whole number of at least 1'
+    ),
+    "Given the twin never answers the next 0 order requests": (
+        '{times}: "0" is not a whole number of at least 1'
+    ),
+    "Given the twin allows 0 requests per second": (
+        '{count}: "0" is not a whole number of at least 1'
+    ),
+    "Given the twin delays the next order request by 70000 milliseconds": (
+        '{ms}: "70000" is not a whole number from 0 to 60000'
+    ),
+    "Given the twin's catalogue holds 3 products": (
+        '{size}: "3" is not a whole number from 4 to 5000'
+    ),
+    "Given the twin issues access tokens that live 0 seconds": (
+        '{seconds}: "0" is not a whole number from 1 to 86400'
+    ),
+    "Given the twin completes a paid order after 4000 seconds": (
+        '{seconds}: "4000" is not a number from 0 to 3600'
+    ),
+    "Given the twin delivers every webhook 0 times": (
+        '{times}: "0" is not a whole number from 1 to 11'
+    ),
+    "Given the twin waits 0 milliseconds for the receiver to answer a webhook": (
+        '{ms}: "0" is not a whole number from 1 to 60000'
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "why"), {**MISTYPED, **OUT_OF_BOUNDS}.items(), ids=[*MISTYPED, *OUT_OF_BOUNDS]
+)
 def test_a_parameter_of_the_wrong_type_is_named_with_what_it_takes(
     tmp_path: Path, line: str, why: str
 ) -> None:

@@ -72,8 +72,9 @@ EXPECTED = {
     "needs its table headed | metric |, not | g2a_definitely_not_a_metric_total |",
     "A metrics step without its table": 'qa.feature:27: step "Then it exposes the metrics" '
     "needs a data table under it, headed | metric |",
-    "A catalogue smaller than the sandbox products": "the twin's catalogue always keeps its 4 "
-    "sandbox products: ask for 4 or more products, not 3",
+    "A catalogue smaller than the sandbox products": "qa.feature:30: step \"Given the twin's "
+    'catalogue holds 3 products": {size}: "3" is not a whole number from 4 to 5000',
+    # its bounds are the twin's: the sandbox products it always keeps, its largest catalogue
     "A fault outside its wording": 'qa.feature:33: step "Given the twin fails every product '
     'list request with a timeout": "a timeout" is not a fault the step knows; a fault is one '
     'of "HTTP <status>", "a rate limit asking to wait <seconds> s", "a connection reset", '
