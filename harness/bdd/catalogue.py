@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.bdd.lookalikes import lookalikes, plain
 from harness.bdd.parameters import closest_refusals, parameter_formats, regex_of
 from harness.bdd.readable import readable
 from harness.bdd.wordings import PARAMETER_TYPES
@@ -213,17 +214,40 @@ def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[C
 def unknown_step_message(
     feature_file: str, step: Any, steps: Sequence[CatalogueStep], row_line: int | None = None
 ) -> str:
-    """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches, or,
-    when a step fits but for what its parameters say, what each of them takes (and the
-    closest steps all the same: `harness.bdd.parameters`). A step that an Examples row filled
-    in is named by the row's line (`row_line`), the step's own line following the step."""
+    """`file:line: unknown step "…"; did you mean …?` for a feature line no step matches, or
+    why it does not fit the step it looks like: a character that only looks like a plain
+    space, quote or apostrophe (`harness.bdd.lookalikes`: retyped plainly, it is a step), a
+    parameter outside what it takes (`harness.bdd.parameters`: the closest steps follow all
+    the same). A step that an Examples row filled in is named by the row's line
+    (`row_line`), the step's own line following the step."""
     where = f"{relative_path(feature_file)}:{row_line or step.line_number}"
     named = f'"{step.keyword} {step.name}"' + examples_row(step, row_line)
-    guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(step.name, steps))
+    typed, contexts = plain(step.name), library_contexts()
+    slips = _lookalikes(feature_file, step, row_line) if typed != step.name else []
+    if slips and step_context(step.type, typed, contexts) is not None:
+        return f'{where}: step {named}: {"; ".join(slips)}; retype it as "{step.keyword} {typed}"'
+    guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(typed, steps))
     suggestion = f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
-    if refusals := closest_refusals(step.type, step.name, library_contexts()):
-        return f"{where}: step {named}: {'; '.join(refusals)}; {suggestion}"
+    if reasons := [*slips, *closest_refusals(step.type, typed, contexts)]:
+        return f"{where}: step {named}: {'; '.join(reasons)}; {suggestion}"
     return f"{where}: unknown step {named}; {suggestion}"
+
+
+def _lookalikes(feature_file: str, step: Any, row_line: int | None) -> list[str]:
+    """What in the step only looks like a plain space, quote or apostrophe, by its column in
+    the step's line (not told when an Examples row filled the step in)."""
+    lines = Path(feature_file).read_text(encoding="utf-8").splitlines()
+    line = lines[step.line_number - 1] if row_line is None else ""
+    start = line.find(step.name)
+    return lookalikes(step.name, start + 1 if start >= 0 else None)
+
+
+def step_context(kind: str | None, text: str, contexts: Iterable[Any]) -> Any:
+    """The library step of this kind (`given`, `when`, `then`) that `text` runs as, as a run
+    matches it, or None."""
+    return next(
+        (c for c in contexts if c.type in (None, kind) and c.parser.is_matching(text)), None
+    )
 
 
 def examples_row(step: Any, row_line: int | None) -> str:

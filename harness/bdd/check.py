@@ -35,6 +35,7 @@ from harness.bdd.catalogue import (
     library_contexts,
     relative_path,
     step_argument,
+    step_context,
     table_header,
     unknown_step_message,
 )
@@ -226,10 +227,7 @@ def _rendered(feature: Any, template: Any) -> Iterable[_Run]:
 
 def _context(step: Any, contexts: list[Any]) -> Any:
     """The library step a feature step runs as, or None."""
-    return next(
-        (c for c in contexts if c.type in (None, step.type) and c.parser.is_matching(step.name)),
-        None,
-    )
+    return step_context(step.type, step.name, contexts)
 
 
 def _placeholders(step: Any, columns: tuple[str, ...]) -> str | None:

@@ -529,6 +529,51 @@ def test_a_parameter_of_the_wrong_type_is_named_with_what_it_takes(
     assert message.startswith(f'{path}:6: step "{line}": {why}; did you mean "'), message
 
 
+LISTING = "When QA lists the first page of products"
+# a step with a character that only looks plain -> what the check says of it, and the step
+# as it should be typed
+LOOKALIKES = {
+    "a non-breaking space": (
+        "When QA lists the first\u00a0page of products",
+        "column 28: a non-breaking space (U+00A0) where a plain space is expected",
+        LISTING,
+    ),
+    "a double space": (
+        "When QA lists the first  page of products",
+        "column 28: 2 spaces where one is expected",
+        LISTING,
+    ),
+    "a tab": (
+        "When QA lists the first\tpage of products",
+        "column 28: a tab (U+0009) where a plain space is expected",
+        LISTING,
+    ),
+    "curly quotes": (
+        "When QA purchases product 10000068865001 with idempotency key \u201cqa-1\u201d",
+        'columns 67 and 72: curly quotes \u201c \u201d where straight quotes " are expected',
+        'When QA purchases product 10000068865001 with idempotency key "qa-1"',
+    ),
+    "a typographic apostrophe": (
+        "Given the twin\u2019s catalogue holds 45 products",
+        "column 19: a typographic apostrophe \u2019 where a straight apostrophe ' is expected",
+        "Given the twin's catalogue holds 45 products",
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "why", "typed"), LOOKALIKES.values(), ids=LOOKALIKES.keys())
+def test_a_character_that_only_looks_plain_is_named_with_its_column(
+    tmp_path: Path, line: str, why: str, typed: str
+) -> None:
+    """Not "unknown step; did you mean" the same-looking step: which character, where, and
+    the step it is once typed plainly."""
+    path = qa_feature(tmp_path, f"{BACKGROUND}  Scenario: S\n    {line}\n")
+
+    (message,) = check_features([path]).unknown
+
+    assert message == f'{path}:6: step "{line}": {why}; retype it as "{typed}"'
+
+
 def test_the_command_lists_every_message_in_file_order(tmp_path: Path) -> None:
     body = "  Scenario: S\n    Then it exposes the metrics\n    When QA ordrs product 1\n"
     path = qa_feature(tmp_path, BACKGROUND + body)

@@ -60,6 +60,9 @@ Feature: Steps that must not pass vacuously
 
   Scenario: A seller rated above G2A's scale
     Given the twin sells product 10000027819004 from sellers rated 1.5 at 10.00 EUR
+
+  Scenario: A space that only looks plain
+    When QA lists the first\u00a0page of products
 """
 EXPECTED = {
     "Success without a call": "no call was made in this scenario: a When step must call the "
@@ -87,6 +90,8 @@ EXPECTED = {
     "A seller rated above G2A's scale": '"1.5 at 10.00 EUR" is not a list of sellers the step '
     'knows; a list of sellers is one or more of "<rating, a number from 0 to 1> at <price, a '
     "number from 0.01 to 1000000000> EUR\", separated by ',' or 'and'",
+    "A space that only looks plain": "column 28: a non-breaking space (U+00A0) where a plain "
+    'space is expected; retype it as "When QA lists the first page of products"',
 }
 
 
