@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
@@ -47,6 +47,10 @@ class ParameterFormat(Protocol):
 
 def _not(text: str, name: str, what: str) -> str:
     return f'{{{name}}}: "{text}" is not {what}'
+
+
+def _quoted(phrases: Iterable[str]) -> str:
+    return ", ".join(f'"{phrase}"' for phrase in phrases)
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class OneOf:
         return text in self.phrases
 
     def describe(self) -> str:
-        return "one of " + ", ".join(f'"{phrase}"' for phrase in self.phrases)
+        return f"one of {_quoted(self.phrases)}"
 
     def refusal(self, text: str, name: str) -> str:
         return _not(text, name, self.describe())
@@ -197,7 +201,7 @@ class Wording(Generic[T]):
         return value
 
     def describe(self) -> str:
-        forms = ", ".join(f'"{form}"' for form in self.forms)
+        forms = _quoted(self.forms)
         if not self.separators:
             return f"one of {forms}"
         count = "one or more" if self.most is None else f"1 to {self.most}"
