@@ -58,6 +58,7 @@ class RunResult:
     message: str = ""
     step: str = ""  # the failing Gherkin step, when one failed
     feature: str = ""  # a scenario's feature, whose name `name` starts with
+    where: str = ""  # a scenario's `file:line`
 
 
 @dataclass(frozen=True)

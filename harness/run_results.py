@@ -45,6 +45,7 @@ def read_results(path: Path) -> list[RunResult]:
                 message=message,
                 step=event.get("step", ""),
                 feature=event.get("feature", ""),
+                where=event.get("where", ""),
             )
         )
     return results

@@ -82,6 +82,7 @@ def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
             {
                 "feature": feature,
                 "uri": "",
+                "where": result.where,
                 "name": name,
                 "line": None,
                 "tags": sorted(result.markers),
@@ -119,6 +120,7 @@ def _executed(features: Iterable[dict[str, Any]], results: list[RunResult]) -> l
                 {
                     "feature": feature.get("name", ""),
                     "uri": feature.get("uri", ""),
+                    "where": result.where if result is not None else "",
                     "name": name,
                     "line": element.get("line"),
                     "tags": sorted(result.markers if result is not None else tags),

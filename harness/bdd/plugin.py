@@ -240,6 +240,17 @@ def scenario_names(item: pytest.Item) -> tuple[str, str] | None:
     return feature, f"{template.render(_example_row(item)).name} [{callspec.id}]"
 
 
+def scenario_where(item: pytest.Item) -> str:
+    """`file:line` of a pytest-bdd scenario, the file relative to the working directory when
+    below it; "" for other tests."""
+    template = _template_of(item)
+    if template is None:
+        return ""
+    path, here = Path(template.feature.filename), Path.cwd()
+    shown = path.relative_to(here) if path.is_relative_to(here) else path
+    return f"{shown}:{template.line_number}"
+
+
 def _template_of(item: pytest.Item) -> Any:
     """The pytest-bdd scenario template a test runs, None for other tests."""
     from pytest_bdd.scenario import scenario_wrapper_template_registry
@@ -346,6 +357,7 @@ class ResultsWriter:
                 "markers": tags_of(item),
                 "message": message,
                 "step": item.stash.get(FAILED_STEP_KEY, "") if outcome == "failed" else "",
+                "where": scenario_where(item),
             }
         )
 

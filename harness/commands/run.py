@@ -513,40 +513,74 @@ def _show_progress(
 
 
 def _print_reasons(results: list[Any], log_path: Path) -> None:
-    """Each failing scenario once: its name, failing step, first error line, the full log."""
+    """Each failing scenario once: its name, where it is written, failing step, first error
+    line, the full log."""
     from rich.console import Console
     from rich.markup import escape
 
     console = Console(soft_wrap=True)
     for result in (r for r in results if r.outcome == "failed"):
         console.print(f"[bold red]FAILED[/] {escape(result.name)}")
+        if result.where:
+            console.print(f"  where: {escape(result.where)}")
         if result.step:
             console.print(f"  step:  {escape(result.step)}")
         console.print(f"  error: {escape(result.message)}")
         console.print(f"  log:   {log_path}")
 
 
+_STYLES = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
+
+
 def _print_table(report: dict[str, Any], report_dir: Path) -> None:
+    """The checklist, then the scenarios that prove no item. A selection's run leaves out the
+    items it did not run (one line counts them; checklist.md lists them all)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from harness.report import counts_text
 
-    styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
     table = Table(title=f"Handoff checklist on {report['target']} ({report['title']})")
     table.add_column("status")
     table.add_column("item")
     table.add_column("evidence")
-    for item in report["items"]:
+    left_out = [i for i in report["items"] if report["selection"] and i["status"] == "not run"]
+    for item in (i for i in report["items"] if i not in left_out):
         evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids
         shown = evidence[:3] + ([f"... and {len(evidence) - 3} more"] if len(evidence) > 3 else [])
         table.add_row(
-            f"[{styles[item['status']]}]{item['status']}[/]",
+            f"[{_STYLES[item['status']]}]{item['status']}[/]",
             f"{item['id']}\n{item['text']}",
             "\n".join(shown),
         )
     console = Console()
-    console.print(table)
+    if table.row_count:
+        console.print(table)
+    if left_out:
+        console.print(
+            f"{len(left_out)} checklist item(s) not run: outside the selection "
+            f"({escape(report['title'])}); checklist.md lists them"
+        )
+    if others := report.get("other_scenarios"):
+        console.print(_other_scenarios_table(others))
     verdict = "[green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
     console.print(f"{verdict}: {escape(counts_text(report))}; reports in {report_dir}/")
+
+
+def _other_scenarios_table(records: list[dict[str, Any]]) -> Any:
+    """Scenarios that prove no checklist item (a QA team's own): status, name, where."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Other scenarios")
+    for column in ("status", "scenario", "where"):
+        table.add_column(column)
+    for record in records:
+        status = str(record["status"])
+        table.add_row(
+            f"[{_STYLES.get(status, 'yellow')}]{status}[/]",
+            escape(f"{record['feature']}: {record['name']}"),
+            escape(record.get("where") or "-"),
+        )
+    return table

@@ -90,8 +90,10 @@ def test_each_failing_scenario_shows_its_step_error_and_log_once(qa_run: tuple[A
     assert done.returncode == 1
     screen = done.stdout
     log = f"  log:   {reports / 'pytest.log'}"
+    feature = reports.parent / "team" / "qa_mine.feature"
     expected = (
         "FAILED QA's stock checks: A wrong expectation shows expected and actual\n"
+        f"  where: {feature}:9\n"  # found by a QA walkthrough: the file was not named
         "  step:  Then the call fails with a G2A API error with code ORD99\n"
         "  error: expected code ORD99, got ORD07 (HTTP 400): Product is out of stock\n" + log
     )
@@ -100,6 +102,25 @@ def test_each_failing_scenario_shows_its_step_error_and_log_once(qa_run: tuple[A
     assert reasons == ["FAILED QA's stock checks: A wrong expectation shows expected and actual"]
     assert screen.count(log) == 1
     assert "FAILED: 0 passed, 1 failed, 3 skipped, 27 not run;" in screen
+
+
+def test_a_tagged_run_shows_the_items_it_ran_and_counts_those_it_left_out(
+    qa_run: tuple[Any, Path],
+) -> None:
+    """Found by a QA walkthrough: a selection's run printed every item it did not run, about
+    120 lines, before its summary. checklist.md still lists them all."""
+    done, reports = qa_run
+    rows = [line for line in done.stdout.splitlines() if line.startswith("│ ")]
+    statuses = {row.split("│")[1].strip() for row in rows} - {""}
+    assert statuses == {"failed", "skipped"}
+    assert (
+        "27 checklist item(s) not run: outside the selection (tags qa-mine); checklist.md lists "
+        "them" in " ".join(done.stdout.split())
+    )
+    report = json.loads((reports / "checklist.json").read_text(encoding="utf-8"))
+    assert [item["status"] for item in report["items"]].count("not run") == 27
+    markdown = (reports / "checklist.md").read_text(encoding="utf-8")
+    assert all(f"`{item['id']}`" in markdown for item in report["items"])
 
 
 def test_a_tagged_run_is_titled_after_its_selection(qa_run: tuple[Any, Path]) -> None:
@@ -363,3 +384,44 @@ def test_a_scenario_s_purchases_are_its_own_without_a_store_step(tmp_path: Path)
         "A purchase under a key": "passed",
         "Another purchase under the same key": "passed",
     }
+
+
+OWN_CHECKS = """\
+@qa-own @twin
+Feature: QA's own checks
+  Scenario: The first page is full
+    When QA lists the first page of products
+    Then the page holds exactly 20 products
+
+  Scenario: The first page is short
+    When QA lists the first page of products
+    Then the page holds exactly 7 products
+"""
+
+
+def test_scenarios_that_prove_no_item_are_named_with_their_outcome_and_file(
+    tmp_path: Path,
+) -> None:
+    """Found by a QA walkthrough: a QA team's own scenarios were only counted ("other
+    scenarios: 1 passed, 1 failed"), never named, passing or not."""
+    (tmp_path / "team").mkdir()
+    feature = tmp_path / "team" / "own.feature"
+    feature.write_text(OWN_CHECKS, encoding="utf-8")
+
+    done = harness(
+        "run", "--tags", "qa-own", "--features", str(tmp_path / "team"),
+        "--report-dir", str(tmp_path / "reports"),
+    )  # fmt: skip
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in done.stdout.split("Other scenarios", 1)[1].splitlines()
+        if line.startswith("│ ")
+    ]
+    assert rows == [
+        ["passed", "QA's own checks: The first page is full", f"{feature}:3"],
+        ["failed", "QA's own checks: The first page is short", f"{feature}:7"],
+    ]
+    report = json.loads((tmp_path / "reports" / "checklist.json").read_text(encoding="utf-8"))
+    assert [r["where"] for r in report["other_scenarios"]] == [f"{feature}:3", f"{feature}:7"]
