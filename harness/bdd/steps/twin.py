@@ -316,25 +316,26 @@ def received_none(g2a_world: World, call: str) -> None:
 
 @then(
     parsers.re(
-        r'the twin received 1 order request for product "(?P<product_id>\d+)" '
+        r'the twin received (?P<count>\d+) order requests? for product "(?P<product_id>\d+)" '
         r'in "(?P<currency>[A-Z]{3})"'
     )
 )
-def order_request_body(g2a_world: World, product_id: str, currency: str) -> None:
-    """The twin received exactly one order request for this product and currency.
+def order_request_body(g2a_world: World, count: str, product_id: str, currency: str) -> None:
+    """The twin received exactly this many order requests, each for this product and currency.
 
     Example: the twin received 1 order request for product "10000084431001" in "EUR"
+    Example: the twin received 2 order requests for product "10000084431001" in "EUR"
     """
     bodies = [_order_body(r) for r in received(g2a_world, "order")]
     sent = [(body.get("product_id"), body.get("currency") or "EUR") for body in bodies]
-    if sent == [(product_id, currency)]:
+    if sent == [(product_id, currency)] * int(count):
         return
     if len(sent) == 1 and sent[0][0] == product_id:
         got = f'1 in "{sent[0][1]}"'
     else:
         got = f"{len(sent)}" + "".join(f', for product "{p}" in "{c}"' for p, c in sent)
     raise AssertionError(
-        f'expected 1 order request for product "{product_id}" in "{currency}", got {got}'
+        f'expected {count} order request(s) for product "{product_id}" in "{currency}", got {got}'
     )
 
 

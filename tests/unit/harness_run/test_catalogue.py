@@ -282,5 +282,6 @@ def test_a_currency_is_listed_as_three_capital_letters_not_any_text() -> None:
         "QA orders product {product_id} in {currency}": "currency",
         "an order id made of digits is returned with a price in {currency}": "currency",
         "the order costs {price:number} {currency:currency}": "currency",
-        'the twin received 1 order request for product "{product_id}" in "{currency}"': "currency",
+        'the twin received {count} order request(s) for product "{product_id}" '
+        'in "{currency}"': "currency",
     }
