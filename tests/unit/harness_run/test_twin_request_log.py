@@ -91,7 +91,7 @@ def test_an_order_request_logged_without_a_json_body_fails_the_step_named(
     world = _world([{"id": 4, "method": "POST", "path": "/v1/order", "status": 200, **entry}])
 
     with pytest.raises(AssertionError) as failed:
-        order_request_body(world, "10000084431001", "EUR")
+        order_request_body(world, "1", "10000084431001", "EUR")
 
     assert str(failed.value) == failure
 
