@@ -545,8 +545,8 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     table.add_column("status")
     table.add_column("item")
     table.add_column("evidence")
-    left_out = [i for i in report["items"] if report["selection"] and i["status"] == "not run"]
-    for item in (i for i in report["items"] if i not in left_out):
+    ran = [i for i in report["items"] if not (report["selection"] and i["status"] == "not run")]
+    for item in ran:
         evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids
         shown = evidence[:3] + ([f"... and {len(evidence) - 3} more"] if len(evidence) > 3 else [])
         table.add_row(
@@ -557,9 +557,9 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     console = Console()
     if table.row_count:
         console.print(table)
-    if left_out:
+    if left_out := len(report["items"]) - len(ran):
         console.print(
-            f"{len(left_out)} checklist item(s) not run: outside the selection "
+            f"{left_out} checklist item(s) not run: outside the selection "
             f"({escape(report['title'])}); checklist.md lists them"
         )
     if others := report.get("other_scenarios"):

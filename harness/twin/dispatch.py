@@ -131,7 +131,7 @@ def answer(twin: Twin, call: Call) -> Reply:
             if retry_after is not None:
                 limited = _api_error(config, call, ApiError(errors.BR03))
                 body = _error_body(config, call, limited.spec.code, limited.message)
-                return rate_limited(body, retry_after, limited.spec.status)
+                return with_retry_after(body, retry_after, limited.spec.status)
         return handler(twin, call, param)
     except MethodNotAllowed as exc:
         allow = (b"allow", ", ".join(exc.allowed).encode())
@@ -177,7 +177,8 @@ def _error_body(config: TwinConfig, call: Call, code: str, message: str) -> byte
     return error_body(shape, code, message)
 
 
-def rate_limited(body: bytes, retry_after: int, status: int = 429) -> Reply:
+def with_retry_after(body: bytes, retry_after: int, status: int = 429) -> Reply:
+    """An error answer telling the client when to try again (a rate limit, a 503)."""
     headers = (*JSON_HEADERS, (b"retry-after", str(retry_after).encode()))
     return Reply(status, body, headers)
 
@@ -208,7 +209,7 @@ def fault_reply(
     `rate_limit`) carry `error_body`: the body of the API the call went to."""
     kind, status = action.kind, action.status
     if action.retry_after is not None:  # a rate_limit, or a status fault given one
-        return rate_limited(error_body(action.code, action.message), action.retry_after, status)
+        return with_retry_after(error_body(action.code, action.message), action.retry_after, status)
     if kind in {"malformed", "truncated"}:
         whole = normal.body if normal is not None else _SAMPLE_BODY
         return Reply(status, whole[: max(1, len(whole) // 2)], JSON_HEADERS)
