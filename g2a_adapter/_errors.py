@@ -96,8 +96,8 @@ class ClientClosedError(G2AError, RuntimeError):
     """The client was used after `close()` / `aclose()`; nothing was sent. Use a new client.
 
     A purchase it stopped between two calls (closed by another thread or task) may have
-    ordered and paid: its message says so, and a re-run with the same idempotency key on a new
-    client resumes it.
+    ordered and paid: its message says so. It recorded its progress and let go of its key, so a
+    re-run with the same idempotency key on a new client resumes it.
     """
 
 

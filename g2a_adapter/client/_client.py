@@ -83,6 +83,7 @@ class _Shared:
         self._owns_store = store is None
         self._purchase_flow: PurchaseFlow | None = None
         self._store_lock = threading.Lock()  # one store opened, never one after the close
+        self._purchases_running = 0  # each keeps the store open past the client's close
         self._closed = False
 
     def _check_open(self) -> None:
@@ -92,12 +93,24 @@ class _Shared:
 
     def _purchase(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
         """A purchase. Opening the store on first use may block (a lock wait, a connect), so
-        it is a store call: the async client runs it on a worker thread, off the event loop."""
-        flow: PurchaseFlow = yield StoreCall(self._purchases)
-        result: PurchaseResult = yield from flow.run(request)
+        it is a store call: the async client runs it on a worker thread, off the event loop.
+
+        The purchase keeps the store open until it ends, even once the client is closed under
+        it: stopped at its next call to G2A, it still records its progress and lets go of its
+        key, so a re-run on a new client resumes at once."""
+        flow: PurchaseFlow = yield StoreCall(self._start_purchase)
+        try:
+            result: PurchaseResult = yield from flow.run(request)
+        except GeneratorExit:  # ended by its driver (cancelled, interrupted): it yields no more
+            self._end_purchase()
+            raise
+        except BaseException:
+            yield StoreCall(self._end_purchase)
+            raise
+        yield StoreCall(self._end_purchase)
         return result
 
-    def _purchases(self) -> PurchaseFlow:
+    def _start_purchase(self) -> PurchaseFlow:
         """The purchase flow, opening the configured store on first use."""
         with self._store_lock:
             self._check_open()  # a closed client never opens its store again
@@ -110,7 +123,15 @@ class _Shared:
                     self.metrics,
                     self.settings.purchase_lease_seconds,
                 )
+            self._purchases_running += 1
             return self._purchase_flow
+
+    def _end_purchase(self) -> None:
+        """The last purchase to end after the client's close closes the store it owns."""
+        with self._store_lock:
+            self._purchases_running -= 1
+            if self._closed and not self._purchases_running:
+                self._close_owned_store()
 
     def _mark_closed(self) -> None:
         """No call from now on, and no count in the token TTL gauge (whose other clients go on)."""
@@ -119,10 +140,14 @@ class _Shared:
 
     def _close_store(self) -> None:
         with self._store_lock:
-            if self._owns_store and self._store is not None:
-                self._store.close()
-                self._store = None
-                self._purchase_flow = None
+            if not self._purchases_running:  # else the last of them closes it
+                self._close_owned_store()
+
+    def _close_owned_store(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+            self._purchase_flow = None
 
     def __repr__(self) -> str:
         name, settings = type(self).__name__, self.settings
@@ -170,7 +195,8 @@ class G2AClient(_Shared):
                 return result
             reply, error = None, None
             try:
-                self._check_open()  # closed under the call: the flow hears it and cleans up
+                if not isinstance(action, StoreCall):  # a running purchase's store stays open
+                    self._check_open()  # closed under the call: the flow hears it and cleans up
                 if isinstance(action, Send):
                     reply = self._http.send(action.request)
                 elif isinstance(action, Sleep):
@@ -247,7 +273,8 @@ class AsyncG2AClient(_Shared):
                 return result
             reply, error = None, None
             try:
-                self._check_open()  # closed under the call: the flow hears it and cleans up
+                if not isinstance(action, StoreCall):  # a running purchase's store stays open
+                    self._check_open()  # closed under the call: the flow hears it and cleans up
                 if isinstance(action, Send):
                     reply = await self._http.send(action.request)
                 elif isinstance(action, Sleep):

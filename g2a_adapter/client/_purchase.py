@@ -182,7 +182,7 @@ def in_progress_error(
     when = "" if until is None else " until " + datetime.fromtimestamp(until, UTC).isoformat()
     return IdempotencyInProgressError(
         f"purchase {key!r} is in progress: held by {holder}{when} (renewed while it runs; "
-        "the lease of a holder that crashed, was cancelled or had its client closed lapses "
+        "the lease of a holder that crashed or was cancelled lapses "
         f"within {lease_seconds:g} s); try again after that",
         holder,
         until,
@@ -298,9 +298,8 @@ class PurchaseFlow:
             yield from self._release(key, owner)
             raise ClientClosedError(
                 f"the client was closed while purchase {key!r} ran; it stopped before its next "
-                "call, its progress recorded: re-run it with the same idempotency key on a new "
-                f"client (within {self._lease:g} s, while the closed client's lease holds it, "
-                "the re-run waits for it or raises IdempotencyInProgressError)"
+                "call to G2A, its progress recorded and its key let go: re-run it with the same "
+                "idempotency key on a new client, which resumes it"
             ) from exc
         except Exception:
             yield from self._release(key, owner)

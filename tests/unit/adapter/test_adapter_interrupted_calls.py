@@ -9,6 +9,10 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,10 +28,10 @@ from g2a_adapter import (
     AsyncG2AClient,
     ClientClosedError,
     G2AClient,
-    IdempotencyInProgressError,
     Metrics,
     OutcomeUnknownError,
     RetryPolicy,
+    Settings,
 )
 from g2a_adapter.idempotency import MemoryStore
 
@@ -249,51 +253,116 @@ def test_an_unreadable_success_answer_is_counted_as_what_the_call_raised() -> No
     assert _requests_total(metrics) == {("/v1/order", "outcome_unknown"): 1.0}
 
 
-def _shop_closing_its_client_after_pay(client: list[G2AClient]) -> httpx.MockTransport:
+def _shop_closing_its_client_after_pay(close: Callable[[], Awaitable[None] | None]) -> Shop:
     """G2A answering each step; its answer to the pay comes back to a client closed meanwhile
-    (as another thread would close it)."""
+    (as another thread or task would close it)."""
     sent: list[str] = []
 
-    def respond(request: httpx.Request) -> httpx.Response:
+    async def respond(request: httpx.Request) -> httpx.Response:
         sent.append(f"{request.method} {request.url.path}")
         if request.url.path.startswith("/v1/order/pay/"):
-            client[0].close()
+            closed = close()
+            if closed is not None:
+                await closed
         return _shop_answer(request.url.path)
 
-    transport = httpx.MockTransport(respond)
-    transport.sent = sent  # type: ignore[attr-defined]
-    return transport
+    def respond_sync(request: httpx.Request) -> httpx.Response:
+        return asyncio.run(respond(request))
+
+    return Shop(sent, httpx.MockTransport(respond_sync), httpx.MockTransport(respond))
 
 
-def test_a_purchase_whose_client_is_closed_under_it_says_to_re_run_and_the_re_run_resumes() -> None:
-    """Not "nothing was sent": the order is paid. Its progress is recorded, so a re-run with
-    the same key on a new client fetches the key without ordering or paying again."""
-    store, closing = MemoryStore(), []
-    transport = _shop_closing_its_client_after_pay(closing)
-    closing.append(G2AClient(LEASE_SETTINGS, transport=transport, store=store, retry=NO_RETRY))
+@dataclass
+class Shop:
+    sent: list[str]
+    transport: httpx.MockTransport
+    async_transport: httpx.MockTransport
 
-    with pytest.raises(ClientClosedError) as stopped:
-        closing[0].orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
 
+def _sqlite_files_open(path: Path) -> int:
+    """How many of this process's file descriptors hold the store's file (its connections)."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if _target(fd) == str(path))
+
+
+def _target(fd: Path) -> str | None:
+    try:
+        return str(fd.readlink())
+    except OSError:  # closed since it was listed
+        return None
+
+
+def _purchase_closed_under_it(kind: str, settings: Settings, store: MemoryStore | None) -> Shop:
+    """A purchase whose client is closed while G2A answers its pay; the client's `store` is
+    None to have it open its own. Returns the shop, after checking what the purchase raised."""
+    holder: list[Any] = []
+    if kind == "sync":
+        shop = _shop_closing_its_client_after_pay(lambda: holder[0].close())
+        holder.append(G2AClient(settings, transport=shop.transport, store=store, retry=NO_RETRY))
+        with pytest.raises(ClientClosedError) as stopped:
+            holder[0].orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
+    else:
+        shop = _shop_closing_its_client_after_pay(lambda: holder[0].aclose())
+
+        async def purchase() -> None:
+            holder.append(
+                AsyncG2AClient(
+                    settings, transport=shop.async_transport, store=store, retry=NO_RETRY
+                )
+            )
+            await holder[0].orders.purchase(
+                PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01
+            )
+
+        with pytest.raises(ClientClosedError) as stopped:
+            asyncio.run(purchase())
     assert str(stopped.value) == (
-        "the client was closed while purchase 'k-closed' ran; it stopped before its next call, "
-        "its progress recorded: re-run it with the same idempotency key on a new client "
-        "(within 0.6 s, while the closed client's lease holds it, the re-run waits for it or "
-        "raises IdempotencyInProgressError)"
+        "the client was closed while purchase 'k-closed' ran; it stopped before its next call "
+        "to G2A, its progress recorded and its key let go: re-run it with the same "
+        "idempotency key on a new client, which resumes it"
     )
-    assert transport.sent == ["POST /v1/order", f"PUT /v1/order/pay/{ORDER_ID}"]  # type: ignore[attr-defined]
-    with G2AClient(LEASE_SETTINGS, transport=transport, store=store, retry=NO_RETRY) as client:
-        with pytest.raises(IdempotencyInProgressError) as held:  # the closed client's lease
-            client.orders.purchase(PRODUCT_ID, idempotency_key="k-closed", wait_timeout=0)
-        assert "the lease of a holder that crashed, was cancelled or had its client closed " in (
-            str(held.value)
+    assert shop.sent == ["POST /v1/order", f"PUT /v1/order/pay/{ORDER_ID}"]
+    return shop
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_purchase_whose_client_is_closed_under_it_records_the_pay_and_lets_go_of_its_key(
+    kind: str,
+) -> None:
+    """Not "nothing was sent": the order is paid. The purchase records that and lets go of
+    its key, so a re-run with the same key on a new client resumes it at once (no lease to
+    wait for), fetching the key without ordering or paying again."""
+    store = MemoryStore()
+    shop = _purchase_closed_under_it(kind, LEASE_SETTINGS, store)
+
+    record = store.get("k-closed")
+    assert record is not None
+    assert record.owner is None  # let go: nobody holds the key
+    assert record.checkpoint is not None
+    assert record.checkpoint["step"] == "paid"  # recorded after the close
+    with G2AClient(LEASE_SETTINGS, transport=shop.transport, store=store, retry=NO_RETRY) as client:
+        result = client.orders.purchase(
+            PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01, wait_timeout=0
         )
-        result = client.orders.purchase(PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01)
     assert (result.order_id, result.key, result.resumed) == (ORDER_ID, "KEY-1", True)
-    # the closed client wrote no checkpoint after the pay (`paying` is the last): the re-run
-    # reads the details to learn the order is paid, then polls them, and never pays again
-    assert transport.sent[2:] == [  # type: ignore[attr-defined]
-        f"GET /v1/order/details/{ORDER_ID}",
-        f"GET /v1/order/details/{ORDER_ID}",
-        f"GET /v1/order/key/{ORDER_ID}",
-    ]
+    assert shop.sent[2:] == [f"GET /v1/order/details/{ORDER_ID}", f"GET /v1/order/key/{ORDER_ID}"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_store_the_client_owns_stays_open_for_the_purchase_its_close_stopped(
+    kind: str, tmp_path: Path
+) -> None:
+    """The close leaves the store it opened to the purchase running, which records its
+    progress there, then closes it as it ends: a new client resumes the purchase at once."""
+    path = tmp_path / "store.sqlite3"
+    settings = LEASE_SETTINGS.model_copy(update={"idempotency_url": f"sqlite:///{path}"})
+    shop = _purchase_closed_under_it(kind, settings, store=None)
+    gc.collect()
+    assert _sqlite_files_open(path) == 0  # closed by the purchase as it ended
+
+    with G2AClient(settings, transport=shop.transport, retry=NO_RETRY) as client:
+        result = client.orders.purchase(
+            PRODUCT_ID, idempotency_key="k-closed", poll_interval=0.01, wait_timeout=0
+        )
+    assert (result.order_id, result.key, result.resumed) == (ORDER_ID, "KEY-1", True)
+    assert shop.sent[2:] == [f"GET /v1/order/details/{ORDER_ID}", f"GET /v1/order/key/{ORDER_ID}"]
