@@ -366,3 +366,53 @@ def test_a_store_the_client_owns_stays_open_for_the_purchase_its_close_stopped(
         )
     assert (result.order_id, result.key, result.resumed) == (ORDER_ID, "KEY-1", True)
     assert shop.sent[2:] == [f"GET /v1/order/details/{ORDER_ID}", f"GET /v1/order/key/{ORDER_ID}"]
+
+
+def test_purchases_racing_a_close_each_end_recorded_and_the_store_closes_once_after_them(
+    tmp_path: Path,
+) -> None:
+    """Eight threads purchase on one client while another closes it: each purchase completes
+    or stops with `ClientClosedError`, none holds its key after, and the store the client
+    opened is closed once the last of them ends."""
+    path = tmp_path / "store.sqlite3"
+    settings = LEASE_SETTINGS.model_copy(update={"idempotency_url": f"sqlite:///{path}"})
+    started = threading.Barrier(9)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.01)  # G2A takes its time: the close lands mid-purchase
+        return _shop_answer(request.url.path)
+
+    client = G2AClient(settings, transport=httpx.MockTransport(respond), retry=NO_RETRY)
+    outcomes: dict[str, BaseException | None] = {}
+
+    def purchase(key: str) -> None:
+        started.wait()
+        try:
+            client.orders.purchase(PRODUCT_ID, idempotency_key=key, poll_interval=0.01)
+        except BaseException as exc:
+            outcomes[key] = exc
+        else:
+            outcomes[key] = None
+
+    keys = [f"k-{n}" for n in range(8)]
+    threads = [threading.Thread(target=purchase, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    time.sleep(0.03)
+    client.close()
+    for thread in threads:
+        thread.join(10)
+
+    assert set(outcomes) == set(keys)
+    stopped = [exc for exc in outcomes.values() if exc is not None]
+    assert all(isinstance(exc, ClientClosedError) for exc in stopped), stopped
+    assert stopped  # the close stopped some of them
+    gc.collect()
+    assert _sqlite_files_open(path) == 0
+    with G2AClient(settings, transport=httpx.MockTransport(respond), retry=NO_RETRY) as again:
+        for key in keys:  # nobody holds a key: each resumes (or returns its result) at once
+            result = again.orders.purchase(
+                PRODUCT_ID, idempotency_key=key, poll_interval=0.01, wait_timeout=0
+            )
+            assert result.key == "KEY-1"
