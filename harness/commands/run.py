@@ -568,14 +568,20 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     console.print(f"{verdict}: {escape(counts_text(report))}; reports in {report_dir}/")
 
 
+_WHERE_WIDTH = 40  # the longest `file:line` kept on one line
+
+
 def _other_scenarios_table(records: list[dict[str, Any]]) -> Any:
     """Scenarios that prove no checklist item (a QA team's own): status, name, where."""
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Other scenarios")
-    for column in ("status", "scenario", "where"):
-        table.add_column(column)
+    table.add_column("status")
+    table.add_column("scenario")
+    # `file:line` on one line where it fits beside a name (the name wraps instead), else folded
+    longest = max(len(record.get("where") or "-") for record in records)
+    table.add_column("where", no_wrap=longest <= _WHERE_WIDTH, overflow="fold")
     for record in records:
         status = str(record["status"])
         table.add_row(

@@ -1,0 +1,39 @@
+"""The run's printout at a terminal's usual width (80 columns, as CI's logs and a pipe get)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from harness.commands.run import _other_scenarios_table
+
+
+def test_a_scenario_s_file_and_line_are_shown_whole_at_80_columns() -> None:
+    """Found running README command 1: `features/observability.feature:…` lost its line
+    number to an ellipsis, the one thing the column is there to give."""
+    where = "features/observability.feature:12"
+    records = [
+        {
+            "status": "passed",
+            "feature": "Logs and metrics for operators",
+            "name": "The metrics endpoint feeds the dashboards",
+            "where": where,
+        }
+    ]
+    out = io.StringIO()
+    Console(file=out, width=80).print(_other_scenarios_table(records))
+
+    cells = [line.split("│")[3].strip() for line in out.getvalue().splitlines() if "│" in line]
+    assert cells == [where, "", ""]  # whole, on the scenario's first line
+    assert "…" not in out.getvalue()
+
+
+def test_a_file_and_line_too_long_for_the_terminal_are_folded_not_cut() -> None:
+    where = "qa-features/payments/refunds/partial/" + "x" * 60 + ".feature:7"
+    records = [{"status": "failed", "feature": "F", "name": "S", "where": where}]
+    out = io.StringIO()
+    Console(file=out, width=80).print(_other_scenarios_table(records))
+
+    cells = [line.split("│")[3].strip() for line in out.getvalue().splitlines() if "│" in line]
+    assert "".join(cells) == where
