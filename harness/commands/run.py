@@ -544,7 +544,7 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     table = Table(title=f"Handoff checklist on {report['target']} ({report['title']})")
     table.add_column("status")
     table.add_column("item")
-    table.add_column("evidence")
+    table.add_column("evidence", overflow="fold")  # a contract test's node id has no space
     ran = [i for i in report["items"] if not (report["selection"] and i["status"] == "not run")]
     for item in ran:
         evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from harness.commands.run import _other_scenarios_table
+from harness.commands.run import _other_scenarios_table, _print_table
 
 
 def test_a_scenario_s_file_and_line_are_shown_whole_at_80_columns() -> None:
@@ -37,3 +39,33 @@ def test_a_file_and_line_too_long_for_the_terminal_are_folded_not_cut() -> None:
 
     cells = [line.split("│")[3].strip() for line in out.getvalue().splitlines() if "│" in line]
     assert "".join(cells) == where
+
+
+def test_a_contract_test_s_node_id_in_the_checklist_is_folded_not_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found running README command 1: contract evidence, a pytest node id without spaces,
+    showed as `tests/contract/test_consumer_e…`, naming no test."""
+    node = "tests/contract/test_consumer_export.py::test_products_first_page"
+    report = {
+        "target": "twin",
+        "title": "full",
+        "selection": False,
+        "passed": True,
+        "summary": {"passed": 1},
+        "items": [
+            {
+                "status": "passed",
+                "id": "test-typed-contracts",
+                "text": "Typed contracts: the modelled G2A API is verified against the twin",
+                "evidence": [f"passed {node}"],
+            }
+        ],
+    }
+    monkeypatch.setenv("COLUMNS", "80")
+    _print_table(report, tmp_path)
+
+    printed = capsys.readouterr().out
+    assert "…" not in printed
+    cells = [line.split("│")[3].strip() for line in printed.splitlines() if line.startswith("│")]
+    assert "".join(cells) == f"passed{node}"  # folded over lines, every character kept
