@@ -85,6 +85,17 @@ def test_runbook_anchors_exist_in_the_audit() -> None:
     assert linked <= anchors, linked - anchors
 
 
+def test_runbooks_name_dashboard_panels_and_rows_as_titled() -> None:
+    """On call looks up what a runbook names in quotes ("Token requests by status") by that
+    title in Grafana: each one must be a panel or row of the dashboard, word for word."""
+    audit = (RULES.parents[2] / "specs/011-g2a-integration-audit/backend-audit.md").read_text()
+    runbooks = re.sub(r'<a id="[^"]+"></a>', "", audit.split("\n## Runbooks\n", 1)[1])
+    named = set(re.findall(r'"([^"`]+)"', " ".join(runbooks.split())))
+    titles = {panel["title"] for panel in load_dashboard()["panels"]}
+    assert named, "the runbooks name no panel"
+    assert named <= titles, sorted(named - titles)
+
+
 def test_dashboard_has_one_row_per_area_and_a_query_per_panel() -> None:
     panels = load_dashboard()["panels"]
     rows = [p["title"] for p in panels if p["type"] == "row"]
