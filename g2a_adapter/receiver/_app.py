@@ -121,16 +121,23 @@ class _Ipn(NamedTuple):
 
 def _failure(exc: Exception, delivery: Mapping[str, str]) -> tuple[str, JSONResponse]:
     """A verified delivery that could not be handled: its events-counter result and answer.
-    `delivery` names it in the handler's failure log (`event_type`, `event_id` or
-    `transaction_id`)."""
+    `delivery` names it in the failure's log line (`event_type`, `event_id` or
+    `transaction_id`; nothing before verification ends), in its text as well as its fields:
+    a plain-text log shows only the text."""
     if isinstance(exc, IdempotencyInProgressError):
         return "in_progress", _error("in_progress", 409, {"Retry-After": "1"})
     if isinstance(exc, IdempotencyConflictError):
         return "conflict", _error("event_conflict", 409)
+    named = "".join(f" {field}={value}" for field, value in delivery.items())
     if isinstance(exc, StoreUnavailableError):
-        logger.error("g2a.receiver.store_unavailable", extra={"backend": exc.backend})
+        logger.error(
+            "g2a.receiver.store_unavailable backend=%s%s",
+            exc.backend,
+            named,
+            extra={"backend": exc.backend, **delivery},
+        )
         return STORE_UNAVAILABLE, _error("store_unavailable", 503, {"Retry-After": "5"})
-    logger.error("g2a.receiver.handler_failed", exc_info=exc, extra=dict(delivery))
+    logger.error("g2a.receiver.handler_failed%s", named, exc_info=exc, extra=dict(delivery))
     return HANDLER_FAILED, _error("handler_failed", 500)
 
 

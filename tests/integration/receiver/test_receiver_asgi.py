@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -166,6 +167,33 @@ async def test_a_store_outage_is_counted_where_the_store_down_alert_looks(
     events = "g2a_webhook_events_total"
     assert sample(metrics, events, type=counted, result="store_unavailable") == 1.0
     assert sample(metrics, events, type=counted, result="handler_failed") == 0.0
+
+
+@pytest.mark.anyio
+async def test_a_failed_delivery_s_log_line_names_it_in_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The plain-text log (`configure_logging()`'s default, `logging.basicConfig`) shows a
+    record's message, not its extra fields: on call must read there which delivery failed."""
+
+    def broken(event: WebhookEvent) -> None:
+        raise RuntimeError("database down")
+
+    with caplog.at_level(logging.ERROR, "g2a_adapter"):
+        for app, event_id in [
+            (receiver(broken), "evt-handler"),
+            (receiver(store=DownStore()), "evt-claim"),
+            (receiver(store=NoncelessStore()), "evt-nonce"),
+        ]:
+            async with client_for(app) as client:
+                headers, body = delivery(event_id)
+                await client.post("/webhooks/g2a", content=body, headers=headers)
+
+    assert [r.getMessage() for r in caplog.records if r.name == "g2a_adapter"] == [
+        "g2a.receiver.handler_failed event_type=order.paid event_id=evt-handler",
+        "g2a.receiver.store_unavailable backend=redis event_type=order.paid event_id=evt-claim",
+        "g2a.receiver.store_unavailable backend=redis",  # the nonce: nothing is verified yet
+    ]
 
 
 @dataclass

@@ -95,7 +95,8 @@ async def test_a_coroutine_returned_by_a_plain_handler_fails_its_delivery_unhand
 
     assert [(a.status_code, a.json()) for a in answers] == [(500, {"error": "handler_failed"})] * 2
     assert not [w for w in warned if "never awaited" in str(w.message)]  # closed, not leaked
-    failures = [r for r in caplog.records if r.getMessage() == "g2a.receiver.handler_failed"]
+    failed = "g2a.receiver.handler_failed event_type=order.paid event_id=evt-async"
+    failures = [r for r in caplog.records if r.getMessage() == failed]
     assert len(failures) == 2
     assert failures[0].levelno == logging.ERROR
     assert (failures[0].event_type, failures[0].event_id) == ("order.paid", "evt-async")  # type: ignore[attr-defined]
