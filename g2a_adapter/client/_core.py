@@ -169,8 +169,12 @@ def outcome_of(error: G2AError) -> str:
 
 
 def error_code(error: G2AError) -> str | None:
-    """G2A's error code (e.g. `ORD004`), when G2A answered with its error envelope."""
-    return error.code if isinstance(error, G2AApiError) else None
+    """G2A's error code (e.g. `ORD004`), when G2A answered with its error envelope; for an
+    unknown outcome G2A answered (a 5xx to an order create), the code of that answer."""
+    if isinstance(error, G2AApiError):
+        return error.code
+    answered = error.__cause__
+    return answered.code if isinstance(answered, G2AApiError) else None
 
 
 def _body_kind(response: httpx.Response) -> str:
@@ -392,12 +396,15 @@ class ClientCore:
             return reply.to_error(spec.method, path, idempotent=spec.idempotent)
         if reply.is_redirect:  # G2A's API does not redirect: a proxy or maintenance page does
             return _unreadable(spec, f"answered a redirect ({reply.status_code}), not G2A's API")
+        answered = api_error(reply, self.mask)
         if not spec.idempotent and reply.status_code >= 500:
-            return OutcomeUnknownError(
+            unknown = OutcomeUnknownError(
                 f"{spec.method} {self.mask(request.url.path)}: answered {reply.status_code} "
                 "after the request was sent; the call may have taken effect"
             )
-        return api_error(reply, self.mask)
+            unknown.__cause__ = answered  # G2A's answer: its code for the log line and span
+            return unknown
+        return answered
 
     def _series(
         self, method: str, route: str, status: int | None, outcome: str

@@ -395,3 +395,33 @@ def test_masking_filter_keeps_a_bad_log_call_masked() -> None:
     assert MaskingFilter(SecretMasker([API_KEY])).filter(record)
     assert API_KEY not in str(record.msg)
     assert str(record.msg).startswith("%s %s (log arguments that do not fit:")
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (answer({"status": "ERROR", "code": "ORD500", "message": "internal error"}, 500), "ORD500"),
+        (httpx.Response(502, text="<html>Bad Gateway</html>"), "HTTP502"),
+    ],
+    ids=["G2A's envelope", "an outage page"],
+)
+def test_an_unknown_outcome_s_call_line_keeps_g2a_s_error_code(
+    reply: httpx.Response, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 5xx to an order create is an unknown outcome, not a plain API error: its `g2a.call`
+    line still names the code G2A answered with, as docs/operations.md says of `error_code`."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return reply
+
+    with (
+        caplog.at_level(logging.INFO, logger="g2a_adapter"),
+        sync_client(token_or(respond), retry=NO_RETRY) as client,
+        pytest.raises(OutcomeUnknownError),
+    ):
+        client.orders.create(PRODUCT_ID)
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("g2a.call POST /v1/order ")]
+    assert line.error_code == code  # type: ignore[attr-defined]
+    assert f" outcome=outcome_unknown error=OutcomeUnknownError error_code={code} " in (
+        line.getMessage()
+    )
