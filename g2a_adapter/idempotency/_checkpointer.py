@@ -39,7 +39,9 @@ class Checkpointer:
                     failing = False
                 except sqlite3.Error as exc:
                     if not failing:  # one line per outage, not one per interval
-                        logger.warning("g2a.store.checkpoint_failed", extra={"error": str(exc)})
+                        logger.warning(
+                            "g2a.store.checkpoint_failed error=%s", exc, extra={"error": str(exc)}
+                        )
                     failing = True
         finally:
             conn.close()
