@@ -111,6 +111,7 @@ class _Probe:
         self.error: BaseException | None = None
         self.done = threading.Event()
         self.started = time.perf_counter()
+        self.ended = self.started  # set as the check returns or raises
         self.thread = threading.Thread(target=self._run, daemon=True, name="g2a-health-probe")
 
     def _run(self) -> None:
@@ -119,6 +120,7 @@ class _Probe:
         except Exception as exc:
             self.error = exc
         finally:
+            self.ended = time.perf_counter()
             self.done.set()
 
 
@@ -162,7 +164,8 @@ class HealthChecker:
             return _failed(_STILL_HANGING)
         if not probe.done.wait(max(0.0, deadline - time.perf_counter())):
             return _failed(f"timed out after {self.timeout_s:g} s")
-        latency_ms = round((time.perf_counter() - probe.started) * 1000, 1)
+        # how long the check ran, not how long this report waited for the checks before it
+        latency_ms = round((probe.ended - probe.started) * 1000, 1)
         if probe.error is not None:
             error = probe.error
             return _failed(_summary(error), _whole_text(error), _kind(error), latency_ms=latency_ms)

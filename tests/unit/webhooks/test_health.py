@@ -79,6 +79,25 @@ def leaky() -> dict[str, object]:
     raise RuntimeError("password=hunter2")
 
 
+def test_a_check_s_latency_is_its_own_not_the_wait_for_a_slower_check_before_it() -> None:
+    """A frozen store must not make the token look slow: each check's `latency_ms` is how
+    long it ran, not how long the report waited for the checks listed before it."""
+    release = threading.Event()
+
+    def frozen() -> dict[str, str]:
+        release.wait(5)
+        return {}
+
+    checker = HealthChecker({"store": frozen, "token": token_check(lambda: Token(100))}, 0.3)
+    try:
+        report = checker.run()
+    finally:
+        release.set()
+    assert report.checks["store"] == {"status": "fail", "error": "timed out after 0.3 s"}
+    assert report.checks["token"]["status"] == "ok"
+    assert report.checks["token"]["latency_ms"] < 100
+
+
 def test_failures_are_named_without_leaking_foreign_messages() -> None:
     report = HealthChecker(
         {"store": store_down, "token": leaky, "expired": token_check(lambda: Token(0))}
