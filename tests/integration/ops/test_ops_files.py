@@ -96,6 +96,15 @@ def test_runbooks_name_dashboard_panels_and_rows_as_titled() -> None:
     assert named <= titles, sorted(named - titles)
 
 
+def test_every_recording_rule_is_read_by_a_panel_or_an_alert() -> None:
+    """A series recorded for on call to look at is on the dashboard (the latency runbook
+    compares p50 and p99 by route), or an alert reads it."""
+    alerts = [r["expr"] for g in load_rules()["groups"] for r in g["rules"] if "alert" in r]
+    read = " ".join([*dashboard_queries().values(), *alerts])
+    unread = [name for name in rule_names("record") if not re.search(rf"{name}\b", read)]
+    assert not unread, unread
+
+
 def test_dashboard_has_one_row_per_area_and_a_query_per_panel() -> None:
     panels = load_dashboard()["panels"]
     rows = [p["title"] for p in panels if p["type"] == "row"]
