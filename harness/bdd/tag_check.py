@@ -1,5 +1,6 @@
-"""Tags a run would misread: a typo of a target tag, a team tag built on a target's name, a
-checklist tag naming no checklist item, or one of pytest's own marks (`@skip`, `@xfail`).
+"""Tags a run would misread: a typo of a target tag or of `@smoke`, a team tag built on a
+target's name, a checklist tag naming no checklist item, or one of pytest's own marks (`@skip`,
+`@xfail`).
 
 A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
 only, and one tagged `@twin @sandbox-only` never on the sandbox; one tagged
@@ -10,6 +11,9 @@ says `only` of a target the scenario is not tagged for, and a tag only when it r
 checklist tag (`chk` then `-`, `_` or a letter).
 A checklist item, a tag ruling a target out (`@skip-live`, `@nosandbox`) and one naming the twin
 only (`@twin-first`) keep the scenario on the twin as meant: none is reported as a target.
+A scenario tagged `@smok` or `@Smoke` (no `@smoke`) would be left out of `--suite smoke`: a typo
+of `@smoke` is reported by the same rule, where a scenario carrying it is not tagged `@smoke`; a
+team's tag built on the word (`@qa-smoke`, `@smoke-wip`) or ruling it out (`@nosmoke`) is theirs.
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ CHECKLIST_PREFIX = "chk-"
 _CHECKLIST_LIKE = re.compile(r"chk[-_a-z]")  # of a tag's lower-case form
 _CLOSE = 0.75  # difflib's ratio from which a checklist-like tag reads as a typo of an item's tag
 _TARGETS_SHOWN = ", ".join(f"@{t}" for t in TARGETS)
+SMOKE = "smoke"  # the tag `--suite smoke` runs
 _NEGATIONS = ("no", "not", "non", "skip", "without", "except")
 # A word of a tag's lower-case form, split on `-` and `_`; a negation joined to a target's name
-# is two words (`nosandbox`: `no`, `sandbox`).
-_WORD = re.compile(rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join(TARGETS)})(?:[-_]|$))|[^-_]+")
+# or to `smoke` is two words (`nosandbox`: `no`, `sandbox`).
+_WORD = re.compile(
+    rf"(?:{'|'.join(_NEGATIONS)})(?=(?:{'|'.join([*TARGETS, SMOKE])})(?:[-_]|$))|[^-_]+"
+)
 
 
 def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = None) -> list[str]:
@@ -47,6 +54,7 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
     feature = get_gherkin_document(str(path)).feature
     scopes = list(_scopes(feature.children, feature.tags)) or [feature.tags]
     untargeted = {t.id for tags in scopes if not _targeted(tags) for t in tags}
+    unsmoked = {t.id for tags in scopes if not _tagged(tags, SMOKE) for t in tags}
     elsewhere = _only_elsewhere(scopes)
     every = {t.id: t for tags in [feature.tags, *scopes] for t in tags}.values()
     problems = []
@@ -57,6 +65,8 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
             problem = _not_a_target(name)
         if problem is None and name not in items:
             problem = elsewhere.get(tag.id)
+        if problem is None and tag.id in unsmoked:
+            problem = _not_smoke(name)
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
@@ -89,6 +99,10 @@ def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
 
 def _targeted(tags: list[Tag]) -> bool:
     return bool(_targets_of(tags))
+
+
+def _tagged(tags: list[Tag], name: str) -> bool:
+    return any(t.name.removeprefix("@") == name for t in tags)
 
 
 def _targets_of(tags: list[Tag]) -> list[str]:
@@ -149,6 +163,20 @@ def _not_a_target(tag: str) -> str | None:
     return (
         f"is no target: the scenario has no target tag, so it runs on the {DEFAULT_TARGET} only "
         f"(add {' or '.join(f'@{t}' for t in named)}?)"
+    )
+
+
+def _not_smoke(tag: str) -> str | None:
+    """Why a tag that is a typo of `@smoke` (`@smok`, `@Smoke`) leaves its scenario out of the
+    smoke suite, or None; one with a negation word (`@nosmoke`) is no typo."""
+    words = _WORD.findall(tag.lower())
+    if tag == SMOKE or any(word in _NEGATIONS for word in words):
+        return None
+    if not _typo_of(tag.lower(), SMOKE):
+        return None
+    return (
+        f"is not @{SMOKE}: did you mean @{SMOKE}? (--suite smoke runs the scenarios tagged "
+        f"@{SMOKE}, the short path; this one it leaves out)"
     )
 
 

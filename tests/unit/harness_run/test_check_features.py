@@ -1011,6 +1011,47 @@ def test_a_tag_written_as_a_checklist_tag_is_reported_unless_it_is_one(tmp_path:
     ]
 
 
+SMOKE_LIKE = """\
+@twin
+Feature: Smoke tags written another way
+  @smok @Smoke
+  Scenario: A letter missed, a capital
+    When QA lists the first page of products
+
+  @smoek @SMOKE @smoke
+  Scenario: Next to the real tag
+    When QA lists the first page of products
+
+  @qa-smoke @smoke-wip @nosmoke @no-smoke @smokey
+  Rule: Team tags built on the word
+
+    Scenario: Left alone, but for a typo
+      When QA lists the first page of products
+
+    @smoke
+    Scenario: Tagged for the smoke suite
+      When QA lists the first page of products
+"""
+NOT_SMOKE = (
+    "is not @smoke: did you mean @smoke? (--suite smoke runs the scenarios tagged @smoke, the "
+    "short path; this one it leaves out)"
+)
+
+
+def test_a_tag_close_to_smoke_is_reported_where_a_scenario_carrying_it_is_not_smoke(
+    tmp_path: Path,
+) -> None:
+    """`@smok`, `@Smoke` would leave the scenario out of `--suite smoke`, as `@sanbox` leaves
+    it on the twin: reported by the same rule, where a scenario carrying it has no `@smoke`."""
+    path = qa_feature(tmp_path, SMOKE_LIKE)
+
+    assert check_features([path]).messages() == [
+        f"{path}:3: tag @smok {NOT_SMOKE}",
+        f"{path}:3: tag @Smoke {NOT_SMOKE}",
+        f"{path}:11: tag @smokey {NOT_SMOKE}",
+    ]
+
+
 def test_a_comment_after_the_tags_of_a_line_is_not_checked(tmp_path: Path) -> None:
     path = qa_feature(
         tmp_path,
