@@ -21,12 +21,14 @@ file that is not valid Gherkin: none of its scenarios could be collected.
 from __future__ import annotations
 
 import codecs
+import linecache
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_bdd.exceptions import GherkinParseError
 from pytest_bdd.parser import PARAM_RE
 
 from harness.bdd.catalogue import (
@@ -58,7 +60,8 @@ class CheckResult:
     scenarios: int  # scenarios as run: an Outline counts once per Examples row
     steps: int
     unknown: tuple[str, ...]  # one message per feature line no library step matches
-    invalid: tuple[str, ...] = ()  # one message per file that is not valid Gherkin
+    # one message per file that is not valid Gherkin (a line per parser error)
+    invalid: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
     # the steps reported only in scenarios the run does not select, in file order
     warnings: tuple[str, ...] = ()
@@ -69,7 +72,7 @@ class CheckResult:
         """What `steps --check` prints, one `file:line: …` each: the files that are not
         valid Gherkin, else the unknown steps and the problems, in file order."""
         if self.invalid:
-            return list(self.invalid)
+            return [line for message in self.invalid for line in message.splitlines()]
         return sorted((*self.unknown, *self.problems), key=_place)
 
 
@@ -114,7 +117,8 @@ def runnable_feature_files() -> list[str]:
 
 
 def invalid_gherkin(path: Path) -> str | None:
-    """Why a feature file cannot be run as written (`file:line: …`), or None when it can."""
+    """Why a feature file cannot be run as written (`file:line: …`, a line for each error the
+    Gherkin parser found), or None when it can."""
     return _misnamed(path) or _byte_order_mark(path) or _unparsed(path)
 
 
@@ -144,18 +148,42 @@ def _byte_order_mark(path: Path) -> str | None:
 def _unparsed(path: Path) -> str | None:
     """Why pytest-bdd cannot read a feature file, or a scenario of it would hide or prove
     nothing; None when it can run."""
-    from pytest_bdd.exceptions import GherkinParseError
     from pytest_bdd.feature import get_features
 
     try:
         (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
-        return f"{path}:{exc.line}: not valid Gherkin: {exc.message} ({exc.line_content.strip()})"
+        return "\n".join(
+            f"{path}:{line}: not valid Gherkin: {message} ({content.strip()})"
+            for line, message, content in _parse_errors(exc)
+        )
     except UnicodeDecodeError:
         return f"{path}: not valid Gherkin: the file is not UTF-8 text"
     except KeyError:  # pytest-bdd's reading of a document without a Feature
         return f"{path}: not valid Gherkin: no `Feature:` line"
     return _repeated_name(path) or _without_steps(path, feature.scenarios.values())
+
+
+def _parse_errors(exc: GherkinParseError) -> list[tuple[int, str, str]]:
+    """Each error of a file the Gherkin parser refused, as (line, pytest-bdd's message, the
+    line's text). The parser collects every error of the file, but pytest-bdd raises with the
+    first one's line only; each of several is worded as pytest-bdd words one alone."""
+    from gherkin.errors import CompositeParserException
+    from pytest_bdd.gherkin_parser import handle_gherkin_parser_error
+
+    cause = exc.__cause__
+    if not isinstance(cause, CompositeParserException) or len(cause.errors) < 2:
+        return [(exc.line, exc.message, exc.line_content)]
+    found = []
+    for error in cause.errors:
+        line = error.location["line"]
+        content = linecache.getline(exc.filename, line)
+        try:
+            handle_gherkin_parser_error(error.args[0], line, content, exc.filename)
+            found.append((line, f"Unknown parsing error: {error.args[0]}", content))
+        except GherkinParseError as one:
+            found.append((line, one.message, content))
+    return found
 
 
 _SCENARIO_LINE = re.compile(r"^\s*(?:Scenario(?: Outline| Template)?|Example):\s*(.*?)\s*$")

@@ -141,6 +141,36 @@ def test_a_file_that_is_not_gherkin_is_named_with_its_line_not_a_traceback(
     )
 
 
+SEVERAL_ERRORS = """\
+@twin
+Feature: Broken in three places
+  Scenario: Two lines without a keyword and a short table row
+    Given the adapter is connected to the target
+    Whatever this line is
+    When QA lists the first page of products
+    Another stray line
+    Then the log records show the fields
+      | field   | present |
+      | orderId |
+"""
+UNEXPECTED = "Unexpected token found. Check Gherkin syntax near the reported error."
+
+
+def test_each_error_the_gherkin_parser_finds_in_a_file_is_named_with_its_line(
+    tmp_path: Path,
+) -> None:
+    """The parser collects every error of a file; pytest-bdd raises with the first: each is
+    named, so one check run lists every line to mend."""
+    path = qa_feature(tmp_path, SEVERAL_ERRORS)
+
+    assert check_features([path]).messages() == [
+        f"{path}:5: not valid Gherkin: {UNEXPECTED} (Whatever this line is)",
+        f"{path}:7: not valid Gherkin: {UNEXPECTED} (Another stray line)",
+        f"{path}:10: not valid Gherkin: Unknown parsing error: (10:7): inconsistent cell count "
+        "within the table (| orderId |)",
+    ]
+
+
 @pytest.mark.parametrize(
     "selection", [(), ("--tags", "@twin"), ("-k", "Broken")], ids=["all", "tags", "keyword"]
 )
