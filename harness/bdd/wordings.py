@@ -1,5 +1,5 @@
 """What a step parameter may say: its type (`ParameterType`), a closed vocabulary (`Wording`),
-a range (`Between`) or one of a few phrases (`OneOf`).
+a range (`Between`), one of a few phrases (`OneOf`) or a word of a bounded length (`Word`).
 
 A parameter that takes one of a few business phrasings (a fault, a tampering) is declared
 with `worded(parser, name=WORDING)`: the step then matches only the wording's forms, the
@@ -153,6 +153,23 @@ class Between:
         if not self.accepts(text):
             raise ValueError(f'"{text}" is not {self.describe()}')
         return self.kind.convert(text)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word (letters, digits, `_`) of at most `most` characters: a code, as the twin takes
+    one."""
+
+    most: int
+
+    def accepts(self, text: str) -> bool:
+        return re.fullmatch(rf"\w{{1,{self.most}}}", text) is not None
+
+    def describe(self) -> str:
+        return f"a word of 1 to {self.most} letters, digits or _"
+
+    def refusal(self, text: str, name: str) -> str:
+        return _not(text, name, self.describe())
 
 
 @dataclass(frozen=True)

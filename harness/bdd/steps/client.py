@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from functools import partial
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from g2a_adapter import Settings
 from g2a_adapter.client import is_testing, set_testing
-from harness.bdd.wordings import parse, shown
+from harness.bdd.wordings import WHOLE_TYPE, Between, parse, shown, worded
 from harness.bdd.world import World, missing
 from harness.bdd.writes import writes
 
@@ -37,6 +39,23 @@ POLL_INTERVAL_S = 0.05
 POLL_TIMEOUT_S = 10.0
 
 
+def accepted_by_settings(field: str) -> Between:
+    """The whole numbers the adapter's `Settings` accept for `field`, read from its
+    validation's bounds (`gt`/`ge`, `lt`/`le`)."""
+    metadata = Settings.model_fields[field].metadata
+
+    def bound(name: str) -> int | None:
+        return next((getattr(m, name) for m in metadata if hasattr(m, name)), None)
+
+    ge, gt, le, lt = bound("ge"), bound("gt"), bound("le"), bound("lt")
+    low = ge if ge is not None else 0 if gt is None else gt + 1
+    high = le if le is not None else math.inf if lt is None else lt - 1
+    return Between(WHOLE_TYPE, low, high)
+
+
+TIMEOUT_MS = accepted_by_settings("timeout_ms")
+
+
 # --- connection and adapter set-up -----------------------------------------------------------
 @given("the adapter is connected to the target")
 def connected(g2a_world: World) -> None:
@@ -59,7 +78,7 @@ def wrong_credential(g2a_world: World, credential: str) -> None:
     g2a_world.override(field, value)
 
 
-@given(parse("the adapter times out after {ms:whole} milliseconds"))
+@given(worded(parse("the adapter times out after {ms:whole} milliseconds"), ms=TIMEOUT_MS))
 def short_timeout(g2a_world: World, ms: int) -> None:
     """Make the adapter give up on a request after this many milliseconds.
 

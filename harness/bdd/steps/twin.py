@@ -12,12 +12,12 @@ from urllib.parse import parse_qs
 
 from pytest_bdd import given, parsers, then
 
-from harness.bdd.wordings import WHOLE_TYPE, Between, Wording, parse, phrases, worded
+from harness.bdd.wordings import WHOLE_TYPE, Between, Word, Wording, parse, phrases, worded
 from harness.bdd.world import CHECK_CORRELATION_ID, TwinHandle, World
 from harness.twin.assumptions import ORDER_ERRORS
 from harness.twin.config import BOUNDS
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
-from harness.twin.faults import MAX_LATENCY_MS
+from harness.twin.faults import MAX_CODE_LENGTH, MAX_LATENCY_MS, MAX_RETRY_AFTER
 
 TARGETS = ("twin",)
 
@@ -58,11 +58,14 @@ def _status_fault(status: str) -> dict[str, Any]:
 _STATUS = r"[2-5]\d\d"  # what the twin answers as a fault: 200 to 599
 _ERROR_STATUS = r"[45]\d\d"  # what a refusal answers: 400 to 599
 
+RETRY_AFTER = Between(WHOLE_TYPE, 0, MAX_RETRY_AFTER)  # the Retry-After the twin sends
+CODE = Word(MAX_CODE_LENGTH)  # a refusal's G2A error code, as the twin takes it
+
 _FAULT_FORMS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "HTTP <status>": (rf"HTTP ({_STATUS})", _status_fault),
-    "a rate limit asking to wait <seconds> s": (
+    f"a rate limit asking to wait <seconds, {RETRY_AFTER.describe()}> s": (
         r"a rate limit asking to wait (\d+) s",
-        lambda seconds: {"kind": "rate_limit", "retry_after": int(seconds)},
+        lambda seconds: {"kind": "rate_limit", "retry_after": RETRY_AFTER.value(seconds)},
     ),
     **phrases({"a connection reset": {"kind": "reset"}, "a malformed body": {"kind": "malformed"}}),
 }
@@ -128,9 +131,12 @@ def fault_next(g2a_world: World, times: str, call: str, fault: str) -> None:
 
 
 @given(
-    parsers.re(
-        rf"the twin (?:refuses|answers) the next (?P<call>{_CALL_NAMES}) request "
-        rf"with HTTP (?P<status>{_ERROR_STATUS}) and code (?P<code>\w+)"
+    worded(
+        parsers.re(
+            rf"the twin (?:refuses|answers) the next (?P<call>{_CALL_NAMES}) request "
+            rf"with HTTP (?P<status>{_ERROR_STATUS}) and code (?P<code>\w+)"
+        ),
+        code=CODE,
     )
 )
 def refuse_next(g2a_world: World, call: str, status: str, code: str) -> None:

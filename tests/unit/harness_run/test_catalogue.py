@@ -123,8 +123,8 @@ def test_a_worded_parameter_lists_its_forms_in_the_catalogue() -> None:
     assert '"a body larger than 64 KiB"' in delivery.params["tampering"]
     fault = next(s for s in STEPS if s.pattern.startswith("the twin fails every "))
     assert fault.params["fault"] == (
-        'one of "HTTP <status>", "a rate limit asking to wait <seconds> s", '
-        '"a connection reset", "a malformed body"'
+        'one of "HTTP <status>", "a rate limit asking to wait <seconds, a whole number from 0 '
+        'to 3600> s", "a connection reset", "a malformed body"'
     )
 
 
@@ -256,7 +256,10 @@ def test_a_regex_group_of_digits_only_is_a_whole_number_with_or_without_a_conver
     }
     assert params[r"the retry counter shows (?P<count>\d+) (?:retry|retries)"] == {"count": "whole"}
     refusal = next(s for s in STEPS if s.readable.startswith("the twin refuses/answers the next"))
-    assert (refusal.params["status"], refusal.params["code"]) == ("whole", "text")
+    assert (refusal.params["status"], refusal.params["code"]) == (
+        "whole",
+        "a word of 1 to 256 letters, digits or _",  # the longest code the twin takes
+    )
     setting = next(s for s in STEPS if s.pattern.startswith("the setting (?P<name>G2A_"))
     assert setting.params["name"].startswith('one of "G2A_API_URL", "G2A_API_HASH"')
     assert [s.readable for s in STEPS if "int" in s.params.values()] == []

@@ -320,7 +320,29 @@ TRIPS = {
         "  Scenario: S\n    Given the twin fails every product list request with HTTP 5O3\n",
         ':6: step "Given the twin fails every product list request with HTTP 5O3": "HTTP 5O3" is '
         'not a fault the step knows; a fault is one of "HTTP <status>", "a rate limit asking to '
-        'wait <seconds> s", "a connection reset", "a malformed body"',
+        'wait <seconds, a whole number from 0 to 3600> s", "a connection reset", "a malformed '
+        'body"',
+    ),
+    "a rate limit asking to wait longer than the twin's Retry-After takes": (
+        "  Scenario: S\n"
+        "    Given the twin answers the next 1 order requests with a rate limit asking to wait "
+        "7200 s\n",
+        '"a rate limit asking to wait 7200 s" is not a fault the step knows; a fault is one of '
+        '"HTTP <status>", "a rate limit asking to wait <seconds, a whole number from 0 to '
+        '3600> s"',
+    ),
+    "a refusal code longer than the twin takes": (
+        "  Scenario: S\n"
+        f"    Given the twin refuses the next offers request with HTTP 401 and code {'A' * 257}\n",
+        f': {{code}}: "{"A" * 257}" is not a word of 1 to 256 letters, digits or _;',
+    ),
+    "an adapter timeout the adapter's settings refuse": (
+        "  Scenario: S\n    Given the adapter times out after 0 milliseconds\n",
+        ': {ms}: "0" is not a whole number from 1 to 600000;',
+    ),
+    "an adapter timeout above the adapter's settings' bound": (
+        "  Scenario: S\n    Given the adapter times out after 600001 milliseconds\n",
+        ': {ms}: "600001" is not a whole number from 1 to 600000;',
     ),
     "an HTTP status the twin cannot answer": (
         "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 999\n",
@@ -451,6 +473,23 @@ def test_a_known_step_a_run_would_trip_over_is_reported_with_what_is_valid(
     assert problem in reported[0], reported[0]
 
 
+@pytest.mark.parametrize("ms", [0, 1, 600_000, 600_001])
+def test_the_adapter_timeout_step_takes_what_the_adapter_s_settings_take(ms: int) -> None:
+    """The step's bound is read from `Settings`' validation, not written twice."""
+    from g2a_adapter import ConfigError, Settings
+    from harness.bdd.steps.client import TIMEOUT_MS
+
+    try:
+        Settings(
+            api_url="https://sandboxapi.g2a.com/v1", api_hash="h", api_key="f" * 64, timeout_ms=ms
+        )
+    except ConfigError:
+        taken = False
+    else:
+        taken = True
+    assert TIMEOUT_MS.accepts(str(ms)) is taken
+
+
 FITS = (
     "Given product 10000068865001 costs 12 EUR",
     "Given product 10000068865001 costs 12.50 EUR",
@@ -475,6 +514,9 @@ FITS = (
     "Then product 10000068865001 costs exactly 12.50 EUR",
     "Then product 10000068865001 has at least 1 key in stock",
     "Then product 10000068865001 has at most 20 keys in stock",
+    "Given the twin fails every order request with a rate limit asking to wait 3600 s",
+    f"Given the twin refuses the next offers request with HTTP 401 and code {'A' * 256}",
+    "Given the adapter times out after 600000 milliseconds",
 )
 NOT_A_NUMBER = "is not a whole or decimal number in digits, no sign (12 or 12.50)"
 REFUSED = {

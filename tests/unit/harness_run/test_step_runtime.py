@@ -80,8 +80,8 @@ EXPECTED = {
     # its bounds are the twin's: the sandbox products it always keeps, its largest catalogue
     "A fault outside its wording": 'qa.feature:33: step "Given the twin fails every product '
     'list request with a timeout": "a timeout" is not a fault the step knows; a fault is one '
-    'of "HTTP <status>", "a rate limit asking to wait <seconds> s", "a connection reset", '
-    '"a malformed body"',
+    'of "HTTP <status>", "a rate limit asking to wait <seconds, a whole number from 0 to '
+    '3600> s", "a connection reset", "a malformed body"',
     # a value the step parsed itself, once it ran: a ValueError, a KeyError, the twin's 400
     "Waits that are not a list of numbers": '"0.1 and 0.5" is not a list of waits the step '
     "knows; a list of waits is 1 to 10 of \"<seconds, a number from 0 to 60>\", separated by ','",
