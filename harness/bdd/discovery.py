@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import takewhile
+from itertools import pairwise, takewhile
 from pathlib import Path
 
 from harness.project import project_root
@@ -107,11 +107,14 @@ def marker_expression(tags: str) -> str:
 def keyword_expression(keyword: str) -> str:
     """A `-k` expression, refused (`SelectionError`, with a hint) when pytest cannot read it
     (`Expression.compile`, which pytest's own `-k` reads it with once the run's pytest has
-    collected every test), so that a bad `-k` is refused before any run starts."""
+    collected every test) or reads a call with parameters in it (`name(x=1)`, which `-m`
+    takes and `-k` refuses only as it matches a test), so that a bad `-k` is refused before
+    any run starts."""
     from _pytest.mark.expression import Expression
 
     try:
         Expression.compile(keyword.lstrip())  # pytest strips the start of `-k` too
+        _no_call(keyword.lstrip())
     except SyntaxError as exc:
         raise SelectionError(
             f"not a -k expression: {keyword!r} ({exc.msg} at column {exc.offset}); -k takes "
@@ -119,6 +122,19 @@ def keyword_expression(keyword: str) -> str:
             "for a space inside a name: -k 'price_limit'"
         ) from None
     return keyword
+
+
+def _no_call(keyword: str) -> None:
+    """A SyntaxError at the first call with parameters of a `-k` pytest can read: a name then
+    `(`, as pytest's parser reads a call."""
+    from _pytest.mark.expression import Scanner, TokenType
+
+    for name, after in pairwise(Scanner(keyword).lex(keyword)):
+        if name.type is TokenType.IDENT and after.type is TokenType.LPAREN:
+            raise SyntaxError(
+                "keyword expressions do not support call parameters",
+                ("<-k>", 1, after.pos + 1, keyword),
+            )
 
 
 def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str]], bool]:

@@ -194,6 +194,8 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
 
 K_REFUSALS = {
     "price limit": "expected end of input; got identifier at column 7",
+    # pytest reads it, then refuses it as it matches the first test: once the run has started
+    "good(x=1)": "keyword expressions do not support call parameters at column 5",
     "good and (": "expected not OR left parenthesis OR identifier; got end of input at column 11",
 }
 
@@ -217,14 +219,24 @@ def test_a_k_expression_pytest_cannot_read_is_refused_before_the_run(
     assert not reports.exists()
 
 
-def test_a_run_whose_pytest_refuses_its_usage_says_why(tmp_path: Path) -> None:
-    """A `-k` pytest reads but refuses once it has collected (call parameters), when no flagged
-    step made the run collect for it first: the run shows pytest's `ERROR:` lines, not only
-    its exit code."""
-    done = _harness("run", "-k", "good(x=1)", "--report-dir", str(tmp_path), env=NO_G2A)
+def test_a_run_whose_pytest_refuses_its_usage_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pytest that refuses its usage once it has collected (here a `-k` with call
+    parameters, which `g2a-harness run` itself refuses before it starts one): the run shows
+    pytest's `ERROR:` lines, not only its exit code."""
+    from harness.commands import run
 
-    assert done.returncode == 1
-    lines = done.stderr.splitlines()  # pytest may add its summary ("no tests ran in 3.08s")
+    command = run.pytest_command
+    monkeypatch.setattr(run, "pytest_command", lambda *a: [*command(*a), "-k", "good(x=1)"])
+    selection = run.Selection("full", None, None)
+
+    code = run._run_checklist(
+        "twin", selection, tmp_path, dict(NO_G2A), None, {"target_url": ""}, lambda: None
+    )
+
+    assert code == 1
+    lines = capsys.readouterr().err.splitlines()  # pytest may add its summary ("no tests ran")
     assert lines[-1] == (
         f"g2a-harness run: pytest stopped with exit code 4; see {tmp_path / 'pytest.log'}"
     )
