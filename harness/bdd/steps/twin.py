@@ -367,7 +367,9 @@ def _order_body(record: dict[str, Any]) -> dict[str, Any]:
     parsers.re(r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)")
 )
 def product_query(g2a_world: World, name: str, value: str) -> None:
-    """The twin received a product list request with this query parameter.
+    """The twin received a product list request with this query parameter, one the adapter
+    sends with a whole number: `page`, `id`, `minQty`, `minPriceFrom` or `minPriceTo` (a
+    decimal price, a yes or no, a date does not fit the step).
 
     Example: the twin received a product list request asking for minQty 5
     """

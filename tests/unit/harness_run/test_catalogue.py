@@ -128,6 +128,30 @@ def test_a_worded_parameter_lists_its_forms_in_the_catalogue() -> None:
     )
 
 
+def test_the_query_step_lists_the_query_names_the_adapter_sends_with_a_whole_number() -> None:
+    """`asking for {name} {value}` takes a whole number: its description names each query
+    parameter the adapter can send with one, and no other."""
+    from datetime import UTC, datetime
+
+    from g2a_adapter.client._models import ProductQuery
+
+    step = next(s for s in STEPS if s.readable.endswith("asking for {name} {value}"))
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    every = ProductQuery(
+        page=2,
+        id="10000068865001",
+        min_qty=1,
+        min_price_from=1,
+        min_price_to=2,
+        include_out_of_stock=True,
+        updated_at_from=moment,
+        updated_at_to=moment,
+    ).params()
+    assert [name for name in every if f"`{name}`" in step.doc] == [
+        name for name, value in every.items() if value.isdigit()
+    ]
+
+
 def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
     price = next(
         s for s in STEPS if s.pattern == "product {product_id:whole} costs {price:number} EUR"

@@ -130,3 +130,20 @@ def test_the_doc_says_a_star_step_is_unsupported_as_the_check_reports_it(tmp_pat
     done = harness("steps", "--check", str(tmp_path))
     assert done.returncode == 1
     assert f"star.feature:4: not valid Gherkin: {' '.join(quoted[1].split())}" in done.stdout
+
+
+def test_the_doc_lists_every_field_of_results_jsonl(tmp_path: Path) -> None:
+    """`results.jsonl` as the plugin writes it (a collection on live: the scenarios live
+    leaves out are written too): each field of a test's record is a bullet of the doc."""
+    results = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/bdd", "--co", "-q", "-p", "no:cacheprovider",
+         "--target=live", f"--g2a-results={results}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    assert [set(r) for r in records if r["event"] == "collected"] == [{"event", "count"}]
+    fields = {field for record in records if record["event"] == "test" for field in record}
+    assert "`results.jsonl` is what the run's pytest wrote" in DOC
+    assert sorted(f for f in fields if f"\n- `{f}`: " not in DOC) == ["event"]
