@@ -25,7 +25,6 @@ from harness.bdd.parameters import closest_refusals, parameter_formats, regex_of
 from harness.bdd.readable import readable
 from harness.bdd.wordings import PARAMETER_TYPES
 from harness.bdd.writes import step_targets
-from harness.project import project_root
 
 STEP_MODULES: tuple[str, ...] = (
     "harness.bdd.steps.config",
@@ -125,11 +124,12 @@ def _cells(row: str) -> list[str]:
 
 
 def relative_path(path: str) -> str:
-    """A path inside the repository, relative to its root; others unchanged."""
-    try:
-        return str(Path(path).resolve().relative_to(project_root()))
-    except ValueError:
-        return path
+    """A feature file as a message names it: relative to the working directory when below it,
+    else absolute, whether it was given as written (`steps --check qa`, `../qa`) or resolved
+    (`run --features qa`, which works from the repository root); as a run's report names a
+    scenario's file (`plugin.scenario_where`)."""
+    resolved, here = Path(path).resolve(), Path.cwd()
+    return str(resolved.relative_to(here) if resolved.is_relative_to(here) else resolved)
 
 
 def source_path(path: str) -> str:

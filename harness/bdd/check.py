@@ -122,14 +122,19 @@ def invalid_gherkin(path: Path) -> str | None:
     return _misnamed(path) or _byte_order_mark(path) or _unparsed(path)
 
 
+def _shown(path: Path) -> str:
+    """A feature file as every message names it (`relative_path`), a step's and a tag's too."""
+    return relative_path(str(path))
+
+
 def _misnamed(path: Path) -> str | None:
     """A file named `.Feature` (or `.FEATURE`): pytest-bdd, finding the feature files of a
     folder, leaves it out, so its scenarios would never run."""
     if path.suffix.lower() != FEATURE_SUFFIX or path.suffix == FEATURE_SUFFIX:
         return None
     return (
-        f"{path}: named {path.suffix}, which no run reads (pytest-bdd finds only files ending "
-        f"in {FEATURE_SUFFIX}, lower case): rename it {path.stem}{FEATURE_SUFFIX}"
+        f"{_shown(path)}: named {path.suffix}, which no run reads (pytest-bdd finds only files "
+        f"ending in {FEATURE_SUFFIX}, lower case): rename it {path.stem}{FEATURE_SUFFIX}"
     )
 
 
@@ -140,8 +145,9 @@ def _byte_order_mark(path: Path) -> str | None:
         if file.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
             return None
     return (
-        f"{path}:1: not valid Gherkin: the file starts with a byte-order mark (U+FEFF, as some "
-        "Windows editors write UTF-8), which pytest-bdd cannot read: save it as UTF-8 without BOM"
+        f"{_shown(path)}:1: not valid Gherkin: the file starts with a byte-order mark (U+FEFF, as "
+        "some Windows editors write UTF-8), which pytest-bdd cannot read: save it as UTF-8 "
+        "without BOM"
     )
 
 
@@ -154,13 +160,13 @@ def _unparsed(path: Path) -> str | None:
         (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
         return "\n".join(
-            f"{path}:{line}: not valid Gherkin: {message} ({content.strip()})"
+            f"{_shown(path)}:{line}: not valid Gherkin: {message} ({content.strip()})"
             for line, message, content in _parse_errors(exc)
         )
     except UnicodeDecodeError:
-        return f"{path}: not valid Gherkin: the file is not UTF-8 text"
+        return f"{_shown(path)}: not valid Gherkin: the file is not UTF-8 text"
     except KeyError:  # pytest-bdd's reading of a document without a Feature
-        return f"{path}: not valid Gherkin: no `Feature:` line"
+        return f"{_shown(path)}: not valid Gherkin: no `Feature:` line"
     return _repeated_name(path) or _without_steps(path, feature.scenarios.values())
 
 
@@ -196,7 +202,8 @@ def _repeated_name(path: Path) -> str | None:
         if (match := _SCENARIO_LINE.match(line)) is None:
             continue
         if match[1] in seen:
-            return f"{path}:{number}: scenario {match[1]!r} is named twice: only one would run"
+            named = f"scenario {match[1]!r} is named twice"
+            return f"{_shown(path)}:{number}: {named}: only one would run"
         seen.add(match[1])
     return None
 
@@ -207,7 +214,7 @@ def _without_steps(path: Path, templates: Iterable[Any]) -> str | None:
     for template in templates:
         if len(template.steps) == len(template.all_background_steps):
             return (
-                f"{path}:{template.line_number}: scenario {template.name!r} has no step "
+                f"{_shown(path)}:{template.line_number}: scenario {template.name!r} has no step "
                 "(does each step line start with Given, When, Then, And or But?)"
             )
     return None

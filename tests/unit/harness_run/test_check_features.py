@@ -171,6 +171,40 @@ def test_each_error_the_gherkin_parser_finds_in_a_file_is_named_with_its_line(
     ]
 
 
+def test_a_file_that_cannot_run_is_named_the_same_given_as_written_or_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`steps --check qa` reads the folder as written, `run --features qa` resolved: a file
+    below the working directory is named relative to it either way."""
+    monkeypatch.chdir(tmp_path)
+    folder = _write_broken(tmp_path / "qa")
+
+    as_written = check_features([Path("qa")]).messages()
+
+    assert check_features([folder.resolve()]).messages() == as_written
+    assert [line.split(":", 1)[0] for line in as_written] == [
+        "qa/bom.feature",
+        "qa/empty.feature",
+        "qa/latin1.feature",
+        "qa/syntax.feature",
+    ]
+
+
+def test_a_step_and_a_tag_outside_the_working_directory_are_named_by_their_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`steps --check ../qa` named a tag `../qa/…` and a step by pytest-bdd's absolute path;
+    both are absolute now, as `run` names them."""
+    path = qa_feature(tmp_path, TAG_TYPO_AND_WIP)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    messages = check_features([Path("..") / path.name]).messages()
+
+    assert [line.split(": ", 1)[0] for line in messages] == [f"{path}:6", f"{path}:12"]
+
+
 @pytest.mark.parametrize(
     "selection", [(), ("--tags", "@twin"), ("-k", "Broken")], ids=["all", "tags", "keyword"]
 )
