@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qa_support import ROOT, harness, scenario_outcomes
+from qa_support import NO_G2A, ROOT, harness, scenario_outcomes
 
 QA_FEATURE = """\
 @qa-mine @twin @chk-test-int-order-create
@@ -325,10 +325,26 @@ def test_a_sandbox_run_records_the_url_its_scenarios_called(tmp_path: Path) -> N
     assert envelope["host"] == "127.0.0.1"
 
 
-def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(tmp_path: Path) -> None:
+# A step of no library: the adapter's settings as no step of the harness's can set them any more
+# (`steps --check` and `run` refuse a timeout `Settings` would), so that building the client
+# fails inside `Settings`, whose frames hold the API key.
+REFUSED_SETTINGS_STEP = """\
+from pytest_bdd import given
+
+@given("the adapter is given a timeout its settings refuse")
+def refused_timeout(g2a_world):
+    g2a_world.override("timeout_ms", 700000)
+"""
+
+
+def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A step whose adapter settings are refused fails with a traceback: pytest showed the
     arguments of each frame, the settings' values with the API key among them, in
-    pytest.log, junit.xml and cucumber.json."""
+    pytest.log, junit.xml and cucumber.json. The run's pytest is started as `run` starts it,
+    past its check (which knows the harness's steps only), with a step of a plugin of its own."""
+    from harness.commands import run
     from harness.twin.config import TwinConfig
     from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
     from harness.twin.server import running_twin
@@ -337,24 +353,28 @@ def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(tmp_path:
     features.mkdir()
     (features / "refused.feature").write_text(
         "@sandbox\nFeature: refused settings\n  Scenario: a timeout the adapter refuses\n"
-        "    Given the adapter times out after 700000 milliseconds\n"
+        "    Given the adapter is given a timeout its settings refuse\n"
         "    When QA lists page 1 of products, out-of-stock ones included\n"
     )
+    (tmp_path / "refusing_settings.py").write_text(REFUSED_SETTINGS_STEP)
     reports = tmp_path / "reports"
+    selection = run.Selection("full", None, "adapter_refuses")
     with running_twin(TwinConfig.fast()) as twin:
-        env = {"G2A_API_URL": twin.export_url, "G2A_API_HASH": SANDBOX_API_HASH,
-               "G2A_API_KEY": SANDBOX_API_KEY}  # fmt: skip
-        done = harness(
-            "run", "--target", "sandbox", "--features", str(features), "-k", "adapter_refuses",
-            "--report-dir", str(reports), env=env,
-        )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
+        env = {**NO_G2A, "G2A_API_URL": twin.export_url, "G2A_API_HASH": SANDBOX_API_HASH,
+               "G2A_API_KEY": SANDBOX_API_KEY, "G2A_TARGET": "sandbox",
+               "G2A_FEATURES": str(features), "PYTHONPATH": str(tmp_path),
+               "PYTEST_PLUGINS": "refusing_settings"}  # fmt: skip
+        code = run._run_checklist(
+            "sandbox", selection, reports, env, None, {"target_url": twin.export_url}, lambda: None
+        )
+    shown = capsys.readouterr()
+    assert code == 1, shown.out + shown.err
     assert [r["outcome"] for r in _results(reports)] == ["failed"]
     written = {path.name: path.read_text() for path in reports.iterdir() if path.is_file()}
     assert {"pytest.log", "junit.xml", "cucumber.json", "results.jsonl"} <= written.keys()
     assert "ConfigError" in written["pytest.log"]
     leaks = [name for name, text in written.items() if SANDBOX_API_KEY in text]
-    assert (leaks, SANDBOX_API_KEY in done.stdout + done.stderr) == ([], False)
+    assert (leaks, SANDBOX_API_KEY in shown.out + shown.err) == ([], False)
 
 
 SAME_KEY_PURCHASES = """\
