@@ -11,9 +11,10 @@ says `only` of a target the scenario is not tagged for, and a tag only when it r
 checklist tag (`chk` then `-`, `_` or a letter).
 A checklist item, a tag ruling a target out (`@skip-live`, `@nosandbox`) and one naming the twin
 only (`@twin-first`) keep the scenario on the twin as meant: none is reported as a target.
-A scenario tagged `@smok` or `@Smoke` (no `@smoke`) would be left out of `--suite smoke`: a typo
-of `@smoke` is reported by the same rule, where a scenario carrying it is not tagged `@smoke`; a
-team's tag built on the word (`@qa-smoke`, `@smoke-wip`) or ruling it out (`@nosmoke`) is theirs.
+A scenario tagged `@smok` or `@Smoke` (no `@smoke`) would be left out of `--suite smoke`: a tag
+one edit from `@smoke`, in any case, is reported where a scenario carrying it is not tagged
+`@smoke`; a team's tag built on the word (`@qa-smoke`, `@smoke-wip`), ruling it out
+(`@nosmoke`) or further off (`@store`, `@some`) is theirs.
 """
 
 from __future__ import annotations
@@ -167,12 +168,14 @@ def _not_a_target(tag: str) -> str | None:
 
 
 def _not_smoke(tag: str) -> str | None:
-    """Why a tag that is a typo of `@smoke` (`@smok`, `@Smoke`) leaves its scenario out of the
-    smoke suite, or None; one with a negation word (`@nosmoke`) is no typo."""
+    """Why a tag that is a typo of `@smoke` (`@smok`, `@Smoke`: one edit, in any case) leaves
+    its scenario out of the smoke suite, or None; one with a negation word (`@nosmoke`) is no
+    typo. Two edits would take in words a team tags with (`@store`, `@some`, `@snake`), and a
+    reported tag refuses the whole run."""
     words = _WORD.findall(tag.lower())
     if tag == SMOKE or any(word in _NEGATIONS for word in words):
         return None
-    if not _typo_of(tag.lower(), SMOKE):
+    if _edits(tag.lower(), SMOKE) > 1:  # one edit: `@store`, `@some`, `@smile` are words
         return None
     return (
         f"is not @{SMOKE}: did you mean @{SMOKE}? (--suite smoke runs the scenarios tagged "

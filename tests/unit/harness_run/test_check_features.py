@@ -1128,7 +1128,7 @@ Feature: Smoke tags written another way
   Scenario: Next to the real tag
     When QA lists the first page of products
 
-  @qa-smoke @smoke-wip @nosmoke @no-smoke @smokey
+  @qa-smoke @smoke-wip @nosmoke @no-smoke @smokey @store @some @snake @smile
   Rule: Team tags built on the word
 
     Scenario: Left alone, but for a typo
