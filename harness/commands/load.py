@@ -24,6 +24,7 @@ from harness.cli import UsageError
 
 NAME = "load"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
+MAX_PORT = 65535  # past it, Locust's master binds the port modulo 65536, and says nothing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,6 +117,10 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--bind-host {args.bind_host} is no address workers can reach: bind an address "
             "of this machine (127.0.0.1, or the one remote workers reach)"
+        )
+    if args.master_port is not None and not 0 < args.master_port <= MAX_PORT:
+        raise UsageError(
+            f"--master-port must be a port from 1 to {MAX_PORT}, not {args.master_port}"
         )
     if args.join_timeout is not None and not args.master_host:
         raise UsageError("--join-timeout is for a worker-only run: give --master-host too")

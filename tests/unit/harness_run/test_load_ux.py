@@ -312,3 +312,20 @@ def test_the_wait_for_the_join_says_how_it_goes(monkeypatch: pytest.MonkeyPatch)
         )
         for line in said
     ), said
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "65536", "99999"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        ["--target", "sandbox"],  # a master: refused before the target's settings are asked for
+        ["--master-host", "127.0.0.1", "--workers", "1", "--join-timeout", "1"],
+    ],
+)
+def test_a_master_port_out_of_range_is_refused(mode: list[str], port: str, tmp_path: Path) -> None:
+    """Locust's master bound 99999 as 34463 (the port modulo 65536) while the recipe it printed
+    for remote workers said 99999; a worker tried it until its join timeout."""
+    args = [*mode, "--master-port", port, "--report-dir", str(tmp_path)]
+    done = harness("load", *args, env=SECRET_ONLY)
+    refusal = f"g2a-harness load: --master-port must be a port from 1 to 65535, not {port}\n"
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
