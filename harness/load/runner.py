@@ -390,6 +390,19 @@ def _resolved(target: str) -> Target:
     return api
 
 
+def _listenable(host: str) -> None:
+    """`ProfileError` (one line, before anything starts or a previous report is deleted) when
+    this machine cannot listen on `host`: an address it does not have, a name that does not
+    resolve."""
+    try:
+        free_port(host)
+    except OSError as exc:
+        raise ProfileError(
+            f"cannot listen on --bind-host {host} ({exc.strerror or exc}): bind an address of "
+            "this machine (127.0.0.1, or the one remote workers reach)"
+        ) from None
+
+
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
@@ -398,6 +411,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     if run.distributed:  # what Locust's workers would crash on at their first stop
         additional_wait_after_stop(os.environ)
     api = _resolved(run.target)
+    _listenable(run.bind_host)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     start = envelope.RunStart.now()

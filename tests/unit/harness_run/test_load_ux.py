@@ -329,3 +329,37 @@ def test_a_master_port_out_of_range_is_refused(mode: list[str], port: str, tmp_p
     done = harness("load", *args, env=SECRET_ONLY)
     refusal = f"g2a-harness load: --master-port must be a port from 1 to 65535, not {port}\n"
     assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("198.51.100.254", "Cannot assign requested address"),  # TEST-NET-2, documentation
+        ("no-such-host.invalid", None),  # the resolver's words vary: no such name, no DNS
+    ],
+)
+def test_a_bind_host_this_machine_cannot_listen_on_is_refused_before_anything_starts(
+    host: str, reason: str | None, tmp_path: Path
+) -> None:
+    """It said only `[Errno 99] Cannot assign requested address`, after deleting the previous
+    run's report."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            pass
+        else:  # a documentation address, yet some networks hand it out
+            pytest.skip(f"this machine has {host}")
+    previous = tmp_path / "load" / "load.json"
+    previous.parent.mkdir()
+    previous.write_text("{}", encoding="utf-8")
+    done = harness("load", "--bind-host", host, "--report-dir", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    said = re.fullmatch(
+        rf"g2a-harness load: cannot listen on --bind-host {re.escape(host)} \(([^()]+)\): bind "
+        r"an address of this machine \(127\.0\.0\.1, or the one remote workers reach\)\n",
+        done.stderr,
+    )
+    assert said is not None, done.stderr
+    assert reason is None or said.group(1) == reason
+    assert previous.read_text(encoding="utf-8") == "{}"
