@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import RunStats, read_peak_users, read_stats, write_stats_csv
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
-from harness.ports import free_port, host_port, http_url
+from harness.ports import address_family, free_port, host_port, http_url
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
 from harness.targets import Target, TargetError, check_reachable, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
@@ -390,10 +391,12 @@ def _resolved(target: str) -> Target:
     return api
 
 
-def _listenable(host: str) -> None:
+def _listenable(run: LoadRun) -> None:
     """`ProfileError` (one line, before anything starts or a previous report is deleted) when
-    this machine cannot listen on `host`: an address it does not have, a name that does not
-    resolve."""
+    this machine cannot listen on the bind host (an address it does not have, a name that does
+    not resolve), or the master could not bind the `--master-port` given (another process has
+    it: Locust's master would fail after the services started)."""
+    host = run.bind_host
     try:
         free_port(host)
     except OSError as exc:
@@ -401,6 +404,17 @@ def _listenable(host: str) -> None:
             f"cannot listen on --bind-host {host} ({exc.strerror or exc}): bind an address of "
             "this machine (127.0.0.1, or the one remote workers reach)"
         ) from None
+    if run.master_port is None or not run.distributed:
+        return
+    with socket.socket(address_family(host), socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Locust's master binds
+        try:
+            sock.bind((host, run.master_port))
+        except OSError as exc:
+            raise ProfileError(
+                f"--master-port {run.master_port} is not free on {host} "
+                f"({exc.strerror or exc}): give another, or none for a free one"
+            ) from None
 
 
 def execute(run: LoadRun) -> dict[str, Any]:
@@ -411,7 +425,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     if run.distributed:  # what Locust's workers would crash on at their first stop
         additional_wait_after_stop(os.environ)
     api = _resolved(run.target)
-    _listenable(run.bind_host)
+    _listenable(run)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     start = envelope.RunStart.now()

@@ -363,3 +363,25 @@ def test_a_bind_host_this_machine_cannot_listen_on_is_refused_before_anything_st
     assert said is not None, done.stderr
     assert reason is None or said.group(1) == reason
     assert previous.read_text(encoding="utf-8") == "{}"
+
+
+def test_a_master_port_another_process_holds_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """Locust's master failed to bind it once the services had started: a FAILED verdict of
+    "no requests" rows, exit 1, the previous run's report gone."""
+    previous = tmp_path / "load" / "load.json"
+    previous.parent.mkdir()
+    previous.write_text("{}", encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["--workers", "1", "--master-port", str(port), "--run-time", "3s"]
+        done = harness("load", *args, "--report-dir", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"g2a-harness load: --master-port {port} is not free on 127.0.0.1 (Address already in "
+        "use): give another, or none for a free one\n"
+    )
+    assert previous.read_text(encoding="utf-8") == "{}"
