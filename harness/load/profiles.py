@@ -39,7 +39,7 @@ class ProfileError(Exception):
 def parse_duration(text: str) -> int:
     """Seconds in a Locust-style duration: `90`, `20s`, `2m`, `1h30m`."""
     value = text.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # `isdigit` alone takes `²`, which `int` refuses
         seconds = int(value)
     else:
         match = _DURATION.match(value)

@@ -63,7 +63,7 @@ def test_durations_read_like_locust_run_times(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "abc", "10x", "0s", "m"])
+@pytest.mark.parametrize("text", ["", "abc", "10x", "0s", "m", "²", "2²s"])
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ProfileError, match="run time"):
         parse_duration(text)
