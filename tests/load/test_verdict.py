@@ -37,6 +37,20 @@ def test_percentiles_follow_locusts_histogram_method() -> None:
     assert _op("empty", {}).percentile(0.95) == 0
 
 
+def test_a_throughput_just_short_of_its_target_is_not_shown_as_reaching_it() -> None:
+    """4.96 rps against the smoke profile's 5 rps was shown as "5.0 rps" next to ">= 5.0 rps"
+    and FAIL: the verdict shows the rate rounded down, as a lower bound is read."""
+    stats = RunStats({"a": _op("a", {5: 50})}, test_started=110.0 - 10.08)  # 50 in 10.08 s
+    verdict = evaluate(get_profile("smoke"), stats, Journal(), None, ReceiverRecord({}, {}))
+    throughput = next(c for c in verdict.slos if c.name == "throughput")
+
+    assert (throughput.target, throughput.actual, throughput.passed) == (
+        ">= 5.0 rps",
+        "4.9 rps",
+        False,
+    )
+
+
 def test_run_totals_span_every_operation() -> None:
     stats = RunStats({"a": _op("a", {5: 30}, failures=3), "b": _op("b", {5: 10}, failures=1)})
 
