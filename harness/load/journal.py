@@ -42,6 +42,7 @@ class Journal:
     test_started: float | None = None
     tests: int = 0  # tests the run held (more than one: a web UI's Start after a Stop)
     stats_resets: int = 0  # the web UI's Reset Stats the run saw
+    workers_joined: int | None = None  # workers that joined the master; None: no master
 
     @property
     def period(self) -> int:
@@ -124,6 +125,7 @@ def write_journal(path: Path, journal: Journal) -> None:
         "test_started": journal.test_started,
         "tests": journal.tests,
         "stats_resets": journal.stats_resets,
+        "workers_joined": journal.workers_joined,
     }
     path.write_text(json.dumps(document), encoding="utf-8")
 
@@ -141,4 +143,5 @@ def read_journal(path: Path) -> Journal:
         test_started=document.get("test_started"),
         tests=int(document.get("tests", 0)),
         stats_resets=int(document.get("stats_resets", 0)),
+        workers_joined=document.get("workers_joined"),
     )

@@ -319,6 +319,8 @@ def _write_journal(exit_code: int, **_: Any) -> None:
         return
     _flush_buffer()
     runner = environment.runner
+    if isinstance(runner, MasterRunner):  # more than it expected, or fewer when it gave up
+        _collected.workers_joined = len(_joined)
     if runner is not None:
         _collected.exceptions = _exceptions.of_run(runner.exceptions.values())
         _collected.test_started = runner.stats.start_time  # where Locust's rates run from

@@ -32,10 +32,11 @@ def build_report(
 ) -> dict[str, Any]:
     """The report: `users`, `spawn_rate` and `run_time_s` are what the run was started with;
     `measured` is what ran (first to last request, the most users at once, how many tests
-    and Reset Stats: the stats, `measured` and `evidence` are of the last statistics period,
-    the invariants of every test), and `web` says whether the operator had Locust's UI to
-    change the crowd or stop the run. `throughput_rps` is Locust's rate, from its last reset of
-    its statistics (the journal's `test_started`) to its last request."""
+    and Reset Stats, how many workers joined the master: the stats, `measured` and `evidence`
+    are of the last statistics period, the invariants of every test), and `web` says whether
+    the operator had Locust's UI to change the crowd or stop the run. `throughput_rps` is
+    Locust's rate, from its last reset of its statistics (the journal's `test_started`) to its
+    last request."""
     evidence = journal.last_period()  # what Locust's statistics count
     operations = [
         {
@@ -66,6 +67,7 @@ def build_report(
             "peak_users": peak_users,
             "tests": journal.tests,
             "stats_resets": journal.stats_resets,
+            "workers_joined": journal.workers_joined,
         },
         "faults": list(profile.faults),
         "slos": [c.as_dict() for c in verdict.slos],
@@ -108,9 +110,11 @@ def print_verdict(
     """The verdict table, the cause of a run without a trustworthy verdict, notes on its
     files, any failed worker, then the path of every file the run wrote."""
     console = console or Console(width=None if sys.stdout.isatty() else 120)
+    joined = report.get("measured", {}).get("workers_joined")  # None: standalone, no journal
+    workers = report["expected_workers"] if joined is None else joined
     title = (
         f"load profile {report['profile']} on {report['target']}, "
-        f"{worker_text(report['workers'], report['expected_workers'])}: "
+        f"{worker_text(report['workers'], workers)}: "
         + ("[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]")
     )
     table = Table(title=title, show_lines=False)

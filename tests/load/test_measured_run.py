@@ -81,4 +81,5 @@ def test_the_report_records_the_measured_run_and_web_mode(web: bool) -> None:
         "peak_users": 2,
         "tests": 1,
         "stats_resets": 0,
+        "workers_joined": None,  # a standalone run: no master
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import subprocess
@@ -13,11 +14,13 @@ from pathlib import Path
 import pytest
 from port_support import refusing_port
 from qa_support import harness
+from rich.console import Console
 
 from harness.load import runner, worker_only
+from harness.load.journal import Journal, read_journal, write_journal
 from harness.load.plan import JOINED_LINE
 from harness.load.profiles import ProfileError, get_profile, load_profiles
-from harness.load.report import worker_text
+from harness.load.report import build_report, print_verdict, worker_text
 from harness.load.runner import (
     LoadRun,
     _resolved,
@@ -25,6 +28,8 @@ from harness.load.runner import (
     first_failure,
     remote_worker_recipe,
 )
+from harness.load.stats import RunStats
+from harness.load.verdict import ReceiverRecord, evaluate
 from harness.twin.credentials import SANDBOX_API_HASH
 
 
@@ -44,6 +49,26 @@ def test_the_headline_names_how_many_workers_ran() -> None:
     assert worker_text(0, 0) == "1 standalone process"
     assert worker_text(2, 2) == "master + 2 worker(s)"
     assert worker_text(2, 6) == "master + 6 worker(s) (4 remote)"
+
+
+def test_the_headline_counts_the_workers_that_joined_not_those_expected(tmp_path: Path) -> None:
+    """A master expecting 1 remote worker ran with 2 (the worker machine's `--workers 2`, as
+    the recipe's `--workers N` allows): the headline said `master + 1 worker(s) (1 remote)`."""
+    write_journal(tmp_path / "journal.json", Journal(tests=1, workers_joined=2))
+    journal = read_journal(tmp_path / "journal.json")  # as the master wrote it
+    verdict = evaluate(get_profile("smoke"), RunStats({}), journal, None, ReceiverRecord({}, {}))
+    report = build_report(
+        profile=get_profile("smoke"), target="twin", workers=0, expected_workers=1,
+        verdict=verdict, stats=RunStats({}), journal=journal, files={}, web=False,
+        peak_users=None,
+    )  # fmt: skip
+    out = io.StringIO()
+
+    print_verdict(report, console=Console(file=out, width=200))
+
+    assert (report["expected_workers"], report["measured"]["workers_joined"]) == (1, 2)
+    headline = out.getvalue().splitlines()[0].strip()
+    assert headline == "load profile smoke on twin, master + 2 worker(s) (2 remote): FAILED"
 
 
 def test_a_failed_worker_fails_the_run_even_when_others_pass() -> None:
