@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
 from harness.load.heartbeats import additional_wait_after_stop
@@ -417,6 +418,19 @@ def _listenable(run: LoadRun) -> None:
             ) from None
 
 
+def _shared_store_opens() -> None:
+    """`ProfileError` naming `G2A_LOAD_IDEMPOTENCY_URL` when the store it names cannot be
+    opened (one line, before anything starts or a previous report is deleted): the message
+    alone did not say which of the exported stores it was."""
+    url = os.environ.get(STORE_URL_ENV)
+    if not url:
+        return  # the run's own SQLite file, made in the report dir once it is clean
+    try:
+        open_store(url).close()
+    except StoreUnavailableError as exc:
+        raise ProfileError(f"{STORE_URL_ENV}: {exc}") from None
+
+
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
@@ -426,6 +440,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
         additional_wait_after_stop(os.environ)
     api = _resolved(run.target)
     _listenable(run)
+    _shared_store_opens()
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     start = envelope.RunStart.now()

@@ -410,3 +410,24 @@ def test_a_master_port_another_process_holds_is_refused_before_anything_starts(
         "use): give another, or none for a free one\n"
     )
     assert previous.read_text(encoding="utf-8") == "{}"
+
+
+def test_a_shared_load_store_that_cannot_be_opened_is_named_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """It said only `idempotency store 'redis' unavailable: …`, not which of the exported
+    store URLs (the service's G2A_IDEMPOTENCY_URL too, perhaps) it was, after the services
+    had started and the previous run's report had been deleted."""
+    previous = tmp_path / "load" / "load.json"
+    previous.parent.mkdir()
+    previous.write_text("{}", encoding="utf-8")
+    with refusing_port() as port:
+        env = {"G2A_LOAD_IDEMPOTENCY_URL": f"redis://:load-store-secret@127.0.0.1:{port}/0"}
+        done = harness("load", "--report-dir", str(tmp_path), env=env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(
+        "g2a-harness load: G2A_LOAD_IDEMPOTENCY_URL: idempotency store 'redis' unavailable: "
+    ), done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "load-store-secret" not in done.stderr
+    assert previous.read_text(encoding="utf-8") == "{}"
