@@ -86,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _unspecified(host: str) -> bool:
+    """Every address of the machine: `0.0.0.0`, `::`, or none given (a socket binds `""` so)."""
+    if not host.strip():
+        return True
     try:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
@@ -113,9 +116,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
+    if args.master_host is not None and not args.master_host.strip():
+        raise UsageError(  # an empty variable in a worker machine's script: no master mode
+            f"--master-host {args.master_host!r} names no master: give the address it printed"
+        )
     if _unspecified(args.bind_host):
+        shown = args.bind_host.strip() or repr(args.bind_host)
         raise UsageError(
-            f"--bind-host {args.bind_host} is no address workers can reach: bind an address "
+            f"--bind-host {shown} is no address workers can reach: bind an address "
             "of this machine (127.0.0.1, or the one remote workers reach)"
         )
     if args.master_port is not None and not 0 < args.master_port <= MAX_PORT:

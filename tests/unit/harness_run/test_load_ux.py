@@ -431,3 +431,23 @@ def test_a_shared_load_store_that_cannot_be_opened_is_named_before_anything_star
     assert done.stderr.count("\n") == 1
     assert "load-store-secret" not in done.stderr
     assert previous.read_text(encoding="utf-8") == "{}"
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (
+            ["--bind-host", ""],  # was a traceback: the run's TLS certificate had no name
+            "--bind-host '' is no address workers can reach: bind an address of this machine "
+            "(127.0.0.1, or the one remote workers reach)",
+        ),
+        (
+            # an empty variable (`--master-host "$MASTER"`) ran a load of its own as a master
+            ["--master-host", "", "--master-port", "9", "--workers", "1", "--target", "sandbox"],
+            "--master-host '' names no master: give the address it printed",
+        ),
+    ],
+)
+def test_an_empty_host_is_refused(args: list[str], refusal: str, tmp_path: Path) -> None:
+    done = harness("load", *args, "--report-dir", str(tmp_path), env=SECRET_ONLY)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
