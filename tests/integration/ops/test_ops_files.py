@@ -171,6 +171,8 @@ _EXPORTED = {
     ),
     'g2a_webhook_events_total{type="order.paid",result="handler_failed"}': "0x3 1x7",
     'g2a_webhook_events_total{type="order.paid",result="store_unavailable"}': "0x10",
+    'g2a_purchase_orders_abandoned_total{job="g2a-service",instance="svc:1"}': "0x10",
+    'g2a_key_delivery_lost_total{job="g2a-service",instance="svc:1"}': "0x10",
 }
 _PANEL_ANSWERS = {
     "Token TTL left": [("{}", 0)],  # an expired token shows, as its runbook expects
@@ -180,6 +182,9 @@ _PANEL_ANSWERS = {
         ('{result="handler_failed"}', 1),
         ('{result="store_unavailable"}', 0),
     ],
+    "Abandoned order creates": [("{}", 0)],  # exported at 0 from the start: the panel shows 0
+    "Keys lost at delivery": [("{}", 0)],
+    "Declared-stock calls from G2A by status": [("{}", 0)],  # no seller stock: 0, not no data
 }
 
 
@@ -262,3 +267,14 @@ def test_latency_buckets_reach_beyond_the_longest_default_timeout() -> None:
     longest_s = max(defaults[name].default for name in ("timeout_ms", "key_timeout_ms")) / 1000
     finite = [float(le) for le in _key_fetch_buckets(0.0) if le != "+Inf"]
     assert max(finite) > longest_s
+
+
+def test_every_metric_the_adapter_exports_is_on_the_dashboard_or_in_an_alert() -> None:
+    """Found by an operator's walkthrough: the abandoned-orders runbook says to watch
+    `g2a_purchase_orders_abandoned_total` climb, and no panel showed it, nor G2A's
+    declared-stock calls (`g2a_seller_calls_total`)."""
+    alerts = [r["expr"] for g in load_rules()["groups"] for r in g["rules"]]
+    read = " ".join([*dashboard_queries().values(), *alerts])
+    exported = [family.name for family in Metrics().registry.collect()]
+    unread = [name for name in exported if not re.search(rf"\b{name}(_total|_bucket)?\b", read)]
+    assert not unread, unread
