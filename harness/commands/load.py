@@ -28,7 +28,9 @@ MAX_PORT = 65535  # past it, Locust's master binds the port modulo 65536, and sa
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="smoke", help="profile name from profiles.toml")
+    parser.add_argument(
+        "--profile", default="smoke", help="profile name from profiles.toml (default: smoke)"
+    )
     parser.add_argument(
         "--list-profiles",
         action="store_true",
@@ -53,8 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bind-host",
         default="127.0.0.1",
-        help="address the master, twin and receiver listen on (remote workers must reach it; "
-        "off loopback the twin and receiver speak https with a CA made for the run)",
+        help="address the master, twin and receiver listen on (default: 127.0.0.1; remote "
+        "workers must reach it; off loopback the twin and receiver speak https with a CA made "
+        "for the run)",
     )
     parser.add_argument(
         "--master-host", help="worker-only mode: join the master at this address with --workers"

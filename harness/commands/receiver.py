@@ -36,12 +36,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", help="serve the receiver on HOST:PORT until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8766, help="port (default 8766; 0 = any)")
-    serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="431 above it")
     serve.add_argument(
-        "--request-timeout", type=float, default=10.0, help="s to receive a request; else 408"
+        "--max-header-bytes",
+        type=int,
+        default=16 * 1024,
+        help="request head size in bytes; 431 above it (default: %(default)s)",
     )
-    serve.add_argument("--max-connections", type=int, default=512, help="more are closed")
-    serve.add_argument("--keep-alive", type=float, default=5.0, help="idle keep-alive seconds")
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to receive a whole request; else 408 (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        help="connections at once; more are closed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=float,
+        default=5.0,
+        help="idle keep-alive seconds (default: %(default)s)",
+    )
     serve.add_argument(
         "--stock",
         type=Path,

@@ -33,3 +33,23 @@ def test_every_option_has_help_that_is_not_its_own_usage() -> None:
         if not action.help or action.help.startswith("[")
     ]
     assert unexplained == []
+
+
+def test_every_option_with_a_default_names_it_in_its_help() -> None:
+    """Found by a performance tester's walkthrough: `load --help` did not say `--profile`
+    defaults to smoke, nor `--bind-host` to 127.0.0.1; `receiver serve` named none of its
+    server limits' defaults."""
+    silent = [
+        f"{name} {'/'.join(action.option_strings)}"
+        for name, parser in commands(build_parser(), "g2a-harness")
+        for action in parser._actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction)
+        if action.default not in (None, False, [], argparse.SUPPRESS)
+        if "default" not in str(action.help)
+        and f"({_shown(action.default)})" not in str(action.help)
+    ]
+    assert silent == []
+
+
+def _shown(default: object) -> str:
+    return f"{default:g}" if isinstance(default, float) else str(default)
