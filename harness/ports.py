@@ -15,6 +15,7 @@ import random
 import socket
 
 PORTS = range(20000, 30000)
+MAX_PORT = 65535  # the last TCP port
 ATTEMPTS = 50
 _TAKEN = (errno.EADDRINUSE, errno.EACCES)  # another socket has it, or the system keeps it
 

@@ -6,14 +6,15 @@ import argparse
 import socket
 
 from harness.cli import UsageError
+from harness.ports import MAX_PORT
 
 
 def listening_socket(args: argparse.Namespace) -> socket.socket:
     """`--host`/`--port` bound, so a port in use is one clear line and port 0 is a real one."""
     from harness.serving import bind_socket
 
-    if not 0 <= args.port <= 65535:
-        raise UsageError("--port must be between 0 and 65535")
+    if not 0 <= args.port <= MAX_PORT:
+        raise UsageError(f"--port must be between 0 and {MAX_PORT}")
     try:
         return bind_socket(args.host, args.port)
     except OSError as exc:

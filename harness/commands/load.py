@@ -14,17 +14,16 @@ workers).
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import math
 import os
 from pathlib import Path
 
-from g2a_adapter.wire import is_loopback
+from g2a_adapter.wire import is_loopback, is_unspecified
 from harness.cli import UsageError
+from harness.ports import MAX_PORT
 
 NAME = "load"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
-MAX_PORT = 65535  # past it, Locust's master binds the port modulo 65536, and says nothing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,12 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _unspecified(host: str) -> bool:
     """Every address of the machine: `0.0.0.0`, `::`, or none given (a socket binds `""` so)."""
-    if not host.strip():
-        return True
-    try:
-        return ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False
+    return not host.strip() or is_unspecified(host)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,6 +123,7 @@ def _run(args: argparse.Namespace) -> int:
             f"--bind-host {shown} is no address workers can reach: bind an address "
             "of this machine (127.0.0.1, or the one remote workers reach)"
         )
+    # past the last port Locust's master binds the port modulo 65536, and says nothing
     if args.master_port is not None and not 0 < args.master_port <= MAX_PORT:
         raise UsageError(
             f"--master-port must be a port from 1 to {MAX_PORT}, not {args.master_port}"
