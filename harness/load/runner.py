@@ -455,8 +455,9 @@ def execute(run: LoadRun) -> dict[str, Any]:
             allowed_hosts=api.allowed_hosts,
         ) as services:
             plan = _plan(run, api, services)
-            # Create the shared store (schema, WAL mode) once, before the users race to open
-            # it; a bad store URL fails here with one clear line instead of in every user.
+            # Create the store the users share (schema, WAL mode) once, before they race to
+            # open it: the run's own SQLite file (a G2A_LOAD_IDEMPOTENCY_URL store was opened,
+            # and so created, by `_shared_store_opens`; opening it again costs one connect).
             open_store(plan.store_url(os.environ)).close()
             env = locust_environment({WEBHOOK_SECRET_ENV: webhook_secret})
             end = _start_locust(run, plan, env)
