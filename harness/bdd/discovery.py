@@ -151,6 +151,12 @@ def scenario_filter(target: str, markers: str | None) -> Callable[[frozenset[str
     return keeps
 
 
+def keeps_untagged(markers: str | None) -> bool:
+    """Whether a `-m` expression (such as `marker_expression` writes) keeps a test without
+    tags, as the contract suite's tests are: `@qa` does not, `not @qa-wip` does."""
+    return markers is None or _MarkerMatch(markers, frozenset()).value()
+
+
 def kept_by_keyword(
     target: str, markers: str | None, keyword: str, environ: Mapping[str, str]
 ) -> frozenset[ScenarioKey]:

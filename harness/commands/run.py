@@ -2,7 +2,8 @@
 
 Probes a real target first (one authenticated request within G2A_TIMEOUT_MS), starts the
 embedded twin and a webhook receiver (twin target), runs every feature file (plus `--features`
-folders) and the contract suite in one pytest subprocess, shows progress, prints one row per
+folders) and the contract suite (unless the tags leave out every untagged test) in one pytest
+subprocess, shows progress, prints one row per
 checklist item and the reason of every failing scenario, writes junit.xml, cucumber.json,
 checklist.json/.md/.html under `reports/<target>/<suite>/` (hypothesis, under schemathesis,
 keeps its storage in a temporary folder, not in the checkout), and exits non-zero when an item
@@ -267,6 +268,15 @@ class Selection:
             f"({m})" for m in ("smoke" if suite == "smoke" else None, markers) if m
         )
 
+    def paths(self) -> list[Path]:
+        """What the run's pytest collects: the scenarios, and the contract suite unless the
+        tags leave out every test without tags, as its tests are (collecting it builds every
+        schemathesis case, a few seconds of the run)."""
+        from harness.bdd.discovery import keeps_untagged
+
+        contracts = CONTRACT_PATH.is_dir() and keeps_untagged(self.markers or None)
+        return [BDD_PATH, *([CONTRACT_PATH] if contracts else [])]
+
     def pytest_args(self) -> list[str]:
         return [
             *(["-m", self.markers] if self.markers else []),
@@ -325,13 +335,12 @@ def _embedded_services() -> Iterator[dict[str, str]]:
 def pytest_command(selection: Selection, target: str, report_dir: Path) -> list[str]:
     from harness.bdd import PYTEST_PLUGIN_ARGS
 
-    paths = [str(BDD_PATH)] + ([str(CONTRACT_PATH)] if CONTRACT_PATH.is_dir() else [])
     return [
         sys.executable,
         "-m",
         "pytest",
         *PYTEST_PLUGIN_ARGS,
-        *paths,
+        *map(str, selection.paths()),
         f"--target={target}",
         f"--junitxml={report_dir / 'junit.xml'}",
         f"--cucumberjson={report_dir / 'cucumber.json'}",

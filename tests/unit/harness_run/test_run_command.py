@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import signal
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.bdd.discovery import PYTEST_MARKS
 from harness.checklist import RunResult
-from harness.commands.run import Selection, _nothing_matched, pytest_command
+from harness.commands.run import CONTRACT_PATH, Selection, _nothing_matched, pytest_command
 from harness.run_results import DESELECTED
 from harness.targets import allowed_on
 
@@ -160,6 +162,44 @@ def test_the_pytest_command_writes_every_report_and_selects_the_suite(tmp_path: 
     assert command[command.index("harness.bdd.plugin") - 1] == "-p"
     assert command[-2:] == ["-m", "(smoke)"]
     assert "-m" not in pytest_command(Selection("full", None, None), "twin", tmp_path)[3:]
+
+
+@pytest.mark.parametrize(
+    ("suite", "markers", "keyword", "contracts"),
+    [
+        ("full", None, None, True),
+        ("full", None, "token", True),  # -k may name a contract test
+        ("full", "not qa_wip", None, True),
+        ("full", "qa or not wip", None, True),
+        ("full", "qa_own", None, False),
+        ("full", "qa and not wip", "token", False),
+        ("smoke", None, None, False),
+        ("smoke", "not webhooks", None, False),
+    ],
+)
+def test_the_run_collects_the_contract_suite_only_when_its_tags_can_keep_an_untagged_test(
+    tmp_path: Path, suite: str, markers: str | None, keyword: str | None, contracts: bool
+) -> None:
+    """The contract suite's tests carry no tag: a selection whose tags need one would only
+    deselect them, after building every schemathesis case (seconds of each run)."""
+    command = pytest_command(Selection(suite, markers, keyword), "twin", tmp_path)
+    paths = [arg for arg in command if arg.startswith("tests/")]
+    assert paths == ["tests/bdd", "tests/contract"] if contracts else ["tests/bdd"]
+
+
+def test_no_contract_test_is_marked_with_what_a_tag_expression_can_name() -> None:
+    """What lets a tagged run leave the contract suite out: none of its tests carries a mark
+    that `--tags` can select (pytest's own marks are refused there as tags)."""
+    marks = {
+        node.attr
+        for path in (ROOT / CONTRACT_PATH).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "mark"
+    }
+    assert marks, "no mark found: the scan reads nothing"
+    assert marks <= set(PYTEST_MARKS)
 
 
 def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
