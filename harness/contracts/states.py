@@ -32,10 +32,14 @@ STATE_PATH = "/_pact/state"
 logger = logging.getLogger("harness.contracts")
 
 
-def sandbox_token(provider_url: str, *, timeout: float = 10.0) -> str:
+def sandbox_token(
+    provider_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None
+) -> str:
     """A real access token from the provider's `POST /oauth/token`, for the published
-    sandbox credentials (the twin accepts them, as G2A's sandbox does)."""
-    response = httpx.post(
+    sandbox credentials (the twin accepts them, as G2A's sandbox does); over `client` when
+    given, else a client of its own."""
+    post = client.post if client is not None else httpx.post
+    response = post(
         f"{provider_url.rstrip('/')}/oauth/token",
         data={
             "grant_type": "client_credentials",
@@ -49,26 +53,42 @@ def sandbox_token(provider_url: str, *, timeout: float = 10.0) -> str:
 
 
 class ProviderStates:
-    """Applies pact provider states to a twin-compatible provider at `provider_url`."""
+    """Applies pact provider states to a twin-compatible provider at `provider_url`, over
+    clients kept for the whole verification (a client made per state took as long to make as
+    the verifier took for the interaction itself); close it after."""
 
     def __init__(self, provider_url: str, *, timeout: float = 10.0) -> None:
         self.provider_url = provider_url.rstrip("/")
         self.timeout = timeout
         self.applied: list[tuple[str, str]] = []
+        self._admin = TwinAdmin(self.provider_url, timeout=timeout)
+        self._tokens = httpx.Client()
+
+    def __enter__(self) -> ProviderStates:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._admin.close()
+        self._tokens.close()
 
     def handle(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Set up or tear down one state; returns values for provider-state generators."""
         self.applied.append((action, state))
         if action == "teardown":
-            with TwinAdmin(self.provider_url) as admin:
-                admin.reset()
+            self._admin.reset()
             return {}
         if not state:
             return {}
         if state == TOKEN_STATE:
-            return {"access_token": sandbox_token(self.provider_url, timeout=self.timeout)}
-        with TwinAdmin(self.provider_url) as admin:
-            admin.apply_state(state, params or None)
+            return {
+                "access_token": sandbox_token(
+                    self.provider_url, timeout=self.timeout, client=self._tokens
+                )
+            }
+        self._admin.apply_state(state, params or None)
         return {}
 
     def shown(self, text: str) -> str:

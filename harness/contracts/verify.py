@@ -122,9 +122,8 @@ def verify_pacts(
     _check_state_surface(provider_url)
     result = VerificationResult(provider_url=redacted_url(provider_url))
     result.providers.extend(_unverified_pacts(pact_dir))
-    states = ProviderStates(provider_url)
     deadline = time.monotonic() + deadline_s
-    with serve_states(states) as state_url:
+    with ProviderStates(provider_url) as states, serve_states(states) as state_url:
         for provider in providers:
             pacts = pacts_of(pact_dir, provider)
             files = [path for path, _ in pacts]

@@ -303,10 +303,12 @@ def test_a_failed_provider_state_does_not_show_provider_credentials(
     """The token state fails (a twin that reads HTTP Basic clients refuses these basic-auth
     credentials): its error, logged and returned to the verifier, names the provider URL
     redacted."""
-    states = ProviderStates(twin.base_url.replace("http://", "http://ci:hunter2@"))
     twin.admin.configure(token_basic_auth=True)
     try:
-        with serve_states(states) as state_url:
+        with (
+            ProviderStates(twin.base_url.replace("http://", "http://ci:hunter2@")) as states,
+            serve_states(states) as state_url,
+        ):
             answer = httpx.post(state_url, json={"state": TOKEN_STATE, "action": "setup"})
     finally:
         twin.admin.reset()
@@ -535,3 +537,25 @@ def test_a_pact_asking_for_a_redirect_verifies_the_redirect_itself(tmp_path: Pat
     [verification] = result.providers
     assert verification.passed, verification.output
     assert "a call to a moved catalogue (" in verification.output
+
+
+def test_provider_states_keep_their_clients_for_the_whole_verification(
+    twin: RunningTwin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each state is two calls (setup, teardown) per interaction: a client made for each
+    took as long as the verifier's own check of the interaction."""
+    made: list[object] = []
+    make = httpx.Client.__init__
+
+    def counted(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        make(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counted)
+    with ProviderStates(twin.base_url) as states:
+        kept = len(made)
+        for _ in range(3):
+            states.handle("product 10000084431001 is in stock", "setup", {})
+            assert states.handle(TOKEN_STATE, "setup", {})["access_token"]
+            states.handle("product 10000084431001 is in stock", "teardown", {})
+    assert (kept, len(made)) == (2, 2)
