@@ -35,7 +35,7 @@ from g2a_adapter._errors import (
     UnknownOrderStatusError,
     WebhookRejectedError,
 )
-from g2a_adapter._observability import Metrics
+from g2a_adapter._observability import PURCHASE_RESULTS, Metrics
 from g2a_adapter._version import __version__
 from g2a_adapter.client import (
     AccessToken,
@@ -68,6 +68,7 @@ from g2a_adapter.receiver import (
 logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
 
 __all__ = [
+    "PURCHASE_RESULTS",
     "AccessToken",
     "ApiAuthError",
     "AsyncG2AClient",

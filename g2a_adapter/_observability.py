@@ -48,6 +48,22 @@ _LATENCY_BUCKETS = (
     120.0,
 )
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+# How a purchase ended (`g2a_purchases_total{result}`; client/_purchase_results.py decides):
+# exported at 0 from the start, so a first failure is seen by `increase` and `rate`.
+PURCHASE_RESULTS = (
+    "completed",
+    "replayed",
+    "pending",
+    "refused",
+    "outcome_unknown",
+    "key_lost",
+    "in_progress",
+    "conflict",
+    "lease_lost",
+    "store_unavailable",
+    "closed",
+    "failed",
+)
 
 
 class TokenTtlSource(Protocol):
@@ -141,6 +157,17 @@ class Metrics:
             "Order creates of a purchase given up after an unknown outcome (never paid)",
             registry=self.registry,
         )
+        self.purchases_total = Counter(
+            "g2a_purchases_total",
+            "Purchases (G2AClient.purchase) by how they ended: completed, replayed (completed "
+            "before, read from the idempotency store), pending, refused (G2A answered an "
+            "error), outcome_unknown, key_lost, in_progress, conflict, lease_lost, "
+            "store_unavailable (the idempotency store failed), closed, failed",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in PURCHASE_RESULTS:
+            self.purchases_total.labels(result=result)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""

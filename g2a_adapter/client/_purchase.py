@@ -108,6 +108,7 @@ from g2a_adapter.client._models import (
     PaymentResult,
     PurchaseResult,
 )
+from g2a_adapter.client._purchase_results import result_of
 from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, IdempotencyStore, Record
 from g2a_adapter.idempotency._codec import lease_holder
 from g2a_adapter.idempotency._heartbeat import LeaseKeeper
@@ -278,10 +279,22 @@ class PurchaseFlow:
         self._keeper = LeaseKeeper(store, lease_seconds)  # renews it while a purchase runs
 
     def run(self, request: PurchaseRequest) -> Flow[PurchaseResult]:
-        claim = yield from self._claim(request)
-        if claim.state is ClaimState.COMPLETED:
-            assert claim.result is not None
-            return PurchaseResult(**claim.result, resumed=True)
+        """The purchase, counted in `g2a_purchases_total` by how it ended."""
+        try:
+            claim = yield from self._claim(request)
+            if claim.state is ClaimState.COMPLETED:
+                assert claim.result is not None
+                ended, result = "replayed", PurchaseResult(**claim.result, resumed=True)
+            else:
+                ended, result = "completed", (yield from self._carry_out(request, claim))
+        except Exception as exc:
+            self._metrics.purchases_total.labels(result=result_of(exc)).inc()
+            raise
+        self._metrics.purchases_total.labels(result=ended).inc()
+        return result
+
+    def _carry_out(self, request: PurchaseRequest, claim: Claim) -> Flow[PurchaseResult]:
+        """The purchase from its `claim` (new, or with a checkpoint to resume from) to its key."""
         key, owner = request.idempotency_key, claim.owner
         assert owner is not None
         try:

@@ -17,6 +17,7 @@ PUBLIC = {
     "G2AClient",
     "AsyncG2AClient",
     "Metrics",
+    "PURCHASE_RESULTS",  # the `result` labels of g2a_purchases_total (as REJECTIONS' reasons)
     "RetryPolicy",
     "open_store",
     "WebhookVerifier",

@@ -33,6 +33,7 @@ DASHBOARD_METRICS: dict[str, str] = {
     "g2a_token_ttl_seconds": "gauge",
     "g2a_key_delivery_lost_total": "counter",
     "g2a_purchase_orders_abandoned_total": "counter",
+    "g2a_purchases_total": "counter",
     "g2a_webhook_events_total": "counter",
     "g2a_webhook_validation_failures_total": "counter",
     "g2a_webhook_handler_threads": "gauge",

@@ -30,7 +30,7 @@ _KNOWN_ELSEWHERE = {"g2a_key_delivery_lost_total", "up"}
 _RUNBOOK = re.compile(r"^specs/011-g2a-integration-audit/backend-audit\.md#runbook-[a-z0-9-]+$")
 
 
-@pytest.mark.parametrize(("rules", "count"), [(RULES, 16), (RECEIVER_RULES, 1)])
+@pytest.mark.parametrize(("rules", "count"), [(RULES, 17), (RECEIVER_RULES, 1)])
 def test_promtool_checks_the_rules(promtool: str, rules: Path, count: int) -> None:
     done = subprocess.run(
         [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
@@ -180,6 +180,8 @@ _EXPORTED = {
     'g2a_webhook_events_total{type="order.paid",result="store_unavailable"}': "0x10",
     'g2a_purchase_orders_abandoned_total{job="g2a-service",instance="svc:1"}': "0x10",
     'g2a_key_delivery_lost_total{job="g2a-service",instance="svc:1"}': "0x10",
+    'g2a_purchases_total{job="g2a-service",instance="svc:1",result="completed"}': "0+1x10",
+    'g2a_purchases_total{job="g2a-service",instance="svc:1",result="store_unavailable"}': "0x10",
 }
 _PANEL_ANSWERS = {
     "Token TTL left": [("{}", 0)],  # an expired token shows, as its runbook expects
@@ -191,6 +193,8 @@ _PANEL_ANSWERS = {
     ],
     "Abandoned order creates": [("{}", 0)],  # exported at 0 from the start: the panel shows 0
     "Keys lost at delivery": [("{}", 0)],
+    # one a minute, over 5 minutes; a result exported at 0 shows as 0
+    "Purchases by result": [('{result="completed"}', 5), ('{result="store_unavailable"}', 0)],
     "Declared-stock calls from G2A by status": [("{}", 0)],  # no seller stock: 0, not no data
     "Retries by reason": [("{}", 0)],  # none retried yet: 0, not no data
 }

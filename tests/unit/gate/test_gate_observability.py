@@ -141,7 +141,7 @@ def test_documented_metrics_and_answered_panels_are_go(clean: Evidence) -> None:
     result = check_metrics(clean)
     assert (result.status, result.reason) == (
         Status.GO,
-        "all 11 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
+        "all 12 documented names; 2 panel queries answered by http://127.0.0.1:9090 (harness)",
     )
     assert result.details == ("Requests: 3 series", "Token TTL: 1 series")
     assert result.evidence == "receiver: GET /metrics; reports/checklist.json"
@@ -152,7 +152,7 @@ def test_on_sandbox_the_operators_prometheus_must_answer(clean: Evidence) -> Non
     result = check_metrics(harness)
     assert result.status is Status.NO_GO
     assert result.reason == (
-        "all 11 documented names at receiver: GET /metrics, but dashboards were proven on a "
+        "all 12 documented names at receiver: GET /metrics, but dashboards were proven on a "
         "Prometheus the harness started, not on one that scrapes the sandbox service"
     )
     assert result.fix == (  # the checklist's own fix: one next step for both
@@ -225,7 +225,7 @@ def test_missing_or_unproven_dashboards_are_no_go(
 ) -> None:
     result = check_metrics(with_dashboards(clean, proof))
     assert result.status is Status.NO_GO
-    assert result.reason == f"all 11 documented names at receiver: GET /metrics, but {problem}"
+    assert result.reason == f"all 12 documented names at receiver: GET /metrics, but {problem}"
     assert result.evidence == "reports/checklist.json"
     assert result.fix == (
         "run `g2a-harness run --target twin --suite full --report-dir reports` with "
