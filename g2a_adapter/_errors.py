@@ -174,4 +174,5 @@ class WebhookRejectedError(G2AError):
     def __init__(self, reason: str, status_code: int = 401, detail: str = "") -> None:
         self.reason = reason
         self.status_code = status_code
+        self.detail = detail
         super().__init__(f"webhook rejected: {reason}" + (f" ({detail})" if detail else ""))

@@ -130,11 +130,12 @@ def _failure(exc: Exception, delivery: Mapping[str, str]) -> tuple[str, JSONResp
         return "conflict", _error("event_conflict", 409)
     named = "".join(f" {field}={value}" for field, value in delivery.items())
     if isinstance(exc, StoreUnavailableError):
-        logger.error(
-            "g2a.receiver.store_unavailable backend=%s%s",
+        logger.error(  # the store's detail is masked where it is made
+            "g2a.receiver.store_unavailable backend=%s detail=%r%s",
             exc.backend,
+            exc.detail,
             named,
-            extra={"backend": exc.backend, **delivery},
+            extra={"backend": exc.backend, "detail": exc.detail, **delivery},
         )
         return STORE_UNAVAILABLE, _error("store_unavailable", 503, {"Retry-After": "5"})
     logger.error("g2a.receiver.handler_failed%s", named, exc_info=exc, extra=dict(delivery))
@@ -207,11 +208,15 @@ class _Receiver:
         ipn_types = [f"ipn.{status}" for status in sorted(IPN_STATUSES)] if ipn else []
         _count_from_zero(metrics, [*WEBHOOK_EVENT_TYPES, *ipn_types])
 
-    def refused(self, reason: str, message: str | None = None) -> JSONResponse:
+    def refused(self, reason: str, message: str | None = None, detail: str = "") -> JSONResponse:
         """Answer and count a refusal, as `REJECTIONS` says: `{"error": code}`, or with a
-        `message` the seller contract's `{"code": code, "message": message}`."""
+        `message` the seller contract's `{"code": code, "message": message}`. Its log line
+        adds the refusal's `detail` (a stale timestamp's age, the field at fault), quoted: it
+        may quote what the request held."""
         self.metrics.webhook_validation_failures_total.labels(reason).inc()
-        logger.warning("g2a.webhook.rejected reason=%s", reason, extra={"reason": reason})
+        fields = {"reason": reason, **({"detail": detail} if detail else {})}
+        shown = f" detail={detail!r}" if detail else ""
+        logger.warning("g2a.webhook.rejected reason=%s%s", reason, shown, extra=fields)
         status, error = REJECTIONS[reason]
         if message is None:
             return _error(error, status)
@@ -233,7 +238,7 @@ class _Receiver:
             try:
                 body = await read_body(request, self.max_body_bytes)
             except WebhookRejectedError as exc:
-                return self.refused(exc.reason)
+                return self.refused(exc.reason, detail=exc.detail)
             delivery = Delivery(request.headers, body, contextvars.copy_context())
             return await self.deliveries.submit(delivery)
 
@@ -246,7 +251,7 @@ class _Receiver:
     def _answer(self, outcome: Outcome) -> Response:
         event, result = outcome
         if isinstance(result, WebhookRejectedError):
-            return self.refused(result.reason)
+            return self.refused(result.reason, detail=result.detail)
         if event is None:  # the nonce could not be recorded (the only other unverified end)
             assert isinstance(result, Exception)
             counted, response = _failure(result, {})  # a store outage: what the alert watches
@@ -259,7 +264,7 @@ class _Receiver:
         try:
             body = await read_body(request, min(self.max_body_bytes, MAX_IPN_BYTES))
         except WebhookRejectedError as exc:
-            return self.refused(exc.reason)
+            return self.refused(exc.reason, detail=exc.detail)
         content_type = request.headers.get("content-type", "")
         payment = _Payment(content_type, body, contextvars.copy_context())
         return await self.payments.submit(payment)
@@ -279,7 +284,7 @@ class _Receiver:
                 raise reject("malformed_body", "not form-encoded")
             notification = verifier.verify(parse_form(body))
         except WebhookRejectedError as exc:
-            return self.refused(exc.reason)
+            return self.refused(exc.reason, detail=exc.detail)
         action = functools.partial(call_plain, handler, notification)
         key, fingerprint = notification.idempotency_key, notification.fingerprint
         status = _status(functools.partial(once.run, key, fingerprint, action))

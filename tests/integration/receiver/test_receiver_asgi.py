@@ -189,10 +189,17 @@ async def test_a_failed_delivery_s_log_line_names_it_in_its_text(
                 headers, body = delivery(event_id)
                 await client.post("/webhooks/g2a", content=body, headers=headers)
 
-    assert [r.getMessage() for r in caplog.records if r.name == "g2a_adapter"] == [
+    records = [r for r in caplog.records if r.name == "g2a_adapter"]
+    assert [getattr(r, "detail", None) for r in records] == [
+        None,
+        *["ConnectionError: refused"] * 2,
+    ]
+    assert [r.getMessage() for r in records] == [
         "g2a.receiver.handler_failed event_type=order.paid event_id=evt-handler",
-        "g2a.receiver.store_unavailable backend=redis event_type=order.paid event_id=evt-claim",
-        "g2a.receiver.store_unavailable backend=redis",  # the nonce: nothing is verified yet
+        "g2a.receiver.store_unavailable backend=redis detail='ConnectionError: refused' "
+        "event_type=order.paid event_id=evt-claim",
+        # the nonce: nothing is verified yet
+        "g2a.receiver.store_unavailable backend=redis detail='ConnectionError: refused'",
     ]
 
 
