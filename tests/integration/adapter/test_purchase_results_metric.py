@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -128,3 +129,16 @@ async def test_async_purchases_count_the_same(twin: RunningTwin) -> None:
         with pytest.raises(StoreUnavailableError):
             await client.orders.purchase(PRODUCT, idempotency_key="b", max_price=500)
     assert results(metrics) == {"completed": 1, "replayed": 1, "store_unavailable": 1}
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_async_purchase_is_not_counted(twin: RunningTwin) -> None:
+    metrics = Metrics()
+    twin.admin.add_fault(route="/v1/order", method="POST", kind="latency", latency_ms=1000)
+    settings = twin_settings(twin.export_url)
+    async with AsyncG2AClient(settings, metrics=metrics, store=MemoryStore()) as client:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                client.orders.purchase(PRODUCT, idempotency_key="c", max_price=500), 0.2
+            )
+    assert results(metrics) == {}
