@@ -38,6 +38,12 @@ _CALL_NAMES = "|".join(sorted(CALLS, key=len, reverse=True))
 ORDER_STATUSES: Wording[str] = Wording(
     "order status", phrases({s: s for s in ("new", "paid", "complete")})
 )
+# The query parameters the adapter sends a product list request with a whole number
+# (`ProductQuery.params`): what `asking for {name} {value}` may name, case and all.
+PRODUCT_QUERY_NAMES: Wording[str] = Wording(
+    "query parameter",
+    phrases({n: n for n in ("page", "id", "minQty", "minPriceFrom", "minPriceTo")}),
+)
 # The situations of the twin's `order_errors` (listed at `GET /__twin/assumptions`).
 ORDER_SITUATIONS: Wording[str] = Wording("situation", phrases({s: s for s in ORDER_ERRORS}))
 
@@ -364,12 +370,17 @@ def _order_body(record: dict[str, Any]) -> dict[str, Any]:
 
 
 @then(
-    parsers.re(r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)")
+    worded(
+        parsers.re(
+            r"the twin received a product list request asking for (?P<name>\w+) (?P<value>\d+)"
+        ),
+        name=PRODUCT_QUERY_NAMES,
+    )
 )
 def product_query(g2a_world: World, name: str, value: str) -> None:
     """The twin received a product list request with this query parameter, one the adapter
-    sends with a whole number: `page`, `id`, `minQty`, `minPriceFrom` or `minPriceTo` (a
-    decimal price, a yes or no, a date does not fit the step).
+    sends with a whole number, written as the adapter sends it (`minQty`, not `minqty`: its
+    parameters list them; a decimal price, a yes or no, a date does not fit the step).
 
     Example: the twin received a product list request asking for minQty 5
     """

@@ -716,6 +716,47 @@ def test_a_whole_number_is_digits_only_and_a_misworded_step_gets_suggestions_too
     assert '"HTTP 5xx" is not a fault the step knows' in unknown[3]
 
 
+QUERY_NAME_TYPOS = """\
+@twin
+Feature: Filters
+  Scenario: A query name in another case
+    When QA lists products with a minimum quantity of 100
+    Then the twin received a product list request asking for minqty 100
+
+  Scenario Outline: Query names from a table
+    When QA lists products with a minimum price of 20
+    Then the twin received a product list request asking for <query name> 20
+
+    Examples:
+      | query name   |
+      | minPriceFrom |
+      | minPrice     |
+"""
+QUERY_NAMES = '"page", "id", "minQty", "minPriceFrom", "minPriceTo"'
+
+
+def test_a_query_name_the_adapter_never_sends_is_reported_an_examples_row_s_by_its_line(
+    tmp_path: Path,
+) -> None:
+    """`asking for minqty 100` passed the check, and a run failed it only after the When
+    step's calls, as "expected …, got minQty=100&page=1": a name is one the adapter sends."""
+    path = qa_feature(tmp_path, QUERY_NAME_TYPOS)
+
+    result = check_features([path])
+
+    assert [message.split("; did you mean ")[0] for message in result.messages()] == [
+        f'{path}:5: step "Then the twin received a product list request asking for minqty 100": '
+        f'"minqty" is not a query parameter the step knows; a query parameter is one of '
+        f"{QUERY_NAMES}",
+        f'{path}:14: step "Then the twin received a product list request asking for minPrice '
+        '20" (line 9, with the values of the Examples row at line 14): "minPrice" is not a '
+        f"query parameter the step knows; a query parameter is one of {QUERY_NAMES}",
+    ]
+    meant = '; did you mean "Then the twin received a product list request asking for minQty 5"'
+    assert all(meant in message for message in result.messages()), result.messages()
+    assert (result.scenarios, result.steps) == (3, 6)
+
+
 MISTAGGED = """\
 @twn @qa-own @qa-sandbox @lively
 Feature: Mistagged

@@ -63,6 +63,10 @@ Feature: Steps that must not pass vacuously
 
   Scenario: A space that only looks plain
     When QA lists the first\u00a0page of products
+
+  Scenario: A query name the adapter never sends
+    When QA lists products with a minimum quantity of 100
+    Then the twin received a product list request asking for minqty 100
 """
 EXPECTED = {
     "Success without a call": "no call was made in this scenario: a When step must call the "
@@ -92,6 +96,11 @@ EXPECTED = {
     "number from 0.01 to 1000000000> EUR\", separated by ',' or 'and'",
     "A space that only looks plain": "column 28: a non-breaking space (U+00A0) where a plain "
     'space is expected; retype it as "When QA lists the first page of products"',
+    # refused before the step reads the twin's log, not as "expected …, got minQty=100&page=1"
+    "A query name the adapter never sends": 'qa.feature:56: step "Then the twin received a '
+    'product list request asking for minqty 100": "minqty" is not a query parameter the step '
+    'knows; a query parameter is one of "page", "id", "minQty", "minPriceFrom", "minPriceTo"; '
+    'did you mean "Then the twin received a product list request asking for minQty 5"',
 }
 
 
