@@ -160,7 +160,7 @@ def _unparsed(path: Path) -> str | None:
         (feature,) = get_features([str(path)])
     except GherkinParseError as exc:
         return "\n".join(
-            f"{_shown(path)}:{line}: not valid Gherkin: {message} ({content.strip()})"
+            f"{_shown(path)}:{line}: not valid Gherkin: {message}{_quoted_line(content)}"
             for line, message, content in _parse_errors(exc)
         )
     except UnicodeDecodeError:
@@ -171,14 +171,16 @@ def _unparsed(path: Path) -> str | None:
 
 
 def _parse_errors(exc: GherkinParseError) -> list[tuple[int, str, str]]:
-    """Each error of a file the Gherkin parser refused, as (line, pytest-bdd's message, the
-    line's text). The parser collects every error of the file, but pytest-bdd raises with the
-    first one's line only; each of several is worded as pytest-bdd words one alone."""
+    """Each error of a file the Gherkin parser refused, as (line, what is wrong, the line's
+    text). The parser collects every error of the file, but pytest-bdd raises with the first
+    one's line only, and words an error it does not know as "Unknown parsing error: " and the
+    parser's whole report ("Parser errors:\n(7:7): inconsistent cell count within the table"):
+    each is worded as pytest-bdd words it, else as the parser does, without its location."""
     from gherkin.errors import CompositeParserException
     from pytest_bdd.gherkin_parser import handle_gherkin_parser_error
 
     cause = exc.__cause__
-    if not isinstance(cause, CompositeParserException) or len(cause.errors) < 2:
+    if not isinstance(cause, CompositeParserException):
         return [(exc.line, exc.message, exc.line_content)]
     found = []
     for error in cause.errors:
@@ -186,10 +188,18 @@ def _parse_errors(exc: GherkinParseError) -> list[tuple[int, str, str]]:
         content = linecache.getline(exc.filename, line)
         try:
             handle_gherkin_parser_error(error.args[0], line, content, exc.filename)
-            found.append((line, f"Unknown parsing error: {error.args[0]}", content))
+            found.append((line, _PARSER_LOCATION.sub("", error.args[0]), content))
         except GherkinParseError as one:
             found.append((line, one.message, content))
     return found
+
+
+_PARSER_LOCATION = re.compile(r"^\(\d+:\d+\): ")  # how the parser's message starts: `(7:7): `
+
+
+def _quoted_line(content: str) -> str:
+    """` (the line's text)` after a message, or "" for a line with none (the end of the file)."""
+    return f" ({content.strip()})" if content.strip() else ""
 
 
 _SCENARIO_LINE = re.compile(r"^\s*(?:Scenario(?: Outline| Template)?|Example):\s*(.*?)\s*$")

@@ -166,9 +166,49 @@ def test_each_error_the_gherkin_parser_finds_in_a_file_is_named_with_its_line(
     assert check_features([path]).messages() == [
         f"{path}:5: not valid Gherkin: {UNEXPECTED} (Whatever this line is)",
         f"{path}:7: not valid Gherkin: {UNEXPECTED} (Another stray line)",
-        f"{path}:10: not valid Gherkin: Unknown parsing error: (10:7): inconsistent cell count "
-        "within the table (| orderId |)",
+        f"{path}:10: not valid Gherkin: inconsistent cell count within the table (| orderId |)",
     ]
+
+
+NOT_KNOWN_TO_PYTEST_BDD = {
+    "a short table row": (
+        "@twin\nFeature: F\n  Scenario: S\n    Then the log records show the fields\n"
+        "      | field   | present |\n      | orderId |\n",
+        [":6: not valid Gherkin: inconsistent cell count within the table (| orderId |)"],
+    ),
+    "a tag with a space": (
+        "@twin @qa first\nFeature: F\n  Scenario: S\n"
+        "    When QA lists the first page of products\n",
+        [
+            ":1: not valid Gherkin: A tag may not contain whitespace (@twin @qa first)",
+            f":1: not valid Gherkin: {UNEXPECTED} (@twin @qa first)",
+        ],
+    ),
+    "a language Gherkin has not": (
+        "# language: xx\nFeature: F\n  Scenario: S\n    When QA lists the first page of products\n",
+        [":1: not valid Gherkin: Language not supported: xx (# language: xx)"],
+    ),
+    "tags and nothing they tag": (
+        "@twin\n",
+        [
+            ":2: not valid Gherkin: unexpected end of file, expected: #TagLine, #FeatureLine, "
+            "#Comment, #Empty"
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"), NOT_KNOWN_TO_PYTEST_BDD.values(), ids=NOT_KNOWN_TO_PYTEST_BDD.keys()
+)
+def test_an_error_pytest_bdd_does_not_know_is_named_in_the_gherkin_parser_s_words(
+    tmp_path: Path, text: str, problems: list[str]
+) -> None:
+    """pytest-bdd words such an error "Unknown parsing error: Parser errors:" and the parser's
+    report on a line of its own, `(6:7): …`, naming no file; the line says what is wrong."""
+    path = qa_feature(tmp_path, text)
+
+    assert check_features([path]).messages() == [f"{path}{problem}" for problem in problems]
 
 
 def test_a_file_that_cannot_run_is_named_the_same_given_as_written_or_resolved(
