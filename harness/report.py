@@ -113,14 +113,21 @@ def _md_cell(text: str) -> str:
 
 def counts_text(report: dict[str, Any]) -> str:
     """The checklist items per status, then the other scenarios' outcomes when there are any
-    (a QA team's own scenarios prove no item, but they pass or fail the run all the same)."""
+    (a QA team's own scenarios prove no item, but they pass or fail the run all the same).
+    A selection that proves no item (none passed or failed: a team's `--tags` run of its own
+    scenarios) leads with the other scenarios, what it ran, so "0 failed" of the items is not
+    read first."""
     summary = report["summary"]
-    text = ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
+    items = ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
     others = Counter(str(r.get("status", "not run")) for r in report.get("other_scenarios", []))
-    if others:
-        shown = ", ".join(f"{n} {status}" for status, n in sorted(others.items()))
-        text += f"; other scenarios: {shown}"
-    return text
+    if not others:
+        return items
+    scenarios = "other scenarios: " + ", ".join(
+        f"{n} {status}" for status, n in sorted(others.items())
+    )
+    if report.get("selection") and not (summary.get("passed") or summary.get("failed")):
+        return f"{scenarios}; checklist items: {items}"
+    return f"{items}; {scenarios}"
 
 
 _CSS = """

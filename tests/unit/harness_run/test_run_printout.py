@@ -69,3 +69,36 @@ def test_a_contract_test_s_node_id_in_the_checklist_is_folded_not_cut(
     assert "…" not in printed
     cells = [line.split("│")[3].strip() for line in printed.splitlines() if line.startswith("│")]
     assert "".join(cells) == f"passed{node}"  # folded over lines, every character kept
+
+
+def test_a_selection_that_proves_no_item_leads_its_headline_with_the_scenarios_it_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a QA run of its own scenarios (`--tags @qa-x`): the headline read
+    "FAILED: 0 passed, 0 failed, 3 skipped, 28 not run; other scenarios: 1 failed, …", the
+    items' "0 failed" first; a full run's headline keeps the items first."""
+    own = {"feature": "Own", "where": "qa/own.feature:3"}
+    report = {
+        "target": "twin",
+        "title": "tags qa-x",
+        "selection": "tags qa-x",
+        "passed": False,
+        "summary": {"passed": 0, "failed": 0, "skipped": 3, "not run": 28},
+        "items": [],
+        "other_scenarios": [
+            {**own, "status": "failed", "name": "Fails one"},
+            {**own, "status": "passed", "name": "Passes one"},
+        ],
+    }
+    monkeypatch.setenv("COLUMNS", "200")
+
+    _print_table(report, tmp_path)
+    _print_table({**report, "selection": "", "title": "full"}, tmp_path)
+
+    headlines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAILED")]
+    assert headlines == [
+        "FAILED: other scenarios: 1 failed, 1 passed; checklist items: 0 passed, 0 failed, "
+        f"3 skipped, 28 not run; reports in {tmp_path}/",
+        "FAILED: 0 passed, 0 failed, 3 skipped, 28 not run; other scenarios: 1 failed, "
+        f"1 passed; reports in {tmp_path}/",
+    ]
