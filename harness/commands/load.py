@@ -80,8 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--report-dir",
-        type=Path,
-        default=Path("reports"),
+        default="reports",
         help="writes into <dir>/load/ (default: reports; the gate reads "
         "reports/<target>/full/load/, where `gate --run-missing` puts it)",
     )
@@ -116,6 +115,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.master_host is not None and not args.master_host.strip():
         raise UsageError(  # an empty variable in a worker machine's script: no master mode
             f"--master-host {args.master_host!r} names no master: give the address it printed"
+        )
+    if not args.report_dir.strip():  # an empty variable: Path("") is the working directory
+        raise UsageError(
+            f"--report-dir {args.report_dir!r} names no folder: give one, or none for the "
+            "default (reports)"
         )
     if _unspecified(args.bind_host):
         shown = args.bind_host.strip() or repr(args.bind_host)
@@ -165,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
             expect_workers=args.expect_workers,
             bind_host=args.bind_host,
             master_port=args.master_port,
-            report_dir=args.report_dir / "load",
+            report_dir=Path(args.report_dir) / "load",
             web=args.web,
         )
     )

@@ -460,3 +460,11 @@ def test_a_shared_load_store_that_cannot_be_opened_is_named_before_anything_star
 def test_an_empty_host_is_refused(args: list[str], refusal: str, tmp_path: Path) -> None:
     done = harness("load", *args, "--report-dir", str(tmp_path), env=SECRET_ONLY)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
+
+
+def test_an_empty_report_dir_is_refused_before_anything_starts() -> None:
+    """An empty variable (`--report-dir "$OUT"`) wrote the run into ./load/: `Path("")` is the
+    working directory. (`--target sandbox` unset ends the old run before it writes anything.)"""
+    done = harness("load", "--report-dir", "", "--target", "sandbox")
+    refusal = "--report-dir '' names no folder: give one, or none for the default (reports)"
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
