@@ -46,7 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "live is refused: load never buys on the live API",
     )
     parser.add_argument(
-        "--workers", type=int, default=0, help="distributed: one master plus N worker processes"
+        "--workers",
+        type=int,
+        default=0,
+        help="distributed: one master plus N worker processes (at most 2 per CPU of this "
+        "machine: a Locust worker uses one CPU at most)",
     )
     parser.add_argument(
         "--expect-workers", type=int, help="workers the master waits for, local plus remote"
@@ -104,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV
     from harness.load.profiles import get_profile, load_profiles
     from harness.load.report import print_profiles
-    from harness.load.runner import LoadRun, execute
+    from harness.load.runner import WORKERS_PER_CPU, LoadRun, execute, max_workers
     from harness.load.worker_only import JOIN_TIMEOUT_S, run_workers
 
     if args.list_profiles:
@@ -112,6 +116,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
+    if args.workers > (most := max_workers()):  # a million pushed the load average to 97
+        raise UsageError(
+            f"--workers must be at most {most} ({WORKERS_PER_CPU} per CPU of this "
+            f"machine: a Locust worker uses one CPU at most), not {args.workers}"
+        )
     if args.master_host is not None and not args.master_host.strip():
         raise UsageError(  # an empty variable in a worker machine's script: no master mode
             f"--master-host {args.master_host!r} names no master: give the address it printed"

@@ -44,6 +44,7 @@ WORKER_QUIT_GRACE_S = 30  # after a master that ended its run: its workers quit 
 WEB_AUTOQUIT_S = 10
 OWN_STORE = "idempotency.sqlite3"  # the run's store, in its report dir, unless one is given
 EXPECT_WORKERS_MAX_WAIT_S = 90  # the master gives up on workers that have not joined by then
+WORKERS_PER_CPU = 2  # the most Locust workers a command starts per CPU: see `max_workers`
 _CLASS_OF_MIX = {"buyer": "Buyer", "token_churn": "TokenChurner", "webhook_sender": "WebhookSender"}
 # What a run writes into its report dir, by role, as load.json names them.
 REPORT_FILES = {
@@ -71,6 +72,17 @@ class LoadRun:
     def distributed(self) -> bool:
         """A Locust master and its workers, rather than one standalone process."""
         return self.workers > 0 or bool(self.expect_workers)
+
+
+def max_workers() -> int:
+    """The most Locust workers one command starts: `WORKERS_PER_CPU` per CPU this process may
+    run on. A Locust worker is one process on one CPU (gevent): past one per CPU a worker adds
+    no load, only contention, which shows in the latencies the SLOs judge; the second leaves
+    room for workers that mostly wait (the sandbox's polite crowd) and for two workers on a
+    one-CPU machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return WORKERS_PER_CPU * len(os.sched_getaffinity(0))
+    return WORKERS_PER_CPU * (os.cpu_count() or 1)
 
 
 def _locust(*args: str) -> list[str]:

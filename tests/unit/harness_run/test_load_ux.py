@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import socket
 import subprocess
@@ -468,3 +469,28 @@ def test_an_empty_report_dir_is_refused_before_anything_starts() -> None:
     done = harness("load", "--report-dir", "", "--target", "sandbox")
     refusal = "--report-dir '' names no folder: give one, or none for the default (reports)"
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        ["--target", "sandbox"],  # refused after the workers, for want of the sandbox's settings
+        ["--master-host", "127.0.0.1", "--master-port", "9"],  # and of the webhook secret
+    ],
+    ids=["master", "worker-only"],
+)
+def test_more_workers_than_the_machine_runs_are_refused_before_any_starts(
+    mode: list[str],
+) -> None:
+    """A million workers pushed the machine's load average to 97; a Locust worker uses one CPU
+    at most, so past 2 per CPU more only contend."""
+    most = 2 * len(os.sched_getaffinity(0))  # the CPUs the command may run on, as it counts
+    done = harness("load", *mode, "--workers", str(most + 1))
+    refusal = (
+        f"g2a-harness load: --workers must be at most {most} (2 per CPU of this machine: a "
+        f"Locust worker uses one CPU at most), not {most + 1}\n"
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
+    done = harness("load", *mode, "--workers", str(most))
+    assert done.returncode == 2
+    assert "--workers" not in done.stderr  # the next refusal: the bound is allowed
