@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from g2a_adapter import StoreUnavailableError
+from g2a_adapter import ConfigError, Settings, StoreUnavailableError
 from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
 from harness.load.heartbeats import additional_wait_after_stop
@@ -393,13 +393,15 @@ def _periods_note(journal: Journal) -> list[str]:
 
 
 def _resolved(target: str) -> Target:
-    """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings
-    and a reachable host (`ProfileError`, one line, before anything starts)."""
+    """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings,
+    ones the adapter accepts (a G2A_API_URL path it refuses, say), and a reachable host
+    (`ProfileError`, one line, before anything starts or a previous report is deleted)."""
     try:
         api = resolve_target(target)
         if api.api_url is not None:
+            Settings(**api.adapter_settings())
             check_reachable(api.api_url)
-    except TargetError as exc:
+    except (TargetError, ConfigError) as exc:
         raise ProfileError(str(exc)) from None
     return api
 

@@ -357,6 +357,14 @@ def test_a_master_port_out_of_range_is_refused(mode: list[str], port: str, tmp_p
     assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
 
 
+def _previous_report(report_dir: Path) -> Path:
+    """A previous run's `load.json` in `report_dir`, which a refused run must leave as it is."""
+    previous = report_dir / "load" / "load.json"
+    previous.parent.mkdir()
+    previous.write_text("{}", encoding="utf-8")
+    return previous
+
+
 def _documentation_address_this_machine_lacks() -> str:
     """An address of the documentation ranges (RFC 5737) no interface of this machine has:
     some networks hand one out (this machine's own is in 192.0.2.0/24), so the first one this
@@ -385,9 +393,7 @@ def test_a_bind_host_this_machine_cannot_listen_on_is_refused_before_anything_st
     """It said only `[Errno 99] Cannot assign requested address`, after deleting the previous
     run's report."""
     host = host or _documentation_address_this_machine_lacks()
-    previous = tmp_path / "load" / "load.json"
-    previous.parent.mkdir()
-    previous.write_text("{}", encoding="utf-8")
+    previous = _previous_report(tmp_path)
     done = harness("load", "--bind-host", host, "--report-dir", str(tmp_path))
     assert (done.returncode, done.stdout) == (2, "")
     said = re.fullmatch(
@@ -405,9 +411,7 @@ def test_a_master_port_another_process_holds_is_refused_before_anything_starts(
 ) -> None:
     """Locust's master failed to bind it once the services had started: a FAILED verdict of
     "no requests" rows, exit 1, the previous run's report gone."""
-    previous = tmp_path / "load" / "load.json"
-    previous.parent.mkdir()
-    previous.write_text("{}", encoding="utf-8")
+    previous = _previous_report(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -428,9 +432,7 @@ def test_a_shared_load_store_that_cannot_be_opened_is_named_before_anything_star
     """It said only `idempotency store 'redis' unavailable: …`, not which of the exported
     store URLs (the service's G2A_IDEMPOTENCY_URL too, perhaps) it was, after the services
     had started and the previous run's report had been deleted."""
-    previous = tmp_path / "load" / "load.json"
-    previous.parent.mkdir()
-    previous.write_text("{}", encoding="utf-8")
+    previous = _previous_report(tmp_path)
     with refusing_port() as port:
         env = {"G2A_LOAD_IDEMPOTENCY_URL": f"redis://:load-store-secret@127.0.0.1:{port}/0"}
         done = harness("load", "--report-dir", str(tmp_path), env=env)
@@ -494,3 +496,27 @@ def test_more_workers_than_the_machine_runs_are_refused_before_any_starts(
     done = harness("load", *mode, "--workers", str(most))
     assert done.returncode == 2
     assert "--workers" not in done.stderr  # the next refusal: the bound is allowed
+
+
+def test_a_sandbox_api_url_the_adapter_refuses_is_refused_before_the_report_is_deleted(
+    tmp_path: Path,
+) -> None:
+    """The host accepted connections, so the run went on: it deleted the previous run's report,
+    then the receiver's settings refused the URL."""
+    previous = _previous_report(tmp_path)
+    with socket.socket() as api:
+        api.bind(("127.0.0.1", 0))
+        api.listen()
+        env = {
+            "G2A_API_URL": f"http://127.0.0.1:{api.getsockname()[1]}/v1/orders",
+            "G2A_API_HASH": "MySandboxHash123",
+            "G2A_API_KEY": "a" * 64,
+        }
+        done = harness("load", "--target", "sandbox", "--report-dir", str(tmp_path), env=env)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "g2a-harness load: G2A_API_URL path must end in /v1 (Export API) or /integration-api/v1\n",
+    )
+    assert sorted(path.name for path in previous.parent.iterdir()) == ["load.json"]
+    assert previous.read_text(encoding="utf-8") == "{}"
