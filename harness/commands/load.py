@@ -23,6 +23,7 @@ from harness.cli import UsageError
 from harness.ports import MAX_PORT
 
 NAME = "load"
+DEFAULT_REPORT_DIR = "reports"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
 
 
@@ -84,10 +85,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--report-dir",
-        default="reports",
-        help="writes into <dir>/load/ (default: reports; the gate reads "
+        help=f"writes into <dir>/load/ (default: {DEFAULT_REPORT_DIR}; the gate reads "
         "reports/<target>/full/load/, where `gate --run-missing` puts it)",
     )
+
+
+# What only the master's command reads: a worker-only run (--master-host) runs the master's plan.
+MASTER_OPTIONS = ("users", "spawn_rate", "run_time", "web", "report_dir", "expect_workers")
+
+
+def _refuse_master_options(args: argparse.Namespace) -> None:
+    """`UsageError` naming the first master's option a worker-only run was given: it would
+    have no effect."""
+    for name in MASTER_OPTIONS:
+        if getattr(args, name) not in (None, False):
+            option = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"{option} is for the master's command: a worker-only run (--master-host) "
+                "runs the master's plan"
+            )
 
 
 def _unspecified(host: str) -> bool:
@@ -125,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(  # an empty variable in a worker machine's script: no master mode
             f"--master-host {args.master_host!r} names no master: give the address it printed"
         )
-    if not args.report_dir.strip():  # an empty variable: Path("") is the working directory
+    if args.report_dir is not None and not args.report_dir.strip():  # Path("") is the cwd
         raise UsageError(
             f"--report-dir {args.report_dir!r} names no folder: give one, or none for the "
             "default (reports)"
@@ -163,10 +179,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.master_host:
         if args.master_port is None:  # the master listens on a free port it picks and prints
             raise UsageError("--master-host needs --master-port: the port the master printed")
+        _refuse_master_options(args)
         join_timeout = args.join_timeout or JOIN_TIMEOUT_S
         return run_workers(args.master_host, args.workers, args.master_port, join_timeout)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
         raise UsageError("--expect-workers must be at least --workers (and at least 1)")
+    if args.master_port is not None and not (args.workers or args.expect_workers):
+        raise UsageError(
+            "--master-port is for a distributed run: give --workers or --expect-workers too"
+        )
     profile = get_profile(args.profile).with_overrides(
         users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
     )
@@ -178,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
             expect_workers=args.expect_workers,
             bind_host=args.bind_host,
             master_port=args.master_port,
-            report_dir=Path(args.report_dir) / "load",
+            report_dir=Path(args.report_dir or DEFAULT_REPORT_DIR) / "load",
             web=args.web,
         )
     )

@@ -520,3 +520,36 @@ def test_a_sandbox_api_url_the_adapter_refuses_is_refused_before_the_report_is_d
     )
     assert sorted(path.name for path in previous.parent.iterdir()) == ["load.json"]
     assert previous.read_text(encoding="utf-8") == "{}"
+
+
+WORKER_ONLY = ["--master-host", "127.0.0.1", "--master-port", "9", "--join-timeout", "1"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--users", "5"],
+        ["--spawn-rate", "2"],
+        ["--run-time", "20s"],
+        ["--web"],
+        ["--report-dir", "reports"],
+        ["--expect-workers", "2"],
+    ],
+    ids=lambda option: option[0],
+)
+def test_a_master_option_on_a_worker_only_run_is_refused(option: list[str]) -> None:
+    """The worker machine ran the master's plan and said nothing of the option it ignored."""
+    done = harness("load", *WORKER_ONLY, *option, env=SECRET_ONLY)
+    refusal = (
+        f"g2a-harness load: {option[0]} is for the master's command: a worker-only run "
+        "(--master-host) runs the master's plan\n"
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
+
+
+def test_a_master_port_on_a_standalone_run_is_refused() -> None:
+    """A standalone run has no master: the port was ignored. (`--target sandbox` unset ends
+    the old run before anything starts.)"""
+    done = harness("load", "--master-port", "5601", "--target", "sandbox")
+    refusal = "--master-port is for a distributed run: give --workers or --expect-workers too"
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
