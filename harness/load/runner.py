@@ -392,6 +392,17 @@ def _periods_note(journal: Journal) -> list[str]:
     return [note]
 
 
+def _users_capped(asked: Profile, polite: Profile) -> list[str]:
+    """The sandbox's polite crowd taking users off those asked for (the profile's or
+    `--users`), said; nothing when it took none."""
+    if polite.users == asked.users:
+        return []
+    return [
+        f"{asked.users} users capped to {polite.users} on the sandbox (sandbox.max_users of "
+        f"profile {asked.name})"
+    ]
+
+
 def _resolved(target: str) -> Target:
     """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings,
     ones the adapter accepts (a G2A_API_URL path it refuses, say), and a reachable host
@@ -448,6 +459,7 @@ def _shared_store_opens() -> None:
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
+    capped = _users_capped(run.profile, profile)
     run = replace(run, profile=profile)
     _class_names(profile)
     if run.distributed:  # what Locust's workers would crash on at their first stop
@@ -455,6 +467,8 @@ def execute(run: LoadRun) -> dict[str, Any]:
     api = _resolved(run.target)
     _listenable(run)
     _shared_store_opens()
+    for note in capped:  # once nothing refuses the run, before it starts
+        print(f"g2a-harness load: {note}", file=sys.stderr, flush=True)
     _clean(run.report_dir)
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     start = envelope.RunStart.now()
@@ -484,7 +498,7 @@ def execute(run: LoadRun) -> dict[str, Any]:
     journal.exit_code = end.exit_code  # the process's own code is authoritative
     stats = read_stats(run.report_dir / "locust_stats.json", journal.test_started)
     csv_path = run.report_dir / f"{REPORT_FILES['csv_prefix']}_stats.csv"
-    notes = _rewrite_stats_csv(csv_path, stats) + _periods_note(journal)
+    notes = capped + _rewrite_stats_csv(csv_path, stats) + _periods_note(journal)
     verdict = evaluate(profile, stats, journal, twin_orders, receiver)
     report = build_report(
         profile=profile,

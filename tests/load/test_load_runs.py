@@ -492,3 +492,22 @@ def _wait_for_users(history: Path, timeout_s: float = 120) -> None:
             return
         time.sleep(0.5)
     raise AssertionError(f"no user ran within {timeout_s} s")
+
+
+def test_a_sandbox_run_says_it_capped_the_users_and_its_report_keeps_it(tmp_path: Path) -> None:
+    """`--users 5` on the sandbox ran 3 users without a word. The sandbox here is a twin on
+    loopback, named by the sandbox's settings: nothing reaches G2A."""
+    from harness.serving import serve_asgi
+    from harness.twin.app import create_app
+    from harness.twin.config import TwinConfig
+    from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
+
+    with serve_asgi(create_app(TwinConfig.fast())) as twin_url:
+        env = {"G2A_API_URL": f"{twin_url}/v1", "G2A_API_HASH": SANDBOX_API_HASH}
+        args = ["--target", "sandbox", "--users", "5", "--run-time", "4s"]
+        _, output = _load(tmp_path, *args, env={**env, "G2A_API_KEY": SANDBOX_API_KEY})
+
+    capped = "5 users capped to 3 on the sandbox (sandbox.max_users of profile smoke)"
+    assert f"g2a-harness load: {capped}" in output.splitlines(), output  # on stderr
+    report = _verdict(tmp_path)
+    assert (report["users"], report["notes"][0]) == (3, capped)
