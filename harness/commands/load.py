@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--list-profiles",
         action="store_true",
-        help="list the profiles (users, duration, SLOs) and exit",
+        help="list the profiles (users, duration, SLOs) as they run on --target, and exit",
     )
     parser.add_argument("--users", type=int, help="override the profile's number of users")
     parser.add_argument("--spawn-rate", type=float, help="override users started per second")
@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     from harness.load.worker_only import JOIN_TIMEOUT_S, run_workers
 
     if args.list_profiles:
-        print_profiles(load_profiles())
+        print_profiles(load_profiles(), args.target)
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")

@@ -120,10 +120,7 @@ class Profile:
     def for_target(self, target: str) -> Profile:
         """Apply the target's rules: never live; the sandbox gets no faults, a polite crowd and
         the throughput target such a crowd can reach."""
-        if target == "live":
-            raise ProfileError("load against the live G2A API is refused: use twin or sandbox")
-        if target not in TARGETS:
-            raise ProfileError(f"unknown target {target!r}: choose twin or sandbox")
+        _check_target(target)
         if target == "twin":
             return self
         if self.faults:
@@ -149,6 +146,27 @@ class Profile:
                 f"two tasks: at most {polite.best_task_rate:g} tasks per second)"
             )
         return polite
+
+
+def _check_target(target: str) -> None:
+    """`ProfileError` unless load may run on `target`: never live."""
+    if target == "live":
+        raise ProfileError("load against the live G2A API is refused: use twin or sandbox")
+    if target not in TARGETS:
+        raise ProfileError(f"unknown target {target!r}: choose twin or sandbox")
+
+
+def profiles_on(target: str, profiles: dict[str, Profile]) -> tuple[dict[str, Profile], list[str]]:
+    """The profiles as they run on `target` (on the sandbox its polite crowd and throughput
+    target), and the names of those only the twin runs (they inject faults)."""
+    _check_target(target)
+    twin_only = [name for name, profile in profiles.items() if target != "twin" and profile.faults]
+    runnable = {
+        name: profile.for_target(target)
+        for name, profile in profiles.items()
+        if name not in twin_only
+    }
+    return runnable, twin_only
 
 
 def _merged(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:

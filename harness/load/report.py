@@ -12,7 +12,7 @@ from rich.table import Table
 
 from harness import envelope
 from harness.load.journal import Journal
-from harness.load.profiles import Profile
+from harness.load.profiles import Profile, profiles_on
 from harness.load.stats import RunStats
 from harness.load.verdict import Verdict
 
@@ -149,13 +149,17 @@ def report_files(report: dict[str, Any], report_dir: Path) -> list[str]:
     return [name for name in names if (report_dir / name).is_file()]
 
 
-def print_profiles(profiles: dict[str, Profile], console: Console | None = None) -> None:
-    """`--list-profiles`: name, users, duration and SLOs of every profile."""
+def print_profiles(
+    profiles: dict[str, Profile], target: str = "twin", console: Console | None = None
+) -> None:
+    """`--list-profiles`: name, users, duration and SLOs of every profile as it runs on
+    `target`, then those that target cannot run."""
     console = console or Console(width=None if sys.stdout.isatty() else 160)
-    table = Table(title="load profiles")
+    runnable, twin_only = profiles_on(target, profiles)
+    table = Table(title=f"load profiles on {target}")
     for column in ("profile", "users", "duration", "SLOs", "description"):
         table.add_column(column)
-    for name, profile in profiles.items():
+    for name, profile in runnable.items():
         slos = profile.slos
         lines = [
             f"errors <= {slos.max_error_ratio:.1%}",
@@ -173,3 +177,7 @@ def print_profiles(profiles: dict[str, Profile], console: Console | None = None)
             profile.description,
         )
     console.print(table)
+    if twin_only:
+        console.print(
+            f"only on the twin (they inject faults): {', '.join(twin_only)}", soft_wrap=True
+        )

@@ -553,3 +553,25 @@ def test_a_master_port_on_a_standalone_run_is_refused() -> None:
     done = harness("load", "--master-port", "5601", "--target", "sandbox")
     refusal = "--master-port is for a distributed run: give --workers or --expect-workers too"
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"g2a-harness load: {refusal}\n")
+
+
+def test_list_profiles_shows_how_each_runs_on_the_target() -> None:
+    """`--target sandbox` was ignored: the list showed the twin's crowds and throughput
+    targets, and the fault profile the sandbox refuses to run."""
+    done = harness("load", "--list-profiles", "--target", "sandbox")
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert lines[0].strip() == "load profiles on sandbox"
+    for name, profile in load_profiles().items():
+        rows = [line for line in lines if f"│ {name} " in line]
+        if profile.faults:
+            assert rows == []
+            continue
+        polite = profile.for_target("sandbox")
+        assert f"│ {polite.users} " in rows[0]
+        assert polite.users <= 3 < profile.users
+        assert f"throughput >= {polite.slos.min_throughput_rps:g} req/s" in done.stdout
+    assert lines[-1] == "only on the twin (they inject faults): chaos"
+    done = harness("load", "--list-profiles", "--target", "live")
+    refusal = "g2a-harness load: load against the live G2A API is refused: use twin or sandbox\n"
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
