@@ -148,6 +148,34 @@ class Profile:
         return polite
 
 
+def sandbox_notes(asked: Profile, polite: Profile) -> list[str]:
+    """What the sandbox's polite crowd (`polite`, `asked.for_target("sandbox")`) changed of the
+    crowd asked for (the profile's, or the command line's), one line each; none when it
+    changed nothing."""
+    rules = polite.sandbox
+    changes = [
+        (asked.users, polite.users, f"{asked.users} users capped to {polite.users}", "max_users"),
+        (
+            asked.spawn_rate,
+            polite.spawn_rate,
+            f"a spawn rate of {asked.spawn_rate:g}/s capped to {polite.spawn_rate:g}/s",
+            "max_spawn_rate",
+        ),
+        (
+            asked.wait,
+            polite.wait,
+            f"waits of {asked.wait[0]:g}-{asked.wait[1]:g} s between tasks raised to "
+            f"{polite.wait[0]:g}-{polite.wait[1]:g} s",
+            "min_wait",
+        ),
+    ]
+    return [
+        f"{change} on the sandbox (sandbox.{rule} {getattr(rules, rule):g} of profile {asked.name})"
+        for before, after, change, rule in changes
+        if before != after
+    ]
+
+
 def _check_target(target: str) -> None:
     """`ProfileError` unless load may run on `target`: never live."""
     if target == "live":

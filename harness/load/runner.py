@@ -27,7 +27,7 @@ from harness import envelope
 from harness.load.heartbeats import additional_wait_after_stop
 from harness.load.journal import Journal, read_journal
 from harness.load.plan import STORE_URL_ENV, WEBHOOK_SECRET_ENV, LoadPlan
-from harness.load.profiles import Profile, ProfileError
+from harness.load.profiles import Profile, ProfileError, sandbox_notes
 from harness.load.report import build_report, print_verdict, write_report
 from harness.load.services import LoadServices, load_services
 from harness.load.stats import RunStats, read_peak_users, read_stats, write_stats_csv
@@ -392,17 +392,6 @@ def _periods_note(journal: Journal) -> list[str]:
     return [note]
 
 
-def _users_capped(asked: Profile, polite: Profile) -> list[str]:
-    """The sandbox's polite crowd taking users off those asked for (the profile's or
-    `--users`), said; nothing when it took none."""
-    if polite.users == asked.users:
-        return []
-    return [
-        f"{asked.users} users capped to {polite.users} on the sandbox (sandbox.max_users of "
-        f"profile {asked.name})"
-    ]
-
-
 def _resolved(target: str) -> Target:
     """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings,
     ones the adapter accepts (a G2A_API_URL path it refuses, say), and a reachable host
@@ -459,7 +448,7 @@ def _shared_store_opens() -> None:
 def execute(run: LoadRun) -> dict[str, Any]:
     """Run the profile; returns the report (also written to the report dir as load.json)."""
     profile = run.profile.for_target(run.target)
-    capped = _users_capped(run.profile, profile)
+    capped = sandbox_notes(run.profile, profile)
     run = replace(run, profile=profile)
     _class_names(profile)
     if run.distributed:  # what Locust's workers would crash on at their first stop

@@ -16,6 +16,7 @@ from harness.load.profiles import (
     get_profile,
     load_profiles,
     parse_duration,
+    sandbox_notes,
 )
 
 
@@ -95,6 +96,18 @@ def test_sandbox_target_caps_the_crowd_and_slows_it_down() -> None:
     assert polite.wait[0] >= steady.sandbox.min_wait
     assert polite.twin == {}
     assert polite.slos == replace(steady.slos, min_throughput_rps=1.5)
+
+
+def test_the_sandbox_notes_say_what_its_crowd_changed_of_the_one_asked_for() -> None:
+    smoke = get_profile("smoke")
+    asked = smoke.with_overrides(users=2, spawn_rate=0.5)
+    assert sandbox_notes(asked, asked.for_target("sandbox")) == [
+        "waits of 0.05-0.3 s between tasks raised to 1-1 s on the sandbox (sandbox.min_wait 1 "
+        "of profile smoke)"
+    ]
+    assert sandbox_notes(smoke, smoke.for_target("twin")) == []
+    slow = replace(asked, users=3, wait=(2.0, 3.0))
+    assert sandbox_notes(slow, slow.for_target("sandbox")) == []
 
 
 def test_every_sandbox_crowd_can_reach_its_throughput_target() -> None:
