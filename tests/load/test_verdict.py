@@ -221,7 +221,11 @@ def test_forgeries_and_replays_must_be_refused_and_counted() -> None:
     )
     counted = {"bad_signature": 1, "replayed_nonce": 1}
 
-    assert forgeries_rejected(journal, ReceiverRecord({"e1": 1}, counted)).passed
+    passed = forgeries_rejected(journal, ReceiverRecord({"e1": 1}, counted))
+    assert passed.passed
+    assert passed.actual == "1 forged, 1 replayed; rejections: bad_signature=1, replayed_nonce=1"
+    exported = {**counted, "missing_header": 0, "stale_timestamp": 0}  # every reason, from 0
+    assert forgeries_rejected(journal, ReceiverRecord({"e1": 1}, exported)) == passed
     handled = forgeries_rejected(journal, ReceiverRecord({"e1": 1, "f1": 1}, counted))
     assert handled.detail == "1 forged events reached the handler"
     uncounted = forgeries_rejected(journal, ReceiverRecord({"e1": 1}, {"bad_signature": 1}))
