@@ -159,10 +159,9 @@ class Metrics:
         )
         self.purchases_total = Counter(
             "g2a_purchases_total",
-            "Purchases (G2AClient.purchase) by how they ended: completed, replayed (completed "
-            "before, read from the idempotency store), pending, refused (G2A answered an "
-            "error), outcome_unknown, key_lost, in_progress, conflict, lease_lost, "
-            "store_unavailable (the idempotency store failed), closed, failed",
+            "Purchases (G2AClient.purchase) by how they ended: "
+            + ", ".join(PURCHASE_RESULTS)
+            + " (docs/operations.md says what each means)",
             ["result"],
             registry=self.registry,
         )
