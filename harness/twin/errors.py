@@ -210,8 +210,11 @@ def _not_json(constant: str) -> Any:
 
 def strict_json(raw: bytes | str) -> Any:
     """`raw` parsed as JSON (RFC 8259), as G2A's PHP parser reads it: ValueError for
-    `NaN`, `Infinity` and `-Infinity`, which Python's parser takes by default."""
-    return json.loads(raw, parse_constant=_not_json)
+    `NaN`, `Infinity` and `-Infinity`, which Python's parser takes by default, and for bytes
+    that are not UTF-8 or begin with a byte order mark, which Python's parser decodes (UTF-16,
+    UTF-32, a BOM): RFC 8259 §8.1 has JSON sent over a network in UTF-8, with no BOM."""
+    text = raw.decode() if isinstance(raw, bytes) else raw  # a BOM stays, and json refuses it
+    return json.loads(text, parse_constant=_not_json)
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -97,7 +97,12 @@ def test_provider_states_shape_products(api: httpx.Client, admin: TwinAdmin) -> 
 
 
 @pytest.mark.parametrize(
-    "raw", [b"{", pytest.param(b"[" * 20_000 + b"]" * 20_000, id="nested-too-deep")]
+    "raw",
+    [
+        b"{",
+        pytest.param(b"[" * 20_000 + b"]" * 20_000, id="nested-too-deep"),
+        pytest.param("{}".encode("utf-16"), id="utf-16"),
+    ],
 )
 def test_admin_errors_are_json(twin: RunningTwin, raw: bytes) -> None:
     response = httpx.post(f"{twin.base_url}/__twin/faults", content=raw)

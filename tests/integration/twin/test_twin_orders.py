@@ -13,6 +13,9 @@ from harness.twin import TwinAdmin
 from harness.twin.assumptions import CURRENCY_RATES
 from harness.twin.auctions import derived_auctions
 
+# A valid order as JSON text: refused in any encoding but UTF-8 (RFC 8259 §8.1).
+ORDER_JSON = f'{{"product_id": "{SANDBOX_PRODUCT}"}}'
+
 
 def create(api: httpx.Client, **body: object) -> httpx.Response:
     return api.post("/order", json={"product_id": SANDBOX_PRODUCT, **body})
@@ -207,8 +210,14 @@ def test_currency_conversion(api: httpx.Client, admin: TwinAdmin) -> None:
         b"product_id=1",
         b"\xff\xfe",
         pytest.param(b"[" * 20_000 + b"]" * 20_000, id="nested-too-deep"),
+        pytest.param(b"\xef\xbb\xbf" + ORDER_JSON.encode(), id="utf-8-with-a-bom"),
+        pytest.param(ORDER_JSON.encode("utf-16"), id="utf-16"),
+        pytest.param(ORDER_JSON.encode("utf-16-le"), id="utf-16-without-a-bom"),
+        pytest.param(ORDER_JSON.encode("utf-32"), id="utf-32"),
+        pytest.param(b'{"product_id": "%s", "note": "\xed\xa0\x80"}' % SANDBOX_PRODUCT.encode(),
+                     id="an-encoded-surrogate"),
     ],
-)
+)  # fmt: skip
 def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
     response = api.post("/order", content=raw, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (400, error("BR01", "Invalid JSON"))
