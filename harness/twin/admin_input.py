@@ -16,7 +16,7 @@ DATETIME = (
 )
 MAX_QTY = 2**31
 MAX_AUCTIONS = 50
-MAX_AUCTION_PRICE = 1_000_000_000  # EUR, the highest max_price an order takes
+MAX_AUCTION_PRICE = 1_000_000_000  # EUR, the highest price an auction set up for a test may ask
 AUCTION_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
 _AUCTION_FIELDS = frozenset({"id", "rating", "price"})
 
