@@ -11,6 +11,7 @@ parameter (`{count:whole}`, `{currency:currency}`) is held to its `ParameterType
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -227,9 +228,22 @@ class Wording(Generic[T]):
 
     def refusal(self, text: str, name: str = "") -> str:
         """Why `text` is no form of this wording (its noun says which parameter, so `name` is
-        not repeated)."""
+        not repeated), with the form it was likely meant to be, if one is close."""
         noun = f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
-        return f'"{text}" is not {noun} the step knows; {noun} is {self.describe()}'
+        meant = self._meant(text)
+        guess = f' (did you mean "{meant}"?)' if meant else ""
+        return f'"{text}" is not {noun} the step knows{guess}; {noun} is {self.describe()}'
+
+    def _meant(self, text: str) -> str | None:
+        """The fixed form (one without a placeholder) `text` misspells: the same in another
+        case, else the one form `difflib` finds close (none when two are: `minPrice` may be
+        either bound); None for a list of forms."""
+        if self.separators:
+            return None
+        fixed = {form.lower(): form for form in self.forms if "<" not in form}
+        said = text.strip().lower()
+        close = difflib.get_close_matches(said, fixed, n=2, cutoff=0.8)
+        return fixed.get(said) or (fixed[close[0]] if len(close) == 1 else None)
 
 
 def _split_at(separator: str) -> str:

@@ -786,8 +786,9 @@ def test_a_query_name_the_adapter_never_sends_is_reported_an_examples_row_s_by_i
 
     assert [message.split("; did you mean ")[0] for message in result.messages()] == [
         f'{path}:5: step "Then the twin received a product list request asking for minqty 100": '
-        f'"minqty" is not a query parameter the step knows; a query parameter is one of '
-        f"{QUERY_NAMES}",
+        f'"minqty" is not a query parameter the step knows (did you mean "minQty"?); a query '
+        f"parameter is one of {QUERY_NAMES}",
+        # close to two names (minPriceFrom, minPriceTo): no guess
         f'{path}:14: step "Then the twin received a product list request asking for minPrice '
         '20" (line 9, with the values of the Examples row at line 14): "minPrice" is not a '
         f"query parameter the step knows; a query parameter is one of {QUERY_NAMES}",

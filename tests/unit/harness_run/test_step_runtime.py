@@ -99,7 +99,8 @@ EXPECTED = {
     # refused before the step reads the twin's log, not as "expected …, got minQty=100&page=1"
     "A query name the adapter never sends": 'qa.feature:56: step "Then the twin received a '
     'product list request asking for minqty 100": "minqty" is not a query parameter the step '
-    'knows; a query parameter is one of "page", "id", "minQty", "minPriceFrom", "minPriceTo"; '
+    'knows (did you mean "minQty"?); a query parameter is one of "page", "id", "minQty", '
+    '"minPriceFrom", "minPriceTo"; '
     'did you mean "Then the twin received a product list request asking for minQty 5"',
 }
 
