@@ -272,13 +272,13 @@ def test_a_misspelled_event_type_reason_or_status_is_refused_by_the_check(tmp_pa
     messages = [m.split("; did you mean ")[0] for m in result.messages()]
     assert messages[0].startswith(
         f'{path}:9: step "Then the receiver counted 0 processed "order.payd" events": '
-        '"order.payd" is not an event type the step knows; an event type is one of "order.paid", '
-        '"order.complete"'
+        '"order.payd" is not an event type the step knows (did you mean "order.paid"?); an event '
+        'type is one of "order.paid", "order.complete"'
     ), messages[0]
     assert messages[1].startswith(
         f'{path}:13: step "Then the receiver counted 0 validation failures for "bad_signatur"": '
-        '"bad_signatur" is not a rejection reason the step knows; a rejection reason is one of '
-        '"missing_header", '
+        '"bad_signatur" is not a rejection reason the step knows (did you mean "bad_signature"?); '
+        'a rejection reason is one of "missing_header", '
     ), messages[1]
     assert messages[2] == (
         f'{path}:16: step "Then the twin holds 1 order in status "nwe"": "nwe" is not an order '
