@@ -13,7 +13,7 @@ from pytest_bdd import given, parsers, then, when
 
 from g2a_adapter import Settings
 from g2a_adapter.client import is_testing, set_testing
-from harness.bdd.wordings import WHOLE_TYPE, Between, parse, shown, worded
+from harness.bdd.wordings import NUMBER_TYPE, WHOLE_TYPE, Between, parse, shown, worded
 from harness.bdd.world import World, missing
 from harness.bdd.writes import writes
 
@@ -54,6 +54,9 @@ def accepted_by_settings(field: str) -> Between:
 
 
 TIMEOUT_MS = accepted_by_settings("timeout_ms")
+# a seller's rating, on G2A's scale: an order's `min_rating`, as the adapter takes it, and an
+# auction's, as the twin takes it (docs/g2a-api.md §1)
+RATING = Between(NUMBER_TYPE, 0, 1)
 
 
 # --- connection and adapter set-up -----------------------------------------------------------
@@ -445,7 +448,12 @@ def order_product(g2a_world: World, product_id: str) -> None:
     _order(g2a_world, product_id)
 
 
-@when(parse("QA orders product {product_id:whole} from a seller rated at least {rating:number}"))
+@when(
+    worded(
+        parse("QA orders product {product_id:whole} from a seller rated at least {rating:number}"),
+        rating=RATING,
+    )
+)
 @writes
 def order_product_rated(g2a_world: World, product_id: int, rating: float) -> None:
     """Create an order for one unit of a product, from a seller rated at least this (0 to 1).

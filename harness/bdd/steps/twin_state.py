@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers
 
+from harness.bdd.steps.client import RATING
 from harness.bdd.steps.twin import TIMES, admin_of
 from harness.bdd.wordings import NUMBER, NUMBER_TYPE, WHOLE_TYPE, Between, Wording, parse, worded
 from harness.bdd.world import World
@@ -15,8 +16,7 @@ from harness.twin.admin_input import MAX_AUCTION_PRICE
 from harness.twin.config import BOUNDS, MAX_WEBHOOK_RETRIES
 
 TARGETS = ("twin",)
-# a seller's rating (G2A's scale) and price, as the twin takes an auction's
-RATING = Between(NUMBER_TYPE, 0, 1)
+# a seller's price, as the twin takes an auction's (its rating: `RATING`)
 PRICE = Between(NUMBER_TYPE, 0.01, MAX_AUCTION_PRICE)
 SELLERS: Wording[dict[str, float]] = Wording(
     "list of sellers",

@@ -418,6 +418,11 @@ TRIPS = {
         "  Scenario: S\n    Given the adapter times out after 600001 milliseconds\n",
         ': {ms}: "600001" is not a whole number from 1 to 600000;',
     ),
+    "a minimum seller rating the adapter's order refuses": (
+        "  Scenario: S\n"
+        "    When QA orders product 10000027819004 from a seller rated at least 1.5\n",
+        ': {rating}: "1.5" is not a number from 0 to 1;',
+    ),
     "an HTTP status the twin cannot answer": (
         "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 999\n",
         ':6: step "Given the twin fails the next 2 order requests with HTTP 999": "HTTP 999" is '
