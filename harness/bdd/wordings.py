@@ -15,7 +15,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -131,16 +131,23 @@ class OneOf:
 @dataclass(frozen=True)
 class Between:
     """A number of a `ParameterType` (`whole` or `number`) from `low` to `high` (both
-    included; no `high`: no upper bound)."""
+    included, `low` excluded when `above`; no `high`: no upper bound)."""
 
     kind: ParameterType
     low: float
     high: float = math.inf
+    above: bool = field(default=False, kw_only=True)
 
     def accepts(self, text: str) -> bool:
-        return self.kind.accepts(text) and self.low <= float(text) <= self.high
+        if not self.kind.accepts(text):
+            return False
+        number = float(text)
+        return (self.low < number if self.above else self.low <= number) and number <= self.high
 
     def describe(self) -> str:
+        if self.above:
+            upper = "" if self.high == math.inf else f" and at most {shown(self.high)}"
+            return f"{self.kind.noun} above {shown(self.low)}{upper}"
         if self.high == math.inf:
             return f"{self.kind.noun} of at least {shown(self.low)}"
         return f"{self.kind.noun} from {shown(self.low)} to {shown(self.high)}"

@@ -57,6 +57,8 @@ TIMEOUT_MS = accepted_by_settings("timeout_ms")
 # a seller's rating, on G2A's scale: an order's `min_rating`, as the adapter takes it, and an
 # auction's, as the twin takes it (docs/g2a-api.md §1)
 RATING = Between(NUMBER_TYPE, 0, 1)
+# an order's `max_price` in EUR, as the adapter takes it: G2A reads 0 as no limit
+MAX_PRICE = Between(NUMBER_TYPE, 0, above=True)
 
 
 # --- connection and adapter set-up -----------------------------------------------------------
@@ -473,7 +475,12 @@ def order_product_in(g2a_world: World, product_id: str, currency: str) -> None:
     _order(g2a_world, product_id, currency=currency)
 
 
-@when(parse("QA orders product {product_id:whole} for at most {price:number} EUR"))
+@when(
+    worded(
+        parse("QA orders product {product_id:whole} for at most {price:number} EUR"),
+        price=MAX_PRICE,
+    )
+)
 @writes
 def order_product_max(g2a_world: World, product_id: int, price: float) -> None:
     """Create an order for one unit of a product, refused if it costs more than this (EUR).
@@ -665,9 +672,12 @@ def purchase(g2a_world: World, product_id: str, key: str) -> None:
 
 
 @when(
-    parse(
-        "QA purchases product {product_id:whole} for at most {price:number} EUR "
-        'with idempotency key "{key}"'
+    worded(
+        parse(
+            "QA purchases product {product_id:whole} for at most {price:number} EUR "
+            'with idempotency key "{key}"'
+        ),
+        price=MAX_PRICE,
     )
 )
 @writes

@@ -423,6 +423,16 @@ TRIPS = {
         "    When QA orders product 10000027819004 from a seller rated at least 1.5\n",
         ': {rating}: "1.5" is not a number from 0 to 1;',
     ),
+    "an order's maximum price of 0, which G2A reads as no limit": (
+        "  Scenario: S\n    When QA orders product 10000068865001 for at most 0 EUR\n",
+        ': {price}: "0" is not a number above 0;',
+    ),
+    "a purchase's maximum price of 0": (
+        "  Scenario: S\n"
+        "    When QA purchases product 10000068865001 for at most 0.00 EUR "
+        'with idempotency key "k"\n',
+        ': {price}: "0.00" is not a number above 0;',
+    ),
     "an HTTP status the twin cannot answer": (
         "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 999\n",
         ':6: step "Given the twin fails the next 2 order requests with HTTP 999": "HTTP 999" is '
@@ -596,6 +606,7 @@ FITS = (
     "Given the twin fails every order request with a rate limit asking to wait 3600 s",
     f"Given the twin refuses the next offers request with HTTP 401 and code {'A' * 256}",
     "Given the adapter times out after 600000 milliseconds",
+    "When QA orders product 10000068865001 for at most 0.01 EUR",
 )
 NOT_A_NUMBER = "is not a whole or decimal number in digits, no sign (12 or 12.50)"
 REFUSED = {
