@@ -124,6 +124,11 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
+class NoBearerError(RuntimeError):
+    """A call that carries G2A's bearer, while the service issued no token for the client id
+    and secret: sent without one, it would only show the token's failure again."""
+
+
 class SellerCalls:
     """Calls one seller's declared-stock service as G2A does; use it as a context manager."""
 
@@ -209,16 +214,20 @@ class SellerCalls:
         params: Mapping[str, Any] | None = None,
         bearer: bool = True,
     ) -> SellerAnswer:
-        """One call; with `bearer` it carries the token (asked for first if there is none), but
-        inside `as_stranger` the stranger's headers."""
+        """One call; with `bearer` it carries the token (asked for first if there is none;
+        `NoBearerError` when none is issued), but inside `as_stranger` the stranger's headers."""
         headers = self._stranger if self._stranger is not None else self._authorization(bearer)
         response = self._http.request(method, path, json=body, params=params, headers=headers)
         return SellerAnswer.of(response)
 
     def _authorization(self, bearer: bool) -> dict[str, str]:
-        if bearer and self._bearer is None:
+        if not bearer:
+            return {}
+        if self._bearer is None:
             self.token()
-        return {"Authorization": f"Bearer {self._bearer}"} if bearer and self._bearer else {}
+        if not self._bearer:
+            raise NoBearerError("the service issued no token for the client id and secret")
+        return {"Authorization": f"Bearer {self._bearer}"}
 
     # --- the calls G2A makes ------------------------------------------------------------------
     def healthcheck(self, *, bearer: bool = True) -> SellerAnswer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import httpx
 import pytest
 
 from harness.cli import main
@@ -133,3 +134,36 @@ def test_an_inventory_that_is_no_list_is_quoted_masked() -> None:
         """'inventory' is missing or not a list: {"product_id": 1, "inventory_size": 1, """
         """"inventory": "***"}"""
     )
+
+
+def test_a_check_that_needs_the_token_is_not_run_when_the_service_issued_none() -> None:
+    """With a wrong client secret, every check that carries G2A's bearer was sent without one
+    and failed on the service's 401, blaming the seller for the missing token."""
+    refused = {"code": "invalid_request", "message": "a bearer token is required"}
+
+    def service(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(401, json={"error": "invalid_client"})
+        return httpx.Response(401, json=refused)
+
+    with SellerCalls(
+        "http://seller.test", "client", "wrong", transport=httpx.MockTransport(service)
+    ) as calls:
+        results = SellerConformance(calls, [1], 1).run()
+
+    passed, failed, not_run = Outcome.PASS, Outcome.FAIL, Outcome.NOT_RUN
+    assert {result.name: result.status for result in results} == {
+        "token": failed,
+        "token_wrong_secret": passed,
+        "healthcheck": not_run,
+        "healthcheck_no_bearer": passed,
+        "stock_no_bearer": passed,
+        "stock_forged_bearer": passed,
+        **dict.fromkeys(("reserve", "renew", "order", "inventory", "order_again"), not_run),
+        **dict.fromkeys(("order_retry", "give_back", "cancel", "order_race"), not_run),
+        "unknown_reservation": not_run,
+        "notifications": not_run,
+    }
+    reasons = {result.name: result.reason for result in results}
+    assert reasons["healthcheck"] == reasons["reserve"] == "needs what the token check makes"
+    assert reasons["renew"] == "needs what the reserve check makes"
