@@ -23,12 +23,21 @@ class TargetStalled(Exception):
 
 
 def probe_settings(target: Target, environ: Mapping[str, str] | None = None) -> Settings:
-    """The adapter settings for the probe: the target's credentials, its timeout, no retries."""
+    """The adapter settings for the probe: the target's credentials, its `G2A_TIMEOUT_MS`
+    (checked as the adapter checks it: `ConfigError`), no retries."""
     from g2a_adapter import Settings
 
     env = os.environ if environ is None else environ
-    timeout_ms = int(env.get("G2A_TIMEOUT_MS", "8000"))
-    return Settings(**target.adapter_settings(timeout_ms=timeout_ms, retry_max=0))
+    timeout = {"timeout_ms": env["G2A_TIMEOUT_MS"]} if "G2A_TIMEOUT_MS" in env else {}
+    return Settings(**target.adapter_settings(**timeout, retry_max=0))
+
+
+def check_target(target: Target, environ: Mapping[str, str] | None = None) -> None:
+    """Settings the adapter accepts, then a host that accepts connections: `ConfigError` or
+    `TargetError`, one line, before anything is sent (nor a previous report deleted)."""
+    assert target.api_url is not None  # the twin is checked by serving it
+    probe_settings(target, environ)
+    check_reachable(target.api_url)
 
 
 def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> float:
@@ -58,7 +67,5 @@ def ready_target(target: Target, environ: Mapping[str, str] | None = None) -> fl
     that accepts connections, then an answered token request; so a wrong setting is refused in
     one line before anything reaches the network. Raises `ConfigError` (from the adapter),
     `TargetError` or `TargetStalled`; returns the probe's seconds."""
-    assert target.api_url is not None  # the twin is checked by serving it
-    probe_settings(target, environ)
-    check_reachable(target.api_url)
+    check_target(target, environ)
     return probe_target(target, environ)

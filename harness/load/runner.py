@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from g2a_adapter import ConfigError, Settings, StoreUnavailableError
+from g2a_adapter import ConfigError, StoreUnavailableError
 from g2a_adapter.idempotency import open_store, parse_store_url
 from harness import envelope
 from harness.load.heartbeats import additional_wait_after_stop
@@ -34,7 +34,8 @@ from harness.load.stats import RunStats, read_peak_users, read_stats, write_stat
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
 from harness.ports import address_family, free_port, host_port, http_url
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
-from harness.targets import Target, TargetError, check_reachable, resolve_target
+from harness.run_probe import check_target
+from harness.targets import Target, TargetError, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -399,8 +400,7 @@ def _resolved(target: str) -> Target:
     try:
         api = resolve_target(target)
         if api.api_url is not None:
-            Settings(**api.adapter_settings())
-            check_reachable(api.api_url)
+            check_target(api)
     except (TargetError, ConfigError) as exc:
         raise ProfileError(str(exc)) from None
     return api

@@ -136,3 +136,16 @@ def test_the_secrets_of_an_environment_are_its_keys_secrets_and_url_passwords() 
         "AWS_SECRET": "not-ours",
     }
     assert environment_secrets(env) == sorted(["k" * 64, "whsec-1", "p%40ss%2Fword", "p@ss/word"])
+
+
+@pytest.mark.parametrize("timeout", ["abc", "0", "600001"])
+def test_a_timeout_the_adapter_refuses_is_refused_before_the_host_is_asked(timeout: str) -> None:
+    """`run` and `load` on the sandbox check the settings first, nothing reaching the host: a
+    `G2A_TIMEOUT_MS` of `abc` ended `run` in a ValueError traceback (the probe read it with
+    `int()`), and is one line now, as one out of the adapter's range was."""
+    from g2a_adapter import ConfigError
+    from harness.run_probe import check_target
+
+    env = {**CREDENTIALS, "G2A_API_KEY": "c" * 64, "G2A_TIMEOUT_MS": timeout}
+    with pytest.raises(ConfigError, match=r"^G2A_TIMEOUT_MS: "):
+        check_target(resolve_target("sandbox", env), env)
