@@ -26,6 +26,7 @@ from g2a_adapter.client._offers import AsyncJobs, AsyncOffers, ImportCalls, Jobs
 from g2a_adapter.client._orders import AsyncOrders, OrderCalls, Orders
 from g2a_adapter.client._products import AsyncProducts, ProductCalls, Products
 from g2a_adapter.client._purchase import PurchaseFlow, PurchaseRequest
+from g2a_adapter.client._purchase_results import result_of
 from g2a_adapter.client._retry import RetryPolicy
 from g2a_adapter.client._transport import AsyncTransport, SyncTransport
 from g2a_adapter.idempotency import open_store
@@ -97,8 +98,15 @@ class _Shared:
 
         The purchase keeps the store open until it ends, even once the client is closed under
         it: stopped at its next call to G2A, it still records its progress and lets go of its
-        key, so a re-run on a new client resumes at once."""
-        flow: PurchaseFlow = yield StoreCall(self._start_purchase)
+        key, so a re-run on a new client resumes at once.
+
+        A purchase that ends before its flow starts (its store cannot be opened) is counted
+        here; the flow counts every other end."""
+        try:
+            flow: PurchaseFlow = yield StoreCall(self._start_purchase)
+        except Exception as exc:
+            self.metrics.purchases_total.labels(result=result_of(exc)).inc()
+            raise
         try:
             result: PurchaseResult = yield from flow.run(request)
         except GeneratorExit:  # ended by its driver (cancelled, interrupted): it yields no more

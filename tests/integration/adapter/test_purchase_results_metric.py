@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,3 +143,21 @@ async def test_a_cancelled_async_purchase_is_not_counted(twin: RunningTwin) -> N
                 client.orders.purchase(PRODUCT, idempotency_key="c", max_price=500), 0.2
             )
     assert results(metrics) == {}
+
+
+@pytest.mark.anyio
+async def test_a_purchase_whose_store_cannot_be_opened_counts_too(
+    twin: RunningTwin, tmp_path: Path
+) -> None:
+    """The store is opened at the first purchase: a SQLite file in a folder that is not there
+    failed every purchase before its flow began, counted nowhere."""
+    metrics = Metrics()
+    url = f"sqlite:///{tmp_path / 'missing' / 'purchases.sqlite3'}"
+    settings = twin_settings(twin.export_url, idempotency_url=url)
+    with G2AClient(settings, metrics=metrics) as client, pytest.raises(StoreUnavailableError):
+        buy(client, "sync")
+    async with AsyncG2AClient(settings, metrics=metrics) as aclient:
+        with pytest.raises(StoreUnavailableError):
+            await aclient.orders.purchase(PRODUCT, idempotency_key="async", max_price=500)
+    assert results(metrics) == {"store_unavailable": 2}
+    assert twin.admin.requests() == []
