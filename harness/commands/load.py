@@ -144,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.report_dir is not None and not args.report_dir.strip():  # Path("") is the cwd
         raise UsageError(
             f"--report-dir {args.report_dir!r} names no folder: give one, or none for the "
-            "default (reports)"
+            f"default ({DEFAULT_REPORT_DIR})"
         )
     if _unspecified(args.bind_host):
         shown = args.bind_host.strip() or repr(args.bind_host)
