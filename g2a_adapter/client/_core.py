@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import httpx
@@ -40,7 +41,7 @@ from g2a_adapter._observability import (
     new_correlation_id,
 )
 from g2a_adapter._version import __version__
-from g2a_adapter.client._models import AccessToken, ErrorEnvelope
+from g2a_adapter.client._models import AccessToken, ErrorEnvelope, json_number
 from g2a_adapter.client._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from g2a_adapter.client._transport import Failure
 from g2a_adapter.wire import export_authorization
@@ -207,11 +208,19 @@ def parse_body(spec: Spec, response: httpx.Response) -> Any:
         raise _unreadable(spec, "2xx answer does not match the documented shape") from exc
 
 
+def _decimal_as_number(value: object) -> float:
+    """A `Decimal` (a price, as the client reads them) goes out as a JSON number."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return json_number(value)
+
+
 def encode_json(body: dict[str, Any]) -> bytes:
     """A request body as strict JSON: a value JSON cannot carry (NaN, infinity, an object such
-    as a `Decimal`) is the caller's error, raised before anything is sent."""
+    as a `set`, a `Decimal` a float would round) is the caller's error, raised before anything
+    is sent."""
     try:
-        return json.dumps(body, allow_nan=False).encode()
+        return json.dumps(body, allow_nan=False, default=_decimal_as_number).encode()
     except RecursionError:
         raise RequestValidationError("request body is nested too deeply for JSON") from None
     except (TypeError, ValueError) as exc:

@@ -7,7 +7,9 @@ value is logged and read as absent) and the product is returned; a product whose
 `qty` or `minPrice` cannot be read is logged and skipped (`ProductPage.unreadable_ids`). A
 missing, negative or non-finite `minPrice` (or `qty`) cannot be read: it is never taken as 0, a
 price a purchase could be capped from. A JSON `true`/`false` is never read as a number
-(`Integer`, `Number`): the answer holding it cannot be read.
+(`Integer`, `Number`, `Price`): the answer holding it cannot be read. Prices are `Decimal`s, as
+the receiver's webhook amounts are, so the two compare equal (`Decimal("9.99") != 9.99`); G2A's
+prices are read exactly to 15 significant digits, the most a JSON number carries through a float.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    PlainSerializer,
     PrivateAttr,
     SecretStr,
     ValidationError,
@@ -60,6 +64,24 @@ def _not_bool(value: object) -> object:
 # mode reads otherwise (a whole float as an integer, a numeric string) still is, a bool never is.
 Integer = Annotated[int, BeforeValidator(_not_bool)]
 Number = Annotated[float, BeforeValidator(_not_bool)]
+
+
+def json_number(value: Decimal) -> float:
+    """`value` as the JSON number it is written as (through a float, as `json` writes numbers);
+    ValueError for one a float would round (16 significant digits or more) or not finite."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    if Decimal(repr(float(value))) != value:
+        raise ValueError(f"{value} has more digits than a JSON number carries")
+    return float(value)
+
+
+# A price or a price bound: exact in Python, a JSON number on the wire and in stored records.
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_not_bool),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
 
 
 def id_text(value: object) -> str:
@@ -99,8 +121,8 @@ class ProductQuery(BaseModel):
     page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE, strict=True)
     id: str | None = None
     min_qty: int | None = Field(default=None, ge=0, strict=True)
-    min_price_from: Number | None = Field(default=None, ge=0)
-    min_price_to: Number | None = Field(default=None, ge=0)
+    min_price_from: Price | None = Field(default=None, ge=0, allow_inf_nan=False)
+    min_price_to: Price | None = Field(default=None, ge=0, allow_inf_nan=False)
     include_out_of_stock: bool | None = None
     updated_at_from: datetime | None = None
     updated_at_to: datetime | None = None
@@ -130,8 +152,9 @@ class ProductQuery(BaseModel):
         return params
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _number(value: Decimal) -> str:
+    """Digits without trailing zeros or an exponent: `10` for `10.0` or `1E+1`, `9.9` for `9.90`."""
+    return f"{value.normalize():f}"
 
 
 def _utc_text(moment: datetime) -> str:
@@ -163,7 +186,7 @@ class Product(G2AModel):
     id: str
     name: str
     qty: Integer = Field(ge=0)
-    min_price: Number = Field(alias="minPrice", ge=0, allow_inf_nan=False)
+    min_price: Price = Field(alias="minPrice", ge=0, allow_inf_nan=False)
     type: str | None = None
     slug: str | None = None
     thumbnail: str | None = None
@@ -312,7 +335,7 @@ class CreateOrderRequest(BaseModel):
 
     product_id: str
     currency: str = Field(default="EUR", pattern=CURRENCY_CODE)
-    max_price: Number | None = None
+    max_price: Price | None = Field(default=None, allow_inf_nan=False)
     min_rating: Number | None = Field(default=None, ge=0, le=1)
 
     @field_validator("product_id", mode="before")
@@ -322,15 +345,20 @@ class CreateOrderRequest(BaseModel):
 
     @field_validator("max_price")
     @classmethod
-    def _caps_the_price(cls, value: float | None) -> float | None:
+    def _caps_the_price(cls, value: Decimal | None) -> Decimal | None:
         """G2A reads `max_price: 0` as no limit, so a 0 (say, a cap computed from a price that
-        was never read) would buy at any price: only None means no limit."""
-        if value is not None and value <= 0:
+        was never read) would buy at any price: only None means no limit. The body carries the
+        cap as a JSON number, so a cap it would round (16 significant digits or more) is
+        refused rather than sent above or below what was asked."""
+        if value is None:
+            return None
+        if value <= 0:
             raise ValueError("max_price must be above 0: G2A reads 0 as no limit (None means none)")
+        json_number(value)
         return value
 
     def body(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        return self.model_dump(mode="json", exclude_none=True)
 
     def exceeded_by(self, created: OrderCreated) -> bool:
         """Whether G2A created an order above `max_price` (in EUR; None: no limit). An order
@@ -343,7 +371,7 @@ class CreateOrderRequest(BaseModel):
 
 class OrderCreated(G2AModel):
     order_id: str  # numeric: the pay, details and key URLs are built from it
-    price: Number = Field(ge=0, allow_inf_nan=False)
+    price: Price = Field(ge=0, allow_inf_nan=False)
     currency: str = Field(pattern=CURRENCY_CODE)
 
     @field_validator("order_id", mode="before")
@@ -368,7 +396,7 @@ class PaymentResult(G2AModel):
 
 class OrderDetails(G2AModel):
     status: str
-    price: Number | None = None
+    price: Price | None = Field(default=None, allow_inf_nan=False)
     currency: str | None = None
 
     @property
@@ -404,7 +432,7 @@ class PurchaseResult(G2AModel):
     order_id: str
     transaction_id: str | None
     key: str = Field(repr=False)
-    price: Number
+    price: Price = Field(allow_inf_nan=False)
     currency: str
     is_file: bool | None = None  # G2A's `isFile`; None when it did not say (or before it was kept)
     resumed: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,7 +38,10 @@ def _order_id(order_id: str | int) -> str:
 
 
 def create_request(
-    product_id: str | int, currency: str, max_price: float | None, min_rating: float | None
+    product_id: str | int,
+    currency: str,
+    max_price: Decimal | float | None,
+    min_rating: float | None,
 ) -> CreateOrderRequest:
     try:
         return CreateOrderRequest(
@@ -137,7 +141,7 @@ class _OrdersBase:
         self,
         product_id: str | int,
         idempotency_key: str,
-        max_price: float | None,
+        max_price: Decimal | float | None,
         currency: str,
         poll_interval: float,
         poll_timeout: float,
@@ -165,7 +169,7 @@ class Orders(_OrdersBase):
         product_id: str | int,
         *,
         currency: str = "EUR",
-        max_price: float | None = None,
+        max_price: Decimal | float | None = None,
         min_rating: float | None = None,
     ) -> OrderCreated:
         request = create_request(product_id, currency, max_price, min_rating)
@@ -189,7 +193,7 @@ class Orders(_OrdersBase):
         product_id: str | int,
         *,
         idempotency_key: str,
-        max_price: float | None = None,
+        max_price: Decimal | float | None = None,
         currency: str = "EUR",
         poll_interval: float = 0.2,
         poll_timeout: float = 30.0,
@@ -230,7 +234,7 @@ class AsyncOrders(_OrdersBase):
         product_id: str | int,
         *,
         currency: str = "EUR",
-        max_price: float | None = None,
+        max_price: Decimal | float | None = None,
         min_rating: float | None = None,
     ) -> OrderCreated:
         request = create_request(product_id, currency, max_price, min_rating)
@@ -254,7 +258,7 @@ class AsyncOrders(_OrdersBase):
         product_id: str | int,
         *,
         idempotency_key: str,
-        max_price: float | None = None,
+        max_price: Decimal | float | None = None,
         currency: str = "EUR",
         poll_interval: float = 0.2,
         poll_timeout: float = 30.0,

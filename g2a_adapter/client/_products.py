@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypedDict, TypeVar, Unpack
 
 from pydantic import ValidationError
@@ -26,8 +27,8 @@ class ProductFilters(TypedDict, total=False):
 
     id: str | int | None
     min_qty: int | None
-    min_price_from: float | None
-    min_price_to: float | None
+    min_price_from: Decimal | float | None
+    min_price_to: Decimal | float | None
     include_out_of_stock: bool | None
     updated_at_from: datetime | None
     updated_at_to: datetime | None
@@ -108,8 +109,8 @@ class Products:
         *,
         id: str | int | None = None,
         min_qty: int | None = None,
-        min_price_from: float | None = None,
-        min_price_to: float | None = None,
+        min_price_from: Decimal | float | None = None,
+        min_price_to: Decimal | float | None = None,
         include_out_of_stock: bool | None = None,
         updated_at_from: datetime | None = None,
         updated_at_to: datetime | None = None,
@@ -162,8 +163,8 @@ class AsyncProducts:
         *,
         id: str | int | None = None,
         min_qty: int | None = None,
-        min_price_from: float | None = None,
-        min_price_to: float | None = None,
+        min_price_from: Decimal | float | None = None,
+        min_price_to: Decimal | float | None = None,
         include_out_of_stock: bool | None = None,
         updated_at_from: datetime | None = None,
         updated_at_to: datetime | None = None,

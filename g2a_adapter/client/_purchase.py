@@ -456,12 +456,8 @@ class PurchaseFlow:
                 raise
             if request.order.exceeded_by(created):
                 yield from self._refuse_to_pay(request, created, abandoned, save)
-            progress = {
-                "step": "created",
-                "order_id": created.order_id,
-                "price": created.price,
-                "currency": created.currency,
-            }
+            order = created.model_dump(mode="json", include={"order_id", "price", "currency"})
+            progress = {"step": "created", **order}
             return _with_abandoned(progress, abandoned)
         raise AssertionError("unreachable: the last create returns or raises")
 

@@ -28,10 +28,16 @@ NUMBER = r"\d+(?:\.\d+)?"
 WHOLE = r"\d+"
 
 
-def shown(number: float) -> str:
+def exact(number: float | Decimal) -> Decimal:
+    """A step's number as the decimal it was written as (`12.50` is 12.5, never the float's
+    12.4999…), to compare with the adapter's prices, which are `Decimal`s."""
+    return number if isinstance(number, Decimal) else Decimal(repr(number))
+
+
+def shown(number: float | Decimal) -> str:
     """A number in a message, every digit it holds and no more: `12.5000001`, `1234567.89`,
     `10` (never `12.5` for 12.5000001, nor `1.23457e+06`)."""
-    return f"{Decimal(repr(number)).normalize():f}"
+    return f"{exact(number).normalize():f}"
 
 
 class ParameterFormat(Protocol):

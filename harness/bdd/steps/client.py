@@ -13,7 +13,7 @@ from pytest_bdd import given, parsers, then, when
 
 from g2a_adapter import Settings
 from g2a_adapter.client import is_testing, set_testing
-from harness.bdd.wordings import NUMBER_TYPE, WHOLE_TYPE, Between, parse, shown, worded
+from harness.bdd.wordings import NUMBER_TYPE, WHOLE_TYPE, Between, exact, parse, shown, worded
 from harness.bdd.world import World, missing
 from harness.bdd.writes import writes
 
@@ -380,7 +380,7 @@ def product_returned(g2a_world: World, product_id: str) -> None:
     if g2a_world.twin is not None:  # exact mapping of what the twin served
         served = g2a_world.twin.admin.product(product_id)
         got = (product.name, product.qty, product.min_price)
-        expected = (served["name"], served["qty"], served["minPrice"])
+        expected = (served["name"], served["qty"], exact(served["minPrice"]))
         assert got == expected, (
             f"expected the name, stock and price the twin served, {expected}, got {got}"
         )
@@ -570,7 +570,7 @@ def order_costs(g2a_world: World, price: float, currency: str) -> None:
     Example: the order costs 12.50 EUR
     """
     created = g2a_world.expect_success()
-    assert (created.price, created.currency) == (price, currency), (
+    assert (created.price, created.currency) == (exact(price), currency), (
         f"expected the order to cost {shown(price)} {currency}, "
         f"got {shown(created.price)} {created.currency} (order {created.order_id})"
     )

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pytest_bdd import then
 
-from harness.bdd.wordings import Wording, parse, phrases, shown, worded
+from harness.bdd.wordings import Wording, exact, parse, phrases, shown, worded
 from harness.bdd.world import World
 
 if TYPE_CHECKING:
     from g2a_adapter.client import Product
 
-BOUNDS: Wording[Callable[[float, float], bool]] = Wording(
+BOUNDS: Wording[Callable[[Decimal | int, Decimal | int], bool]] = Wording(
     "bound", phrases({"at most": operator.le, "at least": operator.ge, "exactly": operator.eq})
 )
 
@@ -65,7 +66,7 @@ def product_costs(g2a_world: World, product_id: int, bound: str, price: float) -
     Example: product 10000027819004 costs exactly 12.50 EUR
     """
     served = _looked_up(g2a_world, product_id).min_price
-    assert BOUNDS.value(bound)(served, price), (
+    assert BOUNDS.value(bound)(served, exact(price)), (
         f"expected product {product_id} to cost {bound} {shown(price)} EUR, got {shown(served)} EUR"
     )
 

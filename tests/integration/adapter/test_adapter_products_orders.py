@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ def test_first_page_is_typed_and_keeps_extra_fields(client: G2AClient, twin: Run
     first = page.docs[0]
     raw = twin.admin.product(first.id)
     assert first.name == raw["name"]
-    assert first.min_price == raw["minPrice"]
+    assert first.min_price == Decimal(repr(raw["minPrice"]))
     assert first.qty == raw["qty"]
     assert first.model_extra is not None
     assert first.model_extra["updated_at"] == raw["updated_at"]
@@ -135,7 +136,7 @@ def test_order_lifecycle(client: G2AClient, twin: RunningTwin) -> None:
     assert isinstance(created, OrderCreated)
     assert created.order_id.isdigit()
     assert created.currency == "EUR"
-    assert created.price == twin.admin.product(PRODUCT)["minPrice"]
+    assert created.price == Decimal(repr(twin.admin.product(PRODUCT)["minPrice"]))
     assert client.orders.details(created.order_id).status == "new"
     payment = client.orders.pay(created.order_id)
     assert payment.status is True

@@ -7,6 +7,7 @@ import logging
 import pathlib
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -120,7 +121,7 @@ def test_purchase_runs_every_step_once(client: G2AClient, twin: RunningTwin) -> 
     result = buy(client)
     assert result.resumed is False
     assert result.currency == "EUR"
-    assert result.price == twin.admin.product(PRODUCT)["minPrice"]
+    assert result.price == Decimal(repr(twin.admin.product(PRODUCT)["minPrice"]))
     assert result.transaction_id is not None
     assert result.key not in repr(result)
     assert_one_purchase(twin, result)

@@ -388,8 +388,17 @@ SEGMENT_ERROR = "1-64 letters, digits, '-' or '_'"
             "page must be an integer >= 1 and items_per_page an integer within 1..100",
         ),
         (
-            lambda c: c.offers.create({"price": Decimal("9.99")}),
-            "request body is not valid JSON: Object of type Decimal is not JSON serializable",
+            lambda c: c.offers.create({"price": Decimal("9.99000000000000001")}),
+            "request body is not valid JSON: 9.99000000000000001 has more digits than a JSON "
+            "number carries",
+        ),
+        (
+            lambda c: c.offers.create({"price": Decimal("NaN")}),
+            "request body is not valid JSON: NaN is not a finite number",
+        ),
+        (
+            lambda c: c.offers.create({"price": {9.99}}),
+            "request body is not valid JSON: Object of type set is not JSON serializable",
         ),
         (
             lambda c: c.offers.create({"price": math.inf}),
