@@ -23,6 +23,7 @@ from _ops_files import (
 from g2a_adapter import Metrics, Settings
 from g2a_adapter.client import RETRYABLE_STATUSES
 from g2a_adapter.receiver import DELIVERY_REJECTIONS
+from harness.dashboards.files import OpsFiles
 from harness.dashboards.proof import FAILURE_PANELS
 
 # Adapter metrics added by other parts of the project that a fresh `Metrics()` may not register.
@@ -291,3 +292,33 @@ def test_every_metric_the_adapter_exports_is_on_the_dashboard_or_in_an_alert() -
     series = r"(_total|_bucket|_sum|_count)?(?![\w:])"  # not a recording rule's name part
     unread = [name for name in exported if not re.search(rf"(?<![\w:]){name}{series}", read)]
     assert not unread, unread
+
+
+def test_the_documented_runbook_link_rewrite_keeps_the_rules_valid_and_links_every_alert(
+    promtool: str, tmp_path: Path
+) -> None:
+    """docs/operations.md's command, run as written but for its output folder: every alert of
+    both files links its runbook at the base it names, and promtool still takes the rules."""
+    root = RULES.parents[2]
+    doc = (root / "docs" / "operations.md").read_text(encoding="utf-8")
+    (command,) = (line.strip() for line in doc.splitlines() if "runbook_url: specs/#" in line)
+    base = "https://git.example.com/team/g2a/blob/main/"
+    assert base in command
+    copies = OpsFiles(tmp_path)
+    copies.rules.parent.mkdir()
+    subprocess.run(
+        ["bash", "-c", command.replace("/etc/prometheus/", f"{copies.rules.parent}/")],
+        cwd=root,
+        check=True,
+    )
+    for copy in (copies.rules, copies.receiver_rules):
+        checked = subprocess.run(
+            [promtool, "check", "rules", str(copy)], capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    alerts = [r for g in copies.load_rules()["groups"] for r in g["rules"] if "alert" in r]
+    assert [a["alert"] for a in alerts] == rule_names("alert")
+    for alert in alerts:
+        url = alert["annotations"]["runbook_url"]
+        assert url.startswith(base), alert["alert"]
+        assert _RUNBOOK.match(url.removeprefix(base)), alert["alert"]
