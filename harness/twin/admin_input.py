@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from typing import Any, TypeGuard
@@ -77,10 +78,17 @@ def product_fields(fields: dict[str, Any]) -> None:
     integer(fields, "qty", 0, MAX_QTY)
     number(fields, "minPrice", 0)
     text(fields, "name")
-    if "updated_at" in fields and not (
-        isinstance(fields["updated_at"], str) and re.fullmatch(DATETIME, fields["updated_at"])
-    ):
+    if "updated_at" in fields and not is_datetime(fields["updated_at"]):
         raise AdminError(400, "updated_at must be yyyy-mm-dd hh:mm:ss")
+
+
+def is_datetime(value: Any) -> TypeGuard[str]:
+    """Whether `value` is a G2A datetime (`DATETIME`) of a day that exists: `2024-02-31`
+    matches the pattern, but no filter or product can be updated on it."""
+    if not (isinstance(value, str) and re.fullmatch(DATETIME, value)):
+        return False
+    year, month, day = (int(part) for part in value[:10].split("-"))
+    return day <= calendar.monthrange(year, month)[1]
 
 
 def auction_list(body: Any, product_id: str) -> list[Auction]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from g2a_adapter.wire import PURCHASE_KEY_HEADER
 from harness.twin import errors
-from harness.twin.admin_input import DATETIME, finite_number
+from harness.twin.admin_input import finite_number, is_datetime
 from harness.twin.auctions import Auction, cheapest_meeting
 from harness.twin.catalog import Catalog
 from harness.twin.config import TwinConfig
@@ -26,7 +26,6 @@ from harness.twin.state import Order, owned_by
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _PURCHASE_KEY = PURCHASE_KEY_HEADER.lower()
-_DATETIME = re.compile(DATETIME)
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 # What G2A documents of each call (docs/g2a-api.md §1); others: `unknown_fields_refused`.
 _PRODUCT_PARAMS = frozenset(
@@ -69,7 +68,7 @@ def _datetime_param(params: dict[str, str], name: str) -> str | None:
     raw = params.get(name)
     if raw is None:
         return None
-    if not _DATETIME.fullmatch(raw):
+    if not is_datetime(raw):
         raise ApiError(errors.BR02, f"{name} must be yyyy-mm-dd hh:mm:ss")
     return raw
 

@@ -391,7 +391,7 @@ def test_the_admin_document_is_served_from_any_working_directory(
     assert "/__twin/openapi.yaml" in document["paths"]
 
 
-@pytest.mark.parametrize("updated_at", [None, 5, "2024-01-01", "yesterday"])
+@pytest.mark.parametrize("updated_at", [None, 5, "2024-01-01", "yesterday", "2024-02-31 00:00:00"])
 def test_a_product_updated_at_must_be_a_g2a_datetime(
     api: httpx.Client, admin: TwinAdmin, updated_at: object
 ) -> None:

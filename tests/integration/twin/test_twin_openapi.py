@@ -4,6 +4,8 @@ admin document every setting its config takes."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from harness.twin import TwinConfig
+from harness.twin.admin_input import is_datetime
 from harness.twin.config import ERROR_TABLES, WORD_TABLES
 from harness.twin.dispatch import PARAM_ROUTES, STATIC_ROUTES
 
@@ -79,3 +82,20 @@ def test_create_pay_details_key_are_linked() -> None:
     }
     paid = paths["/order/pay/{orderId}"]["put"]["responses"]["200"]["links"]
     assert {link["operationId"] for link in paid.values()} == {"getOrderDetails", "getOrderKey"}
+
+
+def test_the_datetime_pattern_takes_exactly_the_dates_the_twin_takes() -> None:
+    """The `updatedAt…` filters' pattern spells out each month's days and February 29 of leap
+    years (centuries only when divisible by 400), as the twin's calendar check does: a
+    generated filter the document calls valid is one the twin accepts, and back."""
+    schema = load("g2a-export-v1.yaml")["components"]["schemas"]["DateTime"]
+    pattern = re.compile(schema["pattern"], re.ASCII)
+    params = load("g2a-export-v1.yaml")["paths"]["/products"]["get"]["parameters"]
+    for name in ("updatedAtFrom", "updatedAtTo"):
+        (parameter,) = (p for p in params if p["name"] == name)
+        assert parameter["schema"] == {"$ref": "#/components/schemas/DateTime"}
+    for year, month, day in itertools.product(
+        (0, 4, 100, 1900, 1996, 2000, 2023, 2024, 2100, 2400, 9999), range(14), range(33)
+    ):
+        moment = f"{year:04d}-{month:02d}-{day:02d} 23:59:59"
+        assert bool(pattern.match(moment)) == is_datetime(moment), moment

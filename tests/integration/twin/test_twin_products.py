@@ -170,6 +170,25 @@ def test_malformed_filters_are_br02(
     assert (response.status_code, response.json()) == (400, error("BR02", message))
 
 
+@pytest.mark.parametrize("name", ["updatedAtFrom", "updatedAtTo"])
+@pytest.mark.parametrize(
+    "moment", ["2024-02-31 00:00:00", "2024-04-31 12:00:00", "2023-02-29 12:00:00"]
+)
+def test_a_date_that_does_not_exist_is_br02(api: httpx.Client, name: str, moment: str) -> None:
+    """The pattern takes days 01 to 31 of any month; a day its month lacks is no filter."""
+    response = api.get("/products", params={name: moment})
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BR02", f"{name} must be yyyy-mm-dd hh:mm:ss"),
+    )
+
+
+@pytest.mark.parametrize("moment", ["2024-02-29 00:00:00", "2000-02-29 23:59:59"])
+def test_february_29_of_a_leap_year_is_a_date(api: httpx.Client, moment: str) -> None:
+    response = api.get("/products", params={"updatedAtFrom": moment, "updatedAtTo": moment})
+    assert response.status_code == 200
+
+
 def test_catalog_changes_show_up(api: httpx.Client, admin: TwinAdmin) -> None:
     admin.update_product(SANDBOX_PRODUCT, qty=0)
     listed = all_docs(api)

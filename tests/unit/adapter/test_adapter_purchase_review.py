@@ -394,6 +394,19 @@ def test_updated_at_filters_are_sent_in_utc(moment: datetime, sent: str) -> None
     assert (params["updatedAtFrom"], params["updatedAtTo"]) == (sent, sent)
 
 
+@pytest.mark.parametrize("name", ["updated_at_from", "updated_at_to"])
+def test_a_date_that_does_not_exist_is_refused_before_sending(name: str) -> None:
+    """A moment given as text is read by the filter's model: February 31 is no datetime."""
+    api = Recorder(lambda request: answer({}))
+    with sync_client(api) as client, pytest.raises(RequestValidationError) as refused:
+        client.products.list(**{name: "2024-02-31 00:00:00"})
+    assert str(refused.value) == (
+        f"invalid product query: {name}: Input should be a valid datetime or date, day value "
+        "is outside expected range"
+    )
+    assert api.requests == []
+
+
 @pytest.mark.parametrize("filters", [{"page": True}, {"min_qty": True}, {"min_qty": False}])
 def test_a_bool_is_not_taken_for_an_integer_filter(filters: dict[str, Any]) -> None:
     api = Recorder(lambda request: answer({}))
