@@ -130,7 +130,7 @@ def _first_problem(data: Any, where: str) -> UnanswerableError | None:
 def _leaf_problem(value: Any) -> str | None:
     """What a string or number holds that no answer can carry; None for any other value."""
     if isinstance(value, str):
-        return None if _utf8(value) else LONE_SURROGATE
+        return LONE_SURROGATE if holds_lone_surrogate(value) else None
     if isinstance(value, float):
         return None if math.isfinite(value) else OUT_OF_RANGE
     if isinstance(value, int) and not _writes(value):  # more digits than Python writes
@@ -163,12 +163,19 @@ def _place(place: str, step: Any) -> str:
     return f"{place}[{step}]" if isinstance(step, int) else f"{place}{step}"
 
 
-def _utf8(value: str) -> bool:
+_TEXT_WRITER = json.JSONEncoder(ensure_ascii=False)  # numbers are not its concern
+
+
+def holds_lone_surrogate(data: Any) -> bool:
+    """Whether a string of JSON `data` (an object's key included) holds a lone surrogate
+    (`"\\ud800"`): JSON reads the escape, but no UTF-8 writes it, and RFC 8259 §8.2 leaves
+    what a receiver makes of it unpredictable. The one test of it: `check_answerable` asks it
+    of each string it walks, the APIs' `json_object` of a whole body."""
     try:
-        value.encode()
+        _TEXT_WRITER.encode(data).encode()
     except UnicodeEncodeError:
-        return False
-    return True
+        return True
+    return False
 
 
 def envelope(code: str, message: str) -> bytes:
@@ -218,10 +225,13 @@ def strict_json(raw: bytes | str) -> Any:
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    """A request body that must be a JSON object: BR01 when it is not JSON (or nests deeper
-    than the parser goes), BR02 when it is JSON of another kind."""
+    """A request body that must be a JSON object: BR01 when it is not UTF-8 JSON (or nests
+    deeper than the parser goes; a lone surrogate escape is no UTF-8 text, as bytes that are
+    not UTF-8 are none), BR02 when it is JSON of another kind."""
     try:
         data = strict_json(body)
+        if holds_lone_surrogate(data):
+            raise ValueError("a lone surrogate is no UTF-8 text")
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(BR01) from None
     if not isinstance(data, dict):

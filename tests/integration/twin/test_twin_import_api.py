@@ -189,6 +189,8 @@ PRICES = "prices must be positive numbers"
         pytest.param(b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "BR01", "Invalid JSON",
                      id="nested-too-deep"),
         pytest.param(json.dumps(OFFER).encode("utf-16"), "BR01", "Invalid JSON", id="utf-16"),
+        pytest.param(json.dumps({**OFFER, "note": "\ud800"}).encode(), "BR01", "Invalid JSON",
+                     id="a-lone-surrogate-escape"),
         (b"[]", "BR02", "The body must be a JSON object"),
         (b'{"variant": {}}', "BR02", "offerType is required and must be a string"),
         (b'{"offerType": "dropshipping", "variant": {"productId": "x", "price": {"retail": 1}}}',

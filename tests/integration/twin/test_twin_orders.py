@@ -216,11 +216,25 @@ def test_currency_conversion(api: httpx.Client, admin: TwinAdmin) -> None:
         pytest.param(ORDER_JSON.encode("utf-32"), id="utf-32"),
         pytest.param(b'{"product_id": "%s", "note": "\xed\xa0\x80"}' % SANDBOX_PRODUCT.encode(),
                      id="an-encoded-surrogate"),
+        # RFC 8259 §8.2: escapes JSON reads, but no UTF-8 text holds (the field is ignored)
+        pytest.param(b'{"product_id": "%s", "note": "\\ud800"}' % SANDBOX_PRODUCT.encode(),
+                     id="a-lone-high-surrogate-escape"),
+        pytest.param(b'{"product_id": "%s", "\\udfff": 1}' % SANDBOX_PRODUCT.encode(),
+                     id="a-lone-low-surrogate-escape-in-a-key"),
+        pytest.param(b'{"product_id": "%s", "note": "\\udc00\\ud800"}' % SANDBOX_PRODUCT.encode(),
+                     id="a-reversed-surrogate-pair"),
     ],
 )  # fmt: skip
 def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
     response = api.post("/order", content=raw, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (400, error("BR01", "Invalid JSON"))
+
+
+def test_an_escaped_surrogate_pair_is_one_character(api: httpx.Client) -> None:
+    """A high surrogate escape followed by a low one is a character beyond U+FFFF: JSON."""
+    raw = b'{"product_id": "%s", "note": "\\ud83d\\ude00"}' % SANDBOX_PRODUCT.encode()
+    response = api.post("/order", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
