@@ -23,7 +23,7 @@ from harness.twin import errors, export_api, import_api
 from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, envelope, error_body
 from harness.twin.faults import FaultAction
-from harness.twin.protocol import JSON_HEADERS, Call, Reply
+from harness.twin.protocol import JSON_HEADERS, Call, Reply, header_fields
 from harness.twin.redact import masked_form, scrubbed
 from harness.twin.runtime import Twin
 from harness.twin.state import LOG_BODY_LIMIT, RequestRecord, TwinState
@@ -333,7 +333,7 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
         method=scope["method"],
         path=scope["path"],
         query=scope["query_string"].decode("latin-1"),
-        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+        headers=header_fields(scope["headers"]),
         body=await _read_body(receive),
     )
     reply = await _reply(twin, call, send, receive, arrival)

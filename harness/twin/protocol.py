@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
+
+
+def header_fields(lines: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """A request's header fields by (lower-cased) name, from its lines as ASGI gives them.
+
+    A name sent on several lines has their values joined with ", ", as RFC 9110 §5.3 lets a
+    recipient do, never the last line alone: two `Authorization` lines are no credential, and
+    are refused as a malformed header is."""
+    fields: dict[str, str] = {}
+    for raw_name, raw_value in lines:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        fields[name] = f"{fields[name]}, {value}" if name in fields else value
+    return fields
 
 
 @dataclass

@@ -85,3 +85,28 @@ def test_request_log_masks_the_key(twin: RunningTwin, admin: TwinAdmin) -> None:
     assert SANDBOX_API_KEY not in str(admin.requests())
     assert record["status"] == 200
     assert (record["method"], record["query"], record["body"]) == ("GET", "page=1", "")
+
+
+SANDBOX_AUTHORIZATION = f"{SANDBOX_API_HASH}, {SANDBOX_API_KEY}"
+
+
+@pytest.mark.parametrize(
+    "first",
+    [SANDBOX_AUTHORIZATION, f"{SANDBOX_API_HASH}, {key(SANDBOX_API_HASH, 'x@g2a.com', 'wrong')}"],
+    ids=["the-same-twice", "a-wrong-one-first"],
+)
+def test_two_authorization_headers_are_auth02_401(
+    twin: RunningTwin, admin: TwinAdmin, first: str
+) -> None:
+    """One credential an API takes, in one header: of two, the last was taken."""
+    response = httpx.get(
+        f"{twin.export_url}/products",
+        headers=[("Authorization", first), ("Authorization", SANDBOX_AUTHORIZATION)],
+    )
+    assert (response.status_code, response.json()) == (
+        401,
+        error("AUTH02", "Wrong Authorization header"),
+    )
+    [record] = admin.requests(path="/v1/products")
+    assert record["headers"]["authorization"] == f"{SANDBOX_API_HASH}, ***"
+    assert SANDBOX_API_KEY not in str(admin.requests())

@@ -230,6 +230,17 @@ def test_bad_json_is_br01(api: httpx.Client, raw: bytes) -> None:
     assert (response.status_code, response.json()) == (400, error("BR01", "Invalid JSON"))
 
 
+def test_two_content_type_headers_are_not_json(api: httpx.Client) -> None:
+    """The twin joins a header's lines (RFC 9110 §5.3): `application/json, application/json`
+    is no media type it reads; the last line was taken."""
+    json_type = ("Content-Type", "application/json")
+    response = api.post("/order", content=ORDER_JSON, headers=[json_type, json_type])
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BR01", "Content-Type must be application/json"),
+    )
+
+
 def test_an_escaped_surrogate_pair_is_one_character(api: httpx.Client) -> None:
     """A high surrogate escape followed by a low one is a character beyond U+FFFF: JSON."""
     raw = b'{"product_id": "%s", "note": "\\ud83d\\ude00"}' % SANDBOX_PRODUCT.encode()

@@ -3,6 +3,7 @@ see, a reservation that lapses, request bodies and parameters that only look rig
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from twin_support import SANDBOX_PRODUCT, assumed, error
 from g2a_adapter.wire import derive_api_key
 from harness.twin import (
     SANDBOX_API_HASH,
+    SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
     SANDBOX_EMAIL,
     RunningTwin,
@@ -208,6 +210,37 @@ def test_a_basic_header_that_is_not_base64_utf8_is_invalid_client(
         401,
         {"error": "invalid_client", "error_description": "Client authentication failed"},
     )
+
+
+def test_two_basic_headers_are_invalid_client(twin: RunningTwin) -> None:
+    """Of two client credentials in two Authorization headers, the last was taken."""
+    twin.admin.configure(token_basic_auth=True)
+    basic = "Basic " + base64.b64encode(f"{SANDBOX_API_HASH}:{SANDBOX_API_KEY}".encode()).decode()
+    response = httpx.post(
+        f"{twin.import_url}/oauth/token",
+        content=b"grant_type=client_credentials",
+        headers=[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", basic),
+            ("Authorization", basic),
+        ],
+        timeout=5,
+    )
+    assert (response.status_code, response.json()) == (
+        401,
+        {"error": "invalid_client", "error_description": "Client authentication failed"},
+    )
+
+
+def test_two_bearer_headers_are_a_token_refusal(root: httpx.Client) -> None:
+    """Of two tokens in two Authorization headers, the last was taken."""
+    (header,) = bearer(root).items()
+    response = root.get("/v3/sales/offers", headers=[header, header])
+    assert (response.status_code, response.json()) == (
+        401,
+        error("AUTH02", "Access token is invalid or expired"),
+    )
+    assert root.get("/v3/sales/offers", headers=[header]).status_code == 200
 
 
 @pytest.mark.parametrize("body", [b'{"grant_type": "client_credentials"}', b""])
