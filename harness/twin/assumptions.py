@@ -236,8 +236,10 @@ REGISTRY: tuple[Assumption, ...] = (
         "status_words.paid",
         STATUS_WORDS["paid"],
         "details status of a paid order still being processed",
-        f"{ASSUMED}: docs/g2a-api.md §1 says 'pending' has been seen, with no stated meaning; "
-        "the twin keeps 'paid' because the committed pacts and cassettes pin it",
+        f"{ASSUMED}: no source reports a word for it; 'pending' has been seen, with no stated "
+        "meaning (docs/g2a-api.md §1). 'paid' and 'pending' are both words the adapter reads "
+        "as paid (PAID_STATUSES) and the committed pact accepts (paid|pending|complete); "
+        "status_words.paid set to 'pending' answers the word seen",
     ),
     Assumption(
         "status_words.complete",

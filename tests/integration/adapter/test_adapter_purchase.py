@@ -344,6 +344,17 @@ def test_slow_completion_is_pending_then_resumes(client: G2AClient, twin: Runnin
     assert_one_purchase(twin, result)
 
 
+def test_a_twin_saying_pending_for_a_paid_order_still_hands_the_key_over(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    """The twin's `paid` is an assumption (docs/g2a-api.md §1); `pending`, the word seen, is
+    one the adapter reads as paid too: the purchase waits on it and never pays again."""
+    twin.admin.configure(status_words={"paid": "pending"}, completion_delay_seconds=0.3)
+    result = buy(client)
+    assert_one_purchase(twin, result)
+    assert twin.admin.order(result.order_id)["status"] == "complete"
+
+
 def test_configured_sqlite_store_survives_a_new_client(
     twin: RunningTwin, tmp_path: pathlib.Path
 ) -> None:
