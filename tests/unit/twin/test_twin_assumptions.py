@@ -126,3 +126,41 @@ def test_every_table_of_words_and_errors_lists_its_situations_in_the_registry() 
     for table in (*ERROR_TABLES, *WORD_TABLES):
         registered = {s.partition(".")[2] for s in SETTINGS if s.startswith(f"{table}.")}
         assert registered == set(getattr(config, table)), table
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs/g2a-api.md"
+ORDER_CALLS = (
+    "POST /order",
+    "PUT /order/pay/{id}",
+    "GET /order/details/{id}",
+    "GET /order/key/{id}",
+)
+
+
+def _call_rows(document: str) -> dict[str, str]:
+    """The contract document's Endpoints row of each order call, by call."""
+    return {
+        call: next(line for line in document.splitlines() if line.startswith(f"| `{call}`"))
+        for call in ORDER_CALLS
+    }
+
+
+@pytest.mark.parametrize(
+    "situation", [s for s, spec in ORDER_ERRORS.items() if spec.code.startswith("ORD")]
+)
+def test_an_order_code_is_placed_on_the_call_the_twin_answers_it_to(situation: str) -> None:
+    """The specs' Endpoints table names a G2A order code in the row of the call the twin
+    answers it to (`ORD03` was listed under pay, the twin answers it to the key call), and
+    docs/g2a-api.md's Errors table, when it lists the code, names the setting."""
+    code = ORDER_ERRORS[situation].code
+    (entry,) = (e for e in REGISTRY if e.setting == f"order_errors.{situation}")
+    method, path = entry.meaning.split()[:2]
+    answered_by = f"{method} {path.removeprefix('/v1')}"
+    rows = _call_rows((CONTRACTS / "g2a-api-contracts.md").read_text(encoding="utf-8"))
+    assert {call for call, row in rows.items() if f"`{code}`" in row} == {answered_by}
+    docs_rows = [
+        line
+        for line in DOCS.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"| {code} |")
+    ]
+    assert all(f"`order_errors.{situation}`" in row for row in docs_rows), docs_rows
