@@ -24,6 +24,8 @@ from harness.ports import MAX_PORT
 
 NAME = "load"
 DEFAULT_REPORT_DIR = "reports"
+DEFAULT_TARGET = "twin"
+DEFAULT_BIND_HOST = "127.0.0.1"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
 
 
@@ -39,9 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", type=int, help="override the profile's number of users")
     parser.add_argument("--spawn-rate", type=float, help="override users started per second")
     parser.add_argument("--run-time", help="override the run time (20s, 2m, 1h30m)")
-    parser.add_argument(
+    parser.add_argument(  # no default: a worker-only run refuses it when given
         "--target",
-        default="twin",
         choices=("twin", "sandbox", "live"),
         help="twin (default: the embedded twin), sandbox (credentials from the environment); "
         "live is refused: load never buys on the live API",
@@ -56,12 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expect-workers", type=int, help="workers the master waits for, local plus remote"
     )
-    parser.add_argument(
+    parser.add_argument(  # no default: a worker-only run refuses it when given
         "--bind-host",
-        default="127.0.0.1",
-        help="address the master, twin and receiver listen on (default: 127.0.0.1; remote "
-        "workers must reach it; off loopback the twin and receiver speak https with a CA made "
-        "for the run)",
+        help="address the master, twin and receiver listen on (default: "
+        f"{DEFAULT_BIND_HOST}; remote workers must reach it; off loopback the twin and receiver "
+        "speak https with a CA made for the run)",
     )
     parser.add_argument(
         "--master-host", help="worker-only mode: join the master at this address with --workers"
@@ -91,7 +91,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # What only the master's command reads: a worker-only run (--master-host) runs the master's plan.
-MASTER_OPTIONS = ("users", "spawn_rate", "run_time", "web", "report_dir", "expect_workers")
+# None of them has an argparse default, so that a worker-only run tells given from left out.
+MASTER_OPTIONS = (
+    "users",
+    "spawn_rate",
+    "run_time",
+    "web",
+    "report_dir",
+    "expect_workers",
+    "target",
+    "bind_host",
+)
 
 
 def _refuse_master_options(args: argparse.Namespace) -> None:
@@ -128,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     from harness.load.worker_only import JOIN_TIMEOUT_S, run_workers
 
     if args.list_profiles:
-        print_profiles(load_profiles(), args.target)
+        print_profiles(load_profiles(), args.target or DEFAULT_TARGET)
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
@@ -141,13 +151,15 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(  # an empty variable in a worker machine's script: no master mode
             f"--master-host {args.master_host!r} names no master: give the address it printed"
         )
+    target = args.target or DEFAULT_TARGET
+    bind_host = DEFAULT_BIND_HOST if args.bind_host is None else args.bind_host
     if args.report_dir is not None and not args.report_dir.strip():  # Path("") is the cwd
         raise UsageError(
             f"--report-dir {args.report_dir!r} names no folder: give one, or none for the "
             f"default ({DEFAULT_REPORT_DIR})"
         )
-    if _unspecified(args.bind_host):
-        shown = args.bind_host.strip() or repr(args.bind_host)
+    if not args.master_host and _unspecified(bind_host):  # a worker-only run refuses it later
+        shown = bind_host.strip() or repr(bind_host)
         raise UsageError(
             f"--bind-host {shown} is no address workers can reach: bind an address "
             "of this machine (127.0.0.1, or the one remote workers reach)"
@@ -169,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
             f"remote workers sign webhooks with the master's secret: export the same "
             f"{WEBHOOK_SECRET_ENV} on the master and on every worker machine"
         )
-    off_loopback = not is_loopback(args.master_host or args.bind_host)
+    off_loopback = not is_loopback(args.master_host or bind_host)
     if (remote or args.master_host) and off_loopback and not os.environ.get(STORE_URL_ENV):
         raise UsageError(  # else each worker opens the master's SQLite path on its own disk
             f"remote workers buy through one idempotency store: export the same "
@@ -194,10 +206,10 @@ def _run(args: argparse.Namespace) -> int:
     report = execute(
         LoadRun(
             profile,
-            target=args.target,
+            target=target,
             workers=args.workers,
             expect_workers=args.expect_workers,
-            bind_host=args.bind_host,
+            bind_host=bind_host,
             master_port=args.master_port,
             report_dir=Path(args.report_dir or DEFAULT_REPORT_DIR) / "load",
             web=args.web,

@@ -534,11 +534,16 @@ WORKER_ONLY = ["--master-host", "127.0.0.1", "--master-port", "9", "--join-timeo
         ["--web"],
         ["--report-dir", "reports"],
         ["--expect-workers", "2"],
+        ["--target", "sandbox"],
+        ["--bind-host", "10.0.0.5"],
+        # not "no address workers can reach": a worker machine's command binds none
+        pytest.param(["--bind-host", "0.0.0.0"], id="--bind-host-unspecified"),
     ],
     ids=lambda option: option[0],
 )
 def test_a_master_option_on_a_worker_only_run_is_refused(option: list[str]) -> None:
-    """The worker machine ran the master's plan and said nothing of the option it ignored."""
+    """The worker machine ran the master's plan and said nothing of the option it ignored
+    (`--target` and `--bind-host` too, whose defaults hid that they were given)."""
     done = harness("load", *WORKER_ONLY, *option, env=SECRET_ONLY)
     refusal = (
         f"g2a-harness load: {option[0]} is for the master's command: a worker-only run "
