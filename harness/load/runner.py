@@ -15,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,28 @@ def _remove(report_dir: Path, pattern: str) -> None:
         path.unlink()
 
 
+@contextmanager
+def _unjudged_if_interrupted(report_dir: Path) -> Iterator[None]:
+    """A run stopped before its verdict (Ctrl-C, SIGTERM) says on stderr what it left in its
+    report dir: Locust's stats of a cut run, which no one should take for a result (the gate
+    reads only load.json, which such a run never writes)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if not (report_dir / "load.json").exists():
+            print(f"g2a-harness load: {interrupted_text(report_dir)}", file=sys.stderr, flush=True)
+        raise
+
+
+def interrupted_text(report_dir: Path) -> str:
+    """What a run stopped before its verdict left, named file by file."""
+    left = sorted({path.name for pattern in RUN_OUTPUTS for path in report_dir.glob(pattern)})
+    return (
+        f"the run was stopped before its verdict: no load.json, and what it left in "
+        f"{report_dir} ({', '.join(left) or 'nothing'}) is not a result"
+    )
+
+
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
 
 
@@ -459,6 +482,13 @@ def execute(run: LoadRun) -> dict[str, Any]:
     for note in capped:  # once nothing refuses the run, before it starts
         print(f"g2a-harness load: {note}", file=sys.stderr, flush=True)
     _clean(run.report_dir)
+    with _unjudged_if_interrupted(run.report_dir):
+        return _run_and_judge(run, api, capped)
+
+
+def _run_and_judge(run: LoadRun, api: Target, capped: list[str]) -> dict[str, Any]:
+    """Services up, Locust to its end, then the verdict, written as load.json and printed."""
+    profile = run.profile
     webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV) or secrets.token_hex(24)
     start = envelope.RunStart.now()
     services_log = run.report_dir / "services.log"

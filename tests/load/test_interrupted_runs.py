@@ -56,6 +56,38 @@ def test_an_interrupted_run_stops_the_master_and_its_workers(
     assert [process.poll() is not None for process in started] == [True] * (1 + workers)
 
 
+def test_a_run_interrupted_before_its_verdict_names_what_it_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said nothing and left Locust's stats of the cut run (a `locust_stats.json` as a
+    finished run leaves it) with no load.json: nothing told them from a result."""
+
+    def interrupted(run: runner.LoadRun, plan: object, env: object) -> object:
+        for name in ("journal.json", "locust_stats.json", "locust_stats.csv"):
+            (tmp_path / name).write_text("{}", encoding="utf-8")  # as Locust left them
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_start_locust", interrupted)
+    monkeypatch.delenv("G2A_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("G2A_LOAD_IDEMPOTENCY_URL", raising=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute(runner.LoadRun(load_profiles()["smoke"], report_dir=tmp_path))
+
+    said = capsys.readouterr()
+    assert said.err == (
+        "g2a-harness load: the run was stopped before its verdict: no load.json, and what it "
+        f"left in {tmp_path} (journal.json, locust_stats.csv, locust_stats.json, services.log) "
+        "is not a result\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "journal.json",
+        "locust_stats.csv",
+        "locust_stats.json",
+        "services.log",
+    ]
+
+
 DIES = [sys.executable, "-c", "import os, time; time.sleep(0.5); os.kill(os.getpid(), 9)"]
 
 
@@ -155,5 +187,10 @@ def test_sigterm_stops_a_load_run_and_its_locust_processes(tmp_path: Path) -> No
     finally:
         if Path(f"/proc/{master}").exists():
             os.kill(master, signal.SIGKILL)
-    assert (code, stderr) == (143, TERMINATED)
+    left = ", ".join(sorted(path.name for path in (tmp_path / "load").iterdir()))
+    said_left = (
+        "g2a-harness load: the run was stopped before its verdict: no load.json, and what it "
+        f"left in {tmp_path / 'load'} ({left}) is not a result\n"
+    )
+    assert (code, stderr) == (143, said_left + TERMINATED)
     assert not (tmp_path / "load" / "load.json").exists()
