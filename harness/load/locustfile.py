@@ -120,6 +120,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         return
     if isinstance(runner, MasterRunner):
         runner.register_message(FINISHED_MESSAGE, _worker_finished)
+        _record_joined()
     mix = _plan(environment).mix
     for user_class in environment.user_classes:
         for mix_name, class_name in _CLASS_OF_MIX.items():
@@ -205,6 +206,16 @@ def _worker_finished(environment: Environment, msg: Any, **_: Any) -> None:
 
 def _worker_joined(client_id: str, **_: Any) -> None:
     _joined.add(client_id)
+    _record_joined()
+
+
+def _record_joined() -> None:
+    """Master: how many workers joined (more than it expected, or fewer), written at once until
+    the first test starts: a master that gives up waiting for its workers exits without
+    Locust's `quit` event, so without the journal `_write_journal` writes."""
+    _collected.workers_joined = len(_joined)
+    if not _collected.tests and _environment is not None:
+        write_journal(Path(_plan(_environment).journal_path), _collected)
 
 
 def _gap(gap: str) -> None:
@@ -321,8 +332,6 @@ def _write_journal(exit_code: int, **_: Any) -> None:
         return
     _flush_buffer()
     runner = environment.runner
-    if isinstance(runner, MasterRunner):  # more than it expected, or fewer when it gave up
-        _collected.workers_joined = len(_joined)
     if runner is not None:
         _collected.exceptions = _exceptions.of_run(runner.exceptions.values())
         _collected.test_started = runner.stats.start_time  # where Locust's rates run from

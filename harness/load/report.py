@@ -96,12 +96,14 @@ def write_report(report_dir: Path, report: dict[str, Any]) -> Path:
     return envelope.write_json(report_dir / "load.json", report)
 
 
-def worker_text(workers: int, expected: int) -> str:
-    """How Locust ran, for the headline: standalone, or a master with N workers."""
-    if workers <= 0 and expected <= 0:
+def worker_text(workers: int, expected: int, joined: int | None = None) -> str:
+    """How Locust ran, for the headline: standalone, or a master with the workers that joined
+    it (those it expected, when it recorded none), `workers` of them started here."""
+    if expected <= 0:
         return "1 standalone process"
-    remote = expected - workers
-    return f"master + {expected} worker(s)" + (f" ({remote} remote)" if remote > 0 else "")
+    ran = expected if joined is None else joined
+    remote = ran - workers
+    return f"master + {ran} worker(s)" + (f" ({remote} remote)" if remote > 0 else "")
 
 
 def print_verdict(
@@ -111,11 +113,9 @@ def print_verdict(
     files, any failed worker, then the path of every file the run wrote."""
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     joined = report.get("measured", {}).get("workers_joined")  # None: standalone, no journal
-    workers = report["expected_workers"] if joined is None else joined
-    title = (
-        f"load profile {report['profile']} on {report['target']}, "
-        f"{worker_text(report['workers'], workers)}: "
-        + ("[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]")
+    ran = worker_text(report["workers"], report["expected_workers"], joined)
+    title = f"load profile {report['profile']} on {report['target']}, {ran}: " + (
+        "[green]PASSED[/green]" if report["passed"] else "[red]FAILED[/red]"
     )
     table = Table(title=title, show_lines=False)
     for column in ("kind", "check", "target", "actual", "verdict"):

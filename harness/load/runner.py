@@ -318,6 +318,8 @@ def interrupted_text(report_dir: Path) -> str:
 
 
 _ERROR_LINE = re.compile(r"Error|Exception|Traceback|error:", re.IGNORECASE)
+# what Locust's master logs as it exits 1 once `--expect-workers-max-wait` passed (locust.main)
+GAVE_UP_LINE = "Gave up waiting for workers to connect"
 
 
 def _workers_fate(local_workers: int, remote_workers: int) -> str:
@@ -338,11 +340,13 @@ def run_cause(
     remote_workers: int = 0,
     stopped_after_s: float | None = None,
     run_time_s: int = 0,
+    workers_joined: int | None = None,
 ) -> str | None:
     """Why a run has no verdict to trust, `role` being Locust's `master` (with `local_workers`
-    started here, `remote_workers` elsewhere) or standalone `process`: the harness stopped it
-    after `stopped_after_s` of a `run_time_s` run, it died (a signal), failed (a code Locust
-    ends a run with is 0 or 3), or made no request; None when it ran."""
+    started here, `remote_workers` elsewhere, `workers_joined` of them joined) or standalone
+    `process`: the harness stopped it after `stopped_after_s` of a `run_time_s` run, it died (a
+    signal), gave up waiting for its workers, failed (a code Locust ends a run with is 0 or 3),
+    or made no request; None when it ran."""
     fate = _workers_fate(local_workers, remote_workers)
     if stopped_after_s is not None:
         return (
@@ -359,7 +363,14 @@ def run_cause(
             f"{exit_code}): no final stats{fate}"
         )
     if exit_code not in LOCUST_OK_EXITS:
-        return f"the Locust {role} exited with code {exit_code}: {last_error_line(log)}"
+        error = last_error_line(log)
+        if GAVE_UP_LINE in error:  # Locust's line names no count
+            expected = local_workers + remote_workers
+            return (
+                f"the Locust {role} gave up waiting for its workers after "
+                f"{EXPECT_WORKERS_MAX_WAIT_S} s: {workers_joined or 0} of {expected} joined{fate}"
+            )
+        return f"the Locust {role} exited with code {exit_code}: {error}"
     if requests == 0:
         return f"no request was made: {last_error_line(log)}"
     return None
@@ -555,6 +566,7 @@ def _run_and_judge(run: LoadRun, api: Target, capped: list[str]) -> dict[str, An
         remote_workers=max((run.expect_workers or 0) - run.workers, 0),
         stopped_after_s=end.stopped_after_s,
         run_time_s=profile.run_time_s,
+        workers_joined=journal.workers_joined,
     )
     if cause is not None:
         report["passed"] = False

@@ -50,16 +50,28 @@ def test_the_headline_names_how_many_workers_ran() -> None:
     assert worker_text(0, 0) == "1 standalone process"
     assert worker_text(2, 2) == "master + 2 worker(s)"
     assert worker_text(2, 6) == "master + 6 worker(s) (4 remote)"
+    assert worker_text(2, 6, joined=3) == "master + 3 worker(s) (1 remote)"
 
 
-def test_the_headline_counts_the_workers_that_joined_not_those_expected(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("tests", "joined", "expected", "workers_text"),
+    [
+        (1, 2, 1, "master + 2 worker(s) (2 remote)"),
+        (0, 0, 2, "master + 0 worker(s)"),  # gave up on them: was `1 standalone process`
+    ],
+)
+def test_the_headline_counts_the_workers_that_joined_not_those_expected(
+    tests: int, joined: int, expected: int, workers_text: str, tmp_path: Path
+) -> None:
     """A master expecting 1 remote worker ran with 2 (the worker machine's `--workers 2`, as
-    the recipe's `--workers N` allows): the headline said `master + 1 worker(s) (1 remote)`."""
-    write_journal(tmp_path / "journal.json", Journal(tests=1, workers_joined=2))
+    the recipe's `--workers N` allows): the headline said `master + 1 worker(s) (1 remote)`.
+    One that gave up on its 2 remote workers, none of which joined, said `1 standalone
+    process`."""
+    write_journal(tmp_path / "journal.json", Journal(tests=tests, workers_joined=joined))
     journal = read_journal(tmp_path / "journal.json")  # as the master wrote it
     verdict = evaluate(get_profile("smoke"), RunStats({}), journal, None, ReceiverRecord({}, {}))
     report = build_report(
-        profile=get_profile("smoke"), target="twin", workers=0, expected_workers=1,
+        profile=get_profile("smoke"), target="twin", workers=0, expected_workers=expected,
         verdict=verdict, stats=RunStats({}), journal=journal, files={}, web=False,
         peak_users=None,
     )  # fmt: skip
@@ -67,9 +79,9 @@ def test_the_headline_counts_the_workers_that_joined_not_those_expected(tmp_path
 
     print_verdict(report, console=Console(file=out, width=200))
 
-    assert (report["expected_workers"], report["measured"]["workers_joined"]) == (1, 2)
+    assert (report["expected_workers"], report["measured"]["workers_joined"]) == (expected, joined)
     headline = out.getvalue().splitlines()[0].strip()
-    assert headline == "load profile smoke on twin, master + 2 worker(s) (2 remote): FAILED"
+    assert headline == f"load profile smoke on twin, {workers_text}: FAILED"
 
 
 def test_a_failed_worker_fails_the_run_even_when_others_pass() -> None:
