@@ -69,8 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--master-port",
         type=int,
-        help="port the master listens on (default: a free one, printed) or, with "
-        "--master-host, joins (the port the master printed)",
+        help="port the master listens on (default: a free one, printed when it expects remote "
+        "workers) or, with --master-host, joins (the port the master printed)",
     )
     parser.add_argument(
         "--join-timeout",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import re
@@ -17,6 +18,7 @@ from port_support import refusing_port
 from qa_support import harness
 from rich.console import Console
 
+from harness.commands import load
 from harness.load import runner, worker_only
 from harness.load.journal import Journal, read_journal, write_journal
 from harness.load.plan import JOINED_LINE
@@ -562,6 +564,20 @@ def test_a_master_option_on_a_worker_only_run_is_refused(option: list[str]) -> N
         "(--master-host) runs the master's plan\n"
     )
     assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
+
+
+def test_the_master_port_help_says_when_the_port_is_printed() -> None:
+    """It said `(default: a free one, printed)`; a master with only local workers prints none."""
+    parser = argparse.ArgumentParser(
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, width=300, max_help_position=40)
+    )
+    load.add_arguments(parser)
+    lines = parser.format_help().splitlines()
+    line = next(line for line in lines if line.lstrip().startswith("--master-port "))
+    assert line.split("  ")[-1] == (
+        "port the master listens on (default: a free one, printed when it expects remote "
+        "workers) or, with --master-host, joins (the port the master printed)"
+    )
 
 
 def test_a_master_port_on_a_standalone_run_is_refused() -> None:
