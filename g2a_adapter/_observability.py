@@ -200,7 +200,10 @@ class SecretMasker:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         given = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
-        self._pattern = _any_of({form for s in given for form in _written_forms(s)})
+        self._pattern = _any_of(
+            {form for s in given for form in _written_forms(s)},
+            json_forms={form for s in given for form in _json_forms(s)},
+        )
         self._base64 = _any_of({core for s in given for core in _base64_cores(s)})
 
     def __call__(self, text: str) -> str:
@@ -230,24 +233,33 @@ class SecretMasker:
         return "".join([*pieces, text[done:]])
 
 
-def _any_of(forms: set[str]) -> re.Pattern[str] | None:
+def _any_of(forms: Iterable[str], json_forms: Iterable[str] = ()) -> re.Pattern[str] | None:
     """One pattern matching any of `forms`, the longest first (so none is left half-masked). A
     run of backslashes in a form matches a run of any length, and a quote any backslashes
     before it: a repr doubles each backslash and may escape a quote, and a repr of a repr (an
-    exception's, holding a body's) does so again."""
-    if not forms:
+    exception's, holding a body's) does so again. In `json_forms` (as `json.dumps` writes
+    them), the hex of each `\\u` escape matches in either case, digit by digit: encoders
+    differ, and a body may mix them."""
+    written = [(form, False) for form in forms] + [(form, True) for form in json_forms]
+    if not written:
         return None
-    patterns = dict.fromkeys(map(_nested, sorted(forms, key=len, reverse=True)))
+    by_length = sorted(written, key=lambda written: len(written[0]), reverse=True)
+    patterns = dict.fromkeys(_nested(form, json_escapes) for form, json_escapes in by_length)
     return re.compile("|".join(patterns))
 
 
-def _nested(form: str) -> str:
+def _nested(form: str, json_escapes: bool) -> str:
     pieces, done = [], 0
     for escape in _REPR_ESCAPE.finditer(form):
         quote = escape.group()[-1]
         loose = _ANY_BACKSLASHES + re.escape(quote) if quote in "'\"" else _SOME_BACKSLASHES
         pieces += [re.escape(form[done : escape.start()]), loose]
         done = escape.end()
+        # an odd run ends in a `\\u` escape; an even one is escaped backslashes only
+        hex_digits = _JSON_UNICODE_HEX.match(form, done) if json_escapes else None
+        if hex_digits and quote == "\\" and len(escape.group()) % 2:
+            pieces.append(f"u(?i:{hex_digits[1]})")
+            done = hex_digits.end()
     return "".join([*pieces, re.escape(form[done:])])
 
 
@@ -259,9 +271,7 @@ _ANY_BACKSLASHES = r"(?<!\\)\\*+"
 
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
-# A `\uXXXX` escape of `json.dumps`, or an escaped backslash (matched so that its `\\` is
-# never read as the start of an escape): upper-casing one changes only the escape's hex.
-_JSON_ESCAPE = re.compile(r"\\\\|\\u[0-9a-f]{4}")
+_JSON_UNICODE_HEX = re.compile(r"u([0-9a-f]{4})")  # what follows the `\\` of a `\\u` escape
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
 # maybe written `\/` (JSON, the PHP way), with more backslashes in reprs of that.
 _BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
@@ -308,11 +318,10 @@ def _lower_hex_too(forms: set[str]) -> set[str]:
 
 def _json_forms(secret: str) -> set[str]:
     """`secret` inside a JSON string, as JSON encoders write it: non-ASCII as is or as `\\u`
-    escapes in lower- or upper-case hex, `/` as is or as `\\/` (PHP's `json_encode` default;
-    G2A's official client is PHP, and bodies echoed back carry its spelling)."""
-    as_ascii = json.dumps(secret)[1:-1]
-    upper_hex = _JSON_ESCAPE.sub(lambda m: m.group()[:2] + m.group()[2:].upper(), as_ascii)
-    plain = {as_ascii, upper_hex, json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escapes (whose hex `_any_of` matches in any case), `/` as is or as `\\/` (PHP's
+    `json_encode` default; G2A's official client is PHP, and bodies echoed back carry its
+    spelling)."""
+    plain = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     return plain | {form.replace("/", "\\/") for form in plain}
 
 

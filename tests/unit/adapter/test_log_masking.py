@@ -121,7 +121,7 @@ def test_a_secret_escaped_in_json_is_masked(ensure_ascii: bool) -> None:
 
 
 # PHP's json_encode (G2A's official client is PHP) writes `/` as `\\/`; other encoders write
-# the hex of `\\u` escapes in upper case. A body echoed back can carry either spelling.
+# the hex of `\\u` escapes in upper case, or mix both. A body echoed back can carry any spelling.
 PHP_SECRET = "pä/ss\N{GRINNING FACE}wörd/1"
 
 
@@ -132,6 +132,8 @@ PHP_SECRET = "pä/ss\N{GRINNING FACE}wörd/1"
         ("p\\u00E4/ss\\uD83D\\uDE00w\\u00F6rd/1", "upper-case hex"),
         ("p\\u00E4\\/ss\\uD83D\\uDE00w\\u00F6rd\\/1", "upper-case hex, escaped slash"),
         ("pä\\/ss\N{GRINNING FACE}wörd\\/1", "JSON_UNESCAPED_UNICODE, escaped slash"),
+        ("p\\u00E4\\/ss\\ud83d\\uDE00w\\u00f6rd\\/1", "escapes in either case"),
+        ("p\\u00e4/ss\\uD83d\\uDe00w\\u00F6rd/1", "cases mixed within an escape"),
     ],
 )
 def test_a_secret_escaped_in_json_the_php_way_is_masked(written: str, spelling: str) -> None:
