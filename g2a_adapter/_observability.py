@@ -27,6 +27,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from g2a_adapter._line_breaks import LINE_BREAK, Unwrapped
+
 MASK = "***"
 # Up to twice the longest default timeout (G2A_KEY_TIMEOUT_MS, 60 s): a key fetch close to its
 # timeout shows as such in the p99, which the lost-key runbook compares with that timeout.
@@ -195,7 +197,9 @@ class SecretMasker:
     percent-encoded, and an access log or an HTTP library's debug line prints that query. In
     base64 (an HTTP Basic `Authorization` header holds `base64(client_id:secret)`), the whole
     base64 word that carries the secret is masked (`_base64_cores`), its `/` written as is or
-    as JSON `\\/` (PHP's `json_encode` default).
+    as JSON `\\/` (PHP's `json_encode` default), and wrapped over lines too (PEM, MIME), maybe
+    indented or inside a JSON string: it then runs on into each next line that holds nothing
+    else.
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
@@ -215,22 +219,40 @@ class SecretMasker:
 
     @staticmethod
     def _mask_base64_words(text: str, cores: re.Pattern[str]) -> str:
-        """`text` with each base64 word that holds a secret's core replaced by `***`."""
+        """`text` with each base64 word that holds a secret's core replaced by `***`. A core
+        is also found across line breaks; the word that holds it then runs over them too."""
+        unwrapped = Unwrapped(text)
         pieces: list[str] = []
         done = 0
-        for hit in cores.finditer(text):
-            if hit.start() < done:  # inside a word masked already
+        for hit in cores.finditer(unwrapped.joined):
+            start, end = unwrapped.span_in_text(*hit.span())
+            if start < done:  # inside a word masked already
                 continue
-            start = hit.start()  # back to the word's start, never before what is done
-            while start > done and (
-                text[start - 1] in _BASE64_WORD_CHARS
-                or (text[start - 1] == "\\" and text[start : start + 1] in ("/", "\\"))
-            ):
-                start -= 1
-            end = _BASE64_WORD_END.match(text, hit.end())
+            wrapped = end - start > len(hit.group())
+            start = _base64_word_start(unwrapped, start, done, wrapped)
+            word_end = (_WRAPPED_BASE64_WORD_END if wrapped else _BASE64_WORD_END).match(text, end)
             pieces += [text[done:start], MASK]
-            done = end.end() if end else hit.end()
+            done = word_end.end() if word_end else end
         return "".join([*pieces, text[done:]])
+
+
+def _base64_word_start(unwrapped: Unwrapped, start: int, done: int, wrapped: bool) -> int:
+    """Back from `start` to the start of its base64 word (over line breaks if `wrapped`),
+    never before `done`."""
+    text = unwrapped.text
+    while start > done:
+        line_end = unwrapped.break_ending_at(start)
+        if line_end is not None:  # a word runs on before a break only where it is wrapped
+            if not (wrapped and line_end > done and text[line_end - 1] in _BASE64_WORD_CHARS):
+                break
+            start = line_end
+        elif text[start - 1] in _BASE64_WORD_CHARS or (
+            text[start - 1] == "\\" and text[start : start + 1] in ("/", "\\")
+        ):
+            start -= 1
+        else:
+            break
+    return start
 
 
 def _any_of(forms: Iterable[str], json_forms: Iterable[str] = ()) -> re.Pattern[str] | None:
@@ -275,7 +297,12 @@ _JSON_UNICODE_HEX = re.compile(r"u([0-9a-f]{4})")  # what follows the `\\` of a 
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
 # maybe written `\/` (JSON, the PHP way), with more backslashes in reprs of that.
 _BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")
-_BASE64_WORD_END = re.compile(r"(?:[A-Za-z0-9+/_%-]|\\+/)*=*")
+_BASE64_WORD_CHAR = r"[A-Za-z0-9+/_%-]|\\+/"
+_BASE64_WORD_END = re.compile(rf"(?:{_BASE64_WORD_CHAR})*=*")
+# A wrapped word runs on over a line break only into a line that holds nothing else (up to the
+# next break, a closing quote or the end): a line that starts with a word and goes on stays.
+_BASE64_LINE = rf"(?:{_BASE64_WORD_CHAR})+=*(?:{LINE_BREAK}|[\"']|$)"
+_WRAPPED_BASE64_WORD_END = re.compile(rf"(?:{_BASE64_WORD_CHAR}|{LINE_BREAK}(?={_BASE64_LINE}))*=*")
 _URL_SAFE = str.maketrans("+/", "-_")
 # Shorter cores could turn up by chance in other base64 text; a secret of 7 bytes or more
 # has a core this long at every alignment.

@@ -113,6 +113,32 @@ def test_the_line_after_a_masked_credential_is_left_as_it_is() -> None:
     )
 
 
+API_KEY = "0123456789abcdef" * 4  # as long as G2A's API key: its base64 always spans a break
+
+
+def _wrapped(text: str, width: int, line_break: str) -> str:
+    return line_break.join(text[i : i + width] for i in range(0, len(text), width))
+
+
+@pytest.mark.parametrize("width", [64, 76], ids=["pem", "mime"])
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\n    ", "\\n"])
+@pytest.mark.parametrize("secret", [CLIENT_SECRET, API_KEY])
+def test_a_basic_credential_wrapped_over_lines_is_masked_whole(
+    width: int, line_break: str, secret: str
+) -> None:
+    """Wrapped as PEM (64 columns) or MIME and `base64` (76), maybe indented (YAML) or inside
+    a JSON string (`\\n`); the line after it is left as it is."""
+    for client_id in ("a", "ab", "abc", "seller-client-0001"):
+        encoded = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        block = f"credential:{line_break}{_wrapped(encoded, width, line_break)}{line_break}next: 1"
+        assert SecretMasker([secret])(block) == f"credential:{line_break}***{line_break}next: 1"
+        rest = _wrapped(encoded[40:], width, line_break)
+        header = f"Authorization: Basic {encoded[:40]}{line_break}{rest}{line_break}Accept: */*"
+        assert SecretMasker([secret])(header) == (
+            f"Authorization: Basic ***{line_break}Accept: */*"
+        )
+
+
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_a_secret_escaped_in_json_is_masked(ensure_ascii: bool) -> None:
     secret = 'pässwörd-"quoted"\\ü'
