@@ -236,10 +236,10 @@ class SecretMasker:
         return "".join([*pieces, text[done:]])
 
 
-def _base64_word_start(unwrapped: Unwrapped, start: int, done: int, wrapped: bool) -> int:
-    """Back from `start` to the start of its base64 word (over line breaks if `wrapped`),
-    never before `done`."""
-    text = unwrapped.text
+def _base64_word_start(unwrapped: Unwrapped, hit_start: int, done: int, wrapped: bool) -> int:
+    """Back from `hit_start` to the start of its base64 word (over line breaks if `wrapped`),
+    never before `done`, nor into a JSON escape (`\\t`, `\\u00e9`) just before the word."""
+    text, start = unwrapped.text, hit_start
     while start > done:
         line_end = unwrapped.break_ending_at(start)
         if line_end is not None:  # a word runs on before a break only where it is wrapped
@@ -252,7 +252,8 @@ def _base64_word_start(unwrapped: Unwrapped, start: int, done: int, wrapped: boo
             start -= 1
         else:
             break
-    return start
+    escaped = _JSON_ESCAPE_LETTERS.match(text, start) if text[start - 1 : start] == "\\" else None
+    return min(escaped.end(), hit_start) if escaped else start
 
 
 def _any_of(forms: Iterable[str], json_forms: Iterable[str] = ()) -> re.Pattern[str] | None:
@@ -294,6 +295,7 @@ _ANY_BACKSLASHES = r"(?<!\\)\\*+"
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _JSON_UNICODE_HEX = re.compile(r"u([0-9a-f]{4})")  # what follows the `\\` of a `\\u` escape
+_JSON_ESCAPE_LETTERS = re.compile(r"[bfnrt]|u[0-9a-fA-F]{4}")  # base64 letters, yet no word's
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
 # maybe written `\/` (JSON, the PHP way), with more backslashes in reprs of that.
 _BASE64_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_%")

@@ -105,6 +105,15 @@ def test_a_basic_credential_in_json_written_the_php_way_is_masked() -> None:
         assert SecretMasker([secret])(php_line) == '{"Authorization": "Basic ***", "n": 1}', secret
 
 
+@pytest.mark.parametrize("before", ["\t", "\r", "\n", "é", "\x00"])
+def test_a_json_escape_just_before_a_masked_credential_is_left_as_it_is(before: str) -> None:
+    """An escape's letters (`t` of `\\t`, `u00e9` of `\\u00e9`) are base64, yet not the word's."""
+    credential = base64.b64encode(f"client-id:{CLIENT_SECRET}".encode()).decode()
+    body = json.dumps({"header": f"{before}{credential}"})
+    escape = json.dumps(before)[1:-1]
+    assert SecretMasker([CLIENT_SECRET])(body) == f'{{"header": "{escape}***"}}'
+
+
 def test_the_line_after_a_masked_credential_is_left_as_it_is() -> None:
     encoded = base64.b64encode(f"client-id:{CLIENT_SECRET}".encode()).decode().rstrip("=")
     line = f"send: POST /oauth/token\nAuthorization: Basic {encoded}\nAccept: application/json"
