@@ -10,6 +10,7 @@ Scenario tags `@twin @sandbox @live` say where a scenario may run; `allows` appl
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import socket
 from collections.abc import Iterable, Mapping
@@ -59,11 +60,23 @@ class Target:
         return values | overrides
 
 
+REDACTED_VARS_ENV = "G2A_REDACTED_VARS"
+
+
 def environment_secrets(env: Mapping[str, str]) -> list[str]:
     """The secret values in a run's environment: the `G2A_…_KEY` and `G2A_…_SECRET` variables
-    (the API key, the webhook, G2A Pay and seller client secrets), and the password of each
-    `G2A_…_URL` (an idempotency store's)."""
-    values = [v for k, v in env.items() if k.startswith("G2A_") and k.endswith(("_KEY", "_SECRET"))]
+    (the API key, the webhook, G2A Pay and seller client secrets), the password of each
+    `G2A_…_URL` (an idempotency store's), and each variable `G2A_REDACTED_VARS` names: a
+    comma-separated list of names or shell-style patterns (`SHOP_*_TOKEN`), for credentials a
+    team's own steps read. No other variable is taken on a guess: a `DB_PASSWORD=test` would
+    mask every `test` of a report."""
+    redacted = [name.strip() for name in env.get(REDACTED_VARS_ENV, "").split(",")]
+    values = [
+        value
+        for name, value in env.items()
+        if (name.startswith("G2A_") and name.endswith(("_KEY", "_SECRET")))
+        or any(pattern and fnmatch.fnmatchcase(name, pattern) for pattern in redacted)
+    ]
     for name, url in env.items():
         if name.startswith("G2A_") and name.endswith("_URL"):
             try:

@@ -395,8 +395,16 @@ def test_the_run_masks_its_secrets_in_what_pytest_wrote_however_it_wrote_them(
     }
 
 
+@pytest.mark.parametrize(
+    ("variable", "redacted_vars"),
+    [("G2A_API_KEY", {}), ("SHOP_TOKEN", {"G2A_REDACTED_VARS": "SHOP_*"})],
+    ids=["adapter-variable", "variable-named-by-G2A_REDACTED_VARS"],
+)
 def test_an_interrupted_run_masks_its_secrets_in_what_pytest_wrote(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    redacted_vars: dict[str, str],
 ) -> None:
     """Ctrl-C stops the run and its pytest; the log pytest wrote so far is masked too."""
     from harness.commands import run
@@ -414,8 +422,7 @@ def test_an_interrupted_run_masks_its_secrets_in_what_pytest_wrote(
 
     monkeypatch.setattr(run, "_show_progress", interrupted)
     selection = run.Selection("full", None, None)
+    env = {variable: secret, **redacted_vars}
     with pytest.raises(KeyboardInterrupt):
-        run._run_checklist(
-            "sandbox", selection, tmp_path, {"G2A_API_KEY": secret}, None, {}, lambda: None
-        )
+        run._run_checklist("sandbox", selection, tmp_path, env, None, {}, lambda: None)
     assert (tmp_path / "pytest.log").read_text() == "api_key=***\n"

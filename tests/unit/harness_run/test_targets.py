@@ -138,6 +138,18 @@ def test_the_secrets_of_an_environment_are_its_keys_secrets_and_url_passwords() 
     assert environment_secrets(env) == sorted(["k" * 64, "whsec-1", "p%40ss%2Fword", "p@ss/word"])
 
 
+def test_the_secrets_of_an_environment_include_the_variables_g2a_redacted_vars_names() -> None:
+    env = {
+        "G2A_REDACTED_VARS": " SHOP_TOKEN, SHOP_*_PASSWORD,,",
+        "SHOP_TOKEN": "shop-token-1",
+        "SHOP_DB_PASSWORD": "db-pass-2",
+        "SHOP_DB_USER": "shop",  # matches no name or pattern
+        "shop_token": "lower-case-3",  # names are matched as written
+        "AWS_SECRET": "not-named",
+    }
+    assert environment_secrets(env) == ["db-pass-2", "shop-token-1"]
+
+
 @pytest.mark.parametrize("timeout", ["abc", "0", "600001"])
 def test_a_timeout_the_adapter_refuses_is_refused_before_the_host_is_asked(timeout: str) -> None:
     """`run` and `load` on the sandbox check the settings first, nothing reaching the host: a
