@@ -6,17 +6,21 @@ Two rules, applied to the query, the body, the headers and the path:
   form pair (query or body) whose name decodes to it (`client%5Fsecret` is `client_secret`,
   as `parse_qsl` reads it), or a key of a JSON object at any depth;
 - a configured secret (each credential's key and secret: `TwinState.secrets`) is masked
-  wherever it appears once decoded: percent-encoded in a pair, `\\u`-escaped in JSON, plain
-  in a header or the path. A credential's secret has at least `MIN_SECRET_LENGTH` characters
+  however it is written, as the adapter's `SecretMasker` finds it: plain, percent-encoded,
+  escaped in JSON, in the base64 of an HTTP Basic credential, in a pair, a JSON value, a
+  header or the path. A credential's secret has at least `MIN_SECRET_LENGTH` characters
   (`harness.twin.credentials`), so that masking it does not hide short ordinary text.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
+
+from g2a_adapter.logformat import SecretMasker
 
 MASK = "***"
 SECRET_FIELDS = frozenset({"client_secret"})
@@ -32,15 +36,17 @@ def masked_authorization(value: str) -> str:
 
 
 def scrubbed(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of a secret replaced by the mask."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+    """`text` with every secret, however written, replaced by the mask."""
+    return _masker(frozenset(secrets))(text)
+
+
+@functools.lru_cache(maxsize=16)  # a twin's secrets change only when it is configured
+def _masker(secrets: frozenset[str]) -> SecretMasker:
+    return SecretMasker(secrets)
 
 
 def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
-    return any(secret and secret in text for secret in secrets)
+    return scrubbed(text, secrets) != text
 
 
 def masked_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
@@ -60,10 +66,14 @@ def masked_form(text: str, secrets: Iterable[str] = ()) -> str:
 
 def _masked_pair(pair: str, secrets: Iterable[str]) -> str:
     raw_name, sep, raw_value = pair.partition("=")
-    name, value = unquote_plus(raw_name), unquote_plus(raw_value)
-    if _holds_secret(name, secrets):
+    name = unquote_plus(raw_name)
+    if _holds_secret(raw_name, secrets) or _holds_secret(name, secrets):
         return MASK
-    if sep and (name in SECRET_FIELDS or _holds_secret(value, secrets)):
+    if sep and (
+        name in SECRET_FIELDS
+        or _holds_secret(raw_value, secrets)
+        or _holds_secret(unquote_plus(raw_value), secrets)
+    ):
         return f"{raw_name}={MASK}"
     return pair
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -285,6 +287,35 @@ def test_secrets_never_reach_the_request_log_or_log_lines(
     assert [line.rsplit(" ", 2)[0] for line in lines] == [
         f"POST {path}?{logged[0]}" if query else f"POST {path}"
     ]
+
+
+BASIC = "Basic " + base64.b64encode(f"{HASH}:{SANDBOX_API_KEY}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "logged"),
+    [
+        ({"X-Upstream-Auth": BASIC}, "", ("Basic ***", "")),
+        ({}, json.dumps({"notes": BASIC}), ("", '{"notes": "Basic ***"}')),
+        ({}, json.dumps({"notes": f"sent {BASIC};"}), ("", '{"notes": "sent Basic ***;"}')),
+        ({"X-Upstream-Auth": quote(BASIC, safe="")}, "", ("***", "")),  # one encoded word
+    ],
+    ids=["basic-in-a-header", "basic-in-json", "basic-in-json-text", "basic-percent-encoded"],
+)  # fmt: skip
+def test_a_secret_in_base64_or_encoded_never_reaches_the_request_log(
+    root: httpx.Client,
+    admin: TwinAdmin,
+    headers: dict[str, str],
+    body: str,
+    logged: tuple[str, str],
+) -> None:
+    """A configured key in the base64 of an HTTP Basic credential, or percent-encoded, where
+    no field name tells it: in a header the twin does not know, or a JSON value."""
+    root.post(
+        "/v1/order", content=body.encode(), headers={**headers, "Content-Type": "application/json"}
+    )
+    [record] = admin.requests()
+    assert (record["headers"].get("x-upstream-auth", ""), record["body"]) == logged
 
 
 def test_a_percent_encoded_secret_field_is_read_as_the_field(root: httpx.Client) -> None:
