@@ -202,7 +202,9 @@ class SecretMasker:
     else.
     """
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str], *, mask: str = MASK) -> None:
+        """`mask` replaces each secret (`***` by default; a report may have its own word)."""
+        self._mask = mask
         given = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
         self._pattern = _any_of(
             {form for s in given for form in _written_forms(s)},
@@ -215,10 +217,9 @@ class SecretMasker:
             text = self._mask_base64_words(text, self._base64)
         if self._pattern is None:
             return text
-        return self._pattern.sub(MASK, text)
+        return self._pattern.sub(lambda _: self._mask, text)  # the mask as is, never a template
 
-    @staticmethod
-    def _mask_base64_words(text: str, cores: re.Pattern[str]) -> str:
+    def _mask_base64_words(self, text: str, cores: re.Pattern[str]) -> str:
         """`text` with each base64 word that holds a secret's core replaced by `***`. A core
         is also found across line breaks; the word that holds it then runs over them too."""
         unwrapped = Unwrapped(text)
@@ -231,7 +232,7 @@ class SecretMasker:
             wrapped = end - start > len(hit.group())
             start = _base64_word_start(unwrapped, start, done, wrapped)
             word_end = (_WRAPPED_BASE64_WORD_END if wrapped else _BASE64_WORD_END).match(text, end)
-            pieces += [text[done:start], MASK]
+            pieces += [text[done:start], self._mask]
             done = word_end.end() if word_end else end
         return "".join([*pieces, text[done:]])
 

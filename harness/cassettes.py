@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from g2a_adapter.logformat import SecretMasker
+
 CASSETTE_DIR = Path("tests/cassettes")
 SCRUBBED = "<scrubbed>"
 PROVENANCE_SUFFIX = ".provenance.json"
@@ -91,9 +93,10 @@ def _masked(fields: str) -> str:
 
 
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove every secret value, token/key field, e-mail and key-shaped string from text."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, SCRUBBED)
+    """Remove every secret value (however written: percent-encoded, escaped in JSON, in the
+    base64 of a Basic credential, as the adapter's `SecretMasker` finds it), token/key field,
+    e-mail and key-shaped string from text."""
+    text = SecretMasker(secrets, mask=SCRUBBED)(text)
     text = _FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}{m['end']}", text)
     text = _FORM_FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}", text)
     text = EMAIL.sub(SCRUBBED, text)
@@ -121,9 +124,9 @@ def scrub_request(secrets: list[str]) -> Callable[[Any], Any]:
         if "/__twin/" in request.path:
             return None
         request.uri = scrub_text(redacted_url(request.uri), secrets)
-        for name in list(request.headers):
-            if name.lower() in SCRUBBED_HEADERS:
-                request.headers[name] = SCRUBBED
+        for name, value in list(request.headers.items()):
+            secret = name.lower() in SCRUBBED_HEADERS
+            request.headers[name] = SCRUBBED if secret else scrub_text(value, secrets)
         request.body = _scrub_body(request.body, secrets)
         return request
 
@@ -138,9 +141,9 @@ def scrub_response(secrets: list[str]) -> Callable[[dict[str, Any]], dict[str, A
         if "string" in body:
             body["string"] = _scrub_body(body["string"], secrets)
         headers = response.get("headers", {})
-        for name in list(headers):
-            if name.lower() in SCRUBBED_HEADERS:
-                headers[name] = [SCRUBBED]
+        for name, values in list(headers.items()):
+            secret = name.lower() in SCRUBBED_HEADERS
+            headers[name] = [SCRUBBED] if secret else [scrub_text(v, secrets) for v in values]
         return response
 
     return before_record_response
@@ -189,7 +192,9 @@ def read_provenance(cassette: Path) -> dict[str, Any]:
 
 def find_leaks(text: str, secrets: Iterable[str]) -> list[str]:
     """Descriptions (never the values) of secrets or key-shaped strings found in text."""
-    found = [f"configured secret #{i}" for i, s in enumerate(secrets) if len(s) >= 4 and s in text]
+    found = [
+        f"configured secret #{i}" for i, s in enumerate(secrets) if SecretMasker([s])(text) != text
+    ]
     found += [f"pattern {p.pattern!r}" for p in KEY_SHAPED if p.search(text)]
     found += ["an e-mail address"] if EMAIL.search(text) else []
     return found

@@ -3,16 +3,20 @@ the request that was recorded (body included), provenance stores a redacted base
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from vcr.request import Request
 
 from harness.cassettes import (
     SCRUBBED,
+    find_leaks,
     redacted_url,
     scrub_request,
+    scrub_response,
     vcr_config,
     write_provenance,
 )
@@ -66,6 +70,47 @@ def test_recorded_request_urls_lose_credentials_and_configured_secrets() -> None
         f"http://{SCRUBBED}@127.0.0.1:1/v1/products?page=1&token={SCRUBBED}&q={SCRUBBED}"
     )
     assert recorded.headers["Authorization"] == SCRUBBED
+
+
+# Shaped like G2A's sample client secrets: `$`, `/` and `+` are written otherwise in URLs and JSON
+WRITTEN_SECRET = "$2a$10$E2jV.xq9Lk/HJoT6+w"
+BASIC = "Basic " + base64.b64encode(f"client:{WRITTEN_SECRET}".encode()).decode()
+
+
+def test_a_recorded_request_loses_a_secret_however_it_is_written() -> None:
+    """Percent-encoded in a query value whose name says nothing, escaped as PHP writes JSON,
+    in the base64 of a Basic credential in a header whose name says nothing."""
+    php_json = json.dumps({"note": WRITTEN_SECRET}).replace("/", "\\/")
+    request = Request(
+        "POST",
+        f"http://127.0.0.1:1/v1/order?note={quote(WRITTEN_SECRET, safe='')}&page=1",
+        php_json.encode(),
+        {"X-Upstream-Auth": BASIC, "Accept": "application/json"},
+    )
+    recorded = scrub_request([WRITTEN_SECRET])(request)
+    assert recorded.uri == f"http://127.0.0.1:1/v1/order?note={SCRUBBED}&page=1"
+    assert recorded.body == f'{{"note": "{SCRUBBED}"}}'.encode()
+    assert dict(recorded.headers) == {
+        "X-Upstream-Auth": f"Basic {SCRUBBED}",
+        "Accept": "application/json",
+    }
+
+
+def test_a_recorded_answer_loses_a_secret_in_a_header_whose_name_says_nothing() -> None:
+    answer = {"body": {"string": b"{}"}, "headers": {"X-Echo": [BASIC], "Set-Cookie": ["s=1"]}}
+    recorded = scrub_response([WRITTEN_SECRET])(answer)
+    assert recorded["headers"] == {"X-Echo": [f"Basic {SCRUBBED}"], "Set-Cookie": [SCRUBBED]}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [quote(WRITTEN_SECRET, safe=""), json.dumps(WRITTEN_SECRET).replace("/", "\\/"), BASIC],
+    ids=["percent-encoded", "php-json", "basic"],
+)
+def test_a_cassette_holding_a_secret_written_otherwise_is_a_leak(written: str) -> None:
+    assert find_leaks(f"note: {written}", ["other-secret", WRITTEN_SECRET]) == [
+        "configured secret #1"
+    ]
 
 
 def test_a_recorded_request_matches_on_its_body_too() -> None:
