@@ -295,6 +295,9 @@ _ANY_BACKSLASHES = r"(?<!\\)\\*+"
 
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+# What a URL's user info leaves unencoded beside letters, digits and `-._~`: WHATWG's user
+# info set, as httpx (`URL(password=...)`) and browsers write a password
+_USER_INFO_SAFE = "!$%&'()*+,"
 _JSON_UNICODE_HEX = re.compile(r"u([0-9a-f]{4})")  # what follows the `\\` of a `\\u` escape
 _JSON_ESCAPE_LETTERS = re.compile(r"[bfnrt]|u[0-9a-fA-F]{4}")  # base64 letters, yet no word's
 # A base64 word: standard or URL-safe alphabet, maybe percent-encoded (`%2F`, `%3D`), its `/`
@@ -313,10 +316,11 @@ _MIN_BASE64_CORE = 8
 
 
 def _written_forms(secret: str) -> set[str]:
-    """`secret` as is, percent-encoded as URLs, queries and forms write it (upper- and
-    lower-case hex) and escaped as a JSON string: a handful of literals, so masking stays one
-    regular-expression pass."""
-    encoded = _percent_encoded(secret) | _lower_hex_too({quote_plus(secret)})
+    """`secret` as is, percent-encoded as URLs, queries, forms and a URL's user info write it
+    (upper- and lower-case hex) and escaped as a JSON string: a handful of literals, so
+    masking stays one regular-expression pass."""
+    written_by_urls = {quote_plus(secret), quote(secret, safe=_USER_INFO_SAFE)}
+    encoded = _percent_encoded(secret) | _lower_hex_too(written_by_urls)
     return encoded | _in_reprs({secret} | _json_forms(secret)) | _markup_forms(secret)
 
 

@@ -44,10 +44,16 @@ def test_a_query_encoded_secret_is_masked_as_httpx_sends_it() -> None:
         "%242a%2410%24E2jV.xq9Lk%2FHJoT6%2Bw+a~Z",  # quote_plus (forms, httpx, requests)
         "%242a%2410%24E2jV.xq9Lk/HJoT6%2Bw%20a~Z",  # quote (a path: `/` left as is)
         "%242a%2410%24E2jV.xq9Lk%2fHJoT6%2bw+a~Z",  # lower-case hex
+        "$2a$10$E2jV.xq9Lk%2FHJoT6+w%20a~Z",  # a URL's user info (WHATWG: `$`, `+` kept)
     ],
 )
 def test_every_usual_percent_encoding_of_a_secret_is_masked(written: str) -> None:
     assert SecretMasker([CLIENT_SECRET])(f"secret={written}&x=1") == "secret=***&x=1"
+
+
+def test_a_password_in_a_urls_user_info_is_masked_as_httpx_writes_it() -> None:
+    url = httpx.URL("https://api.g2a.com/v1").copy_with(username="client", password=CLIENT_SECRET)
+    assert SecretMasker([CLIENT_SECRET])(f"GET {url}") == "GET https://client:***@api.g2a.com/v1"
 
 
 def test_a_secret_with_nothing_to_encode_is_masked_once() -> None:
