@@ -95,7 +95,7 @@ class Sender:
     (`duplicate`, `replay`, `forged`; the rest is fresh valid events). Pure: the Locust user
     only posts what `next` hands it."""
 
-    secret: str
+    secret: str = field(repr=False)  # the webhook secret: never in a repr (a log, a traceback)
     shares: Mapping[str, float]
     tolerance_s: float
     rng: random.Random = field(default_factory=random.Random)

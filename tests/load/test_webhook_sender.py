@@ -69,3 +69,9 @@ def test_a_variant_whose_share_is_zero_is_never_sent_not_even_in_the_opening() -
 
 def test_one_seed_draws_the_same_posts() -> None:
     assert [p.variant for p in _posts(SHARES, 3, 30)] == [p.variant for p in _posts(SHARES, 3, 30)]
+
+
+def test_a_senders_repr_never_shows_the_webhook_secret() -> None:
+    sender = deliveries.Sender(SECRET, {"forged": 0.5}, TOLERANCE_S)
+    assert repr(sender).startswith("Sender(shares={'forged': 0.5}, tolerance_s=300, rng=<random")
+    assert SECRET not in repr(sender)
