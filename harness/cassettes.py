@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from g2a_adapter.logformat import SecretMasker
+from harness.masking import masked
 
 CASSETTE_DIR = Path("tests/cassettes")
 SCRUBBED = "<scrubbed>"
@@ -96,7 +96,7 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove every secret value (however written: percent-encoded, escaped in JSON, in the
     base64 of a Basic credential, as the adapter's `SecretMasker` finds it), token/key field,
     e-mail and key-shaped string from text."""
-    text = SecretMasker(secrets, mask=SCRUBBED)(text)
+    text = masked(text, secrets, SCRUBBED)
     text = _FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}{m['end']}", text)
     text = _FORM_FIELD.sub(lambda m: f"{m['prefix']}{SCRUBBED}", text)
     text = EMAIL.sub(SCRUBBED, text)
@@ -192,9 +192,7 @@ def read_provenance(cassette: Path) -> dict[str, Any]:
 
 def find_leaks(text: str, secrets: Iterable[str]) -> list[str]:
     """Descriptions (never the values) of secrets or key-shaped strings found in text."""
-    found = [
-        f"configured secret #{i}" for i, s in enumerate(secrets) if SecretMasker([s])(text) != text
-    ]
+    found = [f"configured secret #{i}" for i, s in enumerate(secrets) if masked(text, [s]) != text]
     found += [f"pattern {p.pattern!r}" for p in KEY_SHAPED if p.search(text)]
     found += ["an e-mail address"] if EMAIL.search(text) else []
     return found

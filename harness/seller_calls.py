@@ -11,7 +11,6 @@ included (its URL would carry the secret). What may quote an answer redacts it f
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ from urllib.parse import quote
 
 import httpx
 
-MASK = "***"
+from harness.masking import MASK, masked
+
 _HTTPX_LOGGER = logging.getLogger("httpx")
 # Fields of an answer that can hold what must never be shown: a key (`inventory[].value`), a
 # file's `data`, an account's passwords and `optional[].details`, a token or a secret. Compared
@@ -71,10 +71,9 @@ class _Masking(logging.Filter):
 
 
 def mask(text: str, secrets: set[str]) -> str:
-    """`text` with each of `secrets` replaced by the mask."""
-    for secret in sorted(secrets, key=len, reverse=True):  # a secret inside another one last
-        text = text.replace(secret, MASK)
-    return text
+    """`text` with each of `secrets`, however an answer or a URL writes it, replaced by the
+    mask (`harness.masking`)."""
+    return masked(text, secrets, MASK)
 
 
 def redacted(body: Any) -> Any:
@@ -105,18 +104,6 @@ def redacted_inventory_item(item: Any) -> Any:
     if not isinstance(item, dict):
         return MASK
     return {name: value if name in _INVENTORY_ITEM_SHOWN else MASK for name, value in item.items()}
-
-
-def _written_forms(secret: str) -> set[str]:
-    """`secret` as an answer or a URL may write it: as is, JSON-escaped (a non-ASCII character
-    as `\\u00e4`, a quote as `\\"`) and URL-encoded (in a query string and in a path)."""
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        str(httpx.QueryParams({"": secret}))[1:],
-        quote(secret, safe=""),
-    }
 
 
 def _segment(value: str) -> str:
@@ -193,7 +180,7 @@ class SellerCalls:
     def _keep_secret(self, secret: str) -> None:
         """Mask `secret` from now on, in every form an answer or a URL may write it."""
         if secret:
-            self._masking.secrets |= _written_forms(secret)
+            self._masking.secrets.add(secret)
 
     @contextmanager
     def as_stranger(self, bearer: str | None = None) -> Iterator[None]:

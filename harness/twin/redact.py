@@ -14,13 +14,12 @@ Two rules, applied to the query, the body, the headers and the path:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from g2a_adapter.logformat import SecretMasker
+from harness.masking import masked
 
 MASK = "***"
 SECRET_FIELDS = frozenset({"client_secret"})
@@ -37,12 +36,7 @@ def masked_authorization(value: str) -> str:
 
 def scrubbed(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret, however written, replaced by the mask."""
-    return _masker(frozenset(secrets))(text)
-
-
-@functools.lru_cache(maxsize=16)  # a twin's secrets change only when it is configured
-def _masker(secrets: frozenset[str]) -> SecretMasker:
-    return SecretMasker(secrets)
+    return masked(text, secrets, MASK)
 
 
 def _holds_secret(text: str, secrets: Iterable[str]) -> bool:

@@ -3,6 +3,7 @@ bearer on every call), with the secret and the token kept out of reprs and logs.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from urllib.parse import quote
@@ -157,6 +158,27 @@ def test_a_secret_is_masked_however_an_answer_escapes_it() -> None:
     ]
     for form in forms:
         assert mask(f"echo: {form}.", kept) == f"echo: {MASK}."
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "p%c3%a4ssw%c3%b6rd%20%227f%22%20%2b%20%2fx",  # percent-encoded in lower-case hex
+        'p\\u00E4ssw\\u00f6rd \\"7f\\" + \\/x',  # JSON as PHP writes it, hex in both cases
+        base64.b64encode('client:pässwörd "7f" + /x'.encode()).decode(),  # a Basic credential
+    ],
+    ids=["lower-case-hex", "php-json", "basic"],
+)
+def test_a_secret_is_masked_however_else_an_answer_writes_it(written: str) -> None:
+    """A service that echoes the token request (its URL, its Authorization) as it read it."""
+    with SellerCalls(
+        "http://seller.test",
+        "client",
+        'pässwörd "7f" + /x',
+        transport=httpx.MockTransport(Seller()),
+    ) as g2a:
+        kept = g2a.secrets()
+    assert mask(f"echo: {written}.", kept) == f"echo: {MASK}."
 
 
 def test_a_token_issued_for_a_wrong_secret_is_masked_too() -> None:
