@@ -20,7 +20,8 @@ class Unwrapped:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.joined = _LINE_BREAKS.sub("", text)
+        has_breaks = "\n" in text or "\\n" in text  # most log lines have none: a fast no
+        self.joined = _LINE_BREAKS.sub("", text) if has_breaks else text
 
     def span_in_text(self, start: int, end: int) -> tuple[int, int]:
         """The span of `text` that holds `joined[start:end]`, the breaks inside it too."""
