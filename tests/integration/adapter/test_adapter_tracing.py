@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.receiver import ReceiverOptions, create_receiver_app
 from g2a_adapter.wire import signed_webhook_headers
 from harness.serving import serve_asgi
-from harness.twin import SANDBOX_PRODUCT_IDS, RunningTwin
+from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, SANDBOX_PRODUCT_IDS, RunningTwin
 from harness.twin.webhooks import event_body
 
 PRODUCTS = "/v1/products"
@@ -105,6 +106,43 @@ def test_purchase_attempts_name_their_step(client: G2AClient) -> None:
     assert set(steps[2:-1]) == {("G2A GET /v1/order/details/{order_id}", "poll")}
     client.products.list()
     assert "g2a.purchase.step" not in (_EXPORTER.get_finished_spans()[-1].attributes or {})
+
+
+def test_a_span_shows_no_secret_g2a_echoed_in_its_error(
+    client: G2AClient, twin: RunningTwin
+) -> None:
+    """G2A's answer echoes the API key as its error code and, in a Basic credential's base64,
+    in its message: neither the error nor the span shows it (a code that is no G2A code is
+    `HTTP400`), and the span records no exception event."""
+    basic = base64.b64encode(f"{SANDBOX_API_HASH}:{SANDBOX_API_KEY}".encode()).decode()
+    echoed = f"key refused; sent Basic {basic}"
+    twin.admin.add_fault(
+        route="/v1/order",
+        method="POST",
+        kind="status",
+        status=400,
+        code=SANDBOX_API_KEY,
+        message=echoed,
+    )
+    with pytest.raises(G2AApiError) as refused:
+        client.orders.purchase(SANDBOX_PRODUCT_IDS[3], idempotency_key="trace-2")
+    assert str(refused.value) == (
+        "G2A error HTTP400 (HTTP 400): key refused; sent Basic *** (error code unreadable)"
+    )
+    (span,) = _EXPORTER.get_finished_spans()
+    assert (span.events, dict(span.attributes or {})) == (
+        (),
+        {
+            "http.request.method": "POST",
+            "url.template": "/v1/order",
+            "g2a.attempt": 1,
+            "g2a.purchase.step": "create",
+            "g2a.error_code": "HTTP400",
+            "http.response.status_code": 400,
+            "g2a.outcome": "error",
+            "g2a.retries": 0,
+        },
+    )
 
 
 def test_without_the_extra_the_adapter_imports_no_opentelemetry_module() -> None:
