@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["passed", "failed", "skipped", "not run"]
-Outcome = Literal["passed", "failed", "skipped"]
+Outcome = Literal["passed", "failed", "skipped", "not run"]  # not run: the run stopped first
 _SELECTOR_KINDS = ("tag", "node", "prometheus", "gate")
+OUTSIDE_SELECTION = "not run: outside the selection"  # how such an item's evidence begins
 
 
 class ChecklistError(ValueError):
@@ -141,11 +142,15 @@ def judge(
     target: str,
     selection: str = "",
     host: str | None = None,
+    stopped: str = "",
 ) -> ItemVerdict:
     """Passed when some evidence passed and none failed; failed on any failing evidence.
 
-    Under a selection (`--tags`, `-k`, smoke) an item none of whose evidence ran is "not run".
-    `host` is the host the run called (for items limited to some `hosts`).
+    Under a selection (`--tags`, `-k`, smoke) an item none of whose evidence ran is "not run",
+    and so is one whose evidence the run stopped before (`--max-time`) when none passed.
+    `host` is the host the run called (for items limited to some `hosts`). `stopped` says why
+    the run stopped where none of its items can be outside its selection (the full suite, or a
+    run stopped before it knew its tests): an item without evidence is not run.
     """
     matching = [r for r in results if _matches(item, r)]
     failed = [r for r in matching if r.outcome == "failed"]
@@ -160,13 +165,18 @@ def judge(
         if passed:
             note += f"; {len(passed)} matching test(s) passed {where}"
         return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
+    unreached = [f"not run {_label(r)}: {r.message}" for r in matching if r.outcome == "not run"]
     if passed:
-        return ItemVerdict(item, "passed", tuple(f"passed {_label(r)}" for r in passed))
+        return ItemVerdict(item, "passed", (*(f"passed {_label(r)}" for r in passed), *unreached))
     notes = [f"skipped: proven by g2a-harness gate ({gate})" for gate in item.gates()]
     skipped = [r for r in matching if r.outcome == "skipped"]
     notes += [f"skipped {_label(r)}" + (f": {r.message}" if r.message else "") for r in skipped]
+    if unreached:  # the run stopped (--max-time) before this item's evidence finished
+        return ItemVerdict(item, "not run", (*notes, *unreached))
+    if not notes and stopped:
+        return ItemVerdict(item, "not run", (f"not run: {stopped}",))
     if not notes and selection:
-        return ItemVerdict(item, "not run", (f"not run: outside the selection {selection}",))
+        return ItemVerdict(item, "not run", (f"{OUTSIDE_SELECTION} {selection}",))
     if not notes:
         notes = [f"skipped: no evidence ran ({', '.join(item.selectors)})"]
     return ItemVerdict(item, "skipped", tuple(notes))
@@ -178,5 +188,6 @@ def judge_all(
     target: str,
     selection: str = "",
     host: str | None = None,
+    stopped: str = "",
 ) -> list[ItemVerdict]:
-    return [judge(item, results, target, selection, host) for item in items]
+    return [judge(item, results, target, selection, host, stopped) for item in items]

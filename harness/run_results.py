@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from harness.checklist import RunResult
 
 _POLL_S = 0.1
 DESELECTED = "deselected: "  # how a result deselected for the target begins its message
+NOT_REACHED = "not reached"  # a `not run` result's message: the run stopped before the test
+CUT_SHORT = "cut short"  # ... the run stopped while the test ran
 
 
 def parse_line(line: str) -> dict[str, Any] | None:
@@ -49,6 +52,24 @@ def read_results(path: Path) -> list[RunResult]:
             )
         )
     return results
+
+
+def collected(path: Path) -> bool:
+    """Whether pytest wrote its `collected` line: it knew its tests before it ended."""
+    if not path.exists():
+        return False
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return any((event := parse_line(line)) and event.get("event") == "collected" for line in lines)
+
+
+def stopped_by(results: list[RunResult], why: str) -> list[RunResult]:
+    """The results, each `not run` one (a test the run did not finish) saying `why` the run
+    stopped: `not reached (the run stopped after --max-time 6 s)`; unchanged without a `why`."""
+    if not why:
+        return results
+    return [
+        replace(r, message=f"{r.message} ({why})") if r.outcome == "not run" else r for r in results
+    ]
 
 
 def follow(path: Path, process: subprocess.Popen[bytes]) -> Iterator[dict[str, Any]]:

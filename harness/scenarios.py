@@ -5,8 +5,9 @@ One record per executed scenario: its feature, name (an Outline's with its examp
 first error line. The run's own results (`results.jsonl`) settle the outcome: a scenario can
 fail before any step ran (an unknown step), which cucumber.json does not record; and a
 scenario left out for the target, which cucumber.json does not hold either, is a skipped
-record with the reason. They settle the tags too, as the verdict reads them: cucumber.json
-holds only the feature's and the scenario's own, not a Rule's or an Examples table's.
+record with the reason, as one the run stopped before it finished is a not-run record. They
+settle the tags too, as the verdict reads them: cucumber.json holds only the feature's and the
+scenario's own, not a Rule's or an Examples table's.
 
 A record finds its result by scenario title (`Feature: Scenario [example]`, an Outline's
 `<parameters>` filled in on both sides) and test name together: cucumber.json names no test
@@ -70,10 +71,12 @@ def _example_id(element_id: str) -> str:
 
 
 def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
-    """A skipped record for each scenario deselected for the target (with the reason)."""
+    """A skipped record for each scenario deselected for the target, a not-run one for each
+    the run stopped before it finished (`--max-time`), with the reason."""
     records = []
     for result in results:
-        if result.outcome != "skipped" or not result.message.startswith(DESELECTED):
+        deselected = result.outcome == "skipped" and result.message.startswith(DESELECTED)
+        if not (deselected or result.outcome == "not run"):
             continue
         if result.name == result.nodeid:  # a plain test, not a scenario
             continue
@@ -86,7 +89,7 @@ def _left_out(results: list[RunResult]) -> list[dict[str, Any]]:
                 "name": name,
                 "line": None,
                 "tags": sorted(result.markers),
-                "status": "skipped",
+                "status": result.outcome,
                 "duration_s": 0.0,
                 "steps": [],
                 "failed_step": "",

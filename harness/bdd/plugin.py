@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,8 @@ from harness.bdd.discovery import (
     scenario_key,
 )
 from harness.checklist import checklist_tags
+from harness.processes import sigterm_interrupts
+from harness.run_results import CUT_SHORT, NOT_REACHED
 from harness.targets import TARGETS, TargetError, allowed_on, target_name
 
 pytest_plugins = ["harness.bdd.fixtures", *STEP_MODULES]
@@ -333,13 +336,17 @@ def tags_of(item: pytest.Item) -> list[str]:
 
 
 class ResultsWriter:
-    """JSON lines: `collected`, then one `test` record per finished or deselected test."""
+    """JSON lines: `collected`, then one `test` record per finished or deselected test, and a
+    `not run` record for each test the run stopped before it finished (SIGTERM, which
+    `g2a-harness run --max-time` sends, Ctrl-C, `--maxfail`)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] = path.open("w", encoding="utf-8")
-        self._items: dict[str, pytest.Item] = {}
+        self._items: dict[str, pytest.Item] = {}  # collected, not finished yet
         self._outcomes: dict[str, tuple[str, str]] = {}
+        self._running = ""
+        self._signals = ExitStack()
 
     def _emit(self, record: dict[str, Any]) -> None:
         self._file.write(json.dumps(record) + "\n")
@@ -366,6 +373,15 @@ class ResultsWriter:
         self._items = {item.nodeid: item for item in session.items}
         self._emit({"event": "collected", "count": len(session.items)})
 
+    def pytest_sessionstart(self) -> None:
+        """From here to the end of the run SIGTERM stops pytest as Ctrl-C does, so it still
+        writes junit.xml, cucumber.json and the records above for the tests that finished
+        (its default would end the process at once)."""
+        self._signals.enter_context(sigterm_interrupts())
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._running = nodeid
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome, message = self._outcomes.get(report.nodeid, ("passed", ""))
         if report.failed:
@@ -375,12 +391,18 @@ class ResultsWriter:
         self._outcomes[report.nodeid] = (outcome, message)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        item = self._items.get(nodeid)
+        item = self._items.pop(nodeid, None)
         outcome, message = self._outcomes.pop(nodeid, ("passed", ""))
         if item is not None:
             self.write_test(item, outcome, message)
 
+    @pytest.hookimpl(tryfirst=True)  # before the fixtures' teardown, which may take a while
+    def pytest_sessionfinish(self) -> None:
+        for nodeid, item in self._items.items():
+            self.write_test(item, "not run", CUT_SHORT if nodeid == self._running else NOT_REACHED)
+
     def pytest_unconfigure(self) -> None:
+        self._signals.close()
         self._file.close()
 
 

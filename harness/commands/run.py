@@ -46,6 +46,9 @@ ADDOPTS_ENV = "PYTEST_ADDOPTS"
 # where hypothesis (under schemathesis) keeps its example database and caches: by default a
 # `.hypothesis/` folder in the working directory, the user's checkout
 HYPOTHESIS_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
+# how long the run's pytest has to write its reports once stopped at --max-time (its fixtures'
+# teardown included) before it is killed
+PYTEST_STOP_SECONDS = 15.0
 # what the run's pytest writes into the report folder
 _PYTEST_REPORTS = ("pytest.log", "junit.xml", "cucumber.json", "results.jsonl")
 
@@ -227,20 +230,29 @@ def run(args: argparse.Namespace) -> int:
             env,
             args.max_time,
             facts,
-            lambda: prove_dashboards(target, args.prometheus_url, selection),
+            partial(prove_dashboards, target, args.prometheus_url, selection),
         )
 
 
 def prove_dashboards(
-    target: Any, prometheus_url: str | None, selection: Selection
+    target: Any, prometheus_url: str | None, selection: Selection, stopped: bool = False
 ) -> DashboardProof | None:
-    """The dashboards' evidence for this run; None when a selection leaves the item out."""
+    """The dashboards' evidence for this run; None when a selection leaves the item out, not
+    reached when the run `stopped` at --max-time."""
     from harness.dashboards.files import OpsFiles
-    from harness.dashboards.proof import DashboardProof, not_proven, prove_on_twin, prove_with
+    from harness.dashboards.proof import (
+        DashboardProof,
+        not_proven,
+        not_reached,
+        prove_on_twin,
+        prove_with,
+    )
 
     ops = OpsFiles()
     if prometheus_url is None and selection.describe():
         return None
+    if stopped:
+        return not_reached()
     if not ops.dashboard.is_file():
         return DashboardProof("failed", f"{ops.dashboard} not found: run from the repository root")
     if prometheus_url is not None:
@@ -375,13 +387,13 @@ def _run_checklist(
     env: dict[str, str],
     max_time: float | None,
     facts: dict[str, str],
-    dashboards: Callable[[], DashboardProof | None],
+    dashboards: Callable[[bool], DashboardProof | None],
 ) -> int:
     from harness import envelope
     from harness.checklist import judge_all, load_checklist
     from harness.processes import stopped_if_interrupted
     from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
-    from harness.run_results import read_results
+    from harness.run_results import collected, read_results, stopped_by
     from harness.scenarios import read_cucumber, scenario_records
     from harness.targets import environment_secrets
 
@@ -406,11 +418,19 @@ def _run_checklist(
     finally:  # an interrupted run's files too
         _mask_secrets(report_dir, environment_secrets(env))
     exit_code = process.returncode
-    results = read_results(results_path)
-    proof = None if timed_out else _proving(dashboards)
-    proofs = proof.run_results() if proof is not None else []
+    # What the run did not finish says why. An item without evidence is not run for that
+    # reason too when every item was in the selection (the full suite) or the run stopped
+    # before it knew its tests: none is then outside the selection.
+    stopped = f"the run stopped after --max-time {max_time:g} s" if timed_out else ""
+    none_outside = not selection.describe() or not collected(results_path)
+    unreached = stopped if none_outside else ""
+    results = stopped_by(read_results(results_path), stopped)
+    proof = _proving(partial(dashboards, timed_out))
+    proofs = stopped_by(proof.run_results() if proof is not None else [], stopped)
     host = urlsplit(facts["target_url"]).hostname
-    verdicts = judge_all(load_checklist(), results + proofs, target, selection.describe(), host)
+    verdicts = judge_all(
+        load_checklist(), results + proofs, target, selection.describe(), host, unreached
+    )
     tests_failed = any(r.outcome == "failed" for r in results)
     report = checklist_report(
         verdicts,
@@ -439,9 +459,10 @@ def _run_checklist(
     _print_table(report, report_dir)
     _print_reasons(results, log_path)
     if timed_out:
+        not_run = sum(r.outcome == "not run" for r in results)
         print(
             f"g2a-harness run: stopped after --max-time {max_time:g} s; "
-            f"{len(results)} test(s) ran, see {log_path}",
+            f"{len(results) - not_run} test(s) ran, {not_run} not run, see {log_path}",
             file=sys.stderr,
         )
     elif exit_code == 5:
@@ -498,20 +519,27 @@ def _counts(results: list[Any]) -> dict[str, int]:
 def _show_progress(
     process: subprocess.Popen[bytes], results_path: Path, max_time: float | None
 ) -> bool:
-    """A rich progress bar fed by the results file; True when --max-time stopped the run."""
+    """A rich progress bar fed by the results file; True when --max-time stopped the run.
+
+    At the deadline pytest is sent SIGTERM, which the plugin turns into a Ctrl-C: the test
+    running stops, and pytest writes junit.xml, cucumber.json and a `not run` record for each
+    test it did not finish; it is killed if it has not ended PYTEST_STOP_SECONDS later."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from harness.run_results import follow
 
-    deadline = None if max_time is None else time.monotonic() + max_time
+    deadline = math.inf if max_time is None else time.monotonic() + max_time
     timed_out = False
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task("collecting", total=None)
         for event in follow(results_path, process):
-            if deadline is not None and not timed_out and time.monotonic() > deadline:
+            now = time.monotonic()
+            if not timed_out and now > deadline:
                 timed_out = True
                 process.terminate()
+            elif timed_out and now > deadline + PYTEST_STOP_SECONDS and process.poll() is None:
+                process.kill()
             if event.get("event") == "collected":
                 progress.update(task, total=event["count"], description="checklist")
             elif event.get("event") == "test" and event.get("outcome") != "deselected":
@@ -543,18 +571,20 @@ _STYLES = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not ru
 
 def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     """The checklist, then the scenarios that prove no item. A selection's run leaves out the
-    items it did not run (one line counts them; checklist.md lists them all)."""
+    items outside it (one line counts them; checklist.md lists them all)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
+    from harness.checklist import OUTSIDE_SELECTION
     from harness.report import counts_text
 
     table = Table(title=f"Handoff checklist on {report['target']} ({report['title']})")
     table.add_column("status")
     table.add_column("item")
     table.add_column("evidence", overflow="fold")  # a contract test's node id has no space
-    ran = [i for i in report["items"] if not (report["selection"] and i["status"] == "not run")]
+    items = report["items"]
+    ran = [i for i in items if not any(e.startswith(OUTSIDE_SELECTION) for e in i["evidence"])]
     for item in ran:
         evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids
         shown = evidence[:3] + ([f"... and {len(evidence) - 3} more"] if len(evidence) > 3 else [])
@@ -566,7 +596,7 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     console = Console()
     if table.row_count:
         console.print(table)
-    if left_out := len(report["items"]) - len(ran):
+    if left_out := len(items) - len(ran):
         console.print(
             f"{left_out} checklist item(s) not run: outside the selection "
             f"({escape(report['title'])}); checklist.md lists them"

@@ -31,9 +31,10 @@ from harness.dashboards.prometheus import (
     running_prometheus,
     scraped_jobs,
 )
+from harness.run_results import NOT_REACHED
 from harness.twin.server import running_twin
 
-ProofStatus = Literal["proven", "failed", "not proven"]
+ProofStatus = Literal["proven", "failed", "not proven", "not run"]  # not run: the run stopped
 Source = Literal["harness", "prometheus-url"]
 NODE = "prometheus:dashboards"
 _SOURCE_WORDS = {
@@ -125,6 +126,8 @@ class DashboardProof:
         """The proof as results the checklist judges (selector `prometheus:dashboards`)."""
         if self.status == "not proven":
             return [RunResult(NODE, "dashboards", "skipped", frozenset(), self.reason)]
+        if self.status == "not run":
+            return [RunResult(NODE, "dashboards", "not run", frozenset(), self.reason)]
         if not self.queries:
             return [RunResult(NODE, "dashboards", "failed", frozenset(), self.reason)]
         where = f"{self.prometheus_url} ({_SOURCE_WORDS[self.source or 'harness']})"
@@ -142,6 +145,11 @@ class DashboardProof:
 
 def not_proven(reason: str) -> DashboardProof:
     return DashboardProof("not proven", f"not proven: {reason}")
+
+
+def not_reached() -> DashboardProof:
+    """The proof of a run stopped (`--max-time`) before it: nothing asked of Prometheus."""
+    return DashboardProof("not run", NOT_REACHED)
 
 
 def ask(

@@ -288,7 +288,7 @@ def test_max_time_stops_a_long_run_and_reports_what_ran(tmp_path: Path) -> None:
     done = harness("run", "--max-time", "4", "--report-dir", str(tmp_path))
     assert done.returncode == 1
     assert re.search(
-        rf"g2a-harness run: stopped after --max-time 4 s; \d+ test\(s\) ran, see "
+        rf"g2a-harness run: stopped after --max-time 4 s; \d+ test\(s\) ran, \d+ not run, see "
         rf"{re.escape(str(tmp_path / 'pytest.log'))}\n$",
         done.stderr,
     ), done.stderr
@@ -296,6 +296,71 @@ def test_max_time_stops_a_long_run_and_reports_what_ran(tmp_path: Path) -> None:
     assert report["stopped_after_max_time"] == 4
     assert report["passed"] is False
     assert report["duration_seconds"] < 30
+    # found by a QA walkthrough: the items it never reached read "skipped: no evidence ran"
+    dashboards = next(i for i in report["items"] if i["id"] == "handoff-dashboards")
+    assert (dashboards["status"], dashboards["evidence"]) == (
+        "not run",
+        ["not run dashboards [prometheus:dashboards]: not reached (the run stopped after "
+         "--max-time 4 s)"],
+    )  # fmt: skip
+    assert not [e for i in report["items"] for e in i["evidence"] if "no evidence ran" in e]
+
+
+SLOW_FEATURE = """\
+@qa-slow @twin
+Feature: QA's long run
+  Scenario: A quick one
+    Given the adapter is connected to the target
+    When QA lists the first page of products
+    Then every product has an id, a name, a stock quantity and a price
+
+  Scenario: A slow one
+    Given the adapter times out after 600000 milliseconds
+    And the twin delays the next product list request by 60000 milliseconds
+    When QA lists the first page of products
+
+  Scenario: One never reached
+    Given the adapter is connected to the target
+    When QA lists the first page of products
+"""
+
+
+def test_max_time_writes_the_reports_of_what_ran_and_names_the_rest_not_run(
+    tmp_path: Path,
+) -> None:
+    """Found by a QA walkthrough: a run stopped by --max-time left no junit.xml or
+    cucumber.json, and its scenarios not reached were missing from every report."""
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "slow.feature").write_text(SLOW_FEATURE, encoding="utf-8")
+    reports = tmp_path / "reports"
+    done = harness(
+        "run", "--tags", "@qa-slow", "--features", str(tmp_path / "team"),
+        "--max-time", "15", "--report-dir", str(reports),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert (
+        "g2a-harness run: stopped after --max-time 15 s; 1 test(s) ran, 2 not run, see "
+        f"{reports / 'pytest.log'}\n" in done.stderr
+    ), done.stderr
+    junit = (reports / "junit.xml").read_text(encoding="utf-8")
+    assert re.findall(r'<testcase classname="[^"]+" name="(\w+)"', junit) == ["test_a_quick_one"]
+    cucumber = json.loads((reports / "cucumber.json").read_text(encoding="utf-8"))
+    assert [e["name"] for f in cucumber for e in f["elements"]] == ["A quick one"]
+    assert [(r["name"], r["outcome"], r["message"]) for r in _results(reports)] == [
+        ("QA's long run: A quick one", "passed", ""),
+        ("QA's long run: A slow one", "not run", "cut short"),
+        ("QA's long run: One never reached", "not run", "not reached"),
+    ]
+    report = json.loads((reports / "checklist.json").read_text(encoding="utf-8"))
+    assert [(r["name"], r["status"], r["reason"]) for r in report["other_scenarios"]] == [
+        ("A quick one", "passed", ""),
+        ("A slow one", "not run", "cut short (the run stopped after --max-time 15 s)"),
+        ("One never reached", "not run", "not reached (the run stopped after --max-time 15 s)"),
+    ]
+    assert (
+        "FAILED: other scenarios: 2 not run, 1 passed; checklist items: 0 passed, 0 failed, "
+        "3 skipped, 28 not run;" in " ".join(done.stdout.split())
+    )
 
 
 def test_a_sandbox_run_records_the_url_its_scenarios_called(tmp_path: Path) -> None:
@@ -365,7 +430,13 @@ def test_no_report_of_a_run_shows_the_api_key_a_failing_step_was_given(
                "G2A_FEATURES": str(features), "PYTHONPATH": str(tmp_path),
                "PYTEST_PLUGINS": "refusing_settings"}  # fmt: skip
         code = run._run_checklist(
-            "sandbox", selection, reports, env, None, {"target_url": twin.export_url}, lambda: None
+            "sandbox",
+            selection,
+            reports,
+            env,
+            None,
+            {"target_url": twin.export_url},
+            lambda _: None,
         )
     shown = capsys.readouterr()
     assert code == 1, shown.out + shown.err

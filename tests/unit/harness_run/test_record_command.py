@@ -105,5 +105,5 @@ def test_a_run_that_stops_early_leaves_no_verdicts_of_the_run_before(
     monkeypatch.setattr(run.subprocess, "Popen", interrupted)
     selection = run.Selection("full", None, None)
     with pytest.raises(KeyboardInterrupt):
-        run._run_checklist("twin", selection, tmp_path, {}, None, {}, lambda: None)
+        run._run_checklist("twin", selection, tmp_path, {}, None, {}, lambda _: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pytest.log"]

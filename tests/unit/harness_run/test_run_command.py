@@ -272,7 +272,7 @@ def test_a_run_whose_pytest_refuses_its_usage_says_why(
     selection = run.Selection("full", None, None)
 
     code = run._run_checklist(
-        "twin", selection, tmp_path, dict(NO_G2A), None, {"target_url": ""}, lambda: None
+        "twin", selection, tmp_path, dict(NO_G2A), None, {"target_url": ""}, lambda _: None
     )
 
     assert code == 1
@@ -425,4 +425,7 @@ def test_an_interrupted_run_masks_its_secrets_in_what_pytest_wrote(
     env = {variable: secret, **redacted_vars}
     with pytest.raises(KeyboardInterrupt):
         run._run_checklist("sandbox", selection, tmp_path, env, None, {}, lambda: None)
+        run._run_checklist(
+            "sandbox", selection, tmp_path, {"G2A_API_KEY": secret}, None, {}, lambda _: None
+        )
     assert (tmp_path / "pytest.log").read_text() == "api_key=***\n"
