@@ -74,9 +74,11 @@ def feature_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     return [str(p) for p in dict.fromkeys([repo_features(), *extra])]
 
 
-def marker_expression(tags: str) -> str:
+def marker_expression(tags: str, marks: Callable[[], Mapping[str, str]] | None = None) -> str:
     """A Gherkin tag expression (`@smoke and not @webhooks`) as a pytest `-m` expression;
-    pytest's own marks (`PYTEST_MARKS`) are refused as tags."""
+    pytest's own marks (`PYTEST_MARKS`) are refused as tags, and so are those of pytest's
+    plugins and the project's configuration (`@anyio`) given `marks` (the run's: `pytest_marks`,
+    asked only of a name that is none of the plugin's own tags)."""
     tokens = _TAG_TOKEN.findall(tags)
     if not tokens:
         raise SelectionError("empty tag expression")
@@ -85,10 +87,9 @@ def marker_expression(tags: str) -> str:
         name = token.removeprefix("@")
         if token in "()" or token in _OPERATORS:
             words.append(token)
-        elif name in PYTEST_MARKS:
+        elif (mark := _mark_named(name, marks)) is not None:
             raise SelectionError(
-                f"not a tag in {tags!r}: @{name} is one of pytest's own marks "
-                f"({', '.join(PYTEST_MARKS)}), which no tag expression can select"
+                f"not a tag in {tags!r}: @{name} {mark}, which no tag expression can select"
             )
         elif _TAG.fullmatch(token):
             words.append(name)
@@ -102,6 +103,17 @@ def marker_expression(tags: str) -> str:
             f"not a tag expression: {tags!r} (e.g. '@smoke and not @webhooks')"
         ) from None
     return expression
+
+
+def _mark_named(name: str, marks: Callable[[], Mapping[str, str]] | None) -> str | None:
+    """What mark `name` is (`is one of pytest's own marks (…)`), or None for a tag."""
+    from harness.bdd.plugin import own_tags
+
+    if name in PYTEST_MARKS:
+        return f"is one of pytest's own marks ({', '.join(PYTEST_MARKS)})"
+    if marks is None or name in own_tags() or name not in (registered := marks()):
+        return None
+    return f"is a mark registered with pytest in this run ({registered[name]})"
 
 
 def keyword_expression(keyword: str) -> str:

@@ -187,20 +187,20 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)
     try:
+        with_features = {**os.environ, FEATURES_ENV: extra_features}
+        marks = cache(partial(pytest_marks, with_features))  # asked once, if at all
         selection = Selection(
             suite=args.suite,
-            markers=marker_expression(args.tags) if args.tags else None,
+            markers=marker_expression(args.tags, marks) if args.tags else None,
             keyword=keyword_expression(args.keyword) if args.keyword else None,
         )
         name = target_name(args.target)
         selected = scenario_filter(name, selection.markers or None)
-        with_features = {**os.environ, FEATURES_ENV: extra_features}
         keyword_kept = (
             partial(kept_by_keyword, name, selection.markers or None, args.keyword, with_features)
             if args.keyword
             else None
         )
-        marks = cache(partial(pytest_marks, with_features))  # asked once, if at all
         _check_features(feature_dirs(with_features), selected, keyword_kept, marks)
         target = resolve_target(name)
         if target.api_url is not None:

@@ -68,6 +68,30 @@ def test_pytest_s_own_marks_are_refused_as_tags(tags: str, mark: str) -> None:
     )
 
 
+def test_a_mark_of_pytest_s_plugins_is_refused_as_a_tag_asking_the_run_s_marks_once() -> None:
+    """The run's marks (a `pytest --markers`, seconds) are asked only of a name that is none of
+    the plugin's own tags, and refused as pytest's own marks are."""
+    asked: list[str] = []
+
+    def marks() -> dict[str, str]:
+        asked.append("marks")
+        return {"anyio": "run the test under anyio", "skip": "skip the test"}
+
+    assert marker_expression("@smoke and not @twin or @chk-env-https", marks) == (
+        "smoke and not twin or chk-env-https"
+    )
+    assert asked == []
+    assert marker_expression("@qa-own", marks) == "qa-own"
+    assert len(asked) == 1
+    with pytest.raises(SelectionError) as refused:
+        marker_expression("@qa-own or @anyio", marks)
+    assert str(refused.value) == (
+        "not a tag in '@qa-own or @anyio': @anyio is a mark registered with pytest in this run "
+        "(run the test under anyio), which no tag expression can select"
+    )
+    assert len(asked) == 3  # once a name not the plugin's (`run` caches them: one pytest)
+
+
 @pytest.mark.parametrize(
     "tags", ["@smoke and", "and @a", "@a @b", "(@a", "@a)", "()", "not", "@a or (@b and)"]
 )

@@ -79,6 +79,13 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
             {},
             "g2a-harness run: not a tag expression: '@smoke and' (e.g. '@smoke and not @webhooks')",
         ),
+        (  # found by a QA walkthrough: it ran, and ended in "no test matched the selection"
+            ("run", "--tags", "@smoke and not @anyio"),
+            {},
+            "g2a-harness run: not a tag in '@smoke and not @anyio': @anyio is a mark registered "
+            "with pytest in this run (mark the (coroutine function) test to be run asynchronously "
+            "via anyio.), which no tag expression can select",
+        ),
         *(
             (
                 ("run", "--max-time", seconds),
