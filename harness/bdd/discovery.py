@@ -358,16 +358,25 @@ def mark_tag_problems(folders: list[str], marks: Mapping[str, str]) -> list[str]
         for path in feature_files_below(Path(folder)):
             shown = path.relative_to(root) if path.is_relative_to(root) else path
             problems += [
-                f"{shown}:{line}: tag @{tag} {registered_mark_problem(tag, marks)}"
+                f"{shown}:{line}: tag @{tag} {problem}"
                 for line, tag in tagged_lines(path)
-                if tag in marks
+                if (problem := mark_tag_problem(tag, marks)) is not None
             ]
     return problems
 
 
-def registered_mark_problem(tag: str, marks: Mapping[str, str]) -> str:
-    """Why a tag that is one of `marks` (registered with pytest in a run) cannot run."""
-    return (
-        f"is a mark registered with pytest in this run ({PYTEST_MARKS.get(tag) or marks[tag]}): "
-        "pytest would apply it to the scenario; choose another tag"
-    )
+def mark_tag_problem(tag: str, marks: Mapping[str, str]) -> str | None:
+    """Why a feature file's tag named after a mark cannot run, or None: pytest-bdd makes it
+    that mark, which pytest applies (`@skip` skips the scenario, silently; `@anyio` runs it
+    under anyio). `steps --check`, `run` and a plain pytest run word it alike."""
+    if tag in PYTEST_MARKS:
+        return (
+            f"is one of pytest's own marks: pytest would apply it ({PYTEST_MARKS[tag]}); "
+            "choose another tag"
+        )
+    if tag in marks:
+        return (
+            f"is a mark registered with pytest in this run ({marks[tag]}): pytest would apply "
+            "it to the scenario; choose another tag"
+        )
+    return None

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.bdd.discovery import PYTEST_MARKS, registered_mark_problem
+from harness.bdd.discovery import mark_tag_problem
 from harness.checklist import checklist_tags
 from harness.targets import DEFAULT_TARGET, TARGETS
 
@@ -61,7 +61,7 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
     problems = []
     for tag in sorted(every, key=lambda t: (t.location.line, t.location.column or 0)):
         name = tag.name.removeprefix("@")
-        problem = _pytest_mark(name, marks or {}) or _not_an_item(name, items)
+        problem = mark_tag_problem(name, marks or {}) or _not_an_item(name, items)
         if problem is None and tag.id in untargeted and name not in items:
             problem = _not_a_target(name)
         if problem is None and name not in items:
@@ -71,17 +71,6 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
-
-
-def _pytest_mark(tag: str, marks: Mapping[str, str]) -> str | None:
-    """Why a tag named after a mark misleads, or None: pytest-bdd makes it that mark, which
-    pytest applies (`@skip` skips the scenario, silently; `@anyio` runs it under anyio)."""
-    if tag in PYTEST_MARKS:
-        return (
-            f"is one of pytest's own marks: pytest would apply it ({PYTEST_MARKS[tag]}); "
-            "choose another tag"
-        )
-    return registered_mark_problem(tag, marks) if tag in marks else None
 
 
 def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:

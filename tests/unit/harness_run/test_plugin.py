@@ -140,6 +140,33 @@ def test_a_tag_that_a_loaded_plugin_registers_as_a_mark_refuses_a_run_of_scenari
     ]
 
 
+def test_a_plain_pytest_run_words_pytest_s_own_mark_as_steps_check_does(tmp_path: Path) -> None:
+    """Found by a QA walkthrough: pytest said "@skip is a mark registered with pytest in this
+    run (skip the scenario): pytest would apply it to the scenario", `steps --check` "@skip is
+    one of pytest's own marks: pytest would apply it (skip the scenario)"."""
+    from harness.bdd.check import check_features
+
+    (tmp_path / "qa.feature").write_text(
+        "@qa-skip @twin\nFeature: A skipped scenario\n  @skip\n  Scenario: Skipped\n"
+        "    When QA lists the first page of products\n",
+        encoding="utf-8",
+    )
+    line = (
+        f"{tmp_path / 'qa.feature'}:3: tag @skip is one of pytest's own marks: pytest would "
+        "apply it (skip the scenario); choose another tag"
+    )
+
+    done = _collect_with(tmp_path, "tests/bdd")
+
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stderr.splitlines() == [
+        f"ERROR: {line}",
+        "1 tag(s) cannot run as written; nothing ran",
+        "",
+    ]
+    assert check_features([tmp_path]).messages() == [line]
+
+
 def test_a_run_without_scenarios_is_not_refused_for_a_feature_file_s_tags(tmp_path: Path) -> None:
     (tmp_path / "qa.feature").write_text(MARKED_FEATURE, encoding="utf-8")
 
