@@ -159,6 +159,9 @@ class Between:
         return f"{self.kind.noun} from {shown(self.low)} to {shown(self.high)}"
 
     def refusal(self, text: str, name: str) -> str:
+        """Out of range, or no number as `kind` writes one (`12,50`: `kind`'s own words)."""
+        if not self.kind.accepts(text):
+            return self.kind.refusal(text, name)
         return _not(text, name, self.describe())
 
     def value(self, text: str) -> Any:

@@ -28,6 +28,9 @@ SELLERS: Wording[dict[str, float]] = Wording(
     },
     separators=(",", "and"),
 )
+# a product's minimum price in EUR, what an order of it costs: G2A lists no price of 0
+# (docs/g2a-api.md: a price is its cheapest offer's; 0 is only `max_price`'s "no limit")
+LISTED_PRICE = Between(NUMBER_TYPE, 0, above=True)
 # a wait between the twin's webhook delivery attempts, in seconds
 WAIT = Between(NUMBER_TYPE, *BOUNDS["webhook_retry_delays"])
 WAITS: Wording[float] = Wording(
@@ -56,7 +59,7 @@ def in_stock(g2a_world: World, product_id: int, quantity: int) -> None:
     admin_of(g2a_world).admin.update_product(str(product_id), qty=quantity)
 
 
-@given(parse("product {product_id:whole} costs {price:number} EUR"))
+@given(worded(parse("product {product_id:whole} costs {price:number} EUR"), price=LISTED_PRICE))
 def price_of(g2a_world: World, product_id: int, price: float) -> None:
     """Change a product's minimum price (what an order of it costs).
 

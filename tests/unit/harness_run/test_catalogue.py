@@ -156,7 +156,7 @@ def test_numbers_are_whole_or_decimal_and_counts_singular_or_plural() -> None:
     price = next(
         s for s in STEPS if s.pattern == "product {product_id:whole} costs {price:number} EUR"
     )
-    assert price.params == {"product_id": "whole", "price": "number"}
+    assert price.params == {"product_id": "whole", "price": "a number above 0"}
     counter = next(s for s in STEPS if s.pattern.startswith("the request counter shows"))
     assert counter.params == {"count": "whole", "status": "whole"}
 

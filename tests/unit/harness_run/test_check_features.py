@@ -433,6 +433,10 @@ TRIPS = {
         'with idempotency key "k"\n',
         ': {price}: "0.00" is not a number above 0;',
     ),
+    "a product's price of 0, which G2A does not list (a QA walkthrough: the twin sold at 0)": (
+        "  Scenario: S\n    Given product 10000068865001 costs 0 EUR\n",
+        ': {price}: "0" is not a number above 0;',
+    ),
     "an HTTP status the twin cannot answer": (
         "  Scenario: S\n    Given the twin fails the next 2 order requests with HTTP 999\n",
         ':6: step "Given the twin fails the next 2 order requests with HTTP 999": "HTTP 999" is '
