@@ -296,8 +296,10 @@ class Selection:
         ]
 
     def describe(self) -> str:
-        """The selection in words, for "not run" items; empty for the full suite."""
-        return _joined(self.markers, self.keyword)
+        """The selection in words, as its `title`, for "not run" items and messages; empty for
+        the full suite."""
+        title = self.title()
+        return "" if title == "full" else title
 
     def title(self) -> str:
         """The run's name in its report and printout: the suite, or what was selected from it

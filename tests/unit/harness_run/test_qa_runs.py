@@ -59,7 +59,9 @@ def test_a_tagged_copy_of_a_feature_runs_alone_and_passes(tmp_path: Path) -> Non
     ran = _results(reports)
     assert len(ran) == original.count("\n  Scenario") == report["tests"]["passed"]
     assert {r["name"].split(": ", 1)[0] for r in ran} == {"Health of the integration"}
-    assert report["selection"] == "tags (qa-copy)"
+    assert report["selection"] == "tags qa-copy"  # as the title: it read "tags (qa-copy)"
+    not_run = next(item for item in report["items"] if item["status"] == "not run")
+    assert not_run["evidence"] == ["not run: outside the selection tags qa-copy"]
     statuses = [item["status"] for item in report["items"]]
     assert "failed" not in statuses
     assert statuses.count("not run") > 10

@@ -335,7 +335,7 @@ def test_a_selection_the_target_does_not_allow_says_so(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
-        "g2a-harness run: the selection (tags (qa-sbx)) matched 1 scenario, but none runs on "
+        "g2a-harness run: the selection (tags qa-sbx) matched 1 scenario, but none runs on "
         "twin (tagged for sandbox); nothing was checked"
     )
 

@@ -212,7 +212,8 @@ def test_no_contract_test_is_marked_with_what_a_tag_expression_can_name() -> Non
 def test_a_selection_becomes_pytest_options_and_its_own_report_folder() -> None:
     selection = Selection("smoke", "webhooks and not slow", "token")
     assert selection.pytest_args() == ["-m", "(smoke) and (webhooks and not slow)", "-k", "token"]
-    assert selection.describe() == "tags (smoke) and (webhooks and not slow), -k token"
+    assert selection.describe() == "smoke, tags webhooks and not slow, -k token"
+    assert Selection("smoke", None, None).describe() == "smoke"
     assert selection.slug() == "smoke-tags-webhooks-and-not-slow-k-token"
     assert Selection("smoke", None, None).slug() == "smoke"
     assert Selection("full", None, None).slug() == "full"
@@ -233,7 +234,7 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     )  # a typo of @qa-first: no scenario carries it
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
-        "g2a-harness run: no test matched the selection (tags (qa-frist)); nothing was checked"
+        "g2a-harness run: no test matched the selection (tags qa-frist); nothing was checked"
     )
     report = json.loads((tmp_path / "checklist.json").read_text())
     assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
@@ -374,7 +375,7 @@ def test_a_selection_no_scenario_of_which_runs_on_the_target_says_where_they_run
 
     count = "1 scenario" if len(results) == 1 else f"{len(results)} scenarios"
     assert message == (
-        f"the selection (tags (qa)) matched {count}, but none runs on sandbox ({placed}); "
+        f"the selection (tags qa) matched {count}, but none runs on sandbox ({placed}); "
         "nothing was checked"
     )
 
