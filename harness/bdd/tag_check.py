@@ -1,6 +1,6 @@
-"""Tags a run would misread: a typo of a target tag or of `@smoke`, a team tag built on a
-target's name, a checklist tag naming no checklist item, or one of pytest's own marks (`@skip`,
-`@xfail`).
+"""Tags a run would misread: a typo of a target tag, of `@smoke` or of an area's tag, a team
+tag built on a target's name, a checklist tag naming no checklist item, or one of pytest's own
+marks (`@skip`, `@xfail`).
 
 A scenario tagged `@sanbox` or `@sandbox-only` and no real target tag would run on the twin
 only, and one tagged `@twin @sandbox-only` never on the sandbox; one tagged
@@ -11,10 +11,11 @@ says `only` of a target the scenario is not tagged for, and a tag only when it r
 checklist tag (`chk` then `-`, `_` or a letter).
 A checklist item, a tag ruling a target out (`@skip-live`, `@nosandbox`) and one naming the twin
 only (`@twin-first`) keep the scenario on the twin as meant: none is reported as a target.
-A scenario tagged `@smok` or `@Smoke` (no `@smoke`) would be left out of `--suite smoke`: a tag
-one edit from `@smoke`, in any case, is reported where a scenario carrying it is not tagged
-`@smoke`; a team's tag built on the word (`@qa-smoke`, `@smoke-wip`), ruling it out
-(`@nosmoke`) or further off (`@store`, `@some`) is theirs.
+A scenario tagged `@smok` or `@Smoke` (no `@smoke`) would be left out of `--suite smoke`, one
+tagged `@webhoks` out of `--tags @webhooks`: a tag one edit from `@smoke` or from an area's tag
+(`@webhooks`, `@products`, …), in any case, is reported where a scenario carrying it is not
+tagged with the one meant; a team's tag built on the word (`@qa-smoke`, `@smoke-wip`), ruling it
+out (`@nosmoke`) or further off (`@store`, `@some`) is theirs.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
     feature = get_gherkin_document(str(path)).feature
     scopes = list(_scopes(feature.children, feature.tags)) or [feature.tags]
     untargeted = {t.id for tags in scopes if not _targeted(tags) for t in tags}
-    unsmoked = {t.id for tags in scopes if not _tagged(tags, SMOKE) for t in tags}
+    carried: dict[str, list[set[str]]] = {}  # tag id -> the tags of each scope carrying it
+    for tags in scopes:
+        for tag in tags:
+            carried.setdefault(tag.id, []).append({t.name.removeprefix("@") for t in tags})
     elsewhere = _only_elsewhere(scopes)
     every = {t.id: t for tags in [feature.tags, *scopes] for t in tags}.values()
     problems = []
@@ -66,8 +70,8 @@ def tag_problems(path: Path, shown_as: str, marks: Mapping[str, str] | None = No
             problem = _not_a_target(name)
         if problem is None and name not in items:
             problem = elsewhere.get(tag.id)
-        if problem is None and tag.id in unsmoked:
-            problem = _not_smoke(name)
+        if problem is None:
+            problem = _misspelt(name, carried.get(tag.id, []))
         if problem:
             problems.append(f"{shown_as}:{tag.location.line}: tag @{name} {problem}")
     return problems
@@ -89,10 +93,6 @@ def _scopes(children: Iterable[Child], above: list[Tag]) -> Iterator[list[Tag]]:
 
 def _targeted(tags: list[Tag]) -> bool:
     return bool(_targets_of(tags))
-
-
-def _tagged(tags: list[Tag], name: str) -> bool:
-    return any(t.name.removeprefix("@") == name for t in tags)
 
 
 def _targets_of(tags: list[Tag]) -> list[str]:
@@ -156,19 +156,25 @@ def _not_a_target(tag: str) -> str | None:
     )
 
 
-def _not_smoke(tag: str) -> str | None:
-    """Why a tag that is a typo of `@smoke` (`@smok`, `@Smoke`: one edit, in any case) leaves
-    its scenario out of the smoke suite, or None; one with a negation word (`@nosmoke`) is no
-    typo. Two edits would take in words a team tags with (`@store`, `@some`, `@snake`), and a
+def _misspelt(tag: str, scopes: list[set[str]]) -> str | None:
+    """Why a tag that is a typo of `@smoke` or of an area's tag (`@smok`, `@Smoke`,
+    `@webhoks`: one edit, in any case, from one of them alone) leaves a scenario carrying it
+    out of the selection meant, where one of `scopes` (the tags of each scenario carrying it)
+    lacks the tag meant; None otherwise. One with a negation word (`@nosmoke`) is no typo.
+    Two edits would take in words a team tags with (`@store`, `@some`, `@snake`), and a
     reported tag refuses the whole run."""
+    from harness.bdd.plugin import AREA_TAGS
+
     words = _WORD.findall(tag.lower())
-    if tag == SMOKE or any(word in _NEGATIONS for word in words):
+    if any(word in _NEGATIONS for word in words):
         return None
-    if _edits(tag.lower(), SMOKE) > 1:  # one edit: `@store`, `@some`, `@smile` are words
+    known = {SMOKE: "--suite smoke runs the scenarios tagged @smoke, the short path"}
+    known |= {area: f"--tags @{area} selects the scenarios tagged @{area}" for area in AREA_TAGS}
+    meant = [name for name in known if _edits(tag.lower(), name) <= 1]
+    if tag in known or len(meant) != 1 or all(meant[0] in names for names in scopes):
         return None
     return (
-        f"is not @{SMOKE}: did you mean @{SMOKE}? (--suite smoke runs the scenarios tagged "
-        f"@{SMOKE}, the short path; this one it leaves out)"
+        f"is not @{meant[0]}: did you mean @{meant[0]}? ({known[meant[0]]}; this one it leaves out)"
     )
 
 

@@ -1260,6 +1260,39 @@ def test_a_tag_close_to_smoke_is_reported_where_a_scenario_carrying_it_is_not_sm
     ]
 
 
+AREA_LIKE = """\
+@twin @webhoks
+Feature: Area tags written another way
+  @product @Health
+  Scenario: A letter missed, a capital
+    When QA lists the first page of products
+
+  @order @orders @qa-products @noproducts @wealthy @auths
+  Scenario: Next to the real tag, a team's tags, two edits off
+    When QA lists the first page of products
+"""
+
+
+def test_a_tag_one_edit_from_an_area_s_tag_is_reported_as_a_smoke_typo_is(tmp_path: Path) -> None:
+    """Found by a QA walkthrough: `@webhoks` passed `--check` silently, and `--tags @webhooks`
+    then left the scenario out. `@auths` is one edit from `@auth` alone; `@wealthy` is two
+    from `@health`."""
+    path = qa_feature(tmp_path, AREA_LIKE)
+
+    def meant(area: str) -> str:
+        return (
+            f"is not @{area}: did you mean @{area}? (--tags @{area} selects the scenarios tagged "
+            f"@{area}; this one it leaves out)"
+        )
+
+    assert check_features([path]).messages() == [
+        f"{path}:1: tag @webhoks {meant('webhooks')}",
+        f"{path}:3: tag @product {meant('products')}",
+        f"{path}:3: tag @Health {meant('health')}",
+        f"{path}:7: tag @auths {meant('auth')}",
+    ]
+
+
 def test_a_comment_after_the_tags_of_a_line_is_not_checked(tmp_path: Path) -> None:
     path = qa_feature(
         tmp_path,
