@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,23 @@ from harness.ports import address_family, http_url
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 2048  # uvicorn's default
 _POLL_S = 0.01
+_STOP_GRACE_S = 1  # how long a stop waits for requests still answering before cancelling them
+
+
+class _CancelledByStop(logging.Filter):
+    """Leaves out uvicorn's ERROR records of the requests a stop cancels once its grace is
+    over (a twin's answer a scenario delayed, still waiting when `g2a-harness run` stops at
+    --max-time): the stop is the harness's own, no error of the app, and they printed a
+    traceback on the run's terminal. Any other record of uvicorn passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError) and not (
+            record.getMessage().endswith("timeout graceful shutdown exceeded")
+        )
+
+
+_CANCELLED_BY_STOP = _CancelledByStop()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -71,13 +89,14 @@ class ThreadedServer:
             "lifespan": "on",
             "access_log": False,
             "log_level": "warning",
-            "timeout_graceful_shutdown": 1,
+            "timeout_graceful_shutdown": _STOP_GRACE_S,
         }
         if limits is None:
             config = uvicorn.Config(app, http="auto", **options)
         else:  # the receiver's serving limits (h11)
             config = uvicorn_config(app, limits, **options)
         self._server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.error").addFilter(_CANCELLED_BY_STOP)  # added once
         self._exit: str = ""
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"asgi-{self.port}")
 

@@ -87,3 +87,42 @@ def test_an_ipv6_host_is_served_at_a_bracketed_url() -> None:
     with serve_asgi(LoopReporter(), host="::1") as base_url:
         assert re.fullmatch(r"http://\[::1\]:[0-9]+", base_url)
         assert httpx.get(f"{base_url}/anything", timeout=5).status_code == 200
+
+
+def test_a_request_a_stop_cancels_leaves_no_error_on_the_terminal() -> None:
+    """Found by a QA walkthrough: `g2a-harness run --max-time` stopping while the twin delayed
+    an answer printed uvicorn's "Cancel 1 running task(s), timeout graceful shutdown
+    exceeded" and an "Exception in ASGI application" traceback of the CancelledError."""
+    import logging
+    import threading
+
+    class Waiting:
+        def __init__(self) -> None:
+            self.asked = threading.Event()
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.asked.set()
+                await asyncio.sleep(30)
+
+    app = Waiting()
+    server = ThreadedServer(app)
+    server.start()
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    uvicorn_errors.addHandler(handler)
+    statuses: list[int] = []
+    try:
+        client = threading.Thread(
+            target=lambda: statuses.append(httpx.get(server.base_url, timeout=10).status_code)
+        )
+        client.start()
+        assert app.asked.wait(10)
+        server.stop()
+        client.join(10)
+    finally:
+        uvicorn_errors.removeHandler(handler)
+    assert statuses == [500]  # uvicorn's answer to a request it cancelled
+    assert [(r.levelname, r.getMessage()) for r in records if r.levelno >= logging.ERROR] == []
