@@ -31,7 +31,7 @@ _KNOWN_ELSEWHERE = {"g2a_key_delivery_lost_total", "up"}
 _RUNBOOK = re.compile(r"^specs/011-g2a-integration-audit/backend-audit\.md#runbook-[a-z0-9-]+$")
 
 
-@pytest.mark.parametrize(("rules", "count"), [(RULES, 17), (RECEIVER_RULES, 1)])
+@pytest.mark.parametrize(("rules", "count"), [(RULES, 18), (RECEIVER_RULES, 1)])
 def test_promtool_checks_the_rules(promtool: str, rules: Path, count: int) -> None:
     done = subprocess.run(
         [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
@@ -230,6 +230,52 @@ def _assert_promtool_test_passes(promtool: str, path: Path, test: Mapping[str, o
         [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
+    promtool: str, tmp_path: Path
+) -> None:
+    """Found by an operator's walkthrough: G2AKeyDeliveryLost pages for a key lost before a new
+    pod's first scrape (its counter's first sample is 1), and "Keys lost at delivery", which its
+    runbook points at, read `increase()` and showed 0 for that loss."""
+    lost = 'g2a_key_delivery_lost_total{job="svc",instance="pod-new:8000"}'
+    test = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "15s",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {"series": 'up{job="svc",instance="pod-new:8000"}', "values": "1x60"},
+                    {"series": lost, "values": "1x60"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "alertname": "G2AKeyDeliveryLost",
+                        "eval_time": "1m",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "page"},
+                                "exp_annotations": {
+                                    "summary": "A paid order's keys could not be delivered",
+                                    "runbook_url": "specs/011-g2a-integration-audit/"
+                                    "backend-audit.md#runbook-g2a-key-delivery-lost",
+                                },
+                            }
+                        ],
+                    }
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": dashboard_queries()["Keys lost at delivery"],
+                        "eval_time": "1m",
+                        "exp_samples": [{"labels": "{}", "value": 1}],
+                    }
+                ],
+            }
+        ],
+    }
+    _assert_promtool_test_passes(promtool, tmp_path / "keys-lost.test.yml", test)
 
 
 _KEY_ROUTE = "/v1/order/key/{order_id}"
