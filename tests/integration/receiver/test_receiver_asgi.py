@@ -99,11 +99,21 @@ async def test_concurrent_duplicate_deliveries_run_the_handler_once() -> None:
 
 
 class DownStore(MemoryStore):
+    """A store whose server is gone, until `down` is cleared."""
+
+    down = True
+
     def claim(self, key: str, fingerprint: str, lease_seconds: float):  # type: ignore[no-untyped-def]
-        raise StoreUnavailableError("redis", "ConnectionError: refused")
+        self._fail_while_down()
+        return super().claim(key, fingerprint, lease_seconds)
 
     def ping(self) -> None:
-        raise StoreUnavailableError("redis", "ConnectionError: refused")
+        self._fail_while_down()
+        super().ping()
+
+    def _fail_while_down(self) -> None:
+        if self.down:
+            raise StoreUnavailableError("redis", "ConnectionError: refused")
 
 
 @pytest.mark.anyio
@@ -119,6 +129,44 @@ async def test_a_store_outage_answers_503_and_fails_health() -> None:
     assert health.status_code == 503
     assert health.json()["failed"] == ["store"]
     assert health.json()["checks"]["store"]["error"] == "idempotency store 'redis' unavailable"
+
+
+_AUDIT = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/backend-audit.md"
+
+
+@pytest.mark.anyio
+async def test_the_store_down_runbook_names_the_log_lines_of_a_store_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by an operator's walkthrough: the runbook of G2AIdempotencyStoreDown sent on call
+    to `/healthz`, which names the driver's error class only, and named none of the lines that
+    say which host failed and when it came back."""
+    store = DownStore()
+    with caplog.at_level(logging.INFO, "g2a_adapter"):
+        async with client_for(receiver(store=store)) as client:
+            headers, body = delivery("evt-outage")
+            await client.post("/webhooks/g2a", content=body, headers=headers)
+            await client.get("/healthz")
+            store.down = False
+            await client.get("/healthz")
+
+    assert [r.getMessage() for r in caplog.records if r.name == "g2a_adapter"] == [
+        "g2a.receiver.store_unavailable backend=redis detail='ConnectionError: refused' "
+        "event_type=order.paid event_id=evt-outage",
+        "g2a.health.check_failed check=store "
+        "error=idempotency store 'redis' unavailable: ConnectionError: refused",
+        "g2a.health.check_recovered check=store",
+    ]
+    runbook = _AUDIT.read_text().split('<a id="runbook-g2a-store-down"></a>', 1)[1]
+    runbook = " ".join(runbook.split("<a id=", 1)[0].split())
+    assert (
+        "`g2a.receiver.store_unavailable backend=<backend> detail='<the store's error>'`" in runbook
+    )
+    assert (
+        "`g2a.health.check_failed check=store error=idempotency store '<backend>' unavailable: "
+        "<the store's error>`" in runbook
+    )
+    assert "`g2a.health.check_recovered check=store`" in runbook
 
 
 @pytest.mark.anyio
