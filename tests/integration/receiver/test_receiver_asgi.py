@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 from _receiver_fixtures import delivery, ipn_form, receiver_settings
+from runbook_support import runbook
 
 from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
@@ -131,9 +132,6 @@ async def test_a_store_outage_answers_503_and_fails_health() -> None:
     assert health.json()["checks"]["store"]["error"] == "idempotency store 'redis' unavailable"
 
 
-_AUDIT = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/backend-audit.md"
-
-
 @pytest.mark.anyio
 async def test_the_store_down_runbook_names_the_log_lines_of_a_store_outage(
     caplog: pytest.LogCaptureFixture,
@@ -157,16 +155,16 @@ async def test_the_store_down_runbook_names_the_log_lines_of_a_store_outage(
         "error=idempotency store 'redis' unavailable: ConnectionError: refused",
         "g2a.health.check_recovered check=store",
     ]
-    runbook = _AUDIT.read_text().split('<a id="runbook-g2a-store-down"></a>', 1)[1]
-    runbook = " ".join(runbook.split("<a id=", 1)[0].split())
+    store_down = runbook("runbook-g2a-store-down")
     assert (
-        "`g2a.receiver.store_unavailable backend=<backend> detail='<the store's error>'`" in runbook
+        "`g2a.receiver.store_unavailable backend=<backend> detail='<the store's error>'`"
+        in store_down
     )
     assert (
         "`g2a.health.check_failed check=store error=idempotency store '<backend>' unavailable: "
-        "<the store's error>`" in runbook
+        "<the store's error>`" in store_down
     )
-    assert "`g2a.health.check_recovered check=store`" in runbook
+    assert "`g2a.health.check_recovered check=store`" in store_down
 
 
 @pytest.mark.anyio

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import math
+import re
 import threading
 import time
 import traceback
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from freezegun import freeze_time
+from runbook_support import logged_as, runbook
 
 from g2a_adapter import (
     ApiAuthError,
@@ -444,6 +446,25 @@ def test_a_failed_early_refresh_keeps_the_cached_token_and_tries_again_after_a_p
         client.offers.list()
     assert api.offer_auth == ["Bearer tok-1"] * 4 + ["Bearer tok-4"]
     assert len([r for r in caplog.records if "refresh failed" in r.getMessage()]) == 2
+
+
+def test_the_token_runbook_names_the_log_lines_of_a_failing_refresh(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by an operator's walkthrough: the G2ATokenExpiring runbook named no log line; the
+    service logs each failed token request and each failed early refresh."""
+    api = FakeImportApi(expires_in=300)
+    caplog.set_level("WARNING", logger="g2a_adapter")
+    with freeze_time("2026-01-01 00:00:00") as clock, sync_client(api) as client:
+        client.offers.list()
+        clock.tick(250)
+        api.token_status = 503
+        client.offers.list()
+    logged = [r.getMessage() for r in caplog.records if r.name == "g2a_adapter"]
+    templates = [t for t in re.findall(r"`([^`]+)`", runbook("runbook-g2a-token")) if "<" in t]
+    assert len(templates) == len(logged) == 2, (templates, logged)
+    for template, line in zip(templates, logged, strict=True):
+        assert logged_as(template).fullmatch(line), (template, line)
 
 
 def test_a_failed_refresh_fails_once_the_cached_token_no_longer_outlasts_the_pause() -> None:
