@@ -11,6 +11,7 @@ import threading
 import pytest
 import rich.pretty
 from pydantic import SecretStr
+from runbook_support import runbook
 
 from g2a_adapter import ConfigError, Settings, env_of_host
 from g2a_adapter._config import normalize_api_url
@@ -313,6 +314,22 @@ def test_an_import_api_url_refuses_export_calls_with_a_config_error() -> None:
     with pytest.raises(ConfigError, match="G2A_API_URL ends in /integration-api/v1") as caught:
         settings.export_api_url  # noqa: B018
     assert "G2A_IMPORT_API_URL" in str(caught.value)
+
+
+def test_the_webhook_runbook_s_rotation_setting_verifies_with_both_secrets() -> None:
+    """Found by an operator's walkthrough: the G2AWebhookRejectionsSpiking runbook said to set
+    both secrets during a rotation, not how."""
+    (setting,) = [
+        code
+        for code in re.findall(r"`([^`]+)`", runbook("runbook-g2a-webhooks"))
+        if code.startswith("G2A_WEBHOOK_SECRET=")
+    ]
+    name, value = setting.split("=", 1)
+    value = value.replace("<new secret>", "whsec-new").replace("<old secret>", "whsec-old")
+    settings = Settings.from_env(
+        {"G2A_API_URL": BASE["api_url"], "G2A_API_HASH": "hash-1", "G2A_API_KEY": KEY, name: value}
+    )
+    assert settings.webhook_secrets() == ["whsec-new", "whsec-old"]
 
 
 def test_from_env_reads_every_variable() -> None:
