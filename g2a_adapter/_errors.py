@@ -149,8 +149,8 @@ class KeyDeliveryLostError(G2AError):
             f"purchase {purchase}: order {order_id} (transaction "
             f"{transaction_id or 'unknown'}) is paid but its key was lost in delivery; G2A hands "
             "a key out once and offers no API to fetch it again: do not buy again, ask G2A "
-            "support for the key of this order (runbook: lost key), unless this service logged "
-            "that this purchase completed but its result could not be stored: that run's "
+            "support for the key of this order (runbook: G2AKeyDeliveryLost), unless this service "
+            "logged that this purchase completed but its result could not be stored: that run's "
             "caller received the key"
         )
 

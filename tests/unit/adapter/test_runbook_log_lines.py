@@ -7,36 +7,28 @@ import contextlib
 import logging
 import re
 import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
+from runbook_support import AUDIT, logged_as, runbook
 
 from g2a_adapter import G2AClient, KeyDeliveryLostError, Settings
 from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.idempotency._base import JSON
 
-RUNBOOK = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit/backend-audit.md"
 SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h" * 16, api_key="ab" * 32)
 ORDER_ID = "1530978476"
 KEY = "customer-42:cart 4711"  # a space: the command must take the key as one word
+KEY_LOST = "runbook-g2a-key-delivery-lost"
 
 
-def _key_lost_section() -> str:
-    text = RUNBOOK.read_text(encoding="utf-8")
-    start = text.index('<a id="runbook-g2a-key-delivery-lost"></a>')
-    return text[start : text.index("<a id=", start + 1)]
-
-
-def _quoted_log_lines() -> list[str]:
-    """The runbook's quoted log lines (each starts `purchase `) as patterns: `<…>` is a value."""
-    quoted = re.findall(r"`(purchase [^`]+)`", _key_lost_section().replace("\n   ", " "))
-    parts = (re.split(r"<[^>]+>", line) for line in quoted)
-    return [r"\S+".join(re.escape(part) for part in line) for line in parts]
+def _quoted_log_lines() -> list[re.Pattern[str]]:
+    """The runbook's quoted log lines (each starts `purchase `) as patterns."""
+    return [logged_as(line) for line in re.findall(r"`(purchase [^`]+)`", runbook(KEY_LOST))]
 
 
 def _digest_command() -> str:
-    (command,) = re.findall(r"`([^`]*sha256sum[^`]*)`", _key_lost_section())
+    (command,) = re.findall(r"`([^`]*sha256sum[^`]*)`", runbook(KEY_LOST))
     return str(command)
 
 
@@ -87,7 +79,7 @@ def test_the_runbook_quotes_the_lines_a_purchase_logs(caplog: pytest.LogCaptureF
     logged += _purchase_errors(caplog, delivered, _StoreFailingOnComplete())
     patterns = _quoted_log_lines()
     for pattern in patterns:
-        assert [line for line in logged if re.match(pattern, line)], (pattern, logged)
+        assert [line for line in logged if pattern.match(line)], (pattern, logged)
     assert len(logged) == len(patterns) == 2  # the lost key; a delivered key the store lost
 
 
@@ -101,3 +93,11 @@ def test_the_runbook_command_gives_the_digest_the_lines_name(
         command, shell=True, capture_output=True, text=True, check=True
     )
     assert line.startswith(f"purchase idempotency_key={done.stdout.strip()}: order {ORDER_ID} ")
+
+
+def test_a_lost_key_s_message_names_its_runbook_as_the_runbooks_title_it() -> None:
+    """Found by an operator's walkthrough: the ERROR line and the error said "(runbook: lost
+    key)", and no runbook is called so: on call finds it as G2AKeyDeliveryLost, the alert."""
+    (named,) = re.findall(r"\(runbook: ([^)]+)\)", str(KeyDeliveryLostError(KEY, ORDER_ID, "t-1")))
+    assert named == "G2AKeyDeliveryLost"
+    assert f"\n### {named} — " in AUDIT.read_text(encoding="utf-8")
