@@ -242,6 +242,7 @@ def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
     test = {
         "rule_files": [str(RULES)],
         "evaluation_interval": "15s",
+        "group_eval_order": ["g2a-recording", "g2a-alerts"],
         "tests": [
             {
                 "interval": "15s",
