@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from adapter_support import HeldElsewhere, twin_settings
+from runbook_support import logged_as, runbook
 
 from g2a_adapter import (
     PURCHASE_RESULTS,
@@ -117,6 +120,24 @@ def test_a_purchase_the_store_stops_counts_why_and_sends_nothing(
         buy(client, "held", wait_timeout=0)
     assert results(metrics) == {result: 1}
     assert twin.admin.requests() == []
+
+
+def test_the_purchase_store_down_runbook_says_where_the_store_s_error_shows(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an operator's walkthrough: G2APurchaseStoreDown's runbook said "check the store
+    as above", where only a receiver's lines are named; a purchase logs none of its own."""
+    caplog.set_level(logging.DEBUG, logger="g2a_adapter")
+    with (
+        G2AClient(settings, store=DownStore()) as client,
+        pytest.raises(StoreUnavailableError) as e,
+    ):
+        buy(client, "down")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    purchase_store_down = runbook("runbook-g2a-store-down").split("**G2APurchaseStoreDown**")[1]
+    assert "The adapter logs no line of its own for such a purchase" in purchase_store_down
+    (template,) = re.findall(r"`(idempotency store [^`]+)`", purchase_store_down)
+    assert logged_as(template).fullmatch(str(e.value)), (template, str(e.value))
 
 
 @pytest.mark.anyio
