@@ -75,17 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 2
-    try:
-        with sigterm_interrupts():  # a cancelled CI job stops children as Ctrl-C does
+    with sigterm_interrupts() as owned:  # a cancelled CI job stops children as Ctrl-C does
+        try:
             return int(args._run(args))
-    except Terminated:
-        print(f"g2a-harness {args.command}: {TERMINATED}", file=sys.stderr)
-        return TERMINATED_EXIT
-    except (UsageError, G2AError) as exc:
-        print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a folder that cannot be written, a host that does not resolve
-        print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+        except Terminated:
+            if not owned:  # the SIGTERM of whoever runs this command in-process
+                raise
+            print(f"g2a-harness {args.command}: {TERMINATED}", file=sys.stderr)
+            return TERMINATED_EXIT
+        except (UsageError, G2AError) as exc:
+            print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # a folder that cannot be written, a host that does not resolve
+            print(f"g2a-harness {args.command}: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130

@@ -23,12 +23,16 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextmanager
-def sigterm_interrupts() -> Iterator[None]:
+def sigterm_interrupts() -> Iterator[bool]:
     """Within the block SIGTERM raises `Terminated`; later ones are ignored while the children
-    stop, and the previous handler is back when the block ends. Signals reach the main thread
-    only: elsewhere (a command run from a worker thread) the block changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    stop, and the previous handler is back when the block ends. Yields whether the block owns
+    SIGTERM: not when a Python handler is set already (a command run in-process by a test whose
+    pytest turns SIGTERM into an interrupt: the interrupt is that pytest's, to stop the run),
+    nor off the main thread, which signals never reach; the block then changes nothing."""
+    if threading.current_thread() is not threading.main_thread() or callable(
+        signal.getsignal(signal.SIGTERM)
+    ):
+        yield False
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
@@ -37,7 +41,7 @@ def sigterm_interrupts() -> Iterator[None]:
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        yield
+        yield True
     finally:
         signal.signal(signal.SIGTERM, previous)
 
