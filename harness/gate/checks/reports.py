@@ -119,6 +119,8 @@ def _run_problem(
     )
     if malformed:
         return malformed, fix, ()
+    if stopped := stopped_problem(report):
+        return stopped, f"{fix} without --max-time", ()
     failed = [str(i.get("id")) for i in items if i.get("status") not in ("passed", "skipped")]
     if failed or data.get("passed") is not True:
         details = tuple(
@@ -128,6 +130,27 @@ def _run_problem(
         reason = f"{report.path}: {len(failed)} of {len(items)} items failed ({listed})"
         return reason, f"fix the failing items, then {fix}", details
     return None
+
+
+def stopped_problem(report: ReportFile) -> str | None:
+    """Why the checklist run did not run the suite to its end (`g2a-harness run --max-time`
+    stopped it: the items it did not reach read `not run`, which is no failure to fix), or
+    None."""
+    data = report.data or {}
+    items = [item for item in _entries(data, "items") if isinstance(item, Mapping)]
+    not_run = [str(item.get("id")) for item in items if item.get("status") == "not run"]
+    after = data.get("stopped_after_max_time")
+    if after is None and not not_run:
+        return None
+    how = f"was stopped after --max-time {after:g} s" if _number(after) else "stopped early"
+    failed = [str(item.get("id")) for item in items if item.get("status") == "failed"]
+    counts = [
+        f"{len(ids)} of {len(items)} items {word} ({_listed(ids)})"
+        for word, ids in (("not run", not_run), ("failed", failed))
+        if ids
+    ]
+    what = f": {', '.join(counts)}" if counts else ""
+    return f"{report.path} {how}{what}; the gate needs the full suite run to its end"
 
 
 def _from_twin(evidence: Evidence) -> frozenset[str]:

@@ -26,7 +26,12 @@ from gate_support import (
     target_url,
 )
 
-from harness.gate.checks.reports import check_checklist, check_contracts, check_load
+from harness.gate.checks.reports import (
+    check_checklist,
+    check_contracts,
+    check_load,
+    check_twin_items,
+)
 from harness.gate.evidence import Binding, Evidence, ReportFile
 from harness.gate.model import Status
 from harness.gate.provenance import hours
@@ -114,6 +119,75 @@ def test_passed_false_without_failed_items_is_still_no_go(clean: Evidence) -> No
     result = check_checklist(with_checklist(clean, checklist_report(passed=False)))
     assert result.reason == (
         "reports/checklist.json: 0 of 31 items failed (none listed, but passed is false)"
+    )
+
+
+def stopped_run(not_run: tuple[str, ...] = (), failed: tuple[str, ...] = ()) -> dict:
+    """checklist.json as `g2a-harness run --max-time 25` writes it: the items whose evidence
+    it did not reach read `not run`, and the run is not passed."""
+    data = checklist_report(passed=False, stopped_after_max_time=25.0)
+    for item_id in not_run:
+        item(data, item_id)["status"] = "not run"
+    for item_id in failed:
+        item(data, item_id)["status"] = "failed"
+    return data
+
+
+def test_a_run_stopped_at_max_time_is_named_so_not_read_as_failed_items(clean: Evidence) -> None:
+    """It read "2 of 31 items failed (...)" with "fix the failing items": none had failed."""
+    data = stopped_run(not_run=("ops-idempotent-processing", "handoff-dashboards"))
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason, result.details) == (
+        Status.NO_GO,
+        "reports/checklist.json was stopped after --max-time 25 s: 2 of 31 items not run "
+        "(ops-idempotent-processing, handoff-dashboards); the gate needs the full suite run to "
+        "its end",
+        (),
+    )
+    assert result.fix == f"{RUN} without --max-time"
+
+
+def test_a_stopped_run_names_its_failures_too(clean: Evidence) -> None:
+    data = stopped_run(not_run=("handoff-dashboards",), failed=("test-unit-mappers",))
+    assert check_checklist(with_checklist(clean, data)).reason == (
+        "reports/checklist.json was stopped after --max-time 25 s: 1 of 31 items not run "
+        "(handoff-dashboards), 1 of 31 items failed (test-unit-mappers); the gate needs the full "
+        "suite run to its end"
+    )
+
+
+def test_a_stopped_run_whose_items_all_had_evidence_is_still_no_go(clean: Evidence) -> None:
+    """The run stopped after the last item's evidence: tests still did not run."""
+    result = check_checklist(with_checklist(clean, stopped_run()))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json was stopped after --max-time 25 s; the gate needs the full "
+        "suite run to its end",
+    )
+
+
+def test_items_not_run_in_a_report_that_passed_are_no_go(clean: Evidence) -> None:
+    """A full run's item reads `not run` only when the run stopped: never evidence."""
+    data = checklist_report()
+    item(data, "ops-idempotent-processing")["status"] = "not run"
+    result = check_checklist(with_checklist(clean, data))
+    assert (result.status, result.reason) == (
+        Status.NO_GO,
+        "reports/checklist.json stopped early: 1 of 31 items not run "
+        "(ops-idempotent-processing); the gate needs the full suite run to its end",
+    )
+
+
+def test_a_stopped_twin_run_is_named_so_by_a_sandbox_gate(sandbox_clean: Evidence) -> None:
+    stopped = stopped_run(not_run=("test-unit-retry-policy",))
+    twin = ReportFile("reports/twin/checklist.json", stopped)
+    result = check_twin_items(dataclasses.replace(sandbox_clean, twin_checklist=twin))
+    assert (result.status, result.reason, result.fix) == (
+        Status.NO_GO,
+        "reports/twin/checklist.json was stopped after --max-time 25 s: 1 of 31 items not run "
+        "(test-unit-retry-policy); the gate needs the full suite run to its end",
+        "run `g2a-harness run --target twin --suite full --report-dir reports/twin` "
+        "without --max-time",
     )
 
 
