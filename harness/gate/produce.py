@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from harness.contracts.report import PARTS as CONTRACT_PARTS
 from harness.envelope import EVIDENCE_KEY_ENV
-from harness.gate.checks.reports import load_run_problems, load_target_problem
+from harness.gate.checks.reports import load_run_problems, load_target_problem, stopped_problem
 from harness.gate.evidence import Binding, ReportFile
 from harness.gate.probe import sandbox_api_url, target_settings
 from harness.gate.provenance import envelope_problem, report_problem, target_problem
@@ -28,15 +28,20 @@ LOAD_PROFILE = "smoke"
 
 def checklist_needs_run(report: ReportFile, target: str, binding: Binding) -> bool:
     """Absent, stale (another commit, dirty, old, unsigned), or not comparable (another suite,
-    or not a run against `target` as the gate's checklist check judges it: another target, or
-    a sandbox run that called another host than the sandbox): run the full checklist.
+    a run stopped at --max-time, or not a run against `target` as the gate's checklist check
+    judges it: another target, or a sandbox run that called another host than the sandbox):
+    run the full checklist.
 
     A fresh full run on the right target that has failures is kept: re-running would hide them.
     """
     if report_problem(report, "checklist", binding) is not None:
         return True
     envelope = (report.data or {}).get("envelope") or {}
-    return envelope.get("suite") != "full" or target_problem(report, target) is not None
+    return (
+        envelope.get("suite") != "full"
+        or target_problem(report, target) is not None
+        or stopped_problem(report) is not None
+    )
 
 
 def dashboards_not_proven(report: ReportFile) -> bool:

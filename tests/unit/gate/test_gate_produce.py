@@ -183,6 +183,21 @@ def test_a_sandbox_checklist_that_did_not_call_the_sandbox_is_run_again() -> Non
     assert commands(on_disk(failed), target="sandbox") == []
 
 
+def test_a_run_stopped_at_max_time_is_run_again() -> None:
+    """Its `not run` items are no failures to keep: like a load run cut short, --run-missing
+    produces the full run. A sandbox gate's twin run stopped so was kept (no dashboards proof
+    is asked of it) and its NO-GO stood however often the gate ran."""
+    not_run = [dict(item, status="not run") for item in checklist_report()["items"]]
+    stopped = checklist_report(passed=False, stopped_after_max_time=25.0, items=not_run)
+    twin = ReportFile("ev/twin/checklist.json", stopped)
+    kept = on_disk(ReportFile("ev/checklist.json", checklist_report(target="sandbox")))
+    reports = OnDisk(kept.checklist, kept.contracts, kept.load, twin_checklist=twin)
+    assert commands(reports, target="sandbox") == [
+        "g2a-harness run --target twin --suite full --report-dir ev/twin"
+    ]
+    assert checklist_needs_run(ReportFile("ev/checklist.json", stopped), "twin", BINDING) is True
+
+
 def test_a_sandbox_load_run_that_did_not_call_the_sandbox_is_run_again() -> None:
     """The load check's NO-GO for it (`load_target_problem`) is what --run-missing mends."""
     on_twin = envelope(target="sandbox", base_url="http://127.0.0.1:8765/v1", suite="smoke")
