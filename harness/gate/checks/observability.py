@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.dashboards.proof import panel_shortfall
-from harness.gate.checks.reports import run_command
+from harness.gate.checks.reports import run_command, stopped_problem
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import (
@@ -187,6 +187,23 @@ def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str
     return f"{len(queries)} panel queries answered by {url} ({source})", details
 
 
+def _dashboards_fix(evidence: Evidence) -> str:
+    """The checklist's own command (when both checks fail, one next step runs it), with what
+    the run lacked: its end (--max-time stopped it) or, on the twin, a Prometheus to start. A
+    report missing or stale, or a proof that failed, is mended by the run alone."""
+    fix = f"run `{run_command(evidence)}`"
+    report = evidence.checklist
+    if report_problem(report, "checklist", evidence.binding) is not None:
+        return fix
+    if stopped_problem(report) is not None:
+        return f"{fix} without --max-time"
+    proof = (report.data or {}).get("dashboards")
+    unasked = isinstance(proof, Mapping) and proof.get("status") == "not proven"
+    if evidence.target == "twin" and unasked:
+        return f"{fix} with `prometheus` on PATH (apt-get install -y prometheus)"
+    return fix
+
+
 def check_metrics(evidence: Evidence) -> CheckResult:
     check_id, title = "metrics", "Dashboards fed"
     probe = evidence.metrics
@@ -214,10 +231,7 @@ def check_metrics(evidence: Evidence) -> CheckResult:
     names = f"all {len(DASHBOARD_METRICS)} documented names"
     dashboards = _dashboards_problem(evidence)
     if isinstance(dashboards, str):
-        # the checklist's own command: when both checks fail, one next step runs it
-        fix = f"run `{run_command(evidence)}`"
-        if evidence.target == "twin":
-            fix += " with `prometheus` on PATH (apt-get install -y prometheus)"
+        fix = _dashboards_fix(evidence)
         reason = f"{names} at {probe.url}, but {dashboards}"
         return CheckResult(check_id, title, Status.NO_GO, reason, evidence.checklist.path, fix)
     proven, details = dashboards

@@ -227,10 +227,48 @@ def test_missing_or_unproven_dashboards_are_no_go(
     assert result.status is Status.NO_GO
     assert result.reason == f"all 12 documented names at receiver: GET /metrics, but {problem}"
     assert result.evidence == "reports/checklist.json"
+    # Prometheus is named only where the run could ask none; a failed proof is a regression
+    unasked = proof is not None and proof.get("status") == "not proven"
+    hint = " with `prometheus` on PATH (apt-get install -y prometheus)" if unasked else ""
     assert result.fix == (
-        "run `g2a-harness run --target twin --suite full --report-dir reports` with "
-        "`prometheus` on PATH (apt-get install -y prometheus)"
+        "run `g2a-harness run --target twin --suite full --report-dir reports`" + hint
     )
+
+
+RUN_AGAIN = "run `g2a-harness run --target twin --suite full --report-dir reports`"
+
+
+@pytest.mark.parametrize(
+    ("checklist", "fix"),
+    [
+        (ReportFile("reports/checklist.json", error="missing"), RUN_AGAIN),
+        (
+            ReportFile("reports/checklist.json", checklist_report(commit="feedc0de" * 5)),
+            RUN_AGAIN,
+        ),
+        (
+            ReportFile(
+                "reports/checklist.json",
+                checklist_report(
+                    passed=False,
+                    stopped_after_max_time=25.0,
+                    dashboards={"status": "not run", "reason": "not reached (the run stopped)"},
+                ),
+            ),
+            f"{RUN_AGAIN} without --max-time",
+        ),
+    ],
+)
+def test_a_checklist_to_run_again_is_one_step_not_a_prometheus_to_install(
+    clean: Evidence, checklist: ReportFile, fix: str
+) -> None:
+    """The dashboards' fix read "... with `prometheus` on PATH (apt-get install -y prometheus)"
+    for a checklist missing, of another commit or stopped at --max-time, where Prometheus is no
+    cause: a second next step beside the checklist's own, which runs the same command."""
+    evidence = dataclasses.replace(clean, checklist=checklist)
+    result = check_metrics(evidence)
+    assert (result.status, result.fix) == (Status.NO_GO, fix)
+    assert result.fix == check_checklist(evidence).fix
 
 
 def _exposition_without(name: str) -> str:

@@ -115,18 +115,14 @@ def test_gate_json_and_markdown(clean: Evidence, tmp_path: Path) -> None:
         "evidence": "reports/checklist.json",
         "details": [],
     }
-    dashboards_fix = (
-        "run `g2a-harness run --target twin --suite full --report-dir reports` with "
-        "`prometheus` on PATH (apt-get install -y prometheus)"
-    )
-    assert data["next_steps"] == [checklist["fix"], dashboards_fix]
+    # the dashboards check's fix is the same run: one step for both
+    assert data["next_steps"] == [checklist["fix"]]
     markdown = md_path.read_text()
     assert markdown.startswith(
         "# Live switchover gate: **NO-GO**\n\n"
         "decision: NO-GO (exit 1): 2 item(s) not proven\n\n"
         "## What to run, in order\n\n"
-        "1. run `g2a-harness run --target twin --suite full --report-dir reports`\n"
-        f"2. {dashboards_fix}\n"
+        "1. run `g2a-harness run --target twin --suite full --report-dir reports`\n\n"
     )
     assert "- live base URL: `https://api.g2a.com/v1`" in markdown
     assert "- evidence: unsigned (G2A_EVIDENCE_KEY is not set" in markdown
@@ -155,10 +151,8 @@ def test_terminal_leads_with_the_decision_and_what_to_run(clean: Evidence) -> No
     lines = console.export_text().splitlines()
     assert lines[0] == "decision: NO-GO (exit 1): 2 item(s) not proven"
     assert lines[1] == "  1. run `g2a-harness run --target twin --suite full --report-dir reports`"
-    assert lines[2].startswith(
-        "  2. run `g2a-harness run --target twin --suite full --report-dir reports` with "
-        "`prometheus`"
-    )
+    # the dashboards check's fix is that same run: no second step
+    assert lines[2].strip() == "Live switchover gate — target twin"
     text = "\n".join(lines)
     assert "reports/checklist.json is missing" in text
     assert "live base URL: https://api.g2a.com/v1 (confirm it)" in text
