@@ -1,0 +1,131 @@
+"""The specs cite as proof only tests that exist, and count a cited file's tests right.
+
+A module and a name (module.py::test_name) are checked by `test_self_contained_repository.py`;
+this finds what that leaves out: a test named alone (`test_name`, `::test_name`, `test_name*` for
+every test whose name begins so), and a count given after a test module or feature:
+test_retry.py (12), auth.feature (7).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "specs"
+
+CODE_SPAN = re.compile(r"`([^`]+)`")
+# A test's name, not a module's (test_retry.py) nor part of a path.
+TEST_NAME = re.compile(r"(?<![\w/.])(test_\w+)(?![\w.])(\*?)")
+TEST_DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s+(test_\w+)", re.MULTILINE)
+SCENARIO = re.compile(r"^\s*Scenario(?: Outline)?:", re.MULTILINE)
+# A module in backticks, with or without its folders, then (12) or (16, incl. …); a feature,
+# then (7 scenarios).
+COUNTED_FILE = re.compile(r"`?([\w./-]+\.(?:py|feature))`? \((\d+)\b")
+
+
+def spec_lines() -> Iterator[tuple[str, str]]:
+    for path in sorted(SPECS.rglob("*.md")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            yield f"{path.relative_to(ROOT)}:{number}", line
+
+
+def tracked(suffix: str) -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", f"*{suffix}"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    return [name for name in listed.split("\0") if name]
+
+
+def defined_tests() -> set[str]:
+    return {
+        name
+        for path in tracked(".py")
+        if path.startswith("tests/")
+        for name in TEST_DEFINITION.findall((ROOT / path).read_text(encoding="utf-8"))
+    }
+
+
+def unknown_tests(line: str, defined: set[str]) -> list[str]:
+    """The tests a line names in code spans that no test module defines."""
+    unknown = []
+    for span in CODE_SPAN.findall(line):
+        for name, star in TEST_NAME.findall(span):
+            found = any(d.startswith(name) for d in defined) if star else name in defined
+            if not found:
+                unknown.append(f"{name}{star}")
+    return unknown
+
+
+def counts() -> dict[str, int]:
+    """Each tracked test module's number of tests and each feature's number of scenarios."""
+    modules = [path for path in tracked(".py") if Path(path).name.startswith("test_")]
+    return {
+        path: len(pattern.findall((ROOT / path).read_text(encoding="utf-8")))
+        for paths, pattern in ((modules, TEST_DEFINITION), (tracked(".feature"), SCENARIO))
+        for path in paths
+    }
+
+
+def wrong_counts(line: str, counted: dict[str, int]) -> list[str]:
+    """Each `file (N)` of a line whose file does not hold N tests (or scenarios), with the number
+    it holds; a file that is not one tracked path's ending is left to the path checks."""
+    wrong = []
+    for cited, stated in COUNTED_FILE.findall(line):
+        matches = [path for path in counted if path == cited or path.endswith(f"/{cited}")]
+        if len(matches) == 1 and counted[matches[0]] != int(stated):
+            wrong.append(f"{cited} ({stated}): holds {counted[matches[0]]}")
+    return wrong
+
+
+def test_the_specs_are_scanned() -> None:
+    lines = [line for _, line in spec_lines()]
+    assert any(CODE_SPAN.search(line) and TEST_NAME.search(line) for line in lines)
+    assert any(COUNTED_FILE.search(line) for line in lines)
+
+
+def test_every_test_the_specs_name_exists() -> None:
+    defined = defined_tests()
+    found = [
+        f"{where} {name}" for where, line in spec_lines() for name in unknown_tests(line, defined)
+    ]
+    assert found == []
+
+
+def test_every_count_of_a_cited_file_is_its_number_of_tests() -> None:
+    counted = counts()
+    found = [
+        f"{where} {wrong}" for where, line in spec_lines() for wrong in wrong_counts(line, counted)
+    ]
+    assert found == []
+
+
+def test_a_test_named_alone_is_checked_and_modules_are_not() -> None:
+    line = (  # a module and a name spelled in pieces, so that this file does not cite them itself
+        "`test_a`, `::test_b`, `test_c*`, `test_gone`, `tests/unit/test_doc_names.py`, "
+        "`test_doc_names.py"
+        "::test_gone_too`, `test_y*`"
+    )
+    assert unknown_tests(line, {"test_a", "test_b", "test_cat"}) == [
+        "test_gone",
+        "test_gone_too",
+        "test_y*",
+    ]
+
+
+def test_a_stale_count_names_the_number_it_should_be() -> None:
+    counted = {"tests/unit/adapter/test_adapter_retry.py": 15, "features/auth.feature": 7}
+    line = (
+        "`unit/adapter/test_adapter_retry.py` (12), auth.feature (7 scenarios), "
+        "`test_doc_names.py` (3), `test_adapter_retry.py` (15, incl. backoff)"
+    )
+    assert wrong_counts(line, counted) == ["unit/adapter/test_adapter_retry.py (12): holds 15"]
+
+
+def test_tests_and_scenarios_are_what_is_counted() -> None:
+    module = "def test_a():\n  async def test_b():\nclass T:\n  def test_c(self):\ndef helper():\n"
+    feature = "Feature: f\n  Background:\n  Scenario: one\n  Scenario Outline: two\n  Rule: r\n"
+    assert TEST_DEFINITION.findall(module) == ["test_a", "test_b", "test_c"]
+    assert len(SCENARIO.findall(feature)) == 2
