@@ -1,0 +1,33 @@
+"""The specs list the gate's checks as the gate runs them (`CHECKS`, in order): plan.md's picture,
+data-model.md §6's `gate.json` ids and backend-audit.md's table of what each check reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harness.gate.checks import CHECKS
+
+SPECS = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit"
+CHECK_IDS = [check_id for check_id, _ in CHECKS]
+
+
+def spec(name: str) -> str:
+    return (SPECS / name).read_text(encoding="utf-8")
+
+
+def test_the_plan_s_picture_shows_every_check() -> None:
+    picture = spec("plan.md").split("checks/ (pure)", 1)[1].split("render.py", 1)[0]
+    assert re.findall(r"[a-z][\w-]*", picture.split("▼", 1)[1]) == CHECK_IDS
+
+
+def test_the_data_model_lists_every_check_id_of_gate_json() -> None:
+    listed = re.search(r"\(ids `([^`]+)`\)", spec("data-model.md"))
+    assert listed is not None
+    assert listed.group(1).split(", ") == CHECK_IDS
+
+
+def test_the_audit_has_a_row_for_every_check() -> None:
+    section = spec("backend-audit.md").split("## Gate evidence", 1)[1].split("\n## ", 1)[0]
+    header, *rows = re.findall(r"^\| ([\w-]+) \|", section, re.MULTILINE)
+    assert (header, rows) == ("check", CHECK_IDS)
