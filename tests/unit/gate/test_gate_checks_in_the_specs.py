@@ -1,5 +1,6 @@
 """The specs list the gate's checks as the gate runs them (`CHECKS`, in order): plan.md's picture,
-data-model.md §6's `gate.json` ids and backend-audit.md's table of what each check reads."""
+data-model.md §6's `gate.json` ids and backend-audit.md's table of what each check reads; and
+data-model.md §5 the metrics its `metrics` check requires."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from pathlib import Path
 
 from harness.gate.checks import CHECKS
+from harness.gate.checks.observability import DASHBOARD_METRICS
 
 SPECS = Path(__file__).resolve().parents[3] / "specs/011-g2a-integration-audit"
 CHECK_IDS = [check_id for check_id, _ in CHECKS]
@@ -31,3 +33,9 @@ def test_the_audit_has_a_row_for_every_check() -> None:
     section = spec("backend-audit.md").split("## Gate evidence", 1)[1].split("\n## ", 1)[0]
     header, *rows = re.findall(r"^\| ([\w-]+) \|", section, re.MULTILINE)
     assert (header, rows) == ("check", CHECK_IDS)
+
+
+def test_the_data_model_lists_every_metric_the_gate_requires_with_its_type() -> None:
+    section = spec("data-model.md").split("## 5. Metrics", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(g2a_\w+)` \| (\w+)", section, re.MULTILINE))
+    assert rows == DASHBOARD_METRICS
