@@ -2,8 +2,9 @@
 
 A module and a name (module.py::test_name) are checked by `test_self_contained_repository.py`;
 this finds what that leaves out: a test named alone (`test_name`, `::test_name`, `test_name*` for
-every test whose name begins so), and a count given after a test module or feature:
-test_retry.py (12), auth.feature (7).
+every test whose name begins so), a count given after a test module or feature:
+test_retry.py (12), auth.feature (7), and a checklist tag's scenarios: `@chk-x` (3 scenario(s),
+e.g. "config.feature: A required variable is missing").
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ SCENARIO = re.compile(r"^\s*Scenario(?: Outline)?:", re.MULTILINE)
 # A module in backticks, with or without its folders, then (12) or (16, incl. …); a feature,
 # then (7 scenarios).
 COUNTED_FILE = re.compile(r"`?([\w./-]+\.(?:py|feature))`? \((\d+)\b")
+# A checklist item's tag, how many scenarios carry it, and one of them.
+TAG_EVIDENCE = re.compile(r'`@([\w-]+)` \((\d+) scenario\(s\), e\.g\. "([\w-]+\.feature: [^"]+)"\)')
+SCENARIO_NAME = re.compile(r"^\s*Scenario(?: Outline)?:\s*(.+?)\s*$")
 
 
 def spec_lines() -> Iterator[tuple[str, str]]:
@@ -80,10 +84,43 @@ def wrong_counts(line: str, counted: dict[str, int]) -> list[str]:
     return wrong
 
 
+def tagged_scenarios(files: dict[str, str]) -> dict[str, list[str]]:
+    """Each tag's scenarios (`name.feature: title`) in feature files given as name -> text; a
+    feature's own tags are its scenarios' too."""
+    scenarios: dict[str, list[str]] = {}
+    for name, text in files.items():
+        feature_tags: list[str] = []
+        pending: list[str] = []
+        for line in text.splitlines():
+            words = line.split()
+            if words and words[0].startswith("@"):
+                pending += [w.removeprefix("@") for w in words if w.startswith("@")]
+            elif line.strip().startswith("Feature:"):
+                feature_tags, pending = pending, []
+            elif title := SCENARIO_NAME.match(line):
+                for tag in dict.fromkeys([*feature_tags, *pending]):
+                    scenarios.setdefault(tag, []).append(f"{name}: {title.group(1)}")
+                pending = []
+    return scenarios
+
+
+def wrong_tag_evidence(line: str, scenarios: dict[str, list[str]]) -> list[str]:
+    """Each `@tag` (N scenario(s), e.g. "…") of a line whose count or example is not the tag's."""
+    wrong = []
+    for tag, stated, example in TAG_EVIDENCE.findall(line):
+        tagged = scenarios.get(tag, [])
+        if len(tagged) != int(stated):
+            wrong.append(f"@{tag} ({stated} scenario(s)): {len(tagged)} carry it")
+        if example not in tagged:
+            wrong.append(f"@{tag}: no scenario {example!r} carries it")
+    return wrong
+
+
 def test_the_specs_are_scanned() -> None:
     lines = [line for _, line in spec_lines()]
     assert any(CODE_SPAN.search(line) and TEST_NAME.search(line) for line in lines)
     assert any(COUNTED_FILE.search(line) for line in lines)
+    assert any(TAG_EVIDENCE.search(line) for line in lines)
 
 
 def test_every_test_the_specs_name_exists() -> None:
@@ -129,3 +166,37 @@ def test_tests_and_scenarios_are_what_is_counted() -> None:
     feature = "Feature: f\n  Background:\n  Scenario: one\n  Scenario Outline: two\n  Rule: r\n"
     assert TEST_DEFINITION.findall(module) == ["test_a", "test_b", "test_c"]
     assert len(SCENARIO.findall(feature)) == 2
+
+
+def test_every_tag_s_scenario_count_and_example_are_the_features_own() -> None:
+    features = {
+        Path(path).name: (ROOT / path).read_text(encoding="utf-8") for path in tracked(".feature")
+    }
+    scenarios = tagged_scenarios(features)
+    found = [
+        f"{where} {wrong}"
+        for where, line in spec_lines()
+        for wrong in wrong_tag_evidence(line, scenarios)
+    ]
+    assert found == []
+
+
+def test_a_tag_s_scenarios_include_its_feature_s_tags() -> None:
+    feature = (
+        "@config\nFeature: f\n\n  @smoke @chk-a  # a comment\n  Scenario: one\n"
+        "    Given x\n\n  @chk-a\n  Scenario Outline: two\n    Examples:\n"
+    )
+    scenarios = tagged_scenarios({"f.feature": feature})
+    assert scenarios == {
+        "config": ["f.feature: one", "f.feature: two"],
+        "smoke": ["f.feature: one"],
+        "chk-a": ["f.feature: one", "f.feature: two"],
+    }
+    line = (
+        '`@chk-a` (3 scenario(s), e.g. "f.feature: three"), '
+        '`@smoke` (1 scenario(s), e.g. "f.feature: one")'
+    )
+    assert wrong_tag_evidence(line, scenarios) == [
+        "@chk-a (3 scenario(s)): 2 carry it",
+        "@chk-a: no scenario 'f.feature: three' carries it",
+    ]
