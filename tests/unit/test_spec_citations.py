@@ -4,7 +4,8 @@ A module and a name (module.py::test_name) are checked by `test_self_contained_r
 this finds what that leaves out: a test named alone (`test_name`, `::test_name`, `test_name*` for
 every test whose name begins so), a count given after a test module or feature:
 test_retry.py (12), auth.feature (7), and a checklist tag's scenarios: `@chk-x` (3 scenario(s),
-e.g. "config.feature: A required variable is missing").
+e.g. "config.feature: A required variable is missing"); and the scenarios spec.md's
+traceability table quotes by name.
 """
 
 from __future__ import annotations
@@ -200,3 +201,40 @@ def test_a_tag_s_scenarios_include_its_feature_s_tags() -> None:
         "@chk-a (3 scenario(s)): 2 carry it",
         "@chk-a: no scenario 'f.feature: three' carries it",
     ]
+
+
+def scenario_titles() -> list[str]:
+    return [
+        title.group(1)
+        for path in tracked(".feature")
+        for line in (ROOT / path).read_text(encoding="utf-8").splitlines()
+        if (title := SCENARIO_NAME.match(line))
+    ]
+
+
+def unknown_scenarios(cell: str, titles: list[str]) -> list[str]:
+    """The quoted scenario names of a traceability cell no scenario has: each piece between
+    ellipses (`"…present but blank…"`) must be in one title, case aside."""
+    unknown = []
+    for quoted in re.findall(r'"([^"]+)"', cell):
+        pieces = [piece.strip().lower() for piece in quoted.split("…") if piece.strip()]
+        if not any(all(p in title.lower() for p in pieces) for title in titles):
+            unknown.append(quoted)
+    return unknown
+
+
+def test_every_scenario_the_traceability_table_quotes_exists() -> None:
+    titles = scenario_titles()
+    found = [
+        f"{where} {name}"
+        for where, line in spec_lines()
+        if where.startswith("specs/011-g2a-integration-audit/spec.md") and line.startswith("| R-")
+        for name in unknown_scenarios(line.split("|")[3], titles)
+    ]
+    assert found == []
+
+
+def test_a_quoted_scenario_may_be_cut_short_with_ellipses() -> None:
+    titles = ["A required variable that is present but blank is refused", "Tampered deliveries"]
+    cell = ' config: "…present but blank…", "Tampered…", "A required variable is gone" '
+    assert unknown_scenarios(cell, titles) == ["A required variable is gone"]
