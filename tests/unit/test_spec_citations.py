@@ -22,13 +22,13 @@ CODE_SPAN = re.compile(r"`([^`]+)`")
 # A test's name, not a module's (test_retry.py) nor part of a path.
 TEST_NAME = re.compile(r"(?<![\w/.])(test_\w+)(?![\w.])(\*?)")
 TEST_DEFINITION = re.compile(r"^\s*(?:async\s+)?def\s+(test_\w+)", re.MULTILINE)
-SCENARIO = re.compile(r"^\s*Scenario(?: Outline)?:", re.MULTILINE)
+# A scenario's title (an outline's too), for counting and naming them.
+SCENARIO = re.compile(r"^\s*Scenario(?: Outline)?:\s*(.+?)\s*$", re.MULTILINE)
 # A module in backticks, with or without its folders, then (12) or (16, incl. …); a feature,
 # then (7 scenarios).
 COUNTED_FILE = re.compile(r"`?([\w./-]+\.(?:py|feature))`? \((\d+)\b")
 # A checklist item's tag, how many scenarios carry it, and one of them.
 TAG_EVIDENCE = re.compile(r'`@([\w-]+)` \((\d+) scenario\(s\), e\.g\. "([\w-]+\.feature: [^"]+)"\)')
-SCENARIO_NAME = re.compile(r"^\s*Scenario(?: Outline)?:\s*(.+?)\s*$")
 
 
 def spec_lines() -> Iterator[tuple[str, str]]:
@@ -98,7 +98,7 @@ def tagged_scenarios(files: dict[str, str]) -> dict[str, list[str]]:
                 pending += [w.removeprefix("@") for w in words if w.startswith("@")]
             elif line.strip().startswith("Feature:"):
                 feature_tags, pending = pending, []
-            elif title := SCENARIO_NAME.match(line):
+            elif title := SCENARIO.match(line):
                 for tag in dict.fromkeys([*feature_tags, *pending]):
                     scenarios.setdefault(tag, []).append(f"{name}: {title.group(1)}")
                 pending = []
@@ -205,10 +205,9 @@ def test_a_tag_s_scenarios_include_its_feature_s_tags() -> None:
 
 def scenario_titles() -> list[str]:
     return [
-        title.group(1)
+        title
         for path in tracked(".feature")
-        for line in (ROOT / path).read_text(encoding="utf-8").splitlines()
-        if (title := SCENARIO_NAME.match(line))
+        for title in SCENARIO.findall((ROOT / path).read_text(encoding="utf-8"))
     ]
 
 
