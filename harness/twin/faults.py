@@ -259,6 +259,9 @@ def _sequence_spec(value: Any) -> list[str | dict[str, Any] | None] | None:
     return value
 
 
+_TEMPLATE_PART = re.compile(r"\{[^{}/]*\}")  # `{order_id}` in `/v1/order/key/{order_id}`
+
+
 def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Fault:
     """Validate a fault spec (the `POST /__twin/faults` body) into a Fault; `twin_seed` seeds
     its draws when the spec has no `seed`. A field no answer can carry is refused by its place
@@ -269,6 +272,11 @@ def parse_fault(spec: dict[str, Any], fault_id: str, twin_seed: int = 0) -> Faul
     route = _field(spec, "route", str, "*")
     if route != "*" and not route.startswith("/"):
         raise FaultSpecError("route must be '*' or start with '/'")
+    if _TEMPLATE_PART.search(route):  # the adapter's metrics name routes so; no path matches
+        raise FaultSpecError(
+            f"route {route!r} is a route template, which no request path matches: "
+            f"write {_TEMPLATE_PART.sub('*', route)!r}"
+        )
     method = spec.get("method", "*")
     if method not in METHODS:
         raise FaultSpecError(f"method must be one of {', '.join(METHODS)}")

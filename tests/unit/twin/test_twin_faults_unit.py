@@ -135,3 +135,24 @@ def test_clearing_the_faults_starts_their_ids_and_draws_again() -> None:
     used.clear()
     assert used.add(spec).id == fresh_id == "fault-1"
     assert kinds(used, 24) == kinds(fresh, 24)
+
+
+@pytest.mark.parametrize(
+    ("route", "written"),
+    [
+        ("/v1/order/key/{order_id}", "/v1/order/key/*"),
+        ("/v3/sales/offers/{offerId}/inventory", "/v3/sales/offers/*/inventory"),
+    ],
+)
+def test_a_route_template_as_metrics_show_routes_is_refused_naming_the_glob(
+    route: str, written: str
+) -> None:
+    """`g2a_requests_total`'s `route` label reads `/v1/order/key/{order_id}`; copied into a
+    fault it matched no request, and the scenario saw no fault and no warning."""
+    with pytest.raises(FaultSpecError) as refused:
+        parse_fault({"kind": "status", "route": route}, "f")
+    assert str(refused.value) == (
+        f"route {route!r} is a route template, which no request path matches: write {written!r}"
+    )
+    path = written.replace("*", "1530978476")
+    assert parse_fault({"kind": "status", "route": written}, "f").matches("GET", path)
