@@ -144,10 +144,12 @@ def judge(
     host: str | None = None,
     stopped: str = "",
 ) -> ItemVerdict:
-    """Passed when some evidence passed and none failed; failed on any failing evidence.
+    """Passed when some evidence passed and none failed or was cut off; failed on any failing
+    evidence.
 
     Under a selection (`--tags`, `-k`, smoke) an item none of whose evidence ran is "not run",
-    and so is one whose evidence the run stopped before (`--max-time`) when none passed.
+    and so is one with evidence the run stopped before (`--max-time`), even beside evidence
+    that passed: what was not reached might have failed.
     `host` is the host the run called (for items limited to some `hosts`). `stopped` says why
     the run stopped where none of its items can be outside its selection (the full suite, or a
     run stopped before it knew its tests): an item without evidence is not run.
@@ -165,14 +167,15 @@ def judge(
         if passed:
             note += f"; {len(passed)} matching test(s) passed {where}"
         return ItemVerdict(item, "skipped", (note, *(f"passed {_label(r)}" for r in passed)))
+    shown_passed = tuple(f"passed {_label(r)}" for r in passed)
     unreached = [f"not run {_label(r)}: {r.message}" for r in matching if r.outcome == "not run"]
+    if unreached:  # the run stopped (--max-time) before this item's evidence finished
+        return ItemVerdict(item, "not run", (*shown_passed, *unreached))
     if passed:
-        return ItemVerdict(item, "passed", (*(f"passed {_label(r)}" for r in passed), *unreached))
+        return ItemVerdict(item, "passed", shown_passed)
     notes = [f"skipped: proven by g2a-harness gate ({gate})" for gate in item.gates()]
     skipped = [r for r in matching if r.outcome == "skipped"]
     notes += [f"skipped {_label(r)}" + (f": {r.message}" if r.message else "") for r in skipped]
-    if unreached:  # the run stopped (--max-time) before this item's evidence finished
-        return ItemVerdict(item, "not run", (*notes, *unreached))
     if not notes and stopped:
         return ItemVerdict(item, "not run", (f"not run: {stopped}",))
     if not notes and selection:

@@ -73,6 +73,24 @@ def test_passed_evidence_passes_the_item() -> None:
     assert verdict.evidence == ("passed Feature: scenario [tests/bdd/test_x.py::t]",)
 
 
+def test_evidence_cut_off_leaves_the_item_not_run_beside_evidence_that_passed() -> None:
+    """`g2a-harness run --max-time` cut the run before one of the item's scenarios: the item is
+    not proven (that scenario might have failed), whatever passed beside it."""
+    stopped = RunResult(
+        "tests/bdd/test_x.py::u", "Feature: other", "not run", frozenset({"chk-env-https"}),
+        "not reached (the run stopped after --max-time 15 s)",
+    )  # fmt: skip
+    verdict = judge(ITEM, [_result("passed", "chk-env-https"), stopped], "twin")
+    assert (verdict.status, verdict.evidence) == (
+        "not run",
+        (
+            "passed Feature: scenario [tests/bdd/test_x.py::t]",
+            "not run Feature: other [tests/bdd/test_x.py::u]: not reached (the run stopped "
+            "after --max-time 15 s)",
+        ),
+    )
+
+
 def test_one_failing_scenario_fails_the_item_and_names_it() -> None:
     results = [_result("passed", "chk-env-https"), _result("failed", "chk-env-https")]
     verdict = judge(ITEM, results, "twin")
