@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 
 from g2a_adapter.wire import is_loopback, is_unspecified
@@ -24,14 +25,15 @@ from harness.ports import MAX_PORT
 
 NAME = "load"
 DEFAULT_REPORT_DIR = "reports"
+DEFAULT_PROFILE = "smoke"
 DEFAULT_TARGET = "twin"
 DEFAULT_BIND_HOST = "127.0.0.1"
 HELP = "run a Locust load profile (twin or sandbox) and print its SLO and invariant verdict"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile", default="smoke", help="profile name from profiles.toml (default: smoke)"
+    parser.add_argument(  # no default: a worker-only run says it ignores one given
+        "--profile", help=f"profile name from profiles.toml (default: {DEFAULT_PROFILE})"
     )
     parser.add_argument(
         "--list-profiles",
@@ -192,6 +194,13 @@ def _run(args: argparse.Namespace) -> int:
         if args.master_port is None:  # the master listens on a free port it picks and prints
             raise UsageError("--master-host needs --master-port: the port the master printed")
         _refuse_master_options(args)
+        if args.profile is not None:  # the recipe masters printed carried it: not refused
+            print(
+                f"g2a-harness load: --profile {args.profile} is ignored: a worker-only run "
+                "(--master-host) runs the profile its master runs",
+                file=sys.stderr,
+                flush=True,
+            )
         join_timeout = args.join_timeout or JOIN_TIMEOUT_S
         return run_workers(args.master_host, args.workers, args.master_port, join_timeout)
     if args.expect_workers is not None and args.expect_workers < max(args.workers, 1):
@@ -200,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--master-port is for a distributed run: give --workers or --expect-workers too"
         )
-    profile = get_profile(args.profile).with_overrides(
+    profile = get_profile(args.profile or DEFAULT_PROFILE).with_overrides(
         users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
     )
     report = execute(

@@ -253,8 +253,7 @@ def remote_worker_recipe(run: LoadRun, port: int) -> str:
         f"(up to {EXPECT_WORKERS_MAX_WAIT_S} s); on each worker machine (same checkout, same "
         f"{WEBHOOK_SECRET_ENV} and {STORE_URL_ENV} exported as here; share the secret through "
         f"your secret store, never in a file), run:\n"
-        f"  g2a-harness load --profile {run.profile.name} --workers N "
-        f"--master-host {run.bind_host} --master-port {port}"
+        f"  g2a-harness load --workers N --master-host {run.bind_host} --master-port {port}"
     )
 
 

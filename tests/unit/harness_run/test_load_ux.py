@@ -97,8 +97,8 @@ def test_the_master_tells_remote_workers_what_they_need() -> None:
     recipe = remote_worker_recipe(run, 5601)
     assert recipe.startswith("waiting for 4 remote worker(s) at 10.0.0.5:5601 (up to 90 s);")
     assert "same G2A_WEBHOOK_SECRET and G2A_LOAD_IDEMPOTENCY_URL exported" in recipe
-    assert recipe.endswith(
-        "  g2a-harness load --profile steady --workers N --master-host 10.0.0.5 --master-port 5601"
+    assert recipe.endswith(  # the profile reaches the workers in the plan
+        "  g2a-harness load --workers N --master-host 10.0.0.5 --master-port 5601"
     )
 
 
@@ -564,6 +564,16 @@ def test_a_master_option_on_a_worker_only_run_is_refused(option: list[str]) -> N
         "(--master-host) runs the master's plan\n"
     )
     assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
+
+
+def test_a_profile_on_a_worker_only_run_is_said_to_be_ignored() -> None:
+    """A worker machine runs its master's profile: `--profile spike` there ran `steady` (say)
+    without a word. Masters printed `--profile` in the worker command, so it is not refused."""
+    done = harness("load", *WORKER_ONLY, "--profile", "spike", env=SECRET_ONLY)
+    assert done.stderr.splitlines()[0] == (
+        "g2a-harness load: --profile spike is ignored: a worker-only run (--master-host) runs "
+        "the profile its master runs"
+    )
 
 
 def test_the_master_port_help_says_when_the_port_is_printed() -> None:
