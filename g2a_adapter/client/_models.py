@@ -76,7 +76,8 @@ def json_number(value: Decimal) -> float:
     return float(value)
 
 
-# A price or a price bound: exact in Python, a JSON number on the wire and in stored records.
+# A price or a price bound: exact in Python, a JSON number on the wire and in stored records;
+# finite, as pydantic reads any `Decimal` (NaN and infinity are refused).
 Price = Annotated[
     Decimal,
     BeforeValidator(_not_bool),
@@ -121,8 +122,8 @@ class ProductQuery(BaseModel):
     page: int = Field(default=1, ge=1, le=MAX_PRODUCT_PAGE, strict=True)
     id: str | None = None
     min_qty: int | None = Field(default=None, ge=0, strict=True)
-    min_price_from: Price | None = Field(default=None, ge=0, allow_inf_nan=False)
-    min_price_to: Price | None = Field(default=None, ge=0, allow_inf_nan=False)
+    min_price_from: Price | None = Field(default=None, ge=0)
+    min_price_to: Price | None = Field(default=None, ge=0)
     include_out_of_stock: bool | None = None
     updated_at_from: datetime | None = None
     updated_at_to: datetime | None = None
@@ -186,7 +187,7 @@ class Product(G2AModel):
     id: str
     name: str
     qty: Integer = Field(ge=0)
-    min_price: Price = Field(alias="minPrice", ge=0, allow_inf_nan=False)
+    min_price: Price = Field(alias="minPrice", ge=0)
     type: str | None = None
     slug: str | None = None
     thumbnail: str | None = None
@@ -335,7 +336,7 @@ class CreateOrderRequest(BaseModel):
 
     product_id: str
     currency: str = Field(default="EUR", pattern=CURRENCY_CODE)
-    max_price: Price | None = Field(default=None, allow_inf_nan=False)
+    max_price: Price | None = None
     min_rating: Number | None = Field(default=None, ge=0, le=1)
 
     @field_validator("product_id", mode="before")
@@ -371,7 +372,7 @@ class CreateOrderRequest(BaseModel):
 
 class OrderCreated(G2AModel):
     order_id: str  # numeric: the pay, details and key URLs are built from it
-    price: Price = Field(ge=0, allow_inf_nan=False)
+    price: Price = Field(ge=0)
     currency: str = Field(pattern=CURRENCY_CODE)
 
     @field_validator("order_id", mode="before")
@@ -396,7 +397,7 @@ class PaymentResult(G2AModel):
 
 class OrderDetails(G2AModel):
     status: str
-    price: Price | None = Field(default=None, allow_inf_nan=False)
+    price: Price | None = None
     currency: str | None = None
 
     @property
@@ -432,7 +433,7 @@ class PurchaseResult(G2AModel):
     order_id: str
     transaction_id: str | None
     key: str = Field(repr=False)
-    price: Price = Field(allow_inf_nan=False)
+    price: Price
     currency: str
     is_file: bool | None = None  # G2A's `isFile`; None when it did not say (or before it was kept)
     resumed: bool = False
