@@ -84,12 +84,12 @@ def redacted_url(url: str) -> str:
 
 
 def _masked(fields: str) -> str:
-    masked = []
+    pairs = []
     for field in fields.split("&") if fields else []:
         name, sep, value = field.partition("=")
         secret = bool(sep and value and _SECRET_PARAMETER.search(unquote_plus(name)))
-        masked.append(f"{name}={SCRUBBED}" if secret else field)
-    return "&".join(masked)
+        pairs.append(f"{name}={SCRUBBED}" if secret else field)
+    return "&".join(pairs)
 
 
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:

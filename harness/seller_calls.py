@@ -6,7 +6,8 @@ client_secret=…` and sends `Authorization: Bearer …` on every later call. Ea
 `SellerAnswer` (status and parsed body), whatever the status: judging it is the caller's job.
 The client secret and the tokens never appear in a repr or a log line, httpx's own request log
 included (its URL would carry the secret). What may quote an answer redacts it first
-(`redacted`: keys, files, accounts' secrets, tokens) and masks the secrets (`mask`).
+(`redacted`: keys, files, accounts' secrets, tokens) and masks the secrets
+(`harness.masking.masked`).
 """
 
 from __future__ import annotations
@@ -64,16 +65,10 @@ class _Masking(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask(message, self.secrets)
-        if masked != message:
-            record.msg, record.args = masked, None
+        shown = masked(message, self.secrets)
+        if shown != message:
+            record.msg, record.args = shown, None
         return True
-
-
-def mask(text: str, secrets: set[str]) -> str:
-    """`text` with each of `secrets`, however an answer or a URL writes it, replaced by the
-    mask (`harness.masking`)."""
-    return masked(text, secrets, MASK)
 
 
 def redacted(body: Any) -> Any:

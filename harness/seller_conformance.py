@@ -36,11 +36,11 @@ from typing import Any, TypeVar
 
 import httpx
 
+from harness.masking import masked
 from harness.seller_calls import (
     NoBearerError,
     SellerAnswer,
     SellerCalls,
-    mask,
     redacted,
     redacted_inventory_item,
 )
@@ -77,8 +77,8 @@ class CheckFailed(Exception):
     def reason(self, hidden: set[str]) -> str:
         """The message and the quoted body, showing none of `hidden`."""
         if self.body is _UNQUOTED:
-            return mask(self.message, hidden)
-        return f"{mask(self.message, hidden)}: {_quoted(self.body, hidden)}"
+            return masked(self.message, hidden)
+        return f"{masked(self.message, hidden)}: {_quoted(self.body, hidden)}"
 
 
 class NotRun(CheckFailed):
@@ -221,7 +221,9 @@ class SellerConformance:
     def _result(self, name: str, description: str, check: Callable[[], str]) -> CheckResult:
         """The check's verdict; the secrets are read after it, as it may have been given a token."""
         try:
-            return CheckResult(name, description, Outcome.PASS, mask(check(), self.calls.secrets()))
+            return CheckResult(
+                name, description, Outcome.PASS, masked(check(), self.calls.secrets())
+            )
         except NoBearerError:  # the token check failed: it says why
             return CheckResult(
                 name, description, Outcome.NOT_RUN, "needs what the token check makes"
@@ -580,11 +582,11 @@ def _quoted(body: Any, hidden: set[str]) -> str:
     (a body that is not JSON, or a bare JSON string) is only measured: its meaning is unknown."""
     if isinstance(body, str):
         return f"a body that is not a JSON object or array ({len(body)} characters)"
-    return _cut(mask(json.dumps(redacted(body), ensure_ascii=False), hidden))
+    return _cut(masked(json.dumps(redacted(body), ensure_ascii=False), hidden))
 
 
 def _exception(exc: Exception, hidden: set[str]) -> str:
-    return _cut(mask(f"{type(exc).__name__}: {exc}", hidden))
+    return _cut(masked(f"{type(exc).__name__}: {exc}", hidden))
 
 
 def _cut(text: str) -> str:

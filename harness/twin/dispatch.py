@@ -19,12 +19,13 @@ from http import HTTPStatus
 
 from starlette.types import Receive, Scope, Send
 
+from harness.masking import masked
 from harness.twin import errors, export_api, import_api
 from harness.twin.config import TwinConfig
 from harness.twin.errors import ApiError, envelope, error_body
 from harness.twin.faults import FaultAction
 from harness.twin.protocol import JSON_HEADERS, Call, Reply, header_fields
-from harness.twin.redact import masked_form, scrubbed
+from harness.twin.redact import masked_form
 from harness.twin.runtime import Twin
 from harness.twin.state import LOG_BODY_LIMIT, RequestRecord, TwinState
 
@@ -343,6 +344,6 @@ async def handle_api(twin: Twin, scope: Scope, receive: Receive, send: Send) -> 
         status = "-" if reply is None else str(reply.status)
         elapsed = (time.perf_counter() - started) * 1000
         secrets = twin.state.secrets
-        path = scrubbed(call.path, secrets)
+        path = masked(call.path, secrets)
         query = f"?{masked_form(call.query, secrets)}" if call.query else ""
         logger.info("%s %s%s %s %.1fms", call.method, path, query, status, elapsed)

@@ -19,9 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from harness.masking import masked
+from harness.masking import MASK, masked
 
-MASK = "***"
 SECRET_FIELDS = frozenset({"client_secret"})
 
 
@@ -34,21 +33,16 @@ def masked_authorization(value: str) -> str:
     return f"{head}, {MASK}" if comma else (MASK if sep or value else value)
 
 
-def scrubbed(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret, however written, replaced by the mask."""
-    return masked(text, secrets, MASK)
-
-
 def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
-    return scrubbed(text, secrets) != text
+    return masked(text, secrets) != text
 
 
 def masked_headers(headers: dict[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
     """A copy of lower-cased `headers`: `authorization` masked, secrets scrubbed elsewhere."""
-    masked = {name: scrubbed(value, secrets) for name, value in headers.items()}
-    if "authorization" in masked:
-        masked["authorization"] = masked_authorization(headers["authorization"])
-    return masked
+    shown = {name: masked(value, secrets) for name, value in headers.items()}
+    if "authorization" in shown:
+        shown["authorization"] = masked_authorization(headers["authorization"])
+    return shown
 
 
 def masked_form(text: str, secrets: Iterable[str] = ()) -> str:
@@ -75,13 +69,13 @@ def _masked_pair(pair: str, secrets: Iterable[str]) -> str:
 def _masked_json(value: Any, secrets: Iterable[str]) -> Any:
     if isinstance(value, dict):
         return {
-            scrubbed(key, secrets): MASK if key in SECRET_FIELDS else _masked_json(item, secrets)
+            masked(key, secrets): MASK if key in SECRET_FIELDS else _masked_json(item, secrets)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [_masked_json(item, secrets) for item in value]
     if isinstance(value, str):
-        return scrubbed(value, secrets)
+        return masked(value, secrets)
     return value
 
 
@@ -91,7 +85,7 @@ def masked_body(body: bytes, secrets: Iterable[str] = ()) -> str:
     text = body.decode("utf-8", "replace")
     try:
         parsed = json.loads(text)
-        masked = _masked_json(parsed, secrets)
+        shown = _masked_json(parsed, secrets)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
         return masked_form(text, secrets)
-    return text if masked == parsed else json.dumps(masked)
+    return text if shown == parsed else json.dumps(shown)

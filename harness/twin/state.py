@@ -18,12 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.masking import masked
 from harness.twin.auctions import Auction
 from harness.twin.catalog import Catalog, generate_products
 from harness.twin.config import TwinConfig
 from harness.twin.credentials import Credential
 from harness.twin.faults import FaultBook
-from harness.twin.redact import masked_body, masked_form, masked_headers, scrubbed
+from harness.twin.redact import masked_body, masked_form, masked_headers
 
 Clock = Callable[[], float]
 FIRST_ORDER_ID = 1530978476
@@ -149,7 +150,7 @@ class RequestRecord:
         return {
             "id": self.id,
             "method": self.method,
-            "path": scrubbed(self.path, secrets),
+            "path": masked(self.path, secrets),
             "query": masked_form(self.query, secrets) if self.query else "",
             "headers": masked_headers(self.headers, secrets),
             "body": masked_body(self.body, secrets),

@@ -11,7 +11,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from harness.seller_calls import MASK, SellerCalls, mask, redacted
+from harness.masking import MASK, masked
+from harness.seller_calls import SellerCalls, redacted
 
 SECRET = "s3cret/with+symbols=="  # changed by URL encoding: the encoded form is masked too
 TOKEN = "issued-token-0123456789"
@@ -157,7 +158,7 @@ def test_a_secret_is_masked_however_an_answer_escapes_it() -> None:
         quote(secret, safe=""),  # ...%20...
     ]
     for form in forms:
-        assert mask(f"echo: {form}.", kept) == f"echo: {MASK}."
+        assert masked(f"echo: {form}.", kept) == f"echo: {MASK}."
 
 
 @pytest.mark.parametrize(
@@ -178,7 +179,7 @@ def test_a_secret_is_masked_however_else_an_answer_writes_it(written: str) -> No
         transport=httpx.MockTransport(Seller()),
     ) as g2a:
         kept = g2a.secrets()
-    assert mask(f"echo: {written}.", kept) == f"echo: {MASK}."
+    assert masked(f"echo: {written}.", kept) == f"echo: {MASK}."
 
 
 def test_a_token_issued_for_a_wrong_secret_is_masked_too() -> None:
