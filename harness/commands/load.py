@@ -139,8 +139,9 @@ def _run(args: argparse.Namespace) -> int:
     from harness.load.runner import WORKERS_PER_CPU, LoadRun, execute, max_workers
     from harness.load.worker_only import JOIN_TIMEOUT_S, run_workers
 
+    target = args.target or DEFAULT_TARGET
     if args.list_profiles:
-        print_profiles(load_profiles(), args.target or DEFAULT_TARGET)
+        print_profiles(load_profiles(), target)
         return 0
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
@@ -153,7 +154,6 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(  # an empty variable in a worker machine's script: no master mode
             f"--master-host {args.master_host!r} names no master: give the address it printed"
         )
-    target = args.target or DEFAULT_TARGET
     bind_host = DEFAULT_BIND_HOST if args.bind_host is None else args.bind_host
     if args.report_dir is not None and not args.report_dir.strip():  # Path("") is the cwd
         raise UsageError(
