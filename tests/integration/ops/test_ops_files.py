@@ -31,7 +31,7 @@ _KNOWN_ELSEWHERE = {"g2a_key_delivery_lost_total", "up"}
 _RUNBOOK = re.compile(r"^specs/011-g2a-integration-audit/backend-audit\.md#runbook-[a-z0-9-]+$")
 
 
-@pytest.mark.parametrize(("rules", "count"), [(RULES, 18), (RECEIVER_RULES, 1)])
+@pytest.mark.parametrize(("rules", "count"), [(RULES, 19), (RECEIVER_RULES, 1)])
 def test_promtool_checks_the_rules(promtool: str, rules: Path, count: int) -> None:
     done = subprocess.run(
         [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
@@ -277,6 +277,38 @@ def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
         ],
     }
     _assert_promtool_test_passes(promtool, tmp_path / "keys-lost.test.yml", test)
+
+
+def test_the_abandoned_orders_panel_counts_an_abandon_before_a_pods_first_scrape(
+    promtool: str, tmp_path: Path
+) -> None:
+    """Found by an operator's walkthrough: `g2a_purchase_orders_abandoned_total` is exported at 0
+    from the start, so a first sample of 1 is an order create abandoned before the first
+    scrape; "Abandoned order creates" read `increase(…[1h])` and showed 0 for it, for an hour."""
+    abandoned = 'g2a_purchase_orders_abandoned_total{job="svc",instance="pod-new:8000"}'
+    test = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "15s",
+        "group_eval_order": ["g2a-recording", "g2a-alerts"],
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {"series": 'up{job="svc",instance="pod-new:8000"}', "values": "1x300"},
+                    {"series": abandoned, "values": "1x20 2x280"},
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": dashboard_queries()["Abandoned order creates"],
+                        "eval_time": eval_time,
+                        "exp_samples": [{"labels": "{}", "value": value}],
+                    }
+                    for eval_time, value in (("1m", 1), ("30m", 2), ("70m", 0))
+                ],
+            }
+        ],
+    }
+    _assert_promtool_test_passes(promtool, tmp_path / "abandoned.test.yml", test)
 
 
 _KEY_ROUTE = "/v1/order/key/{order_id}"
