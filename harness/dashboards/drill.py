@@ -40,6 +40,8 @@ from harness.twin.webhooks import event_body
 PRODUCTS = "/v1/products"
 WEBHOOK_SECRET = "drill-webhook-secret"
 SERVICE_JOB, RECEIVER_JOB = "g2a-service", "g2a-receiver"
+# The `data` of the order.paid events the drill delivers.
+ORDER_PAID = {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"}
 # The service's retry policy (no waits). A burst answers EXHAUSTED_STATUS, one the adapter
 # retries (RETRYABLE_STATUSES: a 500 never is), to every one of a call's 1 + max_retries attempts.
 RETRY = RetryPolicy(sleep_enabled=False)
@@ -140,7 +142,6 @@ def burst(client: G2AClient, twin: RunningTwin, calls: int) -> None:
 
 def deliver(receiver_url: str) -> None:
     """Processed, duplicate (same body, new nonce), failed and rejected deliveries."""
-    data = {"order_id": "1", "product_id": "2", "price": 1.0, "currency": "EUR"}
     now = time.time()
     deliveries = [
         (WEBHOOK_SECRET, "evt-1", 200),
@@ -150,7 +151,7 @@ def deliver(receiver_url: str) -> None:
     ]
     with httpx.Client(base_url=receiver_url) as http:
         for secret, event_id, expected in deliveries:
-            body = event_body(event_id, "order.paid", now, data)
+            body = event_body(event_id, "order.paid", now, ORDER_PAID)
             headers = signed_webhook_headers([secret], body, event_id=event_id)
             status = http.post("/webhooks/g2a", headers=headers, content=body).status_code
             if status != expected:

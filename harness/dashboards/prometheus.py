@@ -76,9 +76,17 @@ def eventually(check: Callable[[], list[str]], timeout_s: float) -> list[str]:
     return missing
 
 
-def fast_rules(rules: Mapping[str, Any], interval: str, out: Path) -> Path:
-    """`rules` with every group evaluated at `interval` (alerts keep their `for:`), written out."""
-    groups = [{**group, "interval": interval} for group in rules["groups"]]
+def fast_rules(rules: Mapping[str, Any], interval: str, out: Path, hold: str | None = None) -> Path:
+    """`rules` with every group evaluated at `interval`, written out. Alerts keep their `for:`,
+    unless `hold` replaces it (an alert that must be seen firing in seconds)."""
+
+    def held(rule: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**rule, "for": hold} if hold is not None and "alert" in rule else rule
+
+    groups = [
+        {**group, "interval": interval, "rules": [held(rule) for rule in group["rules"]]}
+        for group in rules["groups"]
+    ]
     out.write_text(yaml.safe_dump({**rules, "groups": groups}), encoding="utf-8")
     return out
 
