@@ -232,14 +232,11 @@ def _assert_promtool_test_passes(promtool: str, path: Path, test: Mapping[str, o
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
-    promtool: str, tmp_path: Path
-) -> None:
-    """Found by an operator's walkthrough: G2AKeyDeliveryLost pages for a key lost before a new
-    pod's first scrape (its counter's first sample is 1), and "Keys lost at delivery", which its
-    runbook points at, read `increase()` and showed 0 for that loss."""
-    lost = 'g2a_key_delivery_lost_total{job="svc",instance="pod-new:8000"}'
-    test = {
+def _new_pod_test(counter: str, values: str, **checks: object) -> dict[str, object]:
+    """A promtool test (`checks`: its alert and expression tests) of a pod that Prometheus
+    scrapes every 15 s from t=0, its `counter` reading `values` from its first scrape."""
+    pod = '{job="svc",instance="pod-new:8000"}'
+    return {
         "rule_files": [str(RULES)],
         "evaluation_interval": "15s",
         "group_eval_order": ["g2a-recording", "g2a-alerts"],
@@ -247,35 +244,48 @@ def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
             {
                 "interval": "15s",
                 "input_series": [
-                    {"series": 'up{job="svc",instance="pod-new:8000"}', "values": "1x60"},
-                    {"series": lost, "values": "1x60"},
+                    {"series": f"up{pod}", "values": "1x300"},
+                    {"series": f"{counter}{pod}", "values": values},
                 ],
-                "alert_rule_test": [
+                **checks,
+            }
+        ],
+    }
+
+
+def test_the_keys_lost_panel_counts_the_loss_its_alert_pages_for(
+    promtool: str, tmp_path: Path
+) -> None:
+    """Found by an operator's walkthrough: G2AKeyDeliveryLost pages for a key lost before a new
+    pod's first scrape (its counter's first sample is 1), and "Keys lost at delivery", which its
+    runbook points at, read `increase()` and showed 0 for that loss."""
+    test = _new_pod_test(
+        "g2a_key_delivery_lost_total",
+        "1x60",
+        alert_rule_test=[
+            {
+                "alertname": "G2AKeyDeliveryLost",
+                "eval_time": "1m",
+                "exp_alerts": [
                     {
-                        "alertname": "G2AKeyDeliveryLost",
-                        "eval_time": "1m",
-                        "exp_alerts": [
-                            {
-                                "exp_labels": {"severity": "page"},
-                                "exp_annotations": {
-                                    "summary": "A paid order's keys could not be delivered",
-                                    "runbook_url": "specs/011-g2a-integration-audit/"
-                                    "backend-audit.md#runbook-g2a-key-delivery-lost",
-                                },
-                            }
-                        ],
-                    }
-                ],
-                "promql_expr_test": [
-                    {
-                        "expr": dashboard_queries()["Keys lost at delivery"],
-                        "eval_time": "1m",
-                        "exp_samples": [{"labels": "{}", "value": 1}],
+                        "exp_labels": {"severity": "page"},
+                        "exp_annotations": {
+                            "summary": "A paid order's keys could not be delivered",
+                            "runbook_url": "specs/011-g2a-integration-audit/"
+                            "backend-audit.md#runbook-g2a-key-delivery-lost",
+                        },
                     }
                 ],
             }
         ],
-    }
+        promql_expr_test=[
+            {
+                "expr": dashboard_queries()["Keys lost at delivery"],
+                "eval_time": "1m",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            }
+        ],
+    )
     _assert_promtool_test_passes(promtool, tmp_path / "keys-lost.test.yml", test)
 
 
@@ -285,29 +295,18 @@ def test_the_abandoned_orders_panel_counts_an_abandon_before_a_pods_first_scrape
     """Found by an operator's walkthrough: `g2a_purchase_orders_abandoned_total` is exported at 0
     from the start, so a first sample of 1 is an order create abandoned before the first
     scrape; "Abandoned order creates" read `increase(…[1h])` and showed 0 for it, for an hour."""
-    abandoned = 'g2a_purchase_orders_abandoned_total{job="svc",instance="pod-new:8000"}'
-    test = {
-        "rule_files": [str(RULES)],
-        "evaluation_interval": "15s",
-        "group_eval_order": ["g2a-recording", "g2a-alerts"],
-        "tests": [
+    test = _new_pod_test(
+        "g2a_purchase_orders_abandoned_total",
+        "1x20 2x280",
+        promql_expr_test=[
             {
-                "interval": "15s",
-                "input_series": [
-                    {"series": 'up{job="svc",instance="pod-new:8000"}', "values": "1x300"},
-                    {"series": abandoned, "values": "1x20 2x280"},
-                ],
-                "promql_expr_test": [
-                    {
-                        "expr": dashboard_queries()["Abandoned order creates"],
-                        "eval_time": eval_time,
-                        "exp_samples": [{"labels": "{}", "value": value}],
-                    }
-                    for eval_time, value in (("1m", 1), ("30m", 2), ("70m", 0))
-                ],
+                "expr": dashboard_queries()["Abandoned order creates"],
+                "eval_time": eval_time,
+                "exp_samples": [{"labels": "{}", "value": value}],
             }
+            for eval_time, value in (("1m", 1), ("30m", 2), ("70m", 0))
         ],
-    }
+    )
     _assert_promtool_test_passes(promtool, tmp_path / "abandoned.test.yml", test)
 
 
