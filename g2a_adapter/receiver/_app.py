@@ -318,7 +318,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     reason = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
     headers = dict(exc.headers or {})
-    if not in_seller_contract(request.url.path):
+    # The path within the receiver: mounted in a service's app (`Mount("/g2a", receiver)`),
+    # the mount's prefix is the scope's `root_path`, not a route of G2A's contract.
+    if not in_seller_contract(request.url.path.removeprefix(request.scope.get("root_path", ""))):
         return _error(reason, exc.status_code, headers)
     if reason == "method_not_allowed":
         message = f"{request.method} is not allowed here; allowed: {headers.get('Allow', '')}"

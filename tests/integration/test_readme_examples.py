@@ -17,12 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from g2a_adapter import StoreUnavailableError
 from g2a_adapter.wire import signed_webhook_headers
 from harness.twin import SANDBOX_API_HASH, SANDBOX_API_KEY, RunningTwin
 from harness.twin.webhooks import event_body
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECRET = "readme-example-secret"
+ORDER = {"order_id": "1530000042", "product_id": "10000084431001", "price": 9.5, "currency": "EUR"}
 
 
 def python_blocks() -> list[str]:
@@ -51,7 +53,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, twin: RunningTw
 
 
 def test_the_readme_has_the_examples_this_module_runs() -> None:
-    assert len(python_blocks()) == 3
+    assert len(python_blocks()) == 4
 
 
 def test_the_client_example_lists_products_and_buys_a_key(environment: Path) -> None:
@@ -74,8 +76,7 @@ async def test_the_receiver_examples_build_apps_and_book_an_event_once(environme
         db.execute("CREATE TABLE bookings (order_id TEXT NOT NULL)")
 
     event_id = "evt-readme-1"
-    data = {"order_id": "1530000042", "product_id": "10000084431001", "price": 9.5}
-    body = event_body(event_id, "order.paid", time.time(), {**data, "currency": "EUR"})
+    body = event_body(event_id, "order.paid", time.time(), ORDER)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
         answers = [  # the second is G2A's redelivery: same event, new nonce and signature
@@ -96,6 +97,30 @@ async def test_the_receiver_examples_build_apps_and_book_an_event_once(environme
     ]
     with sqlite3.connect(environment) as db:
         assert db.execute("SELECT order_id FROM bookings").fetchall() == [("1530000042",)]
+
+
+@pytest.mark.anyio
+async def test_the_mounted_receiver_example_serves_under_its_prefix_and_closes_its_store(
+    environment: Path,
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(block_with("create_receiver_app(settings, on_event)"), namespace)  # noqa: S102
+    exec(block_with('Mount("/g2a", app)'), namespace)  # noqa: S102
+    service, store = namespace["service"], namespace["app"].state.store
+    body = event_body("evt-mounted", "order.paid", time.time(), ORDER)
+    headers = signed_webhook_headers([SECRET], body, event_id="evt-mounted")
+    transport = httpx.ASGITransport(app=service)
+    async with (
+        service.router.lifespan_context(service),
+        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
+    ):
+        answer = await client.post("/g2a/webhooks/g2a", content=body, headers=headers)
+        health = await client.get("/g2a/healthz")
+
+    assert answer.json() == {"status": "processed", "event_id": "evt-mounted"}
+    assert health.json()["checks"]["store"]["status"] == "ok"
+    with pytest.raises(StoreUnavailableError, match="closed"):  # the service's lifespan ran
+        store.ping()  # the receiver's, which closed the store it opened
 
 
 def test_the_receiver_example_serves_under_the_adapter_s_server_limits(environment: Path) -> None:

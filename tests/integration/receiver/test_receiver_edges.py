@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from _receiver_fixtures import API_HASH, API_KEY, delivery, ipn_form
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from test_receiver_asgi import client_for, receiver, sample
 
 from g2a_adapter import Metrics
@@ -67,6 +69,26 @@ async def test_a_client_gone_mid_body_is_counted_not_a_server_error(
     reason = {"reason": "incomplete_body"}
     assert sample(metrics, "g2a_webhook_validation_failures_total", **reason) == 1
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+@pytest.mark.anyio
+async def test_mounted_under_a_prefix_the_seller_routes_keep_g2as_error_shape() -> None:
+    """A service mounts the receiver in its own app (README: "Serving the receiver inside your
+    own app"); G2A calls the seller's base URL, prefix included: a wrong method or path under
+    it is answered `{code, message}` there too (it was `{"error"}`: the prefix was read as the
+    route)."""
+    service = Starlette(routes=[Mount("/g2a", receiver())])
+    async with client_for(service) as client:
+        wrong_method = await client.post("/g2a/healthcheck")
+        no_route = await client.get("/g2a/reservation/res-1/nope")
+        webhook_path = await client.get("/g2a/webhooks/g2a")
+
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert wrong_method.json()["message"].startswith("POST is not allowed here; allowed: ")
+    not_found = {"code": "not_found", "message": "no such endpoint on this receiver"}
+    assert (no_route.status_code, no_route.json()) == (404, not_found)
+    assert (webhook_path.status_code, webhook_path.json()) == (405, {"error": "method_not_allowed"})
 
 
 @pytest.mark.anyio
