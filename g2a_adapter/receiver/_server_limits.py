@@ -195,23 +195,38 @@ _SET_BY_LIMITS = {
 }
 
 
+class _LimitedConfig(uvicorn.Config):
+    """uvicorn's config under `limits`, pickled as the call that made it: uvicorn's `workers`
+    are spawned processes that each unpickle the config, and the protocol class the limits make
+    cannot cross as it is. Each process builds its own, and puts the query filter on its own
+    loggers."""
+
+    def __init__(self, app: Any, limits: ServerLimits, options: dict[str, Any]) -> None:
+        super().__init__(
+            app,
+            http=_protocol(limits),
+            h11_max_incomplete_event_size=limits.max_header_bytes,
+            timeout_keep_alive=int(limits.keep_alive_s),
+            **options,
+        )
+        self._made_of = (app, limits, options)
+        # On the logger, not a handler: it holds whatever handlers the logging configured
+        # (uvicorn's own `log_config` above, or none and the service's root handlers), and a
+        # later `dictConfig` replaces a logger's handlers but keeps its filters.
+        for name in _QUERY_LOGGERS:
+            logging.getLogger(name).addFilter(_QUERY_FILTER)  # once: it skips a duplicate
+
+    def __reduce__(self) -> tuple[type[_LimitedConfig], tuple[Any, ServerLimits, dict[str, Any]]]:
+        return _LimitedConfig, self._made_of
+
+
 def uvicorn_config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
     """A uvicorn config serving `app` under `limits`, whose access lines never show the seller
     client secret. Every other uvicorn option passes through; one the limits set (`http`,
-    `h11_max_incomplete_event_size`, `timeout_keep_alive`) is a `TypeError` naming its source."""
+    `h11_max_incomplete_event_size`, `timeout_keep_alive`) is a `TypeError` naming its source.
+    With `workers` (and `app` an import string) it serves under uvicorn's process supervisor,
+    each worker under the same limits."""
     for name, source in _SET_BY_LIMITS.items():
         if name in options:
             raise TypeError(f"uvicorn_config sets {name} itself ({source}): leave it out")
-    config = uvicorn.Config(
-        app,
-        http=_protocol(limits),
-        h11_max_incomplete_event_size=limits.max_header_bytes,
-        timeout_keep_alive=int(limits.keep_alive_s),
-        **options,
-    )
-    # On the logger, not a handler: it holds whatever handlers the logging configured (uvicorn's
-    # own `log_config` above, or none and the service's root handlers), and a later
-    # `dictConfig` replaces a logger's handlers but keeps its filters.
-    for name in _QUERY_LOGGERS:
-        logging.getLogger(name).addFilter(_QUERY_FILTER)  # once: it skips a duplicate
-    return config
+    return _LimitedConfig(app, limits, options)

@@ -8,6 +8,8 @@ example books a delivered event exactly once.
 
 from __future__ import annotations
 
+import inspect
+import pickle
 import re
 import sqlite3
 import time
@@ -53,7 +55,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, twin: RunningTw
 
 
 def test_the_readme_has_the_examples_this_module_runs() -> None:
-    assert len(python_blocks()) == 4
+    assert len(python_blocks()) == 5
 
 
 def test_the_client_example_lists_products_and_buys_a_key(environment: Path) -> None:
@@ -142,4 +144,18 @@ def test_the_receiver_example_serves_under_the_adapter_s_server_limits(environme
     config = namespace["server"].config
     assert config.app is namespace["app"]
     assert config.h11_max_incomplete_event_size == namespace["ServerLimits"]().max_header_bytes
+    assert config.http.__name__ == "LimitedH11Protocol"
+
+
+def test_the_workers_example_builds_a_config_uvicorns_supervisor_takes() -> None:
+    """The supervisor spawns each worker with the config pickled: what the example builds
+    crosses, limits and all, and the supervisor takes the arguments it is given."""
+    *setup, last = block_with("Multiprocess(").strip().splitlines()
+    assert last == "Multiprocess(config, sockets=[config.bind_socket()]).run()"
+    namespace: dict[str, Any] = {}
+    exec("\n".join(setup), namespace)  # noqa: S102 - the README's, all but the serving line
+    supervisor = inspect.signature(namespace["Multiprocess"])
+    assert list(supervisor.parameters) == ["config", "sockets"]
+    config = pickle.loads(pickle.dumps(namespace["config"]))  # noqa: S301 - as a worker does
+    assert (config.app, config.workers) == ("service.main:service", 2)
     assert config.http.__name__ == "LimitedH11Protocol"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import socket
 import time
 from collections.abc import Iterator
@@ -194,3 +195,16 @@ def test_the_options_the_limits_leave_alone_pass_through() -> None:
     assert config.timeout_keep_alive == 1
     assert config.h11_max_incomplete_event_size == 4096
     assert config.http.__name__ == "LimitedH11Protocol"
+
+
+def test_the_config_crosses_to_uvicorns_worker_processes_with_its_limits() -> None:
+    """uvicorn's `workers` spawn processes that each unpickle the config: it was refused
+    (`Can't pickle local object '_protocol.<locals>.LimitedH11Protocol'`), so no service could
+    serve the receiver under the limits with several workers."""
+    config = uvicorn_config("service:app", LIMITS, port=8080, workers=2, log_config=None)
+
+    copy = pickle.loads(pickle.dumps(config))  # noqa: S301 - as each worker does
+
+    assert (copy.app, copy.port, copy.workers, copy.log_config) == ("service:app", 8080, 2, None)
+    assert copy.http.__name__ == "LimitedH11Protocol"
+    assert (copy.h11_max_incomplete_event_size, copy.timeout_keep_alive) == (4096, 1)
