@@ -75,6 +75,7 @@ from g2a_adapter.receiver._seller_routes import (
     in_seller_contract,
     seller_error,
 )
+from g2a_adapter.receiver._uvicorn_logs import keep_credentials_out_of_uvicorn_logs
 from g2a_adapter.receiver._webhooks import WebhookVerifier
 
 logger = logging.getLogger("g2a_adapter")
@@ -423,6 +424,9 @@ def create_receiver_app(
     # No redirect of `/path/` to `/path`: a 307 echoes the query (a client secret) back in a
     # Location built from the Host header, and is no `{"error": …}` answer.
     app.router.redirect_slashes = False
+    # Whoever builds the server's config (`uvicorn_config`, the `uvicorn` command, gunicorn's
+    # worker), its access lines never show the client secret G2A sends in a token call's query.
+    keep_credentials_out_of_uvicorn_logs()
     app.state.store = store
     app.state.metrics = metrics
     return app

@@ -9,11 +9,9 @@ an idle keep-alive connection is closed after `keep_alive_s`. Use `uvicorn_confi
 
     uvicorn.Server(uvicorn_config(app, ServerLimits(), host="0.0.0.0", port=8080)).run()
 
-It also keeps the seller client secret out of uvicorn's logs, whatever logging the service
-configured: G2A sends it in the query of `GET /oauth/token`, so an access line of that route, or
-of any request whose query names a secret, shows its query as `***`, and so does the request
-scope `log_level="trace"` prints (its other lines show bodies and headers only as their size or
-`<...>`, the token answer too). Other requests' lines are left whole.
+It also puts `_uvicorn_logs`'s filter on uvicorn's loggers (the receiver app does too), which
+keeps the seller client secret out of access lines and trace records; uvicorn's trace lines
+show bodies and headers only as their size or `<...>`, the token answer too.
 
 It needs the `receiver` extra (uvicorn), so `g2a_adapter.receiver` loads it on first use.
 """
@@ -21,11 +19,9 @@ It needs the `receiver` extra (uvicorn), so `g2a_adapter.receiver` loads it on f
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 try:
     import h11
@@ -36,10 +32,9 @@ except ModuleNotFoundError as exc:  # the receiver extra is not installed
         f"serving the receiver needs {exc.name}: install g2a-adapter[receiver]", name=exc.name
     ) from None
 
+from g2a_adapter.receiver._uvicorn_logs import keep_credentials_out_of_uvicorn_logs
+
 _HEAD_END = b"\r\n\r\n"
-_CREDENTIALS_ROUTE = "/oauth/token"
-# The loggers printing a request's query: access lines, and the scope of trace records.
-_QUERY_LOGGERS = ("uvicorn.access", "uvicorn.asgi")
 
 
 @dataclass(frozen=True)
@@ -142,51 +137,6 @@ def h11_reason(status: int) -> bytes:
     return {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
 
 
-class _CredentialsOutOfQueries(logging.Filter):
-    """Replaces, in uvicorn's access and trace records, a query that may carry a client secret:
-    any query of the token route, and any naming a secret (a caller's wrong path), with `***`.
-
-    The record's arguments are changed before any handler formats it, so the secret reaches
-    no handler, in clear or percent-encoded."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_without_credentials(arg) for arg in record.args)
-        return True
-
-
-def _without_credentials(arg: object) -> object:
-    """A request target (`path?query`, as the access line writes it) or an ASGI scope (as
-    trace records print it) without a query that may carry credentials; any other argument
-    as it is."""
-    if isinstance(arg, dict):
-        return _scope_without_credentials(arg)
-    if not isinstance(arg, str):
-        return arg
-    path, mark, query = arg.partition("?")
-    if mark and _may_carry_credentials(unquote(path), query):
-        return f"{path}?***"
-    return arg
-
-
-def _scope_without_credentials(scope: dict[Any, Any]) -> dict[Any, Any]:
-    query = scope.get("query_string")
-    if isinstance(query, bytes) and _may_carry_credentials(
-        str(scope.get("path", "")), query.decode("latin-1")
-    ):
-        return {**scope, "query_string": b"***"}
-    return scope
-
-
-def _may_carry_credentials(path: str, query: str) -> bool:
-    """Whether the query of a request to `path` (decoded) may carry a client secret."""
-    names = (name.lower() for name, _ in parse_qsl(query, keep_blank_values=True))
-    return path.endswith(_CREDENTIALS_ROUTE) or any("secret" in name for name in names)
-
-
-_QUERY_FILTER = _CredentialsOutOfQueries()
-
-
 # The uvicorn options the limits set, and where each comes from: a caller's own would undo them.
 _SET_BY_LIMITS = {
     "http": "h11 under the limits",
@@ -210,11 +160,7 @@ class _LimitedConfig(uvicorn.Config):
             **options,
         )
         self._made_of = (app, limits, options)
-        # On the logger, not a handler: it holds whatever handlers the logging configured
-        # (uvicorn's own `log_config` above, or none and the service's root handlers), and a
-        # later `dictConfig` replaces a logger's handlers but keeps its filters.
-        for name in _QUERY_LOGGERS:
-            logging.getLogger(name).addFilter(_QUERY_FILTER)  # once: it skips a duplicate
+        keep_credentials_out_of_uvicorn_logs()
 
     def __reduce__(self) -> tuple[type[_LimitedConfig], tuple[Any, ServerLimits, dict[str, Any]]]:
         return _LimitedConfig, self._made_of

@@ -38,14 +38,16 @@ def _written_forms(secret: str) -> set[str]:
 
 
 @contextmanager
-def _serving(tmp_path: Path, **options: Any) -> Iterator[str]:
-    """The receiver served by `uvicorn_config(app, ServerLimits(), **options)` in a thread."""
+def _serving(tmp_path: Path, *, limited: bool = True, **options: Any) -> Iterator[str]:
+    """The receiver served by `uvicorn_config(app, ServerLimits(), **options)` in a thread, or
+    not `limited`: by a plain `uvicorn.Config`, as the `uvicorn` command builds it."""
     settings = receiver_settings(f"sqlite:///{tmp_path / 'r.sqlite3'}").model_copy(
         update={"seller_client_secret": SecretStr(SECRET)}
     )
     app, _ = recording_receiver_app(settings)
     sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn_config(app, ServerLimits(), **options))
+    plain = uvicorn.Config(app, **options)
+    server = uvicorn.Server(uvicorn_config(app, ServerLimits(), **options) if limited else plain)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -94,6 +96,18 @@ def test_uvicorns_default_logging_never_shows_the_seller_client_secret(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     with _serving(tmp_path) as base_url:  # uvicorn's own logging: access lines to stdout
+        _token_and_health_calls(base_url)
+    _assert_no_secret_and_useful_lines("".join(capfd.readouterr()))
+
+
+def test_served_without_uvicorn_config_the_receiver_still_keeps_the_secret_out(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `uvicorn` command and gunicorn's `UvicornWorker` build their own config: the access
+    line showed the seller client secret. The receiver now filters uvicorn's loggers itself."""
+    for name in ("uvicorn.access", "uvicorn.asgi"):  # as in a process uvicorn_config never ran
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])
+    with _serving(tmp_path, limited=False) as base_url:
         _token_and_health_calls(base_url)
     _assert_no_secret_and_useful_lines("".join(capfd.readouterr()))
 
