@@ -35,7 +35,7 @@ from g2a_adapter._errors import (
     UnknownOrderStatusError,
     WebhookRejectedError,
 )
-from g2a_adapter._observability import PURCHASE_RESULTS, Metrics
+from g2a_adapter._metrics import PURCHASE_RESULTS, Metrics
 from g2a_adapter._version import __version__
 from g2a_adapter.client import (
     AccessToken,

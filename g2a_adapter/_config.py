@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from g2a_adapter._errors import ConfigError, StoreUnavailableError
-from g2a_adapter._observability import MASK
+from g2a_adapter._masking import MASK
 from g2a_adapter._url_secrets import (
     AMBIGUOUS_USERINFO,
     redacted_url,

@@ -2,7 +2,7 @@
 
 Messages never contain secret values: callers build them from names and codes only, and
 the client passes anything that echoes remote text or a URL through its `SecretMasker`
-(`g2a_adapter._observability`) first.
+(`g2a_adapter._masking`) first.
 """
 
 from __future__ import annotations

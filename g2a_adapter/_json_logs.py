@@ -7,7 +7,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonEncoder
 
-from g2a_adapter._observability import shown_fields
+from g2a_adapter._logging import shown_fields
 
 
 class ReprFaithfulEncoder(JsonEncoder):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, unquote_plus
 
-from g2a_adapter._observability import MASK
+from g2a_adapter._masking import MASK
 
 # and the password of the client's TLS key: redis-py's `ssl_password`, libpq's `sslpassword`;
 # and libpq's other secrets (since PostgreSQL 18): an OAuth client's, SCRAM's keys

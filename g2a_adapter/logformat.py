@@ -17,15 +17,15 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from g2a_adapter._errors import ConfigError
-from g2a_adapter._observability import (
+from g2a_adapter._logging import (
     CALL_LOG_FIELDS,
     CALL_LOG_FORMAT,
     REQUEST_LOG_FIELDS,
     REQUEST_LOG_FORMAT,
     MaskingFilter,
-    SecretMasker,
     correlation_id_var,
 )
+from g2a_adapter._masking import SecretMasker
 
 __all__ = [
     "CALL_LOG_FIELDS",

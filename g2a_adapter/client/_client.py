@@ -18,7 +18,7 @@ import httpx
 
 from g2a_adapter._config import Settings
 from g2a_adapter._errors import ClientClosedError
-from g2a_adapter._observability import Metrics
+from g2a_adapter._metrics import Metrics
 from g2a_adapter.client._auth import AsyncTokens, SyncTokens, TokenState
 from g2a_adapter.client._core import ClientCore, Flow, NeedToken, Send, Sleep, StoreCall
 from g2a_adapter.client._models import AccessToken, PurchaseResult

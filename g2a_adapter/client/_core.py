@@ -33,13 +33,9 @@ from g2a_adapter._errors import (
     RequestValidationError,
     ResponseFormatError,
 )
-from g2a_adapter._observability import (
-    CALL_LOG_FORMAT,
-    REQUEST_LOG_FORMAT,
-    Metrics,
-    SecretMasker,
-    new_correlation_id,
-)
+from g2a_adapter._logging import CALL_LOG_FORMAT, REQUEST_LOG_FORMAT, new_correlation_id
+from g2a_adapter._masking import SecretMasker
+from g2a_adapter._metrics import Metrics
 from g2a_adapter._version import __version__
 from g2a_adapter.client._models import AccessToken, ErrorEnvelope, json_number
 from g2a_adapter.client._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after

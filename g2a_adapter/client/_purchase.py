@@ -98,7 +98,8 @@ from g2a_adapter._errors import (
     TransportError,
     UnknownOrderStatusError,
 )
-from g2a_adapter._observability import Metrics, key_digest
+from g2a_adapter._logging import key_digest
+from g2a_adapter._metrics import Metrics
 from g2a_adapter.client._core import Flow, PurchaseStep, Sleep, StoreCall
 from g2a_adapter.client._models import (
     CreateOrderRequest,

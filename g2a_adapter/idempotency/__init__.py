@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter._observability import SecretMasker
+from g2a_adapter._masking import SecretMasker
 from g2a_adapter.idempotency._base import (
     JSON,
     Claim,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from g2a_adapter._errors import LeaseLostError
-from g2a_adapter._observability import key_digest
+from g2a_adapter._logging import key_digest
 from g2a_adapter.idempotency._base import IdempotencyStore
 from g2a_adapter.idempotency._groups import write_group
 

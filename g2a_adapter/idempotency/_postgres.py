@@ -23,7 +23,7 @@ from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter._observability import SecretMasker
+from g2a_adapter._masking import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._codec import DEFAULT_NAMESPACE, check_seconds
 from g2a_adapter.idempotency._fork import Reconnects, reconnect_after_fork

@@ -21,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from g2a_adapter._errors import LeaseLostError, StoreUnavailableError
-from g2a_adapter._observability import SecretMasker
+from g2a_adapter._masking import SecretMasker
 from g2a_adapter._url_secrets import url_passwords
 from g2a_adapter.idempotency._base import JSON, Claim, ClaimState, Record
 from g2a_adapter.idempotency._codec import (

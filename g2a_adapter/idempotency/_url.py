@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
 
 from g2a_adapter._errors import StoreUnavailableError
-from g2a_adapter._observability import SecretMasker
+from g2a_adapter._masking import SecretMasker
 from g2a_adapter._url_secrets import (
     AMBIGUOUS_USERINFO,
     redacted_url,

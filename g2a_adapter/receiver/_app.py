@@ -45,7 +45,7 @@ from g2a_adapter._errors import (
     StoreUnavailableError,
     WebhookRejectedError,
 )
-from g2a_adapter._observability import Metrics
+from g2a_adapter._metrics import Metrics
 from g2a_adapter.idempotency import ProcessOnce, open_store, replay_guard_of
 from g2a_adapter.receiver._batches import Batches
 from g2a_adapter.receiver._body import read_body

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from g2a_adapter._observability import Metrics
+from g2a_adapter._metrics import Metrics
 from g2a_adapter.idempotency import IdempotencyStore
 from g2a_adapter.idempotency._base import MAX_TTL_SECONDS
 from g2a_adapter.receiver._health import SupportsTtl

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from g2a_adapter._errors import WebhookRejectedError
-from g2a_adapter._observability import Metrics
+from g2a_adapter._metrics import Metrics
 from g2a_adapter.receiver._body import read_body
 from g2a_adapter.receiver._events import load_json_exactly
 from g2a_adapter.receiver._seller_auth import SellerTokenIssuer, TokenRequestError
