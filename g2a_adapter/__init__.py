@@ -11,7 +11,8 @@ Modules whose name starts with `_` are implementation detail.
 
 import logging
 
-from g2a_adapter._config import Settings, env_of_host
+from g2a_adapter._api_urls import env_of_host
+from g2a_adapter._config import Settings
 from g2a_adapter._errors import (
     ApiAuthError,
     AuthError,

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from runbook_support import runbook
 
 from g2a_adapter import ConfigError, Settings, env_of_host
-from g2a_adapter._config import normalize_api_url
+from g2a_adapter._api_urls import normalize_api_url
 
 LIVE, SANDBOX = "live", "sandbox"
 
