@@ -157,7 +157,8 @@ def _verify_at(provider_url: str, pact_dir: Path, deadline_s: float | None) -> A
 
 def _drift(args: argparse.Namespace) -> int:
     from harness.cassettes import CASSETTE_DIR
-    from harness.contracts.drift import DocumentError, detect_drift
+    from harness.contracts.drift import detect_drift
+    from harness.contracts.openapi_document import DocumentError
     from harness.contracts.report import folder_record
     from harness.contracts.sources import (
         OPENAPI_DIR,

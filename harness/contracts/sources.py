@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from harness.cassettes import CASSETTE_DIR, PROVENANCE_SUFFIX
-from harness.contracts.drift import BodyForm, Exchange
+from harness.contracts.exchanges import BodyForm, Exchange
 
 # Relative to the repository root, the working directory of every harness command.
 OPENAPI_DIR = Path("contracts/openapi")

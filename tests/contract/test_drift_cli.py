@@ -250,7 +250,8 @@ def test_an_unreadable_status_rule_is_named(tmp_path: Path, accepted: object) ->
 def test_documents_are_read_as_yaml_1_2(tmp_path: Path) -> None:
     """YAML 1.1 (PyYAML's) reads `yes` as true and a timestamp as a datetime: an enum of them
     would never equal the text traffic carries."""
-    from harness.contracts.drift import Exchange, detect_drift
+    from harness.contracts.drift import detect_drift
+    from harness.contracts.exchanges import Exchange
     from harness.contracts.sources import load_openapi
 
     (tmp_path / "d.yaml").write_text(

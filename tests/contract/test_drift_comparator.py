@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 
-from harness.contracts import drift
-from harness.contracts.drift import (
-    BodyForm,
-    DocumentError,
-    Drift,
-    Exchange,
-    OperationIndex,
-    detect_drift,
-    field_types,
-)
+from harness.contracts import schema_comparison
+from harness.contracts.drift import detect_drift
+from harness.contracts.exchanges import BodyForm, Drift, Exchange, OperationIndex, field_types
+from harness.contracts.openapi_document import DocumentError
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -829,13 +823,13 @@ def test_the_specification_s_discriminator_without_one_of_reads_its_subtypes() -
 def counted_comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A counter of the value-with-members comparisons `detect_drift` makes."""
     calls = [0]
-    merged = drift._merged
+    merged = schema_comparison.merged_schema
 
     def counting(members: Any) -> dict[str, Any]:
         calls[0] += 1
         return merged(members)
 
-    monkeypatch.setattr(drift, "_merged", counting)
+    monkeypatch.setattr(schema_comparison, "merged_schema", counting)
     return calls
 
 
