@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from g2a_adapter import Settings
 
 
+# The adapter's reason for a handshake that refused the server's certificate: no wait would help.
+_CERTIFICATE_REFUSED = "tls_certificate_error"
+
+
 class TargetStalled(Exception):
     """The target did not answer the probe; the message is the one line shown."""
 
@@ -54,6 +58,12 @@ def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> fl
     except AuthError as exc:
         raise TargetStalled(f"{what} refused the probe's credentials: {exc}") from None
     except G2AError as exc:
+        if str(exc).endswith(f": {_CERTIFICATE_REFUSED}"):
+            raise TargetStalled(
+                f"{what} presented a TLS certificate this machine does not trust ({exc}); "
+                "SSL_CERT_FILE names the CA bundle to trust (behind a TLS-inspecting proxy, "
+                "one holding its CA)"
+            ) from None
         waited = time.monotonic() - started
         raise TargetStalled(
             f"{what} did not answer an authenticated token request within "

@@ -12,6 +12,7 @@ is `ClientClosedError`, as any call after `close()` is.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -71,10 +72,23 @@ def classify(
         # way. The status stays what it answered (retried, counted as that status).
         status = None if response is None else response.status_code
         return Failure("undecodable_body", sent=True, transient=False, answered=True, status=status)
+    if _certificate_refused(exc):
+        return Failure("tls_certificate_error", sent=False, transient=False)
     for kind, reason, sent, transient in _CLASSIFICATION:
         if isinstance(exc, kind):
             return Failure(reason, sent, transient)
     return Failure("transport_error", True)
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Whether the TLS handshake refused the server's certificate (untrusted, expired, another
+    host's): httpx raises a `ConnectError` from it, but no second attempt can succeed."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 class SyncTransport:

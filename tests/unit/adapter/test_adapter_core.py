@@ -4,6 +4,7 @@ step table, the masking log filter."""
 from __future__ import annotations
 
 import logging
+import ssl
 import subprocess
 import sys
 
@@ -55,6 +56,22 @@ URL = httpx.URL("https://sandboxapi.g2a.com/v1/x")
 )
 def test_failure_classification(exc: Exception, reason: str, sent: bool, transient: bool) -> None:
     assert classify(exc) == Failure(reason, sent, transient)  # type: ignore[arg-type]
+
+
+def _raised_from(exc: Exception, cause: BaseException) -> Exception:
+    exc.__cause__ = cause
+    return exc
+
+
+def test_a_refused_certificate_is_named_and_never_retried() -> None:
+    """httpx raises a ConnectError from the handshake's `SSLCertVerificationError` (an
+    untrusted CA, a TLS-inspecting proxy, an expired certificate): read as `connect_error`, it
+    was retried and told nobody it was the certificate."""
+    refused = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate")
+    wrapped = _raised_from(httpx.ConnectError("handshake"), _raised_from(OSError(), refused))
+    assert classify(wrapped) == Failure("tls_certificate_error", sent=False, transient=False)
+    other_tls = _raised_from(httpx.ConnectError("handshake"), ssl.SSLError(1, "bad record mac"))
+    assert classify(other_tls) == Failure("connect_error", False, True)
 
 
 def test_failure_to_error() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.checklist import RunResult
+from harness.load.tls import issue, serve_asgi_tls
 from harness.run_probe import TargetStalled, probe_target
 from harness.scenarios import first_error_line, scenario_records
 from harness.targets import Target
+from harness.twin.app import create_app
 from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 from harness.twin.server import running_twin
 
@@ -24,6 +28,22 @@ def test_the_probe_passes_on_a_target_that_answers_and_names_refused_credentials
         with pytest.raises(TargetStalled, match="refused the probe's credentials") as refused:
             probe_target(_target(twin.base_url, "f" * 64), {})
     assert "f" * 64 not in str(refused.value)
+
+
+def test_a_certificate_this_machine_does_not_trust_is_named_not_a_silence(tmp_path: Path) -> None:
+    """A sandbox behind a CA this machine does not trust (a TLS-inspecting proxy, a missing
+    SSL_CERT_FILE) failed at once, and the probe said it did not answer within G2A_TIMEOUT_MS."""
+    certificates = issue("127.0.0.1", tmp_path)  # a CA made here, trusted by nobody
+    with (
+        serve_asgi_tls(create_app(), "127.0.0.1", certificates) as url,
+        pytest.raises(TargetStalled) as refused,
+    ):
+        probe_target(_target(url, SANDBOX_API_KEY), {})
+    assert str(refused.value) == (
+        f"sandbox target {url} presented a TLS certificate this machine does not trust "
+        "(POST /oauth/token: tls_certificate_error); SSL_CERT_FILE names the CA bundle to "
+        "trust (behind a TLS-inspecting proxy, one holding its CA)"
+    )
 
 
 FEATURE = {
