@@ -35,7 +35,7 @@ from harness.load.stats import RunStats, read_peak_users, read_stats, write_stat
 from harness.load.verdict import LOCUST_FAILURES_EXIT, LOCUST_OK_EXITS, ReceiverRecord, evaluate
 from harness.ports import address_family, free_port, host_port, http_url
 from harness.processes import STOP_SECONDS, stopped_if_interrupted
-from harness.run_probe import check_target
+from harness.run_probe import TargetStalled, ready_target
 from harness.targets import Target, TargetError, resolve_target
 from harness.twin.credentials import SANDBOX_PRODUCT_IDS
 
@@ -428,13 +428,15 @@ def _periods_note(journal: Journal) -> list[str]:
 
 def _resolved(target: str) -> Target:
     """The target as `g2a-harness run` resolves it: the sandbox needs its G2A_* settings,
-    ones the adapter accepts (a G2A_API_URL path it refuses, say), and a reachable host
-    (`ProfileError`, one line, before anything starts or a previous report is deleted)."""
+    ones the adapter accepts (a G2A_API_URL path it refuses, say), a reachable host and an
+    answered token request (`ProfileError`, one line, before anything starts or a previous
+    report is deleted): wrong credentials or an untrusted certificate would otherwise fail
+    every call of a whole profile against the shared sandbox."""
     try:
         api = resolve_target(target)
         if api.api_url is not None:
-            check_target(api)
-    except (TargetError, ConfigError) as exc:
+            ready_target(api)
+    except (TargetError, ConfigError, TargetStalled) as exc:
         raise ProfileError(str(exc)) from None
     return api
 

@@ -192,6 +192,31 @@ def test_sandbox_target_refuses_fault_injection(tmp_path: Path) -> None:
     assert "sandbox target refuses fault injection" in output
 
 
+def test_a_sandbox_that_refuses_the_credentials_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """`run` and `record` ask the sandbox for a token first; `load` only checked that the host
+    accepted connections, then ran the whole profile, every call refused, against the shared
+    sandbox. The sandbox here is a twin on loopback: nothing reaches G2A."""
+    from harness.serving import serve_asgi
+    from harness.twin.app import create_app
+    from harness.twin.config import TwinConfig
+    from harness.twin.credentials import SANDBOX_API_HASH
+
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "load.json").write_text("{}")  # the previous run's, kept
+    wrong_key = "e" * 64
+    with serve_asgi(create_app(TwinConfig.fast())) as twin_url:
+        env = {"G2A_API_URL": f"{twin_url}/v1", "G2A_API_HASH": SANDBOX_API_HASH}
+        args = ["--target", "sandbox", "--run-time", "4s"]
+        code, output = _load(tmp_path, *args, env={**env, "G2A_API_KEY": wrong_key})
+
+    assert code == 2, output[-3000:]
+    assert f"sandbox target {twin_url} refused the probe's credentials" in output
+    assert wrong_key not in output
+    assert (tmp_path / "load" / "load.json").read_text() == "{}"
+
+
 def test_a_worker_started_like_on_another_machine_joins_the_master(tmp_path: Path) -> None:
     """The documented two-machine command lines, here both on loopback."""
     port = free_port()
