@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.dashboards.proof import panel_shortfall
-from harness.gate.checks.reports import run_command, stopped_problem
+from harness.gate.checks.reports import check_checklist, run_command, stopped_problem
 from harness.gate.evidence import Evidence, Probe
 from harness.gate.model import CheckResult, Status
 from harness.gate.provenance import (
@@ -188,9 +188,10 @@ def _dashboards_problem(evidence: Evidence) -> tuple[str, tuple[str, ...]] | str
 
 
 def _dashboards_fix(evidence: Evidence) -> str:
-    """The checklist's own command (when both checks fail, one next step runs it), with what
-    the run lacked: its end (--max-time stopped it) or, on the twin, a Prometheus to start. A
-    report missing or stale, or a proof that failed, is mended by the run alone."""
+    """The checklist's own command (when both checks fail, one next step runs it: the
+    checklist's fix), with what the run lacked: its end (--max-time stopped it) or, on the
+    twin, a Prometheus to start. A report missing or stale, or a proof that failed, is mended
+    by the run alone."""
     fix = f"run `{run_command(evidence)}`"
     report = evidence.checklist
     if report_problem(report, "checklist", evidence.binding) is not None:
@@ -201,7 +202,8 @@ def _dashboards_fix(evidence: Evidence) -> str:
     unasked = isinstance(proof, Mapping) and proof.get("status") == "not proven"
     if evidence.target == "twin" and unasked:
         return f"{fix} with `prometheus` on PATH (apt-get install -y prometheus)"
-    return fix
+    # a checklist with failed items (the dashboards' own among them) is run again by its step
+    return check_checklist(evidence).fix or fix
 
 
 def check_metrics(evidence: Evidence) -> CheckResult:

@@ -257,6 +257,20 @@ RUN_AGAIN = "run `g2a-harness run --target twin --suite full --report-dir report
             ),
             f"{RUN_AGAIN} without --max-time",
         ),
+        (  # found walking the sandbox gate: "2. fix the failing items, then run X" "3. run X"
+            ReportFile(
+                "reports/checklist.json",
+                checklist_report(
+                    passed=False,
+                    items=[
+                        {**item, "status": "failed"} if item["id"] == "handoff-dashboards" else item
+                        for item in checklist_report()["items"]
+                    ],
+                    dashboards={**dashboards_proof(), "status": "failed", "reason": "7 of 21"},
+                ),
+            ),
+            f"fix the failing items, then {RUN_AGAIN}",
+        ),
     ],
 )
 def test_a_checklist_to_run_again_is_one_step_not_a_prometheus_to_install(
