@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -155,6 +156,7 @@ def probe_receiver(
     )
     with client:
         try:
+            _refuse_an_absent_sqlite_file(settings.idempotency_url)
             app, _ = recording_receiver_app(
                 settings,
                 ReceiverOptions(
@@ -175,6 +177,24 @@ def probe_receiver(
         answer(health_url, health_answer.status_code, health_answer.text),
         answer(metrics_url, metrics_answer.status_code, metrics_answer.text),
     )
+
+
+def _refuse_an_absent_sqlite_file(url: str) -> None:
+    """A `StoreUnavailableError` when `url` names a SQLite file that does not exist here:
+    opening it would create an empty store, and the probe would call that the live store."""
+    from g2a_adapter import StoreUnavailableError
+    from g2a_adapter.idempotency import parse_store_url
+
+    try:
+        path = parse_store_url(url).target
+    except StoreUnavailableError:  # opening it reports the bad URL
+        return
+    if store_kind(url) == "sqlite" and not Path(path).exists():
+        raise StoreUnavailableError(
+            "sqlite",
+            f"no file {path} on this machine; the gate pings the store live will use and "
+            "creates none: run it where that file is, or give --store-url",
+        )
 
 
 def probe_target(

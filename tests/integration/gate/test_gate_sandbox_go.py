@@ -35,6 +35,7 @@ from gate_support import (
     write_reports,
 )
 
+from g2a_adapter.idempotency import open_store
 from harness.gate import GateOptions, GateReport, run_gate
 from harness.gate.model import Decision
 from harness.gate.probe import store_kind
@@ -63,11 +64,18 @@ def stub() -> SandboxStub:
     return SandboxStub()
 
 
+def existing_sqlite_store(path: Path) -> str:
+    """The URL of a SQLite store at `path` that exists, as a deployed service's does."""
+    url = f"sqlite:///{path}"
+    open_store(url).close()
+    return url
+
+
 @pytest.fixture
 def environ(tmp_path: Path) -> dict[str, str]:
     return {
         **live_environment(),
-        "G2A_IDEMPOTENCY_URL": f"sqlite:///{tmp_path / 'live-store.sqlite3'}",
+        "G2A_IDEMPOTENCY_URL": existing_sqlite_store(tmp_path / "live-store.sqlite3"),
         "G2A_SANDBOX_API_HASH": TEAM_HASH,
         "G2A_SANDBOX_API_KEY": secrets.token_hex(32),
         "G2A_EVIDENCE_KEY": KEY,
@@ -319,7 +327,7 @@ def test_store_url_may_reach_the_live_store_by_another_address_not_another_store
     """A CI machine may reach the production store by another URL (a tunnel): a store of the
     kind the live settings name. Without a store in the live settings the service would use
     its default SQLite file (found by review: --store-url made a Redis stand in for it)."""
-    other_address = f"sqlite:///{tmp_path / 'tunnelled-store.sqlite3'}"
+    other_address = existing_sqlite_store(tmp_path / "tunnelled-store.sqlite3")
     assert gate(store_url=other_address).decision is Decision.GO
     unset = {k: v for k, v in environ.items() if k != "G2A_IDEMPOTENCY_URL"}
     report = gate(environ=unset, store_url="redis://127.0.0.1:6379/15")
@@ -328,6 +336,29 @@ def test_store_url_may_reach_the_live_store_by_another_address_not_another_store
         "the redis store of --store-url (the live settings name a sqlite store) was pinged, "
         "not the one live will use"
     )
+
+
+@pytest.mark.parametrize("given_as", ["G2A_IDEMPOTENCY_URL", "--store-url"])
+def test_a_sqlite_store_file_absent_here_is_no_go_and_is_not_created(
+    gate: Gate, environ: dict[str, str], tmp_path: Path, given_as: str
+) -> None:
+    """Found by the sandbox walkthrough: a live SQLite URL naming no file on the gate's machine
+    (a typo, or a store that lives on the service's host) was opened, which created an empty
+    store, and the health check said `200 ok (store, token; sqlite store)`."""
+    absent = tmp_path / "typo-store.sqlite3"
+    url = f"sqlite:///{absent}"
+    if given_as == "--store-url":
+        report = gate(store_url=url)
+    else:
+        report = gate(environ={**environ, "G2A_IDEMPOTENCY_URL": url})
+
+    assert [c.id for c in report.blocking()] == ["health"]
+    assert reason(report, "health").endswith(
+        f"idempotency store 'sqlite' unavailable: no file {absent} on this machine; the gate "
+        "pings the store live will use and creates none: run it where that file is, or give "
+        "--store-url"
+    )
+    assert not absent.exists()
 
 
 def test_without_the_key_the_same_evidence_is_unsigned_and_said_so(
@@ -407,7 +438,7 @@ def test_the_sandbox_store_never_stands_in_for_the_production_store(
     gate: Gate, environ: dict[str, str], tmp_path: Path
 ) -> None:
     live = {k: v for k, v in environ.items() if k != "G2A_IDEMPOTENCY_URL"}
-    sandbox_store = f"sqlite:///{tmp_path / 'sandbox-store.sqlite3'}"
+    sandbox_store = existing_sqlite_store(tmp_path / "sandbox-store.sqlite3")
     report = gate(environ={**live, "G2A_SANDBOX_IDEMPOTENCY_URL": sandbox_store})
     assert [c.id for c in report.blocking()] == ["health"]
     assert reason(report, "health").endswith(
@@ -635,6 +666,4 @@ def test_a_sandbox_run_without_prometheus_has_one_fix_with_everything_it_needs(
     assert report.next_steps() == [
         "make the skipped items run on the sandbox, then run `g2a-harness run --target sandbox "
         f"--suite full --report-dir {sandbox_evidence} --prometheus-url URL`",
-        f"run `g2a-harness run --target sandbox --suite full --report-dir {sandbox_evidence} "
-        "--prometheus-url URL`",
     ]
