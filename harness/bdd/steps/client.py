@@ -621,6 +621,34 @@ def order_status_one_of(g2a_world: World, statuses: str) -> None:
     assert actual in allowed, f'expected one of the statuses "{statuses}", got "{actual}"'
 
 
+def _paid_words(world: World) -> tuple[str, ...]:
+    """The words a paid order's details may show: on the twin, the ones it is configured to
+    answer for a paid and for a complete order (`status_words`); elsewhere, those the adapter
+    reads as paid (`PAID_STATUSES`)."""
+    from g2a_adapter.client import PAID_STATUSES
+
+    if world.twin is None:
+        return tuple(sorted(PAID_STATUSES))
+    words = world.twin.admin.config()["status_words"]
+    return tuple(dict.fromkeys((words["paid"], words["complete"])))
+
+
+@then("the order's status says it is paid")
+def order_status_paid(g2a_world: World) -> None:
+    """The order's details show a paid order's word (read on the side, as `the order's status
+    is …` reads it): on the twin, the word it is configured to answer for a paid or a complete
+    order (`status_words`, "paid" and "complete" unless set otherwise); on the sandbox and live,
+    a word the adapter reads as paid ("complete", "paid", "pending").
+
+    Example: the order's status says it is paid
+    """
+    allowed = _paid_words(g2a_world)
+    actual = _status(g2a_world)
+    words = " or ".join(f'"{word}"' for word in allowed)
+    if actual not in allowed:
+        raise AssertionError(f'expected a paid order\'s status ({words}), got "{actual}"')
+
+
 @then("the payment is confirmed with a transaction id")
 def payment_confirmed(g2a_world: World) -> None:
     """The payment returned a transaction id.
