@@ -50,6 +50,7 @@ from harness.bdd.discovery import (
     scenario_key,
     tagged,
 )
+from harness.bdd.file_end import UNEXPECTED_END, unfinished_file
 from harness.bdd.tag_check import tag_problems
 from harness.bdd.writes import step_targets
 from harness.targets import DEFAULT_TARGET, TARGETS
@@ -175,7 +176,9 @@ def _parse_errors(exc: GherkinParseError) -> list[tuple[int, str, str]]:
     text). The parser collects every error of the file, but pytest-bdd raises with the first
     one's line only, and words an error it does not know as "Unknown parsing error: " and the
     parser's whole report ("Parser errors:\n(7:7): inconsistent cell count within the table"):
-    each is worded as pytest-bdd words it, else as the parser does, without its location."""
+    each is worded as pytest-bdd words it, else as the parser does, without its location, but
+    for a file that ends too early (`harness.bdd.file_end`), which the parser words with its
+    token names."""
     from gherkin.errors import CompositeParserException
     from pytest_bdd.gherkin_parser import handle_gherkin_parser_error
 
@@ -185,10 +188,16 @@ def _parse_errors(exc: GherkinParseError) -> list[tuple[int, str, str]]:
     found = []
     for error in cause.errors:
         line = error.location["line"]
+        message = _PARSER_LOCATION.sub("", error.args[0])
+        if message.startswith(UNEXPECTED_END):
+            lines = linecache.getlines(exc.filename)
+            line, message = unfinished_file(lines, message, line)
+            found.append((line, message, linecache.getline(exc.filename, line)))
+            continue
         content = linecache.getline(exc.filename, line)
         try:
             handle_gherkin_parser_error(error.args[0], line, content, exc.filename)
-            found.append((line, _PARSER_LOCATION.sub("", error.args[0]), content))
+            found.append((line, message, content))
         except GherkinParseError as one:
             found.append((line, one.message, content))
     return found

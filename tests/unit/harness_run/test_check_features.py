@@ -170,6 +170,10 @@ def test_each_error_the_gherkin_parser_finds_in_a_file_is_named_with_its_line(
     ]
 
 
+TAGS_TAG_NOTHING = (
+    "the file ends with tags that tag nothing: put them on the line above the Feature, Rule, "
+    "Scenario or Examples they tag, or remove them"
+)
 NOT_KNOWN_TO_PYTEST_BDD = {
     "a short table row": (
         "@twin\nFeature: F\n  Scenario: S\n    Then the log records show the fields\n"
@@ -188,11 +192,23 @@ NOT_KNOWN_TO_PYTEST_BDD = {
         "# language: xx\nFeature: F\n  Scenario: S\n    When QA lists the first page of products\n",
         [":1: not valid Gherkin: Language not supported: xx (# language: xx)"],
     ),
+    # the parser names these with its token names (`unexpected end of file, expected:
+    # #TagLine, #RuleLine, #Comment, #Empty`), on the line after the last
     "tags and nothing they tag": (
         "@twin\n",
+        [f":1: not valid Gherkin: {TAGS_TAG_NOTHING} (@twin)"],
+    ),
+    "tags after the last scenario": (
+        "@twin\nFeature: F\n  Scenario: S\n    When QA lists the first page of products\n\n"
+        "  @qa-wip\n# the end\n\n",
+        [f":6: not valid Gherkin: {TAGS_TAG_NOTHING} (@qa-wip)"],
+    ),
+    "a doc string never closed": (
+        '@twin\nFeature: F\n  Scenario: S\n    Then the log records show "x"\n      """\n'
+        '      a\n      """\n    And the log records show "y"\n      ```json\n      b\n',
         [
-            ":2: not valid Gherkin: unexpected end of file, expected: #TagLine, #FeatureLine, "
-            "#Comment, #Empty"
+            ":9: not valid Gherkin: this doc string is never closed: end it with a line of ``` "
+            "(```json)"
         ],
     ),
 }
@@ -201,11 +217,12 @@ NOT_KNOWN_TO_PYTEST_BDD = {
 @pytest.mark.parametrize(
     ("text", "problems"), NOT_KNOWN_TO_PYTEST_BDD.values(), ids=NOT_KNOWN_TO_PYTEST_BDD.keys()
 )
-def test_an_error_pytest_bdd_does_not_know_is_named_in_the_gherkin_parser_s_words(
+def test_an_error_pytest_bdd_does_not_know_is_named_in_plain_words_with_its_line(
     tmp_path: Path, text: str, problems: list[str]
 ) -> None:
     """pytest-bdd words such an error "Unknown parsing error: Parser errors:" and the parser's
-    report on a line of its own, `(6:7): …`, naming no file; the line says what is wrong."""
+    report on a line of its own, `(6:7): …`, naming no file; the line says what is wrong, in
+    the parser's words but for a file that ends too early, on the line to mend."""
     path = qa_feature(tmp_path, text)
 
     assert check_features([path]).messages() == [f"{path}{problem}" for problem in problems]
