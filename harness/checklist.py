@@ -136,6 +136,21 @@ def _outside_scope(item: ChecklistItem, target: str, host: str | None) -> tuple[
     return None
 
 
+def proven_elsewhere(verdict: ItemVerdict, target: str, host: str | None) -> str | None:
+    """Who proves an item a run on `target` (calling `host`) skipped because no such run can:
+    `g2a-harness gate` for a gate item, a run on its targets (against its hosts) for one they
+    limit; None for any other verdict."""
+    item = verdict.item
+    if verdict.status != "skipped":
+        return None
+    if item.gates():
+        return "g2a-harness gate"
+    if _outside_scope(item, target, host) is None:
+        return None
+    against = f" against {'|'.join(item.hosts)}" if item.hosts else ""
+    return f"a run on {'|'.join(item.targets or (target,))}{against}"
+
+
 def judge(
     item: ChecklistItem,
     results: Sequence[RunResult],

@@ -392,7 +392,7 @@ def _run_checklist(
     dashboards: Callable[[bool], DashboardProof | None],
 ) -> int:
     from harness import envelope
-    from harness.checklist import judge_all, load_checklist
+    from harness.checklist import judge_all, load_checklist, proven_elsewhere
     from harness.processes import stopped_if_interrupted
     from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
     from harness.run_results import collected, read_results, stopped_by
@@ -458,7 +458,8 @@ def _run_checklist(
         },
     )
     write_checklist_reports(report, report_dir)
-    _print_table(report, report_dir)
+    elsewhere = {v.item.id: who for v in verdicts if (who := proven_elsewhere(v, target, host))}
+    _print_table(report, report_dir, elsewhere)
     _print_reasons(results, log_path)
     if timed_out:
         not_run = sum(r.outcome == "not run" for r in results)
@@ -571,9 +572,13 @@ def _print_reasons(results: list[Any], log_path: Path) -> None:
 _STYLES = {"passed": "green", "failed": "bold red", "skipped": "yellow", "not run": "yellow"}
 
 
-def _print_table(report: dict[str, Any], report_dir: Path) -> None:
+def _print_table(
+    report: dict[str, Any], report_dir: Path, elsewhere: Mapping[str, str] | None = None
+) -> None:
     """The checklist, then the scenarios that prove no item. A selection's run leaves out the
-    items outside it (one line counts them; checklist.md lists them all)."""
+    items outside it (one line counts them; checklist.md lists them all), and every run those
+    only the gate or another target proves (`elsewhere`: item id to who proves it), named in
+    one line by who does, not as rows a reader would take for work missing."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -587,7 +592,8 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
     table.add_column("evidence", overflow="fold")  # a contract test's node id has no space
     items = report["items"]
     ran = [i for i in items if not any(e.startswith(OUTSIDE_SELECTION) for e in i["evidence"])]
-    for item in ran:
+    elsewhere = elsewhere or {}
+    for item in (i for i in ran if i["id"] not in elsewhere):
         evidence = [e.split(" [tests/", 1)[0] for e in item["evidence"]]  # names, not node ids
         shown = evidence[:3] + ([f"... and {len(evidence) - 3} more"] if len(evidence) > 3 else [])
         table.add_row(
@@ -603,10 +609,22 @@ def _print_table(report: dict[str, Any], report_dir: Path) -> None:
             f"{left_out} checklist item(s) not run: outside the selection "
             f"({escape(report['title'])}); checklist.md lists them"
         )
+    if elsewhere:
+        console.print(escape(_proven_elsewhere_line(elsewhere, report["target"])))
     if others := report.get("other_scenarios"):
         console.print(_other_scenarios_table(others))
     verdict = "[green]PASSED[/]" if report["passed"] else "[bold red]FAILED[/]"
     console.print(f"{verdict}: {escape(counts_text(report))}; reports in {report_dir}/")
+
+
+def _proven_elsewhere_line(elsewhere: Mapping[str, str], target: str) -> str:
+    """`3 checklist item(s) proven elsewhere, not by a run on twin: handoff-green,
+    handoff-live-switch (by g2a-harness gate); handoff-sandbox-smoke (by a run on sandbox …)`."""
+    by_prover: dict[str, list[str]] = {}
+    for item_id, prover in elsewhere.items():
+        by_prover.setdefault(prover, []).append(item_id)
+    named = "; ".join(f"{', '.join(ids)} (by {prover})" for prover, ids in by_prover.items())
+    return f"{len(elsewhere)} checklist item(s) proven elsewhere, not by a run on {target}: {named}"
 
 
 _WHERE_WIDTH = 40  # the longest `file:line` kept on one line

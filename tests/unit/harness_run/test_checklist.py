@@ -14,6 +14,7 @@ from harness.checklist import (
     checklist_tags,
     judge,
     load_checklist,
+    proven_elsewhere,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -132,6 +133,22 @@ def test_the_real_sandbox_item_is_not_passed_by_a_sandbox_target_on_a_loopback_t
         "1 matching test(s) passed there"
     )
     assert judge(shipped, smoke, "sandbox", host="sandboxapi.g2a.com").status == "passed"
+
+
+def test_the_items_a_run_can_never_prove_are_said_to_be_proven_elsewhere_and_by_whom() -> None:
+    """The run's table names them apart (`g2a-harness run`): as rows, a QA reader took them
+    for work missing."""
+    smoke = [_result("passed", "smoke")]
+
+    def elsewhere(target: str, host: str | None) -> dict[str, str]:
+        verdicts = [judge(item, smoke, target, host=host) for item in load_checklist()]
+        return {v.item.id: who for v in verdicts if (who := proven_elsewhere(v, target, host))}
+
+    gate = {"handoff-green": "g2a-harness gate", "handoff-live-switch": "g2a-harness gate"}
+    sandbox = "a run on sandbox against sandboxapi.g2a.com"
+    assert elsewhere("twin", "127.0.0.1") == {**gate, "handoff-sandbox-smoke": sandbox}
+    assert elsewhere("sandbox", "127.0.0.1") == {**gate, "handoff-sandbox-smoke": sandbox}
+    assert elsewhere("sandbox", "sandboxapi.g2a.com") == gate
 
 
 def test_node_selectors_match_by_node_id_prefix() -> None:
