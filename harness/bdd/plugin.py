@@ -25,6 +25,7 @@ from typing import IO, Any
 import pytest
 
 from harness.bdd.catalogue import STEP_MODULES
+from harness.bdd.cut_short import CutShortReporter
 from harness.bdd.discovery import (
     SelectionError,
     feature_dirs,
@@ -123,6 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[DESELECTED_KEY] = []
+    if config.option.xmlpath and not hasattr(config, "workerinput"):  # xdist: junit's process
+        config.pluginmanager.register(CutShortReporter(scenario_where), "g2a_bdd_cut_short")
     path = config.getoption("g2a_results")
     if path:
         writer = ResultsWriter(Path(path))

@@ -392,6 +392,7 @@ def _run_checklist(
     dashboards: Callable[[bool], DashboardProof | None],
 ) -> int:
     from harness import envelope
+    from harness.bdd.cut_short import explain_cut_short
     from harness.checklist import judge_all, load_checklist, proven_elsewhere
     from harness.processes import stopped_if_interrupted
     from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
@@ -424,6 +425,7 @@ def _run_checklist(
     # reason too when every item was in the selection (the full suite) or the run stopped
     # before it knew its tests: none is then outside the selection.
     stopped = f"the run stopped after --max-time {max_time:g} s" if timed_out else ""
+    explain_cut_short(report_dir / "junit.xml", stopped)
     none_outside = not selection.describe() or not collected(results_path)
     unreached = stopped if none_outside else ""
     results = stopped_by(read_results(results_path), stopped)
