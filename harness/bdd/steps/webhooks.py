@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, get_args
@@ -215,9 +216,17 @@ def _answered(world: World, what: str, result: str) -> None:
         if kind == delivery["type"]
         for _ in range(round(times))
     ]
-    if answers != [result]:
-        got = " and ".join(f'"{answer}"' for answer in answers) or "no answer the receiver counted"
-        raise AssertionError(f"{expected}, got {got}")
+    if answers == [result]:
+        return
+    if len(answers) > 1:  # the twin delivered the event more than once
+        counted = " and ".join(f'{n} "{answer}"' for answer, n in Counter(answers).most_common())
+        raise AssertionError(
+            f"{expected}, got {len(answers)} answers, one for each delivery of the event "
+            f"({counted}): this step reads a single delivery; count several with: Then the "
+            f'receiver counted 1 processed "{delivery["type"]}" event'
+        )
+    got = f'"{answers[0]}"' if answers else "no answer the receiver counted"
+    raise AssertionError(f"{expected}, got {got}")
 
 
 @then(worded(parse('the receiver answered the delivery with "{result}"'), result=ANSWERS))
