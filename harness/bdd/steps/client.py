@@ -445,7 +445,7 @@ def _order(
 def order_product(g2a_world: World, product_id: str) -> None:
     """Create an order for one unit of a product.
 
-    Example: QA orders product 99999999999999
+    Example: QA orders product 10000068865001
     """
     _order(g2a_world, product_id)
 

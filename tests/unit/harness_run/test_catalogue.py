@@ -13,6 +13,8 @@ import pytest
 from harness.bdd.catalogue import CatalogueStep, catalogue, closest, example_matches, grep, render
 from harness.bdd.readable import readable
 from harness.targets import TARGETS
+from harness.twin.catalog import generate_products
+from harness.twin.config import TwinConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 STEPS = catalogue()
@@ -34,6 +36,20 @@ def test_every_step_has_a_docstring_and_an_example_its_parser_accepts(step: Cata
     assert step.example, f"{step.defined_at}: no 'Example:' line in the docstring"
     assert example_matches(step), f"{step.defined_at}: example {step.example!r} does not match"
     assert set(step.targets) <= set(TARGETS)
+
+
+def test_every_product_an_example_names_is_one_the_twin_sells() -> None:
+    """Found by a QA walkthrough: the example of `When QA orders product {product_id}`, the
+    order step every scenario copies, named 99999999999999, which no twin sells: copied as
+    shown, the order failed with ORD01 (`docs/writing-scenarios.md`: copy the example lines)."""
+    config = TwinConfig()
+    sold = {product["id"] for product in generate_products(config.seed, config.catalog_size)}
+    named = {
+        (step.example, product)
+        for step in STEPS
+        for product in re.findall(r"\bproducts? \"?(\d+)", step.example)
+    }
+    assert [(example, product) for example, product in named if product not in sold] == []
 
 
 def test_the_json_catalogue_lists_every_step_with_its_parts() -> None:

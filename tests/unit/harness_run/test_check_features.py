@@ -58,7 +58,7 @@ def test_each_step_is_matched_as_the_run_matches_it(tmp_path: Path) -> None:
         f'{path}:18: unknown step "And the call fails with a G2A API error with code ORD07"',
     ]  # the last is a Then step under a When: matched by kind, as a run matches it
     typo = result.unknown[1]
-    assert typo.split("; did you mean ")[1].startswith('"When QA orders product 99999999999999";')
+    assert typo.split("; did you mean ")[1].startswith('"When QA orders product 10000068865001";')
     assert typo.endswith("? (g2a-harness steps --grep WORD lists the catalogue)")
 
 
