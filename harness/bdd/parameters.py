@@ -13,7 +13,7 @@ number ...`), where "unknown step" would leave QA to spot the difference.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from harness.bdd.wordings import (
     OneOf,
     ParameterFormat,
     Worded,
+    Wording,
     said_in,
 )
 
@@ -94,9 +95,16 @@ def _weight(refused: _Refused) -> tuple[int, int]:
 
 def _refused(parser: Any, text: str) -> _Refused:
     """Each declared parameter outside its format, with what it says in `text`, when `text`
-    fits the step once they may say anything; empty otherwise."""
+    fits the step once they may say anything; empty otherwise. A parameter of a few phrases
+    is first read as one of them, so a right phrase leaves the words after it to the next
+    parameter (`has at least 1.5 keys`: {count} says "1.5", not {bound} "at" and {count}
+    "least 1.5")."""
     declared = _declared(parser)
-    said = said_in(_loose(parser), text) if declared else None
+    if not declared:
+        return []
+    phrased = {name: regex for name, f in declared.items() if (regex := _phrases_regex(f))}
+    said = phrased and said_in(_loose(parser, declared.keys() - phrased.keys(), phrased), text)
+    said = said or said_in(_loose(parser, declared.keys()), text)
     if said is None:
         return []
     return [
@@ -110,15 +118,31 @@ def _declared(parser: Any) -> dict[str, ParameterFormat]:
     return {name: f for name, f in parameter_formats(parser).items() if f is not None}
 
 
-def _loose(parser: Any) -> Any:
-    """The step's compiled pattern (a regex, or a `parse.Parser`) with every declared
-    parameter any text."""
-    names = frozenset(_declared(parser))
+def _phrases_regex(format_: ParameterFormat) -> str | None:
+    """The regex of a parameter of a few fixed phrases (a `OneOf`, a `Wording` of forms
+    without groups or separators), the longest first (`at least` before `at`); None for
+    another."""
+    if isinstance(format_, OneOf):
+        regexes = [re.escape(phrase) for phrase in format_.phrases]
+    elif isinstance(format_, Wording) and not format_.separators:
+        regexes = [regex for regex, _ in format_.forms.values()]
+    else:
+        return None
+    if any(re.compile(regex).groups for regex in regexes):
+        return None
+    return "|".join(sorted(regexes, key=len, reverse=True))
+
+
+def _loose(parser: Any, names: Collection[str], phrased: Mapping[str, str] | None = None) -> Any:
+    """The step's compiled pattern (a regex, or a `parse.Parser`) with each parameter of
+    `names` any text and each of `phrased` its phrases' regex (a regex step's group keeps its
+    own)."""
     base = parser.base if isinstance(parser, Worded) else parser
     regex = regex_of(base)
     if regex is not None:
-        return _loose_regex(regex.pattern, names)
-    return _loose_parse(str(base.name), names)
+        return _loose_regex(regex.pattern, frozenset(names))
+    kept = tuple(sorted((phrased or {}).items()))
+    return _loose_parse(str(base.name), frozenset(names), kept)
 
 
 @cache
@@ -127,10 +151,27 @@ def _loose_regex(regex: str, names: frozenset[str]) -> re.Pattern[str]:
 
 
 @cache
-def _loose_parse(pattern: str, names: frozenset[str]) -> Any:
-    """The compiled `parse` pattern (a `parse.Parser`) with the fields of `names` untyped."""
+def _loose_parse(pattern: str, names: frozenset[str], phrased: tuple[tuple[str, str], ...]) -> Any:
+    """The compiled `parse` pattern (a `parse.Parser`) with the fields of `names` untyped and
+    each of `phrased` one of its phrases."""
+    phrases = dict(phrased)
 
-    def untyped(field: re.Match[str]) -> str:
-        return f"{{{field['name']}}}" if field["name"] in names else field[0]
+    def loosened_field(field: re.Match[str]) -> str:
+        name = field["name"]
+        if name in phrases:
+            return f"{{{name}:phrase_{name}}}"
+        return f"{{{name}}}" if name in names else field[0]
 
-    return parsers.parse(PARSE_FIELD.sub(untyped, pattern)).parser
+    types = {f"phrase_{name}": _phrase_type(regex) for name, regex in phrased}
+    return parsers.parse(PARSE_FIELD.sub(loosened_field, pattern), extra_types=types).parser
+
+
+def _phrase_type(regex: str) -> Callable[[str], str]:
+    """The type `parse` reads a phrase field with (its regex is the converter's `pattern`,
+    as `ParameterType.parse_type`'s); the field's value is the text, as an untyped field's."""
+
+    def as_said(text: str) -> str:
+        return text
+
+    as_said.pattern = regex  # type: ignore[attr-defined]
+    return as_said

@@ -480,6 +480,12 @@ TRIPS = {
         ':6: step "Then product 10000068865001 costs under 12 EUR": "under" is not a bound the '
         'step knows; a bound is one of "at most", "at least", "exactly"',
     ),
+    # found by a QA walkthrough: the bound was read as "at" and the count as "least 1.5"
+    "a stock bound right, its count not whole": (
+        "  Scenario: S\n    Then product 10000068865001 has at least 1.5 keys in stock\n",
+        ':6: step "Then product 10000068865001 has at least 1.5 keys in stock": {count}: "1.5" is '
+        "not a whole number in digits, no sign (300); did you mean",
+    ),
     "a store backend outside its wording": (
         "  Scenario: S\n    Given an idempotency store backed by sqlite\n",
         ':6: step "Given an idempotency store backed by sqlite": "sqlite" is not a store backend '
