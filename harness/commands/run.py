@@ -183,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--features takes a folder, not a file: {path} "
                 f"(name its folder: --features {path.parent})"
             )
+        if not path.is_dir():
+            raise UsageError(f"--features takes a folder, and there is none at {path}")
     # the adapter logs each request and refused webhook; the run shows its own reasons
     logging.getLogger("g2a_adapter").addHandler(logging.NullHandler())
     extra_features = os.pathsep.join(str(p.resolve()) for p in args.features)

@@ -332,6 +332,17 @@ def test_features_naming_a_file_says_it_takes_a_folder(tmp_path: Path) -> None:
     )
 
 
+def test_features_naming_no_folder_says_so_in_one_line(tmp_path: Path) -> None:
+    """Found by a QA walkthrough (`--features qa-feature`, one letter short): the run said
+    "pytest could not list its marks: no features folder at …", as if pytest had failed."""
+    done = harness("run", "--features", "qa-feature", "--report-dir", str(tmp_path / "r"))
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "g2a-harness run: --features takes a folder, and there is none at qa-feature"
+    )
+
+
 def test_a_selection_the_target_does_not_allow_says_so(tmp_path: Path) -> None:
     (tmp_path / "qa").mkdir()
     (tmp_path / "qa" / "sandbox.feature").write_text(
