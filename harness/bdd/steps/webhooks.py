@@ -161,6 +161,26 @@ def twin_announces(g2a_world: World, event: str) -> None:
     event_id = admin_of(g2a_world).admin.emit(order_id, ANNOUNCEMENTS.value(event))
     g2a_world.notes["event_id"] = event_id
     g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
+    _duplicates_answered(g2a_world, event_id)
+
+
+def _duplicates_answered(world: World, event_id: str) -> None:
+    """Wait for the copies of the event the twin sends beside it (`Given the twin delivers
+    every webhook 3 times`), sent at once with it: the steps after count what the receiver
+    made of each, and would otherwise count whichever had arrived."""
+    admin = admin_of(world).admin
+    copies = int(admin.config()["webhook_duplicates"])
+    if copies:
+        wait_for(
+            lambda: (
+                copies
+                <= sum(
+                    d["event_id"] == event_id and d["mode"] == "duplicate"
+                    for d in admin.deliveries()
+                )
+            ),
+            f"the {copies} copies of event {event_id}",
+        )
 
 
 def _paid_event_id(world: World) -> str:
