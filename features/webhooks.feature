@@ -29,6 +29,13 @@ Feature: Signed order webhooks
     And the receiver counted 1 processed "order.paid" event
     And the receiver counted 1 duplicate "order.paid" event
 
+  @chk-ops-idempotent-processing
+  Scenario: An event delivered three times is processed once
+    Given the twin delivers every webhook 3 times
+    When the twin announces that the order was paid
+    Then the receiver counted 1 processed "order.paid" event
+    And the receiver counted 2 duplicate "order.paid" events
+
   @chk-ops-webhook-validation @chk-test-unit-webhook-signature @chk-ops-metrics-webhook-failures
   Scenario: A replayed delivery with the same nonce is refused
     When the twin announces that the order was paid
