@@ -9,6 +9,7 @@ asks pytest's collection which scenarios a `-k` keeps.
 
 from __future__ import annotations
 
+import difflib
 import glob
 import json
 import os
@@ -312,6 +313,27 @@ def feature_tags(folders: list[str]) -> set[str]:
         for folder in folders
         for path in feature_files_below(Path(folder))
         for tag in tagged(path)
+    }
+
+
+def tags_nowhere(expression: str, folders: list[str]) -> dict[str, str | None]:
+    """Each tag a `-m` expression (`marker_expression`'s) asks for that no feature file of
+    `folders` carries and the plugin gives no meaning, with the one carried tag it was likely
+    meant to be (`qa-frist`: `qa-first`), else None; a tag it rules out (`not qa-wip`) is
+    no question."""
+    from harness.bdd.plugin import own_tags
+
+    carried = sorted(feature_tags(folders) | own_tags())
+    tokens = _TAG_TOKEN.findall(expression)
+    named = [
+        word
+        for before, word in pairwise(["", *tokens])
+        if word not in {"(", ")", *_OPERATORS} and before != "not"
+    ]
+    return {
+        name: next(iter(difflib.get_close_matches(name, carried, n=1, cutoff=0.8)), None)
+        for name in dict.fromkeys(named)
+        if name not in carried
     }
 
 

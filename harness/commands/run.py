@@ -395,6 +395,7 @@ def _run_checklist(
 ) -> int:
     from harness import envelope
     from harness.bdd.cut_short import explain_cut_short
+    from harness.bdd.discovery import feature_dirs
     from harness.checklist import judge_all, load_checklist, proven_elsewhere
     from harness.processes import stopped_if_interrupted
     from harness.report import CHECKLIST_REPORTS, checklist_report, write_checklist_reports
@@ -473,7 +474,8 @@ def _run_checklist(
             file=sys.stderr,
         )
     elif exit_code == 5:
-        print(f"g2a-harness run: {_nothing_matched(selection, target, results)}", file=sys.stderr)
+        matched = _nothing_matched(selection, target, results, feature_dirs(env))
+        print(f"g2a-harness run: {matched}", file=sys.stderr)
     elif exit_code != 0 and not (exit_code == 1 and tests_failed):
         for line in _usage_errors(log_path) if exit_code == 4 else []:
             print(line, file=sys.stderr)
@@ -492,15 +494,24 @@ def _usage_errors(log_path: Path) -> list[str]:
     return [line for line in lines[first:] if line.strip()]
 
 
-def _nothing_matched(selection: Selection, target: str, results: list[Any]) -> str:
-    """Why a run checked nothing: no scenario matched the selection, or those that did are not
-    allowed on the target (they show as skipped)."""
+def _nothing_matched(
+    selection: Selection, target: str, results: list[Any], folders: list[str]
+) -> str:
+    """Why a run checked nothing: no scenario matched the selection (naming each tag it names
+    that no feature file of `folders` carries, and the tag it was likely meant to be), or
+    those that did are not allowed on the target (they show as skipped)."""
+    from harness.bdd.discovery import tags_nowhere
     from harness.run_results import DESELECTED
     from harness.targets import placement
 
     refused = [r for r in results if r.message.startswith(DESELECTED)]
     if not refused:
-        return f"no test matched the selection ({selection.describe()}); nothing was checked"
+        nowhere = tags_nowhere(selection.markers or "", folders)
+        said = "".join(
+            f"; no feature file is tagged @{tag}" + (f" (did you mean @{meant}?)" if meant else "")
+            for tag, meant in nowhere.items()
+        )
+        return f"no test matched the selection ({selection.describe()}){said}; nothing was checked"
     placed = "; ".join(sorted({placement(r.markers) for r in refused}))
     scenarios = "1 scenario" if len(refused) == 1 else f"{len(refused)} scenarios"
     return (

@@ -234,10 +234,33 @@ def test_a_selection_that_matches_nothing_fails(tmp_path: Path) -> None:
     )  # a typo of @qa-first: no scenario carries it
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (
-        "g2a-harness run: no test matched the selection (tags qa-frist); nothing was checked"
+        "g2a-harness run: no test matched the selection (tags qa-frist); no feature file is "
+        "tagged @qa-frist; nothing was checked"
     )
     report = json.loads((tmp_path / "checklist.json").read_text())
     assert (report["passed"], report["pytest_exit_code"]) == (False, 5)
+
+
+def test_a_tag_no_feature_file_carries_is_named_with_the_one_it_was_likely_meant_to_be(
+    tmp_path: Path,
+) -> None:
+    """Found by a QA walkthrough: `--tags "@qa-frist and not @qa-wip"` over a folder of
+    scenarios tagged @qa-first said only that no test matched. A tag ruled out is no typo."""
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "mine.feature").write_text(
+        "@qa-first @twin\nFeature: Mine\n  Scenario: Listed\n"
+        "    When QA lists the first page of products\n",
+        encoding="utf-8",
+    )
+    done = _harness(
+        "run", "--tags", "@qa-frist and not @qa-wip", "--features", str(tmp_path / "team"),
+        "--report-dir", str(tmp_path / "reports"), env=NO_G2A,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "g2a-harness run: no test matched the selection (tags qa-frist and not qa-wip); no "
+        "feature file is tagged @qa-frist (did you mean @qa-first?); nothing was checked"
+    )
 
 
 K_REFUSALS = {
@@ -371,7 +394,7 @@ def test_a_selection_no_scenario_of_which_runs_on_the_target_says_where_they_run
 ) -> None:
     selection = Selection("full", "qa", None)
 
-    message = _nothing_matched(selection, "sandbox", results)
+    message = _nothing_matched(selection, "sandbox", results, [])
 
     count = "1 scenario" if len(results) == 1 else f"{len(results)} scenarios"
     assert message == (
