@@ -10,14 +10,20 @@ import json
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from g2a_adapter.receiver._rejections import reject
 
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 alphabetic code (pydantic: $ is the end)
+# RFC 3339 `date-time` (contracts/openapi/receiver.yaml): a date, a time and an offset.
+_RFC_3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # the date
+    r"[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # the time
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"  # the offset
+)
 
 
 def is_delivery_id(text: str) -> bool:
@@ -26,12 +32,31 @@ def is_delivery_id(text: str) -> bool:
     return _DELIVERY_ID.fullmatch(text) is not None
 
 
+def _number_not_text(value: object) -> object:
+    """A price is a JSON number: pydantic's lax mode would read the text `"1.5"` as one."""
+    if isinstance(value, str):
+        raise ValueError("a number, not text")
+    return value
+
+
+def _rfc_3339_text(value: object) -> object:
+    """A moment as the contract writes it: RFC 3339 text, not unix seconds (a number or its
+    digits), a date alone or a time without its offset, all of which pydantic would read."""
+    if isinstance(value, datetime):  # a Python caller's
+        return value
+    if not (isinstance(value, str) and _RFC_3339.fullmatch(value)):
+        raise ValueError("an RFC 3339 date-time with its offset")
+    return value
+
+
 class OrderEventData(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     order_id: str = Field(min_length=1)
     product_id: str = Field(min_length=1)
-    price: Decimal = Field(ge=0, allow_inf_nan=False, max_digits=20, decimal_places=8)
+    price: Annotated[Decimal, BeforeValidator(_number_not_text)] = Field(
+        ge=0, allow_inf_nan=False, max_digits=20, decimal_places=8
+    )
     currency: str = Field(pattern=CURRENCY_PATTERN)
 
 
@@ -42,7 +67,7 @@ class WebhookEvent(BaseModel):
 
     event_id: str = Field(pattern=f"^{_DELIVERY_ID.pattern}$")
     type: Literal["order.paid", "order.complete"]
-    created_at: datetime
+    created_at: Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text)]
     data: OrderEventData
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,8 +20,11 @@ TEMPLATE = (
 )
 
 
-def body(price: str = "41.5", currency: str = '"EUR"') -> bytes:
-    return TEMPLATE.replace("PRICE", price).replace("CURRENCY", currency).encode()
+def body(price: str = "41.5", currency: str = '"EUR"', created_at: str = "") -> bytes:
+    raw = TEMPLATE.replace("PRICE", price).replace("CURRENCY", currency)
+    if created_at:
+        raw = raw.replace('"2026-01-01T00:00:00Z"', created_at)
+    return raw.encode()
 
 
 def verify(raw: bytes) -> Decimal:
@@ -68,6 +72,51 @@ def test_an_exponent_no_decimal_holds_is_malformed_not_a_crash(price: str) -> No
 )
 def test_prices_out_of_range_or_precision_are_malformed(price: str) -> None:
     assert refused(body(price=price)).reason == "malformed_body"
+
+
+@pytest.mark.parametrize("price", ['"41.5"', '" 41.5 "', '"1E+2"'])
+def test_a_price_written_as_text_is_malformed(price: str) -> None:
+    """The contract's price is a JSON number; pydantic's lax mode read the text as one and
+    handed the handler an event the contract says never reaches it."""
+    error = refused(body(price=price))
+    assert (error.reason, str(error)) == (
+        "malformed_body",
+        "webhook rejected: malformed_body (data.price)",
+    )
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        "1767225600",  # unix seconds
+        "1767225600.5",
+        '"1767225600"',
+        '"2026-01-01"',  # a date alone
+        '"2026-01-01T00:00:00"',  # no offset: read as a naive datetime
+        '"2026-01-01T00:00Z"',  # no seconds
+        '"2026-01-01 00:00:00Z"',
+    ],
+)
+def test_created_at_must_be_an_rfc_3339_date_time_with_its_offset(created_at: str) -> None:
+    """Each was read as a datetime (a naive one without an offset, which a handler comparing
+    it with an aware one fails on at every redelivery)."""
+    error = refused(body(created_at=created_at))
+    assert (error.reason, str(error)) == (
+        "malformed_body",
+        "webhook rejected: malformed_body (created_at)",
+    )
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    ['"2026-01-01T00:00:00Z"', '"2026-01-01t00:00:00.123456z"', '"2026-01-01T02:00:00+02:00"'],
+)
+def test_rfc_3339_date_times_are_read_with_their_offset(created_at: str) -> None:
+    verifier = WebhookVerifier([SECRET], MemoryStore(), clock=lambda: float(NOW))
+    raw = body(created_at=created_at)
+    moment = verifier.verify(signed_headers(raw), raw).created_at
+    assert moment.utcoffset() is not None
+    assert moment.replace(microsecond=0) == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
