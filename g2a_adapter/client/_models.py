@@ -33,6 +33,8 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -416,9 +418,25 @@ class OrderDetails(G2AModel):
         return self.status in PAID_STATUSES
 
 
+def _said_or_unknown(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """`isFile` as G2A said it, or None (not said) when it cannot be read, logged (its type,
+    never the answer): G2A hands the key it comes with out once, so an odd flag (PHP's `[]`,
+    say) never throws that key away."""
+    try:
+        return handler(value)
+    except ValidationError:
+        logger.warning(
+            "order key answer: isFile has an unexpected %s; read as not said",
+            type(value).__name__,
+        )
+        return None
+
+
 class OrderKey(G2AModel):
     key: str = Field(repr=False)  # the goods: kept out of reprs, logs and tracebacks
-    is_file: bool | None = Field(default=None, alias="isFile")
+    is_file: Annotated[bool | None, WrapValidator(_said_or_unknown)] = Field(
+        default=None, alias="isFile"
+    )
 
     @field_validator("key")
     @classmethod

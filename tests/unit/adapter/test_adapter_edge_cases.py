@@ -654,3 +654,35 @@ def test_a_deeply_nested_answer_is_a_format_error_or_an_unknown_outcome() -> Non
         "POST /v3/sales/offers: 2xx answer does not match the documented shape; "
         "the call may have taken effect"
     )
+
+
+# --- 12. a key answer with an odd isFile keeps its key ---------------------------------------
+
+
+@pytest.mark.parametrize("is_file", [[], {}, "maybe", 2, 0.5])
+def test_a_key_whose_is_file_cannot_be_read_is_delivered_not_lost(
+    is_file: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """G2A hands a key out once: an answer with the key and an unreadable `isFile` (PHP's `[]`
+    for an empty value, say) was an unreadable answer, the one fetch after it answered ORD004,
+    and the purchase ended in `KeyDeliveryLostError` with the key in hand."""
+    fetched: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/order":
+            return answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
+        if path.startswith("/v1/order/pay"):
+            return answer({"status": True, "transaction_id": "t-1"})
+        if path.startswith("/v1/order/details"):
+            return answer({"status": "complete"})
+        fetched.append(path)
+        if len(fetched) == 1:
+            return answer({"key": "EUIRCQCRRWKYWFVO", "isFile": is_file})
+        return answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+
+    with caplog.at_level(logging.WARNING), sync_client(handler) as client:
+        result = client.orders.purchase(PRODUCT_ID, idempotency_key="k-1")
+    assert (result.key, result.is_file, len(fetched)) == ("EUIRCQCRRWKYWFVO", None, 1)
+    expected = f"order key answer: isFile has an unexpected {type(is_file).__name__}"
+    assert [r.getMessage() for r in caplog.records] == [f"{expected}; read as not said"]
