@@ -288,18 +288,27 @@ def test_masking_filter_masks_the_traceback_and_the_stack() -> None:
 # --- 5. a lost key is logged by its digest ---------------------------------------------------
 
 
+def key_already_downloaded() -> httpx.Response:
+    return answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+
+
+def bought(path: str) -> httpx.Response | None:
+    """G2A's answer at `path` for an order created, paid (transaction `t-1`) and complete;
+    None for its key, which each test answers."""
+    if path == "/v1/order":
+        return answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
+    if path.startswith("/v1/order/pay"):
+        return answer({"status": True, "transaction_id": "t-1"})
+    if path.startswith("/v1/order/details"):
+        return answer({"status": "complete"})
+    return None
+
+
 def test_a_lost_key_is_logged_with_the_key_digest_only(caplog: pytest.LogCaptureFixture) -> None:
     key = "customer-42:cart-SECRET-coupon-XYZ"
 
     def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v1/order":
-            return answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
-        if path.startswith("/v1/order/pay"):
-            return answer({"status": True, "transaction_id": "t-1"})
-        if path.startswith("/v1/order/details"):
-            return answer({"status": "complete"})
-        return answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+        return bought(request.url.path) or key_already_downloaded()
 
     with (
         caplog.at_level(logging.DEBUG),
@@ -669,17 +678,13 @@ def test_a_key_whose_is_file_cannot_be_read_is_delivered_not_lost(
     fetched: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v1/order":
-            return answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
-        if path.startswith("/v1/order/pay"):
-            return answer({"status": True, "transaction_id": "t-1"})
-        if path.startswith("/v1/order/details"):
-            return answer({"status": "complete"})
-        fetched.append(path)
+        answered = bought(request.url.path)
+        if answered is not None:
+            return answered
+        fetched.append(request.url.path)
         if len(fetched) == 1:
             return answer({"key": "EUIRCQCRRWKYWFVO", "isFile": is_file})
-        return answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+        return key_already_downloaded()
 
     with caplog.at_level(logging.WARNING), sync_client(handler) as client:
         result = client.orders.purchase(PRODUCT_ID, idempotency_key="k-1")
