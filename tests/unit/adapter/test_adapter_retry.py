@@ -162,10 +162,33 @@ def test_a_retry_after_of_an_hour_ends_the_call_at_once_with_its_hint() -> None:
         ("nan", None),
         ("inf", None),
         ("Thu, 01 Jan 2026 00:00:00 GMT", 0.0),
+        ("Wed, 21 Oct 99999 07:28:00 GMT", None),
+        ("Wed, 21 Oct 2147483648 07:28:00 GMT", None),  # raised OverflowError
+        ("0 Oct 2147483648 0:0", None),
     ],
 )
 def test_parse_retry_after_edge_cases(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, NOW) == expected
+
+
+def test_a_retry_after_date_past_any_year_is_no_hint_not_a_raw_error() -> None:
+    """An HTTP date whose year is past a C int made `parsedate_to_datetime` raise
+    OverflowError, which reached the caller of any call G2A answered with it, untyped."""
+
+    def rate_limited(request: httpx.Request) -> httpx.Response:
+        hint = {"retry-after": "Wed, 21 Oct 2147483648 07:28:00 GMT"}
+        body = {"status": "ERROR", "code": "BR03", "message": "Too many requests"}
+        return httpx.Response(429, json=body, headers=hint)
+
+    transport = httpx.MockTransport(rate_limited)
+    with (
+        G2AClient(
+            SETTINGS, transport=transport, retry=RetryPolicy(max_retries=1, sleep_enabled=False)
+        ) as client,
+        pytest.raises(RateLimitedError) as caught,
+    ):
+        client.orders.details("1530978476")
+    assert (caught.value.code, caught.value.retry_after) == ("BR03", None)
 
 
 def test_total_time_is_bounded() -> None:
