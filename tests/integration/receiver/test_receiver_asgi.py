@@ -542,9 +542,21 @@ async def test_a_refusal_in_a_batch_is_answered_before_its_batch_mates_handler_e
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("path", ["/webhooks/g2a", "/webhooks/g2a-pay"])
-async def test_a_content_length_of_non_ascii_digits_is_not_a_server_error(path: str) -> None:
-    """`²` is a digit to `str.isdigit` but not to `int`: a server that passes such a header
-    through must not turn it into a 500 (uvicorn refuses it before the app)."""
+@pytest.mark.parametrize(
+    ("declared", "statuses"),
+    [
+        ("²", {400, 401}),  # refused as what it is: unsigned, or not a form
+        ("9" * 5000, {413}),  # more digits than `int` converts: it raised ValueError, a 500
+        ("0" * 5000 + "2", {400, 401}),  # the 2 bytes it declares
+    ],
+    ids=["superscript-two", "5000-nines", "zeros-then-two"],
+)
+async def test_a_content_length_int_cannot_read_is_not_a_server_error(
+    path: str, declared: str, statuses: set[int]
+) -> None:
+    """`²` is a digit to `str.isdigit` but not to `int`, and `int` refuses more than 4300
+    digits: a server that passes such a header through must not turn it into a 500 (uvicorn
+    refuses them before the app)."""
     app = receiver(ipn_handler=EventRecorder().on_payment)
     scope = {
         "type": "http",
@@ -556,7 +568,7 @@ async def test_a_content_length_of_non_ascii_digits_is_not_a_server_error(path: 
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-length", "²".encode("latin-1")), (b"content-type", b"a/b")],
+        "headers": [(b"content-length", declared.encode("latin-1")), (b"content-type", b"a/b")],
         "client": ("127.0.0.1", 1),
         "server": ("receiver", 80),
     }
@@ -572,7 +584,7 @@ async def test_a_content_length_of_non_ascii_digits_is_not_a_server_error(path: 
     async with app.router.lifespan_context(app):
         await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
-    assert start["status"] in {400, 401}  # refused as what it is: unsigned, or not a form
+    assert start["status"] in statuses
 
 
 class LeaseNotingStore(MemoryStore):
