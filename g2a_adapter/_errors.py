@@ -81,7 +81,14 @@ class RateLimitedError(G2AApiError):
 
 
 class TransportError(G2AError):
-    """The request could not be completed (connect error, reset, timeout) and is safe to redo."""
+    """The request could not be completed (connect error, reset, timeout) and is safe to redo.
+
+    `reason` is the transport's word for what failed (`connect_error`, `connect_timeout`,
+    `tls_certificate_error`, ..., the `reason` label of the retry metric), when it named one."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class OutcomeUnknownError(TransportError):

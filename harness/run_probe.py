@@ -46,7 +46,7 @@ def check_target(target: Target, environ: Mapping[str, str] | None = None) -> No
 
 def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> float:
     """Seconds the token request took; TargetStalled (one line, no secret) when it failed."""
-    from g2a_adapter import AuthError, G2AClient, G2AError
+    from g2a_adapter import AuthError, G2AClient, G2AError, TransportError
 
     settings = probe_settings(target, environ)
     parts = urlsplit(settings.api_url)
@@ -58,7 +58,7 @@ def probe_target(target: Target, environ: Mapping[str, str] | None = None) -> fl
     except AuthError as exc:
         raise TargetStalled(f"{what} refused the probe's credentials: {exc}") from None
     except G2AError as exc:
-        if str(exc).endswith(f": {_CERTIFICATE_REFUSED}"):
+        if isinstance(exc, TransportError) and exc.reason == _CERTIFICATE_REFUSED:
             raise TargetStalled(
                 f"{what} presented a TLS certificate this machine does not trust ({exc}); "
                 "SSL_CERT_FILE names the CA bundle to trust (behind a TLS-inspecting proxy, "

@@ -57,9 +57,10 @@ class Failure:
         if self.sent and not idempotent:
             return OutcomeUnknownError(
                 f"{method} {path}: {self.reason} after the request was sent; "
-                "its outcome is unknown, do not repeat it blindly"
+                "its outcome is unknown, do not repeat it blindly",
+                reason=self.reason,
             )
-        return TransportError(f"{method} {path}: {self.reason}")
+        return TransportError(f"{method} {path}: {self.reason}", reason=self.reason)
 
 
 def classify(

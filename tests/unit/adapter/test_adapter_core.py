@@ -82,6 +82,17 @@ def test_failure_to_error() -> None:
     assert type(unsent.to_error("POST", "/v1/order", idempotent=False)) is TransportError
 
 
+def test_a_transport_error_names_its_reason_to_the_caller() -> None:
+    """A service tells a certificate refused from a host down by the error's `reason`, the word
+    its message ends with (a run's probe read that message's end to name the certificate)."""
+    refused = Failure("tls_certificate_error", sent=False, transient=False)
+    error = refused.to_error("POST", "/oauth/token", idempotent=False)
+    assert (type(error), error.reason) == (TransportError, "tls_certificate_error")
+    unknown = Failure("read_timeout", True).to_error("POST", "/v1/order", idempotent=False)
+    assert (type(unknown), unknown.reason) == (OutcomeUnknownError, "read_timeout")
+    assert TransportError("GET /v1/products: gone").reason is None
+
+
 def answer(status: int, body: bytes, **headers: str) -> httpx.Response:
     return httpx.Response(status, content=body, headers=headers)
 
