@@ -295,12 +295,14 @@ def test_a_run_whose_pytest_refuses_its_usage_says_why(
 ) -> None:
     """A pytest that refuses its usage once it has collected (here a `-k` with call
     parameters, which `g2a-harness run` itself refuses before it starts one): the run shows
-    pytest's `ERROR:` lines, not only its exit code."""
+    pytest's `ERROR:` lines, not only its exit code. Tagged, so that pytest collects the
+    scenarios alone, not the contract suite's schemathesis cases too (seconds of CPU)."""
     from harness.commands import run
 
     command = run.pytest_command
     monkeypatch.setattr(run, "pytest_command", lambda *a: [*command(*a), "-k", "good(x=1)"])
-    selection = run.Selection("full", None, None)
+    selection = run.Selection("full", "twin", None)
+    assert selection.paths() == [run.BDD_PATH]
 
     code = run._run_checklist(
         "twin", selection, tmp_path, dict(NO_G2A), None, {"target_url": ""}, lambda _: None
