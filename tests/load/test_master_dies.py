@@ -54,6 +54,16 @@ def _orders(twin: TwinAdmin) -> int | None:
         return None
 
 
+def _until_an_order(twin: TwinAdmin, timeout_s: float = 60) -> None:
+    """Until the run's users have bought: its purchases are under way."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _orders(twin):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no order was made within {timeout_s} s")
+
+
 def test_a_killed_master_stops_its_workers_and_is_named_as_the_cause(tmp_path: Path) -> None:
     require(HAS_PROC, "this platform has no Linux /proc to find the Locust processes")
     env = {k: v for k, v in os.environ.items() if not k.startswith("G2A_")}
@@ -69,7 +79,7 @@ def test_a_killed_master_stops_its_workers_and_is_named_as_the_cause(tmp_path: P
             workers = [pid for pid, line in locusts.items() if "--worker" in line]
             assert len(workers) == 2, locusts
             with TwinAdmin(_twin_url(locusts[master])) as twin:
-                time.sleep(2)  # some purchases made
+                _until_an_order(twin)
                 os.kill(master, signal.SIGKILL)
                 killed_at = time.monotonic()
                 at_the_kill = _orders(twin)

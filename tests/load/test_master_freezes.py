@@ -24,7 +24,14 @@ import httpx
 import pytest
 from process_support import alive, children
 from test_load_runs import _wait_for_users
-from test_master_dies import _cmdline, _orders, _twin_url, remote_worker_and_master, worker_only
+from test_master_dies import (
+    _cmdline,
+    _orders,
+    _twin_url,
+    _until_an_order,
+    remote_worker_and_master,
+    worker_only,
+)
 
 from harness.load.heartbeats import MASTER_SILENT_HEARTBEATS
 from harness.load.runner import STOP_TIMEOUT_S
@@ -71,7 +78,7 @@ def test_a_remote_worker_stops_when_its_master_freezes(tmp_path: Path) -> None:
         workers = children(remote.pid)
         master = next(pid for pid in children(run.pid) if "--master" in _cmdline(pid))
         with TwinAdmin(_twin_url(_cmdline(master))) as twin:
-            time.sleep(2)  # some purchases made
+            _until_an_order(twin)
             os.kill(master, signal.SIGSTOP)
             orders_after, bought_for_s = _until_ended(remote, twin)
         _, stderr = remote.communicate(timeout=30)
