@@ -28,6 +28,9 @@ from harness.twin.credentials import SANDBOX_API_HASH, SANDBOX_API_KEY
 
 TOKEN_STATE = "an access token was issued"
 STATE_PATH = "/_pact/state"
+# How often the state server's loop looks for its shutdown: with the default 0.5 s, each
+# verification waited up to that long for its state server to stop.
+SHUTDOWN_POLL_S = 0.05
 
 logger = logging.getLogger("harness.contracts")
 
@@ -128,7 +131,12 @@ def serve_states(states: ProviderStates) -> Iterator[str]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="pact-states", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": SHUTDOWN_POLL_S},
+        name="pact-states",
+        daemon=True,
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{STATE_PATH}"
