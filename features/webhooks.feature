@@ -36,6 +36,12 @@ Feature: Signed order webhooks
     Then the receiver counted 1 processed "order.paid" event
     And the receiver counted 2 duplicate "order.paid" events
 
+  Scenario: An order QA pays is announced, and its copies processed once
+    Given the twin delivers every webhook 3 times
+    When QA pays the order
+    Then the receiver counted 1 processed "order.paid" event
+    And the receiver counted 2 duplicate "order.paid" events
+
   @chk-ops-webhook-validation @chk-test-unit-webhook-signature @chk-ops-metrics-webhook-failures
   Scenario: A replayed delivery with the same nonce is refused
     When the twin announces that the order was paid

@@ -511,22 +511,31 @@ def current_order(world: World) -> str:
 @when("QA pays the order")
 @writes
 def pay_order(g2a_world: World) -> None:
-    """Pay the order created earlier in the scenario.
+    """Pay the order created earlier in the scenario; with a receiver subscribed, return once
+    it answered the twin's `order.paid` event and every copy of it.
 
     Example: QA pays the order
     """
-    order_id = current_order(g2a_world)
-    g2a_world.attempt(lambda: g2a_world.client().orders.pay(order_id))
+    _pay(g2a_world, current_order(g2a_world))
 
 
 @when(parsers.re(r"QA pays order (?P<order_id>\d+)"))
 @writes
 def pay_order_id(g2a_world: World, order_id: str) -> None:
-    """Pay an order by its id.
+    """Pay an order by its id; with a receiver subscribed, return once it answered the twin's
+    `order.paid` event and every copy of it.
 
     Example: QA pays order 1234567890
     """
-    g2a_world.attempt(lambda: g2a_world.client().orders.pay(order_id))
+    _pay(g2a_world, order_id)
+
+
+def _pay(world: World, order_id: str) -> None:
+    # here, not at the top: the webhook steps use this module's `current_order`
+    from harness.bdd.steps.webhooks import payment_announced
+
+    with payment_announced(world, order_id):
+        world.attempt(lambda: world.client().orders.pay(order_id))
 
 
 @when("QA fetches the key of the order")

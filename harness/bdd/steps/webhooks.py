@@ -10,7 +10,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, get_args
 
@@ -160,8 +161,15 @@ def twin_announces(g2a_world: World, event: str) -> None:
     g2a_world.notes["before_delivery"] = scrape(subscribed_receiver(g2a_world))
     event_id = admin_of(g2a_world).admin.emit(order_id, ANNOUNCEMENTS.value(event))
     g2a_world.notes["event_id"] = event_id
-    g2a_world.notes["delivery"] = _delivery(g2a_world, event_id, "original")
-    _duplicates_answered(g2a_world, event_id)
+    g2a_world.notes["delivery"] = _answered_with_copies(g2a_world, event_id)
+
+
+def _answered_with_copies(world: World, event_id: str) -> dict[str, Any]:
+    """The event's original delivery, once the receiver answered it and the copies sent
+    beside it."""
+    delivery = _delivery(world, event_id, "original")
+    _duplicates_answered(world, event_id)
+    return delivery
 
 
 def _duplicates_answered(world: World, event_id: str) -> None:
@@ -183,20 +191,45 @@ def _duplicates_answered(world: World, event_id: str) -> None:
         )
 
 
+def _paid_event(world: World, order_id: str, known: frozenset[str] = frozenset()) -> str:
+    """The id of the order's `order.paid` event, once the twin delivered it, leaving out the
+    `known` events."""
+
+    def find() -> str | None:
+        for d in admin_of(world).admin.deliveries():
+            body = json.loads(d["body"])
+            if (
+                d["type"] == "order.paid"
+                and body["data"]["order_id"] == order_id
+                and d["event_id"] not in known
+            ):
+                return str(d["event_id"])
+        return None
+
+    event_id: str = wait_for(find, f"the order.paid event of order {order_id}")
+    return event_id
+
+
 def _paid_event_id(world: World) -> str:
     """The event announced in this scenario, else the order's `order.paid` event."""
     if "event_id" not in world.notes:
-        order_id = current_order(world)
-
-        def find() -> str | None:
-            for d in admin_of(world).admin.deliveries():
-                body = json.loads(d["body"])
-                if d["type"] == "order.paid" and body["data"]["order_id"] == order_id:
-                    return str(d["event_id"])
-            return None
-
-        world.notes["event_id"] = wait_for(find, f"the order.paid event of order {order_id}")
+        world.notes["event_id"] = _paid_event(world, current_order(world))
     return str(world.notes["event_id"])
+
+
+@contextmanager
+def payment_announced(world: World, order_id: str) -> Iterator[None]:
+    """Around a payment of the order: when a receiver is subscribed and the payment succeeded,
+    wait until the receiver answered the `order.paid` event it made, and its copies (as `When
+    the twin announces …` does), so the steps after count every delivery, not a race."""
+    if world.receiver is None:
+        yield
+        return
+    known = frozenset(d["event_id"] for d in admin_of(world).admin.deliveries())
+    yield
+    if world.error is None:
+        world.notes["event_id"] = _paid_event(world, order_id, known)
+        _answered_with_copies(world, world.notes["event_id"])
 
 
 @when("the twin delivers the same event again with a fresh signature")
