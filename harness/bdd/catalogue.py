@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bdd.lookalikes import lookalikes, plain
-from harness.bdd.parameters import closest_refusals, parameter_formats, regex_of
+from harness.bdd.parameters import parameter_formats, refused_fit, regex_of
 from harness.bdd.readable import readable
 from harness.bdd.wordings import PARAMETER_TYPES
 from harness.bdd.writes import step_targets
@@ -45,6 +45,8 @@ FORMATS = ("text", "md", "json")
 _EXAMPLE = re.compile(r"^\s*Example:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 _KEYWORDS = ("Given", "When", "Then", "And", "But")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# how close two steps' scores are (of 1) for "did you mean" to show the line's own kind first
+NEAR = 0.05
 
 
 @dataclass(frozen=True)
@@ -194,11 +196,20 @@ def grep(steps: Iterable[CatalogueStep], word: str) -> list[CatalogueStep]:
     ]
 
 
-def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[CatalogueStep]:
+def closest(
+    text: str,
+    steps: Sequence[CatalogueStep],
+    count: int = 3,
+    kind: str | None = None,
+    fitted: Any = None,
+) -> list[CatalogueStep]:
     """The catalogue steps nearest to a step text that matched none (for "did you mean").
 
     Numbers are compared as numbers, whatever their digits: a product id in the text should
-    not pull towards an example that happens to share it.
+    not pull towards an example that happens to share it. The library step the text fits but
+    for a parameter (`fitted`, a step context) comes first; then a step of the line's own
+    `kind` goes before one of another kind it is `NEAR` to, unless the nearest step of all is
+    of another kind: a wrong keyword (`Given` for a `Then` step) must still show.
     """
     body = _shape(strip_keyword(text))
 
@@ -208,7 +219,21 @@ def closest(text: str, steps: Sequence[CatalogueStep], count: int = 3) -> list[C
             difflib.SequenceMatcher(None, body, _shape(step.pattern)).ratio(),
         )
 
-    return sorted(steps, key=score, reverse=True)[:count]
+    scored = [(score(step), step) for step in steps]
+    best = max(scored, key=lambda pair: pair[0], default=None)
+    own = kind if best is not None and best[1].kind == kind else None
+
+    def rank(pair: tuple[float, CatalogueStep]) -> tuple[bool, float]:
+        points, step = pair
+        led = fitted is not None and _is_of(step, fitted)
+        return led, points + (NEAR if step.kind == own else 0.0)
+
+    return [step for _, step in sorted(scored, key=rank, reverse=True)[:count]]
+
+
+def _is_of(step: CatalogueStep, context: Any) -> bool:
+    """The catalogue step is this library step (a pytest-bdd step context)."""
+    return step.pattern == context.parser.name and step.kind == (context.type or "step")
 
 
 def unknown_step_message(
@@ -226,9 +251,11 @@ def unknown_step_message(
     slips = _lookalikes(feature_file, step, row_line) if typed != step.name else []
     if slips and step_context(step.type, typed, contexts) is not None:
         return f'{where}: step {named}: {"; ".join(slips)}; retype it as "{step.keyword} {typed}"'
-    guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in closest(typed, steps))
+    fitted, refusals = refused_fit(step.type, typed, contexts)
+    nearest = closest(typed, steps, kind=step.type, fitted=fitted)
+    guesses = "; ".join(f'"{s.kind.capitalize()} {s.example}"' for s in nearest)
     suggestion = f"did you mean {guesses}? (g2a-harness steps --grep WORD lists the catalogue)"
-    if reasons := [*slips, *closest_refusals(step.type, typed, contexts)]:
+    if reasons := [*slips, *refusals]:
         return f"{where}: step {named}: {'; '.join(reasons)}; {suggestion}"
     return f"{where}: unknown step {named}; {suggestion}"
 

@@ -73,19 +73,19 @@ def _format_of(body: str) -> ParameterFormat | None:
 _Refused = list[tuple[str, str, ParameterFormat]]  # (parameter, what it says, its format)
 
 
-def closest_refusals(kind: str | None, text: str, contexts: Iterable[Any]) -> list[str]:
-    """Why `text` does not fit the library step of this kind that it would fit if each declared
-    parameter could say anything: one line per parameter outside its format. Of several
+def refused_fit(kind: str | None, text: str, contexts: Iterable[Any]) -> tuple[Any, list[str]]:
+    """The library step of this kind that `text` would fit if each declared parameter could
+    say anything, with why it does not: one line per parameter outside its format. Of several
     such steps, the one with the fewest parameters refused, saying the least (`QA orders
-    product 1 in Eur` orders in a currency that is none, not a product `1 in Eur`); empty when
-    there is none."""
+    product 1 in Eur` orders in a currency that is none, not a product `1 in Eur`); (None, [])
+    when there is none."""
     fits = [
-        refused
+        (context, refused)
         for context in contexts
         if context.type in (None, kind) and (refused := _refused(context.parser, text))
     ]
-    refused = min(fits, key=_weight, default=[])
-    return [format_.refusal(said, name) for name, said, format_ in refused]
+    context, refused = min(fits, key=lambda fit: _weight(fit[1]), default=(None, []))
+    return context, [format_.refusal(said, name) for name, said, format_ in refused]
 
 
 def _weight(refused: _Refused) -> tuple[int, int]:

@@ -718,6 +718,18 @@ def test_a_parameter_of_the_wrong_type_is_named_with_what_it_takes(
     assert message.startswith(f'{path}:6: step "{line}": {why}; did you mean "'), message
 
 
+def test_a_line_refused_for_a_parameter_is_offered_the_step_it_fits_first(tmp_path: Path) -> None:
+    """The suggestions lead with the example of the step the line fits but for its price, not
+    with a Given step whose text looks closer."""
+    line = "Then product 10000027819004 costs exactly 7,5 EUR"
+    path = qa_feature(tmp_path, f"{BACKGROUND}  Scenario: S\n    {line}\n")
+
+    (message,) = check_features([path]).unknown
+
+    first = message.split('; did you mean "', 1)[1].split('"', 1)[0]
+    assert first == "Then product 10000027819004 costs at most 50 EUR", message
+
+
 LISTING = "When QA lists the first page of products"
 # a step with a character that only looks plain -> what the check says of it, and the step
 # as it should be typed
