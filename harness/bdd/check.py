@@ -60,7 +60,9 @@ from harness.targets import DEFAULT_TARGET, TARGETS
 class CheckResult:
     scenarios: int  # scenarios as run: an Outline counts once per Examples row
     steps: int
-    unknown: tuple[str, ...]  # one message per feature line no library step matches
+    # one message per feature line no library step matches, one that fits a step but for what
+    # a parameter says too (a run matches it to none and stops on it as on any unknown step)
+    unknown: tuple[str, ...]
     # one message per file that is not valid Gherkin (a line per parser error)
     invalid: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # one message per known step a run would trip over
