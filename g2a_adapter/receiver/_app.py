@@ -56,6 +56,7 @@ from g2a_adapter.receiver._handler import (
     Outcome,
     TransactionalHandler,
     WebhookHandler,
+    processed_or_duplicate,
 )
 from g2a_adapter.receiver._health import HealthChecker, store_check, token_check
 from g2a_adapter.receiver._ipn import (
@@ -169,14 +170,6 @@ def _count_from_zero(metrics: Metrics, event_types: Iterable[str]) -> None:
     metrics.webhook_events_total.labels(UNVERIFIED, STORE_UNAVAILABLE)
 
 
-def _status(ran: Callable[[], bool]) -> str | Exception:
-    """`processed` or `duplicate` as `ran()` says, or the exception it raised."""
-    try:
-        return "processed" if ran() else "duplicate"
-    except Exception as exc:
-        return exc
-
-
 class _Receiver:
     """The route handlers, holding the collaborators they share."""
 
@@ -287,8 +280,12 @@ class _Receiver:
         except WebhookRejectedError as exc:
             return self.refused(exc.reason, detail=exc.detail)
         action = functools.partial(call_plain, handler, notification)
-        key, fingerprint = notification.idempotency_key, notification.fingerprint
-        status = _status(functools.partial(once.run, key, fingerprint, action))
+        status: str | Exception
+        try:  # claim → handle → complete
+            ran = once.run(notification.idempotency_key, notification.fingerprint, action)
+            status = processed_or_duplicate(ran)
+        except Exception as exc:
+            status = exc
         answer = {"transaction_id": notification.transaction_id}
         return self.answered(f"ipn.{notification.status}", status, answer)
 

@@ -77,6 +77,11 @@ class HandleResult(NamedTuple):
     event_id: str
 
 
+def processed_or_duplicate(ran: bool) -> Literal["processed", "duplicate"]:
+    """A once-only run's status: `processed` if the action ran now, else `duplicate`."""
+    return "processed" if ran else "duplicate"
+
+
 class Delivery(NamedTuple):
     """A signed delivery as received; `context` is the one its steps run in (the caller's
     tracing span, say), a copy of the current one when None."""
@@ -167,7 +172,7 @@ class WebhookHandler:
         """One delivery: `verify`, then `process`."""
         event = self.verify(headers, body)
         ran = self.process(event, body)
-        return HandleResult("processed" if ran else "duplicate", event.event_id)
+        return HandleResult(processed_or_duplicate(ran), event.event_id)
 
     def handle_each(self, deliveries: Sequence[Delivery]) -> Iterator[list[Settled]]:
         """`handle` for each delivery, in their order, with the store's writes grouped; yields
@@ -318,7 +323,7 @@ class WebhookHandler:
         except Exception as exc:
             flight.error = exc
             return
-        flight.result = HandleResult("processed" if ran else "duplicate", flight.event.event_id)
+        flight.result = HandleResult(processed_or_duplicate(ran), flight.event.event_id)
 
 
 def _row_key(flight: _Flight) -> str:
