@@ -246,9 +246,11 @@ class _Receiver:
         event, result = outcome
         if isinstance(result, WebhookRejectedError):
             return self.refused(result.reason, detail=result.detail)
-        if event is None:  # the nonce could not be recorded (the only other unverified end)
+        if event is None:
+            # Neither verified nor refused: the store could not record the nonce (an outage,
+            # `store_unavailable`, which the alert watches), or verifying raised (a bug).
             assert isinstance(result, Exception)
-            counted, response = _failure(result, {})  # a store outage: what the alert watches
+            counted, response = _failure(result, {})
             self.metrics.webhook_events_total.labels(UNVERIFIED, counted).inc()
             return response
         status = result if isinstance(result, Exception) else result.status
