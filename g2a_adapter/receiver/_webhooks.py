@@ -2,7 +2,9 @@
 
 Checks run before any JSON parsing, in this order: body size, the four headers present and
 well formed, signature (constant-time, against every configured secret: rotation), timestamp
-within ±tolerance, nonce never seen (recorded only once the rest passed), then the body.
+within ±tolerance, nonce never seen (recorded once every check before it passed), then the
+body: a valid event whose id is the one `X-G2A-Event-Id` named (a body refused there has
+already spent its nonce).
 """
 
 from __future__ import annotations
