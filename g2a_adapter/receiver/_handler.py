@@ -6,24 +6,8 @@ lease; while its process lives, it runs once. A `TransactionalHandler` writes in
 claim's transaction of a SQL store, so its writes and the completion commit together: exactly
 once for effects in that database.
 
-`handle_each` takes the same steps for a batch of deliveries, a step at a time: verify and
-claim every delivery (one commit on a SQL store), run the handler for each claim won (outside
-any transaction), complete or release them in groups (one more commit each). A group writes
-its rows in the order of their keys (nonces in nonce order, then events in event id order), so
-two receivers given the same deliveries in other orders never deadlock on one database; the
-handlers run in arrival order. Its outcomes are
-those of `handle` called one delivery after another, and each is given out as soon as it is
-final: refusals and duplicates once the claims commit, a handled delivery once its group of
-completions commits. Every claim keeps its lease until its completion, while it waits behind
-other handlers and while its own handler runs, however long (`ProcessOnce` renews the leases
-of a process together, a commit every third of a lease), so a redelivery cannot take a live
-event over and run it a second time. A group closes when its handlers have run for
-`COMPLETION_GROUP_SECONDS`: fast handlers complete a whole batch with one commit, and a slow
-handler's delivery is answered when it ends instead of waiting for its batch-mates' handlers.
-Deliveries whose event another delivery holds (another process, or a redelivery in the same
-batch) are waited for together, after the rest: their claims are tried again as one group
-after each of the engine's pauses (`ProcessOnce.pauses`), so a batch waits for them once, not
-once per delivery.
+`handle_each` takes the same steps for a batch of deliveries, a step at a time, with the
+store's writes grouped (its docstring tells how).
 """
 
 from __future__ import annotations
@@ -176,7 +160,27 @@ class WebhookHandler:
 
     def handle_each(self, deliveries: Sequence[Delivery]) -> Iterator[list[Settled]]:
         """`handle` for each delivery, in their order, with the store's writes grouped; yields
-        the outcomes in groups, each group as soon as its outcomes are final."""
+        the outcomes in groups, each group as soon as its outcomes are final.
+
+        Verify and claim every delivery (one commit on a SQL store), run the handler for each
+        claim won (outside any transaction), complete or release them in groups (one more
+        commit each). A group writes its rows in the order of their keys (nonces in nonce
+        order, then events in event id order), so two receivers given the same deliveries in
+        other orders never deadlock on one database; the handlers run in arrival order.
+        Refusals and duplicates are final once the claims commit, a handled delivery once its
+        group of completions commits. Every claim keeps its lease until its completion, while
+        it waits behind other handlers and while its own handler runs, however long
+        (`ProcessOnce` renews the leases of a process together, a commit every third of a
+        lease), so a redelivery cannot take a live event over and run it a second time. A
+        group closes when its handlers have run for `COMPLETION_GROUP_SECONDS`: fast handlers
+        complete a whole batch with one commit, and a slow handler's delivery is answered when
+        it ends instead of waiting for its batch-mates' handlers. Deliveries whose event
+        another delivery holds (another process, or a redelivery in the same batch) are
+        waited for together, after the rest: their claims are tried again as one group after
+        each of the engine's pauses (`ProcessOnce.pauses`), so a batch waits for them once,
+        not once per delivery. A `TransactionalHandler`'s deliveries are processed one at a
+        time after the batch, each in its own transaction.
+        """
         flights = [
             _Flight(index, d, d.context or contextvars.copy_context())
             for index, d in enumerate(deliveries)
