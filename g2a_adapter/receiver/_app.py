@@ -357,6 +357,11 @@ def create_receiver_app(
     if not secrets:
         raise ConfigError("G2A_WEBHOOK_SECRET is required by the receiver")
     pay_secret = _pay_secret(settings) if options.ipn_handler is not None else None
+    tokens = SellerTokenIssuer(  # refuses empty credentials before there is a store to close
+        settings.seller_client_id,
+        settings.seller_client_secret.get_secret_value(),
+        ttl_seconds=options.seller_token_ttl_seconds,
+    )
     store = open_store(settings.idempotency_url) if options.store is None else options.store
     once = ProcessOnce(store, lease_seconds=options.claim_lease_seconds)
     try:
@@ -381,11 +386,7 @@ def create_receiver_app(
     receiver = _Receiver(
         webhooks=webhooks,
         ipn=ipn,
-        tokens=SellerTokenIssuer(
-            settings.seller_client_id,
-            settings.seller_client_secret.get_secret_value(),
-            ttl_seconds=options.seller_token_ttl_seconds,
-        ),
+        tokens=tokens,
         health=HealthChecker(checks, timeout_s=options.health_timeout_s),
         metrics=metrics,
         options=options,

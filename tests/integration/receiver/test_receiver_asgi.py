@@ -9,14 +9,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 from _receiver_fixtures import delivery, ipn_form, receiver_settings
+from pydantic import SecretStr
 from runbook_support import runbook
 
-from g2a_adapter import ConfigError, Metrics, StoreUnavailableError, WebhookEvent
+from g2a_adapter import ConfigError, Metrics, Settings, StoreUnavailableError, WebhookEvent
 from g2a_adapter.idempotency import Claim, MemoryStore, SqliteStore
 from g2a_adapter.receiver import IPN_STATUSES, REJECTIONS, ReceiverOptions, create_receiver_app
 from g2a_adapter.wire import signed_webhook_headers
@@ -361,6 +363,37 @@ def test_a_transactional_handler_over_a_store_without_sql_is_refused() -> None:
     assert not store.closed  # a store the caller passed is the caller's to close
     with pytest.raises(ConfigError, match=r"TransactionalHandler needs a SQL .*not memory"):
         create_receiver_app(SETTINGS, TransactionalHandler(lambda event, tx: None))
+
+
+def test_a_receiver_refused_at_build_leaves_no_store_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seller credentials a settings object (not `Settings`, which derives them) leaves empty
+    refuse the build; the store the app had opened by then was left open (its connections
+    with it)."""
+    opened: list[ClosingStore] = []
+
+    def open_store(url: str) -> ClosingStore:
+        opened.append(ClosingStore())
+        return opened[-1]
+
+    monkeypatch.setattr("g2a_adapter.receiver._app.open_store", open_store)
+    without = WithoutSellerSecret(SETTINGS)
+    with pytest.raises(ValueError, match="client_id and client_secret must not be empty"):
+        create_receiver_app(without, lambda event: None)
+    assert all(store.closed for store in opened)
+
+
+class WithoutSellerSecret:
+    """A service's own `ReceiverSettings`: `SETTINGS` without the seller client secret."""
+
+    seller_client_secret = SecretStr("")
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._settings, name)
 
 
 class ClosingStore(MemoryStore):
