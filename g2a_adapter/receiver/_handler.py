@@ -144,8 +144,7 @@ class WebhookHandler:
         Raises the handler's own exception (the claim released), or
         `IdempotencyInProgressError` / `IdempotencyConflictError`.
         """
-        key = EVENT_KEY_PREFIX + event.event_id
-        handler = self._handler
+        key, handler = _event_key(event), self._handler
         if isinstance(handler, TransactionalHandler):
             assert self._in_transaction is not None  # built with the handler
             action = functools.partial(call_plain, handler.handle, event)
@@ -287,7 +286,7 @@ class WebhookHandler:
         flight.held = None
         try:
             flight.claim = self._once.begin(
-                EVENT_KEY_PREFIX + flight.event.event_id, flight.delivery.body, wait=False
+                _event_key(flight.event), flight.delivery.body, wait=False
             )
         except IdempotencyInProgressError as exc:
             flight.held = exc  # waited for with the others, after the claims won are handled
@@ -328,6 +327,11 @@ class WebhookHandler:
             flight.error = exc
             return
         flight.result = HandleResult(processed_or_duplicate(ran), flight.event.event_id)
+
+
+def _event_key(event: WebhookEvent) -> str:
+    """The idempotency key an event is claimed and completed under."""
+    return EVENT_KEY_PREFIX + event.event_id
 
 
 def _row_key(flight: _Flight) -> str:
