@@ -27,5 +27,6 @@ def replay_guard_of(store: IdempotencyStore) -> ReplayGuard:
     if isinstance(store, ReplayGuard):
         return store
     raise ConfigError(
-        f"the {store.backend!r} store cannot remember webhook nonces: pass a ReplayGuard"
+        f"the {store.backend!r} store cannot remember webhook nonces: the receiver needs a "
+        "store that is also a ReplayGuard (add_nonce), as every built-in backend is"
     )

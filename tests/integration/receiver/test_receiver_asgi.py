@@ -384,6 +384,19 @@ def test_a_receiver_refused_at_build_leaves_no_store_open(
     assert all(store.closed for store in opened)
 
 
+def test_a_store_without_nonces_is_refused_with_advice_the_receiver_can_take() -> None:
+    """`create_receiver_app` takes no replay guard of its own: the store must be one too. The
+    refusal said to "pass a ReplayGuard", which no option of the receiver takes."""
+
+    class NoNonces(MemoryStore):
+        add_nonce = None  # not a ReplayGuard
+
+    with pytest.raises(ConfigError) as refused:
+        receiver(store=NoNonces())
+    assert "pass a ReplayGuard" not in str(refused.value)
+    assert "a store that is also a ReplayGuard" in str(refused.value)
+
+
 class WithoutSellerSecret:
     """A service's own `ReceiverSettings`: `SETTINGS` without the seller client secret."""
 
