@@ -46,8 +46,9 @@ def _fingerprint(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-def _ran_now(key: str, state: ClaimState) -> bool:
-    """True for a claim this caller won, False for a duplicate; raises for the other states."""
+def _won(key: str, state: ClaimState) -> bool:
+    """True for a claim this caller won (the action is its to run), False for a key already
+    completed (a duplicate); raises for the other states."""
     if state is ClaimState.NEW:
         return True
     if state is ClaimState.COMPLETED:
@@ -110,7 +111,7 @@ class ProcessOnce:
         while a concurrent caller holds the key (at once when `wait` is False).
         """
         claim = self._claim(key, _fingerprint(payload), wait=wait)
-        if not _ran_now(key, claim.state):
+        if not _won(key, claim.state):
             return None
         self._keeper.keep(claim.key, claim.owner or "")
         return claim
@@ -188,4 +189,4 @@ class ProcessOnceInTransaction:
                 key, _fingerprint(payload), traced, _DONE, self._retention
             )
             _tracing.annotate(span, "g2a.claim.state", state.value)
-        return _ran_now(key, state)
+        return _won(key, state)  # won: the action ran and committed
