@@ -216,16 +216,15 @@ class _Receiver:
             return _error(error, status)
         return JSONResponse({"code": error, "message": message}, status_code=status)
 
-    def answered(
-        self, event_type: str, status: str | Exception, answer: dict[str, str]
-    ) -> Response:
-        """Count and answer a verified delivery's result."""
+    def answered(self, event_type: str, status: str | Exception, ids: dict[str, str]) -> Response:
+        """Count and answer a verified delivery's result; `ids` (its `event_id` or
+        `transaction_id`) go into the answer, or name it in a failure's log line."""
         if isinstance(status, Exception):
-            result, response = _failure(status, {"event_type": event_type, **answer})
+            result, response = _failure(status, {"event_type": event_type, **ids})
             self.metrics.webhook_events_total.labels(event_type, result).inc()
             return response
         self.metrics.webhook_events_total.labels(event_type, status).inc()
-        return JSONResponse({"status": status, **answer})
+        return JSONResponse({"status": status, **ids})
 
     async def webhook(self, request: Request) -> Response:
         with _tracing.inbound(request.scope["headers"], "G2A webhook delivery"):
@@ -288,8 +287,8 @@ class _Receiver:
             status = processed_or_duplicate(ran)
         except Exception as exc:
             status = exc
-        answer = {"transaction_id": notification.transaction_id}
-        return self.answered(f"ipn.{notification.status}", status, answer)
+        ids = {"transaction_id": notification.transaction_id}
+        return self.answered(f"ipn.{notification.status}", status, ids)
 
     async def token(self, request: Request) -> Response:
         query = request.query_params
