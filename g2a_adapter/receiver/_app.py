@@ -239,9 +239,10 @@ class _Receiver:
         """verify → claim → handle → complete for each delivery, on a worker thread; the
         answers in groups, each as soon as its deliveries' outcomes are final."""
         for settled in self.webhooks.handle_each(deliveries):
-            yield [(index, self._answer(outcome)) for index, outcome in settled]
+            yield [(index, self._delivery_answer(outcome)) for index, outcome in settled]
 
-    def _answer(self, outcome: Outcome) -> Response:
+    def _delivery_answer(self, outcome: Outcome) -> Response:
+        """A signed delivery's answer, counted: its refusal, or its verified event's result."""
         event, result = outcome
         if isinstance(result, WebhookRejectedError):
             return self.refused(result.reason, detail=result.detail)
