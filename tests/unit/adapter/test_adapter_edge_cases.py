@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bought_order_support import ORDER_ID, answer, bought, key_already_downloaded
 
 from g2a_adapter import (
     AsyncG2AClient,
@@ -40,14 +41,9 @@ from g2a_adapter.logformat import MaskingFilter, SecretMasker, correlation_id_va
 HASH = "qdaiciDiyMaTjxMt"
 API_KEY = "74026b3dc2c6db6a30a73e71cdb138b1e1b5eb7a97ced46689e2d28db1050875"
 SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash=HASH, api_key=API_KEY)
-ORDER_ID = "1530978476"
 PRODUCT_ID = "10000027819004"
 NO_RETRY = RetryPolicy(max_retries=0, sleep_enabled=False)
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def answer(obj: object, status: int = 200, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=obj, headers=headers)
 
 
 class Recorder:
@@ -286,22 +282,6 @@ def test_masking_filter_masks_the_traceback_and_the_stack() -> None:
 
 
 # --- 5. a lost key is logged by its digest ---------------------------------------------------
-
-
-def key_already_downloaded() -> httpx.Response:
-    return answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
-
-
-def bought(path: str) -> httpx.Response | None:
-    """G2A's answer at `path` for an order created, paid (transaction `t-1`) and complete;
-    None for its key, which each test answers."""
-    if path == "/v1/order":
-        return answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
-    if path.startswith("/v1/order/pay"):
-        return answer({"status": True, "transaction_id": "t-1"})
-    if path.startswith("/v1/order/details"):
-        return answer({"status": "complete"})
-    return None
 
 
 def test_a_lost_key_is_logged_with_the_key_digest_only(caplog: pytest.LogCaptureFixture) -> None:

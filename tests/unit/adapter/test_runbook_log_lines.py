@@ -10,6 +10,7 @@ import subprocess
 
 import httpx
 import pytest
+from bought_order_support import ORDER_ID, answer, bought, key_already_downloaded
 from runbook_support import AUDIT, logged_as, runbook
 
 from g2a_adapter import G2AClient, KeyDeliveryLostError, Settings
@@ -17,7 +18,6 @@ from g2a_adapter.idempotency import MemoryStore
 from g2a_adapter.idempotency._base import JSON
 
 SETTINGS = Settings(api_url="https://sandboxapi.g2a.com", api_hash="h" * 16, api_key="ab" * 32)
-ORDER_ID = "1530978476"
 KEY = "customer-42:cart 4711"  # a space: the command must take the key as one word
 KEY_LOST = "runbook-g2a-key-delivery-lost"
 
@@ -32,22 +32,11 @@ def _digest_command() -> str:
     return str(command)
 
 
-def _answer(obj: object, status: int = 200) -> httpx.Response:
-    return httpx.Response(status, json=obj)
-
-
 def _g2a(key_answer: httpx.Response) -> httpx.MockTransport:
     """A purchase that is paid and complete; the key fetch gets `key_answer`."""
 
     def respond(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v1/order":
-            return _answer({"order_id": ORDER_ID, "price": 41.5, "currency": "EUR"})
-        if path.startswith("/v1/order/pay"):
-            return _answer({"status": True, "transaction_id": "t-1"})
-        if path.startswith("/v1/order/details"):
-            return _answer({"status": "complete"})
-        return key_answer
+        return bought(request.url.path) or key_answer
 
     return httpx.MockTransport(respond)
 
@@ -73,8 +62,8 @@ def _purchase_errors(
 
 
 def test_the_runbook_quotes_the_lines_a_purchase_logs(caplog: pytest.LogCaptureFixture) -> None:
-    lost = _answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
-    delivered = _answer({"key": "AAAA-BBBB", "isFile": False})
+    lost = key_already_downloaded()
+    delivered = answer({"key": "AAAA-BBBB", "isFile": False})
     logged = _purchase_errors(caplog, lost, MemoryStore())
     logged += _purchase_errors(caplog, delivered, _StoreFailingOnComplete())
     patterns = _quoted_log_lines()
@@ -86,7 +75,7 @@ def test_the_runbook_quotes_the_lines_a_purchase_logs(caplog: pytest.LogCaptureF
 def test_the_runbook_command_gives_the_digest_the_lines_name(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    lost = _answer({"status": "ERROR", "code": "ORD004", "message": "already downloaded"}, 400)
+    lost = key_already_downloaded()
     (line,) = _purchase_errors(caplog, lost, MemoryStore())
     command = _digest_command().replace("<idempotency key>", KEY)
     done = subprocess.run(  # noqa: S602 - the runbook's own shell command
