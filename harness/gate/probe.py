@@ -186,13 +186,13 @@ def _refuse_an_absent_sqlite_file(url: str) -> None:
     from g2a_adapter.idempotency import parse_store_url
 
     try:
-        path = parse_store_url(url).target
+        spec = parse_store_url(url)
     except StoreUnavailableError:  # opening it reports the bad URL
         return
-    if store_kind(url) == "sqlite" and not Path(path).exists():
+    if spec.backend == "sqlite" and spec.target != ":memory:" and not Path(spec.target).exists():
         raise StoreUnavailableError(
             "sqlite",
-            f"no file {path} on this machine; the gate pings the store live will use and "
+            f"no file {spec.target} on this machine; the gate pings the store live will use and "
             "creates none: run it where that file is, or give --store-url",
         )
 
